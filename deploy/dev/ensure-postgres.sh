@@ -3,11 +3,14 @@
 # exist. Installs PostgreSQL from the distribution's packages when it is missing (needs root),
 # starts the cluster when it is down, and gives the postgres role the password the default
 # configuration uses ("postgres"), so a fresh Debian/Ubuntu machine works without editing.
-# Usage: deploy/dev/ensure-postgres.sh [DATABASE...]   (default: modelfleet modelfleet_test)
+# Usage: deploy/dev/ensure-postgres.sh [--recreate] [DATABASE...]
+#        (default: modelfleet modelfleet_test modelfleet_e2e; --recreate drops the named databases first)
 set -euo pipefail
 
+recreate=false
+if [ "${1:-}" = "--recreate" ]; then recreate=true; shift; fi
 databases=("$@")
-[ ${#databases[@]} -gt 0 ] || databases=(modelfleet modelfleet_test)
+[ ${#databases[@]} -gt 0 ] || databases=(modelfleet modelfleet_test modelfleet_e2e)
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 as_postgres() {
@@ -35,6 +38,7 @@ answers || { echo "ensure-postgres: PostgreSQL does not answer on 127.0.0.1:5432
 as_postgres "psql -d postgres -qtAc \"alter role postgres password 'postgres'\"" >/dev/null
 
 for db in "${databases[@]}"; do
+  if $recreate; then as_postgres "dropdb --if-exists --force '$db'"; fi
   if ! as_postgres "psql -d postgres -tAc \"select 1 from pg_database where datname='$db'\"" | grep -q 1; then
     as_postgres "createdb '$db'"
     echo "ensure-postgres: created database $db" >&2

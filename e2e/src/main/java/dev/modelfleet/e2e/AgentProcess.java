@@ -1,0 +1,81 @@
+package dev.modelfleet.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A real agent (the runnable jar) in its own JVM with its own state directory. */
+public final class AgentProcess extends ManagedProcess {
+
+  private final Path stateDir;
+  private final int httpPort;
+  private final Duration startToListening;
+
+  private AgentProcess(String name, List<String> command, Path stateDir) {
+    super(name, command, Map.of(), stateDir.resolveSibling(name + ".log"));
+    this.stateDir = stateDir;
+    long started = System.nanoTime();
+    this.httpPort = waitForInferencePort();
+    this.startToListening = Duration.ofNanos(System.nanoTime() - started);
+  }
+
+  /**
+   * Starts an agent. {@code enrollmentToken} may be null for an agent that enrolled before and
+   * keeps its identity in {@code stateDir}.
+   */
+  public static AgentProcess start(
+      RepoLayout repo, String name, String serverTarget, String enrollmentToken, Path rootKey,
+      Path stateDir, String... extraArgs) {
+    try {
+      Files.createDirectories(stateDir);
+      Files.deleteIfExists(stateDir.resolve("inference.port"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<String> command = new ArrayList<>(List.of(
+        ServerProcess.javaBin(), "-XX:+UseSerialGC", "-jar", repo.agentJar().toString(), "run",
+        "--server", serverTarget, "--root-key", rootKey.toString(),
+        "--state-dir", stateDir.toString(), "--http-port", "0", "--name", name));
+    if (enrollmentToken != null) {
+      command.add("--token");
+      command.add(enrollmentToken);
+    }
+    command.addAll(List.of(extraArgs));
+    return new AgentProcess(name, command, stateDir);
+  }
+
+  public URI inferenceUri() {
+    return URI.create("http://127.0.0.1:" + httpPort);
+  }
+
+  public Path stateDir() {
+    return stateDir;
+  }
+
+  /** From process start until its inference API accepted connections. */
+  public Duration startToListening() {
+    return startToListening;
+  }
+
+  private int waitForInferencePort() {
+    Path portFile = stateDir.resolve("inference.port");
+    return Waits.until(
+        name() + " to open its inference API (log: " + log() + ")",
+        Duration.ofSeconds(60),
+        () -> {
+          requireAliveFor("starting");
+          try {
+            String text = Files.exists(portFile) ? Files.readString(portFile).trim() : "";
+            return text.isEmpty() ? null : Integer.parseInt(text);
+          } catch (IOException | NumberFormatException e) {
+            return null;
+          }
+        });
+  }
+}

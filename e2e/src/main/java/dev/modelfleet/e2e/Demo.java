@@ -1,0 +1,107 @@
+package dev.modelfleet.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelfleet.agent.onnx.SampleModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * README command 1: a server, two agents with different labels, one model rolled out to both,
+ * and an inference call on each. Everything it starts it stops again.
+ *
+ * <p>Usage: {@code Demo [path/to/model.onnx]}; without a path it publishes the project's own
+ * sample classifier. Expects the database {@code modelfleet_demo} (deploy/demo/run.sh makes it).
+ */
+public final class Demo {
+
+  private Demo() {}
+
+  public static void main(String[] args) throws Exception {
+    RepoLayout repo = RepoLayout.find();
+    Path workDir = repo.root().resolve("demo-work");
+    deleteRecursively(workDir);
+    Files.createDirectories(workDir);
+    Path modelFile = args.length > 0 ? Path.of(args[0]).toAbsolutePath() : null;
+    if (modelFile != null && !Files.isRegularFile(modelFile)) {
+      throw new IllegalArgumentException(modelFile + " is not a file: pass the path of an .onnx model");
+    }
+    String model = modelFile == null ? "demo-classifier" : modelName(modelFile);
+
+    step("starting the control plane (PostgreSQL database modelfleet_demo)");
+    try (ServerProcess server = ServerProcess.start(repo, workDir, "modelfleet_demo");
+        Fleet fleet = new Fleet(repo, server, workDir)) {
+      say("server ready in %d ms: REST %s, agent gRPC %s (log: %s)",
+          server.startToReady().toMillis(), server.baseUri(), server.grpcTarget(), server.log());
+
+      step("starting two agents with their own state directories and labels");
+      AgentProcess lab = fleet.startAgent("demo-agent-lab", Map.of("site", "lab", "ring", "canary"));
+      AgentProcess shop = fleet.startAgent("demo-agent-shop", Map.of("site", "shop", "ring", "stable"));
+      for (AgentProcess agent : List.of(lab, shop)) {
+        say("%s enrolled as device %s, inference API %s", agent.name(), fleet.deviceIdOf(agent),
+            agent.inferenceUri());
+      }
+
+      step("publishing model " + model + " version 1");
+      fleet.createModel(model);
+      fleet.createVersion(model, "1");
+      JsonNode variant = modelFile == null
+          ? fleet.uploadVariant(model, "1", SampleModels.classifier(1))
+          : fleet.uploadVariant(model, "1", modelFile);
+      say("variant %s: %d bytes, sha256 %s, signed", variant.path("id").asText(),
+          variant.path("size").asLong(), variant.path("sha256").asText());
+
+      step("assigning " + model + " 1 to selector ring in (canary,stable)");
+      JsonNode assignment = fleet.assign(model, "1", "ring in (canary,stable)");
+      say("assigned to %d devices, skipped %d", assignment.path("assigned").size(),
+          assignment.path("skipped").size());
+      fleet.awaitActive(model, "1", List.of(lab, shop), Duration.ofMinutes(2), Demo::say);
+
+      step("calling each agent's local inference API");
+      for (AgentProcess agent : List.of(lab, shop)) {
+        InferenceClient client = new InferenceClient(agent.inferenceUri());
+        JsonNode request = InferenceClient.requestFor(client.metadata(model));
+        JsonNode response = client.inferOk(model, request);
+        say("%s POST /v2/models/%s/infer ->", agent.name(), model);
+        for (JsonNode output : response.path("outputs")) {
+          say("    %s %s %s = %s", output.path("name").asText(), output.path("datatype").asText(),
+              output.path("shape"), abbreviate(output.path("data").toString()));
+        }
+      }
+      step("done: stopping the agents and the server");
+    }
+  }
+
+  private static String modelName(Path file) {
+    String base = file.getFileName().toString().replaceFirst("\\.onnx$", "").toLowerCase();
+    String name = base.replaceAll("[^a-z0-9._-]", "-").replaceAll("^[^a-z0-9]+", "");
+    return name.isEmpty() ? "model" : name.substring(0, Math.min(60, name.length()));
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 120 ? text : text.substring(0, 117) + "...";
+  }
+
+  private static void step(String text) {
+    System.out.println();
+    System.out.println("==> " + text);
+  }
+
+  static void say(String format, Object... args) {
+    System.out.println("    " + String.format(format, args));
+  }
+
+  static void say(String text) {
+    System.out.println("    " + text);
+  }
+
+  private static void deleteRecursively(Path dir) throws java.io.IOException {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package dev.modelfleet.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Operator steps against a running server, written the way the docs tell an operator to do
+ * them: mint a token, start an agent with it, publish a version, assign it, watch the devices.
+ */
+public final class Fleet implements AutoCloseable {
+
+  private final RepoLayout repo;
+  private final ServerProcess server;
+  private final AdminClient admin;
+  private final Path workDir;
+  private final Path rootKey;
+  private final List<AgentProcess> agents = new ArrayList<>();
+
+  public Fleet(RepoLayout repo, ServerProcess server, Path workDir) {
+    this.repo = repo;
+    this.server = server;
+    this.admin = server.admin();
+    this.workDir = workDir;
+    this.rootKey = workDir.resolve("root.pub.pem");
+    try {
+      Files.writeString(rootKey, admin.getText("/api/v1/trust/root.pem"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public AdminClient admin() {
+    return admin;
+  }
+
+  public ServerProcess server() {
+    return server;
+  }
+
+  /** Mints a one-use token with these labels, starts an agent with it, waits until enrolled. */
+  public AgentProcess startAgent(String name, Map<String, String> labels, String... extraArgs) {
+    String token = mintToken(name, labels);
+    AgentProcess agent = AgentProcess.start(
+        repo, name, server.grpcTarget(), token, rootKey, workDir.resolve(name), extraArgs);
+    agents.add(agent);
+    deviceIdOf(agent);
+    return agent;
+  }
+
+  /** Starts an agent again on the state directory it had (it enrolled before). */
+  public AgentProcess restartAgent(AgentProcess previous, String... extraArgs) {
+    previous.close();
+    agents.remove(previous);
+    AgentProcess agent = AgentProcess.start(repo, previous.name(), server.grpcTarget(), null,
+        rootKey, previous.stateDir(), extraArgs);
+    agents.add(agent);
+    return agent;
+  }
+
+  public String mintToken(String name, Map<String, String> labels) {
+    JsonNode token = admin.post("/api/v1/enrollment-tokens",
+        Map.of("name", name, "labels", labels, "maxUses", 1, "expiresInSeconds", 3600));
+    return token.path("token").asText();
+  }
+
+  /** The device id an agent enrolled as, once the server lists it. */
+  public String deviceIdOf(AgentProcess agent) {
+    return Waits.until(agent.name() + " to enroll (log: " + agent.log() + ")",
+        Duration.ofSeconds(60), () -> {
+          agent.requireAliveFor("enrolling");
+          for (JsonNode device : items(admin.get("/api/v1/devices"))) {
+            if (agent.name().equals(device.path("name").asText())) {
+              return device.path("id").asText();
+            }
+          }
+          return null;
+        });
+  }
+
+  public void createModel(String model) {
+    admin.post("/api/v1/models", Map.of("name", model, "description", "created by " + model));
+  }
+
+  public void createVersion(String model, String version) {
+    admin.post("/api/v1/models/" + model + "/versions", Map.of("version", version));
+  }
+
+  public JsonNode uploadVariant(String model, String version, byte[] onnx) {
+    return admin.upload(variantsPath(model, version) + "?precision=fp32&executionProvider=cpu",
+        onnx);
+  }
+
+  public JsonNode uploadVariant(String model, String version, Path onnx) {
+    return admin.upload(variantsPath(model, version) + "?precision=fp32&executionProvider=cpu",
+        onnx);
+  }
+
+  public JsonNode assign(String model, String version, String selector) {
+    return admin.post("/api/v1/models/" + model + "/versions/" + version + "/assignments",
+        Map.of("selector", selector));
+  }
+
+  /**
+   * Waits until every agent reports {@code model} at {@code version} ACTIVE, printing each
+   * device's deployment state as it changes; fails early when one reports FAILED.
+   */
+  public void awaitActive(String model, String version, List<AgentProcess> on, Duration timeout,
+      Consumer<String> progress) {
+    Map<String, String> lastSeen = new java.util.HashMap<>();
+    Waits.until(model + " " + version + " ACTIVE on " + on.size() + " devices", timeout, () -> {
+      boolean all = true;
+      for (AgentProcess agent : on) {
+        agent.requireAliveFor("deploying");
+        JsonNode status = deploymentOf(deviceIdOf(agent), model);
+        String state = status.path("state").asText("PENDING");
+        String line = agent.name() + ": " + state
+            + (status.path("version").isMissingNode() ? "" : " " + status.path("version").asText())
+            + (status.path("reason").asText("").isEmpty() ? "" : " (" + status.path("reason").asText() + ")");
+        if (!line.equals(lastSeen.put(agent.name(), line))) {
+          progress.accept(line);
+        }
+        if ("FAILED".equals(state) && version.equals(status.path("version").asText())) {
+          throw new IllegalStateException(line);
+        }
+        all &= "ACTIVE".equals(state) && version.equals(status.path("version").asText());
+      }
+      return all;
+    });
+  }
+
+  /** The device's deployment status for one model, as GET /api/v1/devices/{id} shows it. */
+  public JsonNode deploymentOf(String deviceId, String model) {
+    for (JsonNode deployment : admin.get("/api/v1/devices/" + deviceId).path("deployments")) {
+      if (model.equals(deployment.path("model").asText())) {
+        return deployment;
+      }
+    }
+    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  static Iterable<JsonNode> items(JsonNode listing) {
+    return listing.has("items") ? listing.get("items") : listing;
+  }
+
+  private static String variantsPath(String model, String version) {
+    return "/api/v1/models/" + model + "/versions/" + version + "/variants";
+  }
+
+  @Override
+  public void close() {
+    agents.forEach(AgentProcess::close);
+    agents.clear();
+  }
+}

@@ -1,0 +1,106 @@
+package dev.modelfleet.e2e;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A child JVM whose output goes to a log file, stopped politely and then firmly. */
+public class ManagedProcess implements AutoCloseable {
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+
+  protected ManagedProcess(String name, List<String> command, Map<String, String> env, Path log) {
+    this.name = name;
+    this.log = log;
+    try {
+      Files.createDirectories(log.getParent());
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.redirectOutput(log.toFile());
+      builder.environment().putAll(env);
+      this.process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start " + name + ": " + command, e);
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  /** The last lines of the process's log, for error messages that explain a failure. */
+  public String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Fails with the log's tail when the process died, instead of waiting for a timeout. */
+  public void requireAliveFor(String waitingFor) {
+    if (!process.isAlive()) {
+      throw new IllegalStateException(
+          name + " exited with " + process.exitValue() + " while " + waitingFor + ":\n"
+              + logTail(40));
+    }
+  }
+
+  /** Resident set size in bytes, from /proc (Linux). */
+  public long rssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+        }
+      }
+      return -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** SIGKILL, as a crash or power loss would stop it. */
+  public void kill() {
+    process.destroyForcibly();
+    waitFor(Duration.ofSeconds(10));
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!waitFor(Duration.ofSeconds(10))) {
+        kill();
+      }
+    }
+  }
+
+  private boolean waitFor(Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+}

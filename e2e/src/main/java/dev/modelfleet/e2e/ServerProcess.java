@@ -1,0 +1,105 @@
+package dev.modelfleet.e2e;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** The packaged control plane (quarkus-run.jar) in its own JVM, on free ports. */
+public final class ServerProcess extends ManagedProcess {
+
+  private final int httpPort;
+  private final int grpcPort;
+  private final String adminToken;
+  private final Duration startToReady;
+
+  private ServerProcess(
+      List<String> command, Map<String, String> env, Path log, int httpPort, int grpcPort,
+      String adminToken) {
+    super("server", command, env, log);
+    this.httpPort = httpPort;
+    this.grpcPort = grpcPort;
+    this.adminToken = adminToken;
+    long started = System.nanoTime();
+    waitUntilReady();
+    this.startToReady = Duration.ofNanos(System.nanoTime() - started);
+  }
+
+  /**
+   * Starts a server whose keys and artifacts live under {@code workDir} and whose state is in
+   * the PostgreSQL database {@code database} on 127.0.0.1:5432.
+   */
+  public static ServerProcess start(RepoLayout repo, Path workDir, String database) {
+    return start(repo, workDir, database, Map.of());
+  }
+
+  public static ServerProcess start(
+      RepoLayout repo, Path workDir, String database, Map<String, String> extraEnv) {
+    int httpPort = Ports.free();
+    int grpcPort = Ports.free();
+    String adminToken = "e2e-" + UUID.randomUUID();
+    Map<String, String> env = new HashMap<>();
+    env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+    env.put("QUARKUS_GRPC_SERVER_PORT", Integer.toString(grpcPort));
+    env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/" + database);
+    env.put("QUARKUS_DATASOURCE_USERNAME", "postgres");
+    env.put("QUARKUS_DATASOURCE_PASSWORD", "postgres");
+    env.put("MODELFLEET_ADMIN_TOKEN", adminToken);
+    env.put("MODELFLEET_KEY_DIR", workDir.resolve("keys").toString());
+    env.put("MODELFLEET_ARTIFACT_DIR", workDir.resolve("artifacts").toString());
+    env.putAll(extraEnv);
+    List<String> command =
+        List.of(javaBin(), "-XX:+UseSerialGC", "-jar", repo.serverJar().toString());
+    return new ServerProcess(
+        command, env, workDir.resolve("server.log"), httpPort, grpcPort, adminToken);
+  }
+
+  static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  public URI baseUri() {
+    return URI.create("http://127.0.0.1:" + httpPort);
+  }
+
+  public String grpcTarget() {
+    return "127.0.0.1:" + grpcPort;
+  }
+
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  public Duration startToReady() {
+    return startToReady;
+  }
+
+  public AdminClient admin() {
+    return new AdminClient(baseUri(), adminToken);
+  }
+
+  private void waitUntilReady() {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest ready = HttpRequest.newBuilder(baseUri().resolve("/q/health/ready")).build();
+    Waits.until(
+        "the server to report ready on " + baseUri() + " (log: " + log() + ")",
+        Duration.ofSeconds(60),
+        () -> {
+          requireAliveFor("starting");
+          try {
+            return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+          } catch (java.io.IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        });
+  }
+}
