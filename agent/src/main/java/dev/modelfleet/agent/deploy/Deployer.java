@@ -1,0 +1,193 @@
+package dev.modelfleet.agent.deploy;
+
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.runtime.InferenceException;
+import dev.modelfleet.agent.runtime.LoadedModel;
+import dev.modelfleet.agent.runtime.ModelLoadException;
+import dev.modelfleet.agent.runtime.ModelLoader;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.SmokeInputs;
+import dev.modelfleet.agent.state.ActiveModel;
+import dev.modelfleet.agent.state.AgentState;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.agent.v1.DesiredModel;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.Dsse;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Applies a signed desired state: verify the document, then per model verify its manifest,
+ * download, check, load, smoke-test, swap, persist, report. Every refusal leaves what was
+ * serving in service and is reported with a reason code.
+ *
+ * <p>The generation is accepted as soon as the document itself verified (signature, device,
+ * generation, expiry), even when a model then fails: the failure is reported per model, the
+ * old model keeps serving, and re-sending the same document (the server does on reconnect)
+ * retries the failed models, since an identical document is re-applied, never refused.
+ *
+ * <p>Calls are serialized: one desired state is applied at a time.
+ */
+public final class Deployer {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.deploy");
+
+  private final DesiredStateVerifier verifier;
+  private final ArtifactDownloader downloader;
+  private final ModelLoader loader;
+  private final ModelRegistry registry;
+  private final StateStore store;
+  private final ProgressListener listener;
+
+  public Deployer(
+      DesiredStateVerifier verifier,
+      ArtifactDownloader downloader,
+      ModelLoader loader,
+      ModelRegistry registry,
+      StateStore store,
+      ProgressListener listener) {
+    this.verifier = verifier;
+    this.downloader = downloader;
+    this.loader = loader;
+    this.registry = registry;
+    this.store = store;
+    ProgressListener log = new DeploymentLog();
+    this.listener = p -> {
+      log.onProgress(p);
+      listener.onProgress(p);
+    };
+  }
+
+  /** Returns true when the document was accepted (models may still have failed). */
+  public synchronized boolean apply(SignedEnvelope envelope) throws InterruptedException {
+    AgentState before = store.current();
+    DesiredState desired;
+    try {
+      desired =
+          verifier.verify(envelope, before.acceptedGeneration(), before.acceptedPayloadSha256());
+    } catch (VerificationException e) {
+      listener.onProgress(failed(DeploymentProgress.newBuilder(), e));
+      return false;
+    }
+    long generation = desired.getGeneration();
+    store.save(before.withAccepted(generation, Dsse.sha256Hex(envelope.getPayload().toByteArray())));
+    Set<String> wanted = new HashSet<>();
+    for (DesiredModel model : desired.getModelsList()) {
+      wanted.add(model.getModel());
+      deploy(model, generation);
+    }
+    for (ServedModel served : registry.all()) {
+      if (!wanted.contains(served.name())) {
+        registry.remove(served.name());
+        store.save(store.current().without(served.name()));
+        LOG.info("model " + served.name() + " " + served.version()
+            + " unloaded: no longer in the desired state (generation " + generation + ")");
+      }
+    }
+    return true;
+  }
+
+  private void deploy(DesiredModel model, long generation) throws InterruptedException {
+    DeploymentProgress.Builder progress =
+        DeploymentProgress.newBuilder()
+            .setModel(model.getModel())
+            .setVersion(model.getVersion())
+            .setGeneration(generation);
+    try {
+      VariantManifest manifest = verifier.verifyManifest(model);
+      progress.setVariantId(manifest.getVariantId()).setBytesTotal(manifest.getSize());
+      if (!manifest.getModel().isEmpty() && !manifest.getModel().equals(model.getModel())) {
+        throw new VerificationException("manifest-mismatch", "the signed manifest is for model '"
+            + manifest.getModel() + "', not '" + model.getModel() + "'");
+      }
+      ServedModel current = registry.peek(model.getModel());
+      if (current != null && current.sha256().equals(manifest.getSha256())) {
+        recordActive(model, manifest, generation, progress);
+        return;
+      }
+      report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
+      Path file =
+          downloader.download(
+              manifest.getSha256(),
+              manifest.getSize(),
+              (done, total) -> report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
+      report(progress, DeploymentState.DEPLOYMENT_STATE_VERIFYING, manifest.getSize());
+      report(progress, DeploymentState.DEPLOYMENT_STATE_LOADING, manifest.getSize());
+      LoadedModel loaded = loadAndSmokeTest(file, model.getModel());
+      registry.swap(new ServedModel(model.getModel(), model.getVersion(), manifest.getSha256(),
+          loaded));
+      recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize()));
+    } catch (VerificationException e) {
+      listener.onProgress(failed(progress, e));
+    } catch (RuntimeException e) {
+      listener.onProgress(failed(progress, new VerificationException("internal-error",
+          "unexpected agent error: " + e, e)));
+    }
+  }
+
+  /** Persists the model as active and reports ACTIVE, unless it already is for this version. */
+  private void recordActive(DesiredModel model, VariantManifest manifest, long alreadyAt,
+      DeploymentProgress.Builder progress) {
+    ActiveModel persisted = store.current().active(model.getModel());
+    ActiveModel now = new ActiveModel(model.getModel(), model.getVersion(),
+        manifest.getVariantId(), manifest.getSha256(), manifest.getSize(),
+        progress.getGeneration());
+    if (alreadyAt >= 0 && persisted != null && persisted.sha256().equals(now.sha256())
+        && persisted.version().equals(now.version())) {
+      return; // Re-sent document, nothing changed for this model.
+    }
+    store.save(store.current().withActive(now));
+    report(progress.setBytesDone(manifest.getSize()), DeploymentState.DEPLOYMENT_STATE_ACTIVE,
+        manifest.getSize());
+  }
+
+  /** Loads and smoke-tests; the model is closed again if it does not pass. */
+  public LoadedModel loadAndSmokeTest(Path file, String name) throws VerificationException {
+    LoadedModel loaded;
+    try {
+      loaded = loader.load(file);
+    } catch (ModelLoadException e) {
+      throw new VerificationException("load-failed", "model " + name + " does not load: "
+          + e.getMessage(), e);
+    }
+    try {
+      // Twice: the first run pays for lazy allocations, so the first real request does not.
+      for (int i = 0; i < 2; i++) {
+        loaded.infer(SmokeInputs.forModel(loaded.inputs()), Set.of());
+      }
+      return loaded;
+    } catch (InferenceException | RuntimeException e) {
+      loaded.close();
+      throw new VerificationException("smoke-test-failed", "model " + name
+          + " loads but fails a test inference with generated inputs: " + e.getMessage(), e);
+    }
+  }
+
+  private void report(DeploymentProgress.Builder progress, DeploymentState state, long done) {
+    listener.onProgress(progress.setState(state).setBytesDone(done).build());
+  }
+
+  private static DeploymentProgress failed(DeploymentProgress.Builder progress,
+      VerificationException e) {
+    return progress
+        .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+        .setReason(e.getMessage())
+        .setReasonCode(e.reasonCode())
+        .build();
+  }
+
+  /** Models listed in the persisted state, for Hello/heartbeat; see also {@link ModelRegistry}. */
+  public List<ActiveModel> persistedModels() {
+    return store.current().activeModels();
+  }
+}

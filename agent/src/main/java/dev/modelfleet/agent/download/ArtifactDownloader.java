@@ -1,0 +1,265 @@
+package dev.modelfleet.agent.download;
+
+import com.google.protobuf.ByteString;
+import dev.modelfleet.agent.trust.VerificationException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.function.Function;
+
+/**
+ * Downloads an artifact into {@code <sha256>.part}, resuming from whatever that file holds,
+ * hashing as it writes, and renames it to its final name only when size and sha256 match
+ * the signed manifest. Nothing ever parses a file that has not passed that check.
+ */
+public final class ArtifactDownloader {
+
+  /** Receives (bytesDone, bytesTotal); called at most every ~250 ms or 10 %. */
+  @FunctionalInterface
+  public interface Progress {
+    void update(long bytesDone, long bytesTotal);
+  }
+
+  private static final int HASH_BUFFER = 1 << 20;
+  private static final long PROGRESS_INTERVAL_NANOS = 250_000_000L;
+
+  private final ArtifactSource source;
+  private final Function<String, Path> finalPath;
+  private final Function<String, Path> partialPath;
+  private final int attempts;
+  private final long retryDelayMs;
+
+  public ArtifactDownloader(
+      ArtifactSource source,
+      Function<String, Path> finalPath,
+      Function<String, Path> partialPath,
+      int attempts,
+      long retryDelayMs) {
+    this.source = source;
+    this.finalPath = finalPath;
+    this.partialPath = partialPath;
+    this.attempts = attempts;
+    this.retryDelayMs = retryDelayMs;
+  }
+
+  /** Returns the path of the verified artifact, downloading what is missing. */
+  public Path download(String sha256, long size, Progress progress)
+      throws VerificationException, InterruptedException {
+    Path target = finalPath.apply(sha256);
+    if (Files.exists(target) && matches(target, sha256, size)) {
+      return target;
+    }
+    Path part = partialPath.apply(sha256);
+    VerificationException last = null;
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        fetchInto(part, sha256, size, progress);
+        last = null;
+        break;
+      } catch (ArtifactFetchException e) {
+        switch (e.kind()) {
+          case OUT_OF_RANGE -> deleteQuietly(part);
+          case NOT_FOUND ->
+              throw new VerificationException(
+                  "artifact-not-found",
+                  "the server has no artifact " + sha256 + " for this device: " + e.getMessage());
+          case FATAL ->
+              throw new VerificationException(
+                  "download-failed", "download of " + sha256 + " refused: " + e.getMessage());
+          case RETRYABLE -> { }
+        }
+        last = new VerificationException(
+            "download-failed", "download of " + sha256 + " failed: " + e.getMessage(), e);
+      } catch (TruncatedException e) {
+        last = new VerificationException("download-incomplete", e.getMessage());
+      } catch (IOException e) {
+        throw new VerificationException(
+            "disk-error", "could not write " + part + ": " + e.getMessage(), e);
+      }
+      Thread.sleep(retryDelayMs * attempt);
+    }
+    if (last != null) {
+      throw last;
+    }
+    return verifyAndPublish(part, target, sha256, size);
+  }
+
+  private void fetchInto(Path part, String sha256, long size, Progress progress)
+      throws ArtifactFetchException, IOException, VerificationException, TruncatedException {
+    MessageDigest digest = sha256();
+    try (FileChannel channel =
+        FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      long have = channel.size();
+      if (have > size) {
+        // Cannot be a prefix of the artifact we want: start over.
+        channel.truncate(0);
+        have = 0;
+      }
+      hashPrefix(channel, have, digest);
+      channel.position(have);
+      if (have == size) {
+        return;
+      }
+      ChunkWriter writer = new ChunkWriter(channel, digest, have, size, sha256, progress);
+      try {
+        source.fetch(sha256, have, writer);
+      } catch (OversizeException e) {
+        channel.truncate(0);
+        throw new VerificationException("size-exceeded", e.getMessage());
+      } finally {
+        channel.force(false);
+      }
+      if (writer.position < size) {
+        throw new TruncatedException(
+            "the server ended the download of " + sha256 + " at " + writer.position + " of "
+                + size + " bytes; it resumes from there on the next attempt");
+      }
+    }
+  }
+
+  /** Writes chunks straight from the protobuf buffers: no copies beyond what gRPC made. */
+  private static final class ChunkWriter implements ArtifactSource.ChunkConsumer {
+    private final FileChannel channel;
+    private final MessageDigest digest;
+    private final long size;
+    private final String sha256;
+    private final Progress progress;
+    long position;
+    private long lastReportNanos = System.nanoTime();
+    private long lastReportBytes;
+
+    ChunkWriter(FileChannel channel, MessageDigest digest, long position, long size, String sha256,
+        Progress progress) {
+      this.channel = channel;
+      this.digest = digest;
+      this.position = position;
+      this.size = size;
+      this.sha256 = sha256;
+      this.progress = progress;
+      this.lastReportBytes = position;
+    }
+
+    @Override
+    public void accept(long offset, ByteString data, long totalSize) throws IOException {
+      if (totalSize != size) {
+        throw new OversizeException(
+            "the server says artifact " + sha256 + " has " + totalSize + " bytes but its signed"
+                + " manifest says " + size + "; refused");
+      }
+      if (offset != position) {
+        throw new IOException("chunk at offset " + offset + " while expecting " + position);
+      }
+      if (position + data.size() > size) {
+        throw new OversizeException(
+            "artifact " + sha256 + " is longer than the " + size + " bytes its signed manifest"
+                + " declares; download stopped and refused");
+      }
+      for (ByteBuffer buffer : data.asReadOnlyByteBufferList()) {
+        digest.update(buffer.duplicate());
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+      }
+      position += data.size();
+      long now = System.nanoTime();
+      if (now - lastReportNanos >= PROGRESS_INTERVAL_NANOS
+          || position - lastReportBytes >= size / 10
+          || position == size) {
+        lastReportNanos = now;
+        lastReportBytes = position;
+        progress.update(position, size);
+      }
+    }
+  }
+
+  private Path verifyAndPublish(Path part, Path target, String sha256, long size)
+      throws VerificationException {
+    try {
+      long actual = Files.size(part);
+      if (actual != size) {
+        deleteQuietly(part);
+        throw new VerificationException(
+            "size-mismatch", "artifact " + sha256 + " has " + actual + " bytes, expected " + size);
+      }
+      if (!matches(part, sha256, size)) {
+        deleteQuietly(part);
+        throw new VerificationException(
+            "sha256-mismatch",
+            "artifact bytes do not hash to " + sha256 + " as the signed manifest says: corrupted"
+                + " or tampered in transit or storage; refused");
+      }
+      Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return target;
+    } catch (IOException e) {
+      throw new VerificationException("disk-error", "could not publish " + target + ": " + e, e);
+    }
+  }
+
+  /** Re-hashes a whole file: done before any file is handed to a parser. */
+  public static boolean matches(Path file, String sha256, long size) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (channel.size() != size) {
+        return false;
+      }
+      MessageDigest digest = sha256();
+      hashPrefix(channel, size, digest);
+      return HexFormat.of().formatHex(digest.digest()).equals(sha256);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void hashPrefix(FileChannel channel, long length, MessageDigest digest)
+      throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(HASH_BUFFER, Math.max(length, 1)));
+    long read = 0;
+    channel.position(0);
+    while (read < length) {
+      buffer.clear();
+      buffer.limit((int) Math.min(buffer.capacity(), length - read));
+      int n = channel.read(buffer);
+      if (n < 0) {
+        break;
+      }
+      buffer.flip();
+      digest.update(buffer);
+      read += n;
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // The next attempt truncates it anyway.
+    }
+  }
+
+  private static final class OversizeException extends IOException {
+    OversizeException(String message) {
+      super(message);
+    }
+  }
+
+  private static final class TruncatedException extends Exception {
+    TruncatedException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+package dev.modelfleet.agent.inference;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import dev.modelfleet.agent.runtime.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Parses an Open Inference Protocol v2 infer request with Jackson's streaming parser straight
+ * into primitive arrays: no tree, no boxing. "data" may be flat or nested (both are allowed by
+ * the protocol); it is flattened in row-major order.
+ */
+final class InferRequestParser {
+
+  record InferRequest(String id, List<Tensor> inputs, Set<String> outputs) {}
+
+  private final JsonFactory factory;
+
+  InferRequestParser(JsonFactory factory) {
+    this.factory = factory;
+  }
+
+  InferRequest parse(InputStream body) throws IOException, BadRequestException {
+    try (JsonParser p = factory.createParser(body)) {
+      expect(p.nextToken() == JsonToken.START_OBJECT, "the body must be a JSON object");
+      String id = null;
+      List<Tensor> inputs = null;
+      Set<String> outputs = new LinkedHashSet<>();
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        switch (field) {
+          case "id" -> id = p.getValueAsString();
+          case "inputs" -> inputs = inputs(p);
+          case "outputs" -> {
+            expect(value == JsonToken.START_ARRAY, "\"outputs\" must be an array");
+            while (p.nextToken() == JsonToken.START_OBJECT) {
+              String name = null;
+              while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                p.nextToken();
+                if (key.equals("name")) {
+                  name = p.getValueAsString();
+                } else {
+                  p.skipChildren();
+                }
+              }
+              expect(name != null, "each entry of \"outputs\" needs a \"name\"");
+              outputs.add(name);
+            }
+          }
+          default -> p.skipChildren();
+        }
+      }
+      expect(inputs != null && !inputs.isEmpty(), "the request has no \"inputs\"");
+      return new InferRequest(id, inputs, outputs);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new BadRequestException("malformed JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  private List<Tensor> inputs(JsonParser p) throws IOException, BadRequestException {
+    expect(p.currentToken() == JsonToken.START_ARRAY, "\"inputs\" must be an array");
+    List<Tensor> tensors = new ArrayList<>(4);
+    while (p.nextToken() == JsonToken.START_OBJECT) {
+      tensors.add(tensor(p));
+    }
+    return tensors;
+  }
+
+  private Tensor tensor(JsonParser p) throws IOException, BadRequestException {
+    String name = null;
+    String datatype = null;
+    long[] shape = null;
+    Object data = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      switch (field) {
+        case "name" -> name = p.getValueAsString();
+        case "datatype" -> datatype = p.getValueAsString();
+        case "shape" -> {
+          expect(value == JsonToken.START_ARRAY, "\"shape\" must be an array of integers");
+          LongList dims = new LongList(4);
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            expect(p.currentToken() == JsonToken.VALUE_NUMBER_INT,
+                "\"shape\" must be an array of integers");
+            dims.add(p.getLongValue());
+          }
+          shape = dims.toArray();
+        }
+        case "data" -> {
+          String tname = name == null ? "?" : name;
+          expect(datatype != null,
+              "input '" + tname + "': put \"datatype\" before \"data\" in the JSON object");
+          int expected = shape == null ? 16 : (int) Math.max(1, Math.min(Tensor.elementCount(shape),
+              1 << 26));
+          data = TensorData.read(p, datatype, expected, tname);
+        }
+        default -> p.skipChildren();
+      }
+    }
+    expect(name != null, "an input has no \"name\"");
+    expect(datatype != null, "input '" + name + "' has no \"datatype\"");
+    expect(shape != null, "input '" + name + "' has no \"shape\"");
+    expect(data != null, "input '" + name + "' has no \"data\"");
+    if (Tensor.elementCount(shape) != java.lang.reflect.Array.getLength(data)) {
+      throw new BadRequestException("input '" + name + "' has "
+          + java.lang.reflect.Array.getLength(data) + " data elements but its shape "
+          + Arrays.toString(shape) + " needs " + Tensor.elementCount(shape));
+    }
+    return new Tensor(name, datatype, shape, data);
+  }
+
+  static void expect(boolean condition, String message) throws BadRequestException {
+    if (!condition) {
+      throw new BadRequestException(message);
+    }
+  }
+
+  static JsonFactory newFactory() {
+    JsonFactory factory = new JsonFactory();
+    factory.setStreamReadConstraints(
+        StreamReadConstraints.builder().maxDocumentLength(512L << 20).build());
+    return factory;
+  }
+
+  /** A growable long array, to avoid boxing dimensions. */
+  static final class LongList {
+    long[] values;
+    int size;
+
+    LongList(int capacity) {
+      values = new long[capacity];
+    }
+
+    void add(long value) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2 + 1);
+      }
+      values[size++] = value;
+    }
+
+    long[] toArray() {
+      return size == values.length ? values : Arrays.copyOf(values, size);
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package dev.modelfleet.agent.inference;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.modelfleet.agent.inference.InferRequestParser.InferRequest;
+import dev.modelfleet.agent.runtime.InferenceException;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.runtime.TensorSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The local inference API: Open Inference Protocol v2 REST (as KServe and Triton speak it) on
+ * 127.0.0.1 only, so existing clients work unchanged and nothing is exposed off the device.
+ */
+public final class InferenceServer implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.inference");
+  private static final String PLATFORM = "onnxruntime_onnx";
+
+  private final ModelRegistry registry;
+  private final BooleanSupplier ready;
+  private final String agentVersion;
+  private final JsonFactory json = InferRequestParser.newFactory();
+  private final InferRequestParser parser = new InferRequestParser(json);
+  private final HttpServer server;
+  private final ExecutorService executor;
+
+  /**
+   * @param ready whether every model the agent should serve is in service (server readiness)
+   */
+  public InferenceServer(ModelRegistry registry, BooleanSupplier ready, int port, int threads,
+      String agentVersion) throws IOException {
+    this.registry = registry;
+    this.ready = ready;
+    this.agentVersion = agentVersion;
+    this.server = HttpServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+    AtomicInteger count = new AtomicInteger();
+    this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "inference-http-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    server.setExecutor(executor);
+    server.createContext("/", this::handle);
+  }
+
+  public InferenceServer start() {
+    server.start();
+    return this;
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getRawPath();
+      String method = exchange.getRequestMethod();
+      try {
+        route(exchange, method, path);
+      } catch (BadRequestException e) {
+        error(exchange, 400, e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "inference API error on " + path, e);
+        error(exchange, 500, "internal error: " + e);
+      }
+    }
+  }
+
+  private void route(HttpExchange exchange, String method, String path)
+      throws IOException, BadRequestException {
+    if (path.equals("/v2/health/live")) {
+      status(exchange, 200, "live", true);
+    } else if (path.equals("/v2/health/ready")) {
+      boolean isReady = ready.getAsBoolean();
+      status(exchange, isReady ? 200 : 503, "ready", isReady);
+    } else if (path.equals("/v2") || path.equals("/v2/")) {
+      serverMetadata(exchange);
+    } else if (path.startsWith("/v2/models/")) {
+      String[] parts = path.substring("/v2/models/".length()).split("/");
+      String name = java.net.URLDecoder.decode(parts[0], java.nio.charset.StandardCharsets.UTF_8);
+      int next = 1;
+      if (parts.length >= 3 && parts[1].equals("versions")) {
+        next = 3; // A version in the path is accepted; the device serves one version per name.
+      }
+      String action = parts.length > next ? parts[next] : "";
+      if (parts.length > next + 1) {
+        error(exchange, 404, "no such endpoint: " + path);
+      } else if (action.equals("infer")) {
+        if (!method.equals("POST")) {
+          error(exchange, 405, "use POST for " + path);
+        } else {
+          infer(exchange, name);
+        }
+      } else if (action.equals("ready")) {
+        ServedModel model = registry.peek(name);
+        status(exchange, model != null ? 200 : 404, "ready", model != null);
+      } else if (action.isEmpty()) {
+        modelMetadata(exchange, name);
+      } else {
+        error(exchange, 404, "no such endpoint: " + path);
+      }
+    } else {
+      error(exchange, 404, "no such endpoint: " + path + " (this is an Open Inference Protocol v2"
+          + " server: /v2/health/ready, /v2/models/{name}, /v2/models/{name}/infer)");
+    }
+  }
+
+  private void infer(HttpExchange exchange, String name) throws IOException, BadRequestException {
+    ServedModel model = registry.acquire(name);
+    if (model == null) {
+      error(exchange, 404, "unknown model '" + name + "'; models served here: "
+          + registry.all().stream().map(ServedModel::name).sorted().toList());
+      return;
+    }
+    ModelRegistry.Counters counters = registry.counters(name);
+    counters.requests.increment();
+    List<Tensor> outputs;
+    InferRequest request;
+    try (InputStream body = exchange.getRequestBody()) {
+      request = parser.parse(body);
+      outputs = model.model().infer(request.inputs(), request.outputs());
+    } catch (BadRequestException e) {
+      counters.errors.increment();
+      throw e;
+    } catch (InferenceException e) {
+      counters.errors.increment();
+      error(exchange, e.clientError() ? 400 : 500, e.getMessage());
+      return;
+    } finally {
+      model.release();
+    }
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = json.createGenerator(buffer, JsonEncoding.UTF8)) {
+      g.writeStartObject();
+      g.writeStringField("model_name", model.name());
+      g.writeStringField("model_version", model.version());
+      if (request.id() != null) {
+        g.writeStringField("id", request.id());
+      }
+      g.writeArrayFieldStart("outputs");
+      for (Tensor t : outputs) {
+        g.writeStartObject();
+        g.writeStringField("name", t.name());
+        g.writeStringField("datatype", t.datatype());
+        g.writeFieldName("shape");
+        g.writeArray(t.shape(), 0, t.shape().length);
+        g.writeFieldName("data");
+        TensorData.write(g, t.data(), t.datatype());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    send(exchange, 200, buffer);
+  }
+
+  private void modelMetadata(HttpExchange exchange, String name) throws IOException {
+    ServedModel model = registry.peek(name);
+    if (model == null) {
+      error(exchange, 404, "unknown model '" + name + "'");
+      return;
+    }
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = json.createGenerator(buffer, JsonEncoding.UTF8)) {
+      g.writeStartObject();
+      g.writeStringField("name", model.name());
+      g.writeArrayFieldStart("versions");
+      g.writeString(model.version());
+      g.writeEndArray();
+      g.writeStringField("platform", PLATFORM);
+      g.writeStringField("sha256", model.sha256());
+      specs(g, "inputs", model.model().inputs());
+      specs(g, "outputs", model.model().outputs());
+      g.writeEndObject();
+    }
+    send(exchange, 200, buffer);
+  }
+
+  private static void specs(JsonGenerator g, String field, List<TensorSpec> specs)
+      throws IOException {
+    g.writeArrayFieldStart(field);
+    for (TensorSpec spec : specs) {
+      g.writeStartObject();
+      g.writeStringField("name", spec.name());
+      g.writeStringField("datatype", spec.datatype());
+      g.writeFieldName("shape");
+      g.writeArray(spec.shape(), 0, spec.shape().length);
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  private void serverMetadata(HttpExchange exchange) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(128);
+    try (JsonGenerator g = json.createGenerator(buffer, JsonEncoding.UTF8)) {
+      g.writeStartObject();
+      g.writeStringField("name", "modelfleet-agent");
+      g.writeStringField("version", agentVersion);
+      g.writeArrayFieldStart("extensions");
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    send(exchange, 200, buffer);
+  }
+
+  private void status(HttpExchange exchange, int code, String field, boolean value)
+      throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(32);
+    try (JsonGenerator g = json.createGenerator(buffer, JsonEncoding.UTF8)) {
+      g.writeStartObject();
+      g.writeBooleanField(field, value);
+      g.writeEndObject();
+    }
+    send(exchange, code, buffer);
+  }
+
+  private void error(HttpExchange exchange, int code, String message) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(128);
+    try (JsonGenerator g = json.createGenerator(buffer, JsonEncoding.UTF8)) {
+      g.writeStartObject();
+      g.writeStringField("error", message);
+      g.writeEndObject();
+    }
+    send(exchange, code, buffer);
+  }
+
+  private static void send(HttpExchange exchange, int code, ByteArrayOutputStream body)
+      throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(code, body.size());
+    try (OutputStream out = exchange.getResponseBody()) {
+      body.writeTo(out);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+package dev.modelfleet.agent.runtime;
+
+public class ModelLoadException extends Exception {
+  public ModelLoadException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

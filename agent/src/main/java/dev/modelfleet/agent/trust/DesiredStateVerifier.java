@@ -1,0 +1,89 @@
+package dev.modelfleet.agent.trust;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.v1.DesiredModel;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.Dsse;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The rules a desired-state document must pass before the agent acts on it (TUF/Uptane in
+ * spirit): signed by a targets key, for this device, newer than what was accepted, not
+ * expired. Each refusal names what an operator can do about it.
+ */
+public final class DesiredStateVerifier {
+
+  private final Supplier<TrustedRoot> root;
+  private final String deviceId;
+  private final LongSupplier clock;
+
+  public DesiredStateVerifier(Supplier<TrustedRoot> root, String deviceId, LongSupplier clock) {
+    this.root = root;
+    this.deviceId = deviceId;
+    this.clock = clock;
+  }
+
+  /**
+   * @param acceptedGeneration the last generation this device accepted
+   * @param acceptedPayloadSha256 sha256 of that document's payload: the same document may be
+   *     re-applied (the server re-sends it on every reconnect), a different one with the same
+   *     generation is a replay
+   */
+  public DesiredState verify(
+      SignedEnvelope envelope, long acceptedGeneration, String acceptedPayloadSha256)
+      throws VerificationException {
+    byte[] payload =
+        EnvelopeVerifier.verify(
+            envelope, Dsse.DESIRED_STATE_TYPE, root.get().targetsKeys(), "desired state");
+    DesiredState state;
+    try {
+      state = DesiredState.parseFrom(payload);
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException("malformed", "desired state does not parse", e);
+    }
+    if (!deviceId.equals(state.getDeviceId())) {
+      throw new VerificationException(
+          "wrong-device",
+          "desired state is for device '" + state.getDeviceId() + "', this device is '"
+              + deviceId + "'; the server sent another device's document");
+    }
+    long generation = state.getGeneration();
+    boolean sameDocument =
+        generation == acceptedGeneration && Dsse.sha256Hex(payload).equals(acceptedPayloadSha256);
+    if (generation < acceptedGeneration || (generation == acceptedGeneration && !sameDocument)) {
+      throw new VerificationException(
+          "generation-rollback",
+          "desired state generation " + generation + " is not newer than the accepted generation "
+              + acceptedGeneration + "; an old document was replayed (rollback refused)");
+    }
+    if (state.getExpiresAtMs() <= clock.getAsLong()) {
+      throw new VerificationException(
+          "expired",
+          "desired state generation " + generation + " expired at " + state.getExpiresAtMs()
+              + " ms; the server must re-issue it (check the device clock too)");
+    }
+    return state;
+  }
+
+  /** Verifies a model's embedded manifest and checks it describes the model it is listed as. */
+  public VariantManifest verifyManifest(DesiredModel model) throws VerificationException {
+    String what = "manifest of model " + model.getModel() + " " + model.getVersion();
+    byte[] payload =
+        EnvelopeVerifier.verify(
+            model.getManifest(), Dsse.VARIANT_MANIFEST_TYPE, root.get().targetsKeys(), what);
+    VariantManifest manifest;
+    try {
+      manifest = VariantManifest.parseFrom(payload);
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException("malformed", what + " does not parse", e);
+    }
+    if (!Dsse.isSha256Hex(manifest.getSha256()) || manifest.getSize() <= 0) {
+      throw new VerificationException(
+          "manifest-invalid", what + " has no valid sha256/size for its artifact");
+    }
+    return manifest;
+  }
+}
