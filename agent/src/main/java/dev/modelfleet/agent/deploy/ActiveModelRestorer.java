@@ -24,7 +24,7 @@ public final class ActiveModelRestorer {
   private ActiveModelRestorer() {}
 
   /** Returns the models that could not be restored, with why; the rest are in service. */
-  public static List<String> restore(StateStore store, Deployer deployer, ModelRegistry registry) {
+  public static List<String> restore(StateStore store, SmokeTestedLoader loader, ModelRegistry registry) {
     List<String> problems = new ArrayList<>();
     for (ActiveModel model : store.current().activeModels()) {
       Path file = store.artifact(model.sha256());
@@ -35,7 +35,7 @@ public final class ActiveModelRestorer {
         continue;
       }
       try {
-        LoadedModel loaded = deployer.loadAndSmokeTest(file, model.model());
+        LoadedModel loaded = loader.load(file, model.model());
         registry.swap(new ServedModel(model.model(), model.version(), model.sha256(), loaded));
         LOG.info("model " + model.model() + " " + model.version() + " (sha256 "
             + model.sha256().substring(0, 12) + "…) ACTIVE from disk");

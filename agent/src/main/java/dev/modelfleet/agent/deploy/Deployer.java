@@ -1,13 +1,10 @@
 package dev.modelfleet.agent.deploy;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
-import dev.modelfleet.agent.runtime.InferenceException;
 import dev.modelfleet.agent.runtime.LoadedModel;
-import dev.modelfleet.agent.runtime.ModelLoadException;
 import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
-import dev.modelfleet.agent.runtime.SmokeInputs;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.AgentState;
 import dev.modelfleet.agent.state.StateStore;
@@ -44,7 +41,7 @@ public final class Deployer {
 
   private final DesiredStateVerifier verifier;
   private final ArtifactDownloader downloader;
-  private final ModelLoader loader;
+  private final SmokeTestedLoader loader;
   private final ModelRegistry registry;
   private final StateStore store;
   private final ProgressListener listener;
@@ -58,7 +55,7 @@ public final class Deployer {
       ProgressListener listener) {
     this.verifier = verifier;
     this.downloader = downloader;
-    this.loader = loader;
+    this.loader = new SmokeTestedLoader(loader);
     this.registry = registry;
     this.store = store;
     ProgressListener log = new DeploymentLog();
@@ -123,7 +120,7 @@ public final class Deployer {
               (done, total) -> report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
       report(progress, DeploymentState.DEPLOYMENT_STATE_VERIFYING, manifest.getSize());
       report(progress, DeploymentState.DEPLOYMENT_STATE_LOADING, manifest.getSize());
-      LoadedModel loaded = loadAndSmokeTest(file, model.getModel());
+      LoadedModel loaded = loader.load(file, model.getModel());
       registry.swap(new ServedModel(model.getModel(), model.getVersion(), manifest.getSha256(),
           loaded));
       recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize()));
@@ -149,28 +146,6 @@ public final class Deployer {
     store.save(store.current().withActive(now));
     report(progress.setBytesDone(manifest.getSize()), DeploymentState.DEPLOYMENT_STATE_ACTIVE,
         manifest.getSize());
-  }
-
-  /** Loads and smoke-tests; the model is closed again if it does not pass. */
-  public LoadedModel loadAndSmokeTest(Path file, String name) throws VerificationException {
-    LoadedModel loaded;
-    try {
-      loaded = loader.load(file);
-    } catch (ModelLoadException e) {
-      throw new VerificationException("load-failed", "model " + name + " does not load: "
-          + e.getMessage(), e);
-    }
-    try {
-      // Twice: the first run pays for lazy allocations, so the first real request does not.
-      for (int i = 0; i < 2; i++) {
-        loaded.infer(SmokeInputs.forModel(loaded.inputs()), Set.of());
-      }
-      return loaded;
-    } catch (InferenceException | RuntimeException e) {
-      loaded.close();
-      throw new VerificationException("smoke-test-failed", "model " + name
-          + " loads but fails a test inference with generated inputs: " + e.getMessage(), e);
-    }
   }
 
   private void report(DeploymentProgress.Builder progress, DeploymentState state, long done) {

@@ -1,0 +1,216 @@
+package dev.modelfleet.agent.cli;
+
+import dev.modelfleet.agent.config.AgentConfig;
+import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.deploy.ActiveModelRestorer;
+import dev.modelfleet.agent.deploy.Deployer;
+import dev.modelfleet.agent.deploy.SmokeTestedLoader;
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.HardwareProbe;
+import dev.modelfleet.agent.identity.DeviceIdentity;
+import dev.modelfleet.agent.identity.Enrollment;
+import dev.modelfleet.agent.identity.IdentityStore;
+import dev.modelfleet.agent.inference.InferenceServer;
+import dev.modelfleet.agent.runtime.ModelLoader;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.OrtModelLoader;
+import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.state.SecureFiles;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.sync.AgentChannels;
+import dev.modelfleet.agent.sync.Backoff;
+import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
+import dev.modelfleet.agent.sync.GrpcArtifactSource;
+import dev.modelfleet.agent.sync.SyncClient;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * One running agent: restores its models from disk, serves the local inference API, then
+ * enrolls if needed and keeps its Sync session. The order matters: a device serves what it
+ * had before it talks to any server, so it works offline.
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.agent");
+  public static final String VERSION = version();
+
+  private final AgentConfig config;
+  private final ModelLoader modelLoader;
+  private final ModelRegistry registry = new ModelRegistry();
+  private StateStore store;
+  private InferenceServer http;
+  private ManagedChannel channel;
+  private SyncClient sync;
+
+  public Agent(AgentConfig config) {
+    this(config, new OrtModelLoader(config.ortThreads()));
+  }
+
+  public Agent(AgentConfig config, ModelLoader modelLoader) {
+    this.config = config;
+    this.modelLoader = modelLoader;
+  }
+
+  /** Restores models and opens the inference API; returns its port. Needs no network. */
+  public int startLocal() throws IOException {
+    SecureFiles.ownerOnlyDirectory(config.stateDir());
+    store = new StateStore(config.stateDir());
+    ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
+    http = new InferenceServer(registry, this::ready, config.httpPort(),
+        config.inferenceThreads(), VERSION).start();
+    int port = http.port();
+    SecureFiles.writeAtomically(config.stateDir().resolve("inference.port"),
+        (port + "\n").getBytes(StandardCharsets.US_ASCII));
+    System.out.println("modelfleet-agent: inference API listening on http://127.0.0.1:" + port);
+    System.out.flush();
+    return port;
+  }
+
+  /**
+   * Ready when every model the agent has activated (and so promised to serve) is in service.
+   * With none activated yet the agent is ready: nothing is expected of it.
+   */
+  public boolean ready() {
+    return store.current().activeModels().stream().allMatch(m -> {
+      ServedModel served = registry.peek(m.model());
+      return served != null && served.sha256().equals(m.sha256());
+    });
+  }
+
+  /** Fails early, before anything starts, when the settings cannot lead to a Sync session. */
+  public void checkConfigForSync() throws ConfigException, IOException {
+    if (config.server() == null) {
+      throw new ConfigException("no server: pass --server host:port (the control plane's gRPC"
+          + " port) or set server= in the config file");
+    }
+    IdentityStore identities = new IdentityStore(config.stateDir());
+    pinnedRootKey(identities);
+    if (!identities.enrolled() && config.token() == null) {
+      throw new ConfigException("this device is not enrolled yet: pass --token with an"
+          + " enrollment token from an operator");
+    }
+  }
+
+  /** Enrolls if needed and starts the Sync session. */
+  public SyncClient connect() throws ConfigException, IOException, InterruptedException {
+    checkConfigForSync();
+    IdentityStore identities = new IdentityStore(config.stateDir());
+    byte[] rootKey = pinnedRootKey(identities);
+    channel = AgentChannels.plaintext(config.server());
+    HardwareProbe probe = new HardwareProbe();
+    DeviceIdentity identity;
+    try {
+      identity = identities.enrolled()
+          ? identities.load(rootKey)
+          : enroll(identities, rootKey, probe);
+    } catch (VerificationException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    LOG.info("device " + identity.deviceId() + " (root metadata version "
+        + identity.trustedRoot().version() + ", " + identity.trustedRoot().targetsKeys().size()
+        + " targets key(s)) syncing with " + config.server());
+    BearerCredentialInterceptor credential =
+        new BearerCredentialInterceptor(identity.credential());
+    ArtifactDownloader downloader = new ArtifactDownloader(
+        new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential)),
+        store::artifact, store::partial, 5, 500);
+    SyncClient[] self = new SyncClient[1];
+    Deployer deployer = new Deployer(
+        new DesiredStateVerifier(identity::trustedRoot, identity.deviceId(),
+            System::currentTimeMillis),
+        downloader, modelLoader, registry, store, p -> self[0].sendProgress(p));
+    sync = new SyncClient(AgentServiceGrpc.newStub(channel).withInterceptors(credential),
+        () -> probe.probe(config.stateDir(), VERSION), deployer, registry, store,
+        new Backoff(500, 30_000));
+    self[0] = sync;
+    return sync.start();
+  }
+
+  private byte[] pinnedRootKey(IdentityStore identities) throws ConfigException, IOException {
+    Path file = config.rootKey();
+    if (file == null && Files.exists(identities.pinnedRootKeyFile())) {
+      file = identities.pinnedRootKeyFile();
+    }
+    if (file == null) {
+      throw new ConfigException("no fleet root key: pass --root-key FILE with the PEM from"
+          + " GET /api/v1/trust/root.pem (or set root-key= in the config file)");
+    }
+    if (!Files.isReadable(file)) {
+      throw new ConfigException("root key file " + file + " is not readable; pass --root-key"
+          + " with the PEM from GET /api/v1/trust/root.pem");
+    }
+    return Ed25519.readPublicKeyPem(file);
+  }
+
+  private DeviceIdentity enroll(IdentityStore identities, byte[] rootKey, HardwareProbe probe)
+      throws ConfigException, IOException, VerificationException, InterruptedException {
+    String name = config.name() != null ? config.name() : probe.probe(config.stateDir(), VERSION)
+        .getHostname();
+    Backoff backoff = new Backoff(500, 30_000);
+    AgentServiceGrpc.AgentServiceBlockingStub stub = AgentServiceGrpc.newBlockingStub(channel);
+    while (true) {
+      try {
+        DeviceIdentity identity = Enrollment.enroll(identities,
+            request -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request),
+            config.token(), name, probe.probe(config.stateDir(), VERSION), rootKey,
+            System.currentTimeMillis());
+        LOG.info("enrolled as device " + identity.deviceId());
+        return identity;
+      } catch (StatusRuntimeException e) {
+        Status status = e.getStatus();
+        switch (status.getCode()) {
+          case PERMISSION_DENIED -> throw new ConfigException("enrollment refused: the token is"
+              + " unknown, revoked, expired or used up (" + status.getDescription()
+              + "); ask an operator for a new token");
+          case INVALID_ARGUMENT -> throw new ConfigException("enrollment refused as malformed ("
+              + status.getDescription() + "); check --token");
+          default -> {
+            long delay = backoff.nextDelayMs();
+            LOG.info("enrollment: server " + config.server() + " not reachable ("
+                + status.getCode() + "); retrying in " + delay + " ms");
+            Thread.sleep(delay);
+          }
+        }
+      }
+    }
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  public StateStore store() {
+    return store;
+  }
+
+  @Override
+  public void close() {
+    if (sync != null) {
+      sync.close();
+    }
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (http != null) {
+      http.close();
+    }
+    registry.closeAll();
+  }
+
+  private static String version() {
+    String v = Agent.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,53 @@
+package dev.modelfleet.agent.identity;
+
+import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.agent.v1.EnrollRequest;
+import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.agent.v1.HardwareProfile;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.security.KeyPair;
+import java.util.function.Function;
+
+/**
+ * Enrolls the device once: makes (or reuses) its key pair, calls Enroll, verifies the returned
+ * root metadata against the pinned root key before trusting any of it, and stores the result.
+ */
+public final class Enrollment {
+
+  private Enrollment() {}
+
+  public static DeviceIdentity enroll(
+      IdentityStore store,
+      Function<EnrollRequest, EnrollResponse> enrollCall,
+      String token,
+      String requestedName,
+      HardwareProfile hardware,
+      byte[] pinnedRootKey,
+      long nowMs)
+      throws IOException, VerificationException {
+    KeyPair pair = store.keyPair();
+    EnrollResponse response =
+        enrollCall.apply(
+            EnrollRequest.newBuilder()
+                .setEnrollmentToken(token)
+                .setDevicePublicKey(ByteString.copyFrom(pair.getPublic().getEncoded()))
+                .setRequestedName(requestedName == null ? "" : requestedName)
+                .setHardware(hardware)
+                .build());
+    TrustedRoot root;
+    try {
+      root = TrustedRoot.verify(response.getRootMetadata(), pinnedRootKey, nowMs);
+    } catch (VerificationException e) {
+      throw new VerificationException(e.reasonCode(),
+          "the server's root metadata does not verify against the pinned root key (" + e.getMessage()
+              + "); is --root-key the fleet root of this server (GET /api/v1/trust/root.pem)?");
+    }
+    store.save(response.getDeviceId(), response.getDeviceCredential(), requestedName,
+        response.getLabelsMap(), response.getRootMetadata(), pinnedRootKey);
+    return new DeviceIdentity(response.getDeviceId(), response.getDeviceCredential(),
+        requestedName, response.getLabelsMap(), pair.getPrivate(), pair.getPublic().getEncoded(),
+        response.getRootMetadata(), root);
+  }
+}

@@ -1,0 +1,90 @@
+package dev.modelfleet.agent.identity;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.agent.state.SecureFiles;
+import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * Keeps the device identity in the state directory, owner-only: {@code device.key} (PKCS#8
+ * PEM), {@code identity.json} (device id, credential, labels), {@code root-metadata.pb} (the
+ * signed root metadata) and {@code root.pem} (the pinned root key it was checked against).
+ */
+public final class IdentityStore {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  record IdentityFile(String deviceId, String credential, String name,
+      Map<String, String> labels) {}
+
+  private final Path dir;
+
+  public IdentityStore(Path dir) throws IOException {
+    this.dir = SecureFiles.ownerOnlyDirectory(dir);
+  }
+
+  public boolean enrolled() {
+    return Files.exists(dir.resolve("identity.json"));
+  }
+
+  /** The key pair made at first start, kept across failed enrollments so retries reuse it. */
+  public KeyPair keyPair() throws IOException {
+    Path keyFile = dir.resolve("device.key");
+    try {
+      if (Files.exists(keyFile)) {
+        String pem = Files.readString(keyFile, StandardCharsets.US_ASCII);
+        String body = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        var privateKey = Ed25519.privateKey(Base64.getDecoder().decode(body));
+        byte[] spki = Files.readAllBytes(dir.resolve("device.pub.der"));
+        return new KeyPair(Ed25519.publicKey(spki), privateKey);
+      }
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new IOException(keyFile + " is damaged (" + e.getMessage() + "); the device must be"
+          + " enrolled again with a fresh state directory", e);
+    }
+    KeyPair pair = Ed25519.generate();
+    String pem = "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(
+            pair.getPrivate().getEncoded())
+        + "\n-----END PRIVATE KEY-----\n";
+    SecureFiles.writeAtomically(dir.resolve("device.pub.der"), pair.getPublic().getEncoded());
+    SecureFiles.writeAtomically(keyFile, pem.getBytes(StandardCharsets.US_ASCII));
+    return pair;
+  }
+
+  public void save(String deviceId, String credential, String name, Map<String, String> labels,
+      SignedEnvelope rootMetadata, byte[] pinnedRootKey) throws IOException {
+    SecureFiles.writeAtomically(dir.resolve("root-metadata.pb"), rootMetadata.toByteArray());
+    SecureFiles.writeAtomically(dir.resolve("root.pem"),
+        Ed25519.toPem(pinnedRootKey).getBytes(StandardCharsets.US_ASCII));
+    // Written last: its presence means "enrolled", so a crash before it means "enroll again".
+    SecureFiles.writeAtomically(dir.resolve("identity.json"),
+        JSON.writeValueAsBytes(new IdentityFile(deviceId, credential, name, labels)));
+  }
+
+  /** The root key pinned at enrollment, for restarts without --root-key. */
+  public Path pinnedRootKeyFile() {
+    return dir.resolve("root.pem");
+  }
+
+  /** Loads the identity and re-verifies the stored root metadata against the pinned key. */
+  public DeviceIdentity load(byte[] pinnedRootKey) throws IOException, VerificationException {
+    IdentityFile file = JSON.readValue(dir.resolve("identity.json").toFile(), IdentityFile.class);
+    KeyPair pair = keyPair();
+    SignedEnvelope root = SignedEnvelope.parseFrom(Files.readAllBytes(dir.resolve("root-metadata.pb")));
+    TrustedRoot trusted = TrustedRoot.verify(root, pinnedRootKey, 0);
+    return new DeviceIdentity(file.deviceId(), file.credential(), file.name(),
+        file.labels() == null ? Map.of() : file.labels(), pair.getPrivate(),
+        pair.getPublic().getEncoded(), root, trusted);
+  }
+}
