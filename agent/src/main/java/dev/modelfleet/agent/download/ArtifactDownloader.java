@@ -113,7 +113,7 @@ public final class ArtifactDownloader {
         source.fetch(sha256, have, writer);
       } catch (OversizeException e) {
         channel.truncate(0);
-        throw new VerificationException("size-exceeded", e.getMessage());
+        throw new VerificationException(e.reasonCode, e.getMessage());
       } finally {
         channel.force(false);
       }
@@ -150,7 +150,7 @@ public final class ArtifactDownloader {
     @Override
     public void accept(long offset, ByteString data, long totalSize) throws IOException {
       if (totalSize != size) {
-        throw new OversizeException(
+        throw new OversizeException(totalSize > size ? "size-exceeded" : "size-mismatch",
             "the server says artifact " + sha256 + " has " + totalSize + " bytes but its signed"
                 + " manifest says " + size + "; refused");
       }
@@ -158,7 +158,7 @@ public final class ArtifactDownloader {
         throw new IOException("chunk at offset " + offset + " while expecting " + position);
       }
       if (position + data.size() > size) {
-        throw new OversizeException(
+        throw new OversizeException("size-exceeded",
             "artifact " + sha256 + " is longer than the " + size + " bytes its signed manifest"
                 + " declares; download stopped and refused");
       }
@@ -251,9 +251,13 @@ public final class ArtifactDownloader {
     }
   }
 
+  /** The server's bytes disagree with the signed size: stop reading at once. */
   private static final class OversizeException extends IOException {
-    OversizeException(String message) {
+    final String reasonCode;
+
+    OversizeException(String reasonCode, String message) {
       super(message);
+      this.reasonCode = reasonCode;
     }
   }
 
