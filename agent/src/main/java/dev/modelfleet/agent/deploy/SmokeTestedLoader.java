@@ -29,16 +29,21 @@ public final class SmokeTestedLoader {
       throw new VerificationException("load-failed", "model " + name + " does not load: "
           + e.getMessage(), e);
     }
-    try {
-      // Twice: the first run pays for lazy allocations, so the first real request does not.
-      for (int i = 0; i < 2; i++) {
-        loaded.infer(SmokeInputs.forModel(loaded.inputs()), Set.of());
+    Exception first = null;
+    for (int size : SmokeInputs.DYNAMIC_SIZES) {
+      try {
+        // Twice: the first run pays for lazy allocations, so the first real request does not.
+        for (int i = 0; i < 2; i++) {
+          loaded.infer(SmokeInputs.forModel(loaded.inputs(), size), Set.of());
+        }
+        return loaded;
+      } catch (InferenceException | RuntimeException e) {
+        first = first == null ? e : first;
       }
-      return loaded;
-    } catch (InferenceException | RuntimeException e) {
-      loaded.close();
-      throw new VerificationException("smoke-test-failed", "model " + name
-          + " loads but fails a test inference with generated inputs: " + e.getMessage(), e);
     }
+    loaded.close();
+    throw new VerificationException("smoke-test-failed", "model " + name
+        + " loads but fails a test inference with generated inputs: " + first.getMessage(),
+        first);
   }
 }

@@ -2,6 +2,7 @@ package dev.modelfleet.agent.hardware;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
+import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.v1.Accelerator;
 import dev.modelfleet.agent.v1.HardwareProfile;
 import java.io.IOException;
@@ -109,7 +110,7 @@ public final class HardwareProbe {
 
   private static void onnxRuntime(HardwareProfile.Builder profile) {
     try {
-      profile.setOnnxruntimeVersion(OrtEnvironment.getEnvironment().getVersion());
+      profile.setOnnxruntimeVersion(OrtModelLoader.environment().getVersion());
       Set<String> providers = new LinkedHashSet<>();
       for (OrtProvider provider : OrtEnvironment.getAvailableProviders()) {
         providers.add(providerName(provider));

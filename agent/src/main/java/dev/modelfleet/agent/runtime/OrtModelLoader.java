@@ -2,6 +2,7 @@ package dev.modelfleet.agent.runtime;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import java.nio.file.Path;
 
@@ -15,11 +16,21 @@ public final class OrtModelLoader implements ModelLoader {
     this.intraOpThreads = intraOpThreads;
   }
 
+  /**
+   * The process-wide ONNX Runtime environment, created quiet: errors reach callers as
+   * exceptions (and from there progress reports and HTTP answers), not as stderr noise.
+   */
+  public static OrtEnvironment environment() {
+    return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "modelfleet");
+  }
+
   @Override
   public LoadedModel load(Path verifiedArtifact) throws ModelLoadException {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = environment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      // Failures reach the caller as exceptions with the same text; no stderr duplicates.
+      options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       if (intraOpThreads > 0) {
         options.setIntraOpNumThreads(intraOpThreads);
       }

@@ -1,0 +1,31 @@
+package dev.modelfleet.agent.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TensorValidatorTest {
+
+  final List<TensorSpec> declared = List.of(new TensorSpec("x", "FP32", new long[] {-1, 4}));
+
+  String problem(Tensor tensor) {
+    return assertThrows(InferenceException.class,
+        () -> TensorValidator.check(declared, List.of(tensor))).getMessage();
+  }
+
+  @Test
+  void eachProblemIsNamed() throws Exception {
+    TensorValidator.check(declared, List.of(new Tensor("x", "FP32", new long[] {2, 4},
+        new float[8])));
+    assertTrue(problem(new Tensor("y", "FP32", new long[] {1, 4}, new float[4]))
+        .contains("unknown input 'y'"));
+    assertTrue(problem(new Tensor("x", "INT64", new long[] {1, 4}, new long[4]))
+        .contains("datatype INT64"));
+    assertTrue(problem(new Tensor("x", "FP32", new long[] {1, 5}, new float[5]))
+        .contains("shape [1, 5]"));
+    assertTrue(problem(new Tensor("x", "FP32", new long[] {1, 4}, new float[3]))
+        .contains("3 data elements"));
+  }
+}
