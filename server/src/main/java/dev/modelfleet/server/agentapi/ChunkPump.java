@@ -1,0 +1,89 @@
+package dev.modelfleet.server.agentapi;
+
+import com.google.protobuf.UnsafeByteOperations;
+import dev.modelfleet.agent.v1.ArtifactChunk;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/**
+ * Sends a file from an offset in chunks, only while the transport can take them: each chunk
+ * waits for the client's flow-control window, so a slow device holds at most a chunk or two of
+ * server memory instead of the whole file.
+ */
+final class ChunkPump implements Runnable {
+
+  static final int CHUNK_SIZE = 1024 * 1024;
+
+  private final FileChannel file;
+  private final long size;
+  private final ServerCallStreamObserver<ArtifactChunk> out;
+  private long position;
+  private boolean done;
+
+  ChunkPump(FileChannel file, long offset, long size, ServerCallStreamObserver<ArtifactChunk> out) {
+    this.file = file;
+    this.position = offset;
+    this.size = size;
+    this.out = out;
+  }
+
+  /** Must run inside the service method: gRPC takes these handlers only before it returns. */
+  void start() {
+    out.setOnCancelHandler(this::cancel);
+    out.setOnReadyHandler(this);
+    run(); // the first onReady may have fired before our handler was in place
+  }
+
+  @Override
+  public synchronized void run() {
+    if (done) {
+      return;
+    }
+    try {
+      while (position < size && out.isReady()) {
+        out.onNext(readChunk());
+      }
+      if (position >= size) {
+        finish();
+        out.onCompleted();
+      }
+    } catch (IOException e) {
+      finish();
+      out.onError(Status.UNAVAILABLE.withDescription("reading the artifact failed; resume later")
+          .asRuntimeException());
+    }
+  }
+
+  private ArtifactChunk readChunk() throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(CHUNK_SIZE, size - position));
+    while (buffer.hasRemaining()) {
+      if (file.read(buffer, position + buffer.position()) < 0) {
+        throw new IOException("artifact shorter than recorded");
+      }
+    }
+    ArtifactChunk chunk =
+        ArtifactChunk.newBuilder()
+            .setOffset(position)
+            .setData(UnsafeByteOperations.unsafeWrap(buffer.array()))
+            .setTotalSize(size)
+            .build();
+    position += buffer.capacity();
+    return chunk;
+  }
+
+  private synchronized void cancel() {
+    finish();
+  }
+
+  private void finish() {
+    done = true;
+    try {
+      file.close();
+    } catch (IOException ignored) {
+      // read-only channel: nothing to lose on a failed close
+    }
+  }
+}

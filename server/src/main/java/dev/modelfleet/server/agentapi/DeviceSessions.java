@@ -1,0 +1,48 @@
+package dev.modelfleet.server.agentapi;
+
+import dev.modelfleet.server.assignment.DesiredStateChanged;
+import dev.modelfleet.server.device.DeviceDecommissioned;
+import io.grpc.Status;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The open Sync streams of this server process, one per device. Changes reach them only after
+ * their transaction committed, so a device never sees a document that was rolled back.
+ */
+@ApplicationScoped
+public class DeviceSessions {
+
+  private final ConcurrentMap<UUID, SyncSession> sessions = new ConcurrentHashMap<>();
+
+  void register(SyncSession session) {
+    SyncSession older = sessions.put(session.deviceId(), session);
+    if (older != null && older != session) {
+      older.close(Status.ABORTED.withDescription("a newer stream of this device replaced this one"));
+    }
+  }
+
+  void remove(SyncSession session) {
+    sessions.remove(session.deviceId(), session);
+  }
+
+  public boolean isConnected(UUID deviceId) {
+    return sessions.containsKey(deviceId);
+  }
+
+  void push(@Observes(during = TransactionPhase.AFTER_SUCCESS) DesiredStateChanged change) {
+    Optional.ofNullable(sessions.get(change.deviceId()))
+        .ifPresent(s -> s.sendDesiredState(change.document()));
+  }
+
+  void disconnect(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceDecommissioned event) {
+    Optional.ofNullable(sessions.remove(event.deviceId()))
+        .ifPresent(s -> s.close(Status.UNAUTHENTICATED.withDescription(
+            "the device was decommissioned; it must be enrolled again")));
+  }
+}

@@ -1,0 +1,68 @@
+package dev.modelfleet.server.agentapi;
+
+import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.Hello;
+import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.SyncConfig;
+import dev.modelfleet.server.assignment.DeploymentService;
+import dev.modelfleet.server.assignment.DesiredStateService;
+import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.device.DeviceActivityService;
+import dev.modelfleet.server.device.HardwareInfo;
+import dev.modelfleet.server.device.InstalledModelInfo;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.UUID;
+
+/** What a Sync stream does with each agent message, over the feature services. */
+@ApplicationScoped
+class SyncService {
+
+  private final DeviceActivityService activity;
+  private final DeploymentService deployments;
+  private final DesiredStateService desiredStates;
+  private final DeviceSessions sessions;
+  private final ModelFleetConfig config;
+
+  SyncService(
+      DeviceActivityService activity,
+      DeploymentService deployments,
+      DesiredStateService desiredStates,
+      DeviceSessions sessions,
+      ModelFleetConfig config) {
+    this.activity = activity;
+    this.deployments = deployments;
+    this.desiredStates = desiredStates;
+    this.sessions = sessions;
+    this.config = config;
+  }
+
+  /**
+   * Registers the stream before reading the desired state, so a change committed in between is
+   * pushed rather than lost; the session drops a generation it already sent.
+   */
+  void hello(SyncSession session, Hello hello) {
+    UUID deviceId = session.deviceId();
+    activity.hello(
+        deviceId, HardwareInfo.from(hello.getHardware()), InstalledModelInfo.from(hello.getInstalledList()));
+    session.send(
+        ServerMessage.newBuilder()
+            .setConfig(SyncConfig.newBuilder()
+                .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds()))
+            .build());
+    sessions.register(session);
+    desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);
+  }
+
+  void handle(SyncSession session, AgentMessage message) {
+    switch (message.getKindCase()) {
+      case HEARTBEAT -> activity.heartbeat(
+          session.deviceId(), InstalledModelInfo.from(message.getHeartbeat().getInstalledList()));
+      case PROGRESS -> deployments.recordProgress(session.deviceId(), message.getProgress());
+      default -> { } // a second Hello changes nothing; unknown kinds come from newer agents
+    }
+  }
+
+  void closed(SyncSession session) {
+    sessions.remove(session);
+  }
+}

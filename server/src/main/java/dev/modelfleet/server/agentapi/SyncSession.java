@@ -1,0 +1,111 @@
+package dev.modelfleet.server.agentapi;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.UUID;
+
+/**
+ * One device's Sync stream. Writes come from the stream's own messages and from pushes after
+ * an assignment commits, so every write to the response is synchronized.
+ */
+final class SyncSession implements StreamObserver<AgentMessage> {
+
+  private final UUID deviceId;
+  private final ServerCallStreamObserver<ServerMessage> out;
+  private final SyncService service;
+  private boolean helloSeen;
+  private boolean closed;
+  private long sentGeneration;
+
+  SyncSession(UUID deviceId, ServerCallStreamObserver<ServerMessage> out, SyncService service) {
+    this.deviceId = deviceId;
+    this.out = out;
+    this.service = service;
+    out.setOnCancelHandler(() -> {
+      markClosed();
+      service.closed(this);
+    });
+  }
+
+  UUID deviceId() {
+    return deviceId;
+  }
+
+  @Override
+  public void onNext(AgentMessage message) {
+    try {
+      if (!helloSeen) {
+        if (message.getKindCase() != AgentMessage.KindCase.HELLO) {
+          close(Status.INVALID_ARGUMENT.withDescription("the first message on Sync must be a Hello"));
+          return;
+        }
+        helloSeen = true;
+        service.hello(this, message.getHello());
+      } else {
+        service.handle(this, message);
+      }
+    } catch (RuntimeException e) {
+      var status = GrpcErrors.toStatus(e);
+      close(status.getStatus());
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    markClosed();
+    service.closed(this);
+  }
+
+  @Override
+  public void onCompleted() {
+    service.closed(this);
+    synchronized (this) {
+      if (!closed) {
+        closed = true;
+        out.onCompleted();
+      }
+    }
+  }
+
+  synchronized void send(ServerMessage message) {
+    if (!closed) {
+      out.onNext(message);
+    }
+  }
+
+  /** Sends a desired state unless this stream already carried that generation or a newer one. */
+  synchronized void sendDesiredState(SignedEnvelope document) {
+    long generation = generationOf(document);
+    if (closed || generation <= sentGeneration) {
+      return;
+    }
+    sentGeneration = generation;
+    out.onNext(ServerMessage.newBuilder().setDesiredState(document).build());
+  }
+
+  synchronized void close(Status status) {
+    if (!closed) {
+      closed = true;
+      service.closed(this);
+      out.onError(status.asRuntimeException());
+    }
+  }
+
+  private synchronized void markClosed() {
+    closed = true;
+  }
+
+  private static long generationOf(SignedEnvelope document) {
+    try {
+      return DesiredState.parseFrom(document.getPayload()).getGeneration();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a desired state signed here does not parse", e);
+    }
+  }
+}

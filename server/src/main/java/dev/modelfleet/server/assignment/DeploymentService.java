@@ -1,0 +1,82 @@
+package dev.modelfleet.server.assignment;
+
+import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
+import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
+import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Deployment progress as devices report it, and what a device should run, for operators. */
+@ApplicationScoped
+public class DeploymentService {
+
+  private final Clock clock;
+
+  DeploymentService(Clock clock) {
+    this.clock = clock;
+  }
+
+  @Transactional
+  public void recordProgress(UUID deviceId, DeploymentProgress progress) {
+    if (progress.getModel().isEmpty()) {
+      return; // nothing to attach it to; the agent's bug, not worth closing its stream
+    }
+    DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, progress.getModel());
+    status.version = progress.getVersion();
+    status.variantId = parseOrNull(progress.getVariantId());
+    status.generation = progress.getGeneration();
+    status.state = stateName(progress.getState());
+    status.reason = progress.getReason().isEmpty() ? null : progress.getReason();
+    status.reasonCode = progress.getReasonCode().isEmpty() ? null : progress.getReasonCode();
+    status.bytesDone = progress.getBytesDone();
+    status.bytesTotal = progress.getBytesTotal();
+    status.updatedAt = clock.instant();
+    status.persist();
+  }
+
+  @Transactional
+  public Optional<DesiredView> desired(UUID deviceId) {
+    DeviceDesiredState state = DeviceDesiredState.findById(deviceId);
+    if (state == null) {
+      return Optional.empty();
+    }
+    List<DesiredModelView> models =
+        DesiredModel.ofDevice(deviceId).stream()
+            .map(d -> new DesiredModelView(
+                d.model.name, d.variant.version.version, d.variant.id, d.variant.precision,
+                d.variant.executionProvider, d.variant.sha256, d.variant.size))
+            .toList();
+    return Optional.of(new DesiredView(state.generation, state.issuedAt, state.expiresAt, models));
+  }
+
+  @Transactional
+  public List<DeploymentView> deployments(UUID deviceId) {
+    return DeploymentStatus.<DeploymentStatus>list("deviceId = ?1 order by model", deviceId).stream()
+        .map(s -> new DeploymentView(
+            s.model, s.version, s.variantId, s.generation, s.state, s.reason, s.reasonCode,
+            s.bytesDone, s.bytesTotal, s.updatedAt))
+        .toList();
+  }
+
+  private static String stateName(DeploymentState state) {
+    if (state == DeploymentState.UNRECOGNIZED || state == DeploymentState.DEPLOYMENT_STATE_UNSPECIFIED) {
+      return "unknown";
+    }
+    return state.name().substring("DEPLOYMENT_STATE_".length()).toLowerCase(Locale.ROOT);
+  }
+
+  private static UUID parseOrNull(String id) {
+    try {
+      return id.isEmpty() ? null : UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+}

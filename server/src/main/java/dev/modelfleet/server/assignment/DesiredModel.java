@@ -1,0 +1,41 @@
+package dev.modelfleet.server.assignment;
+
+import dev.modelfleet.server.model.Model;
+import dev.modelfleet.server.model.Variant;
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.FetchType;
+import jakarta.persistence.Id;
+import jakarta.persistence.JoinColumn;
+import jakarta.persistence.ManyToOne;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/** One model slot of a device: which variant of which version it should run. */
+@Entity
+@Table(name = "desired_models")
+public class DesiredModel extends PanacheEntityBase {
+
+  @Id public UUID id;
+
+  @Column(name = "device_id")
+  public UUID deviceId;
+
+  @ManyToOne(fetch = FetchType.LAZY, optional = false)
+  @JoinColumn(name = "model_id")
+  public Model model;
+
+  @ManyToOne(fetch = FetchType.LAZY, optional = false)
+  @JoinColumn(name = "variant_id")
+  public Variant variant;
+
+  @Column(name = "updated_at")
+  public Instant updatedAt;
+
+  public static List<DesiredModel> ofDevice(UUID deviceId) {
+    return list("deviceId = ?1 order by model.name", deviceId);
+  }
+}

@@ -1,0 +1,100 @@
+package dev.modelfleet.server.assignment;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.signing.SigningService;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Builds, signs and stores each device's desired-state document. */
+@ApplicationScoped
+public class DesiredStateService {
+
+  private final SigningService signing;
+  private final ModelFleetConfig config;
+  private final Clock clock;
+  private final Event<DesiredStateChanged> changed;
+
+  DesiredStateService(
+      SigningService signing, ModelFleetConfig config, Clock clock, Event<DesiredStateChanged> changed) {
+    this.signing = signing;
+    this.config = config;
+    this.clock = clock;
+    this.changed = changed;
+  }
+
+  /**
+   * Signs a new document from the device's desired models, one generation up. The caller holds
+   * the device row lock, which keeps generations strictly growing under concurrent writers.
+   */
+  DeviceDesiredState publish(UUID deviceId) {
+    DeviceDesiredState row = DeviceDesiredState.findById(deviceId);
+    if (row == null) {
+      row = new DeviceDesiredState();
+      row.deviceId = deviceId;
+    }
+    Instant now = clock.instant();
+    DesiredState.Builder state =
+        DesiredState.newBuilder()
+            .setDeviceId(deviceId.toString())
+            .setGeneration(row.generation + 1)
+            .setIssuedAtMs(now.toEpochMilli())
+            .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
+    for (DesiredModel entry : DesiredModel.ofDevice(deviceId)) {
+      state.addModels(
+          dev.modelfleet.agent.v1.DesiredModel.newBuilder()
+              .setModel(entry.model.name)
+              .setVersion(entry.variant.version.version)
+              .setManifest(parse(entry.variant.manifest)));
+    }
+    SignedEnvelope document = signing.signWithTargets(Dsse.DESIRED_STATE_TYPE, state.build());
+    row.generation = state.getGeneration();
+    row.document = document.toByteArray();
+    row.issuedAt = now;
+    row.expiresAt = now.plus(config.desiredStateTtl());
+    row.persist();
+    changed.fire(new DesiredStateChanged(deviceId, row.generation, document));
+    return row;
+  }
+
+  /**
+   * The document to send a device that (re)connects. One past half its lifetime is re-signed
+   * first, so an agent that stays connected never ends up holding an expired document.
+   */
+  @Transactional
+  public Optional<SignedEnvelope> currentFor(UUID deviceId) {
+    DeviceDesiredState row = DeviceDesiredState.findById(deviceId);
+    if (row == null) {
+      return Optional.empty();
+    }
+    Instant refreshAfter = row.expiresAt.minus(config.desiredStateTtl().dividedBy(2));
+    if (clock.instant().isAfter(refreshAfter)) {
+      DeviceService.lockForUpdate(deviceId);
+      row = publish(deviceId);
+    }
+    return Optional.of(parse(row.document));
+  }
+
+  /** Whether an artifact is part of what the device should currently run. */
+  @Transactional
+  public boolean isAssigned(UUID deviceId, String sha256) {
+    return DesiredModel.count("deviceId = ?1 and variant.sha256 = ?2", deviceId, sha256) > 0;
+  }
+
+  static SignedEnvelope parse(byte[] stored) {
+    try {
+      return SignedEnvelope.parseFrom(stored);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a stored signed document is corrupt", e);
+    }
+  }
+}

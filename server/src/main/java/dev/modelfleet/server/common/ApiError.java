@@ -1,0 +1,61 @@
+package dev.modelfleet.server.common;
+
+import io.grpc.Status;
+
+/**
+ * Every error the server reports, with its stable code and how it maps to HTTP (admin API) and
+ * to gRPC (agent API). Clients branch on {@link #code()}, so a code never changes meaning.
+ */
+public enum ApiError {
+  MALFORMED_JSON(400, "Malformed JSON", Status.Code.INVALID_ARGUMENT),
+  INVALID_REQUEST(400, "Invalid request", Status.Code.INVALID_ARGUMENT),
+  INVALID_NAME(400, "Invalid name", Status.Code.INVALID_ARGUMENT),
+  INVALID_LABELS(400, "Invalid labels", Status.Code.INVALID_ARGUMENT),
+  INVALID_LABEL_SELECTOR(400, "Invalid label selector", Status.Code.INVALID_ARGUMENT),
+  EMPTY_UPLOAD(400, "Empty upload", Status.Code.INVALID_ARGUMENT),
+  INVALID_PUBLIC_KEY(400, "Invalid public key", Status.Code.INVALID_ARGUMENT),
+  INVALID_SHA256(400, "Invalid sha256", Status.Code.INVALID_ARGUMENT),
+  UNAUTHENTICATED(401, "Unauthenticated", Status.Code.UNAUTHENTICATED),
+  ENROLLMENT_DENIED(403, "Enrollment denied", Status.Code.PERMISSION_DENIED),
+  NOT_FOUND(404, "Not found", Status.Code.NOT_FOUND),
+  METHOD_NOT_ALLOWED(405, "Method not allowed", Status.Code.UNIMPLEMENTED),
+  NOT_ACCEPTABLE(406, "Not acceptable", Status.Code.INVALID_ARGUMENT),
+  DUPLICATE_NAME(409, "Duplicate name", Status.Code.ALREADY_EXISTS),
+  DUPLICATE_VARIANT(409, "Duplicate variant", Status.Code.ALREADY_EXISTS),
+  DEVICE_DECOMMISSIONED(409, "Device decommissioned", Status.Code.FAILED_PRECONDITION),
+  UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type", Status.Code.INVALID_ARGUMENT),
+  OFFSET_OUT_OF_RANGE(416, "Offset out of range", Status.Code.OUT_OF_RANGE),
+  INVALID_ONNX(422, "Invalid ONNX model", Status.Code.INVALID_ARGUMENT),
+  INTERNAL_ERROR(500, "Internal error", Status.Code.INTERNAL);
+
+  private final int httpStatus;
+  private final String title;
+  private final Status.Code grpcCode;
+
+  ApiError(int httpStatus, String title, Status.Code grpcCode) {
+    this.httpStatus = httpStatus;
+    this.title = title;
+    this.grpcCode = grpcCode;
+  }
+
+  /** The stable, kebab-case code, e.g. {@code invalid-label-selector}. */
+  public String code() {
+    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public String title() {
+    return title;
+  }
+
+  public Status.Code grpcCode() {
+    return grpcCode;
+  }
+
+  public ApiException exception(String detail) {
+    return new ApiException(this, detail);
+  }
+}

@@ -1,0 +1,28 @@
+package dev.modelfleet.server.common;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The server's own settings; see application.properties for the environment variable names. */
+@ConfigMapping(prefix = "modelfleet")
+public interface ModelFleetConfig {
+
+  /** Bearer token of the admin REST API. No default outside dev and test, on purpose. */
+  String adminToken();
+
+  Path keyDir();
+
+  Path artifactDir();
+
+  @WithDefault("15s")
+  Duration heartbeatInterval();
+
+  /** How long a device may act on a desired-state document after it was issued. */
+  @WithDefault("7d")
+  Duration desiredStateTtl();
+
+  @WithDefault("365d")
+  Duration rootMetadataTtl();
+}

@@ -1,0 +1,56 @@
+package dev.modelfleet.server.device;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+@Entity
+@Table(name = "devices")
+public class Device extends PanacheEntityBase {
+
+  @Id public UUID id;
+  public String name;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public Map<String, String> labels;
+
+  public DeviceStatus status;
+
+  /** The device's Ed25519 key, SubjectPublicKeyInfo DER. */
+  @Column(name = "public_key")
+  public byte[] publicKey;
+
+  /** sha256 of the secret half of the device credential. */
+  @Column(name = "credential_hash")
+  public String credentialHash;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public HardwareInfo hardware;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public List<InstalledModelInfo> installed;
+
+  @Column(name = "enrollment_token_id")
+  public UUID enrollmentTokenId;
+
+  @Column(name = "enrolled_at")
+  public Instant enrolledAt;
+
+  @Column(name = "last_seen_at")
+  public Instant lastSeenAt;
+
+  @Column(name = "decommissioned_at")
+  public Instant decommissionedAt;
+
+  public boolean isActive() {
+    return status == DeviceStatus.ACTIVE;
+  }
+}

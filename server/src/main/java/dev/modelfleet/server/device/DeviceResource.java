@@ -1,0 +1,85 @@
+package dev.modelfleet.server.device;
+
+import dev.modelfleet.server.assignment.DeploymentService;
+import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
+import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+@Path("/api/v1/devices")
+@Produces(MediaType.APPLICATION_JSON)
+public class DeviceResource {
+
+  private final DeviceService devices;
+  private final DeploymentService deployments;
+
+  DeviceResource(DeviceService devices, DeploymentService deployments) {
+    this.devices = devices;
+    this.deployments = deployments;
+  }
+
+  public record LabelsBody(Map<String, String> labels) {}
+
+  public record DeviceDetails(
+      UUID id,
+      String name,
+      Map<String, String> labels,
+      DeviceStatus status,
+      Instant enrolledAt,
+      Instant lastSeenAt,
+      Instant decommissionedAt,
+      HardwareInfo hardware,
+      List<InstalledModelInfo> installed,
+      DesiredView desired,
+      List<DeploymentView> deployments) {}
+
+  @GET
+  public List<DeviceSummary> list(
+      @QueryParam("selector") String selector, @QueryParam("status") String status) {
+    return devices.find(selector, status).stream().map(DeviceSummary::of).toList();
+  }
+
+  @GET
+  @Path("/{id}")
+  public DeviceDetails get(@PathParam("id") String id) {
+    return details(devices.get(Ids.parse("device", id)));
+  }
+
+  @PUT
+  @Path("/{id}/labels")
+  @Consumes(MediaType.APPLICATION_JSON)
+  public DeviceDetails replaceLabels(@PathParam("id") String id, LabelsBody body) {
+    Requests.requireBody(body);
+    if (body.labels() == null) {
+      throw dev.modelfleet.server.common.ApiError.INVALID_REQUEST.exception(
+          "Give the complete new label set as {\"labels\": {...}}.");
+    }
+    return details(devices.replaceLabels(Ids.parse("device", id), body.labels()));
+  }
+
+  @POST
+  @Path("/{id}/decommission")
+  public DeviceDetails decommission(@PathParam("id") String id) {
+    return details(devices.decommission(Ids.parse("device", id)));
+  }
+
+  private DeviceDetails details(Device d) {
+    return new DeviceDetails(
+        d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.decommissionedAt,
+        d.hardware, d.installed, deployments.desired(d.id).orElse(null),
+        deployments.deployments(d.id));
+  }
+}

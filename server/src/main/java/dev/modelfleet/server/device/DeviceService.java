@@ -1,0 +1,86 @@
+package dev.modelfleet.server.device;
+
+import dev.modelfleet.server.common.ApiError;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** The device registry as operators see it. */
+@ApplicationScoped
+public class DeviceService {
+
+  private final Clock clock;
+  private final Event<DeviceDecommissioned> decommissioned;
+
+  DeviceService(Clock clock, Event<DeviceDecommissioned> decommissioned) {
+    this.clock = clock;
+    this.decommissioned = decommissioned;
+  }
+
+  /**
+   * Devices matching a label selector, optionally of one status. Matching happens in memory,
+   * which is fine for thousands of devices; beyond that it belongs in SQL on the jsonb column.
+   */
+  @Transactional
+  public List<Device> find(String selector, String status) {
+    LabelSelector labels = LabelSelector.parse(selector);
+    List<Device> candidates;
+    if (status == null || status.isBlank()) {
+      candidates = Device.list("order by enrolledAt");
+    } else {
+      DeviceStatus wanted =
+          DeviceStatus.parse(status)
+              .orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
+                  "Status '" + status + "' is not valid: use 'active' or 'decommissioned'."));
+      candidates = Device.list("status = ?1 order by enrolledAt", wanted);
+    }
+    return candidates.stream().filter(d -> labels.test(d.labels)).toList();
+  }
+
+  @Transactional
+  public Device get(UUID id) {
+    return require(id);
+  }
+
+  @Transactional
+  public Device replaceLabels(UUID id, Map<String, String> labels) {
+    Map<String, String> valid = Labels.validate(labels);
+    Device device = require(id);
+    device.labels = valid;
+    return device;
+  }
+
+  /** Idempotent: decommissioning a decommissioned device changes nothing. */
+  @Transactional
+  public Device decommission(UUID id) {
+    Device device = lockForUpdate(id);
+    if (device.isActive()) {
+      device.status = DeviceStatus.DECOMMISSIONED;
+      device.decommissionedAt = clock.instant();
+      decommissioned.fire(new DeviceDecommissioned(id));
+    }
+    return device;
+  }
+
+  /** The device row, locked so that concurrent writers to its state queue up behind us. */
+  public static Device lockForUpdate(UUID id) {
+    Device device = Device.findById(id, LockModeType.PESSIMISTIC_WRITE);
+    if (device == null) {
+      throw ApiError.NOT_FOUND.exception("No device with id '" + id + "'.");
+    }
+    return device;
+  }
+
+  private static Device require(UUID id) {
+    Device device = Device.findById(id);
+    if (device == null) {
+      throw ApiError.NOT_FOUND.exception("No device with id '" + id + "'.");
+    }
+    return device;
+  }
+}

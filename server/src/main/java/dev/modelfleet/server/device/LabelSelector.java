@@ -1,0 +1,129 @@
+package dev.modelfleet.server.device;
+
+import dev.modelfleet.server.common.ApiError;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A Kubernetes-style label selector: requirements joined by commas, all of which must hold.
+ * {@code k=v}, {@code k==v}, {@code k!=v}, {@code k in (a,b)}, {@code k notin (a,b)},
+ * {@code k} (has the label), {@code !k} (has not). An empty selector matches every device.
+ */
+public final class LabelSelector implements Predicate<Map<String, String>> {
+
+  private static final Pattern SET_REQUIREMENT =
+      Pattern.compile("(\\S+)\\s+(in|notin)\\s*\\((.*)\\)");
+  private static final Pattern EQUALITY = Pattern.compile("([^=!\\s]+)\\s*(==|=|!=)\\s*(\\S*)");
+
+  private final List<Predicate<Map<String, String>>> requirements;
+
+  private LabelSelector(List<Predicate<Map<String, String>>> requirements) {
+    this.requirements = requirements;
+  }
+
+  public static LabelSelector parse(String selector) {
+    List<Predicate<Map<String, String>>> requirements = new ArrayList<>();
+    if (selector != null && !selector.isBlank()) {
+      for (String part : splitTopLevel(selector)) {
+        requirements.add(requirement(part.trim(), selector));
+      }
+    }
+    return new LabelSelector(requirements);
+  }
+
+  @Override
+  public boolean test(Map<String, String> labels) {
+    return requirements.stream().allMatch(r -> r.test(labels));
+  }
+
+  private static Predicate<Map<String, String>> requirement(String part, String selector) {
+    if (part.isEmpty()) {
+      throw invalid(selector, "it has an empty requirement (two commas in a row, or a trailing comma)");
+    }
+    Matcher set = SET_REQUIREMENT.matcher(part);
+    if (set.matches()) {
+      String key = key(set.group(1), selector);
+      Set<String> values = values(set.group(3), part, selector);
+      boolean in = set.group(2).equals("in");
+      return labels -> in ? values.contains(labels.get(key))
+          : !labels.containsKey(key) || !values.contains(labels.get(key));
+    }
+    Matcher equality = EQUALITY.matcher(part);
+    if (equality.matches()) {
+      String key = key(equality.group(1), selector);
+      String value = value(equality.group(3), part, selector);
+      return equality.group(2).equals("!=")
+          ? labels -> !value.equals(labels.get(key))
+          : labels -> value.equals(labels.get(key));
+    }
+    if (part.startsWith("!")) {
+      String key = key(part.substring(1).trim(), selector);
+      return labels -> !labels.containsKey(key);
+    }
+    String key = key(part, selector);
+    return labels -> labels.containsKey(key);
+  }
+
+  private static Set<String> values(String list, String part, String selector) {
+    if (list.isBlank()) {
+      throw invalid(selector, "'" + part + "' needs at least one value in its parentheses");
+    }
+    return Arrays.stream(list.split(",", -1))
+        .map(v -> value(v.trim(), part, selector))
+        .collect(Collectors.toUnmodifiableSet());
+  }
+
+  private static String key(String key, String selector) {
+    if (!Labels.KEY.matcher(key).matches()) {
+      throw invalid(selector, "'" + key + "' is not a valid label key");
+    }
+    return key;
+  }
+
+  private static String value(String value, String part, String selector) {
+    if (!Labels.VALUE.matcher(value).matches()) {
+      throw invalid(selector, "'" + value + "' in '" + part + "' is not a valid label value");
+    }
+    return value;
+  }
+
+  /** Splits on commas outside parentheses, so {@code k in (a,b)} stays one requirement. */
+  private static List<String> splitTopLevel(String selector) {
+    List<String> parts = new ArrayList<>();
+    int depth = 0;
+    int start = 0;
+    for (int i = 0; i < selector.length(); i++) {
+      char c = selector.charAt(i);
+      if (c == '(') {
+        depth++;
+      } else if (c == ')') {
+        depth--;
+      }
+      if (depth < 0 || depth > 1) {
+        throw invalid(selector, "its parentheses do not match");
+      }
+      if (c == ',' && depth == 0) {
+        parts.add(selector.substring(start, i));
+        start = i + 1;
+      }
+    }
+    if (depth != 0) {
+      throw invalid(selector, "its parentheses do not match");
+    }
+    parts.add(selector.substring(start));
+    return parts;
+  }
+
+  private static RuntimeException invalid(String selector, String why) {
+    return ApiError.INVALID_LABEL_SELECTOR.exception(
+        "Label selector '" + selector + "' is invalid: " + why
+            + ". Use requirements joined by commas: k=v, k!=v, k in (a,b), k notin (a,b), k, !k.");
+  }
+}

@@ -1,0 +1,84 @@
+package dev.modelfleet.server.enrollment;
+
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Secrets;
+import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.device.DeviceAuthenticator;
+import dev.modelfleet.server.device.DeviceStatus;
+import dev.modelfleet.server.device.HardwareInfo;
+import dev.modelfleet.server.signing.Ed25519Keys;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/** Turns an enrollment token and a device key into an enrolled device with a credential. */
+@ApplicationScoped
+public class EnrollmentService {
+
+  private final Clock clock;
+
+  EnrollmentService(Clock clock) {
+    this.clock = clock;
+  }
+
+  public record Enrolled(UUID deviceId, String credential, Map<String, String> labels) {}
+
+  @Transactional
+  public Enrolled enroll(
+      String tokenSecret, byte[] publicKey, String requestedName, HardwareInfo hardware) {
+    if (tokenSecret == null || tokenSecret.isBlank()) {
+      throw ApiError.INVALID_REQUEST.exception("enrollment_token is required");
+    }
+    try {
+      Ed25519Keys.parsePublicKey(publicKey);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.INVALID_PUBLIC_KEY.exception(
+          "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: " + e.getMessage());
+    }
+    // the row lock serializes concurrent enrollments with one token, so uses never overshoot
+    EnrollmentToken token =
+        EnrollmentToken.<EnrollmentToken>find("secretHash", Secrets.hash(tokenSecret))
+            .withLock(LockModeType.PESSIMISTIC_WRITE)
+            .firstResultOptional()
+            .orElseThrow(() -> ApiError.ENROLLMENT_DENIED.exception("unknown enrollment token"));
+    Instant now = clock.instant();
+    String refusal = token.refusal(now);
+    if (refusal != null) {
+      throw ApiError.ENROLLMENT_DENIED.exception(refusal);
+    }
+    token.uses++;
+
+    String secret = Secrets.newSecret();
+    Device device = new Device();
+    device.id = UUID.randomUUID();
+    device.name = name(requestedName, hardware, device.id);
+    device.labels = new TreeMap<>(token.labels);
+    device.status = DeviceStatus.ACTIVE;
+    device.publicKey = publicKey.clone();
+    device.credentialHash = Secrets.hash(secret);
+    device.hardware = hardware;
+    device.installed = List.of();
+    device.enrollmentTokenId = token.id;
+    device.enrolledAt = now;
+    device.lastSeenAt = now;
+    device.persist();
+    return new Enrolled(device.id, DeviceAuthenticator.credential(device.id, secret), device.labels);
+  }
+
+  private static String name(String requested, HardwareInfo hardware, UUID id) {
+    String name = requested;
+    if (name == null || name.isBlank()) {
+      name = hardware == null ? "" : hardware.hostname();
+    }
+    if (name == null || name.isBlank()) {
+      return "device-" + id.toString().substring(0, 8);
+    }
+    return name.length() > 200 ? name.substring(0, 200) : name;
+  }
+}

@@ -1,0 +1,52 @@
+package dev.modelfleet.server.enrollment;
+
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.enrollment.EnrollmentTokenViews.CreateToken;
+import dev.modelfleet.server.enrollment.EnrollmentTokenViews.CreatedToken;
+import dev.modelfleet.server.enrollment.EnrollmentTokenViews.TokenView;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+
+@Path("/api/v1/enrollment-tokens")
+@Produces(MediaType.APPLICATION_JSON)
+public class EnrollmentTokenResource {
+
+  private final EnrollmentTokenService tokens;
+
+  EnrollmentTokenResource(EnrollmentTokenService tokens) {
+    this.tokens = tokens;
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response create(CreateToken body) {
+    CreatedToken created = tokens.create(Requests.requireBody(body));
+    return Response.status(Response.Status.CREATED).entity(created).build();
+  }
+
+  @GET
+  public List<TokenView> list() {
+    return tokens.list();
+  }
+
+  @POST
+  @Path("/{id}/revoke")
+  public TokenView revoke(@PathParam("id") String id) {
+    return tokens.revoke(Ids.parse("enrollment token", id));
+  }
+
+  @DELETE
+  @Path("/{id}")
+  public TokenView delete(@PathParam("id") String id) {
+    return revoke(id);
+  }
+}

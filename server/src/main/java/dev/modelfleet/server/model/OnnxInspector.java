@@ -1,0 +1,63 @@
+package dev.modelfleet.server.model;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.modelfleet.server.common.ApiError;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Proves an upload is a model ONNX Runtime can load and reads its signature. The runtime is
+ * started on first use, not at server start, because most starts never see an upload.
+ */
+@ApplicationScoped
+public class OnnxInspector {
+
+  private static final String ELEMENT_TYPE_PREFIX = "ONNX_TENSOR_ELEMENT_DATA_TYPE_";
+
+  public record Signature(List<TensorSpecInfo> inputs, List<TensorSpecInfo> outputs) {}
+
+  public Signature inspect(Path model) {
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        OrtSession session =
+            OrtEnvironment.getEnvironment().createSession(model.toString(), options)) {
+      return new Signature(specs(session.getInputInfo()), specs(session.getOutputInfo()));
+    } catch (OrtException e) {
+      throw ApiError.INVALID_ONNX.exception(
+          "ONNX Runtime cannot load the upload as a model: "
+              + firstLine(String.valueOf(e.getMessage()).replace(model.toString(), "<upload>")));
+    }
+  }
+
+  private static List<TensorSpecInfo> specs(Map<String, NodeInfo> nodes) {
+    return nodes.values().stream().map(OnnxInspector::spec).toList();
+  }
+
+  private static TensorSpecInfo spec(NodeInfo node) {
+    if (node.getInfo() instanceof TensorInfo tensor) {
+      String type = tensor.onnxType.name();
+      if (type.startsWith(ELEMENT_TYPE_PREFIX)) {
+        type = type.substring(ELEMENT_TYPE_PREFIX.length());
+      }
+      return new TensorSpecInfo(
+          node.getName(), type, Arrays.stream(tensor.getShape()).boxed().toList());
+    }
+    // sequences and maps have no tensor shape; name the kind so the signature stays complete
+    return new TensorSpecInfo(node.getName(), node.getInfo().getClass().getSimpleName()
+        .replace("Info", "").toUpperCase(java.util.Locale.ROOT), List.of());
+  }
+
+  private static String firstLine(String message) {
+    if (message == null || message.isBlank()) {
+      return "no reason given";
+    }
+    String line = message.lines().findFirst().orElse(message);
+    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+  }
+}

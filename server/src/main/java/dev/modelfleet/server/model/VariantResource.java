@@ -1,0 +1,55 @@
+package dev.modelfleet.server.model;
+
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.model.ModelViews.ManifestView;
+import dev.modelfleet.server.model.ModelViews.VariantView;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.InputStream;
+
+@Path("/api/v1/models/{name}/versions/{version}/variants")
+@Produces(MediaType.APPLICATION_JSON)
+public class VariantResource {
+
+  private final VariantUploadService uploads;
+  private final ModelService models;
+
+  VariantResource(VariantUploadService uploads, ModelService models) {
+    this.uploads = uploads;
+    this.models = models;
+  }
+
+  /** Takes the .onnx file as the raw body; an InputStream so it is never held in memory. */
+  @POST
+  @Consumes(MediaType.APPLICATION_OCTET_STREAM)
+  public Response upload(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @QueryParam("precision") String precision,
+      @QueryParam("executionProvider") String executionProvider,
+      InputStream body)
+      throws IOException {
+    Requests.requireParam("precision", precision);
+    Requests.requireParam("executionProvider", executionProvider);
+    VariantView created = uploads.upload(name, version, precision, executionProvider, body);
+    return Response.status(Response.Status.CREATED).entity(created).build();
+  }
+
+  @GET
+  @Path("/{variantId}/manifest")
+  public ManifestView manifest(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @PathParam("variantId") String variantId) {
+    return models.manifest(name, version, Ids.parse("variant", variantId));
+  }
+}

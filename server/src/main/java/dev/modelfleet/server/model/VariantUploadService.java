@@ -1,0 +1,57 @@
+package dev.modelfleet.server.model;
+
+import dev.modelfleet.server.artifact.ArtifactStore;
+import dev.modelfleet.server.artifact.StagedArtifact;
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Names;
+import dev.modelfleet.server.model.ModelViews.VariantView;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Publishes a variant: stream to disk while hashing, prove ONNX Runtime loads it, store it by
+ * content, record and sign it. Any refusal leaves neither file nor row behind.
+ */
+@ApplicationScoped
+public class VariantUploadService {
+
+  private final ArtifactStore store;
+  private final OnnxInspector inspector;
+  private final VariantRegistrar registrar;
+
+  VariantUploadService(ArtifactStore store, OnnxInspector inspector, VariantRegistrar registrar) {
+    this.store = store;
+    this.inspector = inspector;
+    this.registrar = registrar;
+  }
+
+  public VariantView upload(
+      String model, String version, String precision, String provider, InputStream body)
+      throws IOException {
+    Names.require("Precision", precision);
+    Names.require("Execution provider", provider);
+    registrar.checkCanAdd(model, version, precision, provider);
+
+    StagedArtifact staged = store.stage(body);
+    try {
+      if (staged.size() == 0) {
+        throw ApiError.EMPTY_UPLOAD.exception(
+            "The request body is empty; send the .onnx file as application/octet-stream.");
+      }
+      OnnxInspector.Signature signature = inspector.inspect(staged.file());
+      boolean newFile = store.commit(staged);
+      try {
+        return registrar.register(
+            model, version, precision, provider, staged.sha256(), staged.size(), signature);
+      } catch (RuntimeException e) {
+        if (newFile) {
+          store.delete(staged.sha256());
+        }
+        throw e;
+      }
+    } finally {
+      store.discard(staged);
+    }
+  }
+}

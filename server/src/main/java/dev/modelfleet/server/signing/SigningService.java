@@ -1,0 +1,135 @@
+package dev.modelfleet.server.signing;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import dev.modelfleet.agent.v1.PublicKey;
+import dev.modelfleet.agent.v1.RoleKeys;
+import dev.modelfleet.agent.v1.RootMetadata;
+import dev.modelfleet.agent.v1.Signature;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.common.ModelFleetConfig;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.transaction.Transactional;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Instant;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
+
+/**
+ * Holds the fleet's root and targets keys and signs documents as DSSE envelopes. Keys are
+ * loaded (or made, on the very first start) at startup so that a broken key directory stops
+ * the server at once rather than at the first upload.
+ */
+@ApplicationScoped
+public class SigningService {
+
+  private final ModelFleetConfig config;
+  private final Clock clock;
+  private SignerKey root;
+  private SignerKey targets;
+  private SignedEnvelope rootMetadata;
+
+  SigningService(ModelFleetConfig config, Clock clock) {
+    this.config = config;
+    this.clock = clock;
+  }
+
+  @Transactional
+  void onStart(@Observes StartupEvent started) {
+    loadKeys();
+    recordPublicKeys();
+  }
+
+  private void loadKeys() {
+    try {
+      KeyDirectory dir = new KeyDirectory(config.keyDir());
+      root = new SignerKey(dir.loadOrCreate(Dsse.ROLE_ROOT));
+      targets = new SignerKey(dir.loadOrCreate(Dsse.ROLE_TARGETS));
+      dir.writePublic("root.pub.pem", Ed25519Keys.publicKeyPem(root.spki));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot use key directory " + config.keyDir(), e);
+    }
+    rootMetadata = signRootMetadata();
+  }
+
+  /** Records the public keys, so the database says which keys signed what. */
+  private void recordPublicKeys() {
+    for (var entry : java.util.Map.of(Dsse.ROLE_ROOT, root, Dsse.ROLE_TARGETS, targets).entrySet()) {
+      if (SigningKey.findById(entry.getValue().keyId) == null) {
+        SigningKey row = new SigningKey();
+        row.keyId = entry.getValue().keyId;
+        row.role = entry.getKey();
+        row.algorithm = "ed25519";
+        row.publicKey = entry.getValue().spki;
+        row.createdAt = clock.instant();
+        row.persist();
+      }
+    }
+  }
+
+  public SignedEnvelope signWithTargets(String payloadType, Message payload) {
+    return sign(targets, payloadType, payload.toByteArray());
+  }
+
+  public SignedEnvelope rootMetadata() {
+    return rootMetadata;
+  }
+
+  public byte[] rootPublicKey() {
+    return root.spki.clone();
+  }
+
+  private SignedEnvelope signRootMetadata() {
+    Instant expires = clock.instant().plus(config.rootMetadataTtl());
+    RootMetadata metadata =
+        RootMetadata.newBuilder()
+            .setVersion(1)
+            .setExpiresAtMs(expires.toEpochMilli())
+            .addKeys(root.publicKey())
+            .addKeys(targets.publicKey())
+            .addRoles(RoleKeys.newBuilder().setRole(Dsse.ROLE_ROOT).addKeyIds(root.keyId).setThreshold(1))
+            .addRoles(
+                RoleKeys.newBuilder().setRole(Dsse.ROLE_TARGETS).addKeyIds(targets.keyId).setThreshold(1))
+            .build();
+    return sign(root, Dsse.ROOT_METADATA_TYPE, metadata.toByteArray());
+  }
+
+  private static SignedEnvelope sign(SignerKey key, String payloadType, byte[] payload) {
+    byte[] signature = Ed25519Keys.sign(key.privateKey, Dsse.preAuthEncoding(payloadType, payload));
+    return SignedEnvelope.newBuilder()
+        .setPayload(ByteString.copyFrom(payload))
+        .setPayloadType(payloadType)
+        .addSignatures(
+            Signature.newBuilder().setKeyId(key.keyId).setSignature(ByteString.copyFrom(signature)))
+        .build();
+  }
+
+  private static final class SignerKey {
+    final Ed25519PrivateKeyParameters privateKey;
+    final byte[] spki;
+    final String keyId;
+
+    SignerKey(Ed25519PrivateKeyParameters privateKey) {
+      this.privateKey = privateKey;
+      this.spki = Ed25519Keys.spki(privateKey.generatePublicKey());
+      this.keyId = Dsse.keyId(spki);
+    }
+
+    PublicKey publicKey() {
+      return PublicKey.newBuilder()
+          .setKeyId(keyId)
+          .setAlgorithm("ed25519")
+          .setPublicKey(ByteString.copyFrom(spki))
+          .build();
+    }
+
+    @Override
+    public String toString() {
+      return "SignerKey[" + keyId + "]"; // never the private key
+    }
+  }
+}
