@@ -1,0 +1,171 @@
+package dev.modelfleet.agent.testing;
+
+import com.google.protobuf.ByteString;
+import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.agent.v1.ArtifactChunk;
+import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.EnrollRequest;
+import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.agent.v1.Hello;
+import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.agent.v1.SyncConfig;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * A grpc-java server on a real socket playing the control plane's agent service, as the proto
+ * comments describe it; enough to drive the agent's gRPC client path in tests.
+ */
+public final class FakeControlPlane implements AutoCloseable {
+
+  public static final String CREDENTIAL = "cred-secret-1";
+  static final io.grpc.Context.Key<String> AUTH = io.grpc.Context.key("auth");
+
+  public final FleetFixture fleet;
+  public final Map<String, byte[]> artifacts = new ConcurrentHashMap<>();
+  public final List<Long> fetchOffsets = new CopyOnWriteArrayList<>();
+  public final List<String> authorizations = new CopyOnWriteArrayList<>();
+  public final BlockingQueue<Hello> hellos = new LinkedBlockingQueue<>();
+  public final BlockingQueue<DeploymentProgress> progress = new LinkedBlockingQueue<>();
+  public final List<String> enrollTokens = new CopyOnWriteArrayList<>();
+  public volatile SignedEnvelope desiredState;
+  public volatile int chunkSize = 64 * 1024;
+  private final Server server;
+
+  public FakeControlPlane(FleetFixture fleet) throws IOException {
+    this.fleet = fleet;
+    ServerInterceptor captureAuth = new ServerInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+          Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+        String auth = headers.get(Metadata.Key.of("authorization",
+            Metadata.ASCII_STRING_MARSHALLER));
+        return Contexts.interceptCall(io.grpc.Context.current().withValue(AUTH,
+            auth == null ? "" : auth), call, headers, next);
+      }
+    };
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerInterceptors.intercept(new Service(), captureAuth))
+        .build()
+        .start();
+  }
+
+  public String address() {
+    return "127.0.0.1:" + server.getPort();
+  }
+
+  private static boolean authorized() {
+    return ("Bearer " + CREDENTIAL).equals(AUTH.get());
+  }
+
+  private final class Service extends AgentServiceGrpc.AgentServiceImplBase {
+    @Override
+    public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> response) {
+      enrollTokens.add(request.getEnrollmentToken());
+      if (!request.getEnrollmentToken().equals("good-token")) {
+        response.onError(Status.PERMISSION_DENIED.withDescription("unknown token")
+            .asRuntimeException());
+        return;
+      }
+      response.onNext(EnrollResponse.newBuilder()
+          .setDeviceId(FleetFixture.DEVICE_ID)
+          .setDeviceCredential(CREDENTIAL)
+          .setRootMetadata(fleet.rootMetadata())
+          .putLabels("site", "lab")
+          .build());
+      response.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<AgentMessage> sync(StreamObserver<ServerMessage> response) {
+      authorizations.add(AUTH.get());
+      if (!authorized()) {
+        response.onError(Status.UNAUTHENTICATED.withDescription("unknown credential")
+            .asRuntimeException());
+        return new Ignore<>();
+      }
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(AgentMessage message) {
+          switch (message.getKindCase()) {
+            case HELLO -> {
+              hellos.add(message.getHello());
+              response.onNext(ServerMessage.newBuilder().setConfig(
+                  SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1)).build());
+              if (desiredState != null) {
+                response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState).build());
+              }
+            }
+            case PROGRESS -> progress.add(message.getProgress());
+            default -> { }
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) { }
+
+        @Override
+        public void onCompleted() {
+          response.onCompleted();
+        }
+      };
+    }
+
+    @Override
+    public void fetchArtifact(FetchArtifactRequest request,
+        StreamObserver<ArtifactChunk> response) {
+      authorizations.add(AUTH.get());
+      if (!authorized()) {
+        response.onError(Status.UNAUTHENTICATED.asRuntimeException());
+        return;
+      }
+      fetchOffsets.add(request.getOffset());
+      byte[] bytes = artifacts.get(request.getSha256());
+      if (bytes == null) {
+        response.onError(Status.NOT_FOUND.asRuntimeException());
+        return;
+      }
+      if (request.getOffset() < 0 || request.getOffset() > bytes.length) {
+        response.onError(Status.OUT_OF_RANGE.asRuntimeException());
+        return;
+      }
+      for (long at = request.getOffset(); at < bytes.length; at += chunkSize) {
+        int length = (int) Math.min(chunkSize, bytes.length - at);
+        response.onNext(ArtifactChunk.newBuilder().setOffset(at)
+            .setData(ByteString.copyFrom(bytes, (int) at, length))
+            .setTotalSize(bytes.length).build());
+      }
+      response.onCompleted();
+    }
+  }
+
+  private static final class Ignore<T> implements StreamObserver<T> {
+    public void onNext(T value) { }
+
+    public void onError(Throwable t) { }
+
+    public void onCompleted() { }
+  }
+
+  @Override
+  public void close() {
+    server.shutdownNow();
+  }
+}
