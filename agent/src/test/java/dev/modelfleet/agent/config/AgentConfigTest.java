@@ -1,0 +1,36 @@
+package dev.modelfleet.agent.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AgentConfigTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void flagsOverrideTheFileAndBadValuesAreExplained() throws Exception {
+    Path file = dir.resolve("agent.properties");
+    Files.writeString(file, "server=fleet:9000\nhttp-port=8700\nstate-dir=/tmp/x\n");
+    AgentConfig config = AgentConfig.load(file, Map.of("http-port", "0"));
+    assertEquals("fleet:9000", config.server());
+    assertEquals(0, config.httpPort());
+    assertEquals(Path.of("/tmp/x"), config.stateDir());
+
+    Files.writeString(file, "servr=fleet:9000\n");
+    assertTrue(assertThrows(ConfigException.class, () -> AgentConfig.load(file, Map.of()))
+        .getMessage().contains("unknown key 'servr'"));
+    assertTrue(assertThrows(ConfigException.class,
+        () -> AgentConfig.load(null, Map.of("http-port", "x"))).getMessage()
+        .contains("http-port must be a number"));
+    assertTrue(assertThrows(ConfigException.class,
+        () -> AgentConfig.load(null, Map.of("server", "http://x"))).getMessage()
+        .contains("host:port"));
+  }
+}
