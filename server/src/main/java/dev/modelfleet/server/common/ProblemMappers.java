@@ -72,6 +72,13 @@ public class ProblemMappers {
 
   @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
   public Response otherWebApplication(WebApplicationException e) {
+    // the JSON reader reports unreadable bodies as a 400 wrapping the parser's exception
+    if (e.getCause() instanceof MismatchedInputException cause) {
+      return mismatchedInput(cause);
+    }
+    if (e.getCause() instanceof JsonProcessingException cause) {
+      return malformedJson(cause);
+    }
     int status = e.getResponse().getStatus();
     if (status >= 500) {
       LOG.error("request failed", e);

@@ -1,0 +1,105 @@
+package dev.modelfleet.server.agentapi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.server.support.AgentClient;
+import dev.modelfleet.server.support.Api;
+import dev.modelfleet.server.support.Fixtures;
+import dev.modelfleet.server.support.Signatures;
+import io.agroal.api.AgroalDataSource;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class EnrollTest {
+
+  @Inject AgroalDataSource dataSource;
+  AgentClient agent;
+
+  @BeforeEach
+  void connect() {
+    agent = new AgentClient();
+  }
+
+  @AfterEach
+  void disconnect() throws InterruptedException {
+    agent.close();
+  }
+
+  @Test
+  void enrollsWithTokenLabelsAndSignedRootMetadata() throws Exception {
+    String token = Fixtures.enrollmentToken(Map.of("site", "lab", "tier", "edge"), 2);
+
+    EnrollResponse response = agent.enroll(token);
+
+    assertEquals(Map.of("site", "lab", "tier", "edge"), response.getLabelsMap());
+    assertTrue(response.getDeviceCredential().startsWith(response.getDeviceId() + "."));
+    var root = Signatures.verifiedRoot(response.getRootMetadata(), Signatures.pinnedRootKey());
+    assertEquals(1, root.getVersion());
+    assertEquals(2, root.getKeysCount());
+    Api.admin().get("/api/v1/devices/" + response.getDeviceId()).then().statusCode(200);
+  }
+
+  @Test
+  void unknownTokenIsDenied() {
+    assertStatus(Status.Code.PERMISSION_DENIED, "unknown", () -> agent.enroll("no-such-token"));
+  }
+
+  @Test
+  void usedUpTokenIsDenied() throws Exception {
+    String token = Fixtures.enrollmentToken(Map.of(), 1);
+    agent.enroll(token);
+    assertStatus(Status.Code.PERMISSION_DENIED, "used up", () -> agent.enroll(token));
+  }
+
+  @Test
+  void revokedTokenIsDenied() throws Exception {
+    var created = Fixtures.enrollmentTokenCreated(Map.of(), 5);
+    Api.admin().post("/api/v1/enrollment-tokens/" + created.getString("enrollmentToken.id") + "/revoke")
+        .then().statusCode(200);
+    assertStatus(Status.Code.PERMISSION_DENIED, "revoked", () -> agent.enroll(created.getString("token")));
+  }
+
+  @Test
+  void expiredTokenIsDenied() throws Exception {
+    var created = Fixtures.enrollmentTokenCreated(Map.of(), 5);
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement(
+            "update enrollment_tokens set expires_at = now() - interval '1 minute' where id = ?::uuid")) {
+      s.setString(1, created.getString("enrollmentToken.id"));
+      s.executeUpdate();
+    }
+    assertStatus(Status.Code.PERMISSION_DENIED, "expired", () -> agent.enroll(created.getString("token")));
+  }
+
+  @Test
+  void badPublicKeyIsInvalidArgumentAndUsesNothing() {
+    var created = Fixtures.enrollmentTokenCreated(Map.of(), 1);
+    assertStatus(Status.Code.INVALID_ARGUMENT, "Ed25519",
+        () -> agent.enroll(created.getString("token"), new byte[] {1, 2, 3}));
+    String id = created.getString("enrollmentToken.id");
+    Api.admin().get("/api/v1/enrollment-tokens").then().statusCode(200)
+        .body("find { it.id == '" + id + "' }.uses", org.hamcrest.Matchers.equalTo(0));
+  }
+
+  static void assertStatus(Status.Code code, String detailPart, ThrowingRunnable call) {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+    assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(e.getStatus().getDescription().contains(detailPart), e.getStatus().getDescription());
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.modelfleet.server.support;
+
+import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.agent.v1.ArtifactChunk;
+import dev.modelfleet.agent.v1.EnrollRequest;
+import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.agent.v1.Hello;
+import dev.modelfleet.agent.v1.ServerMessage;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.arc.Arc;
+import io.quarkus.grpc.runtime.GrpcServer;
+import io.quarkus.value.registry.ValueRegistry;
+import java.io.ByteArrayOutputStream;
+import java.security.KeyPairGenerator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A device agent reduced to what the tests need, over a real socket with grpc-java. */
+public final class AgentClient implements AutoCloseable {
+
+  private final ManagedChannel channel;
+
+  public AgentClient() {
+    channel = ManagedChannelBuilder.forAddress("localhost", port()).usePlaintext().build();
+  }
+
+  /** The gRPC test port, chosen at random by the OS (quarkus.grpc.server.test-port=0). */
+  public static int port() {
+    ValueRegistry registry = Arc.container().instance(ValueRegistry.class).get();
+    return registry.get(GrpcServer.GRPC_TEST_PORT);
+  }
+
+  public static byte[] newDevicePublicKey() throws Exception {
+    return KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
+  }
+
+  public static HardwareProfile cpuHardware() {
+    return HardwareProfile.newBuilder()
+        .setOs("linux").setArch("x86_64").setCpuCores(4).addExecutionProviders("cpu").build();
+  }
+
+  public EnrollResponse enroll(String token) throws Exception {
+    return enroll(token, newDevicePublicKey());
+  }
+
+  public EnrollResponse enroll(String token, byte[] publicKey) {
+    return AgentServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .enroll(EnrollRequest.newBuilder()
+            .setEnrollmentToken(token)
+            .setDevicePublicKey(ByteString.copyFrom(publicKey))
+            .setRequestedName("test-device")
+            .setHardware(cpuHardware())
+            .build());
+  }
+
+  public AgentServiceGrpc.AgentServiceStub asDevice(String credential) {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
+    return AgentServiceGrpc.newStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  public SyncStream sync(String credential) {
+    SyncStream stream = new SyncStream();
+    stream.requests = asDevice(credential).sync(stream);
+    return stream;
+  }
+
+  public Iterator<ArtifactChunk> fetch(String credential, String sha256, long offset) {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
+    return AgentServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
+        .fetchArtifact(FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
+  }
+
+  public static byte[] concat(Iterator<ArtifactChunk> chunks, List<Long> offsets) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    chunks.forEachRemaining(c -> {
+      offsets.add(c.getOffset());
+      out.writeBytes(c.getData().toByteArray());
+    });
+    return out.toByteArray();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+  }
+
+  /** One Sync stream: what the server sent, and how the stream ended. */
+  public static final class SyncStream implements StreamObserver<ServerMessage> {
+    public final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
+    public final CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    StreamObserver<AgentMessage> requests;
+
+    public void send(AgentMessage message) {
+      requests.onNext(message);
+    }
+
+    public void hello() {
+      send(AgentMessage.newBuilder()
+          .setHello(Hello.newBuilder().setHardware(cpuHardware()))
+          .build());
+    }
+
+    public ServerMessage next() throws InterruptedException {
+      ServerMessage message = received.poll(10, TimeUnit.SECONDS);
+      if (message == null) {
+        throw new AssertionError("no message from the server within 10 s");
+      }
+      return message;
+    }
+
+    public Throwable awaitEnd() throws Exception {
+      return ended.get(10, TimeUnit.SECONDS);
+    }
+
+    public void cancel() {
+      requests.onError(new RuntimeException("test closes the stream"));
+    }
+
+    @Override
+    public void onNext(ServerMessage value) {
+      received.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended.complete(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      ended.complete(null);
+    }
+  }
+}
