@@ -52,8 +52,7 @@ public final class LabelSelector implements Predicate<Map<String, String>> {
       String key = key(set.group(1), selector);
       Set<String> values = values(set.group(3), part, selector);
       boolean in = set.group(2).equals("in");
-      return labels -> in ? values.contains(labels.get(key))
-          : !labels.containsKey(key) || !values.contains(labels.get(key));
+      return labels -> labels.containsKey(key) ? in == values.contains(labels.get(key)) : !in;
     }
     Matcher equality = EQUALITY.matcher(part);
     if (equality.matches()) {

@@ -56,13 +56,17 @@ public final class AgentClient implements AutoCloseable {
   }
 
   public EnrollResponse enroll(String token, byte[] publicKey) {
+    return enroll(token, publicKey, cpuHardware());
+  }
+
+  public EnrollResponse enroll(String token, byte[] publicKey, HardwareProfile hardware) {
     return AgentServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(10, TimeUnit.SECONDS)
         .enroll(EnrollRequest.newBuilder()
             .setEnrollmentToken(token)
             .setDevicePublicKey(ByteString.copyFrom(publicKey))
             .setRequestedName("test-device")
-            .setHardware(cpuHardware())
+            .setHardware(hardware)
             .build());
   }
 
