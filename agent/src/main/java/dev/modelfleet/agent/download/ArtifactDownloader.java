@@ -58,9 +58,10 @@ public final class ArtifactDownloader {
     }
     Path part = partialPath.apply(sha256);
     VerificationException last = null;
+    String digest = null;
     for (int attempt = 1; attempt <= attempts; attempt++) {
       try {
-        fetchInto(part, sha256, size, progress);
+        digest = fetchInto(part, sha256, size, progress);
         last = null;
         break;
       } catch (ArtifactFetchException e) {
@@ -88,10 +89,11 @@ public final class ArtifactDownloader {
     if (last != null) {
       throw last;
     }
-    return verifyAndPublish(part, target, sha256, size);
+    return verifyAndPublish(part, target, sha256, size, digest);
   }
 
-  private void fetchInto(Path part, String sha256, long size, Progress progress)
+  /** Returns the hex sha256 of the whole partial file, hashed while it was written. */
+  private String fetchInto(Path part, String sha256, long size, Progress progress)
       throws ArtifactFetchException, IOException, VerificationException, TruncatedException {
     MessageDigest digest = sha256();
     try (FileChannel channel =
@@ -106,7 +108,7 @@ public final class ArtifactDownloader {
       hashPrefix(channel, have, digest);
       channel.position(have);
       if (have == size) {
-        return;
+        return HexFormat.of().formatHex(digest.digest());
       }
       ChunkWriter writer = new ChunkWriter(channel, digest, have, size, sha256, progress);
       try {
@@ -122,6 +124,7 @@ public final class ArtifactDownloader {
             "the server ended the download of " + sha256 + " at " + writer.position + " of "
                 + size + " bytes; it resumes from there on the next attempt");
       }
+      return HexFormat.of().formatHex(digest.digest());
     }
   }
 
@@ -180,8 +183,8 @@ public final class ArtifactDownloader {
     }
   }
 
-  private Path verifyAndPublish(Path part, Path target, String sha256, long size)
-      throws VerificationException {
+  private Path verifyAndPublish(Path part, Path target, String sha256, long size,
+      String digestWhileWriting) throws VerificationException {
     try {
       long actual = Files.size(part);
       if (actual != size) {
@@ -189,7 +192,7 @@ public final class ArtifactDownloader {
         throw new VerificationException(
             "size-mismatch", "artifact " + sha256 + " has " + actual + " bytes, expected " + size);
       }
-      if (!matches(part, sha256, size)) {
+      if (!sha256.equals(digestWhileWriting)) {
         deleteQuietly(part);
         throw new VerificationException(
             "sha256-mismatch",

@@ -36,6 +36,14 @@ public final class InferenceServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger("modelfleet.inference");
   private static final String PLATFORM = "onnxruntime_onnx";
 
+  static {
+    // Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    // delayed ACK (~40 ms per request). Read once by the JDK server, so set before first use.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final ModelRegistry registry;
   private final BooleanSupplier ready;
   private final String agentVersion;
