@@ -17,6 +17,8 @@ import dev.modelfleet.agent.v1.DesiredState;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.agent.v1.VariantManifest;
 import dev.modelfleet.protocol.Dsse;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -91,7 +93,36 @@ public final class Deployer {
             + " unloaded: no longer in the desired state (generation " + generation + ")");
       }
     }
+    removeUnusedArtifacts(desired);
     return true;
+  }
+
+  /**
+   * Edge disks are small: keep only the artifacts of active models and the partial downloads
+   * of models still wanted (so that they resume).
+   */
+  private void removeUnusedArtifacts(DesiredState desired) {
+    Set<String> keep = new HashSet<>();
+    store.current().activeModels().forEach(m -> keep.add(m.sha256()));
+    registry.all().forEach(m -> keep.add(m.sha256()));
+    for (DesiredModel model : desired.getModelsList()) {
+      try {
+        keep.add(verifier.verifyManifest(model).getSha256());
+      } catch (VerificationException e) {
+        // Not trusted, so nothing of it is worth keeping.
+      }
+    }
+    try (var files = Files.list(store.artifactsDir())) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        String name = file.getFileName().toString();
+        int dot = name.indexOf('.');
+        if (dot > 0 && !keep.contains(name.substring(0, dot))) {
+          Files.deleteIfExists(file);
+        }
+      }
+    } catch (IOException e) {
+      LOG.warning("could not clean " + store.artifactsDir() + ": " + e.getMessage());
+    }
   }
 
   private void deploy(DesiredModel model, long generation) throws InterruptedException {

@@ -128,6 +128,9 @@ class DeployerVerificationTest {
     assertEquals(2, store.current().acceptedGeneration());
     assertEquals(Dsse.sha256Hex(v2), store.current().active(MODEL).sha256());
     assertEquals(v2.length, last().getBytesDone());
+    assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v1))),
+        "the replaced model's artifact is removed from disk");
+    assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v2))));
   }
 
   @Test
