@@ -68,7 +68,8 @@ public final class Agent implements AutoCloseable {
     SecureFiles.ownerOnlyDirectory(config.stateDir());
     store = new StateStore(config.stateDir());
     ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
-    http = new InferenceServer(registry, this::ready, config.httpPort(),
+    http = new InferenceServer(registry, this::ready,
+        name -> store.current().active(name) != null, config.httpPort(),
         config.inferenceThreads(), VERSION).start();
     int port = http.port();
     SecureFiles.writeAtomically(config.stateDir().resolve("inference.port"),

@@ -24,6 +24,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -46,19 +47,29 @@ public final class InferenceServer implements AutoCloseable {
 
   private final ModelRegistry registry;
   private final BooleanSupplier ready;
+  private final Predicate<String> expected;
   private final String agentVersion;
   private final JsonFactory json = InferRequestParser.newFactory();
   private final InferRequestParser parser = new InferRequestParser(json);
   private final HttpServer server;
   private final ExecutorService executor;
 
-  /**
-   * @param ready whether every model the agent should serve is in service (server readiness)
-   */
   public InferenceServer(ModelRegistry registry, BooleanSupplier ready, int port, int threads,
       String agentVersion) throws IOException {
+    this(registry, ready, name -> false, port, threads, agentVersion);
+  }
+
+  /**
+   * @param ready whether every model the agent should serve is in service (server readiness)
+   * @param expected whether the agent should be serving a model of this name (it was activated
+   *     but is not loaded now): such a model answers 503, an unknown one 404
+   */
+  public InferenceServer(ModelRegistry registry, BooleanSupplier ready,
+      Predicate<String> expected, int port, int threads, String agentVersion)
+      throws IOException {
     this.registry = registry;
     this.ready = ready;
+    this.expected = expected;
     this.agentVersion = agentVersion;
     this.server = HttpServer.create(
         new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
@@ -130,7 +141,8 @@ public final class InferenceServer implements AutoCloseable {
         }
       } else if (action.equals("ready")) {
         ServedModel model = registry.peek(name);
-        status(exchange, model != null ? 200 : 404, "ready", model != null);
+        status(exchange, model != null ? 200 : expected.test(name) ? 503 : 404, "ready",
+            model != null);
       } else if (action.isEmpty()) {
         modelMetadata(exchange, name);
       } else {
@@ -144,6 +156,11 @@ public final class InferenceServer implements AutoCloseable {
 
   private void infer(HttpExchange exchange, String name) throws IOException, BadRequestException {
     ServedModel model = registry.acquire(name);
+    if (model == null && expected.test(name)) {
+      error(exchange, 503, "model '" + name + "' is not loaded at the moment (it failed to"
+          + " restore or is being replaced); see the agent log, retry later");
+      return;
+    }
     if (model == null) {
       error(exchange, 404, "unknown model '" + name + "'; models served here: "
           + registry.all().stream().map(ServedModel::name).sorted().toList());

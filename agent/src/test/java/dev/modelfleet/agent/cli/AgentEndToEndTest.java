@@ -131,6 +131,17 @@ class AgentEndToEndTest {
       assertTrue(response.body().contains("\"model_version\":\"5\""), response.body());
       System.out.println("restart to ready with a model on disk: " + startToReadyMs + " ms");
     }
+
+    // A model file damaged while the agent was down: not served, not ready, 503 not 404.
+    String sha = Dsse.sha256Hex(model);
+    Files.write(stateDir.resolve("artifacts/" + sha + ".onnx"), new byte[] {1, 2, 3});
+    try (Agent damaged = new Agent(config(null, null))) {
+      int port = damaged.startLocal();
+      assertEquals(503, status(port, "/v2/health/ready"));
+      assertEquals(200, status(port, "/v2/health/live"));
+      assertEquals(503, post(port, "/v2/models/classifier/infer", INFER).statusCode());
+      assertEquals(404, post(port, "/v2/models/other/infer", INFER).statusCode());
+    }
   }
 
   @Test
