@@ -44,12 +44,19 @@ public final class FakeControlPlane implements AutoCloseable {
   public final List<String> authorizations = new CopyOnWriteArrayList<>();
   public final BlockingQueue<Hello> hellos = new LinkedBlockingQueue<>();
   public final BlockingQueue<DeploymentProgress> progress = new LinkedBlockingQueue<>();
+  public final BlockingQueue<dev.modelfleet.agent.v1.Heartbeat> heartbeats =
+      new LinkedBlockingQueue<>();
   public final List<String> enrollTokens = new CopyOnWriteArrayList<>();
   public volatile SignedEnvelope desiredState;
   public volatile int chunkSize = 64 * 1024;
   private final Server server;
 
   public FakeControlPlane(FleetFixture fleet) throws IOException {
+    this(fleet, 0);
+  }
+
+  /** On a chosen port, to play a server that restarts where the agent expects it. */
+  public FakeControlPlane(FleetFixture fleet, int port) throws IOException {
     this.fleet = fleet;
     ServerInterceptor captureAuth = new ServerInterceptor() {
       @Override
@@ -61,7 +68,7 @@ public final class FakeControlPlane implements AutoCloseable {
             auth == null ? "" : auth), call, headers, next);
       }
     };
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         .addService(ServerInterceptors.intercept(new Service(), captureAuth))
         .build()
         .start();
@@ -114,6 +121,7 @@ public final class FakeControlPlane implements AutoCloseable {
               }
             }
             case PROGRESS -> progress.add(message.getProgress());
+            case HEARTBEAT -> heartbeats.add(message.getHeartbeat());
             default -> { }
           }
         }

@@ -1,0 +1,92 @@
+package dev.modelfleet.agent.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.modelfleet.agent.deploy.Deployer;
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.OrtModelLoader;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.testing.FakeControlPlane;
+import dev.modelfleet.agent.testing.FleetFixture;
+import dev.modelfleet.agent.testing.InMemoryArtifactSource;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.agent.v1.HardwareProfile;
+import io.grpc.ManagedChannel;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SyncClientTest {
+
+  @TempDir Path dir;
+
+  SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet)
+      throws Exception {
+    StateStore store = new StateStore(dir);
+    ModelRegistry registry = new ModelRegistry();
+    Deployer deployer = new Deployer(
+        new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID,
+            System::currentTimeMillis),
+        new ArtifactDownloader(new InMemoryArtifactSource(), store::artifact, store::partial, 1, 1),
+        new OrtModelLoader(1), registry, store, p -> { });
+    return new SyncClient(AgentServiceGrpc.newStub(channel)
+        .withInterceptors(new BearerCredentialInterceptor(credential)),
+        HardwareProfile::getDefaultInstance, deployer, registry, store, new Backoff(10, 100));
+  }
+
+  @Test
+  void sendsHelloThenHeartbeatsAtTheServersInterval() throws Exception {
+    FleetFixture fleet = new FleetFixture();
+    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+        assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
+        assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS), "heartbeat every 1 s");
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aRefusedCredentialStopsTheSessionInsteadOfRetrying() throws Exception {
+    FleetFixture fleet = new FleetFixture();
+    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      ExecutorService waiter = Executors.newSingleThreadExecutor();
+      try (SyncClient sync = client(channel, "revoked", fleet).start()) {
+        Future<SyncClient.Stop> stop = waiter.submit(sync::awaitStop);
+        assertEquals(SyncClient.Stop.UNAUTHENTICATED, stop.get(10, TimeUnit.SECONDS));
+        assertEquals(1, server.authorizations.size(), "no retry with the same credential");
+      } finally {
+        waiter.shutdownNow();
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aDroppedStreamIsRetriedWithBackoff() throws Exception {
+    FleetFixture fleet = new FleetFixture();
+    FakeControlPlane first = new FakeControlPlane(fleet);
+    String address = first.address();
+    ManagedChannel channel = AgentChannels.plaintext(address);
+    try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+      assertNotNull(first.hellos.poll(10, TimeUnit.SECONDS));
+      first.close();
+      int port = Integer.parseInt(address.substring(address.indexOf(':') + 1));
+      try (FakeControlPlane second = new FakeControlPlane(fleet, port)) {
+        assertNotNull(second.hellos.poll(15, TimeUnit.SECONDS), "reconnected after the restart");
+      }
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}
