@@ -158,7 +158,9 @@ public final class ArtifactDownloader {
                 + " manifest says " + size + "; refused");
       }
       if (offset != position) {
-        throw new IOException("chunk at offset " + offset + " while expecting " + position);
+        throw new OversizeException("download-failed", "the server sent a chunk of " + sha256
+            + " at offset " + offset + " while the agent expected " + position + "; restarting"
+            + " the download from 0 next time");
       }
       if (position + data.size() > size) {
         throw new OversizeException("size-exceeded",
