@@ -31,10 +31,6 @@ public class DeviceSessions {
     sessions.remove(session.deviceId(), session);
   }
 
-  public boolean isConnected(UUID deviceId) {
-    return sessions.containsKey(deviceId);
-  }
-
   void push(@Observes(during = TransactionPhase.AFTER_SUCCESS) DesiredStateChanged change) {
     Optional.ofNullable(sessions.get(change.deviceId()))
         .ifPresent(s -> s.sendDesiredState(change.document()));

@@ -34,13 +34,6 @@ public final class Ed25519Keys {
     return signer.generateSignature();
   }
 
-  public static boolean verify(byte[] subjectPublicKeyInfo, byte[] message, byte[] signature) {
-    Ed25519Signer verifier = new Ed25519Signer();
-    verifier.init(false, parsePublicKey(subjectPublicKeyInfo));
-    verifier.update(message, 0, message.length);
-    return verifier.verifySignature(signature);
-  }
-
   public static byte[] spki(Ed25519PublicKeyParameters key) {
     try {
       return SubjectPublicKeyInfoFactory.createSubjectPublicKeyInfo(key).getEncoded();
