@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Authenticates every agent call but Enroll by its device credential and makes the device id
+ * Authenticates every AgentService call but Enroll by its device credential and makes the device id
  * available to the call. Runs after Quarkus moved the call to a worker thread (the service
  * methods are @Blocking), so the database lookup does not block the event loop.
  */
@@ -38,7 +38,10 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    if (call.getMethodDescriptor().getFullMethodName().equals(ENROLL)) {
+    // other services on this port (gRPC health for load balancers) are not device calls
+    String method = call.getMethodDescriptor().getFullMethodName();
+    if (method.equals(ENROLL)
+        || !AgentServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
     String header = headers.get(AUTHORIZATION);

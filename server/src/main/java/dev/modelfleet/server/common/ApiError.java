@@ -22,6 +22,7 @@ public enum ApiError {
   NOT_ACCEPTABLE(406, "Not acceptable", Status.Code.INVALID_ARGUMENT),
   DUPLICATE_NAME(409, "Duplicate name", Status.Code.ALREADY_EXISTS),
   DUPLICATE_VARIANT(409, "Duplicate variant", Status.Code.ALREADY_EXISTS),
+  CONFLICT(409, "Conflict", Status.Code.ABORTED),
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type", Status.Code.INVALID_ARGUMENT),
   OFFSET_OUT_OF_RANGE(416, "Offset out of range", Status.Code.OUT_OF_RANGE),
   INVALID_ONNX(422, "Invalid ONNX model", Status.Code.INVALID_ARGUMENT),

@@ -89,6 +89,13 @@ public class ProblemMappers {
 
   @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 2000)
   public Response unexpected(Exception e) {
+    // the pre-checks passed but a concurrent request took the name first; the commit failed
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof org.hibernate.exception.ConstraintViolationException) {
+        return Problem.response(
+            ApiError.CONFLICT, "A concurrent change conflicts with this request; nothing was stored. Retry.");
+      }
+    }
     LOG.error("request failed", e);
     return Problem.response(ApiError.INTERNAL_ERROR, "The server failed; see its log.");
   }

@@ -9,6 +9,7 @@ import dev.modelfleet.agent.v1.Signature;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -56,18 +57,18 @@ public class SigningService {
     rootMetadata = signRootMetadata();
   }
 
-  /** Records the public keys, so the database says which keys signed what. */
+  /** Records the public keys; replicas starting together may race, hence "do nothing". */
   private void recordPublicKeys() {
     for (var entry : java.util.Map.of(Dsse.ROLE_ROOT, root, Dsse.ROLE_TARGETS, targets).entrySet()) {
-      if (SigningKey.findById(entry.getValue().keyId) == null) {
-        SigningKey row = new SigningKey();
-        row.keyId = entry.getValue().keyId;
-        row.role = entry.getKey();
-        row.algorithm = "ed25519";
-        row.publicKey = entry.getValue().spki;
-        row.createdAt = clock.instant();
-        row.persist();
-      }
+      Panache.getEntityManager()
+          .createNativeQuery(
+              "insert into signing_keys (key_id, role, algorithm, public_key, created_at)"
+                  + " values (?1, ?2, 'ed25519', ?3, ?4) on conflict (key_id) do nothing")
+          .setParameter(1, entry.getValue().keyId)
+          .setParameter(2, entry.getKey())
+          .setParameter(3, entry.getValue().spki)
+          .setParameter(4, clock.instant())
+          .executeUpdate();
     }
   }
 

@@ -58,6 +58,19 @@ class SyncTest {
   }
 
   @Test
+  void grpcHealthNeedsNoDeviceCredential() {
+    var channel = io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port()).usePlaintext().build();
+    try {
+      var health = grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+          .check(grpc.health.v1.HealthOuterClass.HealthCheckRequest.getDefaultInstance());
+      assertEquals(grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  @Test
   void firstMessageMustBeHello() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
     SyncStream stream = agent.sync(device.getDeviceCredential());

@@ -43,6 +43,12 @@ class AdminAuthTest {
   }
 
   @Test
+  void nonJsonAcceptIsProblem() {
+    Api.admin().accept("application/xml").get("/api/v1/models")
+        .then().statusCode(406).body(containsString("not-acceptable"));
+  }
+
+  @Test
   void healthAndOpenApiAreOpen() {
     given().get("/q/health").then().statusCode(200).body("status", equalTo("UP"));
     given().get("/q/health/ready").then().statusCode(200)
