@@ -120,7 +120,7 @@ public final class Fleet implements AutoCloseable {
       for (AgentProcess agent : on) {
         agent.requireAliveFor("deploying");
         JsonNode status = deploymentOf(deviceIdOf(agent), model);
-        String state = status.path("state").asText("PENDING");
+        String state = status.path("state").asText("pending").toUpperCase(java.util.Locale.ROOT);
         String line = agent.name() + ": " + state
             + (status.path("version").isMissingNode() ? "" : " " + status.path("version").asText())
             + (status.path("reason").asText("").isEmpty() ? "" : " (" + status.path("reason").asText() + ")");
