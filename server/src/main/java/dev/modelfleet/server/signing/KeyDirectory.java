@@ -6,7 +6,11 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.function.Supplier;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
 /**
@@ -15,6 +19,9 @@ import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
  * every process ends up using the same key.
  */
 final class KeyDirectory {
+
+  private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
   private final Path dir;
 
@@ -29,9 +36,24 @@ final class KeyDirectory {
   Ed25519PrivateKeyParameters loadOrCreate(String role) throws IOException {
     Path target = dir.resolve(role + ".key");
     if (!Files.exists(target)) {
-      publishOnce(target, Ed25519Keys.privateKeyPem(Ed25519Keys.generate()));
+      publishOnce(target, Ed25519Keys.privateKeyPem(Ed25519Keys.generate()).getBytes(StandardCharsets.US_ASCII));
     }
     return Ed25519Keys.parsePrivateKeyPem(Files.readString(target, StandardCharsets.US_ASCII));
+  }
+
+  /** The file's bytes; the first process to need it writes them, every other one reads them. */
+  byte[] loadOrPublish(String fileName, Supplier<byte[]> content) throws IOException {
+    Path target = dir.resolve(fileName);
+    if (!Files.exists(target)) {
+      publishOnce(target, content.get());
+    }
+    return Files.readAllBytes(target);
+  }
+
+  void replace(String fileName, byte[] content) throws IOException {
+    Path temp = Files.createTempFile(dir, fileName, ".tmp", OWNER_ONLY);
+    Files.write(temp, content);
+    Files.move(temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Writes a derived public file; its content only depends on the key, so last writer wins. */
@@ -41,15 +63,10 @@ final class KeyDirectory {
     Files.move(temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private void publishOnce(Path target, String content) throws IOException {
-    Path temp =
-        Files.createTempFile(
-            dir,
-            target.getFileName().toString(),
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+  private void publishOnce(Path target, byte[] content) throws IOException {
+    Path temp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp", OWNER_ONLY);
     try {
-      Files.writeString(temp, content, StandardCharsets.US_ASCII);
+      Files.write(temp, content);
       Files.createLink(target, temp);
     } catch (FileAlreadyExistsException raceLost) {
       // another replica created it between our check and our link: use theirs

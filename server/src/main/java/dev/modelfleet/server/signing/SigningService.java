@@ -28,6 +28,8 @@ import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 @ApplicationScoped
 public class SigningService {
 
+  private static final String ROOT_METADATA_FILE = "root-metadata.bin";
+
   private final ModelFleetConfig config;
   private final Clock clock;
   private SignerKey root;
@@ -45,16 +47,38 @@ public class SigningService {
     recordPublicKeys();
   }
 
-  private void loadKeys() {
+  void loadKeys() {
     try {
       KeyDirectory dir = new KeyDirectory(config.keyDir());
       root = new SignerKey(dir.loadOrCreate(Dsse.ROLE_ROOT));
       targets = new SignerKey(dir.loadOrCreate(Dsse.ROLE_TARGETS));
       dir.writePublic("root.pub.pem", Ed25519Keys.publicKeyPem(root.spki));
+      rootMetadata = loadOrSignRootMetadata(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use key directory " + config.keyDir(), e);
     }
-    rootMetadata = signRootMetadata();
+  }
+
+  /**
+   * Root metadata lives in the key directory too, so replicas serve the very same document.
+   * It is re-signed, one version up, when its keys changed or half its lifetime is gone.
+   */
+  private SignedEnvelope loadOrSignRootMetadata(KeyDirectory dir) throws IOException {
+    SignedEnvelope stored =
+        SignedEnvelope.parseFrom(
+            dir.loadOrPublish(ROOT_METADATA_FILE, () -> signRootMetadata(1).toByteArray()));
+    RootMetadata metadata = RootMetadata.parseFrom(stored.getPayload());
+    Instant renewAfter =
+        Instant.ofEpochMilli(metadata.getExpiresAtMs()).minus(config.rootMetadataTtl().dividedBy(2));
+    boolean sameKeys =
+        metadata.getKeysList().stream().map(PublicKey::getKeyId).toList()
+            .equals(java.util.List.of(root.keyId, targets.keyId));
+    if (sameKeys && clock.instant().isBefore(renewAfter)) {
+      return stored;
+    }
+    SignedEnvelope renewed = signRootMetadata(metadata.getVersion() + 1);
+    dir.replace(ROOT_METADATA_FILE, renewed.toByteArray());
+    return renewed;
   }
 
   /** Records the public keys; replicas starting together may race, hence "do nothing". */
@@ -84,11 +108,11 @@ public class SigningService {
     return root.spki.clone();
   }
 
-  private SignedEnvelope signRootMetadata() {
+  private SignedEnvelope signRootMetadata(long version) {
     Instant expires = clock.instant().plus(config.rootMetadataTtl());
     RootMetadata metadata =
         RootMetadata.newBuilder()
-            .setVersion(1)
+            .setVersion(version)
             .setExpiresAtMs(expires.toEpochMilli())
             .addKeys(root.publicKey())
             .addKeys(targets.publicKey())

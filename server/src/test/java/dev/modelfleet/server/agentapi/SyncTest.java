@@ -109,6 +109,27 @@ class SyncTest {
     again.cancel();
   }
 
+  /** A device that reconnects late must not be handed a document about to expire. */
+  @Test
+  void staleDesiredStateIsReSignedOnReconnect() throws Exception {
+    EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
+    byte[] targetsKey = Signatures.targetsKey(
+        Signatures.verifiedRoot(device.getRootMetadata(), Signatures.pinnedRootKey()));
+    AssignmentTestSupport.assign(Fixtures.publishedClassifier(71), device.getDeviceId());
+    dev.modelfleet.server.support.Db.execute(
+        "update device_desired_states set expires_at = now() + interval '1 hour' where device_id = ?",
+        java.util.UUID.fromString(device.getDeviceId()));
+
+    SyncStream stream = agent.sync(device.getDeviceCredential());
+    stream.hello();
+    stream.next();
+    DesiredState renewed = verifiedDesiredState(stream.next(), targetsKey);
+    assertEquals(2, renewed.getGeneration());
+    assertEquals(1, renewed.getModelsCount());
+    assertTrue(renewed.getExpiresAtMs() > System.currentTimeMillis() + Duration.ofDays(6).toMillis());
+    stream.cancel();
+  }
+
   @Test
   void newerStreamAbortsOlder() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
