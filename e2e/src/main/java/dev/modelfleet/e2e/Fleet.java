@@ -121,9 +121,8 @@ public final class Fleet implements AutoCloseable {
         agent.requireAliveFor("deploying");
         JsonNode status = deploymentOf(deviceIdOf(agent), model);
         String state = status.path("state").asText("pending").toUpperCase(java.util.Locale.ROOT);
-        String line = agent.name() + ": " + state
-            + (status.path("version").isMissingNode() ? "" : " " + status.path("version").asText())
-            + (status.path("reason").asText("").isEmpty() ? "" : " (" + status.path("reason").asText() + ")");
+        String line = agent.name() + ": " + state + text(status, "version", " ")
+            + text(status, "reason", " because: ");
         if (!line.equals(lastSeen.put(agent.name(), line))) {
           progress.accept(line);
         }
@@ -144,6 +143,12 @@ public final class Fleet implements AutoCloseable {
       }
     }
     return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  /** A field as text after a prefix, or nothing when it is absent or null. */
+  private static String text(JsonNode node, String field, String prefix) {
+    JsonNode value = node.path(field);
+    return value.isMissingNode() || value.isNull() ? "" : prefix + value.asText();
   }
 
   static Iterable<JsonNode> items(JsonNode listing) {

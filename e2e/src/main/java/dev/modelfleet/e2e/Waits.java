@@ -26,7 +26,7 @@ public final class Waits {
         "timed out after " + timeout.toSeconds() + " s waiting for " + what, last);
   }
 
-  static void sleep(Duration duration) {
+  public static void sleep(Duration duration) {
     try {
       Thread.sleep(duration.toMillis());
     } catch (InterruptedException e) {

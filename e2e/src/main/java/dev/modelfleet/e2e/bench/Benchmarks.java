@@ -1,0 +1,215 @@
+package dev.modelfleet.e2e.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.e2e.AgentProcess;
+import dev.modelfleet.e2e.Fleet;
+import dev.modelfleet.e2e.Ports;
+import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.ServerProcess;
+import dev.modelfleet.e2e.Waits;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * The spine's benchmarks (docs/benchmarks.md), run by {@code e2e/bench.sh}: server start and
+ * footprint, agent start and footprint, local inference overhead against OrtSession.run, and
+ * a 100 MB artifact download against curl from a static server on loopback, all in one run.
+ * Prints a Markdown report on standard output and progress on standard error.
+ */
+public final class Benchmarks {
+
+  private static final int SERVER_STARTS = 3;
+  private static final int AGENT_STARTS = 3;
+  private static final int INFER_ITERATIONS = 3000;
+  private static final int DOWNLOAD_RUNS = 3;
+
+  private final RepoLayout repo = RepoLayout.find();
+  private final Path work;
+  private final List<String> rows = new ArrayList<>();
+
+  private Benchmarks(Path work) {
+    this.work = work;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path work = RepoLayout.find().root().resolve("e2e/target/bench-work");
+    if (Files.exists(work)) {
+      DownloadBench.deleteRecursively(work);
+    }
+    Files.createDirectories(work);
+    new Benchmarks(work).run(args.length > 0 ? args[0] : "modelfleet_bench");
+  }
+
+  private void run(String database) throws Exception {
+    progress("loopback baseline: static HTTP server + curl, 100 MB x3");
+    OptionalDouble curl = LoopbackBaseline.medianMbPerSecond(repo, 100, 3);
+
+    List<Long> serverStarts = new ArrayList<>();
+    for (int i = 1; i < SERVER_STARTS; i++) {
+      progress("server start " + i + "/" + SERVER_STARTS);
+      try (ServerProcess server = ServerProcess.start(repo, work, database)) {
+        serverStarts.add(server.startToReady().toMillis());
+      }
+    }
+    progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
+    try (ServerProcess server = ServerProcess.start(repo, work, database);
+        Fleet fleet = new Fleet(repo, server, work)) {
+      serverStarts.add(server.startToReady().toMillis());
+      Waits.sleep(Duration.ofSeconds(5));
+      row("Server: start to ready (JVM start until /q/health/ready is 200)",
+          "median " + median(serverStarts) + " ms of " + serverStarts, "≤ 3000 ms");
+      row("Server: idle RSS after start", mb(server.rssBytes()), "≤ 250 MB");
+
+      Path silero = repo.sharedModel("silero_vad_v5.onnx").orElse(null);
+      if (silero == null) {
+        progress("../shared/models is absent: skipping the Silero VAD figures");
+      } else {
+        agentFigures(fleet, silero);
+      }
+      download(fleet, server, curl);
+      row("Server: RSS after the runs above", mb(server.rssBytes()), "");
+    }
+    System.out.println("Machine: " + machine() + "; date " + LocalDate.now() + "\n");
+    System.out.println("| what | measured | target |");
+    System.out.println("| --- | --- | --- |");
+    rows.forEach(System.out::println);
+  }
+
+  private void agentFigures(Fleet fleet, Path silero) throws Exception {
+    progress("agent: enroll, publish Silero VAD, activate");
+    AgentProcess agent = fleet.startAgent("bench-agent", Map.of("bench", "infer"));
+    fleet.createModel("silero-vad");
+    fleet.createVersion("silero-vad", "5");
+    fleet.uploadVariant("silero-vad", "5", silero);
+    fleet.assign("silero-vad", "5", "bench=infer");
+    fleet.awaitActive("silero-vad", "5", List.of(agent), Duration.ofMinutes(2), line -> { });
+    Waits.sleep(Duration.ofSeconds(5));
+    row("Agent: idle RSS, Silero VAD loaded, connected", mb(agent.rssBytes()), "≤ 110 MB");
+
+    progress("inference: " + INFER_ITERATIONS + " calls direct and over HTTP");
+    InferBench.Result infer = InferBench.run(silero, agent.inferenceUri(), "silero-vad",
+        INFER_ITERATIONS);
+    row("Infer, Silero VAD: OrtSession.run in one JVM (baseline)",
+        String.format("p50 %.3f ms, p99 %.3f ms", infer.direct().medianMillis(),
+            infer.direct().percentileMillis(99)), "");
+    row("Infer, Silero VAD: agent POST /v2/models/silero-vad/infer, keep-alive HTTP/1.1",
+        String.format("p50 %.3f ms, p99 %.3f ms", infer.http().medianMillis(),
+            infer.http().percentileMillis(99)), "");
+    row("Infer: p50 overhead of the agent's HTTP API over OrtSession.run",
+        String.format("%.3f ms", infer.http().medianMillis() - infer.direct().medianMillis()),
+        "≤ 0.3 ms");
+
+    List<Long> starts = new ArrayList<>();
+    AgentProcess current = agent;
+    for (int i = 0; i < AGENT_STARTS; i++) {
+      progress("agent restart " + (i + 1) + "/" + AGENT_STARTS + " with its server unreachable");
+      current.close();
+      long begin = System.nanoTime();
+      current = AgentProcess.start(repo, "bench-agent-offline-" + i, "127.0.0.1:" + Ports.free(),
+          null, work.resolve("root.pub.pem"), agent.stateDir());
+      awaitModelReady(current.inferenceUri(), "silero-vad");
+      starts.add((System.nanoTime() - begin) / 1_000_000);
+    }
+    current.close();
+    row("Agent: process start to ready, Silero VAD on disk, server unreachable",
+        "median " + median(starts) + " ms of " + starts, "≤ 1000 ms");
+  }
+
+  private void download(Fleet fleet, ServerProcess server, OptionalDouble curl) throws Exception {
+    progress("download: enroll a device, publish a 100 MB model");
+    AgentProcess device = fleet.startAgent("bench-downloader", Map.of("bench", "download"));
+    Waits.until("the agent to store its identity", Duration.ofSeconds(30),
+        () -> Files.exists(device.stateDir().resolve("identity.json")));
+    // Stopped: the benchmark downloads with this device's identity and the agent's own code,
+    // without the agent process competing for the two cores.
+    device.close();
+    byte[] big = SampleModels.classifier(42, 1024, 25_600, 2);
+    fleet.createModel("bench-blob");
+    fleet.createVersion("bench-blob", "1");
+    long uploadStart = System.nanoTime();
+    JsonNode variant = fleet.uploadVariant("bench-blob", "1", big);
+    double uploadSeconds = (System.nanoTime() - uploadStart) / 1e9;
+    fleet.assign("bench-blob", "1", "bench=download");
+    row("Upload: " + mb(big.length) + " variant (stream, sha256, ONNX Runtime check, sign)",
+        String.format("%.2f s (%.0f MB/s)", uploadSeconds, big.length / 1048576.0 / uploadSeconds),
+        "");
+
+    progress("download: " + DOWNLOAD_RUNS + " runs of the agent's downloader");
+    List<Double> rates = DownloadBench.run(device, server.grpcTarget(), variant, work,
+        DOWNLOAD_RUNS);
+    double median = medianDouble(rates);
+    row("Download: " + mb(big.length) + " artifact over gRPC FetchArtifact, written + sha256 verified",
+        String.format("median %.0f MB/s of %s", median, format(rates)), "");
+    if (curl.isPresent()) {
+      row("Download: baseline curl from a static server on loopback, 100 MB",
+          String.format("median %.0f MB/s", curl.getAsDouble()), "");
+      row("Download: ratio agent / curl", String.format("%.2f", median / curl.getAsDouble()),
+          "≥ 0.8");
+    }
+  }
+
+  private static void awaitModelReady(URI agent, String model) {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest ready = HttpRequest.newBuilder(agent.resolve("/v2/models/" + model + "/ready")).build();
+    Waits.until(model + " ready on " + agent, Duration.ofSeconds(30), () -> {
+      try {
+        return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      } catch (java.io.IOException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  private void row(String what, String measured, String target) {
+    String line = "| " + what + " | " + measured + " | " + target + " |";
+    rows.add(line);
+    System.err.println("bench: " + what + ": " + measured);
+  }
+
+  private static void progress(String text) {
+    System.err.println("bench: " + text + " ...");
+  }
+
+  private static String mb(long bytes) {
+    return String.format("%.0f MB", bytes / 1048576.0);
+  }
+
+  private static long median(List<Long> values) {
+    List<Long> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static double medianDouble(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static String format(List<Double> rates) {
+    return rates.stream().map(r -> String.format("%.0f", r)).toList().toString();
+  }
+
+  private static String machine() throws java.io.IOException {
+    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+        .filter(l -> l.startsWith("model name")).findFirst()
+        .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+    return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, "
+        + System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
+  }
+}
