@@ -22,18 +22,21 @@ class SyncService {
   private final DesiredStateService desiredStates;
   private final DeviceSessions sessions;
   private final ModelFleetConfig config;
+  private final ArtifactLocation artifactLocation;
 
   SyncService(
       DeviceActivityService activity,
       DeploymentService deployments,
       DesiredStateService desiredStates,
       DeviceSessions sessions,
-      ModelFleetConfig config) {
+      ModelFleetConfig config,
+      ArtifactLocation artifactLocation) {
     this.activity = activity;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
     this.sessions = sessions;
     this.config = config;
+    this.artifactLocation = artifactLocation;
   }
 
   /**
@@ -46,8 +49,8 @@ class SyncService {
         deviceId, HardwareInfo.from(hello.getHardware()), InstalledModelInfo.from(hello.getInstalledList()));
     session.send(
         ServerMessage.newBuilder()
-            .setConfig(SyncConfig.newBuilder()
-                .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds()))
+            .setConfig(artifactLocation.describe(SyncConfig.newBuilder()
+                .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())))
             .build());
     sessions.register(session);
     desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);

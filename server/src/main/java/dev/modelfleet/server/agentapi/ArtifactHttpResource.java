@@ -1,0 +1,106 @@
+package dev.modelfleet.server.agentapi;
+
+import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.artifact.ArtifactStore;
+import dev.modelfleet.server.assignment.DesiredStateService;
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.device.DeviceAuthenticator;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.UUID;
+import org.jboss.resteasy.reactive.PathPart;
+
+/**
+ * Artifacts over plain HTTP for agents: the same bytes and the same access rule as
+ * FetchArtifact, served with sendfile (no copy through the JVM heap), which is what makes a
+ * 100 MB model arrive at close to disk speed. Range requests resume an interrupted download.
+ * Authenticated by the device credential, like every agent call.
+ */
+@Path("/agent/v1/artifacts")
+public class ArtifactHttpResource {
+
+  private static final String BEARER = "Bearer ";
+
+  private final DeviceAuthenticator authenticator;
+  private final DesiredStateService desiredStates;
+  private final ArtifactStore store;
+
+  ArtifactHttpResource(
+      DeviceAuthenticator authenticator, DesiredStateService desiredStates, ArtifactStore store) {
+    this.authenticator = authenticator;
+    this.desiredStates = desiredStates;
+    this.store = store;
+  }
+
+  @GET
+  @Path("/{sha256}")
+  @Produces("application/octet-stream")
+  public Response get(
+      @PathParam("sha256") String sha256,
+      @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+      @HeaderParam("Range") String range)
+      throws IOException {
+    UUID deviceId = authenticate(authorization);
+    if (!Dsse.isSha256Hex(sha256)) {
+      throw ApiError.INVALID_SHA256.exception("sha256 must be 64 lowercase hex characters");
+    }
+    if (!desiredStates.isAssigned(deviceId, sha256)) {
+      throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is not assigned to this device");
+    }
+    java.nio.file.Path file = store.path(sha256);
+    if (!Files.isRegularFile(file)) {
+      throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
+    }
+    long size = Files.size(file);
+    if (range == null) {
+      return Response.ok(file).header("Accept-Ranges", "bytes").build();
+    }
+    long offset = ByteRange.startOf(range, size);
+    return Response.status(206)
+        .entity(new PathPart(file, offset, size - offset))
+        .header("Accept-Ranges", "bytes")
+        .header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size)
+        .build();
+  }
+
+  private UUID authenticate(String authorization) {
+    String credential = authorization != null && authorization.startsWith(BEARER)
+        ? authorization.substring(BEARER.length()).trim()
+        : null;
+    return authenticator.authenticate(credential).orElseThrow(() ->
+        ApiError.UNAUTHENTICATED.exception(
+            "Send the device credential as 'Authorization: Bearer <credential>'; a "
+                + "decommissioned device must be enrolled again."));
+  }
+
+  /** The one Range form agents send: {@code bytes=<offset>-}, to resume from an offset. */
+  static final class ByteRange {
+    private ByteRange() {}
+
+    static long startOf(String header, long size) {
+      String value = header.trim();
+      if (!value.startsWith("bytes=") || !value.endsWith("-")) {
+        throw ApiError.OFFSET_OUT_OF_RANGE.exception(
+            "only 'Range: bytes=<offset>-' is supported, got '" + header + "'");
+      }
+      long offset;
+      try {
+        offset = Long.parseLong(value.substring(6, value.length() - 1));
+      } catch (NumberFormatException e) {
+        throw ApiError.OFFSET_OUT_OF_RANGE.exception("Range offset is not a number: " + header);
+      }
+      if (offset < 0 || offset >= size) {
+        throw ApiError.OFFSET_OUT_OF_RANGE.exception(
+            "offset " + offset + " is outside the artifact (0.." + (size - 1) + "); restart from 0");
+      }
+      return offset;
+    }
+  }
+}
