@@ -6,7 +6,9 @@ import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.HardwareProbe;
+import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.identity.DeviceIdentity;
 import dev.modelfleet.agent.identity.Enrollment;
 import dev.modelfleet.agent.identity.IdentityStore;
@@ -20,6 +22,7 @@ import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.sync.AgentChannels;
 import dev.modelfleet.agent.sync.Backoff;
 import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
+import dev.modelfleet.agent.download.PreferHttpArtifactSource;
 import dev.modelfleet.agent.sync.GrpcArtifactSource;
 import dev.modelfleet.agent.sync.SyncClient;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
@@ -47,20 +50,21 @@ public final class Agent implements AutoCloseable {
   public static final String VERSION = version();
 
   private final AgentConfig config;
+  private final DeviceHardware hardware;
   private final ModelLoader modelLoader;
   private final ModelRegistry registry = new ModelRegistry();
   private StateStore store;
   private InferenceServer http;
   private ManagedChannel channel;
   private SyncClient sync;
+  private DeviceMeasurements measurements;
 
-  public Agent(AgentConfig config) {
-    this(config, new OrtModelLoader(config.ortThreads()));
-  }
-
-  public Agent(AgentConfig config, ModelLoader modelLoader) {
+  public Agent(AgentConfig config) throws ConfigException {
     this.config = config;
-    this.modelLoader = modelLoader;
+    this.hardware = new DeviceHardware(new HardwareProbe(), config.stateDir(), VERSION,
+        config.simulateProfile() == null ? null : SimulatedProfile.read(config.simulateProfile()),
+        config.simulateProviderFallback());
+    this.modelLoader = new OrtModelLoader(config.ortThreads(), hardware.providers());
   }
 
   /** Restores models and opens the inference API; returns its port. Needs no network. */
@@ -110,12 +114,10 @@ public final class Agent implements AutoCloseable {
     IdentityStore identities = new IdentityStore(config.stateDir());
     byte[] rootKey = pinnedRootKey(identities);
     channel = AgentChannels.plaintext(config.server());
-    HardwareProbe probe = new HardwareProbe();
+    boolean enrolling = !identities.enrolled();
     DeviceIdentity identity;
     try {
-      identity = identities.enrolled()
-          ? identities.load(rootKey)
-          : enroll(identities, rootKey, probe);
+      identity = enrolling ? enroll(identities, rootKey) : identities.load(rootKey);
     } catch (VerificationException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -124,18 +126,26 @@ public final class Agent implements AutoCloseable {
         + " targets key(s)) syncing with " + config.server());
     BearerCredentialInterceptor credential =
         new BearerCredentialInterceptor(identity.credential());
-    ArtifactDownloader downloader = new ArtifactDownloader(
+    PreferHttpArtifactSource artifacts = new PreferHttpArtifactSource(
         new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential)),
-        store::artifact, store::partial, 5, 500);
+        identity::credential);
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(artifacts, store::artifact, store::partial, 5, 500);
     SyncClient[] self = new SyncClient[1];
-    Deployer deployer = new Deployer(
-        new DesiredStateVerifier(identity::trustedRoot, identity.deviceId(),
-            System::currentTimeMillis),
-        downloader, modelLoader, registry, store, p -> self[0].sendProgress(p));
+    DesiredStateVerifier verifier = new DesiredStateVerifier(identity::trustedRoot,
+        identity.deviceId(), System::currentTimeMillis);
+    Deployer deployer = new Deployer(verifier, downloader, modelLoader, registry, store,
+        p -> self[0].sendProgress(p), hardware::facts);
+    measurements = new DeviceMeasurements(hardware, config.stateDir(), verifier, downloader,
+        modelLoader, () -> self[0]);
     sync = new SyncClient(AgentServiceGrpc.newStub(channel).withInterceptors(credential),
-        () -> probe.probe(config.stateDir(), VERSION), deployer, registry, store,
-        new Backoff(500, 30_000));
+        measurements::helloProfile, deployer, registry, store, new Backoff(500, 30_000));
     self[0] = sync;
+    sync.onRequest(measurements::handle);
+    measurements.start(enrolling);
+    String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
+    sync.onConfig(announced -> artifacts.announce(
+        announced.getArtifactBaseUrl(), announced.getHttpPort(), serverHost));
     return sync.start();
   }
 
@@ -155,17 +165,16 @@ public final class Agent implements AutoCloseable {
     return Ed25519.readPublicKeyPem(file);
   }
 
-  private DeviceIdentity enroll(IdentityStore identities, byte[] rootKey, HardwareProbe probe)
+  private DeviceIdentity enroll(IdentityStore identities, byte[] rootKey)
       throws ConfigException, IOException, VerificationException, InterruptedException {
-    String name = config.name() != null ? config.name() : probe.probe(config.stateDir(), VERSION)
-        .getHostname();
+    String name = config.name() != null ? config.name() : hardware.profile().getHostname();
     Backoff backoff = new Backoff(500, 30_000);
     AgentServiceGrpc.AgentServiceBlockingStub stub = AgentServiceGrpc.newBlockingStub(channel);
     while (true) {
       try {
         DeviceIdentity identity = Enrollment.enroll(identities,
             request -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request),
-            config.token(), name, probe.probe(config.stateDir(), VERSION), rootKey,
+            config.token(), name, hardware.profile(), rootKey,
             System.currentTimeMillis());
         LOG.info("enrolled as device " + identity.deviceId());
         return identity;
@@ -200,6 +209,9 @@ public final class Agent implements AutoCloseable {
   public void close() {
     if (sync != null) {
       sync.close();
+    }
+    if (measurements != null) {
+      measurements.close();
     }
     if (channel != null) {
       channel.shutdownNow();

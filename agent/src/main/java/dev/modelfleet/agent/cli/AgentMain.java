@@ -34,6 +34,9 @@ public final class AgentMain {
         --name NAME         device name to ask for (default: the hostname)
         --inference-threads N   HTTP worker threads (default max(4, cores))
         --ort-threads N     ONNX Runtime intra-op threads per call (default 0 = ONNX Runtime's choice)
+        --simulate-profile FILE   play the device described in FILE (JSON; see docs/agent.md)
+        --simulate-provider-fallback true|false   report simulated providers as used (false)
+                            or as the CPU fallback they really run on (true, default)
         --verbose           log download progress and other detail
 
       Options of sample-model:
@@ -42,7 +45,7 @@ public final class AgentMain {
 
   private static final Set<String> RUN_OPTIONS = Set.of("--config", "--server", "--token",
       "--root-key", "--state-dir", "--http-port", "--name", "--inference-threads",
-      "--ort-threads");
+      "--ort-threads", "--simulate-profile", "--simulate-provider-fallback");
 
   private AgentMain() {}
 

@@ -20,14 +20,16 @@ public record AgentConfig(
     int httpPort,
     String name,
     int inferenceThreads,
-    int ortThreads) {
+    int ortThreads,
+    Path simulateProfile,
+    boolean simulateProviderFallback) {
 
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/modelfleet-agent");
   public static final int DEFAULT_HTTP_PORT = 8700;
 
   static final Set<String> KEYS =
       Set.of("server", "token", "root-key", "state-dir", "http-port", "name",
-          "inference-threads", "ort-threads");
+          "inference-threads", "ort-threads", "simulate-profile", "simulate-provider-fallback");
 
   /** Merges a properties file (may be null) with flag values (key → value; flags win). */
   public static AgentConfig load(Path configFile, Map<String, String> flags)
@@ -50,6 +52,7 @@ public record AgentConfig(
     String stateDir = value(properties, "state-dir");
     String rootKey = value(properties, "root-key");
     String server = value(properties, "server");
+    String simulateProfile = value(properties, "simulate-profile");
     if (server != null && !server.matches("[^:/\\s]+:\\d{1,5}")) {
       throw new ConfigException("server '" + server + "' is not host:port (e.g. fleet.example:9000)");
     }
@@ -62,7 +65,22 @@ public record AgentConfig(
         value(properties, "name"),
         integer(properties, "inference-threads",
             Math.max(4, Runtime.getRuntime().availableProcessors()), 1, 1024),
-        integer(properties, "ort-threads", 0, 0, 1024));
+        integer(properties, "ort-threads", 0, 0, 1024),
+        simulateProfile == null ? null : Path.of(simulateProfile),
+        bool(properties, "simulate-provider-fallback", true));
+  }
+
+  private static boolean bool(Properties properties, String key, boolean fallback)
+      throws ConfigException {
+    String value = value(properties, key);
+    if (value == null) {
+      return fallback;
+    }
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(key + " must be true or false, got '" + value + "'");
+    };
   }
 
   private static String value(Properties properties, String key) {

@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.deploy;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.LoadedModel;
 import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -47,6 +49,7 @@ public final class Deployer {
   private final ModelRegistry registry;
   private final StateStore store;
   private final ProgressListener listener;
+  private final Supplier<DeviceFacts> device;
 
   public Deployer(
       DesiredStateVerifier verifier,
@@ -54,8 +57,10 @@ public final class Deployer {
       ModelLoader loader,
       ModelRegistry registry,
       StateStore store,
-      ProgressListener listener) {
+      ProgressListener listener,
+      Supplier<DeviceFacts> device) {
     this.verifier = verifier;
+    this.device = device;
     this.downloader = downloader;
     this.loader = new SmokeTestedLoader(loader);
     this.registry = registry;
@@ -138,9 +143,16 @@ public final class Deployer {
         throw new VerificationException("manifest-mismatch", "the signed manifest is for model '"
             + manifest.getModel() + "', not '" + model.getModel() + "'");
       }
+      // Before any byte is fetched: a variant built for other hardware must not replace one
+      // that works here.
+      String misfit = device.get().mismatch(manifest).orElse(null);
+      if (misfit != null) {
+        throw new VerificationException("hardware-mismatch", misfit);
+      }
       ServedModel current = registry.peek(model.getModel());
       if (current != null && current.sha256().equals(manifest.getSha256())) {
-        recordActive(model, manifest, generation, progress);
+        recordActive(model, manifest, generation,
+            progress.setExecutionProviderUsed(current.model().executionProvider()));
         return;
       }
       report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
@@ -151,10 +163,11 @@ public final class Deployer {
               (done, total) -> report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
       report(progress, DeploymentState.DEPLOYMENT_STATE_VERIFYING, manifest.getSize());
       report(progress, DeploymentState.DEPLOYMENT_STATE_LOADING, manifest.getSize());
-      LoadedModel loaded = loader.load(file, model.getModel());
+      LoadedModel loaded = loader.load(file, model.getModel(), manifest.getExecutionProvider());
       registry.swap(new ServedModel(model.getModel(), model.getVersion(), manifest.getSha256(),
           loaded));
-      recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize()));
+      recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize())
+          .setExecutionProviderUsed(loaded.executionProvider()));
     } catch (VerificationException e) {
       listener.onProgress(failed(progress, e));
     } catch (RuntimeException e) {
@@ -169,7 +182,7 @@ public final class Deployer {
     ActiveModel persisted = store.current().active(model.getModel());
     ActiveModel now = new ActiveModel(model.getModel(), model.getVersion(),
         manifest.getVariantId(), manifest.getSha256(), manifest.getSize(),
-        progress.getGeneration());
+        progress.getGeneration(), manifest.getExecutionProvider());
     if (alreadyAt >= 0 && persisted != null && persisted.sha256().equals(now.sha256())
         && persisted.version().equals(now.version())) {
       return; // Re-sent document, nothing changed for this model.

@@ -21,10 +21,12 @@ public final class SmokeTestedLoader {
     this.loader = loader;
   }
 
-  public LoadedModel load(Path file, String name) throws VerificationException {
+  /** Loads onto {@code executionProvider} (or the CPU, see {@link ModelLoader}) and tests it. */
+  public LoadedModel load(Path file, String name, String executionProvider)
+      throws VerificationException {
     LoadedModel loaded;
     try {
-      loaded = loader.load(file);
+      loaded = loader.load(file, executionProvider);
     } catch (ModelLoadException e) {
       throw new VerificationException("load-failed", "model " + name + " does not load: "
           + e.getMessage(), e);

@@ -12,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -35,6 +37,8 @@ public final class ArtifactDownloader {
   private final Function<String, Path> partialPath;
   private final int attempts;
   private final long retryDelayMs;
+  /** One lock per artifact, kept: a device sees few artifacts in its life. */
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
   public ArtifactDownloader(
       ArtifactSource source,
@@ -49,8 +53,19 @@ public final class ArtifactDownloader {
     this.retryDelayMs = retryDelayMs;
   }
 
-  /** Returns the path of the verified artifact, downloading what is missing. */
+  /**
+   * Returns the path of the verified artifact, downloading what is missing. A deployment and
+   * a trial may want the same artifact at once; they take turns, so one never writes into the
+   * other's partial file.
+   */
   public Path download(String sha256, long size, Progress progress)
+      throws VerificationException, InterruptedException {
+    synchronized (locks.computeIfAbsent(sha256, s -> new Object())) {
+      return downloadAlone(sha256, size, progress);
+    }
+  }
+
+  private Path downloadAlone(String sha256, long size, Progress progress)
       throws VerificationException, InterruptedException {
     Path target = finalPath.apply(sha256);
     if (Files.exists(target) && matches(target, sha256, size)) {

@@ -1,51 +1,50 @@
 package dev.modelfleet.agent.hardware;
 
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtProvider;
+import dev.modelfleet.agent.runtime.ExecutionProviders;
 import dev.modelfleet.agent.runtime.OrtModelLoader;
-import dev.modelfleet.agent.v1.Accelerator;
 import dev.modelfleet.agent.v1.HardwareProfile;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Measures what this device is, from the JVM, /proc and ONNX Runtime. Anything it cannot
- * find out stays empty: the server groups devices by these values, so a guess would put a
- * device in the wrong hardware class.
+ * Measures what this device is, from the JVM, /proc, /dev, /sys and ONNX Runtime. Anything it
+ * cannot find out stays empty: the server groups devices by these values, so a guess would
+ * put a device in the wrong hardware class.
  */
 public final class HardwareProbe {
 
   private final Path procDir;
   private final Path devDir;
+  private final Path sysDir;
 
   public HardwareProbe() {
-    this(Path.of("/proc"), Path.of("/dev"));
+    this(Path.of("/proc"), Path.of("/dev"), Path.of("/sys"));
   }
 
-  HardwareProbe(Path procDir, Path devDir) {
+  HardwareProbe(Path procDir, Path devDir, Path sysDir) {
     this.procDir = procDir;
     this.devDir = devDir;
+    this.sysDir = sysDir;
   }
 
   public HardwareProfile probe(Path stateDir, String agentVersion) {
+    Set<String> flags = cpuinfoFlags();
     HardwareProfile.Builder profile =
         HardwareProfile.newBuilder()
             .setOs(System.getProperty("os.name", ""))
             .setOsVersion(System.getProperty("os.version", ""))
-            .setArch(normalizedArch(System.getProperty("os.arch", "")))
+            .setArch(arch())
+            .setCpuModel(cpuModel())
             .setCpuCores(Runtime.getRuntime().availableProcessors())
+            .addAllCpuFlags(CpuFlags.forInference(flags))
             .setAgentVersion(agentVersion)
             .setHostname(hostname());
-    cpuInfo(profile);
     memInfo(profile);
     try {
       profile.setDiskFreeBytes(Files.getFileStore(stateDir).getUsableSpace());
@@ -53,40 +52,51 @@ public final class HardwareProbe {
       // Unknown stays 0.
     }
     onnxRuntime(profile);
-    accelerators(profile);
+    profile.addAllAccelerators(new Accelerators(procDir, devDir, sysDir).find());
     return profile.build();
   }
 
-  static String normalizedArch(String arch) {
-    return switch (arch) {
-      case "amd64", "x86_64" -> "x86_64";
-      case "aarch64", "arm64" -> "aarch64";
-      default -> arch;
-    };
+  /** What a variant's needs are checked against: every CPU flag, not just the reported ones. */
+  public DeviceFacts facts() {
+    HardwareProfile.Builder memory = HardwareProfile.newBuilder();
+    memInfo(memory);
+    return new DeviceFacts(arch(), CpuFlags.withAliases(cpuinfoFlags()),
+        memory.getMemoryTotalBytes());
   }
 
-  private void cpuInfo(HardwareProfile.Builder profile) {
-    List<String> lines = readLines(procDir.resolve("cpuinfo"));
-    Set<String> flags = new TreeSet<>();
-    String model = "";
-    for (String line : lines) {
-      int colon = line.indexOf(':');
-      if (colon < 0) {
-        continue;
+  static String arch() {
+    return DeviceFacts.normalizedArch(System.getProperty("os.arch", ""));
+  }
+
+  private String cpuModel() {
+    for (String[] entry : cpuinfo()) {
+      // x86 says "model name"; ARM sometimes "Model" or "Hardware", often nothing.
+      if (Set.of("model name", "Model", "Hardware", "cpu model").contains(entry[0])) {
+        return entry[1];
       }
-      String key = line.substring(0, colon).trim();
-      String value = line.substring(colon + 1).trim();
-      // x86 says "model name" and "flags"; ARM says "Features" and sometimes "Model"/"Hardware".
-      if (model.isEmpty()
-          && (key.equals("model name") || key.equals("Model") || key.equals("Hardware")
-              || key.equals("cpu model"))) {
-        model = value;
-      } else if (flags.isEmpty() && (key.equals("flags") || key.equals("Features"))) {
-        flags.addAll(Arrays.asList(value.split("\\s+")));
+    }
+    return "";
+  }
+
+  /** The flags of the first processor (x86 "flags", ARM "Features"). */
+  private Set<String> cpuinfoFlags() {
+    Set<String> flags = new TreeSet<>();
+    for (String[] entry : cpuinfo()) {
+      if (entry[0].equals("flags") || entry[0].equals("Features")) {
+        flags.addAll(Arrays.asList(entry[1].split("\\s+")));
+        break;
       }
     }
     flags.remove("");
-    profile.setCpuModel(model).addAllCpuFlags(flags);
+    return flags;
+  }
+
+  private List<String[]> cpuinfo() {
+    return readLines(procDir.resolve("cpuinfo")).stream()
+        .filter(line -> line.indexOf(':') > 0)
+        .map(line -> new String[] {line.substring(0, line.indexOf(':')).trim(),
+            line.substring(line.indexOf(':') + 1).trim()})
+        .toList();
   }
 
   private void memInfo(HardwareProfile.Builder profile) {
@@ -111,32 +121,10 @@ public final class HardwareProbe {
   private static void onnxRuntime(HardwareProfile.Builder profile) {
     try {
       profile.setOnnxruntimeVersion(OrtModelLoader.environment().getVersion());
-      Set<String> providers = new LinkedHashSet<>();
-      for (OrtProvider provider : OrtEnvironment.getAvailableProviders()) {
-        providers.add(providerName(provider));
-      }
-      profile.addAllExecutionProviders(providers);
+      profile.addAllExecutionProviders(ExecutionProviders.detected().real());
     } catch (RuntimeException | UnsatisfiedLinkError e) {
       // ONNX Runtime did not load; the profile says so by leaving these empty.
     }
-  }
-
-  /** CPU → "cpu", CUDA → "cuda", CORE_ML → "coreml": the names manifests use. */
-  static String providerName(OrtProvider provider) {
-    return provider.name().toLowerCase(Locale.ROOT).replace("_", "");
-  }
-
-  private void accelerators(HardwareProfile.Builder profile) {
-    List<Accelerator> found = new ArrayList<>();
-    if (Files.exists(devDir.resolve("nvidia0"))) {
-      found.add(Accelerator.newBuilder().setKind("gpu").setVendor("nvidia")
-          .setSource(devDir.resolve("nvidia0").toString()).build());
-    }
-    if (Files.exists(devDir.resolve("accel/accel0"))) {
-      found.add(Accelerator.newBuilder().setKind("npu")
-          .setSource(devDir.resolve("accel/accel0").toString()).build());
-    }
-    profile.addAllAccelerators(found);
   }
 
   private static String hostname() {

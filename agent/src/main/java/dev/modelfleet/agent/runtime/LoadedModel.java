@@ -10,6 +10,11 @@ public interface LoadedModel extends AutoCloseable {
 
   List<TensorSpec> outputs();
 
+  /** The execution provider this model really runs on, e.g. "cpu" after a fallback. */
+  default String executionProvider() {
+    return ExecutionProviders.CPU;
+  }
+
   /**
    * Runs the model. Inputs are checked against {@link #inputs()} first
    * ({@link TensorValidator}); {@code outputs} empty means all outputs.

@@ -6,4 +6,13 @@ import java.nio.file.Path;
 @FunctionalInterface
 public interface ModelLoader {
   LoadedModel load(Path verifiedArtifact) throws ModelLoadException;
+
+  /**
+   * Loads for a variant's execution provider. Loaders without providers (test fakes) run
+   * everything where {@link #load(Path)} does.
+   */
+  default LoadedModel load(Path verifiedArtifact, String executionProvider)
+      throws ModelLoadException {
+    return load(verifiedArtifact);
+  }
 }

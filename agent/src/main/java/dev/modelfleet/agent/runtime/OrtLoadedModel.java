@@ -20,10 +20,13 @@ final class OrtLoadedModel implements LoadedModel {
   private final OrtSession session;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
+  private final String executionProvider;
 
-  OrtLoadedModel(OrtEnvironment env, OrtSession session) throws OrtException {
+  OrtLoadedModel(OrtEnvironment env, OrtSession session, String executionProvider)
+      throws OrtException {
     this.env = env;
     this.session = session;
+    this.executionProvider = executionProvider;
     this.inputs = specs(session.getInputInfo());
     this.outputs = specs(session.getOutputInfo());
   }
@@ -50,6 +53,11 @@ final class OrtLoadedModel implements LoadedModel {
   @Override
   public List<TensorSpec> outputs() {
     return outputs;
+  }
+
+  @Override
+  public String executionProvider() {
+    return executionProvider;
   }
 
   @Override

@@ -5,15 +5,28 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 
-/** Loads ONNX models into ONNX Runtime sessions on the CPU execution provider. */
+/**
+ * Loads ONNX models into ONNX Runtime sessions on the execution provider a variant asks for,
+ * falling back to the CPU when that provider is missing or fails to start; the loaded model
+ * says which provider it really runs on.
+ */
 public final class OrtModelLoader implements ModelLoader {
 
+  private static final Logger LOG = Logger.getLogger("modelfleet.runtime");
+
   private final int intraOpThreads;
+  private final ExecutionProviders providers;
 
   /** @param intraOpThreads threads per inference call; 0 lets ONNX Runtime choose. */
   public OrtModelLoader(int intraOpThreads) {
+    this(intraOpThreads, ExecutionProviders.detected());
+  }
+
+  public OrtModelLoader(int intraOpThreads, ExecutionProviders providers) {
     this.intraOpThreads = intraOpThreads;
+    this.providers = providers;
   }
 
   /**
@@ -26,6 +39,32 @@ public final class OrtModelLoader implements ModelLoader {
 
   @Override
   public LoadedModel load(Path verifiedArtifact) throws ModelLoadException {
+    return load(verifiedArtifact, ExecutionProviders.CPU);
+  }
+
+  @Override
+  public LoadedModel load(Path verifiedArtifact, String executionProvider)
+      throws ModelLoadException {
+    String wanted = ExecutionProviders.normalized(executionProvider);
+    String onSession = providers.sessionProvider(wanted);
+    if (!onSession.equals(wanted) && !providers.isSimulated(wanted)) {
+      LOG.warning("execution provider '" + wanted + "' is not available in this ONNX Runtime"
+          + " (" + providers.real() + "); " + verifiedArtifact.getFileName() + " runs on cpu");
+    }
+    if (!onSession.equals(ExecutionProviders.CPU)) {
+      try {
+        return open(verifiedArtifact, onSession, providers.reported(wanted, onSession));
+      } catch (ModelLoadException e) {
+        LOG.warning("execution provider '" + onSession + "' failed for "
+            + verifiedArtifact.getFileName() + " (" + e.getMessage() + "); falling back to cpu");
+      }
+    }
+    return open(verifiedArtifact, ExecutionProviders.CPU,
+        providers.reported(wanted, ExecutionProviders.CPU));
+  }
+
+  private LoadedModel open(Path file, String sessionProvider, String reportedProvider)
+      throws ModelLoadException {
     OrtEnvironment env = environment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -34,17 +73,17 @@ public final class OrtModelLoader implements ModelLoader {
       if (intraOpThreads > 0) {
         options.setIntraOpNumThreads(intraOpThreads);
       }
-      OrtSession session = env.createSession(verifiedArtifact.toString(), options);
+      ExecutionProviders.configure(options, sessionProvider);
+      OrtSession session = env.createSession(file.toString(), options);
       try {
-        return new OrtLoadedModel(env, session);
+        return new OrtLoadedModel(env, session, reportedProvider);
       } catch (OrtException | RuntimeException e) {
         session.close();
         throw e;
       }
     } catch (OrtException | RuntimeException e) {
       throw new ModelLoadException(
-          "ONNX Runtime could not load " + verifiedArtifact.getFileName() + ": " + e.getMessage(),
-          e);
+          "ONNX Runtime could not load " + file.getFileName() + ": " + e.getMessage(), e);
     }
   }
 }

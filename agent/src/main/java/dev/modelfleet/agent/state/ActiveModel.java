@@ -1,5 +1,9 @@
 package dev.modelfleet.agent.state;
 
-/** A model the agent activated, as persisted: enough to find and re-check its file offline. */
-public record ActiveModel(
-    String model, String version, String variantId, String sha256, long size, long generation) {}
+/**
+ * A model the agent activated, as persisted: enough to find and re-check its file offline and
+ * to load it again on its variant's execution provider (null in states written before
+ * providers were recorded: the CPU).
+ */
+public record ActiveModel(String model, String version, String variantId, String sha256,
+    long size, long generation, String executionProvider) {}

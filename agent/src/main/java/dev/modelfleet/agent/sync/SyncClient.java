@@ -60,6 +60,9 @@ public final class SyncClient implements AutoCloseable {
   private volatile Thread loopThread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile Stop stop;
+  private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> configListener =
+      config -> { };
+  private volatile java.util.function.Consumer<ServerMessage> requestHandler = message -> { };
 
   public SyncClient(AgentServiceGrpc.AgentServiceStub stub, Supplier<HardwareProfile> hardware,
       Deployer deployer, ModelRegistry registry, StateStore store, Backoff backoff) {
@@ -69,6 +72,31 @@ public final class SyncClient implements AutoCloseable {
     this.registry = registry;
     this.store = store;
     this.backoff = backoff;
+  }
+
+  /** Called with every SyncConfig the server sends (on each new stream). */
+  public SyncClient onConfig(java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> listener) {
+    this.configListener = listener;
+    return this;
+  }
+
+  /**
+   * Called with the server's requests to the device (RunBenchmark, TrialRequest), on the
+   * stream's thread: the handler hands them to a background worker.
+   */
+  public SyncClient onRequest(java.util.function.Consumer<ServerMessage> handler) {
+    this.requestHandler = handler;
+    return this;
+  }
+
+  /** A finished benchmark; dropped when no stream is up (the next Hello carries it). */
+  public void sendBenchmark(dev.modelfleet.agent.v1.BenchmarkReport report) {
+    send(AgentMessage.newBuilder().setBenchmark(report).build());
+  }
+
+  /** A finished trial; dropped when no stream is up (the server may ask again). */
+  public void sendTrialReport(dev.modelfleet.agent.v1.TrialReport report) {
+    send(AgentMessage.newBuilder().setTrial(report).build());
   }
 
   /** Hook for the deployer's progress: sent when a stream is up, dropped otherwise (Hello and
@@ -138,11 +166,15 @@ public final class SyncClient implements AutoCloseable {
       public void onNext(ServerMessage message) {
         backoff.reset();
         switch (message.getKindCase()) {
-          case CONFIG -> scheduleHeartbeats(message.getConfig().getHeartbeatIntervalSeconds());
+          case CONFIG -> {
+            scheduleHeartbeats(message.getConfig().getHeartbeatIntervalSeconds());
+            configListener.accept(message.getConfig());
+          }
           case DESIRED_STATE -> {
             pendingDesired.set(message.getDesiredState());
             deployExecutor.execute(SyncClient.this::applyLatest);
           }
+          case RUN_BENCHMARK, TRIAL -> requestHandler.accept(message);
           default -> LOG.fine("ignoring unknown server message " + message.getKindCase());
         }
       }

@@ -70,10 +70,19 @@ public final class DesiredStateVerifier {
 
   /** Verifies a model's embedded manifest and checks it describes the model it is listed as. */
   public VariantManifest verifyManifest(DesiredModel model) throws VerificationException {
-    String what = "manifest of model " + model.getModel() + " " + model.getVersion();
+    return verifyManifest(model.getManifest(),
+        "manifest of model " + model.getModel() + " " + model.getVersion());
+  }
+
+  /**
+   * Verifies a manifest envelope on its own (a trial's candidate): payload type, targets key
+   * signature, sane sha256/size. {@code what} names it in refusals.
+   */
+  public VariantManifest verifyManifest(SignedEnvelope envelope, String what)
+      throws VerificationException {
     byte[] payload =
         EnvelopeVerifier.verify(
-            model.getManifest(), Dsse.VARIANT_MANIFEST_TYPE, root.get().targetsKeys(), what);
+            envelope, Dsse.VARIANT_MANIFEST_TYPE, root.get().targetsKeys(), what);
     VariantManifest manifest;
     try {
       manifest = VariantManifest.parseFrom(payload);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.OrtModelLoader;
@@ -53,6 +54,7 @@ class DeployerVerificationTest {
   final byte[] v1 = SampleModels.classifier(1);
   final byte[] v2 = SampleModels.classifier(2);
   long clock = System.currentTimeMillis();
+  DeviceFacts device = new DeviceFacts("x86_64", Set.of("avx2", "fma"), 8L << 30);
   StateStore store;
   Deployer deployer;
   float[] v1Output;
@@ -76,7 +78,7 @@ class DeployerVerificationTest {
     DesiredStateVerifier verifier = new DesiredStateVerifier(fleet::trustedRoot,
         FleetFixture.DEVICE_ID, () -> clock);
     return new Deployer(verifier, downloader, new OrtModelLoader(1), registry, store,
-        progress::add);
+        progress::add, () -> device);
   }
 
   @AfterEach
@@ -131,6 +133,52 @@ class DeployerVerificationTest {
     assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v1))),
         "the replaced model's artifact is removed from disk");
     assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v2))));
+  }
+
+  @Test
+  void theActiveProgressSaysWhichExecutionProviderTheSessionRunsOn() throws Exception {
+    VariantManifest cuda = fleet.manifest(MODEL, "2", v2).toBuilder()
+        .setVariantId("classifier-2-cuda-fp32").setExecutionProvider("cuda").build();
+    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(cuda)))));
+    assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState(), last().toString());
+    assertEquals("cpu", last().getExecutionProviderUsed(),
+        "this machine has no CUDA: the variant runs on the CPU and says so");
+    assertEquals("cuda", store.current().active(MODEL).executionProvider(),
+        "the variant's provider is kept, to be tried again at the next start");
+  }
+
+  @Test
+  void aVariantForAnotherArchitectureIsRefusedBeforeDownload() throws Exception {
+    assertHardwareMismatch(b -> b.setArch("arm64"), "aarch64");
+  }
+
+  @Test
+  void aVariantNeedingAMissingCpuFlagIsRefused() throws Exception {
+    assertHardwareMismatch(b -> b.addRequiredCpuFlags("avx2").addRequiredCpuFlags("avx512_vnni"),
+        "avx512_vnni");
+  }
+
+  @Test
+  void aVariantNeedingMoreMemoryThanTheDeviceHasIsRefused() throws Exception {
+    assertHardwareMismatch(b -> b.setMinMemoryBytes(16L << 30), "memory");
+  }
+
+  @Test
+  void aVariantWhoseNeedsFitIsDeployedWithAmd64SpelledEitherWay() throws Exception {
+    VariantManifest fits = fleet.manifest(MODEL, "2", v2).toBuilder().setArch("amd64")
+        .addRequiredCpuFlags("AVX2").setMinMemoryBytes(1L << 30).build();
+    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(fits)))));
+    assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState(), last().toString());
+  }
+
+  void assertHardwareMismatch(java.util.function.UnaryOperator<VariantManifest.Builder> needs,
+      String mentioned) throws Exception {
+    VariantManifest manifest = needs.apply(fleet.manifest(MODEL, "2", v2).toBuilder()).build();
+    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(
+        fleet.desiredModel(manifest)))));
+    assertRefusedAndV1StillServing("hardware-mismatch");
+    assertTrue(last().getReason().contains(mentioned), last().getReason());
+    assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v2))), "nothing was downloaded");
   }
 
   @Test

@@ -18,7 +18,7 @@ class StateStoreTest {
     Path stateDir = dir.resolve("s");
     StateStore store = new StateStore(stateDir);
     store.save(store.current().withAccepted(7, "ab")
-        .withActive(new ActiveModel("m", "2", "v", "c".repeat(64), 10, 7)));
+        .withActive(new ActiveModel("m", "2", "v", "c".repeat(64), 10, 7, "cpu")));
     StateStore reopened = new StateStore(stateDir);
     assertEquals(7, reopened.current().acceptedGeneration());
     assertEquals("2", reopened.current().active("m").version());

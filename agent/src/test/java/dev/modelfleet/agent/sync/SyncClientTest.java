@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.state.StateStore;
@@ -16,6 +17,7 @@ import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.agent.v1.HardwareProfile;
 import io.grpc.ManagedChannel;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,7 +37,8 @@ class SyncClientTest {
         new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID,
             System::currentTimeMillis),
         new ArtifactDownloader(new InMemoryArtifactSource(), store::artifact, store::partial, 1, 1),
-        new OrtModelLoader(1), registry, store, p -> { });
+        new OrtModelLoader(1), registry, store, p -> { },
+        () -> new DeviceFacts("", Set.of(), 0));
     return new SyncClient(AgentServiceGrpc.newStub(channel)
         .withInterceptors(new BearerCredentialInterceptor(credential)),
         HardwareProfile::getDefaultInstance, deployer, registry, store, new Backoff(10, 100));

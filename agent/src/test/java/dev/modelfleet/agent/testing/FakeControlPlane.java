@@ -47,6 +47,11 @@ public final class FakeControlPlane implements AutoCloseable {
   public final BlockingQueue<dev.modelfleet.agent.v1.Heartbeat> heartbeats =
       new LinkedBlockingQueue<>();
   public final List<String> enrollTokens = new CopyOnWriteArrayList<>();
+  public final BlockingQueue<dev.modelfleet.agent.v1.BenchmarkReport> benchmarks =
+      new LinkedBlockingQueue<>();
+  public final BlockingQueue<dev.modelfleet.agent.v1.TrialReport> trials =
+      new LinkedBlockingQueue<>();
+  private volatile StreamObserver<ServerMessage> latestStream;
   public volatile SignedEnvelope desiredState;
   public volatile int chunkSize = 64 * 1024;
   private final Server server;
@@ -76,6 +81,17 @@ public final class FakeControlPlane implements AutoCloseable {
 
   public String address() {
     return "127.0.0.1:" + server.getPort();
+  }
+
+  /** Sends a message down the newest Sync stream (RunBenchmark, TrialRequest, ...). */
+  public void push(ServerMessage message) {
+    StreamObserver<ServerMessage> stream = latestStream;
+    if (stream == null) {
+      throw new IllegalStateException("no agent is connected");
+    }
+    synchronized (stream) {
+      stream.onNext(message);
+    }
   }
 
   private static boolean authorized() {
@@ -113,13 +129,19 @@ public final class FakeControlPlane implements AutoCloseable {
         public void onNext(AgentMessage message) {
           switch (message.getKindCase()) {
             case HELLO -> {
-              hellos.add(message.getHello());
-              response.onNext(ServerMessage.newBuilder().setConfig(
-                  SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1)).build());
-              if (desiredState != null) {
-                response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState).build());
+              synchronized (response) {
+                response.onNext(ServerMessage.newBuilder().setConfig(
+                    SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1)).build());
+                if (desiredState != null) {
+                  response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState)
+                      .build());
+                }
               }
+              latestStream = response;
+              hellos.add(message.getHello());
             }
+            case BENCHMARK -> benchmarks.add(message.getBenchmark());
+            case TRIAL -> trials.add(message.getTrial());
             case PROGRESS -> progress.add(message.getProgress());
             case HEARTBEAT -> heartbeats.add(message.getHeartbeat());
             default -> { }

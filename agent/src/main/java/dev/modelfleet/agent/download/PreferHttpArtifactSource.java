@@ -1,0 +1,65 @@
+package dev.modelfleet.agent.download;
+
+import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Uses the HTTP artifact path once the server has announced one, FetchArtifact otherwise.
+ * When HTTP cannot be reached (a proxy that only passes gRPC, say) it falls back to gRPC until
+ * the server announces an address again, so a device is never stuck on a path that fails.
+ */
+public final class PreferHttpArtifactSource implements ArtifactSource {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.download");
+
+  private final ArtifactSource grpc;
+  private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(java.time.Duration.ofSeconds(10))
+      .build();
+  private final Supplier<String> credential;
+  private volatile HttpArtifactSource announced;
+
+  public PreferHttpArtifactSource(ArtifactSource grpc, Supplier<String> credential) {
+    this.grpc = grpc;
+    this.credential = credential;
+  }
+
+  /**
+   * Takes the server's announcement: its base URL, or else its HTTP port on {@code serverHost}
+   * (the host the agent reaches the server by); neither means gRPC only.
+   */
+  public void announce(String baseUrl, int httpPort, String serverHost) {
+    URI base = !baseUrl.isEmpty() ? URI.create(baseUrl)
+        : httpPort > 0 ? URI.create("http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/")
+        : null;
+    announced = base == null ? null : new HttpArtifactSource(http, base, credential.get());
+  }
+
+  @Override
+  public void fetch(String sha256, long offset, ChunkConsumer consumer)
+      throws ArtifactFetchException, IOException {
+    HttpArtifactSource source = announced;
+    if (source == null) {
+      grpc.fetch(sha256, offset, consumer);
+      return;
+    }
+    try {
+      source.fetch(sha256, offset, consumer);
+    } catch (ArtifactFetchException e) {
+      if (e.kind() == Kind.RETRYABLE || e.kind() == Kind.FATAL) {
+        LOG.warning("HTTP artifact download from " + source.base() + " failed (" + e.getMessage()
+            + "); using FetchArtifact over gRPC until the server announces HTTP again");
+        announced = null;
+        // Retryable whatever HTTP said: the downloader's next attempt asks gRPC, whose answer
+        // is the one that counts.
+        throw new ArtifactFetchException(Kind.RETRYABLE, e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+}
