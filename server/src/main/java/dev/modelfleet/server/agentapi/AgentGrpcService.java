@@ -7,6 +7,7 @@ import dev.modelfleet.agent.v1.EnrollRequest;
 import dev.modelfleet.agent.v1.EnrollResponse;
 import dev.modelfleet.agent.v1.FetchArtifactRequest;
 import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.enrollment.EnrollmentService;
 import dev.modelfleet.server.signing.SigningService;
@@ -45,7 +46,10 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
               request.getEnrollmentToken(),
               request.getDevicePublicKey().toByteArray(),
               request.getRequestedName(),
-              request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null);
+              request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null,
+              request.getHardware().hasBenchmark()
+                  ? BenchmarkInfo.from(request.getHardware().getBenchmark())
+                  : null);
       out.onNext(
           EnrollResponse.newBuilder()
               .setDeviceId(enrolled.deviceId().toString())

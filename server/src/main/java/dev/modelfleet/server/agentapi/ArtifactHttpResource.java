@@ -1,8 +1,8 @@
 package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.artifact.ArtifactAccess;
 import dev.modelfleet.server.artifact.ArtifactStore;
-import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import jakarta.ws.rs.GET;
@@ -29,13 +29,13 @@ public class ArtifactHttpResource {
   private static final String BEARER = "Bearer ";
 
   private final DeviceAuthenticator authenticator;
-  private final DesiredStateService desiredStates;
+  private final ArtifactAccess access;
   private final ArtifactStore store;
 
   ArtifactHttpResource(
-      DeviceAuthenticator authenticator, DesiredStateService desiredStates, ArtifactStore store) {
+      DeviceAuthenticator authenticator, ArtifactAccess access, ArtifactStore store) {
     this.authenticator = authenticator;
-    this.desiredStates = desiredStates;
+    this.access = access;
     this.store = store;
   }
 
@@ -51,7 +51,7 @@ public class ArtifactHttpResource {
     if (!Dsse.isSha256Hex(sha256)) {
       throw ApiError.INVALID_SHA256.exception("sha256 must be 64 lowercase hex characters");
     }
-    if (!desiredStates.isAssigned(deviceId, sha256)) {
+    if (!access.mayFetch(deviceId, sha256)) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is not assigned to this device");
     }
     java.nio.file.Path file = store.path(sha256);

@@ -3,8 +3,8 @@ package dev.modelfleet.server.agentapi;
 import dev.modelfleet.agent.v1.ArtifactChunk;
 import dev.modelfleet.agent.v1.FetchArtifactRequest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.artifact.ArtifactAccess;
 import dev.modelfleet.server.artifact.ArtifactStore;
-import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.common.ApiError;
 import io.grpc.stub.ServerCallStreamObserver;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,11 +19,11 @@ import java.util.UUID;
 @ApplicationScoped
 class ArtifactStreamer {
 
-  private final DesiredStateService desiredStates;
+  private final ArtifactAccess access;
   private final ArtifactStore store;
 
-  ArtifactStreamer(DesiredStateService desiredStates, ArtifactStore store) {
-    this.desiredStates = desiredStates;
+  ArtifactStreamer(ArtifactAccess access, ArtifactStore store) {
+    this.access = access;
     this.store = store;
   }
 
@@ -33,7 +33,7 @@ class ArtifactStreamer {
     if (!Dsse.isSha256Hex(sha256)) {
       throw ApiError.INVALID_SHA256.exception("sha256 must be 64 lowercase hex characters");
     }
-    if (!desiredStates.isAssigned(deviceId, sha256)) {
+    if (!access.mayFetch(deviceId, sha256)) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is not assigned to this device");
     }
     Path path = store.path(sha256);

@@ -1,7 +1,9 @@
 package dev.modelfleet.server.agentapi;
 
+import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.server.assignment.DesiredStateChanged;
 import dev.modelfleet.server.device.DeviceDecommissioned;
+import dev.modelfleet.server.device.DeviceLinks;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -16,7 +18,7 @@ import java.util.concurrent.ConcurrentMap;
  * their transaction committed, so a device never sees a document that was rolled back.
  */
 @ApplicationScoped
-public class DeviceSessions {
+public class DeviceSessions implements DeviceLinks {
 
   private final ConcurrentMap<UUID, SyncSession> sessions = new ConcurrentHashMap<>();
 
@@ -29,6 +31,17 @@ public class DeviceSessions {
 
   void remove(SyncSession session) {
     sessions.remove(session.deviceId(), session);
+  }
+
+  @Override
+  public boolean isConnected(UUID deviceId) {
+    return sessions.containsKey(deviceId);
+  }
+
+  @Override
+  public boolean send(UUID deviceId, ServerMessage message) {
+    SyncSession session = sessions.get(deviceId);
+    return session != null && session.send(message);
   }
 
   void push(@Observes(during = TransactionPhase.AFTER_SUCCESS) DesiredStateChanged change) {

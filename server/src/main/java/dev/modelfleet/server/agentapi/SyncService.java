@@ -7,9 +7,11 @@ import dev.modelfleet.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.device.InstalledModelInfo;
+import dev.modelfleet.server.trial.TrialReports;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.UUID;
 
@@ -23,6 +25,7 @@ class SyncService {
   private final DeviceSessions sessions;
   private final ModelFleetConfig config;
   private final ArtifactLocation artifactLocation;
+  private final TrialReports trialReports;
 
   SyncService(
       DeviceActivityService activity,
@@ -30,13 +33,15 @@ class SyncService {
       DesiredStateService desiredStates,
       DeviceSessions sessions,
       ModelFleetConfig config,
-      ArtifactLocation artifactLocation) {
+      ArtifactLocation artifactLocation,
+      TrialReports trialReports) {
     this.activity = activity;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
     this.sessions = sessions;
     this.config = config;
     this.artifactLocation = artifactLocation;
+    this.trialReports = trialReports;
   }
 
   /**
@@ -46,7 +51,10 @@ class SyncService {
   void hello(SyncSession session, Hello hello) {
     UUID deviceId = session.deviceId();
     activity.hello(
-        deviceId, HardwareInfo.from(hello.getHardware()), InstalledModelInfo.from(hello.getInstalledList()));
+        deviceId,
+        HardwareInfo.from(hello.getHardware()),
+        hello.getHardware().hasBenchmark() ? BenchmarkInfo.from(hello.getHardware().getBenchmark()) : null,
+        InstalledModelInfo.from(hello.getInstalledList()));
     session.send(
         ServerMessage.newBuilder()
             .setConfig(artifactLocation.describe(SyncConfig.newBuilder()
@@ -61,6 +69,8 @@ class SyncService {
       case HEARTBEAT -> activity.heartbeat(
           session.deviceId(), InstalledModelInfo.from(message.getHeartbeat().getInstalledList()));
       case PROGRESS -> deployments.recordProgress(session.deviceId(), message.getProgress());
+      case BENCHMARK -> activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
+      case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());
       default -> { } // a second Hello changes nothing; unknown kinds come from newer agents
     }
   }

@@ -73,10 +73,13 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     }
   }
 
-  synchronized void send(ServerMessage message) {
+  /** False when the stream is already closed and the message went nowhere. */
+  synchronized boolean send(ServerMessage message) {
     if (!closed) {
       out.onNext(message);
+      return true;
     }
+    return false;
   }
 
   /** Sends a desired state unless this stream already carried that generation or a newer one. */

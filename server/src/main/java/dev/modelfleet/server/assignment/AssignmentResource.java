@@ -7,6 +7,7 @@ import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.matching.MatchingService;
 import dev.modelfleet.server.model.ModelService;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.Consumes;
@@ -40,11 +41,12 @@ public class AssignmentResource {
       throw ApiError.INVALID_REQUEST.exception(
           "Give exactly one of 'selector' (a label selector) or 'deviceId'.");
     }
+    Double accuracyFloor = MatchingService.checkAccuracyFloor(body.accuracyFloor());
     var modelVersion = ModelService.version(name, version);
     List<Device> targets =
         body.deviceId() != null
             ? List.of(devices.get(Ids.parse("device", body.deviceId())))
             : devices.find(body.selector(), "active");
-    return assignments.assign(targets, modelVersion);
+    return assignments.assign(targets, modelVersion, accuracyFloor);
   }
 }

@@ -5,6 +5,9 @@ import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
 import dev.modelfleet.server.assignment.AssignmentViews.Skipped;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.matching.MatchViews.MatchDecision;
+import dev.modelfleet.server.matching.MatchingService;
+import dev.modelfleet.server.matching.VersionMatcher;
 import dev.modelfleet.server.model.ModelVersion;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,30 +17,30 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 /**
- * Points devices at a model version: per device, picks a variant, records it as the device's
- * desired model and publishes a newly signed desired state. A rollout calls this per wave.
+ * Points devices at a model version: per device, lets the matcher pick a variant, records it
+ * as the device's desired model and publishes a newly signed desired state. A rollout calls
+ * this per wave.
  */
 @ApplicationScoped
 public class AssignmentService {
 
-  private final VariantChooser chooser;
+  private final MatchingService matching;
   private final DesiredStateService desiredStates;
   private final Clock clock;
 
-  AssignmentService(VariantChooser chooser, DesiredStateService desiredStates, Clock clock) {
-    this.chooser = chooser;
+  AssignmentService(MatchingService matching, DesiredStateService desiredStates, Clock clock) {
+    this.matching = matching;
     this.desiredStates = desiredStates;
     this.clock = clock;
   }
 
+  /** {@code accuracyFloor}: drop variants less accurate than this; null for no floor. */
   @Transactional
-  public AssignmentResult assign(Collection<Device> devices, ModelVersion version) {
-    List<Variant> variants = Variant.ofVersion(version);
+  public AssignmentResult assign(Collection<Device> devices, ModelVersion version, Double accuracyFloor) {
+    VersionMatcher matcher = matching.forVersion(version, accuracyFloor);
     List<Assigned> assigned = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
     for (Device candidate : devices) {
@@ -46,15 +49,16 @@ public class AssignmentService {
         skipped.add(new Skipped(device.id, "device is decommissioned"));
         continue;
       }
-      Optional<Variant> variant = chooser.choose(device.hardware, variants);
-      if (variant.isEmpty()) {
-        skipped.add(new Skipped(device.id, noFitReason(device, variants)));
+      MatchDecision decision = matcher.decide(device);
+      Variant variant = matcher.chosenVariant(decision);
+      if (variant == null) {
+        skipped.add(new Skipped(device.id, decision.reason()));
         continue;
       }
-      record(device.id, variant.get());
+      record(device.id, variant);
       DeviceDesiredState state = desiredStates.publish(device.id);
-      recordPending(device.id, variant.get(), state.generation);
-      assigned.add(new Assigned(device.id, variant.get().id, state.generation));
+      recordPending(device.id, variant, state.generation);
+      assigned.add(new Assigned(device.id, variant.id, state.generation, decision.reason()));
     }
     return new AssignmentResult(assigned, skipped);
   }
@@ -84,22 +88,10 @@ public class AssignmentService {
     status.state = "pending";
     status.reason = null;
     status.reasonCode = null;
+    status.executionProviderUsed = null;
     status.bytesDone = 0;
     status.bytesTotal = variant.size;
     status.updatedAt = Instant.now(clock);
     status.persist();
-  }
-
-  private static String noFitReason(Device device, List<Variant> variants) {
-    if (variants.isEmpty()) {
-      return "the version has no variants";
-    }
-    if (device.hardware == null) {
-      return "device has not reported its hardware profile yet";
-    }
-    return "no variant for the device's execution providers " + device.hardware.executionProviders()
-        + " (variants: " + variants.stream()
-            .map(v -> v.precision + "/" + v.executionProvider)
-            .collect(Collectors.joining(", ")) + ")";
   }
 }

@@ -7,10 +7,11 @@ public final class AssignmentViews {
 
   private AssignmentViews() {}
 
-  /** Exactly one of selector (label selector) or deviceId. */
-  public record AssignRequest(String selector, String deviceId) {}
+  /** Exactly one of selector (label selector) or deviceId; accuracyFloor optional. */
+  public record AssignRequest(String selector, String deviceId, Double accuracyFloor) {}
 
-  public record Assigned(UUID deviceId, UUID variantId, long generation) {}
+  /** {@code reason}: why the matcher chose this variant for the device. */
+  public record Assigned(UUID deviceId, UUID variantId, long generation, String reason) {}
 
   public record Skipped(UUID deviceId, String reason) {}
 

@@ -5,6 +5,8 @@ import dev.modelfleet.agent.v1.DeploymentState;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
+import dev.modelfleet.server.matching.ProviderMismatchService;
+import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
@@ -18,9 +20,11 @@ import java.util.UUID;
 public class DeploymentService {
 
   private final Clock clock;
+  private final ProviderMismatchService mismatches;
 
-  DeploymentService(Clock clock) {
+  DeploymentService(Clock clock, ProviderMismatchService mismatches) {
     this.clock = clock;
+    this.mismatches = mismatches;
   }
 
   @Transactional
@@ -37,8 +41,14 @@ public class DeploymentService {
     status.reasonCode = progress.getReasonCode().isEmpty() ? null : progress.getReasonCode();
     status.bytesDone = progress.getBytesDone();
     status.bytesTotal = progress.getBytesTotal();
+    status.executionProviderUsed =
+        progress.getExecutionProviderUsed().isEmpty() ? null : progress.getExecutionProviderUsed();
     status.updatedAt = clock.instant();
     status.persist();
+    if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE && status.variantId != null) {
+      mismatches.recordIfDifferent(
+          deviceId, Variant.findById(status.variantId), progress.getExecutionProviderUsed(), "deployment");
+    }
   }
 
   @Transactional
@@ -61,7 +71,7 @@ public class DeploymentService {
     return DeploymentStatus.<DeploymentStatus>list("deviceId = ?1 order by model", deviceId).stream()
         .map(s -> new DeploymentView(
             s.model, s.version, s.variantId, s.generation, s.state, s.reason, s.reasonCode,
-            s.bytesDone, s.bytesTotal, s.updatedAt))
+            s.bytesDone, s.bytesTotal, s.executionProviderUsed, s.updatedAt))
         .toList();
   }
 

@@ -41,6 +41,10 @@ public class DeploymentStatus extends PanacheEntityBase {
   @Column(name = "bytes_total")
   public long bytesTotal;
 
+  /** The provider the session really runs on, as the agent reported with ACTIVE. */
+  @Column(name = "execution_provider_used")
+  public String executionProviderUsed;
+
   @Column(name = "updated_at")
   public Instant updatedAt;
 

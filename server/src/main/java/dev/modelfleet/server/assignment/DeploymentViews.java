@@ -17,5 +17,6 @@ public final class DeploymentViews {
 
   public record DeploymentView(
       String model, String version, UUID variantId, long generation, String state, String reason,
-      String reasonCode, long bytesDone, long bytesTotal, Instant updatedAt) {}
+      String reasonCode, long bytesDone, long bytesTotal, String executionProviderUsed,
+      Instant updatedAt) {}
 }

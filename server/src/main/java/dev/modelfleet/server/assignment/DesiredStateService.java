@@ -84,12 +84,6 @@ public class DesiredStateService {
     return Optional.of(parse(row.document));
   }
 
-  /** Whether an artifact is part of what the device should currently run. */
-  @Transactional
-  public boolean isAssigned(UUID deviceId, String sha256) {
-    return DesiredModel.count("deviceId = ?1 and variant.sha256 = ?2", deviceId, sha256) > 0;
-  }
-
   static SignedEnvelope parse(byte[] stored) {
     try {
       return SignedEnvelope.parseFrom(stored);

@@ -23,6 +23,7 @@ public enum ApiError {
   DUPLICATE_NAME(409, "Duplicate name", Status.Code.ALREADY_EXISTS),
   DUPLICATE_VARIANT(409, "Duplicate variant", Status.Code.ALREADY_EXISTS),
   CONFLICT(409, "Conflict", Status.Code.ABORTED),
+  DEVICE_OFFLINE(409, "Device offline", Status.Code.FAILED_PRECONDITION),
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type", Status.Code.INVALID_ARGUMENT),
   OFFSET_OUT_OF_RANGE(416, "Offset out of range", Status.Code.OUT_OF_RANGE),
   INVALID_ONNX(422, "Invalid ONNX model", Status.Code.INVALID_ARGUMENT),

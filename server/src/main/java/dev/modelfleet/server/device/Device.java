@@ -38,6 +38,14 @@ public class Device extends PanacheEntityBase {
   @JdbcTypeCode(SqlTypes.JSON)
   public List<InstalledModelInfo> installed;
 
+  /** The hardware class of {@link #hardware}; null until the device reported a profile. */
+  @Column(name = "hardware_class_id")
+  public String hardwareClassId;
+
+  /** The latest benchmark report; null until one arrived or after the hardware changed. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public BenchmarkInfo benchmark;
+
   @Column(name = "enrollment_token_id")
   public UUID enrollmentTokenId;
 

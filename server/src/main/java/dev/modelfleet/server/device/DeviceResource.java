@@ -5,6 +5,8 @@ import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.matching.ProviderMismatchService;
+import dev.modelfleet.server.matching.ProviderMismatchService.MismatchView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -14,6 +16,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +28,13 @@ public class DeviceResource {
 
   private final DeviceService devices;
   private final DeploymentService deployments;
+  private final ProviderMismatchService mismatches;
 
-  DeviceResource(DeviceService devices, DeploymentService deployments) {
+  DeviceResource(
+      DeviceService devices, DeploymentService deployments, ProviderMismatchService mismatches) {
     this.devices = devices;
     this.deployments = deployments;
+    this.mismatches = mismatches;
   }
 
   public record LabelsBody(Map<String, String> labels) {}
@@ -42,9 +48,15 @@ public class DeviceResource {
       Instant lastSeenAt,
       Instant decommissionedAt,
       HardwareInfo hardware,
+      String hardwareClassId,
+      BenchmarkInfo benchmark,
       List<InstalledModelInfo> installed,
       DesiredView desired,
-      List<DeploymentView> deployments) {}
+      List<DeploymentView> deployments,
+      List<MismatchView> providerMismatches) {}
+
+  /** The answer to a benchmark request: the report follows on the device's stream. */
+  public record BenchmarkRequested(UUID deviceId, String status) {}
 
   @GET
   public List<DeviceSummary> list(
@@ -76,10 +88,17 @@ public class DeviceResource {
     return details(devices.decommission(Ids.parse("device", id)));
   }
 
+  @POST
+  @Path("/{id}/benchmark")
+  public Response requestBenchmark(@PathParam("id") String id) {
+    Device device = devices.requestBenchmark(Ids.parse("device", id));
+    return Response.accepted(new BenchmarkRequested(device.id, "requested")).build();
+  }
+
   private DeviceDetails details(Device d) {
     return new DeviceDetails(
         d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.decommissionedAt,
-        d.hardware, d.installed, deployments.desired(d.id).orElse(null),
-        deployments.deployments(d.id));
+        d.hardware, d.hardwareClassId, d.benchmark, d.installed,
+        deployments.desired(d.id).orElse(null), deployments.deployments(d.id), mismatches.ofDevice(d.id));
   }
 }

@@ -1,5 +1,7 @@
 package dev.modelfleet.server.device;
 
+import dev.modelfleet.agent.v1.RunBenchmark;
+import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.server.common.ApiError;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -16,10 +18,12 @@ public class DeviceService {
 
   private final Clock clock;
   private final Event<DeviceDecommissioned> decommissioned;
+  private final DeviceLinks links;
 
-  DeviceService(Clock clock, Event<DeviceDecommissioned> decommissioned) {
+  DeviceService(Clock clock, Event<DeviceDecommissioned> decommissioned, DeviceLinks links) {
     this.clock = clock;
     this.decommissioned = decommissioned;
+    this.links = links;
   }
 
   /**
@@ -63,6 +67,23 @@ public class DeviceService {
       device.status = DeviceStatus.DECOMMISSIONED;
       device.decommissionedAt = clock.instant();
       decommissioned.fire(new DeviceDecommissioned(id));
+    }
+    return device;
+  }
+
+  /**
+   * Asks a device to re-run its micro-benchmark now (after a driver or runtime change, say).
+   * Its report arrives on its stream and replaces the stored one.
+   */
+  @Transactional
+  public Device requestBenchmark(UUID id) {
+    Device device = require(id);
+    ServerMessage run =
+        ServerMessage.newBuilder().setRunBenchmark(RunBenchmark.newBuilder().setReason("on-demand")).build();
+    if (!device.isActive() || !links.send(id, run)) {
+      throw ApiError.DEVICE_OFFLINE.exception(
+          "Device '" + id + "' has no open stream to this server, so it cannot be asked now; it sends a"
+              + " benchmark with its next Hello when its hardware or runtime changed. Retry when it is connected.");
     }
     return device;
   }

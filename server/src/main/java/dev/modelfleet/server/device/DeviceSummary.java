@@ -10,9 +10,10 @@ public record DeviceSummary(
     Map<String, String> labels,
     DeviceStatus status,
     Instant enrolledAt,
-    Instant lastSeenAt) {
+    Instant lastSeenAt,
+    String hardwareClassId) {
 
   public static DeviceSummary of(Device d) {
-    return new DeviceSummary(d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt);
+    return new DeviceSummary(d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.hardwareClassId);
   }
 }

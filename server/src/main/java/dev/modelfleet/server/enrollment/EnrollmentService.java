@@ -2,7 +2,9 @@ package dev.modelfleet.server.enrollment;
 
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Secrets;
+import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.device.DeviceStatus;
 import dev.modelfleet.server.device.HardwareInfo;
@@ -22,16 +24,19 @@ import java.util.UUID;
 public class EnrollmentService {
 
   private final Clock clock;
+  private final DeviceActivityService activity;
 
-  EnrollmentService(Clock clock) {
+  EnrollmentService(Clock clock, DeviceActivityService activity) {
     this.clock = clock;
+    this.activity = activity;
   }
 
   public record Enrolled(UUID deviceId, String credential, Map<String, String> labels) {}
 
   @Transactional
   public Enrolled enroll(
-      String tokenSecret, byte[] publicKey, String requestedName, HardwareInfo hardware) {
+      String tokenSecret, byte[] publicKey, String requestedName, HardwareInfo hardware,
+      BenchmarkInfo benchmark) {
     if (tokenSecret == null || tokenSecret.isBlank()) {
       throw ApiError.INVALID_REQUEST.exception("enrollment_token is required");
     }
@@ -62,7 +67,7 @@ public class EnrollmentService {
     device.status = DeviceStatus.ACTIVE;
     device.publicKey = publicKey.clone();
     device.credentialHash = Secrets.hash(secret);
-    device.hardware = hardware;
+    activity.recordHardware(device, hardware, benchmark);
     device.installed = List.of();
     device.enrollmentTokenId = token.id;
     device.enrolledAt = now;

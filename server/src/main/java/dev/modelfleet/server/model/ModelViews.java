@@ -26,12 +26,20 @@ public final class ModelViews {
       long size,
       List<TensorSpecInfo> inputs,
       List<TensorSpecInfo> outputs,
+      String arch,
+      List<String> requiredCpuFlags,
+      long minMemoryBytes,
+      Double accuracy,
+      long estimatedMacs,
+      long matmulMacs,
+      long convMacs,
       Instant createdAt) {
 
     static VariantView of(Variant v) {
       return new VariantView(
           v.id, v.version.model.name, v.version.version, v.precision, v.executionProvider,
-          v.sha256, v.size, v.inputs, v.outputs, v.createdAt);
+          v.sha256, v.size, v.inputs, v.outputs, v.arch, v.requiredCpuFlags, v.minMemoryBytes,
+          v.accuracy, v.matmulMacs + v.convMacs, v.matmulMacs, v.convMacs, v.createdAt);
     }
   }
 

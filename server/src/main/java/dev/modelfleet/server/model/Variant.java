@@ -41,11 +41,35 @@ public class Variant extends PanacheEntityBase {
   @JdbcTypeCode(SqlTypes.JSON)
   public List<TensorSpecInfo> outputs;
 
+  /** Needed CPU architecture; empty: any. */
+  public String arch;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  @Column(name = "required_cpu_flags")
+  public List<String> requiredCpuFlags;
+
+  @Column(name = "min_memory_bytes")
+  public long minMemoryBytes;
+
+  /** Accuracy relative to the reference variant (1.0); null when not declared. */
+  public Double accuracy;
+
+  /** Estimated multiply-accumulates per inference, by benchmark kernel (0: unknown). */
+  @Column(name = "matmul_macs")
+  public long matmulMacs;
+
+  @Column(name = "conv_macs")
+  public long convMacs;
+
   /** The serialized SignedEnvelope of the VariantManifest. */
   public byte[] manifest;
 
   @Column(name = "created_at")
   public Instant createdAt;
+
+  public VariantNeeds needs() {
+    return new VariantNeeds(arch, requiredCpuFlags, minMemoryBytes, accuracy);
+  }
 
   public static List<Variant> ofVersion(ModelVersion version) {
     return list("version = ?1 order by createdAt", version);

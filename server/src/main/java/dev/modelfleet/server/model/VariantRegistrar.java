@@ -26,16 +26,16 @@ class VariantRegistrar {
 
   /** Fails before any byte is read when the upload could not be kept anyway. */
   @Transactional
-  void checkCanAdd(String model, String version, String precision, String provider) {
-    requireFree(ModelService.version(model, version), precision, provider);
+  void checkCanAdd(String model, String version, String precision, String provider, VariantNeeds needs) {
+    requireFree(ModelService.version(model, version), precision, provider, needs);
   }
 
   @Transactional
   VariantView register(
-      String model, String version, String precision, String provider,
-      String sha256, long size, OnnxInspector.Signature signature) {
+      String model, String version, String precision, String provider, VariantNeeds needs,
+      CostEstimator.Cost cost, String sha256, long size, OnnxInspector.Signature signature) {
     ModelVersion modelVersion = ModelService.version(model, version);
-    requireFree(modelVersion, precision, provider);
+    requireFree(modelVersion, precision, provider, needs);
     Instant now = clock.instant();
     Panache.getEntityManager()
         .createNativeQuery(
@@ -55,6 +55,12 @@ class VariantRegistrar {
     variant.size = size;
     variant.inputs = signature.inputs();
     variant.outputs = signature.outputs();
+    variant.arch = needs.arch();
+    variant.requiredCpuFlags = needs.requiredCpuFlags();
+    variant.minMemoryBytes = needs.minMemoryBytes();
+    variant.accuracy = needs.accuracy();
+    variant.matmulMacs = cost.matmulMacs();
+    variant.convMacs = cost.convMacs();
     variant.createdAt = now;
     variant.manifest = signing.signWithTargets(Dsse.VARIANT_MANIFEST_TYPE, manifest(variant)).toByteArray();
     variant.persist();
@@ -73,17 +79,25 @@ class VariantRegistrar {
         .addAllInputs(v.inputs.stream().map(TensorSpecInfo::toProto).toList())
         .addAllOutputs(v.outputs.stream().map(TensorSpecInfo::toProto).toList())
         .setCreatedAtMs(v.createdAt.toEpochMilli())
+        .setArch(v.arch)
+        .addAllRequiredCpuFlags(v.requiredCpuFlags)
+        .setMinMemoryBytes(v.minMemoryBytes)
         .build();
   }
 
-  private static void requireFree(ModelVersion version, String precision, String provider) {
-    long existing =
-        Variant.count(
-            "version = ?1 and precision = ?2 and executionProvider = ?3", version, precision, provider);
-    if (existing > 0) {
+  /** One variant per precision, provider and needs (an int8/cpu build each for VNNI and dotprod). */
+  private static void requireFree(
+      ModelVersion version, String precision, String provider, VariantNeeds needs) {
+    boolean taken =
+        Variant.<Variant>list(
+                "version = ?1 and precision = ?2 and executionProvider = ?3 and arch = ?4",
+                version, precision, provider, needs.arch())
+            .stream()
+            .anyMatch(v -> v.requiredCpuFlags.equals(needs.requiredCpuFlags()));
+    if (taken) {
       throw ApiError.DUPLICATE_VARIANT.exception(
           "Version '" + version.version + "' of model '" + version.model.name
-              + "' already has a " + precision + "/" + provider + " variant.");
+              + "' already has a " + precision + "/" + provider + " variant for " + needs.describe() + ".");
     }
   }
 }

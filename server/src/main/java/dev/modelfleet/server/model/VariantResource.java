@@ -36,11 +36,16 @@ public class VariantResource {
       @PathParam("version") String version,
       @QueryParam("precision") String precision,
       @QueryParam("executionProvider") String executionProvider,
+      @QueryParam("arch") String arch,
+      @QueryParam("requiredCpuFlags") String requiredCpuFlags,
+      @QueryParam("minMemoryBytes") String minMemoryBytes,
+      @QueryParam("accuracy") String accuracy,
       InputStream body)
       throws IOException {
     Requests.requireParam("precision", precision);
     Requests.requireParam("executionProvider", executionProvider);
-    VariantView created = uploads.upload(name, version, precision, executionProvider, body);
+    VariantNeeds needs = VariantNeeds.parse(arch, requiredCpuFlags, minMemoryBytes, accuracy);
+    VariantView created = uploads.upload(name, version, precision, executionProvider, needs, body);
     return Response.status(Response.Status.CREATED).entity(created).build();
   }
 

@@ -19,19 +19,23 @@ public class VariantUploadService {
   private final ArtifactStore store;
   private final OnnxInspector inspector;
   private final VariantRegistrar registrar;
+  private final CostEstimator costs;
 
-  VariantUploadService(ArtifactStore store, OnnxInspector inspector, VariantRegistrar registrar) {
+  VariantUploadService(
+      ArtifactStore store, OnnxInspector inspector, VariantRegistrar registrar, CostEstimator costs) {
     this.store = store;
     this.inspector = inspector;
     this.registrar = registrar;
+    this.costs = costs;
   }
 
   public VariantView upload(
-      String model, String version, String precision, String provider, InputStream body)
+      String model, String version, String precision, String provider, VariantNeeds needs,
+      InputStream body)
       throws IOException {
     Names.require("Precision", precision);
     Names.require("Execution provider", provider);
-    registrar.checkCanAdd(model, version, precision, provider);
+    registrar.checkCanAdd(model, version, precision, provider, needs);
 
     StagedArtifact staged = store.stage(body);
     try {
@@ -40,10 +44,11 @@ public class VariantUploadService {
             "The request body is empty; send the .onnx file as application/octet-stream.");
       }
       OnnxInspector.Signature signature = inspector.inspect(staged.file());
+      CostEstimator.Cost cost = costs.estimate(staged.file());
       boolean newFile = store.commit(staged);
       try {
         return registrar.register(
-            model, version, precision, provider, staged.sha256(), staged.size(), signature);
+            model, version, precision, provider, needs, cost, staged.sha256(), staged.size(), signature);
       } catch (RuntimeException e) {
         if (newFile) {
           store.delete(staged.sha256());

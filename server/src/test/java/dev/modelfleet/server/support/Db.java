@@ -22,7 +22,8 @@ public final class Db {
 
   private static final String[] TABLES = {
     "enrollment_tokens", "devices", "models", "model_versions", "artifacts", "variants",
-    "device_desired_states", "desired_models", "deployment_statuses"
+    "device_desired_states", "desired_models", "deployment_statuses", "hardware_classes", "trials",
+    "trial_devices", "trial_results", "provider_mismatches"
   };
 
   private Db() {}

@@ -1,0 +1,51 @@
+package dev.modelfleet.server.matching;
+
+import dev.modelfleet.server.hardware.CpuFlags;
+import dev.modelfleet.server.model.Variant;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/** A variant as the matcher reads it: its needs, its cost and what the tie-breaks compare. */
+public record VariantSpec(
+    UUID id,
+    String precision,
+    String executionProvider,
+    String arch,
+    List<String> requiredCpuFlags,
+    long minMemoryBytes,
+    Double accuracy,
+    long matmulMacs,
+    long convMacs,
+    long size,
+    Instant createdAt) {
+
+  public static VariantSpec of(Variant v) {
+    return new VariantSpec(
+        v.id, v.precision, v.executionProvider.toLowerCase(Locale.ROOT), v.arch,
+        List.copyOf(CpuFlags.normalizeAll(v.requiredCpuFlags)), v.minMemoryBytes, v.accuracy,
+        v.matmulMacs, v.convMacs, v.size, v.createdAt);
+  }
+
+  /** The memory the variant takes: its declared minimum, else the artifact's size. */
+  long memoryNeed() {
+    return minMemoryBytes > 0 ? minMemoryBytes : size;
+  }
+
+  /** fp32 > fp16/bf16 > int8 > anything else: more bits, closer to the reference. */
+  int precisionRank() {
+    return switch (precision) {
+      case "fp32" -> 3;
+      case "fp16", "bf16" -> 2;
+      case "int8", "uint8" -> 1;
+      default -> 0;
+    };
+  }
+
+  String label() {
+    String needs = (arch.isEmpty() ? "" : arch)
+        + (requiredCpuFlags.isEmpty() ? "" : (arch.isEmpty() ? "" : "+") + String.join("+", requiredCpuFlags));
+    return precision + "/" + executionProvider + (needs.isEmpty() ? "" : " (" + needs + ")");
+  }
+}

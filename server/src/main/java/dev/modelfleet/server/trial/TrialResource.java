@@ -1,0 +1,72 @@
+package dev.modelfleet.server.trial;
+
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.model.ModelService;
+import dev.modelfleet.server.trial.TrialViews.StartTrial;
+import dev.modelfleet.server.trial.TrialViews.TrialView;
+import jakarta.transaction.Transactional;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+import java.util.List;
+
+@Path("/api/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public class TrialResource {
+
+  private final TrialService trials;
+  private final TrialReports reports;
+  private final DeviceService devices;
+
+  TrialResource(TrialService trials, TrialReports reports, DeviceService devices) {
+    this.trials = trials;
+    this.reports = reports;
+    this.devices = devices;
+  }
+
+  /** One transaction: a refused request records no trial. */
+  @POST
+  @Path("/models/{name}/versions/{version}/trials")
+  @Transactional
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response start(
+      @PathParam("name") String name, @PathParam("version") String version, StartTrial body) {
+    Requests.requireBody(body);
+    if ((body.selector() == null) == (body.deviceId() == null)) {
+      throw ApiError.INVALID_REQUEST.exception(
+          "Give exactly one of 'selector' (a label selector) or 'deviceId'.");
+    }
+    var modelVersion = ModelService.version(name, version);
+    List<Device> targets =
+        body.deviceId() != null
+            ? List.of(devices.get(Ids.parse("device", body.deviceId())))
+            : devices.find(body.selector(), "active");
+    TrialView trial = trials.start(modelVersion, targets, body.runs());
+    return Response.created(UriBuilder.fromPath("/api/v1/trials/{id}").build(trial.id()))
+        .entity(trial)
+        .build();
+  }
+
+  @GET
+  @Path("/models/{name}/versions/{version}/trials")
+  @Transactional
+  public List<TrialView> ofVersion(@PathParam("name") String name, @PathParam("version") String version) {
+    return reports.ofVersion(ModelService.version(name, version));
+  }
+
+  @GET
+  @Path("/trials/{id}")
+  public TrialView get(@PathParam("id") String id) {
+    return reports.get(Ids.parse("trial", id));
+  }
+}
