@@ -2,10 +2,12 @@ package dev.modelfleet.server.matching;
 
 import dev.modelfleet.server.matching.MatchViews.Candidate;
 import dev.modelfleet.server.matching.MatchViews.MatchDecision;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * Decides which variant of a model version a device runs, and says why. Pure and in-memory:
@@ -22,6 +24,7 @@ import java.util.Locale;
 public final class VariantMatcher {
 
   private static final double GIB = 1024.0 * 1024 * 1024;
+  private static final MathContext THREE_DIGITS = new MathContext(3, RoundingMode.HALF_UP);
 
   private VariantMatcher() {}
 
@@ -177,19 +180,29 @@ public final class VariantMatcher {
     why.append(why.isEmpty() ? "" : "; ").append(reason);
   }
 
+  // reasons are built for every device of a fleet: BigDecimal rounding halves the matching cost
+  // that String.format had (MatchingBenchmark)
+
   private static String ms(double ms) {
-    return String.format(Locale.ROOT, "%.3g ms", ms);
+    return threeDigits(ms) + " ms";
   }
 
   private static String gmacs(double g) {
-    return String.format(Locale.ROOT, "%.3g GMAC/s", g);
+    return threeDigits(g) + " GMAC/s";
   }
 
   private static String macs(long macs) {
-    return macs >= 1_000_000 ? String.format(Locale.ROOT, "%.3g MMAC", macs / 1e6) : macs + " MAC";
+    return macs >= 1_000_000 ? threeDigits(macs / 1e6) + " MMAC" : macs + " MAC";
   }
 
   private static String gib(long bytes) {
-    return String.format(Locale.ROOT, "%.2f GiB", bytes / GIB);
+    return new BigDecimal(bytes / GIB).setScale(2, RoundingMode.HALF_UP).toPlainString() + " GiB";
+  }
+
+  private static String threeDigits(double value) {
+    if (!Double.isFinite(value)) {
+      return String.valueOf(value);
+    }
+    return new BigDecimal(value).round(THREE_DIGITS).stripTrailingZeros().toPlainString();
   }
 }
