@@ -117,9 +117,11 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public void hello() {
-      send(AgentMessage.newBuilder()
-          .setHello(Hello.newBuilder().setHardware(cpuHardware()))
-          .build());
+      hello(cpuHardware());
+    }
+
+    public void hello(HardwareProfile hardware) {
+      send(AgentMessage.newBuilder().setHello(Hello.newBuilder().setHardware(hardware)).build());
     }
 
     public ServerMessage next() throws InterruptedException {

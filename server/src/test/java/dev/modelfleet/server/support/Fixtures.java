@@ -52,6 +52,16 @@ public final class Fixtures {
         .extract().jsonPath();
   }
 
+  /** An upload with any query parameters (precision, executionProvider, arch, ...), unchecked. */
+  public static io.restassured.response.Response uploadWith(
+      String model, String version, Map<String, ?> params, byte[] bytes) {
+    return admin()
+        .contentType("application/octet-stream")
+        .body(bytes)
+        .queryParams(params)
+        .post("/api/v1/models/" + model + "/versions/" + version + "/variants");
+  }
+
   /** A model version with a cpu/fp32 variant made of a fresh sample classifier. */
   public static Published publishedClassifier(long seed) {
     String model = modelWithVersion("1.0.0");
