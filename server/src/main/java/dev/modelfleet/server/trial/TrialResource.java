@@ -20,7 +20,8 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import java.util.List;
 
-@Path("/api/v1")
+/** Trials of one model version. Single trials by id: {@link TrialByIdResource}. */
+@Path("/api/v1/models/{name}/versions/{version}/trials")
 @Produces(MediaType.APPLICATION_JSON)
 public class TrialResource {
 
@@ -36,7 +37,6 @@ public class TrialResource {
 
   /** One transaction: a refused request records no trial. */
   @POST
-  @Path("/models/{name}/versions/{version}/trials")
   @Transactional
   @Consumes(MediaType.APPLICATION_JSON)
   public Response start(
@@ -58,15 +58,8 @@ public class TrialResource {
   }
 
   @GET
-  @Path("/models/{name}/versions/{version}/trials")
   @Transactional
   public List<TrialView> ofVersion(@PathParam("name") String name, @PathParam("version") String version) {
     return reports.ofVersion(ModelService.version(name, version));
-  }
-
-  @GET
-  @Path("/trials/{id}")
-  public TrialView get(@PathParam("id") String id) {
-    return reports.get(Ids.parse("trial", id));
   }
 }
