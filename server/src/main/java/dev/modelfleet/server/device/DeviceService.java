@@ -78,12 +78,14 @@ public class DeviceService {
   @Transactional
   public Device requestBenchmark(UUID id) {
     Device device = require(id);
-    ServerMessage run =
-        ServerMessage.newBuilder().setRunBenchmark(RunBenchmark.newBuilder().setReason("on-demand")).build();
+    ServerMessage run = ServerMessage.newBuilder()
+        .setRunBenchmark(RunBenchmark.newBuilder().setReason("on-demand"))
+        .build();
     if (!device.isActive() || !links.send(id, run)) {
       throw ApiError.DEVICE_OFFLINE.exception(
-          "Device '" + id + "' has no open stream to this server, so it cannot be asked now; it sends a"
-              + " benchmark with its next Hello when its hardware or runtime changed. Retry when it is connected.");
+          "Device '" + id + "' has no open stream to this server, so it cannot be asked now; it"
+              + " sends a benchmark with its next Hello when its hardware or runtime changed."
+              + " Retry when it is connected.");
     }
     return device;
   }

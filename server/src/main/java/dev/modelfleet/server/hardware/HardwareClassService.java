@@ -45,7 +45,8 @@ public class HardwareClassService {
     }
     return HardwareClass.<HardwareClass>list("id in ?1", members.keySet()).stream()
         .map(c -> view(c, members.get(c.id), trials, mismatchCounts))
-        .sorted(Comparator.comparingLong(HardwareClassView::devices).reversed().thenComparing(HardwareClassView::id))
+        .sorted(Comparator.comparingLong(HardwareClassView::devices).reversed()
+            .thenComparing(HardwareClassView::id))
         .toList();
   }
 
@@ -76,7 +77,9 @@ public class HardwareClassService {
     for (BenchmarkInfo report : reports) {
       for (BenchmarkInfo.Figure f : report.results()) {
         if (f.measured()) {
-          byFigure.computeIfAbsent(List.of(f.executionProvider(), f.precision(), f.kernel()), k -> new ArrayList<>())
+          byFigure
+              .computeIfAbsent(
+                  List.of(f.executionProvider(), f.precision(), f.kernel()), k -> new ArrayList<>())
               .add(f);
         }
       }

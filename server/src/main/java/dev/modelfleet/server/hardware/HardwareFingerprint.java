@@ -15,7 +15,8 @@ import java.util.TreeSet;
  * flags, execution providers, accelerators, ONNX Runtime version and whether the profile was
  * simulated. Memory available and disk free change by the minute and are left out.
  */
-public record HardwareFingerprint(String classId, String description, Map<String, Object> parts, boolean simulated) {
+public record HardwareFingerprint(
+    String classId, String description, Map<String, Object> parts, boolean simulated) {
 
   public static HardwareFingerprint of(HardwareInfo hardware) {
     Map<String, Object> parts = new LinkedHashMap<>();

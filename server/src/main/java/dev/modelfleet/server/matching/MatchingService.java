@@ -44,7 +44,8 @@ public class MatchingService {
   public static Double checkAccuracyFloor(Double value) {
     if (value != null && !(value > 0 && value <= VariantNeeds.MAX_ACCURACY)) {
       throw ApiError.INVALID_REQUEST.exception(
-          "'accuracyFloor' must be greater than 0 and at most 2 (relative accuracy, e.g. 0.98); got " + value + ".");
+          "'accuracyFloor' must be greater than 0 and at most 2 (relative accuracy, e.g. 0.98); got "
+              + value + ".");
     }
     return value;
   }

@@ -28,7 +28,8 @@ public final class VariantMatcher {
 
   private VariantMatcher() {}
 
-  private record Ranked(VariantSpec variant, double estimateKey, Double estimatedMs, String source, String reason) {}
+  private record Ranked(
+      VariantSpec variant, double estimateKey, Double estimatedMs, String source, String reason) {}
 
   private static final Comparator<Ranked> BEST_FIRST =
       Comparator.<Ranked>comparingInt(r -> r.estimatedMs() == null ? 1 : 0)
@@ -114,15 +115,17 @@ public final class VariantMatcher {
     Double conv = device.gmacs(v.executionProvider(), v.precision(), "conv");
     if (matmul == null && conv == null) {
       return new Ranked(v, Double.MAX_VALUE, null, "none",
-          "no benchmark figure for " + v.executionProvider() + "/" + v.precision() + " on this device; ranked last");
+          "no benchmark figure for " + v.executionProvider() + "/" + v.precision()
+              + " on this device; ranked last");
     }
-    // each kind of work at the rate its own kernel measured; the other kernel stands in when one is missing
+    // each kind of work at the rate its own kernel measured; the other kernel stands in for a
+    // missing one
     double matmulRate = matmul != null ? matmul : conv;
     double convRate = conv != null ? conv : matmul;
     double ms = (v.matmulMacs() / matmulRate + v.convMacs() / convRate) / 1e6;
     return new Ranked(v, sortKey(ms), ms, "benchmark",
-        "estimated: " + macs(v.matmulMacs() + v.convMacs()) + " at the device's " + v.executionProvider() + "/"
-            + v.precision() + " benchmark (" + rates(v, matmul, conv) + ")");
+        "estimated: " + macs(v.matmulMacs() + v.convMacs()) + " at the device's "
+            + v.executionProvider() + "/" + v.precision() + " benchmark (" + rates(v, matmul, conv) + ")");
   }
 
   private static String summary(
@@ -145,8 +148,10 @@ public final class VariantMatcher {
       return "chose " + label + ": the only variant this device can run";
     }
     return chosen.estimatedMs() == null
-        ? "chose " + label + ": no latency figure for any fitting variant, so the least memory and highest precision"
-        : "chose " + label + ": lowest expected latency, " + ms(chosen.estimatedMs()) + " (" + chosen.source() + ")";
+        ? "chose " + label
+            + ": no latency figure for any fitting variant, so the least memory and highest precision"
+        : "chose " + label + ": lowest expected latency, " + ms(chosen.estimatedMs())
+            + " (" + chosen.source() + ")";
   }
 
   private static Candidate candidate(

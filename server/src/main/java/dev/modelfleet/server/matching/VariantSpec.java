@@ -44,8 +44,8 @@ public record VariantSpec(
   }
 
   String label() {
-    String needs = (arch.isEmpty() ? "" : arch)
-        + (requiredCpuFlags.isEmpty() ? "" : (arch.isEmpty() ? "" : "+") + String.join("+", requiredCpuFlags));
+    String flags = String.join("+", requiredCpuFlags);
+    String needs = arch.isEmpty() || flags.isEmpty() ? arch + flags : arch + "+" + flags;
     return precision + "/" + executionProvider + (needs.isEmpty() ? "" : " (" + needs + ")");
   }
 }

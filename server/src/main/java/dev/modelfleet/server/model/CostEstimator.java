@@ -88,7 +88,9 @@ public class CostEstimator {
   private static long weight(
       OnnxGraph.Node node, int index, Map<String, Long> constants, Map<String, OnnxGraph.Node> producers) {
     if (index >= 0) {
-      return index < node.inputs().size() ? constantSize(node.inputs().get(index), constants, producers, 0) : 0;
+      return index < node.inputs().size()
+          ? constantSize(node.inputs().get(index), constants, producers, 0)
+          : 0;
     }
     long largest = 0;
     for (String input : node.inputs()) {

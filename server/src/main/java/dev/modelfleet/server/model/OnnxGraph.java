@@ -150,7 +150,8 @@ record OnnxGraph(
           long value = -1;
           int t;
           while ((t = d.readTag()) != 0) {
-            if (WireFormat.getTagFieldNumber(t) == 1 && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) {
+            if (WireFormat.getTagFieldNumber(t) == 1
+                && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) {
               value = d.readInt64();
             } else {
               d.skipField(t);

@@ -12,18 +12,21 @@ import java.util.regex.Pattern;
  * What a variant needs from a device and how accurate it is, as given on upload. Empty, 0 and
  * null mean "no requirement" / "not declared".
  */
-public record VariantNeeds(String arch, List<String> requiredCpuFlags, long minMemoryBytes, Double accuracy) {
+public record VariantNeeds(
+    String arch, List<String> requiredCpuFlags, long minMemoryBytes, Double accuracy) {
 
   public static final VariantNeeds NONE = new VariantNeeds("", List.of(), 0, null);
 
-  private static final Set<String> ARCHES = Set.of("x86_64", "aarch64", "arm", "riscv64", "ppc64le", "s390x");
+  private static final Set<String> ARCHES =
+      Set.of("x86_64", "aarch64", "arm", "riscv64", "ppc64le", "s390x");
   private static final Pattern FLAG = Pattern.compile("[a-z0-9_]{1,32}");
 
   /** Relative accuracy above this is almost surely a percentage typed by mistake. */
   public static final double MAX_ACCURACY = 2.0;
 
   /** Parses the upload's query parameters; a 400 naming the parameter on any bad value. */
-  public static VariantNeeds parse(String arch, String requiredCpuFlags, String minMemoryBytes, String accuracy) {
+  public static VariantNeeds parse(
+      String arch, String requiredCpuFlags, String minMemoryBytes, String accuracy) {
     return new VariantNeeds(
         parseArch(arch), parseFlags(requiredCpuFlags), parseMemory(minMemoryBytes),
         accuracy == null || accuracy.isBlank() ? null : parseAccuracy("accuracy", accuracy));
@@ -93,8 +96,8 @@ public record VariantNeeds(String arch, List<String> requiredCpuFlags, long minM
 
   /** How the needs read in messages: "x86_64 + avx512_vnni", or "any device". */
   public String describe() {
-    String needs = (arch.isEmpty() ? "" : arch)
-        + (requiredCpuFlags.isEmpty() ? "" : (arch.isEmpty() ? "" : " + ") + String.join("+", requiredCpuFlags));
+    String flags = String.join("+", requiredCpuFlags);
+    String needs = arch.isEmpty() || flags.isEmpty() ? arch + flags : arch + " + " + flags;
     return needs.isEmpty() ? "any device" : needs;
   }
 }

@@ -42,12 +42,14 @@ public class TrialReports {
         .flatMap(id -> TrialDevice.<TrialDevice>find("trialId = ?1 and deviceId = ?2", id, deviceId)
             .firstResultOptional());
     if (asked.isEmpty() || !TrialDevice.SENT.equals(asked.get().state)) {
-      LOG.warnf("device %s reported trial '%s' it has no open request for; ignored", deviceId, report.getTrialId());
+      LOG.warnf("device %s reported trial '%s' it has no open request for; ignored",
+          deviceId, report.getTrialId());
       return;
     }
     Instant now = clock.instant();
     Map<UUID, TrialResult> pending =
-        TrialResult.<TrialResult>list("trialId = ?1 and deviceId = ?2", asked.get().trialId, deviceId).stream()
+        TrialResult.<TrialResult>list("trialId = ?1 and deviceId = ?2", asked.get().trialId, deviceId)
+            .stream()
             .collect(Collectors.toMap(r -> r.variant.id, r -> r));
     for (var reported : report.getResultsList()) {
       TrialResult row = parse(reported.getVariantId()).map(pending::get).orElse(null);
@@ -98,7 +100,8 @@ public class TrialReports {
   TrialView view(Trial trial) {
     Map<UUID, List<ResultView>> results =
         TrialResult.<TrialResult>list("trialId = ?1 order by variant.createdAt", trial.id).stream()
-            .collect(Collectors.groupingBy(r -> r.deviceId, Collectors.mapping(ResultView::of, Collectors.toList())));
+            .collect(Collectors.groupingBy(
+                r -> r.deviceId, Collectors.mapping(ResultView::of, Collectors.toList())));
     List<TrialDevice> devices = TrialDevice.list("trialId = ?1 order by updatedAt, deviceId", trial.id);
     List<DeviceView> deviceViews = devices.stream()
         .map(d -> new DeviceView(

@@ -73,24 +73,40 @@ public class TrialService {
       row.deviceId = device.id;
       row.hardwareClassId = device.hardwareClassId;
       row.updatedAt = now;
-      MatchDecision decision = matcher.decide(device);
-      List<Variant> runnable = matcher.runnable(decision);
-      if (!device.isActive()) {
-        row.state = TrialDevice.SKIPPED;
-        row.reason = "device is decommissioned";
-      } else if (runnable.isEmpty()) {
-        row.state = TrialDevice.SKIPPED;
-        row.reason = decision.reason();
-      } else if (!links.isConnected(device.id)) {
-        row.state = TrialDevice.OFFLINE;
-        row.reason = "the device has no open stream to this server; start the trial again when it is connected";
-      } else {
-        row.state = TrialDevice.SENT;
-        send(trial, device, runnable, now);
+      List<Variant> toTime = admit(row, device, matcher);
+      if (!toTime.isEmpty()) {
+        send(trial, device, toTime, now);
       }
       row.persist();
     }
     return reports.view(trial);
+  }
+
+  /**
+   * Records whether the device can take the trial (active, something it can run, connected
+   * here) and returns the variants to send it, best estimate first: none unless it can.
+   */
+  private List<Variant> admit(TrialDevice row, Device device, VersionMatcher matcher) {
+    if (!device.isActive()) {
+      row.state = TrialDevice.SKIPPED;
+      row.reason = "device is decommissioned";
+      return List.of();
+    }
+    MatchDecision decision = matcher.decide(device);
+    List<Variant> runnable = matcher.runnable(decision);
+    if (runnable.isEmpty()) {
+      row.state = TrialDevice.SKIPPED;
+      row.reason = decision.reason();
+      return List.of();
+    }
+    if (!links.isConnected(device.id)) {
+      row.state = TrialDevice.OFFLINE;
+      row.reason =
+          "the device has no open stream to this server; start the trial again when it is connected";
+      return List.of();
+    }
+    row.state = TrialDevice.SENT;
+    return runnable;
   }
 
   private void send(Trial trial, Device device, List<Variant> runnable, Instant now) {

@@ -4,6 +4,7 @@ import static dev.modelfleet.server.support.Api.PROBLEM_JSON;
 import static dev.modelfleet.server.support.Api.admin;
 import static dev.modelfleet.server.support.Api.adminJson;
 import static dev.modelfleet.server.support.Profiles.GIB;
+import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
@@ -108,6 +109,9 @@ class TrialTest {
     byte[] fetched = AgentClient.concat(
         agent.fetch(device.getDeviceCredential(), Dsse.sha256Hex(int8Bytes), 0), new ArrayList<>());
     assertArrayEquals(int8Bytes, fetched, "a trial's artifacts are fetchable by the device it was sent to");
+    byte[] overHttp = given().header("Authorization", "Bearer " + device.getDeviceCredential())
+        .get("/agent/v1/artifacts/" + Dsse.sha256Hex(int8Bytes)).then().statusCode(200).extract().asByteArray();
+    assertArrayEquals(int8Bytes, overHttp, "over HTTP too: one access rule");
 
     stream.send(AgentMessage.newBuilder().setTrial(TrialReport.newBuilder().setTrialId(trialId)
         .addResults(result(fp32, 1.5, "CPUExecutionProvider"))
