@@ -98,6 +98,10 @@ class HardwareClassTest {
         .body("devices", equalTo(1))
         .body("profile.cpuFlags", equalTo(List.of("dotprod", "neon")))
         .body("benchmark.find { it.precision == 'int8' }.medianGmacs", equalTo(90.0f));
+    admin().get("/api/v1/hardware-classes").then().statusCode(200)
+        .body("find { it.id == '" + classId + "' }.benchmarkedDevices", equalTo(1))
+        .body("find { it.id == '" + classId + "' }.benchmark.find { it.precision == 'fp32' }.medianGmacs",
+            equalTo(25.0f));
     admin().get("/api/v1/devices").then()
         .body("find { it.id == '" + device.getDeviceId() + "' }.hardwareClassId", equalTo(classId));
     stream.cancel();
