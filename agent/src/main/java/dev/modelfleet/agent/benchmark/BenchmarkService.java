@@ -32,6 +32,7 @@ public final class BenchmarkService implements AutoCloseable {
   private final Consumer<BenchmarkReport> onReport;
   private final AtomicReference<BenchmarkReport> latest = new AtomicReference<>();
   private final AtomicBoolean running = new AtomicBoolean();
+  private volatile boolean closed;
   private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "benchmark");
     t.setDaemon(true);
@@ -74,6 +75,9 @@ public final class BenchmarkService implements AutoCloseable {
     thread.execute(() -> {
       try {
         BenchmarkReport report = benchmark.run(trigger);
+        if (closed) {
+          return; // A graph cannot be interrupted; its report comes after shutdown: drop it.
+        }
         latest.set(report);
         store.save(report, runtime(hardware.profile()));
         LOG.info("benchmark (" + trigger + ") finished in " + report.getDurationMs() + " ms, "
@@ -89,15 +93,20 @@ public final class BenchmarkService implements AutoCloseable {
     return true;
   }
 
-  /** What a stored report is valid for: the ONNX Runtime version and the providers list. */
-  static String runtime(HardwareProfile profile) {
+  /**
+   * What a stored report is valid for: the ONNX Runtime version and the providers list (and,
+   * for a simulated device, its profile, whose figures the report repeats).
+   */
+  private String runtime(HardwareProfile profile) {
     return "onnxruntime " + profile.getOnnxruntimeVersion() + "; providers "
         + String.join(",", profile.getExecutionProvidersList())
-        + (profile.getSimulated() ? "; simulated" : "");
+        + hardware.simulation().map(s -> "; simulated " + Integer.toHexString(s.hashCode()))
+            .orElse("");
   }
 
   @Override
   public void close() {
+    closed = true;
     thread.shutdownNow();
   }
 }

@@ -30,7 +30,7 @@ public final class MicroBenchmark {
 
   private static final int WARM_UP = 3;
   private static final int MIN_RUNS = 5;
-  private static final int MAX_RUNS = 200;
+  private static final int MAX_RUNS = 2000;
 
   private final DeviceHardware hardware;
   private final long budgetNanosPerGraph;
