@@ -130,7 +130,7 @@ public final class BenchmarkGraphs {
         .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(dims))).build();
   }
 
-  /** Outputs are left for ONNX Runtime to infer (int32 for MatMulInteger, uint8 for QLinearConv). */
+  /** Output types are left to ONNX Runtime: int32 from MatMulInteger, uint8 from QLinearConv. */
   private static ValueInfoProto untyped(String name) {
     return ValueInfoProto.newBuilder().setName(name).build();
   }

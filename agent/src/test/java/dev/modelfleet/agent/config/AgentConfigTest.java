@@ -33,4 +33,19 @@ class AgentConfigTest {
         () -> AgentConfig.load(null, Map.of("server", "http://x"))).getMessage()
         .contains("host:port"));
   }
+
+  @Test
+  void simulationKeysDefaultToARealDeviceWithHonestFallback() throws Exception {
+    AgentConfig real = AgentConfig.load(null, Map.of());
+    assertEquals(null, real.simulateProfile());
+    assertTrue(real.simulateProviderFallback());
+    Path file = dir.resolve("agent.properties");
+    Files.writeString(file, "simulate-profile=/etc/npu.json\nsimulate-provider-fallback=false\n");
+    AgentConfig simulated = AgentConfig.load(file, Map.of());
+    assertEquals(Path.of("/etc/npu.json"), simulated.simulateProfile());
+    assertEquals(false, simulated.simulateProviderFallback());
+    assertTrue(assertThrows(ConfigException.class,
+        () -> AgentConfig.load(null, Map.of("simulate-provider-fallback", "no"))).getMessage()
+        .contains("true or false"));
+  }
 }

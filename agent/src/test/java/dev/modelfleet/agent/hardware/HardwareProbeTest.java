@@ -43,7 +43,8 @@ class HardwareProbeTest {
         """);
     HardwareProfile profile = new HardwareProbe(proc, dir.resolve("dev"), dir.resolve("sys"))
         .probe(dir, "t");
-    assertEquals("", profile.getCpuModel(), "ARM cpuinfo without a model line: unknown, not guessed");
+    assertEquals("", profile.getCpuModel(),
+        "ARM cpuinfo without a model line: unknown, not guessed");
     assertEquals(List.of("asimd", "asimddp", "dotprod", "i8mm", "neon", "sve"),
         profile.getCpuFlagsList(), "inference flags with their ARM aliases, nothing else");
     assertEquals(8_192_000_000L, profile.getMemoryTotalBytes());
@@ -61,7 +62,8 @@ class HardwareProbeTest {
     Files.writeString(proc.resolve("cpuinfo"), """
         processor\t: 0
         model name\t: Intel(R) Xeon(R) Platinum 8480+
-        flags\t\t: fpu sse2 avx avx2 fma f16c avx512f avx512_vnni avx512_bf16 amx_tile amx_int8 sha_ni
+        flags\t\t: fpu sse2 avx avx2 fma f16c avx512f avx512_vnni avx512_bf16 amx_tile \
+        amx_int8 sha_ni
         processor\t: 1
         flags\t\t: fpu
         """);
