@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.HardwareProbe;
+import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.v1.BenchmarkReport;
 import dev.modelfleet.agent.v1.BenchmarkResult;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -56,6 +58,26 @@ class MicroBenchmarkTest {
       }
     }
     LOG.info("benchmark took " + report.getDurationMs() + " ms");
+  }
+
+  @Test
+  void aProviderThatCannotRunIsReportedWithAnErrorNotSkipped() throws Exception {
+    Path profile = dir.resolve("gpu.json");
+    Files.writeString(profile, "{\"executionProviders\": [\"cpu\", \"cuda\"]}");
+    DeviceHardware hardware = new DeviceHardware(new HardwareProbe(), dir, "t",
+        SimulatedProfile.read(profile), true);
+    BenchmarkReport report = new MicroBenchmark(hardware, Duration.ofMillis(20)).run("on-demand");
+
+    assertTrue(report.getSimulated());
+    assertEquals(12, report.getResultsCount());
+    for (BenchmarkResult result : report.getResultsList()) {
+      if (result.getExecutionProvider().equals("cuda")) {
+        assertEquals(0, result.getRuns());
+        assertTrue(result.getError().contains("simulated"), result.getError());
+      } else if (result.getPrecision().equals("fp32")) {
+        assertTrue(result.getGmacs() > 0, "the real CPU is still measured: " + describe(result));
+      }
+    }
   }
 
   static Optional<BenchmarkResult> result(BenchmarkReport report, String precision,
