@@ -13,6 +13,8 @@ import java.net.http.HttpResponse.ResponseInfo;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
 
 /**
@@ -82,8 +84,13 @@ public final class HttpArtifactSource implements ArtifactSource {
     };
   }
 
-  /** Hands each received buffer to the consumer, and stops the body when it throws. */
-  private static final class ChunkForwarder implements Flow.Subscriber<List<ByteBuffer>> {
+  /**
+   * Hands each received buffer to the consumer. When the consumer throws (the artifact is
+   * longer than signed, the disk is full), it cancels the body and fails it, so that send()
+   * returns at once instead of waiting for a body that will never complete.
+   */
+  private static final class ChunkForwarder implements BodySubscriber<Void> {
+    private final CompletableFuture<Void> body = new CompletableFuture<>();
     private final ChunkConsumer consumer;
     private long position;
     private long total = -1;
@@ -103,8 +110,7 @@ public final class HttpArtifactSource implements ArtifactSource {
       } else if (status == 206) {
         total = rangeTotal(info.headers().firstValue("Content-Range").orElse(""), offset);
       }
-      return total < 0 ? BodySubscribers.replacing(null)
-          : BodySubscribers.fromSubscriber(this, subscriber -> null);
+      return total < 0 ? BodySubscribers.replacing(null) : this;
     }
 
     /** "bytes first-last/total": the server must resume exactly where we asked. */
@@ -141,16 +147,23 @@ public final class HttpArtifactSource implements ArtifactSource {
       } catch (IOException e) {
         consumerFailure = e;
         subscription.cancel();
+        body.completeExceptionally(e);
       }
     }
 
     @Override
     public void onError(Throwable throwable) {
-      // Reported by send() as an IOException.
+      body.completeExceptionally(throwable);
     }
 
     @Override
     public void onComplete() {
+      body.complete(null);
+    }
+
+    @Override
+    public CompletionStage<Void> getBody() {
+      return body;
     }
 
     void rethrowConsumerFailure() throws IOException {

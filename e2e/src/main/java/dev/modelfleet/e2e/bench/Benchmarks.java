@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Set;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -49,15 +51,21 @@ public final class Benchmarks {
       DownloadBench.deleteRecursively(work);
     }
     Files.createDirectories(work);
-    new Benchmarks(work).run(args.length > 0 ? args[0] : "modelfleet_bench");
+    String database = args.length > 0 ? args[0] : "modelfleet_bench";
+    Set<String> sections = args.length > 1
+        ? Set.of(Arrays.copyOfRange(args, 1, args.length)) : Set.of("server", "agent", "download");
+    new Benchmarks(work).run(database, sections);
   }
 
-  private void run(String database) throws Exception {
-    progress("loopback baseline: static HTTP server + curl, 100 MB x3");
-    OptionalDouble curl = LoopbackBaseline.medianMbPerSecond(repo, 100, 3);
-
+  /** {@code sections}: any of server, agent, download (all by default). */
+  private void run(String database, Set<String> sections) throws Exception {
+    OptionalDouble curl = OptionalDouble.empty();
+    if (sections.contains("download")) {
+      progress("loopback baseline: static HTTP server + curl, 100 MB x3");
+      curl = LoopbackBaseline.medianMbPerSecond(repo, 100, 3);
+    }
     List<Long> serverStarts = new ArrayList<>();
-    for (int i = 1; i < SERVER_STARTS; i++) {
+    for (int i = 1; i < SERVER_STARTS && sections.contains("server"); i++) {
       progress("server start " + i + "/" + SERVER_STARTS);
       try (ServerProcess server = ServerProcess.start(repo, work, database)) {
         serverStarts.add(server.startToReady().toMillis());
@@ -66,19 +74,22 @@ public final class Benchmarks {
     progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
     try (ServerProcess server = ServerProcess.start(repo, work, database);
         Fleet fleet = new Fleet(repo, server, work)) {
-      serverStarts.add(server.startToReady().toMillis());
-      Waits.sleep(Duration.ofSeconds(5));
-      row("Server: start to ready (JVM start until /q/health/ready is 200)",
-          "median " + median(serverStarts) + " ms of " + serverStarts, "≤ 3000 ms");
-      row("Server: idle RSS after start", mb(server.rssBytes()), "≤ 250 MB");
-
+      if (sections.contains("server")) {
+        serverStarts.add(server.startToReady().toMillis());
+        Waits.sleep(Duration.ofSeconds(5));
+        row("Server: start to ready (JVM start until /q/health/ready is 200)",
+            "median " + median(serverStarts) + " ms of " + serverStarts, "≤ 3000 ms");
+        row("Server: idle RSS after start", mb(server.rssBytes()), "≤ 250 MB");
+      }
       Path silero = repo.sharedModel("silero_vad_v5.onnx").orElse(null);
       if (silero == null) {
         progress("../shared/models is absent: skipping the Silero VAD figures");
-      } else {
+      } else if (sections.contains("agent")) {
         agentFigures(fleet, silero);
       }
-      download(fleet, server, curl);
+      if (sections.contains("download")) {
+        download(fleet, server, curl);
+      }
       row("Server: RSS after the runs above", mb(server.rssBytes()), "");
     }
     System.out.println("Machine: " + machine() + "; date " + LocalDate.now() + "\n");
@@ -146,18 +157,29 @@ public final class Benchmarks {
         String.format("%.2f s (%.0f MB/s)", uploadSeconds, big.length / 1048576.0 / uploadSeconds),
         "");
 
-    progress("download: " + DOWNLOAD_RUNS + " runs of the agent's downloader");
-    List<Double> rates = DownloadBench.run(device, server.grpcTarget(), variant, work,
-        DOWNLOAD_RUNS);
-    double median = medianDouble(rates);
-    row("Download: " + mb(big.length) + " artifact over gRPC FetchArtifact, written + sha256 verified",
-        String.format("median %.0f MB/s of %s", median, format(rates)), "");
+    double http = downloadOver(DownloadBench.Transport.HTTP, device, server, variant, big.length);
+    double grpc = downloadOver(DownloadBench.Transport.GRPC, device, server, variant, big.length);
+    DownloadBench.curlFromServer(device, server, variant, work).ifPresent(rate ->
+        row("Download: curl from the server's HTTP endpoint (server cost alone)",
+            String.format("%.0f MB/s", rate), ""));
     if (curl.isPresent()) {
       row("Download: baseline curl from a static server on loopback, 100 MB",
           String.format("median %.0f MB/s", curl.getAsDouble()), "");
-      row("Download: ratio agent / curl", String.format("%.2f", median / curl.getAsDouble()),
-          "≥ 0.8");
+      row("Download: ratio agent / curl, HTTP path (the agent's default)",
+          String.format("%.2f", http / curl.getAsDouble()), "≥ 0.8");
+      row("Download: ratio agent / curl, gRPC FetchArtifact (fallback path)",
+          String.format("%.2f", grpc / curl.getAsDouble()), "");
     }
+  }
+
+  private double downloadOver(DownloadBench.Transport transport, AgentProcess device,
+      ServerProcess server, JsonNode variant, long size) throws Exception {
+    progress("download: " + DOWNLOAD_RUNS + " runs of the agent's downloader over " + transport);
+    List<Double> rates = DownloadBench.run(device, server, variant, work, DOWNLOAD_RUNS, transport);
+    double median = medianDouble(rates);
+    row("Download over " + transport + ": " + mb(size) + " artifact, written + sha256 verified",
+        String.format("median %.0f MB/s of %s", median, format(rates)), "");
+    return median;
   }
 
   private static void awaitModelReady(URI agent, String model) {

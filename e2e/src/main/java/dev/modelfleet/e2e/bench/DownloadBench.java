@@ -3,11 +3,15 @@ package dev.modelfleet.e2e.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.ArtifactSource;
+import dev.modelfleet.agent.download.HttpArtifactSource;
 import dev.modelfleet.agent.sync.AgentChannels;
 import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
 import dev.modelfleet.agent.sync.GrpcArtifactSource;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.e2e.AgentProcess;
+import dev.modelfleet.e2e.ServerProcess;
+import java.net.http.HttpClient;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,29 +20,36 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Downloads one artifact the way the agent does (its own ArtifactDownloader over its own
- * gRPC channel, with the credential of an enrolled agent), verifying size and sha256, from
- * the real server process. Each run starts from an empty directory.
+ * Downloads one artifact the way the agent does (its own ArtifactDownloader and sources, with
+ * the credential of an enrolled agent), verifying size and sha256, from the real server
+ * process, over either of the agent's two paths. Each run starts from an empty directory.
  */
 final class DownloadBench {
 
   private DownloadBench() {}
 
+  /** The two paths the agent has: FetchArtifact over gRPC, and GET over HTTP. */
+  enum Transport { GRPC, HTTP }
+
   /** MB/s (2^20 bytes) of each run. */
-  static List<Double> run(AgentProcess enrolledAgent, String grpcTarget, JsonNode variant,
-      Path scratch, int runs) throws Exception {
+  static List<Double> run(AgentProcess enrolledAgent, ServerProcess server, JsonNode variant,
+      Path scratch, int runs, Transport transport) throws Exception {
     JsonNode identity = new ObjectMapper()
         .readTree(enrolledAgent.stateDir().resolve("identity.json").toFile());
+    String credential = identity.path("credential").asText();
     String sha256 = variant.path("sha256").asText();
     long size = variant.path("size").asLong();
-    ManagedChannel channel = AgentChannels.plaintext(grpcTarget);
+    ManagedChannel channel = AgentChannels.plaintext(server.grpcTarget());
     List<Double> rates = new ArrayList<>();
     try {
       var stub = AgentServiceGrpc.newBlockingStub(channel)
-          .withInterceptors(new BearerCredentialInterceptor(identity.path("credential").asText()));
+          .withInterceptors(new BearerCredentialInterceptor(credential));
+      ArtifactSource source = transport == Transport.GRPC ? new GrpcArtifactSource(stub)
+          : new HttpArtifactSource(HttpClient.newHttpClient(),
+              server.baseUri().resolve("/agent/v1/artifacts/"), credential);
       for (int i = 0; i < runs; i++) {
         Path dir = Files.createDirectories(scratch.resolve("download-" + i));
-        ArtifactDownloader downloader = new ArtifactDownloader(new GrpcArtifactSource(stub),
+        ArtifactDownloader downloader = new ArtifactDownloader(source,
             sha -> dir.resolve(sha + ".onnx"), sha -> dir.resolve(sha + ".part"), 1, 0);
         long start = System.nanoTime();
         Path file = downloader.download(sha256, size, (done, total) -> { });
@@ -53,6 +64,30 @@ final class DownloadBench {
       channel.shutdownNow();
     }
     return rates;
+  }
+
+  /**
+   * curl fetching the same artifact from the server's HTTP endpoint: separates what the server
+   * costs from what the agent's client costs. Empty where curl is not installed.
+   */
+  static java.util.OptionalDouble curlFromServer(AgentProcess enrolledAgent, ServerProcess server,
+      JsonNode variant, Path scratch) throws Exception {
+    JsonNode identity = new ObjectMapper()
+        .readTree(enrolledAgent.stateDir().resolve("identity.json").toFile());
+    Path out = scratch.resolve("curl-download");
+    Process curl;
+    try {
+      curl = new ProcessBuilder("curl", "-s", "-o", out.toString(), "-w", "%{speed_download}",
+          "-H", "Authorization: Bearer " + identity.path("credential").asText(),
+          server.baseUri().resolve("/agent/v1/artifacts/" + variant.path("sha256").asText())
+              .toString()).start();
+    } catch (java.io.IOException e) {
+      return java.util.OptionalDouble.empty();
+    }
+    String speed = new String(curl.getInputStream().readAllBytes()).trim();
+    curl.waitFor();
+    Files.deleteIfExists(out);
+    return java.util.OptionalDouble.of(Double.parseDouble(speed) / 1048576.0);
   }
 
   static void deleteRecursively(Path dir) throws java.io.IOException {
