@@ -3,7 +3,6 @@ package dev.modelfleet.agent.download;
 import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -17,10 +16,6 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
   private static final Logger LOG = Logger.getLogger("modelfleet.download");
 
   private final ArtifactSource grpc;
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(java.time.Duration.ofSeconds(10))
-      .build();
   private final Supplier<String> credential;
   private volatile HttpArtifactSource announced;
 
@@ -37,7 +32,7 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
     URI base = !baseUrl.isEmpty() ? URI.create(baseUrl)
         : httpPort > 0 ? URI.create("http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/")
         : null;
-    announced = base == null ? null : new HttpArtifactSource(http, base, credential.get());
+    announced = base == null ? null : new HttpArtifactSource(base, credential.get());
   }
 
   @Override

@@ -16,7 +16,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -133,7 +132,7 @@ class HttpArtifactSourceTest {
   }
 
   private HttpArtifactSource source() {
-    return new HttpArtifactSource(HttpClient.newHttpClient(), base(), CREDENTIAL);
+    return new HttpArtifactSource(base(), CREDENTIAL);
   }
 
   private URI base() {

@@ -11,7 +11,6 @@ import dev.modelfleet.agent.sync.GrpcArtifactSource;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.e2e.AgentProcess;
 import dev.modelfleet.e2e.ServerProcess;
-import java.net.http.HttpClient;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +44,7 @@ final class DownloadBench {
       var stub = AgentServiceGrpc.newBlockingStub(channel)
           .withInterceptors(new BearerCredentialInterceptor(credential));
       ArtifactSource source = transport == Transport.GRPC ? new GrpcArtifactSource(stub)
-          : new HttpArtifactSource(HttpClient.newHttpClient(),
+          : new HttpArtifactSource(
               server.baseUri().resolve("/agent/v1/artifacts/"), credential);
       for (int i = 0; i < runs; i++) {
         Path dir = Files.createDirectories(scratch.resolve("download-" + i));
