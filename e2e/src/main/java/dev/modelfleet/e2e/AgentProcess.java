@@ -13,12 +13,23 @@ import java.util.Map;
 /** A real agent (the runnable jar) in its own JVM with its own state directory. */
 public final class AgentProcess extends ManagedProcess {
 
+  /**
+   * The JVM flags the agent is run with, the same as deploy/agent/modelfleet-agent.service
+   * (overridable with -Dmodelfleet.agent.jvmFlags="..." to measure others).
+   */
+  public static final List<String> JVM_FLAGS = List.of(System.getProperty(
+      "modelfleet.agent.jvmFlags", "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k"
+          + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData").split(" "));
+
+  /** glibc's per-thread malloc arenas cost resident memory that ONNX Runtime does not need. */
+  public static final Map<String, String> ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
+
   private final Path stateDir;
   private final int httpPort;
   private final Duration startToListening;
 
   private AgentProcess(String name, List<String> command, Path stateDir) {
-    super(name, command, Map.of(), stateDir.resolveSibling(name + ".log"));
+    super(name, command, ENVIRONMENT, stateDir.resolveSibling(name + ".log"));
     this.stateDir = stateDir;
     long started = System.nanoTime();
     this.httpPort = waitForInferencePort();
@@ -38,8 +49,9 @@ public final class AgentProcess extends ManagedProcess {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    List<String> command = new ArrayList<>(List.of(
-        ServerProcess.javaBin(), "-XX:+UseSerialGC", "-jar", repo.agentJar().toString(), "run",
+    List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin()));
+    command.addAll(JVM_FLAGS);
+    command.addAll(List.of("-jar", repo.agentJar().toString(), "run",
         "--server", serverTarget, "--root-key", rootKey.toString(),
         "--state-dir", stateDir.toString(), "--http-port", "0", "--name", name));
     if (enrollmentToken != null) {

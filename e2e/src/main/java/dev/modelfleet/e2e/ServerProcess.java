@@ -14,6 +14,13 @@ import java.util.UUID;
 /** The packaged control plane (quarkus-run.jar) in its own JVM, on free ports. */
 public final class ServerProcess extends ManagedProcess {
 
+  /**
+   * The JVM flags the server is run with, the same as deploy/server/modelfleet-server.service
+   * (overridable with -Dmodelfleet.server.jvmFlags="..." to measure others).
+   */
+  public static final List<String> JVM_FLAGS = List.of(System.getProperty(
+      "modelfleet.server.jvmFlags", "-XX:+UseSerialGC").split(" "));
+
   private final int httpPort;
   private final int grpcPort;
   private final String adminToken;
@@ -54,8 +61,9 @@ public final class ServerProcess extends ManagedProcess {
     env.put("MODELFLEET_KEY_DIR", workDir.resolve("keys").toString());
     env.put("MODELFLEET_ARTIFACT_DIR", workDir.resolve("artifacts").toString());
     env.putAll(extraEnv);
-    List<String> command =
-        List.of(javaBin(), "-XX:+UseSerialGC", "-jar", repo.serverJar().toString());
+    List<String> command = new java.util.ArrayList<>(List.of(javaBin()));
+    command.addAll(JVM_FLAGS);
+    command.addAll(List.of("-jar", repo.serverJar().toString()));
     return new ServerProcess(
         command, env, workDir.resolve("server.log"), httpPort, grpcPort, adminToken);
   }
