@@ -17,11 +17,20 @@ public class ManagedProcess implements AutoCloseable {
   private final Path log;
 
   protected ManagedProcess(String name, List<String> command, Map<String, String> env, Path log) {
+    this(name, command, env, log, null);
+  }
+
+  /** {@code directory}: the working directory, or null for this process's own. */
+  protected ManagedProcess(String name, List<String> command, Map<String, String> env, Path log,
+      Path directory) {
     this.name = name;
     this.log = log;
     try {
       Files.createDirectories(log.getParent());
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      if (directory != null) {
+        builder.directory(directory.toFile());
+      }
       builder.redirectOutput(log.toFile());
       builder.environment().putAll(env);
       this.process = builder.start();

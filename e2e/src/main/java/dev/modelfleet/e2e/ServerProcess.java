@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -19,7 +20,8 @@ public final class ServerProcess extends ManagedProcess {
    * (overridable with -Dmodelfleet.server.jvmFlags="..." to measure others).
    */
   public static final List<String> JVM_FLAGS = List.of(System.getProperty(
-      "modelfleet.server.jvmFlags", "-XX:+UseSerialGC").split(" "));
+      "modelfleet.server.jvmFlags", "-XX:+UseSerialGC -Xms32m -Xmx256m -XX:-UsePerfData")
+          .split(" "));
 
   private final int httpPort;
   private final int grpcPort;
@@ -27,9 +29,9 @@ public final class ServerProcess extends ManagedProcess {
   private final Duration startToReady;
 
   private ServerProcess(
-      List<String> command, Map<String, String> env, Path log, int httpPort, int grpcPort,
-      String adminToken) {
-    super("server", command, env, log);
+      List<String> command, Map<String, String> env, Path log, Path directory, int httpPort,
+      int grpcPort, String adminToken) {
+    super("server", command, env, log, directory);
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
     this.adminToken = adminToken;
@@ -61,11 +63,17 @@ public final class ServerProcess extends ManagedProcess {
     env.put("MODELFLEET_KEY_DIR", workDir.resolve("keys").toString());
     env.put("MODELFLEET_ARTIFACT_DIR", workDir.resolve("artifacts").toString());
     env.putAll(extraEnv);
+    // Run from the quarkus-app folder, as the systemd unit does: the class-data-sharing archive
+    // built with the application only matches that relative class path.
+    Path app = repo.serverJar().getParent();
     List<String> command = new java.util.ArrayList<>(List.of(javaBin()));
     command.addAll(JVM_FLAGS);
-    command.addAll(List.of("-jar", repo.serverJar().toString()));
+    if (Files.exists(app.resolve("app-cds.jsa"))) {
+      command.add("-XX:SharedArchiveFile=app-cds.jsa");
+    }
+    command.addAll(List.of("-jar", "quarkus-run.jar"));
     return new ServerProcess(
-        command, env, workDir.resolve("server.log"), httpPort, grpcPort, adminToken);
+        command, env, workDir.resolve("server.log"), app, httpPort, grpcPort, adminToken);
   }
 
   static String javaBin() {
