@@ -98,6 +98,11 @@ public final class Fleet implements AutoCloseable {
         onnx);
   }
 
+  /** {@code query}: the variant's declaration, e.g. {@code precision=fp16&executionProvider=cuda}. */
+  public JsonNode uploadVariant(String model, String version, String query, byte[] onnx) {
+    return admin.upload(variantsPath(model, version) + "?" + query, onnx);
+  }
+
   public JsonNode uploadVariant(String model, String version, Path onnx) {
     return admin.upload(variantsPath(model, version) + "?precision=fp32&executionProvider=cpu",
         onnx);

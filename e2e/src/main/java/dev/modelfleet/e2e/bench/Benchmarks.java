@@ -53,11 +53,12 @@ public final class Benchmarks {
     Files.createDirectories(work);
     String database = args.length > 0 ? args[0] : "modelfleet_bench";
     Set<String> sections = args.length > 1
-        ? Set.of(Arrays.copyOfRange(args, 1, args.length)) : Set.of("server", "agent", "download");
+        ? Set.of(Arrays.copyOfRange(args, 1, args.length))
+        : Set.of("server", "agent", "download", "hardware");
     new Benchmarks(work).run(database, sections);
   }
 
-  /** {@code sections}: any of server, agent, download (all by default). */
+  /** {@code sections}: any of server, agent, download, hardware (all by default). */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
     if (sections.contains("download")) {
@@ -89,6 +90,9 @@ public final class Benchmarks {
       }
       if (sections.contains("download")) {
         download(fleet, server, curl);
+      }
+      if (sections.contains("hardware")) {
+        hardware(fleet);
       }
       row("Server: RSS after the runs above", mb(server.rssBytes()), "");
     }
@@ -180,6 +184,22 @@ public final class Benchmarks {
     row("Download over " + transport + ": " + mb(size) + " artifact, written + sha256 verified",
         String.format("median %.0f MB/s of %s", median, format(rates)), "");
     return median;
+  }
+
+  private void hardware(Fleet fleet) throws Exception {
+    progress("hardware: the agent's micro-benchmark, 5 runs");
+    HardwareBench.microBenchmark(5, work, (what, measured) -> row(what, measured, ""));
+    AgentProcess agent = fleet.startAgent("bench-trials", Map.of("bench", "trials"));
+    String deviceId = fleet.deviceIdOf(agent);
+    for (String model : List.of("silero_vad_v5.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx")) {
+      Path file = repo.sharedModel(model).orElse(null);
+      if (file != null) {
+        progress("hardware: trial of " + model + " on a real agent");
+        HardwareBench.trial(fleet, deviceId, "trial-" + model.replaceAll("[^a-z0-9]", "-"),
+            file, (what, measured) -> row(what, measured, ""));
+      }
+    }
+    agent.close();
   }
 
   private static void awaitModelReady(URI agent, String model) {
