@@ -62,8 +62,7 @@ public final class Demo {
       step("calling each agent's local inference API");
       for (AgentProcess agent : List.of(lab, shop)) {
         InferenceClient client = new InferenceClient(agent.inferenceUri());
-        JsonNode request = InferenceClient.requestFor(client.metadata(model));
-        JsonNode response = client.inferOk(model, request);
+        JsonNode response = client.inferWithSyntheticInputs(model);
         say("%s POST /v2/models/%s/infer ->", agent.name(), model);
         for (JsonNode output : response.path("outputs")) {
           say("    %s %s %s = %s", output.path("name").asText(), output.path("datatype").asText(),

@@ -4,12 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelfleet.agent.runtime.SmokeInputs;
+import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.runtime.TensorSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 
 /** An application on the device calling the agent's Open Inference Protocol v2 API. */
 public final class InferenceClient {
@@ -43,32 +48,41 @@ public final class InferenceClient {
   }
 
   /**
-   * A request with one tensor per declared input: dynamic dimensions become 1, values a small
-   * ramp, so any model can be called without knowing what its inputs mean.
+   * Calls the model with inputs built from its own declared signature, by the agent's own
+   * smoke-test rules (the sizes it tries for a dynamic last dimension, in order), so any model
+   * can be called without knowing what its inputs mean. Returns the first answer it accepts.
    */
-  public static JsonNode requestFor(JsonNode metadata) {
+  public JsonNode inferWithSyntheticInputs(String model) {
+    List<TensorSpec> specs = new ArrayList<>();
+    for (JsonNode input : metadata(model).path("inputs")) {
+      long[] shape = new long[input.path("shape").size()];
+      for (int i = 0; i < shape.length; i++) {
+        shape[i] = input.path("shape").get(i).asLong();
+      }
+      specs.add(new TensorSpec(input.path("name").asText(), input.path("datatype").asText(), shape));
+    }
+    IllegalStateException last = null;
+    for (int size : SmokeInputs.DYNAMIC_SIZES) {
+      try {
+        return inferOk(model, request(SmokeInputs.forModel(specs, size)));
+      } catch (IllegalStateException e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  private static JsonNode request(List<Tensor> tensors) {
     ObjectNode request = JSON.createObjectNode();
     ArrayNode inputs = request.putArray("inputs");
-    for (JsonNode input : metadata.path("inputs")) {
-      ObjectNode tensor = inputs.addObject();
-      tensor.put("name", input.path("name").asText());
-      tensor.put("datatype", input.path("datatype").asText());
-      ArrayNode shape = tensor.putArray("shape");
-      long count = 1;
-      for (JsonNode dim : input.path("shape")) {
-        long size = dim.asLong() < 0 ? 1 : dim.asLong();
-        shape.add(size);
-        count *= size;
+    for (Tensor tensor : tensors) {
+      ObjectNode input = inputs.addObject();
+      input.put("name", tensor.name()).put("datatype", tensor.datatype());
+      ArrayNode shape = input.putArray("shape");
+      for (long dim : tensor.shape()) {
+        shape.add(dim);
       }
-      ArrayNode data = tensor.putArray("data");
-      boolean integral = input.path("datatype").asText().startsWith("INT");
-      for (long i = 0; i < count; i++) {
-        if (integral) {
-          data.add(1);
-        } else {
-          data.add((i % 10) / 10.0);
-        }
-      }
+      input.set("data", JSON.valueToTree(tensor.data()));
     }
     return request;
   }
