@@ -2,6 +2,7 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ApiException;
+import dev.modelfleet.server.common.DataErrors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.jboss.logging.Logger;
@@ -19,6 +20,9 @@ final class GrpcErrors {
     }
     if (failure instanceof StatusRuntimeException e) {
       return e;
+    }
+    if (DataErrors.isBadValue(failure)) {
+      return Status.INVALID_ARGUMENT.withDescription(DataErrors.DETAIL).asRuntimeException();
     }
     LOG.error("agent call failed", failure);
     return Status.INTERNAL.withDescription("the server failed; retry with backoff").asRuntimeException();

@@ -89,6 +89,9 @@ public class ProblemMappers {
 
   @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 2000)
   public Response unexpected(Exception e) {
+    if (DataErrors.isBadValue(e)) {
+      return Problem.response(ApiError.INVALID_REQUEST, DataErrors.DETAIL);
+    }
     // the pre-checks passed but a concurrent request took the name first; the commit failed
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof org.hibernate.exception.ConstraintViolationException) {

@@ -18,6 +18,8 @@ import java.util.UUID;
 public class EnrollmentTokenService {
 
   static final Duration DEFAULT_LIFETIME = Duration.ofDays(1);
+  /** Far beyond any sensible token, and well inside what Instant and PostgreSQL can hold. */
+  static final Duration MAX_LIFETIME = Duration.ofDays(100 * 366);
   private final Clock clock;
 
   EnrollmentTokenService(Clock clock) {
@@ -75,11 +77,18 @@ public class EnrollmentTokenService {
       if (!request.expiresAt().isAfter(now)) {
         throw ApiError.INVALID_REQUEST.exception("'expiresAt' must be in the future.");
       }
+      if (request.expiresAt().isAfter(now.plus(MAX_LIFETIME))) {
+        throw ApiError.INVALID_REQUEST.exception("'expiresAt' must be within 100 years from now.");
+      }
       return request.expiresAt();
     }
     if (request.expiresInSeconds() != null) {
       if (request.expiresInSeconds() <= 0) {
         throw ApiError.INVALID_REQUEST.exception("'expiresInSeconds' must be positive.");
+      }
+      if (request.expiresInSeconds() > MAX_LIFETIME.toSeconds()) {
+        throw ApiError.INVALID_REQUEST.exception(
+            "'expiresInSeconds' must be at most " + MAX_LIFETIME.toSeconds() + " (100 years).");
       }
       return now.plusSeconds(request.expiresInSeconds());
     }

@@ -102,4 +102,20 @@ class EnrollTest {
   interface ThrowingRunnable {
     void run() throws Exception;
   }
+
+  @Test
+  void unstorableNameIsInvalidAndUsesNoToken() throws Exception {
+    String token = Fixtures.enrollmentToken(Map.of(), 1);
+    var request = dev.modelfleet.agent.v1.EnrollRequest.newBuilder()
+        .setEnrollmentToken(token)
+        .setDevicePublicKey(com.google.protobuf.ByteString.copyFrom(AgentClient.newDevicePublicKey()))
+        .setRequestedName("cam\u0000")
+        .setHardware(AgentClient.cpuHardware())
+        .build();
+    var stub = dev.modelfleet.agent.v1.AgentServiceGrpc.newBlockingStub(
+        io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port()).usePlaintext().build());
+    var e = assertThrows(StatusRuntimeException.class, () -> stub.enroll(request));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    agent.enroll(token); // the failed attempt did not use the token up
+  }
 }
