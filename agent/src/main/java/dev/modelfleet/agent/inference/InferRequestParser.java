@@ -22,10 +22,36 @@ final class InferRequestParser {
 
   record InferRequest(String id, List<Tensor> inputs, Set<String> outputs) {}
 
+  /**
+   * Arrays are allocated at most this large up front and grow as data arrives: a declared
+   * shape alone must never make the agent allocate (a 90-byte request saying [67108864]
+   * would otherwise take 512 MB).
+   */
+  static final int MAX_PREALLOCATED = 1 << 16;
+  /** At most this many dimensions per shape. */
+  static final int MAX_DIMS = 64;
+
   private final JsonFactory factory;
+  private final int maxElements;
 
   InferRequestParser(JsonFactory factory) {
+    this(factory, defaultMaxElements());
+  }
+
+  /** @param maxElements most data elements one request may carry, over all its inputs */
+  InferRequestParser(JsonFactory factory, int maxElements) {
     this.factory = factory;
+    this.maxElements = maxElements;
+  }
+
+  /**
+   * A request is held as primitive arrays (up to 8 bytes an element while parsing, twice
+   * that while an array grows): a thirty-second of the heap keeps a few concurrent requests
+   * clear of an OutOfMemoryError on the agent's small heap (-Xmx48m: 1.5 M elements).
+   */
+  static int defaultMaxElements() {
+    return (int) Math.min(Integer.MAX_VALUE - 16,
+        Math.max(1 << 20, Runtime.getRuntime().maxMemory() / 32));
   }
 
   InferRequest parse(InputStream body) throws IOException, BadRequestException {
@@ -70,13 +96,17 @@ final class InferRequestParser {
   private List<Tensor> inputs(JsonParser p) throws IOException, BadRequestException {
     expect(p.currentToken() == JsonToken.START_ARRAY, "\"inputs\" must be an array");
     List<Tensor> tensors = new ArrayList<>(4);
+    int budget = maxElements;
     while (p.nextToken() == JsonToken.START_OBJECT) {
-      tensors.add(tensor(p));
+      Tensor tensor = tensor(p, budget);
+      budget -= tensor.length();
+      tensors.add(tensor);
     }
     return tensors;
   }
 
-  private Tensor tensor(JsonParser p) throws IOException, BadRequestException {
+  /** @param budget most data elements this tensor may have (what the request has left) */
+  private Tensor tensor(JsonParser p, int budget) throws IOException, BadRequestException {
     String name = null;
     String datatype = null;
     long[] shape = null;
@@ -93,17 +123,24 @@ final class InferRequestParser {
           while (p.nextToken() != JsonToken.END_ARRAY) {
             expect(p.currentToken() == JsonToken.VALUE_NUMBER_INT,
                 "\"shape\" must be an array of integers");
-            dims.add(p.getLongValue());
+            expect(dims.size < MAX_DIMS, "\"shape\" has more than " + MAX_DIMS + " dimensions");
+            long dim = p.getLongValue();
+            expect(dim >= 0, "\"shape\" has a negative dimension (" + dim + ")");
+            dims.add(dim);
           }
           shape = dims.toArray();
+          long count = Tensor.elementCount(shape);
+          expect(count >= 0 && count <= budget, "input '" + (name == null ? "?" : name)
+              + "' with shape " + Arrays.toString(shape) + " is too large for this agent (at"
+              + " most " + budget + " elements per request)");
         }
         case "data" -> {
           String tname = name == null ? "?" : name;
           expect(datatype != null,
               "input '" + tname + "': put \"datatype\" before \"data\" in the JSON object");
-          int expected = shape == null ? 16 : (int) Math.max(1, Math.min(Tensor.elementCount(shape),
-              1 << 26));
-          data = TensorData.read(p, datatype, expected, tname);
+          int expected = shape == null ? 16
+              : (int) Math.max(1, Math.min(Tensor.elementCount(shape), MAX_PREALLOCATED));
+          data = TensorData.read(p, datatype, Math.min(expected, budget), budget, tname);
         }
         default -> p.skipChildren();
       }

@@ -125,7 +125,13 @@ public final class InferenceServer implements AutoCloseable {
       serverMetadata(exchange);
     } else if (path.startsWith("/v2/models/")) {
       String[] parts = path.substring("/v2/models/".length()).split("/");
-      String name = java.net.URLDecoder.decode(parts[0], java.nio.charset.StandardCharsets.UTF_8);
+      String name;
+      try {
+        name = java.net.URLDecoder.decode(parts[0], java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw new BadRequestException("the model name in " + path + " is not valid"
+            + " percent-encoding: " + e.getMessage());
+      }
       int next = 1;
       if (parts.length >= 3 && parts[1].equals("versions")) {
         next = 3; // A version in the path is accepted; the device serves one version per name.

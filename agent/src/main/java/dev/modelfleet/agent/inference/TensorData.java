@@ -11,8 +11,13 @@ final class TensorData {
 
   private TensorData() {}
 
-  /** Reads the (possibly nested) array at the parser's current START_ARRAY, flattened. */
-  static Object read(JsonParser p, String datatype, int expected, String name)
+  /**
+   * Reads the (possibly nested) array at the parser's current START_ARRAY, flattened.
+   *
+   * @param expected the array size to start with (it grows as needed)
+   * @param max most elements accepted: more is a bad request, not an OutOfMemoryError
+   */
+  static Object read(JsonParser p, String datatype, int expected, int max, String name)
       throws IOException, BadRequestException {
     InferRequestParser.expect(p.currentToken() == JsonToken.START_ARRAY,
         "input '" + name + "': \"data\" must be an array");
@@ -30,7 +35,7 @@ final class TensorData {
           } else {
             number(t, name, datatype);
             if (n == out.length) {
-              out = Arrays.copyOf(out, n * 2 + 1);
+              out = Arrays.copyOf(out, grow(n, max, name));
             }
             out[n++] = p.getFloatValue();
           }
@@ -50,7 +55,7 @@ final class TensorData {
           } else {
             number(t, name, datatype);
             if (n == out.length) {
-              out = Arrays.copyOf(out, n * 2 + 1);
+              out = Arrays.copyOf(out, grow(n, max, name));
             }
             out[n++] = p.getDoubleValue();
           }
@@ -73,7 +78,7 @@ final class TensorData {
                   + " but its data holds " + p.getText() + "; send integers");
             }
             if (n == out.length) {
-              out = Arrays.copyOf(out, n * 2 + 1);
+              out = Arrays.copyOf(out, grow(n, max, name));
             }
             out[n++] = p.getLongValue();
           }
@@ -96,7 +101,7 @@ final class TensorData {
               throw new BadRequestException("input '" + name + "' is BOOL; send true/false");
             }
             if (n == out.length) {
-              out = Arrays.copyOf(out, n * 2 + 1);
+              out = Arrays.copyOf(out, grow(n, max, name));
             }
             out[n++] = t == JsonToken.VALUE_TRUE;
           }
@@ -108,6 +113,15 @@ final class TensorData {
             + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
             + " UINT8, BOOL)");
     }
+  }
+
+  /** The next array size after {@code n} elements, or a refusal once {@code max} is reached. */
+  private static int grow(int n, int max, String name) throws BadRequestException {
+    if (n >= max) {
+      throw new BadRequestException("input '" + name + "' has more data than this agent takes"
+          + " in one request (at most " + max + " elements): too large");
+    }
+    return (int) Math.min((long) n * 2 + 1, max);
   }
 
   private static void number(JsonToken t, String name, String datatype)

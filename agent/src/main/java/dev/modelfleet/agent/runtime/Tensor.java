@@ -8,10 +8,21 @@ package dev.modelfleet.agent.runtime;
  */
 public record Tensor(String name, String datatype, long[] shape, Object data) {
 
+  /**
+   * The number of elements a shape holds, or -1 when a dimension is negative or the product
+   * does not fit in a long (a shape like [2^32, 2^32] must not wrap around to 0).
+   */
   public static long elementCount(long[] shape) {
     long count = 1;
     for (long dim : shape) {
-      count *= dim;
+      if (dim < 0) {
+        return -1;
+      }
+      try {
+        count = Math.multiplyExact(count, dim);
+      } catch (ArithmeticException e) {
+        return -1;
+      }
     }
     return count;
   }

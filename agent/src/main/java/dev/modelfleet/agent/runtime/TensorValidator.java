@@ -55,6 +55,10 @@ public final class TensorValidator {
           + ", the model expects " + Arrays.toString(want) + " (-1 = any size)");
     }
     long count = Tensor.elementCount(got);
+    if (count < 0) {
+      throw bad("input '" + tensor.name() + "' has shape " + Arrays.toString(got)
+          + ", which holds more elements than any tensor can");
+    }
     if (count != tensor.length()) {
       throw bad("input '" + tensor.name() + "' has " + tensor.length() + " data elements but its"
           + " shape " + Arrays.toString(got) + " needs " + count);

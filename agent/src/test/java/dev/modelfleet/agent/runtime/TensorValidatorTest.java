@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,5 +28,18 @@ class TensorValidatorTest {
         .contains("shape [1, 5]"));
     assertTrue(problem(new Tensor("x", "FP32", new long[] {1, 4}, new float[3]))
         .contains("3 data elements"));
+  }
+
+  @Test
+  void aShapeWhoseElementCountOverflowsIsRefusedNotWrappedToZero() {
+    // 2^32 * 2^32 wraps to 0 in a long: it must not match an empty data array.
+    List<TensorSpec> dynamic = List.of(new TensorSpec("x", "FP32", new long[] {-1, -1}));
+    InferenceException e = assertThrows(InferenceException.class,
+        () -> TensorValidator.check(dynamic, List.of(new Tensor("x", "FP32",
+            new long[] {1L << 32, 1L << 32}, new float[0]))));
+    assertTrue(e.clientError());
+    assertEquals(-1, Tensor.elementCount(new long[] {1L << 32, 1L << 32}));
+    assertEquals(-1, Tensor.elementCount(new long[] {3, -1}));
+    assertEquals(0, Tensor.elementCount(new long[] {0, 1L << 40}));
   }
 }
