@@ -7,6 +7,7 @@ import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.signing.SigningService;
+import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
@@ -76,12 +77,20 @@ public class DesiredStateService {
     if (row == null) {
       return Optional.empty();
     }
-    Instant refreshAfter = row.expiresAt.minus(config.desiredStateTtl().dividedBy(2));
-    if (clock.instant().isAfter(refreshAfter)) {
+    if (needsRefresh(row)) {
       DeviceService.lockForUpdate(deviceId);
-      row = publish(deviceId);
+      // re-read under the lock: a concurrent assignment may have signed a newer generation
+      // since the read above, and publish must count up from that one, not from a stale copy
+      Panache.getEntityManager().refresh(row);
+      if (needsRefresh(row)) {
+        row = publish(deviceId);
+      }
     }
     return Optional.of(parse(row.document));
+  }
+
+  private boolean needsRefresh(DeviceDesiredState row) {
+    return clock.instant().isAfter(row.expiresAt.minus(config.desiredStateTtl().dividedBy(2)));
   }
 
   static SignedEnvelope parse(byte[] stored) {

@@ -3,6 +3,7 @@ package dev.modelfleet.server.device;
 import dev.modelfleet.agent.v1.RunBenchmark;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.server.common.ApiError;
+import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.persistence.LockModeType;
@@ -96,6 +97,9 @@ public class DeviceService {
     if (device == null) {
       throw ApiError.NOT_FOUND.exception("No device with id '" + id + "'.");
     }
+    // a device loaded earlier in this transaction (by a selector, say) keeps its old state
+    // through the lock; read what the lock protects, e.g. a decommissioning committed meanwhile
+    Panache.getEntityManager().refresh(device);
     return device;
   }
 
