@@ -98,6 +98,15 @@ public final class Deployer {
             + " unloaded: no longer in the desired state (generation " + generation + ")");
       }
     }
+    // Persisted but not in service (its file failed the re-check at restart): forget it too,
+    // or readiness and heartbeats would keep promising a model nobody wants any more.
+    for (ActiveModel persisted : store.current().activeModels()) {
+      if (!wanted.contains(persisted.model())) {
+        store.save(store.current().without(persisted.model()));
+        LOG.info("model " + persisted.model() + " " + persisted.version()
+            + " forgotten: no longer in the desired state (generation " + generation + ")");
+      }
+    }
     removeUnusedArtifacts(desired);
     return true;
   }
