@@ -35,9 +35,10 @@ public final class DesiredStateVerifier {
   public DesiredState verify(
       SignedEnvelope envelope, long acceptedGeneration, String acceptedPayloadSha256)
       throws VerificationException {
+    TrustedRoot trusted = root.get();
     byte[] payload =
-        EnvelopeVerifier.verify(
-            envelope, Dsse.DESIRED_STATE_TYPE, root.get().targetsKeys(), "desired state");
+        EnvelopeVerifier.verify(envelope, Dsse.DESIRED_STATE_TYPE, trusted.targetsKeys(),
+            trusted.targetsThreshold(), "desired state");
     DesiredState state;
     try {
       state = DesiredState.parseFrom(payload);
@@ -80,9 +81,10 @@ public final class DesiredStateVerifier {
    */
   public VariantManifest verifyManifest(SignedEnvelope envelope, String what)
       throws VerificationException {
+    TrustedRoot trusted = root.get();
     byte[] payload =
-        EnvelopeVerifier.verify(
-            envelope, Dsse.VARIANT_MANIFEST_TYPE, root.get().targetsKeys(), what);
+        EnvelopeVerifier.verify(envelope, Dsse.VARIANT_MANIFEST_TYPE, trusted.targetsKeys(),
+            trusted.targetsThreshold(), what);
     VariantManifest manifest;
     try {
       manifest = VariantManifest.parseFrom(payload);

@@ -3,7 +3,9 @@ package dev.modelfleet.agent.trust;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
 import java.security.PublicKey;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks a DSSE envelope against a set of trusted keys. The payload is returned as bytes and
@@ -21,6 +23,16 @@ public final class EnvelopeVerifier {
   public static byte[] verify(
       SignedEnvelope envelope, String expectedType, Map<String, PublicKey> trustedKeys, String what)
       throws VerificationException {
+    return verify(envelope, expectedType, trustedKeys, 1, what);
+  }
+
+  /**
+   * As {@link #verify(SignedEnvelope, String, Map, String)}, needing valid signatures by at
+   * least {@code threshold} distinct trusted keys (the role's threshold in root metadata).
+   */
+  public static byte[] verify(SignedEnvelope envelope, String expectedType,
+      Map<String, PublicKey> trustedKeys, int threshold, String what)
+      throws VerificationException {
     if (!expectedType.equals(envelope.getPayloadType())) {
       throw new VerificationException(
           "payload-type-mismatch",
@@ -34,6 +46,7 @@ public final class EnvelopeVerifier {
     byte[] signedBytes = Dsse.preAuthEncoding(expectedType, envelope.getPayload().toByteArray());
     StringBuilder unknown = new StringBuilder();
     boolean sawTrustedKey = false;
+    Set<String> verifiedBy = new HashSet<>();
     for (var signature : envelope.getSignaturesList()) {
       PublicKey key = trustedKeys.get(signature.getKeyId());
       if (key == null) {
@@ -41,9 +54,20 @@ public final class EnvelopeVerifier {
         continue;
       }
       sawTrustedKey = true;
-      if (Ed25519.verify(key, signedBytes, signature.getSignature().toByteArray())) {
-        return envelope.getPayload().toByteArray();
+      // Distinct keys: one key signing twice is still one signature toward the threshold.
+      if (!verifiedBy.contains(signature.getKeyId())
+          && Ed25519.verify(key, signedBytes, signature.getSignature().toByteArray())) {
+        verifiedBy.add(signature.getKeyId());
+        if (verifiedBy.size() >= threshold) {
+          return envelope.getPayload().toByteArray();
+        }
       }
+    }
+    if (!verifiedBy.isEmpty()) {
+      throw new VerificationException(
+          "signature-threshold",
+          what + " is validly signed by " + verifiedBy.size() + " trusted key(s), but the root"
+              + " metadata requires " + threshold + " for this role; it was refused");
     }
     if (!sawTrustedKey) {
       throw new VerificationException(

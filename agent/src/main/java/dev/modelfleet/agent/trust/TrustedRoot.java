@@ -18,10 +18,13 @@ public final class TrustedRoot {
 
   private final RootMetadata metadata;
   private final Map<String, java.security.PublicKey> targetsKeys;
+  private final int targetsThreshold;
 
-  private TrustedRoot(RootMetadata metadata, Map<String, java.security.PublicKey> targetsKeys) {
+  private TrustedRoot(RootMetadata metadata, Map<String, java.security.PublicKey> targetsKeys,
+      int targetsThreshold) {
     this.metadata = metadata;
     this.targetsKeys = Map.copyOf(targetsKeys);
+    this.targetsThreshold = targetsThreshold;
   }
 
   /**
@@ -58,10 +61,12 @@ public final class TrustedRoot {
       byId.put(key.getKeyId(), key);
     }
     Map<String, java.security.PublicKey> targets = new HashMap<>();
+    int threshold = 1;
     for (RoleKeys role : metadata.getRolesList()) {
       if (!Dsse.ROLE_TARGETS.equals(role.getRole())) {
         continue;
       }
+      threshold = Math.max(threshold, role.getThreshold());
       for (String keyId : role.getKeyIdsList()) {
         PublicKey key = byId.get(keyId);
         // A listed key must hash to its id; otherwise the metadata could alias keys.
@@ -79,7 +84,17 @@ public final class TrustedRoot {
       throw new VerificationException(
           "no-targets-key", "the root metadata lists no usable targets key; nothing could verify");
     }
-    return new TrustedRoot(metadata, targets);
+    if (targets.size() < threshold) {
+      throw new VerificationException("no-targets-key", "the root metadata requires "
+          + threshold + " targets signatures but lists only " + targets.size()
+          + " usable targets key(s); nothing could verify");
+    }
+    return new TrustedRoot(metadata, targets, threshold);
+  }
+
+  /** How many distinct targets keys must sign a manifest or desired state (at least 1). */
+  public int targetsThreshold() {
+    return targetsThreshold;
   }
 
   public Map<String, java.security.PublicKey> targetsKeys() {
