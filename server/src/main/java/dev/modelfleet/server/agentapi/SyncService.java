@@ -12,6 +12,7 @@ import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.trial.TrialReports;
+import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.UUID;
 
@@ -61,6 +62,13 @@ class SyncService {
                 .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())))
             .build());
     sessions.register(session);
+    // the credential was checked when the stream opened; a decommissioning committed since
+    // then found no registered stream to close, so check again now that it is registered
+    if (!activity.isActive(deviceId)) {
+      session.close(Status.UNAUTHENTICATED.withDescription(
+          "the device was decommissioned; it must be enrolled again"));
+      return;
+    }
     desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);
   }
 

@@ -28,11 +28,18 @@ public class DeviceActivityService {
   public void hello(
       UUID deviceId, HardwareInfo hardware, BenchmarkInfo benchmark, List<InstalledModelInfo> installed) {
     Device device = Device.findById(deviceId);
-    if (device != null) {
+    if (device != null && device.isActive()) {
       recordHardware(device, hardware, benchmark);
       device.installed = installed;
       device.lastSeenAt = clock.instant();
     }
+  }
+
+  /** Whether the device may still use its stream (a decommissioning may have just committed). */
+  @Transactional
+  public boolean isActive(UUID deviceId) {
+    Device device = Device.findById(deviceId);
+    return device != null && device.isActive();
   }
 
   @Transactional

@@ -187,6 +187,18 @@ class SyncTest {
     assertCode(Status.Code.UNAUTHENTICATED, again.awaitEnd());
   }
 
+  @Test
+  void streamOpenedBeforeDecommissionIsClosedAtItsHello() throws Exception {
+    EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
+    SyncStream stream = agent.sync(device.getDeviceCredential());
+    Thread.sleep(300); // the call is authenticated, but no Hello registered it yet
+
+    admin().post("/api/v1/devices/" + device.getDeviceId() + "/decommission").then().statusCode(200);
+    stream.hello();
+
+    assertCode(Status.Code.UNAUTHENTICATED, stream.awaitEnd());
+  }
+
   static DesiredState verifiedDesiredState(ServerMessage message, byte[] targetsKey) throws Exception {
     assertTrue(message.hasDesiredState(), message.toString());
     Signatures.verify(message.getDesiredState(), targetsKey, Dsse.DESIRED_STATE_TYPE);
