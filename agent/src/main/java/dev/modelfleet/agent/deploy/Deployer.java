@@ -131,7 +131,8 @@ public final class Deployer {
         String name = file.getFileName().toString();
         int dot = name.indexOf('.');
         if (dot > 0 && !keep.contains(name.substring(0, dot))) {
-          Files.deleteIfExists(file);
+          // Not while a trial uses it or it is being downloaded: that one is wanted, too.
+          downloader.deleteUnlessInUse(name.substring(0, dot), file);
         }
       }
     } catch (IOException e) {

@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
@@ -38,7 +39,9 @@ public final class ArtifactDownloader {
   private final int attempts;
   private final long retryDelayMs;
   /** One lock per artifact, kept: a device sees few artifacts in its life. */
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+  /** Artifacts a trial is using beyond its download (sha256 → users); never cleaned up. */
+  private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
   public ArtifactDownloader(
       ArtifactSource source,
@@ -60,8 +63,41 @@ public final class ArtifactDownloader {
    */
   public Path download(String sha256, long size, Progress progress)
       throws VerificationException, InterruptedException {
-    synchronized (locks.computeIfAbsent(sha256, s -> new Object())) {
+    ReentrantLock lock = lock(sha256);
+    lock.lockInterruptibly();
+    try {
       return downloadAlone(sha256, size, progress);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private ReentrantLock lock(String sha256) {
+    return locks.computeIfAbsent(sha256, s -> new ReentrantLock());
+  }
+
+  /**
+   * Keeps the artifact's files from {@link #deleteUnlessInUse} until the returned handle
+   * runs: a trial pins its candidate from before its download until its session is closed.
+   */
+  public Runnable pin(String sha256) {
+    pins.merge(sha256, 1, Integer::sum);
+    return () -> pins.computeIfPresent(sha256, (s, users) -> users == 1 ? null : users - 1);
+  }
+
+  /**
+   * Deletes one of the artifact's files (final or partial) unless it is pinned or being
+   * downloaded right now; returns whether it was deleted. For clean-ups of unwanted artifacts.
+   */
+  public boolean deleteUnlessInUse(String sha256, Path file) throws IOException {
+    ReentrantLock lock = lock(sha256);
+    if (!lock.tryLock()) {
+      return false;
+    }
+    try {
+      return !pins.containsKey(sha256) && Files.deleteIfExists(file);
+    } finally {
+      lock.unlock();
     }
   }
 

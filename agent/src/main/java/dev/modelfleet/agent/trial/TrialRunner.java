@@ -66,8 +66,16 @@ public final class TrialRunner {
       if (misfit != null) {
         throw new VerificationException("hardware-mismatch", misfit);
       }
-      Path file = downloader.download(manifest.getSha256(), manifest.getSize(), (d, t) -> { });
-      measure(file, manifest, runs, result);
+      // Pinned until its session is closed: a desired state applied meanwhile must not
+      // clean the candidate up under the trial.
+      Runnable unpin = downloader.pin(manifest.getSha256());
+      try {
+        Path file =
+            downloader.download(manifest.getSha256(), manifest.getSize(), (d, t) -> { });
+        measure(file, manifest, runs, result);
+      } finally {
+        unpin.run();
+      }
     } catch (VerificationException e) {
       result.setError(e.getMessage()).setReasonCode(e.reasonCode());
     } catch (RuntimeException e) {
