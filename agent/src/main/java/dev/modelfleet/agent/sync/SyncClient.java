@@ -121,7 +121,14 @@ public final class SyncClient implements AutoCloseable {
   private void loop() {
     try {
       while (!closed) {
-        Status status = session();
+        Status status;
+        try {
+          status = session();
+        } catch (RuntimeException e) {
+          // A bug or a failing probe must not end syncing for good: retry like a dropped stream.
+          LOG.log(Level.WARNING, "sync session failed unexpectedly", e);
+          status = Status.INTERNAL.withDescription("agent error: " + e);
+        }
         if (closed) {
           break;
         }
@@ -191,13 +198,15 @@ public final class SyncClient implements AutoCloseable {
         done.countDown();
       }
     };
+    // Built before the stream opens: if this fails, no call is left open behind it.
+    AgentMessage hello = AgentMessage.newBuilder().setHello(Hello.newBuilder()
+        .setHardware(hardware.get())
+        .addAllInstalled(installed())
+        .setAcceptedGeneration(store.current().acceptedGeneration())).build();
     StreamObserver<AgentMessage> out = stub.sync(inbound);
     synchronized (sendLock) {
       outbound = out;
-      out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder()
-          .setHardware(hardware.get())
-          .addAllInstalled(installed())
-          .setAcceptedGeneration(store.current().acceptedGeneration())).build());
+      out.onNext(hello);
     }
     try {
       done.await();

@@ -31,6 +31,11 @@ class SyncClientTest {
 
   SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet)
       throws Exception {
+    return client(channel, credential, fleet, HardwareProfile::getDefaultInstance);
+  }
+
+  SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet,
+      java.util.function.Supplier<HardwareProfile> hardware) throws Exception {
     StateStore store = new StateStore(dir);
     ModelRegistry registry = new ModelRegistry();
     Deployer deployer = new Deployer(
@@ -41,7 +46,7 @@ class SyncClientTest {
         () -> new DeviceFacts("", Set.of(), 0));
     return new SyncClient(AgentServiceGrpc.newStub(channel)
         .withInterceptors(new BearerCredentialInterceptor(credential)),
-        HardwareProfile::getDefaultInstance, deployer, registry, store, new Backoff(10, 100));
+        hardware, deployer, registry, store, new Backoff(10, 100));
   }
 
   @Test
@@ -90,6 +95,26 @@ class SyncClientTest {
       }
     } finally {
       channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void anUnexpectedErrorWhileOpeningASessionIsRetriedNotTheEndOfSyncing() throws Exception {
+    FleetFixture fleet = new FleetFixture();
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.function.Supplier<HardwareProfile> flaky = () -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new IllegalStateException("probe failed once");
+      }
+      return HardwareProfile.getDefaultInstance();
+    };
+    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet, flaky).start()) {
+        assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS), "the session was opened again");
+      } finally {
+        channel.shutdownNow();
+      }
     }
   }
 }
