@@ -6,6 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Artifacts over plain HTTP ({@code GET <base>/<sha256>}, {@code Range: bytes=<offset>-} to
@@ -112,34 +116,98 @@ public final class HttpArtifactSource implements ArtifactSource {
     };
   }
 
+  /**
+   * Reads into one buffer while the consumer hashes and writes the other: on a device with
+   * two cores, network and sha256 then overlap instead of taking turns. Buffers go to the
+   * consumer whole and in order; when the connection breaks, the bytes already received are
+   * still handed over, so the next attempt resumes after them.
+   */
   private static void copy(InputStream body, long total, long offset, URI uri,
       ChunkConsumer consumer) throws ArtifactFetchException, IOException {
-    byte[] buffer = new byte[BUFFER];
-    long position = offset;
-    int filled = 0;
-    while (true) {
-      int read;
-      try {
-        read = body.read(buffer, filled, buffer.length - filled);
-      } catch (IOException e) {
-        if (filled > 0) {
-          consumer.accept(position, UnsafeByteOperations.unsafeWrap(buffer, 0, filled), total);
+    try (HandOff handOff = new HandOff(consumer, total)) {
+      byte[][] buffers = {new byte[BUFFER], new byte[BUFFER]};
+      int current = 0;
+      long position = offset;
+      int filled = 0;
+      while (true) {
+        int read;
+        try {
+          read = body.read(buffers[current], filled, BUFFER - filled);
+        } catch (IOException e) {
+          handOff.finish(position, buffers[current], filled);
+          throw new ArtifactFetchException(Kind.RETRYABLE,
+              "the download from " + uri + " broke off: " + e.getMessage(), e);
         }
-        throw new ArtifactFetchException(Kind.RETRYABLE,
-            "the download from " + uri + " broke off: " + e.getMessage(), e);
+        if (read < 0) {
+          break;
+        }
+        filled += read;
+        if (filled == BUFFER) {
+          handOff.submit(position, buffers[current], filled);
+          position += filled;
+          filled = 0;
+          current ^= 1;
+        }
       }
-      if (read < 0) {
-        break;
-      }
-      filled += read;
-      if (filled == buffer.length) {
-        consumer.accept(position, UnsafeByteOperations.unsafeWrap(buffer, 0, filled), total);
-        position += filled;
-        filled = 0;
+      handOff.finish(position, buffers[current], filled);
+    }
+  }
+
+  /** Runs the consumer on its own thread, one chunk at a time, in order. */
+  private static final class HandOff implements AutoCloseable {
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "artifact-writer");
+      thread.setDaemon(true);
+      return thread;
+    });
+    private final ChunkConsumer consumer;
+    private final long total;
+    private Future<?> pending;
+
+    HandOff(ChunkConsumer consumer, long total) {
+      this.consumer = consumer;
+      this.total = total;
+    }
+
+    /** Waits for the previous chunk (its buffer is then free) and hands this one over. */
+    void submit(long position, byte[] buffer, int length) throws IOException {
+      awaitPending();
+      pending = worker.submit(() -> {
+        consumer.accept(position, UnsafeByteOperations.unsafeWrap(buffer, 0, length), total);
+        return null;
+      });
+    }
+
+    /** Hands over the last, partial chunk and waits until everything is written. */
+    void finish(long position, byte[] buffer, int length) throws IOException {
+      awaitPending();
+      if (length > 0) {
+        consumer.accept(position, UnsafeByteOperations.unsafeWrap(buffer, 0, length), total);
       }
     }
-    if (filled > 0) {
-      consumer.accept(position, UnsafeByteOperations.unsafeWrap(buffer, 0, filled), total);
+
+    private void awaitPending() throws IOException {
+      if (pending == null) {
+        return;
+      }
+      try {
+        pending.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException("writing the artifact failed: " + e.getCause(), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while writing the artifact");
+      } finally {
+        pending = null;
+      }
+    }
+
+    @Override
+    public void close() {
+      worker.shutdownNow();
     }
   }
 }

@@ -163,11 +163,17 @@ final class InferRequestParser {
     }
   }
 
+  /**
+   * Tensors travel as decimal text, so number parsing and printing is most of this API's
+   * overhead: Jackson's fast floating-point parser and writer roughly halve it.
+   */
   static JsonFactory newFactory() {
-    JsonFactory factory = new JsonFactory();
-    factory.setStreamReadConstraints(
-        StreamReadConstraints.builder().maxDocumentLength(512L << 20).build());
-    return factory;
+    return JsonFactory.builder()
+        .streamReadConstraints(
+            StreamReadConstraints.builder().maxDocumentLength(512L << 20).build())
+        .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+        .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+        .build();
   }
 
   /** A growable long array, to avoid boxing dimensions. */
