@@ -66,27 +66,31 @@ final class DownloadBench {
   }
 
   /**
-   * curl fetching the same artifact from the server's HTTP endpoint: separates what the server
-   * costs from what the agent's client costs. Empty where curl is not installed.
+   * curl fetching the same artifact from the server's HTTP endpoint, {@code runs} times: the
+   * server's cost alone, apart from the agent's client. Empty where curl is not installed.
    */
-  static java.util.OptionalDouble curlFromServer(AgentProcess enrolledAgent, ServerProcess server,
-      JsonNode variant, Path scratch) throws Exception {
+  static List<Double> curlFromServer(AgentProcess enrolledAgent, ServerProcess server,
+      JsonNode variant, Path scratch, int runs) throws Exception {
     JsonNode identity = new ObjectMapper()
         .readTree(enrolledAgent.stateDir().resolve("identity.json").toFile());
     Path out = scratch.resolve("curl-download");
-    Process curl;
-    try {
-      curl = new ProcessBuilder("curl", "-s", "-o", out.toString(), "-w", "%{speed_download}",
-          "-H", "Authorization: Bearer " + identity.path("credential").asText(),
-          server.baseUri().resolve("/agent/v1/artifacts/" + variant.path("sha256").asText())
-              .toString()).start();
-    } catch (java.io.IOException e) {
-      return java.util.OptionalDouble.empty();
+    List<Double> rates = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      Process curl;
+      try {
+        curl = new ProcessBuilder("curl", "-s", "-o", out.toString(), "-w", "%{speed_download}",
+            "-H", "Authorization: Bearer " + identity.path("credential").asText(),
+            server.baseUri().resolve("/agent/v1/artifacts/" + variant.path("sha256").asText())
+                .toString()).start();
+      } catch (java.io.IOException e) {
+        return List.of();
+      }
+      String speed = new String(curl.getInputStream().readAllBytes()).trim();
+      curl.waitFor();
+      Files.deleteIfExists(out);
+      rates.add(Double.parseDouble(speed) / 1048576.0);
     }
-    String speed = new String(curl.getInputStream().readAllBytes()).trim();
-    curl.waitFor();
-    Files.deleteIfExists(out);
-    return java.util.OptionalDouble.of(Double.parseDouble(speed) / 1048576.0);
+    return rates;
   }
 
   static void deleteRecursively(Path dir) throws java.io.IOException {
