@@ -2,12 +2,14 @@ package dev.modelfleet.server.model;
 
 import dev.modelfleet.agent.v1.VariantManifest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.model.ModelViews.VariantView;
 import dev.modelfleet.server.signing.SigningService;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
+import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
@@ -17,10 +19,12 @@ import java.util.UUID;
 class VariantRegistrar {
 
   private final SigningService signing;
+  private final ArtifactStore store;
   private final Clock clock;
 
-  VariantRegistrar(SigningService signing, Clock clock) {
+  VariantRegistrar(SigningService signing, ArtifactStore store, Clock clock) {
     this.signing = signing;
+    this.store = store;
     this.clock = clock;
   }
 
@@ -36,6 +40,12 @@ class VariantRegistrar {
       CostEstimator.Cost cost, String sha256, long size, OnnxInspector.Signature signature) {
     ModelVersion modelVersion = ModelService.version(model, version);
     requireFree(modelVersion, precision, provider, needs);
+    lockArtifact(sha256);
+    if (!Files.isRegularFile(store.path(sha256))) {
+      // a concurrent upload of the same bytes failed and removed the file before we got here
+      throw ApiError.CONFLICT.exception(
+          "A concurrent upload of the same file failed; nothing was stored. Upload again.");
+    }
     Instant now = clock.instant();
     Panache.getEntityManager()
         .createNativeQuery(
@@ -65,6 +75,30 @@ class VariantRegistrar {
     variant.manifest = signing.signWithTargets(Dsse.VARIANT_MANIFEST_TYPE, manifest(variant)).toByteArray();
     variant.persist();
     return VariantView.of(variant);
+  }
+
+  /**
+   * Removes the stored file of an upload that failed after the file reached its content address,
+   * unless another upload of the same bytes has recorded it meanwhile (they share the file).
+   */
+  @Transactional
+  void deleteIfUnrecorded(String sha256) {
+    lockArtifact(sha256);
+    Object recorded = Panache.getEntityManager()
+        .createNativeQuery("select exists (select 1 from artifacts where sha256 = ?1)")
+        .setParameter(1, sha256)
+        .getSingleResult();
+    if (!Boolean.TRUE.equals(recorded)) {
+      store.delete(sha256);
+    }
+  }
+
+  /** Serializes recording and removing one content address, until the transaction ends. */
+  private static void lockArtifact(String sha256) {
+    Panache.getEntityManager()
+        .createNativeQuery("select pg_advisory_xact_lock(hashtext(?1))")
+        .setParameter(1, "artifact:" + sha256)
+        .getSingleResult();
   }
 
   private static VariantManifest manifest(Variant v) {

@@ -51,7 +51,7 @@ public class VariantUploadService {
             model, version, precision, provider, needs, cost, staged.sha256(), staged.size(), signature);
       } catch (RuntimeException e) {
         if (newFile) {
-          store.delete(staged.sha256());
+          registrar.deleteIfUnrecorded(staged.sha256());
         }
         throw e;
       }
