@@ -36,6 +36,8 @@ public final class InferenceServer implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.inference");
   private static final String PLATFORM = "onnxruntime_onnx";
+  /** A request or response that takes longer than this loses its connection. */
+  static final int STALLED_CLIENT_SECONDS = 300;
 
   static {
     // Headers and body go out in two writes; with Nagle on, the body waits for the client's
@@ -43,7 +45,18 @@ public final class InferenceServer implements AutoCloseable {
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true");
     }
+    // Without these the JDK server waits forever: a client that sends half a body (or never
+    // reads its answer) holds a worker thread for good, and a few of them stop inference and
+    // health checks alike. The request time runs until the answer starts, so it also bounds
+    // one inference; seconds, generous for a device.
+    for (String limit : new String[] {"sun.net.httpserver.maxReqTime",
+        "sun.net.httpserver.maxRspTime"}) {
+      if (System.getProperty(limit) == null) {
+        System.setProperty(limit, String.valueOf(STALLED_CLIENT_SECONDS));
+      }
+    }
   }
+
 
   private final ModelRegistry registry;
   private final BooleanSupplier ready;
