@@ -28,6 +28,8 @@ final class InferRequestParser {
    * would otherwise take 512 MB).
    */
   static final int MAX_PREALLOCATED = 1 << 16;
+  /** Longest string (name, id, datatype) a request may hold. */
+  static final int MAX_STRING_LENGTH = 1 << 16;
   /** At most this many dimensions per shape. */
   static final int MAX_DIMS = 64;
 
@@ -170,7 +172,10 @@ final class InferRequestParser {
   static JsonFactory newFactory() {
     return JsonFactory.builder()
         .streamReadConstraints(
-            StreamReadConstraints.builder().maxDocumentLength(512L << 20).build())
+            // Strings are names, ids and datatypes: Jackson's default (20 M chars, 40 MB as
+            // one char[]) would let a single string exhaust the agent's 48 MB heap.
+            StreamReadConstraints.builder().maxDocumentLength(512L << 20)
+                .maxStringLength(MAX_STRING_LENGTH).build())
         .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
         .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
         .build();

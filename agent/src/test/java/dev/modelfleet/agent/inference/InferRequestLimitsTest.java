@@ -80,4 +80,18 @@ class InferRequestLimitsTest {
             .getBytes(StandardCharsets.UTF_8))));
     assertTrue(e.getMessage().contains("too large"), e.getMessage());
   }
+
+  @Test
+  void aHugeStringIsABadRequest() throws Exception {
+    String name = "n".repeat(1 << 20);
+    assertThrows(BadRequestException.class, () -> parse(
+        "{\"inputs\":[{\"name\":\"" + name + "\",\"datatype\":\"FP32\",\"shape\":[1],"
+            + "\"data\":[1]}]}"));
+    assertThrows(BadRequestException.class, () -> parse(
+        "{\"id\":\"" + name + "\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+            + "\"shape\":[1],\"data\":[1]}]}"));
+    // Names of ordinary length still parse.
+    parse("{\"inputs\":[{\"name\":\"" + "n".repeat(1000) + "\",\"datatype\":\"FP32\","
+        + "\"shape\":[1],\"data\":[1]}]}");
+  }
 }
