@@ -14,6 +14,7 @@ import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
 import java.util.UUID;
 
 /** What a Sync stream does with each agent message, over the feature services. */
@@ -27,6 +28,7 @@ class SyncService {
   private final ModelFleetConfig config;
   private final ArtifactLocation artifactLocation;
   private final TrialReports trialReports;
+  private final Clock clock;
 
   SyncService(
       DeviceActivityService activity,
@@ -35,7 +37,8 @@ class SyncService {
       DeviceSessions sessions,
       ModelFleetConfig config,
       ArtifactLocation artifactLocation,
-      TrialReports trialReports) {
+      TrialReports trialReports,
+      Clock clock) {
     this.activity = activity;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
@@ -43,6 +46,7 @@ class SyncService {
     this.config = config;
     this.artifactLocation = artifactLocation;
     this.trialReports = trialReports;
+    this.clock = clock;
   }
 
   /**
@@ -74,8 +78,15 @@ class SyncService {
 
   void handle(SyncSession session, AgentMessage message) {
     switch (message.getKindCase()) {
-      case HEARTBEAT -> activity.heartbeat(
-          session.deviceId(), InstalledModelInfo.from(message.getHeartbeat().getInstalledList()));
+      case HEARTBEAT -> {
+        activity.heartbeat(
+            session.deviceId(), InstalledModelInfo.from(message.getHeartbeat().getInstalledList()));
+        // a device that stays connected never says Hello again: re-sign its document here
+        // before it expires (currentFor re-signs past half its lifetime)
+        if (session.desiredStateAging(clock.millis())) {
+          desiredStates.currentFor(session.deviceId()).ifPresent(session::sendDesiredState);
+        }
+      }
       case PROGRESS -> deployments.recordProgress(session.deviceId(), message.getProgress());
       case BENCHMARK -> activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
       case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());

@@ -22,6 +22,7 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   private boolean helloSeen;
   private boolean closed;
   private long sentGeneration;
+  private long sentRefreshAfterMs;
 
   SyncSession(UUID deviceId, ServerCallStreamObserver<ServerMessage> out, SyncService service) {
     this.deviceId = deviceId;
@@ -84,12 +85,19 @@ final class SyncSession implements StreamObserver<AgentMessage> {
 
   /** Sends a desired state unless this stream already carried that generation or a newer one. */
   synchronized void sendDesiredState(SignedEnvelope document) {
-    long generation = generationOf(document);
-    if (closed || generation <= sentGeneration) {
+    DesiredState state = parse(document);
+    if (closed || state.getGeneration() <= sentGeneration) {
       return;
     }
-    sentGeneration = generation;
+    sentGeneration = state.getGeneration();
+    sentRefreshAfterMs =
+        state.getIssuedAtMs() + (state.getExpiresAtMs() - state.getIssuedAtMs()) / 2;
     out.onNext(ServerMessage.newBuilder().setDesiredState(document).build());
+  }
+
+  /** Whether the last document this stream carried is past half its lifetime. */
+  synchronized boolean desiredStateAging(long nowMs) {
+    return sentGeneration > 0 && nowMs > sentRefreshAfterMs;
   }
 
   synchronized void close(Status status) {
@@ -104,9 +112,9 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     closed = true;
   }
 
-  private static long generationOf(SignedEnvelope document) {
+  private static DesiredState parse(SignedEnvelope document) {
     try {
-      return DesiredState.parseFrom(document.getPayload()).getGeneration();
+      return DesiredState.parseFrom(document.getPayload());
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("a desired state signed here does not parse", e);
     }
