@@ -3,6 +3,7 @@ package dev.modelfleet.agent.download;
 import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -29,9 +30,27 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
    * (the host the agent reaches the server by); neither means gRPC only.
    */
   public void announce(String baseUrl, int httpPort, String serverHost) {
-    URI base = !baseUrl.isEmpty() ? URI.create(baseUrl)
-        : httpPort > 0 ? URI.create("http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/")
+    String address = !baseUrl.isEmpty() ? baseUrl
+        : httpPort > 0 ? "http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/"
         : null;
+    URI base = null;
+    if (address != null) {
+      // Unsigned, so anything but a usable http(s) address just means gRPC; never an
+      // exception, which would end the Sync stream that carried it.
+      try {
+        URI uri = new URI(address);
+        if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+            && uri.getHost() != null) {
+          base = uri;
+        }
+      } catch (URISyntaxException e) {
+        // refused below
+      }
+      if (base == null) {
+        LOG.warning("the server announced an unusable artifact address '" + address
+            + "'; using FetchArtifact over gRPC");
+      }
+    }
     announced = base == null ? null : new HttpArtifactSource(base, credential.get());
   }
 
