@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.download;
 
 import com.google.protobuf.ByteString;
+import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.VerificationException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -253,6 +254,9 @@ public final class ArtifactDownloader {
                 + " or tampered in transit or storage; refused");
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      // Durable before state.json (fsynced) can name it active: a power cut must not leave
+      // an active model whose file the directory forgot.
+      SecureFiles.syncDirectory(target.toAbsolutePath().getParent());
       return target;
     } catch (IOException e) {
       throw new VerificationException("disk-error", "could not publish " + target + ": " + e, e);
