@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -213,10 +212,5 @@ public final class Deployer {
         .setReason(e.getMessage())
         .setReasonCode(e.reasonCode())
         .build();
-  }
-
-  /** Models listed in the persisted state, for Hello/heartbeat; see also {@link ModelRegistry}. */
-  public List<ActiveModel> persistedModels() {
-    return store.current().activeModels();
   }
 }

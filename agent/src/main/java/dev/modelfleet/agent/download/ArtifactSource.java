@@ -4,8 +4,8 @@ import com.google.protobuf.ByteString;
 import java.io.IOException;
 
 /**
- * Where artifact bytes come from (FetchArtifact over gRPC in the agent, an in-memory store in
- * tests). Kept this small so that download and verification are testable without a network.
+ * Where artifact bytes come from (HTTP or FetchArtifact over gRPC in the agent, an in-memory
+ * store in tests). Kept this small so that download and verification are testable without a network.
  */
 public interface ArtifactSource {
 

@@ -69,7 +69,10 @@ public final class DesiredStateVerifier {
     return state;
   }
 
-  /** Verifies a model's embedded manifest and checks it describes the model it is listed as. */
+  /**
+   * Verifies a model's embedded manifest (whether it names the model it is listed for is the
+   * deployer's check).
+   */
   public VariantManifest verifyManifest(DesiredModel model) throws VerificationException {
     return verifyManifest(model.getManifest(),
         "manifest of model " + model.getModel() + " " + model.getVersion());
