@@ -2,8 +2,10 @@ package dev.modelfleet.agent.runtime;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks request tensors against a model's declared inputs and says exactly what is wrong,
@@ -19,10 +21,16 @@ public final class TensorValidator {
     for (TensorSpec spec : declared) {
       byName.put(spec.name(), spec);
     }
+    Set<String> seen = new HashSet<>();
     for (Tensor tensor : given) {
       TensorSpec spec = byName.get(tensor.name());
       if (spec == null) {
         throw bad("unknown input '" + tensor.name() + "'; the model's inputs are "
+            + declared.stream().map(TensorSpec::name).toList());
+      }
+      if (!seen.add(tensor.name())) {
+        // Checked here, not by counting: [a, a] for inputs [a, b] has the right count.
+        throw bad("input '" + tensor.name() + "' is given twice; the model's inputs are "
             + declared.stream().map(TensorSpec::name).toList());
       }
       if (!spec.datatype().equals(tensor.datatype())) {
@@ -37,9 +45,7 @@ public final class TensorValidator {
               .map(TensorSpec::name)
               .filter(n -> given.stream().noneMatch(t -> t.name().equals(n)))
               .toList();
-      throw bad(missing.isEmpty()
-          ? "an input is given twice"
-          : "missing input(s) " + missing + "; every model input must be given");
+      throw bad("missing input(s) " + missing + "; every model input must be given");
     }
   }
 

@@ -42,4 +42,16 @@ class TensorValidatorTest {
     assertEquals(-1, Tensor.elementCount(new long[] {3, -1}));
     assertEquals(0, Tensor.elementCount(new long[] {0, 1L << 40}));
   }
+
+  @Test
+  void oneInputGivenTwiceInPlaceOfAnotherIsAClientError() {
+    List<TensorSpec> two = List.of(new TensorSpec("a", "FP32", new long[] {1}),
+        new TensorSpec("b", "FP32", new long[] {1}));
+    InferenceException e = assertThrows(InferenceException.class,
+        () -> TensorValidator.check(two, List.of(
+            new Tensor("a", "FP32", new long[] {1}, new float[1]),
+            new Tensor("a", "FP32", new long[] {1}, new float[1]))));
+    assertTrue(e.clientError());
+    assertTrue(e.getMessage().contains("'a'") && e.getMessage().contains("b"), e.getMessage());
+  }
 }
