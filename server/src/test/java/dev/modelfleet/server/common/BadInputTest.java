@@ -35,4 +35,25 @@ class BadInputTest {
         .then().statusCode(400).contentType(PROBLEM_JSON);
     assertEquals(before, Db.snapshot());
   }
+
+  @org.junit.jupiter.api.Test
+  void deeplyNestedAndInvalidUtf8BodiesAreMalformedJson() {
+    Map<String, Object> before = Db.snapshot();
+    String deep = "{\"name\": \"t\", \"labels\": " + "[".repeat(5000) + "]".repeat(5000) + "}";
+    adminJson().body(deep).post("/api/v1/enrollment-tokens")
+        .then().statusCode(400).contentType(PROBLEM_JSON);
+    byte[] invalidUtf8 = {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+    adminJson().body(invalidUtf8).post("/api/v1/models")
+        .then().statusCode(400).contentType(PROBLEM_JSON);
+    adminJson().body("{\"name\": \"t\", \"maxUses\": 1e400}").post("/api/v1/enrollment-tokens")
+        .then().statusCode(400).contentType(PROBLEM_JSON);
+    adminJson().body(Map.of("labels", Map.of("k", "v".repeat(100_000))))
+        .put("/api/v1/devices/" + java.util.UUID.randomUUID() + "/labels")
+        .then().statusCode(400).contentType(PROBLEM_JSON);
+    dev.modelfleet.server.support.Api.admin().queryParam("status", "x\u0000").get("/api/v1/devices")
+        .then().statusCode(400).contentType(PROBLEM_JSON);
+    dev.modelfleet.server.support.Api.admin().queryParam("selector", "a in ((b))").get("/api/v1/devices")
+        .then().statusCode(400).contentType(PROBLEM_JSON);
+    assertEquals(before, Db.snapshot());
+  }
 }
