@@ -136,7 +136,9 @@ public final class ArtifactDownloader {
         throw new VerificationException(
             "disk-error", "could not write " + part + ": " + e.getMessage(), e);
       }
-      Thread.sleep(retryDelayMs * attempt);
+      if (attempt < attempts) {
+        Thread.sleep(retryDelayMs * attempt);
+      }
     }
     if (last != null) {
       throw last;
