@@ -5,6 +5,7 @@ import dev.modelfleet.agent.v1.DeploymentState;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
+import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,6 +33,9 @@ public class DeploymentService {
     if (progress.getModel().isEmpty()) {
       return; // nothing to attach it to; the agent's bug, not worth closing its stream
     }
+    // an assignment writes the same row under the device lock; without it, the first report for
+    // a model and an assignment of it both insert the row and one of them fails on commit
+    DeviceService.lockForUpdate(deviceId);
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, progress.getModel());
     status.version = progress.getVersion();
     status.variantId = parseOrNull(progress.getVariantId());
