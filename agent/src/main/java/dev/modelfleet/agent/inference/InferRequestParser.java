@@ -66,7 +66,7 @@ final class InferRequestParser {
         String field = p.currentName();
         JsonToken value = p.nextToken();
         switch (field) {
-          case "id" -> id = p.getValueAsString();
+          case "id" -> id = string(p, "\"id\"");
           case "inputs" -> inputs = inputs(p);
           case "outputs" -> {
             expect(value == JsonToken.START_ARRAY, "\"outputs\" must be an array");
@@ -76,7 +76,7 @@ final class InferRequestParser {
                 String key = p.currentName();
                 p.nextToken();
                 if (key.equals("name")) {
-                  name = p.getValueAsString();
+                  name = string(p, "an output's \"name\"");
                 } else {
                   p.skipChildren();
                 }
@@ -117,8 +117,8 @@ final class InferRequestParser {
       String field = p.currentName();
       JsonToken value = p.nextToken();
       switch (field) {
-        case "name" -> name = p.getValueAsString();
-        case "datatype" -> datatype = p.getValueAsString();
+        case "name" -> name = string(p, "an input's \"name\"");
+        case "datatype" -> datatype = string(p, "an input's \"datatype\"");
         case "shape" -> {
           expect(value == JsonToken.START_ARRAY, "\"shape\" must be an array of integers");
           LongList dims = new LongList(4);
@@ -157,6 +157,15 @@ final class InferRequestParser {
           + Arrays.toString(shape) + " needs " + Tensor.elementCount(shape));
     }
     return new Tensor(name, datatype, shape, data);
+  }
+
+  /**
+   * The current value as a string. An object or array here is refused: read with
+   * getValueAsString, its fields were taken for the enclosing object's own.
+   */
+  private static String string(JsonParser p, String what) throws IOException, BadRequestException {
+    expect(p.currentToken() == JsonToken.VALUE_STRING, what + " must be a string");
+    return p.getText();
   }
 
   static void expect(boolean condition, String message) throws BadRequestException {

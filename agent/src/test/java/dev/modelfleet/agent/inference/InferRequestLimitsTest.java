@@ -94,4 +94,19 @@ class InferRequestLimitsTest {
     parse("{\"inputs\":[{\"name\":\"" + "n".repeat(1000) + "\",\"datatype\":\"FP32\","
         + "\"shape\":[1],\"data\":[1]}]}");
   }
+
+  @Test
+  void anObjectWhereAStringBelongsIsABadRequestNotReadAsTheEnclosingObject() throws Exception {
+    String valid = "{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}";
+    // Read with getValueAsString, the "id" object's fields were taken for the request's own:
+    // its "inputs" won and the real ones were never read.
+    BadRequestException e = assertThrows(BadRequestException.class, () -> parse(
+        "{\"id\":{\"inputs\":[" + valid + "]},\"inputs\":[" + valid + "]}"));
+    assertTrue(e.getMessage().contains("\"id\""), e.getMessage());
+    assertThrows(BadRequestException.class, () -> parse(
+        "{\"inputs\":[{\"name\":[\"x\"],\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}"));
+    assertThrows(BadRequestException.class, () -> parse(
+        "{\"inputs\":[" + valid + "],\"outputs\":[{\"name\":{\"a\":1}}]}"));
+    parse("{\"id\":\"r1\",\"inputs\":[" + valid + "],\"outputs\":[{\"name\":\"y\"}]}");
+  }
 }
