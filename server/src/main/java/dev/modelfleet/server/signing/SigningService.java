@@ -47,7 +47,7 @@ public class SigningService {
     recordPublicKeys();
   }
 
-  void loadKeys() {
+  synchronized void loadKeys() {
     try {
       KeyDirectory dir = new KeyDirectory(config.keyDir());
       root = new SignerKey(dir.loadOrCreate(Dsse.ROLE_ROOT));
@@ -68,8 +68,7 @@ public class SigningService {
         SignedEnvelope.parseFrom(
             dir.loadOrPublish(ROOT_METADATA_FILE, () -> signRootMetadata(1).toByteArray()));
     RootMetadata metadata = RootMetadata.parseFrom(stored.getPayload());
-    Instant renewAfter =
-        Instant.ofEpochMilli(metadata.getExpiresAtMs()).minus(config.rootMetadataTtl().dividedBy(2));
+    Instant renewAfter = renewAfter(stored);
     boolean sameKeys =
         metadata.getKeysList().stream().map(PublicKey::getKeyId).toList()
             .equals(java.util.List.of(root.keyId, targets.keyId));
@@ -100,8 +99,28 @@ public class SigningService {
     return sign(targets, payloadType, payload.toByteArray());
   }
 
-  public SignedEnvelope rootMetadata() {
+  /**
+   * The current root metadata. A server that keeps running past half its lifetime re-signs it
+   * here (or picks up what a replica re-signed), so enrollment never hands out an expired one.
+   */
+  public synchronized SignedEnvelope rootMetadata() {
+    if (!clock.instant().isBefore(renewAfter(rootMetadata))) {
+      try {
+        rootMetadata = loadOrSignRootMetadata(new KeyDirectory(config.keyDir()));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot use key directory " + config.keyDir(), e);
+      }
+    }
     return rootMetadata;
+  }
+
+  private Instant renewAfter(SignedEnvelope envelope) {
+    try {
+      RootMetadata metadata = RootMetadata.parseFrom(envelope.getPayload());
+      return Instant.ofEpochMilli(metadata.getExpiresAtMs()).minus(config.rootMetadataTtl().dividedBy(2));
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("root metadata signed here does not parse", e);
+    }
   }
 
   public byte[] rootPublicKey() {

@@ -40,6 +40,29 @@ class RootMetadataTest {
     assertEquals(2, RootMetadata.parseFrom(restarted.rootMetadata().getPayload()).getVersion());
   }
 
+  @Test
+  void aServerThatKeepsRunningReSignsItBeforeItExpires() throws Exception {
+    Instant start = Instant.parse("2026-01-01T00:00:00Z");
+    Instant[] now = {start};
+    Clock ticking = new Clock() {
+      public java.time.ZoneId getZone() { return ZoneOffset.UTC; }
+      public Clock withZone(java.time.ZoneId zone) { return this; }
+      public Instant instant() { return now[0]; }
+    };
+    SigningService running = new SigningService(config(), ticking);
+    running.loadKeys();
+    assertEquals(1, RootMetadata.parseFrom(running.rootMetadata().getPayload()).getVersion());
+
+    now[0] = start.plus(Duration.ofDays(200)); // no restart in between
+
+    RootMetadata metadata = RootMetadata.parseFrom(running.rootMetadata().getPayload());
+    assertEquals(2, metadata.getVersion());
+    assertEquals(now[0].plus(Duration.ofDays(365)).toEpochMilli(), metadata.getExpiresAtMs());
+    // another replica on the same key directory picks the renewed document up
+    assertEquals(2, RootMetadata.parseFrom(started(now[0].plusSeconds(1)).rootMetadata().getPayload())
+        .getVersion());
+  }
+
   private SigningService started(Instant now) {
     SigningService service = new SigningService(config(), Clock.fixed(now, ZoneOffset.UTC));
     service.loadKeys();
