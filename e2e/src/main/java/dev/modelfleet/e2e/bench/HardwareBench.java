@@ -71,14 +71,23 @@ final class HardwareBench {
     fleet.createModel(name);
     fleet.createVersion(name, "1");
     fleet.uploadVariant(name, "1", model);
-    JsonNode trial = fleet.admin().post("/api/v1/models/" + name + "/versions/1/trials",
-        Map.of("deviceId", deviceId, "runs", 200));
-    String id = trial.path("id").asText();
-    JsonNode done = Waits.until("trial of " + name, Duration.ofMinutes(2), () -> {
-      JsonNode current = fleet.admin().get("/api/v1/trials/" + id);
-      return "complete".equals(current.path("status").asText()) ? current : null;
-    });
-    JsonNode result = done.path("devices").get(0).path("results").get(0);
+    // A device that enrolled a moment ago may not hold its stream yet: the server answers
+    // "offline", and the operator's move is to ask again.
+    JsonNode done = Waits.until("a trial of " + name + " that reaches the device",
+        Duration.ofMinutes(2), () -> {
+          JsonNode trial = completed(fleet, fleet.admin().post(
+              "/api/v1/models/" + name + "/versions/1/trials",
+              Map.of("deviceId", deviceId, "runs", 200)).path("id").asText());
+          return "offline".equals(trial.path("devices").get(0).path("state").asText())
+              ? null : trial;
+        });
+    JsonNode device = done.path("devices").get(0);
+    if (device.path("results").isEmpty()) {
+      row.accept("Trial " + model.getFileName(), device.path("state").asText() + ": "
+          + device.path("reason").asText());
+      return;
+    }
+    JsonNode result = device.path("results").get(0);
     row.accept("Trial " + model.getFileName() + " fp32/cpu on the agent (200 runs)",
         result.path("error").isTextual() && !result.path("error").asText().isEmpty()
             ? "failed: " + result.path("error").asText()
@@ -86,6 +95,13 @@ final class HardwareBench {
                 result.path("loadMs").asLong(), result.path("p50Ms").asDouble(),
                 result.path("p95Ms").asDouble(), result.path("peakMemoryBytes").asLong() / 1e6,
                 result.path("executionProviderUsed").asText()));
+  }
+
+  private static JsonNode completed(Fleet fleet, String trialId) {
+    return Waits.until("trial " + trialId + " to complete", Duration.ofMinutes(2), () -> {
+      JsonNode current = fleet.admin().get("/api/v1/trials/" + trialId);
+      return "complete".equals(current.path("status").asText()) ? current : null;
+    });
   }
 
   private static <T extends Number> double median(List<T> values) {
