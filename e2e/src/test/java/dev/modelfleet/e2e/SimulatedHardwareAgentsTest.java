@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * variant its hardware runs best, skips the one nothing fits, and shows that the simulated
  * accelerators really ran on the CPU (provider fallback is visible, never silent).
  */
-class SimulatedFleetTest {
+class SimulatedHardwareAgentsTest {
 
   @TempDir static Path workDir;
   static ServerProcess server;

@@ -1,0 +1,125 @@
+package dev.modelfleet.e2e.sim;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.agent.v1.EnrollRequest;
+import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.agent.v1.PublicKey;
+import dev.modelfleet.agent.v1.RoleKeys;
+import dev.modelfleet.agent.v1.RootMetadata;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.Dsse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Enrolls simulated devices asynchronously: each gets its own Ed25519 key pair, as a real
+ * agent would, and the returned root metadata is verified before the device trusts anything.
+ */
+final class DeviceEnroller {
+
+  /** UNAVAILABLE at enrollment means "server starting or busy": worth a few more tries. */
+  private static final int MAX_ATTEMPTS = 5;
+
+  private final AgentServiceGrpc.AgentServiceStub stub;
+  private final ScheduledExecutorService scheduler;
+  private final String token;
+  private final byte[] pinnedRootKey;
+
+  /** @param pinnedRootKey SPKI DER of the fleet root key; null trusts the first root seen */
+  DeviceEnroller(AgentServiceGrpc.AgentServiceStub stub, ScheduledExecutorService scheduler,
+      String token, byte[] pinnedRootKey) {
+    this.stub = stub;
+    this.scheduler = scheduler;
+    this.token = token;
+    this.pinnedRootKey = pinnedRootKey;
+  }
+
+  void enroll(String name, HardwareProfile hardware, Consumer<EnrolledDevice> enrolled,
+      Consumer<String> refused) {
+    EnrollRequest request = EnrollRequest.newBuilder()
+        .setEnrollmentToken(token)
+        .setDevicePublicKey(ByteString.copyFrom(Ed25519.generate().getPublic().getEncoded()))
+        .setRequestedName(name)
+        .setHardware(hardware)
+        .build();
+    attempt(request, 1, enrolled, refused);
+  }
+
+  private void attempt(EnrollRequest request, int attempt, Consumer<EnrolledDevice> enrolled,
+      Consumer<String> refused) {
+    stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request, new StreamObserver<>() {
+      @Override
+      public void onNext(EnrollResponse response) {
+        try {
+          TrustedRoot root = trust(response.getRootMetadata());
+          enrolled.accept(new EnrolledDevice(request.getRequestedName(), response.getDeviceId(),
+              response.getDeviceCredential(), root, request.getHardware()));
+        } catch (VerificationException e) {
+          refused.accept(request.getRequestedName() + ": root metadata refused ("
+              + e.reasonCode() + "): " + e.getMessage());
+        }
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        Status status = Status.fromThrowable(error);
+        if (status.getCode() == Status.Code.UNAVAILABLE && attempt < MAX_ATTEMPTS) {
+          long delayMs = (250L << attempt) + (long) (Math.random() * 250);
+          try {
+            scheduler.schedule(() -> attempt(request, attempt + 1, enrolled, refused), delayMs,
+                TimeUnit.MILLISECONDS);
+            return;
+          } catch (RejectedExecutionException stopping) {
+            // The simulator is shutting down: report the refusal instead of retrying.
+          }
+        }
+        refused.accept(request.getRequestedName() + ": Enroll failed: " + status.getCode()
+            + (status.getDescription() == null ? "" : " " + status.getDescription()));
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+  }
+
+  private TrustedRoot trust(SignedEnvelope rootMetadata) throws VerificationException {
+    byte[] rootKey = pinnedRootKey != null ? pinnedRootKey : selfDeclaredRootKey(rootMetadata);
+    return TrustedRoot.verify(rootMetadata, rootKey, System.currentTimeMillis());
+  }
+
+  /**
+   * Trust on first use: the root key the metadata names for itself. The signature check that
+   * follows still proves the document is intact and self-consistent, but not that it is this
+   * fleet's; that takes --root-key.
+   */
+  private static byte[] selfDeclaredRootKey(SignedEnvelope envelope)
+      throws VerificationException {
+    RootMetadata metadata;
+    try {
+      metadata = RootMetadata.parseFrom(envelope.getPayload());
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException("malformed", "root metadata does not parse", e);
+    }
+    for (RoleKeys role : metadata.getRolesList()) {
+      if (!Dsse.ROLE_ROOT.equals(role.getRole())) {
+        continue;
+      }
+      for (PublicKey key : metadata.getKeysList()) {
+        if (role.getKeyIdsList().contains(key.getKeyId())) {
+          return key.getPublicKey().toByteArray();
+        }
+      }
+    }
+    throw new VerificationException("no-root-key", "root metadata names no root key");
+  }
+}

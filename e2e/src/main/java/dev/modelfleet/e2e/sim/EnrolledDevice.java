@@ -1,0 +1,8 @@
+package dev.modelfleet.e2e.sim;
+
+import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.v1.HardwareProfile;
+
+/** What a simulated device keeps from its enrollment; the private key is not needed after it. */
+record EnrolledDevice(String name, String deviceId, String credential, TrustedRoot root,
+    HardwareProfile hardware) {}
