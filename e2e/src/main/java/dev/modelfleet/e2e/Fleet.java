@@ -23,6 +23,7 @@ public final class Fleet implements AutoCloseable {
   private final Path workDir;
   private final Path rootKey;
   private final List<AgentProcess> agents = new ArrayList<>();
+  private final Map<String, String> deviceIds = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Fleet(RepoLayout repo, ServerProcess server, Path workDir) {
     this.repo = repo;
@@ -55,24 +56,18 @@ public final class Fleet implements AutoCloseable {
     return agent;
   }
 
-  /** Starts an agent again on the state directory it had (it enrolled before). */
-  public AgentProcess restartAgent(AgentProcess previous, String... extraArgs) {
-    previous.close();
-    agents.remove(previous);
-    AgentProcess agent = AgentProcess.start(repo, previous.name(), server.grpcTarget(), null,
-        rootKey, previous.stateDir(), extraArgs);
-    agents.add(agent);
-    return agent;
-  }
-
   public String mintToken(String name, Map<String, String> labels) {
     JsonNode token = admin.post("/api/v1/enrollment-tokens",
         Map.of("name", name, "labels", labels, "maxUses", 1, "expiresInSeconds", 3600));
     return token.path("token").asText();
   }
 
-  /** The device id an agent enrolled as, once the server lists it. */
+  /** The device id an agent enrolled as, once the server lists it (looked up once). */
   public String deviceIdOf(AgentProcess agent) {
+    return deviceIds.computeIfAbsent(agent.name(), name -> findDeviceId(agent));
+  }
+
+  private String findDeviceId(AgentProcess agent) {
     return Waits.until(agent.name() + " to enroll (log: " + agent.log() + ")",
         Duration.ofSeconds(60), () -> {
           agent.requireAliveFor("enrolling");
