@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelfleet.agent.onnx.SampleModels;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,10 +19,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The spine, end to end: the packaged server and a real agent process over real sockets.
@@ -35,30 +32,12 @@ class AgentEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(2);
 
-  @TempDir static Path workDir;
-  static ServerProcess server;
-  static Fleet fleet;
+  @RegisterExtension static final RunningFleet running = new RunningFleet();
   final String run = UUID.randomUUID().toString().substring(0, 8);
-
-  @BeforeAll
-  static void startServer() {
-    RepoLayout repo = RepoLayout.find();
-    server = ServerProcess.start(repo, workDir, "modelfleet_e2e");
-    fleet = new Fleet(repo, server, workDir);
-  }
-
-  @AfterAll
-  static void stopServer() {
-    if (fleet != null) {
-      fleet.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
 
   @Test
   void deviceReceivesSignedModelServesItAndSwitchesVersionsWithoutAFailedCall() throws Exception {
+    Fleet fleet = running.fleet();
     TestModel testModel = TestModel.realOrGenerated(RepoLayout.find());
     String model = testModel.name + "-" + run;
     AgentProcess agent = fleet.startAgent("e2e-" + run, Map.of("e2e-run", run));
@@ -95,6 +74,7 @@ class AgentEndToEndTest {
 
   @Test
   void agentRestartedWithoutItsServerServesItsLastModelFromDisk() {
+    Fleet fleet = running.fleet();
     String model = "offline-" + run;
     AgentProcess agent = fleet.startAgent("e2e-offline-" + run, Map.of("e2e-run", run));
     fleet.createModel(model);
@@ -106,7 +86,7 @@ class AgentEndToEndTest {
     agent.kill();
     // A server address where nothing listens: the agent must not need its server to serve.
     AgentProcess restarted = AgentProcess.start(RepoLayout.find(), agent.name() + "-again",
-        "127.0.0.1:" + Ports.free(), null, workDir.resolve("root.pub.pem"), agent.stateDir());
+        "127.0.0.1:" + Ports.free(), null, running.workDir().resolve("root.pub.pem"), agent.stateDir());
     try {
       InferenceClient client = new InferenceClient(restarted.inferenceUri());
       JsonNode response = Waits.until("the restarted agent to serve " + model,

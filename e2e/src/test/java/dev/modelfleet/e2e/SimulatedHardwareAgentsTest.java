@@ -13,10 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A mixed fleet on this CPU-only machine: real agent processes playing a CUDA box, an NPU box
@@ -26,29 +24,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SimulatedHardwareAgentsTest {
 
-  @TempDir static Path workDir;
-  static ServerProcess server;
-  static Fleet fleet;
-
-  @BeforeAll
-  static void startServer() {
-    server = ServerProcess.start(RepoLayout.find(), workDir, "modelfleet_e2e");
-    fleet = new Fleet(RepoLayout.find(), server, workDir);
-  }
-
-  @AfterAll
-  static void stopServer() {
-    if (fleet != null) {
-      fleet.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
+  @RegisterExtension static final RunningFleet running = new RunningFleet();
 
   @Test
   void eachSimulatedDeviceGetsTheVariantItsHardwareRunsBestAndTheMisfitIsSkipped()
       throws IOException {
+    Fleet fleet = running.fleet();
     String run = UUID.randomUUID().toString().substring(0, 8);
     Map<String, String> labels = Map.of("sim-run", run);
     AgentProcess gpu = fleet.startAgent("sim-gpu-" + run, labels,
@@ -103,7 +84,7 @@ class SimulatedHardwareAgentsTest {
         + "\"cores\":4,\"memoryTotalBytes\":" + memory + ",\"executionProviders\":"
         + providers.stream().map(p -> "\"" + p + "\"").toList()
         + (benchmark == null ? "" : ",\"benchmark\":[" + benchmark + "]") + "}";
-    Path file = workDir.resolve(name + "-profile.json");
+    Path file = running.workDir().resolve(name + "-profile.json");
     Files.writeString(file, json);
     return file;
   }

@@ -6,20 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.e2e.Fleet;
-import dev.modelfleet.e2e.RepoLayout;
-import dev.modelfleet.e2e.ServerProcess;
+import dev.modelfleet.e2e.RunningFleet;
 import dev.modelfleet.e2e.Waits;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The simulator tool as a user runs it, in-process: twenty simulated devices enroll with one
@@ -30,31 +26,13 @@ class SimulatedFleetToolTest {
 
   private static final int DEVICES = 20;
 
-  @TempDir static Path workDir;
-  static ServerProcess server;
-  static Fleet fleet;
-
-  @BeforeAll
-  static void startServer() {
-    RepoLayout repo = RepoLayout.find();
-    server = ServerProcess.start(repo, workDir, "modelfleet_e2e");
-    fleet = new Fleet(repo, server, workDir);
-  }
-
-  @AfterAll
-  static void stopServer() {
-    if (fleet != null) {
-      fleet.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-  }
+  @RegisterExtension static final RunningFleet running = new RunningFleet();
 
   @Test
   @Timeout(60)
   void twentySimulatedDevicesFromOneTokenAllActivateTheModelAssignedToTheirLabel()
       throws Exception {
+    Fleet fleet = running.fleet();
     String run = UUID.randomUUID().toString().substring(0, 8);
     // A label only this run carries, so devices left in the shared database by earlier runs
     // are not part of the assignment.
@@ -62,12 +40,12 @@ class SimulatedFleetToolTest {
         "name", "sim-tool-" + run, "labels", Map.of("sim-tool", run), "maxUses", 50,
         "expiresInSeconds", 3600));
     SimulatorOptions options = SimulatorOptions.parse(
-        "--server", server.grpcTarget(),
+        "--server", running.server().grpcTarget(),
         "--token", token.path("token").asText(),
         "--devices", Integer.toString(DEVICES),
         "--heartbeat-seconds", "1",
         "--profiles", "cpu,cuda,npu",
-        "--root-key", workDir.resolve("root.pub.pem").toString(),
+        "--root-key", running.workDir().resolve("root.pub.pem").toString(),
         "--name-prefix", "sim-tool-" + run);
 
     SimulatedFleet tool = SimulatedFleet.start(options, System.err);

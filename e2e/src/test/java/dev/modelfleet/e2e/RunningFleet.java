@@ -1,0 +1,55 @@
+package dev.modelfleet.e2e;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * One packaged server for a test class, on free ports and the database {@code modelfleet_e2e},
+ * with a fresh work directory, and every agent the class started stopped after it.
+ * Register with {@code @RegisterExtension static final RunningFleet running = new RunningFleet();}.
+ */
+public final class RunningFleet implements BeforeAllCallback, AfterAllCallback {
+
+  private Path workDir;
+  private ServerProcess server;
+  private Fleet fleet;
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    RepoLayout repo = RepoLayout.find();
+    workDir = Files.createTempDirectory("modelfleet-e2e-");
+    server = ServerProcess.start(repo, workDir, "modelfleet_e2e");
+    fleet = new Fleet(repo, server, workDir);
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    if (fleet != null) {
+      fleet.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+    if (workDir != null) {
+      try (var paths = Files.walk(workDir)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+      }
+    }
+  }
+
+  public Path workDir() {
+    return workDir;
+  }
+
+  public ServerProcess server() {
+    return server;
+  }
+
+  public Fleet fleet() {
+    return fleet;
+  }
+}
