@@ -34,6 +34,8 @@ create table rollout_waves (
     planned     integer     not null check (planned >= 0),
     state       text        not null check (state in
         ('waiting', 'awaiting_approval', 'running', 'succeeded', 'failed')),
+    -- failures an operator accepted by resuming after a breach; the gate counts only new ones
+    accepted_failures integer not null default 0,
     approved_at timestamptz,
     approved_by text,
     started_at  timestamptz,
