@@ -111,3 +111,8 @@ create table device_model_health (
     reported_at             timestamptz      not null,
     primary key (device_id, model, version)
 );
+
+-- a version withdrawn by an operator: no new assignment or rollout may use it
+alter table model_versions
+    add column revoked_at     timestamptz,
+    add column revoked_reason text;
