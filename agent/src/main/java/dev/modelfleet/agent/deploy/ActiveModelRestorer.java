@@ -36,7 +36,8 @@ public final class ActiveModelRestorer {
       }
       try {
         LoadedModel loaded = loader.load(file, model.model(), model.executionProvider());
-        registry.swap(new ServedModel(model.model(), model.version(), model.sha256(), loaded));
+        registry.swap(new ServedModel(model.model(), model.version(), model.variantId(),
+            model.sha256(), loaded));
         LOG.info("model " + model.model() + " " + model.version() + " (sha256 "
             + model.sha256().substring(0, 12) + "…) ACTIVE from disk");
       } catch (VerificationException e) {

@@ -173,8 +173,8 @@ public final class Deployer {
       report(progress, DeploymentState.DEPLOYMENT_STATE_VERIFYING, manifest.getSize());
       report(progress, DeploymentState.DEPLOYMENT_STATE_LOADING, manifest.getSize());
       LoadedModel loaded = loader.load(file, model.getModel(), manifest.getExecutionProvider());
-      registry.swap(new ServedModel(model.getModel(), model.getVersion(), manifest.getSha256(),
-          loaded));
+      registry.swap(new ServedModel(model.getModel(), model.getVersion(),
+          manifest.getVariantId(), manifest.getSha256(), loaded));
       recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize())
           .setExecutionProviderUsed(loaded.executionProvider()));
     } catch (VerificationException e) {

@@ -185,18 +185,13 @@ public final class InferenceServer implements AutoCloseable {
           + registry.all().stream().map(ServedModel::name).sorted().toList());
       return;
     }
-    ModelRegistry.Counters counters = registry.counters(name);
-    counters.requests.increment();
     List<Tensor> outputs;
     InferRequest request;
     try (InputStream body = exchange.getRequestBody()) {
       request = parser.parse(body);
-      outputs = model.model().infer(request.inputs(), request.outputs());
-    } catch (BadRequestException e) {
-      counters.errors.increment();
-      throw e;
+      // Counted and timed by the served model: only the model run, not parsing or HTTP.
+      outputs = model.infer(request.inputs(), request.outputs());
     } catch (InferenceException e) {
-      counters.errors.increment();
       error(exchange, e.clientError() ? 400 : 500, e.getMessage());
       return;
     } finally {

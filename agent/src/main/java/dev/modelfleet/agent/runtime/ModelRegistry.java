@@ -1,36 +1,79 @@
 package dev.modelfleet.agent.runtime;
 
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The models in service, by name. A swap is one atomic map write: new requests see the new
  * model at once, requests in flight finish on the old one (see {@link ServedModel}).
+ *
+ * <p>It also keeps the inference figures of the last {@value #VERSIONS_KEPT} versions served
+ * per model, so that after a swap heartbeats still carry the version it replaced (the rollout
+ * gates compare the two) while a device that sees many versions keeps a bounded amount.
  */
 public final class ModelRegistry {
 
-  private final Map<String, ServedModel> models = new ConcurrentHashMap<>();
-  private final Map<String, Counters> counters = new ConcurrentHashMap<>();
+  static final int VERSIONS_KEPT = 4;
 
-  /** Counts inference requests and errors per model name since the agent started. */
-  public static final class Counters {
-    public final LongAdder requests = new LongAdder();
-    public final LongAdder errors = new LongAdder();
-  }
+  private final Map<String, ServedModel> models = new ConcurrentHashMap<>();
+  // Per model name, oldest version first. Touched by swaps and heartbeats, never by inference
+  // (each ServedModel holds its own figures), so a plain lock costs requests nothing.
+  private final Map<String, Deque<VersionStats>> figures = new HashMap<>();
 
   /** Puts {@code model} in service and retires the one it replaces, if any. */
   public void swap(ServedModel model) {
+    // Before the model is published: a request that sees it already counts into the right place.
+    model.countInto(keepFiguresOf(model));
     ServedModel previous = models.put(model.name(), model);
     if (previous != null && previous != model) {
       previous.retire();
     }
   }
 
-  /** Takes a model out of service; its session closes when its last request ends. */
+  /**
+   * The figures {@code model} counts into: those already kept for its version and variant (a
+   * version served again continues them), else its own. Heartbeats send one entry per version,
+   * so another variant of the same version replaces the earlier one.
+   */
+  private VersionStats keepFiguresOf(ServedModel model) {
+    synchronized (figures) {
+      Deque<VersionStats> versions =
+          figures.computeIfAbsent(model.name(), name -> new ArrayDeque<>());
+      VersionStats kept = null;
+      for (Iterator<VersionStats> it = versions.iterator(); it.hasNext(); ) {
+        VersionStats stats = it.next();
+        if (stats.version().equals(model.version())) {
+          it.remove();
+          if (stats.variantId().equals(model.variantId())) {
+            kept = stats;
+          }
+        }
+      }
+      VersionStats current = kept != null ? kept : model.stats();
+      current.runsOn(model.model().executionProvider());
+      versions.addLast(current);
+      while (versions.size() > VERSIONS_KEPT) {
+        versions.removeFirst();
+      }
+      return current;
+    }
+  }
+
+  /**
+   * Takes a model out of service; its session closes when its last request ends. Its figures
+   * go too: no rollout compares versions of a model the device no longer serves.
+   */
   public boolean remove(String name) {
     ServedModel previous = models.remove(name);
+    synchronized (figures) {
+      figures.remove(name);
+    }
     if (previous != null) {
       previous.retire();
       return true;
@@ -61,12 +104,14 @@ public final class ModelRegistry {
     return List.copyOf(models.values());
   }
 
-  public Counters counters(String name) {
-    return counters.computeIfAbsent(name, n -> new Counters());
-  }
-
-  public Map<String, Counters> allCounters() {
-    return Map.copyOf(counters);
+  /** The figures of every version kept, per model oldest first, as they are now. */
+  public List<VersionStats.Snapshot> figures() {
+    List<VersionStats> kept = new ArrayList<>();
+    synchronized (figures) {
+      figures.values().forEach(kept::addAll);
+    }
+    // Outside the lock: copying and sorting the latency windows need not hold up a swap.
+    return kept.stream().map(VersionStats::snapshot).toList();
   }
 
   public void closeAll() {

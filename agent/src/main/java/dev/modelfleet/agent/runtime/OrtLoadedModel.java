@@ -62,6 +62,12 @@ final class OrtLoadedModel implements LoadedModel {
 
   @Override
   public List<Tensor> infer(List<Tensor> given, Set<String> requested) throws InferenceException {
+    return infer(given, requested, ModelRunObserver.NONE);
+  }
+
+  @Override
+  public List<Tensor> infer(List<Tensor> given, Set<String> requested,
+      ModelRunObserver observer) throws InferenceException {
     TensorValidator.check(inputs, given);
     for (String name : requested) {
       if (outputs.stream().noneMatch(o -> o.name().equals(name))) {
@@ -74,8 +80,10 @@ final class OrtLoadedModel implements LoadedModel {
       for (Tensor tensor : given) {
         feeds.put(tensor.name(), OrtTypes.toOrt(env, tensor));
       }
+      long start = System.nanoTime();
       try (OrtSession.Result result =
           requested.isEmpty() ? session.run(feeds) : session.run(feeds, requested)) {
+        observer.modelRan(System.nanoTime() - start);
         List<Tensor> out = new ArrayList<>(result.size());
         for (Map.Entry<String, OnnxValue> entry : result) {
           if (!(entry.getValue() instanceof OnnxTensor tensor)) {

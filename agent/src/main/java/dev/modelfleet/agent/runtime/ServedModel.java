@@ -1,5 +1,7 @@
 package dev.modelfleet.agent.runtime;
 
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -11,16 +13,53 @@ public final class ServedModel {
 
   private final String name;
   private final String version;
+  private final String variantId;
   private final String sha256;
   private final LoadedModel model;
+  // Its own until the registry puts the model in service and hands it the figures of its
+  // version, which outlive this instance (a version served again adds to the same figures).
+  private volatile VersionStats stats;
   // Starts at 1: the registry's own reference, dropped by retire().
   private final AtomicInteger references = new AtomicInteger(1);
 
-  public ServedModel(String name, String version, String sha256, LoadedModel model) {
+  public ServedModel(String name, String version, String variantId, String sha256,
+      LoadedModel model) {
     this.name = name;
     this.version = version;
+    this.variantId = variantId == null ? "" : variantId;
     this.sha256 = sha256;
     this.model = model;
+    this.stats = new VersionStats(name, version, this.variantId, model.executionProvider());
+  }
+
+  /**
+   * Runs the model and counts the run into this version's figures. A request the model refuses
+   * as malformed ({@link InferenceException#clientError()}) never ran, so it is not counted.
+   */
+  public List<Tensor> infer(List<Tensor> inputs, Set<String> outputs)
+      throws InferenceException {
+    VersionStats figures = stats;
+    try {
+      List<Tensor> result = model.infer(inputs, outputs, figures);
+      figures.countSucceeded();
+      return result;
+    } catch (InferenceException e) {
+      if (!e.clientError()) {
+        figures.countFailed();
+      }
+      throw e;
+    } catch (RuntimeException e) {
+      figures.countFailed();
+      throw e;
+    }
+  }
+
+  VersionStats stats() {
+    return stats;
+  }
+
+  void countInto(VersionStats figures) {
+    this.stats = figures;
   }
 
   /** False once the model was retired and drained; the caller then reads the registry again. */
@@ -56,6 +95,10 @@ public final class ServedModel {
 
   public String version() {
     return version;
+  }
+
+  public String variantId() {
+    return variantId;
   }
 
   public String sha256() {

@@ -3,6 +3,7 @@ package dev.modelfleet.agent.sync;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.VersionStats;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.v1.AgentMessage;
@@ -251,9 +252,21 @@ public final class SyncClient implements AutoCloseable {
     Heartbeat.Builder beat = Heartbeat.newBuilder()
         .setSentAtMs(System.currentTimeMillis())
         .addAllInstalled(installed());
-    registry.allCounters().forEach((name, c) -> beat.addCounters(ModelCounters.newBuilder()
-        .setModel(name).setRequests(c.requests.sum()).setErrors(c.errors.sum())));
+    registry.figures().forEach(figures -> beat.addCounters(counters(figures)));
     send(AgentMessage.newBuilder().setHeartbeat(beat).build());
+  }
+
+  private static ModelCounters counters(VersionStats.Snapshot figures) {
+    return ModelCounters.newBuilder()
+        .setModel(figures.model())
+        .setVersion(figures.version())
+        .setVariantId(figures.variantId())
+        .setRequests(figures.requests())
+        .setErrors(figures.errors())
+        .setP50Ms(figures.p50Ms())
+        .setP95Ms(figures.p95Ms())
+        .setExecutionProviderUsed(figures.executionProvider())
+        .build();
   }
 
   private List<InstalledModel> installed() {

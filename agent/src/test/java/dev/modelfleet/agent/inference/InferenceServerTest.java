@@ -9,6 +9,7 @@ import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.VersionStats;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,7 +37,7 @@ class InferenceServerTest {
     Path file = dir.resolve("m.onnx");
     Files.write(file, SampleModels.classifier(1));
     registry = new ModelRegistry();
-    registry.swap(new ServedModel("classifier", "3", "abc", new OrtModelLoader(1).load(file)));
+    registry.swap(new ServedModel("classifier", "3", "classifier-3", "abc", new OrtModelLoader(1).load(file)));
     server = new InferenceServer(registry, READY::get, 0, 4, "test").start();
     base = "http://127.0.0.1:" + server.port();
   }
@@ -167,12 +168,27 @@ class InferenceServerTest {
   }
 
   @Test
-  void countersTrackRequestsAndErrors() throws Exception {
-    long before = registry.counters("classifier").requests.sum();
-    long errorsBefore = registry.counters("classifier").errors.sum();
-    post("/v2/models/classifier/infer", """
-        {"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""");
-    assertTrue(registry.counters("classifier").requests.sum() > before);
-    assertTrue(registry.counters("classifier").errors.sum() > errorsBefore);
+  void onlyModelRunsAreCountedAndTimedAgainstTheServedVersion() throws Exception {
+    VersionStats.Snapshot before = figuresOfVersion3();
+    assertEquals(200, post("/v2/models/classifier/infer", """
+        {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""")
+        .statusCode());
+    assertEquals(400, post("/v2/models/classifier/infer", """
+        {"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""")
+        .statusCode());
+    assertEquals(400, post("/v2/models/classifier/infer", "{\"inputs\":[").statusCode());
+
+    VersionStats.Snapshot after = figuresOfVersion3();
+    assertEquals(before.requests() + 1, after.requests(), "malformed requests never ran");
+    assertEquals(before.errors(), after.errors(), "a refused request is not a model error");
+    assertEquals("classifier-3", after.variantId());
+    assertEquals("cpu", after.executionProvider());
+    assertTrue(after.p50Ms() > 0 && after.p95Ms() >= after.p50Ms(), after.toString());
+  }
+
+  static VersionStats.Snapshot figuresOfVersion3() {
+    return registry.figures().stream()
+        .filter(f -> f.model().equals("classifier") && f.version().equals("3"))
+        .findFirst().orElseThrow();
   }
 }

@@ -31,7 +31,7 @@ class ModelSwapTest {
     Files.write(v1, SampleModels.classifier(1));
     Files.write(v2, SampleModels.classifier(2));
     ModelRegistry registry = new ModelRegistry();
-    registry.swap(new ServedModel("m", "1", "a", loader.load(v1)));
+    registry.swap(new ServedModel("m", "1", "m-1", "a", loader.load(v1)));
 
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicLong calls = new AtomicLong();
@@ -60,7 +60,7 @@ class ModelSwapTest {
     List<ServedModel> retired = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       retired.add(registry.peek("m"));
-      registry.swap(new ServedModel("m", String.valueOf(i), "x" + i,
+      registry.swap(new ServedModel("m", String.valueOf(i), "m-" + i, "x" + i,
           loader.load(i % 2 == 0 ? v2 : v1)));
       Thread.sleep(5);
     }
@@ -86,7 +86,7 @@ class ModelSwapTest {
     Path v1 = dir.resolve("v1.onnx");
     Files.write(v1, SampleModels.classifier(1));
     ModelRegistry registry = new ModelRegistry();
-    ServedModel old = new ServedModel("m", "1", "a", new OrtModelLoader(1).load(v1));
+    ServedModel old = new ServedModel("m", "1", "m-1", "a", new OrtModelLoader(1).load(v1));
     registry.swap(old);
     ServedModel inFlight = registry.acquire("m");
     registry.remove("m");

@@ -29,7 +29,7 @@ class SileroVadTest {
     Path file = SharedModels.require("silero_vad_v5.onnx");
     LoadedModel model = new SmokeTestedLoader(new OrtModelLoader(1)).load(file, "vad", "cpu");
     ModelRegistry registry = new ModelRegistry();
-    registry.swap(new ServedModel("vad", "5", "2623a295", model));
+    registry.swap(new ServedModel("vad", "5", "vad-5", "2623a295", model));
     try (InferenceServer server = new InferenceServer(registry, () -> true, 0, 2, "t").start()) {
       assertEquals("[input, state, sr]", model.inputs().stream().map(TensorSpec::name).toList()
           .toString());
