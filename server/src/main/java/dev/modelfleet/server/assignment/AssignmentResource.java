@@ -42,7 +42,7 @@ public class AssignmentResource {
           "Give exactly one of 'selector' (a label selector) or 'deviceId'.");
     }
     Double accuracyFloor = MatchingService.checkAccuracyFloor(body.accuracyFloor());
-    var modelVersion = ModelService.version(name, version);
+    var modelVersion = ModelService.usableVersion(name, version);
     List<Device> targets =
         body.deviceId() != null
             ? List.of(devices.get(Ids.parse("device", body.deviceId())))

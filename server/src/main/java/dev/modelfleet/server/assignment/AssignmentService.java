@@ -8,6 +8,7 @@ import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.matching.MatchViews.MatchDecision;
 import dev.modelfleet.server.matching.MatchingService;
 import dev.modelfleet.server.matching.VersionMatcher;
+import dev.modelfleet.server.model.Model;
 import dev.modelfleet.server.model.ModelVersion;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,15 +18,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
  * Points devices at a model version: per device, lets the matcher pick a variant, records it
  * as the device's desired model and publishes a newly signed desired state. A rollout calls
- * this per wave.
+ * this per wave, and {@link #revert} when it rolls back.
  */
 @ApplicationScoped
 public class AssignmentService {
+
+  /** Why a device's desired state changed, for its history. */
+  public record Cause(String name, UUID rolloutId) {
+    public static final Cause DIRECT = new Cause("assignment", null);
+  }
 
   private final MatchingService matching;
   private final DesiredStateService desiredStates;
@@ -40,6 +47,12 @@ public class AssignmentService {
   /** {@code accuracyFloor}: drop variants less accurate than this; null for no floor. */
   @Transactional
   public AssignmentResult assign(Collection<Device> devices, ModelVersion version, Double accuracyFloor) {
+    return assign(devices, version, accuracyFloor, Cause.DIRECT);
+  }
+
+  @Transactional
+  public AssignmentResult assign(
+      Collection<Device> devices, ModelVersion version, Double accuracyFloor, Cause cause) {
     VersionMatcher matcher = matching.forVersion(version, accuracyFloor);
     List<Assigned> assigned = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
@@ -55,12 +68,55 @@ public class AssignmentService {
         skipped.add(new Skipped(device.id, decision.reason()));
         continue;
       }
-      record(device.id, variant);
-      DeviceDesiredState state = desiredStates.publish(device.id);
-      recordPending(device.id, variant, state.generation);
-      assigned.add(new Assigned(device.id, variant.id, state.generation, decision.reason()));
+      UUID previous = desiredVariant(device.id, version.model).map(v -> v.id).orElse(null);
+      long generation = pointAt(device.id, version.model, variant, cause);
+      assigned.add(new Assigned(device.id, variant.id, generation, decision.reason(), previous));
     }
     return new AssignmentResult(assigned, skipped);
+  }
+
+  /**
+   * Puts a device back on {@code previous} (null: takes the model off it), unless its desired
+   * state for the model has moved on from {@code expectedCurrent} meanwhile (another rollout or
+   * an operator changed it: their decision stands). A revert is a new, higher generation.
+   *
+   * @return the new generation, or empty when the device was left alone
+   */
+  @Transactional(Transactional.TxType.MANDATORY)
+  public Optional<Long> revert(
+      UUID deviceId, Model model, UUID expectedCurrent, UUID previous, Cause cause) {
+    Device device = DeviceService.lockForUpdate(deviceId);
+    Optional<Variant> current = desiredVariant(deviceId, model);
+    if (!device.isActive() || current.isEmpty() || !current.get().id.equals(expectedCurrent)) {
+      return Optional.empty();
+    }
+    if (previous != null) {
+      return Optional.of(pointAt(deviceId, model, Variant.findById(previous), cause));
+    }
+    DesiredModel.delete("deviceId = ?1 and model = ?2", deviceId, model);
+    DeviceDesiredState state = desiredStates.publish(deviceId);
+    DeploymentHistory.record(
+        deviceId, model.name, null, null, state.generation, "desired", cause.name(), cause.rolloutId(),
+        clock.instant());
+    DeploymentStatus.delete("deviceId = ?1 and model = ?2", deviceId, model.name);
+    return Optional.of(state.generation);
+  }
+
+  /** The caller holds the device lock. */
+  private long pointAt(UUID deviceId, Model model, Variant variant, Cause cause) {
+    record(deviceId, variant);
+    DeviceDesiredState state = desiredStates.publish(deviceId);
+    recordPending(deviceId, variant, state.generation);
+    DeploymentHistory.record(
+        deviceId, model.name, variant.version.version, variant.id, state.generation, "desired",
+        cause.name(), cause.rolloutId(), clock.instant());
+    return state.generation;
+  }
+
+  private static Optional<Variant> desiredVariant(UUID deviceId, Model model) {
+    return DesiredModel.<DesiredModel>find("deviceId = ?1 and model = ?2", deviceId, model)
+        .firstResultOptional()
+        .map(d -> d.variant);
   }
 
   private void record(UUID deviceId, Variant variant) {

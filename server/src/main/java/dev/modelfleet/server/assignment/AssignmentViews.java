@@ -10,8 +10,12 @@ public final class AssignmentViews {
   /** Exactly one of selector (label selector) or deviceId; accuracyFloor optional. */
   public record AssignRequest(String selector, String deviceId, Double accuracyFloor) {}
 
-  /** {@code reason}: why the matcher chose this variant for the device. */
-  public record Assigned(UUID deviceId, UUID variantId, long generation, String reason) {}
+  /**
+   * {@code reason}: why the matcher chose this variant for the device; {@code previousVariantId}:
+   * what its desired state held for the model before (null: nothing), which a rollback restores.
+   */
+  public record Assigned(
+      UUID deviceId, UUID variantId, long generation, String reason, UUID previousVariantId) {}
 
   public record Skipped(UUID deviceId, String reason) {}
 

@@ -5,6 +5,7 @@ import dev.modelfleet.agent.v1.DeploymentState;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
+import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
 import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
@@ -37,6 +38,7 @@ public class DeploymentService {
     // a model and an assignment of it both insert the row and one of them fails on commit
     DeviceService.lockForUpdate(deviceId);
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, progress.getModel());
+    String before = status.state + "|" + status.version + "|" + status.generation;
     status.version = progress.getVersion();
     status.variantId = parseOrNull(progress.getVariantId());
     status.generation = progress.getGeneration();
@@ -49,6 +51,12 @@ public class DeploymentService {
         progress.getExecutionProviderUsed().isEmpty() ? null : progress.getExecutionProviderUsed();
     status.updatedAt = clock.instant();
     status.persist();
+    boolean changed = !before.equals(status.state + "|" + status.version + "|" + status.generation);
+    if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
+      DeploymentHistory.record(
+          deviceId, status.model, status.version, status.variantId, status.generation, status.state,
+          "failed".equals(status.state) ? failureCause(status) : null, null, status.updatedAt);
+    }
     if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE && status.variantId != null) {
       mismatches.recordIfDifferent(
           deviceId, Variant.findById(status.variantId), progress.getExecutionProviderUsed(), "deployment");
@@ -77,6 +85,25 @@ public class DeploymentService {
             s.model, s.version, s.variantId, s.generation, s.state, s.reason, s.reasonCode,
             s.bytesDone, s.bytesTotal, s.executionProviderUsed, s.updatedAt))
         .toList();
+  }
+
+  /** The device's history, newest first; {@code limit} lines at most. */
+  @Transactional
+  public List<HistoryView> history(UUID deviceId, int limit) {
+    return DeploymentHistory.<DeploymentHistory>find("deviceId = ?1 order by id desc", deviceId)
+        .page(0, limit)
+        .list()
+        .stream()
+        .map(h -> new HistoryView(
+            h.at, h.kind, h.model, h.version, h.variantId, h.generation, h.cause, h.rolloutId))
+        .toList();
+  }
+
+  private static String failureCause(DeploymentStatus status) {
+    if (status.reasonCode == null) {
+      return status.reason;
+    }
+    return status.reason == null ? status.reasonCode : status.reasonCode + ": " + status.reason;
   }
 
   private static String stateName(DeploymentState state) {

@@ -19,4 +19,9 @@ public final class DeploymentViews {
       String model, String version, UUID variantId, long generation, String state, String reason,
       String reasonCode, long bytesDone, long bytesTotal, String executionProviderUsed,
       Instant updatedAt) {}
+
+  /** One line of {@code GET /api/v1/devices/{id}/history}. */
+  public record HistoryView(
+      Instant at, String kind, String model, String version, UUID variantId, long generation,
+      String cause, UUID rolloutId) {}
 }

@@ -3,6 +3,8 @@ package dev.modelfleet.server.device;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
+import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
+import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.matching.ProviderMismatchService;
@@ -68,6 +70,20 @@ public class DeviceResource {
   @Path("/{id}")
   public DeviceDetails get(@PathParam("id") String id) {
     return details(devices.get(Ids.parse("device", id)));
+  }
+
+  /**
+   * What the device was told to run and what it reported, newest first: why each version came
+   * and went (an assignment, a rollout, a rollback) and when it went active or failed.
+   */
+  @GET
+  @Path("/{id}/history")
+  public List<HistoryView> history(@PathParam("id") String id, @QueryParam("limit") Integer limit) {
+    int lines = limit == null ? 200 : limit;
+    if (lines < 1 || lines > 10_000) {
+      throw ApiError.INVALID_REQUEST.exception("'limit' must be between 1 and 10000.");
+    }
+    return deployments.history(devices.get(Ids.parse("device", id)).id, lines);
   }
 
   @PUT

@@ -93,7 +93,7 @@ public class ProviderMismatchService {
   }
 
   /** "CUDAExecutionProvider", "cuda" and "CUDA" name one provider. */
-  static String normalize(String provider) {
+  public static String normalize(String provider) {
     String lower = provider.trim().toLowerCase(Locale.ROOT).replace("_", "");
     return lower.endsWith("executionprovider")
         ? lower.substring(0, lower.length() - "executionprovider".length())

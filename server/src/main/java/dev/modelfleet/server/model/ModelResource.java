@@ -4,6 +4,7 @@ import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.model.ModelViews.CreateModel;
 import dev.modelfleet.server.model.ModelViews.CreateVersion;
 import dev.modelfleet.server.model.ModelViews.ModelView;
+import dev.modelfleet.server.model.ModelViews.RevokeVersion;
 import dev.modelfleet.server.model.ModelViews.VersionView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -64,5 +65,13 @@ public class ModelResource {
   @Path("/{name}/versions/{version}")
   public VersionView getVersion(@PathParam("name") String name, @PathParam("version") String version) {
     return models.getVersion(name, version);
+  }
+
+  @POST
+  @Path("/{name}/versions/{version}/revoke")
+  @Consumes(MediaType.APPLICATION_JSON)
+  public VersionView revokeVersion(
+      @PathParam("name") String name, @PathParam("version") String version, RevokeVersion body) {
+    return models.revokeVersion(name, version, body == null ? null : body.reason());
   }
 }

@@ -87,6 +87,32 @@ public class ModelService {
     }
   }
 
+  /**
+   * Withdraws a version: assignments and rollouts refuse it from now on, and running rollouts
+   * of it pause. Devices already running it keep it until an operator points them elsewhere.
+   * Idempotent; the first reason stays.
+   */
+  @Transactional
+  public VersionView revokeVersion(String modelName, String version, String reason) {
+    ModelVersion row = version(modelName, version);
+    if (!row.isRevoked()) {
+      row.revokedAt = clock.instant();
+      row.revokedReason = reason == null || reason.isBlank() ? "revoked by an operator" : reason.strip();
+    }
+    return VersionView.of(row, Variant.ofVersion(row));
+  }
+
+  /** The version, refusing a revoked one with a 409 that says so. */
+  public static ModelVersion usableVersion(String modelName, String version) {
+    ModelVersion row = version(modelName, version);
+    if (row.isRevoked()) {
+      throw ApiError.VERSION_REVOKED.exception(
+          "Version '" + version + "' of model '" + modelName + "' was revoked (" + row.revokedReason
+              + "); choose another version.");
+    }
+    return row;
+  }
+
   public static ModelVersion version(String modelName, String version) {
     model(modelName);
     return ModelVersion.find(modelName, version)

@@ -27,6 +27,17 @@ public class ModelVersion extends PanacheEntityBase {
   @Column(name = "created_at")
   public Instant createdAt;
 
+  /** Set when an operator withdrew the version: nothing new may be pointed at it. */
+  @Column(name = "revoked_at")
+  public Instant revokedAt;
+
+  @Column(name = "revoked_reason")
+  public String revokedReason;
+
+  public boolean isRevoked() {
+    return revokedAt != null;
+  }
+
   public static Optional<ModelVersion> find(String model, String version) {
     return find("model.name = ?1 and version = ?2", model, version).firstResultOptional();
   }

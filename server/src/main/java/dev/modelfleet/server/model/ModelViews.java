@@ -43,15 +43,19 @@ public final class ModelViews {
     }
   }
 
+  /** {@code revokedAt} and {@code revokedReason} are null unless an operator revoked it. */
   public record VersionView(
-      UUID id, String model, String version, Instant createdAt, List<VariantView> variants) {
+      UUID id, String model, String version, Instant createdAt, Instant revokedAt,
+      String revokedReason, List<VariantView> variants) {
 
     static VersionView of(ModelVersion version, List<Variant> variants) {
       return new VersionView(
-          version.id, version.model.name, version.version, version.createdAt,
-          variants.stream().map(VariantView::of).toList());
+          version.id, version.model.name, version.version, version.createdAt, version.revokedAt,
+          version.revokedReason, variants.stream().map(VariantView::of).toList());
     }
   }
+
+  public record RevokeVersion(String reason) {}
 
   /** The signed manifest of a variant, base64 of the SignedEnvelope bytes plus its content. */
   public record ManifestView(String payloadType, String envelopeBase64, List<String> keyIds) {}

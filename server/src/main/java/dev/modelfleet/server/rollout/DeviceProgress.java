@@ -1,0 +1,62 @@
+package dev.modelfleet.server.rollout;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * One device of a rollout as the engine and the progress view see it: its place and verdict,
+ * what it last reported for the model, and its inference figures for the new and the previous
+ * version.
+ */
+record DeviceProgress(
+    UUID deviceId, int wave, String hardwareClassId, Instant assignedAt, Long generation,
+    UUID variantId, UUID previousVariantId, String outcome, String outcomeReason,
+    String reportedVersion, long reportedGeneration, String reportedState, String reportedReason,
+    String reportedProviderUsed, String expectedProvider, Instant lastSeenAt, Health now,
+    Health before) {
+
+  /** Figures a device's heartbeats reported for one version; null where it reported none. */
+  record Health(long requests, long errors, double p95Ms, String providerUsed) {
+    double errorPercent() {
+      return requests == 0 ? 0 : 100.0 * errors / requests;
+    }
+  }
+
+  static final String WAITING = "waiting";
+  static final String PENDING = "pending";
+  static final String ACTIVE = "active";
+  static final String FAILED = "failed";
+  static final String OFFLINE = "offline";
+
+  boolean isAssigned() {
+    return assignedAt != null;
+  }
+
+  /**
+   * "waiting" (its wave has not started), what the device reported for this rollout's
+   * generation ("pending", "downloading", "verifying", "loading", "active", "failed"), the
+   * engine's verdict ("skipped", "failed", "rolled_back"), or "offline" for a device not heard
+   * from within {@code offlineSince} that has not finished.
+   */
+  String state(String rolloutVersion, Instant offlineSince) {
+    if (outcome != null) {
+      return outcome;
+    }
+    String state = WAITING;
+    if (isAssigned()) {
+      boolean reportedOurs = rolloutVersion.equals(reportedVersion) && generation != null
+          && reportedGeneration >= generation && reportedState != null;
+      state = reportedOurs && !"unknown".equals(reportedState) ? reportedState : PENDING;
+    }
+    boolean finished = ACTIVE.equals(state) || FAILED.equals(state);
+    if (!finished && (lastSeenAt == null || lastSeenAt.isBefore(offlineSince))) {
+      return OFFLINE;
+    }
+    return state;
+  }
+
+  /** Why it failed, as the engine or the device said. */
+  String failureReason() {
+    return outcomeReason != null ? outcomeReason : reportedReason;
+  }
+}

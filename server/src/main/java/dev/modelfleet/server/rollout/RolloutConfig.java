@@ -1,0 +1,22 @@
+package dev.modelfleet.server.rollout;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Settings of the rollout engine (MODELFLEET_ROLLOUT_TICK_INTERVAL, ...). */
+@ConfigMapping(prefix = "modelfleet.rollout")
+public interface RolloutConfig {
+
+  /** How often each replica looks for rollouts due a step. Lower: waves follow reports sooner. */
+  @WithDefault("200ms")
+  Duration tickInterval();
+
+  /** False keeps this replica out of rollout stepping (it still serves the API and devices). */
+  @WithDefault("true")
+  boolean engineEnabled();
+
+  /** A device not heard from for this long counts as offline; default 3 heartbeat intervals. */
+  Optional<Duration> offlineAfter();
+}

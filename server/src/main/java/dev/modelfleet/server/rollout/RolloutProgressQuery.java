@@ -1,0 +1,86 @@
+package dev.modelfleet.server.rollout;
+
+import dev.modelfleet.server.rollout.DeviceProgress.Health;
+import io.quarkus.hibernate.orm.panache.Panache;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Reads every device of a rollout with what it reported and its health figures, in one query:
+ * the engine runs it several times a second per running rollout.
+ */
+final class RolloutProgressQuery {
+
+  private static final String SQL = """
+      select rd.device_id, rd.wave_index, rd.hardware_class_id, rd.assigned_at, rd.generation,
+             rd.variant_id, rd.previous_variant_id, rd.outcome, rd.outcome_reason,
+             ds.version, ds.generation, ds.state, coalesce(ds.reason_code || ': ' || ds.reason,
+             ds.reason, ds.reason_code), ds.execution_provider_used,
+             v.execution_provider, d.last_seen_at,
+             hn.requests, hn.errors, hn.p95_ms, hn.execution_provider_used,
+             hb.requests, hb.errors, hb.p95_ms, hb.execution_provider_used
+        from rollout_devices rd
+        join devices d on d.id = rd.device_id
+        left join deployment_statuses ds on ds.device_id = rd.device_id and ds.model = ?2
+        left join variants v on v.id = rd.variant_id
+        left join device_model_health hn
+               on hn.device_id = rd.device_id and hn.model = ?2 and hn.version = ?3
+        left join variants pv on pv.id = rd.previous_variant_id
+        left join model_versions pmv on pmv.id = pv.version_id and pmv.version <> ?3
+        left join device_model_health hb
+               on hb.device_id = rd.device_id and hb.model = ?2 and hb.version = pmv.version
+       where rd.rollout_id = ?1
+       order by rd.wave_index, rd.device_id
+      """;
+
+  private RolloutProgressQuery() {}
+
+  static List<DeviceProgress> load(UUID rolloutId, String model, String version) {
+    @SuppressWarnings("unchecked")
+    List<Object[]> rows = Panache.getEntityManager()
+        .createNativeQuery(SQL)
+        .setParameter(1, rolloutId)
+        .setParameter(2, model)
+        .setParameter(3, version)
+        .getResultList();
+    List<DeviceProgress> devices = new ArrayList<>(rows.size());
+    for (Object[] r : rows) {
+      devices.add(new DeviceProgress(
+          (UUID) r[0], ((Number) r[1]).intValue(), (String) r[2], instant(r[3]), longOrNull(r[4]),
+          (UUID) r[5], (UUID) r[6], (String) r[7], (String) r[8],
+          (String) r[9], r[10] == null ? 0 : ((Number) r[10]).longValue(), (String) r[11],
+          (String) r[12], (String) r[13], (String) r[14], instant(r[15]),
+          health(r, 16), health(r, 20)));
+    }
+    return devices;
+  }
+
+  private static Health health(Object[] r, int at) {
+    if (r[at] == null) {
+      return null;
+    }
+    return new Health(((Number) r[at]).longValue(), ((Number) r[at + 1]).longValue(),
+        ((Number) r[at + 2]).doubleValue(), (String) r[at + 3]);
+  }
+
+  private static Long longOrNull(Object value) {
+    return value == null ? null : ((Number) value).longValue();
+  }
+
+  private static Instant instant(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Instant i) {
+      return i;
+    }
+    if (value instanceof OffsetDateTime o) {
+      return o.toInstant();
+    }
+    return ((Timestamp) value).toInstant();
+  }
+}

@@ -1,0 +1,123 @@
+package dev.modelfleet.server.rollout;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.rollout.RolloutRequests.ActionRequest;
+import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
+import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
+import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
+import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+import java.util.List;
+import java.util.UUID;
+
+/** Staged rollouts: create, watch, and steer them (see docs/rollouts.md). */
+@Path("/api/v1/rollouts")
+@Produces(MediaType.APPLICATION_JSON)
+public class RolloutResource {
+
+  /** The admin API has one identity until per-operator tokens arrive; events name it. */
+  private static final String ACTOR = "admin";
+
+  private final RolloutService rollouts;
+  private final ObjectMapper json;
+
+  RolloutResource(RolloutService rollouts, ObjectMapper json) {
+    this.rollouts = rollouts;
+    this.json = json;
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response create(CreateRollout body) {
+    RolloutView created = rollouts.create(Requests.requireBody(body), ACTOR);
+    return Response.created(UriBuilder.fromPath("/api/v1/rollouts/{id}").build(created.id()))
+        .entity(created)
+        .build();
+  }
+
+  @GET
+  public List<RolloutSummary> list(@QueryParam("state") String state, @QueryParam("model") String model) {
+    return rollouts.list(state, model);
+  }
+
+  @GET
+  @Path("/{id}")
+  public RolloutView get(@PathParam("id") String id) {
+    return rollouts.get(id(id));
+  }
+
+  @GET
+  @Path("/{id}/devices")
+  public List<DeviceView> devices(@PathParam("id") String id, @QueryParam("state") String state) {
+    return rollouts.devices(id(id), state);
+  }
+
+  @POST
+  @Path("/{id}/start")
+  public RolloutView start(@PathParam("id") String id) {
+    return rollouts.start(id(id), ACTOR);
+  }
+
+  @POST
+  @Path("/{id}/pause")
+  @Consumes(MediaType.WILDCARD)
+  public RolloutView pause(@PathParam("id") String id, String body) {
+    return rollouts.pause(id(id), ACTOR, reason(body));
+  }
+
+  @POST
+  @Path("/{id}/resume")
+  public RolloutView resume(@PathParam("id") String id) {
+    return rollouts.resume(id(id), ACTOR);
+  }
+
+  @POST
+  @Path("/{id}/abort")
+  @Consumes(MediaType.WILDCARD)
+  public RolloutView abort(@PathParam("id") String id, String body) {
+    return rollouts.abort(id(id), ACTOR, reason(body));
+  }
+
+  @POST
+  @Path("/{id}/rollback")
+  @Consumes(MediaType.WILDCARD)
+  public RolloutView rollBack(@PathParam("id") String id, String body) {
+    return rollouts.rollBack(id(id), ACTOR, reason(body));
+  }
+
+  @POST
+  @Path("/{id}/approve")
+  public RolloutView approve(@PathParam("id") String id) {
+    return rollouts.approve(id(id), ACTOR);
+  }
+
+  private static UUID id(String id) {
+    return Ids.parse("rollout", id);
+  }
+
+  /** The optional body {"reason": "..."}; an action without a body is fine too. */
+  private String reason(String body) {
+    if (body == null || body.isBlank()) {
+      return null;
+    }
+    try {
+      return json.readValue(body, ActionRequest.class).reason();
+    } catch (JsonProcessingException e) {
+      throw ApiError.MALFORMED_JSON.exception(
+          "The body must be JSON such as {\"reason\": \"wrong build\"}, or empty.");
+    }
+  }
+}

@@ -1,0 +1,299 @@
+package dev.modelfleet.server.rollout;
+
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.device.LabelSelector;
+import dev.modelfleet.server.model.Model;
+import dev.modelfleet.server.model.ModelService;
+import dev.modelfleet.server.model.ModelVersion;
+import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
+import dev.modelfleet.server.rollout.RolloutViews.Counts;
+import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
+import dev.modelfleet.server.rollout.RolloutViews.EventView;
+import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
+import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
+import dev.modelfleet.server.rollout.RolloutViews.WaveView;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/** What operators do with rollouts; every action locks the rollout row, as the engine does. */
+@ApplicationScoped
+public class RolloutService {
+
+  private static final int MAX_PROBLEMS_SHOWN = 100;
+  private static final int MAX_EVENTS_SHOWN = 500;
+
+  private final RolloutStepper stepper;
+  private final RolloutSelection selection;
+  private final Clock clock;
+
+  RolloutService(RolloutStepper stepper, RolloutSelection selection, Clock clock) {
+    this.stepper = stepper;
+    this.selection = selection;
+    this.clock = clock;
+  }
+
+  @Transactional
+  public RolloutView create(CreateRollout request, String actor) {
+    if (request.model() == null || request.version() == null) {
+      throw ApiError.INVALID_REQUEST.exception("'model' and 'version' are required.");
+    }
+    if (request.selector() == null) {
+      throw ApiError.INVALID_REQUEST.exception(
+          "'selector' is required: a label selector such as \"site=berlin,tier!=lab\" (\"\" selects every device).");
+    }
+    LabelSelector.parse(request.selector());
+    RolloutPlan plan = RolloutPlanParser.parse(request);
+    ModelVersion version = ModelService.usableVersion(request.model(), request.version());
+    List<Device> selected = selection.select(request.selector());
+    if (selected.isEmpty()) {
+      throw ApiError.EMPTY_SELECTION.exception("The selector '" + request.selector()
+          + "' matches no active device. Check the labels with GET /api/v1/devices?selector=...");
+    }
+    Instant now = clock.instant();
+    if (request.startAt() != null && Boolean.TRUE.equals(request.start())) {
+      throw ApiError.INVALID_REQUEST.exception("Give 'start': true or a 'startAt' time, not both.");
+    }
+    Rollout rollout = new Rollout();
+    rollout.id = UUID.randomUUID();
+    rollout.name = request.name() == null || request.name().isBlank()
+        ? version.model.name + " " + version.version
+        : request.name().strip();
+    rollout.model = version.model;
+    rollout.version = version;
+    rollout.selector = request.selector();
+    rollout.plan = plan;
+    rollout.createdBy = actor;
+    rollout.createdAt = now;
+    rollout.nextEvalAt = now;
+    rollout.state = RolloutState.CREATED;
+    Optional<String> conflict = selection.describeConflict(rollout, selected);
+    if (conflict.isPresent() && RolloutPlan.REFUSE.equals(plan.onConflict())) {
+      throw ApiError.ROLLOUT_CONFLICT.exception("Refused: " + conflict.get() + ".");
+    }
+    if (request.startAt() != null && request.startAt().isAfter(now)) {
+      rollout.state = RolloutState.SCHEDULED;
+      rollout.startAt = request.startAt();
+      rollout.nextEvalAt = request.startAt();
+    }
+    rollout.persist();
+    RolloutEvent.record(rollout.id, now, actor, "created", null, selected.size()
+        + " devices match '" + rollout.selector + "' now" + (rollout.startAt != null
+            ? "; scheduled to start at " + rollout.startAt : ""));
+    if (Boolean.TRUE.equals(request.start())
+        || (request.startAt() != null && !request.startAt().isAfter(now))) {
+      begin(rollout, actor);
+    }
+    return view(rollout);
+  }
+
+  @Transactional
+  public List<RolloutSummary> list(String state, String model) {
+    StringBuilder query = new StringBuilder("1 = 1");
+    List<Object> params = new ArrayList<>();
+    if (state != null && !state.isBlank()) {
+      RolloutState wanted = RolloutState.parse(state).orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
+          "Unknown state '" + state + "'; use one of " + List.of(RolloutState.values()).stream()
+              .map(RolloutState::value).toList() + "."));
+      params.add(wanted);
+      query.append(" and state = ?").append(params.size());
+    }
+    if (model != null && !model.isBlank()) {
+      Model m = Model.findByName(model)
+          .orElseThrow(() -> ApiError.NOT_FOUND.exception("No model named '" + model + "'."));
+      params.add(m);
+      query.append(" and model = ?").append(params.size());
+    }
+    return Rollout.<Rollout>list(query + " order by createdAt desc", params.toArray()).stream()
+        .map(RolloutSummary::of)
+        .toList();
+  }
+
+  @Transactional
+  public RolloutView get(UUID id) {
+    return view(find(id, false));
+  }
+
+  /** Every device of the rollout with its state; {@code state} filters (e.g. "failed"). */
+  @Transactional
+  public List<DeviceView> devices(UUID id, String state) {
+    Rollout rollout = find(id, false);
+    Instant offlineSince = stepper.offlineSince();
+    return RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version).stream()
+        .map(d -> DeviceView.of(d, rollout.version.version, offlineSince))
+        .filter(d -> state == null || state.isBlank() || d.state().equals(state))
+        .toList();
+  }
+
+  @Transactional
+  public RolloutView start(UUID id, String actor) {
+    Rollout rollout = find(id, true);
+    require(rollout, "start", Set.of(RolloutState.CREATED, RolloutState.SCHEDULED),
+        "a rollout starts once, from 'created' or 'scheduled'");
+    begin(rollout, actor);
+    return view(rollout);
+  }
+
+  @Transactional
+  public RolloutView pause(UUID id, String actor, String reason) {
+    Rollout rollout = find(id, true);
+    require(rollout, "pause", Set.of(RolloutState.RUNNING), "only a running rollout can pause");
+    stepper.pause(rollout, actor, reason == null || reason.isBlank() ? "paused by an operator" : reason);
+    return view(rollout);
+  }
+
+  /**
+   * Continues a paused rollout. The failures that made it pause are accepted: the failure
+   * threshold counts only failures from here on.
+   */
+  @Transactional
+  public RolloutView resume(UUID id, String actor) {
+    Rollout rollout = find(id, true);
+    require(rollout, "resume", Set.of(RolloutState.PAUSED), "only a paused rollout can resume");
+    Instant now = clock.instant();
+    if (rollout.startedAt == null) {
+      rollout.state = RolloutState.SCHEDULED;
+      rollout.startAt = now;
+      rollout.nextEvalAt = now;
+      RolloutEvent.record(rollout.id, now, actor, "resumed", null, "start retried");
+      return view(rollout);
+    }
+    Instant offlineSince = stepper.offlineSince();
+    Map<Integer, List<DeviceProgress>> byWave =
+        RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version).stream()
+            .collect(Collectors.groupingBy(DeviceProgress::wave));
+    int accepted = 0;
+    for (RolloutWave wave : RolloutWave.of(rollout.id)) {
+      if (wave.isStarted()) {
+        WaveStats stats = WaveStats.of(byWave.getOrDefault(wave.waveIndex, List.of()),
+            rollout.version.version, offlineSince, rollout.plan.gates().minRequests());
+        accepted += Math.max(0, stats.failed() - wave.acceptedFailures);
+        wave.acceptedFailures = Math.max(wave.acceptedFailures, stats.failed());
+      }
+    }
+    rollout.state = RolloutState.RUNNING;
+    rollout.stateReason = null;
+    rollout.nextEvalAt = now;
+    RolloutEvent.record(rollout.id, now, actor, "resumed", rollout.currentWave,
+        accepted == 0 ? "no failures to accept" : accepted + " failed devices accepted; the failure"
+            + " threshold counts new failures only");
+    return view(rollout);
+  }
+
+  /** Stops the rollout where it is: devices keep what they have, no further wave starts. */
+  @Transactional
+  public RolloutView abort(UUID id, String actor, String reason) {
+    Rollout rollout = find(id, true);
+    require(rollout, "abort", Set.of(RolloutState.CREATED, RolloutState.SCHEDULED, RolloutState.QUEUED,
+        RolloutState.RUNNING, RolloutState.PAUSED), "a finished rollout cannot be aborted");
+    Instant now = clock.instant();
+    rollout.state = RolloutState.ABORTED;
+    rollout.stateReason = reason == null || reason.isBlank() ? "aborted by an operator" : reason;
+    rollout.finishedAt = now;
+    selection.release(rollout);
+    RolloutEvent.record(rollout.id, now, actor, "aborted", rollout.currentWave, rollout.stateReason);
+    return view(rollout);
+  }
+
+  @Transactional
+  public RolloutView rollBack(UUID id, String actor, String reason) {
+    Rollout rollout = find(id, true);
+    require(rollout, "roll back", Set.of(RolloutState.RUNNING, RolloutState.PAUSED,
+        RolloutState.COMPLETED, RolloutState.ABORTED), "only a rollout that changed devices can roll back");
+    if (rollout.startedAt == null) {
+      throw ApiError.ILLEGAL_STATE.exception("Rollout " + id + " never started, so it changed no"
+          + " device and there is nothing to roll back.");
+    }
+    stepper.rollBack(rollout, actor, reason == null || reason.isBlank() ? "rolled back by an operator" : reason);
+    return view(rollout);
+  }
+
+  /** Lets the wave that waits for approval start. */
+  @Transactional
+  public RolloutView approve(UUID id, String actor) {
+    Rollout rollout = find(id, true);
+    require(rollout, "approve", Set.of(RolloutState.RUNNING, RolloutState.PAUSED),
+        "approval applies to a running or paused rollout");
+    RolloutWave wave = RolloutWave.findById(new RolloutWave.Key(rollout.id, rollout.currentWave));
+    if (wave == null || !RolloutWave.AWAITING_APPROVAL.equals(wave.state)) {
+      throw ApiError.ILLEGAL_STATE.exception("No wave of rollout " + id + " is waiting for approval"
+          + " (wave " + (rollout.currentWave + 1) + " is " + (wave == null ? "not planned" : wave.state)
+          + "). Approve when GET shows a wave in 'awaiting_approval'.");
+    }
+    Instant now = clock.instant();
+    wave.approvedAt = now;
+    wave.approvedBy = actor;
+    rollout.nextEvalAt = now;
+    RolloutEvent.record(rollout.id, now, actor, "approved", wave.waveIndex,
+        "wave " + (wave.waveIndex + 1) + " approved");
+    return view(rollout);
+  }
+
+  private void begin(Rollout rollout, String actor) {
+    try {
+      stepper.start(rollout, actor);
+    } catch (RolloutStepper.RolloutConflict conflict) {
+      if (!RolloutPlan.QUEUE.equals(rollout.plan.onConflict())) {
+        throw ApiError.ROLLOUT_CONFLICT.exception("Cannot start: " + conflict.getMessage() + ".");
+      }
+      rollout.state = RolloutState.QUEUED;
+      rollout.stateReason = conflict.getMessage();
+      rollout.nextEvalAt = clock.instant();
+      RolloutEvent.record(rollout.id, clock.instant(), actor, "queued", null, conflict.getMessage());
+    }
+  }
+
+  private static void require(Rollout rollout, String action, Set<RolloutState> allowed, String rule) {
+    if (!allowed.contains(rollout.state)) {
+      throw ApiError.ILLEGAL_STATE.exception("Cannot " + action + " rollout " + rollout.id + ": it is "
+          + rollout.state.value() + " and " + rule + ".");
+    }
+  }
+
+  private static Rollout find(UUID id, boolean lock) {
+    Rollout rollout = lock ? Rollout.findById(id, LockModeType.PESSIMISTIC_WRITE) : Rollout.findById(id);
+    if (rollout == null) {
+      throw ApiError.NOT_FOUND.exception("No rollout with id '" + id + "'.");
+    }
+    return rollout;
+  }
+
+  private RolloutView view(Rollout r) {
+    Instant offlineSince = stepper.offlineSince();
+    String version = r.version.version;
+    long minRequests = r.plan.gates().minRequests();
+    List<DeviceProgress> devices = RolloutProgressQuery.load(r.id, r.model.name, version);
+    Map<Integer, List<DeviceProgress>> byWave =
+        devices.stream().collect(Collectors.groupingBy(DeviceProgress::wave));
+    List<WaveView> waves = new ArrayList<>();
+    int accepted = 0;
+    for (RolloutWave w : RolloutWave.of(r.id)) {
+      WaveStats stats = WaveStats.of(byWave.getOrDefault(w.waveIndex, List.of()), version, offlineSince, minRequests);
+      accepted += w.acceptedFailures;
+      waves.add(new WaveView(w.waveIndex, w.state, w.planned, Counts.of(stats, w.acceptedFailures),
+          w.acceptedFailures, w.startedAt, w.finishedAt, w.approvedAt, w.approvedBy,
+          r.plan.wave(w.waveIndex), stats.gate()));
+    }
+    Counts totals = Counts.of(WaveStats.of(devices, version, offlineSince, minRequests), accepted);
+    List<DeviceView> problems = devices.stream()
+        .map(d -> DeviceView.of(d, version, offlineSince))
+        .filter(d -> d.reason() != null)
+        .limit(MAX_PROBLEMS_SHOWN)
+        .toList();
+    List<EventView> events = RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id", r.id)
+        .page(0, MAX_EVENTS_SHOWN).list().stream().map(EventView::of).toList();
+    return new RolloutView(r.id, r.name, r.model.name, version, r.selector, r.state, r.stateReason,
+        r.currentWave, r.startAt, r.createdBy, r.createdAt, r.startedAt, r.finishedAt, r.plan, totals,
+        waves, problems, events);
+  }
+}

@@ -1,0 +1,431 @@
+package dev.modelfleet.server.rollout;
+
+import dev.modelfleet.server.assignment.AssignmentService;
+import dev.modelfleet.server.assignment.AssignmentService.Cause;
+import dev.modelfleet.server.assignment.AssignmentViews.Assigned;
+import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
+import dev.modelfleet.server.assignment.AssignmentViews.Skipped;
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.rollout.RolloutPlan.WavePlan;
+import io.quarkus.hibernate.orm.panache.Panache;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Moves one rollout forward. Every method runs in the caller's transaction, which holds the
+ * rollout's row lock (the engine claims it with SKIP LOCKED, the API locks it for actions), so
+ * two replicas never take the same step twice: the second sees the first's committed result.
+ */
+@ApplicationScoped
+class RolloutStepper {
+
+  private static final Logger LOG = Logger.getLogger(RolloutStepper.class);
+  private static final Duration QUEUE_RECHECK = Duration.ofSeconds(2);
+
+  private final AssignmentService assignments;
+  private final RolloutSelection selection;
+  private final RolloutConfig config;
+  private final ModelFleetConfig fleetConfig;
+  private final Clock clock;
+
+  RolloutStepper(
+      AssignmentService assignments, RolloutSelection selection, RolloutConfig config,
+      ModelFleetConfig fleetConfig, Clock clock) {
+    this.assignments = assignments;
+    this.selection = selection;
+    this.config = config;
+    this.fleetConfig = fleetConfig;
+    this.clock = clock;
+  }
+
+  /** Devices not heard from since this instant count as offline. */
+  Instant offlineSince() {
+    Duration after = config.offlineAfter().orElse(fleetConfig.heartbeatInterval().multipliedBy(3));
+    return clock.instant().minus(after);
+  }
+
+  /** One engine step of a claimed rollout. */
+  @Transactional(Transactional.TxType.MANDATORY)
+  void step(Rollout rollout) {
+    Instant now = clock.instant();
+    rollout.nextEvalAt = now.plus(config.tickInterval());
+    switch (rollout.state) {
+      case SCHEDULED -> {
+        if (now.isBefore(rollout.startAt)) {
+          rollout.nextEvalAt = rollout.startAt;
+        } else {
+          startOrHold(rollout, RolloutEvent.ENGINE);
+        }
+      }
+      case QUEUED -> {
+        if (selection.conflicts(rollout).isEmpty()) {
+          startOrHold(rollout, RolloutEvent.ENGINE);
+        } else {
+          rollout.nextEvalAt = now.plus(QUEUE_RECHECK);
+        }
+      }
+      case RUNNING -> advance(rollout, now);
+      case ROLLING_BACK -> rollBack(rollout, RolloutEvent.ENGINE, rollout.stateReason);
+      default -> { } // nothing moves by itself in the other states
+    }
+  }
+
+  /**
+   * Starts a rollout whose start is due: fixes its membership and starts the first wave. A
+   * conflict queues it (if its plan says so) or pauses it with the reason.
+   */
+  private void startOrHold(Rollout rollout, String actor) {
+    try {
+      start(rollout, actor);
+    } catch (RolloutConflict conflict) {
+      if (RolloutPlan.QUEUE.equals(rollout.plan.onConflict())) {
+        hold(rollout, RolloutState.QUEUED, conflict.getMessage(), actor, "queued");
+      } else {
+        hold(rollout, RolloutState.PAUSED, "could not start: " + conflict.getMessage(), actor, "paused");
+      }
+    } catch (dev.modelfleet.server.common.ApiException e) {
+      hold(rollout, RolloutState.PAUSED, "could not start: " + e.getMessage(), actor, "paused");
+    }
+  }
+
+  private void hold(Rollout rollout, RolloutState state, String reason, String actor, String event) {
+    boolean changed = rollout.state != state || !reason.equals(rollout.stateReason);
+    rollout.state = state;
+    rollout.stateReason = reason;
+    rollout.nextEvalAt = clock.instant().plus(QUEUE_RECHECK);
+    if (changed) {
+      RolloutEvent.record(rollout.id, clock.instant(), actor, event, null, reason);
+    }
+  }
+
+  /**
+   * Fixes the rollout's membership (devices selected now, placed into waves) and starts wave 1.
+   *
+   * @throws RolloutConflict when another rollout of the model holds some selected device
+   */
+  void start(Rollout rollout, String actor) {
+    if (rollout.version.isRevoked()) {
+      throw ApiError.VERSION_REVOKED.exception("version " + rollout.version.version + " was revoked ("
+          + rollout.version.revokedReason + ")");
+    }
+    List<Device> selected = selection.select(rollout.selector);
+    if (selected.isEmpty()) {
+      throw ApiError.EMPTY_SELECTION.exception(
+          "the selector '" + rollout.selector + "' matches no active device");
+    }
+    Optional<String> conflict = selection.describeConflict(rollout, selected);
+    if (conflict.isPresent()) {
+      throw new RolloutConflict(conflict.get());
+    }
+    List<WavePlanner.Candidate> candidates = selected.stream()
+        .map(d -> new WavePlanner.Candidate(d.id, d.hardwareClassId))
+        .toList();
+    List<WavePlanner.Placement> placements =
+        WavePlanner.place(rollout.id, candidates, rollout.plan.waves());
+    int[] planned = new int[rollout.plan.waves().size()];
+    for (WavePlanner.Placement p : placements) {
+      RolloutDevice member = new RolloutDevice();
+      member.rolloutId = rollout.id;
+      member.deviceId = p.deviceId();
+      member.modelId = rollout.model.id;
+      member.waveIndex = p.wave();
+      member.hardwareClassId = p.hardwareClassId();
+      member.persist();
+      planned[p.wave()]++;
+    }
+    for (int i = 0; i < planned.length; i++) {
+      RolloutWave wave = new RolloutWave();
+      wave.rolloutId = rollout.id;
+      wave.waveIndex = i;
+      wave.planned = planned[i];
+      wave.state = RolloutWave.WAITING;
+      wave.persist();
+    }
+    selection.flushMembership(rollout);
+    Instant now = clock.instant();
+    rollout.state = RolloutState.RUNNING;
+    rollout.stateReason = null;
+    rollout.startedAt = now;
+    rollout.currentWave = 0;
+    long classes = candidates.stream().map(WavePlanner::classKey).distinct().count();
+    RolloutEvent.record(rollout.id, now, actor, "started", null, String.format(Locale.ROOT,
+        "%d devices in %d waves (%s); the first wave holds a canary of each of %d hardware classes",
+        placements.size(), planned.length, sizes(planned), classes));
+    advance(rollout, now);
+  }
+
+  private void advance(Rollout rollout, Instant now) {
+    if (rollout.version.isRevoked()) {
+      pause(rollout, RolloutEvent.ENGINE, "version " + rollout.version.version + " was revoked ("
+          + rollout.version.revokedReason + ")");
+      return;
+    }
+    List<RolloutWave> waves = RolloutWave.of(rollout.id);
+    if (rollout.plan.joinLate()) {
+      joinLateDevices(rollout, waves.get(rollout.currentWave), now);
+    }
+    String version = rollout.version.version;
+    Instant offlineSince = offlineSince();
+    List<DeviceProgress> devices = judge(rollout, waves,
+        RolloutProgressQuery.load(rollout.id, rollout.model.name, version), offlineSince, now);
+    Map<Integer, List<DeviceProgress>> byWave =
+        devices.stream().collect(Collectors.groupingBy(DeviceProgress::wave));
+
+    for (RolloutWave wave : waves) {
+      if (!wave.isStarted()) {
+        continue;
+      }
+      WaveStats stats = WaveStats.of(byWave.getOrDefault(wave.waveIndex, List.of()), version,
+          offlineSince, rollout.plan.gates().minRequests());
+      WavePlan plan = rollout.plan.wave(wave.waveIndex);
+      if (stats.failedPercent(wave.acceptedFailures) > plan.failureThreshold()) {
+        breach(rollout, wave, stats, byWave.get(wave.waveIndex), offlineSince);
+        return;
+      }
+    }
+
+    RolloutWave current = waves.get(rollout.currentWave);
+    while (true) {
+      WavePlan plan = rollout.plan.wave(current.waveIndex);
+      if (RolloutWave.WAITING.equals(current.state) && plan.requireApproval() && current.approvedAt == null) {
+        current.state = RolloutWave.AWAITING_APPROVAL;
+        RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "approval-needed", current.waveIndex,
+            "wave " + (current.waveIndex + 1) + " starts when an operator approves it");
+        return;
+      }
+      if (RolloutWave.WAITING.equals(current.state)
+          || (RolloutWave.AWAITING_APPROVAL.equals(current.state) && current.approvedAt != null)) {
+        startWave(rollout, current, now);
+        return;
+      }
+      if (!RolloutWave.RUNNING.equals(current.state)) {
+        return;
+      }
+      WaveStats stats = WaveStats.of(byWave.getOrDefault(current.waveIndex, List.of()), version,
+          offlineSince, rollout.plan.gates().minRequests());
+      boolean soaked = !now.isBefore(current.startedAt.plusSeconds(plan.soakSeconds()));
+      if (stats.activePercent(current.acceptedFailures) < plan.successThreshold() || !soaked) {
+        return;
+      }
+      current.state = RolloutWave.SUCCEEDED;
+      current.finishedAt = now;
+      RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "wave-succeeded", current.waveIndex,
+          String.format(Locale.ROOT, "%d of %d eligible devices active (%.1f %%, %.1f %% needed)",
+              stats.active(), stats.eligible(), stats.activePercent(current.acceptedFailures),
+              plan.successThreshold()));
+      if (rollout.plan.isLastWave(current.waveIndex)) {
+        complete(rollout, now);
+        return;
+      }
+      rollout.currentWave++;
+      current = waves.get(rollout.currentWave);
+    }
+  }
+
+  /**
+   * Reaches verdicts on devices still deciding: a device that runs the new version but fails a
+   * health gate is failed; one that has not got there within the wave's timeout is failed or
+   * skipped as the plan says. Verdicts stick, so a gate's evidence cannot flap a wave.
+   */
+  private List<DeviceProgress> judge(
+      Rollout rollout, List<RolloutWave> waves, List<DeviceProgress> devices, Instant offlineSince,
+      Instant now) {
+    List<DeviceProgress> judged = new ArrayList<>(devices.size());
+    String version = rollout.version.version;
+    for (DeviceProgress d : devices) {
+      if (!d.isAssigned() || d.outcome() != null) {
+        judged.add(d);
+        continue;
+      }
+      String state = d.state(version, offlineSince);
+      WavePlan plan = rollout.plan.wave(d.wave());
+      String outcome = null;
+      String reason = null;
+      if (DeviceProgress.ACTIVE.equals(state)) {
+        Optional<String> breach = HealthGate.breach(d, rollout.plan.gates());
+        if (breach.isPresent()) {
+          outcome = RolloutDevice.FAILED;
+          reason = breach.get();
+        }
+      } else if (!DeviceProgress.FAILED.equals(state)
+          && now.isAfter(d.assignedAt().plusSeconds(plan.timeoutSeconds()))) {
+        outcome = WavePlan.SKIPPED.equals(plan.onTimeout()) ? RolloutDevice.SKIPPED : RolloutDevice.FAILED;
+        reason = "timed out: not active within " + plan.timeoutSeconds() + " s of being told (last state: "
+            + state + ")";
+      }
+      if (outcome == null) {
+        judged.add(d);
+        continue;
+      }
+      RolloutDevice member = RolloutDevice.findById(new RolloutDevice.Key(rollout.id, d.deviceId()));
+      member.decide(outcome, reason);
+      RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "device-" + outcome, d.wave(),
+          d.deviceId() + ": " + reason);
+      judged.add(withOutcome(d, outcome, reason));
+    }
+    return judged;
+  }
+
+  private void startWave(Rollout rollout, RolloutWave wave, Instant now) {
+    List<RolloutDevice> members = RolloutDevice.list(
+        "rolloutId = ?1 and waveIndex = ?2 and assignedAt is null and outcome is null",
+        rollout.id, wave.waveIndex);
+    Map<UUID, RolloutDevice> byDevice = new HashMap<>();
+    members.forEach(m -> byDevice.put(m.deviceId, m));
+    List<Device> devices = byDevice.isEmpty() ? List.of() : Device.list("id in ?1", byDevice.keySet());
+    AssignmentResult result = assignments.assign(
+        devices, rollout.version, rollout.plan.accuracyFloor(), new Cause("rollout", rollout.id));
+    for (Assigned a : result.assigned()) {
+      RolloutDevice member = byDevice.get(a.deviceId());
+      member.assignedAt = now;
+      member.generation = a.generation();
+      member.variantId = a.variantId();
+      member.previousVariantId = a.previousVariantId();
+    }
+    for (Skipped s : result.skipped()) {
+      byDevice.get(s.deviceId()).decide(RolloutDevice.SKIPPED, s.reason());
+    }
+    wave.state = RolloutWave.RUNNING;
+    wave.startedAt = now;
+    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "wave-started", wave.waveIndex,
+        String.format(Locale.ROOT, "wave %d: %d devices told to run %s, %d skipped (no variant fits)",
+            wave.waveIndex + 1, result.assigned().size(), rollout.version.version, result.skipped().size()));
+  }
+
+  /** Adds devices that match the selector now but did not when the rollout started. */
+  private void joinLateDevices(Rollout rollout, RolloutWave current, Instant now) {
+    List<Device> newcomers = selection.newcomers(rollout);
+    if (newcomers.isEmpty()) {
+      return;
+    }
+    for (Device d : newcomers) {
+      RolloutDevice member = new RolloutDevice();
+      member.rolloutId = rollout.id;
+      member.deviceId = d.id;
+      member.modelId = rollout.model.id;
+      member.waveIndex = current.waveIndex;
+      member.hardwareClassId = d.hardwareClassId;
+      member.persist();
+    }
+    selection.flushMembership(rollout);
+    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "devices-joined", current.waveIndex,
+        newcomers.size() + " devices started matching the selector and joined wave " + (current.waveIndex + 1));
+    if (current.isStarted()) {
+      startWave(rollout, current, now);
+    }
+  }
+
+  private void breach(
+      Rollout rollout, RolloutWave wave, WaveStats stats, List<DeviceProgress> devices, Instant offlineSince) {
+    String example = devices.stream()
+        .filter(d -> DeviceProgress.FAILED.equals(d.state(rollout.version.version, offlineSince)))
+        .findFirst()
+        .map(d -> "; e.g. " + d.deviceId() + ": " + d.failureReason())
+        .orElse("");
+    String reason = String.format(Locale.ROOT,
+        "wave %d: %d of %d eligible devices failed (%.1f %%, %.1f %% allowed)%s",
+        wave.waveIndex + 1, stats.failed() - wave.acceptedFailures, stats.eligible(),
+        stats.failedPercent(wave.acceptedFailures), rollout.plan.wave(wave.waveIndex).failureThreshold(),
+        example);
+    RolloutEvent.record(rollout.id, clock.instant(), RolloutEvent.ENGINE, "breach", wave.waveIndex, reason);
+    if (RolloutPlan.ROLLBACK.equals(rollout.plan.onBreach())) {
+      wave.state = RolloutWave.FAILED;
+      wave.finishedAt = clock.instant();
+      rollBack(rollout, RolloutEvent.ENGINE, reason);
+    } else {
+      pause(rollout, RolloutEvent.ENGINE, reason);
+    }
+  }
+
+  void pause(Rollout rollout, String actor, String reason) {
+    rollout.state = RolloutState.PAUSED;
+    rollout.stateReason = reason;
+    RolloutEvent.record(rollout.id, clock.instant(), actor, "paused", rollout.currentWave, reason);
+  }
+
+  /**
+   * Points every device the rollout changed back at what it ran before, each with a new, higher
+   * generation. A device whose desired state moved on meanwhile is left alone.
+   */
+  void rollBack(Rollout rollout, String actor, String reason) {
+    Instant now = clock.instant();
+    rollout.state = RolloutState.ROLLING_BACK;
+    rollout.stateReason = reason;
+    RolloutEvent.record(rollout.id, now, actor, "rollback-started", rollout.currentWave, reason);
+    List<RolloutDevice> changed = RolloutDevice.list(
+        "rolloutId = ?1 and assignedAt is not null and (outcome is null or outcome <> ?2)",
+        rollout.id, RolloutDevice.ROLLED_BACK);
+    int restored = 0;
+    int leftAlone = 0;
+    Cause cause = new Cause("rollback", rollout.id);
+    for (RolloutDevice member : changed) {
+      Optional<Long> generation = assignments.revert(
+          member.deviceId, rollout.model, member.variantId, member.previousVariantId, cause);
+      if (generation.isPresent()) {
+        restored++;
+        member.decide(RolloutDevice.ROLLED_BACK, member.previousVariantId == null
+            ? "model removed (the device had no earlier version)"
+            : "previous version restored at generation " + generation.get());
+      } else {
+        leftAlone++;
+        member.decide(RolloutDevice.ROLLED_BACK,
+            "left alone: its desired state changed after this rollout set it");
+      }
+    }
+    rollout.state = RolloutState.ROLLED_BACK;
+    rollout.finishedAt = now;
+    selection.release(rollout);
+    RolloutEvent.record(rollout.id, now, actor, "rolled-back", rollout.currentWave,
+        restored + " devices restored to their previous version, " + leftAlone + " left alone");
+    LOG.infof("rollout %s rolled back: %s", rollout.id, reason);
+  }
+
+  private void complete(Rollout rollout, Instant now) {
+    rollout.state = RolloutState.COMPLETED;
+    rollout.stateReason = null;
+    rollout.finishedAt = now;
+    selection.release(rollout);
+    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "completed", rollout.currentWave,
+        "all waves succeeded");
+  }
+
+  private static DeviceProgress withOutcome(DeviceProgress d, String outcome, String reason) {
+    return new DeviceProgress(d.deviceId(), d.wave(), d.hardwareClassId(), d.assignedAt(),
+        d.generation(), d.variantId(), d.previousVariantId(), outcome, reason, d.reportedVersion(),
+        d.reportedGeneration(), d.reportedState(), d.reportedReason(), d.reportedProviderUsed(),
+        d.expectedProvider(), d.lastSeenAt(), d.now(), d.before());
+  }
+
+  private static String sizes(int[] planned) {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < planned.length; i++) {
+      text.append(i == 0 ? "" : ", ").append(planned[i]);
+    }
+    return text.toString();
+  }
+
+  /** Another rollout of the same model holds some of the selected devices. */
+  static final class RolloutConflict extends RuntimeException {
+    RolloutConflict(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  static void flush() {
+    Panache.getEntityManager().flush();
+  }
+}

@@ -1,0 +1,119 @@
+package dev.modelfleet.server.support;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.agent.v1.DesiredModel;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.agent.v1.Heartbeat;
+import dev.modelfleet.agent.v1.ModelCounters;
+import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.VariantManifest;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * An enrolled device on a real Sync stream that answers each desired state the way an agent
+ * does (ACTIVE, or FAILED, or nothing), as its {@link Reaction} for that version says, and
+ * sends heartbeats with inference figures on request. Signatures are not checked here: the
+ * agent's verification has its own tests; these tests are about what the server decides.
+ */
+public final class FakeDevice implements AutoCloseable {
+
+  /** What the device does with a desired model of a given version. */
+  public enum Reaction { ACTIVATE, FAIL, IGNORE }
+
+  public final String id;
+  private final AgentClient.SyncStream stream;
+  private final Function<String, Reaction> reactions;
+  /** What the device runs now, per model: version, variant id and its provider. */
+  private final Map<String, String[]> running = new ConcurrentHashMap<>();
+  private final Thread reader;
+  private volatile String providerUsedOverride;
+
+  public FakeDevice(AgentClient agent, String token, HardwareProfile hardware,
+      Function<String, Reaction> reactions) throws Exception {
+    var enrolled = agent.enroll(token, AgentClient.newDevicePublicKey(), hardware);
+    this.id = enrolled.getDeviceId();
+    this.reactions = reactions;
+    this.stream = agent.sync(enrolled.getDeviceCredential());
+    stream.hello(hardware);
+    reader = new Thread(this::react, "fake-device-" + id);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Reports ACTIVE with this provider instead of the variant's (a silent fallback). */
+  public FakeDevice reportProvider(String provider) {
+    providerUsedOverride = provider;
+    return this;
+  }
+
+  /** The version of {@code model} the device runs now, or null. */
+  public String runs(String model) {
+    String[] r = running.get(model);
+    return r == null ? null : r[0];
+  }
+
+  /** A heartbeat with figures for {@code version} of {@code model}. */
+  public void heartbeat(String model, String version, long requests, long errors, double p95Ms) {
+    stream.send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
+        .setSentAtMs(System.currentTimeMillis())
+        .addCounters(ModelCounters.newBuilder().setModel(model).setVersion(version)
+            .setRequests(requests).setErrors(errors).setP50Ms(p95Ms / 2).setP95Ms(p95Ms)))
+        .build());
+  }
+
+  private void react() {
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        ServerMessage message = stream.received.poll(100, TimeUnit.MILLISECONDS);
+        if (message != null && message.hasDesiredState()) {
+          apply(DesiredState.parseFrom(message.getDesiredState().getPayload()));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private void apply(DesiredState state) throws InvalidProtocolBufferException {
+    for (DesiredModel model : state.getModelsList()) {
+      VariantManifest manifest = VariantManifest.parseFrom(model.getManifest().getPayload());
+      String[] now = running.get(model.getModel());
+      if (now != null && now[1].equals(manifest.getVariantId())) {
+        continue;
+      }
+      Reaction reaction = reactions.apply(model.getVersion());
+      DeploymentProgress.Builder progress = DeploymentProgress.newBuilder()
+          .setModel(model.getModel()).setVersion(model.getVersion())
+          .setVariantId(manifest.getVariantId()).setGeneration(state.getGeneration());
+      switch (reaction) {
+        case IGNORE -> { }
+        case FAIL -> send(progress.setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+            .setReasonCode("load-failed").setReason("the test device refuses this version"));
+        case ACTIVATE -> {
+          String provider = providerUsedOverride != null ? providerUsedOverride : manifest.getExecutionProvider();
+          running.put(model.getModel(), new String[] {model.getVersion(), manifest.getVariantId()});
+          send(progress.setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE).setExecutionProviderUsed(provider));
+        }
+      }
+    }
+  }
+
+  private void send(DeploymentProgress.Builder progress) {
+    stream.send(AgentMessage.newBuilder().setProgress(progress).build());
+  }
+
+  @Override
+  public void close() {
+    reader.interrupt();
+    stream.cancel();
+  }
+}
