@@ -26,15 +26,19 @@ public final class ServerProcess extends ManagedProcess {
   private final int httpPort;
   private final int grpcPort;
   private final String adminToken;
+  private final Setup setup;
+  private final String logName;
   private final Duration startToReady;
 
   private ServerProcess(
       List<String> command, Map<String, String> env, Path log, Path directory, int httpPort,
-      int grpcPort, String adminToken) {
-    super("server", command, env, log, directory);
+      int grpcPort, Setup setup, String logName) {
+    super(logName, command, env, log, directory);
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
-    this.adminToken = adminToken;
+    this.adminToken = setup.adminToken();
+    this.setup = setup;
+    this.logName = logName;
     long started = System.nanoTime();
     waitUntilReady();
     this.startToReady = Duration.ofNanos(System.nanoTime() - started);
@@ -50,30 +54,52 @@ public final class ServerProcess extends ManagedProcess {
 
   public static ServerProcess start(
       RepoLayout repo, Path workDir, String database, Map<String, String> extraEnv) {
+    return launch(new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), extraEnv), "server");
+  }
+
+  /**
+   * Another replica of this server: the same database, key and artifact directories (shared
+   * storage, as replicas behind a load balancer have) and admin token, its own ports and log.
+   */
+  public ServerProcess replica(String name, Map<String, String> extraEnv) {
+    Map<String, String> env = new HashMap<>(setup.extraEnv());
+    env.putAll(extraEnv);
+    return launch(new Setup(setup.repo(), setup.workDir(), setup.database(), adminToken, env), name);
+  }
+
+  /** This server again after it stopped: the same everything, new ports. */
+  public ServerProcess restart() {
+    return launch(setup, logName);
+  }
+
+  private record Setup(
+      RepoLayout repo, Path workDir, String database, String adminToken, Map<String, String> extraEnv) {}
+
+  private static ServerProcess launch(Setup setup, String logName) {
     int httpPort = Ports.free();
     int grpcPort = Ports.free();
-    String adminToken = "e2e-" + UUID.randomUUID();
+    Path workDir = setup.workDir();
     Map<String, String> env = new HashMap<>();
     env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
     env.put("QUARKUS_GRPC_SERVER_PORT", Integer.toString(grpcPort));
-    env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/" + database);
+    env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/" + setup.database());
     env.put("QUARKUS_DATASOURCE_USERNAME", "postgres");
     env.put("QUARKUS_DATASOURCE_PASSWORD", "postgres");
-    env.put("MODELFLEET_ADMIN_TOKEN", adminToken);
+    env.put("MODELFLEET_ADMIN_TOKEN", setup.adminToken());
     env.put("MODELFLEET_KEY_DIR", workDir.resolve("keys").toString());
     env.put("MODELFLEET_ARTIFACT_DIR", workDir.resolve("artifacts").toString());
-    env.putAll(extraEnv);
+    env.putAll(setup.extraEnv());
     // Run from the quarkus-app folder, as the systemd unit does: the class-data-sharing archive
     // built with the application only matches that relative class path.
-    Path app = repo.serverJar().getParent();
+    Path app = setup.repo().serverJar().getParent();
     List<String> command = new java.util.ArrayList<>(List.of(javaBin()));
     command.addAll(JVM_FLAGS);
     if (Files.exists(app.resolve("app-cds.jsa"))) {
       command.add("-XX:SharedArchiveFile=app-cds.jsa");
     }
     command.addAll(List.of("-jar", "quarkus-run.jar"));
-    return new ServerProcess(
-        command, env, workDir.resolve("server.log"), app, httpPort, grpcPort, adminToken);
+    return new ServerProcess(command, env, workDir.resolve(logName + ".log"), app, httpPort,
+        grpcPort, setup, logName);
   }
 
   static String javaBin() {

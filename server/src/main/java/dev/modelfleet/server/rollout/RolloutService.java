@@ -290,8 +290,9 @@ public class RolloutService {
         .filter(d -> d.reason() != null)
         .limit(MAX_PROBLEMS_SHOWN)
         .toList();
-    List<EventView> events = RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id", r.id)
-        .page(0, MAX_EVENTS_SHOWN).list().stream().map(EventView::of).toList();
+    List<EventView> events = new ArrayList<>(RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
+        .page(0, MAX_EVENTS_SHOWN).list().stream().map(EventView::of).toList());
+    java.util.Collections.reverse(events); // the latest ones, oldest first
     return new RolloutView(r.id, r.name, r.model.name, version, r.selector, r.state, r.stateReason,
         r.currentWave, r.startAt, r.createdBy, r.createdAt, r.startedAt, r.finishedAt, r.plan, totals,
         waves, problems, events);
