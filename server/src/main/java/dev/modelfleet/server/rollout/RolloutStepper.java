@@ -35,6 +35,11 @@ class RolloutStepper {
 
   private static final Logger LOG = Logger.getLogger(RolloutStepper.class);
   private static final Duration QUEUE_RECHECK = Duration.ofSeconds(2);
+  /** Late joiners need a selector match over all devices: not on every 200 ms step. */
+  private static final Duration JOIN_CHECK_INTERVAL = Duration.ofSeconds(5);
+
+  /** When this replica last looked for late joiners, per rollout; a cache, safe to lose. */
+  private final Map<UUID, Instant> lastJoinCheck = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final AssignmentService assignments;
   private final RolloutSelection selection;
@@ -175,7 +180,7 @@ class RolloutStepper {
       return;
     }
     List<RolloutWave> waves = RolloutWave.of(rollout.id);
-    if (rollout.plan.joinLate()) {
+    if (rollout.plan.joinLate() && joinCheckDue(rollout.id, now)) {
       joinLateDevices(rollout, waves.get(rollout.currentWave), now);
     }
     String version = rollout.version.version;
@@ -306,6 +311,15 @@ class RolloutStepper {
             wave.waveIndex + 1, result.assigned().size(), rollout.version.version, result.skipped().size()));
   }
 
+  private boolean joinCheckDue(UUID rolloutId, Instant now) {
+    Instant last = lastJoinCheck.get(rolloutId);
+    if (last != null && now.isBefore(last.plus(JOIN_CHECK_INTERVAL))) {
+      return false;
+    }
+    lastJoinCheck.put(rolloutId, now);
+    return true;
+  }
+
   /** Adds devices that match the selector now but did not when the rollout started. */
   private void joinLateDevices(Rollout rollout, RolloutWave current, Instant now) {
     List<Device> newcomers = selection.newcomers(rollout);
@@ -395,6 +409,7 @@ class RolloutStepper {
   }
 
   private void complete(Rollout rollout, Instant now) {
+    lastJoinCheck.remove(rollout.id);
     rollout.state = RolloutState.COMPLETED;
     rollout.stateReason = null;
     rollout.finishedAt = now;

@@ -243,6 +243,21 @@ class RolloutTest {
     }
   }
 
+  @Test
+  void deviceThatStartsMatchingLaterJoinsTheRunningWave() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(211)) {
+      f.add(1, "cpu-late-" + f.site, v -> Reaction.ACTIVATE);
+      String id = f.start(Map.of("joinLate", true, "defaults", Map.of("soakSeconds", 3600, "timeoutSeconds", 600),
+          "waves", List.of(Map.of("percent", 100)))).getString("id");
+      Eventually.within(Duration.ofSeconds(10), () -> assertEquals(1, get(id).getInt("totals.byState.active")));
+      FakeDevice late = f.add(1, "cpu-late-" + f.site, v -> Reaction.ACTIVATE).get(0);
+      Eventually.within(Duration.ofSeconds(15), () -> assertEquals("2", late.runs(f.model)));
+      JsonPath running = get(id);
+      assertEquals(2, running.getInt("totals.byState.active"));
+      assertTrue(running.getList("events.type").contains("devices-joined"));
+    }
+  }
+
   private static long generation(String deviceId) {
     return admin().get("/api/v1/devices/" + deviceId).then().extract().jsonPath().getLong("desired.generation");
   }
