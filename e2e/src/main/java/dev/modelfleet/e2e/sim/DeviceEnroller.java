@@ -16,6 +16,7 @@ import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -24,46 +25,49 @@ import java.util.function.Consumer;
 /**
  * Enrolls simulated devices asynchronously: each gets its own Ed25519 key pair, as a real
  * agent would, and the returned root metadata is verified before the device trusts anything.
+ * A device enrolls with the server it was given; when that one is unavailable, with the next.
  */
 final class DeviceEnroller {
 
   /** UNAVAILABLE at enrollment means "server starting or busy": worth a few more tries. */
   private static final int MAX_ATTEMPTS = 5;
 
-  private final AgentServiceGrpc.AgentServiceStub stub;
+  private final List<AgentServiceGrpc.AgentServiceStub> stubs;
   private final ScheduledExecutorService scheduler;
   private final String token;
   private final byte[] pinnedRootKey;
 
   /** @param pinnedRootKey SPKI DER of the fleet root key; null trusts the first root seen */
-  DeviceEnroller(AgentServiceGrpc.AgentServiceStub stub, ScheduledExecutorService scheduler,
-      String token, byte[] pinnedRootKey) {
-    this.stub = stub;
+  DeviceEnroller(List<AgentServiceGrpc.AgentServiceStub> stubs,
+      ScheduledExecutorService scheduler, String token, byte[] pinnedRootKey) {
+    this.stubs = List.copyOf(stubs);
     this.scheduler = scheduler;
     this.token = token;
     this.pinnedRootKey = pinnedRootKey;
   }
 
-  void enroll(String name, HardwareProfile hardware, Consumer<EnrolledDevice> enrolled,
-      Consumer<String> refused) {
+  /** @param server index of the server to try first */
+  void enroll(String name, HardwareProfile hardware, int server,
+      Consumer<EnrolledDevice> enrolled, Consumer<String> refused) {
     EnrollRequest request = EnrollRequest.newBuilder()
         .setEnrollmentToken(token)
         .setDevicePublicKey(ByteString.copyFrom(Ed25519.generate().getPublic().getEncoded()))
         .setRequestedName(name)
         .setHardware(hardware)
         .build();
-    attempt(request, 1, enrolled, refused);
+    attempt(request, server % stubs.size(), 1, enrolled, refused);
   }
 
-  private void attempt(EnrollRequest request, int attempt, Consumer<EnrolledDevice> enrolled,
-      Consumer<String> refused) {
+  private void attempt(EnrollRequest request, int server, int attempt,
+      Consumer<EnrolledDevice> enrolled, Consumer<String> refused) {
+    AgentServiceGrpc.AgentServiceStub stub = stubs.get(server);
     stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request, new StreamObserver<>() {
       @Override
       public void onNext(EnrollResponse response) {
         try {
           TrustedRoot root = trust(response.getRootMetadata());
           enrolled.accept(new EnrolledDevice(request.getRequestedName(), response.getDeviceId(),
-              response.getDeviceCredential(), root, request.getHardware()));
+              response.getDeviceCredential(), root, request.getHardware(), server));
         } catch (VerificationException e) {
           refused.accept(request.getRequestedName() + ": root metadata refused ("
               + e.reasonCode() + "): " + e.getMessage());
@@ -76,8 +80,9 @@ final class DeviceEnroller {
         if (status.getCode() == Status.Code.UNAVAILABLE && attempt < MAX_ATTEMPTS) {
           long delayMs = (250L << attempt) + (long) (Math.random() * 250);
           try {
-            scheduler.schedule(() -> attempt(request, attempt + 1, enrolled, refused), delayMs,
-                TimeUnit.MILLISECONDS);
+            int next = (server + 1) % stubs.size();
+            scheduler.schedule(() -> attempt(request, next, attempt + 1, enrolled, refused),
+                delayMs, TimeUnit.MILLISECONDS);
             return;
           } catch (RejectedExecutionException stopping) {
             // The simulator is shutting down: report the refusal instead of retrying.

@@ -3,6 +3,10 @@ package dev.modelfleet.e2e.sim;
 import dev.modelfleet.agent.trust.TrustedRoot;
 import dev.modelfleet.agent.v1.HardwareProfile;
 
-/** What a simulated device keeps from its enrollment; the private key is not needed after it. */
+/**
+ * What a simulated device keeps from its enrollment; the private key is not needed after it.
+ *
+ * @param server index of the server that enrolled it, where its first stream goes
+ */
 record EnrolledDevice(String name, String deviceId, String credential, TrustedRoot root,
-    HardwareProfile hardware) {}
+    HardwareProfile hardware, int server) {}

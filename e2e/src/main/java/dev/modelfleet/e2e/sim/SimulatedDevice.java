@@ -7,20 +7,26 @@ import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.agent.v1.DeploymentProgress;
 import dev.modelfleet.agent.v1.Heartbeat;
 import dev.modelfleet.agent.v1.Hello;
+import dev.modelfleet.agent.v1.InstalledModel;
+import dev.modelfleet.agent.v1.ModelCounters;
 import dev.modelfleet.agent.v1.ServerMessage;
-import io.grpc.Channel;
+import dev.modelfleet.agent.v1.SyncConfig;
+import dev.modelfleet.agent.v1.VariantManifest;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.ScheduledExecutorService;
+import java.net.URI;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One simulated device's Sync session on the shared channel. It owns no thread: gRPC callbacks
- * drive it, and its heartbeats and reconnects are tasks on the fleet's shared scheduler, so a
- * device costs a few objects, not a stack.
+ * One simulated device's Sync session on its server's shared channel. It owns no thread: gRPC
+ * callbacks drive it, and its heartbeats and reconnects are tasks on the fleet's shared
+ * scheduler, so a device costs a few objects, not a stack. When its stream is lost it
+ * reconnects to the next server address, so a killed replica's devices move to the others.
  */
 final class SimulatedDevice {
 
@@ -28,33 +34,34 @@ final class SimulatedDevice {
   private static final long MAX_RECONNECT_DELAY_MS = 30_000;
 
   private final EnrolledDevice identity;
-  private final AgentServiceGrpc.AgentServiceStub stub;
-  private final ScheduledExecutorService scheduler;
-  private final FleetCounters counters;
-  private final int heartbeatOverrideSeconds;
+  private final FleetServices fleet;
+  private final BearerCredentialInterceptor credential;
+  private final ServingCounters serving = new ServingCounters();
   private final DesiredStateApplier applier;
 
   // Guarded by this: heartbeats, progress and stream callbacks all send on the one stream.
+  private int serverIndex;
   private ClientCallStreamObserver<AgentMessage> outbound;
   private ScheduledFuture<?> heartbeat;
   private int failedConnects;
   private boolean stopped;
+  /** Read by downloads, which start under the applier's lock and must not take this one. */
+  private volatile FleetServer server;
+  private volatile URI artifactBase;
   private volatile boolean connected;
   /** Set when the server said this device must not reconnect (decommissioned, replaced). */
   private volatile String givenUp;
 
-  SimulatedDevice(EnrolledDevice identity, Channel channel, ScheduledExecutorService scheduler,
-      FleetCounters counters, int heartbeatOverrideSeconds) {
+  SimulatedDevice(EnrolledDevice identity, FleetServices fleet) {
     this.identity = identity;
-    this.stub = AgentServiceGrpc.newStub(channel)
-        .withInterceptors(new BearerCredentialInterceptor(identity.credential()));
-    this.scheduler = scheduler;
-    this.counters = counters;
-    this.heartbeatOverrideSeconds = heartbeatOverrideSeconds;
+    this.fleet = fleet;
+    this.serverIndex = identity.server() % fleet.servers().size();
+    this.server = fleet.servers().get(serverIndex);
+    this.credential = new BearerCredentialInterceptor(identity.credential());
     DesiredStateVerifier verifier = new DesiredStateVerifier(
         identity::root, identity.deviceId(), System::currentTimeMillis);
-    this.applier = new DesiredStateApplier(
-        verifier, identity.hardware(), stub, this::sendProgress, counters);
+    this.applier = new DesiredStateApplier(verifier, identity.hardware(), identity.deviceId(),
+        this::download, this::sendProgress, fleet.behaviours(), serving);
   }
 
   String deviceId() {
@@ -65,8 +72,17 @@ final class SimulatedDevice {
     return connected;
   }
 
+  /** The gRPC address this device talks to now. */
+  String serverTarget() {
+    return server.target();
+  }
+
   DesiredStateApplier.Outcome outcome() {
     return givenUp != null ? DesiredStateApplier.Outcome.FAILED : applier.outcome();
+  }
+
+  List<String> activeVersions() {
+    return applier.activeVersions();
   }
 
   void connect() {
@@ -80,17 +96,26 @@ final class SimulatedDevice {
       if (stopped) {
         return;
       }
-      outbound = (ClientCallStreamObserver<AgentMessage>) stub.sync(new Inbound());
+      FleetServer target = fleet.servers().get(serverIndex);
+      server = target;
+      outbound = (ClientCallStreamObserver<AgentMessage>) AgentServiceGrpc
+          .newStub(target.channel()).withInterceptors(credential).sync(new Inbound(target));
       outbound.onNext(hello);
     }
   }
 
-  /** The inbound half of one stream; a stale one (after a reconnect) only reports its end. */
+  /** The inbound half of one stream, on one server. */
   private final class Inbound implements StreamObserver<ServerMessage> {
+    private final FleetServer server;
+
+    Inbound(FleetServer server) {
+      this.server = server;
+    }
+
     @Override
     public void onNext(ServerMessage message) {
       switch (message.getKindCase()) {
-        case CONFIG -> configured(message.getConfig().getHeartbeatIntervalSeconds());
+        case CONFIG -> configured(message.getConfig(), server);
         case DESIRED_STATE -> applier.apply(message.getDesiredState());
         // Benchmarks and trials need a runtime to time things; a simulated device has none,
         // and the server copes with devices that never answer them.
@@ -109,39 +134,61 @@ final class SimulatedDevice {
     }
   }
 
-  private synchronized void configured(int serverSeconds) {
+  private synchronized void configured(SyncConfig config, FleetServer from) {
     if (stopped) {
       return; // a late message on a stream being cancelled; the scheduler may be gone
     }
     connected = true;
     failedConnects = 0;
-    int seconds = heartbeatOverrideSeconds > 0 ? heartbeatOverrideSeconds
-        : serverSeconds > 0 ? serverSeconds : DEFAULT_HEARTBEAT_SECONDS;
+    artifactBase = ArtifactDownloads.announcedBase(config, from.host());
+    long periodMs = fleet.heartbeatOverrideMillis() > 0 ? fleet.heartbeatOverrideMillis()
+        : 1000L * (config.getHeartbeatIntervalSeconds() > 0
+            ? config.getHeartbeatIntervalSeconds() : DEFAULT_HEARTBEAT_SECONDS);
     if (heartbeat != null) {
       heartbeat.cancel(false);
     }
     // A random first beat spreads thousands of devices over the interval instead of a burst.
-    long periodMs = seconds * 1000L;
-    heartbeat = scheduler.scheduleAtFixedRate(this::beat,
+    heartbeat = fleet.scheduler().scheduleAtFixedRate(this::beat,
         ThreadLocalRandom.current().nextLong(periodMs), periodMs, TimeUnit.MILLISECONDS);
   }
 
   private void beat() {
-    send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
+    if (applier.silent()) {
+      return;
+    }
+    List<InstalledModel> installed = applier.installed();
+    List<ModelCounters> figures = serving.beat(fleet.requestsPerHeartbeat(), fleet.behaviours());
+    boolean sent = send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
         .setSentAtMs(System.currentTimeMillis())
-        .addAllInstalled(applier.installed())).build());
-    counters.heartbeats.increment();
+        .addAllInstalled(installed)
+        .addAllCounters(figures)).build());
+    if (sent) {
+      fleet.counters().heartbeats.increment();
+    }
+  }
+
+  private void download(VariantManifest manifest, DownloadOutcome outcome) {
+    FleetServer from = server;
+    fleet.downloads().start(new ArtifactDownloads.Source(identity.deviceId(),
+        identity.credential(),
+        AgentServiceGrpc.newBlockingStub(from.channel()).withInterceptors(credential),
+        artifactBase), manifest, outcome);
   }
 
   private void sendProgress(DeploymentProgress progress) {
     send(AgentMessage.newBuilder().setProgress(progress).build());
   }
 
-  /** Dropped when no stream is up: the next Hello and heartbeats carry the installed models. */
-  private synchronized void send(AgentMessage message) {
-    if (outbound != null) {
-      outbound.onNext(message);
+  /**
+   * Dropped when no stream is up (the next Hello and heartbeats carry the installed models)
+   * or while a behaviour keeps the device silent.
+   */
+  private synchronized boolean send(AgentMessage message) {
+    if (outbound == null || applier.silent()) {
+      return false;
     }
+    outbound.onNext(message);
+    return true;
   }
 
   private synchronized void ended(Status status) {
@@ -160,10 +207,19 @@ final class SimulatedDevice {
       case UNAUTHENTICATED, ABORTED -> givenUp = status.getCode() + ": "
           + status.getDescription();
       default -> {
-        counters.reconnects.increment();
+        fleet.counters().reconnects.increment();
+        if (fleet.servers().size() > 1) {
+          // The replica may be gone for good; the next one has the same database.
+          serverIndex = (serverIndex + 1) % fleet.servers().size();
+          fleet.counters().failovers.increment();
+        }
         long ceiling = Math.min(MAX_RECONNECT_DELAY_MS, 500L << Math.min(failedConnects++, 6));
         long delay = ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
-        scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        try {
+          fleet.scheduler().schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+          // The fleet is closing; there is nothing to reconnect for.
+        }
       }
     }
   }

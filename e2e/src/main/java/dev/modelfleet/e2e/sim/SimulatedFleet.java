@@ -1,13 +1,13 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.sync.AgentChannels;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
@@ -17,11 +17,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Many simulated devices in one process, speaking the real agent protocol to a real server:
- * for load tests and demos. All devices share one gRPC channel (HTTP/2 multiplexes their
- * streams) and one small scheduler; none has a thread of its own.
+ * Many simulated devices in one process, speaking the real agent protocol to real servers:
+ * for load tests, demos, and the rollout engine's tests and benchmarks. Devices are spread
+ * over the server replicas round-robin; all devices of a replica share one gRPC channel, all
+ * heartbeats and reconnects run on one small scheduler, and downloads on a bounded pool, so
+ * no device has a thread of its own.
  *
- * <p>Run: {@code java -cp e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar
+ * <p>From code: {@link #start(SimulatorOptions, PrintStream)}, then {@link #snapshot()},
+ * {@link #deviceIds()}, {@link #behave(VersionBehaviour)} and {@link #close()}. From the
+ * command line: {@code java -cp e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar
  * dev.modelfleet.e2e.sim.SimulatedFleet --server host:9000 --token T --devices 1000}
  */
 public final class SimulatedFleet implements AutoCloseable {
@@ -33,44 +37,64 @@ public final class SimulatedFleet implements AutoCloseable {
 
   private final SimulatorOptions options;
   private final PrintStream display;
-  private final ManagedChannel channel;
+  private final List<FleetServer> servers = new ArrayList<>();
   private final ScheduledExecutorService scheduler;
   private final FleetCounters counters = new FleetCounters();
+  private final Behaviours behaviours;
+  private final ArtifactDownloads downloads;
+  private final FleetServices services;
   private final Queue<SimulatedDevice> devices = new ConcurrentLinkedQueue<>();
   private final Semaphore enrollSlots = new Semaphore(MAX_ENROLLS_IN_FLIGHT);
   private final AtomicInteger refusalsShown = new AtomicInteger();
   private final Thread enrollLoop;
   private final long startedNanos = System.nanoTime();
-  private long heartbeatsAtLastLine;
+  private FleetSnapshot lastLine;
   private volatile boolean closed;
 
-  private SimulatedFleet(SimulatorOptions options, PrintStream display, byte[] rootKey) {
+  private SimulatedFleet(SimulatorOptions options, PrintStream display, byte[] rootKey)
+      throws IOException {
     this.options = options;
     this.display = display;
-    this.channel = AgentChannels.plaintext(options.server());
+    this.downloads = new ArtifactDownloads(options.downloadPath(), options.downloadDir(),
+        options.downloadConcurrency(), counters);
+    options.servers().forEach(target -> servers.add(FleetServer.connect(target)));
     this.scheduler = Executors.newScheduledThreadPool(
         Math.max(2, Runtime.getRuntime().availableProcessors() / 2), runnable -> {
           Thread thread = new Thread(runnable, "sim-scheduler");
           thread.setDaemon(true);
           return thread;
         });
+    this.behaviours = new Behaviours(options.behaviours());
+    this.services = new FleetServices(List.copyOf(servers), scheduler, counters, behaviours,
+        downloads, options.heartbeatMillis(), options.requestsPerHeartbeat());
     DeviceEnroller enroller = new DeviceEnroller(
-        AgentServiceGrpc.newStub(channel), scheduler, options.token(), rootKey);
+        servers.stream().map(s -> AgentServiceGrpc.newStub(s.channel())).toList(),
+        scheduler, options.token(), rootKey);
     this.enrollLoop = new Thread(() -> enrollAll(enroller), "sim-enroll");
     this.enrollLoop.setDaemon(true);
   }
 
-  /** Starts enrolling in the background and prints a progress line to {@code display} each second. */
+  /** Starts enrolling in the background; nothing is printed. */
+  public static SimulatedFleet start(SimulatorOptions options) throws IOException {
+    return start(options, null);
+  }
+
+  /**
+   * Starts enrolling in the background and, unless {@code display} is null, prints a progress
+   * line to it each second and a summary when closed.
+   */
   public static SimulatedFleet start(SimulatorOptions options, PrintStream display)
       throws IOException {
     byte[] rootKey = options.rootKey() == null ? null : Ed25519.readPublicKeyPem(options.rootKey());
+    SimulatedFleet fleet = new SimulatedFleet(options, display, rootKey);
     if (rootKey == null) {
-      display.println("[sim] no --root-key: trusting the root metadata the server sends"
+      fleet.print("[sim] no --root-key: trusting the root metadata the server sends"
           + " (trust on first use)");
     }
-    SimulatedFleet fleet = new SimulatedFleet(options, display, rootKey);
     fleet.enrollLoop.start();
-    fleet.scheduler.scheduleAtFixedRate(fleet::printProgress, 1, 1, TimeUnit.SECONDS);
+    if (display != null) {
+      fleet.scheduler.scheduleAtFixedRate(fleet::printProgress, 1, 1, TimeUnit.SECONDS);
+    }
     return fleet;
   }
 
@@ -83,15 +107,14 @@ public final class SimulatedFleet implements AutoCloseable {
       }
       String name = String.format("%s-%05d", options.namePrefix(), i);
       enroller.enroll(name, HardwareProfiles.forDevice(i, options.profiles(), name),
-          this::enrolled, this::refused);
+          i % servers.size(), this::enrolled, this::refused);
     }
   }
 
   private void enrolled(EnrolledDevice identity) {
     enrollSlots.release();
     counters.enrolled.increment();
-    SimulatedDevice device = new SimulatedDevice(
-        identity, channel, scheduler, counters, options.heartbeatSeconds());
+    SimulatedDevice device = new SimulatedDevice(identity, services);
     devices.add(device);
     if (closed) {
       device.stop();
@@ -104,25 +127,44 @@ public final class SimulatedFleet implements AutoCloseable {
     enrollSlots.release();
     counters.enrollFailed.increment();
     if (refusalsShown.incrementAndGet() <= REFUSALS_SHOWN) {
-      display.println("[sim] " + reason);
+      print("[sim] " + reason);
     }
+  }
+
+  /**
+   * Puts a behaviour in force for its model version from now on, replacing the one written
+   * for the same model and version: traffic figures change at each device's next heartbeat,
+   * install failures and silence with the next desired state a device receives.
+   */
+  public void behave(VersionBehaviour behaviour) {
+    behaviours.put(behaviour);
+  }
+
+  public List<VersionBehaviour> behaviours() {
+    return behaviours.all();
   }
 
   public FleetSnapshot snapshot() {
     int connected = 0;
     int active = 0;
     int failed = 0;
+    int silent = 0;
+    Map<String, Integer> versions = new HashMap<>();
     for (SimulatedDevice device : devices) {
       connected += device.connected() ? 1 : 0;
       switch (device.outcome()) {
         case ACTIVE -> active++;
         case FAILED -> failed++;
+        case SILENT -> silent++;
         default -> { }
       }
+      device.activeVersions().forEach(version -> versions.merge(version, 1, Integer::sum));
     }
     return new FleetSnapshot(options.devices(), counters.enrolled.sum(),
-        counters.enrollFailed.sum(), connected, active, failed, counters.heartbeats.sum(),
-        counters.downloads.sum(), counters.reconnects.sum());
+        counters.enrollFailed.sum(), connected, active, failed, silent, counters.heartbeats.sum(),
+        counters.downloads.sum(), counters.httpDownloads.sum(), counters.grpcDownloads.sum(),
+        counters.httpFallbacks.sum(), counters.bytesDownloaded.sum(), counters.reconnects.sum(),
+        counters.failovers.sum(), versions);
   }
 
   /** The ids the server gave the devices enrolled so far. */
@@ -132,38 +174,54 @@ public final class SimulatedFleet implements AutoCloseable {
     return ids;
   }
 
+  /** The ids of the devices whose latest stream went to that gRPC address. */
+  public List<String> deviceIdsOn(String serverTarget) {
+    List<String> ids = new ArrayList<>();
+    devices.forEach(device -> {
+      if (device.serverTarget().equals(serverTarget)) {
+        ids.add(device.deviceId());
+      }
+    });
+    return ids;
+  }
+
   private synchronized void printProgress() {
     FleetSnapshot now = snapshot();
     // Called once a second by the scheduler, so the difference is per second (near enough).
-    double perSecond = now.heartbeats() - heartbeatsAtLastLine;
-    heartbeatsAtLastLine = now.heartbeats();
-    display.println(now.line(elapsedSeconds(), perSecond));
+    double heartbeats = lastLine == null ? now.heartbeats()
+        : now.heartbeats() - lastLine.heartbeats();
+    long bytes = lastLine == null ? now.bytesDownloaded()
+        : now.bytesDownloaded() - lastLine.bytesDownloaded();
+    lastLine = now;
+    print(now.line(elapsedNanos() / 1_000_000_000L, heartbeats, FleetSnapshot.megabytes(bytes)));
   }
 
-  private long elapsedSeconds() {
-    return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
+  private void print(String line) {
+    if (display != null) {
+      display.println(line);
+    }
   }
 
-  /** Ends every stream (the server sees the devices go offline) and the channel. */
+  private long elapsedNanos() {
+    return System.nanoTime() - startedNanos;
+  }
+
+  /** Ends every stream (the server sees the devices go offline), the downloads and channels. */
   @Override
   public synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
+    // The fleet as it ran, not as it looks once every stream is ended.
+    FleetSnapshot last = snapshot();
+    double seconds = elapsedNanos() / 1e9;
     enrollLoop.interrupt();
     devices.forEach(SimulatedDevice::stop);
     scheduler.shutdownNow();
-    channel.shutdown();
-    try {
-      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
-        channel.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      channel.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
-    display.println(snapshot().line(elapsedSeconds(), 0) + "  (stopped)");
+    downloads.close();
+    servers.forEach(FleetServer::close);
+    print(last.summary(seconds));
   }
 
   public static void main(String[] args) throws Exception {
@@ -172,7 +230,7 @@ public final class SimulatedFleet implements AutoCloseable {
       options = SimulatorOptions.parse(args);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
-      System.err.println(SimulatorOptions.USAGE);
+      System.err.println(SimulatorCommandLine.USAGE);
       System.exit(2);
       return;
     }

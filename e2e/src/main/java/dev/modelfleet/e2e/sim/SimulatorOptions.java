@@ -3,94 +3,185 @@ package dev.modelfleet.e2e.sim;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * The command line of {@link SimulatedFleet}. Parsed into a record so that a test can build
- * the same options in code that a user types on the command line.
+ * Everything a {@link SimulatedFleet} is started with. A user types it on the command line
+ * ({@link #parse}); a test or benchmark builds the same in code ({@link #builder}).
  *
- * @param heartbeatSeconds 0: use the interval the server states in SyncConfig
+ * @param servers gRPC addresses ({@code host:port}) of the server replicas; devices are spread
+ *     over them round-robin and fail over to the next one when their stream is lost
+ * @param heartbeatMillis 0: use the interval the server states in SyncConfig
  * @param durationSeconds 0: run until interrupted (Ctrl-C)
  * @param rootKey the fleet root public key (PEM); null: trust the root metadata the first
  *     Enroll returns (fine for load tests, never for a real device)
+ * @param behaviours how devices fare with particular versions; the rest are healthy
+ * @param requestsPerHeartbeat how many inference requests each device reports per heartbeat
+ *     for each version it serves
+ * @param downloadDir where to write downloaded bytes (one file per download, deleted once
+ *     verified); null: hash them as they arrive and keep nothing
+ * @param downloadConcurrency downloads running at once in the whole fleet
  */
-public record SimulatorOptions(String server, String token, int devices, int heartbeatSeconds,
-    List<String> profiles, int durationSeconds, Path rootKey, String namePrefix) {
+public record SimulatorOptions(List<String> servers, String token, int devices,
+    long heartbeatMillis, List<String> profiles, int durationSeconds, Path rootKey,
+    String namePrefix, List<VersionBehaviour> behaviours, long requestsPerHeartbeat,
+    DownloadPath downloadPath, Path downloadDir, int downloadConcurrency) {
 
   static final List<String> KNOWN_PROFILES = List.of("cpu", "cuda", "npu");
-
-  public static final String USAGE = """
-      usage: SimulatedFleet --server host:port --token T --devices N
-                            [--heartbeat-seconds S] [--profiles cpu,cuda,npu]
-                            [--duration-seconds D] [--root-key root.pub.pem] [--name-prefix sim]
-      Enrolls N simulated devices with one enrollment token (it needs N uses left) and keeps
-      them syncing over the real agent protocol, without ONNX Runtime.""";
+  static final long DEFAULT_REQUESTS_PER_HEARTBEAT = 100;
+  static final int DEFAULT_DOWNLOAD_CONCURRENCY = 32;
 
   public SimulatorOptions {
-    if (server == null || server.lastIndexOf(':') <= 0) {
-      throw new IllegalArgumentException("--server host:port is required (the gRPC port)");
+    servers = List.copyOf(servers == null ? List.of() : servers);
+    if (servers.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--server host:port[,host:port...] is required (the gRPC port of each replica)");
     }
+    servers.forEach(SimulatorOptions::checkAddress);
     if (token == null || token.isBlank()) {
       throw new IllegalArgumentException("--token is required (an enrollment token secret)");
     }
     if (devices <= 0) {
       throw new IllegalArgumentException("--devices must be at least 1");
     }
-    if (heartbeatSeconds < 0 || durationSeconds < 0) {
-      throw new IllegalArgumentException("seconds cannot be negative");
+    if (heartbeatMillis < 0) {
+      throw new IllegalArgumentException("the heartbeat interval cannot be negative");
+    }
+    if (durationSeconds < 0) {
+      throw new IllegalArgumentException("--duration-seconds cannot be negative");
     }
     profiles = List.copyOf(profiles);
     if (profiles.isEmpty() || !KNOWN_PROFILES.containsAll(profiles)) {
-      throw new IllegalArgumentException("--profiles takes a list of " + KNOWN_PROFILES);
+      throw new IllegalArgumentException("--profiles takes a list of " + KNOWN_PROFILES
+          + ", not " + profiles);
     }
+    behaviours = List.copyOf(behaviours);
+    if (requestsPerHeartbeat < 0) {
+      throw new IllegalArgumentException("--requests-per-heartbeat cannot be negative");
+    }
+    if (downloadPath == null) {
+      throw new IllegalArgumentException("--download-path takes grpc, http or auto");
+    }
+    if (downloadConcurrency < 1) {
+      throw new IllegalArgumentException("--download-concurrency must be at least 1");
+    }
+  }
+
+  /** The one address a single-server fleet uses. */
+  public String server() {
+    return servers.get(0);
   }
 
   public static SimulatorOptions parse(String... args) {
-    String server = null;
-    String token = null;
-    int devices = 0;
-    int heartbeat = 0;
-    int duration = 0;
-    List<String> profiles = KNOWN_PROFILES;
-    Path rootKey = null;
-    String prefix = "sim";
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException(flag + " needs a value");
-      }
-      String value = args[++i];
-      switch (flag) {
-        case "--server" -> server = value;
-        case "--token" -> token = value;
-        case "--devices" -> devices = number(flag, value);
-        case "--heartbeat-seconds" -> heartbeat = number(flag, value);
-        case "--duration-seconds" -> duration = number(flag, value);
-        case "--profiles" -> profiles = list(value);
-        case "--root-key" -> rootKey = Path.of(value);
-        case "--name-prefix" -> prefix = value;
-        default -> throw new IllegalArgumentException("unknown option " + flag);
-      }
-    }
-    return new SimulatorOptions(
-        server, token, devices, heartbeat, profiles, duration, rootKey, prefix);
+    return SimulatorCommandLine.parse(args);
   }
 
-  private static int number(String flag, String value) {
-    try {
-      return Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " takes a whole number, not '" + value + "'");
+  /** Options with every default but the three that have none. */
+  public static Builder builder(String servers, String token, int devices) {
+    return new Builder().servers(servers).token(token).devices(devices);
+  }
+
+  private static void checkAddress(String address) {
+    int colon = address.lastIndexOf(':');
+    int port = -1;
+    if (colon > 0) {
+      try {
+        port = Integer.parseInt(address.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        // refused below
+      }
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException(
+          "--server takes host:port (the gRPC port), not '" + address + "'");
     }
   }
 
-  private static List<String> list(String value) {
-    List<String> items = new ArrayList<>();
-    for (String item : value.split(",")) {
-      if (!item.isBlank()) {
-        items.add(item.trim().toLowerCase(Locale.ROOT));
-      }
+  /** For code: the defaults a bare command line gets, each settable by name. */
+  public static final class Builder {
+    private List<String> servers = List.of();
+    private String token;
+    private int devices;
+    private long heartbeatMillis;
+    private List<String> profiles = KNOWN_PROFILES;
+    private int durationSeconds;
+    private Path rootKey;
+    private String namePrefix = "sim";
+    private final List<VersionBehaviour> behaviours = new ArrayList<>();
+    private long requestsPerHeartbeat = DEFAULT_REQUESTS_PER_HEARTBEAT;
+    private DownloadPath downloadPath = DownloadPath.AUTO;
+    private Path downloadDir;
+    private int downloadConcurrency = DEFAULT_DOWNLOAD_CONCURRENCY;
+
+    /** Comma-separated {@code host:port} addresses. */
+    public Builder servers(String commaSeparated) {
+      servers = SimulatorCommandLine.list(commaSeparated, false);
+      return this;
     }
-    return items;
+
+    public Builder token(String value) {
+      token = value;
+      return this;
+    }
+
+    public Builder devices(int value) {
+      devices = value;
+      return this;
+    }
+
+    public Builder heartbeatMillis(long value) {
+      heartbeatMillis = value;
+      return this;
+    }
+
+    public Builder profiles(List<String> value) {
+      profiles = value;
+      return this;
+    }
+
+    public Builder durationSeconds(int value) {
+      durationSeconds = value;
+      return this;
+    }
+
+    public Builder rootKey(Path value) {
+      rootKey = value;
+      return this;
+    }
+
+    public Builder namePrefix(String value) {
+      namePrefix = value;
+      return this;
+    }
+
+    public Builder behaviour(VersionBehaviour value) {
+      behaviours.add(value);
+      return this;
+    }
+
+    public Builder requestsPerHeartbeat(long value) {
+      requestsPerHeartbeat = value;
+      return this;
+    }
+
+    public Builder downloadPath(DownloadPath value) {
+      downloadPath = value;
+      return this;
+    }
+
+    public Builder downloadDir(Path value) {
+      downloadDir = value;
+      return this;
+    }
+
+    public Builder downloadConcurrency(int value) {
+      downloadConcurrency = value;
+      return this;
+    }
+
+    public SimulatorOptions build() {
+      return new SimulatorOptions(servers, token, devices, heartbeatMillis, profiles,
+          durationSeconds, rootKey, namePrefix, behaviours, requestsPerHeartbeat, downloadPath,
+          downloadDir, downloadConcurrency);
+    }
   }
 }
