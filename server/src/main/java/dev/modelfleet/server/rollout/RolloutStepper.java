@@ -35,6 +35,7 @@ class RolloutStepper {
 
   private static final Logger LOG = Logger.getLogger(RolloutStepper.class);
   private static final Duration QUEUE_RECHECK = Duration.ofSeconds(2);
+  private static final int ASSIGN_BATCH = 200;
   /** Late joiners need a selector match over all devices: not on every 200 ms step. */
   private static final Duration JOIN_CHECK_INTERVAL = Duration.ofSeconds(5);
 
@@ -217,7 +218,7 @@ class RolloutStepper {
         startWave(rollout, current, now);
         return;
       }
-      if (!RolloutWave.RUNNING.equals(current.state)) {
+      if (!RolloutWave.RUNNING.equals(current.state) || tellPending(rollout, current, now)) {
         return;
       }
       WaveStats stats = WaveStats.of(byWave.getOrDefault(current.waveIndex, List.of()), version,
@@ -286,12 +287,33 @@ class RolloutStepper {
   }
 
   private void startWave(Rollout rollout, RolloutWave wave, Instant now) {
-    List<RolloutDevice> members = RolloutDevice.list(
-        "rolloutId = ?1 and waveIndex = ?2 and assignedAt is null and outcome is null",
+    wave.state = RolloutWave.RUNNING;
+    wave.startedAt = now;
+    long members = RolloutDevice.count("rolloutId = ?1 and waveIndex = ?2 and outcome is null",
         rollout.id, wave.waveIndex);
+    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "wave-started", wave.waveIndex,
+        String.format(Locale.ROOT, "wave %d: telling %d devices to run %s",
+            wave.waveIndex + 1, members, rollout.version.version));
+    tellPending(rollout, wave, now);
+  }
+
+  /**
+   * Points the next batch of a started wave's members at the version; true while more remain.
+   * Batches keep each step's transaction short: a 5,000-device wave is told over a few
+   * steps, not in one minute-long transaction holding 5,000 device locks.
+   */
+  private boolean tellPending(Rollout rollout, RolloutWave wave, Instant now) {
+    List<RolloutDevice> members = RolloutDevice.<RolloutDevice>find(
+            "rolloutId = ?1 and waveIndex = ?2 and assignedAt is null and outcome is null order by deviceId",
+            rollout.id, wave.waveIndex)
+        .page(0, ASSIGN_BATCH)
+        .list();
+    if (members.isEmpty()) {
+      return false;
+    }
     Map<UUID, RolloutDevice> byDevice = new HashMap<>();
     members.forEach(m -> byDevice.put(m.deviceId, m));
-    List<Device> devices = byDevice.isEmpty() ? List.of() : Device.list("id in ?1", byDevice.keySet());
+    List<Device> devices = Device.list("id in ?1", byDevice.keySet());
     AssignmentResult result = assignments.assign(
         devices, rollout.version, rollout.plan.accuracyFloor(), new Cause("rollout", rollout.id));
     for (Assigned a : result.assigned()) {
@@ -304,11 +326,14 @@ class RolloutStepper {
     for (Skipped s : result.skipped()) {
       byDevice.get(s.deviceId()).decide(RolloutDevice.SKIPPED, s.reason());
     }
-    wave.state = RolloutWave.RUNNING;
-    wave.startedAt = now;
-    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "wave-started", wave.waveIndex,
-        String.format(Locale.ROOT, "wave %d: %d devices told to run %s, %d skipped (no variant fits)",
-            wave.waveIndex + 1, result.assigned().size(), rollout.version.version, result.skipped().size()));
+    // a device deleted meanwhile has no row to assign: nothing will ever report for it
+    byDevice.values().stream().filter(m -> !m.isAssigned() && m.outcome == null)
+        .forEach(m -> m.decide(RolloutDevice.SKIPPED, "the device no longer exists"));
+    boolean more = members.size() == ASSIGN_BATCH;
+    if (more) {
+      rollout.nextEvalAt = now; // straight on with the next batch
+    }
+    return more;
   }
 
   private boolean joinCheckDue(UUID rolloutId, Instant now) {
@@ -339,7 +364,7 @@ class RolloutStepper {
     RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "devices-joined", current.waveIndex,
         newcomers.size() + " devices started matching the selector and joined wave " + (current.waveIndex + 1));
     if (current.isStarted()) {
-      startWave(rollout, current, now);
+      tellPending(rollout, current, now);
     }
   }
 
