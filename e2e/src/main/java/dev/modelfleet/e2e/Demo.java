@@ -53,10 +53,13 @@ public final class Demo {
       say("variant %s: %d bytes, sha256 %s, signed", variant.path("id").asText(),
           variant.path("size").asLong(), variant.path("sha256").asText());
 
-      step("assigning " + model + " 1 to selector ring in (canary,stable)");
-      JsonNode assignment = fleet.assign(model, "1", "ring in (canary,stable)");
-      say("assigned to %d devices, skipped %d", assignment.path("assigned").size(),
-          assignment.path("skipped").size());
+      step("rolling " + model + " 1 out to ring in (canary,stable) in two waves (50 %, 100 %)");
+      JsonNode rollout = fleet.admin().post("/api/v1/rollouts", Map.of(
+          "model", model, "version", "1", "selector", "ring in (canary,stable)", "start", true,
+          "waves", List.of(Map.of("percent", 50), Map.of("percent", 100)),
+          "defaults", Map.of("successThreshold", 100, "failureThreshold", 0, "soakSeconds", 3,
+              "timeoutSeconds", 300)));
+      followRollout(fleet, rollout.path("id").asText(), Duration.ofMinutes(3));
       fleet.awaitActive(model, "1", List.of(lab, shop), Duration.ofMinutes(2), Demo::say);
 
       step("calling each agent's local inference API");
@@ -71,6 +74,34 @@ public final class Demo {
       }
       step("done: stopping the agents and the server");
     }
+  }
+
+  /** Prints the rollout's progress whenever it changes, until it completes. */
+  private static void followRollout(Fleet fleet, String id, Duration limit) {
+    String last = "";
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      JsonNode rollout = fleet.admin().get("/api/v1/rollouts/" + id);
+      String state = rollout.path("state").asText();
+      String line = String.format("rollout %s, wave %d of %d, devices %s", state,
+          rollout.path("currentWave").asInt() + 1, rollout.path("waves").size(),
+          rollout.path("totals").path("byState"));
+      if (!line.equals(last)) {
+        say(line);
+        last = line;
+      }
+      if (state.equals("completed")) {
+        break;
+      }
+      if (!state.equals("running") || System.nanoTime() > deadline) {
+        throw new IllegalStateException("the rollout did not complete: " + state + " "
+            + rollout.path("stateReason").asText());
+      }
+      Waits.sleep(Duration.ofMillis(250));
+    }
+    say("rollout events:");
+    fleet.admin().get("/api/v1/rollouts/" + id).path("events").forEach(e -> say("    %s %-6s %-15s %s",
+        e.path("at").asText(), e.path("actor").asText(), e.path("type").asText(), e.path("detail").asText()));
   }
 
   private static String modelName(Path file) {

@@ -88,6 +88,33 @@ public class ManagedProcess implements AutoCloseable {
     }
   }
 
+  /** Peak resident set size in bytes since the process started (VmHWM), from /proc. */
+  public long peakRssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+        }
+      }
+      return -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** User plus system CPU time the process used so far, in seconds, from /proc (Linux). */
+  public double cpuSeconds() {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+      // fields after the command name (which may hold spaces) start at state, field 3
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      return ticks / 100.0; // USER_HZ is 100 on Linux
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** SIGKILL, as a crash or power loss would stop it. */
   public void kill() {
     process.destroyForcibly();

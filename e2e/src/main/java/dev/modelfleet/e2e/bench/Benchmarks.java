@@ -36,6 +36,8 @@ public final class Benchmarks {
   private static final int AGENT_STARTS = 3;
   private static final int INFER_ITERATIONS = 3000;
   private static final int DOWNLOAD_RUNS = 3;
+  private static final int ROLLOUT_DEVICES =
+      Integer.getInteger("modelfleet.bench.rolloutDevices", 1000);
 
   private final RepoLayout repo = RepoLayout.find();
   private final Path work;
@@ -54,14 +56,14 @@ public final class Benchmarks {
     String database = args.length > 0 ? args[0] : "modelfleet_bench";
     Set<String> sections = args.length > 1
         ? Set.of(Arrays.copyOfRange(args, 1, args.length))
-        : Set.of("server", "agent", "download", "hardware");
+        : Set.of("server", "agent", "download", "hardware", "rollout");
     new Benchmarks(work).run(database, sections);
   }
 
-  /** {@code sections}: any of server, agent, download, hardware (all by default). */
+  /** {@code sections}: any of server, agent, download, hardware, rollout (all by default). */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
-    if (sections.contains("download")) {
+    if (sections.contains("download") || sections.contains("rollout")) {
       progress("loopback baseline: static HTTP server + curl, 100 MB x3");
       curl = LoopbackBaseline.medianMbPerSecond(repo, 100, 3);
     }
@@ -95,6 +97,12 @@ public final class Benchmarks {
         hardware(fleet);
       }
       row("Server: RSS after the runs above", mb(server.rssBytes()), "");
+    }
+    if (sections.contains("rollout")) {
+      progress("rollout: a fresh server for the rollout benchmark");
+      try (ServerProcess server = ServerProcess.start(repo, work.resolve("rollout"), database)) {
+        RolloutBench.run(server, work.resolve("rollout"), ROLLOUT_DEVICES, curl, this::row);
+      }
     }
     System.out.println("Machine: " + machine() + "; date " + LocalDate.now() + "\n");
     System.out.println("| what | measured | target |");
@@ -226,11 +234,11 @@ public final class Benchmarks {
     System.err.println("bench: " + what + ": " + measured);
   }
 
-  private static void progress(String text) {
+  static void progress(String text) {
     System.err.println("bench: " + text + " ...");
   }
 
-  private static String mb(long bytes) {
+  static String mb(long bytes) {
     return String.format("%.0f MB", bytes / 1048576.0);
   }
 

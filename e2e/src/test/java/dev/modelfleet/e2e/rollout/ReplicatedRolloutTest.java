@@ -1,0 +1,161 @@
+package dev.modelfleet.e2e.rollout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.e2e.AdminClient;
+import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.ServerProcess;
+import dev.modelfleet.e2e.Waits;
+import dev.modelfleet.e2e.sim.SimulatedFleet;
+import dev.modelfleet.e2e.sim.SimulatorOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two server processes on one PostgreSQL database, sharing keys and artifacts as replicas
+ * behind a load balancer do, with simulated devices (the real gRPC protocol) spread over both.
+ */
+class ReplicatedRolloutTest {
+
+  private static final int DEVICES = 24;
+  private static final String MODEL_PREFIX = "replicated-";
+
+  @TempDir Path work;
+  private ServerProcess a;
+  private ServerProcess b;
+  private SimulatedFleet devices;
+  private String model;
+  private String site;
+
+  @BeforeEach
+  void twoReplicasAndAFleet() throws Exception {
+    a = ServerProcess.start(RepoLayout.find(), work, "modelfleet_e2e");
+    b = a.replica("server-b", Map.of());
+    AdminClient admin = a.admin();
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    model = MODEL_PREFIX + run;
+    site = "replicas-" + run;
+    admin.post("/api/v1/models", Map.of("name", model));
+    for (String version : List.of("1", "2")) {
+      admin.post("/api/v1/models/" + model + "/versions", Map.of("version", version));
+      admin.upload("/api/v1/models/" + model + "/versions/" + version
+          + "/variants?precision=fp32&executionProvider=cpu", SampleModels.classifier(version.hashCode()));
+    }
+    Path rootKey = work.resolve("root.pub.pem");
+    Files.writeString(rootKey, admin.getText("/api/v1/trust/root.pem"));
+    JsonNode token = admin.post("/api/v1/enrollment-tokens", Map.of(
+        "name", site, "labels", Map.of("site", site), "maxUses", DEVICES, "expiresInSeconds", 3600));
+    devices = SimulatedFleet.start(SimulatorOptions.parse(
+        "--server", a.grpcTarget() + "," + b.grpcTarget(),
+        "--token", token.path("token").asText(),
+        "--devices", Integer.toString(DEVICES),
+        "--heartbeat-millis", "500",
+        "--download-path", "http",
+        "--root-key", rootKey.toString(),
+        "--name-prefix", site), System.err);
+    Waits.until(DEVICES + " devices connected", Duration.ofSeconds(60),
+        () -> devices.snapshot().connected() == DEVICES);
+    assertEquals(DEVICES / 2, devices.deviceIdsOn(b.grpcTarget()).size(), "half the fleet on replica B");
+  }
+
+  @AfterEach
+  void stop() {
+    if (devices != null) {
+      devices.close();
+    }
+    if (b != null) {
+      b.close();
+    }
+    if (a != null) {
+      a.close();
+    }
+  }
+
+  @Test
+  @Timeout(180)
+  void oneRolloutCompletesAcrossReplicasWithEachWaveStartedOnceAndPushesWithinASecond() {
+    JsonNode created = a.admin().post("/api/v1/rollouts", rollout(0));
+    String id = created.path("id").asText();
+    JsonNode done = awaitState(b.admin(), id, "completed", Duration.ofSeconds(90));
+
+    assertEquals(DEVICES, done.path("totals").path("byState").path("active").asInt(), done.toString());
+    assertEquals(DEVICES, devices.snapshot().serving(model, "2"));
+    List<Integer> wavesStarted = new ArrayList<>();
+    done.path("events").forEach(e -> {
+      if (e.path("type").asText().equals("wave-started")) {
+        wavesStarted.add(e.path("wave").asInt());
+      }
+    });
+    assertEquals(List.of(0, 1, 2, 3), wavesStarted, "each wave started exactly once, in order");
+
+    // A wave's devices are told by whichever replica stepped it; half of them hold their stream
+    // on the other one. Each must have the new version active within a second of being told
+    // (the replica holding its stream learns of the change through LISTEN/NOTIFY).
+    for (String device : devices.deviceIds()) {
+      JsonNode history = a.admin().get("/api/v1/devices/" + device + "/history");
+      Instant told = at(history, "desired");
+      Instant active = at(history, "active");
+      long ms = Duration.between(told, active).toMillis();
+      assertTrue(ms < 1000, device + " went active " + ms + " ms after it was told (on "
+          + (devices.deviceIdsOn(b.grpcTarget()).contains(device) ? "B" : "A") + ")");
+    }
+  }
+
+  @Test
+  @Timeout(180)
+  void whenAReplicaIsKilledMidRolloutTheOtherFinishesIt() {
+    String id = a.admin().post("/api/v1/rollouts", rollout(2)).path("id").asText();
+    Waits.until("the first wave to succeed", Duration.ofSeconds(60), () ->
+        b.admin().get("/api/v1/rollouts/" + id).path("waves").path(0).path("state").asText().equals("succeeded"));
+    a.kill();
+    JsonNode done = awaitState(b.admin(), id, "completed", Duration.ofSeconds(120));
+    assertEquals(DEVICES, done.path("totals").path("byState").path("active").asInt(), done.toString());
+    Waits.until("every device on version 2", Duration.ofSeconds(30),
+        () -> devices.snapshot().serving(model, "2") == DEVICES);
+  }
+
+  private Map<String, Object> rollout(int soakSeconds) {
+    Map<String, Object> body = new HashMap<>();
+    body.put("model", model);
+    body.put("version", "2");
+    body.put("selector", "site=" + site);
+    body.put("start", true);
+    body.put("waves", List.of(Map.of("percent", 10), Map.of("percent", 25), Map.of("percent", 50),
+        Map.of("percent", 100)));
+    body.put("defaults", Map.of("successThreshold", 100, "failureThreshold", 0,
+        "soakSeconds", soakSeconds, "timeoutSeconds", 120));
+    return body;
+  }
+
+  private static JsonNode awaitState(AdminClient admin, String id, String state, Duration limit) {
+    return Waits.until("rollout " + id + " to be " + state, limit, () -> {
+      JsonNode rollout = admin.get("/api/v1/rollouts/" + id);
+      return rollout.path("state").asText().equals(state) ? rollout : null;
+    });
+  }
+
+  /** The newest history line of that kind (history is newest first). */
+  private static Instant at(JsonNode history, String kind) {
+    for (JsonNode line : history) {
+      if (line.path("kind").asText().equals(kind)) {
+        return Instant.parse(line.path("at").asText());
+      }
+    }
+    throw new AssertionError("no '" + kind + "' line in " + history);
+  }
+}
