@@ -8,6 +8,7 @@ import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,7 +16,9 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * The open Sync streams of this server process, one per device. Changes reach them only after
- * their transaction committed, so a device never sees a document that was rolled back.
+ * their transaction committed, so a device never sees a document that was rolled back. A
+ * change made here is pushed at once (the observers below); one made on another replica
+ * arrives through {@link RemoteChanges}.
  */
 @ApplicationScoped
 public class DeviceSessions implements DeviceLinks {
@@ -33,6 +36,18 @@ public class DeviceSessions implements DeviceLinks {
     sessions.remove(session.deviceId(), session);
   }
 
+  Optional<SyncSession> find(UUID deviceId) {
+    return Optional.ofNullable(sessions.get(deviceId));
+  }
+
+  List<SyncSession> all() {
+    return List.copyOf(sessions.values());
+  }
+
+  int count() {
+    return sessions.size();
+  }
+
   @Override
   public boolean isConnected(UUID deviceId) {
     return sessions.containsKey(deviceId);
@@ -45,12 +60,15 @@ public class DeviceSessions implements DeviceLinks {
   }
 
   void push(@Observes(during = TransactionPhase.AFTER_SUCCESS) DesiredStateChanged change) {
-    Optional.ofNullable(sessions.get(change.deviceId()))
-        .ifPresent(s -> s.sendDesiredState(change.document()));
+    find(change.deviceId()).ifPresent(s -> s.sendDesiredState(change.document()));
   }
 
   void disconnect(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceDecommissioned event) {
-    Optional.ofNullable(sessions.remove(event.deviceId()))
+    closeDecommissioned(event.deviceId());
+  }
+
+  void closeDecommissioned(UUID deviceId) {
+    Optional.ofNullable(sessions.remove(deviceId))
         .ifPresent(s -> s.close(Status.UNAUTHENTICATED.withDescription(
             "the device was decommissioned; it must be enrolled again")));
   }

@@ -1,6 +1,7 @@
 package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.Heartbeat;
 import dev.modelfleet.agent.v1.Hello;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.agent.v1.SyncConfig;
@@ -11,6 +12,7 @@ import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.device.InstalledModelInfo;
+import dev.modelfleet.server.device.ModelHealthInfo;
 import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -79,8 +81,12 @@ class SyncService {
   void handle(SyncSession session, AgentMessage message) {
     switch (message.getKindCase()) {
       case HEARTBEAT -> {
+        Heartbeat heartbeat = message.getHeartbeat();
         activity.heartbeat(
-            session.deviceId(), InstalledModelInfo.from(message.getHeartbeat().getInstalledList()));
+            session.deviceId(),
+            heartbeat.getSentAtMs(),
+            InstalledModelInfo.from(heartbeat.getInstalledList()),
+            ModelHealthInfo.from(heartbeat.getCountersList()));
         // a device that stays connected never says Hello again: re-sign its document here
         // before it expires (currentFor re-signs past half its lifetime)
         if (session.desiredStateAging(clock.millis())) {

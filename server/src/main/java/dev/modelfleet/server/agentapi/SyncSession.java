@@ -95,6 +95,11 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     out.onNext(ServerMessage.newBuilder().setDesiredState(document).build());
   }
 
+  /** The newest desired-state generation this stream carried; 0 before the first. */
+  synchronized long sentGeneration() {
+    return sentGeneration;
+  }
+
   /** Whether the last document this stream carried is past half its lifetime. */
   synchronized boolean desiredStateAging(long nowMs) {
     return sentGeneration > 0 && nowMs > sentRefreshAfterMs;

@@ -9,18 +9,21 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * What agents report about themselves. One short transaction per report for now; at fleet
- * scale heartbeats should be coalesced in memory and written in batches behind this API.
+ * What agents report about themselves. Hello, benchmark and progress reports are rare and get a
+ * short transaction each; heartbeats, the bulk of the traffic, are buffered and written in
+ * batches by {@link HeartbeatIngest}.
  */
 @ApplicationScoped
 public class DeviceActivityService {
 
   private final Clock clock;
   private final HardwareClassRegistry classes;
+  private final HeartbeatIngest heartbeats;
 
-  DeviceActivityService(Clock clock, HardwareClassRegistry classes) {
+  DeviceActivityService(Clock clock, HardwareClassRegistry classes, HeartbeatIngest heartbeats) {
     this.clock = clock;
     this.classes = classes;
+    this.heartbeats = heartbeats;
   }
 
   /** {@code benchmark} is null when the Hello carried none. */
@@ -51,13 +54,14 @@ public class DeviceActivityService {
     }
   }
 
-  @Transactional
-  public void heartbeat(UUID deviceId, List<InstalledModelInfo> installed) {
-    Device device = Device.findById(deviceId);
-    if (device != null) {
-      device.installed = installed;
-      device.lastSeenAt = clock.instant();
-    }
+  /**
+   * Queues a heartbeat; it reaches the database within the flush interval (200 ms by default).
+   * {@code sentAtMs} is the device's clock at sending, 0 when unknown.
+   */
+  public void heartbeat(
+      UUID deviceId, long sentAtMs, List<InstalledModelInfo> installed, List<ModelHealthInfo> health) {
+    heartbeats.accept(new PendingHeartbeat(
+        deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
   }
 
   /**

@@ -1,0 +1,40 @@
+package dev.modelfleet.server.cluster;
+
+import dev.modelfleet.server.assignment.DesiredStateChanged;
+import dev.modelfleet.server.device.DeviceDecommissioned;
+import io.quarkus.hibernate.orm.panache.Panache;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import java.sql.PreparedStatement;
+import org.hibernate.Session;
+
+/**
+ * Tells every replica about a change, inside the transaction that makes it: PostgreSQL delivers
+ * a NOTIFY only when that transaction commits (never when it rolls back), and in commit order,
+ * which is exactly when a device may be told. Sending after commit instead would lose the
+ * notice whenever this process died between the commit and the send.
+ */
+@ApplicationScoped
+class ClusterNotifier {
+
+  void desiredStateChanged(@Observes(during = TransactionPhase.IN_PROGRESS) DesiredStateChanged change) {
+    notifyInTransaction(
+        ClusterChannels.DESIRED_STATE,
+        ClusterChannels.desiredStatePayload(change.deviceId(), change.generation()));
+  }
+
+  void decommissioned(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceDecommissioned event) {
+    notifyInTransaction(ClusterChannels.DECOMMISSIONED, event.deviceId().toString());
+  }
+
+  private static void notifyInTransaction(String channel, String payload) {
+    Panache.getEntityManager().unwrap(Session.class).doWork(connection -> {
+      try (PreparedStatement notify = connection.prepareStatement("select pg_notify(?, ?)")) {
+        notify.setString(1, channel);
+        notify.setString(2, payload);
+        notify.execute();
+      }
+    });
+  }
+}

@@ -1,0 +1,21 @@
+package dev.modelfleet.server.device;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/**
+ * Settings of heartbeat ingest, next to the server's others under "modelfleet"
+ * (MODELFLEET_HEARTBEAT_FLUSH_INTERVAL, MODELFLEET_HEARTBEAT_MAX_PENDING).
+ */
+@ConfigMapping(prefix = "modelfleet")
+public interface HeartbeatIngestConfig {
+
+  /** How often buffered heartbeats are written. */
+  @WithDefault("200ms")
+  Duration heartbeatFlushInterval();
+
+  /** Devices whose heartbeats may wait in memory at once; beyond that new ones are dropped. */
+  @WithDefault("200000")
+  int heartbeatMaxPending();
+}
