@@ -36,6 +36,9 @@ public final class Benchmarks {
   private static final int AGENT_STARTS = 3;
   private static final int INFER_ITERATIONS = 3000;
   private static final int DOWNLOAD_RUNS = 3;
+  private static final int INGEST_STEPS = Integer.getInteger("modelfleet.bench.ingestSteps", 4);
+  private static final int INGEST_DEVICES_PER_STEP =
+      Integer.getInteger("modelfleet.bench.ingestDevicesPerStep", 2000);
   private static final int ROLLOUT_DEVICES =
       Integer.getInteger("modelfleet.bench.rolloutDevices", 1000);
 
@@ -56,11 +59,11 @@ public final class Benchmarks {
     String database = args.length > 0 ? args[0] : "modelfleet_bench";
     Set<String> sections = args.length > 1
         ? Set.of(Arrays.copyOfRange(args, 1, args.length))
-        : Set.of("server", "agent", "download", "hardware", "rollout");
+        : Set.of("server", "agent", "download", "hardware", "rollout", "ingest");
     new Benchmarks(work).run(database, sections);
   }
 
-  /** {@code sections}: any of server, agent, download, hardware, rollout (all by default). */
+  /** {@code sections}: any of server, agent, download, hardware, rollout, ingest (all by default). */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
     if (sections.contains("download") || sections.contains("rollout")) {
@@ -100,8 +103,16 @@ public final class Benchmarks {
     }
     if (sections.contains("rollout")) {
       progress("rollout: a fresh server for the rollout benchmark");
+      Files.createDirectories(work.resolve("rollout"));
       try (ServerProcess server = ServerProcess.start(repo, work.resolve("rollout"), database)) {
         RolloutBench.run(server, work.resolve("rollout"), ROLLOUT_DEVICES, curl, this::row);
+      }
+    }
+    if (sections.contains("ingest")) {
+      progress("ingest: a fresh server for the heartbeat ingest benchmark");
+      Files.createDirectories(work.resolve("ingest"));
+      try (ServerProcess server = ServerProcess.start(repo, work.resolve("ingest"), database)) {
+        IngestBench.run(server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
       }
     }
     System.out.println("Machine: " + machine() + "; date " + LocalDate.now() + "\n");

@@ -106,14 +106,16 @@ class ReplicatedRolloutTest {
     // A wave's devices are told by whichever replica stepped it; half of them hold their stream
     // on the other one. Each must have the new version active within a second of being told
     // (the replica holding its stream learns of the change through LISTEN/NOTIFY).
+    List<String> lags = new ArrayList<>();
+    long worst = 0;
     for (String device : devices.deviceIds()) {
       JsonNode history = a.admin().get("/api/v1/devices/" + device + "/history");
-      Instant told = at(history, "desired");
-      Instant active = at(history, "active");
-      long ms = Duration.between(told, active).toMillis();
-      assertTrue(ms < 1000, device + " went active " + ms + " ms after it was told (on "
-          + (devices.deviceIdsOn(b.grpcTarget()).contains(device) ? "B" : "A") + ")");
+      long ms = Duration.between(at(history, "desired"), at(history, "active")).toMillis();
+      worst = Math.max(worst, ms);
+      lags.add((devices.deviceIdsOn(b.grpcTarget()).contains(device) ? "B " : "A ") + ms);
     }
+    System.err.println("told -> active per device (replica, ms): " + lags);
+    assertTrue(worst < 1000, "a device went active " + worst + " ms after it was told: " + lags);
   }
 
   @Test

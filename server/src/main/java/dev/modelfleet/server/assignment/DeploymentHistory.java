@@ -46,7 +46,7 @@ public class DeploymentHistory extends PanacheEntityBase {
 
   public Instant at;
 
-  static void record(
+  static DeploymentHistory record(
       UUID deviceId, String model, String version, UUID variantId, long generation, String kind,
       String cause, UUID rolloutId, Instant at) {
     DeploymentHistory line = new DeploymentHistory();
@@ -60,5 +60,6 @@ public class DeploymentHistory extends PanacheEntityBase {
     line.rolloutId = rolloutId;
     line.at = at;
     line.persist();
+    return line;
   }
 }

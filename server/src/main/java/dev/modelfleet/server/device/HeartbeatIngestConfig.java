@@ -11,8 +11,12 @@ import java.time.Duration;
 @ConfigMapping(prefix = "modelfleet")
 public interface HeartbeatIngestConfig {
 
-  /** How often buffered heartbeats are written. */
-  @WithDefault("200ms")
+  /**
+   * The pause between two flushes of buffered heartbeats. A flush takes whatever arrived
+   * meanwhile, so under load batches grow by themselves; the pause only bounds how long a
+   * heartbeat waits at low load (an empty buffer costs no transaction).
+   */
+  @WithDefault("20ms")
   Duration heartbeatFlushInterval();
 
   /** Devices whose heartbeats may wait in memory at once; beyond that new ones are dropped. */

@@ -34,6 +34,7 @@ public final class FakeDevice implements AutoCloseable {
   private final Map<String, String[]> running = new ConcurrentHashMap<>();
   private final Thread reader;
   private volatile String providerUsedOverride;
+  private final Map<String, ModelCounters> figures = new java.util.LinkedHashMap<>();
 
   public FakeDevice(AgentClient agent, String token, HardwareProfile hardware,
       Function<String, Reaction> reactions) throws Exception {
@@ -59,12 +60,16 @@ public final class FakeDevice implements AutoCloseable {
     return r == null ? null : r[0];
   }
 
-  /** A heartbeat with figures for {@code version} of {@code model}. */
-  public void heartbeat(String model, String version, long requests, long errors, double p95Ms) {
+  /**
+   * Sets the figures of {@code version} of {@code model} and sends a heartbeat. Like the agent,
+   * every heartbeat repeats the figures of every version served so far (the server keeps only
+   * a device's newest heartbeat when it falls behind).
+   */
+  public synchronized void heartbeat(String model, String version, long requests, long errors, double p95Ms) {
+    figures.put(model + "@" + version, ModelCounters.newBuilder().setModel(model).setVersion(version)
+        .setRequests(requests).setErrors(errors).setP50Ms(p95Ms / 2).setP95Ms(p95Ms).build());
     stream.send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-        .setSentAtMs(System.currentTimeMillis())
-        .addCounters(ModelCounters.newBuilder().setModel(model).setVersion(version)
-            .setRequests(requests).setErrors(errors).setP50Ms(p95Ms / 2).setP95Ms(p95Ms)))
+            .setSentAtMs(System.currentTimeMillis()).addAllCounters(figures.values()))
         .build());
   }
 
