@@ -129,19 +129,24 @@ public final class ServerProcess extends ManagedProcess {
   private void waitUntilReady() {
     HttpClient http = HttpClient.newHttpClient();
     HttpRequest ready = HttpRequest.newBuilder(baseUri().resolve("/q/health/ready")).build();
-    Waits.until(
-        "the server to report ready on " + baseUri() + " (log: " + log() + ")",
-        Duration.ofSeconds(60),
-        () -> {
-          requireAliveFor("starting");
-          try {
-            return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-          } catch (java.io.IOException e) {
-            return false;
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-          }
-        });
+    try {
+      Waits.until(
+          "the server to report ready on " + baseUri() + " (log: " + log() + ")",
+          Duration.ofSeconds(60),
+          () -> {
+            requireAliveFor("starting");
+            try {
+              return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+            } catch (java.io.IOException e) {
+              return false;
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new IllegalStateException(e);
+            }
+          });
+    } catch (IllegalStateException e) {
+      // the log lives in a temporary directory that is gone by the time anyone reads the report
+      throw new IllegalStateException(e.getMessage() + "; its log ends with:\n" + logTail(40), e);
+    }
   }
 }
