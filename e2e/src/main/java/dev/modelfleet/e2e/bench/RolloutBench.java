@@ -58,6 +58,7 @@ final class RolloutBench {
           () -> fleet.snapshot().connected() == devices);
       Waits.sleep(Duration.ofSeconds(3));
       double cpuBefore = server.cpuSeconds();
+      double simCpuBefore = ownCpuSeconds();
       Benchmarks.progress("rollout: 4 waves (1, 10, 50, 100 %), zero soak, to " + devices + " devices");
       long start = System.nanoTime();
       String id = admin.post("/api/v1/rollouts", Map.of(
@@ -87,6 +88,7 @@ final class RolloutBench {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       double cpu = server.cpuSeconds() - cpuBefore;
+      double simCpu = ownCpuSeconds() - simCpuBefore;
       double totalMb = (double) devices * bytes.length / 1048576.0;
       row.row(String.format(Locale.ROOT,
               "Rollout: %.1f MB model to %d simulated devices, 4 waves, zero soak: create to completed",
@@ -101,9 +103,16 @@ final class RolloutBench {
       }
       row.row("Rollout: server CPU time during the rollout (2 cores)",
           String.format(Locale.ROOT, "%.1f s (%.0f %% of one core)", cpu, 100 * cpu / seconds), "");
+      row.row("Rollout: simulator CPU time (" + devices + " devices downloading, sha256-verifying, writing to disk)",
+          String.format(Locale.ROOT, "%.1f s (%.0f %% of one core)", simCpu, 100 * simCpu / seconds), "");
       row.row("Rollout: server peak RSS (VmHWM, " + devices + " streams + the rollout)",
           Benchmarks.mb(server.peakRssBytes()), "");
     }
+  }
+
+  /** CPU time of this JVM (the simulator runs in it), in seconds. */
+  private static double ownCpuSeconds() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(-1.0);
   }
 
   private static String stateOf(AdminClient admin, String id) {

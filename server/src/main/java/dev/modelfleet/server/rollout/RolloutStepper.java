@@ -35,7 +35,7 @@ class RolloutStepper {
 
   private static final Logger LOG = Logger.getLogger(RolloutStepper.class);
   private static final Duration QUEUE_RECHECK = Duration.ofSeconds(2);
-  private static final int ASSIGN_BATCH = 200;
+  private static final int ASSIGN_BATCH = 50;
   /** Late joiners need a selector match over all devices: not on every 200 ms step. */
   private static final Duration JOIN_CHECK_INTERVAL = Duration.ofSeconds(5);
 
@@ -299,8 +299,9 @@ class RolloutStepper {
 
   /**
    * Points the next batch of a started wave's members at the version; true while more remain.
-   * Batches keep each step's transaction short: a 5,000-device wave is told over a few
-   * steps, not in one minute-long transaction holding 5,000 device locks.
+   * Batches keep each step's transaction short (a 5,000-device wave is told over many short
+   * steps, not in one long transaction holding 5,000 device locks), and the first devices of
+   * a wave start downloading while the next batch is being signed.
    */
   private boolean tellPending(Rollout rollout, RolloutWave wave, Instant now) {
     List<RolloutDevice> members = RolloutDevice.<RolloutDevice>find(
