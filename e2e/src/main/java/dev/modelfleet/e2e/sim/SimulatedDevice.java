@@ -49,6 +49,8 @@ final class SimulatedDevice {
   private volatile FleetServer server;
   private volatile URI artifactBase;
   private volatile boolean connected;
+  /** When the latest desired-state document arrived on the stream; null before the first. */
+  private volatile java.time.Instant lastDesiredStateAt;
   /** Set when the server said this device must not reconnect (decommissioned, replaced). */
   private volatile String givenUp;
 
@@ -62,6 +64,10 @@ final class SimulatedDevice {
         identity::root, identity.deviceId(), System::currentTimeMillis);
     this.applier = new DesiredStateApplier(verifier, identity.hardware(), identity.deviceId(),
         this::download, this::sendProgress, fleet.behaviours(), serving);
+  }
+
+  java.time.Instant lastDesiredStateAt() {
+    return lastDesiredStateAt;
   }
 
   String deviceId() {
@@ -116,7 +122,10 @@ final class SimulatedDevice {
     public void onNext(ServerMessage message) {
       switch (message.getKindCase()) {
         case CONFIG -> configured(message.getConfig(), server);
-        case DESIRED_STATE -> applier.apply(message.getDesiredState());
+        case DESIRED_STATE -> {
+          lastDesiredStateAt = java.time.Instant.now();
+          applier.apply(message.getDesiredState());
+        }
         // Benchmarks and trials need a runtime to time things; a simulated device has none,
         // and the server copes with devices that never answer them.
         default -> { }

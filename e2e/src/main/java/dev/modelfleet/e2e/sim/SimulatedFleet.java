@@ -175,6 +175,20 @@ public final class SimulatedFleet implements AutoCloseable {
   }
 
   /** The ids of the devices whose latest stream went to that gRPC address. */
+  /**
+   * When each device received its latest desired-state document, by device id (devices that
+   * received none are left out): lets a test measure how fast changes reach devices.
+   */
+  public java.util.Map<String, java.time.Instant> lastDesiredStateReceipts() {
+    java.util.Map<String, java.time.Instant> receipts = new java.util.HashMap<>();
+    devices.forEach(device -> {
+      if (device.lastDesiredStateAt() != null) {
+        receipts.put(device.deviceId(), device.lastDesiredStateAt());
+      }
+    });
+    return receipts;
+  }
+
   public List<String> deviceIdsOn(String serverTarget) {
     List<String> ids = new ArrayList<>();
     devices.forEach(device -> {
