@@ -130,7 +130,8 @@ public final class Agent implements AutoCloseable {
         new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential)),
         identity::credential);
     ArtifactDownloader downloader =
-        new ArtifactDownloader(artifacts, store::artifact, store::partial, 5, 500);
+        new ArtifactDownloader(artifacts, store::artifact, store::partial, 5, 500,
+            config.downloadFloor());
     SyncClient[] self = new SyncClient[1];
     DesiredStateVerifier verifier = new DesiredStateVerifier(identity::trustedRoot,
         identity.deviceId(), System::currentTimeMillis);

@@ -37,6 +37,9 @@ public final class AgentMain {
         --simulate-profile FILE   play the device described in FILE (JSON; see docs/agent.md)
         --simulate-provider-fallback true|false   report simulated providers as used (false)
                             or as the CPU fallback they really run on (true, default)
+        --download-min-bytes-per-second N   abandon (and retry later) a download slower than
+                            this over the window (default 16384; 0 = never)
+        --download-rate-window-seconds N    that window (default 30)
         --verbose           log download progress and other detail
 
       Options of sample-model:
@@ -45,7 +48,8 @@ public final class AgentMain {
 
   private static final Set<String> RUN_OPTIONS = Set.of("--config", "--server", "--token",
       "--root-key", "--state-dir", "--http-port", "--name", "--inference-threads",
-      "--ort-threads", "--simulate-profile", "--simulate-provider-fallback");
+      "--ort-threads", "--simulate-profile", "--simulate-provider-fallback",
+      "--download-min-bytes-per-second", "--download-rate-window-seconds");
 
   private AgentMain() {}
 

@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.config;
 
+import dev.modelfleet.agent.download.ThroughputFloor;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -22,14 +23,16 @@ public record AgentConfig(
     int inferenceThreads,
     int ortThreads,
     Path simulateProfile,
-    boolean simulateProviderFallback) {
+    boolean simulateProviderFallback,
+    ThroughputFloor downloadFloor) {
 
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/modelfleet-agent");
   public static final int DEFAULT_HTTP_PORT = 8700;
 
   static final Set<String> KEYS =
       Set.of("server", "token", "root-key", "state-dir", "http-port", "name",
-          "inference-threads", "ort-threads", "simulate-profile", "simulate-provider-fallback");
+          "inference-threads", "ort-threads", "simulate-profile", "simulate-provider-fallback",
+          "download-min-bytes-per-second", "download-rate-window-seconds");
 
   /** Merges a properties file (may be null) with flag values (key → value; flags win). */
   public static AgentConfig load(Path configFile, Map<String, String> flags)
@@ -67,7 +70,12 @@ public record AgentConfig(
             Math.max(4, Runtime.getRuntime().availableProcessors()), 1, 1024),
         integer(properties, "ort-threads", 0, 0, 1024),
         simulateProfile == null ? null : Path.of(simulateProfile),
-        bool(properties, "simulate-provider-fallback", true));
+        bool(properties, "simulate-provider-fallback", true),
+        new ThroughputFloor(
+            integer(properties, "download-min-bytes-per-second",
+                (int) ThroughputFloor.DEFAULT.minBytesPerSecond(), 0, Integer.MAX_VALUE),
+            1000L * integer(properties, "download-rate-window-seconds",
+                (int) (ThroughputFloor.DEFAULT.windowMillis() / 1000), 1, 3600)));
   }
 
   private static boolean bool(Properties properties, String key, boolean fallback)

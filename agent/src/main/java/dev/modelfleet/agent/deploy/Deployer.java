@@ -21,7 +21,9 @@ import dev.modelfleet.protocol.Dsse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -79,6 +81,9 @@ public final class Deployer {
       desired =
           verifier.verify(envelope, before.acceptedGeneration(), before.acceptedPayloadSha256());
     } catch (VerificationException e) {
+      if (DesiredStateVerifier.EXPIRED.equals(e.reasonCode())) {
+        LOG.warning("stale: " + e.getMessage() + "; serving " + servedSummary());
+      }
       listener.onProgress(failed(DeploymentProgress.newBuilder(), e));
       return false;
     }
@@ -108,6 +113,12 @@ public final class Deployer {
     }
     removeUnusedArtifacts(desired);
     return true;
+  }
+
+  private String servedSummary() {
+    List<String> served = new ArrayList<>();
+    registry.all().forEach(m -> served.add(m.name() + " " + m.version()));
+    return served.isEmpty() ? "no model" : String.join(", ", served);
   }
 
   /**

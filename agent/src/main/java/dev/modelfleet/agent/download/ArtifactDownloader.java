@@ -39,6 +39,7 @@ public final class ArtifactDownloader {
   private final Function<String, Path> partialPath;
   private final int attempts;
   private final long retryDelayMs;
+  private final ThroughputFloor floor;
   /** One lock per artifact, kept: a device sees few artifacts in its life. */
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   /** Artifacts a trial is using beyond its download (sha256 → users); never cleaned up. */
@@ -50,6 +51,21 @@ public final class ArtifactDownloader {
       Function<String, Path> partialPath,
       int attempts,
       long retryDelayMs) {
+    this(source, finalPath, partialPath, attempts, retryDelayMs, ThroughputFloor.DEFAULT);
+  }
+
+  /**
+   * @param floor the slowest download tolerated: an attempt below it is abandoned and resumed
+   *     after the back-off (slow retrieval)
+   */
+  public ArtifactDownloader(
+      ArtifactSource source,
+      Function<String, Path> finalPath,
+      Function<String, Path> partialPath,
+      int attempts,
+      long retryDelayMs,
+      ThroughputFloor floor) {
+    this.floor = floor;
     this.source = source;
     this.finalPath = finalPath;
     this.partialPath = partialPath;
@@ -132,6 +148,12 @@ public final class ArtifactDownloader {
             "download-failed", "download of " + sha256 + " failed: " + e.getMessage(), e);
       } catch (TruncatedException e) {
         last = new VerificationException("download-incomplete", e.getMessage());
+      } catch (TooSlowException e) {
+        last = new VerificationException("download-too-slow", e.getMessage());
+      } catch (VerificationException e) {
+        // The server's bytes disagreed with the signed size: nothing of them is worth keeping.
+        deleteQuietly(part);
+        throw e;
       } catch (IOException e) {
         throw new VerificationException(
             "disk-error", "could not write " + part + ": " + e.getMessage(), e);
@@ -148,7 +170,8 @@ public final class ArtifactDownloader {
 
   /** Returns the hex sha256 of the whole partial file, hashed while it was written. */
   private String fetchInto(Path part, String sha256, long size, Progress progress)
-      throws ArtifactFetchException, IOException, VerificationException, TruncatedException {
+      throws ArtifactFetchException, IOException, VerificationException, TruncatedException,
+          TooSlowException {
     MessageDigest digest = sha256();
     try (FileChannel channel =
         FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
@@ -164,21 +187,43 @@ public final class ArtifactDownloader {
       if (have == size) {
         return HexFormat.of().formatHex(digest.digest());
       }
-      ChunkWriter writer = new ChunkWriter(channel, digest, have, size, sha256, progress);
-      try {
-        source.fetch(sha256, have, writer);
-      } catch (OversizeException e) {
-        channel.truncate(0);
-        throw new VerificationException(e.reasonCode, e.getMessage());
-      } finally {
-        channel.force(false);
-      }
-      if (writer.position < size) {
-        throw new TruncatedException(
-            "the server ended the download of " + sha256 + " at " + writer.position + " of "
-                + size + " bytes; it resumes from there on the next attempt");
+      try (SlowRetrievalWatch watch = new SlowRetrievalWatch(floor)) {
+        ChunkWriter writer =
+            new ChunkWriter(channel, digest, have, size, sha256, progress, watch);
+        try {
+          source.fetch(sha256, have, writer);
+        } catch (OversizeException e) {
+          channel.truncate(0);
+          throw new VerificationException(e.reasonCode, e.getMessage());
+        } catch (ArtifactFetchException | IOException e) {
+          if (watch.tripped()) {
+            throw tooSlow(sha256, writer, watch);
+          }
+          throw e;
+        } finally {
+          channel.force(false);
+        }
+        if (watch.tripped() && writer.position < size) {
+          throw tooSlow(sha256, writer, watch);
+        }
+        checkComplete(sha256, size, writer);
       }
       return HexFormat.of().formatHex(digest.digest());
+    }
+  }
+
+  private static TooSlowException tooSlow(String sha256, ChunkWriter writer,
+      SlowRetrievalWatch watch) {
+    return new TooSlowException("the download of " + sha256 + " brought " + watch.describe()
+        + "; abandoned at byte " + writer.position + ", resumed from there after a back-off");
+  }
+
+  private static void checkComplete(String sha256, long size, ChunkWriter writer)
+      throws TruncatedException {
+    if (writer.position < size) {
+      throw new TruncatedException(
+          "the server ended the download of " + sha256 + " at " + writer.position + " of "
+              + size + " bytes; it resumes from there on the next attempt");
     }
   }
 
@@ -189,12 +234,16 @@ public final class ArtifactDownloader {
     private final long size;
     private final String sha256;
     private final Progress progress;
+    private final SlowRetrievalWatch watch;
+    /** Set once the source counts bytes itself as they come off the wire. */
+    private volatile boolean sourceCounts;
     long position;
     private long lastReportNanos = System.nanoTime();
     private long lastReportBytes;
 
     ChunkWriter(FileChannel channel, MessageDigest digest, long position, long size, String sha256,
-        Progress progress) {
+        Progress progress, SlowRetrievalWatch watch) {
+      this.watch = watch;
       this.channel = channel;
       this.digest = digest;
       this.position = position;
@@ -205,8 +254,29 @@ public final class ArtifactDownloader {
     }
 
     @Override
+    public void received(long bytes) {
+      sourceCounts = true;
+      watch.count(bytes);
+    }
+
+    @Override
+    public long endOffset() {
+      return size;
+    }
+
+    @Override
+    public void abortWith(Runnable abort) {
+      watch.abortWith(abort);
+    }
+
+    @Override
     public void accept(long offset, ByteString data, long totalSize) throws IOException {
-      if (totalSize != size) {
+      if (!sourceCounts) {
+        watch.count(data.size());
+      }
+      // A negative total is a source that does not know the length (HTTP without
+      // Content-Length): the bytes themselves are then held to the signed size below.
+      if (totalSize >= 0 && totalSize != size) {
         throw new OversizeException(totalSize > size ? "size-exceeded" : "size-mismatch",
             "the server says artifact " + sha256 + " has " + totalSize + " bytes but its signed"
                 + " manifest says " + size + "; refused");
@@ -228,6 +298,11 @@ public final class ArtifactDownloader {
         }
       }
       position += data.size();
+      if (watch.tripped()) {
+        // Kept (the next attempt resumes after it), but no more: for sources that cannot be
+        // aborted from outside.
+        throw new IOException("abandoned: " + watch.describe());
+      }
       long now = System.nanoTime();
       if (now - lastReportNanos >= PROGRESS_INTERVAL_NANOS
           || position - lastReportBytes >= size / 10
@@ -320,6 +395,12 @@ public final class ArtifactDownloader {
     OversizeException(String reasonCode, String message) {
       super(message);
       this.reasonCode = reasonCode;
+    }
+  }
+
+  private static final class TooSlowException extends Exception {
+    TooSlowException(String message) {
+      super(message);
     }
   }
 

@@ -19,5 +19,26 @@ public interface ArtifactSource {
   @FunctionalInterface
   interface ChunkConsumer {
     void accept(long offset, ByteString data, long totalSize) throws IOException;
+
+    /**
+     * Bytes read off the wire, called as they arrive (before a source that buffers hands them
+     * over), so the downloader judges the link's rate rather than the buffer size.
+     */
+    default void received(long bytes) {}
+
+    /**
+     * The offset where the artifact must end (its signed size): a source reads at most one
+     * byte beyond it, which is enough to prove the artifact longer (endless data) without
+     * taking in what follows.
+     */
+    default long endOffset() {
+      return Long.MAX_VALUE;
+    }
+
+    /**
+     * The source says how to stop it from another thread: the downloader abandons a download
+     * that has stalled in a read, where no chunk will come to be refused.
+     */
+    default void abortWith(Runnable abort) {}
   }
 }

@@ -49,6 +49,8 @@ public final class HttpArtifactSource implements ArtifactSource {
       throws ArtifactFetchException, IOException {
     URI uri = base.resolve(sha256);
     HttpURLConnection connection = open(uri, offset);
+    // Closing the socket is what ends a read that is stalled (or trickling below the floor).
+    consumer.abortWith(connection::disconnect);
     try {
       long total = totalSize(connection, offset, uri);
       try (InputStream body = connection.getInputStream()) {
@@ -129,10 +131,16 @@ public final class HttpArtifactSource implements ArtifactSource {
       int current = 0;
       long position = offset;
       int filled = 0;
+      long end = consumer.endOffset();
       while (true) {
+        long room = end == Long.MAX_VALUE ? BUFFER - filled
+            : Math.min(BUFFER - filled, end + 1 - (position + filled));
+        if (room <= 0) {
+          break; // one byte past the declared end is in: the consumer refuses the rest unread
+        }
         int read;
         try {
-          read = body.read(buffers[current], filled, BUFFER - filled);
+          read = body.read(buffers[current], filled, (int) room);
         } catch (IOException e) {
           handOff.finish(position, buffers[current], filled);
           throw new ArtifactFetchException(Kind.RETRYABLE,
@@ -141,6 +149,7 @@ public final class HttpArtifactSource implements ArtifactSource {
         if (read < 0) {
           break;
         }
+        consumer.received(read);
         filled += read;
         if (filled == BUFFER) {
           handOff.submit(position, buffers[current], filled);

@@ -32,12 +32,15 @@ public final class GrpcArtifactSource implements ArtifactSource {
     // left streaming into a buffer nobody reads.
     Context.CancellableContext context = Context.current().withCancellation();
     Context previous = context.attach();
+    // Cancelling from the downloader's rate watch ends a stalled call in hasNext().
+    consumer.abortWith(() -> context.cancel(null));
     try {
       Iterator<ArtifactChunk> chunks =
           stub.fetchArtifact(
                   FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
       while (chunks.hasNext()) {
         ArtifactChunk chunk = chunks.next();
+        consumer.received(chunk.getData().size());
         consumer.accept(chunk.getOffset(), chunk.getData(), chunk.getTotalSize());
       }
     } catch (StatusRuntimeException e) {

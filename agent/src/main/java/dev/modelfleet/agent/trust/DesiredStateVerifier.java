@@ -16,6 +16,12 @@ import java.util.function.Supplier;
  */
 public final class DesiredStateVerifier {
 
+  /**
+   * An expired document is what a freeze attack (updates withheld, the last good document
+   * replayed) looks like: the reason code says so, so that the server can show a stale device.
+   */
+  public static final String EXPIRED = "desired-state-expired";
+
   private final Supplier<TrustedRoot> root;
   private final String deviceId;
   private final LongSupplier clock;
@@ -62,9 +68,10 @@ public final class DesiredStateVerifier {
     }
     if (state.getExpiresAtMs() <= clock.getAsLong()) {
       throw new VerificationException(
-          "expired",
+          EXPIRED,
           "desired state generation " + generation + " expired at " + state.getExpiresAtMs()
-              + " ms; the server must re-issue it (check the device clock too)");
+              + " ms; refused, the models in service stay but may be stale until the server"
+              + " re-issues it (check the device clock too)");
     }
     return state;
   }

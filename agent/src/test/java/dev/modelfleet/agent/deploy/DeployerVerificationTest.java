@@ -263,7 +263,7 @@ class DeployerVerificationTest {
   void anExpiredDocumentIsRefused() throws Exception {
     assertFalse(deployer.apply(fleet.signDesired(fleet.desiredState(
         fleet.desiredModel(MODEL, "2", v2)).setExpiresAtMs(clock - 1))));
-    assertRefusedAndV1StillServing("expired");
+    assertRefusedAndV1StillServing("desired-state-expired");
   }
 
   @Test

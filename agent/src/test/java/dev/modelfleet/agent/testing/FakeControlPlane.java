@@ -54,6 +54,13 @@ public final class FakeControlPlane implements AutoCloseable {
   private volatile StreamObserver<ServerMessage> latestStream;
   public volatile SignedEnvelope desiredState;
   public volatile int chunkSize = 64 * 1024;
+  /** Pauses between chunks so that FetchArtifact runs at about this rate; 0 = full speed. */
+  public volatile long bytesPerSecond;
+  /** After an artifact's bytes, keeps streaming more (claiming its real size) until cancelled. */
+  public volatile boolean endless;
+  /** Bytes FetchArtifact has sent, to check how much of an endless stream was taken in. */
+  public final java.util.concurrent.atomic.AtomicLong bytesSent =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Server server;
 
   public FakeControlPlane(FleetFixture fleet) throws IOException {
@@ -176,13 +183,35 @@ public final class FakeControlPlane implements AutoCloseable {
         response.onError(Status.OUT_OF_RANGE.asRuntimeException());
         return;
       }
-      for (long at = request.getOffset(); at < bytes.length; at += chunkSize) {
-        int length = (int) Math.min(chunkSize, bytes.length - at);
-        response.onNext(ArtifactChunk.newBuilder().setOffset(at)
-            .setData(ByteString.copyFrom(bytes, (int) at, length))
+      var call = (io.grpc.stub.ServerCallStreamObserver<ArtifactChunk>) response;
+      long at = request.getOffset();
+      while ((at < bytes.length || endless) && !call.isCancelled()) {
+        int length = at < bytes.length ? (int) Math.min(chunkSize, bytes.length - at) : chunkSize;
+        ByteString data = at < bytes.length ? ByteString.copyFrom(bytes, (int) at, length)
+            : ByteString.copyFrom(new byte[length]);
+        pace(length);
+        if (call.isCancelled()) {
+          return;
+        }
+        response.onNext(ArtifactChunk.newBuilder().setOffset(at).setData(data)
             .setTotalSize(bytes.length).build());
+        bytesSent.addAndGet(length);
+        at += length;
       }
-      response.onCompleted();
+      if (!call.isCancelled()) {
+        response.onCompleted();
+      }
+    }
+  }
+
+  private void pace(int length) {
+    long rate = bytesPerSecond;
+    if (rate > 0) {
+      try {
+        Thread.sleep(Math.max(1, length * 1000L / rate));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

@@ -1,0 +1,252 @@
+package dev.modelfleet.agent.attack;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelfleet.agent.attack.ArtifactServer.Transport;
+import dev.modelfleet.agent.download.ArtifactSource;
+import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.DesiredModel;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.Dsse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The attacks of TUF's and Uptane's threat models, one test each, against a device that
+ * already serves "classifier" version 1: every test asserts the agent's specific refusal
+ * (its reason code) and that version 1 still answers inference with the same output.
+ * The repository (targets threshold 2 of 3 keys) and the artifact server are simulated in
+ * the test; the agent's verification, download, load and swap are the real ones.
+ */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class AttackSuiteTest {
+
+  static final String MODEL = "classifier";
+
+  @TempDir Path stateDir;
+  final RepositorySimulator repository = new RepositorySimulator(3, 2);
+  final byte[] v1 = SampleModels.classifier(1);
+  /** Tens of KB, so that a trickle is caught before it ends. */
+  final byte[] v2 = SampleModels.classifier(2, 4, 2048, 3);
+  ArtifactServer server;
+  Transport transport = Transport.HTTP;
+  DeviceUnderAttack device;
+  float[] v1Output;
+
+  @BeforeEach
+  void deviceServesVersionOne() throws Exception {
+    server = new ArtifactServer();
+    server.put(v1);
+    server.put(v2);
+    Map<Transport, ArtifactSource> sources = new EnumMap<>(Transport.class);
+    for (Transport t : Transport.values()) {
+      sources.put(t, server.source(t));
+    }
+    device = new DeviceUnderAttack(stateDir, repository::trustedRoot,
+        (sha, offset, consumer) -> sources.get(transport).fetch(sha, offset, consumer));
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
+    v1Output = device.infer(MODEL);
+  }
+
+  @AfterEach
+  void close() {
+    device.close();
+    server.close();
+  }
+
+  DesiredState.Builder v2State() {
+    return repository.desiredState(repository.desiredModel(repository.manifest(MODEL, "2", v2)));
+  }
+
+  void assertRefusedAndVersionOneServes(String reasonCode) throws Exception {
+    DeploymentProgress failure = device.failure();
+    assertEquals(reasonCode, failure.getReasonCode(), failure.getReason());
+    assertFalse(failure.getReason().isBlank());
+    assertEquals("1", device.registry.peek(MODEL).version());
+    assertArrayEquals(v1Output, device.infer(MODEL), "version 1 answers as before");
+    assertEquals(Dsse.sha256Hex(v1), device.store.current().active(MODEL).sha256());
+  }
+
+  void assertNothingOfVersionTwoOnDisk() {
+    String sha = Dsse.sha256Hex(v2);
+    assertFalse(Files.exists(device.store.artifact(sha)), "no verified file");
+    assertFalse(Files.exists(device.store.partial(sha)), "no partial file kept");
+  }
+
+  // Arbitrary installation: a document the repository's keys did not sign.
+
+  @Test
+  void arbitraryInstallWithoutSignatureIsRefused() throws Exception {
+    SignedEnvelope unsigned = repository.signDesired(v2State()).toBuilder().clearSignatures()
+        .build();
+    assertFalse(device.apply(unsigned));
+    assertRefusedAndVersionOneServes("signature-missing");
+  }
+
+  @Test
+  void arbitraryInstallSignedByUnknownKeysIsRefused() throws Exception {
+    assertFalse(device.apply(repository.signDesired(v2State(),
+        List.of(Ed25519.generate(), Ed25519.generate()))));
+    assertRefusedAndVersionOneServes("unknown-key");
+  }
+
+  @Test
+  void arbitraryInstallByAlteringASignedDocumentIsRefused() throws Exception {
+    SignedEnvelope honest = repository.signDesired(v2State());
+    DesiredState altered = DesiredState.parseFrom(honest.getPayload()).toBuilder()
+        .setGeneration(1_000).build();
+    assertFalse(device.apply(honest.toBuilder().setPayload(altered.toByteString()).build()));
+    assertRefusedAndVersionOneServes("signature-invalid");
+  }
+
+  @Test
+  void arbitraryInstallThroughAForgedManifestIsRefused() throws Exception {
+    VariantManifest manifest = repository.manifest(MODEL, "2", v2);
+    DesiredModel forged = DesiredModel.newBuilder().setModel(MODEL).setVersion("2")
+        .setManifest(RepositorySimulator.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE,
+            List.of(Ed25519.generate()))).build();
+    device.apply(repository.signDesired(repository.desiredState(forged)));
+    assertRefusedAndVersionOneServes("unknown-key");
+  }
+
+  // Rollback: an old, validly signed document replayed.
+
+  @Test
+  void rollbackToAnOlderGenerationIsRefused() throws Exception {
+    SignedEnvelope older = repository.signDesired(v2State());
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
+    assertFalse(device.apply(older));
+    assertRefusedAndVersionOneServes("generation-rollback");
+  }
+
+  // Indefinite freeze: updates withheld, an expired document served instead.
+
+  @Test
+  void indefiniteFreezeWithAnExpiredDocumentIsRefusedAndReportedStale() throws Exception {
+    long accepted = device.store.current().acceptedGeneration();
+    assertFalse(device.apply(repository.signDesired(
+        v2State().setExpiresAtMs(System.currentTimeMillis() - 1))));
+    assertRefusedAndVersionOneServes("desired-state-expired");
+    assertTrue(device.failure().getReason().contains("stale"), device.failure().getReason());
+    assertEquals(accepted, device.store.current().acceptedGeneration());
+  }
+
+  // Endless data: an artifact longer than its signed size.
+
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void endlessDataIsCutAtTheSignedSizeAndDiscarded(Transport path) throws Exception {
+    transport = path;
+    server.endless(true);
+    device.apply(repository.signDesired(v2State()));
+    assertRefusedAndVersionOneServes("size-exceeded");
+    assertNothingOfVersionTwoOnDisk();
+  }
+
+  // Slow retrieval: a server trickling bytes to keep the device on what it has.
+
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void slowRetrievalIsAbandonedAndRetriedLater(Transport path) throws Exception {
+    transport = path;
+    server.throttle(4 * 1024);
+    SignedEnvelope document = repository.signDesired(v2State());
+    device.apply(document);
+    assertRefusedAndVersionOneServes("download-too-slow");
+
+    server.throttle(0);
+    assertTrue(device.apply(document), "the same document is applied again later");
+    assertEquals("2", device.registry.peek(MODEL).version(), device.progress.toString());
+  }
+
+  // Mix-and-match: valid documents combined in a way the repository never signed.
+
+  @Test
+  void mixAndMatchWithAnotherDevicesDocumentIsRefused() throws Exception {
+    assertFalse(device.apply(repository.signDesired(v2State().setDeviceId("dev-other"))));
+    assertRefusedAndVersionOneServes("wrong-device");
+  }
+
+  @Test
+  void mixAndMatchWithAnotherModelsManifestIsRefused() throws Exception {
+    DesiredModel otherModel = repository.desiredModel(repository.manifest("detector", "2", v2));
+    device.apply(repository.signDesired(repository.desiredState(
+        otherModel.toBuilder().setModel(MODEL).build())));
+    assertRefusedAndVersionOneServes("manifest-mismatch");
+  }
+
+  // Wrong software: a validly signed variant built for other hardware.
+
+  @Test
+  void aVariantForOtherHardwareIsRefusedBeforeAnyDownload() throws Exception {
+    long sentBefore = server.bytesSent();
+    VariantManifest arm = repository.manifest(MODEL, "2", v2).toBuilder().setArch("aarch64")
+        .addRequiredCpuFlags("asimddp").build();
+    device.apply(repository.signDesired(repository.desiredState(repository.desiredModel(arm))));
+    assertRefusedAndVersionOneServes("hardware-mismatch");
+    assertEquals(sentBefore, server.bytesSent(), "not a byte was fetched");
+  }
+
+  // Key compromise below the threshold, and a revoked key.
+
+  @Test
+  void oneCompromisedTargetsKeyOfAThresholdOfTwoIsNotEnough() throws Exception {
+    KeyPair stolen = repository.targets.get(0);
+    assertFalse(device.apply(repository.signDesired(v2State(), List.of(stolen))));
+    assertRefusedAndVersionOneServes("signature-threshold");
+    assertFalse(device.apply(repository.signDesired(v2State(), List.of(stolen, stolen))),
+        "one key signing twice counts once");
+    assertRefusedAndVersionOneServes("signature-threshold");
+  }
+
+  @Test
+  void aRevokedKeyNoLongerCounts() throws Exception {
+    KeyPair revoked = repository.targets.get(1);
+    repository.revoke(revoked);
+    assertFalse(device.apply(repository.signDesired(v2State(),
+        List.of(revoked, repository.targets.get(2)))));
+    assertRefusedAndVersionOneServes("signature-threshold");
+    assertFalse(device.apply(repository.signDesired(v2State(), List.of(revoked))));
+    assertRefusedAndVersionOneServes("unknown-key");
+  }
+
+  // Tampered artifact bytes: one bit flipped at the start, in the middle, at the end.
+
+  @ParameterizedTest
+  @ValueSource(strings = {"start", "middle", "end"})
+  void tamperedArtifactBytesAreRefused(String where) throws Exception {
+    byte[] tampered = v2.clone();
+    int at = switch (where) {
+      case "start" -> 0;
+      case "middle" -> tampered.length / 2;
+      default -> tampered.length - 1;
+    };
+    tampered[at] ^= 0x01;
+    server.putAs(Dsse.sha256Hex(v2), tampered);
+    device.apply(repository.signDesired(v2State()));
+    assertRefusedAndVersionOneServes("sha256-mismatch");
+    assertNothingOfVersionTwoOnDisk();
+  }
+}

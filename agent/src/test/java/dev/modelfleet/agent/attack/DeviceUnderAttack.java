@@ -1,0 +1,87 @@
+package dev.modelfleet.agent.attack;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.modelfleet.agent.deploy.Deployer;
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.ArtifactSource;
+import dev.modelfleet.agent.download.ThroughputFloor;
+import dev.modelfleet.agent.hardware.DeviceFacts;
+import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.OrtModelLoader;
+import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+/**
+ * The agent's real deployment pipeline (verifier, downloader, ONNX Runtime loader with its
+ * smoke test, registry, state store) wired as {@code cli.Agent} wires it, minus the network
+ * session: the test hands it documents, as a Sync stream would.
+ */
+final class DeviceUnderAttack implements AutoCloseable {
+
+  /** A small x86-64 device with AVX2 and 8 GiB. */
+  static final DeviceFacts FACTS = new DeviceFacts("x86_64", Set.of("avx2", "fma"), 8L << 30);
+  /** Fast enough for any honest test link, and found out within a fraction of a second. */
+  static final ThroughputFloor FLOOR = new ThroughputFloor(64 * 1024, 300);
+  static final float[] SAMPLE = {0.5f, -1f, 2f, 0.25f};
+
+  final ModelRegistry registry = new ModelRegistry();
+  final StateStore store;
+  final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
+  private final Deployer deployer;
+
+  DeviceUnderAttack(Path stateDir, Supplier<TrustedRoot> root, ArtifactSource source)
+      throws java.io.IOException {
+    store = new StateStore(stateDir);
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(source, store::artifact, store::partial, 2, 20, FLOOR);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(root, RepositorySimulator.DEVICE, System::currentTimeMillis);
+    deployer = new Deployer(verifier, downloader, new OrtModelLoader(1), registry, store,
+        progress::add, () -> FACTS);
+  }
+
+  boolean apply(SignedEnvelope document) throws InterruptedException {
+    progress.clear();
+    return deployer.apply(document);
+  }
+
+  /** The FAILED report the last document ended in, if any. */
+  DeploymentProgress failure() {
+    return progress.stream()
+        .filter(p -> p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)
+        .reduce((first, second) -> second)
+        .orElseThrow(() -> new AssertionError("no refusal was reported: " + progress));
+  }
+
+  /** Runs the served model the way the inference API does; null when nothing serves it. */
+  float[] infer(String model) throws Exception {
+    ServedModel served = registry.acquire(model);
+    assertNotNull(served, "model " + model + " must be serving");
+    try {
+      List<Tensor> out = served.model().infer(
+          List.of(new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
+          Set.of());
+      return (float[]) out.get(0).data();
+    } finally {
+      served.release();
+    }
+  }
+
+  @Override
+  public void close() {
+    registry.closeAll();
+  }
+}
