@@ -77,7 +77,9 @@ final class DeviceEnroller {
       @Override
       public void onError(Throwable error) {
         Status status = Status.fromThrowable(error);
-        if (status.getCode() == Status.Code.UNAVAILABLE && attempt < MAX_ATTEMPTS) {
+        boolean retryable = status.getCode() == Status.Code.UNAVAILABLE
+            || status.getCode() == Status.Code.RESOURCE_EXHAUSTED; // the server's enrollment rate limit
+        if (retryable && attempt < MAX_ATTEMPTS) {
           long delayMs = (250L << attempt) + (long) (Math.random() * 250);
           try {
             int next = (server + 1) % stubs.size();

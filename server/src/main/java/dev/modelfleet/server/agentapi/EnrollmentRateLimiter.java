@@ -1,0 +1,58 @@
+package dev.modelfleet.server.agentapi;
+
+import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.server.enrollment.AttemptBudget;
+import dev.modelfleet.server.enrollment.EnrollmentLimits;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.quarkus.grpc.GlobalInterceptor;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Refuses Enroll calls beyond an address's budget with RESOURCE_EXHAUSTED before they reach the
+ * database, so a flood of enrollment attempts (good tokens or guesses) costs almost nothing.
+ */
+@GlobalInterceptor
+@ApplicationScoped
+public class EnrollmentRateLimiter implements ServerInterceptor {
+
+  private static final String ENROLL = AgentServiceGrpc.getEnrollMethod().getFullMethodName();
+
+  private final AttemptBudget budget;
+
+  EnrollmentRateLimiter(EnrollmentLimits limits) {
+    this.budget = new AttemptBudget(limits.ratePerSecond(), limits.burst(), System::nanoTime);
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (!call.getMethodDescriptor().getFullMethodName().equals(ENROLL)) {
+      return next.startCall(call, headers);
+    }
+    String address = host(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    long waitNanos = budget.take(address);
+    if (waitNanos > 0) {
+      long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
+      call.close(Status.RESOURCE_EXHAUSTED.withDescription("too many enrollment attempts from "
+          + address + "; retry in " + waitMs + " ms or later, with backoff"), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    return next.startCall(call, headers);
+  }
+
+  /** The host part only: every connection from one machine shares its budget. */
+  private static String host(SocketAddress remote) {
+    if (remote instanceof InetSocketAddress inet) {
+      return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+    }
+    return String.valueOf(remote);
+  }
+}

@@ -1,0 +1,20 @@
+package dev.modelfleet.server.enrollment;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * How many enrollment attempts one network address may make (MODELFLEET_ENROLLMENT_RATE_PER_SECOND,
+ * MODELFLEET_ENROLLMENT_BURST). Every attempt counts, good token or bad.
+ */
+@ConfigMapping(prefix = "modelfleet.enrollment")
+public interface EnrollmentLimits {
+
+  /** Sustained attempts per second per address. */
+  @WithDefault("100")
+  double ratePerSecond();
+
+  /** Attempts an address may make at once before the sustained rate applies. */
+  @WithDefault("200")
+  int burst();
+}
