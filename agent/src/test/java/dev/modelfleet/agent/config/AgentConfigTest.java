@@ -48,4 +48,16 @@ class AgentConfigTest {
         () -> AgentConfig.load(null, Map.of("simulate-provider-fallback", "no"))).getMessage()
         .contains("true or false"));
   }
+
+  @Test
+  void theDownloadFloorDefaultsTo16KiBPerSecondOver30SecondsAndCanBeSetOrTurnedOff()
+      throws Exception {
+    assertEquals(new dev.modelfleet.agent.download.ThroughputFloor(16_384, 30_000),
+        AgentConfig.load(null, Map.of()).downloadFloor());
+    assertEquals(new dev.modelfleet.agent.download.ThroughputFloor(1_000, 5_000),
+        AgentConfig.load(null, Map.of("download-min-bytes-per-second", "1000",
+            "download-rate-window-seconds", "5")).downloadFloor());
+    assertEquals(false, AgentConfig.load(null, Map.of("download-min-bytes-per-second", "0"))
+        .downloadFloor().enabled());
+  }
 }
