@@ -19,6 +19,7 @@ public enum ApiError {
   EMPTY_SELECTION(422, "Empty selection", Status.Code.FAILED_PRECONDITION),
   UNAUTHENTICATED(401, "Unauthenticated", Status.Code.UNAUTHENTICATED),
   ENROLLMENT_DENIED(403, "Enrollment denied", Status.Code.PERMISSION_DENIED),
+  FORBIDDEN(403, "Forbidden", Status.Code.PERMISSION_DENIED),
   NOT_FOUND(404, "Not found", Status.Code.NOT_FOUND),
   METHOD_NOT_ALLOWED(405, "Method not allowed", Status.Code.UNIMPLEMENTED),
   NOT_ACCEPTABLE(406, "Not acceptable", Status.Code.INVALID_ARGUMENT),

@@ -29,7 +29,7 @@ import java.util.UUID;
 public class RolloutResource {
 
   /** The admin API has one identity until per-operator tokens arrive; events name it. */
-  private static final String ACTOR = "admin";
+  @jakarta.ws.rs.HeaderParam(dev.modelfleet.server.common.AdminAuthFilter.ACTOR_HEADER) String ACTOR;
 
   private final RolloutService rollouts;
   private final ObjectMapper json;

@@ -1,0 +1,49 @@
+package dev.modelfleet.server.access;
+
+import dev.modelfleet.server.access.AccessViews.ApiTokenView;
+import dev.modelfleet.server.access.AccessViews.CreateApiToken;
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+
+/** API clients and their roles; admin only (see {@link AccessPolicy}). */
+@Path("/api/v1/access/tokens")
+@Produces(MediaType.APPLICATION_JSON)
+public class AccessResource {
+
+  private final ApiTokenService tokens;
+
+  AccessResource(ApiTokenService tokens) {
+    this.tokens = tokens;
+  }
+
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response create(CreateApiToken body, @Context ContainerRequestContext request) {
+    Identity creator = (Identity) request.getProperty(Identity.PROPERTY);
+    return Response.status(Response.Status.CREATED)
+        .entity(tokens.create(Requests.requireBody(body), creator))
+        .build();
+  }
+
+  @GET
+  public List<ApiTokenView> list() {
+    return tokens.list();
+  }
+
+  @POST
+  @Path("/{id}/revoke")
+  public ApiTokenView revoke(@PathParam("id") String id) {
+    return tokens.revoke(Ids.parse("API token", id));
+  }
+}

@@ -1,0 +1,140 @@
+package dev.modelfleet.server.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.server.access.AccessPolicy;
+import dev.modelfleet.server.access.Identity;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import org.jboss.resteasy.reactive.server.ServerResponseFilter;
+
+/**
+ * Records every call under /api that is not a read, once its response is known: refused ones
+ * too. The response waits for the entry to be written, so a change a client saw succeed is in
+ * the log.
+ */
+public class AuditFilter {
+
+  private static final Logger LOG = Logger.getLogger(AuditFilter.class);
+  private static final String REMOTE = "modelfleet.audit.remote";
+
+  private final AuditLog log;
+  private final ObjectMapper json;
+  private final Clock clock;
+
+  AuditFilter(AuditLog log, ObjectMapper json, Clock clock) {
+    this.log = log;
+    this.json = json;
+    this.clock = clock;
+  }
+
+  /** Before authentication, so that refused calls also carry where they came from. */
+  @ServerRequestFilter(preMatching = true, priority = Priorities.AUTHENTICATION - 100)
+  public void rememberRemote(ContainerRequestContext request, HttpServerRequest http) {
+    SocketAddress remote = http.remoteAddress();
+    if (remote != null) {
+      request.setProperty(REMOTE, remote.hostAddress() != null ? remote.hostAddress() : remote.host());
+    }
+  }
+
+  @ServerResponseFilter
+  public Uni<Void> record(ContainerRequestContext request, ContainerResponseContext response) {
+    String path = request.getUriInfo().getPath();
+    if (!(path.startsWith("/api/") || path.equals("/api")) || AccessPolicy.isRead(request.getMethod())) {
+      return Uni.createFrom().voidItem();
+    }
+    AuditEntry entry;
+    try {
+      entry = entry(request, response, path);
+    } catch (RuntimeException e) {
+      LOG.error("cannot describe a request for the audit log", e);
+      return Uni.createFrom().voidItem();
+    }
+    return Uni.createFrom().item(() -> {
+          log.append(entry);
+          return entry;
+        })
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+        .onFailure().invoke(e -> LOG.errorf(e, "audit entry lost: %s", entry))
+        .onFailure().recoverWithNull()
+        .replaceWithVoid();
+  }
+
+  private AuditEntry entry(ContainerRequestContext request, ContainerResponseContext response, String path) {
+    Identity caller = (Identity) request.getProperty(Identity.PROPERTY);
+    int status = response.getStatus();
+    Object body = request.getProperty(AuditBodyCapture.PROPERTY);
+    return new AuditEntry(
+        null,
+        clock.instant(),
+        caller == null ? null : caller.name(),
+        caller == null ? null : caller.role().wire(),
+        (String) request.getProperty(REMOTE),
+        request.getMethod(),
+        path,
+        status,
+        target(request),
+        status < 400 ? resourceId(response) : null,
+        body == null ? null : RequestBodies.forAudit(json.valueToTree(body)),
+        AuditEntry.outcome(status));
+  }
+
+  /** What the path names, e.g. "id=3f2a..." or "name=resnet,version=1.2.0". */
+  private static String target(ContainerRequestContext request) {
+    Map<String, List<String>> params;
+    try {
+      params = request.getUriInfo().getPathParameters();
+    } catch (RuntimeException e) {
+      return null; // refused before routing: no parameters were matched
+    }
+    if (params == null || params.isEmpty()) {
+      return null;
+    }
+    StringJoiner joined = new StringJoiner(",");
+    params.forEach((name, values) -> joined.add(name + "=" + String.join("|", values)));
+    return joined.toString();
+  }
+
+  /** The id of what the call created or changed: the answer's "id", else the Location's last part. */
+  private String resourceId(ContainerResponseContext response) {
+    Object entity = response.getEntity();
+    String id = entity == null || entity instanceof CharSequence || entity instanceof byte[]
+        ? null : idOf(entity);
+    if (id != null) {
+      return id;
+    }
+    String location = response.getHeaderString(HttpHeaders.LOCATION);
+    return location == null || location.isEmpty()
+        ? null : location.substring(location.lastIndexOf('/') + 1);
+  }
+
+  private String idOf(Object entity) {
+    try {
+      JsonNode tree = json.valueToTree(entity);
+      if (tree.hasNonNull("id") && tree.get("id").isValueNode()) {
+        return tree.get("id").asText();
+      }
+      // wrapped answers such as {"token": ..., "apiToken": {"id": ...}}: only ids are taken
+      for (JsonNode child : tree) {
+        if (child.isObject() && child.hasNonNull("id") && child.get("id").isValueNode()) {
+          return child.get("id").asText();
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      // an answer that is not a JSON object names no resource
+    }
+    return null;
+  }
+}

@@ -1,0 +1,181 @@
+package dev.modelfleet.server.audit;
+
+import static dev.modelfleet.server.support.Api.PROBLEM_JSON;
+import static dev.modelfleet.server.support.Api.admin;
+import static dev.modelfleet.server.support.Api.adminJson;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelfleet.server.access.ApiClients;
+import dev.modelfleet.server.access.ApiClients.Client;
+import dev.modelfleet.server.support.Api;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.arc.Arc;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class AuditLogTest {
+
+  @Test
+  void changeIsRecordedWithWhoWhatWhenWhere() {
+    Instant before = Instant.now().minusSeconds(1);
+    Client operator = ApiClients.create("operator");
+    String model = Api.unique("model");
+    String id = operator.json().body(Map.of("name", model, "description", "audited"))
+        .post("/api/v1/models").then().statusCode(201).extract().path("id");
+
+    Map<String, Object> entry = only(operator.name());
+    assertEquals("operator", entry.get("role"));
+    assertEquals("POST", entry.get("method"));
+    assertEquals("/api/v1/models", entry.get("path"));
+    assertEquals(201, entry.get("status"));
+    assertEquals("success", entry.get("outcome"));
+    assertEquals(id, entry.get("resourceId"));
+    assertEquals(Map.of("name", model, "description", "audited"), entry.get("requestBody"));
+    assertNotNull(entry.get("remoteAddress"));
+    assertTrue(Instant.parse((String) entry.get("at")).isAfter(before));
+
+    operator.json().body(Map.of("version", "1.0.0")).post("/api/v1/models/" + model + "/versions")
+        .then().statusCode(201);
+    List<Map<String, Object>> entries = entries(operator.name());
+    assertEquals(2, entries.size());
+    assertEquals("name=" + model, entries.get(0).get("target"), "newest first");
+  }
+
+  @Test
+  void refusedChangesAreRecorded() {
+    Client viewer = ApiClients.create("viewer");
+    viewer.json().body(Map.of("name", Api.unique("model"))).post("/api/v1/models")
+        .then().statusCode(403);
+    Map<String, Object> forbidden = only(viewer.name());
+    assertEquals(403, forbidden.get("status"));
+    assertEquals("forbidden", forbidden.get("outcome"));
+    assertEquals("viewer", forbidden.get("role"));
+
+    String path = "/api/v1/models/" + Api.unique("nobody") + "/versions";
+    given().contentType(ContentType.JSON).body(Map.of("version", "1")).post(path)
+        .then().statusCode(401);
+    Map<String, Object> unauthenticated = entries(null).stream()
+        .filter(e -> path.equals(e.get("path"))).findFirst().orElseThrow();
+    assertNull(unauthenticated.get("actor"));
+    assertEquals(401, unauthenticated.get("status"));
+    assertEquals("unauthenticated", unauthenticated.get("outcome"));
+
+    Client operator = ApiClients.create("operator");
+    operator.json().body(Map.of("name", "Not Valid")).post("/api/v1/models").then().statusCode(400);
+    Map<String, Object> rejected = only(operator.name());
+    assertEquals("rejected", rejected.get("outcome"));
+    assertEquals(Map.of("name", "Not Valid"), rejected.get("requestBody"));
+    assertNull(rejected.get("resourceId"));
+  }
+
+  @Test
+  void readsAreNotRecorded() {
+    Client viewer = ApiClients.create("viewer");
+    viewer.call().get("/api/v1/models").then().statusCode(200);
+    assertEquals(0, entries(viewer.name()).size());
+  }
+
+  @Test
+  void createdSecretsNeverReachTheLog() throws SQLException {
+    String apiSecret = ApiClients.create("viewer").secret();
+    String enrollmentSecret = adminJson().body(Map.of("name", Api.unique("enroll")))
+        .post("/api/v1/enrollment-tokens").then().statusCode(201).extract().path("token");
+    try (Connection c = dataSource().getConnection();
+        PreparedStatement s = c.prepareStatement(
+            "select count(*) from audit_log a where a::text like ? or a::text like ?")) {
+      s.setString(1, "%" + apiSecret.substring(4) + "%");
+      s.setString(2, "%" + enrollmentSecret + "%");
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        assertEquals(0, r.getLong(1));
+      }
+    }
+  }
+
+  @Test
+  void logCannotBeRewritten() throws SQLException {
+    ApiClients.create("viewer");
+    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+      SQLException update = assertThrows(SQLException.class,
+          () -> s.executeUpdate("update audit_log set actor = 'mallory'"));
+      assertTrue(update.getMessage().contains("append-only"), update.getMessage());
+      assertThrows(SQLException.class, () -> s.executeUpdate("delete from audit_log"));
+      assertThrows(SQLException.class, () -> s.executeUpdate("truncate audit_log"));
+      try (ResultSet r = s.executeQuery("select count(*) from audit_log where actor = 'mallory'")) {
+        r.next();
+        assertEquals(0, r.getLong(1));
+      }
+    }
+  }
+
+  @Test
+  void auditApiIsAdminOnlyAndChecksItsParameters() {
+    ApiClients.create("operator").call().get("/api/v1/audit").then().statusCode(403)
+        .contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+    ApiClients.create("viewer").call().get("/api/v1/audit").then().statusCode(403);
+    given().get("/api/v1/audit").then().statusCode(401);
+    admin().queryParam("since", "yesterday").get("/api/v1/audit")
+        .then().statusCode(400).contentType(PROBLEM_JSON).body("code", equalTo("invalid-request"));
+    for (String limit : new String[] {"0", "1001", "many"}) {
+      admin().queryParam("limit", limit).get("/api/v1/audit").then().statusCode(400);
+    }
+    admin().queryParam("limit", 1).queryParam("since", Instant.now().minusSeconds(60).toString())
+        .get("/api/v1/audit").then().statusCode(200);
+  }
+
+  @Test
+  void sinceAndLimitNarrowTheAnswer() {
+    Client operator = ApiClients.create("operator");
+    for (int i = 0; i < 3; i++) {
+      operator.json().body(Map.of("name", Api.unique("model"))).post("/api/v1/models")
+          .then().statusCode(201);
+    }
+    List<Map<String, Object>> all = entries(operator.name());
+    assertEquals(3, all.size());
+    JsonPath two = admin().queryParam("actor", operator.name()).queryParam("limit", 2)
+        .get("/api/v1/audit").then().statusCode(200).extract().jsonPath();
+    assertEquals(2, two.getList("$").size());
+    assertEquals(all.get(0).get("id"), two.get("[0].id"));
+    Instant future = Instant.now().plusSeconds(3600);
+    assertEquals(0, admin().queryParam("actor", operator.name())
+        .queryParam("since", future.toString()).get("/api/v1/audit")
+        .then().statusCode(200).extract().jsonPath().getList("$").size());
+    assertFalse(all.stream().anyMatch(e -> e.get("actor") == null));
+  }
+
+  private static Map<String, Object> only(String actor) {
+    List<Map<String, Object>> entries = entries(actor);
+    assertEquals(1, entries.size(), "entries of " + actor + ": " + entries);
+    return entries.get(0);
+  }
+
+  private static List<Map<String, Object>> entries(String actor) {
+    var request = admin().queryParam("limit", 1000);
+    if (actor != null) {
+      request = request.queryParam("actor", actor);
+    }
+    return request.get("/api/v1/audit").then().statusCode(200).extract().jsonPath().getList("$");
+  }
+
+  private static AgroalDataSource dataSource() {
+    return Arc.container().instance(AgroalDataSource.class).get();
+  }
+}
