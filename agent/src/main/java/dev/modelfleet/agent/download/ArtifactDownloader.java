@@ -254,9 +254,12 @@ public final class ArtifactDownloader {
     }
 
     @Override
-    public void received(long bytes) {
+    public void received(long bytes) throws IOException {
       sourceCounts = true;
       watch.count(bytes);
+      if (watch.tripped()) {
+        throw new IOException("abandoned: " + watch.describe());
+      }
     }
 
     @Override

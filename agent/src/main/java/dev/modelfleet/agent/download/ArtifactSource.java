@@ -22,9 +22,10 @@ public interface ArtifactSource {
 
     /**
      * Bytes read off the wire, called as they arrive (before a source that buffers hands them
-     * over), so the downloader judges the link's rate rather than the buffer size.
+     * over), so the downloader judges the link's rate rather than the buffer size. Throws once
+     * the download has been abandoned (too slow): the source then stops reading.
      */
-    default void received(long bytes) {}
+    default void received(long bytes) throws IOException {}
 
     /**
      * The offset where the artifact must end (its signed size): a source reads at most one
@@ -37,7 +38,7 @@ public interface ArtifactSource {
 
     /**
      * The source says how to stop it from another thread: the downloader abandons a download
-     * that has stalled in a read, where no chunk will come to be refused.
+     * that has stalled in a read, where no chunk will come to be refused. Must not block.
      */
     default void abortWith(Runnable abort) {}
   }

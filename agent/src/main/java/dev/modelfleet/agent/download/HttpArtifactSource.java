@@ -49,8 +49,6 @@ public final class HttpArtifactSource implements ArtifactSource {
       throws ArtifactFetchException, IOException {
     URI uri = base.resolve(sha256);
     HttpURLConnection connection = open(uri, offset);
-    // Closing the socket is what ends a read that is stalled (or trickling below the floor).
-    consumer.abortWith(connection::disconnect);
     try {
       long total = totalSize(connection, offset, uri);
       try (InputStream body = connection.getInputStream()) {
@@ -149,8 +147,17 @@ public final class HttpArtifactSource implements ArtifactSource {
         if (read < 0) {
           break;
         }
-        consumer.received(read);
         filled += read;
+        try {
+          consumer.received(read);
+        } catch (IOException e) {
+          // Abandoned as too slow: keep what came (the next attempt resumes after it). No
+          // abort from another thread here: HttpURLConnection.disconnect() waits for a read in
+          // progress, so a trickle is stopped at its next read and a silent link by the read
+          // timeout.
+          handOff.finish(position, buffers[current], filled);
+          throw e;
+        }
         if (filled == BUFFER) {
           handOff.submit(position, buffers[current], filled);
           position += filled;

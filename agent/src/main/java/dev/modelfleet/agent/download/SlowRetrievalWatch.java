@@ -8,8 +8,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Watches one fetch against a {@link ThroughputFloor} from outside the reading thread, because
  * a trickling or stalled source blocks that thread in a read: when a window brings too few
- * bytes, it trips and runs the abort the source registered (closing its connection or
- * cancelling its call), and the downloader abandons the attempt.
+ * bytes, it trips and runs the abort the source registered (gRPC cancels its call; HTTP
+ * registers none and stops at its next read), and the downloader abandons the attempt.
  */
 final class SlowRetrievalWatch implements AutoCloseable {
 
