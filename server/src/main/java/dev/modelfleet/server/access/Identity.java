@@ -9,6 +9,9 @@ public record Identity(String name, Role role) {
   /** The request property that carries the caller's {@link Identity}. */
   public static final String PROPERTY = "modelfleet.identity";
 
-  /** The configured MODELFLEET_ADMIN_TOKEN: the identity that exists before any token does. */
-  public static final Identity BOOTSTRAP = new Identity("bootstrap-admin", Role.ADMIN);
+  /**
+   * The configured MODELFLEET_ADMIN_TOKEN: the identity that exists before any token does. Named
+   * "admin" because rollout events recorded before API tokens existed already name it so.
+   */
+  public static final Identity BOOTSTRAP = new Identity("admin", Role.ADMIN);
 }

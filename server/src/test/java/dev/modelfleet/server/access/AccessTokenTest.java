@@ -44,7 +44,7 @@ class AccessTokenTest {
         .body("apiToken.name", equalTo(name))
         .body("apiToken.role", equalTo("operator"))
         .body("apiToken.state", equalTo("active"))
-        .body("apiToken.createdBy", equalTo("bootstrap-admin"))
+        .body("apiToken.createdBy", equalTo("admin"))
         .body("apiToken.expiresAt", notNullValue())
         .extract().jsonPath();
     String secret = created.getString("token");
@@ -175,7 +175,7 @@ class AccessTokenTest {
     long tokens = count("api_tokens");
     adminJson().body(Map.of("name", first.name(), "role", "operator")).post("/api/v1/access/tokens")
         .then().statusCode(409).contentType(PROBLEM_JSON).body("code", equalTo("duplicate-name"));
-    adminJson().body(Map.of("name", "bootstrap-admin", "role", "viewer")).post("/api/v1/access/tokens")
+    adminJson().body(Map.of("name", "admin", "role", "viewer")).post("/api/v1/access/tokens")
         .then().statusCode(409).body("code", equalTo("duplicate-name"));
     assertEquals(tokens, count("api_tokens"));
   }

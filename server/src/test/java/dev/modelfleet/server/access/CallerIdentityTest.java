@@ -61,7 +61,7 @@ class CallerIdentityTest {
         .body(Map.of("model", published.model(), "version", published.version(),
             "selector", "site=" + site))
         .post("/api/v1/rollouts")
-        .then().statusCode(201).body("createdBy", equalTo("bootstrap-admin"));
+        .then().statusCode(201).body("createdBy", equalTo("admin"));
   }
 
   /** Spellings that routing may resolve to the admin-only resource must not let an operator in. */
