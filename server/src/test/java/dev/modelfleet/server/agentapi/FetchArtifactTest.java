@@ -120,6 +120,8 @@ class FetchArtifactTest {
   void offsetsOutsideTheArtifactAreOutOfRange() {
     assertFetchFails(Status.Code.OUT_OF_RANGE, published.sha256(), -1);
     assertFetchFails(Status.Code.OUT_OF_RANGE, published.sha256(), published.bytes().length + 1);
+    assertFetchFails(Status.Code.OUT_OF_RANGE, published.sha256(), Long.MAX_VALUE);
+    assertFetchFails(Status.Code.OUT_OF_RANGE, published.sha256(), Long.MIN_VALUE);
   }
 
   @Test
