@@ -196,7 +196,7 @@ public final class ArtifactDownloader {
           channel.truncate(0);
           throw new VerificationException(e.reasonCode, e.getMessage());
         } catch (ArtifactFetchException | IOException e) {
-          if (watch.tripped()) {
+          if (watch.tripped() || (floor.enabled() && stalled(e))) {
             throw tooSlow(sha256, writer, watch);
           }
           throw e;
@@ -210,6 +210,16 @@ public final class ArtifactDownloader {
       }
       return HexFormat.of().formatHex(digest.digest());
     }
+  }
+
+  /** A read that timed out: with a rate floor, the timeout is its window, so too slow. */
+  private static boolean stalled(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.net.SocketTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static TooSlowException tooSlow(String sha256, ChunkWriter writer,
@@ -265,6 +275,11 @@ public final class ArtifactDownloader {
     @Override
     public long endOffset() {
       return size;
+    }
+
+    @Override
+    public long stallTimeoutMillis() {
+      return watch.stallTimeoutMillis();
     }
 
     @Override

@@ -37,6 +37,15 @@ public interface ArtifactSource {
     }
 
     /**
+     * How long a read may wait for its first byte before the download counts as stalled
+     * (a whole window without a byte is below any rate floor); a source that can time out a
+     * read uses it instead of its own, longer limit.
+     */
+    default long stallTimeoutMillis() {
+      return Long.MAX_VALUE;
+    }
+
+    /**
      * The source says how to stop it from another thread: the downloader abandons a download
      * that has stalled in a read, where no chunk will come to be refused. Must not block.
      */

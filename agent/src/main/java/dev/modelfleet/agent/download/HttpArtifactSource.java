@@ -24,7 +24,10 @@ public final class HttpArtifactSource implements ArtifactSource {
 
   private static final int BUFFER = 1 << 20;
   private static final int CONNECT_TIMEOUT_MS = 10_000;
-  /** A stalled transfer is abandoned after this long without a byte, then resumed. */
+  /**
+   * A stalled transfer is abandoned after this long without a byte, then resumed; sooner when
+   * the downloader's rate floor asks for it.
+   */
   private static final int READ_TIMEOUT_MS = 60_000;
 
   private final URI base;
@@ -48,7 +51,8 @@ public final class HttpArtifactSource implements ArtifactSource {
   public void fetch(String sha256, long offset, ChunkConsumer consumer)
       throws ArtifactFetchException, IOException {
     URI uri = base.resolve(sha256);
-    HttpURLConnection connection = open(uri, offset);
+    HttpURLConnection connection =
+        open(uri, offset, (int) Math.min(READ_TIMEOUT_MS, consumer.stallTimeoutMillis()));
     try {
       long total = totalSize(connection, offset, uri);
       try (InputStream body = connection.getInputStream()) {
@@ -60,11 +64,12 @@ public final class HttpArtifactSource implements ArtifactSource {
     }
   }
 
-  private HttpURLConnection open(URI uri, long offset) throws ArtifactFetchException {
+  private HttpURLConnection open(URI uri, long offset, int readTimeoutMs)
+      throws ArtifactFetchException {
     try {
       HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
       connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
-      connection.setReadTimeout(READ_TIMEOUT_MS);
+      connection.setReadTimeout(readTimeoutMs);
       connection.setRequestProperty("Authorization", "Bearer " + credential);
       connection.setRequestProperty("Accept-Encoding", "identity");
       if (offset > 0) {

@@ -47,6 +47,10 @@ final class SlowRetrievalWatch implements AutoCloseable {
     }
   }
 
+  long stallTimeoutMillis() {
+    return floor.enabled() ? floor.windowMillis() : Long.MAX_VALUE;
+  }
+
   boolean tripped() {
     return tripped;
   }

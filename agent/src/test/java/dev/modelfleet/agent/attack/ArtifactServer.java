@@ -35,6 +35,7 @@ final class ArtifactServer implements AutoCloseable {
   private volatile long bytesPerSecond;
   private volatile boolean endless;
   private final AtomicLong httpBytesSent = new AtomicLong();
+  private volatile boolean closed;
 
   ArtifactServer() throws IOException {
     grpc = new FakeControlPlane(new FleetFixture());
@@ -64,7 +65,7 @@ final class ArtifactServer implements AutoCloseable {
     grpc.artifacts.put(sha256, bytes);
   }
 
-  /** About this many bytes per second on both paths; 0 = as fast as it goes. */
+  /** About this many bytes per second on both paths; 0 = as fast as it goes, 1 = a stall. */
   void throttle(long bytesPerSecond) {
     this.bytesPerSecond = bytesPerSecond;
     grpc.bytesPerSecond = bytesPerSecond;
@@ -101,7 +102,7 @@ final class ArtifactServer implements AutoCloseable {
       for (long at = from; at < bytes.length || endless; at += piece) {
         int length = at < bytes.length ? (int) Math.min(piece, bytes.length - at) : piece;
         if (bytesPerSecond > 0) {
-          sleep(length * 1000L / bytesPerSecond);
+          pace(length * 1000L / bytesPerSecond);
         }
         if (at < bytes.length) {
           body.write(bytes, (int) at, length);
@@ -116,16 +117,25 @@ final class ArtifactServer implements AutoCloseable {
     }
   }
 
-  private static void sleep(long millis) {
+  /** Sleeps in slices, so that a stalled response ends when the server closes. */
+  private void pace(long millis) throws IOException {
+    long until = System.nanoTime() + Math.max(1, millis) * 1_000_000L;
     try {
-      Thread.sleep(Math.max(1, millis));
+      while (System.nanoTime() < until) {
+        if (closed) {
+          throw new IOException("server closed");
+        }
+        Thread.sleep(Math.max(1, Math.min(20, (until - System.nanoTime()) / 1_000_000L)));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
     }
   }
 
   @Override
   public void close() {
+    closed = true;
     channel.shutdownNow();
     http.stop(0);
     grpc.close();

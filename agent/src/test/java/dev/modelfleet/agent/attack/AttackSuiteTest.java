@@ -181,6 +181,18 @@ class AttackSuiteTest {
     assertEquals("2", device.registry.peek(MODEL).version(), device.progress.toString());
   }
 
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void aDownloadThatStallsCompletelyIsAbandonedWithinAWindow(Transport path) throws Exception {
+    transport = path;
+    server.throttle(1);
+    long started = System.nanoTime();
+    device.apply(repository.signDesired(v2State()));
+    assertRefusedAndVersionOneServes("download-too-slow");
+    assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5),
+        "abandoned after about a window per attempt, not after the 60 s read timeout");
+  }
+
   // Mix-and-match: valid documents combined in a way the repository never signed.
 
   @Test

@@ -189,7 +189,7 @@ public final class FakeControlPlane implements AutoCloseable {
         int length = at < bytes.length ? (int) Math.min(chunkSize, bytes.length - at) : chunkSize;
         ByteString data = at < bytes.length ? ByteString.copyFrom(bytes, (int) at, length)
             : ByteString.copyFrom(new byte[length]);
-        pace(length);
+        pace(length, call);
         if (call.isCancelled()) {
           return;
         }
@@ -204,14 +204,19 @@ public final class FakeControlPlane implements AutoCloseable {
     }
   }
 
-  private void pace(int length) {
+  /** Sleeps in slices, so that a call the agent cancelled stops holding a server thread. */
+  private void pace(int length, io.grpc.stub.ServerCallStreamObserver<?> call) {
     long rate = bytesPerSecond;
-    if (rate > 0) {
-      try {
-        Thread.sleep(Math.max(1, length * 1000L / rate));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    if (rate <= 0) {
+      return;
+    }
+    long until = System.nanoTime() + Math.max(1, length * 1000L / rate) * 1_000_000L;
+    try {
+      while (!call.isCancelled() && System.nanoTime() < until) {
+        Thread.sleep(Math.max(1, Math.min(20, (until - System.nanoTime()) / 1_000_000L)));
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
