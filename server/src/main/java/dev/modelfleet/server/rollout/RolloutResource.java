@@ -2,6 +2,7 @@ package dev.modelfleet.server.rollout;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.server.common.AdminAuthFilter;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
@@ -12,6 +13,7 @@ import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -21,6 +23,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import java.util.UUID;
 
 /** Staged rollouts: create, watch, and steer them (see docs/rollouts.md). */
@@ -28,8 +31,14 @@ import java.util.UUID;
 @Produces(MediaType.APPLICATION_JSON)
 public class RolloutResource {
 
-  /** The admin API has one identity until per-operator tokens arrive; events name it. */
-  @jakarta.ws.rs.HeaderParam(dev.modelfleet.server.common.AdminAuthFilter.ACTOR_HEADER) String ACTOR;
+  /**
+   * The caller's name (its access token's, or "admin" for the configured admin token), which
+   * rollout events record. The auth filter sets this header itself and drops any value a
+   * client sent, so it cannot be forged; it is not part of the API.
+   */
+  @HeaderParam(AdminAuthFilter.ACTOR_HEADER)
+  @Parameter(hidden = true)
+  String actor;
 
   private final RolloutService rollouts;
   private final ObjectMapper json;
@@ -42,7 +51,7 @@ public class RolloutResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateRollout body) {
-    RolloutView created = rollouts.create(Requests.requireBody(body), ACTOR);
+    RolloutView created = rollouts.create(Requests.requireBody(body), actor);
     return Response.created(UriBuilder.fromPath("/api/v1/rollouts/{id}").build(created.id()))
         .entity(created)
         .build();
@@ -68,40 +77,40 @@ public class RolloutResource {
   @POST
   @Path("/{id}/start")
   public RolloutView start(@PathParam("id") String id) {
-    return rollouts.start(id(id), ACTOR);
+    return rollouts.start(id(id), actor);
   }
 
   @POST
   @Path("/{id}/pause")
   @Consumes(MediaType.WILDCARD)
   public RolloutView pause(@PathParam("id") String id, String body) {
-    return rollouts.pause(id(id), ACTOR, reason(body));
+    return rollouts.pause(id(id), actor, reason(body));
   }
 
   @POST
   @Path("/{id}/resume")
   public RolloutView resume(@PathParam("id") String id) {
-    return rollouts.resume(id(id), ACTOR);
+    return rollouts.resume(id(id), actor);
   }
 
   @POST
   @Path("/{id}/abort")
   @Consumes(MediaType.WILDCARD)
   public RolloutView abort(@PathParam("id") String id, String body) {
-    return rollouts.abort(id(id), ACTOR, reason(body));
+    return rollouts.abort(id(id), actor, reason(body));
   }
 
   @POST
   @Path("/{id}/rollback")
   @Consumes(MediaType.WILDCARD)
   public RolloutView rollBack(@PathParam("id") String id, String body) {
-    return rollouts.rollBack(id(id), ACTOR, reason(body));
+    return rollouts.rollBack(id(id), actor, reason(body));
   }
 
   @POST
   @Path("/{id}/approve")
   public RolloutView approve(@PathParam("id") String id) {
-    return rollouts.approve(id(id), ACTOR);
+    return rollouts.approve(id(id), actor);
   }
 
   private static UUID id(String id) {
