@@ -4,20 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.e2e.Waits;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The heartbeat figures as the server stored them in device_model_health. No admin endpoint
- * shows them per device yet, so this reads the table with psql from the database the e2e
- * server runs on (user postgres on 127.0.0.1, as RunningFleet sets it up). Against a server
- * that stores no figures at all yet (an empty table), the check passes with a note on stderr.
+ * shows them per device, so this reads the table over JDBC from the database the e2e server
+ * runs on (user postgres on 127.0.0.1, as RunningFleet sets it up).
  */
 final class DeviceHealth {
 
@@ -33,28 +33,15 @@ final class DeviceHealth {
    */
   static void assertReported(String model, List<String> healthy, List<String> failing,
       VersionBehaviour bad) {
-    rows(model); // aborts the test here, not inside the wait, when psql is missing
-    Map<String, Map<String, Row>> byDevice;
-    try {
-      byDevice = Waits.until("device_model_health rows for " + model, Duration.ofSeconds(20),
-          () -> {
-            Waits.sleep(Duration.ofMillis(200));
-            Map<String, Map<String, Row>> rows = rows(model);
-            boolean complete = healthy.stream().allMatch(id ->
-                    rows.getOrDefault(id, Map.of()).containsKey("2"))
-                && failing.stream().allMatch(id ->
-                    rows.getOrDefault(id, Map.of()).containsKey("1"));
-            return complete ? rows : null;
-          });
-    } catch (IllegalStateException timedOut) {
-      if (storedRows() == 0) {
-        // A server from before heartbeat figures were stored: nothing to compare yet.
-        System.err.println("[sim test] the server stores no heartbeat figures"
-            + " (device_model_health is empty): figures not checked on the server side");
-        return;
-      }
-      throw timedOut;
-    }
+    Map<String, Map<String, Row>> byDevice = Waits.until(
+        "device_model_health rows for " + model, Duration.ofSeconds(20), () -> {
+          Map<String, Map<String, Row>> rows = rows(model);
+          boolean complete = healthy.stream().allMatch(id ->
+                  rows.getOrDefault(id, Map.of()).containsKey("2"))
+              && failing.stream().allMatch(id ->
+                  rows.getOrDefault(id, Map.of()).containsKey("1"));
+          return complete ? rows : null;
+        });
     for (String id : healthy) {
       Row two = byDevice.get(id).get("2");
       assertTrue(two.requests() > 0, two.toString());
@@ -71,46 +58,24 @@ final class DeviceHealth {
     }
   }
 
-  private static long storedRows() {
-    return Long.parseLong(psql("select count(*) from device_model_health").trim());
-  }
-
   private static Map<String, Map<String, Row>> rows(String model) {
-    String output = psql("select device_id, version, requests, errors, p95_ms,"
-        + " coalesce(execution_provider_used, '') from device_model_health where model = '"
-        + model.replace("'", "''") + "'");
-    Map<String, Map<String, Row>> byDevice = new HashMap<>();
-    for (String line : output.split("\n")) {
-      if (line.isBlank()) {
-        continue;
+    String sql = "select device_id, version, requests, errors, p95_ms,"
+        + " coalesce(execution_provider_used, '') from device_model_health where model = ?";
+    try (Connection db = DriverManager.getConnection(
+            "jdbc:postgresql://127.0.0.1:5432/modelfleet_e2e", "postgres", "postgres");
+        PreparedStatement query = db.prepareStatement(sql)) {
+      query.setString(1, model);
+      Map<String, Map<String, Row>> byDevice = new HashMap<>();
+      try (ResultSet r = query.executeQuery()) {
+        while (r.next()) {
+          Row row = new Row(r.getString(1), r.getString(2), r.getLong(3), r.getLong(4),
+              r.getDouble(5), r.getString(6));
+          byDevice.computeIfAbsent(row.deviceId(), id -> new HashMap<>()).put(row.version(), row);
+        }
       }
-      String[] f = line.split("\t", -1);
-      Row row = new Row(f[0], f[1], Long.parseLong(f[2]), Long.parseLong(f[3]),
-          Double.parseDouble(f[4]), f[5]);
-      byDevice.computeIfAbsent(row.deviceId(), id -> new HashMap<>()).put(row.version(), row);
+      return byDevice;
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read device_model_health: " + e.getMessage(), e);
     }
-    return byDevice;
-  }
-
-  private static String psql(String query) {
-    ProcessBuilder psql = new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres",
-        "-d", "modelfleet_e2e", "-tA", "-F", "\t", "-c", query);
-    psql.environment().put("PGPASSWORD", "postgres");
-    psql.redirectErrorStream(true);
-    String output;
-    try {
-      Process process = psql.start();
-      output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!process.waitFor(20, TimeUnit.SECONDS) || process.exitValue() != 0) {
-        throw new AssertionError("psql failed: " + output);
-      }
-    } catch (IOException e) {
-      Assumptions.abort("psql is not installed, so device_model_health cannot be read: " + e);
-      return "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-    return output;
   }
 }
