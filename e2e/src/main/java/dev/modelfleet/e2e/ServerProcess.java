@@ -27,7 +27,6 @@ public final class ServerProcess extends ManagedProcess {
   private final int grpcPort;
   private final String adminToken;
   private final Setup setup;
-  private final String logName;
   private final Duration startToReady;
 
   private ServerProcess(
@@ -38,7 +37,6 @@ public final class ServerProcess extends ManagedProcess {
     this.grpcPort = grpcPort;
     this.adminToken = setup.adminToken();
     this.setup = setup;
-    this.logName = logName;
     long started = System.nanoTime();
     waitUntilReady();
     this.startToReady = Duration.ofNanos(System.nanoTime() - started);
@@ -65,11 +63,6 @@ public final class ServerProcess extends ManagedProcess {
     Map<String, String> env = new HashMap<>(setup.extraEnv());
     env.putAll(extraEnv);
     return launch(new Setup(setup.repo(), setup.workDir(), setup.database(), adminToken, env), name);
-  }
-
-  /** This server again after it stopped: the same everything, new ports. */
-  public ServerProcess restart() {
-    return launch(setup, logName);
   }
 
   private record Setup(

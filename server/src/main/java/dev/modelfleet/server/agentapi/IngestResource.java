@@ -1,5 +1,6 @@
 package dev.modelfleet.server.agentapi;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.modelfleet.server.device.HeartbeatIngest;
 import dev.modelfleet.server.device.IngestSnapshot;
 import jakarta.ws.rs.GET;
@@ -7,7 +8,6 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
-import java.time.Instant;
 
 /**
  * How this replica keeps up with its devices: heartbeat ingest figures and the streams it
@@ -17,33 +17,8 @@ import java.time.Instant;
 @Produces(MediaType.APPLICATION_JSON)
 public class IngestResource {
 
-  /** {@link IngestSnapshot} plus the device streams open on this replica. */
-  public record IngestView(
-      Instant since,
-      long heartbeatsReceived,
-      long heartbeatsFlushed,
-      long heartbeatsReplaced,
-      long heartbeatsDropped,
-      long flushes,
-      long failedFlushes,
-      double lastFlushMs,
-      int queueDepth,
-      double p50Ms,
-      double p99Ms,
-      double maxMs,
-      double receiptToCommitP50Ms,
-      double receiptToCommitP99Ms,
-      double receiptToCommitMaxMs,
-      int connectedDevices) {
-
-    static IngestView of(IngestSnapshot s, int connectedDevices) {
-      return new IngestView(
-          s.since(), s.heartbeatsReceived(), s.heartbeatsFlushed(), s.heartbeatsReplaced(),
-          s.heartbeatsDropped(), s.flushes(), s.failedFlushes(), s.lastFlushMs(), s.queueDepth(),
-          s.p50Ms(), s.p99Ms(), s.maxMs(), s.receiptToCommitP50Ms(), s.receiptToCommitP99Ms(),
-          s.receiptToCommitMaxMs(), connectedDevices);
-    }
-  }
+  /** {@link IngestSnapshot}'s figures, flat, plus the device streams open on this replica. */
+  public record IngestView(@JsonUnwrapped IngestSnapshot ingest, int connectedDevices) {}
 
   private final HeartbeatIngest ingest;
   private final DeviceSessions sessions;
@@ -55,7 +30,7 @@ public class IngestResource {
 
   @GET
   public IngestView get() {
-    return IngestView.of(ingest.stats(), sessions.count());
+    return new IngestView(ingest.stats(), sessions.count());
   }
 
   /** Starts the counters and latency figures afresh, e.g. before a load test. */

@@ -14,6 +14,7 @@ import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -38,7 +39,9 @@ public class DeploymentService {
     // a model and an assignment of it both insert the row and one of them fails on commit
     DeviceService.lockForUpdate(deviceId);
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, progress.getModel());
-    String before = status.state + "|" + status.version + "|" + status.generation;
+    String stateBefore = status.state;
+    String versionBefore = status.version;
+    long generationBefore = status.generation;
     status.version = progress.getVersion();
     status.variantId = parseOrNull(progress.getVariantId());
     status.generation = progress.getGeneration();
@@ -51,7 +54,8 @@ public class DeploymentService {
         progress.getExecutionProviderUsed().isEmpty() ? null : progress.getExecutionProviderUsed();
     status.updatedAt = clock.instant();
     status.persist();
-    boolean changed = !before.equals(status.state + "|" + status.version + "|" + status.generation);
+    boolean changed = !Objects.equals(stateBefore, status.state)
+        || !Objects.equals(versionBefore, status.version) || generationBefore != status.generation;
     if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
       DeploymentHistory.record(
           deviceId, status.model, status.version, status.variantId, status.generation, status.state,

@@ -52,7 +52,7 @@ class RolloutSelection {
       Rollout other = Rollout.findById(holder);
       clashes.add("'" + other.name + "' (" + other.id + ", " + other.state.value() + ")");
     }
-    if (RolloutState.PENDING_START.contains(rollout.state) || rollout.state == null) {
+    if (RolloutState.PENDING_START.contains(rollout.state)) {
       // rollouts not started yet hold nothing, but will take what their selector matches
       List<Rollout> waiting = Rollout.list(
           "model = ?1 and state in ?2 and id <> ?3 and createdAt < ?4", rollout.model,

@@ -20,11 +20,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 
 /** What operators do with rollouts; every action locks the rollout row, as the engine does. */
 @ApplicationScoped
@@ -168,15 +166,11 @@ public class RolloutService {
       RolloutEvent.record(rollout.id, now, actor, "resumed", null, "start retried");
       return view(rollout);
     }
-    Instant offlineSince = stepper.offlineSince();
-    Map<Integer, List<DeviceProgress>> byWave =
-        RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version).stream()
-            .collect(Collectors.groupingBy(DeviceProgress::wave));
+    RolloutProgress progress = RolloutProgress.load(rollout, stepper.offlineSince());
     int accepted = 0;
     for (RolloutWave wave : RolloutWave.of(rollout.id)) {
       if (wave.isStarted()) {
-        WaveStats stats = WaveStats.of(byWave.getOrDefault(wave.waveIndex, List.of()),
-            rollout.version.version, offlineSince, rollout.plan.gates().minRequests());
+        WaveStats stats = progress.wave(wave.waveIndex);
         accepted += Math.max(0, stats.failed() - wave.acceptedFailures);
         wave.acceptedFailures = Math.max(wave.acceptedFailures, stats.failed());
       }
@@ -269,24 +263,20 @@ public class RolloutService {
   }
 
   private RolloutView view(Rollout r) {
-    Instant offlineSince = stepper.offlineSince();
     String version = r.version.version;
-    long minRequests = r.plan.gates().minRequests();
-    List<DeviceProgress> devices = RolloutProgressQuery.load(r.id, r.model.name, version);
-    Map<Integer, List<DeviceProgress>> byWave =
-        devices.stream().collect(Collectors.groupingBy(DeviceProgress::wave));
+    RolloutProgress progress = RolloutProgress.load(r, stepper.offlineSince());
     List<WaveView> waves = new ArrayList<>();
     int accepted = 0;
     for (RolloutWave w : RolloutWave.of(r.id)) {
-      WaveStats stats = WaveStats.of(byWave.getOrDefault(w.waveIndex, List.of()), version, offlineSince, minRequests);
+      WaveStats stats = progress.wave(w.waveIndex);
       accepted += w.acceptedFailures;
       waves.add(new WaveView(w.waveIndex, w.state, w.planned, Counts.of(stats, w.acceptedFailures),
           w.acceptedFailures, w.startedAt, w.finishedAt, w.approvedAt, w.approvedBy,
           r.plan.wave(w.waveIndex), stats.gate()));
     }
-    Counts totals = Counts.of(WaveStats.of(devices, version, offlineSince, minRequests), accepted);
-    List<DeviceView> problems = devices.stream()
-        .map(d -> DeviceView.of(d, version, offlineSince))
+    Counts totals = Counts.of(progress.total(), accepted);
+    List<DeviceView> problems = progress.devices().stream()
+        .map(d -> DeviceView.of(d, version, progress.offlineSince()))
         .filter(d -> d.reason() != null)
         .limit(MAX_PROBLEMS_SHOWN)
         .toList();

@@ -20,15 +20,8 @@ public enum RolloutState {
   ROLLING_BACK,
   ROLLED_BACK;
 
-  /** States in which the rollout still holds its devices (no other rollout of the model may). */
-  static final Set<RolloutState> HOLDING = Set.of(RUNNING, PAUSED, ROLLING_BACK);
-
   /** States that may still start and then hold devices. */
   static final Set<RolloutState> PENDING_START = Set.of(CREATED, SCHEDULED, QUEUED);
-
-  public boolean isFinished() {
-    return this == COMPLETED || this == ABORTED || this == ROLLED_BACK;
-  }
 
   @JsonValue
   public String value() {

@@ -9,7 +9,6 @@ import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.rollout.RolloutPlan.WavePlan;
-import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
@@ -22,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -184,22 +182,15 @@ class RolloutStepper {
     if (rollout.plan.joinLate() && joinCheckDue(rollout.id, now)) {
       joinLateDevices(rollout, waves.get(rollout.currentWave), now);
     }
-    String version = rollout.version.version;
     Instant offlineSince = offlineSince();
-    List<DeviceProgress> devices = judge(rollout, waves,
-        RolloutProgressQuery.load(rollout.id, rollout.model.name, version), offlineSince, now);
-    Map<Integer, List<DeviceProgress>> byWave =
-        devices.stream().collect(Collectors.groupingBy(DeviceProgress::wave));
+    RolloutProgress progress = new RolloutProgress(rollout, judge(rollout,
+        RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
+        offlineSince, now), offlineSince);
 
     for (RolloutWave wave : waves) {
-      if (!wave.isStarted()) {
-        continue;
-      }
-      WaveStats stats = WaveStats.of(byWave.getOrDefault(wave.waveIndex, List.of()), version,
-          offlineSince, rollout.plan.gates().minRequests());
-      WavePlan plan = rollout.plan.wave(wave.waveIndex);
-      if (stats.failedPercent(wave.acceptedFailures) > plan.failureThreshold()) {
-        breach(rollout, wave, stats, byWave.get(wave.waveIndex), offlineSince);
+      if (wave.isStarted() && progress.wave(wave.waveIndex).failedPercent(wave.acceptedFailures)
+          > rollout.plan.wave(wave.waveIndex).failureThreshold()) {
+        breach(rollout, wave, progress);
         return;
       }
     }
@@ -221,8 +212,7 @@ class RolloutStepper {
       if (!RolloutWave.RUNNING.equals(current.state) || tellPending(rollout, current, now)) {
         return;
       }
-      WaveStats stats = WaveStats.of(byWave.getOrDefault(current.waveIndex, List.of()), version,
-          offlineSince, rollout.plan.gates().minRequests());
+      WaveStats stats = progress.wave(current.waveIndex);
       boolean soaked = !now.isBefore(current.startedAt.plusSeconds(plan.soakSeconds()));
       if (stats.activePercent(current.acceptedFailures) < plan.successThreshold() || !soaked) {
         return;
@@ -248,8 +238,7 @@ class RolloutStepper {
    * skipped as the plan says. Verdicts stick, so a gate's evidence cannot flap a wave.
    */
   private List<DeviceProgress> judge(
-      Rollout rollout, List<RolloutWave> waves, List<DeviceProgress> devices, Instant offlineSince,
-      Instant now) {
+      Rollout rollout, List<DeviceProgress> devices, Instant offlineSince, Instant now) {
     List<DeviceProgress> judged = new ArrayList<>(devices.size());
     String version = rollout.version.version;
     for (DeviceProgress d : devices) {
@@ -369,10 +358,10 @@ class RolloutStepper {
     }
   }
 
-  private void breach(
-      Rollout rollout, RolloutWave wave, WaveStats stats, List<DeviceProgress> devices, Instant offlineSince) {
-    String example = devices.stream()
-        .filter(d -> DeviceProgress.FAILED.equals(d.state(rollout.version.version, offlineSince)))
+  private void breach(Rollout rollout, RolloutWave wave, RolloutProgress progress) {
+    WaveStats stats = progress.wave(wave.waveIndex);
+    String example = progress.devicesOf(wave.waveIndex).stream()
+        .filter(d -> DeviceProgress.FAILED.equals(progress.stateOf(d)))
         .findFirst()
         .map(d -> "; e.g. " + d.deviceId() + ": " + d.failureReason())
         .orElse("");
@@ -466,7 +455,4 @@ class RolloutStepper {
     }
   }
 
-  static void flush() {
-    Panache.getEntityManager().flush();
-  }
 }
