@@ -22,7 +22,7 @@ public final class RunningFleet implements BeforeAllCallback, AfterAllCallback {
   public void beforeAll(ExtensionContext context) throws Exception {
     RepoLayout repo = RepoLayout.find();
     workDir = Files.createTempDirectory("modelfleet-e2e-");
-    server = ServerProcess.start(repo, workDir, "modelfleet_e2e");
+    server = ServerProcess.start(repo, workDir, TestDatabase.NAME);
     fleet = new Fleet(repo, server, workDir);
   }
 

@@ -21,6 +21,7 @@ public final class Dsse {
 
   public static final String ROLE_ROOT = "root";
   public static final String ROLE_TARGETS = "targets";
+  public static final String ROLE_DIRECTOR = "director";
 
   private Dsse() {}
 

@@ -1,5 +1,6 @@
 package dev.modelfleet.e2e.rollout;
 
+import dev.modelfleet.e2e.TestDatabase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,7 +45,7 @@ class ReplicatedRolloutTest {
 
   @BeforeEach
   void twoReplicasAndAFleet() throws Exception {
-    a = ServerProcess.start(RepoLayout.find(), work, "modelfleet_e2e");
+    a = ServerProcess.start(RepoLayout.find(), work, TestDatabase.NAME);
     b = a.replica("server-b", Map.of());
     AdminClient admin = a.admin();
     String run = UUID.randomUUID().toString().substring(0, 8);

@@ -1,5 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
+import dev.modelfleet.e2e.TestDatabase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -62,7 +63,7 @@ final class DeviceHealth {
     String sql = "select device_id, version, requests, errors, p95_ms,"
         + " coalesce(execution_provider_used, '') from device_model_health where model = ?";
     try (Connection db = DriverManager.getConnection(
-            "jdbc:postgresql://127.0.0.1:5432/modelfleet_e2e", "postgres", "postgres");
+            TestDatabase.jdbcUrl(), "postgres", "postgres");
         PreparedStatement query = db.prepareStatement(sql)) {
       query.setString(1, model);
       Map<String, Map<String, Row>> byDevice = new HashMap<>();

@@ -1,5 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
+import dev.modelfleet.e2e.TestDatabase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,7 +39,7 @@ class SimulatedFleetFailoverTest {
     Path shared = running.workDir();
     // The same keys and artifact store: replicas differ only in their process.
     try (ServerProcess replica = ServerProcess.start(RepoLayout.find(), replicaDir,
-        "modelfleet_e2e", Map.of("MODELFLEET_KEY_DIR", shared.resolve("keys").toString(),
+        TestDatabase.NAME, Map.of("MODELFLEET_KEY_DIR", shared.resolve("keys").toString(),
             "MODELFLEET_ARTIFACT_DIR", shared.resolve("artifacts").toString()))) {
       String run = UUID.randomUUID().toString().substring(0, 8);
       JsonNode token = running.fleet().admin().post("/api/v1/enrollment-tokens", Map.of(
