@@ -143,6 +143,8 @@ public final class Agent implements AutoCloseable {
         measurements::helloProfile, deployer, registry, store, new Backoff(500, 30_000));
     self[0] = sync;
     sync.onRequest(measurements::handle);
+    sync.onRootUpdate(() -> identity.trustedRoot().version(),
+        update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
     measurements.start(enrolling);
     String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
     sync.onConfig(announced -> artifacts.announce(

@@ -76,10 +76,9 @@ public final class Deployer {
   /** Returns true when the document was accepted (models may still have failed). */
   public synchronized boolean apply(SignedEnvelope envelope) throws InterruptedException {
     AgentState before = store.current();
-    DesiredState desired;
+    DesiredStateVerifier.Accepted accepted;
     try {
-      desired =
-          verifier.verify(envelope, before.acceptedGeneration(), before.acceptedPayloadSha256());
+      accepted = verifier.verify(envelope, before);
     } catch (VerificationException e) {
       if (DesiredStateVerifier.EXPIRED.equals(e.reasonCode())) {
         LOG.warning("stale: " + e.getMessage() + "; serving " + servedSummary());
@@ -87,8 +86,10 @@ public final class Deployer {
       listener.onProgress(failed(DeploymentProgress.newBuilder(), e));
       return false;
     }
+    DesiredState desired = accepted.state();
     long generation = desired.getGeneration();
-    store.save(before.withAccepted(generation, Dsse.sha256Hex(envelope.getPayload().toByteArray())));
+    store.save(before.withAccepted(generation, Dsse.sha256Hex(envelope.getPayload().toByteArray()),
+        accepted.directorKeysId()));
     Set<String> wanted = new HashSet<>();
     for (DesiredModel model : desired.getModelsList()) {
       wanted.add(model.getModel());

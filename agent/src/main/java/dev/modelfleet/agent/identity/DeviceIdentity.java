@@ -1,11 +1,12 @@
 package dev.modelfleet.agent.identity;
 
+import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.TrustedRoot;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.security.PrivateKey;
 import java.util.Map;
 
-/** Who this device is in the fleet, and the root metadata it verified when it enrolled. */
+/** Who this device is in the fleet, and the chain of root metadata it trusts. */
 public record DeviceIdentity(
     String deviceId,
     String credential,
@@ -14,4 +15,10 @@ public record DeviceIdentity(
     PrivateKey privateKey,
     byte[] publicKey,
     SignedEnvelope rootMetadata,
-    TrustedRoot trustedRoot) {}
+    RootChain roots) {
+
+  /** The root metadata trusted now (it moves on with every accepted root update). */
+  public TrustedRoot trustedRoot() {
+    return roots.current();
+  }
+}

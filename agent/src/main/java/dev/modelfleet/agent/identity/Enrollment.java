@@ -1,6 +1,6 @@
 package dev.modelfleet.agent.identity;
 
-import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.EnrollRequest;
 import dev.modelfleet.agent.v1.EnrollResponse;
@@ -8,6 +8,9 @@ import dev.modelfleet.agent.v1.HardwareProfile;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.List;
+import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.util.function.Function;
 
 /**
@@ -36,15 +39,19 @@ public final class Enrollment {
                 .setRequestedName(requestedName == null ? "" : requestedName)
                 .setHardware(hardware)
                 .build());
-    TrustedRoot root;
+    // The pinned key may be older than the server's current root: walk the chain from the
+    // first version it verifies up to the current one.
+    List<SignedEnvelope> versions = new ArrayList<>(response.getRootHistoryList());
+    versions.add(response.getRootMetadata());
+    RootChain root;
     try {
-      root = TrustedRoot.verify(response.getRootMetadata(), pinnedRootKey, nowMs);
+      root = RootChain.walk(versions, pinnedRootKey, nowMs, store.rootChainFile());
     } catch (VerificationException e) {
       throw new VerificationException(e.reasonCode(),
           "the server's root metadata does not verify against the pinned root key (" + e.getMessage()
               + "); is --root-key the fleet root of this server (GET /api/v1/trust/root.pem)?");
     }
-    store.save(response.getDeviceId(), response.getDeviceCredential(), requestedName,
+    store.save(root, response.getDeviceId(), response.getDeviceCredential(), requestedName,
         response.getLabelsMap(), response.getRootMetadata(), pinnedRootKey);
     return new DeviceIdentity(response.getDeviceId(), response.getDeviceCredential(),
         requestedName, response.getLabelsMap(), pair.getPrivate(), pair.getPublic().getEncoded(),

@@ -3,7 +3,7 @@ package dev.modelfleet.agent.identity;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.Ed25519;
-import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.io.IOException;
@@ -13,12 +13,14 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Keeps the device identity in the state directory, owner-only: {@code device.key} (PKCS#8
  * PEM), {@code identity.json} (device id, credential, labels), {@code root-metadata.pb} (the
- * signed root metadata) and {@code root.pem} (the pinned root key it was checked against).
+ * signed root metadata of enrollment), {@code root-chain.pb} (the root versions trusted since)
+ * and {@code root.pem} (the pinned root key it was checked against).
  */
 public final class IdentityStore {
 
@@ -62,9 +64,11 @@ public final class IdentityStore {
     return pair;
   }
 
-  public void save(String deviceId, String credential, String name, Map<String, String> labels,
-      SignedEnvelope rootMetadata, byte[] pinnedRootKey) throws IOException {
+  public void save(RootChain roots, String deviceId, String credential, String name,
+      Map<String, String> labels, SignedEnvelope rootMetadata, byte[] pinnedRootKey)
+      throws IOException {
     SecureFiles.writeAtomically(dir.resolve("root-metadata.pb"), rootMetadata.toByteArray());
+    roots.persist();
     SecureFiles.writeAtomically(dir.resolve("root.pem"),
         Ed25519.toPem(pinnedRootKey).getBytes(StandardCharsets.US_ASCII));
     // Written last: its presence means "enrolled", so a crash before it means "enroll again".
@@ -82,9 +86,18 @@ public final class IdentityStore {
     IdentityFile file = JSON.readValue(dir.resolve("identity.json").toFile(), IdentityFile.class);
     KeyPair pair = keyPair();
     SignedEnvelope root = SignedEnvelope.parseFrom(Files.readAllBytes(dir.resolve("root-metadata.pb")));
-    TrustedRoot trusted = TrustedRoot.verify(root, pinnedRootKey, 0);
+    // The chain as last accepted (root updates included); an agent enrolled before chains were
+    // kept has only the root metadata of its enrollment.
+    List<SignedEnvelope> chain = RootChain.read(rootChainFile());
+    RootChain roots = RootChain.walk(chain.isEmpty() ? List.of(root) : chain, pinnedRootKey, 0,
+        rootChainFile());
     return new DeviceIdentity(file.deviceId(), file.credential(), file.name(),
         file.labels() == null ? Map.of() : file.labels(), pair.getPrivate(),
-        pair.getPublic().getEncoded(), root, trusted);
+        pair.getPublic().getEncoded(), root, roots);
+  }
+
+  /** Every root metadata version trusted since the pinned one, oldest first. */
+  public Path rootChainFile() {
+    return dir.resolve(RootChain.CHAIN_FILE);
   }
 }

@@ -64,6 +64,9 @@ public final class SyncClient implements AutoCloseable {
   private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> configListener =
       config -> { };
   private volatile java.util.function.Consumer<ServerMessage> requestHandler = message -> { };
+  private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.RootUpdate> rootUpdates =
+      update -> { };
+  private volatile java.util.function.LongSupplier rootVersion = () -> 0;
 
   public SyncClient(AgentServiceGrpc.AgentServiceStub stub, Supplier<HardwareProfile> hardware,
       Deployer deployer, ModelRegistry registry, StateStore store, Backoff backoff) {
@@ -87,6 +90,19 @@ public final class SyncClient implements AutoCloseable {
    */
   public SyncClient onRequest(java.util.function.Consumer<ServerMessage> handler) {
     this.requestHandler = handler;
+    return this;
+  }
+
+  /**
+   * Root metadata: {@code version} is reported in every Hello (the server sends the versions
+   * after it); {@code handler} checks a RootUpdate. It runs on the stream's thread, before the
+   * next message is read, so a desired state signed by new keys that follows an update is
+   * verified with the updated root.
+   */
+  public SyncClient onRootUpdate(java.util.function.LongSupplier version,
+      java.util.function.Consumer<dev.modelfleet.agent.v1.RootUpdate> handler) {
+    this.rootVersion = version;
+    this.rootUpdates = handler;
     return this;
   }
 
@@ -182,6 +198,7 @@ public final class SyncClient implements AutoCloseable {
             pendingDesired.set(message.getDesiredState());
             deployExecutor.execute(SyncClient.this::applyLatest);
           }
+          case ROOT_UPDATE -> rootUpdates.accept(message.getRootUpdate());
           case RUN_BENCHMARK, TRIAL -> requestHandler.accept(message);
           default -> LOG.fine("ignoring unknown server message " + message.getKindCase());
         }
@@ -203,7 +220,8 @@ public final class SyncClient implements AutoCloseable {
     AgentMessage hello = AgentMessage.newBuilder().setHello(Hello.newBuilder()
         .setHardware(hardware.get())
         .addAllInstalled(installed())
-        .setAcceptedGeneration(store.current().acceptedGeneration())).build();
+        .setAcceptedGeneration(store.current().acceptedGeneration())
+        .setRootVersion(rootVersion.getAsLong())).build();
     StreamObserver<AgentMessage> out = stub.sync(inbound);
     synchronized (sendLock) {
       outbound = out;

@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.trust;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.state.AgentState;
 import dev.modelfleet.agent.v1.DesiredModel;
 import dev.modelfleet.agent.v1.DesiredState;
 import dev.modelfleet.agent.v1.SignedEnvelope;
@@ -11,7 +12,8 @@ import java.util.function.Supplier;
 
 /**
  * The rules a desired-state document must pass before the agent acts on it (TUF/Uptane in
- * spirit): signed by a targets key, for this device, newer than what was accepted, not
+ * spirit): signed by the director keys (targets keys for a server without a director role),
+ * for this device, newer than what was accepted, not
  * expired. Each refusal names what an operator can do about it.
  */
 public final class DesiredStateVerifier {
@@ -41,10 +43,35 @@ public final class DesiredStateVerifier {
   public DesiredState verify(
       SignedEnvelope envelope, long acceptedGeneration, String acceptedPayloadSha256)
       throws VerificationException {
+    return verify(root.get(), envelope, acceptedGeneration, acceptedPayloadSha256);
+  }
+
+  /** A verified desired state and the director keys it was verified with. */
+  public record Accepted(DesiredState state, String directorKeysId) {}
+
+  /**
+   * Verifies against what the device accepted before. The generation floor binds only while
+   * the director keys that signed the accepted generation are still the trusted ones: once a
+   * root rotation replaced them, a generation an attacker pushed up with a stolen key must not
+   * lock the server's real documents out (TUF's fast-forward attack recovery), and documents
+   * signed by the old keys no longer verify at all.
+   */
+  public Accepted verify(SignedEnvelope envelope, AgentState accepted)
+      throws VerificationException {
     TrustedRoot trusted = root.get();
+    boolean sameKeys = accepted.acceptedUnderKeys().isEmpty()
+        || accepted.acceptedUnderKeys().equals(trusted.directorKeysId());
+    DesiredState state = sameKeys
+        ? verify(trusted, envelope, accepted.acceptedGeneration(), accepted.acceptedPayloadSha256())
+        : verify(trusted, envelope, 0, "");
+    return new Accepted(state, trusted.directorKeysId());
+  }
+
+  private DesiredState verify(TrustedRoot trusted, SignedEnvelope envelope,
+      long acceptedGeneration, String acceptedPayloadSha256) throws VerificationException {
     byte[] payload =
-        EnvelopeVerifier.verify(envelope, Dsse.DESIRED_STATE_TYPE, trusted.targetsKeys(),
-            trusted.targetsThreshold(), "desired state");
+        EnvelopeVerifier.verify(envelope, Dsse.DESIRED_STATE_TYPE, trusted.director().keys(),
+            trusted.director().threshold(), "desired state");
     DesiredState state;
     try {
       state = DesiredState.parseFrom(payload);

@@ -9,28 +9,46 @@ import dev.modelfleet.protocol.Dsse;
 import java.security.GeneralSecurityException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
- * The fleet's root metadata after it verified against the pinned root key: the only source of
- * the targets keys that may sign manifests and desired states.
+ * The fleet's root metadata after it verified (against the pinned root key, or through the
+ * chain of root versions that starts there): the only source of the keys that may sign
+ * manifests (targets), desired states (director) and the next root version (root).
  */
 public final class TrustedRoot {
 
-  private final RootMetadata metadata;
-  private final Map<String, java.security.PublicKey> targetsKeys;
-  private final int targetsThreshold;
+  /** One role's usable keys and how many of them must sign. */
+  public record Role(Map<String, java.security.PublicKey> keys, int threshold) {
+    public Role {
+      keys = Map.copyOf(keys);
+    }
+  }
 
-  private TrustedRoot(RootMetadata metadata, Map<String, java.security.PublicKey> targetsKeys,
-      int targetsThreshold) {
+  private final SignedEnvelope envelope;
+  private final RootMetadata metadata;
+  private final Role root;
+  private final Role targets;
+  private final Role director;
+
+  private TrustedRoot(SignedEnvelope envelope, RootMetadata metadata) throws VerificationException {
+    this.envelope = envelope;
     this.metadata = metadata;
-    this.targetsKeys = Map.copyOf(targetsKeys);
-    this.targetsThreshold = targetsThreshold;
+    this.root = role(metadata, Dsse.ROLE_ROOT);
+    this.targets = role(metadata, Dsse.ROLE_TARGETS);
+    if (targets == null) {
+      throw new VerificationException(
+          "no-targets-key", "the root metadata lists no usable targets key; nothing could verify");
+    }
+    // A server that predates the director role signs desired states with its targets keys.
+    Role listedDirector = role(metadata, Dsse.ROLE_DIRECTOR);
+    this.director = listedDirector != null ? listedDirector : targets;
   }
 
   /**
-   * Verifies {@code envelope} with the pinned root key (SPKI DER) and extracts the targets keys.
-   * Expiry is checked only when {@code nowMs > 0}: at enrollment, a stale root is refused; later
-   * the stored copy keeps working offline.
+   * Verifies {@code envelope} with the pinned root key (SPKI DER) alone. Expiry is checked only
+   * when {@code nowMs > 0}: at enrollment, a stale root is refused; later the stored copy keeps
+   * working offline.
    */
   public static TrustedRoot verify(SignedEnvelope envelope, byte[] pinnedRootKey, long nowMs)
       throws VerificationException {
@@ -40,32 +58,94 @@ public final class TrustedRoot {
     } catch (GeneralSecurityException e) {
       throw new VerificationException("root-key-invalid", "the pinned root key is not Ed25519", e);
     }
-    byte[] payload =
-        EnvelopeVerifier.verify(
-            envelope,
-            Dsse.ROOT_METADATA_TYPE,
-            Map.of(Dsse.keyId(pinnedRootKey), rootKey),
-            "root metadata");
-    RootMetadata metadata;
+    byte[] payload = EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE,
+        Map.of(Dsse.keyId(pinnedRootKey), rootKey), "root metadata");
+    TrustedRoot trusted = new TrustedRoot(envelope, parse(payload));
+    trusted.checkNotExpired(nowMs);
+    return trusted;
+  }
+
+  /**
+   * The next root version, trusted only when it is exactly one version up, signed by this
+   * version's root threshold (so that whoever holds the old root keys agreed) and by its own
+   * root threshold (so that the new keys are really held). Expiry is not checked here: in a
+   * chain only the final version's expiry matters ({@link #checkNotExpired}).
+   */
+  public TrustedRoot next(SignedEnvelope candidate) throws VerificationException {
+    if (!Dsse.ROOT_METADATA_TYPE.equals(candidate.getPayloadType())) {
+      throw new VerificationException("payload-type-mismatch", "a root update has payload type '"
+          + candidate.getPayloadType() + "'; refused");
+    }
+    if (root == null) {
+      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, "the trusted root metadata"
+          + " version " + version() + " lists no root key, so no newer version can verify");
+    }
+    RootMetadata proposed;
     try {
-      metadata = RootMetadata.parseFrom(payload);
+      proposed = RootMetadata.parseFrom(candidate.getPayload());
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException("malformed", "a root update does not parse", e);
+    }
+    String what = "root metadata version " + proposed.getVersion();
+    try {
+      EnvelopeVerifier.verify(candidate, Dsse.ROOT_METADATA_TYPE, root.keys(), root.threshold(),
+          what + " (by the root keys of version " + version() + ")");
+    } catch (VerificationException e) {
+      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
+    }
+    TrustedRoot next = new TrustedRoot(candidate, proposed);
+    if (next.root == null) {
+      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD,
+          what + " lists no usable root key; refused");
+    }
+    try {
+      EnvelopeVerifier.verify(candidate, Dsse.ROOT_METADATA_TYPE, next.root.keys(),
+          next.root.threshold(), what + " (by its own root keys)");
+    } catch (VerificationException e) {
+      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
+    }
+    // Checked after the signatures, so that an unsigned document cannot even probe this.
+    if (proposed.getVersion() <= version()) {
+      throw new VerificationException(RootChain.VERSION_ROLLBACK, what
+          + " is not newer than the trusted version " + version() + "; refused (rollback)");
+    }
+    if (proposed.getVersion() != version() + 1) {
+      throw new VerificationException(RootChain.VERSION_SKIP, what + " skips versions after "
+          + version() + "; every version must be delivered in order");
+    }
+    return next;
+  }
+
+  /** {@code nowMs <= 0} skips the check (a stored root keeps working offline). */
+  public void checkNotExpired(long nowMs) throws VerificationException {
+    if (nowMs > 0 && metadata.getExpiresAtMs() > 0 && metadata.getExpiresAtMs() < nowMs) {
+      throw new VerificationException("root-expired", "the fleet root metadata version "
+          + version() + " expired; the server must re-sign it");
+    }
+  }
+
+  private static RootMetadata parse(byte[] payload) throws VerificationException {
+    try {
+      return RootMetadata.parseFrom(payload);
     } catch (InvalidProtocolBufferException e) {
       throw new VerificationException("malformed", "root metadata does not parse", e);
     }
-    if (nowMs > 0 && metadata.getExpiresAtMs() > 0 && metadata.getExpiresAtMs() < nowMs) {
-      throw new VerificationException(
-          "root-expired", "the fleet root metadata expired; the server must re-sign it");
-    }
+  }
+
+  /** Null when the metadata names no usable key for the role. */
+  private static Role role(RootMetadata metadata, String name) throws VerificationException {
     Map<String, PublicKey> byId = new HashMap<>();
     for (PublicKey key : metadata.getKeysList()) {
       byId.put(key.getKeyId(), key);
     }
-    Map<String, java.security.PublicKey> targets = new HashMap<>();
+    Map<String, java.security.PublicKey> keys = new HashMap<>();
     int threshold = 1;
+    boolean listed = false;
     for (RoleKeys role : metadata.getRolesList()) {
-      if (!Dsse.ROLE_TARGETS.equals(role.getRole())) {
+      if (!name.equals(role.getRole())) {
         continue;
       }
+      listed = true;
       threshold = Math.max(threshold, role.getThreshold());
       for (String keyId : role.getKeyIdsList()) {
         PublicKey key = byId.get(keyId);
@@ -74,34 +154,55 @@ public final class TrustedRoot {
           continue;
         }
         try {
-          targets.put(keyId, Ed25519.publicKey(key.getPublicKey().toByteArray()));
+          keys.put(keyId, Ed25519.publicKey(key.getPublicKey().toByteArray()));
         } catch (GeneralSecurityException e) {
           // Not an Ed25519 key: it cannot sign anything we accept, so it is simply not trusted.
         }
       }
     }
-    if (targets.isEmpty()) {
-      throw new VerificationException(
-          "no-targets-key", "the root metadata lists no usable targets key; nothing could verify");
+    if (!listed || keys.isEmpty()) {
+      return null;
     }
-    if (targets.size() < threshold) {
-      throw new VerificationException("no-targets-key", "the root metadata requires "
-          + threshold + " targets signatures but lists only " + targets.size()
-          + " usable targets key(s); nothing could verify");
+    if (keys.size() < threshold) {
+      throw new VerificationException("no-" + name + "-key", "the root metadata requires "
+          + threshold + " " + name + " signatures but lists only " + keys.size()
+          + " usable " + name + " key(s); nothing could verify");
     }
-    return new TrustedRoot(metadata, targets, threshold);
+    return new Role(keys, threshold);
   }
 
-  /** How many distinct targets keys must sign a manifest or desired state (at least 1). */
+  /** How many distinct targets keys must sign a manifest (at least 1). */
   public int targetsThreshold() {
-    return targetsThreshold;
+    return targets.threshold();
   }
 
   public Map<String, java.security.PublicKey> targetsKeys() {
-    return targetsKeys;
+    return targets.keys();
+  }
+
+  /** The keys that sign desired states: the director role's, or targets' when none is listed. */
+  public Role director() {
+    return director;
+  }
+
+  /**
+   * Names the director keys; when it changes, generations counted under the old keys no longer
+   * bind the device (see {@link DesiredStateVerifier}).
+   */
+  public String directorKeysId() {
+    return Dsse.sha256Hex(String.join(",", new TreeSet<>(director.keys().keySet()))
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   public long version() {
     return metadata.getVersion();
+  }
+
+  public long expiresAtMs() {
+    return metadata.getExpiresAtMs();
+  }
+
+  public SignedEnvelope envelope() {
+    return envelope;
   }
 }

@@ -9,6 +9,7 @@ import dev.modelfleet.agent.attack.ArtifactServer.Transport;
 import dev.modelfleet.agent.download.ArtifactSource;
 import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.v1.DeploymentProgress;
 import dev.modelfleet.agent.v1.DesiredModel;
 import dev.modelfleet.agent.v1.DesiredState;
@@ -62,7 +63,7 @@ class AttackSuiteTest {
     for (Transport t : Transport.values()) {
       sources.put(t, server.source(t));
     }
-    device = new DeviceUnderAttack(stateDir, repository::trustedRoot,
+    device = new DeviceUnderAttack(stateDir, repository,
         (sha, offset, consumer) -> sources.get(transport).fetch(sha, offset, consumer));
     assertTrue(device.apply(repository.signDesired(repository.desiredState(
         repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
@@ -234,14 +235,92 @@ class AttackSuiteTest {
   }
 
   @Test
-  void aRevokedKeyNoLongerCounts() throws Exception {
+  void aKeyRevokedThroughARootRotationNoLongerCounts() throws Exception {
     KeyPair revoked = repository.targets.get(1);
-    repository.revoke(revoked);
+    assertTrue(device.rootUpdate(repository.revoke(revoked)), device.progress.toString());
+    assertEquals(2, device.roots.current().version());
     assertFalse(device.apply(repository.signDesired(v2State(),
         List.of(revoked, repository.targets.get(2)))));
     assertRefusedAndVersionOneServes("signature-threshold");
     assertFalse(device.apply(repository.signDesired(v2State(), List.of(revoked))));
     assertRefusedAndVersionOneServes("unknown-key");
+    // the keys still listed go on working
+    assertTrue(device.apply(repository.signDesired(v2State(),
+        List.of(repository.targets.get(0), repository.targets.get(2)))));
+  }
+
+  // Root rotation and the director role.
+
+  @Test
+  void aDesiredStateSignedByTheWrongRoleIsRefused() throws Exception {
+    assertTrue(device.rootUpdate(repository.rotateDirector()));
+    assertFalse(device.apply(repository.signDesired(v2State(), repository.honestKeys())),
+        "targets keys may sign manifests, not desired states, once a director role exists");
+    assertRefusedAndVersionOneServes("unknown-key");
+    DesiredModel manifestByDirector = DesiredModel.newBuilder().setModel(MODEL).setVersion("2")
+        .setManifest(RepositorySimulator.sign(repository.manifest(MODEL, "2", v2),
+            Dsse.VARIANT_MANIFEST_TYPE, repository.director)).build();
+    device.apply(repository.signDesired(repository.desiredState(manifestByDirector)));
+    assertRefusedAndVersionOneServes("unknown-key");
+  }
+
+  @Test
+  void fastForwardAttackIsUndoneByRotatingTheStolenDirectorKey() throws Exception {
+    assertTrue(device.rootUpdate(repository.rotateDirector()));
+    List<KeyPair> stolen = List.copyOf(repository.director);
+    SignedEnvelope attack = repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.manifest(MODEL, "1", v1))).setGeneration(1_000_000),
+        stolen);
+    assertTrue(device.apply(attack), "validly signed: the device cannot tell");
+    assertEquals(1_000_000, device.store.current().acceptedGeneration());
+    // the server's own documents are now "old" and refused
+    SignedEnvelope honestBefore = repository.signDesired(v2State());
+    assertFalse(device.apply(honestBefore));
+    assertRefusedAndVersionOneServes("generation-rollback");
+
+    assertTrue(device.rootUpdate(repository.rotateDirector()), device.progress.toString());
+    assertTrue(device.apply(repository.signDesired(v2State())),
+        "the server's real, lower generation signed by the new key: " + device.progress);
+    assertEquals("2", device.registry.peek(MODEL).version());
+    assertFalse(device.apply(attack), "the attacker's document replayed");
+    assertEquals("unknown-key", device.failure().getReasonCode());
+    assertEquals("2", device.registry.peek(MODEL).version());
+  }
+
+  @Test
+  void aRootRotationSignedOnlyByTheNewRootKeysIsRefused() throws Exception {
+    KeyPair newRoot = Ed25519.generate();
+    repository.rootKeys.set(0, newRoot);
+    SignedEnvelope selfSigned = repository.rootVersion(2, List.of(newRoot));
+    assertFalse(device.rootUpdate(selfSigned));
+    assertRootRefused(RootChain.SIGNATURE_THRESHOLD);
+    // and one signed only by the old keys does not prove the new keys are held
+    assertFalse(device.rootUpdate(repository.rootVersion(2, List.of(repository.root))));
+    assertRootRefused(RootChain.SIGNATURE_THRESHOLD);
+    assertTrue(device.rootUpdate(repository.rootVersion(2, List.of(repository.root, newRoot))));
+  }
+
+  @Test
+  void aRootVersionSkippingOrGoingBackIsRefused() throws Exception {
+    SignedEnvelope second = repository.rotateDirector();
+    SignedEnvelope third = repository.revoke(repository.targets.get(2));
+    assertFalse(device.rootUpdate(third), "version 3 right after 1");
+    assertRootRefused(RootChain.VERSION_SKIP);
+    assertTrue(device.rootUpdate(second, third));
+    assertEquals(3, device.roots.current().version());
+    assertFalse(device.rootUpdate(second), "version 2 again after 3");
+    assertRootRefused(RootChain.VERSION_ROLLBACK);
+    // a restart trusts what was accepted, not less
+    Path chainFile = stateDir.resolve(RootChain.CHAIN_FILE);
+    assertEquals(3, RootChain.walk(RootChain.read(chainFile), repository.root.getPublic().getEncoded(),
+        0, chainFile).current().version());
+  }
+
+  /** A refused root update: reported with its code, the old root and model kept. */
+  void assertRootRefused(String reasonCode) throws Exception {
+    long before = device.roots.current().version();
+    assertRefusedAndVersionOneServes(reasonCode);
+    assertEquals(before, device.roots.current().version());
   }
 
   // Tampered artifact bytes: one bit flipped at the start, in the middle, at the end.

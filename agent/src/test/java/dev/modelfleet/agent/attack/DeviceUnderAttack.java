@@ -14,7 +14,9 @@ import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.Tensor;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.TrustedRoot;
+import dev.modelfleet.agent.v1.RootUpdate;
 import dev.modelfleet.agent.v1.DeploymentProgress;
 import dev.modelfleet.agent.v1.DeploymentState;
 import dev.modelfleet.agent.v1.SignedEnvelope;
@@ -42,15 +44,27 @@ final class DeviceUnderAttack implements AutoCloseable {
   final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
   private final Deployer deployer;
 
-  DeviceUnderAttack(Path stateDir, Supplier<TrustedRoot> root, ArtifactSource source)
+  final RootChain roots;
+
+  DeviceUnderAttack(Path stateDir, RepositorySimulator repository, ArtifactSource source)
       throws java.io.IOException {
     store = new StateStore(stateDir);
+    roots = repository.enrolledChain(stateDir.resolve(RootChain.CHAIN_FILE));
+    roots.persist();
+    Supplier<TrustedRoot> root = roots::current;
     ArtifactDownloader downloader =
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 20, FLOOR);
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(root, RepositorySimulator.DEVICE, System::currentTimeMillis);
     deployer = new Deployer(verifier, downloader, new OrtModelLoader(1), registry, store,
         progress::add, () -> FACTS);
+  }
+
+  /** A RootUpdate as the Sync stream hands it over; refusals land in {@link #progress}. */
+  boolean rootUpdate(SignedEnvelope... versions) {
+    progress.clear();
+    return roots.accept(RootUpdate.newBuilder().addAllRootMetadata(List.of(versions)).build(),
+        System::currentTimeMillis, progress::add);
   }
 
   boolean apply(SignedEnvelope document) throws InterruptedException {
