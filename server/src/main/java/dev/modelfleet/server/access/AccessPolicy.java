@@ -9,8 +9,12 @@ public final class AccessPolicy {
   /** Managing access and reading the audit trail stay with admins. */
   private static final String[] ADMIN_ONLY = {"/api/v1/access", "/api/v1/audit"};
 
+  /** Anyone may read the fleet's trust anchor; only admins may change it. */
+  private static final String[] ADMIN_ONLY_WRITES = {"/api/v1/trust"};
+
   private static final String[] ADMIN_ONLY_PACKAGES = {
-    "dev.modelfleet.server.access", "dev.modelfleet.server.audit"
+    "dev.modelfleet.server.access", "dev.modelfleet.server.audit",
+    "dev.modelfleet.server.signing.admin"
   };
 
   private AccessPolicy() {}
@@ -23,6 +27,12 @@ public final class AccessPolicy {
     for (String prefix : ADMIN_ONLY) {
       if (path.equals(prefix) || path.startsWith(prefix + "/")) {
         return "Only role admin may use " + prefix + "/**; this token has role " + role.wire()
+            + ".";
+      }
+    }
+    for (String prefix : ADMIN_ONLY_WRITES) {
+      if (!isRead(method) && (path.equals(prefix) || path.startsWith(prefix + "/"))) {
+        return "Only role admin may change " + prefix + "/**; this token has role " + role.wire()
             + ".";
       }
     }
@@ -40,7 +50,8 @@ public final class AccessPolicy {
     String pkg = resourceClass.getPackageName();
     for (String adminOnly : ADMIN_ONLY_PACKAGES) {
       if (pkg.equals(adminOnly) || pkg.startsWith(adminOnly + ".")) {
-        return "Only role admin may manage access or read the audit log; this token has role "
+        return "Only role admin may manage access, read the audit log or change the root of"
+            + " trust; this token has role "
             + role.wire() + ".";
       }
     }

@@ -50,11 +50,13 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
               request.getHardware().hasBenchmark()
                   ? BenchmarkInfo.from(request.getHardware().getBenchmark())
                   : null);
+      var chain = signing.rootChain();
       out.onNext(
           EnrollResponse.newBuilder()
               .setDeviceId(enrolled.deviceId().toString())
               .setDeviceCredential(enrolled.credential())
-              .setRootMetadata(signing.rootMetadata())
+              .setRootMetadata(chain.get(chain.size() - 1))
+              .addAllRootHistory(chain.subList(0, chain.size() - 1))
               .putAllLabels(enrolled.labels())
               .build());
       out.onCompleted();

@@ -2,6 +2,7 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.cluster.ClusterNoticeHandler;
+import dev.modelfleet.server.signing.SigningService;
 import io.agroal.api.AgroalDataSource;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -51,7 +52,11 @@ class RemoteChanges implements ClusterNoticeHandler {
     return thread;
   });
 
-  RemoteChanges(DeviceSessions sessions, DesiredStateService desiredStates, AgroalDataSource dataSource) {
+  private final SigningService signing;
+
+  RemoteChanges(DeviceSessions sessions, DesiredStateService desiredStates,
+      AgroalDataSource dataSource, SigningService signing) {
+    this.signing = signing;
     this.sessions = sessions;
     this.desiredStates = desiredStates;
     this.dataSource = dataSource;
@@ -72,6 +77,14 @@ class RemoteChanges implements ClusterNoticeHandler {
   @Override
   public void decommissioned(UUID deviceId) {
     sessions.closeDecommissioned(deviceId);
+  }
+
+  @Override
+  public void rootPublished(long version) {
+    pushers.execute(() -> {
+      List<dev.modelfleet.agent.v1.SignedEnvelope> chain = signing.rootChain();
+      sessions.all().forEach(session -> session.sendRootUpdate(chain));
+    });
   }
 
   @Override

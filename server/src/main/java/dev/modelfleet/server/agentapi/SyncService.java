@@ -4,6 +4,8 @@ import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.Heartbeat;
 import dev.modelfleet.agent.v1.Hello;
 import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DesiredStateService;
@@ -17,6 +19,7 @@ import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
+import java.util.List;
 import java.util.UUID;
 
 /** What a Sync stream does with each agent message, over the feature services. */
@@ -30,6 +33,7 @@ class SyncService {
   private final ModelFleetConfig config;
   private final ArtifactLocation artifactLocation;
   private final TrialReports trialReports;
+  private final SigningService signing;
   private final Clock clock;
 
   SyncService(
@@ -40,7 +44,9 @@ class SyncService {
       ModelFleetConfig config,
       ArtifactLocation artifactLocation,
       TrialReports trialReports,
+      SigningService signing,
       Clock clock) {
+    this.signing = signing;
     this.activity = activity;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
@@ -67,6 +73,9 @@ class SyncService {
             .setConfig(artifactLocation.describe(SyncConfig.newBuilder()
                 .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())))
             .build());
+    // root versions before any desired state: a document may be signed by keys only they list
+    session.helloRootVersion(hello.getRootVersion());
+    session.sendRootUpdate(signing.rootChain());
     sessions.register(session);
     // the credential was checked when the stream opened; a decommissioning committed since
     // then found no registered stream to close, so check again now that it is registered
@@ -98,6 +107,10 @@ class SyncService {
       case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());
       default -> { } // a second Hello changes nothing; unknown kinds come from newer agents
     }
+  }
+
+  List<SignedEnvelope> rootChain() {
+    return signing.rootChain();
   }
 
   void closed(SyncSession session) {

@@ -3,11 +3,14 @@ package dev.modelfleet.server.agentapi;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.RootMetadata;
+import dev.modelfleet.agent.v1.RootUpdate;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -23,6 +26,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   private boolean closed;
   private long sentGeneration;
   private long sentRefreshAfterMs;
+  /** The root version the agent trusts: what it said in Hello, then what this stream sent. */
+  private long rootVersion;
 
   SyncSession(UUID deviceId, ServerCallStreamObserver<ServerMessage> out, SyncService service) {
     this.deviceId = deviceId;
@@ -83,12 +88,57 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     return false;
   }
 
-  /** Sends a desired state unless this stream already carried that generation or a newer one. */
-  synchronized void sendDesiredState(SignedEnvelope document) {
+  /**
+   * Sends the root versions after the one the agent trusts, oldest first. An agent that
+   * reported no root version predates rotation and could not use them.
+   */
+  void sendRootUpdate(List<SignedEnvelope> chain) {
+    synchronized (this) {
+      sendRootUpdateLocked(chain);
+    }
+  }
+
+  synchronized void helloRootVersion(long version) {
+    rootVersion = version;
+  }
+
+  private void sendRootUpdateLocked(List<SignedEnvelope> chain) {
+    if (closed || rootVersion <= 0) {
+      return;
+    }
+    RootUpdate.Builder update = RootUpdate.newBuilder();
+    long newest = rootVersion;
+    for (SignedEnvelope version : chain) {
+      long number = rootVersion(version);
+      if (number > rootVersion) {
+        update.addRootMetadata(version);
+        newest = Math.max(newest, number);
+      }
+    }
+    if (update.getRootMetadataCount() > 0) {
+      out.onNext(ServerMessage.newBuilder().setRootUpdate(update).build());
+      rootVersion = newest;
+    }
+  }
+
+  /**
+   * Sends a desired state unless this stream already carried that generation or a newer one;
+   * root versions the agent lacks go first, since the document may be signed by keys only
+   * they list.
+   */
+  void sendDesiredState(SignedEnvelope document) {
+    List<SignedEnvelope> chain = service.rootChain();
+    synchronized (this) {
+      sendDesiredStateLocked(document, chain);
+    }
+  }
+
+  private void sendDesiredStateLocked(SignedEnvelope document, List<SignedEnvelope> chain) {
     DesiredState state = parse(document);
     if (closed || state.getGeneration() <= sentGeneration) {
       return;
     }
+    sendRootUpdateLocked(chain);
     sentGeneration = state.getGeneration();
     sentRefreshAfterMs =
         state.getIssuedAtMs() + (state.getExpiresAtMs() - state.getIssuedAtMs()) / 2;
@@ -115,6 +165,14 @@ final class SyncSession implements StreamObserver<AgentMessage> {
 
   private synchronized void markClosed() {
     closed = true;
+  }
+
+  private static long rootVersion(SignedEnvelope envelope) {
+    try {
+      return RootMetadata.parseFrom(envelope.getPayload()).getVersion();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("root metadata signed here does not parse", e);
+    }
   }
 
   private static DesiredState parse(SignedEnvelope document) {

@@ -13,6 +13,7 @@ import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -57,7 +58,7 @@ public class DesiredStateService {
               .setVersion(entry.variant.version.version)
               .setManifest(parse(entry.variant.manifest)));
     }
-    SignedEnvelope document = signing.signWithTargets(Dsse.DESIRED_STATE_TYPE, state.build());
+    SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
     row.generation = state.getGeneration();
     row.document = document.toByteArray();
     row.issuedAt = now;
@@ -65,6 +66,24 @@ public class DesiredStateService {
     row.persist();
     changed.fire(new DesiredStateChanged(deviceId, row.generation, document));
     return row;
+  }
+
+  /**
+   * Re-signs every active device's document one generation up, in the caller's transaction:
+   * after a root rotation replaced the director or targets keys, devices refuse documents
+   * signed by the old ones.
+   */
+  public int reissueAll() {
+    @SuppressWarnings("unchecked")
+    List<UUID> devices = Panache.getEntityManager().createNativeQuery(
+            "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
+                + " where d.status = 'active' order by s.device_id", UUID.class)
+        .getResultList();
+    for (UUID deviceId : devices) {
+      DeviceService.lockForUpdate(deviceId);
+      publish(deviceId);
+    }
+    return devices.size();
   }
 
   /**

@@ -16,6 +16,9 @@ public final class ClusterChannels {
   /** Payload {@code <deviceId>}: the device was decommissioned. */
   public static final String DECOMMISSIONED = "modelfleet_device_decommissioned";
 
+  /** Payload {@code <version>}: a root metadata version was published. */
+  public static final String ROOT_METADATA = "modelfleet_root_metadata";
+
   private ClusterChannels() {}
 
   public record DesiredStateNotice(UUID deviceId, long generation) {}

@@ -129,6 +129,7 @@ public class ClusterListener {
     try (Statement statement = connection.createStatement()) {
       statement.execute("listen " + ClusterChannels.DESIRED_STATE);
       statement.execute("listen " + ClusterChannels.DECOMMISSIONED);
+      statement.execute("listen " + ClusterChannels.ROOT_METADATA);
       try (var rows = statement.executeQuery("select pg_backend_pid()")) {
         rows.next();
         backendPid = rows.getInt(1);
@@ -165,6 +166,7 @@ public class ClusterListener {
                 () -> LOG.debugf("ignored desired-state notice '%s'", notice.getParameter()));
         case ClusterChannels.DECOMMISSIONED -> ClusterChannels.parseDevice(notice.getParameter())
             .ifPresent(handler::decommissioned);
+        case ClusterChannels.ROOT_METADATA -> handler.rootPublished(Long.parseLong(notice.getParameter()));
         default -> { }
       }
     } catch (RuntimeException e) {

@@ -13,6 +13,9 @@ public interface ClusterNoticeHandler {
 
   void decommissioned(UUID deviceId);
 
+  /** A root metadata version was published: send it to every local stream. */
+  void rootPublished(long version);
+
   /**
    * Notices may have been missed (before the listener first connected, or while it was
    * disconnected): bring every local stream up to date from the database.

@@ -9,6 +9,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
@@ -63,13 +65,49 @@ final class KeyDirectory {
     Files.move(temp, dir.resolve(fileName), StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private void publishOnce(Path target, byte[] content) throws IOException {
+  /**
+   * Every private key in the directory by key id, whatever its file is called ({@code root.key}
+   * from the first start, {@code targets-<id>.key} from a rotation).
+   */
+  Map<String, Ed25519PrivateKeyParameters> loadAll() throws IOException {
+    Map<String, Ed25519PrivateKeyParameters> keys = new HashMap<>();
+    try (var files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".key")).toList()) {
+        Ed25519PrivateKeyParameters key =
+            Ed25519Keys.parsePrivateKeyPem(Files.readString(file, StandardCharsets.US_ASCII));
+        keys.put(dev.modelfleet.protocol.Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey())), key);
+      }
+    }
+    return keys;
+  }
+
+  /** A new key for a role, in a file of its own named after its key id. */
+  Ed25519PrivateKeyParameters createKey(String role) throws IOException {
+    Ed25519PrivateKeyParameters key = Ed25519Keys.generate();
+    String keyId = dev.modelfleet.protocol.Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey()));
+    publishOnce(dir.resolve(role + "-" + keyId.substring(0, 16) + ".key"),
+        Ed25519Keys.privateKeyPem(key).getBytes(StandardCharsets.US_ASCII));
+    return key;
+  }
+
+  /** Writes the file unless it exists; false when it did (another replica got there first). */
+  boolean publishIfAbsent(String fileName, byte[] content) throws IOException {
+    return publishOnce(dir.resolve(fileName), content);
+  }
+
+  Path path() {
+    return dir;
+  }
+
+  private boolean publishOnce(Path target, byte[] content) throws IOException {
     Path temp = Files.createTempFile(dir, target.getFileName().toString(), ".tmp", OWNER_ONLY);
     try {
       Files.write(temp, content);
       Files.createLink(target, temp);
+      return true;
     } catch (FileAlreadyExistsException raceLost) {
       // another replica created it between our check and our link: use theirs
+      return false;
     } finally {
       Files.deleteIfExists(temp);
     }

@@ -20,9 +20,9 @@ class TrustResourceTest {
   @Test
   void rootMetadataIsSignedByTheRootKeyItServes() throws Exception {
     var json = admin().get("/api/v1/trust/root").then().statusCode(200)
-        .body("version", equalTo(1))
-        .body("keys", hasSize(2))
-        .body("roles.role", org.hamcrest.Matchers.contains("root", "targets"))
+        .body("keys", hasSize(3))
+        .body("roles.role", org.hamcrest.Matchers.contains("root", "targets", "director"))
+        .body("rootKeyOnline", equalTo(true))
         .body("rootPublicKeyPem", containsString("BEGIN PUBLIC KEY"))
         .extract().jsonPath();
     byte[] rootKey = Signatures.pinnedRootKey();

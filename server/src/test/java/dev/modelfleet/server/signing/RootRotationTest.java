@@ -1,0 +1,324 @@
+package dev.modelfleet.server.signing;
+
+import static dev.modelfleet.server.support.Api.admin;
+import static dev.modelfleet.server.support.Api.adminJson;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.trust.RootChain;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.agent.v1.AgentMessage;
+import dev.modelfleet.agent.v1.DesiredState;
+import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.agent.v1.Hello;
+import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.server.access.ApiClients;
+import dev.modelfleet.server.support.AgentClient;
+import dev.modelfleet.server.support.Api;
+import dev.modelfleet.server.support.Fixtures;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.path.json.JsonPath;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Root rotation through the admin API, seen by a device on a real Sync stream that checks
+ * everything with the agent's own verifier (RootChain, DesiredStateVerifier): online rotation
+ * of the director key, then the offline-root procedure with the real SignRoot tool. The key
+ * directory is this class's own, so the rotations do not touch other tests; the tests run in
+ * order because the second one starts where the first left the chain (root key online).
+ */
+@QuarkusTest
+@TestProfile(RootRotationTest.OwnKeyDirectory.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RootRotationTest {
+
+  public static class OwnKeyDirectory implements QuarkusTestProfile {
+    static final Path DIR = tempDir();
+
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of("modelfleet.key-dir", DIR.toString());
+    }
+
+    private static Path tempDir() {
+      try {
+        return Files.createTempDirectory("modelfleet-rotation-keys").resolve("keys");
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @TempDir Path offline;
+  AgentClient agent;
+
+  @BeforeEach
+  void connect() {
+    agent = new AgentClient();
+  }
+
+  @AfterEach
+  void disconnect() throws InterruptedException {
+    agent.close();
+  }
+
+  /** An enrolled device that trusts what the agent would, on an open Sync stream. */
+  final class Device {
+    final EnrollResponse enrolled;
+    final RootChain roots;
+    final AgentClient.SyncStream stream;
+    final DesiredStateVerifier verifier;
+
+    Device(byte[] pinnedRootKey) throws Exception {
+      enrolled = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
+      List<SignedEnvelope> versions = new ArrayList<>(enrolled.getRootHistoryList());
+      versions.add(enrolled.getRootMetadata());
+      roots = RootChain.walk(versions, pinnedRootKey, System.currentTimeMillis(), null);
+      verifier = new DesiredStateVerifier(roots::current, enrolled.getDeviceId(),
+          System::currentTimeMillis);
+      stream = agent.sync(enrolled.getDeviceCredential());
+      stream.send(AgentMessage.newBuilder().setHello(Hello.newBuilder()
+          .setHardware(AgentClient.cpuHardware())
+          .setRootVersion(roots.current().version())).build());
+      assertTrue(stream.next().hasConfig());
+    }
+
+    ServerMessage next(ServerMessage.KindCase kind) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        ServerMessage message = stream.received.poll(100, TimeUnit.MILLISECONDS);
+        if (message != null && message.getKindCase() == kind) {
+          return message;
+        }
+        if (message != null && message.getKindCase() != ServerMessage.KindCase.CONFIG) {
+          throw new AssertionError("expected " + kind + ", got " + message.getKindCase());
+        }
+      }
+      throw new AssertionError("no " + kind + " within 10 s");
+    }
+  }
+
+  static byte[] pinnedRootKey() {
+    String pem = admin().get("/api/v1/trust/root.pem").then().statusCode(200).extract().asString();
+    return Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", "").trim());
+  }
+
+  static Path keyDir() {
+    return Path.of(ConfigProvider.getConfig().getValue("modelfleet.key-dir", String.class));
+  }
+
+  @Test
+  @Order(1)
+  void onlineDirectorRotationReachesAConnectedDeviceBeforeTheDocumentsItSigns() throws Exception {
+    Device device = new Device(pinnedRootKey());
+    long version = device.roots.current().version();
+    Fixtures.Published model = Fixtures.publishedClassifier(71);
+    assign(model, device.enrolled.getDeviceId());
+    SignedEnvelope first = device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState();
+    DesiredState accepted = device.verifier.verify(first, 0, "");
+
+    JsonPath rotated = adminJson().body(Map.of("rotate", List.of("director")))
+        .post("/api/v1/trust/root/rotate")
+        .then().statusCode(200)
+        .body("published", equalTo(true))
+        .body("version", equalTo((int) version + 1))
+        .extract().jsonPath();
+    String newDirector = rotated.getString("roles.find { it.role == 'director' }.keyIds[0]");
+
+    ServerMessage update = device.next(ServerMessage.KindCase.ROOT_UPDATE);
+    assertEquals(1, update.getRootUpdate().getRootMetadataCount());
+    device.roots.update(update.getRootUpdate().getRootMetadataList(), System.currentTimeMillis());
+    assertEquals(version + 1, device.roots.current().version());
+
+    SignedEnvelope reissued = device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState();
+    assertEquals(newDirector, reissued.getSignatures(0).getKeyId());
+    DesiredState next = device.verifier.verify(reissued, accepted.getGeneration(), "");
+    assertTrue(next.getGeneration() > accepted.getGeneration());
+    assertEquals(model.model(), next.getModels(0).getModel());
+    device.verifier.verifyManifest(next.getModels(0));
+    // the document the old director key signed no longer verifies
+    VerificationException old = assertThrows(VerificationException.class,
+        () -> device.verifier.verify(first, 0, ""));
+    assertEquals("unknown-key", old.reasonCode());
+
+    // a device that reconnects reporting the old version gets the versions after it again
+    AgentClient.SyncStream again = agent.sync(device.enrolled.getDeviceCredential());
+    again.send(AgentMessage.newBuilder().setHello(Hello.newBuilder()
+        .setHardware(AgentClient.cpuHardware()).setRootVersion(version)).build());
+    assertTrue(again.next().hasConfig());
+    assertEquals(version + 1, RootChainFiles.version(
+        again.next().getRootUpdate().getRootMetadata(0)));
+  }
+
+  @Test
+  @Order(2)
+  void offlineRootProcedureEndToEnd() throws Exception {
+    byte[] firstPinned = pinnedRootKey();
+    Device device = new Device(firstPinned);
+    long version = device.roots.current().version();
+    Fixtures.Published model = Fixtures.publishedClassifier(72);
+    assign(model, device.enrolled.getDeviceId());
+    long generation = device.verifier.verify(
+        device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState(), 0, "").getGeneration();
+
+    // 1. the root key leaves the server
+    Path oldRootKey = offline.resolve("old-root.key");
+    Files.move(keyDir().resolve("root.key"), oldRootKey);
+    admin().get("/api/v1/trust/root").then().statusCode(200).body("rootKeyOnline", equalTo(false));
+    adminJson().body(Map.of("rotate", List.of("director"))).post("/api/v1/trust/root/rotate")
+        .then().statusCode(409).contentType(Api.PROBLEM_JSON).body("code", equalTo("root-key-offline"));
+
+    // 2. a new offline root key, made by the tool
+    Path newRootKey = offline.resolve("new-root.key");
+    String newRootPem = tool("keygen", newRootKey.toString());
+
+    // 3. the draft: new root key, targets rotated, a short lifetime
+    JsonPath draft = adminJson().body(Map.of("rootKeys", List.of(newRootPem),
+            "rotate", List.of("targets"), "expiresInDays", 30))
+        .post("/api/v1/trust/root/drafts")
+        .then().statusCode(200)
+        .body("version", equalTo((int) version + 1))
+        .body("published", equalTo(false))
+        .body("previousRoot.signedBy", hasSize(0))
+        .body("newRoot.signedBy", hasSize(0))
+        .extract().jsonPath();
+    String newRootId = draft.getString("newRoot.keyIds[0]");
+    Path draftFile = offline.resolve("draft.json");
+    Files.writeString(draftFile, admin().get("/api/v1/trust/root/draft").then().statusCode(200)
+        .extract().asString());
+
+    // bad uploads are refused and change nothing
+    ApiClients.Client operator = ApiClients.create("operator");
+    String oldSignature = tool("sign", oldRootKey.toString(), draftFile.toString());
+    operator.json().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(403).body("code", equalTo("forbidden"));
+    ApiClients.create("viewer").call().get("/api/v1/trust/root/draft").then().statusCode(200);
+    Path strangerKey = offline.resolve("stranger.key");
+    tool("keygen", strangerKey.toString());
+    adminJson().body(tool("sign", strangerKey.toString(), draftFile.toString()))
+        .post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(400).body("code", equalTo("invalid-signature"));
+    JsonPath good = JsonPath.from(oldSignature);
+    byte[] forged = Base64.getDecoder().decode(good.getString("signature"));
+    forged[5] ^= 1;
+    adminJson().body(Map.of("keyId", good.getString("keyId"),
+            "signature", Base64.getEncoder().encodeToString(forged)))
+        .post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(400).body("code", equalTo("invalid-signature"));
+    adminJson().body(Map.of("version", version + 7, "keyId", good.getString("keyId"),
+            "signature", good.getString("signature")))
+        .post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(409).body("code", equalTo("conflict"));
+    adminJson().body(Map.of("keyId", good.getString("keyId"), "signature", "***"))
+        .post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(400).body("code", equalTo("invalid-request"));
+    admin().get("/api/v1/trust/root/draft").then().statusCode(200)
+        .body("previousRoot.signedBy", hasSize(0)).body("newRoot.signedBy", hasSize(0))
+        .body("payloadSha256", equalTo(draft.getString("payloadSha256")));
+    admin().get("/api/v1/trust/root").then().body("version", equalTo((int) version));
+
+    // 4. signatures: the old root key, then the new one; the second publishes
+    adminJson().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(200).body("published", equalTo(false))
+        .body("previousRoot.signedBy", hasSize(1)).body("newRoot.signedBy", hasSize(0));
+    adminJson().body(tool("sign", newRootKey.toString(), draftFile.toString()))
+        .post("/api/v1/trust/root/draft/signatures")
+        .then().statusCode(200).body("published", equalTo(true))
+        .body("version", equalTo((int) version + 1));
+    admin().get("/api/v1/trust/root/draft").then().statusCode(404);
+
+    JsonPath root = admin().get("/api/v1/trust/root").then().statusCode(200)
+        .body("version", equalTo((int) version + 1))
+        .body("rootKeyOnline", equalTo(false))
+        .body("history", hasSize((int) version + 1))
+        .extract().jsonPath();
+    assertEquals(newRootId, root.getString("roles.find { it.role == 'root' }.keyIds[0]"));
+    assertFalse(root.getList("warnings", String.class).isEmpty(),
+        "a 30-day root is within its renewal window and the root key is offline");
+
+    // 5. the connected device follows: root update, then its document re-issued with the
+    // manifest re-signed by the new targets key
+    ServerMessage update = device.next(ServerMessage.KindCase.ROOT_UPDATE);
+    device.roots.update(update.getRootUpdate().getRootMetadataList(), System.currentTimeMillis());
+    assertEquals(version + 1, device.roots.current().version());
+    SignedEnvelope reissued = device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState();
+    DesiredState state = device.verifier.verify(reissued, generation, "");
+    String newTargets = root.getString("roles.find { it.role == 'targets' }.keyIds[0]");
+    assertEquals(newTargets, state.getModels(0).getManifest().getSignatures(0).getKeyId());
+    device.verifier.verifyManifest(state.getModels(0));
+
+    // 6. a device configured with the first root key still enrolls: it walks the history
+    assertNotEquals(Ed25519.toPem(firstPinned), Ed25519.toPem(pinnedRootKey()));
+    Device late = new Device(firstPinned);
+    assertEquals(version + 1, late.roots.current().version());
+  }
+
+  @Test
+  void trustIsReadableByViewersAndChangeableOnlyByAdmins() {
+    ApiClients.Client viewer = ApiClients.create("viewer");
+    ApiClients.Client operator = ApiClients.create("operator");
+    viewer.call().get("/api/v1/trust/root").then().statusCode(200);
+    long before = admin().get("/api/v1/trust/root").then().extract().jsonPath().getLong("version");
+    for (ApiClients.Client caller : List.of(viewer, operator)) {
+      for (String path : List.of("/api/v1/trust/root/rotate", "/api/v1/trust/root/drafts",
+          "/api/v1/trust/root/draft/signatures", "/api/v1/trust/./root/rotate")) {
+        caller.json().body(Map.of("rotate", List.of("director"))).post(path)
+            .then().statusCode(403).body("code", equalTo("forbidden"));
+      }
+      caller.call().delete("/api/v1/trust/root/draft").then().statusCode(403);
+    }
+    admin().get("/api/v1/trust/root").then().body("version", equalTo((int) before));
+    adminJson().body(Map.of("rotate", List.of("snapshot"))).post("/api/v1/trust/root/drafts")
+        .then().statusCode(400).body("code", equalTo("invalid-request"));
+    adminJson().body(Map.of("thresholds", Map.of("targets", 2))).post("/api/v1/trust/root/drafts")
+        .then().statusCode(400).body("code", equalTo("invalid-request"));
+    adminJson().body(Map.of("rootKeys", List.of("not a key"))).post("/api/v1/trust/root/drafts")
+        .then().statusCode(400).body("code", equalTo("invalid-public-key"));
+    admin().get("/api/v1/trust/root").then().body("version", equalTo((int) before));
+  }
+
+  static void assign(Fixtures.Published p, String deviceId) {
+    adminJson().body(Map.of("deviceId", deviceId))
+        .post("/api/v1/models/" + p.model() + "/versions/" + p.version() + "/assignments")
+        .then().statusCode(200);
+  }
+
+  /** Runs deploy/keys/SignRoot.java as an operator would, with the JDK running this test. */
+  static String tool(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        Path.of("..", "deploy", "keys", "SignRoot.java").toString()));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, process.exitValue(), "SignRoot " + String.join(" ", args));
+    return out.trim() + (args[0].equals("keygen") ? "\n" : "");
+  }
+}
