@@ -47,7 +47,10 @@ class EnrollTest {
     assertTrue(response.getDeviceCredential().startsWith(response.getDeviceId() + "."));
     var root = Signatures.verifiedRoot(response.getRootMetadata(), Signatures.pinnedRootKey());
     assertEquals(1, root.getVersion());
-    assertEquals(2, root.getKeysCount());
+    assertEquals(3, root.getKeysCount());
+    assertEquals(java.util.List.of("root", "targets", "director"),
+        root.getRolesList().stream().map(r -> r.getRole()).toList());
+    assertEquals(0, response.getRootHistoryCount(), "no earlier root version");
     Api.admin().get("/api/v1/devices/" + response.getDeviceId()).then().statusCode(200);
   }
 

@@ -83,6 +83,7 @@ class SyncTest {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
     var root = Signatures.verifiedRoot(device.getRootMetadata(), Signatures.pinnedRootKey());
     byte[] targetsKey = Signatures.targetsKey(root);
+    byte[] directorKey = Signatures.directorKey(root);
     var published = Fixtures.publishedClassifier(51);
 
     SyncStream stream = agent.sync(device.getDeviceCredential());
@@ -90,7 +91,7 @@ class SyncTest {
     assertEquals(15, stream.next().getConfig().getHeartbeatIntervalSeconds());
 
     AssignmentTestSupport.assign(published, device.getDeviceId());
-    DesiredState pushed = verifiedDesiredState(stream.next(), targetsKey);
+    DesiredState pushed = verifiedDesiredState(stream.next(), directorKey);
     assertEquals(device.getDeviceId(), pushed.getDeviceId());
     assertEquals(1, pushed.getGeneration());
     assertTrue(pushed.getExpiresAtMs() - pushed.getIssuedAtMs() >= Duration.ofDays(7).toMillis());
@@ -105,7 +106,7 @@ class SyncTest {
     SyncStream again = agent.sync(device.getDeviceCredential());
     again.hello();
     assertTrue(again.next().hasConfig());
-    assertEquals(1, verifiedDesiredState(again.next(), targetsKey).getGeneration());
+    assertEquals(1, verifiedDesiredState(again.next(), directorKey).getGeneration());
     again.cancel();
   }
 
@@ -113,7 +114,7 @@ class SyncTest {
   @Test
   void staleDesiredStateIsReSignedOnReconnect() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
-    byte[] targetsKey = Signatures.targetsKey(
+    byte[] directorKey = Signatures.directorKey(
         Signatures.verifiedRoot(device.getRootMetadata(), Signatures.pinnedRootKey()));
     AssignmentTestSupport.assign(Fixtures.publishedClassifier(71), device.getDeviceId());
     dev.modelfleet.server.support.Db.execute(
@@ -123,7 +124,7 @@ class SyncTest {
     SyncStream stream = agent.sync(device.getDeviceCredential());
     stream.hello();
     stream.next();
-    DesiredState renewed = verifiedDesiredState(stream.next(), targetsKey);
+    DesiredState renewed = verifiedDesiredState(stream.next(), directorKey);
     assertEquals(2, renewed.getGeneration());
     assertEquals(1, renewed.getModelsCount());
     assertTrue(renewed.getExpiresAtMs() > System.currentTimeMillis() + Duration.ofDays(6).toMillis());
@@ -199,9 +200,9 @@ class SyncTest {
     assertCode(Status.Code.UNAUTHENTICATED, stream.awaitEnd());
   }
 
-  static DesiredState verifiedDesiredState(ServerMessage message, byte[] targetsKey) throws Exception {
+  static DesiredState verifiedDesiredState(ServerMessage message, byte[] directorKey) throws Exception {
     assertTrue(message.hasDesiredState(), message.toString());
-    Signatures.verify(message.getDesiredState(), targetsKey, Dsse.DESIRED_STATE_TYPE);
+    Signatures.verify(message.getDesiredState(), directorKey, Dsse.DESIRED_STATE_TYPE);
     return DesiredState.parseFrom(message.getDesiredState().getPayload());
   }
 

@@ -163,7 +163,7 @@ class ClusterNotifyTest {
       throws SQLException {
     long now = System.currentTimeMillis();
     long expires = now + Duration.ofDays(7).toMillis();
-    SignedEnvelope document = signing.signWithTargets(Dsse.DESIRED_STATE_TYPE,
+    SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE,
         DesiredState.newBuilder().setDeviceId(deviceId.toString()).setGeneration(generation)
             .setIssuedAtMs(now).setExpiresAtMs(expires).build());
     replica.setAutoCommit(false);

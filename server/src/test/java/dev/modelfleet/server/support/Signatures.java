@@ -13,7 +13,8 @@ import java.util.Base64;
 
 /**
  * Verifies envelopes the way an agent does, with the JDK's own Ed25519 rather than the
- * server's code: pinned root key, then the targets key the root metadata lists.
+ * server's code: pinned root key, then the targets (manifests) or director (desired states) key
+ * the root metadata lists.
  */
 public final class Signatures {
 
@@ -31,9 +32,18 @@ public final class Signatures {
   }
 
   public static byte[] targetsKey(RootMetadata root) {
+    return roleKey(root, Dsse.ROLE_TARGETS);
+  }
+
+  /** The key that signs desired states. */
+  public static byte[] directorKey(RootMetadata root) {
+    return roleKey(root, Dsse.ROLE_DIRECTOR);
+  }
+
+  private static byte[] roleKey(RootMetadata root, String role) {
     String keyId =
         root.getRolesList().stream()
-            .filter(r -> r.getRole().equals(Dsse.ROLE_TARGETS))
+            .filter(r -> r.getRole().equals(role))
             .findFirst().orElseThrow().getKeyIds(0);
     return root.getKeysList().stream()
         .filter(k -> k.getKeyId().equals(keyId))
