@@ -24,6 +24,8 @@ import dev.modelfleet.server.access.ApiClients;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Fixtures;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.arc.Arc;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -131,6 +133,49 @@ class RootRotationTest {
 
   static Path keyDir() {
     return Path.of(ConfigProvider.getConfig().getValue("modelfleet.key-dir", String.class));
+  }
+
+  /**
+   * Another replica (a second SigningService on the shared key directory, as another process
+   * would hold) publishes a root version and NOTIFYs: this replica's connected device gets it
+   * although nothing happened here.
+   */
+  @Test
+  @Order(0)
+  void aVersionPublishedByAnotherReplicaReachesDevicesConnectedHere() throws Exception {
+    Device device = new Device(pinnedRootKey());
+    long version = device.roots.current().version();
+    SigningService otherReplica = new SigningService(sharedConfig(), java.time.Clock.systemUTC());
+    otherReplica.loadKeys();
+    dev.modelfleet.agent.v1.RootMetadata current = otherReplica.currentMetadata();
+    SignedEnvelope next = otherReplica.signNextRoot(current.toBuilder()
+            .setExpiresAtMs(System.currentTimeMillis() + 86_400_000L * 300).build(),
+        SigningService.rootKeyIds(current));
+    assertTrue(otherReplica.publish(next));
+    AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
+    try (var connection = dataSource.getConnection();
+        var notify = connection.prepareStatement("select pg_notify(?, ?)")) {
+      notify.setString(1, dev.modelfleet.server.cluster.ClusterChannels.ROOT_METADATA);
+      notify.setString(2, Long.toString(version + 1));
+      notify.executeQuery().close();
+    }
+
+    ServerMessage update = device.next(ServerMessage.KindCase.ROOT_UPDATE);
+    device.roots.update(update.getRootUpdate().getRootMetadataList(), System.currentTimeMillis());
+    assertEquals(version + 1, device.roots.current().version());
+    admin().get("/api/v1/trust/root").then().body("version", equalTo((int) version + 1));
+  }
+
+  static dev.modelfleet.server.common.ModelFleetConfig sharedConfig() {
+    return new dev.modelfleet.server.common.ModelFleetConfig() {
+      public String adminToken() { return "unused"; }
+      public Path keyDir() { return RootRotationTest.keyDir(); }
+      public Path artifactDir() { return RootRotationTest.keyDir().resolveSibling("artifacts"); }
+      public java.time.Duration heartbeatInterval() { return java.time.Duration.ofSeconds(15); }
+      public java.time.Duration desiredStateTtl() { return java.time.Duration.ofDays(7); }
+      public java.time.Duration rootMetadataTtl() { return java.time.Duration.ofDays(365); }
+      public java.util.Optional<String> artifactBaseUrl() { return java.util.Optional.empty(); }
+    };
   }
 
   @Test
