@@ -86,7 +86,12 @@ public final class CertificateRenewer implements AutoCloseable {
       current = next;
       LOG.info("device certificate renewed, valid until " + next.notAfter());
       renewed.accept(next);
-      schedule(Duration.between(Instant.now(), next.renewAt(percent)));
+      // counted from now as well as from notBefore: a certificate backdated by a large share of
+      // its lifetime must not be renewed again at once, and again, and again
+      Instant now = Instant.now();
+      Instant fromNow = now.plus(Duration.between(now, next.notAfter()).multipliedBy(percent).dividedBy(100));
+      Instant at = next.renewAt(percent);
+      schedule(Duration.between(now, at.isAfter(fromNow) ? at : fromNow));
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
         LOG.severe("certificate renewal refused (" + e.getStatus().getDescription()

@@ -11,6 +11,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.UUID;
@@ -53,8 +54,12 @@ public class DeviceCertificates {
   @Transactional
   public X509Certificate issueFirst(UUID deviceId, CertificateRequests.Checked request) {
     Instant now = ca.now();
-    return issue(deviceId, request.key(), now.minus(FleetCa.BACKDATE),
-        now.plus(config.deviceCertificateLifetime()));
+    Duration lifetime = config.deviceCertificateLifetime();
+    // backdated for devices whose clock runs a little behind, but never by a large share of a
+    // short lifetime: agents renew after a share of notBefore..notAfter
+    Duration backdate = FleetCa.BACKDATE.compareTo(lifetime.dividedBy(10)) < 0
+        ? FleetCa.BACKDATE : lifetime.dividedBy(10);
+    return issue(deviceId, request.key(), now.minus(backdate), now.plus(lifetime));
   }
 
   /** A renewal: a new key made by an already authenticated device. */
