@@ -253,6 +253,21 @@ class MutualTlsTest {
   }
 
   @Test
+  void thePlaintextHttpArtifactPathIsClosed() throws Exception {
+    Device device = enroll();
+    Fixtures.Published published = Fixtures.publishedClassifier(93);
+    assign(published, device.id());
+    io.restassured.RestAssured.given()
+        .header("Authorization", "Bearer " + device.credential())
+        .get("/agent/v1/artifacts/" + published.sha256())
+        .then().statusCode(403)
+        .body("detail", org.hamcrest.Matchers.containsString("FetchArtifact"));
+    try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
+      assertArrayEquals(published.bytes(), fetch(agent, device, published.sha256()));
+    }
+  }
+
+  @Test
   void aPlaintextClientCannotReachTheTlsPort() {
     // the plaintext port is gone: a plaintext client cannot even reach Enroll
     try (AgentClient plain = new AgentClient()) {
