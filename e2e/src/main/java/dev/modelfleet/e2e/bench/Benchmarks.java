@@ -39,6 +39,7 @@ public final class Benchmarks {
   private static final int INGEST_STEPS = Integer.getInteger("modelfleet.bench.ingestSteps", 4);
   private static final int INGEST_DEVICES_PER_STEP =
       Integer.getInteger("modelfleet.bench.ingestDevicesPerStep", 2000);
+  private static final int TLS_DEVICES = Integer.getInteger("modelfleet.bench.tlsDevices", 1000);
   private static final int ROLLOUT_DEVICES =
       Integer.getInteger("modelfleet.bench.rolloutDevices", 1000);
 
@@ -59,11 +60,11 @@ public final class Benchmarks {
     String database = args.length > 0 ? args[0] : "modelfleet_bench";
     Set<String> sections = args.length > 1
         ? Set.of(Arrays.copyOfRange(args, 1, args.length))
-        : Set.of("server", "agent", "download", "hardware", "rollout", "ingest");
+        : Set.of("server", "agent", "download", "hardware", "rollout", "ingest", "tls");
     new Benchmarks(work).run(database, sections);
   }
 
-  /** {@code sections}: any of server, agent, download, hardware, rollout, ingest (all by default). */
+  /** {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls (all by default). */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
     if (sections.contains("download") || sections.contains("rollout")) {
@@ -118,6 +119,10 @@ public final class Benchmarks {
           ServerProcess.PLAINTEXT_AGENTS)) {
         IngestBench.run(server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
       }
+    }
+    if (sections.contains("tls")) {
+      Files.createDirectories(work.resolve("tls"));
+      TlsBench.run(repo, work.resolve("tls"), database, TLS_DEVICES, this::row);
     }
     System.out.println("Machine: " + machine() + "; date " + LocalDate.now() + "\n");
     System.out.println("| what | measured | target |");
