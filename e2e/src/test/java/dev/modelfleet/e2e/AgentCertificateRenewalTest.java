@@ -67,5 +67,20 @@ class AgentCertificateRenewalTest {
       throw new AssertionError(e.getMessage() + "; the agent's log ends with:\n" + agent.logTail(40), e);
     }
     assertEquals(true, agent.isAlive());
+
+    // a restart reads the renewed key and certificate from tls.pem (no token, no operator)
+    agent.kill();
+    AgentProcess restarted = AgentProcess.start(RepoLayout.find(), agent.name(), running.server().grpcTarget(),
+        null, running.workDir().resolve("root.pub.pem"), agent.stateDir(), fleet.withTls());
+    try {
+      fleet.createVersion(model, "2");
+      fleet.uploadVariant(model, "2", SampleModels.classifier(6));
+      fleet.assign(model, "2", "renew-run=" + run);
+      fleet.awaitActive(model, "2", List.of(restarted), Duration.ofMinutes(1), line -> { });
+    } catch (IllegalStateException e) {
+      throw new AssertionError(e.getMessage() + "; the agent's log ends with:\n" + restarted.logTail(40), e);
+    } finally {
+      restarted.close();
+    }
   }
 }

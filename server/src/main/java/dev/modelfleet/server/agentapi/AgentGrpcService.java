@@ -22,6 +22,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
+import java.util.function.Supplier;
 
 /**
  * The agent protocol over the feature services. Every method is @Blocking: they touch the
@@ -55,7 +56,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   @Blocking
   public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> out) {
     try {
-      java.util.function.Supplier<EnrollmentService.Enrolled> enroll = () ->
+      Supplier<EnrollmentService.Enrolled> enroll = () ->
           enrollment.enroll(
               request.getEnrollmentToken(),
               request.getDevicePublicKey().toByteArray(),
