@@ -22,6 +22,7 @@ public final class Fleet implements AutoCloseable {
   private final AdminClient admin;
   private final Path workDir;
   private final Path rootKey;
+  private final Path serverCa;
   private final List<AgentProcess> agents = new ArrayList<>();
   private final Map<String, String> deviceIds = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -31,8 +32,13 @@ public final class Fleet implements AutoCloseable {
     this.admin = server.admin();
     this.workDir = workDir;
     this.rootKey = workDir.resolve("root.pub.pem");
+    // both delivered out of band, as an operator would: the pinned root key and the fleet CA
+    this.serverCa = server.mutualTls() ? workDir.resolve("fleet-ca.pem") : null;
     try {
       Files.writeString(rootKey, admin.getText("/api/v1/trust/root.pem"));
+      if (serverCa != null) {
+        Files.writeString(serverCa, admin.getText("/api/v1/trust/fleet-ca.pem"));
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -50,10 +56,21 @@ public final class Fleet implements AutoCloseable {
   public AgentProcess startAgent(String name, Map<String, String> labels, String... extraArgs) {
     String token = mintToken(name, labels);
     AgentProcess agent = AgentProcess.start(
-        repo, name, server.grpcTarget(), token, rootKey, workDir.resolve(name), extraArgs);
+        repo, name, server.grpcTarget(), token, rootKey, workDir.resolve(name), withTls(extraArgs));
     agents.add(agent);
     deviceIdOf(agent);
     return agent;
+  }
+
+  /** The agent options for this server's transport: {@code --server-ca} with mutual TLS. */
+  public String[] withTls(String... args) {
+    if (serverCa == null) {
+      return args;
+    }
+    String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+    all[args.length] = "--server-ca";
+    all[args.length + 1] = serverCa.toString();
+    return all;
   }
 
   public String mintToken(String name, Map<String, String> labels) {

@@ -23,6 +23,12 @@ public final class ServerProcess extends ManagedProcess {
       "modelfleet.server.jvmFlags", "-XX:+UseSerialGC -Xms32m -Xmx256m -XX:-UsePerfData")
           .split(" "));
 
+  /**
+   * Environment for a server whose agent port runs plaintext (the production default is mutual
+   * TLS): for the fleet simulator, which multiplexes many devices over one connection.
+   */
+  public static final Map<String, String> PLAINTEXT_AGENTS = Map.of("MODELFLEET_AGENT_TLS_MODE", "off");
+
   private final int httpPort;
   private final int grpcPort;
   private final String adminToken;
@@ -117,6 +123,11 @@ public final class ServerProcess extends ManagedProcess {
 
   public AdminClient admin() {
     return new AdminClient(baseUri(), adminToken);
+  }
+
+  /** Whether agents must use mutual TLS (the server's default unless started with PLAINTEXT_AGENTS). */
+  public boolean mutualTls() {
+    return !"off".equalsIgnoreCase(setup.extraEnv().getOrDefault("MODELFLEET_AGENT_TLS_MODE", "mutual"));
   }
 
   private void waitUntilReady() {

@@ -47,6 +47,10 @@ class AgentEndToEndTest {
     JsonNode variant = fleet.uploadVariant(model, "1", testModel.version1);
     fleet.assign(model, "1", "e2e-run=" + run);
     fleet.awaitActive(model, "1", List.of(agent), DEPLOY_TIMEOUT, line -> { });
+    // all of it over mutual TLS: the device holds its own key and certificate, owner-only
+    assertTrue(running.server().mutualTls());
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(agent.stateDir().resolve("tls.pem"))));
 
     InferenceClient client = new InferenceClient(agent.inferenceUri());
     JsonNode response = client.inferOk(model, testModel.request(client.metadata(model)));
@@ -86,7 +90,8 @@ class AgentEndToEndTest {
     agent.kill();
     // A server address where nothing listens: the agent must not need its server to serve.
     AgentProcess restarted = AgentProcess.start(RepoLayout.find(), agent.name() + "-again",
-        "127.0.0.1:" + Ports.free(), null, running.workDir().resolve("root.pub.pem"), agent.stateDir());
+        "127.0.0.1:" + Ports.free(), null, running.workDir().resolve("root.pub.pem"), agent.stateDir(),
+        fleet.withTls());
     try {
       InferenceClient client = new InferenceClient(restarted.inferenceUri());
       JsonNode response = Waits.until("the restarted agent to serve " + model,

@@ -3,6 +3,7 @@ package dev.modelfleet.e2e;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -14,15 +15,35 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class RunningFleet implements BeforeAllCallback, AfterAllCallback {
 
+  private final Map<String, String> serverEnv;
   private Path workDir;
   private ServerProcess server;
   private Fleet fleet;
+
+  /** A server as deployed: agents connect with mutual TLS. */
+  public RunningFleet() {
+    this(Map.of());
+  }
+
+  private RunningFleet(Map<String, String> serverEnv) {
+    this.serverEnv = serverEnv;
+  }
+
+  /** A server with these extra environment variables (settings). */
+  public static RunningFleet withServerEnv(Map<String, String> env) {
+    return new RunningFleet(env);
+  }
+
+  /** A server whose agent port runs plaintext, for the fleet simulator. */
+  public static RunningFleet plaintextAgents() {
+    return new RunningFleet(ServerProcess.PLAINTEXT_AGENTS);
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     RepoLayout repo = RepoLayout.find();
     workDir = Files.createTempDirectory("modelfleet-e2e-");
-    server = ServerProcess.start(repo, workDir, TestDatabase.NAME);
+    server = ServerProcess.start(repo, workDir, TestDatabase.NAME, serverEnv);
     fleet = new Fleet(repo, server, workDir);
   }
 

@@ -24,18 +24,27 @@ import dev.modelfleet.agent.sync.Backoff;
 import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
 import dev.modelfleet.agent.download.PreferHttpArtifactSource;
 import dev.modelfleet.agent.sync.GrpcArtifactSource;
+import dev.modelfleet.agent.sync.SwitchableChannel;
 import dev.modelfleet.agent.sync.SyncClient;
+import dev.modelfleet.agent.tls.CertificateRenewer;
+import dev.modelfleet.agent.tls.CertificateRequest;
+import dev.modelfleet.agent.tls.TlsIdentity;
+import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import io.grpc.ManagedChannel;
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -55,8 +64,9 @@ public final class Agent implements AutoCloseable {
   private final ModelRegistry registry = new ModelRegistry();
   private StateStore store;
   private InferenceServer http;
-  private ManagedChannel channel;
+  private SwitchableChannel channel;
   private SyncClient sync;
+  private CertificateRenewer renewer;
   private DeviceMeasurements measurements;
 
   public Agent(AgentConfig config) throws ConfigException {
@@ -113,13 +123,29 @@ public final class Agent implements AutoCloseable {
     checkConfigForSync();
     IdentityStore identities = new IdentityStore(config.stateDir());
     byte[] rootKey = pinnedRootKey(identities);
-    channel = AgentChannels.plaintext(config.server());
+    List<X509Certificate> fleetCa = fleetCa();
+    TlsIdentityStore tlsStore = new TlsIdentityStore(config.stateDir());
     boolean enrolling = !identities.enrolled();
+    if (fleetCa != null && !enrolling && !tlsStore.exists()) {
+      throw new ConfigException("this device enrolled without TLS (no " + config.stateDir()
+          + "/tls.pem), but server-ca is set: enroll it again with a fresh state directory, or"
+          + " drop server-ca if the server runs without mutual TLS");
+    }
+    // Enroll goes over TLS without a client certificate (the device has none yet); the channel
+    // is replaced by one presenting the certificate as soon as there is one.
+    channel = new SwitchableChannel(fleetCa == null
+        ? AgentChannels.plaintext(config.server())
+        : AgentChannels.mutualTls(config.server(), fleetCa, null));
     DeviceIdentity identity;
     try {
-      identity = enrolling ? enroll(identities, rootKey) : identities.load(rootKey);
+      identity = enrolling ? enroll(identities, rootKey, fleetCa == null ? null : tlsStore)
+          : identities.load(rootKey);
     } catch (VerificationException e) {
       throw new ConfigException(e.getMessage());
+    }
+    TlsIdentity tls = fleetCa == null ? null : tlsStore.load();
+    if (tls != null) {
+      channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, tls));
     }
     LOG.info("device " + identity.deviceId() + " (root metadata version "
         + identity.trustedRoot().version() + ", " + identity.trustedRoot().targetsKeys().size()
@@ -147,9 +173,41 @@ public final class Agent implements AutoCloseable {
         update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
     measurements.start(enrolling);
     String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
+    // With TLS, model bytes never travel in plaintext: only an https address is taken, and the
+    // server's plain HTTP port is ignored (FetchArtifact over the mutual-TLS channel instead).
     sync.onConfig(announced -> artifacts.announce(
-        announced.getArtifactBaseUrl(), announced.getHttpPort(), serverHost));
+        tls == null || announced.getArtifactBaseUrl().startsWith("https://")
+            ? announced.getArtifactBaseUrl() : "",
+        tls == null ? announced.getHttpPort() : 0, serverHost));
+    if (tls != null) {
+      renewer = new CertificateRenewer(identity.deviceId(), tlsStore,
+          AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential),
+          renewed -> reconnectWith(fleetCa, renewed), config.certificateRenewalPercent())
+          .start(tls);
+    }
     return sync.start();
+  }
+
+  private void reconnectWith(List<X509Certificate> fleetCa, TlsIdentity renewed) {
+    try {
+      channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, renewed));
+      sync.reconnect();
+    } catch (IOException e) {
+      LOG.warning("cannot set up TLS with the renewed certificate (" + e.getMessage()
+          + "); it is stored and used at the next start");
+    }
+  }
+
+  private List<X509Certificate> fleetCa() throws ConfigException {
+    if (config.serverCa() == null) {
+      return null;
+    }
+    try {
+      return TlsIdentityStore.readCertificates(config.serverCa());
+    } catch (IOException e) {
+      throw new ConfigException("server-ca: " + e.getMessage() + "; pass --server-ca with the PEM"
+          + " from GET /api/v1/trust/fleet-ca.pem");
+    }
   }
 
   private byte[] pinnedRootKey(IdentityStore identities) throws ConfigException, IOException {
@@ -168,15 +226,19 @@ public final class Agent implements AutoCloseable {
     return Ed25519.readPublicKeyPem(file);
   }
 
-  private DeviceIdentity enroll(IdentityStore identities, byte[] rootKey)
+  /** With {@code tlsStore}, also asks for a device certificate and stores it with its key. */
+  private DeviceIdentity enroll(IdentityStore identities, byte[] rootKey, TlsIdentityStore tlsStore)
       throws ConfigException, IOException, VerificationException, InterruptedException {
     String name = config.name() != null ? config.name() : hardware.profile().getHostname();
     Backoff backoff = new Backoff(500, 30_000);
     AgentServiceGrpc.AgentServiceBlockingStub stub = AgentServiceGrpc.newBlockingStub(channel);
+    KeyPair tlsKey = tlsStore == null ? null : CertificateRequest.newKeyPair();
     while (true) {
       try {
         DeviceIdentity identity = Enrollment.enroll(identities,
-            request -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request),
+            request -> tlsKey == null
+                ? stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request)
+                : enrollWithCertificate(stub, request, tlsKey, tlsStore),
             config.token(), name, hardware.profile(), rootKey,
             System.currentTimeMillis());
         LOG.info("enrolled as device " + identity.deviceId());
@@ -200,6 +262,27 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /** The key and certificate are stored before Enrollment stores the identity that needs them. */
+  private static dev.modelfleet.agent.v1.EnrollResponse enrollWithCertificate(
+      AgentServiceGrpc.AgentServiceBlockingStub stub, dev.modelfleet.agent.v1.EnrollRequest request,
+      KeyPair tlsKey, TlsIdentityStore tlsStore) {
+    var response = stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request.toBuilder()
+        .setCertificateRequest(ByteString.copyFrom(CertificateRequest.create(tlsKey, "")))
+        .build());
+    try {
+      X509Certificate certificate =
+          TlsIdentityStore.certificate(response.getDeviceCertificate().toByteArray());
+      if (!certificate.getPublicKey().equals(tlsKey.getPublic())) {
+        throw new GeneralSecurityException("it certifies another key than this device's");
+      }
+      tlsStore.save(new TlsIdentity(tlsKey.getPrivate(), certificate));
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("the server's device certificate is unusable: "
+          + e.getMessage() + " (does the server run with modelfleet.agent-tls.mode=mutual?)", e);
+    }
+    return response;
+  }
+
   public ModelRegistry registry() {
     return registry;
   }
@@ -210,6 +293,9 @@ public final class Agent implements AutoCloseable {
 
   @Override
   public void close() {
+    if (renewer != null) {
+      renewer.close();
+    }
     if (sync != null) {
       sync.close();
     }

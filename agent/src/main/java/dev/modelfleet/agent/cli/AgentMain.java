@@ -25,9 +25,13 @@ public final class AgentMain {
 
       Options of run (each overrides the same key in --config):
         --config FILE       Java properties file; keys as the options below without "--"
-        --server HOST:PORT  control plane gRPC address (plaintext for now)
+        --server HOST:PORT  control plane gRPC address
         --token TOKEN       enrollment token (needed only for the first start)
         --root-key FILE     fleet root public key, PEM, from GET /api/v1/trust/root.pem
+        --server-ca FILE    fleet CA certificate, PEM, from GET /api/v1/trust/fleet-ca.pem:
+                            mutual TLS with a device certificate (without it: plaintext)
+        --certificate-renewal-percent N   renew the device certificate after N% of its
+                            lifetime (default 67)
                             (needed for the first start; pinned in the state dir after)
         --state-dir DIR     where identity, state and models live (default /var/lib/modelfleet-agent)
         --http-port N       local inference API port on 127.0.0.1 (default 8700, 0 = any free)
@@ -49,7 +53,8 @@ public final class AgentMain {
   private static final Set<String> RUN_OPTIONS = Set.of("--config", "--server", "--token",
       "--root-key", "--state-dir", "--http-port", "--name", "--inference-threads",
       "--ort-threads", "--simulate-profile", "--simulate-provider-fallback",
-      "--download-min-bytes-per-second", "--download-rate-window-seconds");
+      "--download-min-bytes-per-second", "--download-rate-window-seconds", "--server-ca",
+      "--certificate-renewal-percent");
 
   private AgentMain() {}
 

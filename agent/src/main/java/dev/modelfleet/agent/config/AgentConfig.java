@@ -24,7 +24,9 @@ public record AgentConfig(
     int ortThreads,
     Path simulateProfile,
     boolean simulateProviderFallback,
-    ThroughputFloor downloadFloor) {
+    ThroughputFloor downloadFloor,
+    Path serverCa,
+    int certificateRenewalPercent) {
 
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/modelfleet-agent");
   public static final int DEFAULT_HTTP_PORT = 8700;
@@ -32,7 +34,8 @@ public record AgentConfig(
   static final Set<String> KEYS =
       Set.of("server", "token", "root-key", "state-dir", "http-port", "name",
           "inference-threads", "ort-threads", "simulate-profile", "simulate-provider-fallback",
-          "download-min-bytes-per-second", "download-rate-window-seconds");
+          "download-min-bytes-per-second", "download-rate-window-seconds", "server-ca",
+          "certificate-renewal-percent");
 
   /** Merges a properties file (may be null) with flag values (key → value; flags win). */
   public static AgentConfig load(Path configFile, Map<String, String> flags)
@@ -56,6 +59,7 @@ public record AgentConfig(
     String rootKey = value(properties, "root-key");
     String server = value(properties, "server");
     String simulateProfile = value(properties, "simulate-profile");
+    String serverCa = value(properties, "server-ca");
     if (server != null && !server.matches("[^:/\\s]+:\\d{1,5}")) {
       throw new ConfigException("server '" + server + "' is not host:port (e.g. fleet.example:9000)");
     }
@@ -75,7 +79,9 @@ public record AgentConfig(
             integer(properties, "download-min-bytes-per-second",
                 (int) ThroughputFloor.DEFAULT.minBytesPerSecond(), 0, Integer.MAX_VALUE),
             1000L * integer(properties, "download-rate-window-seconds",
-                (int) (ThroughputFloor.DEFAULT.windowMillis() / 1000), 1, 3600)));
+                (int) (ThroughputFloor.DEFAULT.windowMillis() / 1000), 1, 3600)),
+        serverCa == null ? null : Path.of(serverCa),
+        integer(properties, "certificate-renewal-percent", 67, 1, 99));
   }
 
   private static boolean bool(Properties properties, String key, boolean fallback)

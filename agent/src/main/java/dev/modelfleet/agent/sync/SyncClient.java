@@ -129,6 +129,21 @@ public final class SyncClient implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Ends the current stream so that the loop opens a new one at once, on whatever connection the
+   * channel now has (after a certificate renewal). A no-op when no stream is up.
+   */
+  public void reconnect() {
+    synchronized (sendLock) {
+      StreamObserver<AgentMessage> current = outbound;
+      if (current != null) {
+        backoff.reset();
+        current.onError(Status.CANCELLED.withDescription("reconnecting with a renewed certificate")
+            .asRuntimeException());
+      }
+    }
+  }
+
   /** Blocks until the session loop stops for good; returns why. */
   public Stop awaitStop() throws InterruptedException {
     stopped.await();

@@ -60,4 +60,18 @@ class AgentConfigTest {
     assertEquals(false, AgentConfig.load(null, Map.of("download-min-bytes-per-second", "0"))
         .downloadFloor().enabled());
   }
+
+  @Test
+  void mutualTlsIsOnWithAServerCaAndRenewsAtTwoThirdsByDefault() throws Exception {
+    AgentConfig plain = AgentConfig.load(null, Map.of());
+    assertEquals(null, plain.serverCa());
+    assertEquals(67, plain.certificateRenewalPercent());
+    AgentConfig tls = AgentConfig.load(null, Map.of("server-ca", "/etc/modelfleet/fleet-ca.pem",
+        "certificate-renewal-percent", "50"));
+    assertEquals(java.nio.file.Path.of("/etc/modelfleet/fleet-ca.pem"), tls.serverCa());
+    assertEquals(50, tls.certificateRenewalPercent());
+    assertTrue(assertThrows(ConfigException.class,
+        () -> AgentConfig.load(null, Map.of("certificate-renewal-percent", "100"))).getMessage()
+        .contains("certificate-renewal-percent must be a number from 1 to 99"));
+  }
 }

@@ -39,6 +39,7 @@ public final class Benchmarks {
   private static final int INGEST_STEPS = Integer.getInteger("modelfleet.bench.ingestSteps", 4);
   private static final int INGEST_DEVICES_PER_STEP =
       Integer.getInteger("modelfleet.bench.ingestDevicesPerStep", 2000);
+  private static final int TLS_DEVICES = Integer.getInteger("modelfleet.bench.tlsDevices", 1000);
   private static final int ROLLOUT_DEVICES =
       Integer.getInteger("modelfleet.bench.rolloutDevices", 1000);
 
@@ -59,11 +60,11 @@ public final class Benchmarks {
     String database = args.length > 0 ? args[0] : "modelfleet_bench";
     Set<String> sections = args.length > 1
         ? Set.of(Arrays.copyOfRange(args, 1, args.length))
-        : Set.of("server", "agent", "download", "hardware", "rollout", "ingest");
+        : Set.of("server", "agent", "download", "hardware", "rollout", "ingest", "tls");
     new Benchmarks(work).run(database, sections);
   }
 
-  /** {@code sections}: any of server, agent, download, hardware, rollout, ingest (all by default). */
+  /** {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls (all by default). */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
     if (sections.contains("download") || sections.contains("rollout")) {
@@ -73,12 +74,14 @@ public final class Benchmarks {
     List<Long> serverStarts = new ArrayList<>();
     for (int i = 1; i < SERVER_STARTS && sections.contains("server"); i++) {
       progress("server start " + i + "/" + SERVER_STARTS);
-      try (ServerProcess server = ServerProcess.start(repo, work, database)) {
+      try (ServerProcess server = ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS)) {
         serverStarts.add(server.startToReady().toMillis());
       }
     }
     progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
-    try (ServerProcess server = ServerProcess.start(repo, work, database);
+    // plaintext agent port throughout: the download and fleet benchmarks use the agent protocol
+    // directly (one connection for many devices), and the figures stay comparable with earlier ones
+    try (ServerProcess server = ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS);
         Fleet fleet = new Fleet(repo, server, work)) {
       if (sections.contains("server")) {
         serverStarts.add(server.startToReady().toMillis());
@@ -104,16 +107,22 @@ public final class Benchmarks {
     if (sections.contains("rollout")) {
       progress("rollout: a fresh server for the rollout benchmark");
       Files.createDirectories(work.resolve("rollout"));
-      try (ServerProcess server = ServerProcess.start(repo, work.resolve("rollout"), database)) {
+      try (ServerProcess server = ServerProcess.start(repo, work.resolve("rollout"), database,
+          ServerProcess.PLAINTEXT_AGENTS)) {
         RolloutBench.run(server, work.resolve("rollout"), ROLLOUT_DEVICES, curl, this::row);
       }
     }
     if (sections.contains("ingest")) {
       progress("ingest: a fresh server for the heartbeat ingest benchmark");
       Files.createDirectories(work.resolve("ingest"));
-      try (ServerProcess server = ServerProcess.start(repo, work.resolve("ingest"), database)) {
+      try (ServerProcess server = ServerProcess.start(repo, work.resolve("ingest"), database,
+          ServerProcess.PLAINTEXT_AGENTS)) {
         IngestBench.run(server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
       }
+    }
+    if (sections.contains("tls")) {
+      Files.createDirectories(work.resolve("tls"));
+      TlsBench.run(repo, work.resolve("tls"), database, TLS_DEVICES, this::row);
     }
     System.out.println("Machine: " + machine() + "; date " + LocalDate.now() + "\n");
     System.out.println("| what | measured | target |");

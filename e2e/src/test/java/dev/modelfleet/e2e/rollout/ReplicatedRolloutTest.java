@@ -45,7 +45,7 @@ class ReplicatedRolloutTest {
 
   @BeforeEach
   void twoReplicasAndAFleet() throws Exception {
-    a = ServerProcess.start(RepoLayout.find(), work, TestDatabase.NAME);
+    a = ServerProcess.start(RepoLayout.find(), work, TestDatabase.NAME, ServerProcess.PLAINTEXT_AGENTS);
     b = a.replica("server-b", Map.of());
     AdminClient admin = a.admin();
     String run = UUID.randomUUID().toString().substring(0, 8);

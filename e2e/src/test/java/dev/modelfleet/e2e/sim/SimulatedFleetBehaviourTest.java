@@ -32,7 +32,7 @@ class SimulatedFleetBehaviourTest {
   /** Enough that a quarter share is never empty (0.75^40: one run in a hundred thousand). */
   private static final int DEVICES = 40;
 
-  @RegisterExtension static final RunningFleet running = new RunningFleet();
+  @RegisterExtension static final RunningFleet running = RunningFleet.plaintextAgents();
 
   @TempDir Path downloads;
 

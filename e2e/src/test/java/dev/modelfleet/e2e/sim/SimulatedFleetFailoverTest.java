@@ -29,7 +29,7 @@ class SimulatedFleetFailoverTest {
 
   private static final int DEVICES = 10;
 
-  @RegisterExtension static final RunningFleet running = new RunningFleet();
+  @RegisterExtension static final RunningFleet running = RunningFleet.plaintextAgents();
 
   @TempDir Path replicaDir;
 
@@ -40,7 +40,8 @@ class SimulatedFleetFailoverTest {
     // The same keys and artifact store: replicas differ only in their process.
     try (ServerProcess replica = ServerProcess.start(RepoLayout.find(), replicaDir,
         TestDatabase.NAME, Map.of("MODELFLEET_KEY_DIR", shared.resolve("keys").toString(),
-            "MODELFLEET_ARTIFACT_DIR", shared.resolve("artifacts").toString()))) {
+            "MODELFLEET_ARTIFACT_DIR", shared.resolve("artifacts").toString(),
+            "MODELFLEET_AGENT_TLS_MODE", "off"))) {
       String run = UUID.randomUUID().toString().substring(0, 8);
       JsonNode token = running.fleet().admin().post("/api/v1/enrollment-tokens", Map.of(
           "name", "sim-failover-" + run, "labels", Map.of("sim-failover", run),

@@ -26,7 +26,7 @@ class SimulatedFleetToolTest {
 
   private static final int DEVICES = 20;
 
-  @RegisterExtension static final RunningFleet running = new RunningFleet();
+  @RegisterExtension static final RunningFleet running = RunningFleet.plaintextAgents();
 
   @Test
   @Timeout(60)

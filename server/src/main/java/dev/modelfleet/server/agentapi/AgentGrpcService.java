@@ -6,15 +6,23 @@ import dev.modelfleet.agent.v1.ArtifactChunk;
 import dev.modelfleet.agent.v1.EnrollRequest;
 import dev.modelfleet.agent.v1.EnrollResponse;
 import dev.modelfleet.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.agent.v1.RenewCertificateRequest;
+import dev.modelfleet.agent.v1.RenewCertificateResponse;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.enrollment.EnrollmentService;
+import dev.modelfleet.server.pki.AgentTlsConfig;
+import dev.modelfleet.server.pki.CertifiedEnrollment;
+import dev.modelfleet.server.pki.DeviceCertificates;
 import dev.modelfleet.server.signing.SigningService;
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
+import java.util.function.Supplier;
 
 /**
  * The agent protocol over the feature services. Every method is @Blocking: they touch the
@@ -28,20 +36,27 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   private final SigningService signing;
   private final SyncService sync;
   private final ArtifactStreamer artifacts;
+  private final AgentTlsConfig tls;
+  private final CertifiedEnrollment certifiedEnrollment;
+  private final DeviceCertificates certificates;
 
   AgentGrpcService(
-      EnrollmentService enrollment, SigningService signing, SyncService sync, ArtifactStreamer artifacts) {
+      EnrollmentService enrollment, SigningService signing, SyncService sync, ArtifactStreamer artifacts,
+      AgentTlsConfig tls, CertifiedEnrollment certifiedEnrollment, DeviceCertificates certificates) {
     this.enrollment = enrollment;
     this.signing = signing;
     this.sync = sync;
     this.artifacts = artifacts;
+    this.tls = tls;
+    this.certifiedEnrollment = certifiedEnrollment;
+    this.certificates = certificates;
   }
 
   @Override
   @Blocking
   public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> out) {
     try {
-      var enrolled =
+      Supplier<EnrollmentService.Enrolled> enroll = () ->
           enrollment.enroll(
               request.getEnrollmentToken(),
               request.getDevicePublicKey().toByteArray(),
@@ -51,8 +66,23 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                   ? BenchmarkInfo.from(request.getHardware().getBenchmark())
                   : null);
       var chain = signing.rootChain();
+      EnrollResponse.Builder response = EnrollResponse.newBuilder();
+      EnrollmentService.Enrolled enrolled;
+      if (tls.mutual()) {
+        if (request.getCertificateRequest().isEmpty()) {
+          throw Status.INVALID_ARGUMENT.withDescription("certificate_request is required: this"
+              + " server runs mutual TLS; configure the agent with server-ca (the fleet CA from"
+              + " GET /api/v1/trust/fleet-ca.pem)").asRuntimeException();
+        }
+        var certified = certifiedEnrollment.enroll(request.getCertificateRequest().toByteArray(), enroll);
+        enrolled = certified.enrolled();
+        response.setDeviceCertificate(ByteString.copyFrom(certified.deviceCertificate()))
+            .setFleetCaCertificate(ByteString.copyFrom(certified.caCertificate()));
+      } else {
+        enrolled = enroll.get();
+      }
       out.onNext(
-          EnrollResponse.newBuilder()
+          response
               .setDeviceId(enrolled.deviceId().toString())
               .setDeviceCredential(enrolled.credential())
               .setRootMetadata(chain.get(chain.size() - 1))
@@ -78,6 +108,28 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
     try {
       artifacts.stream(
           DeviceAuthInterceptor.DEVICE_ID.get(), request, (ServerCallStreamObserver<ArtifactChunk>) out);
+    } catch (Exception e) {
+      out.onError(GrpcErrors.toStatus(e));
+    }
+  }
+
+  @Override
+  @Blocking
+  public void renewCertificate(
+      RenewCertificateRequest request, StreamObserver<RenewCertificateResponse> out) {
+    try {
+      if (!tls.mutual()) {
+        throw Status.FAILED_PRECONDITION
+            .withDescription("this server runs without mutual TLS: there is no certificate to renew")
+            .asRuntimeException();
+      }
+      var certificate = certificates.renew(
+          DeviceAuthInterceptor.DEVICE_ID.get(), request.getCertificateRequest().toByteArray());
+      out.onNext(RenewCertificateResponse.newBuilder()
+          .setDeviceCertificate(ByteString.copyFrom(certificate.getEncoded()))
+          .setNotAfterMs(certificate.getNotAfter().getTime())
+          .build());
+      out.onCompleted();
     } catch (Exception e) {
       out.onError(GrpcErrors.toStatus(e));
     }

@@ -5,6 +5,7 @@ import dev.modelfleet.server.artifact.ArtifactAccess;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.DeviceAuthenticator;
+import dev.modelfleet.server.pki.AgentTlsConfig;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
@@ -21,7 +22,9 @@ import org.jboss.resteasy.reactive.PathPart;
  * Artifacts over plain HTTP for agents: the same bytes and the same access rule as
  * FetchArtifact, served with sendfile (no copy through the JVM heap), which is what makes a
  * 100 MB model arrive at close to disk speed. Range requests resume an interrupted download.
- * Authenticated by the device credential, like every agent call.
+ * Authenticated by the device credential, like every agent call. Closed while the agent port
+ * requires mutual TLS: a bearer credential alone must not fetch model bytes, and they would
+ * travel unencrypted; agents use FetchArtifact over the mutual-TLS channel instead.
  */
 @Path("/agent/v1/artifacts")
 public class ArtifactHttpResource {
@@ -31,12 +34,15 @@ public class ArtifactHttpResource {
   private final DeviceAuthenticator authenticator;
   private final ArtifactAccess access;
   private final ArtifactStore store;
+  private final AgentTlsConfig tls;
 
   ArtifactHttpResource(
-      DeviceAuthenticator authenticator, ArtifactAccess access, ArtifactStore store) {
+      DeviceAuthenticator authenticator, ArtifactAccess access, ArtifactStore store,
+      AgentTlsConfig tls) {
     this.authenticator = authenticator;
     this.access = access;
     this.store = store;
+    this.tls = tls;
   }
 
   @GET
@@ -47,6 +53,10 @@ public class ArtifactHttpResource {
       @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
       @HeaderParam("Range") String range)
       throws IOException {
+    if (tls.mutual()) {
+      throw ApiError.FORBIDDEN.exception("the plaintext HTTP artifact path is closed while the agent"
+          + " port requires mutual TLS; fetch artifacts with FetchArtifact over gRPC");
+    }
     UUID deviceId = authenticate(authorization);
     if (!Dsse.isSha256Hex(sha256)) {
       throw ApiError.INVALID_SHA256.exception("sha256 must be 64 lowercase hex characters");

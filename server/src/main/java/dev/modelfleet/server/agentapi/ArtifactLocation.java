@@ -2,6 +2,7 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.agent.v1.SyncConfig;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.pki.AgentTlsConfig;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.value.registry.ValueRegistry;
 import io.quarkus.vertx.http.HttpServer;
@@ -10,20 +11,30 @@ import jakarta.enterprise.context.ApplicationScoped;
 /**
  * Tells agents where to download artifacts over HTTP: the configured base URL (a CDN, or this
  * server as devices reach it), else this server's actual HTTP port, which the agent combines
- * with the host it already reaches the server by.
+ * with the host it already reaches the server by. With mutual TLS only an https base URL is
+ * announced (see docs/security.md).
  */
 @ApplicationScoped
 class ArtifactLocation {
 
   private final ModelFleetConfig config;
   private final ValueRegistry registry;
+  private final AgentTlsConfig tls;
 
-  ArtifactLocation(ModelFleetConfig config, ValueRegistry registry) {
+  ArtifactLocation(ModelFleetConfig config, ValueRegistry registry, AgentTlsConfig tls) {
     this.config = config;
     this.registry = registry;
+    this.tls = tls;
   }
 
   SyncConfig.Builder describe(SyncConfig.Builder syncConfig) {
+    if (tls.mutual()) {
+      // Model bytes stay encrypted: agents fetch over the mutual-TLS gRPC channel unless the
+      // operator configured an https address (a CDN, or a TLS-terminating proxy).
+      return syncConfig
+          .setArtifactBaseUrl(config.artifactBaseUrl().filter(u -> u.startsWith("https://")).orElse(""))
+          .setHttpPort(0);
+    }
     return syncConfig.setArtifactBaseUrl(config.artifactBaseUrl().orElse("")).setHttpPort(httpPort());
   }
 

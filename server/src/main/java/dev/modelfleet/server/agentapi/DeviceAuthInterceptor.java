@@ -2,8 +2,12 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.server.device.DeviceAuthenticator;
+import dev.modelfleet.server.pki.AgentTlsConfig;
+import dev.modelfleet.server.pki.DeviceCertificates;
+import dev.modelfleet.server.pki.DeviceCertificates.Verdict;
 import io.grpc.Context;
 import io.grpc.Contexts;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -11,12 +15,16 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.security.cert.X509Certificate;
 import java.util.Optional;
 import java.util.UUID;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
- * Authenticates every AgentService call but Enroll by its device credential and makes the device id
- * available to the call. Runs after Quarkus moved the call to a worker thread (the service
+ * Authenticates every AgentService call but Enroll by its device credential and, with mutual TLS,
+ * by the client certificate of its connection (both must name the same device), and makes the
+ * device id available to the call. Runs after Quarkus moved the call to a worker thread (the service
  * methods are @Blocking), so the database lookup does not block the event loop.
  */
 @GlobalInterceptor
@@ -30,9 +38,14 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
   private static final String ENROLL = AgentServiceGrpc.getEnrollMethod().getFullMethodName();
 
   private final DeviceAuthenticator authenticator;
+  private final AgentTlsConfig tls;
+  private final DeviceCertificates certificates;
 
-  DeviceAuthInterceptor(DeviceAuthenticator authenticator) {
+  DeviceAuthInterceptor(
+      DeviceAuthenticator authenticator, AgentTlsConfig tls, DeviceCertificates certificates) {
     this.authenticator = authenticator;
+    this.tls = tls;
+    this.certificates = certificates;
   }
 
   @Override
@@ -44,18 +57,48 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
         || !AgentServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
       return next.startCall(call, headers);
     }
+    UUID certified = null;
+    if (tls.mutual()) {
+      Verdict verdict = clientCertificate(call).map(certificates::check).orElse(null);
+      if (verdict == null || !verdict.accepted()) {
+        return refuse(call, verdict == null
+            ? "no client certificate: this server requires mutual TLS, and every call but Enroll"
+                + " presents the device certificate issued at enrollment"
+            : verdict.refusal());
+      }
+      certified = verdict.deviceId();
+    }
     String header = headers.get(AUTHORIZATION);
     Optional<UUID> device =
         header != null && header.startsWith(BEARER)
             ? authenticator.authenticate(header.substring(BEARER.length()).trim())
             : Optional.empty();
     if (device.isEmpty()) {
-      call.close(
-          Status.UNAUTHENTICATED.withDescription(
-              "device credential missing, unknown or revoked; the device must be enrolled again"),
-          new Metadata());
-      return new ServerCall.Listener<>() {};
+      return refuse(call,
+          "device credential missing, unknown or revoked; the device must be enrolled again");
+    }
+    if (certified != null && !certified.equals(device.get())) {
+      return refuse(call, "the client certificate belongs to another device than the credential");
     }
     return Contexts.interceptCall(Context.current().withValue(DEVICE_ID, device.get()), call, headers, next);
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {
+    call.close(Status.UNAUTHENTICATED.withDescription(why), new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+
+  /** The certificate the client presented in the TLS handshake of this call's connection. */
+  private static Optional<X509Certificate> clientCertificate(ServerCall<?, ?> call) {
+    SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    if (session == null) {
+      return Optional.empty();
+    }
+    try {
+      return session.getPeerCertificates()[0] instanceof X509Certificate x509
+          ? Optional.of(x509) : Optional.empty();
+    } catch (SSLPeerUnverifiedException e) {
+      return Optional.empty();
+    }
   }
 }

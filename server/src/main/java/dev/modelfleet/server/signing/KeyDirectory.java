@@ -20,14 +20,14 @@ import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
  * it: a key is published with a hard link, which fails if another process got there first, so
  * every process ends up using the same key.
  */
-final class KeyDirectory {
+public final class KeyDirectory {
 
   private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
   private final Path dir;
 
-  KeyDirectory(Path dir) throws IOException {
+  public KeyDirectory(Path dir) throws IOException {
     this.dir = dir;
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(
@@ -44,7 +44,7 @@ final class KeyDirectory {
   }
 
   /** The file's bytes; the first process to need it writes them, every other one reads them. */
-  byte[] loadOrPublish(String fileName, Supplier<byte[]> content) throws IOException {
+  public byte[] loadOrPublish(String fileName, Supplier<byte[]> content) throws IOException {
     Path target = dir.resolve(fileName);
     if (!Files.exists(target)) {
       publishOnce(target, content.get());
