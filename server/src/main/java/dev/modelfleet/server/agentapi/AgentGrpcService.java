@@ -56,6 +56,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
               .setDeviceCredential(enrolled.credential())
               .setRootMetadata(signing.rootMetadata())
               .putAllLabels(enrolled.labels())
+              .setAwaitingApproval(enrolled.awaitingApproval())
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {

@@ -5,6 +5,7 @@ import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.DesiredState;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.agent.v1.SyncConfig;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -21,6 +22,7 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   private final SyncService service;
   private boolean helloSeen;
   private boolean closed;
+  private boolean awaitingApproval;
   private long sentGeneration;
   private long sentRefreshAfterMs;
 
@@ -83,10 +85,35 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     return false;
   }
 
+  /**
+   * Sends the stream's settings. While the last one sent says the device awaits approval, no
+   * desired state leaves this stream, whoever pushes it.
+   */
+  synchronized void sendConfig(SyncConfig config) {
+    if (!closed) {
+      awaitingApproval = config.getAwaitingApproval();
+      out.onNext(ServerMessage.newBuilder().setConfig(config).build());
+    }
+  }
+
+  /**
+   * Tells a stream that awaited approval that it is approved, once however many replicas and
+   * observers report the approval.
+   */
+  synchronized void approve(SyncConfig config) {
+    if (!closed && awaitingApproval) {
+      sendConfig(config);
+    }
+  }
+
+  synchronized boolean awaitingApproval() {
+    return awaitingApproval;
+  }
+
   /** Sends a desired state unless this stream already carried that generation or a newer one. */
   synchronized void sendDesiredState(SignedEnvelope document) {
     DesiredState state = parse(document);
-    if (closed || state.getGeneration() <= sentGeneration) {
+    if (closed || awaitingApproval || state.getGeneration() <= sentGeneration) {
       return;
     }
     sentGeneration = state.getGeneration();

@@ -16,6 +16,12 @@ public final class ClusterChannels {
   /** Payload {@code <deviceId>}: the device was decommissioned. */
   public static final String DECOMMISSIONED = "modelfleet_device_decommissioned";
 
+  /** Payload {@code <deviceId>}: an operator approved the pending device. */
+  public static final String APPROVED = "modelfleet_device_approved";
+
+  /** Payload {@code <deviceId>}: an operator rejected the pending device. */
+  public static final String REJECTED = "modelfleet_device_rejected";
+
   private ClusterChannels() {}
 
   public record DesiredStateNotice(UUID deviceId, long generation) {}

@@ -129,6 +129,8 @@ public class ClusterListener {
     try (Statement statement = connection.createStatement()) {
       statement.execute("listen " + ClusterChannels.DESIRED_STATE);
       statement.execute("listen " + ClusterChannels.DECOMMISSIONED);
+      statement.execute("listen " + ClusterChannels.APPROVED);
+      statement.execute("listen " + ClusterChannels.REJECTED);
       try (var rows = statement.executeQuery("select pg_backend_pid()")) {
         rows.next();
         backendPid = rows.getInt(1);
@@ -165,6 +167,10 @@ public class ClusterListener {
                 () -> LOG.debugf("ignored desired-state notice '%s'", notice.getParameter()));
         case ClusterChannels.DECOMMISSIONED -> ClusterChannels.parseDevice(notice.getParameter())
             .ifPresent(handler::decommissioned);
+        case ClusterChannels.APPROVED -> ClusterChannels.parseDevice(notice.getParameter())
+            .ifPresent(handler::approved);
+        case ClusterChannels.REJECTED -> ClusterChannels.parseDevice(notice.getParameter())
+            .ifPresent(handler::rejected);
         default -> { }
       }
     } catch (RuntimeException e) {
