@@ -9,12 +9,15 @@ import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.security.KeyPair;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * Enrolls the device once: makes (or reuses) its key pair, calls Enroll, verifies the returned
  * root metadata against the pinned root key before trusting any of it, and stores the result.
  */
 public final class Enrollment {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.enrollment");
 
   private Enrollment() {}
 
@@ -43,6 +46,11 @@ public final class Enrollment {
       throw new VerificationException(e.reasonCode(),
           "the server's root metadata does not verify against the pinned root key (" + e.getMessage()
               + "); is --root-key the fleet root of this server (GET /api/v1/trust/root.pem)?");
+    }
+    if (response.getAwaitingApproval()) {
+      LOG.warning("device " + response.getDeviceId() + " is enrolled and waiting for an operator"
+          + " to approve it (POST /api/v1/devices/" + response.getDeviceId() + "/approve); it"
+          + " syncs meanwhile but receives no models until then");
     }
     store.save(response.getDeviceId(), response.getDeviceCredential(), requestedName,
         response.getLabelsMap(), response.getRootMetadata(), pinnedRootKey);
