@@ -6,11 +6,16 @@ package dev.modelfleet.server.access;
  */
 public final class AccessPolicy {
 
-  /** Managing access and reading the audit trail stay with admins. */
-  private static final String[] ADMIN_ONLY = {"/api/v1/access", "/api/v1/audit"};
+  /**
+   * Managing access, reading the audit trail and the replica's own figures and switches
+   * (/api/v1/system) stay with admins.
+   */
+  private static final String[] ADMIN_ONLY = {"/api/v1/access", "/api/v1/audit", "/api/v1/system"};
 
-  private static final String[] ADMIN_ONLY_PACKAGES = {
-    "dev.modelfleet.server.access", "dev.modelfleet.server.audit"
+  /** The same areas by the classes that serve them: whole packages, or single classes. */
+  private static final String[] ADMIN_ONLY_CLASSES = {
+    "dev.modelfleet.server.access.", "dev.modelfleet.server.audit.",
+    "dev.modelfleet.server.agentapi.IngestResource"
   };
 
   private AccessPolicy() {}
@@ -37,11 +42,11 @@ public final class AccessPolicy {
     if (role == Role.ADMIN) {
       return null;
     }
-    String pkg = resourceClass.getPackageName();
-    for (String adminOnly : ADMIN_ONLY_PACKAGES) {
-      if (pkg.equals(adminOnly) || pkg.startsWith(adminOnly + ".")) {
-        return "Only role admin may manage access or read the audit log; this token has role "
-            + role.wire() + ".";
+    String name = resourceClass.getName();
+    for (String adminOnly : ADMIN_ONLY_CLASSES) {
+      if (adminOnly.endsWith(".") ? name.startsWith(adminOnly) : name.equals(adminOnly)) {
+        return "Only role admin may manage access, read the audit log or use /api/v1/system;"
+            + " this token has role " + role.wire() + ".";
       }
     }
     return null;
