@@ -123,7 +123,26 @@ class DeviceApprovalTest {
     SyncStream stream = agent.sync(device.getDeviceCredential());
     stream.hello();
     assertTrue(stream.next().getConfig().getAwaitingApproval());
-    // "another replica": commits the approval and notifies, as DeviceService's transaction does
+    commitOnAnotherReplica(device.getDeviceId(), "active", ClusterChannels.APPROVED);
+    ServerMessage approved = stream.next();
+    assertTrue(approved.hasConfig(), approved.toString());
+    assertFalse(approved.getConfig().getAwaitingApproval());
+    stream.cancel();
+  }
+
+  @Test
+  void aDeviceRejectedOnAnotherReplicaLosesItsStreamHere() throws Exception {
+    EnrollResponse device = agent.enroll(approvalToken(Map.of()));
+    SyncStream stream = agent.sync(device.getDeviceCredential());
+    stream.hello();
+    assertTrue(stream.next().getConfig().getAwaitingApproval());
+    commitOnAnotherReplica(device.getDeviceId(), "rejected", ClusterChannels.REJECTED);
+    assertDenied(stream.awaitEnd());
+  }
+
+  /** "Another replica": commits the status and notifies, as DeviceService's transaction does. */
+  private static void commitOnAnotherReplica(String deviceId, String status, String channel)
+      throws Exception {
     var config = ConfigProvider.getConfig();
     try (Connection replica = DriverManager.getConnection(
         config.getValue("quarkus.datasource.jdbc.url", String.class),
@@ -131,21 +150,18 @@ class DeviceApprovalTest {
         config.getValue("quarkus.datasource.password", String.class))) {
       replica.setAutoCommit(false);
       try (PreparedStatement update = replica.prepareStatement(
-          "update devices set status = 'active' where id = ?")) {
-        update.setObject(1, UUID.fromString(device.getDeviceId()));
+          "update devices set status = ? where id = ?")) {
+        update.setString(1, status);
+        update.setObject(2, UUID.fromString(deviceId));
         update.executeUpdate();
       }
       try (PreparedStatement notify = replica.prepareStatement("select pg_notify(?, ?)")) {
-        notify.setString(1, ClusterChannels.APPROVED);
-        notify.setString(2, device.getDeviceId());
+        notify.setString(1, channel);
+        notify.setString(2, deviceId);
         notify.execute();
       }
       replica.commit();
     }
-    ServerMessage approved = stream.next();
-    assertTrue(approved.hasConfig(), approved.toString());
-    assertFalse(approved.getConfig().getAwaitingApproval());
-    stream.cancel();
   }
 
   @Test
