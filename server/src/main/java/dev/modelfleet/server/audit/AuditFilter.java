@@ -125,7 +125,7 @@ public class AuditFilter {
         null,
         clock.instant(),
         caller == null ? null : caller.name(),
-        caller == null ? null : caller.role().wire(),
+        caller == null || caller.role() == null ? null : caller.role().wire(),
         (String) request.getProperty(REMOTE),
         request.getMethod(),
         path,
