@@ -101,9 +101,14 @@ class SyncService {
     desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);
   }
 
-  /** An approval made on this replica reaches the device's stream here, if it is open here. */
+  /**
+   * An approval made on this replica reaches the device's stream here, if it is open here. No
+   * database work after commit: a pending device has no desired state (nothing selects it), so
+   * the config is all there is to send; its own NOTIFY, handled by RemoteChanges on this replica
+   * too, re-checks and sends a desired state if one was made meanwhile.
+   */
   void approved(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceApproved event) {
-    sessions.find(event.deviceId()).ifPresent(this::reconcile);
+    sessions.find(event.deviceId()).ifPresent(session -> session.approve(syncConfig(false)));
   }
 
   private SyncConfig syncConfig(boolean awaitingApproval) {
