@@ -12,12 +12,15 @@ import java.util.ArrayList;
 import java.util.List;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * Enrolls the device once: makes (or reuses) its key pair, calls Enroll, verifies the returned
  * root metadata against the pinned root key before trusting any of it, and stores the result.
  */
 public final class Enrollment {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.enrollment");
 
   private Enrollment() {}
 
@@ -50,6 +53,11 @@ public final class Enrollment {
       throw new VerificationException(e.reasonCode(),
           "the server's root metadata does not verify against the pinned root key (" + e.getMessage()
               + "); is --root-key the fleet root of this server (GET /api/v1/trust/root.pem)?");
+    }
+    if (response.getAwaitingApproval()) {
+      LOG.warning("device " + response.getDeviceId() + " is enrolled and waiting for an operator"
+          + " to approve it (POST /api/v1/devices/" + response.getDeviceId() + "/approve); it"
+          + " syncs meanwhile but receives no models until then");
     }
     store.save(root, response.getDeviceId(), response.getDeviceCredential(), requestedName,
         response.getLabelsMap(), response.getRootMetadata(), pinnedRootKey);

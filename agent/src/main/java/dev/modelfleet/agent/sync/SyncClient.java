@@ -34,14 +34,15 @@ import java.util.logging.Logger;
 /**
  * The device's Sync session: Hello, heartbeats, progress up; config and desired states down.
  * Reconnects with backoff and jitter, and stops for good where the protocol says a retry
- * cannot help (UNAUTHENTICATED, ABORTED). Inference keeps running whatever happens here.
+ * cannot help (UNAUTHENTICATED, PERMISSION_DENIED, ABORTED). Inference keeps running whatever
+ * happens here. A device waiting for an operator's approval just keeps its stream open.
  */
 public final class SyncClient implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.sync");
 
   /** Why the session loop ended for good. */
-  public enum Stop { CLOSED, UNAUTHENTICATED, REPLACED }
+  public enum Stop { CLOSED, UNAUTHENTICATED, REJECTED, REPLACED }
 
   private final AgentServiceGrpc.AgentServiceStub stub;
   private final Supplier<HardwareProfile> hardware;
@@ -61,6 +62,8 @@ public final class SyncClient implements AutoCloseable {
   private volatile Thread loopThread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile Stop stop;
+  // logged once per wait, however often the stream reconnects meanwhile
+  private volatile boolean awaitingApproval;
   private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> configListener =
       config -> { };
   private volatile java.util.function.Consumer<ServerMessage> requestHandler = message -> { };
@@ -173,6 +176,14 @@ public final class SyncClient implements AutoCloseable {
             stop = Stop.UNAUTHENTICATED;
             return;
           }
+          case PERMISSION_DENIED -> {
+            LOG.severe("the server refused this device (" + describe(status) + "): an operator"
+                + " rejected it. Sync stops; inference keeps serving the models already here."
+                + " To join the fleet, enroll again with a fresh state directory and a new token,"
+                + " and ask an operator to approve the new device.");
+            stop = Stop.REJECTED;
+            return;
+          }
           case ABORTED -> {
             LOG.severe("another agent process with this device's identity took over the Sync"
                 + " session (" + describe(status) + "); this process stops syncing and keeps"
@@ -207,6 +218,7 @@ public final class SyncClient implements AutoCloseable {
         switch (message.getKindCase()) {
           case CONFIG -> {
             scheduleHeartbeats(message.getConfig().getHeartbeatIntervalSeconds());
+            noteApproval(message.getConfig().getAwaitingApproval());
             configListener.accept(message.getConfig());
           }
           case DESIRED_STATE -> {
@@ -254,6 +266,17 @@ public final class SyncClient implements AutoCloseable {
       }
     }
     return ended.get();
+  }
+
+  private void noteApproval(boolean awaiting) {
+    if (awaiting && !awaitingApproval) {
+      LOG.warning("waiting for an operator to approve this device (POST"
+          + " /api/v1/devices/<device id>/approve); it keeps syncing and reporting, and receives"
+          + " models once approved");
+    } else if (!awaiting && awaitingApproval) {
+      LOG.info("an operator approved this device; it now receives its desired state");
+    }
+    awaitingApproval = awaiting;
   }
 
   /** Only the newest desired state matters; older ones still queued are skipped. */

@@ -2,6 +2,7 @@ package dev.modelfleet.agent.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.download.ArtifactDownloader;
@@ -16,7 +17,13 @@ import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.agent.v1.HardwareProfile;
 import io.grpc.ManagedChannel;
+import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.agent.v1.SyncConfig;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -28,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SyncClientTest {
 
   @TempDir Path dir;
+  StateStore store;
 
   SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet)
       throws Exception {
@@ -36,7 +44,7 @@ class SyncClientTest {
 
   SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet,
       java.util.function.Supplier<HardwareProfile> hardware) throws Exception {
-    StateStore store = new StateStore(dir);
+    store = new StateStore(dir);
     ModelRegistry registry = new ModelRegistry();
     Deployer deployer = new Deployer(
         new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID,
@@ -116,5 +124,82 @@ class SyncClientTest {
         channel.shutdownNow();
       }
     }
+  }
+
+  @Test
+  void aDeviceAwaitingApprovalKeepsSyncingAndProceedsOnceApproved() throws Exception {
+    FleetFixture fleet = new FleetFixture();
+    List<String> logged = capture();
+    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+      server.awaitingApproval = true;
+      server.desiredState = fleet.signDesired(fleet.desiredState());
+      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+        assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
+        assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS), "the stream stays open");
+        // the server repeats its config (as on every reconnect): the wait is logged once
+        server.push(ServerMessage.newBuilder().setConfig(
+            SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1).setAwaitingApproval(true)).build());
+        assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS));
+        assertEquals(1, logged.stream().filter(l -> l.contains("waiting for an operator to approve")).count(),
+            logged.toString());
+        assertEquals(0, store.current().acceptedGeneration());
+
+        server.push(ServerMessage.newBuilder().setConfig(
+            SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1).setAwaitingApproval(false)).build());
+        server.push(ServerMessage.newBuilder().setDesiredState(server.desiredState).build());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.current().acceptedGeneration() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertEquals(1, store.current().acceptedGeneration(), "the approved device applies its state");
+        assertTrue(logged.stream().anyMatch(l -> l.contains("approved this device")), logged.toString());
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aRejectedDeviceStopsSyncingWithAClearReason() throws Exception {
+    FleetFixture fleet = new FleetFixture();
+    List<String> logged = capture();
+    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+      server.rejected = true;
+      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      ExecutorService waiter = Executors.newSingleThreadExecutor();
+      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+        Future<SyncClient.Stop> stop = waiter.submit(sync::awaitStop);
+        assertEquals(SyncClient.Stop.REJECTED, stop.get(10, TimeUnit.SECONDS));
+        assertEquals(1, server.authorizations.size(), "no retry once rejected");
+        assertTrue(logged.stream().anyMatch(l -> l.contains("rejected") && l.contains("enroll again")),
+            logged.toString());
+      } finally {
+        waiter.shutdownNow();
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  // held here: java.util.logging keeps loggers weakly, and with them their level and handlers
+  private static final Logger SYNC_LOG = Logger.getLogger("modelfleet.sync");
+
+  /** The sync logger's messages (INFO and up) from here on. */
+  private static List<String> capture() {
+    List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SYNC_LOG.setLevel(java.util.logging.Level.INFO);
+    SYNC_LOG.addHandler(new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        messages.add(record.getMessage());
+      }
+
+      @Override
+      public void flush() { }
+
+      @Override
+      public void close() { }
+    });
+    return messages;
   }
 }

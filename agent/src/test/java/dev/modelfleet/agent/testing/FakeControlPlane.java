@@ -53,6 +53,10 @@ public final class FakeControlPlane implements AutoCloseable {
       new LinkedBlockingQueue<>();
   private volatile StreamObserver<ServerMessage> latestStream;
   public volatile SignedEnvelope desiredState;
+  /** Plays a device waiting for approval: SyncConfig says so and no desired state is sent. */
+  public volatile boolean awaitingApproval;
+  /** Plays a rejected device: Sync ends PERMISSION_DENIED, as the real server answers. */
+  public volatile boolean rejected;
   public volatile int chunkSize = 64 * 1024;
   /** Pauses between chunks so that FetchArtifact runs at about this rate; 0 = full speed. */
   public volatile long bytesPerSecond;
@@ -126,6 +130,11 @@ public final class FakeControlPlane implements AutoCloseable {
     @Override
     public StreamObserver<AgentMessage> sync(StreamObserver<ServerMessage> response) {
       authorizations.add(AUTH.get());
+      if (rejected) {
+        response.onError(Status.PERMISSION_DENIED.withDescription("an operator rejected this device")
+            .asRuntimeException());
+        return new Ignore<>();
+      }
       if (!authorized()) {
         response.onError(Status.UNAUTHENTICATED.withDescription("unknown credential")
             .asRuntimeException());
@@ -138,8 +147,9 @@ public final class FakeControlPlane implements AutoCloseable {
             case HELLO -> {
               synchronized (response) {
                 response.onNext(ServerMessage.newBuilder().setConfig(
-                    SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1)).build());
-                if (desiredState != null) {
+                    SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1)
+                        .setAwaitingApproval(awaitingApproval)).build());
+                if (desiredState != null && !awaitingApproval) {
                   response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState)
                       .build());
                 }

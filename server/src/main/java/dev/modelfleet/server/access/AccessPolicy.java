@@ -6,15 +6,19 @@ package dev.modelfleet.server.access;
  */
 public final class AccessPolicy {
 
-  /** Managing access and reading the audit trail stay with admins. */
-  private static final String[] ADMIN_ONLY = {"/api/v1/access", "/api/v1/audit"};
+  /**
+   * Managing access, reading the audit trail and the replica's own figures and switches
+   * (/api/v1/system) stay with admins.
+   */
+  private static final String[] ADMIN_ONLY = {"/api/v1/access", "/api/v1/audit", "/api/v1/system"};
 
   /** Anyone may read the fleet's trust anchor; only admins may change it. */
   private static final String[] ADMIN_ONLY_WRITES = {"/api/v1/trust"};
 
-  private static final String[] ADMIN_ONLY_PACKAGES = {
-    "dev.modelfleet.server.access", "dev.modelfleet.server.audit",
-    "dev.modelfleet.server.signing.admin"
+  /** The same areas by the classes that serve them: whole packages, or single classes. */
+  private static final String[] ADMIN_ONLY_CLASSES = {
+    "dev.modelfleet.server.access.", "dev.modelfleet.server.audit.",
+    "dev.modelfleet.server.signing.admin.", "dev.modelfleet.server.agentapi.IngestResource"
   };
 
   private AccessPolicy() {}
@@ -47,12 +51,11 @@ public final class AccessPolicy {
     if (role == Role.ADMIN) {
       return null;
     }
-    String pkg = resourceClass.getPackageName();
-    for (String adminOnly : ADMIN_ONLY_PACKAGES) {
-      if (pkg.equals(adminOnly) || pkg.startsWith(adminOnly + ".")) {
-        return "Only role admin may manage access, read the audit log or change the root of"
-            + " trust; this token has role "
-            + role.wire() + ".";
+    String name = resourceClass.getName();
+    for (String adminOnly : ADMIN_ONLY_CLASSES) {
+      if (adminOnly.endsWith(".") ? name.startsWith(adminOnly) : name.equals(adminOnly)) {
+        return "Only role admin may manage access, read the audit log, change the root of trust"
+            + " or use /api/v1/system; this token has role " + role.wire() + ".";
       }
     }
     return null;

@@ -88,6 +88,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
               .setRootMetadata(chain.get(chain.size() - 1))
               .addAllRootHistory(chain.subList(0, chain.size() - 1))
               .putAllLabels(enrolled.labels())
+              .setAwaitingApproval(enrolled.awaitingApproval())
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {

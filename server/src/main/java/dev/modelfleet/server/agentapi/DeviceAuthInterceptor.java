@@ -73,6 +73,12 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
         header != null && header.startsWith(BEARER)
             ? authenticator.authenticate(header.substring(BEARER.length()).trim())
             : Optional.empty();
+    // a rejected device is told so (PERMISSION_DENIED), so its agent stops rather than retries
+    if (device.isEmpty() && header != null && header.startsWith(BEARER)
+        && authenticator.isRejected(header.substring(BEARER.length()).trim())) {
+      call.close(Status.PERMISSION_DENIED.withDescription(SyncService.REJECTED), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
     if (device.isEmpty()) {
       return refuse(call,
           "device credential missing, unknown or revoked; the device must be enrolled again");

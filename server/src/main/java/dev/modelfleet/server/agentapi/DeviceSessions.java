@@ -4,6 +4,7 @@ import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.server.assignment.DesiredStateChanged;
 import dev.modelfleet.server.device.DeviceDecommissioned;
 import dev.modelfleet.server.device.DeviceLinks;
+import dev.modelfleet.server.device.DeviceRejected;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -65,6 +66,15 @@ public class DeviceSessions implements DeviceLinks {
 
   void disconnect(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceDecommissioned event) {
     closeDecommissioned(event.deviceId());
+  }
+
+  void disconnect(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceRejected event) {
+    closeRejected(event.deviceId());
+  }
+
+  void closeRejected(UUID deviceId) {
+    Optional.ofNullable(sessions.remove(deviceId))
+        .ifPresent(s -> s.close(Status.PERMISSION_DENIED.withDescription(SyncService.REJECTED)));
   }
 
   void closeDecommissioned(UUID deviceId) {

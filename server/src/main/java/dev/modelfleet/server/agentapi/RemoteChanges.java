@@ -41,6 +41,7 @@ class RemoteChanges implements ClusterNoticeHandler {
           + " left join device_desired_states s on s.device_id = d.id where d.id = any(?)";
 
   private final DeviceSessions sessions;
+  private final SyncService sync;
   private final DesiredStateService desiredStates;
   private final AgroalDataSource dataSource;
   // one queued read per device however many notices arrive for it meanwhile: the read sends
@@ -54,10 +55,12 @@ class RemoteChanges implements ClusterNoticeHandler {
 
   private final SigningService signing;
 
-  RemoteChanges(DeviceSessions sessions, DesiredStateService desiredStates,
+  RemoteChanges(
+      DeviceSessions sessions, SyncService sync, DesiredStateService desiredStates,
       AgroalDataSource dataSource, SigningService signing) {
     this.signing = signing;
     this.sessions = sessions;
+    this.sync = sync;
     this.desiredStates = desiredStates;
     this.dataSource = dataSource;
   }
@@ -88,6 +91,18 @@ class RemoteChanges implements ClusterNoticeHandler {
   }
 
   @Override
+  public void approved(UUID deviceId) {
+    if (sessions.find(deviceId).isPresent()) {
+      pushers.execute(() -> reconcile(deviceId));
+    }
+  }
+
+  @Override
+  public void rejected(UUID deviceId) {
+    sessions.closeRejected(deviceId);
+  }
+
+  @Override
   public int catchUp() {
     List<SyncSession> local = sessions.all();
     for (int from = 0; from < local.size(); from += CATCH_UP_CHUNK) {
@@ -106,10 +121,18 @@ class RemoteChanges implements ClusterNoticeHandler {
         while (rows.next()) {
           UUID deviceId = rows.getObject(1, UUID.class);
           long generation = rows.getLong(3); // 0 when the device has no desired state yet
-          if (!"active".equals(rows.getString(2))) {
-            decommissioned(deviceId);
-          } else if (generation > byDevice.get(deviceId).sentGeneration()) {
-            queuePush(deviceId);
+          SyncSession session = byDevice.get(deviceId);
+          switch (rows.getString(2)) {
+            case "pending" -> { } // nothing to send until it is approved
+            case "rejected" -> rejected(deviceId);
+            case "active" -> {
+              if (session.awaitingApproval()) {
+                approved(deviceId); // approved while this replica was not listening
+              } else if (generation > session.sentGeneration()) {
+                queuePush(deviceId);
+              }
+            }
+            default -> decommissioned(deviceId);
           }
         }
       }
@@ -125,6 +148,17 @@ class RemoteChanges implements ClusterNoticeHandler {
         pushCurrent(deviceId);
       });
     }
+  }
+
+  private void reconcile(UUID deviceId) {
+    sessions.find(deviceId).ifPresent(session -> {
+      try {
+        sync.reconcile(session);
+      } catch (RuntimeException e) {
+        // the device is told at its next Hello
+        LOG.warnf(e, "could not tell device %s of its approval made elsewhere", deviceId);
+      }
+    });
   }
 
   private void pushCurrent(UUID deviceId) {

@@ -3,7 +3,6 @@ package dev.modelfleet.server.agentapi;
 import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.Heartbeat;
 import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.agent.v1.SyncConfig;
@@ -12,12 +11,16 @@ import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceActivityService;
+import dev.modelfleet.server.device.DeviceApproved;
+import dev.modelfleet.server.device.DeviceStatus;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.device.ModelHealthInfo;
 import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
@@ -25,6 +28,12 @@ import java.util.UUID;
 /** What a Sync stream does with each agent message, over the feature services. */
 @ApplicationScoped
 class SyncService {
+
+  /** Why a rejected device's calls end: its agent logs it and stops syncing. */
+  static final String REJECTED =
+      "an operator rejected this device; it must be enrolled again (with a new identity) to join";
+  private static final String DECOMMISSIONED =
+      "the device was decommissioned; it must be enrolled again";
 
   private final DeviceActivityService activity;
   private final DeploymentService deployments;
@@ -68,23 +77,54 @@ class SyncService {
         HardwareInfo.from(hello.getHardware()),
         hello.getHardware().hasBenchmark() ? BenchmarkInfo.from(hello.getHardware().getBenchmark()) : null,
         InstalledModelInfo.from(hello.getInstalledList()));
-    session.send(
-        ServerMessage.newBuilder()
-            .setConfig(artifactLocation.describe(SyncConfig.newBuilder()
-                .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())))
-            .build());
+    session.sendConfig(syncConfig(activity.status(deviceId) == DeviceStatus.PENDING));
     // root versions before any desired state: a document may be signed by keys only they list
     session.helloRootVersion(hello.getRootVersion());
     session.sendRootUpdate(signing.rootChain());
     sessions.register(session);
-    // the credential was checked when the stream opened; a decommissioning committed since
-    // then found no registered stream to close, so check again now that it is registered
-    if (!activity.isActive(deviceId)) {
-      session.close(Status.UNAUTHENTICATED.withDescription(
-          "the device was decommissioned; it must be enrolled again"));
+    // the credential was checked when the stream opened; an approval, rejection or
+    // decommissioning committed since then found no registered stream, so check again now
+    reconcile(session);
+  }
+
+  /**
+   * Brings a registered stream in line with its device's status now: a pending device gets
+   * nothing more; an approved one is told it is approved, then gets its desired state; a
+   * rejected or decommissioned one loses its stream.
+   */
+  void reconcile(SyncSession session) {
+    UUID deviceId = session.deviceId();
+    DeviceStatus status = activity.status(deviceId);
+    if (status == DeviceStatus.PENDING) {
       return;
     }
+    if (status == DeviceStatus.REJECTED) {
+      session.close(Status.PERMISSION_DENIED.withDescription(REJECTED));
+      return;
+    }
+    if (status != DeviceStatus.ACTIVE) {
+      session.close(Status.UNAUTHENTICATED.withDescription(DECOMMISSIONED));
+      return;
+    }
+    session.approve(syncConfig(false));
     desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);
+  }
+
+  /**
+   * An approval made on this replica reaches the device's stream here, if it is open here. No
+   * database work after commit: a pending device has no desired state (nothing selects it), so
+   * the config is all there is to send; its own NOTIFY, handled by RemoteChanges on this replica
+   * too, re-checks and sends a desired state if one was made meanwhile.
+   */
+  void approved(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceApproved event) {
+    sessions.find(event.deviceId()).ifPresent(session -> session.approve(syncConfig(false)));
+  }
+
+  private SyncConfig syncConfig(boolean awaitingApproval) {
+    return artifactLocation.describe(SyncConfig.newBuilder()
+            .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())
+            .setAwaitingApproval(awaitingApproval))
+        .build();
   }
 
   void handle(SyncSession session, AgentMessage message) {

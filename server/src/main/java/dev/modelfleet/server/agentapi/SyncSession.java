@@ -7,6 +7,7 @@ import dev.modelfleet.agent.v1.RootMetadata;
 import dev.modelfleet.agent.v1.RootUpdate;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.agent.v1.SyncConfig;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -24,6 +25,7 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   private final SyncService service;
   private boolean helloSeen;
   private boolean closed;
+  private boolean awaitingApproval;
   private long sentGeneration;
   private long sentRefreshAfterMs;
   /** The root version the agent trusts: what it said in Hello, then what this stream sent. */
@@ -122,6 +124,31 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   }
 
   /**
+   * Sends the stream's settings. While the last one sent says the device awaits approval, no
+   * desired state leaves this stream, whoever pushes it.
+   */
+  synchronized void sendConfig(SyncConfig config) {
+    if (!closed) {
+      awaitingApproval = config.getAwaitingApproval();
+      out.onNext(ServerMessage.newBuilder().setConfig(config).build());
+    }
+  }
+
+  /**
+   * Tells a stream that awaited approval that it is approved, once however many replicas and
+   * observers report the approval.
+   */
+  synchronized void approve(SyncConfig config) {
+    if (!closed && awaitingApproval) {
+      sendConfig(config);
+    }
+  }
+
+  synchronized boolean awaitingApproval() {
+    return awaitingApproval;
+  }
+
+  /**
    * Sends a desired state unless this stream already carried that generation or a newer one;
    * root versions the agent lacks go first, since the document may be signed by keys only
    * they list.
@@ -135,7 +162,7 @@ final class SyncSession implements StreamObserver<AgentMessage> {
 
   private void sendDesiredStateLocked(SignedEnvelope document, List<SignedEnvelope> chain) {
     DesiredState state = parse(document);
-    if (closed || state.getGeneration() <= sentGeneration) {
+    if (closed || awaitingApproval || state.getGeneration() <= sentGeneration) {
       return;
     }
     sendRootUpdateLocked(chain);

@@ -64,7 +64,7 @@ public class AssignmentService {
     for (Device candidate : devices) {
       Device device = DeviceService.lockForUpdate(candidate.id);
       if (!device.isActive()) {
-        skipped.add(new Skipped(device.id, "device is decommissioned"));
+        skipped.add(new Skipped(device.id, "device is " + device.status.value()));
         continue;
       }
       MatchDecision decision = matcher.decide(device);

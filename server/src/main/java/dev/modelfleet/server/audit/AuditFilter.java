@@ -11,8 +11,11 @@ import io.vertx.core.net.SocketAddress;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.HttpHeaders;
+import java.lang.reflect.Method;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -23,19 +26,26 @@ import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 /**
  * Records every call under /api that is not a read, once its response is known: refused ones
  * too. The response waits for the entry to be written, so a change a client saw succeed is in
- * the log.
+ * the log. Where the call's path names a resource ({@link AuditedResources}), its state is read
+ * just before the call runs and again after it succeeded, and the entry keeps what differs.
+ * Those reads are outside the call's transaction: a change committed by someone else in between
+ * would show in the entry too, which errs on the side of saying more.
  */
 public class AuditFilter {
 
   private static final Logger LOG = Logger.getLogger(AuditFilter.class);
   private static final String REMOTE = "modelfleet.audit.remote";
+  private static final String READER = "modelfleet.audit.reader";
+  private static final String BEFORE = "modelfleet.audit.before";
 
   private final AuditLog log;
+  private final AuditedResources resources;
   private final ObjectMapper json;
   private final Clock clock;
 
-  AuditFilter(AuditLog log, ObjectMapper json, Clock clock) {
+  AuditFilter(AuditLog log, AuditedResources resources, ObjectMapper json, Clock clock) {
     this.log = log;
+    this.resources = resources;
     this.json = json;
     this.clock = clock;
   }
@@ -47,6 +57,35 @@ public class AuditFilter {
     if (remote != null) {
       request.setProperty(REMOTE, remote.hostAddress() != null ? remote.hostAddress() : remote.host());
     }
+  }
+
+  /**
+   * After routing and after the role checks (a refused call reads nothing and records no
+   * snapshot), before the resource method: the state the call starts from.
+   */
+  @ServerRequestFilter(priority = Priorities.USER + 100)
+  public Uni<Void> rememberBefore(ContainerRequestContext request, ResourceInfo resource) {
+    String path = request.getUriInfo().getPath();
+    if (!path.startsWith("/api/") || AccessPolicy.isRead(request.getMethod())
+        || resource.getResourceMethod() == null) {
+      return Uni.createFrom().voidItem();
+    }
+    AuditedResources.Reader reader = resources.readerFor(template(resource));
+    if (reader == null) {
+      return Uni.createFrom().voidItem();
+    }
+    Map<String, String> params = pathParameters(request);
+    request.setProperty(READER, reader);
+    return Uni.createFrom().item(() -> reader.read(params, null))
+        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+        .invoke(before -> {
+          if (before != null) {
+            request.setProperty(BEFORE, before);
+          }
+        })
+        .onFailure().invoke(e -> LOG.warnf(e, "audit: cannot read the state before %s", path))
+        .onFailure().recoverWithNull()
+        .replaceWithVoid();
   }
 
   @ServerResponseFilter
@@ -62,9 +101,15 @@ public class AuditFilter {
       LOG.error("cannot describe a request for the audit log", e);
       return Uni.createFrom().voidItem();
     }
+    AuditedResources.Reader reader = (AuditedResources.Reader) request.getProperty(READER);
+    JsonNode before = (JsonNode) request.getProperty(BEFORE);
+    Map<String, String> params = reader == null ? Map.of() : pathParameters(request);
     return Uni.createFrom().item(() -> {
-          log.append(entry);
-          return entry;
+          // a call that failed changed nothing (its transaction rolled back): no snapshots
+          AuditEntry complete = reader == null || entry.status() >= 400
+              ? entry : entry.withChange(ResourceChange.of(before, after(reader, params, entry)));
+          log.append(complete);
+          return complete;
         })
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
         .onFailure().invoke(e -> LOG.errorf(e, "audit entry lost: %s", entry))
@@ -80,7 +125,7 @@ public class AuditFilter {
         null,
         clock.instant(),
         caller == null ? null : caller.name(),
-        caller == null ? null : caller.role().wire(),
+        caller == null || caller.role() == null ? null : caller.role().wire(),
         (String) request.getProperty(REMOTE),
         request.getMethod(),
         path,
@@ -88,7 +133,42 @@ public class AuditFilter {
         target(request),
         status < 400 ? resourceId(response) : null,
         body == null ? null : RequestBodies.forAudit(json.valueToTree(body)),
-        AuditEntry.outcome(status));
+        AuditEntry.outcome(status),
+        null,
+        null);
+  }
+
+  private JsonNode after(AuditedResources.Reader reader, Map<String, String> params, AuditEntry entry) {
+    try {
+      return reader.read(params, entry.resourceId());
+    } catch (RuntimeException e) {
+      LOG.warnf(e, "audit: cannot read the state after %s %s", entry.method(), entry.path());
+      return null;
+    }
+  }
+
+  /** The matched endpoint's path template, as the OpenAPI document writes it. */
+  static String template(ResourceInfo resource) {
+    jakarta.ws.rs.Path type = resource.getResourceClass().getAnnotation(jakarta.ws.rs.Path.class);
+    Method method = resource.getResourceMethod();
+    jakarta.ws.rs.Path sub = method.getAnnotation(jakarta.ws.rs.Path.class);
+    String joined = (type == null ? "" : type.value()) + "/" + (sub == null ? "" : sub.value());
+    joined = joined.replaceAll("/+", "/");
+    return joined.length() > 1 && joined.endsWith("/") ? joined.substring(0, joined.length() - 1) : joined;
+  }
+
+  private static Map<String, String> pathParameters(ContainerRequestContext request) {
+    Map<String, String> params = new HashMap<>();
+    try {
+      request.getUriInfo().getPathParameters().forEach((name, values) -> {
+        if (!values.isEmpty()) {
+          params.put(name, values.get(0));
+        }
+      });
+    } catch (RuntimeException e) {
+      // not routed: no parameters
+    }
+    return params;
   }
 
   /** What the path names, e.g. "id=3f2a..." or "name=resnet,version=1.2.0". */

@@ -1,6 +1,7 @@
 package dev.modelfleet.server.audit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +32,8 @@ public class AuditLog {
 
   public void append(AuditEntry e) {
     String sql = "insert into audit_log (at, actor, role, remote_address, method, path, status,"
-        + " target, resource_id, request_body, outcome) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)";
+        + " target, resource_id, request_body, outcome, before_state, after_state)"
+        + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb)";
     try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
       s.setTimestamp(1, Timestamp.from(e.at()));
       s.setString(2, e.actor());
@@ -48,17 +50,24 @@ public class AuditLog {
         s.setString(10, json.writeValueAsString(e.requestBody()));
       }
       s.setString(11, e.outcome());
+      s.setString(12, e.before() == null ? null : json.writeValueAsString(e.before()));
+      s.setString(13, e.after() == null ? null : json.writeValueAsString(e.after()));
       s.executeUpdate();
     } catch (SQLException | JsonProcessingException ex) {
       throw new IllegalStateException("cannot append to the audit log", ex);
     }
   }
 
+  private JsonNode tree(String text) throws JsonProcessingException {
+    return text == null ? null : json.readTree(text);
+  }
+
   /** Newest first. */
   public List<AuditEntry> find(String actor, Instant since, int limit) {
     StringBuilder sql = new StringBuilder(
         "select id, at, actor, role, remote_address, method, path, status, target, resource_id,"
-            + " request_body::text, outcome from audit_log where true");
+            + " request_body::text, outcome, before_state::text, after_state::text"
+            + " from audit_log where true");
     if (actor != null) {
       sql.append(" and actor = ?");
     }
@@ -83,7 +92,8 @@ public class AuditLog {
           entries.add(new AuditEntry(
               r.getLong(1), r.getTimestamp(2).toInstant(), r.getString(3), r.getString(4),
               r.getString(5), r.getString(6), r.getString(7), r.getInt(8), r.getString(9),
-              r.getString(10), body == null ? null : json.readTree(body), r.getString(12)));
+              r.getString(10), body == null ? null : json.readTree(body), r.getString(12),
+              tree(r.getString(13)), tree(r.getString(14))));
         }
       }
       return entries;

@@ -19,6 +19,12 @@ public final class ClusterChannels {
   /** Payload {@code <version>}: a root metadata version was published. */
   public static final String ROOT_METADATA = "modelfleet_root_metadata";
 
+  /** Payload {@code <deviceId>}: an operator approved the pending device. */
+  public static final String APPROVED = "modelfleet_device_approved";
+
+  /** Payload {@code <deviceId>}: an operator rejected the pending device. */
+  public static final String REJECTED = "modelfleet_device_rejected";
+
   private ClusterChannels() {}
 
   public record DesiredStateNotice(UUID deviceId, long generation) {}

@@ -130,6 +130,8 @@ public class ClusterListener {
       statement.execute("listen " + ClusterChannels.DESIRED_STATE);
       statement.execute("listen " + ClusterChannels.DECOMMISSIONED);
       statement.execute("listen " + ClusterChannels.ROOT_METADATA);
+      statement.execute("listen " + ClusterChannels.APPROVED);
+      statement.execute("listen " + ClusterChannels.REJECTED);
       try (var rows = statement.executeQuery("select pg_backend_pid()")) {
         rows.next();
         backendPid = rows.getInt(1);
@@ -167,6 +169,10 @@ public class ClusterListener {
         case ClusterChannels.DECOMMISSIONED -> ClusterChannels.parseDevice(notice.getParameter())
             .ifPresent(handler::decommissioned);
         case ClusterChannels.ROOT_METADATA -> handler.rootPublished(Long.parseLong(notice.getParameter()));
+        case ClusterChannels.APPROVED -> ClusterChannels.parseDevice(notice.getParameter())
+            .ifPresent(handler::approved);
+        case ClusterChannels.REJECTED -> ClusterChannels.parseDevice(notice.getParameter())
+            .ifPresent(handler::rejected);
         default -> { }
       }
     } catch (RuntimeException e) {

@@ -16,6 +16,12 @@ public interface ClusterNoticeHandler {
   /** A root metadata version was published: send it to every local stream. */
   void rootPublished(long version);
 
+  /** A pending device was approved: tell its stream and send its desired state. */
+  void approved(UUID deviceId);
+
+  /** A pending device was rejected: end its stream. */
+  void rejected(UUID deviceId);
+
   /**
    * Notices may have been missed (before the listener first connected, or while it was
    * disconnected): bring every local stream up to date from the database.

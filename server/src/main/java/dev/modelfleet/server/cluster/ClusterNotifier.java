@@ -1,7 +1,9 @@
 package dev.modelfleet.server.cluster;
 
 import dev.modelfleet.server.assignment.DesiredStateChanged;
+import dev.modelfleet.server.device.DeviceApproved;
 import dev.modelfleet.server.device.DeviceDecommissioned;
+import dev.modelfleet.server.device.DeviceRejected;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -26,6 +28,14 @@ class ClusterNotifier {
 
   void decommissioned(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceDecommissioned event) {
     notifyInTransaction(ClusterChannels.DECOMMISSIONED, event.deviceId().toString());
+  }
+
+  void approved(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceApproved event) {
+    notifyInTransaction(ClusterChannels.APPROVED, event.deviceId().toString());
+  }
+
+  void rejected(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceRejected event) {
+    notifyInTransaction(ClusterChannels.REJECTED, event.deviceId().toString());
   }
 
   private static void notifyInTransaction(String channel, String payload) {

@@ -4,6 +4,7 @@ import dev.modelfleet.server.access.AccessPolicy;
 import dev.modelfleet.server.access.ApiTokenService;
 import dev.modelfleet.server.access.ApiTokenService.Authentication;
 import dev.modelfleet.server.access.Identity;
+import dev.modelfleet.server.access.OidcVerifier;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.container.ContainerRequestContext;
@@ -18,7 +19,8 @@ import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
  * Requires a bearer token on everything under /api and enforces the caller's role. Pre-matching,
  * so that an unknown path under /api is refused as unauthenticated rather than revealed as
  * missing. The configured admin token is the bootstrap identity; API tokens are looked up by
- * hash (off the event loop, since that reads the database).
+ * hash (off the event loop, since that reads the database); when OpenID Connect is on, a
+ * person's signed token is checked against the provider's key (no database, no network).
  */
 public class AdminAuthFilter {
 
@@ -32,10 +34,12 @@ public class AdminAuthFilter {
 
   private final byte[] adminToken;
   private final ApiTokenService tokens;
+  private final OidcVerifier oidc;
 
-  public AdminAuthFilter(ModelFleetConfig config, ApiTokenService tokens) {
+  public AdminAuthFilter(ModelFleetConfig config, ApiTokenService tokens, OidcVerifier oidc) {
     this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
     this.tokens = tokens;
+    this.oidc = oidc;
   }
 
   @ServerRequestFilter(preMatching = true)
@@ -53,6 +57,20 @@ public class AdminAuthFilter {
     String presented = header.substring(BEARER.length()).trim();
     if (MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), adminToken)) {
       return Uni.createFrom().item(authorize(request, path, Identity.BOOTSTRAP));
+    }
+    if (oidc.enabled() && OidcVerifier.looksLikeJwt(presented)) {
+      Authentication person = oidc.verify(presented);
+      if (person.identity() == null) {
+        return Uni.createFrom().item(Problem.response(ApiError.UNAUTHENTICATED, person.refusal()));
+      }
+      if (person.identity().role() == null) {
+        request.setProperty(Identity.PROPERTY, person.identity());
+        return Uni.createFrom().item(Problem.response(ApiError.FORBIDDEN,
+            "Signed in as " + person.identity().name() + ", but the token's roles claim maps to"
+                + " no role of this server; ask for a group that maps to admin, operator or"
+                + " viewer."));
+      }
+      return Uni.createFrom().item(authorize(request, path, person.identity()));
     }
     if (!presented.startsWith(ApiTokenService.PREFIX)) {
       return Uni.createFrom().item(

@@ -58,7 +58,20 @@ public class Device extends PanacheEntityBase {
   @Column(name = "decommissioned_at")
   public Instant decommissionedAt;
 
+  /** When an operator approved or rejected the device; null when no one had to. */
+  @Column(name = "approval_decided_at")
+  public Instant approvalDecidedAt;
+
+  /** Who approved or rejected it (the caller's token name). */
+  @Column(name = "approval_decided_by")
+  public String approvalDecidedBy;
+
   public boolean isActive() {
     return status == DeviceStatus.ACTIVE;
+  }
+
+  /** Whether its credential opens a stream: approved, or waiting for approval. */
+  public boolean mayConnect() {
+    return status == DeviceStatus.ACTIVE || status == DeviceStatus.PENDING;
   }
 }

@@ -31,18 +31,22 @@ public class DeviceActivityService {
   public void hello(
       UUID deviceId, HardwareInfo hardware, BenchmarkInfo benchmark, List<InstalledModelInfo> installed) {
     Device device = Device.findById(deviceId);
-    if (device != null && device.isActive()) {
+    // a pending device reports too, so that operators see what they are asked to approve
+    if (device != null && device.mayConnect()) {
       recordHardware(device, hardware, benchmark);
       device.installed = installed;
       device.lastSeenAt = clock.instant();
     }
   }
 
-  /** Whether the device may still use its stream (a decommissioning may have just committed). */
+  /**
+   * The device's status now (an approval, rejection or decommissioning may have just
+   * committed); null when there is no such device.
+   */
   @Transactional
-  public boolean isActive(UUID deviceId) {
+  public DeviceStatus status(UUID deviceId) {
     Device device = Device.findById(deviceId);
-    return device != null && device.isActive();
+    return device == null ? null : device.status;
   }
 
   @Transactional

@@ -17,8 +17,22 @@ public class DeviceAuthenticator {
     return deviceId + "." + secret;
   }
 
+  /**
+   * The device whose credential this is, while it may connect: approved or still waiting for
+   * approval. A pending device gets nothing to run or fetch (see ArtifactAccess and SyncService).
+   */
   @Transactional
   public Optional<UUID> authenticate(String credential) {
+    return owner(credential).filter(Device::mayConnect).map(d -> d.id);
+  }
+
+  /** Whether the credential is genuine but its device was rejected by an operator. */
+  @Transactional
+  public boolean isRejected(String credential) {
+    return owner(credential).filter(d -> d.status == DeviceStatus.REJECTED).isPresent();
+  }
+
+  private static Optional<Device> owner(String credential) {
     if (credential == null) {
       return Optional.empty();
     }
@@ -33,10 +47,9 @@ public class DeviceAuthenticator {
       return Optional.empty();
     }
     Device device = Device.findById(id);
-    if (device == null || !device.isActive()
-        || !Secrets.matches(credential.substring(dot + 1), device.credentialHash)) {
+    if (device == null || !Secrets.matches(credential.substring(dot + 1), device.credentialHash)) {
       return Optional.empty();
     }
-    return Optional.of(id);
+    return Optional.of(device);
   }
 }

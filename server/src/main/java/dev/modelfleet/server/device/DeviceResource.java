@@ -4,6 +4,7 @@ import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
+import dev.modelfleet.server.common.AdminAuthFilter;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
@@ -11,6 +12,7 @@ import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.matching.ProviderMismatchService.MismatchView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -23,10 +25,16 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
 @Path("/api/v1/devices")
 @Produces(MediaType.APPLICATION_JSON)
 public class DeviceResource {
+
+  /** The caller's name, set by the auth filter (never by the client); recorded on approvals. */
+  @HeaderParam(AdminAuthFilter.ACTOR_HEADER)
+  @Parameter(hidden = true)
+  String actor;
 
   private final DeviceService devices;
   private final DeploymentService deployments;
@@ -55,7 +63,9 @@ public class DeviceResource {
       List<InstalledModelInfo> installed,
       DesiredView desired,
       List<DeploymentView> deployments,
-      List<MismatchView> providerMismatches) {}
+      List<MismatchView> providerMismatches,
+      Instant approvalDecidedAt,
+      String approvalDecidedBy) {}
 
   /** The answer to a benchmark request: the report follows on the device's stream. */
   public record BenchmarkRequested(UUID deviceId, String status) {}
@@ -104,6 +114,20 @@ public class DeviceResource {
     return details(devices.decommission(Ids.parse("device", id)));
   }
 
+  /** Lets a pending device in (see DeviceService#approve). */
+  @POST
+  @Path("/{id}/approve")
+  public DeviceDetails approve(@PathParam("id") String id) {
+    return details(devices.approve(Ids.parse("device", id), actor));
+  }
+
+  /** Turns a pending device away for good (see DeviceService#reject). */
+  @POST
+  @Path("/{id}/reject")
+  public DeviceDetails reject(@PathParam("id") String id) {
+    return details(devices.reject(Ids.parse("device", id), actor));
+  }
+
   @POST
   @Path("/{id}/benchmark")
   public Response requestBenchmark(@PathParam("id") String id) {
@@ -115,6 +139,7 @@ public class DeviceResource {
     return new DeviceDetails(
         d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.decommissionedAt,
         d.hardware, d.hardwareClassId, d.benchmark, d.installed,
-        deployments.desired(d.id).orElse(null), deployments.deployments(d.id), mismatches.ofDevice(d.id));
+        deployments.desired(d.id).orElse(null), deployments.deployments(d.id), mismatches.ofDevice(d.id),
+        d.approvalDecidedAt, d.approvalDecidedBy);
   }
 }

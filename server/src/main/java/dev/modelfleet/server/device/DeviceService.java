@@ -20,11 +20,20 @@ public class DeviceService {
 
   private final Clock clock;
   private final Event<DeviceDecommissioned> decommissioned;
+  private final Event<DeviceApproved> approved;
+  private final Event<DeviceRejected> rejected;
   private final DeviceLinks links;
 
-  DeviceService(Clock clock, Event<DeviceDecommissioned> decommissioned, DeviceLinks links) {
+  DeviceService(
+      Clock clock,
+      Event<DeviceDecommissioned> decommissioned,
+      Event<DeviceApproved> approved,
+      Event<DeviceRejected> rejected,
+      DeviceLinks links) {
     this.clock = clock;
     this.decommissioned = decommissioned;
+    this.approved = approved;
+    this.rejected = rejected;
     this.links = links;
   }
 
@@ -45,7 +54,8 @@ public class DeviceService {
       DeviceStatus wanted =
           DeviceStatus.parse(status)
               .orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
-                  "Status '" + status + "' is not valid: use 'active' or 'decommissioned'."));
+                  "Status '" + status + "' is not valid: use 'pending', 'active', 'rejected'"
+                      + " or 'decommissioned'."));
       candidates = Device.list("status = ?1 order by enrolledAt", wanted);
     }
     EntityManager em = Panache.getEntityManager();
@@ -66,14 +76,58 @@ public class DeviceService {
     return device;
   }
 
-  /** Idempotent: decommissioning a decommissioned device changes nothing. */
+  /**
+   * Idempotent: decommissioning a decommissioned device changes nothing, and neither does
+   * decommissioning a rejected one (its credential is refused already; it stays "rejected").
+   */
   @Transactional
   public Device decommission(UUID id) {
     Device device = lockForUpdate(id);
-    if (device.isActive()) {
+    if (device.mayConnect()) {
       device.status = DeviceStatus.DECOMMISSIONED;
       device.decommissionedAt = clock.instant();
       decommissioned.fire(new DeviceDecommissioned(id));
+    }
+    return device;
+  }
+
+  /**
+   * Lets a pending device in: it becomes active, is told so on its open stream and gets its
+   * desired state. Approving an active device changes nothing; a rejected or decommissioned one
+   * must enroll again, so approving it is refused.
+   */
+  @Transactional
+  public Device approve(UUID id, String actor) {
+    Device device = lockForUpdate(id);
+    if (device.status == DeviceStatus.PENDING) {
+      device.status = DeviceStatus.ACTIVE;
+      device.approvalDecidedAt = clock.instant();
+      device.approvalDecidedBy = actor;
+      approved.fire(new DeviceApproved(id));
+    } else if (device.status != DeviceStatus.ACTIVE) {
+      throw ApiError.ILLEGAL_STATE.exception("Device '" + id + "' is " + device.status.value()
+          + " and cannot be approved; enroll it again to let it in.");
+    }
+    return device;
+  }
+
+  /**
+   * Refuses a pending device for good: its credential stops working and its stream ends, and
+   * the record stays (status "rejected") so operators see what was turned away. Rejecting a
+   * rejected device changes nothing; an active device is decommissioned, not rejected.
+   */
+  @Transactional
+  public Device reject(UUID id, String actor) {
+    Device device = lockForUpdate(id);
+    if (device.status == DeviceStatus.PENDING) {
+      device.status = DeviceStatus.REJECTED;
+      device.approvalDecidedAt = clock.instant();
+      device.approvalDecidedBy = actor;
+      rejected.fire(new DeviceRejected(id));
+    } else if (device.status != DeviceStatus.REJECTED) {
+      throw ApiError.ILLEGAL_STATE.exception("Device '" + id + "' is " + device.status.value()
+          + "; only a pending device can be rejected"
+          + (device.isActive() ? " (decommission an active one)." : "."));
     }
     return device;
   }

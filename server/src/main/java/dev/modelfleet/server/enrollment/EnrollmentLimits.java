@@ -17,4 +17,12 @@ public interface EnrollmentLimits {
   /** Attempts an address may make at once before the sustained rate applies. */
   @WithDefault("200")
   int burst();
+
+  /**
+   * Whether every newly enrolled device waits for an operator's approval
+   * (MODELFLEET_ENROLLMENT_REQUIRE_APPROVAL), whatever its token says. A token can also require
+   * approval on its own ({@code requireApproval}); either one suffices.
+   */
+  @WithDefault("false")
+  boolean requireApproval();
 }

@@ -25,13 +25,16 @@ public class EnrollmentService {
 
   private final Clock clock;
   private final DeviceActivityService activity;
+  private final EnrollmentLimits settings;
 
-  EnrollmentService(Clock clock, DeviceActivityService activity) {
+  EnrollmentService(Clock clock, DeviceActivityService activity, EnrollmentLimits settings) {
     this.clock = clock;
     this.activity = activity;
+    this.settings = settings;
   }
 
-  public record Enrolled(UUID deviceId, String credential, Map<String, String> labels) {}
+  public record Enrolled(
+      UUID deviceId, String credential, Map<String, String> labels, boolean awaitingApproval) {}
 
   @Transactional
   public Enrolled enroll(
@@ -64,7 +67,8 @@ public class EnrollmentService {
     device.id = UUID.randomUUID();
     device.name = name(requestedName, hardware, device.id);
     device.labels = new TreeMap<>(token.labels);
-    device.status = DeviceStatus.ACTIVE;
+    device.status = token.requireApproval || settings.requireApproval()
+        ? DeviceStatus.PENDING : DeviceStatus.ACTIVE;
     device.publicKey = publicKey.clone();
     device.credentialHash = Secrets.hash(secret);
     activity.recordHardware(device, hardware, benchmark);
@@ -73,7 +77,8 @@ public class EnrollmentService {
     device.enrolledAt = now;
     device.lastSeenAt = now;
     device.persist();
-    return new Enrolled(device.id, DeviceAuthenticator.credential(device.id, secret), device.labels);
+    return new Enrolled(device.id, DeviceAuthenticator.credential(device.id, secret), device.labels,
+        device.status == DeviceStatus.PENDING);
   }
 
   private static String name(String requested, HardwareInfo hardware, UUID id) {

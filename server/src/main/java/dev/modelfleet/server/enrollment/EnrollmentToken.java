@@ -40,6 +40,10 @@ public class EnrollmentToken extends PanacheEntityBase {
   @Column(name = "created_at")
   public Instant createdAt;
 
+  /** Devices enrolled with this token wait for an operator's approval. */
+  @Column(name = "require_approval")
+  public boolean requireApproval;
+
   /** Why this token cannot enroll a device now, or null when it can. */
   public String refusal(Instant now) {
     if (revokedAt != null) {

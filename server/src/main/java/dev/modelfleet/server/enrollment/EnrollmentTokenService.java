@@ -44,6 +44,7 @@ public class EnrollmentTokenService {
     String secret = Secrets.newSecret();
     token.secretHash = Secrets.hash(secret);
     token.createdAt = now;
+    token.requireApproval = Boolean.TRUE.equals(request.requireApproval());
     token.persist();
     return new CreatedToken(secret, TokenView.of(token, now));
   }

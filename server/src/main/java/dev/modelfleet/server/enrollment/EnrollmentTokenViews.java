@@ -8,13 +8,17 @@ public final class EnrollmentTokenViews {
 
   private EnrollmentTokenViews() {}
 
-  /** Expiry as either a lifetime or an instant; maxUses defaults to 1. */
+  /**
+   * Expiry as either a lifetime or an instant; maxUses defaults to 1; requireApproval (default
+   * false) makes devices enrolled with the token wait for an operator's approval.
+   */
   public record CreateToken(
       String name,
       Map<String, String> labels,
       Long expiresInSeconds,
       Instant expiresAt,
-      Integer maxUses) {}
+      Integer maxUses,
+      Boolean requireApproval) {}
 
   public record TokenView(
       UUID id,
@@ -25,12 +29,13 @@ public final class EnrollmentTokenViews {
       int uses,
       Instant revokedAt,
       Instant createdAt,
-      String state) {
+      String state,
+      boolean requireApproval) {
 
     static TokenView of(EnrollmentToken t, Instant now) {
       return new TokenView(
           t.id, t.name, t.labels, t.expiresAt, t.maxUses, t.uses, t.revokedAt, t.createdAt,
-          t.state(now));
+          t.state(now), t.requireApproval);
     }
   }
 

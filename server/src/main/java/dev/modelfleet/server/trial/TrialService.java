@@ -89,7 +89,7 @@ public class TrialService {
   private List<Variant> admit(TrialDevice row, Device device, VersionMatcher matcher) {
     if (!device.isActive()) {
       row.state = TrialDevice.SKIPPED;
-      row.reason = "device is decommissioned";
+      row.reason = "device is " + device.status.value();
       return List.of();
     }
     MatchDecision decision = matcher.decide(device);

@@ -79,6 +79,8 @@ class CallerIdentityTest {
     "/api/v1/audit/",
     "/api/v1/./audit",
     "/api/v1/%61udit",
+    "/api/v1/./system/ingest",
+    "/api/v1/%73ystem/ingest",
   })
   void noSpellingOfAnAdminPathLetsAnOperatorIn(String path) throws IOException {
     Client operator = ApiClients.create("operator");
@@ -86,6 +88,7 @@ class CallerIdentityTest {
     String statusLine = response.lines().findFirst().orElse("");
     assertTrue(!statusLine.contains(" 200"), path + " answered " + statusLine + "\n" + response);
     assertTrue(!response.contains("\"role\""), path + " leaked tokens: " + response);
+    assertTrue(!response.contains("connectedDevices"), path + " leaked ingest figures: " + response);
   }
 
   @Test

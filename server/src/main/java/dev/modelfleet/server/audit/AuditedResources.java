@@ -1,0 +1,150 @@
+package dev.modelfleet.server.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * How the audit log sees the resource an API call changes, by the call's path template: a
+ * reader that returns the resource's state as JSON, before the call and after it. Kept here,
+ * beside the log, so that REST adapters and services stay unaware of auditing; a new write
+ * endpoint gets its reader here (AuditBeforeAfterTest names the ones that must have one).
+ *
+ * <p>Snapshots are built by PostgreSQL from the columns named below, never from whole rows, so
+ * no secret or secret hash can reach the log.
+ */
+@ApplicationScoped
+public class AuditedResources {
+
+  /** Reads a resource's state by the call's path parameters and, after a create, its new id. */
+  @FunctionalInterface
+  interface Reader {
+    JsonNode read(Map<String, String> params, String createdId);
+  }
+
+  private static final String DEVICE =
+      "select jsonb_build_object('id', id, 'name', name, 'labels', labels, 'status', status,"
+          + " 'decommissionedAt', decommissioned_at, 'approvalDecidedAt', approval_decided_at,"
+          + " 'approvalDecidedBy', approval_decided_by) from devices where id = ?";
+  private static final String ENROLLMENT_TOKEN =
+      "select jsonb_build_object('id', id, 'name', name, 'labels', labels, 'expiresAt', expires_at,"
+          + " 'maxUses', max_uses, 'uses', uses, 'revokedAt', revoked_at,"
+          + " 'requireApproval', require_approval) from enrollment_tokens where id = ?";
+  private static final String API_TOKEN =
+      "select jsonb_build_object('id', id, 'name', name, 'role', role, 'createdBy', created_by,"
+          + " 'expiresAt', expires_at, 'revokedAt', revoked_at) from api_tokens where id = ?";
+  private static final String MODEL =
+      "select jsonb_build_object('id', id, 'name', name, 'description', description)"
+          + " from models where id = ?";
+  private static final String VERSION_COLUMNS =
+      "select jsonb_build_object('id', v.id, 'model', m.name, 'version', v.version,"
+          + " 'revokedAt', v.revoked_at, 'revokedReason', v.revoked_reason)"
+          + " from model_versions v join models m on m.id = v.model_id";
+  private static final String VARIANT =
+      "select jsonb_build_object('id', x.id, 'model', m.name, 'version', v.version,"
+          + " 'precision', x.precision, 'executionProvider', x.execution_provider,"
+          + " 'sha256', x.artifact_sha256, 'size', x.size) from variants x"
+          + " join model_versions v on v.id = x.version_id join models m on m.id = v.model_id"
+          + " where x.id = ?";
+  /** Which version of the model each device is meant to run: one key per device. */
+  private static final String DESIRED_OF_MODEL =
+      "select coalesce(jsonb_object_agg(d.device_id::text, jsonb_build_object('version',"
+          + " v.version, 'variantId', d.variant_id)), '{}'::jsonb) from desired_models d"
+          + " join models m on m.id = d.model_id join variants x on x.id = d.variant_id"
+          + " join model_versions v on v.id = x.version_id where m.name = ?";
+  private static final String TRIAL =
+      "select jsonb_build_object('id', t.id, 'model', m.name, 'version', v.version,"
+          + " 'runs', t.runs, 'devices', (select count(*) from trial_devices d"
+          + " where d.trial_id = t.id)) from trials t join model_versions v on v.id = t.version_id"
+          + " join models m on m.id = v.model_id where t.id = ?";
+  private static final String ROLLOUT =
+      "select jsonb_build_object('id', id, 'name', name, 'selector', selector, 'state', state,"
+          + " 'stateReason', state_reason, 'currentWave', current_wave, 'startAt', start_at,"
+          + " 'startedAt', started_at, 'finishedAt', finished_at) from rollouts where id = ?";
+
+  private final AgroalDataSource dataSource;
+  private final ObjectMapper json;
+  private final Map<String, Reader> readers = new HashMap<>();
+
+  AuditedResources(AgroalDataSource dataSource, ObjectMapper json) {
+    this.dataSource = dataSource;
+    this.json = json;
+    Reader device = (p, created) -> byId(DEVICE, p.get("id"));
+    for (String action : new String[] {"labels", "decommission", "approve", "reject", "benchmark"}) {
+      readers.put("/api/v1/devices/{id}/" + action, device);
+    }
+    Reader enrollmentToken = (p, created) -> byId(ENROLLMENT_TOKEN, first(p.get("id"), created));
+    readers.put("/api/v1/enrollment-tokens", enrollmentToken);
+    readers.put("/api/v1/enrollment-tokens/{id}/revoke", enrollmentToken);
+    readers.put("/api/v1/enrollment-tokens/{id}", enrollmentToken);
+    Reader apiToken = (p, created) -> byId(API_TOKEN, first(p.get("id"), created));
+    readers.put("/api/v1/access/tokens", apiToken);
+    readers.put("/api/v1/access/tokens/{id}/revoke", apiToken);
+    readers.put("/api/v1/models", (p, created) -> byId(MODEL, created));
+    readers.put("/api/v1/models/{name}/versions",
+        (p, created) -> byId(VERSION_COLUMNS + " where v.id = ?", created));
+    readers.put("/api/v1/models/{name}/versions/{version}/revoke",
+        (p, created) -> query(VERSION_COLUMNS + " where m.name = ? and v.version = ?",
+            p.get("name"), p.get("version")));
+    readers.put("/api/v1/models/{name}/versions/{version}/variants",
+        (p, created) -> byId(VARIANT, created));
+    readers.put("/api/v1/models/{name}/versions/{version}/assignments",
+        (p, created) -> query(DESIRED_OF_MODEL, p.get("name")));
+    readers.put("/api/v1/models/{name}/versions/{version}/trials", (p, created) -> byId(TRIAL, created));
+    Reader rollout = (p, created) -> byId(ROLLOUT, first(p.get("id"), created));
+    readers.put("/api/v1/rollouts", rollout);
+    for (String action : new String[] {"start", "pause", "resume", "abort", "rollback", "approve"}) {
+      readers.put("/api/v1/rollouts/{id}/" + action, rollout);
+    }
+  }
+
+  /** The reader for a matched path template; null when calls there change no stored resource. */
+  Reader readerFor(String template) {
+    return readers.get(template);
+  }
+
+  /** Whether the template has a reader: for tests that check every write endpoint has one. */
+  public boolean audits(String template) {
+    return readers.containsKey(template);
+  }
+
+  private static String first(String a, String b) {
+    return a != null ? a : b;
+  }
+
+  /** Null when the id is absent or no UUID (the call then failed and records no snapshot). */
+  private JsonNode byId(String sql, String id) {
+    if (id == null) {
+      return null;
+    }
+    UUID uuid;
+    try {
+      uuid = UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    return query(sql, uuid);
+  }
+
+  private JsonNode query(String sql, Object... args) {
+    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        s.setObject(i + 1, args[i]);
+      }
+      try (ResultSet r = s.executeQuery()) {
+        return r.next() && r.getString(1) != null ? json.readTree(r.getString(1)) : null;
+      }
+    } catch (SQLException | JsonProcessingException e) {
+      throw new IllegalStateException("cannot read a resource for the audit log", e);
+    }
+  }
+}
