@@ -3,13 +3,22 @@ package dev.modelfleet.server.audit;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.v1.RoleKeys;
+import dev.modelfleet.agent.v1.RootMetadata;
+import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.server.signing.RootRotation;
+import dev.modelfleet.server.signing.SigningService;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -73,11 +82,16 @@ public class AuditedResources {
 
   private final AgroalDataSource dataSource;
   private final ObjectMapper json;
+  private final SigningService signing;
+  private final RootRotation rotation;
   private final Map<String, Reader> readers = new HashMap<>();
 
-  AuditedResources(AgroalDataSource dataSource, ObjectMapper json) {
+  AuditedResources(AgroalDataSource dataSource, ObjectMapper json, SigningService signing,
+      RootRotation rotation) {
     this.dataSource = dataSource;
     this.json = json;
+    this.signing = signing;
+    this.rotation = rotation;
     Reader device = (p, created) -> byId(DEVICE, p.get("id"));
     for (String action : new String[] {"labels", "decommission", "approve", "reject", "benchmark"}) {
       readers.put("/api/v1/devices/{id}/" + action, device);
@@ -105,6 +119,39 @@ public class AuditedResources {
     for (String action : new String[] {"start", "pause", "resume", "abort", "rollback", "approve"}) {
       readers.put("/api/v1/rollouts/{id}/" + action, rollout);
     }
+    // the root of trust lives in the key directory, not in PostgreSQL
+    Reader trust = (p, created) -> trustSnapshot();
+    for (String path : new String[] {"/root/rotate", "/root/drafts", "/root/draft",
+        "/root/draft/signatures"}) {
+      readers.put("/api/v1/trust" + path, trust);
+    }
+  }
+
+  /** The published root version (its roles' key ids and thresholds) and the pending draft. */
+  private JsonNode trustSnapshot() {
+    List<SignedEnvelope> chain = signing.rootChain();
+    ObjectNode snapshot = json.createObjectNode();
+    try {
+      RootMetadata root = RootMetadata.parseFrom(chain.get(chain.size() - 1).getPayload());
+      snapshot.put("rootVersion", root.getVersion());
+      snapshot.put("expiresAt", Instant.ofEpochMilli(root.getExpiresAtMs()).toString());
+      ObjectNode roles = snapshot.putObject("roles");
+      for (RoleKeys role : root.getRolesList()) {
+        ObjectNode entry = roles.putObject(role.getRole());
+        entry.put("threshold", role.getThreshold());
+        role.getKeyIdsList().forEach(entry.putArray("keyIds")::add);
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("root metadata signed here does not parse", e);
+    }
+    rotation.currentDraft().ifPresentOrElse(draft -> {
+      ObjectNode entry = snapshot.putObject("draft");
+      entry.put("version", draft.version());
+      entry.put("payloadSha256", draft.payloadSha256());
+      draft.previousRoot().signedBy().forEach(entry.putArray("signedByPreviousRoot")::add);
+      draft.newRoot().signedBy().forEach(entry.putArray("signedByNewRoot")::add);
+    }, () -> snapshot.putNull("draft"));
+    return snapshot;
   }
 
   /** The reader for a matched path template; null when calls there change no stored resource. */

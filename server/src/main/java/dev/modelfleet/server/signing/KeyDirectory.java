@@ -1,5 +1,6 @@
 package dev.modelfleet.server.signing;
 
+import dev.modelfleet.protocol.Dsse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -66,19 +67,31 @@ public final class KeyDirectory {
   }
 
   /**
-   * Every private key in the directory by key id, whatever its file is called ({@code root.key}
-   * from the first start, {@code targets-<id>.key} from a rotation).
+   * Every signing key in the directory by key id, whatever its role's file is called
+   * ({@code root.key} from the first start, {@code targets-<id>.key} from a rotation). Other
+   * keys share the directory (the fleet CA's {@code fleet-ca.key} is ECDSA), so only files
+   * named after a signing role are read.
    */
   Map<String, Ed25519PrivateKeyParameters> loadAll() throws IOException {
     Map<String, Ed25519PrivateKeyParameters> keys = new HashMap<>();
     try (var files = Files.list(dir)) {
-      for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".key")).toList()) {
+      for (Path file : files.filter(KeyDirectory::isSigningKeyFile).toList()) {
         Ed25519PrivateKeyParameters key =
             Ed25519Keys.parsePrivateKeyPem(Files.readString(file, StandardCharsets.US_ASCII));
         keys.put(dev.modelfleet.protocol.Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey())), key);
       }
     }
     return keys;
+  }
+
+  private static boolean isSigningKeyFile(Path file) {
+    String name = file.getFileName().toString();
+    if (!name.endsWith(".key")) {
+      return false;
+    }
+    String role = name.substring(0, name.length() - ".key".length()).split("-", 2)[0];
+    return role.equals(Dsse.ROLE_ROOT) || role.equals(Dsse.ROLE_TARGETS)
+        || role.equals(Dsse.ROLE_DIRECTOR);
   }
 
   /** A new key for a role, in a file of its own named after its key id. */

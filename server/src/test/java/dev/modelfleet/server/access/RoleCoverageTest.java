@@ -58,9 +58,12 @@ class RoleCoverageTest {
     // access management, audit, the replica itself
     expect(Access.ADMIN, "GET /api/v1/access/tokens", "POST /api/v1/access/tokens",
         "POST /api/v1/access/tokens/{id}/revoke", "GET /api/v1/audit",
-        "GET /api/v1/system/ingest", "POST /api/v1/system/ingest/reset");
+        "GET /api/v1/system/ingest", "POST /api/v1/system/ingest/reset",
+        "POST /api/v1/trust/root/rotate", "POST /api/v1/trust/root/drafts",
+        "POST /api/v1/trust/root/draft/signatures", "DELETE /api/v1/trust/root/draft");
     // reads
     expect(Access.READ, "GET /api/v1/trust/root", "GET /api/v1/trust/root.pem",
+        "GET /api/v1/trust/root/draft", "GET /api/v1/trust/fleet-ca.pem",
         "GET /api/v1/models", "GET /api/v1/models/{name}",
         "GET /api/v1/models/{name}/versions/{version}",
         "GET /api/v1/models/{name}/versions/{version}/variants/{variantId}/manifest",
@@ -178,7 +181,13 @@ class RoleCoverageTest {
       request.header("Authorization", caller.header());
     }
     if (method.equals("POST") || method.equals("PUT")) {
-      if (template.endsWith("/variants")) {
+      if (template.startsWith("/api/v1/trust/") && caller.authenticated()
+          && allows(Access.ADMIN, caller.role())) {
+        // an admin's call would really rotate the fleet's root: send one the server refuses
+        // (400) after the role check, since this test asserts only that the role passes
+        request.contentType(ContentType.JSON).body(Map.of("thresholds", Map.of("director", 99),
+            "version", -1, "rootKeys", List.of("not a key")));
+      } else if (template.endsWith("/variants")) {
         request.contentType("application/octet-stream").body(new byte[] {1, 2, 3})
             .queryParam("precision", "fp32").queryParam("executionProvider", "cpu");
       } else {
@@ -196,6 +205,7 @@ class RoleCoverageTest {
       case "/api/v1/models/{name}/versions" -> Map.of("version", "9.9.9");
       case "/api/v1/enrollment-tokens" -> Map.of("name", Api.unique("leak"));
       case "/api/v1/devices/{id}/labels" -> Map.of("labels", Map.of("leaked", "yes"));
+      case "/api/v1/trust/root/rotate" -> Map.of("rotate", List.of("director"));
       default -> Map.of();
     };
   }

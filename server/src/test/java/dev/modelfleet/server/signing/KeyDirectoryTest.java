@@ -55,4 +55,28 @@ class KeyDirectoryTest {
       assertEquals(List.of("targets.key"), files.map(p -> p.getFileName().toString()).toList());
     }
   }
+
+  /**
+   * The fleet CA keeps its ECDSA key in the same directory: a restart that reads the signing
+   * keys must not trip over it (it once stopped the server from starting a second time).
+   */
+  @Test
+  void signingKeysAreFoundBesideTheFleetCaKey() throws Exception {
+    Path dir = tmp.resolve("mixed");
+    KeyDirectory keys = new KeyDirectory(dir);
+    Ed25519PrivateKeyParameters root = keys.loadOrCreate("root");
+    Ed25519PrivateKeyParameters rotated = keys.createKey("targets");
+    java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+    ec.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    byte[] pkcs8 = ec.generateKeyPair().getPrivate().getEncoded();
+    Files.writeString(dir.resolve("fleet-ca.key"), "-----BEGIN PRIVATE KEY-----\n"
+        + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs8)
+        + "\n-----END PRIVATE KEY-----\n");
+
+    var loaded = new KeyDirectory(dir).loadAll();
+
+    assertEquals(2, loaded.size(), loaded.keySet().toString());
+    assertTrue(loaded.values().stream().anyMatch(k -> java.util.Arrays.equals(k.getEncoded(), root.getEncoded())));
+    assertTrue(loaded.values().stream().anyMatch(k -> java.util.Arrays.equals(k.getEncoded(), rotated.getEncoded())));
+  }
 }
