@@ -49,7 +49,7 @@ class RootRotationEndToEndTest {
     agent.close();
     AgentProcess restarted = AgentProcess.start(RepoLayout.find(), agent.name(),
         fleet.server().grpcTarget(), null, running.workDir().resolve("root.pub.pem"),
-        agent.stateDir());
+        agent.stateDir(), fleet.withTls());
     try {
       fleet.createVersion(model, "3");
       fleet.uploadVariant(model, "3", SampleModels.classifier(13));
