@@ -1,0 +1,93 @@
+package dev.modelfleet.server.quantization;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnxruntime.NodeInfo;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The derivation pipeline without storage: checks a reference model can be derived, derives a
+ * kind and compares it with the reference. Shared by the background jobs, the tests and the
+ * benchmark.
+ */
+public final class Derivations {
+
+  /** Oldest and newest default-domain opset accepted (ONNX Runtime 1.23 runs up to 23). */
+  public static final long MIN_OPSET = 7;
+  public static final long MAX_OPSET = 23;
+
+  private static final Set<String> QUANTIZED_OPS = Set.of(
+      "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger",
+      "ConvInteger", "QLinearConv", "QLinearMatMul", "MatMulIntegerToFloat",
+      "DynamicQuantizeMatMul", "QGemm", "QAttention", "DynamicQuantizeLSTM", "MatMulNBits");
+
+  private Derivations() {}
+
+  public record Derived(byte[] model, QuantizationReport report) {}
+
+  /**
+   * Refuses, with the reason, a model that is not an fp32 reference (already quantized or in
+   * float16), whose opset is out of range, or that gains nothing from {@code kind}.
+   */
+  public static void check(ModelProto model, DerivationKind kind) {
+    long opset = OnnxGraphs.defaultOpset(model);
+    if (opset < MIN_OPSET || opset > MAX_OPSET) {
+      throw new DerivationException("the model imports opset " + opset + " of the default domain;"
+          + " derivations support opsets " + MIN_OPSET + " to " + MAX_OPSET);
+    }
+    Set<String> quantized = new TreeSet<>();
+    OnnxGraphs.forEachNode(model.getGraph(), n -> {
+      if (QUANTIZED_OPS.contains(n.getOpType())) {
+        quantized.add(n.getOpType());
+      }
+    });
+    if (!quantized.isEmpty()) {
+      throw new DerivationException("the model is already quantized (it uses " + quantized
+          + "); derive from the fp32 reference");
+    }
+    int[] floats = new int[2];
+    OnnxGraphs.forEachConstant(model.getGraph(), t -> {
+      if (t.getDataType() == Tensors.FLOAT16 && t.getDimsCount() > 0) {
+        floats[1]++;
+      } else if (t.getDataType() == Tensors.FLOAT) {
+        floats[0]++;
+      }
+    });
+    if (floats[1] > 0) {
+      throw new DerivationException("the model already holds " + floats[1]
+          + " float16 weight tensors; derive from the fp32 reference");
+    }
+    if (kind == DerivationKind.INT8_DYNAMIC) {
+      String refusal = OpsetUpgrade.refusal(model, Int8DynamicQuantizer.MIN_OPSET);
+      if (refusal != null) {
+        throw new DerivationException(refusal);
+      }
+      if (Int8DynamicQuantizer.quantizableCount(model) == 0) {
+        throw new DerivationException("the model has no MatMul, Gemm or Conv with a stored float32"
+            + " weight, so int8 dynamic quantization would change nothing");
+      }
+    } else if (floats[0] == 0) {
+      throw new DerivationException("the model stores no float32 tensor, so fp16 would change nothing");
+    }
+  }
+
+  public static Derived derive(ModelProto model, DerivationKind kind) {
+    check(model, kind);
+    Int8DynamicQuantizer.Result r = switch (kind) {
+      case INT8_DYNAMIC -> Int8DynamicQuantizer.quantize(model);
+      case FP16 -> Fp16Converter.convert(model);
+    };
+    return new Derived(r.model().toByteArray(), r.report());
+  }
+
+  /** The validation set a job uses: the operator's samples, else inputs synthesized (seeded). */
+  public static ValidationSet validationSet(byte[] reference, DerivationViews.Validation validation) {
+    Map<String, NodeInfo> inputs = VariantCheck.inputs(reference);
+    if (validation != null && validation.samples() != null && !validation.samples().isEmpty()) {
+      return ValidationSet.supplied(validation.samples(), inputs, "validation");
+    }
+    return ValidationSet.synthesize(inputs,
+        validation == null || validation.shapes() == null ? Map.of() : validation.shapes(), 42);
+  }
+}
