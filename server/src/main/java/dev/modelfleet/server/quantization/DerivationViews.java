@@ -20,10 +20,11 @@ public final class DerivationViews {
 
   /**
    * {@code samples}: the operator's inputs, name → {shape, data}; {@code shapes}: when inputs are
-   * synthesized, the shape to use per input instead of the declared one (symbolic axes: 1).
+   * synthesized, the shape to use per input instead of the declared one (symbolic axes: 1);
+   * {@code count}: how many inputs to synthesize (default 8, at most 64).
    */
   public record Validation(List<Map<String, ValidationSet.SuppliedTensor>> samples,
-      Map<String, List<Long>> shapes) {}
+      Map<String, List<Long>> shapes, Integer count) {}
 
   public record DerivedView(String kind, String precision, String outcome, UUID variantId,
       String reason, Long size, Double sizeRatio, Double accuracy, Double latencyMs,

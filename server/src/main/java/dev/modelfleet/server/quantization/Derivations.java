@@ -87,7 +87,13 @@ public final class Derivations {
     if (validation != null && validation.samples() != null && !validation.samples().isEmpty()) {
       return ValidationSet.supplied(validation.samples(), inputs, "validation");
     }
+    int count = validation == null || validation.count() == null
+        ? ValidationSet.SYNTHESIZED_SAMPLES : validation.count();
+    if (count < 1 || count > ValidationSet.MAX_SYNTHESIZED_SAMPLES) {
+      throw new IllegalArgumentException("'count' must be between 1 and "
+          + ValidationSet.MAX_SYNTHESIZED_SAMPLES + "; got " + count);
+    }
     return ValidationSet.synthesize(inputs,
-        validation == null || validation.shapes() == null ? Map.of() : validation.shapes(), 42);
+        validation == null || validation.shapes() == null ? Map.of() : validation.shapes(), count, 42);
   }
 }

@@ -34,6 +34,8 @@ public final class Fp16Converter {
   private final List<Op> keptFloat = new ArrayList<>();
   private final Set<String> keepFloat = new HashSet<>();
   private final Map<String, String> renamed = new HashMap<>();
+  private int tensors;
+  private long elements;
 
   public static Int8DynamicQuantizer.Result convert(ModelProto model) {
     Fp16Converter c = new Fp16Converter();
@@ -87,6 +89,9 @@ public final class Fp16Converter {
     }
     b.addAllNode(tail);
     GraphProto graph = b.build();
+    // one summary line: listing every converted tensor would bury the exceptions
+    c.converted.add(new Op("all graphs", c.tensors + " tensors, " + c.elements + " values", "tensor",
+        "float16 weights and constants; Cast at " + head.size() + " inputs and " + tail.size() + " outputs"));
     return new Int8DynamicQuantizer.Result(model.toBuilder().setGraph(graph).build(),
         new QuantizationReport(List.copyOf(c.converted), List.copyOf(c.keptFloat)));
   }
@@ -138,8 +143,10 @@ public final class Fp16Converter {
     if (t.getDataType() != Tensors.FLOAT || keepFloat.contains(t.getName())) {
       return t;
     }
-    converted.add(new Op("", t.getName(), "tensor", "float16 " + t.getDimsList()));
-    return Tensors.toFloat16(t);
+    TensorProto half = Tensors.toFloat16(t);
+    tensors++;
+    elements += Tensors.elements(half);
+    return half;
   }
 
   private static boolean isFloat(TypeProto type) {

@@ -22,6 +22,7 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
   public static final long MAX_ELEMENTS = 1L << 22;
 
   public static final int SYNTHESIZED_SAMPLES = 8;
+  public static final int MAX_SYNTHESIZED_SAMPLES = 64;
 
   /** One input tensor: its shape and its values (float inputs as float, integer as long). */
   public record Sample(long[] shape, float[] floats, long[] longs) {}
@@ -30,12 +31,12 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
   public record SuppliedTensor(List<Long> shape, List<Double> data) {}
 
   public static ValidationSet synthesize(Map<String, NodeInfo> inputs, long seed) {
-    return synthesize(inputs, Map.of(), seed);
+    return synthesize(inputs, Map.of(), SYNTHESIZED_SAMPLES, seed);
   }
 
   /** {@code shapes}: per input, the shape to use instead of the declared one. */
   public static ValidationSet synthesize(Map<String, NodeInfo> inputs, Map<String, List<Long>> shapes,
-      long seed) {
+      int count, long seed) {
     for (String name : shapes.keySet()) {
       if (!inputs.containsKey(name)) {
         throw new IllegalArgumentException("validation shape for '" + name
@@ -44,7 +45,7 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
     }
     Random random = new Random(seed);
     List<Map<String, Sample>> samples = new ArrayList<>();
-    for (int s = 0; s < SYNTHESIZED_SAMPLES; s++) {
+    for (int s = 0; s < count; s++) {
       Map<String, Sample> sample = new LinkedHashMap<>();
       for (Map.Entry<String, NodeInfo> e : inputs.entrySet()) {
         TensorInfo info = tensorInfo(e.getKey(), e.getValue());

@@ -17,7 +17,7 @@ class QuantizerTest {
     for (boolean constants : new boolean[] {false, true}) {
       ModelProto cnn = TestModels.cnn(3, constants, false);
       var result = Int8DynamicQuantizer.quantize(cnn);
-      assertEquals(3, result.report().converted().size(), result.report().toString());
+      assertEquals(5, result.report().converted().size(), result.report().toString());
       byte[] ref = cnn.toByteArray();
       var figures = VariantCheck.compare(ref, result.model().toByteArray(),
           ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
@@ -30,7 +30,7 @@ class QuantizerTest {
   void int8DynamicReachesWeightsInsideIfBranches() {
     ModelProto cnn = TestModels.cnn(4, true, true);
     var result = Int8DynamicQuantizer.quantize(cnn);
-    assertEquals(6, result.report().converted().size(), result.report().toString());
+    assertEquals(10, result.report().converted().size(), result.report().toString());
     byte[] ref = cnn.toByteArray();
     var figures = VariantCheck.compare(ref, result.model().toByteArray(),
         ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
