@@ -43,6 +43,7 @@ public final class Int8DynamicQuantizer {
       "Attention", "contrib attention is left to ONNX Runtime's own optimizer");
 
   private final List<Op> converted = new ArrayList<>();
+  private final Map<String, Integer> uses = new HashMap<>();
   private final List<Op> keptFloat = new ArrayList<>();
   private Namer namer;
 
@@ -51,6 +52,7 @@ public final class Int8DynamicQuantizer {
   public static Result quantize(ModelProto model) {
     Int8DynamicQuantizer q = new Int8DynamicQuantizer();
     q.namer = new Namer(OnnxGraphs.allNames(model.getGraph()));
+    countUses(model.getGraph(), q.uses);
     GraphProto graph = q.rewrite(model.getGraph(), Map.of(), "main");
     graph = OnnxGraphs.pruneUnusedConstants(graph, OnnxGraphs.usedNames(graph));
     ModelProto.Builder out = model.toBuilder().setGraph(graph);
@@ -75,7 +77,7 @@ public final class Int8DynamicQuantizer {
       }
     }
     GraphProto.Builder out = graph.toBuilder().clearNode();
-    for (NodeProto original : graph.getNodeList()) {
+    for (NodeProto original : foldBatchNorms(graph.getNodeList(), scope, path)) {
       NodeProto node = OnnxGraphs.mapSubgraphs(original,
           g -> rewrite(g, scope, path + "/" + nodeLabel(original) + "." + g.getName()));
       List<NodeProto> replacement = switch (node.getDomain().isEmpty() ? node.getOpType() : "") {
@@ -236,6 +238,110 @@ public final class Int8DynamicQuantizer {
         "uint8 weights " + java.util.Arrays.toString(dims) + " per channel, activations by DynamicQuantizeLinear, "
             + op));
     return nodes;
+  }
+
+  /**
+   * Folds each BatchNormalization that is the only reader of a Conv with stored weights into
+   * that Conv (w' = w·γ/√(σ²+ε), b' = (b−μ)·γ/√(σ²+ε) + β), as ONNX Runtime does for float
+   * models at load time. It cannot do so once the Conv is a ConvInteger, so without this step
+   * the int8 variant would keep every BatchNormalization as a separate operator and its
+   * parameters in float.
+   */
+  private List<NodeProto> foldBatchNorms(List<NodeProto> nodes, Map<String, TensorProto> scope, String path) {
+    Map<String, NodeProto> bnByInput = new HashMap<>();
+    for (NodeProto n : nodes) {
+      if (n.getOpType().equals("BatchNormalization") && n.getDomain().isEmpty() && n.getInputCount() == 5
+          && n.getOutputList().stream().skip(1).allMatch(String::isEmpty)) {
+        bnByInput.put(n.getInput(0), n);
+      }
+    }
+    if (bnByInput.isEmpty()) {
+      return nodes;
+    }
+    List<NodeProto> out = new ArrayList<>();
+    java.util.Set<NodeProto> folded = new java.util.HashSet<>();
+    for (NodeProto n : nodes) {
+      if (folded.contains(n)) {
+        continue;
+      }
+      NodeProto bn = n.getOpType().equals("Conv") && n.getDomain().isEmpty() && n.getOutputCount() == 1
+          ? bnByInput.get(n.getOutput(0)) : null;
+      List<NodeProto> replacement = bn == null || uses.getOrDefault(n.getOutput(0), 0) != 1
+          ? null : fold(n, bn, scope);
+      if (replacement == null) {
+        out.add(n);
+      } else {
+        out.addAll(replacement);
+        folded.add(bn);
+        converted.add(new Op(path, nodeLabel(bn), "BatchNormalization", "folded into " + nodeLabel(n)));
+      }
+    }
+    return out;
+  }
+
+  private List<NodeProto> fold(NodeProto conv, NodeProto bn, Map<String, TensorProto> scope) {
+    TensorProto w = scope.get(conv.getInput(1));
+    if (weightRefusal(w, -1) != null) {
+      return null;
+    }
+    String biasName = conv.getInputCount() > 2 && !conv.getInput(2).isEmpty() ? conv.getInput(2) : null;
+    List<TensorProto> params = new ArrayList<>();
+    for (int i = 1; i < 5; i++) {
+      TensorProto p = scope.get(bn.getInput(i));
+      if (p == null || p.getDataType() != Tensors.FLOAT) {
+        return null;
+      }
+      params.add(p);
+    }
+    if (biasName != null && (scope.get(biasName) == null || scope.get(biasName).getDataType() != Tensors.FLOAT)) {
+      return null;
+    }
+    int channels = (int) w.getDims(0);
+    float[] gamma = Tensors.floats(params.get(0));
+    float[] beta = Tensors.floats(params.get(1));
+    float[] mean = Tensors.floats(params.get(2));
+    float[] var = Tensors.floats(params.get(3));
+    float[] bias = biasName == null ? new float[channels] : Tensors.floats(scope.get(biasName));
+    if (gamma.length != channels || beta.length != channels || mean.length != channels
+        || var.length != channels || bias.length != channels) {
+      return null;
+    }
+    float eps = floatAttr(bn, "epsilon", 1e-5f);
+    float[] weights = Tensors.floats(w);
+    int per = weights.length / channels;
+    float[] newBias = new float[channels];
+    for (int c = 0; c < channels; c++) {
+      float factor = (float) (gamma[c] / Math.sqrt(var[c] + eps));
+      for (int i = c * per; i < (c + 1) * per; i++) {
+        weights[i] *= factor;
+      }
+      newBias[c] = (bias[c] - mean[c]) * factor + beta[c];
+    }
+    String base = "bn" + converted.size();
+    String wName = namer.fresh(base + "_w");
+    String bName = namer.fresh(base + "_b");
+    long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    NodeProto.Builder merged = conv.toBuilder().clearInput().clearOutput()
+        .addInput(conv.getInput(0)).addInput(wName).addInput(bName).addOutput(bn.getOutput(0));
+    TensorProto foldedWeights = Tensors.floatTensor(wName, dims, weights);
+    TensorProto foldedBias = Tensors.floatTensor(bName, new long[] {channels}, newBias);
+    scope.put(wName, foldedWeights); // so the Conv that follows is quantized like any other
+    scope.put(bName, foldedBias);
+    return List.of(OnnxGraphs.constant(wName, foldedWeights), OnnxGraphs.constant(bName, foldedBias),
+        merged.build());
+  }
+
+  private static void countUses(GraphProto graph, Map<String, Integer> uses) {
+    graph.getOutputList().forEach(v -> uses.merge(v.getName(), 1, Integer::sum));
+    for (NodeProto n : graph.getNodeList()) {
+      n.getInputList().forEach(i -> uses.merge(i, 1, Integer::sum));
+      for (AttributeProto a : n.getAttributeList()) {
+        if (a.hasG()) {
+          countUses(a.getG(), uses);
+        }
+        a.getGraphsList().forEach(g -> countUses(g, uses));
+      }
+    }
   }
 
   /** Null when {@code w} is a float constant of the wanted rank (-1: Conv, rank ≥ 3). */
