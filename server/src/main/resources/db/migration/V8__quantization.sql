@@ -10,6 +10,8 @@ create table derivation_jobs (
     accuracy_floor    double precision not null,
     -- the operator's validation samples and synthesis shapes, as sent; null: synthesized
     validation        jsonb,
+    -- int8-static: the operator's calibration samples, method and percentile
+    calibration       jsonb,
     state             text        not null check (state in ('queued', 'running', 'succeeded', 'failed')),
     step              text,
     percent           integer     not null default 0,

@@ -43,6 +43,9 @@ public class DerivationJob extends PanacheEntityBase {
   @JdbcTypeCode(SqlTypes.JSON)
   public DerivationViews.Validation validation;
 
+  @JdbcTypeCode(SqlTypes.JSON)
+  public DerivationViews.Calibration calibration;
+
   public String state;
   public String step;
   public int percent;

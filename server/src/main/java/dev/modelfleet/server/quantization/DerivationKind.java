@@ -6,6 +6,7 @@ import java.util.Optional;
 /** A variant the server can derive, with the precision its published variant carries. */
 public enum DerivationKind {
   INT8_DYNAMIC("int8-dynamic", "int8"),
+  INT8_STATIC("int8-static", "int8"),
   FP16("fp16", "fp16");
 
   private final String wire;

@@ -183,7 +183,7 @@ public class DerivationRunner {
 
   private record Plan(String model, String version, String precisionSource, String provider,
       VariantNeeds needs, String sha256, long size, List<DerivationKind> kinds, double floor,
-      DerivationViews.Validation validation, Set<String> done) {}
+      DerivationViews.Validation validation, DerivationViews.Calibration calibration, Set<String> done) {}
 
   /** Runs a claimed job to its end; every failure ends in a recorded state, never a stuck one. */
   void run(UUID jobId) {
@@ -204,7 +204,7 @@ public class DerivationRunner {
         result.kind = kind.wire();
         try {
           progress(jobId, "deriving " + kind.wire(), step++, total);
-          Derivations.Derived derived = Derivations.derive(parsed, kind);
+          Derivations.Derived derived = Derivations.derive(parsed, kind, plan.calibration(), reference);
           result.report = derived.report();
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();
@@ -223,7 +223,7 @@ public class DerivationRunner {
             result.reason = "accuracy " + round(figures.accuracy()) + " is below the floor " + plan.floor()
                 + "; not published";
           }
-        } catch (DerivationException | ApiException e) {
+        } catch (DerivationException | ApiException | IllegalArgumentException e) {
           result.outcome = DerivedVariant.FAILED;
           result.reason = e.getMessage();
         }
@@ -248,7 +248,7 @@ public class DerivationRunner {
         new VariantNeeds(source.arch, source.requiredCpuFlags, source.minMemoryBytes, null),
         source.sha256, source.size,
         job.kinds.stream().map(k -> DerivationKind.parse(k).orElseThrow()).toList(),
-        job.accuracyFloor, job.validation, done);
+        job.accuracyFloor, job.validation, job.calibration, done);
   }
 
   /** Publishes and signs through the upload path; adopts the variant a crashed run published. */

@@ -50,7 +50,7 @@ public class DerivationService {
   }
 
   private record Prepared(UUID versionId, UUID sourceId, List<DerivationKind> kinds, double floor,
-      DerivationViews.Validation validation) {}
+      DerivationViews.Validation validation, DerivationViews.Calibration calibration) {}
 
   @Transactional
   Prepared prepare(String model, String version, CreateDerivation request) {
@@ -61,10 +61,14 @@ public class DerivationService {
     Set<DerivationKind> kinds = new LinkedHashSet<>();
     for (String k : request.kinds()) {
       DerivationKind kind = DerivationKind.parse(k).orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
-          "Unknown kind '" + k + "'; the server derives int8-dynamic and fp16."));
+          "Unknown kind '" + k + "'; the server derives int8-dynamic, int8-static and fp16."));
       if (!kinds.add(kind)) {
         throw ApiError.INVALID_REQUEST.exception("Kind '" + k + "' is named twice.");
       }
+    }
+    if (kinds.contains(DerivationKind.INT8_DYNAMIC) && kinds.contains(DerivationKind.INT8_STATIC)) {
+      throw ApiError.INVALID_REQUEST.exception("int8-dynamic and int8-static both publish precision"
+          + " int8, one per version and provider; ask for one of them.");
     }
     double floor = request.accuracyFloor() == null ? DEFAULT_ACCURACY_FLOOR : request.accuracyFloor();
     if (!(floor > 0 && floor <= 1)) {
@@ -93,12 +97,17 @@ public class DerivationService {
         }
       }
       Derivations.validationSet(bytes, request.validation());
+      if (kinds.contains(DerivationKind.INT8_STATIC)) {
+        Derivations.calibrationSet(bytes, request.calibration());
+      }
     } catch (DerivationException e) {
       throw ApiError.NOT_DERIVABLE.exception("Cannot derive from variant " + source.id + ": " + e.getMessage() + ".");
     } catch (IllegalArgumentException e) {
-      throw ApiError.INVALID_REQUEST.exception("Validation samples do not fit the model: " + e.getMessage() + ".");
+      throw ApiError.INVALID_REQUEST.exception("Validation or calibration samples do not fit the model: "
+          + e.getMessage() + ".");
     }
-    return new Prepared(v.id, source.id, new ArrayList<>(kinds), floor, request.validation());
+    return new Prepared(v.id, source.id, new ArrayList<>(kinds), floor, request.validation(),
+        request.calibration());
   }
 
   @Transactional
@@ -110,6 +119,7 @@ public class DerivationService {
     job.kinds = p.kinds().stream().map(DerivationKind::wire).toList();
     job.accuracyFloor = p.floor();
     job.validation = p.validation();
+    job.calibration = p.calibration();
     job.state = DerivationJob.QUEUED;
     job.step = "queued";
     job.createdAt = clock.instant();

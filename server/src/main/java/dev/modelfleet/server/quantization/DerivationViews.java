@@ -16,7 +16,15 @@ public final class DerivationViews {
    * fp32 reference; default the version's fp32 variant.
    */
   public record CreateDerivation(List<String> kinds, Double accuracyFloor, UUID sourceVariantId,
-      Validation validation) {}
+      Validation validation, Calibration calibration) {}
+
+  /**
+   * For int8-static: the operator's calibration inputs (same form as validation samples),
+   * {@code method} "minmax" (default) or "percentile", {@code percentile} in (50, 100], default
+   * 99.99.
+   */
+  public record Calibration(List<Map<String, ValidationSet.SuppliedTensor>> samples, String method,
+      Double percentile) {}
 
   /**
    * {@code samples}: the operator's inputs, name → {shape, data}; {@code shapes}: when inputs are

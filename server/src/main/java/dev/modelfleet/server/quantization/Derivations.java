@@ -58,7 +58,7 @@ public final class Derivations {
       throw new DerivationException("the model already holds " + floats[1]
           + " float16 weight tensors; derive from the fp32 reference");
     }
-    if (kind == DerivationKind.INT8_DYNAMIC) {
+    if (kind == DerivationKind.INT8_DYNAMIC || kind == DerivationKind.INT8_STATIC) {
       String refusal = OpsetUpgrade.refusal(model, Int8DynamicQuantizer.MIN_OPSET);
       if (refusal != null) {
         throw new DerivationException(refusal);
@@ -73,12 +73,48 @@ public final class Derivations {
   }
 
   public static Derived derive(ModelProto model, DerivationKind kind) {
+    return derive(model, kind, null, null);
+  }
+
+  /** {@code calibration} and {@code reference}: needed for int8-static only. */
+  public static Derived derive(ModelProto model, DerivationKind kind,
+      DerivationViews.Calibration calibration, byte[] reference) {
     check(model, kind);
     Int8DynamicQuantizer.Result r = switch (kind) {
       case INT8_DYNAMIC -> Int8DynamicQuantizer.quantize(model);
+      case INT8_STATIC -> Int8StaticQuantizer.quantize(model, calibrationSet(reference, calibration),
+          method(calibration), percentile(calibration));
       case FP16 -> Fp16Converter.convert(model);
     };
     return new Derived(r.model().toByteArray(), r.report());
+  }
+
+  /** The operator's calibration samples, checked against the signature like validation samples. */
+  public static ValidationSet calibrationSet(byte[] reference, DerivationViews.Calibration calibration) {
+    if (calibration == null || calibration.samples() == null || calibration.samples().isEmpty()) {
+      throw new IllegalArgumentException("int8-static needs calibration samples in 'calibration.samples'");
+    }
+    method(calibration);
+    percentile(calibration);
+    return ValidationSet.supplied(calibration.samples(), VariantCheck.inputs(reference), "calibration");
+  }
+
+  static Int8StaticQuantizer.Method method(DerivationViews.Calibration c) {
+    String m = c == null || c.method() == null ? "minmax" : c.method();
+    return switch (m) {
+      case "minmax" -> Int8StaticQuantizer.Method.MINMAX;
+      case "percentile" -> Int8StaticQuantizer.Method.PERCENTILE;
+      default -> throw new IllegalArgumentException("calibration method '" + m
+          + "' is unknown; use minmax or percentile");
+    };
+  }
+
+  static double percentile(DerivationViews.Calibration c) {
+    double p = c == null || c.percentile() == null ? 99.99 : c.percentile();
+    if (!(p > 50 && p <= 100)) {
+      throw new IllegalArgumentException("calibration percentile must be in (50, 100]; got " + p);
+    }
+    return p;
   }
 
   /** The validation set a job uses: the operator's samples, else inputs synthesized (seeded). */

@@ -44,13 +44,24 @@ public final class Int8DynamicQuantizer {
 
   private final List<Op> converted = new ArrayList<>();
   private final Map<String, Integer> uses = new HashMap<>();
+  private Map<String, float[]> ranges = Map.of();
   private final List<Op> keptFloat = new ArrayList<>();
   private Namer namer;
 
   public record Result(ModelProto model, QuantizationReport report) {}
 
   public static Result quantize(ModelProto model) {
+    return quantize(model, Map.of());
+  }
+
+  /**
+   * With {@code ranges} (activation name → [scale, zero point], from {@link Int8StaticQuantizer}),
+   * an operator whose input has a range quantizes it with a constant QuantizeLinear instead of
+   * DynamicQuantizeLinear: int8 static. The others stay dynamic, and the report says which.
+   */
+  static Result quantize(ModelProto model, Map<String, float[]> ranges) {
     Int8DynamicQuantizer q = new Int8DynamicQuantizer();
+    q.ranges = ranges;
     q.namer = new Namer(OnnxGraphs.allNames(model.getGraph()));
     countUses(model.getGraph(), q.uses);
     GraphProto graph = q.rewrite(model.getGraph(), Map.of(), "main");
@@ -210,8 +221,16 @@ public final class Int8DynamicQuantizer {
     nodes.add(OnnxGraphs.constant(wq, Tensors.uint8Tensor(wq, dims, q)));
     nodes.add(OnnxGraphs.constant(wzp, Tensors.uint8Tensor(wzp, new long[0], new byte[] {(byte) ZERO_POINT})));
     nodes.add(OnnxGraphs.constant(ws, Tensors.floatTensor(ws, scaleDims, outScale)));
-    nodes.add(OnnxGraphs.node("DynamicQuantizeLinear", namer.fresh(base + "_quantize"), List.of(x),
-        List.of(xq, xs, xzp)));
+    float[] range = path.equals("main") ? ranges.get(x) : null;
+    if (range == null) {
+      nodes.add(OnnxGraphs.node("DynamicQuantizeLinear", namer.fresh(base + "_quantize"), List.of(x),
+          List.of(xq, xs, xzp)));
+    } else { // calibrated: constant scale and zero point
+      nodes.add(OnnxGraphs.constant(xs, Tensors.floatTensor(xs, new long[0], new float[] {range[0]})));
+      nodes.add(OnnxGraphs.constant(xzp, Tensors.uint8Tensor(xzp, new long[0], new byte[] {(byte) range[1]})));
+      nodes.add(OnnxGraphs.node("QuantizeLinear", namer.fresh(base + "_quantize"), List.of(x, xs, xzp),
+          List.of(xq)));
+    }
     NodeProto.Builder integer = NodeProto.newBuilder().setOpType(op)
         .setName(namer.fresh(base + "_" + op)).addAllInput(List.of(xq, wq, xzp, wzp)).addOutput(acc);
     attributes.forEach(integer::addAttribute);
@@ -235,8 +254,9 @@ public final class Int8DynamicQuantizer {
       nodes.add(OnnxGraphs.node("Add", namer.fresh(base + "_add_bias"), List.of(scaled, b), List.of(output)));
     }
     converted.add(new Op(path, nodeLabel(node), node.getOpType(),
-        "uint8 weights " + java.util.Arrays.toString(dims) + " per channel, activations by DynamicQuantizeLinear, "
-            + op));
+        "uint8 weights " + java.util.Arrays.toString(dims) + " per channel, activations by "
+            + (range == null ? "DynamicQuantizeLinear" : "QuantizeLinear with calibrated scale " + range[0])
+            + ", " + op));
     return nodes;
   }
 

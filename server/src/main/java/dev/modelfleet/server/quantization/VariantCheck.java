@@ -177,7 +177,7 @@ public final class VariantCheck {
     }
   }
 
-  private static Map<String, OnnxTensor> tensors(OrtSession session, Map<String, ValidationSet.Sample> sample)
+  static Map<String, OnnxTensor> tensors(OrtSession session, Map<String, ValidationSet.Sample> sample)
       throws OrtException {
     Map<String, OnnxTensor> in = new HashMap<>();
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {

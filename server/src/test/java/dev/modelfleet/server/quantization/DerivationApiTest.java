@@ -70,6 +70,29 @@ class DerivationApiTest {
   }
 
   @Test
+  void int8StaticWithTheOperatorsCalibrationSamples() {
+    String model = Fixtures.modelWithVersion("1.0.0");
+    Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.regressor(15).toByteArray());
+    java.util.Random random = new java.util.Random(4);
+    List<Map<String, Object>> samples = new ArrayList<>();
+    for (int s = 0; s < 8; s++) {
+      List<Double> x = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        x.add(random.nextGaussian());
+      }
+      samples.add(Map.of("x", Map.of("shape", List.of(1, 16), "data", x)));
+    }
+
+    JsonPath job = finished(start(model, Map.of("kinds", List.of("int8-static"), "accuracyFloor", 0.98,
+        "calibration", Map.of("samples", samples, "method", "percentile", "percentile", 99.0))));
+
+    Map<String, Object> v = derived(job, "int8-static");
+    assertEquals("accepted", v.get("outcome"), v.toString());
+    assertEquals("int8", v.get("precision"));
+    assertTrue(String.valueOf(v.get("report")).contains("QuantizeLinear with calibrated scale"), v.toString());
+  }
+
+  @Test
   void belowTheFloorIsKeptAsRejectedWithFiguresAndNeverPublished() {
     String model = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.regressor(5).toByteArray());
@@ -115,6 +138,17 @@ class DerivationApiTest {
         400, "invalid-request", "has 2 values; shape [2, 16] needs 32");
     refused(model, Map.of("kinds", List.of("fp16"), "validation", Map.of("shapes", Map.of("nope", List.of(1)))),
         400, "invalid-request", "not an input of the model");
+    // int8 static: calibration required, fitting the signature, one int8 kind per request
+    refused(model, Map.of("kinds", List.of("int8-static")), 400, "invalid-request",
+        "int8-static needs calibration samples");
+    refused(model, Map.of("kinds", List.of("int8-static"), "calibration", Map.of("samples",
+            List.of(Map.of("x", Map.of("shape", List.of(1, 15), "data", List.of(1)))))),
+        400, "invalid-request", "calibration sample 0 input 'x' has shape [1, 15]; the model declares [-1, 16]");
+    refused(model, Map.of("kinds", List.of("int8-static"), "calibration", Map.of("method", "median",
+            "samples", List.of(Map.of("x", Map.of("shape", List.of(1, 16), "data", java.util.Collections.nCopies(16, 1)))))),
+        400, "invalid-request", "calibration method 'median' is unknown");
+    refused(model, Map.of("kinds", List.of("int8-static", "int8-dynamic")), 400, "invalid-request",
+        "both publish precision int8");
     assertEquals(before, Db.snapshot());
   }
 
@@ -256,7 +290,6 @@ class DerivationApiTest {
     Map<String, Object> fp16 = derived(job, "fp16");
     assertEquals("accepted", fp16.get("outcome"), fp16.toString());
     assertTrue(top1(fp16) >= 0.99, fp16.toString());
-    System.out.println("paddle int8 " + int8 + "\npaddle fp16 " + fp16);
   }
 
   @Test
@@ -291,7 +324,6 @@ class DerivationApiTest {
           .filter(o -> o.get("name").equals("output")).findFirst().orElseThrow();
       double maxError = ((Number) speech.get("maxAbsError")).doubleValue();
       assertTrue(maxError <= (kind.equals("fp16") ? 0.01 : 0.05), kind + " " + v);
-      System.out.println("vad " + kind + " " + v);
     }
     assertTrue(String.valueOf(derived(job, "int8-dynamic").get("report")).contains("LSTM"),
         "the report names the LSTMs left in float");

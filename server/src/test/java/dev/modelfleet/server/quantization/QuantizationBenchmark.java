@@ -24,7 +24,12 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class QuantizationBenchmark {
 
-  private record Case(String name, byte[] reference, DerivationViews.Validation validation) {}
+  private record Case(String name, byte[] reference, DerivationViews.Validation validation,
+      DerivationViews.Calibration calibration) {
+    Case(String name, byte[] reference, DerivationViews.Validation validation) {
+      this(name, reference, validation, null);
+    }
+  }
 
   @Test
   void sizesLatenciesAndAccuracy() throws Exception {
@@ -32,18 +37,22 @@ class QuantizationBenchmark {
     Optional<Path> paddle = TestModels.shared("ch_ppocr_mobile_v2.0_cls_infer.onnx");
     if (paddle.isPresent()) {
       cases.add(new Case("PaddleOCR cls [1,3,48,192]", Files.readAllBytes(paddle.get()),
-          new DerivationViews.Validation(null, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16)));
+          new DerivationViews.Validation(null, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16),
+          noiseCalibration("x", List.of(1L, 3L, 48L, 192L))));
     }
     Optional<Path> vad = TestModels.shared("silero_vad_v5.onnx");
     if (vad.isPresent()) {
       cases.add(new Case("silero VAD v5 [1,512] 16 kHz", Files.readAllBytes(vad.get()),
-          new DerivationViews.Validation(vadSamples(), null, null)));
+          new DerivationViews.Validation(vadSamples(), null, null),
+          new DerivationViews.Calibration(vadSamples(), "minmax", null)));
     }
-    cases.add(new Case("generated CNN [1,3,16,16]", TestModels.cnn(1, false, false).toByteArray(), null));
+    cases.add(new Case("generated CNN [1,3,16,16]", TestModels.cnn(1, false, false).toByteArray(), null,
+        noiseCalibration(TestModels.INPUT, List.of(1L, 3L, 16L, 16L))));
     byte[] mlp = SampleModels.classifier(7, 512, 2048, 10);
     cases.add(new Case("generated MLP 512-2048-10, batch 1", mlp, null));
     cases.add(new Case("generated MLP 512-2048-10, batch 64", mlp,
-        new DerivationViews.Validation(null, Map.of(SampleModels.INPUT, List.of(64L, 512L)), 8)));
+        new DerivationViews.Validation(null, Map.of(SampleModels.INPUT, List.of(64L, 512L)), 8),
+        noiseCalibration(SampleModels.INPUT, List.of(64L, 512L))));
 
     StringBuilder out = new StringBuilder();
     out.append("| model | variant | size (bytes) | size ratio | fp32 ms | variant ms | latency ratio |"
@@ -52,7 +61,10 @@ class QuantizationBenchmark {
       ModelProto parsed = ModelProto.parseFrom(c.reference());
       ValidationSet set = Derivations.validationSet(c.reference(), c.validation());
       for (DerivationKind kind : DerivationKind.values()) {
-        Derivations.Derived d = Derivations.derive(parsed, kind);
+        if (kind == DerivationKind.INT8_STATIC && c.calibration() == null) {
+          continue;
+        }
+        Derivations.Derived d = Derivations.derive(parsed, kind, c.calibration(), c.reference());
         // three measurements, the median of their medians: one noisy neighbour does not decide
         List<VariantCheck.Figures> runs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -69,6 +81,21 @@ class QuantizationBenchmark {
       }
     }
     System.out.println("\n" + out);
+  }
+
+  /** 8 Gaussian samples of one float input, as an operator would upload them (min/max method). */
+  private static DerivationViews.Calibration noiseCalibration(String input, List<Long> shape) {
+    Random random = new Random(11);
+    int n = (int) shape.stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+    List<Map<String, ValidationSet.SuppliedTensor>> samples = new ArrayList<>();
+    for (int s = 0; s < 8; s++) {
+      List<Double> data = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        data.add(random.nextGaussian());
+      }
+      samples.add(Map.of(input, new ValidationSet.SuppliedTensor(shape, data)));
+    }
+    return new DerivationViews.Calibration(samples, "minmax", null);
   }
 
   private static List<Map<String, ValidationSet.SuppliedTensor>> vadSamples() {

@@ -45,6 +45,24 @@ class QuantizerTest {
   }
 
   @Test
+  void int8StaticUsesCalibratedConstantRangesAndStaysClose() {
+    ModelProto cnn = TestModels.cnn(6, false, false);
+    byte[] ref = cnn.toByteArray();
+    ValidationSet calibration = ValidationSet.synthesize(VariantCheck.inputs(ref), java.util.Map.of(), 16, 7);
+    for (Int8StaticQuantizer.Method method : Int8StaticQuantizer.Method.values()) {
+      var result = Int8StaticQuantizer.quantize(cnn, calibration, method, 99.9);
+      assertEquals(5, result.report().converted().size());
+      assertTrue(result.report().converted().stream().allMatch(o -> o.reason().contains("calibrated scale")),
+          result.report().toString());
+      assertTrue(result.model().getGraph().getNodeList().stream()
+          .noneMatch(n -> n.getOpType().equals("DynamicQuantizeLinear")));
+      var figures = VariantCheck.compare(ref, result.model().toByteArray(),
+          ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
+      assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.99, method + " " + figures);
+    }
+  }
+
+  @Test
   void fp16KeepsFloatSignatureAndStaysClose() {
     ModelProto cnn = TestModels.cnn(5, false, true);
     var result = Fp16Converter.convert(cnn);
