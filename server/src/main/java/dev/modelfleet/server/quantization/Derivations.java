@@ -63,6 +63,10 @@ public final class Derivations {
       if (refusal != null) {
         throw new DerivationException(refusal);
       }
+      if (kind == DerivationKind.INT8_STATIC && model.getGraph().getNodeList().stream().noneMatch(
+          n -> n.getDomain().isEmpty() && Set.of("Conv", "MatMul", "Gemm").contains(n.getOpType()))) {
+        throw new DerivationException(Int8StaticQuantizer.NO_MAIN_GRAPH_OPERATOR);
+      }
       if (Int8DynamicQuantizer.quantizableCount(model) == 0) {
         throw new DerivationException("the model has no MatMul, Gemm or Conv with a stored float32"
             + " weight, so int8 dynamic quantization would change nothing");

@@ -68,7 +68,12 @@ public final class Int8DynamicQuantizer {
     graph = OnnxGraphs.pruneUnusedConstants(graph, OnnxGraphs.usedNames(graph));
     ModelProto.Builder out = model.toBuilder().setGraph(graph);
     if (!q.converted.isEmpty()) {
-      OpsetUpgrade.toAtLeast(out, MIN_OPSET);
+      // judged on the original: the operators just added are of the new opset by construction
+      String refusal = OpsetUpgrade.refusal(model, MIN_OPSET);
+      if (refusal != null) {
+        throw new DerivationException(refusal);
+      }
+      OpsetUpgrade.raise(out, MIN_OPSET);
     }
     return new Result(out.build(),
         new QuantizationReport(List.copyOf(q.converted), List.copyOf(q.keptFloat)));

@@ -33,6 +33,10 @@ public final class Int8StaticQuantizer {
 
   public enum Method { MINMAX, PERCENTILE }
 
+  static final String NO_MAIN_GRAPH_OPERATOR = "int8-static calibrates only operators of the main graph,"
+      + " and this model has no Conv, MatMul or Gemm there (its weights are inside If/Loop branches);"
+      + " use int8-dynamic";
+
   private Int8StaticQuantizer() {}
 
   public static Int8DynamicQuantizer.Result quantize(ModelProto model, ValidationSet calibration,
@@ -42,6 +46,9 @@ public final class Int8StaticQuantizer {
       if (n.getDomain().isEmpty() && Set.of("Conv", "MatMul", "Gemm").contains(n.getOpType())) {
         activations.add(n.getInput(0));
       }
+    }
+    if (activations.isEmpty()) {
+      throw new DerivationException(NO_MAIN_GRAPH_OPERATOR);
     }
     Map<String, float[]> ranges = ranges(model, activations, calibration, method, percentile);
     return Int8DynamicQuantizer.quantize(model, ranges);

@@ -60,6 +60,11 @@ final class OpsetUpgrade {
     if (refusal != null) {
       throw new DerivationException(refusal);
     }
+    raise(model, target);
+  }
+
+  /** Raises without checking: for a model checked before new-opset operators were added to it. */
+  static void raise(ModelProto.Builder model, long target) {
     long current = OnnxGraphs.defaultOpset(model.build());
     if (current >= target) {
       return;
