@@ -167,8 +167,13 @@ class DerivationApiTest {
     String fp16 = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(fp16, "1.0.0", "fp32", "cpu",
         Fp16Converter.convert(TestModels.cnn(13, false, false)).model().toByteArray());
+    String branches = Fixtures.modelWithVersion("1.0.0");
+    Fixtures.upload(branches, "1.0.0", "fp32", "cpu", TestModels.cnn(16, true, true).toByteArray());
     Map<String, Object> before = Db.snapshot();
 
+    refused(branches, Map.of("kinds", List.of("int8-static"), "calibration", Map.of("samples", List.of(
+            Map.of("image", Map.of("shape", List.of(1, 3, 16, 16), "data", java.util.Collections.nCopies(768, 0.5)))))),
+        422, "not-derivable", "calibrates only operators of the main graph");
     refused(quantized, Map.of("kinds", List.of("fp16")), 422, "not-derivable", "already quantized");
     refused(old, Map.of("kinds", List.of("int8-dynamic")), 422, "not-derivable",
         "opset 9 and uses [TopK], whose meaning changed before opset 11");
