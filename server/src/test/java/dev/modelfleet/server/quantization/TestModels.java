@@ -134,6 +134,18 @@ final class TestModels {
     return model(g, 17);
   }
 
+  /** An initializer declaring [2^31, 2^31] elements but holding one float. */
+  static ModelProto hugeInitializer() {
+    TensorProto lie = Tensors.floatTensor("c", new long[] {1}, new float[] {1f}).toBuilder()
+        .clearDims().addDims(1L << 31).addDims(1L << 31).build();
+    GraphProto g = GraphProto.newBuilder().setName("liar")
+        .addInput(valueInfo("x", 1, 1, 1)).addOutput(valueInfo("y", 1, 1, 1))
+        .addInitializer(lie)
+        .addNode(OnnxGraphs.node("Add", "add", List.of("x", "c"), List.of("y")))
+        .build();
+    return model(g, 17);
+  }
+
   /** Add and Relu only: nothing int8 dynamic can convert. */
   static ModelProto noWeights() {
     GraphProto g = GraphProto.newBuilder().setName("plain")
