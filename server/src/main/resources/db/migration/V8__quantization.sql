@@ -27,6 +27,20 @@ create table derivation_jobs (
 
 create index derivation_jobs_claimable on derivation_jobs (created_at) where state in ('queued', 'running');
 
+-- A model's standing request: every fp32 variant uploaded after the policy was set gets a job
+-- with these kinds. policy_job marks such jobs; at most one per version, whichever replica
+-- notices the upload first.
+create table derivation_policies (
+    model_id       uuid primary key references models (id),
+    kinds          jsonb       not null,
+    accuracy_floor double precision not null,
+    validation     jsonb,
+    created_at     timestamptz not null
+);
+
+alter table derivation_jobs add column policy_job boolean not null default false;
+create unique index derivation_jobs_one_policy_job on derivation_jobs (version_id) where policy_job;
+
 -- One row per job and kind. outcome: accepted (published and signed: variant_id set),
 -- rejected (below the accuracy floor: figures kept, nothing published), failed (reason).
 create table derived_variants (

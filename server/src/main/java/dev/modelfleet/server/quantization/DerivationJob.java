@@ -61,4 +61,8 @@ public class DerivationJob extends PanacheEntityBase {
 
   @Column(name = "finished_at")
   public Instant finishedAt;
+
+  /** Queued by the model's derivation policy rather than by a request. */
+  @Column(name = "policy_job")
+  public boolean policyJob;
 }

@@ -49,6 +49,8 @@ public class DerivationRunner {
 
   private final ArtifactStore store;
   private final VariantUploadService uploads;
+  // looked up lazily: the service also wakes this runner
+  private final jakarta.enterprise.inject.Instance<DerivationService> service;
   private final Clock clock;
   private final Duration staleAfter;
   private final boolean enabled;
@@ -59,11 +61,13 @@ public class DerivationRunner {
   private Thread worker;
   private ScheduledExecutorService heartbeat;
 
-  DerivationRunner(ArtifactStore store, VariantUploadService uploads, Clock clock,
+  DerivationRunner(ArtifactStore store, VariantUploadService uploads,
+      jakarta.enterprise.inject.Instance<DerivationService> service, Clock clock,
       @ConfigProperty(name = "modelfleet.derivation.stale-after", defaultValue = "60s") Duration staleAfter,
       @ConfigProperty(name = "modelfleet.derivation.enabled", defaultValue = "true") boolean enabled) {
     this.store = store;
     this.uploads = uploads;
+    this.service = service;
     this.clock = clock;
     this.staleAfter = staleAfter;
     this.enabled = enabled;
@@ -114,6 +118,10 @@ public class DerivationRunner {
           run(job.get());
           continue;
         }
+        service.get().applyPolicies();
+        if (claimable()) {
+          continue;
+        }
         synchronized (signal) {
           signal.wait(1_000);
         }
@@ -157,6 +165,12 @@ public class DerivationRunner {
         return Optional.of(id);
       }
     });
+  }
+
+  private static boolean claimable() {
+    return QuarkusTransaction.requiringNew().call(() -> ((Number) Panache.getEntityManager()
+        .createNativeQuery("select count(*) from derivation_jobs where state = 'queued'")
+        .getSingleResult()).longValue() > 0);
   }
 
   private static void update(String sql, Object... params) {

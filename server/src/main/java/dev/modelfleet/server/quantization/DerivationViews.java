@@ -34,6 +34,12 @@ public final class DerivationViews {
   public record Validation(List<Map<String, ValidationSet.SuppliedTensor>> samples,
       Map<String, List<Long>> shapes, Integer count) {}
 
+  /** {@code kinds}: int8-dynamic and/or fp16 (int8-static needs calibration per version). */
+  public record PolicyRequest(List<String> kinds, Double accuracyFloor, Validation validation) {}
+
+  public record PolicyView(String model, List<String> kinds, double accuracyFloor,
+      Validation validation, Instant createdAt) {}
+
   public record DerivedView(String kind, String precision, String outcome, UUID variantId,
       String reason, Long size, Double sizeRatio, Double accuracy, Double latencyMs,
       Double referenceLatencyMs, Double latencyRatio, List<VariantCheck.OutputFigures> outputs,

@@ -93,6 +93,52 @@ class DerivationApiTest {
   }
 
   @Test
+  void aModelPolicyDerivesForEveryFp32UploadAfterIt() {
+    String model = Fixtures.modelWithVersion("1.0.0");
+    adminJson().body(Map.of("kinds", List.of("int8-static"))).put("/api/v1/models/" + model + "/derivation-policy")
+        .then().statusCode(400).contentType(PROBLEM_JSON).body("detail", containsString("per version"));
+    adminJson().body(Map.of("kinds", List.of("fp16", "int8-dynamic"), "accuracyFloor", 0.95))
+        .put("/api/v1/models/" + model + "/derivation-policy").then().statusCode(200)
+        .body("kinds", equalTo(List.of("fp16", "int8-dynamic")));
+    admin().get("/api/v1/models/" + model + "/derivation-policy").then().statusCode(200)
+        .body("accuracyFloor", equalTo(0.95f));
+
+    Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.cnn(17, false, false).toByteArray());
+    JsonPath job = finished(policyJob(model, "1.0.0"));
+    assertEquals("accepted", derived(job, "fp16").get("outcome"));
+    assertEquals("accepted", derived(job, "int8-dynamic").get("outcome"));
+
+    // a version the checks refuse gets a failed policy job that says why
+    adminJson().body(Map.of("version", "2.0.0")).post("/api/v1/models/" + model + "/versions").then().statusCode(201);
+    Fixtures.upload(model, "2.0.0", "fp32", "cpu", TestModels.noWeights().toByteArray());
+    JsonPath refused = policyJob(model, "2.0.0");
+    assertEquals("failed", refused.getString("state"));
+    assertTrue(refused.getString("error").contains("refused by the checks: Cannot derive fp16: the model"
+        + " stores no float32 tensor"), refused.prettify());
+
+    admin().delete("/api/v1/models/" + model + "/derivation-policy").then().statusCode(204);
+    admin().get("/api/v1/models/" + model + "/derivation-policy").then().statusCode(404);
+  }
+
+  private static JsonPath policyJob(String model, String version) {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      List<Map<String, Object>> jobs = admin().get("/api/v1/models/" + model + "/versions/" + version
+          + "/derivations").then().statusCode(200).extract().jsonPath().getList("$");
+      if (!jobs.isEmpty()) {
+        return admin().get("/api/v1/models/" + model + "/versions/" + version + "/derivations/"
+            + jobs.get(0).get("id")).then().statusCode(200).extract().jsonPath();
+      }
+      assertTrue(System.nanoTime() < deadline, "no policy job for " + version);
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @Test
   void belowTheFloorIsKeptAsRejectedWithFiguresAndNeverPublished() {
     String model = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.regressor(5).toByteArray());
@@ -364,13 +410,18 @@ class DerivationApiTest {
   }
 
   private static JsonPath finished(JsonPath started) {
-    return poll(started.getString("model"), UUID.fromString(started.getString("id")));
+    return poll(started.getString("model"), started.getString("version"), UUID.fromString(started.getString("id")));
   }
 
   private static JsonPath poll(String model, UUID job) {
+    return poll(model, "1.0.0", job);
+  }
+
+  private static JsonPath poll(String model, String version, UUID job) {
     long deadline = System.nanoTime() + 180_000_000_000L;
     while (true) {
-      JsonPath view = admin().get(path(model) + "/" + job).then().statusCode(200).extract().jsonPath();
+      JsonPath view = admin().get("/api/v1/models/" + model + "/versions/" + version + "/derivations/" + job)
+          .then().statusCode(200).extract().jsonPath();
       String state = view.getString("state");
       if (state.equals("succeeded") || state.equals("failed")) {
         return view;
