@@ -26,7 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -62,15 +61,13 @@ public class DerivationRunner {
   private ScheduledExecutorService heartbeat;
 
   DerivationRunner(ArtifactStore store, VariantUploadService uploads,
-      jakarta.enterprise.inject.Instance<DerivationService> service, Clock clock,
-      @ConfigProperty(name = "modelfleet.derivation.stale-after", defaultValue = "60s") Duration staleAfter,
-      @ConfigProperty(name = "modelfleet.derivation.enabled", defaultValue = "true") boolean enabled) {
+      jakarta.enterprise.inject.Instance<DerivationService> service, Clock clock, DerivationConfig config) {
     this.store = store;
     this.uploads = uploads;
     this.service = service;
     this.clock = clock;
-    this.staleAfter = staleAfter;
-    this.enabled = enabled;
+    this.staleAfter = config.staleAfter();
+    this.enabled = config.enabled();
   }
 
   void onStart(@Observes StartupEvent started) {
