@@ -35,6 +35,8 @@ public enum ApiError {
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type", Status.Code.INVALID_ARGUMENT),
   OFFSET_OUT_OF_RANGE(416, "Offset out of range", Status.Code.OUT_OF_RANGE),
   INVALID_ONNX(422, "Invalid ONNX model", Status.Code.INVALID_ARGUMENT),
+  /** The model is valid but a requested derivation (int8, fp16) cannot apply to it. */
+  NOT_DERIVABLE(422, "Model cannot be derived", Status.Code.FAILED_PRECONDITION),
   INTERNAL_ERROR(500, "Internal error", Status.Code.INTERNAL);
 
   private final int httpStatus;

@@ -24,7 +24,8 @@ public final class Db {
     "enrollment_tokens", "devices", "models", "model_versions", "artifacts", "variants",
     "device_desired_states", "desired_models", "deployment_statuses", "hardware_classes", "trials",
     "trial_devices", "trial_results", "provider_mismatches", "rollouts", "rollout_waves",
-    "rollout_devices", "rollout_events", "deployment_history"
+    "rollout_devices", "rollout_events", "deployment_history", "derivation_jobs",
+    "derived_variants", "derivation_policies"
   };
 
   private Db() {}

@@ -1,0 +1,18 @@
+package dev.modelfleet.server.quantization;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** {@code modelfleet.derivation.*} (MODELFLEET_DERIVATION_ENABLED, ..._STALE_AFTER). */
+@ConfigMapping(prefix = "modelfleet.derivation")
+public interface DerivationConfig {
+
+  /** false: this replica accepts derivation requests but runs no jobs and applies no policies. */
+  @WithDefault("true")
+  boolean enabled();
+
+  /** A running job whose heartbeat is older than this is taken over by another replica. */
+  @WithDefault("60s")
+  Duration staleAfter();
+}

@@ -1,0 +1,31 @@
+package dev.modelfleet.server.quantization;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** A variant the server can derive, with the precision its published variant carries. */
+public enum DerivationKind {
+  INT8_DYNAMIC("int8-dynamic", "int8"),
+  INT8_STATIC("int8-static", "int8"),
+  FP16("fp16", "fp16");
+
+  private final String wire;
+  private final String precision;
+
+  DerivationKind(String wire, String precision) {
+    this.wire = wire;
+    this.precision = precision;
+  }
+
+  public String wire() {
+    return wire;
+  }
+
+  public String precision() {
+    return precision;
+  }
+
+  public static Optional<DerivationKind> parse(String value) {
+    return Arrays.stream(values()).filter(k -> k.wire.equals(value)).findFirst();
+  }
+}

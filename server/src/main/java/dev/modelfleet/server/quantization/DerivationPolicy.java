@@ -1,0 +1,34 @@
+package dev.modelfleet.server.quantization;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/** A model's standing derivation request, applied to each fp32 variant uploaded after it. */
+@Entity
+@Table(name = "derivation_policies")
+public class DerivationPolicy extends PanacheEntityBase {
+
+  @Id
+  @Column(name = "model_id")
+  public UUID modelId;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public List<String> kinds;
+
+  @Column(name = "accuracy_floor")
+  public double accuracyFloor;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public DerivationViews.Validation validation;
+
+  @Column(name = "created_at")
+  public Instant createdAt;
+}

@@ -1,0 +1,52 @@
+package dev.modelfleet.server.quantization;
+
+import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.quantization.DerivationViews.CreateDerivation;
+import dev.modelfleet.server.quantization.DerivationViews.JobView;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+import java.util.List;
+
+/** Derived (int8, fp16) variants of a version: start a job, follow its progress and figures. */
+@Path("/api/v1/models/{name}/versions/{version}/derivations")
+@Produces(MediaType.APPLICATION_JSON)
+public class DerivationResource {
+
+  private final DerivationService derivations;
+
+  DerivationResource(DerivationService derivations) {
+    this.derivations = derivations;
+  }
+
+  /** 202 with the queued job; the work runs in the background. */
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public Response start(@PathParam("name") String name, @PathParam("version") String version,
+      CreateDerivation body) {
+    Requests.requireBody(body);
+    JobView job = derivations.start(name, version, body);
+    return Response.accepted(job).location(UriBuilder
+        .fromPath("/api/v1/models/{name}/versions/{version}/derivations/{id}")
+        .build(name, version, job.id())).build();
+  }
+
+  @GET
+  public List<JobView> list(@PathParam("name") String name, @PathParam("version") String version) {
+    return derivations.list(name, version);
+  }
+
+  @GET
+  @Path("/{jobId}")
+  public JobView get(@PathParam("name") String name, @PathParam("version") String version,
+      @PathParam("jobId") String jobId) {
+    return derivations.get(name, version, Ids.parse("derivation job", jobId));
+  }
+}

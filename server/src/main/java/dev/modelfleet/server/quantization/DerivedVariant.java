@@ -1,0 +1,63 @@
+package dev.modelfleet.server.quantization;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/**
+ * The outcome of one kind in one job, with its figures. A rejected variant lives only here: it
+ * never becomes a row in {@code variants}, so nothing can sign, match, assign or ship it.
+ */
+@Entity
+@Table(name = "derived_variants")
+public class DerivedVariant extends PanacheEntityBase {
+
+  public static final String ACCEPTED = "accepted";
+  public static final String REJECTED = "rejected";
+  public static final String FAILED = "failed";
+
+  @Id public UUID id;
+
+  @Column(name = "job_id")
+  public UUID jobId;
+
+  public String kind;
+  public String outcome;
+
+  @Column(name = "variant_id")
+  public UUID variantId;
+
+  public String reason;
+  public Long size;
+
+  @Column(name = "size_ratio")
+  public Double sizeRatio;
+
+  public Double accuracy;
+
+  @Column(name = "latency_ms")
+  public Double latencyMs;
+
+  @Column(name = "reference_latency_ms")
+  public Double referenceLatencyMs;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public List<VariantCheck.OutputFigures> figures;
+
+  @JdbcTypeCode(SqlTypes.JSON)
+  public QuantizationReport report;
+
+  @Column(name = "created_at")
+  public Instant createdAt;
+
+  public static List<DerivedVariant> ofJob(UUID jobId) {
+    return list("jobId = ?1 order by createdAt", jobId);
+  }
+}

@@ -1,0 +1,237 @@
+package dev.modelfleet.server.quantization;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a derived variant beside its float32 reference on the same inputs and measures how far
+ * apart they are, and how fast each runs on this server's CPU (one intra-op thread, so the
+ * figure does not depend on what else the server is doing with its other cores).
+ */
+public final class VariantCheck {
+
+  private static final int WARMUP_RUNS = 3;
+  private static final int TIMED_RUNS = 20;
+  private static final long TIMING_BUDGET_NANOS = 3_000_000_000L;
+
+  /** An output is treated as class scores when its last axis has between 2 and 1000 entries. */
+  private static final int MAX_CLASSES = 1000;
+
+  private VariantCheck() {}
+
+  /** {@code top1Agreement}: share of rows whose arg-max agrees; null for non-classifier outputs. */
+  public record OutputFigures(String name, double cosineSimilarity, double maxAbsError,
+      Double top1Agreement) {}
+
+  /**
+   * {@code accuracy}: the worst output's figure, top-1 agreement for class scores, cosine
+   * similarity otherwise; relative to the reference (1.0), the same scale as a variant's
+   * declared accuracy and a rollout's accuracy floor.
+   */
+  public record Figures(int samples, boolean synthesizedInputs, List<OutputFigures> outputs,
+      double accuracy, double referenceLatencyMs, double latencyMs) {}
+
+  public static Map<String, NodeInfo> inputs(byte[] model) {
+    try (OrtSession.SessionOptions o = options(); OrtSession s = env().createSession(model, o)) {
+      return s.getInputInfo();
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime cannot load the model: " + firstLine(e));
+    }
+  }
+
+  public static Figures compare(byte[] reference, byte[] candidate, ValidationSet set) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession ref = env().createSession(reference, o)) {
+      OrtSession cand;
+      try {
+        cand = env().createSession(candidate, o);
+      } catch (OrtException e) {
+        throw new DerivationException("ONNX Runtime cannot load the derived variant: " + firstLine(e));
+      }
+      try (cand) {
+        List<String> outputs = new ArrayList<>();
+        ref.getOutputInfo().forEach((name, info) -> {
+          if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
+            outputs.add(name);
+          }
+        });
+        if (outputs.isEmpty()) {
+          throw new DerivationException("the model has no float32 output to compare");
+        }
+        Map<String, Acc> acc = new HashMap<>();
+        outputs.forEach(n -> acc.put(n, new Acc()));
+        for (Map<String, ValidationSet.Sample> sample : set.samples()) {
+          Map<String, float[]> a = run(ref, sample, outputs, "the reference");
+          Map<String, float[]> b = run(cand, sample, outputs, "the derived variant");
+          for (String n : outputs) {
+            acc.get(n).add(a.get(n), b.get(n), lastDim(ref, n));
+          }
+        }
+        List<OutputFigures> figures = outputs.stream().map(n -> acc.get(n).figures(n)).toList();
+        double accuracy = figures.stream()
+            .mapToDouble(f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
+            .min().orElse(0);
+        Map<String, ValidationSet.Sample> first = set.samples().get(0);
+        return new Figures(set.samples().size(), set.synthesized(), figures, accuracy,
+            medianMs(ref, first), medianMs(cand, first));
+      }
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime failed: " + firstLine(e));
+    }
+  }
+
+  private static final class Acc {
+    double dot;
+    double na;
+    double nb;
+    double maxAbs;
+    long rows;
+    long agree;
+    boolean classifier = true;
+
+    void add(float[] a, float[] b, long lastDim) {
+      if (a.length != b.length) {
+        throw new DerivationException("the derived variant's output has " + b.length
+            + " values where the reference has " + a.length);
+      }
+      for (int i = 0; i < a.length; i++) {
+        double x = a[i];
+        double y = b[i];
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+        double d = Math.abs(x - y);
+        maxAbs = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(maxAbs, d);
+      }
+      if (lastDim < 2 || lastDim > MAX_CLASSES || a.length % lastDim != 0) {
+        classifier = false;
+        return;
+      }
+      int k = (int) lastDim;
+      for (int r = 0; r < a.length / k; r++) {
+        rows++;
+        if (argMax(a, r * k, k) == argMax(b, r * k, k)) {
+          agree++;
+        }
+      }
+    }
+
+    OutputFigures figures(String name) {
+      double cosine = na == 0 && nb == 0 ? 1 : (na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb));
+      if (Double.isNaN(cosine)) {
+        cosine = 0;
+      }
+      return new OutputFigures(name, cosine, maxAbs,
+          classifier && rows > 0 ? (double) agree / rows : null);
+    }
+  }
+
+  private static int argMax(float[] v, int from, int n) {
+    int best = from;
+    for (int i = from + 1; i < from + n; i++) {
+      if (v[i] > v[best]) {
+        best = i;
+      }
+    }
+    return best - from;
+  }
+
+  /** The actual last axis length, read from a run, since declared shapes are often symbolic. */
+  private static long lastDim(OrtSession session, String output) throws OrtException {
+    long[] shape = ((TensorInfo) session.getOutputInfo().get(output).getInfo()).getShape();
+    return shape.length < 2 ? -1 : shape[shape.length - 1];
+  }
+
+  private static Map<String, float[]> run(OrtSession session, Map<String, ValidationSet.Sample> sample,
+      List<String> outputs, String which) throws OrtException {
+    Map<String, OnnxTensor> in = tensors(session, sample);
+    try (OrtSession.Result result = session.run(in)) {
+      Map<String, float[]> out = new HashMap<>();
+      for (String n : outputs) {
+        OnnxValue v = result.get(n).orElseThrow();
+        FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
+        float[] values = new float[fb.remaining()];
+        fb.get(values);
+        out.put(n, values);
+      }
+      return out;
+    } catch (OrtException e) {
+      throw new DerivationException(which + " failed on the validation inputs (" + firstLine(e)
+          + "); supply validation samples that fit the model");
+    } finally {
+      in.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  static Map<String, OnnxTensor> tensors(OrtSession session, Map<String, ValidationSet.Sample> sample)
+      throws OrtException {
+    Map<String, OnnxTensor> in = new HashMap<>();
+    for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+      ValidationSet.Sample s = sample.get(e.getKey());
+      OnnxJavaType type = ((TensorInfo) e.getValue().getInfo()).type;
+      OnnxTensor t;
+      if (type == OnnxJavaType.FLOAT) {
+        t = OnnxTensor.createTensor(env(), FloatBuffer.wrap(s.floats()), s.shape());
+      } else if (type == OnnxJavaType.INT32) {
+        t = OnnxTensor.createTensor(env(),
+            IntBuffer.wrap(Arrays.stream(s.longs()).mapToInt(l -> (int) l).toArray()), s.shape());
+      } else {
+        t = OnnxTensor.createTensor(env(), LongBuffer.wrap(s.longs()), s.shape());
+      }
+      in.put(e.getKey(), t);
+    }
+    return in;
+  }
+
+  private static double medianMs(OrtSession session, Map<String, ValidationSet.Sample> sample)
+      throws OrtException {
+    Map<String, OnnxTensor> in = tensors(session, sample);
+    try {
+      for (int i = 0; i < WARMUP_RUNS; i++) {
+        session.run(in).close();
+      }
+      List<Long> times = new ArrayList<>();
+      long start = System.nanoTime();
+      while (times.size() < TIMED_RUNS && (times.size() < 3 || System.nanoTime() - start < TIMING_BUDGET_NANOS)) {
+        long t0 = System.nanoTime();
+        session.run(in).close();
+        times.add(System.nanoTime() - t0);
+      }
+      times.sort(null);
+      return times.get(times.size() / 2) / 1e6;
+    } finally {
+      in.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private static OrtSession.SessionOptions options() throws OrtException {
+    OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+    o.setIntraOpNumThreads(1);
+    o.setInterOpNumThreads(1);
+    return o;
+  }
+
+  private static OrtEnvironment env() {
+    return OrtEnvironment.getEnvironment();
+  }
+
+  private static String firstLine(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    String line = m.lines().findFirst().orElse(m);
+    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+  }
+}
