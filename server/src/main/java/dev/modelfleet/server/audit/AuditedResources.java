@@ -80,6 +80,18 @@ public class AuditedResources {
           + " 'stateReason', state_reason, 'currentWave', current_wave, 'startAt', start_at,"
           + " 'startedAt', started_at, 'finishedAt', finished_at) from rollouts where id = ?";
 
+  private static final String DERIVATION_JOB =
+      "select jsonb_build_object('id', j.id, 'model', m.name, 'version', v.version,"
+          + " 'kinds', j.kinds, 'accuracyFloor', j.accuracy_floor, 'state', j.state)"
+          + " from derivation_jobs j join model_versions v on v.id = j.version_id"
+          + " join models m on m.id = v.model_id where j.id = ?";
+  /** The model's derivation policy, or JSON null when it has none (samples left out). */
+  private static final String DERIVATION_POLICY =
+      "select coalesce((select jsonb_build_object('model', m.name, 'kinds', p.kinds,"
+          + " 'accuracyFloor', p.accuracy_floor, 'hasValidationSamples', p.validation is not null)"
+          + " from derivation_policies p join models m on m.id = p.model_id where m.name = ?),"
+          + " 'null'::jsonb)";
+
   private final AgroalDataSource dataSource;
   private final ObjectMapper json;
   private final SigningService signing;
@@ -119,6 +131,10 @@ public class AuditedResources {
     for (String action : new String[] {"start", "pause", "resume", "abort", "rollback", "approve"}) {
       readers.put("/api/v1/rollouts/{id}/" + action, rollout);
     }
+    readers.put("/api/v1/models/{name}/versions/{version}/derivations",
+        (p, created) -> byId(DERIVATION_JOB, created));
+    readers.put("/api/v1/models/{name}/derivation-policy",
+        (p, created) -> query(DERIVATION_POLICY, p.get("name")));
     // the root of trust lives in the key directory, not in PostgreSQL
     Reader trust = (p, created) -> trustSnapshot();
     for (String path : new String[] {"/root/rotate", "/root/drafts", "/root/draft",

@@ -71,7 +71,10 @@ class RoleCoverageTest {
         "GET /api/v1/devices", "GET /api/v1/devices/{id}", "GET /api/v1/devices/{id}/history",
         "GET /api/v1/devices/{id}/match", "GET /api/v1/enrollment-tokens",
         "GET /api/v1/hardware-classes", "GET /api/v1/hardware-classes/{id}",
-        "GET /api/v1/rollouts", "GET /api/v1/rollouts/{id}", "GET /api/v1/rollouts/{id}/devices");
+        "GET /api/v1/rollouts", "GET /api/v1/rollouts/{id}", "GET /api/v1/rollouts/{id}/devices",
+        "GET /api/v1/models/{name}/derivation-policy",
+        "GET /api/v1/models/{name}/versions/{version}/derivations",
+        "GET /api/v1/models/{name}/versions/{version}/derivations/{jobId}");
     // changes to the fleet
     expect(Access.OPERATE, "POST /api/v1/models", "POST /api/v1/models/{name}/versions",
         "POST /api/v1/models/{name}/versions/{version}/revoke",
@@ -85,7 +88,9 @@ class RoleCoverageTest {
         "POST /api/v1/rollouts", "POST /api/v1/rollouts/{id}/start",
         "POST /api/v1/rollouts/{id}/pause", "POST /api/v1/rollouts/{id}/resume",
         "POST /api/v1/rollouts/{id}/abort", "POST /api/v1/rollouts/{id}/rollback",
-        "POST /api/v1/rollouts/{id}/approve");
+        "POST /api/v1/rollouts/{id}/approve",
+        "POST /api/v1/models/{name}/versions/{version}/derivations",
+        "PUT /api/v1/models/{name}/derivation-policy", "DELETE /api/v1/models/{name}/derivation-policy");
   }
 
   private static void expect(Access access, String... endpoints) {
@@ -206,6 +211,8 @@ class RoleCoverageTest {
       case "/api/v1/enrollment-tokens" -> Map.of("name", Api.unique("leak"));
       case "/api/v1/devices/{id}/labels" -> Map.of("labels", Map.of("leaked", "yes"));
       case "/api/v1/trust/root/rotate" -> Map.of("rotate", List.of("director"));
+      case "/api/v1/models/{name}/versions/{version}/derivations",
+          "/api/v1/models/{name}/derivation-policy" -> Map.of("kinds", List.of("fp16"));
       default -> Map.of();
     };
   }
@@ -239,6 +246,7 @@ class RoleCoverageTest {
       "select id, name, role, expires_at, revoked_at from api_tokens",
       "select * from models", "select * from model_versions", "select id from variants",
       "select * from desired_models", "select device_id, generation from device_desired_states",
+      "select id, state from derivation_jobs", "select * from derivation_policies",
     };
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
     try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
