@@ -174,6 +174,7 @@ class RootRotationTest {
       public java.time.Duration heartbeatInterval() { return java.time.Duration.ofSeconds(15); }
       public java.time.Duration desiredStateTtl() { return java.time.Duration.ofDays(7); }
       public java.time.Duration rootMetadataTtl() { return java.time.Duration.ofDays(365); }
+      public java.time.Duration manifestTtl() { return java.time.Duration.ofDays(365); }
       public java.util.Optional<String> artifactBaseUrl() { return java.util.Optional.empty(); }
     };
   }
