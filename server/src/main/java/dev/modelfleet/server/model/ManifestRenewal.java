@@ -84,22 +84,40 @@ public class ManifestRenewal {
   /** Renews every due manifest this replica can lock; returns how many it renewed. */
   @Transactional
   public int renewDue() {
+    return renew(dueVariants());
+  }
+
+  /**
+   * The variants whose manifest is due, read without locks or entities. Another replica may
+   * renew them between this read and {@link #renew}.
+   */
+  @Transactional
+  List<UUID> dueVariants() {
     List<UUID> due = new ArrayList<>();
-    // read without locks or entities: the rows are locked and loaded fresh below
     for (Object[] row : rows("select id, manifest from variants", null)) {
       if (signing.renewalDue((byte[]) row[1])) {
         due.add((UUID) row[0]);
       }
     }
-    if (due.isEmpty()) {
+    return due;
+  }
+
+  /**
+   * Renews those of {@code candidates} that this transaction can lock and that are still due
+   * under the lock: a row another replica holds is skipped (it is renewing it), one it renewed
+   * and committed since {@link #dueVariants} read it is no longer due.
+   */
+  @Transactional
+  int renew(List<UUID> candidates) {
+    if (candidates.isEmpty()) {
       return 0;
     }
     List<UUID> renewed = new ArrayList<>();
     for (Object[] row : rows("select id, manifest from variants where id in (?1)"
-        + " order by id for update skip locked", due)) {
+        + " order by id for update skip locked", candidates)) {
       byte[] stored = (byte[]) row[1];
-      if (signing.renewalDue(stored)) { // another replica may have renewed it meanwhile
-        Variant variant = Variant.findById(row[0]);
+      if (signing.renewalDue(stored)) {
+        Variant variant = Variant.findById(row[0]); // not loaded before: read fresh, under the lock
         variant.manifest = signing.resign(stored);
         renewed.add(variant.id);
       }
