@@ -170,6 +170,9 @@ public final class Deployer {
       if (misfit != null) {
         throw new VerificationException("hardware-mismatch", misfit);
       }
+      // Before the shortcut below: a replayed old manifest of the same bytes is refused too,
+      // or it would lower the version floor that the next replay is checked against.
+      DesiredStateVerifier.requireNotRolledBack(manifest, store.current().active(model.getModel()));
       ServedModel current = registry.peek(model.getModel());
       if (current != null && current.sha256().equals(manifest.getSha256())) {
         recordActive(model, manifest, generation,
@@ -190,6 +193,9 @@ public final class Deployer {
       recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize())
           .setExecutionProviderUsed(loaded.executionProvider()));
     } catch (VerificationException e) {
+      if (DesiredStateVerifier.MANIFEST_EXPIRED.equals(e.reasonCode())) {
+        LOG.warning("stale: " + e.getMessage() + "; serving " + servedSummary());
+      }
       listener.onProgress(failed(progress, e));
     } catch (RuntimeException e) {
       listener.onProgress(failed(progress, new VerificationException("internal-error",
@@ -203,9 +209,18 @@ public final class Deployer {
     ActiveModel persisted = store.current().active(model.getModel());
     ActiveModel now = new ActiveModel(model.getModel(), model.getVersion(),
         manifest.getVariantId(), manifest.getSha256(), manifest.getSize(),
-        progress.getGeneration(), manifest.getExecutionProvider());
+        progress.getGeneration(), manifest.getExecutionProvider(), manifest.getTargetsVersion());
     if (alreadyAt >= 0 && persisted != null && persisted.sha256().equals(now.sha256())
         && persisted.version().equals(now.version())) {
+      if (persisted.targetsVersion() < now.targetsVersion()) {
+        // A renewed manifest of the bytes in service: nothing to fetch or report, but the
+        // rollback floor moves up to it.
+        store.save(store.current().withActive(new ActiveModel(persisted.model(),
+            persisted.version(), persisted.variantId(), persisted.sha256(), persisted.size(),
+            persisted.generation(), persisted.executionProvider(), now.targetsVersion())));
+        LOG.info("model " + now.model() + " " + now.version() + ": renewed manifest, targets"
+            + " version " + now.targetsVersion() + ", valid until " + manifest.getExpiresAtMs());
+      }
       return; // Re-sent document, nothing changed for this model.
     }
     store.save(store.current().withActive(now));

@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.trust;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.AgentState;
 import dev.modelfleet.agent.v1.DesiredModel;
 import dev.modelfleet.agent.v1.DesiredState;
@@ -23,6 +24,12 @@ public final class DesiredStateVerifier {
    * replayed) looks like: the reason code says so, so that the server can show a stale device.
    */
   public static final String EXPIRED = "desired-state-expired";
+
+  /** A variant manifest past its expiry: the same freeze, one level down (targets metadata). */
+  public static final String MANIFEST_EXPIRED = "manifest-expired";
+
+  /** An older signed manifest of the variant in service: a rollback of targets metadata. */
+  public static final String MANIFEST_ROLLBACK = "manifest-rollback";
 
   private final Supplier<TrustedRoot> root;
   private final String deviceId;
@@ -132,6 +139,32 @@ public final class DesiredStateVerifier {
       throw new VerificationException(
           "manifest-invalid", what + " has no valid sha256/size for its artifact");
     }
+    // 0 is "no expiry": what a server from before manifest expiry signs.
+    if (manifest.getExpiresAtMs() != 0 && manifest.getExpiresAtMs() <= clock.getAsLong()) {
+      throw new VerificationException(
+          MANIFEST_EXPIRED,
+          what + " (targets version " + manifest.getTargetsVersion() + ") expired at "
+              + manifest.getExpiresAtMs() + " ms; refused, the model in service stays but may be"
+              + " stale until the server renews the manifest (check the device clock too)");
+    }
     return manifest;
+  }
+
+  /**
+   * Refuses a manifest of the variant already in service that is older (lower targets version)
+   * than the one accepted for it: a validly signed but superseded manifest replayed, e.g. one
+   * the server has since re-signed with another expiry. Manifests of other variants carry their
+   * own version sequence, so they are not compared.
+   */
+  public static void requireNotRolledBack(VariantManifest manifest, ActiveModel installed)
+      throws VerificationException {
+    if (installed != null && installed.variantId().equals(manifest.getVariantId())
+        && manifest.getTargetsVersion() < installed.targetsVersion()) {
+      throw new VerificationException(
+          MANIFEST_ROLLBACK,
+          "manifest of variant " + manifest.getVariantId() + " has targets version "
+              + manifest.getTargetsVersion() + ", older than the installed version "
+              + installed.targetsVersion() + "; an old manifest was replayed (rollback refused)");
+    }
   }
 }

@@ -11,6 +11,7 @@ import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.agent.v1.DeploymentState;
 import dev.modelfleet.agent.v1.DesiredModel;
 import dev.modelfleet.agent.v1.DesiredState;
 import dev.modelfleet.agent.v1.SignedEnvelope;
@@ -152,6 +153,47 @@ class AttackSuiteTest {
     assertRefusedAndVersionOneServes("desired-state-expired");
     assertTrue(device.failure().getReason().contains("stale"), device.failure().getReason());
     assertEquals(accepted, device.store.current().acceptedGeneration());
+  }
+
+  // Freeze and rollback of targets metadata: variant manifests carry a version and an expiry.
+
+  @Test
+  void anExpiredManifestIsRefusedBeforeAnyDownloadAndReportedStale() throws Exception {
+    long sentBefore = server.bytesSent();
+    VariantManifest expired = repository.resigned(repository.manifest(MODEL, "2", v2), 1, -1);
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(expired)))), "the document itself is fresh and accepted");
+    assertRefusedAndVersionOneServes("manifest-expired");
+    assertTrue(device.failure().getReason().contains("stale"), device.failure().getReason());
+    assertEquals(sentBefore, server.bytesSent(), "not a byte was fetched");
+    assertNothingOfVersionTwoOnDisk();
+  }
+
+  @Test
+  void anOlderManifestOfTheRunningVariantIsRefused() throws Exception {
+    VariantManifest installed = repository.manifest(MODEL, "1", v1);
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.resigned(installed, 3, 3_600_000))))));
+    assertEquals(3, device.store.current().active(MODEL).targetsVersion());
+    // version 2 was validly signed once and has not expired: only the version gives it away
+    device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.resigned(installed, 2, 3_600_000)))));
+    assertRefusedAndVersionOneServes("manifest-rollback");
+    assertEquals(3, device.store.current().active(MODEL).targetsVersion(), "the floor stays");
+  }
+
+  @Test
+  void aRenewedManifestOfTheBytesInServiceIsAcceptedWithoutADownload() throws Exception {
+    long sentBefore = server.bytesSent();
+    VariantManifest renewed = repository.resigned(repository.manifest(MODEL, "1", v1), 2,
+        7_200_000);
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(renewed)))));
+    assertTrue(device.progress.stream()
+        .noneMatch(p -> p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED), device.progress.toString());
+    assertEquals(sentBefore, server.bytesSent(), "the bytes in service are not fetched again");
+    assertEquals(2, device.store.current().active(MODEL).targetsVersion());
+    assertArrayEquals(v1Output, device.infer(MODEL));
   }
 
   // Endless data: an artifact longer than its signed size.

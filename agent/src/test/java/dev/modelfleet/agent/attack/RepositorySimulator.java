@@ -136,7 +136,19 @@ final class RepositorySimulator {
         .setPrecision("fp32").setExecutionProvider("cpu")
         .setSha256(Dsse.sha256Hex(artifact)).setSize(artifact.length)
         .setCreatedAtMs(System.currentTimeMillis())
+        .setTargetsVersion(1)
+        .setExpiresAtMs(System.currentTimeMillis() + 3_600_000)
         .build();
+  }
+
+  /**
+   * The manifest as the server re-signs it (renewal before expiry, targets rotation): same
+   * variant and bytes, {@code targetsVersion}, valid for {@code validForMs} from now (negative:
+   * already expired).
+   */
+  VariantManifest resigned(VariantManifest manifest, long targetsVersion, long validForMs) {
+    return manifest.toBuilder().setTargetsVersion(targetsVersion)
+        .setExpiresAtMs(System.currentTimeMillis() + validForMs).build();
   }
 
   DesiredModel desiredModel(VariantManifest manifest) {

@@ -13,6 +13,7 @@ import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -78,6 +79,29 @@ public class DesiredStateService {
     List<UUID> devices = Panache.getEntityManager().createNativeQuery(
             "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
                 + " where d.status = 'active' order by s.device_id", UUID.class)
+        .getResultList();
+    for (UUID deviceId : devices) {
+      DeviceService.lockForUpdate(deviceId);
+      publish(deviceId);
+    }
+    return devices.size();
+  }
+
+  /**
+   * Re-signs one generation up, in the caller's transaction, the document of every active
+   * device that should run one of {@code variantIds}: their manifests were re-signed (renewed
+   * before expiry), and a device must get the new one before the old one expires.
+   */
+  public int reissueForVariants(Collection<UUID> variantIds) {
+    if (variantIds.isEmpty()) {
+      return 0;
+    }
+    @SuppressWarnings("unchecked")
+    List<UUID> devices = Panache.getEntityManager().createNativeQuery(
+            "select distinct m.device_id from desired_models m join devices d on d.id = m.device_id"
+                + " where d.status = 'active' and m.variant_id in (?1) order by m.device_id",
+            UUID.class)
+        .setParameter(1, variantIds)
         .getResultList();
     for (UUID deviceId : devices) {
       DeviceService.lockForUpdate(deviceId);

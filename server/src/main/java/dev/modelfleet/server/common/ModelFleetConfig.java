@@ -27,6 +27,13 @@ public interface ModelFleetConfig {
   Duration rootMetadataTtl();
 
   /**
+   * How long a signed variant manifest (targets metadata) is valid. The server re-signs it one
+   * targets version up once half of this is gone, and re-issues the desired states using it.
+   */
+  @WithDefault("365d")
+  Duration manifestTtl();
+
+  /**
    * Where agents download artifacts over HTTP (GET {base}/{sha256}), e.g. a CDN or the URL of
    * this server's /agent/v1/artifacts as devices reach it. When absent, agents use this
    * server's HTTP port on the host they reach it by.

@@ -1,11 +1,9 @@
 package dev.modelfleet.server.model;
 
 import dev.modelfleet.agent.v1.VariantManifest;
-import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.model.ModelViews.VariantView;
-import dev.modelfleet.server.signing.SigningService;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
@@ -18,11 +16,11 @@ import java.util.UUID;
 @ApplicationScoped
 class VariantRegistrar {
 
-  private final SigningService signing;
+  private final ManifestSigning signing;
   private final ArtifactStore store;
   private final Clock clock;
 
-  VariantRegistrar(SigningService signing, ArtifactStore store, Clock clock) {
+  VariantRegistrar(ManifestSigning signing, ArtifactStore store, Clock clock) {
     this.signing = signing;
     this.store = store;
     this.clock = clock;
@@ -72,7 +70,7 @@ class VariantRegistrar {
     variant.matmulMacs = cost.matmulMacs();
     variant.convMacs = cost.convMacs();
     variant.createdAt = now;
-    variant.manifest = signing.signWithTargets(Dsse.VARIANT_MANIFEST_TYPE, manifest(variant)).toByteArray();
+    variant.manifest = signing.signFirst(manifest(variant));
     variant.persist();
     return VariantView.of(variant);
   }

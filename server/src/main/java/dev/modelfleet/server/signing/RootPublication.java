@@ -2,10 +2,10 @@ package dev.modelfleet.server.signing;
 
 import dev.modelfleet.agent.v1.RoleKeys;
 import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.cluster.ClusterChannels;
+import dev.modelfleet.server.model.ManifestSigning;
 import dev.modelfleet.server.model.Variant;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,7 +16,7 @@ import org.jboss.logging.Logger;
 /**
  * What follows a published root version, in the publishing transaction. Documents signed by
  * keys that the new version no longer lists would be refused by devices, so: rotated targets
- * keys re-sign every stored variant manifest (same payload, new signature); rotated targets or
+ * keys re-sign every stored variant manifest (one targets version up, fresh expiry); rotated targets or
  * director keys re-issue every device's desired state one generation up (embedding the
  * re-signed manifests, signed by the new director). Every replica is told over NOTIFY and
  * sends the new root versions to its connected devices (before any desired state).
@@ -28,10 +28,13 @@ class RootPublication {
 
   private final SigningService signing;
   private final DesiredStateService desiredStates;
+  private final ManifestSigning manifestSigning;
 
-  RootPublication(SigningService signing, DesiredStateService desiredStates) {
+  RootPublication(SigningService signing, DesiredStateService desiredStates,
+      ManifestSigning manifestSigning) {
     this.signing = signing;
     this.desiredStates = desiredStates;
+    this.manifestSigning = manifestSigning;
   }
 
   void published(RootMetadata previous, RootMetadata next) {
@@ -40,9 +43,9 @@ class RootPublication {
     int manifests = 0;
     if (targetsChanged) {
       for (Variant variant : Variant.<Variant>listAll()) {
-        SignedEnvelope old = parse(variant.manifest);
-        variant.manifest = signing.signAs(Dsse.ROLE_TARGETS, old.getPayloadType(),
-            old.getPayload().toByteArray()).toByteArray();
+        // one targets version up (and a fresh expiry): a device that installed the manifest
+        // signed by the old key then refuses a replay of that one as a rollback
+        variant.manifest = manifestSigning.resign(variant.manifest);
         manifests++;
       }
       Panache.getEntityManager().flush();
@@ -66,11 +69,4 @@ class RootPublication {
         .map(ids -> ids.stream().sorted().toList()).orElse(List.of());
   }
 
-  private static SignedEnvelope parse(byte[] stored) {
-    try {
-      return SignedEnvelope.parseFrom(stored);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalStateException("a stored manifest is corrupt", e);
-    }
-  }
 }

@@ -134,6 +134,7 @@ class RootMetadataTest {
       public Duration heartbeatInterval() { return Duration.ofSeconds(15); }
       public Duration desiredStateTtl() { return Duration.ofDays(7); }
       public Duration rootMetadataTtl() { return Duration.ofDays(365); }
+      public Duration manifestTtl() { return Duration.ofDays(365); }
       public java.util.Optional<String> artifactBaseUrl() { return java.util.Optional.empty(); }
     };
   }

@@ -174,6 +174,7 @@ class RootRotationTest {
       public java.time.Duration heartbeatInterval() { return java.time.Duration.ofSeconds(15); }
       public java.time.Duration desiredStateTtl() { return java.time.Duration.ofDays(7); }
       public java.time.Duration rootMetadataTtl() { return java.time.Duration.ofDays(365); }
+      public java.time.Duration manifestTtl() { return java.time.Duration.ofDays(365); }
       public java.util.Optional<String> artifactBaseUrl() { return java.util.Optional.empty(); }
     };
   }
@@ -229,8 +230,10 @@ class RootRotationTest {
     long version = device.roots.current().version();
     Fixtures.Published model = Fixtures.publishedClassifier(72);
     assign(model, device.enrolled.getDeviceId());
-    long generation = device.verifier.verify(
-        device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState(), 0, "").getGeneration();
+    DesiredState firstState = device.verifier.verify(
+        device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState(), 0, "");
+    long generation = firstState.getGeneration();
+    long targetsVersion = device.verifier.verifyManifest(firstState.getModels(0)).getTargetsVersion();
 
     // 1. the root key leaves the server
     Path oldRootKey = offline.resolve("old-root.key");
@@ -316,7 +319,9 @@ class RootRotationTest {
     DesiredState state = device.verifier.verify(reissued, generation, "");
     String newTargets = root.getString("roles.find { it.role == 'targets' }.keyIds[0]");
     assertEquals(newTargets, state.getModels(0).getManifest().getSignatures(0).getKeyId());
-    device.verifier.verifyManifest(state.getModels(0));
+    assertEquals(targetsVersion + 1,
+        device.verifier.verifyManifest(state.getModels(0)).getTargetsVersion(),
+        "re-signing by the new targets key counts the manifest's version up");
 
     // 6. a device configured with the first root key still enrolls: it walks the history
     assertNotEquals(Ed25519.toPem(firstPinned), Ed25519.toPem(pinnedRootKey()));

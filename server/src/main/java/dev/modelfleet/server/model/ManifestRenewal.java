@@ -1,0 +1,142 @@
+package dev.modelfleet.server.model;
+
+import dev.modelfleet.server.assignment.DesiredStateService;
+import dev.modelfleet.server.common.ModelFleetConfig;
+import io.quarkus.hibernate.orm.panache.Panache;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.transaction.Transactional;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Keeps variant manifests from expiring on devices: manifests past half their lifetime are
+ * re-signed one targets version up with a fresh expiry, and the desired states that embed them
+ * are re-issued, so connected devices get them at once (the way root metadata renews at half
+ * its lifetime).
+ *
+ * <p>Safe on several replicas: each replica locks the due variant rows with SKIP LOCKED and
+ * checks again under the lock, so a manifest another replica is renewing or has just renewed
+ * is left alone and no version is signed twice.
+ */
+@ApplicationScoped
+public class ManifestRenewal {
+
+  private static final Logger LOG = Logger.getLogger(ManifestRenewal.class);
+
+  private final ManifestSigning signing;
+  private final DesiredStateService desiredStates;
+  private final ModelFleetConfig config;
+  private ScheduledExecutorService scheduler;
+
+  ManifestRenewal(ManifestSigning signing, DesiredStateService desiredStates,
+      ModelFleetConfig config) {
+    this.signing = signing;
+    this.desiredStates = desiredStates;
+    this.config = config;
+  }
+
+  void start(@Observes StartupEvent started) {
+    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "manifest-renewal");
+      thread.setDaemon(true);
+      return thread;
+    });
+    long periodMs = checkInterval(config.manifestTtl()).toMillis();
+    // not at once: manifests signed before expiries existed are renewed within the first interval,
+    // without adding to the work of a starting replica
+    scheduler.scheduleWithFixedDelay(this::renewQuietly, periodMs, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  void stop(@Observes ShutdownEvent stopping) {
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+  }
+
+  /**
+   * Hourly, or eight times per lifetime when that is shorter: a manifest is then renewed well
+   * within the half lifetime that is left when it becomes due.
+   */
+  static Duration checkInterval(Duration ttl) {
+    Duration eighth = ttl.dividedBy(8);
+    Duration interval = eighth.compareTo(Duration.ofHours(1)) < 0 ? eighth : Duration.ofHours(1);
+    return interval.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : interval;
+  }
+
+  private void renewQuietly() {
+    try {
+      renewDue();
+    } catch (RuntimeException e) {
+      // a database or key directory outage: the next run tries again, long before expiry
+      LOG.warnf(e, "manifest renewal failed; retrying in %s", checkInterval(config.manifestTtl()));
+    }
+  }
+
+  /** Renews every due manifest this replica can lock; returns how many it renewed. */
+  @Transactional
+  public int renewDue() {
+    return renew(dueVariants());
+  }
+
+  /**
+   * The variants whose manifest is due, read without locks or entities. Another replica may
+   * renew them between this read and {@link #renew}.
+   */
+  @Transactional
+  List<UUID> dueVariants() {
+    List<UUID> due = new ArrayList<>();
+    for (Object[] row : rows("select id, manifest from variants", null)) {
+      if (signing.renewalDue((byte[]) row[1])) {
+        due.add((UUID) row[0]);
+      }
+    }
+    return due;
+  }
+
+  /**
+   * Renews those of {@code candidates} that this transaction can lock and that are still due
+   * under the lock: a row another replica holds is skipped (it is renewing it), one it renewed
+   * and committed since {@link #dueVariants} read it is no longer due.
+   */
+  @Transactional
+  int renew(List<UUID> candidates) {
+    if (candidates.isEmpty()) {
+      return 0;
+    }
+    List<UUID> renewed = new ArrayList<>();
+    for (Object[] row : rows("select id, manifest from variants where id in (?1)"
+        + " order by id for update skip locked", candidates)) {
+      byte[] stored = (byte[]) row[1];
+      if (signing.renewalDue(stored)) {
+        Variant variant = Variant.findById(row[0]); // not loaded before: read fresh, under the lock
+        variant.manifest = signing.resign(stored);
+        renewed.add(variant.id);
+      }
+    }
+    Panache.getEntityManager().flush();
+    int devices = desiredStates.reissueForVariants(renewed);
+    if (!renewed.isEmpty()) {
+      LOG.infof("%d variant manifest(s) renewed for %s; %d desired state(s) re-issued",
+          renewed.size(), config.manifestTtl(), devices);
+    }
+    return renewed.size();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object[]> rows(String sql, List<UUID> ids) {
+    var query = Panache.getEntityManager().createNativeQuery(sql);
+    if (ids != null) {
+      query.setParameter(1, ids);
+    }
+    return query.getResultList();
+  }
+}
