@@ -243,14 +243,17 @@ public final class SyncClient implements AutoCloseable {
         done.countDown();
       }
     };
-    // Built before the stream opens: if this fails, no call is left open behind it.
-    AgentMessage hello = AgentMessage.newBuilder().setHello(Hello.newBuilder()
-        .setHardware(hardware.get())
-        .addAllInstalled(installed())
-        .setAcceptedGeneration(store.current().acceptedGeneration())
-        .setRootVersion(rootVersion.getAsLong())).build();
-    StreamObserver<AgentMessage> out = stub.sync(inbound);
     synchronized (sendLock) {
+      // Built under the lock that senders take: a report (a benchmark, say) finished while the
+      // Hello is being built either is in it or waits and follows it on this stream, never
+      // falls between the two. Built before the stream opens: if this fails, no call is left
+      // open behind it.
+      AgentMessage hello = AgentMessage.newBuilder().setHello(Hello.newBuilder()
+          .setHardware(hardware.get())
+          .addAllInstalled(installed())
+          .setAcceptedGeneration(store.current().acceptedGeneration())
+          .setRootVersion(rootVersion.getAsLong())).build();
+      StreamObserver<AgentMessage> out = stub.sync(inbound);
       outbound = out;
       out.onNext(hello);
     }
