@@ -25,14 +25,13 @@ public final class TrustedRoot {
     }
   }
 
-  private final SignedEnvelope envelope;
   private final RootMetadata metadata;
   private final Role root;
   private final Role targets;
   private final Role director;
+  private final String directorKeysId;
 
-  private TrustedRoot(SignedEnvelope envelope, RootMetadata metadata) throws VerificationException {
-    this.envelope = envelope;
+  private TrustedRoot(RootMetadata metadata) throws VerificationException {
     this.metadata = metadata;
     this.root = role(metadata, Dsse.ROLE_ROOT);
     this.targets = role(metadata, Dsse.ROLE_TARGETS);
@@ -43,6 +42,8 @@ public final class TrustedRoot {
     // A server that predates the director role signs desired states with its targets keys.
     Role listedDirector = role(metadata, Dsse.ROLE_DIRECTOR);
     this.director = listedDirector != null ? listedDirector : targets;
+    this.directorKeysId = Dsse.sha256Hex(String.join(",", new TreeSet<>(director.keys().keySet()))
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   /**
@@ -60,7 +61,7 @@ public final class TrustedRoot {
     }
     byte[] payload = EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE,
         Map.of(Dsse.keyId(pinnedRootKey), rootKey), "root metadata");
-    TrustedRoot trusted = new TrustedRoot(envelope, parse(payload));
+    TrustedRoot trusted = new TrustedRoot(parse(payload));
     trusted.checkNotExpired(nowMs);
     return trusted;
   }
@@ -93,7 +94,7 @@ public final class TrustedRoot {
     } catch (VerificationException e) {
       throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
     }
-    TrustedRoot next = new TrustedRoot(candidate, proposed);
+    TrustedRoot next = new TrustedRoot(proposed);
     if (next.root == null) {
       throw new VerificationException(RootChain.SIGNATURE_THRESHOLD,
           what + " lists no usable root key; refused");
@@ -190,19 +191,10 @@ public final class TrustedRoot {
    * bind the device (see {@link DesiredStateVerifier}).
    */
   public String directorKeysId() {
-    return Dsse.sha256Hex(String.join(",", new TreeSet<>(director.keys().keySet()))
-        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    return directorKeysId;
   }
 
   public long version() {
     return metadata.getVersion();
-  }
-
-  public long expiresAtMs() {
-    return metadata.getExpiresAtMs();
-  }
-
-  public SignedEnvelope envelope() {
-    return envelope;
   }
 }

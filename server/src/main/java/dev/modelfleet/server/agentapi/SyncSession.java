@@ -108,18 +108,15 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     if (closed || rootVersion <= 0) {
       return;
     }
-    RootUpdate.Builder update = RootUpdate.newBuilder();
-    long newest = rootVersion;
-    for (SignedEnvelope version : chain) {
-      long number = rootVersion(version);
-      if (number > rootVersion) {
-        update.addRootMetadata(version);
-        newest = Math.max(newest, number);
-      }
+    // newest first, so the usual push (nothing new) parses one document
+    int firstNew = chain.size();
+    while (firstNew > 0 && rootVersion(chain.get(firstNew - 1)) > rootVersion) {
+      firstNew--;
     }
-    if (update.getRootMetadataCount() > 0) {
-      out.onNext(ServerMessage.newBuilder().setRootUpdate(update).build());
-      rootVersion = newest;
+    if (firstNew < chain.size()) {
+      out.onNext(ServerMessage.newBuilder().setRootUpdate(
+          RootUpdate.newBuilder().addAllRootMetadata(chain.subList(firstNew, chain.size()))).build());
+      rootVersion = rootVersion(chain.get(chain.size() - 1));
     }
   }
 

@@ -1,30 +1,41 @@
 package dev.modelfleet.server.pki;
 
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemReader;
+import org.bouncycastle.util.io.pem.PemWriter;
 
-/** PEM armour for the CA's files (RFC 7468), small enough not to need a parser library. */
+/** PEM armour for the CA's files (RFC 7468), through BouncyCastle's reader and writer. */
 final class Pem {
 
   private Pem() {}
 
   static String encode(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
-        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+    StringWriter out = new StringWriter();
+    try (PemWriter writer = new PemWriter(out)) {
+      writer.writeObject(new PemObject(type, der));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
   }
 
-  /** The DER of the first block of that type in {@code pem}. */
+  /** The DER of the first block of that type in {@code pem} (the key file holds two). */
   static byte[] decode(String type, byte[] pem) {
-    String text = new String(pem, StandardCharsets.US_ASCII);
-    Matcher m = Pattern.compile(
-            "-----BEGIN " + type + "-----([A-Za-z0-9+/=\\s]+)-----END " + type + "-----")
-        .matcher(text);
-    if (!m.find()) {
-      throw new IllegalArgumentException("no " + type + " block");
+    try (PemReader reader =
+        new PemReader(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
+      for (PemObject block = reader.readPemObject(); block != null; block = reader.readPemObject()) {
+        if (block.getType().equals(type)) {
+          return block.getContent();
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not PEM: " + e.getMessage());
     }
-    return Base64.getMimeDecoder().decode(m.group(1));
+    throw new IllegalArgumentException("no " + type + " block");
   }
 }

@@ -68,6 +68,22 @@ public final class Ed25519Keys {
     return pem("PUBLIC KEY", spki);
   }
 
+  /**
+   * The SubjectPublicKeyInfo DER of an Ed25519 public key in PEM; IllegalArgumentException when
+   * it is not one.
+   */
+  public static byte[] parsePublicKeyPem(String pem) {
+    try (PemReader reader = new PemReader(new StringReader(pem))) {
+      PemObject object = reader.readPemObject();
+      if (object == null || !"PUBLIC KEY".equals(object.getType())) {
+        throw new IllegalArgumentException("expected a 'PUBLIC KEY' PEM block");
+      }
+      return spki(parsePublicKey(object.getContent()));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not PEM: " + e.getMessage());
+    }
+  }
+
   public static Ed25519PrivateKeyParameters parsePrivateKeyPem(String pem) throws IOException {
     try (PemReader reader = new PemReader(new StringReader(pem))) {
       PemObject object = reader.readPemObject();

@@ -78,7 +78,7 @@ public final class KeyDirectory {
       for (Path file : files.filter(KeyDirectory::isSigningKeyFile).toList()) {
         Ed25519PrivateKeyParameters key =
             Ed25519Keys.parsePrivateKeyPem(Files.readString(file, StandardCharsets.US_ASCII));
-        keys.put(dev.modelfleet.protocol.Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey())), key);
+        keys.put(Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey())), key);
       }
     }
     return keys;
@@ -97,7 +97,7 @@ public final class KeyDirectory {
   /** A new key for a role, in a file of its own named after its key id. */
   Ed25519PrivateKeyParameters createKey(String role) throws IOException {
     Ed25519PrivateKeyParameters key = Ed25519Keys.generate();
-    String keyId = dev.modelfleet.protocol.Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey()));
+    String keyId = Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey()));
     publishOnce(dir.resolve(role + "-" + keyId.substring(0, 16) + ".key"),
         Ed25519Keys.privateKeyPem(key).getBytes(StandardCharsets.US_ASCII));
     return key;

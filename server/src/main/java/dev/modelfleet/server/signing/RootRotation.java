@@ -261,11 +261,7 @@ public class RootRotation {
 
   private static PublicKey parsePem(String pem) {
     try {
-      String body = pem.replace("-----BEGIN PUBLIC KEY-----", "")
-          .replace("-----END PUBLIC KEY-----", "").replaceAll("\\s", "");
-      byte[] spki = Ed25519Keys.spki(Ed25519Keys.parsePublicKey(Base64.getDecoder().decode(body)));
-      return PublicKey.newBuilder().setKeyId(Dsse.keyId(spki)).setAlgorithm("ed25519")
-          .setPublicKey(ByteString.copyFrom(spki)).build();
+      return SigningService.publicKey(Ed25519Keys.parsePublicKeyPem(pem));
     } catch (IllegalArgumentException e) {
       throw ApiError.INVALID_PUBLIC_KEY.exception("Every entry of 'rootKeys' must be an Ed25519"
           + " public key in PEM (-----BEGIN PUBLIC KEY-----): " + e.getMessage());

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,18 @@ public class SigningService {
   private KeyDirectory dir;
   private RootChainFiles files;
   private volatile Map<String, Ed25519PrivateKeyParameters> keys = Map.of();
-  private volatile List<SignedEnvelope> chain = List.of();
+  /** The chain and its newest version parsed once, swapped as one value. */
+  private record Roots(List<SignedEnvelope> chain, RootMetadata current) {
+    static Roots of(List<SignedEnvelope> chain) {
+      return new Roots(List.copyOf(chain), RootChainFiles.metadata(chain.get(chain.size() - 1)));
+    }
+
+    SignedEnvelope newest() {
+      return chain.get(chain.size() - 1);
+    }
+  }
+
+  private volatile Roots roots;
   private volatile Instant warnedAt;
   private volatile Instant loggedAt;
 
@@ -77,7 +89,7 @@ public class SigningService {
       if (files.load().isEmpty()) {
         publishFirstVersion();
       }
-      chain = files.load();
+      roots = Roots.of(files.load());
       keys = dir.loadAll();
       renewIfDue();
       dir.writePublic("root.pub.pem", Ed25519Keys.publicKeyPem(rootPublicKey()));
@@ -101,7 +113,8 @@ public class SigningService {
     setRole(first, Dsse.ROLE_ROOT, List.of(publicKey(root)), 1);
     setRole(first, Dsse.ROLE_TARGETS, List.of(publicKey(targets)), 1);
     setRole(first, Dsse.ROLE_DIRECTOR, List.of(publicKey(director)), 1);
-    files.publish(sign(Dsse.ROOT_METADATA_TYPE, first.build().toByteArray(), List.of(root)));
+    files.publish(sign(Dsse.ROOT_METADATA_TYPE, first.build().toByteArray(),
+        Map.of(publicKey(root).getKeyId(), root)));
   }
 
   /**
@@ -131,7 +144,7 @@ public class SigningService {
       LOG.infof("root metadata renewed as version %d, valid until %s",
           RootChainFiles.version(renewed), Instant.ofEpochMilli(RootChainFiles.metadata(renewed).getExpiresAtMs()));
     }
-    chain = files.load();
+    roots = Roots.of(files.load());
   }
 
   private void warnRootOffline(RootMetadata current, boolean noDirector) {
@@ -182,14 +195,14 @@ public class SigningService {
     RootMetadata current = currentMetadata();
     RoleKeys role = role(current, roleName).orElseThrow(() -> new IllegalStateException(
         "root metadata version " + current.getVersion() + " names no " + roleName + " role"));
-    List<Ed25519PrivateKeyParameters> held = held(role.getKeyIdsList());
+    Map<String, Ed25519PrivateKeyParameters> held = held(role.getKeyIdsList());
     int needed = Math.max(1, role.getThreshold());
     if (held.size() < needed) {
       throw new IllegalStateException("the key directory " + config.keyDir() + " holds "
           + held.size() + " of the " + needed + " " + roleName + " key(s) root metadata version "
           + current.getVersion() + " requires");
     }
-    return sign(payloadType, payload, held.subList(0, needed));
+    return sign(payloadType, payload, first(held, needed));
   }
 
   /**
@@ -205,7 +218,7 @@ public class SigningService {
         throw new UncheckedIOException("cannot use key directory " + config.keyDir(), e);
       }
     }
-    return chain.get(chain.size() - 1);
+    return roots.newest();
   }
 
   /**
@@ -213,13 +226,12 @@ public class SigningService {
    * sent, so the usual case is one file check and no lock.
    */
   public List<SignedEnvelope> rootChain() {
-    List<SignedEnvelope> known = chain;
-    RootMetadata current = RootChainFiles.metadata(known.get(known.size() - 1));
-    if (files.exists(current.getVersion() + 1) || renewalDue(current)) {
+    Roots known = roots;
+    if (files.exists(known.current().getVersion() + 1) || renewalDue(known.current())) {
       rootMetadata();
-      return chain;
+      return roots.chain();
     }
-    return known;
+    return known.chain();
   }
 
   /** Past half its lifetime, unless an offline root was warned about within the minute. */
@@ -231,14 +243,13 @@ public class SigningService {
 
   /** Picks up versions another replica published (one file check when there are none). */
   synchronized void refresh() {
-    long current = RootChainFiles.version(chain.get(chain.size() - 1));
-    if (files.exists(current + 1)) {
-      chain = files.load();
+    if (files.exists(roots.current().getVersion() + 1)) {
+      roots = Roots.of(files.load());
     }
   }
 
   RootMetadata currentMetadata() {
-    return RootChainFiles.metadata(chain.get(chain.size() - 1));
+    return roots.current();
   }
 
   /** When the server re-signs root metadata (or warns, when it cannot): half its lifetime. */
@@ -288,15 +299,10 @@ public class SigningService {
     return sign(Dsse.ROOT_METADATA_TYPE, numbered.toByteArray(), held(signers));
   }
 
-  /** Signatures by the held keys among {@code keyIds} (possibly none). */
-  List<Signature> signaturesBy(Collection<String> keyIds, String payloadType, byte[] payload) {
-    return sign(payloadType, payload, held(keyIds)).getSignaturesList();
-  }
-
   /** Publishes a next root version; false when a replica published that version first. */
   synchronized boolean publish(SignedEnvelope next) {
     boolean published = files.publish(next);
-    chain = files.load();
+    roots = Roots.of(files.load());
     if (published) {
       try {
         dir.writePublic("root.pub.pem", Ed25519Keys.publicKeyPem(rootPublicKey()));
@@ -319,7 +325,8 @@ public class SigningService {
     return files;
   }
 
-  private List<Ed25519PrivateKeyParameters> held(Collection<String> keyIds) {
+  /** The held keys among {@code keyIds}, by key id, in the order asked. */
+  private Map<String, Ed25519PrivateKeyParameters> held(Collection<String> keyIds) {
     if (!keys.keySet().containsAll(keyIds)) {
       try {
         keys = dir.loadAll(); // a replica may have made a key since
@@ -327,11 +334,18 @@ public class SigningService {
         throw new UncheckedIOException("cannot read key directory " + config.keyDir(), e);
       }
     }
-    List<Ed25519PrivateKeyParameters> held = new ArrayList<>();
-    for (String keyId : new LinkedHashSet<>(keyIds)) {
-      Optional.ofNullable(keys.get(keyId)).ifPresent(held::add);
+    Map<String, Ed25519PrivateKeyParameters> held = new LinkedHashMap<>();
+    for (String keyId : keyIds) {
+      Optional.ofNullable(keys.get(keyId)).ifPresent(key -> held.put(keyId, key));
     }
     return held;
+  }
+
+  private static Map<String, Ed25519PrivateKeyParameters> first(
+      Map<String, Ed25519PrivateKeyParameters> held, int count) {
+    Map<String, Ed25519PrivateKeyParameters> first = new LinkedHashMap<>();
+    held.entrySet().stream().limit(count).forEach(e -> first.put(e.getKey(), e.getValue()));
+    return first;
   }
 
   static Set<String> rootKeyIds(RootMetadata metadata) {
@@ -396,7 +410,10 @@ public class SigningService {
   }
 
   static PublicKey publicKey(Ed25519PrivateKeyParameters key) {
-    byte[] spki = Ed25519Keys.spki(key.generatePublicKey());
+    return publicKey(Ed25519Keys.spki(key.generatePublicKey()));
+  }
+
+  static PublicKey publicKey(byte[] spki) {
     return PublicKey.newBuilder()
         .setKeyId(Dsse.keyId(spki))
         .setAlgorithm("ed25519")
@@ -404,17 +421,16 @@ public class SigningService {
         .build();
   }
 
+  /** Signs with each key; the key ids come with the keys, so no public key is derived here. */
   private static SignedEnvelope sign(String payloadType, byte[] payload,
-      List<Ed25519PrivateKeyParameters> signers) {
+      Map<String, Ed25519PrivateKeyParameters> signers) {
     SignedEnvelope.Builder envelope = SignedEnvelope.newBuilder()
         .setPayload(ByteString.copyFrom(payload))
         .setPayloadType(payloadType);
     byte[] signed = Dsse.preAuthEncoding(payloadType, payload);
-    for (Ed25519PrivateKeyParameters key : signers) {
-      envelope.addSignatures(Signature.newBuilder()
-          .setKeyId(publicKey(key).getKeyId())
-          .setSignature(ByteString.copyFrom(Ed25519Keys.sign(key, signed))));
-    }
+    signers.forEach((keyId, key) -> envelope.addSignatures(Signature.newBuilder()
+        .setKeyId(keyId)
+        .setSignature(ByteString.copyFrom(Ed25519Keys.sign(key, signed)))));
     return envelope.build();
   }
 }
