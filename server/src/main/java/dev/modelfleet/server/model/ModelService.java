@@ -120,7 +120,8 @@ public class ModelService {
             "Model '" + modelName + "' has no version '" + version + "'."));
   }
 
-  private static Model model(String name) {
+  /** The model by name, or 404 not-found. */
+  public static Model model(String name) {
     return Model.findByName(name)
         .orElseThrow(() -> ApiError.NOT_FOUND.exception("No model named '" + name + "'."));
   }

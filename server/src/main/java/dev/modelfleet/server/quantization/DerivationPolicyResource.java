@@ -1,5 +1,6 @@
 package dev.modelfleet.server.quantization;
 
+import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.quantization.DerivationViews.PolicyRequest;
 import dev.modelfleet.server.quantization.DerivationViews.PolicyView;
 import jakarta.ws.rs.Consumes;
@@ -26,7 +27,7 @@ public class DerivationPolicyResource {
   @PUT
   @Consumes(MediaType.APPLICATION_JSON)
   public PolicyView set(@PathParam("name") String name, PolicyRequest body) {
-    return derivations.setPolicy(name, body);
+    return derivations.setPolicy(name, Requests.requireBody(body));
   }
 
   @GET

@@ -115,9 +115,8 @@ public class DerivationRunner {
           run(job.get());
           continue;
         }
-        service.get().applyPolicies();
-        if (claimable()) {
-          continue;
+        if (service.get().applyPolicies() > 0) {
+          continue; // claim what the policies just queued
         }
         synchronized (signal) {
           signal.wait(1_000);
@@ -164,12 +163,6 @@ public class DerivationRunner {
     });
   }
 
-  private static boolean claimable() {
-    return QuarkusTransaction.requiringNew().call(() -> ((Number) Panache.getEntityManager()
-        .createNativeQuery("select count(*) from derivation_jobs where state = 'queued'")
-        .getSingleResult()).longValue() > 0);
-  }
-
   private static void update(String sql, Object... params) {
     var q = Panache.getEntityManager().createNativeQuery(sql);
     for (int i = 0; i < params.length; i++) {
@@ -202,7 +195,7 @@ public class DerivationRunner {
     try {
       Plan plan = QuarkusTransaction.requiringNew().call(() -> plan(jobId));
       byte[] reference = DerivationService.read(store.path(plan.sha256()));
-      ModelProto parsed = OnnxGraphs.read(store.path(plan.sha256()));
+      ModelProto parsed = OnnxGraphs.parse(reference);
       ValidationSet set = Derivations.validationSet(reference, plan.validation());
       int total = plan.kinds().size() * 3;
       int step = 0;

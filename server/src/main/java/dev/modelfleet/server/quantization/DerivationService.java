@@ -3,6 +3,7 @@ package dev.modelfleet.server.quantization;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.model.Model;
 import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.model.ModelVersion;
 import dev.modelfleet.server.model.Variant;
@@ -57,19 +58,13 @@ public class DerivationService {
 
   @Transactional
   public PolicyView setPolicy(String model, PolicyRequest request) {
-    if (request == null) {
-      throw ApiError.INVALID_REQUEST.exception("This request needs a JSON body.");
-    }
     List<DerivationKind> kinds = kinds(request.kinds());
     if (kinds.contains(DerivationKind.INT8_STATIC)) {
       throw ApiError.INVALID_REQUEST.exception("A policy cannot derive int8-static: its calibration"
           + " samples belong to a version; request it per version.");
     }
     double floor = floor(request.accuracyFloor());
-    dev.modelfleet.server.model.Model m = dev.modelfleet.server.model.Model.find("name", model).firstResult();
-    if (m == null) {
-      throw ApiError.NOT_FOUND.exception("No model named '" + model + "'.");
-    }
+    Model m = ModelService.model(model);
     DerivationPolicy policy = DerivationPolicy.findById(m.id);
     boolean created = policy == null;
     if (created) {
@@ -88,8 +83,8 @@ public class DerivationService {
 
   @Transactional
   public PolicyView getPolicy(String model) {
-    dev.modelfleet.server.model.Model m = dev.modelfleet.server.model.Model.find("name", model).firstResult();
-    DerivationPolicy policy = m == null ? null : DerivationPolicy.findById(m.id);
+    DerivationPolicy policy = Model.findByName(model)
+        .<DerivationPolicy>map(m -> DerivationPolicy.findById(m.id)).orElse(null);
     if (policy == null) {
       throw ApiError.NOT_FOUND.exception("Model '" + model + "' has no derivation policy.");
     }
@@ -98,8 +93,7 @@ public class DerivationService {
 
   @Transactional
   public void deletePolicy(String model) {
-    dev.modelfleet.server.model.Model m = dev.modelfleet.server.model.Model.find("name", model).firstResult();
-    if (m == null || !DerivationPolicy.deleteById(m.id)) {
+    if (!Model.findByName(model).map(m -> DerivationPolicy.deleteById(m.id)).orElse(false)) {
       throw ApiError.NOT_FOUND.exception("Model '" + model + "' has no derivation policy.");
     }
   }
@@ -110,7 +104,8 @@ public class DerivationService {
    * sees why no variant appeared. Safe on every replica at once: the unique index on policy
    * jobs per version lets the first insert win.
    */
-  void applyPolicies() {
+  /** How many jobs it queued (refused policy jobs, recorded as failed, do not count). */
+  int applyPolicies() {
     List<Object[]> due = QuarkusTransaction.requiringNew().call(() -> {
       @SuppressWarnings("unchecked")
       List<Object[]> rows = Panache.getEntityManager().createNativeQuery(
@@ -124,6 +119,7 @@ public class DerivationService {
           .getResultList();
       return rows;
     });
+    int queued = 0;
     for (Object[] row : due) {
       String model = (String) row[0];
       String version = (String) row[1];
@@ -137,6 +133,7 @@ public class DerivationService {
           policy.validation, null);
       try {
         enqueue(prepare(model, version, request), true);
+        queued++;
       } catch (dev.modelfleet.server.common.ApiException e) {
         QuarkusTransaction.requiringNew().run(() -> recordRefusedPolicyJob(model, version, policy, e.getMessage()));
       } catch (RuntimeException e) {
@@ -146,6 +143,7 @@ public class DerivationService {
         }
       }
     }
+    return queued;
   }
 
   private void recordRefusedPolicyJob(String model, String version, DerivationPolicy policy, String reason) {
@@ -210,9 +208,6 @@ public class DerivationService {
 
   @Transactional
   Prepared prepare(String model, String version, CreateDerivation request) {
-    if (request == null) {
-      throw ApiError.INVALID_REQUEST.exception("This request needs a JSON body.");
-    }
     List<DerivationKind> kinds = kinds(request.kinds());
     double floor = floor(request.accuracyFloor());
     ModelVersion v = ModelService.usableVersion(model, version);
@@ -228,7 +223,7 @@ public class DerivationService {
     }
     byte[] bytes = read(store.path(source.sha256));
     try {
-      ModelProto parsed = OnnxGraphs.read(store.path(source.sha256));
+      ModelProto parsed = OnnxGraphs.parse(bytes);
       for (DerivationKind kind : kinds) {
         try {
           Derivations.check(parsed, kind);
@@ -236,9 +231,10 @@ public class DerivationService {
           throw ApiError.NOT_DERIVABLE.exception("Cannot derive " + kind.wire() + ": " + e.getMessage() + ".");
         }
       }
-      Derivations.validationSet(bytes, request.validation());
+      var inputs = VariantCheck.inputs(bytes);
+      Derivations.validationSet(inputs, request.validation());
       if (kinds.contains(DerivationKind.INT8_STATIC)) {
-        Derivations.calibrationSet(bytes, request.calibration());
+        Derivations.calibrationSet(inputs, request.calibration());
       }
     } catch (DerivationException e) {
       throw ApiError.NOT_DERIVABLE.exception("Cannot derive from variant " + source.id + ": " + e.getMessage() + ".");

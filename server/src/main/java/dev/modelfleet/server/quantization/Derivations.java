@@ -76,10 +76,6 @@ public final class Derivations {
     }
   }
 
-  public static Derived derive(ModelProto model, DerivationKind kind) {
-    return derive(model, kind, null, null);
-  }
-
   /** {@code calibration} and {@code reference}: needed for int8-static only. */
   public static Derived derive(ModelProto model, DerivationKind kind,
       DerivationViews.Calibration calibration, byte[] reference) {
@@ -95,12 +91,18 @@ public final class Derivations {
 
   /** The operator's calibration samples, checked against the signature like validation samples. */
   public static ValidationSet calibrationSet(byte[] reference, DerivationViews.Calibration calibration) {
+    return calibrationSet(VariantCheck.inputs(reference), calibration);
+  }
+
+  /** The same, for a caller that already asked ONNX Runtime for the model's inputs. */
+  static ValidationSet calibrationSet(Map<String, NodeInfo> inputs,
+      DerivationViews.Calibration calibration) {
     if (calibration == null || calibration.samples() == null || calibration.samples().isEmpty()) {
       throw new IllegalArgumentException("int8-static needs calibration samples in 'calibration.samples'");
     }
     method(calibration);
     percentile(calibration);
-    return ValidationSet.supplied(calibration.samples(), VariantCheck.inputs(reference), "calibration");
+    return ValidationSet.supplied(calibration.samples(), inputs, "calibration");
   }
 
   static Int8StaticQuantizer.Method method(DerivationViews.Calibration c) {
@@ -123,7 +125,12 @@ public final class Derivations {
 
   /** The validation set a job uses: the operator's samples, else inputs synthesized (seeded). */
   public static ValidationSet validationSet(byte[] reference, DerivationViews.Validation validation) {
-    Map<String, NodeInfo> inputs = VariantCheck.inputs(reference);
+    return validationSet(VariantCheck.inputs(reference), validation);
+  }
+
+  /** The same, for a caller that already asked ONNX Runtime for the model's inputs. */
+  static ValidationSet validationSet(Map<String, NodeInfo> inputs,
+      DerivationViews.Validation validation) {
     if (validation != null && validation.samples() != null && !validation.samples().isEmpty()) {
       return ValidationSet.supplied(validation.samples(), inputs, "validation");
     }

@@ -6,7 +6,6 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
@@ -68,8 +67,9 @@ public final class Int8StaticQuantizer {
     byte[] exposed = model.toBuilder().setGraph(g).build().toByteArray();
     Map<String, float[]> minMax = new HashMap<>();
     Map<String, List<float[]>> kept = new HashMap<>();
-    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-        OrtSession session = OrtEnvironment.getEnvironment().createSession(exposed, o)) {
+    // the same single-thread session as every other derivation run: requests come first
+    try (OrtSession.SessionOptions o = VariantCheck.options();
+        OrtSession session = VariantCheck.env().createSession(exposed, o)) {
       for (Map<String, ValidationSet.Sample> sample : calibration.samples()) {
         Map<String, OnnxTensor> in = VariantCheck.tensors(session, sample);
         try (OrtSession.Result result = session.run(in, names)) {
@@ -92,7 +92,7 @@ public final class Int8StaticQuantizer {
       }
     } catch (OrtException e) {
       throw new DerivationException("the reference failed on the calibration inputs: "
-          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+          + VariantCheck.firstLine(e));
     }
     Map<String, float[]> ranges = new HashMap<>();
     for (String name : names) {

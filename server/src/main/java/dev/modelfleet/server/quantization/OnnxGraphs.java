@@ -32,15 +32,29 @@ public final class OnnxGraphs {
         throw new DerivationException("the model is larger than 2 GiB, which ONNX protobuf cannot hold");
       }
       try (InputStream in = Files.newInputStream(file)) {
-        CodedInputStream coded = CodedInputStream.newInstance(in);
-        coded.setSizeLimit(Integer.MAX_VALUE);
-        coded.setRecursionLimit(200);
-        return ModelProto.parseFrom(coded);
+        return parse(CodedInputStream.newInstance(in));
       }
-    } catch (InvalidProtocolBufferException e) {
-      throw new DerivationException("the file is not an ONNX model: " + e.getMessage());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The same, from bytes already read (the caller needs them for ONNX Runtime too). */
+  public static ModelProto parse(byte[] model) {
+    try {
+      return parse(CodedInputStream.newInstance(model));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static ModelProto parse(CodedInputStream coded) throws IOException {
+    coded.setSizeLimit(Integer.MAX_VALUE);
+    coded.setRecursionLimit(200);
+    try {
+      return ModelProto.parseFrom(coded);
+    } catch (InvalidProtocolBufferException e) {
+      throw new DerivationException("the file is not an ONNX model: " + e.getMessage());
     }
   }
 

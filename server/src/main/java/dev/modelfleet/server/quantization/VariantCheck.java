@@ -218,18 +218,18 @@ public final class VariantCheck {
     }
   }
 
-  private static OrtSession.SessionOptions options() throws OrtException {
+  static OrtSession.SessionOptions options() throws OrtException {
     OrtSession.SessionOptions o = new OrtSession.SessionOptions();
     o.setIntraOpNumThreads(1);
     o.setInterOpNumThreads(1);
     return o;
   }
 
-  private static OrtEnvironment env() {
+  static OrtEnvironment env() {
     return OrtEnvironment.getEnvironment();
   }
 
-  private static String firstLine(Exception e) {
+  static String firstLine(Exception e) {
     String m = String.valueOf(e.getMessage());
     String line = m.lines().findFirst().orElse(m);
     return line.length() > 300 ? line.substring(0, 300) + "..." : line;
