@@ -3,6 +3,7 @@ package dev.modelfleet.server.common;
 import dev.modelfleet.server.access.AccessPolicy;
 import dev.modelfleet.server.access.ApiTokenService;
 import dev.modelfleet.server.access.ApiTokenService.Authentication;
+import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.access.Identity;
 import dev.modelfleet.server.access.OidcVerifier;
 import io.smallrye.mutiny.Uni;
@@ -24,22 +25,19 @@ import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
  */
 public class AdminAuthFilter {
 
-  /**
-   * Carries the caller's name to resources that take it as a header parameter. Always overwritten
-   * here, so a client cannot choose it.
-   */
-  public static final String ACTOR_HEADER = "X-ModelFleet-Actor";
-
   private static final String BEARER = "Bearer ";
 
   private final byte[] adminToken;
   private final ApiTokenService tokens;
   private final OidcVerifier oidc;
+  private final Caller caller;
 
-  public AdminAuthFilter(ModelFleetConfig config, ApiTokenService tokens, OidcVerifier oidc) {
+  public AdminAuthFilter(ModelFleetConfig config, ApiTokenService tokens, OidcVerifier oidc,
+      Caller caller) {
     this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
     this.tokens = tokens;
     this.oidc = oidc;
+    this.caller = caller;
   }
 
   @ServerRequestFilter(preMatching = true)
@@ -48,7 +46,6 @@ public class AdminAuthFilter {
     if (!path.startsWith("/api/") && !path.equals("/api")) {
       return Uni.createFrom().nullItem();
     }
-    request.getHeaders().remove(ACTOR_HEADER);
     String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
     if (header == null || !header.startsWith(BEARER)) {
       return Uni.createFrom().item(Problem.response(
@@ -89,21 +86,22 @@ public class AdminAuthFilter {
    */
   @ServerRequestFilter
   public Response authorizeMatched(ContainerRequestContext request, SimpleResourceInfo resource) {
-    Object caller = request.getProperty(Identity.PROPERTY);
-    if (!(caller instanceof Identity identity) || resource.getResourceClass() == null) {
+    Object authenticated = request.getProperty(Identity.PROPERTY);
+    if (!(authenticated instanceof Identity identity) || resource.getResourceClass() == null) {
       return null;
     }
     String refusal = AccessPolicy.refusal(identity.role(), resource.getResourceClass());
-    return refusal == null ? null : Problem.response(ApiError.FORBIDDEN, refusal);
+    if (refusal != null) {
+      return Problem.response(ApiError.FORBIDDEN, refusal);
+    }
+    // after routing, on the thread that runs the resource: the request scope is the resource's
+    caller.authenticated(identity);
+    return null;
   }
 
   private static Response authorize(ContainerRequestContext request, String path, Identity caller) {
     request.setProperty(Identity.PROPERTY, caller);
     String refusal = AccessPolicy.refusal(caller.role(), request.getMethod(), path);
-    if (refusal != null) {
-      return Problem.response(ApiError.FORBIDDEN, refusal);
-    }
-    request.getHeaders().putSingle(ACTOR_HEADER, caller.name());
-    return null;
+    return refusal == null ? null : Problem.response(ApiError.FORBIDDEN, refusal);
   }
 }

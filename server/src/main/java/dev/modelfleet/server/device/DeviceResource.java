@@ -1,18 +1,18 @@
 package dev.modelfleet.server.device;
 
+import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
-import dev.modelfleet.server.common.AdminAuthFilter;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
-import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.matching.ProviderMismatchService.MismatchView;
+import dev.modelfleet.server.matching.ProviderMismatchService;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -25,16 +25,13 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 
 @Path("/api/v1/devices")
 @Produces(MediaType.APPLICATION_JSON)
 public class DeviceResource {
 
-  /** The caller's name, set by the auth filter (never by the client); recorded on approvals. */
-  @HeaderParam(AdminAuthFilter.ACTOR_HEADER)
-  @Parameter(hidden = true)
-  String actor;
+  /** Who acts, as rollout events and approvals record it. */
+  @Inject Caller caller;
 
   private final DeviceService devices;
   private final DeploymentService deployments;
@@ -118,14 +115,14 @@ public class DeviceResource {
   @POST
   @Path("/{id}/approve")
   public DeviceDetails approve(@PathParam("id") String id) {
-    return details(devices.approve(Ids.parse("device", id), actor));
+    return details(devices.approve(Ids.parse("device", id), caller.name()));
   }
 
   /** Turns a pending device away for good (see DeviceService#reject). */
   @POST
   @Path("/{id}/reject")
   public DeviceDetails reject(@PathParam("id") String id) {
-    return details(devices.reject(Ids.parse("device", id), actor));
+    return details(devices.reject(Ids.parse("device", id), caller.name()));
   }
 
   @POST

@@ -2,7 +2,7 @@ package dev.modelfleet.server.rollout;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.modelfleet.server.common.AdminAuthFilter;
+import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
@@ -11,9 +11,9 @@ import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
 import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -23,7 +23,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import java.util.List;
-import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import java.util.UUID;
 
 /** Staged rollouts: create, watch, and steer them (see docs/rollouts.md). */
@@ -31,14 +30,8 @@ import java.util.UUID;
 @Produces(MediaType.APPLICATION_JSON)
 public class RolloutResource {
 
-  /**
-   * The caller's name (its access token's, or "admin" for the configured admin token), which
-   * rollout events record. The auth filter sets this header itself and drops any value a
-   * client sent, so it cannot be forged; it is not part of the API.
-   */
-  @HeaderParam(AdminAuthFilter.ACTOR_HEADER)
-  @Parameter(hidden = true)
-  String actor;
+  /** Who acts, as rollout events and approvals record it. */
+  @Inject Caller caller;
 
   private final RolloutService rollouts;
   private final ObjectMapper json;
@@ -51,7 +44,7 @@ public class RolloutResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateRollout body) {
-    RolloutView created = rollouts.create(Requests.requireBody(body), actor);
+    RolloutView created = rollouts.create(Requests.requireBody(body), caller.name());
     return Response.created(UriBuilder.fromPath("/api/v1/rollouts/{id}").build(created.id()))
         .entity(created)
         .build();
@@ -77,40 +70,40 @@ public class RolloutResource {
   @POST
   @Path("/{id}/start")
   public RolloutView start(@PathParam("id") String id) {
-    return rollouts.start(id(id), actor);
+    return rollouts.start(id(id), caller.name());
   }
 
   @POST
   @Path("/{id}/pause")
   @Consumes(MediaType.WILDCARD)
   public RolloutView pause(@PathParam("id") String id, String body) {
-    return rollouts.pause(id(id), actor, reason(body));
+    return rollouts.pause(id(id), caller.name(), reason(body));
   }
 
   @POST
   @Path("/{id}/resume")
   public RolloutView resume(@PathParam("id") String id) {
-    return rollouts.resume(id(id), actor);
+    return rollouts.resume(id(id), caller.name());
   }
 
   @POST
   @Path("/{id}/abort")
   @Consumes(MediaType.WILDCARD)
   public RolloutView abort(@PathParam("id") String id, String body) {
-    return rollouts.abort(id(id), actor, reason(body));
+    return rollouts.abort(id(id), caller.name(), reason(body));
   }
 
   @POST
   @Path("/{id}/rollback")
   @Consumes(MediaType.WILDCARD)
   public RolloutView rollBack(@PathParam("id") String id, String body) {
-    return rollouts.rollBack(id(id), actor, reason(body));
+    return rollouts.rollBack(id(id), caller.name(), reason(body));
   }
 
   @POST
   @Path("/{id}/approve")
   public RolloutView approve(@PathParam("id") String id) {
-    return rollouts.approve(id(id), actor);
+    return rollouts.approve(id(id), caller.name());
   }
 
   private static UUID id(String id) {
