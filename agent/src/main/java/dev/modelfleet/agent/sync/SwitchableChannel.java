@@ -5,7 +5,6 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's channel to the control plane, whose connection can be exchanged under the stubs
@@ -39,9 +38,5 @@ public final class SwitchableChannel extends Channel {
 
   public void shutdownNow() {
     current.shutdownNow();
-  }
-
-  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-    return current.awaitTermination(timeout, unit);
   }
 }

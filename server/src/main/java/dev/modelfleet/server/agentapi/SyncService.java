@@ -72,12 +72,12 @@ class SyncService {
    */
   void hello(SyncSession session, Hello hello) {
     UUID deviceId = session.deviceId();
-    activity.hello(
+    DeviceStatus status = activity.hello(
         deviceId,
         HardwareInfo.from(hello.getHardware()),
         hello.getHardware().hasBenchmark() ? BenchmarkInfo.from(hello.getHardware().getBenchmark()) : null,
         InstalledModelInfo.from(hello.getInstalledList()));
-    session.sendConfig(syncConfig(activity.status(deviceId) == DeviceStatus.PENDING));
+    session.sendConfig(syncConfig(status == DeviceStatus.PENDING));
     // root versions before any desired state: a document may be signed by keys only they list
     session.helloRootVersion(hello.getRootVersion());
     session.sendRootUpdate(signing.rootChain());

@@ -26,9 +26,12 @@ public class DeviceActivityService {
     this.heartbeats = heartbeats;
   }
 
-  /** {@code benchmark} is null when the Hello carried none. */
+  /**
+   * Records what a Hello reports; returns the device's status (null when there is no such
+   * device) for the stream's first config. {@code benchmark} is null when the Hello carried none.
+   */
   @Transactional
-  public void hello(
+  public DeviceStatus hello(
       UUID deviceId, HardwareInfo hardware, BenchmarkInfo benchmark, List<InstalledModelInfo> installed) {
     Device device = Device.findById(deviceId);
     // a pending device reports too, so that operators see what they are asked to approve
@@ -37,6 +40,7 @@ public class DeviceActivityService {
       device.installed = installed;
       device.lastSeenAt = clock.instant();
     }
+    return device == null ? null : device.status;
   }
 
   /**

@@ -17,6 +17,9 @@ public final class AttemptBudget {
   private final double burst;
   private final LongSupplier nanoClock;
   private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+  // a bucket left alone for burst / rate is full again: sweeping more often finds nothing new,
+  // and during a flood from many addresses it would scan the whole map on every attempt
+  private volatile long nextSweepAt = Long.MIN_VALUE;
 
   public AttemptBudget(double ratePerSecond, int burst, LongSupplier nanoClock) {
     if (ratePerSecond <= 0 || burst < 1) {
@@ -30,7 +33,8 @@ public final class AttemptBudget {
   /** Takes one attempt for {@code key}; 0 when allowed, else the nanoseconds until one is. */
   public long take(String key) {
     long now = nanoClock.getAsLong();
-    if (buckets.size() > FORGET_ABOVE) {
+    if (buckets.size() > FORGET_ABOVE && now >= nextSweepAt) {
+      nextSweepAt = now + (long) Math.ceil(burst / perNano);
       buckets.values().removeIf(b -> b.fullAt(now, perNano, burst));
     }
     return buckets.computeIfAbsent(key, k -> new Bucket(burst, now)).take(now, perNano, burst);

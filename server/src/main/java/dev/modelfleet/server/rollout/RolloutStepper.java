@@ -327,6 +327,10 @@ class RolloutStepper {
   }
 
   private boolean joinCheckDue(UUID rolloutId, Instant now) {
+    // entries of rollouts that stopped running (completed, aborted, rolled back, or stepped by
+    // another replica) go once they are stale, so the map holds only live rollouts
+    Instant stale = now.minus(JOIN_CHECK_INTERVAL.multipliedBy(2));
+    lastJoinCheck.values().removeIf(checked -> checked.isBefore(stale));
     Instant last = lastJoinCheck.get(rolloutId);
     if (last != null && now.isBefore(last.plus(JOIN_CHECK_INTERVAL))) {
       return false;
@@ -424,7 +428,6 @@ class RolloutStepper {
   }
 
   private void complete(Rollout rollout, Instant now) {
-    lastJoinCheck.remove(rollout.id);
     rollout.state = RolloutState.COMPLETED;
     rollout.stateReason = null;
     rollout.finishedAt = now;
