@@ -80,11 +80,7 @@ public class DesiredStateService {
             "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
                 + " where d.status = 'active' order by s.device_id", UUID.class)
         .getResultList();
-    for (UUID deviceId : devices) {
-      DeviceService.lockForUpdate(deviceId);
-      publish(deviceId);
-    }
-    return devices.size();
+    return reissue(devices);
   }
 
   /**
@@ -103,6 +99,11 @@ public class DesiredStateService {
             UUID.class)
         .setParameter(1, variantIds)
         .getResultList();
+    return reissue(devices);
+  }
+
+  /** Locks each device in order (as assignments do) and publishes its document one generation up. */
+  private int reissue(List<UUID> devices) {
     for (UUID deviceId : devices) {
       DeviceService.lockForUpdate(deviceId);
       publish(deviceId);
