@@ -1,6 +1,7 @@
 package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.server.enrollment.AddressGroup;
 import dev.modelfleet.server.enrollment.AttemptBudget;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;
 import io.grpc.Grpc;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Refuses Enroll calls beyond an address's budget with RESOURCE_EXHAUSTED before they reach the
  * database, so a flood of enrollment attempts (good tokens or guesses) costs almost nothing.
+ * IPv4 addresses have a budget each, IPv6 addresses one per /64 ({@link AddressGroup}).
  */
 @GlobalInterceptor
 @ApplicationScoped
@@ -37,7 +39,7 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     if (!call.getMethodDescriptor().getFullMethodName().equals(ENROLL)) {
       return next.startCall(call, headers);
     }
-    String address = host(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    String address = budgetKey(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
     long waitNanos = budget.take(address);
     if (waitNanos > 0) {
       long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
@@ -48,10 +50,10 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     return next.startCall(call, headers);
   }
 
-  /** The host part only: every connection from one machine shares its budget. */
-  private static String host(SocketAddress remote) {
+  /** The host part only (every connection from one machine shares its budget), IPv6 by /64. */
+  private static String budgetKey(SocketAddress remote) {
     if (remote instanceof InetSocketAddress inet) {
-      return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+      return inet.getAddress() == null ? inet.getHostString() : AddressGroup.of(inet.getAddress());
     }
     return String.valueOf(remote);
   }
