@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure a PostgreSQL server answers on 127.0.0.1:5432 and that ModelFleet's databases
 # exist. Installs PostgreSQL from the distribution's packages when it is missing (needs root),
-# starts the cluster when it is down, and gives the postgres role the password the default
-# configuration uses ("postgres"), so a fresh Debian/Ubuntu machine works without editing.
+# starts the cluster when it is down, and sets up the two roles the dev and test configuration
+# uses, so a fresh Debian/Ubuntu machine works without editing: postgres (password "postgres")
+# owns the schema and runs the migrations, modelfleet_app (password "modelfleet_app") is the
+# server's own role, which may only read and write rows. Production makes its own roles with
+# deploy/server/database.sql.
 # Usage: deploy/dev/ensure-postgres.sh [--recreate] [DATABASE...]
 #        (default: modelfleet modelfleet_test modelfleet_e2e; --recreate drops the named databases first)
 set -euo pipefail
@@ -36,6 +39,16 @@ answers || { echo "ensure-postgres: PostgreSQL does not answer on 127.0.0.1:5432
 
 # Password auth (the Debian default for TCP) must accept the configured credentials.
 as_postgres "psql -d postgres -qtAc \"alter role postgres password 'postgres'\"" >/dev/null
+as_postgres "psql -d postgres -qtA -v ON_ERROR_STOP=1" >/dev/null <<'SQL'
+do $$
+begin
+    if not exists (select from pg_roles where rolname = 'modelfleet_app') then
+        create role modelfleet_app login;
+    end if;
+end
+$$;
+alter role modelfleet_app password 'modelfleet_app';
+SQL
 
 for db in "${databases[@]}"; do
   if $recreate; then as_postgres "dropdb --if-exists --force '$db'"; fi

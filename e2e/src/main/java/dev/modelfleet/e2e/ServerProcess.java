@@ -74,31 +74,70 @@ public final class ServerProcess extends ManagedProcess {
   private record Setup(
       RepoLayout repo, Path workDir, String database, String adminToken, Map<String, String> extraEnv) {}
 
+  /** How a start the server refused ended: its exit status and what it printed. */
+  public record Refusal(int exitCode, String output) {}
+
+  /**
+   * Starts a server with {@code envChanges} on top of the usual environment (a null value removes
+   * a variable) and waits for it to stop by itself, as a server refusing its settings does.
+   * Fails when it is still running after a minute: it accepted them.
+   */
+  public static Refusal startExpectingRefusal(
+      RepoLayout repo, Path workDir, String database, Map<String, String> envChanges) {
+    Setup setup = new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), envChanges);
+    Path log = workDir.resolve("refused-" + UUID.randomUUID() + ".log");
+    ManagedProcess server = new ManagedProcess("refused server", command(setup),
+        environment(setup, Ports.free(), Ports.free()), log, app(setup));
+    try (server) {
+      int exitCode = server.awaitExit(Duration.ofSeconds(60)).orElseThrow(() ->
+          new IllegalStateException("the server started with " + envChanges.keySet()
+              + " instead of refusing to; its log ends with:\n" + server.logTail(40)));
+      return new Refusal(exitCode, server.logTail(200));
+    }
+  }
+
   private static ServerProcess launch(Setup setup, String logName) {
     int httpPort = Ports.free();
     int grpcPort = Ports.free();
+    return new ServerProcess(command(setup), environment(setup, httpPort, grpcPort),
+        setup.workDir().resolve(logName + ".log"), app(setup), httpPort, grpcPort, setup, logName);
+  }
+
+  private static Map<String, String> environment(Setup setup, int httpPort, int grpcPort) {
     Path workDir = setup.workDir();
     Map<String, String> env = new HashMap<>();
     env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
     env.put("QUARKUS_GRPC_SERVER_PORT", Integer.toString(grpcPort));
     env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/" + setup.database());
-    env.put("QUARKUS_DATASOURCE_USERNAME", "postgres");
-    env.put("QUARKUS_DATASOURCE_PASSWORD", "postgres");
+    // the roles deploy/dev/ensure-postgres.sh makes: the server runs as modelfleet_app, which
+    // may only read and write rows; migrations run as postgres, which owns the schema
+    env.put("QUARKUS_DATASOURCE_USERNAME", "modelfleet_app");
+    env.put("QUARKUS_DATASOURCE_PASSWORD", "modelfleet_app");
+    env.put("QUARKUS_FLYWAY_USERNAME", "postgres");
+    env.put("QUARKUS_FLYWAY_PASSWORD", "postgres");
     env.put("MODELFLEET_ADMIN_TOKEN", setup.adminToken());
     env.put("MODELFLEET_KEY_DIR", workDir.resolve("keys").toString());
     env.put("MODELFLEET_ARTIFACT_DIR", workDir.resolve("artifacts").toString());
     env.putAll(setup.extraEnv());
-    // Run from the quarkus-app folder, as the systemd unit does: the class-data-sharing archive
-    // built with the application only matches that relative class path.
-    Path app = setup.repo().serverJar().getParent();
+    return env;
+  }
+
+  /**
+   * Run from the quarkus-app folder, as the systemd unit does: the class-data-sharing archive
+   * built with the application only matches that relative class path.
+   */
+  private static Path app(Setup setup) {
+    return setup.repo().serverJar().getParent();
+  }
+
+  private static List<String> command(Setup setup) {
     List<String> command = new java.util.ArrayList<>(List.of(javaBin()));
     command.addAll(JVM_FLAGS);
-    if (Files.exists(app.resolve("app-cds.jsa"))) {
+    if (Files.exists(app(setup).resolve("app-cds.jsa"))) {
       command.add("-XX:SharedArchiveFile=app-cds.jsa");
     }
     command.addAll(List.of("-jar", "quarkus-run.jar"));
-    return new ServerProcess(command, env, workDir.resolve(logName + ".log"), app, httpPort,
-        grpcPort, setup, logName);
+    return command;
   }
 
   static String javaBin() {

@@ -27,14 +27,18 @@ public class AdminAuthFilter {
 
   private static final String BEARER = "Bearer ";
 
+  /** Null when none is configured (only possible in dev and test: see ProductionGuard). */
   private final byte[] adminToken;
   private final ApiTokenService tokens;
   private final OidcVerifier oidc;
   private final Caller caller;
 
-  public AdminAuthFilter(ModelFleetConfig config, ApiTokenService tokens, OidcVerifier oidc,
+  public AdminAuthFilter(AdminTokenConfig config, ApiTokenService tokens, OidcVerifier oidc,
       Caller caller) {
-    this.adminToken = config.adminToken().getBytes(StandardCharsets.UTF_8);
+    this.adminToken = config.adminToken()
+        .filter(token -> !token.isBlank())
+        .map(token -> token.getBytes(StandardCharsets.UTF_8))
+        .orElse(null);
     this.tokens = tokens;
     this.oidc = oidc;
     this.caller = caller;
@@ -52,7 +56,8 @@ public class AdminAuthFilter {
           ApiError.UNAUTHENTICATED, "Send a token as 'Authorization: Bearer <token>'."));
     }
     String presented = header.substring(BEARER.length()).trim();
-    if (MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), adminToken)) {
+    if (adminToken != null
+        && MessageDigest.isEqual(presented.getBytes(StandardCharsets.UTF_8), adminToken)) {
       return Uni.createFrom().item(authorize(request, path, Identity.BOOTSTRAP));
     }
     if (oidc.enabled() && OidcVerifier.looksLikeJwt(presented)) {

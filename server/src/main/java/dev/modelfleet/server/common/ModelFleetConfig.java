@@ -5,12 +5,12 @@ import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** The server's own settings; see application.properties for the environment variable names. */
+/**
+ * The server's own settings; see application.properties for the environment variable names. The
+ * admin token has a mapping of its own ({@link AdminTokenConfig}).
+ */
 @ConfigMapping(prefix = "modelfleet")
 public interface ModelFleetConfig {
-
-  /** Bearer token of the admin REST API. No default outside dev and test, on purpose. */
-  String adminToken();
 
   Path keyDir();
 

@@ -21,6 +21,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -28,6 +29,7 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -113,7 +115,8 @@ class AuditLogTest {
   @Test
   void logCannotBeRewritten() throws SQLException {
     ApiClients.create("viewer");
-    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+    // the trigger holds even for the schema's owner (the role migrations run as)
+    try (Connection c = asSchemaOwner(); Statement s = c.createStatement()) {
       SQLException update = assertThrows(SQLException.class,
           () -> s.executeUpdate("update audit_log set actor = 'mallory'"));
       assertTrue(update.getMessage().contains("append-only"), update.getMessage());
@@ -124,6 +127,58 @@ class AuditLogTest {
         assertEquals(0, r.getLong(1));
       }
     }
+  }
+
+  @Test
+  void theServersOwnDatabaseRoleCanNeitherRewriteTheLogNorDropItsProtection() throws SQLException {
+    ApiClients.create("viewer");
+    long entries = auditRows();
+    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+      for (String statement : List.of(
+          "drop trigger audit_log_no_update_or_delete on audit_log",
+          "alter table audit_log disable trigger audit_log_no_update_or_delete",
+          "alter table audit_log add column note text",
+          "drop table audit_log",
+          "create or replace function audit_log_append_only() returns trigger language plpgsql"
+              + " as $$ begin return old; end $$",
+          "delete from audit_log",
+          "update audit_log set actor = 'mallory'",
+          "truncate audit_log")) {
+        SQLException refused = assertThrows(SQLException.class, () -> s.execute(statement),
+            "the server's role may not: " + statement);
+        assertTrue(refused.getMessage().contains("must be owner")
+                || refused.getMessage().contains("permission denied"),
+            statement + ": " + refused.getMessage());
+      }
+      // what it needs, it has: the API above wrote entries, and reads them back
+      try (ResultSet r = s.executeQuery("select count(*) from audit_log")) {
+        r.next();
+        assertEquals(entries, r.getLong(1));
+      }
+    }
+    try (Connection c = asSchemaOwner(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("select count(*) from pg_trigger"
+            + " where tgrelid = 'audit_log'::regclass and tgenabled <> 'D' and not tgisinternal")) {
+      r.next();
+      assertEquals(2, r.getLong(1), "both append-only triggers are still there and enabled");
+    }
+  }
+
+  private static long auditRows() throws SQLException {
+    try (Connection c = asSchemaOwner(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("select count(*) from audit_log")) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
+  /** The role Flyway migrates as, which owns the tables: not the server's. */
+  private static Connection asSchemaOwner() throws SQLException {
+    var config = ConfigProvider.getConfig();
+    return DriverManager.getConnection(
+        config.getValue("quarkus.datasource.jdbc.url", String.class),
+        config.getValue("quarkus.flyway.username", String.class),
+        config.getValue("quarkus.flyway.password", String.class));
   }
 
   @Test
