@@ -3,7 +3,8 @@
 -- app_role) gets row access to every table and nothing more: it owns nothing, so it cannot
 -- drop or alter a table or a trigger, and on audit_log it may only add and read rows. Granting
 -- here rather than in a versioned migration covers tables later migrations add, and a renamed
--- role. Nothing to do when both are one role (dev setups from before the split).
+-- role. Using the schema is granted where the roles are made (deploy/server/database.sql; the
+-- PUBLIC default elsewhere). Nothing to do when both are one role (setups from before the split).
 do $grants$
 declare
     app text := '${app_role}';
@@ -13,7 +14,6 @@ begin
     end if;
     -- replicas starting together would otherwise race on the same catalog rows
     perform pg_advisory_xact_lock(hashtext('modelfleet: grants to the application role'));
-    execute format('grant usage on schema %I to %I', current_schema(), app);
     execute format('grant select, insert, update, delete on all tables in schema %I to %I',
                    current_schema(), app);
     execute format('grant usage, select on all sequences in schema %I to %I', current_schema(), app);
