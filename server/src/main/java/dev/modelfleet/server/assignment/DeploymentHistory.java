@@ -3,6 +3,7 @@ package dev.modelfleet.server.assignment;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EntityManager;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
@@ -45,6 +46,22 @@ public class DeploymentHistory extends PanacheEntityBase {
   public UUID rolloutId;
 
   public Instant at;
+
+  /** Lines kept per device, newest first: a device can report without end. */
+  public static final int KEPT_PER_DEVICE = 1_000;
+
+  /** Deletes the device's lines older than its newest {@code kept}. */
+  static void keepNewest(UUID deviceId, int kept) {
+    EntityManager em = getEntityManager();
+    em.flush();
+    em.createNativeQuery("""
+            delete from deployment_history where device_id = ?1 and id <= (
+              select id from deployment_history where device_id = ?1
+               order by id desc offset ?2 limit 1)""")
+        .setParameter(1, deviceId)
+        .setParameter(2, kept)
+        .executeUpdate();
+  }
 
   static DeploymentHistory record(
       UUID deviceId, String model, String version, UUID variantId, long generation, String kind,

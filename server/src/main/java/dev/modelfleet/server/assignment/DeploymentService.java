@@ -6,6 +6,7 @@ import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
+import dev.modelfleet.server.common.StoredText;
 import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
@@ -38,28 +39,34 @@ public class DeploymentService {
     // an assignment writes the same row under the device lock; without it, the first report for
     // a model and an assignment of it both insert the row and one of them fails on commit
     DeviceService.lockForUpdate(deviceId);
-    DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, progress.getModel());
+    DeploymentStatus status =
+        DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
+    boolean newModel = status.state == null;
     String stateBefore = status.state;
     String versionBefore = status.version;
     long generationBefore = status.generation;
-    status.version = progress.getVersion();
+    status.version = name(progress.getVersion());
     status.variantId = parseOrNull(progress.getVariantId());
     status.generation = progress.getGeneration();
     status.state = stateName(progress.getState());
-    status.reason = progress.getReason().isEmpty() ? null : progress.getReason();
-    status.reasonCode = progress.getReasonCode().isEmpty() ? null : progress.getReasonCode();
+    status.reason = emptyToNull(StoredText.bounded(progress.getReason(), StoredText.REASON_LENGTH));
+    status.reasonCode = emptyToNull(name(progress.getReasonCode()));
     status.bytesDone = progress.getBytesDone();
     status.bytesTotal = progress.getBytesTotal();
-    status.executionProviderUsed =
-        progress.getExecutionProviderUsed().isEmpty() ? null : progress.getExecutionProviderUsed();
+    status.executionProviderUsed = emptyToNull(name(progress.getExecutionProviderUsed()));
     status.updatedAt = clock.instant();
     status.persist();
+    if (newModel) {
+      // a device, even one still pending approval, can name any number of models
+      DeploymentStatus.keepNewest(deviceId, DeploymentStatus.KEPT_PER_DEVICE);
+    }
     boolean changed = !Objects.equals(stateBefore, status.state)
         || !Objects.equals(versionBefore, status.version) || generationBefore != status.generation;
     if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
       DeploymentHistory.record(
           deviceId, status.model, status.version, status.variantId, status.generation, status.state,
           "failed".equals(status.state) ? failureCause(status) : null, null, status.updatedAt);
+      DeploymentHistory.keepNewest(deviceId, DeploymentHistory.KEPT_PER_DEVICE);
     }
     if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE && status.variantId != null) {
       mismatches.recordIfDifferent(
@@ -101,6 +108,14 @@ public class DeploymentService {
         .map(h -> new HistoryView(
             h.at, h.kind, h.model, h.version, h.variantId, h.generation, h.cause, h.rolloutId))
         .toList();
+  }
+
+  private static String name(String reported) {
+    return StoredText.bounded(reported, StoredText.NAME_LENGTH);
+  }
+
+  private static String emptyToNull(String text) {
+    return text.isEmpty() ? null : text;
   }
 
   private static String failureCause(DeploymentStatus status) {

@@ -3,6 +3,7 @@ package dev.modelfleet.server.assignment;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EntityManager;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
@@ -47,6 +48,30 @@ public class DeploymentStatus extends PanacheEntityBase {
 
   @Column(name = "updated_at")
   public Instant updatedAt;
+
+  /**
+   * Most models a device's statuses are kept for. A device names its models itself, pending
+   * approval or not; beyond this, the statuses of models it is not meant to run go first, the
+   * least recently updated first.
+   */
+  public static final int KEPT_PER_DEVICE = 100;
+
+  /** Deletes the device's statuses beyond the {@code kept} it should keep (see above). */
+  static void keepNewest(UUID deviceId, int kept) {
+    EntityManager em = getEntityManager();
+    em.flush();
+    em.createNativeQuery("""
+            delete from deployment_statuses where id in (
+              select s.id from deployment_statuses s
+               where s.device_id = ?1
+               order by exists (select 1 from desired_models d join models m on m.id = d.model_id
+                                 where d.device_id = s.device_id and m.name = s.model) desc,
+                        s.updated_at desc, s.id
+              offset ?2)""")
+        .setParameter(1, deviceId)
+        .setParameter(2, kept)
+        .executeUpdate();
+  }
 
   static DeploymentStatus forUpdate(UUID deviceId, String model) {
     Optional<DeploymentStatus> existing =

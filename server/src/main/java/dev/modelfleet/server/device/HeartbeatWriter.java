@@ -2,6 +2,7 @@ package dev.modelfleet.server.device;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.server.common.StoredText;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Array;
@@ -20,7 +21,8 @@ import java.util.function.Function;
 
 /**
  * Writes a batch of heartbeats in one transaction: last_seen_at and installed per device, and
- * one device_model_health row per reported model version.
+ * one device_model_health row per reported model version (at most
+ * {@link ModelHealthInfo#KEPT_PER_DEVICE} per device, the most recently reported).
  */
 @ApplicationScoped
 class HeartbeatWriter {
@@ -62,7 +64,19 @@ class HeartbeatWriter {
           + " requests = excluded.requests, errors = excluded.errors, p50_ms = excluded.p50_ms,"
           + " p95_ms = excluded.p95_ms, execution_provider_used = excluded.execution_provider_used,"
           + " reported_at = excluded.reported_at"
-          + " where h.reported_at <= excluded.reported_at";
+          + " where h.reported_at <= excluded.reported_at"
+          // xmax is 0 on a row this statement inserted, the current transaction on one it
+          // updated: only a device that reported a version new to it can be past the cap
+          + " returning device_id, xmax = 0";
+
+  // A device names its model versions itself, pending approval or not: it keeps the figures of
+  // the versions it reported most recently.
+  private static final String KEEP_NEWEST_HEALTH =
+      "delete from device_model_health h using (select device_id, model, version, row_number()"
+          + " over (partition by device_id order by reported_at desc, model, version) as newest"
+          + " from device_model_health where device_id = any(?)) r"
+          + " where h.device_id = r.device_id and h.model = r.model and h.version = r.version"
+          + " and r.newest > ?";
 
   // Hibernate maps the installed column with a default Jackson mapper; the same field names here
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -180,6 +194,26 @@ class HeartbeatWriter {
       statement.setArray(8, column(connection, "float8", rows, ModelHealthInfo::p95Ms));
       statement.setArray(9, column(connection, "text", rows, ModelHealthInfo::executionProviderUsed));
       statement.setArray(10, connection.createArrayOf("int8", micros.toArray()));
+      Set<UUID> added = new HashSet<>();
+      try (ResultSet upserted = statement.executeQuery()) {
+        while (upserted.next()) {
+          if (upserted.getBoolean(2)) {
+            added.add(upserted.getObject(1, UUID.class));
+          }
+        }
+      }
+      keepNewestHealth(connection, added);
+    }
+  }
+
+  private static void keepNewestHealth(Connection connection, Set<UUID> devices)
+      throws SQLException {
+    if (devices.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement statement = connection.prepareStatement(KEEP_NEWEST_HEALTH)) {
+      statement.setArray(1, connection.createArrayOf("uuid", devices.toArray()));
+      statement.setInt(2, ModelHealthInfo.KEPT_PER_DEVICE);
       statement.executeUpdate();
     }
   }

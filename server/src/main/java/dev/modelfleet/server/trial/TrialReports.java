@@ -2,6 +2,7 @@ package dev.modelfleet.server.trial;
 
 import dev.modelfleet.agent.v1.TrialReport;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.StoredText;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.ModelVersion;
 import dev.modelfleet.server.trial.TrialViews.DeviceView;
@@ -63,9 +64,11 @@ public class TrialReports {
       row.p50Ms = failed ? null : reported.getP50Ms();
       row.p95Ms = failed ? null : reported.getP95Ms();
       row.peakMemoryBytes = reported.getPeakMemoryBytes();
-      row.executionProviderUsed = emptyToNull(reported.getExecutionProviderUsed());
-      row.error = emptyToNull(reported.getError());
-      row.reasonCode = emptyToNull(reported.getReasonCode());
+      row.executionProviderUsed = emptyToNull(
+          StoredText.bounded(reported.getExecutionProviderUsed(), StoredText.NAME_LENGTH));
+      row.error = emptyToNull(StoredText.bounded(reported.getError(), StoredText.REASON_LENGTH));
+      row.reasonCode = emptyToNull(
+          StoredText.bounded(reported.getReasonCode(), StoredText.NAME_LENGTH));
       row.reportedAt = now;
       if (!failed) {
         mismatches.recordIfDifferent(deviceId, row.variant, reported.getExecutionProviderUsed(), "trial");
