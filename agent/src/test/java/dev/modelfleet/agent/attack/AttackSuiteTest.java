@@ -264,6 +264,30 @@ class AttackSuiteTest {
     assertEquals(sentBefore, server.bytesSent(), "not a byte was fetched");
   }
 
+  // A hostile model: validly signed (the repository or an operator account was fooled), but its
+  // weights are "external data" at a file of the device's; ONNX Runtime would read the file and
+  // return it as the model's output to any local caller.
+
+  @ParameterizedTest
+  @ValueSource(strings = {"absolute", "../identity/device.key", "beside"})
+  void aSignedModelReadingADeviceFileIsRefusedBeforeOnnxRuntimeSeesIt(String location)
+      throws Exception {
+    Path identity = Files.createDirectories(stateDir.resolve("identity"));
+    Path key = Files.writeString(identity.resolve("device.key"), "-----BEGIN PRIVATE KEY-----");
+    String target = switch (location) {
+      case "absolute" -> key.toAbsolutePath().toString();
+      case "beside" -> Dsse.sha256Hex(v1) + ".onnx"; // another artifact in the same folder
+      default -> location;
+    };
+    byte[] hostile = dev.modelfleet.onnx.testing.HostileModels.externalData(
+        dev.modelfleet.onnx.testing.HostileModels.Hideout.SUBGRAPH, target, Files.size(key));
+    server.put(hostile);
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.manifest(MODEL, "2", hostile))))),
+        "the document is genuine; the model in it is refused");
+    assertRefusedAndVersionOneServes("model-external-data");
+  }
+
   // Key compromise below the threshold, and a revoked key.
 
   @Test
