@@ -20,7 +20,8 @@ import java.util.concurrent.Future;
  * by: the address is announced unsigned and may name a CDN, which must not learn the
  * credential (it would let anyone holding it act as the device), so another host is asked
  * without it. Redirects are never followed: the server never redirects an artifact download,
- * and HttpURLConnection would carry the credential along to wherever a redirect points.
+ * and following one would ask a host nobody configured (HttpURLConnection of JDK 17 drops the
+ * credential on a redirect, but that is a detail of its implementation, not a promise).
  *
  * <p>HttpURLConnection rather than java.net.http.HttpClient: it reads the socket on the calling
  * thread into our buffer, where HttpClient hands every 16 KB buffer across threads, which on a
@@ -52,7 +53,7 @@ public final class HttpArtifactSource implements ArtifactSource {
   }
 
   /** Whether {@code uri} is on the server's host (a name compares case-insensitively). */
-  public static boolean isServerHost(URI uri, String serverHost) {
+  private static boolean isServerHost(URI uri, String serverHost) {
     return uri.getHost() != null && uri.getHost().equalsIgnoreCase(serverHost);
   }
 
