@@ -2,6 +2,7 @@ package dev.modelfleet.agent.cli;
 
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.config.ExposedToken;
 import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
@@ -68,6 +69,7 @@ public final class Agent implements AutoCloseable {
   private SyncClient sync;
   private CertificateRenewer renewer;
   private DeviceMeasurements measurements;
+  private boolean exposedTokenWarned;
 
   public Agent(AgentConfig config) throws ConfigException {
     this.config = config;
@@ -111,10 +113,32 @@ public final class Agent implements AutoCloseable {
           + " port) or set server= in the config file");
     }
     IdentityStore identities = new IdentityStore(config.stateDir());
+    checkTokenFile(identities);
     pinnedRootKey(identities);
     if (!identities.enrolled() && config.token() == null) {
       throw new ConfigException("this device is not enrolled yet: pass --token with an"
           + " enrollment token from an operator");
+    }
+  }
+
+  /**
+   * A token other users can read is refused before it is used: the agent does not enroll
+   * with it. An enrolled device no longer uses it, and is not stopped (it serves its models):
+   * it warns at every start instead.
+   */
+  private void checkTokenFile(IdentityStore identities) throws ConfigException {
+    ExposedToken exposed = config.exposedToken();
+    if (exposed == null) {
+      return;
+    }
+    if (!identities.enrolled()) {
+      throw new ConfigException(exposed.problem() + ", then start the agent again; it does not"
+          + " enroll with a token other users can read");
+    }
+    if (!exposedTokenWarned) {
+      exposedTokenWarned = true;
+      LOG.warning(exposed.problem() + ", or remove the token: this device is enrolled and no"
+          + " longer uses it");
     }
   }
 

@@ -25,6 +25,7 @@ public final class AgentMain {
 
       Options of run (each overrides the same key in --config):
         --config FILE       Java properties file; keys as the options below without "--"
+                            (chmod 600 when it holds the token: the agent checks)
         --server HOST:PORT  control plane gRPC address
         --token TOKEN       enrollment token (needed only for the first start)
         --root-key FILE     fleet root public key, PEM, from GET /api/v1/trust/root.pem
