@@ -31,7 +31,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -244,7 +243,7 @@ class RootRotationTest {
 
     // 2. a new offline root key, made by the tool
     Path newRootKey = offline.resolve("new-root.key");
-    String newRootPem = tool("keygen", newRootKey.toString());
+    String newRootPem = SignRootTool.ok("keygen", newRootKey.toString());
 
     // 3. the draft: new root key, targets rotated, a short lifetime
     JsonPath draft = adminJson().body(Map.of("rootKeys", List.of(newRootPem),
@@ -263,13 +262,29 @@ class RootRotationTest {
 
     // bad uploads are refused and change nothing
     ApiClients.Client operator = ApiClients.create("operator");
-    String oldSignature = tool("sign", oldRootKey.toString(), draftFile.toString());
+    String expected = Long.toString(version + 1);
+    SignRootTool.Run signedByOld = SignRootTool.run("", "sign", oldRootKey.toString(),
+        draftFile.toString(), "--expect-version", expected);
+    assertEquals(0, signedByOld.exitCode(), signedByOld.err());
+    String oldSignature = signedByOld.out().trim();
+    // what the operator reads before the signature is made: the payload decoded, not the JSON
+    String shown = signedByOld.err();
+    assertTrue(shown.contains("Root metadata version " + expected), shown);
+    assertTrue(shown.contains("role root      threshold 1 of 1 key(s)"), shown);
+    assertTrue(shown.contains("    " + newRootId + "  ed25519\n"), shown);
+    assertTrue(shown.contains(draft.getString("payloadSha256")), shown);
+    assertTrue(shown.contains("expires   " + draft.getString("expiresAt").substring(0, 16)), shown);
+    for (String role : List.of("targets", "director")) {
+      assertTrue(shown.contains(draft.getString("roles.find { it.role == '" + role
+          + "' }.keyIds[0]")), role + " key shown: " + shown);
+    }
     operator.json().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(403).body("code", equalTo("forbidden"));
     ApiClients.create("viewer").call().get("/api/v1/trust/root/draft").then().statusCode(200);
     Path strangerKey = offline.resolve("stranger.key");
-    tool("keygen", strangerKey.toString());
-    adminJson().body(tool("sign", strangerKey.toString(), draftFile.toString()))
+    SignRootTool.ok("keygen", strangerKey.toString());
+    adminJson().body(SignRootTool.ok("sign", strangerKey.toString(), draftFile.toString(),
+            "--expect-version", expected))
         .post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(400).body("code", equalTo("invalid-signature"));
     JsonPath good = JsonPath.from(oldSignature);
@@ -295,7 +310,8 @@ class RootRotationTest {
     adminJson().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(200).body("published", equalTo(false))
         .body("previousRoot.signedBy", hasSize(1)).body("newRoot.signedBy", hasSize(0));
-    adminJson().body(tool("sign", newRootKey.toString(), draftFile.toString()))
+    adminJson().body(SignRootTool.ok("sign", newRootKey.toString(), draftFile.toString(),
+            "--expect-version", expected))
         .post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(200).body("published", equalTo(true))
         .body("version", equalTo((int) version + 1));
@@ -359,16 +375,4 @@ class RootRotationTest {
         .then().statusCode(200);
   }
 
-  /** Runs deploy/keys/SignRoot.java as an operator would, with the JDK running this test. */
-  static String tool(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        Path.of("..", "deploy", "keys", "SignRoot.java").toString()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, process.exitValue(), "SignRoot " + String.join(" ", args));
-    return out.trim() + (args[0].equals("keygen") ? "\n" : "");
-  }
 }
