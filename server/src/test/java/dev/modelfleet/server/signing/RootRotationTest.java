@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
+import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.DesiredState;
@@ -76,7 +77,8 @@ class RootRotationTest {
     }
   }
 
-  @TempDir Path offline;
+  /** The offline machine: shared, since a later test signs with the root keys an earlier made. */
+  @TempDir static Path offline;
   AgentClient agent;
 
   @BeforeEach
@@ -97,10 +99,14 @@ class RootRotationTest {
     final DesiredStateVerifier verifier;
 
     Device(byte[] pinnedRootKey) throws Exception {
+      this(RootPin.of(pinnedRootKey));
+    }
+
+    Device(RootPin pin) throws Exception {
       enrolled = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
       List<SignedEnvelope> versions = new ArrayList<>(enrolled.getRootHistoryList());
       versions.add(enrolled.getRootMetadata());
-      roots = RootChain.walk(versions, pinnedRootKey, System.currentTimeMillis(), null);
+      roots = RootChain.walk(versions, pin, System.currentTimeMillis(), null);
       verifier = new DesiredStateVerifier(roots::current, enrolled.getDeviceId(),
           System::currentTimeMillis);
       stream = agent.sync(enrolled.getDeviceCredential());
@@ -343,6 +349,46 @@ class RootRotationTest {
     assertNotEquals(Ed25519.toPem(firstPinned), Ed25519.toPem(pinnedRootKey()));
     Device late = new Device(firstPinned);
     assertEquals(version + 1, late.roots.current().version());
+  }
+
+  /**
+   * Several offline root keys with a threshold: the server hands out all of them and the
+   * threshold wherever it hands out the root key, and an agent pinning that file enrolls.
+   */
+  @Test
+  @Order(3)
+  void severalOfflineRootKeysAreHandedOutTogetherWithTheirThreshold() throws Exception {
+    long version = admin().get("/api/v1/trust/root").then().extract().jsonPath().getLong("version");
+    Path first = offline.resolve("root-a.key");
+    Path second = offline.resolve("root-b.key");
+    List<String> pems = List.of(SignRootTool.ok("keygen", first.toString()),
+        SignRootTool.ok("keygen", second.toString()));
+    adminJson().body(Map.of("rootKeys", pems, "thresholds", Map.of("root", 2)))
+        .post("/api/v1/trust/root/drafts").then().statusCode(200);
+    Path draftFile = offline.resolve("draft-two-keys.json");
+    Files.writeString(draftFile, admin().get("/api/v1/trust/root/draft").then().statusCode(200)
+        .extract().asString());
+    String expected = Long.toString(version + 1);
+    for (Path key : List.of(offline.resolve("new-root.key"), first, second)) {
+      adminJson().body(SignRootTool.ok("sign", key.toString(), draftFile.toString(),
+              "--expect-version", expected))
+          .post("/api/v1/trust/root/draft/signatures").then().statusCode(200);
+    }
+    JsonPath root = admin().get("/api/v1/trust/root").then().statusCode(200)
+        .body("version", equalTo((int) version + 1)).extract().jsonPath();
+
+    String pem = admin().get("/api/v1/trust/root.pem").then().statusCode(200).extract().asString();
+    Path pinFile = offline.resolve("root-pin.pem");
+    Files.writeString(pinFile, pem);
+    RootPin pin = RootPin.read(pinFile);
+    assertEquals(java.util.Set.copyOf(root.getList("roles.find { it.role == 'root' }.keyIds",
+        String.class)), pin.keyIds());
+    assertEquals(2, pin.threshold());
+    assertEquals(pem, root.getString("rootKeysPem"));
+    assertEquals(pem, Files.readString(keyDir().resolve("root.pub.pem")));
+
+    Device device = new Device(pin);
+    assertEquals(version + 1, device.roots.current().version());
   }
 
   @Test
