@@ -39,8 +39,9 @@ public record RootPin(List<byte[]> keys, int threshold) {
 
   public RootPin {
     keys = keys.stream().map(byte[]::clone).toList();
-    if (keys.isEmpty()) {
-      throw new IllegalArgumentException("no root key");
+    if (keys.isEmpty() || threshold < 1 || threshold > keys.size()) {
+      throw new IllegalArgumentException("a pin needs a root key and a threshold from 1 to the"
+          + " number of its keys");
     }
   }
 

@@ -251,7 +251,11 @@ class RootRotationTest {
     Path newRootKey = offline.resolve("new-root.key");
     String newRootPem = SignRootTool.ok("keygen", newRootKey.toString());
 
-    // 3. the draft: new root key, targets rotated, a short lifetime
+    // 3. the draft: new root key, targets rotated, a short lifetime; the operator keeps the
+    // current root (as the server shows it) to compare the draft with
+    Path previousRoot = offline.resolve("root-previous.json");
+    Files.writeString(previousRoot, admin().get("/api/v1/trust/root").then().statusCode(200)
+        .extract().asString());
     JsonPath draft = adminJson().body(Map.of("rootKeys", List.of(newRootPem),
             "rotate", List.of("targets"), "expiresInDays", 30))
         .post("/api/v1/trust/root/drafts")
@@ -270,14 +274,16 @@ class RootRotationTest {
     ApiClients.Client operator = ApiClients.create("operator");
     String expected = Long.toString(version + 1);
     SignRootTool.Run signedByOld = SignRootTool.run("", "sign", oldRootKey.toString(),
-        draftFile.toString(), "--expect-version", expected);
+        draftFile.toString(), "--expect-version", expected, "--previous", previousRoot.toString());
     assertEquals(0, signedByOld.exitCode(), signedByOld.err());
     String oldSignature = signedByOld.out().trim();
     // what the operator reads before the signature is made: the payload decoded, not the JSON
     String shown = signedByOld.err();
     assertTrue(shown.contains("Root metadata version " + expected), shown);
     assertTrue(shown.contains("role root      threshold 1 of 1 key(s)"), shown);
-    assertTrue(shown.contains("    " + newRootId + "  ed25519\n"), shown);
+    assertTrue(shown.contains("    " + newRootId + "  ed25519  NEW\n"), shown);
+    assertTrue(shown.contains("root: key ADDED    " + newRootId), shown);
+    assertTrue(shown.contains("root: key REMOVED  " + keyIdOf(oldRootKey)), shown);
     assertTrue(shown.contains(draft.getString("payloadSha256")), shown);
     assertTrue(shown.contains("expires   " + draft.getString("expiresAt").substring(0, 16)), shown);
     for (String role : List.of("targets", "director")) {
@@ -349,6 +355,13 @@ class RootRotationTest {
     assertNotEquals(Ed25519.toPem(firstPinned), Ed25519.toPem(pinnedRootKey()));
     Device late = new Device(firstPinned);
     assertEquals(version + 1, late.roots.current().version());
+  }
+
+  /** The key id of a key file, as the tool prints it. */
+  static String keyIdOf(Path keyFile) throws Exception {
+    SignRootTool.Run run = SignRootTool.run("", "pubkey", keyFile.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    return run.err().replace("key id", "").trim();
   }
 
   /**
