@@ -17,9 +17,9 @@ import java.util.logging.Logger;
 /**
  * The root metadata this device trusts, and how it moves on (TUF's root rotation): from the
  * first version its pin verifies ({@link TrustedRoot#verify(SignedEnvelope, RootPin, long)}),
- * each next version must be exactly one up and
- * signed by a threshold of the previous version's root keys and of its own. The verified chain
- * is persisted ({@code root-chain.pb}), so a restart trusts the same root without the server.
+ * each next version must be exactly one up and signed by a threshold of the previous version's
+ * root keys and of its own. The verified chain is persisted ({@code root-chain.pb}), so a restart
+ * trusts the same root without the server.
  */
 public final class RootChain {
 
@@ -62,15 +62,15 @@ public final class RootChain {
     if (versions.isEmpty()) {
       throw new VerificationException("malformed", "no root metadata was received");
     }
-    VerificationException lastRefusal = null;
+    VerificationException refusal = null;
     for (int start = 0; start < versions.size(); start++) {
       TrustedRoot trusted;
       try {
         trusted = TrustedRoot.verify(versions.get(start), pin, 0);
       } catch (VerificationException e) {
         // A version the pin signed says more about what went wrong than the others it did not.
-        if (lastRefusal == null || "unknown-key".equals(lastRefusal.reasonCode())) {
-          lastRefusal = e;
+        if (refusal == null || "unknown-key".equals(refusal.reasonCode())) {
+          refusal = e;
         }
         continue;
       }
@@ -82,7 +82,7 @@ public final class RootChain {
       trusted.checkNotExpired(nowMs);
       return new RootChain(file, walked, trusted);
     }
-    throw lastRefusal;
+    throw refusal;
   }
 
   /** The chain persisted in {@code file}; empty when there is none (an older agent's state). */
