@@ -382,6 +382,32 @@ class AttackSuiteTest {
         0, chainFile).current().version());
   }
 
+  // Freeze of root metadata: the root a device trusts expires (not renewed, or renewals withheld).
+
+  @Test
+  void anExpiredRootMakesDesiredStatesRefusedUntilARenewedRootArrives() throws Exception {
+    long hour = 3_600_000;
+    // two hours on: root version 1 (valid for one) has expired; the documents have not
+    device.clockAheadMs.set(2 * hour);
+    DesiredState.Builder state = repository.desiredState(repository.desiredModel(
+            repository.resigned(repository.manifest(MODEL, "2", v2), 1, 4 * hour)))
+        .setExpiresAtMs(System.currentTimeMillis() + 4 * hour);
+    SignedEnvelope document = repository.signDesired(state);
+
+    assertFalse(device.apply(document), "validly signed, but by keys an expired root vouches for");
+    assertRefusedAndVersionOneServes(RootChain.EXPIRED);
+    assertTrue(device.failure().getReason().contains("root metadata version 1 expired at"),
+        device.failure().getReason());
+    assertEquals(1, device.store.current().acceptedGeneration(),
+        "the refused document's generation is not taken as accepted");
+
+    // the server renews the root (one version up, valid longer): the same document goes through
+    assertTrue(device.rootUpdate(repository.rotate(() -> repository.rootLifetimeMs = 4 * hour)),
+        device.progress.toString());
+    assertTrue(device.apply(document), device.progress.toString());
+    assertEquals("2", device.registry.peek(MODEL).version());
+  }
+
   /** A refused root update: reported with its code, the old root and model kept. */
   void assertRootRefused(String reasonCode) throws Exception {
     long before = device.roots.current().version();
