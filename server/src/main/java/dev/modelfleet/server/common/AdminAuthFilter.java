@@ -22,7 +22,8 @@ import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
  * so that an unknown path under /api is refused as unauthenticated rather than revealed as
  * missing. The configured admin token is the bootstrap identity; API tokens are looked up by
  * hash (off the event loop, since that reads the database); when OpenID Connect is on, a
- * person's signed token is checked against the provider's key (no database, no network).
+ * person's signed token is checked against the provider's keys (also off the event loop: they
+ * may have to be fetched).
  */
 public class AdminAuthFilter {
 
@@ -57,18 +58,10 @@ public class AdminAuthFilter {
       return Uni.createFrom().item(authorize(request, path, Identity.BOOTSTRAP));
     }
     if (oidc.enabled() && OidcVerifier.looksLikeJwt(presented)) {
-      Authentication person = oidc.verify(presented);
-      if (person.identity() == null) {
-        return Uni.createFrom().item(Problem.response(ApiError.UNAUTHENTICATED, person.refusal()));
-      }
-      if (person.identity().role() == null) {
-        request.setProperty(Identity.PROPERTY, person.identity());
-        return Uni.createFrom().item(Problem.response(ApiError.FORBIDDEN,
-            "Signed in as " + person.identity().name() + ", but the token's roles claim maps to"
-                + " no role of this server; ask for a group that maps to admin, operator or"
-                + " viewer."));
-      }
-      return Uni.createFrom().item(authorize(request, path, person.identity()));
+      // off the event loop: checking the signature may fetch the provider's keys
+      return Uni.createFrom().item(() -> oidc.verify(presented))
+          .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+          .map(person -> personResponse(request, path, person));
     }
     if (!presented.startsWith(ApiTokenService.PREFIX)) {
       return Uni.createFrom().item(
@@ -121,6 +114,20 @@ public class AdminAuthFilter {
     String path = declared != null ? declared.value() : request.getUriInfo().getPath();
     String absolute = path.startsWith("/") ? path : "/" + path;
     return absolute.equals("/api") || absolute.startsWith("/api/");
+  }
+
+  private static Response personResponse(ContainerRequestContext request, String path,
+      Authentication person) {
+    if (person.identity() == null) {
+      return Problem.response(ApiError.UNAUTHENTICATED, person.refusal());
+    }
+    if (person.identity().role() == null) {
+      request.setProperty(Identity.PROPERTY, person.identity());
+      return Problem.response(ApiError.FORBIDDEN, "Signed in as " + person.identity().name()
+          + ", but no value of the token's roles claim is mapped to a role of this server; ask"
+          + " for a group that modelfleet.oidc.role-mappings maps to admin, operator or viewer.");
+    }
+    return authorize(request, path, person.identity());
   }
 
   private static Response authorize(ContainerRequestContext request, String path, Identity caller) {
