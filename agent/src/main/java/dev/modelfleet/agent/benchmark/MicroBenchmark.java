@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import dev.modelfleet.onnx.SafeSessions;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.runtime.ExecutionProviders;
@@ -83,7 +84,8 @@ public final class MicroBenchmark {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
       ExecutionProviders.configure(options, provider);
-      try (OrtSession session = env.createSession(graph.model(), options);
+      // our own graphs, checked like any model: one way into ONNX Runtime
+      try (OrtSession session = SafeSessions.open(env, graph.model(), options);
           OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input),
               graph.inputShape())) {
         Latencies latencies = Latencies.measure(() -> session.run(Map.of("x", x)).close(),

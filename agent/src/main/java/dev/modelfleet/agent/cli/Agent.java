@@ -2,6 +2,7 @@ package dev.modelfleet.agent.cli;
 
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.config.ExposedToken;
 import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
@@ -31,7 +32,7 @@ import dev.modelfleet.agent.tls.CertificateRequest;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
-import dev.modelfleet.agent.trust.Ed25519;
+import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import com.google.protobuf.ByteString;
@@ -68,6 +69,7 @@ public final class Agent implements AutoCloseable {
   private SyncClient sync;
   private CertificateRenewer renewer;
   private DeviceMeasurements measurements;
+  private boolean exposedTokenWarned;
 
   public Agent(AgentConfig config) throws ConfigException {
     this.config = config;
@@ -111,10 +113,32 @@ public final class Agent implements AutoCloseable {
           + " port) or set server= in the config file");
     }
     IdentityStore identities = new IdentityStore(config.stateDir());
-    pinnedRootKey(identities);
+    checkTokenFile(identities);
+    rootPin(identities);
     if (!identities.enrolled() && config.token() == null) {
       throw new ConfigException("this device is not enrolled yet: pass --token with an"
           + " enrollment token from an operator");
+    }
+  }
+
+  /**
+   * A token other users can read is refused before it is used: the agent does not enroll
+   * with it. An enrolled device no longer uses it, and is not stopped (it serves its models):
+   * it warns at every start instead.
+   */
+  private void checkTokenFile(IdentityStore identities) throws ConfigException {
+    ExposedToken exposed = config.exposedToken();
+    if (exposed == null) {
+      return;
+    }
+    if (!identities.enrolled()) {
+      throw new ConfigException(exposed.problem() + ", then start the agent again; it does not"
+          + " enroll with a token other users can read");
+    }
+    if (!exposedTokenWarned) {
+      exposedTokenWarned = true;
+      LOG.warning(exposed.problem() + ", or remove the token: this device is enrolled and no"
+          + " longer uses it");
     }
   }
 
@@ -122,7 +146,7 @@ public final class Agent implements AutoCloseable {
   public SyncClient connect() throws ConfigException, IOException, InterruptedException {
     checkConfigForSync();
     IdentityStore identities = new IdentityStore(config.stateDir());
-    byte[] rootKey = pinnedRootKey(identities);
+    RootPin pin = rootPin(identities);
     List<X509Certificate> fleetCa = fleetCa();
     TlsIdentityStore tlsStore = new TlsIdentityStore(config.stateDir());
     boolean enrolling = !identities.enrolled();
@@ -138,8 +162,8 @@ public final class Agent implements AutoCloseable {
         : AgentChannels.mutualTls(config.server(), fleetCa, null));
     DeviceIdentity identity;
     try {
-      identity = enrolling ? enroll(identities, rootKey, fleetCa == null ? null : tlsStore)
-          : identities.load(rootKey);
+      identity = enrolling ? enroll(identities, pin, fleetCa == null ? null : tlsStore)
+          : identities.load(pin);
     } catch (VerificationException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -147,6 +171,7 @@ public final class Agent implements AutoCloseable {
     if (tls != null) {
       channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, tls));
     }
+    warnIfRootExpired(identity);
     LOG.info("device " + identity.deviceId() + " (root metadata version "
         + identity.trustedRoot().version() + ", " + identity.trustedRoot().targetsKeys().size()
         + " targets key(s)) syncing with " + config.server());
@@ -210,7 +235,7 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  private byte[] pinnedRootKey(IdentityStore identities) throws ConfigException, IOException {
+  private RootPin rootPin(IdentityStore identities) throws ConfigException, IOException {
     Path file = config.rootKey();
     if (file == null && Files.exists(identities.pinnedRootKeyFile())) {
       file = identities.pinnedRootKeyFile();
@@ -223,11 +248,21 @@ public final class Agent implements AutoCloseable {
       throw new ConfigException("root key file " + file + " is not readable; pass --root-key"
           + " with the PEM from GET /api/v1/trust/root.pem");
     }
-    return Ed25519.readPublicKeyPem(file);
+    return RootPin.read(file);
+  }
+
+  /** A restart keeps an expired root (to receive a renewed one) but says what it means. */
+  private static void warnIfRootExpired(DeviceIdentity identity) {
+    try {
+      identity.trustedRoot().checkNotExpired(System.currentTimeMillis());
+    } catch (VerificationException e) {
+      LOG.warning(e.getMessage() + "; desired states are refused until then, the models in"
+          + " service keep serving");
+    }
   }
 
   /** With {@code tlsStore}, also asks for a device certificate and stores it with its key. */
-  private DeviceIdentity enroll(IdentityStore identities, byte[] rootKey, TlsIdentityStore tlsStore)
+  private DeviceIdentity enroll(IdentityStore identities, RootPin pin, TlsIdentityStore tlsStore)
       throws ConfigException, IOException, VerificationException, InterruptedException {
     String name = config.name() != null ? config.name() : hardware.profile().getHostname();
     Backoff backoff = new Backoff(500, 30_000);
@@ -239,7 +274,7 @@ public final class Agent implements AutoCloseable {
             request -> tlsKey == null
                 ? stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request)
                 : enrollWithCertificate(stub, request, tlsKey, tlsStore),
-            config.token(), name, hardware.profile(), rootKey,
+            config.token(), name, hardware.profile(), pin,
             System.currentTimeMillis());
         LOG.info("enrolled as device " + identity.deviceId());
         return identity;

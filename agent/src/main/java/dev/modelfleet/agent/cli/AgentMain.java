@@ -25,9 +25,10 @@ public final class AgentMain {
 
       Options of run (each overrides the same key in --config):
         --config FILE       Java properties file; keys as the options below without "--"
+                            (chmod 600 when it holds the token: the agent checks)
         --server HOST:PORT  control plane gRPC address
         --token TOKEN       enrollment token (needed only for the first start)
-        --root-key FILE     fleet root public key, PEM, from GET /api/v1/trust/root.pem
+        --root-key FILE     fleet root public key(s), PEM, from GET /api/v1/trust/root.pem
         --server-ca FILE    fleet CA certificate, PEM, from GET /api/v1/trust/fleet-ca.pem:
                             mutual TLS with a device certificate (without it: plaintext)
         --certificate-renewal-percent N   renew the device certificate after N% of its

@@ -12,6 +12,9 @@ import java.util.Set;
 /**
  * The agent's settings: a Java properties file ({@code --config}) whose keys are the flag
  * names without dashes, overridden by flags. See docs/agent.md for every key.
+ *
+ * @param exposedToken set when the config file holds a token other users can read; the agent
+ *     then refuses to enroll (see Agent#checkConfigForSync)
  */
 public record AgentConfig(
     String server,
@@ -26,7 +29,8 @@ public record AgentConfig(
     boolean simulateProviderFallback,
     ThroughputFloor downloadFloor,
     Path serverCa,
-    int certificateRenewalPercent) {
+    int certificateRenewalPercent,
+    ExposedToken exposedToken) {
 
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/modelfleet-agent");
   public static final int DEFAULT_HTTP_PORT = 8700;
@@ -41,6 +45,7 @@ public record AgentConfig(
   public static AgentConfig load(Path configFile, Map<String, String> flags)
       throws ConfigException {
     Properties properties = new Properties();
+    ExposedToken exposedToken = null;
     if (configFile != null) {
       try (Reader reader = Files.newBufferedReader(configFile)) {
         properties.load(reader);
@@ -53,6 +58,7 @@ public record AgentConfig(
               + "; known keys: " + KEYS);
         }
       }
+      exposedToken = ExposedToken.of(configFile, properties);
     }
     flags.forEach(properties::setProperty);
     String stateDir = value(properties, "state-dir");
@@ -81,7 +87,8 @@ public record AgentConfig(
             1000L * integer(properties, "download-rate-window-seconds",
                 (int) (ThroughputFloor.DEFAULT.windowMillis() / 1000), 1, 3600)),
         serverCa == null ? null : Path.of(serverCa),
-        integer(properties, "certificate-renewal-percent", 67, 1, 99));
+        integer(properties, "certificate-renewal-percent", 67, 1, 99),
+        exposedToken);
   }
 
   private static boolean bool(Properties properties, String key, boolean fallback)

@@ -10,6 +10,7 @@ import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.AgentState;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.DeploymentProgress;
 import dev.modelfleet.agent.v1.DeploymentState;
@@ -80,7 +81,8 @@ public final class Deployer {
     try {
       accepted = verifier.verify(envelope, before);
     } catch (VerificationException e) {
-      if (DesiredStateVerifier.EXPIRED.equals(e.reasonCode())) {
+      if (DesiredStateVerifier.EXPIRED.equals(e.reasonCode())
+          || RootChain.EXPIRED.equals(e.reasonCode())) {
         LOG.warning("stale: " + e.getMessage() + "; serving " + servedSummary());
       }
       listener.onProgress(failed(DeploymentProgress.newBuilder(), e));

@@ -28,7 +28,7 @@ public final class SmokeTestedLoader {
     try {
       loaded = loader.load(file, executionProvider);
     } catch (ModelLoadException e) {
-      throw new VerificationException("load-failed", "model " + name + " does not load: "
+      throw new VerificationException(e.reasonCode(), "model " + name + " does not load: "
           + e.getMessage(), e);
     }
     Exception first = null;

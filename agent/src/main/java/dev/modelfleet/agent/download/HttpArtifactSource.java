@@ -16,6 +16,13 @@ import java.util.concurrent.Future;
  * resume), the fast path: the server answers with sendfile, and a CDN can answer instead of
  * it later. The bytes prove themselves by size and sha256, so the address needs no signature.
  *
+ * <p>The device credential goes only to the host the agent was configured to reach its server
+ * by: the address is announced unsigned and may name a CDN, which must not learn the
+ * credential (it would let anyone holding it act as the device), so another host is asked
+ * without it. Redirects are never followed: the server never redirects an artifact download,
+ * and following one would ask a host nobody configured (HttpURLConnection of JDK 17 drops the
+ * credential on a redirect, but that is a detail of its implementation, not a promise).
+ *
  * <p>HttpURLConnection rather than java.net.http.HttpClient: it reads the socket on the calling
  * thread into our buffer, where HttpClient hands every 16 KB buffer across threads, which on a
  * two-core device cost it four fifths of its throughput (see docs/benchmarks.md).
@@ -31,11 +38,28 @@ public final class HttpArtifactSource implements ArtifactSource {
   private static final int READ_TIMEOUT_MS = 60_000;
 
   private final URI base;
+  /** Null when {@code base} is on another host than the server's. */
   private final String credential;
+  private final String serverHost;
 
-  public HttpArtifactSource(URI base, String credential) {
+  /**
+   * @param serverHost the host of the server address the agent was configured with: the only
+   *     one that gets {@code credential}
+   */
+  public HttpArtifactSource(URI base, String credential, String serverHost) {
     this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
-    this.credential = credential;
+    this.serverHost = serverHost;
+    this.credential = isServerHost(this.base, serverHost) ? credential : null;
+  }
+
+  /** Whether {@code uri} is on the server's host (a name compares case-insensitively). */
+  private static boolean isServerHost(URI uri, String serverHost) {
+    return uri.getHost() != null && uri.getHost().equalsIgnoreCase(serverHost);
+  }
+
+  /** Whether requests carry the device credential (the address is on the server's host). */
+  public boolean sendsCredential() {
+    return credential != null;
   }
 
   public URI base() {
@@ -68,9 +92,12 @@ public final class HttpArtifactSource implements ArtifactSource {
       throws ArtifactFetchException {
     try {
       HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
+      connection.setInstanceFollowRedirects(false);
       connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
       connection.setReadTimeout(readTimeoutMs);
-      connection.setRequestProperty("Authorization", "Bearer " + credential);
+      if (credential != null) {
+        connection.setRequestProperty("Authorization", "Bearer " + credential);
+      }
       connection.setRequestProperty("Accept-Encoding", "identity");
       if (offset > 0) {
         connection.setRequestProperty("Range", "bytes=" + offset + "-");
@@ -82,7 +109,7 @@ public final class HttpArtifactSource implements ArtifactSource {
     }
   }
 
-  private static long totalSize(HttpURLConnection connection, long offset, URI uri)
+  private long totalSize(HttpURLConnection connection, long offset, URI uri)
       throws IOException, ArtifactFetchException {
     int status = connection.getResponseCode();
     if (status == 200 && offset == 0) {
@@ -105,9 +132,16 @@ public final class HttpArtifactSource implements ArtifactSource {
       throw new ArtifactFetchException(Kind.RETRYABLE, "GET " + uri + " answered Content-Range '"
           + range + "' for offset " + offset, null);
     }
+    String location = connection.getHeaderField("Location");
     connection.disconnect();
-    throw new ArtifactFetchException(kindOf(status, offset), "GET " + uri + " answered " + status,
-        null);
+    if (status >= 300 && status < 400) {
+      throw new ArtifactFetchException(Kind.FATAL, "GET " + uri + " answered " + status
+          + " (a redirect to " + location + "): redirects are not followed, so that the device"
+          + " credential goes to the configured server only", null);
+    }
+    throw new ArtifactFetchException(kindOf(status, offset), "GET " + uri + " answered " + status
+        + (credential != null ? "" : " (asked without the device credential: it goes only to"
+        + " the configured server's host, " + serverHost + ")"), null);
   }
 
   private static Kind kindOf(int status, long offset) {

@@ -27,7 +27,8 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
 
   /**
    * Takes the server's announcement: its base URL, or else its HTTP port on {@code serverHost}
-   * (the host the agent reaches the server by); neither means gRPC only.
+   * (the host the agent reaches the server by); neither means gRPC only. Only an address on
+   * {@code serverHost} gets the device credential (see {@link HttpArtifactSource}).
    */
   public void announce(String baseUrl, int httpPort, String serverHost) {
     String address = !baseUrl.isEmpty() ? baseUrl
@@ -51,7 +52,14 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
             + "'; using FetchArtifact over gRPC");
       }
     }
-    announced = base == null ? null : new HttpArtifactSource(base, credential.get());
+    HttpArtifactSource previous = announced;
+    announced = base == null ? null : new HttpArtifactSource(base, credential.get(), serverHost);
+    if (base != null && !announced.sendsCredential()
+        && (previous == null || !previous.base().equals(announced.base()))) {
+      LOG.warning("the server announced the artifact address " + base + ", not on the host the"
+          + " agent reaches the server by (" + serverHost + "): downloads from it go without the"
+          + " device credential, and if it refuses them, over gRPC (FetchArtifact)");
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.identity;
 
 import dev.modelfleet.agent.trust.RootChain;
+import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.EnrollRequest;
 import dev.modelfleet.agent.v1.EnrollResponse;
@@ -16,7 +17,7 @@ import java.util.logging.Logger;
 
 /**
  * Enrolls the device once: makes (or reuses) its key pair, calls Enroll, verifies the returned
- * root metadata against the pinned root key before trusting any of it, and stores the result.
+ * root metadata against the pinned root keys before trusting any of it, and stores the result.
  */
 public final class Enrollment {
 
@@ -30,7 +31,7 @@ public final class Enrollment {
       String token,
       String requestedName,
       HardwareProfile hardware,
-      byte[] pinnedRootKey,
+      RootPin pin,
       long nowMs)
       throws IOException, VerificationException {
     KeyPair pair = store.keyPair();
@@ -42,17 +43,18 @@ public final class Enrollment {
                 .setRequestedName(requestedName == null ? "" : requestedName)
                 .setHardware(hardware)
                 .build());
-    // The pinned key may be older than the server's current root: walk the chain from the
-    // first version it verifies up to the current one.
+    // The pinned keys may be older than the server's current root: walk the chain from the
+    // first version they verify up to the current one.
     List<SignedEnvelope> versions = new ArrayList<>(response.getRootHistoryList());
     versions.add(response.getRootMetadata());
     RootChain root;
     try {
-      root = RootChain.walk(versions, pinnedRootKey, nowMs, store.rootChainFile());
+      root = RootChain.walk(versions, pin, nowMs, store.rootChainFile());
     } catch (VerificationException e) {
       throw new VerificationException(e.reasonCode(),
-          "the server's root metadata does not verify against the pinned root key (" + e.getMessage()
-              + "); is --root-key the fleet root of this server (GET /api/v1/trust/root.pem)?");
+          "the server's root metadata does not verify against the pinned root key(s) ("
+              + e.getMessage() + "); is --root-key the fleet root of this server"
+              + " (GET /api/v1/trust/root.pem)?");
     }
     if (response.getAwaitingApproval()) {
       LOG.warning("device " + response.getDeviceId() + " is enrolled and waiting for an operator"
@@ -60,7 +62,7 @@ public final class Enrollment {
           + " syncs meanwhile but receives no models until then");
     }
     store.save(root, response.getDeviceId(), response.getDeviceCredential(), requestedName,
-        response.getLabelsMap(), response.getRootMetadata(), pinnedRootKey);
+        response.getLabelsMap(), response.getRootMetadata(), pin);
     return new DeviceIdentity(response.getDeviceId(), response.getDeviceCredential(),
         requestedName, response.getLabelsMap(), pair.getPrivate(), pair.getPublic().getEncoded(),
         response.getRootMetadata(), root);

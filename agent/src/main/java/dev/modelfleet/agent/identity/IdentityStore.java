@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
+import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import java.util.Map;
  * Keeps the device identity in the state directory, owner-only: {@code device.key} (PKCS#8
  * PEM), {@code identity.json} (device id, credential, labels), {@code root-metadata.pb} (the
  * signed root metadata of enrollment), {@code root-chain.pb} (the root versions trusted since)
- * and {@code root.pem} (the pinned root key it was checked against).
+ * and {@code root.pem} (the pinned root keys it was checked against, see {@link RootPin}).
  */
 public final class IdentityStore {
 
@@ -65,31 +66,35 @@ public final class IdentityStore {
   }
 
   public void save(RootChain roots, String deviceId, String credential, String name,
-      Map<String, String> labels, SignedEnvelope rootMetadata, byte[] pinnedRootKey)
+      Map<String, String> labels, SignedEnvelope rootMetadata, RootPin pin)
       throws IOException {
     SecureFiles.writeAtomically(dir.resolve("root-metadata.pb"), rootMetadata.toByteArray());
     roots.persist();
     SecureFiles.writeAtomically(dir.resolve("root.pem"),
-        Ed25519.toPem(pinnedRootKey).getBytes(StandardCharsets.US_ASCII));
+        pin.toPem().getBytes(StandardCharsets.US_ASCII));
     // Written last: its presence means "enrolled", so a crash before it means "enroll again".
     SecureFiles.writeAtomically(dir.resolve("identity.json"),
         JSON.writeValueAsBytes(new IdentityFile(deviceId, credential, name, labels)));
   }
 
-  /** The root key pinned at enrollment, for restarts without --root-key. */
+  /** The root keys pinned at enrollment, for restarts without --root-key. */
   public Path pinnedRootKeyFile() {
     return dir.resolve("root.pem");
   }
 
-  /** Loads the identity and re-verifies the stored root metadata against the pinned key. */
-  public DeviceIdentity load(byte[] pinnedRootKey) throws IOException, VerificationException {
+  /**
+   * Loads the identity and re-verifies the stored root metadata against the pin. The root's
+   * expiry is not checked here: an expired root must not keep the device from connecting to
+   * receive a renewed one (desired states are refused meanwhile, see DesiredStateVerifier).
+   */
+  public DeviceIdentity load(RootPin pin) throws IOException, VerificationException {
     IdentityFile file = JSON.readValue(dir.resolve("identity.json").toFile(), IdentityFile.class);
     KeyPair pair = keyPair();
     SignedEnvelope root = SignedEnvelope.parseFrom(Files.readAllBytes(dir.resolve("root-metadata.pb")));
     // The chain as last accepted (root updates included); an agent enrolled before chains were
     // kept has only the root metadata of its enrollment.
     List<SignedEnvelope> chain = RootChain.read(rootChainFile());
-    RootChain roots = RootChain.walk(chain.isEmpty() ? List.of(root) : chain, pinnedRootKey, 0,
+    RootChain roots = RootChain.walk(chain.isEmpty() ? List.of(root) : chain, pin, 0,
         rootChainFile());
     return new DeviceIdentity(file.deviceId(), file.credential(), file.name(),
         file.labels() == null ? Map.of() : file.labels(), pair.getPrivate(),

@@ -30,7 +30,8 @@ import java.util.logging.Logger;
 
 /**
  * The local inference API: Open Inference Protocol v2 REST (as KServe and Triton speak it) on
- * 127.0.0.1 only, so existing clients work unchanged and nothing is exposed off the device.
+ * 127.0.0.1 only, so existing clients work unchanged and nothing is exposed off the device;
+ * requests that only a web page in a browser would send are refused ({@link LocalRequestGuard}).
  */
 public final class InferenceServer implements AutoCloseable {
 
@@ -66,6 +67,7 @@ public final class InferenceServer implements AutoCloseable {
   private final InferRequestParser parser = new InferRequestParser(json);
   private final HttpServer server;
   private final ExecutorService executor;
+  private final LocalRequestGuard guard;
 
   public InferenceServer(ModelRegistry registry, BooleanSupplier ready, int port, int threads,
       String agentVersion) throws IOException {
@@ -84,8 +86,9 @@ public final class InferenceServer implements AutoCloseable {
     this.ready = ready;
     this.expected = expected;
     this.agentVersion = agentVersion;
-    this.server = HttpServer.create(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    this.guard = new LocalRequestGuard(loopback);
+    this.server = HttpServer.create(new InetSocketAddress(loopback, port), 128);
     AtomicInteger count = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), r -> {
@@ -106,6 +109,11 @@ public final class InferenceServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
+  /** Requests refused since start as coming from a web page (wrong Host, Origin or type). */
+  public long refusedRequests() {
+    return guard.refused();
+  }
+
   @Override
   public void close() {
     server.stop(0);
@@ -117,6 +125,11 @@ public final class InferenceServer implements AutoCloseable {
       String path = exchange.getRequestURI().getRawPath();
       String method = exchange.getRequestMethod();
       try {
+        LocalRequestGuard.Refusal refusal = guard.check(method, exchange.getRequestHeaders());
+        if (refusal != null) {
+          error(exchange, refusal.status(), refusal.message());
+          return;
+        }
         route(exchange, method, path);
       } catch (BadRequestException e) {
         error(exchange, 400, e.getMessage());

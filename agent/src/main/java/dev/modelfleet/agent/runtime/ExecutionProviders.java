@@ -101,7 +101,9 @@ public final class ExecutionProviders {
       case "dnnl" -> options.addDnnl(true);
       case "openvino" -> options.addOpenVINO("");
       case "acl" -> options.addACL(true);
-      case "armnn" -> options.addArmNN(true);
+      // ArmNN left ONNX Runtime in 1.24; such a variant runs on the CPU (never "real" here)
+      case "qnn" -> options.addQnn(Map.of("backend_path", "libQnnHtp.so"));
+      case "webgpu" -> options.addWebGPU(Map.of());
       case "coreml" -> options.addCoreML();
       case "nnapi" -> options.addNnapi();
       case "directml" -> options.addDirectML(0);

@@ -4,13 +4,20 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import dev.modelfleet.onnx.CheckedModel;
+import dev.modelfleet.onnx.OnnxModelReader;
+import dev.modelfleet.onnx.SafeSessions;
+import dev.modelfleet.onnx.UnsafeModelException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.logging.Logger;
 
 /**
  * Loads ONNX models into ONNX Runtime sessions on the execution provider a variant asks for,
  * falling back to the CPU when that provider is missing or fails to start; the loaded model
- * says which provider it really runs on.
+ * says which provider it really runs on. Every model passes the model-safety check first (once,
+ * whatever the provider): a signed model is only as safe as the machine that signed it, and one
+ * with external data would read the device's own identity key.
  */
 public final class OrtModelLoader implements ModelLoader {
 
@@ -45,6 +52,7 @@ public final class OrtModelLoader implements ModelLoader {
   @Override
   public LoadedModel load(Path verifiedArtifact, String executionProvider)
       throws ModelLoadException {
+    CheckedModel checked = check(verifiedArtifact);
     String wanted = ExecutionProviders.normalized(executionProvider);
     String onSession = providers.sessionProvider(wanted);
     if (!onSession.equals(wanted) && !providers.isSimulated(wanted)) {
@@ -53,18 +61,29 @@ public final class OrtModelLoader implements ModelLoader {
     }
     if (!onSession.equals(ExecutionProviders.CPU)) {
       try {
-        return open(verifiedArtifact, onSession, providers.reported(wanted, onSession));
+        return open(checked, verifiedArtifact, onSession, providers.reported(wanted, onSession));
       } catch (ModelLoadException e) {
         LOG.warning("execution provider '" + onSession + "' failed for "
             + verifiedArtifact.getFileName() + " (" + e.getMessage() + "); falling back to cpu");
       }
     }
-    return open(verifiedArtifact, ExecutionProviders.CPU,
+    return open(checked, verifiedArtifact, ExecutionProviders.CPU,
         providers.reported(wanted, ExecutionProviders.CPU));
   }
 
-  private LoadedModel open(Path file, String sessionProvider, String reportedProvider)
-      throws ModelLoadException {
+  private static CheckedModel check(Path file) throws ModelLoadException {
+    try {
+      return OnnxModelReader.check(file);
+    } catch (UnsafeModelException e) {
+      throw new ModelLoadException(e.code(), "refused before ONNX Runtime saw it: "
+          + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot read " + file.getFileName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private LoadedModel open(CheckedModel checked, Path file, String sessionProvider,
+      String reportedProvider) throws ModelLoadException {
     OrtEnvironment env = environment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -74,7 +93,7 @@ public final class OrtModelLoader implements ModelLoader {
         options.setIntraOpNumThreads(intraOpThreads);
       }
       ExecutionProviders.configure(options, sessionProvider);
-      OrtSession session = env.createSession(file.toString(), options);
+      OrtSession session = SafeSessions.open(env, checked, options);
       try {
         return new OrtLoadedModel(env, session, reportedProvider);
       } catch (OrtException | RuntimeException e) {

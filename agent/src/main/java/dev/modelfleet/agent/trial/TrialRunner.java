@@ -93,7 +93,7 @@ public final class TrialRunner {
     try {
       model = loader.load(file, manifest.getExecutionProvider());
     } catch (ModelLoadException e) {
-      throw new VerificationException("load-failed", "variant " + manifest.getVariantId()
+      throw new VerificationException(e.reasonCode(), "variant " + manifest.getVariantId()
           + " does not load: " + e.getMessage(), e);
     }
     try (model) {

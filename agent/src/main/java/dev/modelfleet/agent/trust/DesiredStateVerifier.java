@@ -15,7 +15,8 @@ import java.util.function.Supplier;
  * The rules a desired-state document must pass before the agent acts on it (TUF/Uptane in
  * spirit): signed by the director keys (targets keys for a server without a director role),
  * for this device, newer than what was accepted, not
- * expired. Each refusal names what an operator can do about it.
+ * expired, under a root that has not expired. Each refusal names what an operator can do about
+ * it.
  */
 public final class DesiredStateVerifier {
 
@@ -76,6 +77,7 @@ public final class DesiredStateVerifier {
 
   private DesiredState verify(TrustedRoot trusted, SignedEnvelope envelope,
       long acceptedGeneration, String acceptedPayloadSha256) throws VerificationException {
+    requireRootNotExpired(trusted, "desired state");
     byte[] payload =
         EnvelopeVerifier.verify(envelope, Dsse.DESIRED_STATE_TYPE, trusted.director().keys(),
             trusted.director().threshold(), "desired state");
@@ -111,6 +113,21 @@ public final class DesiredStateVerifier {
   }
 
   /**
+   * The keys of an expired root may have been revoked by a version this device never got (the
+   * server's keys frozen in place): nothing they sign is accepted until a renewed root arrives.
+   * The restart does not check this, so that the device still connects to receive one.
+   */
+  private void requireRootNotExpired(TrustedRoot trusted, String what)
+      throws VerificationException {
+    try {
+      trusted.checkNotExpired(clock.getAsLong());
+    } catch (VerificationException e) {
+      throw new VerificationException(e.reasonCode(), what + " refused: " + e.getMessage()
+          + "; the models in service stay", e);
+    }
+  }
+
+  /**
    * Verifies a model's embedded manifest (whether it names the model it is listed for is the
    * deployer's check).
    */
@@ -126,6 +143,7 @@ public final class DesiredStateVerifier {
   public VariantManifest verifyManifest(SignedEnvelope envelope, String what)
       throws VerificationException {
     TrustedRoot trusted = root.get();
+    requireRootNotExpired(trusted, what);
     byte[] payload =
         EnvelopeVerifier.verify(envelope, Dsse.VARIANT_MANIFEST_TYPE, trusted.targetsKeys(),
             trusted.targetsThreshold(), what);

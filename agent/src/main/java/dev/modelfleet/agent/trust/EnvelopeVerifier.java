@@ -13,6 +13,9 @@ import java.util.Set;
  */
 public final class EnvelopeVerifier {
 
+  /** Valid signatures by trusted keys, but fewer than the threshold. */
+  public static final String THRESHOLD = "signature-threshold";
+
   private EnvelopeVerifier() {}
 
   /**
@@ -65,7 +68,7 @@ public final class EnvelopeVerifier {
     }
     if (!verifiedBy.isEmpty()) {
       throw new VerificationException(
-          "signature-threshold",
+          THRESHOLD,
           what + " is validly signed by " + verifiedBy.size() + " trusted key(s), but the root"
               + " metadata requires " + threshold + " for this role; it was refused");
     }

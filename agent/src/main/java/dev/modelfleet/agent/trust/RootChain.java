@@ -16,15 +16,20 @@ import java.util.logging.Logger;
 
 /**
  * The root metadata this device trusts, and how it moves on (TUF's root rotation): from the
- * first version the pinned root key verifies, each next version must be exactly one up and
- * signed by a threshold of the previous version's root keys and of its own. The verified chain
- * is persisted ({@code root-chain.pb}), so a restart trusts the same root without the server.
+ * first version its pin verifies ({@link TrustedRoot#verify(SignedEnvelope, RootPin, long)}),
+ * each next version must be exactly one up and signed by a threshold of the previous version's
+ * root keys and of its own. The verified chain is persisted ({@code root-chain.pb}), so a restart
+ * trusts the same root without the server.
  */
 public final class RootChain {
 
   public static final String SIGNATURE_THRESHOLD = "root-signature-threshold";
   public static final String VERSION_ROLLBACK = "root-version-rollback";
   public static final String VERSION_SKIP = "root-version-skip";
+  /** The first trusted version does not keep the pinned keys in its root role. */
+  public static final String PIN_NOT_LISTED = "root-pinned-key-not-listed";
+  /** The trusted root is past its expiry: nothing it vouches for is accepted. */
+  public static final String EXPIRED = "root-expired";
   public static final String CHAIN_FILE = "root-chain.pb";
 
   private static final Logger LOG = Logger.getLogger("modelfleet.trust");
@@ -39,25 +44,34 @@ public final class RootChain {
     this.current = current;
   }
 
+  /** As {@link #walk(List, RootPin, long, Path)} with one pinned key (SPKI DER). */
+  public static RootChain walk(List<SignedEnvelope> versions, byte[] pinnedRootKey, long nowMs,
+      Path file) throws VerificationException {
+    return walk(versions, RootPin.of(pinnedRootKey), nowMs, file);
+  }
+
   /**
-   * Walks {@code versions} (oldest first, the newest last): starts at the first one the pinned
-   * key verifies and follows the chain rules from there. Only the final version's expiry is
+   * Walks {@code versions} (oldest first, the newest last): starts at the first one the pin
+   * verifies and follows the chain rules from there. Only the final version's expiry is
    * checked ({@code nowMs <= 0}: not at all, for a stored chain read at restart).
    *
    * @param file where the chain is persisted; null keeps it in memory only (tests)
    */
-  public static RootChain walk(List<SignedEnvelope> versions, byte[] pinnedRootKey, long nowMs,
+  public static RootChain walk(List<SignedEnvelope> versions, RootPin pin, long nowMs,
       Path file) throws VerificationException {
     if (versions.isEmpty()) {
       throw new VerificationException("malformed", "no root metadata was received");
     }
-    VerificationException lastRefusal = null;
+    VerificationException refusal = null;
     for (int start = 0; start < versions.size(); start++) {
       TrustedRoot trusted;
       try {
-        trusted = TrustedRoot.verify(versions.get(start), pinnedRootKey, 0);
+        trusted = TrustedRoot.verify(versions.get(start), pin, 0);
       } catch (VerificationException e) {
-        lastRefusal = e;
+        // A version the pin signed says more about what went wrong than the others it did not.
+        if (refusal == null || "unknown-key".equals(refusal.reasonCode())) {
+          refusal = e;
+        }
         continue;
       }
       List<SignedEnvelope> walked = new ArrayList<>(List.of(versions.get(start)));
@@ -68,7 +82,7 @@ public final class RootChain {
       trusted.checkNotExpired(nowMs);
       return new RootChain(file, walked, trusted);
     }
-    throw lastRefusal;
+    throw refusal;
   }
 
   /** The chain persisted in {@code file}; empty when there is none (an older agent's state). */

@@ -7,12 +7,14 @@ import dev.modelfleet.agent.v1.RootMetadata;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
 import java.security.GeneralSecurityException;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The fleet's root metadata after it verified (against the pinned root key, or through the
+ * The fleet's root metadata after it verified (against the pinned root keys, or through the
  * chain of root versions that starts there): the only source of the keys that may sign
  * manifests (targets), desired states (director) and the next root version (root).
  */
@@ -46,22 +48,51 @@ public final class TrustedRoot {
         .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
-  /**
-   * Verifies {@code envelope} with the pinned root key (SPKI DER) alone. Expiry is checked only
-   * when {@code nowMs > 0}: at enrollment, a stale root is refused; later the stored copy keeps
-   * working offline.
-   */
+  /** As {@link #verify(SignedEnvelope, RootPin, long)} with one pinned key (SPKI DER). */
   public static TrustedRoot verify(SignedEnvelope envelope, byte[] pinnedRootKey, long nowMs)
       throws VerificationException {
-    java.security.PublicKey rootKey;
+    return verify(envelope, RootPin.of(pinnedRootKey), nowMs);
+  }
+
+  /**
+   * The first root version a device trusts, from its pin alone (TUF's trusted root): signed by
+   * the pin's threshold of pinned keys, listing every pinned key as a root key, and signed by
+   * its own root threshold of its own root keys, as every later version must be. A pinned key
+   * that signs a root handing the root role to other keys, or one whose own threshold its
+   * signatures do not meet, vouches for nothing. Expiry is checked only when {@code nowMs > 0}:
+   * at enrollment a stale root is refused; a stored one keeps working offline at restart.
+   */
+  public static TrustedRoot verify(SignedEnvelope envelope, RootPin pin, long nowMs)
+      throws VerificationException {
+    byte[] payload;
     try {
-      rootKey = Ed25519.publicKey(pinnedRootKey);
-    } catch (GeneralSecurityException e) {
-      throw new VerificationException("root-key-invalid", "the pinned root key is not Ed25519", e);
+      payload = EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE, pin.publicKeys(),
+          pin.threshold(), "root metadata");
+    } catch (VerificationException e) {
+      if (!EnvelopeVerifier.THRESHOLD.equals(e.reasonCode())) {
+        throw e;
+      }
+      throw new VerificationException(e.reasonCode(), "root metadata is signed by fewer of the"
+          + " pinned root keys than the pin's " + RootPin.THRESHOLD + " of " + pin.threshold()
+          + "; refused", e);
     }
-    byte[] payload = EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE,
-        Map.of(Dsse.keyId(pinnedRootKey), rootKey), "root metadata");
     TrustedRoot trusted = new TrustedRoot(parse(payload));
+    String what = "root metadata version " + trusted.version();
+    Set<String> listed = trusted.root == null ? Set.of() : trusted.root.keys().keySet();
+    for (String pinned : pin.keyIds()) {
+      if (!listed.contains(pinned)) {
+        throw new VerificationException(RootChain.PIN_NOT_LISTED, what + " does not list the"
+            + " pinned key " + EnvelopeVerifier.shortId(pinned) + " as a root key; a root the"
+            + " pinned keys sign must keep them in its root role, or it hands the fleet to"
+            + " other keys");
+      }
+    }
+    try {
+      EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE, trusted.root.keys(),
+          trusted.root.threshold(), what + " (by its own root keys)");
+    } catch (VerificationException e) {
+      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
+    }
     trusted.checkNotExpired(nowMs);
     return trusted;
   }
@@ -117,11 +148,18 @@ public final class TrustedRoot {
     return next;
   }
 
-  /** {@code nowMs <= 0} skips the check (a stored root keeps working offline). */
+  /**
+   * An expired root vouches for no key: the keys it lists may have been revoked by a newer
+   * version this device never received (a freeze). {@code nowMs <= 0} skips the check (the
+   * stored root at restart, so that the device still connects and can receive a renewed one).
+   */
   public void checkNotExpired(long nowMs) throws VerificationException {
     if (nowMs > 0 && metadata.getExpiresAtMs() > 0 && metadata.getExpiresAtMs() < nowMs) {
-      throw new VerificationException("root-expired", "the fleet root metadata version "
-          + version() + " expired; the server must re-sign it");
+      throw new VerificationException(RootChain.EXPIRED, "the fleet root metadata version "
+          + version() + " expired at " + Instant.ofEpochMilli(metadata.getExpiresAtMs())
+          + " (this device's clock: " + Instant.ofEpochMilli(nowMs) + "); the server must send"
+          + " a renewed version (with the root key offline an operator signs one: docs/security.md,"
+          + " 'Offline root'), or the device clock is wrong");
     }
   }
 

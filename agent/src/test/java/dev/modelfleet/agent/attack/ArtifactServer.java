@@ -50,7 +50,7 @@ final class ArtifactServer implements AutoCloseable {
   ArtifactSource source(Transport transport) {
     return switch (transport) {
       case HTTP -> new HttpArtifactSource(URI.create("http://127.0.0.1:"
-          + http.getAddress().getPort() + "/artifacts/"), FakeControlPlane.CREDENTIAL);
+          + http.getAddress().getPort() + "/artifacts/"), FakeControlPlane.CREDENTIAL, "127.0.0.1");
       case GRPC -> new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel)
           .withInterceptors(new BearerCredentialInterceptor(FakeControlPlane.CREDENTIAL)));
     };

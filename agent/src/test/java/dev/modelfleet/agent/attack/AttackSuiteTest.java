@@ -264,6 +264,30 @@ class AttackSuiteTest {
     assertEquals(sentBefore, server.bytesSent(), "not a byte was fetched");
   }
 
+  // A hostile model: validly signed (the repository or an operator account was fooled), but its
+  // weights are "external data" at a file of the device's; ONNX Runtime would read the file and
+  // return it as the model's output to any local caller.
+
+  @ParameterizedTest
+  @ValueSource(strings = {"absolute", "../identity/device.key", "beside"})
+  void aSignedModelReadingADeviceFileIsRefusedBeforeOnnxRuntimeSeesIt(String location)
+      throws Exception {
+    Path identity = Files.createDirectories(stateDir.resolve("identity"));
+    Path key = Files.writeString(identity.resolve("device.key"), "-----BEGIN PRIVATE KEY-----");
+    String target = switch (location) {
+      case "absolute" -> key.toAbsolutePath().toString();
+      case "beside" -> Dsse.sha256Hex(v1) + ".onnx"; // another artifact in the same folder
+      default -> location;
+    };
+    byte[] hostile = dev.modelfleet.onnx.testing.HostileModels.externalData(
+        dev.modelfleet.onnx.testing.HostileModels.Hideout.SUBGRAPH, target, Files.size(key));
+    server.put(hostile);
+    assertTrue(device.apply(repository.signDesired(repository.desiredState(
+        repository.desiredModel(repository.manifest(MODEL, "2", hostile))))),
+        "the document is genuine; the model in it is refused");
+    assertRefusedAndVersionOneServes("model-external-data");
+  }
+
   // Key compromise below the threshold, and a revoked key.
 
   @Test
@@ -356,6 +380,32 @@ class AttackSuiteTest {
     Path chainFile = stateDir.resolve(RootChain.CHAIN_FILE);
     assertEquals(3, RootChain.walk(RootChain.read(chainFile), repository.root.getPublic().getEncoded(),
         0, chainFile).current().version());
+  }
+
+  // Freeze of root metadata: the root a device trusts expires (not renewed, or renewals withheld).
+
+  @Test
+  void anExpiredRootMakesDesiredStatesRefusedUntilARenewedRootArrives() throws Exception {
+    long hour = 3_600_000;
+    // two hours on: root version 1 (valid for one) has expired; the documents have not
+    device.clockAheadMs.set(2 * hour);
+    DesiredState.Builder state = repository.desiredState(repository.desiredModel(
+            repository.resigned(repository.manifest(MODEL, "2", v2), 1, 4 * hour)))
+        .setExpiresAtMs(System.currentTimeMillis() + 4 * hour);
+    SignedEnvelope document = repository.signDesired(state);
+
+    assertFalse(device.apply(document), "validly signed, but by keys an expired root vouches for");
+    assertRefusedAndVersionOneServes(RootChain.EXPIRED);
+    assertTrue(device.failure().getReason().contains("root metadata version 1 expired at"),
+        device.failure().getReason());
+    assertEquals(1, device.store.current().acceptedGeneration(),
+        "the refused document's generation is not taken as accepted");
+
+    // the server renews the root (one version up, valid longer): the same document goes through
+    assertTrue(device.rootUpdate(repository.rotate(() -> repository.rootLifetimeMs = 4 * hour)),
+        device.progress.toString());
+    assertTrue(device.apply(document), device.progress.toString());
+    assertEquals("2", device.registry.peek(MODEL).version());
   }
 
   /** A refused root update: reported with its code, the old root and model kept. */

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -45,6 +46,8 @@ final class DeviceUnderAttack implements AutoCloseable {
   private final Deployer deployer;
 
   final RootChain roots;
+  /** How far this device's clock runs ahead of the real one (time passing, without a wait). */
+  final AtomicLong clockAheadMs = new AtomicLong();
 
   DeviceUnderAttack(Path stateDir, RepositorySimulator repository, ArtifactSource source)
       throws java.io.IOException {
@@ -55,7 +58,7 @@ final class DeviceUnderAttack implements AutoCloseable {
     ArtifactDownloader downloader =
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 20, FLOOR);
     DesiredStateVerifier verifier =
-        new DesiredStateVerifier(root, RepositorySimulator.DEVICE, System::currentTimeMillis);
+        new DesiredStateVerifier(root, RepositorySimulator.DEVICE, this::now);
     deployer = new Deployer(verifier, downloader, new OrtModelLoader(1), registry, store,
         progress::add, () -> FACTS);
   }
@@ -64,7 +67,11 @@ final class DeviceUnderAttack implements AutoCloseable {
   boolean rootUpdate(SignedEnvelope... versions) {
     progress.clear();
     return roots.accept(RootUpdate.newBuilder().addAllRootMetadata(List.of(versions)).build(),
-        System::currentTimeMillis, progress::add);
+        this::now, progress::add);
+  }
+
+  long now() {
+    return System.currentTimeMillis() + clockAheadMs.get();
   }
 
   boolean apply(SignedEnvelope document) throws InterruptedException {

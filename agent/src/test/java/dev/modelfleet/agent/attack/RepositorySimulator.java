@@ -34,6 +34,8 @@ final class RepositorySimulator {
   /** The root keys of the newest published version, and how many must sign. */
   final List<KeyPair> rootKeys = new ArrayList<>(List.of(root));
   int rootThreshold = 1;
+  /** How long the next root version is valid from now. */
+  long rootLifetimeMs = 3_600_000;
   final List<KeyPair> targets = new ArrayList<>();
   /** Empty: root metadata has no director role, and desired states are signed by targets. */
   final List<KeyPair> director = new ArrayList<>();
@@ -86,7 +88,7 @@ final class RepositorySimulator {
   SignedEnvelope rootVersion(long version, List<KeyPair> signers) {
     RootMetadata.Builder metadata = RootMetadata.newBuilder()
         .setVersion(version)
-        .setExpiresAtMs(System.currentTimeMillis() + 3_600_000);
+        .setExpiresAtMs(System.currentTimeMillis() + rootLifetimeMs);
     metadata.addRoles(role(metadata, Dsse.ROLE_ROOT, rootKeys, rootThreshold));
     metadata.addRoles(role(metadata, Dsse.ROLE_TARGETS, listedTargets(), threshold));
     if (!director.isEmpty()) {

@@ -1,11 +1,15 @@
 package dev.modelfleet.agent.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +36,23 @@ class AgentConfigTest {
     assertTrue(assertThrows(ConfigException.class,
         () -> AgentConfig.load(null, Map.of("server", "http://x"))).getMessage()
         .contains("host:port"));
+  }
+
+  @Test
+  void aConfigFileHoldingATokenThatOthersCanReadIsFlaggedWithItsMode() throws Exception {
+    assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+    Path file = dir.resolve("agent.properties");
+    Files.writeString(file, "server=fleet:9000\ntoken=mf_enroll_secret\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    ExposedToken exposed = AgentConfig.load(file, Map.of()).exposedToken();
+    assertEquals(new ExposedToken(file, "rw-r--r--"), exposed);
+    assertTrue(exposed.problem().contains("run chmod 600 " + file), exposed.problem());
+
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    assertNull(AgentConfig.load(file, Map.of()).exposedToken());
+    Files.writeString(file, "server=fleet:9000\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    assertNull(AgentConfig.load(file, Map.of("token", "from-a-flag")).exposedToken());
   }
 
   @Test

@@ -312,7 +312,8 @@ class DeployerVerificationTest {
     byte[] garbage = "not an onnx model at all".getBytes();
     source.put(garbage);
     deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "2", garbage))));
-    assertRefusedAndV1StillServing("load-failed");
+    // the safety check reads it before ONNX Runtime and says what is wrong with it
+    assertRefusedAndV1StillServing("model-malformed");
   }
 
   @Test

@@ -40,6 +40,12 @@ class HttpArtifactSourceTest {
   /** Cut the body after this many bytes (a dropped connection); -1: never. */
   volatile int cutAfter = -1;
   final List<String> ranges = new CopyOnWriteArrayList<>();
+  /** The Authorization header of every request, "none" when absent. */
+  final List<String> authorizations = new CopyOnWriteArrayList<>();
+  /** Whether requests without the device credential get a 401 (ours) or the bytes (a CDN). */
+  volatile boolean requireCredential = true;
+  /** Answer every request with a 302 to this address instead; null: serve. */
+  volatile String redirectTo;
 
   @BeforeEach
   void startServer() throws IOException {
@@ -120,10 +126,66 @@ class HttpArtifactSourceTest {
     assertEquals(1, grpc.requestedOffsets.size());
     Files.delete(dir.resolve(sha256 + ".onnx"));
 
-    preferred.announce(base().toString(), 0, "ignored");
+    preferred.announce(base().toString(), 0, "127.0.0.1");
     downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
     assertEquals(1, grpc.requestedOffsets.size(), "second download went over HTTP");
     assertEquals(List.of("none"), ranges);
+  }
+
+  @Test
+  void anAddressOnAnotherHostThanTheServerNeverGetsTheCredential() throws Exception {
+    InMemoryArtifactSource grpc = new InMemoryArtifactSource();
+    grpc.put(artifact);
+    PreferHttpArtifactSource preferred = new PreferHttpArtifactSource(grpc, () -> CREDENTIAL);
+    // The same loopback server, named as another host than the one the agent reaches the
+    // server by: a CDN. One that asks for credentials gets none, and gRPC serves.
+    URI cdn = URI.create("http://localhost:" + server.getAddress().getPort()
+        + "/agent/v1/artifacts/");
+    preferred.announce(cdn.toString(), 0, "127.0.0.1");
+    Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    assertArrayEquals(artifact, Files.readAllBytes(file));
+    assertEquals(List.of("none"), authorizations, "the CDN was asked, without the credential");
+    assertEquals(List.of(0L), grpc.requestedOffsets, "then gRPC served");
+    Files.delete(file);
+
+    // One that serves without credentials is used.
+    requireCredential = false;
+    preferred.announce(cdn.toString(), 0, "127.0.0.1");
+    downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    assertEquals(List.of("none", "none"), authorizations);
+    assertEquals(List.of(0L), grpc.requestedOffsets, "this time HTTP served");
+  }
+
+  @Test
+  void aRedirectToAnotherHostIsNotFollowedAndGrpcServes() throws Exception {
+    List<String> elsewhere = new CopyOnWriteArrayList<>();
+    HttpServer other = HttpServer.create(
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    other.createContext("/", exchange -> {
+      try (exchange) {
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        elsewhere.add(authorization == null ? "none" : authorization);
+        exchange.sendResponseHeaders(200, artifact.length);
+        exchange.getResponseBody().write(artifact);
+      }
+    });
+    other.start();
+    try {
+      redirectTo = "http://localhost:" + other.getAddress().getPort() + "/stolen/" + sha256;
+      InMemoryArtifactSource grpc = new InMemoryArtifactSource();
+      grpc.put(artifact);
+      PreferHttpArtifactSource preferred = new PreferHttpArtifactSource(grpc, () -> CREDENTIAL);
+      preferred.announce(base().toString(), 0, "127.0.0.1");
+      Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+      assertArrayEquals(artifact, Files.readAllBytes(file));
+      assertEquals(List.of("Bearer " + CREDENTIAL), authorizations, "the server was asked");
+      // HttpURLConnection of JDK 17 drops the credential on a redirect, but the agent does not
+      // rely on it: nothing is asked of the other host at all.
+      assertEquals(List.of(), elsewhere, "the redirect was followed");
+      assertEquals(List.of(0L), grpc.requestedOffsets, "gRPC served instead");
+    } finally {
+      other.stop(0);
+    }
   }
 
   private ArtifactDownloader downloader(ArtifactSource source) {
@@ -132,7 +194,7 @@ class HttpArtifactSourceTest {
   }
 
   private HttpArtifactSource source() {
-    return new HttpArtifactSource(base(), CREDENTIAL);
+    return new HttpArtifactSource(base(), CREDENTIAL, "127.0.0.1");
   }
 
   private URI base() {
@@ -144,7 +206,14 @@ class HttpArtifactSourceTest {
       String range = exchange.getRequestHeaders().getFirst("Range");
       ranges.add(range == null ? "none" : range);
       String path = exchange.getRequestURI().getPath();
-      if (!("Bearer " + CREDENTIAL).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+      String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+      authorizations.add(authorization == null ? "none" : authorization);
+      if (redirectTo != null) {
+        exchange.getResponseHeaders().add("Location", redirectTo);
+        exchange.sendResponseHeaders(302, -1);
+        return;
+      }
+      if (requireCredential && !("Bearer " + CREDENTIAL).equals(authorization)) {
         exchange.sendResponseHeaders(401, -1);
         return;
       }

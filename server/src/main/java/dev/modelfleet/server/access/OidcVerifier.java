@@ -11,21 +11,29 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jboss.logging.Logger;
 import org.jose4j.jwa.AlgorithmConstraints;
 import org.jose4j.jwa.AlgorithmConstraints.ConstraintType;
 import org.jose4j.jws.AlgorithmIdentifiers;
 import org.jose4j.jwt.JwtClaims;
+import org.jose4j.jwt.MalformedClaimException;
 import org.jose4j.jwt.consumer.InvalidJwtException;
 import org.jose4j.jwt.consumer.JwtConsumer;
 import org.jose4j.jwt.consumer.JwtConsumerBuilder;
-import org.jboss.logging.Logger;
 
 /**
- * Turns a person's OpenID Connect access token into an {@link Identity}: the signature must be
- * the provider's (RSA, with the configured key; "none" and HMAC are refused, so a token cannot
- * choose how it is checked), the issuer, audience and lifetime must hold, and a claim must map
- * to a role. People are named {@code oidc:<name>}, which no API token name can be (API token
- * names have no colon), so the audit log never confuses the two.
+ * Turns a person's OpenID Connect access token into an {@link Identity}. The signature must be
+ * the provider's: by a key of its JWKS (fetched and cached by {@link JwksKeys}) or the one
+ * configured key, with an asymmetric algorithm ("none" and HMAC are refused, so a token cannot
+ * choose how it is checked). The issuer, the audience and the lifetime must hold; a token that
+ * names an authorized party ({@code azp}), or has several audiences, must have been issued to an
+ * accepted client. The role comes only from the configured mappings of claim values. People are
+ * named {@code oidc:<name>}, which no API token name can be (API token names have no colon), so
+ * the audit log never confuses the two.
+ *
+ * <p>Verifying may fetch the provider's keys over the network: call it off the event loop.
  */
 @ApplicationScoped
 @Startup // a misconfiguration stops the server at start, not at the first request
@@ -37,11 +45,26 @@ public class OidcVerifier {
   private final OidcConfig config;
   private final JwtConsumer consumer;
   private final Map<String, Role> mappings = new HashMap<>();
+  private final Set<String> clients;
 
   OidcVerifier(OidcConfig config) {
     this.config = config;
-    this.consumer = config.enabled() ? consumer(config) : null;
-    config.roleMappings().orElse(List.of()).forEach(this::addMapping);
+    if (!config.enabled()) {
+      this.consumer = null;
+      this.clients = Set.of();
+      return;
+    }
+    String audience = required(config.audience(), "modelfleet.oidc.audience",
+        "the client id the provider issues this server's tokens to (their 'aud'); without it, a"
+            + " token the provider issued to any other application would be accepted");
+    List<String> roleMappings = config.roleMappings().filter(list -> !list.isEmpty())
+        .orElseThrow(() -> new IllegalArgumentException(
+            "modelfleet.oidc.role-mappings is required when modelfleet.oidc.enabled=true: map"
+                + " the provider's groups to roles, e.g. fleet-admins=admin,fleet-ops=operator"));
+    roleMappings.forEach(this::addMapping);
+    this.clients = Set.copyOf(config.clientIds().filter(list -> !list.isEmpty())
+        .orElse(List.of(audience)));
+    this.consumer = consumer(config, audience);
   }
 
   public boolean enabled() {
@@ -53,7 +76,10 @@ public class OidcVerifier {
     return token.chars().filter(c -> c == '.').count() == 2 && token.startsWith("eyJ");
   }
 
-  /** The person the token stands for; a refusal says why not without echoing the token. */
+  /**
+   * The person the token stands for, with a null role when no claim value maps to one; a
+   * refusal says why not without echoing the token.
+   */
   public Authentication verify(String jwt) {
     JwtClaims claims;
     try {
@@ -64,9 +90,27 @@ public class OidcVerifier {
           ? "The OpenID Connect token expired; sign in again."
           : "The OpenID Connect token is not valid for this server.");
     }
-    Role role = role(claims);
-    String name = name(claims);
-    return Authentication.of(new Identity(PREFIX + name, role));
+    if (!issuedToAcceptedClient(claims)) {
+      return Authentication.refused(
+          "The OpenID Connect token was issued to a client this server does not accept.");
+    }
+    return Authentication.of(new Identity(PREFIX + name(claims), role(claims)));
+  }
+
+  /**
+   * An {@code azp} must name an accepted client; without one, the token must be for this server
+   * alone (one audience), so a token meant for several services is not taken on its audience.
+   */
+  private boolean issuedToAcceptedClient(JwtClaims claims) {
+    Object party = claims.getClaimValue("azp");
+    if (party != null) {
+      return party instanceof String client && clients.contains(client);
+    }
+    try {
+      return claims.getAudience().size() == 1;
+    } catch (MalformedClaimException e) {
+      return false;
+    }
   }
 
   /** The highest role the token's claim values map to; null when none does. */
@@ -75,10 +119,7 @@ public class OidcVerifier {
     List<?> values = value instanceof List<?> list ? list : value == null ? List.of() : List.of(value);
     Role best = null;
     for (Object item : values) {
-      if (!(item instanceof String text)) {
-        continue;
-      }
-      Role role = mappings.containsKey(text) ? mappings.get(text) : Role.parse(text);
+      Role role = item instanceof String text ? mappings.get(text) : null;
       if (role != null && (best == null || role.ordinal() < best.ordinal())) {
         best = role; // ADMIN, OPERATOR, VIEWER: declared from the most to the least powerful
       }
@@ -105,23 +146,37 @@ public class OidcVerifier {
     mappings.put(entry.substring(0, eq).trim(), role);
   }
 
-  private static JwtConsumer consumer(OidcConfig config) {
-    String issuer = config.issuer().orElseThrow(() -> new IllegalArgumentException(
-        "modelfleet.oidc.issuer is required when modelfleet.oidc.enabled=true"));
-    PublicKey key = rsaKey(config.publicKey().orElseThrow(() -> new IllegalArgumentException(
-        "modelfleet.oidc.public-key (the provider's RSA key, PEM) is required when"
-            + " modelfleet.oidc.enabled=true")));
+  private static String required(Optional<String> value, String key, String why) {
+    return value.filter(text -> !text.isBlank()).orElseThrow(() -> new IllegalArgumentException(
+        key + " is required when modelfleet.oidc.enabled=true: " + why));
+  }
+
+  private static JwtConsumer consumer(OidcConfig config, String audience) {
+    String issuer = required(config.issuer(), "modelfleet.oidc.issuer",
+        "the provider's issuer URL (the tokens' 'iss')");
     JwtConsumerBuilder builder = new JwtConsumerBuilder()
         .setRequireExpirationTime()
         .setRequireSubject()
         .setAllowedClockSkewInSeconds((int) config.clockSkew().toSeconds())
         .setExpectedIssuer(issuer)
-        .setVerificationKey(key)
+        .setExpectedAudience(audience)
         .setJwsAlgorithmConstraints(new AlgorithmConstraints(ConstraintType.PERMIT,
             AlgorithmIdentifiers.RSA_USING_SHA256, AlgorithmIdentifiers.RSA_USING_SHA384,
-            AlgorithmIdentifiers.RSA_USING_SHA512, AlgorithmIdentifiers.RSA_PSS_USING_SHA256));
-    config.audience().ifPresentOrElse(builder::setExpectedAudience,
-        builder::setSkipDefaultAudienceValidation);
+            AlgorithmIdentifiers.RSA_USING_SHA512, AlgorithmIdentifiers.RSA_PSS_USING_SHA256,
+            AlgorithmIdentifiers.RSA_PSS_USING_SHA384, AlgorithmIdentifiers.RSA_PSS_USING_SHA512,
+            AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256,
+            AlgorithmIdentifiers.ECDSA_USING_P384_CURVE_AND_SHA384,
+            AlgorithmIdentifiers.ECDSA_USING_P521_CURVE_AND_SHA512));
+    if (config.publicKey().isPresent()) {
+      if (config.jwksUrl().isPresent()) {
+        throw new IllegalArgumentException("modelfleet.oidc.public-key and modelfleet.oidc.jwks-url"
+            + " are alternatives: set one");
+      }
+      builder.setVerificationKey(rsaKey(config.publicKey().get()));
+    } else {
+      builder.setVerificationKeyResolver(new JwksKeys(issuer, config.jwksUrl().orElse(null),
+          config.jwksRefreshInterval(), config.jwksMinRefetchInterval()));
+    }
     return builder.build();
   }
 

@@ -25,9 +25,11 @@ import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 /**
  * Records every call under /api that is not a read, once its response is known: refused ones
- * too. The response waits for the entry to be written, so a change a client saw succeed is in
- * the log. Where the call's path names a resource ({@link AuditedResources}), its state is read
- * just before the call runs and again after it succeeded, and the entry keeps what differs.
+ * too. Unauthenticated calls are counted per source address and written once per window
+ * ({@link RefusedRequests}); every other call gets an entry of its own. The response waits for
+ * that entry to be written, so a change a client saw succeed is in the log. Where the call's
+ * path names a resource ({@link AuditedResources}), its state is read just before the call runs
+ * and again after it succeeded, and the entry keeps what differs.
  * Those reads are outside the call's transaction: a change committed by someone else in between
  * would show in the entry too, which errs on the side of saying more.
  */
@@ -39,12 +41,15 @@ public class AuditFilter {
   private static final String BEFORE = "modelfleet.audit.before";
 
   private final AuditLog log;
+  private final RefusedRequests refusals;
   private final AuditedResources resources;
   private final ObjectMapper json;
   private final Clock clock;
 
-  AuditFilter(AuditLog log, AuditedResources resources, ObjectMapper json, Clock clock) {
+  AuditFilter(AuditLog log, RefusedRequests refusals, AuditedResources resources,
+      ObjectMapper json, Clock clock) {
     this.log = log;
+    this.refusals = refusals;
     this.resources = resources;
     this.json = json;
     this.clock = clock;
@@ -101,6 +106,11 @@ public class AuditFilter {
       LOG.error("cannot describe a request for the audit log", e);
       return Uni.createFrom().voidItem();
     }
+    if (entry.actor() == null) {
+      // anyone who reaches the port can make these: counted, not written one by one
+      refusals.count(entry);
+      return Uni.createFrom().voidItem();
+    }
     AuditedResources.Reader reader = (AuditedResources.Reader) request.getProperty(READER);
     JsonNode before = (JsonNode) request.getProperty(BEFORE);
     Map<String, String> params = reader == null ? Map.of() : pathParameters(request);
@@ -135,7 +145,8 @@ public class AuditFilter {
         body == null ? null : RequestBodies.forAudit(json.valueToTree(body)),
         AuditEntry.outcome(status),
         null,
-        null);
+        null,
+        1);
   }
 
   private JsonNode after(AuditedResources.Reader reader, Map<String, String> params, AuditEntry entry) {

@@ -22,6 +22,12 @@ import java.util.List;
 @ApplicationScoped
 public class AuditLog {
 
+  /** Far above any path the API serves; a longer one is cut (see {@link #bounded}). */
+  static final int MAX_PATH = 512;
+  static final int MAX_METHOD = 16;
+  /** An IPv6 address with a zone fits; anything longer is not an address. */
+  static final int MAX_ADDRESS = 64;
+
   private final AgroalDataSource dataSource;
   private final ObjectMapper json;
 
@@ -32,18 +38,18 @@ public class AuditLog {
 
   public void append(AuditEntry e) {
     String sql = "insert into audit_log (at, actor, role, remote_address, method, path, status,"
-        + " target, resource_id, request_body, outcome, before_state, after_state)"
-        + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb)";
+        + " target, resource_id, request_body, outcome, before_state, after_state, request_count)"
+        + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?)";
     try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
       s.setTimestamp(1, Timestamp.from(e.at()));
       s.setString(2, e.actor());
       s.setString(3, e.role());
-      s.setString(4, e.remoteAddress());
-      s.setString(5, e.method());
-      s.setString(6, e.path());
+      s.setString(4, bounded(e.remoteAddress(), MAX_ADDRESS));
+      s.setString(5, bounded(e.method(), MAX_METHOD));
+      s.setString(6, bounded(e.path(), MAX_PATH));
       s.setInt(7, e.status());
-      s.setString(8, e.target());
-      s.setString(9, e.resourceId());
+      s.setString(8, bounded(e.target(), MAX_PATH));
+      s.setString(9, bounded(e.resourceId(), MAX_PATH));
       if (e.requestBody() == null) {
         s.setNull(10, Types.VARCHAR);
       } else {
@@ -52,10 +58,24 @@ public class AuditLog {
       s.setString(11, e.outcome());
       s.setString(12, e.before() == null ? null : json.writeValueAsString(e.before()));
       s.setString(13, e.after() == null ? null : json.writeValueAsString(e.after()));
+      s.setInt(14, e.count());
       s.executeUpdate();
     } catch (SQLException | JsonProcessingException ex) {
       throw new IllegalStateException("cannot append to the audit log", ex);
     }
+  }
+
+  /**
+   * The text, or its start and how long it was. What the caller chose (the path, the method, and
+   * what the path names) is stored bounded, so that no call can make an entry large; the body
+   * is bounded by {@link RequestBodies}.
+   */
+  static String bounded(String text, int max) {
+    if (text == null || text.length() <= max) {
+      return text;
+    }
+    int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+    return text.substring(0, end) + "...[" + text.length() + " chars]";
   }
 
   private JsonNode tree(String text) throws JsonProcessingException {
@@ -66,7 +86,7 @@ public class AuditLog {
   public List<AuditEntry> find(String actor, Instant since, int limit) {
     StringBuilder sql = new StringBuilder(
         "select id, at, actor, role, remote_address, method, path, status, target, resource_id,"
-            + " request_body::text, outcome, before_state::text, after_state::text"
+            + " request_body::text, outcome, before_state::text, after_state::text, request_count"
             + " from audit_log where true");
     if (actor != null) {
       sql.append(" and actor = ?");
@@ -93,7 +113,7 @@ public class AuditLog {
               r.getLong(1), r.getTimestamp(2).toInstant(), r.getString(3), r.getString(4),
               r.getString(5), r.getString(6), r.getString(7), r.getInt(8), r.getString(9),
               r.getString(10), body == null ? null : json.readTree(body), r.getString(12),
-              tree(r.getString(13)), tree(r.getString(14))));
+              tree(r.getString(13)), tree(r.getString(14)), r.getInt(15)));
         }
       }
       return entries;

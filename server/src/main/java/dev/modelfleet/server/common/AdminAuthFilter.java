@@ -8,6 +8,7 @@ import dev.modelfleet.server.access.Identity;
 import dev.modelfleet.server.access.OidcVerifier;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.ws.rs.Path;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -21,11 +22,13 @@ import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
  * so that an unknown path under /api is refused as unauthenticated rather than revealed as
  * missing. The configured admin token is the bootstrap identity; API tokens are looked up by
  * hash (off the event loop, since that reads the database); when OpenID Connect is on, a
- * person's signed token is checked against the provider's key (no database, no network).
+ * person's signed token is checked against the provider's keys (also off the event loop: they
+ * may have to be fetched).
  */
 public class AdminAuthFilter {
 
   private static final String BEARER = "Bearer ";
+  private static final String NO_TOKEN = "Send a token as 'Authorization: Bearer <token>'.";
 
   /** Null when none is configured (only possible in dev and test: see ProductionGuard). */
   private final byte[] adminToken;
@@ -52,8 +55,7 @@ public class AdminAuthFilter {
     }
     String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
     if (header == null || !header.startsWith(BEARER)) {
-      return Uni.createFrom().item(Problem.response(
-          ApiError.UNAUTHENTICATED, "Send a token as 'Authorization: Bearer <token>'."));
+      return Uni.createFrom().item(Problem.response(ApiError.UNAUTHENTICATED, NO_TOKEN));
     }
     String presented = header.substring(BEARER.length()).trim();
     if (adminToken != null
@@ -61,18 +63,10 @@ public class AdminAuthFilter {
       return Uni.createFrom().item(authorize(request, path, Identity.BOOTSTRAP));
     }
     if (oidc.enabled() && OidcVerifier.looksLikeJwt(presented)) {
-      Authentication person = oidc.verify(presented);
-      if (person.identity() == null) {
-        return Uni.createFrom().item(Problem.response(ApiError.UNAUTHENTICATED, person.refusal()));
-      }
-      if (person.identity().role() == null) {
-        request.setProperty(Identity.PROPERTY, person.identity());
-        return Uni.createFrom().item(Problem.response(ApiError.FORBIDDEN,
-            "Signed in as " + person.identity().name() + ", but the token's roles claim maps to"
-                + " no role of this server; ask for a group that maps to admin, operator or"
-                + " viewer."));
-      }
-      return Uni.createFrom().item(authorize(request, path, person.identity()));
+      // off the event loop: checking the signature may fetch the provider's keys
+      return Uni.createFrom().item(() -> oidc.verify(presented))
+          .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+          .map(person -> personResponse(request, path, person));
     }
     if (!presented.startsWith(ApiTokenService.PREFIX)) {
       return Uni.createFrom().item(
@@ -86,22 +80,59 @@ public class AdminAuthFilter {
   }
 
   /**
-   * Checks the admin-only areas again on the matched resource: a spelling of the path that the
-   * prefix check above does not recognise ("/api/v1/./access") still routes to the same class.
+   * Checks again on the matched resource, and fails closed. A resource of the admin API (its
+   * class's {@code @Path} is under /api) runs only for a caller the check above authenticated:
+   * whatever route a request took past that check (a spelling of the path it does not
+   * recognise, a pre-matching filter that rewrote the URI after it), it reaches no admin
+   * resource without a token. No resource under /api is public: health and the OpenAPI
+   * document are under /q, enrollment is on the gRPC port, and agents fetch artifacts under
+   * /agent with their device credential. The admin-only areas are checked here by class too:
+   * "/api/v1/./access" still routes to the same class.
    */
   @ServerRequestFilter
   public Response authorizeMatched(ContainerRequestContext request, SimpleResourceInfo resource) {
     Object authenticated = request.getProperty(Identity.PROPERTY);
-    if (!(authenticated instanceof Identity identity) || resource.getResourceClass() == null) {
-      return null;
+    if (!(authenticated instanceof Identity identity)) {
+      return servesAdminApi(request, resource)
+          ? Problem.response(ApiError.UNAUTHENTICATED, NO_TOKEN) : null;
     }
-    String refusal = AccessPolicy.refusal(identity.role(), resource.getResourceClass());
-    if (refusal != null) {
-      return Problem.response(ApiError.FORBIDDEN, refusal);
+    if (identity.role() == null) {
+      // the pre-matching check refuses such a caller already; never let one act
+      return Problem.response(ApiError.FORBIDDEN, "This caller has no role on this server.");
+    }
+    if (resource.getResourceClass() != null) {
+      String refusal = AccessPolicy.refusal(identity.role(), resource.getResourceClass());
+      if (refusal != null) {
+        return Problem.response(ApiError.FORBIDDEN, refusal);
+      }
     }
     // after routing, on the thread that runs the resource: the request scope is the resource's
     caller.authenticated(identity);
     return null;
+  }
+
+  /** By the matched class's declared path, not by how the request spelled it. */
+  private static boolean servesAdminApi(ContainerRequestContext request,
+      SimpleResourceInfo resource) {
+    Class<?> type = resource.getResourceClass();
+    Path declared = type == null ? null : type.getAnnotation(Path.class);
+    String path = declared != null ? declared.value() : request.getUriInfo().getPath();
+    String absolute = path.startsWith("/") ? path : "/" + path;
+    return absolute.equals("/api") || absolute.startsWith("/api/");
+  }
+
+  private static Response personResponse(ContainerRequestContext request, String path,
+      Authentication person) {
+    if (person.identity() == null) {
+      return Problem.response(ApiError.UNAUTHENTICATED, person.refusal());
+    }
+    if (person.identity().role() == null) {
+      request.setProperty(Identity.PROPERTY, person.identity());
+      return Problem.response(ApiError.FORBIDDEN, "Signed in as " + person.identity().name()
+          + ", but no value of the token's roles claim is mapped to a role of this server; ask"
+          + " for a group that modelfleet.oidc.role-mappings maps to admin, operator or viewer.");
+    }
+    return authorize(request, path, person.identity());
   }
 
   private static Response authorize(ContainerRequestContext request, String path, Identity caller) {

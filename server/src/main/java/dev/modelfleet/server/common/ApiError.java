@@ -1,5 +1,6 @@
 package dev.modelfleet.server.common;
 
+import dev.modelfleet.onnx.UnsafeModelException;
 import io.grpc.Status;
 
 /**
@@ -35,6 +36,12 @@ public enum ApiError {
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type", Status.Code.INVALID_ARGUMENT),
   OFFSET_OUT_OF_RANGE(416, "Offset out of range", Status.Code.OUT_OF_RANGE),
   INVALID_ONNX(422, "Invalid ONNX model", Status.Code.INVALID_ARGUMENT),
+  /** A tensor keeps its bytes in a file outside the model, which ONNX Runtime would read. */
+  MODEL_EXTERNAL_DATA(422, "Model reads external data", Status.Code.INVALID_ARGUMENT),
+  /** A tensor's declared shape and type disagree with the data it holds. */
+  MODEL_TENSOR_SIZE_MISMATCH(422, "Model tensor size mismatch", Status.Code.INVALID_ARGUMENT),
+  /** Deeper or larger than the model reader's bounds. */
+  MODEL_LIMIT_EXCEEDED(422, "Model exceeds reader limits", Status.Code.INVALID_ARGUMENT),
   /** The model is valid but a requested derivation (int8, fp16) cannot apply to it. */
   NOT_DERIVABLE(422, "Model cannot be derived", Status.Code.FAILED_PRECONDITION),
   INTERNAL_ERROR(500, "Internal error", Status.Code.INTERNAL);
@@ -68,5 +75,17 @@ public enum ApiError {
 
   public ApiException exception(String detail) {
     return new ApiException(this, detail);
+  }
+
+  /** The refusal of a model that failed the safety check, under the check's own code. */
+  public static ApiException unsafeModel(UnsafeModelException e) {
+    ApiError error = switch (e.reason()) {
+      case EXTERNAL_DATA -> MODEL_EXTERNAL_DATA;
+      case TENSOR_SIZE_MISMATCH -> MODEL_TENSOR_SIZE_MISMATCH;
+      case LIMIT_EXCEEDED -> MODEL_LIMIT_EXCEEDED;
+      case MALFORMED -> INVALID_ONNX;
+    };
+    return error.exception("The model was refused before ONNX Runtime saw it: " + e.getMessage()
+        + ".");
   }
 }

@@ -1,11 +1,7 @@
 package dev.modelfleet.server.model;
 
-import com.google.protobuf.CodedInputStream;
+import dev.modelfleet.onnx.OnnxGraph;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,15 +37,13 @@ public class CostEstimator {
   private static final Set<String> PASS_THROUGH =
       Set.of("DequantizeLinear", "Transpose", "Reshape", "Cast", "Identity", "QuantizeLinear");
 
-  public Cost estimate(Path model) {
-    try (InputStream in = Files.newInputStream(model)) {
-      CodedInputStream coded = CodedInputStream.newInstance(in);
-      coded.setSizeLimit(Integer.MAX_VALUE);
-      coded.setRecursionLimit(1000);
-      return estimate(OnnxGraph.readModel(coded), Map.of(), Map.of());
-    } catch (IOException | ArithmeticException | IllegalArgumentException e) {
-      // ONNX Runtime loaded it, so this is a graph the reader does not follow: no estimate, and
-      // the matcher ranks the variant by trials only
+  /** The estimate from the graph summary the safety check read (no second read of the file). */
+  public Cost estimate(OnnxGraph graph) {
+    try {
+      return estimate(graph, Map.of(), Map.of());
+    } catch (ArithmeticException e) {
+      // more multiply-accumulates than a long counts: no estimate, and the matcher ranks the
+      // variant by trials only
       return Cost.UNKNOWN;
     }
   }

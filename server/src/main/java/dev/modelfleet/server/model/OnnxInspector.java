@@ -5,6 +5,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.modelfleet.onnx.CheckedModel;
+import dev.modelfleet.onnx.SafeSessions;
 import dev.modelfleet.server.common.ApiError;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
@@ -23,15 +25,15 @@ public class OnnxInspector {
 
   public record Signature(List<TensorSpecInfo> inputs, List<TensorSpecInfo> outputs) {}
 
-  public Signature inspect(Path model) {
+  /** {@code file} is where the checked model lies, named only to keep it out of messages. */
+  public Signature inspect(CheckedModel model, Path file) {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        OrtSession session =
-            OrtEnvironment.getEnvironment().createSession(model.toString(), options)) {
+        OrtSession session = SafeSessions.open(OrtEnvironment.getEnvironment(), model, options)) {
       return new Signature(specs(session.getInputInfo()), specs(session.getOutputInfo()));
     } catch (OrtException e) {
       throw ApiError.INVALID_ONNX.exception(
           "ONNX Runtime cannot load the upload as a model: "
-              + firstLine(String.valueOf(e.getMessage()).replace(model.toString(), "<upload>")));
+              + firstLine(String.valueOf(e.getMessage()).replace(file.toString(), "<upload>")));
     }
   }
 

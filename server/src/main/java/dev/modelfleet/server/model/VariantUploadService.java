@@ -1,5 +1,8 @@
 package dev.modelfleet.server.model;
 
+import dev.modelfleet.onnx.CheckedModel;
+import dev.modelfleet.onnx.OnnxModelReader;
+import dev.modelfleet.onnx.UnsafeModelException;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.artifact.StagedArtifact;
 import dev.modelfleet.server.common.ApiError;
@@ -10,8 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Publishes a variant: stream to disk while hashing, prove ONNX Runtime loads it, store it by
- * content, record and sign it. Any refusal leaves neither file nor row behind.
+ * Publishes a variant: stream to disk while hashing, pass the model-safety check (nothing in it
+ * may make ONNX Runtime read another file), prove ONNX Runtime loads it, store it by content,
+ * record and sign it. Any refusal leaves neither file nor row behind.
  */
 @ApplicationScoped
 public class VariantUploadService {
@@ -43,8 +47,9 @@ public class VariantUploadService {
         throw ApiError.EMPTY_UPLOAD.exception(
             "The request body is empty; send the .onnx file as application/octet-stream.");
       }
-      OnnxInspector.Signature signature = inspector.inspect(staged.file());
-      CostEstimator.Cost cost = costs.estimate(staged.file());
+      CheckedModel checked = check(staged.file());
+      OnnxInspector.Signature signature = inspector.inspect(checked, staged.file());
+      CostEstimator.Cost cost = costs.estimate(checked.graph());
       boolean newFile = store.commit(staged);
       try {
         return registrar.register(
@@ -57,6 +62,15 @@ public class VariantUploadService {
       }
     } finally {
       store.discard(staged);
+    }
+  }
+
+  /** The safety check and the graph summary in one read of the staged file. */
+  private static CheckedModel check(java.nio.file.Path file) throws IOException {
+    try {
+      return OnnxModelReader.read(file);
+    } catch (UnsafeModelException e) {
+      throw ApiError.unsafeModel(e);
     }
   }
 }

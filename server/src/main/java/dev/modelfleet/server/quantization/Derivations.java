@@ -31,6 +31,7 @@ public final class Derivations {
    * float16), whose opset is out of range, or that gains nothing from {@code kind}.
    */
   public static void check(ModelProto model, DerivationKind kind) {
+    OnnxGraphs.requireWellFormed(model.getGraph());
     long opset = OnnxGraphs.defaultOpset(model);
     if (opset < MIN_OPSET || opset > MAX_OPSET) {
       throw new DerivationException("the model imports opset " + opset + " of the default domain;"

@@ -69,7 +69,7 @@ public final class Int8StaticQuantizer {
     Map<String, List<float[]>> kept = new HashMap<>();
     // the same single-thread session as every other derivation run: requests come first
     try (OrtSession.SessionOptions o = VariantCheck.options();
-        OrtSession session = VariantCheck.env().createSession(exposed, o)) {
+        OrtSession session = VariantCheck.open(exposed, o)) {
       for (Map<String, ValidationSet.Sample> sample : calibration.samples()) {
         Map<String, OnnxTensor> in = VariantCheck.tensors(session, sample);
         try (OrtSession.Result result = session.run(in, names)) {

@@ -9,6 +9,9 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.modelfleet.onnx.OnnxModelReader;
+import dev.modelfleet.onnx.UnsafeModelException;
+import dev.modelfleet.server.common.ApiError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -26,23 +29,17 @@ public final class OnnxGraphs {
 
   private OnnxGraphs() {}
 
-  public static ModelProto read(Path file) {
-    try {
-      if (Files.size(file) > MAX_MODEL_BYTES) {
-        throw new DerivationException("the model is larger than 2 GiB, which ONNX protobuf cannot hold");
-      }
-      try (InputStream in = Files.newInputStream(file)) {
-        return parse(CodedInputStream.newInstance(in));
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  /** The same, from bytes already read (the caller needs them for ONNX Runtime too). */
+  /**
+   * The model as protobuf messages to rewrite, from bytes already read (the caller needs them for
+   * ONNX Runtime too). The bounded safety check reads them first: a derivation's input may have
+   * been stored before the check existed, and the full parse below trusts what it reads.
+   */
   public static ModelProto parse(byte[] model) {
     try {
+      OnnxModelReader.check(model);
       return parse(CodedInputStream.newInstance(model));
+    } catch (UnsafeModelException e) {
+      throw ApiError.unsafeModel(e);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -56,6 +53,27 @@ public final class OnnxGraphs {
     } catch (InvalidProtocolBufferException e) {
       throw new DerivationException("the file is not an ONNX model: " + e.getMessage());
     }
+  }
+
+  /** Inputs the rewrites read by position, per operator of the default domain. */
+  private static final java.util.Map<String, Integer> MIN_INPUTS = java.util.Map.of(
+      "Conv", 2, "MatMul", 2, "Gemm", 2, "BatchNormalization", 5, "Clip", 1, "Pad", 1,
+      "Resize", 1, "Upsample", 1, "Constant", 0);
+
+  /**
+   * Refuses a graph the rewrites cannot walk safely: a node without an output, or an operator
+   * with fewer inputs than ONNX defines for it. ONNX Runtime refuses such models at upload too;
+   * this keeps a rewrite from failing on an index instead of saying what is wrong.
+   */
+  static void requireWellFormed(GraphProto graph) {
+    forEachNode(graph, n -> {
+      Integer min = n.getDomain().isEmpty() ? MIN_INPUTS.get(n.getOpType()) : null;
+      if (n.getOutputCount() == 0 || (min != null && n.getInputCount() < min)) {
+        throw new DerivationException("the model is malformed: node '" + n.getName() + "' ("
+            + n.getOpType() + ") has " + n.getInputCount() + " inputs and " + n.getOutputCount()
+            + " outputs");
+      }
+    });
   }
 
   /** The opset of the default ("" or "ai.onnx") domain; 0 when the model imports none. */

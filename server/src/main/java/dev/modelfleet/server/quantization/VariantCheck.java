@@ -8,6 +8,9 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.modelfleet.onnx.SafeSessions;
+import dev.modelfleet.onnx.UnsafeModelException;
+import dev.modelfleet.server.common.ApiError;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -46,7 +49,7 @@ public final class VariantCheck {
       double accuracy, double referenceLatencyMs, double latencyMs) {}
 
   public static Map<String, NodeInfo> inputs(byte[] model) {
-    try (OrtSession.SessionOptions o = options(); OrtSession s = env().createSession(model, o)) {
+    try (OrtSession.SessionOptions o = options(); OrtSession s = open(model, o)) {
       return s.getInputInfo();
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime cannot load the model: " + firstLine(e));
@@ -55,10 +58,10 @@ public final class VariantCheck {
 
   public static Figures compare(byte[] reference, byte[] candidate, ValidationSet set) {
     try (OrtSession.SessionOptions o = options();
-        OrtSession ref = env().createSession(reference, o)) {
+        OrtSession ref = open(reference, o)) {
       OrtSession cand;
       try {
-        cand = env().createSession(candidate, o);
+        cand = open(candidate, o);
       } catch (OrtException e) {
         throw new DerivationException("ONNX Runtime cannot load the derived variant: " + firstLine(e));
       }
@@ -227,6 +230,19 @@ public final class VariantCheck {
 
   static OrtEnvironment env() {
     return OrtEnvironment.getEnvironment();
+  }
+
+  /**
+   * Every model a derivation runs — the reference, each variant, the calibration graph — passes
+   * the safety check first: the reference may have been stored before the check existed, and a
+   * variant is only as safe as the rewrite that made it.
+   */
+  static OrtSession open(byte[] model, OrtSession.SessionOptions options) throws OrtException {
+    try {
+      return SafeSessions.open(env(), model, options);
+    } catch (UnsafeModelException e) {
+      throw ApiError.unsafeModel(e);
+    }
   }
 
   static String firstLine(Exception e) {

@@ -92,7 +92,7 @@ public class SigningService {
       roots = Roots.of(files.load());
       keys = dir.loadAll();
       renewIfDue();
-      dir.writePublic("root.pub.pem", Ed25519Keys.publicKeyPem(rootPublicKey()));
+      dir.writePublic("root.pub.pem", rootPinPem());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use key directory " + config.keyDir(), e);
     }
@@ -257,11 +257,30 @@ public class SigningService {
     return Instant.ofEpochMilli(metadata.getExpiresAtMs()).minus(config.rootMetadataTtl().dividedBy(2));
   }
 
-  /** The first root key of the current root metadata: the key new agents pin. */
+  /** The first root key of the current root metadata. */
   public byte[] rootPublicKey() {
     RootMetadata current = currentMetadata();
     return key(current, role(current, Dsse.ROLE_ROOT).orElseThrow().getKeyIds(0))
         .getPublicKey().toByteArray();
+  }
+
+  /**
+   * What new agents pin: every root key of the current root metadata as PEM, preceded, when
+   * there are several, by {@code root-threshold: N} (the root role's threshold), which the agent
+   * reads as how many of them must sign the first root version it trusts. With one root key
+   * this is that key's PEM alone, as it always was.
+   */
+  public String rootPinPem() {
+    RootMetadata current = currentMetadata();
+    RoleKeys root = role(current, Dsse.ROLE_ROOT).orElseThrow();
+    StringBuilder pin = new StringBuilder();
+    if (root.getKeyIdsCount() > 1) {
+      pin.append("root-threshold: ").append(Math.max(1, root.getThreshold())).append('\n');
+    }
+    for (String keyId : root.getKeyIdsList()) {
+      pin.append(Ed25519Keys.publicKeyPem(key(current, keyId).getPublicKey().toByteArray()));
+    }
+    return pin.toString();
   }
 
   /** Whether this server holds enough root keys to sign the next root version itself. */
@@ -305,7 +324,7 @@ public class SigningService {
     roots = Roots.of(files.load());
     if (published) {
       try {
-        dir.writePublic("root.pub.pem", Ed25519Keys.publicKeyPem(rootPublicKey()));
+        dir.writePublic("root.pub.pem", rootPinPem());
       } catch (IOException e) {
         LOG.warnf("could not refresh root.pub.pem in %s: %s", config.keyDir(), e.getMessage());
       }

@@ -40,6 +40,7 @@ public class TrustResource {
       List<KeyView> keys,
       List<RoleView> roles,
       String rootPublicKeyPem,
+      String rootKeysPem,
       String signedEnvelopeBase64,
       boolean rootKeyOnline,
       Instant renewAfter,
@@ -81,16 +82,20 @@ public class TrustResource {
         version.getSignaturesList().stream().map(s -> s.getKeyId()).toList(),
         Base64.getEncoder().encodeToString(version.toByteArray()))).toList();
     return new RootView(metadata.getVersion(), expires, keys(metadata), roles(metadata),
-        rootPem(), Base64.getEncoder().encodeToString(envelope.toByteArray()), online, renewAfter,
+        Ed25519Keys.publicKeyPem(signing.rootPublicKey()), rootPem(),
+        Base64.getEncoder().encodeToString(envelope.toByteArray()), online, renewAfter,
         warnings, history);
   }
 
-  /** The SubjectPublicKeyInfo PEM an agent is configured with as its pinned root key. */
+  /**
+   * What an agent is configured with as its pin: every root key (SubjectPublicKeyInfo PEM), and
+   * with several the root threshold ({@link SigningService#rootPinPem}).
+   */
   @GET
   @Path("/root.pem")
   @Produces("application/x-pem-file")
   public String rootPem() {
-    return Ed25519Keys.publicKeyPem(signing.rootPublicKey());
+    return signing.rootPinPem();
   }
 
   /** The draft of the next root version: what to sign, and which signatures it still needs. */

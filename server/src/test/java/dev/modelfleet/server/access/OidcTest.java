@@ -4,18 +4,17 @@ import static dev.modelfleet.server.support.Api.PROBLEM_JSON;
 import static dev.modelfleet.server.support.Api.admin;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.server.support.Api;
+import dev.modelfleet.server.support.Eventually;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
-import java.security.KeyFactory;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
-import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jose4j.jws.AlgorithmIdentifiers;
@@ -26,35 +25,24 @@ import org.jose4j.keys.HmacKey;
 import org.junit.jupiter.api.Test;
 
 /**
- * People signing in with OpenID Connect tokens, checked against a provider key made here: no
- * identity provider runs, as none needs to (the server never calls it).
+ * People signing in with OpenID Connect tokens. The provider is {@link OidcProvider}: its
+ * discovery document and keys (JWKS) served over real HTTP, tokens signed with its keys.
  */
 @QuarkusTest
 @TestProfile(OidcTest.Provider.class)
 class OidcTest {
 
-  static final String ISSUER = "https://login.example.test/realms/fleet";
-  static final String AUDIENCE = "modelfleet";
-  // JVM-wide, since the profile and the test may be loaded by different class loaders
-  private static final String PRIVATE_KEY = "oidc-test.private-key";
-  private static final String PUBLIC_KEY = "oidc-test.public-key";
-
   public static class Provider implements QuarkusTestProfile {
     @Override
-    public Map<String, String> getConfigOverrides() {
-      return Map.of(
-          "modelfleet.oidc.enabled", "true",
-          "modelfleet.oidc.issuer", ISSUER,
-          "modelfleet.oidc.audience", AUDIENCE,
-          "modelfleet.oidc.public-key", publicKeyPem(),
-          "modelfleet.oidc.role-mappings", "fleet-ops=operator,fleet-admins=admin");
+    public List<TestResourceEntry> testResources() {
+      return List.of(new TestResourceEntry(OidcProvider.class));
     }
   }
 
   @Test
-  void aPersonWithAMappedGroupActsWithItsRoleAndIsNamedInTheAuditLog() throws Exception {
+  void aPersonWithAMappedGroupActsWithItsRoleAndIsNamedInTheAuditLog() {
     String alice = Api.unique("alice");
-    String token = sign(claims(alice, List.of("staff", "fleet-ops"), 300));
+    String token = sign(claims(alice, List.of("staff", "fleet-ops")));
     String model = Api.unique("model");
     given().header("Authorization", "Bearer " + token).contentType(ContentType.JSON)
         .body(Map.of("name", model)).post("/api/v1/models").then().statusCode(201);
@@ -70,43 +58,96 @@ class OidcTest {
   }
 
   @Test
-  void theHighestMappedRoleWinsAndRoleNamesMapToThemselves() throws Exception {
-    String admins = sign(claims("root-person", List.of("viewer", "fleet-admins"), 300));
+  void theHighestMappedRoleWins() {
+    String admins = sign(claims("root-person", List.of("fleet-readers", "fleet-admins")));
     given().header("Authorization", "Bearer " + admins).get("/api/v1/audit").then().statusCode(200);
-    String viewer = sign(claims("reader", "viewer", 300));
+    String viewer = sign(claims("reader", "fleet-readers"));
     given().header("Authorization", "Bearer " + viewer).get("/api/v1/models").then().statusCode(200);
     given().header("Authorization", "Bearer " + viewer).contentType(ContentType.JSON)
         .body(Map.of("name", Api.unique("model"))).post("/api/v1/models").then().statusCode(403);
   }
 
   @Test
-  void tokensThatAreNotTheProvidersOrNotValidNowAreRefused() throws Exception {
-    KeyPair other = KeyPairGenerator.getInstance("RSA").generateKeyPair();
-    JwtClaims wrongIssuer = claims("mallory", "admin", 300);
-    wrongIssuer.setIssuer("https://evil.example.test");
-    JwtClaims wrongAudience = claims("mallory", "admin", 300);
-    wrongAudience.setAudience("another-app");
-    JwtClaims noExpiry = claims("mallory", "admin", 300);
-    noExpiry.unsetClaim("exp");
-    Map<String, String> refused = Map.of(
-        "expired", sign(claims("mallory", "admin", -600)),
-        "another key", sign(claims("mallory", "admin", 300), other.getPrivate()),
-        "wrong issuer", sign(wrongIssuer),
-        "wrong audience", sign(wrongAudience),
-        "no expiry", sign(noExpiry),
-        "HMAC with the public key as secret", hmac(claims("mallory", "admin", 300)),
-        "unsigned", unsigned(claims("mallory", "admin", 300)),
-        "tampered", tamper(sign(claims("mallory", "viewer", 300))));
-    refused.forEach((why, token) ->
-        given().header("Authorization", "Bearer " + token).get("/api/v1/models")
-            .then().statusCode(401).contentType(PROBLEM_JSON).body("code", equalTo("unauthenticated")));
+  void aClaimValueThatIsNotMappedGivesNoRoleEvenWhenItIsARolesName() {
+    for (Object groups : List.of("admin", List.of("admin", "operator", "viewer"), "staff")) {
+      String token = sign(claims("mallory", groups));
+      given().header("Authorization", "Bearer " + token).get("/api/v1/models")
+          .then().statusCode(403).contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+    }
   }
 
   @Test
-  void aValidTokenWithoutAMappedRoleIsForbidden() throws Exception {
-    String token = sign(claims("bob", List.of("staff"), 300));
-    given().header("Authorization", "Bearer " + token).get("/api/v1/models")
-        .then().statusCode(403).contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+  void tokensThatAreNotTheProvidersForThisServerOrValidNowAreRefused() {
+    Map<String, String> refused = new LinkedHashMap<>();
+    JwtClaims expired = claims("mallory", "fleet-admins");
+    expired.setExpirationTimeMinutesInTheFuture(-10);
+    refused.put("expired", sign(expired));
+    String unpublished = OidcProvider.newKey();
+    refused.put("a key the provider does not publish", OidcProvider.sign(
+        claims("mallory", "fleet-admins"), unpublished));
+    JwtClaims wrongIssuer = claims("mallory", "fleet-admins");
+    wrongIssuer.setIssuer("https://evil.example.test");
+    refused.put("wrong issuer", sign(wrongIssuer));
+    JwtClaims wrongAudience = claims("mallory", "fleet-admins");
+    wrongAudience.setAudience("another-app");
+    refused.put("wrong audience", sign(wrongAudience));
+    JwtClaims noAudience = claims("mallory", "fleet-admins");
+    noAudience.unsetClaim("aud");
+    refused.put("no audience", sign(noAudience));
+    JwtClaims otherClient = claims("mallory", "fleet-admins");
+    otherClient.setClaim("azp", "another-app");
+    refused.put("issued to another client (azp)", sign(otherClient));
+    JwtClaims sharedAudience = claims("mallory", "fleet-admins");
+    sharedAudience.setAudience(OidcProvider.AUDIENCE, "another-service");
+    refused.put("several audiences and no azp", sign(sharedAudience));
+    JwtClaims noExpiry = claims("mallory", "fleet-admins");
+    noExpiry.unsetClaim("exp");
+    refused.put("no expiry", sign(noExpiry));
+    refused.put("HMAC with the public key as secret", hmac(claims("mallory", "fleet-admins")));
+    refused.put("unsigned", unsigned(claims("mallory", "fleet-admins")));
+    refused.put("tampered", tamper(sign(claims("mallory", "fleet-readers"))));
+    refused.forEach((why, token) ->
+        given().header("Authorization", "Bearer " + token).get("/api/v1/models")
+            .then().statusCode(401).contentType(PROBLEM_JSON)
+            .body("code", equalTo("unauthenticated")));
+  }
+
+  @Test
+  void aTokenForAnAcceptedClientMayNameSeveralAudiences() {
+    JwtClaims claims = claims("carol", "fleet-readers");
+    claims.setAudience(OidcProvider.AUDIENCE, "account");
+    claims.setClaim("azp", OidcProvider.CLI);
+    given().header("Authorization", "Bearer " + sign(claims)).get("/api/v1/models")
+        .then().statusCode(200);
+  }
+
+  @Test
+  void aKeyTheProviderRotatesToIsUsedWithoutARestart() {
+    String rotated = OidcProvider.newKey();
+    OidcProvider.publish(rotated);
+    String token = OidcProvider.sign(claims("dave", "fleet-readers"), rotated);
+    // the server fetches the keys again on the first token with the new key id, or within the
+    // minimum interval between two fetches (1 s here) if it fetched just before
+    Eventually.within(Duration.ofSeconds(10), () ->
+        given().header("Authorization", "Bearer " + token).get("/api/v1/models")
+            .then().statusCode(200));
+    given().header("Authorization", "Bearer " + sign(claims("dave", "fleet-readers")))
+        .get("/api/v1/models").then().statusCode(200);
+  }
+
+  @Test
+  void tokensWithMadeUpKeyIdsDoNotMakeTheServerFetchTheKeysEachTime() {
+    String unpublished = OidcProvider.newKey();
+    int before = OidcProvider.fetches();
+    long started = System.nanoTime();
+    for (int i = 0; i < 40; i++) {
+      given().header("Authorization", "Bearer "
+              + OidcProvider.sign(claims("mallory", "fleet-admins"), unpublished))
+          .get("/api/v1/models").then().statusCode(401);
+    }
+    long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+    int fetched = OidcProvider.fetches() - before;
+    assertTrue(fetched <= seconds + 1, fetched + " fetches in " + seconds + " s for 40 tokens");
   }
 
   @Test
@@ -115,40 +156,37 @@ class OidcTest {
     ApiClients.create("viewer").call().get("/api/v1/models").then().statusCode(200);
   }
 
-  private static JwtClaims claims(String name, Object groups, int expiresInSeconds) {
+  private static JwtClaims claims(String name, Object groups) {
     JwtClaims claims = new JwtClaims();
-    claims.setIssuer(ISSUER);
-    claims.setAudience(AUDIENCE);
+    claims.setIssuer(OidcProvider.issuer());
+    claims.setAudience(OidcProvider.AUDIENCE);
     claims.setSubject("sub-" + name);
     claims.setClaim("preferred_username", name);
     claims.setClaim("groups", groups);
     claims.setIssuedAtToNow();
     NumericDate expiry = NumericDate.now();
-    expiry.addSeconds(expiresInSeconds);
+    expiry.addSeconds(300);
     claims.setExpirationTime(expiry);
     return claims;
   }
 
-  private static String sign(JwtClaims claims) throws Exception {
-    return sign(claims, privateKey());
-  }
-
-  private static String sign(JwtClaims claims, PrivateKey key) throws Exception {
-    JsonWebSignature jws = new JsonWebSignature();
-    jws.setPayload(claims.toJson());
-    jws.setKey(key);
-    jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.RSA_USING_SHA256);
-    return jws.getCompactSerialization();
+  private static String sign(JwtClaims claims) {
+    return OidcProvider.sign(claims, OidcProvider.signingKey());
   }
 
   /** The classic confusion attack: HS256 keyed with the provider's public key bytes. */
-  private static String hmac(JwtClaims claims) throws Exception {
-    JsonWebSignature jws = new JsonWebSignature();
-    jws.setPayload(claims.toJson());
-    jws.setKey(new HmacKey(publicKeyPem().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-    jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.HMAC_SHA256);
-    jws.setDoKeyValidation(false);
-    return jws.getCompactSerialization();
+  private static String hmac(JwtClaims claims) {
+    try {
+      JsonWebSignature jws = new JsonWebSignature();
+      jws.setPayload(claims.toJson());
+      jws.setKey(new HmacKey(OidcProvider.publicKeyBytes(OidcProvider.signingKey())));
+      jws.setKeyIdHeaderValue(OidcProvider.signingKey());
+      jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.HMAC_SHA256);
+      jws.setDoKeyValidation(false);
+      return jws.getCompactSerialization();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String unsigned(JwtClaims claims) {
@@ -157,39 +195,12 @@ class OidcTest {
         + b64.encodeToString(claims.toJson().getBytes()) + ".";
   }
 
-  /** The viewer's token with its payload swapped for an admin's, signature kept. */
+  /** A viewer's token with its payload swapped for an admin's, signature kept. */
   private static String tamper(String token) {
     String[] parts = token.split("\\.");
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String payload = new String(Base64.getUrlDecoder().decode(parts[1])).replace("\"viewer\"", "\"admin\"");
+    String payload = new String(Base64.getUrlDecoder().decode(parts[1]))
+        .replace("\"fleet-readers\"", "\"fleet-admins\"");
     return parts[0] + "." + b64.encodeToString(payload.getBytes()) + "." + parts[2];
-  }
-
-  private static synchronized void ensureKeys() {
-    if (System.getProperty(PRIVATE_KEY) != null) {
-      return;
-    }
-    try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-      generator.initialize(2048);
-      KeyPair pair = generator.generateKeyPair();
-      System.setProperty(PRIVATE_KEY, Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded()));
-      System.setProperty(PUBLIC_KEY, "-----BEGIN PUBLIC KEY-----\n"
-          + Base64.getMimeEncoder().encodeToString(pair.getPublic().getEncoded())
-          + "\n-----END PUBLIC KEY-----\n");
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  static String publicKeyPem() {
-    ensureKeys();
-    return System.getProperty(PUBLIC_KEY);
-  }
-
-  private static PrivateKey privateKey() throws Exception {
-    ensureKeys();
-    return KeyFactory.getInstance("RSA").generatePrivate(
-        new PKCS8EncodedKeySpec(Base64.getDecoder().decode(System.getProperty(PRIVATE_KEY))));
   }
 }

@@ -1,16 +1,24 @@
 package dev.modelfleet.server.common;
 
+import static dev.modelfleet.server.support.Api.PROBLEM_JSON;
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelfleet.server.support.Api;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -39,6 +47,23 @@ class AdminAuthPathTest {
     String statusLine = response.lines().findFirst().orElse("");
     assertTrue(!statusLine.contains(" 200"), path + " answered " + statusLine + "\n" + response);
     assertTrue(!response.contains("\"maxUses\""), path + " leaked tokens: " + response);
+  }
+
+  /**
+   * The check after routing does not rely on the one before it: a request that reaches an
+   * admin resource by a route the pre-matching check did not see is refused all the same, and
+   * changes nothing.
+   */
+  @Test
+  void anAdminResourceReachedPastThePathCheckStillNeedsAToken() {
+    String name = Api.unique("unchecked");
+    given().get(UncheckedRoute.PREFIX + "v1/enrollment-tokens")
+        .then().statusCode(401).contentType(PROBLEM_JSON).body("code", equalTo("unauthenticated"));
+    given().contentType(ContentType.JSON).body(Map.of("name", name))
+        .post(UncheckedRoute.PREFIX + "v1/enrollment-tokens")
+        .then().statusCode(401).contentType(PROBLEM_JSON).body("code", equalTo("unauthenticated"));
+    Api.admin().get("/api/v1/enrollment-tokens")
+        .then().statusCode(200).body("name", not(hasItem(name)));
   }
 
   /** Sends the path verbatim (HTTP clients normalize it). */

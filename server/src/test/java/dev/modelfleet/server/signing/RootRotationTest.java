@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
+import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.DesiredState;
@@ -31,7 +32,6 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,7 +77,8 @@ class RootRotationTest {
     }
   }
 
-  @TempDir Path offline;
+  /** The offline machine: shared, since a later test signs with the root keys an earlier made. */
+  @TempDir static Path offline;
   AgentClient agent;
 
   @BeforeEach
@@ -98,10 +99,14 @@ class RootRotationTest {
     final DesiredStateVerifier verifier;
 
     Device(byte[] pinnedRootKey) throws Exception {
+      this(RootPin.of(pinnedRootKey));
+    }
+
+    Device(RootPin pin) throws Exception {
       enrolled = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
       List<SignedEnvelope> versions = new ArrayList<>(enrolled.getRootHistoryList());
       versions.add(enrolled.getRootMetadata());
-      roots = RootChain.walk(versions, pinnedRootKey, System.currentTimeMillis(), null);
+      roots = RootChain.walk(versions, pin, System.currentTimeMillis(), null);
       verifier = new DesiredStateVerifier(roots::current, enrolled.getDeviceId(),
           System::currentTimeMillis);
       stream = agent.sync(enrolled.getDeviceCredential());
@@ -244,9 +249,13 @@ class RootRotationTest {
 
     // 2. a new offline root key, made by the tool
     Path newRootKey = offline.resolve("new-root.key");
-    String newRootPem = tool("keygen", newRootKey.toString());
+    String newRootPem = SignRootTool.ok("keygen", newRootKey.toString());
 
-    // 3. the draft: new root key, targets rotated, a short lifetime
+    // 3. the draft: new root key, targets rotated, a short lifetime; the operator keeps the
+    // current root (as the server shows it) to compare the draft with
+    Path previousRoot = offline.resolve("root-previous.json");
+    Files.writeString(previousRoot, admin().get("/api/v1/trust/root").then().statusCode(200)
+        .extract().asString());
     JsonPath draft = adminJson().body(Map.of("rootKeys", List.of(newRootPem),
             "rotate", List.of("targets"), "expiresInDays", 30))
         .post("/api/v1/trust/root/drafts")
@@ -263,13 +272,31 @@ class RootRotationTest {
 
     // bad uploads are refused and change nothing
     ApiClients.Client operator = ApiClients.create("operator");
-    String oldSignature = tool("sign", oldRootKey.toString(), draftFile.toString());
+    String expected = Long.toString(version + 1);
+    SignRootTool.Run signedByOld = SignRootTool.run("", "sign", oldRootKey.toString(),
+        draftFile.toString(), "--expect-version", expected, "--previous", previousRoot.toString());
+    assertEquals(0, signedByOld.exitCode(), signedByOld.err());
+    String oldSignature = signedByOld.out().trim();
+    // what the operator reads before the signature is made: the payload decoded, not the JSON
+    String shown = signedByOld.err();
+    assertTrue(shown.contains("Root metadata version " + expected), shown);
+    assertTrue(shown.contains("role root      threshold 1 of 1 key(s)"), shown);
+    assertTrue(shown.contains("    " + newRootId + "  ed25519  NEW\n"), shown);
+    assertTrue(shown.contains("root: key ADDED    " + newRootId), shown);
+    assertTrue(shown.contains("root: key REMOVED  " + keyIdOf(oldRootKey)), shown);
+    assertTrue(shown.contains(draft.getString("payloadSha256")), shown);
+    assertTrue(shown.contains("expires   " + draft.getString("expiresAt").substring(0, 16)), shown);
+    for (String role : List.of("targets", "director")) {
+      assertTrue(shown.contains(draft.getString("roles.find { it.role == '" + role
+          + "' }.keyIds[0]")), role + " key shown: " + shown);
+    }
     operator.json().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(403).body("code", equalTo("forbidden"));
     ApiClients.create("viewer").call().get("/api/v1/trust/root/draft").then().statusCode(200);
     Path strangerKey = offline.resolve("stranger.key");
-    tool("keygen", strangerKey.toString());
-    adminJson().body(tool("sign", strangerKey.toString(), draftFile.toString()))
+    SignRootTool.ok("keygen", strangerKey.toString());
+    adminJson().body(SignRootTool.ok("sign", strangerKey.toString(), draftFile.toString(),
+            "--expect-version", expected))
         .post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(400).body("code", equalTo("invalid-signature"));
     JsonPath good = JsonPath.from(oldSignature);
@@ -295,7 +322,8 @@ class RootRotationTest {
     adminJson().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(200).body("published", equalTo(false))
         .body("previousRoot.signedBy", hasSize(1)).body("newRoot.signedBy", hasSize(0));
-    adminJson().body(tool("sign", newRootKey.toString(), draftFile.toString()))
+    adminJson().body(SignRootTool.ok("sign", newRootKey.toString(), draftFile.toString(),
+            "--expect-version", expected))
         .post("/api/v1/trust/root/draft/signatures")
         .then().statusCode(200).body("published", equalTo(true))
         .body("version", equalTo((int) version + 1));
@@ -329,6 +357,53 @@ class RootRotationTest {
     assertEquals(version + 1, late.roots.current().version());
   }
 
+  /** The key id of a key file, as the tool prints it. */
+  static String keyIdOf(Path keyFile) throws Exception {
+    SignRootTool.Run run = SignRootTool.run("", "pubkey", keyFile.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    return run.err().replace("key id", "").trim();
+  }
+
+  /**
+   * Several offline root keys with a threshold: the server hands out all of them and the
+   * threshold wherever it hands out the root key, and an agent pinning that file enrolls.
+   */
+  @Test
+  @Order(3)
+  void severalOfflineRootKeysAreHandedOutTogetherWithTheirThreshold() throws Exception {
+    long version = admin().get("/api/v1/trust/root").then().extract().jsonPath().getLong("version");
+    Path first = offline.resolve("root-a.key");
+    Path second = offline.resolve("root-b.key");
+    List<String> pems = List.of(SignRootTool.ok("keygen", first.toString()),
+        SignRootTool.ok("keygen", second.toString()));
+    adminJson().body(Map.of("rootKeys", pems, "thresholds", Map.of("root", 2)))
+        .post("/api/v1/trust/root/drafts").then().statusCode(200);
+    Path draftFile = offline.resolve("draft-two-keys.json");
+    Files.writeString(draftFile, admin().get("/api/v1/trust/root/draft").then().statusCode(200)
+        .extract().asString());
+    String expected = Long.toString(version + 1);
+    for (Path key : List.of(offline.resolve("new-root.key"), first, second)) {
+      adminJson().body(SignRootTool.ok("sign", key.toString(), draftFile.toString(),
+              "--expect-version", expected))
+          .post("/api/v1/trust/root/draft/signatures").then().statusCode(200);
+    }
+    JsonPath root = admin().get("/api/v1/trust/root").then().statusCode(200)
+        .body("version", equalTo((int) version + 1)).extract().jsonPath();
+
+    String pem = admin().get("/api/v1/trust/root.pem").then().statusCode(200).extract().asString();
+    Path pinFile = offline.resolve("root-pin.pem");
+    Files.writeString(pinFile, pem);
+    RootPin pin = RootPin.read(pinFile);
+    assertEquals(java.util.Set.copyOf(root.getList("roles.find { it.role == 'root' }.keyIds",
+        String.class)), pin.keyIds());
+    assertEquals(2, pin.threshold());
+    assertEquals(pem, root.getString("rootKeysPem"));
+    assertEquals(pem, Files.readString(keyDir().resolve("root.pub.pem")));
+
+    Device device = new Device(pin);
+    assertEquals(version + 1, device.roots.current().version());
+  }
+
   @Test
   void trustIsReadableByViewersAndChangeableOnlyByAdmins() {
     ApiClients.Client viewer = ApiClients.create("viewer");
@@ -359,16 +434,4 @@ class RootRotationTest {
         .then().statusCode(200);
   }
 
-  /** Runs deploy/keys/SignRoot.java as an operator would, with the JDK running this test. */
-  static String tool(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        Path.of("..", "deploy", "keys", "SignRoot.java").toString()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, process.exitValue(), "SignRoot " + String.join(" ", args));
-    return out.trim() + (args[0].equals("keygen") ? "\n" : "");
-  }
 }
