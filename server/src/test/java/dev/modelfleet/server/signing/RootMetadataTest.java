@@ -128,7 +128,6 @@ class RootMetadataTest {
 
   private ModelFleetConfig config() {
     return new ModelFleetConfig() {
-      public String adminToken() { return "x"; }
       public Path keyDir() { return keyDir.resolve("keys"); }
       public Path artifactDir() { return keyDir.resolve("artifacts"); }
       public Duration heartbeatInterval() { return Duration.ofSeconds(15); }

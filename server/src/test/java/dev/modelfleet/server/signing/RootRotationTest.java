@@ -173,7 +173,6 @@ class RootRotationTest {
 
   static dev.modelfleet.server.common.ModelFleetConfig sharedConfig() {
     return new dev.modelfleet.server.common.ModelFleetConfig() {
-      public String adminToken() { return "unused"; }
       public Path keyDir() { return RootRotationTest.keyDir(); }
       public Path artifactDir() { return RootRotationTest.keyDir().resolveSibling("artifacts"); }
       public java.time.Duration heartbeatInterval() { return java.time.Duration.ofSeconds(15); }
