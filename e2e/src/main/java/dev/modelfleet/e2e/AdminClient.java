@@ -42,14 +42,18 @@ public final class AdminClient {
   }
 
   public JsonNode upload(String path, byte[] onnx) {
-    return send(request(path).header("Content-Type", "application/octet-stream")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(onnx)));
+    return send(
+        request(path)
+            .header("Content-Type", "application/octet-stream")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(onnx)));
   }
 
   public JsonNode upload(String path, Path onnx) {
     try {
-      return send(request(path).header("Content-Type", "application/octet-stream")
-          .POST(HttpRequest.BodyPublishers.ofFile(onnx)));
+      return send(
+          request(path)
+              .header("Content-Type", "application/octet-stream")
+              .POST(HttpRequest.BodyPublishers.ofFile(onnx)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -85,8 +89,10 @@ public final class AdminClient {
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() >= 300) {
-        throw new ApiException(request.method() + " " + request.uri().getPath(),
-            response.statusCode(), response.body());
+        throw new ApiException(
+            request.method() + " " + request.uri().getPath(),
+            response.statusCode(),
+            response.body());
       }
       return response;
     } catch (IOException e) {

@@ -17,9 +17,13 @@ public final class AgentProcess extends ManagedProcess {
    * The JVM flags the agent is run with, the same as deploy/agent/modelfleet-agent.service
    * (overridable with -Dmodelfleet.agent.jvmFlags="..." to measure others).
    */
-  public static final List<String> JVM_FLAGS = List.of(System.getProperty(
-      "modelfleet.agent.jvmFlags", "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k"
-          + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData").split(" "));
+  public static final List<String> JVM_FLAGS =
+      List.of(
+          System.getProperty(
+                  "modelfleet.agent.jvmFlags",
+                  "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k"
+                      + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData")
+              .split(" "));
 
   /** glibc's per-thread malloc arenas cost resident memory that ONNX Runtime does not need. */
   public static final Map<String, String> ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
@@ -41,8 +45,13 @@ public final class AgentProcess extends ManagedProcess {
    * keeps its identity in {@code stateDir}.
    */
   public static AgentProcess start(
-      RepoLayout repo, String name, String serverTarget, String enrollmentToken, Path rootKey,
-      Path stateDir, String... extraArgs) {
+      RepoLayout repo,
+      String name,
+      String serverTarget,
+      String enrollmentToken,
+      Path rootKey,
+      Path stateDir,
+      String... extraArgs) {
     try {
       Files.createDirectories(stateDir);
       Files.deleteIfExists(stateDir.resolve("inference.port"));
@@ -51,9 +60,21 @@ public final class AgentProcess extends ManagedProcess {
     }
     List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin()));
     command.addAll(JVM_FLAGS);
-    command.addAll(List.of("-jar", repo.agentJar().toString(), "run",
-        "--server", serverTarget, "--root-key", rootKey.toString(),
-        "--state-dir", stateDir.toString(), "--http-port", "0", "--name", name));
+    command.addAll(
+        List.of(
+            "-jar",
+            repo.agentJar().toString(),
+            "run",
+            "--server",
+            serverTarget,
+            "--root-key",
+            rootKey.toString(),
+            "--state-dir",
+            stateDir.toString(),
+            "--http-port",
+            "0",
+            "--name",
+            name));
     if (enrollmentToken != null) {
       command.add("--token");
       command.add(enrollmentToken);

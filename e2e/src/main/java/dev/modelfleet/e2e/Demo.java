@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * README command 1: a server, two agents with different labels, one model rolled out to both,
- * and an inference call on each. Everything it starts it stops again.
+ * README command 1: a server, two agents with different labels, one model rolled out to both, and
+ * an inference call on each. Everything it starts it stops again.
  *
- * <p>Usage: {@code Demo [path/to/model.onnx]}; without a path it publishes the project's own
- * sample classifier. Expects the database {@code modelfleet_demo} (deploy/demo/run.sh makes it).
+ * <p>Usage: {@code Demo [path/to/model.onnx]}; without a path it publishes the project's own sample
+ * classifier. Expects the database {@code modelfleet_demo} (deploy/demo/run.sh makes it).
  */
 public final class Demo {
 
@@ -26,39 +26,69 @@ public final class Demo {
     Files.createDirectories(workDir);
     Path modelFile = args.length > 0 ? Path.of(args[0]).toAbsolutePath() : null;
     if (modelFile != null && !Files.isRegularFile(modelFile)) {
-      throw new IllegalArgumentException(modelFile + " is not a file: pass the path of an .onnx model");
+      throw new IllegalArgumentException(
+          modelFile + " is not a file: pass the path of an .onnx model");
     }
     String model = modelFile == null ? "demo-classifier" : modelName(modelFile);
 
     step("starting the control plane (PostgreSQL database modelfleet_demo)");
     try (ServerProcess server = ServerProcess.start(repo, workDir, "modelfleet_demo");
         Fleet fleet = new Fleet(repo, server, workDir)) {
-      say("server ready in %d ms: REST %s, agent gRPC %s (log: %s)",
+      say(
+          "server ready in %d ms: REST %s, agent gRPC %s (log: %s)",
           server.startToReady().toMillis(), server.baseUri(), server.grpcTarget(), server.log());
 
       step("starting two agents with their own state directories and labels");
-      AgentProcess lab = fleet.startAgent("demo-agent-lab", Map.of("site", "lab", "ring", "canary"));
-      AgentProcess shop = fleet.startAgent("demo-agent-shop", Map.of("site", "shop", "ring", "stable"));
+      AgentProcess lab =
+          fleet.startAgent("demo-agent-lab", Map.of("site", "lab", "ring", "canary"));
+      AgentProcess shop =
+          fleet.startAgent("demo-agent-shop", Map.of("site", "shop", "ring", "stable"));
       for (AgentProcess agent : List.of(lab, shop)) {
-        say("%s enrolled as device %s, inference API %s", agent.name(), fleet.deviceIdOf(agent),
-            agent.inferenceUri());
+        say(
+            "%s enrolled as device %s, inference API %s",
+            agent.name(), fleet.deviceIdOf(agent), agent.inferenceUri());
       }
 
       step("publishing model " + model + " version 1");
       fleet.createModel(model);
       fleet.createVersion(model, "1");
-      JsonNode variant = modelFile == null
-          ? fleet.uploadVariant(model, "1", SampleModels.classifier(1))
-          : fleet.uploadVariant(model, "1", modelFile);
-      say("variant %s: %d bytes, sha256 %s, signed", variant.path("id").asText(),
-          variant.path("size").asLong(), variant.path("sha256").asText());
+      JsonNode variant =
+          modelFile == null
+              ? fleet.uploadVariant(model, "1", SampleModels.classifier(1))
+              : fleet.uploadVariant(model, "1", modelFile);
+      say(
+          "variant %s: %d bytes, sha256 %s, signed",
+          variant.path("id").asText(),
+          variant.path("size").asLong(),
+          variant.path("sha256").asText());
 
       step("rolling " + model + " 1 out to ring in (canary,stable) in two waves (50 %, 100 %)");
-      JsonNode rollout = fleet.admin().post("/api/v1/rollouts", Map.of(
-          "model", model, "version", "1", "selector", "ring in (canary,stable)", "start", true,
-          "waves", List.of(Map.of("percent", 50), Map.of("percent", 100)),
-          "defaults", Map.of("successThreshold", 100, "failureThreshold", 0, "soakSeconds", 3,
-              "timeoutSeconds", 300)));
+      JsonNode rollout =
+          fleet
+              .admin()
+              .post(
+                  "/api/v1/rollouts",
+                  Map.of(
+                      "model",
+                      model,
+                      "version",
+                      "1",
+                      "selector",
+                      "ring in (canary,stable)",
+                      "start",
+                      true,
+                      "waves",
+                      List.of(Map.of("percent", 50), Map.of("percent", 100)),
+                      "defaults",
+                      Map.of(
+                          "successThreshold",
+                          100,
+                          "failureThreshold",
+                          0,
+                          "soakSeconds",
+                          3,
+                          "timeoutSeconds",
+                          300)));
       followRollout(fleet, rollout.path("id").asText(), Duration.ofMinutes(3));
       fleet.awaitActive(model, "1", List.of(lab, shop), Duration.ofMinutes(2), Demo::say);
 
@@ -68,8 +98,12 @@ public final class Demo {
         JsonNode response = client.inferWithSyntheticInputs(model);
         say("%s POST /v2/models/%s/infer ->", agent.name(), model);
         for (JsonNode output : response.path("outputs")) {
-          say("    %s %s %s = %s", output.path("name").asText(), output.path("datatype").asText(),
-              output.path("shape"), abbreviate(output.path("data").toString()));
+          say(
+              "    %s %s %s = %s",
+              output.path("name").asText(),
+              output.path("datatype").asText(),
+              output.path("shape"),
+              abbreviate(output.path("data").toString()));
         }
       }
       step("done: stopping the agents and the server");
@@ -83,9 +117,13 @@ public final class Demo {
     while (true) {
       JsonNode rollout = fleet.admin().get("/api/v1/rollouts/" + id);
       String state = rollout.path("state").asText();
-      String line = String.format("rollout %s, wave %d of %d, devices %s", state,
-          rollout.path("currentWave").asInt() + 1, rollout.path("waves").size(),
-          rollout.path("totals").path("byState"));
+      String line =
+          String.format(
+              "rollout %s, wave %d of %d, devices %s",
+              state,
+              rollout.path("currentWave").asInt() + 1,
+              rollout.path("waves").size(),
+              rollout.path("totals").path("byState"));
       if (!line.equals(last)) {
         say(line);
         last = line;
@@ -94,14 +132,24 @@ public final class Demo {
         break;
       }
       if (!state.equals("running") || System.nanoTime() > deadline) {
-        throw new IllegalStateException("the rollout did not complete: " + state + " "
-            + rollout.path("stateReason").asText());
+        throw new IllegalStateException(
+            "the rollout did not complete: " + state + " " + rollout.path("stateReason").asText());
       }
       Waits.sleep(Duration.ofMillis(250));
     }
     say("rollout events:");
-    fleet.admin().get("/api/v1/rollouts/" + id).path("events").forEach(e -> say("    %s %-6s %-15s %s",
-        e.path("at").asText(), e.path("actor").asText(), e.path("type").asText(), e.path("detail").asText()));
+    fleet
+        .admin()
+        .get("/api/v1/rollouts/" + id)
+        .path("events")
+        .forEach(
+            e ->
+                say(
+                    "    %s %-6s %-15s %s",
+                    e.path("at").asText(),
+                    e.path("actor").asText(),
+                    e.path("type").asText(),
+                    e.path("detail").asText()));
   }
 
   private static String modelName(Path file) {

@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Operator steps against a running server, written the way the docs tell an operator to do
- * them: mint a token, start an agent with it, publish a version, assign it, watch the devices.
+ * Operator steps against a running server, written the way the docs tell an operator to do them:
+ * mint a token, start an agent with it, publish a version, assign it, watch the devices.
  */
 public final class Fleet implements AutoCloseable {
 
@@ -55,8 +55,15 @@ public final class Fleet implements AutoCloseable {
   /** Mints a one-use token with these labels, starts an agent with it, waits until enrolled. */
   public AgentProcess startAgent(String name, Map<String, String> labels, String... extraArgs) {
     String token = mintToken(name, labels);
-    AgentProcess agent = AgentProcess.start(
-        repo, name, server.grpcTarget(), token, rootKey, workDir.resolve(name), withTls(extraArgs));
+    AgentProcess agent =
+        AgentProcess.start(
+            repo,
+            name,
+            server.grpcTarget(),
+            token,
+            rootKey,
+            workDir.resolve(name),
+            withTls(extraArgs));
     agents.add(agent);
     deviceIdOf(agent);
     return agent;
@@ -74,8 +81,10 @@ public final class Fleet implements AutoCloseable {
   }
 
   public String mintToken(String name, Map<String, String> labels) {
-    JsonNode token = admin.post("/api/v1/enrollment-tokens",
-        Map.of("name", name, "labels", labels, "maxUses", 1, "expiresInSeconds", 3600));
+    JsonNode token =
+        admin.post(
+            "/api/v1/enrollment-tokens",
+            Map.of("name", name, "labels", labels, "maxUses", 1, "expiresInSeconds", 3600));
     return token.path("token").asText();
   }
 
@@ -85,8 +94,10 @@ public final class Fleet implements AutoCloseable {
   }
 
   private String findDeviceId(AgentProcess agent) {
-    return Waits.until(agent.name() + " to enroll (log: " + agent.log() + ")",
-        Duration.ofSeconds(60), () -> {
+    return Waits.until(
+        agent.name() + " to enroll (log: " + agent.log() + ")",
+        Duration.ofSeconds(60),
+        () -> {
           agent.requireAliveFor("enrolling");
           for (JsonNode device : items(admin.get("/api/v1/devices"))) {
             if (agent.name().equals(device.path("name").asText())) {
@@ -106,50 +117,65 @@ public final class Fleet implements AutoCloseable {
   }
 
   public JsonNode uploadVariant(String model, String version, byte[] onnx) {
-    return admin.upload(variantsPath(model, version) + "?precision=fp32&executionProvider=cpu",
-        onnx);
+    return admin.upload(
+        variantsPath(model, version) + "?precision=fp32&executionProvider=cpu", onnx);
   }
 
-  /** {@code query}: the variant's declaration, e.g. {@code precision=fp16&executionProvider=cuda}. */
+  /**
+   * {@code query}: the variant's declaration, e.g. {@code precision=fp16&executionProvider=cuda}.
+   */
   public JsonNode uploadVariant(String model, String version, String query, byte[] onnx) {
     return admin.upload(variantsPath(model, version) + "?" + query, onnx);
   }
 
   public JsonNode uploadVariant(String model, String version, Path onnx) {
-    return admin.upload(variantsPath(model, version) + "?precision=fp32&executionProvider=cpu",
-        onnx);
+    return admin.upload(
+        variantsPath(model, version) + "?precision=fp32&executionProvider=cpu", onnx);
   }
 
   public JsonNode assign(String model, String version, String selector) {
-    return admin.post("/api/v1/models/" + model + "/versions/" + version + "/assignments",
+    return admin.post(
+        "/api/v1/models/" + model + "/versions/" + version + "/assignments",
         Map.of("selector", selector));
   }
 
   /**
-   * Waits until every agent reports {@code model} at {@code version} ACTIVE, printing each
-   * device's deployment state as it changes; fails early when one reports FAILED.
+   * Waits until every agent reports {@code model} at {@code version} ACTIVE, printing each device's
+   * deployment state as it changes; fails early when one reports FAILED.
    */
-  public void awaitActive(String model, String version, List<AgentProcess> on, Duration timeout,
+  public void awaitActive(
+      String model,
+      String version,
+      List<AgentProcess> on,
+      Duration timeout,
       Consumer<String> progress) {
     Map<String, String> lastSeen = new java.util.HashMap<>();
-    Waits.until(model + " " + version + " ACTIVE on " + on.size() + " devices", timeout, () -> {
-      boolean all = true;
-      for (AgentProcess agent : on) {
-        agent.requireAliveFor("deploying");
-        JsonNode status = deploymentOf(deviceIdOf(agent), model);
-        String state = status.path("state").asText("pending").toUpperCase(java.util.Locale.ROOT);
-        String line = agent.name() + ": " + state + text(status, "version", " ")
-            + text(status, "reason", " because: ");
-        if (!line.equals(lastSeen.put(agent.name(), line))) {
-          progress.accept(line);
-        }
-        if ("FAILED".equals(state) && version.equals(status.path("version").asText())) {
-          throw new IllegalStateException(line);
-        }
-        all &= "ACTIVE".equals(state) && version.equals(status.path("version").asText());
-      }
-      return all;
-    });
+    Waits.until(
+        model + " " + version + " ACTIVE on " + on.size() + " devices",
+        timeout,
+        () -> {
+          boolean all = true;
+          for (AgentProcess agent : on) {
+            agent.requireAliveFor("deploying");
+            JsonNode status = deploymentOf(deviceIdOf(agent), model);
+            String state =
+                status.path("state").asText("pending").toUpperCase(java.util.Locale.ROOT);
+            String line =
+                agent.name()
+                    + ": "
+                    + state
+                    + text(status, "version", " ")
+                    + text(status, "reason", " because: ");
+            if (!line.equals(lastSeen.put(agent.name(), line))) {
+              progress.accept(line);
+            }
+            if ("FAILED".equals(state) && version.equals(status.path("version").asText())) {
+              throw new IllegalStateException(line);
+            }
+            all &= "ACTIVE".equals(state) && version.equals(status.path("version").asText());
+          }
+          return all;
+        });
   }
 
   /** The device's deployment status for one model, as GET /api/v1/devices/{id} shows it. */

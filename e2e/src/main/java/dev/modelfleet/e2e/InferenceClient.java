@@ -32,9 +32,10 @@ public final class InferenceClient {
   }
 
   public HttpResponse<String> infer(String model, JsonNode request) {
-    return send(HttpRequest.newBuilder(uri("/v2/models/" + model + "/infer"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(request.toString())));
+    return send(
+        HttpRequest.newBuilder(uri("/v2/models/" + model + "/infer"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(request.toString())));
   }
 
   /** Parsed infer response; fails with the agent's error message on a non-200 answer. */
@@ -49,8 +50,8 @@ public final class InferenceClient {
 
   /**
    * Calls the model with inputs built from its own declared signature, by the agent's own
-   * smoke-test rules (the sizes it tries for a dynamic last dimension, in order), so any model
-   * can be called without knowing what its inputs mean. Returns the first answer it accepts.
+   * smoke-test rules (the sizes it tries for a dynamic last dimension, in order), so any model can
+   * be called without knowing what its inputs mean. Returns the first answer it accepts.
    */
   public JsonNode inferWithSyntheticInputs(String model) {
     List<TensorSpec> specs = new ArrayList<>();
@@ -59,7 +60,8 @@ public final class InferenceClient {
       for (int i = 0; i < shape.length; i++) {
         shape[i] = input.path("shape").get(i).asLong();
       }
-      specs.add(new TensorSpec(input.path("name").asText(), input.path("datatype").asText(), shape));
+      specs.add(
+          new TensorSpec(input.path("name").asText(), input.path("datatype").asText(), shape));
     }
     IllegalStateException last = null;
     for (int size : SmokeInputs.DYNAMIC_SIZES) {

@@ -24,8 +24,8 @@ public class ManagedProcess implements AutoCloseable {
    * {@code directory}: the working directory, or null for this process's own. {@code env} adds to
    * this process's environment; a null value removes that variable.
    */
-  protected ManagedProcess(String name, List<String> command, Map<String, String> env, Path log,
-      Path directory) {
+  protected ManagedProcess(
+      String name, List<String> command, Map<String, String> env, Path log, Path directory) {
     this.name = name;
     this.log = log;
     try {
@@ -35,13 +35,14 @@ public class ManagedProcess implements AutoCloseable {
         builder.directory(directory.toFile());
       }
       builder.redirectOutput(log.toFile());
-      env.forEach((key, value) -> {
-        if (value == null) {
-          builder.environment().remove(key);
-        } else {
-          builder.environment().put(key, value);
-        }
-      });
+      env.forEach(
+          (key, value) -> {
+            if (value == null) {
+              builder.environment().remove(key);
+            } else {
+              builder.environment().put(key, value);
+            }
+          });
       this.process = builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + name + ": " + command, e);
@@ -78,14 +79,21 @@ public class ManagedProcess implements AutoCloseable {
   public void requireAliveFor(String waitingFor) {
     if (!process.isAlive()) {
       throw new IllegalStateException(
-          name + " exited with " + process.exitValue() + " while " + waitingFor + ":\n"
+          name
+              + " exited with "
+              + process.exitValue()
+              + " while "
+              + waitingFor
+              + ":\n"
               + logTail(40));
     }
   }
 
   /** Its exit status once it has ended by itself within {@code timeout}; empty if still running. */
   public java.util.OptionalInt awaitExit(Duration timeout) {
-    return waitFor(timeout) ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+    return waitFor(timeout)
+        ? java.util.OptionalInt.of(process.exitValue())
+        : java.util.OptionalInt.empty();
   }
 
   /** Resident set size in bytes, from /proc (Linux). */

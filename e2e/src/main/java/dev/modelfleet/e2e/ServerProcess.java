@@ -19,15 +19,19 @@ public final class ServerProcess extends ManagedProcess {
    * The JVM flags the server is run with, the same as deploy/server/modelfleet-server.service
    * (overridable with -Dmodelfleet.server.jvmFlags="..." to measure others).
    */
-  public static final List<String> JVM_FLAGS = List.of(System.getProperty(
-      "modelfleet.server.jvmFlags", "-XX:+UseSerialGC -Xms32m -Xmx256m -XX:-UsePerfData")
-          .split(" "));
+  public static final List<String> JVM_FLAGS =
+      List.of(
+          System.getProperty(
+                  "modelfleet.server.jvmFlags",
+                  "-XX:+UseSerialGC -Xms32m -Xmx256m -XX:-UsePerfData")
+              .split(" "));
 
   /**
    * Environment for a server whose agent port runs plaintext (the production default is mutual
    * TLS): for the fleet simulator, which multiplexes many devices over one connection.
    */
-  public static final Map<String, String> PLAINTEXT_AGENTS = Map.of("MODELFLEET_AGENT_TLS_MODE", "off");
+  public static final Map<String, String> PLAINTEXT_AGENTS =
+      Map.of("MODELFLEET_AGENT_TLS_MODE", "off");
 
   private final int httpPort;
   private final int grpcPort;
@@ -36,8 +40,14 @@ public final class ServerProcess extends ManagedProcess {
   private final Duration startToReady;
 
   private ServerProcess(
-      List<String> command, Map<String, String> env, Path log, Path directory, int httpPort,
-      int grpcPort, Setup setup, String logName) {
+      List<String> command,
+      Map<String, String> env,
+      Path log,
+      Path directory,
+      int httpPort,
+      int grpcPort,
+      Setup setup,
+      String logName) {
     super(logName, command, env, log, directory);
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
@@ -49,8 +59,8 @@ public final class ServerProcess extends ManagedProcess {
   }
 
   /**
-   * Starts a server whose keys and artifacts live under {@code workDir} and whose state is in
-   * the PostgreSQL database {@code database} on 127.0.0.1:5432.
+   * Starts a server whose keys and artifacts live under {@code workDir} and whose state is in the
+   * PostgreSQL database {@code database} on 127.0.0.1:5432.
    */
   public static ServerProcess start(RepoLayout repo, Path workDir, String database) {
     return start(repo, workDir, database, Map.of());
@@ -58,7 +68,8 @@ public final class ServerProcess extends ManagedProcess {
 
   public static ServerProcess start(
       RepoLayout repo, Path workDir, String database, Map<String, String> extraEnv) {
-    return launch(new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), extraEnv), "server");
+    return launch(
+        new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), extraEnv), "server");
   }
 
   /**
@@ -68,30 +79,47 @@ public final class ServerProcess extends ManagedProcess {
   public ServerProcess replica(String name, Map<String, String> extraEnv) {
     Map<String, String> env = new HashMap<>(setup.extraEnv());
     env.putAll(extraEnv);
-    return launch(new Setup(setup.repo(), setup.workDir(), setup.database(), adminToken, env), name);
+    return launch(
+        new Setup(setup.repo(), setup.workDir(), setup.database(), adminToken, env), name);
   }
 
   private record Setup(
-      RepoLayout repo, Path workDir, String database, String adminToken, Map<String, String> extraEnv) {}
+      RepoLayout repo,
+      Path workDir,
+      String database,
+      String adminToken,
+      Map<String, String> extraEnv) {}
 
   /** How a start the server refused ended: its exit status and what it printed. */
   public record Refusal(int exitCode, String output) {}
 
   /**
-   * Starts a server with {@code envChanges} on top of the usual environment (a null value removes
-   * a variable) and waits for it to stop by itself, as a server refusing its settings does.
-   * Fails when it is still running after a minute: it accepted them.
+   * Starts a server with {@code envChanges} on top of the usual environment (a null value removes a
+   * variable) and waits for it to stop by itself, as a server refusing its settings does. Fails
+   * when it is still running after a minute: it accepted them.
    */
   public static Refusal startExpectingRefusal(
       RepoLayout repo, Path workDir, String database, Map<String, String> envChanges) {
     Setup setup = new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), envChanges);
     Path log = workDir.resolve("refused-" + UUID.randomUUID() + ".log");
-    ManagedProcess server = new ManagedProcess("refused server", command(setup),
-        environment(setup, Ports.free(), Ports.free()), log, app(setup));
+    ManagedProcess server =
+        new ManagedProcess(
+            "refused server",
+            command(setup),
+            environment(setup, Ports.free(), Ports.free()),
+            log,
+            app(setup));
     try (server) {
-      int exitCode = server.awaitExit(Duration.ofSeconds(60)).orElseThrow(() ->
-          new IllegalStateException("the server started with " + envChanges.keySet()
-              + " instead of refusing to; its log ends with:\n" + server.logTail(40)));
+      int exitCode =
+          server
+              .awaitExit(Duration.ofSeconds(60))
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "the server started with "
+                              + envChanges.keySet()
+                              + " instead of refusing to; its log ends with:\n"
+                              + server.logTail(40)));
       return new Refusal(exitCode, server.logTail(200));
     }
   }
@@ -99,8 +127,15 @@ public final class ServerProcess extends ManagedProcess {
   private static ServerProcess launch(Setup setup, String logName) {
     int httpPort = Ports.free();
     int grpcPort = Ports.free();
-    return new ServerProcess(command(setup), environment(setup, httpPort, grpcPort),
-        setup.workDir().resolve(logName + ".log"), app(setup), httpPort, grpcPort, setup, logName);
+    return new ServerProcess(
+        command(setup),
+        environment(setup, httpPort, grpcPort),
+        setup.workDir().resolve(logName + ".log"),
+        app(setup),
+        httpPort,
+        grpcPort,
+        setup,
+        logName);
   }
 
   private static Map<String, String> environment(Setup setup, int httpPort, int grpcPort) {
@@ -123,8 +158,8 @@ public final class ServerProcess extends ManagedProcess {
   }
 
   /**
-   * Run from the quarkus-app folder, as the systemd unit does: the class-data-sharing archive
-   * built with the application only matches that relative class path.
+   * Run from the quarkus-app folder, as the systemd unit does: the class-data-sharing archive built
+   * with the application only matches that relative class path.
    */
   private static Path app(Setup setup) {
     return setup.repo().serverJar().getParent();
@@ -164,9 +199,12 @@ public final class ServerProcess extends ManagedProcess {
     return new AdminClient(baseUri(), adminToken);
   }
 
-  /** Whether agents must use mutual TLS (the server's default unless started with PLAINTEXT_AGENTS). */
+  /**
+   * Whether agents must use mutual TLS (the server's default unless started with PLAINTEXT_AGENTS).
+   */
   public boolean mutualTls() {
-    return !"off".equalsIgnoreCase(setup.extraEnv().getOrDefault("MODELFLEET_AGENT_TLS_MODE", "mutual"));
+    return !"off"
+        .equalsIgnoreCase(setup.extraEnv().getOrDefault("MODELFLEET_AGENT_TLS_MODE", "mutual"));
   }
 
   private void waitUntilReady() {

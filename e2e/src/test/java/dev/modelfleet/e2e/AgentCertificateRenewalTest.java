@@ -23,8 +23,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class AgentCertificateRenewalTest {
 
-  @RegisterExtension static final RunningFleet running = RunningFleet.withServerEnv(
-      Map.of("MODELFLEET_AGENT_TLS_DEVICE_CERTIFICATE_LIFETIME", "20s"));
+  @RegisterExtension
+  static final RunningFleet running =
+      RunningFleet.withServerEnv(Map.of("MODELFLEET_AGENT_TLS_DEVICE_CERTIFICATE_LIFETIME", "20s"));
 
   @Test
   @Timeout(180)
@@ -34,22 +35,29 @@ class AgentCertificateRenewalTest {
     AgentProcess agent = fleet.startAgent("e2e-renew-" + run, Map.of("renew-run", run));
     TlsIdentityStore store = new TlsIdentityStore(agent.stateDir());
     // the server lists the device as soon as Enroll commits; the agent stores tls.pem right after
-    Waits.until("the agent to store its certificate", Duration.ofSeconds(30), () -> store.exists() ? true : null);
+    Waits.until(
+        "the agent to store its certificate",
+        Duration.ofSeconds(30),
+        () -> store.exists() ? true : null);
     TlsIdentity first = store.load();
-    assertTrue(Duration.between(Instant.now(), first.notAfter()).toSeconds() <= 20,
+    assertTrue(
+        Duration.between(Instant.now(), first.notAfter()).toSeconds() <= 20,
         "the server's short lifetime applies");
 
     BigInteger firstSerial = first.certificate().getSerialNumber();
-    TlsIdentity renewed = Waits.until("the agent to renew its certificate (log: " + agent.log() + ")",
-        Duration.ofSeconds(40), () -> {
-          agent.requireAliveFor("renewing");
-          try {
-            TlsIdentity now = store.load();
-            return now.certificate().getSerialNumber().equals(firstSerial) ? null : now;
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+    TlsIdentity renewed =
+        Waits.until(
+            "the agent to renew its certificate (log: " + agent.log() + ")",
+            Duration.ofSeconds(40),
+            () -> {
+              agent.requireAliveFor("renewing");
+              try {
+                TlsIdentity now = store.load();
+                return now.certificate().getSerialNumber().equals(firstSerial) ? null : now;
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     assertTrue(renewed.notAfter().isAfter(first.notAfter()));
     assertTrue(Instant.now().isBefore(first.notAfter()), "renewed before the old one expired");
 
@@ -62,23 +70,32 @@ class AgentCertificateRenewalTest {
     fleet.uploadVariant(model, "1", SampleModels.classifier(5));
     fleet.assign(model, "1", "renew-run=" + run);
     try {
-      fleet.awaitActive(model, "1", List.of(agent), Duration.ofMinutes(1), line -> { });
+      fleet.awaitActive(model, "1", List.of(agent), Duration.ofMinutes(1), line -> {});
     } catch (IllegalStateException e) {
-      throw new AssertionError(e.getMessage() + "; the agent's log ends with:\n" + agent.logTail(40), e);
+      throw new AssertionError(
+          e.getMessage() + "; the agent's log ends with:\n" + agent.logTail(40), e);
     }
     assertEquals(true, agent.isAlive());
 
     // a restart reads the renewed key and certificate from tls.pem (no token, no operator)
     agent.kill();
-    AgentProcess restarted = AgentProcess.start(RepoLayout.find(), agent.name(), running.server().grpcTarget(),
-        null, running.workDir().resolve("root.pub.pem"), agent.stateDir(), fleet.withTls());
+    AgentProcess restarted =
+        AgentProcess.start(
+            RepoLayout.find(),
+            agent.name(),
+            running.server().grpcTarget(),
+            null,
+            running.workDir().resolve("root.pub.pem"),
+            agent.stateDir(),
+            fleet.withTls());
     try {
       fleet.createVersion(model, "2");
       fleet.uploadVariant(model, "2", SampleModels.classifier(6));
       fleet.assign(model, "2", "renew-run=" + run);
-      fleet.awaitActive(model, "2", List.of(restarted), Duration.ofMinutes(1), line -> { });
+      fleet.awaitActive(model, "2", List.of(restarted), Duration.ofMinutes(1), line -> {});
     } catch (IllegalStateException e) {
-      throw new AssertionError(e.getMessage() + "; the agent's log ends with:\n" + restarted.logTail(40), e);
+      throw new AssertionError(
+          e.getMessage() + "; the agent's log ends with:\n" + restarted.logTail(40), e);
     } finally {
       restarted.close();
     }

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The spine, end to end: the packaged server and a real agent process over real sockets.
- * An operator enrolls a device, publishes a real model, assigns it; the device verifies,
- * activates and serves it; a second version replaces it while a client keeps calling infer.
+ * The spine, end to end: the packaged server and a real agent process over real sockets. An
+ * operator enrolls a device, publishes a real model, assigns it; the device verifies, activates and
+ * serves it; a second version replaces it while a client keeps calling infer.
  */
 class AgentEndToEndTest {
 
@@ -46,11 +46,13 @@ class AgentEndToEndTest {
     fleet.createVersion(model, "1");
     JsonNode variant = fleet.uploadVariant(model, "1", testModel.version1);
     fleet.assign(model, "1", "e2e-run=" + run);
-    fleet.awaitActive(model, "1", List.of(agent), DEPLOY_TIMEOUT, line -> { });
+    fleet.awaitActive(model, "1", List.of(agent), DEPLOY_TIMEOUT, line -> {});
     // all of it over mutual TLS: the device holds its own key and certificate, owner-only
     assertTrue(running.server().mutualTls());
-    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(agent.stateDir().resolve("tls.pem"))));
+    assertEquals(
+        "rw-------",
+        java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(agent.stateDir().resolve("tls.pem"))));
 
     InferenceClient client = new InferenceClient(agent.inferenceUri());
     JsonNode response = client.inferOk(model, testModel.request(client.metadata(model)));
@@ -65,8 +67,10 @@ class AgentEndToEndTest {
     try {
       Waits.until("a few calls on version 1", Duration.ofSeconds(10), () -> loop.calls.get() > 20);
       fleet.assign(model, "2", "e2e-run=" + run);
-      fleet.awaitActive(model, "2", List.of(agent), DEPLOY_TIMEOUT, line -> { });
-      Waits.until("calls answered by version 2", Duration.ofSeconds(10),
+      fleet.awaitActive(model, "2", List.of(agent), DEPLOY_TIMEOUT, line -> {});
+      Waits.until(
+          "calls answered by version 2",
+          Duration.ofSeconds(10),
           () -> loop.versionsSeen.contains("2"));
     } finally {
       loop.running.set(false);
@@ -85,20 +89,30 @@ class AgentEndToEndTest {
     fleet.createVersion(model, "1");
     fleet.uploadVariant(model, "1", SampleModels.classifier(3));
     fleet.assign(model, "1", "e2e-run=" + run);
-    fleet.awaitActive(model, "1", List.of(agent), DEPLOY_TIMEOUT, line -> { });
+    fleet.awaitActive(model, "1", List.of(agent), DEPLOY_TIMEOUT, line -> {});
 
     agent.kill();
     // A server address where nothing listens: the agent must not need its server to serve.
-    AgentProcess restarted = AgentProcess.start(RepoLayout.find(), agent.name() + "-again",
-        "127.0.0.1:" + Ports.free(), null, running.workDir().resolve("root.pub.pem"), agent.stateDir(),
-        fleet.withTls());
+    AgentProcess restarted =
+        AgentProcess.start(
+            RepoLayout.find(),
+            agent.name() + "-again",
+            "127.0.0.1:" + Ports.free(),
+            null,
+            running.workDir().resolve("root.pub.pem"),
+            agent.stateDir(),
+            fleet.withTls());
     try {
       InferenceClient client = new InferenceClient(restarted.inferenceUri());
-      JsonNode response = Waits.until("the restarted agent to serve " + model,
-          Duration.ofSeconds(30), () -> {
-            HttpResponse<String> answer = client.infer(model, sampleRequest());
-            return answer.statusCode() == 200 ? answer.body() : null;
-          }).transform(JsonBody::parse);
+      JsonNode response =
+          Waits.until(
+                  "the restarted agent to serve " + model,
+                  Duration.ofSeconds(30),
+                  () -> {
+                    HttpResponse<String> answer = client.infer(model, sampleRequest());
+                    return answer.statusCode() == 200 ? answer.body() : null;
+                  })
+              .transform(JsonBody::parse);
       assertEquals(SampleModels.OUTPUT, response.path("outputs").get(0).path("name").asText());
     } finally {
       restarted.close();
@@ -170,14 +184,16 @@ class AgentEndToEndTest {
     static TestModel realOrGenerated(RepoLayout repo) throws Exception {
       var silero = repo.sharedModel("silero_vad_v5.onnx");
       if (silero.isEmpty()) {
-        return new TestModel("classifier", SampleModels.classifier(1), SampleModels.classifier(2),
-            false);
+        return new TestModel(
+            "classifier", SampleModels.classifier(1), SampleModels.classifier(2), false);
       }
       byte[] bytes = Files.readAllBytes(silero.get());
       // Version 2: the same network with other metadata, so other bytes and another sha256.
-      byte[] retagged = ModelProto.parseFrom(bytes).toBuilder()
-          .setDocString("silero VAD v5, republished by the ModelFleet e2e test as version 2")
-          .build().toByteArray();
+      byte[] retagged =
+          ModelProto.parseFrom(bytes).toBuilder()
+              .setDocString("silero VAD v5, republished by the ModelFleet e2e test as version 2")
+              .build()
+              .toByteArray();
       return new TestModel("silero-vad", bytes, retagged, true);
     }
 

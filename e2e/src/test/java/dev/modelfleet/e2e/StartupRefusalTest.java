@@ -42,8 +42,10 @@ class StartupRefusalTest {
   @Test
   void withoutAnAdminTokenItSaysHowToMakeOne() {
     String output = refused(without("MODELFLEET_ADMIN_TOKEN"));
-    assertTrue(output.contains("MODELFLEET_ADMIN_TOKEN is not set: set MODELFLEET_ADMIN_TOKEN to "
-        + RANDOM_TOKEN), output);
+    assertTrue(
+        output.contains(
+            "MODELFLEET_ADMIN_TOKEN is not set: set MODELFLEET_ADMIN_TOKEN to " + RANDOM_TOKEN),
+        output);
   }
 
   @Test
@@ -67,25 +69,36 @@ class StartupRefusalTest {
     Map<String, String> env = without("QUARKUS_DATASOURCE_PASSWORD");
     env.put("QUARKUS_FLYWAY_PASSWORD", null);
     String output = refused(env);
-    assertTrue(output.contains("QUARKUS_DATASOURCE_PASSWORD is not set: set it to the password of"
-        + " the server's database role, QUARKUS_DATASOURCE_USERNAME"), output);
+    assertTrue(
+        output.contains(
+            "QUARKUS_DATASOURCE_PASSWORD is not set: set it to the password of"
+                + " the server's database role, QUARKUS_DATASOURCE_USERNAME"),
+        output);
     assertTrue(output.contains("QUARKUS_FLYWAY_PASSWORD is not set"), output);
     assertTrue(output.contains("no database password is built in outside dev and test"), output);
   }
 
   @Test
   void theExampleDatabasePasswordIsRefused() throws IOException {
-    String output = refused(Map.of(
-        "QUARKUS_DATASOURCE_PASSWORD", exampleValue("QUARKUS_DATASOURCE_PASSWORD")));
+    String output =
+        refused(Map.of("QUARKUS_DATASOURCE_PASSWORD", exampleValue("QUARKUS_DATASOURCE_PASSWORD")));
     assertTrue(output.contains("QUARKUS_DATASOURCE_PASSWORD is an example value"), output);
   }
 
   @Test
   void runningAsTheDatabaseSuperuserIsRefused() {
-    String output = refused(Map.of(
-        "QUARKUS_DATASOURCE_USERNAME", "postgres", "QUARKUS_DATASOURCE_PASSWORD", "postgres"));
-    assertTrue(output.contains("the server connects to PostgreSQL as postgres, which is a superuser"
-        + " and so could drop the audit log's append-only trigger"), output);
+    String output =
+        refused(
+            Map.of(
+                "QUARKUS_DATASOURCE_USERNAME",
+                "postgres",
+                "QUARKUS_DATASOURCE_PASSWORD",
+                "postgres"));
+    assertTrue(
+        output.contains(
+            "the server connects to PostgreSQL as postgres, which is a superuser"
+                + " and so could drop the audit log's append-only trigger"),
+        output);
     assertTrue(output.contains("QUARKUS_DATASOURCE_USERNAME"), output);
   }
 
@@ -94,8 +107,8 @@ class StartupRefusalTest {
     ServerProcess.Refusal refusal =
         ServerProcess.startExpectingRefusal(repo, workDir, TestDatabase.NAME, envChanges);
     assertEquals(1, refusal.exitCode(), refusal.output());
-    assertTrue(refusal.output().contains("ModelFleet refuses to start in production"),
-        refusal.output());
+    assertTrue(
+        refusal.output().contains("ModelFleet refuses to start in production"), refusal.output());
     return refusal.output();
   }
 

@@ -3,10 +3,9 @@ package dev.modelfleet.onnx;
 import java.nio.file.Path;
 
 /**
- * A model that passed {@link OnnxModelReader}'s safety check: the only thing
- * {@link SafeSessions} opens, so that no path to ONNX Runtime can skip the check. Made only by
- * the reader; holds the file or the bytes that were checked, and the graph summary when it was
- * asked for.
+ * A model that passed {@link OnnxModelReader}'s safety check: the only thing {@link SafeSessions}
+ * opens, so that no path to ONNX Runtime can skip the check. Made only by the reader; holds the
+ * file or the bytes that were checked, and the graph summary when it was asked for.
  */
 public final class CheckedModel {
 
@@ -23,7 +22,8 @@ public final class CheckedModel {
   /** The main graph's summary; only for models read with {@link OnnxModelReader#read}. */
   public OnnxGraph graph() {
     if (graph == null) {
-      throw new IllegalStateException("checked without keeping the graph; use OnnxModelReader.read");
+      throw new IllegalStateException(
+          "checked without keeping the graph; use OnnxModelReader.read");
     }
     return graph;
   }

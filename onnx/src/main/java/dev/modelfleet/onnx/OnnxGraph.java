@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * The parts of an ONNX graph that estimating its cost needs: nodes, the element count of every
- * stored tensor, and declared shapes; subgraphs (If, Loop, Scan bodies) hang off their node.
- * Tensor contents are never held.
+ * stored tensor, and declared shapes; subgraphs (If, Loop, Scan bodies) hang off their node. Tensor
+ * contents are never held.
  *
  * @param constantSizes initializer name → element count
  * @param shapes value name → declared dimensions, -1 where symbolic

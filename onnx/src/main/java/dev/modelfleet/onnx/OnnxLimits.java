@@ -1,13 +1,13 @@
 package dev.modelfleet.onnx;
 
 /**
- * What reading one model file may cost at most. A model past any bound is refused as
- * {@link UnsafeModelException.Reason#LIMIT_EXCEEDED}, so a crafted file can make the reader
- * neither recurse without end, nor hold more than a bounded number of names, nor allocate
- * more than the file's own size in summaries.
+ * What reading one model file may cost at most. A model past any bound is refused as {@link
+ * UnsafeModelException.Reason#LIMIT_EXCEEDED}, so a crafted file can make the reader neither
+ * recurse without end, nor hold more than a bounded number of names, nor allocate more than the
+ * file's own size in summaries.
  *
- * @param maxFileBytes a protobuf message cannot exceed 2 GiB; larger models keep their weights
- *     in external files, which are refused until signed multi-file packages exist
+ * @param maxFileBytes a protobuf message cannot exceed 2 GiB; larger models keep their weights in
+ *     external files, which are refused until signed multi-file packages exist
  * @param maxDepth nested messages (model, graph, node, attribute, subgraph, ...); each level of
  *     If/Loop/Scan body costs three
  * @param maxNodes nodes in all graphs and functions together

@@ -13,30 +13,30 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The one reader of ONNX model files, and the model-safety check every model passes before
- * ONNX Runtime sees it (on the server at upload and around every derivation, on the agent before
- * every load). It walks the whole model in one streaming pass — the main graph, every subgraph of
+ * The one reader of ONNX model files, and the model-safety check every model passes before ONNX
+ * Runtime sees it (on the server at upload and around every derivation, on the agent before every
+ * load). It walks the whole model in one streaming pass — the main graph, every subgraph of
  * If/Loop/Scan at any depth, model-local function bodies and training graphs — and looks at every
  * tensor stored anywhere: initializers, sparse initializers, tensor attributes ({@code value},
  * {@code t}, {@code tensors}, sparse ones) of every node. It refuses:
  *
  * <ul>
  *   <li>any tensor with {@code data_location = EXTERNAL} or any {@code external_data} entry, and
- *       any EP context node that names a file instead of embedding its binary: ONNX Runtime
- *       follows such a location wherever it points (an absolute path, {@code ../}), so a model
- *       could read the signing keys of the machine that loads it and return them as output;
+ *       any EP context node that names a file instead of embedding its binary: ONNX Runtime follows
+ *       such a location wherever it points (an absolute path, {@code ../}), so a model could read
+ *       the signing keys of the machine that loads it and return them as output;
  *   <li>any tensor whose declared shape and type disagree with its data, and sparse tensors whose
  *       indices fall outside their shape;
  *   <li>anything past {@link OnnxLimits} (depth, parts, name sizes), and groups or wire types that
  *       ONNX does not use.
  * </ul>
  *
- * <p>Models over 2 GB keep weights in external files legitimately; they will be accepted as
- * signed multi-file packages confined to their own directory, which is why the refusal is one
- * reason code and the walk already visits every tensor.
+ * <p>Models over 2 GB keep weights in external files legitimately; they will be accepted as signed
+ * multi-file packages confined to their own directory, which is why the refusal is one reason code
+ * and the walk already visits every tensor.
  *
- * <p>Tensor contents are skipped, never held (sparse indices excepted, up to a bound), so the
- * check costs one sequential read of the file and memory independent of its size.
+ * <p>Tensor contents are skipped, never held (sparse indices excepted, up to a bound), so the check
+ * costs one sequential read of the file and memory independent of its size.
  */
 public final class OnnxModelReader {
 
@@ -113,9 +113,13 @@ public final class OnnxModelReader {
       throws UnsafeModelException, IOException {
     long size = Files.size(model);
     if (size > limits.maxFileBytes()) {
-      throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "the model file has " + size
-          + " bytes; a single ONNX file holds at most " + limits.maxFileBytes()
-          + " (larger models keep weights in external files, which are not accepted yet)");
+      throw new UnsafeModelException(
+          Reason.LIMIT_EXCEEDED,
+          "the model file has "
+              + size
+              + " bytes; a single ONNX file holds at most "
+              + limits.maxFileBytes()
+              + " (larger models keep weights in external files, which are not accepted yet)");
     }
     try (InputStream stream = new BufferedInputStream(Files.newInputStream(model), 1 << 16)) {
       return read(CodedInputStream.newInstance(stream), limits, keepGraph);
@@ -125,8 +129,9 @@ public final class OnnxModelReader {
   static OnnxGraph read(byte[] model, OnnxLimits limits, boolean keepGraph)
       throws UnsafeModelException {
     if (model.length > limits.maxFileBytes()) {
-      throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "the model has " + model.length
-          + " bytes, more than " + limits.maxFileBytes());
+      throw new UnsafeModelException(
+          Reason.LIMIT_EXCEEDED,
+          "the model has " + model.length + " bytes, more than " + limits.maxFileBytes());
     }
     try {
       return read(CodedInputStream.newInstance(model), limits, keepGraph);
@@ -142,8 +147,13 @@ public final class OnnxModelReader {
       return new OnnxModelReader(wire, keepGraph).model();
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       // Truncated, a length past the end, an invalid tag: not a protobuf message at all.
-      throw new UnsafeModelException(Reason.MALFORMED, "the file is not a well-formed ONNX"
-          + " model (" + e.getMessage() + ") at " + wire.location());
+      throw new UnsafeModelException(
+          Reason.MALFORMED,
+          "the file is not a well-formed ONNX"
+              + " model ("
+              + e.getMessage()
+              + ") at "
+              + wire.location());
     } catch (StackOverflowError e) {
       // Cannot happen within OnnxLimits' depth; kept so a regression fails closed.
       throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "the model nests too deeply");
@@ -216,14 +226,15 @@ public final class OnnxModelReader {
           }
         }
         case GRAPH_INITIALIZER -> {
-          TensorReader.Tensor t = in.message(tag, "initializer #" + initializerIndex++,
-              r -> tensor("initializer", false));
+          TensorReader.Tensor t =
+              in.message(
+                  tag, "initializer #" + initializerIndex++, r -> tensor("initializer", false));
           if (keepGraph) {
             constants.put(t.name(), t.elements());
           }
         }
-        case GRAPH_SPARSE_INITIALIZER -> in.message(tag, "sparse initializer",
-            r -> sparseTensor("sparse initializer"));
+        case GRAPH_SPARSE_INITIALIZER ->
+            in.message(tag, "sparse initializer", r -> sparseTensor("sparse initializer"));
         case GRAPH_INPUT, GRAPH_OUTPUT, GRAPH_VALUE_INFO -> {
           if (keepGraph && WireReader.isLengthDelimited(tag)) {
             ValueShapes.Shape s = in.message(tag, "value info", r -> ValueShapes.read(in));
@@ -242,8 +253,8 @@ public final class OnnxModelReader {
 
   private OnnxGraph.Node node() throws IOException, UnsafeModelException {
     if (++nodes > in.limits().maxNodes()) {
-      throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "the model has more than "
-          + in.limits().maxNodes() + " nodes");
+      throw new UnsafeModelException(
+          Reason.LIMIT_EXCEEDED, "the model has more than " + in.limits().maxNodes() + " nodes");
     }
     List<String> inputs = keepGraph ? new ArrayList<>() : null;
     List<String> outputs = keepGraph ? new ArrayList<>() : null;
@@ -279,8 +290,11 @@ public final class OnnxModelReader {
     // An EP context node carries a precompiled blob for an NPU/GPU provider; with embed_mode 0
     // its ep_cache_context attribute is a file path the provider opens.
     if (opType.equals("EPContext") && embedMode != null && embedMode.i() == 0) {
-      throw new UnsafeModelException(Reason.EXTERNAL_DATA, in.location() + " (EPContext)"
-          + " refers to a context file instead of embedding it (embed_mode 0)");
+      throw new UnsafeModelException(
+          Reason.EXTERNAL_DATA,
+          in.location()
+              + " (EPContext)"
+              + " refers to a context file instead of embedding it (embed_mode 0)");
     }
     return keepGraph
         ? new OnnxGraph.Node(opType, domain, inputs, outputs, tensorAttributes, subgraphs)
@@ -301,11 +315,11 @@ public final class OnnxModelReader {
           in.name("attribute '" + name + "'");
         }
         case ATTR_I -> i = in.varint(tag, "attribute value");
-        case ATTR_T -> tensorElements = in.message(tag, "tensor", r -> tensor("tensor", false))
-            .elements();
+        case ATTR_T ->
+            tensorElements = in.message(tag, "tensor", r -> tensor("tensor", false)).elements();
         case ATTR_TENSORS -> in.message(tag, "tensor", r -> tensor("tensor", false));
-        case ATTR_SPARSE_TENSOR, ATTR_SPARSE_TENSORS -> in.message(tag, "sparse tensor",
-            r -> sparseTensor("sparse tensor"));
+        case ATTR_SPARSE_TENSOR, ATTR_SPARSE_TENSORS ->
+            in.message(tag, "sparse tensor", r -> sparseTensor("sparse tensor"));
         case ATTR_G, ATTR_GRAPHS -> {
           OnnxGraph g = in.message(tag, "subgraph", r -> graph());
           if (keepGraph) {
@@ -321,8 +335,9 @@ public final class OnnxModelReader {
   private TensorReader.Tensor tensor(String kind, boolean keepInt64s)
       throws IOException, UnsafeModelException {
     if (++tensors > in.limits().maxTensors()) {
-      throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "the model has more than "
-          + in.limits().maxTensors() + " tensors");
+      throw new UnsafeModelException(
+          Reason.LIMIT_EXCEEDED,
+          "the model has more than " + in.limits().maxTensors() + " tensors");
     }
     return TensorReader.read(in, kind, keepInt64s);
   }
@@ -338,9 +353,10 @@ public final class OnnxModelReader {
     int tag;
     while ((tag = in.tag()) != 0) {
       switch (WireReader.field(tag)) {
-        case SPARSE_VALUES -> values = in.message(tag, "values", r -> tensor(kind + " values", false));
-        case SPARSE_INDICES -> indices = in.message(tag, "indices",
-            r -> tensor(kind + " indices", true));
+        case SPARSE_VALUES ->
+            values = in.message(tag, "values", r -> tensor(kind + " values", false));
+        case SPARSE_INDICES ->
+            indices = in.message(tag, "indices", r -> tensor(kind + " indices", true));
         case SPARSE_DIMS -> in.int64s(tag, dims, 64, "dimensions");
         default -> in.skip(tag);
       }

@@ -7,10 +7,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The only way ModelFleet opens a model in ONNX Runtime: the model passes
- * {@link OnnxModelReader}'s safety check first, and the session reads it as ONNX protobuf only
- * (ONNX Runtime would otherwise also accept its own flatbuffer format, which the check does not
- * read). The session options are the caller's; only the format entry is added to them.
+ * The only way ModelFleet opens a model in ONNX Runtime: the model passes {@link OnnxModelReader}'s
+ * safety check first, and the session reads it as ONNX protobuf only (ONNX Runtime would otherwise
+ * also accept its own flatbuffer format, which the check does not read). The session options are
+ * the caller's; only the format entry is added to them.
  */
 public final class SafeSessions {
 
@@ -20,8 +20,9 @@ public final class SafeSessions {
   private SafeSessions() {}
 
   /** Opens a model that passed the check; the one place ModelFleet calls createSession. */
-  public static OrtSession open(OrtEnvironment env, CheckedModel model,
-      OrtSession.SessionOptions options) throws OrtException {
+  public static OrtSession open(
+      OrtEnvironment env, CheckedModel model, OrtSession.SessionOptions options)
+      throws OrtException {
     options.addConfigEntry(LOAD_FORMAT, "ONNX");
     return model.file() != null
         ? env.createSession(model.file().toString(), options)

@@ -4,8 +4,8 @@ import dev.modelfleet.onnx.UnsafeModelException.Reason;
 
 /**
  * The consistency of a sparse tensor: NNZ values, NNZ indices (linear, or one coordinate per
- * dimension), every index inside the dense shape. ONNX Runtime writes each value at its index
- * when it expands the tensor, so an index outside the shape must never reach it.
+ * dimension), every index inside the dense shape. ONNX Runtime writes each value at its index when
+ * it expands the tensor, so an index outside the shape must never reach it.
  */
 final class SparseBounds {
 
@@ -13,8 +13,12 @@ final class SparseBounds {
 
   private SparseBounds() {}
 
-  static void check(String where, TensorReader.Tensor values, TensorReader.Tensor indices,
-      WireReader.LongList dims) throws UnsafeModelException {
+  static void check(
+      String where,
+      TensorReader.Tensor values,
+      TensorReader.Tensor indices,
+      WireReader.LongList dims)
+      throws UnsafeModelException {
     if (values == null || indices == null) {
       throw new UnsafeModelException(Reason.MALFORMED, where + " lacks its values or indices");
     }
@@ -38,10 +42,12 @@ final class SparseBounds {
     if (!linear && !coordinates) {
       throw mismatch(where, "its indices must be [NNZ] or [NNZ, rank]");
     }
-    if (indices.dataType() != INT64 || indices.int64s() == null
+    if (indices.dataType() != INT64
+        || indices.int64s() == null
         || indices.int64s().size() != indices.elements()) {
-      throw new UnsafeModelException(Reason.MALFORMED, where + " must keep its indices as int64,"
-          + " with data_type written before the data");
+      throw new UnsafeModelException(
+          Reason.MALFORMED,
+          where + " must keep its indices as int64," + " with data_type written before the data");
     }
     WireReader.LongList values64 = indices.int64s();
     for (int i = 0; i < values64.size(); i++) {

@@ -4,9 +4,9 @@ import dev.modelfleet.onnx.UnsafeModelException.Reason;
 import java.io.IOException;
 
 /**
- * Reads one TensorProto without holding its data, and refuses it when ONNX Runtime would read
- * bytes from outside the model for it, or when its declared shape and type disagree with the
- * data it carries. Field numbers are onnx.proto's, which ONNX keeps stable.
+ * Reads one TensorProto without holding its data, and refuses it when ONNX Runtime would read bytes
+ * from outside the model for it, or when its declared shape and type disagree with the data it
+ * carries. Field numbers are onnx.proto's, which ONNX keeps stable.
  */
 final class TensorReader {
 
@@ -28,14 +28,15 @@ final class TensorReader {
   private static final int INT64 = 7;
 
   /** What the reader learned about a tensor that passed. */
-  record Tensor(String name, int dataType, long[] dims, long elements, WireReader.LongList int64s) {}
+  record Tensor(
+      String name, int dataType, long[] dims, long elements, WireReader.LongList int64s) {}
 
   private TensorReader() {}
 
   /**
-   * Reads the tensor at the current position (its limit pushed by the caller); with
-   * {@code keepInt64s} the values of an INT64 tensor are kept, up to the limit for sparse
-   * indices, for the sparse bounds check.
+   * Reads the tensor at the current position (its limit pushed by the caller); with {@code
+   * keepInt64s} the values of an INT64 tensor are kept, up to the limit for sparse indices, for the
+   * sparse bounds check.
    */
   static Tensor read(WireReader in, String kind, boolean keepInt64s)
       throws IOException, UnsafeModelException {
@@ -61,9 +62,11 @@ final class TensorReader {
           name = in.string(tag, "tensor name");
           in.name(kind + " '" + name + "'");
         }
-        case RAW_DATA -> rawLength = int64s != null && dataType == INT64
-            ? in.rawInt64s(tag, int64s, maxInt64s, "sparse indices")
-            : in.skipBytes(tag, "raw_data");
+        case RAW_DATA ->
+            rawLength =
+                int64s != null && dataType == INT64
+                    ? in.rawInt64s(tag, int64s, maxInt64s, "sparse indices")
+                    : in.skipBytes(tag, "raw_data");
         case FLOAT_DATA -> typed[FLOAT_DATA] += in.countRepeated(tag, 4, "float_data");
         case INT32_DATA -> typed[INT32_DATA] += in.countRepeated(tag, 0, "int32_data");
         case STRING_DATA -> {
@@ -91,14 +94,17 @@ final class TensorReader {
     }
     String where = in.location();
     if (external) {
-      throw new UnsafeModelException(Reason.EXTERNAL_DATA, where + " keeps its data in an"
-          + " external file; ModelFleet accepts only models whose weights are inside the .onnx"
-          + " file (save the model without external data, e.g. onnx.save(model, path,"
-          + " save_as_external_data=False), if it is under 2 GB)");
+      throw new UnsafeModelException(
+          Reason.EXTERNAL_DATA,
+          where
+              + " keeps its data in an"
+              + " external file; ModelFleet accepts only models whose weights are inside the .onnx"
+              + " file (save the model without external data, e.g. onnx.save(model, path,"
+              + " save_as_external_data=False), if it is under 2 GB)");
     }
     if (segmented) {
-      throw new UnsafeModelException(Reason.MALFORMED, where + " is segmented, which ONNX"
-          + " Runtime does not support");
+      throw new UnsafeModelException(
+          Reason.MALFORMED, where + " is segmented, which ONNX" + " Runtime does not support");
     }
     long[] shape = new long[dims.size()];
     long elements = 1;
@@ -113,12 +119,13 @@ final class TensorReader {
     return new Tensor(name, dataType, shape, elements, int64s);
   }
 
-  private static void checkData(String where, int dataType, long elements, long rawLength,
-      long[] typed) throws UnsafeModelException {
+  private static void checkData(
+      String where, int dataType, long elements, long rawLength, long[] typed)
+      throws UnsafeModelException {
     DataType type = DataType.of(dataType);
     if (type == null) {
-      throw new UnsafeModelException(Reason.MALFORMED, where + " has data type " + dataType
-          + ", which ONNX does not define");
+      throw new UnsafeModelException(
+          Reason.MALFORMED, where + " has data type " + dataType + ", which ONNX does not define");
     }
     long typedTotal = 0;
     for (long count : typed) {
@@ -126,39 +133,54 @@ final class TensorReader {
     }
     if (rawLength >= 0) {
       if (typedTotal > 0) {
-        throw new UnsafeModelException(Reason.MALFORMED, where + " holds both raw_data and"
-            + " typed data");
+        throw new UnsafeModelException(
+            Reason.MALFORMED, where + " holds both raw_data and" + " typed data");
       }
       if (type.bits == 0) {
-        throw new UnsafeModelException(Reason.MALFORMED, where + " is a string tensor with"
-            + " raw_data, which ONNX does not allow");
+        throw new UnsafeModelException(
+            Reason.MALFORMED,
+            where + " is a string tensor with" + " raw_data, which ONNX does not allow");
       }
       long expected = ceilDiv(multiply(elements, type.bits, where), 8);
       if (rawLength != expected) {
-        throw mismatch(where, type, elements, rawLength + " bytes of raw_data", expected + " bytes");
+        throw mismatch(
+            where, type, elements, rawLength + " bytes of raw_data", expected + " bytes");
       }
       return;
     }
     long expected = ceilDiv(multiply(elements, type.perValue, where), type.valuesPerSlot);
     long held = typed[type.field];
     if (held != expected || typedTotal != held) {
-      throw mismatch(where, type, elements, typedTotal + " typed values", expected + " values in "
-          + type.fieldName);
+      throw mismatch(
+          where,
+          type,
+          elements,
+          typedTotal + " typed values",
+          expected + " values in " + type.fieldName);
     }
   }
 
-  private static UnsafeModelException mismatch(String where, DataType type, long elements,
-      String held, String expected) {
-    return new UnsafeModelException(Reason.TENSOR_SIZE_MISMATCH, where + " declares "
-        + elements + " " + type + " elements (" + expected + ") but holds " + held);
+  private static UnsafeModelException mismatch(
+      String where, DataType type, long elements, String held, String expected) {
+    return new UnsafeModelException(
+        Reason.TENSOR_SIZE_MISMATCH,
+        where
+            + " declares "
+            + elements
+            + " "
+            + type
+            + " elements ("
+            + expected
+            + ") but holds "
+            + held);
   }
 
   static long multiply(long a, long b, String where) throws UnsafeModelException {
     try {
       return Math.multiplyExact(a, b);
     } catch (ArithmeticException e) {
-      throw new UnsafeModelException(Reason.TENSOR_SIZE_MISMATCH, where
-          + " declares more elements than a 64-bit count holds");
+      throw new UnsafeModelException(
+          Reason.TENSOR_SIZE_MISMATCH, where + " declares more elements than a 64-bit count holds");
     }
   }
 
@@ -167,8 +189,8 @@ final class TensorReader {
   }
 
   /**
-   * ONNX element types: bits per element in raw_data (0 for strings), and where typed data
-   * lives (the field, values per element, elements per value for packed 4- and 2-bit types).
+   * ONNX element types: bits per element in raw_data (0 for strings), and where typed data lives
+   * (the field, values per element, elements per value for packed 4- and 2-bit types).
    */
   enum DataType {
     FLOAT(1, 32, FLOAT_DATA, 1, 1),
@@ -219,14 +241,15 @@ final class TensorReader {
       this.field = field;
       this.perValue = perValue;
       this.valuesPerSlot = valuesPerSlot;
-      this.fieldName = switch (field) {
-        case FLOAT_DATA -> "float_data";
-        case INT32_DATA -> "int32_data";
-        case STRING_DATA -> "string_data";
-        case INT64_DATA -> "int64_data";
-        case DOUBLE_DATA -> "double_data";
-        default -> "uint64_data";
-      };
+      this.fieldName =
+          switch (field) {
+            case FLOAT_DATA -> "float_data";
+            case INT32_DATA -> "int32_data";
+            case STRING_DATA -> "string_data";
+            case INT64_DATA -> "int64_data";
+            case DOUBLE_DATA -> "double_data";
+            default -> "uint64_data";
+          };
     }
 
     static DataType of(int number) {

@@ -7,7 +7,9 @@ import java.util.List;
 /** Declared tensor shapes of graph inputs, outputs and value_info entries. */
 final class ValueShapes {
 
-  /** @param dims null when the value is not a tensor or declares no shape */
+  /**
+   * @param dims null when the value is not a tensor or declares no shape
+   */
   record Shape(String name, List<Long> dims) {}
 
   private ValueShapes() {}
@@ -20,8 +22,13 @@ final class ValueShapes {
     while ((tag = in.tag()) != 0) {
       switch (WireReader.field(tag)) {
         case 1 -> name = in.string(tag, "value name");
-        case 2 -> dims = in.message(tag, "type",
-            t -> field(t, 1, "tensor type", tt -> field(tt, 2, "shape", ValueShapes::dims)));
+        case 2 ->
+            dims =
+                in.message(
+                    tag,
+                    "type",
+                    t ->
+                        field(t, 1, "tensor type", tt -> field(tt, 2, "shape", ValueShapes::dims)));
         default -> in.skip(tag);
       }
     }
@@ -35,7 +42,8 @@ final class ValueShapes {
     while ((tag = in.tag()) != 0) {
       if (WireReader.field(tag) == 1) {
         if (dims.size() >= 64) {
-          throw new UnsafeModelException(UnsafeModelException.Reason.LIMIT_EXCEEDED,
+          throw new UnsafeModelException(
+              UnsafeModelException.Reason.LIMIT_EXCEEDED,
               "a shape with more than 64 dimensions at " + in.location());
         }
         dims.add(in.message(tag, "dimension", ValueShapes::dimension));
@@ -60,8 +68,9 @@ final class ValueShapes {
   }
 
   /** The one message field {@code number} of the current message, read by {@code reader}. */
-  private static <T> T field(WireReader in, int number, String where,
-      WireReader.MessageReader<T> reader) throws IOException, UnsafeModelException {
+  private static <T> T field(
+      WireReader in, int number, String where, WireReader.MessageReader<T> reader)
+      throws IOException, UnsafeModelException {
     T found = null;
     int tag;
     while ((tag = in.tag()) != 0) {

@@ -9,10 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Protobuf wire format read under {@link OnnxLimits}: every nested message goes through
- * {@link #message}, which counts depth; every field's wire type is checked before it is read;
- * groups (which ONNX never uses, and which a generic skipper would follow recursively) are
- * refused; bytes the reader does not need are skipped, never held.
+ * Protobuf wire format read under {@link OnnxLimits}: every nested message goes through {@link
+ * #message}, which counts depth; every field's wire type is checked before it is read; groups
+ * (which ONNX never uses, and which a generic skipper would follow recursively) are refused; bytes
+ * the reader does not need are skipped, never held.
  */
 final class WireReader {
 
@@ -62,7 +62,8 @@ final class WireReader {
       throws IOException, UnsafeModelException {
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, where);
     if (path.size() >= limits.maxDepth()) {
-      throw new UnsafeModelException(Reason.LIMIT_EXCEEDED,
+      throw new UnsafeModelException(
+          Reason.LIMIT_EXCEEDED,
           "the model nests deeper than " + limits.maxDepth() + " levels at " + location());
     }
     int length = in.readRawVarint32();
@@ -87,8 +88,16 @@ final class WireReader {
     expect(tag, WireFormat.WIRETYPE_LENGTH_DELIMITED, what);
     int length = in.readRawVarint32();
     if (length < 0 || length > limits.maxNameBytes()) {
-      throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "a " + what + " of " + length
-          + " bytes at " + location() + " is longer than " + limits.maxNameBytes());
+      throw new UnsafeModelException(
+          Reason.LIMIT_EXCEEDED,
+          "a "
+              + what
+              + " of "
+              + length
+              + " bytes at "
+              + location()
+              + " is longer than "
+              + limits.maxNameBytes());
     }
     return new String(in.readRawBytes(length), StandardCharsets.UTF_8);
   }
@@ -110,8 +119,8 @@ final class WireReader {
   }
 
   /**
-   * Counts the values of a repeated scalar field, packed (one length-delimited run) or not (one
-   * tag per value); {@code fixedWidth} is 4 or 8 for fixed32/fixed64 types, 0 for varints.
+   * Counts the values of a repeated scalar field, packed (one length-delimited run) or not (one tag
+   * per value); {@code fixedWidth} is 4 or 8 for fixed32/fixed64 types, 0 for varints.
    */
   long countRepeated(int tag, int fixedWidth, String what)
       throws IOException, UnsafeModelException {
@@ -123,8 +132,15 @@ final class WireReader {
       }
       if (fixedWidth > 0) {
         if (length % fixedWidth != 0) {
-          throw malformed("packed " + what + " of " + length + " bytes is not a whole number of "
-              + fixedWidth + "-byte values at " + location());
+          throw malformed(
+              "packed "
+                  + what
+                  + " of "
+                  + length
+                  + " bytes is not a whole number of "
+                  + fixedWidth
+                  + "-byte values at "
+                  + location());
         }
         in.skipRawBytes(length);
         return length / fixedWidth;
@@ -138,8 +154,10 @@ final class WireReader {
       in.popLimit(outer);
       return count;
     }
-    int expected = fixedWidth == 4 ? WireFormat.WIRETYPE_FIXED32
-        : fixedWidth == 8 ? WireFormat.WIRETYPE_FIXED64 : WireFormat.WIRETYPE_VARINT;
+    int expected =
+        fixedWidth == 4
+            ? WireFormat.WIRETYPE_FIXED32
+            : fixedWidth == 8 ? WireFormat.WIRETYPE_FIXED64 : WireFormat.WIRETYPE_VARINT;
     expect(tag, expected, what);
     skip(tag);
     return 1;
@@ -194,15 +212,29 @@ final class WireReader {
         }
         in.skipRawBytes(length);
       }
-      default -> throw malformed("field " + field(tag) + " has wire type " + wireType(tag)
-          + " (a protobuf group), which ONNX does not use, at " + location());
+      default ->
+          throw malformed(
+              "field "
+                  + field(tag)
+                  + " has wire type "
+                  + wireType(tag)
+                  + " (a protobuf group), which ONNX does not use, at "
+                  + location());
     }
   }
 
   private void expect(int tag, int wireType, String what) throws UnsafeModelException {
     if (wireType(tag) != wireType) {
-      throw malformed(what + " (field " + field(tag) + ") has wire type " + wireType(tag)
-          + ", expected " + wireType + ", at " + location());
+      throw malformed(
+          what
+              + " (field "
+              + field(tag)
+              + ") has wire type "
+              + wireType(tag)
+              + ", expected "
+              + wireType
+              + ", at "
+              + location());
     }
   }
 
@@ -222,12 +254,13 @@ final class WireReader {
 
     void add(long value, long max, String what, WireReader in) throws UnsafeModelException {
       if (size >= max) {
-        throw new UnsafeModelException(Reason.LIMIT_EXCEEDED, "more than " + max + " " + what
-            + " at " + in.location());
+        throw new UnsafeModelException(
+            Reason.LIMIT_EXCEEDED, "more than " + max + " " + what + " at " + in.location());
       }
       if (size == values.length) {
-        values = java.util.Arrays.copyOf(values, (int) Math.min(Integer.MAX_VALUE - 8,
-            (long) values.length * 2));
+        values =
+            java.util.Arrays.copyOf(
+                values, (int) Math.min(Integer.MAX_VALUE - 8, (long) values.length * 2));
       }
       values[size++] = value;
     }

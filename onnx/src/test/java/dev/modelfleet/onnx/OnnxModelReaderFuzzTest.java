@@ -9,10 +9,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Whatever bytes arrive, the reader either returns a summary or refuses with an
- * {@link UnsafeModelException}: no other exception, no StackOverflowError, no allocation beyond
- * its limits. {@code ./mvnw -Pfuzz verify} fuzzes it; every build replays the seeds and every
- * input a fuzzing run found (src/test/resources/.../OnnxModelReaderFuzzTestInputs).
+ * Whatever bytes arrive, the reader either returns a summary or refuses with an {@link
+ * UnsafeModelException}: no other exception, no StackOverflowError, no allocation beyond its
+ * limits. {@code ./mvnw -Pfuzz verify} fuzzes it; every build replays the seeds and every input a
+ * fuzzing run found (src/test/resources/.../OnnxModelReaderFuzzTestInputs).
  */
 class OnnxModelReaderFuzzTest {
 

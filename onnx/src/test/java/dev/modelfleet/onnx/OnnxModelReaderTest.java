@@ -32,25 +32,40 @@ class OnnxModelReaderTest {
   @ParameterizedTest
   @EnumSource(Hideout.class)
   void externalDataIsRefusedWhereverItHides(Hideout where) {
-    UnsafeModelException e = assertThrows(UnsafeModelException.class,
-        () -> OnnxModelReader.check(HostileModels.externalData(where, "/etc/hostname", 8)));
+    UnsafeModelException e =
+        assertThrows(
+            UnsafeModelException.class,
+            () -> OnnxModelReader.check(HostileModels.externalData(where, "/etc/hostname", 8)));
     assertEquals("model-external-data", e.code());
     assertTrue(e.getMessage().contains("external file"), e.getMessage());
   }
 
   @Test
   void theRefusalSaysWhereTheTensorIs() {
-    UnsafeModelException e = assertThrows(UnsafeModelException.class, () -> OnnxModelReader.check(
-        HostileModels.externalData(Hideout.SUBGRAPH, "../director.key", 8)));
-    assertTrue(e.getMessage().startsWith("graph > node 'If_stolen' > attribute"
-        + " 'then_branch' > graph 'branch' > initializer 'stolen_data'"), e.getMessage());
+    UnsafeModelException e =
+        assertThrows(
+            UnsafeModelException.class,
+            () ->
+                OnnxModelReader.check(
+                    HostileModels.externalData(Hideout.SUBGRAPH, "../director.key", 8)));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "graph > node 'If_stolen' > attribute"
+                    + " 'then_branch' > graph 'branch' > initializer 'stolen_data'"),
+        e.getMessage());
   }
 
   @Test
   void aDataLocationOfExternalAloneIsRefused() {
-    TensorProto t = TensorProto.newBuilder().setName("w").addDims(1)
-        .setDataType(TensorProto.DataType.FLOAT.getNumber()).addFloatData(1f)
-        .setDataLocation(TensorProto.DataLocation.EXTERNAL).build();
+    TensorProto t =
+        TensorProto.newBuilder()
+            .setName("w")
+            .addDims(1)
+            .setDataType(TensorProto.DataType.FLOAT.getNumber())
+            .addFloatData(1f)
+            .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+            .build();
     assertEquals("model-external-data", refusal(model(GraphProto.newBuilder().addInitializer(t))));
   }
 
@@ -67,33 +82,58 @@ class OnnxModelReaderTest {
 
   @Test
   void typedDataIsCountedPackedOrNot() throws Exception {
-    TensorProto.Builder floats = TensorProto.newBuilder().setName("f").addDims(2).addDims(3)
-        .setDataType(TensorProto.DataType.FLOAT.getNumber());
+    TensorProto.Builder floats =
+        TensorProto.newBuilder()
+            .setName("f")
+            .addDims(2)
+            .addDims(3)
+            .setDataType(TensorProto.DataType.FLOAT.getNumber());
     for (int i = 0; i < 6; i++) {
       floats.addFloatData(i);
     }
     OnnxModelReader.check(model(GraphProto.newBuilder().addInitializer(floats)));
-    assertEquals("model-tensor-size-mismatch",
+    assertEquals(
+        "model-tensor-size-mismatch",
         refusal(model(GraphProto.newBuilder().addInitializer(floats.addFloatData(7f)))));
 
-    TensorProto int64s = TensorProto.newBuilder().setName("i").addDims(3)
-        .setDataType(TensorProto.DataType.INT64.getNumber())
-        .addInt64Data(1).addInt64Data(-1).addInt64Data(Long.MAX_VALUE).build();
+    TensorProto int64s =
+        TensorProto.newBuilder()
+            .setName("i")
+            .addDims(3)
+            .setDataType(TensorProto.DataType.INT64.getNumber())
+            .addInt64Data(1)
+            .addInt64Data(-1)
+            .addInt64Data(Long.MAX_VALUE)
+            .build();
     OnnxModelReader.check(model(GraphProto.newBuilder().addInitializer(int64s)));
     // unpacked: the same field written once per value, as some exporters do
-    byte[] unpacked = concat(new byte[] {0x08, 0x03, 0x10, 0x07}, // dims 3, data_type INT64
-        new byte[] {0x38, 0x01, 0x38, 0x02, 0x38, 0x03}); // int64_data 1, 2, 3 (wire type 0)
-    OnnxModelReader.check(concat(new byte[] {0x08, 0x08},
-        ld(7, ld(5, unpacked)))); // ir_version 8, graph { initializer }
+    byte[] unpacked =
+        concat(
+            new byte[] {0x08, 0x03, 0x10, 0x07}, // dims 3, data_type INT64
+            new byte[] {0x38, 0x01, 0x38, 0x02, 0x38, 0x03}); // int64_data 1, 2, 3 (wire type 0)
+    OnnxModelReader.check(
+        concat(
+            new byte[] {0x08, 0x08},
+            ld(7, ld(5, unpacked)))); // ir_version 8, graph { initializer }
 
-    TensorProto strings = TensorProto.newBuilder().setName("s").addDims(2)
-        .setDataType(TensorProto.DataType.STRING.getNumber())
-        .addStringData(ByteString.copyFromUtf8("a")).build();
-    assertEquals("model-tensor-size-mismatch",
+    TensorProto strings =
+        TensorProto.newBuilder()
+            .setName("s")
+            .addDims(2)
+            .setDataType(TensorProto.DataType.STRING.getNumber())
+            .addStringData(ByteString.copyFromUtf8("a"))
+            .build();
+    assertEquals(
+        "model-tensor-size-mismatch",
         refusal(model(GraphProto.newBuilder().addInitializer(strings))));
 
-    TensorProto int4 = TensorProto.newBuilder().setName("q").addDims(3)
-        .setDataType(22).setRawData(ByteString.copyFrom(new byte[2])).build();
+    TensorProto int4 =
+        TensorProto.newBuilder()
+            .setName("q")
+            .addDims(3)
+            .setDataType(22)
+            .setRawData(ByteString.copyFrom(new byte[2]))
+            .build();
     OnnxModelReader.check(model(GraphProto.newBuilder().addInitializer(int4)));
   }
 
@@ -114,19 +154,26 @@ class OnnxModelReaderTest {
   @Test
   void partsAndNamesAreBounded() throws Exception {
     OnnxLimits few = new OnnxLimits(Integer.MAX_VALUE, 64, 3, 3, 8, 64);
-    byte[] fourNodes = model(GraphProto.newBuilder().addAllNode(
-        List.of(node("a"), node("b"), node("c"), node("d"))));
-    assertEquals("model-limit-exceeded", assertThrows(UnsafeModelException.class,
-        () -> OnnxModelReader.read(fourNodes, few, false)).code());
+    byte[] fourNodes =
+        model(
+            GraphProto.newBuilder()
+                .addAllNode(List.of(node("a"), node("b"), node("c"), node("d"))));
+    assertEquals(
+        "model-limit-exceeded",
+        assertThrows(UnsafeModelException.class, () -> OnnxModelReader.read(fourNodes, few, false))
+            .code());
     byte[] longName = model(GraphProto.newBuilder().addNode(node("a-name-of-many-bytes")));
-    assertEquals("model-limit-exceeded", assertThrows(UnsafeModelException.class,
-        () -> OnnxModelReader.read(longName, few, false)).code());
+    assertEquals(
+        "model-limit-exceeded",
+        assertThrows(UnsafeModelException.class, () -> OnnxModelReader.read(longName, few, false))
+            .code());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"", "not a model", "\u0008\u0008\u003a\u00ff\u00ff\u00ff\u00ff\u000f"})
   void whatIsNotAModelIsRefusedAsMalformed(String bytes) {
-    assertEquals("model-malformed", refusal(bytes.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+    assertEquals(
+        "model-malformed", refusal(bytes.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
   }
 
   @Test
@@ -166,8 +213,11 @@ class OnnxModelReaderTest {
   }
 
   static long nodes(OnnxGraph graph) {
-    return graph.nodes().size() + graph.nodes().stream()
-        .flatMap(n -> n.subgraphs().stream()).mapToLong(OnnxModelReaderTest::nodes).sum();
+    return graph.nodes().size()
+        + graph.nodes().stream()
+            .flatMap(n -> n.subgraphs().stream())
+            .mapToLong(OnnxModelReaderTest::nodes)
+            .sum();
   }
 
   static long storedElements(OnnxGraph graph) {

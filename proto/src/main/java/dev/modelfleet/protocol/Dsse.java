@@ -7,9 +7,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The signing conventions of the agent protocol, shared by both sides so that they cannot
- * drift apart: payload types, the DSSE pre-authentication encoding that signatures cover,
- * and how a key id is derived from a public key.
+ * The signing conventions of the agent protocol, shared by both sides so that they cannot drift
+ * apart: payload types, the DSSE pre-authentication encoding that signatures cover, and how a key
+ * id is derived from a public key.
  */
 public final class Dsse {
 
@@ -26,8 +26,8 @@ public final class Dsse {
   private Dsse() {}
 
   /**
-   * The bytes a signature covers. Binding the payload type into the signed bytes stops a
-   * signature on one kind of document from being replayed as another kind.
+   * The bytes a signature covers. Binding the payload type into the signed bytes stops a signature
+   * on one kind of document from being replayed as another kind.
    */
   public static byte[] preAuthEncoding(String payloadType, byte[] payload) {
     byte[] type = payloadType.getBytes(StandardCharsets.UTF_8);

@@ -16,16 +16,16 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The micro-benchmark's graphs, built in memory: a MatMul and a 3×3 Conv in fp32, fp16 and
- * int8. Every graph takes the same fp32 input {@code x} so one runner times them all; fp16
- * graphs cast in and out (as fp16 models exported for a CPU-fed application do), int8 graphs
- * quantize the input on the fly (DynamicQuantizeLinear → MatMulInteger, → QLinearConv), as
- * dynamically quantized models do.
+ * The micro-benchmark's graphs, built in memory: a MatMul and a 3×3 Conv in fp32, fp16 and int8.
+ * Every graph takes the same fp32 input {@code x} so one runner times them all; fp16 graphs cast in
+ * and out (as fp16 models exported for a CPU-fed application do), int8 graphs quantize the input on
+ * the fly (DynamicQuantizeLinear → MatMulInteger, → QLinearConv), as dynamically quantized models
+ * do.
  *
- * <p>Sizes: about 60 M multiply-accumulates per run (weights of 1 MB in fp32, as in a small
- * vision or audio model's layer): ~1 ms in fp32 on one core of an AVX-512 server core, ~10 ms
- * on a Cortex-A55; long enough to time well against the ~20 µs overhead of a call from Java,
- * short enough for dozens to hundreds of runs within the per-graph budget.
+ * <p>Sizes: about 60 M multiply-accumulates per run (weights of 1 MB in fp32, as in a small vision
+ * or audio model's layer): ~1 ms in fp32 on one core of an AVX-512 server core, ~10 ms on a
+ * Cortex-A55; long enough to time well against the ~20 µs overhead of a call from Java, short
+ * enough for dozens to hundreds of runs within the per-graph budget.
  */
 public final class BenchmarkGraphs {
 
@@ -46,8 +46,8 @@ public final class BenchmarkGraphs {
   private static final int UINT8 = TensorProto.DataType.UINT8.getNumber();
 
   /** One graph: its serialized model, the shape of its fp32 input and its MACs per run. */
-  public record Graph(String kernel, String precision, byte[] model, long[] inputShape,
-      long macs) {}
+  public record Graph(
+      String kernel, String precision, byte[] model, long[] inputShape, long macs) {}
 
   private BenchmarkGraphs() {}
 
@@ -57,8 +57,10 @@ public final class BenchmarkGraphs {
     long[] inputShape = matmul ? new long[] {M, K} : new long[] {1, CHANNELS_IN, SIZE, SIZE};
     long[] weightShape = matmul ? new long[] {K, N} : new long[] {CHANNELS_OUT, CHANNELS_IN, 3, 3};
     long macs = matmul ? (long) M * K * N : (long) CHANNELS_OUT * SIZE * SIZE * CHANNELS_IN * 9;
-    GraphProto.Builder graph = GraphProto.newBuilder().setName("modelfleet-bench-" + kernel
-        + "-" + precision).addInput(floatValue("x", inputShape));
+    GraphProto.Builder graph =
+        GraphProto.newBuilder()
+            .setName("modelfleet-bench-" + kernel + "-" + precision)
+            .addInput(floatValue("x", inputShape));
     switch (precision) {
       case "fp32" -> {
         graph.addInitializer(tensor("w", FLOAT, weightShape, floats(random, weightShape)));
@@ -75,14 +77,19 @@ public final class BenchmarkGraphs {
       case "int8" -> int8(graph, matmul, random, weightShape);
       default -> throw new IllegalArgumentException("no benchmark graph for " + precision);
     }
-    byte[] model = ModelProto.newBuilder().setIrVersion(8).setProducerName("modelfleet")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(OPSET))
-        .setGraph(graph).build().toByteArray();
+    byte[] model =
+        ModelProto.newBuilder()
+            .setIrVersion(8)
+            .setProducerName("modelfleet")
+            .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(OPSET))
+            .setGraph(graph)
+            .build()
+            .toByteArray();
     return new Graph(kernel, precision, model, inputShape, macs);
   }
 
-  private static void int8(GraphProto.Builder graph, boolean matmul, Random random,
-      long[] weightShape) {
+  private static void int8(
+      GraphProto.Builder graph, boolean matmul, Random random, long[] weightShape) {
     byte[] weights = new byte[Math.toIntExact(count(weightShape))];
     random.nextBytes(weights);
     graph.addInitializer(tensor("w", INT8, weightShape, weights));
@@ -94,31 +101,49 @@ public final class BenchmarkGraphs {
       graph.addInitializer(tensor("w_scale", FLOAT, new long[0], floatBytes(0.01f)));
       graph.addInitializer(tensor("y_scale", FLOAT, new long[0], floatBytes(0.05f)));
       graph.addInitializer(tensor("y_zero", UINT8, new long[0], new byte[] {(byte) 128}));
-      graph.addNode(withPads(node("QLinearConv", List.of("xq", "x_scale", "x_zero", "w",
-          "w_scale", "w_zero", "y_scale", "y_zero"), List.of("y"))));
+      graph.addNode(
+          withPads(
+              node(
+                  "QLinearConv",
+                  List.of("xq", "x_scale", "x_zero", "w", "w_scale", "w_zero", "y_scale", "y_zero"),
+                  List.of("y"))));
     }
     graph.addOutput(untyped("y"));
   }
 
   private static NodeProto compute(boolean matmul, String x, String w, String y) {
-    return matmul ? node("MatMul", List.of(x, w), List.of(y))
+    return matmul
+        ? node("MatMul", List.of(x, w), List.of(y))
         : withPads(node("Conv", List.of(x, w), List.of(y)));
   }
 
   private static NodeProto withPads(NodeProto node) {
-    return node.toBuilder().addAttribute(AttributeProto.newBuilder().setName("pads")
-        .setType(AttributeProto.AttributeType.INTS).addAllInts(List.of(1L, 1L, 1L, 1L))).build();
+    return node.toBuilder()
+        .addAttribute(
+            AttributeProto.newBuilder()
+                .setName("pads")
+                .setType(AttributeProto.AttributeType.INTS)
+                .addAllInts(List.of(1L, 1L, 1L, 1L)))
+        .build();
   }
 
   private static NodeProto cast(String from, String to, int type) {
-    return node("Cast", List.of(from), List.of(to)).toBuilder().addAttribute(
-        AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
-            .setI(type)).build();
+    return node("Cast", List.of(from), List.of(to)).toBuilder()
+        .addAttribute(
+            AttributeProto.newBuilder()
+                .setName("to")
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(type))
+        .build();
   }
 
   private static NodeProto node(String op, List<String> inputs, List<String> outputs) {
-    return NodeProto.newBuilder().setOpType(op).setName(op + "_" + outputs.get(0))
-        .addAllInput(inputs).addAllOutput(outputs).build();
+    return NodeProto.newBuilder()
+        .setOpType(op)
+        .setName(op + "_" + outputs.get(0))
+        .addAllInput(inputs)
+        .addAllOutput(outputs)
+        .build();
   }
 
   private static ValueInfoProto floatValue(String name, long[] shape) {
@@ -126,8 +151,12 @@ public final class BenchmarkGraphs {
     for (long dim : shape) {
       dims.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(dim));
     }
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
-        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(dims))).build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(dims)))
+        .build();
   }
 
   /** Output types are left to ONNX Runtime: int32 from MatMulInteger, uint8 from QLinearConv. */
@@ -136,8 +165,11 @@ public final class BenchmarkGraphs {
   }
 
   private static TensorProto tensor(String name, int type, long[] shape, byte[] raw) {
-    TensorProto.Builder tensor = TensorProto.newBuilder().setName(name).setDataType(type)
-        .setRawData(ByteString.copyFrom(raw));
+    TensorProto.Builder tensor =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(type)
+            .setRawData(ByteString.copyFrom(raw));
     for (long dim : shape) {
       tensor.addDims(dim);
     }
@@ -153,8 +185,9 @@ public final class BenchmarkGraphs {
   }
 
   private static byte[] floats(Random random, long[] shape) {
-    ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(count(shape)) * Float.BYTES)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        ByteBuffer.allocate(Math.toIntExact(count(shape)) * Float.BYTES)
+            .order(ByteOrder.LITTLE_ENDIAN);
     while (data.hasRemaining()) {
       data.putFloat((float) (random.nextGaussian() * 0.1));
     }
@@ -162,8 +195,9 @@ public final class BenchmarkGraphs {
   }
 
   private static byte[] halfs(Random random, long[] shape) {
-    ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(count(shape)) * Short.BYTES)
-        .order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        ByteBuffer.allocate(Math.toIntExact(count(shape)) * Short.BYTES)
+            .order(ByteOrder.LITTLE_ENDIAN);
     while (data.hasRemaining()) {
       data.putShort(toHalf((float) (random.nextGaussian() * 0.1)));
     }

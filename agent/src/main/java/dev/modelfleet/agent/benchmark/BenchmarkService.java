@@ -13,10 +13,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * When the micro-benchmark runs: at enrollment, on the server's request, and at start when
- * the runtime changed since the stored report (otherwise that report is reused). Runs happen
- * on one low-priority background thread, one at a time; a request during a run is answered
- * by that run's report. Inference and sync never wait for it.
+ * When the micro-benchmark runs: at enrollment, on the server's request, and at start when the
+ * runtime changed since the stored report (otherwise that report is reused). Runs happen on one
+ * low-priority background thread, one at a time; a request during a run is answered by that run's
+ * report. Inference and sync never wait for it.
  */
 public final class BenchmarkService implements AutoCloseable {
 
@@ -33,16 +33,23 @@ public final class BenchmarkService implements AutoCloseable {
   private final AtomicReference<BenchmarkReport> latest = new AtomicReference<>();
   private final AtomicBoolean running = new AtomicBoolean();
   private volatile boolean closed;
-  private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "benchmark");
-    t.setDaemon(true);
-    t.setPriority(Thread.MIN_PRIORITY);
-    return t;
-  });
+  private final ExecutorService thread =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "benchmark");
+            t.setDaemon(true);
+            t.setPriority(Thread.MIN_PRIORITY);
+            return t;
+          });
 
-  /** @param onReport receives every finished report (to send it to the server). */
-  public BenchmarkService(MicroBenchmark benchmark, BenchmarkStore store,
-      DeviceHardware hardware, Consumer<BenchmarkReport> onReport) {
+  /**
+   * @param onReport receives every finished report (to send it to the server).
+   */
+  public BenchmarkService(
+      MicroBenchmark benchmark,
+      BenchmarkStore store,
+      DeviceHardware hardware,
+      Consumer<BenchmarkReport> onReport) {
     this.benchmark = benchmark;
     this.store = store;
     this.hardware = hardware;
@@ -59,8 +66,10 @@ public final class BenchmarkService implements AutoCloseable {
     Optional<BenchmarkReport> stored = store.load(runtime(hardware.profile()));
     if (stored.isPresent()) {
       latest.set(stored.get());
-      LOG.info("benchmark: reusing the report of " + stored.get().getStartedAtMs()
-          + " (same ONNX Runtime and providers)");
+      LOG.info(
+          "benchmark: reusing the report of "
+              + stored.get().getStartedAtMs()
+              + " (same ONNX Runtime and providers)");
     } else {
       request(RUNTIME_CHANGED);
     }
@@ -72,35 +81,46 @@ public final class BenchmarkService implements AutoCloseable {
       LOG.info("benchmark (" + trigger + "): a run is in progress; its report answers this");
       return false;
     }
-    thread.execute(() -> {
-      try {
-        BenchmarkReport report = benchmark.run(trigger);
-        if (closed) {
-          return; // A graph cannot be interrupted; its report comes after shutdown: drop it.
-        }
-        latest.set(report);
-        store.save(report, runtime(hardware.profile()));
-        LOG.info("benchmark (" + trigger + ") finished in " + report.getDurationMs() + " ms, "
-            + report.getResultsCount() + " results" + (report.getSimulated() ? " (simulated)"
-            : ""));
-        onReport.accept(report);
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "benchmark (" + trigger + ") failed", e);
-      } finally {
-        running.set(false);
-      }
-    });
+    thread.execute(
+        () -> {
+          try {
+            BenchmarkReport report = benchmark.run(trigger);
+            if (closed) {
+              return; // A graph cannot be interrupted; its report comes after shutdown: drop it.
+            }
+            latest.set(report);
+            store.save(report, runtime(hardware.profile()));
+            LOG.info(
+                "benchmark ("
+                    + trigger
+                    + ") finished in "
+                    + report.getDurationMs()
+                    + " ms, "
+                    + report.getResultsCount()
+                    + " results"
+                    + (report.getSimulated() ? " (simulated)" : ""));
+            onReport.accept(report);
+          } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "benchmark (" + trigger + ") failed", e);
+          } finally {
+            running.set(false);
+          }
+        });
     return true;
   }
 
   /**
-   * What a stored report is valid for: the ONNX Runtime version and the providers list (and,
-   * for a simulated device, its profile, whose figures the report repeats).
+   * What a stored report is valid for: the ONNX Runtime version and the providers list (and, for a
+   * simulated device, its profile, whose figures the report repeats).
    */
   private String runtime(HardwareProfile profile) {
-    return "onnxruntime " + profile.getOnnxruntimeVersion() + "; providers "
+    return "onnxruntime "
+        + profile.getOnnxruntimeVersion()
+        + "; providers "
         + String.join(",", profile.getExecutionProvidersList())
-        + hardware.simulation().map(s -> "; simulated " + Integer.toHexString(s.hashCode()))
+        + hardware
+            .simulation()
+            .map(s -> "; simulated " + Integer.toHexString(s.hashCode()))
             .orElse("");
   }
 

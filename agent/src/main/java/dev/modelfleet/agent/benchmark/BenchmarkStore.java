@@ -10,9 +10,9 @@ import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The last benchmark report in the state directory ({@code benchmark.pb}), with the runtime it
- * was measured on ({@code benchmark.runtime}: ONNX Runtime version and providers). A report
- * is reused only for the same runtime: a new ONNX Runtime or provider changes the figures.
+ * The last benchmark report in the state directory ({@code benchmark.pb}), with the runtime it was
+ * measured on ({@code benchmark.runtime}: ONNX Runtime version and providers). A report is reused
+ * only for the same runtime: a new ONNX Runtime or provider changes the figures.
  */
 public final class BenchmarkStore {
 
@@ -46,8 +46,10 @@ public final class BenchmarkStore {
       SecureFiles.writeAtomically(reportFile, report.toByteArray());
       SecureFiles.writeAtomically(runtimeFile, runtime.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      LOG.warning("could not store the benchmark report: " + e.getMessage()
-          + "; it will run again at the next start");
+      LOG.warning(
+          "could not store the benchmark report: "
+              + e.getMessage()
+              + "; it will run again at the next start");
     }
   }
 }

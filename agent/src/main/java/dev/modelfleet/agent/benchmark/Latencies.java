@@ -3,9 +3,9 @@ package dev.modelfleet.agent.benchmark;
 import java.util.Arrays;
 
 /**
- * Times a call after warm-up, for at most a number of runs and a time budget, and summarizes
- * the latencies. Shared by the micro-benchmark and the variant trials so both report the
- * same figures the same way.
+ * Times a call after warm-up, for at most a number of runs and a time budget, and summarizes the
+ * latencies. Shared by the micro-benchmark and the variant trials so both report the same figures
+ * the same way.
  */
 public record Latencies(int runs, double p50Ms, double p95Ms, double minMs, double maxMs) {
 
@@ -16,12 +16,12 @@ public record Latencies(int runs, double p50Ms, double p95Ms, double minMs, doub
   }
 
   /**
-   * Runs {@code warmUp} untimed calls, then timed ones until {@code maxRuns} or until
-   * {@code budgetNanos} has passed (but at least {@code minRuns}, so that a slow call still
-   * gets a median of several).
+   * Runs {@code warmUp} untimed calls, then timed ones until {@code maxRuns} or until {@code
+   * budgetNanos} has passed (but at least {@code minRuns}, so that a slow call still gets a median
+   * of several).
    */
-  public static Latencies measure(Call call, int warmUp, int minRuns, int maxRuns,
-      long budgetNanos) throws Exception {
+  public static Latencies measure(Call call, int warmUp, int minRuns, int maxRuns, long budgetNanos)
+      throws Exception {
     for (int i = 0; i < warmUp; i++) {
       call.run();
     }
@@ -39,8 +39,12 @@ public record Latencies(int runs, double p50Ms, double p95Ms, double minMs, doub
   static Latencies of(long[] nanos) {
     long[] sorted = nanos.clone();
     Arrays.sort(sorted);
-    return new Latencies(sorted.length, ms(percentile(sorted, 50)), ms(percentile(sorted, 95)),
-        ms(sorted[0]), ms(sorted[sorted.length - 1]));
+    return new Latencies(
+        sorted.length,
+        ms(percentile(sorted, 50)),
+        ms(percentile(sorted, 95)),
+        ms(sorted[0]),
+        ms(sorted[sorted.length - 1]));
   }
 
   /** Nearest rank: the smallest value with at least p % of the values at or below it. */

@@ -2,10 +2,8 @@ package dev.modelfleet.agent.benchmark;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import dev.modelfleet.onnx.SafeSessions;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.runtime.ExecutionProviders;
@@ -13,6 +11,7 @@ import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.v1.BenchmarkReport;
 import dev.modelfleet.agent.v1.BenchmarkResult;
 import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.onnx.SafeSessions;
 import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.Map;
@@ -20,12 +19,12 @@ import java.util.Optional;
 
 /**
  * Times the {@link BenchmarkGraphs} on every execution provider the device reports, for every
- * precision. A combination ONNX Runtime cannot run (no kernel, provider fails to start) is
- * reported with its error, not skipped, so the server can tell "slow" from "impossible".
+ * precision. A combination ONNX Runtime cannot run (no kernel, provider fails to start) is reported
+ * with its error, not skipped, so the server can tell "slow" from "impossible".
  *
- * <p>Sessions use one intra-op thread: the figures are per core, which is what compares
- * providers and precisions, and they leave the device's other cores to inference. Providers
- * a simulated profile gives figures for are reported from the file, never run.
+ * <p>Sessions use one intra-op thread: the figures are per core, which is what compares providers
+ * and precisions, and they leave the device's other cores to inference. Providers a simulated
+ * profile gives figures for are reported from the file, never run.
  */
 public final class MicroBenchmark {
 
@@ -36,7 +35,9 @@ public final class MicroBenchmark {
   private final DeviceHardware hardware;
   private final long budgetNanosPerGraph;
 
-  /** @param perGraph how long to time each graph after warm-up (at least 5 runs). */
+  /**
+   * @param perGraph how long to time each graph after warm-up (at least 5 runs).
+   */
   public MicroBenchmark(DeviceHardware hardware, Duration perGraph) {
     this.hardware = hardware;
     this.budgetNanosPerGraph = perGraph.toNanos();
@@ -47,9 +48,12 @@ public final class MicroBenchmark {
     long start = System.nanoTime();
     HardwareProfile profile = hardware.profile();
     Optional<SimulatedProfile> simulation = hardware.simulation();
-    BenchmarkReport.Builder report = BenchmarkReport.newBuilder().setTrigger(trigger)
-        .setStartedAtMs(startedAt).setOnnxruntimeVersion(profile.getOnnxruntimeVersion())
-        .setSimulated(simulation.isPresent());
+    BenchmarkReport.Builder report =
+        BenchmarkReport.newBuilder()
+            .setTrigger(trigger)
+            .setStartedAtMs(startedAt)
+            .setOnnxruntimeVersion(profile.getOnnxruntimeVersion())
+            .setSimulated(simulation.isPresent());
     for (String provider : profile.getExecutionProvidersList()) {
       if (simulation.isPresent() && simulation.get().benchmarkedProviders().contains(provider)) {
         report.addAllResults(simulation.get().resultsFor(provider));
@@ -57,13 +61,17 @@ public final class MicroBenchmark {
       }
       for (String precision : BenchmarkGraphs.PRECISIONS) {
         for (String kernel : BenchmarkGraphs.KERNELS) {
-          BenchmarkResult.Builder result = BenchmarkResult.newBuilder()
-              .setExecutionProvider(provider).setPrecision(precision).setKernel(kernel);
+          BenchmarkResult.Builder result =
+              BenchmarkResult.newBuilder()
+                  .setExecutionProvider(provider)
+                  .setPrecision(precision)
+                  .setKernel(kernel);
           if (hardware.providers().isReal(provider)) {
             measure(BenchmarkGraphs.graph(kernel, precision), provider, result);
           } else {
-            result.setError("simulated execution provider without figures in the"
-                + " simulate-profile file; it cannot run on this machine");
+            result.setError(
+                "simulated execution provider without figures in the"
+                    + " simulate-profile file; it cannot run on this machine");
           }
           report.addResults(result);
         }
@@ -72,8 +80,8 @@ public final class MicroBenchmark {
     return report.setDurationMs((System.nanoTime() - start) / 1_000_000).build();
   }
 
-  private void measure(BenchmarkGraphs.Graph graph, String provider,
-      BenchmarkResult.Builder result) {
+  private void measure(
+      BenchmarkGraphs.Graph graph, String provider, BenchmarkResult.Builder result) {
     OrtEnvironment env = OrtModelLoader.environment();
     float[] input = new float[Math.toIntExact(BenchmarkGraphs.count(graph.inputShape()))];
     for (int i = 0; i < input.length; i++) {
@@ -86,12 +94,21 @@ public final class MicroBenchmark {
       ExecutionProviders.configure(options, provider);
       // our own graphs, checked like any model: one way into ONNX Runtime
       try (OrtSession session = SafeSessions.open(env, graph.model(), options);
-          OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input),
-              graph.inputShape())) {
-        Latencies latencies = Latencies.measure(() -> session.run(Map.of("x", x)).close(),
-            WARM_UP, MIN_RUNS, MAX_RUNS, budgetNanosPerGraph);
-        result.setRuns(latencies.runs()).setP50Ms(latencies.p50Ms())
-            .setP95Ms(latencies.p95Ms()).setMinMs(latencies.minMs()).setMaxMs(latencies.maxMs())
+          OnnxTensor x =
+              OnnxTensor.createTensor(env, FloatBuffer.wrap(input), graph.inputShape())) {
+        Latencies latencies =
+            Latencies.measure(
+                () -> session.run(Map.of("x", x)).close(),
+                WARM_UP,
+                MIN_RUNS,
+                MAX_RUNS,
+                budgetNanosPerGraph);
+        result
+            .setRuns(latencies.runs())
+            .setP50Ms(latencies.p50Ms())
+            .setP95Ms(latencies.p95Ms())
+            .setMinMs(latencies.minMs())
+            .setMaxMs(latencies.maxMs())
             .setGmacs(graph.macs() / (latencies.p50Ms() * 1e6));
       }
     } catch (Exception e) {

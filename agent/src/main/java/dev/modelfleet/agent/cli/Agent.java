@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.cli;
 
+import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.config.ExposedToken;
@@ -7,6 +8,7 @@ import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.PreferHttpArtifactSource;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.HardwareProbe;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
@@ -23,7 +25,6 @@ import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.sync.AgentChannels;
 import dev.modelfleet.agent.sync.Backoff;
 import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
-import dev.modelfleet.agent.download.PreferHttpArtifactSource;
 import dev.modelfleet.agent.sync.GrpcArtifactSource;
 import dev.modelfleet.agent.sync.SwitchableChannel;
 import dev.modelfleet.agent.sync.SyncClient;
@@ -35,7 +36,6 @@ import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -50,9 +50,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * One running agent: restores its models from disk, serves the local inference API, then
- * enrolls if needed and keeps its Sync session. The order matters: a device serves what it
- * had before it talks to any server, so it works offline.
+ * One running agent: restores its models from disk, serves the local inference API, then enrolls if
+ * needed and keeps its Sync session. The order matters: a device serves what it had before it talks
+ * to any server, so it works offline.
  */
 public final class Agent implements AutoCloseable {
 
@@ -73,9 +73,15 @@ public final class Agent implements AutoCloseable {
 
   public Agent(AgentConfig config) throws ConfigException {
     this.config = config;
-    this.hardware = new DeviceHardware(new HardwareProbe(), config.stateDir(), VERSION,
-        config.simulateProfile() == null ? null : SimulatedProfile.read(config.simulateProfile()),
-        config.simulateProviderFallback());
+    this.hardware =
+        new DeviceHardware(
+            new HardwareProbe(),
+            config.stateDir(),
+            VERSION,
+            config.simulateProfile() == null
+                ? null
+                : SimulatedProfile.read(config.simulateProfile()),
+            config.simulateProviderFallback());
     this.modelLoader = new OrtModelLoader(config.ortThreads(), hardware.providers());
   }
 
@@ -84,11 +90,18 @@ public final class Agent implements AutoCloseable {
     SecureFiles.ownerOnlyDirectory(config.stateDir());
     store = new StateStore(config.stateDir());
     ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
-    http = new InferenceServer(registry, this::ready,
-        name -> store.current().active(name) != null, config.httpPort(),
-        config.inferenceThreads(), VERSION).start();
+    http =
+        new InferenceServer(
+                registry,
+                this::ready,
+                name -> store.current().active(name) != null,
+                config.httpPort(),
+                config.inferenceThreads(),
+                VERSION)
+            .start();
     int port = http.port();
-    SecureFiles.writeAtomically(config.stateDir().resolve("inference.port"),
+    SecureFiles.writeAtomically(
+        config.stateDir().resolve("inference.port"),
         (port + "\n").getBytes(StandardCharsets.US_ASCII));
     System.out.println("modelfleet-agent: inference API listening on http://127.0.0.1:" + port);
     System.out.flush();
@@ -96,35 +109,39 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Ready when every model the agent has activated (and so promised to serve) is in service.
-   * With none activated yet the agent is ready: nothing is expected of it.
+   * Ready when every model the agent has activated (and so promised to serve) is in service. With
+   * none activated yet the agent is ready: nothing is expected of it.
    */
   public boolean ready() {
-    return store.current().activeModels().stream().allMatch(m -> {
-      ServedModel served = registry.peek(m.model());
-      return served != null && served.sha256().equals(m.sha256());
-    });
+    return store.current().activeModels().stream()
+        .allMatch(
+            m -> {
+              ServedModel served = registry.peek(m.model());
+              return served != null && served.sha256().equals(m.sha256());
+            });
   }
 
   /** Fails early, before anything starts, when the settings cannot lead to a Sync session. */
   public void checkConfigForSync() throws ConfigException, IOException {
     if (config.server() == null) {
-      throw new ConfigException("no server: pass --server host:port (the control plane's gRPC"
-          + " port) or set server= in the config file");
+      throw new ConfigException(
+          "no server: pass --server host:port (the control plane's gRPC"
+              + " port) or set server= in the config file");
     }
     IdentityStore identities = new IdentityStore(config.stateDir());
     checkTokenFile(identities);
     rootPin(identities);
     if (!identities.enrolled() && config.token() == null) {
-      throw new ConfigException("this device is not enrolled yet: pass --token with an"
-          + " enrollment token from an operator");
+      throw new ConfigException(
+          "this device is not enrolled yet: pass --token with an"
+              + " enrollment token from an operator");
     }
   }
 
   /**
-   * A token other users can read is refused before it is used: the agent does not enroll
-   * with it. An enrolled device no longer uses it, and is not stopped (it serves its models):
-   * it warns at every start instead.
+   * A token other users can read is refused before it is used: the agent does not enroll with it.
+   * An enrolled device no longer uses it, and is not stopped (it serves its models): it warns at
+   * every start instead.
    */
   private void checkTokenFile(IdentityStore identities) throws ConfigException {
     ExposedToken exposed = config.exposedToken();
@@ -132,13 +149,17 @@ public final class Agent implements AutoCloseable {
       return;
     }
     if (!identities.enrolled()) {
-      throw new ConfigException(exposed.problem() + ", then start the agent again; it does not"
-          + " enroll with a token other users can read");
+      throw new ConfigException(
+          exposed.problem()
+              + ", then start the agent again; it does not"
+              + " enroll with a token other users can read");
     }
     if (!exposedTokenWarned) {
       exposedTokenWarned = true;
-      LOG.warning(exposed.problem() + ", or remove the token: this device is enrolled and no"
-          + " longer uses it");
+      LOG.warning(
+          exposed.problem()
+              + ", or remove the token: this device is enrolled and no"
+              + " longer uses it");
     }
   }
 
@@ -151,19 +172,25 @@ public final class Agent implements AutoCloseable {
     TlsIdentityStore tlsStore = new TlsIdentityStore(config.stateDir());
     boolean enrolling = !identities.enrolled();
     if (fleetCa != null && !enrolling && !tlsStore.exists()) {
-      throw new ConfigException("this device enrolled without TLS (no " + config.stateDir()
-          + "/tls.pem), but server-ca is set: enroll it again with a fresh state directory, or"
-          + " drop server-ca if the server runs without mutual TLS");
+      throw new ConfigException(
+          "this device enrolled without TLS (no "
+              + config.stateDir()
+              + "/tls.pem), but server-ca is set: enroll it again with a fresh state directory, or"
+              + " drop server-ca if the server runs without mutual TLS");
     }
     // Enroll goes over TLS without a client certificate (the device has none yet); the channel
     // is replaced by one presenting the certificate as soon as there is one.
-    channel = new SwitchableChannel(fleetCa == null
-        ? AgentChannels.plaintext(config.server())
-        : AgentChannels.mutualTls(config.server(), fleetCa, null));
+    channel =
+        new SwitchableChannel(
+            fleetCa == null
+                ? AgentChannels.plaintext(config.server())
+                : AgentChannels.mutualTls(config.server(), fleetCa, null));
     DeviceIdentity identity;
     try {
-      identity = enrolling ? enroll(identities, pin, fleetCa == null ? null : tlsStore)
-          : identities.load(pin);
+      identity =
+          enrolling
+              ? enroll(identities, pin, fleetCa == null ? null : tlsStore)
+              : identities.load(pin);
     } catch (VerificationException e) {
       throw new ConfigException(e.getMessage());
     }
@@ -172,43 +199,74 @@ public final class Agent implements AutoCloseable {
       channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, tls));
     }
     warnIfRootExpired(identity);
-    LOG.info("device " + identity.deviceId() + " (root metadata version "
-        + identity.trustedRoot().version() + ", " + identity.trustedRoot().targetsKeys().size()
-        + " targets key(s)) syncing with " + config.server());
-    BearerCredentialInterceptor credential =
-        new BearerCredentialInterceptor(identity.credential());
-    PreferHttpArtifactSource artifacts = new PreferHttpArtifactSource(
-        new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential)),
-        identity::credential);
+    LOG.info(
+        "device "
+            + identity.deviceId()
+            + " (root metadata version "
+            + identity.trustedRoot().version()
+            + ", "
+            + identity.trustedRoot().targetsKeys().size()
+            + " targets key(s)) syncing with "
+            + config.server());
+    BearerCredentialInterceptor credential = new BearerCredentialInterceptor(identity.credential());
+    PreferHttpArtifactSource artifacts =
+        new PreferHttpArtifactSource(
+            new GrpcArtifactSource(
+                AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential)),
+            identity::credential);
     ArtifactDownloader downloader =
-        new ArtifactDownloader(artifacts, store::artifact, store::partial, 5, 500,
-            config.downloadFloor());
+        new ArtifactDownloader(
+            artifacts, store::artifact, store::partial, 5, 500, config.downloadFloor());
     SyncClient[] self = new SyncClient[1];
-    DesiredStateVerifier verifier = new DesiredStateVerifier(identity::trustedRoot,
-        identity.deviceId(), System::currentTimeMillis);
-    Deployer deployer = new Deployer(verifier, downloader, modelLoader, registry, store,
-        p -> self[0].sendProgress(p), hardware::facts);
-    measurements = new DeviceMeasurements(hardware, config.stateDir(), verifier, downloader,
-        modelLoader, () -> self[0]);
-    sync = new SyncClient(AgentServiceGrpc.newStub(channel).withInterceptors(credential),
-        measurements::helloProfile, deployer, registry, store, new Backoff(500, 30_000));
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(
+            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+    Deployer deployer =
+        new Deployer(
+            verifier,
+            downloader,
+            modelLoader,
+            registry,
+            store,
+            p -> self[0].sendProgress(p),
+            hardware::facts);
+    measurements =
+        new DeviceMeasurements(
+            hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
+    sync =
+        new SyncClient(
+            AgentServiceGrpc.newStub(channel).withInterceptors(credential),
+            measurements::helloProfile,
+            deployer,
+            registry,
+            store,
+            new Backoff(500, 30_000));
     self[0] = sync;
     sync.onRequest(measurements::handle);
-    sync.onRootUpdate(() -> identity.trustedRoot().version(),
+    sync.onRootUpdate(
+        () -> identity.trustedRoot().version(),
         update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
     measurements.start(enrolling);
     String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
     // With TLS, model bytes never travel in plaintext: only an https address is taken, and the
     // server's plain HTTP port is ignored (FetchArtifact over the mutual-TLS channel instead).
-    sync.onConfig(announced -> artifacts.announce(
-        tls == null || announced.getArtifactBaseUrl().startsWith("https://")
-            ? announced.getArtifactBaseUrl() : "",
-        tls == null ? announced.getHttpPort() : 0, serverHost));
+    sync.onConfig(
+        announced ->
+            artifacts.announce(
+                tls == null || announced.getArtifactBaseUrl().startsWith("https://")
+                    ? announced.getArtifactBaseUrl()
+                    : "",
+                tls == null ? announced.getHttpPort() : 0,
+                serverHost));
     if (tls != null) {
-      renewer = new CertificateRenewer(identity.deviceId(), tlsStore,
-          AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential),
-          renewed -> reconnectWith(fleetCa, renewed), config.certificateRenewalPercent())
-          .start(tls);
+      renewer =
+          new CertificateRenewer(
+                  identity.deviceId(),
+                  tlsStore,
+                  AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential),
+                  renewed -> reconnectWith(fleetCa, renewed),
+                  config.certificateRenewalPercent())
+              .start(tls);
     }
     return sync.start();
   }
@@ -218,8 +276,10 @@ public final class Agent implements AutoCloseable {
       channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, renewed));
       sync.reconnect();
     } catch (IOException e) {
-      LOG.warning("cannot set up TLS with the renewed certificate (" + e.getMessage()
-          + "); it is stored and used at the next start");
+      LOG.warning(
+          "cannot set up TLS with the renewed certificate ("
+              + e.getMessage()
+              + "); it is stored and used at the next start");
     }
   }
 
@@ -230,8 +290,11 @@ public final class Agent implements AutoCloseable {
     try {
       return TlsIdentityStore.readCertificates(config.serverCa());
     } catch (IOException e) {
-      throw new ConfigException("server-ca: " + e.getMessage() + "; pass --server-ca with the PEM"
-          + " from GET /api/v1/trust/fleet-ca.pem");
+      throw new ConfigException(
+          "server-ca: "
+              + e.getMessage()
+              + "; pass --server-ca with the PEM"
+              + " from GET /api/v1/trust/fleet-ca.pem");
     }
   }
 
@@ -241,12 +304,16 @@ public final class Agent implements AutoCloseable {
       file = identities.pinnedRootKeyFile();
     }
     if (file == null) {
-      throw new ConfigException("no fleet root key: pass --root-key FILE with the PEM from"
-          + " GET /api/v1/trust/root.pem (or set root-key= in the config file)");
+      throw new ConfigException(
+          "no fleet root key: pass --root-key FILE with the PEM from"
+              + " GET /api/v1/trust/root.pem (or set root-key= in the config file)");
     }
     if (!Files.isReadable(file)) {
-      throw new ConfigException("root key file " + file + " is not readable; pass --root-key"
-          + " with the PEM from GET /api/v1/trust/root.pem");
+      throw new ConfigException(
+          "root key file "
+              + file
+              + " is not readable; pass --root-key"
+              + " with the PEM from GET /api/v1/trust/root.pem");
     }
     return RootPin.read(file);
   }
@@ -256,8 +323,10 @@ public final class Agent implements AutoCloseable {
     try {
       identity.trustedRoot().checkNotExpired(System.currentTimeMillis());
     } catch (VerificationException e) {
-      LOG.warning(e.getMessage() + "; desired states are refused until then, the models in"
-          + " service keep serving");
+      LOG.warning(
+          e.getMessage()
+              + "; desired states are refused until then, the models in"
+              + " service keep serving");
     }
   }
 
@@ -270,26 +339,44 @@ public final class Agent implements AutoCloseable {
     KeyPair tlsKey = tlsStore == null ? null : CertificateRequest.newKeyPair();
     while (true) {
       try {
-        DeviceIdentity identity = Enrollment.enroll(identities,
-            request -> tlsKey == null
-                ? stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request)
-                : enrollWithCertificate(stub, request, tlsKey, tlsStore),
-            config.token(), name, hardware.profile(), pin,
-            System.currentTimeMillis());
+        DeviceIdentity identity =
+            Enrollment.enroll(
+                identities,
+                request ->
+                    tlsKey == null
+                        ? stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request)
+                        : enrollWithCertificate(stub, request, tlsKey, tlsStore),
+                config.token(),
+                name,
+                hardware.profile(),
+                pin,
+                System.currentTimeMillis());
         LOG.info("enrolled as device " + identity.deviceId());
         return identity;
       } catch (StatusRuntimeException e) {
         Status status = e.getStatus();
         switch (status.getCode()) {
-          case PERMISSION_DENIED -> throw new ConfigException("enrollment refused: the token is"
-              + " unknown, revoked, expired or used up (" + status.getDescription()
-              + "); ask an operator for a new token");
-          case INVALID_ARGUMENT -> throw new ConfigException("enrollment refused as malformed ("
-              + status.getDescription() + "); check --token");
+          case PERMISSION_DENIED ->
+              throw new ConfigException(
+                  "enrollment refused: the token is"
+                      + " unknown, revoked, expired or used up ("
+                      + status.getDescription()
+                      + "); ask an operator for a new token");
+          case INVALID_ARGUMENT ->
+              throw new ConfigException(
+                  "enrollment refused as malformed ("
+                      + status.getDescription()
+                      + "); check --token");
           default -> {
             long delay = backoff.nextDelayMs();
-            LOG.info("enrollment: server " + config.server() + " not reachable ("
-                + status.getCode() + "); retrying in " + delay + " ms");
+            LOG.info(
+                "enrollment: server "
+                    + config.server()
+                    + " not reachable ("
+                    + status.getCode()
+                    + "); retrying in "
+                    + delay
+                    + " ms");
             Thread.sleep(delay);
           }
         }
@@ -299,11 +386,17 @@ public final class Agent implements AutoCloseable {
 
   /** The key and certificate are stored before Enrollment stores the identity that needs them. */
   private static dev.modelfleet.agent.v1.EnrollResponse enrollWithCertificate(
-      AgentServiceGrpc.AgentServiceBlockingStub stub, dev.modelfleet.agent.v1.EnrollRequest request,
-      KeyPair tlsKey, TlsIdentityStore tlsStore) {
-    var response = stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request.toBuilder()
-        .setCertificateRequest(ByteString.copyFrom(CertificateRequest.create(tlsKey, "")))
-        .build());
+      AgentServiceGrpc.AgentServiceBlockingStub stub,
+      dev.modelfleet.agent.v1.EnrollRequest request,
+      KeyPair tlsKey,
+      TlsIdentityStore tlsStore) {
+    var response =
+        stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+            .enroll(
+                request.toBuilder()
+                    .setCertificateRequest(
+                        ByteString.copyFrom(CertificateRequest.create(tlsKey, "")))
+                    .build());
     try {
       X509Certificate certificate =
           TlsIdentityStore.certificate(response.getDeviceCertificate().toByteArray());
@@ -312,8 +405,11 @@ public final class Agent implements AutoCloseable {
       }
       tlsStore.save(new TlsIdentity(tlsKey.getPrivate(), certificate));
     } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException("the server's device certificate is unusable: "
-          + e.getMessage() + " (does the server run with modelfleet.agent-tls.mode=mutual?)", e);
+      throw new IllegalStateException(
+          "the server's device certificate is unusable: "
+              + e.getMessage()
+              + " (does the server run with modelfleet.agent-tls.mode=mutual?)",
+          e);
     }
     return response;
   }

@@ -14,7 +14,8 @@ import java.util.Set;
 /** The command line: {@code run} the agent, or write a {@code sample-model}. */
 public final class AgentMain {
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       Usage: java -jar modelfleet-agent.jar COMMAND [OPTIONS]
 
       Commands:
@@ -51,11 +52,23 @@ public final class AgentMain {
         --seed N            weights seed (default 1); two seeds give two versions of one model
       """;
 
-  private static final Set<String> RUN_OPTIONS = Set.of("--config", "--server", "--token",
-      "--root-key", "--state-dir", "--http-port", "--name", "--inference-threads",
-      "--ort-threads", "--simulate-profile", "--simulate-provider-fallback",
-      "--download-min-bytes-per-second", "--download-rate-window-seconds", "--server-ca",
-      "--certificate-renewal-percent");
+  private static final Set<String> RUN_OPTIONS =
+      Set.of(
+          "--config",
+          "--server",
+          "--token",
+          "--root-key",
+          "--state-dir",
+          "--http-port",
+          "--name",
+          "--inference-threads",
+          "--ort-threads",
+          "--simulate-profile",
+          "--simulate-provider-fallback",
+          "--download-min-bytes-per-second",
+          "--download-rate-window-seconds",
+          "--server-ca",
+          "--certificate-renewal-percent");
 
   private AgentMain() {}
 

@@ -17,9 +17,9 @@ import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
- * What the agent measures for the server besides serving: the hardware profile with the
- * latest micro-benchmark (for Hello), benchmark runs (at enrollment, on request, when the
- * runtime changed) and variant trials; reports go up the Sync session.
+ * What the agent measures for the server besides serving: the hardware profile with the latest
+ * micro-benchmark (for Hello), benchmark runs (at enrollment, on request, when the runtime changed)
+ * and variant trials; reports go up the Sync session.
  */
 final class DeviceMeasurements implements AutoCloseable {
 
@@ -30,14 +30,24 @@ final class DeviceMeasurements implements AutoCloseable {
   private final BenchmarkService benchmarks;
   private final TrialService trials;
 
-  DeviceMeasurements(DeviceHardware hardware, Path stateDir, DesiredStateVerifier verifier,
-      ArtifactDownloader downloader, ModelLoader loader, Supplier<SyncClient> sync) {
+  DeviceMeasurements(
+      DeviceHardware hardware,
+      Path stateDir,
+      DesiredStateVerifier verifier,
+      ArtifactDownloader downloader,
+      ModelLoader loader,
+      Supplier<SyncClient> sync) {
     this.hardware = hardware;
-    this.benchmarks = new BenchmarkService(
-        new MicroBenchmark(hardware, BENCHMARK_TIME_PER_GRAPH), new BenchmarkStore(stateDir),
-        hardware, report -> sync.get().sendBenchmark(report));
-    this.trials = new TrialService(new TrialRunner(verifier, downloader, loader, hardware::facts),
-        report -> sync.get().sendTrialReport(report));
+    this.benchmarks =
+        new BenchmarkService(
+            new MicroBenchmark(hardware, BENCHMARK_TIME_PER_GRAPH),
+            new BenchmarkStore(stateDir),
+            hardware,
+            report -> sync.get().sendBenchmark(report));
+    this.trials =
+        new TrialService(
+            new TrialRunner(verifier, downloader, loader, hardware::facts),
+            report -> sync.get().sendTrialReport(report));
   }
 
   /** A fresh enrollment always measures; a known device reuses a report of its runtime. */
@@ -59,7 +69,7 @@ final class DeviceMeasurements implements AutoCloseable {
     switch (request.getKindCase()) {
       case RUN_BENCHMARK -> benchmarks.request(BenchmarkService.ON_DEMAND);
       case TRIAL -> trials.submit(request.getTrial());
-      default -> { }
+      default -> {}
     }
   }
 

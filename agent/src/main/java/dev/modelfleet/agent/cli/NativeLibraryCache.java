@@ -12,10 +12,10 @@ import java.util.Locale;
 import java.util.logging.Logger;
 
 /**
- * Extracts ONNX Runtime's native libraries once into the state directory and points
- * {@code onnxruntime.native.path} at them. Without it, every start unpacks ~22 MB into /tmp
- * (slow on SD cards, and /tmp may be noexec); the cache is keyed by the libraries' CRC in the
- * jar, so an agent upgrade extracts its own copy.
+ * Extracts ONNX Runtime's native libraries once into the state directory and points {@code
+ * onnxruntime.native.path} at them. Without it, every start unpacks ~22 MB into /tmp (slow on SD
+ * cards, and /tmp may be noexec); the cache is keyed by the libraries' CRC in the jar, so an agent
+ * upgrade extracts its own copy.
  */
 final class NativeLibraryCache {
 
@@ -39,9 +39,10 @@ final class NativeLibraryCache {
         return;
       }
       URLConnection connection = main.openConnection();
-      String key = connection instanceof JarURLConnection jar
-          ? Long.toHexString(jar.getJarEntry().getCrc()) + "-" + jar.getJarEntry().getSize()
-          : "dev";
+      String key =
+          connection instanceof JarURLConnection jar
+              ? Long.toHexString(jar.getJarEntry().getCrc()) + "-" + jar.getJarEntry().getSize()
+              : "dev";
       Path dir = cacheRoot.resolve(platform + "-" + key);
       if (!Files.exists(dir.resolve(LIBRARIES[1]))) {
         Files.createDirectories(dir);
@@ -53,7 +54,10 @@ final class NativeLibraryCache {
             }
             Files.copy(in, temp, StandardCopyOption.REPLACE_EXISTING);
           }
-          Files.move(temp, dir.resolve(library), StandardCopyOption.ATOMIC_MOVE,
+          Files.move(
+              temp,
+              dir.resolve(library),
+              StandardCopyOption.ATOMIC_MOVE,
               StandardCopyOption.REPLACE_EXISTING);
         }
       }

@@ -14,11 +14,16 @@ final class OneLineLogFormat extends Formatter {
 
   @Override
   public String format(LogRecord record) {
-    StringBuilder line = new StringBuilder(128)
-        .append(Instant.ofEpochMilli(record.getMillis())).append(' ')
-        .append(record.getLevel().getName()).append(' ')
-        .append(record.getLoggerName()).append(": ")
-        .append(formatMessage(record)).append('\n');
+    StringBuilder line =
+        new StringBuilder(128)
+            .append(Instant.ofEpochMilli(record.getMillis()))
+            .append(' ')
+            .append(record.getLevel().getName())
+            .append(' ')
+            .append(record.getLoggerName())
+            .append(": ")
+            .append(formatMessage(record))
+            .append('\n');
     if (record.getThrown() != null) {
       StringWriter trace = new StringWriter();
       record.getThrown().printStackTrace(new PrintWriter(trace));

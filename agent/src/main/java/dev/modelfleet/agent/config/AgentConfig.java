@@ -10,11 +10,11 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * The agent's settings: a Java properties file ({@code --config}) whose keys are the flag
- * names without dashes, overridden by flags. See docs/agent.md for every key.
+ * The agent's settings: a Java properties file ({@code --config}) whose keys are the flag names
+ * without dashes, overridden by flags. See docs/agent.md for every key.
  *
- * @param exposedToken set when the config file holds a token other users can read; the agent
- *     then refuses to enroll (see Agent#checkConfigForSync)
+ * @param exposedToken set when the config file holds a token other users can read; the agent then
+ *     refuses to enroll (see Agent#checkConfigForSync)
  */
 public record AgentConfig(
     String server,
@@ -36,9 +36,20 @@ public record AgentConfig(
   public static final int DEFAULT_HTTP_PORT = 8700;
 
   static final Set<String> KEYS =
-      Set.of("server", "token", "root-key", "state-dir", "http-port", "name",
-          "inference-threads", "ort-threads", "simulate-profile", "simulate-provider-fallback",
-          "download-min-bytes-per-second", "download-rate-window-seconds", "server-ca",
+      Set.of(
+          "server",
+          "token",
+          "root-key",
+          "state-dir",
+          "http-port",
+          "name",
+          "inference-threads",
+          "ort-threads",
+          "simulate-profile",
+          "simulate-provider-fallback",
+          "download-min-bytes-per-second",
+          "download-rate-window-seconds",
+          "server-ca",
           "certificate-renewal-percent");
 
   /** Merges a properties file (may be null) with flag values (key → value; flags win). */
@@ -54,8 +65,8 @@ public record AgentConfig(
       }
       for (String key : properties.stringPropertyNames()) {
         if (!KEYS.contains(key)) {
-          throw new ConfigException("unknown key '" + key + "' in " + configFile
-              + "; known keys: " + KEYS);
+          throw new ConfigException(
+              "unknown key '" + key + "' in " + configFile + "; known keys: " + KEYS);
         }
       }
       exposedToken = ExposedToken.of(configFile, properties);
@@ -67,7 +78,8 @@ public record AgentConfig(
     String simulateProfile = value(properties, "simulate-profile");
     String serverCa = value(properties, "server-ca");
     if (server != null && !server.matches("[^:/\\s]+:\\d{1,5}")) {
-      throw new ConfigException("server '" + server + "' is not host:port (e.g. fleet.example:9000)");
+      throw new ConfigException(
+          "server '" + server + "' is not host:port (e.g. fleet.example:9000)");
     }
     return new AgentConfig(
         server,
@@ -76,16 +88,29 @@ public record AgentConfig(
         stateDir == null ? DEFAULT_STATE_DIR : Path.of(stateDir),
         integer(properties, "http-port", DEFAULT_HTTP_PORT, 0, 65535),
         value(properties, "name"),
-        integer(properties, "inference-threads",
-            Math.max(4, Runtime.getRuntime().availableProcessors()), 1, 1024),
+        integer(
+            properties,
+            "inference-threads",
+            Math.max(4, Runtime.getRuntime().availableProcessors()),
+            1,
+            1024),
         integer(properties, "ort-threads", 0, 0, 1024),
         simulateProfile == null ? null : Path.of(simulateProfile),
         bool(properties, "simulate-provider-fallback", true),
         new ThroughputFloor(
-            integer(properties, "download-min-bytes-per-second",
-                (int) ThroughputFloor.DEFAULT.minBytesPerSecond(), 0, Integer.MAX_VALUE),
-            1000L * integer(properties, "download-rate-window-seconds",
-                (int) (ThroughputFloor.DEFAULT.windowMillis() / 1000), 1, 3600)),
+            integer(
+                properties,
+                "download-min-bytes-per-second",
+                (int) ThroughputFloor.DEFAULT.minBytesPerSecond(),
+                0,
+                Integer.MAX_VALUE),
+            1000L
+                * integer(
+                    properties,
+                    "download-rate-window-seconds",
+                    (int) (ThroughputFloor.DEFAULT.windowMillis() / 1000),
+                    1,
+                    3600)),
         serverCa == null ? null : Path.of(serverCa),
         integer(properties, "certificate-renewal-percent", 67, 1, 99),
         exposedToken);
@@ -122,8 +147,8 @@ public record AgentConfig(
       }
       return parsed;
     } catch (NumberFormatException e) {
-      throw new ConfigException(key + " must be a number from " + min + " to " + max + ", got '"
-          + value + "'");
+      throw new ConfigException(
+          key + " must be a number from " + min + " to " + max + ", got '" + value + "'");
     }
   }
 }

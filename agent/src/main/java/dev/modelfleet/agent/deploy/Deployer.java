@@ -31,13 +31,13 @@ import java.util.logging.Logger;
 
 /**
  * Applies a signed desired state: verify the document, then per model verify its manifest,
- * download, check, load, smoke-test, swap, persist, report. Every refusal leaves what was
- * serving in service and is reported with a reason code.
+ * download, check, load, smoke-test, swap, persist, report. Every refusal leaves what was serving
+ * in service and is reported with a reason code.
  *
  * <p>The generation is accepted as soon as the document itself verified (signature, device,
- * generation, expiry), even when a model then fails: the failure is reported per model, the
- * old model keeps serving, and re-sending the same document (the server does on reconnect)
- * retries the failed models, since an identical document is re-applied, never refused.
+ * generation, expiry), even when a model then fails: the failure is reported per model, the old
+ * model keeps serving, and re-sending the same document (the server does on reconnect) retries the
+ * failed models, since an identical document is re-applied, never refused.
  *
  * <p>Calls are serialized: one desired state is applied at a time.
  */
@@ -68,10 +68,11 @@ public final class Deployer {
     this.registry = registry;
     this.store = store;
     ProgressListener log = new DeploymentLog();
-    this.listener = p -> {
-      log.onProgress(p);
-      listener.onProgress(p);
-    };
+    this.listener =
+        p -> {
+          log.onProgress(p);
+          listener.onProgress(p);
+        };
   }
 
   /** Returns true when the document was accepted (models may still have failed). */
@@ -90,8 +91,11 @@ public final class Deployer {
     }
     DesiredState desired = accepted.state();
     long generation = desired.getGeneration();
-    store.save(before.withAccepted(generation, Dsse.sha256Hex(envelope.getPayload().toByteArray()),
-        accepted.directorKeysId()));
+    store.save(
+        before.withAccepted(
+            generation,
+            Dsse.sha256Hex(envelope.getPayload().toByteArray()),
+            accepted.directorKeysId()));
     Set<String> wanted = new HashSet<>();
     for (DesiredModel model : desired.getModelsList()) {
       wanted.add(model.getModel());
@@ -101,8 +105,14 @@ public final class Deployer {
       if (!wanted.contains(served.name())) {
         registry.remove(served.name());
         store.save(store.current().without(served.name()));
-        LOG.info("model " + served.name() + " " + served.version()
-            + " unloaded: no longer in the desired state (generation " + generation + ")");
+        LOG.info(
+            "model "
+                + served.name()
+                + " "
+                + served.version()
+                + " unloaded: no longer in the desired state (generation "
+                + generation
+                + ")");
       }
     }
     // Persisted but not in service (its file failed the re-check at restart): forget it too,
@@ -110,8 +120,14 @@ public final class Deployer {
     for (ActiveModel persisted : store.current().activeModels()) {
       if (!wanted.contains(persisted.model())) {
         store.save(store.current().without(persisted.model()));
-        LOG.info("model " + persisted.model() + " " + persisted.version()
-            + " forgotten: no longer in the desired state (generation " + generation + ")");
+        LOG.info(
+            "model "
+                + persisted.model()
+                + " "
+                + persisted.version()
+                + " forgotten: no longer in the desired state (generation "
+                + generation
+                + ")");
       }
     }
     removeUnusedArtifacts(desired);
@@ -125,8 +141,8 @@ public final class Deployer {
   }
 
   /**
-   * Edge disks are small: keep only the artifacts of active models and the partial downloads
-   * of models still wanted (so that they resume).
+   * Edge disks are small: keep only the artifacts of active models and the partial downloads of
+   * models still wanted (so that they resume).
    */
   private void removeUnusedArtifacts(DesiredState desired) {
     Set<String> keep = new HashSet<>();
@@ -163,8 +179,13 @@ public final class Deployer {
       VariantManifest manifest = verifier.verifyManifest(model);
       progress.setVariantId(manifest.getVariantId()).setBytesTotal(manifest.getSize());
       if (!manifest.getModel().isEmpty() && !manifest.getModel().equals(model.getModel())) {
-        throw new VerificationException("manifest-mismatch", "the signed manifest is for model '"
-            + manifest.getModel() + "', not '" + model.getModel() + "'");
+        throw new VerificationException(
+            "manifest-mismatch",
+            "the signed manifest is for model '"
+                + manifest.getModel()
+                + "', not '"
+                + model.getModel()
+                + "'");
       }
       // Before any byte is fetched: a variant built for other hardware must not replace one
       // that works here.
@@ -177,7 +198,10 @@ public final class Deployer {
       DesiredStateVerifier.requireNotRolledBack(manifest, store.current().active(model.getModel()));
       ServedModel current = registry.peek(model.getModel());
       if (current != null && current.sha256().equals(manifest.getSha256())) {
-        recordActive(model, manifest, generation,
+        recordActive(
+            model,
+            manifest,
+            generation,
             progress.setExecutionProviderUsed(current.model().executionProvider()));
         return;
       }
@@ -186,47 +210,92 @@ public final class Deployer {
           downloader.download(
               manifest.getSha256(),
               manifest.getSize(),
-              (done, total) -> report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
+              (done, total) ->
+                  report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
       report(progress, DeploymentState.DEPLOYMENT_STATE_VERIFYING, manifest.getSize());
       report(progress, DeploymentState.DEPLOYMENT_STATE_LOADING, manifest.getSize());
       LoadedModel loaded = loader.load(file, model.getModel(), manifest.getExecutionProvider());
-      registry.swap(new ServedModel(model.getModel(), model.getVersion(),
-          manifest.getVariantId(), manifest.getSha256(), loaded));
-      recordActive(model, manifest, -1, progress.setBytesDone(manifest.getSize())
-          .setExecutionProviderUsed(loaded.executionProvider()));
+      registry.swap(
+          new ServedModel(
+              model.getModel(),
+              model.getVersion(),
+              manifest.getVariantId(),
+              manifest.getSha256(),
+              loaded));
+      recordActive(
+          model,
+          manifest,
+          -1,
+          progress
+              .setBytesDone(manifest.getSize())
+              .setExecutionProviderUsed(loaded.executionProvider()));
     } catch (VerificationException e) {
       if (DesiredStateVerifier.MANIFEST_EXPIRED.equals(e.reasonCode())) {
         LOG.warning("stale: " + e.getMessage() + "; serving " + servedSummary());
       }
       listener.onProgress(failed(progress, e));
     } catch (RuntimeException e) {
-      listener.onProgress(failed(progress, new VerificationException("internal-error",
-          "unexpected agent error: " + e, e)));
+      listener.onProgress(
+          failed(
+              progress,
+              new VerificationException("internal-error", "unexpected agent error: " + e, e)));
     }
   }
 
   /** Persists the model as active and reports ACTIVE, unless it already is for this version. */
-  private void recordActive(DesiredModel model, VariantManifest manifest, long alreadyAt,
+  private void recordActive(
+      DesiredModel model,
+      VariantManifest manifest,
+      long alreadyAt,
       DeploymentProgress.Builder progress) {
     ActiveModel persisted = store.current().active(model.getModel());
-    ActiveModel now = new ActiveModel(model.getModel(), model.getVersion(),
-        manifest.getVariantId(), manifest.getSha256(), manifest.getSize(),
-        progress.getGeneration(), manifest.getExecutionProvider(), manifest.getTargetsVersion());
-    if (alreadyAt >= 0 && persisted != null && persisted.sha256().equals(now.sha256())
+    ActiveModel now =
+        new ActiveModel(
+            model.getModel(),
+            model.getVersion(),
+            manifest.getVariantId(),
+            manifest.getSha256(),
+            manifest.getSize(),
+            progress.getGeneration(),
+            manifest.getExecutionProvider(),
+            manifest.getTargetsVersion());
+    if (alreadyAt >= 0
+        && persisted != null
+        && persisted.sha256().equals(now.sha256())
         && persisted.version().equals(now.version())) {
       if (persisted.targetsVersion() < now.targetsVersion()) {
         // A renewed manifest of the bytes in service: nothing to fetch or report, but the
         // rollback floor moves up to it.
-        store.save(store.current().withActive(new ActiveModel(persisted.model(),
-            persisted.version(), persisted.variantId(), persisted.sha256(), persisted.size(),
-            persisted.generation(), persisted.executionProvider(), now.targetsVersion())));
-        LOG.info("model " + now.model() + " " + now.version() + ": renewed manifest, targets"
-            + " version " + now.targetsVersion() + ", valid until " + manifest.getExpiresAtMs());
+        store.save(
+            store
+                .current()
+                .withActive(
+                    new ActiveModel(
+                        persisted.model(),
+                        persisted.version(),
+                        persisted.variantId(),
+                        persisted.sha256(),
+                        persisted.size(),
+                        persisted.generation(),
+                        persisted.executionProvider(),
+                        now.targetsVersion())));
+        LOG.info(
+            "model "
+                + now.model()
+                + " "
+                + now.version()
+                + ": renewed manifest, targets"
+                + " version "
+                + now.targetsVersion()
+                + ", valid until "
+                + manifest.getExpiresAtMs());
       }
       return; // Re-sent document, nothing changed for this model.
     }
     store.save(store.current().withActive(now));
-    report(progress.setBytesDone(manifest.getSize()), DeploymentState.DEPLOYMENT_STATE_ACTIVE,
+    report(
+        progress.setBytesDone(manifest.getSize()),
+        DeploymentState.DEPLOYMENT_STATE_ACTIVE,
         manifest.getSize());
   }
 
@@ -234,8 +303,8 @@ public final class Deployer {
     listener.onProgress(progress.setState(state).setBytesDone(done).build());
   }
 
-  private static DeploymentProgress failed(DeploymentProgress.Builder progress,
-      VerificationException e) {
+  private static DeploymentProgress failed(
+      DeploymentProgress.Builder progress, VerificationException e) {
     return progress
         .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
         .setReason(e.getMessage())

@@ -13,11 +13,13 @@ final class DeploymentLog implements ProgressListener {
   @Override
   public void onProgress(DeploymentProgress p) {
     if (p.getState() == DeploymentState.DEPLOYMENT_STATE_DOWNLOADING
-        && p.getBytesDone() != 0 && p.getBytesDone() != p.getBytesTotal()) {
+        && p.getBytesDone() != 0
+        && p.getBytesDone() != p.getBytesTotal()) {
       LOG.fine(() -> describe(p));
       return;
     }
-    LOG.log(p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED ? Level.WARNING : Level.INFO,
+    LOG.log(
+        p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED ? Level.WARNING : Level.INFO,
         describe(p));
   }
 
@@ -34,7 +36,10 @@ final class DeploymentLog implements ProgressListener {
     }
     line.append(' ').append(state);
     if (p.getBytesTotal() > 0 && p.getState() == DeploymentState.DEPLOYMENT_STATE_DOWNLOADING) {
-      line.append(' ').append(p.getBytesDone()).append('/').append(p.getBytesTotal())
+      line.append(' ')
+          .append(p.getBytesDone())
+          .append('/')
+          .append(p.getBytesTotal())
           .append(" bytes");
     }
     if (!p.getReasonCode().isEmpty()) {

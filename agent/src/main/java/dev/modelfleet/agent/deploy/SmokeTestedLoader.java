@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * Loads a verified artifact and runs it on generated inputs before anyone may call it: a model
- * that loads but cannot run is never swapped in.
+ * Loads a verified artifact and runs it on generated inputs before anyone may call it: a model that
+ * loads but cannot run is never swapped in.
  */
 public final class SmokeTestedLoader {
 
@@ -28,8 +28,8 @@ public final class SmokeTestedLoader {
     try {
       loaded = loader.load(file, executionProvider);
     } catch (ModelLoadException e) {
-      throw new VerificationException(e.reasonCode(), "model " + name + " does not load: "
-          + e.getMessage(), e);
+      throw new VerificationException(
+          e.reasonCode(), "model " + name + " does not load: " + e.getMessage(), e);
     }
     Exception first = null;
     for (int size : SmokeInputs.DYNAMIC_SIZES) {
@@ -44,8 +44,12 @@ public final class SmokeTestedLoader {
       }
     }
     loaded.close();
-    throw new VerificationException("smoke-test-failed", "model " + name
-        + " loads but fails a test inference with generated inputs: " + first.getMessage(),
+    throw new VerificationException(
+        "smoke-test-failed",
+        "model "
+            + name
+            + " loads but fails a test inference with generated inputs: "
+            + first.getMessage(),
         first);
   }
 }

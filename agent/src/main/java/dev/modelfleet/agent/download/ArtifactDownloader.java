@@ -19,9 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
- * Downloads an artifact into {@code <sha256>.part}, resuming from whatever that file holds,
- * hashing as it writes, and renames it to its final name only when size and sha256 match
- * the signed manifest. Nothing ever parses a file that has not passed that check.
+ * Downloads an artifact into {@code <sha256>.part}, resuming from whatever that file holds, hashing
+ * as it writes, and renames it to its final name only when size and sha256 match the signed
+ * manifest. Nothing ever parses a file that has not passed that check.
  */
 public final class ArtifactDownloader {
 
@@ -40,8 +40,10 @@ public final class ArtifactDownloader {
   private final int attempts;
   private final long retryDelayMs;
   private final ThroughputFloor floor;
+
   /** One lock per artifact, kept: a device sees few artifacts in its life. */
   private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
   /** Artifacts a trial is using beyond its download (sha256 → users); never cleaned up. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
@@ -55,8 +57,8 @@ public final class ArtifactDownloader {
   }
 
   /**
-   * @param floor the slowest download tolerated: an attempt below it is abandoned and resumed
-   *     after the back-off (slow retrieval)
+   * @param floor the slowest download tolerated: an attempt below it is abandoned and resumed after
+   *     the back-off (slow retrieval)
    */
   public ArtifactDownloader(
       ArtifactSource source,
@@ -74,9 +76,9 @@ public final class ArtifactDownloader {
   }
 
   /**
-   * Returns the path of the verified artifact, downloading what is missing. A deployment and
-   * a trial may want the same artifact at once; they take turns, so one never writes into the
-   * other's partial file.
+   * Returns the path of the verified artifact, downloading what is missing. A deployment and a
+   * trial may want the same artifact at once; they take turns, so one never writes into the other's
+   * partial file.
    */
   public Path download(String sha256, long size, Progress progress)
       throws VerificationException, InterruptedException {
@@ -94,8 +96,8 @@ public final class ArtifactDownloader {
   }
 
   /**
-   * Keeps the artifact's files from {@link #deleteUnlessInUse} until the returned handle
-   * runs: a trial pins its candidate from before its download until its session is closed.
+   * Keeps the artifact's files from {@link #deleteUnlessInUse} until the returned handle runs: a
+   * trial pins its candidate from before its download until its session is closed.
    */
   public Runnable pin(String sha256) {
     pins.merge(sha256, 1, Integer::sum);
@@ -103,8 +105,8 @@ public final class ArtifactDownloader {
   }
 
   /**
-   * Deletes one of the artifact's files (final or partial) unless it is pinned or being
-   * downloaded right now; returns whether it was deleted. For clean-ups of unwanted artifacts.
+   * Deletes one of the artifact's files (final or partial) unless it is pinned or being downloaded
+   * right now; returns whether it was deleted. For clean-ups of unwanted artifacts.
    */
   public boolean deleteUnlessInUse(String sha256, Path file) throws IOException {
     ReentrantLock lock = lock(sha256);
@@ -142,10 +144,11 @@ public final class ArtifactDownloader {
           case FATAL ->
               throw new VerificationException(
                   "download-failed", "download of " + sha256 + " refused: " + e.getMessage());
-          case RETRYABLE -> { }
+          case RETRYABLE -> {}
         }
-        last = new VerificationException(
-            "download-failed", "download of " + sha256 + " failed: " + e.getMessage(), e);
+        last =
+            new VerificationException(
+                "download-failed", "download of " + sha256 + " failed: " + e.getMessage(), e);
       } catch (TruncatedException e) {
         last = new VerificationException("download-incomplete", e.getMessage());
       } catch (TooSlowException e) {
@@ -170,12 +173,15 @@ public final class ArtifactDownloader {
 
   /** Returns the hex sha256 of the whole partial file, hashed while it was written. */
   private String fetchInto(Path part, String sha256, long size, Progress progress)
-      throws ArtifactFetchException, IOException, VerificationException, TruncatedException,
+      throws ArtifactFetchException,
+          IOException,
+          VerificationException,
+          TruncatedException,
           TooSlowException {
     MessageDigest digest = sha256();
     try (FileChannel channel =
-        FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ,
-            StandardOpenOption.WRITE)) {
+        FileChannel.open(
+            part, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long have = channel.size();
       if (have > size) {
         // Cannot be a prefix of the artifact we want: start over.
@@ -188,8 +194,7 @@ public final class ArtifactDownloader {
         return HexFormat.of().formatHex(digest.digest());
       }
       try (SlowRetrievalWatch watch = new SlowRetrievalWatch(floor)) {
-        ChunkWriter writer =
-            new ChunkWriter(channel, digest, have, size, sha256, progress, watch);
+        ChunkWriter writer = new ChunkWriter(channel, digest, have, size, sha256, progress, watch);
         try {
           source.fetch(sha256, have, writer);
         } catch (OversizeException e) {
@@ -222,18 +227,29 @@ public final class ArtifactDownloader {
     return false;
   }
 
-  private static TooSlowException tooSlow(String sha256, ChunkWriter writer,
-      SlowRetrievalWatch watch) {
-    return new TooSlowException("the download of " + sha256 + " brought " + watch.describe()
-        + "; abandoned at byte " + writer.position + ", resumed from there after a back-off");
+  private static TooSlowException tooSlow(
+      String sha256, ChunkWriter writer, SlowRetrievalWatch watch) {
+    return new TooSlowException(
+        "the download of "
+            + sha256
+            + " brought "
+            + watch.describe()
+            + "; abandoned at byte "
+            + writer.position
+            + ", resumed from there after a back-off");
   }
 
   private static void checkComplete(String sha256, long size, ChunkWriter writer)
       throws TruncatedException {
     if (writer.position < size) {
       throw new TruncatedException(
-          "the server ended the download of " + sha256 + " at " + writer.position + " of "
-              + size + " bytes; it resumes from there on the next attempt");
+          "the server ended the download of "
+              + sha256
+              + " at "
+              + writer.position
+              + " of "
+              + size
+              + " bytes; it resumes from there on the next attempt");
     }
   }
 
@@ -245,14 +261,22 @@ public final class ArtifactDownloader {
     private final String sha256;
     private final Progress progress;
     private final SlowRetrievalWatch watch;
+
     /** Set once the source counts bytes itself as they come off the wire. */
     private volatile boolean sourceCounts;
+
     long position;
     private long lastReportNanos = System.nanoTime();
     private long lastReportBytes;
 
-    ChunkWriter(FileChannel channel, MessageDigest digest, long position, long size, String sha256,
-        Progress progress, SlowRetrievalWatch watch) {
+    ChunkWriter(
+        FileChannel channel,
+        MessageDigest digest,
+        long position,
+        long size,
+        String sha256,
+        Progress progress,
+        SlowRetrievalWatch watch) {
       this.watch = watch;
       this.channel = channel;
       this.digest = digest;
@@ -295,18 +319,37 @@ public final class ArtifactDownloader {
       // A negative total is a source that does not know the length (HTTP without
       // Content-Length): the bytes themselves are then held to the signed size below.
       if (totalSize >= 0 && totalSize != size) {
-        throw new OversizeException(totalSize > size ? "size-exceeded" : "size-mismatch",
-            "the server says artifact " + sha256 + " has " + totalSize + " bytes but its signed"
-                + " manifest says " + size + "; refused");
+        throw new OversizeException(
+            totalSize > size ? "size-exceeded" : "size-mismatch",
+            "the server says artifact "
+                + sha256
+                + " has "
+                + totalSize
+                + " bytes but its signed"
+                + " manifest says "
+                + size
+                + "; refused");
       }
       if (offset != position) {
-        throw new OversizeException("download-failed", "the server sent a chunk of " + sha256
-            + " at offset " + offset + " while the agent expected " + position + "; restarting"
-            + " the download from 0 next time");
+        throw new OversizeException(
+            "download-failed",
+            "the server sent a chunk of "
+                + sha256
+                + " at offset "
+                + offset
+                + " while the agent expected "
+                + position
+                + "; restarting"
+                + " the download from 0 next time");
       }
       if (position + data.size() > size) {
-        throw new OversizeException("size-exceeded",
-            "artifact " + sha256 + " is longer than the " + size + " bytes its signed manifest"
+        throw new OversizeException(
+            "size-exceeded",
+            "artifact "
+                + sha256
+                + " is longer than the "
+                + size
+                + " bytes its signed manifest"
                 + " declares; download stopped and refused");
       }
       for (ByteBuffer buffer : data.asReadOnlyByteBufferList()) {
@@ -332,8 +375,9 @@ public final class ArtifactDownloader {
     }
   }
 
-  private Path verifyAndPublish(Path part, Path target, String sha256, long size,
-      String digestWhileWriting) throws VerificationException {
+  private Path verifyAndPublish(
+      Path part, Path target, String sha256, long size, String digestWhileWriting)
+      throws VerificationException {
     try {
       long actual = Files.size(part);
       if (actual != size) {
@@ -345,7 +389,9 @@ public final class ArtifactDownloader {
         deleteQuietly(part);
         throw new VerificationException(
             "sha256-mismatch",
-            "artifact bytes do not hash to " + sha256 + " as the signed manifest says: corrupted"
+            "artifact bytes do not hash to "
+                + sha256
+                + " as the signed manifest says: corrupted"
                 + " or tampered in transit or storage; refused");
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -13,15 +13,15 @@ import java.util.concurrent.Future;
 
 /**
  * Artifacts over plain HTTP ({@code GET <base>/<sha256>}, {@code Range: bytes=<offset>-} to
- * resume), the fast path: the server answers with sendfile, and a CDN can answer instead of
- * it later. The bytes prove themselves by size and sha256, so the address needs no signature.
+ * resume), the fast path: the server answers with sendfile, and a CDN can answer instead of it
+ * later. The bytes prove themselves by size and sha256, so the address needs no signature.
  *
- * <p>The device credential goes only to the host the agent was configured to reach its server
- * by: the address is announced unsigned and may name a CDN, which must not learn the
- * credential (it would let anyone holding it act as the device), so another host is asked
- * without it. Redirects are never followed: the server never redirects an artifact download,
- * and following one would ask a host nobody configured (HttpURLConnection of JDK 17 drops the
- * credential on a redirect, but that is a detail of its implementation, not a promise).
+ * <p>The device credential goes only to the host the agent was configured to reach its server by:
+ * the address is announced unsigned and may name a CDN, which must not learn the credential (it
+ * would let anyone holding it act as the device), so another host is asked without it. Redirects
+ * are never followed: the server never redirects an artifact download, and following one would ask
+ * a host nobody configured (HttpURLConnection of JDK 17 drops the credential on a redirect, but
+ * that is a detail of its implementation, not a promise).
  *
  * <p>HttpURLConnection rather than java.net.http.HttpClient: it reads the socket on the calling
  * thread into our buffer, where HttpClient hands every 16 KB buffer across threads, which on a
@@ -31,20 +31,23 @@ public final class HttpArtifactSource implements ArtifactSource {
 
   private static final int BUFFER = 1 << 20;
   private static final int CONNECT_TIMEOUT_MS = 10_000;
+
   /**
-   * A stalled transfer is abandoned after this long without a byte, then resumed; sooner when
-   * the downloader's rate floor asks for it.
+   * A stalled transfer is abandoned after this long without a byte, then resumed; sooner when the
+   * downloader's rate floor asks for it.
    */
   private static final int READ_TIMEOUT_MS = 60_000;
 
   private final URI base;
+
   /** Null when {@code base} is on another host than the server's. */
   private final String credential;
+
   private final String serverHost;
 
   /**
-   * @param serverHost the host of the server address the agent was configured with: the only
-   *     one that gets {@code credential}
+   * @param serverHost the host of the server address the agent was configured with: the only one
+   *     that gets {@code credential}
    */
   public HttpArtifactSource(URI base, String credential, String serverHost) {
     this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
@@ -67,9 +70,9 @@ public final class HttpArtifactSource implements ArtifactSource {
   }
 
   /**
-   * Streams the body through one reused buffer, handed over whole; the consumer must not keep
-   * a chunk. When the connection breaks, the bytes already received are still handed over, so
-   * the next attempt resumes after them.
+   * Streams the body through one reused buffer, handed over whole; the consumer must not keep a
+   * chunk. When the connection breaks, the bytes already received are still handed over, so the
+   * next attempt resumes after them.
    */
   @Override
   public void fetch(String sha256, long offset, ChunkConsumer consumer)
@@ -121,7 +124,9 @@ public final class HttpArtifactSource implements ArtifactSource {
       int dash = range.indexOf('-');
       int slash = range.indexOf('/');
       try {
-        if (range.startsWith("bytes ") && dash > 0 && slash > dash
+        if (range.startsWith("bytes ")
+            && dash > 0
+            && slash > dash
             && Long.parseLong(range.substring(6, dash)) == offset) {
           return Long.parseLong(range.substring(slash + 1));
         }
@@ -129,19 +134,39 @@ public final class HttpArtifactSource implements ArtifactSource {
         // refused below
       }
       connection.disconnect();
-      throw new ArtifactFetchException(Kind.RETRYABLE, "GET " + uri + " answered Content-Range '"
-          + range + "' for offset " + offset, null);
+      throw new ArtifactFetchException(
+          Kind.RETRYABLE,
+          "GET " + uri + " answered Content-Range '" + range + "' for offset " + offset,
+          null);
     }
     String location = connection.getHeaderField("Location");
     connection.disconnect();
     if (status >= 300 && status < 400) {
-      throw new ArtifactFetchException(Kind.FATAL, "GET " + uri + " answered " + status
-          + " (a redirect to " + location + "): redirects are not followed, so that the device"
-          + " credential goes to the configured server only", null);
+      throw new ArtifactFetchException(
+          Kind.FATAL,
+          "GET "
+              + uri
+              + " answered "
+              + status
+              + " (a redirect to "
+              + location
+              + "): redirects are not followed, so that the device"
+              + " credential goes to the configured server only",
+          null);
     }
-    throw new ArtifactFetchException(kindOf(status, offset), "GET " + uri + " answered " + status
-        + (credential != null ? "" : " (asked without the device credential: it goes only to"
-        + " the configured server's host, " + serverHost + ")"), null);
+    throw new ArtifactFetchException(
+        kindOf(status, offset),
+        "GET "
+            + uri
+            + " answered "
+            + status
+            + (credential != null
+                ? ""
+                : " (asked without the device credential: it goes only to"
+                    + " the configured server's host, "
+                    + serverHost
+                    + ")"),
+        null);
   }
 
   private static Kind kindOf(int status, long offset) {
@@ -156,13 +181,14 @@ public final class HttpArtifactSource implements ArtifactSource {
   }
 
   /**
-   * Reads into one buffer while the consumer hashes and writes the other: on a device with
-   * two cores, network and sha256 then overlap instead of taking turns. Buffers go to the
-   * consumer whole and in order; when the connection breaks, the bytes already received are
-   * still handed over, so the next attempt resumes after them.
+   * Reads into one buffer while the consumer hashes and writes the other: on a device with two
+   * cores, network and sha256 then overlap instead of taking turns. Buffers go to the consumer
+   * whole and in order; when the connection breaks, the bytes already received are still handed
+   * over, so the next attempt resumes after them.
    */
-  private static void copy(InputStream body, long total, long offset, URI uri,
-      ChunkConsumer consumer) throws ArtifactFetchException, IOException {
+  private static void copy(
+      InputStream body, long total, long offset, URI uri, ChunkConsumer consumer)
+      throws ArtifactFetchException, IOException {
     try (HandOff handOff = new HandOff(consumer, total)) {
       byte[][] buffers = {new byte[BUFFER], new byte[BUFFER]};
       int current = 0;
@@ -170,8 +196,10 @@ public final class HttpArtifactSource implements ArtifactSource {
       int filled = 0;
       long end = consumer.endOffset();
       while (true) {
-        long room = end == Long.MAX_VALUE ? BUFFER - filled
-            : Math.min(BUFFER - filled, end + 1 - (position + filled));
+        long room =
+            end == Long.MAX_VALUE
+                ? BUFFER - filled
+                : Math.min(BUFFER - filled, end + 1 - (position + filled));
         if (room <= 0) {
           break; // one byte past the declared end is in: the consumer refuses the rest unread
         }
@@ -180,8 +208,8 @@ public final class HttpArtifactSource implements ArtifactSource {
           read = body.read(buffers[current], filled, (int) room);
         } catch (IOException e) {
           handOff.finish(position, buffers[current], filled);
-          throw new ArtifactFetchException(Kind.RETRYABLE,
-              "the download from " + uri + " broke off: " + e.getMessage(), e);
+          throw new ArtifactFetchException(
+              Kind.RETRYABLE, "the download from " + uri + " broke off: " + e.getMessage(), e);
         }
         if (read < 0) {
           break;
@@ -210,11 +238,13 @@ public final class HttpArtifactSource implements ArtifactSource {
 
   /** Runs the consumer on its own thread, one chunk at a time, in order. */
   private static final class HandOff implements AutoCloseable {
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "artifact-writer");
-      thread.setDaemon(true);
-      return thread;
-    });
+    private final ExecutorService worker =
+        Executors.newSingleThreadExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "artifact-writer");
+              thread.setDaemon(true);
+              return thread;
+            });
     private final ChunkConsumer consumer;
     private final long total;
     private Future<?> pending;
@@ -227,10 +257,13 @@ public final class HttpArtifactSource implements ArtifactSource {
     /** Waits for the previous chunk (its buffer is then free) and hands this one over. */
     void submit(long position, byte[] buffer, int length) throws IOException {
       awaitPending();
-      pending = worker.submit(() -> {
-        consumer.accept(position, UnsafeByteOperations.unsafeWrap(buffer, 0, length), total);
-        return null;
-      });
+      pending =
+          worker.submit(
+              () -> {
+                consumer.accept(
+                    position, UnsafeByteOperations.unsafeWrap(buffer, 0, length), total);
+                return null;
+              });
     }
 
     /** Hands over the last, partial chunk and waits until everything is written. */

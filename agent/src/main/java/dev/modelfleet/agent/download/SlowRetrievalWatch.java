@@ -6,34 +6,36 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Watches one fetch against a {@link ThroughputFloor} from outside the reading thread, because
- * a trickling or stalled source blocks that thread in a read: when a window brings too few
- * bytes, it trips and runs the abort the source registered (gRPC cancels its call; HTTP
- * registers none and stops at its next read), and the downloader abandons the attempt.
+ * Watches one fetch against a {@link ThroughputFloor} from outside the reading thread, because a
+ * trickling or stalled source blocks that thread in a read: when a window brings too few bytes, it
+ * trips and runs the abort the source registered (gRPC cancels its call; HTTP registers none and
+ * stops at its next read), and the downloader abandons the attempt.
  */
 final class SlowRetrievalWatch implements AutoCloseable {
 
   /** One daemon thread for every watch: a check is a few comparisons. */
   private static final ScheduledExecutorService TIMER =
-      Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "download-rate-watch");
-        thread.setDaemon(true);
-        return thread;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "download-rate-watch");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   private final ThroughputFloor floor;
   private final ThroughputFloor.Meter meter;
   private final ScheduledFuture<?> check;
-  private volatile Runnable abort = () -> { };
+  private volatile Runnable abort = () -> {};
   private volatile boolean tripped;
 
   SlowRetrievalWatch(ThroughputFloor floor) {
     this.floor = floor;
     this.meter = floor.meter(System.nanoTime());
     long interval = floor.checkIntervalMillis();
-    this.check = floor.enabled()
-        ? TIMER.scheduleAtFixedRate(this::check, interval, interval, TimeUnit.MILLISECONDS)
-        : null;
+    this.check =
+        floor.enabled()
+            ? TIMER.scheduleAtFixedRate(this::check, interval, interval, TimeUnit.MILLISECONDS)
+            : null;
   }
 
   void count(long bytes) {
@@ -56,7 +58,10 @@ final class SlowRetrievalWatch implements AutoCloseable {
   }
 
   String describe() {
-    return "fewer than " + floor.minBytesPerSecond() + " bytes/s over " + floor.windowMillis()
+    return "fewer than "
+        + floor.minBytesPerSecond()
+        + " bytes/s over "
+        + floor.windowMillis()
         + " ms";
   }
 

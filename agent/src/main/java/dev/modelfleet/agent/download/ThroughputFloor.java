@@ -1,15 +1,16 @@
 package dev.modelfleet.agent.download;
 
 /**
- * The slowest a download may be: fewer than {@code minBytesPerSecond} over a whole window
- * means a server (or an attacker in the path) trickling bytes to hold the device on an old
- * model for ever (TUF's slow retrieval attack). A window rather than an instant rate, so that
- * a short stall on a healthy link is forgiven.
+ * The slowest a download may be: fewer than {@code minBytesPerSecond} over a whole window means a
+ * server (or an attacker in the path) trickling bytes to hold the device on an old model for ever
+ * (TUF's slow retrieval attack). A window rather than an instant rate, so that a short stall on a
+ * healthy link is forgiven.
  */
 public record ThroughputFloor(long minBytesPerSecond, long windowMillis) {
 
   /** 16 KiB/s over 30 s: a fraction of any link a model is worth shipping over. */
   public static final ThroughputFloor DEFAULT = new ThroughputFloor(16_384, 30_000);
+
   public static final ThroughputFloor NONE = new ThroughputFloor(0, 30_000);
 
   public ThroughputFloor {

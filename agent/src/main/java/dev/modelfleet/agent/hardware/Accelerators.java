@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * GPUs and NPUs the operating system shows, found cheaply from /proc, /dev and /sys (no
- * vendor library is loaded). A device whose vendor cannot be read is reported with an empty
- * vendor; display adapters of unknown PCI vendors (BMC consoles, virtual GPUs) are left out.
+ * GPUs and NPUs the operating system shows, found cheaply from /proc, /dev and /sys (no vendor
+ * library is loaded). A device whose vendor cannot be read is reported with an empty vendor;
+ * display adapters of unknown PCI vendors (BMC consoles, virtual GPUs) are left out.
  */
 final class Accelerators {
 
@@ -45,8 +45,8 @@ final class Accelerators {
       String vendor = NPU_VENDORS.getOrDefault(firstLine(device.resolve("vendor")), "");
       found.add(accelerator("npu", vendor, driverName(device), node));
     }
-    Path rknpu = Files.exists(dev.resolve("rknpu")) ? dev.resolve("rknpu")
-        : sys.resolve("class/misc/rknpu");
+    Path rknpu =
+        Files.exists(dev.resolve("rknpu")) ? dev.resolve("rknpu") : sys.resolve("class/misc/rknpu");
     if (Files.exists(rknpu)) {
       found.add(accelerator("npu", "rockchip", "rknpu", rknpu));
     }
@@ -75,8 +75,12 @@ final class Accelerators {
   }
 
   private static Accelerator accelerator(String kind, String vendor, String name, Path source) {
-    return Accelerator.newBuilder().setKind(kind).setVendor(vendor).setName(name)
-        .setSource(source.toString()).build();
+    return Accelerator.newBuilder()
+        .setKind(kind)
+        .setVendor(vendor)
+        .setName(name)
+        .setSource(source.toString())
+        .build();
   }
 
   /** The kernel driver bound to a device (e.g. "amdgpu", "intel_vpu"); empty when unknown. */
@@ -90,8 +94,7 @@ final class Accelerators {
 
   private static List<Path> children(Path dir, String namePattern) {
     try (Stream<Path> entries = Files.list(dir)) {
-      return entries.filter(p -> p.getFileName().toString().matches(namePattern)).sorted()
-          .toList();
+      return entries.filter(p -> p.getFileName().toString().matches(namePattern)).sorted().toList();
     } catch (IOException e) {
       return List.of();
     }

@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * What a variant's needs are checked against: the device's architecture, every CPU flag (with
- * the aliases of {@link CpuFlags}) and its total memory; detected, or from a simulated profile.
+ * What a variant's needs are checked against: the device's architecture, every CPU flag (with the
+ * aliases of {@link CpuFlags}) and its total memory; detected, or from a simulated profile.
  */
 public record DeviceFacts(String arch, Set<String> cpuFlags, long memoryTotalBytes) {
 
@@ -23,9 +23,9 @@ public record DeviceFacts(String arch, Set<String> cpuFlags, long memoryTotalByt
   }
 
   /**
-   * Why this device cannot run the variant, or empty when it can. Unknown device values
-   * (empty arch, no memory figure) do not count against a variant: a probe that could not
-   * read them must not refuse every model.
+   * Why this device cannot run the variant, or empty when it can. Unknown device values (empty
+   * arch, no memory figure) do not count against a variant: a probe that could not read them must
+   * not refuse every model.
    */
   public Optional<String> mismatch(VariantManifest manifest) {
     List<String> reasons = new ArrayList<>();
@@ -33,20 +33,30 @@ public record DeviceFacts(String arch, Set<String> cpuFlags, long memoryTotalByt
     if (!wantedArch.isEmpty() && !arch.isEmpty() && !wantedArch.equals(arch)) {
       reasons.add("it is built for " + wantedArch + ", this device is " + arch);
     }
-    List<String> missing = manifest.getRequiredCpuFlagsList().stream()
-        .map(flag -> flag.trim().toLowerCase(Locale.ROOT))
-        .filter(flag -> !flag.isEmpty() && !cpuFlags.contains(flag))
-        .toList();
+    List<String> missing =
+        manifest.getRequiredCpuFlagsList().stream()
+            .map(flag -> flag.trim().toLowerCase(Locale.ROOT))
+            .filter(flag -> !flag.isEmpty() && !cpuFlags.contains(flag))
+            .toList();
     if (!missing.isEmpty()) {
       reasons.add("it needs CPU flag(s) " + String.join(", ", missing) + " this CPU lacks");
     }
-    if (manifest.getMinMemoryBytes() > 0 && memoryTotalBytes > 0
+    if (manifest.getMinMemoryBytes() > 0
+        && memoryTotalBytes > 0
         && manifest.getMinMemoryBytes() > memoryTotalBytes) {
-      reasons.add("it needs " + manifest.getMinMemoryBytes() + " bytes of memory, this device"
-          + " has " + memoryTotalBytes);
+      reasons.add(
+          "it needs "
+              + manifest.getMinMemoryBytes()
+              + " bytes of memory, this device"
+              + " has "
+              + memoryTotalBytes);
     }
-    return reasons.isEmpty() ? Optional.empty()
-        : Optional.of("variant " + manifest.getVariantId() + " does not fit this device: "
-            + String.join("; ", reasons));
+    return reasons.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            "variant "
+                + manifest.getVariantId()
+                + " does not fit this device: "
+                + String.join("; ", reasons));
   }
 }

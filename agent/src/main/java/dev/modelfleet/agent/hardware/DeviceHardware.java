@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * This device as the agent reports and treats it: what the probe finds, or a simulated
- * profile over it. Variants are matched, benchmarks chosen and sessions configured from here,
- * so a simulated device behaves like the device it plays.
+ * This device as the agent reports and treats it: what the probe finds, or a simulated profile over
+ * it. Variants are matched, benchmarks chosen and sessions configured from here, so a simulated
+ * device behaves like the device it plays.
  */
 public final class DeviceHardware {
 
@@ -18,17 +18,25 @@ public final class DeviceHardware {
   private final SimulatedProfile simulation;
   private final ExecutionProviders providers;
 
-  /** @param simulation null for a real device. */
-  public DeviceHardware(HardwareProbe probe, Path stateDir, String agentVersion,
-      SimulatedProfile simulation, boolean simulatedProvidersFallBackToCpu) {
+  /**
+   * @param simulation null for a real device.
+   */
+  public DeviceHardware(
+      HardwareProbe probe,
+      Path stateDir,
+      String agentVersion,
+      SimulatedProfile simulation,
+      boolean simulatedProvidersFallBackToCpu) {
     this.probe = probe;
     this.stateDir = stateDir;
     this.agentVersion = agentVersion;
     this.simulation = simulation;
     ExecutionProviders detected = ExecutionProviders.detected();
-    this.providers = simulation == null || simulation.executionProviders() == null ? detected
-        : detected.withSimulated(simulation.executionProviders(),
-            simulatedProvidersFallBackToCpu);
+    this.providers =
+        simulation == null || simulation.executionProviders() == null
+            ? detected
+            : detected.withSimulated(
+                simulation.executionProviders(), simulatedProvidersFallBackToCpu);
   }
 
   public HardwareProfile profile() {

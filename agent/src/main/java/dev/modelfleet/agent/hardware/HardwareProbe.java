@@ -14,8 +14,8 @@ import java.util.TreeSet;
 
 /**
  * Measures what this device is, from the JVM, /proc, /dev, /sys and ONNX Runtime. Anything it
- * cannot find out stays empty: the server groups devices by these values, so a guess would
- * put a device in the wrong hardware class.
+ * cannot find out stays empty: the server groups devices by these values, so a guess would put a
+ * device in the wrong hardware class.
  */
 public final class HardwareProbe {
 
@@ -60,8 +60,8 @@ public final class HardwareProbe {
   public DeviceFacts facts() {
     HardwareProfile.Builder memory = HardwareProfile.newBuilder();
     memInfo(memory);
-    return new DeviceFacts(arch(), CpuFlags.withAliases(cpuinfoFlags()),
-        memory.getMemoryTotalBytes());
+    return new DeviceFacts(
+        arch(), CpuFlags.withAliases(cpuinfoFlags()), memory.getMemoryTotalBytes());
   }
 
   static String arch() {
@@ -94,8 +94,12 @@ public final class HardwareProbe {
   private List<String[]> cpuinfo() {
     return readLines(procDir.resolve("cpuinfo")).stream()
         .filter(line -> line.indexOf(':') > 0)
-        .map(line -> new String[] {line.substring(0, line.indexOf(':')).trim(),
-            line.substring(line.indexOf(':') + 1).trim()})
+        .map(
+            line ->
+                new String[] {
+                  line.substring(0, line.indexOf(':')).trim(),
+                  line.substring(line.indexOf(':') + 1).trim()
+                })
         .toList();
   }
 

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A device profile from configuration ({@code simulate-profile=FILE}), so that a fleet of
- * simulated NPU and GPU devices can run on a CPU-only machine. Each field that is present
- * replaces what the probe found; everything the agent reports is then marked simulated.
- * The format is documented in docs/agent.md.
+ * A device profile from configuration ({@code simulate-profile=FILE}), so that a fleet of simulated
+ * NPU and GPU devices can run on a CPU-only machine. Each field that is present replaces what the
+ * probe found; everything the agent reports is then marked simulated. The format is documented in
+ * docs/agent.md.
  */
 public record SimulatedProfile(
     String arch,
@@ -31,18 +31,28 @@ public record SimulatedProfile(
   public record SimulatedAccelerator(String kind, String vendor, String name) {}
 
   /** Figures for one provider/precision/kernel, reported instead of running its graph. */
-  public record SimulatedResult(String executionProvider, String precision, String kernel,
-      Integer runs, Double p50Ms, Double p95Ms, Double gmacs, String error) {}
+  public record SimulatedResult(
+      String executionProvider,
+      String precision,
+      String kernel,
+      Integer runs,
+      Double p50Ms,
+      Double p95Ms,
+      Double gmacs,
+      String error) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   public static SimulatedProfile read(Path file) throws ConfigException {
     try {
       return JSON.readValue(file.toFile(), SimulatedProfile.class);
     } catch (IOException e) {
-      throw new ConfigException("simulate-profile " + file + " is not a valid profile: "
-          + e.getMessage().lines().findFirst().orElse(""));
+      throw new ConfigException(
+          "simulate-profile "
+              + file
+              + " is not a valid profile: "
+              + e.getMessage().lines().findFirst().orElse(""));
     }
   }
 
@@ -63,8 +73,8 @@ public record SimulatedProfile(
     }
     if (memoryTotalBytes != null) {
       profile.setMemoryTotalBytes(memoryTotalBytes);
-      profile.setMemoryAvailableBytes(Math.min(detected.getMemoryAvailableBytes(),
-          memoryTotalBytes));
+      profile.setMemoryAvailableBytes(
+          Math.min(detected.getMemoryAvailableBytes(), memoryTotalBytes));
     }
     if (executionProviders != null) {
       profile.clearExecutionProviders().addAllExecutionProviders(executionProviders);
@@ -72,8 +82,12 @@ public record SimulatedProfile(
     if (accelerators != null) {
       profile.clearAccelerators();
       for (SimulatedAccelerator a : accelerators) {
-        profile.addAccelerators(Accelerator.newBuilder().setKind(nonNull(a.kind()))
-            .setVendor(nonNull(a.vendor())).setName(nonNull(a.name())).setSource("simulated"));
+        profile.addAccelerators(
+            Accelerator.newBuilder()
+                .setKind(nonNull(a.kind()))
+                .setVendor(nonNull(a.vendor()))
+                .setName(nonNull(a.name()))
+                .setSource("simulated"));
       }
     }
     return profile.build();
@@ -99,19 +113,22 @@ public record SimulatedProfile(
     if (benchmark == null) {
       return List.of();
     }
-    return benchmark.stream().filter(r -> provider.equals(r.executionProvider()))
-        .map(r -> BenchmarkResult.newBuilder()
-            .setExecutionProvider(provider)
-            .setPrecision(nonNull(r.precision()))
-            .setKernel(nonNull(r.kernel()))
-            .setRuns(r.runs() != null ? r.runs() : r.error() == null ? 100 : 0)
-            .setP50Ms(orZero(r.p50Ms()))
-            .setP95Ms(r.p95Ms() != null ? r.p95Ms() : orZero(r.p50Ms()))
-            .setMinMs(orZero(r.p50Ms()))
-            .setMaxMs(r.p95Ms() != null ? r.p95Ms() : orZero(r.p50Ms()))
-            .setGmacs(orZero(r.gmacs()))
-            .setError(nonNull(r.error()))
-            .build())
+    return benchmark.stream()
+        .filter(r -> provider.equals(r.executionProvider()))
+        .map(
+            r ->
+                BenchmarkResult.newBuilder()
+                    .setExecutionProvider(provider)
+                    .setPrecision(nonNull(r.precision()))
+                    .setKernel(nonNull(r.kernel()))
+                    .setRuns(r.runs() != null ? r.runs() : r.error() == null ? 100 : 0)
+                    .setP50Ms(orZero(r.p50Ms()))
+                    .setP95Ms(r.p95Ms() != null ? r.p95Ms() : orZero(r.p50Ms()))
+                    .setMinMs(orZero(r.p50Ms()))
+                    .setMaxMs(r.p95Ms() != null ? r.p95Ms() : orZero(r.p50Ms()))
+                    .setGmacs(orZero(r.gmacs()))
+                    .setError(nonNull(r.error()))
+                    .build())
         .toList();
   }
 

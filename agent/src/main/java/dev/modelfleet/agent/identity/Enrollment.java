@@ -1,23 +1,23 @@
 package dev.modelfleet.agent.identity;
 
+import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.agent.v1.EnrollRequest;
 import dev.modelfleet.agent.v1.EnrollResponse;
 import dev.modelfleet.agent.v1.HardwareProfile;
-import com.google.protobuf.ByteString;
+import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.io.IOException;
 import java.security.KeyPair;
 import java.util.ArrayList;
 import java.util.List;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
- * Enrolls the device once: makes (or reuses) its key pair, calls Enroll, verifies the returned
- * root metadata against the pinned root keys before trusting any of it, and stores the result.
+ * Enrolls the device once: makes (or reuses) its key pair, calls Enroll, verifies the returned root
+ * metadata against the pinned root keys before trusting any of it, and stores the result.
  */
 public final class Enrollment {
 
@@ -51,20 +51,39 @@ public final class Enrollment {
     try {
       root = RootChain.walk(versions, pin, nowMs, store.rootChainFile());
     } catch (VerificationException e) {
-      throw new VerificationException(e.reasonCode(),
+      throw new VerificationException(
+          e.reasonCode(),
           "the server's root metadata does not verify against the pinned root key(s) ("
-              + e.getMessage() + "); is --root-key the fleet root of this server"
+              + e.getMessage()
+              + "); is --root-key the fleet root of this server"
               + " (GET /api/v1/trust/root.pem)?");
     }
     if (response.getAwaitingApproval()) {
-      LOG.warning("device " + response.getDeviceId() + " is enrolled and waiting for an operator"
-          + " to approve it (POST /api/v1/devices/" + response.getDeviceId() + "/approve); it"
-          + " syncs meanwhile but receives no models until then");
+      LOG.warning(
+          "device "
+              + response.getDeviceId()
+              + " is enrolled and waiting for an operator"
+              + " to approve it (POST /api/v1/devices/"
+              + response.getDeviceId()
+              + "/approve); it"
+              + " syncs meanwhile but receives no models until then");
     }
-    store.save(root, response.getDeviceId(), response.getDeviceCredential(), requestedName,
-        response.getLabelsMap(), response.getRootMetadata(), pin);
-    return new DeviceIdentity(response.getDeviceId(), response.getDeviceCredential(),
-        requestedName, response.getLabelsMap(), pair.getPrivate(), pair.getPublic().getEncoded(),
-        response.getRootMetadata(), root);
+    store.save(
+        root,
+        response.getDeviceId(),
+        response.getDeviceCredential(),
+        requestedName,
+        response.getLabelsMap(),
+        response.getRootMetadata(),
+        pin);
+    return new DeviceIdentity(
+        response.getDeviceId(),
+        response.getDeviceCredential(),
+        requestedName,
+        response.getLabelsMap(),
+        pair.getPrivate(),
+        pair.getPublic().getEncoded(),
+        response.getRootMetadata(),
+        root);
   }
 }

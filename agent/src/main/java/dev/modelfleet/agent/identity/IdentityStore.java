@@ -18,17 +18,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Keeps the device identity in the state directory, owner-only: {@code device.key} (PKCS#8
- * PEM), {@code identity.json} (device id, credential, labels), {@code root-metadata.pb} (the
- * signed root metadata of enrollment), {@code root-chain.pb} (the root versions trusted since)
- * and {@code root.pem} (the pinned root keys it was checked against, see {@link RootPin}).
+ * Keeps the device identity in the state directory, owner-only: {@code device.key} (PKCS#8 PEM),
+ * {@code identity.json} (device id, credential, labels), {@code root-metadata.pb} (the signed root
+ * metadata of enrollment), {@code root-chain.pb} (the root versions trusted since) and {@code
+ * root.pem} (the pinned root keys it was checked against, see {@link RootPin}).
  */
 public final class IdentityStore {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  record IdentityFile(String deviceId, String credential, String name,
-      Map<String, String> labels) {}
+  record IdentityFile(
+      String deviceId, String credential, String name, Map<String, String> labels) {}
 
   private final Path dir;
 
@@ -52,28 +52,41 @@ public final class IdentityStore {
         return new KeyPair(Ed25519.publicKey(spki), privateKey);
       }
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException(keyFile + " is damaged (" + e.getMessage() + "); the device must be"
-          + " enrolled again with a fresh state directory", e);
+      throw new IOException(
+          keyFile
+              + " is damaged ("
+              + e.getMessage()
+              + "); the device must be"
+              + " enrolled again with a fresh state directory",
+          e);
     }
     KeyPair pair = Ed25519.generate();
-    String pem = "-----BEGIN PRIVATE KEY-----\n"
-        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(
-            pair.getPrivate().getEncoded())
-        + "\n-----END PRIVATE KEY-----\n";
+    String pem =
+        "-----BEGIN PRIVATE KEY-----\n"
+            + Base64.getMimeEncoder(64, new byte[] {'\n'})
+                .encodeToString(pair.getPrivate().getEncoded())
+            + "\n-----END PRIVATE KEY-----\n";
     SecureFiles.writeAtomically(dir.resolve("device.pub.der"), pair.getPublic().getEncoded());
     SecureFiles.writeAtomically(keyFile, pem.getBytes(StandardCharsets.US_ASCII));
     return pair;
   }
 
-  public void save(RootChain roots, String deviceId, String credential, String name,
-      Map<String, String> labels, SignedEnvelope rootMetadata, RootPin pin)
+  public void save(
+      RootChain roots,
+      String deviceId,
+      String credential,
+      String name,
+      Map<String, String> labels,
+      SignedEnvelope rootMetadata,
+      RootPin pin)
       throws IOException {
     SecureFiles.writeAtomically(dir.resolve("root-metadata.pb"), rootMetadata.toByteArray());
     roots.persist();
-    SecureFiles.writeAtomically(dir.resolve("root.pem"),
-        pin.toPem().getBytes(StandardCharsets.US_ASCII));
+    SecureFiles.writeAtomically(
+        dir.resolve("root.pem"), pin.toPem().getBytes(StandardCharsets.US_ASCII));
     // Written last: its presence means "enrolled", so a crash before it means "enroll again".
-    SecureFiles.writeAtomically(dir.resolve("identity.json"),
+    SecureFiles.writeAtomically(
+        dir.resolve("identity.json"),
         JSON.writeValueAsBytes(new IdentityFile(deviceId, credential, name, labels)));
   }
 
@@ -83,22 +96,29 @@ public final class IdentityStore {
   }
 
   /**
-   * Loads the identity and re-verifies the stored root metadata against the pin. The root's
-   * expiry is not checked here: an expired root must not keep the device from connecting to
-   * receive a renewed one (desired states are refused meanwhile, see DesiredStateVerifier).
+   * Loads the identity and re-verifies the stored root metadata against the pin. The root's expiry
+   * is not checked here: an expired root must not keep the device from connecting to receive a
+   * renewed one (desired states are refused meanwhile, see DesiredStateVerifier).
    */
   public DeviceIdentity load(RootPin pin) throws IOException, VerificationException {
     IdentityFile file = JSON.readValue(dir.resolve("identity.json").toFile(), IdentityFile.class);
     KeyPair pair = keyPair();
-    SignedEnvelope root = SignedEnvelope.parseFrom(Files.readAllBytes(dir.resolve("root-metadata.pb")));
+    SignedEnvelope root =
+        SignedEnvelope.parseFrom(Files.readAllBytes(dir.resolve("root-metadata.pb")));
     // The chain as last accepted (root updates included); an agent enrolled before chains were
     // kept has only the root metadata of its enrollment.
     List<SignedEnvelope> chain = RootChain.read(rootChainFile());
-    RootChain roots = RootChain.walk(chain.isEmpty() ? List.of(root) : chain, pin, 0,
-        rootChainFile());
-    return new DeviceIdentity(file.deviceId(), file.credential(), file.name(),
-        file.labels() == null ? Map.of() : file.labels(), pair.getPrivate(),
-        pair.getPublic().getEncoded(), root, roots);
+    RootChain roots =
+        RootChain.walk(chain.isEmpty() ? List.of(root) : chain, pin, 0, rootChainFile());
+    return new DeviceIdentity(
+        file.deviceId(),
+        file.credential(),
+        file.name(),
+        file.labels() == null ? Map.of() : file.labels(),
+        pair.getPrivate(),
+        pair.getPublic().getEncoded(),
+        root,
+        roots);
   }
 
   /** Every root metadata version trusted since the pinned one, oldest first. */

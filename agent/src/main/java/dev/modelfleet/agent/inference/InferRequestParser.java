@@ -14,22 +14,24 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Parses an Open Inference Protocol v2 infer request with Jackson's streaming parser straight
- * into primitive arrays: no tree, no boxing. "data" may be flat or nested (both are allowed by
- * the protocol); it is flattened in row-major order.
+ * Parses an Open Inference Protocol v2 infer request with Jackson's streaming parser straight into
+ * primitive arrays: no tree, no boxing. "data" may be flat or nested (both are allowed by the
+ * protocol); it is flattened in row-major order.
  */
 final class InferRequestParser {
 
   record InferRequest(String id, List<Tensor> inputs, Set<String> outputs) {}
 
   /**
-   * Arrays are allocated at most this large up front and grow as data arrives: a declared
-   * shape alone must never make the agent allocate (a 90-byte request saying [67108864]
-   * would otherwise take 512 MB).
+   * Arrays are allocated at most this large up front and grow as data arrives: a declared shape
+   * alone must never make the agent allocate (a 90-byte request saying [67108864] would otherwise
+   * take 512 MB).
    */
   static final int MAX_PREALLOCATED = 1 << 16;
+
   /** Longest string (name, id, datatype) a request may hold. */
   static final int MAX_STRING_LENGTH = 1 << 16;
+
   /** At most this many dimensions per shape. */
   static final int MAX_DIMS = 64;
 
@@ -40,20 +42,22 @@ final class InferRequestParser {
     this(factory, defaultMaxElements());
   }
 
-  /** @param maxElements most data elements one request may carry, over all its inputs */
+  /**
+   * @param maxElements most data elements one request may carry, over all its inputs
+   */
   InferRequestParser(JsonFactory factory, int maxElements) {
     this.factory = factory;
     this.maxElements = maxElements;
   }
 
   /**
-   * A request is held as primitive arrays (up to 8 bytes an element while parsing, twice
-   * that while an array grows): a thirty-second of the heap keeps a few concurrent requests
-   * clear of an OutOfMemoryError on the agent's small heap (-Xmx48m: 1.5 M elements).
+   * A request is held as primitive arrays (up to 8 bytes an element while parsing, twice that while
+   * an array grows): a thirty-second of the heap keeps a few concurrent requests clear of an
+   * OutOfMemoryError on the agent's small heap (-Xmx48m: 1.5 M elements).
    */
   static int defaultMaxElements() {
-    return (int) Math.min(Integer.MAX_VALUE - 16,
-        Math.max(1 << 20, Runtime.getRuntime().maxMemory() / 32));
+    return (int)
+        Math.min(Integer.MAX_VALUE - 16, Math.max(1 << 20, Runtime.getRuntime().maxMemory() / 32));
   }
 
   InferRequest parse(InputStream body) throws IOException, BadRequestException {
@@ -107,7 +111,9 @@ final class InferRequestParser {
     return tensors;
   }
 
-  /** @param budget most data elements this tensor may have (what the request has left) */
+  /**
+   * @param budget most data elements this tensor may have (what the request has left)
+   */
   private Tensor tensor(JsonParser p, int budget) throws IOException, BadRequestException {
     String name = null;
     String datatype = null;
@@ -123,7 +129,8 @@ final class InferRequestParser {
           expect(value == JsonToken.START_ARRAY, "\"shape\" must be an array of integers");
           LongList dims = new LongList(4);
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            expect(p.currentToken() == JsonToken.VALUE_NUMBER_INT,
+            expect(
+                p.currentToken() == JsonToken.VALUE_NUMBER_INT,
                 "\"shape\" must be an array of integers");
             expect(dims.size < MAX_DIMS, "\"shape\" has more than " + MAX_DIMS + " dimensions");
             long dim = p.getLongValue();
@@ -132,16 +139,26 @@ final class InferRequestParser {
           }
           shape = dims.toArray();
           long count = Tensor.elementCount(shape);
-          expect(count >= 0 && count <= budget, "input '" + (name == null ? "?" : name)
-              + "' with shape " + Arrays.toString(shape) + " is too large for this agent (at"
-              + " most " + budget + " elements per request)");
+          expect(
+              count >= 0 && count <= budget,
+              "input '"
+                  + (name == null ? "?" : name)
+                  + "' with shape "
+                  + Arrays.toString(shape)
+                  + " is too large for this agent (at"
+                  + " most "
+                  + budget
+                  + " elements per request)");
         }
         case "data" -> {
           String tname = name == null ? "?" : name;
-          expect(datatype != null,
+          expect(
+              datatype != null,
               "input '" + tname + "': put \"datatype\" before \"data\" in the JSON object");
-          int expected = shape == null ? 16
-              : (int) Math.max(1, Math.min(Tensor.elementCount(shape), MAX_PREALLOCATED));
+          int expected =
+              shape == null
+                  ? 16
+                  : (int) Math.max(1, Math.min(Tensor.elementCount(shape), MAX_PREALLOCATED));
           data = TensorData.read(p, datatype, Math.min(expected, budget), budget, tname);
         }
         default -> p.skipChildren();
@@ -152,16 +169,22 @@ final class InferRequestParser {
     expect(shape != null, "input '" + name + "' has no \"shape\"");
     expect(data != null, "input '" + name + "' has no \"data\"");
     if (Tensor.elementCount(shape) != java.lang.reflect.Array.getLength(data)) {
-      throw new BadRequestException("input '" + name + "' has "
-          + java.lang.reflect.Array.getLength(data) + " data elements but its shape "
-          + Arrays.toString(shape) + " needs " + Tensor.elementCount(shape));
+      throw new BadRequestException(
+          "input '"
+              + name
+              + "' has "
+              + java.lang.reflect.Array.getLength(data)
+              + " data elements but its shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + Tensor.elementCount(shape));
     }
     return new Tensor(name, datatype, shape, data);
   }
 
   /**
-   * The current value as a string. An object or array here is refused: read with
-   * getValueAsString, its fields were taken for the enclosing object's own.
+   * The current value as a string. An object or array here is refused: read with getValueAsString,
+   * its fields were taken for the enclosing object's own.
    */
   private static String string(JsonParser p, String what) throws IOException, BadRequestException {
     expect(p.currentToken() == JsonToken.VALUE_STRING, what + " must be a string");
@@ -175,16 +198,18 @@ final class InferRequestParser {
   }
 
   /**
-   * Tensors travel as decimal text, so number parsing and printing is most of this API's
-   * overhead: Jackson's fast floating-point parser and writer roughly halve it.
+   * Tensors travel as decimal text, so number parsing and printing is most of this API's overhead:
+   * Jackson's fast floating-point parser and writer roughly halve it.
    */
   static JsonFactory newFactory() {
     return JsonFactory.builder()
         .streamReadConstraints(
             // Strings are names, ids and datatypes: Jackson's default (20 M chars, 40 MB as
             // one char[]) would let a single string exhaust the agent's 48 MB heap.
-            StreamReadConstraints.builder().maxDocumentLength(512L << 20)
-                .maxStringLength(MAX_STRING_LENGTH).build())
+            StreamReadConstraints.builder()
+                .maxDocumentLength(512L << 20)
+                .maxStringLength(MAX_STRING_LENGTH)
+                .build())
         .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
         .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
         .build();

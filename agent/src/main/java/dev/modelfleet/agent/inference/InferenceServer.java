@@ -37,6 +37,7 @@ public final class InferenceServer implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.inference");
   private static final String PLATFORM = "onnxruntime_onnx";
+
   /** A request or response that takes longer than this loses its connection. */
   static final int STALLED_CLIENT_SECONDS = 300;
 
@@ -50,14 +51,13 @@ public final class InferenceServer implements AutoCloseable {
     // reads its answer) holds a worker thread for good, and a few of them stop inference and
     // health checks alike. The request time runs until the answer starts, so it also bounds
     // one inference; seconds, generous for a device.
-    for (String limit : new String[] {"sun.net.httpserver.maxReqTime",
-        "sun.net.httpserver.maxRspTime"}) {
+    for (String limit :
+        new String[] {"sun.net.httpserver.maxReqTime", "sun.net.httpserver.maxRspTime"}) {
       if (System.getProperty(limit) == null) {
         System.setProperty(limit, String.valueOf(STALLED_CLIENT_SECONDS));
       }
     }
   }
-
 
   private final ModelRegistry registry;
   private final BooleanSupplier ready;
@@ -69,18 +69,24 @@ public final class InferenceServer implements AutoCloseable {
   private final ExecutorService executor;
   private final LocalRequestGuard guard;
 
-  public InferenceServer(ModelRegistry registry, BooleanSupplier ready, int port, int threads,
-      String agentVersion) throws IOException {
+  public InferenceServer(
+      ModelRegistry registry, BooleanSupplier ready, int port, int threads, String agentVersion)
+      throws IOException {
     this(registry, ready, name -> false, port, threads, agentVersion);
   }
 
   /**
    * @param ready whether every model the agent should serve is in service (server readiness)
-   * @param expected whether the agent should be serving a model of this name (it was activated
-   *     but is not loaded now): such a model answers 503, an unknown one 404
+   * @param expected whether the agent should be serving a model of this name (it was activated but
+   *     is not loaded now): such a model answers 503, an unknown one 404
    */
-  public InferenceServer(ModelRegistry registry, BooleanSupplier ready,
-      Predicate<String> expected, int port, int threads, String agentVersion)
+  public InferenceServer(
+      ModelRegistry registry,
+      BooleanSupplier ready,
+      Predicate<String> expected,
+      int port,
+      int threads,
+      String agentVersion)
       throws IOException {
     this.registry = registry;
     this.ready = ready;
@@ -90,12 +96,18 @@ public final class InferenceServer implements AutoCloseable {
     this.guard = new LocalRequestGuard(loopback);
     this.server = HttpServer.create(new InetSocketAddress(loopback, port), 128);
     AtomicInteger count = new AtomicInteger();
-    this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "inference-http-" + count.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+    this.executor =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            60,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, "inference-http-" + count.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(executor);
     server.createContext("/", this::handle);
   }
@@ -155,8 +167,8 @@ public final class InferenceServer implements AutoCloseable {
       try {
         name = java.net.URLDecoder.decode(parts[0], java.nio.charset.StandardCharsets.UTF_8);
       } catch (IllegalArgumentException e) {
-        throw new BadRequestException("the model name in " + path + " is not valid"
-            + " percent-encoding: " + e.getMessage());
+        throw new BadRequestException(
+            "the model name in " + path + " is not valid" + " percent-encoding: " + e.getMessage());
       }
       int next = 1;
       if (parts.length >= 3 && parts[1].equals("versions")) {
@@ -173,7 +185,10 @@ public final class InferenceServer implements AutoCloseable {
         }
       } else if (action.equals("ready")) {
         ServedModel model = registry.peek(name);
-        status(exchange, model != null ? 200 : expected.test(name) ? 503 : 404, "ready",
+        status(
+            exchange,
+            model != null ? 200 : expected.test(name) ? 503 : 404,
+            "ready",
             model != null);
       } else if (action.isEmpty()) {
         modelMetadata(exchange, name);
@@ -181,21 +196,36 @@ public final class InferenceServer implements AutoCloseable {
         error(exchange, 404, "no such endpoint: " + path);
       }
     } else {
-      error(exchange, 404, "no such endpoint: " + path + " (this is an Open Inference Protocol v2"
-          + " server: /v2/health/ready, /v2/models/{name}, /v2/models/{name}/infer)");
+      error(
+          exchange,
+          404,
+          "no such endpoint: "
+              + path
+              + " (this is an Open Inference Protocol v2"
+              + " server: /v2/health/ready, /v2/models/{name}, /v2/models/{name}/infer)");
     }
   }
 
   private void infer(HttpExchange exchange, String name) throws IOException, BadRequestException {
     ServedModel model = registry.acquire(name);
     if (model == null && expected.test(name)) {
-      error(exchange, 503, "model '" + name + "' is not loaded at the moment (it failed to"
-          + " restore or is being replaced); see the agent log, retry later");
+      error(
+          exchange,
+          503,
+          "model '"
+              + name
+              + "' is not loaded at the moment (it failed to"
+              + " restore or is being replaced); see the agent log, retry later");
       return;
     }
     if (model == null) {
-      error(exchange, 404, "unknown model '" + name + "'; models served here: "
-          + registry.all().stream().map(ServedModel::name).sorted().toList());
+      error(
+          exchange,
+          404,
+          "unknown model '"
+              + name
+              + "'; models served here: "
+              + registry.all().stream().map(ServedModel::name).sorted().toList());
       return;
     }
     List<Tensor> outputs;

@@ -12,18 +12,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
- * Keeps web pages out of the inference API. Listening on 127.0.0.1 stops other machines, but
- * not a browser on the device: a page can POST to http://127.0.0.1:8700 as a "simple request"
- * (text/plain or a form, no preflight), or rebind its own DNS name to 127.0.0.1 and then read
- * the answers as same-origin. Browsers always name the page in {@code Host} (rebinding) or
- * {@code Origin} (any cross-origin POST), and can send a body without a preflight only as
- * text/plain or a form; local programs send none of these. So: a Host that is not a loopback
- * name is a 421, a foreign Origin a 403, a body declared as anything but JSON a 415.
+ * Keeps web pages out of the inference API. Listening on 127.0.0.1 stops other machines, but not a
+ * browser on the device: a page can POST to http://127.0.0.1:8700 as a "simple request" (text/plain
+ * or a form, no preflight), or rebind its own DNS name to 127.0.0.1 and then read the answers as
+ * same-origin. Browsers always name the page in {@code Host} (rebinding) or {@code Origin} (any
+ * cross-origin POST), and can send a body without a preflight only as text/plain or a form; local
+ * programs send none of these. So: a Host that is not a loopback name is a 421, a foreign Origin a
+ * 403, a body declared as anything but JSON a 415.
  */
 final class LocalRequestGuard {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.inference");
   private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]");
+
   /** At most one log line per this interval; the refusals in between are counted in it. */
   private static final long LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
@@ -35,7 +36,9 @@ final class LocalRequestGuard {
   private long lastLogNanos;
   private long unlogged;
 
-  /** @param bound the address the API listens on: its literal is a valid Host too */
+  /**
+   * @param bound the address the API listens on: its literal is a valid Host too
+   */
   LocalRequestGuard(InetAddress bound) {
     String literal = bound.getHostAddress();
     names.add(bound instanceof Inet6Address ? "[" + literal + "]" : literal);
@@ -59,16 +62,22 @@ final class LocalRequestGuard {
     List<String> hosts = headers.get("Host");
     String host = hosts == null || hosts.size() != 1 ? null : hosts.get(0).trim();
     if (host == null || !isLoopback(host)) {
-      return new Refusal(421, (host == null ? "no single Host header" : "Host " + quoted(host))
-          + " is not this device: the inference API answers only requests addressed to"
-          + " localhost, 127.0.0.1 or [::1] (a web page that rebinds its own name to 127.0.0.1"
-          + " sends that name)");
+      return new Refusal(
+          421,
+          (host == null ? "no single Host header" : "Host " + quoted(host))
+              + " is not this device: the inference API answers only requests addressed to"
+              + " localhost, 127.0.0.1 or [::1] (a web page that rebinds its own name to 127.0.0.1"
+              + " sends that name)");
     }
     List<String> origins = headers.get("Origin");
-    if (origins != null && (origins.size() != 1
-        || !origins.get(0).trim().equalsIgnoreCase("http://" + host))) {
-      return new Refusal(403, "cross-origin request refused (Origin " + quoted(origins) + "): the"
-          + " inference API takes no requests from web pages; call it from a local program");
+    if (origins != null
+        && (origins.size() != 1 || !origins.get(0).trim().equalsIgnoreCase("http://" + host))) {
+      return new Refusal(
+          403,
+          "cross-origin request refused (Origin "
+              + quoted(origins)
+              + "): the"
+              + " inference API takes no requests from web pages; call it from a local program");
     }
     if (!method.equals("GET") && !method.equals("HEAD")) {
       // No Content-Type is taken (the Triton Python client sends none): a browser sends a body
@@ -76,8 +85,12 @@ final class LocalRequestGuard {
       // an Origin, refused above.
       List<String> types = headers.get("Content-Type");
       if (types != null && (types.size() != 1 || !isJson(types.get(0)))) {
-        return new Refusal(415, "Content-Type " + quoted(types) + " refused: send the request"
-            + " body as Content-Type: application/json");
+        return new Refusal(
+            415,
+            "Content-Type "
+                + quoted(types)
+                + " refused: send the request"
+                + " body as Content-Type: application/json");
       }
     }
     return null;
@@ -126,8 +139,14 @@ final class LocalRequestGuard {
       logged = true;
       lastLogNanos = now;
     }
-    LOG.warning("inference API refused a request (" + refusal.status() + "): "
-        + refusal.message() + (skipped > 0 ? "; " + skipped + " more refused since the last"
-        + " such line" : "") + "; " + refused.get() + " refused since start");
+    LOG.warning(
+        "inference API refused a request ("
+            + refusal.status()
+            + "): "
+            + refusal.message()
+            + (skipped > 0 ? "; " + skipped + " more refused since the last" + " such line" : "")
+            + "; "
+            + refused.get()
+            + " refused since start");
   }
 }

@@ -19,116 +19,135 @@ final class TensorData {
    */
   static Object read(JsonParser p, String datatype, int expected, int max, String name)
       throws IOException, BadRequestException {
-    InferRequestParser.expect(p.currentToken() == JsonToken.START_ARRAY,
+    InferRequestParser.expect(
+        p.currentToken() == JsonToken.START_ARRAY,
         "input '" + name + "': \"data\" must be an array");
     switch (datatype) {
-      case "FP32": {
-        float[] out = new float[expected];
-        int n = 0;
-        int depth = 1;
-        while (depth > 0) {
-          JsonToken t = p.nextToken();
-          if (t == JsonToken.START_ARRAY) {
-            depth++;
-          } else if (t == JsonToken.END_ARRAY) {
-            depth--;
-          } else {
-            number(t, name, datatype);
-            if (n == out.length) {
-              out = Arrays.copyOf(out, grow(n, max, name));
+      case "FP32":
+        {
+          float[] out = new float[expected];
+          int n = 0;
+          int depth = 1;
+          while (depth > 0) {
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.START_ARRAY) {
+              depth++;
+            } else if (t == JsonToken.END_ARRAY) {
+              depth--;
+            } else {
+              number(t, name, datatype);
+              if (n == out.length) {
+                out = Arrays.copyOf(out, grow(n, max, name));
+              }
+              out[n++] = p.getFloatValue();
             }
-            out[n++] = p.getFloatValue();
           }
+          return n == out.length ? out : Arrays.copyOf(out, n);
         }
-        return n == out.length ? out : Arrays.copyOf(out, n);
-      }
-      case "FP64": {
-        double[] out = new double[expected];
-        int n = 0;
-        int depth = 1;
-        while (depth > 0) {
-          JsonToken t = p.nextToken();
-          if (t == JsonToken.START_ARRAY) {
-            depth++;
-          } else if (t == JsonToken.END_ARRAY) {
-            depth--;
-          } else {
-            number(t, name, datatype);
-            if (n == out.length) {
-              out = Arrays.copyOf(out, grow(n, max, name));
+      case "FP64":
+        {
+          double[] out = new double[expected];
+          int n = 0;
+          int depth = 1;
+          while (depth > 0) {
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.START_ARRAY) {
+              depth++;
+            } else if (t == JsonToken.END_ARRAY) {
+              depth--;
+            } else {
+              number(t, name, datatype);
+              if (n == out.length) {
+                out = Arrays.copyOf(out, grow(n, max, name));
+              }
+              out[n++] = p.getDoubleValue();
             }
-            out[n++] = p.getDoubleValue();
           }
+          return n == out.length ? out : Arrays.copyOf(out, n);
         }
-        return n == out.length ? out : Arrays.copyOf(out, n);
-      }
-      case "INT64", "INT32", "INT16", "INT8", "UINT8": {
-        long[] out = new long[expected];
-        int n = 0;
-        int depth = 1;
-        while (depth > 0) {
-          JsonToken t = p.nextToken();
-          if (t == JsonToken.START_ARRAY) {
-            depth++;
-          } else if (t == JsonToken.END_ARRAY) {
-            depth--;
-          } else {
-            if (t != JsonToken.VALUE_NUMBER_INT) {
-              throw new BadRequestException("input '" + name + "' is " + datatype
-                  + " but its data holds " + p.getText() + "; send integers");
+      case "INT64", "INT32", "INT16", "INT8", "UINT8":
+        {
+          long[] out = new long[expected];
+          int n = 0;
+          int depth = 1;
+          while (depth > 0) {
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.START_ARRAY) {
+              depth++;
+            } else if (t == JsonToken.END_ARRAY) {
+              depth--;
+            } else {
+              if (t != JsonToken.VALUE_NUMBER_INT) {
+                throw new BadRequestException(
+                    "input '"
+                        + name
+                        + "' is "
+                        + datatype
+                        + " but its data holds "
+                        + p.getText()
+                        + "; send integers");
+              }
+              if (n == out.length) {
+                out = Arrays.copyOf(out, grow(n, max, name));
+              }
+              out[n++] = p.getLongValue();
             }
-            if (n == out.length) {
-              out = Arrays.copyOf(out, grow(n, max, name));
-            }
-            out[n++] = p.getLongValue();
           }
+          long[] values = n == out.length ? out : Arrays.copyOf(out, n);
+          return narrow(values, datatype, name);
         }
-        long[] values = n == out.length ? out : Arrays.copyOf(out, n);
-        return narrow(values, datatype, name);
-      }
-      case "BOOL": {
-        boolean[] out = new boolean[expected];
-        int n = 0;
-        int depth = 1;
-        while (depth > 0) {
-          JsonToken t = p.nextToken();
-          if (t == JsonToken.START_ARRAY) {
-            depth++;
-          } else if (t == JsonToken.END_ARRAY) {
-            depth--;
-          } else {
-            if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
-              throw new BadRequestException("input '" + name + "' is BOOL; send true/false");
+      case "BOOL":
+        {
+          boolean[] out = new boolean[expected];
+          int n = 0;
+          int depth = 1;
+          while (depth > 0) {
+            JsonToken t = p.nextToken();
+            if (t == JsonToken.START_ARRAY) {
+              depth++;
+            } else if (t == JsonToken.END_ARRAY) {
+              depth--;
+            } else {
+              if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+                throw new BadRequestException("input '" + name + "' is BOOL; send true/false");
+              }
+              if (n == out.length) {
+                out = Arrays.copyOf(out, grow(n, max, name));
+              }
+              out[n++] = t == JsonToken.VALUE_TRUE;
             }
-            if (n == out.length) {
-              out = Arrays.copyOf(out, grow(n, max, name));
-            }
-            out[n++] = t == JsonToken.VALUE_TRUE;
           }
+          return n == out.length ? out : Arrays.copyOf(out, n);
         }
-        return n == out.length ? out : Arrays.copyOf(out, n);
-      }
       default:
-        throw new BadRequestException("input '" + name + "' has datatype " + datatype
-            + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
-            + " UINT8, BOOL)");
+        throw new BadRequestException(
+            "input '"
+                + name
+                + "' has datatype "
+                + datatype
+                + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
+                + " UINT8, BOOL)");
     }
   }
 
   /** The next array size after {@code n} elements, or a refusal once {@code max} is reached. */
   private static int grow(int n, int max, String name) throws BadRequestException {
     if (n >= max) {
-      throw new BadRequestException("input '" + name + "' has more data than this agent takes"
-          + " in one request (at most " + max + " elements): too large");
+      throw new BadRequestException(
+          "input '"
+              + name
+              + "' has more data than this agent takes"
+              + " in one request (at most "
+              + max
+              + " elements): too large");
     }
     return (int) Math.min((long) n * 2 + 1, max);
   }
 
-  private static void number(JsonToken t, String name, String datatype)
-      throws BadRequestException {
+  private static void number(JsonToken t, String name, String datatype) throws BadRequestException {
     if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) {
-      throw new BadRequestException("input '" + name + "' is " + datatype
-          + " but its data holds a non-number; send numbers");
+      throw new BadRequestException(
+          "input '" + name + "' is " + datatype + " but its data holds a non-number; send numbers");
     }
   }
 
@@ -157,32 +176,35 @@ final class TensorData {
     }
     for (long v : values) {
       if (v < min || v > max) {
-        throw new BadRequestException("input '" + name + "' value " + v + " is out of range for "
-            + datatype);
+        throw new BadRequestException(
+            "input '" + name + "' value " + v + " is out of range for " + datatype);
       }
     }
     switch (datatype) {
-      case "INT32": {
-        int[] out = new int[values.length];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = (int) values[i];
+      case "INT32":
+        {
+          int[] out = new int[values.length];
+          for (int i = 0; i < out.length; i++) {
+            out[i] = (int) values[i];
+          }
+          return out;
         }
-        return out;
-      }
-      case "INT16": {
-        short[] out = new short[values.length];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = (short) values[i];
+      case "INT16":
+        {
+          short[] out = new short[values.length];
+          for (int i = 0; i < out.length; i++) {
+            out[i] = (short) values[i];
+          }
+          return out;
         }
-        return out;
-      }
-      default: {
-        byte[] out = new byte[values.length];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = (byte) values[i];
+      default:
+        {
+          byte[] out = new byte[values.length];
+          for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) values[i];
+          }
+          return out;
         }
-        return out;
-      }
     }
   }
 

@@ -19,10 +19,10 @@ import java.util.Random;
 /**
  * Small ONNX models the project makes itself, so that demos and tests need no download.
  *
- * <p>The classifier is a two-layer perceptron: {@code input [batch, features]} → Gemm → Relu →
- * Gemm → Softmax → {@code probabilities [batch, classes]}. Weights come from a seeded random
- * generator, so the same seed always gives the same bytes and two seeds give two "versions"
- * of one model with the same signature but different outputs.
+ * <p>The classifier is a two-layer perceptron: {@code input [batch, features]} → Gemm → Relu → Gemm
+ * → Softmax → {@code probabilities [batch, classes]}. Weights come from a seeded random generator,
+ * so the same seed always gives the same bytes and two seeds give two "versions" of one model with
+ * the same signature but different outputs.
  */
 public final class SampleModels {
 

@@ -11,10 +11,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The execution providers a session can be put on: those this ONNX Runtime build really has,
- * and those a simulated profile only claims. A simulated provider is never handed to ONNX
- * Runtime (the machine does not have it); a session for it runs on the CPU and is reported
- * as "cpu", or as the simulated provider when {@code simulate-provider-fallback=false}.
+ * The execution providers a session can be put on: those this ONNX Runtime build really has, and
+ * those a simulated profile only claims. A simulated provider is never handed to ONNX Runtime (the
+ * machine does not have it); a session for it runs on the CPU and is reported as "cpu", or as the
+ * simulated provider when {@code simulate-provider-fallback=false}.
  */
 public final class ExecutionProviders {
 
@@ -74,8 +74,8 @@ public final class ExecutionProviders {
   }
 
   /**
-   * What to hand ONNX Runtime for a variant that wants {@code provider}: the provider itself
-   * when it is real, else the CPU.
+   * What to hand ONNX Runtime for a variant that wants {@code provider}: the provider itself when
+   * it is real, else the CPU.
    */
   public String sessionProvider(String provider) {
     String wanted = normalized(provider);
@@ -94,7 +94,7 @@ public final class ExecutionProviders {
   /** Puts a real provider on the options; throws when this build cannot configure it. */
   public static void configure(SessionOptions options, String provider) throws OrtException {
     switch (normalized(provider)) {
-      case CPU -> { }
+      case CPU -> {}
       case "cuda" -> options.addCUDA(0);
       case "rocm" -> options.addROCM(0);
       case "tensorrt" -> options.addTensorrt(0);
@@ -108,8 +108,9 @@ public final class ExecutionProviders {
       case "nnapi" -> options.addNnapi();
       case "directml" -> options.addDirectML(0);
       case "xnnpack" -> options.addXnnpack(Map.of());
-      default -> throw new IllegalArgumentException("the agent cannot configure execution"
-          + " provider '" + provider + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "the agent cannot configure execution" + " provider '" + provider + "'");
     }
   }
 }

@@ -8,14 +8,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The durations of the most recent model runs in a fixed ring: percentiles then describe how a
  * version runs now rather than since the agent started, at a fixed 8 KiB per version.
  *
- * <p>Recording is on the inference path, so it takes no lock and allocates nothing: a run claims
- * a slot with one atomic increment and stores its duration there. A heartbeat copies the ring
- * while runs may be storing, so a slot already claimed but not yet written still holds the
- * sample it replaces (or nothing on the first lap, which is skipped), and a sample may land just
- * after the copy. Each such race shifts a percentile by one sample out of up to 1,024, which
- * figures sent every few seconds can afford; a lock on every inference could not. The slots are
- * an AtomicLongArray only so that a 32-bit JVM cannot tear a long; on 64-bit JVMs its opaque
- * accesses are plain loads and stores.
+ * <p>Recording is on the inference path, so it takes no lock and allocates nothing: a run claims a
+ * slot with one atomic increment and stores its duration there. A heartbeat copies the ring while
+ * runs may be storing, so a slot already claimed but not yet written still holds the sample it
+ * replaces (or nothing on the first lap, which is skipped), and a sample may land just after the
+ * copy. Each such race shifts a percentile by one sample out of up to 1,024, which figures sent
+ * every few seconds can afford; a lock on every inference could not. The slots are an
+ * AtomicLongArray only so that a 32-bit JVM cannot tear a long; on 64-bit JVMs its opaque accesses
+ * are plain loads and stores.
  */
 final class LatencyWindow {
 
@@ -62,8 +62,10 @@ final class LatencyWindow {
     return count == filled ? copy : Arrays.copyOf(copy, count);
   }
 
-  /** Nearest rank, as the micro-benchmark and trials report: the smallest value with at least
-   * p % of the values at or below it. */
+  /**
+   * Nearest rank, as the micro-benchmark and trials report: the smallest value with at least p % of
+   * the values at or below it.
+   */
   private static long nearestRank(long[] sorted, int percent) {
     if (sorted.length == 0) {
       return 0;

@@ -16,18 +16,18 @@ public interface LoadedModel extends AutoCloseable {
   }
 
   /**
-   * Runs the model. Inputs are checked against {@link #inputs()} first
-   * ({@link TensorValidator}); {@code outputs} empty means all outputs.
+   * Runs the model. Inputs are checked against {@link #inputs()} first ({@link TensorValidator});
+   * {@code outputs} empty means all outputs.
    */
   List<Tensor> infer(List<Tensor> inputs, Set<String> outputs) throws InferenceException;
 
   /**
-   * Runs the model and tells {@code observer} how long a successful run took. Implementations
-   * that can, time only the runtime's own run (no input checks, no tensor conversion), so that
-   * the figure compares versions; this default times the whole call.
+   * Runs the model and tells {@code observer} how long a successful run took. Implementations that
+   * can, time only the runtime's own run (no input checks, no tensor conversion), so that the
+   * figure compares versions; this default times the whole call.
    */
-  default List<Tensor> infer(List<Tensor> inputs, Set<String> outputs,
-      ModelRunObserver observer) throws InferenceException {
+  default List<Tensor> infer(List<Tensor> inputs, Set<String> outputs, ModelRunObserver observer)
+      throws InferenceException {
     long start = System.nanoTime();
     List<Tensor> result = infer(inputs, outputs);
     observer.modelRan(System.nanoTime() - start);

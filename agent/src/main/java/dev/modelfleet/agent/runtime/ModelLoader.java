@@ -8,8 +8,8 @@ public interface ModelLoader {
   LoadedModel load(Path verifiedArtifact) throws ModelLoadException;
 
   /**
-   * Loads for a variant's execution provider. Loaders without providers (test fakes) run
-   * everything where {@link #load(Path)} does.
+   * Loads for a variant's execution provider. Loaders without providers (test fakes) run everything
+   * where {@link #load(Path)} does.
    */
   default LoadedModel load(Path verifiedArtifact, String executionProvider)
       throws ModelLoadException {

@@ -10,12 +10,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The models in service, by name. A swap is one atomic map write: new requests see the new
- * model at once, requests in flight finish on the old one (see {@link ServedModel}).
+ * The models in service, by name. A swap is one atomic map write: new requests see the new model at
+ * once, requests in flight finish on the old one (see {@link ServedModel}).
  *
- * <p>It also keeps the inference figures of the last {@value #VERSIONS_KEPT} versions served
- * per model, so that after a swap heartbeats still carry the version it replaced (the rollout
- * gates compare the two) while a device that sees many versions keeps a bounded amount.
+ * <p>It also keeps the inference figures of the last {@value #VERSIONS_KEPT} versions served per
+ * model, so that after a swap heartbeats still carry the version it replaced (the rollout gates
+ * compare the two) while a device that sees many versions keeps a bounded amount.
  */
 public final class ModelRegistry {
 
@@ -38,8 +38,8 @@ public final class ModelRegistry {
 
   /**
    * The figures {@code model} counts into: those already kept for its version and variant (a
-   * version served again continues them), else its own. Heartbeats send one entry per version,
-   * so another variant of the same version replaces the earlier one.
+   * version served again continues them), else its own. Heartbeats send one entry per version, so
+   * another variant of the same version replaces the earlier one.
    */
   private VersionStats keepFiguresOf(ServedModel model) {
     synchronized (figures) {
@@ -66,8 +66,8 @@ public final class ModelRegistry {
   }
 
   /**
-   * Takes a model out of service; its session closes when its last request ends. Its figures
-   * go too: no rollout compares versions of a model the device no longer serves.
+   * Takes a model out of service; its session closes when its last request ends. Its figures go
+   * too: no rollout compares versions of a model the device no longer serves.
    */
   public boolean remove(String name) {
     ServedModel previous = models.remove(name);

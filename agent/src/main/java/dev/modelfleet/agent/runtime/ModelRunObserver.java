@@ -4,7 +4,7 @@ package dev.modelfleet.agent.runtime;
 @FunctionalInterface
 public interface ModelRunObserver {
 
-  ModelRunObserver NONE = nanos -> { };
+  ModelRunObserver NONE = nanos -> {};
 
   void modelRan(long nanos);
 }

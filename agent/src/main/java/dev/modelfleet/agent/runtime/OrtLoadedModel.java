@@ -35,8 +35,8 @@ final class OrtLoadedModel implements LoadedModel {
     List<TensorSpec> specs = new ArrayList<>();
     for (NodeInfo node : infos.values()) {
       if (node.getInfo() instanceof TensorInfo tensor) {
-        specs.add(new TensorSpec(node.getName(), OrtTypes.datatype(tensor.type),
-            tensor.getShape()));
+        specs.add(
+            new TensorSpec(node.getName(), OrtTypes.datatype(tensor.type), tensor.getShape()));
       } else {
         // Sequences and maps have no place in the v2 protocol; they show as opaque.
         specs.add(new TensorSpec(node.getName(), "UNKNOWN", new long[0]));
@@ -66,13 +66,18 @@ final class OrtLoadedModel implements LoadedModel {
   }
 
   @Override
-  public List<Tensor> infer(List<Tensor> given, Set<String> requested,
-      ModelRunObserver observer) throws InferenceException {
+  public List<Tensor> infer(List<Tensor> given, Set<String> requested, ModelRunObserver observer)
+      throws InferenceException {
     TensorValidator.check(inputs, given);
     for (String name : requested) {
       if (outputs.stream().noneMatch(o -> o.name().equals(name))) {
-        throw new InferenceException(true, "unknown output '" + name + "'; the model's outputs"
-            + " are " + outputs.stream().map(TensorSpec::name).toList());
+        throw new InferenceException(
+            true,
+            "unknown output '"
+                + name
+                + "'; the model's outputs"
+                + " are "
+                + outputs.stream().map(TensorSpec::name).toList());
       }
     }
     Map<String, OnnxTensor> feeds = new HashMap<>(given.size() * 2);
@@ -87,8 +92,11 @@ final class OrtLoadedModel implements LoadedModel {
         List<Tensor> out = new ArrayList<>(result.size());
         for (Map.Entry<String, OnnxValue> entry : result) {
           if (!(entry.getValue() instanceof OnnxTensor tensor)) {
-            throw new InferenceException(false, "output '" + entry.getKey()
-                + "' is not a tensor; the inference API serves tensors only");
+            throw new InferenceException(
+                false,
+                "output '"
+                    + entry.getKey()
+                    + "' is not a tensor; the inference API serves tensors only");
           }
           out.add(OrtTypes.fromOrt(entry.getKey(), tensor));
         }

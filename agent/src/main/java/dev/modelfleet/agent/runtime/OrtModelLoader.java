@@ -14,10 +14,10 @@ import java.util.logging.Logger;
 
 /**
  * Loads ONNX models into ONNX Runtime sessions on the execution provider a variant asks for,
- * falling back to the CPU when that provider is missing or fails to start; the loaded model
- * says which provider it really runs on. Every model passes the model-safety check first (once,
- * whatever the provider): a signed model is only as safe as the machine that signed it, and one
- * with external data would read the device's own identity key.
+ * falling back to the CPU when that provider is missing or fails to start; the loaded model says
+ * which provider it really runs on. Every model passes the model-safety check first (once, whatever
+ * the provider): a signed model is only as safe as the machine that signed it, and one with
+ * external data would read the device's own identity key.
  */
 public final class OrtModelLoader implements ModelLoader {
 
@@ -26,7 +26,9 @@ public final class OrtModelLoader implements ModelLoader {
   private final int intraOpThreads;
   private final ExecutionProviders providers;
 
-  /** @param intraOpThreads threads per inference call; 0 lets ONNX Runtime choose. */
+  /**
+   * @param intraOpThreads threads per inference call; 0 lets ONNX Runtime choose.
+   */
   public OrtModelLoader(int intraOpThreads) {
     this(intraOpThreads, ExecutionProviders.detected());
   }
@@ -37,8 +39,8 @@ public final class OrtModelLoader implements ModelLoader {
   }
 
   /**
-   * The process-wide ONNX Runtime environment, created quiet: errors reach callers as
-   * exceptions (and from there progress reports and HTTP answers), not as stderr noise.
+   * The process-wide ONNX Runtime environment, created quiet: errors reach callers as exceptions
+   * (and from there progress reports and HTTP answers), not as stderr noise.
    */
   public static OrtEnvironment environment() {
     return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "modelfleet");
@@ -56,18 +58,34 @@ public final class OrtModelLoader implements ModelLoader {
     String wanted = ExecutionProviders.normalized(executionProvider);
     String onSession = providers.sessionProvider(wanted);
     if (!onSession.equals(wanted) && !providers.isSimulated(wanted)) {
-      LOG.warning("execution provider '" + wanted + "' is not available in this ONNX Runtime"
-          + " (" + providers.real() + "); " + verifiedArtifact.getFileName() + " runs on cpu");
+      LOG.warning(
+          "execution provider '"
+              + wanted
+              + "' is not available in this ONNX Runtime"
+              + " ("
+              + providers.real()
+              + "); "
+              + verifiedArtifact.getFileName()
+              + " runs on cpu");
     }
     if (!onSession.equals(ExecutionProviders.CPU)) {
       try {
         return open(checked, verifiedArtifact, onSession, providers.reported(wanted, onSession));
       } catch (ModelLoadException e) {
-        LOG.warning("execution provider '" + onSession + "' failed for "
-            + verifiedArtifact.getFileName() + " (" + e.getMessage() + "); falling back to cpu");
+        LOG.warning(
+            "execution provider '"
+                + onSession
+                + "' failed for "
+                + verifiedArtifact.getFileName()
+                + " ("
+                + e.getMessage()
+                + "); falling back to cpu");
       }
     }
-    return open(checked, verifiedArtifact, ExecutionProviders.CPU,
+    return open(
+        checked,
+        verifiedArtifact,
+        ExecutionProviders.CPU,
         providers.reported(wanted, ExecutionProviders.CPU));
   }
 
@@ -75,15 +93,16 @@ public final class OrtModelLoader implements ModelLoader {
     try {
       return OnnxModelReader.check(file);
     } catch (UnsafeModelException e) {
-      throw new ModelLoadException(e.code(), "refused before ONNX Runtime saw it: "
-          + e.getMessage(), e);
+      throw new ModelLoadException(
+          e.code(), "refused before ONNX Runtime saw it: " + e.getMessage(), e);
     } catch (IOException e) {
       throw new ModelLoadException("cannot read " + file.getFileName() + ": " + e.getMessage(), e);
     }
   }
 
-  private LoadedModel open(CheckedModel checked, Path file, String sessionProvider,
-      String reportedProvider) throws ModelLoadException {
+  private LoadedModel open(
+      CheckedModel checked, Path file, String sessionProvider, String reportedProvider)
+      throws ModelLoadException {
     OrtEnvironment env = environment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

@@ -45,11 +45,11 @@ final class OrtTypes {
       case "INT16" ->
           OnnxTensor.createTensor(env, ShortBuffer.wrap((short[]) tensor.data()), shape);
       case "INT8" ->
-          OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) tensor.data()), shape,
-              OnnxJavaType.INT8);
+          OnnxTensor.createTensor(
+              env, ByteBuffer.wrap((byte[]) tensor.data()), shape, OnnxJavaType.INT8);
       case "UINT8" ->
-          OnnxTensor.createTensor(env, ByteBuffer.wrap((byte[]) tensor.data()), shape,
-              OnnxJavaType.UINT8);
+          OnnxTensor.createTensor(
+              env, ByteBuffer.wrap((byte[]) tensor.data()), shape, OnnxJavaType.UINT8);
       case "BOOL" -> {
         boolean[] values = (boolean[]) tensor.data();
         ByteBuffer bytes = ByteBuffer.allocateDirect(values.length).order(ByteOrder.nativeOrder());
@@ -59,8 +59,9 @@ final class OrtTypes {
         bytes.flip();
         yield OnnxTensor.createTensor(env, bytes, shape, OnnxJavaType.BOOL);
       }
-      default -> throw new IllegalArgumentException("datatype " + tensor.datatype()
-          + " is not supported by this agent's inference API");
+      default ->
+          throw new IllegalArgumentException(
+              "datatype " + tensor.datatype() + " is not supported by this agent's inference API");
     };
   }
 
@@ -68,31 +69,38 @@ final class OrtTypes {
     var info = value.getInfo();
     long[] shape = info.getShape();
     String datatype = datatype(info.type);
-    Object data = switch (info.type) {
-      case FLOAT -> array(value.getFloatBuffer());
-      case DOUBLE -> array(value.getDoubleBuffer());
-      case INT64 -> array(value.getLongBuffer());
-      case INT32 -> array(value.getIntBuffer());
-      case INT16 -> array(value.getShortBuffer());
-      case INT8, UINT8 -> array(value.getByteBuffer());
-      case BOOL -> {
-        ByteBuffer bytes = value.getByteBuffer();
-        boolean[] values = new boolean[bytes.remaining()];
-        for (int i = 0; i < values.length; i++) {
-          values[i] = bytes.get(i) != 0;
-        }
-        yield values;
-      }
-      default -> throw new IllegalStateException(
-          "output '" + name + "' has type " + info.type + " which the inference API cannot send");
-    };
+    Object data =
+        switch (info.type) {
+          case FLOAT -> array(value.getFloatBuffer());
+          case DOUBLE -> array(value.getDoubleBuffer());
+          case INT64 -> array(value.getLongBuffer());
+          case INT32 -> array(value.getIntBuffer());
+          case INT16 -> array(value.getShortBuffer());
+          case INT8, UINT8 -> array(value.getByteBuffer());
+          case BOOL -> {
+            ByteBuffer bytes = value.getByteBuffer();
+            boolean[] values = new boolean[bytes.remaining()];
+            for (int i = 0; i < values.length; i++) {
+              values[i] = bytes.get(i) != 0;
+            }
+            yield values;
+          }
+          default ->
+              throw new IllegalStateException(
+                  "output '"
+                      + name
+                      + "' has type "
+                      + info.type
+                      + " which the inference API cannot send");
+        };
     return new Tensor(name, datatype, shape, data);
   }
 
   // ONNX Runtime hands out fresh heap buffers; their backing array is the data, no copy.
   private static float[] array(FloatBuffer b) {
     return b.hasArray() && b.arrayOffset() == 0 && b.array().length == b.remaining()
-        ? b.array() : copy(b);
+        ? b.array()
+        : copy(b);
   }
 
   private static float[] copy(FloatBuffer b) {

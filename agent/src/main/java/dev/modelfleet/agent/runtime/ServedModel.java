@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loaded model in service, reference-counted so that a swap never closes a session under a
- * running request: the registry holds one reference, each request holds one while it runs,
- * and the session is closed when the last one is released.
+ * running request: the registry holds one reference, each request holds one while it runs, and the
+ * session is closed when the last one is released.
  */
 public final class ServedModel {
 
@@ -22,8 +22,8 @@ public final class ServedModel {
   // Starts at 1: the registry's own reference, dropped by retire().
   private final AtomicInteger references = new AtomicInteger(1);
 
-  public ServedModel(String name, String version, String variantId, String sha256,
-      LoadedModel model) {
+  public ServedModel(
+      String name, String version, String variantId, String sha256, LoadedModel model) {
     this.name = name;
     this.version = version;
     this.variantId = variantId == null ? "" : variantId;
@@ -33,11 +33,10 @@ public final class ServedModel {
   }
 
   /**
-   * Runs the model and counts the run into this version's figures. A request the model refuses
-   * as malformed ({@link InferenceException#clientError()}) never ran, so it is not counted.
+   * Runs the model and counts the run into this version's figures. A request the model refuses as
+   * malformed ({@link InferenceException#clientError()}) never ran, so it is not counted.
    */
-  public List<Tensor> infer(List<Tensor> inputs, Set<String> outputs)
-      throws InferenceException {
+  public List<Tensor> infer(List<Tensor> inputs, Set<String> outputs) throws InferenceException {
     VersionStats figures = stats;
     try {
       List<Tensor> result = model.infer(inputs, outputs, figures);

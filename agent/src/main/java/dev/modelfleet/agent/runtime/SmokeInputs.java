@@ -5,13 +5,13 @@ import java.util.List;
 
 /**
  * Inputs for a warm-up and smoke test, built from a model's own input declarations: dynamic
- * dimensions become 1, numbers are small and deterministic. A model that cannot run this is
- * not activated.
+ * dimensions become 1, numbers are small and deterministic. A model that cannot run this is not
+ * activated.
  *
- * <p>Some models need more than one element along a dynamic axis (an audio model's STFT needs
- * a window of samples), so callers may try again with a larger size for a dynamic last
- * dimension (samples, tokens, features by convention); other dynamic dimensions (batch and
- * the like, which must agree across inputs) stay 1.
+ * <p>Some models need more than one element along a dynamic axis (an audio model's STFT needs a
+ * window of samples), so callers may try again with a larger size for a dynamic last dimension
+ * (samples, tokens, features by convention); other dynamic dimensions (batch and the like, which
+ * must agree across inputs) stay 1.
  */
 public final class SmokeInputs {
 

@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks request tensors against a model's declared inputs and says exactly what is wrong,
- * so that a caller gets a 400 with a fixable message rather than an ONNX Runtime error.
+ * Checks request tensors against a model's declared inputs and says exactly what is wrong, so that
+ * a caller gets a 400 with a fixable message rather than an ONNX Runtime error.
  */
 public final class TensorValidator {
 
@@ -25,17 +25,28 @@ public final class TensorValidator {
     for (Tensor tensor : given) {
       TensorSpec spec = byName.get(tensor.name());
       if (spec == null) {
-        throw bad("unknown input '" + tensor.name() + "'; the model's inputs are "
-            + declared.stream().map(TensorSpec::name).toList());
+        throw bad(
+            "unknown input '"
+                + tensor.name()
+                + "'; the model's inputs are "
+                + declared.stream().map(TensorSpec::name).toList());
       }
       if (!seen.add(tensor.name())) {
         // Checked here, not by counting: [a, a] for inputs [a, b] has the right count.
-        throw bad("input '" + tensor.name() + "' is given twice; the model's inputs are "
-            + declared.stream().map(TensorSpec::name).toList());
+        throw bad(
+            "input '"
+                + tensor.name()
+                + "' is given twice; the model's inputs are "
+                + declared.stream().map(TensorSpec::name).toList());
       }
       if (!spec.datatype().equals(tensor.datatype())) {
-        throw bad("input '" + tensor.name() + "' has datatype " + tensor.datatype()
-            + ", the model expects " + spec.datatype());
+        throw bad(
+            "input '"
+                + tensor.name()
+                + "' has datatype "
+                + tensor.datatype()
+                + ", the model expects "
+                + spec.datatype());
       }
       checkShape(spec, tensor);
     }
@@ -57,17 +68,35 @@ public final class TensorValidator {
       ok = got[i] >= 0 && (want[i] < 0 || want[i] == got[i]);
     }
     if (!ok) {
-      throw bad("input '" + tensor.name() + "' has shape " + Arrays.toString(got)
-          + ", the model expects " + Arrays.toString(want) + " (-1 = any size)");
+      throw bad(
+          "input '"
+              + tensor.name()
+              + "' has shape "
+              + Arrays.toString(got)
+              + ", the model expects "
+              + Arrays.toString(want)
+              + " (-1 = any size)");
     }
     long count = Tensor.elementCount(got);
     if (count < 0) {
-      throw bad("input '" + tensor.name() + "' has shape " + Arrays.toString(got)
-          + ", which holds more elements than any tensor can");
+      throw bad(
+          "input '"
+              + tensor.name()
+              + "' has shape "
+              + Arrays.toString(got)
+              + ", which holds more elements than any tensor can");
     }
     if (count != tensor.length()) {
-      throw bad("input '" + tensor.name() + "' has " + tensor.length() + " data elements but its"
-          + " shape " + Arrays.toString(got) + " needs " + count);
+      throw bad(
+          "input '"
+              + tensor.name()
+              + "' has "
+              + tensor.length()
+              + " data elements but its"
+              + " shape "
+              + Arrays.toString(got)
+              + " needs "
+              + count);
     }
   }
 

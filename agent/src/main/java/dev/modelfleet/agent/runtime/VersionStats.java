@@ -3,9 +3,9 @@ package dev.modelfleet.agent.runtime;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Inference figures of one version (and variant) of a model since the agent started, as
- * heartbeats report them: the server's rollout gates compare a new version with the one it
- * replaced on the same device, so the figures belong to the version, not to the model name.
+ * Inference figures of one version (and variant) of a model since the agent started, as heartbeats
+ * report them: the server's rollout gates compare a new version with the one it replaced on the
+ * same device, so the figures belong to the version, not to the model name.
  */
 public final class VersionStats implements ModelRunObserver {
 
@@ -59,11 +59,25 @@ public final class VersionStats implements ModelRunObserver {
     long errors = failures.sum();
     long requests = runs.sum();
     LatencyWindow.Percentiles percentiles = latencies.percentiles();
-    return new Snapshot(model, version, variantId, executionProvider, requests, errors,
-        percentiles.p50Ms(), percentiles.p95Ms());
+    return new Snapshot(
+        model,
+        version,
+        variantId,
+        executionProvider,
+        requests,
+        errors,
+        percentiles.p50Ms(),
+        percentiles.p95Ms());
   }
 
   /** One heartbeat entry: {@code errors} is part of {@code requests}. */
-  public record Snapshot(String model, String version, String variantId,
-      String executionProvider, long requests, long errors, double p50Ms, double p95Ms) {}
+  public record Snapshot(
+      String model,
+      String version,
+      String variantId,
+      String executionProvider,
+      long requests,
+      long errors,
+      double p50Ms,
+      double p95Ms) {}
 }

@@ -4,15 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the agent has accepted and activated. Written after every change so that a restart
- * serves the same models before it reaches the server, and refuses the same replays.
+ * What the agent has accepted and activated. Written after every change so that a restart serves
+ * the same models before it reaches the server, and refuses the same replays.
  *
- * <p>{@code acceptedUnderKeys} names the director keys that signed the accepted generation
- * (empty in a state written before it was recorded): the generation floor holds only while
- * those keys do, so that rotating a compromised key away also undoes a fast-forward attack.
+ * <p>{@code acceptedUnderKeys} names the director keys that signed the accepted generation (empty
+ * in a state written before it was recorded): the generation floor holds only while those keys do,
+ * so that rotating a compromised key away also undoes a fast-forward attack.
  */
 public record AgentState(
-    long acceptedGeneration, String acceptedPayloadSha256, List<ActiveModel> activeModels,
+    long acceptedGeneration,
+    String acceptedPayloadSha256,
+    List<ActiveModel> activeModels,
     String acceptedUnderKeys) {
 
   public static final AgentState EMPTY = new AgentState(0, "", List.of(), "");

@@ -13,8 +13,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Owner-only, crash-safe file writes. The state directory holds the device's private key and
- * credential, so nothing in it is ever readable by other users; and a power cut must leave
- * either the old or the new file, never half of one.
+ * credential, so nothing in it is ever readable by other users; and a power cut must leave either
+ * the old or the new file, never half of one.
  */
 public final class SecureFiles {
 

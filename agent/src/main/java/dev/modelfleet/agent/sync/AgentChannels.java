@@ -15,6 +15,7 @@ public final class AgentChannels {
 
   /** A wide HTTP/2 window keeps a 100 MB download from stalling on window updates. */
   static final int FLOW_CONTROL_WINDOW = 16 << 20;
+
   static final int MAX_INBOUND_MESSAGE = 8 << 20;
 
   private AgentChannels() {}
@@ -31,8 +32,8 @@ public final class AgentChannels {
    */
   public static ManagedChannel mutualTls(
       String hostPort, List<X509Certificate> fleetCa, TlsIdentity identity) throws SSLException {
-    SslContextBuilder ssl = GrpcSslContexts.forClient()
-        .trustManager(fleetCa.toArray(X509Certificate[]::new));
+    SslContextBuilder ssl =
+        GrpcSslContexts.forClient().trustManager(fleetCa.toArray(X509Certificate[]::new));
     if (identity != null) {
       ssl.keyManager(identity.key(), identity.certificate());
     }

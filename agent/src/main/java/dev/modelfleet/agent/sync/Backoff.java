@@ -3,8 +3,8 @@ package dev.modelfleet.agent.sync;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Exponential backoff with full jitter (a random delay between 0 and the current cap), so
- * that a fleet cut off by one server restart does not reconnect in lockstep.
+ * Exponential backoff with full jitter (a random delay between 0 and the current cap), so that a
+ * fleet cut off by one server restart does not reconnect in lockstep.
  */
 public final class Backoff {
 

@@ -37,7 +37,7 @@ public final class GrpcArtifactSource implements ArtifactSource {
     try {
       Iterator<ArtifactChunk> chunks =
           stub.fetchArtifact(
-                  FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
+              FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
       while (chunks.hasNext()) {
         ArtifactChunk chunk = chunks.next();
         consumer.received(chunk.getData().size());
@@ -52,14 +52,15 @@ public final class GrpcArtifactSource implements ArtifactSource {
   }
 
   static ArtifactFetchException classify(Status status, String sha256, Throwable cause) {
-    String text = status.getCode() + (status.getDescription() == null ? ""
-        : ": " + status.getDescription());
-    Kind kind = switch (status.getCode()) {
-      case NOT_FOUND -> Kind.NOT_FOUND;
-      case OUT_OF_RANGE -> Kind.OUT_OF_RANGE;
-      case UNAUTHENTICATED, INVALID_ARGUMENT, PERMISSION_DENIED -> Kind.FATAL;
-      default -> Kind.RETRYABLE;
-    };
+    String text =
+        status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
+    Kind kind =
+        switch (status.getCode()) {
+          case NOT_FOUND -> Kind.NOT_FOUND;
+          case OUT_OF_RANGE -> Kind.OUT_OF_RANGE;
+          case UNAUTHENTICATED, INVALID_ARGUMENT, PERMISSION_DENIED -> Kind.FATAL;
+          default -> Kind.RETRYABLE;
+        };
     return new ArtifactFetchException(kind, "FetchArtifact " + sha256 + " " + text, cause);
   }
 }

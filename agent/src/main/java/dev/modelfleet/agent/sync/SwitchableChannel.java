@@ -7,10 +7,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 
 /**
- * The agent's channel to the control plane, whose connection can be exchanged under the stubs
- * that use it: after enrollment (the first connection had no client certificate yet) and after
- * each certificate renewal. New calls go to the new connection; calls already running finish on
- * the old one, which is then closed.
+ * The agent's channel to the control plane, whose connection can be exchanged under the stubs that
+ * use it: after enrollment (the first connection had no client certificate yet) and after each
+ * certificate renewal. New calls go to the new connection; calls already running finish on the old
+ * one, which is then closed.
  */
 public final class SwitchableChannel extends Channel {
 

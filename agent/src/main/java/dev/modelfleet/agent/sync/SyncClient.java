@@ -33,16 +33,21 @@ import java.util.logging.Logger;
 
 /**
  * The device's Sync session: Hello, heartbeats, progress up; config and desired states down.
- * Reconnects with backoff and jitter, and stops for good where the protocol says a retry
- * cannot help (UNAUTHENTICATED, PERMISSION_DENIED, ABORTED). Inference keeps running whatever
- * happens here. A device waiting for an operator's approval just keeps its stream open.
+ * Reconnects with backoff and jitter, and stops for good where the protocol says a retry cannot
+ * help (UNAUTHENTICATED, PERMISSION_DENIED, ABORTED). Inference keeps running whatever happens
+ * here. A device waiting for an operator's approval just keeps its stream open.
  */
 public final class SyncClient implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.sync");
 
   /** Why the session loop ended for good. */
-  public enum Stop { CLOSED, UNAUTHENTICATED, REJECTED, REPLACED }
+  public enum Stop {
+    CLOSED,
+    UNAUTHENTICATED,
+    REJECTED,
+    REPLACED
+  }
 
   private final AgentServiceGrpc.AgentServiceStub stub;
   private final Supplier<HardwareProfile> hardware;
@@ -50,8 +55,8 @@ public final class SyncClient implements AutoCloseable {
   private final ModelRegistry registry;
   private final StateStore store;
   private final Backoff backoff;
-  private final ExecutorService deployExecutor = Executors.newSingleThreadExecutor(
-      daemon("deploy"));
+  private final ExecutorService deployExecutor =
+      Executors.newSingleThreadExecutor(daemon("deploy"));
   private final ScheduledExecutorService heartbeats =
       Executors.newSingleThreadScheduledExecutor(daemon("heartbeat"));
   private final AtomicReference<SignedEnvelope> pendingDesired = new AtomicReference<>();
@@ -65,14 +70,19 @@ public final class SyncClient implements AutoCloseable {
   // logged once per wait, however often the stream reconnects meanwhile
   private volatile boolean awaitingApproval;
   private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> configListener =
-      config -> { };
-  private volatile java.util.function.Consumer<ServerMessage> requestHandler = message -> { };
+      config -> {};
+  private volatile java.util.function.Consumer<ServerMessage> requestHandler = message -> {};
   private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.RootUpdate> rootUpdates =
-      update -> { };
+      update -> {};
   private volatile java.util.function.LongSupplier rootVersion = () -> 0;
 
-  public SyncClient(AgentServiceGrpc.AgentServiceStub stub, Supplier<HardwareProfile> hardware,
-      Deployer deployer, ModelRegistry registry, StateStore store, Backoff backoff) {
+  public SyncClient(
+      AgentServiceGrpc.AgentServiceStub stub,
+      Supplier<HardwareProfile> hardware,
+      Deployer deployer,
+      ModelRegistry registry,
+      StateStore store,
+      Backoff backoff) {
     this.stub = stub;
     this.hardware = hardware;
     this.deployer = deployer;
@@ -82,14 +92,15 @@ public final class SyncClient implements AutoCloseable {
   }
 
   /** Called with every SyncConfig the server sends (on each new stream). */
-  public SyncClient onConfig(java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> listener) {
+  public SyncClient onConfig(
+      java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> listener) {
     this.configListener = listener;
     return this;
   }
 
   /**
-   * Called with the server's requests to the device (RunBenchmark, TrialRequest), on the
-   * stream's thread: the handler hands them to a background worker.
+   * Called with the server's requests to the device (RunBenchmark, TrialRequest), on the stream's
+   * thread: the handler hands them to a background worker.
    */
   public SyncClient onRequest(java.util.function.Consumer<ServerMessage> handler) {
     this.requestHandler = handler;
@@ -97,12 +108,13 @@ public final class SyncClient implements AutoCloseable {
   }
 
   /**
-   * Root metadata: {@code version} is reported in every Hello (the server sends the versions
-   * after it); {@code handler} checks a RootUpdate. It runs on the stream's thread, before the
-   * next message is read, so a desired state signed by new keys that follows an update is
-   * verified with the updated root.
+   * Root metadata: {@code version} is reported in every Hello (the server sends the versions after
+   * it); {@code handler} checks a RootUpdate. It runs on the stream's thread, before the next
+   * message is read, so a desired state signed by new keys that follows an update is verified with
+   * the updated root.
    */
-  public SyncClient onRootUpdate(java.util.function.LongSupplier version,
+  public SyncClient onRootUpdate(
+      java.util.function.LongSupplier version,
       java.util.function.Consumer<dev.modelfleet.agent.v1.RootUpdate> handler) {
     this.rootVersion = version;
     this.rootUpdates = handler;
@@ -119,8 +131,10 @@ public final class SyncClient implements AutoCloseable {
     send(AgentMessage.newBuilder().setTrial(report).build());
   }
 
-  /** Hook for the deployer's progress: sent when a stream is up, dropped otherwise (Hello and
-   * heartbeats carry the installed models, so nothing is lost for good). */
+  /**
+   * Hook for the deployer's progress: sent when a stream is up, dropped otherwise (Hello and
+   * heartbeats carry the installed models, so nothing is lost for good).
+   */
   public void sendProgress(DeploymentProgress progress) {
     send(AgentMessage.newBuilder().setProgress(progress).build());
   }
@@ -141,8 +155,10 @@ public final class SyncClient implements AutoCloseable {
       StreamObserver<AgentMessage> current = outbound;
       if (current != null) {
         backoff.reset();
-        current.onError(Status.CANCELLED.withDescription("reconnecting with a renewed certificate")
-            .asRuntimeException());
+        current.onError(
+            Status.CANCELLED
+                .withDescription("reconnecting with a renewed certificate")
+                .asRuntimeException());
       }
     }
   }
@@ -169,32 +185,40 @@ public final class SyncClient implements AutoCloseable {
         }
         switch (status.getCode()) {
           case UNAUTHENTICATED -> {
-            LOG.severe("the server refused this device's credential (" + describe(status)
-                + "): the device was decommissioned or its identity is unknown. Inference keeps"
-                + " serving the current models; to sync again an operator must enroll it anew"
-                + " (new token, fresh state directory).");
+            LOG.severe(
+                "the server refused this device's credential ("
+                    + describe(status)
+                    + "): the device was decommissioned or its identity is unknown. Inference keeps"
+                    + " serving the current models; to sync again an operator must enroll it anew"
+                    + " (new token, fresh state directory).");
             stop = Stop.UNAUTHENTICATED;
             return;
           }
           case PERMISSION_DENIED -> {
-            LOG.severe("the server refused this device (" + describe(status) + "): an operator"
-                + " rejected it. Sync stops; inference keeps serving the models already here."
-                + " To join the fleet, enroll again with a fresh state directory and a new token,"
-                + " and ask an operator to approve the new device.");
+            LOG.severe(
+                "the server refused this device ("
+                    + describe(status)
+                    + "): an operator"
+                    + " rejected it. Sync stops; inference keeps serving the models already here."
+                    + " To join the fleet, enroll again with a fresh state directory and a new token,"
+                    + " and ask an operator to approve the new device.");
             stop = Stop.REJECTED;
             return;
           }
           case ABORTED -> {
-            LOG.severe("another agent process with this device's identity took over the Sync"
-                + " session (" + describe(status) + "); this process stops syncing and keeps"
-                + " serving. Run only one agent per state directory.");
+            LOG.severe(
+                "another agent process with this device's identity took over the Sync"
+                    + " session ("
+                    + describe(status)
+                    + "); this process stops syncing and keeps"
+                    + " serving. Run only one agent per state directory.");
             stop = Stop.REPLACED;
             return;
           }
           default -> {
             long delay = backoff.nextDelayMs();
-            LOG.info("sync stream ended (" + describe(status) + "); reconnecting in " + delay
-                + " ms");
+            LOG.info(
+                "sync stream ended (" + describe(status) + "); reconnecting in " + delay + " ms");
             Thread.sleep(delay);
           }
         }
@@ -211,48 +235,53 @@ public final class SyncClient implements AutoCloseable {
   private Status session() throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);
     AtomicReference<Status> ended = new AtomicReference<>(Status.UNAVAILABLE);
-    StreamObserver<ServerMessage> inbound = new StreamObserver<>() {
-      @Override
-      public void onNext(ServerMessage message) {
-        backoff.reset();
-        switch (message.getKindCase()) {
-          case CONFIG -> {
-            scheduleHeartbeats(message.getConfig().getHeartbeatIntervalSeconds());
-            noteApproval(message.getConfig().getAwaitingApproval());
-            configListener.accept(message.getConfig());
+    StreamObserver<ServerMessage> inbound =
+        new StreamObserver<>() {
+          @Override
+          public void onNext(ServerMessage message) {
+            backoff.reset();
+            switch (message.getKindCase()) {
+              case CONFIG -> {
+                scheduleHeartbeats(message.getConfig().getHeartbeatIntervalSeconds());
+                noteApproval(message.getConfig().getAwaitingApproval());
+                configListener.accept(message.getConfig());
+              }
+              case DESIRED_STATE -> {
+                pendingDesired.set(message.getDesiredState());
+                deployExecutor.execute(SyncClient.this::applyLatest);
+              }
+              case ROOT_UPDATE -> rootUpdates.accept(message.getRootUpdate());
+              case RUN_BENCHMARK, TRIAL -> requestHandler.accept(message);
+              default -> LOG.fine("ignoring unknown server message " + message.getKindCase());
+            }
           }
-          case DESIRED_STATE -> {
-            pendingDesired.set(message.getDesiredState());
-            deployExecutor.execute(SyncClient.this::applyLatest);
+
+          @Override
+          public void onError(Throwable t) {
+            ended.set(Status.fromThrowable(t));
+            done.countDown();
           }
-          case ROOT_UPDATE -> rootUpdates.accept(message.getRootUpdate());
-          case RUN_BENCHMARK, TRIAL -> requestHandler.accept(message);
-          default -> LOG.fine("ignoring unknown server message " + message.getKindCase());
-        }
-      }
 
-      @Override
-      public void onError(Throwable t) {
-        ended.set(Status.fromThrowable(t));
-        done.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        ended.set(Status.UNAVAILABLE.withDescription("server closed the stream"));
-        done.countDown();
-      }
-    };
+          @Override
+          public void onCompleted() {
+            ended.set(Status.UNAVAILABLE.withDescription("server closed the stream"));
+            done.countDown();
+          }
+        };
     synchronized (sendLock) {
       // Built under the lock that senders take: a report (a benchmark, say) finished while the
       // Hello is being built either is in it or waits and follows it on this stream, never
       // falls between the two. Built before the stream opens: if this fails, no call is left
       // open behind it.
-      AgentMessage hello = AgentMessage.newBuilder().setHello(Hello.newBuilder()
-          .setHardware(hardware.get())
-          .addAllInstalled(installed())
-          .setAcceptedGeneration(store.current().acceptedGeneration())
-          .setRootVersion(rootVersion.getAsLong())).build();
+      AgentMessage hello =
+          AgentMessage.newBuilder()
+              .setHello(
+                  Hello.newBuilder()
+                      .setHardware(hardware.get())
+                      .addAllInstalled(installed())
+                      .setAcceptedGeneration(store.current().acceptedGeneration())
+                      .setRootVersion(rootVersion.getAsLong()))
+              .build();
       StreamObserver<AgentMessage> out = stub.sync(inbound);
       outbound = out;
       out.onNext(hello);
@@ -273,9 +302,10 @@ public final class SyncClient implements AutoCloseable {
 
   private void noteApproval(boolean awaiting) {
     if (awaiting && !awaitingApproval) {
-      LOG.warning("waiting for an operator to approve this device (POST"
-          + " /api/v1/devices/<device id>/approve); it keeps syncing and reporting, and receives"
-          + " models once approved");
+      LOG.warning(
+          "waiting for an operator to approve this device (POST"
+              + " /api/v1/devices/<device id>/approve); it keeps syncing and reporting, and receives"
+              + " models once approved");
     } else if (!awaiting && awaitingApproval) {
       LOG.info("an operator approved this device; it now receives its desired state");
     }
@@ -303,14 +333,13 @@ public final class SyncClient implements AutoCloseable {
       previous.cancel(false);
     }
     long interval = Math.max(1, seconds <= 0 ? 30 : seconds);
-    heartbeatTask = heartbeats.scheduleAtFixedRate(this::heartbeat, interval, interval,
-        TimeUnit.SECONDS);
+    heartbeatTask =
+        heartbeats.scheduleAtFixedRate(this::heartbeat, interval, interval, TimeUnit.SECONDS);
   }
 
   private void heartbeat() {
-    Heartbeat.Builder beat = Heartbeat.newBuilder()
-        .setSentAtMs(System.currentTimeMillis())
-        .addAllInstalled(installed());
+    Heartbeat.Builder beat =
+        Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis()).addAllInstalled(installed());
     registry.figures().forEach(figures -> beat.addCounters(counters(figures)));
     send(AgentMessage.newBuilder().setHeartbeat(beat).build());
   }
@@ -332,13 +361,14 @@ public final class SyncClient implements AutoCloseable {
     List<InstalledModel> installed = new ArrayList<>();
     for (ActiveModel model : store.current().activeModels()) {
       ServedModel served = registry.peek(model.model());
-      installed.add(InstalledModel.newBuilder()
-          .setModel(model.model())
-          .setVersion(model.version())
-          .setVariantId(model.variantId())
-          .setSha256(model.sha256())
-          .setActive(served != null && served.sha256().equals(model.sha256()))
-          .build());
+      installed.add(
+          InstalledModel.newBuilder()
+              .setModel(model.model())
+              .setVersion(model.version())
+              .setVariantId(model.variantId())
+              .setSha256(model.sha256())
+              .setActive(served != null && served.sha256().equals(model.sha256()))
+              .build());
     }
     return installed;
   }
@@ -358,8 +388,8 @@ public final class SyncClient implements AutoCloseable {
   }
 
   private static String describe(Status status) {
-    return status.getCode() + (status.getDescription() == null ? "" : ": "
-        + status.getDescription());
+    return status.getCode()
+        + (status.getDescription() == null ? "" : ": " + status.getDescription());
   }
 
   @Override
@@ -368,8 +398,8 @@ public final class SyncClient implements AutoCloseable {
     synchronized (sendLock) {
       if (outbound != null) {
         try {
-          outbound.onError(Status.CANCELLED.withDescription("agent shutting down")
-              .asRuntimeException());
+          outbound.onError(
+              Status.CANCELLED.withDescription("agent shutting down").asRuntimeException());
         } catch (RuntimeException e) {
           // Already gone.
         }

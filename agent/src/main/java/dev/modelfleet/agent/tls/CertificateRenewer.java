@@ -21,10 +21,10 @@ import java.util.logging.Logger;
 
 /**
  * Renews the device certificate before it expires, without an operator: after a share of its
- * lifetime ({@code certificate-renewal-percent}, default 67) it makes a new key on the device,
- * asks RenewCertificate (authenticated by the current certificate), stores key and certificate
- * in one atomic write, and hands the new identity on so the agent reconnects with it. A failed
- * attempt is retried while the old certificate is still valid.
+ * lifetime ({@code certificate-renewal-percent}, default 67) it makes a new key on the device, asks
+ * RenewCertificate (authenticated by the current certificate), stores key and certificate in one
+ * atomic write, and hands the new identity on so the agent reconnects with it. A failed attempt is
+ * retried while the old certificate is still valid.
  */
 public final class CertificateRenewer implements AutoCloseable {
 
@@ -36,19 +36,25 @@ public final class CertificateRenewer implements AutoCloseable {
   private final AgentServiceGrpc.AgentServiceBlockingStub stub;
   private final Consumer<TlsIdentity> renewed;
   private final int percent;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "certificate-renewal");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "certificate-renewal");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile TlsIdentity current;
 
   /**
    * @param stub authenticated as this device (its channel presents the current certificate)
    * @param renewed called with the stored new identity, to reconnect with it
    */
-  public CertificateRenewer(String deviceId, TlsIdentityStore store,
-      AgentServiceGrpc.AgentServiceBlockingStub stub, Consumer<TlsIdentity> renewed, int percent) {
+  public CertificateRenewer(
+      String deviceId,
+      TlsIdentityStore store,
+      AgentServiceGrpc.AgentServiceBlockingStub stub,
+      Consumer<TlsIdentity> renewed,
+      int percent) {
     this.deviceId = deviceId;
     this.store = store;
     this.stub = stub;
@@ -64,18 +70,25 @@ public final class CertificateRenewer implements AutoCloseable {
 
   private void schedule(Duration delay) {
     long ms = Math.max(0, delay.toMillis());
-    LOG.info("device certificate valid until " + current.notAfter() + "; renewing in "
-        + Duration.ofMillis(ms).toSeconds() + " s");
+    LOG.info(
+        "device certificate valid until "
+            + current.notAfter()
+            + "; renewing in "
+            + Duration.ofMillis(ms).toSeconds()
+            + " s");
     timer.schedule(this::renew, ms, TimeUnit.MILLISECONDS);
   }
 
   private void renew() {
     try {
       KeyPair key = CertificateRequest.newKeyPair();
-      RenewCertificateResponse response = stub.withDeadlineAfter(30, TimeUnit.SECONDS)
-          .renewCertificate(RenewCertificateRequest.newBuilder()
-              .setCertificateRequest(ByteString.copyFrom(CertificateRequest.create(key, deviceId)))
-              .build());
+      RenewCertificateResponse response =
+          stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+              .renewCertificate(
+                  RenewCertificateRequest.newBuilder()
+                      .setCertificateRequest(
+                          ByteString.copyFrom(CertificateRequest.create(key, deviceId)))
+                      .build());
       X509Certificate certificate =
           TlsIdentityStore.certificate(response.getDeviceCertificate().toByteArray());
       if (!certificate.getPublicKey().equals(key.getPublic())) {
@@ -89,13 +102,16 @@ public final class CertificateRenewer implements AutoCloseable {
       // counted from now as well as from notBefore: a certificate backdated by a large share of
       // its lifetime must not be renewed again at once, and again, and again
       Instant now = Instant.now();
-      Instant fromNow = now.plus(Duration.between(now, next.notAfter()).multipliedBy(percent).dividedBy(100));
+      Instant fromNow =
+          now.plus(Duration.between(now, next.notAfter()).multipliedBy(percent).dividedBy(100));
       Instant at = next.renewAt(percent);
       schedule(Duration.between(now, at.isAfter(fromNow) ? at : fromNow));
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
-        LOG.severe("certificate renewal refused (" + e.getStatus().getDescription()
-            + "); the device must be enrolled again");
+        LOG.severe(
+            "certificate renewal refused ("
+                + e.getStatus().getDescription()
+                + "); the device must be enrolled again");
         return;
       }
       retry(e.getStatus().toString());
@@ -105,7 +121,9 @@ public final class CertificateRenewer implements AutoCloseable {
     }
   }
 
-  /** Again after a tenth of the time left (at least 1 s, at most 5 min): many tries before expiry. */
+  /**
+   * Again after a tenth of the time left (at least 1 s, at most 5 min): many tries before expiry.
+   */
   private void retry(String why) {
     Duration left = Duration.between(Instant.now(), current.notAfter());
     Duration delay = left.dividedBy(10);
@@ -114,7 +132,8 @@ public final class CertificateRenewer implements AutoCloseable {
     } else if (delay.compareTo(MAX_RETRY) > 0) {
       delay = MAX_RETRY;
     }
-    LOG.warning("certificate renewal failed (" + why + "); retrying in " + delay.toSeconds() + " s");
+    LOG.warning(
+        "certificate renewal failed (" + why + "); retrying in " + delay.toSeconds() + " s");
     timer.schedule(this::renew, delay.toMillis(), TimeUnit.MILLISECONDS);
   }
 

@@ -19,9 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Keeps the TLS key and certificate in one owner-only file, {@code tls.pem} in the state
- * directory. One file, written atomically, so a renewal that is cut short leaves the old pair or
- * the new one, never a key without its certificate.
+ * Keeps the TLS key and certificate in one owner-only file, {@code tls.pem} in the state directory.
+ * One file, written atomically, so a renewal that is cut short leaves the old pair or the new one,
+ * never a key without its certificate.
  */
 public final class TlsIdentityStore {
 
@@ -40,8 +40,9 @@ public final class TlsIdentityStore {
 
   public void save(TlsIdentity identity) throws IOException {
     try {
-      String pem = pem("PRIVATE KEY", identity.key().getEncoded())
-          + pem("CERTIFICATE", identity.certificate().getEncoded());
+      String pem =
+          pem("PRIVATE KEY", identity.key().getEncoded())
+              + pem("CERTIFICATE", identity.certificate().getEncoded());
       SecureFiles.writeAtomically(file, pem.getBytes(StandardCharsets.US_ASCII));
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot encode the TLS certificate", e);
@@ -60,7 +61,7 @@ public final class TlsIdentityStore {
           case "PRIVATE KEY" ->
               key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
           case "CERTIFICATE" -> certificate = certificate(der);
-          default -> { }
+          default -> {}
         }
       }
       if (key == null || certificate == null) {
@@ -68,14 +69,19 @@ public final class TlsIdentityStore {
       }
       return new TlsIdentity(key, certificate);
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IOException(file + " is damaged (" + e.getMessage() + "); the device must be"
-          + " enrolled again with a fresh state directory", e);
+      throw new IOException(
+          file
+              + " is damaged ("
+              + e.getMessage()
+              + "); the device must be"
+              + " enrolled again with a fresh state directory",
+          e);
     }
   }
 
   public static X509Certificate certificate(byte[] der) throws GeneralSecurityException {
-    return (X509Certificate) CertificateFactory.getInstance("X.509")
-        .generateCertificate(new ByteArrayInputStream(der));
+    return (X509Certificate)
+        CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
   }
 
   /** Every certificate in a PEM file (the fleet CA an operator configured as server-ca). */
@@ -95,8 +101,12 @@ public final class TlsIdentityStore {
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n"
+    return "-----BEGIN "
+        + type
+        + "-----\n"
         + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
-        + "\n-----END " + type + "-----\n";
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 }

@@ -5,9 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Resident memory of this process from /proc/self/status, best effort: 0 where it cannot be
- * read (not Linux). The peak (VmHWM) is reset through /proc/self/clear_refs where the kernel
- * allows it, so that a trial's peak is its own, not the process's all-time high.
+ * Resident memory of this process from /proc/self/status, best effort: 0 where it cannot be read
+ * (not Linux). The peak (VmHWM) is reset through /proc/self/clear_refs where the kernel allows it,
+ * so that a trial's peak is its own, not the process's all-time high.
  */
 final class ProcessMemory {
 

@@ -21,11 +21,11 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Times candidate variants on this device: each manifest is verified as for a desired state
- * and checked against the device's hardware, its artifact downloaded into the usual artifacts
- * directory, loaded in a session of its own on the variant's execution provider, warmed up,
- * timed on generated inputs and closed. Nothing in service is touched. Results come in the
- * order of the request's manifests.
+ * Times candidate variants on this device: each manifest is verified as for a desired state and
+ * checked against the device's hardware, its artifact downloaded into the usual artifacts
+ * directory, loaded in a session of its own on the variant's execution provider, warmed up, timed
+ * on generated inputs and closed. Nothing in service is touched. Results come in the order of the
+ * request's manifests.
  */
 public final class TrialRunner {
 
@@ -38,8 +38,11 @@ public final class TrialRunner {
   private final ModelLoader loader;
   private final Supplier<DeviceFacts> device;
 
-  public TrialRunner(DesiredStateVerifier verifier, ArtifactDownloader downloader,
-      ModelLoader loader, Supplier<DeviceFacts> device) {
+  public TrialRunner(
+      DesiredStateVerifier verifier,
+      ArtifactDownloader downloader,
+      ModelLoader loader,
+      Supplier<DeviceFacts> device) {
     this.verifier = verifier;
     this.downloader = downloader;
     this.loader = loader;
@@ -50,8 +53,11 @@ public final class TrialRunner {
     int runs = request.getRuns() <= 0 ? DEFAULT_RUNS : Math.min(request.getRuns(), MAX_RUNS);
     TrialReport.Builder report = TrialReport.newBuilder().setTrialId(request.getTrialId());
     for (int i = 0; i < request.getManifestsCount(); i++) {
-      report.addResults(trial(request.getManifests(i), "trial " + request.getTrialId()
-          + " candidate " + (i + 1), runs));
+      report.addResults(
+          trial(
+              request.getManifests(i),
+              "trial " + request.getTrialId() + " candidate " + (i + 1),
+              runs));
     }
     return report.build();
   }
@@ -70,8 +76,7 @@ public final class TrialRunner {
       // clean the candidate up under the trial.
       Runnable unpin = downloader.pin(manifest.getSha256());
       try {
-        Path file =
-            downloader.download(manifest.getSha256(), manifest.getSize(), (d, t) -> { });
+        Path file = downloader.download(manifest.getSha256(), manifest.getSize(), (d, t) -> {});
         measure(file, manifest, runs, result);
       } finally {
         unpin.run();
@@ -93,25 +98,33 @@ public final class TrialRunner {
     try {
       model = loader.load(file, manifest.getExecutionProvider());
     } catch (ModelLoadException e) {
-      throw new VerificationException(e.reasonCode(), "variant " + manifest.getVariantId()
-          + " does not load: " + e.getMessage(), e);
+      throw new VerificationException(
+          e.reasonCode(),
+          "variant " + manifest.getVariantId() + " does not load: " + e.getMessage(),
+          e);
     }
     try (model) {
-      result.setLoadMs((System.nanoTime() - start) / 1_000_000)
+      result
+          .setLoadMs((System.nanoTime() - start) / 1_000_000)
           .setExecutionProviderUsed(model.executionProvider());
       long residentPeak = ProcessMemory.residentBytes();
       List<Tensor> inputs = workingInputs(model, manifest);
-      Latencies latencies = Latencies.measure(() -> model.infer(inputs, Set.of()), 2, 1, runs,
-          BUDGET_NANOS);
+      Latencies latencies =
+          Latencies.measure(() -> model.infer(inputs, Set.of()), 2, 1, runs, BUDGET_NANOS);
       residentPeak = Math.max(residentPeak, ProcessMemory.residentBytes());
       long peak = peakReset ? Math.max(residentPeak, ProcessMemory.peakBytes()) : residentPeak;
-      result.setRuns(latencies.runs()).setP50Ms(latencies.p50Ms()).setP95Ms(latencies.p95Ms())
+      result
+          .setRuns(latencies.runs())
+          .setP50Ms(latencies.p50Ms())
+          .setP95Ms(latencies.p95Ms())
           .setPeakMemoryBytes(Math.max(0, peak - residentBefore));
     } catch (VerificationException e) {
       throw e;
     } catch (Exception e) {
-      throw new VerificationException("trial-run-failed", "variant " + manifest.getVariantId()
-          + " failed while timed: " + e.getMessage(), e);
+      throw new VerificationException(
+          "trial-run-failed",
+          "variant " + manifest.getVariantId() + " failed while timed: " + e.getMessage(),
+          e);
     }
   }
 
@@ -128,7 +141,12 @@ public final class TrialRunner {
         first = first == null ? e : first;
       }
     }
-    throw new VerificationException("smoke-test-failed", "variant " + manifest.getVariantId()
-        + " loads but fails on generated inputs: " + first.getMessage(), first);
+    throw new VerificationException(
+        "smoke-test-failed",
+        "variant "
+            + manifest.getVariantId()
+            + " loads but fails on generated inputs: "
+            + first.getMessage(),
+        first);
   }
 }

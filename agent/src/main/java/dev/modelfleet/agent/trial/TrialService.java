@@ -9,8 +9,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs the server's trial requests one at a time, in arrival order, on a low-priority
- * background thread, and hands each report on (to be sent). Inference keeps serving.
+ * Runs the server's trial requests one at a time, in arrival order, on a low-priority background
+ * thread, and hands each report on (to be sent). Inference keeps serving.
  */
 public final class TrialService implements AutoCloseable {
 
@@ -18,12 +18,14 @@ public final class TrialService implements AutoCloseable {
 
   private final TrialRunner runner;
   private final Consumer<TrialReport> onReport;
-  private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "trial");
-    t.setDaemon(true);
-    t.setPriority(Thread.MIN_PRIORITY);
-    return t;
-  });
+  private final ExecutorService thread =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "trial");
+            t.setDaemon(true);
+            t.setPriority(Thread.MIN_PRIORITY);
+            return t;
+          });
 
   public TrialService(TrialRunner runner, Consumer<TrialReport> onReport) {
     this.runner = runner;
@@ -31,20 +33,27 @@ public final class TrialService implements AutoCloseable {
   }
 
   public void submit(TrialRequest request) {
-    thread.execute(() -> {
-      try {
-        TrialReport report = runner.run(request);
-        long failed = report.getResultsList().stream().filter(r -> !r.getError().isEmpty())
-            .count();
-        LOG.info("trial " + request.getTrialId() + ": " + report.getResultsCount()
-            + " variant(s) timed, " + failed + " failed");
-        onReport.accept(report);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "trial " + request.getTrialId() + " failed unexpectedly", e);
-      }
-    });
+    thread.execute(
+        () -> {
+          try {
+            TrialReport report = runner.run(request);
+            long failed =
+                report.getResultsList().stream().filter(r -> !r.getError().isEmpty()).count();
+            LOG.info(
+                "trial "
+                    + request.getTrialId()
+                    + ": "
+                    + report.getResultsCount()
+                    + " variant(s) timed, "
+                    + failed
+                    + " failed");
+            onReport.accept(report);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "trial " + request.getTrialId() + " failed unexpectedly", e);
+          }
+        });
   }
 
   @Override

@@ -12,17 +12,16 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * The rules a desired-state document must pass before the agent acts on it (TUF/Uptane in
- * spirit): signed by the director keys (targets keys for a server without a director role),
- * for this device, newer than what was accepted, not
- * expired, under a root that has not expired. Each refusal names what an operator can do about
- * it.
+ * The rules a desired-state document must pass before the agent acts on it (TUF/Uptane in spirit):
+ * signed by the director keys (targets keys for a server without a director role), for this device,
+ * newer than what was accepted, not expired, under a root that has not expired. Each refusal names
+ * what an operator can do about it.
  */
 public final class DesiredStateVerifier {
 
   /**
-   * An expired document is what a freeze attack (updates withheld, the last good document
-   * replayed) looks like: the reason code says so, so that the server can show a stale device.
+   * An expired document is what a freeze attack (updates withheld, the last good document replayed)
+   * looks like: the reason code says so, so that the server can show a stale device.
    */
   public static final String EXPIRED = "desired-state-expired";
 
@@ -58,29 +57,40 @@ public final class DesiredStateVerifier {
   public record Accepted(DesiredState state, String directorKeysId) {}
 
   /**
-   * Verifies against what the device accepted before. The generation floor binds only while
-   * the director keys that signed the accepted generation are still the trusted ones: once a
-   * root rotation replaced them, a generation an attacker pushed up with a stolen key must not
-   * lock the server's real documents out (TUF's fast-forward attack recovery), and documents
-   * signed by the old keys no longer verify at all.
+   * Verifies against what the device accepted before. The generation floor binds only while the
+   * director keys that signed the accepted generation are still the trusted ones: once a root
+   * rotation replaced them, a generation an attacker pushed up with a stolen key must not lock the
+   * server's real documents out (TUF's fast-forward attack recovery), and documents signed by the
+   * old keys no longer verify at all.
    */
   public Accepted verify(SignedEnvelope envelope, AgentState accepted)
       throws VerificationException {
     TrustedRoot trusted = root.get();
-    boolean sameKeys = accepted.acceptedUnderKeys().isEmpty()
-        || accepted.acceptedUnderKeys().equals(trusted.directorKeysId());
-    DesiredState state = sameKeys
-        ? verify(trusted, envelope, accepted.acceptedGeneration(), accepted.acceptedPayloadSha256())
-        : verify(trusted, envelope, 0, "");
+    boolean sameKeys =
+        accepted.acceptedUnderKeys().isEmpty()
+            || accepted.acceptedUnderKeys().equals(trusted.directorKeysId());
+    DesiredState state =
+        sameKeys
+            ? verify(
+                trusted, envelope, accepted.acceptedGeneration(), accepted.acceptedPayloadSha256())
+            : verify(trusted, envelope, 0, "");
     return new Accepted(state, trusted.directorKeysId());
   }
 
-  private DesiredState verify(TrustedRoot trusted, SignedEnvelope envelope,
-      long acceptedGeneration, String acceptedPayloadSha256) throws VerificationException {
+  private DesiredState verify(
+      TrustedRoot trusted,
+      SignedEnvelope envelope,
+      long acceptedGeneration,
+      String acceptedPayloadSha256)
+      throws VerificationException {
     requireRootNotExpired(trusted, "desired state");
     byte[] payload =
-        EnvelopeVerifier.verify(envelope, Dsse.DESIRED_STATE_TYPE, trusted.director().keys(),
-            trusted.director().threshold(), "desired state");
+        EnvelopeVerifier.verify(
+            envelope,
+            Dsse.DESIRED_STATE_TYPE,
+            trusted.director().keys(),
+            trusted.director().threshold(),
+            "desired state");
     DesiredState state;
     try {
       state = DesiredState.parseFrom(payload);
@@ -90,8 +100,11 @@ public final class DesiredStateVerifier {
     if (!deviceId.equals(state.getDeviceId())) {
       throw new VerificationException(
           "wrong-device",
-          "desired state is for device '" + state.getDeviceId() + "', this device is '"
-              + deviceId + "'; the server sent another device's document");
+          "desired state is for device '"
+              + state.getDeviceId()
+              + "', this device is '"
+              + deviceId
+              + "'; the server sent another device's document");
     }
     long generation = state.getGeneration();
     boolean sameDocument =
@@ -99,13 +112,19 @@ public final class DesiredStateVerifier {
     if (generation < acceptedGeneration || (generation == acceptedGeneration && !sameDocument)) {
       throw new VerificationException(
           "generation-rollback",
-          "desired state generation " + generation + " is not newer than the accepted generation "
-              + acceptedGeneration + "; an old document was replayed (rollback refused)");
+          "desired state generation "
+              + generation
+              + " is not newer than the accepted generation "
+              + acceptedGeneration
+              + "; an old document was replayed (rollback refused)");
     }
     if (state.getExpiresAtMs() <= clock.getAsLong()) {
       throw new VerificationException(
           EXPIRED,
-          "desired state generation " + generation + " expired at " + state.getExpiresAtMs()
+          "desired state generation "
+              + generation
+              + " expired at "
+              + state.getExpiresAtMs()
               + " ms; refused, the models in service stay but may be stale until the server"
               + " re-issues it (check the device clock too)");
     }
@@ -114,16 +133,16 @@ public final class DesiredStateVerifier {
 
   /**
    * The keys of an expired root may have been revoked by a version this device never got (the
-   * server's keys frozen in place): nothing they sign is accepted until a renewed root arrives.
-   * The restart does not check this, so that the device still connects to receive one.
+   * server's keys frozen in place): nothing they sign is accepted until a renewed root arrives. The
+   * restart does not check this, so that the device still connects to receive one.
    */
   private void requireRootNotExpired(TrustedRoot trusted, String what)
       throws VerificationException {
     try {
       trusted.checkNotExpired(clock.getAsLong());
     } catch (VerificationException e) {
-      throw new VerificationException(e.reasonCode(), what + " refused: " + e.getMessage()
-          + "; the models in service stay", e);
+      throw new VerificationException(
+          e.reasonCode(), what + " refused: " + e.getMessage() + "; the models in service stay", e);
     }
   }
 
@@ -132,8 +151,8 @@ public final class DesiredStateVerifier {
    * deployer's check).
    */
   public VariantManifest verifyManifest(DesiredModel model) throws VerificationException {
-    return verifyManifest(model.getManifest(),
-        "manifest of model " + model.getModel() + " " + model.getVersion());
+    return verifyManifest(
+        model.getManifest(), "manifest of model " + model.getModel() + " " + model.getVersion());
   }
 
   /**
@@ -145,8 +164,12 @@ public final class DesiredStateVerifier {
     TrustedRoot trusted = root.get();
     requireRootNotExpired(trusted, what);
     byte[] payload =
-        EnvelopeVerifier.verify(envelope, Dsse.VARIANT_MANIFEST_TYPE, trusted.targetsKeys(),
-            trusted.targetsThreshold(), what);
+        EnvelopeVerifier.verify(
+            envelope,
+            Dsse.VARIANT_MANIFEST_TYPE,
+            trusted.targetsKeys(),
+            trusted.targetsThreshold(),
+            what);
     VariantManifest manifest;
     try {
       manifest = VariantManifest.parseFrom(payload);
@@ -161,28 +184,37 @@ public final class DesiredStateVerifier {
     if (manifest.getExpiresAtMs() != 0 && manifest.getExpiresAtMs() <= clock.getAsLong()) {
       throw new VerificationException(
           MANIFEST_EXPIRED,
-          what + " (targets version " + manifest.getTargetsVersion() + ") expired at "
-              + manifest.getExpiresAtMs() + " ms; refused, the model in service stays but may be"
+          what
+              + " (targets version "
+              + manifest.getTargetsVersion()
+              + ") expired at "
+              + manifest.getExpiresAtMs()
+              + " ms; refused, the model in service stays but may be"
               + " stale until the server renews the manifest (check the device clock too)");
     }
     return manifest;
   }
 
   /**
-   * Refuses a manifest of the variant already in service that is older (lower targets version)
-   * than the one accepted for it: a validly signed but superseded manifest replayed, e.g. one
-   * the server has since re-signed with another expiry. Manifests of other variants carry their
-   * own version sequence, so they are not compared.
+   * Refuses a manifest of the variant already in service that is older (lower targets version) than
+   * the one accepted for it: a validly signed but superseded manifest replayed, e.g. one the server
+   * has since re-signed with another expiry. Manifests of other variants carry their own version
+   * sequence, so they are not compared.
    */
   public static void requireNotRolledBack(VariantManifest manifest, ActiveModel installed)
       throws VerificationException {
-    if (installed != null && installed.variantId().equals(manifest.getVariantId())
+    if (installed != null
+        && installed.variantId().equals(manifest.getVariantId())
         && manifest.getTargetsVersion() < installed.targetsVersion()) {
       throw new VerificationException(
           MANIFEST_ROLLBACK,
-          "manifest of variant " + manifest.getVariantId() + " has targets version "
-              + manifest.getTargetsVersion() + ", older than the installed version "
-              + installed.targetsVersion() + "; an old manifest was replayed (rollback refused)");
+          "manifest of variant "
+              + manifest.getVariantId()
+              + " has targets version "
+              + manifest.getTargetsVersion()
+              + ", older than the installed version "
+              + installed.targetsVersion()
+              + "; an old manifest was replayed (rollback refused)");
     }
   }
 }

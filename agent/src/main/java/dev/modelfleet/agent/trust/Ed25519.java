@@ -69,7 +69,8 @@ public final class Ed25519 {
     int end = text.indexOf("-----END PUBLIC KEY-----");
     if (begin < 0 || end < begin) {
       throw new IOException(
-          file + " is not a PEM public key (expected -----BEGIN PUBLIC KEY-----); use the file"
+          file
+              + " is not a PEM public key (expected -----BEGIN PUBLIC KEY-----); use the file"
               + " from GET /api/v1/trust/root.pem");
     }
     String body = text.substring(begin + "-----BEGIN PUBLIC KEY-----".length(), end);
@@ -78,7 +79,8 @@ public final class Ed25519 {
       publicKey(der);
       return der;
     } catch (IllegalArgumentException | GeneralSecurityException e) {
-      throw new IOException(file + " does not hold a valid Ed25519 public key: " + e.getMessage(), e);
+      throw new IOException(
+          file + " does not hold a valid Ed25519 public key: " + e.getMessage(), e);
     }
   }
 

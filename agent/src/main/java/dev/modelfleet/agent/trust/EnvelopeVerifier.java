@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks a DSSE envelope against a set of trusted keys. The payload is returned as bytes and
- * parsed by the caller only after this succeeded: nothing unsigned reaches a parser.
+ * Checks a DSSE envelope against a set of trusted keys. The payload is returned as bytes and parsed
+ * by the caller only after this succeeded: nothing unsigned reaches a parser.
  */
 public final class EnvelopeVerifier {
 
@@ -30,17 +30,25 @@ public final class EnvelopeVerifier {
   }
 
   /**
-   * As {@link #verify(SignedEnvelope, String, Map, String)}, needing valid signatures by at
-   * least {@code threshold} distinct trusted keys (the role's threshold in root metadata).
+   * As {@link #verify(SignedEnvelope, String, Map, String)}, needing valid signatures by at least
+   * {@code threshold} distinct trusted keys (the role's threshold in root metadata).
    */
-  public static byte[] verify(SignedEnvelope envelope, String expectedType,
-      Map<String, PublicKey> trustedKeys, int threshold, String what)
+  public static byte[] verify(
+      SignedEnvelope envelope,
+      String expectedType,
+      Map<String, PublicKey> trustedKeys,
+      int threshold,
+      String what)
       throws VerificationException {
     if (!expectedType.equals(envelope.getPayloadType())) {
       throw new VerificationException(
           "payload-type-mismatch",
-          what + " has payload type '" + envelope.getPayloadType() + "', expected '"
-              + expectedType + "'; the server sent the wrong kind of document");
+          what
+              + " has payload type '"
+              + envelope.getPayloadType()
+              + "', expected '"
+              + expectedType
+              + "'; the server sent the wrong kind of document");
     }
     if (envelope.getSignaturesCount() == 0) {
       throw new VerificationException(
@@ -69,13 +77,21 @@ public final class EnvelopeVerifier {
     if (!verifiedBy.isEmpty()) {
       throw new VerificationException(
           THRESHOLD,
-          what + " is validly signed by " + verifiedBy.size() + " trusted key(s), but the root"
-              + " metadata requires " + threshold + " for this role; it was refused");
+          what
+              + " is validly signed by "
+              + verifiedBy.size()
+              + " trusted key(s), but the root"
+              + " metadata requires "
+              + threshold
+              + " for this role; it was refused");
     }
     if (!sawTrustedKey) {
       throw new VerificationException(
           "unknown-key",
-          what + " is signed only by key(s) " + unknown + " which the trusted root metadata does"
+          what
+              + " is signed only by key(s) "
+              + unknown
+              + " which the trusted root metadata does"
               + " not list for this role; check the server's signing keys against the fleet root");
     }
     throw new VerificationException(

@@ -15,21 +15,24 @@ import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
- * The root metadata this device trusts, and how it moves on (TUF's root rotation): from the
- * first version its pin verifies ({@link TrustedRoot#verify(SignedEnvelope, RootPin, long)}),
- * each next version must be exactly one up and signed by a threshold of the previous version's
- * root keys and of its own. The verified chain is persisted ({@code root-chain.pb}), so a restart
- * trusts the same root without the server.
+ * The root metadata this device trusts, and how it moves on (TUF's root rotation): from the first
+ * version its pin verifies ({@link TrustedRoot#verify(SignedEnvelope, RootPin, long)}), each next
+ * version must be exactly one up and signed by a threshold of the previous version's root keys and
+ * of its own. The verified chain is persisted ({@code root-chain.pb}), so a restart trusts the same
+ * root without the server.
  */
 public final class RootChain {
 
   public static final String SIGNATURE_THRESHOLD = "root-signature-threshold";
   public static final String VERSION_ROLLBACK = "root-version-rollback";
   public static final String VERSION_SKIP = "root-version-skip";
+
   /** The first trusted version does not keep the pinned keys in its root role. */
   public static final String PIN_NOT_LISTED = "root-pinned-key-not-listed";
+
   /** The trusted root is past its expiry: nothing it vouches for is accepted. */
   public static final String EXPIRED = "root-expired";
+
   public static final String CHAIN_FILE = "root-chain.pb";
 
   private static final Logger LOG = Logger.getLogger("modelfleet.trust");
@@ -45,20 +48,21 @@ public final class RootChain {
   }
 
   /** As {@link #walk(List, RootPin, long, Path)} with one pinned key (SPKI DER). */
-  public static RootChain walk(List<SignedEnvelope> versions, byte[] pinnedRootKey, long nowMs,
-      Path file) throws VerificationException {
+  public static RootChain walk(
+      List<SignedEnvelope> versions, byte[] pinnedRootKey, long nowMs, Path file)
+      throws VerificationException {
     return walk(versions, RootPin.of(pinnedRootKey), nowMs, file);
   }
 
   /**
    * Walks {@code versions} (oldest first, the newest last): starts at the first one the pin
-   * verifies and follows the chain rules from there. Only the final version's expiry is
-   * checked ({@code nowMs <= 0}: not at all, for a stored chain read at restart).
+   * verifies and follows the chain rules from there. Only the final version's expiry is checked
+   * ({@code nowMs <= 0}: not at all, for a stored chain read at restart).
    *
    * @param file where the chain is persisted; null keeps it in memory only (tests)
    */
-  public static RootChain walk(List<SignedEnvelope> versions, RootPin pin, long nowMs,
-      Path file) throws VerificationException {
+  public static RootChain walk(List<SignedEnvelope> versions, RootPin pin, long nowMs, Path file)
+      throws VerificationException {
     if (versions.isEmpty()) {
       throw new VerificationException("malformed", "no root metadata was received");
     }
@@ -100,8 +104,8 @@ public final class RootChain {
   /** Writes the chain to its file (after enrollment, and after every accepted update). */
   public synchronized void persist() throws IOException {
     if (file != null) {
-      SecureFiles.writeAtomically(file,
-          RootUpdate.newBuilder().addAllRootMetadata(chain).build().toByteArray());
+      SecureFiles.writeAtomically(
+          file, RootUpdate.newBuilder().addAllRootMetadata(chain).build().toByteArray());
     }
   }
 
@@ -125,10 +129,16 @@ public final class RootChain {
       throw e;
     }
     current = trusted;
-    LOG.info("trusting root metadata version " + trusted.version() + " (was " + before.version()
-        + ")" + (before.directorKeysId().equals(trusted.directorKeysId())
-            ? "" : "; the director keys changed, so generations counted under the old keys"
-                + " no longer bind this device"));
+    LOG.info(
+        "trusting root metadata version "
+            + trusted.version()
+            + " (was "
+            + before.version()
+            + ")"
+            + (before.directorKeysId().equals(trusted.directorKeysId())
+                ? ""
+                : "; the director keys changed, so generations counted under the old keys"
+                    + " no longer bind this device"));
     return trusted;
   }
 
@@ -136,19 +146,28 @@ public final class RootChain {
    * Applies a RootUpdate from the server and reports a refusal as a FAILED progress (no model,
    * generation 0) with the reason code, as for a refused desired state.
    */
-  public boolean accept(RootUpdate update, LongSupplier clock, Consumer<DeploymentProgress> report) {
+  public boolean accept(
+      RootUpdate update, LongSupplier clock, Consumer<DeploymentProgress> report) {
     try {
       update(update.getRootMetadataList(), clock.getAsLong());
       return true;
     } catch (VerificationException e) {
-      LOG.warning("root update refused (" + e.reasonCode() + "): " + e.getMessage()
-          + "; still trusting root metadata version " + current.version());
+      LOG.warning(
+          "root update refused ("
+              + e.reasonCode()
+              + "): "
+              + e.getMessage()
+              + "; still trusting root metadata version "
+              + current.version());
       report.accept(failure(e.reasonCode(), e.getMessage()));
     } catch (IOException e) {
-      LOG.warning("root update not persisted (" + e.getMessage() + "); still trusting version "
-          + current.version());
-      report.accept(failure("root-not-persisted", "the root update could not be stored: "
-          + e.getMessage()));
+      LOG.warning(
+          "root update not persisted ("
+              + e.getMessage()
+              + "); still trusting version "
+              + current.version());
+      report.accept(
+          failure("root-not-persisted", "the root update could not be stored: " + e.getMessage()));
     }
     return false;
   }

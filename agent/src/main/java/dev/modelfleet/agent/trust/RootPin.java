@@ -19,29 +19,29 @@ import java.util.regex.Pattern;
 
 /**
  * The root keys this device is configured with, and how many of them must sign the first root
- * version it trusts: what a TUF client's shipped {@code root.json} is to it. One key is the
- * classic pin. With several, the threshold is what stops one stolen pinned key from vouching
- * alone for a root of the thief's making, as the fleet's own root threshold would.
+ * version it trusts: what a TUF client's shipped {@code root.json} is to it. One key is the classic
+ * pin. With several, the threshold is what stops one stolen pinned key from vouching alone for a
+ * root of the thief's making, as the fleet's own root threshold would.
  *
  * <p>The file is PEM: one "PUBLIC KEY" block (SPKI DER) per key, and, outside the blocks, an
- * optional line {@code root-threshold: N} (default: every key in the file). Other text outside
- * the blocks is ignored (RFC 7468's explanatory text), so an agent that reads only the first
- * block still reads such a file.
+ * optional line {@code root-threshold: N} (default: every key in the file). Other text outside the
+ * blocks is ignored (RFC 7468's explanatory text), so an agent that reads only the first block
+ * still reads such a file.
  */
 public record RootPin(List<byte[]> keys, int threshold) {
 
   static final String THRESHOLD = "root-threshold";
   private static final Pattern THRESHOLD_LINE =
-      Pattern.compile("^[ \\t]*" + THRESHOLD + "[ \\t]*:[ \\t]*(\\S*)[ \\t]*\\r?$",
-          Pattern.MULTILINE);
+      Pattern.compile(
+          "^[ \\t]*" + THRESHOLD + "[ \\t]*:[ \\t]*(\\S*)[ \\t]*\\r?$", Pattern.MULTILINE);
   private static final Pattern BLOCK =
       Pattern.compile("-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\\s]*)-----END PUBLIC KEY-----");
 
   public RootPin {
     keys = keys.stream().map(byte[]::clone).toList();
     if (keys.isEmpty() || threshold < 1 || threshold > keys.size()) {
-      throw new IllegalArgumentException("a pin needs a root key and a threshold from 1 to the"
-          + " number of its keys");
+      throw new IllegalArgumentException(
+          "a pin needs a root key and a threshold from 1 to the" + " number of its keys");
     }
   }
 
@@ -67,8 +67,10 @@ public record RootPin(List<byte[]> keys, int threshold) {
       keys.add(key);
     }
     if (keys.isEmpty()) {
-      throw new IOException(source + " is not a PEM public key (expected -----BEGIN PUBLIC KEY-----"
-          + "); use the file from GET /api/v1/trust/root.pem");
+      throw new IOException(
+          source
+              + " is not a PEM public key (expected -----BEGIN PUBLIC KEY-----"
+              + "); use the file from GET /api/v1/trust/root.pem");
     }
     Matcher line = THRESHOLD_LINE.matcher(BLOCK.matcher(text).replaceAll(""));
     String threshold = line.find() ? line.group(1) : null;
@@ -84,8 +86,14 @@ public record RootPin(List<byte[]> keys, int threshold) {
       Ed25519.publicKey(der);
       return der;
     } catch (IllegalArgumentException | GeneralSecurityException e) {
-      throw new IOException(source + ": key " + ordinal + " is not a valid Ed25519 public key ("
-          + e.getMessage() + "); use the file from GET /api/v1/trust/root.pem", e);
+      throw new IOException(
+          source
+              + ": key "
+              + ordinal
+              + " is not a valid Ed25519 public key ("
+              + e.getMessage()
+              + "); use the file from GET /api/v1/trust/root.pem",
+          e);
     }
   }
 
@@ -101,8 +109,16 @@ public record RootPin(List<byte[]> keys, int threshold) {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IOException(source + ": '" + THRESHOLD + ": " + value + "' must be a number from 1"
-        + " to " + keys + " (the root keys in the file)");
+    throw new IOException(
+        source
+            + ": '"
+            + THRESHOLD
+            + ": "
+            + value
+            + "' must be a number from 1"
+            + " to "
+            + keys
+            + " (the root keys in the file)");
   }
 
   /** The pin file's text: what {@link #read} reads back. */

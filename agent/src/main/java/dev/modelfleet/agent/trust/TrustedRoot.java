@@ -14,9 +14,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The fleet's root metadata after it verified (against the pinned root keys, or through the
- * chain of root versions that starts there): the only source of the keys that may sign
- * manifests (targets), desired states (director) and the next root version (root).
+ * The fleet's root metadata after it verified (against the pinned root keys, or through the chain
+ * of root versions that starts there): the only source of the keys that may sign manifests
+ * (targets), desired states (director) and the next root version (root).
  */
 public final class TrustedRoot {
 
@@ -44,8 +44,10 @@ public final class TrustedRoot {
     // A server that predates the director role signs desired states with its targets keys.
     Role listedDirector = role(metadata, Dsse.ROLE_DIRECTOR);
     this.director = listedDirector != null ? listedDirector : targets;
-    this.directorKeysId = Dsse.sha256Hex(String.join(",", new TreeSet<>(director.keys().keySet()))
-        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    this.directorKeysId =
+        Dsse.sha256Hex(
+            String.join(",", new TreeSet<>(director.keys().keySet()))
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
   }
 
   /** As {@link #verify(SignedEnvelope, RootPin, long)} with one pinned key (SPKI DER). */
@@ -55,41 +57,61 @@ public final class TrustedRoot {
   }
 
   /**
-   * The first root version a device trusts, from its pin alone (TUF's trusted root): signed by
-   * the pin's threshold of pinned keys, listing every pinned key as a root key, and signed by
-   * its own root threshold of its own root keys, as every later version must be. A pinned key
-   * that signs a root handing the root role to other keys, or one whose own threshold its
-   * signatures do not meet, vouches for nothing. Expiry is checked only when {@code nowMs > 0}:
-   * at enrollment a stale root is refused; a stored one keeps working offline at restart.
+   * The first root version a device trusts, from its pin alone (TUF's trusted root): signed by the
+   * pin's threshold of pinned keys, listing every pinned key as a root key, and signed by its own
+   * root threshold of its own root keys, as every later version must be. A pinned key that signs a
+   * root handing the root role to other keys, or one whose own threshold its signatures do not
+   * meet, vouches for nothing. Expiry is checked only when {@code nowMs > 0}: at enrollment a stale
+   * root is refused; a stored one keeps working offline at restart.
    */
   public static TrustedRoot verify(SignedEnvelope envelope, RootPin pin, long nowMs)
       throws VerificationException {
     byte[] payload;
     try {
-      payload = EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE, pin.publicKeys(),
-          pin.threshold(), "root metadata");
+      payload =
+          EnvelopeVerifier.verify(
+              envelope,
+              Dsse.ROOT_METADATA_TYPE,
+              pin.publicKeys(),
+              pin.threshold(),
+              "root metadata");
     } catch (VerificationException e) {
       if (!EnvelopeVerifier.THRESHOLD.equals(e.reasonCode())) {
         throw e;
       }
-      throw new VerificationException(e.reasonCode(), "root metadata is signed by fewer of the"
-          + " pinned root keys than the pin's " + RootPin.THRESHOLD + " of " + pin.threshold()
-          + "; refused", e);
+      throw new VerificationException(
+          e.reasonCode(),
+          "root metadata is signed by fewer of the"
+              + " pinned root keys than the pin's "
+              + RootPin.THRESHOLD
+              + " of "
+              + pin.threshold()
+              + "; refused",
+          e);
     }
     TrustedRoot trusted = new TrustedRoot(parse(payload));
     String what = "root metadata version " + trusted.version();
     Set<String> listed = trusted.root == null ? Set.of() : trusted.root.keys().keySet();
     for (String pinned : pin.keyIds()) {
       if (!listed.contains(pinned)) {
-        throw new VerificationException(RootChain.PIN_NOT_LISTED, what + " does not list the"
-            + " pinned key " + EnvelopeVerifier.shortId(pinned) + " as a root key; a root the"
-            + " pinned keys sign must keep them in its root role, or it hands the fleet to"
-            + " other keys");
+        throw new VerificationException(
+            RootChain.PIN_NOT_LISTED,
+            what
+                + " does not list the"
+                + " pinned key "
+                + EnvelopeVerifier.shortId(pinned)
+                + " as a root key; a root the"
+                + " pinned keys sign must keep them in its root role, or it hands the fleet to"
+                + " other keys");
       }
     }
     try {
-      EnvelopeVerifier.verify(envelope, Dsse.ROOT_METADATA_TYPE, trusted.root.keys(),
-          trusted.root.threshold(), what + " (by its own root keys)");
+      EnvelopeVerifier.verify(
+          envelope,
+          Dsse.ROOT_METADATA_TYPE,
+          trusted.root.keys(),
+          trusted.root.threshold(),
+          what + " (by its own root keys)");
     } catch (VerificationException e) {
       throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
     }
@@ -98,19 +120,24 @@ public final class TrustedRoot {
   }
 
   /**
-   * The next root version, trusted only when it is exactly one version up, signed by this
-   * version's root threshold (so that whoever holds the old root keys agreed) and by its own
-   * root threshold (so that the new keys are really held). Expiry is not checked here: in a
-   * chain only the final version's expiry matters ({@link #checkNotExpired}).
+   * The next root version, trusted only when it is exactly one version up, signed by this version's
+   * root threshold (so that whoever holds the old root keys agreed) and by its own root threshold
+   * (so that the new keys are really held). Expiry is not checked here: in a chain only the final
+   * version's expiry matters ({@link #checkNotExpired}).
    */
   public TrustedRoot next(SignedEnvelope candidate) throws VerificationException {
     if (!Dsse.ROOT_METADATA_TYPE.equals(candidate.getPayloadType())) {
-      throw new VerificationException("payload-type-mismatch", "a root update has payload type '"
-          + candidate.getPayloadType() + "'; refused");
+      throw new VerificationException(
+          "payload-type-mismatch",
+          "a root update has payload type '" + candidate.getPayloadType() + "'; refused");
     }
     if (root == null) {
-      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, "the trusted root metadata"
-          + " version " + version() + " lists no root key, so no newer version can verify");
+      throw new VerificationException(
+          RootChain.SIGNATURE_THRESHOLD,
+          "the trusted root metadata"
+              + " version "
+              + version()
+              + " lists no root key, so no newer version can verify");
     }
     RootMetadata proposed;
     try {
@@ -120,46 +147,65 @@ public final class TrustedRoot {
     }
     String what = "root metadata version " + proposed.getVersion();
     try {
-      EnvelopeVerifier.verify(candidate, Dsse.ROOT_METADATA_TYPE, root.keys(), root.threshold(),
+      EnvelopeVerifier.verify(
+          candidate,
+          Dsse.ROOT_METADATA_TYPE,
+          root.keys(),
+          root.threshold(),
           what + " (by the root keys of version " + version() + ")");
     } catch (VerificationException e) {
       throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
     }
     TrustedRoot next = new TrustedRoot(proposed);
     if (next.root == null) {
-      throw new VerificationException(RootChain.SIGNATURE_THRESHOLD,
-          what + " lists no usable root key; refused");
+      throw new VerificationException(
+          RootChain.SIGNATURE_THRESHOLD, what + " lists no usable root key; refused");
     }
     try {
-      EnvelopeVerifier.verify(candidate, Dsse.ROOT_METADATA_TYPE, next.root.keys(),
-          next.root.threshold(), what + " (by its own root keys)");
+      EnvelopeVerifier.verify(
+          candidate,
+          Dsse.ROOT_METADATA_TYPE,
+          next.root.keys(),
+          next.root.threshold(),
+          what + " (by its own root keys)");
     } catch (VerificationException e) {
       throw new VerificationException(RootChain.SIGNATURE_THRESHOLD, e.getMessage(), e);
     }
     // Checked after the signatures, so that an unsigned document cannot even probe this.
     if (proposed.getVersion() <= version()) {
-      throw new VerificationException(RootChain.VERSION_ROLLBACK, what
-          + " is not newer than the trusted version " + version() + "; refused (rollback)");
+      throw new VerificationException(
+          RootChain.VERSION_ROLLBACK,
+          what + " is not newer than the trusted version " + version() + "; refused (rollback)");
     }
     if (proposed.getVersion() != version() + 1) {
-      throw new VerificationException(RootChain.VERSION_SKIP, what + " skips versions after "
-          + version() + "; every version must be delivered in order");
+      throw new VerificationException(
+          RootChain.VERSION_SKIP,
+          what
+              + " skips versions after "
+              + version()
+              + "; every version must be delivered in order");
     }
     return next;
   }
 
   /**
-   * An expired root vouches for no key: the keys it lists may have been revoked by a newer
-   * version this device never received (a freeze). {@code nowMs <= 0} skips the check (the
-   * stored root at restart, so that the device still connects and can receive a renewed one).
+   * An expired root vouches for no key: the keys it lists may have been revoked by a newer version
+   * this device never received (a freeze). {@code nowMs <= 0} skips the check (the stored root at
+   * restart, so that the device still connects and can receive a renewed one).
    */
   public void checkNotExpired(long nowMs) throws VerificationException {
     if (nowMs > 0 && metadata.getExpiresAtMs() > 0 && metadata.getExpiresAtMs() < nowMs) {
-      throw new VerificationException(RootChain.EXPIRED, "the fleet root metadata version "
-          + version() + " expired at " + Instant.ofEpochMilli(metadata.getExpiresAtMs())
-          + " (this device's clock: " + Instant.ofEpochMilli(nowMs) + "); the server must send"
-          + " a renewed version (with the root key offline an operator signs one: docs/security.md,"
-          + " 'Offline root'), or the device clock is wrong");
+      throw new VerificationException(
+          RootChain.EXPIRED,
+          "the fleet root metadata version "
+              + version()
+              + " expired at "
+              + Instant.ofEpochMilli(metadata.getExpiresAtMs())
+              + " (this device's clock: "
+              + Instant.ofEpochMilli(nowMs)
+              + "); the server must send"
+              + " a renewed version (with the root key offline an operator signs one: docs/security.md,"
+              + " 'Offline root'), or the device clock is wrong");
     }
   }
 
@@ -203,9 +249,17 @@ public final class TrustedRoot {
       return null;
     }
     if (keys.size() < threshold) {
-      throw new VerificationException("no-" + name + "-key", "the root metadata requires "
-          + threshold + " " + name + " signatures but lists only " + keys.size()
-          + " usable " + name + " key(s); nothing could verify");
+      throw new VerificationException(
+          "no-" + name + "-key",
+          "the root metadata requires "
+              + threshold
+              + " "
+              + name
+              + " signatures but lists only "
+              + keys.size()
+              + " usable "
+              + name
+              + " key(s); nothing could verify");
     }
     return new Role(keys, threshold);
   }
@@ -225,8 +279,8 @@ public final class TrustedRoot {
   }
 
   /**
-   * Names the director keys; when it changes, generations counted under the old keys no longer
-   * bind the device (see {@link DesiredStateVerifier}).
+   * Names the director keys; when it changes, generations counted under the old keys no longer bind
+   * the device (see {@link DesiredStateVerifier}).
    */
   public String directorKeysId() {
     return directorKeysId;

@@ -1,8 +1,8 @@
 package dev.modelfleet.agent.trust;
 
 /**
- * A refusal with a stable machine-readable code (reported as DeploymentProgress.reason_code)
- * and a sentence an operator can act on.
+ * A refusal with a stable machine-readable code (reported as DeploymentProgress.reason_code) and a
+ * sentence an operator can act on.
  */
 public class VerificationException extends Exception {
 

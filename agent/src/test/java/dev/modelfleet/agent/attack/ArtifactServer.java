@@ -21,13 +21,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Serves artifacts on both paths an agent downloads from, HTTP ({@code GET <base>/<sha256>},
- * {@code Range}) and gRPC FetchArtifact (the agent tests' {@link FakeControlPlane}), with the
- * bytes and the speed under the test's control: tampered bytes, an endless stream, a trickle.
+ * Serves artifacts on both paths an agent downloads from, HTTP ({@code GET <base>/<sha256>}, {@code
+ * Range}) and gRPC FetchArtifact (the agent tests' {@link FakeControlPlane}), with the bytes and
+ * the speed under the test's control: tampered bytes, an endless stream, a trickle.
  */
 final class ArtifactServer implements AutoCloseable {
 
-  enum Transport { HTTP, GRPC }
+  enum Transport {
+    HTTP,
+    GRPC
+  }
 
   private final FakeControlPlane grpc;
   private final HttpServer http;
@@ -49,10 +52,15 @@ final class ArtifactServer implements AutoCloseable {
 
   ArtifactSource source(Transport transport) {
     return switch (transport) {
-      case HTTP -> new HttpArtifactSource(URI.create("http://127.0.0.1:"
-          + http.getAddress().getPort() + "/artifacts/"), FakeControlPlane.CREDENTIAL, "127.0.0.1");
-      case GRPC -> new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel)
-          .withInterceptors(new BearerCredentialInterceptor(FakeControlPlane.CREDENTIAL)));
+      case HTTP ->
+          new HttpArtifactSource(
+              URI.create("http://127.0.0.1:" + http.getAddress().getPort() + "/artifacts/"),
+              FakeControlPlane.CREDENTIAL,
+              "127.0.0.1");
+      case GRPC ->
+          new GrpcArtifactSource(
+              AgentServiceGrpc.newBlockingStub(channel)
+                  .withInterceptors(new BearerCredentialInterceptor(FakeControlPlane.CREDENTIAL)));
     };
   }
 
@@ -92,8 +100,9 @@ final class ArtifactServer implements AutoCloseable {
       String range = exchange.getRequestHeaders().getFirst("Range");
       int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
       if (from > 0) {
-        exchange.getResponseHeaders().set("Content-Range",
-            "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
+        exchange
+            .getResponseHeaders()
+            .set("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/" + bytes.length);
       }
       // Endless: no Content-Length (chunked), so nothing but the signed size can stop it.
       exchange.sendResponseHeaders(from > 0 ? 206 : 200, endless ? 0 : bytes.length - from);

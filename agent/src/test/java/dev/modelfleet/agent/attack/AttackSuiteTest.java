@@ -34,11 +34,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The attacks of TUF's and Uptane's threat models, one test each, against a device that
- * already serves "classifier" version 1: every test asserts the agent's specific refusal
- * (its reason code) and that version 1 still answers inference with the same output.
- * The repository (targets threshold 2 of 3 keys) and the artifact server are simulated in
- * the test; the agent's verification, download, load and swap are the real ones.
+ * The attacks of TUF's and Uptane's threat models, one test each, against a device that already
+ * serves "classifier" version 1: every test asserts the agent's specific refusal (its reason code)
+ * and that version 1 still answers inference with the same output. The repository (targets
+ * threshold 2 of 3 keys) and the artifact server are simulated in the test; the agent's
+ * verification, download, load and swap are the real ones.
  */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class AttackSuiteTest {
@@ -48,8 +48,10 @@ class AttackSuiteTest {
   @TempDir Path stateDir;
   final RepositorySimulator repository = new RepositorySimulator(3, 2);
   final byte[] v1 = SampleModels.classifier(1);
+
   /** Tens of KB, so that a trickle is caught before it ends. */
   final byte[] v2 = SampleModels.classifier(2, 4, 2048, 3);
+
   ArtifactServer server;
   Transport transport = Transport.HTTP;
   DeviceUnderAttack device;
@@ -64,10 +66,16 @@ class AttackSuiteTest {
     for (Transport t : Transport.values()) {
       sources.put(t, server.source(t));
     }
-    device = new DeviceUnderAttack(stateDir, repository,
-        (sha, offset, consumer) -> sources.get(transport).fetch(sha, offset, consumer));
-    assertTrue(device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
+    device =
+        new DeviceUnderAttack(
+            stateDir,
+            repository,
+            (sha, offset, consumer) -> sources.get(transport).fetch(sha, offset, consumer));
+    assertTrue(
+        device.apply(
+            repository.signDesired(
+                repository.desiredState(
+                    repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
     v1Output = device.infer(MODEL);
   }
 
@@ -100,24 +108,25 @@ class AttackSuiteTest {
 
   @Test
   void arbitraryInstallWithoutSignatureIsRefused() throws Exception {
-    SignedEnvelope unsigned = repository.signDesired(v2State()).toBuilder().clearSignatures()
-        .build();
+    SignedEnvelope unsigned =
+        repository.signDesired(v2State()).toBuilder().clearSignatures().build();
     assertFalse(device.apply(unsigned));
     assertRefusedAndVersionOneServes("signature-missing");
   }
 
   @Test
   void arbitraryInstallSignedByUnknownKeysIsRefused() throws Exception {
-    assertFalse(device.apply(repository.signDesired(v2State(),
-        List.of(Ed25519.generate(), Ed25519.generate()))));
+    assertFalse(
+        device.apply(
+            repository.signDesired(v2State(), List.of(Ed25519.generate(), Ed25519.generate()))));
     assertRefusedAndVersionOneServes("unknown-key");
   }
 
   @Test
   void arbitraryInstallByAlteringASignedDocumentIsRefused() throws Exception {
     SignedEnvelope honest = repository.signDesired(v2State());
-    DesiredState altered = DesiredState.parseFrom(honest.getPayload()).toBuilder()
-        .setGeneration(1_000).build();
+    DesiredState altered =
+        DesiredState.parseFrom(honest.getPayload()).toBuilder().setGeneration(1_000).build();
     assertFalse(device.apply(honest.toBuilder().setPayload(altered.toByteString()).build()));
     assertRefusedAndVersionOneServes("signature-invalid");
   }
@@ -125,9 +134,14 @@ class AttackSuiteTest {
   @Test
   void arbitraryInstallThroughAForgedManifestIsRefused() throws Exception {
     VariantManifest manifest = repository.manifest(MODEL, "2", v2);
-    DesiredModel forged = DesiredModel.newBuilder().setModel(MODEL).setVersion("2")
-        .setManifest(RepositorySimulator.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE,
-            List.of(Ed25519.generate()))).build();
+    DesiredModel forged =
+        DesiredModel.newBuilder()
+            .setModel(MODEL)
+            .setVersion("2")
+            .setManifest(
+                RepositorySimulator.sign(
+                    manifest, Dsse.VARIANT_MANIFEST_TYPE, List.of(Ed25519.generate())))
+            .build();
     device.apply(repository.signDesired(repository.desiredState(forged)));
     assertRefusedAndVersionOneServes("unknown-key");
   }
@@ -137,8 +151,11 @@ class AttackSuiteTest {
   @Test
   void rollbackToAnOlderGenerationIsRefused() throws Exception {
     SignedEnvelope older = repository.signDesired(v2State());
-    assertTrue(device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
+    assertTrue(
+        device.apply(
+            repository.signDesired(
+                repository.desiredState(
+                    repository.desiredModel(repository.manifest(MODEL, "1", v1))))));
     assertFalse(device.apply(older));
     assertRefusedAndVersionOneServes("generation-rollback");
   }
@@ -148,8 +165,9 @@ class AttackSuiteTest {
   @Test
   void indefiniteFreezeWithAnExpiredDocumentIsRefusedAndReportedStale() throws Exception {
     long accepted = device.store.current().acceptedGeneration();
-    assertFalse(device.apply(repository.signDesired(
-        v2State().setExpiresAtMs(System.currentTimeMillis() - 1))));
+    assertFalse(
+        device.apply(
+            repository.signDesired(v2State().setExpiresAtMs(System.currentTimeMillis() - 1))));
     assertRefusedAndVersionOneServes("desired-state-expired");
     assertTrue(device.failure().getReason().contains("stale"), device.failure().getReason());
     assertEquals(accepted, device.store.current().acceptedGeneration());
@@ -161,8 +179,10 @@ class AttackSuiteTest {
   void anExpiredManifestIsRefusedBeforeAnyDownloadAndReportedStale() throws Exception {
     long sentBefore = server.bytesSent();
     VariantManifest expired = repository.resigned(repository.manifest(MODEL, "2", v2), 1, -1);
-    assertTrue(device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(expired)))), "the document itself is fresh and accepted");
+    assertTrue(
+        device.apply(
+            repository.signDesired(repository.desiredState(repository.desiredModel(expired)))),
+        "the document itself is fresh and accepted");
     assertRefusedAndVersionOneServes("manifest-expired");
     assertTrue(device.failure().getReason().contains("stale"), device.failure().getReason());
     assertEquals(sentBefore, server.bytesSent(), "not a byte was fetched");
@@ -172,12 +192,17 @@ class AttackSuiteTest {
   @Test
   void anOlderManifestOfTheRunningVariantIsRefused() throws Exception {
     VariantManifest installed = repository.manifest(MODEL, "1", v1);
-    assertTrue(device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(repository.resigned(installed, 3, 3_600_000))))));
+    assertTrue(
+        device.apply(
+            repository.signDesired(
+                repository.desiredState(
+                    repository.desiredModel(repository.resigned(installed, 3, 3_600_000))))));
     assertEquals(3, device.store.current().active(MODEL).targetsVersion());
     // version 2 was validly signed once and has not expired: only the version gives it away
-    device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(repository.resigned(installed, 2, 3_600_000)))));
+    device.apply(
+        repository.signDesired(
+            repository.desiredState(
+                repository.desiredModel(repository.resigned(installed, 2, 3_600_000)))));
     assertRefusedAndVersionOneServes("manifest-rollback");
     assertEquals(3, device.store.current().active(MODEL).targetsVersion(), "the floor stays");
   }
@@ -185,12 +210,15 @@ class AttackSuiteTest {
   @Test
   void aRenewedManifestOfTheBytesInServiceIsAcceptedWithoutADownload() throws Exception {
     long sentBefore = server.bytesSent();
-    VariantManifest renewed = repository.resigned(repository.manifest(MODEL, "1", v1), 2,
-        7_200_000);
-    assertTrue(device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(renewed)))));
-    assertTrue(device.progress.stream()
-        .noneMatch(p -> p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED), device.progress.toString());
+    VariantManifest renewed =
+        repository.resigned(repository.manifest(MODEL, "1", v1), 2, 7_200_000);
+    assertTrue(
+        device.apply(
+            repository.signDesired(repository.desiredState(repository.desiredModel(renewed)))));
+    assertTrue(
+        device.progress.stream()
+            .noneMatch(p -> p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED),
+        device.progress.toString());
     assertEquals(sentBefore, server.bytesSent(), "the bytes in service are not fetched again");
     assertEquals(2, device.store.current().active(MODEL).targetsVersion());
     assertArrayEquals(v1Output, device.infer(MODEL));
@@ -232,7 +260,8 @@ class AttackSuiteTest {
     long started = System.nanoTime();
     device.apply(repository.signDesired(v2State()));
     assertRefusedAndVersionOneServes("download-too-slow");
-    assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5),
+    assertTrue(
+        System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5),
         "abandoned after about a window per attempt, not after the 60 s read timeout");
   }
 
@@ -247,8 +276,9 @@ class AttackSuiteTest {
   @Test
   void mixAndMatchWithAnotherModelsManifestIsRefused() throws Exception {
     DesiredModel otherModel = repository.desiredModel(repository.manifest("detector", "2", v2));
-    device.apply(repository.signDesired(repository.desiredState(
-        otherModel.toBuilder().setModel(MODEL).build())));
+    device.apply(
+        repository.signDesired(
+            repository.desiredState(otherModel.toBuilder().setModel(MODEL).build())));
     assertRefusedAndVersionOneServes("manifest-mismatch");
   }
 
@@ -257,8 +287,11 @@ class AttackSuiteTest {
   @Test
   void aVariantForOtherHardwareIsRefusedBeforeAnyDownload() throws Exception {
     long sentBefore = server.bytesSent();
-    VariantManifest arm = repository.manifest(MODEL, "2", v2).toBuilder().setArch("aarch64")
-        .addRequiredCpuFlags("asimddp").build();
+    VariantManifest arm =
+        repository.manifest(MODEL, "2", v2).toBuilder()
+            .setArch("aarch64")
+            .addRequiredCpuFlags("asimddp")
+            .build();
     device.apply(repository.signDesired(repository.desiredState(repository.desiredModel(arm))));
     assertRefusedAndVersionOneServes("hardware-mismatch");
     assertEquals(sentBefore, server.bytesSent(), "not a byte was fetched");
@@ -274,16 +307,21 @@ class AttackSuiteTest {
       throws Exception {
     Path identity = Files.createDirectories(stateDir.resolve("identity"));
     Path key = Files.writeString(identity.resolve("device.key"), "-----BEGIN PRIVATE KEY-----");
-    String target = switch (location) {
-      case "absolute" -> key.toAbsolutePath().toString();
-      case "beside" -> Dsse.sha256Hex(v1) + ".onnx"; // another artifact in the same folder
-      default -> location;
-    };
-    byte[] hostile = dev.modelfleet.onnx.testing.HostileModels.externalData(
-        dev.modelfleet.onnx.testing.HostileModels.Hideout.SUBGRAPH, target, Files.size(key));
+    String target =
+        switch (location) {
+          case "absolute" -> key.toAbsolutePath().toString();
+          case "beside" -> Dsse.sha256Hex(v1) + ".onnx"; // another artifact in the same folder
+          default -> location;
+        };
+    byte[] hostile =
+        dev.modelfleet.onnx.testing.HostileModels.externalData(
+            dev.modelfleet.onnx.testing.HostileModels.Hideout.SUBGRAPH, target, Files.size(key));
     server.put(hostile);
-    assertTrue(device.apply(repository.signDesired(repository.desiredState(
-        repository.desiredModel(repository.manifest(MODEL, "2", hostile))))),
+    assertTrue(
+        device.apply(
+            repository.signDesired(
+                repository.desiredState(
+                    repository.desiredModel(repository.manifest(MODEL, "2", hostile))))),
         "the document is genuine; the model in it is refused");
     assertRefusedAndVersionOneServes("model-external-data");
   }
@@ -295,7 +333,8 @@ class AttackSuiteTest {
     KeyPair stolen = repository.targets.get(0);
     assertFalse(device.apply(repository.signDesired(v2State(), List.of(stolen))));
     assertRefusedAndVersionOneServes("signature-threshold");
-    assertFalse(device.apply(repository.signDesired(v2State(), List.of(stolen, stolen))),
+    assertFalse(
+        device.apply(repository.signDesired(v2State(), List.of(stolen, stolen))),
         "one key signing twice counts once");
     assertRefusedAndVersionOneServes("signature-threshold");
   }
@@ -305,14 +344,17 @@ class AttackSuiteTest {
     KeyPair revoked = repository.targets.get(1);
     assertTrue(device.rootUpdate(repository.revoke(revoked)), device.progress.toString());
     assertEquals(2, device.roots.current().version());
-    assertFalse(device.apply(repository.signDesired(v2State(),
-        List.of(revoked, repository.targets.get(2)))));
+    assertFalse(
+        device.apply(
+            repository.signDesired(v2State(), List.of(revoked, repository.targets.get(2)))));
     assertRefusedAndVersionOneServes("signature-threshold");
     assertFalse(device.apply(repository.signDesired(v2State(), List.of(revoked))));
     assertRefusedAndVersionOneServes("unknown-key");
     // the keys still listed go on working
-    assertTrue(device.apply(repository.signDesired(v2State(),
-        List.of(repository.targets.get(0), repository.targets.get(2)))));
+    assertTrue(
+        device.apply(
+            repository.signDesired(
+                v2State(), List.of(repository.targets.get(0), repository.targets.get(2)))));
   }
 
   // Root rotation and the director role.
@@ -320,12 +362,20 @@ class AttackSuiteTest {
   @Test
   void aDesiredStateSignedByTheWrongRoleIsRefused() throws Exception {
     assertTrue(device.rootUpdate(repository.rotateDirector()));
-    assertFalse(device.apply(repository.signDesired(v2State(), repository.honestKeys())),
+    assertFalse(
+        device.apply(repository.signDesired(v2State(), repository.honestKeys())),
         "targets keys may sign manifests, not desired states, once a director role exists");
     assertRefusedAndVersionOneServes("unknown-key");
-    DesiredModel manifestByDirector = DesiredModel.newBuilder().setModel(MODEL).setVersion("2")
-        .setManifest(RepositorySimulator.sign(repository.manifest(MODEL, "2", v2),
-            Dsse.VARIANT_MANIFEST_TYPE, repository.director)).build();
+    DesiredModel manifestByDirector =
+        DesiredModel.newBuilder()
+            .setModel(MODEL)
+            .setVersion("2")
+            .setManifest(
+                RepositorySimulator.sign(
+                    repository.manifest(MODEL, "2", v2),
+                    Dsse.VARIANT_MANIFEST_TYPE,
+                    repository.director))
+            .build();
     device.apply(repository.signDesired(repository.desiredState(manifestByDirector)));
     assertRefusedAndVersionOneServes("unknown-key");
   }
@@ -334,9 +384,12 @@ class AttackSuiteTest {
   void fastForwardAttackIsUndoneByRotatingTheStolenDirectorKey() throws Exception {
     assertTrue(device.rootUpdate(repository.rotateDirector()));
     List<KeyPair> stolen = List.copyOf(repository.director);
-    SignedEnvelope attack = repository.signDesired(repository.desiredState(
-        repository.desiredModel(repository.manifest(MODEL, "1", v1))).setGeneration(1_000_000),
-        stolen);
+    SignedEnvelope attack =
+        repository.signDesired(
+            repository
+                .desiredState(repository.desiredModel(repository.manifest(MODEL, "1", v1)))
+                .setGeneration(1_000_000),
+            stolen);
     assertTrue(device.apply(attack), "validly signed: the device cannot tell");
     assertEquals(1_000_000, device.store.current().acceptedGeneration());
     // the server's own documents are now "old" and refused
@@ -345,7 +398,8 @@ class AttackSuiteTest {
     assertRefusedAndVersionOneServes("generation-rollback");
 
     assertTrue(device.rootUpdate(repository.rotateDirector()), device.progress.toString());
-    assertTrue(device.apply(repository.signDesired(v2State())),
+    assertTrue(
+        device.apply(repository.signDesired(v2State())),
         "the server's real, lower generation signed by the new key: " + device.progress);
     assertEquals("2", device.registry.peek(MODEL).version());
     assertFalse(device.apply(attack), "the attacker's document replayed");
@@ -378,8 +432,12 @@ class AttackSuiteTest {
     assertRootRefused(RootChain.VERSION_ROLLBACK);
     // a restart trusts what was accepted, not less
     Path chainFile = stateDir.resolve(RootChain.CHAIN_FILE);
-    assertEquals(3, RootChain.walk(RootChain.read(chainFile), repository.root.getPublic().getEncoded(),
-        0, chainFile).current().version());
+    assertEquals(
+        3,
+        RootChain.walk(
+                RootChain.read(chainFile), repository.root.getPublic().getEncoded(), 0, chainFile)
+            .current()
+            .version());
   }
 
   // Freeze of root metadata: the root a device trusts expires (not renewed, or renewals withheld).
@@ -389,20 +447,27 @@ class AttackSuiteTest {
     long hour = 3_600_000;
     // two hours on: root version 1 (valid for one) has expired; the documents have not
     device.clockAheadMs.set(2 * hour);
-    DesiredState.Builder state = repository.desiredState(repository.desiredModel(
-            repository.resigned(repository.manifest(MODEL, "2", v2), 1, 4 * hour)))
-        .setExpiresAtMs(System.currentTimeMillis() + 4 * hour);
+    DesiredState.Builder state =
+        repository
+            .desiredState(
+                repository.desiredModel(
+                    repository.resigned(repository.manifest(MODEL, "2", v2), 1, 4 * hour)))
+            .setExpiresAtMs(System.currentTimeMillis() + 4 * hour);
     SignedEnvelope document = repository.signDesired(state);
 
     assertFalse(device.apply(document), "validly signed, but by keys an expired root vouches for");
     assertRefusedAndVersionOneServes(RootChain.EXPIRED);
-    assertTrue(device.failure().getReason().contains("root metadata version 1 expired at"),
+    assertTrue(
+        device.failure().getReason().contains("root metadata version 1 expired at"),
         device.failure().getReason());
-    assertEquals(1, device.store.current().acceptedGeneration(),
+    assertEquals(
+        1,
+        device.store.current().acceptedGeneration(),
         "the refused document's generation is not taken as accepted");
 
     // the server renews the root (one version up, valid longer): the same document goes through
-    assertTrue(device.rootUpdate(repository.rotate(() -> repository.rootLifetimeMs = 4 * hour)),
+    assertTrue(
+        device.rootUpdate(repository.rotate(() -> repository.rootLifetimeMs = 4 * hour)),
         device.progress.toString());
     assertTrue(device.apply(document), device.progress.toString());
     assertEquals("2", device.registry.peek(MODEL).version());
@@ -421,11 +486,12 @@ class AttackSuiteTest {
   @ValueSource(strings = {"start", "middle", "end"})
   void tamperedArtifactBytesAreRefused(String where) throws Exception {
     byte[] tampered = v2.clone();
-    int at = switch (where) {
-      case "start" -> 0;
-      case "middle" -> tampered.length / 2;
-      default -> tampered.length - 1;
-    };
+    int at =
+        switch (where) {
+          case "start" -> 0;
+          case "middle" -> tampered.length / 2;
+          default -> tampered.length - 1;
+        };
     tampered[at] ^= 0x01;
     server.putAs(Dsse.sha256Hex(v2), tampered);
     device.apply(repository.signDesired(v2State()));

@@ -16,9 +16,9 @@ import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.TrustedRoot;
-import dev.modelfleet.agent.v1.RootUpdate;
 import dev.modelfleet.agent.v1.DeploymentProgress;
 import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.agent.v1.RootUpdate;
 import dev.modelfleet.agent.v1.SignedEnvelope;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,16 +28,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The agent's real deployment pipeline (verifier, downloader, ONNX Runtime loader with its
- * smoke test, registry, state store) wired as {@code cli.Agent} wires it, minus the network
- * session: the test hands it documents, as a Sync stream would.
+ * The agent's real deployment pipeline (verifier, downloader, ONNX Runtime loader with its smoke
+ * test, registry, state store) wired as {@code cli.Agent} wires it, minus the network session: the
+ * test hands it documents, as a Sync stream would.
  */
 final class DeviceUnderAttack implements AutoCloseable {
 
   /** A small x86-64 device with AVX2 and 8 GiB. */
   static final DeviceFacts FACTS = new DeviceFacts("x86_64", Set.of("avx2", "fma"), 8L << 30);
+
   /** Fast enough for any honest test link, and found out within a fraction of a second. */
   static final ThroughputFloor FLOOR = new ThroughputFloor(64 * 1024, 300);
+
   static final float[] SAMPLE = {0.5f, -1f, 2f, 0.25f};
 
   final ModelRegistry registry = new ModelRegistry();
@@ -46,6 +48,7 @@ final class DeviceUnderAttack implements AutoCloseable {
   private final Deployer deployer;
 
   final RootChain roots;
+
   /** How far this device's clock runs ahead of the real one (time passing, without a wait). */
   final AtomicLong clockAheadMs = new AtomicLong();
 
@@ -59,15 +62,24 @@ final class DeviceUnderAttack implements AutoCloseable {
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 20, FLOOR);
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(root, RepositorySimulator.DEVICE, this::now);
-    deployer = new Deployer(verifier, downloader, new OrtModelLoader(1), registry, store,
-        progress::add, () -> FACTS);
+    deployer =
+        new Deployer(
+            verifier,
+            downloader,
+            new OrtModelLoader(1),
+            registry,
+            store,
+            progress::add,
+            () -> FACTS);
   }
 
   /** A RootUpdate as the Sync stream hands it over; refusals land in {@link #progress}. */
   boolean rootUpdate(SignedEnvelope... versions) {
     progress.clear();
-    return roots.accept(RootUpdate.newBuilder().addAllRootMetadata(List.of(versions)).build(),
-        this::now, progress::add);
+    return roots.accept(
+        RootUpdate.newBuilder().addAllRootMetadata(List.of(versions)).build(),
+        this::now,
+        progress::add);
   }
 
   long now() {
@@ -92,9 +104,13 @@ final class DeviceUnderAttack implements AutoCloseable {
     ServedModel served = registry.acquire(model);
     assertNotNull(served, "model " + model + " must be serving");
     try {
-      List<Tensor> out = served.model().infer(
-          List.of(new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
-          Set.of());
+      List<Tensor> out =
+          served
+              .model()
+              .infer(
+                  List.of(
+                      new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
+                  Set.of());
       return (float[]) out.get(0).data();
     } finally {
       served.release();

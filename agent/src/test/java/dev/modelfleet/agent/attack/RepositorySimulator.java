@@ -19,11 +19,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The server's side of trust, played in the test (as python-tuf's RepositorySimulator does):
- * root keys, several targets keys with a threshold, optionally a director key, a chain of root
- * metadata versions that list them (each rotation signed by the old and the new root keys),
- * signed variant manifests and per-device desired states. An attack is a document this simulator
- * signs wrongly, with the wrong keys, for the wrong device, or too late.
+ * The server's side of trust, played in the test (as python-tuf's RepositorySimulator does): root
+ * keys, several targets keys with a threshold, optionally a director key, a chain of root metadata
+ * versions that list them (each rotation signed by the old and the new root keys), signed variant
+ * manifests and per-device desired states. An attack is a document this simulator signs wrongly,
+ * with the wrong keys, for the wrong device, or too late.
  */
 final class RepositorySimulator {
 
@@ -31,18 +31,26 @@ final class RepositorySimulator {
 
   /** The first root key: the one every device pins. */
   final KeyPair root = Ed25519.generate();
+
   /** The root keys of the newest published version, and how many must sign. */
   final List<KeyPair> rootKeys = new ArrayList<>(List.of(root));
+
   int rootThreshold = 1;
+
   /** How long the next root version is valid from now. */
   long rootLifetimeMs = 3_600_000;
+
   final List<KeyPair> targets = new ArrayList<>();
+
   /** Empty: root metadata has no director role, and desired states are signed by targets. */
   final List<KeyPair> director = new ArrayList<>();
+
   private final List<KeyPair> revoked = new ArrayList<>();
   private final int threshold;
+
   /** Every published root version, oldest first (version = index + 1). */
   final List<SignedEnvelope> published = new ArrayList<>();
+
   private long generation;
 
   RepositorySimulator(int targetsKeys, int threshold) {
@@ -54,8 +62,8 @@ final class RepositorySimulator {
   }
 
   /**
-   * Publishes the next root version after {@code change} (to the key fields above), signed as
-   * an honest repository signs a rotation: by the previous root keys and by the new ones.
+   * Publishes the next root version after {@code change} (to the key fields above), signed as an
+   * honest repository signs a rotation: by the previous root keys and by the new ones.
    */
   SignedEnvelope rotate(Runnable change) {
     List<KeyPair> previous = List.copyOf(rootKeys);
@@ -74,10 +82,11 @@ final class RepositorySimulator {
 
   /** Replaces the director key (adding the director role when there was none). */
   SignedEnvelope rotateDirector() {
-    return rotate(() -> {
-      director.clear();
-      director.add(Ed25519.generate());
-    });
+    return rotate(
+        () -> {
+          director.clear();
+          director.add(Ed25519.generate());
+        });
   }
 
   List<KeyPair> listedTargets() {
@@ -86,9 +95,10 @@ final class RepositorySimulator {
 
   /** Root metadata of the current key fields as {@code version}, signed by {@code signers}. */
   SignedEnvelope rootVersion(long version, List<KeyPair> signers) {
-    RootMetadata.Builder metadata = RootMetadata.newBuilder()
-        .setVersion(version)
-        .setExpiresAtMs(System.currentTimeMillis() + rootLifetimeMs);
+    RootMetadata.Builder metadata =
+        RootMetadata.newBuilder()
+            .setVersion(version)
+            .setExpiresAtMs(System.currentTimeMillis() + rootLifetimeMs);
     metadata.addRoles(role(metadata, Dsse.ROLE_ROOT, rootKeys, rootThreshold));
     metadata.addRoles(role(metadata, Dsse.ROLE_TARGETS, listedTargets(), threshold));
     if (!director.isEmpty()) {
@@ -97,14 +107,17 @@ final class RepositorySimulator {
     return sign(metadata.build(), Dsse.ROOT_METADATA_TYPE, signers);
   }
 
-  private static RoleKeys role(RootMetadata.Builder metadata, String name, List<KeyPair> keys,
-      int threshold) {
+  private static RoleKeys role(
+      RootMetadata.Builder metadata, String name, List<KeyPair> keys, int threshold) {
     RoleKeys.Builder role = RoleKeys.newBuilder().setRole(name).setThreshold(threshold);
     for (KeyPair key : keys) {
-      if (metadata.getKeysList().stream().noneMatch(k -> k.getKeyId().equals(FleetFixture.keyId(key)))) {
-        metadata.addKeys(PublicKey.newBuilder().setKeyId(FleetFixture.keyId(key))
-            .setAlgorithm("ed25519")
-            .setPublicKey(ByteString.copyFrom(key.getPublic().getEncoded())));
+      if (metadata.getKeysList().stream()
+          .noneMatch(k -> k.getKeyId().equals(FleetFixture.keyId(key)))) {
+        metadata.addKeys(
+            PublicKey.newBuilder()
+                .setKeyId(FleetFixture.keyId(key))
+                .setAlgorithm("ed25519")
+                .setPublicKey(ByteString.copyFrom(key.getPublic().getEncoded())));
       }
       role.addKeyIds(FleetFixture.keyId(key));
     }
@@ -114,8 +127,11 @@ final class RepositorySimulator {
   /** What a device trusts right after enrollment: version 1, through its pinned root key. */
   RootChain enrolledChain(java.nio.file.Path file) {
     try {
-      return RootChain.walk(List.of(published.get(0)), root.getPublic().getEncoded(),
-          System.currentTimeMillis(), file);
+      return RootChain.walk(
+          List.of(published.get(0)),
+          root.getPublic().getEncoded(),
+          System.currentTimeMillis(),
+          file);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -133,10 +149,13 @@ final class RepositorySimulator {
 
   VariantManifest manifest(String model, String version, byte[] artifact) {
     return VariantManifest.newBuilder()
-        .setModel(model).setVersion(version)
+        .setModel(model)
+        .setVersion(version)
         .setVariantId(model + "-" + version + "-cpu-fp32")
-        .setPrecision("fp32").setExecutionProvider("cpu")
-        .setSha256(Dsse.sha256Hex(artifact)).setSize(artifact.length)
+        .setPrecision("fp32")
+        .setExecutionProvider("cpu")
+        .setSha256(Dsse.sha256Hex(artifact))
+        .setSize(artifact.length)
         .setCreatedAtMs(System.currentTimeMillis())
         .setTargetsVersion(1)
         .setExpiresAtMs(System.currentTimeMillis() + 3_600_000)
@@ -144,17 +163,20 @@ final class RepositorySimulator {
   }
 
   /**
-   * The manifest as the server re-signs it (renewal before expiry, targets rotation): same
-   * variant and bytes, {@code targetsVersion}, valid for {@code validForMs} from now (negative:
-   * already expired).
+   * The manifest as the server re-signs it (renewal before expiry, targets rotation): same variant
+   * and bytes, {@code targetsVersion}, valid for {@code validForMs} from now (negative: already
+   * expired).
    */
   VariantManifest resigned(VariantManifest manifest, long targetsVersion, long validForMs) {
-    return manifest.toBuilder().setTargetsVersion(targetsVersion)
-        .setExpiresAtMs(System.currentTimeMillis() + validForMs).build();
+    return manifest.toBuilder()
+        .setTargetsVersion(targetsVersion)
+        .setExpiresAtMs(System.currentTimeMillis() + validForMs)
+        .build();
   }
 
   DesiredModel desiredModel(VariantManifest manifest) {
-    return DesiredModel.newBuilder().setModel(manifest.getModel())
+    return DesiredModel.newBuilder()
+        .setModel(manifest.getModel())
         .setVersion(manifest.getVersion())
         .setManifest(sign(manifest, Dsse.VARIANT_MANIFEST_TYPE, honestKeys()))
         .build();

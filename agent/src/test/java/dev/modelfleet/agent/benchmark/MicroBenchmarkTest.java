@@ -32,7 +32,8 @@ class MicroBenchmarkTest {
     assertEquals("on-demand", report.getTrigger());
     assertFalse(report.getSimulated());
     assertFalse(report.getOnnxruntimeVersion().isEmpty());
-    assertTrue(report.getDurationMs() > 0 && report.getDurationMs() <= 10_000,
+    assertTrue(
+        report.getDurationMs() > 0 && report.getDurationMs() <= 10_000,
         report.getDurationMs() + " ms");
     assertEquals(6 * hardware.providers().real().size(), report.getResultsCount());
     for (BenchmarkResult result : report.getResultsList()) {
@@ -40,9 +41,11 @@ class MicroBenchmarkTest {
       if (result.getError().isEmpty()) {
         assertTrue(result.getRuns() >= 5, describe(result));
         assertTrue(result.getP50Ms() > 0 && result.getGmacs() > 0, describe(result));
-        assertTrue(result.getMinMs() <= result.getP50Ms()
-            && result.getP50Ms() <= result.getP95Ms()
-            && result.getP95Ms() <= result.getMaxMs(), describe(result));
+        assertTrue(
+            result.getMinMs() <= result.getP50Ms()
+                && result.getP50Ms() <= result.getP95Ms()
+                && result.getP95Ms() <= result.getMaxMs(),
+            describe(result));
       } else {
         assertEquals(0, result.getRuns());
       }
@@ -52,9 +55,16 @@ class MicroBenchmarkTest {
       assertTrue(fp32.getError().isEmpty(), "fp32 always runs on the CPU: " + fp32.getError());
       // Ratios are recorded, not asserted: int8 is not faster everywhere.
       for (String precision : new String[] {"fp16", "int8"}) {
-        result(report, precision, kernel).filter(r -> r.getError().isEmpty()).ifPresent(r ->
-            LOG.info(precision + "/fp32 " + kernel + " throughput ratio "
-                + String.format("%.2f", r.getGmacs() / fp32.getGmacs())));
+        result(report, precision, kernel)
+            .filter(r -> r.getError().isEmpty())
+            .ifPresent(
+                r ->
+                    LOG.info(
+                        precision
+                            + "/fp32 "
+                            + kernel
+                            + " throughput ratio "
+                            + String.format("%.2f", r.getGmacs() / fp32.getGmacs())));
       }
     }
     LOG.info("benchmark took " + report.getDurationMs() + " ms");
@@ -64,8 +74,8 @@ class MicroBenchmarkTest {
   void aProviderThatCannotRunIsReportedWithAnErrorNotSkipped() throws Exception {
     Path profile = dir.resolve("gpu.json");
     Files.writeString(profile, "{\"executionProviders\": [\"cpu\", \"cuda\"]}");
-    DeviceHardware hardware = new DeviceHardware(new HardwareProbe(), dir, "t",
-        SimulatedProfile.read(profile), true);
+    DeviceHardware hardware =
+        new DeviceHardware(new HardwareProbe(), dir, "t", SimulatedProfile.read(profile), true);
     BenchmarkReport report = new MicroBenchmark(hardware, Duration.ofMillis(20)).run("on-demand");
 
     assertTrue(report.getSimulated());
@@ -80,16 +90,28 @@ class MicroBenchmarkTest {
     }
   }
 
-  static Optional<BenchmarkResult> result(BenchmarkReport report, String precision,
-      String kernel) {
-    return report.getResultsList().stream().filter(r -> r.getExecutionProvider().equals("cpu")
-        && r.getPrecision().equals(precision) && r.getKernel().equals(kernel)).findFirst();
+  static Optional<BenchmarkResult> result(BenchmarkReport report, String precision, String kernel) {
+    return report.getResultsList().stream()
+        .filter(
+            r ->
+                r.getExecutionProvider().equals("cpu")
+                    && r.getPrecision().equals(precision)
+                    && r.getKernel().equals(kernel))
+        .findFirst();
   }
 
   static String describe(BenchmarkResult r) {
-    return String.format("%s %s %s: runs %d p50 %.3f p95 %.3f min %.3f max %.3f ms, %.1f GMAC/s%s",
-        r.getExecutionProvider(), r.getPrecision(), r.getKernel(), r.getRuns(), r.getP50Ms(),
-        r.getP95Ms(), r.getMinMs(), r.getMaxMs(), r.getGmacs(),
+    return String.format(
+        "%s %s %s: runs %d p50 %.3f p95 %.3f min %.3f max %.3f ms, %.1f GMAC/s%s",
+        r.getExecutionProvider(),
+        r.getPrecision(),
+        r.getKernel(),
+        r.getRuns(),
+        r.getP50Ms(),
+        r.getP95Ms(),
+        r.getMinMs(),
+        r.getMaxMs(),
+        r.getGmacs(),
         r.getError().isEmpty() ? "" : " error: " + r.getError());
   }
 }

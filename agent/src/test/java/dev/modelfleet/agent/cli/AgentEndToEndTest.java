@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentEndToEndTest {
 
-  static final String INFER = """
+  static final String INFER =
+      """
       {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
 
   @TempDir Path dir;
@@ -61,22 +62,26 @@ class AgentEndToEndTest {
   }
 
   HttpResponse<String> post(int port, String path, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   int status(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
   }
 
   DeploymentProgress awaitState(FakeControlPlane server, DeploymentState state) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
       DeploymentProgress p = server.progress.poll(100, TimeUnit.MILLISECONDS);
-      if (p != null && (p.getState() == state
-          || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)) {
+      if (p != null
+          && (p.getState() == state || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)) {
         return p;
       }
     }
@@ -90,34 +95,41 @@ class AgentEndToEndTest {
     try (FakeControlPlane server = new FakeControlPlane(fleet)) {
       server.artifacts.put(Dsse.sha256Hex(model), model);
       server.chunkSize = 100; // several chunks, to exercise streaming
-      server.desiredState = fleet.signDesired(fleet.desiredState(
-          fleet.desiredModel("classifier", "5", model)));
+      server.desiredState =
+          fleet.signDesired(fleet.desiredState(fleet.desiredModel("classifier", "5", model)));
       try (Agent agent = new Agent(config(server.address(), "good-token"))) {
         int port = agent.startLocal();
-        assertEquals(port, Integer.parseInt(Files.readString(stateDir.resolve("inference.port"))
-            .trim()));
+        assertEquals(
+            port, Integer.parseInt(Files.readString(stateDir.resolve("inference.port")).trim()));
         agent.connect();
         Hello hello = server.hellos.poll(20, TimeUnit.SECONDS);
         assertNotNull(hello);
         assertFalse(hello.getHardware().getArch().isEmpty());
         assertTrue(hello.getHardware().getExecutionProvidersList().contains("cpu"));
         DeploymentProgress active = awaitState(server, DeploymentState.DEPLOYMENT_STATE_ACTIVE);
-        assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(),
-            active.getReason());
+        assertEquals(
+            DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(), active.getReason());
         assertEquals(1, active.getGeneration());
         assertEquals(200, post(port, "/v2/models/classifier/infer", INFER).statusCode());
-        assertTrue(server.authorizations.stream()
-            .allMatch(a -> a.equals("Bearer " + FakeControlPlane.CREDENTIAL)),
+        assertTrue(
+            server.authorizations.stream()
+                .allMatch(a -> a.equals("Bearer " + FakeControlPlane.CREDENTIAL)),
             server.authorizations.toString());
         assertEquals(java.util.List.of("good-token"), server.enrollTokens);
       }
     }
     // Owner-only state directory and secrets.
-    assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-        PosixFilePermission.OWNER_EXECUTE), Files.getPosixFilePermissions(stateDir));
+    assertEquals(
+        Set.of(
+            PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.OWNER_EXECUTE),
+        Files.getPosixFilePermissions(stateDir));
     for (String secret : new String[] {"device.key", "identity.json", "state.json"}) {
-      assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-          Files.getPosixFilePermissions(stateDir.resolve(secret)), secret);
+      assertEquals(
+          Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+          Files.getPosixFilePermissions(stateDir.resolve(secret)),
+          secret);
     }
 
     // Restart with the server gone: the model is back before any connection is attempted.
@@ -150,13 +162,15 @@ class AgentEndToEndTest {
         Agent agent = new Agent(config(server.address(), "bad-token"))) {
       agent.startLocal();
       ConfigException refused = assertThrows(ConfigException.class, agent::connect);
-      assertTrue(refused.getMessage().contains("ask an operator for a new token"),
-          refused.getMessage());
+      assertTrue(
+          refused.getMessage().contains("ask an operator for a new token"), refused.getMessage());
     }
-    Map<String, String> flags = Map.of("server", "127.0.0.1:1", "token", "t",
-        "state-dir", dir.resolve("other").toString());
-    ConfigException missing = assertThrows(ConfigException.class,
-        () -> new Agent(AgentConfig.load(null, flags)).checkConfigForSync());
+    Map<String, String> flags =
+        Map.of("server", "127.0.0.1:1", "token", "t", "state-dir", dir.resolve("other").toString());
+    ConfigException missing =
+        assertThrows(
+            ConfigException.class,
+            () -> new Agent(AgentConfig.load(null, flags)).checkConfigForSync());
     assertTrue(missing.getMessage().contains("GET /api/v1/trust/root.pem"), missing.getMessage());
   }
 

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A config file holding the enrollment token that other users of the device can read: the
- * agent does not enroll with it, and says which chmod fixes it. Real files, real permissions.
+ * A config file holding the enrollment token that other users of the device can read: the agent
+ * does not enroll with it, and says which chmod fixes it. Real files, real permissions.
  */
 class TokenFilePermissionsTest {
 
@@ -39,8 +39,13 @@ class TokenFilePermissionsTest {
     Path rootPem = dir.resolve("root.pem");
     Files.writeString(rootPem, Ed25519.toPem(new FleetFixture().rootKeySpki()));
     configFile = dir.resolve("agent.properties");
-    Files.writeString(configFile, "server=127.0.0.1:1\ntoken=mf_enroll_secret\nroot-key="
-        + rootPem + "\nstate-dir=" + dir.resolve("state") + "\n");
+    Files.writeString(
+        configFile,
+        "server=127.0.0.1:1\ntoken=mf_enroll_secret\nroot-key="
+            + rootPem
+            + "\nstate-dir="
+            + dir.resolve("state")
+            + "\n");
   }
 
   void checkWithMode(String permissions) throws Exception {
@@ -52,8 +57,9 @@ class TokenFilePermissionsTest {
   void aTokenOtherUsersCanReadIsNotEnrolledWith() throws Exception {
     for (String mode : List.of("rw-r--r--", "rw-r-----", "rw----r--")) {
       ConfigException refused = assertThrows(ConfigException.class, () -> checkWithMode(mode));
-      assertTrue(refused.getMessage().contains("run chmod 600 " + configFile), mode + ": "
-          + refused.getMessage());
+      assertTrue(
+          refused.getMessage().contains("run chmod 600 " + configFile),
+          mode + ": " + refused.getMessage());
       assertTrue(refused.getMessage().contains(mode), refused.getMessage());
     }
     assertDoesNotThrow(() -> checkWithMode("rw-------"));
@@ -72,18 +78,19 @@ class TokenFilePermissionsTest {
     Files.createDirectories(dir.resolve("state"));
     Files.writeString(dir.resolve("state/identity.json"), "{}");
     List<String> warnings = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        warnings.add(record.getMessage());
-      }
+    Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            warnings.add(record.getMessage());
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Logger logger = Logger.getLogger("modelfleet.agent");
     logger.addHandler(handler);
     try {
@@ -91,7 +98,9 @@ class TokenFilePermissionsTest {
     } finally {
       logger.removeHandler(handler);
     }
-    assertEquals(1, warnings.stream().filter(w -> w.contains("chmod 600 " + configFile)).count(),
+    assertEquals(
+        1,
+        warnings.stream().filter(w -> w.contains("chmod 600 " + configFile)).count(),
         warnings.toString());
   }
 }

@@ -28,14 +28,19 @@ class AgentConfigTest {
     assertEquals(Path.of("/tmp/x"), config.stateDir());
 
     Files.writeString(file, "servr=fleet:9000\n");
-    assertTrue(assertThrows(ConfigException.class, () -> AgentConfig.load(file, Map.of()))
-        .getMessage().contains("unknown key 'servr'"));
-    assertTrue(assertThrows(ConfigException.class,
-        () -> AgentConfig.load(null, Map.of("http-port", "x"))).getMessage()
-        .contains("http-port must be a number"));
-    assertTrue(assertThrows(ConfigException.class,
-        () -> AgentConfig.load(null, Map.of("server", "http://x"))).getMessage()
-        .contains("host:port"));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> AgentConfig.load(file, Map.of()))
+            .getMessage()
+            .contains("unknown key 'servr'"));
+    assertTrue(
+        assertThrows(ConfigException.class, () -> AgentConfig.load(null, Map.of("http-port", "x")))
+            .getMessage()
+            .contains("http-port must be a number"));
+    assertTrue(
+        assertThrows(
+                ConfigException.class, () -> AgentConfig.load(null, Map.of("server", "http://x")))
+            .getMessage()
+            .contains("host:port"));
   }
 
   @Test
@@ -65,21 +70,32 @@ class AgentConfigTest {
     AgentConfig simulated = AgentConfig.load(file, Map.of());
     assertEquals(Path.of("/etc/npu.json"), simulated.simulateProfile());
     assertEquals(false, simulated.simulateProviderFallback());
-    assertTrue(assertThrows(ConfigException.class,
-        () -> AgentConfig.load(null, Map.of("simulate-provider-fallback", "no"))).getMessage()
-        .contains("true or false"));
+    assertTrue(
+        assertThrows(
+                ConfigException.class,
+                () -> AgentConfig.load(null, Map.of("simulate-provider-fallback", "no")))
+            .getMessage()
+            .contains("true or false"));
   }
 
   @Test
   void theDownloadFloorDefaultsTo16KiBPerSecondOver30SecondsAndCanBeSetOrTurnedOff()
       throws Exception {
-    assertEquals(new dev.modelfleet.agent.download.ThroughputFloor(16_384, 30_000),
+    assertEquals(
+        new dev.modelfleet.agent.download.ThroughputFloor(16_384, 30_000),
         AgentConfig.load(null, Map.of()).downloadFloor());
-    assertEquals(new dev.modelfleet.agent.download.ThroughputFloor(1_000, 5_000),
-        AgentConfig.load(null, Map.of("download-min-bytes-per-second", "1000",
-            "download-rate-window-seconds", "5")).downloadFloor());
-    assertEquals(false, AgentConfig.load(null, Map.of("download-min-bytes-per-second", "0"))
-        .downloadFloor().enabled());
+    assertEquals(
+        new dev.modelfleet.agent.download.ThroughputFloor(1_000, 5_000),
+        AgentConfig.load(
+                null,
+                Map.of(
+                    "download-min-bytes-per-second", "1000", "download-rate-window-seconds", "5"))
+            .downloadFloor());
+    assertEquals(
+        false,
+        AgentConfig.load(null, Map.of("download-min-bytes-per-second", "0"))
+            .downloadFloor()
+            .enabled());
   }
 
   @Test
@@ -87,12 +103,18 @@ class AgentConfigTest {
     AgentConfig plain = AgentConfig.load(null, Map.of());
     assertEquals(null, plain.serverCa());
     assertEquals(67, plain.certificateRenewalPercent());
-    AgentConfig tls = AgentConfig.load(null, Map.of("server-ca", "/etc/modelfleet/fleet-ca.pem",
-        "certificate-renewal-percent", "50"));
+    AgentConfig tls =
+        AgentConfig.load(
+            null,
+            Map.of(
+                "server-ca", "/etc/modelfleet/fleet-ca.pem", "certificate-renewal-percent", "50"));
     assertEquals(java.nio.file.Path.of("/etc/modelfleet/fleet-ca.pem"), tls.serverCa());
     assertEquals(50, tls.certificateRenewalPercent());
-    assertTrue(assertThrows(ConfigException.class,
-        () -> AgentConfig.load(null, Map.of("certificate-renewal-percent", "100"))).getMessage()
-        .contains("certificate-renewal-percent must be a number from 1 to 99"));
+    assertTrue(
+        assertThrows(
+                ConfigException.class,
+                () -> AgentConfig.load(null, Map.of("certificate-renewal-percent", "100")))
+            .getMessage()
+            .contains("certificate-renewal-percent must be a number from 1 to 99"));
   }
 }

@@ -37,10 +37,13 @@ class DeployerStateTest {
 
   Deployer deployer(StateStore store, ModelRegistry registry) {
     return new Deployer(
-        new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID,
-            System::currentTimeMillis),
+        new DesiredStateVerifier(
+            fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 1),
-        new OrtModelLoader(1), registry, store, progress::add,
+        new OrtModelLoader(1),
+        registry,
+        store,
+        progress::add,
         () -> new DeviceFacts("x86_64", Set.of(), 8L << 30));
   }
 
@@ -54,8 +57,10 @@ class DeployerStateTest {
     source.put(classifier);
     source.put(other);
     StateStore store = new StateStore(stateDir);
-    deployer(store, registry).apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel("classifier", "1", classifier))));
+    deployer(store, registry)
+        .apply(
+            fleet.signDesired(
+                fleet.desiredState(fleet.desiredModel("classifier", "1", classifier))));
     assertEquals(1, store.current().activeModels().size());
     registry.closeAll();
 
@@ -64,15 +69,18 @@ class DeployerStateTest {
     Files.write(file, new byte[] {1, 2, 3});
     StateStore restarted = new StateStore(stateDir);
     registry = new ModelRegistry();
-    assertEquals(1, ActiveModelRestorer.restore(restarted,
-        new SmokeTestedLoader(new OrtModelLoader(1)), registry).size());
+    assertEquals(
+        1,
+        ActiveModelRestorer.restore(
+                restarted, new SmokeTestedLoader(new OrtModelLoader(1)), registry)
+            .size());
 
     // The server no longer wants "classifier": the agent must not keep promising it.
-    deployer(restarted, registry).apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel("other", "1", other))));
+    deployer(restarted, registry)
+        .apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel("other", "1", other))));
     assertNull(restarted.current().active("classifier"), restarted.current().toString());
-    assertEquals(List.of("other"),
-        restarted.current().activeModels().stream().map(m -> m.model()).toList());
+    assertEquals(
+        List.of("other"), restarted.current().activeModels().stream().map(m -> m.model()).toList());
     assertTrue(Files.notExists(file), "the damaged artifact is cleaned up");
     assertNull(new StateStore(stateDir).current().active("classifier"));
   }

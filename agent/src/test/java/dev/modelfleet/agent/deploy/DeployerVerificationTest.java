@@ -38,8 +38,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every verification rule, each against a device that already serves model "classifier"
- * version 1: the refusal is reported with its reason code and version 1 keeps answering.
+ * Every verification rule, each against a device that already serves model "classifier" version 1:
+ * the refusal is reported with its reason code and version 1 keeps answering.
  */
 class DeployerVerificationTest {
 
@@ -65,20 +65,20 @@ class DeployerVerificationTest {
     deployer = newDeployer();
     source.put(v1);
     source.put(v2);
-    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel(MODEL, "1", v1)))));
+    assertTrue(
+        deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "1", v1)))));
     assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState());
     v1Output = infer();
     progress.clear();
   }
 
   Deployer newDeployer() {
-    ArtifactDownloader downloader = new ArtifactDownloader(source, store::artifact,
-        store::partial, 2, 1);
-    DesiredStateVerifier verifier = new DesiredStateVerifier(fleet::trustedRoot,
-        FleetFixture.DEVICE_ID, () -> clock);
-    return new Deployer(verifier, downloader, new OrtModelLoader(1), registry, store,
-        progress::add, () -> device);
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(source, store::artifact, store::partial, 2, 1);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID, () -> clock);
+    return new Deployer(
+        verifier, downloader, new OrtModelLoader(1), registry, store, progress::add, () -> device);
   }
 
   @AfterEach
@@ -90,9 +90,13 @@ class DeployerVerificationTest {
     ServedModel served = registry.acquire(MODEL);
     assertNotNull(served, "a model must be serving");
     try {
-      List<Tensor> out = served.model().infer(
-          List.of(new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
-          Set.of());
+      List<Tensor> out =
+          served
+              .model()
+              .infer(
+                  List.of(
+                      new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
+                  Set.of());
       return (float[]) out.get(0).data();
     } finally {
       served.release();
@@ -122,28 +126,40 @@ class DeployerVerificationTest {
     assertTrue(deployer.apply(v2Document()));
     assertEquals("2", registry.peek(MODEL).version());
     assertFalse(Arrays.equals(v1Output, infer()));
-    List<DeploymentState> states = progress.stream().map(DeploymentProgress::getState)
-        .distinct().toList();
-    assertEquals(List.of(DeploymentState.DEPLOYMENT_STATE_DOWNLOADING,
-        DeploymentState.DEPLOYMENT_STATE_VERIFYING, DeploymentState.DEPLOYMENT_STATE_LOADING,
-        DeploymentState.DEPLOYMENT_STATE_ACTIVE), states);
+    List<DeploymentState> states =
+        progress.stream().map(DeploymentProgress::getState).distinct().toList();
+    assertEquals(
+        List.of(
+            DeploymentState.DEPLOYMENT_STATE_DOWNLOADING,
+            DeploymentState.DEPLOYMENT_STATE_VERIFYING,
+            DeploymentState.DEPLOYMENT_STATE_LOADING,
+            DeploymentState.DEPLOYMENT_STATE_ACTIVE),
+        states);
     assertEquals(2, store.current().acceptedGeneration());
     assertEquals(Dsse.sha256Hex(v2), store.current().active(MODEL).sha256());
     assertEquals(v2.length, last().getBytesDone());
-    assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v1))),
+    assertFalse(
+        Files.exists(store.artifact(Dsse.sha256Hex(v1))),
         "the replaced model's artifact is removed from disk");
     assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v2))));
   }
 
   @Test
   void theActiveProgressSaysWhichExecutionProviderTheSessionRunsOn() throws Exception {
-    VariantManifest cuda = fleet.manifest(MODEL, "2", v2).toBuilder()
-        .setVariantId("classifier-2-cuda-fp32").setExecutionProvider("cuda").build();
+    VariantManifest cuda =
+        fleet.manifest(MODEL, "2", v2).toBuilder()
+            .setVariantId("classifier-2-cuda-fp32")
+            .setExecutionProvider("cuda")
+            .build();
     assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(cuda)))));
     assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState(), last().toString());
-    assertEquals("cpu", last().getExecutionProviderUsed(),
+    assertEquals(
+        "cpu",
+        last().getExecutionProviderUsed(),
         "this machine has no CUDA: the variant runs on the CPU and says so");
-    assertEquals("cuda", store.current().active(MODEL).executionProvider(),
+    assertEquals(
+        "cuda",
+        store.current().active(MODEL).executionProvider(),
         "the variant's provider is kept, to be tried again at the next start");
   }
 
@@ -154,8 +170,8 @@ class DeployerVerificationTest {
 
   @Test
   void aVariantNeedingAMissingCpuFlagIsRefused() throws Exception {
-    assertHardwareMismatch(b -> b.addRequiredCpuFlags("avx2").addRequiredCpuFlags("avx512_vnni"),
-        "avx512_vnni");
+    assertHardwareMismatch(
+        b -> b.addRequiredCpuFlags("avx2").addRequiredCpuFlags("avx512_vnni"), "avx512_vnni");
   }
 
   @Test
@@ -165,17 +181,21 @@ class DeployerVerificationTest {
 
   @Test
   void aVariantWhoseNeedsFitIsDeployedWithAmd64SpelledEitherWay() throws Exception {
-    VariantManifest fits = fleet.manifest(MODEL, "2", v2).toBuilder().setArch("amd64")
-        .addRequiredCpuFlags("AVX2").setMinMemoryBytes(1L << 30).build();
+    VariantManifest fits =
+        fleet.manifest(MODEL, "2", v2).toBuilder()
+            .setArch("amd64")
+            .addRequiredCpuFlags("AVX2")
+            .setMinMemoryBytes(1L << 30)
+            .build();
     assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(fits)))));
     assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState(), last().toString());
   }
 
-  void assertHardwareMismatch(java.util.function.UnaryOperator<VariantManifest.Builder> needs,
-      String mentioned) throws Exception {
+  void assertHardwareMismatch(
+      java.util.function.UnaryOperator<VariantManifest.Builder> needs, String mentioned)
+      throws Exception {
     VariantManifest manifest = needs.apply(fleet.manifest(MODEL, "2", v2).toBuilder()).build();
-    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel(manifest)))));
+    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(manifest)))));
     assertRefusedAndV1StillServing("hardware-mismatch");
     assertTrue(last().getReason().contains(mentioned), last().getReason());
     assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v2))), "nothing was downloaded");
@@ -194,18 +214,25 @@ class DeployerVerificationTest {
   @Test
   void tamperedManifestIsRefused() throws Exception {
     DesiredModel model = fleet.desiredModel(MODEL, "2", v2);
-    VariantManifest altered = VariantManifest.parseFrom(model.getManifest().getPayload())
-        .toBuilder().setSha256(Dsse.sha256Hex(v1)).build();
-    DesiredModel tampered = model.toBuilder().setManifest(model.getManifest().toBuilder()
-        .setPayload(ByteString.copyFrom(altered.toByteArray()))).build();
+    VariantManifest altered =
+        VariantManifest.parseFrom(model.getManifest().getPayload()).toBuilder()
+            .setSha256(Dsse.sha256Hex(v1))
+            .build();
+    DesiredModel tampered =
+        model.toBuilder()
+            .setManifest(
+                model.getManifest().toBuilder()
+                    .setPayload(ByteString.copyFrom(altered.toByteArray())))
+            .build();
     deployer.apply(fleet.signDesired(fleet.desiredState(tampered)));
     assertRefusedAndV1StillServing("signature-invalid");
   }
 
   @Test
   void desiredStateSignedByAnUnlistedKeyIsRefused() throws Exception {
-    SignedEnvelope forged = fleet.signDesired(
-        fleet.desiredState(fleet.desiredModel(MODEL, "2", v2)), Ed25519.generate());
+    SignedEnvelope forged =
+        fleet.signDesired(
+            fleet.desiredState(fleet.desiredModel(MODEL, "2", v2)), Ed25519.generate());
     assertFalse(deployer.apply(forged));
     assertRefusedAndV1StillServing("unknown-key");
     assertEquals(1, store.current().acceptedGeneration());
@@ -214,8 +241,12 @@ class DeployerVerificationTest {
   @Test
   void manifestSignedByTheRootKeyInsteadOfATargetsKeyIsRefused() throws Exception {
     VariantManifest manifest = fleet.manifest(MODEL, "2", v2);
-    DesiredModel model = DesiredModel.newBuilder().setModel(MODEL).setVersion("2")
-        .setManifest(FleetFixture.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE, fleet.root)).build();
+    DesiredModel model =
+        DesiredModel.newBuilder()
+            .setModel(MODEL)
+            .setVersion("2")
+            .setManifest(FleetFixture.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE, fleet.root))
+            .build();
     deployer.apply(fleet.signDesired(fleet.desiredState(model)));
     assertRefusedAndV1StillServing("unknown-key");
   }
@@ -229,16 +260,18 @@ class DeployerVerificationTest {
 
   @Test
   void desiredStateForAnotherDeviceIsRefused() throws Exception {
-    assertFalse(deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel(MODEL, "2", v2)).setDeviceId("dev-other"))));
+    assertFalse(
+        deployer.apply(
+            fleet.signDesired(
+                fleet.desiredState(fleet.desiredModel(MODEL, "2", v2)).setDeviceId("dev-other"))));
     assertRefusedAndV1StillServing("wrong-device");
   }
 
   @Test
   void anOlderGenerationIsRefused() throws Exception {
     SignedEnvelope old = v2Document();
-    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel(MODEL, "1", v1)))));
+    assertTrue(
+        deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "1", v1)))));
     progress.clear();
     assertFalse(deployer.apply(old));
     assertRefusedAndV1StillServing("generation-rollback");
@@ -254,15 +287,18 @@ class DeployerVerificationTest {
     progress.clear();
     assertTrue(deployer.apply(same), "the server re-sends the document on every reconnect");
     assertTrue(progress.isEmpty(), "nothing changed, nothing to report: " + progress);
-    assertFalse(deployer.apply(fleet.signDesired(state.clearModels()
-        .addModels(fleet.desiredModel(MODEL, "2", v2)))));
+    assertFalse(
+        deployer.apply(
+            fleet.signDesired(state.clearModels().addModels(fleet.desiredModel(MODEL, "2", v2)))));
     assertRefusedAndV1StillServing("generation-rollback");
   }
 
   @Test
   void anExpiredDocumentIsRefused() throws Exception {
-    assertFalse(deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel(MODEL, "2", v2)).setExpiresAtMs(clock - 1))));
+    assertFalse(
+        deployer.apply(
+            fleet.signDesired(
+                fleet.desiredState(fleet.desiredModel(MODEL, "2", v2)).setExpiresAtMs(clock - 1))));
     assertRefusedAndV1StillServing("desired-state-expired");
   }
 
@@ -293,7 +329,8 @@ class DeployerVerificationTest {
     deployer.apply(v2Document());
     assertRefusedAndV1StillServing("size-exceeded");
     Path part = store.partial(sha);
-    assertTrue(!Files.exists(part) || Files.size(part) <= v2.length,
+    assertTrue(
+        !Files.exists(part) || Files.size(part) <= v2.length,
         "never more than the declared size on disk");
   }
 
@@ -329,14 +366,21 @@ class DeployerVerificationTest {
   void aSecondModelIsAddedBesideTheFirstAndOneFailureDoesNotStopTheOther() throws Exception {
     byte[] broken = "broken".getBytes();
     source.put(broken);
-    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel(MODEL, "1", v1),
-        fleet.desiredModel("other", "1", broken),
-        fleet.desiredModel("third", "7", v2)))));
+    assertTrue(
+        deployer.apply(
+            fleet.signDesired(
+                fleet.desiredState(
+                    fleet.desiredModel(MODEL, "1", v1),
+                    fleet.desiredModel("other", "1", broken),
+                    fleet.desiredModel("third", "7", v2)))));
     assertEquals("7", registry.peek("third").version());
     assertNull(registry.peek("other"));
-    assertTrue(progress.stream().anyMatch(p -> p.getModel().equals("other")
-        && p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED));
+    assertTrue(
+        progress.stream()
+            .anyMatch(
+                p ->
+                    p.getModel().equals("other")
+                        && p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED));
     assertEquals(2, store.current().acceptedGeneration());
     assertArrayEquals(v1Output, infer());
   }

@@ -8,9 +8,9 @@ import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The artifact address the server announces is not signed: a malformed or non-HTTP one must
- * only mean "use gRPC", never an exception (thrown on the Sync stream's thread, it cancelled
- * the stream, and the reconnect got the same address: no desired state was ever applied).
+ * The artifact address the server announces is not signed: a malformed or non-HTTP one must only
+ * mean "use gRPC", never an exception (thrown on the Sync stream's thread, it cancelled the stream,
+ * and the reconnect got the same address: no desired state was ever applied).
  */
 class AnnouncedAddressTest {
 
@@ -26,8 +26,10 @@ class AnnouncedAddressTest {
 
   @Test
   void aMalformedOrNonHttpAddressIsIgnoredAndGrpcServes() throws Exception {
-    for (String url : new String[] {"http://bad host/x/", "file:///etc/", "ftp://h/a/",
-        "jar:file:/x.jar!/", "::"}) {
+    for (String url :
+        new String[] {
+          "http://bad host/x/", "file:///etc/", "ftp://h/a/", "jar:file:/x.jar!/", "::"
+        }) {
       PreferHttpArtifactSource source = new PreferHttpArtifactSource(grpc, () -> "secret");
       assertDoesNotThrow(() -> source.announce(url, 0, "127.0.0.1"), url);
       assertArrayEquals(artifact, fetch(source), url);

@@ -35,15 +35,21 @@ class HttpArtifactSourceTest {
   HttpServer server;
   final byte[] artifact = new byte[3 * 1024 * 1024 + 123];
   String sha256;
+
   /** Bytes served instead of the artifact (tampered or endless data); null: the artifact. */
   volatile byte[] served;
+
   /** Cut the body after this many bytes (a dropped connection); -1: never. */
   volatile int cutAfter = -1;
+
   final List<String> ranges = new CopyOnWriteArrayList<>();
+
   /** The Authorization header of every request, "none" when absent. */
   final List<String> authorizations = new CopyOnWriteArrayList<>();
+
   /** Whether requests without the device credential get a 401 (ours) or the bytes (a CDN). */
   volatile boolean requireCredential = true;
+
   /** Answer every request with a 302 to this address instead; null: serve. */
   volatile String redirectTo;
 
@@ -63,7 +69,7 @@ class HttpArtifactSourceTest {
 
   @Test
   void downloadsAndVerifiesTheWholeArtifact() throws Exception {
-    Path file = downloader(source()).download(sha256, artifact.length, (done, total) -> { });
+    Path file = downloader(source()).download(sha256, artifact.length, (done, total) -> {});
     assertArrayEquals(artifact, Files.readAllBytes(file));
     assertEquals(List.of("none"), ranges);
   }
@@ -71,18 +77,21 @@ class HttpArtifactSourceTest {
   @Test
   void resumesAnInterruptedDownloadWithARangeRequest() throws Exception {
     cutAfter = 1_000_000;
-    Path file = downloader(source()).download(sha256, artifact.length, (done, total) -> { });
+    Path file = downloader(source()).download(sha256, artifact.length, (done, total) -> {});
     assertArrayEquals(artifact, Files.readAllBytes(file));
     assertEquals("none", ranges.get(0));
-    assertTrue(ranges.get(1).startsWith("bytes=") && !ranges.get(1).equals("bytes=0-"),
+    assertTrue(
+        ranges.get(1).startsWith("bytes=") && !ranges.get(1).equals("bytes=0-"),
         "second request resumes: " + ranges);
   }
 
   @Test
   void stopsReadingAtTheDeclaredSize() {
     served = new byte[artifact.length * 2];
-    VerificationException e = assertThrows(VerificationException.class,
-        () -> downloader(source()).download(sha256, artifact.length, (done, total) -> { }));
+    VerificationException e =
+        assertThrows(
+            VerificationException.class,
+            () -> downloader(source()).download(sha256, artifact.length, (done, total) -> {}));
     assertEquals("size-exceeded", e.reasonCode());
     assertFalse(Files.exists(dir.resolve(sha256 + ".onnx")));
   }
@@ -91,15 +100,19 @@ class HttpArtifactSourceTest {
   void tamperedBytesAreRefused() {
     served = artifact.clone();
     served[served.length / 2] ^= 1;
-    VerificationException e = assertThrows(VerificationException.class,
-        () -> downloader(source()).download(sha256, artifact.length, (done, total) -> { }));
+    VerificationException e =
+        assertThrows(
+            VerificationException.class,
+            () -> downloader(source()).download(sha256, artifact.length, (done, total) -> {}));
     assertEquals("sha256-mismatch", e.reasonCode());
   }
 
   @Test
   void unknownArtifactIsNotFound() {
-    ArtifactFetchException e = assertThrows(ArtifactFetchException.class,
-        () -> source().fetch("0".repeat(64), 0, (offset, data, total) -> { }));
+    ArtifactFetchException e =
+        assertThrows(
+            ArtifactFetchException.class,
+            () -> source().fetch("0".repeat(64), 0, (offset, data, total) -> {}));
     assertEquals(ArtifactFetchException.Kind.NOT_FOUND, e.kind());
   }
 
@@ -111,7 +124,7 @@ class HttpArtifactSourceTest {
     PreferHttpArtifactSource preferred = new PreferHttpArtifactSource(grpc, () -> CREDENTIAL);
     server.stop(0);
     preferred.announce("", server.getAddress().getPort(), "127.0.0.1");
-    Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> {});
     assertArrayEquals(artifact, Files.readAllBytes(file));
     assertEquals(List.of(0L), grpc.requestedOffsets);
   }
@@ -122,12 +135,12 @@ class HttpArtifactSourceTest {
     grpc.put(artifact);
     PreferHttpArtifactSource preferred = new PreferHttpArtifactSource(grpc, () -> CREDENTIAL);
     preferred.announce("", 0, "127.0.0.1");
-    downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    downloader(preferred).download(sha256, artifact.length, (done, total) -> {});
     assertEquals(1, grpc.requestedOffsets.size());
     Files.delete(dir.resolve(sha256 + ".onnx"));
 
     preferred.announce(base().toString(), 0, "127.0.0.1");
-    downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    downloader(preferred).download(sha256, artifact.length, (done, total) -> {});
     assertEquals(1, grpc.requestedOffsets.size(), "second download went over HTTP");
     assertEquals(List.of("none"), ranges);
   }
@@ -139,10 +152,10 @@ class HttpArtifactSourceTest {
     PreferHttpArtifactSource preferred = new PreferHttpArtifactSource(grpc, () -> CREDENTIAL);
     // The same loopback server, named as another host than the one the agent reaches the
     // server by: a CDN. One that asks for credentials gets none, and gRPC serves.
-    URI cdn = URI.create("http://localhost:" + server.getAddress().getPort()
-        + "/agent/v1/artifacts/");
+    URI cdn =
+        URI.create("http://localhost:" + server.getAddress().getPort() + "/agent/v1/artifacts/");
     preferred.announce(cdn.toString(), 0, "127.0.0.1");
-    Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> {});
     assertArrayEquals(artifact, Files.readAllBytes(file));
     assertEquals(List.of("none"), authorizations, "the CDN was asked, without the credential");
     assertEquals(List.of(0L), grpc.requestedOffsets, "then gRPC served");
@@ -151,7 +164,7 @@ class HttpArtifactSourceTest {
     // One that serves without credentials is used.
     requireCredential = false;
     preferred.announce(cdn.toString(), 0, "127.0.0.1");
-    downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+    downloader(preferred).download(sha256, artifact.length, (done, total) -> {});
     assertEquals(List.of("none", "none"), authorizations);
     assertEquals(List.of(0L), grpc.requestedOffsets, "this time HTTP served");
   }
@@ -159,16 +172,18 @@ class HttpArtifactSourceTest {
   @Test
   void aRedirectToAnotherHostIsNotFollowedAndGrpcServes() throws Exception {
     List<String> elsewhere = new CopyOnWriteArrayList<>();
-    HttpServer other = HttpServer.create(
-        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    other.createContext("/", exchange -> {
-      try (exchange) {
-        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
-        elsewhere.add(authorization == null ? "none" : authorization);
-        exchange.sendResponseHeaders(200, artifact.length);
-        exchange.getResponseBody().write(artifact);
-      }
-    });
+    HttpServer other =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    other.createContext(
+        "/",
+        exchange -> {
+          try (exchange) {
+            String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+            elsewhere.add(authorization == null ? "none" : authorization);
+            exchange.sendResponseHeaders(200, artifact.length);
+            exchange.getResponseBody().write(artifact);
+          }
+        });
     other.start();
     try {
       redirectTo = "http://localhost:" + other.getAddress().getPort() + "/stolen/" + sha256;
@@ -176,7 +191,7 @@ class HttpArtifactSourceTest {
       grpc.put(artifact);
       PreferHttpArtifactSource preferred = new PreferHttpArtifactSource(grpc, () -> CREDENTIAL);
       preferred.announce(base().toString(), 0, "127.0.0.1");
-      Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> { });
+      Path file = downloader(preferred).download(sha256, artifact.length, (done, total) -> {});
       assertArrayEquals(artifact, Files.readAllBytes(file));
       assertEquals(List.of("Bearer " + CREDENTIAL), authorizations, "the server was asked");
       // HttpURLConnection of JDK 17 drops the credential on a redirect, but the agent does not
@@ -189,8 +204,8 @@ class HttpArtifactSourceTest {
   }
 
   private ArtifactDownloader downloader(ArtifactSource source) {
-    return new ArtifactDownloader(source, sha -> dir.resolve(sha + ".onnx"),
-        sha -> dir.resolve(sha + ".part"), 3, 1);
+    return new ArtifactDownloader(
+        source, sha -> dir.resolve(sha + ".onnx"), sha -> dir.resolve(sha + ".part"), 3, 1);
   }
 
   private HttpArtifactSource source() {
@@ -225,8 +240,9 @@ class HttpArtifactSourceTest {
       int offset = range == null ? 0 : Integer.parseInt(range.substring(6, range.length() - 1));
       int length = body.length - offset;
       if (range != null) {
-        exchange.getResponseHeaders().add("Content-Range",
-            "bytes " + offset + "-" + (body.length - 1) + "/" + body.length);
+        exchange
+            .getResponseHeaders()
+            .add("Content-Range", "bytes " + offset + "-" + (body.length - 1) + "/" + body.length);
       }
       int cut = cutAfter;
       cutAfter = -1;

@@ -18,15 +18,19 @@ class RetryDelayTest {
   @Test
   void noWaitAfterTheLastFailedAttempt() {
     AtomicInteger calls = new AtomicInteger();
-    ArtifactSource failing = (sha, offset, consumer) -> {
-      calls.incrementAndGet();
-      throw new ArtifactFetchException(ArtifactFetchException.Kind.RETRYABLE, "down", null);
-    };
-    ArtifactDownloader downloader = new ArtifactDownloader(failing,
-        sha -> dir.resolve(sha + ".onnx"), sha -> dir.resolve(sha + ".part"), 2, 1500);
+    ArtifactSource failing =
+        (sha, offset, consumer) -> {
+          calls.incrementAndGet();
+          throw new ArtifactFetchException(ArtifactFetchException.Kind.RETRYABLE, "down", null);
+        };
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(
+            failing, sha -> dir.resolve(sha + ".onnx"), sha -> dir.resolve(sha + ".part"), 2, 1500);
     long start = System.nanoTime();
-    VerificationException e = assertThrows(VerificationException.class,
-        () -> downloader.download("a".repeat(64), 10, (d, t) -> { }));
+    VerificationException e =
+        assertThrows(
+            VerificationException.class,
+            () -> downloader.download("a".repeat(64), 10, (d, t) -> {}));
     long ms = (System.nanoTime() - start) / 1_000_000;
     assertEquals("download-failed", e.reasonCode());
     assertEquals(2, calls.get());

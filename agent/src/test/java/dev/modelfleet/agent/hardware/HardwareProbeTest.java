@@ -31,22 +31,28 @@ class HardwareProbeTest {
   @Test
   void readsCpuAndMemoryFromProcAndLeavesUnknownsEmpty() throws Exception {
     Path proc = proc();
-    Files.writeString(proc.resolve("cpuinfo"), """
+    Files.writeString(
+        proc.resolve("cpuinfo"),
+        """
         processor\t: 0
         Features\t: fp asimd aes crc32 asimddp i8mm sve
         CPU implementer\t: 0x41
         """);
-    Files.writeString(proc.resolve("meminfo"), """
+    Files.writeString(
+        proc.resolve("meminfo"),
+        """
         MemTotal:        8000000 kB
         MemFree:          100000 kB
         MemAvailable:    4000000 kB
         """);
-    HardwareProfile profile = new HardwareProbe(proc, dir.resolve("dev"), dir.resolve("sys"))
-        .probe(dir, "t");
-    assertEquals("", profile.getCpuModel(),
-        "ARM cpuinfo without a model line: unknown, not guessed");
-    assertEquals(List.of("asimd", "asimddp", "dotprod", "i8mm", "neon", "sve"),
-        profile.getCpuFlagsList(), "inference flags with their ARM aliases, nothing else");
+    HardwareProfile profile =
+        new HardwareProbe(proc, dir.resolve("dev"), dir.resolve("sys")).probe(dir, "t");
+    assertEquals(
+        "", profile.getCpuModel(), "ARM cpuinfo without a model line: unknown, not guessed");
+    assertEquals(
+        List.of("asimd", "asimddp", "dotprod", "i8mm", "neon", "sve"),
+        profile.getCpuFlagsList(),
+        "inference flags with their ARM aliases, nothing else");
     assertEquals(8_192_000_000L, profile.getMemoryTotalBytes());
     assertEquals(4_096_000_000L, profile.getMemoryAvailableBytes());
     assertTrue(profile.getDiskFreeBytes() > 0);
@@ -59,7 +65,9 @@ class HardwareProbeTest {
   @Test
   void reportsX86InferenceFlagsAndTheModelName() throws Exception {
     Path proc = proc();
-    Files.writeString(proc.resolve("cpuinfo"), """
+    Files.writeString(
+        proc.resolve("cpuinfo"),
+        """
         processor\t: 0
         model name\t: Intel(R) Xeon(R) Platinum 8480+
         flags\t\t: fpu sse2 avx avx2 fma f16c avx512f avx512_vnni avx512_bf16 amx_tile \
@@ -70,9 +78,21 @@ class HardwareProbeTest {
     HardwareProbe probe = new HardwareProbe(proc, dir.resolve("dev"), dir.resolve("sys"));
     HardwareProfile profile = probe.probe(dir, "t");
     assertEquals("Intel(R) Xeon(R) Platinum 8480+", profile.getCpuModel());
-    assertEquals(List.of("amx", "amx_int8", "amx_tile", "avx", "avx2", "avx512_bf16",
-        "avx512_vnni", "avx512f", "f16c", "fma"), profile.getCpuFlagsList());
-    assertTrue(probe.facts().cpuFlags().contains("sha_ni"),
+    assertEquals(
+        List.of(
+            "amx",
+            "amx_int8",
+            "amx_tile",
+            "avx",
+            "avx2",
+            "avx512_bf16",
+            "avx512_vnni",
+            "avx512f",
+            "f16c",
+            "fma"),
+        profile.getCpuFlagsList());
+    assertTrue(
+        probe.facts().cpuFlags().contains("sha_ni"),
         "variant needs are checked against every flag, not only the reported ones");
   }
 
@@ -80,7 +100,9 @@ class HardwareProbeTest {
   void findsGpusAndNpusInFakeProcDevAndSysTrees() throws Exception {
     Path proc = proc();
     Path gpu = Files.createDirectories(proc.resolve("driver/nvidia/gpus/0000:01:00.0"));
-    Files.writeString(gpu.resolve("information"), """
+    Files.writeString(
+        gpu.resolve("information"),
+        """
         Model: \t\t NVIDIA Jetson Orin
         IRQ:   \t\t 42
         """);
@@ -103,12 +125,16 @@ class HardwareProbeTest {
     Files.writeString(nvidiaDrm.resolve("vendor"), "0x10de\n");
     Files.createDirectories(sys.resolve("class/drm/card1-HDMI-A-1"));
 
-    List<Accelerator> found = new HardwareProbe(proc, dev, sys).probe(dir, "t")
-        .getAcceleratorsList();
+    List<Accelerator> found =
+        new HardwareProbe(proc, dev, sys).probe(dir, "t").getAcceleratorsList();
 
-    assertEquals(List.of("gpu/nvidia/NVIDIA Jetson Orin", "gpu/amd/", "npu/intel/intel_vpu",
-        "npu/rockchip/rknpu"), found.stream()
-            .map(a -> a.getKind() + "/" + a.getVendor() + "/" + a.getName()).toList(),
+    assertEquals(
+        List.of(
+            "gpu/nvidia/NVIDIA Jetson Orin",
+            "gpu/amd/",
+            "npu/intel/intel_vpu",
+            "npu/rockchip/rknpu"),
+        found.stream().map(a -> a.getKind() + "/" + a.getVendor() + "/" + a.getName()).toList(),
         "one entry per device: the NVIDIA GPU once, the BMC display adapter left out");
     assertEquals(gpu.resolve("information").toString(), found.get(0).getSource());
   }
@@ -118,8 +144,8 @@ class HardwareProbeTest {
     Path dev = Files.createDirectories(dir.resolve("dev"));
     Files.createFile(dev.resolve("nvidia0"));
     Files.createFile(dev.resolve("nvidia1"));
-    List<Accelerator> found = new HardwareProbe(proc(), dev, dir.resolve("sys"))
-        .probe(dir, "t").getAcceleratorsList();
+    List<Accelerator> found =
+        new HardwareProbe(proc(), dev, dir.resolve("sys")).probe(dir, "t").getAcceleratorsList();
     assertEquals(2, found.size());
     assertEquals("", found.get(0).getName());
   }
@@ -139,13 +165,15 @@ class HardwareProbeTest {
       assertEquals(cpuinfo.contains(flag), profile.getCpuFlagsList().contains(flag), flag);
     }
     EnumSet<OrtProvider> available = OrtEnvironment.getAvailableProviders();
-    assertEquals(available.stream().map(ExecutionProviders::name).collect(Collectors.toSet()),
+    assertEquals(
+        available.stream().map(ExecutionProviders::name).collect(Collectors.toSet()),
         Set.copyOf(profile.getExecutionProvidersList()));
     assertFalse(profile.getOnnxruntimeVersion().isEmpty());
     assertEquals(Runtime.getRuntime().availableProcessors(), profile.getCpuCores());
     assertTrue(profile.getMemoryTotalBytes() > 0);
     assertTrue(profile.getMemoryAvailableBytes() > 0);
-    assertEquals(System.getProperty("os.arch").equals("amd64") ? "x86_64"
-        : System.getProperty("os.arch"), profile.getArch());
+    assertEquals(
+        System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch"),
+        profile.getArch());
   }
 }

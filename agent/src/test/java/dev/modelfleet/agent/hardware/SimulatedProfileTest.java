@@ -42,8 +42,12 @@ class SimulatedProfileTest {
 
   VariantManifest npuVariant() {
     return fleet.manifest("classifier", "3", model).toBuilder()
-        .setVariantId("classifier-3-rknpu-int8").setExecutionProvider("rknpu")
-        .setPrecision("int8").setArch("aarch64").addRequiredCpuFlags("dotprod").build();
+        .setVariantId("classifier-3-rknpu-int8")
+        .setExecutionProvider("rknpu")
+        .setPrecision("int8")
+        .setArch("aarch64")
+        .addRequiredCpuFlags("dotprod")
+        .build();
   }
 
   @Test
@@ -51,8 +55,9 @@ class SimulatedProfileTest {
     try (FakeControlPlane server = new FakeControlPlane(fleet)) {
       server.artifacts.put(Dsse.sha256Hex(model), model);
       server.desiredState = fleet.signDesired(fleet.desiredState(fleet.desiredModel(npuVariant())));
-      try (Agent agent = AgentUnderTest.start(dir, fleet, server,
-          Map.of("simulate-profile", NPU_PROFILE.toString()))) {
+      try (Agent agent =
+          AgentUnderTest.start(
+              dir, fleet, server, Map.of("simulate-profile", NPU_PROFILE.toString()))) {
         Hello hello = server.hellos.poll(20, TimeUnit.SECONDS);
         assertNotNull(hello);
         HardwareProfile profile = hello.getHardware();
@@ -60,28 +65,37 @@ class SimulatedProfileTest {
         assertEquals("aarch64", profile.getArch());
         assertEquals(8, profile.getCpuCores());
         assertEquals(List.of("cpu", "rknpu"), profile.getExecutionProvidersList());
-        assertEquals(List.of("asimd", "asimddp", "asimdhp", "dotprod", "neon"),
-            profile.getCpuFlagsList());
+        assertEquals(
+            List.of("asimd", "asimddp", "asimdhp", "dotprod", "neon"), profile.getCpuFlagsList());
         assertEquals("rockchip", profile.getAccelerators(0).getVendor());
         assertEquals("simulated", profile.getAccelerators(0).getSource());
 
         // a simulated benchmark is instant: it is either in the Hello or sent right after it
-        BenchmarkReport report = profile.hasBenchmark()
-            ? profile.getBenchmark() : server.benchmarks.poll(30, TimeUnit.SECONDS);
+        BenchmarkReport report =
+            profile.hasBenchmark()
+                ? profile.getBenchmark()
+                : server.benchmarks.poll(30, TimeUnit.SECONDS);
         assertNotNull(report);
         assertEquals(BenchmarkService.ENROLLMENT, report.getTrigger());
         assertTrue(report.getSimulated());
         assertEquals(12, report.getResultsCount(), "both providers' figures come from the file");
-        BenchmarkResult npuInt8 = report.getResultsList().stream()
-            .filter(r -> r.getExecutionProvider().equals("rknpu")
-                && r.getPrecision().equals("int8") && r.getKernel().equals("matmul"))
-            .findFirst().orElseThrow();
+        BenchmarkResult npuInt8 =
+            report.getResultsList().stream()
+                .filter(
+                    r ->
+                        r.getExecutionProvider().equals("rknpu")
+                            && r.getPrecision().equals("int8")
+                            && r.getKernel().equals("matmul"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(134.2, npuInt8.getGmacs());
 
         DeploymentProgress active = AgentUnderTest.settled(server);
-        assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(),
-            active.getReason());
-        assertEquals("cpu", active.getExecutionProviderUsed(),
+        assertEquals(
+            DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(), active.getReason());
+        assertEquals(
+            "cpu",
+            active.getExecutionProviderUsed(),
             "a simulated NPU is never handed to ONNX Runtime: the variant runs on the CPU");
       }
     }
@@ -92,12 +106,19 @@ class SimulatedProfileTest {
     try (FakeControlPlane server = new FakeControlPlane(fleet)) {
       server.artifacts.put(Dsse.sha256Hex(model), model);
       server.desiredState = fleet.signDesired(fleet.desiredState(fleet.desiredModel(npuVariant())));
-      try (Agent agent = AgentUnderTest.start(dir, fleet, server,
-          Map.of("simulate-profile", NPU_PROFILE.toString(),
-              "simulate-provider-fallback", "false"))) {
+      try (Agent agent =
+          AgentUnderTest.start(
+              dir,
+              fleet,
+              server,
+              Map.of(
+                  "simulate-profile",
+                  NPU_PROFILE.toString(),
+                  "simulate-provider-fallback",
+                  "false"))) {
         DeploymentProgress active = AgentUnderTest.settled(server);
-        assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(),
-            active.getReason());
+        assertEquals(
+            DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(), active.getReason());
         assertEquals("rknpu", active.getExecutionProviderUsed());
       }
     }
@@ -110,8 +131,11 @@ class SimulatedProfileTest {
     assertEquals("aarch64", facts.arch());
     assertTrue(facts.mismatch(npuVariant()).isEmpty());
     assertTrue(facts.mismatch(npuVariant().toBuilder().setArch("x86_64").build()).isPresent());
-    assertTrue(facts.mismatch(npuVariant().toBuilder().addRequiredCpuFlags("i8mm").build())
-        .orElseThrow().contains("i8mm"));
+    assertTrue(
+        facts
+            .mismatch(npuVariant().toBuilder().addRequiredCpuFlags("i8mm").build())
+            .orElseThrow()
+            .contains("i8mm"));
   }
 
   @Test
@@ -124,8 +148,8 @@ class SimulatedProfileTest {
 
   @Test
   void theGpuExampleProfileParses() throws Exception {
-    SimulatedProfile gpu = SimulatedProfile.read(
-        AgentUnderTest.resource("profiles/jetson-orin-nano-gpu.json"));
+    SimulatedProfile gpu =
+        SimulatedProfile.read(AgentUnderTest.resource("profiles/jetson-orin-nano-gpu.json"));
     assertEquals(List.of("cuda", "cpu"), gpu.executionProviders());
     assertEquals(6, gpu.resultsFor("cuda").size());
     assertTrue(gpu.resultsFor("cuda").stream().anyMatch(r -> !r.getError().isEmpty()));

@@ -27,10 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An agent configured with the fleet's first root key enrolls with a server whose root was
- * rotated since: it walks root_history up to the current root, and a restart keeps it. The
- * first version it trusts must keep the pinned keys in its root role and meet its own root
- * threshold; with several pinned keys, the pin's threshold of them must sign it.
+ * An agent configured with the fleet's first root key enrolls with a server whose root was rotated
+ * since: it walks root_history up to the current root, and a restart keeps it. The first version it
+ * trusts must keep the pinned keys in its root role and meet its own root threshold; with several
+ * pinned keys, the pin's threshold of them must sign it.
  */
 class EnrollmentRootChainTest {
 
@@ -44,31 +44,40 @@ class EnrollmentRootChainTest {
   }
 
   /** Root metadata whose root role is {@code rootKeys} with {@code threshold}, signed as given. */
-  SignedEnvelope version(long version, List<KeyPair> rootKeys, int threshold,
-      KeyPair... signers) {
-    RootMetadata.Builder metadata = RootMetadata.newBuilder().setVersion(version)
-        .setExpiresAtMs(System.currentTimeMillis() + 3_600_000);
-    RoleKeys.Builder root = RoleKeys.newBuilder().setRole(Dsse.ROLE_ROOT)
-        .setThreshold(threshold);
+  SignedEnvelope version(long version, List<KeyPair> rootKeys, int threshold, KeyPair... signers) {
+    RootMetadata.Builder metadata =
+        RootMetadata.newBuilder()
+            .setVersion(version)
+            .setExpiresAtMs(System.currentTimeMillis() + 3_600_000);
+    RoleKeys.Builder root = RoleKeys.newBuilder().setRole(Dsse.ROLE_ROOT).setThreshold(threshold);
     for (KeyPair key : rootKeys) {
       metadata.addKeys(key(key));
       root.addKeyIds(FleetFixture.keyId(key));
     }
-    metadata.addKeys(key(targets)).addRoles(root)
-        .addRoles(RoleKeys.newBuilder().setRole(Dsse.ROLE_TARGETS)
-            .addKeyIds(FleetFixture.keyId(targets)).setThreshold(1));
+    metadata
+        .addKeys(key(targets))
+        .addRoles(root)
+        .addRoles(
+            RoleKeys.newBuilder()
+                .setRole(Dsse.ROLE_TARGETS)
+                .addKeyIds(FleetFixture.keyId(targets))
+                .setThreshold(1));
     SignedEnvelope.Builder envelope =
         FleetFixture.sign(metadata.build(), Dsse.ROOT_METADATA_TYPE, signers[0]).toBuilder();
     for (int i = 1; i < signers.length; i++) {
-      envelope.addSignatures(FleetFixture.sign(metadata.build(), Dsse.ROOT_METADATA_TYPE,
-          signers[i]).getSignatures(0));
+      envelope.addSignatures(
+          FleetFixture.sign(metadata.build(), Dsse.ROOT_METADATA_TYPE, signers[i])
+              .getSignatures(0));
     }
     return envelope.build();
   }
 
   static PublicKey key(KeyPair pair) {
-    return PublicKey.newBuilder().setKeyId(FleetFixture.keyId(pair)).setAlgorithm("ed25519")
-        .setPublicKey(ByteString.copyFrom(pair.getPublic().getEncoded())).build();
+    return PublicKey.newBuilder()
+        .setKeyId(FleetFixture.keyId(pair))
+        .setAlgorithm("ed25519")
+        .setPublicKey(ByteString.copyFrom(pair.getPublic().getEncoded()))
+        .build();
   }
 
   DeviceIdentity enroll(EnrollResponse response, byte[] pinned) throws Exception {
@@ -76,32 +85,44 @@ class EnrollmentRootChainTest {
   }
 
   DeviceIdentity enroll(EnrollResponse response, RootPin pin) throws Exception {
-    return Enrollment.enroll(new IdentityStore(dir), request -> response, "token", "dev",
-        HardwareProfile.getDefaultInstance(), pin, System.currentTimeMillis());
+    return Enrollment.enroll(
+        new IdentityStore(dir),
+        request -> response,
+        "token",
+        "dev",
+        HardwareProfile.getDefaultInstance(),
+        pin,
+        System.currentTimeMillis());
   }
 
   static EnrollResponse response(SignedEnvelope current, SignedEnvelope... history) {
-    return EnrollResponse.newBuilder().setDeviceId("dev-1").setDeviceCredential("secret")
-        .addAllRootHistory(List.of(history)).setRootMetadata(current).build();
+    return EnrollResponse.newBuilder()
+        .setDeviceId("dev-1")
+        .setDeviceCredential("secret")
+        .addAllRootHistory(List.of(history))
+        .setRootMetadata(current)
+        .build();
   }
 
   /** Enrollment refused with {@code reasonCode}, and nothing stored as if enrolled. */
   void assertEnrollmentRefused(EnrollResponse response, byte[] pinned, String reasonCode)
       throws Exception {
-    VerificationException refused = assertThrows(VerificationException.class,
-        () -> enroll(response, pinned));
+    VerificationException refused =
+        assertThrows(VerificationException.class, () -> enroll(response, pinned));
     assertEquals(reasonCode, refused.reasonCode(), refused.getMessage());
     assertFalse(new IdentityStore(dir).enrolled());
   }
 
   @Test
   void walksTheHistoryFromThePinnedKeyAndKeepsTheRootAcrossARestart() throws Exception {
-    EnrollResponse response = EnrollResponse.newBuilder().setDeviceId("dev-1")
-        .setDeviceCredential("secret")
-        .addRootHistory(version(1, firstRoot, firstRoot))
-        .addRootHistory(version(2, secondRoot, firstRoot, secondRoot))
-        .setRootMetadata(version(3, secondRoot, secondRoot))
-        .build();
+    EnrollResponse response =
+        EnrollResponse.newBuilder()
+            .setDeviceId("dev-1")
+            .setDeviceCredential("secret")
+            .addRootHistory(version(1, firstRoot, firstRoot))
+            .addRootHistory(version(2, secondRoot, firstRoot, secondRoot))
+            .setRootMetadata(version(3, secondRoot, secondRoot))
+            .build();
     byte[] pinned = firstRoot.getPublic().getEncoded();
 
     assertEquals(3, enroll(response, pinned).trustedRoot().version());
@@ -110,13 +131,17 @@ class EnrollmentRootChainTest {
 
   @Test
   void aBrokenLinkInTheHistoryFailsEnrollment() {
-    EnrollResponse response = EnrollResponse.newBuilder().setDeviceId("dev-1")
-        .setDeviceCredential("secret")
-        .addRootHistory(version(1, firstRoot, firstRoot))
-        .setRootMetadata(version(2, secondRoot, secondRoot)) // the old root never agreed
-        .build();
-    VerificationException refused = assertThrows(VerificationException.class,
-        () -> enroll(response, firstRoot.getPublic().getEncoded()));
+    EnrollResponse response =
+        EnrollResponse.newBuilder()
+            .setDeviceId("dev-1")
+            .setDeviceCredential("secret")
+            .addRootHistory(version(1, firstRoot, firstRoot))
+            .setRootMetadata(version(2, secondRoot, secondRoot)) // the old root never agreed
+            .build();
+    VerificationException refused =
+        assertThrows(
+            VerificationException.class,
+            () -> enroll(response, firstRoot.getPublic().getEncoded()));
     assertEquals(RootChain.SIGNATURE_THRESHOLD, refused.reasonCode());
   }
 
@@ -127,25 +152,32 @@ class EnrollmentRootChainTest {
     KeyPair attackers = Ed25519.generate();
     byte[] pinned = firstRoot.getPublic().getEncoded();
     // signed by the pinned key (stolen, or a server that holds it), listing only another key
-    assertEnrollmentRefused(response(version(1, attackers, firstRoot)), pinned,
-        RootChain.PIN_NOT_LISTED);
-    assertEnrollmentRefused(response(version(1, attackers, firstRoot, attackers)), pinned,
-        RootChain.PIN_NOT_LISTED);
+    assertEnrollmentRefused(
+        response(version(1, attackers, firstRoot)), pinned, RootChain.PIN_NOT_LISTED);
+    assertEnrollmentRefused(
+        response(version(1, attackers, firstRoot, attackers)), pinned, RootChain.PIN_NOT_LISTED);
     // and from there on nothing: the versions it would vouch for are not reached either
-    assertEnrollmentRefused(response(version(2, attackers, attackers),
-        version(1, attackers, firstRoot, attackers)), pinned, RootChain.PIN_NOT_LISTED);
+    assertEnrollmentRefused(
+        response(version(2, attackers, attackers), version(1, attackers, firstRoot, attackers)),
+        pinned,
+        RootChain.PIN_NOT_LISTED);
   }
 
   @Test
   void aFirstRootSignedByThePinnedKeyBelowItsOwnRootThresholdIsRefused() throws Exception {
     byte[] pinned = firstRoot.getPublic().getEncoded();
     List<KeyPair> twoRootKeys = List.of(firstRoot, secondRoot);
-    assertEnrollmentRefused(response(version(1, twoRootKeys, 2, firstRoot)), pinned,
-        RootChain.SIGNATURE_THRESHOLD);
+    assertEnrollmentRefused(
+        response(version(1, twoRootKeys, 2, firstRoot)), pinned, RootChain.SIGNATURE_THRESHOLD);
 
-    assertEquals(1, enroll(response(version(1, twoRootKeys, 2, firstRoot, secondRoot)), pinned)
-        .trustedRoot().version());
-    assertEquals(1, new IdentityStore(dir).load(RootPin.of(pinned)).trustedRoot().version(),
+    assertEquals(
+        1,
+        enroll(response(version(1, twoRootKeys, 2, firstRoot, secondRoot)), pinned)
+            .trustedRoot()
+            .version());
+    assertEquals(
+        1,
+        new IdentityStore(dir).load(RootPin.of(pinned)).trustedRoot().version(),
         "a restart walks from the pin by the same rule");
   }
 
@@ -172,8 +204,11 @@ class EnrollmentRootChainTest {
   @Test
   void severalPinnedRootKeysWalkFromTheVersionTheyHoldAndSurviveARestart() throws Exception {
     List<KeyPair> abc = List.of(a, b, c);
-    EnrollResponse response = response(version(3, abc, 2, a, c),
-        version(1, firstRoot, firstRoot), version(2, abc, 2, firstRoot, a, b));
+    EnrollResponse response =
+        response(
+            version(3, abc, 2, a, c),
+            version(1, firstRoot, firstRoot),
+            version(2, abc, 2, firstRoot, a, b));
     RootPin pin = pinFile("ModelFleet root keys\nroot-threshold: 2\n" + pem(a, b, c));
     assertEquals(3, pin.keys().size());
     assertEquals(2, pin.threshold());
@@ -191,30 +226,36 @@ class EnrollmentRootChainTest {
     // the thief holds a alone and makes a version 1 that keeps the pinned keys but needs one
     SignedEnvelope forged = version(1, List.of(a, b, c), 1, a);
     RootPin pin = pinFile("root-threshold: 2\n" + pem(a, b, c));
-    VerificationException refused = assertThrows(VerificationException.class,
-        () -> enroll(response(forged), pin));
+    VerificationException refused =
+        assertThrows(VerificationException.class, () -> enroll(response(forged), pin));
     assertEquals("signature-threshold", refused.reasonCode(), refused.getMessage());
     assertFalse(new IdentityStore(dir).enrolled());
 
     // without a threshold line every pinned key must sign
     RootPin all = pinFile(pem(a, b));
     assertEquals(2, all.threshold());
-    assertEquals("signature-threshold", assertThrows(VerificationException.class,
-        () -> enroll(response(version(1, List.of(a, b), 1, a)), all)).reasonCode());
-    assertEquals(1, enroll(response(version(1, List.of(a, b), 1, a, b)), all)
-        .trustedRoot().version());
+    assertEquals(
+        "signature-threshold",
+        assertThrows(
+                VerificationException.class,
+                () -> enroll(response(version(1, List.of(a, b), 1, a)), all))
+            .reasonCode());
+    assertEquals(
+        1, enroll(response(version(1, List.of(a, b), 1, a, b)), all).trustedRoot().version());
   }
 
   @Test
   void aPinFileIsReadWithClearMessagesForWhatIsWrongInIt() throws Exception {
     assertEquals(1, pinFile(pem(a)).threshold(), "an old single-key root.pem reads as before");
-    for (String[] bad : new String[][] {
-        {"root-threshold: 3\n" + pem(a, b), "must be a number from 1 to 2"},
-        {"root-threshold: 0\n" + pem(a, b), "must be a number from 1 to 2"},
-        {"root-threshold: two\n" + pem(a, b), "must be a number from 1 to 2"},
-        {"root-threshold: 1\nroot-threshold: 2\n" + pem(a, b), "two 'root-threshold' lines"},
-        {pem(a, a), "twice"},
-        {"hello", "GET /api/v1/trust/root.pem"}}) {
+    for (String[] bad :
+        new String[][] {
+          {"root-threshold: 3\n" + pem(a, b), "must be a number from 1 to 2"},
+          {"root-threshold: 0\n" + pem(a, b), "must be a number from 1 to 2"},
+          {"root-threshold: two\n" + pem(a, b), "must be a number from 1 to 2"},
+          {"root-threshold: 1\nroot-threshold: 2\n" + pem(a, b), "two 'root-threshold' lines"},
+          {pem(a, a), "twice"},
+          {"hello", "GET /api/v1/trust/root.pem"}
+        }) {
       IOException e = assertThrows(IOException.class, () -> pinFile(bad[0]));
       assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
     }

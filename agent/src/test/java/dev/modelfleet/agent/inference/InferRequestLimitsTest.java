@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
- * A request's declared shape must not decide how much memory the agent allocates (the agent
- * runs with a 48 MB heap), and a shape whose element count overflows must be a 400.
+ * A request's declared shape must not decide how much memory the agent allocates (the agent runs
+ * with a 48 MB heap), and a shape whose element count overflows must be a 400.
  */
 class InferRequestLimitsTest {
 
@@ -30,13 +30,22 @@ class InferRequestLimitsTest {
     for (String type : new String[] {"FP32", "FP64", "INT8", "BOOL"}) {
       String value = type.equals("BOOL") ? "true" : "1";
       long before = allocatedBytes();
-      BadRequestException e = assertThrows(BadRequestException.class, () -> parse(
-          "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"" + type + "\",\"shape\":[67108864],"
-              + "\"data\":[" + value + "]}]}"));
+      BadRequestException e =
+          assertThrows(
+              BadRequestException.class,
+              () ->
+                  parse(
+                      "{\"inputs\":[{\"name\":\"x\",\"datatype\":\""
+                          + type
+                          + "\",\"shape\":[67108864],"
+                          + "\"data\":["
+                          + value
+                          + "]}]}"));
       long allocated = allocatedBytes() - before;
-      assertTrue(allocated < 16L << 20, type + ": a 90-byte request allocated " + allocated
-          + " bytes");
-      assertTrue(e.getMessage().contains("data elements") || e.getMessage().contains("too large"),
+      assertTrue(
+          allocated < 16L << 20, type + ": a 90-byte request allocated " + allocated + " bytes");
+      assertTrue(
+          e.getMessage().contains("data elements") || e.getMessage().contains("too large"),
           e.getMessage());
     }
   }
@@ -44,20 +53,31 @@ class InferRequestLimitsTest {
   @Test
   void aShapeWhoseElementCountOverflowsIsABadRequest() {
     // 2^32 * 2^32 wraps to 0 in a long, which an empty data array would match.
-    BadRequestException e = assertThrows(BadRequestException.class, () -> parse(
-        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[4294967296,4294967296],"
-            + "\"data\":[]}]}"));
+    BadRequestException e =
+        assertThrows(
+            BadRequestException.class,
+            () ->
+                parse(
+                    "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[4294967296,4294967296],"
+                        + "\"data\":[]}]}"));
     assertTrue(e.getMessage().contains("shape"), e.getMessage());
-    assertThrows(BadRequestException.class, () -> parse(
-        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
-            + "\"shape\":[1000000000,1000000000,1000000000],\"data\":[1]}]}"));
+    assertThrows(
+        BadRequestException.class,
+        () ->
+            parse(
+                "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+                    + "\"shape\":[1000000000,1000000000,1000000000],\"data\":[1]}]}"));
   }
 
   @Test
   void negativeDimensionsAreABadRequest() {
-    BadRequestException e = assertThrows(BadRequestException.class, () -> parse(
-        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,-4],"
-            + "\"data\":[1,2,3,4]}]}"));
+    BadRequestException e =
+        assertThrows(
+            BadRequestException.class,
+            () ->
+                parse(
+                    "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[-1,-4],"
+                        + "\"data\":[1,2,3,4]}]}"));
     assertTrue(e.getMessage().contains("shape"), e.getMessage());
   }
 
@@ -71,28 +91,50 @@ class InferRequestLimitsTest {
       json.append(i == 0 ? "1" : ",1");
     }
     json.append("],\"shape\":[1]}]}");
-    BadRequestException e = assertThrows(BadRequestException.class, () -> small.parse(
-        new ByteArrayInputStream(json.toString().getBytes(StandardCharsets.UTF_8))));
+    BadRequestException e =
+        assertThrows(
+            BadRequestException.class,
+            () ->
+                small.parse(
+                    new ByteArrayInputStream(json.toString().getBytes(StandardCharsets.UTF_8))));
     assertTrue(e.getMessage().contains("too large"), e.getMessage());
     // A declared shape beyond the limit is refused before any data is read.
-    e = assertThrows(BadRequestException.class, () -> small.parse(new ByteArrayInputStream(
-        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1001],\"data\":[1]}]}"
-            .getBytes(StandardCharsets.UTF_8))));
+    e =
+        assertThrows(
+            BadRequestException.class,
+            () ->
+                small.parse(
+                    new ByteArrayInputStream(
+                        "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1001],\"data\":[1]}]}"
+                            .getBytes(StandardCharsets.UTF_8))));
     assertTrue(e.getMessage().contains("too large"), e.getMessage());
   }
 
   @Test
   void aHugeStringIsABadRequest() throws Exception {
     String name = "n".repeat(1 << 20);
-    assertThrows(BadRequestException.class, () -> parse(
-        "{\"inputs\":[{\"name\":\"" + name + "\",\"datatype\":\"FP32\",\"shape\":[1],"
-            + "\"data\":[1]}]}"));
-    assertThrows(BadRequestException.class, () -> parse(
-        "{\"id\":\"" + name + "\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
-            + "\"shape\":[1],\"data\":[1]}]}"));
+    assertThrows(
+        BadRequestException.class,
+        () ->
+            parse(
+                "{\"inputs\":[{\"name\":\""
+                    + name
+                    + "\",\"datatype\":\"FP32\",\"shape\":[1],"
+                    + "\"data\":[1]}]}"));
+    assertThrows(
+        BadRequestException.class,
+        () ->
+            parse(
+                "{\"id\":\""
+                    + name
+                    + "\",\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\","
+                    + "\"shape\":[1],\"data\":[1]}]}"));
     // Names of ordinary length still parse.
-    parse("{\"inputs\":[{\"name\":\"" + "n".repeat(1000) + "\",\"datatype\":\"FP32\","
-        + "\"shape\":[1],\"data\":[1]}]}");
+    parse(
+        "{\"inputs\":[{\"name\":\""
+            + "n".repeat(1000)
+            + "\",\"datatype\":\"FP32\","
+            + "\"shape\":[1],\"data\":[1]}]}");
   }
 
   @Test
@@ -100,13 +142,19 @@ class InferRequestLimitsTest {
     String valid = "{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}";
     // Read with getValueAsString, the "id" object's fields were taken for the request's own:
     // its "inputs" won and the real ones were never read.
-    BadRequestException e = assertThrows(BadRequestException.class, () -> parse(
-        "{\"id\":{\"inputs\":[" + valid + "]},\"inputs\":[" + valid + "]}"));
+    BadRequestException e =
+        assertThrows(
+            BadRequestException.class,
+            () -> parse("{\"id\":{\"inputs\":[" + valid + "]},\"inputs\":[" + valid + "]}"));
     assertTrue(e.getMessage().contains("\"id\""), e.getMessage());
-    assertThrows(BadRequestException.class, () -> parse(
-        "{\"inputs\":[{\"name\":[\"x\"],\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}"));
-    assertThrows(BadRequestException.class, () -> parse(
-        "{\"inputs\":[" + valid + "],\"outputs\":[{\"name\":{\"a\":1}}]}"));
+    assertThrows(
+        BadRequestException.class,
+        () ->
+            parse(
+                "{\"inputs\":[{\"name\":[\"x\"],\"datatype\":\"FP32\",\"shape\":[1],\"data\":[1]}]}"));
+    assertThrows(
+        BadRequestException.class,
+        () -> parse("{\"inputs\":[" + valid + "],\"outputs\":[{\"name\":{\"a\":1}}]}"));
     parse("{\"id\":\"r1\",\"inputs\":[" + valid + "],\"outputs\":[{\"name\":\"y\"}]}");
   }
 }

@@ -17,6 +17,7 @@ class InferenceServerBadInputTest {
 
   /** A local client's Host header (see InferenceServerWebPageTest for any other). */
   static final String LOCAL = "Host: 127.0.0.1\r\n";
+
   static final ModelRegistry registry = new ModelRegistry();
   static InferenceServer server;
 
@@ -43,8 +44,12 @@ class InferenceServerBadInputTest {
 
   @Test
   void aMalformedPercentEscapeInTheModelNameIsA400() throws Exception {
-    String infer = raw("POST /v2/models/%zz/infer HTTP/1.1\r\n" + LOCAL + "Content-Length: 2\r\n"
-        + "Connection: close\r\n\r\n{}");
+    String infer =
+        raw(
+            "POST /v2/models/%zz/infer HTTP/1.1\r\n"
+                + LOCAL
+                + "Content-Length: 2\r\n"
+                + "Connection: close\r\n\r\n{}");
     assertTrue(infer.startsWith("HTTP/1.1 400"), infer);
     String metadata = raw("GET /v2/models/%zz HTTP/1.1\r\n" + LOCAL + "Connection: close\r\n\r\n");
     assertTrue(metadata.startsWith("HTTP/1.1 400"), metadata);
@@ -55,16 +60,21 @@ class InferenceServerBadInputTest {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /v2/models/nope/infer HTTP/1.1\r\n" + LOCAL + "Content-Length: 100\r\n"
-          + "\r\n{\"inputs\":[").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          ("POST /v2/models/nope/infer HTTP/1.1\r\n"
+                  + LOCAL
+                  + "Content-Length: 100\r\n"
+                  + "\r\n{\"inputs\":[")
+              .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       socket.shutdownOutput();
-      String answer = new String(socket.getInputStream().readAllBytes(),
-          StandardCharsets.ISO_8859_1);
+      String answer =
+          new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
       assertTrue(answer.isEmpty() || answer.startsWith("HTTP/1.1 4"), answer);
     }
-    assertTrue(raw("GET /v2/health/live HTTP/1.1\r\n" + LOCAL + "Connection: close\r\n\r\n")
-        .startsWith("HTTP/1.1 200"));
+    assertTrue(
+        raw("GET /v2/health/live HTTP/1.1\r\n" + LOCAL + "Connection: close\r\n\r\n")
+            .startsWith("HTTP/1.1 200"));
   }
 
   @Test
@@ -72,22 +82,28 @@ class InferenceServerBadInputTest {
     String big = "a".repeat(1 << 20);
     String answer;
     try {
-      answer = raw("GET /v2/health/live HTTP/1.1\r\n" + LOCAL + "X-Big: " + big
-          + "\r\nConnection: close\r\n\r\n");
+      answer =
+          raw(
+              "GET /v2/health/live HTTP/1.1\r\n"
+                  + LOCAL
+                  + "X-Big: "
+                  + big
+                  + "\r\nConnection: close\r\n\r\n");
     } catch (java.io.IOException e) {
       answer = ""; // the server may close the connection while we are still writing
     }
     assertTrue(!answer.startsWith("HTTP/1.1 200"), answer.lines().findFirst().orElse(""));
-    assertTrue(raw("GET /v2/health/live HTTP/1.1\r\n" + LOCAL + "Connection: close\r\n\r\n")
-        .startsWith("HTTP/1.1 200"));
+    assertTrue(
+        raw("GET /v2/health/live HTTP/1.1\r\n" + LOCAL + "Connection: close\r\n\r\n")
+            .startsWith("HTTP/1.1 200"));
   }
 
   @Test
   void aClientThatStallsMidBodyCannotHoldAWorkerForever() {
     // The JDK server has no request or response time limit unless these are set before it
     // starts; a stalled local client would otherwise block a worker thread for good.
-    for (String limit : new String[] {"sun.net.httpserver.maxReqTime",
-        "sun.net.httpserver.maxRspTime"}) {
+    for (String limit :
+        new String[] {"sun.net.httpserver.maxReqTime", "sun.net.httpserver.maxRspTime"}) {
       String value = System.getProperty(limit);
       assertTrue(value != null && Long.parseLong(value) > 0, limit + " = " + value);
     }

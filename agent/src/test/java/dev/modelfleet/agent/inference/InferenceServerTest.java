@@ -37,7 +37,9 @@ class InferenceServerTest {
     Path file = dir.resolve("m.onnx");
     Files.write(file, SampleModels.classifier(1));
     registry = new ModelRegistry();
-    registry.swap(new ServedModel("classifier", "3", "classifier-3", "abc", new OrtModelLoader(1).load(file)));
+    registry.swap(
+        new ServedModel(
+            "classifier", "3", "classifier-3", "abc", new OrtModelLoader(1).load(file)));
     server = new InferenceServer(registry, READY::get, 0, 4, "test").start();
     base = "http://127.0.0.1:" + server.port();
   }
@@ -49,14 +51,17 @@ class InferenceServerTest {
   }
 
   static HttpResponse<String> get(String path) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path)).build(),
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(base + path)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   static HttpResponse<String> post(String path, String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -94,7 +99,10 @@ class InferenceServerTest {
 
   @Test
   void goodRequestGetsProbabilities() throws Exception {
-    HttpResponse<String> response = post("/v2/models/classifier/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/classifier/infer",
+            """
         {"id":"r1","inputs":[{"name":"input","shape":[2,4],"datatype":"FP32",
           "data":[1,2,3,4,0.5,-1,2,0]}],
          "outputs":[{"name":"probabilities"}]}""");
@@ -117,23 +125,33 @@ class InferenceServerTest {
 
   @Test
   void nestedDataIsAcceptedToo() throws Exception {
-    HttpResponse<String> response = post("/v2/models/classifier/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/classifier/infer",
+            """
         {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[[1,2,3,4]]}]}""");
     assertEquals(200, response.statusCode(), response.body());
   }
 
   @Test
   void wrongShapeIsA400ThatSaysWhatIsExpected() throws Exception {
-    HttpResponse<String> response = post("/v2/models/classifier/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/classifier/infer",
+            """
         {"inputs":[{"name":"input","shape":[1,5],"datatype":"FP32","data":[1,2,3,4,5]}]}""");
     assertEquals(400, response.statusCode());
-    assertTrue(error(response).contains("shape [1, 5]") && error(response).contains("[-1, 4]"),
+    assertTrue(
+        error(response).contains("shape [1, 5]") && error(response).contains("[-1, 4]"),
         error(response));
   }
 
   @Test
   void dataLengthNotMatchingTheShapeIsA400() throws Exception {
-    HttpResponse<String> response = post("/v2/models/classifier/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/classifier/infer",
+            """
         {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3]}]}""");
     assertEquals(400, response.statusCode());
     assertTrue(error(response).contains("3 data elements"), error(response));
@@ -141,16 +159,23 @@ class InferenceServerTest {
 
   @Test
   void wrongInputNameIsA400ThatListsTheInputs() throws Exception {
-    HttpResponse<String> response = post("/v2/models/classifier/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/classifier/infer",
+            """
         {"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""");
     assertEquals(400, response.statusCode());
-    assertTrue(error(response).contains("unknown input 'x'")
-        && error(response).contains("[input]"), error(response));
+    assertTrue(
+        error(response).contains("unknown input 'x'") && error(response).contains("[input]"),
+        error(response));
   }
 
   @Test
   void wrongDatatypeAndMalformedJsonAre400s() throws Exception {
-    HttpResponse<String> response = post("/v2/models/classifier/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/classifier/infer",
+            """
         {"inputs":[{"name":"input","shape":[1,4],"datatype":"INT64","data":[1,2,3,4]}]}""");
     assertEquals(400, response.statusCode());
     assertTrue(error(response).contains("expects FP32"), error(response));
@@ -160,7 +185,10 @@ class InferenceServerTest {
 
   @Test
   void unknownModelIsA404() throws Exception {
-    HttpResponse<String> response = post("/v2/models/nope/infer", """
+    HttpResponse<String> response =
+        post(
+            "/v2/models/nope/infer",
+            """
         {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""");
     assertEquals(404, response.statusCode());
     assertTrue(error(response).contains("unknown model 'nope'"), error(response));
@@ -170,12 +198,20 @@ class InferenceServerTest {
   @Test
   void onlyModelRunsAreCountedAndTimedAgainstTheServedVersion() throws Exception {
     VersionStats.Snapshot before = figuresOfVersion3();
-    assertEquals(200, post("/v2/models/classifier/infer", """
+    assertEquals(
+        200,
+        post(
+                "/v2/models/classifier/infer",
+                """
         {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""")
-        .statusCode());
-    assertEquals(400, post("/v2/models/classifier/infer", """
+            .statusCode());
+    assertEquals(
+        400,
+        post(
+                "/v2/models/classifier/infer",
+                """
         {"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""")
-        .statusCode());
+            .statusCode());
     assertEquals(400, post("/v2/models/classifier/infer", "{\"inputs\":[").statusCode());
 
     VersionStats.Snapshot after = figuresOfVersion3();
@@ -189,6 +225,7 @@ class InferenceServerTest {
   static VersionStats.Snapshot figuresOfVersion3() {
     return registry.figures().stream()
         .filter(f -> f.model().equals("classifier") && f.version().equals("3"))
-        .findFirst().orElseThrow();
+        .findFirst()
+        .orElseThrow();
   }
 }

@@ -27,14 +27,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A web page in a browser on the device can neither drive nor read the inference API: raw
- * HTTP over a real socket, since the requests a browser sends (a rebound Host, an Origin, a
- * text/plain body) are what java.net.http will not send.
+ * A web page in a browser on the device can neither drive nor read the inference API: raw HTTP over
+ * a real socket, since the requests a browser sends (a rebound Host, an Origin, a text/plain body)
+ * are what java.net.http will not send.
  */
 class InferenceServerWebPageTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
-  static final String INFER = """
+  static final String INFER =
+      """
       {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
   static ModelRegistry registry;
   static InferenceServer server;
@@ -44,8 +45,9 @@ class InferenceServerWebPageTest {
     Path file = dir.resolve("m.onnx");
     Files.write(file, SampleModels.classifier(1));
     registry = new ModelRegistry();
-    registry.swap(new ServedModel("classifier", "3", "classifier-3", "abc",
-        new OrtModelLoader(1).load(file)));
+    registry.swap(
+        new ServedModel(
+            "classifier", "3", "classifier-3", "abc", new OrtModelLoader(1).load(file)));
     server = new InferenceServer(registry, () -> true, 0, 2, "test").start();
   }
 
@@ -56,15 +58,21 @@ class InferenceServerWebPageTest {
   }
 
   /** One request, answered and closed; returns the status line, headers and body. */
-  static String raw(InferenceServer target, String method, String path, String headers,
-      String body) throws Exception {
+  static String raw(InferenceServer target, String method, String path, String headers, String body)
+      throws Exception {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), target.port())) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      out.write((method + " " + path + " HTTP/1.1\r\n" + headers
-          + (body.isEmpty() ? "" : "Content-Length: " + bytes.length + "\r\n")
-          + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          (method
+                  + " "
+                  + path
+                  + " HTTP/1.1\r\n"
+                  + headers
+                  + (body.isEmpty() ? "" : "Content-Length: " + bytes.length + "\r\n")
+                  + "Connection: close\r\n\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
       out.write(bytes);
       out.flush();
       InputStream in = socket.getInputStream();
@@ -86,37 +94,72 @@ class InferenceServerWebPageTest {
 
   @Test
   void aPageThatRebindsItsNameTo127001IsRefusedWith421() throws Exception {
-    String infer = raw(server, "POST", "/v2/models/classifier/infer",
-        "Host: evil.example:" + server.port() + "\r\nContent-Type: application/json\r\n", INFER);
+    String infer =
+        raw(
+            server,
+            "POST",
+            "/v2/models/classifier/infer",
+            "Host: evil.example:" + server.port() + "\r\nContent-Type: application/json\r\n",
+            INFER);
     assertEquals(421, status(infer), infer);
     assertTrue(error(infer).contains("Host 'evil.example:" + server.port() + "'"), infer);
     // Reading is what rebinding is for: metadata and health answers are not given either.
-    assertEquals(421, status(raw(server, "GET", "/v2/models/classifier",
-        "Host: evil.example\r\n", "")));
-    assertEquals(421, status(raw(server, "GET", "/v2/health/ready",
-        "Host: 127.0.0.1.evil.example:8700\r\n", "")));
+    assertEquals(
+        421, status(raw(server, "GET", "/v2/models/classifier", "Host: evil.example\r\n", "")));
+    assertEquals(
+        421,
+        status(
+            raw(server, "GET", "/v2/health/ready", "Host: 127.0.0.1.evil.example:8700\r\n", "")));
     assertEquals(421, status(raw(server, "GET", "/v2/health/live", "", "")), "no Host at all");
   }
 
   @Test
   void aCrossOriginPostIsRefusedWith403() throws Exception {
-    String infer = raw(server, "POST", "/v2/models/classifier/infer",
-        local() + "Origin: http://evil.example\r\nContent-Type: application/json\r\n", INFER);
+    String infer =
+        raw(
+            server,
+            "POST",
+            "/v2/models/classifier/infer",
+            local() + "Origin: http://evil.example\r\nContent-Type: application/json\r\n",
+            INFER);
     assertEquals(403, status(infer), infer);
     assertTrue(error(infer).contains("Origin 'http://evil.example'"), infer);
     // A sandboxed frame or a redirect sends "null"; another local port is another origin.
-    assertEquals(403, status(raw(server, "POST", "/v2/models/classifier/infer",
-        local() + "Origin: null\r\nContent-Type: application/json\r\n", INFER)));
-    assertEquals(403, status(raw(server, "POST", "/v2/models/classifier/infer",
-        local() + "Origin: http://127.0.0.1:1\r\nContent-Type: application/json\r\n", INFER)));
+    assertEquals(
+        403,
+        status(
+            raw(
+                server,
+                "POST",
+                "/v2/models/classifier/infer",
+                local() + "Origin: null\r\nContent-Type: application/json\r\n",
+                INFER)));
+    assertEquals(
+        403,
+        status(
+            raw(
+                server,
+                "POST",
+                "/v2/models/classifier/infer",
+                local() + "Origin: http://127.0.0.1:1\r\nContent-Type: application/json\r\n",
+                INFER)));
   }
 
   @Test
   void aTextPlainOrFormBodyIsRefusedWith415() throws Exception {
-    for (String type : List.of("text/plain", "text/plain;charset=UTF-8",
-        "application/x-www-form-urlencoded", "multipart/form-data; boundary=x")) {
-      String infer = raw(server, "POST", "/v2/models/classifier/infer",
-          local() + "Content-Type: " + type + "\r\n", INFER);
+    for (String type :
+        List.of(
+            "text/plain",
+            "text/plain;charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x")) {
+      String infer =
+          raw(
+              server,
+              "POST",
+              "/v2/models/classifier/infer",
+              local() + "Content-Type: " + type + "\r\n",
+              INFER);
       assertEquals(415, status(infer), type + ": " + infer);
       assertTrue(error(infer).contains("application/json"), infer);
     }
@@ -124,48 +167,64 @@ class InferenceServerWebPageTest {
 
   @Test
   void aLocalClientStillInfersAndProbesHealth() throws Exception {
-    for (String host : List.of("127.0.0.1:" + server.port(), "localhost:" + server.port(),
-        "LOCALHOST", "[::1]:" + server.port())) {
-      String infer = raw(server, "POST", "/v2/models/classifier/infer",
-          "Host: " + host + "\r\nContent-Type: application/json; charset=utf-8\r\n", INFER);
+    for (String host :
+        List.of(
+            "127.0.0.1:" + server.port(),
+            "localhost:" + server.port(),
+            "LOCALHOST",
+            "[::1]:" + server.port())) {
+      String infer =
+          raw(
+              server,
+              "POST",
+              "/v2/models/classifier/infer",
+              "Host: " + host + "\r\nContent-Type: application/json; charset=utf-8\r\n",
+              INFER);
       assertEquals(200, status(infer), host + ": " + infer);
       JsonNode body = JSON.readTree(infer.substring(infer.indexOf("\r\n\r\n") + 4));
       assertEquals("probabilities", body.path("outputs").path(0).path("name").asText());
-      assertEquals(200, status(raw(server, "GET", "/v2/health/live", "Host: " + host + "\r\n",
-          "")), host);
-      assertEquals(200, status(raw(server, "GET", "/v2/health/ready", "Host: " + host + "\r\n",
-          "")), host);
+      assertEquals(
+          200, status(raw(server, "GET", "/v2/health/live", "Host: " + host + "\r\n", "")), host);
+      assertEquals(
+          200, status(raw(server, "GET", "/v2/health/ready", "Host: " + host + "\r\n", "")), host);
     }
     // Clients that send no Content-Type (the Triton Python client) and a same-origin Origin.
     assertEquals(200, status(raw(server, "POST", "/v2/models/classifier/infer", local(), INFER)));
-    assertEquals(200, status(raw(server, "POST", "/v2/models/classifier/infer", local()
-        + "Origin: http://127.0.0.1:" + server.port() + "\r\n", INFER)));
+    assertEquals(
+        200,
+        status(
+            raw(
+                server,
+                "POST",
+                "/v2/models/classifier/infer",
+                local() + "Origin: http://127.0.0.1:" + server.port() + "\r\n",
+                INFER)));
   }
 
   @Test
   void refusalsAreCountedAndLoggedAtABoundedRate() throws Exception {
     List<String> lines = new CopyOnWriteArrayList<>();
-    Handler handler = new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        if (record.getMessage().contains("refused a request")) {
-          lines.add(record.getMessage());
-        }
-      }
+    Handler handler =
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            if (record.getMessage().contains("refused a request")) {
+              lines.add(record.getMessage());
+            }
+          }
 
-      @Override
-      public void flush() {}
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Logger logger = Logger.getLogger("modelfleet.inference");
     logger.addHandler(handler);
-    try (InferenceServer fresh = new InferenceServer(registry, () -> true, 0, 2, "test")
-        .start()) {
+    try (InferenceServer fresh = new InferenceServer(registry, () -> true, 0, 2, "test").start()) {
       for (int i = 0; i < 20; i++) {
-        assertEquals(421, status(raw(fresh, "GET", "/v2/health/live",
-            "Host: evil.example\r\n", "")));
+        assertEquals(
+            421, status(raw(fresh, "GET", "/v2/health/live", "Host: evil.example\r\n", "")));
       }
       assertEquals(20, fresh.refusedRequests());
       assertEquals(1, lines.size(), lines.toString());

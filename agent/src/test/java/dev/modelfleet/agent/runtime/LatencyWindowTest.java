@@ -90,11 +90,13 @@ class LatencyWindowTest {
       List<Future<?>> writers = new ArrayList<>();
       for (int t = 1; t <= 4; t++) {
         long nanos = t * MS;
-        writers.add(threads.submit(() -> {
-          for (int i = 0; i < 10_000; i++) {
-            window.record(nanos);
-          }
-        }));
+        writers.add(
+            threads.submit(
+                () -> {
+                  for (int i = 0; i < 10_000; i++) {
+                    window.record(nanos);
+                  }
+                }));
       }
       for (Future<?> writer : writers) {
         writer.get(30, TimeUnit.SECONDS);
@@ -105,7 +107,8 @@ class LatencyWindowTest {
     long[] samples = window.samples();
     assertEquals(LatencyWindow.CAPACITY, samples.length);
     for (long sample : samples) {
-      assertTrue(sample == MS || sample == 2 * MS || sample == 3 * MS || sample == 4 * MS,
+      assertTrue(
+          sample == MS || sample == 2 * MS || sample == 3 * MS || sample == 4 * MS,
           "sample " + sample);
     }
   }

@@ -39,29 +39,41 @@ class ModelSwapTest {
     ExecutorService clients = Executors.newFixedThreadPool(4);
     List<Future<?>> futures = new ArrayList<>();
     for (int t = 0; t < 4; t++) {
-      futures.add(clients.submit(() -> {
-        while (running.get()) {
-          ServedModel model = registry.acquire("m");
-          try {
-            List<Tensor> out = model.model().infer(List.of(new Tensor(SampleModels.INPUT, "FP32",
-                new long[] {1, 4}, new float[] {1, 2, 3, 4})), Set.of());
-            if (((float[]) out.get(0).data()).length != 3) {
-              failures.incrementAndGet();
-            }
-          } catch (Exception e) {
-            failures.incrementAndGet();
-          } finally {
-            model.release();
-          }
-          calls.incrementAndGet();
-        }
-      }));
+      futures.add(
+          clients.submit(
+              () -> {
+                while (running.get()) {
+                  ServedModel model = registry.acquire("m");
+                  try {
+                    List<Tensor> out =
+                        model
+                            .model()
+                            .infer(
+                                List.of(
+                                    new Tensor(
+                                        SampleModels.INPUT,
+                                        "FP32",
+                                        new long[] {1, 4},
+                                        new float[] {1, 2, 3, 4})),
+                                Set.of());
+                    if (((float[]) out.get(0).data()).length != 3) {
+                      failures.incrementAndGet();
+                    }
+                  } catch (Exception e) {
+                    failures.incrementAndGet();
+                  } finally {
+                    model.release();
+                  }
+                  calls.incrementAndGet();
+                }
+              }));
     }
     List<ServedModel> retired = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       retired.add(registry.peek("m"));
-      registry.swap(new ServedModel("m", String.valueOf(i), "m-" + i, "x" + i,
-          loader.load(i % 2 == 0 ? v2 : v1)));
+      registry.swap(
+          new ServedModel(
+              "m", String.valueOf(i), "m-" + i, "x" + i, loader.load(i % 2 == 0 ? v2 : v1)));
       Thread.sleep(5);
     }
     running.set(false);
@@ -91,8 +103,11 @@ class ModelSwapTest {
     ServedModel inFlight = registry.acquire("m");
     registry.remove("m");
     assertFalse(old.closed(), "a request still holds it");
-    inFlight.model().infer(List.of(new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4},
-        new float[4])), Set.of());
+    inFlight
+        .model()
+        .infer(
+            List.of(new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, new float[4])),
+            Set.of());
     inFlight.release();
     assertTrue(old.closed());
   }

@@ -10,10 +10,13 @@ class SmokeInputsTest {
 
   @Test
   void dynamicDimensionsScalarsAndInt64AreBuiltFromTheDeclarations() {
-    List<Tensor> tensors = SmokeInputs.forModel(List.of(
-        new TensorSpec("input", "FP32", new long[] {-1, -1}),
-        new TensorSpec("state", "FP32", new long[] {2, -1, 128}),
-        new TensorSpec("sr", "INT64", new long[0])), 256);
+    List<Tensor> tensors =
+        SmokeInputs.forModel(
+            List.of(
+                new TensorSpec("input", "FP32", new long[] {-1, -1}),
+                new TensorSpec("state", "FP32", new long[] {2, -1, 128}),
+                new TensorSpec("sr", "INT64", new long[0])),
+            256);
     assertArrayEquals(new long[] {1, 256}, tensors.get(0).shape());
     assertArrayEquals(new long[] {2, 1, 128}, tensors.get(1).shape());
     assertEquals(256, tensors.get(1).length());

@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 /** How the registry keeps inference figures per version across swaps, with a fake model. */
 class VersionFiguresTest {
 
-  static final List<Tensor> INPUT = List.of(new Tensor("input", "FP32", new long[] {1, 1},
-      new float[] {1}));
+  static final List<Tensor> INPUT =
+      List.of(new Tensor("input", "FP32", new long[] {1, 1}, new float[] {1}));
 
   /** Answers, or fails as ONNX Runtime would, or refuses the input, as told. */
   static final class FakeModel implements LoadedModel {
@@ -39,8 +39,7 @@ class VersionFiguresTest {
     }
 
     @Override
-    public List<Tensor> infer(List<Tensor> inputs, Set<String> outputs)
-        throws InferenceException {
+    public List<Tensor> infer(List<Tensor> inputs, Set<String> outputs) throws InferenceException {
       switch (outcome) {
         case "fail" -> throw new InferenceException(false, "ONNX Runtime failed: out of memory");
         case "refuse" -> throw new InferenceException(true, "unknown input 'x'");
@@ -51,7 +50,7 @@ class VersionFiguresTest {
     }
 
     @Override
-    public void close() { }
+    public void close() {}
   }
 
   final ModelRegistry registry = new ModelRegistry();
@@ -74,9 +73,13 @@ class VersionFiguresTest {
   }
 
   VersionStats.Snapshot figures(String version) {
-    return registry.figures().stream().filter(f -> f.version().equals(version)).findFirst()
-        .orElseThrow(() -> new AssertionError("no figures for version " + version + " in "
-            + registry.figures()));
+    return registry.figures().stream()
+        .filter(f -> f.version().equals(version))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "no figures for version " + version + " in " + registry.figures()));
   }
 
   @Test
@@ -89,7 +92,8 @@ class VersionFiguresTest {
     second.outcome = "fail";
     assertThrows(InferenceException.class, () -> run(1));
 
-    assertEquals(List.of("1", "2"),
+    assertEquals(
+        List.of("1", "2"),
         registry.figures().stream().map(VersionStats.Snapshot::version).toList(),
         "oldest first, the replaced version still there");
     VersionStats.Snapshot first = figures("1");
@@ -125,7 +129,8 @@ class VersionFiguresTest {
     serve("1", "v1", new FakeModel("cpu")); // a rollback reloads the same variant
     run(2);
 
-    assertEquals(List.of("2", "1"),
+    assertEquals(
+        List.of("2", "1"),
         registry.figures().stream().map(VersionStats.Snapshot::version).toList());
     assertEquals(5, figures("1").requests());
     assertEquals(1, figures("2").requests());
@@ -149,7 +154,8 @@ class VersionFiguresTest {
       serve(String.valueOf(version), "v" + version, new FakeModel("cpu"));
       run(1);
     }
-    assertEquals(List.of("3", "4", "5", "6"),
+    assertEquals(
+        List.of("3", "4", "5", "6"),
         registry.figures().stream().map(VersionStats.Snapshot::version).toList());
   }
 

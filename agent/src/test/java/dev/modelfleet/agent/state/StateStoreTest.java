@@ -17,16 +17,21 @@ class StateStoreTest {
   void stateSurvivesAReopenAndIsOwnerOnlyWithNoTempFileLeft() throws Exception {
     Path stateDir = dir.resolve("s");
     StateStore store = new StateStore(stateDir);
-    store.save(store.current().withAccepted(7, "ab")
-        .withActive(new ActiveModel("m", "2", "v", "c".repeat(64), 10, 7, "cpu", 3)));
+    store.save(
+        store
+            .current()
+            .withAccepted(7, "ab")
+            .withActive(new ActiveModel("m", "2", "v", "c".repeat(64), 10, 7, "cpu", 3)));
     StateStore reopened = new StateStore(stateDir);
     assertEquals(7, reopened.current().acceptedGeneration());
     assertEquals("2", reopened.current().active("m").version());
     assertEquals(3, reopened.current().active("m").targetsVersion());
-    assertEquals("rw-------", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(stateDir.resolve("state.json"))));
-    assertEquals("rwx------", PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(stateDir)));
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(stateDir.resolve("state.json"))));
+    assertEquals(
+        "rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stateDir)));
     try (var files = Files.list(stateDir)) {
       assertFalse(files.anyMatch(f -> f.getFileName().toString().endsWith(".tmp")));
     }

@@ -25,9 +25,14 @@ class GrpcArtifactSourceTest {
   @TempDir Path dir;
 
   ArtifactDownloader downloader(ManagedChannel channel, String credential) {
-    return new ArtifactDownloader(new GrpcArtifactSource(AgentServiceGrpc.newBlockingStub(channel)
-        .withInterceptors(new BearerCredentialInterceptor(credential))),
-        sha -> dir.resolve(sha + ".onnx"), sha -> dir.resolve(sha + ".part"), 2, 1);
+    return new ArtifactDownloader(
+        new GrpcArtifactSource(
+            AgentServiceGrpc.newBlockingStub(channel)
+                .withInterceptors(new BearerCredentialInterceptor(credential))),
+        sha -> dir.resolve(sha + ".onnx"),
+        sha -> dir.resolve(sha + ".part"),
+        2,
+        1);
   }
 
   @Test
@@ -40,8 +45,9 @@ class GrpcArtifactSourceTest {
       server.artifacts.put(sha, artifact);
       ManagedChannel channel = AgentChannels.plaintext(server.address());
       try {
-        Path file = downloader(channel, FakeControlPlane.CREDENTIAL)
-            .download(sha, artifact.length, (done, total) -> { });
+        Path file =
+            downloader(channel, FakeControlPlane.CREDENTIAL)
+                .download(sha, artifact.length, (done, total) -> {});
         assertArrayEquals(artifact, Files.readAllBytes(file));
         assertEquals(List.of(1_234_567L), server.fetchOffsets);
         assertEquals(List.of("Bearer " + FakeControlPlane.CREDENTIAL), server.authorizations);
@@ -57,11 +63,17 @@ class GrpcArtifactSourceTest {
       ManagedChannel channel = AgentChannels.plaintext(server.address());
       try {
         String sha = "a".repeat(64);
-        VerificationException missing = assertThrows(VerificationException.class,
-            () -> downloader(channel, FakeControlPlane.CREDENTIAL).download(sha, 10, (d, t) -> { }));
+        VerificationException missing =
+            assertThrows(
+                VerificationException.class,
+                () ->
+                    downloader(channel, FakeControlPlane.CREDENTIAL)
+                        .download(sha, 10, (d, t) -> {}));
         assertEquals("artifact-not-found", missing.reasonCode());
-        VerificationException refused = assertThrows(VerificationException.class,
-            () -> downloader(channel, "wrong").download(sha, 10, (d, t) -> { }));
+        VerificationException refused =
+            assertThrows(
+                VerificationException.class,
+                () -> downloader(channel, "wrong").download(sha, 10, (d, t) -> {}));
         assertEquals("download-failed", refused.reasonCode());
         assertEquals(1, server.fetchOffsets.size(), "no retry after NOT_FOUND or UNAUTHENTICATED");
       } finally {

@@ -35,9 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HeartbeatFiguresEndToEndTest {
 
-  static final String GOOD = """
+  static final String GOOD =
+      """
       {"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
-  static final String WRONG_INPUT = """
+  static final String WRONG_INPUT =
+      """
       {"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
 
   @TempDir Path dir;
@@ -51,13 +53,20 @@ class HeartbeatFiguresEndToEndTest {
     try (FakeControlPlane server = new FakeControlPlane(fleet)) {
       server.artifacts.put(Dsse.sha256Hex(v1), v1);
       server.artifacts.put(Dsse.sha256Hex(v2), v2);
-      server.desiredState = fleet.signDesired(fleet.desiredState(
-          fleet.desiredModel("classifier", "1", v1)));
+      server.desiredState =
+          fleet.signDesired(fleet.desiredState(fleet.desiredModel("classifier", "1", v1)));
       // A simulated NPU whose sessions report the NPU, so the provider in the heartbeat can
       // only come from the served model, not from a default.
-      try (Agent agent = AgentUnderTest.start(dir, fleet, server, Map.of(
-          "simulate-profile", AgentUnderTest.resource("profiles/rk3588-npu.json").toString(),
-          "simulate-provider-fallback", "false"))) {
+      try (Agent agent =
+          AgentUnderTest.start(
+              dir,
+              fleet,
+              server,
+              Map.of(
+                  "simulate-profile",
+                  AgentUnderTest.resource("profiles/rk3588-npu.json").toString(),
+                  "simulate-provider-fallback",
+                  "false"))) {
         DeploymentProgress first = AgentUnderTest.settled(server);
         assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, first.getState(), first.getReason());
         int port = Integer.parseInt(Files.readString(dir.resolve("state/inference.port")).trim());
@@ -66,14 +75,17 @@ class HeartbeatFiguresEndToEndTest {
         infer(port, WRONG_INPUT, 400, 2);
         infer(port, "{\"inputs\":[", 400, 1);
 
-        VariantManifest npu = fleet.manifest("classifier", "2", v2).toBuilder()
-            .setVariantId("classifier-2-rknpu-int8").setExecutionProvider("rknpu").build();
+        VariantManifest npu =
+            fleet.manifest("classifier", "2", v2).toBuilder()
+                .setVariantId("classifier-2-rknpu-int8")
+                .setExecutionProvider("rknpu")
+                .build();
         SignedEnvelope second = fleet.signDesired(fleet.desiredState(fleet.desiredModel(npu)));
         server.desiredState = second;
         server.push(ServerMessage.newBuilder().setDesiredState(second).build());
         DeploymentProgress swapped = AgentUnderTest.settled(server);
-        assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, swapped.getState(),
-            swapped.getReason());
+        assertEquals(
+            DeploymentState.DEPLOYMENT_STATE_ACTIVE, swapped.getState(), swapped.getReason());
         assertEquals("rknpu", swapped.getExecutionProviderUsed());
 
         infer(port, GOOD, 200, 3);
@@ -87,15 +99,16 @@ class HeartbeatFiguresEndToEndTest {
         assertEquals("classifier-1-cpu-fp32", replaced.getVariantId());
         assertEquals(first.getExecutionProviderUsed(), replaced.getExecutionProviderUsed());
         assertEquals("cpu", replaced.getExecutionProviderUsed());
-        assertTrue(replaced.getP50Ms() > 0 && replaced.getP95Ms() >= replaced.getP50Ms(),
+        assertTrue(
+            replaced.getP50Ms() > 0 && replaced.getP95Ms() >= replaced.getP50Ms(),
             replaced.toString());
 
         ModelCounters current = counters(beat, "2").orElseThrow();
         assertEquals(0, current.getErrors());
         assertEquals("classifier-2-rknpu-int8", current.getVariantId());
         assertEquals("rknpu", current.getExecutionProviderUsed());
-        assertTrue(current.getP50Ms() > 0 && current.getP95Ms() >= current.getP50Ms(),
-            current.toString());
+        assertTrue(
+            current.getP50Ms() > 0 && current.getP95Ms() >= current.getP50Ms(), current.toString());
         // A model run of this few-hundred-byte model is far below a second; the HTTP round
         // trip is not in the figure.
         assertTrue(current.getP95Ms() < 1000, current.toString());
@@ -105,10 +118,13 @@ class HeartbeatFiguresEndToEndTest {
 
   void infer(int port, String body, int expectedStatus, int times) throws Exception {
     for (int i = 0; i < times; i++) {
-      HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + port + "/v2/models/classifier/infer"))
-          .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + port + "/v2/models/classifier/infer"))
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertEquals(expectedStatus, response.statusCode(), response.body());
     }
   }
@@ -134,7 +150,12 @@ class HeartbeatFiguresEndToEndTest {
         return beat;
       }
     }
-    throw new AssertionError("no heartbeat with " + requests + " requests for version "
-        + version + " within 20 s; last: " + last);
+    throw new AssertionError(
+        "no heartbeat with "
+            + requests
+            + " requests for version "
+            + version
+            + " within 20 s; last: "
+            + last);
   }
 }

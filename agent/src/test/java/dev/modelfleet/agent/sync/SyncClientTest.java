@@ -16,19 +16,19 @@ import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.agent.v1.HardwareProfile;
-import io.grpc.ManagedChannel;
 import dev.modelfleet.agent.v1.ServerMessage;
 import dev.modelfleet.agent.v1.SyncConfig;
+import io.grpc.ManagedChannel;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,19 +42,33 @@ class SyncClientTest {
     return client(channel, credential, fleet, HardwareProfile::getDefaultInstance);
   }
 
-  SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet,
-      java.util.function.Supplier<HardwareProfile> hardware) throws Exception {
+  SyncClient client(
+      ManagedChannel channel,
+      String credential,
+      FleetFixture fleet,
+      java.util.function.Supplier<HardwareProfile> hardware)
+      throws Exception {
     store = new StateStore(dir);
     ModelRegistry registry = new ModelRegistry();
-    Deployer deployer = new Deployer(
-        new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID,
-            System::currentTimeMillis),
-        new ArtifactDownloader(new InMemoryArtifactSource(), store::artifact, store::partial, 1, 1),
-        new OrtModelLoader(1), registry, store, p -> { },
-        () -> new DeviceFacts("", Set.of(), 0));
-    return new SyncClient(AgentServiceGrpc.newStub(channel)
-        .withInterceptors(new BearerCredentialInterceptor(credential)),
-        hardware, deployer, registry, store, new Backoff(10, 100));
+    Deployer deployer =
+        new Deployer(
+            new DesiredStateVerifier(
+                fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
+            new ArtifactDownloader(
+                new InMemoryArtifactSource(), store::artifact, store::partial, 1, 1),
+            new OrtModelLoader(1),
+            registry,
+            store,
+            p -> {},
+            () -> new DeviceFacts("", Set.of(), 0));
+    return new SyncClient(
+        AgentServiceGrpc.newStub(channel)
+            .withInterceptors(new BearerCredentialInterceptor(credential)),
+        hardware,
+        deployer,
+        registry,
+        store,
+        new Backoff(10, 100));
   }
 
   @Test
@@ -109,13 +123,15 @@ class SyncClientTest {
   @Test
   void anUnexpectedErrorWhileOpeningASessionIsRetriedNotTheEndOfSyncing() throws Exception {
     FleetFixture fleet = new FleetFixture();
-    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.function.Supplier<HardwareProfile> flaky = () -> {
-      if (calls.incrementAndGet() == 1) {
-        throw new IllegalStateException("probe failed once");
-      }
-      return HardwareProfile.getDefaultInstance();
-    };
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.function.Supplier<HardwareProfile> flaky =
+        () -> {
+          if (calls.incrementAndGet() == 1) {
+            throw new IllegalStateException("probe failed once");
+          }
+          return HardwareProfile.getDefaultInstance();
+        };
     try (FakeControlPlane server = new FakeControlPlane(fleet)) {
       ManagedChannel channel = AgentChannels.plaintext(server.address());
       try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet, flaky).start()) {
@@ -138,22 +154,36 @@ class SyncClientTest {
         assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
         assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS), "the stream stays open");
         // the server repeats its config (as on every reconnect): the wait is logged once
-        server.push(ServerMessage.newBuilder().setConfig(
-            SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1).setAwaitingApproval(true)).build());
+        server.push(
+            ServerMessage.newBuilder()
+                .setConfig(
+                    SyncConfig.newBuilder()
+                        .setHeartbeatIntervalSeconds(1)
+                        .setAwaitingApproval(true))
+                .build());
         assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS));
-        assertEquals(1, logged.stream().filter(l -> l.contains("waiting for an operator to approve")).count(),
+        assertEquals(
+            1,
+            logged.stream().filter(l -> l.contains("waiting for an operator to approve")).count(),
             logged.toString());
         assertEquals(0, store.current().acceptedGeneration());
 
-        server.push(ServerMessage.newBuilder().setConfig(
-            SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1).setAwaitingApproval(false)).build());
+        server.push(
+            ServerMessage.newBuilder()
+                .setConfig(
+                    SyncConfig.newBuilder()
+                        .setHeartbeatIntervalSeconds(1)
+                        .setAwaitingApproval(false))
+                .build());
         server.push(ServerMessage.newBuilder().setDesiredState(server.desiredState).build());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (store.current().acceptedGeneration() == 0 && System.nanoTime() < deadline) {
           Thread.sleep(20);
         }
-        assertEquals(1, store.current().acceptedGeneration(), "the approved device applies its state");
-        assertTrue(logged.stream().anyMatch(l -> l.contains("approved this device")), logged.toString());
+        assertEquals(
+            1, store.current().acceptedGeneration(), "the approved device applies its state");
+        assertTrue(
+            logged.stream().anyMatch(l -> l.contains("approved this device")), logged.toString());
       } finally {
         channel.shutdownNow();
       }
@@ -172,7 +202,8 @@ class SyncClientTest {
         Future<SyncClient.Stop> stop = waiter.submit(sync::awaitStop);
         assertEquals(SyncClient.Stop.REJECTED, stop.get(10, TimeUnit.SECONDS));
         assertEquals(1, server.authorizations.size(), "no retry once rejected");
-        assertTrue(logged.stream().anyMatch(l -> l.contains("rejected") && l.contains("enroll again")),
+        assertTrue(
+            logged.stream().anyMatch(l -> l.contains("rejected") && l.contains("enroll again")),
             logged.toString());
       } finally {
         waiter.shutdownNow();
@@ -188,18 +219,19 @@ class SyncClientTest {
   private static List<String> capture() {
     List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
     SYNC_LOG.setLevel(java.util.logging.Level.INFO);
-    SYNC_LOG.addHandler(new Handler() {
-      @Override
-      public void publish(LogRecord record) {
-        messages.add(record.getMessage());
-      }
+    SYNC_LOG.addHandler(
+        new Handler() {
+          @Override
+          public void publish(LogRecord record) {
+            messages.add(record.getMessage());
+          }
 
-      @Override
-      public void flush() { }
+          @Override
+          public void flush() {}
 
-      @Override
-      public void close() { }
-    });
+          @Override
+          public void close() {}
+        });
     return messages;
   }
 }

@@ -18,8 +18,9 @@ public final class AgentUnderTest {
   private AgentUnderTest() {}
 
   /** Enrolls (first start) or resumes the agent whose state lives in {@code dir/state}. */
-  public static Agent start(Path dir, FleetFixture fleet, FakeControlPlane server,
-      Map<String, String> extra) throws Exception {
+  public static Agent start(
+      Path dir, FleetFixture fleet, FakeControlPlane server, Map<String, String> extra)
+      throws Exception {
     Path rootPem = dir.resolve("root.pem");
     Files.writeString(rootPem, Ed25519.toPem(fleet.rootKeySpki()));
     Map<String, String> flags = new HashMap<>(extra);
@@ -45,8 +46,9 @@ public final class AgentUnderTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
       DeploymentProgress p = server.progress.poll(100, TimeUnit.MILLISECONDS);
-      if (p != null && (p.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
-          || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)) {
+      if (p != null
+          && (p.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
+              || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)) {
         return p;
       }
     }

@@ -53,18 +53,25 @@ public final class FakeControlPlane implements AutoCloseable {
       new LinkedBlockingQueue<>();
   private volatile StreamObserver<ServerMessage> latestStream;
   public volatile SignedEnvelope desiredState;
+
   /** Plays a device waiting for approval: SyncConfig says so and no desired state is sent. */
   public volatile boolean awaitingApproval;
+
   /** Plays a rejected device: Sync ends PERMISSION_DENIED, as the real server answers. */
   public volatile boolean rejected;
+
   public volatile int chunkSize = 64 * 1024;
+
   /** Pauses between chunks so that FetchArtifact runs at about this rate; 0 = full speed. */
   public volatile long bytesPerSecond;
+
   /** After an artifact's bytes, keeps streaming more (claiming its real size) until cancelled. */
   public volatile boolean endless;
+
   /** Bytes FetchArtifact has sent, to check how much of an endless stream was taken in. */
   public final java.util.concurrent.atomic.AtomicLong bytesSent =
       new java.util.concurrent.atomic.AtomicLong();
+
   private final Server server;
 
   public FakeControlPlane(FleetFixture fleet) throws IOException {
@@ -74,20 +81,27 @@ public final class FakeControlPlane implements AutoCloseable {
   /** On a chosen port, to play a server that restarts where the agent expects it. */
   public FakeControlPlane(FleetFixture fleet, int port) throws IOException {
     this.fleet = fleet;
-    ServerInterceptor captureAuth = new ServerInterceptor() {
-      @Override
-      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
-          Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
-        String auth = headers.get(Metadata.Key.of("authorization",
-            Metadata.ASCII_STRING_MARSHALLER));
-        return Contexts.interceptCall(io.grpc.Context.current().withValue(AUTH,
-            auth == null ? "" : auth), call, headers, next);
-      }
-    };
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-        .addService(ServerInterceptors.intercept(new Service(), captureAuth))
-        .build()
-        .start();
+    ServerInterceptor captureAuth =
+        new ServerInterceptor() {
+          @Override
+          public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(
+              io.grpc.ServerCall<Q, R> call,
+              Metadata headers,
+              io.grpc.ServerCallHandler<Q, R> next) {
+            String auth =
+                headers.get(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER));
+            return Contexts.interceptCall(
+                io.grpc.Context.current().withValue(AUTH, auth == null ? "" : auth),
+                call,
+                headers,
+                next);
+          }
+        };
+    server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+            .addService(ServerInterceptors.intercept(new Service(), captureAuth))
+            .build()
+            .start();
   }
 
   public String address() {
@@ -114,16 +128,17 @@ public final class FakeControlPlane implements AutoCloseable {
     public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> response) {
       enrollTokens.add(request.getEnrollmentToken());
       if (!request.getEnrollmentToken().equals("good-token")) {
-        response.onError(Status.PERMISSION_DENIED.withDescription("unknown token")
-            .asRuntimeException());
+        response.onError(
+            Status.PERMISSION_DENIED.withDescription("unknown token").asRuntimeException());
         return;
       }
-      response.onNext(EnrollResponse.newBuilder()
-          .setDeviceId(FleetFixture.DEVICE_ID)
-          .setDeviceCredential(CREDENTIAL)
-          .setRootMetadata(fleet.rootMetadata())
-          .putLabels("site", "lab")
-          .build());
+      response.onNext(
+          EnrollResponse.newBuilder()
+              .setDeviceId(FleetFixture.DEVICE_ID)
+              .setDeviceCredential(CREDENTIAL)
+              .setRootMetadata(fleet.rootMetadata())
+              .putLabels("site", "lab")
+              .build());
       response.onCompleted();
     }
 
@@ -131,13 +146,15 @@ public final class FakeControlPlane implements AutoCloseable {
     public StreamObserver<AgentMessage> sync(StreamObserver<ServerMessage> response) {
       authorizations.add(AUTH.get());
       if (rejected) {
-        response.onError(Status.PERMISSION_DENIED.withDescription("an operator rejected this device")
-            .asRuntimeException());
+        response.onError(
+            Status.PERMISSION_DENIED
+                .withDescription("an operator rejected this device")
+                .asRuntimeException());
         return new Ignore<>();
       }
       if (!authorized()) {
-        response.onError(Status.UNAUTHENTICATED.withDescription("unknown credential")
-            .asRuntimeException());
+        response.onError(
+            Status.UNAUTHENTICATED.withDescription("unknown credential").asRuntimeException());
         return new Ignore<>();
       }
       return new StreamObserver<>() {
@@ -146,12 +163,15 @@ public final class FakeControlPlane implements AutoCloseable {
           switch (message.getKindCase()) {
             case HELLO -> {
               synchronized (response) {
-                response.onNext(ServerMessage.newBuilder().setConfig(
-                    SyncConfig.newBuilder().setHeartbeatIntervalSeconds(1)
-                        .setAwaitingApproval(awaitingApproval)).build());
+                response.onNext(
+                    ServerMessage.newBuilder()
+                        .setConfig(
+                            SyncConfig.newBuilder()
+                                .setHeartbeatIntervalSeconds(1)
+                                .setAwaitingApproval(awaitingApproval))
+                        .build());
                 if (desiredState != null && !awaitingApproval) {
-                  response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState)
-                      .build());
+                  response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState).build());
                 }
               }
               latestStream = response;
@@ -161,12 +181,12 @@ public final class FakeControlPlane implements AutoCloseable {
             case TRIAL -> trials.add(message.getTrial());
             case PROGRESS -> progress.add(message.getProgress());
             case HEARTBEAT -> heartbeats.add(message.getHeartbeat());
-            default -> { }
+            default -> {}
           }
         }
 
         @Override
-        public void onError(Throwable t) { }
+        public void onError(Throwable t) {}
 
         @Override
         public void onCompleted() {
@@ -176,8 +196,8 @@ public final class FakeControlPlane implements AutoCloseable {
     }
 
     @Override
-    public void fetchArtifact(FetchArtifactRequest request,
-        StreamObserver<ArtifactChunk> response) {
+    public void fetchArtifact(
+        FetchArtifactRequest request, StreamObserver<ArtifactChunk> response) {
       authorizations.add(AUTH.get());
       if (!authorized()) {
         response.onError(Status.UNAUTHENTICATED.asRuntimeException());
@@ -197,14 +217,20 @@ public final class FakeControlPlane implements AutoCloseable {
       long at = request.getOffset();
       while ((at < bytes.length || endless) && !call.isCancelled()) {
         int length = at < bytes.length ? (int) Math.min(chunkSize, bytes.length - at) : chunkSize;
-        ByteString data = at < bytes.length ? ByteString.copyFrom(bytes, (int) at, length)
-            : ByteString.copyFrom(new byte[length]);
+        ByteString data =
+            at < bytes.length
+                ? ByteString.copyFrom(bytes, (int) at, length)
+                : ByteString.copyFrom(new byte[length]);
         pace(length, call);
         if (call.isCancelled()) {
           return;
         }
-        response.onNext(ArtifactChunk.newBuilder().setOffset(at).setData(data)
-            .setTotalSize(bytes.length).build());
+        response.onNext(
+            ArtifactChunk.newBuilder()
+                .setOffset(at)
+                .setData(data)
+                .setTotalSize(bytes.length)
+                .build());
         bytesSent.addAndGet(length);
         at += length;
       }
@@ -231,11 +257,11 @@ public final class FakeControlPlane implements AutoCloseable {
   }
 
   private static final class Ignore<T> implements StreamObserver<T> {
-    public void onNext(T value) { }
+    public void onNext(T value) {}
 
-    public void onError(Throwable t) { }
+    public void onError(Throwable t) {}
 
-    public void onCompleted() { }
+    public void onCompleted() {}
   }
 
   @Override

@@ -39,18 +39,31 @@ public final class FleetFixture {
 
   public SignedEnvelope rootMetadata() {
     byte[] targetsSpki = targets.getPublic().getEncoded();
-    RootMetadata metadata = RootMetadata.newBuilder()
-        .setVersion(1)
-        .setExpiresAtMs(System.currentTimeMillis() + 365L * 24 * 3600 * 1000)
-        .addKeys(PublicKey.newBuilder().setKeyId(keyId(root)).setAlgorithm("ed25519")
-            .setPublicKey(ByteString.copyFrom(rootKeySpki())))
-        .addKeys(PublicKey.newBuilder().setKeyId(keyId(targets)).setAlgorithm("ed25519")
-            .setPublicKey(ByteString.copyFrom(targetsSpki)))
-        .addRoles(RoleKeys.newBuilder().setRole(Dsse.ROLE_ROOT).addKeyIds(keyId(root))
-            .setThreshold(1))
-        .addRoles(RoleKeys.newBuilder().setRole(Dsse.ROLE_TARGETS).addKeyIds(keyId(targets))
-            .setThreshold(1))
-        .build();
+    RootMetadata metadata =
+        RootMetadata.newBuilder()
+            .setVersion(1)
+            .setExpiresAtMs(System.currentTimeMillis() + 365L * 24 * 3600 * 1000)
+            .addKeys(
+                PublicKey.newBuilder()
+                    .setKeyId(keyId(root))
+                    .setAlgorithm("ed25519")
+                    .setPublicKey(ByteString.copyFrom(rootKeySpki())))
+            .addKeys(
+                PublicKey.newBuilder()
+                    .setKeyId(keyId(targets))
+                    .setAlgorithm("ed25519")
+                    .setPublicKey(ByteString.copyFrom(targetsSpki)))
+            .addRoles(
+                RoleKeys.newBuilder()
+                    .setRole(Dsse.ROLE_ROOT)
+                    .addKeyIds(keyId(root))
+                    .setThreshold(1))
+            .addRoles(
+                RoleKeys.newBuilder()
+                    .setRole(Dsse.ROLE_TARGETS)
+                    .addKeyIds(keyId(targets))
+                    .setThreshold(1))
+            .build();
     return sign(metadata, Dsse.ROOT_METADATA_TYPE, root);
   }
 
@@ -68,8 +81,10 @@ public final class FleetFixture {
     return SignedEnvelope.newBuilder()
         .setPayload(ByteString.copyFrom(payload))
         .setPayloadType(type)
-        .addSignatures(Signature.newBuilder().setKeyId(keyId(key))
-            .setSignature(ByteString.copyFrom(signature)))
+        .addSignatures(
+            Signature.newBuilder()
+                .setKeyId(keyId(key))
+                .setSignature(ByteString.copyFrom(signature)))
         .build();
   }
 

@@ -19,6 +19,7 @@ public final class InMemoryArtifactSource implements ArtifactSource {
   private final Map<String, byte[]> artifacts = new ConcurrentHashMap<>();
   public final List<Long> requestedOffsets = new CopyOnWriteArrayList<>();
   public volatile int chunkSize = 64;
+
   /** When set, chunks announce this total size instead of the real one (a lying server). */
   public volatile Long announcedSize;
 
@@ -39,15 +40,16 @@ public final class InMemoryArtifactSource implements ArtifactSource {
     requestedOffsets.add(offset);
     byte[] bytes = artifacts.get(sha256);
     if (bytes == null) {
-      throw new ArtifactFetchException(ArtifactFetchException.Kind.NOT_FOUND, "no " + sha256,
-          null);
+      throw new ArtifactFetchException(ArtifactFetchException.Kind.NOT_FOUND, "no " + sha256, null);
     }
     if (offset > bytes.length) {
       throw new ArtifactFetchException(ArtifactFetchException.Kind.OUT_OF_RANGE, "offset", null);
     }
     for (long at = offset; at < bytes.length; at += chunkSize) {
       int length = (int) Math.min(chunkSize, bytes.length - at);
-      consumer.accept(at, ByteString.copyFrom(bytes, (int) at, length),
+      consumer.accept(
+          at,
+          ByteString.copyFrom(bytes, (int) at, length),
           announcedSize != null ? announcedSize : bytes.length);
     }
   }

@@ -13,15 +13,17 @@ public final class SharedModels {
   private SharedModels() {}
 
   /**
-   * The model's path; the calling test is skipped (not failed) where ../shared/models is
-   * absent, because those third-party models may not be copied into the project.
+   * The model's path; the calling test is skipped (not failed) where ../shared/models is absent,
+   * because those third-party models may not be copied into the project.
    */
   public static Path require(String file) {
-    Optional<Path> found = Stream.of("../shared/models", "../../shared/models")
-        .map(base -> Path.of(base, file))
-        .filter(Files::isRegularFile)
-        .findFirst();
-    assumeTrue(found.isPresent(),
+    Optional<Path> found =
+        Stream.of("../shared/models", "../../shared/models")
+            .map(base -> Path.of(base, file))
+            .filter(Files::isRegularFile)
+            .findFirst();
+    assumeTrue(
+        found.isPresent(),
         file + " not found under ../shared/models or ../../shared/models; skipped");
     return found.get();
   }

@@ -43,8 +43,8 @@ class TrialEndToEndTest {
   void agentServingAModel() throws Exception {
     server = new FakeControlPlane(fleet);
     server.artifacts.put(Dsse.sha256Hex(served), served);
-    server.desiredState = fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel("classifier", "5", served)));
+    server.desiredState =
+        fleet.signDesired(fleet.desiredState(fleet.desiredModel("classifier", "5", served)));
     agent = AgentUnderTest.start(dir, fleet, server, Map.of());
     DeploymentProgress active = AgentUnderTest.settled(server);
     assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, active.getState(), active.getReason());
@@ -58,8 +58,11 @@ class TrialEndToEndTest {
 
   SignedEnvelope candidate(byte[] artifact, String variantId, String provider) {
     server.artifacts.put(Dsse.sha256Hex(artifact), artifact);
-    VariantManifest manifest = fleet.manifest("classifier", "6", artifact).toBuilder()
-        .setVariantId(variantId).setExecutionProvider(provider).build();
+    VariantManifest manifest =
+        fleet.manifest("classifier", "6", artifact).toBuilder()
+            .setVariantId(variantId)
+            .setExecutionProvider(provider)
+            .build();
     return FleetFixture.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE, fleet.targets);
   }
 
@@ -74,19 +77,25 @@ class TrialEndToEndTest {
   void timesTwoVariantsAndLeavesTheServedModelAlone() throws Exception {
     byte[] small = SampleModels.classifier(6);
     byte[] large = SampleModels.classifier(6, 64, 512, 10);
-    TrialReport report = trial(TrialRequest.newBuilder().setTrialId("t-1").setRuns(30)
-        .addManifests(candidate(small, "classifier-6-cpu-fp32", "cpu"))
-        .addManifests(candidate(large, "classifier-6-cuda-fp32", "cuda")));
+    TrialReport report =
+        trial(
+            TrialRequest.newBuilder()
+                .setTrialId("t-1")
+                .setRuns(30)
+                .addManifests(candidate(small, "classifier-6-cpu-fp32", "cpu"))
+                .addManifests(candidate(large, "classifier-6-cuda-fp32", "cuda")));
 
     assertEquals("t-1", report.getTrialId());
     assertEquals(2, report.getResultsCount());
     for (TrialResult result : report.getResultsList()) {
       assertEquals("", result.getError(), result.getReasonCode());
       assertEquals(30, result.getRuns());
-      assertTrue(result.getP50Ms() > 0 && result.getP95Ms() >= result.getP50Ms(),
-          result.toString());
+      assertTrue(
+          result.getP50Ms() > 0 && result.getP95Ms() >= result.getP50Ms(), result.toString());
       assertTrue(result.getLoadMs() >= 0 && result.getPeakMemoryBytes() >= 0);
-      assertEquals("cpu", result.getExecutionProviderUsed(),
+      assertEquals(
+          "cpu",
+          result.getExecutionProviderUsed(),
           "no GPU here: the cuda variant fell back to the CPU, and the report says so");
     }
     assertEquals("classifier-6-cpu-fp32", report.getResults(0).getVariantId());
@@ -102,24 +111,34 @@ class TrialEndToEndTest {
     byte[] model = SampleModels.classifier(7);
     server.artifacts.put(Dsse.sha256Hex(model), model);
     VariantManifest manifest = fleet.manifest("classifier", "7", model);
-    SignedEnvelope byRootKey = FleetFixture.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE,
-        fleet.root);
-    SignedEnvelope forArm = FleetFixture.sign(manifest.toBuilder().setArch("aarch64")
-        .setVariantId("classifier-7-arm").build(), Dsse.VARIANT_MANIFEST_TYPE, fleet.targets);
-    SignedEnvelope wrongType = FleetFixture.sign(manifest, Dsse.DESIRED_STATE_TYPE,
-        fleet.targets);
+    SignedEnvelope byRootKey = FleetFixture.sign(manifest, Dsse.VARIANT_MANIFEST_TYPE, fleet.root);
+    SignedEnvelope forArm =
+        FleetFixture.sign(
+            manifest.toBuilder().setArch("aarch64").setVariantId("classifier-7-arm").build(),
+            Dsse.VARIANT_MANIFEST_TYPE,
+            fleet.targets);
+    SignedEnvelope wrongType = FleetFixture.sign(manifest, Dsse.DESIRED_STATE_TYPE, fleet.targets);
     boolean x86 = agentArch().equals("x86_64");
     int fetchesBefore = server.fetchOffsets.size();
 
-    TrialReport report = trial(TrialRequest.newBuilder().setTrialId("t-2")
-        .addManifests(byRootKey).addManifests(forArm).addManifests(wrongType));
+    TrialReport report =
+        trial(
+            TrialRequest.newBuilder()
+                .setTrialId("t-2")
+                .addManifests(byRootKey)
+                .addManifests(forArm)
+                .addManifests(wrongType));
 
-    assertEquals("unknown-key", report.getResults(0).getReasonCode(),
-        report.getResults(0).getError());
-    assertEquals(x86 ? "hardware-mismatch" : "", report.getResults(1).getReasonCode(),
+    assertEquals(
+        "unknown-key", report.getResults(0).getReasonCode(), report.getResults(0).getError());
+    assertEquals(
+        x86 ? "hardware-mismatch" : "",
+        report.getResults(1).getReasonCode(),
         report.getResults(1).getError());
     assertEquals("payload-type-mismatch", report.getResults(2).getReasonCode());
-    assertEquals(fetchesBefore + (x86 ? 0 : 1), server.fetchOffsets.size(),
+    assertEquals(
+        fetchesBefore + (x86 ? 0 : 1),
+        server.fetchOffsets.size(),
         "refused candidates are never downloaded");
   }
 

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A desired state applied while a trial runs cleans up the artifacts nobody wants; the
- * candidate the trial is timing is wanted by the trial and must not vanish under it.
+ * A desired state applied while a trial runs cleans up the artifacts nobody wants; the candidate
+ * the trial is timing is wanted by the trial and must not vanish under it.
  */
 class TrialWhileDeployingTest {
 
@@ -51,46 +51,57 @@ class TrialWhileDeployingTest {
     StateStore store = new StateStore(dir);
     ArtifactDownloader downloader =
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 1);
-    DesiredStateVerifier verifier = new DesiredStateVerifier(fleet::trustedRoot,
-        FleetFixture.DEVICE_ID, System::currentTimeMillis);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(
+            fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis);
     DeviceFacts device = new DeviceFacts("x86_64", Set.of(), 8L << 30);
     OrtModelLoader ort = new OrtModelLoader(1);
-    Deployer deployer = new Deployer(verifier, downloader, ort, registry, store, p -> { },
-        () -> device);
+    Deployer deployer =
+        new Deployer(verifier, downloader, ort, registry, store, p -> {}, () -> device);
     Path candidateFile = store.artifact(Dsse.sha256Hex(candidate));
 
     // The trial's loader lets a desired state arrive between download and load.
-    ModelLoader racing = new ModelLoader() {
-      @Override
-      public LoadedModel load(Path file) throws dev.modelfleet.agent.runtime.ModelLoadException {
-        return load(file, "cpu");
-      }
+    ModelLoader racing =
+        new ModelLoader() {
+          @Override
+          public LoadedModel load(Path file)
+              throws dev.modelfleet.agent.runtime.ModelLoadException {
+            return load(file, "cpu");
+          }
 
-      @Override
-      public LoadedModel load(Path file, String provider)
-          throws dev.modelfleet.agent.runtime.ModelLoadException {
-        try {
-          deployer.apply(fleet.signDesired(fleet.desiredState(
-              fleet.desiredModel("classifier", "1", served))));
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-        return ort.load(file, provider);
-      }
-    };
+          @Override
+          public LoadedModel load(Path file, String provider)
+              throws dev.modelfleet.agent.runtime.ModelLoadException {
+            try {
+              deployer.apply(
+                  fleet.signDesired(
+                      fleet.desiredState(fleet.desiredModel("classifier", "1", served))));
+            } catch (InterruptedException e) {
+              throw new IllegalStateException(e);
+            }
+            return ort.load(file, provider);
+          }
+        };
     TrialRunner trials = new TrialRunner(verifier, downloader, racing, () -> device);
-    TrialReport report = trials.run(TrialRequest.newBuilder().setTrialId("t1").setRuns(3)
-        .addManifests(FleetFixture.sign(fleet.manifest("classifier", "2", candidate),
-            Dsse.VARIANT_MANIFEST_TYPE, fleet.targets))
-        .build());
+    TrialReport report =
+        trials.run(
+            TrialRequest.newBuilder()
+                .setTrialId("t1")
+                .setRuns(3)
+                .addManifests(
+                    FleetFixture.sign(
+                        fleet.manifest("classifier", "2", candidate),
+                        Dsse.VARIANT_MANIFEST_TYPE,
+                        fleet.targets))
+                .build());
 
     TrialResult result = report.getResults(0);
     assertEquals("", result.getError(), result.getReasonCode());
     assertEquals(3, result.getRuns());
     assertTrue(registry.peek("classifier") != null, "the deployment went ahead");
     // Once the trial is over, the next clean-up may remove the candidate (it is not wanted).
-    deployer.apply(fleet.signDesired(fleet.desiredState(
-        fleet.desiredModel("classifier", "1", served))));
+    deployer.apply(
+        fleet.signDesired(fleet.desiredState(fleet.desiredModel("classifier", "1", served))));
     assertTrue(Files.notExists(candidateFile), "not wanted any more: cleaned up");
   }
 }

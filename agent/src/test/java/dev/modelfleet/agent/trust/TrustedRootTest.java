@@ -16,23 +16,27 @@ class TrustedRootTest {
 
   @Test
   void rootMetadataSignedByThePinnedKeyYieldsItsTargetsKeys() throws Exception {
-    TrustedRoot root = TrustedRoot.verify(fleet.rootMetadata(), fleet.rootKeySpki(),
-        System.currentTimeMillis());
+    TrustedRoot root =
+        TrustedRoot.verify(fleet.rootMetadata(), fleet.rootKeySpki(), System.currentTimeMillis());
     assertEquals(1, root.targetsKeys().size());
     assertTrue(root.targetsKeys().containsKey(FleetFixture.keyId(fleet.targets)));
   }
 
   @Test
   void rootMetadataFromAnotherRootIsRefused() {
-    VerificationException e = assertThrows(VerificationException.class,
-        () -> TrustedRoot.verify(new FleetFixture().rootMetadata(), fleet.rootKeySpki(), 1));
+    VerificationException e =
+        assertThrows(
+            VerificationException.class,
+            () -> TrustedRoot.verify(new FleetFixture().rootMetadata(), fleet.rootKeySpki(), 1));
     assertEquals("unknown-key", e.reasonCode());
   }
 
   @Test
   void expiredRootMetadataIsRefusedAtEnrollment() {
-    VerificationException e = assertThrows(VerificationException.class,
-        () -> TrustedRoot.verify(fleet.rootMetadata(), fleet.rootKeySpki(), Long.MAX_VALUE));
+    VerificationException e =
+        assertThrows(
+            VerificationException.class,
+            () -> TrustedRoot.verify(fleet.rootMetadata(), fleet.rootKeySpki(), Long.MAX_VALUE));
     assertEquals("root-expired", e.reasonCode());
   }
 
@@ -40,7 +44,8 @@ class TrustedRootTest {
   void pemRoundTripAndAClearMessageForAWrongFile(@TempDir Path dir) throws Exception {
     Path pem = dir.resolve("root.pem");
     Files.writeString(pem, Ed25519.toPem(fleet.rootKeySpki()));
-    assertEquals(FleetFixture.keyId(fleet.root),
+    assertEquals(
+        FleetFixture.keyId(fleet.root),
         dev.modelfleet.protocol.Dsse.keyId(Ed25519.readPublicKeyPem(pem)));
     Files.writeString(pem, "hello");
     var e = assertThrows(java.io.IOException.class, () -> Ed25519.readPublicKeyPem(pem));

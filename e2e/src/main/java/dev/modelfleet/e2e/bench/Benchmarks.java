@@ -18,17 +18,17 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Set;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
 
 /**
  * The spine's benchmarks (docs/benchmarks.md), run by {@code e2e/bench.sh}: server start and
- * footprint, agent start and footprint, local inference overhead against OrtSession.run, and
- * a 100 MB artifact download against curl from a static server on loopback, all in one run.
- * Prints a Markdown report on standard output and progress on standard error.
+ * footprint, agent start and footprint, local inference overhead against OrtSession.run, and a 100
+ * MB artifact download against curl from a static server on loopback, all in one run. Prints a
+ * Markdown report on standard output and progress on standard error.
  */
 public final class Benchmarks {
 
@@ -58,13 +58,17 @@ public final class Benchmarks {
     }
     Files.createDirectories(work);
     String database = args.length > 0 ? args[0] : "modelfleet_bench";
-    Set<String> sections = args.length > 1
-        ? Set.of(Arrays.copyOfRange(args, 1, args.length))
-        : Set.of("server", "agent", "download", "hardware", "rollout", "ingest", "tls");
+    Set<String> sections =
+        args.length > 1
+            ? Set.of(Arrays.copyOfRange(args, 1, args.length))
+            : Set.of("server", "agent", "download", "hardware", "rollout", "ingest", "tls");
     new Benchmarks(work).run(database, sections);
   }
 
-  /** {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls (all by default). */
+  /**
+   * {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls (all by
+   * default).
+   */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
     if (sections.contains("download") || sections.contains("rollout")) {
@@ -74,20 +78,24 @@ public final class Benchmarks {
     List<Long> serverStarts = new ArrayList<>();
     for (int i = 1; i < SERVER_STARTS && sections.contains("server"); i++) {
       progress("server start " + i + "/" + SERVER_STARTS);
-      try (ServerProcess server = ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS)) {
+      try (ServerProcess server =
+          ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS)) {
         serverStarts.add(server.startToReady().toMillis());
       }
     }
     progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
     // plaintext agent port throughout: the download and fleet benchmarks use the agent protocol
     // directly (one connection for many devices), and the figures stay comparable with earlier ones
-    try (ServerProcess server = ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS);
+    try (ServerProcess server =
+            ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS);
         Fleet fleet = new Fleet(repo, server, work)) {
       if (sections.contains("server")) {
         serverStarts.add(server.startToReady().toMillis());
         Waits.sleep(Duration.ofSeconds(5));
-        row("Server: start to ready (JVM start until /q/health/ready is 200)",
-            "median " + median(serverStarts) + " ms of " + serverStarts, "≤ 3000 ms");
+        row(
+            "Server: start to ready (JVM start until /q/health/ready is 200)",
+            "median " + median(serverStarts) + " ms of " + serverStarts,
+            "≤ 3000 ms");
         row("Server: idle RSS after start", mb(server.rssBytes()), "≤ 250 MB");
       }
       Path silero = repo.sharedModel("silero_vad_v5.onnx").orElse(null);
@@ -107,17 +115,20 @@ public final class Benchmarks {
     if (sections.contains("rollout")) {
       progress("rollout: a fresh server for the rollout benchmark");
       Files.createDirectories(work.resolve("rollout"));
-      try (ServerProcess server = ServerProcess.start(repo, work.resolve("rollout"), database,
-          ServerProcess.PLAINTEXT_AGENTS)) {
+      try (ServerProcess server =
+          ServerProcess.start(
+              repo, work.resolve("rollout"), database, ServerProcess.PLAINTEXT_AGENTS)) {
         RolloutBench.run(server, work.resolve("rollout"), ROLLOUT_DEVICES, curl, this::row);
       }
     }
     if (sections.contains("ingest")) {
       progress("ingest: a fresh server for the heartbeat ingest benchmark");
       Files.createDirectories(work.resolve("ingest"));
-      try (ServerProcess server = ServerProcess.start(repo, work.resolve("ingest"), database,
-          ServerProcess.PLAINTEXT_AGENTS)) {
-        IngestBench.run(server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
+      try (ServerProcess server =
+          ServerProcess.start(
+              repo, work.resolve("ingest"), database, ServerProcess.PLAINTEXT_AGENTS)) {
+        IngestBench.run(
+            server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
       }
     }
     if (sections.contains("tls")) {
@@ -137,20 +148,27 @@ public final class Benchmarks {
     fleet.createVersion("silero-vad", "5");
     fleet.uploadVariant("silero-vad", "5", silero);
     fleet.assign("silero-vad", "5", "bench=infer");
-    fleet.awaitActive("silero-vad", "5", List.of(agent), Duration.ofMinutes(2), line -> { });
+    fleet.awaitActive("silero-vad", "5", List.of(agent), Duration.ofMinutes(2), line -> {});
     Waits.sleep(Duration.ofSeconds(5));
     row("Agent: idle RSS, Silero VAD loaded, connected", mb(agent.rssBytes()), "≤ 110 MB");
 
     progress("inference: " + INFER_ITERATIONS + " calls direct and over HTTP");
-    InferBench.Result infer = InferBench.run(silero, agent.inferenceUri(), "silero-vad",
-        INFER_ITERATIONS);
-    row("Infer, Silero VAD: OrtSession.run in one JVM (baseline)",
-        String.format("p50 %.3f ms, p99 %.3f ms", infer.direct().medianMillis(),
-            infer.direct().percentileMillis(99)), "");
-    row("Infer, Silero VAD: agent POST /v2/models/silero-vad/infer, keep-alive HTTP/1.1",
-        String.format("p50 %.3f ms, p99 %.3f ms", infer.http().medianMillis(),
-            infer.http().percentileMillis(99)), "");
-    row("Infer: p50 overhead of the agent's HTTP API over OrtSession.run",
+    InferBench.Result infer =
+        InferBench.run(silero, agent.inferenceUri(), "silero-vad", INFER_ITERATIONS);
+    row(
+        "Infer, Silero VAD: OrtSession.run in one JVM (baseline)",
+        String.format(
+            "p50 %.3f ms, p99 %.3f ms",
+            infer.direct().medianMillis(), infer.direct().percentileMillis(99)),
+        "");
+    row(
+        "Infer, Silero VAD: agent POST /v2/models/silero-vad/infer, keep-alive HTTP/1.1",
+        String.format(
+            "p50 %.3f ms, p99 %.3f ms",
+            infer.http().medianMillis(), infer.http().percentileMillis(99)),
+        "");
+    row(
+        "Infer: p50 overhead of the agent's HTTP API over OrtSession.run",
         String.format("%.3f ms", infer.http().medianMillis() - infer.direct().medianMillis()),
         "≤ 0.3 ms");
 
@@ -160,20 +178,30 @@ public final class Benchmarks {
       progress("agent restart " + (i + 1) + "/" + AGENT_STARTS + " with its server unreachable");
       current.close();
       long begin = System.nanoTime();
-      current = AgentProcess.start(repo, "bench-agent-offline-" + i, "127.0.0.1:" + Ports.free(),
-          null, work.resolve("root.pub.pem"), agent.stateDir());
+      current =
+          AgentProcess.start(
+              repo,
+              "bench-agent-offline-" + i,
+              "127.0.0.1:" + Ports.free(),
+              null,
+              work.resolve("root.pub.pem"),
+              agent.stateDir());
       awaitModelReady(current.inferenceUri(), "silero-vad");
       starts.add((System.nanoTime() - begin) / 1_000_000);
     }
     current.close();
-    row("Agent: process start to ready, Silero VAD on disk, server unreachable",
-        "median " + median(starts) + " ms of " + starts, "≤ 1000 ms");
+    row(
+        "Agent: process start to ready, Silero VAD on disk, server unreachable",
+        "median " + median(starts) + " ms of " + starts,
+        "≤ 1000 ms");
   }
 
   private void download(Fleet fleet, ServerProcess server, OptionalDouble curl) throws Exception {
     progress("download: enroll a device, publish a 100 MB model");
     AgentProcess device = fleet.startAgent("bench-downloader", Map.of("bench", "download"));
-    Waits.until("the agent to store its identity", Duration.ofSeconds(30),
+    Waits.until(
+        "the agent to store its identity",
+        Duration.ofSeconds(30),
         () -> Files.exists(device.stateDir().resolve("identity.json")));
     // Stopped: the benchmark downloads with this device's identity and the agent's own code,
     // without the agent process competing for the two cores.
@@ -185,7 +213,8 @@ public final class Benchmarks {
     JsonNode variant = fleet.uploadVariant("bench-blob", "1", big);
     double uploadSeconds = (System.nanoTime() - uploadStart) / 1e9;
     fleet.assign("bench-blob", "1", "bench=download");
-    row("Upload: " + mb(big.length) + " variant (stream, sha256, ONNX Runtime check, sign)",
+    row(
+        "Upload: " + mb(big.length) + " variant (stream, sha256, ONNX Runtime check, sign)",
         String.format("%.2f s (%.0f MB/s)", uploadSeconds, big.length / 1048576.0 / uploadSeconds),
         "");
 
@@ -193,27 +222,42 @@ public final class Benchmarks {
     double grpc = downloadOver(DownloadBench.Transport.GRPC, device, server, variant, big.length);
     List<Double> curlFromServer = DownloadBench.curlFromServer(device, server, variant, work, 3);
     if (!curlFromServer.isEmpty()) {
-      row("Download: curl from the server's HTTP endpoint (server cost alone)",
-          String.format("median %.0f MB/s of %s", medianDouble(curlFromServer),
-              format(curlFromServer)), "");
+      row(
+          "Download: curl from the server's HTTP endpoint (server cost alone)",
+          String.format(
+              "median %.0f MB/s of %s", medianDouble(curlFromServer), format(curlFromServer)),
+          "");
     }
     if (curl.isPresent()) {
-      row("Download: baseline curl from a static server on loopback, 100 MB",
-          String.format("median %.0f MB/s", curl.getAsDouble()), "");
-      row("Download: ratio agent / curl, HTTP path (the agent's default)",
-          String.format("%.2f", http / curl.getAsDouble()), "≥ 0.8");
-      row("Download: ratio agent / curl, gRPC FetchArtifact (fallback path)",
-          String.format("%.2f", grpc / curl.getAsDouble()), "");
+      row(
+          "Download: baseline curl from a static server on loopback, 100 MB",
+          String.format("median %.0f MB/s", curl.getAsDouble()),
+          "");
+      row(
+          "Download: ratio agent / curl, HTTP path (the agent's default)",
+          String.format("%.2f", http / curl.getAsDouble()),
+          "≥ 0.8");
+      row(
+          "Download: ratio agent / curl, gRPC FetchArtifact (fallback path)",
+          String.format("%.2f", grpc / curl.getAsDouble()),
+          "");
     }
   }
 
-  private double downloadOver(DownloadBench.Transport transport, AgentProcess device,
-      ServerProcess server, JsonNode variant, long size) throws Exception {
+  private double downloadOver(
+      DownloadBench.Transport transport,
+      AgentProcess device,
+      ServerProcess server,
+      JsonNode variant,
+      long size)
+      throws Exception {
     progress("download: " + DOWNLOAD_RUNS + " runs of the agent's downloader over " + transport);
     List<Double> rates = DownloadBench.run(device, server, variant, work, DOWNLOAD_RUNS, transport);
     double median = medianDouble(rates);
-    row("Download over " + transport + ": " + mb(size) + " artifact, written + sha256 verified",
-        String.format("median %.0f MB/s of %s", median, format(rates)), "");
+    row(
+        "Download over " + transport + ": " + mb(size) + " artifact, written + sha256 verified",
+        String.format("median %.0f MB/s of %s", median, format(rates)),
+        "");
     return median;
   }
 
@@ -226,8 +270,12 @@ public final class Benchmarks {
       Path file = repo.sharedModel(model).orElse(null);
       if (file != null) {
         progress("hardware: trial of " + model + " on a real agent");
-        HardwareBench.trial(fleet, deviceId, "trial-" + model.replaceAll("[^a-z0-9]", "-"),
-            file, (what, measured) -> row(what, measured, ""));
+        HardwareBench.trial(
+            fleet,
+            deviceId,
+            "trial-" + model.replaceAll("[^a-z0-9]", "-"),
+            file,
+            (what, measured) -> row(what, measured, ""));
       }
     }
     agent.close();
@@ -235,17 +283,21 @@ public final class Benchmarks {
 
   private static void awaitModelReady(URI agent, String model) {
     HttpClient http = HttpClient.newHttpClient();
-    HttpRequest ready = HttpRequest.newBuilder(agent.resolve("/v2/models/" + model + "/ready")).build();
-    Waits.until(model + " ready on " + agent, Duration.ofSeconds(30), () -> {
-      try {
-        return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-      } catch (java.io.IOException e) {
-        return false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    });
+    HttpRequest ready =
+        HttpRequest.newBuilder(agent.resolve("/v2/models/" + model + "/ready")).build();
+    Waits.until(
+        model + " ready on " + agent,
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+          } catch (java.io.IOException e) {
+            return false;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        });
   }
 
   private void row(String what, String measured, String target) {
@@ -279,10 +331,18 @@ public final class Benchmarks {
   }
 
   private static String machine() throws java.io.IOException {
-    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-        .filter(l -> l.startsWith("model name")).findFirst()
-        .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
-    return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, "
-        + System.getProperty("java.vm.name") + " " + System.getProperty("java.version");
+    String cpu =
+        Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+            .filter(l -> l.startsWith("model name"))
+            .findFirst()
+            .map(l -> l.substring(l.indexOf(':') + 1).trim())
+            .orElse("unknown CPU");
+    return cpu
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores, "
+        + System.getProperty("java.vm.name")
+        + " "
+        + System.getProperty("java.version");
   }
 }

@@ -32,14 +32,20 @@ final class InferBench {
   private static Samples direct(Path model, int iterations) throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     float[] audio = audio();
-    try (OrtSession session = env.createSession(model.toString(), new OrtSession.SessionOptions())) {
+    try (OrtSession session =
+        env.createSession(model.toString(), new OrtSession.SessionOptions())) {
       Samples samples = new Samples(iterations);
       for (int i = -iterations / 5; i < iterations; i++) {
         long start = System.nanoTime();
-        try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(audio), new long[] {1, 512});
-            OnnxTensor state = OnnxTensor.createTensor(env, FloatBuffer.wrap(new float[256]), new long[] {2, 1, 128});
-            OnnxTensor rate = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {16000}), new long[] {});
-            OrtSession.Result result = session.run(Map.of("input", input, "state", state, "sr", rate))) {
+        try (OnnxTensor input =
+                OnnxTensor.createTensor(env, FloatBuffer.wrap(audio), new long[] {1, 512});
+            OnnxTensor state =
+                OnnxTensor.createTensor(
+                    env, FloatBuffer.wrap(new float[256]), new long[] {2, 1, 128});
+            OnnxTensor rate =
+                OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {16000}), new long[] {});
+            OrtSession.Result result =
+                session.run(Map.of("input", input, "state", state, "sr", rate))) {
           result.get(0).getValue();
         }
         if (i >= 0) {
@@ -52,9 +58,14 @@ final class InferBench {
 
   private static Samples http(URI agent, String modelName, int iterations) throws IOException {
     byte[] body = requestJson().getBytes(StandardCharsets.UTF_8);
-    byte[] head = ("POST /v2/models/" + modelName + "/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII);
+    byte[] head =
+        ("POST /v2/models/"
+                + modelName
+                + "/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: "
+                + body.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
     try (Socket socket = new Socket(agent.getHost(), agent.getPort())) {
       socket.setTcpNoDelay(true);
       OutputStream out = socket.getOutputStream();
@@ -115,7 +126,9 @@ final class InferBench {
   }
 
   private static String requestJson() {
-    StringBuilder json = new StringBuilder("{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,512],\"data\":[");
+    StringBuilder json =
+        new StringBuilder(
+            "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[1,512],\"data\":[");
     float[] audio = audio();
     for (int i = 0; i < audio.length; i++) {
       json.append(i == 0 ? "" : ",").append(audio[i]);

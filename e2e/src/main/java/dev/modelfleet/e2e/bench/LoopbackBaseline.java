@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.OptionalDouble;
 
 /**
- * The physical download baseline of this machine: a static HTTP server on loopback and curl
- * writing to disk (../shared/bench/loopback-baseline.sh), run in the same benchmark run so
- * the project's own figure can be quoted as a ratio.
+ * The physical download baseline of this machine: a static HTTP server on loopback and curl writing
+ * to disk (../shared/bench/loopback-baseline.sh), run in the same benchmark run so the project's
+ * own figure can be quoted as a ratio.
  */
 final class LoopbackBaseline {
 
@@ -23,8 +23,11 @@ final class LoopbackBaseline {
     if (!Files.isRegularFile(script)) {
       return OptionalDouble.empty();
     }
-    Process process = new ProcessBuilder("bash", script.toString(), Integer.toString(sizeMb),
-        Integer.toString(runs)).redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder(
+                "bash", script.toString(), Integer.toString(sizeMb), Integer.toString(runs))
+            .redirectErrorStream(true)
+            .start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     process.waitFor();
     for (String line : output.split("\n")) {

@@ -35,16 +35,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What mutual TLS costs the server: the same number of devices enroll and open their Sync stream,
- * each over a connection of its own as real agents do, once against a plaintext agent port and
- * once with mutual TLS (key pair and PKCS#10 request on the device, certificate issued at Enroll,
- * a second connection presenting it). Reports wall time, the server's CPU time and its memory
- * with all of them connected.
+ * each over a connection of its own as real agents do, once against a plaintext agent port and once
+ * with mutual TLS (key pair and PKCS#10 request on the device, certificate issued at Enroll, a
+ * second connection presenting it). Reports wall time, the server's CPU time and its memory with
+ * all of them connected.
  */
 final class TlsBench {
 
   private static final int CONCURRENCY = 8;
-  private static final HardwareProfile HARDWARE = HardwareProfile.newBuilder()
-      .setOs("linux").setArch("x86_64").setCpuCores(4).addExecutionProviders("cpu").build();
+  private static final HardwareProfile HARDWARE =
+      HardwareProfile.newBuilder()
+          .setOs("linux")
+          .setArch("x86_64")
+          .setCpuCores(4)
+          .addExecutionProviders("cpu")
+          .build();
 
   private TlsBench() {}
 
@@ -59,12 +64,23 @@ final class TlsBench {
         Benchmarks.progress("tls: " + devices + " devices enroll and connect, " + mode);
         Result result = connect(server, devices, mutual);
         try {
-          report.row("Agent port, " + mode + ": " + devices + " devices enroll and open Sync"
-                  + " (one connection each, " + CONCURRENCY + " at a time)",
-              String.format(Locale.ROOT, "%.1f s wall; server CPU %.1f s (%.2f ms per device);"
+          report.row(
+              "Agent port, "
+                  + mode
+                  + ": "
+                  + devices
+                  + " devices enroll and open Sync"
+                  + " (one connection each, "
+                  + CONCURRENCY
+                  + " at a time)",
+              String.format(
+                  Locale.ROOT,
+                  "%.1f s wall; server CPU %.1f s (%.2f ms per device);"
                       + " server RSS with all connected %d MB",
-                  result.wallSeconds, result.serverCpuSeconds,
-                  1000 * result.serverCpuSeconds / devices, server.rssBytes() >> 20),
+                  result.wallSeconds,
+                  result.serverCpuSeconds,
+                  1000 * result.serverCpuSeconds / devices,
+                  server.rssBytes() >> 20),
               "");
         } finally {
           result.close();
@@ -73,15 +89,17 @@ final class TlsBench {
     }
   }
 
-  private record Result(double wallSeconds, double serverCpuSeconds,
-      ConcurrentLinkedQueue<ManagedChannel> channels) implements AutoCloseable {
+  private record Result(
+      double wallSeconds, double serverCpuSeconds, ConcurrentLinkedQueue<ManagedChannel> channels)
+      implements AutoCloseable {
     @Override
     public void close() {
       channels.forEach(ManagedChannel::shutdownNow);
     }
   }
 
-  private static Result connect(ServerProcess server, int devices, boolean mutual) throws Exception {
+  private static Result connect(ServerProcess server, int devices, boolean mutual)
+      throws Exception {
     AdminClient admin = server.admin();
     List<X509Certificate> ca = null;
     if (mutual) {
@@ -90,9 +108,21 @@ final class TlsBench {
       ca = TlsIdentityStore.readCertificates(pem);
       Files.delete(pem);
     }
-    String token = admin.post("/api/v1/enrollment-tokens", Map.of("name", "bench-tls",
-        "labels", Map.of("bench", "tls"), "maxUses", devices, "expiresInSeconds", 3600))
-        .path("token").asText();
+    String token =
+        admin
+            .post(
+                "/api/v1/enrollment-tokens",
+                Map.of(
+                    "name",
+                    "bench-tls",
+                    "labels",
+                    Map.of("bench", "tls"),
+                    "maxUses",
+                    devices,
+                    "expiresInSeconds",
+                    3600))
+            .path("token")
+            .asText();
     ConcurrentLinkedQueue<ManagedChannel> channels = new ConcurrentLinkedQueue<>();
     ExecutorService pool = Executors.newFixedThreadPool(CONCURRENCY);
     double cpuBefore = server.cpuSeconds();
@@ -102,10 +132,12 @@ final class TlsBench {
       List<Future<?>> done = new java.util.ArrayList<>();
       for (int i = 0; i < devices; i++) {
         String name = "bench-tls-" + i;
-        done.add(pool.submit(() -> {
-          device(server.grpcTarget(), token, name, trusted, channels);
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  device(server.grpcTarget(), token, name, trusted, channels);
+                  return null;
+                }));
       }
       for (Future<?> f : done) {
         f.get(5, TimeUnit.MINUTES);
@@ -117,12 +149,22 @@ final class TlsBench {
     return new Result(wall, server.cpuSeconds() - cpuBefore, channels);
   }
 
-  /** One device: enroll (with a certificate request under TLS), then its Sync stream's first answer. */
-  private static void device(String target, String token, String name, List<X509Certificate> ca,
-      ConcurrentLinkedQueue<ManagedChannel> channels) throws Exception {
-    EnrollRequest.Builder request = EnrollRequest.newBuilder().setEnrollmentToken(token)
-        .setDevicePublicKey(ByteString.copyFrom(Ed25519.generate().getPublic().getEncoded()))
-        .setRequestedName(name).setHardware(HARDWARE);
+  /**
+   * One device: enroll (with a certificate request under TLS), then its Sync stream's first answer.
+   */
+  private static void device(
+      String target,
+      String token,
+      String name,
+      List<X509Certificate> ca,
+      ConcurrentLinkedQueue<ManagedChannel> channels)
+      throws Exception {
+    EnrollRequest.Builder request =
+        EnrollRequest.newBuilder()
+            .setEnrollmentToken(token)
+            .setDevicePublicKey(ByteString.copyFrom(Ed25519.generate().getPublic().getEncoded()))
+            .setRequestedName(name)
+            .setHardware(HARDWARE);
     KeyPair tlsKey = null;
     ManagedChannel enrollChannel;
     if (ca == null) {
@@ -134,35 +176,46 @@ final class TlsBench {
     }
     EnrollResponse enrolled;
     try {
-      enrolled = AgentServiceGrpc.newBlockingStub(enrollChannel)
-          .withDeadlineAfter(60, TimeUnit.SECONDS).enroll(request.build());
+      enrolled =
+          AgentServiceGrpc.newBlockingStub(enrollChannel)
+              .withDeadlineAfter(60, TimeUnit.SECONDS)
+              .enroll(request.build());
     } finally {
       enrollChannel.shutdownNow();
     }
-    ManagedChannel channel = ca == null ? AgentChannels.plaintext(target)
-        : AgentChannels.mutualTls(target, ca, new TlsIdentity(tlsKey.getPrivate(),
-            TlsIdentityStore.certificate(enrolled.getDeviceCertificate().toByteArray())));
+    ManagedChannel channel =
+        ca == null
+            ? AgentChannels.plaintext(target)
+            : AgentChannels.mutualTls(
+                target,
+                ca,
+                new TlsIdentity(
+                    tlsKey.getPrivate(),
+                    TlsIdentityStore.certificate(enrolled.getDeviceCertificate().toByteArray())));
     channels.add(channel);
     CompletableFuture<ServerMessage> first = new CompletableFuture<>();
-    StreamObserver<AgentMessage> out = AgentServiceGrpc.newStub(channel)
-        .withInterceptors(new BearerCredentialInterceptor(enrolled.getDeviceCredential()))
-        .sync(new StreamObserver<>() {
-          @Override
-          public void onNext(ServerMessage value) {
-            first.complete(value);
-          }
+    StreamObserver<AgentMessage> out =
+        AgentServiceGrpc.newStub(channel)
+            .withInterceptors(new BearerCredentialInterceptor(enrolled.getDeviceCredential()))
+            .sync(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(ServerMessage value) {
+                    first.complete(value);
+                  }
 
-          @Override
-          public void onError(Throwable t) {
-            first.completeExceptionally(t);
-          }
+                  @Override
+                  public void onError(Throwable t) {
+                    first.completeExceptionally(t);
+                  }
 
-          @Override
-          public void onCompleted() {
-            first.completeExceptionally(new IllegalStateException("stream closed"));
-          }
-        });
-    out.onNext(AgentMessage.newBuilder().setHello(Hello.newBuilder().setHardware(HARDWARE)).build());
+                  @Override
+                  public void onCompleted() {
+                    first.completeExceptionally(new IllegalStateException("stream closed"));
+                  }
+                });
+    out.onNext(
+        AgentMessage.newBuilder().setHello(Hello.newBuilder().setHardware(HARDWARE)).build());
     first.get(60, TimeUnit.SECONDS);
   }
 }

@@ -13,10 +13,10 @@ import java.util.HexFormat;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The bytes of one download as they arrive, whichever path brought them: hashed and counted
- * on the way, and written to a file only when asked to (to compare fairly with a client that
- * writes to disk). By default nothing is kept: a simulated device has no use for the model,
- * and thousands of copies would measure the disk rather than the server.
+ * The bytes of one download as they arrive, whichever path brought them: hashed and counted on the
+ * way, and written to a file only when asked to (to compare fairly with a client that writes to
+ * disk). By default nothing is kept: a simulated device has no use for the model, and thousands of
+ * copies would measure the disk rather than the server.
  */
 final class ArtifactBytes implements AutoCloseable {
 
@@ -27,13 +27,21 @@ final class ArtifactBytes implements AutoCloseable {
   private final FileChannel out;
   private long received;
 
-  /** @param file where to write the bytes, deleted on {@link #close}; null: keep nothing */
+  /**
+   * @param file where to write the bytes, deleted on {@link #close}; null: keep nothing
+   */
   ArtifactBytes(VariantManifest manifest, Path file, LongAdder fleetBytes) throws IOException {
     this.manifest = manifest;
     this.fleetBytes = fleetBytes;
     this.file = file;
-    this.out = file == null ? null : FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    this.out =
+        file == null
+            ? null
+            : FileChannel.open(
+                file,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
     try {
       this.sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -66,11 +74,13 @@ final class ArtifactBytes implements AutoCloseable {
   void judge(DownloadOutcome outcome) {
     String digest = HexFormat.of().formatHex(sha256.digest());
     if (received != manifest.getSize()) {
-      outcome.finished("size-mismatch", "downloaded " + received + " bytes, the manifest says "
-          + manifest.getSize());
+      outcome.finished(
+          "size-mismatch",
+          "downloaded " + received + " bytes, the manifest says " + manifest.getSize());
     } else if (!digest.equals(manifest.getSha256())) {
-      outcome.finished("sha256-mismatch", "downloaded bytes hash to " + digest
-          + ", the manifest says " + manifest.getSha256());
+      outcome.finished(
+          "sha256-mismatch",
+          "downloaded bytes hash to " + digest + ", the manifest says " + manifest.getSha256());
     } else {
       outcome.finished(null, null);
     }

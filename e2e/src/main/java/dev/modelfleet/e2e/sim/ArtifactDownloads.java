@@ -14,17 +14,19 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Every download of the fleet, on a bounded pool of threads: a thousand devices told about a
- * new version at once queue up instead of opening a thousand transfers, as a CDN-less
- * server would see from a fleet whose agents back off. Each download takes the path the
- * options ask for, and in {@link DownloadPath#AUTO} falls back from HTTP to gRPC as the agent
- * does.
+ * Every download of the fleet, on a bounded pool of threads: a thousand devices told about a new
+ * version at once queue up instead of opening a thousand transfers, as a CDN-less server would see
+ * from a fleet whose agents back off. Each download takes the path the options ask for, and in
+ * {@link DownloadPath#AUTO} falls back from HTTP to gRPC as the agent does.
  */
 final class ArtifactDownloads implements AutoCloseable {
 
   /** What one device offers a download: its credential and its current server's two paths. */
-  record Source(String deviceId, String credential,
-      AgentServiceGrpc.AgentServiceBlockingStub grpc, URI httpBase) {}
+  record Source(
+      String deviceId,
+      String credential,
+      AgentServiceGrpc.AgentServiceBlockingStub grpc,
+      URI httpBase) {}
 
   private final DownloadPath path;
   private final Path directory;
@@ -40,23 +42,28 @@ final class ArtifactDownloads implements AutoCloseable {
       Files.createDirectories(directory);
     }
     AtomicInteger number = new AtomicInteger();
-    this.threads = Executors.newFixedThreadPool(concurrency, runnable -> {
-      Thread thread = new Thread(runnable, "sim-download-" + number.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.threads =
+        Executors.newFixedThreadPool(
+            concurrency,
+            runnable -> {
+              Thread thread = new Thread(runnable, "sim-download-" + number.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /**
-   * Where the server says to GET artifacts: its artifact_base_url, else its HTTP port on the
-   * host the device reaches it by; null when it announces neither (or something unusable,
-   * which must not end the stream that carried it: the bytes can still come over gRPC).
+   * Where the server says to GET artifacts: its artifact_base_url, else its HTTP port on the host
+   * the device reaches it by; null when it announces neither (or something unusable, which must not
+   * end the stream that carried it: the bytes can still come over gRPC).
    */
   static URI announcedBase(SyncConfig config, String serverHost) {
-    String address = !config.getArtifactBaseUrl().isEmpty() ? config.getArtifactBaseUrl()
-        : config.getHttpPort() > 0
-            ? "http://" + serverHost + ":" + config.getHttpPort() + "/agent/v1/artifacts"
-            : null;
+    String address =
+        !config.getArtifactBaseUrl().isEmpty()
+            ? config.getArtifactBaseUrl()
+            : config.getHttpPort() > 0
+                ? "http://" + serverHost + ":" + config.getHttpPort() + "/agent/v1/artifacts"
+                : null;
     if (address == null) {
       return null;
     }
@@ -81,8 +88,10 @@ final class ArtifactDownloads implements AutoCloseable {
   private void run(Source source, VariantManifest manifest, DownloadOutcome outcome) {
     boolean http = source.httpBase() != null && path != DownloadPath.GRPC;
     if (path == DownloadPath.HTTP && source.httpBase() == null) {
-      outcome.finished("download-failed", "--download-path http, but the server announced no"
-          + " HTTP artifact address (neither artifact_base_url nor http_port)");
+      outcome.finished(
+          "download-failed",
+          "--download-path http, but the server announced no"
+              + " HTTP artifact address (neither artifact_base_url nor http_port)");
       return;
     }
     if (http) {
@@ -103,15 +112,17 @@ final class ArtifactDownloads implements AutoCloseable {
   }
 
   /** Downloads and judges the bytes; returns why the transfer failed, null once judged. */
-  private String attempt(Source source, VariantManifest manifest, boolean http,
-      DownloadOutcome outcome) {
-    Path file = directory == null ? null
-        : directory.resolve(source.deviceId() + "-" + manifest.getSha256() + ".part");
+  private String attempt(
+      Source source, VariantManifest manifest, boolean http, DownloadOutcome outcome) {
+    Path file =
+        directory == null
+            ? null
+            : directory.resolve(source.deviceId() + "-" + manifest.getSha256() + ".part");
     ArtifactBytes received;
     try (ArtifactBytes bytes = new ArtifactBytes(manifest, file, counters.bytesDownloaded)) {
       if (http) {
-        HttpArtifactFetch.fetch(source.httpBase(), source.credential(), manifest.getSha256(),
-            bytes);
+        HttpArtifactFetch.fetch(
+            source.httpBase(), source.credential(), manifest.getSha256(), bytes);
       } else {
         GrpcArtifactFetch.fetch(source.grpc(), manifest.getSha256(), bytes);
       }

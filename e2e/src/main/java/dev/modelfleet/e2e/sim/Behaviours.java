@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The behaviours in force for the whole fleet. A test may swap one while devices run (a
- * version going bad mid-rollout); traffic figures follow at the next heartbeat, install
- * failures and silence at the next desired state, as they would on real devices.
+ * The behaviours in force for the whole fleet. A test may swap one while devices run (a version
+ * going bad mid-rollout); traffic figures follow at the next heartbeat, install failures and
+ * silence at the next desired state, as they would on real devices.
  */
 final class Behaviours {
 
@@ -35,8 +35,10 @@ final class Behaviours {
   /** Replaces the behaviour written for the same model and version, or adds it. */
   synchronized void put(VersionBehaviour behaviour) {
     List<VersionBehaviour> next = new ArrayList<>(inForce);
-    next.removeIf(old -> Objects.equals(old.model(), behaviour.model())
-        && old.version().equals(behaviour.version()));
+    next.removeIf(
+        old ->
+            Objects.equals(old.model(), behaviour.model())
+                && old.version().equals(behaviour.version()));
     next.add(behaviour);
     inForce = List.copyOf(next);
   }

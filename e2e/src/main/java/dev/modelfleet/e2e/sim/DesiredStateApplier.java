@@ -19,17 +19,23 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * What a simulated device does with a desired state: the agent's own verifier checks it, each
- * new artifact is downloaded and checked, and progress goes up as a real agent reports it,
- * except that "loading" is instant because there is no ONNX Runtime behind it. The version's
- * {@link VersionBehaviour} may make the install fail after verification (the previous version
- * keeps serving, as on a real agent whose new session would not load) or make the device fall
- * silent on receipt.
+ * What a simulated device does with a desired state: the agent's own verifier checks it, each new
+ * artifact is downloaded and checked, and progress goes up as a real agent reports it, except that
+ * "loading" is instant because there is no ONNX Runtime behind it. The version's {@link
+ * VersionBehaviour} may make the install fail after verification (the previous version keeps
+ * serving, as on a real agent whose new session would not load) or make the device fall silent on
+ * receipt.
  */
 final class DesiredStateApplier {
 
   /** Where the device stands for the fleet's tally. */
-  enum Outcome { NOTHING_ASSIGNED, DEPLOYING, ACTIVE, FAILED, SILENT }
+  enum Outcome {
+    NOTHING_ASSIGNED,
+    DEPLOYING,
+    ACTIVE,
+    FAILED,
+    SILENT
+  }
 
   /** Starts a download of the manifest's artifact; the outcome may come on any thread. */
   interface Downloader {
@@ -50,19 +56,28 @@ final class DesiredStateApplier {
   private final Map<String, InstalledModel> installed = new HashMap<>();
   private final Map<String, DeploymentState> states = new HashMap<>();
   private final Map<String, String> downloading = new HashMap<>();
+
   /**
    * Per model, the artifact and generation whose simulated install failed: the same document
    * re-sent is not worth another download, a new generation is.
    */
   private final Map<String, String> failedInstalls = new HashMap<>();
+
   /** Models whose desired version keeps this device silent. */
   private final Set<String> silencedBy = new HashSet<>();
+
   private boolean documentRefused;
+
   /** Read without the lock on every send, which must not wait for a download callback. */
   private volatile boolean silent;
 
-  DesiredStateApplier(DesiredStateVerifier verifier, HardwareProfile hardware, String deviceId,
-      Downloader downloader, Consumer<DeploymentProgress> report, Behaviours behaviours,
+  DesiredStateApplier(
+      DesiredStateVerifier verifier,
+      HardwareProfile hardware,
+      String deviceId,
+      Downloader downloader,
+      Consumer<DeploymentProgress> report,
+      Behaviours behaviours,
       ServingCounters serving) {
     this.verifier = verifier;
     this.hardware = hardware;
@@ -106,8 +121,11 @@ final class DesiredStateApplier {
   }
 
   private void deploy(DesiredModel model, long generation) {
-    DeploymentProgress.Builder progress = DeploymentProgress.newBuilder()
-        .setModel(model.getModel()).setVersion(model.getVersion()).setGeneration(generation);
+    DeploymentProgress.Builder progress =
+        DeploymentProgress.newBuilder()
+            .setModel(model.getModel())
+            .setVersion(model.getVersion())
+            .setGeneration(generation);
     VariantManifest manifest;
     try {
       manifest = verifier.verifyManifest(model);
@@ -156,12 +174,19 @@ final class DesiredStateApplier {
     states.put(model.getModel(), DeploymentState.DEPLOYMENT_STATE_DOWNLOADING);
     downloading.put(model.getModel(), manifest.getSha256());
     report.accept(progress.setState(DeploymentState.DEPLOYMENT_STATE_DOWNLOADING).build());
-    downloader.start(manifest, (reasonCode, reason) ->
-        downloaded(model, manifest, generation, progress, reasonCode, reason));
+    downloader.start(
+        manifest,
+        (reasonCode, reason) ->
+            downloaded(model, manifest, generation, progress, reasonCode, reason));
   }
 
-  private synchronized void downloaded(DesiredModel model, VariantManifest manifest,
-      long generation, DeploymentProgress.Builder progress, String reasonCode, String reason) {
+  private synchronized void downloaded(
+      DesiredModel model,
+      VariantManifest manifest,
+      long generation,
+      DeploymentProgress.Builder progress,
+      String reasonCode,
+      String reason) {
     if (generation != acceptedGeneration
         || !manifest.getSha256().equals(downloading.get(model.getModel()))) {
       return; // a newer desired state took over while the bytes were on their way
@@ -179,9 +204,18 @@ final class DesiredStateApplier {
       // What was installed before stays installed and serving, as on a real agent.
       failedInstalls.put(model.getModel(), failedInstall(manifest, generation));
       states.put(model.getModel(), DeploymentState.DEPLOYMENT_STATE_FAILED);
-      report.accept(failed(progress, behaviour.failCode(), "simulated install failure: "
-          + "fail-share " + behaviour.failShare() + " of " + model.getModel() + " "
-          + model.getVersion() + " picks this device"));
+      report.accept(
+          failed(
+              progress,
+              behaviour.failCode(),
+              "simulated install failure: "
+                  + "fail-share "
+                  + behaviour.failShare()
+                  + " of "
+                  + model.getModel()
+                  + " "
+                  + model.getVersion()
+                  + " picks this device"));
       return;
     }
     failedInstalls.remove(model.getModel());
@@ -193,33 +227,51 @@ final class DesiredStateApplier {
   }
 
   /** Swaps the version in: it serves (and takes simulated traffic) from now on. */
-  private void activate(DesiredModel model, VariantManifest manifest,
-      DeploymentProgress.Builder progress) {
-    installed.put(model.getModel(), InstalledModel.newBuilder().setModel(model.getModel())
-        .setVersion(model.getVersion()).setVariantId(manifest.getVariantId())
-        .setSha256(manifest.getSha256()).setActive(true).build());
-    serving.serving(model.getModel(), model.getVersion(), manifest.getVariantId(),
+  private void activate(
+      DesiredModel model, VariantManifest manifest, DeploymentProgress.Builder progress) {
+    installed.put(
+        model.getModel(),
+        InstalledModel.newBuilder()
+            .setModel(model.getModel())
+            .setVersion(model.getVersion())
+            .setVariantId(manifest.getVariantId())
+            .setSha256(manifest.getSha256())
+            .setActive(true)
+            .build());
+    serving.serving(
+        model.getModel(),
+        model.getVersion(),
+        manifest.getVariantId(),
         manifest.getExecutionProvider());
     states.put(model.getModel(), DeploymentState.DEPLOYMENT_STATE_ACTIVE);
     VersionBehaviour behaviour = behaviours.of(model.getModel(), model.getVersion());
-    report.accept(progress.setBytesDone(manifest.getSize())
-        .setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE)
-        .setExecutionProviderUsed(ServingCounters.providerUsed(behaviour,
-            manifest.getExecutionProvider())).build());
+    report.accept(
+        progress
+            .setBytesDone(manifest.getSize())
+            .setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE)
+            .setExecutionProviderUsed(
+                ServingCounters.providerUsed(behaviour, manifest.getExecutionProvider()))
+            .build());
   }
 
   /** The needs a manifest states that this device's profile does not meet, or null. */
   private String unfitReason(DesiredModel model, VariantManifest manifest) {
     if (!manifest.getModel().equals(model.getModel())) {
-      return "the manifest is for model '" + manifest.getModel() + "', listed as '"
-          + model.getModel() + "'";
+      return "the manifest is for model '"
+          + manifest.getModel()
+          + "', listed as '"
+          + model.getModel()
+          + "'";
     }
     if (!manifest.getArch().isEmpty() && !manifest.getArch().equals(hardware.getArch())) {
       return "the variant needs " + manifest.getArch() + ", this device is " + hardware.getArch();
     }
     if (manifest.getMinMemoryBytes() > hardware.getMemoryTotalBytes()) {
-      return "the variant needs " + manifest.getMinMemoryBytes() + " bytes of memory, this device"
-          + " has " + hardware.getMemoryTotalBytes();
+      return "the variant needs "
+          + manifest.getMinMemoryBytes()
+          + " bytes of memory, this device"
+          + " has "
+          + hardware.getMemoryTotalBytes();
     }
     if (!hardware.getCpuFlagsList().containsAll(manifest.getRequiredCpuFlagsList())) {
       return "the variant needs CPU flags " + manifest.getRequiredCpuFlagsList();
@@ -227,10 +279,13 @@ final class DesiredStateApplier {
     return null;
   }
 
-  private static DeploymentProgress failed(DeploymentProgress.Builder progress, String code,
-      String reason) {
-    return progress.setState(DeploymentState.DEPLOYMENT_STATE_FAILED).setReasonCode(code)
-        .setReason(reason).build();
+  private static DeploymentProgress failed(
+      DeploymentProgress.Builder progress, String code, String reason) {
+    return progress
+        .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+        .setReasonCode(code)
+        .setReason(reason)
+        .build();
   }
 
   synchronized List<InstalledModel> installed() {
@@ -261,8 +316,8 @@ final class DesiredStateApplier {
     if (states.isEmpty()) {
       return Outcome.NOTHING_ASSIGNED;
     }
-    boolean allActive = states.values().stream()
-        .allMatch(s -> s == DeploymentState.DEPLOYMENT_STATE_ACTIVE);
+    boolean allActive =
+        states.values().stream().allMatch(s -> s == DeploymentState.DEPLOYMENT_STATE_ACTIVE);
     return allActive ? Outcome.ACTIVE : Outcome.DEPLOYING;
   }
 }

@@ -8,5 +8,10 @@ import dev.modelfleet.agent.v1.HardwareProfile;
  *
  * @param server index of the server that enrolled it, where its first stream goes
  */
-record EnrolledDevice(String name, String deviceId, String credential, TrustedRoot root,
-    HardwareProfile hardware, int server) {}
+record EnrolledDevice(
+    String name,
+    String deviceId,
+    String credential,
+    TrustedRoot root,
+    HardwareProfile hardware,
+    int server) {}

@@ -9,6 +9,11 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * @param heartbeatOverrideMillis 0: the interval the server states
  */
-record FleetServices(List<FleetServer> servers, ScheduledExecutorService scheduler,
-    FleetCounters counters, Behaviours behaviours, ArtifactDownloads downloads,
-    long heartbeatOverrideMillis, long requestsPerHeartbeat) {}
+record FleetServices(
+    List<FleetServer> servers,
+    ScheduledExecutorService scheduler,
+    FleetCounters counters,
+    Behaviours behaviours,
+    ArtifactDownloads downloads,
+    long heartbeatOverrideMillis,
+    long requestsPerHeartbeat) {}

@@ -6,25 +6,30 @@ import java.net.HttpURLConnection;
 import java.net.URI;
 
 /**
- * One artifact over the server's HTTP path ({@code GET <base>/<sha256>} with the device
- * credential as bearer token), read on the calling download thread. HttpURLConnection rather
- * than java.net.http.HttpClient for the reason the agent gives: it reads the socket straight
- * into our buffer on this thread, where HttpClient hands every buffer across threads, which
- * measured four to five times slower here.
+ * One artifact over the server's HTTP path ({@code GET <base>/<sha256>} with the device credential
+ * as bearer token), read on the calling download thread. HttpURLConnection rather than
+ * java.net.http.HttpClient for the reason the agent gives: it reads the socket straight into our
+ * buffer on this thread, where HttpClient hands every buffer across threads, which measured four to
+ * five times slower here.
  */
 final class HttpArtifactFetch {
 
   private static final int CONNECT_TIMEOUT_MS = 10_000;
+
   /** A stalled transfer fails after this long without a byte. */
   private static final int READ_TIMEOUT_MS = 60_000;
+
   private static final int BUFFER = 256 << 10;
+
   /** One buffer per download thread, reused download after download. */
   private static final ThreadLocal<byte[]> BUFFERS =
       ThreadLocal.withInitial(() -> new byte[BUFFER]);
 
   private HttpArtifactFetch() {}
 
-  /** @throws IOException when the server refused, the transfer broke or writing failed */
+  /**
+   * @throws IOException when the server refused, the transfer broke or writing failed
+   */
   static void fetch(URI base, String credential, String sha256, ArtifactBytes into)
       throws IOException {
     URI uri = URI.create(base.toString().endsWith("/") ? base + sha256 : base + "/" + sha256);

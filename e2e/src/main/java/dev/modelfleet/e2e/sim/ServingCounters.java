@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The inference figures one simulated device reports in its heartbeats: made-up traffic for
- * every model version it has served since the simulator started, as ModelCounters asks. Only
- * the version serving now takes traffic; a replaced one keeps its last figures, so the server
- * can compare the new version with the old on the same device.
+ * The inference figures one simulated device reports in its heartbeats: made-up traffic for every
+ * model version it has served since the simulator started, as ModelCounters asks. Only the version
+ * serving now takes traffic; a replaced one keeps its last figures, so the server can compare the
+ * new version with the old on the same device.
  */
 final class ServingCounters {
 
@@ -23,8 +23,10 @@ final class ServingCounters {
     String variantId;
     String variantProvider;
     long requests;
+
     /** Unrounded, so that a low error rate still adds up over many beats. */
     double errors;
+
     double p50Ms;
     double p95Ms;
     String providerUsed;
@@ -40,10 +42,10 @@ final class ServingCounters {
   private final Map<String, Figures> servingNow = new HashMap<>();
 
   /** The version a model serves from now on (an install, a switch, or a rollback). */
-  synchronized void serving(String model, String version, String variantId,
-      String variantProvider) {
-    Figures figures = everServed.computeIfAbsent(model + "@" + version,
-        key -> new Figures(model, version));
+  synchronized void serving(
+      String model, String version, String variantId, String variantProvider) {
+    Figures figures =
+        everServed.computeIfAbsent(model + "@" + version, key -> new Figures(model, version));
     figures.variantId = variantId;
     figures.variantProvider = variantProvider;
     servingNow.put(model, figures);
@@ -78,13 +80,14 @@ final class ServingCounters {
     }
     List<ModelCounters> all = new ArrayList<>(everServed.size());
     for (Figures figures : everServed.values()) {
-      ModelCounters.Builder counters = ModelCounters.newBuilder()
-          .setModel(figures.model)
-          .setVersion(figures.version)
-          .setRequests(figures.requests)
-          .setErrors((long) Math.floor(figures.errors))
-          .setP50Ms(figures.p50Ms)
-          .setP95Ms(figures.p95Ms);
+      ModelCounters.Builder counters =
+          ModelCounters.newBuilder()
+              .setModel(figures.model)
+              .setVersion(figures.version)
+              .setRequests(figures.requests)
+              .setErrors((long) Math.floor(figures.errors))
+              .setP50Ms(figures.p50Ms)
+              .setP95Ms(figures.p95Ms);
       if (figures.variantId != null) {
         counters.setVariantId(figures.variantId);
       }

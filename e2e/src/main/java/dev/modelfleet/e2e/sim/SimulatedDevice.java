@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One simulated device's Sync session on its server's shared channel. It owns no thread: gRPC
- * callbacks drive it, and its heartbeats and reconnects are tasks on the fleet's shared
- * scheduler, so a device costs a few objects, not a stack. When its stream is lost it
- * reconnects to the next server address, so a killed replica's devices move to the others.
+ * callbacks drive it, and its heartbeats and reconnects are tasks on the fleet's shared scheduler,
+ * so a device costs a few objects, not a stack. When its stream is lost it reconnects to the next
+ * server address, so a killed replica's devices move to the others.
  */
 final class SimulatedDevice {
 
@@ -45,12 +45,16 @@ final class SimulatedDevice {
   private ScheduledFuture<?> heartbeat;
   private int failedConnects;
   private boolean stopped;
+
   /** Read by downloads, which start under the applier's lock and must not take this one. */
   private volatile FleetServer server;
+
   private volatile URI artifactBase;
   private volatile boolean connected;
+
   /** When the latest desired-state document arrived on the stream; null before the first. */
   private volatile java.time.Instant lastDesiredStateAt;
+
   /** Set when the server said this device must not reconnect (decommissioned, replaced). */
   private volatile String givenUp;
 
@@ -60,10 +64,17 @@ final class SimulatedDevice {
     this.serverIndex = identity.server() % fleet.servers().size();
     this.server = fleet.servers().get(serverIndex);
     this.credential = new BearerCredentialInterceptor(identity.credential());
-    DesiredStateVerifier verifier = new DesiredStateVerifier(
-        identity::root, identity.deviceId(), System::currentTimeMillis);
-    this.applier = new DesiredStateApplier(verifier, identity.hardware(), identity.deviceId(),
-        this::download, this::sendProgress, fleet.behaviours(), serving);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(identity::root, identity.deviceId(), System::currentTimeMillis);
+    this.applier =
+        new DesiredStateApplier(
+            verifier,
+            identity.hardware(),
+            identity.deviceId(),
+            this::download,
+            this::sendProgress,
+            fleet.behaviours(),
+            serving);
   }
 
   java.time.Instant lastDesiredStateAt() {
@@ -94,18 +105,25 @@ final class SimulatedDevice {
   void connect() {
     // Hello is built outside this device's lock: the applier reports progress while holding
     // its own lock, so taking the two in the other order here could deadlock.
-    AgentMessage hello = AgentMessage.newBuilder().setHello(Hello.newBuilder()
-        .setHardware(identity.hardware())
-        .addAllInstalled(applier.installed())
-        .setAcceptedGeneration(applier.acceptedGeneration())).build();
+    AgentMessage hello =
+        AgentMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setHardware(identity.hardware())
+                    .addAllInstalled(applier.installed())
+                    .setAcceptedGeneration(applier.acceptedGeneration()))
+            .build();
     synchronized (this) {
       if (stopped) {
         return;
       }
       FleetServer target = fleet.servers().get(serverIndex);
       server = target;
-      outbound = (ClientCallStreamObserver<AgentMessage>) AgentServiceGrpc
-          .newStub(target.channel()).withInterceptors(credential).sync(new Inbound(target));
+      outbound =
+          (ClientCallStreamObserver<AgentMessage>)
+              AgentServiceGrpc.newStub(target.channel())
+                  .withInterceptors(credential)
+                  .sync(new Inbound(target));
       outbound.onNext(hello);
     }
   }
@@ -128,7 +146,7 @@ final class SimulatedDevice {
         }
         // Benchmarks and trials need a runtime to time things; a simulated device has none,
         // and the server copes with devices that never answer them.
-        default -> { }
+        default -> {}
       }
     }
 
@@ -150,15 +168,25 @@ final class SimulatedDevice {
     connected = true;
     failedConnects = 0;
     artifactBase = ArtifactDownloads.announcedBase(config, from.host());
-    long periodMs = fleet.heartbeatOverrideMillis() > 0 ? fleet.heartbeatOverrideMillis()
-        : 1000L * (config.getHeartbeatIntervalSeconds() > 0
-            ? config.getHeartbeatIntervalSeconds() : DEFAULT_HEARTBEAT_SECONDS);
+    long periodMs =
+        fleet.heartbeatOverrideMillis() > 0
+            ? fleet.heartbeatOverrideMillis()
+            : 1000L
+                * (config.getHeartbeatIntervalSeconds() > 0
+                    ? config.getHeartbeatIntervalSeconds()
+                    : DEFAULT_HEARTBEAT_SECONDS);
     if (heartbeat != null) {
       heartbeat.cancel(false);
     }
     // A random first beat spreads thousands of devices over the interval instead of a burst.
-    heartbeat = fleet.scheduler().scheduleAtFixedRate(this::beat,
-        ThreadLocalRandom.current().nextLong(periodMs), periodMs, TimeUnit.MILLISECONDS);
+    heartbeat =
+        fleet
+            .scheduler()
+            .scheduleAtFixedRate(
+                this::beat,
+                ThreadLocalRandom.current().nextLong(periodMs),
+                periodMs,
+                TimeUnit.MILLISECONDS);
   }
 
   private void beat() {
@@ -167,10 +195,15 @@ final class SimulatedDevice {
     }
     List<InstalledModel> installed = applier.installed();
     List<ModelCounters> figures = serving.beat(fleet.requestsPerHeartbeat(), fleet.behaviours());
-    boolean sent = send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-        .setSentAtMs(System.currentTimeMillis())
-        .addAllInstalled(installed)
-        .addAllCounters(figures)).build());
+    boolean sent =
+        send(
+            AgentMessage.newBuilder()
+                .setHeartbeat(
+                    Heartbeat.newBuilder()
+                        .setSentAtMs(System.currentTimeMillis())
+                        .addAllInstalled(installed)
+                        .addAllCounters(figures))
+                .build());
     if (sent) {
       fleet.counters().heartbeats.increment();
     }
@@ -178,10 +211,16 @@ final class SimulatedDevice {
 
   private void download(VariantManifest manifest, DownloadOutcome outcome) {
     FleetServer from = server;
-    fleet.downloads().start(new ArtifactDownloads.Source(identity.deviceId(),
-        identity.credential(),
-        AgentServiceGrpc.newBlockingStub(from.channel()).withInterceptors(credential),
-        artifactBase), manifest, outcome);
+    fleet
+        .downloads()
+        .start(
+            new ArtifactDownloads.Source(
+                identity.deviceId(),
+                identity.credential(),
+                AgentServiceGrpc.newBlockingStub(from.channel()).withInterceptors(credential),
+                artifactBase),
+            manifest,
+            outcome);
   }
 
   private void sendProgress(DeploymentProgress progress) {
@@ -189,8 +228,8 @@ final class SimulatedDevice {
   }
 
   /**
-   * Dropped when no stream is up (the next Hello and heartbeats carry the installed models)
-   * or while a behaviour keeps the device silent.
+   * Dropped when no stream is up (the next Hello and heartbeats carry the installed models) or
+   * while a behaviour keeps the device silent.
    */
   private synchronized boolean send(AgentMessage message) {
     if (outbound == null || applier.silent()) {
@@ -213,8 +252,7 @@ final class SimulatedDevice {
     switch (status.getCode()) {
       // As the protocol says: the device is gone or another process took it over; retrying
       // would only fight the server.
-      case UNAUTHENTICATED, ABORTED -> givenUp = status.getCode() + ": "
-          + status.getDescription();
+      case UNAUTHENTICATED, ABORTED -> givenUp = status.getCode() + ": " + status.getDescription();
       default -> {
         fleet.counters().reconnects.increment();
         if (fleet.servers().size() > 1) {

@@ -17,21 +17,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Many simulated devices in one process, speaking the real agent protocol to real servers:
- * for load tests, demos, and the rollout engine's tests and benchmarks. Devices are spread
- * over the server replicas round-robin; all devices of a replica share one gRPC channel, all
- * heartbeats and reconnects run on one small scheduler, and downloads on a bounded pool, so
- * no device has a thread of its own.
+ * Many simulated devices in one process, speaking the real agent protocol to real servers: for load
+ * tests, demos, and the rollout engine's tests and benchmarks. Devices are spread over the server
+ * replicas round-robin; all devices of a replica share one gRPC channel, all heartbeats and
+ * reconnects run on one small scheduler, and downloads on a bounded pool, so no device has a thread
+ * of its own.
  *
- * <p>From code: {@link #start(SimulatorOptions, PrintStream)}, then {@link #snapshot()},
- * {@link #deviceIds()}, {@link #behave(VersionBehaviour)} and {@link #close()}. From the
- * command line: {@code java -cp e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar
+ * <p>From code: {@link #start(SimulatorOptions, PrintStream)}, then {@link #snapshot()}, {@link
+ * #deviceIds()}, {@link #behave(VersionBehaviour)} and {@link #close()}. From the command line:
+ * {@code java -cp e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar
  * dev.modelfleet.e2e.sim.SimulatedFleet --server host:9000 --token T --devices 1000}
  */
 public final class SimulatedFleet implements AutoCloseable {
 
   /** Enough parallel Enrolls to keep the server busy without queueing thousands at once. */
   private static final int MAX_ENROLLS_IN_FLIGHT = 64;
+
   /** Enrollment refusals printed in full; the rest are only counted, to keep stderr readable. */
   private static final int REFUSALS_SHOWN = 5;
 
@@ -55,21 +56,34 @@ public final class SimulatedFleet implements AutoCloseable {
       throws IOException {
     this.options = options;
     this.display = display;
-    this.downloads = new ArtifactDownloads(options.downloadPath(), options.downloadDir(),
-        options.downloadConcurrency(), counters);
+    this.downloads =
+        new ArtifactDownloads(
+            options.downloadPath(), options.downloadDir(), options.downloadConcurrency(), counters);
     options.servers().forEach(target -> servers.add(FleetServer.connect(target)));
-    this.scheduler = Executors.newScheduledThreadPool(
-        Math.max(2, Runtime.getRuntime().availableProcessors() / 2), runnable -> {
-          Thread thread = new Thread(runnable, "sim-scheduler");
-          thread.setDaemon(true);
-          return thread;
-        });
+    this.scheduler =
+        Executors.newScheduledThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors() / 2),
+            runnable -> {
+              Thread thread = new Thread(runnable, "sim-scheduler");
+              thread.setDaemon(true);
+              return thread;
+            });
     this.behaviours = new Behaviours(options.behaviours());
-    this.services = new FleetServices(List.copyOf(servers), scheduler, counters, behaviours,
-        downloads, options.heartbeatMillis(), options.requestsPerHeartbeat());
-    DeviceEnroller enroller = new DeviceEnroller(
-        servers.stream().map(s -> AgentServiceGrpc.newStub(s.channel())).toList(),
-        scheduler, options.token(), rootKey);
+    this.services =
+        new FleetServices(
+            List.copyOf(servers),
+            scheduler,
+            counters,
+            behaviours,
+            downloads,
+            options.heartbeatMillis(),
+            options.requestsPerHeartbeat());
+    DeviceEnroller enroller =
+        new DeviceEnroller(
+            servers.stream().map(s -> AgentServiceGrpc.newStub(s.channel())).toList(),
+            scheduler,
+            options.token(),
+            rootKey);
     this.enrollLoop = new Thread(() -> enrollAll(enroller), "sim-enroll");
     this.enrollLoop.setDaemon(true);
   }
@@ -80,16 +94,17 @@ public final class SimulatedFleet implements AutoCloseable {
   }
 
   /**
-   * Starts enrolling in the background and, unless {@code display} is null, prints a progress
-   * line to it each second and a summary when closed.
+   * Starts enrolling in the background and, unless {@code display} is null, prints a progress line
+   * to it each second and a summary when closed.
    */
   public static SimulatedFleet start(SimulatorOptions options, PrintStream display)
       throws IOException {
     byte[] rootKey = options.rootKey() == null ? null : Ed25519.readPublicKeyPem(options.rootKey());
     SimulatedFleet fleet = new SimulatedFleet(options, display, rootKey);
     if (rootKey == null) {
-      fleet.print("[sim] no --root-key: trusting the root metadata the server sends"
-          + " (trust on first use)");
+      fleet.print(
+          "[sim] no --root-key: trusting the root metadata the server sends"
+              + " (trust on first use)");
     }
     fleet.enrollLoop.start();
     if (display != null) {
@@ -106,8 +121,12 @@ public final class SimulatedFleet implements AutoCloseable {
         return;
       }
       String name = String.format("%s-%05d", options.namePrefix(), i);
-      enroller.enroll(name, HardwareProfiles.forDevice(i, options.profiles(), name),
-          i % servers.size(), this::enrolled, this::refused);
+      enroller.enroll(
+          name,
+          HardwareProfiles.forDevice(i, options.profiles(), name),
+          i % servers.size(),
+          this::enrolled,
+          this::refused);
     }
   }
 
@@ -132,9 +151,9 @@ public final class SimulatedFleet implements AutoCloseable {
   }
 
   /**
-   * Puts a behaviour in force for its model version from now on, replacing the one written
-   * for the same model and version: traffic figures change at each device's next heartbeat,
-   * install failures and silence with the next desired state a device receives.
+   * Puts a behaviour in force for its model version from now on, replacing the one written for the
+   * same model and version: traffic figures change at each device's next heartbeat, install
+   * failures and silence with the next desired state a device receives.
    */
   public void behave(VersionBehaviour behaviour) {
     behaviours.put(behaviour);
@@ -156,15 +175,27 @@ public final class SimulatedFleet implements AutoCloseable {
         case ACTIVE -> active++;
         case FAILED -> failed++;
         case SILENT -> silent++;
-        default -> { }
+        default -> {}
       }
       device.activeVersions().forEach(version -> versions.merge(version, 1, Integer::sum));
     }
-    return new FleetSnapshot(options.devices(), counters.enrolled.sum(),
-        counters.enrollFailed.sum(), connected, active, failed, silent, counters.heartbeats.sum(),
-        counters.downloads.sum(), counters.httpDownloads.sum(), counters.grpcDownloads.sum(),
-        counters.httpFallbacks.sum(), counters.bytesDownloaded.sum(), counters.reconnects.sum(),
-        counters.failovers.sum(), versions);
+    return new FleetSnapshot(
+        options.devices(),
+        counters.enrolled.sum(),
+        counters.enrollFailed.sum(),
+        connected,
+        active,
+        failed,
+        silent,
+        counters.heartbeats.sum(),
+        counters.downloads.sum(),
+        counters.httpDownloads.sum(),
+        counters.grpcDownloads.sum(),
+        counters.httpFallbacks.sum(),
+        counters.bytesDownloaded.sum(),
+        counters.reconnects.sum(),
+        counters.failovers.sum(),
+        versions);
   }
 
   /** The ids the server gave the devices enrolled so far. */
@@ -181,31 +212,35 @@ public final class SimulatedFleet implements AutoCloseable {
    */
   public java.util.Map<String, java.time.Instant> lastDesiredStateReceipts() {
     java.util.Map<String, java.time.Instant> receipts = new java.util.HashMap<>();
-    devices.forEach(device -> {
-      if (device.lastDesiredStateAt() != null) {
-        receipts.put(device.deviceId(), device.lastDesiredStateAt());
-      }
-    });
+    devices.forEach(
+        device -> {
+          if (device.lastDesiredStateAt() != null) {
+            receipts.put(device.deviceId(), device.lastDesiredStateAt());
+          }
+        });
     return receipts;
   }
 
   public List<String> deviceIdsOn(String serverTarget) {
     List<String> ids = new ArrayList<>();
-    devices.forEach(device -> {
-      if (device.serverTarget().equals(serverTarget)) {
-        ids.add(device.deviceId());
-      }
-    });
+    devices.forEach(
+        device -> {
+          if (device.serverTarget().equals(serverTarget)) {
+            ids.add(device.deviceId());
+          }
+        });
     return ids;
   }
 
   private synchronized void printProgress() {
     FleetSnapshot now = snapshot();
     // Called once a second by the scheduler, so the difference is per second (near enough).
-    double heartbeats = lastLine == null ? now.heartbeats()
-        : now.heartbeats() - lastLine.heartbeats();
-    long bytes = lastLine == null ? now.bytesDownloaded()
-        : now.bytesDownloaded() - lastLine.bytesDownloaded();
+    double heartbeats =
+        lastLine == null ? now.heartbeats() : now.heartbeats() - lastLine.heartbeats();
+    long bytes =
+        lastLine == null
+            ? now.bytesDownloaded()
+            : now.bytesDownloaded() - lastLine.bytesDownloaded();
     lastLine = now;
     print(now.line(elapsedNanos() / 1_000_000_000L, heartbeats, FleetSnapshot.megabytes(bytes)));
   }

@@ -9,7 +9,8 @@ import java.util.Locale;
 /** Reads {@link SimulatorOptions} off the command line, with messages that name the flag. */
 final class SimulatorCommandLine {
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: SimulatedFleet --server host:port[,host:port...] --token T --devices N
                [--heartbeat-seconds S | --heartbeat-millis MS] [--profiles cpu,cuda,npu]
                [--duration-seconds D] [--root-key root.pub.pem] [--name-prefix sim]
@@ -46,8 +47,8 @@ final class SimulatorCommandLine {
                 "give the heartbeat interval once, with --heartbeat-seconds or --heartbeat-millis");
           }
           heartbeatGiven = true;
-          options.heartbeatMillis(flag.equals("--heartbeat-millis") ? whole(flag, value)
-              : millisOf(flag, value));
+          options.heartbeatMillis(
+              flag.equals("--heartbeat-millis") ? whole(flag, value) : millisOf(flag, value));
         }
         case "--duration-seconds" -> options.durationSeconds(whole(flag, value));
         case "--profiles" -> options.profiles(list(value, true));
@@ -85,8 +86,8 @@ final class SimulatorCommandLine {
       throw new IllegalArgumentException(flag + " cannot be negative");
     }
     if (millis.stripTrailingZeros().scale() > 0) {
-      throw new IllegalArgumentException(flag + " " + value
-          + " is finer than a millisecond; use --heartbeat-millis");
+      throw new IllegalArgumentException(
+          flag + " " + value + " is finer than a millisecond; use --heartbeat-millis");
     }
     return millis.longValueExact();
   }

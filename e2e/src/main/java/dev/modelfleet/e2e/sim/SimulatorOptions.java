@@ -5,26 +5,36 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything a {@link SimulatedFleet} is started with. A user types it on the command line
- * ({@link #parse}); a test or benchmark builds the same in code ({@link #builder}).
+ * Everything a {@link SimulatedFleet} is started with. A user types it on the command line ({@link
+ * #parse}); a test or benchmark builds the same in code ({@link #builder}).
  *
- * @param servers gRPC addresses ({@code host:port}) of the server replicas; devices are spread
- *     over them round-robin and fail over to the next one when their stream is lost
+ * @param servers gRPC addresses ({@code host:port}) of the server replicas; devices are spread over
+ *     them round-robin and fail over to the next one when their stream is lost
  * @param heartbeatMillis 0: use the interval the server states in SyncConfig
  * @param durationSeconds 0: run until interrupted (Ctrl-C)
- * @param rootKey the fleet root public key (PEM); null: trust the root metadata the first
- *     Enroll returns (fine for load tests, never for a real device)
+ * @param rootKey the fleet root public key (PEM); null: trust the root metadata the first Enroll
+ *     returns (fine for load tests, never for a real device)
  * @param behaviours how devices fare with particular versions; the rest are healthy
- * @param requestsPerHeartbeat how many inference requests each device reports per heartbeat
- *     for each version it serves
+ * @param requestsPerHeartbeat how many inference requests each device reports per heartbeat for
+ *     each version it serves
  * @param downloadDir where to write downloaded bytes (one file per download, deleted once
  *     verified); null: hash them as they arrive and keep nothing
  * @param downloadConcurrency downloads running at once in the whole fleet
  */
-public record SimulatorOptions(List<String> servers, String token, int devices,
-    long heartbeatMillis, List<String> profiles, int durationSeconds, Path rootKey,
-    String namePrefix, List<VersionBehaviour> behaviours, long requestsPerHeartbeat,
-    DownloadPath downloadPath, Path downloadDir, int downloadConcurrency) {
+public record SimulatorOptions(
+    List<String> servers,
+    String token,
+    int devices,
+    long heartbeatMillis,
+    List<String> profiles,
+    int durationSeconds,
+    Path rootKey,
+    String namePrefix,
+    List<VersionBehaviour> behaviours,
+    long requestsPerHeartbeat,
+    DownloadPath downloadPath,
+    Path downloadDir,
+    int downloadConcurrency) {
 
   static final List<String> KNOWN_PROFILES = List.of("cpu", "cuda", "npu");
   static final long DEFAULT_REQUESTS_PER_HEARTBEAT = 100;
@@ -51,8 +61,8 @@ public record SimulatorOptions(List<String> servers, String token, int devices,
     }
     profiles = List.copyOf(profiles);
     if (profiles.isEmpty() || !KNOWN_PROFILES.containsAll(profiles)) {
-      throw new IllegalArgumentException("--profiles takes a list of " + KNOWN_PROFILES
-          + ", not " + profiles);
+      throw new IllegalArgumentException(
+          "--profiles takes a list of " + KNOWN_PROFILES + ", not " + profiles);
     }
     behaviours = List.copyOf(behaviours);
     if (requestsPerHeartbeat < 0) {
@@ -179,9 +189,20 @@ public record SimulatorOptions(List<String> servers, String token, int devices,
     }
 
     public SimulatorOptions build() {
-      return new SimulatorOptions(servers, token, devices, heartbeatMillis, profiles,
-          durationSeconds, rootKey, namePrefix, behaviours, requestsPerHeartbeat, downloadPath,
-          downloadDir, downloadConcurrency);
+      return new SimulatorOptions(
+          servers,
+          token,
+          devices,
+          heartbeatMillis,
+          profiles,
+          durationSeconds,
+          rootKey,
+          namePrefix,
+          behaviours,
+          requestsPerHeartbeat,
+          downloadPath,
+          downloadDir,
+          downloadConcurrency);
     }
   }
 }

@@ -1,6 +1,5 @@
 package dev.modelfleet.e2e.rollout;
 
-import dev.modelfleet.e2e.TestDatabase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +8,7 @@ import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;
 import dev.modelfleet.e2e.ServerProcess;
+import dev.modelfleet.e2e.TestDatabase;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
 import dev.modelfleet.e2e.sim.SimulatorOptions;
@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two server processes on one PostgreSQL database, sharing keys and artifacts as replicas
- * behind a load balancer do, with simulated devices (the real gRPC protocol) spread over both.
+ * Two server processes on one PostgreSQL database, sharing keys and artifacts as replicas behind a
+ * load balancer do, with simulated devices (the real gRPC protocol) spread over both.
  */
 class ReplicatedRolloutTest {
 
@@ -45,7 +45,9 @@ class ReplicatedRolloutTest {
 
   @BeforeEach
   void twoReplicasAndAFleet() throws Exception {
-    a = ServerProcess.start(RepoLayout.find(), work, TestDatabase.NAME, ServerProcess.PLAINTEXT_AGENTS);
+    a =
+        ServerProcess.start(
+            RepoLayout.find(), work, TestDatabase.NAME, ServerProcess.PLAINTEXT_AGENTS);
     b = a.replica("server-b", Map.of());
     AdminClient admin = a.admin();
     String run = UUID.randomUUID().toString().substring(0, 8);
@@ -54,24 +56,52 @@ class ReplicatedRolloutTest {
     admin.post("/api/v1/models", Map.of("name", model));
     for (String version : List.of("1", "2")) {
       admin.post("/api/v1/models/" + model + "/versions", Map.of("version", version));
-      admin.upload("/api/v1/models/" + model + "/versions/" + version
-          + "/variants?precision=fp32&executionProvider=cpu", SampleModels.classifier(version.hashCode()));
+      admin.upload(
+          "/api/v1/models/"
+              + model
+              + "/versions/"
+              + version
+              + "/variants?precision=fp32&executionProvider=cpu",
+          SampleModels.classifier(version.hashCode()));
     }
     Path rootKey = work.resolve("root.pub.pem");
     Files.writeString(rootKey, admin.getText("/api/v1/trust/root.pem"));
-    JsonNode token = admin.post("/api/v1/enrollment-tokens", Map.of(
-        "name", site, "labels", Map.of("site", site), "maxUses", DEVICES, "expiresInSeconds", 3600));
-    devices = SimulatedFleet.start(SimulatorOptions.parse(
-        "--server", a.grpcTarget() + "," + b.grpcTarget(),
-        "--token", token.path("token").asText(),
-        "--devices", Integer.toString(DEVICES),
-        "--heartbeat-millis", "500",
-        "--download-path", "http",
-        "--root-key", rootKey.toString(),
-        "--name-prefix", site), System.err);
-    Waits.until(DEVICES + " devices connected", Duration.ofSeconds(60),
+    JsonNode token =
+        admin.post(
+            "/api/v1/enrollment-tokens",
+            Map.of(
+                "name",
+                site,
+                "labels",
+                Map.of("site", site),
+                "maxUses",
+                DEVICES,
+                "expiresInSeconds",
+                3600));
+    devices =
+        SimulatedFleet.start(
+            SimulatorOptions.parse(
+                "--server",
+                a.grpcTarget() + "," + b.grpcTarget(),
+                "--token",
+                token.path("token").asText(),
+                "--devices",
+                Integer.toString(DEVICES),
+                "--heartbeat-millis",
+                "500",
+                "--download-path",
+                "http",
+                "--root-key",
+                rootKey.toString(),
+                "--name-prefix",
+                site),
+            System.err);
+    Waits.until(
+        DEVICES + " devices connected",
+        Duration.ofSeconds(60),
         () -> devices.snapshot().connected() == DEVICES);
-    assertEquals(DEVICES / 2, devices.deviceIdsOn(b.grpcTarget()).size(), "half the fleet on replica B");
+    assertEquals(
+        DEVICES / 2, devices.deviceIdsOn(b.grpcTarget()).size(), "half the fleet on replica B");
   }
 
   @AfterEach
@@ -94,14 +124,17 @@ class ReplicatedRolloutTest {
     String id = created.path("id").asText();
     JsonNode done = awaitState(b.admin(), id, "completed", Duration.ofSeconds(90));
 
-    assertEquals(DEVICES, done.path("totals").path("byState").path("active").asInt(), done.toString());
+    assertEquals(
+        DEVICES, done.path("totals").path("byState").path("active").asInt(), done.toString());
     assertEquals(DEVICES, devices.snapshot().serving(model, "2"));
     List<Integer> wavesStarted = new ArrayList<>();
-    done.path("events").forEach(e -> {
-      if (e.path("type").asText().equals("wave-started")) {
-        wavesStarted.add(e.path("wave").asInt());
-      }
-    });
+    done.path("events")
+        .forEach(
+            e -> {
+              if (e.path("type").asText().equals("wave-started")) {
+                wavesStarted.add(e.path("wave").asInt());
+              }
+            });
     assertEquals(List.of(0, 1, 2, 3), wavesStarted, "each wave started exactly once, in order");
 
     // A wave's devices are told by whichever replica stepped it; half of them hold their stream
@@ -120,19 +153,33 @@ class ReplicatedRolloutTest {
       lags.add((devices.deviceIdsOn(b.grpcTarget()).contains(device) ? "B " : "A ") + ms);
     }
     System.err.println("told -> received per device (replica, ms): " + lags);
-    assertTrue(worst < 10_000, "a device received its new state " + worst + " ms after it was told: " + lags);
+    assertTrue(
+        worst < 10_000,
+        "a device received its new state " + worst + " ms after it was told: " + lags);
   }
 
   @Test
   @Timeout(180)
   void whenAReplicaIsKilledMidRolloutTheOtherFinishesIt() {
     String id = a.admin().post("/api/v1/rollouts", rollout(2)).path("id").asText();
-    Waits.until("the first wave to succeed", Duration.ofSeconds(60), () ->
-        b.admin().get("/api/v1/rollouts/" + id).path("waves").path(0).path("state").asText().equals("succeeded"));
+    Waits.until(
+        "the first wave to succeed",
+        Duration.ofSeconds(60),
+        () ->
+            b.admin()
+                .get("/api/v1/rollouts/" + id)
+                .path("waves")
+                .path(0)
+                .path("state")
+                .asText()
+                .equals("succeeded"));
     a.kill();
     JsonNode done = awaitState(b.admin(), id, "completed", Duration.ofSeconds(120));
-    assertEquals(DEVICES, done.path("totals").path("byState").path("active").asInt(), done.toString());
-    Waits.until("every device on version 2", Duration.ofSeconds(30),
+    assertEquals(
+        DEVICES, done.path("totals").path("byState").path("active").asInt(), done.toString());
+    Waits.until(
+        "every device on version 2",
+        Duration.ofSeconds(30),
         () -> devices.snapshot().serving(model, "2") == DEVICES);
   }
 
@@ -142,18 +189,35 @@ class ReplicatedRolloutTest {
     body.put("version", "2");
     body.put("selector", "site=" + site);
     body.put("start", true);
-    body.put("waves", List.of(Map.of("percent", 10), Map.of("percent", 25), Map.of("percent", 50),
-        Map.of("percent", 100)));
-    body.put("defaults", Map.of("successThreshold", 100, "failureThreshold", 0,
-        "soakSeconds", soakSeconds, "timeoutSeconds", 120));
+    body.put(
+        "waves",
+        List.of(
+            Map.of("percent", 10),
+            Map.of("percent", 25),
+            Map.of("percent", 50),
+            Map.of("percent", 100)));
+    body.put(
+        "defaults",
+        Map.of(
+            "successThreshold",
+            100,
+            "failureThreshold",
+            0,
+            "soakSeconds",
+            soakSeconds,
+            "timeoutSeconds",
+            120));
     return body;
   }
 
   private static JsonNode awaitState(AdminClient admin, String id, String state, Duration limit) {
-    return Waits.until("rollout " + id + " to be " + state, limit, () -> {
-      JsonNode rollout = admin.get("/api/v1/rollouts/" + id);
-      return rollout.path("state").asText().equals(state) ? rollout : null;
-    });
+    return Waits.until(
+        "rollout " + id + " to be " + state,
+        limit,
+        () -> {
+          JsonNode rollout = admin.get("/api/v1/rollouts/" + id);
+          return rollout.path("state").asText().equals(state) ? rollout : null;
+        });
   }
 
   /** The newest history line of that kind (history is newest first). */

@@ -41,11 +41,30 @@ class SimulatorOptionsTest {
 
   @Test
   void everyOptionIsRead() {
-    SimulatorOptions options = parse("--server", "a:9090, b:9091", "--heartbeat-seconds", "0.25",
-        "--behaviour", "2.0:error-rate=0.2,p95-ms=40,provider=cpu,fail-share=0.1,silent-share=0",
-        "--behaviour", "vad@3:silent-share=1", "--requests-per-heartbeat", "7",
-        "--download-path", "HTTP", "--download-dir", "/tmp/sim", "--download-concurrency", "4",
-        "--profiles", "CPU,npu", "--duration-seconds", "9", "--name-prefix", "x");
+    SimulatorOptions options =
+        parse(
+            "--server",
+            "a:9090, b:9091",
+            "--heartbeat-seconds",
+            "0.25",
+            "--behaviour",
+            "2.0:error-rate=0.2,p95-ms=40,provider=cpu,fail-share=0.1,silent-share=0",
+            "--behaviour",
+            "vad@3:silent-share=1",
+            "--requests-per-heartbeat",
+            "7",
+            "--download-path",
+            "HTTP",
+            "--download-dir",
+            "/tmp/sim",
+            "--download-concurrency",
+            "4",
+            "--profiles",
+            "CPU,npu",
+            "--duration-seconds",
+            "9",
+            "--name-prefix",
+            "x");
     assertEquals(List.of("a:9090", "b:9091"), options.servers());
     assertEquals(250, options.heartbeatMillis());
     assertEquals(7, options.requestsPerHeartbeat());
@@ -69,24 +88,27 @@ class SimulatorOptionsTest {
 
   @Test
   void badValuesNameTheFlagAndWhatItTakes() {
-    assertEquals("--server takes host:port (the gRPC port), not 'b'",
-        refusal("--server", "a:9090,b"));
-    assertEquals("--server takes host:port (the gRPC port), not 'a:99999'",
-        refusal("--server", "a:99999"));
+    assertEquals(
+        "--server takes host:port (the gRPC port), not 'b'", refusal("--server", "a:9090,b"));
+    assertEquals(
+        "--server takes host:port (the gRPC port), not 'a:99999'", refusal("--server", "a:99999"));
     assertEquals("--devices takes a whole number, not 'many'", refusal("--devices", "many"));
-    assertEquals("--heartbeat-seconds takes a number of seconds (e.g. 0.5), not 'soon'",
+    assertEquals(
+        "--heartbeat-seconds takes a number of seconds (e.g. 0.5), not 'soon'",
         refusal("--heartbeat-seconds", "soon"));
-    assertEquals("--heartbeat-seconds 0.0001 is finer than a millisecond; use --heartbeat-millis",
+    assertEquals(
+        "--heartbeat-seconds 0.0001 is finer than a millisecond; use --heartbeat-millis",
         refusal("--heartbeat-seconds", "0.0001"));
     assertEquals("--heartbeat-seconds cannot be negative", refusal("--heartbeat-seconds", "-1"));
-    assertEquals("give the heartbeat interval once, with --heartbeat-seconds or --heartbeat-millis",
+    assertEquals(
+        "give the heartbeat interval once, with --heartbeat-seconds or --heartbeat-millis",
         refusal("--heartbeat-seconds", "1", "--heartbeat-millis", "5"));
-    assertEquals("--download-path takes grpc, http or auto, not 'ftp'",
-        refusal("--download-path", "ftp"));
-    assertEquals("--download-concurrency must be at least 1",
-        refusal("--download-concurrency", "0"));
-    assertEquals("--profiles takes a list of [cpu, cuda, npu], not [tpu]",
-        refusal("--profiles", "tpu"));
+    assertEquals(
+        "--download-path takes grpc, http or auto, not 'ftp'", refusal("--download-path", "ftp"));
+    assertEquals(
+        "--download-concurrency must be at least 1", refusal("--download-concurrency", "0"));
+    assertEquals(
+        "--profiles takes a list of [cpu, cuda, npu], not [tpu]", refusal("--profiles", "tpu"));
     assertEquals("unknown option --colour", refusal("--colour", "red"));
     assertEquals("--token needs a value", refusal("--token"));
     assertEquals("unexpected 'stray' (options start with --)", refusal("stray"));
@@ -94,19 +116,26 @@ class SimulatorOptionsTest {
 
   @Test
   void badBehavioursSayWhichVersionAndSetting() {
-    assertEquals("--behaviour takes [model@]version:key=value,... (e.g. 2.0:error-rate=0.2,"
-        + "p95-ms=40), not '2.0'", refusal("--behaviour", "2.0"));
-    assertEquals("--behaviour 2.0: error-rate must be between 0 and 1, not 1.5",
+    assertEquals(
+        "--behaviour takes [model@]version:key=value,... (e.g. 2.0:error-rate=0.2,"
+            + "p95-ms=40), not '2.0'",
+        refusal("--behaviour", "2.0"));
+    assertEquals(
+        "--behaviour 2.0: error-rate must be between 0 and 1, not 1.5",
         refusal("--behaviour", "2.0:error-rate=1.5"));
-    assertEquals("--behaviour 2.0: p95-ms takes a number, not 'slow'",
+    assertEquals(
+        "--behaviour 2.0: p95-ms takes a number, not 'slow'",
         refusal("--behaviour", "2.0:p95-ms=slow"));
-    assertTrue(refusal("--behaviour", "2.0:colour=red")
-        .startsWith("--behaviour 2.0: unknown setting 'colour' (known: error-rate, p50-ms"));
-    assertEquals("--behaviour 2.0: 'fail-share' is not key=value",
-        refusal("--behaviour", "2.0:fail-share"));
-    assertEquals("--behaviour 2.0: fail-share and silent-share together cannot exceed 1",
+    assertTrue(
+        refusal("--behaviour", "2.0:colour=red")
+            .startsWith("--behaviour 2.0: unknown setting 'colour' (known: error-rate, p50-ms"));
+    assertEquals(
+        "--behaviour 2.0: 'fail-share' is not key=value", refusal("--behaviour", "2.0:fail-share"));
+    assertEquals(
+        "--behaviour 2.0: fail-share and silent-share together cannot exceed 1",
         refusal("--behaviour", "2.0:fail-share=0.6,silent-share=0.6"));
-    assertEquals("--behaviour 2.0: p50-ms (50.0) cannot exceed p95-ms (40.0); set both",
+    assertEquals(
+        "--behaviour 2.0: p50-ms (50.0) cannot exceed p95-ms (40.0); set both",
         refusal("--behaviour", "2.0:p50-ms=50,p95-ms=40"));
   }
 
@@ -124,9 +153,12 @@ class SimulatorOptionsTest {
   void theBuilderGivesCodeTheSameDefaultsAsTheCommandLine() {
     SimulatorOptions built = SimulatorOptions.builder("a:9090", "t", 3).build();
     assertEquals(parse(), built);
-    SimulatorOptions tuned = SimulatorOptions.builder("a:9090,b:9091", "t", 3)
-        .heartbeatMillis(100).behaviour(VersionBehaviour.forVersion("2").withErrorRate(0.5))
-        .downloadPath(DownloadPath.GRPC).build();
+    SimulatorOptions tuned =
+        SimulatorOptions.builder("a:9090,b:9091", "t", 3)
+            .heartbeatMillis(100)
+            .behaviour(VersionBehaviour.forVersion("2").withErrorRate(0.5))
+            .downloadPath(DownloadPath.GRPC)
+            .build();
     assertEquals(2, tuned.servers().size());
     assertEquals(0.5, tuned.behaviours().get(0).errorRate());
   }

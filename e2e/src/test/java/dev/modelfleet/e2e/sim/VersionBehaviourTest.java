@@ -14,8 +14,8 @@ class VersionBehaviourTest {
 
   @Test
   void sharesPickAboutThatManyDevicesTheSameEachTimeAndNeverOneForBoth() {
-    VersionBehaviour bad = VersionBehaviour.forVersion("2").withFailShare(0.1, "load-failed")
-        .withSilentShare(0.2);
+    VersionBehaviour bad =
+        VersionBehaviour.forVersion("2").withFailShare(0.1, "load-failed").withSilentShare(0.2);
     int failing = 0;
     int silent = 0;
     int devices = 20_000;
@@ -49,17 +49,30 @@ class VersionBehaviourTest {
 
   @Test
   void heartbeatsCarryEveryVersionServedAndOnlyTheServingOneGrows() {
-    Behaviours behaviours = new Behaviours(List.of(
-        VersionBehaviour.forVersion("2").withErrorRate(0.25).withLatency(10, 40)
-            .withProvider("cpu")));
+    Behaviours behaviours =
+        new Behaviours(
+            List.of(
+                VersionBehaviour.forVersion("2")
+                    .withErrorRate(0.25)
+                    .withLatency(10, 40)
+                    .withProvider("cpu")));
     ServingCounters counters = new ServingCounters();
     counters.serving("vad", "1", "v1-cuda", "cuda");
     counters.beat(100, behaviours);
     List<ModelCounters> first = counters.beat(100, behaviours);
     assertEquals(1, first.size());
-    assertEquals(ModelCounters.newBuilder().setModel("vad").setVersion("1").setVariantId("v1-cuda")
-        .setRequests(200).setErrors(0).setP50Ms(1).setP95Ms(2).setExecutionProviderUsed("cuda")
-        .build(), first.get(0));
+    assertEquals(
+        ModelCounters.newBuilder()
+            .setModel("vad")
+            .setVersion("1")
+            .setVariantId("v1-cuda")
+            .setRequests(200)
+            .setErrors(0)
+            .setP50Ms(1)
+            .setP95Ms(2)
+            .setExecutionProviderUsed("cuda")
+            .build(),
+        first.get(0));
 
     counters.serving("vad", "2", "v2-cuda", "cuda");
     List<ModelCounters> after = counters.beat(10, behaviours);

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The inputs Jazzer keeps for a fuzz test — the seeds we wrote and every crash a fuzzing run
- * found — for replaying as plain JUnit tests. Ordinary builds run those instead of the
- * {@code @FuzzTest} itself, whose instrumenting agent would stay in the test JVM and slow every
- * test after it; {@code -Pfuzz} runs the fuzz tests.
+ * The inputs Jazzer keeps for a fuzz test — the seeds we wrote and every crash a fuzzing run found
+ * — for replaying as plain JUnit tests. Ordinary builds run those instead of the {@code @FuzzTest}
+ * itself, whose instrumenting agent would stay in the test JVM and slow every test after it; {@code
+ * -Pfuzz} runs the fuzz tests.
  */
 public final class FuzzInputs {
 
@@ -21,8 +21,12 @@ public final class FuzzInputs {
 
   /** Files under {@code <package>/<Class>Inputs/<method>/} on the test class path. */
   public static List<Path> of(Class<?> fuzzTest, String method) {
-    String dir = fuzzTest.getPackageName().replace('.', '/') + "/" + fuzzTest.getSimpleName()
-        + "Inputs/" + method;
+    String dir =
+        fuzzTest.getPackageName().replace('.', '/')
+            + "/"
+            + fuzzTest.getSimpleName()
+            + "Inputs/"
+            + method;
     URL url = fuzzTest.getClassLoader().getResource(dir);
     if (url == null) {
       throw new IllegalStateException("no fuzz inputs at " + dir);

@@ -16,10 +16,10 @@ import java.io.ByteArrayOutputStream;
 
 /**
  * Model files an attacker would upload, for the tests of every place that hands a model to ONNX
- * Runtime (server upload, derivation, agent load). The central one is the reviewed attack: a
- * tiny model whose only tensor is "external data" at a path of the attacker's choosing (the
- * server's {@code <key-dir>/director.key}, say), fed to an {@code Identity} node, so that the
- * file's bytes come out of the model's output wherever it runs.
+ * Runtime (server upload, derivation, agent load). The central one is the reviewed attack: a tiny
+ * model whose only tensor is "external data" at a path of the attacker's choosing (the server's
+ * {@code <key-dir>/director.key}, say), fed to an {@code Identity} node, so that the file's bytes
+ * come out of the model's output wherever it runs.
  */
 public final class HostileModels {
 
@@ -46,32 +46,47 @@ public final class HostileModels {
    */
   public static byte[] externalData(Hideout where, String location, long length) {
     TensorProto secret = externalTensor(OUTPUT + "_data", location, length);
-    GraphProto.Builder graph = GraphProto.newBuilder().setName("exfiltrate")
-        .addOutput(uint8Output(OUTPUT, length));
+    GraphProto.Builder graph =
+        GraphProto.newBuilder().setName("exfiltrate").addOutput(uint8Output(OUTPUT, length));
     switch (where) {
-      case INITIALIZER -> graph.addInitializer(secret)
-          .addNode(node("Identity", secret.getName(), OUTPUT));
-      case CONSTANT_ATTRIBUTE -> graph.addNode(node("Constant", null, OUTPUT).toBuilder()
-          .addAttribute(AttributeProto.newBuilder().setName("value")
-              .setType(AttributeProto.AttributeType.TENSOR).setT(secret)));
+      case INITIALIZER ->
+          graph.addInitializer(secret).addNode(node("Identity", secret.getName(), OUTPUT));
+      case CONSTANT_ATTRIBUTE ->
+          graph.addNode(
+              node("Constant", null, OUTPUT).toBuilder()
+                  .addAttribute(
+                      AttributeProto.newBuilder()
+                          .setName("value")
+                          .setType(AttributeProto.AttributeType.TENSOR)
+                          .setT(secret)));
       case SUBGRAPH -> {
-        GraphProto branch = GraphProto.newBuilder().setName("branch")
-            .addInitializer(secret)
-            .addNode(node("Identity", secret.getName(), "branch_out"))
-            .addOutput(uint8Output("branch_out", length))
-            .build();
-        graph.addInitializer(TensorProto.newBuilder().setName("always").addDims(1)
-                .setDataType(TensorProto.DataType.BOOL.getNumber())
-                .setRawData(ByteString.copyFrom(new byte[] {1})))
-            .addNode(node("If", "always", OUTPUT).toBuilder()
-                .addAttribute(graphAttribute("then_branch", branch))
-                .addAttribute(graphAttribute("else_branch", branch)));
+        GraphProto branch =
+            GraphProto.newBuilder()
+                .setName("branch")
+                .addInitializer(secret)
+                .addNode(node("Identity", secret.getName(), "branch_out"))
+                .addOutput(uint8Output("branch_out", length))
+                .build();
+        graph
+            .addInitializer(
+                TensorProto.newBuilder()
+                    .setName("always")
+                    .addDims(1)
+                    .setDataType(TensorProto.DataType.BOOL.getNumber())
+                    .setRawData(ByteString.copyFrom(new byte[] {1})))
+            .addNode(
+                node("If", "always", OUTPUT).toBuilder()
+                    .addAttribute(graphAttribute("then_branch", branch))
+                    .addAttribute(graphAttribute("else_branch", branch)));
       }
-      case SPARSE_INITIALIZER -> graph.addSparseInitializer(SparseTensorProto.newBuilder()
-              .setValues(secret)
-              .setIndices(int64Tensor(OUTPUT + "_indices", length))
-              .addDims(length))
-          .addNode(node("Identity", secret.getName(), OUTPUT));
+      case SPARSE_INITIALIZER ->
+          graph
+              .addSparseInitializer(
+                  SparseTensorProto.newBuilder()
+                      .setValues(secret)
+                      .setIndices(int64Tensor(OUTPUT + "_indices", length))
+                      .addDims(length))
+              .addNode(node("Identity", secret.getName(), OUTPUT));
       default -> throw new IllegalArgumentException(where.name());
     }
     return model(graph.build());
@@ -79,55 +94,97 @@ public final class HostileModels {
 
   /** An initializer declaring {@code declared} uint8 elements but holding {@code held} bytes. */
   public static byte[] sizeMismatch(int declared, int held) {
-    TensorProto lying = TensorProto.newBuilder().setName("lying").addDims(declared)
-        .setDataType(TensorProto.DataType.UINT8.getNumber())
-        .setRawData(ByteString.copyFrom(new byte[held])).build();
-    return model(GraphProto.newBuilder().setName("lying").addInitializer(lying)
-        .addNode(node("Identity", "lying", OUTPUT)).addOutput(uint8Output(OUTPUT, declared))
-        .build());
+    TensorProto lying =
+        TensorProto.newBuilder()
+            .setName("lying")
+            .addDims(declared)
+            .setDataType(TensorProto.DataType.UINT8.getNumber())
+            .setRawData(ByteString.copyFrom(new byte[held]))
+            .build();
+    return model(
+        GraphProto.newBuilder()
+            .setName("lying")
+            .addInitializer(lying)
+            .addNode(node("Identity", "lying", OUTPUT))
+            .addOutput(uint8Output(OUTPUT, declared))
+            .build());
   }
 
   /** A sparse initializer whose one index lies far outside its dense shape. */
   public static byte[] sparseIndexOutOfBounds() {
-    TensorProto values = TensorProto.newBuilder().setName("sparse").addDims(1)
-        .setDataType(TensorProto.DataType.UINT8.getNumber())
-        .setRawData(ByteString.copyFrom(new byte[] {42})).build();
-    TensorProto indices = TensorProto.newBuilder().setName("sparse_indices").addDims(1)
-        .setDataType(TensorProto.DataType.INT64.getNumber()).addInt64Data(1L << 40).build();
-    return model(GraphProto.newBuilder().setName("sparse")
-        .addSparseInitializer(SparseTensorProto.newBuilder().setValues(values)
-            .setIndices(indices).addDims(4))
-        .addNode(node("Identity", "sparse", OUTPUT)).addOutput(uint8Output(OUTPUT, 4))
-        .build());
+    TensorProto values =
+        TensorProto.newBuilder()
+            .setName("sparse")
+            .addDims(1)
+            .setDataType(TensorProto.DataType.UINT8.getNumber())
+            .setRawData(ByteString.copyFrom(new byte[] {42}))
+            .build();
+    TensorProto indices =
+        TensorProto.newBuilder()
+            .setName("sparse_indices")
+            .addDims(1)
+            .setDataType(TensorProto.DataType.INT64.getNumber())
+            .addInt64Data(1L << 40)
+            .build();
+    return model(
+        GraphProto.newBuilder()
+            .setName("sparse")
+            .addSparseInitializer(
+                SparseTensorProto.newBuilder().setValues(values).setIndices(indices).addDims(4))
+            .addNode(node("Identity", "sparse", OUTPUT))
+            .addOutput(uint8Output(OUTPUT, 4))
+            .build());
   }
 
   /** An EP context node naming a context file instead of embedding it. */
   public static byte[] epContextFile(String location) {
-    NodeProto node = NodeProto.newBuilder().setOpType("EPContext").setDomain("com.microsoft")
-        .setName("context").addOutput(OUTPUT)
-        .addAttribute(AttributeProto.newBuilder().setName("embed_mode")
-            .setType(AttributeProto.AttributeType.INT).setI(0))
-        .addAttribute(AttributeProto.newBuilder().setName("ep_cache_context")
-            .setType(AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(location)))
-        .build();
-    return model(GraphProto.newBuilder().setName("context").addNode(node)
-        .addOutput(uint8Output(OUTPUT, 1)).build());
+    NodeProto node =
+        NodeProto.newBuilder()
+            .setOpType("EPContext")
+            .setDomain("com.microsoft")
+            .setName("context")
+            .addOutput(OUTPUT)
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("embed_mode")
+                    .setType(AttributeProto.AttributeType.INT)
+                    .setI(0))
+            .addAttribute(
+                AttributeProto.newBuilder()
+                    .setName("ep_cache_context")
+                    .setType(AttributeProto.AttributeType.STRING)
+                    .setS(ByteString.copyFromUtf8(location)))
+            .build();
+    return model(
+        GraphProto.newBuilder()
+            .setName("context")
+            .addNode(node)
+            .addOutput(uint8Output(OUTPUT, 1))
+            .build());
   }
 
   /**
-   * If nodes nested {@code depth} levels deep, each branch the next If: what a crafted file
-   * uses to make a recursive reader overflow its stack.
+   * If nodes nested {@code depth} levels deep, each branch the next If: what a crafted file uses to
+   * make a recursive reader overflow its stack.
    */
   public static byte[] nestedSubgraphs(int depth) {
-    GraphProto leaf = GraphProto.newBuilder().setName("leaf")
-        .addNode(node("Identity", "x", "leaf_out")).addOutput(uint8Output("leaf_out", 1)).build();
+    GraphProto leaf =
+        GraphProto.newBuilder()
+            .setName("leaf")
+            .addNode(node("Identity", "x", "leaf_out"))
+            .addOutput(uint8Output("leaf_out", 1))
+            .build();
     GraphProto inner = leaf;
     for (int i = 0; i < depth; i++) {
-      inner = GraphProto.newBuilder().setName("level" + i)
-          .addNode(node("If", "cond", "level" + i + "_out").toBuilder()
-              .addAttribute(graphAttribute("then_branch", inner))
-              .addAttribute(graphAttribute("else_branch", leaf)))
-          .addOutput(uint8Output("level" + i + "_out", 1)).build();
+      inner =
+          GraphProto.newBuilder()
+              .setName("level" + i)
+              .addNode(
+                  node("If", "cond", "level" + i + "_out").toBuilder()
+                      .addAttribute(graphAttribute("then_branch", inner))
+                      .addAttribute(graphAttribute("else_branch", leaf)))
+              .addOutput(uint8Output("level" + i + "_out", 1))
+              .build();
       if (inner.getSerializedSize() > 64 << 20) {
         throw new IllegalArgumentException("depth " + depth + " makes a model of over 64 MB");
       }
@@ -152,12 +209,12 @@ public final class HostileModels {
   }
 
   /**
-   * The reviewed crash of the old cost estimator, in a form ONNX Runtime loads: a node whose
-   * field 5 (attribute) is written as a varint. ONNX Runtime's parser skips a field of the wrong
-   * wire type, so to it the node is {@code Identity(blob) -> y} over a graph input named
-   * {@code blob}; a reader that takes field 5 for a message whatever its wire type reads the
-   * varint as a length and descends into node → attribute → subgraph → node ... inside the
-   * blob, {@code levels} levels deep (about 10 bytes each).
+   * The reviewed crash of the old cost estimator, in a form ONNX Runtime loads: a node whose field
+   * 5 (attribute) is written as a varint. ONNX Runtime's parser skips a field of the wrong wire
+   * type, so to it the node is {@code Identity(blob) -> y} over a graph input named {@code blob}; a
+   * reader that takes field 5 for a message whatever its wire type reads the varint as a length and
+   * descends into node → attribute → subgraph → node ... inside the blob, {@code levels} levels
+   * deep (about 10 bytes each).
    */
   public static byte[] nestedInsideAName(int levels) {
     byte[] inner = "leaf".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -169,14 +226,27 @@ public final class HostileModels {
       outer = concat(varintField(5, graph.length), graph); // NodeProto.attribute, wrongly typed
     }
     // To ONNX Runtime the node reads one input whose name is the innermost-but-one level.
-    byte[] node = concat(outer, concat(lengthDelimited(2, "y".getBytes()),
-        lengthDelimited(4, "Identity".getBytes()))); // output, op_type
-    byte[] valueInfo = concat(lengthDelimited(1, inner),
-        lengthDelimited(2, uint8Output("x", 1).getType().toByteArray()));
-    byte[] graph = concat(lengthDelimited(1, node), concat(lengthDelimited(2, "g".getBytes()),
-        concat(lengthDelimited(11, valueInfo), lengthDelimited(12, uint8Output("y", 1).toByteArray()))));
+    byte[] node =
+        concat(
+            outer,
+            concat(
+                lengthDelimited(2, "y".getBytes()),
+                lengthDelimited(4, "Identity".getBytes()))); // output, op_type
+    byte[] valueInfo =
+        concat(
+            lengthDelimited(1, inner),
+            lengthDelimited(2, uint8Output("x", 1).getType().toByteArray()));
+    byte[] graph =
+        concat(
+            lengthDelimited(1, node),
+            concat(
+                lengthDelimited(2, "g".getBytes()),
+                concat(
+                    lengthDelimited(11, valueInfo),
+                    lengthDelimited(12, uint8Output("y", 1).toByteArray()))));
     byte[] opset = OperatorSetIdProto.newBuilder().setVersion(17).build().toByteArray();
-    return concat(new byte[] {0x08, 0x08}, concat(lengthDelimited(7, graph), lengthDelimited(8, opset)));
+    return concat(
+        new byte[] {0x08, 0x08}, concat(lengthDelimited(7, graph), lengthDelimited(8, opset)));
   }
 
   private static byte[] varintField(int field, long value) {
@@ -210,7 +280,9 @@ public final class HostileModels {
   }
 
   private static TensorProto externalTensor(String name, String location, long length) {
-    return TensorProto.newBuilder().setName(name).addDims(length)
+    return TensorProto.newBuilder()
+        .setName(name)
+        .addDims(length)
         .setDataType(TensorProto.DataType.UINT8.getNumber())
         .setDataLocation(TensorProto.DataLocation.EXTERNAL)
         .addExternalData(entry("location", location))
@@ -220,8 +292,11 @@ public final class HostileModels {
   }
 
   private static TensorProto int64Tensor(String name, long count) {
-    TensorProto.Builder t = TensorProto.newBuilder().setName(name).addDims(count)
-        .setDataType(TensorProto.DataType.INT64.getNumber());
+    TensorProto.Builder t =
+        TensorProto.newBuilder()
+            .setName(name)
+            .addDims(count)
+            .setDataType(TensorProto.DataType.INT64.getNumber());
     for (long i = 0; i < count; i++) {
       t.addInt64Data(i);
     }
@@ -233,13 +308,16 @@ public final class HostileModels {
   }
 
   private static AttributeProto graphAttribute(String name, GraphProto graph) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.GRAPH)
-        .setG(graph).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.GRAPH)
+        .setG(graph)
+        .build();
   }
 
   private static NodeProto node(String op, String input, String output) {
-    NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName(op + "_" + output)
-        .addOutput(output);
+    NodeProto.Builder b =
+        NodeProto.newBuilder().setOpType(op).setName(op + "_" + output).addOutput(output);
     if (input != null) {
       b.addInput(input);
     }
@@ -247,17 +325,27 @@ public final class HostileModels {
   }
 
   private static ValueInfoProto uint8Output(String name, long length) {
-    return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
-        .setTensorType(TypeProto.Tensor.newBuilder()
-            .setElemType(TensorProto.DataType.UINT8.getNumber())
-            .setShape(TensorShapeProto.newBuilder()
-                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(length)))))
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(
+                    TypeProto.Tensor.newBuilder()
+                        .setElemType(TensorProto.DataType.UINT8.getNumber())
+                        .setShape(
+                            TensorShapeProto.newBuilder()
+                                .addDim(
+                                    TensorShapeProto.Dimension.newBuilder().setDimValue(length)))))
         .build();
   }
 
   private static byte[] model(GraphProto graph) {
-    return ModelProto.newBuilder().setIrVersion(8).setProducerName("attacker")
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("attacker")
         .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
-        .setGraph(graph).build().toByteArray();
+        .setGraph(graph)
+        .build()
+        .toByteArray();
   }
 }

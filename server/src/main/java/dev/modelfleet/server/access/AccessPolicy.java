@@ -1,8 +1,8 @@
 package dev.modelfleet.server.access;
 
 /**
- * Which role may make which request. Decided on the method and the path alone, before routing,
- * so a refused caller learns nothing about which paths exist.
+ * Which role may make which request. Decided on the method and the path alone, before routing, so a
+ * refused caller learns nothing about which paths exist.
  */
 public final class AccessPolicy {
 
@@ -30,13 +30,19 @@ public final class AccessPolicy {
     }
     for (String prefix : ADMIN_ONLY) {
       if (path.equals(prefix) || path.startsWith(prefix + "/")) {
-        return "Only role admin may use " + prefix + "/**; this token has role " + role.wire()
+        return "Only role admin may use "
+            + prefix
+            + "/**; this token has role "
+            + role.wire()
             + ".";
       }
     }
     for (String prefix : ADMIN_ONLY_WRITES) {
       if (!isRead(method) && (path.equals(prefix) || path.startsWith(prefix + "/"))) {
-        return "Only role admin may change " + prefix + "/**; this token has role " + role.wire()
+        return "Only role admin may change "
+            + prefix
+            + "/**; this token has role "
+            + role.wire()
             + ".";
       }
     }
@@ -55,7 +61,9 @@ public final class AccessPolicy {
     for (String adminOnly : ADMIN_ONLY_CLASSES) {
       if (adminOnly.endsWith(".") ? name.startsWith(adminOnly) : name.equals(adminOnly)) {
         return "Only role admin may manage access, read the audit log, change the root of trust"
-            + " or use /api/v1/system; this token has role " + role.wire() + ".";
+            + " or use /api/v1/system; this token has role "
+            + role.wire()
+            + ".";
       }
     }
     return null;

@@ -23,7 +23,14 @@ public final class AccessViews {
 
     static ApiTokenView of(ApiToken t, Instant now) {
       return new ApiTokenView(
-          t.id, t.name, t.role, t.createdAt, t.createdBy, t.expiresAt, t.revokedAt, t.lastUsedAt,
+          t.id,
+          t.name,
+          t.role,
+          t.createdAt,
+          t.createdBy,
+          t.expiresAt,
+          t.revokedAt,
+          t.lastUsedAt,
           t.state(now));
     }
   }

@@ -23,7 +23,9 @@ public class ApiTokenService {
   /** Far beyond any sensible token, and well inside what Instant and PostgreSQL can hold. */
   static final Duration MAX_LIFETIME = Duration.ofDays(100 * 366);
 
-  /** last_used_at is a hint for finding unused tokens, so one write a minute per token is enough. */
+  /**
+   * last_used_at is a hint for finding unused tokens, so one write a minute per token is enough.
+   */
   static final Duration LAST_USED_RESOLUTION = Duration.ofMinutes(1);
 
   private final Clock clock;

@@ -3,9 +3,9 @@ package dev.modelfleet.server.access;
 import jakarta.enterprise.context.RequestScoped;
 
 /**
- * The caller of the current admin API request, for resources that record who acted (rollout
- * events, device approvals). The auth filter fills it once it has authenticated the request;
- * nothing a client sends can set it.
+ * The caller of the current admin API request, for resources that record who acted (rollout events,
+ * device approvals). The auth filter fills it once it has authenticated the request; nothing a
+ * client sends can set it.
  */
 @RequestScoped
 public class Caller {

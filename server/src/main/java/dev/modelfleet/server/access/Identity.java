@@ -1,8 +1,8 @@
 package dev.modelfleet.server.access;
 
 /**
- * Who is calling the admin API. Set by the auth filter as a request property, so that
- * resources and the audit log see the same caller.
+ * Who is calling the admin API. Set by the auth filter as a request property, so that resources and
+ * the audit log see the same caller.
  */
 public record Identity(String name, Role role) {
 

@@ -23,17 +23,18 @@ import org.jose4j.lang.UnresolvableKeyException;
 
 /**
  * The provider's signing keys, from its JWKS document: fetched on first use, again after the
- * refresh interval, and again when a token names a key the fetched set lacks (the provider
- * rotated its keys), so a rotation needs no restart. Every fetch, failed ones included, is at
- * least the minimum interval after the one before: no stream of tokens can make the server call
- * the provider at its rate. (jose4j's HttpsJwks spaces only successful fetches.) A failed fetch
- * keeps the keys fetched before. Where the document is comes from the configuration or from
- * the issuer's discovery document; either must be https, or http to this host.
+ * refresh interval, and again when a token names a key the fetched set lacks (the provider rotated
+ * its keys), so a rotation needs no restart. Every fetch, failed ones included, is at least the
+ * minimum interval after the one before: no stream of tokens can make the server call the provider
+ * at its rate. (jose4j's HttpsJwks spaces only successful fetches.) A failed fetch keeps the keys
+ * fetched before. Where the document is comes from the configuration or from the issuer's discovery
+ * document; either must be https, or http to this host.
  */
 final class JwksKeys implements VerificationKeyResolver {
 
   private static final Logger LOG = Logger.getLogger(JwksKeys.class);
   private static final int TIMEOUT_MS = 5_000;
+
   /** A JWKS of a few dozen keys is far below this; a larger answer is not one. */
   private static final int MAX_CHARS = 256 * 1024;
 
@@ -74,8 +75,10 @@ final class JwksKeys implements VerificationKeyResolver {
       key = select(jws);
     }
     if (key == null) {
-      throw new UnresolvableKeyException("no key of the provider's JWKS matches the token's key id '"
-          + jws.getKeyIdHeaderValue() + "'");
+      throw new UnresolvableKeyException(
+          "no key of the provider's JWKS matches the token's key id '"
+              + jws.getKeyIdHeaderValue()
+              + "'");
     }
     return key.getKey();
   }
@@ -104,8 +107,10 @@ final class JwksKeys implements VerificationKeyResolver {
       LOG.debugf("fetched %d OpenID Connect signing keys from %s", fetched.size(), url);
       return true;
     } catch (IOException | JoseException | RuntimeException e) {
-      LOG.warnf("cannot fetch the OpenID Connect provider's keys (%s); keeping the %d fetched"
-          + " before, trying again with a later token", e.getMessage(), keys.size());
+      LOG.warnf(
+          "cannot fetch the OpenID Connect provider's keys (%s); keeping the %d fetched"
+              + " before, trying again with a later token",
+          e.getMessage(), keys.size());
       return false;
     }
   }
@@ -114,8 +119,12 @@ final class JwksKeys implements VerificationKeyResolver {
   private String discover() throws IOException, JoseException {
     Map<String, Object> document = JsonUtil.parseJson(http.get(discoveryUrl(issuer)).getBody());
     if (!issuer.equals(document.get("issuer"))) {
-      throw new IOException("the discovery document names issuer '" + document.get("issuer")
-          + "', not '" + issuer + "'");
+      throw new IOException(
+          "the discovery document names issuer '"
+              + document.get("issuer")
+              + "', not '"
+              + issuer
+              + "'");
     }
     if (!(document.get("jwks_uri") instanceof String jwksUri)) {
       throw new IOException("the discovery document names no jwks_uri");
@@ -130,8 +139,8 @@ final class JwksKeys implements VerificationKeyResolver {
   }
 
   /**
-   * Keys fetched over plain http could be swapped by anyone on the path, who could then sign
-   * in as anybody: https only, except to this host (a provider beside the server, and tests).
+   * Keys fetched over plain http could be swapped by anyone on the path, who could then sign in as
+   * anybody: https only, except to this host (a provider beside the server, and tests).
    */
   static String checkedUrl(String url, String what) {
     URI uri;
@@ -146,7 +155,11 @@ final class JwksKeys implements VerificationKeyResolver {
     if (scheme.equals("https") || (scheme.equals("http") && local)) {
       return url;
     }
-    throw new IllegalArgumentException(what + ": '" + url + "' must be an https URL (http only to"
-        + " localhost): the provider's keys decide who can sign in");
+    throw new IllegalArgumentException(
+        what
+            + ": '"
+            + url
+            + "' must be an https URL (http only to"
+            + " localhost): the provider's keys decide who can sign in");
   }
 }

@@ -8,10 +8,9 @@ import java.util.Optional;
 
 /**
  * People signing in through an OpenID Connect provider (MODELFLEET_OIDC_*), off by default. The
- * server checks the provider's signed access tokens (JWTs) itself, with the provider's keys
- * fetched from its JWKS document and cached, or with one configured public key. When enabled,
- * the issuer, the audience and at least one role mapping are required: the server does not
- * start without them.
+ * server checks the provider's signed access tokens (JWTs) itself, with the provider's keys fetched
+ * from its JWKS document and cached, or with one configured public key. When enabled, the issuer,
+ * the audience and at least one role mapping are required: the server does not start without them.
  */
 @ConfigMapping(prefix = "modelfleet.oidc")
 public interface OidcConfig {
@@ -33,14 +32,14 @@ public interface OidcConfig {
 
   /**
    * The clients whose tokens are accepted, by the token's {@code azp} (authorized party); the
-   * audience alone when unset. A token that names an {@code azp} must name one of them, and a
-   * token with several audiences must name one.
+   * audience alone when unset. A token that names an {@code azp} must name one of them, and a token
+   * with several audiences must name one.
    */
   Optional<List<String>> clientIds();
 
   /**
-   * Where the provider publishes its signing keys (JWKS); https, or http to this host only.
-   * Unset: the {@code jwks_uri} of the issuer's discovery document.
+   * Where the provider publishes its signing keys (JWKS); https, or http to this host only. Unset:
+   * the {@code jwks_uri} of the issuer's discovery document.
    */
   Optional<String> jwksUrl();
 
@@ -49,9 +48,9 @@ public interface OidcConfig {
   Duration jwksRefreshInterval();
 
   /**
-   * A token signed with a key the server has not fetched (the provider rotated its keys) makes
-   * it fetch them again, at most this often: tokens with made-up key ids cannot make it call
-   * the provider on every request.
+   * A token signed with a key the server has not fetched (the provider rotated its keys) makes it
+   * fetch them again, at most this often: tokens with made-up key ids cannot make it call the
+   * provider on every request.
    */
   @WithDefault("10s")
   Duration jwksMinRefetchInterval();

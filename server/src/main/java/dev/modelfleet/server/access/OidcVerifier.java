@@ -24,14 +24,14 @@ import org.jose4j.jwt.consumer.JwtConsumer;
 import org.jose4j.jwt.consumer.JwtConsumerBuilder;
 
 /**
- * Turns a person's OpenID Connect access token into an {@link Identity}. The signature must be
- * the provider's: by a key of its JWKS (fetched and cached by {@link JwksKeys}) or the one
- * configured key, with an asymmetric algorithm ("none" and HMAC are refused, so a token cannot
- * choose how it is checked). The issuer, the audience and the lifetime must hold; a token that
- * names an authorized party ({@code azp}), or has several audiences, must have been issued to an
- * accepted client. The role comes only from the configured mappings of claim values. People are
- * named {@code oidc:<name>}, which no API token name can be (API token names have no colon), so
- * the audit log never confuses the two.
+ * Turns a person's OpenID Connect access token into an {@link Identity}. The signature must be the
+ * provider's: by a key of its JWKS (fetched and cached by {@link JwksKeys}) or the one configured
+ * key, with an asymmetric algorithm ("none" and HMAC are refused, so a token cannot choose how it
+ * is checked). The issuer, the audience and the lifetime must hold; a token that names an
+ * authorized party ({@code azp}), or has several audiences, must have been issued to an accepted
+ * client. The role comes only from the configured mappings of claim values. People are named {@code
+ * oidc:<name>}, which no API token name can be (API token names have no colon), so the audit log
+ * never confuses the two.
  *
  * <p>Verifying may fetch the provider's keys over the network: call it off the event loop.
  */
@@ -54,16 +54,24 @@ public class OidcVerifier {
       this.clients = Set.of();
       return;
     }
-    String audience = required(config.audience(), "modelfleet.oidc.audience",
-        "the client id the provider issues this server's tokens to (their 'aud'); without it, a"
-            + " token the provider issued to any other application would be accepted");
-    List<String> roleMappings = config.roleMappings().filter(list -> !list.isEmpty())
-        .orElseThrow(() -> new IllegalArgumentException(
-            "modelfleet.oidc.role-mappings is required when modelfleet.oidc.enabled=true: map"
-                + " the provider's groups to roles, e.g. fleet-admins=admin,fleet-ops=operator"));
+    String audience =
+        required(
+            config.audience(),
+            "modelfleet.oidc.audience",
+            "the client id the provider issues this server's tokens to (their 'aud'); without it, a"
+                + " token the provider issued to any other application would be accepted");
+    List<String> roleMappings =
+        config
+            .roleMappings()
+            .filter(list -> !list.isEmpty())
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "modelfleet.oidc.role-mappings is required when modelfleet.oidc.enabled=true: map"
+                            + " the provider's groups to roles, e.g. fleet-admins=admin,fleet-ops=operator"));
     roleMappings.forEach(this::addMapping);
-    this.clients = Set.copyOf(config.clientIds().filter(list -> !list.isEmpty())
-        .orElse(List.of(audience)));
+    this.clients =
+        Set.copyOf(config.clientIds().filter(list -> !list.isEmpty()).orElse(List.of(audience)));
     this.consumer = consumer(config, audience);
   }
 
@@ -77,8 +85,8 @@ public class OidcVerifier {
   }
 
   /**
-   * The person the token stands for, with a null role when no claim value maps to one; a
-   * refusal says why not without echoing the token.
+   * The person the token stands for, with a null role when no claim value maps to one; a refusal
+   * says why not without echoing the token.
    */
   public Authentication verify(String jwt) {
     JwtClaims claims;
@@ -86,9 +94,10 @@ public class OidcVerifier {
       claims = consumer.processToClaims(jwt);
     } catch (InvalidJwtException e) {
       LOG.debugf("OIDC token refused: %s", e.getMessage());
-      return Authentication.refused(e.hasExpired()
-          ? "The OpenID Connect token expired; sign in again."
-          : "The OpenID Connect token is not valid for this server.");
+      return Authentication.refused(
+          e.hasExpired()
+              ? "The OpenID Connect token expired; sign in again."
+              : "The OpenID Connect token is not valid for this server.");
     }
     if (!issuedToAcceptedClient(claims)) {
       return Authentication.refused(
@@ -116,7 +125,8 @@ public class OidcVerifier {
   /** The highest role the token's claim values map to; null when none does. */
   private Role role(JwtClaims claims) {
     Object value = claims.getClaimValue(config.rolesClaim());
-    List<?> values = value instanceof List<?> list ? list : value == null ? List.of() : List.of(value);
+    List<?> values =
+        value instanceof List<?> list ? list : value == null ? List.of() : List.of(value);
     Role best = null;
     for (Object item : values) {
       Role role = item instanceof String text ? mappings.get(text) : null;
@@ -138,44 +148,65 @@ public class OidcVerifier {
 
   private void addMapping(String entry) {
     int eq = entry.indexOf('=');
-    Role role = eq <= 0 ? null : Role.parse(entry.substring(eq + 1).trim().toLowerCase(Locale.ROOT));
+    Role role =
+        eq <= 0 ? null : Role.parse(entry.substring(eq + 1).trim().toLowerCase(Locale.ROOT));
     if (role == null) {
-      throw new IllegalArgumentException("modelfleet.oidc.role-mappings: '" + entry
-          + "' is not value=role with role admin, operator or viewer");
+      throw new IllegalArgumentException(
+          "modelfleet.oidc.role-mappings: '"
+              + entry
+              + "' is not value=role with role admin, operator or viewer");
     }
     mappings.put(entry.substring(0, eq).trim(), role);
   }
 
   private static String required(Optional<String> value, String key, String why) {
-    return value.filter(text -> !text.isBlank()).orElseThrow(() -> new IllegalArgumentException(
-        key + " is required when modelfleet.oidc.enabled=true: " + why));
+    return value
+        .filter(text -> !text.isBlank())
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    key + " is required when modelfleet.oidc.enabled=true: " + why));
   }
 
   private static JwtConsumer consumer(OidcConfig config, String audience) {
-    String issuer = required(config.issuer(), "modelfleet.oidc.issuer",
-        "the provider's issuer URL (the tokens' 'iss')");
-    JwtConsumerBuilder builder = new JwtConsumerBuilder()
-        .setRequireExpirationTime()
-        .setRequireSubject()
-        .setAllowedClockSkewInSeconds((int) config.clockSkew().toSeconds())
-        .setExpectedIssuer(issuer)
-        .setExpectedAudience(audience)
-        .setJwsAlgorithmConstraints(new AlgorithmConstraints(ConstraintType.PERMIT,
-            AlgorithmIdentifiers.RSA_USING_SHA256, AlgorithmIdentifiers.RSA_USING_SHA384,
-            AlgorithmIdentifiers.RSA_USING_SHA512, AlgorithmIdentifiers.RSA_PSS_USING_SHA256,
-            AlgorithmIdentifiers.RSA_PSS_USING_SHA384, AlgorithmIdentifiers.RSA_PSS_USING_SHA512,
-            AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256,
-            AlgorithmIdentifiers.ECDSA_USING_P384_CURVE_AND_SHA384,
-            AlgorithmIdentifiers.ECDSA_USING_P521_CURVE_AND_SHA512));
+    String issuer =
+        required(
+            config.issuer(),
+            "modelfleet.oidc.issuer",
+            "the provider's issuer URL (the tokens' 'iss')");
+    JwtConsumerBuilder builder =
+        new JwtConsumerBuilder()
+            .setRequireExpirationTime()
+            .setRequireSubject()
+            .setAllowedClockSkewInSeconds((int) config.clockSkew().toSeconds())
+            .setExpectedIssuer(issuer)
+            .setExpectedAudience(audience)
+            .setJwsAlgorithmConstraints(
+                new AlgorithmConstraints(
+                    ConstraintType.PERMIT,
+                    AlgorithmIdentifiers.RSA_USING_SHA256,
+                    AlgorithmIdentifiers.RSA_USING_SHA384,
+                    AlgorithmIdentifiers.RSA_USING_SHA512,
+                    AlgorithmIdentifiers.RSA_PSS_USING_SHA256,
+                    AlgorithmIdentifiers.RSA_PSS_USING_SHA384,
+                    AlgorithmIdentifiers.RSA_PSS_USING_SHA512,
+                    AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256,
+                    AlgorithmIdentifiers.ECDSA_USING_P384_CURVE_AND_SHA384,
+                    AlgorithmIdentifiers.ECDSA_USING_P521_CURVE_AND_SHA512));
     if (config.publicKey().isPresent()) {
       if (config.jwksUrl().isPresent()) {
-        throw new IllegalArgumentException("modelfleet.oidc.public-key and modelfleet.oidc.jwks-url"
-            + " are alternatives: set one");
+        throw new IllegalArgumentException(
+            "modelfleet.oidc.public-key and modelfleet.oidc.jwks-url"
+                + " are alternatives: set one");
       }
       builder.setVerificationKey(rsaKey(config.publicKey().get()));
     } else {
-      builder.setVerificationKeyResolver(new JwksKeys(issuer, config.jwksUrl().orElse(null),
-          config.jwksRefreshInterval(), config.jwksMinRefetchInterval()));
+      builder.setVerificationKeyResolver(
+          new JwksKeys(
+              issuer,
+              config.jwksUrl().orElse(null),
+              config.jwksRefreshInterval(),
+              config.jwksMinRefetchInterval()));
     }
     return builder.build();
   }

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.agentapi;
 
+import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.agent.v1.ArtifactChunk;
@@ -16,7 +17,6 @@ import dev.modelfleet.server.pki.AgentTlsConfig;
 import dev.modelfleet.server.pki.CertifiedEnrollment;
 import dev.modelfleet.server.pki.DeviceCertificates;
 import dev.modelfleet.server.signing.SigningService;
-import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -25,9 +25,8 @@ import io.smallrye.common.annotation.Blocking;
 import java.util.function.Supplier;
 
 /**
- * The agent protocol over the feature services. Every method is @Blocking: they touch the
- * database, and the credential check in {@link DeviceAuthInterceptor} must not run on the
- * event loop.
+ * The agent protocol over the feature services. Every method is @Blocking: they touch the database,
+ * and the credential check in {@link DeviceAuthInterceptor} must not run on the event loop.
  */
 @GrpcService
 public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
@@ -41,8 +40,13 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   private final DeviceCertificates certificates;
 
   AgentGrpcService(
-      EnrollmentService enrollment, SigningService signing, SyncService sync, ArtifactStreamer artifacts,
-      AgentTlsConfig tls, CertifiedEnrollment certifiedEnrollment, DeviceCertificates certificates) {
+      EnrollmentService enrollment,
+      SigningService signing,
+      SyncService sync,
+      ArtifactStreamer artifacts,
+      AgentTlsConfig tls,
+      CertifiedEnrollment certifiedEnrollment,
+      DeviceCertificates certificates) {
     this.enrollment = enrollment;
     this.signing = signing;
     this.sync = sync;
@@ -56,27 +60,33 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   @Blocking
   public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> out) {
     try {
-      Supplier<EnrollmentService.Enrolled> enroll = () ->
-          enrollment.enroll(
-              request.getEnrollmentToken(),
-              request.getDevicePublicKey().toByteArray(),
-              request.getRequestedName(),
-              request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null,
-              request.getHardware().hasBenchmark()
-                  ? BenchmarkInfo.from(request.getHardware().getBenchmark())
-                  : null);
+      Supplier<EnrollmentService.Enrolled> enroll =
+          () ->
+              enrollment.enroll(
+                  request.getEnrollmentToken(),
+                  request.getDevicePublicKey().toByteArray(),
+                  request.getRequestedName(),
+                  request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null,
+                  request.getHardware().hasBenchmark()
+                      ? BenchmarkInfo.from(request.getHardware().getBenchmark())
+                      : null);
       var chain = signing.rootChain();
       EnrollResponse.Builder response = EnrollResponse.newBuilder();
       EnrollmentService.Enrolled enrolled;
       if (tls.mutual()) {
         if (request.getCertificateRequest().isEmpty()) {
-          throw Status.INVALID_ARGUMENT.withDescription("certificate_request is required: this"
-              + " server runs mutual TLS; configure the agent with server-ca (the fleet CA from"
-              + " GET /api/v1/trust/fleet-ca.pem)").asRuntimeException();
+          throw Status.INVALID_ARGUMENT
+              .withDescription(
+                  "certificate_request is required: this"
+                      + " server runs mutual TLS; configure the agent with server-ca (the fleet CA from"
+                      + " GET /api/v1/trust/fleet-ca.pem)")
+              .asRuntimeException();
         }
-        var certified = certifiedEnrollment.enroll(request.getCertificateRequest().toByteArray(), enroll);
+        var certified =
+            certifiedEnrollment.enroll(request.getCertificateRequest().toByteArray(), enroll);
         enrolled = certified.enrolled();
-        response.setDeviceCertificate(ByteString.copyFrom(certified.deviceCertificate()))
+        response
+            .setDeviceCertificate(ByteString.copyFrom(certified.deviceCertificate()))
             .setFleetCaCertificate(ByteString.copyFrom(certified.caCertificate()));
       } else {
         enrolled = enroll.get();
@@ -108,7 +118,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   public void fetchArtifact(FetchArtifactRequest request, StreamObserver<ArtifactChunk> out) {
     try {
       artifacts.stream(
-          DeviceAuthInterceptor.DEVICE_ID.get(), request, (ServerCallStreamObserver<ArtifactChunk>) out);
+          DeviceAuthInterceptor.DEVICE_ID.get(),
+          request,
+          (ServerCallStreamObserver<ArtifactChunk>) out);
     } catch (Exception e) {
       out.onError(GrpcErrors.toStatus(e));
     }
@@ -121,15 +133,18 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
     try {
       if (!tls.mutual()) {
         throw Status.FAILED_PRECONDITION
-            .withDescription("this server runs without mutual TLS: there is no certificate to renew")
+            .withDescription(
+                "this server runs without mutual TLS: there is no certificate to renew")
             .asRuntimeException();
       }
-      var certificate = certificates.renew(
-          DeviceAuthInterceptor.DEVICE_ID.get(), request.getCertificateRequest().toByteArray());
-      out.onNext(RenewCertificateResponse.newBuilder()
-          .setDeviceCertificate(ByteString.copyFrom(certificate.getEncoded()))
-          .setNotAfterMs(certificate.getNotAfter().getTime())
-          .build());
+      var certificate =
+          certificates.renew(
+              DeviceAuthInterceptor.DEVICE_ID.get(), request.getCertificateRequest().toByteArray());
+      out.onNext(
+          RenewCertificateResponse.newBuilder()
+              .setDeviceCertificate(ByteString.copyFrom(certificate.getEncoded()))
+              .setNotAfterMs(certificate.getNotAfter().getTime())
+              .build());
       out.onCompleted();
     } catch (Exception e) {
       out.onError(GrpcErrors.toStatus(e));

@@ -19,12 +19,12 @@ import java.util.UUID;
 import org.jboss.resteasy.reactive.PathPart;
 
 /**
- * Artifacts over plain HTTP for agents: the same bytes and the same access rule as
- * FetchArtifact, served with sendfile (no copy through the JVM heap), which is what makes a
- * 100 MB model arrive at close to disk speed. Range requests resume an interrupted download.
- * Authenticated by the device credential, like every agent call. Closed while the agent port
- * requires mutual TLS: a bearer credential alone must not fetch model bytes, and they would
- * travel unencrypted; agents use FetchArtifact over the mutual-TLS channel instead.
+ * Artifacts over plain HTTP for agents: the same bytes and the same access rule as FetchArtifact,
+ * served with sendfile (no copy through the JVM heap), which is what makes a 100 MB model arrive at
+ * close to disk speed. Range requests resume an interrupted download. Authenticated by the device
+ * credential, like every agent call. Closed while the agent port requires mutual TLS: a bearer
+ * credential alone must not fetch model bytes, and they would travel unencrypted; agents use
+ * FetchArtifact over the mutual-TLS channel instead.
  */
 @Path("/agent/v1/artifacts")
 public class ArtifactHttpResource {
@@ -37,7 +37,9 @@ public class ArtifactHttpResource {
   private final AgentTlsConfig tls;
 
   ArtifactHttpResource(
-      DeviceAuthenticator authenticator, ArtifactAccess access, ArtifactStore store,
+      DeviceAuthenticator authenticator,
+      ArtifactAccess access,
+      ArtifactStore store,
       AgentTlsConfig tls) {
     this.authenticator = authenticator;
     this.access = access;
@@ -54,8 +56,9 @@ public class ArtifactHttpResource {
       @HeaderParam("Range") String range)
       throws IOException {
     if (tls.mutual()) {
-      throw ApiError.FORBIDDEN.exception("the plaintext HTTP artifact path is closed while the agent"
-          + " port requires mutual TLS; fetch artifacts with FetchArtifact over gRPC");
+      throw ApiError.FORBIDDEN.exception(
+          "the plaintext HTTP artifact path is closed while the agent"
+              + " port requires mutual TLS; fetch artifacts with FetchArtifact over gRPC");
     }
     UUID deviceId = authenticate(authorization);
     if (!Dsse.isSha256Hex(sha256)) {
@@ -81,13 +84,17 @@ public class ArtifactHttpResource {
   }
 
   private UUID authenticate(String authorization) {
-    String credential = authorization != null && authorization.startsWith(BEARER)
-        ? authorization.substring(BEARER.length()).trim()
-        : null;
-    return authenticator.authenticate(credential).orElseThrow(() ->
-        ApiError.UNAUTHENTICATED.exception(
-            "Send the device credential as 'Authorization: Bearer <credential>'; a "
-                + "decommissioned device must be enrolled again."));
+    String credential =
+        authorization != null && authorization.startsWith(BEARER)
+            ? authorization.substring(BEARER.length()).trim()
+            : null;
+    return authenticator
+        .authenticate(credential)
+        .orElseThrow(
+            () ->
+                ApiError.UNAUTHENTICATED.exception(
+                    "Send the device credential as 'Authorization: Bearer <credential>'; a "
+                        + "decommissioned device must be enrolled again."));
   }
 
   /** The one Range form agents send: {@code bytes=<offset>-}, to resume from an offset. */
@@ -108,7 +115,11 @@ public class ArtifactHttpResource {
       }
       if (offset < 0 || offset >= size) {
         throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-            "offset " + offset + " is outside the artifact (0.." + (size - 1) + "); restart from 0");
+            "offset "
+                + offset
+                + " is outside the artifact (0.."
+                + (size - 1)
+                + "); restart from 0");
       }
       return offset;
     }

@@ -10,9 +10,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Tells agents where to download artifacts over HTTP: the configured base URL (a CDN, or this
- * server as devices reach it), else this server's actual HTTP port, which the agent combines
- * with the host it already reaches the server by. With mutual TLS only an https base URL is
- * announced (see docs/security.md).
+ * server as devices reach it), else this server's actual HTTP port, which the agent combines with
+ * the host it already reaches the server by. With mutual TLS only an https base URL is announced
+ * (see docs/security.md).
  */
 @ApplicationScoped
 class ArtifactLocation {
@@ -32,15 +32,21 @@ class ArtifactLocation {
       // Model bytes stay encrypted: agents fetch over the mutual-TLS gRPC channel unless the
       // operator configured an https address (a CDN, or a TLS-terminating proxy).
       return syncConfig
-          .setArtifactBaseUrl(config.artifactBaseUrl().filter(u -> u.startsWith("https://")).orElse(""))
+          .setArtifactBaseUrl(
+              config.artifactBaseUrl().filter(u -> u.startsWith("https://")).orElse(""))
           .setHttpPort(0);
     }
-    return syncConfig.setArtifactBaseUrl(config.artifactBaseUrl().orElse("")).setHttpPort(httpPort());
+    return syncConfig
+        .setArtifactBaseUrl(config.artifactBaseUrl().orElse(""))
+        .setHttpPort(httpPort());
   }
 
   private int httpPort() {
-    Integer port = registry.get(
-        LaunchMode.current() == LaunchMode.TEST ? HttpServer.HTTP_TEST_PORT : HttpServer.HTTP_PORT);
+    Integer port =
+        registry.get(
+            LaunchMode.current() == LaunchMode.TEST
+                ? HttpServer.HTTP_TEST_PORT
+                : HttpServer.HTTP_PORT);
     return port == null ? 0 : port;
   }
 }

@@ -27,7 +27,8 @@ class ArtifactStreamer {
     this.store = store;
   }
 
-  void stream(UUID deviceId, FetchArtifactRequest request, ServerCallStreamObserver<ArtifactChunk> out)
+  void stream(
+      UUID deviceId, FetchArtifactRequest request, ServerCallStreamObserver<ArtifactChunk> out)
       throws IOException {
     String sha256 = request.getSha256();
     if (!Dsse.isSha256Hex(sha256)) {

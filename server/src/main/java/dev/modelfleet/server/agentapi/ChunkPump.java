@@ -9,9 +9,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
 /**
- * Sends a file from an offset in chunks, only while the transport can take them: each chunk
- * waits for the client's flow-control window, so a slow device holds at most a chunk or two of
- * server memory instead of the whole file.
+ * Sends a file from an offset in chunks, only while the transport can take them: each chunk waits
+ * for the client's flow-control window, so a slow device holds at most a chunk or two of server
+ * memory instead of the whole file.
  */
 final class ChunkPump implements Runnable {
 
@@ -52,8 +52,10 @@ final class ChunkPump implements Runnable {
       }
     } catch (IOException e) {
       finish();
-      out.onError(Status.UNAVAILABLE.withDescription("reading the artifact failed; resume later")
-          .asRuntimeException());
+      out.onError(
+          Status.UNAVAILABLE
+              .withDescription("reading the artifact failed; resume later")
+              .asRuntimeException());
     }
   }
 

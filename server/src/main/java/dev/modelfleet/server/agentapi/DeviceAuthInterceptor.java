@@ -24,8 +24,8 @@ import javax.net.ssl.SSLSession;
 /**
  * Authenticates every AgentService call but Enroll by its device credential and, with mutual TLS,
  * by the client certificate of its connection (both must name the same device), and makes the
- * device id available to the call. Runs after Quarkus moved the call to a worker thread (the service
- * methods are @Blocking), so the database lookup does not block the event loop.
+ * device id available to the call. Runs after Quarkus moved the call to a worker thread (the
+ * service methods are @Blocking), so the database lookup does not block the event loop.
  */
 @GlobalInterceptor
 @ApplicationScoped
@@ -61,10 +61,12 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
     if (tls.mutual()) {
       Verdict verdict = clientCertificate(call).map(certificates::check).orElse(null);
       if (verdict == null || !verdict.accepted()) {
-        return refuse(call, verdict == null
-            ? "no client certificate: this server requires mutual TLS, and every call but Enroll"
-                + " presents the device certificate issued at enrollment"
-            : verdict.refusal());
+        return refuse(
+            call,
+            verdict == null
+                ? "no client certificate: this server requires mutual TLS, and every call but Enroll"
+                    + " presents the device certificate issued at enrollment"
+                : verdict.refusal());
       }
       certified = verdict.deviceId();
     }
@@ -74,19 +76,22 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
             ? authenticator.authenticate(header.substring(BEARER.length()).trim())
             : Optional.empty();
     // a rejected device is told so (PERMISSION_DENIED), so its agent stops rather than retries
-    if (device.isEmpty() && header != null && header.startsWith(BEARER)
+    if (device.isEmpty()
+        && header != null
+        && header.startsWith(BEARER)
         && authenticator.isRejected(header.substring(BEARER.length()).trim())) {
       call.close(Status.PERMISSION_DENIED.withDescription(SyncService.REJECTED), new Metadata());
       return new ServerCall.Listener<>() {};
     }
     if (device.isEmpty()) {
-      return refuse(call,
-          "device credential missing, unknown or revoked; the device must be enrolled again");
+      return refuse(
+          call, "device credential missing, unknown or revoked; the device must be enrolled again");
     }
     if (certified != null && !certified.equals(device.get())) {
       return refuse(call, "the client certificate belongs to another device than the credential");
     }
-    return Contexts.interceptCall(Context.current().withValue(DEVICE_ID, device.get()), call, headers, next);
+    return Contexts.interceptCall(
+        Context.current().withValue(DEVICE_ID, device.get()), call, headers, next);
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {
@@ -102,7 +107,8 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
     }
     try {
       return session.getPeerCertificates()[0] instanceof X509Certificate x509
-          ? Optional.of(x509) : Optional.empty();
+          ? Optional.of(x509)
+          : Optional.empty();
     } catch (SSLPeerUnverifiedException e) {
       return Optional.empty();
     }

@@ -16,10 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
- * The open Sync streams of this server process, one per device. Changes reach them only after
- * their transaction committed, so a device never sees a document that was rolled back. A
- * change made here is pushed at once (the observers below); one made on another replica
- * arrives through {@link RemoteChanges}.
+ * The open Sync streams of this server process, one per device. Changes reach them only after their
+ * transaction committed, so a device never sees a document that was rolled back. A change made here
+ * is pushed at once (the observers below); one made on another replica arrives through {@link
+ * RemoteChanges}.
  */
 @ApplicationScoped
 public class DeviceSessions implements DeviceLinks {
@@ -29,7 +29,8 @@ public class DeviceSessions implements DeviceLinks {
   void register(SyncSession session) {
     SyncSession older = sessions.put(session.deviceId(), session);
     if (older != null && older != session) {
-      older.close(Status.ABORTED.withDescription("a newer stream of this device replaced this one"));
+      older.close(
+          Status.ABORTED.withDescription("a newer stream of this device replaced this one"));
     }
   }
 
@@ -79,7 +80,10 @@ public class DeviceSessions implements DeviceLinks {
 
   void closeDecommissioned(UUID deviceId) {
     Optional.ofNullable(sessions.remove(deviceId))
-        .ifPresent(s -> s.close(Status.UNAUTHENTICATED.withDescription(
-            "the device was decommissioned; it must be enrolled again")));
+        .ifPresent(
+            s ->
+                s.close(
+                    Status.UNAUTHENTICATED.withDescription(
+                        "the device was decommissioned; it must be enrolled again")));
   }
 }

@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Refuses Enroll calls beyond an address's budget with RESOURCE_EXHAUSTED before they reach the
- * database, so a flood of enrollment attempts (good tokens or guesses) costs almost nothing.
- * IPv4 addresses have a budget each, IPv6 addresses one per /64 ({@link AddressGroup}).
+ * database, so a flood of enrollment attempts (good tokens or guesses) costs almost nothing. IPv4
+ * addresses have a budget each, IPv6 addresses one per /64 ({@link AddressGroup}).
  */
 @GlobalInterceptor
 @ApplicationScoped
@@ -43,8 +43,14 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     long waitNanos = budget.take(address);
     if (waitNanos > 0) {
       long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
-      call.close(Status.RESOURCE_EXHAUSTED.withDescription("too many enrollment attempts from "
-          + address + "; retry in " + waitMs + " ms or later, with backoff"), new Metadata());
+      call.close(
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "too many enrollment attempts from "
+                  + address
+                  + "; retry in "
+                  + waitMs
+                  + " ms or later, with backoff"),
+          new Metadata());
       return new ServerCall.Listener<>() {};
     }
     return next.startCall(call, headers);

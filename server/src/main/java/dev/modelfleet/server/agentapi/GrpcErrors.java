@@ -25,6 +25,8 @@ final class GrpcErrors {
       return Status.INVALID_ARGUMENT.withDescription(DataErrors.DETAIL).asRuntimeException();
     }
     LOG.error("agent call failed", failure);
-    return Status.INTERNAL.withDescription("the server failed; retry with backoff").asRuntimeException();
+    return Status.INTERNAL
+        .withDescription("the server failed; retry with backoff")
+        .asRuntimeException();
   }
 }

@@ -10,8 +10,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 
 /**
- * How this replica keeps up with its devices: heartbeat ingest figures and the streams it
- * holds. Per replica, not per fleet: ask each replica. Admin-only, like all of /api.
+ * How this replica keeps up with its devices: heartbeat ingest figures and the streams it holds.
+ * Per replica, not per fleet: ask each replica. Admin-only, like all of /api.
  */
 @Path("/api/v1/system/ingest")
 @Produces(MediaType.APPLICATION_JSON)

@@ -22,10 +22,10 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Brings this replica's device streams up to date with changes committed on any replica. A
- * notice's generation is compared with what the stream already carried before anything is
- * read, so the notice of a change made here (already pushed by {@link DeviceSessions}) and
- * notices for devices connected elsewhere cost no database work at all.
+ * Brings this replica's device streams up to date with changes committed on any replica. A notice's
+ * generation is compared with what the stream already carried before anything is read, so the
+ * notice of a change made here (already pushed by {@link DeviceSessions}) and notices for devices
+ * connected elsewhere cost no database work at all.
  */
 @ApplicationScoped
 class RemoteChanges implements ClusterNoticeHandler {
@@ -47,17 +47,23 @@ class RemoteChanges implements ClusterNoticeHandler {
   // one queued read per device however many notices arrive for it meanwhile: the read sends
   // the newest document, and the queue never grows past the number of local streams
   private final Set<UUID> queued = ConcurrentHashMap.newKeySet();
-  private final ExecutorService pushers = Executors.newFixedThreadPool(PUSH_THREADS, r -> {
-    Thread thread = new Thread(r, "remote-desired-state-push");
-    thread.setDaemon(true);
-    return thread;
-  });
+  private final ExecutorService pushers =
+      Executors.newFixedThreadPool(
+          PUSH_THREADS,
+          r -> {
+            Thread thread = new Thread(r, "remote-desired-state-push");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   private final SigningService signing;
 
   RemoteChanges(
-      DeviceSessions sessions, SyncService sync, DesiredStateService desiredStates,
-      AgroalDataSource dataSource, SigningService signing) {
+      DeviceSessions sessions,
+      SyncService sync,
+      DesiredStateService desiredStates,
+      AgroalDataSource dataSource,
+      SigningService signing) {
     this.signing = signing;
     this.sessions = sessions;
     this.sync = sync;
@@ -72,7 +78,8 @@ class RemoteChanges implements ClusterNoticeHandler {
 
   @Override
   public void desiredStateChanged(UUID deviceId, long generation) {
-    sessions.find(deviceId)
+    sessions
+        .find(deviceId)
         .filter(session -> session.sentGeneration() < generation)
         .ifPresent(session -> queuePush(deviceId));
   }
@@ -84,10 +91,11 @@ class RemoteChanges implements ClusterNoticeHandler {
 
   @Override
   public void rootPublished(long version) {
-    pushers.execute(() -> {
-      List<dev.modelfleet.agent.v1.SignedEnvelope> chain = signing.rootChain();
-      sessions.all().forEach(session -> session.sendRootUpdate(chain));
-    });
+    pushers.execute(
+        () -> {
+          List<dev.modelfleet.agent.v1.SignedEnvelope> chain = signing.rootChain();
+          sessions.all().forEach(session -> session.sendRootUpdate(chain));
+        });
   }
 
   @Override
@@ -123,7 +131,7 @@ class RemoteChanges implements ClusterNoticeHandler {
           long generation = rows.getLong(3); // 0 when the device has no desired state yet
           SyncSession session = byDevice.get(deviceId);
           switch (rows.getString(2)) {
-            case "pending" -> { } // nothing to send until it is approved
+            case "pending" -> {} // nothing to send until it is approved
             case "rejected" -> rejected(deviceId);
             case "active" -> {
               if (session.awaitingApproval()) {
@@ -137,38 +145,49 @@ class RemoteChanges implements ClusterNoticeHandler {
         }
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("could not read the desired-state generations of local devices", e);
+      throw new IllegalStateException(
+          "could not read the desired-state generations of local devices", e);
     }
   }
 
   private void queuePush(UUID deviceId) {
     if (queued.add(deviceId)) {
-      pushers.execute(() -> {
-        queued.remove(deviceId);
-        pushCurrent(deviceId);
-      });
+      pushers.execute(
+          () -> {
+            queued.remove(deviceId);
+            pushCurrent(deviceId);
+          });
     }
   }
 
   private void reconcile(UUID deviceId) {
-    sessions.find(deviceId).ifPresent(session -> {
-      try {
-        sync.reconcile(session);
-      } catch (RuntimeException e) {
-        // the device is told at its next Hello
-        LOG.warnf(e, "could not tell device %s of its approval made elsewhere", deviceId);
-      }
-    });
+    sessions
+        .find(deviceId)
+        .ifPresent(
+            session -> {
+              try {
+                sync.reconcile(session);
+              } catch (RuntimeException e) {
+                // the device is told at its next Hello
+                LOG.warnf(e, "could not tell device %s of its approval made elsewhere", deviceId);
+              }
+            });
   }
 
   private void pushCurrent(UUID deviceId) {
-    sessions.find(deviceId).ifPresent(session -> {
-      try {
-        desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);
-      } catch (RuntimeException e) {
-        // the device gets it at its next Hello, or with the next change's notice
-        LOG.warnf(e, "could not push the desired state committed elsewhere to device %s", deviceId);
-      }
-    });
+    sessions
+        .find(deviceId)
+        .ifPresent(
+            session -> {
+              try {
+                desiredStates.currentFor(deviceId).ifPresent(session::sendDesiredState);
+              } catch (RuntimeException e) {
+                // the device gets it at its next Hello, or with the next change's notice
+                LOG.warnf(
+                    e,
+                    "could not push the desired state committed elsewhere to device %s",
+                    deviceId);
+              }
+            });
   }
 }

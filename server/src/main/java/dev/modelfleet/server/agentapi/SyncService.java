@@ -4,7 +4,6 @@ import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.Heartbeat;
 import dev.modelfleet.agent.v1.Hello;
 import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DesiredStateService;
@@ -16,6 +15,7 @@ import dev.modelfleet.server.device.DeviceStatus;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.device.ModelHealthInfo;
+import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -32,6 +32,7 @@ class SyncService {
   /** Why a rejected device's calls end: its agent logs it and stops syncing. */
   static final String REJECTED =
       "an operator rejected this device; it must be enrolled again (with a new identity) to join";
+
   private static final String DECOMMISSIONED =
       "the device was decommissioned; it must be enrolled again";
 
@@ -72,11 +73,14 @@ class SyncService {
    */
   void hello(SyncSession session, Hello hello) {
     UUID deviceId = session.deviceId();
-    DeviceStatus status = activity.hello(
-        deviceId,
-        HardwareInfo.from(hello.getHardware()),
-        hello.getHardware().hasBenchmark() ? BenchmarkInfo.from(hello.getHardware().getBenchmark()) : null,
-        InstalledModelInfo.from(hello.getInstalledList()));
+    DeviceStatus status =
+        activity.hello(
+            deviceId,
+            HardwareInfo.from(hello.getHardware()),
+            hello.getHardware().hasBenchmark()
+                ? BenchmarkInfo.from(hello.getHardware().getBenchmark())
+                : null,
+            InstalledModelInfo.from(hello.getInstalledList()));
     session.sendConfig(syncConfig(status == DeviceStatus.PENDING));
     // root versions before any desired state: a document may be signed by keys only they list
     session.helloRootVersion(hello.getRootVersion());
@@ -88,9 +92,9 @@ class SyncService {
   }
 
   /**
-   * Brings a registered stream in line with its device's status now: a pending device gets
-   * nothing more; an approved one is told it is approved, then gets its desired state; a
-   * rejected or decommissioned one loses its stream.
+   * Brings a registered stream in line with its device's status now: a pending device gets nothing
+   * more; an approved one is told it is approved, then gets its desired state; a rejected or
+   * decommissioned one loses its stream.
    */
   void reconcile(SyncSession session) {
     UUID deviceId = session.deviceId();
@@ -112,18 +116,20 @@ class SyncService {
 
   /**
    * An approval made on this replica reaches the device's stream here, if it is open here. No
-   * database work after commit: a pending device has no desired state (nothing selects it), so
-   * the config is all there is to send; its own NOTIFY, handled by RemoteChanges on this replica
-   * too, re-checks and sends a desired state if one was made meanwhile.
+   * database work after commit: a pending device has no desired state (nothing selects it), so the
+   * config is all there is to send; its own NOTIFY, handled by RemoteChanges on this replica too,
+   * re-checks and sends a desired state if one was made meanwhile.
    */
   void approved(@Observes(during = TransactionPhase.AFTER_SUCCESS) DeviceApproved event) {
     sessions.find(event.deviceId()).ifPresent(session -> session.approve(syncConfig(false)));
   }
 
   private SyncConfig syncConfig(boolean awaitingApproval) {
-    return artifactLocation.describe(SyncConfig.newBuilder()
-            .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())
-            .setAwaitingApproval(awaitingApproval))
+    return artifactLocation
+        .describe(
+            SyncConfig.newBuilder()
+                .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())
+                .setAwaitingApproval(awaitingApproval))
         .build();
   }
 
@@ -143,9 +149,10 @@ class SyncService {
         }
       }
       case PROGRESS -> deployments.recordProgress(session.deviceId(), message.getProgress());
-      case BENCHMARK -> activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
+      case BENCHMARK ->
+          activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
       case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());
-      default -> { } // a second Hello changes nothing; unknown kinds come from newer agents
+      default -> {} // a second Hello changes nothing; unknown kinds come from newer agents
     }
   }
 

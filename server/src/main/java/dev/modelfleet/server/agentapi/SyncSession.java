@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * One device's Sync stream. Writes come from the stream's own messages and from pushes after
- * an assignment commits, so every write to the response is synchronized.
+ * One device's Sync stream. Writes come from the stream's own messages and from pushes after an
+ * assignment commits, so every write to the response is synchronized.
  */
 final class SyncSession implements StreamObserver<AgentMessage> {
 
@@ -28,6 +28,7 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   private boolean awaitingApproval;
   private long sentGeneration;
   private long sentRefreshAfterMs;
+
   /** The root version the agent trusts: what it said in Hello, then what this stream sent. */
   private long rootVersion;
 
@@ -35,10 +36,11 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     this.deviceId = deviceId;
     this.out = out;
     this.service = service;
-    out.setOnCancelHandler(() -> {
-      markClosed();
-      service.closed(this);
-    });
+    out.setOnCancelHandler(
+        () -> {
+          markClosed();
+          service.closed(this);
+        });
   }
 
   UUID deviceId() {
@@ -50,7 +52,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     try {
       if (!helloSeen) {
         if (message.getKindCase() != AgentMessage.KindCase.HELLO) {
-          close(Status.INVALID_ARGUMENT.withDescription("the first message on Sync must be a Hello"));
+          close(
+              Status.INVALID_ARGUMENT.withDescription("the first message on Sync must be a Hello"));
           return;
         }
         helloSeen = true;
@@ -91,8 +94,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   }
 
   /**
-   * Sends the root versions after the one the agent trusts, oldest first. An agent that
-   * reported no root version predates rotation and could not use them.
+   * Sends the root versions after the one the agent trusts, oldest first. An agent that reported no
+   * root version predates rotation and could not use them.
    */
   void sendRootUpdate(List<SignedEnvelope> chain) {
     synchronized (this) {
@@ -114,8 +117,11 @@ final class SyncSession implements StreamObserver<AgentMessage> {
       firstNew--;
     }
     if (firstNew < chain.size()) {
-      out.onNext(ServerMessage.newBuilder().setRootUpdate(
-          RootUpdate.newBuilder().addAllRootMetadata(chain.subList(firstNew, chain.size()))).build());
+      out.onNext(
+          ServerMessage.newBuilder()
+              .setRootUpdate(
+                  RootUpdate.newBuilder().addAllRootMetadata(chain.subList(firstNew, chain.size())))
+              .build());
       rootVersion = rootVersion(chain.get(chain.size() - 1));
     }
   }
@@ -146,9 +152,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
   }
 
   /**
-   * Sends a desired state unless this stream already carried that generation or a newer one;
-   * root versions the agent lacks go first, since the document may be signed by keys only
-   * they list.
+   * Sends a desired state unless this stream already carried that generation or a newer one; root
+   * versions the agent lacks go first, since the document may be signed by keys only they list.
    */
   void sendDesiredState(SignedEnvelope document) {
     List<SignedEnvelope> chain = service.rootChain();

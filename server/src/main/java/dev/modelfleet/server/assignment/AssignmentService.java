@@ -24,9 +24,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Points devices at a model version: per device, lets the matcher pick a variant, records it
- * as the device's desired model and publishes a newly signed desired state. A rollout calls
- * this per wave, and {@link #revert} when it rolls back.
+ * Points devices at a model version: per device, lets the matcher pick a variant, records it as the
+ * device's desired model and publishes a newly signed desired state. A rollout calls this per wave,
+ * and {@link #revert} when it rolls back.
  */
 @ApplicationScoped
 public class AssignmentService {
@@ -48,7 +48,8 @@ public class AssignmentService {
 
   /** {@code accuracyFloor}: drop variants less accurate than this; null for no floor. */
   @Transactional
-  public AssignmentResult assign(Collection<Device> devices, ModelVersion version, Double accuracyFloor) {
+  public AssignmentResult assign(
+      Collection<Device> devices, ModelVersion version, Double accuracyFloor) {
     return assign(devices, version, accuracyFloor, Cause.DIRECT);
   }
 
@@ -80,9 +81,9 @@ public class AssignmentService {
   }
 
   /**
-   * Puts a device back on {@code previous} (null: takes the model off it), unless its desired
-   * state for the model has moved on from {@code expectedCurrent} meanwhile (another rollout or
-   * an operator changed it: their decision stands). A revert is a new, higher generation.
+   * Puts a device back on {@code previous} (null: takes the model off it), unless its desired state
+   * for the model has moved on from {@code expectedCurrent} meanwhile (another rollout or an
+   * operator changed it: their decision stands). A revert is a new, higher generation.
    *
    * @return the new generation, or empty when the device was left alone
    */
@@ -103,9 +104,17 @@ public class AssignmentService {
       DeviceDesiredState state = desiredStates.publish(deviceId);
       generation = state.generation;
       touched.add(state);
-      touched.add(DeploymentHistory.record(
-          deviceId, model.name, null, null, generation, "desired", cause.name(), cause.rolloutId(),
-          clock.instant()));
+      touched.add(
+          DeploymentHistory.record(
+              deviceId,
+              model.name,
+              null,
+              null,
+              generation,
+              "desired",
+              cause.name(),
+              cause.rolloutId(),
+              clock.instant()));
       DeploymentStatus.delete("deviceId = ?1 and model = ?2", deviceId, model.name);
     }
     forget(device, touched);
@@ -113,9 +122,9 @@ public class AssignmentService {
   }
 
   /**
-   * Writes what one device's change did and drops its rows from the persistence context.
-   * Every query auto-flushes, and every flush dirty-checks each managed entity: kept around, a
-   * batch of n devices costs n² checks (most of a 200-device assignment's time went there).
+   * Writes what one device's change did and drops its rows from the persistence context. Every
+   * query auto-flushes, and every flush dirty-checks each managed entity: kept around, a batch of n
+   * devices costs n² checks (most of a 200-device assignment's time went there).
    */
   private static void forget(Device device, List<Object> touched) {
     EntityManager em = Panache.getEntityManager();
@@ -126,14 +135,23 @@ public class AssignmentService {
   }
 
   /** The caller holds the device lock. */
-  private long pointAt(UUID deviceId, Model model, Variant variant, Cause cause, List<Object> touched) {
+  private long pointAt(
+      UUID deviceId, Model model, Variant variant, Cause cause, List<Object> touched) {
     touched.add(record(deviceId, variant));
     DeviceDesiredState state = desiredStates.publish(deviceId);
     touched.add(state);
     touched.add(recordPending(deviceId, variant, state.generation));
-    touched.add(DeploymentHistory.record(
-        deviceId, model.name, variant.version.version, variant.id, state.generation, "desired",
-        cause.name(), cause.rolloutId(), clock.instant()));
+    touched.add(
+        DeploymentHistory.record(
+            deviceId,
+            model.name,
+            variant.version.version,
+            variant.id,
+            state.generation,
+            "desired",
+            cause.name(),
+            cause.rolloutId(),
+            clock.instant()));
     return state.generation;
   }
 
@@ -148,13 +166,14 @@ public class AssignmentService {
         DesiredModel.<DesiredModel>find(
                 "deviceId = ?1 and model = ?2", deviceId, variant.version.model)
             .firstResultOptional()
-            .orElseGet(() -> {
-              DesiredModel created = new DesiredModel();
-              created.id = UUID.randomUUID();
-              created.deviceId = deviceId;
-              created.model = variant.version.model;
-              return created;
-            });
+            .orElseGet(
+                () -> {
+                  DesiredModel created = new DesiredModel();
+                  created.id = UUID.randomUUID();
+                  created.deviceId = deviceId;
+                  created.model = variant.version.model;
+                  return created;
+                });
     entry.variant = variant;
     entry.updatedAt = clock.instant();
     entry.persist();

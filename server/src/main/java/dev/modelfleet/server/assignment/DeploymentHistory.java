@@ -12,8 +12,8 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * One line of a device's deployment history: the server changed what the device should run
- * ({@code desired}), or the device said a version went active or failed.
+ * One line of a device's deployment history: the server changed what the device should run ({@code
+ * desired}), or the device said a version went active or failed.
  */
 @Entity
 @Table(name = "deployment_history")
@@ -54,7 +54,8 @@ public class DeploymentHistory extends PanacheEntityBase {
   static void keepNewest(UUID deviceId, int kept) {
     EntityManager em = getEntityManager();
     em.flush();
-    em.createNativeQuery("""
+    em.createNativeQuery(
+            """
             delete from deployment_history where device_id = ?1 and id <= (
               select id from deployment_history where device_id = ?1
                order by id desc offset ?2 limit 1)""")
@@ -64,8 +65,15 @@ public class DeploymentHistory extends PanacheEntityBase {
   }
 
   static DeploymentHistory record(
-      UUID deviceId, String model, String version, UUID variantId, long generation, String kind,
-      String cause, UUID rolloutId, Instant at) {
+      UUID deviceId,
+      String model,
+      String version,
+      UUID variantId,
+      long generation,
+      String kind,
+      String cause,
+      UUID rolloutId,
+      Instant at) {
     DeploymentHistory line = new DeploymentHistory();
     line.deviceId = deviceId;
     line.model = model;

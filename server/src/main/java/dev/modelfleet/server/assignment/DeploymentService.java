@@ -39,8 +39,7 @@ public class DeploymentService {
     // an assignment writes the same row under the device lock; without it, the first report for
     // a model and an assignment of it both insert the row and one of them fails on commit
     DeviceService.lockForUpdate(deviceId);
-    DeploymentStatus status =
-        DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
+    DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
     boolean newModel = status.state == null;
     String stateBefore = status.state;
     String versionBefore = status.version;
@@ -60,17 +59,30 @@ public class DeploymentService {
       // a device, even one still pending approval, can name any number of models
       DeploymentStatus.keepNewest(deviceId, DeploymentStatus.KEPT_PER_DEVICE);
     }
-    boolean changed = !Objects.equals(stateBefore, status.state)
-        || !Objects.equals(versionBefore, status.version) || generationBefore != status.generation;
+    boolean changed =
+        !Objects.equals(stateBefore, status.state)
+            || !Objects.equals(versionBefore, status.version)
+            || generationBefore != status.generation;
     if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
       DeploymentHistory.record(
-          deviceId, status.model, status.version, status.variantId, status.generation, status.state,
-          "failed".equals(status.state) ? failureCause(status) : null, null, status.updatedAt);
+          deviceId,
+          status.model,
+          status.version,
+          status.variantId,
+          status.generation,
+          status.state,
+          "failed".equals(status.state) ? failureCause(status) : null,
+          null,
+          status.updatedAt);
       DeploymentHistory.keepNewest(deviceId, DeploymentHistory.KEPT_PER_DEVICE);
     }
-    if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE && status.variantId != null) {
+    if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
+        && status.variantId != null) {
       mismatches.recordIfDifferent(
-          deviceId, Variant.findById(status.variantId), progress.getExecutionProviderUsed(), "deployment");
+          deviceId,
+          Variant.findById(status.variantId),
+          progress.getExecutionProviderUsed(),
+          "deployment");
     }
   }
 
@@ -82,19 +94,38 @@ public class DeploymentService {
     }
     List<DesiredModelView> models =
         DesiredModel.ofDevice(deviceId).stream()
-            .map(d -> new DesiredModelView(
-                d.model.name, d.variant.version.version, d.variant.id, d.variant.precision,
-                d.variant.executionProvider, d.variant.sha256, d.variant.size))
+            .map(
+                d ->
+                    new DesiredModelView(
+                        d.model.name,
+                        d.variant.version.version,
+                        d.variant.id,
+                        d.variant.precision,
+                        d.variant.executionProvider,
+                        d.variant.sha256,
+                        d.variant.size))
             .toList();
     return Optional.of(new DesiredView(state.generation, state.issuedAt, state.expiresAt, models));
   }
 
   @Transactional
   public List<DeploymentView> deployments(UUID deviceId) {
-    return DeploymentStatus.<DeploymentStatus>list("deviceId = ?1 order by model", deviceId).stream()
-        .map(s -> new DeploymentView(
-            s.model, s.version, s.variantId, s.generation, s.state, s.reason, s.reasonCode,
-            s.bytesDone, s.bytesTotal, s.executionProviderUsed, s.updatedAt))
+    return DeploymentStatus.<DeploymentStatus>list("deviceId = ?1 order by model", deviceId)
+        .stream()
+        .map(
+            s ->
+                new DeploymentView(
+                    s.model,
+                    s.version,
+                    s.variantId,
+                    s.generation,
+                    s.state,
+                    s.reason,
+                    s.reasonCode,
+                    s.bytesDone,
+                    s.bytesTotal,
+                    s.executionProviderUsed,
+                    s.updatedAt))
         .toList();
   }
 
@@ -105,8 +136,17 @@ public class DeploymentService {
         .page(0, limit)
         .list()
         .stream()
-        .map(h -> new HistoryView(
-            h.at, h.kind, h.model, h.version, h.variantId, h.generation, h.cause, h.rolloutId))
+        .map(
+            h ->
+                new HistoryView(
+                    h.at,
+                    h.kind,
+                    h.model,
+                    h.version,
+                    h.variantId,
+                    h.generation,
+                    h.cause,
+                    h.rolloutId))
         .toList();
   }
 
@@ -126,7 +166,8 @@ public class DeploymentService {
   }
 
   private static String stateName(DeploymentState state) {
-    if (state == DeploymentState.UNRECOGNIZED || state == DeploymentState.DEPLOYMENT_STATE_UNSPECIFIED) {
+    if (state == DeploymentState.UNRECOGNIZED
+        || state == DeploymentState.DEPLOYMENT_STATE_UNSPECIFIED) {
       return "unknown";
     }
     return state.name().substring("DEPLOYMENT_STATE_".length()).toLowerCase(Locale.ROOT);

@@ -51,8 +51,8 @@ public class DeploymentStatus extends PanacheEntityBase {
 
   /**
    * Most models a device's statuses are kept for. A device names its models itself, pending
-   * approval or not; beyond this, the statuses of models it is not meant to run go first, the
-   * least recently updated first.
+   * approval or not; beyond this, the statuses of models it is not meant to run go first, the least
+   * recently updated first.
    */
   public static final int KEPT_PER_DEVICE = 100;
 
@@ -60,7 +60,8 @@ public class DeploymentStatus extends PanacheEntityBase {
   static void keepNewest(UUID deviceId, int kept) {
     EntityManager em = getEntityManager();
     em.flush();
-    em.createNativeQuery("""
+    em.createNativeQuery(
+            """
             delete from deployment_statuses where id in (
               select s.id from deployment_statuses s
                where s.device_id = ?1
@@ -76,12 +77,13 @@ public class DeploymentStatus extends PanacheEntityBase {
   static DeploymentStatus forUpdate(UUID deviceId, String model) {
     Optional<DeploymentStatus> existing =
         find("deviceId = ?1 and model = ?2", deviceId, model).firstResultOptional();
-    return existing.orElseGet(() -> {
-      DeploymentStatus row = new DeploymentStatus();
-      row.id = UUID.randomUUID();
-      row.deviceId = deviceId;
-      row.model = model;
-      return row;
-    });
+    return existing.orElseGet(
+        () -> {
+          DeploymentStatus row = new DeploymentStatus();
+          row.id = UUID.randomUUID();
+          row.deviceId = deviceId;
+          row.model = model;
+          return row;
+        });
   }
 }

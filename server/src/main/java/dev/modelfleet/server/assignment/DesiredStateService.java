@@ -28,7 +28,10 @@ public class DesiredStateService {
   private final Event<DesiredStateChanged> changed;
 
   DesiredStateService(
-      SigningService signing, ModelFleetConfig config, Clock clock, Event<DesiredStateChanged> changed) {
+      SigningService signing,
+      ModelFleetConfig config,
+      Clock clock,
+      Event<DesiredStateChanged> changed) {
     this.signing = signing;
     this.config = config;
     this.clock = clock;
@@ -36,8 +39,8 @@ public class DesiredStateService {
   }
 
   /**
-   * Signs a new document from the device's desired models, one generation up. The caller holds
-   * the device row lock, which keeps generations strictly growing under concurrent writers.
+   * Signs a new document from the device's desired models, one generation up. The caller holds the
+   * device row lock, which keeps generations strictly growing under concurrent writers.
    */
   DeviceDesiredState publish(UUID deviceId) {
     DeviceDesiredState row = DeviceDesiredState.findById(deviceId);
@@ -70,39 +73,46 @@ public class DesiredStateService {
   }
 
   /**
-   * Re-signs every active device's document one generation up, in the caller's transaction:
-   * after a root rotation replaced the director or targets keys, devices refuse documents
-   * signed by the old ones.
+   * Re-signs every active device's document one generation up, in the caller's transaction: after a
+   * root rotation replaced the director or targets keys, devices refuse documents signed by the old
+   * ones.
    */
   public int reissueAll() {
     @SuppressWarnings("unchecked")
-    List<UUID> devices = Panache.getEntityManager().createNativeQuery(
-            "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
-                + " where d.status = 'active' order by s.device_id", UUID.class)
-        .getResultList();
+    List<UUID> devices =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
+                    + " where d.status = 'active' order by s.device_id",
+                UUID.class)
+            .getResultList();
     return reissue(devices);
   }
 
   /**
-   * Re-signs one generation up, in the caller's transaction, the document of every active
-   * device that should run one of {@code variantIds}: their manifests were re-signed (renewed
-   * before expiry), and a device must get the new one before the old one expires.
+   * Re-signs one generation up, in the caller's transaction, the document of every active device
+   * that should run one of {@code variantIds}: their manifests were re-signed (renewed before
+   * expiry), and a device must get the new one before the old one expires.
    */
   public int reissueForVariants(Collection<UUID> variantIds) {
     if (variantIds.isEmpty()) {
       return 0;
     }
     @SuppressWarnings("unchecked")
-    List<UUID> devices = Panache.getEntityManager().createNativeQuery(
-            "select distinct m.device_id from desired_models m join devices d on d.id = m.device_id"
-                + " where d.status = 'active' and m.variant_id in (?1) order by m.device_id",
-            UUID.class)
-        .setParameter(1, variantIds)
-        .getResultList();
+    List<UUID> devices =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select distinct m.device_id from desired_models m join devices d on d.id = m.device_id"
+                    + " where d.status = 'active' and m.variant_id in (?1) order by m.device_id",
+                UUID.class)
+            .setParameter(1, variantIds)
+            .getResultList();
     return reissue(devices);
   }
 
-  /** Locks each device in order (as assignments do) and publishes its document one generation up. */
+  /**
+   * Locks each device in order (as assignments do) and publishes its document one generation up.
+   */
   private int reissue(List<UUID> devices) {
     for (UUID deviceId : devices) {
       DeviceService.lockForUpdate(deviceId);
@@ -112,8 +122,8 @@ public class DesiredStateService {
   }
 
   /**
-   * The document to send a device that (re)connects. One past half its lifetime is re-signed
-   * first, so an agent that stays connected never ends up holding an expired document.
+   * The document to send a device that (re)connects. One past half its lifetime is re-signed first,
+   * so an agent that stays connected never ends up holding an expired document.
    */
   @Transactional
   public Optional<SignedEnvelope> currentFor(UUID deviceId) {

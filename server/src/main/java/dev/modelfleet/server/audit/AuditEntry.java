@@ -5,11 +5,11 @@ import java.time.Instant;
 
 /**
  * One recorded API call; {@code actor} and {@code role} are null when it was unauthenticated.
- * {@code before} and {@code after} are the changed resource's fields that differ (see
- * {@link ResourceChange}); both null when the call failed or changes no stored resource, and
- * {@code before} null when it created one. {@code count} is 1, except for unauthenticated calls:
- * an entry stands for those from one address within one window (see {@link RefusedRequests}),
- * and shows the first one's time, method and path.
+ * {@code before} and {@code after} are the changed resource's fields that differ (see {@link
+ * ResourceChange}); both null when the call failed or changes no stored resource, and {@code
+ * before} null when it created one. {@code count} is 1, except for unauthenticated calls: an entry
+ * stands for those from one address within one window (see {@link RefusedRequests}), and shows the
+ * first one's time, method and path.
  */
 public record AuditEntry(
     Long id,
@@ -29,18 +29,60 @@ public record AuditEntry(
     int count) {
 
   AuditEntry withChange(ResourceChange change) {
-    return new AuditEntry(id, at, actor, role, remoteAddress, method, path, status, target,
-        resourceId, requestBody, outcome, change.before(), change.after(), count);
+    return new AuditEntry(
+        id,
+        at,
+        actor,
+        role,
+        remoteAddress,
+        method,
+        path,
+        status,
+        target,
+        resourceId,
+        requestBody,
+        outcome,
+        change.before(),
+        change.after(),
+        count);
   }
 
   AuditEntry withCount(int calls) {
-    return new AuditEntry(id, at, actor, role, remoteAddress, method, path, status, target,
-        resourceId, requestBody, outcome, before, after, calls);
+    return new AuditEntry(
+        id,
+        at,
+        actor,
+        role,
+        remoteAddress,
+        method,
+        path,
+        status,
+        target,
+        resourceId,
+        requestBody,
+        outcome,
+        before,
+        after,
+        calls);
   }
 
   AuditEntry withRemoteAddress(String address) {
-    return new AuditEntry(id, at, actor, role, address, method, path, status, target,
-        resourceId, requestBody, outcome, before, after, count);
+    return new AuditEntry(
+        id,
+        at,
+        actor,
+        role,
+        address,
+        method,
+        path,
+        status,
+        target,
+        resourceId,
+        requestBody,
+        outcome,
+        before,
+        after,
+        count);
   }
 
   public static String outcome(int status) {

@@ -24,14 +24,14 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 /**
- * Records every call under /api that is not a read, once its response is known: refused ones
- * too. Unauthenticated calls are counted per source address and written once per window
- * ({@link RefusedRequests}); every other call gets an entry of its own. The response waits for
- * that entry to be written, so a change a client saw succeed is in the log. Where the call's
- * path names a resource ({@link AuditedResources}), its state is read just before the call runs
- * and again after it succeeded, and the entry keeps what differs.
- * Those reads are outside the call's transaction: a change committed by someone else in between
- * would show in the entry too, which errs on the side of saying more.
+ * Records every call under /api that is not a read, once its response is known: refused ones too.
+ * Unauthenticated calls are counted per source address and written once per window ({@link
+ * RefusedRequests}); every other call gets an entry of its own. The response waits for that entry
+ * to be written, so a change a client saw succeed is in the log. Where the call's path names a
+ * resource ({@link AuditedResources}), its state is read just before the call runs and again after
+ * it succeeded, and the entry keeps what differs. Those reads are outside the call's transaction: a
+ * change committed by someone else in between would show in the entry too, which errs on the side
+ * of saying more.
  */
 public class AuditFilter {
 
@@ -46,8 +46,12 @@ public class AuditFilter {
   private final ObjectMapper json;
   private final Clock clock;
 
-  AuditFilter(AuditLog log, RefusedRequests refusals, AuditedResources resources,
-      ObjectMapper json, Clock clock) {
+  AuditFilter(
+      AuditLog log,
+      RefusedRequests refusals,
+      AuditedResources resources,
+      ObjectMapper json,
+      Clock clock) {
     this.log = log;
     this.refusals = refusals;
     this.resources = resources;
@@ -60,18 +64,20 @@ public class AuditFilter {
   public void rememberRemote(ContainerRequestContext request, HttpServerRequest http) {
     SocketAddress remote = http.remoteAddress();
     if (remote != null) {
-      request.setProperty(REMOTE, remote.hostAddress() != null ? remote.hostAddress() : remote.host());
+      request.setProperty(
+          REMOTE, remote.hostAddress() != null ? remote.hostAddress() : remote.host());
     }
   }
 
   /**
-   * After routing and after the role checks (a refused call reads nothing and records no
-   * snapshot), before the resource method: the state the call starts from.
+   * After routing and after the role checks (a refused call reads nothing and records no snapshot),
+   * before the resource method: the state the call starts from.
    */
   @ServerRequestFilter(priority = Priorities.USER + 100)
   public Uni<Void> rememberBefore(ContainerRequestContext request, ResourceInfo resource) {
     String path = request.getUriInfo().getPath();
-    if (!path.startsWith("/api/") || AccessPolicy.isRead(request.getMethod())
+    if (!path.startsWith("/api/")
+        || AccessPolicy.isRead(request.getMethod())
         || resource.getResourceMethod() == null) {
       return Uni.createFrom().voidItem();
     }
@@ -81,22 +87,27 @@ public class AuditFilter {
     }
     Map<String, String> params = pathParameters(request);
     request.setProperty(READER, reader);
-    return Uni.createFrom().item(() -> reader.read(params, null))
+    return Uni.createFrom()
+        .item(() -> reader.read(params, null))
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-        .invoke(before -> {
-          if (before != null) {
-            request.setProperty(BEFORE, before);
-          }
-        })
-        .onFailure().invoke(e -> LOG.warnf(e, "audit: cannot read the state before %s", path))
-        .onFailure().recoverWithNull()
+        .invoke(
+            before -> {
+              if (before != null) {
+                request.setProperty(BEFORE, before);
+              }
+            })
+        .onFailure()
+        .invoke(e -> LOG.warnf(e, "audit: cannot read the state before %s", path))
+        .onFailure()
+        .recoverWithNull()
         .replaceWithVoid();
   }
 
   @ServerResponseFilter
   public Uni<Void> record(ContainerRequestContext request, ContainerResponseContext response) {
     String path = request.getUriInfo().getPath();
-    if (!(path.startsWith("/api/") || path.equals("/api")) || AccessPolicy.isRead(request.getMethod())) {
+    if (!(path.startsWith("/api/") || path.equals("/api"))
+        || AccessPolicy.isRead(request.getMethod())) {
       return Uni.createFrom().voidItem();
     }
     AuditEntry entry;
@@ -114,20 +125,27 @@ public class AuditFilter {
     AuditedResources.Reader reader = (AuditedResources.Reader) request.getProperty(READER);
     JsonNode before = (JsonNode) request.getProperty(BEFORE);
     Map<String, String> params = reader == null ? Map.of() : pathParameters(request);
-    return Uni.createFrom().item(() -> {
-          // a call that failed changed nothing (its transaction rolled back): no snapshots
-          AuditEntry complete = reader == null || entry.status() >= 400
-              ? entry : entry.withChange(ResourceChange.of(before, after(reader, params, entry)));
-          log.append(complete);
-          return complete;
-        })
+    return Uni.createFrom()
+        .item(
+            () -> {
+              // a call that failed changed nothing (its transaction rolled back): no snapshots
+              AuditEntry complete =
+                  reader == null || entry.status() >= 400
+                      ? entry
+                      : entry.withChange(ResourceChange.of(before, after(reader, params, entry)));
+              log.append(complete);
+              return complete;
+            })
         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-        .onFailure().invoke(e -> LOG.errorf(e, "audit entry lost: %s", entry))
-        .onFailure().recoverWithNull()
+        .onFailure()
+        .invoke(e -> LOG.errorf(e, "audit entry lost: %s", entry))
+        .onFailure()
+        .recoverWithNull()
         .replaceWithVoid();
   }
 
-  private AuditEntry entry(ContainerRequestContext request, ContainerResponseContext response, String path) {
+  private AuditEntry entry(
+      ContainerRequestContext request, ContainerResponseContext response, String path) {
     Identity caller = (Identity) request.getProperty(Identity.PROPERTY);
     int status = response.getStatus();
     Object body = request.getProperty(AuditBodyCapture.PROPERTY);
@@ -149,7 +167,8 @@ public class AuditFilter {
         1);
   }
 
-  private JsonNode after(AuditedResources.Reader reader, Map<String, String> params, AuditEntry entry) {
+  private JsonNode after(
+      AuditedResources.Reader reader, Map<String, String> params, AuditEntry entry) {
     try {
       return reader.read(params, entry.resourceId());
     } catch (RuntimeException e) {
@@ -165,17 +184,23 @@ public class AuditFilter {
     jakarta.ws.rs.Path sub = method.getAnnotation(jakarta.ws.rs.Path.class);
     String joined = (type == null ? "" : type.value()) + "/" + (sub == null ? "" : sub.value());
     joined = joined.replaceAll("/+", "/");
-    return joined.length() > 1 && joined.endsWith("/") ? joined.substring(0, joined.length() - 1) : joined;
+    return joined.length() > 1 && joined.endsWith("/")
+        ? joined.substring(0, joined.length() - 1)
+        : joined;
   }
 
   private static Map<String, String> pathParameters(ContainerRequestContext request) {
     Map<String, String> params = new HashMap<>();
     try {
-      request.getUriInfo().getPathParameters().forEach((name, values) -> {
-        if (!values.isEmpty()) {
-          params.put(name, values.get(0));
-        }
-      });
+      request
+          .getUriInfo()
+          .getPathParameters()
+          .forEach(
+              (name, values) -> {
+                if (!values.isEmpty()) {
+                  params.put(name, values.get(0));
+                }
+              });
     } catch (RuntimeException e) {
       // not routed: no parameters
     }
@@ -198,17 +223,22 @@ public class AuditFilter {
     return joined.toString();
   }
 
-  /** The id of what the call created or changed: the answer's "id", else the Location's last part. */
+  /**
+   * The id of what the call created or changed: the answer's "id", else the Location's last part.
+   */
   private String resourceId(ContainerResponseContext response) {
     Object entity = response.getEntity();
-    String id = entity == null || entity instanceof CharSequence || entity instanceof byte[]
-        ? null : idOf(entity);
+    String id =
+        entity == null || entity instanceof CharSequence || entity instanceof byte[]
+            ? null
+            : idOf(entity);
     if (id != null) {
       return id;
     }
     String location = response.getHeaderString(HttpHeaders.LOCATION);
     return location == null || location.isEmpty()
-        ? null : location.substring(location.lastIndexOf('/') + 1);
+        ? null
+        : location.substring(location.lastIndexOf('/') + 1);
   }
 
   private String idOf(Object entity) {

@@ -24,7 +24,9 @@ public class AuditLog {
 
   /** Far above any path the API serves; a longer one is cut (see {@link #bounded}). */
   static final int MAX_PATH = 512;
+
   static final int MAX_METHOD = 16;
+
   /** An IPv6 address with a zone fits; anything longer is not an address. */
   static final int MAX_ADDRESS = 64;
 
@@ -37,10 +39,12 @@ public class AuditLog {
   }
 
   public void append(AuditEntry e) {
-    String sql = "insert into audit_log (at, actor, role, remote_address, method, path, status,"
-        + " target, resource_id, request_body, outcome, before_state, after_state, request_count)"
-        + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?)";
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+    String sql =
+        "insert into audit_log (at, actor, role, remote_address, method, path, status,"
+            + " target, resource_id, request_body, outcome, before_state, after_state, request_count)"
+            + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?::jsonb, ?::jsonb, ?)";
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement(sql)) {
       s.setTimestamp(1, Timestamp.from(e.at()));
       s.setString(2, e.actor());
       s.setString(3, e.role());
@@ -67,8 +71,8 @@ public class AuditLog {
 
   /**
    * The text, or its start and how long it was. What the caller chose (the path, the method, and
-   * what the path names) is stored bounded, so that no call can make an entry large; the body
-   * is bounded by {@link RequestBodies}.
+   * what the path names) is stored bounded, so that no call can make an entry large; the body is
+   * bounded by {@link RequestBodies}.
    */
   static String bounded(String text, int max) {
     if (text == null || text.length() <= max) {
@@ -84,10 +88,11 @@ public class AuditLog {
 
   /** Newest first. */
   public List<AuditEntry> find(String actor, Instant since, int limit) {
-    StringBuilder sql = new StringBuilder(
-        "select id, at, actor, role, remote_address, method, path, status, target, resource_id,"
-            + " request_body::text, outcome, before_state::text, after_state::text, request_count"
-            + " from audit_log where true");
+    StringBuilder sql =
+        new StringBuilder(
+            "select id, at, actor, role, remote_address, method, path, status, target, resource_id,"
+                + " request_body::text, outcome, before_state::text, after_state::text, request_count"
+                + " from audit_log where true");
     if (actor != null) {
       sql.append(" and actor = ?");
     }
@@ -109,11 +114,23 @@ public class AuditLog {
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
           String body = r.getString(11);
-          entries.add(new AuditEntry(
-              r.getLong(1), r.getTimestamp(2).toInstant(), r.getString(3), r.getString(4),
-              r.getString(5), r.getString(6), r.getString(7), r.getInt(8), r.getString(9),
-              r.getString(10), body == null ? null : json.readTree(body), r.getString(12),
-              tree(r.getString(13)), tree(r.getString(14)), r.getInt(15)));
+          entries.add(
+              new AuditEntry(
+                  r.getLong(1),
+                  r.getTimestamp(2).toInstant(),
+                  r.getString(3),
+                  r.getString(4),
+                  r.getString(5),
+                  r.getString(6),
+                  r.getString(7),
+                  r.getInt(8),
+                  r.getString(9),
+                  r.getString(10),
+                  body == null ? null : json.readTree(body),
+                  r.getString(12),
+                  tree(r.getString(13)),
+                  tree(r.getString(14)),
+                  r.getInt(15)));
         }
       }
       return entries;

@@ -23,13 +23,13 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * How the audit log sees the resource an API call changes, by the call's path template: a
- * reader that returns the resource's state as JSON, before the call and after it. Kept here,
- * beside the log, so that REST adapters and services stay unaware of auditing; a new write
- * endpoint gets its reader here (AuditBeforeAfterTest names the ones that must have one).
+ * How the audit log sees the resource an API call changes, by the call's path template: a reader
+ * that returns the resource's state as JSON, before the call and after it. Kept here, beside the
+ * log, so that REST adapters and services stay unaware of auditing; a new write endpoint gets its
+ * reader here (AuditBeforeAfterTest names the ones that must have one).
  *
- * <p>Snapshots are built by PostgreSQL from the columns named below, never from whole rows, so
- * no secret or secret hash can reach the log.
+ * <p>Snapshots are built by PostgreSQL from the columns named below, never from whole rows, so no
+ * secret or secret hash can reach the log.
  */
 @ApplicationScoped
 public class AuditedResources {
@@ -64,12 +64,14 @@ public class AuditedResources {
           + " 'sha256', x.artifact_sha256, 'size', x.size) from variants x"
           + " join model_versions v on v.id = x.version_id join models m on m.id = v.model_id"
           + " where x.id = ?";
+
   /** Which version of the model each device is meant to run: one key per device. */
   private static final String DESIRED_OF_MODEL =
       "select coalesce(jsonb_object_agg(d.device_id::text, jsonb_build_object('version',"
           + " v.version, 'variantId', d.variant_id)), '{}'::jsonb) from desired_models d"
           + " join models m on m.id = d.model_id join variants x on x.id = d.variant_id"
           + " join model_versions v on v.id = x.version_id where m.name = ?";
+
   private static final String TRIAL =
       "select jsonb_build_object('id', t.id, 'model', m.name, 'version', v.version,"
           + " 'runs', t.runs, 'devices', (select count(*) from trial_devices d"
@@ -85,6 +87,7 @@ public class AuditedResources {
           + " 'kinds', j.kinds, 'accuracyFloor', j.accuracy_floor, 'state', j.state)"
           + " from derivation_jobs j join model_versions v on v.id = j.version_id"
           + " join models m on m.id = v.model_id where j.id = ?";
+
   /** The model's derivation policy, or JSON null when it has none (samples left out). */
   private static final String DERIVATION_POLICY =
       "select coalesce((select jsonb_build_object('model', m.name, 'kinds', p.kinds,"
@@ -98,14 +101,18 @@ public class AuditedResources {
   private final RootRotation rotation;
   private final Map<String, Reader> readers = new HashMap<>();
 
-  AuditedResources(AgroalDataSource dataSource, ObjectMapper json, SigningService signing,
+  AuditedResources(
+      AgroalDataSource dataSource,
+      ObjectMapper json,
+      SigningService signing,
       RootRotation rotation) {
     this.dataSource = dataSource;
     this.json = json;
     this.signing = signing;
     this.rotation = rotation;
     Reader device = (p, created) -> byId(DEVICE, p.get("id"));
-    for (String action : new String[] {"labels", "decommission", "approve", "reject", "benchmark"}) {
+    for (String action :
+        new String[] {"labels", "decommission", "approve", "reject", "benchmark"}) {
       readers.put("/api/v1/devices/{id}/" + action, device);
     }
     Reader enrollmentToken = (p, created) -> byId(ENROLLMENT_TOKEN, first(p.get("id"), created));
@@ -116,29 +123,40 @@ public class AuditedResources {
     readers.put("/api/v1/access/tokens", apiToken);
     readers.put("/api/v1/access/tokens/{id}/revoke", apiToken);
     readers.put("/api/v1/models", (p, created) -> byId(MODEL, created));
-    readers.put("/api/v1/models/{name}/versions",
+    readers.put(
+        "/api/v1/models/{name}/versions",
         (p, created) -> byId(VERSION_COLUMNS + " where v.id = ?", created));
-    readers.put("/api/v1/models/{name}/versions/{version}/revoke",
-        (p, created) -> query(VERSION_COLUMNS + " where m.name = ? and v.version = ?",
-            p.get("name"), p.get("version")));
-    readers.put("/api/v1/models/{name}/versions/{version}/variants",
+    readers.put(
+        "/api/v1/models/{name}/versions/{version}/revoke",
+        (p, created) ->
+            query(
+                VERSION_COLUMNS + " where m.name = ? and v.version = ?",
+                p.get("name"),
+                p.get("version")));
+    readers.put(
+        "/api/v1/models/{name}/versions/{version}/variants",
         (p, created) -> byId(VARIANT, created));
-    readers.put("/api/v1/models/{name}/versions/{version}/assignments",
+    readers.put(
+        "/api/v1/models/{name}/versions/{version}/assignments",
         (p, created) -> query(DESIRED_OF_MODEL, p.get("name")));
-    readers.put("/api/v1/models/{name}/versions/{version}/trials", (p, created) -> byId(TRIAL, created));
+    readers.put(
+        "/api/v1/models/{name}/versions/{version}/trials", (p, created) -> byId(TRIAL, created));
     Reader rollout = (p, created) -> byId(ROLLOUT, first(p.get("id"), created));
     readers.put("/api/v1/rollouts", rollout);
-    for (String action : new String[] {"start", "pause", "resume", "abort", "rollback", "approve"}) {
+    for (String action :
+        new String[] {"start", "pause", "resume", "abort", "rollback", "approve"}) {
       readers.put("/api/v1/rollouts/{id}/" + action, rollout);
     }
-    readers.put("/api/v1/models/{name}/versions/{version}/derivations",
+    readers.put(
+        "/api/v1/models/{name}/versions/{version}/derivations",
         (p, created) -> byId(DERIVATION_JOB, created));
-    readers.put("/api/v1/models/{name}/derivation-policy",
+    readers.put(
+        "/api/v1/models/{name}/derivation-policy",
         (p, created) -> query(DERIVATION_POLICY, p.get("name")));
     // the root of trust lives in the key directory, not in PostgreSQL
     Reader trust = (p, created) -> trustSnapshot();
-    for (String path : new String[] {"/root/rotate", "/root/drafts", "/root/draft",
-        "/root/draft/signatures"}) {
+    for (String path :
+        new String[] {"/root/rotate", "/root/drafts", "/root/draft", "/root/draft/signatures"}) {
       readers.put("/api/v1/trust" + path, trust);
     }
   }
@@ -160,13 +178,17 @@ public class AuditedResources {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("root metadata signed here does not parse", e);
     }
-    rotation.currentDraft().ifPresentOrElse(draft -> {
-      ObjectNode entry = snapshot.putObject("draft");
-      entry.put("version", draft.version());
-      entry.put("payloadSha256", draft.payloadSha256());
-      draft.previousRoot().signedBy().forEach(entry.putArray("signedByPreviousRoot")::add);
-      draft.newRoot().signedBy().forEach(entry.putArray("signedByNewRoot")::add);
-    }, () -> snapshot.putNull("draft"));
+    rotation
+        .currentDraft()
+        .ifPresentOrElse(
+            draft -> {
+              ObjectNode entry = snapshot.putObject("draft");
+              entry.put("version", draft.version());
+              entry.put("payloadSha256", draft.payloadSha256());
+              draft.previousRoot().signedBy().forEach(entry.putArray("signedByPreviousRoot")::add);
+              draft.newRoot().signedBy().forEach(entry.putArray("signedByNewRoot")::add);
+            },
+            () -> snapshot.putNull("draft"));
     return snapshot;
   }
 
@@ -199,7 +221,8 @@ public class AuditedResources {
   }
 
   private JsonNode query(String sql, Object... args) {
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         s.setObject(i + 1, args[i]);
       }

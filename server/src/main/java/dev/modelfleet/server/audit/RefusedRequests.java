@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Unauthenticated calls, counted instead of written one by one: anyone who can reach the port
- * can make them, and an entry each would let them grow the database as fast as they can send.
- * Once per window the log gets one entry per source address and status, standing for all the
- * calls counted under it (its {@code count}) and showing the first one's time, method and path.
- * Past the configured number of addresses in a window, further addresses share one entry
- * (address {@value #OTHER_ADDRESSES}), so memory and entries per window stay bounded whatever
- * the traffic. Counts not yet written when the replica stops are written on the way out.
+ * Unauthenticated calls, counted instead of written one by one: anyone who can reach the port can
+ * make them, and an entry each would let them grow the database as fast as they can send. Once per
+ * window the log gets one entry per source address and status, standing for all the calls counted
+ * under it (its {@code count}) and showing the first one's time, method and path. Past the
+ * configured number of addresses in a window, further addresses share one entry (address {@value
+ * #OTHER_ADDRESSES}), so memory and entries per window stay bounded whatever the traffic. Counts
+ * not yet written when the replica stops are written on the way out.
  */
 @ApplicationScoped
 public class RefusedRequests {
@@ -52,14 +52,17 @@ public class RefusedRequests {
 
   void start(@Observes StartupEvent started) {
     if (config.refusalAddresses() < 1 || config.refusalWindow().toMillis() < 1) {
-      throw new IllegalArgumentException("modelfleet.audit.refusal-window and"
-          + " modelfleet.audit.refusal-addresses must be positive");
+      throw new IllegalArgumentException(
+          "modelfleet.audit.refusal-window and"
+              + " modelfleet.audit.refusal-addresses must be positive");
     }
-    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "audit-refusals");
-      thread.setDaemon(true);
-      return thread;
-    });
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "audit-refusals");
+              thread.setDaemon(true);
+              return thread;
+            });
     long periodMs = config.refusalWindow().toMillis();
     scheduler.scheduleWithFixedDelay(this::flush, periodMs, periodMs, TimeUnit.MILLISECONDS);
   }
@@ -105,8 +108,13 @@ public class RefusedRequests {
       try {
         log.append(entry);
       } catch (RuntimeException e) {
-        LOG.errorf(e, "audit entry lost: %d unauthenticated calls from %s, first %s %s",
-            entry.count(), entry.remoteAddress(), entry.method(), entry.path());
+        LOG.errorf(
+            e,
+            "audit entry lost: %d unauthenticated calls from %s, first %s %s",
+            entry.count(),
+            entry.remoteAddress(),
+            entry.method(),
+            entry.path());
       }
     }
   }

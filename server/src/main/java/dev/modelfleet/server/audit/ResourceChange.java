@@ -9,15 +9,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What a call changed in one resource: its fields that differ before and after, plus the ones
- * that say which resource it is. Unchanged fields are left out so that an entry stays small and
- * says at a glance what moved (an assignment to 3 devices of a model running on 5,000 shows 3
- * devices). A field that did not exist on one side is null there. Null before: the call created
- * the resource.
+ * What a call changed in one resource: its fields that differ before and after, plus the ones that
+ * say which resource it is. Unchanged fields are left out so that an entry stays small and says at
+ * a glance what moved (an assignment to 3 devices of a model running on 5,000 shows 3 devices). A
+ * field that did not exist on one side is null there. Null before: the call created the resource.
  */
 record ResourceChange(JsonNode before, JsonNode after) {
 
   private static final Set<String> IDENTIFYING = Set.of("id", "name", "model", "version");
+
   /** Keeps one entry bounded whatever the fleet's size. */
   static final int MAX_FIELDS = 1000;
 

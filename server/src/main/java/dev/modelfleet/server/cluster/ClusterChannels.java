@@ -4,13 +4,15 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The PostgreSQL NOTIFY channels replicas tell each other about changes on, and their
- * payloads. A payload only names what changed: the state itself is read from the database, so
- * a forged or stale notice can at most cause a read.
+ * The PostgreSQL NOTIFY channels replicas tell each other about changes on, and their payloads. A
+ * payload only names what changed: the state itself is read from the database, so a forged or stale
+ * notice can at most cause a read.
  */
 public final class ClusterChannels {
 
-  /** Payload {@code <deviceId>:<generation>}: the device's desired state reached that generation. */
+  /**
+   * Payload {@code <deviceId>:<generation>}: the device's desired state reached that generation.
+   */
   public static final String DESIRED_STATE = "modelfleet_desired_state";
 
   /** Payload {@code <deviceId>}: the device was decommissioned. */
@@ -39,13 +41,16 @@ public final class ClusterChannels {
     if (colon < 0) {
       return Optional.empty();
     }
-    return parseDevice(payload.substring(0, colon)).flatMap(id -> {
-      try {
-        return Optional.of(new DesiredStateNotice(id, Long.parseLong(payload.substring(colon + 1))));
-      } catch (NumberFormatException e) {
-        return Optional.empty();
-      }
-    });
+    return parseDevice(payload.substring(0, colon))
+        .flatMap(
+            id -> {
+              try {
+                return Optional.of(
+                    new DesiredStateNotice(id, Long.parseLong(payload.substring(colon + 1))));
+              } catch (NumberFormatException e) {
+                return Optional.empty();
+              }
+            });
   }
 
   public static Optional<UUID> parseDevice(String payload) {

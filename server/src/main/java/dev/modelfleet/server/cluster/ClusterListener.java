@@ -16,11 +16,11 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * Listens for the changes other replicas commit, on one connection of its own on one daemon
- * thread. The connection is opened with the datasource's settings rather than borrowed from the
- * pool: a LISTEN lives as long as its session, and a pooled connection held forever would
- * shrink the pool for good. When the connection drops, notices sent meanwhile are lost, so
- * after every (re)connect the handler catches up from the database.
+ * Listens for the changes other replicas commit, on one connection of its own on one daemon thread.
+ * The connection is opened with the datasource's settings rather than borrowed from the pool: a
+ * LISTEN lives as long as its session, and a pooled connection held forever would shrink the pool
+ * for good. When the connection drops, notices sent meanwhile are lost, so after every (re)connect
+ * the handler catches up from the database.
  */
 @ApplicationScoped
 public class ClusterListener {
@@ -88,9 +88,10 @@ public class ClusterListener {
         // catchUp reads or arrives as a notice (or both, which costs a skipped generation)
         int streams = handler.catchUp();
         if (lostAtNanos != 0) {
-          LOG.infof("cluster listener reconnected after %d ms; re-sent the current desired state"
-              + " where behind to the %d streams on this replica", (System.nanoTime() - lostAtNanos) / 1_000_000,
-              streams);
+          LOG.infof(
+              "cluster listener reconnected after %d ms; re-sent the current desired state"
+                  + " where behind to the %d streams on this replica",
+              (System.nanoTime() - lostAtNanos) / 1_000_000, streams);
           lostAtNanos = 0;
         }
         receive(connection);
@@ -103,8 +104,9 @@ public class ClusterListener {
         if (lostAtNanos == 0) {
           lostAtNanos = System.nanoTime();
         }
-        LOG.warnf("cluster listener has no connection (%s); desired-state changes made on other"
-            + " replicas reach this one's devices only after it reconnects, retrying in %d ms",
+        LOG.warnf(
+            "cluster listener has no connection (%s); desired-state changes made on other"
+                + " replicas reach this one's devices only after it reconnects, retrying in %d ms",
             e.getMessage(), retryMs);
         if (!sleep(retryMs)) {
           return;
@@ -162,18 +164,20 @@ public class ClusterListener {
   private void dispatch(PGNotification notice) {
     try {
       switch (notice.getName()) {
-        case ClusterChannels.DESIRED_STATE -> ClusterChannels.parseDesiredState(notice.getParameter())
-            .ifPresentOrElse(
-                n -> handler.desiredStateChanged(n.deviceId(), n.generation()),
-                () -> LOG.debugf("ignored desired-state notice '%s'", notice.getParameter()));
-        case ClusterChannels.DECOMMISSIONED -> ClusterChannels.parseDevice(notice.getParameter())
-            .ifPresent(handler::decommissioned);
-        case ClusterChannels.ROOT_METADATA -> handler.rootPublished(Long.parseLong(notice.getParameter()));
-        case ClusterChannels.APPROVED -> ClusterChannels.parseDevice(notice.getParameter())
-            .ifPresent(handler::approved);
-        case ClusterChannels.REJECTED -> ClusterChannels.parseDevice(notice.getParameter())
-            .ifPresent(handler::rejected);
-        default -> { }
+        case ClusterChannels.DESIRED_STATE ->
+            ClusterChannels.parseDesiredState(notice.getParameter())
+                .ifPresentOrElse(
+                    n -> handler.desiredStateChanged(n.deviceId(), n.generation()),
+                    () -> LOG.debugf("ignored desired-state notice '%s'", notice.getParameter()));
+        case ClusterChannels.DECOMMISSIONED ->
+            ClusterChannels.parseDevice(notice.getParameter()).ifPresent(handler::decommissioned);
+        case ClusterChannels.ROOT_METADATA ->
+            handler.rootPublished(Long.parseLong(notice.getParameter()));
+        case ClusterChannels.APPROVED ->
+            ClusterChannels.parseDevice(notice.getParameter()).ifPresent(handler::approved);
+        case ClusterChannels.REJECTED ->
+            ClusterChannels.parseDevice(notice.getParameter()).ifPresent(handler::rejected);
+        default -> {}
       }
     } catch (RuntimeException e) {
       // one notice going wrong must not cost the connection and every notice after it

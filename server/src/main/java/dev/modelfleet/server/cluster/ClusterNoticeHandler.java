@@ -3,9 +3,9 @@ package dev.modelfleet.server.cluster;
 import java.util.UUID;
 
 /**
- * What a replica does with changes other replicas committed. The agent API implements it for
- * the device streams it holds; {@link ClusterListener} calls it on its own thread, so an
- * implementation hands slow work (database reads) to threads of its own.
+ * What a replica does with changes other replicas committed. The agent API implements it for the
+ * device streams it holds; {@link ClusterListener} calls it on its own thread, so an implementation
+ * hands slow work (database reads) to threads of its own.
  */
 public interface ClusterNoticeHandler {
 

@@ -12,15 +12,16 @@ import java.sql.PreparedStatement;
 import org.hibernate.Session;
 
 /**
- * Tells every replica about a change, inside the transaction that makes it: PostgreSQL delivers
- * a NOTIFY only when that transaction commits (never when it rolls back), and in commit order,
- * which is exactly when a device may be told. Sending after commit instead would lose the
- * notice whenever this process died between the commit and the send.
+ * Tells every replica about a change, inside the transaction that makes it: PostgreSQL delivers a
+ * NOTIFY only when that transaction commits (never when it rolls back), and in commit order, which
+ * is exactly when a device may be told. Sending after commit instead would lose the notice whenever
+ * this process died between the commit and the send.
  */
 @ApplicationScoped
 class ClusterNotifier {
 
-  void desiredStateChanged(@Observes(during = TransactionPhase.IN_PROGRESS) DesiredStateChanged change) {
+  void desiredStateChanged(
+      @Observes(during = TransactionPhase.IN_PROGRESS) DesiredStateChanged change) {
     notifyInTransaction(
         ClusterChannels.DESIRED_STATE,
         ClusterChannels.desiredStatePayload(change.deviceId(), change.generation()));
@@ -39,12 +40,16 @@ class ClusterNotifier {
   }
 
   private static void notifyInTransaction(String channel, String payload) {
-    Panache.getEntityManager().unwrap(Session.class).doWork(connection -> {
-      try (PreparedStatement notify = connection.prepareStatement("select pg_notify(?, ?)")) {
-        notify.setString(1, channel);
-        notify.setString(2, payload);
-        notify.execute();
-      }
-    });
+    Panache.getEntityManager()
+        .unwrap(Session.class)
+        .doWork(
+            connection -> {
+              try (PreparedStatement notify =
+                  connection.prepareStatement("select pg_notify(?, ?)")) {
+                notify.setString(1, channel);
+                notify.setString(2, payload);
+                notify.execute();
+              }
+            });
   }
 }

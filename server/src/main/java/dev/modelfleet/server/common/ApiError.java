@@ -4,8 +4,8 @@ import dev.modelfleet.onnx.UnsafeModelException;
 import io.grpc.Status;
 
 /**
- * Every error the server reports, with its stable code and how it maps to HTTP (admin API) and
- * to gRPC (agent API). Clients branch on {@link #code()}, so a code never changes meaning.
+ * Every error the server reports, with its stable code and how it maps to HTTP (admin API) and to
+ * gRPC (agent API). Clients branch on {@link #code()}, so a code never changes meaning.
  */
 public enum ApiError {
   MALFORMED_JSON(400, "Malformed JSON", Status.Code.INVALID_ARGUMENT),
@@ -79,13 +79,14 @@ public enum ApiError {
 
   /** The refusal of a model that failed the safety check, under the check's own code. */
   public static ApiException unsafeModel(UnsafeModelException e) {
-    ApiError error = switch (e.reason()) {
-      case EXTERNAL_DATA -> MODEL_EXTERNAL_DATA;
-      case TENSOR_SIZE_MISMATCH -> MODEL_TENSOR_SIZE_MISMATCH;
-      case LIMIT_EXCEEDED -> MODEL_LIMIT_EXCEEDED;
-      case MALFORMED -> INVALID_ONNX;
-    };
-    return error.exception("The model was refused before ONNX Runtime saw it: " + e.getMessage()
-        + ".");
+    ApiError error =
+        switch (e.reason()) {
+          case EXTERNAL_DATA -> MODEL_EXTERNAL_DATA;
+          case TENSOR_SIZE_MISMATCH -> MODEL_TENSOR_SIZE_MISMATCH;
+          case LIMIT_EXCEEDED -> MODEL_LIMIT_EXCEEDED;
+          case MALFORMED -> INVALID_ONNX;
+        };
+    return error.exception(
+        "The model was refused before ONNX Runtime saw it: " + e.getMessage() + ".");
   }
 }

@@ -4,8 +4,8 @@ import java.sql.SQLException;
 
 /**
  * Recognizes a value PostgreSQL refused to store (SQLSTATE class 22, "data exception": a NUL
- * character in text or JSON, a string too long for its column, a timestamp out of range). Such
- * a failure is the caller's bad input, not a server fault; the transaction was rolled back.
+ * character in text or JSON, a string too long for its column, a timestamp out of range). Such a
+ * failure is the caller's bad input, not a server fault; the transaction was rolled back.
  */
 public final class DataErrors {
 
@@ -13,7 +13,8 @@ public final class DataErrors {
 
   public static boolean isBadValue(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof SQLException sql && sql.getSQLState() != null
+      if (t instanceof SQLException sql
+          && sql.getSQLState() != null
           && sql.getSQLState().startsWith("22")) {
         return true;
       }

@@ -15,23 +15,26 @@ import java.sql.Statement;
 import org.jboss.logging.Logger;
 
 /**
- * Checks, once the schema is migrated, that the server's database role cannot undo the audit
- * log's protection: a superuser, or a member of the role that owns audit_log, could drop its
- * append-only trigger. A production server refuses to start so; dev and test only warn.
+ * Checks, once the schema is migrated, that the server's database role cannot undo the audit log's
+ * protection: a superuser, or a member of the role that owns audit_log, could drop its append-only
+ * trigger. A production server refuses to start so; dev and test only warn.
  */
 @ApplicationScoped
 class DatabaseRoleCheck {
 
   private static final Logger LOG = Logger.getLogger(DatabaseRoleCheck.class);
 
-  private static final String QUERY = """
+  private static final String QUERY =
+      """
       select current_user, r.rolsuper, pg_has_role(current_user, c.relowner, 'MEMBER'),
              pg_get_userbyid(c.relowner)
         from pg_roles r, pg_class c
        where r.rolname = current_user and c.oid = 'audit_log'::regclass""";
 
-  void check(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent started,
-      AgroalDataSource dataSource) throws SQLException {
+  void check(
+      @Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent started,
+      AgroalDataSource dataSource)
+      throws SQLException {
     String problem = problem(dataSource);
     if (problem == null) {
       return;
@@ -53,7 +56,9 @@ class DatabaseRoleCheck {
       if (!superuser && !owner) {
         return null;
       }
-      return "the server connects to PostgreSQL as " + role + ", which "
+      return "the server connects to PostgreSQL as "
+          + role
+          + ", which "
           + (superuser ? "is a superuser" : "owns audit_log (as " + row.getString(4) + ")")
           + " and so could drop the audit log's append-only trigger. Run the server as a role"
           + " that may only read and write rows (QUARKUS_DATASOURCE_USERNAME, default"

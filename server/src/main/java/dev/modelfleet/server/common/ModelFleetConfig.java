@@ -34,9 +34,9 @@ public interface ModelFleetConfig {
   Duration manifestTtl();
 
   /**
-   * Where agents download artifacts over HTTP (GET {base}/{sha256}), e.g. a CDN or the URL of
-   * this server's /agent/v1/artifacts as devices reach it. When absent, agents use this
-   * server's HTTP port on the host they reach it by.
+   * Where agents download artifacts over HTTP (GET {base}/{sha256}), e.g. a CDN or the URL of this
+   * server's /agent/v1/artifacts as devices reach it. When absent, agents use this server's HTTP
+   * port on the host they reach it by.
    */
   java.util.Optional<String> artifactBaseUrl();
 }

@@ -17,9 +17,6 @@ public record Problem(String type, String title, int status, String detail, Stri
   }
 
   public static Response response(ApiError error, String detail) {
-    return Response.status(error.httpStatus())
-        .type(MEDIA_TYPE)
-        .entity(of(error, detail))
-        .build();
+    return Response.status(error.httpStatus()).type(MEDIA_TYPE).entity(of(error, detail)).build();
   }
 }

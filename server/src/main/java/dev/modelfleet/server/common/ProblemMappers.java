@@ -27,11 +27,14 @@ public class ProblemMappers {
 
   @ServerExceptionMapper
   public Response mismatchedInput(MismatchedInputException e) {
-    String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
+    String field =
+        e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
     String detail =
         field == null
             ? "The request body does not have the expected JSON structure."
-            : "Field '" + field + "' has the wrong type"
+            : "Field '"
+                + field
+                + "' has the wrong type"
                 + (e instanceof InvalidFormatException ife ? " (got " + ife.getValue() + ")" : "")
                 + ".";
     return Problem.response(ApiError.MALFORMED_JSON, detail);
@@ -42,8 +45,12 @@ public class ProblemMappers {
     String where =
         e.getLocation() == null
             ? ""
-            : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-    return Problem.response(ApiError.MALFORMED_JSON, "The request body is not valid JSON" + where + ".");
+            : " at line "
+                + e.getLocation().getLineNr()
+                + ", column "
+                + e.getLocation().getColumnNr();
+    return Problem.response(
+        ApiError.MALFORMED_JSON, "The request body is not valid JSON" + where + ".");
   }
 
   @ServerExceptionMapper
@@ -84,7 +91,8 @@ public class ProblemMappers {
       LOG.error("request failed", e);
       return Problem.response(ApiError.INTERNAL_ERROR, "The server failed; see its log.");
     }
-    return Problem.response(ApiError.INVALID_REQUEST, "The request was refused (HTTP " + status + ").");
+    return Problem.response(
+        ApiError.INVALID_REQUEST, "The request was refused (HTTP " + status + ").");
   }
 
   @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 2000)
@@ -96,7 +104,8 @@ public class ProblemMappers {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof org.hibernate.exception.ConstraintViolationException) {
         return Problem.response(
-            ApiError.CONFLICT, "A concurrent change conflicts with this request; nothing was stored. Retry.");
+            ApiError.CONFLICT,
+            "A concurrent change conflicts with this request; nothing was stored. Retry.");
       }
     }
     LOG.error("request failed", e);

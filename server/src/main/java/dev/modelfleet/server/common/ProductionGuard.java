@@ -9,11 +9,11 @@ import org.eclipse.microprofile.config.Config;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 
 /**
- * Stops a production server whose secrets are missing or copied from an example (see
- * {@link ProductionSettings}). It runs while Flyway is configured, the first thing at start that
- * connects to the database, so a refused server has touched nothing; Quarkus prints a
- * {@link ConfigurationException}'s message alone and exits with status 1. Dev and test runs keep
- * their built-in conveniences.
+ * Stops a production server whose secrets are missing or copied from an example (see {@link
+ * ProductionSettings}). It runs while Flyway is configured, the first thing at start that connects
+ * to the database, so a refused server has touched nothing; Quarkus prints a {@link
+ * ConfigurationException}'s message alone and exits with status 1. Dev and test runs keep their
+ * built-in conveniences.
  */
 @Singleton
 public class ProductionGuard implements FlywayConfigurationCustomizer {
@@ -31,11 +31,12 @@ public class ProductionGuard implements FlywayConfigurationCustomizer {
     if (LaunchMode.current().isDevOrTest()) {
       return;
     }
-    List<String> problems = new ProductionSettings(
-            admin.adminToken(),
-            config.getOptionalValue("quarkus.datasource.password", String.class),
-            config.getOptionalValue("quarkus.flyway.password", String.class))
-        .problems();
+    List<String> problems =
+        new ProductionSettings(
+                admin.adminToken(),
+                config.getOptionalValue("quarkus.datasource.password", String.class),
+                config.getOptionalValue("quarkus.flyway.password", String.class))
+            .problems();
     if (!problems.isEmpty()) {
       throw new ConfigurationException(ProductionSettings.refusal(problems));
     }

@@ -4,10 +4,10 @@ import java.text.BreakIterator;
 import java.util.Locale;
 
 /**
- * Strings from devices on their way into PostgreSQL. Protobuf guarantees valid UTF-8, but NUL
- * is valid UTF-8 and PostgreSQL refuses it in text and jsonb; in a batched write one such
- * string would fail every device's heartbeat in the batch, round after round. And a device,
- * approved or still pending, chooses their length: what is stored is cut to a bound.
+ * Strings from devices on their way into PostgreSQL. Protobuf guarantees valid UTF-8, but NUL is
+ * valid UTF-8 and PostgreSQL refuses it in text and jsonb; in a batched write one such string would
+ * fail every device's heartbeat in the batch, round after round. And a device, approved or still
+ * pending, chooses their length: what is stored is cut to a bound.
  */
 public final class StoredText {
 

@@ -10,8 +10,8 @@ import java.util.UUID;
 
 /**
  * What agents report about themselves. Hello, benchmark and progress reports are rare and get a
- * short transaction each; heartbeats, the bulk of the traffic, are buffered and written in
- * batches by {@link HeartbeatIngest}.
+ * short transaction each; heartbeats, the bulk of the traffic, are buffered and written in batches
+ * by {@link HeartbeatIngest}.
  */
 @ApplicationScoped
 public class DeviceActivityService {
@@ -27,12 +27,15 @@ public class DeviceActivityService {
   }
 
   /**
-   * Records what a Hello reports; returns the device's status (null when there is no such
-   * device) for the stream's first config. {@code benchmark} is null when the Hello carried none.
+   * Records what a Hello reports; returns the device's status (null when there is no such device)
+   * for the stream's first config. {@code benchmark} is null when the Hello carried none.
    */
   @Transactional
   public DeviceStatus hello(
-      UUID deviceId, HardwareInfo hardware, BenchmarkInfo benchmark, List<InstalledModelInfo> installed) {
+      UUID deviceId,
+      HardwareInfo hardware,
+      BenchmarkInfo benchmark,
+      List<InstalledModelInfo> installed) {
     Device device = Device.findById(deviceId);
     // a pending device reports too, so that operators see what they are asked to approve
     if (device != null && device.mayConnect()) {
@@ -44,8 +47,8 @@ public class DeviceActivityService {
   }
 
   /**
-   * The device's status now (an approval, rejection or decommissioning may have just
-   * committed); null when there is no such device.
+   * The device's status now (an approval, rejection or decommissioning may have just committed);
+   * null when there is no such device.
    */
   @Transactional
   public DeviceStatus status(UUID deviceId) {
@@ -67,15 +70,19 @@ public class DeviceActivityService {
    * {@code sentAtMs} is the device's clock at sending, 0 when unknown.
    */
   public void heartbeat(
-      UUID deviceId, long sentAtMs, List<InstalledModelInfo> installed, List<ModelHealthInfo> health) {
-    heartbeats.accept(new PendingHeartbeat(
-        deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
+      UUID deviceId,
+      long sentAtMs,
+      List<InstalledModelInfo> installed,
+      List<ModelHealthInfo> health) {
+    heartbeats.accept(
+        new PendingHeartbeat(
+            deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
   }
 
   /**
-   * Stores a profile and its class. Figures measured on other hardware would mislead the
-   * matcher, so a profile that moves the device to another class without a fresh benchmark
-   * drops the old one.
+   * Stores a profile and its class. Figures measured on other hardware would mislead the matcher,
+   * so a profile that moves the device to another class without a fresh benchmark drops the old
+   * one.
    */
   @Transactional(Transactional.TxType.MANDATORY)
   public void recordHardware(Device device, HardwareInfo hardware, BenchmarkInfo benchmark) {

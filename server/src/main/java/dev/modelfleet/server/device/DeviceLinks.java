@@ -4,9 +4,9 @@ import dev.modelfleet.agent.v1.ServerMessage;
 import java.util.UUID;
 
 /**
- * The open agent streams of this server process, for the few requests that go to a device at
- * once instead of through its desired state (run a benchmark, time a trial). The agent API
- * implements it; features depend on this interface, not on the transport.
+ * The open agent streams of this server process, for the few requests that go to a device at once
+ * instead of through its desired state (run a benchmark, time a trial). The agent API implements
+ * it; features depend on this interface, not on the transport.
  */
 public interface DeviceLinks {
 

@@ -8,8 +8,8 @@ import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
-import dev.modelfleet.server.matching.ProviderMismatchService.MismatchView;
 import dev.modelfleet.server.matching.ProviderMismatchService;
+import dev.modelfleet.server.matching.ProviderMismatchService.MismatchView;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -80,8 +80,8 @@ public class DeviceResource {
   }
 
   /**
-   * What the device was told to run and what it reported, newest first: why each version came
-   * and went (an assignment, a rollout, a rollback) and when it went active or failed.
+   * What the device was told to run and what it reported, newest first: why each version came and
+   * went (an assignment, a rollout, a rollback) and when it went active or failed.
    */
   @GET
   @Path("/{id}/history")
@@ -134,9 +134,21 @@ public class DeviceResource {
 
   private DeviceDetails details(Device d) {
     return new DeviceDetails(
-        d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.decommissionedAt,
-        d.hardware, d.hardwareClassId, d.benchmark, d.installed,
-        deployments.desired(d.id).orElse(null), deployments.deployments(d.id), mismatches.ofDevice(d.id),
-        d.approvalDecidedAt, d.approvalDecidedBy);
+        d.id,
+        d.name,
+        d.labels,
+        d.status,
+        d.enrolledAt,
+        d.lastSeenAt,
+        d.decommissionedAt,
+        d.hardware,
+        d.hardwareClassId,
+        d.benchmark,
+        d.installed,
+        deployments.desired(d.id).orElse(null),
+        deployments.deployments(d.id),
+        mismatches.ofDevice(d.id),
+        d.approvalDecidedAt,
+        d.approvalDecidedBy);
   }
 }

@@ -38,11 +38,11 @@ public class DeviceService {
   }
 
   /**
-   * Devices matching a label selector, optionally of one status. Matching happens in memory,
-   * which is fine for thousands of devices; beyond that it belongs in SQL on the jsonb column.
-   * The devices come back detached: every later flush in the caller's transaction would
-   * otherwise walk each of them, JSON columns included (a 200-device assignment in a fleet of
-   * 800 spent most of its time there). Writers lock and load the row they change.
+   * Devices matching a label selector, optionally of one status. Matching happens in memory, which
+   * is fine for thousands of devices; beyond that it belongs in SQL on the jsonb column. The
+   * devices come back detached: every later flush in the caller's transaction would otherwise walk
+   * each of them, JSON columns included (a 200-device assignment in a fleet of 800 spent most of
+   * its time there). Writers lock and load the row they change.
    */
   @Transactional
   public List<Device> find(String selector, String status) {
@@ -53,9 +53,13 @@ public class DeviceService {
     } else {
       DeviceStatus wanted =
           DeviceStatus.parse(status)
-              .orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
-                  "Status '" + status + "' is not valid: use 'pending', 'active', 'rejected'"
-                      + " or 'decommissioned'."));
+              .orElseThrow(
+                  () ->
+                      ApiError.INVALID_REQUEST.exception(
+                          "Status '"
+                              + status
+                              + "' is not valid: use 'pending', 'active', 'rejected'"
+                              + " or 'decommissioned'."));
       candidates = Device.list("status = ?1 order by enrolledAt", wanted);
     }
     EntityManager em = Panache.getEntityManager();
@@ -92,9 +96,9 @@ public class DeviceService {
   }
 
   /**
-   * Lets a pending device in: it becomes active, is told so on its open stream and gets its
-   * desired state. Approving an active device changes nothing; a rejected or decommissioned one
-   * must enroll again, so approving it is refused.
+   * Lets a pending device in: it becomes active, is told so on its open stream and gets its desired
+   * state. Approving an active device changes nothing; a rejected or decommissioned one must enroll
+   * again, so approving it is refused.
    */
   @Transactional
   public Device approve(UUID id, String actor) {
@@ -105,16 +109,20 @@ public class DeviceService {
       device.approvalDecidedBy = actor;
       approved.fire(new DeviceApproved(id));
     } else if (device.status != DeviceStatus.ACTIVE) {
-      throw ApiError.ILLEGAL_STATE.exception("Device '" + id + "' is " + device.status.value()
-          + " and cannot be approved; enroll it again to let it in.");
+      throw ApiError.ILLEGAL_STATE.exception(
+          "Device '"
+              + id
+              + "' is "
+              + device.status.value()
+              + " and cannot be approved; enroll it again to let it in.");
     }
     return device;
   }
 
   /**
-   * Refuses a pending device for good: its credential stops working and its stream ends, and
-   * the record stays (status "rejected") so operators see what was turned away. Rejecting a
-   * rejected device changes nothing; an active device is decommissioned, not rejected.
+   * Refuses a pending device for good: its credential stops working and its stream ends, and the
+   * record stays (status "rejected") so operators see what was turned away. Rejecting a rejected
+   * device changes nothing; an active device is decommissioned, not rejected.
    */
   @Transactional
   public Device reject(UUID id, String actor) {
@@ -125,26 +133,33 @@ public class DeviceService {
       device.approvalDecidedBy = actor;
       rejected.fire(new DeviceRejected(id));
     } else if (device.status != DeviceStatus.REJECTED) {
-      throw ApiError.ILLEGAL_STATE.exception("Device '" + id + "' is " + device.status.value()
-          + "; only a pending device can be rejected"
-          + (device.isActive() ? " (decommission an active one)." : "."));
+      throw ApiError.ILLEGAL_STATE.exception(
+          "Device '"
+              + id
+              + "' is "
+              + device.status.value()
+              + "; only a pending device can be rejected"
+              + (device.isActive() ? " (decommission an active one)." : "."));
     }
     return device;
   }
 
   /**
-   * Asks a device to re-run its micro-benchmark now (after a driver or runtime change, say).
-   * Its report arrives on its stream and replaces the stored one.
+   * Asks a device to re-run its micro-benchmark now (after a driver or runtime change, say). Its
+   * report arrives on its stream and replaces the stored one.
    */
   @Transactional
   public Device requestBenchmark(UUID id) {
     Device device = require(id);
-    ServerMessage run = ServerMessage.newBuilder()
-        .setRunBenchmark(RunBenchmark.newBuilder().setReason("on-demand"))
-        .build();
+    ServerMessage run =
+        ServerMessage.newBuilder()
+            .setRunBenchmark(RunBenchmark.newBuilder().setReason("on-demand"))
+            .build();
     if (!device.isActive() || !links.send(id, run)) {
       throw ApiError.DEVICE_OFFLINE.exception(
-          "Device '" + id + "' has no open stream to this server, so it cannot be asked now; it"
+          "Device '"
+              + id
+              + "' has no open stream to this server, so it cannot be asked now; it"
               + " sends a benchmark with its next Hello when its hardware or runtime changed."
               + " Retry when it is connected.");
     }

@@ -8,9 +8,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * A device's place in its life cycle. {@code PENDING} waits for an operator's approval (it may
- * sync and report but receives nothing); {@code ACTIVE} is approved (or never needed approval);
- * {@code REJECTED} and {@code DECOMMISSIONED} have lost their credential for good.
+ * A device's place in its life cycle. {@code PENDING} waits for an operator's approval (it may sync
+ * and report but receives nothing); {@code ACTIVE} is approved (or never needed approval); {@code
+ * REJECTED} and {@code DECOMMISSIONED} have lost their credential for good.
  */
 public enum DeviceStatus {
   PENDING,

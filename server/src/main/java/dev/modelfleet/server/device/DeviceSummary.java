@@ -14,6 +14,7 @@ public record DeviceSummary(
     String hardwareClassId) {
 
   public static DeviceSummary of(Device d) {
-    return new DeviceSummary(d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.hardwareClassId);
+    return new DeviceSummary(
+        d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.hardwareClassId);
   }
 }

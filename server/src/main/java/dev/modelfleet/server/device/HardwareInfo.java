@@ -25,10 +25,19 @@ public record HardwareInfo(
 
   public static HardwareInfo from(HardwareProfile p) {
     return new HardwareInfo(
-        p.getOs(), p.getOsVersion(), p.getArch(), p.getCpuModel(), p.getCpuCores(),
-        List.copyOf(p.getCpuFlagsList()), p.getMemoryTotalBytes(), p.getMemoryAvailableBytes(),
-        p.getDiskFreeBytes(), List.copyOf(p.getExecutionProvidersList()),
-        p.getOnnxruntimeVersion(), p.getAgentVersion(), p.getHostname(),
+        p.getOs(),
+        p.getOsVersion(),
+        p.getArch(),
+        p.getCpuModel(),
+        p.getCpuCores(),
+        List.copyOf(p.getCpuFlagsList()),
+        p.getMemoryTotalBytes(),
+        p.getMemoryAvailableBytes(),
+        p.getDiskFreeBytes(),
+        List.copyOf(p.getExecutionProvidersList()),
+        p.getOnnxruntimeVersion(),
+        p.getAgentVersion(),
+        p.getHostname(),
         p.getAcceleratorsList().stream()
             .map(a -> new Accelerator(a.getKind(), a.getVendor(), a.getName(), a.getSource()))
             .toList(),

@@ -9,13 +9,17 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * The latest heartbeat of each device, not yet written. A heartbeat says everything about its
- * device (installed models, counters since the agent started), so a newer one replaces an older
- * one whole and nothing is lost by writing only the latest. At most one entry per device, and
- * no more than {@code capacity} devices.
+ * device (installed models, counters since the agent started), so a newer one replaces an older one
+ * whole and nothing is lost by writing only the latest. At most one entry per device, and no more
+ * than {@code capacity} devices.
  */
 public final class HeartbeatBuffer {
 
-  public enum Outcome { QUEUED, REPLACED_OLDER, DROPPED_FULL }
+  public enum Outcome {
+    QUEUED,
+    REPLACED_OLDER,
+    DROPPED_FULL
+  }
 
   private final ConcurrentMap<UUID, PendingHeartbeat> pending = new ConcurrentHashMap<>();
   private final int capacity;
@@ -36,7 +40,9 @@ public final class HeartbeatBuffer {
     return pending.put(id, heartbeat) == null ? Outcome.QUEUED : Outcome.REPLACED_OLDER;
   }
 
-  /** Takes up to {@code max} heartbeats out; a heartbeat arriving meanwhile waits for the next call. */
+  /**
+   * Takes up to {@code max} heartbeats out; a heartbeat arriving meanwhile waits for the next call.
+   */
   public List<PendingHeartbeat> drain(int max) {
     List<PendingHeartbeat> taken = new ArrayList<>(Math.min(max, pending.size()));
     for (UUID id : pending.keySet()) {

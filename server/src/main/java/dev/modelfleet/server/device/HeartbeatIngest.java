@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * Heartbeats at fleet scale: tens of thousands of devices at one heartbeat every 15 s is
- * thousands a second, too many for a transaction each. They are kept in memory, latest per
- * device, and written every flush interval in batches of one transaction each.
+ * Heartbeats at fleet scale: tens of thousands of devices at one heartbeat every 15 s is thousands
+ * a second, too many for a transaction each. They are kept in memory, latest per device, and
+ * written every flush interval in batches of one transaction each.
  */
 @ApplicationScoped
 public class HeartbeatIngest {
@@ -35,10 +35,7 @@ public class HeartbeatIngest {
   private ScheduledExecutorService scheduler;
   private int failuresInARow;
 
-  HeartbeatIngest(
-      HeartbeatWriter writer,
-      Clock clock,
-      HeartbeatIngestConfig config) {
+  HeartbeatIngest(HeartbeatWriter writer, Clock clock, HeartbeatIngestConfig config) {
     this.writer = writer;
     this.clock = clock;
     this.interval = config.heartbeatFlushInterval();
@@ -46,11 +43,13 @@ public class HeartbeatIngest {
   }
 
   void start(@Observes StartupEvent started) {
-    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "heartbeat-flush");
-      thread.setDaemon(true);
-      return thread;
-    });
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "heartbeat-flush");
+              thread.setDaemon(true);
+              return thread;
+            });
     long periodMs = Math.max(1, interval.toMillis());
     scheduler.scheduleWithFixedDelay(this::flushQuietly, periodMs, periodMs, TimeUnit.MILLISECONDS);
   }
@@ -77,8 +76,8 @@ public class HeartbeatIngest {
   }
 
   /**
-   * Writes everything waiting now, in batches. A failed batch goes back into the buffer (under
-   * any newer heartbeat of the same device) for the next round.
+   * Writes everything waiting now, in batches. A failed batch goes back into the buffer (under any
+   * newer heartbeat of the same device) for the next round.
    */
   public void flush() throws SQLException {
     synchronized (flushLock) {
@@ -115,8 +114,11 @@ public class HeartbeatIngest {
       }
     } catch (Exception e) {
       if (failuresInARow++ % LOG_EVERY_NTH_FAILURE == 0) {
-        LOG.warnf(e, "heartbeat flush failed (%d rounds in a row); %d devices' heartbeats wait for the next round",
-            failuresInARow, buffer.size());
+        LOG.warnf(
+            e,
+            "heartbeat flush failed (%d rounds in a row); %d devices' heartbeats wait for the next round",
+            failuresInARow,
+            buffer.size());
       }
     }
   }

@@ -12,9 +12,9 @@ import java.time.Duration;
 public interface HeartbeatIngestConfig {
 
   /**
-   * The pause between two flushes of buffered heartbeats. A flush takes whatever arrived
-   * meanwhile, so under load batches grow by themselves; the pause only bounds how long a
-   * heartbeat waits at low load (an empty buffer costs no transaction).
+   * The pause between two flushes of buffered heartbeats. A flush takes whatever arrived meanwhile,
+   * so under load batches grow by themselves; the pause only bounds how long a heartbeat waits at
+   * low load (an empty buffer costs no transaction).
    */
   @WithDefault("20ms")
   Duration heartbeatFlushInterval();

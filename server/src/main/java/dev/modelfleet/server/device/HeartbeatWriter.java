@@ -20,9 +20,9 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Writes a batch of heartbeats in one transaction: last_seen_at and installed per device, and
- * one device_model_health row per reported model version (at most
- * {@link ModelHealthInfo#KEPT_PER_DEVICE} per device, the most recently reported).
+ * Writes a batch of heartbeats in one transaction: last_seen_at and installed per device, and one
+ * device_model_health row per reported model version (at most {@link
+ * ModelHealthInfo#KEPT_PER_DEVICE} per device, the most recently reported).
  */
 @ApplicationScoped
 class HeartbeatWriter {
@@ -48,15 +48,20 @@ class HeartbeatWriter {
   // Hello and benchmark reports write the same columns synchronously; a heartbeat received
   // before them must not bring back what it said.
   private static final String UPDATE_DEVICES =
-      "update devices d set last_seen_at = " + AT + ", installed = v.installed::jsonb"
+      "update devices d set last_seen_at = "
+          + AT
+          + ", installed = v.installed::jsonb"
           + " from unnest(?::uuid[], ?::bigint[], ?::text[]) as v(id, micros, installed)"
-          + " where d.id = v.id and (d.last_seen_at is null or d.last_seen_at <= " + AT + ")";
+          + " where d.id = v.id and (d.last_seen_at is null or d.last_seen_at <= "
+          + AT
+          + ")";
 
   private static final String UPSERT_HEALTH =
       "insert into device_model_health as h (device_id, model, version, variant_id, requests,"
           + " errors, p50_ms, p95_ms, execution_provider_used, reported_at)"
           + " select v.device_id, v.model, v.version, v.variant_id, v.requests, v.errors, v.p50,"
-          + " v.p95, v.provider, " + AT
+          + " v.p95, v.provider, "
+          + AT
           + " from unnest(?::uuid[], ?::text[], ?::text[], ?::uuid[], ?::bigint[], ?::bigint[],"
           + " ?::float8[], ?::float8[], ?::text[], ?::bigint[])"
           + " as v(device_id, model, version, variant_id, requests, errors, p50, p95, provider, micros)"
@@ -119,10 +124,10 @@ class HeartbeatWriter {
   }
 
   /**
-   * A heartbeat is telemetry that the next one repeats, so its commit need not wait for the
-   * WAL to reach disk: should PostgreSQL crash, the last few hundred milliseconds of heartbeats
-   * are lost, never the database's consistency. Hello, progress and everything else keep
-   * waiting for durability.
+   * A heartbeat is telemetry that the next one repeats, so its commit need not wait for the WAL to
+   * reach disk: should PostgreSQL crash, the last few hundred milliseconds of heartbeats are lost,
+   * never the database's consistency. Hello, progress and everything else keep waiting for
+   * durability.
    */
   private static void relaxDurability(Connection connection) throws SQLException {
     try (Statement statement = connection.createStatement()) {
@@ -192,7 +197,8 @@ class HeartbeatWriter {
       statement.setArray(6, column(connection, "int8", rows, ModelHealthInfo::errors));
       statement.setArray(7, column(connection, "float8", rows, ModelHealthInfo::p50Ms));
       statement.setArray(8, column(connection, "float8", rows, ModelHealthInfo::p95Ms));
-      statement.setArray(9, column(connection, "text", rows, ModelHealthInfo::executionProviderUsed));
+      statement.setArray(
+          9, column(connection, "text", rows, ModelHealthInfo::executionProviderUsed));
       statement.setArray(10, connection.createArrayOf("int8", micros.toArray()));
       Set<UUID> added = new HashSet<>();
       try (ResultSet upserted = statement.executeQuery()) {
@@ -219,7 +225,10 @@ class HeartbeatWriter {
   }
 
   private static Array column(
-      Connection connection, String type, List<ModelHealthInfo> rows, Function<ModelHealthInfo, ?> field)
+      Connection connection,
+      String type,
+      List<ModelHealthInfo> rows,
+      Function<ModelHealthInfo, ?> field)
       throws SQLException {
     return connection.createArrayOf(type, rows.stream().map(field).toArray());
   }
@@ -229,11 +238,17 @@ class HeartbeatWriter {
   }
 
   private static String installedJson(List<InstalledModelInfo> installed) {
-    List<InstalledModelInfo> clean = installed.stream()
-        .map(m -> new InstalledModelInfo(
-            StoredText.clean(m.model()), StoredText.clean(m.version()), StoredText.clean(m.variantId()),
-            StoredText.clean(m.sha256()), m.active()))
-        .toList();
+    List<InstalledModelInfo> clean =
+        installed.stream()
+            .map(
+                m ->
+                    new InstalledModelInfo(
+                        StoredText.clean(m.model()),
+                        StoredText.clean(m.version()),
+                        StoredText.clean(m.variantId()),
+                        StoredText.clean(m.sha256()),
+                        m.active()))
+            .toList();
     try {
       return JSON.writeValueAsString(clean);
     } catch (JsonProcessingException e) {

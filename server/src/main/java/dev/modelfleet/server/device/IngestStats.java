@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What heartbeat ingest did since start or the last reset. Every heartbeat received ends up in
- * exactly one of: flushed, replaced by a newer one of its device before a flush, dropped
- * because the buffer was full, or still queued.
+ * exactly one of: flushed, replaced by a newer one of its device before a flush, dropped because
+ * the buffer was full, or still queued.
  */
 public final class IngestStats {
 
@@ -26,12 +26,15 @@ public final class IngestStats {
     switch (outcome) {
       case REPLACED_OLDER -> replaced.increment();
       case DROPPED_FULL -> dropped.increment();
-      case QUEUED -> { }
+      case QUEUED -> {}
     }
   }
 
-  /** {@code commitMs}: wall clock after commit; {@code commitNanos}: monotonic clock after commit. */
-  void flushed(Iterable<PendingHeartbeat> written, long commitMs, long commitNanos, long tookMicros) {
+  /**
+   * {@code commitMs}: wall clock after commit; {@code commitNanos}: monotonic clock after commit.
+   */
+  void flushed(
+      Iterable<PendingHeartbeat> written, long commitMs, long commitNanos, long tookMicros) {
     int n = 0;
     for (PendingHeartbeat heartbeat : written) {
       n++;
@@ -56,7 +59,8 @@ public final class IngestStats {
   }
 
   void reset() {
-    for (LongAdder counter : new LongAdder[] {received, flushed, replaced, dropped, flushes, failedFlushes}) {
+    for (LongAdder counter :
+        new LongAdder[] {received, flushed, replaced, dropped, flushes, failedFlushes}) {
       counter.reset();
     }
     sentToCommit.reset();

@@ -9,8 +9,10 @@ public record InstalledModelInfo(
 
   public static List<InstalledModelInfo> from(List<InstalledModel> installed) {
     return installed.stream()
-        .map(m -> new InstalledModelInfo(
-            m.getModel(), m.getVersion(), m.getVariantId(), m.getSha256(), m.getActive()))
+        .map(
+            m ->
+                new InstalledModelInfo(
+                    m.getModel(), m.getVersion(), m.getVariantId(), m.getSha256(), m.getActive()))
         .toList();
   }
 }

@@ -12,9 +12,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * A Kubernetes-style label selector: requirements joined by commas, all of which must hold.
- * {@code k=v}, {@code k==v}, {@code k!=v}, {@code k in (a,b)}, {@code k notin (a,b)},
- * {@code k} (has the label), {@code !k} (has not). An empty selector matches every device.
+ * A Kubernetes-style label selector: requirements joined by commas, all of which must hold. {@code
+ * k=v}, {@code k==v}, {@code k!=v}, {@code k in (a,b)}, {@code k notin (a,b)}, {@code k} (has the
+ * label), {@code !k} (has not). An empty selector matches every device.
  */
 public final class LabelSelector implements Predicate<Map<String, String>> {
 
@@ -45,7 +45,8 @@ public final class LabelSelector implements Predicate<Map<String, String>> {
 
   private static Predicate<Map<String, String>> requirement(String part, String selector) {
     if (part.isEmpty()) {
-      throw invalid(selector, "it has an empty requirement (two commas in a row, or a trailing comma)");
+      throw invalid(
+          selector, "it has an empty requirement (two commas in a row, or a trailing comma)");
     }
     Matcher set = SET_REQUIREMENT.matcher(part);
     if (set.matches()) {
@@ -122,7 +123,10 @@ public final class LabelSelector implements Predicate<Map<String, String>> {
 
   private static RuntimeException invalid(String selector, String why) {
     return ApiError.INVALID_LABEL_SELECTOR.exception(
-        "Label selector '" + selector + "' is invalid: " + why
+        "Label selector '"
+            + selector
+            + "' is invalid: "
+            + why
             + ". Use requirements joined by commas: k=v, k!=v, k in (a,b), k notin (a,b), k, !k.");
   }
 }

@@ -21,13 +21,17 @@ public final class Labels {
     for (var entry : labels.entrySet()) {
       if (!KEY.matcher(entry.getKey()).matches()) {
         throw ApiError.INVALID_LABELS.exception(
-            "Label key '" + entry.getKey() + "' is not valid: use up to 63 characters of"
+            "Label key '"
+                + entry.getKey()
+                + "' is not valid: use up to 63 characters of"
                 + " A-Z, a-z, 0-9, '.', '_', '/', '-', starting and ending with a letter or digit.");
       }
       String value = entry.getValue();
       if (value == null || !VALUE.matcher(value).matches()) {
         throw ApiError.INVALID_LABELS.exception(
-            "Value of label '" + entry.getKey() + "' is not valid: use up to 63 characters of"
+            "Value of label '"
+                + entry.getKey()
+                + "' is not valid: use up to 63 characters of"
                 + " A-Z, a-z, 0-9, '.', '_', '-', starting and ending with a letter or digit.");
       }
     }

@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Latencies in microseconds, in buckets that grow by powers of two with eight steps each, so a
- * percentile is off by at most an eighth of its value. Recording is two atomic adds and costs
- * the same at 10 or 100,000 heartbeats a second; the memory is fixed (about 4 KB).
+ * percentile is off by at most an eighth of its value. Recording is two atomic adds and costs the
+ * same at 10 or 100,000 heartbeats a second; the memory is fixed (about 4 KB).
  */
 public final class LatencyHistogram {
 
@@ -35,8 +35,8 @@ public final class LatencyHistogram {
   }
 
   /**
-   * The upper edge of the bucket holding the given quantile (0 to 1), never above the largest
-   * value seen: a bound, not an estimate that may flatter. 0 when nothing was recorded.
+   * The upper edge of the bucket holding the given quantile (0 to 1), never above the largest value
+   * seen: a bound, not an estimate that may flatter. 0 when nothing was recorded.
    */
   public long quantileMicros(double quantile) {
     long n = total.get();

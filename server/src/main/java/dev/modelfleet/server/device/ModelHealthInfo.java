@@ -23,29 +23,32 @@ public record ModelHealthInfo(
     String executionProviderUsed) {
 
   /**
-   * Model versions whose figures are kept per device, the most recently reported ones: the
-   * rollout gates compare a new version with the one before, never with the hundredth.
+   * Model versions whose figures are kept per device, the most recently reported ones: the rollout
+   * gates compare a new version with the one before, never with the hundredth.
    */
   public static final int KEPT_PER_DEVICE = 100;
 
   /**
-   * Entries without a version come from agents older than the field; their figures belong to
-   * no particular version, so the rollout gates cannot use them and they are skipped. A model
-   * version reported twice keeps its last entry: it is one row. At most
-   * {@link #KEPT_PER_DEVICE} entries are taken from one heartbeat.
+   * Entries without a version come from agents older than the field; their figures belong to no
+   * particular version, so the rollout gates cannot use them and they are skipped. A model version
+   * reported twice keeps its last entry: it is one row. At most {@link #KEPT_PER_DEVICE} entries
+   * are taken from one heartbeat.
    */
   public static List<ModelHealthInfo> from(List<ModelCounters> counters) {
     Map<List<String>, ModelHealthInfo> byVersion = new LinkedHashMap<>();
     counters.stream()
-        .map(c -> new ModelHealthInfo(
-            StoredText.bounded(c.getModel(), StoredText.NAME_LENGTH),
-            StoredText.bounded(c.getVersion(), StoredText.NAME_LENGTH),
-            uuidOrNull(c.getVariantId()),
-            Math.max(0, c.getRequests()),
-            Math.max(0, c.getErrors()),
-            finiteOrZero(c.getP50Ms()),
-            finiteOrZero(c.getP95Ms()),
-            emptyToNull(StoredText.bounded(c.getExecutionProviderUsed(), StoredText.NAME_LENGTH))))
+        .map(
+            c ->
+                new ModelHealthInfo(
+                    StoredText.bounded(c.getModel(), StoredText.NAME_LENGTH),
+                    StoredText.bounded(c.getVersion(), StoredText.NAME_LENGTH),
+                    uuidOrNull(c.getVariantId()),
+                    Math.max(0, c.getRequests()),
+                    Math.max(0, c.getErrors()),
+                    finiteOrZero(c.getP50Ms()),
+                    finiteOrZero(c.getP95Ms()),
+                    emptyToNull(
+                        StoredText.bounded(c.getExecutionProviderUsed(), StoredText.NAME_LENGTH))))
         .filter(h -> !h.model().isEmpty() && !h.version().isEmpty())
         .forEach(h -> byVersion.put(List.of(h.model(), h.version()), h));
     List<ModelHealthInfo> all = List.copyOf(byVersion.values());

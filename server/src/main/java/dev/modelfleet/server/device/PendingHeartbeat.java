@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A heartbeat waiting to be written. {@code sentAtMs} is the device's clock (0 when the agent
- * did not say); {@code receivedNanos} is this JVM's monotonic clock, for receipt-to-commit.
+ * A heartbeat waiting to be written. {@code sentAtMs} is the device's clock (0 when the agent did
+ * not say); {@code receivedNanos} is this JVM's monotonic clock, for receipt-to-commit.
  */
 public record PendingHeartbeat(
     UUID deviceId,

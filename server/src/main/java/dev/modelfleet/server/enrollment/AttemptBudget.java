@@ -5,9 +5,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * A token bucket per key (a network address): each attempt takes a token, tokens come back at
- * a steady rate up to a burst. Buckets that are full again are forgotten when the map grows,
- * so a flood from many addresses cannot grow it without bound.
+ * A token bucket per key (a network address): each attempt takes a token, tokens come back at a
+ * steady rate up to a burst. Buckets that are full again are forgotten when the map grows, so a
+ * flood from many addresses cannot grow it without bound.
  */
 public final class AttemptBudget {
 

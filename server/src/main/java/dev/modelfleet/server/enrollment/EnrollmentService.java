@@ -38,7 +38,10 @@ public class EnrollmentService {
 
   @Transactional
   public Enrolled enroll(
-      String tokenSecret, byte[] publicKey, String requestedName, HardwareInfo hardware,
+      String tokenSecret,
+      byte[] publicKey,
+      String requestedName,
+      HardwareInfo hardware,
       BenchmarkInfo benchmark) {
     if (tokenSecret == null || tokenSecret.isBlank()) {
       throw ApiError.INVALID_REQUEST.exception("enrollment_token is required");
@@ -47,7 +50,8 @@ public class EnrollmentService {
       Ed25519Keys.parsePublicKey(publicKey);
     } catch (IllegalArgumentException e) {
       throw ApiError.INVALID_PUBLIC_KEY.exception(
-          "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: " + e.getMessage());
+          "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: "
+              + e.getMessage());
     }
     // the row lock serializes concurrent enrollments with one token, so uses never overshoot
     EnrollmentToken token =
@@ -67,8 +71,10 @@ public class EnrollmentService {
     device.id = UUID.randomUUID();
     device.name = name(requestedName, hardware, device.id);
     device.labels = new TreeMap<>(token.labels);
-    device.status = token.requireApproval || settings.requireApproval()
-        ? DeviceStatus.PENDING : DeviceStatus.ACTIVE;
+    device.status =
+        token.requireApproval || settings.requireApproval()
+            ? DeviceStatus.PENDING
+            : DeviceStatus.ACTIVE;
     device.publicKey = publicKey.clone();
     device.credentialHash = Secrets.hash(secret);
     activity.recordHardware(device, hardware, benchmark);
@@ -77,7 +83,10 @@ public class EnrollmentService {
     device.enrolledAt = now;
     device.lastSeenAt = now;
     device.persist();
-    return new Enrolled(device.id, DeviceAuthenticator.credential(device.id, secret), device.labels,
+    return new Enrolled(
+        device.id,
+        DeviceAuthenticator.credential(device.id, secret),
+        device.labels,
         device.status == DeviceStatus.PENDING);
   }
 

@@ -18,8 +18,10 @@ import java.util.UUID;
 public class EnrollmentTokenService {
 
   static final Duration DEFAULT_LIFETIME = Duration.ofDays(1);
+
   /** Far beyond any sensible token, and well inside what Instant and PostgreSQL can hold. */
   static final Duration MAX_LIFETIME = Duration.ofDays(100 * 366);
+
   private final Clock clock;
 
   EnrollmentTokenService(Clock clock) {

@@ -34,8 +34,16 @@ public final class EnrollmentTokenViews {
 
     static TokenView of(EnrollmentToken t, Instant now) {
       return new TokenView(
-          t.id, t.name, t.labels, t.expiresAt, t.maxUses, t.uses, t.revokedAt, t.createdAt,
-          t.state(now), t.requireApproval);
+          t.id,
+          t.name,
+          t.labels,
+          t.expiresAt,
+          t.maxUses,
+          t.uses,
+          t.revokedAt,
+          t.createdAt,
+          t.state(now),
+          t.requireApproval);
     }
   }
 

@@ -7,28 +7,52 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * CPU feature flags under one spelling. Linux names the same ARM feature differently from the
- * Arm documentation ("asimddp" is dotprod), so flags are normalized before they are compared
- * with a variant's needs or hashed into a hardware fingerprint.
+ * CPU feature flags under one spelling. Linux names the same ARM feature differently from the Arm
+ * documentation ("asimddp" is dotprod), so flags are normalized before they are compared with a
+ * variant's needs or hashed into a hardware fingerprint.
  */
 public final class CpuFlags {
 
-  private static final Map<String, String> ALIASES = Map.of(
-      "asimd", "neon",
-      "asimddp", "dotprod",
-      "asimdhp", "fp16",
-      "fphp", "fp16",
-      "avx512vnni", "avx512_vnni",
-      "avxvnni", "avx_vnni");
+  private static final Map<String, String> ALIASES =
+      Map.of(
+          "asimd", "neon",
+          "asimddp", "dotprod",
+          "asimdhp", "fp16",
+          "fphp", "fp16",
+          "avx512vnni", "avx512_vnni",
+          "avxvnni", "avx_vnni");
 
   /**
    * The flags that change which kernels ONNX Runtime can use. Others (power management,
    * virtualization) differ between identical machines and would split a class for nothing.
    */
-  private static final Set<String> INFERENCE_RELEVANT = Set.of(
-      "sse4_1", "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
-      "avx512dq", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_int8",
-      "amx_bf16", "neon", "fp16", "dotprod", "i8mm", "bf16", "sve", "sve2", "sme");
+  private static final Set<String> INFERENCE_RELEVANT =
+      Set.of(
+          "sse4_1",
+          "sse4_2",
+          "avx",
+          "avx2",
+          "fma",
+          "f16c",
+          "avx512f",
+          "avx512bw",
+          "avx512vl",
+          "avx512dq",
+          "avx512_vnni",
+          "avx512_bf16",
+          "avx512_fp16",
+          "avx_vnni",
+          "amx_tile",
+          "amx_int8",
+          "amx_bf16",
+          "neon",
+          "fp16",
+          "dotprod",
+          "i8mm",
+          "bf16",
+          "sve",
+          "sve2",
+          "sme");
 
   private CpuFlags() {}
 

@@ -21,8 +21,8 @@ public class HardwareClassRegistry {
   }
 
   /**
-   * The class id of the profile, recording the class on first sight. An upsert, because two
-   * devices of a new class may say hello at the same moment.
+   * The class id of the profile, recording the class on first sight. An upsert, because two devices
+   * of a new class may say hello at the same moment.
    */
   @Transactional(Transactional.TxType.MANDATORY)
   public String classify(HardwareInfo hardware) {

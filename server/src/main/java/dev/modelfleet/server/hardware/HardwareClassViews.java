@@ -11,13 +11,24 @@ public final class HardwareClassViews {
 
   /** The median across the class's devices of their latest benchmark, for one figure. */
   public record BenchmarkFigure(
-      String executionProvider, String precision, String kernel, int devices, double medianGmacs,
+      String executionProvider,
+      String precision,
+      String kernel,
+      int devices,
+      double medianGmacs,
       double medianP50Ms) {}
 
   /** What trials measured for one variant on the class's devices. */
   public record TrialFigure(
-      String model, String version, UUID variantId, String precision, String executionProvider,
-      int measured, int failed, Double medianP50Ms, String lastError) {}
+      String model,
+      String version,
+      UUID variantId,
+      String precision,
+      String executionProvider,
+      int measured,
+      int failed,
+      Double medianP50Ms,
+      String lastError) {}
 
   public record HardwareClassView(
       String id,

@@ -32,7 +32,8 @@ public record HardwareFingerprint(
     StringBuilder canonical = new StringBuilder();
     parts.forEach((key, value) -> canonical.append(key).append('=').append(value).append('\n'));
     String hash = Dsse.sha256Hex(canonical.toString().getBytes(StandardCharsets.UTF_8));
-    return new HardwareFingerprint(hash.substring(0, 16), describe(parts), parts, hardware.simulated());
+    return new HardwareFingerprint(
+        hash.substring(0, 16), describe(parts), parts, hardware.simulated());
   }
 
   @SuppressWarnings("unchecked")
@@ -59,8 +60,10 @@ public record HardwareFingerprint(
     TreeSet<String> names = new TreeSet<>();
     if (hardware.accelerators() != null) {
       for (HardwareInfo.Accelerator a : hardware.accelerators()) {
-        names.add(String.join(" ", nullToEmpty(a.kind()), nullToEmpty(a.vendor()), nullToEmpty(a.name()))
-            .trim().replaceAll("\\s+", " "));
+        names.add(
+            String.join(" ", nullToEmpty(a.kind()), nullToEmpty(a.vendor()), nullToEmpty(a.name()))
+                .trim()
+                .replaceAll("\\s+", " "));
       }
     }
     return List.copyOf(names);

@@ -8,14 +8,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Trial results of one model version, grouped by hardware class and variant: the measured
- * figures that override benchmark estimates for every device of the class.
+ * Trial results of one model version, grouped by hardware class and variant: the measured figures
+ * that override benchmark estimates for every device of the class.
  */
 public final class ClassTrials {
 
   public static final ClassTrials NONE = new ClassTrials(Map.of());
 
-  /** What a class measured for a variant: median p50 of its successful results, or why all failed. */
+  /**
+   * What a class measured for a variant: median p50 of its successful results, or why all failed.
+   */
   public record Figure(Double medianP50Ms, int measured, int failed, String lastError) {
     boolean onlyFailures() {
       return measured == 0 && failed > 0;
@@ -35,16 +37,19 @@ public final class ClassTrials {
     Map<String, Map<UUID, List<Result>>> grouped = new HashMap<>();
     for (Result r : results) {
       if (r.classId() != null) {
-        grouped.computeIfAbsent(r.classId(), c -> new HashMap<>())
-            .computeIfAbsent(r.variantId(), v -> new ArrayList<>()).add(r);
+        grouped
+            .computeIfAbsent(r.classId(), c -> new HashMap<>())
+            .computeIfAbsent(r.variantId(), v -> new ArrayList<>())
+            .add(r);
       }
     }
     Map<String, Map<UUID, Figure>> byClass = new HashMap<>();
-    grouped.forEach((classId, variants) -> {
-      Map<UUID, Figure> figures = new HashMap<>();
-      variants.forEach((variantId, rs) -> figures.put(variantId, figure(rs)));
-      byClass.put(classId, figures);
-    });
+    grouped.forEach(
+        (classId, variants) -> {
+          Map<UUID, Figure> figures = new HashMap<>();
+          variants.forEach((variantId, rs) -> figures.put(variantId, figure(rs)));
+          byClass.put(classId, figures);
+        });
     return new ClassTrials(byClass);
   }
 
@@ -57,13 +62,18 @@ public final class ClassTrials {
   }
 
   private static Figure figure(List<Result> results) {
-    double[] p50s = results.stream()
-        .filter(r -> r.error() == null && r.p50Ms() != null && r.p50Ms() >= 0)
-        .mapToDouble(Result::p50Ms).toArray();
-    String lastError = results.stream().map(Result::error).filter(e -> e != null)
-        .reduce((a, b) -> b).orElse(null);
+    double[] p50s =
+        results.stream()
+            .filter(r -> r.error() == null && r.p50Ms() != null && r.p50Ms() >= 0)
+            .mapToDouble(Result::p50Ms)
+            .toArray();
+    String lastError =
+        results.stream().map(Result::error).filter(e -> e != null).reduce((a, b) -> b).orElse(null);
     return new Figure(
-        p50s.length == 0 ? null : median(p50s), p50s.length, results.size() - p50s.length, lastError);
+        p50s.length == 0 ? null : median(p50s),
+        p50s.length,
+        results.size() - p50s.length,
+        lastError);
   }
 
   public static double median(double[] values) {

@@ -14,8 +14,8 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 /**
- * A device as the matcher reads it, normalized once so that matching is plain set and map
- * lookups. {@code reported} is false for a device that never sent a hardware profile.
+ * A device as the matcher reads it, normalized once so that matching is plain set and map lookups.
+ * {@code reported} is false for a device that never sent a hardware profile.
  */
 public record DeviceProfile(
     UUID deviceId,
@@ -31,7 +31,8 @@ public record DeviceProfile(
     return of(device.id, device.hardwareClassId, device.hardware, device.benchmark);
   }
 
-  public static DeviceProfile of(UUID id, String classId, HardwareInfo hardware, BenchmarkInfo benchmark) {
+  public static DeviceProfile of(
+      UUID id, String classId, HardwareInfo hardware, BenchmarkInfo benchmark) {
     if (hardware == null) {
       return new DeviceProfile(id, classId, false, "", Set.of(), Set.of(), 0, Map.of());
     }
@@ -40,8 +41,14 @@ public record DeviceProfile(
       hardware.executionProviders().forEach(p -> providers.add(p.toLowerCase(Locale.ROOT)));
     }
     return new DeviceProfile(
-        id, classId, true, Arch.normalize(hardware.arch()), CpuFlags.normalizeAll(hardware.cpuFlags()),
-        providers, hardware.memoryTotalBytes(), figures(benchmark));
+        id,
+        classId,
+        true,
+        Arch.normalize(hardware.arch()),
+        CpuFlags.normalizeAll(hardware.cpuFlags()),
+        providers,
+        hardware.memoryTotalBytes(),
+        figures(benchmark));
   }
 
   /** GMAC/s of the device's own benchmark for provider, precision and kernel; null if none. */

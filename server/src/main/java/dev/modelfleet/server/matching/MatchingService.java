@@ -38,30 +38,40 @@ public class MatchingService {
 
   /** A request's accuracy floor: absent, or a relative accuracy as variants declare it. */
   public static Double parseAccuracyFloor(String value) {
-    return value == null || value.isBlank() ? null : VariantNeeds.parseAccuracy("accuracyFloor", value);
+    return value == null || value.isBlank()
+        ? null
+        : VariantNeeds.parseAccuracy("accuracyFloor", value);
   }
 
   public static Double checkAccuracyFloor(Double value) {
     if (value != null && !(value > 0 && value <= VariantNeeds.MAX_ACCURACY)) {
       throw ApiError.INVALID_REQUEST.exception(
           "'accuracyFloor' must be greater than 0 and at most 2 (relative accuracy, e.g. 0.98); got "
-              + value + ".");
+              + value
+              + ".");
     }
     return value;
   }
 
   private static ClassTrials trialResults(ModelVersion version) {
     @SuppressWarnings("unchecked")
-    List<Object[]> rows = Panache.getEntityManager()
-        .createNativeQuery(
-            "select r.hardware_class_id, r.variant_id, r.p50_ms, r.error from trial_results r"
-                + " join variants v on v.id = r.variant_id"
-                + " where v.version_id = ?1 and r.state in ('measured', 'failed')")
-        .setParameter(1, version.id)
-        .getResultList();
-    return ClassTrials.of(rows.stream()
-        .map(r -> new ClassTrials.Result(
-            (String) r[0], (UUID) r[1], r[2] == null ? null : ((Number) r[2]).doubleValue(), (String) r[3]))
-        .toList());
+    List<Object[]> rows =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select r.hardware_class_id, r.variant_id, r.p50_ms, r.error from trial_results r"
+                    + " join variants v on v.id = r.variant_id"
+                    + " where v.version_id = ?1 and r.state in ('measured', 'failed')")
+            .setParameter(1, version.id)
+            .getResultList();
+    return ClassTrials.of(
+        rows.stream()
+            .map(
+                r ->
+                    new ClassTrials.Result(
+                        (String) r[0],
+                        (UUID) r[1],
+                        r[2] == null ? null : ((Number) r[2]).doubleValue(),
+                        (String) r[3]))
+            .toList());
   }
 }

@@ -28,12 +28,18 @@ public class ProviderMismatchService {
   }
 
   public record MismatchView(
-      String model, String version, UUID variantId, String expectedProvider, String usedProvider,
-      String source, Instant observedAt) {}
+      String model,
+      String version,
+      UUID variantId,
+      String expectedProvider,
+      String usedProvider,
+      String source,
+      Instant observedAt) {}
 
   /** Records a mismatch once per device, variant and source; later sightings refresh its time. */
   @Transactional(Transactional.TxType.MANDATORY)
-  public void recordIfDifferent(UUID deviceId, Variant variant, String usedProvider, String source) {
+  public void recordIfDifferent(
+      UUID deviceId, Variant variant, String usedProvider, String source) {
     if (usedProvider == null || usedProvider.isBlank() || variant == null) {
       return;
     }
@@ -63,13 +69,20 @@ public class ProviderMismatchService {
 
   @Transactional
   public List<MismatchView> ofDevice(UUID deviceId) {
-    return ProviderMismatch.<ProviderMismatch>list("deviceId = ?1 order by observedAt", deviceId).stream()
-        .map(m -> {
-          Variant v = Variant.findById(m.variantId);
-          return new MismatchView(
-              v.version.model.name, v.version.version, m.variantId, m.expectedProvider, m.usedProvider,
-              m.source, m.observedAt);
-        })
+    return ProviderMismatch.<ProviderMismatch>list("deviceId = ?1 order by observedAt", deviceId)
+        .stream()
+        .map(
+            m -> {
+              Variant v = Variant.findById(m.variantId);
+              return new MismatchView(
+                  v.version.model.name,
+                  v.version.version,
+                  m.variantId,
+                  m.expectedProvider,
+                  m.usedProvider,
+                  m.source,
+                  m.observedAt);
+            })
         .toList();
   }
 
@@ -81,14 +94,18 @@ public class ProviderMismatchService {
   @Transactional
   public Map<String, ClassMismatches> byClass() {
     @SuppressWarnings("unchecked")
-    List<Object[]> rows = Panache.getEntityManager()
-        .createNativeQuery(
-            "select hardware_class_id, count(*), count(distinct device_id) from provider_mismatches"
-                + " where hardware_class_id is not null group by hardware_class_id")
-        .getResultList();
+    List<Object[]> rows =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select hardware_class_id, count(*), count(distinct device_id) from provider_mismatches"
+                    + " where hardware_class_id is not null group by hardware_class_id")
+            .getResultList();
     Map<String, ClassMismatches> counts = new HashMap<>();
-    rows.forEach(r -> counts.put(
-        (String) r[0], new ClassMismatches(((Number) r[1]).longValue(), ((Number) r[2]).longValue())));
+    rows.forEach(
+        r ->
+            counts.put(
+                (String) r[0],
+                new ClassMismatches(((Number) r[1]).longValue(), ((Number) r[2]).longValue())));
     return counts;
   }
 

@@ -11,15 +11,14 @@ import java.util.List;
 
 /**
  * Decides which variant of a model version a device runs, and says why. Pure and in-memory:
- * everything it reads is loaded once per version, so deciding for a whole fleet costs
- * microseconds per device.
+ * everything it reads is loaded once per version, so deciding for a whole fleet costs microseconds
+ * per device.
  *
- * <p>First the hard filters drop what the device cannot run (provider, arch, CPU flags,
- * memory) or what is not accurate enough. The rest is ranked by expected latency: the median
- * p50 its hardware class measured in trials, else the variant's estimated multiply-accumulates
- * divided by the device's benchmark throughput for that provider and precision; a variant with
- * neither ranks last. Near-equal latencies (same 3 significant digits) prefer less memory,
- * then higher precision.
+ * <p>First the hard filters drop what the device cannot run (provider, arch, CPU flags, memory) or
+ * what is not accurate enough. The rest is ranked by expected latency: the median p50 its hardware
+ * class measured in trials, else the variant's estimated multiply-accumulates divided by the
+ * device's benchmark throughput for that provider and precision; a variant with neither ranks last.
+ * Near-equal latencies (same 3 significant digits) prefer less memory, then higher precision.
  */
 public final class VariantMatcher {
 
@@ -35,8 +34,10 @@ public final class VariantMatcher {
       Comparator.<Ranked>comparingInt(r -> r.estimatedMs() == null ? 1 : 0)
           .thenComparingDouble(Ranked::estimateKey)
           .thenComparingLong(r -> r.variant().memoryNeed())
-          .thenComparing(Comparator.comparingInt((Ranked r) -> r.variant().precisionRank()).reversed())
-          .thenComparing(r -> r.variant().createdAt(), Comparator.nullsLast(Comparator.naturalOrder()))
+          .thenComparing(
+              Comparator.comparingInt((Ranked r) -> r.variant().precisionRank()).reversed())
+          .thenComparing(
+              r -> r.variant().createdAt(), Comparator.nullsLast(Comparator.naturalOrder()))
           .thenComparing(r -> r.variant().id());
 
   public static MatchDecision match(
@@ -60,8 +61,12 @@ public final class VariantMatcher {
     candidates.addAll(dropped);
     Candidate chosen = kept.isEmpty() ? null : candidates.get(0);
     return new MatchDecision(
-        device.deviceId(), device.hardwareClassId(), accuracyFloor, chosen,
-        summary(device, variants, chosen, kept, dropped), candidates);
+        device.deviceId(),
+        device.hardwareClassId(),
+        accuracyFloor,
+        chosen,
+        summary(device, variants, chosen, kept, dropped),
+        candidates);
   }
 
   /** Why the device cannot have this variant, every unmet need joined; null when it can. */
@@ -72,12 +77,20 @@ public final class VariantMatcher {
     }
     StringBuilder why = new StringBuilder();
     if (!device.executionProviders().contains(v.executionProvider())) {
-      append(why, "execution provider " + v.executionProvider() + " is not among the device's providers "
-          + device.executionProviders());
+      append(
+          why,
+          "execution provider "
+              + v.executionProvider()
+              + " is not among the device's providers "
+              + device.executionProviders());
     }
     if (!v.arch().isEmpty() && !v.arch().equals(device.arch())) {
-      append(why, "needs arch " + v.arch() + ", the device is "
-          + (device.arch().isEmpty() ? "of unknown arch" : device.arch()));
+      append(
+          why,
+          "needs arch "
+              + v.arch()
+              + ", the device is "
+              + (device.arch().isEmpty() ? "of unknown arch" : device.arch()));
     }
     for (String flag : v.requiredCpuFlags()) {
       if (!device.cpuFlags().contains(flag)) {
@@ -85,15 +98,26 @@ public final class VariantMatcher {
       }
     }
     if (v.minMemoryBytes() > 0 && device.memoryBytes() < v.minMemoryBytes()) {
-      append(why, "needs " + gib(v.minMemoryBytes()) + " of memory, the device "
-          + (device.memoryBytes() <= 0 ? "did not report its memory" : "has " + gib(device.memoryBytes())));
+      append(
+          why,
+          "needs "
+              + gib(v.minMemoryBytes())
+              + " of memory, the device "
+              + (device.memoryBytes() <= 0
+                  ? "did not report its memory"
+                  : "has " + gib(device.memoryBytes())));
     }
     if (accuracyFloor != null && v.accuracy() != null && v.accuracy() < accuracyFloor) {
       append(why, "accuracy " + v.accuracy() + " is below the floor " + accuracyFloor);
     }
     ClassTrials.Figure trial = trials.get(device.hardwareClassId(), v.id());
     if (why.isEmpty() && trial != null && trial.onlyFailures()) {
-      append(why, "failed every trial on this hardware class (" + trial.failed() + "): " + trial.lastError());
+      append(
+          why,
+          "failed every trial on this hardware class ("
+              + trial.failed()
+              + "): "
+              + trial.lastError());
     }
     return why.isEmpty() ? null : why.toString();
   }
@@ -102,20 +126,39 @@ public final class VariantMatcher {
     ClassTrials.Figure trial = trials.get(device.hardwareClassId(), v.id());
     if (trial != null && trial.medianP50Ms() != null) {
       double ms = trial.medianP50Ms();
-      return new Ranked(v, sortKey(ms), ms, "trial",
-          "measured: median p50 " + ms(ms) + " of " + trial.measured() + " trial result(s) on hardware class "
+      return new Ranked(
+          v,
+          sortKey(ms),
+          ms,
+          "trial",
+          "measured: median p50 "
+              + ms(ms)
+              + " of "
+              + trial.measured()
+              + " trial result(s) on hardware class "
               + device.hardwareClassId());
     }
     if (v.matmulMacs() + v.convMacs() == 0) {
-      return new Ranked(v, Double.MAX_VALUE, null, "none",
+      return new Ranked(
+          v,
+          Double.MAX_VALUE,
+          null,
+          "none",
           "no cost estimate for the variant (its graph has no weighted MatMul/Gemm/Conv the server"
               + " could count); ranked last");
     }
     Double matmul = device.gmacs(v.executionProvider(), v.precision(), "matmul");
     Double conv = device.gmacs(v.executionProvider(), v.precision(), "conv");
     if (matmul == null && conv == null) {
-      return new Ranked(v, Double.MAX_VALUE, null, "none",
-          "no benchmark figure for " + v.executionProvider() + "/" + v.precision()
+      return new Ranked(
+          v,
+          Double.MAX_VALUE,
+          null,
+          "none",
+          "no benchmark figure for "
+              + v.executionProvider()
+              + "/"
+              + v.precision()
               + " on this device; ranked last");
     }
     // each kind of work at the rate its own kernel measured; the other kernel stands in for a
@@ -123,13 +166,27 @@ public final class VariantMatcher {
     double matmulRate = matmul != null ? matmul : conv;
     double convRate = conv != null ? conv : matmul;
     double ms = (v.matmulMacs() / matmulRate + v.convMacs() / convRate) / 1e6;
-    return new Ranked(v, sortKey(ms), ms, "benchmark",
-        "estimated: " + macs(v.matmulMacs() + v.convMacs()) + " at the device's "
-            + v.executionProvider() + "/" + v.precision() + " benchmark (" + rates(v, matmul, conv) + ")");
+    return new Ranked(
+        v,
+        sortKey(ms),
+        ms,
+        "benchmark",
+        "estimated: "
+            + macs(v.matmulMacs() + v.convMacs())
+            + " at the device's "
+            + v.executionProvider()
+            + "/"
+            + v.precision()
+            + " benchmark ("
+            + rates(v, matmul, conv)
+            + ")");
   }
 
   private static String summary(
-      DeviceProfile device, List<VariantSpec> variants, Candidate chosen, List<Ranked> kept,
+      DeviceProfile device,
+      List<VariantSpec> variants,
+      Candidate chosen,
+      List<Ranked> kept,
       List<Candidate> dropped) {
     if (variants.isEmpty()) {
       return "the version has no variants";
@@ -138,8 +195,12 @@ public final class VariantMatcher {
       StringBuilder why = new StringBuilder("no variant fits this device: ");
       for (int i = 0; i < dropped.size(); i++) {
         Candidate c = dropped.get(i);
-        why.append(i == 0 ? "" : "; ").append(c.precision()).append('/').append(c.executionProvider())
-            .append(": ").append(c.reason());
+        why.append(i == 0 ? "" : "; ")
+            .append(c.precision())
+            .append('/')
+            .append(c.executionProvider())
+            .append(": ")
+            .append(c.reason());
       }
       return why.toString();
     }
@@ -148,17 +209,31 @@ public final class VariantMatcher {
       return "chose " + label + ": the only variant this device can run";
     }
     return chosen.estimatedMs() == null
-        ? "chose " + label
+        ? "chose "
+            + label
             + ": no latency figure for any fitting variant, so the least memory and highest precision"
-        : "chose " + label + ": lowest expected latency, " + ms(chosen.estimatedMs())
-            + " (" + chosen.source() + ")";
+        : "chose "
+            + label
+            + ": lowest expected latency, "
+            + ms(chosen.estimatedMs())
+            + " ("
+            + chosen.source()
+            + ")";
   }
 
   private static Candidate candidate(
       VariantSpec v, boolean kept, Integer rank, Double estimatedMs, String source, String reason) {
     return new Candidate(
-        v.id(), v.precision(), v.executionProvider(), v.arch(), v.requiredCpuFlags(), kept, rank,
-        estimatedMs, source, reason);
+        v.id(),
+        v.precision(),
+        v.executionProvider(),
+        v.arch(),
+        v.requiredCpuFlags(),
+        kept,
+        rank,
+        estimatedMs,
+        source,
+        reason);
   }
 
   /** Latencies equal to 3 significant digits are a tie: measurement noise is larger than that. */
@@ -173,10 +248,12 @@ public final class VariantMatcher {
   private static String rates(VariantSpec v, Double matmul, Double conv) {
     List<String> parts = new ArrayList<>(2);
     if (v.matmulMacs() > 0) {
-      parts.add("matmul " + gmacs(matmul != null ? matmul : conv) + (matmul == null ? " from conv" : ""));
+      parts.add(
+          "matmul " + gmacs(matmul != null ? matmul : conv) + (matmul == null ? " from conv" : ""));
     }
     if (v.convMacs() > 0) {
-      parts.add("conv " + gmacs(conv != null ? conv : matmul) + (conv == null ? " from matmul" : ""));
+      parts.add(
+          "conv " + gmacs(conv != null ? conv : matmul) + (conv == null ? " from matmul" : ""));
     }
     return String.join(", ", parts);
   }

@@ -23,9 +23,17 @@ public record VariantSpec(
 
   public static VariantSpec of(Variant v) {
     return new VariantSpec(
-        v.id, v.precision, v.executionProvider.toLowerCase(Locale.ROOT), v.arch,
-        List.copyOf(CpuFlags.normalizeAll(v.requiredCpuFlags)), v.minMemoryBytes, v.accuracy,
-        v.matmulMacs, v.convMacs, v.size, v.createdAt);
+        v.id,
+        v.precision,
+        v.executionProvider.toLowerCase(Locale.ROOT),
+        v.arch,
+        List.copyOf(CpuFlags.normalizeAll(v.requiredCpuFlags)),
+        v.minMemoryBytes,
+        v.accuracy,
+        v.matmulMacs,
+        v.convMacs,
+        v.size,
+        v.createdAt);
   }
 
   /** The memory the variant takes: its declared minimum, else the artifact's size. */

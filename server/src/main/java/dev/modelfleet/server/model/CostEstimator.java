@@ -8,12 +8,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Estimates the multiply-accumulates of one inference (batch 1) from the ONNX graph, split by
- * the benchmark kernel that measures them. Counted: the weights (initializers or Constant
- * outputs, also behind DequantizeLinear/Transpose/Reshape/Cast/Identity) of MatMul-like nodes
- * once, and of Conv-like nodes once per output position when the graph declares the output's
- * shape (otherwise once: a lower bound). Subgraphs (If/Loop/Scan bodies) count once. Products of
- * two activations (attention scores) have no weight and are not counted.
+ * Estimates the multiply-accumulates of one inference (batch 1) from the ONNX graph, split by the
+ * benchmark kernel that measures them. Counted: the weights (initializers or Constant outputs, also
+ * behind DequantizeLinear/Transpose/Reshape/Cast/Identity) of MatMul-like nodes once, and of
+ * Conv-like nodes once per output position when the graph declares the output's shape (otherwise
+ * once: a lower bound). Subgraphs (If/Loop/Scan bodies) count once. Products of two activations
+ * (attention scores) have no weight and are not counted.
  */
 @ApplicationScoped
 public class CostEstimator {
@@ -28,11 +28,26 @@ public class CostEstimator {
   }
 
   /** Op type → index of its weight input; -1: whichever input is constant. */
-  private static final Map<String, Integer> MATMUL_WEIGHT = Map.of(
-      "MatMul", -1, "Gemm", 1, "MatMulInteger", 1, "QLinearMatMul", 3, "FusedMatMul", -1,
-      "DynamicQuantizeMatMul", 1, "MatMulIntegerToFloat", 1);
-  private static final Map<String, Integer> CONV_WEIGHT = Map.of(
-      "Conv", 1, "ConvInteger", 1, "QLinearConv", 3, "ConvTranspose", 1, "FusedConv", 1);
+  private static final Map<String, Integer> MATMUL_WEIGHT =
+      Map.of(
+          "MatMul",
+          -1,
+          "Gemm",
+          1,
+          "MatMulInteger",
+          1,
+          "QLinearMatMul",
+          3,
+          "FusedMatMul",
+          -1,
+          "DynamicQuantizeMatMul",
+          1,
+          "MatMulIntegerToFloat",
+          1);
+
+  private static final Map<String, Integer> CONV_WEIGHT =
+      Map.of("Conv", 1, "ConvInteger", 1, "QLinearConv", 3, "ConvTranspose", 1, "FusedConv", 1);
+
   /** Ops between a stored weight and the node using it that keep its element count. */
   private static final Set<String> PASS_THROUGH =
       Set.of("DequantizeLinear", "Transpose", "Reshape", "Cast", "Identity", "QuantizeLinear");
@@ -49,7 +64,9 @@ public class CostEstimator {
   }
 
   private static Cost estimate(
-      OnnxGraph graph, Map<String, Long> outerConstants, Map<String, OnnxGraph.Node> outerProducers) {
+      OnnxGraph graph,
+      Map<String, Long> outerConstants,
+      Map<String, OnnxGraph.Node> outerProducers) {
     Map<String, Long> constants = new HashMap<>(outerConstants);
     constants.putAll(graph.constantSizes());
     Map<String, OnnxGraph.Node> producers = new HashMap<>(outerProducers);
@@ -68,7 +85,9 @@ public class CostEstimator {
         matmul = Math.addExact(matmul, weight(node, mm, constants, producers));
       } else if (cv != null) {
         long positions = outputPositions(node, graph.shapes());
-        conv = Math.addExact(conv, Math.multiplyExact(weight(node, cv, constants, producers), positions));
+        conv =
+            Math.addExact(
+                conv, Math.multiplyExact(weight(node, cv, constants, producers), positions));
       }
       for (OnnxGraph sub : node.subgraphs()) {
         Cost inner = estimate(sub, constants, producers);
@@ -80,7 +99,10 @@ public class CostEstimator {
   }
 
   private static long weight(
-      OnnxGraph.Node node, int index, Map<String, Long> constants, Map<String, OnnxGraph.Node> producers) {
+      OnnxGraph.Node node,
+      int index,
+      Map<String, Long> constants,
+      Map<String, OnnxGraph.Node> producers) {
     if (index >= 0) {
       return index < node.inputs().size()
           ? constantSize(node.inputs().get(index), constants, producers, 0)
@@ -100,7 +122,9 @@ public class CostEstimator {
       return size;
     }
     OnnxGraph.Node producer = producers.get(name);
-    if (producer == null || depth > 8 || !PASS_THROUGH.contains(producer.opType())
+    if (producer == null
+        || depth > 8
+        || !PASS_THROUGH.contains(producer.opType())
         || producer.inputs().isEmpty()) {
       return 0;
     }

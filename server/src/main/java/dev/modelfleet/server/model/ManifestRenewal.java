@@ -19,13 +19,13 @@ import org.jboss.logging.Logger;
 
 /**
  * Keeps variant manifests from expiring on devices: manifests past half their lifetime are
- * re-signed one targets version up with a fresh expiry, and the desired states that embed them
- * are re-issued, so connected devices get them at once (the way root metadata renews at half
- * its lifetime).
+ * re-signed one targets version up with a fresh expiry, and the desired states that embed them are
+ * re-issued, so connected devices get them at once (the way root metadata renews at half its
+ * lifetime).
  *
- * <p>Safe on several replicas: each replica locks the due variant rows with SKIP LOCKED and
- * checks again under the lock, so a manifest another replica is renewing or has just renewed
- * is left alone and no version is signed twice.
+ * <p>Safe on several replicas: each replica locks the due variant rows with SKIP LOCKED and checks
+ * again under the lock, so a manifest another replica is renewing or has just renewed is left alone
+ * and no version is signed twice.
  */
 @ApplicationScoped
 public class ManifestRenewal {
@@ -37,19 +37,21 @@ public class ManifestRenewal {
   private final ModelFleetConfig config;
   private ScheduledExecutorService scheduler;
 
-  ManifestRenewal(ManifestSigning signing, DesiredStateService desiredStates,
-      ModelFleetConfig config) {
+  ManifestRenewal(
+      ManifestSigning signing, DesiredStateService desiredStates, ModelFleetConfig config) {
     this.signing = signing;
     this.desiredStates = desiredStates;
     this.config = config;
   }
 
   void start(@Observes StartupEvent started) {
-    scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "manifest-renewal");
-      thread.setDaemon(true);
-      return thread;
-    });
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "manifest-renewal");
+              thread.setDaemon(true);
+              return thread;
+            });
     long periodMs = checkInterval(config.manifestTtl()).toMillis();
     // not at once: manifests signed before expiries existed are renewed within the first interval,
     // without adding to the work of a starting replica
@@ -88,8 +90,8 @@ public class ManifestRenewal {
   }
 
   /**
-   * The variants whose manifest is due, read without locks or entities. Another replica may
-   * renew them between this read and {@link #renew}.
+   * The variants whose manifest is due, read without locks or entities. Another replica may renew
+   * them between this read and {@link #renew}.
    */
   @Transactional
   List<UUID> dueVariants() {
@@ -103,9 +105,9 @@ public class ManifestRenewal {
   }
 
   /**
-   * Renews those of {@code candidates} that this transaction can lock and that are still due
-   * under the lock: a row another replica holds is skipped (it is renewing it), one it renewed
-   * and committed since {@link #dueVariants} read it is no longer due.
+   * Renews those of {@code candidates} that this transaction can lock and that are still due under
+   * the lock: a row another replica holds is skipped (it is renewing it), one it renewed and
+   * committed since {@link #dueVariants} read it is no longer due.
    */
   @Transactional
   int renew(List<UUID> candidates) {
@@ -113,8 +115,11 @@ public class ManifestRenewal {
       return 0;
     }
     List<UUID> renewed = new ArrayList<>();
-    for (Object[] row : rows("select id, manifest from variants where id in (?1)"
-        + " order by id for update skip locked", candidates)) {
+    for (Object[] row :
+        rows(
+            "select id, manifest from variants where id in (?1)"
+                + " order by id for update skip locked",
+            candidates)) {
       byte[] stored = (byte[]) row[1];
       if (signing.renewalDue(stored)) {
         Variant variant = Variant.findById(row[0]); // not loaded before: read fresh, under the lock
@@ -125,7 +130,8 @@ public class ManifestRenewal {
     Panache.getEntityManager().flush();
     int devices = desiredStates.reissueForVariants(renewed);
     if (!renewed.isEmpty()) {
-      LOG.infof("%d variant manifest(s) renewed for %s; %d desired state(s) re-issued",
+      LOG.infof(
+          "%d variant manifest(s) renewed for %s; %d desired state(s) re-issued",
           renewed.size(), config.manifestTtl(), devices);
     }
     return renewed.size();

@@ -12,8 +12,8 @@ import java.time.Instant;
 
 /**
  * Signs variant manifests as TUF signs targets metadata: with a version that only grows and an
- * expiry ({@code modelfleet.manifest-ttl}). Agents refuse an expired manifest and an older
- * version of the manifest they installed, so every re-signing counts one version up.
+ * expiry ({@code modelfleet.manifest-ttl}). Agents refuse an expired manifest and an older version
+ * of the manifest they installed, so every re-signing counts one version up.
  */
 @ApplicationScoped
 public class ManifestSigning {
@@ -34,8 +34,8 @@ public class ManifestSigning {
   }
 
   /**
-   * The stored manifest re-signed by the current targets keys, one version up, with a fresh
-   * expiry. A manifest from before versions (0) becomes version 1.
+   * The stored manifest re-signed by the current targets keys, one version up, with a fresh expiry.
+   * A manifest from before versions (0) becomes version 1.
    */
   public byte[] resign(byte[] stored) {
     VariantManifest manifest = payload(stored);
@@ -43,13 +43,15 @@ public class ManifestSigning {
   }
 
   /**
-   * Past half its lifetime, or without an expiry (signed before manifests had one): re-signing
-   * then leaves agents half a lifetime to receive it before the old one expires.
+   * Past half its lifetime, or without an expiry (signed before manifests had one): re-signing then
+   * leaves agents half a lifetime to receive it before the old one expires.
    */
   public boolean renewalDue(byte[] stored) {
     long expires = payload(stored).getExpiresAtMs();
-    return expires == 0 || !clock.instant().isBefore(
-        Instant.ofEpochMilli(expires).minus(config.manifestTtl().dividedBy(2)));
+    return expires == 0
+        || !clock
+            .instant()
+            .isBefore(Instant.ofEpochMilli(expires).minus(config.manifestTtl().dividedBy(2)));
   }
 
   private byte[] sign(VariantManifest.Builder manifest) {

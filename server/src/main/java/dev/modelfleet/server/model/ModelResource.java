@@ -63,7 +63,8 @@ public class ModelResource {
 
   @GET
   @Path("/{name}/versions/{version}")
-  public VersionView getVersion(@PathParam("name") String name, @PathParam("version") String version) {
+  public VersionView getVersion(
+      @PathParam("name") String name, @PathParam("version") String version) {
     return models.getVersion(name, version);
   }
 

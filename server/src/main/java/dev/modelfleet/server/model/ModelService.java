@@ -74,7 +74,13 @@ public class ModelService {
     Variant variant = Variant.findById(variantId);
     if (variant == null || !variant.version.id.equals(row.id)) {
       throw ApiError.NOT_FOUND.exception(
-          "Version '" + version + "' of model '" + modelName + "' has no variant " + variantId + ".");
+          "Version '"
+              + version
+              + "' of model '"
+              + modelName
+              + "' has no variant "
+              + variantId
+              + ".");
     }
     try {
       var envelope = dev.modelfleet.agent.v1.SignedEnvelope.parseFrom(variant.manifest);
@@ -88,16 +94,17 @@ public class ModelService {
   }
 
   /**
-   * Withdraws a version: assignments and rollouts refuse it from now on, and running rollouts
-   * of it pause. Devices already running it keep it until an operator points them elsewhere.
-   * Idempotent; the first reason stays.
+   * Withdraws a version: assignments and rollouts refuse it from now on, and running rollouts of it
+   * pause. Devices already running it keep it until an operator points them elsewhere. Idempotent;
+   * the first reason stays.
    */
   @Transactional
   public VersionView revokeVersion(String modelName, String version, String reason) {
     ModelVersion row = version(modelName, version);
     if (!row.isRevoked()) {
       row.revokedAt = clock.instant();
-      row.revokedReason = reason == null || reason.isBlank() ? "revoked by an operator" : reason.strip();
+      row.revokedReason =
+          reason == null || reason.isBlank() ? "revoked by an operator" : reason.strip();
     }
     return VersionView.of(row, Variant.ofVersion(row));
   }
@@ -107,7 +114,12 @@ public class ModelService {
     ModelVersion row = version(modelName, version);
     if (row.isRevoked()) {
       throw ApiError.VERSION_REVOKED.exception(
-          "Version '" + version + "' of model '" + modelName + "' was revoked (" + row.revokedReason
+          "Version '"
+              + version
+              + "' of model '"
+              + modelName
+              + "' was revoked ("
+              + row.revokedReason
               + "); choose another version.");
     }
     return row;
@@ -116,8 +128,10 @@ public class ModelService {
   public static ModelVersion version(String modelName, String version) {
     model(modelName);
     return ModelVersion.find(modelName, version)
-        .orElseThrow(() -> ApiError.NOT_FOUND.exception(
-            "Model '" + modelName + "' has no version '" + version + "'."));
+        .orElseThrow(
+            () ->
+                ApiError.NOT_FOUND.exception(
+                    "Model '" + modelName + "' has no version '" + version + "'."));
   }
 
   /** The model by name, or 404 not-found. */

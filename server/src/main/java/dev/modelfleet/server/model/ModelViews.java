@@ -37,21 +37,45 @@ public final class ModelViews {
 
     static VariantView of(Variant v) {
       return new VariantView(
-          v.id, v.version.model.name, v.version.version, v.precision, v.executionProvider,
-          v.sha256, v.size, v.inputs, v.outputs, v.arch, v.requiredCpuFlags, v.minMemoryBytes,
-          v.accuracy, v.matmulMacs + v.convMacs, v.matmulMacs, v.convMacs, v.createdAt);
+          v.id,
+          v.version.model.name,
+          v.version.version,
+          v.precision,
+          v.executionProvider,
+          v.sha256,
+          v.size,
+          v.inputs,
+          v.outputs,
+          v.arch,
+          v.requiredCpuFlags,
+          v.minMemoryBytes,
+          v.accuracy,
+          v.matmulMacs + v.convMacs,
+          v.matmulMacs,
+          v.convMacs,
+          v.createdAt);
     }
   }
 
   /** {@code revokedAt} and {@code revokedReason} are null unless an operator revoked it. */
   public record VersionView(
-      UUID id, String model, String version, Instant createdAt, Instant revokedAt,
-      String revokedReason, List<VariantView> variants) {
+      UUID id,
+      String model,
+      String version,
+      Instant createdAt,
+      Instant revokedAt,
+      String revokedReason,
+      List<VariantView> variants) {
 
     static VersionView of(ModelVersion version, List<Variant> variants) {
       return new VersionView(
-          version.id, version.model.name, version.version, version.createdAt, version.revokedAt,
-          version.revokedReason, variants.stream().map(VariantView::of).toList());
+          version.id,
+          version.model.name,
+          version.version,
+          version.createdAt,
+          version.revokedAt,
+          version.revokedReason,
+          variants.stream().map(VariantView::of).toList());
     }
   }
 

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Proves an upload is a model ONNX Runtime can load and reads its signature. The runtime is
- * started on first use, not at server start, because most starts never see an upload.
+ * Proves an upload is a model ONNX Runtime can load and reads its signature. The runtime is started
+ * on first use, not at server start, because most starts never see an upload.
  */
 @ApplicationScoped
 public class OnnxInspector {
@@ -51,8 +51,14 @@ public class OnnxInspector {
           node.getName(), type, Arrays.stream(tensor.getShape()).boxed().toList());
     }
     // sequences and maps have no tensor shape; name the kind so the signature stays complete
-    return new TensorSpecInfo(node.getName(), node.getInfo().getClass().getSimpleName()
-        .replace("Info", "").toUpperCase(java.util.Locale.ROOT), List.of());
+    return new TensorSpecInfo(
+        node.getName(),
+        node.getInfo()
+            .getClass()
+            .getSimpleName()
+            .replace("Info", "")
+            .toUpperCase(java.util.Locale.ROOT),
+        List.of());
   }
 
   private static String firstLine(String message) {

@@ -9,8 +9,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * What a variant needs from a device and how accurate it is, as given on upload. Empty, 0 and
- * null mean "no requirement" / "not declared".
+ * What a variant needs from a device and how accurate it is, as given on upload. Empty, 0 and null
+ * mean "no requirement" / "not declared".
  */
 public record VariantNeeds(
     String arch, List<String> requiredCpuFlags, long minMemoryBytes, Double accuracy) {
@@ -28,7 +28,9 @@ public record VariantNeeds(
   public static VariantNeeds parse(
       String arch, String requiredCpuFlags, String minMemoryBytes, String accuracy) {
     return new VariantNeeds(
-        parseArch(arch), parseFlags(requiredCpuFlags), parseMemory(minMemoryBytes),
+        parseArch(arch),
+        parseFlags(requiredCpuFlags),
+        parseMemory(minMemoryBytes),
         accuracy == null || accuracy.isBlank() ? null : parseAccuracy("accuracy", accuracy));
   }
 
@@ -42,9 +44,12 @@ public record VariantNeeds(
     }
     if (!(parsed > 0 && parsed <= MAX_ACCURACY)) {
       throw ApiError.INVALID_REQUEST.exception(
-          "Query parameter '" + parameter + "' must be a number greater than 0 and at most 2: accuracy"
+          "Query parameter '"
+              + parameter
+              + "' must be a number greater than 0 and at most 2: accuracy"
               + " relative to the reference variant as a fraction, e.g. 0.985 (not a percentage); got '"
-              + value + "'.");
+              + value
+              + "'.");
     }
     return parsed;
   }
@@ -56,8 +61,11 @@ public record VariantNeeds(
     String normalized = Arch.normalize(arch);
     if (!ARCHES.contains(normalized)) {
       throw ApiError.INVALID_REQUEST.exception(
-          "Query parameter 'arch' must be one of " + ARCHES.stream().sorted().toList()
-              + " (amd64 and arm64 are accepted as aliases); got '" + arch + "'.");
+          "Query parameter 'arch' must be one of "
+              + ARCHES.stream().sorted().toList()
+              + " (amd64 and arm64 are accepted as aliases); got '"
+              + arch
+              + "'.");
     }
     return normalized;
   }
@@ -71,7 +79,8 @@ public record VariantNeeds(
       if (!FLAG.matcher(flag.toLowerCase(java.util.Locale.ROOT)).matches()) {
         throw ApiError.INVALID_REQUEST.exception(
             "Query parameter 'requiredCpuFlags' must be a comma-separated list of CPU flags as Linux"
-                + " names them (letters, digits, '_'; e.g. avx512_vnni,avx2 or dotprod); '" + flag
+                + " names them (letters, digits, '_'; e.g. avx512_vnni,avx2 or dotprod); '"
+                + flag
                 + "' is not one.");
       }
     }
@@ -91,7 +100,9 @@ public record VariantNeeds(
       // reported below
     }
     throw ApiError.INVALID_REQUEST.exception(
-        "Query parameter 'minMemoryBytes' must be a whole number of bytes, 0 or more; got '" + value + "'.");
+        "Query parameter 'minMemoryBytes' must be a whole number of bytes, 0 or more; got '"
+            + value
+            + "'.");
   }
 
   /** How the needs read in messages: "x86_64 + avx512_vnni", or "any device". */

@@ -28,14 +28,22 @@ class VariantRegistrar {
 
   /** Fails before any byte is read when the upload could not be kept anyway. */
   @Transactional
-  void checkCanAdd(String model, String version, String precision, String provider, VariantNeeds needs) {
+  void checkCanAdd(
+      String model, String version, String precision, String provider, VariantNeeds needs) {
     requireFree(ModelService.version(model, version), precision, provider, needs);
   }
 
   @Transactional
   VariantView register(
-      String model, String version, String precision, String provider, VariantNeeds needs,
-      CostEstimator.Cost cost, String sha256, long size, OnnxInspector.Signature signature) {
+      String model,
+      String version,
+      String precision,
+      String provider,
+      VariantNeeds needs,
+      CostEstimator.Cost cost,
+      String sha256,
+      long size,
+      OnnxInspector.Signature signature) {
     ModelVersion modelVersion = ModelService.version(model, version);
     requireFree(modelVersion, precision, provider, needs);
     lockArtifact(sha256);
@@ -82,10 +90,11 @@ class VariantRegistrar {
   @Transactional
   void deleteIfUnrecorded(String sha256) {
     lockArtifact(sha256);
-    Object recorded = Panache.getEntityManager()
-        .createNativeQuery("select exists (select 1 from artifacts where sha256 = ?1)")
-        .setParameter(1, sha256)
-        .getSingleResult();
+    Object recorded =
+        Panache.getEntityManager()
+            .createNativeQuery("select exists (select 1 from artifacts where sha256 = ?1)")
+            .setParameter(1, sha256)
+            .getSingleResult();
     if (!Boolean.TRUE.equals(recorded)) {
       store.delete(sha256);
     }
@@ -117,19 +126,33 @@ class VariantRegistrar {
         .build();
   }
 
-  /** One variant per precision, provider and needs (an int8/cpu build each for VNNI and dotprod). */
+  /**
+   * One variant per precision, provider and needs (an int8/cpu build each for VNNI and dotprod).
+   */
   private static void requireFree(
       ModelVersion version, String precision, String provider, VariantNeeds needs) {
     boolean taken =
         Variant.<Variant>list(
                 "version = ?1 and precision = ?2 and executionProvider = ?3 and arch = ?4",
-                version, precision, provider, needs.arch())
+                version,
+                precision,
+                provider,
+                needs.arch())
             .stream()
             .anyMatch(v -> v.requiredCpuFlags.equals(needs.requiredCpuFlags()));
     if (taken) {
       throw ApiError.DUPLICATE_VARIANT.exception(
-          "Version '" + version.version + "' of model '" + version.model.name
-              + "' already has a " + precision + "/" + provider + " variant for " + needs.describe() + ".");
+          "Version '"
+              + version.version
+              + "' of model '"
+              + version.model.name
+              + "' already has a "
+              + precision
+              + "/"
+              + provider
+              + " variant for "
+              + needs.describe()
+              + ".");
     }
   }
 }

@@ -13,9 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Publishes a variant: stream to disk while hashing, pass the model-safety check (nothing in it
- * may make ONNX Runtime read another file), prove ONNX Runtime loads it, store it by content,
- * record and sign it. Any refusal leaves neither file nor row behind.
+ * Publishes a variant: stream to disk while hashing, pass the model-safety check (nothing in it may
+ * make ONNX Runtime read another file), prove ONNX Runtime loads it, store it by content, record
+ * and sign it. Any refusal leaves neither file nor row behind.
  */
 @ApplicationScoped
 public class VariantUploadService {
@@ -26,7 +26,10 @@ public class VariantUploadService {
   private final CostEstimator costs;
 
   VariantUploadService(
-      ArtifactStore store, OnnxInspector inspector, VariantRegistrar registrar, CostEstimator costs) {
+      ArtifactStore store,
+      OnnxInspector inspector,
+      VariantRegistrar registrar,
+      CostEstimator costs) {
     this.store = store;
     this.inspector = inspector;
     this.registrar = registrar;
@@ -34,7 +37,11 @@ public class VariantUploadService {
   }
 
   public VariantView upload(
-      String model, String version, String precision, String provider, VariantNeeds needs,
+      String model,
+      String version,
+      String precision,
+      String provider,
+      VariantNeeds needs,
       InputStream body)
       throws IOException {
     Names.require("Precision", precision);
@@ -53,7 +60,15 @@ public class VariantUploadService {
       boolean newFile = store.commit(staged);
       try {
         return registrar.register(
-            model, version, precision, provider, needs, cost, staged.sha256(), staged.size(), signature);
+            model,
+            version,
+            precision,
+            provider,
+            needs,
+            cost,
+            staged.sha256(),
+            staged.size(),
+            signature);
       } catch (RuntimeException e) {
         if (newFile) {
           registrar.deleteIfUnrecorded(staged.sha256());

@@ -14,9 +14,9 @@ import org.bouncycastle.pkcs.PKCSException;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
 
 /**
- * Checks a device's PKCS#10 request before anything is stored: it parses, carries a P-256 key,
- * and is signed by that key (proof that the device holds the private half). The server takes
- * only the key from it; subject and extensions of the certificate are the server's choice.
+ * Checks a device's PKCS#10 request before anything is stored: it parses, carries a P-256 key, and
+ * is signed by that key (proof that the device holds the private half). The server takes only the
+ * key from it; subject and extensions of the certificate are the server's choice.
  */
 final class CertificateRequests {
 
@@ -42,7 +42,8 @@ final class CertificateRequests {
     }
     if (!(key instanceof ECPublicKey ec) || !onP256(ec)) {
       throw ApiError.INVALID_REQUEST.exception(
-          "certificate_request must carry an ECDSA P-256 (secp256r1) key, got " + key.getAlgorithm());
+          "certificate_request must carry an ECDSA P-256 (secp256r1) key, got "
+              + key.getAlgorithm());
     }
     boolean valid;
     try {
@@ -51,8 +52,9 @@ final class CertificateRequests {
       valid = false;
     }
     if (!valid) {
-      throw ApiError.INVALID_REQUEST.exception("certificate_request is not signed by the key it"
-          + " carries (a request must be signed by its own private key)");
+      throw ApiError.INVALID_REQUEST.exception(
+          "certificate_request is not signed by the key it"
+              + " carries (a request must be signed by its own private key)");
     }
     RDN[] cn = request.getSubject().getRDNs(BCStyle.CN);
     String commonName = cn.length == 0 ? "" : IETFUtils.valueToString(cn[0].getFirst().getValue());

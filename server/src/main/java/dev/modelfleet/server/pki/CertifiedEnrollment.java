@@ -8,8 +8,8 @@ import java.util.function.Supplier;
 
 /**
  * Enrollment with a device certificate, in one transaction: a request that fails its checks is
- * refused before the token is touched, and a device never exists without the certificate it
- * asked for.
+ * refused before the token is touched, and a device never exists without the certificate it asked
+ * for.
  */
 @ApplicationScoped
 public class CertifiedEnrollment {
@@ -29,7 +29,8 @@ public class CertifiedEnrollment {
     CertificateRequests.Checked request = CertificateRequests.check(certificateRequest);
     Enrolled enrolled = enrollment.get();
     try {
-      return new Certified(enrolled,
+      return new Certified(
+          enrolled,
           certificates.issueFirst(enrolled.deviceId(), request).getEncoded(),
           ca.certificate().getEncoded());
     } catch (GeneralSecurityException e) {

@@ -20,13 +20,15 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 /**
- * Device certificates: issued from a device's own request, recorded by serial number, looked
- * up on every agent call, revoked when the device is decommissioned.
+ * Device certificates: issued from a device's own request, recorded by serial number, looked up on
+ * every agent call, revoked when the device is decommissioned.
  */
 @ApplicationScoped
 public class DeviceCertificates {
 
-  /** The URI the device's certificate names it by (subjectAltName), besides CN=&lt;device id&gt;. */
+  /**
+   * The URI the device's certificate names it by (subjectAltName), besides CN=&lt;device id&gt;.
+   */
   public static String deviceUri(UUID deviceId) {
     return "urn:modelfleet:device:" + deviceId;
   }
@@ -57,8 +59,10 @@ public class DeviceCertificates {
     Duration lifetime = config.deviceCertificateLifetime();
     // backdated for devices whose clock runs a little behind, but never by a large share of a
     // short lifetime: agents renew after a share of notBefore..notAfter
-    Duration backdate = FleetCa.BACKDATE.compareTo(lifetime.dividedBy(10)) < 0
-        ? FleetCa.BACKDATE : lifetime.dividedBy(10);
+    Duration backdate =
+        FleetCa.BACKDATE.compareTo(lifetime.dividedBy(10)) < 0
+            ? FleetCa.BACKDATE
+            : lifetime.dividedBy(10);
     return issue(deviceId, request.key(), now.minus(backdate), now.plus(lifetime));
   }
 
@@ -67,8 +71,11 @@ public class DeviceCertificates {
   public X509Certificate renew(UUID deviceId, byte[] certificateRequest) {
     CertificateRequests.Checked request = CertificateRequests.check(certificateRequest);
     if (!request.commonName().isEmpty() && !request.commonName().equals(deviceId.toString())) {
-      throw ApiError.INVALID_REQUEST.exception("certificate_request names device '"
-          + request.commonName() + "', but the calling certificate is device " + deviceId);
+      throw ApiError.INVALID_REQUEST.exception(
+          "certificate_request names device '"
+              + request.commonName()
+              + "', but the calling certificate is device "
+              + deviceId);
     }
     return issueFirst(deviceId, request);
   }
@@ -76,10 +83,16 @@ public class DeviceCertificates {
   /** Issues and records a certificate with the given validity (tests use past dates). */
   @Transactional
   X509Certificate issue(UUID deviceId, PublicKey key, Instant notBefore, Instant notAfter) {
-    X509Certificate certificate = ca.issue(deviceId.toString(), key, notBefore, notAfter,
-        new FleetCa.Profile(KeyPurposeId.id_kp_clientAuth,
-            new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier,
-                deviceUri(deviceId)))));
+    X509Certificate certificate =
+        ca.issue(
+            deviceId.toString(),
+            key,
+            notBefore,
+            notAfter,
+            new FleetCa.Profile(
+                KeyPurposeId.id_kp_clientAuth,
+                new GeneralNames(
+                    new GeneralName(GeneralName.uniformResourceIdentifier, deviceUri(deviceId)))));
     DeviceCertificate row = new DeviceCertificate();
     row.serial = certificate.getSerialNumber().toString(16);
     row.deviceId = deviceId;
@@ -103,20 +116,26 @@ public class DeviceCertificates {
     }
     Instant now = ca.now();
     if (now.isAfter(certificate.getNotAfter().toInstant())) {
-      return Verdict.refused("the client certificate expired at "
-          + certificate.getNotAfter().toInstant() + "; the device must be enrolled again");
+      return Verdict.refused(
+          "the client certificate expired at "
+              + certificate.getNotAfter().toInstant()
+              + "; the device must be enrolled again");
     }
     if (now.isBefore(certificate.getNotBefore().toInstant())) {
-      return Verdict.refused("the client certificate is not valid before "
-          + certificate.getNotBefore().toInstant() + " (is the server's clock right?)");
+      return Verdict.refused(
+          "the client certificate is not valid before "
+              + certificate.getNotBefore().toInstant()
+              + " (is the server's clock right?)");
     }
     DeviceCertificate row = DeviceCertificate.findById(certificate.getSerialNumber().toString(16));
     if (row == null || !row.fingerprintSha256.equals(fingerprint(certificate))) {
       return Verdict.refused("the client certificate is unknown to this server");
     }
     if (row.revokedAt != null) {
-      return Verdict.refused("the client certificate was revoked at " + row.revokedAt
-          + " (the device was decommissioned); the device must be enrolled again");
+      return Verdict.refused(
+          "the client certificate was revoked at "
+              + row.revokedAt
+              + " (the device was decommissioned); the device must be enrolled again");
     }
     Device device = Device.findById(row.deviceId);
     if (device == null || device.status == DeviceStatus.DECOMMISSIONED) {
@@ -127,14 +146,14 @@ public class DeviceCertificates {
 
   /** Runs inside the decommissioning transaction: the device and its certificates go together. */
   void revoke(@Observes DeviceDecommissioned event) {
-    DeviceCertificate.update("revokedAt = ?1 where deviceId = ?2 and revokedAt is null",
-        ca.now(), event.deviceId());
+    DeviceCertificate.update(
+        "revokedAt = ?1 where deviceId = ?2 and revokedAt is null", ca.now(), event.deviceId());
   }
 
   static String fingerprint(X509Certificate certificate) {
     try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }

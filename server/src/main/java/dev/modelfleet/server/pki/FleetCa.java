@@ -26,8 +26,8 @@ import java.time.Instant;
 import java.util.Date;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -42,9 +42,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * The fleet's certificate authority for agent transport: an ECDSA P-256 key and a self-signed
  * certificate, made on the first start in the key directory ({@code fleet-ca.key}, owner-only;
- * {@code fleet-ca.pem}) and shared by every replica that shares the directory. It only signs
- * TLS certificates; the TUF root and targets keys stay separate, so a compromise of one does
- * not give the other.
+ * {@code fleet-ca.pem}) and shared by every replica that shares the directory. It only signs TLS
+ * certificates; the TUF root and targets keys stay separate, so a compromise of one does not give
+ * the other.
  */
 @ApplicationScoped
 public class FleetCa {
@@ -52,6 +52,7 @@ public class FleetCa {
   static final String KEY_FILE = "fleet-ca.key";
   static final String CERT_FILE = "fleet-ca.pem";
   private static final Duration CA_LIFETIME = Duration.ofDays(20 * 365);
+
   /** Certificates start a little in the past so a device clock slightly behind accepts them. */
   static final Duration BACKDATE = Duration.ofMinutes(5);
 
@@ -66,9 +67,15 @@ public class FleetCa {
       KeyDirectory dir = new KeyDirectory(config.keyDir());
       this.key = parseKeyPair(dir.loadOrPublish(KEY_FILE, FleetCa::newKeyPairPem));
       // derived from the published key, so whichever replica publishes first, all agree
-      this.certificate = parseCertificate(Pem.decode("CERTIFICATE",
-          dir.loadOrPublish(CERT_FILE, () -> Pem.encode("CERTIFICATE", selfSigned())
-              .getBytes(StandardCharsets.US_ASCII))));
+      this.certificate =
+          parseCertificate(
+              Pem.decode(
+                  "CERTIFICATE",
+                  dir.loadOrPublish(
+                      CERT_FILE,
+                      () ->
+                          Pem.encode("CERTIFICATE", selfSigned())
+                              .getBytes(StandardCharsets.US_ASCII))));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use key directory " + config.keyDir(), e);
     }
@@ -99,21 +106,35 @@ public class FleetCa {
   /** What a new certificate says beyond its subject, key and validity. */
   record Profile(KeyPurposeId purpose, GeneralNames subjectAltNames) {}
 
-  X509Certificate issue(String commonName, PublicKey subjectKey, Instant notBefore, Instant notAfter,
+  X509Certificate issue(
+      String commonName,
+      PublicKey subjectKey,
+      Instant notBefore,
+      Instant notAfter,
       Profile profile) {
     try {
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-          certificate, serial(), Date.from(notBefore), Date.from(notAfter),
-          new X500Name("CN=" + commonName), subjectKey)
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
-          .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(profile.purpose()))
-          .addExtension(Extension.subjectAlternativeName, false, profile.subjectAltNames())
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              utils.createSubjectKeyIdentifier(subjectKey))
-          .addExtension(Extension.authorityKeyIdentifier, false,
-              utils.createAuthorityKeyIdentifier(certificate));
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+                  certificate,
+                  serial(),
+                  Date.from(notBefore),
+                  Date.from(notAfter),
+                  new X500Name("CN=" + commonName),
+                  subjectKey)
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
+              .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
+              .addExtension(
+                  Extension.extendedKeyUsage, false, new ExtendedKeyUsage(profile.purpose()))
+              .addExtension(Extension.subjectAlternativeName, false, profile.subjectAltNames())
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  utils.createSubjectKeyIdentifier(subjectKey))
+              .addExtension(
+                  Extension.authorityKeyIdentifier,
+                  false,
+                  utils.createAuthorityKeyIdentifier(certificate));
       return sign(builder);
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot issue a certificate: " + e.getMessage(), e);
@@ -129,15 +150,22 @@ public class FleetCa {
       Instant now = clock.instant();
       X500Name name = new X500Name("CN=ModelFleet fleet CA,O=ModelFleet");
       JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-          name, serial(), Date.from(now.minus(BACKDATE)), Date.from(now.plus(CA_LIFETIME)),
-          name, key.getPublic())
-          // path length 0: it signs device and server certificates, never another CA
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-          .addExtension(Extension.keyUsage, true,
-              new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-          .addExtension(Extension.subjectKeyIdentifier, false,
-              utils.createSubjectKeyIdentifier(key.getPublic()));
+      X509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+                  name,
+                  serial(),
+                  Date.from(now.minus(BACKDATE)),
+                  Date.from(now.plus(CA_LIFETIME)),
+                  name,
+                  key.getPublic())
+              // path length 0: it signs device and server certificates, never another CA
+              .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
+              .addExtension(
+                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  utils.createSubjectKeyIdentifier(key.getPublic()));
       return sign(builder).getEncoded();
     } catch (GeneralSecurityException | CertIOException e) {
       throw new IllegalStateException("cannot create the fleet CA certificate", e);
@@ -146,8 +174,10 @@ public class FleetCa {
 
   private X509Certificate sign(X509v3CertificateBuilder builder) throws GeneralSecurityException {
     try {
-      return new JcaX509CertificateConverter().getCertificate(
-          builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));
+      return new JcaX509CertificateConverter()
+          .getCertificate(
+              builder.build(
+                  new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }
@@ -162,7 +192,7 @@ public class FleetCa {
   private static byte[] newKeyPairPem() {
     KeyPair pair = newP256KeyPair();
     return (Pem.encode("PRIVATE KEY", pair.getPrivate().getEncoded())
-        + Pem.encode("PUBLIC KEY", pair.getPublic().getEncoded()))
+            + Pem.encode("PUBLIC KEY", pair.getPublic().getEncoded()))
         .getBytes(StandardCharsets.US_ASCII);
   }
 
@@ -179,8 +209,10 @@ public class FleetCa {
   private static KeyPair parseKeyPair(byte[] pem) throws IOException {
     try {
       KeyFactory ec = KeyFactory.getInstance("EC");
-      PrivateKey privateKey = ec.generatePrivate(new PKCS8EncodedKeySpec(Pem.decode("PRIVATE KEY", pem)));
-      PublicKey publicKey = ec.generatePublic(new X509EncodedKeySpec(Pem.decode("PUBLIC KEY", pem)));
+      PrivateKey privateKey =
+          ec.generatePrivate(new PKCS8EncodedKeySpec(Pem.decode("PRIVATE KEY", pem)));
+      PublicKey publicKey =
+          ec.generatePublic(new X509EncodedKeySpec(Pem.decode("PUBLIC KEY", pem)));
       return new KeyPair(publicKey, privateKey);
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       throw new IOException(KEY_FILE + " is damaged: " + e.getMessage(), e);
@@ -189,8 +221,9 @@ public class FleetCa {
 
   static X509Certificate parseCertificate(byte[] der) {
     try {
-      return (X509Certificate) CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(der));
+      return (X509Certificate)
+          CertificateFactory.getInstance("X.509")
+              .generateCertificate(new ByteArrayInputStream(der));
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException("not an X.509 certificate: " + e.getMessage(), e);
     }

@@ -7,12 +7,12 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * The server side of the handshake's client authentication. It lets any client certificate
- * through the handshake (which still proves the client holds its private key) and leaves the
- * decision to {@link DeviceCertificates#check} per call: a certificate from another CA, an
- * expired or a revoked one is then refused with UNAUTHENTICATED and a reason the agent can log,
- * instead of an anonymous handshake failure that agents would retry as a network error. The
- * fleet CA is advertised as the accepted issuer.
+ * The server side of the handshake's client authentication. It lets any client certificate through
+ * the handshake (which still proves the client holds its private key) and leaves the decision to
+ * {@link DeviceCertificates#check} per call: a certificate from another CA, an expired or a revoked
+ * one is then refused with UNAUTHENTICATED and a reason the agent can log, instead of an anonymous
+ * handshake failure that agents would retry as a network error. The fleet CA is advertised as the
+ * accepted issuer.
  */
 final class FleetClientTrust extends X509ExtendedTrustManager {
 
@@ -23,7 +23,8 @@ final class FleetClientTrust extends X509ExtendedTrustManager {
   }
 
   @Override
-  public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+  public void checkClientTrusted(X509Certificate[] chain, String authType)
+      throws CertificateException {
     if (chain == null || chain.length == 0) {
       throw new CertificateException("empty client certificate chain");
     }
@@ -42,7 +43,8 @@ final class FleetClientTrust extends X509ExtendedTrustManager {
   }
 
   @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+  public void checkServerTrusted(X509Certificate[] chain, String authType)
+      throws CertificateException {
     throw new CertificateException("the agent port does not connect to servers");
   }
 

@@ -28,7 +28,9 @@ final class Pem {
   static byte[] decode(String type, byte[] pem) {
     try (PemReader reader =
         new PemReader(new StringReader(new String(pem, StandardCharsets.US_ASCII)))) {
-      for (PemObject block = reader.readPemObject(); block != null; block = reader.readPemObject()) {
+      for (PemObject block = reader.readPemObject();
+          block != null;
+          block = reader.readPemObject()) {
         if (block.getType().equals(type)) {
           return block.getContent();
         }

@@ -15,7 +15,9 @@ import java.util.UUID;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
-/** A request to derive variants of one version, run in the background by {@link DerivationRunner}. */
+/**
+ * A request to derive variants of one version, run in the background by {@link DerivationRunner}.
+ */
 @Entity
 @Table(name = "derivation_jobs")
 public class DerivationJob extends PanacheEntityBase {

@@ -29,13 +29,15 @@ public class DerivationResource {
   /** 202 with the queued job; the work runs in the background. */
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
-  public Response start(@PathParam("name") String name, @PathParam("version") String version,
-      CreateDerivation body) {
+  public Response start(
+      @PathParam("name") String name, @PathParam("version") String version, CreateDerivation body) {
     Requests.requireBody(body);
     JobView job = derivations.start(name, version, body);
-    return Response.accepted(job).location(UriBuilder
-        .fromPath("/api/v1/models/{name}/versions/{version}/derivations/{id}")
-        .build(name, version, job.id())).build();
+    return Response.accepted(job)
+        .location(
+            UriBuilder.fromPath("/api/v1/models/{name}/versions/{version}/derivations/{id}")
+                .build(name, version, job.id()))
+        .build();
   }
 
   @GET
@@ -45,7 +47,9 @@ public class DerivationResource {
 
   @GET
   @Path("/{jobId}")
-  public JobView get(@PathParam("name") String name, @PathParam("version") String version,
+  public JobView get(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
       @PathParam("jobId") String jobId) {
     return derivations.get(name, version, Ids.parse("derivation job", jobId));
   }

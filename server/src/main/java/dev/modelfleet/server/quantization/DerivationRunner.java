@@ -29,16 +29,16 @@ import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Runs derivation jobs on one background thread per server, so a job never holds a request
- * thread and at most one job uses this server's CPU at a time.
+ * Runs derivation jobs on one background thread per server, so a job never holds a request thread
+ * and at most one job uses this server's CPU at a time.
  *
- * <p>Jobs live in PostgreSQL. A replica claims the oldest queued job with {@code FOR UPDATE
- * SKIP LOCKED}, so two replicas never take the same one, and keeps a heartbeat on it while it
- * works. A job left {@code running} by a server that died (its heartbeat older than
- * {@code stale-after}) is claimed again and resumed: kinds already recorded are skipped, and a
- * variant published just before the crash is found by its content and adopted, not published
- * twice. After {@link #MAX_ATTEMPTS} claims the job is failed instead, so a model that crashes
- * the server cannot loop forever.
+ * <p>Jobs live in PostgreSQL. A replica claims the oldest queued job with {@code FOR UPDATE SKIP
+ * LOCKED}, so two replicas never take the same one, and keeps a heartbeat on it while it works. A
+ * job left {@code running} by a server that died (its heartbeat older than {@code stale-after}) is
+ * claimed again and resumed: kinds already recorded are skipped, and a variant published just
+ * before the crash is found by its content and adopted, not published twice. After {@link
+ * #MAX_ATTEMPTS} claims the job is failed instead, so a model that crashes the server cannot loop
+ * forever.
  */
 @ApplicationScoped
 public class DerivationRunner {
@@ -60,8 +60,12 @@ public class DerivationRunner {
   private Thread worker;
   private ScheduledExecutorService heartbeat;
 
-  DerivationRunner(ArtifactStore store, VariantUploadService uploads,
-      jakarta.enterprise.inject.Instance<DerivationService> service, Clock clock, DerivationConfig config) {
+  DerivationRunner(
+      ArtifactStore store,
+      VariantUploadService uploads,
+      jakarta.enterprise.inject.Instance<DerivationService> service,
+      Clock clock,
+      DerivationConfig config) {
     this.store = store;
     this.uploads = uploads;
     this.service = service;
@@ -76,11 +80,13 @@ public class DerivationRunner {
       return;
     }
     running = true;
-    heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "derivation-heartbeat");
-      t.setDaemon(true);
-      return t;
-    });
+    heartbeat =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "derivation-heartbeat");
+              t.setDaemon(true);
+              return t;
+            });
     long every = Math.max(1, staleAfter.toMillis() / 4);
     heartbeat.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
     worker = new Thread(this::loop, "derivation-runner");
@@ -132,35 +138,46 @@ public class DerivationRunner {
   }
 
   /**
-   * Takes the oldest queued job, or one whose runner stopped beating, for this server. Empty
-   * when there is none or every candidate is locked by another replica's claim.
+   * Takes the oldest queued job, or one whose runner stopped beating, for this server. Empty when
+   * there is none or every candidate is locked by another replica's claim.
    */
   Optional<UUID> claim() {
-    return QuarkusTransaction.requiringNew().call(() -> {
-      Instant now = clock.instant();
-      while (true) {
-        @SuppressWarnings("unchecked")
-        List<Object[]> rows = Panache.getEntityManager().createNativeQuery(
-                "select cast(id as text), state, attempts from derivation_jobs"
-                    + " where state = 'queued' or (state = 'running' and heartbeat_at < ?1)"
-                    + " order by created_at limit 1 for update skip locked")
-            .setParameter(1, now.minus(staleAfter))
-            .getResultList();
-        if (rows.isEmpty()) {
-          return Optional.<UUID>empty();
-        }
-        UUID id = UUID.fromString((String) rows.get(0)[0]);
-        int attempts = ((Number) rows.get(0)[2]).intValue();
-        if (attempts >= MAX_ATTEMPTS) {
-          update("update derivation_jobs set state = 'failed', finished_at = ?2, error = ?3 where id = ?1",
-              id, now, "abandoned: the server running it stopped " + attempts + " times");
-          continue;
-        }
-        update("update derivation_jobs set state = 'running', owner = ?2, heartbeat_at = ?3,"
-            + " attempts = attempts + 1 where id = ?1", id, owner, now);
-        return Optional.of(id);
-      }
-    });
+    return QuarkusTransaction.requiringNew()
+        .call(
+            () -> {
+              Instant now = clock.instant();
+              while (true) {
+                @SuppressWarnings("unchecked")
+                List<Object[]> rows =
+                    Panache.getEntityManager()
+                        .createNativeQuery(
+                            "select cast(id as text), state, attempts from derivation_jobs"
+                                + " where state = 'queued' or (state = 'running' and heartbeat_at < ?1)"
+                                + " order by created_at limit 1 for update skip locked")
+                        .setParameter(1, now.minus(staleAfter))
+                        .getResultList();
+                if (rows.isEmpty()) {
+                  return Optional.<UUID>empty();
+                }
+                UUID id = UUID.fromString((String) rows.get(0)[0]);
+                int attempts = ((Number) rows.get(0)[2]).intValue();
+                if (attempts >= MAX_ATTEMPTS) {
+                  update(
+                      "update derivation_jobs set state = 'failed', finished_at = ?2, error = ?3 where id = ?1",
+                      id,
+                      now,
+                      "abandoned: the server running it stopped " + attempts + " times");
+                  continue;
+                }
+                update(
+                    "update derivation_jobs set state = 'running', owner = ?2, heartbeat_at = ?3,"
+                        + " attempts = attempts + 1 where id = ?1",
+                    id,
+                    owner,
+                    now);
+                return Optional.of(id);
+              }
+            });
   }
 
   private static void update(String sql, Object... params) {
@@ -177,17 +194,32 @@ public class DerivationRunner {
       return;
     }
     try {
-      QuarkusTransaction.requiringNew().run(() -> update(
-          "update derivation_jobs set heartbeat_at = ?3 where id = ?1 and owner = ?2",
-          job, owner, clock.instant()));
+      QuarkusTransaction.requiringNew()
+          .run(
+              () ->
+                  update(
+                      "update derivation_jobs set heartbeat_at = ?3 where id = ?1 and owner = ?2",
+                      job,
+                      owner,
+                      clock.instant()));
     } catch (RuntimeException e) {
       LOG.warn("derivation heartbeat failed", e);
     }
   }
 
-  private record Plan(String model, String version, String precisionSource, String provider,
-      VariantNeeds needs, String sha256, long size, List<DerivationKind> kinds, double floor,
-      DerivationViews.Validation validation, DerivationViews.Calibration calibration, Set<String> done) {}
+  private record Plan(
+      String model,
+      String version,
+      String precisionSource,
+      String provider,
+      VariantNeeds needs,
+      String sha256,
+      long size,
+      List<DerivationKind> kinds,
+      double floor,
+      DerivationViews.Validation validation,
+      DerivationViews.Calibration calibration,
+      Set<String> done) {}
 
   /** Runs a claimed job to its end; every failure ends in a recorded state, never a stuck one. */
   void run(UUID jobId) {
@@ -208,7 +240,8 @@ public class DerivationRunner {
         result.kind = kind.wire();
         try {
           progress(jobId, "deriving " + kind.wire(), step++, total);
-          Derivations.Derived derived = Derivations.derive(parsed, kind, plan.calibration(), reference);
+          Derivations.Derived derived =
+              Derivations.derive(parsed, kind, plan.calibration(), reference);
           result.report = derived.report();
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();
@@ -224,8 +257,12 @@ public class DerivationRunner {
             result.outcome = DerivedVariant.ACCEPTED;
           } else {
             result.outcome = DerivedVariant.REJECTED;
-            result.reason = "accuracy " + round(figures.accuracy()) + " is below the floor " + plan.floor()
-                + "; not published";
+            result.reason =
+                "accuracy "
+                    + round(figures.accuracy())
+                    + " is below the floor "
+                    + plan.floor()
+                    + "; not published";
           }
         } catch (DerivationException | ApiException | IllegalArgumentException e) {
           result.outcome = DerivedVariant.FAILED;
@@ -236,8 +273,12 @@ public class DerivationRunner {
       finish(jobId, DerivationJob.SUCCEEDED, null);
     } catch (RuntimeException e) {
       LOG.warnf(e, "derivation job %s failed", jobId);
-      finish(jobId, DerivationJob.FAILED, e instanceof DerivationException || e instanceof ApiException
-          ? e.getMessage() : "internal error: " + e);
+      finish(
+          jobId,
+          DerivationJob.FAILED,
+          e instanceof DerivationException || e instanceof ApiException
+              ? e.getMessage()
+              : "internal error: " + e);
     } finally {
       current = null;
     }
@@ -246,29 +287,56 @@ public class DerivationRunner {
   private Plan plan(UUID jobId) {
     DerivationJob job = DerivationJob.findById(jobId);
     Variant source = Variant.findById(job.sourceVariantId);
-    Set<String> done = DerivedVariant.ofJob(jobId).stream().map(d -> d.kind).collect(Collectors.toSet());
-    return new Plan(job.version.model.name, job.version.version, source.precision,
+    Set<String> done =
+        DerivedVariant.ofJob(jobId).stream().map(d -> d.kind).collect(Collectors.toSet());
+    return new Plan(
+        job.version.model.name,
+        job.version.version,
+        source.precision,
         source.executionProvider,
         new VariantNeeds(source.arch, source.requiredCpuFlags, source.minMemoryBytes, null),
-        source.sha256, source.size,
+        source.sha256,
+        source.size,
         job.kinds.stream().map(k -> DerivationKind.parse(k).orElseThrow()).toList(),
-        job.accuracyFloor, job.validation, job.calibration, done);
+        job.accuracyFloor,
+        job.validation,
+        job.calibration,
+        done);
   }
 
   /** Publishes and signs through the upload path; adopts the variant a crashed run published. */
   private UUID publish(Plan plan, DerivationKind kind, byte[] model, double accuracy) {
     String sha256 = dev.modelfleet.protocol.Dsse.sha256Hex(model);
-    Optional<UUID> existing = QuarkusTransaction.requiringNew().call(() ->
-        Variant.<Variant>list("version.model.name = ?1 and version.version = ?2 and sha256 = ?3",
-            plan.model(), plan.version(), sha256).stream().map(v -> v.id).findFirst());
+    Optional<UUID> existing =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () ->
+                    Variant.<Variant>list(
+                            "version.model.name = ?1 and version.version = ?2 and sha256 = ?3",
+                            plan.model(),
+                            plan.version(),
+                            sha256)
+                        .stream()
+                        .map(v -> v.id)
+                        .findFirst());
     if (existing.isPresent()) {
       return existing.get();
     }
-    VariantNeeds needs = new VariantNeeds(plan.needs().arch(), plan.needs().requiredCpuFlags(),
-        plan.needs().minMemoryBytes(), accuracy);
+    VariantNeeds needs =
+        new VariantNeeds(
+            plan.needs().arch(),
+            plan.needs().requiredCpuFlags(),
+            plan.needs().minMemoryBytes(),
+            accuracy);
     try {
-      VariantView published = uploads.upload(plan.model(), plan.version(), kind.precision(),
-          plan.provider(), needs, new ByteArrayInputStream(model));
+      VariantView published =
+          uploads.upload(
+              plan.model(),
+              plan.version(),
+              kind.precision(),
+              plan.provider(),
+              needs,
+              new ByteArrayInputStream(model));
       return published.id();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -276,29 +344,39 @@ public class DerivationRunner {
   }
 
   private void progress(UUID jobId, String step, int done, int total) {
-    QuarkusTransaction.requiringNew().run(() -> update(
-        "update derivation_jobs set step = ?2, percent = ?3, heartbeat_at = ?4 where id = ?1",
-        jobId, step, done * 100 / total, clock.instant()));
+    QuarkusTransaction.requiringNew()
+        .run(
+            () ->
+                update(
+                    "update derivation_jobs set step = ?2, percent = ?3, heartbeat_at = ?4 where id = ?1",
+                    jobId,
+                    step,
+                    done * 100 / total,
+                    clock.instant()));
   }
 
   private void record(UUID jobId, DerivedVariant result) {
-    QuarkusTransaction.requiringNew().run(() -> {
-      result.id = UUID.randomUUID();
-      result.jobId = jobId;
-      result.createdAt = clock.instant();
-      result.persist();
-    });
+    QuarkusTransaction.requiringNew()
+        .run(
+            () -> {
+              result.id = UUID.randomUUID();
+              result.jobId = jobId;
+              result.createdAt = clock.instant();
+              result.persist();
+            });
   }
 
   private void finish(UUID jobId, String state, String error) {
-    QuarkusTransaction.requiringNew().run(() -> {
-      DerivationJob job = DerivationJob.findById(jobId);
-      job.state = state;
-      job.error = error;
-      job.finishedAt = clock.instant();
-      job.step = state.equals(DerivationJob.SUCCEEDED) ? "done" : "failed";
-      job.percent = state.equals(DerivationJob.SUCCEEDED) ? 100 : job.percent;
-    });
+    QuarkusTransaction.requiringNew()
+        .run(
+            () -> {
+              DerivationJob job = DerivationJob.findById(jobId);
+              job.state = state;
+              job.error = error;
+              job.finishedAt = clock.instant();
+              job.step = state.equals(DerivationJob.SUCCEEDED) ? "done" : "failed";
+              job.percent = state.equals(DerivationJob.SUCCEEDED) ? 100 : job.percent;
+            });
   }
 
   private static double round(double v) {

@@ -27,10 +27,10 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Accepts derivation requests. Everything that can be known before the work starts is checked
- * here, so a bad request is a 4xx with nothing queued: the reference exists and is fp32, each
- * kind applies to the model, no variant of that precision exists yet, the validation samples
- * fit the signature. The work itself runs in {@link DerivationRunner}.
+ * Accepts derivation requests. Everything that can be known before the work starts is checked here,
+ * so a bad request is a 4xx with nothing queued: the reference exists and is fp32, each kind
+ * applies to the model, no variant of that precision exists yet, the validation samples fit the
+ * signature. The work itself runs in {@link DerivationRunner}.
  */
 @ApplicationScoped
 public class DerivationService {
@@ -60,8 +60,9 @@ public class DerivationService {
   public PolicyView setPolicy(String model, PolicyRequest request) {
     List<DerivationKind> kinds = kinds(request.kinds());
     if (kinds.contains(DerivationKind.INT8_STATIC)) {
-      throw ApiError.INVALID_REQUEST.exception("A policy cannot derive int8-static: its calibration"
-          + " samples belong to a version; request it per version.");
+      throw ApiError.INVALID_REQUEST.exception(
+          "A policy cannot derive int8-static: its calibration"
+              + " samples belong to a version; request it per version.");
     }
     double floor = floor(request.accuracyFloor());
     Model m = ModelService.model(model);
@@ -83,12 +84,15 @@ public class DerivationService {
 
   @Transactional
   public PolicyView getPolicy(String model) {
-    DerivationPolicy policy = Model.findByName(model)
-        .<DerivationPolicy>map(m -> DerivationPolicy.findById(m.id)).orElse(null);
+    DerivationPolicy policy =
+        Model.findByName(model)
+            .<DerivationPolicy>map(m -> DerivationPolicy.findById(m.id))
+            .orElse(null);
     if (policy == null) {
       throw ApiError.NOT_FOUND.exception("Model '" + model + "' has no derivation policy.");
     }
-    return new PolicyView(model, policy.kinds, policy.accuracyFloor, policy.validation, policy.createdAt);
+    return new PolicyView(
+        model, policy.kinds, policy.accuracyFloor, policy.validation, policy.createdAt);
   }
 
   @Transactional
@@ -100,42 +104,52 @@ public class DerivationService {
 
   /**
    * Queues the policy job of every fp32 variant uploaded after its model's policy that has none
-   * yet. A policy job the checks refuse is recorded as failed with the reason, so the operator
-   * sees why no variant appeared. Safe on every replica at once: the unique index on policy
-   * jobs per version lets the first insert win.
+   * yet. A policy job the checks refuse is recorded as failed with the reason, so the operator sees
+   * why no variant appeared. Safe on every replica at once: the unique index on policy jobs per
+   * version lets the first insert win.
    */
   /** How many jobs it queued (refused policy jobs, recorded as failed, do not count). */
   int applyPolicies() {
-    List<Object[]> due = QuarkusTransaction.requiringNew().call(() -> {
-      @SuppressWarnings("unchecked")
-      List<Object[]> rows = Panache.getEntityManager().createNativeQuery(
-              "select m.name, mv.version from variants v"
-                  + " join model_versions mv on mv.id = v.version_id"
-                  + " join models m on m.id = mv.model_id"
-                  + " join derivation_policies p on p.model_id = m.id"
-                  + " where v.precision = 'fp32' and v.created_at >= p.created_at and mv.revoked_at is null"
-                  + " and not exists (select 1 from derivation_jobs j where j.version_id = mv.id and j.policy_job)"
-                  + " limit 20")
-          .getResultList();
-      return rows;
-    });
+    List<Object[]> due =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () -> {
+                  @SuppressWarnings("unchecked")
+                  List<Object[]> rows =
+                      Panache.getEntityManager()
+                          .createNativeQuery(
+                              "select m.name, mv.version from variants v"
+                                  + " join model_versions mv on mv.id = v.version_id"
+                                  + " join models m on m.id = mv.model_id"
+                                  + " join derivation_policies p on p.model_id = m.id"
+                                  + " where v.precision = 'fp32' and v.created_at >= p.created_at and mv.revoked_at is null"
+                                  + " and not exists (select 1 from derivation_jobs j where j.version_id = mv.id and j.policy_job)"
+                                  + " limit 20")
+                          .getResultList();
+                  return rows;
+                });
     int queued = 0;
     for (Object[] row : due) {
       String model = (String) row[0];
       String version = (String) row[1];
-      DerivationPolicy policy = QuarkusTransaction.requiringNew().call(() ->
-          DerivationPolicy.<DerivationPolicy>find("modelId = (select id from Model where name = ?1)", model)
-              .firstResult());
+      DerivationPolicy policy =
+          QuarkusTransaction.requiringNew()
+              .call(
+                  () ->
+                      DerivationPolicy.<DerivationPolicy>find(
+                              "modelId = (select id from Model where name = ?1)", model)
+                          .firstResult());
       if (policy == null) {
         continue;
       }
-      CreateDerivation request = new CreateDerivation(policy.kinds, policy.accuracyFloor, null,
-          policy.validation, null);
+      CreateDerivation request =
+          new CreateDerivation(policy.kinds, policy.accuracyFloor, null, policy.validation, null);
       try {
         enqueue(prepare(model, version, request), true);
         queued++;
       } catch (dev.modelfleet.server.common.ApiException e) {
-        QuarkusTransaction.requiringNew().run(() -> recordRefusedPolicyJob(model, version, policy, e.getMessage()));
+        QuarkusTransaction.requiringNew()
+            .run(() -> recordRefusedPolicyJob(model, version, policy, e.getMessage()));
       } catch (RuntimeException e) {
         // a concurrent replica inserted this version's policy job first: nothing to do
         if (!isUniqueViolation(e)) {
@@ -146,11 +160,15 @@ public class DerivationService {
     return queued;
   }
 
-  private void recordRefusedPolicyJob(String model, String version, DerivationPolicy policy, String reason) {
+  private void recordRefusedPolicyJob(
+      String model, String version, DerivationPolicy policy, String reason) {
     ModelVersion v = ModelService.version(model, version);
-    Variant source = Variant.<Variant>list("version = ?1 and precision = 'fp32' order by createdAt", v)
-        .stream().findFirst().orElseThrow();
-    Panache.getEntityManager().createNativeQuery(
+    Variant source =
+        Variant.<Variant>list("version = ?1 and precision = 'fp32' order by createdAt", v).stream()
+            .findFirst()
+            .orElseThrow();
+    Panache.getEntityManager()
+        .createNativeQuery(
             "insert into derivation_jobs (id, version_id, source_variant_id, kinds, accuracy_floor, state,"
                 + " step, percent, error, attempts, created_at, finished_at, policy_job)"
                 + " values (?1, ?2, ?3, cast(?4 as jsonb), ?5, 'failed', 'failed', 0, ?6, 0, ?7, ?7, true)"
@@ -158,7 +176,9 @@ public class DerivationService {
         .setParameter(1, UUID.randomUUID())
         .setParameter(2, v.id)
         .setParameter(3, source.id)
-        .setParameter(4, "[" + String.join(",", policy.kinds.stream().map(k -> "\"" + k + "\"").toList()) + "]")
+        .setParameter(
+            4,
+            "[" + String.join(",", policy.kinds.stream().map(k -> "\"" + k + "\"").toList()) + "]")
         .setParameter(5, policy.accuracyFloor)
         .setParameter(6, "refused by the checks: " + reason)
         .setParameter(7, clock.instant())
@@ -181,15 +201,22 @@ public class DerivationService {
     }
     Set<DerivationKind> kinds = new LinkedHashSet<>();
     for (String k : wire) {
-      DerivationKind kind = DerivationKind.parse(k).orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
-          "Unknown kind '" + k + "'; the server derives int8-dynamic, int8-static and fp16."));
+      DerivationKind kind =
+          DerivationKind.parse(k)
+              .orElseThrow(
+                  () ->
+                      ApiError.INVALID_REQUEST.exception(
+                          "Unknown kind '"
+                              + k
+                              + "'; the server derives int8-dynamic, int8-static and fp16."));
       if (!kinds.add(kind)) {
         throw ApiError.INVALID_REQUEST.exception("Kind '" + k + "' is named twice.");
       }
     }
     if (kinds.contains(DerivationKind.INT8_DYNAMIC) && kinds.contains(DerivationKind.INT8_STATIC)) {
-      throw ApiError.INVALID_REQUEST.exception("int8-dynamic and int8-static both publish precision"
-          + " int8, one per version and provider; ask for one of them.");
+      throw ApiError.INVALID_REQUEST.exception(
+          "int8-dynamic and int8-static both publish precision"
+              + " int8, one per version and provider; ask for one of them.");
     }
     return new ArrayList<>(kinds);
   }
@@ -198,13 +225,20 @@ public class DerivationService {
     double floor = requested == null ? DEFAULT_ACCURACY_FLOOR : requested;
     if (!(floor > 0 && floor <= 1)) {
       throw ApiError.INVALID_REQUEST.exception(
-          "'accuracyFloor' must be greater than 0 and at most 1 (relative to the reference); got " + floor + ".");
+          "'accuracyFloor' must be greater than 0 and at most 1 (relative to the reference); got "
+              + floor
+              + ".");
     }
     return floor;
   }
 
-  private record Prepared(UUID versionId, UUID sourceId, List<DerivationKind> kinds, double floor,
-      DerivationViews.Validation validation, DerivationViews.Calibration calibration) {}
+  private record Prepared(
+      UUID versionId,
+      UUID sourceId,
+      List<DerivationKind> kinds,
+      double floor,
+      DerivationViews.Validation validation,
+      DerivationViews.Calibration calibration) {}
 
   @Transactional
   Prepared prepare(String model, String version, CreateDerivation request) {
@@ -213,12 +247,21 @@ public class DerivationService {
     ModelVersion v = ModelService.usableVersion(model, version);
     Variant source = source(v, request.sourceVariantId());
     for (DerivationKind kind : kinds) {
-      boolean taken = Variant.<Variant>list("version = ?1", v).stream()
-          .anyMatch(x -> x.precision.equals(kind.precision())
-              && x.executionProvider.equals(source.executionProvider));
+      boolean taken =
+          Variant.<Variant>list("version = ?1", v).stream()
+              .anyMatch(
+                  x ->
+                      x.precision.equals(kind.precision())
+                          && x.executionProvider.equals(source.executionProvider));
       if (taken) {
-        throw ApiError.DUPLICATE_VARIANT.exception("Version '" + version + "' already has a "
-            + kind.precision() + "/" + source.executionProvider + " variant.");
+        throw ApiError.DUPLICATE_VARIANT.exception(
+            "Version '"
+                + version
+                + "' already has a "
+                + kind.precision()
+                + "/"
+                + source.executionProvider
+                + " variant.");
       }
     }
     byte[] bytes = read(store.path(source.sha256));
@@ -228,7 +271,8 @@ public class DerivationService {
         try {
           Derivations.check(parsed, kind);
         } catch (DerivationException e) {
-          throw ApiError.NOT_DERIVABLE.exception("Cannot derive " + kind.wire() + ": " + e.getMessage() + ".");
+          throw ApiError.NOT_DERIVABLE.exception(
+              "Cannot derive " + kind.wire() + ": " + e.getMessage() + ".");
         }
       }
       var inputs = VariantCheck.inputs(bytes);
@@ -237,12 +281,18 @@ public class DerivationService {
         Derivations.calibrationSet(inputs, request.calibration());
       }
     } catch (DerivationException e) {
-      throw ApiError.NOT_DERIVABLE.exception("Cannot derive from variant " + source.id + ": " + e.getMessage() + ".");
+      throw ApiError.NOT_DERIVABLE.exception(
+          "Cannot derive from variant " + source.id + ": " + e.getMessage() + ".");
     } catch (IllegalArgumentException e) {
-      throw ApiError.INVALID_REQUEST.exception("Validation or calibration samples do not fit the model: "
-          + e.getMessage() + ".");
+      throw ApiError.INVALID_REQUEST.exception(
+          "Validation or calibration samples do not fit the model: " + e.getMessage() + ".");
     }
-    return new Prepared(v.id, source.id, new ArrayList<>(kinds), floor, request.validation(),
+    return new Prepared(
+        v.id,
+        source.id,
+        new ArrayList<>(kinds),
+        floor,
+        request.validation(),
         request.calibration());
   }
 
@@ -270,8 +320,14 @@ public class DerivationService {
     ModelVersion v = ModelService.version(model, version);
     DerivationJob job = DerivationJob.findById(jobId);
     if (job == null || !job.version.id.equals(v.id)) {
-      throw ApiError.NOT_FOUND.exception("Version '" + version + "' of model '" + model
-          + "' has no derivation job " + jobId + ".");
+      throw ApiError.NOT_FOUND.exception(
+          "Version '"
+              + version
+              + "' of model '"
+              + model
+              + "' has no derivation job "
+              + jobId
+              + ".");
     }
     return JobView.of(job, DerivedVariant.ofJob(job.id));
   }
@@ -280,30 +336,41 @@ public class DerivationService {
   public List<JobView> list(String model, String version) {
     ModelVersion v = ModelService.version(model, version);
     return DerivationJob.<DerivationJob>list("version = ?1 order by createdAt", v).stream()
-        .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id))).toList();
+        .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id)))
+        .toList();
   }
 
   private static Variant source(ModelVersion v, UUID requested) {
     if (requested != null) {
       Variant s = Variant.findById(requested);
       if (s == null || !s.version.id.equals(v.id)) {
-        throw ApiError.NOT_FOUND.exception("Version '" + v.version + "' has no variant " + requested + ".");
+        throw ApiError.NOT_FOUND.exception(
+            "Version '" + v.version + "' has no variant " + requested + ".");
       }
       if (!s.precision.equals("fp32")) {
-        throw ApiError.NOT_DERIVABLE.exception("Variant " + requested + " is " + s.precision
-            + "; derive from an fp32 reference.");
+        throw ApiError.NOT_DERIVABLE.exception(
+            "Variant " + requested + " is " + s.precision + "; derive from an fp32 reference.");
       }
       return s;
     }
-    return Variant.<Variant>list("version = ?1 and precision = 'fp32' order by createdAt", v).stream()
-        .findFirst().orElseThrow(() -> ApiError.ILLEGAL_STATE.exception("Version '" + v.version
-            + "' of model '" + v.model.name + "' has no fp32 variant to derive from; upload one first."));
+    return Variant.<Variant>list("version = ?1 and precision = 'fp32' order by createdAt", v)
+        .stream()
+        .findFirst()
+        .orElseThrow(
+            () ->
+                ApiError.ILLEGAL_STATE.exception(
+                    "Version '"
+                        + v.version
+                        + "' of model '"
+                        + v.model.name
+                        + "' has no fp32 variant to derive from; upload one first."));
   }
 
   static byte[] read(Path file) {
     try {
       if (Files.size(file) > OnnxGraphs.MAX_MODEL_BYTES) {
-        throw new DerivationException("the model is larger than 2 GiB, which ONNX protobuf cannot hold");
+        throw new DerivationException(
+            "the model is larger than 2 GiB, which ONNX protobuf cannot hold");
       }
       return Files.readAllBytes(file);
     } catch (IOException e) {

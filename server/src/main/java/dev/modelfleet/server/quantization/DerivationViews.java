@@ -12,56 +12,113 @@ public final class DerivationViews {
 
   /**
    * {@code kinds}: "int8-dynamic", "fp16". {@code accuracyFloor}: the least accuracy relative to
-   * the reference a variant needs to be published (default 0.99). {@code sourceVariantId}: the
-   * fp32 reference; default the version's fp32 variant.
+   * the reference a variant needs to be published (default 0.99). {@code sourceVariantId}: the fp32
+   * reference; default the version's fp32 variant.
    */
-  public record CreateDerivation(List<String> kinds, Double accuracyFloor, UUID sourceVariantId,
-      Validation validation, Calibration calibration) {}
+  public record CreateDerivation(
+      List<String> kinds,
+      Double accuracyFloor,
+      UUID sourceVariantId,
+      Validation validation,
+      Calibration calibration) {}
 
   /**
-   * For int8-static: the operator's calibration inputs (same form as validation samples),
-   * {@code method} "minmax" (default) or "percentile", {@code percentile} in (50, 100], default
-   * 99.99.
+   * For int8-static: the operator's calibration inputs (same form as validation samples), {@code
+   * method} "minmax" (default) or "percentile", {@code percentile} in (50, 100], default 99.99.
    */
-  public record Calibration(List<Map<String, ValidationSet.SuppliedTensor>> samples, String method,
-      Double percentile) {}
+  public record Calibration(
+      List<Map<String, ValidationSet.SuppliedTensor>> samples, String method, Double percentile) {}
 
   /**
    * {@code samples}: the operator's inputs, name → {shape, data}; {@code shapes}: when inputs are
-   * synthesized, the shape to use per input instead of the declared one (symbolic axes: 1);
-   * {@code count}: how many inputs to synthesize (default 8, at most 64).
+   * synthesized, the shape to use per input instead of the declared one (symbolic axes: 1); {@code
+   * count}: how many inputs to synthesize (default 8, at most 64).
    */
-  public record Validation(List<Map<String, ValidationSet.SuppliedTensor>> samples,
-      Map<String, List<Long>> shapes, Integer count) {}
+  public record Validation(
+      List<Map<String, ValidationSet.SuppliedTensor>> samples,
+      Map<String, List<Long>> shapes,
+      Integer count) {}
 
   /** {@code kinds}: int8-dynamic and/or fp16 (int8-static needs calibration per version). */
   public record PolicyRequest(List<String> kinds, Double accuracyFloor, Validation validation) {}
 
-  public record PolicyView(String model, List<String> kinds, double accuracyFloor,
-      Validation validation, Instant createdAt) {}
+  public record PolicyView(
+      String model,
+      List<String> kinds,
+      double accuracyFloor,
+      Validation validation,
+      Instant createdAt) {}
 
-  public record DerivedView(String kind, String precision, String outcome, UUID variantId,
-      String reason, Long size, Double sizeRatio, Double accuracy, Double latencyMs,
-      Double referenceLatencyMs, Double latencyRatio, List<VariantCheck.OutputFigures> outputs,
+  public record DerivedView(
+      String kind,
+      String precision,
+      String outcome,
+      UUID variantId,
+      String reason,
+      Long size,
+      Double sizeRatio,
+      Double accuracy,
+      Double latencyMs,
+      Double referenceLatencyMs,
+      Double latencyRatio,
+      List<VariantCheck.OutputFigures> outputs,
       QuantizationReport report) {
 
     static DerivedView of(DerivedVariant d) {
       String precision = DerivationKind.parse(d.kind).map(DerivationKind::precision).orElse(null);
-      Double ratio = d.latencyMs == null || d.referenceLatencyMs == null || d.referenceLatencyMs == 0
-          ? null : d.latencyMs / d.referenceLatencyMs;
-      return new DerivedView(d.kind, precision, d.outcome, d.variantId, d.reason, d.size,
-          d.sizeRatio, d.accuracy, d.latencyMs, d.referenceLatencyMs, ratio, d.figures, d.report);
+      Double ratio =
+          d.latencyMs == null || d.referenceLatencyMs == null || d.referenceLatencyMs == 0
+              ? null
+              : d.latencyMs / d.referenceLatencyMs;
+      return new DerivedView(
+          d.kind,
+          precision,
+          d.outcome,
+          d.variantId,
+          d.reason,
+          d.size,
+          d.sizeRatio,
+          d.accuracy,
+          d.latencyMs,
+          d.referenceLatencyMs,
+          ratio,
+          d.figures,
+          d.report);
     }
   }
 
-  public record JobView(UUID id, String model, String version, UUID sourceVariantId,
-      List<String> kinds, double accuracyFloor, String state, String step, int percent,
-      String error, int attempts, Instant createdAt, Instant finishedAt, List<DerivedView> variants) {
+  public record JobView(
+      UUID id,
+      String model,
+      String version,
+      UUID sourceVariantId,
+      List<String> kinds,
+      double accuracyFloor,
+      String state,
+      String step,
+      int percent,
+      String error,
+      int attempts,
+      Instant createdAt,
+      Instant finishedAt,
+      List<DerivedView> variants) {
 
     static JobView of(DerivationJob job, List<DerivedVariant> derived) {
-      return new JobView(job.id, job.version.model.name, job.version.version, job.sourceVariantId,
-          job.kinds, job.accuracyFloor, job.state, job.step, job.percent, job.error, job.attempts,
-          job.createdAt, job.finishedAt, derived.stream().map(DerivedView::of).toList());
+      return new JobView(
+          job.id,
+          job.version.model.name,
+          job.version.version,
+          job.sourceVariantId,
+          job.kinds,
+          job.accuracyFloor,
+          job.state,
+          job.step,
+          job.percent,
+          job.error,
+          job.attempts,
+          job.createdAt,
+          job.finishedAt,
+          derived.stream().map(DerivedView::of).toList());
     }
   }
 }

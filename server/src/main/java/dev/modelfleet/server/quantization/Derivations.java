@@ -7,20 +7,31 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The derivation pipeline without storage: checks a reference model can be derived, derives a
- * kind and compares it with the reference. Shared by the background jobs, the tests and the
- * benchmark.
+ * The derivation pipeline without storage: checks a reference model can be derived, derives a kind
+ * and compares it with the reference. Shared by the background jobs, the tests and the benchmark.
  */
 public final class Derivations {
 
   /** Oldest and newest default-domain opset accepted (ONNX Runtime 1.23 runs up to 23). */
   public static final long MIN_OPSET = 7;
+
   public static final long MAX_OPSET = 23;
 
-  private static final Set<String> QUANTIZED_OPS = Set.of(
-      "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger",
-      "ConvInteger", "QLinearConv", "QLinearMatMul", "MatMulIntegerToFloat",
-      "DynamicQuantizeMatMul", "QGemm", "QAttention", "DynamicQuantizeLSTM", "MatMulNBits");
+  private static final Set<String> QUANTIZED_OPS =
+      Set.of(
+          "QuantizeLinear",
+          "DequantizeLinear",
+          "DynamicQuantizeLinear",
+          "MatMulInteger",
+          "ConvInteger",
+          "QLinearConv",
+          "QLinearMatMul",
+          "MatMulIntegerToFloat",
+          "DynamicQuantizeMatMul",
+          "QGemm",
+          "QAttention",
+          "DynamicQuantizeLSTM",
+          "MatMulNBits");
 
   private Derivations() {}
 
@@ -34,72 +45,102 @@ public final class Derivations {
     OnnxGraphs.requireWellFormed(model.getGraph());
     long opset = OnnxGraphs.defaultOpset(model);
     if (opset < MIN_OPSET || opset > MAX_OPSET) {
-      throw new DerivationException("the model imports opset " + opset + " of the default domain;"
-          + " derivations support opsets " + MIN_OPSET + " to " + MAX_OPSET);
+      throw new DerivationException(
+          "the model imports opset "
+              + opset
+              + " of the default domain;"
+              + " derivations support opsets "
+              + MIN_OPSET
+              + " to "
+              + MAX_OPSET);
     }
     Set<String> quantized = new TreeSet<>();
-    OnnxGraphs.forEachNode(model.getGraph(), n -> {
-      if (QUANTIZED_OPS.contains(n.getOpType())) {
-        quantized.add(n.getOpType());
-      }
-    });
+    OnnxGraphs.forEachNode(
+        model.getGraph(),
+        n -> {
+          if (QUANTIZED_OPS.contains(n.getOpType())) {
+            quantized.add(n.getOpType());
+          }
+        });
     if (!quantized.isEmpty()) {
-      throw new DerivationException("the model is already quantized (it uses " + quantized
-          + "); derive from the fp32 reference");
+      throw new DerivationException(
+          "the model is already quantized (it uses "
+              + quantized
+              + "); derive from the fp32 reference");
     }
     int[] floats = new int[2];
-    OnnxGraphs.forEachConstant(model.getGraph(), t -> {
-      if (t.getDataType() == Tensors.FLOAT16 && t.getDimsCount() > 0) {
-        floats[1]++;
-      } else if (t.getDataType() == Tensors.FLOAT) {
-        floats[0]++;
-      }
-    });
+    OnnxGraphs.forEachConstant(
+        model.getGraph(),
+        t -> {
+          if (t.getDataType() == Tensors.FLOAT16 && t.getDimsCount() > 0) {
+            floats[1]++;
+          } else if (t.getDataType() == Tensors.FLOAT) {
+            floats[0]++;
+          }
+        });
     if (floats[1] > 0) {
-      throw new DerivationException("the model already holds " + floats[1]
-          + " float16 weight tensors; derive from the fp32 reference");
+      throw new DerivationException(
+          "the model already holds "
+              + floats[1]
+              + " float16 weight tensors; derive from the fp32 reference");
     }
     if (kind == DerivationKind.INT8_DYNAMIC || kind == DerivationKind.INT8_STATIC) {
       String refusal = OpsetUpgrade.refusal(model, Int8DynamicQuantizer.MIN_OPSET);
       if (refusal != null) {
         throw new DerivationException(refusal);
       }
-      if (kind == DerivationKind.INT8_STATIC && model.getGraph().getNodeList().stream().noneMatch(
-          n -> n.getDomain().isEmpty() && Set.of("Conv", "MatMul", "Gemm").contains(n.getOpType()))) {
+      if (kind == DerivationKind.INT8_STATIC
+          && model.getGraph().getNodeList().stream()
+              .noneMatch(
+                  n ->
+                      n.getDomain().isEmpty()
+                          && Set.of("Conv", "MatMul", "Gemm").contains(n.getOpType()))) {
         throw new DerivationException(Int8StaticQuantizer.NO_MAIN_GRAPH_OPERATOR);
       }
       if (Int8DynamicQuantizer.quantizableCount(model) == 0) {
-        throw new DerivationException("the model has no MatMul, Gemm or Conv with a stored float32"
-            + " weight, so int8 dynamic quantization would change nothing");
+        throw new DerivationException(
+            "the model has no MatMul, Gemm or Conv with a stored float32"
+                + " weight, so int8 dynamic quantization would change nothing");
       }
     } else if (floats[0] == 0) {
-      throw new DerivationException("the model stores no float32 tensor, so fp16 would change nothing");
+      throw new DerivationException(
+          "the model stores no float32 tensor, so fp16 would change nothing");
     }
   }
 
   /** {@code calibration} and {@code reference}: needed for int8-static only. */
-  public static Derived derive(ModelProto model, DerivationKind kind,
-      DerivationViews.Calibration calibration, byte[] reference) {
+  public static Derived derive(
+      ModelProto model,
+      DerivationKind kind,
+      DerivationViews.Calibration calibration,
+      byte[] reference) {
     check(model, kind);
-    Int8DynamicQuantizer.Result r = switch (kind) {
-      case INT8_DYNAMIC -> Int8DynamicQuantizer.quantize(model);
-      case INT8_STATIC -> Int8StaticQuantizer.quantize(model, calibrationSet(reference, calibration),
-          method(calibration), percentile(calibration));
-      case FP16 -> Fp16Converter.convert(model);
-    };
+    Int8DynamicQuantizer.Result r =
+        switch (kind) {
+          case INT8_DYNAMIC -> Int8DynamicQuantizer.quantize(model);
+          case INT8_STATIC ->
+              Int8StaticQuantizer.quantize(
+                  model,
+                  calibrationSet(reference, calibration),
+                  method(calibration),
+                  percentile(calibration));
+          case FP16 -> Fp16Converter.convert(model);
+        };
     return new Derived(r.model().toByteArray(), r.report());
   }
 
   /** The operator's calibration samples, checked against the signature like validation samples. */
-  public static ValidationSet calibrationSet(byte[] reference, DerivationViews.Calibration calibration) {
+  public static ValidationSet calibrationSet(
+      byte[] reference, DerivationViews.Calibration calibration) {
     return calibrationSet(VariantCheck.inputs(reference), calibration);
   }
 
   /** The same, for a caller that already asked ONNX Runtime for the model's inputs. */
-  static ValidationSet calibrationSet(Map<String, NodeInfo> inputs,
-      DerivationViews.Calibration calibration) {
+  static ValidationSet calibrationSet(
+      Map<String, NodeInfo> inputs, DerivationViews.Calibration calibration) {
     if (calibration == null || calibration.samples() == null || calibration.samples().isEmpty()) {
-      throw new IllegalArgumentException("int8-static needs calibration samples in 'calibration.samples'");
+      throw new IllegalArgumentException(
+          "int8-static needs calibration samples in 'calibration.samples'");
     }
     method(calibration);
     percentile(calibration);
@@ -111,8 +152,9 @@ public final class Derivations {
     return switch (m) {
       case "minmax" -> Int8StaticQuantizer.Method.MINMAX;
       case "percentile" -> Int8StaticQuantizer.Method.PERCENTILE;
-      default -> throw new IllegalArgumentException("calibration method '" + m
-          + "' is unknown; use minmax or percentile");
+      default ->
+          throw new IllegalArgumentException(
+              "calibration method '" + m + "' is unknown; use minmax or percentile");
     };
   }
 
@@ -125,23 +167,32 @@ public final class Derivations {
   }
 
   /** The validation set a job uses: the operator's samples, else inputs synthesized (seeded). */
-  public static ValidationSet validationSet(byte[] reference, DerivationViews.Validation validation) {
+  public static ValidationSet validationSet(
+      byte[] reference, DerivationViews.Validation validation) {
     return validationSet(VariantCheck.inputs(reference), validation);
   }
 
   /** The same, for a caller that already asked ONNX Runtime for the model's inputs. */
-  static ValidationSet validationSet(Map<String, NodeInfo> inputs,
-      DerivationViews.Validation validation) {
+  static ValidationSet validationSet(
+      Map<String, NodeInfo> inputs, DerivationViews.Validation validation) {
     if (validation != null && validation.samples() != null && !validation.samples().isEmpty()) {
       return ValidationSet.supplied(validation.samples(), inputs, "validation");
     }
-    int count = validation == null || validation.count() == null
-        ? ValidationSet.SYNTHESIZED_SAMPLES : validation.count();
+    int count =
+        validation == null || validation.count() == null
+            ? ValidationSet.SYNTHESIZED_SAMPLES
+            : validation.count();
     if (count < 1 || count > ValidationSet.MAX_SYNTHESIZED_SAMPLES) {
-      throw new IllegalArgumentException("'count' must be between 1 and "
-          + ValidationSet.MAX_SYNTHESIZED_SAMPLES + "; got " + count);
+      throw new IllegalArgumentException(
+          "'count' must be between 1 and "
+              + ValidationSet.MAX_SYNTHESIZED_SAMPLES
+              + "; got "
+              + count);
     }
-    return ValidationSet.synthesize(inputs,
-        validation == null || validation.shapes() == null ? Map.of() : validation.shapes(), count, 42);
+    return ValidationSet.synthesize(
+        inputs,
+        validation == null || validation.shapes() == null ? Map.of() : validation.shapes(),
+        count,
+        42);
   }
 }

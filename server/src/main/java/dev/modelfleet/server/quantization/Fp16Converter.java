@@ -17,13 +17,13 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * float16 weights and compute, float32 at the edges: every float tensor, Constant, declared
- * type and Cast target inside the model becomes float16, and Cast nodes at the main graph's
- * inputs and outputs keep the signature devices and the agent already know.
+ * float16 weights and compute, float32 at the edges: every float tensor, Constant, declared type
+ * and Cast target inside the model becomes float16, and Cast nodes at the main graph's inputs and
+ * outputs keep the signature devices and the agent already know.
  *
- * <p>Where ONNX demands float32 (the scales of Resize and Upsample) the constant stays float32
- * and the report says so. ONNX Runtime's CPU provider has float16 kernels for few operators and
- * runs the others through inserted casts, so fp16 is for GPUs and NPUs, not for server CPUs.
+ * <p>Where ONNX demands float32 (the scales of Resize and Upsample) the constant stays float32 and
+ * the report says so. ONNX Runtime's CPU provider has float16 kernels for few operators and runs
+ * the others through inserted casts, so fp16 is for GPUs and NPUs, not for server CPUs.
  */
 public final class Fp16Converter {
 
@@ -40,14 +40,20 @@ public final class Fp16Converter {
   public static Int8DynamicQuantizer.Result convert(ModelProto model) {
     Fp16Converter c = new Fp16Converter();
     GraphProto main = model.getGraph();
-    OnnxGraphs.forEachNode(main, n -> {
-      Integer index = FLOAT_ONLY_INPUT.get(n.getOpType());
-      if (index != null && n.getInputCount() > index) {
-        c.keepFloat.add(n.getInput(index));
-        c.keptFloat.add(new Op("", Int8DynamicQuantizer.nodeLabel(n), n.getOpType(),
-            "ONNX requires float32 scales"));
-      }
-    });
+    OnnxGraphs.forEachNode(
+        main,
+        n -> {
+          Integer index = FLOAT_ONLY_INPUT.get(n.getOpType());
+          if (index != null && n.getInputCount() > index) {
+            c.keepFloat.add(n.getInput(index));
+            c.keptFloat.add(
+                new Op(
+                    "",
+                    Int8DynamicQuantizer.nodeLabel(n),
+                    n.getOpType(),
+                    "ONNX requires float32 scales"));
+          }
+        });
     Namer namer = new Namer(OnnxGraphs.allNames(main));
     Set<String> initializers = new HashSet<>();
     main.getInitializerList().forEach(t -> initializers.add(t.getName()));
@@ -57,8 +63,13 @@ public final class Fp16Converter {
       if (!initializers.contains(in.getName()) && isFloat(in.getType())) {
         String half = namer.fresh(in.getName() + "_fp16");
         c.renamed.put(in.getName(), half);
-        head.add(OnnxGraphs.node("Cast", namer.fresh(in.getName() + "_to_fp16"), List.of(in.getName()),
-            List.of(half), OnnxGraphs.intAttr("to", Tensors.FLOAT16)));
+        head.add(
+            OnnxGraphs.node(
+                "Cast",
+                namer.fresh(in.getName() + "_to_fp16"),
+                List.of(in.getName()),
+                List.of(half),
+                OnnxGraphs.intAttr("to", Tensors.FLOAT16)));
       }
     }
     List<NodeProto> tail = new ArrayList<>();
@@ -67,8 +78,13 @@ public final class Fp16Converter {
       if (isFloat(out.getType())) {
         String half = namer.fresh(out.getName() + "_fp16");
         producedAs.put(out.getName(), half);
-        tail.add(OnnxGraphs.node("Cast", namer.fresh(out.getName() + "_to_fp32"), List.of(half),
-            List.of(out.getName()), OnnxGraphs.intAttr("to", Tensors.FLOAT)));
+        tail.add(
+            OnnxGraphs.node(
+                "Cast",
+                namer.fresh(out.getName() + "_to_fp32"),
+                List.of(half),
+                List.of(out.getName()),
+                OnnxGraphs.intAttr("to", Tensors.FLOAT)));
       }
     }
     // a main output is produced under its fp16 name and read under it everywhere inside
@@ -90,9 +106,18 @@ public final class Fp16Converter {
     b.addAllNode(tail);
     GraphProto graph = b.build();
     // one summary line: listing every converted tensor would bury the exceptions
-    c.converted.add(new Op("all graphs", c.tensors + " tensors, " + c.elements + " values", "tensor",
-        "float16 weights and constants; Cast at " + head.size() + " inputs and " + tail.size() + " outputs"));
-    return new Int8DynamicQuantizer.Result(model.toBuilder().setGraph(graph).build(),
+    c.converted.add(
+        new Op(
+            "all graphs",
+            c.tensors + " tensors, " + c.elements + " values",
+            "tensor",
+            "float16 weights and constants; Cast at "
+                + head.size()
+                + " inputs and "
+                + tail.size()
+                + " outputs"));
+    return new Int8DynamicQuantizer.Result(
+        model.toBuilder().setGraph(graph).build(),
         new QuantizationReport(List.copyOf(c.converted), List.copyOf(c.keptFloat)));
   }
 

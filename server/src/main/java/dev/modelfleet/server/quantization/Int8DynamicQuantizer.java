@@ -13,15 +13,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * int8 dynamic quantization with standard ONNX operators only, so any runtime with opset 11
- * runs the result: weights of MatMul, Gemm and Conv are stored as uint8, activations are
- * quantized at run time by DynamicQuantizeLinear, and the integer product (MatMulInteger,
- * ConvInteger) is scaled back to float.
+ * int8 dynamic quantization with standard ONNX operators only, so any runtime with opset 11 runs
+ * the result: weights of MatMul, Gemm and Conv are stored as uint8, activations are quantized at
+ * run time by DynamicQuantizeLinear, and the integer product (MatMulInteger, ConvInteger) is scaled
+ * back to float.
  *
- * <p>Weights are quantized symmetrically per output channel around the fixed zero point 128.
- * One zero point for all channels is what lets per-channel scales work with ConvInteger, whose
- * ONNX Runtime kernel accepts only a scalar weight zero point: the integer product does not
- * depend on the scale, so each channel's scale is applied afterwards, in float.
+ * <p>Weights are quantized symmetrically per output channel around the fixed zero point 128. One
+ * zero point for all channels is what lets per-channel scales work with ConvInteger, whose ONNX
+ * Runtime kernel accepts only a scalar weight zero point: the integer product does not depend on
+ * the scale, so each channel's scale is applied afterwards, in float.
  *
  * <p>Weights are found wherever they live: graph initializers, Constant nodes (the PaddleOCR
  * classifier has no initializers) and the subgraphs of If/Loop/Scan (silero VAD keeps its whole
@@ -35,12 +35,14 @@ public final class Int8DynamicQuantizer {
   public static final long MIN_OPSET = 11;
 
   /** Operators that carry weights but have no dynamic int8 form in the standard domain. */
-  private static final Map<String, String> NO_INT8_FORM = Map.of(
-      "LSTM", "no int8 LSTM in the standard ONNX domain (only com.microsoft.DynamicQuantizeLSTM)",
-      "GRU", "no int8 GRU in the standard ONNX domain",
-      "RNN", "no int8 RNN in the standard ONNX domain",
-      "ConvTranspose", "no integer ConvTranspose operator in ONNX",
-      "Attention", "contrib attention is left to ONNX Runtime's own optimizer");
+  private static final Map<String, String> NO_INT8_FORM =
+      Map.of(
+          "LSTM",
+              "no int8 LSTM in the standard ONNX domain (only com.microsoft.DynamicQuantizeLSTM)",
+          "GRU", "no int8 GRU in the standard ONNX domain",
+          "RNN", "no int8 RNN in the standard ONNX domain",
+          "ConvTranspose", "no integer ConvTranspose operator in ONNX",
+          "Attention", "contrib attention is left to ONNX Runtime's own optimizer");
 
   private final List<Op> converted = new ArrayList<>();
   private final Map<String, Integer> uses = new HashMap<>();
@@ -75,8 +77,8 @@ public final class Int8DynamicQuantizer {
       }
       OpsetUpgrade.raise(out, MIN_OPSET);
     }
-    return new Result(out.build(),
-        new QuantizationReport(List.copyOf(q.converted), List.copyOf(q.keptFloat)));
+    return new Result(
+        out.build(), new QuantizationReport(List.copyOf(q.converted), List.copyOf(q.keptFloat)));
   }
 
   /**
@@ -85,30 +87,37 @@ public final class Int8DynamicQuantizer {
    */
   public static int quantizableCount(ModelProto model) {
     Map<String, TensorProto> constants = new HashMap<>();
-    OnnxGraphs.forEachNode(model.getGraph(), n -> {
-      if (isConstantNode(n)) {
-        constants.put(n.getOutput(0), n.getAttribute(0).getT());
-      }
-    });
-    OnnxGraphs.forEachConstant(model.getGraph(), t -> {
-      if (!t.getName().isEmpty()) {
-        constants.putIfAbsent(t.getName(), t);
-      }
-    });
+    OnnxGraphs.forEachNode(
+        model.getGraph(),
+        n -> {
+          if (isConstantNode(n)) {
+            constants.put(n.getOutput(0), n.getAttribute(0).getT());
+          }
+        });
+    OnnxGraphs.forEachConstant(
+        model.getGraph(),
+        t -> {
+          if (!t.getName().isEmpty()) {
+            constants.putIfAbsent(t.getName(), t);
+          }
+        });
     int[] count = {0};
-    OnnxGraphs.forEachNode(model.getGraph(), n -> {
-      if (!n.getDomain().isEmpty() || n.getInputCount() < 2) {
-        return;
-      }
-      int rank = switch (n.getOpType()) {
-        case "MatMul", "Gemm" -> 2;
-        case "Conv" -> -1;
-        default -> 0;
-      };
-      if (rank != 0 && weightRefusal(constants.get(n.getInput(1)), rank) == null) {
-        count[0]++;
-      }
-    });
+    OnnxGraphs.forEachNode(
+        model.getGraph(),
+        n -> {
+          if (!n.getDomain().isEmpty() || n.getInputCount() < 2) {
+            return;
+          }
+          int rank =
+              switch (n.getOpType()) {
+                case "MatMul", "Gemm" -> 2;
+                case "Conv" -> -1;
+                default -> 0;
+              };
+          if (rank != 0 && weightRefusal(constants.get(n.getInput(1)), rank) == null) {
+            count[0]++;
+          }
+        });
     return count[0];
   }
 
@@ -122,20 +131,23 @@ public final class Int8DynamicQuantizer {
     }
     GraphProto.Builder out = graph.toBuilder().clearNode();
     for (NodeProto original : foldBatchNorms(graph.getNodeList(), scope, path)) {
-      NodeProto node = OnnxGraphs.mapSubgraphs(original,
-          g -> rewrite(g, scope, path + "/" + nodeLabel(original) + "." + g.getName()));
-      List<NodeProto> replacement = switch (node.getDomain().isEmpty() ? node.getOpType() : "") {
-        case "MatMul" -> matMul(node, scope, path);
-        case "Gemm" -> gemm(node, scope, path);
-        case "Conv" -> conv(node, scope, path);
-        default -> {
-          String why = node.getDomain().isEmpty() ? NO_INT8_FORM.get(node.getOpType()) : null;
-          if (why != null) {
-            keptFloat.add(new Op(path, nodeLabel(node), node.getOpType(), why));
-          }
-          yield null;
-        }
-      };
+      NodeProto node =
+          OnnxGraphs.mapSubgraphs(
+              original,
+              g -> rewrite(g, scope, path + "/" + nodeLabel(original) + "." + g.getName()));
+      List<NodeProto> replacement =
+          switch (node.getDomain().isEmpty() ? node.getOpType() : "") {
+            case "MatMul" -> matMul(node, scope, path);
+            case "Gemm" -> gemm(node, scope, path);
+            case "Conv" -> conv(node, scope, path);
+            default -> {
+              String why = node.getDomain().isEmpty() ? NO_INT8_FORM.get(node.getOpType()) : null;
+              if (why != null) {
+                keptFloat.add(new Op(path, nodeLabel(node), node.getOpType(), why));
+              }
+              yield null;
+            }
+          };
       out.addAllNode(replacement == null ? List.of(node) : replacement);
     }
     return out.build();
@@ -150,8 +162,19 @@ public final class Int8DynamicQuantizer {
     float[] values = Tensors.floats(w);
     int k = (int) w.getDims(0);
     int n = (int) w.getDims(1);
-    return integerProduct(node, path, "MatMulInteger", node.getInput(0), values, new long[] {k, n},
-        n, false, null, 1f, node.getOutput(0), List.of());
+    return integerProduct(
+        node,
+        path,
+        "MatMulInteger",
+        node.getInput(0),
+        values,
+        new long[] {k, n},
+        n,
+        false,
+        null,
+        1f,
+        node.getOutput(0),
+        List.of());
   }
 
   private List<NodeProto> gemm(NodeProto node, Map<String, TensorProto> scope, String path) {
@@ -183,8 +206,18 @@ public final class Int8DynamicQuantizer {
       }
       values = t;
     }
-    return integerProduct(node, path, "MatMulInteger", node.getInput(0), values, new long[] {k, n},
-        n, false, hasBias ? node.getInput(2) : null, floatAttr(node, "alpha", 1f), node.getOutput(0),
+    return integerProduct(
+        node,
+        path,
+        "MatMulInteger",
+        node.getInput(0),
+        values,
+        new long[] {k, n},
+        n,
+        false,
+        hasBias ? node.getInput(2) : null,
+        floatAttr(node, "alpha", 1f),
+        node.getOutput(0),
         List.of());
   }
 
@@ -201,18 +234,39 @@ public final class Int8DynamicQuantizer {
     float[] values = Tensors.floats(w);
     long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
     List<AttributeProto> attributes = node.getAttributeList();
-    return integerProduct(node, path, "ConvInteger", node.getInput(0), values, dims,
-        (int) dims[0], true, bias, 1f, node.getOutput(0), attributes);
+    return integerProduct(
+        node,
+        path,
+        "ConvInteger",
+        node.getInput(0),
+        values,
+        dims,
+        (int) dims[0],
+        true,
+        bias,
+        1f,
+        node.getOutput(0),
+        attributes);
   }
 
   /**
-   * DynamicQuantizeLinear(x) → integer op with the uint8 weight → Cast to float → times
-   * (x_scale · w_scale[channel] · alpha) → plus bias. Channels are the last weight axis for
-   * MatMul and the first for Conv.
+   * DynamicQuantizeLinear(x) → integer op with the uint8 weight → Cast to float → times (x_scale ·
+   * w_scale[channel] · alpha) → plus bias. Channels are the last weight axis for MatMul and the
+   * first for Conv.
    */
-  private List<NodeProto> integerProduct(NodeProto node, String path, String op, String x,
-      float[] w, long[] dims, int channels, boolean channelsFirst, String bias, float alpha,
-      String output, List<AttributeProto> attributes) {
+  private List<NodeProto> integerProduct(
+      NodeProto node,
+      String path,
+      String op,
+      String x,
+      float[] w,
+      long[] dims,
+      int channels,
+      boolean channelsFirst,
+      String bias,
+      float alpha,
+      String output,
+      List<AttributeProto> attributes) {
     float[] scales = new float[channels];
     int perChannel = w.length / channels;
     for (int i = 0; i < w.length; i++) {
@@ -252,58 +306,103 @@ public final class Int8DynamicQuantizer {
 
     List<NodeProto> nodes = new ArrayList<>();
     nodes.add(OnnxGraphs.constant(wq, Tensors.uint8Tensor(wq, dims, q)));
-    nodes.add(OnnxGraphs.constant(wzp, Tensors.uint8Tensor(wzp, new long[0], new byte[] {(byte) ZERO_POINT})));
+    nodes.add(
+        OnnxGraphs.constant(
+            wzp, Tensors.uint8Tensor(wzp, new long[0], new byte[] {(byte) ZERO_POINT})));
     nodes.add(OnnxGraphs.constant(ws, Tensors.floatTensor(ws, scaleDims, outScale)));
     float[] range = path.equals("main") ? ranges.get(x) : null;
     if (range == null) {
-      nodes.add(OnnxGraphs.node("DynamicQuantizeLinear", namer.fresh(base + "_quantize"), List.of(x),
-          List.of(xq, xs, xzp)));
+      nodes.add(
+          OnnxGraphs.node(
+              "DynamicQuantizeLinear",
+              namer.fresh(base + "_quantize"),
+              List.of(x),
+              List.of(xq, xs, xzp)));
     } else { // calibrated: constant scale and zero point
-      nodes.add(OnnxGraphs.constant(xs, Tensors.floatTensor(xs, new long[0], new float[] {range[0]})));
-      nodes.add(OnnxGraphs.constant(xzp, Tensors.uint8Tensor(xzp, new long[0], new byte[] {(byte) range[1]})));
-      nodes.add(OnnxGraphs.node("QuantizeLinear", namer.fresh(base + "_quantize"), List.of(x, xs, xzp),
-          List.of(xq)));
+      nodes.add(
+          OnnxGraphs.constant(xs, Tensors.floatTensor(xs, new long[0], new float[] {range[0]})));
+      nodes.add(
+          OnnxGraphs.constant(
+              xzp, Tensors.uint8Tensor(xzp, new long[0], new byte[] {(byte) range[1]})));
+      nodes.add(
+          OnnxGraphs.node(
+              "QuantizeLinear", namer.fresh(base + "_quantize"), List.of(x, xs, xzp), List.of(xq)));
     }
-    NodeProto.Builder integer = NodeProto.newBuilder().setOpType(op)
-        .setName(namer.fresh(base + "_" + op)).addAllInput(List.of(xq, wq, xzp, wzp)).addOutput(acc);
+    NodeProto.Builder integer =
+        NodeProto.newBuilder()
+            .setOpType(op)
+            .setName(namer.fresh(base + "_" + op))
+            .addAllInput(List.of(xq, wq, xzp, wzp))
+            .addOutput(acc);
     attributes.forEach(integer::addAttribute);
     nodes.add(integer.build());
-    nodes.add(OnnxGraphs.node("Cast", namer.fresh(base + "_to_float"), List.of(acc), List.of(accF),
-        OnnxGraphs.intAttr("to", Tensors.FLOAT)));
-    nodes.add(OnnxGraphs.node("Mul", namer.fresh(base + "_scales"), List.of(xs, ws), List.of(scale)));
-    nodes.add(OnnxGraphs.node("Mul", namer.fresh(base + "_rescale"), List.of(accF, scale), List.of(scaled)));
+    nodes.add(
+        OnnxGraphs.node(
+            "Cast",
+            namer.fresh(base + "_to_float"),
+            List.of(acc),
+            List.of(accF),
+            OnnxGraphs.intAttr("to", Tensors.FLOAT)));
+    nodes.add(
+        OnnxGraphs.node("Mul", namer.fresh(base + "_scales"), List.of(xs, ws), List.of(scale)));
+    nodes.add(
+        OnnxGraphs.node(
+            "Mul", namer.fresh(base + "_rescale"), List.of(accF, scale), List.of(scaled)));
     if (bias != null) {
       String b = bias;
       if (channelsFirst) { // Conv bias [M] → [M, 1, ...] to broadcast over the spatial axes
         b = namer.fresh(base + "_bias_shape");
-        nodes.add(OnnxGraphs.constant(b, Tensors.int64Tensor(b, new long[] {scaleDims.length},
-            java.util.stream.IntStream.range(0, scaleDims.length).mapToLong(i -> i == 0 ? -1 : 1)
-                .toArray())));
+        nodes.add(
+            OnnxGraphs.constant(
+                b,
+                Tensors.int64Tensor(
+                    b,
+                    new long[] {scaleDims.length},
+                    java.util.stream.IntStream.range(0, scaleDims.length)
+                        .mapToLong(i -> i == 0 ? -1 : 1)
+                        .toArray())));
         String reshaped = namer.fresh(base + "_bias");
-        nodes.add(OnnxGraphs.node("Reshape", namer.fresh(base + "_bias_reshape"), List.of(bias, b),
-            List.of(reshaped)));
+        nodes.add(
+            OnnxGraphs.node(
+                "Reshape",
+                namer.fresh(base + "_bias_reshape"),
+                List.of(bias, b),
+                List.of(reshaped)));
         b = reshaped;
       }
-      nodes.add(OnnxGraphs.node("Add", namer.fresh(base + "_add_bias"), List.of(scaled, b), List.of(output)));
+      nodes.add(
+          OnnxGraphs.node(
+              "Add", namer.fresh(base + "_add_bias"), List.of(scaled, b), List.of(output)));
     }
-    converted.add(new Op(path, nodeLabel(node), node.getOpType(),
-        "uint8 weights " + java.util.Arrays.toString(dims) + " per channel, activations by "
-            + (range == null ? "DynamicQuantizeLinear" : "QuantizeLinear with calibrated scale " + range[0])
-            + ", " + op));
+    converted.add(
+        new Op(
+            path,
+            nodeLabel(node),
+            node.getOpType(),
+            "uint8 weights "
+                + java.util.Arrays.toString(dims)
+                + " per channel, activations by "
+                + (range == null
+                    ? "DynamicQuantizeLinear"
+                    : "QuantizeLinear with calibrated scale " + range[0])
+                + ", "
+                + op));
     return nodes;
   }
 
   /**
-   * Folds each BatchNormalization that is the only reader of a Conv with stored weights into
-   * that Conv (w' = w·γ/√(σ²+ε), b' = (b−μ)·γ/√(σ²+ε) + β), as ONNX Runtime does for float
-   * models at load time. It cannot do so once the Conv is a ConvInteger, so without this step
-   * the int8 variant would keep every BatchNormalization as a separate operator and its
-   * parameters in float.
+   * Folds each BatchNormalization that is the only reader of a Conv with stored weights into that
+   * Conv (w' = w·γ/√(σ²+ε), b' = (b−μ)·γ/√(σ²+ε) + β), as ONNX Runtime does for float models at
+   * load time. It cannot do so once the Conv is a ConvInteger, so without this step the int8
+   * variant would keep every BatchNormalization as a separate operator and its parameters in float.
    */
-  private List<NodeProto> foldBatchNorms(List<NodeProto> nodes, Map<String, TensorProto> scope, String path) {
+  private List<NodeProto> foldBatchNorms(
+      List<NodeProto> nodes, Map<String, TensorProto> scope, String path) {
     Map<String, NodeProto> bnByInput = new HashMap<>();
     for (NodeProto n : nodes) {
-      if (n.getOpType().equals("BatchNormalization") && n.getDomain().isEmpty() && n.getInputCount() == 5
+      if (n.getOpType().equals("BatchNormalization")
+          && n.getDomain().isEmpty()
+          && n.getInputCount() == 5
           && n.getOutputList().stream().skip(1).allMatch(String::isEmpty)) {
         bnByInput.put(n.getInput(0), n);
       }
@@ -317,16 +416,19 @@ public final class Int8DynamicQuantizer {
       if (folded.contains(n)) {
         continue;
       }
-      NodeProto bn = n.getOpType().equals("Conv") && n.getDomain().isEmpty() && n.getOutputCount() == 1
-          ? bnByInput.get(n.getOutput(0)) : null;
-      List<NodeProto> replacement = bn == null || uses.getOrDefault(n.getOutput(0), 0) != 1
-          ? null : fold(n, bn, scope);
+      NodeProto bn =
+          n.getOpType().equals("Conv") && n.getDomain().isEmpty() && n.getOutputCount() == 1
+              ? bnByInput.get(n.getOutput(0))
+              : null;
+      List<NodeProto> replacement =
+          bn == null || uses.getOrDefault(n.getOutput(0), 0) != 1 ? null : fold(n, bn, scope);
       if (replacement == null) {
         out.add(n);
       } else {
         out.addAll(replacement);
         folded.add(bn);
-        converted.add(new Op(path, nodeLabel(bn), "BatchNormalization", "folded into " + nodeLabel(n)));
+        converted.add(
+            new Op(path, nodeLabel(bn), "BatchNormalization", "folded into " + nodeLabel(n)));
       }
     }
     return out;
@@ -337,7 +439,8 @@ public final class Int8DynamicQuantizer {
     if (weightRefusal(w, -1) != null) {
       return null;
     }
-    String biasName = conv.getInputCount() > 2 && !conv.getInput(2).isEmpty() ? conv.getInput(2) : null;
+    String biasName =
+        conv.getInputCount() > 2 && !conv.getInput(2).isEmpty() ? conv.getInput(2) : null;
     List<TensorProto> params = new ArrayList<>();
     for (int i = 1; i < 5; i++) {
       TensorProto p = scope.get(bn.getInput(i));
@@ -346,7 +449,8 @@ public final class Int8DynamicQuantizer {
       }
       params.add(p);
     }
-    if (biasName != null && (scope.get(biasName) == null || scope.get(biasName).getDataType() != Tensors.FLOAT)) {
+    if (biasName != null
+        && (scope.get(biasName) == null || scope.get(biasName).getDataType() != Tensors.FLOAT)) {
       return null;
     }
     int channels = (int) w.getDims(0);
@@ -355,8 +459,11 @@ public final class Int8DynamicQuantizer {
     float[] mean = Tensors.floats(params.get(2));
     float[] var = Tensors.floats(params.get(3));
     float[] bias = biasName == null ? new float[channels] : Tensors.floats(scope.get(biasName));
-    if (gamma.length != channels || beta.length != channels || mean.length != channels
-        || var.length != channels || bias.length != channels) {
+    if (gamma.length != channels
+        || beta.length != channels
+        || mean.length != channels
+        || var.length != channels
+        || bias.length != channels) {
       return null;
     }
     float eps = floatAttr(bn, "epsilon", 1e-5f);
@@ -374,13 +481,21 @@ public final class Int8DynamicQuantizer {
     String wName = namer.fresh(base + "_w");
     String bName = namer.fresh(base + "_b");
     long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    NodeProto.Builder merged = conv.toBuilder().clearInput().clearOutput()
-        .addInput(conv.getInput(0)).addInput(wName).addInput(bName).addOutput(bn.getOutput(0));
+    NodeProto.Builder merged =
+        conv.toBuilder()
+            .clearInput()
+            .clearOutput()
+            .addInput(conv.getInput(0))
+            .addInput(wName)
+            .addInput(bName)
+            .addOutput(bn.getOutput(0));
     TensorProto foldedWeights = Tensors.floatTensor(wName, dims, weights);
     TensorProto foldedBias = Tensors.floatTensor(bName, new long[] {channels}, newBias);
     scope.put(wName, foldedWeights); // so the Conv that follows is quantized like any other
     scope.put(bName, foldedBias);
-    return List.of(OnnxGraphs.constant(wName, foldedWeights), OnnxGraphs.constant(bName, foldedBias),
+    return List.of(
+        OnnxGraphs.constant(wName, foldedWeights),
+        OnnxGraphs.constant(bName, foldedBias),
         merged.build());
   }
 
@@ -423,8 +538,11 @@ public final class Int8DynamicQuantizer {
   }
 
   static boolean isConstantNode(NodeProto n) {
-    return n.getOpType().equals("Constant") && n.getDomain().isEmpty() && n.getOutputCount() == 1
-        && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")
+    return n.getOpType().equals("Constant")
+        && n.getDomain().isEmpty()
+        && n.getOutputCount() == 1
+        && n.getAttributeCount() == 1
+        && n.getAttribute(0).getName().equals("value")
         && n.getAttribute(0).hasT();
   }
 
@@ -433,12 +551,18 @@ public final class Int8DynamicQuantizer {
   }
 
   private static long intAttr(NodeProto node, String name, long fallback) {
-    return node.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst()
-        .map(AttributeProto::getI).orElse(fallback);
+    return node.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .findFirst()
+        .map(AttributeProto::getI)
+        .orElse(fallback);
   }
 
   private static float floatAttr(NodeProto node, String name, float fallback) {
-    return node.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst()
-        .map(AttributeProto::getF).orElse(fallback);
+    return node.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .findFirst()
+        .map(AttributeProto::getF)
+        .orElse(fallback);
   }
 }

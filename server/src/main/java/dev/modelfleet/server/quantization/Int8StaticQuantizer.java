@@ -18,28 +18,32 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * int8 static: the same integer operators as int8 dynamic, but each activation is quantized
- * with a constant scale and zero point measured on the operator's calibration inputs, which
- * removes the per-call min/max pass. Ranges come from the float reference run with the
- * activations exposed as extra outputs: min/max over all samples, or a percentile (e.g. 99.99)
- * that ignores rare outliers. Activations inside subgraphs (If/Loop branches) cannot be exposed
- * that way; their operators stay dynamic and the report says so.
+ * int8 static: the same integer operators as int8 dynamic, but each activation is quantized with a
+ * constant scale and zero point measured on the operator's calibration inputs, which removes the
+ * per-call min/max pass. Ranges come from the float reference run with the activations exposed as
+ * extra outputs: min/max over all samples, or a percentile (e.g. 99.99) that ignores rare outliers.
+ * Activations inside subgraphs (If/Loop branches) cannot be exposed that way; their operators stay
+ * dynamic and the report says so.
  */
 public final class Int8StaticQuantizer {
 
   /** At most this many values per activation are kept for the percentile method. */
   private static final int MAX_KEPT = 1 << 20;
 
-  public enum Method { MINMAX, PERCENTILE }
+  public enum Method {
+    MINMAX,
+    PERCENTILE
+  }
 
-  static final String NO_MAIN_GRAPH_OPERATOR = "int8-static calibrates only operators of the main graph,"
-      + " and this model has no Conv, MatMul or Gemm there (its weights are inside If/Loop branches);"
-      + " use int8-dynamic";
+  static final String NO_MAIN_GRAPH_OPERATOR =
+      "int8-static calibrates only operators of the main graph,"
+          + " and this model has no Conv, MatMul or Gemm there (its weights are inside If/Loop branches);"
+          + " use int8-dynamic";
 
   private Int8StaticQuantizer() {}
 
-  public static Int8DynamicQuantizer.Result quantize(ModelProto model, ValidationSet calibration,
-      Method method, double percentile) {
+  public static Int8DynamicQuantizer.Result quantize(
+      ModelProto model, ValidationSet calibration, Method method, double percentile) {
     Set<String> activations = new LinkedHashSet<>();
     for (NodeProto n : model.getGraph().getNodeList()) {
       if (n.getDomain().isEmpty() && Set.of("Conv", "MatMul", "Gemm").contains(n.getOpType())) {
@@ -53,15 +57,23 @@ public final class Int8StaticQuantizer {
     return Int8DynamicQuantizer.quantize(model, ranges);
   }
 
-  private static Map<String, float[]> ranges(ModelProto model, Set<String> names,
-      ValidationSet calibration, Method method, double percentile) {
+  private static Map<String, float[]> ranges(
+      ModelProto model,
+      Set<String> names,
+      ValidationSet calibration,
+      Method method,
+      double percentile) {
     Set<String> declared = new java.util.HashSet<>();
     model.getGraph().getOutputList().forEach(v -> declared.add(v.getName()));
     GraphProto.Builder g = model.getGraph().toBuilder();
     for (String name : names) {
       if (!declared.contains(name)) {
-        g.addOutput(ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
-            .setTensorType(TypeProto.Tensor.newBuilder().setElemType(Tensors.FLOAT))));
+        g.addOutput(
+            ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(
+                    TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(Tensors.FLOAT))));
       }
     }
     byte[] exposed = model.toBuilder().setGraph(g).build().toByteArray();
@@ -77,7 +89,8 @@ public final class Int8StaticQuantizer {
             FloatBuffer fb = ((OnnxTensor) result.get(name).orElseThrow()).getFloatBuffer();
             float[] v = new float[fb.remaining()];
             fb.get(v);
-            float[] mm = minMax.computeIfAbsent(name, k -> new float[] {0f, 0f}); // 0 always representable
+            float[] mm =
+                minMax.computeIfAbsent(name, k -> new float[] {0f, 0f}); // 0 always representable
             for (float x : v) {
               mm[0] = Math.min(mm[0], x);
               mm[1] = Math.max(mm[1], x);
@@ -91,8 +104,8 @@ public final class Int8StaticQuantizer {
         }
       }
     } catch (OrtException e) {
-      throw new DerivationException("the reference failed on the calibration inputs: "
-          + VariantCheck.firstLine(e));
+      throw new DerivationException(
+          "the reference failed on the calibration inputs: " + VariantCheck.firstLine(e));
     }
     Map<String, float[]> ranges = new HashMap<>();
     for (String name : names) {

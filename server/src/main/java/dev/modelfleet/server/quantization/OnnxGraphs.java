@@ -13,9 +13,6 @@ import dev.modelfleet.onnx.OnnxModelReader;
 import dev.modelfleet.onnx.UnsafeModelException;
 import dev.modelfleet.server.common.ApiError;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -56,24 +53,50 @@ public final class OnnxGraphs {
   }
 
   /** Inputs the rewrites read by position, per operator of the default domain. */
-  private static final java.util.Map<String, Integer> MIN_INPUTS = java.util.Map.of(
-      "Conv", 2, "MatMul", 2, "Gemm", 2, "BatchNormalization", 5, "Clip", 1, "Pad", 1,
-      "Resize", 1, "Upsample", 1, "Constant", 0);
+  private static final java.util.Map<String, Integer> MIN_INPUTS =
+      java.util.Map.of(
+          "Conv",
+          2,
+          "MatMul",
+          2,
+          "Gemm",
+          2,
+          "BatchNormalization",
+          5,
+          "Clip",
+          1,
+          "Pad",
+          1,
+          "Resize",
+          1,
+          "Upsample",
+          1,
+          "Constant",
+          0);
 
   /**
-   * Refuses a graph the rewrites cannot walk safely: a node without an output, or an operator
-   * with fewer inputs than ONNX defines for it. ONNX Runtime refuses such models at upload too;
-   * this keeps a rewrite from failing on an index instead of saying what is wrong.
+   * Refuses a graph the rewrites cannot walk safely: a node without an output, or an operator with
+   * fewer inputs than ONNX defines for it. ONNX Runtime refuses such models at upload too; this
+   * keeps a rewrite from failing on an index instead of saying what is wrong.
    */
   static void requireWellFormed(GraphProto graph) {
-    forEachNode(graph, n -> {
-      Integer min = n.getDomain().isEmpty() ? MIN_INPUTS.get(n.getOpType()) : null;
-      if (n.getOutputCount() == 0 || (min != null && n.getInputCount() < min)) {
-        throw new DerivationException("the model is malformed: node '" + n.getName() + "' ("
-            + n.getOpType() + ") has " + n.getInputCount() + " inputs and " + n.getOutputCount()
-            + " outputs");
-      }
-    });
+    forEachNode(
+        graph,
+        n -> {
+          Integer min = n.getDomain().isEmpty() ? MIN_INPUTS.get(n.getOpType()) : null;
+          if (n.getOutputCount() == 0 || (min != null && n.getInputCount() < min)) {
+            throw new DerivationException(
+                "the model is malformed: node '"
+                    + n.getName()
+                    + "' ("
+                    + n.getOpType()
+                    + ") has "
+                    + n.getInputCount()
+                    + " inputs and "
+                    + n.getOutputCount()
+                    + " outputs");
+          }
+        });
   }
 
   /** The opset of the default ("" or "ai.onnx") domain; 0 when the model imports none. */
@@ -162,8 +185,8 @@ public final class OnnxGraphs {
   }
 
   /**
-   * Drops initializers and Constant nodes nothing reads any more (the float weights a
-   * quantizer replaced), at every depth, with the graph inputs that only declared them.
+   * Drops initializers and Constant nodes nothing reads any more (the float weights a quantizer
+   * replaced), at every depth, with the graph inputs that only declared them.
    */
   static GraphProto pruneUnusedConstants(GraphProto graph, Set<String> used) {
     GraphProto.Builder b = graph.toBuilder().clearNode().clearInitializer().clearInput();
@@ -181,8 +204,10 @@ public final class OnnxGraphs {
       }
     }
     for (NodeProto n : graph.getNodeList()) {
-      if (n.getOpType().equals("Constant") && n.getDomain().isEmpty()
-          && n.getOutputCount() == 1 && !used.contains(n.getOutput(0))) {
+      if (n.getOpType().equals("Constant")
+          && n.getDomain().isEmpty()
+          && n.getOutputCount() == 1
+          && !used.contains(n.getOutput(0))) {
         continue;
       }
       b.addNode(mapSubgraphs(n, g -> pruneUnusedConstants(g, used)));
@@ -192,7 +217,8 @@ public final class OnnxGraphs {
 
   /** The node with each of its subgraph attributes replaced by {@code f(subgraph)}. */
   static NodeProto mapSubgraphs(NodeProto node, java.util.function.UnaryOperator<GraphProto> f) {
-    boolean any = node.getAttributeList().stream().anyMatch(a -> a.hasG() || a.getGraphsCount() > 0);
+    boolean any =
+        node.getAttributeList().stream().anyMatch(a -> a.hasG() || a.getGraphsCount() > 0);
     if (!any) {
       return node;
     }
@@ -211,19 +237,33 @@ public final class OnnxGraphs {
   }
 
   static AttributeProto intAttr(String name, long value) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT)
-        .setI(value).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.INT)
+        .setI(value)
+        .build();
   }
 
   static AttributeProto tensorAttr(String name, TensorProto value) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.TENSOR)
-        .setT(value).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeProto.AttributeType.TENSOR)
+        .setT(value)
+        .build();
   }
 
-  static NodeProto node(String op, String name, List<String> inputs, List<String> outputs,
+  static NodeProto node(
+      String op,
+      String name,
+      List<String> inputs,
+      List<String> outputs,
       AttributeProto... attributes) {
-    NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setName(name)
-        .addAllInput(inputs).addAllOutput(outputs);
+    NodeProto.Builder b =
+        NodeProto.newBuilder()
+            .setOpType(op)
+            .setName(name)
+            .addAllInput(inputs)
+            .addAllOutput(outputs);
     for (AttributeProto a : attributes) {
       b.addAttribute(a);
     }
@@ -231,7 +271,11 @@ public final class OnnxGraphs {
   }
 
   static NodeProto constant(String output, TensorProto value) {
-    return node("Constant", output, List.of(), List.of(output),
+    return node(
+        "Constant",
+        output,
+        List.of(),
+        List.of(output),
         tensorAttr("value", value.toBuilder().setName(output).build()));
   }
 

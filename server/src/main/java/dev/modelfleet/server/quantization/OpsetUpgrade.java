@@ -1,23 +1,21 @@
 package dev.modelfleet.server.quantization;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import dev.modelfleet.server.quantization.OnnxGraphs.Namer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * Raises a model's default-domain opset to what the derived operators need. Sound only when
- * every operator means the same at the new opset, so the three common ones whose attributes
- * became inputs by opset 11 (Clip, Slice, Pad; the PaddleOCR classifier, opset 9, uses Clip and
- * Slice) are rewritten to their new form, and a model using any other changed operator is
- * refused with the reason.
+ * Raises a model's default-domain opset to what the derived operators need. Sound only when every
+ * operator means the same at the new opset, so the three common ones whose attributes became inputs
+ * by opset 11 (Clip, Slice, Pad; the PaddleOCR classifier, opset 9, uses Clip and Slice) are
+ * rewritten to their new form, and a model using any other changed operator is refused with the
+ * reason.
  */
 final class OpsetUpgrade {
 
@@ -25,11 +23,16 @@ final class OpsetUpgrade {
    * Operators whose inputs or attributes changed incompatibly in opsets 10 and 11 (attributes
    * turned into inputs, removed or re-typed), with the opset of the change.
    */
-  private static final Map<String, Integer> CHANGED = Map.ofEntries(
-      Map.entry("TopK", 10),
-      Map.entry("Upsample", 10), Map.entry("Resize", 11), Map.entry("Scatter", 11),
-      Map.entry("Mod", 10), Map.entry("Dropout", 10), Map.entry("QuantizeLinear", 10),
-      Map.entry("DequantizeLinear", 10));
+  private static final Map<String, Integer> CHANGED =
+      Map.ofEntries(
+          Map.entry("TopK", 10),
+          Map.entry("Upsample", 10),
+          Map.entry("Resize", 11),
+          Map.entry("Scatter", 11),
+          Map.entry("Mod", 10),
+          Map.entry("Dropout", 10),
+          Map.entry("QuantizeLinear", 10),
+          Map.entry("DequantizeLinear", 10));
 
   private OpsetUpgrade() {}
 
@@ -40,19 +43,32 @@ final class OpsetUpgrade {
       return null;
     }
     if (current < 7) {
-      return "opset " + current + " is too old to upgrade; re-export the model with opset "
-          + target + " or newer";
+      return "opset "
+          + current
+          + " is too old to upgrade; re-export the model with opset "
+          + target
+          + " or newer";
     }
     TreeSet<String> blocking = new TreeSet<>();
-    OnnxGraphs.forEachNode(model.getGraph(), n -> {
-      Integer changedAt = n.getDomain().isEmpty() ? CHANGED.get(n.getOpType()) : null;
-      if (changedAt != null && changedAt > current && changedAt <= target) {
-        blocking.add(n.getOpType());
-      }
-    });
-    return blocking.isEmpty() ? null
-        : "the model is opset " + current + " and uses " + blocking + ", whose meaning changed before opset "
-            + target + " (which int8 dynamic needs); re-export the model with opset " + target + " or newer";
+    OnnxGraphs.forEachNode(
+        model.getGraph(),
+        n -> {
+          Integer changedAt = n.getDomain().isEmpty() ? CHANGED.get(n.getOpType()) : null;
+          if (changedAt != null && changedAt > current && changedAt <= target) {
+            blocking.add(n.getOpType());
+          }
+        });
+    return blocking.isEmpty()
+        ? null
+        : "the model is opset "
+            + current
+            + " and uses "
+            + blocking
+            + ", whose meaning changed before opset "
+            + target
+            + " (which int8 dynamic needs); re-export the model with opset "
+            + target
+            + " or newer";
   }
 
   static void toAtLeast(ModelProto.Builder model, long target) {
@@ -73,7 +89,8 @@ final class OpsetUpgrade {
     model.setGraph(upgrade(model.getGraph(), current, namer));
     for (int i = 0; i < model.getOpsetImportCount(); i++) {
       OperatorSetIdProto id = model.getOpsetImport(i);
-      if ((id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx")) && id.getVersion() < target) {
+      if ((id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx"))
+          && id.getVersion() < target) {
         model.setOpsetImport(i, id.toBuilder().setVersion(target));
       }
     }
@@ -88,10 +105,16 @@ final class OpsetUpgrade {
       if (std && n.getOpType().equals("Clip") && current < 11 && n.getInputCount() == 1) {
         String min = namer.fresh(n.getOutput(0) + "_min");
         String max = namer.fresh(n.getOutput(0) + "_max");
-        b.addNode(OnnxGraphs.constant(min, Tensors.floatTensor(min, new long[0],
-            new float[] {floatAttr(n, "min").orElse(-Float.MAX_VALUE)})));
-        b.addNode(OnnxGraphs.constant(max, Tensors.floatTensor(max, new long[0],
-            new float[] {floatAttr(n, "max").orElse(Float.MAX_VALUE)})));
+        b.addNode(
+            OnnxGraphs.constant(
+                min,
+                Tensors.floatTensor(
+                    min, new long[0], new float[] {floatAttr(n, "min").orElse(-Float.MAX_VALUE)})));
+        b.addNode(
+            OnnxGraphs.constant(
+                max,
+                Tensors.floatTensor(
+                    max, new long[0], new float[] {floatAttr(n, "max").orElse(Float.MAX_VALUE)})));
         b.addNode(n.toBuilder().clearAttribute().addInput(min).addInput(max));
       } else if (std && n.getOpType().equals("Slice") && current < 10 && n.getInputCount() == 1) {
         NodeProto.Builder nb = n.toBuilder().clearAttribute();
@@ -101,8 +124,9 @@ final class OpsetUpgrade {
             continue; // axes is optional; starts and ends are required, ORT reports their absence
           }
           String name = namer.fresh(n.getOutput(0) + "_" + attr);
-          b.addNode(OnnxGraphs.constant(name,
-              Tensors.int64Tensor(name, new long[] {values.get().length}, values.get())));
+          b.addNode(
+              OnnxGraphs.constant(
+                  name, Tensors.int64Tensor(name, new long[] {values.get().length}, values.get())));
           nb.addInput(name);
         }
         b.addNode(nb);
@@ -110,11 +134,18 @@ final class OpsetUpgrade {
         long[] pads = intsAttr(n, "pads").orElse(new long[0]);
         String padsName = namer.fresh(n.getOutput(0) + "_pads");
         String value = namer.fresh(n.getOutput(0) + "_value");
-        b.addNode(OnnxGraphs.constant(padsName, Tensors.int64Tensor(padsName, new long[] {pads.length}, pads)));
-        b.addNode(OnnxGraphs.constant(value, Tensors.floatTensor(value, new long[0],
-            new float[] {floatAttr(n, "value").orElse(0f)})));
+        b.addNode(
+            OnnxGraphs.constant(
+                padsName, Tensors.int64Tensor(padsName, new long[] {pads.length}, pads)));
+        b.addNode(
+            OnnxGraphs.constant(
+                value,
+                Tensors.floatTensor(
+                    value, new long[0], new float[] {floatAttr(n, "value").orElse(0f)})));
         NodeProto.Builder nb = n.toBuilder().clearAttribute().addInput(padsName).addInput(value);
-        n.getAttributeList().stream().filter(a -> a.getName().equals("mode")).forEach(nb::addAttribute);
+        n.getAttributeList().stream()
+            .filter(a -> a.getName().equals("mode"))
+            .forEach(nb::addAttribute);
         b.addNode(nb);
       } else {
         b.addNode(n);
@@ -124,12 +155,16 @@ final class OpsetUpgrade {
   }
 
   private static Optional<Float> floatAttr(NodeProto n, String name) {
-    return n.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst()
+    return n.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .findFirst()
         .map(AttributeProto::getF);
   }
 
   private static Optional<long[]> intsAttr(NodeProto n, String name) {
-    return n.getAttributeList().stream().filter(a -> a.getName().equals(name)).findFirst()
+    return n.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .findFirst()
         .map(a -> a.getIntsList().stream().mapToLong(Long::longValue).toArray());
   }
 }

@@ -3,8 +3,8 @@ package dev.modelfleet.server.quantization;
 import java.util.List;
 
 /**
- * What a derivation changed: the operators converted and those left in float, each with the
- * reason, so the operator can see why a variant is not smaller.
+ * What a derivation changed: the operators converted and those left in float, each with the reason,
+ * so the operator can see why a variant is not smaller.
  */
 public record QuantizationReport(List<Op> converted, List<Op> keptFloat) {
 

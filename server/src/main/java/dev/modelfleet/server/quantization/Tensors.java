@@ -7,8 +7,8 @@ import java.nio.ByteOrder;
 
 /**
  * Reads and writes the tensor payloads the derivations touch. Every read checks the declared
- * dimensions against the data actually present first, so a tensor that declares 2^62 elements
- * is refused instead of allocated.
+ * dimensions against the data actually present first, so a tensor that declares 2^62 elements is
+ * refused instead of allocated.
  */
 final class Tensors {
 
@@ -44,13 +44,20 @@ final class Tensors {
       throw new DerivationException("tensor '" + t.getName() + "' is not float32");
     }
     if (isExternal(t)) {
-      throw new DerivationException("tensor '" + t.getName() + "' keeps its data in an external file");
+      throw new DerivationException(
+          "tensor '" + t.getName() + "' keeps its data in an external file");
     }
     long declared = elements(t);
     long held = t.getRawData().isEmpty() ? t.getFloatDataCount() : t.getRawData().size() / 4L;
     if (declared < 0 || declared != held) {
-      throw new DerivationException("tensor '" + t.getName() + "' declares dims " + t.getDimsList()
-          + " but holds " + held + " values");
+      throw new DerivationException(
+          "tensor '"
+              + t.getName()
+              + "' declares dims "
+              + t.getDimsList()
+              + " but holds "
+              + held
+              + " values");
     }
     float[] out = new float[(int) declared];
     if (!t.getRawData().isEmpty()) {
@@ -86,12 +93,16 @@ final class Tensors {
     for (float v : values) {
       buf.putShort(toHalf(v));
     }
-    return t.toBuilder().clearFloatData().setDataType(FLOAT16)
-        .setRawData(ByteString.copyFrom(buf.array())).build();
+    return t.toBuilder()
+        .clearFloatData()
+        .setDataType(FLOAT16)
+        .setRawData(ByteString.copyFrom(buf.array()))
+        .build();
   }
 
   private static TensorProto tensor(String name, int type, long[] dims, ByteString raw) {
-    TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(type).setRawData(raw);
+    TensorProto.Builder b =
+        TensorProto.newBuilder().setName(name).setDataType(type).setRawData(raw);
     for (long d : dims) {
       b.addDims(d);
     }
@@ -99,8 +110,8 @@ final class Tensors {
   }
 
   /**
-   * IEEE 754 binary16, rounded to nearest even. Finite values beyond the half range clamp to
-   * ±65504 rather than becoming infinite, so large "minus infinity" masks stay masks.
+   * IEEE 754 binary16, rounded to nearest even. Finite values beyond the half range clamp to ±65504
+   * rather than becoming infinite, so large "minus infinity" masks stay masks.
    */
   static short toHalf(float f) {
     int bits = Float.floatToRawIntBits(f);

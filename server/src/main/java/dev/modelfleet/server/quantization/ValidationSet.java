@@ -13,8 +13,8 @@ import java.util.Random;
 /**
  * The inputs a derived variant is compared on: the operator's own samples, checked against the
  * model's signature, or inputs synthesized from that signature. Synthesis is capped: symbolic
- * dimensions become 1 and a declared shape above {@link #MAX_ELEMENTS} elements is refused, so
- * a model that declares [2^31, 2^31] cannot make the server allocate anything large.
+ * dimensions become 1 and a declared shape above {@link #MAX_ELEMENTS} elements is refused, so a
+ * model that declares [2^31, 2^31] cannot make the server allocate anything large.
  */
 public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesized) {
 
@@ -35,12 +35,15 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
   }
 
   /** {@code shapes}: per input, the shape to use instead of the declared one. */
-  public static ValidationSet synthesize(Map<String, NodeInfo> inputs, Map<String, List<Long>> shapes,
-      int count, long seed) {
+  public static ValidationSet synthesize(
+      Map<String, NodeInfo> inputs, Map<String, List<Long>> shapes, int count, long seed) {
     for (String name : shapes.keySet()) {
       if (!inputs.containsKey(name)) {
-        throw new IllegalArgumentException("validation shape for '" + name
-            + "', which is not an input of the model; its inputs are " + inputs.keySet());
+        throw new IllegalArgumentException(
+            "validation shape for '"
+                + name
+                + "', which is not an input of the model; its inputs are "
+                + inputs.keySet());
       }
     }
     Random random = new Random(seed);
@@ -50,8 +53,10 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
       for (Map.Entry<String, NodeInfo> e : inputs.entrySet()) {
         TensorInfo info = tensorInfo(e.getKey(), e.getValue());
         List<Long> given = shapes.get(e.getKey());
-        long[] shape = given == null ? Arrays.stream(info.getShape()).map(d -> d < 0 ? 1 : d).toArray()
-            : fitting("validation shape", e.getKey(), given, info.getShape());
+        long[] shape =
+            given == null
+                ? Arrays.stream(info.getShape()).map(d -> d < 0 ? 1 : d).toArray()
+                : fitting("validation shape", e.getKey(), given, info.getShape());
         int n = checkedElements(e.getKey(), shape, given == null ? "declared" : "given");
         if (info.type == OnnxJavaType.FLOAT) {
           float[] v = new float[n];
@@ -62,8 +67,12 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
         } else if (info.type == OnnxJavaType.INT64 || info.type == OnnxJavaType.INT32) {
           sample.put(e.getKey(), new Sample(shape, null, new long[n]));
         } else {
-          throw new DerivationException("input '" + e.getKey() + "' is of type " + info.type
-              + ", which cannot be synthesized; supply validation samples");
+          throw new DerivationException(
+              "input '"
+                  + e.getKey()
+                  + "' is of type "
+                  + info.type
+                  + ", which cannot be synthesized; supply validation samples");
         }
       }
       samples.add(sample);
@@ -71,7 +80,9 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
     return new ValidationSet(samples, true);
   }
 
-  /** Checks the operator's samples against the signature: every input, fitting shapes, data count. */
+  /**
+   * Checks the operator's samples against the signature: every input, fitting shapes, data count.
+   */
   public static ValidationSet supplied(
       List<Map<String, SuppliedTensor>> supplied, Map<String, NodeInfo> inputs, String what) {
     if (supplied.isEmpty()) {
@@ -81,8 +92,14 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
     for (int s = 0; s < supplied.size(); s++) {
       Map<String, SuppliedTensor> given = supplied.get(s);
       if (given == null || !given.keySet().equals(inputs.keySet())) {
-        throw new IllegalArgumentException(what + " sample " + s + " has inputs "
-            + (given == null ? "none" : given.keySet()) + "; the model takes " + inputs.keySet());
+        throw new IllegalArgumentException(
+            what
+                + " sample "
+                + s
+                + " has inputs "
+                + (given == null ? "none" : given.keySet())
+                + "; the model takes "
+                + inputs.keySet());
       }
       Map<String, Sample> sample = new LinkedHashMap<>();
       for (Map.Entry<String, NodeInfo> e : inputs.entrySet()) {
@@ -90,14 +107,24 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
         TensorInfo info = tensorInfo(name, e.getValue());
         SuppliedTensor t = given.get(name);
         if (t == null || t.shape() == null || t.data() == null) {
-          throw new IllegalArgumentException(what + " sample " + s + " input '" + name
-              + "' needs both 'shape' and 'data'");
+          throw new IllegalArgumentException(
+              what + " sample " + s + " input '" + name + "' needs both 'shape' and 'data'");
         }
         long[] shape = fitting(what + " sample " + s, name, t.shape(), info.getShape());
         int n = checkedElements(name, shape, "given");
         if (t.data().size() != n) {
-          throw new IllegalArgumentException(what + " sample " + s + " input '" + name + "' has "
-              + t.data().size() + " values; shape " + Arrays.toString(shape) + " needs " + n);
+          throw new IllegalArgumentException(
+              what
+                  + " sample "
+                  + s
+                  + " input '"
+                  + name
+                  + "' has "
+                  + t.data().size()
+                  + " values; shape "
+                  + Arrays.toString(shape)
+                  + " needs "
+                  + n);
         }
         if (info.type == OnnxJavaType.FLOAT) {
           float[] v = new float[n];
@@ -112,8 +139,12 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
           }
           sample.put(name, new Sample(shape, null, v));
         } else {
-          throw new IllegalArgumentException("input '" + name + "' is of type " + info.type
-              + ", which validation samples cannot carry");
+          throw new IllegalArgumentException(
+              "input '"
+                  + name
+                  + "' is of type "
+                  + info.type
+                  + ", which validation samples cannot carry");
         }
       }
       samples.add(sample);
@@ -128,9 +159,15 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
       fits = shape[i] >= 0 && (declared[i] < 0 || declared[i] == shape[i]);
     }
     if (!fits) {
-      throw new IllegalArgumentException(what + " input '" + name + "' has shape "
-          + Arrays.toString(shape) + "; the model declares " + Arrays.toString(declared)
-          + " (-1: any size)");
+      throw new IllegalArgumentException(
+          what
+              + " input '"
+              + name
+              + "' has shape "
+              + Arrays.toString(shape)
+              + "; the model declares "
+              + Arrays.toString(declared)
+              + " (-1: any size)");
     }
     return shape;
   }
@@ -146,9 +183,16 @@ public record ValidationSet(List<Map<String, Sample>> samples, boolean synthesiz
     long n = 1;
     for (long d : shape) {
       if (d > MAX_ELEMENTS || (n = n * d) > MAX_ELEMENTS) {
-        throw new DerivationException("input '" + name + "' has " + how + " shape "
-            + Arrays.toString(shape) + ", above the validation limit of " + MAX_ELEMENTS
-            + " elements per input; supply smaller validation samples");
+        throw new DerivationException(
+            "input '"
+                + name
+                + "' has "
+                + how
+                + " shape "
+                + Arrays.toString(shape)
+                + ", above the validation limit of "
+                + MAX_ELEMENTS
+                + " elements per input; supply smaller validation samples");
       }
     }
     return (int) n;

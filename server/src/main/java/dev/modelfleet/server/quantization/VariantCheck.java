@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs a derived variant beside its float32 reference on the same inputs and measures how far
- * apart they are, and how fast each runs on this server's CPU (one intra-op thread, so the
- * figure does not depend on what else the server is doing with its other cores).
+ * Runs a derived variant beside its float32 reference on the same inputs and measures how far apart
+ * they are, and how fast each runs on this server's CPU (one intra-op thread, so the figure does
+ * not depend on what else the server is doing with its other cores).
  */
 public final class VariantCheck {
 
@@ -37,19 +37,25 @@ public final class VariantCheck {
   private VariantCheck() {}
 
   /** {@code top1Agreement}: share of rows whose arg-max agrees; null for non-classifier outputs. */
-  public record OutputFigures(String name, double cosineSimilarity, double maxAbsError,
-      Double top1Agreement) {}
+  public record OutputFigures(
+      String name, double cosineSimilarity, double maxAbsError, Double top1Agreement) {}
 
   /**
    * {@code accuracy}: the worst output's figure, top-1 agreement for class scores, cosine
-   * similarity otherwise; relative to the reference (1.0), the same scale as a variant's
-   * declared accuracy and a rollout's accuracy floor.
+   * similarity otherwise; relative to the reference (1.0), the same scale as a variant's declared
+   * accuracy and a rollout's accuracy floor.
    */
-  public record Figures(int samples, boolean synthesizedInputs, List<OutputFigures> outputs,
-      double accuracy, double referenceLatencyMs, double latencyMs) {}
+  public record Figures(
+      int samples,
+      boolean synthesizedInputs,
+      List<OutputFigures> outputs,
+      double accuracy,
+      double referenceLatencyMs,
+      double latencyMs) {}
 
   public static Map<String, NodeInfo> inputs(byte[] model) {
-    try (OrtSession.SessionOptions o = options(); OrtSession s = open(model, o)) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession s = open(model, o)) {
       return s.getInputInfo();
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime cannot load the model: " + firstLine(e));
@@ -63,15 +69,18 @@ public final class VariantCheck {
       try {
         cand = open(candidate, o);
       } catch (OrtException e) {
-        throw new DerivationException("ONNX Runtime cannot load the derived variant: " + firstLine(e));
+        throw new DerivationException(
+            "ONNX Runtime cannot load the derived variant: " + firstLine(e));
       }
       try (cand) {
         List<String> outputs = new ArrayList<>();
-        ref.getOutputInfo().forEach((name, info) -> {
-          if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
-            outputs.add(name);
-          }
-        });
+        ref.getOutputInfo()
+            .forEach(
+                (name, info) -> {
+                  if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
+                    outputs.add(name);
+                  }
+                });
         if (outputs.isEmpty()) {
           throw new DerivationException("the model has no float32 output to compare");
         }
@@ -85,12 +94,20 @@ public final class VariantCheck {
           }
         }
         List<OutputFigures> figures = outputs.stream().map(n -> acc.get(n).figures(n)).toList();
-        double accuracy = figures.stream()
-            .mapToDouble(f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
-            .min().orElse(0);
+        double accuracy =
+            figures.stream()
+                .mapToDouble(
+                    f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
+                .min()
+                .orElse(0);
         Map<String, ValidationSet.Sample> first = set.samples().get(0);
-        return new Figures(set.samples().size(), set.synthesized(), figures, accuracy,
-            medianMs(ref, first), medianMs(cand, first));
+        return new Figures(
+            set.samples().size(),
+            set.synthesized(),
+            figures,
+            accuracy,
+            medianMs(ref, first),
+            medianMs(cand, first));
       }
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime failed: " + firstLine(e));
@@ -108,8 +125,11 @@ public final class VariantCheck {
 
     void add(float[] a, float[] b, long lastDim) {
       if (a.length != b.length) {
-        throw new DerivationException("the derived variant's output has " + b.length
-            + " values where the reference has " + a.length);
+        throw new DerivationException(
+            "the derived variant's output has "
+                + b.length
+                + " values where the reference has "
+                + a.length);
       }
       for (int i = 0; i < a.length; i++) {
         double x = a[i];
@@ -138,8 +158,8 @@ public final class VariantCheck {
       if (Double.isNaN(cosine)) {
         cosine = 0;
       }
-      return new OutputFigures(name, cosine, maxAbs,
-          classifier && rows > 0 ? (double) agree / rows : null);
+      return new OutputFigures(
+          name, cosine, maxAbs, classifier && rows > 0 ? (double) agree / rows : null);
     }
   }
 
@@ -159,8 +179,12 @@ public final class VariantCheck {
     return shape.length < 2 ? -1 : shape[shape.length - 1];
   }
 
-  private static Map<String, float[]> run(OrtSession session, Map<String, ValidationSet.Sample> sample,
-      List<String> outputs, String which) throws OrtException {
+  private static Map<String, float[]> run(
+      OrtSession session,
+      Map<String, ValidationSet.Sample> sample,
+      List<String> outputs,
+      String which)
+      throws OrtException {
     Map<String, OnnxTensor> in = tensors(session, sample);
     try (OrtSession.Result result = session.run(in)) {
       Map<String, float[]> out = new HashMap<>();
@@ -173,15 +197,18 @@ public final class VariantCheck {
       }
       return out;
     } catch (OrtException e) {
-      throw new DerivationException(which + " failed on the validation inputs (" + firstLine(e)
-          + "); supply validation samples that fit the model");
+      throw new DerivationException(
+          which
+              + " failed on the validation inputs ("
+              + firstLine(e)
+              + "); supply validation samples that fit the model");
     } finally {
       in.values().forEach(OnnxTensor::close);
     }
   }
 
-  static Map<String, OnnxTensor> tensors(OrtSession session, Map<String, ValidationSet.Sample> sample)
-      throws OrtException {
+  static Map<String, OnnxTensor> tensors(
+      OrtSession session, Map<String, ValidationSet.Sample> sample) throws OrtException {
     Map<String, OnnxTensor> in = new HashMap<>();
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
       ValidationSet.Sample s = sample.get(e.getKey());
@@ -190,8 +217,11 @@ public final class VariantCheck {
       if (type == OnnxJavaType.FLOAT) {
         t = OnnxTensor.createTensor(env(), FloatBuffer.wrap(s.floats()), s.shape());
       } else if (type == OnnxJavaType.INT32) {
-        t = OnnxTensor.createTensor(env(),
-            IntBuffer.wrap(Arrays.stream(s.longs()).mapToInt(l -> (int) l).toArray()), s.shape());
+        t =
+            OnnxTensor.createTensor(
+                env(),
+                IntBuffer.wrap(Arrays.stream(s.longs()).mapToInt(l -> (int) l).toArray()),
+                s.shape());
       } else {
         t = OnnxTensor.createTensor(env(), LongBuffer.wrap(s.longs()), s.shape());
       }
@@ -209,7 +239,8 @@ public final class VariantCheck {
       }
       List<Long> times = new ArrayList<>();
       long start = System.nanoTime();
-      while (times.size() < TIMED_RUNS && (times.size() < 3 || System.nanoTime() - start < TIMING_BUDGET_NANOS)) {
+      while (times.size() < TIMED_RUNS
+          && (times.size() < 3 || System.nanoTime() - start < TIMING_BUDGET_NANOS)) {
         long t0 = System.nanoTime();
         session.run(in).close();
         times.add(System.nanoTime() - t0);
@@ -233,9 +264,9 @@ public final class VariantCheck {
   }
 
   /**
-   * Every model a derivation runs — the reference, each variant, the calibration graph — passes
-   * the safety check first: the reference may have been stored before the check existed, and a
-   * variant is only as safe as the rewrite that made it.
+   * Every model a derivation runs — the reference, each variant, the calibration graph — passes the
+   * safety check first: the reference may have been stored before the check existed, and a variant
+   * is only as safe as the rewrite that made it.
    */
   static OrtSession open(byte[] model, OrtSession.SessionOptions options) throws OrtException {
     try {

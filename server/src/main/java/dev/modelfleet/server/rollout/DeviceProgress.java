@@ -4,15 +4,27 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * One device of a rollout as the engine and the progress view see it: its place and verdict,
- * what it last reported for the model, and its inference figures for the new and the previous
- * version.
+ * One device of a rollout as the engine and the progress view see it: its place and verdict, what
+ * it last reported for the model, and its inference figures for the new and the previous version.
  */
 record DeviceProgress(
-    UUID deviceId, int wave, String hardwareClassId, Instant assignedAt, Long generation,
-    UUID variantId, UUID previousVariantId, String outcome, String outcomeReason,
-    String reportedVersion, long reportedGeneration, String reportedState, String reportedReason,
-    String reportedProviderUsed, String expectedProvider, Instant lastSeenAt, Health now,
+    UUID deviceId,
+    int wave,
+    String hardwareClassId,
+    Instant assignedAt,
+    Long generation,
+    UUID variantId,
+    UUID previousVariantId,
+    String outcome,
+    String outcomeReason,
+    String reportedVersion,
+    long reportedGeneration,
+    String reportedState,
+    String reportedReason,
+    String reportedProviderUsed,
+    String expectedProvider,
+    Instant lastSeenAt,
+    Health now,
     Health before) {
 
   /** Figures a device's heartbeats reported for one version; null where it reported none. */
@@ -33,10 +45,10 @@ record DeviceProgress(
   }
 
   /**
-   * "waiting" (its wave has not started), what the device reported for this rollout's
-   * generation ("pending", "downloading", "verifying", "loading", "active", "failed"), the
-   * engine's verdict ("skipped", "failed", "rolled_back"), or "offline" for a device not heard
-   * from within {@code offlineSince} that has not finished.
+   * "waiting" (its wave has not started), what the device reported for this rollout's generation
+   * ("pending", "downloading", "verifying", "loading", "active", "failed"), the engine's verdict
+   * ("skipped", "failed", "rolled_back"), or "offline" for a device not heard from within {@code
+   * offlineSince} that has not finished.
    */
   String state(String rolloutVersion, Instant offlineSince) {
     if (outcome != null) {
@@ -44,8 +56,11 @@ record DeviceProgress(
     }
     String state = WAITING;
     if (isAssigned()) {
-      boolean reportedOurs = rolloutVersion.equals(reportedVersion) && generation != null
-          && reportedGeneration >= generation && reportedState != null;
+      boolean reportedOurs =
+          rolloutVersion.equals(reportedVersion)
+              && generation != null
+              && reportedGeneration >= generation
+              && reportedState != null;
       state = reportedOurs && !"unknown".equals(reportedState) ? reportedState : PENDING;
     }
     boolean finished = ACTIVE.equals(state) || FAILED.equals(state);

@@ -7,9 +7,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Judges a device that runs the new version against itself on the version before: the same
- * hardware and traffic, so a difference is the version's doing. A version the device never
- * ran before, or too few requests on either side, is not judged (no evidence either way).
+ * Judges a device that runs the new version against itself on the version before: the same hardware
+ * and traffic, so a difference is the version's doing. A version the device never ran before, or
+ * too few requests on either side, is not judged (no evidence either way).
  */
 final class HealthGate {
 
@@ -18,32 +18,46 @@ final class HealthGate {
   /** Why the device fails the gates, or empty when it passes or cannot be judged yet. */
   static Optional<String> breach(DeviceProgress device, HealthGates gates) {
     if (gates.providerFallback()) {
-      String used = firstNonBlank(device.reportedProviderUsed(),
-          device.now() == null ? null : device.now().providerUsed());
-      if (used != null && device.expectedProvider() != null
+      String used =
+          firstNonBlank(
+              device.reportedProviderUsed(),
+              device.now() == null ? null : device.now().providerUsed());
+      if (used != null
+          && device.expectedProvider() != null
           && !ProviderMismatchService.normalize(used)
               .equals(ProviderMismatchService.normalize(device.expectedProvider()))) {
-        return Optional.of("provider-fallback: matched for " + device.expectedProvider()
-            + " but runs on " + used);
+        return Optional.of(
+            "provider-fallback: matched for " + device.expectedProvider() + " but runs on " + used);
       }
     }
     Health now = device.now();
     Health before = device.before();
-    if (now == null || before == null
-        || now.requests() < gates.minRequests() || before.requests() < gates.minRequests()) {
+    if (now == null
+        || before == null
+        || now.requests() < gates.minRequests()
+        || before.requests() < gates.minRequests()) {
       return Optional.empty();
     }
     double errorIncrease = now.errorPercent() - before.errorPercent();
     if (errorIncrease > gates.errorRateTolerance()) {
-      return Optional.of(String.format(Locale.ROOT,
-          "error-rate-regression: %.1f %% of %d requests failed, %.1f %% before (tolerance %.1f points)",
-          now.errorPercent(), now.requests(), before.errorPercent(), gates.errorRateTolerance()));
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "error-rate-regression: %.1f %% of %d requests failed, %.1f %% before (tolerance %.1f points)",
+              now.errorPercent(),
+              now.requests(),
+              before.errorPercent(),
+              gates.errorRateTolerance()));
     }
     if (before.p95Ms() > 0 && now.p95Ms() > before.p95Ms() * (1 + gates.latencyTolerance() / 100)) {
-      return Optional.of(String.format(Locale.ROOT,
-          "latency-regression: p95 %.2f ms, %.2f ms before (+%.0f %%, tolerance %.0f %%)",
-          now.p95Ms(), before.p95Ms(), 100 * (now.p95Ms() / before.p95Ms() - 1),
-          gates.latencyTolerance()));
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "latency-regression: p95 %.2f ms, %.2f ms before (+%.0f %%, tolerance %.0f %%)",
+              now.p95Ms(),
+              before.p95Ms(),
+              100 * (now.p95Ms() / before.p95Ms() - 1),
+              gates.latencyTolerance()));
     }
     return Optional.empty();
   }

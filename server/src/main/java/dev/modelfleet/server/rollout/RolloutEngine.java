@@ -14,19 +14,22 @@ import org.jboss.logging.Logger;
 
 /**
  * Steps the rollouts that are due, on every replica. A replica claims one rollout at a time with
- * {@code FOR UPDATE SKIP LOCKED}: replicas never wait on each other and never step the same
- * rollout at once, and a replica that dies mid-step loses its lock with its connection, so the
- * rollout is simply claimed again by another. Nothing lives in memory between steps.
+ * {@code FOR UPDATE SKIP LOCKED}: replicas never wait on each other and never step the same rollout
+ * at once, and a replica that dies mid-step loses its lock with its connection, so the rollout is
+ * simply claimed again by another. Nothing lives in memory between steps.
  */
 @ApplicationScoped
 public class RolloutEngine {
 
   private static final Logger LOG = Logger.getLogger(RolloutEngine.class);
+
   /** Steps per tick at most, so a replica with a backlog still sleeps now and then. */
   private static final int MAX_STEPS_PER_TICK = 64;
+
   private static final Duration BACKOFF_AFTER_ERROR = Duration.ofSeconds(5);
 
-  private static final String CLAIM = """
+  private static final String CLAIM =
+      """
       select id from rollouts
        where state in ('scheduled', 'queued', 'running', 'rolling_back') and next_eval_at <= ?1
        order by next_eval_at
@@ -87,31 +90,44 @@ public class RolloutEngine {
   boolean stepOne() {
     UUID[] claimed = new UUID[1];
     try {
-      return QuarkusTransaction.requiringNew().call(() -> {
-        @SuppressWarnings("unchecked")
-        List<UUID> due = Panache.getEntityManager().createNativeQuery(CLAIM)
-            .setParameter(1, clock.instant())
-            .getResultList();
-        if (due.isEmpty()) {
-          return false;
-        }
-        claimed[0] = due.get(0);
-        stepper.step(Rollout.findById(claimed[0]));
-        return true;
-      });
+      return QuarkusTransaction.requiringNew()
+          .call(
+              () -> {
+                @SuppressWarnings("unchecked")
+                List<UUID> due =
+                    Panache.getEntityManager()
+                        .createNativeQuery(CLAIM)
+                        .setParameter(1, clock.instant())
+                        .getResultList();
+                if (due.isEmpty()) {
+                  return false;
+                }
+                claimed[0] = due.get(0);
+                stepper.step(Rollout.findById(claimed[0]));
+                return true;
+              });
     } catch (RuntimeException e) {
       if (claimed[0] == null) {
         throw e;
       }
       // a rollout whose step keeps failing must not starve the others: record it, look later
       LOG.errorf(e, "rollout %s: step failed; retrying in %s", claimed[0], BACKOFF_AFTER_ERROR);
-      QuarkusTransaction.requiringNew().run(() -> {
-        Rollout rollout = Rollout.findById(claimed[0]);
-        rollout.nextEvalAt = clock.instant().plus(BACKOFF_AFTER_ERROR);
-        RolloutEvent.record(rollout.id, clock.instant(), RolloutEvent.ENGINE, "step-failed",
-            rollout.currentWave, "the engine hit an error and retries in "
-                + BACKOFF_AFTER_ERROR.toSeconds() + " s: " + e);
-      });
+      QuarkusTransaction.requiringNew()
+          .run(
+              () -> {
+                Rollout rollout = Rollout.findById(claimed[0]);
+                rollout.nextEvalAt = clock.instant().plus(BACKOFF_AFTER_ERROR);
+                RolloutEvent.record(
+                    rollout.id,
+                    clock.instant(),
+                    RolloutEvent.ENGINE,
+                    "step-failed",
+                    rollout.currentWave,
+                    "the engine hit an error and retries in "
+                        + BACKOFF_AFTER_ERROR.toSeconds()
+                        + " s: "
+                        + e);
+              });
       return true;
     }
   }

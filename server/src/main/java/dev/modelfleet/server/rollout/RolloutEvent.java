@@ -34,7 +34,8 @@ public class RolloutEvent extends PanacheEntityBase {
 
   public String detail;
 
-  static void record(UUID rolloutId, Instant at, String actor, String type, Integer wave, String detail) {
+  static void record(
+      UUID rolloutId, Instant at, String actor, String type, Integer wave, String detail) {
     RolloutEvent event = new RolloutEvent();
     event.rolloutId = rolloutId;
     event.at = at;

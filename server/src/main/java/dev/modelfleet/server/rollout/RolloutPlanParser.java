@@ -20,13 +20,15 @@ final class RolloutPlanParser {
   private static final long MAX_TIMEOUT_SECONDS = Duration.ofDays(30).toSeconds();
 
   /** 1 %, 10 %, 50 %, 100 %: what most fleets do, and what a request without waves gets. */
-  static final List<WaveRequest> DEFAULT_WAVES = List.of(
-      new WaveRequest(1.0, null, null, null, null, null, null, null),
-      new WaveRequest(10.0, null, null, null, null, null, null, null),
-      new WaveRequest(50.0, null, null, null, null, null, null, null),
-      new WaveRequest(100.0, null, null, null, null, null, null, null));
+  static final List<WaveRequest> DEFAULT_WAVES =
+      List.of(
+          new WaveRequest(1.0, null, null, null, null, null, null, null),
+          new WaveRequest(10.0, null, null, null, null, null, null, null),
+          new WaveRequest(50.0, null, null, null, null, null, null, null),
+          new WaveRequest(100.0, null, null, null, null, null, null, null));
 
-  private static final WaveSettings BUILT_IN = new WaveSettings(95.0, 5.0, 60L, 900L, "failed", false);
+  private static final WaveSettings BUILT_IN =
+      new WaveSettings(95.0, 5.0, 60L, 900L, "failed", false);
 
   private RolloutPlanParser() {}
 
@@ -45,61 +47,97 @@ final class RolloutPlanParser {
         throw invalid(where + " is null; give an object such as {\"percent\": 10}.");
       }
       if ((wave.percent() == null) == (wave.count() == null)) {
-        throw invalid(where + " needs exactly one of 'percent' (cumulative share of the selection"
-            + " covered after it) or 'count' (devices it adds).");
+        throw invalid(
+            where
+                + " needs exactly one of 'percent' (cumulative share of the selection"
+                + " covered after it) or 'count' (devices it adds).");
       }
       if (wave.percent() != null) {
         double percent = wave.percent();
         if (!(percent > 0 && percent <= 100)) {
-          throw invalid(where + ": 'percent' must be more than 0 and at most 100, not " + percent + ".");
+          throw invalid(
+              where + ": 'percent' must be more than 0 and at most 100, not " + percent + ".");
         }
         if (percent <= lastPercent) {
-          throw invalid(where + ": 'percent' is cumulative and must grow from wave to wave ("
-              + percent + " after " + lastPercent + ").");
+          throw invalid(
+              where
+                  + ": 'percent' is cumulative and must grow from wave to wave ("
+                  + percent
+                  + " after "
+                  + lastPercent
+                  + ").");
         }
         lastPercent = percent;
       } else if (wave.count() < 1) {
         throw invalid(where + ": 'count' must be at least 1, not " + wave.count() + ".");
       }
-      WaveSettings settings = merge(
-          new WaveSettings(wave.successThreshold(), wave.failureThreshold(), wave.soakSeconds(),
-              wave.timeoutSeconds(), wave.onTimeout(), wave.requireApproval()),
-          defaults, where);
-      plans.add(new WavePlan(
-          wave.percent(), wave.count(), settings.successThreshold(), settings.failureThreshold(),
-          settings.soakSeconds(), settings.timeoutSeconds(), settings.onTimeout(),
-          settings.requireApproval()));
+      WaveSettings settings =
+          merge(
+              new WaveSettings(
+                  wave.successThreshold(),
+                  wave.failureThreshold(),
+                  wave.soakSeconds(),
+                  wave.timeoutSeconds(),
+                  wave.onTimeout(),
+                  wave.requireApproval()),
+              defaults,
+              where);
+      plans.add(
+          new WavePlan(
+              wave.percent(),
+              wave.count(),
+              settings.successThreshold(),
+              settings.failureThreshold(),
+              settings.soakSeconds(),
+              settings.timeoutSeconds(),
+              settings.onTimeout(),
+              settings.requireApproval()));
     }
     WaveRequest last = waves.get(waves.size() - 1);
     if (last.percent() == null || last.percent() != 100.0) {
-      throw invalid("The waves do not add up: the last wave must be {\"percent\": 100} so that"
-          + " every selected device is covered (the last one here is "
-          + (last.percent() == null ? "'count' " + last.count() : last.percent() + " %") + ").");
+      throw invalid(
+          "The waves do not add up: the last wave must be {\"percent\": 100} so that"
+              + " every selected device is covered (the last one here is "
+              + (last.percent() == null ? "'count' " + last.count() : last.percent() + " %")
+              + ").");
     }
     return new RolloutPlan(
-        List.copyOf(plans), oneOf("onBreach", request.onBreach(), RolloutPlan.PAUSE, RolloutPlan.ROLLBACK),
-        gates(request.gates()), Boolean.TRUE.equals(request.joinLate()),
+        List.copyOf(plans),
+        oneOf("onBreach", request.onBreach(), RolloutPlan.PAUSE, RolloutPlan.ROLLBACK),
+        gates(request.gates()),
+        Boolean.TRUE.equals(request.joinLate()),
         MatchingService.checkAccuracyFloor(request.accuracyFloor()),
         oneOf("onConflict", request.onConflict(), RolloutPlan.REFUSE, RolloutPlan.QUEUE));
   }
 
   private static WaveSettings merge(WaveSettings given, WaveSettings fallback, String where) {
     WaveSettings s = given == null ? fallback : given;
-    double success = percent(where, "successThreshold", first(s.successThreshold(), fallback.successThreshold()));
-    double failure = percent(where, "failureThreshold", first(s.failureThreshold(), fallback.failureThreshold()));
+    double success =
+        percent(
+            where, "successThreshold", first(s.successThreshold(), fallback.successThreshold()));
+    double failure =
+        percent(
+            where, "failureThreshold", first(s.failureThreshold(), fallback.failureThreshold()));
     long soak = first(s.soakSeconds(), fallback.soakSeconds());
     if (soak < 0 || soak > MAX_SOAK_SECONDS) {
       throw invalid(where + ": 'soakSeconds' must be between 0 and " + MAX_SOAK_SECONDS + ".");
     }
     long timeout = first(s.timeoutSeconds(), fallback.timeoutSeconds());
     if (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
-      throw invalid(where + ": 'timeoutSeconds' must be between 1 and " + MAX_TIMEOUT_SECONDS + ".");
+      throw invalid(
+          where + ": 'timeoutSeconds' must be between 1 and " + MAX_TIMEOUT_SECONDS + ".");
     }
     String onTimeout = first(s.onTimeout(), fallback.onTimeout());
     if (!WavePlan.FAILED.equals(onTimeout) && !WavePlan.SKIPPED.equals(onTimeout)) {
-      throw invalid(where + ": 'onTimeout' must be 'failed' or 'skipped', not '" + onTimeout + "'.");
+      throw invalid(
+          where + ": 'onTimeout' must be 'failed' or 'skipped', not '" + onTimeout + "'.");
     }
-    return new WaveSettings(success, failure, soak, timeout, onTimeout,
+    return new WaveSettings(
+        success,
+        failure,
+        soak,
+        timeout,
+        onTimeout,
         first(s.requireApproval(), fallback.requireApproval()));
   }
 
@@ -122,7 +160,8 @@ final class RolloutPlanParser {
 
   private static double percent(String where, String field, double value) {
     if (!(value >= 0 && value <= 100)) {
-      throw invalid(where + ": '" + field + "' is a percentage between 0 and 100, not " + value + ".");
+      throw invalid(
+          where + ": '" + field + "' is a percentage between 0 and 100, not " + value + ".");
     }
     return value;
   }
@@ -134,7 +173,8 @@ final class RolloutPlanParser {
     if (value.equals(other)) {
       return other;
     }
-    throw invalid("'" + field + "' must be '" + byDefault + "' or '" + other + "', not '" + value + "'.");
+    throw invalid(
+        "'" + field + "' must be '" + byDefault + "' or '" + other + "', not '" + value + "'.");
   }
 
   private static <T> T first(T value, T fallback) {

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * A rollout's devices at one moment, grouped by wave, with each wave's figures computed once:
- * the engine's step, the progress view and resume all read the same numbers.
+ * A rollout's devices at one moment, grouped by wave, with each wave's figures computed once: the
+ * engine's step, the progress view and resume all read the same numbers.
  */
 final class RolloutProgress {
 
@@ -29,7 +29,8 @@ final class RolloutProgress {
 
   /** Reads the rollout's devices as they stand now. */
   static RolloutProgress load(Rollout rollout, Instant offlineSince) {
-    return new RolloutProgress(rollout,
+    return new RolloutProgress(
+        rollout,
         RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
         offlineSince);
   }
@@ -43,7 +44,8 @@ final class RolloutProgress {
   }
 
   WaveStats wave(int wave) {
-    return stats.computeIfAbsent(wave, w -> WaveStats.of(devicesOf(w), version, offlineSince, minRequests));
+    return stats.computeIfAbsent(
+        wave, w -> WaveStats.of(devicesOf(w), version, offlineSince, minRequests));
   }
 
   WaveStats total() {

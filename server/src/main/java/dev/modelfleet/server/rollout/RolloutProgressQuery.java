@@ -10,12 +10,13 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Reads every device of a rollout with what it reported and its health figures, in one query:
- * the engine runs it several times a second per running rollout.
+ * Reads every device of a rollout with what it reported and its health figures, in one query: the
+ * engine runs it several times a second per running rollout.
  */
 final class RolloutProgressQuery {
 
-  private static final String SQL = """
+  private static final String SQL =
+      """
       select rd.device_id, rd.wave_index, rd.hardware_class_id, rd.assigned_at, rd.generation,
              rd.variant_id, rd.previous_variant_id, rd.outcome, rd.outcome_reason,
              ds.version, ds.generation, ds.state, coalesce(ds.reason_code || ': ' || ds.reason,
@@ -41,20 +42,35 @@ final class RolloutProgressQuery {
 
   static List<DeviceProgress> load(UUID rolloutId, String model, String version) {
     @SuppressWarnings("unchecked")
-    List<Object[]> rows = Panache.getEntityManager()
-        .createNativeQuery(SQL)
-        .setParameter(1, rolloutId)
-        .setParameter(2, model)
-        .setParameter(3, version)
-        .getResultList();
+    List<Object[]> rows =
+        Panache.getEntityManager()
+            .createNativeQuery(SQL)
+            .setParameter(1, rolloutId)
+            .setParameter(2, model)
+            .setParameter(3, version)
+            .getResultList();
     List<DeviceProgress> devices = new ArrayList<>(rows.size());
     for (Object[] r : rows) {
-      devices.add(new DeviceProgress(
-          (UUID) r[0], ((Number) r[1]).intValue(), (String) r[2], instant(r[3]), longOrNull(r[4]),
-          (UUID) r[5], (UUID) r[6], (String) r[7], (String) r[8],
-          (String) r[9], r[10] == null ? 0 : ((Number) r[10]).longValue(), (String) r[11],
-          (String) r[12], (String) r[13], (String) r[14], instant(r[15]),
-          health(r, 16), health(r, 20)));
+      devices.add(
+          new DeviceProgress(
+              (UUID) r[0],
+              ((Number) r[1]).intValue(),
+              (String) r[2],
+              instant(r[3]),
+              longOrNull(r[4]),
+              (UUID) r[5],
+              (UUID) r[6],
+              (String) r[7],
+              (String) r[8],
+              (String) r[9],
+              r[10] == null ? 0 : ((Number) r[10]).longValue(),
+              (String) r[11],
+              (String) r[12],
+              (String) r[13],
+              (String) r[14],
+              instant(r[15]),
+              health(r, 16),
+              health(r, 20)));
     }
     return devices;
   }
@@ -63,8 +79,11 @@ final class RolloutProgressQuery {
     if (r[at] == null) {
       return null;
     }
-    return new Health(((Number) r[at]).longValue(), ((Number) r[at + 1]).longValue(),
-        ((Number) r[at + 2]).doubleValue(), (String) r[at + 3]);
+    return new Health(
+        ((Number) r[at]).longValue(),
+        ((Number) r[at + 1]).longValue(),
+        ((Number) r[at + 2]).doubleValue(),
+        (String) r[at + 3]);
   }
 
   private static Long longOrNull(Object value) {

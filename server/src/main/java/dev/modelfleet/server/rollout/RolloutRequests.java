@@ -13,21 +13,44 @@ public final class RolloutRequests {
    * @param startAt start at this instant instead (a scheduled rollout)
    */
   public record CreateRollout(
-      String name, String model, String version, String selector, List<WaveRequest> waves,
-      WaveSettings defaults, String onBreach, GatesRequest gates, Boolean joinLate,
-      Double accuracyFloor, Instant startAt, Boolean start, String onConflict) {}
+      String name,
+      String model,
+      String version,
+      String selector,
+      List<WaveRequest> waves,
+      WaveSettings defaults,
+      String onBreach,
+      GatesRequest gates,
+      Boolean joinLate,
+      Double accuracyFloor,
+      Instant startAt,
+      Boolean start,
+      String onConflict) {}
 
   /** One wave; settings left out come from the rollout's {@code defaults}. */
   public record WaveRequest(
-      Double percent, Integer count, Double successThreshold, Double failureThreshold,
-      Long soakSeconds, Long timeoutSeconds, String onTimeout, Boolean requireApproval) {}
+      Double percent,
+      Integer count,
+      Double successThreshold,
+      Double failureThreshold,
+      Long soakSeconds,
+      Long timeoutSeconds,
+      String onTimeout,
+      Boolean requireApproval) {}
 
   public record WaveSettings(
-      Double successThreshold, Double failureThreshold, Long soakSeconds, Long timeoutSeconds,
-      String onTimeout, Boolean requireApproval) {}
+      Double successThreshold,
+      Double failureThreshold,
+      Long soakSeconds,
+      Long timeoutSeconds,
+      String onTimeout,
+      Boolean requireApproval) {}
 
   public record GatesRequest(
-      Double errorRateTolerance, Double latencyTolerance, Long minRequests, Boolean providerFallback) {}
+      Double errorRateTolerance,
+      Double latencyTolerance,
+      Long minRequests,
+      Boolean providerFallback) {}
 
   /** Body of the action endpoints; optional. */
   public record ActionRequest(String reason) {}

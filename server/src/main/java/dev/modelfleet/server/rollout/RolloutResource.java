@@ -51,7 +51,8 @@ public class RolloutResource {
   }
 
   @GET
-  public List<RolloutSummary> list(@QueryParam("state") String state, @QueryParam("model") String model) {
+  public List<RolloutSummary> list(
+      @QueryParam("state") String state, @QueryParam("model") String model) {
     return rollouts.list(state, model);
   }
 

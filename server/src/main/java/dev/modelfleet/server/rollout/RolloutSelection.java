@@ -41,8 +41,8 @@ class RolloutSelection {
   }
 
   /**
-   * A sentence naming the rollouts of the same model that hold, or would take when they start,
-   * some of {@code selected}; empty when none does.
+   * A sentence naming the rollouts of the same model that hold, or would take when they start, some
+   * of {@code selected}; empty when none does.
    */
   @Transactional(Transactional.TxType.MANDATORY)
   Optional<String> describeConflict(Rollout rollout, Collection<Device> selected) {
@@ -54,9 +54,13 @@ class RolloutSelection {
     }
     if (RolloutState.PENDING_START.contains(rollout.state)) {
       // rollouts not started yet hold nothing, but will take what their selector matches
-      List<Rollout> waiting = Rollout.list(
-          "model = ?1 and state in ?2 and id <> ?3 and createdAt < ?4", rollout.model,
-          List.of(RolloutState.QUEUED), rollout.id, rollout.createdAt);
+      List<Rollout> waiting =
+          Rollout.list(
+              "model = ?1 and state in ?2 and id <> ?3 and createdAt < ?4",
+              rollout.model,
+              List.of(RolloutState.QUEUED),
+              rollout.id,
+              rollout.createdAt);
       for (Rollout other : waiting) {
         LabelSelector theirs = LabelSelector.parse(other.selector);
         if (selected.stream().anyMatch(d -> theirs.test(d.labels))) {
@@ -67,41 +71,50 @@ class RolloutSelection {
     if (clashes.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of("some selected devices belong to another rollout of model '"
-        + rollout.model.name + "': " + String.join(", ", clashes)
-        + ". Wait for it to finish, abort it, or create this rollout with \"onConflict\": \"queue\"");
+    return Optional.of(
+        "some selected devices belong to another rollout of model '"
+            + rollout.model.name
+            + "': "
+            + String.join(", ", clashes)
+            + ". Wait for it to finish, abort it, or create this rollout with \"onConflict\": \"queue\"");
   }
 
   /** Devices matching the selector now that the rollout does not have and no other holds. */
   @Transactional(Transactional.TxType.MANDATORY)
   List<Device> newcomers(Rollout rollout) {
     @SuppressWarnings("unchecked")
-    Set<UUID> taken = new HashSet<>(Panache.getEntityManager()
-        .createNativeQuery("select device_id from rollout_devices where (rollout_id = ?1)"
-            + " or (model_id = ?2 and not released)")
-        .setParameter(1, rollout.id)
-        .setParameter(2, rollout.model.id)
-        .getResultList());
+    Set<UUID> taken =
+        new HashSet<>(
+            Panache.getEntityManager()
+                .createNativeQuery(
+                    "select device_id from rollout_devices where (rollout_id = ?1)"
+                        + " or (model_id = ?2 and not released)")
+                .setParameter(1, rollout.id)
+                .setParameter(2, rollout.model.id)
+                .getResultList());
     return select(rollout.selector).stream().filter(d -> !taken.contains(d.id)).toList();
   }
 
   /**
-   * Writes new members now, so that a device another replica's rollout took a moment ago shows
-   * up here as a conflict rather than as an error at commit.
+   * Writes new members now, so that a device another replica's rollout took a moment ago shows up
+   * here as a conflict rather than as an error at commit.
    */
   void flushMembership(Rollout rollout) {
     try {
       Panache.getEntityManager().flush();
     } catch (PersistenceException e) {
-      throw new RolloutStepper.RolloutConflict("another rollout of model '" + rollout.model.name
-          + "' took some of the selected devices at the same moment; retry");
+      throw new RolloutStepper.RolloutConflict(
+          "another rollout of model '"
+              + rollout.model.name
+              + "' took some of the selected devices at the same moment; retry");
     }
   }
 
   /** The rollout is over: its devices are free for the next rollout of the model. */
   void release(Rollout rollout) {
     Panache.getEntityManager()
-        .createNativeQuery("update rollout_devices set released = true where rollout_id = ?1 and not released")
+        .createNativeQuery(
+            "update rollout_devices set released = true where rollout_id = ?1 and not released")
         .setParameter(1, rollout.id)
         .executeUpdate();
   }
@@ -111,13 +124,15 @@ class RolloutSelection {
       return List.of();
     }
     @SuppressWarnings("unchecked")
-    List<UUID> holders = Panache.getEntityManager()
-        .createNativeQuery("select distinct rollout_id from rollout_devices"
-            + " where model_id = ?1 and not released and rollout_id <> ?2 and device_id = any(?3)")
-        .setParameter(1, rollout.model.id)
-        .setParameter(2, rollout.id)
-        .setParameter(3, deviceIds.toArray(new UUID[0]))
-        .getResultList();
+    List<UUID> holders =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select distinct rollout_id from rollout_devices"
+                    + " where model_id = ?1 and not released and rollout_id <> ?2 and device_id = any(?3)")
+            .setParameter(1, rollout.model.id)
+            .setParameter(2, rollout.id)
+            .setParameter(3, deviceIds.toArray(new UUID[0]))
+            .getResultList();
     return holders;
   }
 

@@ -55,8 +55,10 @@ public class RolloutService {
     ModelVersion version = ModelService.usableVersion(request.model(), request.version());
     List<Device> selected = selection.select(request.selector());
     if (selected.isEmpty()) {
-      throw ApiError.EMPTY_SELECTION.exception("The selector '" + request.selector()
-          + "' matches no active device. Check the labels with GET /api/v1/devices?selector=...");
+      throw ApiError.EMPTY_SELECTION.exception(
+          "The selector '"
+              + request.selector()
+              + "' matches no active device. Check the labels with GET /api/v1/devices?selector=...");
     }
     Instant now = clock.instant();
     if (request.startAt() != null && Boolean.TRUE.equals(request.start())) {
@@ -64,9 +66,10 @@ public class RolloutService {
     }
     Rollout rollout = new Rollout();
     rollout.id = UUID.randomUUID();
-    rollout.name = request.name() == null || request.name().isBlank()
-        ? version.model.name + " " + version.version
-        : request.name().strip();
+    rollout.name =
+        request.name() == null || request.name().isBlank()
+            ? version.model.name + " " + version.version
+            : request.name().strip();
     rollout.model = version.model;
     rollout.version = version;
     rollout.selector = request.selector();
@@ -85,9 +88,17 @@ public class RolloutService {
       rollout.nextEvalAt = request.startAt();
     }
     rollout.persist();
-    RolloutEvent.record(rollout.id, now, actor, "created", null, selected.size()
-        + " devices match '" + rollout.selector + "' now" + (rollout.startAt != null
-            ? "; scheduled to start at " + rollout.startAt : ""));
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        actor,
+        "created",
+        null,
+        selected.size()
+            + " devices match '"
+            + rollout.selector
+            + "' now"
+            + (rollout.startAt != null ? "; scheduled to start at " + rollout.startAt : ""));
     if (Boolean.TRUE.equals(request.start())
         || (request.startAt() != null && !request.startAt().isAfter(now))) {
       begin(rollout, actor);
@@ -100,15 +111,25 @@ public class RolloutService {
     StringBuilder query = new StringBuilder("1 = 1");
     List<Object> params = new ArrayList<>();
     if (state != null && !state.isBlank()) {
-      RolloutState wanted = RolloutState.parse(state).orElseThrow(() -> ApiError.INVALID_REQUEST.exception(
-          "Unknown state '" + state + "'; use one of " + List.of(RolloutState.values()).stream()
-              .map(RolloutState::value).toList() + "."));
+      RolloutState wanted =
+          RolloutState.parse(state)
+              .orElseThrow(
+                  () ->
+                      ApiError.INVALID_REQUEST.exception(
+                          "Unknown state '"
+                              + state
+                              + "'; use one of "
+                              + List.of(RolloutState.values()).stream()
+                                  .map(RolloutState::value)
+                                  .toList()
+                              + "."));
       params.add(wanted);
       query.append(" and state = ?").append(params.size());
     }
     if (model != null && !model.isBlank()) {
-      Model m = Model.findByName(model)
-          .orElseThrow(() -> ApiError.NOT_FOUND.exception("No model named '" + model + "'."));
+      Model m =
+          Model.findByName(model)
+              .orElseThrow(() -> ApiError.NOT_FOUND.exception("No model named '" + model + "'."));
       params.add(m);
       query.append(" and model = ?").append(params.size());
     }
@@ -127,7 +148,8 @@ public class RolloutService {
   public List<DeviceView> devices(UUID id, String state) {
     Rollout rollout = find(id, false);
     Instant offlineSince = stepper.offlineSince();
-    return RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version).stream()
+    return RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version)
+        .stream()
         .map(d -> DeviceView.of(d, rollout.version.version, offlineSince))
         .filter(d -> state == null || state.isBlank() || d.state().equals(state))
         .toList();
@@ -136,7 +158,10 @@ public class RolloutService {
   @Transactional
   public RolloutView start(UUID id, String actor) {
     Rollout rollout = find(id, true);
-    require(rollout, "start", Set.of(RolloutState.CREATED, RolloutState.SCHEDULED),
+    require(
+        rollout,
+        "start",
+        Set.of(RolloutState.CREATED, RolloutState.SCHEDULED),
         "a rollout starts once, from 'created' or 'scheduled'");
     begin(rollout, actor);
     return view(rollout);
@@ -146,13 +171,14 @@ public class RolloutService {
   public RolloutView pause(UUID id, String actor, String reason) {
     Rollout rollout = find(id, true);
     require(rollout, "pause", Set.of(RolloutState.RUNNING), "only a running rollout can pause");
-    stepper.pause(rollout, actor, reason == null || reason.isBlank() ? "paused by an operator" : reason);
+    stepper.pause(
+        rollout, actor, reason == null || reason.isBlank() ? "paused by an operator" : reason);
     return view(rollout);
   }
 
   /**
-   * Continues a paused rollout. The failures that made it pause are accepted: the failure
-   * threshold counts only failures from here on.
+   * Continues a paused rollout. The failures that made it pause are accepted: the failure threshold
+   * counts only failures from here on.
    */
   @Transactional
   public RolloutView resume(UUID id, String actor) {
@@ -178,9 +204,17 @@ public class RolloutService {
     rollout.state = RolloutState.RUNNING;
     rollout.stateReason = null;
     rollout.nextEvalAt = now;
-    RolloutEvent.record(rollout.id, now, actor, "resumed", rollout.currentWave,
-        accepted == 0 ? "no failures to accept" : accepted + " failed devices accepted; the failure"
-            + " threshold counts new failures only");
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        actor,
+        "resumed",
+        rollout.currentWave,
+        accepted == 0
+            ? "no failures to accept"
+            : accepted
+                + " failed devices accepted; the failure"
+                + " threshold counts new failures only");
     return view(rollout);
   }
 
@@ -188,27 +222,47 @@ public class RolloutService {
   @Transactional
   public RolloutView abort(UUID id, String actor, String reason) {
     Rollout rollout = find(id, true);
-    require(rollout, "abort", Set.of(RolloutState.CREATED, RolloutState.SCHEDULED, RolloutState.QUEUED,
-        RolloutState.RUNNING, RolloutState.PAUSED), "a finished rollout cannot be aborted");
+    require(
+        rollout,
+        "abort",
+        Set.of(
+            RolloutState.CREATED,
+            RolloutState.SCHEDULED,
+            RolloutState.QUEUED,
+            RolloutState.RUNNING,
+            RolloutState.PAUSED),
+        "a finished rollout cannot be aborted");
     Instant now = clock.instant();
     rollout.state = RolloutState.ABORTED;
     rollout.stateReason = reason == null || reason.isBlank() ? "aborted by an operator" : reason;
     rollout.finishedAt = now;
     selection.release(rollout);
-    RolloutEvent.record(rollout.id, now, actor, "aborted", rollout.currentWave, rollout.stateReason);
+    RolloutEvent.record(
+        rollout.id, now, actor, "aborted", rollout.currentWave, rollout.stateReason);
     return view(rollout);
   }
 
   @Transactional
   public RolloutView rollBack(UUID id, String actor, String reason) {
     Rollout rollout = find(id, true);
-    require(rollout, "roll back", Set.of(RolloutState.RUNNING, RolloutState.PAUSED,
-        RolloutState.COMPLETED, RolloutState.ABORTED), "only a rollout that changed devices can roll back");
+    require(
+        rollout,
+        "roll back",
+        Set.of(
+            RolloutState.RUNNING,
+            RolloutState.PAUSED,
+            RolloutState.COMPLETED,
+            RolloutState.ABORTED),
+        "only a rollout that changed devices can roll back");
     if (rollout.startedAt == null) {
-      throw ApiError.ILLEGAL_STATE.exception("Rollout " + id + " never started, so it changed no"
-          + " device and there is nothing to roll back.");
+      throw ApiError.ILLEGAL_STATE.exception(
+          "Rollout "
+              + id
+              + " never started, so it changed no"
+              + " device and there is nothing to roll back.");
     }
-    stepper.rollBack(rollout, actor, reason == null || reason.isBlank() ? "rolled back by an operator" : reason);
+    stepper.rollBack(
+        rollout, actor, reason == null || reason.isBlank() ? "rolled back by an operator" : reason);
     return view(rollout);
   }
 
@@ -216,19 +270,33 @@ public class RolloutService {
   @Transactional
   public RolloutView approve(UUID id, String actor) {
     Rollout rollout = find(id, true);
-    require(rollout, "approve", Set.of(RolloutState.RUNNING, RolloutState.PAUSED),
+    require(
+        rollout,
+        "approve",
+        Set.of(RolloutState.RUNNING, RolloutState.PAUSED),
         "approval applies to a running or paused rollout");
     RolloutWave wave = RolloutWave.findById(new RolloutWave.Key(rollout.id, rollout.currentWave));
     if (wave == null || !RolloutWave.AWAITING_APPROVAL.equals(wave.state)) {
-      throw ApiError.ILLEGAL_STATE.exception("No wave of rollout " + id + " is waiting for approval"
-          + " (wave " + (rollout.currentWave + 1) + " is " + (wave == null ? "not planned" : wave.state)
-          + "). Approve when GET shows a wave in 'awaiting_approval'.");
+      throw ApiError.ILLEGAL_STATE.exception(
+          "No wave of rollout "
+              + id
+              + " is waiting for approval"
+              + " (wave "
+              + (rollout.currentWave + 1)
+              + " is "
+              + (wave == null ? "not planned" : wave.state)
+              + "). Approve when GET shows a wave in 'awaiting_approval'.");
     }
     Instant now = clock.instant();
     wave.approvedAt = now;
     wave.approvedBy = actor;
     rollout.nextEvalAt = now;
-    RolloutEvent.record(rollout.id, now, actor, "approved", wave.waveIndex,
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        actor,
+        "approved",
+        wave.waveIndex,
         "wave " + (wave.waveIndex + 1) + " approved");
     return view(rollout);
   }
@@ -243,19 +311,30 @@ public class RolloutService {
       rollout.state = RolloutState.QUEUED;
       rollout.stateReason = conflict.getMessage();
       rollout.nextEvalAt = clock.instant();
-      RolloutEvent.record(rollout.id, clock.instant(), actor, "queued", null, conflict.getMessage());
+      RolloutEvent.record(
+          rollout.id, clock.instant(), actor, "queued", null, conflict.getMessage());
     }
   }
 
-  private static void require(Rollout rollout, String action, Set<RolloutState> allowed, String rule) {
+  private static void require(
+      Rollout rollout, String action, Set<RolloutState> allowed, String rule) {
     if (!allowed.contains(rollout.state)) {
-      throw ApiError.ILLEGAL_STATE.exception("Cannot " + action + " rollout " + rollout.id + ": it is "
-          + rollout.state.value() + " and " + rule + ".");
+      throw ApiError.ILLEGAL_STATE.exception(
+          "Cannot "
+              + action
+              + " rollout "
+              + rollout.id
+              + ": it is "
+              + rollout.state.value()
+              + " and "
+              + rule
+              + ".");
     }
   }
 
   private static Rollout find(UUID id, boolean lock) {
-    Rollout rollout = lock ? Rollout.findById(id, LockModeType.PESSIMISTIC_WRITE) : Rollout.findById(id);
+    Rollout rollout =
+        lock ? Rollout.findById(id, LockModeType.PESSIMISTIC_WRITE) : Rollout.findById(id);
     if (rollout == null) {
       throw ApiError.NOT_FOUND.exception("No rollout with id '" + id + "'.");
     }
@@ -270,21 +349,54 @@ public class RolloutService {
     for (RolloutWave w : RolloutWave.of(r.id)) {
       WaveStats stats = progress.wave(w.waveIndex);
       accepted += w.acceptedFailures;
-      waves.add(new WaveView(w.waveIndex, w.state, w.planned, Counts.of(stats, w.acceptedFailures),
-          w.acceptedFailures, w.startedAt, w.finishedAt, w.approvedAt, w.approvedBy,
-          r.plan.wave(w.waveIndex), stats.gate()));
+      waves.add(
+          new WaveView(
+              w.waveIndex,
+              w.state,
+              w.planned,
+              Counts.of(stats, w.acceptedFailures),
+              w.acceptedFailures,
+              w.startedAt,
+              w.finishedAt,
+              w.approvedAt,
+              w.approvedBy,
+              r.plan.wave(w.waveIndex),
+              stats.gate()));
     }
     Counts totals = Counts.of(progress.total(), accepted);
-    List<DeviceView> problems = progress.devices().stream()
-        .map(d -> DeviceView.of(d, version, progress.offlineSince()))
-        .filter(d -> d.reason() != null)
-        .limit(MAX_PROBLEMS_SHOWN)
-        .toList();
-    List<EventView> events = new ArrayList<>(RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
-        .page(0, MAX_EVENTS_SHOWN).list().stream().map(EventView::of).toList());
+    List<DeviceView> problems =
+        progress.devices().stream()
+            .map(d -> DeviceView.of(d, version, progress.offlineSince()))
+            .filter(d -> d.reason() != null)
+            .limit(MAX_PROBLEMS_SHOWN)
+            .toList();
+    List<EventView> events =
+        new ArrayList<>(
+            RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
+                .page(0, MAX_EVENTS_SHOWN)
+                .list()
+                .stream()
+                .map(EventView::of)
+                .toList());
     java.util.Collections.reverse(events); // the latest ones, oldest first
-    return new RolloutView(r.id, r.name, r.model.name, version, r.selector, r.state, r.stateReason,
-        r.currentWave, r.startAt, r.createdBy, r.createdAt, r.startedAt, r.finishedAt, r.plan, totals,
-        waves, problems, events);
+    return new RolloutView(
+        r.id,
+        r.name,
+        r.model.name,
+        version,
+        r.selector,
+        r.state,
+        r.stateReason,
+        r.currentWave,
+        r.startAt,
+        r.createdBy,
+        r.createdAt,
+        r.startedAt,
+        r.finishedAt,
+        r.plan,
+        totals,
+        waves,
+        problems,
+        events);
   }
 }

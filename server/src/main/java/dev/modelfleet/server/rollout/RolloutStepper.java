@@ -25,8 +25,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Moves one rollout forward. Every method runs in the caller's transaction, which holds the
- * rollout's row lock (the engine claims it with SKIP LOCKED, the API locks it for actions), so
- * two replicas never take the same step twice: the second sees the first's committed result.
+ * rollout's row lock (the engine claims it with SKIP LOCKED, the API locks it for actions), so two
+ * replicas never take the same step twice: the second sees the first's committed result.
  */
 @ApplicationScoped
 class RolloutStepper {
@@ -34,6 +34,7 @@ class RolloutStepper {
   private static final Logger LOG = Logger.getLogger(RolloutStepper.class);
   private static final Duration QUEUE_RECHECK = Duration.ofSeconds(2);
   private static final int ASSIGN_BATCH = 50;
+
   /** Late joiners need a selector match over all devices: not on every 200 ms step. */
   private static final Duration JOIN_CHECK_INTERVAL = Duration.ofSeconds(5);
 
@@ -47,8 +48,11 @@ class RolloutStepper {
   private final Clock clock;
 
   RolloutStepper(
-      AssignmentService assignments, RolloutSelection selection, RolloutConfig config,
-      ModelFleetConfig fleetConfig, Clock clock) {
+      AssignmentService assignments,
+      RolloutSelection selection,
+      RolloutConfig config,
+      ModelFleetConfig fleetConfig,
+      Clock clock) {
     this.assignments = assignments;
     this.selection = selection;
     this.config = config;
@@ -84,13 +88,13 @@ class RolloutStepper {
       }
       case RUNNING -> advance(rollout, now);
       case ROLLING_BACK -> rollBack(rollout, RolloutEvent.ENGINE, rollout.stateReason);
-      default -> { } // nothing moves by itself in the other states
+      default -> {} // nothing moves by itself in the other states
     }
   }
 
   /**
-   * Starts a rollout whose start is due: fixes its membership and starts the first wave. A
-   * conflict queues it (if its plan says so) or pauses it with the reason.
+   * Starts a rollout whose start is due: fixes its membership and starts the first wave. A conflict
+   * queues it (if its plan says so) or pauses it with the reason.
    */
   private void startOrHold(Rollout rollout, String actor) {
     try {
@@ -99,14 +103,20 @@ class RolloutStepper {
       if (RolloutPlan.QUEUE.equals(rollout.plan.onConflict())) {
         hold(rollout, RolloutState.QUEUED, conflict.getMessage(), actor, "queued");
       } else {
-        hold(rollout, RolloutState.PAUSED, "could not start: " + conflict.getMessage(), actor, "paused");
+        hold(
+            rollout,
+            RolloutState.PAUSED,
+            "could not start: " + conflict.getMessage(),
+            actor,
+            "paused");
       }
     } catch (dev.modelfleet.server.common.ApiException e) {
       hold(rollout, RolloutState.PAUSED, "could not start: " + e.getMessage(), actor, "paused");
     }
   }
 
-  private void hold(Rollout rollout, RolloutState state, String reason, String actor, String event) {
+  private void hold(
+      Rollout rollout, RolloutState state, String reason, String actor, String event) {
     boolean changed = rollout.state != state || !reason.equals(rollout.stateReason);
     rollout.state = state;
     rollout.stateReason = reason;
@@ -123,8 +133,12 @@ class RolloutStepper {
    */
   void start(Rollout rollout, String actor) {
     if (rollout.version.isRevoked()) {
-      throw ApiError.VERSION_REVOKED.exception("version " + rollout.version.version + " was revoked ("
-          + rollout.version.revokedReason + ")");
+      throw ApiError.VERSION_REVOKED.exception(
+          "version "
+              + rollout.version.version
+              + " was revoked ("
+              + rollout.version.revokedReason
+              + ")");
     }
     List<Device> selected = selection.select(rollout.selector);
     if (selected.isEmpty()) {
@@ -135,9 +149,8 @@ class RolloutStepper {
     if (conflict.isPresent()) {
       throw new RolloutConflict(conflict.get());
     }
-    List<WavePlanner.Candidate> candidates = selected.stream()
-        .map(d -> new WavePlanner.Candidate(d.id, d.hardwareClassId))
-        .toList();
+    List<WavePlanner.Candidate> candidates =
+        selected.stream().map(d -> new WavePlanner.Candidate(d.id, d.hardwareClassId)).toList();
     List<WavePlanner.Placement> placements =
         WavePlanner.place(rollout.id, candidates, rollout.plan.waves());
     int[] planned = new int[rollout.plan.waves().size()];
@@ -166,16 +179,32 @@ class RolloutStepper {
     rollout.startedAt = now;
     rollout.currentWave = 0;
     long classes = candidates.stream().map(WavePlanner::classKey).distinct().count();
-    RolloutEvent.record(rollout.id, now, actor, "started", null, String.format(Locale.ROOT,
-        "%d devices in %d waves (%s); the first wave holds a canary of each of %d hardware classes",
-        placements.size(), planned.length, sizes(planned), classes));
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        actor,
+        "started",
+        null,
+        String.format(
+            Locale.ROOT,
+            "%d devices in %d waves (%s); the first wave holds a canary of each of %d hardware classes",
+            placements.size(),
+            planned.length,
+            sizes(planned),
+            classes));
     advance(rollout, now);
   }
 
   private void advance(Rollout rollout, Instant now) {
     if (rollout.version.isRevoked()) {
-      pause(rollout, RolloutEvent.ENGINE, "version " + rollout.version.version + " was revoked ("
-          + rollout.version.revokedReason + ")");
+      pause(
+          rollout,
+          RolloutEvent.ENGINE,
+          "version "
+              + rollout.version.version
+              + " was revoked ("
+              + rollout.version.revokedReason
+              + ")");
       return;
     }
     List<RolloutWave> waves = RolloutWave.of(rollout.id);
@@ -183,13 +212,20 @@ class RolloutStepper {
       joinLateDevices(rollout, waves.get(rollout.currentWave), now);
     }
     Instant offlineSince = offlineSince();
-    RolloutProgress progress = new RolloutProgress(rollout, judge(rollout,
-        RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
-        offlineSince, now), offlineSince);
+    RolloutProgress progress =
+        new RolloutProgress(
+            rollout,
+            judge(
+                rollout,
+                RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
+                offlineSince,
+                now),
+            offlineSince);
 
     for (RolloutWave wave : waves) {
-      if (wave.isStarted() && progress.wave(wave.waveIndex).failedPercent(wave.acceptedFailures)
-          > rollout.plan.wave(wave.waveIndex).failureThreshold()) {
+      if (wave.isStarted()
+          && progress.wave(wave.waveIndex).failedPercent(wave.acceptedFailures)
+              > rollout.plan.wave(wave.waveIndex).failureThreshold()) {
         breach(rollout, wave, progress);
         return;
       }
@@ -198,9 +234,16 @@ class RolloutStepper {
     RolloutWave current = waves.get(rollout.currentWave);
     while (true) {
       WavePlan plan = rollout.plan.wave(current.waveIndex);
-      if (RolloutWave.WAITING.equals(current.state) && plan.requireApproval() && current.approvedAt == null) {
+      if (RolloutWave.WAITING.equals(current.state)
+          && plan.requireApproval()
+          && current.approvedAt == null) {
         current.state = RolloutWave.AWAITING_APPROVAL;
-        RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "approval-needed", current.waveIndex,
+        RolloutEvent.record(
+            rollout.id,
+            now,
+            RolloutEvent.ENGINE,
+            "approval-needed",
+            current.waveIndex,
             "wave " + (current.waveIndex + 1) + " starts when an operator approves it");
         return;
       }
@@ -219,9 +262,18 @@ class RolloutStepper {
       }
       current.state = RolloutWave.SUCCEEDED;
       current.finishedAt = now;
-      RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "wave-succeeded", current.waveIndex,
-          String.format(Locale.ROOT, "%d of %d eligible devices active (%.1f %%, %.1f %% needed)",
-              stats.active(), stats.eligible(), stats.activePercent(current.acceptedFailures),
+      RolloutEvent.record(
+          rollout.id,
+          now,
+          RolloutEvent.ENGINE,
+          "wave-succeeded",
+          current.waveIndex,
+          String.format(
+              Locale.ROOT,
+              "%d of %d eligible devices active (%.1f %%, %.1f %% needed)",
+              stats.active(),
+              stats.eligible(),
+              stats.activePercent(current.acceptedFailures),
               plan.successThreshold()));
       if (rollout.plan.isLastWave(current.waveIndex)) {
         complete(rollout, now);
@@ -258,17 +310,30 @@ class RolloutStepper {
         }
       } else if (!DeviceProgress.FAILED.equals(state)
           && now.isAfter(d.assignedAt().plusSeconds(plan.timeoutSeconds()))) {
-        outcome = WavePlan.SKIPPED.equals(plan.onTimeout()) ? RolloutDevice.SKIPPED : RolloutDevice.FAILED;
-        reason = "timed out: not active within " + plan.timeoutSeconds() + " s of being told (last state: "
-            + state + ")";
+        outcome =
+            WavePlan.SKIPPED.equals(plan.onTimeout())
+                ? RolloutDevice.SKIPPED
+                : RolloutDevice.FAILED;
+        reason =
+            "timed out: not active within "
+                + plan.timeoutSeconds()
+                + " s of being told (last state: "
+                + state
+                + ")";
       }
       if (outcome == null) {
         judged.add(d);
         continue;
       }
-      RolloutDevice member = RolloutDevice.findById(new RolloutDevice.Key(rollout.id, d.deviceId()));
+      RolloutDevice member =
+          RolloutDevice.findById(new RolloutDevice.Key(rollout.id, d.deviceId()));
       member.decide(outcome, reason);
-      RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "device-" + outcome, d.wave(),
+      RolloutEvent.record(
+          rollout.id,
+          now,
+          RolloutEvent.ENGINE,
+          "device-" + outcome,
+          d.wave(),
           d.deviceId() + ": " + reason);
       judged.add(withOutcome(d, outcome, reason));
     }
@@ -278,34 +343,50 @@ class RolloutStepper {
   private void startWave(Rollout rollout, RolloutWave wave, Instant now) {
     wave.state = RolloutWave.RUNNING;
     wave.startedAt = now;
-    long members = RolloutDevice.count("rolloutId = ?1 and waveIndex = ?2 and outcome is null",
-        rollout.id, wave.waveIndex);
-    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "wave-started", wave.waveIndex,
-        String.format(Locale.ROOT, "wave %d: telling %d devices to run %s",
-            wave.waveIndex + 1, members, rollout.version.version));
+    long members =
+        RolloutDevice.count(
+            "rolloutId = ?1 and waveIndex = ?2 and outcome is null", rollout.id, wave.waveIndex);
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        RolloutEvent.ENGINE,
+        "wave-started",
+        wave.waveIndex,
+        String.format(
+            Locale.ROOT,
+            "wave %d: telling %d devices to run %s",
+            wave.waveIndex + 1,
+            members,
+            rollout.version.version));
     tellPending(rollout, wave, now);
   }
 
   /**
    * Points the next batch of a started wave's members at the version; true while more remain.
-   * Batches keep each step's transaction short (a 5,000-device wave is told over many short
-   * steps, not in one long transaction holding 5,000 device locks), and the first devices of
-   * a wave start downloading while the next batch is being signed.
+   * Batches keep each step's transaction short (a 5,000-device wave is told over many short steps,
+   * not in one long transaction holding 5,000 device locks), and the first devices of a wave start
+   * downloading while the next batch is being signed.
    */
   private boolean tellPending(Rollout rollout, RolloutWave wave, Instant now) {
-    List<RolloutDevice> members = RolloutDevice.<RolloutDevice>find(
-            "rolloutId = ?1 and waveIndex = ?2 and assignedAt is null and outcome is null order by deviceId",
-            rollout.id, wave.waveIndex)
-        .page(0, ASSIGN_BATCH)
-        .list();
+    List<RolloutDevice> members =
+        RolloutDevice.<RolloutDevice>find(
+                "rolloutId = ?1 and waveIndex = ?2 and assignedAt is null and outcome is null order by deviceId",
+                rollout.id,
+                wave.waveIndex)
+            .page(0, ASSIGN_BATCH)
+            .list();
     if (members.isEmpty()) {
       return false;
     }
     Map<UUID, RolloutDevice> byDevice = new HashMap<>();
     members.forEach(m -> byDevice.put(m.deviceId, m));
     List<Device> devices = Device.list("id in ?1", byDevice.keySet());
-    AssignmentResult result = assignments.assign(
-        devices, rollout.version, rollout.plan.accuracyFloor(), new Cause("rollout", rollout.id));
+    AssignmentResult result =
+        assignments.assign(
+            devices,
+            rollout.version,
+            rollout.plan.accuracyFloor(),
+            new Cause("rollout", rollout.id));
     for (Assigned a : result.assigned()) {
       RolloutDevice member = byDevice.get(a.deviceId());
       member.assignedAt = now;
@@ -317,7 +398,8 @@ class RolloutStepper {
       byDevice.get(s.deviceId()).decide(RolloutDevice.SKIPPED, s.reason());
     }
     // a device deleted meanwhile has no row to assign: nothing will ever report for it
-    byDevice.values().stream().filter(m -> !m.isAssigned() && m.outcome == null)
+    byDevice.values().stream()
+        .filter(m -> !m.isAssigned() && m.outcome == null)
         .forEach(m -> m.decide(RolloutDevice.SKIPPED, "the device no longer exists"));
     boolean more = members.size() == ASSIGN_BATCH;
     if (more) {
@@ -355,8 +437,15 @@ class RolloutStepper {
       member.persist();
     }
     selection.flushMembership(rollout);
-    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "devices-joined", current.waveIndex,
-        newcomers.size() + " devices started matching the selector and joined wave " + (current.waveIndex + 1));
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        RolloutEvent.ENGINE,
+        "devices-joined",
+        current.waveIndex,
+        newcomers.size()
+            + " devices started matching the selector and joined wave "
+            + (current.waveIndex + 1));
     if (current.isStarted()) {
       tellPending(rollout, current, now);
     }
@@ -364,17 +453,24 @@ class RolloutStepper {
 
   private void breach(Rollout rollout, RolloutWave wave, RolloutProgress progress) {
     WaveStats stats = progress.wave(wave.waveIndex);
-    String example = progress.devicesOf(wave.waveIndex).stream()
-        .filter(d -> DeviceProgress.FAILED.equals(progress.stateOf(d)))
-        .findFirst()
-        .map(d -> "; e.g. " + d.deviceId() + ": " + d.failureReason())
-        .orElse("");
-    String reason = String.format(Locale.ROOT,
-        "wave %d: %d of %d eligible devices failed (%.1f %%, %.1f %% allowed)%s",
-        wave.waveIndex + 1, stats.failed() - wave.acceptedFailures, stats.eligible(),
-        stats.failedPercent(wave.acceptedFailures), rollout.plan.wave(wave.waveIndex).failureThreshold(),
-        example);
-    RolloutEvent.record(rollout.id, clock.instant(), RolloutEvent.ENGINE, "breach", wave.waveIndex, reason);
+    String example =
+        progress.devicesOf(wave.waveIndex).stream()
+            .filter(d -> DeviceProgress.FAILED.equals(progress.stateOf(d)))
+            .findFirst()
+            .map(d -> "; e.g. " + d.deviceId() + ": " + d.failureReason())
+            .orElse("");
+    String reason =
+        String.format(
+            Locale.ROOT,
+            "wave %d: %d of %d eligible devices failed (%.1f %%, %.1f %% allowed)%s",
+            wave.waveIndex + 1,
+            stats.failed() - wave.acceptedFailures,
+            stats.eligible(),
+            stats.failedPercent(wave.acceptedFailures),
+            rollout.plan.wave(wave.waveIndex).failureThreshold(),
+            example);
+    RolloutEvent.record(
+        rollout.id, clock.instant(), RolloutEvent.ENGINE, "breach", wave.waveIndex, reason);
     if (RolloutPlan.ROLLBACK.equals(rollout.plan.onBreach())) {
       wave.state = RolloutWave.FAILED;
       wave.finishedAt = clock.instant();
@@ -399,30 +495,41 @@ class RolloutStepper {
     rollout.state = RolloutState.ROLLING_BACK;
     rollout.stateReason = reason;
     RolloutEvent.record(rollout.id, now, actor, "rollback-started", rollout.currentWave, reason);
-    List<RolloutDevice> changed = RolloutDevice.list(
-        "rolloutId = ?1 and assignedAt is not null and (outcome is null or outcome <> ?2)",
-        rollout.id, RolloutDevice.ROLLED_BACK);
+    List<RolloutDevice> changed =
+        RolloutDevice.list(
+            "rolloutId = ?1 and assignedAt is not null and (outcome is null or outcome <> ?2)",
+            rollout.id,
+            RolloutDevice.ROLLED_BACK);
     int restored = 0;
     int leftAlone = 0;
     Cause cause = new Cause("rollback", rollout.id);
     for (RolloutDevice member : changed) {
-      Optional<Long> generation = assignments.revert(
-          member.deviceId, rollout.model, member.variantId, member.previousVariantId, cause);
+      Optional<Long> generation =
+          assignments.revert(
+              member.deviceId, rollout.model, member.variantId, member.previousVariantId, cause);
       if (generation.isPresent()) {
         restored++;
-        member.decide(RolloutDevice.ROLLED_BACK, member.previousVariantId == null
-            ? "model removed (the device had no earlier version)"
-            : "previous version restored at generation " + generation.get());
+        member.decide(
+            RolloutDevice.ROLLED_BACK,
+            member.previousVariantId == null
+                ? "model removed (the device had no earlier version)"
+                : "previous version restored at generation " + generation.get());
       } else {
         leftAlone++;
-        member.decide(RolloutDevice.ROLLED_BACK,
+        member.decide(
+            RolloutDevice.ROLLED_BACK,
             "left alone: its desired state changed after this rollout set it");
       }
     }
     rollout.state = RolloutState.ROLLED_BACK;
     rollout.finishedAt = now;
     selection.release(rollout);
-    RolloutEvent.record(rollout.id, now, actor, "rolled-back", rollout.currentWave,
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        actor,
+        "rolled-back",
+        rollout.currentWave,
         restored + " devices restored to their previous version, " + leftAlone + " left alone");
     LOG.infof("rollout %s rolled back: %s", rollout.id, reason);
   }
@@ -432,15 +539,35 @@ class RolloutStepper {
     rollout.stateReason = null;
     rollout.finishedAt = now;
     selection.release(rollout);
-    RolloutEvent.record(rollout.id, now, RolloutEvent.ENGINE, "completed", rollout.currentWave,
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        RolloutEvent.ENGINE,
+        "completed",
+        rollout.currentWave,
         "all waves succeeded");
   }
 
   private static DeviceProgress withOutcome(DeviceProgress d, String outcome, String reason) {
-    return new DeviceProgress(d.deviceId(), d.wave(), d.hardwareClassId(), d.assignedAt(),
-        d.generation(), d.variantId(), d.previousVariantId(), outcome, reason, d.reportedVersion(),
-        d.reportedGeneration(), d.reportedState(), d.reportedReason(), d.reportedProviderUsed(),
-        d.expectedProvider(), d.lastSeenAt(), d.now(), d.before());
+    return new DeviceProgress(
+        d.deviceId(),
+        d.wave(),
+        d.hardwareClassId(),
+        d.assignedAt(),
+        d.generation(),
+        d.variantId(),
+        d.previousVariantId(),
+        outcome,
+        reason,
+        d.reportedVersion(),
+        d.reportedGeneration(),
+        d.reportedState(),
+        d.reportedReason(),
+        d.reportedProviderUsed(),
+        d.expectedProvider(),
+        d.lastSeenAt(),
+        d.now(),
+        d.before());
   }
 
   private static String sizes(int[] planned) {
@@ -457,5 +584,4 @@ class RolloutStepper {
       super(message, null, false, false);
     }
   }
-
 }

@@ -12,48 +12,117 @@ public final class RolloutViews {
   private RolloutViews() {}
 
   public record RolloutSummary(
-      UUID id, String name, String model, String version, String selector, RolloutState state,
-      String stateReason, int currentWave, int waves, Instant startAt, Instant createdAt,
-      Instant startedAt, Instant finishedAt) {
+      UUID id,
+      String name,
+      String model,
+      String version,
+      String selector,
+      RolloutState state,
+      String stateReason,
+      int currentWave,
+      int waves,
+      Instant startAt,
+      Instant createdAt,
+      Instant startedAt,
+      Instant finishedAt) {
 
     static RolloutSummary of(Rollout r) {
       return new RolloutSummary(
-          r.id, r.name, r.model.name, r.version.version, r.selector, r.state, r.stateReason,
-          r.currentWave, r.plan.waves().size(), r.startAt, r.createdAt, r.startedAt, r.finishedAt);
+          r.id,
+          r.name,
+          r.model.name,
+          r.version.version,
+          r.selector,
+          r.state,
+          r.stateReason,
+          r.currentWave,
+          r.plan.waves().size(),
+          r.startAt,
+          r.createdAt,
+          r.startedAt,
+          r.finishedAt);
     }
   }
 
   /** A rollout with its progress: overall, per wave, the failed devices and its history. */
   public record RolloutView(
-      UUID id, String name, String model, String version, String selector, RolloutState state,
-      String stateReason, int currentWave, Instant startAt, String createdBy, Instant createdAt,
-      Instant startedAt, Instant finishedAt, RolloutPlan plan, Counts totals, List<WaveView> waves,
-      List<DeviceView> problems, List<EventView> events) {}
+      UUID id,
+      String name,
+      String model,
+      String version,
+      String selector,
+      RolloutState state,
+      String stateReason,
+      int currentWave,
+      Instant startAt,
+      String createdBy,
+      Instant createdAt,
+      Instant startedAt,
+      Instant finishedAt,
+      RolloutPlan plan,
+      Counts totals,
+      List<WaveView> waves,
+      List<DeviceView> problems,
+      List<EventView> events) {}
 
-  /** Devices by state: waiting, pending, downloading, verifying, loading, active, failed, skipped, offline, rolled_back. */
+  /**
+   * Devices by state: waiting, pending, downloading, verifying, loading, active, failed, skipped,
+   * offline, rolled_back.
+   */
   public record Counts(
       int devices, Map<String, Integer> byState, double activePercent, double failedPercent) {
 
     static Counts of(WaveStats stats, int acceptedFailures) {
-      return new Counts(stats.devices(), stats.byState(), round(stats.activePercent(acceptedFailures)),
+      return new Counts(
+          stats.devices(),
+          stats.byState(),
+          round(stats.activePercent(acceptedFailures)),
           round(stats.failedPercent(acceptedFailures)));
     }
   }
 
   public record WaveView(
-      int index, String state, int planned, Counts counts, int acceptedFailures, Instant startedAt,
-      Instant finishedAt, Instant approvedAt, String approvedBy, WavePlan plan, GateFigures gate) {}
+      int index,
+      String state,
+      int planned,
+      Counts counts,
+      int acceptedFailures,
+      Instant startedAt,
+      Instant finishedAt,
+      Instant approvedAt,
+      String approvedBy,
+      WavePlan plan,
+      GateFigures gate) {}
 
   public record DeviceView(
-      UUID deviceId, int wave, String hardwareClassId, String state, String reason,
-      Long generation, UUID variantId, UUID previousVariantId, Instant assignedAt) {
+      UUID deviceId,
+      int wave,
+      String hardwareClassId,
+      String state,
+      String reason,
+      Long generation,
+      UUID variantId,
+      UUID previousVariantId,
+      Instant assignedAt) {
 
     static DeviceView of(DeviceProgress d, String version, Instant offlineSince) {
       String state = d.state(version, offlineSince);
-      String reason = DeviceProgress.FAILED.equals(state) || RolloutDevice.SKIPPED.equals(state)
-          || RolloutDevice.ROLLED_BACK.equals(state) ? d.failureReason() : null;
-      return new DeviceView(d.deviceId(), d.wave(), d.hardwareClassId(), state, reason,
-          d.generation(), d.variantId(), d.previousVariantId(), d.assignedAt());
+      String reason =
+          DeviceProgress.FAILED.equals(state)
+                  || RolloutDevice.SKIPPED.equals(state)
+                  || RolloutDevice.ROLLED_BACK.equals(state)
+              ? d.failureReason()
+              : null;
+      return new DeviceView(
+          d.deviceId(),
+          d.wave(),
+          d.hardwareClassId(),
+          state,
+          reason,
+          d.generation(),
+          d.variantId(),
+          d.previousVariantId(),
+          d.assignedAt());
     }
   }
 

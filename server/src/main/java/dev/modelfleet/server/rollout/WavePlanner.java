@@ -14,10 +14,10 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Places selected devices into waves. The order is a hash of rollout and device id: stable
- * (the same device lands in the same wave however often it is computed), spread (no bias by
- * enrollment date or name) and different per rollout (not always the same unlucky canaries).
- * The first wave holds at least one device of every hardware class in the selection.
+ * Places selected devices into waves. The order is a hash of rollout and device id: stable (the
+ * same device lands in the same wave however often it is computed), spread (no bias by enrollment
+ * date or name) and different per rollout (not always the same unlucky canaries). The first wave
+ * holds at least one device of every hardware class in the selection.
  */
 final class WavePlanner {
 
@@ -59,17 +59,18 @@ final class WavePlanner {
   }
 
   /**
-   * Exclusive end index of each wave in the ranked order. Percentages are cumulative shares
-   * rounded up (1 % of 50 devices is one device, not none); counts add to the previous end.
+   * Exclusive end index of each wave in the ranked order. Percentages are cumulative shares rounded
+   * up (1 % of 50 devices is one device, not none); counts add to the previous end.
    */
   static int[] waveEnds(int total, List<WavePlan> waves, int canaries) {
     int[] ends = new int[waves.size()];
     int previous = 0;
     for (int i = 0; i < waves.size(); i++) {
       WavePlan w = waves.get(i);
-      long end = w.percent() != null
-          ? (long) Math.ceil(total * w.percent() / 100.0 - 1e-9)
-          : (long) previous + w.count();
+      long end =
+          w.percent() != null
+              ? (long) Math.ceil(total * w.percent() / 100.0 - 1e-9)
+              : (long) previous + w.count();
       if (i == 0) {
         end = Math.max(end, canaries);
       }

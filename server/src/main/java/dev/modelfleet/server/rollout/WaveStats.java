@@ -8,22 +8,33 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Counts of a set of rollout devices (one wave, or all) by state, and the health figures the
- * gates look at, aggregated over the devices that run the new version.
+ * Counts of a set of rollout devices (one wave, or all) by state, and the health figures the gates
+ * look at, aggregated over the devices that run the new version.
  */
 record WaveStats(
-    int devices, Map<String, Integer> byState, int eligible, int active, int failed, int skipped,
+    int devices,
+    Map<String, Integer> byState,
+    int eligible,
+    int active,
+    int failed,
+    int skipped,
     GateFigures gate) {
 
   /**
-   * Sums over active devices with enough requests on both versions (error rates, as percent)
-   * and medians of their p95 latencies; null where no device had enough requests yet.
+   * Sums over active devices with enough requests on both versions (error rates, as percent) and
+   * medians of their p95 latencies; null where no device had enough requests yet.
    */
   record GateFigures(
-      Integer judgedDevices, Double errorRateNow, Double errorRateBefore, Double p95NowMs,
-      Double p95BeforeMs, int providerFallbacks, int unhealthy) {}
+      Integer judgedDevices,
+      Double errorRateNow,
+      Double errorRateBefore,
+      Double p95NowMs,
+      Double p95BeforeMs,
+      int providerFallbacks,
+      int unhealthy) {}
 
-  static WaveStats of(Collection<DeviceProgress> devices, String version, Instant offlineSince, long minRequests) {
+  static WaveStats of(
+      Collection<DeviceProgress> devices, String version, Instant offlineSince, long minRequests) {
     Map<String, Integer> byState = new TreeMap<>();
     int active = 0;
     int failed = 0;
@@ -43,18 +54,21 @@ record WaveStats(
         case DeviceProgress.ACTIVE -> active++;
         case RolloutDevice.FAILED -> failed++;
         case RolloutDevice.SKIPPED -> skipped++;
-        default -> { }
+        default -> {}
       }
       String reason = d.failureReason();
       if (RolloutDevice.FAILED.equals(d.outcome()) && reason != null) {
         if (reason.startsWith("provider-fallback")) {
           fallbacks++;
-        } else if (reason.startsWith("error-rate-regression") || reason.startsWith("latency-regression")) {
+        } else if (reason.startsWith("error-rate-regression")
+            || reason.startsWith("latency-regression")) {
           unhealthy++;
         }
       }
-      if (d.now() != null && d.before() != null
-          && d.now().requests() >= minRequests && d.before().requests() >= minRequests) {
+      if (d.now() != null
+          && d.before() != null
+          && d.now().requests() >= minRequests
+          && d.before().requests() >= minRequests) {
         requestsNow += d.now().requests();
         errorsNow += d.now().errors();
         requestsBefore += d.before().requests();
@@ -63,11 +77,15 @@ record WaveStats(
         p95Before.add(d.before().p95Ms());
       }
     }
-    GateFigures gate = new GateFigures(
-        p95Now.isEmpty() ? null : p95Now.size(),
-        requestsNow == 0 ? null : 100.0 * errorsNow / requestsNow,
-        requestsBefore == 0 ? null : 100.0 * errorsBefore / requestsBefore,
-        median(p95Now), median(p95Before), fallbacks, unhealthy);
+    GateFigures gate =
+        new GateFigures(
+            p95Now.isEmpty() ? null : p95Now.size(),
+            requestsNow == 0 ? null : 100.0 * errorsNow / requestsNow,
+            requestsBefore == 0 ? null : 100.0 * errorsBefore / requestsBefore,
+            median(p95Now),
+            median(p95Before),
+            fallbacks,
+            unhealthy);
     int size = devices.size();
     return new WaveStats(size, byState, size - skipped, active, failed, skipped, gate);
   }

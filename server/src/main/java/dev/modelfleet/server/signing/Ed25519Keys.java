@@ -69,8 +69,8 @@ public final class Ed25519Keys {
   }
 
   /**
-   * The SubjectPublicKeyInfo DER of an Ed25519 public key in PEM; IllegalArgumentException when
-   * it is not one.
+   * The SubjectPublicKeyInfo DER of an Ed25519 public key in PEM; IllegalArgumentException when it
+   * is not one.
    */
   public static byte[] parsePublicKeyPem(String pem) {
     try (PemReader reader = new PemReader(new StringReader(pem))) {

@@ -17,9 +17,9 @@ import java.util.function.Supplier;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
 /**
- * The directory holding the private signing keys (PKCS#8 PEM, owner-only). Replicas may share
- * it: a key is published with a hard link, which fails if another process got there first, so
- * every process ends up using the same key.
+ * The directory holding the private signing keys (PKCS#8 PEM, owner-only). Replicas may share it: a
+ * key is published with a hard link, which fails if another process got there first, so every
+ * process ends up using the same key.
  */
 public final class KeyDirectory {
 
@@ -39,7 +39,9 @@ public final class KeyDirectory {
   Ed25519PrivateKeyParameters loadOrCreate(String role) throws IOException {
     Path target = dir.resolve(role + ".key");
     if (!Files.exists(target)) {
-      publishOnce(target, Ed25519Keys.privateKeyPem(Ed25519Keys.generate()).getBytes(StandardCharsets.US_ASCII));
+      publishOnce(
+          target,
+          Ed25519Keys.privateKeyPem(Ed25519Keys.generate()).getBytes(StandardCharsets.US_ASCII));
     }
     return Ed25519Keys.parsePrivateKeyPem(Files.readString(target, StandardCharsets.US_ASCII));
   }
@@ -67,10 +69,10 @@ public final class KeyDirectory {
   }
 
   /**
-   * Every signing key in the directory by key id, whatever its role's file is called
-   * ({@code root.key} from the first start, {@code targets-<id>.key} from a rotation). Other
-   * keys share the directory (the fleet CA's {@code fleet-ca.key} is ECDSA), so only files
-   * named after a signing role are read.
+   * Every signing key in the directory by key id, whatever its role's file is called ({@code
+   * root.key} from the first start, {@code targets-<id>.key} from a rotation). Other keys share the
+   * directory (the fleet CA's {@code fleet-ca.key} is ECDSA), so only files named after a signing
+   * role are read.
    */
   Map<String, Ed25519PrivateKeyParameters> loadAll() throws IOException {
     Map<String, Ed25519PrivateKeyParameters> keys = new HashMap<>();
@@ -90,7 +92,8 @@ public final class KeyDirectory {
       return false;
     }
     String role = name.substring(0, name.length() - ".key".length()).split("-", 2)[0];
-    return role.equals(Dsse.ROLE_ROOT) || role.equals(Dsse.ROLE_TARGETS)
+    return role.equals(Dsse.ROLE_ROOT)
+        || role.equals(Dsse.ROLE_TARGETS)
         || role.equals(Dsse.ROLE_DIRECTOR);
   }
 
@@ -98,7 +101,8 @@ public final class KeyDirectory {
   Ed25519PrivateKeyParameters createKey(String role) throws IOException {
     Ed25519PrivateKeyParameters key = Ed25519Keys.generate();
     String keyId = Dsse.keyId(Ed25519Keys.spki(key.generatePublicKey()));
-    publishOnce(dir.resolve(role + "-" + keyId.substring(0, 16) + ".key"),
+    publishOnce(
+        dir.resolve(role + "-" + keyId.substring(0, 16) + ".key"),
         Ed25519Keys.privateKeyPem(key).getBytes(StandardCharsets.US_ASCII));
     return key;
   }

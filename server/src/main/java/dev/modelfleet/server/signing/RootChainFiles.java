@@ -15,10 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Every published root metadata version ({@code root-<version>.pb}) and the draft of the next
- * one ({@code root-draft.pb}) in the shared key directory, beside the keys they certify: a
- * version is published with a hard link, so two replicas can never publish two different
- * documents as the same version, and every replica serves the same chain.
+ * Every published root metadata version ({@code root-<version>.pb}) and the draft of the next one
+ * ({@code root-draft.pb}) in the shared key directory, beside the keys they certify: a version is
+ * published with a hard link, so two replicas can never publish two different documents as the same
+ * version, and every replica serves the same chain.
  */
 final class RootChainFiles {
 
@@ -35,12 +35,13 @@ final class RootChainFiles {
   List<SignedEnvelope> load() {
     TreeMap<Long, Path> versions = new TreeMap<>();
     try (var files = Files.list(dir.path())) {
-      files.forEach(f -> {
-        Matcher m = VERSION_FILE.matcher(f.getFileName().toString());
-        if (m.matches()) {
-          versions.put(Long.parseLong(m.group(1)), f);
-        }
-      });
+      files.forEach(
+          f -> {
+            Matcher m = VERSION_FILE.matcher(f.getFileName().toString());
+            if (m.matches()) {
+              versions.put(Long.parseLong(m.group(1)), f);
+            }
+          });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list key directory " + dir.path(), e);
     }
@@ -48,8 +49,14 @@ final class RootChainFiles {
     long expected = versions.isEmpty() ? 0 : versions.firstKey();
     for (var entry : versions.entrySet()) {
       if (entry.getKey() != expected) {
-        throw new IllegalStateException("root metadata version " + expected + " is missing from "
-            + dir.path() + " (found " + versions.keySet() + "); restore it from a backup");
+        throw new IllegalStateException(
+            "root metadata version "
+                + expected
+                + " is missing from "
+                + dir.path()
+                + " (found "
+                + versions.keySet()
+                + "); restore it from a backup");
       }
       SignedEnvelope envelope = read(entry.getValue());
       if (version(envelope) != expected) {

@@ -14,12 +14,12 @@ import java.util.Objects;
 import org.jboss.logging.Logger;
 
 /**
- * What follows a published root version, in the publishing transaction. Documents signed by
- * keys that the new version no longer lists would be refused by devices, so: rotated targets
- * keys re-sign every stored variant manifest (one targets version up, fresh expiry); rotated targets or
- * director keys re-issue every device's desired state one generation up (embedding the
- * re-signed manifests, signed by the new director). Every replica is told over NOTIFY and
- * sends the new root versions to its connected devices (before any desired state).
+ * What follows a published root version, in the publishing transaction. Documents signed by keys
+ * that the new version no longer lists would be refused by devices, so: rotated targets keys
+ * re-sign every stored variant manifest (one targets version up, fresh expiry); rotated targets or
+ * director keys re-issue every device's desired state one generation up (embedding the re-signed
+ * manifests, signed by the new director). Every replica is told over NOTIFY and sends the new root
+ * versions to its connected devices (before any desired state).
  */
 @ApplicationScoped
 class RootPublication {
@@ -30,8 +30,8 @@ class RootPublication {
   private final DesiredStateService desiredStates;
   private final ManifestSigning manifestSigning;
 
-  RootPublication(SigningService signing, DesiredStateService desiredStates,
-      ManifestSigning manifestSigning) {
+  RootPublication(
+      SigningService signing, DesiredStateService desiredStates, ManifestSigning manifestSigning) {
     this.signing = signing;
     this.desiredStates = desiredStates;
     this.manifestSigning = manifestSigning;
@@ -52,12 +52,15 @@ class RootPublication {
     }
     signing.recordPublicKeys();
     int devices = targetsChanged || directorChanged ? desiredStates.reissueAll() : 0;
-    Panache.getEntityManager().createNativeQuery("select pg_notify(?1, ?2)")
+    Panache.getEntityManager()
+        .createNativeQuery("select pg_notify(?1, ?2)")
         .setParameter(1, ClusterChannels.ROOT_METADATA)
         .setParameter(2, Long.toString(next.getVersion()))
         .getSingleResult();
-    LOG.infof("root metadata version %d published; %d manifest(s) re-signed, %d desired state(s)"
-        + " re-issued", next.getVersion(), manifests, devices);
+    LOG.infof(
+        "root metadata version %d published; %d manifest(s) re-signed, %d desired state(s)"
+            + " re-issued",
+        next.getVersion(), manifests, devices);
   }
 
   private static boolean sameKeys(RootMetadata previous, RootMetadata next, String role) {
@@ -65,8 +68,9 @@ class RootPublication {
   }
 
   private static List<String> keyIds(RootMetadata metadata, String role) {
-    return SigningService.role(metadata, role).map(RoleKeys::getKeyIdsList)
-        .map(ids -> ids.stream().sorted().toList()).orElse(List.of());
+    return SigningService.role(metadata, role)
+        .map(RoleKeys::getKeyIdsList)
+        .map(ids -> ids.stream().sorted().toList())
+        .orElse(List.of());
   }
-
 }

@@ -25,16 +25,17 @@ import java.util.Set;
 /**
  * Root rotation: the next root version is signed by a threshold of the current root keys and a
  * threshold of its own, then published. With the root key online the server signs both at once
- * ({@link #rotate}); with it offline an admin makes a draft, signs its pre-authentication
- * encoding elsewhere ({@code deploy/keys/SignRoot.java}) and uploads the signatures until both
- * thresholds are met ({@link #addSignature}). Publishing re-signs what the rotated keys signed
- * ({@link RootPublication}).
+ * ({@link #rotate}); with it offline an admin makes a draft, signs its pre-authentication encoding
+ * elsewhere ({@code deploy/keys/SignRoot.java}) and uploads the signatures until both thresholds
+ * are met ({@link #addSignature}). Publishing re-signs what the rotated keys signed ({@link
+ * RootPublication}).
  */
 @ApplicationScoped
 public class RootRotation {
 
   /** Serializes draft changes across replicas (they share the key directory). */
   private static final long DRAFT_LOCK = 0x6d66_726f_6f74L;
+
   static final List<String> ROLES = List.of(Dsse.ROLE_ROOT, Dsse.ROLE_TARGETS, Dsse.ROLE_DIRECTOR);
 
   /**
@@ -43,8 +44,11 @@ public class RootRotation {
    * @param thresholds new thresholds by role
    * @param expiresInDays lifetime of the new version; the configured one when null
    */
-  public record Proposal(List<String> rotate, List<String> rootKeys,
-      Map<String, Integer> thresholds, Integer expiresInDays) {}
+  public record Proposal(
+      List<String> rotate,
+      List<String> rootKeys,
+      Map<String, Integer> thresholds,
+      Integer expiresInDays) {}
 
   /** Which root keys must sign, how many, and which have. */
   public record Threshold(List<String> keyIds, int threshold, List<String> signedBy) {
@@ -54,16 +58,23 @@ public class RootRotation {
   }
 
   /** A root version on its way: what to sign, and how far the signatures got. */
-  public record Draft(long version, String payloadType, String payloadBase64, String payloadSha256,
-      RootMetadata metadata, Threshold previousRoot, Threshold newRoot, boolean published) {}
+  public record Draft(
+      long version,
+      String payloadType,
+      String payloadBase64,
+      String payloadSha256,
+      RootMetadata metadata,
+      Threshold previousRoot,
+      Threshold newRoot,
+      boolean published) {}
 
   private final SigningService signing;
   private final RootPublication publication;
   private final ModelFleetConfig config;
   private final Clock clock;
 
-  RootRotation(SigningService signing, RootPublication publication, ModelFleetConfig config,
-      Clock clock) {
+  RootRotation(
+      SigningService signing, RootPublication publication, ModelFleetConfig config, Clock clock) {
     this.signing = signing;
     this.publication = publication;
     this.config = config;
@@ -75,16 +86,21 @@ public class RootRotation {
   public Draft rotate(Proposal proposal) {
     lock();
     if (!signing.rootKeyOnline()) {
-      throw ApiError.ROOT_KEY_OFFLINE.exception("This server does not hold the root key(s) of"
-          + " root version " + signing.currentMetadata().getVersion() + "; make a draft"
-          + " (POST /api/v1/trust/root/drafts) and sign it offline.");
+      throw ApiError.ROOT_KEY_OFFLINE.exception(
+          "This server does not hold the root key(s) of"
+              + " root version "
+              + signing.currentMetadata().getVersion()
+              + "; make a draft"
+              + " (POST /api/v1/trust/root/drafts) and sign it offline.");
     }
     RootMetadata previous = signing.currentMetadata();
-    SignedEnvelope next = signing.signNextRoot(build(proposal), SigningService.rootKeyIds(previous));
+    SignedEnvelope next =
+        signing.signNextRoot(build(proposal), SigningService.rootKeyIds(previous));
     Draft status = status(next, previous);
     if (!status.newRoot().met()) {
-      throw ApiError.ROOT_KEY_OFFLINE.exception("The new root keys are not held by this server;"
-          + " make a draft (POST /api/v1/trust/root/drafts) and sign it with them offline.");
+      throw ApiError.ROOT_KEY_OFFLINE.exception(
+          "The new root keys are not held by this server;"
+              + " make a draft (POST /api/v1/trust/root/drafts) and sign it with them offline.");
     }
     return publish(next, previous);
   }
@@ -94,7 +110,8 @@ public class RootRotation {
   public Draft draft(Proposal proposal) {
     lock();
     RootMetadata previous = signing.currentMetadata();
-    SignedEnvelope next = signing.signNextRoot(build(proposal), SigningService.rootKeyIds(previous));
+    SignedEnvelope next =
+        signing.signNextRoot(build(proposal), SigningService.rootKeyIds(previous));
     signing.files().saveDraft(next);
     return status(next, previous);
   }
@@ -112,9 +129,9 @@ public class RootRotation {
   }
 
   /**
-   * Adds one signature to the draft; publishes it once both thresholds are met. A signature
-   * that does not verify, or by a key that is no root key of either version, is refused and
-   * the draft stays as it was.
+   * Adds one signature to the draft; publishes it once both thresholds are met. A signature that
+   * does not verify, or by a key that is no root key of either version, is refused and the draft
+   * stays as it was.
    */
   @Transactional
   public Draft addSignature(Long version, String keyId, String signatureBase64) {
@@ -124,13 +141,22 @@ public class RootRotation {
     RootMetadata proposed = RootChainFiles.metadata(draft);
     RootMetadata previous = signing.currentMetadata();
     if (version != null && version != proposed.getVersion()) {
-      throw ApiError.CONFLICT.exception("The draft is root version " + proposed.getVersion()
-          + ", not " + version + "; sign the current draft (GET /api/v1/trust/root/draft).");
+      throw ApiError.CONFLICT.exception(
+          "The draft is root version "
+              + proposed.getVersion()
+              + ", not "
+              + version
+              + "; sign the current draft (GET /api/v1/trust/root/draft).");
     }
     if (proposed.getVersion() != previous.getVersion() + 1) {
-      throw ApiError.CONFLICT.exception("Root version " + previous.getVersion() + " was published"
-          + " since this draft of version " + proposed.getVersion() + " was made; discard it and"
-          + " make a new draft.");
+      throw ApiError.CONFLICT.exception(
+          "Root version "
+              + previous.getVersion()
+              + " was published"
+              + " since this draft of version "
+              + proposed.getVersion()
+              + " was made; discard it and"
+              + " make a new draft.");
     }
     if (keyId == null || signatureBase64 == null) {
       throw ApiError.INVALID_REQUEST.exception("Send {\"keyId\": ..., \"signature\": <base64>}.");
@@ -141,20 +167,36 @@ public class RootRotation {
     } catch (IllegalArgumentException e) {
       throw ApiError.INVALID_REQUEST.exception("'signature' is not base64.");
     }
-    PublicKey key = rootKey(previous, keyId).or(() -> rootKey(proposed, keyId))
-        .orElseThrow(() -> ApiError.INVALID_SIGNATURE.exception("Key " + keyId + " is no root key"
-            + " of version " + previous.getVersion() + " or " + proposed.getVersion() + "."));
+    PublicKey key =
+        rootKey(previous, keyId)
+            .or(() -> rootKey(proposed, keyId))
+            .orElseThrow(
+                () ->
+                    ApiError.INVALID_SIGNATURE.exception(
+                        "Key "
+                            + keyId
+                            + " is no root key"
+                            + " of version "
+                            + previous.getVersion()
+                            + " or "
+                            + proposed.getVersion()
+                            + "."));
     byte[] signed = Dsse.preAuthEncoding(draft.getPayloadType(), draft.getPayload().toByteArray());
     if (!SigningService.verifies(key, signed, signature)) {
-      throw ApiError.INVALID_SIGNATURE.exception("The signature by key " + keyId + " does not"
-          + " verify over the DSSE pre-authentication encoding of draft version "
-          + proposed.getVersion() + ".");
+      throw ApiError.INVALID_SIGNATURE.exception(
+          "The signature by key "
+              + keyId
+              + " does not"
+              + " verify over the DSSE pre-authentication encoding of draft version "
+              + proposed.getVersion()
+              + ".");
     }
     SignedEnvelope.Builder updated = draft.toBuilder().clearSignatures();
-    draft.getSignaturesList().stream().filter(s -> !s.getKeyId().equals(keyId))
+    draft.getSignaturesList().stream()
+        .filter(s -> !s.getKeyId().equals(keyId))
         .forEach(updated::addSignatures);
-    updated.addSignatures(Signature.newBuilder().setKeyId(keyId)
-        .setSignature(ByteString.copyFrom(signature)));
+    updated.addSignatures(
+        Signature.newBuilder().setKeyId(keyId).setSignature(ByteString.copyFrom(signature)));
     SignedEnvelope next = updated.build();
     Draft status = status(next, previous);
     if (status.previousRoot().met() && status.newRoot().met()) {
@@ -168,23 +210,33 @@ public class RootRotation {
 
   private Draft publish(SignedEnvelope next, RootMetadata previous) {
     if (!signing.publish(next)) {
-      throw ApiError.CONFLICT.exception("Root version " + RootChainFiles.version(next)
-          + " was published by another server meanwhile; look at GET /api/v1/trust/root.");
+      throw ApiError.CONFLICT.exception(
+          "Root version "
+              + RootChainFiles.version(next)
+              + " was published by another server meanwhile; look at GET /api/v1/trust/root.");
     }
     publication.published(previous, RootChainFiles.metadata(next));
     Draft status = status(next, previous);
-    return new Draft(status.version(), status.payloadType(), status.payloadBase64(),
-        status.payloadSha256(), status.metadata(), status.previousRoot(), status.newRoot(), true);
+    return new Draft(
+        status.version(),
+        status.payloadType(),
+        status.payloadBase64(),
+        status.payloadSha256(),
+        status.metadata(),
+        status.previousRoot(),
+        status.newRoot(),
+        true);
   }
 
   private RootMetadata build(Proposal proposal) {
     List<String> rotate = proposal.rotate() == null ? List.of() : proposal.rotate();
     List<String> rootKeys = proposal.rootKeys() == null ? List.of() : proposal.rootKeys();
-    Map<String, Integer> thresholds = proposal.thresholds() == null ? Map.of() : proposal.thresholds();
+    Map<String, Integer> thresholds =
+        proposal.thresholds() == null ? Map.of() : proposal.thresholds();
     for (String role : rotate) {
       if (!ROLES.contains(role)) {
-        throw ApiError.INVALID_REQUEST.exception("Unknown role '" + role + "' in 'rotate'; roles"
-            + " are " + ROLES + ".");
+        throw ApiError.INVALID_REQUEST.exception(
+            "Unknown role '" + role + "' in 'rotate'; roles" + " are " + ROLES + ".");
       }
     }
     for (String role : thresholds.keySet()) {
@@ -193,8 +245,9 @@ public class RootRotation {
       }
     }
     if (rotate.contains(Dsse.ROLE_ROOT) && !rootKeys.isEmpty()) {
-      throw ApiError.INVALID_REQUEST.exception("Give either 'rootKeys' (offline root keys) or"
-          + " 'root' in 'rotate' (a new root key held by this server), not both.");
+      throw ApiError.INVALID_REQUEST.exception(
+          "Give either 'rootKeys' (offline root keys) or"
+              + " 'root' in 'rotate' (a new root key held by this server), not both.");
     }
     int days = proposal.expiresInDays() == null ? -1 : proposal.expiresInDays();
     if (proposal.expiresInDays() != null && (days < 1 || days > 3650)) {
@@ -207,18 +260,31 @@ public class RootRotation {
     RootMetadata current = signing.currentMetadata();
     // Check every threshold against the keys each role will have before any key is made.
     for (String role : ROLES) {
-      int keys = rotate.contains(role) ? 1
-          : role.equals(Dsse.ROLE_ROOT) && !newRootKeys.isEmpty()
-              ? (int) newRootKeys.stream().map(PublicKey::getKeyId).distinct().count()
-              : SigningService.role(current, role).map(RoleKeys::getKeyIdsCount).orElse(0);
+      int keys =
+          rotate.contains(role)
+              ? 1
+              : role.equals(Dsse.ROLE_ROOT) && !newRootKeys.isEmpty()
+                  ? (int) newRootKeys.stream().map(PublicKey::getKeyId).distinct().count()
+                  : SigningService.role(current, role).map(RoleKeys::getKeyIdsCount).orElse(0);
       Integer threshold = thresholds.get(role);
       if (threshold != null && (threshold < 1 || threshold > keys)) {
-        throw ApiError.INVALID_REQUEST.exception("The " + role + " threshold must be 1 to " + keys
-            + " (the number of " + role + " keys).");
+        throw ApiError.INVALID_REQUEST.exception(
+            "The "
+                + role
+                + " threshold must be 1 to "
+                + keys
+                + " (the number of "
+                + role
+                + " keys).");
       }
     }
-    RootMetadata.Builder next = current.toBuilder().setExpiresAtMs(clock.instant()
-        .plus(days > 0 ? Duration.ofDays(days) : config.rootMetadataTtl()).toEpochMilli());
+    RootMetadata.Builder next =
+        current.toBuilder()
+            .setExpiresAtMs(
+                clock
+                    .instant()
+                    .plus(days > 0 ? Duration.ofDays(days) : config.rootMetadataTtl())
+                    .toEpochMilli());
     for (String role : ROLES) {
       Optional<RoleKeys> existing = SigningService.role(current, role);
       List<PublicKey> keys;
@@ -227,12 +293,16 @@ public class RootRotation {
       } else if (role.equals(Dsse.ROLE_ROOT) && !newRootKeys.isEmpty()) {
         keys = newRootKeys.stream().distinct().toList();
       } else if (existing.isPresent()) {
-        keys = existing.get().getKeyIdsList().stream().map(id -> SigningService.key(current, id)).toList();
+        keys =
+            existing.get().getKeyIdsList().stream()
+                .map(id -> SigningService.key(current, id))
+                .toList();
       } else {
         continue;
       }
-      int threshold = thresholds.getOrDefault(role,
-          Math.min(keys.size(), existing.map(RoleKeys::getThreshold).orElse(1)));
+      int threshold =
+          thresholds.getOrDefault(
+              role, Math.min(keys.size(), existing.map(RoleKeys::getThreshold).orElse(1)));
       SigningService.setRole(next, role, keys, Math.max(1, threshold));
     }
     return next.build();
@@ -240,16 +310,23 @@ public class RootRotation {
 
   private Draft status(SignedEnvelope envelope, RootMetadata previous) {
     RootMetadata proposed = RootChainFiles.metadata(envelope);
-    return new Draft(proposed.getVersion(), envelope.getPayloadType(),
+    return new Draft(
+        proposed.getVersion(),
+        envelope.getPayloadType(),
         Base64.getEncoder().encodeToString(envelope.getPayload().toByteArray()),
-        Dsse.sha256Hex(envelope.getPayload().toByteArray()), proposed,
-        threshold(envelope, previous), threshold(envelope, proposed), false);
+        Dsse.sha256Hex(envelope.getPayload().toByteArray()),
+        proposed,
+        threshold(envelope, previous),
+        threshold(envelope, proposed),
+        false);
   }
 
   private static Threshold threshold(SignedEnvelope envelope, RootMetadata keysFrom) {
     RoleKeys role = SigningService.role(keysFrom, Dsse.ROLE_ROOT).orElseThrow();
     Set<String> valid = SigningService.validSigners(envelope, keysFrom, role);
-    return new Threshold(role.getKeyIdsList(), Math.max(1, role.getThreshold()),
+    return new Threshold(
+        role.getKeyIdsList(),
+        Math.max(1, role.getThreshold()),
         List.copyOf(new LinkedHashSet<>(valid)));
   }
 
@@ -263,18 +340,21 @@ public class RootRotation {
     try {
       return SigningService.publicKey(Ed25519Keys.parsePublicKeyPem(pem));
     } catch (IllegalArgumentException e) {
-      throw ApiError.INVALID_PUBLIC_KEY.exception("Every entry of 'rootKeys' must be an Ed25519"
-          + " public key in PEM (-----BEGIN PUBLIC KEY-----): " + e.getMessage());
+      throw ApiError.INVALID_PUBLIC_KEY.exception(
+          "Every entry of 'rootKeys' must be an Ed25519"
+              + " public key in PEM (-----BEGIN PUBLIC KEY-----): "
+              + e.getMessage());
     }
   }
 
   private static RuntimeException noDraft() {
-    return ApiError.NOT_FOUND.exception("There is no root draft; make one with"
-        + " POST /api/v1/trust/root/drafts.");
+    return ApiError.NOT_FOUND.exception(
+        "There is no root draft; make one with" + " POST /api/v1/trust/root/drafts.");
   }
 
   private static void lock() {
-    Panache.getEntityManager().createNativeQuery("select pg_advisory_xact_lock(" + DRAFT_LOCK + ")")
+    Panache.getEntityManager()
+        .createNativeQuery("select pg_advisory_xact_lock(" + DRAFT_LOCK + ")")
         .getSingleResult();
   }
 }

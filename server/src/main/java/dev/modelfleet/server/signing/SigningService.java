@@ -35,19 +35,20 @@ import org.jboss.logging.Logger;
 
 /**
  * Holds the fleet's online keys and the chain of root metadata, and signs documents as DSSE
- * envelopes: variant manifests with the targets keys, desired states with the director keys,
- * new root versions with whatever root keys the key directory holds. The root key may be
- * offline (absent from the key directory): the server then serves the stored chain and can
- * publish a new root version only with signatures made elsewhere ({@link RootRotation}).
+ * envelopes: variant manifests with the targets keys, desired states with the director keys, new
+ * root versions with whatever root keys the key directory holds. The root key may be offline
+ * (absent from the key directory): the server then serves the stored chain and can publish a new
+ * root version only with signatures made elsewhere ({@link RootRotation}).
  *
- * <p>Which key signs for a role is decided by the current root metadata, never by a file name:
- * the key directory may hold retired keys too. Keys are loaded (or made, on the very first
- * start) at startup so that a broken key directory stops the server at once.
+ * <p>Which key signs for a role is decided by the current root metadata, never by a file name: the
+ * key directory may hold retired keys too. Keys are loaded (or made, on the very first start) at
+ * startup so that a broken key directory stops the server at once.
  */
 @ApplicationScoped
 public class SigningService {
 
   private static final Logger LOG = Logger.getLogger(SigningService.class);
+
   /** Where servers before root rotation kept their one root metadata document. */
   static final String LEGACY_ROOT_METADATA_FILE = "root-metadata.bin";
 
@@ -56,6 +57,7 @@ public class SigningService {
   private KeyDirectory dir;
   private RootChainFiles files;
   private volatile Map<String, Ed25519PrivateKeyParameters> keys = Map.of();
+
   /** The chain and its newest version parsed once, swapped as one value. */
   private record Roots(List<SignedEnvelope> chain, RootMetadata current) {
     static Roots of(List<SignedEnvelope> chain) {
@@ -108,18 +110,23 @@ public class SigningService {
     Ed25519PrivateKeyParameters root = dir.loadOrCreate(Dsse.ROLE_ROOT);
     Ed25519PrivateKeyParameters targets = dir.loadOrCreate(Dsse.ROLE_TARGETS);
     Ed25519PrivateKeyParameters director = dir.loadOrCreate(Dsse.ROLE_DIRECTOR);
-    RootMetadata.Builder first = RootMetadata.newBuilder().setVersion(1)
-        .setExpiresAtMs(clock.instant().plus(config.rootMetadataTtl()).toEpochMilli());
+    RootMetadata.Builder first =
+        RootMetadata.newBuilder()
+            .setVersion(1)
+            .setExpiresAtMs(clock.instant().plus(config.rootMetadataTtl()).toEpochMilli());
     setRole(first, Dsse.ROLE_ROOT, List.of(publicKey(root)), 1);
     setRole(first, Dsse.ROLE_TARGETS, List.of(publicKey(targets)), 1);
     setRole(first, Dsse.ROLE_DIRECTOR, List.of(publicKey(director)), 1);
-    files.publish(sign(Dsse.ROOT_METADATA_TYPE, first.build().toByteArray(),
-        Map.of(publicKey(root).getKeyId(), root)));
+    files.publish(
+        sign(
+            Dsse.ROOT_METADATA_TYPE,
+            first.build().toByteArray(),
+            Map.of(publicKey(root).getKeyId(), root)));
   }
 
   /**
-   * Re-signs root metadata one version up, with the same root keys, when half its lifetime is
-   * gone or it names no director yet, if this server holds the root keys; otherwise warns.
+   * Re-signs root metadata one version up, with the same root keys, when half its lifetime is gone
+   * or it names no director yet, if this server holds the root keys; otherwise warns.
    */
   private void renewIfDue() throws IOException {
     RootMetadata current = currentMetadata();
@@ -132,8 +139,9 @@ public class SigningService {
       warnRootOffline(current, noDirector);
       return;
     }
-    RootMetadata.Builder next = current.toBuilder()
-        .setExpiresAtMs(clock.instant().plus(config.rootMetadataTtl()).toEpochMilli());
+    RootMetadata.Builder next =
+        current.toBuilder()
+            .setExpiresAtMs(clock.instant().plus(config.rootMetadataTtl()).toEpochMilli());
     if (noDirector) {
       Ed25519PrivateKeyParameters director = dir.loadOrCreate(Dsse.ROLE_DIRECTOR);
       keys = dir.loadAll();
@@ -141,8 +149,10 @@ public class SigningService {
     }
     SignedEnvelope renewed = signNextRoot(next.build(), rootKeyIds(current));
     if (files.publish(renewed)) {
-      LOG.infof("root metadata renewed as version %d, valid until %s",
-          RootChainFiles.version(renewed), Instant.ofEpochMilli(RootChainFiles.metadata(renewed).getExpiresAtMs()));
+      LOG.infof(
+          "root metadata renewed as version %d, valid until %s",
+          RootChainFiles.version(renewed),
+          Instant.ofEpochMilli(RootChainFiles.metadata(renewed).getExpiresAtMs()));
     }
     roots = Roots.of(files.load());
   }
@@ -151,10 +161,13 @@ public class SigningService {
     Instant now = clock.instant();
     if (loggedAt == null || now.isAfter(loggedAt.plusSeconds(3600))) {
       loggedAt = now;
-      LOG.warnf("root metadata version %d expires at %s%s, and the root key is offline (not in %s):"
+      LOG.warnf(
+          "root metadata version %d expires at %s%s, and the root key is offline (not in %s):"
               + " sign a new version offline (docs/security.md, 'Offline root')",
-          current.getVersion(), Instant.ofEpochMilli(current.getExpiresAtMs()),
-          noDirector ? " and names no director role" : "", config.keyDir());
+          current.getVersion(),
+          Instant.ofEpochMilli(current.getExpiresAtMs()),
+          noDirector ? " and names no director role" : "",
+          config.keyDir());
     }
     if (warnedAt == null || now.isAfter(warnedAt.plusSeconds(60))) {
       warnedAt = now;
@@ -187,27 +200,44 @@ public class SigningService {
   /** Desired states: the director role's keys (targets' when root metadata names none). */
   public SignedEnvelope signWithDirector(String payloadType, Message payload) {
     boolean hasDirector = role(currentMetadata(), Dsse.ROLE_DIRECTOR).isPresent();
-    return signAs(hasDirector ? Dsse.ROLE_DIRECTOR : Dsse.ROLE_TARGETS, payloadType,
-        payload.toByteArray());
+    return signAs(
+        hasDirector ? Dsse.ROLE_DIRECTOR : Dsse.ROLE_TARGETS, payloadType, payload.toByteArray());
   }
 
   SignedEnvelope signAs(String roleName, String payloadType, byte[] payload) {
     RootMetadata current = currentMetadata();
-    RoleKeys role = role(current, roleName).orElseThrow(() -> new IllegalStateException(
-        "root metadata version " + current.getVersion() + " names no " + roleName + " role"));
+    RoleKeys role =
+        role(current, roleName)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "root metadata version "
+                            + current.getVersion()
+                            + " names no "
+                            + roleName
+                            + " role"));
     Map<String, Ed25519PrivateKeyParameters> held = held(role.getKeyIdsList());
     int needed = Math.max(1, role.getThreshold());
     if (held.size() < needed) {
-      throw new IllegalStateException("the key directory " + config.keyDir() + " holds "
-          + held.size() + " of the " + needed + " " + roleName + " key(s) root metadata version "
-          + current.getVersion() + " requires");
+      throw new IllegalStateException(
+          "the key directory "
+              + config.keyDir()
+              + " holds "
+              + held.size()
+              + " of the "
+              + needed
+              + " "
+              + roleName
+              + " key(s) root metadata version "
+              + current.getVersion()
+              + " requires");
     }
     return sign(payloadType, payload, first(held, needed));
   }
 
   /**
-   * The current root metadata. A server that keeps running past half its lifetime re-signs it
-   * here when it holds the root key (or picks up what a replica published meanwhile).
+   * The current root metadata. A server that keeps running past half its lifetime re-signs it here
+   * when it holds the root key (or picks up what a replica published meanwhile).
    */
   public synchronized SignedEnvelope rootMetadata() {
     refresh();
@@ -222,8 +252,8 @@ public class SigningService {
   }
 
   /**
-   * Every root version, oldest first, the current one last. Called for every desired state
-   * sent, so the usual case is one file check and no lock.
+   * Every root version, oldest first, the current one last. Called for every desired state sent, so
+   * the usual case is one file check and no lock.
    */
   public List<SignedEnvelope> rootChain() {
     Roots known = roots;
@@ -238,7 +268,8 @@ public class SigningService {
   private boolean renewalDue(RootMetadata current) {
     Instant now = clock.instant();
     Instant warned = warnedAt;
-    return !now.isBefore(renewAfter(current)) && (warned == null || now.isAfter(warned.plusSeconds(60)));
+    return !now.isBefore(renewAfter(current))
+        && (warned == null || now.isAfter(warned.plusSeconds(60)));
   }
 
   /** Picks up versions another replica published (one file check when there are none). */
@@ -254,21 +285,23 @@ public class SigningService {
 
   /** When the server re-signs root metadata (or warns, when it cannot): half its lifetime. */
   Instant renewAfter(RootMetadata metadata) {
-    return Instant.ofEpochMilli(metadata.getExpiresAtMs()).minus(config.rootMetadataTtl().dividedBy(2));
+    return Instant.ofEpochMilli(metadata.getExpiresAtMs())
+        .minus(config.rootMetadataTtl().dividedBy(2));
   }
 
   /** The first root key of the current root metadata. */
   public byte[] rootPublicKey() {
     RootMetadata current = currentMetadata();
     return key(current, role(current, Dsse.ROLE_ROOT).orElseThrow().getKeyIds(0))
-        .getPublicKey().toByteArray();
+        .getPublicKey()
+        .toByteArray();
   }
 
   /**
-   * What new agents pin: every root key of the current root metadata as PEM, preceded, when
-   * there are several, by {@code root-threshold: N} (the root role's threshold), which the agent
-   * reads as how many of them must sign the first root version it trusts. With one root key
-   * this is that key's PEM alone, as it always was.
+   * What new agents pin: every root key of the current root metadata as PEM, preceded, when there
+   * are several, by {@code root-threshold: N} (the root role's threshold), which the agent reads as
+   * how many of them must sign the first root version it trusts. With one root key this is that
+   * key's PEM alone, as it always was.
    */
   public String rootPinPem() {
     RootMetadata current = currentMetadata();
@@ -306,8 +339,8 @@ public class SigningService {
   }
 
   /**
-   * Next root metadata (its version set here, its expiry by the caller), signed by every key this server holds
-   * among the previous version's root keys and the new version's.
+   * Next root metadata (its version set here, its expiry by the caller), signed by every key this
+   * server holds among the previous version's root keys and the new version's.
    */
   SignedEnvelope signNextRoot(RootMetadata next, Collection<String> previousRootKeyIds) {
     reloadKeys();
@@ -368,8 +401,10 @@ public class SigningService {
   }
 
   static Set<String> rootKeyIds(RootMetadata metadata) {
-    return new LinkedHashSet<>(role(metadata, Dsse.ROLE_ROOT)
-        .<List<String>>map(RoleKeys::getKeyIdsList).orElse(List.of()));
+    return new LinkedHashSet<>(
+        role(metadata, Dsse.ROLE_ROOT)
+            .<List<String>>map(RoleKeys::getKeyIdsList)
+            .orElse(List.of()));
   }
 
   static Optional<RoleKeys> role(RootMetadata metadata, String name) {
@@ -377,39 +412,57 @@ public class SigningService {
   }
 
   static PublicKey key(RootMetadata metadata, String keyId) {
-    return metadata.getKeysList().stream().filter(k -> k.getKeyId().equals(keyId)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("root metadata lists key " + keyId
-            + " in a role but not among its keys"));
+    return metadata.getKeysList().stream()
+        .filter(k -> k.getKeyId().equals(keyId))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "root metadata lists key " + keyId + " in a role but not among its keys"));
   }
 
   /**
    * Replaces a role's keys and threshold; keys no role uses any more leave the key list, so a
    * rotated-out key is gone from the metadata, not just from the role.
    */
-  static void setRole(RootMetadata.Builder metadata, String name, List<PublicKey> roleKeys,
-      int threshold) {
+  static void setRole(
+      RootMetadata.Builder metadata, String name, List<PublicKey> roleKeys, int threshold) {
     List<RoleKeys> roles = new ArrayList<>(metadata.getRolesList());
     roles.removeIf(r -> r.getRole().equals(name));
-    roles.add(RoleKeys.newBuilder().setRole(name).setThreshold(threshold)
-        .addAllKeyIds(roleKeys.stream().map(PublicKey::getKeyId).toList()).build());
-    roles.sort(java.util.Comparator.comparingInt(r -> List.of(Dsse.ROLE_ROOT, Dsse.ROLE_TARGETS,
-        Dsse.ROLE_DIRECTOR).indexOf(r.getRole())));
+    roles.add(
+        RoleKeys.newBuilder()
+            .setRole(name)
+            .setThreshold(threshold)
+            .addAllKeyIds(roleKeys.stream().map(PublicKey::getKeyId).toList())
+            .build());
+    roles.sort(
+        java.util.Comparator.comparingInt(
+            r ->
+                List.of(Dsse.ROLE_ROOT, Dsse.ROLE_TARGETS, Dsse.ROLE_DIRECTOR)
+                    .indexOf(r.getRole())));
     Map<String, PublicKey> byId = new java.util.LinkedHashMap<>();
     metadata.getKeysList().forEach(k -> byId.put(k.getKeyId(), k));
     roleKeys.forEach(k -> byId.put(k.getKeyId(), k));
     Set<String> used = new java.util.HashSet<>();
     roles.forEach(r -> used.addAll(r.getKeyIdsList()));
-    metadata.clearRoles().addAllRoles(roles).clearKeys()
+    metadata
+        .clearRoles()
+        .addAllRoles(roles)
+        .clearKeys()
         .addAllKeys(byId.values().stream().filter(k -> used.contains(k.getKeyId())).toList());
   }
 
   /** The key ids among {@code role}'s whose signatures on {@code envelope} verify. */
   static Set<String> validSigners(SignedEnvelope envelope, RootMetadata keysFrom, RoleKeys role) {
-    byte[] signed = Dsse.preAuthEncoding(envelope.getPayloadType(), envelope.getPayload().toByteArray());
+    byte[] signed =
+        Dsse.preAuthEncoding(envelope.getPayloadType(), envelope.getPayload().toByteArray());
     Set<String> valid = new LinkedHashSet<>();
     for (Signature signature : envelope.getSignaturesList()) {
       if (role.getKeyIdsList().contains(signature.getKeyId())
-          && verifies(key(keysFrom, signature.getKeyId()), signed, signature.getSignature().toByteArray())) {
+          && verifies(
+              key(keysFrom, signature.getKeyId()),
+              signed,
+              signature.getSignature().toByteArray())) {
         valid.add(signature.getKeyId());
       }
     }
@@ -418,7 +471,8 @@ public class SigningService {
 
   static boolean verifies(PublicKey key, byte[] message, byte[] signature) {
     try {
-      Ed25519PublicKeyParameters publicKey = Ed25519Keys.parsePublicKey(key.getPublicKey().toByteArray());
+      Ed25519PublicKeyParameters publicKey =
+          Ed25519Keys.parsePublicKey(key.getPublicKey().toByteArray());
       Ed25519Signer verifier = new Ed25519Signer();
       verifier.init(false, publicKey);
       verifier.update(message, 0, message.length);
@@ -441,15 +495,19 @@ public class SigningService {
   }
 
   /** Signs with each key; the key ids come with the keys, so no public key is derived here. */
-  private static SignedEnvelope sign(String payloadType, byte[] payload,
-      Map<String, Ed25519PrivateKeyParameters> signers) {
-    SignedEnvelope.Builder envelope = SignedEnvelope.newBuilder()
-        .setPayload(ByteString.copyFrom(payload))
-        .setPayloadType(payloadType);
+  private static SignedEnvelope sign(
+      String payloadType, byte[] payload, Map<String, Ed25519PrivateKeyParameters> signers) {
+    SignedEnvelope.Builder envelope =
+        SignedEnvelope.newBuilder()
+            .setPayload(ByteString.copyFrom(payload))
+            .setPayloadType(payloadType);
     byte[] signed = Dsse.preAuthEncoding(payloadType, payload);
-    signers.forEach((keyId, key) -> envelope.addSignatures(Signature.newBuilder()
-        .setKeyId(keyId)
-        .setSignature(ByteString.copyFrom(Ed25519Keys.sign(key, signed)))));
+    signers.forEach(
+        (keyId, key) ->
+            envelope.addSignatures(
+                Signature.newBuilder()
+                    .setKeyId(keyId)
+                    .setSignature(ByteString.copyFrom(Ed25519Keys.sign(key, signed)))));
     return envelope.build();
   }
 }

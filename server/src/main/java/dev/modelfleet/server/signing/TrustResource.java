@@ -31,8 +31,8 @@ public class TrustResource {
 
   public record RoleView(String role, List<String> keyIds, int threshold) {}
 
-  public record VersionView(long version, Instant expiresAt, List<String> signedBy,
-      String signedEnvelopeBase64) {}
+  public record VersionView(
+      long version, Instant expiresAt, List<String> signedBy, String signedEnvelopeBase64) {}
 
   public record RootView(
       long version,
@@ -47,15 +47,31 @@ public class TrustResource {
       List<String> warnings,
       List<VersionView> history) {}
 
-  public record DraftView(long version, String payloadType, String payloadBase64,
-      String payloadSha256, Instant expiresAt, List<KeyView> keys, List<RoleView> roles,
-      RootRotation.Threshold previousRoot, RootRotation.Threshold newRoot, boolean published) {
+  public record DraftView(
+      long version,
+      String payloadType,
+      String payloadBase64,
+      String payloadSha256,
+      Instant expiresAt,
+      List<KeyView> keys,
+      List<RoleView> roles,
+      RootRotation.Threshold previousRoot,
+      RootRotation.Threshold newRoot,
+      boolean published) {
 
     public static DraftView of(RootRotation.Draft draft) {
       RootMetadata metadata = draft.metadata();
-      return new DraftView(draft.version(), draft.payloadType(), draft.payloadBase64(),
-          draft.payloadSha256(), Instant.ofEpochMilli(metadata.getExpiresAtMs()),
-          TrustResource.keys(metadata), TrustResource.roles(metadata), draft.previousRoot(), draft.newRoot(), draft.published());
+      return new DraftView(
+          draft.version(),
+          draft.payloadType(),
+          draft.payloadBase64(),
+          draft.payloadSha256(),
+          Instant.ofEpochMilli(metadata.getExpiresAtMs()),
+          TrustResource.keys(metadata),
+          TrustResource.roles(metadata),
+          draft.previousRoot(),
+          draft.newRoot(),
+          draft.published());
     }
   }
 
@@ -72,19 +88,36 @@ public class TrustResource {
     Instant expires = Instant.ofEpochMilli(metadata.getExpiresAtMs());
     List<String> warnings = new ArrayList<>();
     if (!online && !clock.instant().isBefore(renewAfter)) {
-      warnings.add("root metadata version " + metadata.getVersion() + " expires at " + expires
-          + " and the root key is offline: sign a new version offline before then"
-          + " (POST /api/v1/trust/root/drafts).");
+      warnings.add(
+          "root metadata version "
+              + metadata.getVersion()
+              + " expires at "
+              + expires
+              + " and the root key is offline: sign a new version offline before then"
+              + " (POST /api/v1/trust/root/drafts).");
     }
-    List<VersionView> history = chain.stream().map(version -> new VersionView(
-        RootChainFiles.version(version),
-        Instant.ofEpochMilli(RootChainFiles.metadata(version).getExpiresAtMs()),
-        version.getSignaturesList().stream().map(s -> s.getKeyId()).toList(),
-        Base64.getEncoder().encodeToString(version.toByteArray()))).toList();
-    return new RootView(metadata.getVersion(), expires, keys(metadata), roles(metadata),
-        Ed25519Keys.publicKeyPem(signing.rootPublicKey()), rootPem(),
-        Base64.getEncoder().encodeToString(envelope.toByteArray()), online, renewAfter,
-        warnings, history);
+    List<VersionView> history =
+        chain.stream()
+            .map(
+                version ->
+                    new VersionView(
+                        RootChainFiles.version(version),
+                        Instant.ofEpochMilli(RootChainFiles.metadata(version).getExpiresAtMs()),
+                        version.getSignaturesList().stream().map(s -> s.getKeyId()).toList(),
+                        Base64.getEncoder().encodeToString(version.toByteArray())))
+            .toList();
+    return new RootView(
+        metadata.getVersion(),
+        expires,
+        keys(metadata),
+        roles(metadata),
+        Ed25519Keys.publicKeyPem(signing.rootPublicKey()),
+        rootPem(),
+        Base64.getEncoder().encodeToString(envelope.toByteArray()),
+        online,
+        renewAfter,
+        warnings,
+        history);
   }
 
   /**
@@ -103,14 +136,23 @@ public class TrustResource {
   @Path("/root/draft")
   @Produces(MediaType.APPLICATION_JSON)
   public DraftView draft() {
-    return rotation.currentDraft().map(DraftView::of).orElseThrow(() -> ApiError.NOT_FOUND
-        .exception("There is no root draft; make one with POST /api/v1/trust/root/drafts."));
+    return rotation
+        .currentDraft()
+        .map(DraftView::of)
+        .orElseThrow(
+            () ->
+                ApiError.NOT_FOUND.exception(
+                    "There is no root draft; make one with POST /api/v1/trust/root/drafts."));
   }
 
   static List<KeyView> keys(RootMetadata metadata) {
     return metadata.getKeysList().stream()
-        .map(k -> new KeyView(k.getKeyId(), k.getAlgorithm(),
-            Ed25519Keys.publicKeyPem(k.getPublicKey().toByteArray())))
+        .map(
+            k ->
+                new KeyView(
+                    k.getKeyId(),
+                    k.getAlgorithm(),
+                    Ed25519Keys.publicKeyPem(k.getPublicKey().toByteArray())))
         .toList();
   }
 

@@ -34,22 +34,27 @@ public class TrialReports {
   }
 
   /**
-   * Stores a device's figures. A report for a trial the device was not sent, or for a variant
-   * it was not asked to time, is ignored: it is an agent bug, not worth closing its stream.
+   * Stores a device's figures. A report for a trial the device was not sent, or for a variant it
+   * was not asked to time, is ignored: it is an agent bug, not worth closing its stream.
    */
   @Transactional
   public void record(UUID deviceId, TrialReport report) {
-    Optional<TrialDevice> asked = parse(report.getTrialId())
-        .flatMap(id -> TrialDevice.<TrialDevice>find("trialId = ?1 and deviceId = ?2", id, deviceId)
-            .firstResultOptional());
+    Optional<TrialDevice> asked =
+        parse(report.getTrialId())
+            .flatMap(
+                id ->
+                    TrialDevice.<TrialDevice>find("trialId = ?1 and deviceId = ?2", id, deviceId)
+                        .firstResultOptional());
     if (asked.isEmpty() || !TrialDevice.SENT.equals(asked.get().state)) {
-      LOG.warnf("device %s reported trial '%s' it has no open request for; ignored",
+      LOG.warnf(
+          "device %s reported trial '%s' it has no open request for; ignored",
           deviceId, report.getTrialId());
       return;
     }
     Instant now = clock.instant();
     Map<UUID, TrialResult> pending =
-        TrialResult.<TrialResult>list("trialId = ?1 and deviceId = ?2", asked.get().trialId, deviceId)
+        TrialResult.<TrialResult>list(
+                "trialId = ?1 and deviceId = ?2", asked.get().trialId, deviceId)
             .stream()
             .collect(Collectors.toMap(r -> r.variant.id, r -> r));
     for (var reported : report.getResultsList()) {
@@ -64,14 +69,16 @@ public class TrialReports {
       row.p50Ms = failed ? null : reported.getP50Ms();
       row.p95Ms = failed ? null : reported.getP95Ms();
       row.peakMemoryBytes = reported.getPeakMemoryBytes();
-      row.executionProviderUsed = emptyToNull(
-          StoredText.bounded(reported.getExecutionProviderUsed(), StoredText.NAME_LENGTH));
+      row.executionProviderUsed =
+          emptyToNull(
+              StoredText.bounded(reported.getExecutionProviderUsed(), StoredText.NAME_LENGTH));
       row.error = emptyToNull(StoredText.bounded(reported.getError(), StoredText.REASON_LENGTH));
-      row.reasonCode = emptyToNull(
-          StoredText.bounded(reported.getReasonCode(), StoredText.NAME_LENGTH));
+      row.reasonCode =
+          emptyToNull(StoredText.bounded(reported.getReasonCode(), StoredText.NAME_LENGTH));
       row.reportedAt = now;
       if (!failed) {
-        mismatches.recordIfDifferent(deviceId, row.variant, reported.getExecutionProviderUsed(), "trial");
+        mismatches.recordIfDifferent(
+            deviceId, row.variant, reported.getExecutionProviderUsed(), "trial");
       }
     }
     for (TrialResult row : pending.values()) {
@@ -97,24 +104,40 @@ public class TrialReports {
 
   @Transactional
   public List<TrialView> ofVersion(ModelVersion version) {
-    return Trial.<Trial>list("version = ?1 order by requestedAt", version).stream().map(this::view).toList();
+    return Trial.<Trial>list("version = ?1 order by requestedAt", version).stream()
+        .map(this::view)
+        .toList();
   }
 
   TrialView view(Trial trial) {
     Map<UUID, List<ResultView>> results =
         TrialResult.<TrialResult>list("trialId = ?1 order by variant.createdAt", trial.id).stream()
-            .collect(Collectors.groupingBy(
-                r -> r.deviceId, Collectors.mapping(ResultView::of, Collectors.toList())));
-    List<TrialDevice> devices = TrialDevice.list("trialId = ?1 order by updatedAt, deviceId", trial.id);
-    List<DeviceView> deviceViews = devices.stream()
-        .map(d -> new DeviceView(
-            d.deviceId, d.hardwareClassId, d.state, d.reason, d.updatedAt,
-            results.getOrDefault(d.deviceId, List.of())))
-        .toList();
+            .collect(
+                Collectors.groupingBy(
+                    r -> r.deviceId, Collectors.mapping(ResultView::of, Collectors.toList())));
+    List<TrialDevice> devices =
+        TrialDevice.list("trialId = ?1 order by updatedAt, deviceId", trial.id);
+    List<DeviceView> deviceViews =
+        devices.stream()
+            .map(
+                d ->
+                    new DeviceView(
+                        d.deviceId,
+                        d.hardwareClassId,
+                        d.state,
+                        d.reason,
+                        d.updatedAt,
+                        results.getOrDefault(d.deviceId, List.of())))
+            .toList();
     boolean running = devices.stream().anyMatch(d -> TrialDevice.SENT.equals(d.state));
     return new TrialView(
-        trial.id, trial.version.model.name, trial.version.version, trial.runs, trial.requestedAt,
-        running ? "running" : "complete", deviceViews);
+        trial.id,
+        trial.version.model.name,
+        trial.version.version,
+        trial.runs,
+        trial.requestedAt,
+        running ? "running" : "complete",
+        deviceViews);
   }
 
   private static Optional<UUID> parse(String id) {

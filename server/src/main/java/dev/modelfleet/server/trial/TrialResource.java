@@ -59,7 +59,8 @@ public class TrialResource {
 
   @GET
   @Transactional
-  public List<TrialView> ofVersion(@PathParam("name") String name, @PathParam("version") String version) {
+  public List<TrialView> ofVersion(
+      @PathParam("name") String name, @PathParam("version") String version) {
     return reports.ofVersion(ModelService.version(name, version));
   }
 }

@@ -25,9 +25,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Starts trials: each connected device gets the signed manifests of the version's variants it
- * can run (the matcher's hard filters), times them and reports. The results then rank those
- * variants for every device of its hardware class.
+ * Starts trials: each connected device gets the signed manifests of the version's variants it can
+ * run (the matcher's hard filters), times them and reports. The results then rank those variants
+ * for every device of its hardware class.
  */
 @ApplicationScoped
 public class TrialService {
@@ -42,7 +42,10 @@ public class TrialService {
   private final Clock clock;
 
   TrialService(
-      MatchingService matching, DeviceLinks links, TrialReports reports, Event<TrialRequested> requested,
+      MatchingService matching,
+      DeviceLinks links,
+      TrialReports reports,
+      Event<TrialRequested> requested,
       Clock clock) {
     this.matching = matching;
     this.links = links;
@@ -56,7 +59,11 @@ public class TrialService {
     int timedRuns = runs == null ? DEFAULT_RUNS : runs;
     if (timedRuns < 1 || timedRuns > MAX_RUNS) {
       throw ApiError.INVALID_REQUEST.exception(
-          "'runs' must be between 1 and " + MAX_RUNS + " (timed runs per variant); got " + runs + ".");
+          "'runs' must be between 1 and "
+              + MAX_RUNS
+              + " (timed runs per variant); got "
+              + runs
+              + ".");
     }
     Instant now = clock.instant();
     Trial trial = new Trial();
@@ -83,8 +90,8 @@ public class TrialService {
   }
 
   /**
-   * Records whether the device can take the trial (active, something it can run, connected
-   * here) and returns the variants to send it, best estimate first: none unless it can.
+   * Records whether the device can take the trial (active, something it can run, connected here)
+   * and returns the variants to send it, best estimate first: none unless it can.
    */
   private List<Variant> admit(TrialDevice row, Device device, VersionMatcher matcher) {
     if (!device.isActive()) {
@@ -135,7 +142,8 @@ public class TrialService {
     try {
       return SignedEnvelope.parseFrom(variant.manifest);
     } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("stored manifest of variant " + variant.id + " is corrupt", e);
+      throw new IllegalStateException(
+          "stored manifest of variant " + variant.id + " is corrupt", e);
     }
   }
 }

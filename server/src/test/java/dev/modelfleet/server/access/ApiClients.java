@@ -26,10 +26,14 @@ public final class ApiClients {
 
   public static Client create(String role) {
     String name = Api.unique(role);
-    JsonPath created = Api.adminJson().body(Map.of("name", name, "role", role))
-        .post("/api/v1/access/tokens")
-        .then().statusCode(201)
-        .extract().jsonPath();
+    JsonPath created =
+        Api.adminJson()
+            .body(Map.of("name", name, "role", role))
+            .post("/api/v1/access/tokens")
+            .then()
+            .statusCode(201)
+            .extract()
+            .jsonPath();
     return new Client(created.getString("apiToken.id"), name, role, created.getString("token"));
   }
 }

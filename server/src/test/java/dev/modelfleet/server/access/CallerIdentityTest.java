@@ -38,12 +38,20 @@ class CallerIdentityTest {
       agent.enroll(Fixtures.enrollmentToken(Map.of("site", site), 1));
     }
     Client operator = ApiClients.create("operator");
-    operator.json()
+    operator
+        .json()
         .header("X-ModelFleet-Actor", "someone-else")
-        .body(Map.of("model", published.model(), "version", published.version(),
-            "selector", "site=" + site))
+        .body(
+            Map.of(
+                "model",
+                published.model(),
+                "version",
+                published.version(),
+                "selector",
+                "site=" + site))
         .post("/api/v1/rollouts")
-        .then().statusCode(201)
+        .then()
+        .statusCode(201)
         .body("createdBy", equalTo(operator.name()))
         .body("events.actor", hasItem(operator.name()));
   }
@@ -58,37 +66,47 @@ class CallerIdentityTest {
       throw new IllegalStateException(e);
     }
     Api.adminJson()
-        .body(Map.of("model", published.model(), "version", published.version(),
-            "selector", "site=" + site))
+        .body(
+            Map.of(
+                "model",
+                published.model(),
+                "version",
+                published.version(),
+                "selector",
+                "site=" + site))
         .post("/api/v1/rollouts")
-        .then().statusCode(201).body("createdBy", equalTo("admin"));
+        .then()
+        .statusCode(201)
+        .body("createdBy", equalTo("admin"));
   }
 
   /** Spellings that routing may resolve to the admin-only resource must not let an operator in. */
   @ParameterizedTest
-  @ValueSource(strings = {
-    "/api/v1/access/tokens",
-    "//api/v1/access/tokens",
-    "/api/v1//access/tokens",
-    "/api/v1/./access/tokens",
-    "/api/v1/x/../access/tokens",
-    "/api/v1/%61ccess/tokens",
-    "/api/v1/access;x/tokens",
-    "/api/v1/access/tokens/",
-    "/api/v1/AUDIT",
-    "/api/v1/audit/",
-    "/api/v1/./audit",
-    "/api/v1/%61udit",
-    "/api/v1/./system/ingest",
-    "/api/v1/%73ystem/ingest",
-  })
+  @ValueSource(
+      strings = {
+        "/api/v1/access/tokens",
+        "//api/v1/access/tokens",
+        "/api/v1//access/tokens",
+        "/api/v1/./access/tokens",
+        "/api/v1/x/../access/tokens",
+        "/api/v1/%61ccess/tokens",
+        "/api/v1/access;x/tokens",
+        "/api/v1/access/tokens/",
+        "/api/v1/AUDIT",
+        "/api/v1/audit/",
+        "/api/v1/./audit",
+        "/api/v1/%61udit",
+        "/api/v1/./system/ingest",
+        "/api/v1/%73ystem/ingest",
+      })
   void noSpellingOfAnAdminPathLetsAnOperatorIn(String path) throws IOException {
     Client operator = ApiClients.create("operator");
     String response = rawGet(path, operator.secret());
     String statusLine = response.lines().findFirst().orElse("");
     assertTrue(!statusLine.contains(" 200"), path + " answered " + statusLine + "\n" + response);
     assertTrue(!response.contains("\"role\""), path + " leaked tokens: " + response);
-    assertTrue(!response.contains("connectedDevices"), path + " leaked ingest figures: " + response);
+    assertTrue(
+        !response.contains("connectedDevices"), path + " leaked ingest figures: " + response);
   }
 
   @Test
@@ -99,8 +117,13 @@ class CallerIdentityTest {
   private String rawGet(String path, String token) throws IOException {
     try (Socket socket = new Socket(base.getHost(), base.getPort())) {
       OutputStream out = socket.getOutputStream();
-      out.write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + token
-          + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("GET "
+                  + path
+                  + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                  + token
+                  + "\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = socket.getInputStream();
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -28,10 +28,10 @@ import org.jose4j.jws.JsonWebSignature;
 import org.jose4j.jwt.JwtClaims;
 
 /**
- * Stands in for an OpenID Connect provider: its discovery document and its JWKS served over
- * real HTTP on a loopback port, and tokens signed with its RSA keys. What it publishes lives in
- * system properties, JVM-wide, since Quarkus may load this resource and the test with different
- * class loaders.
+ * Stands in for an OpenID Connect provider: its discovery document and its JWKS served over real
+ * HTTP on a loopback port, and tokens signed with its RSA keys. What it publishes lives in system
+ * properties, JVM-wide, since Quarkus may load this resource and the test with different class
+ * loaders.
  */
 public class OidcProvider implements QuarkusTestResourceLifecycleManager {
 
@@ -58,22 +58,37 @@ public class OidcProvider implements QuarkusTestResourceLifecycleManager {
       publish(newKey());
     }
     String certs = REALM + "/protocol/openid-connect/certs";
-    server.createContext(REALM + "/.well-known/openid-configuration", exchange -> answer(exchange,
-        "{\"issuer\":\"" + issuer + "\",\"jwks_uri\":\"http://127.0.0.1:"
-            + server.getAddress().getPort() + certs + "\"}"));
-    server.createContext(certs, exchange -> {
-      countFetch();
-      answer(exchange, jwks());
-    });
+    server.createContext(
+        REALM + "/.well-known/openid-configuration",
+        exchange ->
+            answer(
+                exchange,
+                "{\"issuer\":\""
+                    + issuer
+                    + "\",\"jwks_uri\":\"http://127.0.0.1:"
+                    + server.getAddress().getPort()
+                    + certs
+                    + "\"}"));
+    server.createContext(
+        certs,
+        exchange -> {
+          countFetch();
+          answer(exchange, jwks());
+        });
     server.start();
     return Map.of(
-        "modelfleet.oidc.enabled", "true",
-        "modelfleet.oidc.issuer", issuer,
-        "modelfleet.oidc.audience", AUDIENCE,
-        "modelfleet.oidc.client-ids", AUDIENCE + "," + CLI,
+        "modelfleet.oidc.enabled",
+        "true",
+        "modelfleet.oidc.issuer",
+        issuer,
+        "modelfleet.oidc.audience",
+        AUDIENCE,
+        "modelfleet.oidc.client-ids",
+        AUDIENCE + "," + CLI,
         "modelfleet.oidc.role-mappings",
         "fleet-ops=operator,fleet-admins=admin,fleet-readers=viewer",
-        "modelfleet.oidc.jwks-min-refetch-interval", "1s");
+        "modelfleet.oidc.jwks-min-refetch-interval",
+        "1s");
   }
 
   @Override
@@ -94,8 +109,11 @@ public class OidcProvider implements QuarkusTestResourceLifecycleManager {
       generator.initialize(2048);
       KeyPair pair = generator.generateKeyPair();
       String kid = "k-" + UUID.randomUUID().toString().substring(0, 8);
-      System.setProperty(KEY + kid, Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
-          + "." + Base64.getEncoder().encodeToString(pair.getPublic().getEncoded()));
+      System.setProperty(
+          KEY + kid,
+          Base64.getEncoder().encodeToString(pair.getPrivate().getEncoded())
+              + "."
+              + Base64.getEncoder().encodeToString(pair.getPublic().getEncoded()));
       return kid;
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -136,8 +154,10 @@ public class OidcProvider implements QuarkusTestResourceLifecycleManager {
   }
 
   private static PrivateKey privateKey(String kid) throws Exception {
-    return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(
-        Base64.getDecoder().decode(System.getProperty(KEY + kid).split("\\.")[0])));
+    return KeyFactory.getInstance("RSA")
+        .generatePrivate(
+            new PKCS8EncodedKeySpec(
+                Base64.getDecoder().decode(System.getProperty(KEY + kid).split("\\.")[0])));
   }
 
   private static List<String> published() {
@@ -153,8 +173,11 @@ public class OidcProvider implements QuarkusTestResourceLifecycleManager {
     try {
       List<JsonWebKey> keys = new ArrayList<>();
       for (String kid : published()) {
-        RsaJsonWebKey key = new RsaJsonWebKey((RSAPublicKey) KeyFactory.getInstance("RSA")
-            .generatePublic(new X509EncodedKeySpec(publicKeyBytes(kid))));
+        RsaJsonWebKey key =
+            new RsaJsonWebKey(
+                (RSAPublicKey)
+                    KeyFactory.getInstance("RSA")
+                        .generatePublic(new X509EncodedKeySpec(publicKeyBytes(kid))));
         key.setKeyId(kid);
         key.setUse("sig");
         key.setAlgorithm(AlgorithmIdentifiers.RSA_USING_SHA256);

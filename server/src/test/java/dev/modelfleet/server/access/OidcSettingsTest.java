@@ -21,8 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What the OpenID Connect settings require before the server starts, and what the verifier
- * makes of a token, with a fixed provider key (no HTTP: {@link OidcTest} covers the JWKS).
+ * What the OpenID Connect settings require before the server starts, and what the verifier makes of
+ * a token, with a fixed provider key (no HTTP: {@link OidcTest} covers the JWKS).
  */
 class OidcSettingsTest {
 
@@ -30,33 +30,83 @@ class OidcSettingsTest {
   private static KeyPair provider;
 
   /** The settings, as OidcConfig reads them. */
-  record Settings(boolean enabled, Optional<String> issuer, Optional<String> audience,
-      Optional<List<String>> clientIds, Optional<String> jwksUrl, Duration jwksRefreshInterval,
-      Duration jwksMinRefetchInterval, Optional<String> publicKey, String rolesClaim,
-      Optional<List<String>> roleMappings, String nameClaim, Duration clockSkew)
+  record Settings(
+      boolean enabled,
+      Optional<String> issuer,
+      Optional<String> audience,
+      Optional<List<String>> clientIds,
+      Optional<String> jwksUrl,
+      Duration jwksRefreshInterval,
+      Duration jwksMinRefetchInterval,
+      Optional<String> publicKey,
+      String rolesClaim,
+      Optional<List<String>> roleMappings,
+      String nameClaim,
+      Duration clockSkew)
       implements OidcConfig {
 
     static Settings complete() {
-      return new Settings(true, Optional.of(ISSUER), Optional.of("modelfleet"), Optional.empty(),
-          Optional.empty(), Duration.ofMinutes(10), Duration.ofSeconds(10),
-          Optional.of(publicKeyPem()), "groups", Optional.of(List.of("fleet-admins=admin")),
-          "preferred_username", Duration.ofSeconds(60));
+      return new Settings(
+          true,
+          Optional.of(ISSUER),
+          Optional.of("modelfleet"),
+          Optional.empty(),
+          Optional.empty(),
+          Duration.ofMinutes(10),
+          Duration.ofSeconds(10),
+          Optional.of(publicKeyPem()),
+          "groups",
+          Optional.of(List.of("fleet-admins=admin")),
+          "preferred_username",
+          Duration.ofSeconds(60));
     }
 
     Settings withAudience(Optional<String> value) {
-      return new Settings(enabled, issuer, value, clientIds, jwksUrl, jwksRefreshInterval,
-          jwksMinRefetchInterval, publicKey, rolesClaim, roleMappings, nameClaim, clockSkew);
+      return new Settings(
+          enabled,
+          issuer,
+          value,
+          clientIds,
+          jwksUrl,
+          jwksRefreshInterval,
+          jwksMinRefetchInterval,
+          publicKey,
+          rolesClaim,
+          roleMappings,
+          nameClaim,
+          clockSkew);
     }
 
     Settings withRoleMappings(Optional<List<String>> value) {
-      return new Settings(enabled, issuer, audience, clientIds, jwksUrl, jwksRefreshInterval,
-          jwksMinRefetchInterval, publicKey, rolesClaim, value, nameClaim, clockSkew);
+      return new Settings(
+          enabled,
+          issuer,
+          audience,
+          clientIds,
+          jwksUrl,
+          jwksRefreshInterval,
+          jwksMinRefetchInterval,
+          publicKey,
+          rolesClaim,
+          value,
+          nameClaim,
+          clockSkew);
     }
 
     Settings withJwks(String issuerUrl, Optional<String> url) {
-      return new Settings(enabled, Optional.of(issuerUrl), audience, clientIds, url,
-          jwksRefreshInterval, jwksMinRefetchInterval, Optional.empty(), rolesClaim, roleMappings,
-          nameClaim, clockSkew);
+      return new Settings(
+          enabled,
+          Optional.of(issuerUrl),
+          audience,
+          clientIds,
+          url,
+          jwksRefreshInterval,
+          jwksMinRefetchInterval,
+          Optional.empty(),
+          rolesClaim,
+          roleMappings,
+          nameClaim,
+          clockSkew);
     }
   }
 
@@ -70,20 +120,26 @@ class OidcSettingsTest {
   @Test
   void oidcWithoutAnAudienceDoesNotStart() {
     for (Optional<String> none : List.of(Optional.<String>empty(), Optional.of(" "))) {
-      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-          () -> new OidcVerifier(Settings.complete().withAudience(none)));
-      assertTrue(refused.getMessage().contains("modelfleet.oidc.audience is required"),
+      IllegalArgumentException refused =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new OidcVerifier(Settings.complete().withAudience(none)));
+      assertTrue(
+          refused.getMessage().contains("modelfleet.oidc.audience is required"),
           refused.getMessage());
     }
   }
 
   @Test
   void oidcWithoutRoleMappingsDoesNotStart() {
-    for (Optional<List<String>> none : List.of(Optional.<List<String>>empty(),
-        Optional.of(List.<String>of()))) {
-      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-          () -> new OidcVerifier(Settings.complete().withRoleMappings(none)));
-      assertTrue(refused.getMessage().contains("modelfleet.oidc.role-mappings is required"),
+    for (Optional<List<String>> none :
+        List.of(Optional.<List<String>>empty(), Optional.of(List.<String>of()))) {
+      IllegalArgumentException refused =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new OidcVerifier(Settings.complete().withRoleMappings(none)));
+      assertTrue(
+          refused.getMessage().contains("modelfleet.oidc.role-mappings is required"),
           refused.getMessage());
     }
   }
@@ -91,16 +147,23 @@ class OidcSettingsTest {
   @Test
   void keysAreFetchedOverHttpsOrFromThisHostOnly() {
     for (String url : List.of("http://login.example.test/certs", "ftp://127.0.0.1/certs")) {
-      IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
-          () -> new OidcVerifier(Settings.complete().withJwks(ISSUER, Optional.of(url))));
+      IllegalArgumentException refused =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> new OidcVerifier(Settings.complete().withJwks(ISSUER, Optional.of(url))));
       assertTrue(refused.getMessage().contains("must be an https URL"), refused.getMessage());
     }
-    IllegalArgumentException discovered = assertThrows(IllegalArgumentException.class,
-        () -> new OidcVerifier(Settings.complete().withJwks("http://login.example.test/realms/x",
-            Optional.empty())));
+    IllegalArgumentException discovered =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new OidcVerifier(
+                    Settings.complete()
+                        .withJwks("http://login.example.test/realms/x", Optional.empty())));
     assertTrue(discovered.getMessage().contains("must be an https URL"), discovered.getMessage());
     new OidcVerifier(Settings.complete().withJwks(ISSUER, Optional.empty()));
-    new OidcVerifier(Settings.complete().withJwks(ISSUER, Optional.of("http://127.0.0.1:8180/certs")));
+    new OidcVerifier(
+        Settings.complete().withJwks(ISSUER, Optional.of("http://127.0.0.1:8180/certs")));
   }
 
   @Test

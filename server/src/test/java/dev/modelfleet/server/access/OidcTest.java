@@ -25,8 +25,8 @@ import org.jose4j.keys.HmacKey;
 import org.junit.jupiter.api.Test;
 
 /**
- * People signing in with OpenID Connect tokens. The provider is {@link OidcProvider}: its
- * discovery document and keys (JWKS) served over real HTTP, tokens signed with its keys.
+ * People signing in with OpenID Connect tokens. The provider is {@link OidcProvider}: its discovery
+ * document and keys (JWKS) served over real HTTP, tokens signed with its keys.
  */
 @QuarkusTest
 @TestProfile(OidcTest.Provider.class)
@@ -44,13 +44,26 @@ class OidcTest {
     String alice = Api.unique("alice");
     String token = sign(claims(alice, List.of("staff", "fleet-ops")));
     String model = Api.unique("model");
-    given().header("Authorization", "Bearer " + token).contentType(ContentType.JSON)
-        .body(Map.of("name", model)).post("/api/v1/models").then().statusCode(201);
-    given().header("Authorization", "Bearer " + token).get("/api/v1/access/tokens")
-        .then().statusCode(403).contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+    given()
+        .header("Authorization", "Bearer " + token)
+        .contentType(ContentType.JSON)
+        .body(Map.of("name", model))
+        .post("/api/v1/models")
+        .then()
+        .statusCode(201);
+    given()
+        .header("Authorization", "Bearer " + token)
+        .get("/api/v1/access/tokens")
+        .then()
+        .statusCode(403)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("forbidden"));
     // reads are not audited: the one entry is the create
-    admin().queryParam("actor", "oidc:" + alice).get("/api/v1/audit")
-        .then().statusCode(200)
+    admin()
+        .queryParam("actor", "oidc:" + alice)
+        .get("/api/v1/audit")
+        .then()
+        .statusCode(200)
         .body("size()", equalTo(1))
         .body("[0].role", equalTo("operator"))
         .body("[0].path", equalTo("/api/v1/models"))
@@ -62,17 +75,31 @@ class OidcTest {
     String admins = sign(claims("root-person", List.of("fleet-readers", "fleet-admins")));
     given().header("Authorization", "Bearer " + admins).get("/api/v1/audit").then().statusCode(200);
     String viewer = sign(claims("reader", "fleet-readers"));
-    given().header("Authorization", "Bearer " + viewer).get("/api/v1/models").then().statusCode(200);
-    given().header("Authorization", "Bearer " + viewer).contentType(ContentType.JSON)
-        .body(Map.of("name", Api.unique("model"))).post("/api/v1/models").then().statusCode(403);
+    given()
+        .header("Authorization", "Bearer " + viewer)
+        .get("/api/v1/models")
+        .then()
+        .statusCode(200);
+    given()
+        .header("Authorization", "Bearer " + viewer)
+        .contentType(ContentType.JSON)
+        .body(Map.of("name", Api.unique("model")))
+        .post("/api/v1/models")
+        .then()
+        .statusCode(403);
   }
 
   @Test
   void aClaimValueThatIsNotMappedGivesNoRoleEvenWhenItIsARolesName() {
     for (Object groups : List.of("admin", List.of("admin", "operator", "viewer"), "staff")) {
       String token = sign(claims("mallory", groups));
-      given().header("Authorization", "Bearer " + token).get("/api/v1/models")
-          .then().statusCode(403).contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+      given()
+          .header("Authorization", "Bearer " + token)
+          .get("/api/v1/models")
+          .then()
+          .statusCode(403)
+          .contentType(PROBLEM_JSON)
+          .body("code", equalTo("forbidden"));
     }
   }
 
@@ -83,8 +110,9 @@ class OidcTest {
     expired.setExpirationTimeMinutesInTheFuture(-10);
     refused.put("expired", sign(expired));
     String unpublished = OidcProvider.newKey();
-    refused.put("a key the provider does not publish", OidcProvider.sign(
-        claims("mallory", "fleet-admins"), unpublished));
+    refused.put(
+        "a key the provider does not publish",
+        OidcProvider.sign(claims("mallory", "fleet-admins"), unpublished));
     JwtClaims wrongIssuer = claims("mallory", "fleet-admins");
     wrongIssuer.setIssuer("https://evil.example.test");
     refused.put("wrong issuer", sign(wrongIssuer));
@@ -106,10 +134,15 @@ class OidcTest {
     refused.put("HMAC with the public key as secret", hmac(claims("mallory", "fleet-admins")));
     refused.put("unsigned", unsigned(claims("mallory", "fleet-admins")));
     refused.put("tampered", tamper(sign(claims("mallory", "fleet-readers"))));
-    refused.forEach((why, token) ->
-        given().header("Authorization", "Bearer " + token).get("/api/v1/models")
-            .then().statusCode(401).contentType(PROBLEM_JSON)
-            .body("code", equalTo("unauthenticated")));
+    refused.forEach(
+        (why, token) ->
+            given()
+                .header("Authorization", "Bearer " + token)
+                .get("/api/v1/models")
+                .then()
+                .statusCode(401)
+                .contentType(PROBLEM_JSON)
+                .body("code", equalTo("unauthenticated")));
   }
 
   @Test
@@ -117,8 +150,11 @@ class OidcTest {
     JwtClaims claims = claims("carol", "fleet-readers");
     claims.setAudience(OidcProvider.AUDIENCE, "account");
     claims.setClaim("azp", OidcProvider.CLI);
-    given().header("Authorization", "Bearer " + sign(claims)).get("/api/v1/models")
-        .then().statusCode(200);
+    given()
+        .header("Authorization", "Bearer " + sign(claims))
+        .get("/api/v1/models")
+        .then()
+        .statusCode(200);
   }
 
   @Test
@@ -128,11 +164,19 @@ class OidcTest {
     String token = OidcProvider.sign(claims("dave", "fleet-readers"), rotated);
     // the server fetches the keys again on the first token with the new key id, or within the
     // minimum interval between two fetches (1 s here) if it fetched just before
-    Eventually.within(Duration.ofSeconds(10), () ->
-        given().header("Authorization", "Bearer " + token).get("/api/v1/models")
-            .then().statusCode(200));
-    given().header("Authorization", "Bearer " + sign(claims("dave", "fleet-readers")))
-        .get("/api/v1/models").then().statusCode(200);
+    Eventually.within(
+        Duration.ofSeconds(10),
+        () ->
+            given()
+                .header("Authorization", "Bearer " + token)
+                .get("/api/v1/models")
+                .then()
+                .statusCode(200));
+    given()
+        .header("Authorization", "Bearer " + sign(claims("dave", "fleet-readers")))
+        .get("/api/v1/models")
+        .then()
+        .statusCode(200);
   }
 
   @Test
@@ -141,9 +185,13 @@ class OidcTest {
     int before = OidcProvider.fetches();
     long started = System.nanoTime();
     for (int i = 0; i < 40; i++) {
-      given().header("Authorization", "Bearer "
-              + OidcProvider.sign(claims("mallory", "fleet-admins"), unpublished))
-          .get("/api/v1/models").then().statusCode(401);
+      given()
+          .header(
+              "Authorization",
+              "Bearer " + OidcProvider.sign(claims("mallory", "fleet-admins"), unpublished))
+          .get("/api/v1/models")
+          .then()
+          .statusCode(401);
     }
     long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
     int fetched = OidcProvider.fetches() - before;
@@ -191,16 +239,19 @@ class OidcTest {
 
   private static String unsigned(JwtClaims claims) {
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    return b64.encodeToString("{\"alg\":\"none\"}".getBytes()) + "."
-        + b64.encodeToString(claims.toJson().getBytes()) + ".";
+    return b64.encodeToString("{\"alg\":\"none\"}".getBytes())
+        + "."
+        + b64.encodeToString(claims.toJson().getBytes())
+        + ".";
   }
 
   /** A viewer's token with its payload swapped for an admin's, signature kept. */
   private static String tamper(String token) {
     String[] parts = token.split("\\.");
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-    String payload = new String(Base64.getUrlDecoder().decode(parts[1]))
-        .replace("\"fleet-readers\"", "\"fleet-admins\"");
+    String payload =
+        new String(Base64.getUrlDecoder().decode(parts[1]))
+            .replace("\"fleet-readers\"", "\"fleet-admins\"");
     return parts[0] + "." + b64.encodeToString(payload.getBytes()) + "." + parts[2];
   }
 }

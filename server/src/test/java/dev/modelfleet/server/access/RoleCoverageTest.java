@@ -13,6 +13,7 @@ import dev.modelfleet.server.support.Db;
 import dev.modelfleet.server.support.Fixtures;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.Arc;
+import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
@@ -30,14 +31,13 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every admin endpoint, as the server's own OpenAPI document lists them, called by every kind of
  * caller. The expected table is explicit: an endpoint added without an entry here fails the test,
- * and so does an entry whose endpoint no longer exists. A refused call must be a 401 or 403
- * problem and must change nothing stored, even when its target exists and its body is valid.
+ * and so does an entry whose endpoint no longer exists. A refused call must be a 401 or 403 problem
+ * and must change nothing stored, even when its target exists and its body is valid.
  */
 @QuarkusTest
 class RoleCoverageTest {
@@ -56,41 +56,71 @@ class RoleCoverageTest {
 
   static {
     // access management, audit, the replica itself
-    expect(Access.ADMIN, "GET /api/v1/access/tokens", "POST /api/v1/access/tokens",
-        "POST /api/v1/access/tokens/{id}/revoke", "GET /api/v1/audit",
-        "GET /api/v1/system/ingest", "POST /api/v1/system/ingest/reset",
-        "POST /api/v1/trust/root/rotate", "POST /api/v1/trust/root/drafts",
-        "POST /api/v1/trust/root/draft/signatures", "DELETE /api/v1/trust/root/draft");
+    expect(
+        Access.ADMIN,
+        "GET /api/v1/access/tokens",
+        "POST /api/v1/access/tokens",
+        "POST /api/v1/access/tokens/{id}/revoke",
+        "GET /api/v1/audit",
+        "GET /api/v1/system/ingest",
+        "POST /api/v1/system/ingest/reset",
+        "POST /api/v1/trust/root/rotate",
+        "POST /api/v1/trust/root/drafts",
+        "POST /api/v1/trust/root/draft/signatures",
+        "DELETE /api/v1/trust/root/draft");
     // reads
-    expect(Access.READ, "GET /api/v1/trust/root", "GET /api/v1/trust/root.pem",
-        "GET /api/v1/trust/root/draft", "GET /api/v1/trust/fleet-ca.pem",
-        "GET /api/v1/models", "GET /api/v1/models/{name}",
+    expect(
+        Access.READ,
+        "GET /api/v1/trust/root",
+        "GET /api/v1/trust/root.pem",
+        "GET /api/v1/trust/root/draft",
+        "GET /api/v1/trust/fleet-ca.pem",
+        "GET /api/v1/models",
+        "GET /api/v1/models/{name}",
         "GET /api/v1/models/{name}/versions/{version}",
         "GET /api/v1/models/{name}/versions/{version}/variants/{variantId}/manifest",
-        "GET /api/v1/models/{name}/versions/{version}/trials", "GET /api/v1/trials/{id}",
-        "GET /api/v1/devices", "GET /api/v1/devices/{id}", "GET /api/v1/devices/{id}/history",
-        "GET /api/v1/devices/{id}/match", "GET /api/v1/enrollment-tokens",
-        "GET /api/v1/hardware-classes", "GET /api/v1/hardware-classes/{id}",
-        "GET /api/v1/rollouts", "GET /api/v1/rollouts/{id}", "GET /api/v1/rollouts/{id}/devices",
+        "GET /api/v1/models/{name}/versions/{version}/trials",
+        "GET /api/v1/trials/{id}",
+        "GET /api/v1/devices",
+        "GET /api/v1/devices/{id}",
+        "GET /api/v1/devices/{id}/history",
+        "GET /api/v1/devices/{id}/match",
+        "GET /api/v1/enrollment-tokens",
+        "GET /api/v1/hardware-classes",
+        "GET /api/v1/hardware-classes/{id}",
+        "GET /api/v1/rollouts",
+        "GET /api/v1/rollouts/{id}",
+        "GET /api/v1/rollouts/{id}/devices",
         "GET /api/v1/models/{name}/derivation-policy",
         "GET /api/v1/models/{name}/versions/{version}/derivations",
         "GET /api/v1/models/{name}/versions/{version}/derivations/{jobId}");
     // changes to the fleet
-    expect(Access.OPERATE, "POST /api/v1/models", "POST /api/v1/models/{name}/versions",
+    expect(
+        Access.OPERATE,
+        "POST /api/v1/models",
+        "POST /api/v1/models/{name}/versions",
         "POST /api/v1/models/{name}/versions/{version}/revoke",
         "POST /api/v1/models/{name}/versions/{version}/variants",
         "POST /api/v1/models/{name}/versions/{version}/assignments",
         "POST /api/v1/models/{name}/versions/{version}/trials",
-        "PUT /api/v1/devices/{id}/labels", "POST /api/v1/devices/{id}/decommission",
-        "POST /api/v1/devices/{id}/approve", "POST /api/v1/devices/{id}/reject",
-        "POST /api/v1/devices/{id}/benchmark", "POST /api/v1/enrollment-tokens",
-        "POST /api/v1/enrollment-tokens/{id}/revoke", "DELETE /api/v1/enrollment-tokens/{id}",
-        "POST /api/v1/rollouts", "POST /api/v1/rollouts/{id}/start",
-        "POST /api/v1/rollouts/{id}/pause", "POST /api/v1/rollouts/{id}/resume",
-        "POST /api/v1/rollouts/{id}/abort", "POST /api/v1/rollouts/{id}/rollback",
+        "PUT /api/v1/devices/{id}/labels",
+        "POST /api/v1/devices/{id}/decommission",
+        "POST /api/v1/devices/{id}/approve",
+        "POST /api/v1/devices/{id}/reject",
+        "POST /api/v1/devices/{id}/benchmark",
+        "POST /api/v1/enrollment-tokens",
+        "POST /api/v1/enrollment-tokens/{id}/revoke",
+        "DELETE /api/v1/enrollment-tokens/{id}",
+        "POST /api/v1/rollouts",
+        "POST /api/v1/rollouts/{id}/start",
+        "POST /api/v1/rollouts/{id}/pause",
+        "POST /api/v1/rollouts/{id}/resume",
+        "POST /api/v1/rollouts/{id}/abort",
+        "POST /api/v1/rollouts/{id}/rollback",
         "POST /api/v1/rollouts/{id}/approve",
         "POST /api/v1/models/{name}/versions/{version}/derivations",
-        "PUT /api/v1/models/{name}/derivation-policy", "DELETE /api/v1/models/{name}/derivation-policy");
+        "PUT /api/v1/models/{name}/derivation-policy",
+        "DELETE /api/v1/models/{name}/derivation-policy");
   }
 
   private static void expect(Access access, String... endpoints) {
@@ -100,7 +130,8 @@ class RoleCoverageTest {
   }
 
   private static final Pattern PARAM = Pattern.compile("\\{([^}]+)}");
-  private static final List<String> METHODS = List.of("get", "put", "post", "delete", "patch", "head");
+  private static final List<String> METHODS =
+      List.of("get", "put", "post", "delete", "patch", "head");
 
   /** A caller: a name for messages, and how it authenticates (null: no Authorization at all). */
   record Caller(String name, String header, String role, boolean authenticated) {}
@@ -112,8 +143,12 @@ class RoleCoverageTest {
     unlisted.removeAll(EXPECTED.keySet());
     TreeSet<String> stale = new TreeSet<>(EXPECTED.keySet());
     stale.removeAll(documented.keySet());
-    assertTrue(unlisted.isEmpty() && stale.isEmpty(), "endpoints missing from EXPECTED: " + unlisted
-        + "; entries in EXPECTED that /q/openapi does not list: " + stale);
+    assertTrue(
+        unlisted.isEmpty() && stale.isEmpty(),
+        "endpoints missing from EXPECTED: "
+            + unlisted
+            + "; entries in EXPECTED that /q/openapi does not list: "
+            + stale);
 
     Targets targets = new Targets();
     List<Caller> callers = callers();
@@ -127,7 +162,8 @@ class RoleCoverageTest {
           // aimed at targets that do not exist, so that allowed calls change no fixture
           int status = call(caller, method, targets.absent(template), template).statusCode();
           if (status == 401 || status == 403) {
-            wrong.add(endpoint.getKey() + " as " + caller.name() + ": " + status + ", expected allowed");
+            wrong.add(
+                endpoint.getKey() + " as " + caller.name() + ": " + status + ", expected allowed");
           }
           continue;
         }
@@ -138,13 +174,28 @@ class RoleCoverageTest {
         if (response.statusCode() != expected
             || !String.valueOf(response.contentType()).startsWith(PROBLEM_JSON)
             || !(expected == 401 ? "unauthenticated" : "forbidden").equals(response.path("code"))) {
-          wrong.add(endpoint.getKey() + " as " + caller.name() + ": " + response.statusCode() + " "
-              + response.contentType() + ", expected " + expected + " problem");
+          wrong.add(
+              endpoint.getKey()
+                  + " as "
+                  + caller.name()
+                  + ": "
+                  + response.statusCode()
+                  + " "
+                  + response.contentType()
+                  + ", expected "
+                  + expected
+                  + " problem");
         }
         Map<String, Object> after = snapshot();
         if (!before.equals(after)) {
-          wrong.add(endpoint.getKey() + " as " + caller.name() + " changed stored data: " + before
-              + " -> " + after);
+          wrong.add(
+              endpoint.getKey()
+                  + " as "
+                  + caller.name()
+                  + " changed stored data: "
+                  + before
+                  + " -> "
+                  + after);
         }
       }
     }
@@ -165,7 +216,8 @@ class RoleCoverageTest {
     ApiClients.Client operator = ApiClients.create("operator");
     ApiClients.Client viewer = ApiClients.create("viewer");
     ApiClients.Client expired = ApiClients.create("admin");
-    Db.execute("update api_tokens set expires_at = now() - interval '1 minute' where id = ?",
+    Db.execute(
+        "update api_tokens set expires_at = now() - interval '1 minute' where id = ?",
         UUID.fromString(expired.id()));
     ApiClients.Client revoked = ApiClients.create("admin");
     Api.admin().post("/api/v1/access/tokens/" + revoked.id() + "/revoke").then().statusCode(200);
@@ -186,15 +238,27 @@ class RoleCoverageTest {
       request.header("Authorization", caller.header());
     }
     if (method.equals("POST") || method.equals("PUT")) {
-      if (template.startsWith("/api/v1/trust/") && caller.authenticated()
+      if (template.startsWith("/api/v1/trust/")
+          && caller.authenticated()
           && allows(Access.ADMIN, caller.role())) {
         // an admin's call would really rotate the fleet's root: send one the server refuses
         // (400) after the role check, since this test asserts only that the role passes
-        request.contentType(ContentType.JSON).body(Map.of("thresholds", Map.of("director", 99),
-            "version", -1, "rootKeys", List.of("not a key")));
+        request
+            .contentType(ContentType.JSON)
+            .body(
+                Map.of(
+                    "thresholds",
+                    Map.of("director", 99),
+                    "version",
+                    -1,
+                    "rootKeys",
+                    List.of("not a key")));
       } else if (template.endsWith("/variants")) {
-        request.contentType("application/octet-stream").body(new byte[] {1, 2, 3})
-            .queryParam("precision", "fp32").queryParam("executionProvider", "cpu");
+        request
+            .contentType("application/octet-stream")
+            .body(new byte[] {1, 2, 3})
+            .queryParam("precision", "fp32")
+            .queryParam("executionProvider", "cpu");
       } else {
         request.contentType(ContentType.JSON).body(body(template));
       }
@@ -212,15 +276,22 @@ class RoleCoverageTest {
       case "/api/v1/devices/{id}/labels" -> Map.of("labels", Map.of("leaked", "yes"));
       case "/api/v1/trust/root/rotate" -> Map.of("rotate", List.of("director"));
       case "/api/v1/models/{name}/versions/{version}/derivations",
-          "/api/v1/models/{name}/derivation-policy" -> Map.of("kinds", List.of("fp16"));
+          "/api/v1/models/{name}/derivation-policy" ->
+          Map.of("kinds", List.of("fp16"));
       default -> Map.of();
     };
   }
 
   /** The endpoints under /api that the OpenAPI document lists, as "METHOD path". */
   private static Map<String, Access> documentedEndpoints() throws Exception {
-    String json = given().queryParam("format", "json").get("/q/openapi")
-        .then().statusCode(200).extract().asString();
+    String json =
+        given()
+            .queryParam("format", "json")
+            .get("/q/openapi")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
     JsonNode paths = new ObjectMapper().readTree(json).path("paths");
     Map<String, Access> endpoints = new TreeMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = paths.fields(); it.hasNext(); ) {
@@ -244,15 +315,23 @@ class RoleCoverageTest {
       "select id, name, labels, status, decommissioned_at, approval_decided_at from devices",
       "select id, name, labels, revoked_at, uses from enrollment_tokens",
       "select id, name, role, expires_at, revoked_at from api_tokens",
-      "select * from models", "select * from model_versions", "select id from variants",
-      "select * from desired_models", "select device_id, generation from device_desired_states",
-      "select id, state from derivation_jobs", "select * from derivation_policies",
+      "select * from models",
+      "select * from model_versions",
+      "select id from variants",
+      "select * from desired_models",
+      "select device_id, generation from device_desired_states",
+      "select id, state from derivation_jobs",
+      "select * from derivation_policies",
     };
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       for (String query : contents) {
-        try (ResultSet r = s.executeQuery(
-            "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from (" + query + ") t")) {
+        try (ResultSet r =
+            s.executeQuery(
+                "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from ("
+                    + query
+                    + ") t")) {
           r.next();
           state.put(query, r.getString(1));
         }
@@ -274,14 +353,20 @@ class RoleCoverageTest {
       real.put("variantId", published.variantId());
       try (AgentClient agent = new AgentClient()) {
         // pending, so that a leaked approve, reject, decommission or label change would show
-        String token = Api.adminJson()
-            .body(Map.of("name", Api.unique("target"), "requireApproval", true))
-            .post("/api/v1/enrollment-tokens").then().statusCode(201).extract().path("token");
+        String token =
+            Api.adminJson()
+                .body(Map.of("name", Api.unique("target"), "requireApproval", true))
+                .post("/api/v1/enrollment-tokens")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("token");
         EnrollResponse device = agent.enroll(token);
         real.put("device", device.getDeviceId());
       }
-      real.put("enrollment-token", Fixtures.enrollmentTokenCreated(Map.of(), 1)
-          .getString("enrollmentToken.id"));
+      real.put(
+          "enrollment-token",
+          Fixtures.enrollmentTokenCreated(Map.of(), 1).getString("enrollmentToken.id"));
       real.put("access-token", ApiClients.create("viewer").id());
     }
 
@@ -297,13 +382,14 @@ class RoleCoverageTest {
       Matcher m = PARAM.matcher(template);
       StringBuilder path = new StringBuilder();
       while (m.find()) {
-        String value = switch (m.group(1)) {
-          case "name" -> existing ? real.get("name") : "absent-model";
-          case "version" -> existing ? real.get("version") : "0.0.1";
-          case "variantId" -> existing ? real.get("variantId") : UUID.randomUUID().toString();
-          case "id" -> existing ? idFor(template) : UUID.randomUUID().toString();
-          default -> "x";
-        };
+        String value =
+            switch (m.group(1)) {
+              case "name" -> existing ? real.get("name") : "absent-model";
+              case "version" -> existing ? real.get("version") : "0.0.1";
+              case "variantId" -> existing ? real.get("variantId") : UUID.randomUUID().toString();
+              case "id" -> existing ? idFor(template) : UUID.randomUUID().toString();
+              default -> "x";
+            };
         m.appendReplacement(path, Matcher.quoteReplacement(value));
       }
       m.appendTail(path);

@@ -31,8 +31,9 @@ class ArtifactHttpTest {
     device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
     String model = Fixtures.modelWithVersion("1.0.0");
     var variant = Fixtures.upload(model, "1.0.0", "fp32", "cpu", MODEL);
-    published = new Fixtures.Published(
-        model, "1.0.0", variant.getString("id"), variant.getString("sha256"), MODEL);
+    published =
+        new Fixtures.Published(
+            model, "1.0.0", variant.getString("id"), variant.getString("sha256"), MODEL);
     SyncTest.AssignmentTestSupport.assign(published, device.getDeviceId());
   }
 
@@ -43,28 +44,45 @@ class ArtifactHttpTest {
 
   @Test
   void wholeArtifact() {
-    byte[] body = asDevice().get(path(published.sha256()))
-        .then().statusCode(200).header("Accept-Ranges", "bytes")
-        .extract().asByteArray();
+    byte[] body =
+        asDevice()
+            .get(path(published.sha256()))
+            .then()
+            .statusCode(200)
+            .header("Accept-Ranges", "bytes")
+            .extract()
+            .asByteArray();
     assertArrayEquals(MODEL, body);
   }
 
   @Test
   void resumesFromAnOffsetWithARangeRequest() {
     int offset = MODEL.length / 3 + 5;
-    byte[] body = asDevice().header("Range", "bytes=" + offset + "-").get(path(published.sha256()))
-        .then().statusCode(206)
-        .header("Content-Range", "bytes " + offset + "-" + (MODEL.length - 1) + "/" + MODEL.length)
-        .extract().asByteArray();
+    byte[] body =
+        asDevice()
+            .header("Range", "bytes=" + offset + "-")
+            .get(path(published.sha256()))
+            .then()
+            .statusCode(206)
+            .header(
+                "Content-Range", "bytes " + offset + "-" + (MODEL.length - 1) + "/" + MODEL.length)
+            .extract()
+            .asByteArray();
     assertArrayEquals(Arrays.copyOfRange(MODEL, offset, MODEL.length), body);
   }
 
   @Test
   void rangesOutsideTheArtifactOrOfAnotherFormAreRefused() {
-    for (String range : new String[] {"bytes=" + MODEL.length + "-", "bytes=-5", "bytes=0-10",
-        "bytes=x-", "items=0-"}) {
-      asDevice().header("Range", range).get(path(published.sha256()))
-          .then().statusCode(416).contentType("application/problem+json")
+    for (String range :
+        new String[] {
+          "bytes=" + MODEL.length + "-", "bytes=-5", "bytes=0-10", "bytes=x-", "items=0-"
+        }) {
+      asDevice()
+          .header("Range", range)
+          .get(path(published.sha256()))
+          .then()
+          .statusCode(416)
+          .contentType("application/problem+json")
           .body("code", equalTo("offset-out-of-range"));
     }
   }
@@ -78,19 +96,32 @@ class ArtifactHttpTest {
 
   @Test
   void malformedShaIsABadRequest() {
-    asDevice().get(path(published.sha256().toUpperCase()))
-        .then().statusCode(400).body("code", equalTo("invalid-sha256"));
+    asDevice()
+        .get(path(published.sha256().toUpperCase()))
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-sha256"));
     asDevice().get(path("..%2F..%2Fetc%2Fpasswd")).then().statusCode(400);
   }
 
   @Test
   void needsTheDeviceCredentialNotTheAdminToken() {
-    given().get(path(published.sha256())).then().statusCode(401)
-        .contentType("application/problem+json").body("code", equalTo("unauthenticated"));
-    given().header("Authorization", "Bearer " + device.getDeviceId() + ".wrong")
-        .get(path(published.sha256())).then().statusCode(401);
-    given().header("Authorization", "Bearer " + dev.modelfleet.server.support.Api.ADMIN_TOKEN)
-        .get(path(published.sha256())).then().statusCode(401);
+    given()
+        .get(path(published.sha256()))
+        .then()
+        .statusCode(401)
+        .contentType("application/problem+json")
+        .body("code", equalTo("unauthenticated"));
+    given()
+        .header("Authorization", "Bearer " + device.getDeviceId() + ".wrong")
+        .get(path(published.sha256()))
+        .then()
+        .statusCode(401);
+    given()
+        .header("Authorization", "Bearer " + dev.modelfleet.server.support.Api.ADMIN_TOKEN)
+        .get(path(published.sha256()))
+        .then()
+        .statusCode(401);
   }
 
   private io.restassured.specification.RequestSpecification asDevice() {

@@ -29,23 +29,31 @@ class DeviceCredentialTest {
       Fixtures.Published published = Fixtures.publishedClassifier(9401);
       SyncTest.AssignmentTestSupport.assign(published, device.getDeviceId());
       // both paths work while the device is active, so the refusals below are the decommission's
-      assertArrayEquals(published.bytes(),
+      assertArrayEquals(
+          published.bytes(),
           AgentClient.concat(agent.fetch(credential, published.sha256(), 0), new ArrayList<>()));
       http(credential, published.sha256()).then().statusCode(200);
 
-      admin().post("/api/v1/devices/" + device.getDeviceId() + "/decommission").then().statusCode(200);
+      admin()
+          .post("/api/v1/devices/" + device.getDeviceId() + "/decommission")
+          .then()
+          .statusCode(200);
 
       SyncStream stream = agent.sync(credential);
       stream.hello();
       SyncTest.assertCode(Status.Code.UNAUTHENTICATED, stream.awaitEnd());
-      StatusRuntimeException fetch = assertThrows(StatusRuntimeException.class,
-          () -> agent.fetch(credential, published.sha256(), 0).hasNext());
+      StatusRuntimeException fetch =
+          assertThrows(
+              StatusRuntimeException.class,
+              () -> agent.fetch(credential, published.sha256(), 0).hasNext());
       assertEquals(Status.Code.UNAUTHENTICATED, fetch.getStatus().getCode());
       http(credential, published.sha256()).then().statusCode(401);
     }
   }
 
   private static io.restassured.response.Response http(String credential, String sha256) {
-    return given().header("Authorization", "Bearer " + credential).get("/agent/v1/artifacts/" + sha256);
+    return given()
+        .header("Authorization", "Bearer " + credential)
+        .get("/agent/v1/artifacts/" + sha256);
   }
 }

@@ -48,7 +48,8 @@ class EnrollTest {
     var root = Signatures.verifiedRoot(response.getRootMetadata(), Signatures.pinnedRootKey());
     assertEquals(1, root.getVersion());
     assertEquals(3, root.getKeysCount());
-    assertEquals(java.util.List.of("root", "targets", "director"),
+    assertEquals(
+        java.util.List.of("root", "targets", "director"),
         root.getRolesList().stream().map(r -> r.getRole()).toList());
     assertEquals(0, response.getRootHistoryCount(), "no earlier root version");
     Api.admin().get("/api/v1/devices/" + response.getDeviceId()).then().statusCode(200);
@@ -69,30 +70,40 @@ class EnrollTest {
   @Test
   void revokedTokenIsDenied() throws Exception {
     var created = Fixtures.enrollmentTokenCreated(Map.of(), 5);
-    Api.admin().post("/api/v1/enrollment-tokens/" + created.getString("enrollmentToken.id") + "/revoke")
-        .then().statusCode(200);
-    assertStatus(Status.Code.PERMISSION_DENIED, "revoked", () -> agent.enroll(created.getString("token")));
+    Api.admin()
+        .post("/api/v1/enrollment-tokens/" + created.getString("enrollmentToken.id") + "/revoke")
+        .then()
+        .statusCode(200);
+    assertStatus(
+        Status.Code.PERMISSION_DENIED, "revoked", () -> agent.enroll(created.getString("token")));
   }
 
   @Test
   void expiredTokenIsDenied() throws Exception {
     var created = Fixtures.enrollmentTokenCreated(Map.of(), 5);
     try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement(
-            "update enrollment_tokens set expires_at = now() - interval '1 minute' where id = ?::uuid")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "update enrollment_tokens set expires_at = now() - interval '1 minute' where id = ?::uuid")) {
       s.setString(1, created.getString("enrollmentToken.id"));
       s.executeUpdate();
     }
-    assertStatus(Status.Code.PERMISSION_DENIED, "expired", () -> agent.enroll(created.getString("token")));
+    assertStatus(
+        Status.Code.PERMISSION_DENIED, "expired", () -> agent.enroll(created.getString("token")));
   }
 
   @Test
   void badPublicKeyIsInvalidArgumentAndUsesNothing() {
     var created = Fixtures.enrollmentTokenCreated(Map.of(), 1);
-    assertStatus(Status.Code.INVALID_ARGUMENT, "Ed25519",
+    assertStatus(
+        Status.Code.INVALID_ARGUMENT,
+        "Ed25519",
         () -> agent.enroll(created.getString("token"), new byte[] {1, 2, 3}));
     String id = created.getString("enrollmentToken.id");
-    Api.admin().get("/api/v1/enrollment-tokens").then().statusCode(200)
+    Api.admin()
+        .get("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(200)
         .body("find { it.id == '" + id + "' }.uses", org.hamcrest.Matchers.equalTo(0));
   }
 
@@ -109,14 +120,19 @@ class EnrollTest {
   @Test
   void unstorableNameIsInvalidAndUsesNoToken() throws Exception {
     String token = Fixtures.enrollmentToken(Map.of(), 1);
-    var request = dev.modelfleet.agent.v1.EnrollRequest.newBuilder()
-        .setEnrollmentToken(token)
-        .setDevicePublicKey(com.google.protobuf.ByteString.copyFrom(AgentClient.newDevicePublicKey()))
-        .setRequestedName("cam\u0000")
-        .setHardware(AgentClient.cpuHardware())
-        .build();
-    var stub = dev.modelfleet.agent.v1.AgentServiceGrpc.newBlockingStub(
-        io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port()).usePlaintext().build());
+    var request =
+        dev.modelfleet.agent.v1.EnrollRequest.newBuilder()
+            .setEnrollmentToken(token)
+            .setDevicePublicKey(
+                com.google.protobuf.ByteString.copyFrom(AgentClient.newDevicePublicKey()))
+            .setRequestedName("cam\u0000")
+            .setHardware(AgentClient.cpuHardware())
+            .build();
+    var stub =
+        dev.modelfleet.agent.v1.AgentServiceGrpc.newBlockingStub(
+            io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port())
+                .usePlaintext()
+                .build());
     var e = assertThrows(StatusRuntimeException.class, () -> stub.enroll(request));
     assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
     agent.enroll(token); // the failed attempt did not use the token up

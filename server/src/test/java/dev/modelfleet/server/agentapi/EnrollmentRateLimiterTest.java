@@ -20,17 +20,30 @@ import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
 /**
- * Which Enroll calls share a budget: an IPv4 address has its own, an IPv6 address shares its
- * /64's (whoever holds one address of a /64 can use all of them).
+ * Which Enroll calls share a budget: an IPv4 address has its own, an IPv6 address shares its /64's
+ * (whoever holds one address of a /64 can use all of them).
  */
 class EnrollmentRateLimiterTest {
 
   /** One attempt per address group, refilled only after 1,000 s: a second attempt is refused. */
-  private final EnrollmentRateLimiter limiter = new EnrollmentRateLimiter(new EnrollmentLimits() {
-    @Override public double ratePerSecond() { return 0.001; }
-    @Override public int burst() { return 1; }
-    @Override public boolean requireApproval() { return false; }
-  });
+  private final EnrollmentRateLimiter limiter =
+      new EnrollmentRateLimiter(
+          new EnrollmentLimits() {
+            @Override
+            public double ratePerSecond() {
+              return 0.001;
+            }
+
+            @Override
+            public int burst() {
+              return 1;
+            }
+
+            @Override
+            public boolean requireApproval() {
+              return false;
+            }
+          });
 
   @Test
   void ipv6AddressesOfOneSlash64ShareOneBudget() throws Exception {
@@ -38,7 +51,8 @@ class EnrollmentRateLimiterTest {
     Status refused = enrollFrom("2001:db8:1:2:ffff:ffff:ffff:fffe");
     assertNotNull(refused, "another address of the same /64 draws on the same budget");
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getCode());
-    assertTrue(refused.getDescription().contains("2001:db8:1:2:0:0:0:0/64"), refused.getDescription());
+    assertTrue(
+        refused.getDescription().contains("2001:db8:1:2:0:0:0:0/64"), refused.getDescription());
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, enrollFrom("2001:db8:1:2:abcd::9").getCode());
   }
 
@@ -65,7 +79,8 @@ class EnrollmentRateLimiterTest {
 
   /** The status the limiter closed the call with, or null when it let the call through. */
   private Status enrollFrom(String address) throws Exception {
-    RecordingCall call = new RecordingCall(new InetSocketAddress(InetAddress.getByName(address), 40_000));
+    RecordingCall call =
+        new RecordingCall(new InetSocketAddress(InetAddress.getByName(address), 40_000));
     limiter.interceptCall(call, new Metadata(), (c, headers) -> new ServerCall.Listener<>() {});
     return call.closedWith;
   }
@@ -76,18 +91,37 @@ class EnrollmentRateLimiterTest {
     Status closedWith;
 
     RecordingCall(InetSocketAddress remote) {
-      this.attributes = Attributes.newBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, remote).build();
+      this.attributes =
+          Attributes.newBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, remote).build();
     }
 
-    @Override public MethodDescriptor<EnrollRequest, EnrollResponse> getMethodDescriptor() {
+    @Override
+    public MethodDescriptor<EnrollRequest, EnrollResponse> getMethodDescriptor() {
       return AgentServiceGrpc.getEnrollMethod();
     }
 
-    @Override public Attributes getAttributes() { return attributes; }
-    @Override public void close(Status status, Metadata trailers) { closedWith = status; }
-    @Override public void request(int numMessages) {}
-    @Override public void sendHeaders(Metadata headers) {}
-    @Override public void sendMessage(EnrollResponse message) {}
-    @Override public boolean isCancelled() { return false; }
+    @Override
+    public Attributes getAttributes() {
+      return attributes;
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      closedWith = status;
+    }
+
+    @Override
+    public void request(int numMessages) {}
+
+    @Override
+    public void sendHeaders(Metadata headers) {}
+
+    @Override
+    public void sendMessage(EnrollResponse message) {}
+
+    @Override
+    public boolean isCancelled() {
+      return false;
+    }
   }
 }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 class FetchArtifactTest {
 
   private static final int MIB = 1024 * 1024;
+
   /** About 2.5 MiB, so a download takes three chunks; made once, stored once. */
   private static final byte[] LARGE_MODEL = SampleModels.classifier(42, 640, 1024, 3);
 
@@ -37,7 +38,9 @@ class FetchArtifactTest {
     byte[] bytes = LARGE_MODEL;
     String model = Fixtures.modelWithVersion("1.0.0");
     var variant = Fixtures.upload(model, "1.0.0", "fp32", "cpu", bytes);
-    published = new Fixtures.Published(model, "1.0.0", variant.getString("id"), variant.getString("sha256"), bytes);
+    published =
+        new Fixtures.Published(
+            model, "1.0.0", variant.getString("id"), variant.getString("sha256"), bytes);
     SyncTest.AssignmentTestSupport.assign(published, device.getDeviceId());
   }
 
@@ -49,8 +52,9 @@ class FetchArtifactTest {
   @Test
   void wholeArtifactInOrderedChunks() {
     List<Long> offsets = new ArrayList<>();
-    byte[] received = AgentClient.concat(
-        agent.fetch(device.getDeviceCredential(), published.sha256(), 0), offsets);
+    byte[] received =
+        AgentClient.concat(
+            agent.fetch(device.getDeviceCredential(), published.sha256(), 0), offsets);
     assertArrayEquals(published.bytes(), received);
     assertEquals(List.of(0L, (long) MIB, 2L * MIB), offsets);
   }
@@ -60,40 +64,47 @@ class FetchArtifactTest {
   void respectsClientFlowControl() throws Exception {
     var received = new java.io.ByteArrayOutputStream();
     var done = new java.util.concurrent.CompletableFuture<Void>();
-    agent.asDevice(device.getDeviceCredential()).fetchArtifact(
-        dev.modelfleet.agent.v1.FetchArtifactRequest.newBuilder().setSha256(published.sha256()).build(),
-        new io.grpc.stub.ClientResponseObserver<
-            dev.modelfleet.agent.v1.FetchArtifactRequest, dev.modelfleet.agent.v1.ArtifactChunk>() {
-          io.grpc.stub.ClientCallStreamObserver<?> call;
+    agent
+        .asDevice(device.getDeviceCredential())
+        .fetchArtifact(
+            dev.modelfleet.agent.v1.FetchArtifactRequest.newBuilder()
+                .setSha256(published.sha256())
+                .build(),
+            new io.grpc.stub.ClientResponseObserver<
+                dev.modelfleet.agent.v1.FetchArtifactRequest,
+                dev.modelfleet.agent.v1.ArtifactChunk>() {
+              io.grpc.stub.ClientCallStreamObserver<?> call;
 
-          @Override
-          public void beforeStart(
-              io.grpc.stub.ClientCallStreamObserver<dev.modelfleet.agent.v1.FetchArtifactRequest> call) {
-            this.call = call;
-            call.disableAutoRequestWithInitial(1);
-          }
+              @Override
+              public void beforeStart(
+                  io.grpc.stub.ClientCallStreamObserver<
+                          dev.modelfleet.agent.v1.FetchArtifactRequest>
+                      call) {
+                this.call = call;
+                call.disableAutoRequestWithInitial(1);
+              }
 
-          @Override
-          public void onNext(dev.modelfleet.agent.v1.ArtifactChunk chunk) {
-            received.writeBytes(chunk.getData().toByteArray());
-            try {
-              Thread.sleep(100);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            call.request(1);
-          }
+              @Override
+              public void onNext(dev.modelfleet.agent.v1.ArtifactChunk chunk) {
+                received.writeBytes(chunk.getData().toByteArray());
+                try {
+                  Thread.sleep(100);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                call.request(1);
+              }
 
-          @Override
-          public void onError(Throwable t) {
-            done.completeExceptionally(t);
-          }
+              @Override
+              public void onError(Throwable t) {
+                done.completeExceptionally(t);
+              }
 
-          @Override
-          public void onCompleted() {
-            done.complete(null);
-          }
-        });
+              @Override
+              public void onCompleted() {
+                done.complete(null);
+              }
+            });
     done.get(30, java.util.concurrent.TimeUnit.SECONDS);
     assertArrayEquals(published.bytes(), received.toByteArray());
   }
@@ -102,17 +113,20 @@ class FetchArtifactTest {
   void resumesFromTheMiddle() {
     int offset = published.bytes().length / 2 + 17;
     List<Long> offsets = new ArrayList<>();
-    byte[] received = AgentClient.concat(
-        agent.fetch(device.getDeviceCredential(), published.sha256(), offset), offsets);
-    assertArrayEquals(Arrays.copyOfRange(published.bytes(), offset, published.bytes().length), received);
+    byte[] received =
+        AgentClient.concat(
+            agent.fetch(device.getDeviceCredential(), published.sha256(), offset), offsets);
+    assertArrayEquals(
+        Arrays.copyOfRange(published.bytes(), offset, published.bytes().length), received);
     assertEquals(offset, offsets.get(0));
   }
 
   @Test
   void offsetAtTheEndSendsNothing() {
-    byte[] received = AgentClient.concat(
-        agent.fetch(device.getDeviceCredential(), published.sha256(), published.bytes().length),
-        new ArrayList<>());
+    byte[] received =
+        AgentClient.concat(
+            agent.fetch(device.getDeviceCredential(), published.sha256(), published.bytes().length),
+            new ArrayList<>());
     assertEquals(0, received.length);
   }
 
@@ -139,14 +153,18 @@ class FetchArtifactTest {
 
   @Test
   void needsCredential() {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> agent.fetch("nope", published.sha256(), 0).hasNext());
+    StatusRuntimeException e =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> agent.fetch("nope", published.sha256(), 0).hasNext());
     assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
   }
 
   private void assertFetchFails(Status.Code code, String sha256, long offset) {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> agent.fetch(device.getDeviceCredential(), sha256, offset).hasNext());
+    StatusRuntimeException e =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> agent.fetch(device.getDeviceCredential(), sha256, offset).hasNext());
     assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
   }
 }

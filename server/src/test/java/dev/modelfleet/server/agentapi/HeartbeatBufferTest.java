@@ -40,8 +40,11 @@ class HeartbeatBufferTest {
     assertEquals(1, buffer.restore(failed), "the busy device's old heartbeat was superseded");
     List<PendingHeartbeat> next = buffer.drain(100);
     assertEquals(2, next.size());
-    assertSame(newer, next.stream().filter(h -> h.deviceId().equals(busy)).findFirst().orElseThrow());
-    assertEquals(1, next.stream().filter(h -> h.deviceId().equals(quiet)).findFirst().orElseThrow().sentAtMs());
+    assertSame(
+        newer, next.stream().filter(h -> h.deviceId().equals(busy)).findFirst().orElseThrow());
+    assertEquals(
+        1,
+        next.stream().filter(h -> h.deviceId().equals(quiet)).findFirst().orElseThrow().sentAtMs());
   }
 
   @Test
@@ -66,6 +69,7 @@ class HeartbeatBufferTest {
   }
 
   private static PendingHeartbeat beat(UUID device, long sentAtMs) {
-    return new PendingHeartbeat(device, Instant.now(), System.nanoTime(), sentAtMs, List.of(), List.of());
+    return new PendingHeartbeat(
+        device, Instant.now(), System.nanoTime(), sentAtMs, List.of(), List.of());
   }
 }

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * What one replica's heartbeat ingest keeps up with: DEVICES devices (two model versions each)
- * heartbeating at RATE a second for SECONDS seconds, straight into the ingest path (no gRPC),
- * then the figures of GET /api/v1/system/ingest. 60,000 devices at the default 15 s interval
- * are 4,000 heartbeats a second. Skipped in the normal build; run it with
- * {@code ./mvnw -pl server verify -Dtest=HeartbeatIngestBenchmark -Dbench=true}.
+ * heartbeating at RATE a second for SECONDS seconds, straight into the ingest path (no gRPC), then
+ * the figures of GET /api/v1/system/ingest. 60,000 devices at the default 15 s interval are 4,000
+ * heartbeats a second. Skipped in the normal build; run it with {@code ./mvnw -pl server verify
+ * -Dtest=HeartbeatIngestBenchmark -Dbench=true}.
  */
 @QuarkusTest
 @EnabledIfSystemProperty(named = "bench", matches = "true")
@@ -57,7 +57,11 @@ class HeartbeatIngestBenchmark {
           && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
-      System.out.printf("%d devices, %d heartbeats/s for %d s:%n%s%n", DEVICES, RATE, SECONDS,
+      System.out.printf(
+          "%d devices, %d heartbeats/s for %d s:%n%s%n",
+          DEVICES,
+          RATE,
+          SECONDS,
           admin().get("/api/v1/system/ingest").then().extract().asPrettyString());
     } finally {
       delete(tag);
@@ -66,8 +70,10 @@ class HeartbeatIngestBenchmark {
 
   private static List<InstalledModelInfo> installed() {
     return List.of(
-        new InstalledModelInfo("detector", "2.0.0", UUID.randomUUID().toString(), "ab".repeat(32), true),
-        new InstalledModelInfo("classifier", "1.4.0", UUID.randomUUID().toString(), "cd".repeat(32), true));
+        new InstalledModelInfo(
+            "detector", "2.0.0", UUID.randomUUID().toString(), "ab".repeat(32), true),
+        new InstalledModelInfo(
+            "classifier", "1.4.0", UUID.randomUUID().toString(), "cd".repeat(32), true));
   }
 
   private static List<ModelHealthInfo> health(long n) {
@@ -80,9 +86,10 @@ class HeartbeatIngestBenchmark {
   private List<UUID> insertDevices(String tag) throws SQLException {
     List<UUID> ids = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
-        PreparedStatement insert = c.prepareStatement(
-            "insert into devices (id, name, status, public_key, credential_hash, enrolled_at)"
-                + " values (?, ?, 'decommissioned', '\\x00', repeat('0', 64), now())")) {
+        PreparedStatement insert =
+            c.prepareStatement(
+                "insert into devices (id, name, status, public_key, credential_hash, enrolled_at)"
+                    + " values (?, ?, 'decommissioned', '\\x00', repeat('0', 64), now())")) {
       for (int i = 0; i < DEVICES; i++) {
         UUID id = UUID.randomUUID();
         ids.add(id);
@@ -96,9 +103,13 @@ class HeartbeatIngestBenchmark {
   }
 
   private void delete(String tag) throws SQLException {
-    try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
-      s.execute("delete from device_model_health where device_id in"
-          + " (select id from devices where name = '" + tag + "')");
+    try (Connection c = dataSource.getConnection();
+        var s = c.createStatement()) {
+      s.execute(
+          "delete from device_model_health where device_id in"
+              + " (select id from devices where name = '"
+              + tag
+              + "')");
       s.execute("delete from devices where name = '" + tag + "'");
     }
   }

@@ -3,7 +3,6 @@ package dev.modelfleet.server.agentapi;
 import static dev.modelfleet.server.support.Api.admin;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.v1.AgentMessage;
@@ -62,25 +61,32 @@ class HeartbeatIngestTest {
     Thread.sleep(20);
 
     String variant = UUID.randomUUID().toString();
-    stream.send(heartbeat(System.currentTimeMillis(),
-        counters("detector", "2.0.0", variant, 1, 1, 1, 1, "cuda"),
-        counters("detector", "", variant, 999, 999, 1, 1, "cpu"), // pre-version agent: skipped
-        counters("detector", "2.0.0", variant, 120, 3, 4.5, 9.25, "cuda"), // twice: the last counts
-        counters("classifier", "1.1.0", "not-a-uuid", 7, 0, 0.5, 0.75, "cpu\0")));
+    stream.send(
+        heartbeat(
+            System.currentTimeMillis(),
+            counters("detector", "2.0.0", variant, 1, 1, 1, 1, "cuda"),
+            counters("detector", "", variant, 999, 999, 1, 1, "cpu"), // pre-version agent: skipped
+            counters(
+                "detector", "2.0.0", variant, 120, 3, 4.5, 9.25, "cuda"), // twice: the last counts
+            counters("classifier", "1.1.0", "not-a-uuid", 7, 0, 0.5, 0.75, "cpu\0")));
 
     await(() -> health(deviceId).size() == 2);
     Map<String, String> health = health(deviceId);
     assertEquals(variant + " 120 3 4.5 9.25 cuda", health.get("detector 2.0.0"));
     assertEquals("null 7 0 0.5 0.75 cpu", health.get("classifier 1.1.0"));
     assertTrue(lastSeen(deviceId).isAfter(afterHello), "last_seen_at moved with the heartbeat");
-    admin().get("/api/v1/devices/" + deviceId).then()
+    admin()
+        .get("/api/v1/devices/" + deviceId)
+        .then()
         .body("installed[0].model", org.hamcrest.Matchers.equalTo("detector"))
         .body("installed[0].variantId", org.hamcrest.Matchers.equalTo(variant))
         .body("installed[0].active", org.hamcrest.Matchers.equalTo(true));
 
     // the newest figures replace the old ones
-    stream.send(heartbeat(System.currentTimeMillis(),
-        counters("detector", "2.0.0", variant, 150, 4, 4.0, 8.0, "cuda")));
+    stream.send(
+        heartbeat(
+            System.currentTimeMillis(),
+            counters("detector", "2.0.0", variant, 150, 4, 4.0, 8.0, "cuda")));
     await(() -> health(deviceId).get("detector 2.0.0").startsWith(variant + " 150 4 "));
     stream.cancel();
   }
@@ -91,22 +97,28 @@ class HeartbeatIngestTest {
     SyncStream stream = agent.sync(device.getDeviceCredential());
     stream.hello();
     stream.next();
-    admin().post("/api/v1/system/ingest/reset").then().statusCode(200)
+    admin()
+        .post("/api/v1/system/ingest/reset")
+        .then()
+        .statusCode(200)
         .body("heartbeatsReceived", org.hamcrest.Matchers.equalTo(0));
 
     int sent = 25;
     for (int i = 0; i < sent; i++) {
       // sent two seconds ago by the device's clock: the latency must show it
-      stream.send(heartbeat(System.currentTimeMillis() - 2_000,
-          counters("m", "1.0.0", "", i, 0, 1, 2, "cpu")));
+      stream.send(
+          heartbeat(
+              System.currentTimeMillis() - 2_000, counters("m", "1.0.0", "", i, 0, 1, 2, "cpu")));
     }
     // an empty queue can still mean a flush in flight: wait until every heartbeat is accounted
     // for, and fail below with the figures if they never add up
-    await(() -> {
-      JsonPath now = ingest();
-      return now.getLong("heartbeatsReceived") == sent && now.getInt("queueDepth") == 0
-          && accountedFor(now) == sent;
-    });
+    await(
+        () -> {
+          JsonPath now = ingest();
+          return now.getLong("heartbeatsReceived") == sent
+              && now.getInt("queueDepth") == 0
+              && accountedFor(now) == sent;
+        });
     JsonPath figures = ingest();
     assertEquals(sent, accountedFor(figures), figures.prettify());
     assertTrue(figures.getLong("heartbeatsFlushed") >= 1, figures.prettify());
@@ -128,7 +140,8 @@ class HeartbeatIngestTest {
   }
 
   private static long accountedFor(JsonPath figures) {
-    return figures.getLong("heartbeatsFlushed") + figures.getLong("heartbeatsReplaced")
+    return figures.getLong("heartbeatsFlushed")
+        + figures.getLong("heartbeatsReplaced")
         + figures.getLong("heartbeatsDropped");
   }
 
@@ -139,9 +152,13 @@ class HeartbeatIngestTest {
   private static AgentMessage heartbeat(long sentAtMs, ModelCounters... counters) {
     Heartbeat.Builder beat = Heartbeat.newBuilder().setSentAtMs(sentAtMs);
     if (counters.length > 0) {
-      beat.addInstalled(InstalledModel.newBuilder().setModel(counters[0].getModel())
-          .setVersion(counters[0].getVersion()).setVariantId(counters[0].getVariantId())
-          .setSha256("ab".repeat(32)).setActive(true));
+      beat.addInstalled(
+          InstalledModel.newBuilder()
+              .setModel(counters[0].getModel())
+              .setVersion(counters[0].getVersion())
+              .setVariantId(counters[0].getVariantId())
+              .setSha256("ab".repeat(32))
+              .setActive(true));
     }
     for (ModelCounters c : counters) {
       beat.addCounters(c);
@@ -150,26 +167,50 @@ class HeartbeatIngestTest {
   }
 
   private static ModelCounters counters(
-      String model, String version, String variantId, long requests, long errors, double p50, double p95,
+      String model,
+      String version,
+      String variantId,
+      long requests,
+      long errors,
+      double p50,
+      double p95,
       String provider) {
-    return ModelCounters.newBuilder().setModel(model).setVersion(version).setVariantId(variantId)
-        .setRequests(requests).setErrors(errors).setP50Ms(p50).setP95Ms(p95)
-        .setExecutionProviderUsed(provider).build();
+    return ModelCounters.newBuilder()
+        .setModel(model)
+        .setVersion(version)
+        .setVariantId(variantId)
+        .setRequests(requests)
+        .setErrors(errors)
+        .setP50Ms(p50)
+        .setP95Ms(p95)
+        .setExecutionProviderUsed(provider)
+        .build();
   }
 
   /** "model version" to "variant requests errors p50 p95 provider". */
   private Map<String, String> health(UUID deviceId) {
     Map<String, String> rows = new LinkedHashMap<>();
     try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement(
-            "select model, version, variant_id, requests, errors, p50_ms, p95_ms, execution_provider_used"
-                + " from device_model_health where device_id = ? order by model")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "select model, version, variant_id, requests, errors, p50_ms, p95_ms, execution_provider_used"
+                    + " from device_model_health where device_id = ? order by model")) {
       s.setObject(1, deviceId);
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
-          rows.put(r.getString(1) + " " + r.getString(2),
-              r.getString(3) + " " + r.getLong(4) + " " + r.getLong(5) + " " + r.getDouble(6) + " "
-                  + r.getDouble(7) + " " + r.getString(8));
+          rows.put(
+              r.getString(1) + " " + r.getString(2),
+              r.getString(3)
+                  + " "
+                  + r.getLong(4)
+                  + " "
+                  + r.getLong(5)
+                  + " "
+                  + r.getDouble(6)
+                  + " "
+                  + r.getDouble(7)
+                  + " "
+                  + r.getString(8));
         }
       }
     } catch (SQLException e) {

@@ -50,7 +50,9 @@ class SyncTest {
   void refusesMissingOrWrongCredentials() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
     for (String credential :
-        new String[] {"", "garbage", device.getDeviceId() + ".wrong-secret", "x." + device.getDeviceCredential()}) {
+        new String[] {
+          "", "garbage", device.getDeviceId() + ".wrong-secret", "x." + device.getDeviceCredential()
+        }) {
       SyncStream stream = agent.sync(credential);
       stream.hello();
       assertCode(Status.Code.UNAUTHENTICATED, stream.awaitEnd());
@@ -59,12 +61,18 @@ class SyncTest {
 
   @Test
   void grpcHealthNeedsNoDeviceCredential() {
-    var channel = io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port()).usePlaintext().build();
+    var channel =
+        io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port())
+            .usePlaintext()
+            .build();
     try {
-      var health = grpc.health.v1.HealthGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
-          .check(grpc.health.v1.HealthOuterClass.HealthCheckRequest.getDefaultInstance());
-      assertEquals(grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+      var health =
+          grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+              .check(grpc.health.v1.HealthOuterClass.HealthCheckRequest.getDefaultInstance());
+      assertEquals(
+          grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus.SERVING,
+          health.getStatus());
     } finally {
       channel.shutdownNow();
     }
@@ -114,8 +122,9 @@ class SyncTest {
   @Test
   void staleDesiredStateIsReSignedOnReconnect() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
-    byte[] directorKey = Signatures.directorKey(
-        Signatures.verifiedRoot(device.getRootMetadata(), Signatures.pinnedRootKey()));
+    byte[] directorKey =
+        Signatures.directorKey(
+            Signatures.verifiedRoot(device.getRootMetadata(), Signatures.pinnedRootKey()));
     AssignmentTestSupport.assign(Fixtures.publishedClassifier(71), device.getDeviceId());
     dev.modelfleet.server.support.Db.execute(
         "update device_desired_states set expires_at = now() + interval '1 hour' where device_id = ?",
@@ -127,7 +136,8 @@ class SyncTest {
     DesiredState renewed = verifiedDesiredState(stream.next(), directorKey);
     assertEquals(2, renewed.getGeneration());
     assertEquals(1, renewed.getModelsCount());
-    assertTrue(renewed.getExpiresAtMs() > System.currentTimeMillis() + Duration.ofDays(6).toMillis());
+    assertTrue(
+        renewed.getExpiresAtMs() > System.currentTimeMillis() + Duration.ofDays(6).toMillis());
     stream.cancel();
   }
 
@@ -154,19 +164,40 @@ class SyncTest {
     stream.next();
     stream.next();
 
-    stream.send(AgentMessage.newBuilder().setProgress(DeploymentProgress.newBuilder()
-        .setModel(published.model()).setVersion(published.version()).setVariantId(published.variantId())
-        .setGeneration(1).setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
-        .setReason("sha256 of the download does not match the manifest")
-        .setReasonCode("sha256-mismatch").setBytesDone(10).setBytesTotal(20)).build());
-    stream.send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-        .addInstalled(InstalledModel.newBuilder().setModel(published.model())
-            .setVersion(published.version()).setSha256(published.sha256()).setActive(true))).build());
+    stream.send(
+        AgentMessage.newBuilder()
+            .setProgress(
+                DeploymentProgress.newBuilder()
+                    .setModel(published.model())
+                    .setVersion(published.version())
+                    .setVariantId(published.variantId())
+                    .setGeneration(1)
+                    .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+                    .setReason("sha256 of the download does not match the manifest")
+                    .setReasonCode("sha256-mismatch")
+                    .setBytesDone(10)
+                    .setBytesTotal(20))
+            .build());
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .addInstalled(
+                        InstalledModel.newBuilder()
+                            .setModel(published.model())
+                            .setVersion(published.version())
+                            .setSha256(published.sha256())
+                            .setActive(true)))
+            .build());
 
     String path = "/api/v1/devices/" + device.getDeviceId();
-    await(() -> "failed".equals(admin().get(path).path("deployments[0].state"))
-        && published.model().equals(admin().get(path).path("installed[0].model")));
-    admin().get(path).then()
+    await(
+        () ->
+            "failed".equals(admin().get(path).path("deployments[0].state"))
+                && published.model().equals(admin().get(path).path("installed[0].model")));
+    admin()
+        .get(path)
+        .then()
         .body("deployments[0].reasonCode", org.hamcrest.Matchers.equalTo("sha256-mismatch"))
         .body("deployments[0].reason", org.hamcrest.Matchers.containsString("does not match"))
         .body("installed[0].active", org.hamcrest.Matchers.equalTo(true));
@@ -180,7 +211,10 @@ class SyncTest {
     stream.hello();
     stream.next();
 
-    admin().post("/api/v1/devices/" + device.getDeviceId() + "/decommission").then().statusCode(200);
+    admin()
+        .post("/api/v1/devices/" + device.getDeviceId() + "/decommission")
+        .then()
+        .statusCode(200);
 
     assertCode(Status.Code.UNAUTHENTICATED, stream.awaitEnd());
     SyncStream again = agent.sync(device.getDeviceCredential());
@@ -194,13 +228,17 @@ class SyncTest {
     SyncStream stream = agent.sync(device.getDeviceCredential());
     Thread.sleep(300); // the call is authenticated, but no Hello registered it yet
 
-    admin().post("/api/v1/devices/" + device.getDeviceId() + "/decommission").then().statusCode(200);
+    admin()
+        .post("/api/v1/devices/" + device.getDeviceId() + "/decommission")
+        .then()
+        .statusCode(200);
     stream.hello();
 
     assertCode(Status.Code.UNAUTHENTICATED, stream.awaitEnd());
   }
 
-  static DesiredState verifiedDesiredState(ServerMessage message, byte[] directorKey) throws Exception {
+  static DesiredState verifiedDesiredState(ServerMessage message, byte[] directorKey)
+      throws Exception {
     assertTrue(message.hasDesiredState(), message.toString());
     Signatures.verify(message.getDesiredState(), directorKey, Dsse.DESIRED_STATE_TYPE);
     return DesiredState.parseFrom(message.getDesiredState().getPayload());
@@ -224,9 +262,11 @@ class SyncTest {
   /** Keeps the REST call of an assignment in one place for the gRPC tests. */
   static final class AssignmentTestSupport {
     static void assign(Fixtures.Published p, String deviceId) {
-      Api.adminJson().body(Map.of("deviceId", deviceId))
+      Api.adminJson()
+          .body(Map.of("deviceId", deviceId))
           .post("/api/v1/models/" + p.model() + "/versions/" + p.version() + "/assignments")
-          .then().statusCode(200)
+          .then()
+          .statusCode(200)
           .body("assigned[0].deviceId", org.hamcrest.Matchers.equalTo(deviceId));
     }
   }

@@ -44,13 +44,17 @@ class AssignmentTest {
     var published = Fixtures.publishedClassifier(11);
 
     assign(published, Map.of("selector", "site=" + site))
-        .then().statusCode(200)
+        .then()
+        .statusCode(200)
         .body("assigned.deviceId", contains(device))
         .body("assigned[0].variantId", equalTo(published.variantId()))
         .body("assigned[0].generation", equalTo(1))
         .body("skipped", empty());
 
-    admin().get("/api/v1/devices/" + device).then().statusCode(200)
+    admin()
+        .get("/api/v1/devices/" + device)
+        .then()
+        .statusCode(200)
         .body("desired.generation", equalTo(1))
         .body("desired.models[0].model", equalTo(published.model()))
         .body("desired.models[0].sha256", equalTo(published.sha256()))
@@ -58,7 +62,9 @@ class AssignmentTest {
         .body("deployments[0].variantId", equalTo(published.variantId()));
 
     assign(published, Map.of("deviceId", device))
-        .then().statusCode(200).body("assigned[0].generation", equalTo(2));
+        .then()
+        .statusCode(200)
+        .body("assigned[0].generation", equalTo(2));
   }
 
   @Test
@@ -68,12 +74,15 @@ class AssignmentTest {
     String npuOnly = enrollWithProviders(Fixtures.enrollmentToken(Map.of("site", site), 1), "npu");
     String model = Fixtures.modelWithVersion("1");
     Fixtures.upload(model, "1", "fp16", "cpu", SampleModels.classifier(21));
-    String fp32 = Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(22)).getString("id");
+    String fp32 =
+        Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(22)).getString("id");
     Fixtures.upload(model, "1", "fp16", "cuda", SampleModels.classifier(23));
 
-    adminJson().body(Map.of("selector", "site=" + site))
+    adminJson()
+        .body(Map.of("selector", "site=" + site))
         .post("/api/v1/models/" + model + "/versions/1/assignments")
-        .then().statusCode(200)
+        .then()
+        .statusCode(200)
         .body("assigned.deviceId", contains(cpu))
         .body("assigned[0].variantId", equalTo(fp32))
         .body("skipped.deviceId", contains(npuOnly))
@@ -85,19 +94,32 @@ class AssignmentTest {
     var published = Fixtures.publishedClassifier(31);
     String device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1)).getDeviceId();
     var before = Db.snapshot();
-    assign(published, Map.of("selector", "a in (")).then().statusCode(400)
-        .contentType(PROBLEM_JSON).body("code", equalTo("invalid-label-selector"));
+    assign(published, Map.of("selector", "a in ("))
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("invalid-label-selector"));
     assign(published, Map.of()).then().statusCode(400).body("code", equalTo("invalid-request"));
     assign(published, Map.of("selector", "a", "deviceId", device))
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
     assign(published, Map.of("deviceId", UUID.randomUUID().toString()))
-        .then().statusCode(404).body("code", equalTo("not-found"));
-    adminJson().body(Map.of("deviceId", device))
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not-found"));
+    adminJson()
+        .body(Map.of("deviceId", device))
         .post("/api/v1/models/" + published.model() + "/versions/9/assignments")
-        .then().statusCode(404).body("code", equalTo("not-found"));
-    adminJson().body("{\"deviceId\": ").post(
-            "/api/v1/models/" + published.model() + "/versions/1.0.0/assignments")
-        .then().statusCode(400).body("code", equalTo("malformed-json"));
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not-found"));
+    adminJson()
+        .body("{\"deviceId\": ")
+        .post("/api/v1/models/" + published.model() + "/versions/1.0.0/assignments")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("malformed-json"));
     assertEquals(before, Db.snapshot());
   }
 
@@ -106,19 +128,25 @@ class AssignmentTest {
     var published = Fixtures.publishedClassifier(41);
     String device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1)).getDeviceId();
     admin().post("/api/v1/devices/" + device + "/decommission").then().statusCode(200);
-    assign(published, Map.of("deviceId", device)).then().statusCode(200)
+    assign(published, Map.of("deviceId", device))
+        .then()
+        .statusCode(200)
         .body("assigned", empty())
         .body("skipped[0].reason", containsString("decommissioned"));
   }
 
   private String enrollWithProviders(String token, String provider) throws Exception {
-    return agent.enroll(token, AgentClient.newDevicePublicKey(),
+    return agent
+        .enroll(
+            token,
+            AgentClient.newDevicePublicKey(),
             HardwareProfile.newBuilder().addExecutionProviders(provider).build())
         .getDeviceId();
   }
 
   static io.restassured.response.Response assign(Fixtures.Published p, Map<String, String> body) {
-    return adminJson().body(body)
+    return adminJson()
+        .body(body)
         .post("/api/v1/models/" + p.model() + "/versions/" + p.version() + "/assignments");
   }
 }

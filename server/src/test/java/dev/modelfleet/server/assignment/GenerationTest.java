@@ -40,41 +40,46 @@ class GenerationTest {
 
   @Test
   void refreshAfterAConcurrentAssignmentSignsANewerGeneration() throws Exception {
-    UUID device = UUID.fromString(
-        agent.enroll(Fixtures.enrollmentToken(Map.of(), 1)).getDeviceId());
+    UUID device =
+        UUID.fromString(agent.enroll(Fixtures.enrollmentToken(Map.of(), 1)).getDeviceId());
     var published = Fixtures.publishedClassifier(31);
     assign(published, device);
     // the document is past half its lifetime, so the next reconnect re-signs it
     try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement(
-            "update device_desired_states set expires_at = now() where device_id = ?")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "update device_desired_states set expires_at = now() where device_id = ?")) {
       s.setObject(1, device);
       s.executeUpdate();
     }
 
-    SignedEnvelope refreshed = QuarkusTransaction.requiringNew().call(() -> {
-      // a reconnect reads the row ...
-      DeviceDesiredState.findById(device);
-      // ... while an assignment commits generation 2 in another transaction ...
-      CompletableFuture.runAsync(() -> assign(published, device)).get();
-      assigned[0] = storedDocument(device);
-      // ... and then re-signs
-      return desiredStates.currentFor(device).orElseThrow();
-    });
+    SignedEnvelope refreshed =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () -> {
+                  // a reconnect reads the row ...
+                  DeviceDesiredState.findById(device);
+                  // ... while an assignment commits generation 2 in another transaction ...
+                  CompletableFuture.runAsync(() -> assign(published, device)).get();
+                  assigned[0] = storedDocument(device);
+                  // ... and then re-signs
+                  return desiredStates.currentFor(device).orElseThrow();
+                });
 
     // the fresh generation 2 is sent as it is; signing another, different generation 2 (or
     // anything not newer) would be refused by the agent as a replay
     assertEquals(2, DesiredState.parseFrom(refreshed.getPayload()).getGeneration());
     assertEquals(SignedEnvelope.parseFrom(assigned[0]), refreshed);
-    assertEquals(SignedEnvelope.parseFrom(assigned[0]), SignedEnvelope.parseFrom(storedDocument(device)));
+    assertEquals(
+        SignedEnvelope.parseFrom(assigned[0]), SignedEnvelope.parseFrom(storedDocument(device)));
   }
 
   private final byte[][] assigned = new byte[1][];
 
   private byte[] storedDocument(UUID device) throws java.sql.SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement s = c.prepareStatement(
-            "select document from device_desired_states where device_id = ?")) {
+        PreparedStatement s =
+            c.prepareStatement("select document from device_desired_states where device_id = ?")) {
       s.setObject(1, device);
       try (var r = s.executeQuery()) {
         r.next();
@@ -84,8 +89,15 @@ class GenerationTest {
   }
 
   private static void assign(Fixtures.Published published, UUID device) {
-    adminJson().body(Map.of("deviceId", device.toString()))
-        .post("/api/v1/models/" + published.model() + "/versions/" + published.version() + "/assignments")
-        .then().statusCode(200);
+    adminJson()
+        .body(Map.of("deviceId", device.toString()))
+        .post(
+            "/api/v1/models/"
+                + published.model()
+                + "/versions/"
+                + published.version()
+                + "/assignments")
+        .then()
+        .statusCode(200);
   }
 }

@@ -36,22 +36,39 @@ class ProgressRaceTest {
 
   @Test
   void assignmentWaitsForAConcurrentFirstProgressReport() throws Exception {
-    UUID device = UUID.fromString(agent.enroll(Fixtures.enrollmentToken(Map.of(), 1)).getDeviceId());
+    UUID device =
+        UUID.fromString(agent.enroll(Fixtures.enrollmentToken(Map.of(), 1)).getDeviceId());
     var published = Fixtures.publishedClassifier(81);
 
-    CompletableFuture<Integer> assignment = QuarkusTransaction.requiringNew().call(() -> {
-      // the report creates the model's status row, not committed yet ...
-      deployments.recordProgress(device, DeploymentProgress.newBuilder()
-          .setModel(published.model()).setVersion(published.version())
-          .setState(DeploymentState.DEPLOYMENT_STATE_FAILED).setReason("disk full").build());
-      // ... when an assignment of that model arrives
-      CompletableFuture<Integer> started = CompletableFuture.supplyAsync(() ->
-          adminJson().body(Map.of("deviceId", device.toString()))
-              .post("/api/v1/models/" + published.model() + "/versions/1.0.0/assignments")
-              .then().extract().statusCode());
-      Thread.sleep(1500);
-      return started;
-    });
+    CompletableFuture<Integer> assignment =
+        QuarkusTransaction.requiringNew()
+            .call(
+                () -> {
+                  // the report creates the model's status row, not committed yet ...
+                  deployments.recordProgress(
+                      device,
+                      DeploymentProgress.newBuilder()
+                          .setModel(published.model())
+                          .setVersion(published.version())
+                          .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+                          .setReason("disk full")
+                          .build());
+                  // ... when an assignment of that model arrives
+                  CompletableFuture<Integer> started =
+                      CompletableFuture.supplyAsync(
+                          () ->
+                              adminJson()
+                                  .body(Map.of("deviceId", device.toString()))
+                                  .post(
+                                      "/api/v1/models/"
+                                          + published.model()
+                                          + "/versions/1.0.0/assignments")
+                                  .then()
+                                  .extract()
+                                  .statusCode());
+                  Thread.sleep(1500);
+                  return started;
+                });
 
     assertEquals(200, assignment.get());
   }

@@ -28,15 +28,17 @@ import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.Test;
 
 /**
- * Anyone who can reach the port can send unauthenticated calls; they must not be able to grow
- * the audit log (and so the database) with them, while an admin still sees that they happened.
+ * Anyone who can reach the port can send unauthenticated calls; they must not be able to grow the
+ * audit log (and so the database) with them, while an admin still sees that they happened.
  */
 @QuarkusTest
 class AuditFloodTest {
 
   private static final int CALLS = 3000;
+
   /** The stored path's bound (512 characters) and the note of how long it was. */
   private static final int LONGEST_STORED_PATH = 512 + 20;
+
   /** The window unauthenticated calls are counted in, as %test sets it. */
   private static final Duration WINDOW = Duration.ofSeconds(1);
 
@@ -52,12 +54,14 @@ class AuditFloodTest {
     sendUnauthenticated(path + "?q=" + "y".repeat(500), CALLS);
 
     // waits for the counts to be written, or for the entries that show they were not counted
-    Eventually.within(Duration.ofSeconds(15),
+    Eventually.within(
+        Duration.ofSeconds(15),
         () -> assertTrue(rows(lastId) > CALLS / 10 || counted(lastId) >= CALLS));
     long windows = Duration.ofNanos(System.nanoTime() - started).dividedBy(WINDOW) + 2;
     long rows = rows(lastId);
     // one entry per window for the one address the calls came from
-    assertTrue(rows <= windows, rows + " entries for " + CALLS + " calls in " + windows + " windows");
+    assertTrue(
+        rows <= windows, rows + " entries for " + CALLS + " calls in " + windows + " windows");
     long bytes = bytes(lastId);
     assertTrue(bytes <= rows * 1024, bytes + " bytes in " + rows + " entries");
     assertTrue(counted(lastId) >= CALLS, "the entries count every call");
@@ -77,13 +81,26 @@ class AuditFloodTest {
   @Test
   void anAuthenticatedCallWithALongPathIsRecordedWithItsPathShortened() {
     String name = "n" + "z".repeat(2000);
-    admin().contentType("application/json").body(Map.of("version", "1.0.0"))
-        .post("/api/v1/models/" + name + "/versions").then().statusCode(404);
-    Map<String, Object> entry = admin().queryParam("actor", "admin").queryParam("limit", 1)
-        .get("/api/v1/audit").then().statusCode(200).extract().jsonPath().getMap("[0]");
+    admin()
+        .contentType("application/json")
+        .body(Map.of("version", "1.0.0"))
+        .post("/api/v1/models/" + name + "/versions")
+        .then()
+        .statusCode(404);
+    Map<String, Object> entry =
+        admin()
+            .queryParam("actor", "admin")
+            .queryParam("limit", 1)
+            .get("/api/v1/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getMap("[0]");
     String stored = (String) entry.get("path");
     assertTrue(stored.startsWith("/api/v1/models/nzzz"), stored);
-    assertTrue(stored.endsWith("[" + ("/api/v1/models/" + name + "/versions").length() + " chars]"),
+    assertTrue(
+        stored.endsWith("[" + ("/api/v1/models/" + name + "/versions").length() + " chars]"),
         stored);
     assertTrue(stored.length() <= LONGEST_STORED_PATH, "stored path of " + stored.length());
     assertTrue(((String) entry.get("target")).length() <= LONGEST_STORED_PATH);
@@ -93,18 +110,21 @@ class AuditFloodTest {
   /** Sends the calls 16 at a time, each with a long user agent, and checks each is refused. */
   private void sendUnauthenticated(String pathAndQuery, int calls) throws Exception {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base.toString()).resolve(pathAndQuery))
-        .header("Content-Type", "application/json")
-        .header("User-Agent", "flood/" + "u".repeat(2000))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"version\": \"1\"}"))
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base.toString()).resolve(pathAndQuery))
+            .header("Content-Type", "application/json")
+            .header("User-Agent", "flood/" + "u".repeat(2000))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"version\": \"1\"}"))
+            .build();
     Semaphore inFlight = new Semaphore(16);
     List<CompletableFuture<Integer>> answers = new ArrayList<>();
     for (int i = 0; i < calls; i++) {
       inFlight.acquire();
-      answers.add(client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-          .thenApply(HttpResponse::statusCode)
-          .whenComplete((status, error) -> inFlight.release()));
+      answers.add(
+          client
+              .sendAsync(request, HttpResponse.BodyHandlers.discarding())
+              .thenApply(HttpResponse::statusCode)
+              .whenComplete((status, error) -> inFlight.release()));
     }
     for (CompletableFuture<Integer> answer : answers) {
       assertEquals(401, answer.get());
@@ -113,9 +133,16 @@ class AuditFloodTest {
 
   /** The unauthenticated entries after lastId, as an admin reads them. */
   private static List<Map<String, Object>> anonymous(long lastId) {
-    List<Map<String, Object>> all = admin().queryParam("limit", 1000)
-        .queryParam("since", Instant.now().minusSeconds(600).toString())
-        .get("/api/v1/audit").then().statusCode(200).extract().jsonPath().getList("$");
+    List<Map<String, Object>> all =
+        admin()
+            .queryParam("limit", 1000)
+            .queryParam("since", Instant.now().minusSeconds(600).toString())
+            .get("/api/v1/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("$");
     return all.stream()
         .filter(e -> ((Number) e.get("id")).longValue() > lastId && e.get("actor") == null)
         .toList();
@@ -133,13 +160,16 @@ class AuditFloodTest {
   }
 
   private static long bytes(long lastId) {
-    return query("select coalesce(sum(pg_column_size(a.*)), 0) from audit_log a"
-        + " where id > ? and actor is null", lastId);
+    return query(
+        "select coalesce(sum(pg_column_size(a.*)), 0) from audit_log a"
+            + " where id > ? and actor is null",
+        lastId);
   }
 
   private static long query(String sql, long lastId) {
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement(sql)) {
       s.setLong(1, lastId);
       try (ResultSet r = s.executeQuery()) {
         r.next();

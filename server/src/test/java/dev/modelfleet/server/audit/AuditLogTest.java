@@ -42,8 +42,15 @@ class AuditLogTest {
     Instant before = Instant.now().minusSeconds(1);
     Client operator = ApiClients.create("operator");
     String model = Api.unique("model");
-    String id = operator.json().body(Map.of("name", model, "description", "audited"))
-        .post("/api/v1/models").then().statusCode(201).extract().path("id");
+    String id =
+        operator
+            .json()
+            .body(Map.of("name", model, "description", "audited"))
+            .post("/api/v1/models")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("id");
 
     Map<String, Object> entry = only(operator.name());
     assertEquals("operator", entry.get("role"));
@@ -57,8 +64,12 @@ class AuditLogTest {
     assertNotNull(entry.get("remoteAddress"));
     assertTrue(Instant.parse((String) entry.get("at")).isAfter(before));
 
-    operator.json().body(Map.of("version", "1.0.0")).post("/api/v1/models/" + model + "/versions")
-        .then().statusCode(201);
+    operator
+        .json()
+        .body(Map.of("version", "1.0.0"))
+        .post("/api/v1/models/" + model + "/versions")
+        .then()
+        .statusCode(201);
     List<Map<String, Object>> entries = entries(operator.name());
     assertEquals(2, entries.size());
     assertEquals("name=" + model, entries.get(0).get("target"), "newest first");
@@ -67,8 +78,12 @@ class AuditLogTest {
   @Test
   void refusedChangesAreRecorded() {
     Client viewer = ApiClients.create("viewer");
-    viewer.json().body(Map.of("name", Api.unique("model"))).post("/api/v1/models")
-        .then().statusCode(403);
+    viewer
+        .json()
+        .body(Map.of("name", Api.unique("model")))
+        .post("/api/v1/models")
+        .then()
+        .statusCode(403);
     Map<String, Object> forbidden = only(viewer.name());
     assertEquals(403, forbidden.get("status"));
     assertEquals("forbidden", forbidden.get("outcome"));
@@ -76,18 +91,27 @@ class AuditLogTest {
 
     long lastId = lastId();
     String path = "/api/v1/models/" + Api.unique("nobody") + "/versions";
-    given().contentType(ContentType.JSON).body(Map.of("version", "1")).post(path)
-        .then().statusCode(401);
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("version", "1"))
+        .post(path)
+        .then()
+        .statusCode(401);
     // counted per address and written once per window (1 s in tests)
-    Eventually.within(Duration.ofSeconds(10), () -> {
-      Map<String, Object> unauthenticated = entries(null).stream()
-          .filter(e -> ((Number) e.get("id")).longValue() > lastId && e.get("actor") == null)
-          .findFirst().orElseThrow(() -> new AssertionError("no unauthenticated entry yet"));
-      assertEquals(401, unauthenticated.get("status"));
-      assertEquals("unauthenticated", unauthenticated.get("outcome"));
-      assertTrue((Integer) unauthenticated.get("count") >= 1);
-      assertNotNull(unauthenticated.get("remoteAddress"));
-    });
+    Eventually.within(
+        Duration.ofSeconds(10),
+        () -> {
+          Map<String, Object> unauthenticated =
+              entries(null).stream()
+                  .filter(
+                      e -> ((Number) e.get("id")).longValue() > lastId && e.get("actor") == null)
+                  .findFirst()
+                  .orElseThrow(() -> new AssertionError("no unauthenticated entry yet"));
+          assertEquals(401, unauthenticated.get("status"));
+          assertEquals("unauthenticated", unauthenticated.get("outcome"));
+          assertTrue((Integer) unauthenticated.get("count") >= 1);
+          assertNotNull(unauthenticated.get("remoteAddress"));
+        });
 
     Client operator = ApiClients.create("operator");
     operator.json().body(Map.of("name", "Not Valid")).post("/api/v1/models").then().statusCode(400);
@@ -107,11 +131,18 @@ class AuditLogTest {
   @Test
   void createdSecretsNeverReachTheLog() throws SQLException {
     String apiSecret = ApiClients.create("viewer").secret();
-    String enrollmentSecret = adminJson().body(Map.of("name", Api.unique("enroll")))
-        .post("/api/v1/enrollment-tokens").then().statusCode(201).extract().path("token");
+    String enrollmentSecret =
+        adminJson()
+            .body(Map.of("name", Api.unique("enroll")))
+            .post("/api/v1/enrollment-tokens")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("token");
     try (Connection c = dataSource().getConnection();
-        PreparedStatement s = c.prepareStatement(
-            "select count(*) from audit_log a where a::text like ? or a::text like ?")) {
+        PreparedStatement s =
+            c.prepareStatement(
+                "select count(*) from audit_log a where a::text like ? or a::text like ?")) {
       s.setString(1, "%" + apiSecret.substring(4) + "%");
       s.setString(2, "%" + enrollmentSecret + "%");
       try (ResultSet r = s.executeQuery()) {
@@ -125,9 +156,11 @@ class AuditLogTest {
   void logCannotBeRewritten() throws SQLException {
     ApiClients.create("viewer");
     // the trigger holds even for the schema's owner (the role migrations run as)
-    try (Connection c = asSchemaOwner(); Statement s = c.createStatement()) {
-      SQLException update = assertThrows(SQLException.class,
-          () -> s.executeUpdate("update audit_log set actor = 'mallory'"));
+    try (Connection c = asSchemaOwner();
+        Statement s = c.createStatement()) {
+      SQLException update =
+          assertThrows(
+              SQLException.class, () -> s.executeUpdate("update audit_log set actor = 'mallory'"));
       assertTrue(update.getMessage().contains("append-only"), update.getMessage());
       assertThrows(SQLException.class, () -> s.executeUpdate("delete from audit_log"));
       assertThrows(SQLException.class, () -> s.executeUpdate("truncate audit_log"));
@@ -142,20 +175,26 @@ class AuditLogTest {
   void theServersOwnDatabaseRoleCanNeitherRewriteTheLogNorDropItsProtection() throws SQLException {
     ApiClients.create("viewer");
     long entries = auditRows();
-    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
-      for (String statement : List.of(
-          "drop trigger audit_log_no_update_or_delete on audit_log",
-          "alter table audit_log disable trigger audit_log_no_update_or_delete",
-          "alter table audit_log add column note text",
-          "drop table audit_log",
-          "create or replace function audit_log_append_only() returns trigger language plpgsql"
-              + " as $$ begin return old; end $$",
-          "delete from audit_log",
-          "update audit_log set actor = 'mallory'",
-          "truncate audit_log")) {
-        SQLException refused = assertThrows(SQLException.class, () -> s.execute(statement),
-            "the server's role may not: " + statement);
-        assertTrue(refused.getMessage().contains("must be owner")
+    try (Connection c = dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      for (String statement :
+          List.of(
+              "drop trigger audit_log_no_update_or_delete on audit_log",
+              "alter table audit_log disable trigger audit_log_no_update_or_delete",
+              "alter table audit_log add column note text",
+              "drop table audit_log",
+              "create or replace function audit_log_append_only() returns trigger language plpgsql"
+                  + " as $$ begin return old; end $$",
+              "delete from audit_log",
+              "update audit_log set actor = 'mallory'",
+              "truncate audit_log")) {
+        SQLException refused =
+            assertThrows(
+                SQLException.class,
+                () -> s.execute(statement),
+                "the server's role may not: " + statement);
+        assertTrue(
+            refused.getMessage().contains("must be owner")
                 || refused.getMessage().contains("permission denied"),
             statement + ": " + refused.getMessage());
       }
@@ -165,16 +204,20 @@ class AuditLogTest {
         assertEquals(entries, r.getLong(1));
       }
     }
-    try (Connection c = asSchemaOwner(); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("select count(*) from pg_trigger"
-            + " where tgrelid = 'audit_log'::regclass and tgenabled <> 'D' and not tgisinternal")) {
+    try (Connection c = asSchemaOwner();
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "select count(*) from pg_trigger"
+                    + " where tgrelid = 'audit_log'::regclass and tgenabled <> 'D' and not tgisinternal")) {
       r.next();
       assertEquals(2, r.getLong(1), "both append-only triggers are still there and enabled");
     }
   }
 
   private static long auditRows() throws SQLException {
-    try (Connection c = asSchemaOwner(); Statement s = c.createStatement();
+    try (Connection c = asSchemaOwner();
+        Statement s = c.createStatement();
         ResultSet r = s.executeQuery("select count(*) from audit_log")) {
       r.next();
       return r.getLong(1);
@@ -192,41 +235,76 @@ class AuditLogTest {
 
   @Test
   void auditApiIsAdminOnlyAndChecksItsParameters() {
-    ApiClients.create("operator").call().get("/api/v1/audit").then().statusCode(403)
-        .contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+    ApiClients.create("operator")
+        .call()
+        .get("/api/v1/audit")
+        .then()
+        .statusCode(403)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("forbidden"));
     ApiClients.create("viewer").call().get("/api/v1/audit").then().statusCode(403);
     given().get("/api/v1/audit").then().statusCode(401);
-    admin().queryParam("since", "yesterday").get("/api/v1/audit")
-        .then().statusCode(400).contentType(PROBLEM_JSON).body("code", equalTo("invalid-request"));
+    admin()
+        .queryParam("since", "yesterday")
+        .get("/api/v1/audit")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("invalid-request"));
     for (String limit : new String[] {"0", "1001", "many"}) {
       admin().queryParam("limit", limit).get("/api/v1/audit").then().statusCode(400);
     }
-    admin().queryParam("limit", 1).queryParam("since", Instant.now().minusSeconds(60).toString())
-        .get("/api/v1/audit").then().statusCode(200);
+    admin()
+        .queryParam("limit", 1)
+        .queryParam("since", Instant.now().minusSeconds(60).toString())
+        .get("/api/v1/audit")
+        .then()
+        .statusCode(200);
   }
 
   @Test
   void sinceAndLimitNarrowTheAnswer() {
     Client operator = ApiClients.create("operator");
     for (int i = 0; i < 3; i++) {
-      operator.json().body(Map.of("name", Api.unique("model"))).post("/api/v1/models")
-          .then().statusCode(201);
+      operator
+          .json()
+          .body(Map.of("name", Api.unique("model")))
+          .post("/api/v1/models")
+          .then()
+          .statusCode(201);
     }
     List<Map<String, Object>> all = entries(operator.name());
     assertEquals(3, all.size());
-    JsonPath two = admin().queryParam("actor", operator.name()).queryParam("limit", 2)
-        .get("/api/v1/audit").then().statusCode(200).extract().jsonPath();
+    JsonPath two =
+        admin()
+            .queryParam("actor", operator.name())
+            .queryParam("limit", 2)
+            .get("/api/v1/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath();
     assertEquals(2, two.getList("$").size());
     assertEquals(all.get(0).get("id"), two.get("[0].id"));
     Instant future = Instant.now().plusSeconds(3600);
-    assertEquals(0, admin().queryParam("actor", operator.name())
-        .queryParam("since", future.toString()).get("/api/v1/audit")
-        .then().statusCode(200).extract().jsonPath().getList("$").size());
+    assertEquals(
+        0,
+        admin()
+            .queryParam("actor", operator.name())
+            .queryParam("since", future.toString())
+            .get("/api/v1/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getList("$")
+            .size());
     assertFalse(all.stream().anyMatch(e -> e.get("actor") == null));
   }
 
   static long lastId() {
-    try (Connection c = dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = dataSource().getConnection();
+        Statement s = c.createStatement();
         ResultSet r = s.executeQuery("select coalesce(max(id), 0) from audit_log")) {
       r.next();
       return r.getLong(1);

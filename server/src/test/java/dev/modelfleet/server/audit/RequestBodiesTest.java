@@ -13,14 +13,19 @@ class RequestBodiesTest {
 
   @Test
   void secretFieldsAreRedactedAtAnyDepth() throws Exception {
-    JsonNode body = json.readTree("""
+    JsonNode body =
+        json.readTree(
+            """
         {"name": "x", "token": "abc", "nested": {"clientSecret": "s", "ok": 1},
          "list": [{"password": "p"}, {"api_token": null}], "enrollmentToken": {"a": 1}}""");
     JsonNode audited = RequestBodies.forAudit(body);
-    assertEquals(json.readTree("""
+    assertEquals(
+        json.readTree(
+            """
         {"name": "x", "token": "[redacted]", "nested": {"clientSecret": "[redacted]", "ok": 1},
          "list": [{"password": "[redacted]"}, {}],
-         "enrollmentToken": "[redacted]"}"""), audited);
+         "enrollmentToken": "[redacted]"}"""),
+        audited);
     assertEquals("abc", body.get("token").asText(), "the caller's copy is untouched");
   }
 

@@ -40,9 +40,9 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
 /**
- * Replicas tell each other about changes with NOTIFY. "Another replica" is played by a raw
- * JDBC connection that commits a change and notifies, the way a replica's transaction does;
- * this process learns of it only through its listener, never through a CDI event.
+ * Replicas tell each other about changes with NOTIFY. "Another replica" is played by a raw JDBC
+ * connection that commits a change and notifies, the way a replica's transaction does; this process
+ * learns of it only through its listener, never through a CDI event.
  */
 @QuarkusTest
 class ClusterNotifyTest {
@@ -90,8 +90,9 @@ class ClusterNotifyTest {
 
     try (Connection replica = rawConnection()) {
       replica.setAutoCommit(false);
-      try (PreparedStatement update = replica.prepareStatement(
-          "update devices set status = 'decommissioned', decommissioned_at = now() where id = ?")) {
+      try (PreparedStatement update =
+          replica.prepareStatement(
+              "update devices set status = 'decommissioned', decommissioned_at = now() where id = ?")) {
         update.setObject(1, UUID.fromString(device.getDeviceId()));
         update.executeUpdate();
       }
@@ -99,7 +100,8 @@ class ClusterNotifyTest {
       replica.commit();
     }
 
-    StatusRuntimeException ended = assertInstanceOf(StatusRuntimeException.class, stream.awaitEnd());
+    StatusRuntimeException ended =
+        assertInstanceOf(StatusRuntimeException.class, stream.awaitEnd());
     assertEquals(Status.Code.UNAUTHENTICATED, ended.getStatus().getCode());
   }
 
@@ -113,15 +115,26 @@ class ClusterNotifyTest {
         listen.execute("listen " + ClusterChannels.DECOMMISSIONED);
       }
 
-      Api.adminJson().body(Map.of("deviceId", device.getDeviceId()))
-          .post("/api/v1/models/" + published.model() + "/versions/" + published.version() + "/assignments")
-          .then().statusCode(200);
-      assertTrue(notices(replica).contains(
-          ClusterChannels.DESIRED_STATE + " " + device.getDeviceId() + ":1"));
+      Api.adminJson()
+          .body(Map.of("deviceId", device.getDeviceId()))
+          .post(
+              "/api/v1/models/"
+                  + published.model()
+                  + "/versions/"
+                  + published.version()
+                  + "/assignments")
+          .then()
+          .statusCode(200);
+      assertTrue(
+          notices(replica)
+              .contains(ClusterChannels.DESIRED_STATE + " " + device.getDeviceId() + ":1"));
 
-      admin().post("/api/v1/devices/" + device.getDeviceId() + "/decommission").then().statusCode(200);
-      assertTrue(notices(replica).contains(
-          ClusterChannels.DECOMMISSIONED + " " + device.getDeviceId()));
+      admin()
+          .post("/api/v1/devices/" + device.getDeviceId() + "/decommission")
+          .then()
+          .statusCode(200);
+      assertTrue(
+          notices(replica).contains(ClusterChannels.DECOMMISSIONED + " " + device.getDeviceId()));
     }
   }
 
@@ -158,33 +171,46 @@ class ClusterNotifyTest {
     return stream;
   }
 
-  /** What another replica's publish does: store a signed document and notify, in one transaction. */
-  private void commitDesiredState(Connection replica, UUID deviceId, long generation, boolean notify)
-      throws SQLException {
+  /**
+   * What another replica's publish does: store a signed document and notify, in one transaction.
+   */
+  private void commitDesiredState(
+      Connection replica, UUID deviceId, long generation, boolean notify) throws SQLException {
     long now = System.currentTimeMillis();
     long expires = now + Duration.ofDays(7).toMillis();
-    SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE,
-        DesiredState.newBuilder().setDeviceId(deviceId.toString()).setGeneration(generation)
-            .setIssuedAtMs(now).setExpiresAtMs(expires).build());
+    SignedEnvelope document =
+        signing.signWithDirector(
+            Dsse.DESIRED_STATE_TYPE,
+            DesiredState.newBuilder()
+                .setDeviceId(deviceId.toString())
+                .setGeneration(generation)
+                .setIssuedAtMs(now)
+                .setExpiresAtMs(expires)
+                .build());
     replica.setAutoCommit(false);
-    try (PreparedStatement upsert = replica.prepareStatement(
-        "insert into device_desired_states (device_id, generation, document, issued_at, expires_at)"
-            + " values (?, ?, ?, now(), now() + interval '7 days')"
-            + " on conflict (device_id) do update set generation = excluded.generation,"
-            + " document = excluded.document, issued_at = excluded.issued_at, expires_at = excluded.expires_at")) {
+    try (PreparedStatement upsert =
+        replica.prepareStatement(
+            "insert into device_desired_states (device_id, generation, document, issued_at, expires_at)"
+                + " values (?, ?, ?, now(), now() + interval '7 days')"
+                + " on conflict (device_id) do update set generation = excluded.generation,"
+                + " document = excluded.document, issued_at = excluded.issued_at, expires_at = excluded.expires_at")) {
       upsert.setObject(1, deviceId);
       upsert.setLong(2, generation);
       upsert.setBytes(3, document.toByteArray());
       upsert.executeUpdate();
     }
     if (notify) {
-      notify(replica, ClusterChannels.DESIRED_STATE, ClusterChannels.desiredStatePayload(deviceId, generation));
+      notify(
+          replica,
+          ClusterChannels.DESIRED_STATE,
+          ClusterChannels.desiredStatePayload(deviceId, generation));
     }
     replica.commit();
     replica.setAutoCommit(true);
   }
 
-  private static void notify(Connection connection, String channel, String payload) throws SQLException {
+  private static void notify(Connection connection, String channel, String payload)
+      throws SQLException {
     try (PreparedStatement notify = connection.prepareStatement("select pg_notify(?, ?)")) {
       notify.setString(1, channel);
       notify.setString(2, payload);

@@ -24,7 +24,9 @@ class StoredTextTest {
   void aLongWordIsCutBetweenCharacters() {
     assertEquals("abcdefghi…", StoredText.bounded("abcdefghijklmnop", 10));
     assertEquals("🙂🙂🙂…", StoredText.bounded("🙂🙂🙂🙂🙂🙂", 4), "a surrogate pair stays whole");
-    assertEquals("e\u0301…", StoredText.bounded("e\u0301e\u0301e\u0301e\u0301", 4),
+    assertEquals(
+        "e\u0301…",
+        StoredText.bounded("e\u0301e\u0301e\u0301e\u0301", 4),
         "a letter keeps its combining accent");
   }
 }

@@ -7,9 +7,9 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
  * Test only: routes {@code /unchecked-route/**} to {@code /api/**} after the pre-matching token
- * check has looked at the path. It stands for any way into an admin resource that the
- * pre-matching check does not see (a path spelling it does not recognise, a URI rewrite by
- * another filter); paths other than its own are left alone.
+ * check has looked at the path. It stands for any way into an admin resource that the pre-matching
+ * check does not see (a path spelling it does not recognise, a URI rewrite by another filter);
+ * paths other than its own are left alone.
  */
 public class UncheckedRoute {
 

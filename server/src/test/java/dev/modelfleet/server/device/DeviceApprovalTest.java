@@ -68,35 +68,60 @@ class DeviceApprovalTest {
     assertTrue(device.getAwaitingApproval());
     String id = device.getDeviceId();
     admin().get("/api/v1/devices?status=pending").then().statusCode(200).body("id", hasItem(id));
-    admin().get("/api/v1/devices?status=active").then().statusCode(200).body("id", not(hasItem(id)));
+    admin()
+        .get("/api/v1/devices?status=active")
+        .then()
+        .statusCode(200)
+        .body("id", not(hasItem(id)));
 
     SyncStream stream = agent.sync(device.getDeviceCredential());
     stream.hello();
     assertTrue(stream.next().getConfig().getAwaitingApproval());
-    stream.send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(1)).build());
+    stream.send(
+        AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder().setSentAtMs(1)).build());
     // operators see what they are asked to approve
-    admin().get("/api/v1/devices/" + id).then().statusCode(200)
+    admin()
+        .get("/api/v1/devices/" + id)
+        .then()
+        .statusCode(200)
         .body("status", equalTo("pending"))
         .body("hardware.arch", equalTo("x86_64"));
 
     var published = Fixtures.publishedClassifier(4101);
     String assignments =
         "/api/v1/models/" + published.model() + "/versions/" + published.version() + "/assignments";
-    adminJson().body(Map.of("selector", "site=" + site)).post(assignments)
-        .then().statusCode(200).body("assigned.size()", equalTo(0));
-    adminJson().body(Map.of("deviceId", id)).post(assignments)
-        .then().statusCode(200)
+    adminJson()
+        .body(Map.of("selector", "site=" + site))
+        .post(assignments)
+        .then()
+        .statusCode(200)
+        .body("assigned.size()", equalTo(0));
+    adminJson()
+        .body(Map.of("deviceId", id))
+        .post(assignments)
+        .then()
+        .statusCode(200)
         .body("assigned.size()", equalTo(0))
         .body("skipped[0].reason", equalTo("device is pending"));
-    assertThrows(StatusRuntimeException.class,
-        () -> AgentClient.concat(agent.fetch(device.getDeviceCredential(), published.sha256(), 0),
-            new java.util.ArrayList<>()));
-    given().header("Authorization", "Bearer " + device.getDeviceCredential())
-        .get("/agent/v1/artifacts/" + published.sha256()).then().statusCode(404);
+    assertThrows(
+        StatusRuntimeException.class,
+        () ->
+            AgentClient.concat(
+                agent.fetch(device.getDeviceCredential(), published.sha256(), 0),
+                new java.util.ArrayList<>()));
+    given()
+        .header("Authorization", "Bearer " + device.getDeviceCredential())
+        .get("/agent/v1/artifacts/" + published.sha256())
+        .then()
+        .statusCode(404);
     assertNull(stream.received.poll(1, TimeUnit.SECONDS), "a pending device is sent nothing");
 
     ApiClients.Client operator = ApiClients.create("operator");
-    operator.call().post("/api/v1/devices/" + id + "/approve").then().statusCode(200)
+    operator
+        .call()
+        .post("/api/v1/devices/" + id + "/approve")
+        .then()
+        .statusCode(200)
         .body("status", equalTo("active"))
         .body("approvalDecidedBy", equalTo(operator.name()))
         .body("approvalDecidedAt", notNullValue());
@@ -104,15 +129,22 @@ class DeviceApprovalTest {
     assertTrue(approved.hasConfig(), approved.toString());
     assertFalse(approved.getConfig().getAwaitingApproval());
 
-    adminJson().body(Map.of("selector", "site=" + site)).post(assignments)
-        .then().statusCode(200).body("assigned[0].deviceId", equalTo(id));
+    adminJson()
+        .body(Map.of("selector", "site=" + site))
+        .post(assignments)
+        .then()
+        .statusCode(200)
+        .body("assigned[0].deviceId", equalTo(id));
     ServerMessage desired = stream.next();
     assertTrue(desired.hasDesiredState(), desired.toString());
     DesiredState state = DesiredState.parseFrom(desired.getDesiredState().getPayload());
     assertEquals(id, state.getDeviceId());
     assertEquals(published.model(), state.getModels(0).getModel());
     // approving again changes nothing
-    admin().post("/api/v1/devices/" + id + "/approve").then().statusCode(200)
+    admin()
+        .post("/api/v1/devices/" + id + "/approve")
+        .then()
+        .statusCode(200)
         .body("approvalDecidedBy", equalTo(operator.name()));
     stream.cancel();
   }
@@ -144,13 +176,14 @@ class DeviceApprovalTest {
   private static void commitOnAnotherReplica(String deviceId, String status, String channel)
       throws Exception {
     var config = ConfigProvider.getConfig();
-    try (Connection replica = DriverManager.getConnection(
-        config.getValue("quarkus.datasource.jdbc.url", String.class),
-        config.getValue("quarkus.datasource.username", String.class),
-        config.getValue("quarkus.datasource.password", String.class))) {
+    try (Connection replica =
+        DriverManager.getConnection(
+            config.getValue("quarkus.datasource.jdbc.url", String.class),
+            config.getValue("quarkus.datasource.username", String.class),
+            config.getValue("quarkus.datasource.password", String.class))) {
       replica.setAutoCommit(false);
-      try (PreparedStatement update = replica.prepareStatement(
-          "update devices set status = ? where id = ?")) {
+      try (PreparedStatement update =
+          replica.prepareStatement("update devices set status = ? where id = ?")) {
         update.setString(1, status);
         update.setObject(2, UUID.fromString(deviceId));
         update.executeUpdate();
@@ -172,21 +205,33 @@ class DeviceApprovalTest {
     stream.hello();
     assertTrue(stream.next().getConfig().getAwaitingApproval());
 
-    ApiClients.create("operator").call().post("/api/v1/devices/" + id + "/reject")
-        .then().statusCode(200).body("status", equalTo("rejected"));
+    ApiClients.create("operator")
+        .call()
+        .post("/api/v1/devices/" + id + "/reject")
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("rejected"));
     assertDenied(stream.awaitEnd());
 
     SyncStream again = agent.sync(device.getDeviceCredential());
     again.hello();
     assertDenied(again.awaitEnd());
-    StatusRuntimeException fetch = assertThrows(StatusRuntimeException.class,
-        () -> agent.fetch(device.getDeviceCredential(), "0".repeat(64), 0).hasNext());
+    StatusRuntimeException fetch =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> agent.fetch(device.getDeviceCredential(), "0".repeat(64), 0).hasNext());
     assertEquals(Status.Code.PERMISSION_DENIED, fetch.getStatus().getCode());
-    given().header("Authorization", "Bearer " + device.getDeviceCredential())
-        .get("/agent/v1/artifacts/" + "0".repeat(64)).then().statusCode(401);
+    given()
+        .header("Authorization", "Bearer " + device.getDeviceCredential())
+        .get("/agent/v1/artifacts/" + "0".repeat(64))
+        .then()
+        .statusCode(401);
     // the record stays, as rejected; rejecting again changes nothing
     admin().get("/api/v1/devices?status=rejected").then().statusCode(200).body("id", hasItem(id));
-    admin().post("/api/v1/devices/" + id + "/reject").then().statusCode(200)
+    admin()
+        .post("/api/v1/devices/" + id + "/reject")
+        .then()
+        .statusCode(200)
         .body("status", equalTo("rejected"));
   }
 
@@ -201,14 +246,24 @@ class DeviceApprovalTest {
     assertIllegal("/api/v1/devices/" + active.getDeviceId() + "/reject", "active");
 
     EnrollResponse gone = agent.enroll(approvalToken(Map.of()));
-    admin().post("/api/v1/devices/" + gone.getDeviceId() + "/decommission").then().statusCode(200)
+    admin()
+        .post("/api/v1/devices/" + gone.getDeviceId() + "/decommission")
+        .then()
+        .statusCode(200)
         .body("status", equalTo("decommissioned"));
     assertIllegal("/api/v1/devices/" + gone.getDeviceId() + "/approve", "decommissioned");
     assertIllegal("/api/v1/devices/" + gone.getDeviceId() + "/reject", "decommissioned");
 
-    admin().post("/api/v1/devices/" + UUID.randomUUID() + "/approve").then().statusCode(404)
-        .contentType(PROBLEM_JSON).body("code", equalTo("not-found"));
-    admin().get("/api/v1/devices?status=waiting").then().statusCode(400)
+    admin()
+        .post("/api/v1/devices/" + UUID.randomUUID() + "/approve")
+        .then()
+        .statusCode(404)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("not-found"));
+    admin()
+        .get("/api/v1/devices?status=waiting")
+        .then()
+        .statusCode(400)
         .body("detail", containsString("pending"));
   }
 
@@ -217,25 +272,43 @@ class DeviceApprovalTest {
     EnrollResponse device = agent.enroll(approvalToken(Map.of()));
     ApiClients.Client viewer = ApiClients.create("viewer");
     for (String action : new String[] {"approve", "reject"}) {
-      viewer.call().post("/api/v1/devices/" + device.getDeviceId() + "/" + action)
-          .then().statusCode(403).contentType(PROBLEM_JSON).body("code", equalTo("forbidden"));
+      viewer
+          .call()
+          .post("/api/v1/devices/" + device.getDeviceId() + "/" + action)
+          .then()
+          .statusCode(403)
+          .contentType(PROBLEM_JSON)
+          .body("code", equalTo("forbidden"));
     }
-    admin().get("/api/v1/devices/" + device.getDeviceId()).then().body("status", equalTo("pending"));
+    admin()
+        .get("/api/v1/devices/" + device.getDeviceId())
+        .then()
+        .body("status", equalTo("pending"));
   }
 
   @Test
   void enrollmentTokensSayWhetherTheyRequireApproval() {
-    adminJson().body(Map.of("name", Api.unique("token"), "requireApproval", true))
+    adminJson()
+        .body(Map.of("name", Api.unique("token"), "requireApproval", true))
         .post("/api/v1/enrollment-tokens")
-        .then().statusCode(201).body("enrollmentToken.requireApproval", equalTo(true));
-    adminJson().body(Map.of("name", Api.unique("token")))
+        .then()
+        .statusCode(201)
+        .body("enrollmentToken.requireApproval", equalTo(true));
+    adminJson()
+        .body(Map.of("name", Api.unique("token")))
         .post("/api/v1/enrollment-tokens")
-        .then().statusCode(201).body("enrollmentToken.requireApproval", equalTo(false));
+        .then()
+        .statusCode(201)
+        .body("enrollmentToken.requireApproval", equalTo(false));
   }
 
   private static void assertIllegal(String path, String status) {
     String device = path.split("/")[4];
-    admin().post(path).then().statusCode(409).contentType(PROBLEM_JSON)
+    admin()
+        .post(path)
+        .then()
+        .statusCode(409)
+        .contentType(PROBLEM_JSON)
         .body("code", equalTo("illegal-state"))
         .body("detail", containsString(status));
     admin().get("/api/v1/devices/" + device).then().body("status", equalTo(status));
@@ -249,10 +322,22 @@ class DeviceApprovalTest {
 
   private static String approvalToken(Map<String, String> labels) {
     return adminJson()
-        .body(Map.of("name", Api.unique("token"), "labels", labels, "maxUses", 1,
-            "expiresInSeconds", 3600, "requireApproval", true))
+        .body(
+            Map.of(
+                "name",
+                Api.unique("token"),
+                "labels",
+                labels,
+                "maxUses",
+                1,
+                "expiresInSeconds",
+                3600,
+                "requireApproval",
+                true))
         .post("/api/v1/enrollment-tokens")
-        .then().statusCode(201)
-        .extract().path("token");
+        .then()
+        .statusCode(201)
+        .extract()
+        .path("token");
   }
 }

@@ -37,9 +37,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A device pending approval may report (so operators see what it claims to be) but cannot grow
- * the server's tables without bound: its statuses, history and health figures are capped per
- * device, the oldest going first, and the text it sends is stored cut to a bound.
+ * A device pending approval may report (so operators see what it claims to be) but cannot grow the
+ * server's tables without bound: its statuses, history and health figures are capped per device,
+ * the oldest going first, and the text it sends is stored cut to a bound.
  */
 @QuarkusTest
 class DeviceReportLimitsTest {
@@ -75,23 +75,53 @@ class DeviceReportLimitsTest {
     for (int i = 0; i < reports; i++) {
       stream.send(failed("model-" + i, i + 1, "attempt " + i));
     }
-    Eventually.within(PROCESSED, () -> assertEquals(1, rows(
-        "select count(*) from deployment_statuses where device_id = ? and model = 'model-1499'")));
+    Eventually.within(
+        PROCESSED,
+        () ->
+            assertEquals(
+                1,
+                rows(
+                    "select count(*) from deployment_statuses where device_id = ? and model = 'model-1499'")));
 
-    assertEquals(DeploymentStatus.KEPT_PER_DEVICE,
+    assertEquals(
+        DeploymentStatus.KEPT_PER_DEVICE,
         rows("select count(*) from deployment_statuses where device_id = ?"));
-    assertEquals(DeploymentHistory.KEPT_PER_DEVICE,
+    assertEquals(
+        DeploymentHistory.KEPT_PER_DEVICE,
         rows("select count(*) from deployment_history where device_id = ?"));
     // the newest are kept: the oldest went first
-    assertEquals(1, rows("select count(*) from deployment_statuses where device_id = ?"
-        + " and model = 'model-" + (reports - DeploymentStatus.KEPT_PER_DEVICE) + "'"));
-    assertEquals(0, rows("select count(*) from deployment_statuses where device_id = ?"
-        + " and model = 'model-" + (reports - DeploymentStatus.KEPT_PER_DEVICE - 1) + "'"));
-    assertEquals(1, rows("select count(*) from deployment_history where device_id = ?"
-        + " and model = 'model-" + (reports - DeploymentHistory.KEPT_PER_DEVICE) + "'"));
-    assertEquals(0, rows("select count(*) from deployment_history where device_id = ?"
-        + " and model = 'model-" + (reports - DeploymentHistory.KEPT_PER_DEVICE - 1) + "'"));
-    admin().get("/api/v1/devices/" + deviceId + "/history?limit=10000").then().statusCode(200)
+    assertEquals(
+        1,
+        rows(
+            "select count(*) from deployment_statuses where device_id = ?"
+                + " and model = 'model-"
+                + (reports - DeploymentStatus.KEPT_PER_DEVICE)
+                + "'"));
+    assertEquals(
+        0,
+        rows(
+            "select count(*) from deployment_statuses where device_id = ?"
+                + " and model = 'model-"
+                + (reports - DeploymentStatus.KEPT_PER_DEVICE - 1)
+                + "'"));
+    assertEquals(
+        1,
+        rows(
+            "select count(*) from deployment_history where device_id = ?"
+                + " and model = 'model-"
+                + (reports - DeploymentHistory.KEPT_PER_DEVICE)
+                + "'"));
+    assertEquals(
+        0,
+        rows(
+            "select count(*) from deployment_history where device_id = ?"
+                + " and model = 'model-"
+                + (reports - DeploymentHistory.KEPT_PER_DEVICE - 1)
+                + "'"));
+    admin()
+        .get("/api/v1/devices/" + deviceId + "/history?limit=10000")
+        .then()
+        .statusCode(200)
         .body("size()", equalTo(DeploymentHistory.KEPT_PER_DEVICE))
         .body("[0].model", equalTo("model-1499"));
   }
@@ -103,49 +133,79 @@ class DeviceReportLimitsTest {
     for (int k = 0; k < heartbeats; k++) {
       Heartbeat.Builder heartbeat = Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis());
       for (int j = 0; j < versionsEach; j++) {
-        heartbeat.addCounters(ModelCounters.newBuilder()
-            .setModel("health").setVersion(k + "-" + j).setRequests(10).setErrors(1));
+        heartbeat.addCounters(
+            ModelCounters.newBuilder()
+                .setModel("health")
+                .setVersion(k + "-" + j)
+                .setRequests(10)
+                .setErrors(1));
       }
       stream.send(AgentMessage.newBuilder().setHeartbeat(heartbeat).build());
       String last = k + "-" + (versionsEach - 1);
       // the server keeps only a device's newest heartbeat when it falls behind: send the next
       // one once this one is stored
-      Eventually.within(PROCESSED, () -> assertEquals(1, rows("select count(*) from"
-          + " device_model_health where device_id = ? and version = '" + last + "'")));
+      Eventually.within(
+          PROCESSED,
+          () ->
+              assertEquals(
+                  1,
+                  rows(
+                      "select count(*) from"
+                          + " device_model_health where device_id = ? and version = '"
+                          + last
+                          + "'")));
     }
     assertTrue(heartbeats * versionsEach > ModelHealthInfo.KEPT_PER_DEVICE);
-    assertEquals(ModelHealthInfo.KEPT_PER_DEVICE,
+    assertEquals(
+        ModelHealthInfo.KEPT_PER_DEVICE,
         rows("select count(*) from device_model_health where device_id = ?"));
-    assertEquals(versionsEach, rows("select count(*) from device_model_health"
-        + " where device_id = ? and version like '" + (heartbeats - 1) + "-%'"));
-    assertEquals(0, rows("select count(*) from device_model_health"
-        + " where device_id = ? and version like '0-%'"));
+    assertEquals(
+        versionsEach,
+        rows(
+            "select count(*) from device_model_health"
+                + " where device_id = ? and version like '"
+                + (heartbeats - 1)
+                + "-%'"));
+    assertEquals(
+        0,
+        rows(
+            "select count(*) from device_model_health"
+                + " where device_id = ? and version like '0-%'"));
   }
 
   @Test
   void aHundredKilobyteReasonIsStoredCutAtAWordBoundary() throws Exception {
-    String words = "the session could not be created because the graph needs an operator"
-        + " this runtime lacks; ";
+    String words =
+        "the session could not be created because the graph needs an operator"
+            + " this runtime lacks; ";
     String reason = words.repeat(100 * 1024 / words.length() + 1);
     assertTrue(reason.length() > 100 * 1024);
     stream.send(failed("huge-reason", 1, reason));
 
     String stored = storedReason("huge-reason");
-    assertTrue(stored.codePointCount(0, stored.length()) <= StoredText.REASON_LENGTH,
+    assertTrue(
+        stored.codePointCount(0, stored.length()) <= StoredText.REASON_LENGTH,
         stored.length() + " characters");
     assertTrue(stored.length() > StoredText.REASON_LENGTH / 2, "most of the bound is used");
     assertTrue(stored.endsWith("…"), stored);
     String kept = stored.substring(0, stored.length() - 1);
     assertTrue(reason.startsWith(kept), "a prefix of what the device sent");
     assertFalse(Character.isWhitespace(kept.charAt(kept.length() - 1)), "no dangling space");
-    assertFalse(Character.isLetter(reason.charAt(kept.length())),
-        "cut between words, not inside one: ..." + reason.substring(kept.length() - 10,
-            kept.length() + 10));
+    assertFalse(
+        Character.isLetter(reason.charAt(kept.length())),
+        "cut between words, not inside one: ..."
+            + reason.substring(kept.length() - 10, kept.length() + 10));
 
-    String cause = admin().get("/api/v1/devices/" + deviceId + "/history").then().statusCode(200)
-        .extract().path("[0].cause");
+    String cause =
+        admin()
+            .get("/api/v1/devices/" + deviceId + "/history")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("[0].cause");
     assertTrue(cause.startsWith("load-failed: the session could not"), cause);
-    assertTrue(cause.length() <= StoredText.NAME_LENGTH + 2 + StoredText.REASON_LENGTH,
+    assertTrue(
+        cause.length() <= StoredText.NAME_LENGTH + 2 + StoredText.REASON_LENGTH,
         cause.length() + " characters in the history line");
   }
 
@@ -159,33 +219,55 @@ class DeviceReportLimitsTest {
     assertTrue(stored.endsWith("…"), stored);
     String kept = stored.substring(0, stored.length() - 1);
     assertTrue(reason.startsWith(kept));
-    assertTrue(kept.endsWith("e\u0301") || kept.endsWith("🙂"),
+    assertTrue(
+        kept.endsWith("e\u0301") || kept.endsWith("🙂"),
         "ends after a whole character: " + kept.substring(kept.length() - 4));
-    assertTrue(kept.codePoints().noneMatch(cp -> cp >= Character.MIN_SURROGATE
-        && cp <= Character.MAX_SURROGATE), "no half of a surrogate pair");
+    assertTrue(
+        kept.codePoints()
+            .noneMatch(cp -> cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE),
+        "no half of a surrogate pair");
   }
 
   private String storedReason(String model) {
-    Eventually.within(PROCESSED, () -> admin().get("/api/v1/devices/" + deviceId)
-        .then().statusCode(200)
-        .body("deployments.model", hasItem(model)));
-    List<Map<String, Object>> deployments = admin().get("/api/v1/devices/" + deviceId)
-        .then().extract().jsonPath().getList("deployments");
-    return deployments.stream().filter(d -> model.equals(d.get("model")))
-        .map(d -> (String) d.get("reason")).findFirst().orElseThrow();
+    Eventually.within(
+        PROCESSED,
+        () ->
+            admin()
+                .get("/api/v1/devices/" + deviceId)
+                .then()
+                .statusCode(200)
+                .body("deployments.model", hasItem(model)));
+    List<Map<String, Object>> deployments =
+        admin()
+            .get("/api/v1/devices/" + deviceId)
+            .then()
+            .extract()
+            .jsonPath()
+            .getList("deployments");
+    return deployments.stream()
+        .filter(d -> model.equals(d.get("model")))
+        .map(d -> (String) d.get("reason"))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static AgentMessage failed(String model, long generation, String reason) {
-    return AgentMessage.newBuilder().setProgress(DeploymentProgress.newBuilder()
-            .setModel(model).setVersion("1").setGeneration(generation)
-            .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
-            .setReasonCode("load-failed").setReason(reason))
+    return AgentMessage.newBuilder()
+        .setProgress(
+            DeploymentProgress.newBuilder()
+                .setModel(model)
+                .setVersion("1")
+                .setGeneration(generation)
+                .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+                .setReasonCode("load-failed")
+                .setReason(reason))
         .build();
   }
 
   /** The single number {@code sql} counts for this test's device (its one parameter). */
   private long rows(String sql) {
-    try (Connection c = dataSource.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s = c.prepareStatement(sql)) {
       s.setObject(1, UUID.fromString(deviceId));
       try (ResultSet r = s.executeQuery()) {
         r.next();
@@ -198,10 +280,20 @@ class DeviceReportLimitsTest {
 
   private static String approvalToken() {
     return adminJson()
-        .body(Map.of("name", Api.unique("token"), "maxUses", 1, "expiresInSeconds", 3600,
-            "requireApproval", true))
+        .body(
+            Map.of(
+                "name",
+                Api.unique("token"),
+                "maxUses",
+                1,
+                "expiresInSeconds",
+                3600,
+                "requireApproval",
+                true))
         .post("/api/v1/enrollment-tokens")
-        .then().statusCode(201)
-        .extract().path("token");
+        .then()
+        .statusCode(201)
+        .extract()
+        .path("token");
   }
 }

@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class LabelSelectorTest {
 
-  private static final Map<String, String> LABELS = Map.of("site", "lab", "tier", "edge", "gpu", "");
+  private static final Map<String, String> LABELS =
+      Map.of("site", "lab", "tier", "edge", "gpu", "");
 
   @ParameterizedTest
   @CsvSource(
@@ -50,8 +51,18 @@ class LabelSelectorTest {
   @ParameterizedTest
   @ValueSource(
       strings = {
-        "site=lab,", ",site", "site in ()", "site in (a", "site in a,b)", "site=lab=x", "bad key",
-        "site in ((a))", "!", "site=va lue", "=lab", "site=-x-"
+        "site=lab,",
+        ",site",
+        "site in ()",
+        "site in (a",
+        "site in a,b)",
+        "site=lab=x",
+        "bad key",
+        "site in ((a))",
+        "!",
+        "site=va lue",
+        "=lab",
+        "site=-x-"
       })
   void invalidSelectorsSayWhy(String selector) {
     ApiException e = assertThrows(ApiException.class, () -> LabelSelector.parse(selector));

@@ -23,7 +23,8 @@ class EnrollmentFloodTest {
   public static class TightLimits implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("modelfleet.enrollment.burst", "5", "modelfleet.enrollment.rate-per-second", "2");
+      return Map.of(
+          "modelfleet.enrollment.burst", "5", "modelfleet.enrollment.rate-per-second", "2");
     }
   }
 
@@ -35,13 +36,15 @@ class EnrollmentFloodTest {
       int denied = 0;
       int throttled = 0;
       for (int i = 0; i < 30; i++) {
-        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-            () -> agent.enroll("guess-" + Math.random()));
+        StatusRuntimeException refused =
+            assertThrows(
+                StatusRuntimeException.class, () -> agent.enroll("guess-" + Math.random()));
         if (refused.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
           denied++;
         } else {
           assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
-          assertTrue(refused.getStatus().getDescription().contains("too many enrollment attempts"),
+          assertTrue(
+              refused.getStatus().getDescription().contains("too many enrollment attempts"),
               refused.getStatus().getDescription());
           throttled++;
         }

@@ -26,20 +26,33 @@ class EnrollmentTokenResourceTest {
     String name = Api.unique("line-3");
     var created =
         adminJson()
-            .body(Map.of("name", name, "labels", Map.of("site", "plant-1"), "maxUses", 3,
-                "expiresInSeconds", 600))
+            .body(
+                Map.of(
+                    "name",
+                    name,
+                    "labels",
+                    Map.of("site", "plant-1"),
+                    "maxUses",
+                    3,
+                    "expiresInSeconds",
+                    600))
             .post("/api/v1/enrollment-tokens")
-            .then().statusCode(201)
+            .then()
+            .statusCode(201)
             .body("token", notNullValue())
             .body("enrollmentToken.name", equalTo(name))
             .body("enrollmentToken.labels.site", equalTo("plant-1"))
             .body("enrollmentToken.maxUses", equalTo(3))
             .body("enrollmentToken.uses", equalTo(0))
             .body("enrollmentToken.state", equalTo("active"))
-            .extract().jsonPath();
+            .extract()
+            .jsonPath();
     String id = created.getString("enrollmentToken.id");
 
-    admin().get("/api/v1/enrollment-tokens").then().statusCode(200)
+    admin()
+        .get("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(200)
         .body("id", hasItem(id))
         .body("find { it.id == '" + id + "' }", not(hasKey("token")))
         .body("find { it.id == '" + id + "' }", not(hasKey("secretHash")));
@@ -50,59 +63,116 @@ class EnrollmentTokenResourceTest {
     adminJson()
         .body(Map.of("name", Api.unique("t"), "expiresAt", "2099-01-01T00:00:00Z"))
         .post("/api/v1/enrollment-tokens")
-        .then().statusCode(201)
+        .then()
+        .statusCode(201)
         .body("enrollmentToken.expiresAt", equalTo("2099-01-01T00:00:00Z"))
         .body("enrollmentToken.maxUses", equalTo(1));
   }
 
   @Test
   void revokeIsIdempotentAndDeleteRevokesToo() {
-    String id = adminJson().body(Map.of("name", Api.unique("t")))
-        .post("/api/v1/enrollment-tokens").then().statusCode(201)
-        .extract().path("enrollmentToken.id");
-    admin().post("/api/v1/enrollment-tokens/" + id + "/revoke").then().statusCode(200)
-        .body("state", equalTo("revoked")).body("revokedAt", notNullValue());
-    admin().delete("/api/v1/enrollment-tokens/" + id).then().statusCode(200)
+    String id =
+        adminJson()
+            .body(Map.of("name", Api.unique("t")))
+            .post("/api/v1/enrollment-tokens")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("enrollmentToken.id");
+    admin()
+        .post("/api/v1/enrollment-tokens/" + id + "/revoke")
+        .then()
+        .statusCode(200)
+        .body("state", equalTo("revoked"))
+        .body("revokedAt", notNullValue());
+    admin()
+        .delete("/api/v1/enrollment-tokens/" + id)
+        .then()
+        .statusCode(200)
         .body("state", equalTo("revoked"));
   }
 
   @Test
   void badInputIsRefusedAndStoresNothing() {
     var before = Db.snapshot();
-    adminJson().body("{\"name\": \"x\",").post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).contentType(PROBLEM_JSON).body("code", equalTo("malformed-json"));
-    adminJson().body("{\"name\": \"x\", \"maxUses\": \"many\"}").post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).contentType(PROBLEM_JSON).body("code", equalTo("malformed-json"));
-    admin().contentType("text/plain").body("name=x").post("/api/v1/enrollment-tokens")
-        .then().statusCode(415).contentType(PROBLEM_JSON).body("code", equalTo("unsupported-media-type"));
-    adminJson().body(Map.of("labels", Map.of())).post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
-    adminJson().body(Map.of("name", "x", "maxUses", 0)).post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
-    adminJson().body(Map.of("name", "x", "expiresInSeconds", -5)).post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
-    adminJson().body(Map.of("name", "x", "labels", Map.of("bad key!", "v")))
+    adminJson()
+        .body("{\"name\": \"x\",")
         .post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).body("code", equalTo("invalid-labels"));
-    adminJson().post("/api/v1/enrollment-tokens")
-        .then().statusCode(400).contentType(PROBLEM_JSON);
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("malformed-json"));
+    adminJson()
+        .body("{\"name\": \"x\", \"maxUses\": \"many\"}")
+        .post("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("malformed-json"));
+    admin()
+        .contentType("text/plain")
+        .body("name=x")
+        .post("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(415)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("unsupported-media-type"));
+    adminJson()
+        .body(Map.of("labels", Map.of()))
+        .post("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
+    adminJson()
+        .body(Map.of("name", "x", "maxUses", 0))
+        .post("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
+    adminJson()
+        .body(Map.of("name", "x", "expiresInSeconds", -5))
+        .post("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
+    adminJson()
+        .body(Map.of("name", "x", "labels", Map.of("bad key!", "v")))
+        .post("/api/v1/enrollment-tokens")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-labels"));
+    adminJson().post("/api/v1/enrollment-tokens").then().statusCode(400).contentType(PROBLEM_JSON);
     assertEquals(before, Db.snapshot());
   }
 
   @Test
   void revokingUnknownTokenIsNotFound() {
-    admin().post("/api/v1/enrollment-tokens/" + UUID.randomUUID() + "/revoke")
-        .then().statusCode(404).contentType(PROBLEM_JSON).body("code", equalTo("not-found"));
-    admin().post("/api/v1/enrollment-tokens/not-a-uuid/revoke")
-        .then().statusCode(404).body("code", equalTo("not-found"));
+    admin()
+        .post("/api/v1/enrollment-tokens/" + UUID.randomUUID() + "/revoke")
+        .then()
+        .statusCode(404)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("not-found"));
+    admin()
+        .post("/api/v1/enrollment-tokens/not-a-uuid/revoke")
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not-found"));
   }
 
   @Test
   void listNeverShowsRevokedAtForActiveTokens() {
-    String id = adminJson().body(Map.of("name", Api.unique("t")))
-        .post("/api/v1/enrollment-tokens").then().statusCode(201)
-        .extract().path("enrollmentToken.id");
-    admin().get("/api/v1/enrollment-tokens").then()
+    String id =
+        adminJson()
+            .body(Map.of("name", Api.unique("t")))
+            .post("/api/v1/enrollment-tokens")
+            .then()
+            .statusCode(201)
+            .extract()
+            .path("enrollmentToken.id");
+    admin()
+        .get("/api/v1/enrollment-tokens")
+        .then()
         .body("find { it.id == '" + id + "' }.revokedAt", nullValue());
   }
 }

@@ -25,9 +25,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * The reviewed attack through the admin API as an operator token would send it: a model whose
  * tensor is "external data" at the server's own director key (absolute, {@code ../}, relative to
- * the working directory, which ONNX Runtime still follows for models loaded from bytes), hidden
- * in an initializer, a Constant attribute, an If branch or a sparse initializer. Each is refused
- * with 422 and its own code before ONNX Runtime sees it, and nothing is stored.
+ * the working directory, which ONNX Runtime still follows for models loaded from bytes), hidden in
+ * an initializer, a Constant attribute, an If branch or a sparse initializer. Each is refused with
+ * 422 and its own code before ONNX Runtime sees it, and nothing is stored.
  */
 @QuarkusTest
 class HostileModelUploadTest {
@@ -55,7 +55,9 @@ class HostileModelUploadTest {
     Map<String, Object> before = Db.snapshot();
     for (String location : directorKeyLocations()) {
       upload(model, HostileModels.externalData(where, location, length))
-          .then().statusCode(422).contentType(PROBLEM_JSON)
+          .then()
+          .statusCode(422)
+          .contentType(PROBLEM_JSON)
           .body("code", equalTo("model-external-data"))
           .body("detail", containsString("external file"))
           .body("detail", not(containsString("BEGIN")));
@@ -69,10 +71,18 @@ class HostileModelUploadTest {
     String model = Fixtures.modelWithVersion("1");
     String existing = keyDir().resolve("director.key").toAbsolutePath().toString();
     String missing = existing.replace("director.key", "no-such-file.key");
-    String a = upload(model, HostileModels.externalData(Hideout.INITIALIZER, existing, 48))
-        .then().statusCode(422).extract().path("detail");
-    String b = upload(model, HostileModels.externalData(Hideout.INITIALIZER, missing, 48))
-        .then().statusCode(422).extract().path("detail");
+    String a =
+        upload(model, HostileModels.externalData(Hideout.INITIALIZER, existing, 48))
+            .then()
+            .statusCode(422)
+            .extract()
+            .path("detail");
+    String b =
+        upload(model, HostileModels.externalData(Hideout.INITIALIZER, missing, 48))
+            .then()
+            .statusCode(422)
+            .extract()
+            .path("detail");
     assertEquals(a, b, "same answer whether the file exists or not; the location is not echoed");
   }
 
@@ -80,11 +90,18 @@ class HostileModelUploadTest {
   void otherCraftedModelsAreRefusedWithTheirOwnCodes() {
     String model = Fixtures.modelWithVersion("1");
     Map<String, Object> before = Db.snapshot();
-    upload(model, HostileModels.sizeMismatch(100_000_000, 16)).then().statusCode(422)
-        .contentType(PROBLEM_JSON).body("code", equalTo("model-tensor-size-mismatch"));
-    upload(model, HostileModels.sparseIndexOutOfBounds()).then().statusCode(422)
+    upload(model, HostileModels.sizeMismatch(100_000_000, 16))
+        .then()
+        .statusCode(422)
+        .contentType(PROBLEM_JSON)
         .body("code", equalTo("model-tensor-size-mismatch"));
-    upload(model, HostileModels.epContextFile("/etc/shadow")).then().statusCode(422)
+    upload(model, HostileModels.sparseIndexOutOfBounds())
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("model-tensor-size-mismatch"));
+    upload(model, HostileModels.epContextFile("/etc/shadow"))
+        .then()
+        .statusCode(422)
         .body("code", equalTo("model-external-data"));
     assertEquals(before, Db.snapshot());
   }
@@ -98,19 +115,30 @@ class HostileModelUploadTest {
   void selfNestedGraphsAreRefusedNotACrash() {
     String model = Fixtures.modelWithVersion("1");
     Map<String, Object> before = Db.snapshot();
-    upload(model, HostileModels.nestedInsideAName(2_000)).then().statusCode(422)
-        .contentType(PROBLEM_JSON).body("code", equalTo("invalid-onnx"))
+    upload(model, HostileModels.nestedInsideAName(2_000))
+        .then()
+        .statusCode(422)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("invalid-onnx"))
         .body("detail", containsString("wire type"));
-    upload(model, HostileModels.selfNestedAttribute(2_500)).then().statusCode(422)
-        .contentType(PROBLEM_JSON).body("code", equalTo("model-limit-exceeded"));
-    upload(model, HostileModels.nestedSubgraphs(40)).then().statusCode(422)
+    upload(model, HostileModels.selfNestedAttribute(2_500))
+        .then()
+        .statusCode(422)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("model-limit-exceeded"));
+    upload(model, HostileModels.nestedSubgraphs(40))
+        .then()
+        .statusCode(422)
         .body("code", equalTo("model-limit-exceeded"));
     assertEquals(before, Db.snapshot());
   }
 
   private static Response upload(String model, byte[] body) {
-    return admin().contentType("application/octet-stream").body(body)
-        .queryParam("precision", "fp32").queryParam("executionProvider", "cpu")
+    return admin()
+        .contentType("application/octet-stream")
+        .body(body)
+        .queryParam("precision", "fp32")
+        .queryParam("executionProvider", "cpu")
         .post("/api/v1/models/" + model + "/versions/1/variants");
   }
 }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Variant manifests (targets metadata) expire; the server renews them at half their lifetime,
- * one targets version up, and pushes the desired states that embed them to their devices.
+ * Variant manifests (targets metadata) expire; the server renews them at half their lifetime, one
+ * targets version up, and pushes the desired states that embed them to their devices.
  */
 @QuarkusTest
 @TestProfile(ManifestRenewalTest.ShortManifestTtl.class)
@@ -60,16 +60,23 @@ class ManifestRenewalTest {
     SyncStream stream = agent.sync(device.getDeviceCredential());
     stream.hello();
     stream.next(); // config
-    Api.adminJson().body(Map.of("deviceId", device.getDeviceId()))
-        .post("/api/v1/models/" + published.model() + "/versions/" + published.version()
-            + "/assignments")
-        .then().statusCode(200);
+    Api.adminJson()
+        .body(Map.of("deviceId", device.getDeviceId()))
+        .post(
+            "/api/v1/models/"
+                + published.model()
+                + "/versions/"
+                + published.version()
+                + "/assignments")
+        .then()
+        .statusCode(200);
 
     DesiredState first = verified(nextDesired(stream), directorKey);
     VariantManifest signed = manifest(first, targetsKey);
     assertTrue(signed.getTargetsVersion() >= 1);
     long lifetime = signed.getExpiresAtMs() - System.currentTimeMillis();
-    assertTrue(lifetime > 0 && lifetime <= Duration.ofSeconds(4).toMillis(), "expires in " + lifetime);
+    assertTrue(
+        lifetime > 0 && lifetime <= Duration.ofSeconds(4).toMillis(), "expires in " + lifetime);
 
     // nothing else changes for this device: the next document is the renewal's (due after 2 s)
     DesiredState reissued = verified(nextDesired(stream), directorKey);
@@ -77,7 +84,8 @@ class ManifestRenewalTest {
     assertEquals(first.getGeneration() + 1, reissued.getGeneration());
     assertEquals(signed.getTargetsVersion() + 1, renewed.getTargetsVersion());
     assertTrue(renewed.getExpiresAtMs() > signed.getExpiresAtMs());
-    assertEquals(signed.toBuilder().clearTargetsVersion().clearExpiresAtMs().build(),
+    assertEquals(
+        signed.toBuilder().clearTargetsVersion().clearExpiresAtMs().build(),
         renewed.toBuilder().clearTargetsVersion().clearExpiresAtMs().build(),
         "the same variant and bytes, re-signed");
     assertEquals(published.sha256(), renewed.getSha256());

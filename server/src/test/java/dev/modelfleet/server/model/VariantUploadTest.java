@@ -43,12 +43,25 @@ class VariantUploadTest {
     assertEquals(List.of(-1, 4), variant.getList("inputs[0].shape"));
     assertEquals(SampleModels.OUTPUT, variant.getString("outputs[0].name"));
     assertEquals(List.of(-1, 3), variant.getList("outputs[0].shape"));
-    admin().get("/api/v1/models/" + model + "/versions/1.0.0").then().statusCode(200)
-        .body("variants", hasSize(1)).body("variants[0].id", equalTo(variant.getString("id")));
+    admin()
+        .get("/api/v1/models/" + model + "/versions/1.0.0")
+        .then()
+        .statusCode(200)
+        .body("variants", hasSize(1))
+        .body("variants[0].id", equalTo(variant.getString("id")));
 
-    String envelope = admin()
-        .get("/api/v1/models/" + model + "/versions/1.0.0/variants/" + variant.getString("id") + "/manifest")
-        .then().statusCode(200).extract().path("envelopeBase64");
+    String envelope =
+        admin()
+            .get(
+                "/api/v1/models/"
+                    + model
+                    + "/versions/1.0.0/variants/"
+                    + variant.getString("id")
+                    + "/manifest")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("envelopeBase64");
     SignedEnvelope signed = SignedEnvelope.parseFrom(Base64.getDecoder().decode(envelope));
     byte[] targetsKey = Signatures.targetsKey(rootMetadata());
     Signatures.verify(signed, targetsKey, Dsse.VARIANT_MANIFEST_TYPE);
@@ -62,8 +75,11 @@ class VariantUploadTest {
   @Test
   void sameBytesInTwoVersionsAreStoredOnce() {
     String model = Fixtures.modelWithVersion("1");
-    dev.modelfleet.server.support.Api.adminJson().body(java.util.Map.of("version", "2"))
-        .post("/api/v1/models/" + model + "/versions").then().statusCode(201);
+    dev.modelfleet.server.support.Api.adminJson()
+        .body(java.util.Map.of("version", "2"))
+        .post("/api/v1/models/" + model + "/versions")
+        .then()
+        .statusCode(201);
     byte[] bytes = SampleModels.classifier(System.nanoTime());
     String sha = Dsse.sha256Hex(bytes);
 
@@ -80,7 +96,9 @@ class VariantUploadTest {
     String model = Fixtures.modelWithVersion("1");
     var before = Db.snapshot();
     upload(model, "fp32", "cpu", "this is not a model".getBytes(StandardCharsets.UTF_8))
-        .then().statusCode(422).contentType(PROBLEM_JSON)
+        .then()
+        .statusCode(422)
+        .contentType(PROBLEM_JSON)
         .body("code", equalTo("invalid-onnx"))
         .body("detail", containsString("refused before ONNX Runtime saw it"))
         .body("detail", org.hamcrest.Matchers.not(containsString("staging")));
@@ -92,7 +110,10 @@ class VariantUploadTest {
     String model = Fixtures.modelWithVersion("1");
     var before = Db.snapshot();
     upload(model, "fp32", "cpu", new byte[0])
-        .then().statusCode(400).contentType(PROBLEM_JSON).body("code", equalTo("empty-upload"));
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("empty-upload"));
     assertEquals(before, Db.snapshot());
   }
 
@@ -102,7 +123,10 @@ class VariantUploadTest {
     Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(1));
     var before = Db.snapshot();
     upload(model, "fp32", "cpu", SampleModels.classifier(2))
-        .then().statusCode(409).contentType(PROBLEM_JSON).body("code", equalTo("duplicate-variant"));
+        .then()
+        .statusCode(409)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("duplicate-variant"));
     assertEquals(before, Db.snapshot());
   }
 
@@ -111,21 +135,48 @@ class VariantUploadTest {
     String model = Fixtures.modelWithVersion("1");
     var before = Db.snapshot();
     byte[] bytes = SampleModels.classifier(3);
-    admin().contentType("application/octet-stream").body(bytes).queryParam("executionProvider", "cpu")
-        .post("/api/v1/models/" + model + "/versions/1/variants")
-        .then().statusCode(400).body("code", equalTo("invalid-request"))
-        .body("detail", containsString("precision"));
-    upload(model, "FP 32", "cpu", bytes).then().statusCode(400).body("code", equalTo("invalid-name"));
-    admin().contentType("application/json").body("{}").queryParam("precision", "fp32")
+    admin()
+        .contentType("application/octet-stream")
+        .body(bytes)
         .queryParam("executionProvider", "cpu")
         .post("/api/v1/models/" + model + "/versions/1/variants")
-        .then().statusCode(415).contentType(PROBLEM_JSON).body("code", equalTo("unsupported-media-type"));
-    admin().contentType("application/octet-stream").body(bytes).queryParam("precision", "fp32")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"))
+        .body("detail", containsString("precision"));
+    upload(model, "FP 32", "cpu", bytes)
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-name"));
+    admin()
+        .contentType("application/json")
+        .body("{}")
+        .queryParam("precision", "fp32")
+        .queryParam("executionProvider", "cpu")
+        .post("/api/v1/models/" + model + "/versions/1/variants")
+        .then()
+        .statusCode(415)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("unsupported-media-type"));
+    admin()
+        .contentType("application/octet-stream")
+        .body(bytes)
+        .queryParam("precision", "fp32")
         .queryParam("executionProvider", "cpu")
         .post("/api/v1/models/" + model + "/versions/9/variants")
-        .then().statusCode(404).body("code", equalTo("not-found"));
-    admin().get("/api/v1/models/" + model + "/versions/1/variants/" + java.util.UUID.randomUUID() + "/manifest")
-        .then().statusCode(404).body("code", equalTo("not-found"));
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not-found"));
+    admin()
+        .get(
+            "/api/v1/models/"
+                + model
+                + "/versions/1/variants/"
+                + java.util.UUID.randomUUID()
+                + "/manifest")
+        .then()
+        .statusCode(404)
+        .body("code", equalTo("not-found"));
     assertEquals(before, Db.snapshot());
   }
 
@@ -153,14 +204,22 @@ class VariantUploadTest {
 
   private static io.restassured.response.Response upload(
       String model, String precision, String provider, byte[] body) {
-    return admin().contentType("application/octet-stream").body(body)
-        .queryParam("precision", precision).queryParam("executionProvider", provider)
+    return admin()
+        .contentType("application/octet-stream")
+        .body(body)
+        .queryParam("precision", precision)
+        .queryParam("executionProvider", provider)
         .post("/api/v1/models/" + model + "/versions/1/variants");
   }
 
   private static dev.modelfleet.agent.v1.RootMetadata rootMetadata() throws Exception {
-    String envelope = admin().get("/api/v1/trust/root").then().statusCode(200)
-        .extract().path("signedEnvelopeBase64");
+    String envelope =
+        admin()
+            .get("/api/v1/trust/root")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("signedEnvelopeBase64");
     return Signatures.verifiedRoot(
         SignedEnvelope.parseFrom(Base64.getDecoder().decode(envelope)), Signatures.pinnedRootKey());
   }

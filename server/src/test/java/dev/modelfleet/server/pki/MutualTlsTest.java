@@ -28,7 +28,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
@@ -50,9 +49,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mutual TLS on the agent port, over real sockets with real certificates: what a device can do
- * with its certificate, and what it cannot do with another device's, a revoked, an expired or a
- * foreign one.
+ * Mutual TLS on the agent port, over real sockets with real certificates: what a device can do with
+ * its certificate, and what it cannot do with another device's, a revoked, an expired or a foreign
+ * one.
  */
 @QuarkusTest
 @TestProfile(MutualTlsTest.Mutual.class)
@@ -75,9 +74,11 @@ class MutualTlsTest {
 
   @BeforeEach
   void fetchTheFleetCaAsAnOperatorWould() {
-    String pem = Api.admin().get("/api/v1/trust/fleet-ca.pem").then().statusCode(200)
-        .extract().asString();
-    ca = FleetCa.parseCertificate(Pem.decode("CERTIFICATE", pem.getBytes(StandardCharsets.US_ASCII)));
+    String pem =
+        Api.admin().get("/api/v1/trust/fleet-ca.pem").then().statusCode(200).extract().asString();
+    ca =
+        FleetCa.parseCertificate(
+            Pem.decode("CERTIFICATE", pem.getBytes(StandardCharsets.US_ASCII)));
   }
 
   @Test
@@ -86,12 +87,14 @@ class MutualTlsTest {
     X509Certificate cert = device.certificate();
     assertEquals(device.key().getPublic(), cert.getPublicKey());
     assertEquals("CN=" + device.id(), cert.getSubjectX500Principal().getName());
-    assertEquals(List.of(List.of(6, DeviceCertificates.deviceUri(UUID.fromString(device.id())))),
+    assertEquals(
+        List.of(List.of(6, DeviceCertificates.deviceUri(UUID.fromString(device.id())))),
         cert.getSubjectAlternativeNames().stream().map(List::copyOf).toList());
     assertTrue(cert.getExtendedKeyUsage().contains("1.3.6.1.5.5.7.3.2"), "clientAuth");
     cert.verify(ca.getPublicKey());
     Duration lifetime = Duration.between(Instant.now(), cert.getNotAfter().toInstant());
-    assertTrue(lifetime.compareTo(Duration.ofDays(29)) > 0 && lifetime.compareTo(Duration.ofDays(31)) < 0,
+    assertTrue(
+        lifetime.compareTo(Duration.ofDays(29)) > 0 && lifetime.compareTo(Duration.ofDays(31)) < 0,
         "30 days by default, was " + lifetime);
 
     try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), cert)) {
@@ -105,10 +108,13 @@ class MutualTlsTest {
   @Test
   void enrollmentWithoutACertificateRequestIsRefused() throws Exception {
     try (TlsAgent agent = TlsAgent.anonymous(ca)) {
-      var e = assertThrows(StatusRuntimeException.class,
-          () -> agent.enroll(Fixtures.enrollmentToken(Map.of(), 1), null));
+      var e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () -> agent.enroll(Fixtures.enrollmentToken(Map.of(), 1), null));
       assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-      assertTrue(e.getStatus().getDescription().contains("certificate_request is required"),
+      assertTrue(
+          e.getStatus().getDescription().contains("certificate_request is required"),
           e.getStatus().getDescription());
     }
   }
@@ -120,18 +126,21 @@ class MutualTlsTest {
     KeyPair other = FleetCa.newP256KeyPair();
     var before = stored();
     try (TlsAgent agent = TlsAgent.anonymous(ca)) {
-      for (byte[] bad : List.of(
-          "not a certificate request".getBytes(StandardCharsets.US_ASCII),
-          TlsAgent.csr(claimed, other.getPrivate(), "device"),          // signed by another key
-          rsaRequest())) {
+      for (byte[] bad :
+          List.of(
+              "not a certificate request".getBytes(StandardCharsets.US_ASCII),
+              TlsAgent.csr(claimed, other.getPrivate(), "device"), // signed by another key
+              rsaRequest())) {
         var e = assertThrows(StatusRuntimeException.class, () -> agent.enroll(token, bad));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("certificate_request"),
+        assertTrue(
+            e.getStatus().getDescription().contains("certificate_request"),
             e.getStatus().getDescription());
       }
       assertEquals(before, stored());
       // the single-use token was not spent by the refusals
-      EnrollResponse ok = agent.enroll(token, TlsAgent.csr(claimed, claimed.getPrivate(), "device"));
+      EnrollResponse ok =
+          agent.enroll(token, TlsAgent.csr(claimed, claimed.getPrivate(), "device"));
       assertNotNull(FleetCa.parseCertificate(ok.getDeviceCertificate().toByteArray()));
     }
   }
@@ -150,13 +159,20 @@ class MutualTlsTest {
     Device device = enroll();
     KeyPair otherCa = FleetCa.newP256KeyPair();
     Instant now = Instant.now();
-    X509Certificate forged = new JcaX509CertificateConverter().getCertificate(
-        // same issuer name and serial as the real one, signed by another CA's key
-        new JcaX509v3CertificateBuilder(new X500Name(ca.getSubjectX500Principal().getName()),
-            device.certificate().getSerialNumber(), Date.from(now.minusSeconds(60)),
-            Date.from(now.plusSeconds(3600)), new X500Name("CN=" + device.id()),
-            device.key().getPublic())
-            .build(new JcaContentSignerBuilder("SHA256withECDSA").build(otherCa.getPrivate())));
+    X509Certificate forged =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                // same issuer name and serial as the real one, signed by another CA's key
+                new JcaX509v3CertificateBuilder(
+                        new X500Name(ca.getSubjectX500Principal().getName()),
+                        device.certificate().getSerialNumber(),
+                        Date.from(now.minusSeconds(60)),
+                        Date.from(now.plusSeconds(3600)),
+                        new X500Name("CN=" + device.id()),
+                        device.key().getPublic())
+                    .build(
+                        new JcaContentSignerBuilder("SHA256withECDSA")
+                            .build(otherCa.getPrivate())));
     try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), forged)) {
       var e = assertThrows(StatusRuntimeException.class, () -> fetch(agent, device, sha256Of("x")));
       assertUnauthenticated(e, "not issued by this fleet's CA");
@@ -177,11 +193,13 @@ class MutualTlsTest {
       assertUnauthenticated(asB.awaitEnd(), "another device");
 
       // A as itself: B's artifact is not A's to fetch, and A's stream carries no desired state
-      var notFound = assertThrows(StatusRuntimeException.class, () -> fetch(agentA, a, forB.sha256()));
+      var notFound =
+          assertThrows(StatusRuntimeException.class, () -> fetch(agentA, a, forB.sha256()));
       assertEquals(Status.Code.NOT_FOUND, notFound.getStatus().getCode());
       Sync asA = Sync.open(agentA, a.credential());
       assertEquals(ServerMessage.KindCase.CONFIG, asA.next().getKindCase());
-      assertEquals(null, asA.received.poll(1, TimeUnit.SECONDS), "B's desired state never reaches A");
+      assertEquals(
+          null, asA.received.poll(1, TimeUnit.SECONDS), "B's desired state never reaches A");
       asA.cancel();
     }
     try (TlsAgent agentB = TlsAgent.presenting(ca, b.key().getPrivate(), b.certificate())) {
@@ -198,16 +216,22 @@ class MutualTlsTest {
   @Test
   void decommissioningClosesTheStreamAndRevokesTheCertificateAtOnce() throws Exception {
     Device device = enroll();
-    try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
+    try (TlsAgent agent =
+        TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
       Sync sync = Sync.open(agent, device.credential());
       sync.next(); // config: the stream is up
       Api.admin().post("/api/v1/devices/" + device.id() + "/decommission").then().statusCode(200);
       assertUnauthenticated(sync.awaitEnd(), "decommissioned");
     }
-    assertEquals(1L, count("select count(*) from device_certificates where device_id = '"
-        + device.id() + "' and revoked_at is not null"));
+    assertEquals(
+        1L,
+        count(
+            "select count(*) from device_certificates where device_id = '"
+                + device.id()
+                + "' and revoked_at is not null"));
     // a fresh connection with the same certificate
-    try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
+    try (TlsAgent agent =
+        TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
       var e = assertThrows(StatusRuntimeException.class, () -> fetch(agent, device, sha256Of("x")));
       assertUnauthenticated(e, "revoked");
     }
@@ -218,14 +242,30 @@ class MutualTlsTest {
     Device device = enroll();
     KeyPair next = FleetCa.newP256KeyPair();
     RenewCertificateResponse renewed;
-    try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
-      renewed = agent.blocking(device.credential()).renewCertificate(RenewCertificateRequest.newBuilder()
-          .setCertificateRequest(ByteString.copyFrom(TlsAgent.csr(next, next.getPrivate(), device.id())))
-          .build());
+    try (TlsAgent agent =
+        TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
+      renewed =
+          agent
+              .blocking(device.credential())
+              .renewCertificate(
+                  RenewCertificateRequest.newBuilder()
+                      .setCertificateRequest(
+                          ByteString.copyFrom(TlsAgent.csr(next, next.getPrivate(), device.id())))
+                      .build());
       // a request naming another device is a bug on the agent's side
-      var e = assertThrows(StatusRuntimeException.class, () -> agent.blocking(device.credential())
-          .renewCertificate(RenewCertificateRequest.newBuilder().setCertificateRequest(ByteString.copyFrom(
-              TlsAgent.csr(next, next.getPrivate(), UUID.randomUUID().toString()))).build()));
+      var e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  agent
+                      .blocking(device.credential())
+                      .renewCertificate(
+                          RenewCertificateRequest.newBuilder()
+                              .setCertificateRequest(
+                                  ByteString.copyFrom(
+                                      TlsAgent.csr(
+                                          next, next.getPrivate(), UUID.randomUUID().toString())))
+                              .build()));
       assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
     }
     X509Certificate fresh = FleetCa.parseCertificate(renewed.getDeviceCertificate().toByteArray());
@@ -244,8 +284,12 @@ class MutualTlsTest {
   void anExpiredCertificateIsRefused() throws Exception {
     Device device = enroll();
     Instant now = Instant.now();
-    X509Certificate expired = certificates.issue(UUID.fromString(device.id()),
-        device.key().getPublic(), now.minus(Duration.ofDays(31)), now.minusSeconds(1));
+    X509Certificate expired =
+        certificates.issue(
+            UUID.fromString(device.id()),
+            device.key().getPublic(),
+            now.minus(Duration.ofDays(31)),
+            now.minusSeconds(1));
     try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), expired)) {
       var e = assertThrows(StatusRuntimeException.class, () -> fetch(agent, device, sha256Of("x")));
       assertUnauthenticated(e, "expired");
@@ -260,9 +304,11 @@ class MutualTlsTest {
     io.restassured.RestAssured.given()
         .header("Authorization", "Bearer " + device.credential())
         .get("/agent/v1/artifacts/" + published.sha256())
-        .then().statusCode(403)
+        .then()
+        .statusCode(403)
         .body("detail", org.hamcrest.Matchers.containsString("FetchArtifact"));
-    try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
+    try (TlsAgent agent =
+        TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
       assertArrayEquals(published.bytes(), fetch(agent, device, published.sha256()));
     }
   }
@@ -271,8 +317,10 @@ class MutualTlsTest {
   void aPlaintextClientCannotReachTheTlsPort() {
     // the plaintext port is gone: a plaintext client cannot even reach Enroll
     try (AgentClient plain = new AgentClient()) {
-      var e = assertThrows(StatusRuntimeException.class,
-          () -> plain.enroll(Fixtures.enrollmentToken(Map.of(), 1)));
+      var e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () -> plain.enroll(Fixtures.enrollmentToken(Map.of(), 1)));
       assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
     } catch (Exception e) {
       throw new AssertionError(e);
@@ -284,31 +332,40 @@ class MutualTlsTest {
   private Device enroll() throws Exception {
     KeyPair key = FleetCa.newP256KeyPair();
     try (TlsAgent agent = TlsAgent.anonymous(ca)) {
-      EnrollResponse response = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1),
-          TlsAgent.csr(key, key.getPrivate(), "device"));
+      EnrollResponse response =
+          agent.enroll(
+              Fixtures.enrollmentToken(Map.of(), 1), TlsAgent.csr(key, key.getPrivate(), "device"));
       assertArrayEquals(ca.getEncoded(), response.getFleetCaCertificate().toByteArray());
-      return new Device(response.getDeviceId(), response.getDeviceCredential(), key,
+      return new Device(
+          response.getDeviceId(),
+          response.getDeviceCredential(),
+          key,
           FleetCa.parseCertificate(response.getDeviceCertificate().toByteArray()));
     }
   }
 
   private static byte[] fetch(TlsAgent agent, Device as, String sha256) {
     var out = new java.io.ByteArrayOutputStream();
-    agent.blocking(as.credential())
+    agent
+        .blocking(as.credential())
         .fetchArtifact(FetchArtifactRequest.newBuilder().setSha256(sha256).build())
         .forEachRemaining(c -> out.writeBytes(c.getData().toByteArray()));
     return out.toByteArray();
   }
 
   private static void assign(Fixtures.Published p, String deviceId) {
-    Api.adminJson().body(Map.of("deviceId", deviceId))
+    Api.adminJson()
+        .body(Map.of("deviceId", deviceId))
         .post("/api/v1/models/" + p.model() + "/versions/" + p.version() + "/assignments")
-        .then().statusCode(200);
+        .then()
+        .statusCode(200);
   }
 
   private static String sha256Of(String text) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-        .digest(text.getBytes(StandardCharsets.UTF_8)));
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static byte[] rsaRequest() throws Exception {
@@ -317,7 +374,8 @@ class MutualTlsTest {
     KeyPair rsa = generator.generateKeyPair();
     return new org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder(
             new X500Name("CN=device"), rsa.getPublic())
-        .build(new JcaContentSignerBuilder("SHA256withRSA").build(rsa.getPrivate())).getEncoded();
+        .build(new JcaContentSignerBuilder("SHA256withRSA").build(rsa.getPrivate()))
+        .getEncoded();
   }
 
   private Map<String, Object> stored() throws Exception {
@@ -327,7 +385,9 @@ class MutualTlsTest {
   }
 
   private long count(String sql) throws Exception {
-    try (var c = dataSource.getConnection(); var s = c.createStatement(); var r = s.executeQuery(sql)) {
+    try (var c = dataSource.getConnection();
+        var s = c.createStatement();
+        var r = s.executeQuery(sql)) {
       r.next();
       return r.getLong(1);
     }
@@ -337,7 +397,8 @@ class MutualTlsTest {
     assertNotNull(t, "the call should have failed");
     Status status = Status.fromThrowable(t);
     assertEquals(Status.Code.UNAUTHENTICATED, status.getCode(), String.valueOf(status));
-    assertTrue(status.getDescription() != null && status.getDescription().contains(reason),
+    assertTrue(
+        status.getDescription() != null && status.getDescription().contains(reason),
         "expected '" + reason + "' in: " + status.getDescription());
   }
 
@@ -351,8 +412,10 @@ class MutualTlsTest {
     static Sync open(TlsAgent agent, String credential) {
       Sync sync = new Sync();
       sync.requests = agent.async(credential).sync(sync);
-      sync.requests.onNext(AgentMessage.newBuilder()
-          .setHello(Hello.newBuilder().setHardware(AgentClient.cpuHardware())).build());
+      sync.requests.onNext(
+          AgentMessage.newBuilder()
+              .setHello(Hello.newBuilder().setHardware(AgentClient.cpuHardware()))
+              .build());
       return sync;
     }
 

@@ -23,21 +23,30 @@ class PlaintextModeTest {
 
   @Test
   void renewCertificateIsAFailedPrecondition() throws Exception {
-    var channel = io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port())
-        .usePlaintext().build();
+    var channel =
+        io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port())
+            .usePlaintext()
+            .build();
     try (AgentClient agent = new AgentClient()) {
       var device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
       assertTrue(device.getDeviceCertificate().isEmpty(), "no certificate without mutual TLS");
       KeyPair key = FleetCa.newP256KeyPair();
       Metadata headers = new Metadata();
-      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
+      headers.put(
+          Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
           "Bearer " + device.getDeviceCredential());
-      var e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class, () ->
-          AgentServiceGrpc.newBlockingStub(channel)
-              .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-              .renewCertificate(RenewCertificateRequest.newBuilder().setCertificateRequest(
-                  ByteString.copyFrom(TlsAgent.csr(key, key.getPrivate(), device.getDeviceId())))
-                  .build()));
+      var e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  AgentServiceGrpc.newBlockingStub(channel)
+                      .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                      .renewCertificate(
+                          RenewCertificateRequest.newBuilder()
+                              .setCertificateRequest(
+                                  ByteString.copyFrom(
+                                      TlsAgent.csr(key, key.getPrivate(), device.getDeviceId())))
+                              .build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
     } finally {
       channel.shutdownNow();

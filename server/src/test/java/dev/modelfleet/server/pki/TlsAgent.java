@@ -28,13 +28,16 @@ final class TlsAgent implements AutoCloseable {
 
   final ManagedChannel channel;
 
-  private TlsAgent(X509Certificate ca, PrivateKey key, X509Certificate certificate) throws Exception {
+  private TlsAgent(X509Certificate ca, PrivateKey key, X509Certificate certificate)
+      throws Exception {
     SslContextBuilder ssl = GrpcSslContexts.forClient().trustManager(ca);
     if (key != null) {
       ssl.keyManager(new Presenting(key, certificate));
     }
-    channel = NettyChannelBuilder.forAddress("localhost", AgentClient.port())
-        .sslContext(ssl.build()).build();
+    channel =
+        NettyChannelBuilder.forAddress("localhost", AgentClient.port())
+            .sslContext(ssl.build())
+            .build();
   }
 
   static TlsAgent anonymous(X509Certificate ca) throws Exception {
@@ -47,26 +50,30 @@ final class TlsAgent implements AutoCloseable {
   }
 
   static byte[] csr(KeyPair subject, PrivateKey signer, String commonName) throws Exception {
-    return new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=" + commonName), subject.getPublic())
+    return new JcaPKCS10CertificationRequestBuilder(
+            new X500Name("CN=" + commonName), subject.getPublic())
         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer))
         .getEncoded();
   }
 
   EnrollResponse enroll(String token, byte[] certificateRequest) throws Exception {
-    EnrollRequest.Builder request = EnrollRequest.newBuilder()
-        .setEnrollmentToken(token)
-        .setDevicePublicKey(ByteString.copyFrom(AgentClient.newDevicePublicKey()))
-        .setRequestedName("tls-device")
-        .setHardware(AgentClient.cpuHardware());
+    EnrollRequest.Builder request =
+        EnrollRequest.newBuilder()
+            .setEnrollmentToken(token)
+            .setDevicePublicKey(ByteString.copyFrom(AgentClient.newDevicePublicKey()))
+            .setRequestedName("tls-device")
+            .setHardware(AgentClient.cpuHardware());
     if (certificateRequest != null) {
       request.setCertificateRequest(ByteString.copyFrom(certificateRequest));
     }
-    return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+    return AgentServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
         .enroll(request.build());
   }
 
   AgentServiceGrpc.AgentServiceBlockingStub blocking(String credential) {
-    return AgentServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+    return AgentServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(bearer(credential)));
   }
 
@@ -77,8 +84,8 @@ final class TlsAgent implements AutoCloseable {
 
   private static Metadata bearer(String credential) {
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
-        "Bearer " + credential);
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
     return headers;
   }
 
@@ -88,9 +95,8 @@ final class TlsAgent implements AutoCloseable {
   }
 
   /**
-   * Always presents its one certificate, whatever issuers the server names, so that a
-   * certificate from another CA really reaches the server (the JDK's own key manager would
-   * silently send none).
+   * Always presents its one certificate, whatever issuers the server names, so that a certificate
+   * from another CA really reaches the server (the JDK's own key manager would silently send none).
    */
   private static final class Presenting extends X509ExtendedKeyManager {
     private final PrivateKey key;

@@ -60,13 +60,27 @@ class DerivationApiTest {
     assertEquals(5, ((List<?>) ((Map<?, ?>) int8.get("report")).get("converted")).size());
 
     // published like an upload: in the version, with its measured accuracy, signed
-    JsonPath version = admin().get("/api/v1/models/" + model + "/versions/1.0.0").then().statusCode(200)
-        .extract().jsonPath();
+    JsonPath version =
+        admin()
+            .get("/api/v1/models/" + model + "/versions/1.0.0")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath();
     assertEquals(List.of("fp32", "int8", "fp16"), version.getList("variants.precision"));
-    assertEquals(((Number) int8.get("accuracy")).doubleValue(),
-        version.getDouble("variants.find { it.precision == 'int8' }.accuracy"), 1e-9);
-    admin().get("/api/v1/models/" + model + "/versions/1.0.0/variants/" + int8.get("variantId") + "/manifest")
-        .then().statusCode(200);
+    assertEquals(
+        ((Number) int8.get("accuracy")).doubleValue(),
+        version.getDouble("variants.find { it.precision == 'int8' }.accuracy"),
+        1e-9);
+    admin()
+        .get(
+            "/api/v1/models/"
+                + model
+                + "/versions/1.0.0/variants/"
+                + int8.get("variantId")
+                + "/manifest")
+        .then()
+        .statusCode(200);
   }
 
   @Test
@@ -83,24 +97,46 @@ class DerivationApiTest {
       samples.add(Map.of("x", Map.of("shape", List.of(1, 16), "data", x)));
     }
 
-    JsonPath job = finished(start(model, Map.of("kinds", List.of("int8-static"), "accuracyFloor", 0.98,
-        "calibration", Map.of("samples", samples, "method", "percentile", "percentile", 99.0))));
+    JsonPath job =
+        finished(
+            start(
+                model,
+                Map.of(
+                    "kinds",
+                    List.of("int8-static"),
+                    "accuracyFloor",
+                    0.98,
+                    "calibration",
+                    Map.of("samples", samples, "method", "percentile", "percentile", 99.0))));
 
     Map<String, Object> v = derived(job, "int8-static");
     assertEquals("accepted", v.get("outcome"), v.toString());
     assertEquals("int8", v.get("precision"));
-    assertTrue(String.valueOf(v.get("report")).contains("QuantizeLinear with calibrated scale"), v.toString());
+    assertTrue(
+        String.valueOf(v.get("report")).contains("QuantizeLinear with calibrated scale"),
+        v.toString());
   }
 
   @Test
   void aModelPolicyDerivesForEveryFp32UploadAfterIt() {
     String model = Fixtures.modelWithVersion("1.0.0");
-    adminJson().body(Map.of("kinds", List.of("int8-static"))).put("/api/v1/models/" + model + "/derivation-policy")
-        .then().statusCode(400).contentType(PROBLEM_JSON).body("detail", containsString("per version"));
-    adminJson().body(Map.of("kinds", List.of("fp16", "int8-dynamic"), "accuracyFloor", 0.95))
-        .put("/api/v1/models/" + model + "/derivation-policy").then().statusCode(200)
+    adminJson()
+        .body(Map.of("kinds", List.of("int8-static")))
+        .put("/api/v1/models/" + model + "/derivation-policy")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("detail", containsString("per version"));
+    adminJson()
+        .body(Map.of("kinds", List.of("fp16", "int8-dynamic"), "accuracyFloor", 0.95))
+        .put("/api/v1/models/" + model + "/derivation-policy")
+        .then()
+        .statusCode(200)
         .body("kinds", equalTo(List.of("fp16", "int8-dynamic")));
-    admin().get("/api/v1/models/" + model + "/derivation-policy").then().statusCode(200)
+    admin()
+        .get("/api/v1/models/" + model + "/derivation-policy")
+        .then()
+        .statusCode(200)
         .body("accuracyFloor", equalTo(0.95f));
 
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.cnn(17, false, false).toByteArray());
@@ -109,12 +145,21 @@ class DerivationApiTest {
     assertEquals("accepted", derived(job, "int8-dynamic").get("outcome"));
 
     // a version the checks refuse gets a failed policy job that says why
-    adminJson().body(Map.of("version", "2.0.0")).post("/api/v1/models/" + model + "/versions").then().statusCode(201);
+    adminJson()
+        .body(Map.of("version", "2.0.0"))
+        .post("/api/v1/models/" + model + "/versions")
+        .then()
+        .statusCode(201);
     Fixtures.upload(model, "2.0.0", "fp32", "cpu", TestModels.noWeights().toByteArray());
     JsonPath refused = policyJob(model, "2.0.0");
     assertEquals("failed", refused.getString("state"));
-    assertTrue(refused.getString("error").contains("refused by the checks: Cannot derive fp16: the model"
-        + " stores no float32 tensor"), refused.prettify());
+    assertTrue(
+        refused
+            .getString("error")
+            .contains(
+                "refused by the checks: Cannot derive fp16: the model"
+                    + " stores no float32 tensor"),
+        refused.prettify());
 
     admin().delete("/api/v1/models/" + model + "/derivation-policy").then().statusCode(204);
     admin().get("/api/v1/models/" + model + "/derivation-policy").then().statusCode(404);
@@ -123,11 +168,27 @@ class DerivationApiTest {
   private static JsonPath policyJob(String model, String version) {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
-      List<Map<String, Object>> jobs = admin().get("/api/v1/models/" + model + "/versions/" + version
-          + "/derivations").then().statusCode(200).extract().jsonPath().getList("$");
+      List<Map<String, Object>> jobs =
+          admin()
+              .get("/api/v1/models/" + model + "/versions/" + version + "/derivations")
+              .then()
+              .statusCode(200)
+              .extract()
+              .jsonPath()
+              .getList("$");
       if (!jobs.isEmpty()) {
-        return admin().get("/api/v1/models/" + model + "/versions/" + version + "/derivations/"
-            + jobs.get(0).get("id")).then().statusCode(200).extract().jsonPath();
+        return admin()
+            .get(
+                "/api/v1/models/"
+                    + model
+                    + "/versions/"
+                    + version
+                    + "/derivations/"
+                    + jobs.get(0).get("id"))
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath();
       }
       assertTrue(System.nanoTime() < deadline, "no policy job for " + version);
       try {
@@ -145,7 +206,8 @@ class DerivationApiTest {
     Map<String, Object> before = Db.snapshot();
 
     // a regression output is judged by cosine similarity, which int8 never brings to exactly 1
-    JsonPath job = finished(start(model, Map.of("kinds", List.of("int8-dynamic"), "accuracyFloor", 1.0)));
+    JsonPath job =
+        finished(start(model, Map.of("kinds", List.of("int8-dynamic"), "accuracyFloor", 1.0)));
 
     Map<String, Object> v = derived(job, "int8-dynamic");
     assertEquals("rejected", v.get("outcome"));
@@ -158,7 +220,10 @@ class DerivationApiTest {
     assertEquals(before.get("variants"), after.get("variants"));
     assertEquals(before.get("artifacts"), after.get("artifacts"));
     assertEquals(before.get("artifact files"), after.get("artifact files"));
-    admin().get("/api/v1/models/" + model + "/versions/1.0.0").then().statusCode(200)
+    admin()
+        .get("/api/v1/models/" + model + "/versions/1.0.0")
+        .then()
+        .statusCode(200)
         .body("variants.precision", equalTo(List.of("fp32")));
   }
 
@@ -170,30 +235,98 @@ class DerivationApiTest {
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.regressor(9).toByteArray());
     Map<String, Object> before = Db.snapshot();
 
-    refused(plain, Map.of("kinds", List.of("int8-dynamic")), 422, "not-derivable", "no MatMul, Gemm or Conv");
+    refused(
+        plain,
+        Map.of("kinds", List.of("int8-dynamic")),
+        422,
+        "not-derivable",
+        "no MatMul, Gemm or Conv");
     refused(plain, Map.of("kinds", List.of("fp16")), 422, "not-derivable", "no float32 tensor");
     refused(model, Map.of("kinds", List.of("int4")), 400, "invalid-request", "Unknown kind 'int4'");
     refused(model, Map.of("kinds", List.of()), 400, "invalid-request", "kinds");
-    refused(model, Map.of("kinds", List.of("fp16"), "accuracyFloor", 1.5), 400, "invalid-request", "accuracyFloor");
+    refused(
+        model,
+        Map.of("kinds", List.of("fp16"), "accuracyFloor", 1.5),
+        400,
+        "invalid-request",
+        "accuracyFloor");
     // validation samples that do not fit the signature [1, 1, 8]
-    refused(model, Map.of("kinds", List.of("fp16"), "validation", Map.of("samples",
-            List.of(Map.of("x", Map.of("shape", List.of(1, 8), "data", List.of(1, 2)))))),
-        400, "invalid-request", "has shape [1, 8]; the model declares [-1, 16]");
-    refused(model, Map.of("kinds", List.of("fp16"), "validation", Map.of("samples",
-            List.of(Map.of("x", Map.of("shape", List.of(2, 16), "data", List.of(1, 2)))))),
-        400, "invalid-request", "has 2 values; shape [2, 16] needs 32");
-    refused(model, Map.of("kinds", List.of("fp16"), "validation", Map.of("shapes", Map.of("nope", List.of(1)))),
-        400, "invalid-request", "not an input of the model");
+    refused(
+        model,
+        Map.of(
+            "kinds",
+            List.of("fp16"),
+            "validation",
+            Map.of(
+                "samples",
+                List.of(Map.of("x", Map.of("shape", List.of(1, 8), "data", List.of(1, 2)))))),
+        400,
+        "invalid-request",
+        "has shape [1, 8]; the model declares [-1, 16]");
+    refused(
+        model,
+        Map.of(
+            "kinds",
+            List.of("fp16"),
+            "validation",
+            Map.of(
+                "samples",
+                List.of(Map.of("x", Map.of("shape", List.of(2, 16), "data", List.of(1, 2)))))),
+        400,
+        "invalid-request",
+        "has 2 values; shape [2, 16] needs 32");
+    refused(
+        model,
+        Map.of(
+            "kinds", List.of("fp16"), "validation", Map.of("shapes", Map.of("nope", List.of(1)))),
+        400,
+        "invalid-request",
+        "not an input of the model");
     // int8 static: calibration required, fitting the signature, one int8 kind per request
-    refused(model, Map.of("kinds", List.of("int8-static")), 400, "invalid-request",
+    refused(
+        model,
+        Map.of("kinds", List.of("int8-static")),
+        400,
+        "invalid-request",
         "int8-static needs calibration samples");
-    refused(model, Map.of("kinds", List.of("int8-static"), "calibration", Map.of("samples",
-            List.of(Map.of("x", Map.of("shape", List.of(1, 15), "data", List.of(1)))))),
-        400, "invalid-request", "calibration sample 0 input 'x' has shape [1, 15]; the model declares [-1, 16]");
-    refused(model, Map.of("kinds", List.of("int8-static"), "calibration", Map.of("method", "median",
-            "samples", List.of(Map.of("x", Map.of("shape", List.of(1, 16), "data", java.util.Collections.nCopies(16, 1)))))),
-        400, "invalid-request", "calibration method 'median' is unknown");
-    refused(model, Map.of("kinds", List.of("int8-static", "int8-dynamic")), 400, "invalid-request",
+    refused(
+        model,
+        Map.of(
+            "kinds",
+            List.of("int8-static"),
+            "calibration",
+            Map.of(
+                "samples",
+                List.of(Map.of("x", Map.of("shape", List.of(1, 15), "data", List.of(1)))))),
+        400,
+        "invalid-request",
+        "calibration sample 0 input 'x' has shape [1, 15]; the model declares [-1, 16]");
+    refused(
+        model,
+        Map.of(
+            "kinds",
+            List.of("int8-static"),
+            "calibration",
+            Map.of(
+                "method",
+                "median",
+                "samples",
+                List.of(
+                    Map.of(
+                        "x",
+                        Map.of(
+                            "shape",
+                            List.of(1, 16),
+                            "data",
+                            java.util.Collections.nCopies(16, 1)))))),
+        400,
+        "invalid-request",
+        "calibration method 'median' is unknown");
+    refused(
+        model,
+        Map.of("kinds", List.of("int8-static", "int8-dynamic")),
+        400,
+        "invalid-request",
         "both publish precision int8");
     assertEquals(before, Db.snapshot());
   }
@@ -201,29 +334,66 @@ class DerivationApiTest {
   @Test
   void alreadyQuantizedAndUnsupportedOpsetAreRefused() {
     String quantized = Fixtures.modelWithVersion("1.0.0");
-    byte[] int8 = Int8DynamicQuantizer.quantize(TestModels.cnn(12, false, false)).model().toByteArray();
-    var r = Fixtures.uploadWith(quantized, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"), int8);
+    byte[] int8 =
+        Int8DynamicQuantizer.quantize(TestModels.cnn(12, false, false)).model().toByteArray();
+    var r =
+        Fixtures.uploadWith(
+            quantized, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"), int8);
     assertEquals(201, r.statusCode(), r.asString());
     String old = Fixtures.modelWithVersion("1.0.0");
     // opset 6 is below what ONNX Runtime loads: refused at upload already
-    Fixtures.uploadWith(old, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"),
-        TestModels.withOpset(TestModels.noWeights(), 6).toByteArray())
-        .then().statusCode(422).body("code", equalTo("invalid-onnx"));
+    Fixtures.uploadWith(
+            old,
+            "1.0.0",
+            Map.of("precision", "fp32", "executionProvider", "cpu"),
+            TestModels.withOpset(TestModels.noWeights(), 6).toByteArray())
+        .then()
+        .statusCode(422)
+        .body("code", equalTo("invalid-onnx"));
     Fixtures.upload(old, "1.0.0", "fp32", "cpu", TestModels.opset9TopK().toByteArray());
     String fp16 = Fixtures.modelWithVersion("1.0.0");
-    Fixtures.upload(fp16, "1.0.0", "fp32", "cpu",
+    Fixtures.upload(
+        fp16,
+        "1.0.0",
+        "fp32",
+        "cpu",
         Fp16Converter.convert(TestModels.cnn(13, false, false)).model().toByteArray());
     String branches = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(branches, "1.0.0", "fp32", "cpu", TestModels.cnn(16, true, true).toByteArray());
     Map<String, Object> before = Db.snapshot();
 
-    refused(branches, Map.of("kinds", List.of("int8-static"), "calibration", Map.of("samples", List.of(
-            Map.of("image", Map.of("shape", List.of(1, 3, 16, 16), "data", java.util.Collections.nCopies(768, 0.5)))))),
-        422, "not-derivable", "calibrates only operators of the main graph");
+    refused(
+        branches,
+        Map.of(
+            "kinds",
+            List.of("int8-static"),
+            "calibration",
+            Map.of(
+                "samples",
+                List.of(
+                    Map.of(
+                        "image",
+                        Map.of(
+                            "shape",
+                            List.of(1, 3, 16, 16),
+                            "data",
+                            java.util.Collections.nCopies(768, 0.5)))))),
+        422,
+        "not-derivable",
+        "calibrates only operators of the main graph");
     refused(quantized, Map.of("kinds", List.of("fp16")), 422, "not-derivable", "already quantized");
-    refused(old, Map.of("kinds", List.of("int8-dynamic")), 422, "not-derivable",
+    refused(
+        old,
+        Map.of("kinds", List.of("int8-dynamic")),
+        422,
+        "not-derivable",
         "opset 9 and uses [TopK], whose meaning changed before opset 11");
-    refused(fp16, Map.of("kinds", List.of("int8-dynamic")), 422, "not-derivable", "float16 weight tensors");
+    refused(
+        fp16,
+        Map.of("kinds", List.of("int8-dynamic")),
+        422,
+        "not-derivable",
+        "float16 weight tensors");
     assertEquals(before, Db.snapshot());
   }
 
@@ -236,14 +406,22 @@ class DerivationApiTest {
     byte[] garbage = new byte[4096];
     new java.util.Random(1).nextBytes(garbage);
     for (byte[] bad : List.of(truncated, garbage)) {
-      Fixtures.uploadWith(model, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"), bad)
-          .then().statusCode(422).contentType(PROBLEM_JSON).body("code", equalTo("invalid-onnx"));
+      Fixtures.uploadWith(
+              model, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"), bad)
+          .then()
+          .statusCode(422)
+          .contentType(PROBLEM_JSON)
+          .body("code", equalTo("invalid-onnx"));
     }
     // tensors declaring far more elements than they hold: refused by the safety check
-    for (byte[] bad : List.of(TestModels.hugeConstant().toByteArray(),
-        TestModels.hugeInitializer().toByteArray())) {
-      Fixtures.uploadWith(model, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"), bad)
-          .then().statusCode(422).contentType(PROBLEM_JSON)
+    for (byte[] bad :
+        List.of(
+            TestModels.hugeConstant().toByteArray(), TestModels.hugeInitializer().toByteArray())) {
+      Fixtures.uploadWith(
+              model, "1.0.0", Map.of("precision", "fp32", "executionProvider", "cpu"), bad)
+          .then()
+          .statusCode(422)
+          .contentType(PROBLEM_JSON)
           .body("code", equalTo("model-tensor-size-mismatch"));
     }
     assertEquals(before, Db.snapshot());
@@ -252,24 +430,35 @@ class DerivationApiTest {
     // derivation refuses to synthesize inputs for it rather than allocating
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.hugeInput().toByteArray());
     Map<String, Object> stored = Db.snapshot();
-    refused(model, Map.of("kinds", List.of("fp16")), 422, "not-derivable", "above the validation limit");
+    refused(
+        model,
+        Map.of("kinds", List.of("fp16")),
+        422,
+        "not-derivable",
+        "above the validation limit");
     assertEquals(stored, Db.snapshot());
   }
 
   @Test
   void aJobLeftRunningByADeadServerIsResumedAndOneAbandonedTooOftenFails() {
     String model = Fixtures.modelWithVersion("1.0.0");
-    String source = Fixtures.upload(model, "1.0.0", "fp32", "cpu", SampleModels.classifier(21, 32, 64, 5))
-        .getString("id");
+    String source =
+        Fixtures.upload(model, "1.0.0", "fp32", "cpu", SampleModels.classifier(21, 32, 64, 5))
+            .getString("id");
     UUID resumed = UUID.randomUUID();
     UUID abandoned = UUID.randomUUID();
     Timestamp longAgo = Timestamp.from(Instant.now().minusSeconds(3600));
     for (UUID id : List.of(resumed, abandoned)) {
-      Db.execute("insert into derivation_jobs (id, version_id, source_variant_id, kinds, accuracy_floor,"
+      Db.execute(
+          "insert into derivation_jobs (id, version_id, source_variant_id, kinds, accuracy_floor,"
               + " state, step, percent, attempts, owner, heartbeat_at, created_at)"
               + " select ?, version_id, id, '[\"int8-dynamic\"]'::jsonb, 0.9, 'running', 'deriving int8-dynamic',"
               + " 0, ?, 'server-that-died', ?, ? from variants where id = ?",
-          id, id.equals(resumed) ? 1 : DerivationRunner.MAX_ATTEMPTS, longAgo, longAgo, UUID.fromString(source));
+          id,
+          id.equals(resumed) ? 1 : DerivationRunner.MAX_ATTEMPTS,
+          longAgo,
+          longAgo,
+          UUID.fromString(source));
     }
     runner.wake();
 
@@ -289,8 +478,10 @@ class DerivationApiTest {
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
       for (int round = 0; round < 5; round++) {
-        UUID job = UUID.fromString(start(model, Map.of("kinds", List.of("fp16"), "accuracyFloor", 0.01))
-            .getString("id"));
+        UUID job =
+            UUID.fromString(
+                start(model, Map.of("kinds", List.of("fp16"), "accuracyFloor", 0.01))
+                    .getString("id"));
         List<Future<Optional<UUID>>> claims = new ArrayList<>();
         Callable<Optional<UUID>> claim = () -> runner.claim();
         claims.add(pool.submit(claim));
@@ -306,9 +497,11 @@ class DerivationApiTest {
         assertEquals("succeeded", finished.getString("state"), finished.prettify());
         Db.execute("delete from derived_variants where job_id = ?", job);
         Db.execute("delete from derivation_jobs where id = ?", job);
-        Db.execute("delete from variants where version_id = (select version_id from variants where precision = 'fp32'"
-            + " and version_id in (select id from model_versions where model_id = (select id from models where name = ?)))"
-            + " and precision = 'fp16'", model);
+        Db.execute(
+            "delete from variants where version_id = (select version_id from variants where precision = 'fp32'"
+                + " and version_id in (select id from model_versions where model_id = (select id from models where name = ?)))"
+                + " and precision = 'fp16'",
+            model);
       }
     } finally {
       pool.shutdownNow();
@@ -321,11 +514,23 @@ class DerivationApiTest {
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", SampleModels.classifier(23));
     var viewer = dev.modelfleet.server.access.ApiClients.create("viewer");
     var operator = dev.modelfleet.server.access.ApiClients.create("operator");
-    viewer.json().body(Map.of("kinds", List.of("fp16"))).post(path(model))
-        .then().statusCode(403).contentType(PROBLEM_JSON);
+    viewer
+        .json()
+        .body(Map.of("kinds", List.of("fp16")))
+        .post(path(model))
+        .then()
+        .statusCode(403)
+        .contentType(PROBLEM_JSON);
     viewer.call().get(path(model)).then().statusCode(200);
-    JsonPath job = operator.json().body(Map.of("kinds", List.of("fp16"))).post(path(model))
-        .then().statusCode(202).extract().jsonPath();
+    JsonPath job =
+        operator
+            .json()
+            .body(Map.of("kinds", List.of("fp16")))
+            .post(path(model))
+            .then()
+            .statusCode(202)
+            .extract()
+            .jsonPath();
     viewer.call().get(path(model) + "/" + job.getString("id")).then().statusCode(200);
     finished(job);
   }
@@ -338,9 +543,17 @@ class DerivationApiTest {
     String model = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", Files.readAllBytes(file));
 
-    JsonPath job = finished(start(model, Map.of("kinds", List.of("int8-dynamic", "fp16"),
-        "accuracyFloor", 0.9,
-        "validation", Map.of("shapes", Map.of("x", List.of(1, 3, 48, 192)), "count", 32))));
+    JsonPath job =
+        finished(
+            start(
+                model,
+                Map.of(
+                    "kinds",
+                    List.of("int8-dynamic", "fp16"),
+                    "accuracyFloor",
+                    0.9,
+                    "validation",
+                    Map.of("shapes", Map.of("x", List.of(1, 3, 48, 192)), "count", 32))));
 
     Map<String, Object> int8 = derived(job, "int8-dynamic");
     assertEquals("accepted", int8.get("outcome"), int8.toString());
@@ -365,25 +578,39 @@ class DerivationApiTest {
         double tone = s % 2 == 0 ? 0.3 * Math.sin(2 * Math.PI * freq * i / 16000.0) : 0;
         audio.add(tone + 0.01 * random.nextGaussian());
       }
-      samples.add(Map.of(
-          "input", Map.of("shape", List.of(1, 512), "data", audio),
-          "state", Map.of("shape", List.of(2, 1, 128), "data", java.util.Collections.nCopies(256, 0.0)),
-          "sr", Map.of("shape", List.of(), "data", List.of(16000))));
+      samples.add(
+          Map.of(
+              "input", Map.of("shape", List.of(1, 512), "data", audio),
+              "state",
+                  Map.of(
+                      "shape", List.of(2, 1, 128), "data", java.util.Collections.nCopies(256, 0.0)),
+              "sr", Map.of("shape", List.of(), "data", List.of(16000))));
     }
 
-    JsonPath job = finished(start(model, Map.of("kinds", List.of("int8-dynamic", "fp16"),
-        "accuracyFloor", 0.95, "validation", Map.of("samples", samples))));
+    JsonPath job =
+        finished(
+            start(
+                model,
+                Map.of(
+                    "kinds",
+                    List.of("int8-dynamic", "fp16"),
+                    "accuracyFloor",
+                    0.95,
+                    "validation",
+                    Map.of("samples", samples))));
 
     for (String kind : List.of("int8-dynamic", "fp16")) {
       Map<String, Object> v = derived(job, kind);
       assertEquals("accepted", v.get("outcome"), v.toString());
       @SuppressWarnings("unchecked")
-      Map<String, Object> speech = ((List<Map<String, Object>>) v.get("outputs")).stream()
-          .filter(o -> o.get("name").equals("output")).findFirst().orElseThrow();
+      Map<String, Object> speech =
+          ((List<Map<String, Object>>) v.get("outputs"))
+              .stream().filter(o -> o.get("name").equals("output")).findFirst().orElseThrow();
       double maxError = ((Number) speech.get("maxAbsError")).doubleValue();
       assertTrue(maxError <= (kind.equals("fp16") ? 0.01 : 0.05), kind + " " + v);
     }
-    assertTrue(String.valueOf(derived(job, "int8-dynamic").get("report")).contains("LSTM"),
+    assertTrue(
+        String.valueOf(derived(job, "int8-dynamic").get("report")).contains("LSTM"),
         "the report names the LSTMs left in float");
   }
 
@@ -397,7 +624,8 @@ class DerivationApiTest {
 
   @SuppressWarnings("unchecked")
   private static double top1(Map<String, Object> derived) {
-    return ((Number) ((List<Map<String, Object>>) derived.get("outputs")).get(0).get("top1Agreement"))
+    return ((Number)
+            ((List<Map<String, Object>>) derived.get("outputs")).get(0).get("top1Agreement"))
         .doubleValue();
   }
 
@@ -406,17 +634,33 @@ class DerivationApiTest {
   }
 
   private static JsonPath start(String model, Map<String, Object> body) {
-    return adminJson().body(body).post(path(model)).then().statusCode(202)
-        .body("state", equalTo("queued")).extract().jsonPath();
+    return adminJson()
+        .body(body)
+        .post(path(model))
+        .then()
+        .statusCode(202)
+        .body("state", equalTo("queued"))
+        .extract()
+        .jsonPath();
   }
 
-  private static void refused(String model, Map<String, Object> body, int status, String code, String detail) {
-    adminJson().body(body).post(path(model)).then().statusCode(status).contentType(PROBLEM_JSON)
-        .body("code", equalTo(code)).body("detail", containsString(detail));
+  private static void refused(
+      String model, Map<String, Object> body, int status, String code, String detail) {
+    adminJson()
+        .body(body)
+        .post(path(model))
+        .then()
+        .statusCode(status)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo(code))
+        .body("detail", containsString(detail));
   }
 
   private static JsonPath finished(JsonPath started) {
-    return poll(started.getString("model"), started.getString("version"), UUID.fromString(started.getString("id")));
+    return poll(
+        started.getString("model"),
+        started.getString("version"),
+        UUID.fromString(started.getString("id")));
   }
 
   private static JsonPath poll(String model, UUID job) {
@@ -426,13 +670,19 @@ class DerivationApiTest {
   private static JsonPath poll(String model, String version, UUID job) {
     long deadline = System.nanoTime() + 180_000_000_000L;
     while (true) {
-      JsonPath view = admin().get("/api/v1/models/" + model + "/versions/" + version + "/derivations/" + job)
-          .then().statusCode(200).extract().jsonPath();
+      JsonPath view =
+          admin()
+              .get("/api/v1/models/" + model + "/versions/" + version + "/derivations/" + job)
+              .then()
+              .statusCode(200)
+              .extract()
+              .jsonPath();
       String state = view.getString("state");
       if (state.equals("succeeded") || state.equals("failed")) {
         return view;
       }
-      assertNotEquals(true, System.nanoTime() > deadline, "job still " + state + ": " + view.prettify());
+      assertNotEquals(
+          true, System.nanoTime() > deadline, "job still " + state + ": " + view.prettify());
       try {
         Thread.sleep(100);
       } catch (InterruptedException e) {
@@ -445,7 +695,8 @@ class DerivationApiTest {
   private static Map<String, Object> derived(JsonPath job, String kind) {
     List<Map<String, Object>> variants = job.getList("variants");
     return variants.stream()
-        .filter(v -> kind.equals(v.get("kind"))).findFirst()
+        .filter(v -> kind.equals(v.get("kind")))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no " + kind + " in " + job.prettify()));
   }
 }

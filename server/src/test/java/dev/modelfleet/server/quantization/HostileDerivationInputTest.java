@@ -20,18 +20,26 @@ class HostileDerivationInputTest {
 
   @Test
   void theReferenceIsCheckedBeforeItIsParsedForRewriting() {
-    assertEquals("model-external-data",
+    assertEquals(
+        "model-external-data",
         assertThrows(ApiException.class, () -> OnnxGraphs.parse(hostile)).error().code());
   }
 
   @Test
   void everySessionADerivationOpensIsChecked() {
-    assertEquals("model-external-data",
+    assertEquals(
+        "model-external-data",
         assertThrows(ApiException.class, () -> VariantCheck.inputs(hostile)).error().code());
     ValidationSet set = ValidationSet.synthesize(VariantCheck.inputs(honest), 1);
-    assertEquals("model-external-data", assertThrows(ApiException.class,
-        () -> VariantCheck.compare(honest, hostile, set)).error().code());
-    assertEquals("model-external-data", assertThrows(ApiException.class,
-        () -> VariantCheck.compare(hostile, honest, set)).error().code());
+    assertEquals(
+        "model-external-data",
+        assertThrows(ApiException.class, () -> VariantCheck.compare(honest, hostile, set))
+            .error()
+            .code());
+    assertEquals(
+        "model-external-data",
+        assertThrows(ApiException.class, () -> VariantCheck.compare(hostile, honest, set))
+            .error()
+            .code());
   }
 }

@@ -15,16 +15,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * What each derivation buys on this machine: size and single-thread CPU latency relative to
- * the fp32 reference, and the accuracy figures, for the shared models (when present) and the
- * generated ones. Prints a Markdown table. Skipped in the normal build; run it with
- * {@code ./mvnw -B -pl server -am verify -Dtest=QuantizationBenchmark -Dbench=true
+ * What each derivation buys on this machine: size and single-thread CPU latency relative to the
+ * fp32 reference, and the accuracy figures, for the shared models (when present) and the generated
+ * ones. Prints a Markdown table. Skipped in the normal build; run it with {@code ./mvnw -B -pl
+ * server -am verify -Dtest=QuantizationBenchmark -Dbench=true
  * -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class QuantizationBenchmark {
 
-  private record Case(String name, byte[] reference, DerivationViews.Validation validation,
+  private record Case(
+      String name,
+      byte[] reference,
+      DerivationViews.Validation validation,
       DerivationViews.Calibration calibration) {
     Case(String name, byte[] reference, DerivationViews.Validation validation) {
       this(name, reference, validation, null);
@@ -36,26 +39,40 @@ class QuantizationBenchmark {
     List<Case> cases = new ArrayList<>();
     Optional<Path> paddle = TestModels.shared("ch_ppocr_mobile_v2.0_cls_infer.onnx");
     if (paddle.isPresent()) {
-      cases.add(new Case("PaddleOCR cls [1,3,48,192]", Files.readAllBytes(paddle.get()),
-          new DerivationViews.Validation(null, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16),
-          noiseCalibration("x", List.of(1L, 3L, 48L, 192L))));
+      cases.add(
+          new Case(
+              "PaddleOCR cls [1,3,48,192]",
+              Files.readAllBytes(paddle.get()),
+              new DerivationViews.Validation(null, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16),
+              noiseCalibration("x", List.of(1L, 3L, 48L, 192L))));
     }
     Optional<Path> vad = TestModels.shared("silero_vad_v5.onnx");
     if (vad.isPresent()) {
-      cases.add(new Case("silero VAD v5 [1,512] 16 kHz", Files.readAllBytes(vad.get()),
-          new DerivationViews.Validation(vadSamples(), null, null)));
+      cases.add(
+          new Case(
+              "silero VAD v5 [1,512] 16 kHz",
+              Files.readAllBytes(vad.get()),
+              new DerivationViews.Validation(vadSamples(), null, null)));
     }
-    cases.add(new Case("generated CNN [1,3,16,16]", TestModels.cnn(1, false, false).toByteArray(), null,
-        noiseCalibration(TestModels.INPUT, List.of(1L, 3L, 16L, 16L))));
+    cases.add(
+        new Case(
+            "generated CNN [1,3,16,16]",
+            TestModels.cnn(1, false, false).toByteArray(),
+            null,
+            noiseCalibration(TestModels.INPUT, List.of(1L, 3L, 16L, 16L))));
     byte[] mlp = SampleModels.classifier(7, 512, 2048, 10);
     cases.add(new Case("generated MLP 512-2048-10, batch 1", mlp, null));
-    cases.add(new Case("generated MLP 512-2048-10, batch 64", mlp,
-        new DerivationViews.Validation(null, Map.of(SampleModels.INPUT, List.of(64L, 512L)), 8),
-        noiseCalibration(SampleModels.INPUT, List.of(64L, 512L))));
+    cases.add(
+        new Case(
+            "generated MLP 512-2048-10, batch 64",
+            mlp,
+            new DerivationViews.Validation(null, Map.of(SampleModels.INPUT, List.of(64L, 512L)), 8),
+            noiseCalibration(SampleModels.INPUT, List.of(64L, 512L))));
 
     StringBuilder out = new StringBuilder();
-    out.append("| model | variant | size (bytes) | size ratio | fp32 ms | variant ms | latency ratio |"
-        + " accuracy | worst max abs error |\n|---|---|---|---|---|---|---|---|---|\n");
+    out.append(
+        "| model | variant | size (bytes) | size ratio | fp32 ms | variant ms | latency ratio |"
+            + " accuracy | worst max abs error |\n|---|---|---|---|---|---|---|---|---|\n");
     for (Case c : cases) {
       ModelProto parsed = ModelProto.parseFrom(c.reference());
       ValidationSet set = Derivations.validationSet(c.reference(), c.validation());
@@ -69,14 +86,30 @@ class QuantizationBenchmark {
         for (int i = 0; i < 3; i++) {
           runs.add(VariantCheck.compare(c.reference(), d.model(), set));
         }
-        runs.sort((a, b) -> Double.compare(a.latencyMs() / a.referenceLatencyMs(),
-            b.latencyMs() / b.referenceLatencyMs()));
+        runs.sort(
+            (a, b) ->
+                Double.compare(
+                    a.latencyMs() / a.referenceLatencyMs(),
+                    b.latencyMs() / b.referenceLatencyMs()));
         VariantCheck.Figures f = runs.get(1);
-        double maxErr = f.outputs().stream().mapToDouble(VariantCheck.OutputFigures::maxAbsError).max().orElse(0);
-        out.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.2f | %.3f | %.3f | %.2f | %.4f | %.4g |%n",
-            c.name(), kind.wire(), d.model().length, d.model().length / (double) c.reference().length,
-            f.referenceLatencyMs(), f.latencyMs(), f.latencyMs() / f.referenceLatencyMs(),
-            f.accuracy(), maxErr));
+        double maxErr =
+            f.outputs().stream()
+                .mapToDouble(VariantCheck.OutputFigures::maxAbsError)
+                .max()
+                .orElse(0);
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %s | %,d | %.2f | %.3f | %.3f | %.2f | %.4f | %.4g |%n",
+                c.name(),
+                kind.wire(),
+                d.model().length,
+                d.model().length / (double) c.reference().length,
+                f.referenceLatencyMs(),
+                f.latencyMs(),
+                f.latencyMs() / f.referenceLatencyMs(),
+                f.accuracy(),
+                maxErr));
       }
     }
     System.out.println("\n" + out);
@@ -106,10 +139,13 @@ class QuantizationBenchmark {
         double tone = s % 2 == 0 ? 0.3 * Math.sin(2 * Math.PI * (150 + 60 * s) * i / 16000.0) : 0;
         audio.add(tone + 0.01 * random.nextGaussian());
       }
-      samples.add(Map.of(
-          "input", new ValidationSet.SuppliedTensor(List.of(1L, 512L), audio),
-          "state", new ValidationSet.SuppliedTensor(List.of(2L, 1L, 128L), Collections.nCopies(256, 0.0)),
-          "sr", new ValidationSet.SuppliedTensor(List.of(), List.of(16000.0))));
+      samples.add(
+          Map.of(
+              "input", new ValidationSet.SuppliedTensor(List.of(1L, 512L), audio),
+              "state",
+                  new ValidationSet.SuppliedTensor(
+                      List.of(2L, 1L, 128L), Collections.nCopies(256, 0.0)),
+              "sr", new ValidationSet.SuppliedTensor(List.of(), List.of(16000.0))));
     }
     return samples;
   }

@@ -17,8 +17,11 @@ class QuantizerTest {
       var result = Int8DynamicQuantizer.quantize(cnn);
       assertEquals(5, result.report().converted().size(), result.report().toString());
       byte[] ref = cnn.toByteArray();
-      var figures = VariantCheck.compare(ref, result.model().toByteArray(),
-          ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
+      var figures =
+          VariantCheck.compare(
+              ref,
+              result.model().toByteArray(),
+              ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
       assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.99, figures.toString());
     }
   }
@@ -29,8 +32,11 @@ class QuantizerTest {
     var result = Int8DynamicQuantizer.quantize(cnn);
     assertEquals(10, result.report().converted().size(), result.report().toString());
     byte[] ref = cnn.toByteArray();
-    var figures = VariantCheck.compare(ref, result.model().toByteArray(),
-        ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
+    var figures =
+        VariantCheck.compare(
+            ref,
+            result.model().toByteArray(),
+            ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
     assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.99, figures.toString());
   }
 
@@ -39,8 +45,11 @@ class QuantizerTest {
     byte[] ref = SampleModels.classifier(7, 64, 256, 10);
     var result = Int8DynamicQuantizer.quantize(OnnxGraphsTestAccess.parse(ref));
     assertEquals(2, result.report().converted().size());
-    var figures = VariantCheck.compare(ref, result.model().toByteArray(),
-        ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
+    var figures =
+        VariantCheck.compare(
+            ref,
+            result.model().toByteArray(),
+            ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
     assertTrue(figures.accuracy() >= 0.9, figures.toString());
   }
 
@@ -48,16 +57,23 @@ class QuantizerTest {
   void int8StaticUsesCalibratedConstantRangesAndStaysClose() {
     ModelProto cnn = TestModels.cnn(6, false, false);
     byte[] ref = cnn.toByteArray();
-    ValidationSet calibration = ValidationSet.synthesize(VariantCheck.inputs(ref), java.util.Map.of(), 16, 7);
+    ValidationSet calibration =
+        ValidationSet.synthesize(VariantCheck.inputs(ref), java.util.Map.of(), 16, 7);
     for (Int8StaticQuantizer.Method method : Int8StaticQuantizer.Method.values()) {
       var result = Int8StaticQuantizer.quantize(cnn, calibration, method, 99.9);
       assertEquals(5, result.report().converted().size());
-      assertTrue(result.report().converted().stream().allMatch(o -> o.reason().contains("calibrated scale")),
+      assertTrue(
+          result.report().converted().stream()
+              .allMatch(o -> o.reason().contains("calibrated scale")),
           result.report().toString());
-      assertTrue(result.model().getGraph().getNodeList().stream()
-          .noneMatch(n -> n.getOpType().equals("DynamicQuantizeLinear")));
-      var figures = VariantCheck.compare(ref, result.model().toByteArray(),
-          ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
+      assertTrue(
+          result.model().getGraph().getNodeList().stream()
+              .noneMatch(n -> n.getOpType().equals("DynamicQuantizeLinear")));
+      var figures =
+          VariantCheck.compare(
+              ref,
+              result.model().toByteArray(),
+              ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
       assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.99, method + " " + figures);
     }
   }
@@ -67,16 +83,21 @@ class QuantizerTest {
     ModelProto cnn = TestModels.cnn(5, false, true);
     var result = Fp16Converter.convert(cnn);
     byte[] ref = cnn.toByteArray();
-    var figures = VariantCheck.compare(ref, result.model().toByteArray(),
-        ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
+    var figures =
+        VariantCheck.compare(
+            ref,
+            result.model().toByteArray(),
+            ValidationSet.synthesize(VariantCheck.inputs(ref), 1));
     assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.999, figures.toString());
   }
 
   @Test
   void anOpsetUpgradeThatWouldChangeMeaningIsRefused() {
     // opset 9 TopK takes k as an attribute; raising the opset to 11 would change its meaning
-    DerivationException e = org.junit.jupiter.api.Assertions.assertThrows(DerivationException.class,
-        () -> Int8DynamicQuantizer.quantize(TestModels.opset9TopK()));
+    DerivationException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            DerivationException.class,
+            () -> Int8DynamicQuantizer.quantize(TestModels.opset9TopK()));
     assertTrue(e.getMessage().contains("[TopK]"), e.getMessage());
   }
 

@@ -29,16 +29,21 @@ final class RolloutFixture implements AutoCloseable {
 
   RolloutFixture(long seed) {
     model = Fixtures.modelWithVersion("1");
-    adminJson().body(Map.of("version", "2")).post("/api/v1/models/" + model + "/versions")
-        .then().statusCode(201);
+    adminJson()
+        .body(Map.of("version", "2"))
+        .post("/api/v1/models/" + model + "/versions")
+        .then()
+        .statusCode(201);
     Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(seed));
     Fixtures.upload(model, "2", "fp32", "cpu", SampleModels.classifier(seed + 1));
   }
 
   /** {@code count} devices of one hardware class ({@code cpuModel}) answering per version. */
-  List<FakeDevice> add(int count, String cpuModel, Function<String, Reaction> reactions) throws Exception {
-    HardwareProfile hardware = Profiles.profile(
-        cpuModel, "x86_64", List.of("avx2"), List.of("cpu"), 8 * Profiles.GIB).build();
+  List<FakeDevice> add(int count, String cpuModel, Function<String, Reaction> reactions)
+      throws Exception {
+    HardwareProfile hardware =
+        Profiles.profile(cpuModel, "x86_64", List.of("avx2"), List.of("cpu"), 8 * Profiles.GIB)
+            .build();
     String token = Fixtures.enrollmentToken(Map.of("site", site), count);
     List<FakeDevice> added = new ArrayList<>();
     for (int i = 0; i < count; i++) {
@@ -50,21 +55,35 @@ final class RolloutFixture implements AutoCloseable {
 
   /** Puts every device on version 1 and waits until all run it. */
   void allOnVersion1() {
-    adminJson().body(Map.of("selector", "site=" + site))
-        .post("/api/v1/models/" + model + "/versions/1/assignments").then().statusCode(200);
-    Eventually.within(Duration.ofSeconds(10), () -> devices.forEach(d -> {
-      if (!"1".equals(d.runs(model))) {
-        throw new AssertionError(d.id + " does not run version 1 yet");
-      }
-    }));
+    adminJson()
+        .body(Map.of("selector", "site=" + site))
+        .post("/api/v1/models/" + model + "/versions/1/assignments")
+        .then()
+        .statusCode(200);
+    Eventually.within(
+        Duration.ofSeconds(10),
+        () ->
+            devices.forEach(
+                d -> {
+                  if (!"1".equals(d.runs(model))) {
+                    throw new AssertionError(d.id + " does not run version 1 yet");
+                  }
+                }));
   }
 
   /** Creates and starts a rollout of version 2 to the site; {@code extra} adds to the request. */
   JsonPath start(Map<String, Object> extra) {
-    Map<String, Object> body = new java.util.HashMap<>(Map.of(
-        "model", model, "version", "2", "selector", "site=" + site, "start", true));
+    Map<String, Object> body =
+        new java.util.HashMap<>(
+            Map.of("model", model, "version", "2", "selector", "site=" + site, "start", true));
     body.putAll(extra);
-    return adminJson().body(body).post("/api/v1/rollouts").then().statusCode(201).extract().jsonPath();
+    return adminJson()
+        .body(body)
+        .post("/api/v1/rollouts")
+        .then()
+        .statusCode(201)
+        .extract()
+        .jsonPath();
   }
 
   static JsonPath get(String rolloutId) {
@@ -73,13 +92,20 @@ final class RolloutFixture implements AutoCloseable {
 
   static JsonPath awaitState(String rolloutId, String state) {
     JsonPath[] last = new JsonPath[1];
-    Eventually.within(Duration.ofSeconds(20), () -> {
-      last[0] = get(rolloutId);
-      if (!state.equals(last[0].getString("state"))) {
-        throw new AssertionError("rollout is " + last[0].getString("state") + " (" + last[0].getString("stateReason")
-            + "), waiting for " + state);
-      }
-    });
+    Eventually.within(
+        Duration.ofSeconds(20),
+        () -> {
+          last[0] = get(rolloutId);
+          if (!state.equals(last[0].getString("state"))) {
+            throw new AssertionError(
+                "rollout is "
+                    + last[0].getString("state")
+                    + " ("
+                    + last[0].getString("stateReason")
+                    + "), waiting for "
+                    + state);
+          }
+        });
     return last[0];
   }
 

@@ -23,15 +23,18 @@ class WavePlannerTest {
 
   @Test
   void percentagesAreCumulativeAndRoundUp() {
-    assertArrayEquals(new int[] {10, 100, 500, 1000}, WavePlanner.waveEnds(1000, ONE_TEN_FIFTY_ALL, 1));
+    assertArrayEquals(
+        new int[] {10, 100, 500, 1000}, WavePlanner.waveEnds(1000, ONE_TEN_FIFTY_ALL, 1));
     // 1 % of 50 devices is one device, never none
     assertArrayEquals(new int[] {1, 5, 25, 50}, WavePlanner.waveEnds(50, ONE_TEN_FIFTY_ALL, 1));
     // more canaries than the first wave's share: the first wave grows, later ones never shrink
     assertArrayEquals(new int[] {7, 7, 25, 50}, WavePlanner.waveEnds(50, ONE_TEN_FIFTY_ALL, 7));
-    assertArrayEquals(new int[] {3, 8, 20},
+    assertArrayEquals(
+        new int[] {3, 8, 20},
         WavePlanner.waveEnds(20, List.of(count(3), count(5), percent(100)), 1));
     // counts beyond the selection stop at its size
-    assertArrayEquals(new int[] {2, 2}, WavePlanner.waveEnds(2, List.of(count(5), percent(100)), 1));
+    assertArrayEquals(
+        new int[] {2, 2}, WavePlanner.waveEnds(2, List.of(count(5), percent(100)), 1));
   }
 
   @Test
@@ -41,11 +44,16 @@ class WavePlannerTest {
     List<Placement> first = WavePlanner.place(rollout, devices, ONE_TEN_FIFTY_ALL);
     List<Candidate> shuffled = new ArrayList<>(devices);
     Collections.shuffle(shuffled);
-    assertEquals(byDevice(first), byDevice(WavePlanner.place(rollout, shuffled, ONE_TEN_FIFTY_ALL)),
+    assertEquals(
+        byDevice(first),
+        byDevice(WavePlanner.place(rollout, shuffled, ONE_TEN_FIFTY_ALL)),
         "the same rollout places every device in the same wave, whatever order they come in");
-    assertNotEquals(byDevice(first), byDevice(WavePlanner.place(UUID.randomUUID(), devices, ONE_TEN_FIFTY_ALL)),
+    assertNotEquals(
+        byDevice(first),
+        byDevice(WavePlanner.place(UUID.randomUUID(), devices, ONE_TEN_FIFTY_ALL)),
         "another rollout picks other canaries");
-    Map<Integer, Long> sizes = first.stream().collect(Collectors.groupingBy(Placement::wave, Collectors.counting()));
+    Map<Integer, Long> sizes =
+        first.stream().collect(Collectors.groupingBy(Placement::wave, Collectors.counting()));
     assertEquals(Map.of(0, 2L, 1, 18L, 2, 80L, 3, 100L), sizes);
   }
 
@@ -54,9 +62,13 @@ class WavePlannerTest {
     List<Candidate> devices = devices(300, 5);
     devices.add(new Candidate(UUID.randomUUID(), null)); // a device that never reported hardware
     List<Placement> placed = WavePlanner.place(UUID.randomUUID(), devices, ONE_TEN_FIFTY_ALL);
-    Set<String> firstWaveClasses = placed.stream().filter(p -> p.wave() == 0)
-        .map(p -> String.valueOf(p.hardwareClassId())).collect(Collectors.toSet());
-    assertEquals(Set.of("class-0", "class-1", "class-2", "class-3", "class-4", "null"), firstWaveClasses);
+    Set<String> firstWaveClasses =
+        placed.stream()
+            .filter(p -> p.wave() == 0)
+            .map(p -> String.valueOf(p.hardwareClassId()))
+            .collect(Collectors.toSet());
+    assertEquals(
+        Set.of("class-0", "class-1", "class-2", "class-3", "class-4", "null"), firstWaveClasses);
     assertEquals(301, placed.size());
   }
 

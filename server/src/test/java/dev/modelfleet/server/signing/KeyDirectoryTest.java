@@ -29,7 +29,8 @@ class KeyDirectoryTest {
 
     assertArrayEquals(first.getEncoded(), again.getEncoded());
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
-    assertEquals("rw-------",
+    assertEquals(
+        "rw-------",
         PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("root.key"))));
     assertTrue(Files.readString(dir.resolve("root.key")).startsWith("-----BEGIN PRIVATE KEY-----"));
   }
@@ -41,9 +42,11 @@ class KeyDirectoryTest {
     Files.createDirectories(dir);
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
-      List<Callable<byte[]>> starts = IntStream.range(0, 16)
-          .<Callable<byte[]>>mapToObj(i -> () -> new KeyDirectory(dir).loadOrCreate("targets").getEncoded())
-          .toList();
+      List<Callable<byte[]>> starts =
+          IntStream.range(0, 16)
+              .<Callable<byte[]>>mapToObj(
+                  i -> () -> new KeyDirectory(dir).loadOrCreate("targets").getEncoded())
+              .toList();
       List<Future<byte[]>> keys = pool.invokeAll(starts);
       for (Future<byte[]> key : keys) {
         assertArrayEquals(keys.get(0).get(), key.get());
@@ -57,8 +60,8 @@ class KeyDirectoryTest {
   }
 
   /**
-   * The fleet CA keeps its ECDSA key in the same directory: a restart that reads the signing
-   * keys must not trip over it (it once stopped the server from starting a second time).
+   * The fleet CA keeps its ECDSA key in the same directory: a restart that reads the signing keys
+   * must not trip over it (it once stopped the server from starting a second time).
    */
   @Test
   void signingKeysAreFoundBesideTheFleetCaKey() throws Exception {
@@ -69,14 +72,20 @@ class KeyDirectoryTest {
     java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
     ec.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
     byte[] pkcs8 = ec.generateKeyPair().getPrivate().getEncoded();
-    Files.writeString(dir.resolve("fleet-ca.key"), "-----BEGIN PRIVATE KEY-----\n"
-        + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs8)
-        + "\n-----END PRIVATE KEY-----\n");
+    Files.writeString(
+        dir.resolve("fleet-ca.key"),
+        "-----BEGIN PRIVATE KEY-----\n"
+            + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs8)
+            + "\n-----END PRIVATE KEY-----\n");
 
     var loaded = new KeyDirectory(dir).loadAll();
 
     assertEquals(2, loaded.size(), loaded.keySet().toString());
-    assertTrue(loaded.values().stream().anyMatch(k -> java.util.Arrays.equals(k.getEncoded(), root.getEncoded())));
-    assertTrue(loaded.values().stream().anyMatch(k -> java.util.Arrays.equals(k.getEncoded(), rotated.getEncoded())));
+    assertTrue(
+        loaded.values().stream()
+            .anyMatch(k -> java.util.Arrays.equals(k.getEncoded(), root.getEncoded())));
+    assertTrue(
+        loaded.values().stream()
+            .anyMatch(k -> java.util.Arrays.equals(k.getEncoded(), rotated.getEncoded())));
   }
 }

@@ -50,10 +50,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Root rotation through the admin API, seen by a device on a real Sync stream that checks
- * everything with the agent's own verifier (RootChain, DesiredStateVerifier): online rotation
- * of the director key, then the offline-root procedure with the real SignRoot tool. The key
- * directory is this class's own, so the rotations do not touch other tests; the tests run in
- * order because the second one starts where the first left the chain (root key online).
+ * everything with the agent's own verifier (RootChain, DesiredStateVerifier): online rotation of
+ * the director key, then the offline-root procedure with the real SignRoot tool. The key directory
+ * is this class's own, so the rotations do not touch other tests; the tests run in order because
+ * the second one starts where the first left the chain (root key online).
  */
 @QuarkusTest
 @TestProfile(RootRotationTest.OwnKeyDirectory.class)
@@ -79,6 +79,7 @@ class RootRotationTest {
 
   /** The offline machine: shared, since a later test signs with the root keys an earlier made. */
   @TempDir static Path offline;
+
   AgentClient agent;
 
   @BeforeEach
@@ -107,12 +108,17 @@ class RootRotationTest {
       List<SignedEnvelope> versions = new ArrayList<>(enrolled.getRootHistoryList());
       versions.add(enrolled.getRootMetadata());
       roots = RootChain.walk(versions, pin, System.currentTimeMillis(), null);
-      verifier = new DesiredStateVerifier(roots::current, enrolled.getDeviceId(),
-          System::currentTimeMillis);
+      verifier =
+          new DesiredStateVerifier(
+              roots::current, enrolled.getDeviceId(), System::currentTimeMillis);
       stream = agent.sync(enrolled.getDeviceCredential());
-      stream.send(AgentMessage.newBuilder().setHello(Hello.newBuilder()
-          .setHardware(AgentClient.cpuHardware())
-          .setRootVersion(roots.current().version())).build());
+      stream.send(
+          AgentMessage.newBuilder()
+              .setHello(
+                  Hello.newBuilder()
+                      .setHardware(AgentClient.cpuHardware())
+                      .setRootVersion(roots.current().version()))
+              .build());
       assertTrue(stream.next().hasConfig());
     }
 
@@ -141,9 +147,9 @@ class RootRotationTest {
   }
 
   /**
-   * Another replica (a second SigningService on the shared key directory, as another process
-   * would hold) publishes a root version and NOTIFYs: this replica's connected device gets it
-   * although nothing happened here.
+   * Another replica (a second SigningService on the shared key directory, as another process would
+   * hold) publishes a root version and NOTIFYs: this replica's connected device gets it although
+   * nothing happened here.
    */
   @Test
   @Order(0)
@@ -153,9 +159,12 @@ class RootRotationTest {
     SigningService otherReplica = new SigningService(sharedConfig(), java.time.Clock.systemUTC());
     otherReplica.loadKeys();
     dev.modelfleet.agent.v1.RootMetadata current = otherReplica.currentMetadata();
-    SignedEnvelope next = otherReplica.signNextRoot(current.toBuilder()
-            .setExpiresAtMs(System.currentTimeMillis() + 86_400_000L * 300).build(),
-        SigningService.rootKeyIds(current));
+    SignedEnvelope next =
+        otherReplica.signNextRoot(
+            current.toBuilder()
+                .setExpiresAtMs(System.currentTimeMillis() + 86_400_000L * 300)
+                .build(),
+            SigningService.rootKeyIds(current));
     assertTrue(otherReplica.publish(next));
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
     try (var connection = dataSource.getConnection();
@@ -173,13 +182,33 @@ class RootRotationTest {
 
   static dev.modelfleet.server.common.ModelFleetConfig sharedConfig() {
     return new dev.modelfleet.server.common.ModelFleetConfig() {
-      public Path keyDir() { return RootRotationTest.keyDir(); }
-      public Path artifactDir() { return RootRotationTest.keyDir().resolveSibling("artifacts"); }
-      public java.time.Duration heartbeatInterval() { return java.time.Duration.ofSeconds(15); }
-      public java.time.Duration desiredStateTtl() { return java.time.Duration.ofDays(7); }
-      public java.time.Duration rootMetadataTtl() { return java.time.Duration.ofDays(365); }
-      public java.time.Duration manifestTtl() { return java.time.Duration.ofDays(365); }
-      public java.util.Optional<String> artifactBaseUrl() { return java.util.Optional.empty(); }
+      public Path keyDir() {
+        return RootRotationTest.keyDir();
+      }
+
+      public Path artifactDir() {
+        return RootRotationTest.keyDir().resolveSibling("artifacts");
+      }
+
+      public java.time.Duration heartbeatInterval() {
+        return java.time.Duration.ofSeconds(15);
+      }
+
+      public java.time.Duration desiredStateTtl() {
+        return java.time.Duration.ofDays(7);
+      }
+
+      public java.time.Duration rootMetadataTtl() {
+        return java.time.Duration.ofDays(365);
+      }
+
+      public java.time.Duration manifestTtl() {
+        return java.time.Duration.ofDays(365);
+      }
+
+      public java.util.Optional<String> artifactBaseUrl() {
+        return java.util.Optional.empty();
+      }
     };
   }
 
@@ -193,12 +222,16 @@ class RootRotationTest {
     SignedEnvelope first = device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState();
     DesiredState accepted = device.verifier.verify(first, 0, "");
 
-    JsonPath rotated = adminJson().body(Map.of("rotate", List.of("director")))
-        .post("/api/v1/trust/root/rotate")
-        .then().statusCode(200)
-        .body("published", equalTo(true))
-        .body("version", equalTo((int) version + 1))
-        .extract().jsonPath();
+    JsonPath rotated =
+        adminJson()
+            .body(Map.of("rotate", List.of("director")))
+            .post("/api/v1/trust/root/rotate")
+            .then()
+            .statusCode(200)
+            .body("published", equalTo(true))
+            .body("version", equalTo((int) version + 1))
+            .extract()
+            .jsonPath();
     String newDirector = rotated.getString("roles.find { it.role == 'director' }.keyIds[0]");
 
     ServerMessage update = device.next(ServerMessage.KindCase.ROOT_UPDATE);
@@ -213,17 +246,20 @@ class RootRotationTest {
     assertEquals(model.model(), next.getModels(0).getModel());
     device.verifier.verifyManifest(next.getModels(0));
     // the document the old director key signed no longer verifies
-    VerificationException old = assertThrows(VerificationException.class,
-        () -> device.verifier.verify(first, 0, ""));
+    VerificationException old =
+        assertThrows(VerificationException.class, () -> device.verifier.verify(first, 0, ""));
     assertEquals("unknown-key", old.reasonCode());
 
     // a device that reconnects reporting the old version gets the versions after it again
     AgentClient.SyncStream again = agent.sync(device.enrolled.getDeviceCredential());
-    again.send(AgentMessage.newBuilder().setHello(Hello.newBuilder()
-        .setHardware(AgentClient.cpuHardware()).setRootVersion(version)).build());
+    again.send(
+        AgentMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder().setHardware(AgentClient.cpuHardware()).setRootVersion(version))
+            .build());
     assertTrue(again.next().hasConfig());
-    assertEquals(version + 1, RootChainFiles.version(
-        again.next().getRootUpdate().getRootMetadata(0)));
+    assertEquals(
+        version + 1, RootChainFiles.version(again.next().getRootUpdate().getRootMetadata(0)));
   }
 
   @Test
@@ -234,17 +270,24 @@ class RootRotationTest {
     long version = device.roots.current().version();
     Fixtures.Published model = Fixtures.publishedClassifier(72);
     assign(model, device.enrolled.getDeviceId());
-    DesiredState firstState = device.verifier.verify(
-        device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState(), 0, "");
+    DesiredState firstState =
+        device.verifier.verify(
+            device.next(ServerMessage.KindCase.DESIRED_STATE).getDesiredState(), 0, "");
     long generation = firstState.getGeneration();
-    long targetsVersion = device.verifier.verifyManifest(firstState.getModels(0)).getTargetsVersion();
+    long targetsVersion =
+        device.verifier.verifyManifest(firstState.getModels(0)).getTargetsVersion();
 
     // 1. the root key leaves the server
     Path oldRootKey = offline.resolve("old-root.key");
     Files.move(keyDir().resolve("root.key"), oldRootKey);
     admin().get("/api/v1/trust/root").then().statusCode(200).body("rootKeyOnline", equalTo(false));
-    adminJson().body(Map.of("rotate", List.of("director"))).post("/api/v1/trust/root/rotate")
-        .then().statusCode(409).contentType(Api.PROBLEM_JSON).body("code", equalTo("root-key-offline"));
+    adminJson()
+        .body(Map.of("rotate", List.of("director")))
+        .post("/api/v1/trust/root/rotate")
+        .then()
+        .statusCode(409)
+        .contentType(Api.PROBLEM_JSON)
+        .body("code", equalTo("root-key-offline"));
 
     // 2. a new offline root key, made by the tool
     Path newRootKey = offline.resolve("new-root.key");
@@ -253,27 +296,47 @@ class RootRotationTest {
     // 3. the draft: new root key, targets rotated, a short lifetime; the operator keeps the
     // current root (as the server shows it) to compare the draft with
     Path previousRoot = offline.resolve("root-previous.json");
-    Files.writeString(previousRoot, admin().get("/api/v1/trust/root").then().statusCode(200)
-        .extract().asString());
-    JsonPath draft = adminJson().body(Map.of("rootKeys", List.of(newRootPem),
-            "rotate", List.of("targets"), "expiresInDays", 30))
-        .post("/api/v1/trust/root/drafts")
-        .then().statusCode(200)
-        .body("version", equalTo((int) version + 1))
-        .body("published", equalTo(false))
-        .body("previousRoot.signedBy", hasSize(0))
-        .body("newRoot.signedBy", hasSize(0))
-        .extract().jsonPath();
+    Files.writeString(
+        previousRoot,
+        admin().get("/api/v1/trust/root").then().statusCode(200).extract().asString());
+    JsonPath draft =
+        adminJson()
+            .body(
+                Map.of(
+                    "rootKeys",
+                    List.of(newRootPem),
+                    "rotate",
+                    List.of("targets"),
+                    "expiresInDays",
+                    30))
+            .post("/api/v1/trust/root/drafts")
+            .then()
+            .statusCode(200)
+            .body("version", equalTo((int) version + 1))
+            .body("published", equalTo(false))
+            .body("previousRoot.signedBy", hasSize(0))
+            .body("newRoot.signedBy", hasSize(0))
+            .extract()
+            .jsonPath();
     String newRootId = draft.getString("newRoot.keyIds[0]");
     Path draftFile = offline.resolve("draft.json");
-    Files.writeString(draftFile, admin().get("/api/v1/trust/root/draft").then().statusCode(200)
-        .extract().asString());
+    Files.writeString(
+        draftFile,
+        admin().get("/api/v1/trust/root/draft").then().statusCode(200).extract().asString());
 
     // bad uploads are refused and change nothing
     ApiClients.Client operator = ApiClients.create("operator");
     String expected = Long.toString(version + 1);
-    SignRootTool.Run signedByOld = SignRootTool.run("", "sign", oldRootKey.toString(),
-        draftFile.toString(), "--expect-version", expected, "--previous", previousRoot.toString());
+    SignRootTool.Run signedByOld =
+        SignRootTool.run(
+            "",
+            "sign",
+            oldRootKey.toString(),
+            draftFile.toString(),
+            "--expect-version",
+            expected,
+            "--previous",
+            previousRoot.toString());
     assertEquals(0, signedByOld.exitCode(), signedByOld.err());
     String oldSignature = signedByOld.out().trim();
     // what the operator reads before the signature is made: the payload decoded, not the JSON
@@ -286,55 +349,103 @@ class RootRotationTest {
     assertTrue(shown.contains(draft.getString("payloadSha256")), shown);
     assertTrue(shown.contains("expires   " + draft.getString("expiresAt").substring(0, 16)), shown);
     for (String role : List.of("targets", "director")) {
-      assertTrue(shown.contains(draft.getString("roles.find { it.role == '" + role
-          + "' }.keyIds[0]")), role + " key shown: " + shown);
+      assertTrue(
+          shown.contains(draft.getString("roles.find { it.role == '" + role + "' }.keyIds[0]")),
+          role + " key shown: " + shown);
     }
-    operator.json().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(403).body("code", equalTo("forbidden"));
+    operator
+        .json()
+        .body(oldSignature)
+        .post("/api/v1/trust/root/draft/signatures")
+        .then()
+        .statusCode(403)
+        .body("code", equalTo("forbidden"));
     ApiClients.create("viewer").call().get("/api/v1/trust/root/draft").then().statusCode(200);
     Path strangerKey = offline.resolve("stranger.key");
     SignRootTool.ok("keygen", strangerKey.toString());
-    adminJson().body(SignRootTool.ok("sign", strangerKey.toString(), draftFile.toString(),
-            "--expect-version", expected))
+    adminJson()
+        .body(
+            SignRootTool.ok(
+                "sign", strangerKey.toString(), draftFile.toString(), "--expect-version", expected))
         .post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(400).body("code", equalTo("invalid-signature"));
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-signature"));
     JsonPath good = JsonPath.from(oldSignature);
     byte[] forged = Base64.getDecoder().decode(good.getString("signature"));
     forged[5] ^= 1;
-    adminJson().body(Map.of("keyId", good.getString("keyId"),
-            "signature", Base64.getEncoder().encodeToString(forged)))
+    adminJson()
+        .body(
+            Map.of(
+                "keyId",
+                good.getString("keyId"),
+                "signature",
+                Base64.getEncoder().encodeToString(forged)))
         .post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(400).body("code", equalTo("invalid-signature"));
-    adminJson().body(Map.of("version", version + 7, "keyId", good.getString("keyId"),
-            "signature", good.getString("signature")))
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-signature"));
+    adminJson()
+        .body(
+            Map.of(
+                "version",
+                version + 7,
+                "keyId",
+                good.getString("keyId"),
+                "signature",
+                good.getString("signature")))
         .post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(409).body("code", equalTo("conflict"));
-    adminJson().body(Map.of("keyId", good.getString("keyId"), "signature", "***"))
+        .then()
+        .statusCode(409)
+        .body("code", equalTo("conflict"));
+    adminJson()
+        .body(Map.of("keyId", good.getString("keyId"), "signature", "***"))
         .post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
-    admin().get("/api/v1/trust/root/draft").then().statusCode(200)
-        .body("previousRoot.signedBy", hasSize(0)).body("newRoot.signedBy", hasSize(0))
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
+    admin()
+        .get("/api/v1/trust/root/draft")
+        .then()
+        .statusCode(200)
+        .body("previousRoot.signedBy", hasSize(0))
+        .body("newRoot.signedBy", hasSize(0))
         .body("payloadSha256", equalTo(draft.getString("payloadSha256")));
     admin().get("/api/v1/trust/root").then().body("version", equalTo((int) version));
 
     // 4. signatures: the old root key, then the new one; the second publishes
-    adminJson().body(oldSignature).post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(200).body("published", equalTo(false))
-        .body("previousRoot.signedBy", hasSize(1)).body("newRoot.signedBy", hasSize(0));
-    adminJson().body(SignRootTool.ok("sign", newRootKey.toString(), draftFile.toString(),
-            "--expect-version", expected))
+    adminJson()
+        .body(oldSignature)
         .post("/api/v1/trust/root/draft/signatures")
-        .then().statusCode(200).body("published", equalTo(true))
+        .then()
+        .statusCode(200)
+        .body("published", equalTo(false))
+        .body("previousRoot.signedBy", hasSize(1))
+        .body("newRoot.signedBy", hasSize(0));
+    adminJson()
+        .body(
+            SignRootTool.ok(
+                "sign", newRootKey.toString(), draftFile.toString(), "--expect-version", expected))
+        .post("/api/v1/trust/root/draft/signatures")
+        .then()
+        .statusCode(200)
+        .body("published", equalTo(true))
         .body("version", equalTo((int) version + 1));
     admin().get("/api/v1/trust/root/draft").then().statusCode(404);
 
-    JsonPath root = admin().get("/api/v1/trust/root").then().statusCode(200)
-        .body("version", equalTo((int) version + 1))
-        .body("rootKeyOnline", equalTo(false))
-        .body("history", hasSize((int) version + 1))
-        .extract().jsonPath();
+    JsonPath root =
+        admin()
+            .get("/api/v1/trust/root")
+            .then()
+            .statusCode(200)
+            .body("version", equalTo((int) version + 1))
+            .body("rootKeyOnline", equalTo(false))
+            .body("history", hasSize((int) version + 1))
+            .extract()
+            .jsonPath();
     assertEquals(newRootId, root.getString("roles.find { it.role == 'root' }.keyIds[0]"));
-    assertFalse(root.getList("warnings", String.class).isEmpty(),
+    assertFalse(
+        root.getList("warnings", String.class).isEmpty(),
         "a 30-day root is within its renewal window and the root key is offline");
 
     // 5. the connected device follows: root update, then its document re-issued with the
@@ -346,7 +457,8 @@ class RootRotationTest {
     DesiredState state = device.verifier.verify(reissued, generation, "");
     String newTargets = root.getString("roles.find { it.role == 'targets' }.keyIds[0]");
     assertEquals(newTargets, state.getModels(0).getManifest().getSignatures(0).getKeyId());
-    assertEquals(targetsVersion + 1,
+    assertEquals(
+        targetsVersion + 1,
         device.verifier.verifyManifest(state.getModels(0)).getTargetsVersion(),
         "re-signing by the new targets key counts the manifest's version up");
 
@@ -364,8 +476,8 @@ class RootRotationTest {
   }
 
   /**
-   * Several offline root keys with a threshold: the server hands out all of them and the
-   * threshold wherever it hands out the root key, and an agent pinning that file enrolls.
+   * Several offline root keys with a threshold: the server hands out all of them and the threshold
+   * wherever it hands out the root key, and an agent pinning that file enrolls.
    */
   @Test
   @Order(3)
@@ -373,28 +485,45 @@ class RootRotationTest {
     long version = admin().get("/api/v1/trust/root").then().extract().jsonPath().getLong("version");
     Path first = offline.resolve("root-a.key");
     Path second = offline.resolve("root-b.key");
-    List<String> pems = List.of(SignRootTool.ok("keygen", first.toString()),
-        SignRootTool.ok("keygen", second.toString()));
-    adminJson().body(Map.of("rootKeys", pems, "thresholds", Map.of("root", 2)))
-        .post("/api/v1/trust/root/drafts").then().statusCode(200);
+    List<String> pems =
+        List.of(
+            SignRootTool.ok("keygen", first.toString()),
+            SignRootTool.ok("keygen", second.toString()));
+    adminJson()
+        .body(Map.of("rootKeys", pems, "thresholds", Map.of("root", 2)))
+        .post("/api/v1/trust/root/drafts")
+        .then()
+        .statusCode(200);
     Path draftFile = offline.resolve("draft-two-keys.json");
-    Files.writeString(draftFile, admin().get("/api/v1/trust/root/draft").then().statusCode(200)
-        .extract().asString());
+    Files.writeString(
+        draftFile,
+        admin().get("/api/v1/trust/root/draft").then().statusCode(200).extract().asString());
     String expected = Long.toString(version + 1);
     for (Path key : List.of(offline.resolve("new-root.key"), first, second)) {
-      adminJson().body(SignRootTool.ok("sign", key.toString(), draftFile.toString(),
-              "--expect-version", expected))
-          .post("/api/v1/trust/root/draft/signatures").then().statusCode(200);
+      adminJson()
+          .body(
+              SignRootTool.ok(
+                  "sign", key.toString(), draftFile.toString(), "--expect-version", expected))
+          .post("/api/v1/trust/root/draft/signatures")
+          .then()
+          .statusCode(200);
     }
-    JsonPath root = admin().get("/api/v1/trust/root").then().statusCode(200)
-        .body("version", equalTo((int) version + 1)).extract().jsonPath();
+    JsonPath root =
+        admin()
+            .get("/api/v1/trust/root")
+            .then()
+            .statusCode(200)
+            .body("version", equalTo((int) version + 1))
+            .extract()
+            .jsonPath();
 
     String pem = admin().get("/api/v1/trust/root.pem").then().statusCode(200).extract().asString();
     Path pinFile = offline.resolve("root-pin.pem");
     Files.writeString(pinFile, pem);
     RootPin pin = RootPin.read(pinFile);
-    assertEquals(java.util.Set.copyOf(root.getList("roles.find { it.role == 'root' }.keyIds",
-        String.class)), pin.keyIds());
+    assertEquals(
+        java.util.Set.copyOf(root.getList("roles.find { it.role == 'root' }.keyIds", String.class)),
+        pin.keyIds());
     assertEquals(2, pin.threshold());
     assertEquals(pem, root.getString("rootKeysPem"));
     assertEquals(pem, Files.readString(keyDir().resolve("root.pub.pem")));
@@ -410,27 +539,49 @@ class RootRotationTest {
     viewer.call().get("/api/v1/trust/root").then().statusCode(200);
     long before = admin().get("/api/v1/trust/root").then().extract().jsonPath().getLong("version");
     for (ApiClients.Client caller : List.of(viewer, operator)) {
-      for (String path : List.of("/api/v1/trust/root/rotate", "/api/v1/trust/root/drafts",
-          "/api/v1/trust/root/draft/signatures", "/api/v1/trust/./root/rotate")) {
-        caller.json().body(Map.of("rotate", List.of("director"))).post(path)
-            .then().statusCode(403).body("code", equalTo("forbidden"));
+      for (String path :
+          List.of(
+              "/api/v1/trust/root/rotate",
+              "/api/v1/trust/root/drafts",
+              "/api/v1/trust/root/draft/signatures",
+              "/api/v1/trust/./root/rotate")) {
+        caller
+            .json()
+            .body(Map.of("rotate", List.of("director")))
+            .post(path)
+            .then()
+            .statusCode(403)
+            .body("code", equalTo("forbidden"));
       }
       caller.call().delete("/api/v1/trust/root/draft").then().statusCode(403);
     }
     admin().get("/api/v1/trust/root").then().body("version", equalTo((int) before));
-    adminJson().body(Map.of("rotate", List.of("snapshot"))).post("/api/v1/trust/root/drafts")
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
-    adminJson().body(Map.of("thresholds", Map.of("targets", 2))).post("/api/v1/trust/root/drafts")
-        .then().statusCode(400).body("code", equalTo("invalid-request"));
-    adminJson().body(Map.of("rootKeys", List.of("not a key"))).post("/api/v1/trust/root/drafts")
-        .then().statusCode(400).body("code", equalTo("invalid-public-key"));
+    adminJson()
+        .body(Map.of("rotate", List.of("snapshot")))
+        .post("/api/v1/trust/root/drafts")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
+    adminJson()
+        .body(Map.of("thresholds", Map.of("targets", 2)))
+        .post("/api/v1/trust/root/drafts")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-request"));
+    adminJson()
+        .body(Map.of("rootKeys", List.of("not a key")))
+        .post("/api/v1/trust/root/drafts")
+        .then()
+        .statusCode(400)
+        .body("code", equalTo("invalid-public-key"));
     admin().get("/api/v1/trust/root").then().body("version", equalTo((int) before));
   }
 
   static void assign(Fixtures.Published p, String deviceId) {
-    adminJson().body(Map.of("deviceId", deviceId))
+    adminJson()
+        .body(Map.of("deviceId", deviceId))
         .post("/api/v1/models/" + p.model() + "/versions/" + p.version() + "/assignments")
-        .then().statusCode(200);
+        .then()
+        .statusCode(200);
   }
-
 }

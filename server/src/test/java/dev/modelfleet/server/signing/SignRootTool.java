@@ -16,8 +16,8 @@ import javax.tools.ToolProvider;
 /**
  * Runs deploy/keys/SignRoot.java as an operator would, with the JDK running the tests, feeding
  * {@code stdin} to its prompt and keeping what it printed on each stream. The file is compiled
- * once, alone and with no class path (which is what {@code java SignRoot.java} does at every
- * start, so it proves the same: one file, JDK only), to spare each run a compilation.
+ * once, alone and with no class path (which is what {@code java SignRoot.java} does at every start,
+ * so it proves the same: one file, JDK only), to spare each run a compilation.
  */
 final class SignRootTool {
 
@@ -31,8 +31,9 @@ final class SignRootTool {
   private static synchronized Path classes() throws IOException {
     if (classes == null) {
       Path dir = Files.createTempDirectory("signroot-classes");
-      int status = ToolProvider.getSystemJavaCompiler().run(null, null, null,
-          "-d", dir.toString(), "-proc:none", SOURCE.toString());
+      int status =
+          ToolProvider.getSystemJavaCompiler()
+              .run(null, null, null, "-d", dir.toString(), "-proc:none", SOURCE.toString());
       assertEquals(0, status, "javac " + SOURCE);
       classes = dir;
     }
@@ -40,9 +41,13 @@ final class SignRootTool {
   }
 
   static Run run(String stdin, String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classes().toString(), "SignRoot"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classes().toString(),
+                "SignRoot"));
     command.addAll(List.of(args));
     Path err = Files.createTempFile("signroot", ".err");
     try {

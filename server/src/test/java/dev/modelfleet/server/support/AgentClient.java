@@ -1,5 +1,6 @@
 package dev.modelfleet.server.support;
 
+import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.v1.AgentMessage;
 import dev.modelfleet.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.agent.v1.ArtifactChunk;
@@ -9,7 +10,6 @@ import dev.modelfleet.agent.v1.FetchArtifactRequest;
 import dev.modelfleet.agent.v1.HardwareProfile;
 import dev.modelfleet.agent.v1.Hello;
 import dev.modelfleet.agent.v1.ServerMessage;
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
@@ -48,7 +48,11 @@ public final class AgentClient implements AutoCloseable {
 
   public static HardwareProfile cpuHardware() {
     return HardwareProfile.newBuilder()
-        .setOs("linux").setArch("x86_64").setCpuCores(4).addExecutionProviders("cpu").build();
+        .setOs("linux")
+        .setArch("x86_64")
+        .setCpuCores(4)
+        .addExecutionProviders("cpu")
+        .build();
   }
 
   public EnrollResponse enroll(String token) throws Exception {
@@ -62,17 +66,19 @@ public final class AgentClient implements AutoCloseable {
   public EnrollResponse enroll(String token, byte[] publicKey, HardwareProfile hardware) {
     return AgentServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(10, TimeUnit.SECONDS)
-        .enroll(EnrollRequest.newBuilder()
-            .setEnrollmentToken(token)
-            .setDevicePublicKey(ByteString.copyFrom(publicKey))
-            .setRequestedName("test-device")
-            .setHardware(hardware)
-            .build());
+        .enroll(
+            EnrollRequest.newBuilder()
+                .setEnrollmentToken(token)
+                .setDevicePublicKey(ByteString.copyFrom(publicKey))
+                .setRequestedName("test-device")
+                .setHardware(hardware)
+                .build());
   }
 
   public AgentServiceGrpc.AgentServiceStub asDevice(String credential) {
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
     return AgentServiceGrpc.newStub(channel)
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
@@ -85,19 +91,22 @@ public final class AgentClient implements AutoCloseable {
 
   public Iterator<ArtifactChunk> fetch(String credential, String sha256, long offset) {
     Metadata headers = new Metadata();
-    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
+    headers.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
     return AgentServiceGrpc.newBlockingStub(channel)
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
         .withDeadlineAfter(30, TimeUnit.SECONDS)
-        .fetchArtifact(FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
+        .fetchArtifact(
+            FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
   }
 
   public static byte[] concat(Iterator<ArtifactChunk> chunks, List<Long> offsets) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    chunks.forEachRemaining(c -> {
-      offsets.add(c.getOffset());
-      out.writeBytes(c.getData().toByteArray());
-    });
+    chunks.forEachRemaining(
+        c -> {
+          offsets.add(c.getOffset());
+          out.writeBytes(c.getData().toByteArray());
+        });
     return out.toByteArray();
   }
 

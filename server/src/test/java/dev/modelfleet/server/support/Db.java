@@ -21,11 +21,28 @@ import org.eclipse.microprofile.config.ConfigProvider;
 public final class Db {
 
   private static final String[] TABLES = {
-    "enrollment_tokens", "devices", "models", "model_versions", "artifacts", "variants",
-    "device_desired_states", "desired_models", "deployment_statuses", "hardware_classes", "trials",
-    "trial_devices", "trial_results", "provider_mismatches", "rollouts", "rollout_waves",
-    "rollout_devices", "rollout_events", "deployment_history", "derivation_jobs",
-    "derived_variants", "derivation_policies"
+    "enrollment_tokens",
+    "devices",
+    "models",
+    "model_versions",
+    "artifacts",
+    "variants",
+    "device_desired_states",
+    "desired_models",
+    "deployment_statuses",
+    "hardware_classes",
+    "trials",
+    "trial_devices",
+    "trial_results",
+    "provider_mismatches",
+    "rollouts",
+    "rollout_waves",
+    "rollout_devices",
+    "rollout_events",
+    "deployment_history",
+    "derivation_jobs",
+    "derived_variants",
+    "derivation_policies"
   };
 
   private Db() {}
@@ -34,7 +51,8 @@ public final class Db {
   public static Map<String, Object> snapshot() {
     Map<String, Object> state = new LinkedHashMap<>();
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       for (String table : TABLES) {
         try (ResultSet r = s.executeQuery("select count(*) from " + table)) {
           r.next();
@@ -50,7 +68,8 @@ public final class Db {
 
   public static void execute(String sql, Object... params) {
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
-    try (Connection c = dataSource.getConnection(); var s = c.prepareStatement(sql)) {
+    try (Connection c = dataSource.getConnection();
+        var s = c.prepareStatement(sql)) {
       for (int i = 0; i < params.length; i++) {
         s.setObject(i + 1, params[i]);
       }
@@ -62,7 +81,8 @@ public final class Db {
 
   /** Every file under the artifact directory, staging area included. */
   public static Set<String> artifactFiles() {
-    Path root = Path.of(ConfigProvider.getConfig().getValue("modelfleet.artifact-dir", String.class));
+    Path root =
+        Path.of(ConfigProvider.getConfig().getValue("modelfleet.artifact-dir", String.class));
     if (!Files.exists(root)) {
       return Set.of();
     }

@@ -17,27 +17,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * An enrolled device on a real Sync stream that answers each desired state the way an agent
- * does (ACTIVE, or FAILED, or nothing), as its {@link Reaction} for that version says, and
- * sends heartbeats with inference figures on request. Signatures are not checked here: the
- * agent's verification has its own tests; these tests are about what the server decides.
+ * An enrolled device on a real Sync stream that answers each desired state the way an agent does
+ * (ACTIVE, or FAILED, or nothing), as its {@link Reaction} for that version says, and sends
+ * heartbeats with inference figures on request. Signatures are not checked here: the agent's
+ * verification has its own tests; these tests are about what the server decides.
  */
 public final class FakeDevice implements AutoCloseable {
 
   /** What the device does with a desired model of a given version. */
-  public enum Reaction { ACTIVATE, FAIL, IGNORE }
+  public enum Reaction {
+    ACTIVATE,
+    FAIL,
+    IGNORE
+  }
 
   public final String id;
   private final AgentClient.SyncStream stream;
   private final Function<String, Reaction> reactions;
+
   /** What the device runs now, per model: version, variant id and its provider. */
   private final Map<String, String[]> running = new ConcurrentHashMap<>();
+
   private final Thread reader;
   private volatile String providerUsedOverride;
   private final Map<String, ModelCounters> figures = new java.util.LinkedHashMap<>();
 
-  public FakeDevice(AgentClient agent, String token, HardwareProfile hardware,
-      Function<String, Reaction> reactions) throws Exception {
+  public FakeDevice(
+      AgentClient agent,
+      String token,
+      HardwareProfile hardware,
+      Function<String, Reaction> reactions)
+      throws Exception {
     var enrolled = agent.enroll(token, AgentClient.newDevicePublicKey(), hardware);
     this.id = enrolled.getDeviceId();
     this.reactions = reactions;
@@ -62,15 +72,28 @@ public final class FakeDevice implements AutoCloseable {
 
   /**
    * Sets the figures of {@code version} of {@code model} and sends a heartbeat. Like the agent,
-   * every heartbeat repeats the figures of every version served so far (the server keeps only
-   * a device's newest heartbeat when it falls behind).
+   * every heartbeat repeats the figures of every version served so far (the server keeps only a
+   * device's newest heartbeat when it falls behind).
    */
-  public synchronized void heartbeat(String model, String version, long requests, long errors, double p95Ms) {
-    figures.put(model + "@" + version, ModelCounters.newBuilder().setModel(model).setVersion(version)
-        .setRequests(requests).setErrors(errors).setP50Ms(p95Ms / 2).setP95Ms(p95Ms).build());
-    stream.send(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-            .setSentAtMs(System.currentTimeMillis()).addAllCounters(figures.values()))
-        .build());
+  public synchronized void heartbeat(
+      String model, String version, long requests, long errors, double p95Ms) {
+    figures.put(
+        model + "@" + version,
+        ModelCounters.newBuilder()
+            .setModel(model)
+            .setVersion(version)
+            .setRequests(requests)
+            .setErrors(errors)
+            .setP50Ms(p95Ms / 2)
+            .setP95Ms(p95Ms)
+            .build());
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSentAtMs(System.currentTimeMillis())
+                    .addAllCounters(figures.values()))
+            .build());
   }
 
   private void react() {
@@ -96,17 +119,28 @@ public final class FakeDevice implements AutoCloseable {
         continue;
       }
       Reaction reaction = reactions.apply(model.getVersion());
-      DeploymentProgress.Builder progress = DeploymentProgress.newBuilder()
-          .setModel(model.getModel()).setVersion(model.getVersion())
-          .setVariantId(manifest.getVariantId()).setGeneration(state.getGeneration());
+      DeploymentProgress.Builder progress =
+          DeploymentProgress.newBuilder()
+              .setModel(model.getModel())
+              .setVersion(model.getVersion())
+              .setVariantId(manifest.getVariantId())
+              .setGeneration(state.getGeneration());
       switch (reaction) {
-        case IGNORE -> { }
-        case FAIL -> send(progress.setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
-            .setReasonCode("load-failed").setReason("the test device refuses this version"));
+        case IGNORE -> {}
+        case FAIL ->
+            send(
+                progress
+                    .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
+                    .setReasonCode("load-failed")
+                    .setReason("the test device refuses this version"));
         case ACTIVATE -> {
-          String provider = providerUsedOverride != null ? providerUsedOverride : manifest.getExecutionProvider();
+          String provider =
+              providerUsedOverride != null ? providerUsedOverride : manifest.getExecutionProvider();
           running.put(model.getModel(), new String[] {model.getVersion(), manifest.getVariantId()});
-          send(progress.setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE).setExecutionProviderUsed(provider));
+          send(
+              progress
+                  .setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE)
+                  .setExecutionProviderUsed(provider));
         }
       }
     }

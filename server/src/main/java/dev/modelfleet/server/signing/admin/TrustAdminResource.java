@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Changing the fleet's root of trust: admins only (by path before routing, and by this
- * package after it, see AccessPolicy). A thin adapter over {@link RootRotation}.
+ * Changing the fleet's root of trust: admins only (by path before routing, and by this package
+ * after it, see AccessPolicy). A thin adapter over {@link RootRotation}.
  */
 @Path("/api/v1/trust")
 @Produces(MediaType.APPLICATION_JSON)
@@ -27,8 +27,11 @@ public class TrustAdminResource {
   }
 
   /** Which roles get a new online key, new offline root keys, thresholds, lifetime. */
-  public record RotationRequest(List<String> rotate, List<String> rootKeys,
-      Map<String, Integer> thresholds, Integer expiresInDays) {
+  public record RotationRequest(
+      List<String> rotate,
+      List<String> rootKeys,
+      Map<String, Integer> thresholds,
+      Integer expiresInDays) {
 
     RootRotation.Proposal proposal() {
       return new RootRotation.Proposal(rotate, rootKeys, thresholds, expiresInDays);
@@ -59,7 +62,8 @@ public class TrustAdminResource {
       throw dev.modelfleet.server.common.ApiError.INVALID_REQUEST.exception(
           "Send {\"keyId\": ..., \"signature\": <base64>}.");
     }
-    return DraftView.of(rotation.addSignature(upload.version(), upload.keyId(), upload.signature()));
+    return DraftView.of(
+        rotation.addSignature(upload.version(), upload.keyId(), upload.signature()));
   }
 
   @DELETE
