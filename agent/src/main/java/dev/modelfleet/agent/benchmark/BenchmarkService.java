@@ -1,8 +1,8 @@
 package dev.modelfleet.agent.benchmark;
 
 import dev.modelfleet.agent.hardware.DeviceHardware;
-import dev.modelfleet.agent.v1.BenchmarkReport;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

@@ -1,7 +1,7 @@
 package dev.modelfleet.agent.benchmark;
 
 import dev.modelfleet.agent.state.SecureFiles;
-import dev.modelfleet.agent.v1.BenchmarkReport;
+import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -35,7 +35,7 @@ import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -385,9 +385,9 @@ public final class Agent implements AutoCloseable {
   }
 
   /** The key and certificate are stored before Enrollment stores the identity that needs them. */
-  private static dev.modelfleet.agent.v1.EnrollResponse enrollWithCertificate(
+  private static dev.modelfleet.protocol.agent.v1.EnrollResponse enrollWithCertificate(
       AgentServiceGrpc.AgentServiceBlockingStub stub,
-      dev.modelfleet.agent.v1.EnrollRequest request,
+      dev.modelfleet.protocol.agent.v1.EnrollRequest request,
       KeyPair tlsKey,
       TlsIdentityStore tlsStore) {
     var response =

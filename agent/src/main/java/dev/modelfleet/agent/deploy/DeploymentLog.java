@@ -1,7 +1,7 @@
 package dev.modelfleet.agent.deploy;
 
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 

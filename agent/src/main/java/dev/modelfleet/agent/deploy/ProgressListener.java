@@ -1,6 +1,6 @@
 package dev.modelfleet.agent.deploy;
 
-import dev.modelfleet.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 
 /** Receives every change of a model's deployment state (sent to the server over Sync). */
 @FunctionalInterface

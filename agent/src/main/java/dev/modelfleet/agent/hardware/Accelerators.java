@@ -1,6 +1,6 @@
 package dev.modelfleet.agent.hardware;
 
-import dev.modelfleet.agent.v1.Accelerator;
+import dev.modelfleet.protocol.agent.v1.Accelerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.modelfleet.agent.hardware;
 
-import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package dev.modelfleet.agent.hardware;
 
 import dev.modelfleet.agent.runtime.ExecutionProviders;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.nio.file.Path;
 import java.util.Optional;
 

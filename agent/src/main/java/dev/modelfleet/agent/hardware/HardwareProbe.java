@@ -2,7 +2,7 @@ package dev.modelfleet.agent.hardware;
 
 import dev.modelfleet.agent.runtime.ExecutionProviders;
 import dev.modelfleet.agent.runtime.OrtModelLoader;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.modelfleet.agent.identity;
 
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.TrustedRoot;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.security.PrivateKey;
 import java.util.Map;
 

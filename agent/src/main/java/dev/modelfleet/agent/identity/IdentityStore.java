@@ -6,7 +6,7 @@ import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -6,16 +6,16 @@ import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.VersionStats;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.StateStore;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.HardwareProfile;
-import dev.modelfleet.agent.v1.Heartbeat;
-import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.InstalledModel;
-import dev.modelfleet.agent.v1.ModelCounters;
-import dev.modelfleet.agent.v1.ServerMessage;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.InstalledModel;
+import dev.modelfleet.protocol.agent.v1.ModelCounters;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -69,11 +69,11 @@ public final class SyncClient implements AutoCloseable {
   private volatile Stop stop;
   // logged once per wait, however often the stream reconnects meanwhile
   private volatile boolean awaitingApproval;
-  private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> configListener =
-      config -> {};
+  private volatile java.util.function.Consumer<dev.modelfleet.protocol.agent.v1.SyncConfig>
+      configListener = config -> {};
   private volatile java.util.function.Consumer<ServerMessage> requestHandler = message -> {};
-  private volatile java.util.function.Consumer<dev.modelfleet.agent.v1.RootUpdate> rootUpdates =
-      update -> {};
+  private volatile java.util.function.Consumer<dev.modelfleet.protocol.agent.v1.RootUpdate>
+      rootUpdates = update -> {};
   private volatile java.util.function.LongSupplier rootVersion = () -> 0;
 
   public SyncClient(
@@ -93,7 +93,7 @@ public final class SyncClient implements AutoCloseable {
 
   /** Called with every SyncConfig the server sends (on each new stream). */
   public SyncClient onConfig(
-      java.util.function.Consumer<dev.modelfleet.agent.v1.SyncConfig> listener) {
+      java.util.function.Consumer<dev.modelfleet.protocol.agent.v1.SyncConfig> listener) {
     this.configListener = listener;
     return this;
   }
@@ -115,19 +115,19 @@ public final class SyncClient implements AutoCloseable {
    */
   public SyncClient onRootUpdate(
       java.util.function.LongSupplier version,
-      java.util.function.Consumer<dev.modelfleet.agent.v1.RootUpdate> handler) {
+      java.util.function.Consumer<dev.modelfleet.protocol.agent.v1.RootUpdate> handler) {
     this.rootVersion = version;
     this.rootUpdates = handler;
     return this;
   }
 
   /** A finished benchmark; dropped when no stream is up (the next Hello carries it). */
-  public void sendBenchmark(dev.modelfleet.agent.v1.BenchmarkReport report) {
+  public void sendBenchmark(dev.modelfleet.protocol.agent.v1.BenchmarkReport report) {
     send(AgentMessage.newBuilder().setBenchmark(report).build());
   }
 
   /** A finished trial; dropped when no stream is up (the server may ask again). */
-  public void sendTrialReport(dev.modelfleet.agent.v1.TrialReport report) {
+  public void sendTrialReport(dev.modelfleet.protocol.agent.v1.TrialReport report) {
     send(AgentMessage.newBuilder().setTrial(report).build());
   }
 

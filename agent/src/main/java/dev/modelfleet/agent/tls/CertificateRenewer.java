@@ -1,9 +1,9 @@
 package dev.modelfleet.agent.tls;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.RenewCertificateRequest;
-import dev.modelfleet.agent.v1.RenewCertificateResponse;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
+import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;

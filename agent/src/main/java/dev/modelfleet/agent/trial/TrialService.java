@@ -1,7 +1,7 @@
 package dev.modelfleet.agent.trial;
 
-import dev.modelfleet.agent.v1.TrialReport;
-import dev.modelfleet.agent.v1.TrialRequest;
+import dev.modelfleet.protocol.agent.v1.TrialReport;
+import dev.modelfleet.protocol.agent.v1.TrialRequest;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;

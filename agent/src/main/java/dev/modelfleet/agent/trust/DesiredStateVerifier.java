@@ -3,11 +3,11 @@ package dev.modelfleet.agent.trust;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.AgentState;
-import dev.modelfleet.agent.v1.DesiredModel;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.agent.v1.VariantManifest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.DesiredModel;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 

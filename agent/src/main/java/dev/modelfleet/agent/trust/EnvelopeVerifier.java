@@ -1,7 +1,7 @@
 package dev.modelfleet.agent.trust;
 
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.security.PublicKey;
 import java.util.HashSet;
 import java.util.Map;

@@ -1,10 +1,10 @@
 package dev.modelfleet.agent.trust;
 
 import dev.modelfleet.agent.state.SecureFiles;
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.DeploymentState;
-import dev.modelfleet.agent.v1.RootUpdate;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.RootUpdate;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

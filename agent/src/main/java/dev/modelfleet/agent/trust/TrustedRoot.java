@@ -1,11 +1,11 @@
 package dev.modelfleet.agent.trust;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.modelfleet.agent.v1.PublicKey;
-import dev.modelfleet.agent.v1.RoleKeys;
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.PublicKey;
+import dev.modelfleet.protocol.agent.v1.RoleKeys;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.security.GeneralSecurityException;
 import java.time.Instant;
 import java.util.HashMap;

@@ -1,17 +1,17 @@
 package dev.modelfleet.agent.testing;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.ArtifactChunk;
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.EnrollRequest;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.FetchArtifactRequest;
-import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.ServerMessage;
-import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.agent.v1.SyncConfig;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -44,12 +44,12 @@ public final class FakeControlPlane implements AutoCloseable {
   public final List<String> authorizations = new CopyOnWriteArrayList<>();
   public final BlockingQueue<Hello> hellos = new LinkedBlockingQueue<>();
   public final BlockingQueue<DeploymentProgress> progress = new LinkedBlockingQueue<>();
-  public final BlockingQueue<dev.modelfleet.agent.v1.Heartbeat> heartbeats =
+  public final BlockingQueue<dev.modelfleet.protocol.agent.v1.Heartbeat> heartbeats =
       new LinkedBlockingQueue<>();
   public final List<String> enrollTokens = new CopyOnWriteArrayList<>();
-  public final BlockingQueue<dev.modelfleet.agent.v1.BenchmarkReport> benchmarks =
+  public final BlockingQueue<dev.modelfleet.protocol.agent.v1.BenchmarkReport> benchmarks =
       new LinkedBlockingQueue<>();
-  public final BlockingQueue<dev.modelfleet.agent.v1.TrialReport> trials =
+  public final BlockingQueue<dev.modelfleet.protocol.agent.v1.TrialReport> trials =
       new LinkedBlockingQueue<>();
   private volatile StreamObserver<ServerMessage> latestStream;
   public volatile SignedEnvelope desiredState;

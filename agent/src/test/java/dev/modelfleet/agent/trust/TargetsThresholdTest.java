@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.testing.FleetFixture;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.PublicKey;
-import dev.modelfleet.agent.v1.RoleKeys;
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.PublicKey;
+import dev.modelfleet.protocol.agent.v1.RoleKeys;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.security.KeyPair;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

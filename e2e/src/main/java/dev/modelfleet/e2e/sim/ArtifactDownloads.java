@@ -1,8 +1,8 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.SyncConfig;
-import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.SyncConfig;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -1,7 +1,7 @@
 package dev.modelfleet.e2e.sim;
 
 import dev.modelfleet.agent.trust.TrustedRoot;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 
 /**
  * What a simulated device keeps from its enrollment; the private key is not needed after it.

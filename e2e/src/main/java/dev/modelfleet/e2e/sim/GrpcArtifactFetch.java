@@ -1,8 +1,8 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.ArtifactChunk;
-import dev.modelfleet.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
+import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;

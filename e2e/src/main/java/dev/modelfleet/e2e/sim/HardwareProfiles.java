@@ -1,7 +1,7 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.v1.Accelerator;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.Accelerator;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.util.List;
 
 /**

@@ -1,6 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.v1.ModelCounters;
+import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

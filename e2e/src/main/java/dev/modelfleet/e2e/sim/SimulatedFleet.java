@@ -1,7 +1,7 @@
 package dev.modelfleet.e2e.sim;
 
 import dev.modelfleet.agent.trust.Ed25519;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;

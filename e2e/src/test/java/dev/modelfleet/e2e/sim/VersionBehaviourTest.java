@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import dev.modelfleet.agent.v1.ModelCounters;
+import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;

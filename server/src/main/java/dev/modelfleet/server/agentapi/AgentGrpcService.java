@@ -1,15 +1,15 @@
 package dev.modelfleet.server.agentapi;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.ArtifactChunk;
-import dev.modelfleet.agent.v1.EnrollRequest;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.FetchArtifactRequest;
-import dev.modelfleet.agent.v1.RenewCertificateRequest;
-import dev.modelfleet.agent.v1.RenewCertificateResponse;
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
+import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.enrollment.EnrollmentService;

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.agentapi;
 
-import dev.modelfleet.agent.v1.SyncConfig;
+import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.pki.AgentTlsConfig;
 import io.quarkus.runtime.LaunchMode;

@@ -1,8 +1,8 @@
 package dev.modelfleet.server.agentapi;
 
-import dev.modelfleet.agent.v1.ArtifactChunk;
-import dev.modelfleet.agent.v1.FetchArtifactRequest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
+import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
 import dev.modelfleet.server.artifact.ArtifactAccess;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;

@@ -1,7 +1,7 @@
 package dev.modelfleet.server.agentapi;
 
 import com.google.protobuf.UnsafeByteOperations;
-import dev.modelfleet.agent.v1.ArtifactChunk;
+import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.agentapi;
 
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.pki.AgentTlsConfig;
 import dev.modelfleet.server.pki.DeviceCertificates;

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.agentapi;
 
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.assignment.DesiredStateChanged;
 import dev.modelfleet.server.device.DeviceDecommissioned;
 import dev.modelfleet.server.device.DeviceLinks;

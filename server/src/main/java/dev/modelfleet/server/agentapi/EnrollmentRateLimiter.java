@@ -1,6 +1,6 @@
 package dev.modelfleet.server.agentapi;
 
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.server.enrollment.AddressGroup;
 import dev.modelfleet.server.enrollment.AttemptBudget;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;

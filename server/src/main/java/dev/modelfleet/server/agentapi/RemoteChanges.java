@@ -93,7 +93,7 @@ class RemoteChanges implements ClusterNoticeHandler {
   public void rootPublished(long version) {
     pushers.execute(
         () -> {
-          List<dev.modelfleet.agent.v1.SignedEnvelope> chain = signing.rootChain();
+          List<dev.modelfleet.protocol.agent.v1.SignedEnvelope> chain = signing.rootChain();
           sessions.all().forEach(session -> session.sendRootUpdate(chain));
         });
   }

@@ -1,10 +1,10 @@
 package dev.modelfleet.server.agentapi;
 
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.Heartbeat;
-import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.agent.v1.SyncConfig;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.common.ModelFleetConfig;

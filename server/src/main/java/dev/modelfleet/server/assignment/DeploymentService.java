@@ -1,7 +1,7 @@
 package dev.modelfleet.server.assignment;
 
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
 import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;

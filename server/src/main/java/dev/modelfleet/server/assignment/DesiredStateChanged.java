@@ -1,6 +1,6 @@
 package dev.modelfleet.server.assignment;
 
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.util.UUID;
 
 /**

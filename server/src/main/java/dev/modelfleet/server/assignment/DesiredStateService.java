@@ -1,9 +1,9 @@
 package dev.modelfleet.server.assignment;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.signing.SigningService;
@@ -57,7 +57,7 @@ public class DesiredStateService {
             .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
     for (DesiredModel entry : DesiredModel.ofDevice(deviceId)) {
       state.addModels(
-          dev.modelfleet.agent.v1.DesiredModel.newBuilder()
+          dev.modelfleet.protocol.agent.v1.DesiredModel.newBuilder()
               .setModel(entry.model.name)
               .setVersion(entry.variant.version.version)
               .setManifest(parse(entry.variant.manifest)));

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.device;
 
-import dev.modelfleet.agent.v1.BenchmarkReport;
+import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import java.time.Instant;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.device;
 
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import java.util.UUID;
 
 /**

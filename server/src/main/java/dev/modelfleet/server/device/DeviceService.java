@@ -1,7 +1,7 @@
 package dev.modelfleet.server.device;
 
-import dev.modelfleet.agent.v1.RunBenchmark;
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.RunBenchmark;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.common.ApiError;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.device;
 
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.util.List;
 
 /** A device's hardware profile as its agent last reported it. */

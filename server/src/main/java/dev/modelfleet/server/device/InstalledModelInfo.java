@@ -1,6 +1,6 @@
 package dev.modelfleet.server.device;
 
-import dev.modelfleet.agent.v1.InstalledModel;
+import dev.modelfleet.protocol.agent.v1.InstalledModel;
 import java.util.List;
 
 /** A model present on a device, as its agent last reported it. */

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.device;
 
-import dev.modelfleet.agent.v1.ModelCounters;
+import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.server.common.StoredText;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.modelfleet.server.model;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.agent.v1.VariantManifest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.signing.SigningService;
 import jakarta.enterprise.context.ApplicationScoped;

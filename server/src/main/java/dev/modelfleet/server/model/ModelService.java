@@ -83,7 +83,7 @@ public class ModelService {
               + ".");
     }
     try {
-      var envelope = dev.modelfleet.agent.v1.SignedEnvelope.parseFrom(variant.manifest);
+      var envelope = dev.modelfleet.protocol.agent.v1.SignedEnvelope.parseFrom(variant.manifest);
       return new ModelViews.ManifestView(
           envelope.getPayloadType(),
           java.util.Base64.getEncoder().encodeToString(variant.manifest),

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.model;
 
-import dev.modelfleet.agent.v1.TensorSpec;
+import dev.modelfleet.protocol.agent.v1.TensorSpec;
 import java.util.List;
 
 /** One input or output of a model: name, ONNX element type and shape (-1 = dynamic). */

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.model;
 
-import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.model.ModelViews.VariantView;

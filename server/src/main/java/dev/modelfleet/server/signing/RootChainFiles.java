@@ -1,8 +1,8 @@
 package dev.modelfleet.server.signing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package dev.modelfleet.server.signing;
 
-import dev.modelfleet.agent.v1.RoleKeys;
-import dev.modelfleet.agent.v1.RootMetadata;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.RoleKeys;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.cluster.ClusterChannels;
 import dev.modelfleet.server.model.ManifestSigning;

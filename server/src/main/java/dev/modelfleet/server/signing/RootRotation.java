@@ -1,12 +1,12 @@
 package dev.modelfleet.server.signing;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.PublicKey;
-import dev.modelfleet.agent.v1.RoleKeys;
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.Signature;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.PublicKey;
+import dev.modelfleet.protocol.agent.v1.RoleKeys;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.Signature;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import io.quarkus.hibernate.orm.panache.Panache;

@@ -2,12 +2,12 @@ package dev.modelfleet.server.signing;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
-import dev.modelfleet.agent.v1.PublicKey;
-import dev.modelfleet.agent.v1.RoleKeys;
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.Signature;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.PublicKey;
+import dev.modelfleet.protocol.agent.v1.RoleKeys;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.Signature;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.runtime.StartupEvent;

@@ -1,7 +1,7 @@
 package dev.modelfleet.server.signing;
 
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ApiError;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

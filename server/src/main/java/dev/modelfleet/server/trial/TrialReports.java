@@ -1,6 +1,6 @@
 package dev.modelfleet.server.trial;
 
-import dev.modelfleet.agent.v1.TrialReport;
+import dev.modelfleet.protocol.agent.v1.TrialReport;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.StoredText;
 import dev.modelfleet.server.matching.ProviderMismatchService;

@@ -1,9 +1,9 @@
 package dev.modelfleet.server.trial;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.modelfleet.agent.v1.ServerMessage;
-import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.agent.v1.TrialRequest;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.TrialRequest;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLinks;

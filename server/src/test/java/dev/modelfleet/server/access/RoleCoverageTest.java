@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;

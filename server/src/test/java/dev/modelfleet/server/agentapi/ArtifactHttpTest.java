@@ -5,7 +5,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.modelfleet.agent.onnx.SampleModels;
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.test.junit.QuarkusTest;

@@ -3,11 +3,11 @@ package dev.modelfleet.server.agentapi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.Heartbeat;
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Fixtures;
@@ -63,7 +63,7 @@ class DesiredStateRefreshTest {
     assertEquals(first.getModelsList(), fresh.getModelsList());
   }
 
-  private static dev.modelfleet.agent.v1.SignedEnvelope nextDesired(SyncStream stream)
+  private static dev.modelfleet.protocol.agent.v1.SignedEnvelope nextDesired(SyncStream stream)
       throws InterruptedException {
     ServerMessage message = stream.next();
     while (!message.hasDesiredState()) {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Fixtures;

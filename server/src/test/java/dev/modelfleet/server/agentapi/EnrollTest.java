@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Fixtures;
@@ -121,7 +121,7 @@ class EnrollTest {
   void unstorableNameIsInvalidAndUsesNoToken() throws Exception {
     String token = Fixtures.enrollmentToken(Map.of(), 1);
     var request =
-        dev.modelfleet.agent.v1.EnrollRequest.newBuilder()
+        dev.modelfleet.protocol.agent.v1.EnrollRequest.newBuilder()
             .setEnrollmentToken(token)
             .setDevicePublicKey(
                 com.google.protobuf.ByteString.copyFrom(AgentClient.newDevicePublicKey()))
@@ -129,7 +129,7 @@ class EnrollTest {
             .setHardware(AgentClient.cpuHardware())
             .build();
     var stub =
-        dev.modelfleet.agent.v1.AgentServiceGrpc.newBlockingStub(
+        dev.modelfleet.protocol.agent.v1.AgentServiceGrpc.newBlockingStub(
             io.grpc.ManagedChannelBuilder.forAddress("localhost", AgentClient.port())
                 .usePlaintext()
                 .build());

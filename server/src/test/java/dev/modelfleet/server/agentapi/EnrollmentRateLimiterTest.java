@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.EnrollRequest;
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;
 import io.grpc.Attributes;
 import io.grpc.Grpc;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelfleet.agent.onnx.SampleModels;
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Fixtures;
 import io.grpc.Status;
@@ -67,25 +67,25 @@ class FetchArtifactTest {
     agent
         .asDevice(device.getDeviceCredential())
         .fetchArtifact(
-            dev.modelfleet.agent.v1.FetchArtifactRequest.newBuilder()
+            dev.modelfleet.protocol.agent.v1.FetchArtifactRequest.newBuilder()
                 .setSha256(published.sha256())
                 .build(),
             new io.grpc.stub.ClientResponseObserver<
-                dev.modelfleet.agent.v1.FetchArtifactRequest,
-                dev.modelfleet.agent.v1.ArtifactChunk>() {
+                dev.modelfleet.protocol.agent.v1.FetchArtifactRequest,
+                dev.modelfleet.protocol.agent.v1.ArtifactChunk>() {
               io.grpc.stub.ClientCallStreamObserver<?> call;
 
               @Override
               public void beforeStart(
                   io.grpc.stub.ClientCallStreamObserver<
-                          dev.modelfleet.agent.v1.FetchArtifactRequest>
+                          dev.modelfleet.protocol.agent.v1.FetchArtifactRequest>
                       call) {
                 this.call = call;
                 call.disableAutoRequestWithInitial(1);
               }
 
               @Override
-              public void onNext(dev.modelfleet.agent.v1.ArtifactChunk chunk) {
+              public void onNext(dev.modelfleet.protocol.agent.v1.ArtifactChunk chunk) {
                 received.writeBytes(chunk.getData().toByteArray());
                 try {
                   Thread.sleep(100);

@@ -10,7 +10,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.modelfleet.agent.onnx.SampleModels;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;

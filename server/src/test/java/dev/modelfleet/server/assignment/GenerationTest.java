@@ -3,8 +3,8 @@ package dev.modelfleet.server.assignment;
 import static dev.modelfleet.server.support.Api.adminJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Fixtures;
 import io.agroal.api.AgroalDataSource;

@@ -3,8 +3,8 @@ package dev.modelfleet.server.assignment;
 import static dev.modelfleet.server.support.Api.adminJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.narayana.jta.QuarkusTransaction;

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.access.ApiClients;
 import dev.modelfleet.server.access.ApiClients.Client;
 import dev.modelfleet.server.support.AgentClient;

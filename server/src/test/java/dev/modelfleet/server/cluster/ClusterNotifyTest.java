@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.ServerMessage;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;

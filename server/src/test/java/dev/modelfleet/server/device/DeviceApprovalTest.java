@@ -16,11 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.Heartbeat;
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.access.ApiClients;
 import dev.modelfleet.server.cluster.ClusterChannels;
 import dev.modelfleet.server.support.AgentClient;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.v1.VariantManifest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.narayana.jta.QuarkusTransaction;

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.onnx.SampleModels;
-import dev.modelfleet.agent.v1.SignedEnvelope;
-import dev.modelfleet.agent.v1.VariantManifest;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import dev.modelfleet.server.support.Db;
 import dev.modelfleet.server.support.Fixtures;
 import dev.modelfleet.server.support.Signatures;
@@ -212,7 +212,7 @@ class VariantUploadTest {
         .post("/api/v1/models/" + model + "/versions/1/variants");
   }
 
-  private static dev.modelfleet.agent.v1.RootMetadata rootMetadata() throws Exception {
+  private static dev.modelfleet.protocol.agent.v1.RootMetadata rootMetadata() throws Exception {
     String envelope =
         admin()
             .get("/api/v1/trust/root")

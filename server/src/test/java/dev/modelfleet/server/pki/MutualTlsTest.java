@@ -8,14 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.FetchArtifactRequest;
-import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.RenewCertificateRequest;
-import dev.modelfleet.agent.v1.RenewCertificateResponse;
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
+import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;
@@ -407,7 +407,7 @@ class MutualTlsTest {
     final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
     final CompletableFuture<Throwable> ended = new CompletableFuture<>();
     StreamObserver<AgentMessage> requests;
-    dev.modelfleet.agent.v1.SyncConfig lastConfig;
+    dev.modelfleet.protocol.agent.v1.SyncConfig lastConfig;
 
     static Sync open(TlsAgent agent, String credential) {
       Sync sync = new Sync();

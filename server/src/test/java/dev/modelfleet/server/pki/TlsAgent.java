@@ -1,9 +1,9 @@
 package dev.modelfleet.server.pki;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.EnrollRequest;
-import dev.modelfleet.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.support.AgentClient;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;

@@ -4,7 +4,7 @@ import static dev.modelfleet.server.support.Api.admin;
 import static dev.modelfleet.server.support.Api.adminJson;
 
 import dev.modelfleet.agent.onnx.SampleModels;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Eventually;

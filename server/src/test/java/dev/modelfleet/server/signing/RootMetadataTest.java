@@ -3,7 +3,7 @@ package dev.modelfleet.server.signing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.modelfleet.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -92,11 +92,11 @@ class RootMetadataTest {
         legacy, "targets", java.util.List.of(SigningService.publicKey(targets)), 1);
     byte[] payload = legacy.build().toByteArray();
     var envelope =
-        dev.modelfleet.agent.v1.SignedEnvelope.newBuilder()
+        dev.modelfleet.protocol.agent.v1.SignedEnvelope.newBuilder()
             .setPayloadType(dev.modelfleet.protocol.Dsse.ROOT_METADATA_TYPE)
             .setPayload(com.google.protobuf.ByteString.copyFrom(payload))
             .addSignatures(
-                dev.modelfleet.agent.v1.Signature.newBuilder()
+                dev.modelfleet.protocol.agent.v1.Signature.newBuilder()
                     .setKeyId(SigningService.publicKey(root).getKeyId())
                     .setSignature(
                         com.google.protobuf.ByteString.copyFrom(
@@ -121,7 +121,7 @@ class RootMetadataTest {
     var signed =
         service.signWithDirector(
             dev.modelfleet.protocol.Dsse.DESIRED_STATE_TYPE,
-            dev.modelfleet.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
+            dev.modelfleet.protocol.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
     assertEquals(
         SigningService.role(current, "director").orElseThrow().getKeyIds(0),
         signed.getSignatures(0).getKeyId());
@@ -140,10 +140,10 @@ class RootMetadataTest {
     assertArrayEquals(first.rootMetadata().toByteArray(), later.rootMetadata().toByteArray());
     later.signWithTargets(
         dev.modelfleet.protocol.Dsse.VARIANT_MANIFEST_TYPE,
-        dev.modelfleet.agent.v1.VariantManifest.newBuilder().setModel("m").build());
+        dev.modelfleet.protocol.agent.v1.VariantManifest.newBuilder().setModel("m").build());
     later.signWithDirector(
         dev.modelfleet.protocol.Dsse.DESIRED_STATE_TYPE,
-        dev.modelfleet.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
+        dev.modelfleet.protocol.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
   }
 
   private SigningService started(Instant now) {

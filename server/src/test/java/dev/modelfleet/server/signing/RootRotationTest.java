@@ -15,12 +15,12 @@ import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.ServerMessage;
-import dev.modelfleet.agent.v1.SignedEnvelope;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.access.ApiClients;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
@@ -158,7 +158,7 @@ class RootRotationTest {
     long version = device.roots.current().version();
     SigningService otherReplica = new SigningService(sharedConfig(), java.time.Clock.systemUTC());
     otherReplica.loadKeys();
-    dev.modelfleet.agent.v1.RootMetadata current = otherReplica.currentMetadata();
+    dev.modelfleet.protocol.agent.v1.RootMetadata current = otherReplica.currentMetadata();
     SignedEnvelope next =
         otherReplica.signNextRoot(
             current.toBuilder()

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.PublicKey;
-import dev.modelfleet.agent.v1.RootMetadata;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.PublicKey;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
 import io.restassured.path.json.JsonPath;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,15 +1,15 @@
 package dev.modelfleet.server.support;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.agent.v1.ArtifactChunk;
-import dev.modelfleet.agent.v1.EnrollRequest;
-import dev.modelfleet.agent.v1.EnrollResponse;
-import dev.modelfleet.agent.v1.FetchArtifactRequest;
-import dev.modelfleet.agent.v1.HardwareProfile;
-import dev.modelfleet.agent.v1.Hello;
-import dev.modelfleet.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;

@@ -1,16 +1,16 @@
 package dev.modelfleet.server.support;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.modelfleet.agent.v1.AgentMessage;
-import dev.modelfleet.agent.v1.DeploymentProgress;
-import dev.modelfleet.agent.v1.DeploymentState;
-import dev.modelfleet.agent.v1.DesiredModel;
-import dev.modelfleet.agent.v1.DesiredState;
-import dev.modelfleet.agent.v1.HardwareProfile;
-import dev.modelfleet.agent.v1.Heartbeat;
-import dev.modelfleet.agent.v1.ModelCounters;
-import dev.modelfleet.agent.v1.ServerMessage;
-import dev.modelfleet.agent.v1.VariantManifest;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.DesiredModel;
+import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.ModelCounters;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;

@@ -1,8 +1,8 @@
 package dev.modelfleet.server.support;
 
-import dev.modelfleet.agent.v1.BenchmarkReport;
-import dev.modelfleet.agent.v1.BenchmarkResult;
-import dev.modelfleet.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
+import dev.modelfleet.protocol.agent.v1.BenchmarkResult;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.util.List;
 
 /** Hardware profiles of the kinds of devices the matcher must tell apart. */

@@ -2,9 +2,9 @@ package dev.modelfleet.server.support;
 
 import static dev.modelfleet.server.support.Api.admin;
 
-import dev.modelfleet.agent.v1.RootMetadata;
-import dev.modelfleet.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.security.KeyFactory;
 import java.security.PublicKey;
 import java.security.Signature;
