@@ -30,10 +30,10 @@ class ExternalDataAttackTest {
   @TempDir Path dir;
 
   /**
-   * ONNX Runtime 1.29 refuses absolute paths, {@code ../} and symbolic links out of the model's
-   * folder (1.23.2 followed them all), but still reads any file beside a model loaded from a path,
-   * and any file under the process's working directory for a model loaded from bytes: a server
-   * started in its install folder keeps its keys at {@code data/keys/} there.
+   * ONNX Runtime 1.28 (and 1.29) refuse absolute paths, {@code ../} and symbolic links out of the
+   * model's folder (1.23.2 followed them all), but still reads any file beside a model loaded from
+   * a path, and any file under the process's working directory for a model loaded from bytes: a
+   * server started in its install folder keeps its keys at {@code data/keys/} there.
    */
   @Test
   void onnxRuntimeOnItsOwnStillReadsFilesBesideTheModelAndUnderTheWorkingDirectory()
