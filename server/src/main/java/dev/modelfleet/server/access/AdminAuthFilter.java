@@ -1,11 +1,8 @@
-package dev.modelfleet.server.common;
+package dev.modelfleet.server.access;
 
-import dev.modelfleet.server.access.AccessPolicy;
-import dev.modelfleet.server.access.ApiTokenService;
 import dev.modelfleet.server.access.ApiTokenService.Authentication;
-import dev.modelfleet.server.access.Caller;
-import dev.modelfleet.server.access.Identity;
-import dev.modelfleet.server.access.OidcVerifier;
+import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Problem;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Path;

@@ -1,4 +1,4 @@
-package dev.modelfleet.server.common;
+package dev.modelfleet.server.access;
 
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;

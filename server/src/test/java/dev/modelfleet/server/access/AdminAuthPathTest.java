@@ -1,4 +1,4 @@
-package dev.modelfleet.server.common;
+package dev.modelfleet.server.access;
 
 import static dev.modelfleet.server.support.Api.PROBLEM_JSON;
 import static io.restassured.RestAssured.given;
