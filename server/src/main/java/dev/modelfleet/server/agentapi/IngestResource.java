@@ -1,6 +1,7 @@
 package dev.modelfleet.server.agentapi;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.modelfleet.server.access.AdminOnly;
 import dev.modelfleet.server.device.HeartbeatIngest;
 import dev.modelfleet.server.device.IngestSnapshot;
 import jakarta.ws.rs.GET;
@@ -13,6 +14,7 @@ import jakarta.ws.rs.core.MediaType;
  * How this replica keeps up with its devices: heartbeat ingest figures and the streams it holds.
  * Per replica, not per fleet: ask each replica. Admin-only, like all of /api.
  */
+@AdminOnly
 @Path("/api/v1/system/ingest")
 @Produces(MediaType.APPLICATION_JSON)
 public class IngestResource {

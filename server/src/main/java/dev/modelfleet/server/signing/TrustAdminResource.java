@@ -1,6 +1,7 @@
-package dev.modelfleet.server.signing.admin;
+package dev.modelfleet.server.signing;
 
-import dev.modelfleet.server.signing.RootRotation;
+import dev.modelfleet.server.access.AdminOnly;
+import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.signing.TrustResource.DraftView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -12,9 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Changing the fleet's root of trust: admins only (by path before routing, and by this package
- * after it, see AccessPolicy). A thin adapter over {@link RootRotation}.
+ * Changing the fleet's root of trust: admins only (writes under /api/v1/trust by path before
+ * routing, and this class after it, see AccessPolicy). A thin adapter over {@link RootRotation}.
  */
+@AdminOnly
 @Path("/api/v1/trust")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
@@ -59,8 +61,7 @@ public class TrustAdminResource {
   @Path("/root/draft/signatures")
   public DraftView sign(SignatureUpload upload) {
     if (upload == null) {
-      throw dev.modelfleet.server.common.ApiError.INVALID_REQUEST.exception(
-          "Send {\"keyId\": ..., \"signature\": <base64>}.");
+      throw ApiError.INVALID_REQUEST.exception("Send {\"keyId\": ..., \"signature\": <base64>}.");
     }
     return DraftView.of(
         rotation.addSignature(upload.version(), upload.keyId(), upload.signature()));
