@@ -1,6 +1,7 @@
 package dev.modelfleet.server.device;
 
 import dev.modelfleet.server.hardware.HardwareClassRegistry;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;

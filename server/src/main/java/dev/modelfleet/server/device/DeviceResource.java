@@ -8,6 +8,7 @@ import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.matching.ProviderMismatchService.MismatchView;
 import jakarta.inject.Inject;

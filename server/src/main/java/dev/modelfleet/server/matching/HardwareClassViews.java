@@ -1,4 +1,4 @@
-package dev.modelfleet.server.hardware;
+package dev.modelfleet.server.matching;
 
 import java.time.Instant;
 import java.util.List;

@@ -1,14 +1,13 @@
-package dev.modelfleet.server.hardware;
+package dev.modelfleet.server.matching;
 
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceStatus;
-import dev.modelfleet.server.hardware.HardwareClassViews.BenchmarkFigure;
-import dev.modelfleet.server.hardware.HardwareClassViews.HardwareClassView;
-import dev.modelfleet.server.hardware.HardwareClassViews.TrialFigure;
-import dev.modelfleet.server.matching.ClassTrials;
-import dev.modelfleet.server.matching.ProviderMismatchService;
+import dev.modelfleet.server.hardware.HardwareClass;
+import dev.modelfleet.server.matching.HardwareClassViews.BenchmarkFigure;
+import dev.modelfleet.server.matching.HardwareClassViews.HardwareClassView;
+import dev.modelfleet.server.matching.HardwareClassViews.TrialFigure;
 import dev.modelfleet.server.matching.ProviderMismatchService.ClassMismatches;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,4 +1,4 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.hardware;
 
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.util.List;

@@ -1,6 +1,6 @@
-package dev.modelfleet.server.hardware;
+package dev.modelfleet.server.matching;
 
-import dev.modelfleet.server.hardware.HardwareClassViews.HardwareClassView;
+import dev.modelfleet.server.matching.HardwareClassViews.HardwareClassView;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
