@@ -94,7 +94,7 @@ public class DesiredStateService {
    * that should run one of {@code variantIds}: their manifests were re-signed (renewed before
    * expiry), and a device must get the new one before the old one expires.
    */
-  public int reissueForVariants(Collection<UUID> variantIds) {
+  int reissueForVariants(Collection<UUID> variantIds) {
     if (variantIds.isEmpty()) {
       return 0;
     }
