@@ -1,6 +1,8 @@
 package dev.modelfleet.server.assignment;
 
 import dev.modelfleet.server.model.ManifestsRenewed;
+import dev.modelfleet.server.signing.RootPublished;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
@@ -25,5 +27,13 @@ class DesiredStateReissue {
   void manifestsRenewed(@Observes ManifestsRenewed renewed) {
     int devices = desiredStates.reissueForVariants(renewed.variantIds());
     LOG.infof("%d desired state(s) re-issued with renewed manifests", devices);
+  }
+
+  void rootPublished(@Observes @Priority(RootPublished.DESIRED_STATES) RootPublished root) {
+    if (root.targetsChanged() || root.directorChanged()) {
+      int devices = desiredStates.reissueAll();
+      LOG.infof(
+          "%d desired state(s) re-issued for root metadata version %d", devices, root.version());
+    }
   }
 }

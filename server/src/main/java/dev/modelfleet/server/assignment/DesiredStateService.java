@@ -77,7 +77,7 @@ public class DesiredStateService {
    * root rotation replaced the director or targets keys, devices refuse documents signed by the old
    * ones.
    */
-  public int reissueAll() {
+  int reissueAll() {
     @SuppressWarnings("unchecked")
     List<UUID> devices =
         Panache.getEntityManager()

@@ -11,6 +11,7 @@ import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,17 +22,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * Root rotation: the next root version is signed by a threshold of the current root keys and a
  * threshold of its own, then published. With the root key online the server signs both at once
  * ({@link #rotate}); with it offline an admin makes a draft, signs its pre-authentication encoding
  * elsewhere ({@code deploy/keys/SignRoot.java}) and uploads the signatures until both thresholds
- * are met ({@link #addSignature}). Publishing re-signs what the rotated keys signed ({@link
- * RootPublication}).
+ * are met ({@link #addSignature}). Publishing fires {@link RootPublished}, on which the features
+ * that keep signed documents re-sign what the rotated keys signed.
  */
 @ApplicationScoped
 public class RootRotation {
+
+  private static final Logger LOG = Logger.getLogger(RootRotation.class);
 
   /** Serializes draft changes across replicas (they share the key directory). */
   private static final long DRAFT_LOCK = 0x6d66_726f_6f74L;
@@ -69,14 +73,17 @@ public class RootRotation {
       boolean published) {}
 
   private final SigningService signing;
-  private final RootPublication publication;
+  private final Event<RootPublished> rootPublished;
   private final ModelFleetConfig config;
   private final Clock clock;
 
   RootRotation(
-      SigningService signing, RootPublication publication, ModelFleetConfig config, Clock clock) {
+      SigningService signing,
+      Event<RootPublished> rootPublished,
+      ModelFleetConfig config,
+      Clock clock) {
     this.signing = signing;
-    this.publication = publication;
+    this.rootPublished = rootPublished;
     this.config = config;
     this.clock = clock;
   }
@@ -215,7 +222,10 @@ public class RootRotation {
               + RootChainFiles.version(next)
               + " was published by another server meanwhile; look at GET /api/v1/trust/root.");
     }
-    publication.published(previous, RootChainFiles.metadata(next));
+    RootMetadata publishedMetadata = RootChainFiles.metadata(next);
+    signing.recordPublicKeys();
+    rootPublished.fire(new RootPublished(previous, publishedMetadata));
+    LOG.infof("root metadata version %d published", publishedMetadata.getVersion());
     Draft status = status(next, previous);
     return new Draft(
         status.version(),
