@@ -2,11 +2,12 @@ package dev.modelfleet.server.assignment;
 
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
-import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
-import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
-import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
 import dev.modelfleet.server.common.StoredText;
+import dev.modelfleet.server.device.DeviceDeployments;
+import dev.modelfleet.server.device.DeviceDetails.DeploymentView;
+import dev.modelfleet.server.device.DeviceDetails.DesiredModelView;
+import dev.modelfleet.server.device.DeviceDetails.DesiredView;
 import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
@@ -21,7 +22,7 @@ import java.util.UUID;
 
 /** Deployment progress as devices report it, and what a device should run, for operators. */
 @ApplicationScoped
-public class DeploymentService {
+public class DeploymentService implements DeviceDeployments {
 
   private final Clock clock;
   private final ProviderMismatchService mismatches;
@@ -86,6 +87,7 @@ public class DeploymentService {
     }
   }
 
+  @Override
   @Transactional
   public Optional<DesiredView> desired(UUID deviceId) {
     DeviceDesiredState state = DeviceDesiredState.findById(deviceId);
@@ -108,6 +110,7 @@ public class DeploymentService {
     return Optional.of(new DesiredView(state.generation, state.issuedAt, state.expiresAt, models));
   }
 
+  @Override
   @Transactional
   public List<DeploymentView> deployments(UUID deviceId) {
     return DeploymentStatus.<DeploymentStatus>list("deviceId = ?1 order by model", deviceId)
