@@ -10,8 +10,11 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import dev.modelfleet.server.access.AdminOnly;
+import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.device.DeviceLocks;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
+import jakarta.persistence.LockModeType;
 import jakarta.ws.rs.Path;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
@@ -71,6 +74,19 @@ class PackageStructureTest {
         .because(
             "REST resources, gRPC services and interceptors, and request filters translate between"
                 + " a transport and the services; services, entities and events know none of them")
+        .check(server);
+  }
+
+  @Test
+  void deviceRowsAreLockedThroughDeviceLocksOnly() {
+    noClasses()
+        .that()
+        .doNotHaveFullyQualifiedName(DeviceLocks.class.getName())
+        .should()
+        .callMethod(Device.class, "findById", Object.class, LockModeType.class)
+        .because(
+            "DeviceLocks.lock is the one way to lock a device row, so that the locking rule has one"
+                + " home (docs/architecture.md, 'Locking')")
         .check(server);
   }
 

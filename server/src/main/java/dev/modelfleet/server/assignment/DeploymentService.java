@@ -8,7 +8,7 @@ import dev.modelfleet.server.device.DeviceDeployments;
 import dev.modelfleet.server.device.DeviceDetails.DeploymentView;
 import dev.modelfleet.server.device.DeviceDetails.DesiredModelView;
 import dev.modelfleet.server.device.DeviceDetails.DesiredView;
-import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -39,7 +39,7 @@ public class DeploymentService implements DeviceDeployments {
     }
     // an assignment writes the same row under the device lock; without it, the first report for
     // a model and an assignment of it both insert the row and one of them fails on commit
-    DeviceService.lockForUpdate(deviceId);
+    DeviceLocks.lock(deviceId);
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
     boolean newModel = status.state == null;
     String stateBefore = status.state;

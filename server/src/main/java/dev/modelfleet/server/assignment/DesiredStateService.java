@@ -5,7 +5,7 @@ import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
-import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.signing.SigningService;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -40,7 +40,8 @@ public class DesiredStateService {
 
   /**
    * Signs a new document from the device's desired models, one generation up. The caller holds the
-   * device row lock, which keeps generations strictly growing under concurrent writers.
+   * device row lock ({@link DeviceLocks}), which keeps generations strictly growing under
+   * concurrent writers.
    */
   DeviceDesiredState publish(UUID deviceId) {
     DeviceDesiredState row = DeviceDesiredState.findById(deviceId);
@@ -115,7 +116,7 @@ public class DesiredStateService {
    */
   private int reissue(List<UUID> devices) {
     for (UUID deviceId : devices) {
-      DeviceService.lockForUpdate(deviceId);
+      DeviceLocks.lock(deviceId);
       publish(deviceId);
     }
     return devices.size();
@@ -132,7 +133,7 @@ public class DesiredStateService {
       return Optional.empty();
     }
     if (needsRefresh(row)) {
-      DeviceService.lockForUpdate(deviceId);
+      DeviceLocks.lock(deviceId);
       // re-read under the lock: a concurrent assignment may have signed a newer generation
       // since the read above, and publish must count up from that one, not from a stale copy
       Panache.getEntityManager().refresh(row);
