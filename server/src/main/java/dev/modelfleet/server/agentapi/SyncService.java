@@ -13,7 +13,8 @@ import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.DeviceApproved;
 import dev.modelfleet.server.device.DeviceStatus;
 import dev.modelfleet.server.device.InstalledModelInfo;
-import dev.modelfleet.server.device.ModelHealthInfo;
+import dev.modelfleet.server.device.heartbeat.HeartbeatIngest;
+import dev.modelfleet.server.device.heartbeat.ModelHealthInfo;
 import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.signing.SigningService;
 import dev.modelfleet.server.trial.TrialReports;
@@ -37,6 +38,7 @@ class SyncService {
       "the device was decommissioned; it must be enrolled again";
 
   private final DeviceActivityService activity;
+  private final HeartbeatIngest heartbeats;
   private final DeploymentService deployments;
   private final DesiredStateService desiredStates;
   private final DeviceSessions sessions;
@@ -48,6 +50,7 @@ class SyncService {
 
   SyncService(
       DeviceActivityService activity,
+      HeartbeatIngest heartbeats,
       DeploymentService deployments,
       DesiredStateService desiredStates,
       DeviceSessions sessions,
@@ -58,6 +61,7 @@ class SyncService {
       Clock clock) {
     this.signing = signing;
     this.activity = activity;
+    this.heartbeats = heartbeats;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
     this.sessions = sessions;
@@ -137,7 +141,7 @@ class SyncService {
     switch (message.getKindCase()) {
       case HEARTBEAT -> {
         Heartbeat heartbeat = message.getHeartbeat();
-        activity.heartbeat(
+        heartbeats.heartbeat(
             session.deviceId(),
             heartbeat.getSentAtMs(),
             InstalledModelInfo.from(heartbeat.getInstalledList()),

@@ -1,4 +1,4 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.LongAdder;

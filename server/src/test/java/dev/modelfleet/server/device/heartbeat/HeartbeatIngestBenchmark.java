@@ -1,10 +1,8 @@
-package dev.modelfleet.server.agentapi;
+package dev.modelfleet.server.device.heartbeat;
 
 import static dev.modelfleet.server.support.Api.admin;
 
-import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.InstalledModelInfo;
-import dev.modelfleet.server.device.ModelHealthInfo;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -33,7 +31,7 @@ class HeartbeatIngestBenchmark {
   private static final int SECONDS = Integer.getInteger("bench.seconds", 15);
 
   @Inject AgroalDataSource dataSource;
-  @Inject DeviceActivityService activity;
+  @Inject HeartbeatIngest ingest;
 
   @Test
   void heartbeatsPerSecond() throws Exception {
@@ -48,7 +46,7 @@ class HeartbeatIngestBenchmark {
         long due = (System.nanoTime() - start) * RATE / 1_000_000_000L;
         for (; sent < Math.min(due, total); sent++) {
           UUID device = devices.get((int) (sent % devices.size()));
-          activity.heartbeat(device, System.currentTimeMillis(), installed(), health(sent));
+          ingest.heartbeat(device, System.currentTimeMillis(), installed(), health(sent));
         }
         Thread.sleep(1);
       }

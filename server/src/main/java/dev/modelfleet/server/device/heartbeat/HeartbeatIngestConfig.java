@@ -1,4 +1,4 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

@@ -1,4 +1,4 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
 import java.util.ArrayList;
 import java.util.Collection;

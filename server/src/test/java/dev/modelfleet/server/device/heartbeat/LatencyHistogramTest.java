@@ -1,9 +1,8 @@
-package dev.modelfleet.server.agentapi;
+package dev.modelfleet.server.device.heartbeat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.server.device.LatencyHistogram;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

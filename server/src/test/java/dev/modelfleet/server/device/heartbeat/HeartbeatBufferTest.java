@@ -1,11 +1,9 @@
-package dev.modelfleet.server.agentapi;
+package dev.modelfleet.server.device.heartbeat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import dev.modelfleet.server.device.HeartbeatBuffer;
-import dev.modelfleet.server.device.HeartbeatBuffer.Outcome;
-import dev.modelfleet.server.device.PendingHeartbeat;
+import dev.modelfleet.server.device.heartbeat.HeartbeatBuffer.Outcome;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;

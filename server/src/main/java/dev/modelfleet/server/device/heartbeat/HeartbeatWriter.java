@@ -1,8 +1,9 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.server.common.StoredText;
+import dev.modelfleet.server.device.InstalledModelInfo;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Array;

@@ -1,4 +1,4 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
 import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.server.common.StoredText;

@@ -1,5 +1,6 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
+import dev.modelfleet.server.device.InstalledModelInfo;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;

@@ -1,5 +1,6 @@
-package dev.modelfleet.server.device;
+package dev.modelfleet.server.device.heartbeat;
 
+import dev.modelfleet.server.device.InstalledModelInfo;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +63,20 @@ public class HeartbeatIngest {
       scheduler.awaitTermination(10, TimeUnit.SECONDS);
     }
     flushQuietly();
+  }
+
+  /**
+   * Queues a heartbeat; it reaches the database within the flush interval (20 ms after the previous
+   * flush by default). {@code sentAtMs} is the device's clock at sending, 0 when unknown.
+   */
+  public void heartbeat(
+      UUID deviceId,
+      long sentAtMs,
+      List<InstalledModelInfo> installed,
+      List<ModelHealthInfo> health) {
+    accept(
+        new PendingHeartbeat(
+            deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
   }
 
   void accept(PendingHeartbeat heartbeat) {

@@ -1,9 +1,8 @@
-package dev.modelfleet.server.agentapi;
+package dev.modelfleet.server.device.heartbeat;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.modelfleet.server.access.AdminOnly;
-import dev.modelfleet.server.device.HeartbeatIngest;
-import dev.modelfleet.server.device.IngestSnapshot;
+import dev.modelfleet.server.device.DeviceLinks;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -23,16 +22,16 @@ public class IngestResource {
   public record IngestView(@JsonUnwrapped IngestSnapshot ingest, int connectedDevices) {}
 
   private final HeartbeatIngest ingest;
-  private final DeviceSessions sessions;
+  private final DeviceLinks devices;
 
-  IngestResource(HeartbeatIngest ingest, DeviceSessions sessions) {
+  IngestResource(HeartbeatIngest ingest, DeviceLinks devices) {
     this.ingest = ingest;
-    this.sessions = sessions;
+    this.devices = devices;
   }
 
   @GET
   public IngestView get() {
-    return new IngestView(ingest.stats(), sessions.count());
+    return new IngestView(ingest.stats(), devices.connectedCount());
   }
 
   /** Starts the counters and latency figures afresh, e.g. before a load test. */
