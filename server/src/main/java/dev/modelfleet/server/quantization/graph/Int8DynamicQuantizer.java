@@ -1,12 +1,12 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import dev.modelfleet.server.quantization.OnnxGraphs.Namer;
-import dev.modelfleet.server.quantization.QuantizationReport.Op;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
+import dev.modelfleet.server.quantization.graph.QuantizationReport.Op;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

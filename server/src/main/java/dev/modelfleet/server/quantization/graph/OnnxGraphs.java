@@ -1,4 +1,4 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
@@ -22,7 +22,7 @@ import java.util.function.Consumer;
 public final class OnnxGraphs {
 
   /** Protobuf cannot hold a message beyond 2 GiB; ONNX models that large use external data. */
-  static final long MAX_MODEL_BYTES = Integer.MAX_VALUE;
+  public static final long MAX_MODEL_BYTES = Integer.MAX_VALUE;
 
   private OnnxGraphs() {}
 
@@ -79,7 +79,7 @@ public final class OnnxGraphs {
    * fewer inputs than ONNX defines for it. ONNX Runtime refuses such models at upload too; this
    * keeps a rewrite from failing on an index instead of saying what is wrong.
    */
-  static void requireWellFormed(GraphProto graph) {
+  public static void requireWellFormed(GraphProto graph) {
     forEachNode(
         graph,
         n -> {
@@ -236,7 +236,7 @@ public final class OnnxGraphs {
     return b.build();
   }
 
-  static AttributeProto intAttr(String name, long value) {
+  public static AttributeProto intAttr(String name, long value) {
     return AttributeProto.newBuilder()
         .setName(name)
         .setType(AttributeProto.AttributeType.INT)
@@ -252,7 +252,7 @@ public final class OnnxGraphs {
         .build();
   }
 
-  static NodeProto node(
+  public static NodeProto node(
       String op,
       String name,
       List<String> inputs,
@@ -270,7 +270,7 @@ public final class OnnxGraphs {
     return b.build();
   }
 
-  static NodeProto constant(String output, TensorProto value) {
+  public static NodeProto constant(String output, TensorProto value) {
     return node(
         "Constant",
         output,

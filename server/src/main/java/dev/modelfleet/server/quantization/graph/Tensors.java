@@ -1,4 +1,4 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
@@ -10,10 +10,10 @@ import java.nio.ByteOrder;
  * dimensions against the data actually present first, so a tensor that declares 2^62 elements is
  * refused instead of allocated.
  */
-final class Tensors {
+public final class Tensors {
 
-  static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
-  static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
+  public static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
+  public static final int FLOAT16 = TensorProto.DataType.FLOAT16_VALUE;
   static final int UINT8 = TensorProto.DataType.UINT8_VALUE;
   static final int INT64 = TensorProto.DataType.INT64_VALUE;
 
@@ -70,7 +70,7 @@ final class Tensors {
     return out;
   }
 
-  static TensorProto floatTensor(String name, long[] dims, float[] values) {
+  public static TensorProto floatTensor(String name, long[] dims, float[] values) {
     ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     buf.asFloatBuffer().put(values);
     return tensor(name, FLOAT, dims, ByteString.copyFrom(buf.array()));
@@ -113,7 +113,7 @@ final class Tensors {
    * IEEE 754 binary16, rounded to nearest even. Finite values beyond the half range clamp to ±65504
    * rather than becoming infinite, so large "minus infinity" masks stay masks.
    */
-  static short toHalf(float f) {
+  public static short toHalf(float f) {
     int bits = Float.floatToRawIntBits(f);
     int sign = (bits >>> 16) & 0x8000;
     int exp = (bits >>> 23) & 0xff;

@@ -1,11 +1,11 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import dev.modelfleet.server.quantization.OnnxGraphs.Namer;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * rewritten to their new form, and a model using any other changed operator is refused with the
  * reason.
  */
-final class OpsetUpgrade {
+public final class OpsetUpgrade {
 
   /**
    * Operators whose inputs or attributes changed incompatibly in opsets 10 and 11 (attributes
@@ -37,7 +37,7 @@ final class OpsetUpgrade {
   private OpsetUpgrade() {}
 
   /** Null when the model's opset can be raised to {@code target}; else why not. */
-  static String refusal(ModelProto model, long target) {
+  public static String refusal(ModelProto model, long target) {
     long current = OnnxGraphs.defaultOpset(model);
     if (current >= target) {
       return null;

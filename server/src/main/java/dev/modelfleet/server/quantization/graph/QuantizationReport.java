@@ -1,4 +1,4 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 import java.util.List;
 

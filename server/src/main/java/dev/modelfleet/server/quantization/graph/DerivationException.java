@@ -1,4 +1,4 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 /** A model this derivation cannot handle; the message is shown to the operator as is. */
 public class DerivationException extends RuntimeException {

@@ -1,14 +1,10 @@
-package dev.modelfleet.server.quantization;
+package dev.modelfleet.server.quantization.graph;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * int8 static: the same integer operators as int8 dynamic, but each activation is quantized with a
@@ -24,6 +21,9 @@ import java.util.Set;
  * extra outputs: min/max over all samples, or a percentile (e.g. 99.99) that ignores rare outliers.
  * Activations inside subgraphs (If/Loop branches) cannot be exposed that way; their operators stay
  * dynamic and the report says so.
+ *
+ * <p>Running the reference is not this package's job (it rewrites graphs and runs none): the caller
+ * supplies the runs as {@link ActivationRuns}.
  */
 public final class Int8StaticQuantizer {
 
@@ -35,15 +35,24 @@ public final class Int8StaticQuantizer {
     PERCENTILE
   }
 
-  static final String NO_MAIN_GRAPH_OPERATOR =
+  public static final String NO_MAIN_GRAPH_OPERATOR =
       "int8-static calibrates only operators of the main graph,"
           + " and this model has no Conv, MatMul or Gemm there (its weights are inside If/Loop branches);"
           + " use int8-dynamic";
 
+  /**
+   * Runs a model on every calibration sample and hands over the values of the named activations,
+   * which the model declares as extra outputs: {@code values} gets (name, values) once per name and
+   * sample. Throws {@link DerivationException} when the model fails on a sample.
+   */
+  public interface ActivationRuns {
+    void run(byte[] model, Set<String> activations, BiConsumer<String, float[]> values);
+  }
+
   private Int8StaticQuantizer() {}
 
   public static Int8DynamicQuantizer.Result quantize(
-      ModelProto model, ValidationSet calibration, Method method, double percentile) {
+      ModelProto model, ActivationRuns calibration, Method method, double percentile) {
     Set<String> activations = new LinkedHashSet<>();
     for (NodeProto n : model.getGraph().getNodeList()) {
       if (n.getDomain().isEmpty() && Set.of("Conv", "MatMul", "Gemm").contains(n.getOpType())) {
@@ -60,7 +69,7 @@ public final class Int8StaticQuantizer {
   private static Map<String, float[]> ranges(
       ModelProto model,
       Set<String> names,
-      ValidationSet calibration,
+      ActivationRuns calibration,
       Method method,
       double percentile) {
     Set<String> declared = new java.util.HashSet<>();
@@ -79,34 +88,20 @@ public final class Int8StaticQuantizer {
     byte[] exposed = model.toBuilder().setGraph(g).build().toByteArray();
     Map<String, float[]> minMax = new HashMap<>();
     Map<String, List<float[]>> kept = new HashMap<>();
-    // the same single-thread session as every other derivation run: requests come first
-    try (OrtSession.SessionOptions o = VariantCheck.options();
-        OrtSession session = VariantCheck.open(exposed, o)) {
-      for (Map<String, ValidationSet.Sample> sample : calibration.samples()) {
-        Map<String, OnnxTensor> in = VariantCheck.tensors(session, sample);
-        try (OrtSession.Result result = session.run(in, names)) {
-          for (String name : names) {
-            FloatBuffer fb = ((OnnxTensor) result.get(name).orElseThrow()).getFloatBuffer();
-            float[] v = new float[fb.remaining()];
-            fb.get(v);
-            float[] mm =
-                minMax.computeIfAbsent(name, k -> new float[] {0f, 0f}); // 0 always representable
-            for (float x : v) {
-              mm[0] = Math.min(mm[0], x);
-              mm[1] = Math.max(mm[1], x);
-            }
-            if (method == Method.PERCENTILE) {
-              kept.computeIfAbsent(name, k -> new ArrayList<>()).add(v);
-            }
+    calibration.run(
+        exposed,
+        names,
+        (name, v) -> {
+          float[] mm =
+              minMax.computeIfAbsent(name, k -> new float[] {0f, 0f}); // 0 always representable
+          for (float x : v) {
+            mm[0] = Math.min(mm[0], x);
+            mm[1] = Math.max(mm[1], x);
           }
-        } finally {
-          in.values().forEach(OnnxTensor::close);
-        }
-      }
-    } catch (OrtException e) {
-      throw new DerivationException(
-          "the reference failed on the calibration inputs: " + VariantCheck.firstLine(e));
-    }
+          if (method == Method.PERCENTILE) {
+            kept.computeIfAbsent(name, k -> new ArrayList<>()).add(v);
+          }
+        });
     Map<String, float[]> ranges = new HashMap<>();
     for (String name : names) {
       float[] mm = minMax.get(name);
