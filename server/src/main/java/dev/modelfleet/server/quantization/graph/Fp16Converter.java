@@ -47,11 +47,7 @@ public final class Fp16Converter {
           if (index != null && n.getInputCount() > index) {
             c.keepFloat.add(n.getInput(index));
             c.keptFloat.add(
-                new Op(
-                    "",
-                    Int8DynamicQuantizer.nodeLabel(n),
-                    n.getOpType(),
-                    "ONNX requires float32 scales"));
+                new Op("", OnnxGraphs.nodeLabel(n), n.getOpType(), "ONNX requires float32 scales"));
           }
         });
     Namer namer = new Namer(OnnxGraphs.allNames(main));

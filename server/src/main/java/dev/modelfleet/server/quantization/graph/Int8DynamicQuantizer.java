@@ -49,6 +49,7 @@ public final class Int8DynamicQuantizer {
   private Map<String, float[]> ranges = Map.of();
   private final List<Op> keptFloat = new ArrayList<>();
   private Namer namer;
+  private BatchNormFolding batchNorms;
 
   public record Result(ModelProto model, QuantizationReport report) {}
 
@@ -66,6 +67,7 @@ public final class Int8DynamicQuantizer {
     q.ranges = ranges;
     q.namer = new Namer(OnnxGraphs.allNames(model.getGraph()));
     countUses(model.getGraph(), q.uses);
+    q.batchNorms = new BatchNormFolding(q.namer, q.uses, q.converted);
     GraphProto graph = q.rewrite(model.getGraph(), Map.of(), "main");
     graph = OnnxGraphs.pruneUnusedConstants(graph, OnnxGraphs.usedNames(graph));
     ModelProto.Builder out = model.toBuilder().setGraph(graph);
@@ -90,7 +92,7 @@ public final class Int8DynamicQuantizer {
     OnnxGraphs.forEachNode(
         model.getGraph(),
         n -> {
-          if (isConstantNode(n)) {
+          if (OnnxGraphs.isConstantNode(n)) {
             constants.put(n.getOutput(0), n.getAttribute(0).getT());
           }
         });
@@ -125,16 +127,18 @@ public final class Int8DynamicQuantizer {
     Map<String, TensorProto> scope = new HashMap<>(outer);
     graph.getInitializerList().forEach(t -> scope.put(t.getName(), t));
     for (NodeProto n : graph.getNodeList()) {
-      if (isConstantNode(n)) {
+      if (OnnxGraphs.isConstantNode(n)) {
         scope.put(n.getOutput(0), n.getAttribute(0).getT());
       }
     }
     GraphProto.Builder out = graph.toBuilder().clearNode();
-    for (NodeProto original : foldBatchNorms(graph.getNodeList(), scope, path)) {
+    for (NodeProto original : batchNorms.apply(graph.getNodeList(), scope, path)) {
       NodeProto node =
           OnnxGraphs.mapSubgraphs(
               original,
-              g -> rewrite(g, scope, path + "/" + nodeLabel(original) + "." + g.getName()));
+              g ->
+                  rewrite(
+                      g, scope, path + "/" + OnnxGraphs.nodeLabel(original) + "." + g.getName()));
       List<NodeProto> replacement =
           switch (node.getDomain().isEmpty() ? node.getOpType() : "") {
             case "MatMul" -> matMul(node, scope, path);
@@ -143,7 +147,7 @@ public final class Int8DynamicQuantizer {
             default -> {
               String why = node.getDomain().isEmpty() ? NO_INT8_FORM.get(node.getOpType()) : null;
               if (why != null) {
-                keptFloat.add(new Op(path, nodeLabel(node), node.getOpType(), why));
+                keptFloat.add(new Op(path, OnnxGraphs.nodeLabel(node), node.getOpType(), why));
               }
               yield null;
             }
@@ -163,25 +167,21 @@ public final class Int8DynamicQuantizer {
     int k = (int) w.getDims(0);
     int n = (int) w.getDims(1);
     return integerProduct(
-        node,
-        path,
-        "MatMulInteger",
-        node.getInput(0),
-        values,
-        new long[] {k, n},
-        n,
-        false,
-        null,
-        1f,
-        node.getOutput(0),
-        List.of());
+        new IntegerProduct(
+            node,
+            path,
+            "MatMulInteger",
+            Int8Weight.channelsLast(values, k, n),
+            null,
+            1f,
+            List.of()));
   }
 
   private List<NodeProto> gemm(NodeProto node, Map<String, TensorProto> scope, String path) {
-    if (intAttr(node, "transA", 0) != 0) {
+    if (OnnxGraphs.readInt(node, "transA", 0) != 0) {
       return keep(node, path, "transA=1 is not supported");
     }
-    float beta = floatAttr(node, "beta", 1f);
+    float beta = OnnxGraphs.readFloat(node, "beta", 1f);
     boolean hasBias = node.getInputCount() > 2 && !node.getInput(2).isEmpty();
     if (hasBias && beta != 1f) {
       return keep(node, path, "beta other than 1 is not supported");
@@ -194,7 +194,7 @@ public final class Int8DynamicQuantizer {
     float[] values = Tensors.floats(w);
     int rows = (int) w.getDims(0);
     int cols = (int) w.getDims(1);
-    boolean transB = intAttr(node, "transB", 0) != 0;
+    boolean transB = OnnxGraphs.readInt(node, "transB", 0) != 0;
     int k = transB ? cols : rows;
     int n = transB ? rows : cols;
     if (transB) {
@@ -207,18 +207,14 @@ public final class Int8DynamicQuantizer {
       values = t;
     }
     return integerProduct(
-        node,
-        path,
-        "MatMulInteger",
-        node.getInput(0),
-        values,
-        new long[] {k, n},
-        n,
-        false,
-        hasBias ? node.getInput(2) : null,
-        floatAttr(node, "alpha", 1f),
-        node.getOutput(0),
-        List.of());
+        new IntegerProduct(
+            node,
+            path,
+            "MatMulInteger",
+            Int8Weight.channelsLast(values, k, n),
+            hasBias ? node.getInput(2) : null,
+            OnnxGraphs.readFloat(node, "alpha", 1f),
+            List.of()));
   }
 
   private List<NodeProto> conv(NodeProto node, Map<String, TensorProto> scope, String path) {
@@ -233,58 +229,53 @@ public final class Int8DynamicQuantizer {
     }
     float[] values = Tensors.floats(w);
     long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    List<AttributeProto> attributes = node.getAttributeList();
     return integerProduct(
-        node,
-        path,
-        "ConvInteger",
-        node.getInput(0),
-        values,
-        dims,
-        (int) dims[0],
-        true,
-        bias,
-        1f,
-        node.getOutput(0),
-        attributes);
+        new IntegerProduct(
+            node,
+            path,
+            "ConvInteger",
+            new Int8Weight(values, dims, (int) dims[0], true),
+            bias,
+            1f,
+            node.getAttributeList()));
   }
+
+  /**
+   * One MatMul, Gemm or Conv ({@code node}, in the graph at {@code path}) to replace by the integer
+   * operator {@code op} ("MatMulInteger", "ConvInteger") over its first input and {@code weight};
+   * {@code bias} (a name, or null) is added and {@code alpha} multiplied in float afterwards, and
+   * {@code attributes} carry over to the integer operator (Conv's strides, pads, group).
+   */
+  private record IntegerProduct(
+      NodeProto node,
+      String path,
+      String op,
+      Int8Weight weight,
+      String bias,
+      float alpha,
+      List<AttributeProto> attributes) {}
 
   /**
    * DynamicQuantizeLinear(x) → integer op with the uint8 weight → Cast to float → times (x_scale ·
    * w_scale[channel] · alpha) → plus bias. Channels are the last weight axis for MatMul and the
    * first for Conv.
    */
-  private List<NodeProto> integerProduct(
-      NodeProto node,
-      String path,
-      String op,
-      String x,
-      float[] w,
-      long[] dims,
-      int channels,
-      boolean channelsFirst,
-      String bias,
-      float alpha,
-      String output,
-      List<AttributeProto> attributes) {
-    float[] scales = new float[channels];
-    int perChannel = w.length / channels;
-    for (int i = 0; i < w.length; i++) {
-      int c = channelsFirst ? i / perChannel : i % channels;
-      scales[c] = Math.max(scales[c], Math.abs(w[i]));
-    }
-    for (int c = 0; c < channels; c++) {
-      scales[c] = scales[c] == 0 || !Float.isFinite(scales[c]) ? 1f : scales[c] / 127f;
-    }
-    byte[] q = new byte[w.length];
-    for (int i = 0; i < w.length; i++) {
-      int c = channelsFirst ? i / perChannel : i % channels;
-      long v = Math.round(w[i] / scales[c]);
-      q[i] = (byte) (Math.max(-127, Math.min(127, v)) + ZERO_POINT);
-    }
+  private List<NodeProto> integerProduct(IntegerProduct product) {
+    NodeProto node = product.node();
+    String path = product.path();
+    String op = product.op();
+    String x = node.getInput(0);
+    String output = node.getOutput(0);
+    String bias = product.bias();
+    long[] dims = product.weight().dims();
+    int channels = product.weight().channels();
+    boolean channelsFirst = product.weight().channelsFirst();
+    Int8Weight.Quantized quantized = product.weight().quantize(ZERO_POINT);
+    float[] scales = quantized.scales();
+    byte[] q = quantized.uint8();
     float[] outScale = new float[channels];
     for (int c = 0; c < channels; c++) {
-      outScale[c] = scales[c] * alpha;
+      outScale[c] = scales[c] * product.alpha();
     }
     // per-channel factors broadcast over [N, C, spatial...] (Conv) or [..., N] (MatMul)
     long[] scaleDims = new long[channelsFirst ? dims.length - 1 : 1];
@@ -334,7 +325,7 @@ public final class Int8DynamicQuantizer {
             .setName(namer.fresh(base + "_" + op))
             .addAllInput(List.of(xq, wq, xzp, wzp))
             .addOutput(acc);
-    attributes.forEach(integer::addAttribute);
+    product.attributes().forEach(integer::addAttribute);
     nodes.add(integer.build());
     nodes.add(
         OnnxGraphs.node(
@@ -377,7 +368,7 @@ public final class Int8DynamicQuantizer {
     converted.add(
         new Op(
             path,
-            nodeLabel(node),
+            OnnxGraphs.nodeLabel(node),
             node.getOpType(),
             "uint8 weights "
                 + java.util.Arrays.toString(dims)
@@ -388,115 +379,6 @@ public final class Int8DynamicQuantizer {
                 + ", "
                 + op));
     return nodes;
-  }
-
-  /**
-   * Folds each BatchNormalization that is the only reader of a Conv with stored weights into that
-   * Conv (w' = w·γ/√(σ²+ε), b' = (b−μ)·γ/√(σ²+ε) + β), as ONNX Runtime does for float models at
-   * load time. It cannot do so once the Conv is a ConvInteger, so without this step the int8
-   * variant would keep every BatchNormalization as a separate operator and its parameters in float.
-   */
-  private List<NodeProto> foldBatchNorms(
-      List<NodeProto> nodes, Map<String, TensorProto> scope, String path) {
-    Map<String, NodeProto> bnByInput = new HashMap<>();
-    for (NodeProto n : nodes) {
-      if (n.getOpType().equals("BatchNormalization")
-          && n.getDomain().isEmpty()
-          && n.getInputCount() == 5
-          && n.getOutputList().stream().skip(1).allMatch(String::isEmpty)) {
-        bnByInput.put(n.getInput(0), n);
-      }
-    }
-    if (bnByInput.isEmpty()) {
-      return nodes;
-    }
-    List<NodeProto> out = new ArrayList<>();
-    java.util.Set<NodeProto> folded = new java.util.HashSet<>();
-    for (NodeProto n : nodes) {
-      if (folded.contains(n)) {
-        continue;
-      }
-      NodeProto bn =
-          n.getOpType().equals("Conv") && n.getDomain().isEmpty() && n.getOutputCount() == 1
-              ? bnByInput.get(n.getOutput(0))
-              : null;
-      List<NodeProto> replacement =
-          bn == null || uses.getOrDefault(n.getOutput(0), 0) != 1 ? null : fold(n, bn, scope);
-      if (replacement == null) {
-        out.add(n);
-      } else {
-        out.addAll(replacement);
-        folded.add(bn);
-        converted.add(
-            new Op(path, nodeLabel(bn), "BatchNormalization", "folded into " + nodeLabel(n)));
-      }
-    }
-    return out;
-  }
-
-  private List<NodeProto> fold(NodeProto conv, NodeProto bn, Map<String, TensorProto> scope) {
-    TensorProto w = scope.get(conv.getInput(1));
-    if (weightRefusal(w, -1) != null) {
-      return null;
-    }
-    String biasName =
-        conv.getInputCount() > 2 && !conv.getInput(2).isEmpty() ? conv.getInput(2) : null;
-    List<TensorProto> params = new ArrayList<>();
-    for (int i = 1; i < 5; i++) {
-      TensorProto p = scope.get(bn.getInput(i));
-      if (p == null || p.getDataType() != Tensors.FLOAT) {
-        return null;
-      }
-      params.add(p);
-    }
-    if (biasName != null
-        && (scope.get(biasName) == null || scope.get(biasName).getDataType() != Tensors.FLOAT)) {
-      return null;
-    }
-    int channels = (int) w.getDims(0);
-    float[] gamma = Tensors.floats(params.get(0));
-    float[] beta = Tensors.floats(params.get(1));
-    float[] mean = Tensors.floats(params.get(2));
-    float[] var = Tensors.floats(params.get(3));
-    float[] bias = biasName == null ? new float[channels] : Tensors.floats(scope.get(biasName));
-    if (gamma.length != channels
-        || beta.length != channels
-        || mean.length != channels
-        || var.length != channels
-        || bias.length != channels) {
-      return null;
-    }
-    float eps = floatAttr(bn, "epsilon", 1e-5f);
-    float[] weights = Tensors.floats(w);
-    int per = weights.length / channels;
-    float[] newBias = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      float factor = (float) (gamma[c] / Math.sqrt(var[c] + eps));
-      for (int i = c * per; i < (c + 1) * per; i++) {
-        weights[i] *= factor;
-      }
-      newBias[c] = (bias[c] - mean[c]) * factor + beta[c];
-    }
-    String base = "bn" + converted.size();
-    String wName = namer.fresh(base + "_w");
-    String bName = namer.fresh(base + "_b");
-    long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
-    NodeProto.Builder merged =
-        conv.toBuilder()
-            .clearInput()
-            .clearOutput()
-            .addInput(conv.getInput(0))
-            .addInput(wName)
-            .addInput(bName)
-            .addOutput(bn.getOutput(0));
-    TensorProto foldedWeights = Tensors.floatTensor(wName, dims, weights);
-    TensorProto foldedBias = Tensors.floatTensor(bName, new long[] {channels}, newBias);
-    scope.put(wName, foldedWeights); // so the Conv that follows is quantized like any other
-    scope.put(bName, foldedBias);
-    return List.of(
-        OnnxGraphs.constant(wName, foldedWeights),
-        OnnxGraphs.constant(bName, foldedBias),
-        merged.build());
   }
 
   private static void countUses(GraphProto graph, Map<String, Integer> uses) {
@@ -513,7 +395,7 @@ public final class Int8DynamicQuantizer {
   }
 
   /** Null when {@code w} is a float constant of the wanted rank (-1: Conv, rank ≥ 3). */
-  private static String weightRefusal(TensorProto w, int rank) {
+  static String weightRefusal(TensorProto w, int rank) {
     if (w == null) {
       return "the weight is computed, not a stored constant";
     }
@@ -533,36 +415,7 @@ public final class Int8DynamicQuantizer {
   }
 
   private List<NodeProto> keep(NodeProto node, String path, String reason) {
-    keptFloat.add(new Op(path, nodeLabel(node), node.getOpType(), reason));
+    keptFloat.add(new Op(path, OnnxGraphs.nodeLabel(node), node.getOpType(), reason));
     return null;
-  }
-
-  static boolean isConstantNode(NodeProto n) {
-    return n.getOpType().equals("Constant")
-        && n.getDomain().isEmpty()
-        && n.getOutputCount() == 1
-        && n.getAttributeCount() == 1
-        && n.getAttribute(0).getName().equals("value")
-        && n.getAttribute(0).hasT();
-  }
-
-  static String nodeLabel(NodeProto node) {
-    return node.getName().isEmpty() ? node.getOpType() + "->" + node.getOutput(0) : node.getName();
-  }
-
-  private static long intAttr(NodeProto node, String name, long fallback) {
-    return node.getAttributeList().stream()
-        .filter(a -> a.getName().equals(name))
-        .findFirst()
-        .map(AttributeProto::getI)
-        .orElse(fallback);
-  }
-
-  private static float floatAttr(NodeProto node, String name, float fallback) {
-    return node.getAttributeList().stream()
-        .filter(a -> a.getName().equals(name))
-        .findFirst()
-        .map(AttributeProto::getF)
-        .orElse(fallback);
   }
 }

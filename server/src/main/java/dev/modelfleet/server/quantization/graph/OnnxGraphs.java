@@ -279,6 +279,39 @@ public final class OnnxGraphs {
         tensorAttr("value", value.toBuilder().setName(output).build()));
   }
 
+  /** Whether {@code n} is a Constant node holding one tensor (a weight stored as a node). */
+  static boolean isConstantNode(NodeProto n) {
+    return n.getOpType().equals("Constant")
+        && n.getDomain().isEmpty()
+        && n.getOutputCount() == 1
+        && n.getAttributeCount() == 1
+        && n.getAttribute(0).getName().equals("value")
+        && n.getAttribute(0).hasT();
+  }
+
+  /** The node's name, or its operator and first output when it has none (for reports). */
+  static String nodeLabel(NodeProto node) {
+    return node.getName().isEmpty() ? node.getOpType() + "->" + node.getOutput(0) : node.getName();
+  }
+
+  /** The node's integer attribute {@code name}, or {@code fallback} when it has none. */
+  static long readInt(NodeProto node, String name, long fallback) {
+    return node.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .findFirst()
+        .map(AttributeProto::getI)
+        .orElse(fallback);
+  }
+
+  /** The node's float attribute {@code name}, or {@code fallback} when it has none. */
+  static float readFloat(NodeProto node, String name, float fallback) {
+    return node.getAttributeList().stream()
+        .filter(a -> a.getName().equals(name))
+        .findFirst()
+        .map(AttributeProto::getF)
+        .orElse(fallback);
+  }
+
   /** Unique names derived from a base, never clashing with any name in the model. */
   static final class Namer {
     private final Set<String> taken;
