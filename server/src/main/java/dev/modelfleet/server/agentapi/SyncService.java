@@ -16,7 +16,7 @@ import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.device.heartbeat.HeartbeatIngest;
 import dev.modelfleet.server.device.heartbeat.ModelHealthInfo;
 import dev.modelfleet.server.hardware.HardwareInfo;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.RootMetadataChain;
 import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -45,7 +45,7 @@ class SyncService {
   private final ModelFleetConfig config;
   private final ArtifactLocation artifactLocation;
   private final TrialReports trialReports;
-  private final SigningService signing;
+  private final RootMetadataChain roots;
   private final Clock clock;
 
   SyncService(
@@ -57,9 +57,9 @@ class SyncService {
       ModelFleetConfig config,
       ArtifactLocation artifactLocation,
       TrialReports trialReports,
-      SigningService signing,
+      RootMetadataChain roots,
       Clock clock) {
-    this.signing = signing;
+    this.roots = roots;
     this.activity = activity;
     this.heartbeats = heartbeats;
     this.deployments = deployments;
@@ -88,7 +88,7 @@ class SyncService {
     session.sendConfig(syncConfig(status == DeviceStatus.PENDING));
     // root versions before any desired state: a document may be signed by keys only they list
     session.helloRootVersion(hello.getRootVersion());
-    session.sendRootUpdate(signing.rootChain());
+    session.sendRootUpdate(roots.rootChain());
     sessions.register(session);
     // the credential was checked when the stream opened; an approval, rejection or
     // decommissioning committed since then found no registered stream, so check again now
@@ -161,7 +161,7 @@ class SyncService {
   }
 
   List<SignedEnvelope> rootChain() {
-    return signing.rootChain();
+    return roots.rootChain();
   }
 
   void closed(SyncSession session) {

@@ -6,7 +6,7 @@ import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.DeviceLocks;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.Signer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -22,16 +22,13 @@ import java.util.UUID;
 @ApplicationScoped
 public class DesiredStateService {
 
-  private final SigningService signing;
+  private final Signer signing;
   private final ModelFleetConfig config;
   private final Clock clock;
   private final Event<DesiredStateChanged> changed;
 
   DesiredStateService(
-      SigningService signing,
-      ModelFleetConfig config,
-      Clock clock,
-      Event<DesiredStateChanged> changed) {
+      Signer signing, ModelFleetConfig config, Clock clock, Event<DesiredStateChanged> changed) {
     this.signing = signing;
     this.config = config;
     this.clock = clock;

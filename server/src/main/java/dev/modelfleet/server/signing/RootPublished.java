@@ -49,7 +49,7 @@ public record RootPublished(RootMetadata previous, RootMetadata next) {
   }
 
   private static List<String> keyIds(RootMetadata metadata, String role) {
-    return SigningService.role(metadata, role)
+    return RootRoles.role(metadata, role)
         .map(RoleKeys::getKeyIdsList)
         .map(ids -> ids.stream().sorted().toList())
         .orElse(List.of());
