@@ -3,8 +3,12 @@ package dev.modelfleet.server;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.Dependency;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -15,7 +19,17 @@ import dev.modelfleet.server.device.DeviceLocks;
 import io.grpc.BindableService;
 import io.grpc.ServerInterceptor;
 import jakarta.persistence.LockModeType;
-import jakarta.ws.rs.Path;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,13 +37,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The server's package rules (docs/architecture.md, "Packages"), checked on the compiled main
- * classes: features form no loop, neither do any two packages, and the core of a feature (services,
- * entities, events, views) never depends on an adapter. A feature that needs another's reaction
- * fires an event or declares an interface the other implements; it does not import it back.
+ * classes: features form no loop, neither do any two packages, each package uses what the table in
+ * architecture.md says, and the core of a feature (services, entities, events, views) never depends
+ * on an adapter. A feature that needs another's reaction fires an event or declares an interface
+ * the other implements; it does not import it back.
  */
 class PackageStructureTest {
 
   private static final String SERVER = "dev.modelfleet.server";
+
+  /** Relative to the server module, where the build runs its tests. */
+  private static final Path ARCHITECTURE_MD = Path.of("..", "docs", "architecture.md");
+
+  private static final Pattern BACKTICKED = Pattern.compile("`([a-z.]+)`");
 
   private static JavaClasses server;
 
@@ -90,17 +110,88 @@ class PackageStructureTest {
         .check(server);
   }
 
+  /**
+   * docs/architecture.md's table "Which package may use which" is the graph of the compiled
+   * classes, both ways: a new dependency must be added to the table (and so be seen in review), and
+   * a row must not promise a dependency that is gone.
+   */
+  @Test
+  void packagesUseExactlyWhatArchitectureMdSays() throws IOException {
+    Map<String, Set<String>> documented = documentedUses();
+    Map<String, Set<String>> actual = actualUses();
+    assertEquals(
+        new TreeSet<>(actual.keySet()),
+        new TreeSet<>(documented.keySet()),
+        "the server's packages, and the rows of the table in " + ARCHITECTURE_MD);
+    List<String> differences = new ArrayList<>();
+    for (String from : actual.keySet()) {
+      Set<String> undocumented = new TreeSet<>(actual.get(from));
+      undocumented.removeAll(documented.get(from));
+      Set<String> gone = new TreeSet<>(documented.get(from));
+      gone.removeAll(actual.get(from));
+      undocumented.forEach(to -> differences.add(from + " uses " + to + " but its row omits it"));
+      gone.forEach(
+          to -> differences.add(from + "'s row lists " + to + ", which it no longer uses"));
+    }
+    assertTrue(
+        differences.isEmpty(),
+        "update the table in " + ARCHITECTURE_MD + " or the code: " + differences);
+  }
+
   @Test
   void resourcesOfTheAdminOnlyAreasAreMarkedSo() {
     classes()
         .that()
         .resideInAnyPackage(SERVER + ".access..", SERVER + ".audit..")
         .and()
-        .areAnnotatedWith(Path.class)
+        .areAnnotatedWith(jakarta.ws.rs.Path.class)
         .should()
         .beAnnotatedWith(AdminOnly.class)
         .because("AccessPolicy refuses other roles by this mark after routing")
         .check(server);
+  }
+
+  /** From each server package (relative name) to the server packages its classes use. */
+  private static Map<String, Set<String>> actualUses() {
+    Map<String, Set<String>> uses = new TreeMap<>();
+    for (JavaClass type : server) {
+      String from = relative(type.getPackageName());
+      Set<String> targets = uses.computeIfAbsent(from, k -> new TreeSet<>());
+      for (Dependency dependency : type.getDirectDependenciesFromSelf()) {
+        String to = dependency.getTargetClass().getPackageName();
+        if (to.startsWith(SERVER + ".") && !relative(to).equals(from)) {
+          targets.add(relative(to));
+        }
+      }
+    }
+    return uses;
+  }
+
+  /** The table's rows: | `package` | what it holds | `used`, `used` (or —) |. */
+  private static Map<String, Set<String>> documentedUses() throws IOException {
+    Map<String, Set<String>> uses = new TreeMap<>();
+    boolean inTable = false;
+    for (String line : Files.readAllLines(ARCHITECTURE_MD)) {
+      if (line.startsWith("### ")) {
+        inTable = line.equals("### Which package may use which");
+      } else if (inTable && line.startsWith("| `")) {
+        String[] cells = line.split("\\|");
+        Set<String> used = new TreeSet<>();
+        Matcher names = BACKTICKED.matcher(cells[cells.length - 1]);
+        while (names.find()) {
+          used.add(names.group(1));
+        }
+        Matcher name = BACKTICKED.matcher(cells[1]);
+        assertTrue(name.find(), "a row without a package: " + line);
+        uses.put(name.group(1), used);
+      }
+    }
+    assertFalse(uses.isEmpty(), "no table 'Which package may use which' in " + ARCHITECTURE_MD);
+    return uses;
+  }
+
+  private static String relative(String packageName) {
+    return packageName.substring(SERVER.length() + 1);
   }
 
   /**
@@ -114,7 +205,7 @@ class PackageStructureTest {
           javaClass -> isAdapter(topLevel(javaClass)));
 
   private static boolean isAdapter(JavaClass type) {
-    return type.isAnnotatedWith(Path.class)
+    return type.isAnnotatedWith(jakarta.ws.rs.Path.class)
         || type.isAssignableTo(BindableService.class)
         || type.isAssignableTo(ServerInterceptor.class)
         || type.getMethods().stream()

@@ -26,6 +26,11 @@ import java.util.Map;
  * <p>Weights are found wherever they live: graph initializers, Constant nodes (the PaddleOCR
  * classifier has no initializers) and the subgraphs of If/Loop/Scan (silero VAD keeps its whole
  * network there), with names visible from enclosing graphs.
+ *
+ * <p>Over 400 lines on purpose: one rewrite whose steps (finding weights in scope, MatMul, Gemm and
+ * Conv into integer products, the report) share one namer, one use count and one report. The parts
+ * that stand alone live beside it: {@link BatchNormFolding}, {@link Int8Weight}, {@link
+ * OpsetUpgrade}.
  */
 public final class Int8DynamicQuantizer {
 
