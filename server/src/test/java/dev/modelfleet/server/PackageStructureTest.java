@@ -88,7 +88,7 @@ class PackageStructureTest {
   @Test
   void coresDoNotDependOnAdapters() {
     noClasses()
-        .that(isNot(ADAPTER))
+        .that(DescribedPredicate.not(ADAPTER).as("are not adapters"))
         .should()
         .dependOnClassesThat(ADAPTER)
         .because(
@@ -201,7 +201,7 @@ class PackageStructureTest {
    */
   static final DescribedPredicate<JavaClass> ADAPTER =
       DescribedPredicate.describe(
-          "adapters (REST resources, gRPC services and interceptors, request filters)",
+          "are adapters (REST resources, gRPC services and interceptors, request filters)",
           javaClass -> isAdapter(topLevel(javaClass)));
 
   private static boolean isAdapter(JavaClass type) {
@@ -221,9 +221,5 @@ class PackageStructureTest {
       top = top.getEnclosingClass().get();
     }
     return top;
-  }
-
-  private static DescribedPredicate<JavaClass> isNot(DescribedPredicate<JavaClass> predicate) {
-    return DescribedPredicate.not(predicate);
   }
 }
