@@ -17,7 +17,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * A device's deployment history, which assignment keeps. Listed in the OpenAPI document with the
  * other device endpoints, where it was before it moved here.
  */
-@Tag(name = "Device Resource")
+@Tag(ref = "Device Resource")
 @Path("/api/v1/devices/{id}/history")
 @Produces(MediaType.APPLICATION_JSON)
 public class DeviceHistoryResource {
