@@ -15,12 +15,6 @@ public final class AccessPolicy {
   /** Anyone may read the fleet's trust anchor; only admins may change it. */
   private static final String[] ADMIN_ONLY_WRITES = {"/api/v1/trust"};
 
-  /** The same areas by the classes that serve them: whole packages, or single classes. */
-  private static final String[] ADMIN_ONLY_CLASSES = {
-    "dev.modelfleet.server.access.", "dev.modelfleet.server.audit.",
-    "dev.modelfleet.server.signing.admin.", "dev.modelfleet.server.agentapi.IngestResource"
-  };
-
   private AccessPolicy() {}
 
   /** Null when allowed; otherwise a detail that tells the caller what to ask for. */
@@ -52,21 +46,18 @@ public final class AccessPolicy {
     return null;
   }
 
-  /** Null when the role may use the resource class at all; the admin-only areas by package. */
+  /**
+   * Null when the role may use the resource class at all: the same areas by the classes that serve
+   * them, those marked {@link AdminOnly}.
+   */
   public static String refusal(Role role, Class<?> resourceClass) {
-    if (role == Role.ADMIN) {
+    if (role == Role.ADMIN || !resourceClass.isAnnotationPresent(AdminOnly.class)) {
       return null;
     }
-    String name = resourceClass.getName();
-    for (String adminOnly : ADMIN_ONLY_CLASSES) {
-      if (adminOnly.endsWith(".") ? name.startsWith(adminOnly) : name.equals(adminOnly)) {
-        return "Only role admin may manage access, read the audit log, change the root of trust"
-            + " or use /api/v1/system; this token has role "
-            + role.wire()
-            + ".";
-      }
-    }
-    return null;
+    return "Only role admin may manage access, read the audit log, change the root of trust"
+        + " or use /api/v1/system; this token has role "
+        + role.wire()
+        + ".";
   }
 
   public static boolean isRead(String method) {

@@ -17,6 +17,7 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 
 /** API clients and their roles; admin only (see {@link AccessPolicy}). */
+@AdminOnly
 @Path("/api/v1/access/tokens")
 @Produces(MediaType.APPLICATION_JSON)
 public class AccessResource {

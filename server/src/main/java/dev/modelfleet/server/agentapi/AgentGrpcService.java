@@ -11,12 +11,12 @@ import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
 import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.device.BenchmarkInfo;
-import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.enrollment.EnrollmentService;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.pki.AgentTlsConfig;
 import dev.modelfleet.server.pki.CertifiedEnrollment;
 import dev.modelfleet.server.pki.DeviceCertificates;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.RootMetadataChain;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -32,7 +32,7 @@ import java.util.function.Supplier;
 public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
 
   private final EnrollmentService enrollment;
-  private final SigningService signing;
+  private final RootMetadataChain roots;
   private final SyncService sync;
   private final ArtifactStreamer artifacts;
   private final AgentTlsConfig tls;
@@ -41,14 +41,14 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
 
   AgentGrpcService(
       EnrollmentService enrollment,
-      SigningService signing,
+      RootMetadataChain roots,
       SyncService sync,
       ArtifactStreamer artifacts,
       AgentTlsConfig tls,
       CertifiedEnrollment certifiedEnrollment,
       DeviceCertificates certificates) {
     this.enrollment = enrollment;
-    this.signing = signing;
+    this.roots = roots;
     this.sync = sync;
     this.artifacts = artifacts;
     this.tls = tls;
@@ -70,7 +70,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
                   request.getHardware().hasBenchmark()
                       ? BenchmarkInfo.from(request.getHardware().getBenchmark())
                       : null);
-      var chain = signing.rootChain();
+      var chain = roots.rootChain();
       EnrollResponse.Builder response = EnrollResponse.newBuilder();
       EnrollmentService.Enrolled enrolled;
       if (tls.mutual()) {

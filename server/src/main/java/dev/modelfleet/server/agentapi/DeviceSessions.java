@@ -46,7 +46,8 @@ public class DeviceSessions implements DeviceLinks {
     return List.copyOf(sessions.values());
   }
 
-  int count() {
+  @Override
+  public int connectedCount() {
     return sessions.size();
   }
 

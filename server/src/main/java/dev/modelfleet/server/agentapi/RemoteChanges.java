@@ -2,7 +2,7 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.cluster.ClusterNoticeHandler;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.RootMetadataChain;
 import io.agroal.api.AgroalDataSource;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,15 +56,15 @@ class RemoteChanges implements ClusterNoticeHandler {
             return thread;
           });
 
-  private final SigningService signing;
+  private final RootMetadataChain roots;
 
   RemoteChanges(
       DeviceSessions sessions,
       SyncService sync,
       DesiredStateService desiredStates,
       AgroalDataSource dataSource,
-      SigningService signing) {
-    this.signing = signing;
+      RootMetadataChain roots) {
+    this.roots = roots;
     this.sessions = sessions;
     this.sync = sync;
     this.desiredStates = desiredStates;
@@ -93,7 +93,7 @@ class RemoteChanges implements ClusterNoticeHandler {
   public void rootPublished(long version) {
     pushers.execute(
         () -> {
-          List<dev.modelfleet.protocol.agent.v1.SignedEnvelope> chain = signing.rootChain();
+          List<dev.modelfleet.protocol.agent.v1.SignedEnvelope> chain = roots.rootChain();
           sessions.all().forEach(session -> session.sendRootUpdate(chain));
         });
   }

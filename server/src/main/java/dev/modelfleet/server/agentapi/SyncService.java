@@ -12,10 +12,11 @@ import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.DeviceApproved;
 import dev.modelfleet.server.device.DeviceStatus;
-import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.device.InstalledModelInfo;
-import dev.modelfleet.server.device.ModelHealthInfo;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.device.heartbeat.HeartbeatIngest;
+import dev.modelfleet.server.device.heartbeat.ModelHealthInfo;
+import dev.modelfleet.server.hardware.HardwareInfo;
+import dev.modelfleet.server.signing.RootMetadataChain;
 import dev.modelfleet.server.trial.TrialReports;
 import io.grpc.Status;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,27 +38,30 @@ class SyncService {
       "the device was decommissioned; it must be enrolled again";
 
   private final DeviceActivityService activity;
+  private final HeartbeatIngest heartbeats;
   private final DeploymentService deployments;
   private final DesiredStateService desiredStates;
   private final DeviceSessions sessions;
   private final ModelFleetConfig config;
   private final ArtifactLocation artifactLocation;
   private final TrialReports trialReports;
-  private final SigningService signing;
+  private final RootMetadataChain roots;
   private final Clock clock;
 
   SyncService(
       DeviceActivityService activity,
+      HeartbeatIngest heartbeats,
       DeploymentService deployments,
       DesiredStateService desiredStates,
       DeviceSessions sessions,
       ModelFleetConfig config,
       ArtifactLocation artifactLocation,
       TrialReports trialReports,
-      SigningService signing,
+      RootMetadataChain roots,
       Clock clock) {
-    this.signing = signing;
+    this.roots = roots;
     this.activity = activity;
+    this.heartbeats = heartbeats;
     this.deployments = deployments;
     this.desiredStates = desiredStates;
     this.sessions = sessions;
@@ -84,7 +88,7 @@ class SyncService {
     session.sendConfig(syncConfig(status == DeviceStatus.PENDING));
     // root versions before any desired state: a document may be signed by keys only they list
     session.helloRootVersion(hello.getRootVersion());
-    session.sendRootUpdate(signing.rootChain());
+    session.sendRootUpdate(roots.rootChain());
     sessions.register(session);
     // the credential was checked when the stream opened; an approval, rejection or
     // decommissioning committed since then found no registered stream, so check again now
@@ -137,7 +141,7 @@ class SyncService {
     switch (message.getKindCase()) {
       case HEARTBEAT -> {
         Heartbeat heartbeat = message.getHeartbeat();
-        activity.heartbeat(
+        heartbeats.heartbeat(
             session.deviceId(),
             heartbeat.getSentAtMs(),
             InstalledModelInfo.from(heartbeat.getInstalledList()),
@@ -157,7 +161,7 @@ class SyncService {
   }
 
   List<SignedEnvelope> rootChain() {
-    return signing.rootChain();
+    return roots.rootChain();
   }
 
   void closed(SyncSession session) {

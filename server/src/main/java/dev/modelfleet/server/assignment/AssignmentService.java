@@ -4,7 +4,7 @@ import dev.modelfleet.server.assignment.AssignmentViews.Assigned;
 import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
 import dev.modelfleet.server.assignment.AssignmentViews.Skipped;
 import dev.modelfleet.server.device.Device;
-import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.matching.MatchViews.MatchDecision;
 import dev.modelfleet.server.matching.MatchingService;
 import dev.modelfleet.server.matching.VersionMatcher;
@@ -61,7 +61,7 @@ public class AssignmentService {
     List<Skipped> skipped = new ArrayList<>();
     List<Object> touched = new ArrayList<>();
     for (Device candidate : devices) {
-      Device device = DeviceService.lockForUpdate(candidate.id);
+      Device device = DeviceLocks.lock(candidate.id);
       if (!device.isActive()) {
         skipped.add(new Skipped(device.id, "device is " + device.status.value()));
         continue;
@@ -90,7 +90,7 @@ public class AssignmentService {
   @Transactional(Transactional.TxType.MANDATORY)
   public Optional<Long> revert(
       UUID deviceId, Model model, UUID expectedCurrent, UUID previous, Cause cause) {
-    Device device = DeviceService.lockForUpdate(deviceId);
+    Device device = DeviceLocks.lock(deviceId);
     Optional<Variant> current = desiredVariant(deviceId, model);
     if (!device.isActive() || current.isEmpty() || !current.get().id.equals(expectedCurrent)) {
       return Optional.empty();
@@ -134,7 +134,7 @@ public class AssignmentService {
     touched.clear();
   }
 
-  /** The caller holds the device lock. */
+  /** The caller holds the device lock ({@link DeviceLocks}). */
   private long pointAt(
       UUID deviceId, Model model, Variant variant, Cause cause, List<Object> touched) {
     touched.add(record(deviceId, variant));

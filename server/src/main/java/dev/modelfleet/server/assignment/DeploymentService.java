@@ -2,12 +2,13 @@ package dev.modelfleet.server.assignment;
 
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
-import dev.modelfleet.server.assignment.DeploymentViews.DeploymentView;
-import dev.modelfleet.server.assignment.DeploymentViews.DesiredModelView;
-import dev.modelfleet.server.assignment.DeploymentViews.DesiredView;
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
 import dev.modelfleet.server.common.StoredText;
-import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.device.DeviceDeployments;
+import dev.modelfleet.server.device.DeviceDetails.DeploymentView;
+import dev.modelfleet.server.device.DeviceDetails.DesiredModelView;
+import dev.modelfleet.server.device.DeviceDetails.DesiredView;
+import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,7 +22,7 @@ import java.util.UUID;
 
 /** Deployment progress as devices report it, and what a device should run, for operators. */
 @ApplicationScoped
-public class DeploymentService {
+public class DeploymentService implements DeviceDeployments {
 
   private final Clock clock;
   private final ProviderMismatchService mismatches;
@@ -38,7 +39,7 @@ public class DeploymentService {
     }
     // an assignment writes the same row under the device lock; without it, the first report for
     // a model and an assignment of it both insert the row and one of them fails on commit
-    DeviceService.lockForUpdate(deviceId);
+    DeviceLocks.lock(deviceId);
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
     boolean newModel = status.state == null;
     String stateBefore = status.state;
@@ -86,6 +87,7 @@ public class DeploymentService {
     }
   }
 
+  @Override
   @Transactional
   public Optional<DesiredView> desired(UUID deviceId) {
     DeviceDesiredState state = DeviceDesiredState.findById(deviceId);
@@ -108,6 +110,7 @@ public class DeploymentService {
     return Optional.of(new DesiredView(state.generation, state.issuedAt, state.expiresAt, models));
   }
 
+  @Override
   @Transactional
   public List<DeploymentView> deployments(UUID deviceId) {
     return DeploymentStatus.<DeploymentStatus>list("deviceId = ?1 order by model", deviceId)

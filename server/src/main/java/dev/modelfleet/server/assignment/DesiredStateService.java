@@ -5,8 +5,8 @@ import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
-import dev.modelfleet.server.device.DeviceService;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.device.DeviceLocks;
+import dev.modelfleet.server.signing.Signer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -22,16 +22,13 @@ import java.util.UUID;
 @ApplicationScoped
 public class DesiredStateService {
 
-  private final SigningService signing;
+  private final Signer signing;
   private final ModelFleetConfig config;
   private final Clock clock;
   private final Event<DesiredStateChanged> changed;
 
   DesiredStateService(
-      SigningService signing,
-      ModelFleetConfig config,
-      Clock clock,
-      Event<DesiredStateChanged> changed) {
+      Signer signing, ModelFleetConfig config, Clock clock, Event<DesiredStateChanged> changed) {
     this.signing = signing;
     this.config = config;
     this.clock = clock;
@@ -40,7 +37,8 @@ public class DesiredStateService {
 
   /**
    * Signs a new document from the device's desired models, one generation up. The caller holds the
-   * device row lock, which keeps generations strictly growing under concurrent writers.
+   * device row lock ({@link DeviceLocks}), which keeps generations strictly growing under
+   * concurrent writers.
    */
   DeviceDesiredState publish(UUID deviceId) {
     DeviceDesiredState row = DeviceDesiredState.findById(deviceId);
@@ -77,7 +75,7 @@ public class DesiredStateService {
    * root rotation replaced the director or targets keys, devices refuse documents signed by the old
    * ones.
    */
-  public int reissueAll() {
+  int reissueAll() {
     @SuppressWarnings("unchecked")
     List<UUID> devices =
         Panache.getEntityManager()
@@ -94,7 +92,7 @@ public class DesiredStateService {
    * that should run one of {@code variantIds}: their manifests were re-signed (renewed before
    * expiry), and a device must get the new one before the old one expires.
    */
-  public int reissueForVariants(Collection<UUID> variantIds) {
+  int reissueForVariants(Collection<UUID> variantIds) {
     if (variantIds.isEmpty()) {
       return 0;
     }
@@ -115,7 +113,7 @@ public class DesiredStateService {
    */
   private int reissue(List<UUID> devices) {
     for (UUID deviceId : devices) {
-      DeviceService.lockForUpdate(deviceId);
+      DeviceLocks.lock(deviceId);
       publish(deviceId);
     }
     return devices.size();
@@ -132,7 +130,7 @@ public class DesiredStateService {
       return Optional.empty();
     }
     if (needsRefresh(row)) {
-      DeviceService.lockForUpdate(deviceId);
+      DeviceLocks.lock(deviceId);
       // re-read under the lock: a concurrent assignment may have signed a newer generation
       // since the read above, and publish must count up from that one, not from a stale copy
       Panache.getEntityManager().refresh(row);

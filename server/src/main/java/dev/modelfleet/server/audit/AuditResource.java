@@ -1,5 +1,6 @@
 package dev.modelfleet.server.audit;
 
+import dev.modelfleet.server.access.AdminOnly;
 import dev.modelfleet.server.common.ApiError;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -11,6 +12,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /** Reads the audit log; admin only (see AccessPolicy). */
+@AdminOnly
 @Path("/api/v1/audit")
 @Produces(MediaType.APPLICATION_JSON)
 public class AuditResource {

@@ -8,8 +8,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelfleet.protocol.agent.v1.RoleKeys;
 import dev.modelfleet.protocol.agent.v1.RootMetadata;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.server.signing.RootMetadataChain;
 import dev.modelfleet.server.signing.RootRotation;
-import dev.modelfleet.server.signing.SigningService;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
@@ -97,18 +97,18 @@ public class AuditedResources {
 
   private final AgroalDataSource dataSource;
   private final ObjectMapper json;
-  private final SigningService signing;
+  private final RootMetadataChain roots;
   private final RootRotation rotation;
   private final Map<String, Reader> readers = new HashMap<>();
 
   AuditedResources(
       AgroalDataSource dataSource,
       ObjectMapper json,
-      SigningService signing,
+      RootMetadataChain roots,
       RootRotation rotation) {
     this.dataSource = dataSource;
     this.json = json;
-    this.signing = signing;
+    this.roots = roots;
     this.rotation = rotation;
     Reader device = (p, created) -> byId(DEVICE, p.get("id"));
     for (String action :
@@ -163,7 +163,7 @@ public class AuditedResources {
 
   /** The published root version (its roles' key ids and thresholds) and the pending draft. */
   private JsonNode trustSnapshot() {
-    List<SignedEnvelope> chain = signing.rootChain();
+    List<SignedEnvelope> chain = roots.rootChain();
     ObjectNode snapshot = json.createObjectNode();
     try {
       RootMetadata root = RootMetadata.parseFrom(chain.get(chain.size() - 1).getPayload());

@@ -4,7 +4,9 @@ import dev.modelfleet.server.assignment.DesiredStateChanged;
 import dev.modelfleet.server.device.DeviceApproved;
 import dev.modelfleet.server.device.DeviceDecommissioned;
 import dev.modelfleet.server.device.DeviceRejected;
+import dev.modelfleet.server.signing.RootPublished;
 import io.quarkus.hibernate.orm.panache.Panache;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
@@ -37,6 +39,11 @@ class ClusterNotifier {
 
   void rejected(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceRejected event) {
     notifyInTransaction(ClusterChannels.REJECTED, event.deviceId().toString());
+  }
+
+  /** After the manifests and desired states the root version makes necessary were re-signed. */
+  void rootPublished(@Observes @Priority(RootPublished.REPLICAS) RootPublished event) {
+    notifyInTransaction(ClusterChannels.ROOT_METADATA, Long.toString(event.version()));
   }
 
   private static void notifyInTransaction(String channel, String payload) {

@@ -7,7 +7,7 @@ import java.time.Duration;
 
 /**
  * The server's own settings; see application.properties for the environment variable names. The
- * admin token has a mapping of its own ({@link AdminTokenConfig}).
+ * admin token has a mapping of its own ({@code access.AdminTokenConfig}).
  */
 @ConfigMapping(prefix = "modelfleet")
 public interface ModelFleetConfig {

@@ -18,11 +18,9 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
 @Singleton
 public class ProductionGuard implements FlywayConfigurationCustomizer {
 
-  private final AdminTokenConfig admin;
   private final Config config;
 
-  ProductionGuard(AdminTokenConfig admin, Config config) {
-    this.admin = admin;
+  ProductionGuard(Config config) {
     this.config = config;
   }
 
@@ -33,7 +31,8 @@ public class ProductionGuard implements FlywayConfigurationCustomizer {
     }
     List<String> problems =
         new ProductionSettings(
-                admin.adminToken(),
+                // read as a plain setting: the mapping of it belongs to access, which uses it
+                config.getOptionalValue("modelfleet.admin-token", String.class),
                 config.getOptionalValue("quarkus.datasource.password", String.class),
                 config.getOptionalValue("quarkus.flyway.password", String.class))
             .problems();

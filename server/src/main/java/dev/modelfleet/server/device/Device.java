@@ -1,5 +1,6 @@
 package dev.modelfleet.server.device;
 
+import dev.modelfleet.server.hardware.HardwareInfo;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;

@@ -1,6 +1,7 @@
 package dev.modelfleet.server.device;
 
 import dev.modelfleet.server.hardware.HardwareClassRegistry;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
@@ -11,19 +12,17 @@ import java.util.UUID;
 /**
  * What agents report about themselves. Hello, benchmark and progress reports are rare and get a
  * short transaction each; heartbeats, the bulk of the traffic, are buffered and written in batches
- * by {@link HeartbeatIngest}.
+ * by {@code device.heartbeat.HeartbeatIngest}.
  */
 @ApplicationScoped
 public class DeviceActivityService {
 
   private final Clock clock;
   private final HardwareClassRegistry classes;
-  private final HeartbeatIngest heartbeats;
 
-  DeviceActivityService(Clock clock, HardwareClassRegistry classes, HeartbeatIngest heartbeats) {
+  DeviceActivityService(Clock clock, HardwareClassRegistry classes) {
     this.clock = clock;
     this.classes = classes;
-    this.heartbeats = heartbeats;
   }
 
   /**
@@ -63,20 +62,6 @@ public class DeviceActivityService {
       device.benchmark = benchmark;
       device.lastSeenAt = clock.instant();
     }
-  }
-
-  /**
-   * Queues a heartbeat; it reaches the database within the flush interval (200 ms by default).
-   * {@code sentAtMs} is the device's clock at sending, 0 when unknown.
-   */
-  public void heartbeat(
-      UUID deviceId,
-      long sentAtMs,
-      List<InstalledModelInfo> installed,
-      List<ModelHealthInfo> health) {
-    heartbeats.accept(
-        new PendingHeartbeat(
-            deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
   }
 
   /**

@@ -12,6 +12,9 @@ public interface DeviceLinks {
 
   boolean isConnected(UUID deviceId);
 
+  /** How many devices have an open stream to this server process. */
+  int connectedCount();
+
   /** Sends on the device's open stream; false when it has none here. */
   boolean send(UUID deviceId, ServerMessage message);
 }

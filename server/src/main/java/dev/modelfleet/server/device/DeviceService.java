@@ -7,7 +7,6 @@ import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.persistence.EntityManager;
-import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.util.List;
@@ -86,7 +85,7 @@ public class DeviceService {
    */
   @Transactional
   public Device decommission(UUID id) {
-    Device device = lockForUpdate(id);
+    Device device = DeviceLocks.lock(id);
     if (device.mayConnect()) {
       device.status = DeviceStatus.DECOMMISSIONED;
       device.decommissionedAt = clock.instant();
@@ -102,7 +101,7 @@ public class DeviceService {
    */
   @Transactional
   public Device approve(UUID id, String actor) {
-    Device device = lockForUpdate(id);
+    Device device = DeviceLocks.lock(id);
     if (device.status == DeviceStatus.PENDING) {
       device.status = DeviceStatus.ACTIVE;
       device.approvalDecidedAt = clock.instant();
@@ -126,7 +125,7 @@ public class DeviceService {
    */
   @Transactional
   public Device reject(UUID id, String actor) {
-    Device device = lockForUpdate(id);
+    Device device = DeviceLocks.lock(id);
     if (device.status == DeviceStatus.PENDING) {
       device.status = DeviceStatus.REJECTED;
       device.approvalDecidedAt = clock.instant();
@@ -163,18 +162,6 @@ public class DeviceService {
               + " sends a benchmark with its next Hello when its hardware or runtime changed."
               + " Retry when it is connected.");
     }
-    return device;
-  }
-
-  /** The device row, locked so that concurrent writers to its state queue up behind us. */
-  public static Device lockForUpdate(UUID id) {
-    Device device = Device.findById(id, LockModeType.PESSIMISTIC_WRITE);
-    if (device == null) {
-      throw ApiError.NOT_FOUND.exception("No device with id '" + id + "'.");
-    }
-    // a device loaded earlier in this transaction (by a selector, say) keeps its old state
-    // through the lock; read what the lock protects, e.g. a decommissioning committed meanwhile
-    Panache.getEntityManager().refresh(device);
     return device;
   }
 

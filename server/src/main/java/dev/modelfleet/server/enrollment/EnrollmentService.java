@@ -7,7 +7,7 @@ import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.device.DeviceStatus;
-import dev.modelfleet.server.device.HardwareInfo;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.signing.Ed25519Keys;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;

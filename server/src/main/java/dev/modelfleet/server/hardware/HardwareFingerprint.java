@@ -1,7 +1,6 @@
 package dev.modelfleet.server.hardware;
 
 import dev.modelfleet.protocol.Dsse;
-import dev.modelfleet.server.device.HardwareInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

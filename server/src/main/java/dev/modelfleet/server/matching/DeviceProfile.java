@@ -2,9 +2,9 @@ package dev.modelfleet.server.matching;
 
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.Device;
-import dev.modelfleet.server.device.HardwareInfo;
 import dev.modelfleet.server.hardware.Arch;
 import dev.modelfleet.server.hardware.CpuFlags;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;

@@ -1,12 +1,13 @@
 package dev.modelfleet.server.matching;
 
 import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.device.DeviceDetails.MismatchView;
+import dev.modelfleet.server.device.DeviceMismatches;
 import dev.modelfleet.server.model.Variant;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -19,22 +20,13 @@ import java.util.UUID;
  * where it happens often needs another variant.
  */
 @ApplicationScoped
-public class ProviderMismatchService {
+public class ProviderMismatchService implements DeviceMismatches {
 
   private final Clock clock;
 
   ProviderMismatchService(Clock clock) {
     this.clock = clock;
   }
-
-  public record MismatchView(
-      String model,
-      String version,
-      UUID variantId,
-      String expectedProvider,
-      String usedProvider,
-      String source,
-      Instant observedAt) {}
 
   /** Records a mismatch once per device, variant and source; later sightings refresh its time. */
   @Transactional(Transactional.TxType.MANDATORY)
@@ -67,6 +59,7 @@ public class ProviderMismatchService {
         .executeUpdate();
   }
 
+  @Override
   @Transactional
   public List<MismatchView> ofDevice(UUID deviceId) {
     return ProviderMismatch.<ProviderMismatch>list("deviceId = ?1 order by observedAt", deviceId)

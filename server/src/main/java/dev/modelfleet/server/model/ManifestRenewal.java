@@ -1,11 +1,11 @@
 package dev.modelfleet.server.model;
 
-import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.transaction.Transactional;
 import java.time.Duration;
@@ -19,9 +19,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Keeps variant manifests from expiring on devices: manifests past half their lifetime are
- * re-signed one targets version up with a fresh expiry, and the desired states that embed them are
- * re-issued, so connected devices get them at once (the way root metadata renews at half its
- * lifetime).
+ * re-signed one targets version up with a fresh expiry, and {@link ManifestsRenewed} tells
+ * assignment to re-issue the desired states that embed them, so connected devices get them at once
+ * (the way root metadata renews at half its lifetime).
  *
  * <p>Safe on several replicas: each replica locks the due variant rows with SKIP LOCKED and checks
  * again under the lock, so a manifest another replica is renewing or has just renewed is left alone
@@ -33,14 +33,14 @@ public class ManifestRenewal {
   private static final Logger LOG = Logger.getLogger(ManifestRenewal.class);
 
   private final ManifestSigning signing;
-  private final DesiredStateService desiredStates;
+  private final Event<ManifestsRenewed> renewedEvent;
   private final ModelFleetConfig config;
   private ScheduledExecutorService scheduler;
 
   ManifestRenewal(
-      ManifestSigning signing, DesiredStateService desiredStates, ModelFleetConfig config) {
+      ManifestSigning signing, Event<ManifestsRenewed> renewedEvent, ModelFleetConfig config) {
     this.signing = signing;
-    this.desiredStates = desiredStates;
+    this.renewedEvent = renewedEvent;
     this.config = config;
   }
 
@@ -128,11 +128,9 @@ public class ManifestRenewal {
       }
     }
     Panache.getEntityManager().flush();
-    int devices = desiredStates.reissueForVariants(renewed);
     if (!renewed.isEmpty()) {
-      LOG.infof(
-          "%d variant manifest(s) renewed for %s; %d desired state(s) re-issued",
-          renewed.size(), config.manifestTtl(), devices);
+      LOG.infof("%d variant manifest(s) renewed for %s", renewed.size(), config.manifestTtl());
+      renewedEvent.fire(new ManifestsRenewed(List.copyOf(renewed)));
     }
     return renewed.size();
   }

@@ -5,7 +5,7 @@ import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import dev.modelfleet.server.common.ModelFleetConfig;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.Signer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
@@ -18,11 +18,11 @@ import java.time.Instant;
 @ApplicationScoped
 public class ManifestSigning {
 
-  private final SigningService signing;
+  private final Signer signing;
   private final ModelFleetConfig config;
   private final Clock clock;
 
-  ManifestSigning(SigningService signing, ModelFleetConfig config, Clock clock) {
+  ManifestSigning(Signer signing, ModelFleetConfig config, Clock clock) {
     this.signing = signing;
     this.config = config;
     this.clock = clock;

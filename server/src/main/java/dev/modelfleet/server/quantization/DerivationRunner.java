@@ -7,6 +7,8 @@ import dev.modelfleet.server.model.ModelViews.VariantView;
 import dev.modelfleet.server.model.Variant;
 import dev.modelfleet.server.model.VariantNeeds;
 import dev.modelfleet.server.model.VariantUploadService;
+import dev.modelfleet.server.quantization.graph.DerivationException;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;

@@ -11,6 +11,8 @@ import dev.modelfleet.server.quantization.DerivationViews.CreateDerivation;
 import dev.modelfleet.server.quantization.DerivationViews.JobView;
 import dev.modelfleet.server.quantization.DerivationViews.PolicyRequest;
 import dev.modelfleet.server.quantization.DerivationViews.PolicyView;
+import dev.modelfleet.server.quantization.graph.DerivationException;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.quantization;
 
+import dev.modelfleet.server.quantization.graph.QuantizationReport;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

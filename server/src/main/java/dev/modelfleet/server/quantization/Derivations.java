@@ -2,6 +2,14 @@ package dev.modelfleet.server.quantization;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.NodeInfo;
+import dev.modelfleet.server.quantization.graph.DerivationException;
+import dev.modelfleet.server.quantization.graph.Fp16Converter;
+import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
+import dev.modelfleet.server.quantization.graph.Int8StaticQuantizer;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
+import dev.modelfleet.server.quantization.graph.OpsetUpgrade;
+import dev.modelfleet.server.quantization.graph.QuantizationReport;
+import dev.modelfleet.server.quantization.graph.Tensors;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -121,7 +129,7 @@ public final class Derivations {
           case INT8_STATIC ->
               Int8StaticQuantizer.quantize(
                   model,
-                  calibrationSet(reference, calibration),
+                  new CalibrationRuns(calibrationSet(reference, calibration)),
                   method(calibration),
                   percentile(calibration));
           case FP16 -> Fp16Converter.convert(model);

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.quantization;
 
+import dev.modelfleet.server.quantization.graph.QuantizationReport;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;

@@ -3,6 +3,7 @@ package dev.modelfleet.server.quantization;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.TensorInfo;
+import dev.modelfleet.server.quantization.graph.DerivationException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

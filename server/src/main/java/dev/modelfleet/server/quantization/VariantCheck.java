@@ -11,6 +11,7 @@ import ai.onnxruntime.TensorInfo;
 import dev.modelfleet.onnx.SafeSessions;
 import dev.modelfleet.onnx.UnsafeModelException;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.quantization.graph.DerivationException;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;

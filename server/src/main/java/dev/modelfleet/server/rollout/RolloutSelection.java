@@ -16,9 +16,10 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Which devices a rollout selects, and the rule that one rollout per model holds a device at a
- * time. The rule lives in the database too (a partial unique index on rollout_devices), so two
- * replicas starting overlapping rollouts at the same instant cannot both win.
+ * Which devices a rollout selects and holds, in which wave, and the rule that one rollout per model
+ * holds a device at a time. The rule lives in the database too (a partial unique index on
+ * rollout_devices), so two replicas starting overlapping rollouts at the same instant cannot both
+ * win.
  */
 @ApplicationScoped
 class RolloutSelection {
@@ -93,6 +94,58 @@ class RolloutSelection {
                 .setParameter(2, rollout.model.id)
                 .getResultList());
     return select(rollout.selector).stream().filter(d -> !taken.contains(d.id)).toList();
+  }
+
+  /**
+   * Makes the selected devices the rollout's members, placed into its waves ({@link WavePlanner}: a
+   * stable hash order, a canary of each hardware class first), with one row per wave; returns how
+   * many devices each wave got.
+   *
+   * @throws RolloutStepper.RolloutConflict when another rollout took some of them meanwhile
+   */
+  @Transactional(Transactional.TxType.MANDATORY)
+  int[] placeInWaves(Rollout rollout, List<WavePlanner.Candidate> candidates) {
+    int[] planned = new int[rollout.plan.waves().size()];
+    for (WavePlanner.Placement p :
+        WavePlanner.place(rollout.id, candidates, rollout.plan.waves())) {
+      addMember(rollout, p.deviceId(), p.wave(), p.hardwareClassId());
+      planned[p.wave()]++;
+    }
+    for (int i = 0; i < planned.length; i++) {
+      RolloutWave wave = new RolloutWave();
+      wave.rolloutId = rollout.id;
+      wave.waveIndex = i;
+      wave.planned = planned[i];
+      wave.state = RolloutWave.WAITING;
+      wave.persist();
+    }
+    flushMembership(rollout);
+    return planned;
+  }
+
+  /**
+   * Adds the {@link #newcomers} to wave {@code waveIndex}: devices that match the selector now but
+   * did not when the rollout started. Returns them (none, mostly).
+   */
+  @Transactional(Transactional.TxType.MANDATORY)
+  List<Device> joinLate(Rollout rollout, int waveIndex) {
+    List<Device> joining = newcomers(rollout);
+    if (!joining.isEmpty()) {
+      joining.forEach(d -> addMember(rollout, d.id, waveIndex, d.hardwareClassId));
+      flushMembership(rollout);
+    }
+    return joining;
+  }
+
+  private static void addMember(
+      Rollout rollout, UUID deviceId, int waveIndex, String hardwareClassId) {
+    RolloutDevice member = new RolloutDevice();
+    member.rolloutId = rollout.id;
+    member.deviceId = deviceId;
+    member.modelId = rollout.model.id;
+    member.waveIndex = waveIndex;
+    member.hardwareClassId = hardwareClassId;
+    member.persist();
   }
 
   /**

@@ -7,12 +7,9 @@ import dev.modelfleet.server.model.Model;
 import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.model.ModelVersion;
 import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
-import dev.modelfleet.server.rollout.RolloutViews.Counts;
 import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
-import dev.modelfleet.server.rollout.RolloutViews.EventView;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
-import dev.modelfleet.server.rollout.RolloutViews.WaveView;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
@@ -28,15 +25,15 @@ import java.util.UUID;
 @ApplicationScoped
 public class RolloutService {
 
-  private static final int MAX_PROBLEMS_SHOWN = 100;
-  private static final int MAX_EVENTS_SHOWN = 500;
-
   private final RolloutStepper stepper;
+  private final RolloutRollback rollback;
   private final RolloutSelection selection;
   private final Clock clock;
 
-  RolloutService(RolloutStepper stepper, RolloutSelection selection, Clock clock) {
+  RolloutService(
+      RolloutStepper stepper, RolloutRollback rollback, RolloutSelection selection, Clock clock) {
     this.stepper = stepper;
+    this.rollback = rollback;
     this.selection = selection;
     this.clock = clock;
   }
@@ -261,7 +258,7 @@ public class RolloutService {
               + " never started, so it changed no"
               + " device and there is nothing to roll back.");
     }
-    stepper.rollBack(
+    rollback.rollBack(
         rollout, actor, reason == null || reason.isBlank() ? "rolled back by an operator" : reason);
     return view(rollout);
   }
@@ -342,61 +339,6 @@ public class RolloutService {
   }
 
   private RolloutView view(Rollout r) {
-    String version = r.version.version;
-    RolloutProgress progress = RolloutProgress.load(r, stepper.offlineSince());
-    List<WaveView> waves = new ArrayList<>();
-    int accepted = 0;
-    for (RolloutWave w : RolloutWave.of(r.id)) {
-      WaveStats stats = progress.wave(w.waveIndex);
-      accepted += w.acceptedFailures;
-      waves.add(
-          new WaveView(
-              w.waveIndex,
-              w.state,
-              w.planned,
-              Counts.of(stats, w.acceptedFailures),
-              w.acceptedFailures,
-              w.startedAt,
-              w.finishedAt,
-              w.approvedAt,
-              w.approvedBy,
-              r.plan.wave(w.waveIndex),
-              stats.gate()));
-    }
-    Counts totals = Counts.of(progress.total(), accepted);
-    List<DeviceView> problems =
-        progress.devices().stream()
-            .map(d -> DeviceView.of(d, version, progress.offlineSince()))
-            .filter(d -> d.reason() != null)
-            .limit(MAX_PROBLEMS_SHOWN)
-            .toList();
-    List<EventView> events =
-        new ArrayList<>(
-            RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
-                .page(0, MAX_EVENTS_SHOWN)
-                .list()
-                .stream()
-                .map(EventView::of)
-                .toList());
-    java.util.Collections.reverse(events); // the latest ones, oldest first
-    return new RolloutView(
-        r.id,
-        r.name,
-        r.model.name,
-        version,
-        r.selector,
-        r.state,
-        r.stateReason,
-        r.currentWave,
-        r.startAt,
-        r.createdBy,
-        r.createdAt,
-        r.startedAt,
-        r.finishedAt,
-        r.plan,
-        totals,
-        waves,
-        problems,
-        events);
+    return RolloutViews.of(r, RolloutProgress.load(r, stepper.offlineSince()));
   }
 }

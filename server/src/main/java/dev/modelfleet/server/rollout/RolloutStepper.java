@@ -14,24 +14,23 @@ import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.jboss.logging.Logger;
 
 /**
- * Moves one rollout forward. Every method runs in the caller's transaction, which holds the
- * rollout's row lock (the engine claims it with SKIP LOCKED, the API locks it for actions), so two
- * replicas never take the same step twice: the second sees the first's committed result.
+ * Moves one rollout forward: starts it, tells each wave's devices in batches, moves to the next
+ * wave, completes, pauses or rolls back. Whether devices and waves passed is {@link WaveJudge}'s
+ * call. Every method runs in the caller's transaction, which holds the rollout's row lock (the
+ * engine claims it with SKIP LOCKED, the API locks it for actions), so two replicas never take the
+ * same step twice: the second sees the first's committed result.
  */
 @ApplicationScoped
 class RolloutStepper {
 
-  private static final Logger LOG = Logger.getLogger(RolloutStepper.class);
   private static final Duration QUEUE_RECHECK = Duration.ofSeconds(2);
   private static final int ASSIGN_BATCH = 50;
 
@@ -43,6 +42,7 @@ class RolloutStepper {
 
   private final AssignmentService assignments;
   private final RolloutSelection selection;
+  private final RolloutRollback rollback;
   private final RolloutConfig config;
   private final ModelFleetConfig fleetConfig;
   private final Clock clock;
@@ -50,11 +50,13 @@ class RolloutStepper {
   RolloutStepper(
       AssignmentService assignments,
       RolloutSelection selection,
+      RolloutRollback rollback,
       RolloutConfig config,
       ModelFleetConfig fleetConfig,
       Clock clock) {
     this.assignments = assignments;
     this.selection = selection;
+    this.rollback = rollback;
     this.config = config;
     this.fleetConfig = fleetConfig;
     this.clock = clock;
@@ -87,7 +89,7 @@ class RolloutStepper {
         }
       }
       case RUNNING -> advance(rollout, now);
-      case ROLLING_BACK -> rollBack(rollout, RolloutEvent.ENGINE, rollout.stateReason);
+      case ROLLING_BACK -> rollback.rollBack(rollout, RolloutEvent.ENGINE, rollout.stateReason);
       default -> {} // nothing moves by itself in the other states
     }
   }
@@ -151,28 +153,7 @@ class RolloutStepper {
     }
     List<WavePlanner.Candidate> candidates =
         selected.stream().map(d -> new WavePlanner.Candidate(d.id, d.hardwareClassId)).toList();
-    List<WavePlanner.Placement> placements =
-        WavePlanner.place(rollout.id, candidates, rollout.plan.waves());
-    int[] planned = new int[rollout.plan.waves().size()];
-    for (WavePlanner.Placement p : placements) {
-      RolloutDevice member = new RolloutDevice();
-      member.rolloutId = rollout.id;
-      member.deviceId = p.deviceId();
-      member.modelId = rollout.model.id;
-      member.waveIndex = p.wave();
-      member.hardwareClassId = p.hardwareClassId();
-      member.persist();
-      planned[p.wave()]++;
-    }
-    for (int i = 0; i < planned.length; i++) {
-      RolloutWave wave = new RolloutWave();
-      wave.rolloutId = rollout.id;
-      wave.waveIndex = i;
-      wave.planned = planned[i];
-      wave.state = RolloutWave.WAITING;
-      wave.persist();
-    }
-    selection.flushMembership(rollout);
+    int[] planned = selection.placeInWaves(rollout, candidates);
     Instant now = clock.instant();
     rollout.state = RolloutState.RUNNING;
     rollout.stateReason = null;
@@ -188,7 +169,7 @@ class RolloutStepper {
         String.format(
             Locale.ROOT,
             "%d devices in %d waves (%s); the first wave holds a canary of each of %d hardware classes",
-            placements.size(),
+            candidates.size(),
             planned.length,
             sizes(planned),
             classes));
@@ -215,20 +196,17 @@ class RolloutStepper {
     RolloutProgress progress =
         new RolloutProgress(
             rollout,
-            judge(
+            WaveJudge.judgeDevices(
                 rollout,
                 RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
                 offlineSince,
                 now),
             offlineSince);
 
-    for (RolloutWave wave : waves) {
-      if (wave.isStarted()
-          && progress.wave(wave.waveIndex).failedPercent(wave.acceptedFailures)
-              > rollout.plan.wave(wave.waveIndex).failureThreshold()) {
-        breach(rollout, wave, progress);
-        return;
-      }
+    Optional<RolloutWave> breached = WaveJudge.breachedWave(rollout, waves, progress);
+    if (breached.isPresent()) {
+      breach(rollout, breached.get(), WaveJudge.breachReason(rollout, breached.get(), progress));
+      return;
     }
 
     RolloutWave current = waves.get(rollout.currentWave);
@@ -255,26 +233,14 @@ class RolloutStepper {
       if (!RolloutWave.RUNNING.equals(current.state) || tellPending(rollout, current, now)) {
         return;
       }
-      WaveStats stats = progress.wave(current.waveIndex);
-      boolean soaked = !now.isBefore(current.startedAt.plusSeconds(plan.soakSeconds()));
-      if (stats.activePercent(current.acceptedFailures) < plan.successThreshold() || !soaked) {
+      Optional<String> success = WaveJudge.success(rollout, current, progress, now);
+      if (success.isEmpty()) {
         return;
       }
       current.state = RolloutWave.SUCCEEDED;
       current.finishedAt = now;
       RolloutEvent.record(
-          rollout.id,
-          now,
-          RolloutEvent.ENGINE,
-          "wave-succeeded",
-          current.waveIndex,
-          String.format(
-              Locale.ROOT,
-              "%d of %d eligible devices active (%.1f %%, %.1f %% needed)",
-              stats.active(),
-              stats.eligible(),
-              stats.activePercent(current.acceptedFailures),
-              plan.successThreshold()));
+          rollout.id, now, RolloutEvent.ENGINE, "wave-succeeded", current.waveIndex, success.get());
       if (rollout.plan.isLastWave(current.waveIndex)) {
         complete(rollout, now);
         return;
@@ -282,62 +248,6 @@ class RolloutStepper {
       rollout.currentWave++;
       current = waves.get(rollout.currentWave);
     }
-  }
-
-  /**
-   * Reaches verdicts on devices still deciding: a device that runs the new version but fails a
-   * health gate is failed; one that has not got there within the wave's timeout is failed or
-   * skipped as the plan says. Verdicts stick, so a gate's evidence cannot flap a wave.
-   */
-  private List<DeviceProgress> judge(
-      Rollout rollout, List<DeviceProgress> devices, Instant offlineSince, Instant now) {
-    List<DeviceProgress> judged = new ArrayList<>(devices.size());
-    String version = rollout.version.version;
-    for (DeviceProgress d : devices) {
-      if (!d.isAssigned() || d.outcome() != null) {
-        judged.add(d);
-        continue;
-      }
-      String state = d.state(version, offlineSince);
-      WavePlan plan = rollout.plan.wave(d.wave());
-      String outcome = null;
-      String reason = null;
-      if (DeviceProgress.ACTIVE.equals(state)) {
-        Optional<String> breach = HealthGate.breach(d, rollout.plan.gates());
-        if (breach.isPresent()) {
-          outcome = RolloutDevice.FAILED;
-          reason = breach.get();
-        }
-      } else if (!DeviceProgress.FAILED.equals(state)
-          && now.isAfter(d.assignedAt().plusSeconds(plan.timeoutSeconds()))) {
-        outcome =
-            WavePlan.SKIPPED.equals(plan.onTimeout())
-                ? RolloutDevice.SKIPPED
-                : RolloutDevice.FAILED;
-        reason =
-            "timed out: not active within "
-                + plan.timeoutSeconds()
-                + " s of being told (last state: "
-                + state
-                + ")";
-      }
-      if (outcome == null) {
-        judged.add(d);
-        continue;
-      }
-      RolloutDevice member =
-          RolloutDevice.findById(new RolloutDevice.Key(rollout.id, d.deviceId()));
-      member.decide(outcome, reason);
-      RolloutEvent.record(
-          rollout.id,
-          now,
-          RolloutEvent.ENGINE,
-          "device-" + outcome,
-          d.wave(),
-          d.deviceId() + ": " + reason);
-      judged.add(withOutcome(d, outcome, reason));
-    }
-    return judged;
   }
 
   private void startWave(Rollout rollout, RolloutWave wave, Instant now) {
@@ -423,20 +333,10 @@ class RolloutStepper {
 
   /** Adds devices that match the selector now but did not when the rollout started. */
   private void joinLateDevices(Rollout rollout, RolloutWave current, Instant now) {
-    List<Device> newcomers = selection.newcomers(rollout);
+    List<Device> newcomers = selection.joinLate(rollout, current.waveIndex);
     if (newcomers.isEmpty()) {
       return;
     }
-    for (Device d : newcomers) {
-      RolloutDevice member = new RolloutDevice();
-      member.rolloutId = rollout.id;
-      member.deviceId = d.id;
-      member.modelId = rollout.model.id;
-      member.waveIndex = current.waveIndex;
-      member.hardwareClassId = d.hardwareClassId;
-      member.persist();
-    }
-    selection.flushMembership(rollout);
     RolloutEvent.record(
         rollout.id,
         now,
@@ -451,30 +351,14 @@ class RolloutStepper {
     }
   }
 
-  private void breach(Rollout rollout, RolloutWave wave, RolloutProgress progress) {
-    WaveStats stats = progress.wave(wave.waveIndex);
-    String example =
-        progress.devicesOf(wave.waveIndex).stream()
-            .filter(d -> DeviceProgress.FAILED.equals(progress.stateOf(d)))
-            .findFirst()
-            .map(d -> "; e.g. " + d.deviceId() + ": " + d.failureReason())
-            .orElse("");
-    String reason =
-        String.format(
-            Locale.ROOT,
-            "wave %d: %d of %d eligible devices failed (%.1f %%, %.1f %% allowed)%s",
-            wave.waveIndex + 1,
-            stats.failed() - wave.acceptedFailures,
-            stats.eligible(),
-            stats.failedPercent(wave.acceptedFailures),
-            rollout.plan.wave(wave.waveIndex).failureThreshold(),
-            example);
+  /** Pauses the rollout or rolls it back, as its plan says, with why the wave failed. */
+  private void breach(Rollout rollout, RolloutWave wave, String reason) {
     RolloutEvent.record(
         rollout.id, clock.instant(), RolloutEvent.ENGINE, "breach", wave.waveIndex, reason);
     if (RolloutPlan.ROLLBACK.equals(rollout.plan.onBreach())) {
       wave.state = RolloutWave.FAILED;
       wave.finishedAt = clock.instant();
-      rollBack(rollout, RolloutEvent.ENGINE, reason);
+      rollback.rollBack(rollout, RolloutEvent.ENGINE, reason);
     } else {
       pause(rollout, RolloutEvent.ENGINE, reason);
     }
@@ -484,54 +368,6 @@ class RolloutStepper {
     rollout.state = RolloutState.PAUSED;
     rollout.stateReason = reason;
     RolloutEvent.record(rollout.id, clock.instant(), actor, "paused", rollout.currentWave, reason);
-  }
-
-  /**
-   * Points every device the rollout changed back at what it ran before, each with a new, higher
-   * generation. A device whose desired state moved on meanwhile is left alone.
-   */
-  void rollBack(Rollout rollout, String actor, String reason) {
-    Instant now = clock.instant();
-    rollout.state = RolloutState.ROLLING_BACK;
-    rollout.stateReason = reason;
-    RolloutEvent.record(rollout.id, now, actor, "rollback-started", rollout.currentWave, reason);
-    List<RolloutDevice> changed =
-        RolloutDevice.list(
-            "rolloutId = ?1 and assignedAt is not null and (outcome is null or outcome <> ?2)",
-            rollout.id,
-            RolloutDevice.ROLLED_BACK);
-    int restored = 0;
-    int leftAlone = 0;
-    Cause cause = new Cause("rollback", rollout.id);
-    for (RolloutDevice member : changed) {
-      Optional<Long> generation =
-          assignments.revert(
-              member.deviceId, rollout.model, member.variantId, member.previousVariantId, cause);
-      if (generation.isPresent()) {
-        restored++;
-        member.decide(
-            RolloutDevice.ROLLED_BACK,
-            member.previousVariantId == null
-                ? "model removed (the device had no earlier version)"
-                : "previous version restored at generation " + generation.get());
-      } else {
-        leftAlone++;
-        member.decide(
-            RolloutDevice.ROLLED_BACK,
-            "left alone: its desired state changed after this rollout set it");
-      }
-    }
-    rollout.state = RolloutState.ROLLED_BACK;
-    rollout.finishedAt = now;
-    selection.release(rollout);
-    RolloutEvent.record(
-        rollout.id,
-        now,
-        actor,
-        "rolled-back",
-        rollout.currentWave,
-        restored + " devices restored to their previous version, " + leftAlone + " left alone");
-    LOG.infof("rollout %s rolled back: %s", rollout.id, reason);
   }
 
   private void complete(Rollout rollout, Instant now) {
@@ -546,28 +382,6 @@ class RolloutStepper {
         "completed",
         rollout.currentWave,
         "all waves succeeded");
-  }
-
-  private static DeviceProgress withOutcome(DeviceProgress d, String outcome, String reason) {
-    return new DeviceProgress(
-        d.deviceId(),
-        d.wave(),
-        d.hardwareClassId(),
-        d.assignedAt(),
-        d.generation(),
-        d.variantId(),
-        d.previousVariantId(),
-        outcome,
-        reason,
-        d.reportedVersion(),
-        d.reportedGeneration(),
-        d.reportedState(),
-        d.reportedReason(),
-        d.reportedProviderUsed(),
-        d.expectedProvider(),
-        d.lastSeenAt(),
-        d.now(),
-        d.before());
   }
 
   private static String sizes(int[] planned) {

@@ -3,11 +3,15 @@ package dev.modelfleet.server.rollout;
 import dev.modelfleet.server.rollout.RolloutPlan.WavePlan;
 import dev.modelfleet.server.rollout.WaveStats.GateFigures;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 public final class RolloutViews {
+
+  private static final int MAX_PROBLEMS_SHOWN = 100;
+  private static final int MAX_EVENTS_SHOWN = 500;
 
   private RolloutViews() {}
 
@@ -135,5 +139,67 @@ public final class RolloutViews {
 
   static double round(double percent) {
     return Math.round(percent * 10) / 10.0;
+  }
+
+  /**
+   * The view of {@code r} with {@code progress}: the first {@value #MAX_PROBLEMS_SHOWN} devices
+   * with a problem and the latest {@value #MAX_EVENTS_SHOWN} events.
+   */
+  static RolloutView of(Rollout r, RolloutProgress progress) {
+    String version = r.version.version;
+    List<WaveView> waves = new ArrayList<>();
+    int accepted = 0;
+    for (RolloutWave w : RolloutWave.of(r.id)) {
+      WaveStats stats = progress.wave(w.waveIndex);
+      accepted += w.acceptedFailures;
+      waves.add(
+          new WaveView(
+              w.waveIndex,
+              w.state,
+              w.planned,
+              Counts.of(stats, w.acceptedFailures),
+              w.acceptedFailures,
+              w.startedAt,
+              w.finishedAt,
+              w.approvedAt,
+              w.approvedBy,
+              r.plan.wave(w.waveIndex),
+              stats.gate()));
+    }
+    Counts totals = Counts.of(progress.total(), accepted);
+    List<DeviceView> problems =
+        progress.devices().stream()
+            .map(d -> DeviceView.of(d, version, progress.offlineSince()))
+            .filter(d -> d.reason() != null)
+            .limit(MAX_PROBLEMS_SHOWN)
+            .toList();
+    List<EventView> events =
+        new ArrayList<>(
+            RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
+                .page(0, MAX_EVENTS_SHOWN)
+                .list()
+                .stream()
+                .map(EventView::of)
+                .toList());
+    java.util.Collections.reverse(events); // the latest ones, oldest first
+    return new RolloutView(
+        r.id,
+        r.name,
+        r.model.name,
+        version,
+        r.selector,
+        r.state,
+        r.stateReason,
+        r.currentWave,
+        r.startAt,
+        r.createdBy,
+        r.createdAt,
+        r.startedAt,
+        r.finishedAt,
+        r.plan,
+        totals,
+        waves,
+        problems,
+        events);
   }
 }

@@ -11,6 +11,7 @@ import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,17 +22,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * Root rotation: the next root version is signed by a threshold of the current root keys and a
  * threshold of its own, then published. With the root key online the server signs both at once
  * ({@link #rotate}); with it offline an admin makes a draft, signs its pre-authentication encoding
  * elsewhere ({@code deploy/keys/SignRoot.java}) and uploads the signatures until both thresholds
- * are met ({@link #addSignature}). Publishing re-signs what the rotated keys signed ({@link
- * RootPublication}).
+ * are met ({@link #addSignature}). Publishing fires {@link RootPublished}, on which the features
+ * that keep signed documents re-sign what the rotated keys signed.
  */
 @ApplicationScoped
 public class RootRotation {
+
+  private static final Logger LOG = Logger.getLogger(RootRotation.class);
 
   /** Serializes draft changes across replicas (they share the key directory). */
   private static final long DRAFT_LOCK = 0x6d66_726f_6f74L;
@@ -68,15 +72,21 @@ public class RootRotation {
       Threshold newRoot,
       boolean published) {}
 
-  private final SigningService signing;
-  private final RootPublication publication;
+  private final RootMetadataChain roots;
+  private final SigningKeys signingKeys;
+  private final Event<RootPublished> rootPublished;
   private final ModelFleetConfig config;
   private final Clock clock;
 
   RootRotation(
-      SigningService signing, RootPublication publication, ModelFleetConfig config, Clock clock) {
-    this.signing = signing;
-    this.publication = publication;
+      RootMetadataChain roots,
+      SigningKeys signingKeys,
+      Event<RootPublished> rootPublished,
+      ModelFleetConfig config,
+      Clock clock) {
+    this.roots = roots;
+    this.signingKeys = signingKeys;
+    this.rootPublished = rootPublished;
     this.config = config;
     this.clock = clock;
   }
@@ -85,17 +95,16 @@ public class RootRotation {
   @Transactional
   public Draft rotate(Proposal proposal) {
     lock();
-    if (!signing.rootKeyOnline()) {
+    if (!roots.rootKeyOnline()) {
       throw ApiError.ROOT_KEY_OFFLINE.exception(
           "This server does not hold the root key(s) of"
               + " root version "
-              + signing.currentMetadata().getVersion()
+              + roots.currentMetadata().getVersion()
               + "; make a draft"
               + " (POST /api/v1/trust/root/drafts) and sign it offline.");
     }
-    RootMetadata previous = signing.currentMetadata();
-    SignedEnvelope next =
-        signing.signNextRoot(build(proposal), SigningService.rootKeyIds(previous));
+    RootMetadata previous = roots.currentMetadata();
+    SignedEnvelope next = roots.signNextRoot(build(proposal), RootRoles.rootKeyIds(previous));
     Draft status = status(next, previous);
     if (!status.newRoot().met()) {
       throw ApiError.ROOT_KEY_OFFLINE.exception(
@@ -109,23 +118,22 @@ public class RootRotation {
   @Transactional
   public Draft draft(Proposal proposal) {
     lock();
-    RootMetadata previous = signing.currentMetadata();
-    SignedEnvelope next =
-        signing.signNextRoot(build(proposal), SigningService.rootKeyIds(previous));
-    signing.files().saveDraft(next);
+    RootMetadata previous = roots.currentMetadata();
+    SignedEnvelope next = roots.signNextRoot(build(proposal), RootRoles.rootKeyIds(previous));
+    roots.files().saveDraft(next);
     return status(next, previous);
   }
 
   public Optional<Draft> currentDraft() {
-    signing.refresh();
-    return signing.files().draft().map(d -> status(d, signing.currentMetadata()));
+    roots.refresh();
+    return roots.files().draft().map(d -> status(d, roots.currentMetadata()));
   }
 
   @Transactional
   public void discardDraft() {
     lock();
-    signing.files().draft().orElseThrow(RootRotation::noDraft);
-    signing.files().deleteDraft();
+    roots.files().draft().orElseThrow(RootRotation::noDraft);
+    roots.files().deleteDraft();
   }
 
   /**
@@ -136,10 +144,10 @@ public class RootRotation {
   @Transactional
   public Draft addSignature(Long version, String keyId, String signatureBase64) {
     lock();
-    signing.refresh();
-    SignedEnvelope draft = signing.files().draft().orElseThrow(RootRotation::noDraft);
+    roots.refresh();
+    SignedEnvelope draft = roots.files().draft().orElseThrow(RootRotation::noDraft);
     RootMetadata proposed = RootChainFiles.metadata(draft);
-    RootMetadata previous = signing.currentMetadata();
+    RootMetadata previous = roots.currentMetadata();
     if (version != null && version != proposed.getVersion()) {
       throw ApiError.CONFLICT.exception(
           "The draft is root version "
@@ -182,7 +190,7 @@ public class RootRotation {
                             + proposed.getVersion()
                             + "."));
     byte[] signed = Dsse.preAuthEncoding(draft.getPayloadType(), draft.getPayload().toByteArray());
-    if (!SigningService.verifies(key, signed, signature)) {
+    if (!Envelopes.verifies(key, signed, signature)) {
       throw ApiError.INVALID_SIGNATURE.exception(
           "The signature by key "
               + keyId
@@ -201,21 +209,24 @@ public class RootRotation {
     Draft status = status(next, previous);
     if (status.previousRoot().met() && status.newRoot().met()) {
       Draft published = publish(next, previous);
-      signing.files().deleteDraft();
+      roots.files().deleteDraft();
       return published;
     }
-    signing.files().saveDraft(next);
+    roots.files().saveDraft(next);
     return status;
   }
 
   private Draft publish(SignedEnvelope next, RootMetadata previous) {
-    if (!signing.publish(next)) {
+    if (!roots.publish(next)) {
       throw ApiError.CONFLICT.exception(
           "Root version "
               + RootChainFiles.version(next)
               + " was published by another server meanwhile; look at GET /api/v1/trust/root.");
     }
-    publication.published(previous, RootChainFiles.metadata(next));
+    RootMetadata publishedMetadata = RootChainFiles.metadata(next);
+    roots.recordPublicKeys();
+    rootPublished.fire(new RootPublished(previous, publishedMetadata));
+    LOG.infof("root metadata version %d published", publishedMetadata.getVersion());
     Draft status = status(next, previous);
     return new Draft(
         status.version(),
@@ -257,7 +268,7 @@ public class RootRotation {
     for (String pem : rootKeys) {
       newRootKeys.add(parsePem(pem));
     }
-    RootMetadata current = signing.currentMetadata();
+    RootMetadata current = roots.currentMetadata();
     // Check every threshold against the keys each role will have before any key is made.
     for (String role : ROLES) {
       int keys =
@@ -265,7 +276,7 @@ public class RootRotation {
               ? 1
               : role.equals(Dsse.ROLE_ROOT) && !newRootKeys.isEmpty()
                   ? (int) newRootKeys.stream().map(PublicKey::getKeyId).distinct().count()
-                  : SigningService.role(current, role).map(RoleKeys::getKeyIdsCount).orElse(0);
+                  : RootRoles.role(current, role).map(RoleKeys::getKeyIdsCount).orElse(0);
       Integer threshold = thresholds.get(role);
       if (threshold != null && (threshold < 1 || threshold > keys)) {
         throw ApiError.INVALID_REQUEST.exception(
@@ -286,24 +297,22 @@ public class RootRotation {
                     .plus(days > 0 ? Duration.ofDays(days) : config.rootMetadataTtl())
                     .toEpochMilli());
     for (String role : ROLES) {
-      Optional<RoleKeys> existing = SigningService.role(current, role);
+      Optional<RoleKeys> existing = RootRoles.role(current, role);
       List<PublicKey> keys;
       if (rotate.contains(role)) {
-        keys = List.of(signing.createKey(role));
+        keys = List.of(signingKeys.create(role));
       } else if (role.equals(Dsse.ROLE_ROOT) && !newRootKeys.isEmpty()) {
         keys = newRootKeys.stream().distinct().toList();
       } else if (existing.isPresent()) {
         keys =
-            existing.get().getKeyIdsList().stream()
-                .map(id -> SigningService.key(current, id))
-                .toList();
+            existing.get().getKeyIdsList().stream().map(id -> RootRoles.key(current, id)).toList();
       } else {
         continue;
       }
       int threshold =
           thresholds.getOrDefault(
               role, Math.min(keys.size(), existing.map(RoleKeys::getThreshold).orElse(1)));
-      SigningService.setRole(next, role, keys, Math.max(1, threshold));
+      RootRoles.setRole(next, role, keys, Math.max(1, threshold));
     }
     return next.build();
   }
@@ -322,8 +331,8 @@ public class RootRotation {
   }
 
   private static Threshold threshold(SignedEnvelope envelope, RootMetadata keysFrom) {
-    RoleKeys role = SigningService.role(keysFrom, Dsse.ROLE_ROOT).orElseThrow();
-    Set<String> valid = SigningService.validSigners(envelope, keysFrom, role);
+    RoleKeys role = RootRoles.role(keysFrom, Dsse.ROLE_ROOT).orElseThrow();
+    Set<String> valid = Envelopes.validSigners(envelope, keysFrom, role);
     return new Threshold(
         role.getKeyIdsList(),
         Math.max(1, role.getThreshold()),
@@ -331,14 +340,14 @@ public class RootRotation {
   }
 
   private static Optional<PublicKey> rootKey(RootMetadata metadata, String keyId) {
-    return SigningService.role(metadata, Dsse.ROLE_ROOT)
+    return RootRoles.role(metadata, Dsse.ROLE_ROOT)
         .filter(r -> r.getKeyIdsList().contains(keyId))
-        .map(r -> SigningService.key(metadata, keyId));
+        .map(r -> RootRoles.key(metadata, keyId));
   }
 
   private static PublicKey parsePem(String pem) {
     try {
-      return SigningService.publicKey(Ed25519Keys.parsePublicKeyPem(pem));
+      return RootRoles.publicKey(Ed25519Keys.parsePublicKeyPem(pem));
     } catch (IllegalArgumentException e) {
       throw ApiError.INVALID_PUBLIC_KEY.exception(
           "Every entry of 'rootKeys' must be an Ed25519"

@@ -17,12 +17,12 @@ import java.util.List;
 @Path("/api/v1/trust")
 public class TrustResource {
 
-  private final SigningService signing;
+  private final RootMetadataChain roots;
   private final RootRotation rotation;
   private final Clock clock;
 
-  TrustResource(SigningService signing, RootRotation rotation, Clock clock) {
-    this.signing = signing;
+  TrustResource(RootMetadataChain roots, RootRotation rotation, Clock clock) {
+    this.roots = roots;
     this.rotation = rotation;
     this.clock = clock;
   }
@@ -80,11 +80,11 @@ public class TrustResource {
   @Path("/root")
   @Produces(MediaType.APPLICATION_JSON)
   public RootView root() {
-    List<SignedEnvelope> chain = signing.rootChain();
+    List<SignedEnvelope> chain = roots.rootChain();
     SignedEnvelope envelope = chain.get(chain.size() - 1);
     RootMetadata metadata = RootChainFiles.metadata(envelope);
-    boolean online = signing.rootKeyOnline();
-    Instant renewAfter = signing.renewAfter(metadata);
+    boolean online = roots.rootKeyOnline();
+    Instant renewAfter = roots.renewAfter(metadata);
     Instant expires = Instant.ofEpochMilli(metadata.getExpiresAtMs());
     List<String> warnings = new ArrayList<>();
     if (!online && !clock.instant().isBefore(renewAfter)) {
@@ -111,7 +111,7 @@ public class TrustResource {
         expires,
         keys(metadata),
         roles(metadata),
-        Ed25519Keys.publicKeyPem(signing.rootPublicKey()),
+        Ed25519Keys.publicKeyPem(roots.rootPublicKey()),
         rootPem(),
         Base64.getEncoder().encodeToString(envelope.toByteArray()),
         online,
@@ -122,13 +122,13 @@ public class TrustResource {
 
   /**
    * What an agent is configured with as its pin: every root key (SubjectPublicKeyInfo PEM), and
-   * with several the root threshold ({@link SigningService#rootPinPem}).
+   * with several the root threshold ({@link RootMetadataChain#rootPinPem}).
    */
   @GET
   @Path("/root.pem")
   @Produces("application/x-pem-file")
   public String rootPem() {
-    return signing.rootPinPem();
+    return roots.rootPinPem();
   }
 
   /** The draft of the next root version: what to sign, and which signatures it still needs. */

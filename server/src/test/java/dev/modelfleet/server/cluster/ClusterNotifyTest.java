@@ -11,7 +11,7 @@ import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.Signer;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;
@@ -48,7 +48,7 @@ import org.postgresql.PGNotification;
 class ClusterNotifyTest {
 
   @Inject ClusterListener listener;
-  @Inject SigningService signing;
+  @Inject Signer signing;
 
   AgentClient agent;
 

@@ -17,6 +17,7 @@ import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.server.assignment.DeploymentHistory;
 import dev.modelfleet.server.assignment.DeploymentStatus;
 import dev.modelfleet.server.common.StoredText;
+import dev.modelfleet.server.device.heartbeat.ModelHealthInfo;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;

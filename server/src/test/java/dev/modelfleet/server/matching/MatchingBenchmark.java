@@ -1,7 +1,7 @@
 package dev.modelfleet.server.matching;
 
 import dev.modelfleet.server.device.BenchmarkInfo;
-import dev.modelfleet.server.device.HardwareInfo;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.matching.MatchViews.MatchDecision;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.server.device.BenchmarkInfo;
-import dev.modelfleet.server.device.HardwareInfo;
+import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.matching.MatchViews.Candidate;
 import dev.modelfleet.server.matching.MatchViews.MatchDecision;
 import java.time.Instant;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.VariantManifest;
-import dev.modelfleet.server.signing.SigningService;
+import dev.modelfleet.server.signing.Signer;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class ManifestRenewalReplicasTest {
 
   @Inject ManifestRenewal renewal;
-  @Inject SigningService signing;
+  @Inject Signer signing;
 
   @Test
   void aManifestWithoutExpiryIsRenewedOnceEvenByAReplicaThatReadItAsDue() throws Exception {

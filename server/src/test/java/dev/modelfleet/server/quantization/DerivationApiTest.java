@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.server.quantization.graph.Fp16Converter;
+import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.support.Db;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.test.junit.QuarkusTest;

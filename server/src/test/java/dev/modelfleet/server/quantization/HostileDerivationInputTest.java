@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.modelfleet.onnx.testing.HostileModels;
 import dev.modelfleet.onnx.testing.HostileModels.Hideout;
 import dev.modelfleet.server.common.ApiException;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -7,6 +7,8 @@ import dev.modelfleet.onnx.UnsafeModelException;
 import dev.modelfleet.onnx.testing.FuzzInputs;
 import dev.modelfleet.server.common.ApiException;
 import dev.modelfleet.server.model.CostEstimator;
+import dev.modelfleet.server.quantization.graph.DerivationException;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.server.quantization.graph.DerivationException;
+import dev.modelfleet.server.quantization.graph.Fp16Converter;
+import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
+import dev.modelfleet.server.quantization.graph.Int8StaticQuantizer;
+import dev.modelfleet.server.quantization.graph.Tensors;
 import org.junit.jupiter.api.Test;
 
 /** The graph rewrites alone, against ONNX Runtime, on models built here. */
@@ -60,7 +65,8 @@ class QuantizerTest {
     ValidationSet calibration =
         ValidationSet.synthesize(VariantCheck.inputs(ref), java.util.Map.of(), 16, 7);
     for (Int8StaticQuantizer.Method method : Int8StaticQuantizer.Method.values()) {
-      var result = Int8StaticQuantizer.quantize(cnn, calibration, method, 99.9);
+      var result =
+          Int8StaticQuantizer.quantize(cnn, new CalibrationRuns(calibration), method, 99.9);
       assertEquals(5, result.report().converted().size());
       assertTrue(
           result.report().converted().stream()

@@ -9,6 +9,8 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
+import dev.modelfleet.server.quantization.graph.Tensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

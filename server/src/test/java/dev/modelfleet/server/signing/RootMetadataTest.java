@@ -20,8 +20,8 @@ class RootMetadataTest {
   @Test
   void replicasOnOneKeyDirectoryServeTheSameDocument() {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    SigningService first = started(now);
-    SigningService second = started(now.plusSeconds(60));
+    RootMetadataChain first = started(now);
+    RootMetadataChain second = started(now.plusSeconds(60));
 
     assertArrayEquals(first.rootMetadata().toByteArray(), second.rootMetadata().toByteArray());
     assertArrayEquals(first.rootPublicKey(), second.rootPublicKey());
@@ -31,12 +31,12 @@ class RootMetadataTest {
   void reSignedOneVersionUpAfterHalfItsLifetime() throws Exception {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
     started(now);
-    SigningService later = started(now.plus(Duration.ofDays(200)));
+    RootMetadataChain later = started(now.plus(Duration.ofDays(200)));
 
     RootMetadata metadata = RootMetadata.parseFrom(later.rootMetadata().getPayload());
     assertEquals(2, metadata.getVersion());
     assertEquals(now.plus(Duration.ofDays(200 + 365)).toEpochMilli(), metadata.getExpiresAtMs());
-    SigningService restarted = started(now.plus(Duration.ofDays(201)));
+    RootMetadataChain restarted = started(now.plus(Duration.ofDays(201)));
     assertEquals(2, RootMetadata.parseFrom(restarted.rootMetadata().getPayload()).getVersion());
   }
 
@@ -58,8 +58,8 @@ class RootMetadataTest {
             return now[0];
           }
         };
-    SigningService running = new SigningService(config(), ticking);
-    running.loadKeys();
+    RootMetadataChain running = new RootMetadataChain(config(), ticking, new SigningKeys(config()));
+    running.load();
     assertEquals(1, RootMetadata.parseFrom(running.rootMetadata().getPayload()).getVersion());
 
     now[0] = start.plus(Duration.ofDays(200)); // no restart in between
@@ -87,9 +87,8 @@ class RootMetadataTest {
         RootMetadata.newBuilder()
             .setVersion(4)
             .setExpiresAtMs(Instant.parse("2026-06-01T00:00:00Z").toEpochMilli());
-    SigningService.setRole(legacy, "root", java.util.List.of(SigningService.publicKey(root)), 1);
-    SigningService.setRole(
-        legacy, "targets", java.util.List.of(SigningService.publicKey(targets)), 1);
+    RootRoles.setRole(legacy, "root", java.util.List.of(RootRoles.publicKey(root)), 1);
+    RootRoles.setRole(legacy, "targets", java.util.List.of(RootRoles.publicKey(targets)), 1);
     byte[] payload = legacy.build().toByteArray();
     var envelope =
         dev.modelfleet.protocol.agent.v1.SignedEnvelope.newBuilder()
@@ -97,7 +96,7 @@ class RootMetadataTest {
             .setPayload(com.google.protobuf.ByteString.copyFrom(payload))
             .addSignatures(
                 dev.modelfleet.protocol.agent.v1.Signature.newBuilder()
-                    .setKeyId(SigningService.publicKey(root).getKeyId())
+                    .setKeyId(RootRoles.publicKey(root).getKeyId())
                     .setSignature(
                         com.google.protobuf.ByteString.copyFrom(
                             Ed25519Keys.sign(
@@ -106,9 +105,9 @@ class RootMetadataTest {
                                     dev.modelfleet.protocol.Dsse.ROOT_METADATA_TYPE, payload)))))
             .build();
     java.nio.file.Files.write(
-        dir.resolve(SigningService.LEGACY_ROOT_METADATA_FILE), envelope.toByteArray());
+        dir.resolve(RootMetadataChain.LEGACY_ROOT_METADATA_FILE), envelope.toByteArray());
 
-    SigningService service = started(Instant.parse("2026-01-01T00:00:00Z"));
+    RootMetadataChain service = started(Instant.parse("2026-01-01T00:00:00Z"));
 
     var chain = service.rootChain();
     assertEquals(java.util.List.of(4L, 5L), chain.stream().map(RootChainFiles::version).toList());
@@ -119,11 +118,14 @@ class RootMetadataTest {
     assertArrayEquals(Ed25519Keys.spki(root.generatePublicKey()), service.rootPublicKey());
     // a desired state is now signed by the director key, not targets
     var signed =
-        service.signWithDirector(
-            dev.modelfleet.protocol.Dsse.DESIRED_STATE_TYPE,
-            dev.modelfleet.protocol.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
+        signer(service)
+            .signWithDirector(
+                dev.modelfleet.protocol.Dsse.DESIRED_STATE_TYPE,
+                dev.modelfleet.protocol.agent.v1.DesiredState.newBuilder()
+                    .setGeneration(1)
+                    .build());
     assertEquals(
-        SigningService.role(current, "director").orElseThrow().getKeyIds(0),
+        RootRoles.role(current, "director").orElseThrow().getKeyIds(0),
         signed.getSignatures(0).getKeyId());
   }
 
@@ -131,25 +133,40 @@ class RootMetadataTest {
   @Test
   void withTheRootKeyOfflineNothingIsReSignedAndTheOnlineKeysStillSign() throws Exception {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    SigningService first = started(now);
+    RootMetadataChain first = started(now);
     java.nio.file.Files.delete(keyDir.resolve("keys").resolve("root.key"));
 
-    SigningService later = started(now.plus(Duration.ofDays(200)));
+    RootMetadataChain later = started(now.plus(Duration.ofDays(200)));
 
     assertEquals(false, later.rootKeyOnline());
     assertArrayEquals(first.rootMetadata().toByteArray(), later.rootMetadata().toByteArray());
-    later.signWithTargets(
-        dev.modelfleet.protocol.Dsse.VARIANT_MANIFEST_TYPE,
-        dev.modelfleet.protocol.agent.v1.VariantManifest.newBuilder().setModel("m").build());
-    later.signWithDirector(
-        dev.modelfleet.protocol.Dsse.DESIRED_STATE_TYPE,
-        dev.modelfleet.protocol.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
+    signer(later)
+        .signWithTargets(
+            dev.modelfleet.protocol.Dsse.VARIANT_MANIFEST_TYPE,
+            dev.modelfleet.protocol.agent.v1.VariantManifest.newBuilder().setModel("m").build());
+    signer(later)
+        .signWithDirector(
+            dev.modelfleet.protocol.Dsse.DESIRED_STATE_TYPE,
+            dev.modelfleet.protocol.agent.v1.DesiredState.newBuilder().setGeneration(1).build());
   }
 
-  private SigningService started(Instant now) {
-    SigningService service = new SigningService(config(), Clock.fixed(now, ZoneOffset.UTC));
-    service.loadKeys();
-    return service;
+  private RootMetadataChain started(Instant now) {
+    RootMetadataChain chain =
+        new RootMetadataChain(
+            config(), Clock.fixed(now, ZoneOffset.UTC), new SigningKeys(config()));
+    chain.load();
+    return chain;
+  }
+
+  /** What signs documents against {@code chain}, with the keys of the same key directory. */
+  private Signer signer(RootMetadataChain chain) {
+    SigningKeys keys = new SigningKeys(config());
+    try {
+      keys.open();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return new Signer(chain, keys, config());
   }
 
   private ModelFleetConfig config() {

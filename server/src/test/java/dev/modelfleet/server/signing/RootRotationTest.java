@@ -147,24 +147,26 @@ class RootRotationTest {
   }
 
   /**
-   * Another replica (a second SigningService on the shared key directory, as another process would
-   * hold) publishes a root version and NOTIFYs: this replica's connected device gets it although
-   * nothing happened here.
+   * Another replica (a second RootMetadataChain on the shared key directory, as another process
+   * would hold) publishes a root version and NOTIFYs: this replica's connected device gets it
+   * although nothing happened here.
    */
   @Test
   @Order(0)
   void aVersionPublishedByAnotherReplicaReachesDevicesConnectedHere() throws Exception {
     Device device = new Device(pinnedRootKey());
     long version = device.roots.current().version();
-    SigningService otherReplica = new SigningService(sharedConfig(), java.time.Clock.systemUTC());
-    otherReplica.loadKeys();
+    RootMetadataChain otherReplica =
+        new RootMetadataChain(
+            sharedConfig(), java.time.Clock.systemUTC(), new SigningKeys(sharedConfig()));
+    otherReplica.load();
     dev.modelfleet.protocol.agent.v1.RootMetadata current = otherReplica.currentMetadata();
     SignedEnvelope next =
         otherReplica.signNextRoot(
             current.toBuilder()
                 .setExpiresAtMs(System.currentTimeMillis() + 86_400_000L * 300)
                 .build(),
-            SigningService.rootKeyIds(current));
+            RootRoles.rootKeyIds(current));
     assertTrue(otherReplica.publish(next));
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
     try (var connection = dataSource.getConnection();

@@ -35,24 +35,24 @@ class SignRootToolTest {
   @TempDir Path offline;
   Path rootKeyFile;
   PublicKey rootKey;
-  final PublicKey targets = SigningService.publicKey(Ed25519Keys.generate());
-  final PublicKey director = SigningService.publicKey(Ed25519Keys.generate());
-  final PublicKey secondRoot = SigningService.publicKey(Ed25519Keys.generate());
+  final PublicKey targets = RootRoles.publicKey(Ed25519Keys.generate());
+  final PublicKey director = RootRoles.publicKey(Ed25519Keys.generate());
+  final PublicKey secondRoot = RootRoles.publicKey(Ed25519Keys.generate());
 
   @BeforeEach
   void offlineRootKey() throws Exception {
     rootKeyFile = offline.resolve("root.key");
     rootKey =
-        SigningService.publicKey(
+        RootRoles.publicKey(
             Ed25519Keys.parsePublicKeyPem(SignRootTool.ok("keygen", rootKeyFile.toString())));
   }
 
   RootMetadata root(long version, List<PublicKey> rootKeys, int rootThreshold) {
     RootMetadata.Builder metadata =
         RootMetadata.newBuilder().setVersion(version).setExpiresAtMs(EXPIRES);
-    SigningService.setRole(metadata, Dsse.ROLE_ROOT, rootKeys, rootThreshold);
-    SigningService.setRole(metadata, Dsse.ROLE_TARGETS, List.of(targets), 1);
-    SigningService.setRole(metadata, Dsse.ROLE_DIRECTOR, List.of(director), 1);
+    RootRoles.setRole(metadata, Dsse.ROLE_ROOT, rootKeys, rootThreshold);
+    RootRoles.setRole(metadata, Dsse.ROLE_TARGETS, List.of(targets), 1);
+    RootRoles.setRole(metadata, Dsse.ROLE_DIRECTOR, List.of(director), 1);
     return metadata.build();
   }
 
@@ -151,7 +151,7 @@ class SignRootToolTest {
     assertEquals(7, signature.getInt("version"));
     assertEquals(rootKey.getKeyId(), signature.getString("keyId"));
     assertTrue(
-        SigningService.verifies(
+        Envelopes.verifies(
             rootKey,
             Dsse.preAuthEncoding(Dsse.ROOT_METADATA_TYPE, metadata.toByteArray()),
             Base64.getDecoder().decode(signature.getString("signature"))),
@@ -182,7 +182,7 @@ class SignRootToolTest {
   void withThePreviousVersionTheToolShowsWhatChangedAndRefusesAKeyOfNeither() throws Exception {
     Path previous = draft("previous.json", root(3, List.of(rootKey), 1));
     // what a compromised server would ask for: its own root key beside (or instead of) ours
-    PublicKey serversOwn = SigningService.publicKey(Ed25519Keys.generate());
+    PublicKey serversOwn = RootRoles.publicKey(Ed25519Keys.generate());
     Path next = draft("next.json", root(4, List.of(serversOwn), 1));
 
     SignRootTool.Run shown =

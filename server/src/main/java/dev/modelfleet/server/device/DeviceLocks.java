@@ -1,0 +1,47 @@
+package dev.modelfleet.server.device;
+
+import dev.modelfleet.server.common.ApiError;
+import io.quarkus.hibernate.orm.panache.Panache;
+import jakarta.persistence.LockModeType;
+import java.util.UUID;
+
+/**
+ * The server's locking rule, in one place: <b>a transaction that changes what a device runs or is
+ * (its status, its desired models and desired state, its deployment status and history) first locks
+ * the device's row, here, and only then reads what it changes and writes the device's other rows.
+ * </b> Assignment, rollback, a rollout wave, re-issuing desired states, a progress report,
+ * decommissioning, approval and rejection all do; the feature that owns the other rows then goes on
+ * under that lock.
+ *
+ * <p>Why: writers of one device queue up on one row instead of overwriting each other
+ * (desired-state generations only grow; a decommissioning committed meanwhile is seen, not undone),
+ * and every writer takes the device row before the rows that hang off it, so two of them never wait
+ * on each other in opposite orders. A transaction that changes many devices locks them one after
+ * another and, where it can, in one stable order (re-issuing goes by device id).
+ *
+ * <p>Not under this rule: the heartbeat flush (one statement per table for thousands of devices)
+ * takes device rows with {@code SKIP LOCKED} and leaves a locked device for its next round, so it
+ * never waits; rows that are only appended for a device (trial results, provider mismatches,
+ * certificates) need no lock. See docs/architecture.md, "Locking".
+ */
+public final class DeviceLocks {
+
+  private DeviceLocks() {}
+
+  /**
+   * Locks the device's row until the transaction ends and returns the device as it is under the
+   * lock.
+   *
+   * @throws dev.modelfleet.server.common.ApiException not-found when there is no such device
+   */
+  public static Device lock(UUID deviceId) {
+    Device device = Device.findById(deviceId, LockModeType.PESSIMISTIC_WRITE);
+    if (device == null) {
+      throw ApiError.NOT_FOUND.exception("No device with id '" + deviceId + "'.");
+    }
+    // a device loaded earlier in this transaction (by a selector, say) keeps its old state
+    // through the lock; read what the lock protects, e.g. a decommissioning committed meanwhile
+    Panache.getEntityManager().refresh(device);
+    return device;
+  }
+}

@@ -1,0 +1,141 @@
+package dev.modelfleet.server.device.heartbeat;
+
+import dev.modelfleet.server.device.InstalledModelInfo;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Heartbeats at fleet scale: tens of thousands of devices at one heartbeat every 15 s is thousands
+ * a second, too many for a transaction each. They are kept in memory, latest per device, and
+ * written every flush interval in batches of one transaction each.
+ */
+@ApplicationScoped
+public class HeartbeatIngest {
+
+  private static final Logger LOG = Logger.getLogger(HeartbeatIngest.class);
+  private static final int BATCH = 5_000;
+  // log a failure streak at its start and then now and then, not five times a second
+  private static final int LOG_EVERY_NTH_FAILURE = 50;
+
+  private final HeartbeatWriter writer;
+  private final Clock clock;
+  private final Duration interval;
+  private final HeartbeatBuffer buffer;
+  private final IngestStats stats = new IngestStats();
+  private final Object flushLock = new Object();
+  private ScheduledExecutorService scheduler;
+  private int failuresInARow;
+
+  HeartbeatIngest(HeartbeatWriter writer, Clock clock, HeartbeatIngestConfig config) {
+    this.writer = writer;
+    this.clock = clock;
+    this.interval = config.heartbeatFlushInterval();
+    this.buffer = new HeartbeatBuffer(config.heartbeatMaxPending());
+  }
+
+  void start(@Observes StartupEvent started) {
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "heartbeat-flush");
+              thread.setDaemon(true);
+              return thread;
+            });
+    long periodMs = Math.max(1, interval.toMillis());
+    scheduler.scheduleWithFixedDelay(this::flushQuietly, periodMs, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** Writes what is still waiting, so a clean shutdown loses no heartbeat. */
+  void stop(@Observes ShutdownEvent stopping) throws InterruptedException {
+    if (scheduler != null) {
+      scheduler.shutdown();
+      scheduler.awaitTermination(10, TimeUnit.SECONDS);
+    }
+    flushQuietly();
+  }
+
+  /**
+   * Queues a heartbeat; it reaches the database within the flush interval (20 ms after the previous
+   * flush by default). {@code sentAtMs} is the device's clock at sending, 0 when unknown.
+   */
+  public void heartbeat(
+      UUID deviceId,
+      long sentAtMs,
+      List<InstalledModelInfo> installed,
+      List<ModelHealthInfo> health) {
+    accept(
+        new PendingHeartbeat(
+            deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
+  }
+
+  void accept(PendingHeartbeat heartbeat) {
+    stats.received(buffer.offer(heartbeat));
+  }
+
+  public IngestSnapshot stats() {
+    return stats.snapshot(buffer.size());
+  }
+
+  public void resetStats() {
+    stats.reset();
+  }
+
+  /**
+   * Writes everything waiting now, in batches. A failed batch goes back into the buffer (under any
+   * newer heartbeat of the same device) for the next round.
+   */
+  public void flush() throws SQLException {
+    synchronized (flushLock) {
+      // deferred heartbeats go back into the buffer; counting rounds up front keeps a flush
+      // from picking them up again and again while their devices stay locked
+      int rounds = (buffer.size() + BATCH - 1) / BATCH;
+      for (int round = 0; round < rounds; round++) {
+        List<PendingHeartbeat> batch = buffer.drain(BATCH);
+        if (batch.isEmpty()) {
+          return;
+        }
+        long start = System.nanoTime();
+        HeartbeatWriter.Result result;
+        try {
+          result = writer.write(batch);
+        } catch (SQLException | RuntimeException e) {
+          stats.replaced(buffer.restore(batch));
+          stats.failedFlush();
+          throw e;
+        }
+        long committed = System.nanoTime();
+        stats.flushed(result.written(), clock.millis(), committed, (committed - start) / 1_000);
+        stats.replaced(buffer.restore(result.deferred()));
+      }
+    }
+  }
+
+  private void flushQuietly() {
+    try {
+      flush();
+      if (failuresInARow > 0) {
+        LOG.infof("heartbeat flush works again after %d failed rounds", failuresInARow);
+        failuresInARow = 0;
+      }
+    } catch (Exception e) {
+      if (failuresInARow++ % LOG_EVERY_NTH_FAILURE == 0) {
+        LOG.warnf(
+            e,
+            "heartbeat flush failed (%d rounds in a row); %d devices' heartbeats wait for the next round",
+            failuresInARow,
+            buffer.size());
+      }
+    }
+  }
+}
