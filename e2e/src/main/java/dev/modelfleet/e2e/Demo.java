@@ -1,7 +1,7 @@
 package dev.modelfleet.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

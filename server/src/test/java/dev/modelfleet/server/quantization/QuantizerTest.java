@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import org.junit.jupiter.api.Test;
 
 /** The graph rewrites alone, against ONNX Runtime, on models built here. */

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
