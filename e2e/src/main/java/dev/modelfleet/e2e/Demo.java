@@ -1,7 +1,7 @@
 package dev.modelfleet.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,31 +112,33 @@ public final class Demo {
 
   /** Prints the rollout's progress whenever it changes, until it completes. */
   private static void followRollout(Fleet fleet, String id, Duration limit) {
-    String last = "";
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (true) {
-      JsonNode rollout = fleet.admin().get("/api/v1/rollouts/" + id);
-      String state = rollout.path("state").asText();
-      String line =
-          String.format(
-              "rollout %s, wave %d of %d, devices %s",
-              state,
-              rollout.path("currentWave").asInt() + 1,
-              rollout.path("waves").size(),
-              rollout.path("totals").path("byState"));
-      if (!line.equals(last)) {
-        say(line);
-        last = line;
-      }
-      if (state.equals("completed")) {
-        break;
-      }
-      if (!state.equals("running") || System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "the rollout did not complete: " + state + " " + rollout.path("stateReason").asText());
-      }
-      Waits.sleep(Duration.ofMillis(250));
-    }
+    String[] last = {""};
+    Waits.until(
+        "the rollout to complete",
+        limit,
+        () -> {
+          JsonNode rollout = fleet.admin().get("/api/v1/rollouts/" + id);
+          String state = rollout.path("state").asText();
+          String line =
+              String.format(
+                  "rollout %s, wave %d of %d, devices %s",
+                  state,
+                  rollout.path("currentWave").asInt() + 1,
+                  rollout.path("waves").size(),
+                  rollout.path("totals").path("byState"));
+          if (!line.equals(last[0])) {
+            say(line);
+            last[0] = line;
+          }
+          if (!state.equals("running") && !state.equals("completed")) {
+            throw new Waits.GaveUp(
+                "the rollout did not complete: "
+                    + state
+                    + " "
+                    + rollout.path("stateReason").asText());
+          }
+          return state.equals("completed");
+        });
     say("rollout events:");
     fleet
         .admin()

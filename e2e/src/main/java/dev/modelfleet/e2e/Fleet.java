@@ -170,7 +170,7 @@ public final class Fleet implements AutoCloseable {
               progress.accept(line);
             }
             if ("FAILED".equals(state) && version.equals(status.path("version").asText())) {
-              throw new IllegalStateException(line);
+              throw new Waits.GaveUp(line);
             }
             all &= "ACTIVE".equals(state) && version.equals(status.path("version").asText());
           }

@@ -78,7 +78,7 @@ public class ManagedProcess implements AutoCloseable {
   /** Fails with the log's tail when the process died, instead of waiting for a timeout. */
   public void requireAliveFor(String waitingFor) {
     if (!process.isAlive()) {
-      throw new IllegalStateException(
+      throw new Waits.GaveUp(
           name
               + " exited with "
               + process.exitValue()

@@ -3,9 +3,9 @@ package dev.modelfleet.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;

@@ -7,7 +7,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;

@@ -1,15 +1,21 @@
 package dev.modelfleet.agent.benchmark;
 
+import static dev.modelfleet.onnx.samples.GraphParts.FLOAT;
+import static dev.modelfleet.onnx.samples.GraphParts.FLOAT16;
+import static dev.modelfleet.onnx.samples.GraphParts.INT8;
+import static dev.modelfleet.onnx.samples.GraphParts.UINT8;
+import static dev.modelfleet.onnx.samples.GraphParts.dims;
+import static dev.modelfleet.onnx.samples.GraphParts.intAttribute;
+import static dev.modelfleet.onnx.samples.GraphParts.intsAttribute;
+import static dev.modelfleet.onnx.samples.GraphParts.littleEndian;
+import static dev.modelfleet.onnx.samples.GraphParts.tensor;
+import static dev.modelfleet.onnx.samples.GraphParts.tensorValue;
+import static dev.modelfleet.onnx.samples.GraphParts.untypedValue;
+
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
+import dev.modelfleet.onnx.samples.GraphParts;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -40,10 +46,6 @@ public final class BenchmarkGraphs {
   static final int SIZE = 56;
 
   private static final int OPSET = 17;
-  private static final int FLOAT = TensorProto.DataType.FLOAT.getNumber();
-  private static final int FLOAT16 = TensorProto.DataType.FLOAT16.getNumber();
-  private static final int INT8 = TensorProto.DataType.INT8.getNumber();
-  private static final int UINT8 = TensorProto.DataType.UINT8.getNumber();
 
   /** One graph: its serialized model, the shape of its fp32 input and its MACs per run. */
   public record Graph(
@@ -60,31 +62,24 @@ public final class BenchmarkGraphs {
     GraphProto.Builder graph =
         GraphProto.newBuilder()
             .setName("modelfleet-bench-" + kernel + "-" + precision)
-            .addInput(floatValue("x", inputShape));
+            .addInput(tensorValue("x", FLOAT, dims(inputShape)));
     switch (precision) {
       case "fp32" -> {
         graph.addInitializer(tensor("w", FLOAT, weightShape, floats(random, weightShape)));
         graph.addNode(compute(matmul, "x", "w", "y"));
-        graph.addOutput(untyped("y"));
+        graph.addOutput(untypedValue("y"));
       }
       case "fp16" -> {
         graph.addInitializer(tensor("w", FLOAT16, weightShape, halfs(random, weightShape)));
         graph.addNode(cast("x", "x16", FLOAT16));
         graph.addNode(compute(matmul, "x16", "w", "y16"));
         graph.addNode(cast("y16", "y", FLOAT));
-        graph.addOutput(untyped("y"));
+        graph.addOutput(untypedValue("y"));
       }
       case "int8" -> int8(graph, matmul, random, weightShape);
       default -> throw new IllegalArgumentException("no benchmark graph for " + precision);
     }
-    byte[] model =
-        ModelProto.newBuilder()
-            .setIrVersion(8)
-            .setProducerName("modelfleet")
-            .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(OPSET))
-            .setGraph(graph)
-            .build()
-            .toByteArray();
+    byte[] model = GraphParts.model(graph.build(), "modelfleet", OPSET).build().toByteArray();
     return new Graph(kernel, precision, model, inputShape, macs);
   }
 
@@ -98,8 +93,8 @@ public final class BenchmarkGraphs {
     if (matmul) {
       graph.addNode(node("MatMulInteger", List.of("xq", "w", "x_zero", "w_zero"), List.of("y")));
     } else {
-      graph.addInitializer(tensor("w_scale", FLOAT, new long[0], floatBytes(0.01f)));
-      graph.addInitializer(tensor("y_scale", FLOAT, new long[0], floatBytes(0.05f)));
+      graph.addInitializer(tensor("w_scale", FLOAT, new long[0], littleEndian(0.01f)));
+      graph.addInitializer(tensor("y_scale", FLOAT, new long[0], littleEndian(0.05f)));
       graph.addInitializer(tensor("y_zero", UINT8, new long[0], new byte[] {(byte) 128}));
       graph.addNode(
           withPads(
@@ -108,7 +103,7 @@ public final class BenchmarkGraphs {
                   List.of("xq", "x_scale", "x_zero", "w", "w_scale", "w_zero", "y_scale", "y_zero"),
                   List.of("y"))));
     }
-    graph.addOutput(untyped("y"));
+    graph.addOutput(untypedValue("y"));
   }
 
   private static NodeProto compute(boolean matmul, String x, String w, String y) {
@@ -118,70 +113,21 @@ public final class BenchmarkGraphs {
   }
 
   private static NodeProto withPads(NodeProto node) {
-    return node.toBuilder()
-        .addAttribute(
-            AttributeProto.newBuilder()
-                .setName("pads")
-                .setType(AttributeProto.AttributeType.INTS)
-                .addAllInts(List.of(1L, 1L, 1L, 1L)))
-        .build();
+    return node.toBuilder().addAttribute(intsAttribute("pads", 1, 1, 1, 1)).build();
   }
 
   private static NodeProto cast(String from, String to, int type) {
-    return node("Cast", List.of(from), List.of(to)).toBuilder()
-        .addAttribute(
-            AttributeProto.newBuilder()
-                .setName("to")
-                .setType(AttributeProto.AttributeType.INT)
-                .setI(type))
-        .build();
+    return node("Cast", List.of(from), List.of(to), intAttribute("to", type));
   }
 
-  private static NodeProto node(String op, List<String> inputs, List<String> outputs) {
-    return NodeProto.newBuilder()
-        .setOpType(op)
-        .setName(op + "_" + outputs.get(0))
-        .addAllInput(inputs)
-        .addAllOutput(outputs)
-        .build();
-  }
-
-  private static ValueInfoProto floatValue(String name, long[] shape) {
-    TensorShapeProto.Builder dims = TensorShapeProto.newBuilder();
-    for (long dim : shape) {
-      dims.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(dim));
-    }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(dims)))
-        .build();
-  }
-
-  /** Output types are left to ONNX Runtime: int32 from MatMulInteger, uint8 from QLinearConv. */
-  private static ValueInfoProto untyped(String name) {
-    return ValueInfoProto.newBuilder().setName(name).build();
-  }
-
-  private static TensorProto tensor(String name, int type, long[] shape, byte[] raw) {
-    TensorProto.Builder tensor =
-        TensorProto.newBuilder()
-            .setName(name)
-            .setDataType(type)
-            .setRawData(ByteString.copyFrom(raw));
-    for (long dim : shape) {
-      tensor.addDims(dim);
-    }
-    return tensor.build();
+  /** A node named after its operator and first output, unique in these graphs. */
+  private static NodeProto node(
+      String op, List<String> inputs, List<String> outputs, AttributeProto... attributes) {
+    return GraphParts.node(op, op + "_" + outputs.get(0), inputs, outputs, attributes);
   }
 
   static long count(long[] shape) {
-    long count = 1;
-    for (long dim : shape) {
-      count *= dim;
-    }
-    return count;
+    return GraphParts.elements(shape);
   }
 
   private static byte[] floats(Random random, long[] shape) {
@@ -216,9 +162,5 @@ public final class BenchmarkGraphs {
       return (short) (sign | 0x7c00);
     }
     return (short) (sign | ((exponent << 10) + (((bits & 0x7fffff) + 0x1000) >> 13)));
-  }
-
-  private static byte[] floatBytes(float value) {
-    return ByteBuffer.allocate(Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array();
   }
 }

@@ -2,8 +2,8 @@ package dev.modelfleet.agent.cli;
 
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.sync.SyncClient;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

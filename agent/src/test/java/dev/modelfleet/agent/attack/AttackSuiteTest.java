@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.attack.ArtifactServer.Transport;
 import dev.modelfleet.agent.download.ArtifactSource;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.cli.Agent;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.testing.AgentUnderTest;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;

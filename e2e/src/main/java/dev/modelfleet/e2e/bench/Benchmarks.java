@@ -1,13 +1,13 @@
 package dev.modelfleet.e2e.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.e2e.AgentProcess;
 import dev.modelfleet.e2e.Fleet;
 import dev.modelfleet.e2e.Ports;
 import dev.modelfleet.e2e.RepoLayout;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

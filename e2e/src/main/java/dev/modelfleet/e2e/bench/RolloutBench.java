@@ -1,13 +1,13 @@
 package dev.modelfleet.e2e.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.FleetSnapshot;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
 import dev.modelfleet.e2e.sim.SimulatorOptions;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;
 import dev.modelfleet.e2e.ServerProcess;
@@ -12,6 +11,7 @@ import dev.modelfleet.e2e.TestDatabase;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
 import dev.modelfleet.e2e.sim.SimulatorOptions;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

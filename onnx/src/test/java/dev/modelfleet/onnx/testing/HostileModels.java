@@ -1,18 +1,22 @@
 package dev.modelfleet.onnx.testing;
 
+import static dev.modelfleet.onnx.samples.GraphParts.UINT8;
+import static dev.modelfleet.onnx.samples.GraphParts.dim;
+import static dev.modelfleet.onnx.samples.GraphParts.graphAttribute;
+import static dev.modelfleet.onnx.samples.GraphParts.tensorValue;
+
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.SparseTensorProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import dev.modelfleet.onnx.samples.GraphParts;
 import java.io.ByteArrayOutputStream;
+import java.util.List;
 
 /**
  * Model files an attacker would upload, for the tests of every place that hands a model to ONNX
@@ -307,45 +311,16 @@ public final class HostileModels {
     return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
   }
 
-  private static AttributeProto graphAttribute(String name, GraphProto graph) {
-    return AttributeProto.newBuilder()
-        .setName(name)
-        .setType(AttributeProto.AttributeType.GRAPH)
-        .setG(graph)
-        .build();
-  }
-
   private static NodeProto node(String op, String input, String output) {
-    NodeProto.Builder b =
-        NodeProto.newBuilder().setOpType(op).setName(op + "_" + output).addOutput(output);
-    if (input != null) {
-      b.addInput(input);
-    }
-    return b.build();
+    return GraphParts.node(
+        op, op + "_" + output, input == null ? List.of() : List.of(input), List.of(output));
   }
 
   private static ValueInfoProto uint8Output(String name, long length) {
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(
-                    TypeProto.Tensor.newBuilder()
-                        .setElemType(TensorProto.DataType.UINT8.getNumber())
-                        .setShape(
-                            TensorShapeProto.newBuilder()
-                                .addDim(
-                                    TensorShapeProto.Dimension.newBuilder().setDimValue(length)))))
-        .build();
+    return tensorValue(name, UINT8, dim(length));
   }
 
   private static byte[] model(GraphProto graph) {
-    return ModelProto.newBuilder()
-        .setIrVersion(8)
-        .setProducerName("attacker")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17))
-        .setGraph(graph)
-        .build()
-        .toByteArray();
+    return GraphParts.model(graph, "attacker", 17).build().toByteArray();
   }
 }

@@ -12,6 +12,7 @@ import dev.modelfleet.protocol.agent.v1.InstalledModel;
 import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
+import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.Fixtures;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -21,12 +22,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +55,9 @@ class HeartbeatIngestTest {
     SyncStream stream = agent.sync(device.getDeviceCredential());
     stream.hello();
     stream.next();
-    await(() -> lastSeen(deviceId) != null); // Hello is written synchronously
+    Eventually.until(
+        "last_seen_at is written",
+        () -> lastSeen(deviceId) != null); // Hello is written synchronously
     OffsetDateTime afterHello = lastSeen(deviceId);
     Thread.sleep(20);
 
@@ -70,7 +71,7 @@ class HeartbeatIngestTest {
                 "detector", "2.0.0", variant, 120, 3, 4.5, 9.25, "cuda"), // twice: the last counts
             counters("classifier", "1.1.0", "not-a-uuid", 7, 0, 0.5, 0.75, "cpu\0")));
 
-    await(() -> health(deviceId).size() == 2);
+    Eventually.until("two health rows", () -> health(deviceId).size() == 2);
     Map<String, String> health = health(deviceId);
     assertEquals(variant + " 120 3 4.5 9.25 cuda", health.get("detector 2.0.0"));
     assertEquals("null 7 0 0.5 0.75 cpu", health.get("classifier 1.1.0"));
@@ -87,7 +88,9 @@ class HeartbeatIngestTest {
         heartbeat(
             System.currentTimeMillis(),
             counters("detector", "2.0.0", variant, 150, 4, 4.0, 8.0, "cuda")));
-    await(() -> health(deviceId).get("detector 2.0.0").startsWith(variant + " 150 4 "));
+    Eventually.until(
+        "the newest figures replace the old",
+        () -> health(deviceId).get("detector 2.0.0").startsWith(variant + " 150 4 "));
     stream.cancel();
   }
 
@@ -112,7 +115,8 @@ class HeartbeatIngestTest {
     }
     // an empty queue can still mean a flush in flight: wait until every heartbeat is accounted
     // for, and fail below with the figures if they never add up
-    await(
+    Eventually.until(
+        "every heartbeat is accounted for",
         () -> {
           JsonPath now = ingest();
           return now.getLong("heartbeatsReceived") == sent
@@ -229,16 +233,6 @@ class HeartbeatIngestTest {
       }
     } catch (SQLException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(50);
     }
   }
 }

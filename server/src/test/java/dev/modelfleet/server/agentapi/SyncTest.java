@@ -19,6 +19,7 @@ import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;
+import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.Fixtures;
 import dev.modelfleet.server.support.Signatures;
 import io.grpc.Status;
@@ -26,7 +27,6 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -191,7 +191,8 @@ class SyncTest {
             .build());
 
     String path = "/api/v1/devices/" + device.getDeviceId();
-    await(
+    Eventually.until(
+        "the deployment fails and the installed model shows",
         () ->
             "failed".equals(admin().get(path).path("deployments[0].state"))
                 && published.model().equals(admin().get(path).path("installed[0].model")));
@@ -247,16 +248,6 @@ class SyncTest {
   static void assertCode(Status.Code expected, Throwable ended) {
     StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, ended);
     assertEquals(expected, e.getStatus().getCode(), e.getStatus().toString());
-  }
-
-  static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(50);
-    }
   }
 
   /** Keeps the REST call of an assignment in one place for the gRPC tests. */

@@ -9,7 +9,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;

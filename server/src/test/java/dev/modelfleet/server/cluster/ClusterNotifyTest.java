@@ -11,10 +11,12 @@ import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
+import dev.modelfleet.server.device.DeviceLinks;
 import dev.modelfleet.server.signing.Signer;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;
+import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.Fixtures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -31,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,6 +49,7 @@ import org.postgresql.PGNotification;
 class ClusterNotifyTest {
 
   @Inject ClusterListener listener;
+  @Inject DeviceLinks links;
   @Inject Signer signing;
 
   AgentClient agent;
@@ -55,7 +57,7 @@ class ClusterNotifyTest {
   @BeforeEach
   void connect() throws InterruptedException {
     agent = new AgentClient();
-    await("the listener is up", listener::listening);
+    Eventually.until("the listener is up", listener::listening);
   }
 
   @AfterEach
@@ -156,7 +158,8 @@ class ClusterNotifyTest {
     }
 
     assertEquals(3, desiredState(stream.next()).getGeneration());
-    await("the listener is back", () -> listener.listening() && listener.backendPid() != 0);
+    Eventually.until(
+        "the listener is back", () -> listener.listening() && listener.backendPid() != 0);
     assertNotEquals(pidBefore, listener.backendPid());
     stream.cancel();
   }
@@ -167,7 +170,8 @@ class ClusterNotifyTest {
     assertTrue(stream.next().hasConfig());
     // the stream is registered once Hello has been handled; a notice before that would be
     // answered by the Hello's own read, which this test must not rely on
-    Thread.sleep(200);
+    Eventually.until(
+        "the stream is registered", () -> links.isConnected(UUID.fromString(device.getDeviceId())));
     return stream;
   }
 
@@ -242,15 +246,5 @@ class ClusterNotifyTest {
   private static DesiredState desiredState(ServerMessage message) throws Exception {
     assertTrue(message.hasDesiredState(), message.toString());
     return DesiredState.parseFrom(message.getDesiredState().getPayload());
-  }
-
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(what + ": not within 10 s");
-      }
-      Thread.sleep(50);
-    }
   }
 }

@@ -16,14 +16,13 @@ import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;
+import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.Fixtures;
 import dev.modelfleet.server.support.Profiles;
 import io.quarkus.test.junit.QuarkusTest;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -118,7 +117,7 @@ class HardwareClassTest {
     stream.next();
 
     String path = "/api/v1/devices/" + device.getDeviceId();
-    await(() -> admin().get(path).path("benchmark") != null);
+    Eventually.until("the benchmark is stored", () -> admin().get(path).path("benchmark") != null);
     String classId =
         admin()
             .get(path)
@@ -195,7 +194,9 @@ class HardwareClassTest {
         AgentMessage.newBuilder()
             .setBenchmark(Profiles.benchmark("cpu/fp32=42").toBuilder().setTrigger("on-demand"))
             .build());
-    await(() -> "on-demand".equals(admin().get(path).path("benchmark.trigger")));
+    Eventually.until(
+        "the on-demand benchmark is stored",
+        () -> "on-demand".equals(admin().get(path).path("benchmark.trigger")));
     admin().get(path).then().body("benchmark.results[0].gmacs", equalTo(42.0f));
     stream.cancel();
   }
@@ -217,15 +218,5 @@ class HardwareClassTest {
 
   private String enroll(String token, HardwareProfile.Builder profile) throws Exception {
     return agent.enroll(token, AgentClient.newDevicePublicKey(), profile.build()).getDeviceId();
-  }
-
-  static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(50);
-    }
   }
 }

@@ -2,7 +2,7 @@ package dev.modelfleet.server.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;

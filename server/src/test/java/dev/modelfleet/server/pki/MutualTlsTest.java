@@ -8,22 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
-import dev.modelfleet.protocol.agent.v1.Hello;
 import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
 import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.support.AgentClient;
+import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;
 import dev.modelfleet.server.support.Fixtures;
 import io.agroal.api.AgroalDataSource;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -37,9 +35,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -98,9 +93,10 @@ class MutualTlsTest {
         "30 days by default, was " + lifetime);
 
     try (TlsAgent agent = TlsAgent.presenting(ca, device.key().getPrivate(), cert)) {
-      Sync sync = Sync.open(agent, device.credential());
-      assertEquals(ServerMessage.KindCase.CONFIG, sync.next().getKindCase());
-      assertEquals(0, sync.lastConfig.getHttpPort(), "no plaintext artifact path is announced");
+      SyncStream sync = openSync(agent, device.credential());
+      ServerMessage first = sync.next();
+      assertEquals(ServerMessage.KindCase.CONFIG, first.getKindCase());
+      assertEquals(0, first.getConfig().getHttpPort(), "no plaintext artifact path is announced");
       sync.cancel();
     }
   }
@@ -149,7 +145,7 @@ class MutualTlsTest {
   void aCallWithoutACertificateIsRefused() throws Exception {
     Device device = enroll();
     try (TlsAgent agent = TlsAgent.anonymous(ca)) {
-      Sync sync = Sync.open(agent, device.credential());
+      SyncStream sync = openSync(agent, device.credential());
       assertUnauthenticated(sync.awaitEnd(), "no client certificate");
     }
   }
@@ -189,14 +185,14 @@ class MutualTlsTest {
       // A's certificate with B's credential: the certificate decides who is calling
       var e = assertThrows(StatusRuntimeException.class, () -> fetch(agentA, b, forB.sha256()));
       assertUnauthenticated(e, "another device");
-      Sync asB = Sync.open(agentA, b.credential());
+      SyncStream asB = openSync(agentA, b.credential());
       assertUnauthenticated(asB.awaitEnd(), "another device");
 
       // A as itself: B's artifact is not A's to fetch, and A's stream carries no desired state
       var notFound =
           assertThrows(StatusRuntimeException.class, () -> fetch(agentA, a, forB.sha256()));
       assertEquals(Status.Code.NOT_FOUND, notFound.getStatus().getCode());
-      Sync asA = Sync.open(agentA, a.credential());
+      SyncStream asA = openSync(agentA, a.credential());
       assertEquals(ServerMessage.KindCase.CONFIG, asA.next().getKindCase());
       assertEquals(
           null, asA.received.poll(1, TimeUnit.SECONDS), "B's desired state never reaches A");
@@ -205,7 +201,7 @@ class MutualTlsTest {
     try (TlsAgent agentB = TlsAgent.presenting(ca, b.key().getPrivate(), b.certificate())) {
       byte[] bytes = fetch(agentB, b, forB.sha256());
       assertArrayEquals(forB.bytes(), bytes);
-      Sync asB = Sync.open(agentB, b.credential());
+      SyncStream asB = openSync(agentB, b.credential());
       asB.next(); // config
       DesiredState state = DesiredState.parseFrom(asB.next().getDesiredState().getPayload());
       assertEquals(b.id(), state.getDeviceId());
@@ -218,7 +214,7 @@ class MutualTlsTest {
     Device device = enroll();
     try (TlsAgent agent =
         TlsAgent.presenting(ca, device.key().getPrivate(), device.certificate())) {
-      Sync sync = Sync.open(agent, device.credential());
+      SyncStream sync = openSync(agent, device.credential());
       sync.next(); // config: the stream is up
       Api.admin().post("/api/v1/devices/" + device.id() + "/decommission").then().statusCode(200);
       assertUnauthenticated(sync.awaitEnd(), "decommissioned");
@@ -274,7 +270,7 @@ class MutualTlsTest {
     assertEquals(fresh.getNotAfter().getTime(), renewed.getNotAfterMs());
     assertNotEquals(device.certificate().getSerialNumber(), fresh.getSerialNumber());
     try (TlsAgent agent = TlsAgent.presenting(ca, next.getPrivate(), fresh)) {
-      Sync sync = Sync.open(agent, device.credential());
+      SyncStream sync = openSync(agent, device.credential());
       assertEquals(ServerMessage.KindCase.CONFIG, sync.next().getKindCase());
       sync.cancel();
     }
@@ -402,55 +398,10 @@ class MutualTlsTest {
         "expected '" + reason + "' in: " + status.getDescription());
   }
 
-  /** One Sync stream over a TLS agent, with its Hello sent. */
-  static final class Sync implements StreamObserver<ServerMessage> {
-    final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
-    final CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    StreamObserver<AgentMessage> requests;
-    dev.modelfleet.protocol.agent.v1.SyncConfig lastConfig;
-
-    static Sync open(TlsAgent agent, String credential) {
-      Sync sync = new Sync();
-      sync.requests = agent.async(credential).sync(sync);
-      sync.requests.onNext(
-          AgentMessage.newBuilder()
-              .setHello(Hello.newBuilder().setHardware(AgentClient.cpuHardware()))
-              .build());
-      return sync;
-    }
-
-    ServerMessage next() throws InterruptedException {
-      ServerMessage message = received.poll(10, TimeUnit.SECONDS);
-      if (message == null) {
-        throw new AssertionError("no message within 10 s; stream ended with " + ended.getNow(null));
-      }
-      if (message.hasConfig()) {
-        lastConfig = message.getConfig();
-      }
-      return message;
-    }
-
-    Throwable awaitEnd() throws Exception {
-      return ended.get(10, TimeUnit.SECONDS);
-    }
-
-    void cancel() {
-      requests.onError(new RuntimeException("test closes the stream"));
-    }
-
-    @Override
-    public void onNext(ServerMessage value) {
-      received.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      ended.complete(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      ended.complete(null);
-    }
+  /** A Sync stream over a TLS agent, with its Hello sent. */
+  private static SyncStream openSync(TlsAgent agent, String credential) {
+    SyncStream stream = SyncStream.open(agent.async(credential));
+    stream.hello();
+    return stream;
   }
 }

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.server.quantization.graph.Fp16Converter;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.support.Db;

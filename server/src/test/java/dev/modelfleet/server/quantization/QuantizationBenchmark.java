@@ -1,7 +1,7 @@
 package dev.modelfleet.server.quantization;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Fp16Converter;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;

@@ -1,16 +1,26 @@
 package dev.modelfleet.server.quantization;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
+import static dev.modelfleet.onnx.samples.GraphParts.BOOL;
+import static dev.modelfleet.onnx.samples.GraphParts.FLOAT;
+import static dev.modelfleet.onnx.samples.GraphParts.anyShapeValue;
+import static dev.modelfleet.onnx.samples.GraphParts.constant;
+import static dev.modelfleet.onnx.samples.GraphParts.dim;
+import static dev.modelfleet.onnx.samples.GraphParts.floatTensor;
+import static dev.modelfleet.onnx.samples.GraphParts.graphAttribute;
+import static dev.modelfleet.onnx.samples.GraphParts.intAttribute;
+import static dev.modelfleet.onnx.samples.GraphParts.intsAttribute;
+import static dev.modelfleet.onnx.samples.GraphParts.node;
+import static dev.modelfleet.onnx.samples.GraphParts.tensor;
+import static dev.modelfleet.onnx.samples.GraphParts.tensorValue;
+
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import dev.modelfleet.server.quantization.graph.OnnxGraphs;
-import dev.modelfleet.server.quantization.graph.Tensors;
+import dev.modelfleet.onnx.samples.GraphParts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,90 +49,71 @@ final class TestModels {
     Random r = new Random(seed);
     List<TensorProto> weights =
         List.of(
-            Tensors.floatTensor("w1", new long[] {32, 3, 3, 3}, random(r, 32 * 27, 0.3f)),
-            Tensors.floatTensor("b1", new long[] {32}, random(r, 32, 0.1f)),
-            Tensors.floatTensor("w2", new long[] {32, 1, 3, 3}, random(r, 32 * 9, 0.3f)),
-            Tensors.floatTensor("b2", new long[] {32}, random(r, 32, 0.1f)),
-            Tensors.floatTensor("w3", new long[] {128, 32, 1, 1}, random(r, 128 * 32, 0.2f)),
-            Tensors.floatTensor("w4", new long[] {256, 128, 1, 1}, random(r, 256 * 128, 0.1f)),
-            Tensors.floatTensor("w5", new long[] {10, 256}, random(r, 2560, 0.2f)),
-            Tensors.floatTensor("b5", new long[] {10}, random(r, 10, 0.1f)));
+            floatTensor("w1", new long[] {32, 3, 3, 3}, random(r, 32 * 27, 0.3f)),
+            floatTensor("b1", new long[] {32}, random(r, 32, 0.1f)),
+            floatTensor("w2", new long[] {32, 1, 3, 3}, random(r, 32 * 9, 0.3f)),
+            floatTensor("b2", new long[] {32}, random(r, 32, 0.1f)),
+            floatTensor("w3", new long[] {128, 32, 1, 1}, random(r, 128 * 32, 0.2f)),
+            floatTensor("w4", new long[] {256, 128, 1, 1}, random(r, 256 * 128, 0.1f)),
+            floatTensor("w5", new long[] {10, 256}, random(r, 2560, 0.2f)),
+            floatTensor("b5", new long[] {10}, random(r, 10, 0.1f)));
     List<NodeProto> body =
         List.of(
-            OnnxGraphs.node(
+            node(
                 "Conv",
                 "conv1",
                 List.of(INPUT, "w1", "b1"),
                 List.of("c1"),
-                ints("pads", 1, 1, 1, 1)),
-            OnnxGraphs.node("Relu", "relu1", List.of("c1"), List.of("r1")),
-            OnnxGraphs.node(
+                intsAttribute("pads", 1, 1, 1, 1)),
+            node("Relu", "relu1", List.of("c1"), List.of("r1")),
+            node(
                 "Conv",
                 "conv2",
                 List.of("r1", "w2", "b2"),
                 List.of("c2"),
-                ints("pads", 1, 1, 1, 1),
-                OnnxGraphs.intAttr("group", 32)),
-            OnnxGraphs.node("Relu", "relu2", List.of("c2"), List.of("r2")),
-            OnnxGraphs.node("Conv", "conv3", List.of("r2", "w3"), List.of("c3")),
-            OnnxGraphs.node("Relu", "relu3", List.of("c3"), List.of("r3")),
-            OnnxGraphs.node("Conv", "conv4", List.of("r3", "w4"), List.of("c4")),
-            OnnxGraphs.node("Relu", "relu4", List.of("c4"), List.of("r4")),
-            OnnxGraphs.node("GlobalAveragePool", "pool", List.of("r4"), List.of("p")),
-            OnnxGraphs.node("Flatten", "flatten", List.of("p"), List.of("f")),
-            OnnxGraphs.node(
+                intsAttribute("pads", 1, 1, 1, 1),
+                intAttribute("group", 32)),
+            node("Relu", "relu2", List.of("c2"), List.of("r2")),
+            node("Conv", "conv3", List.of("r2", "w3"), List.of("c3")),
+            node("Relu", "relu3", List.of("c3"), List.of("r3")),
+            node("Conv", "conv4", List.of("r3", "w4"), List.of("c4")),
+            node("Relu", "relu4", List.of("c4"), List.of("r4")),
+            node("GlobalAveragePool", "pool", List.of("r4"), List.of("p")),
+            node("Flatten", "flatten", List.of("p"), List.of("f")),
+            node(
                 "Gemm",
                 "fc",
                 List.of("f", "w5", "b5"),
                 List.of(OUTPUT),
-                OnnxGraphs.intAttr("transB", 1)));
+                intAttribute("transB", 1)));
     GraphProto.Builder g =
         GraphProto.newBuilder()
             .setName("cnn")
-            .addInput(valueInfo(INPUT, 1, -1, 3, 16, 16))
-            .addOutput(valueInfo(OUTPUT, 1, -1, 10));
+            .addInput(floatValue(INPUT, -1, 3, 16, 16))
+            .addOutput(floatValue(OUTPUT, -1, 10));
     if (insideIf) {
       // then and else branch both compute the network; the condition is a constant true
       GraphProto.Builder branch =
           GraphProto.newBuilder()
               .setName("branch")
               .addAllNode(body)
-              .addOutput(
-                  ValueInfoProto.newBuilder()
-                      .setName(OUTPUT)
-                      .setType(
-                          TypeProto.newBuilder()
-                              .setTensorType(TypeProto.Tensor.newBuilder().setElemType(1))));
-      weights.forEach(w -> branch.addNode(0, OnnxGraphs.constant(w.getName(), w)));
+              .addOutput(anyShapeValue(OUTPUT, FLOAT));
+      weights.forEach(w -> branch.addNode(0, constant(w.getName(), w)));
       String out = OUTPUT;
       GraphProto then = branch.build();
       GraphProto otherwise = rename(then, out, out);
+      g.addNode(constant("cond", tensor("cond", BOOL, new long[0], new byte[] {1})));
       g.addNode(
-          OnnxGraphs.constant(
-              "cond",
-              TensorProto.newBuilder()
-                  .setDataType(9)
-                  .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[] {1}))
-                  .build()));
-      g.addNode(
-          NodeProto.newBuilder()
-              .setOpType("If")
-              .setName("branch_if")
-              .addInput("cond")
-              .addOutput(out)
-              .addAttribute(
-                  AttributeProto.newBuilder()
-                      .setName("then_branch")
-                      .setType(AttributeProto.AttributeType.GRAPH)
-                      .setG(then))
-              .addAttribute(
-                  AttributeProto.newBuilder()
-                      .setName("else_branch")
-                      .setType(AttributeProto.AttributeType.GRAPH)
-                      .setG(otherwise)));
+          node(
+              "If",
+              "branch_if",
+              List.of("cond"),
+              List.of(out),
+              graphAttribute("then_branch", then),
+              graphAttribute("else_branch", otherwise)));
     } else {
       if (constantNodes) {
-        weights.forEach(w -> g.addNode(OnnxGraphs.constant(w.getName(), w)));
+        weights.forEach(w -> g.addNode(constant(w.getName(), w)));
       } else {
         g.addAllInitializer(weights);
       }
@@ -137,10 +128,10 @@ final class TestModels {
     GraphProto g =
         GraphProto.newBuilder()
             .setName("regressor")
-            .addInput(valueInfo("x", 1, -1, 16))
-            .addOutput(valueInfo("y", 1, -1, 1))
-            .addInitializer(Tensors.floatTensor("w", new long[] {16, 1}, random(r, 16, 1f)))
-            .addNode(OnnxGraphs.node("MatMul", "matmul", List.of("x", "w"), List.of("y")))
+            .addInput(floatValue("x", -1, 16))
+            .addOutput(floatValue("y", -1, 1))
+            .addInitializer(floatTensor("w", new long[] {16, 1}, random(r, 16, 1f)))
+            .addNode(node("MatMul", "matmul", List.of("x", "w"), List.of("y")))
             .build();
     return model(g, 17);
   }
@@ -150,18 +141,17 @@ final class TestModels {
     GraphProto g =
         GraphProto.newBuilder()
             .setName("topk")
-            .addInput(valueInfo("x", 1, 1, 16))
-            .addOutput(valueInfo("top", 1, 1, 2))
-            .addInitializer(
-                Tensors.floatTensor("w", new long[] {16, 4}, random(new Random(1), 64, 1f)))
-            .addNode(OnnxGraphs.node("MatMul", "matmul", List.of("x", "w"), List.of("m")))
+            .addInput(floatValue("x", 1, 16))
+            .addOutput(floatValue("top", 1, 2))
+            .addInitializer(floatTensor("w", new long[] {16, 4}, random(new Random(1), 64, 1f)))
+            .addNode(node("MatMul", "matmul", List.of("x", "w"), List.of("m")))
             .addNode(
-                OnnxGraphs.node(
+                node(
                     "TopK",
                     "topk",
                     List.of("m"),
                     List.of("top", "top_indices"),
-                    OnnxGraphs.intAttr("k", 2)))
+                    intAttribute("k", 2)))
             .build();
     return model(g, 9);
   }
@@ -171,10 +161,10 @@ final class TestModels {
     GraphProto g =
         GraphProto.newBuilder()
             .setName("huge")
-            .addInput(valueInfo("x", 1, 1L << 31, 1L << 31))
-            .addOutput(valueInfo("y", 1, 1L << 31, 1L << 31))
-            .addInitializer(Tensors.floatTensor("half", new long[] {1}, new float[] {0.5f}))
-            .addNode(OnnxGraphs.node("Mul", "mul", List.of("x", "half"), List.of("y")))
+            .addInput(floatValue("x", 1L << 31, 1L << 31))
+            .addOutput(floatValue("y", 1L << 31, 1L << 31))
+            .addInitializer(floatTensor("half", new long[] {1}, new float[] {0.5f}))
+            .addNode(node("Mul", "mul", List.of("x", "half"), List.of("y")))
             .build();
     return model(g, 17);
   }
@@ -182,7 +172,7 @@ final class TestModels {
   /** A Constant whose tensor declares [2^31, 2^31] elements but holds one float. */
   static ModelProto hugeConstant() {
     TensorProto lie =
-        Tensors.floatTensor("c", new long[] {1}, new float[] {1f}).toBuilder()
+        floatTensor("c", new long[] {1}, new float[] {1f}).toBuilder()
             .clearDims()
             .addDims(1L << 31)
             .addDims(1L << 31)
@@ -190,10 +180,10 @@ final class TestModels {
     GraphProto g =
         GraphProto.newBuilder()
             .setName("liar")
-            .addInput(valueInfo("x", 1, 1, 1))
-            .addOutput(valueInfo("y", 1, 1, 1))
-            .addNode(OnnxGraphs.constant("c", lie))
-            .addNode(OnnxGraphs.node("Add", "add", List.of("x", "c"), List.of("y")))
+            .addInput(floatValue("x", 1, 1))
+            .addOutput(floatValue("y", 1, 1))
+            .addNode(constant("c", lie))
+            .addNode(node("Add", "add", List.of("x", "c"), List.of("y")))
             .build();
     return model(g, 17);
   }
@@ -201,7 +191,7 @@ final class TestModels {
   /** An initializer declaring [2^31, 2^31] elements but holding one float. */
   static ModelProto hugeInitializer() {
     TensorProto lie =
-        Tensors.floatTensor("c", new long[] {1}, new float[] {1f}).toBuilder()
+        floatTensor("c", new long[] {1}, new float[] {1f}).toBuilder()
             .clearDims()
             .addDims(1L << 31)
             .addDims(1L << 31)
@@ -209,10 +199,10 @@ final class TestModels {
     GraphProto g =
         GraphProto.newBuilder()
             .setName("liar")
-            .addInput(valueInfo("x", 1, 1, 1))
-            .addOutput(valueInfo("y", 1, 1, 1))
+            .addInput(floatValue("x", 1, 1))
+            .addOutput(floatValue("y", 1, 1))
             .addInitializer(lie)
-            .addNode(OnnxGraphs.node("Add", "add", List.of("x", "c"), List.of("y")))
+            .addNode(node("Add", "add", List.of("x", "c"), List.of("y")))
             .build();
     return model(g, 17);
   }
@@ -222,21 +212,16 @@ final class TestModels {
     GraphProto g =
         GraphProto.newBuilder()
             .setName("plain")
-            .addInput(valueInfo("x", 1, 1, 8))
-            .addOutput(valueInfo("y", 1, 1, 8))
-            .addNode(OnnxGraphs.node("Add", "add", List.of("x", "x"), List.of("s")))
-            .addNode(OnnxGraphs.node("Relu", "relu", List.of("s"), List.of("y")))
+            .addInput(floatValue("x", 1, 8))
+            .addOutput(floatValue("y", 1, 8))
+            .addNode(node("Add", "add", List.of("x", "x"), List.of("s")))
+            .addNode(node("Relu", "relu", List.of("s"), List.of("y")))
             .build();
     return model(g, 17);
   }
 
   static ModelProto model(GraphProto graph, long opset) {
-    return ModelProto.newBuilder()
-        .setIrVersion(8)
-        .setProducerName("modelfleet-test")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
-        .setGraph(graph)
-        .build();
+    return GraphParts.model(graph, "modelfleet-test", opset).build();
   }
 
   static ModelProto withOpset(ModelProto m, long opset) {
@@ -246,33 +231,17 @@ final class TestModels {
         .build();
   }
 
-  static ValueInfoProto valueInfo(String name, int elemType, long... dims) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    for (long d : dims) {
-      shape.addDim(
-          d < 0
-              ? TensorShapeProto.Dimension.newBuilder().setDimParam("N")
-              : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+  /** A float value of this shape; a negative size is the symbolic batch size {@code N}. */
+  private static ValueInfoProto floatValue(String name, long... dims) {
+    TensorShapeProto.Dimension[] shape = new TensorShapeProto.Dimension[dims.length];
+    for (int i = 0; i < dims.length; i++) {
+      shape[i] = dims[i] < 0 ? dim("N") : dim(dims[i]);
     }
-    return ValueInfoProto.newBuilder()
-        .setName(name)
-        .setType(
-            TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape)))
-        .build();
+    return tensorValue(name, FLOAT, shape);
   }
 
   private static GraphProto rename(GraphProto g, String from, String to) {
     return g.toBuilder().setName(g.getName() + "_else").build();
-  }
-
-  private static AttributeProto ints(String name, long... values) {
-    AttributeProto.Builder a =
-        AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-    for (long v : values) {
-      a.addInts(v);
-    }
-    return a.build();
   }
 
   private static float[] random(Random r, int n, float scale) {

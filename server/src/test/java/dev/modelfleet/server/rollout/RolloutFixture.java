@@ -3,7 +3,7 @@ package dev.modelfleet.server.rollout;
 import static dev.modelfleet.server.support.Api.admin;
 import static dev.modelfleet.server.support.Api.adminJson;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;

@@ -15,6 +15,7 @@ import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
@@ -32,6 +33,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,22 +44,21 @@ import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Root rotation through the admin API, seen by a device on a real Sync stream that checks
  * everything with the agent's own verifier (RootChain, DesiredStateVerifier): online rotation of
- * the director key, then the offline-root procedure with the real SignRoot tool. The key directory
- * is this class's own, so the rotations do not touch other tests; the tests run in order because
- * the second one starts where the first left the chain (root key online).
+ * the director key, and the offline-root procedure with the real SignRoot tool. The key directory
+ * is this class's own, so the rotations do not touch other tests.
+ *
+ * <p>Every test starts where a fresh server is, whatever ran before it: one root key, held by the
+ * server. A test that takes root keys offline keeps them on its own offline machine (its own
+ * temporary folder) and, once done, hands them back ({@link #rootKeyBackOnline}).
  */
 @QuarkusTest
 @TestProfile(RootRotationTest.OwnKeyDirectory.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RootRotationTest {
 
   public static class OwnKeyDirectory implements QuarkusTestProfile {
@@ -77,19 +78,77 @@ class RootRotationTest {
     }
   }
 
-  /** The offline machine: shared, since a later test signs with the root keys an earlier made. */
-  @TempDir static Path offline;
+  /** This test's offline machine: the root keys it takes out of the server or makes. */
+  @TempDir Path offline;
 
   AgentClient agent;
 
   @BeforeEach
   void connect() {
     agent = new AgentClient();
+    JsonPath root = admin().get("/api/v1/trust/root").then().statusCode(200).extract().jsonPath();
+    assertTrue(
+        root.getBoolean("rootKeyOnline"), "the server holds its root key: " + root.prettify());
   }
 
   @AfterEach
   void disconnect() throws InterruptedException {
     agent.close();
+  }
+
+  /**
+   * Leaves the trust as a fresh server has it, if this test took root keys offline or made new
+   * ones: they go back into the key directory (keys the root no longer lists are retired keys
+   * there, which the server ignores), and the root is rotated to one new key the server holds, with
+   * a full lifetime (a test's short-lived root would otherwise be renewed under the next test's
+   * feet).
+   */
+  @AfterEach
+  void rootKeyBackOnline() throws IOException {
+    List<Path> offlineKeys;
+    try (var files = Files.list(offline)) {
+      offlineKeys = files.filter(f -> f.toString().endsWith(".key")).toList();
+    }
+    if (offlineKeys.isEmpty()) {
+      return;
+    }
+    admin().delete("/api/v1/trust/root/draft"); // a draft a failed test left, if any
+    for (Path key : offlineKeys) {
+      Files.copy(key, keyDir().resolve("root-offline-" + key.getFileName()));
+    }
+    adminJson()
+        .body(Map.of("rotate", List.of("root")))
+        .post("/api/v1/trust/root/rotate")
+        .then()
+        .statusCode(200)
+        .body("published", equalTo(true));
+  }
+
+  /** Moves the current root key out of the key directory, as an operator would; its new path. */
+  Path takeRootKeyOffline(String fileName) throws Exception {
+    String rootKeyId =
+        admin()
+            .get("/api/v1/trust/root")
+            .then()
+            .statusCode(200)
+            .extract()
+            .jsonPath()
+            .getString("roles.find { it.role == 'root' }.keyIds[0]");
+    try (var files = Files.list(keyDir())) {
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("root")).toList()) {
+        if (file.toString().endsWith(".key") && keyIdOfKeyFile(file).equals(rootKeyId)) {
+          return Files.move(file, offline.resolve(fileName));
+        }
+      }
+    }
+    throw new AssertionError("no file in " + keyDir() + " holds root key " + rootKeyId);
+  }
+
+  private static String keyIdOfKeyFile(Path file) throws IOException {
+    return Dsse.keyId(
+        Ed25519Keys.spki(
+            Ed25519Keys.parsePrivateKeyPem(Files.readString(file, StandardCharsets.US_ASCII))
+                .generatePublicKey()));
   }
 
   /** An enrolled device that trusts what the agent would, on an open Sync stream. */
@@ -152,7 +211,6 @@ class RootRotationTest {
    * although nothing happened here.
    */
   @Test
-  @Order(0)
   void aVersionPublishedByAnotherReplicaReachesDevicesConnectedHere() throws Exception {
     Device device = new Device(pinnedRootKey());
     long version = device.roots.current().version();
@@ -215,7 +273,6 @@ class RootRotationTest {
   }
 
   @Test
-  @Order(1)
   void onlineDirectorRotationReachesAConnectedDeviceBeforeTheDocumentsItSigns() throws Exception {
     Device device = new Device(pinnedRootKey());
     long version = device.roots.current().version();
@@ -265,7 +322,6 @@ class RootRotationTest {
   }
 
   @Test
-  @Order(2)
   void offlineRootProcedureEndToEnd() throws Exception {
     byte[] firstPinned = pinnedRootKey();
     Device device = new Device(firstPinned);
@@ -280,8 +336,7 @@ class RootRotationTest {
         device.verifier.verifyManifest(firstState.getModels(0)).getTargetsVersion();
 
     // 1. the root key leaves the server
-    Path oldRootKey = offline.resolve("old-root.key");
-    Files.move(keyDir().resolve("root.key"), oldRootKey);
+    Path oldRootKey = takeRootKeyOffline("old-root.key");
     admin().get("/api/v1/trust/root").then().statusCode(200).body("rootKeyOnline", equalTo(false));
     adminJson()
         .body(Map.of("rotate", List.of("director")))
@@ -482,8 +537,8 @@ class RootRotationTest {
    * wherever it hands out the root key, and an agent pinning that file enrolls.
    */
   @Test
-  @Order(3)
   void severalOfflineRootKeysAreHandedOutTogetherWithTheirThreshold() throws Exception {
+    Path currentRoot = takeRootKeyOffline("current-root.key");
     long version = admin().get("/api/v1/trust/root").then().extract().jsonPath().getLong("version");
     Path first = offline.resolve("root-a.key");
     Path second = offline.resolve("root-b.key");
@@ -501,7 +556,7 @@ class RootRotationTest {
         draftFile,
         admin().get("/api/v1/trust/root/draft").then().statusCode(200).extract().asString());
     String expected = Long.toString(version + 1);
-    for (Path key : List.of(offline.resolve("new-root.key"), first, second)) {
+    for (Path key : List.of(currentRoot, first, second)) {
       adminJson()
           .body(
               SignRootTool.ok(

@@ -84,9 +84,7 @@ public final class AgentClient implements AutoCloseable {
   }
 
   public SyncStream sync(String credential) {
-    SyncStream stream = new SyncStream();
-    stream.requests = asDevice(credential).sync(stream);
-    return stream;
+    return SyncStream.open(asDevice(credential));
   }
 
   public Iterator<ArtifactChunk> fetch(String credential, String sha256, long offset) {
@@ -115,11 +113,23 @@ public final class AgentClient implements AutoCloseable {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
   }
 
-  /** One Sync stream: what the server sent, and how the stream ended. */
+  /**
+   * One Sync stream: what the server sent, and how the stream ended. The one recorder of a stream
+   * for every test, whatever channel the stub goes over (plaintext here, mutual TLS in pki/).
+   */
   public static final class SyncStream implements StreamObserver<ServerMessage> {
     public final BlockingQueue<ServerMessage> received = new LinkedBlockingQueue<>();
     public final CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    StreamObserver<AgentMessage> requests;
+    private StreamObserver<AgentMessage> requests;
+
+    private SyncStream() {}
+
+    /** Opens a Sync call on {@code stub} (which carries the device's credential); no Hello yet. */
+    public static SyncStream open(AgentServiceGrpc.AgentServiceStub stub) {
+      SyncStream stream = new SyncStream();
+      stream.requests = stub.sync(stream);
+      return stream;
+    }
 
     public void send(AgentMessage message) {
       requests.onNext(message);
@@ -136,7 +146,8 @@ public final class AgentClient implements AutoCloseable {
     public ServerMessage next() throws InterruptedException {
       ServerMessage message = received.poll(10, TimeUnit.SECONDS);
       if (message == null) {
-        throw new AssertionError("no message from the server within 10 s");
+        throw new AssertionError(
+            "no message from the server within 10 s; stream ended with " + ended.getNow(null));
       }
       return message;
     }

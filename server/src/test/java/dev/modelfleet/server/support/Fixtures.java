@@ -3,7 +3,7 @@ package dev.modelfleet.server.support;
 import static dev.modelfleet.server.support.Api.admin;
 import static dev.modelfleet.server.support.Api.adminJson;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import io.restassured.path.json.JsonPath;
 import java.util.Map;
 

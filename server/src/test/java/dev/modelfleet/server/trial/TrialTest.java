@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
@@ -29,18 +29,17 @@ import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;
+import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.Fixtures;
 import dev.modelfleet.server.support.Profiles;
 import dev.modelfleet.server.support.Signatures;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.test.junit.QuarkusTest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,7 +162,8 @@ class TrialTest {
                     .addResults(result(int8, 4.0, "cpu")))
             .build());
     String path = "/api/v1/trials/" + trialId;
-    await(() -> "complete".equals(admin().get(path).path("status")));
+    Eventually.until(
+        "the trial completes", () -> "complete".equals(admin().get(path).path("status")));
     admin()
         .get(path)
         .then()
@@ -237,7 +237,9 @@ class TrialTest {
                             .setError("out of memory")
                             .setReasonCode("load-failed")))
             .build());
-    await(() -> "complete".equals(admin().get("/api/v1/trials/" + trialId).path("status")));
+    Eventually.until(
+        "the trial completes",
+        () -> "complete".equals(admin().get("/api/v1/trials/" + trialId).path("status")));
 
     adminJson()
         .body(Map.of("deviceId", device.getDeviceId()))
@@ -259,7 +261,9 @@ class TrialTest {
             .build());
 
     String path = "/api/v1/devices/" + device.getDeviceId();
-    await(() -> "active".equals(admin().get(path).path("deployments[0].state")));
+    Eventually.until(
+        "the deployment is active",
+        () -> "active".equals(admin().get(path).path("deployments[0].state")));
     String classId =
         admin()
             .get(path)
@@ -410,15 +414,5 @@ class TrialTest {
         .setPeakMemoryBytes(1_000_000)
         .setExecutionProviderUsed(provider)
         .build();
-  }
-
-  static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(50);
-    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.onnx;
+package dev.modelfleet.onnx.samples;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
