@@ -1,6 +1,5 @@
-package dev.modelfleet.agent.cli;
+package dev.modelfleet.agent.lifecycle;
 
-import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.config.ExposedToken;
@@ -8,45 +7,35 @@ import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.download.ArtifactDownloader;
-import dev.modelfleet.agent.download.PreferHttpArtifactSource;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.HardwareProbe;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.identity.DeviceIdentity;
-import dev.modelfleet.agent.identity.Enrollment;
 import dev.modelfleet.agent.identity.IdentityStore;
 import dev.modelfleet.agent.inference.InferenceServer;
 import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
+import dev.modelfleet.agent.session.Backoff;
+import dev.modelfleet.agent.session.DeviceReports;
+import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.state.StateStore;
-import dev.modelfleet.agent.sync.AgentChannels;
-import dev.modelfleet.agent.sync.Backoff;
-import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
-import dev.modelfleet.agent.sync.GrpcArtifactSource;
-import dev.modelfleet.agent.sync.SwitchableChannel;
-import dev.modelfleet.agent.sync.SyncClient;
 import dev.modelfleet.agent.tls.CertificateRenewer;
-import dev.modelfleet.agent.tls.CertificateRequest;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
+import dev.modelfleet.agent.transport.grpc.GrpcTransport;
+import dev.modelfleet.agent.transport.http.PreferHttpArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
-import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -65,8 +54,8 @@ public final class Agent implements AutoCloseable {
   private final ModelRegistry registry = new ModelRegistry();
   private StateStore store;
   private InferenceServer http;
-  private SwitchableChannel channel;
-  private SyncClient sync;
+  private GrpcTransport transport;
+  private SyncSession sync;
   private CertificateRenewer renewer;
   private DeviceMeasurements measurements;
   private boolean exposedTokenWarned;
@@ -164,7 +153,7 @@ public final class Agent implements AutoCloseable {
   }
 
   /** Enrolls if needed and starts the Sync session. */
-  public SyncClient connect() throws ConfigException, IOException, InterruptedException {
+  public SyncSession connect() throws ConfigException, IOException, InterruptedException {
     checkConfigForSync();
     IdentityStore identities = new IdentityStore(config.stateDir());
     RootPin pin = rootPin(identities);
@@ -178,25 +167,27 @@ public final class Agent implements AutoCloseable {
               + "/tls.pem), but server-ca is set: enroll it again with a fresh state directory, or"
               + " drop server-ca if the server runs without mutual TLS");
     }
-    // Enroll goes over TLS without a client certificate (the device has none yet); the channel
-    // is replaced by one presenting the certificate as soon as there is one.
-    channel =
-        new SwitchableChannel(
-            fleetCa == null
-                ? AgentChannels.plaintext(config.server())
-                : AgentChannels.mutualTls(config.server(), fleetCa, null));
+    // Enroll goes over TLS without a client certificate (the device has none yet); the
+    // connection is replaced by one presenting the certificate as soon as there is one.
+    transport = new GrpcTransport(config.server(), fleetCa);
     DeviceIdentity identity;
     try {
       identity =
           enrolling
-              ? enroll(identities, pin, fleetCa == null ? null : tlsStore)
+              ? transport.enroll(
+                  identities,
+                  pin,
+                  fleetCa == null ? null : tlsStore,
+                  config.token(),
+                  config.name() != null ? config.name() : hardware.profile().getHostname(),
+                  hardware::profile)
               : identities.load(pin);
     } catch (VerificationException e) {
       throw new ConfigException(e.getMessage());
     }
     TlsIdentity tls = fleetCa == null ? null : tlsStore.load();
     if (tls != null) {
-      channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, tls));
+      transport.present(tls);
     }
     warnIfRootExpired(identity);
     LOG.info(
@@ -208,16 +199,12 @@ public final class Agent implements AutoCloseable {
             + identity.trustedRoot().targetsKeys().size()
             + " targets key(s)) syncing with "
             + config.server());
-    BearerCredentialInterceptor credential = new BearerCredentialInterceptor(identity.credential());
     PreferHttpArtifactSource artifacts =
-        new PreferHttpArtifactSource(
-            new GrpcArtifactSource(
-                AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential)),
-            identity::credential);
+        new PreferHttpArtifactSource(transport.artifacts(identity), identity::credential);
     ArtifactDownloader downloader =
         new ArtifactDownloader(
             artifacts, store::artifact, store::partial, 5, 500, config.downloadFloor());
-    SyncClient[] self = new SyncClient[1];
+    SyncSession[] self = new SyncSession[1];
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
@@ -234,17 +221,18 @@ public final class Agent implements AutoCloseable {
         new DeviceMeasurements(
             hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
     sync =
-        new SyncClient(
-            AgentServiceGrpc.newStub(channel).withInterceptors(credential),
-            measurements::helloProfile,
-            deployer,
-            registry,
-            store,
+        new SyncSession(
+            transport.controlPlane(identity),
+            new DeviceReports(
+                measurements::helloProfile,
+                store,
+                registry,
+                () -> identity.trustedRoot().version()),
+            deployer::apply,
             new Backoff(500, 30_000));
     self[0] = sync;
-    sync.onRequest(measurements::handle);
+    sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
     sync.onRootUpdate(
-        () -> identity.trustedRoot().version(),
         update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
     measurements.start(enrolling);
     String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
@@ -263,17 +251,17 @@ public final class Agent implements AutoCloseable {
           new CertificateRenewer(
                   identity.deviceId(),
                   tlsStore,
-                  AgentServiceGrpc.newBlockingStub(channel).withInterceptors(credential),
-                  renewed -> reconnectWith(fleetCa, renewed),
+                  transport.certificateAuthority(identity),
+                  this::reconnectWith,
                   config.certificateRenewalPercent())
               .start(tls);
     }
     return sync.start();
   }
 
-  private void reconnectWith(List<X509Certificate> fleetCa, TlsIdentity renewed) {
+  private void reconnectWith(TlsIdentity renewed) {
     try {
-      channel.replace(AgentChannels.mutualTls(config.server(), fleetCa, renewed));
+      transport.present(renewed);
       sync.reconnect();
     } catch (IOException e) {
       LOG.warning(
@@ -330,90 +318,6 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  /** With {@code tlsStore}, also asks for a device certificate and stores it with its key. */
-  private DeviceIdentity enroll(IdentityStore identities, RootPin pin, TlsIdentityStore tlsStore)
-      throws ConfigException, IOException, VerificationException, InterruptedException {
-    String name = config.name() != null ? config.name() : hardware.profile().getHostname();
-    Backoff backoff = new Backoff(500, 30_000);
-    AgentServiceGrpc.AgentServiceBlockingStub stub = AgentServiceGrpc.newBlockingStub(channel);
-    KeyPair tlsKey = tlsStore == null ? null : CertificateRequest.newKeyPair();
-    while (true) {
-      try {
-        DeviceIdentity identity =
-            Enrollment.enroll(
-                identities,
-                request ->
-                    tlsKey == null
-                        ? stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request)
-                        : enrollWithCertificate(stub, request, tlsKey, tlsStore),
-                config.token(),
-                name,
-                hardware.profile(),
-                pin,
-                System.currentTimeMillis());
-        LOG.info("enrolled as device " + identity.deviceId());
-        return identity;
-      } catch (StatusRuntimeException e) {
-        Status status = e.getStatus();
-        switch (status.getCode()) {
-          case PERMISSION_DENIED ->
-              throw new ConfigException(
-                  "enrollment refused: the token is"
-                      + " unknown, revoked, expired or used up ("
-                      + status.getDescription()
-                      + "); ask an operator for a new token");
-          case INVALID_ARGUMENT ->
-              throw new ConfigException(
-                  "enrollment refused as malformed ("
-                      + status.getDescription()
-                      + "); check --token");
-          default -> {
-            long delay = backoff.nextDelayMs();
-            LOG.info(
-                "enrollment: server "
-                    + config.server()
-                    + " not reachable ("
-                    + status.getCode()
-                    + "); retrying in "
-                    + delay
-                    + " ms");
-            Thread.sleep(delay);
-          }
-        }
-      }
-    }
-  }
-
-  /** The key and certificate are stored before Enrollment stores the identity that needs them. */
-  private static dev.modelfleet.protocol.agent.v1.EnrollResponse enrollWithCertificate(
-      AgentServiceGrpc.AgentServiceBlockingStub stub,
-      dev.modelfleet.protocol.agent.v1.EnrollRequest request,
-      KeyPair tlsKey,
-      TlsIdentityStore tlsStore) {
-    var response =
-        stub.withDeadlineAfter(30, TimeUnit.SECONDS)
-            .enroll(
-                request.toBuilder()
-                    .setCertificateRequest(
-                        ByteString.copyFrom(CertificateRequest.create(tlsKey, "")))
-                    .build());
-    try {
-      X509Certificate certificate =
-          TlsIdentityStore.certificate(response.getDeviceCertificate().toByteArray());
-      if (!certificate.getPublicKey().equals(tlsKey.getPublic())) {
-        throw new GeneralSecurityException("it certifies another key than this device's");
-      }
-      tlsStore.save(new TlsIdentity(tlsKey.getPrivate(), certificate));
-    } catch (GeneralSecurityException | IOException e) {
-      throw new IllegalStateException(
-          "the server's device certificate is unusable: "
-              + e.getMessage()
-              + " (does the server run with modelfleet.agent-tls.mode=mutual?)",
-          e);
-    }
-    return response;
-  }
-
   public ModelRegistry registry() {
     return registry;
   }
@@ -433,8 +337,8 @@ public final class Agent implements AutoCloseable {
     if (measurements != null) {
       measurements.close();
     }
-    if (channel != null) {
-      channel.shutdownNow();
+    if (transport != null) {
+      transport.close();
     }
     if (http != null) {
       http.close();

@@ -1,9 +1,9 @@
-package dev.modelfleet.agent.cli;
+package dev.modelfleet.agent.lifecycle;
 
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.onnx.SampleModels;
-import dev.modelfleet.agent.sync.SyncClient;
+import dev.modelfleet.agent.session.SyncSession;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -149,10 +149,10 @@ public final class AgentMain {
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
     agent.startLocal();
     try {
-      SyncClient sync = agent.connect();
-      SyncClient.Stop stop = sync.awaitStop();
+      SyncSession sync = agent.connect();
+      SyncSession.Stop stop = sync.awaitStop();
       // Sync stopped for good (credential refused, replaced): keep serving local inference.
-      if (stop != SyncClient.Stop.CLOSED) {
+      if (stop != SyncSession.Stop.CLOSED) {
         Thread.currentThread().join();
       }
       return 0;

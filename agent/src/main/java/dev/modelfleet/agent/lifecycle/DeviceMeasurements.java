@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.cli;
+package dev.modelfleet.agent.lifecycle;
 
 import dev.modelfleet.agent.benchmark.BenchmarkService;
 import dev.modelfleet.agent.benchmark.BenchmarkStore;
@@ -6,12 +6,12 @@ import dev.modelfleet.agent.benchmark.MicroBenchmark;
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.runtime.ModelLoader;
-import dev.modelfleet.agent.sync.SyncClient;
+import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.trial.TrialRunner;
 import dev.modelfleet.agent.trial.TrialService;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
-import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.TrialRequest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -36,7 +36,7 @@ final class DeviceMeasurements implements AutoCloseable {
       DesiredStateVerifier verifier,
       ArtifactDownloader downloader,
       ModelLoader loader,
-      Supplier<SyncClient> sync) {
+      Supplier<SyncSession> sync) {
     this.hardware = hardware;
     this.benchmarks =
         new BenchmarkService(
@@ -65,12 +65,14 @@ final class DeviceMeasurements implements AutoCloseable {
     return profile.build();
   }
 
-  void handle(ServerMessage request) {
-    switch (request.getKindCase()) {
-      case RUN_BENCHMARK -> benchmarks.request(BenchmarkService.ON_DEMAND);
-      case TRIAL -> trials.submit(request.getTrial());
-      default -> {}
-    }
+  /** The server asked for a benchmark run. */
+  void benchmarkRequested() {
+    benchmarks.request(BenchmarkService.ON_DEMAND);
+  }
+
+  /** The server asked for a trial of a variant. */
+  void trialRequested(TrialRequest request) {
+    trials.submit(request);
   }
 
   @Override

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.cli;
+package dev.modelfleet.agent.lifecycle;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;

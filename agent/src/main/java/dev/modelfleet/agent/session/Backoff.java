@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.session;
 
 import java.util.concurrent.ThreadLocalRandom;
 

@@ -9,9 +9,9 @@ import dev.modelfleet.agent.download.ThroughputFloor;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootChain;
@@ -29,8 +29,8 @@ import java.util.function.Supplier;
 
 /**
  * The agent's real deployment pipeline (verifier, downloader, ONNX Runtime loader with its smoke
- * test, registry, state store) wired as {@code cli.Agent} wires it, minus the network session: the
- * test hands it documents, as a Sync stream would.
+ * test, registry, state store) wired as {@code lifecycle.Agent} wires it, minus the network
+ * session: the test hands it documents, as a Sync stream would.
  */
 final class DeviceUnderAttack implements AutoCloseable {
 

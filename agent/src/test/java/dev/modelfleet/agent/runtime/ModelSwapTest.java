@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

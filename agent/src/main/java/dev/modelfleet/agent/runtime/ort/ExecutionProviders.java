@@ -1,9 +1,10 @@
-package dev.modelfleet.agent.runtime;
+package dev.modelfleet.agent.runtime.ort;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession.SessionOptions;
+import dev.modelfleet.agent.runtime.ModelLoader;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.Locale;
@@ -18,7 +19,7 @@ import java.util.Set;
  */
 public final class ExecutionProviders {
 
-  public static final String CPU = "cpu";
+  public static final String CPU = ModelLoader.CPU;
 
   private final Set<String> real;
   private final Set<String> simulated;

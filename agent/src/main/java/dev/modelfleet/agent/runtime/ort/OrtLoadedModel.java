@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.runtime;
+package dev.modelfleet.agent.runtime.ort;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
@@ -7,6 +7,12 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.modelfleet.agent.runtime.InferenceException;
+import dev.modelfleet.agent.runtime.LoadedModel;
+import dev.modelfleet.agent.runtime.ModelRunObserver;
+import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.runtime.TensorSpec;
+import dev.modelfleet.agent.runtime.TensorValidator;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

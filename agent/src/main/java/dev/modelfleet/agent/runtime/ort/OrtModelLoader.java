@@ -1,9 +1,12 @@
-package dev.modelfleet.agent.runtime;
+package dev.modelfleet.agent.runtime.ort;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import dev.modelfleet.agent.runtime.LoadedModel;
+import dev.modelfleet.agent.runtime.ModelLoadException;
+import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.onnx.CheckedModel;
 import dev.modelfleet.onnx.OnnxModelReader;
 import dev.modelfleet.onnx.SafeSessions;

@@ -1,9 +1,10 @@
-package dev.modelfleet.agent.runtime;
+package dev.modelfleet.agent.runtime.ort;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import dev.modelfleet.agent.runtime.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;

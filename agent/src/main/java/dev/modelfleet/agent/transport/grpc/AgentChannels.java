@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.transport.grpc;
 
 import dev.modelfleet.agent.tls.TlsIdentity;
 import io.grpc.ManagedChannel;

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.transport.grpc;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.transport.grpc;
 
 import dev.modelfleet.agent.download.ArtifactFetchException;
 import dev.modelfleet.agent.download.ArtifactFetchException.Kind;

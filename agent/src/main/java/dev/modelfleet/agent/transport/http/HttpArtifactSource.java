@@ -1,7 +1,9 @@
-package dev.modelfleet.agent.download;
+package dev.modelfleet.agent.transport.http;
 
 import com.google.protobuf.UnsafeByteOperations;
+import dev.modelfleet.agent.download.ArtifactFetchException;
 import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
+import dev.modelfleet.agent.download.ArtifactSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;

@@ -1,6 +1,8 @@
-package dev.modelfleet.agent.download;
+package dev.modelfleet.agent.transport.http;
 
+import dev.modelfleet.agent.download.ArtifactFetchException;
 import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
+import dev.modelfleet.agent.download.ArtifactSource;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

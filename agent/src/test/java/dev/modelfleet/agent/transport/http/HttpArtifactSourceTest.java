@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.download;
+package dev.modelfleet.agent.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.ArtifactFetchException;
+import dev.modelfleet.agent.download.ArtifactSource;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.Dsse;

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.cli;
+package dev.modelfleet.agent.lifecycle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.onnx.SampleModels;
+import dev.modelfleet.agent.testing.Eventually;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.trust.Ed25519;
@@ -23,6 +24,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -77,15 +79,11 @@ class AgentEndToEndTest {
   }
 
   DeploymentProgress awaitState(FakeControlPlane server, DeploymentState state) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      DeploymentProgress p = server.progress.poll(100, TimeUnit.MILLISECONDS);
-      if (p != null
-          && (p.getState() == state || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)) {
-        return p;
-      }
-    }
-    throw new AssertionError("no " + state + " progress within 20 s");
+    return Eventually.next(
+        server.progress,
+        Duration.ofSeconds(20),
+        state + " progress",
+        p -> p.getState() == state || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED);
   }
 
   @Test

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.cli;
+package dev.modelfleet.agent.lifecycle;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,11 +1,12 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.cli.Agent;
+import dev.modelfleet.agent.lifecycle.Agent;
 import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.agent.testing.AgentUnderTest;
+import dev.modelfleet.agent.testing.Eventually;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.protocol.Dsse;
@@ -22,9 +23,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,24 +139,10 @@ class HeartbeatFiguresEndToEndTest {
   /** The first heartbeat (within 20 s) in which {@code version} has {@code requests}. */
   static Heartbeat heartbeatWith(FakeControlPlane server, String version, long requests)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    Heartbeat last = null;
-    while (System.nanoTime() < deadline) {
-      Heartbeat beat = server.heartbeats.poll(100, TimeUnit.MILLISECONDS);
-      if (beat == null) {
-        continue;
-      }
-      last = beat;
-      if (counters(beat, version).map(c -> c.getRequests() == requests).orElse(false)) {
-        return beat;
-      }
-    }
-    throw new AssertionError(
-        "no heartbeat with "
-            + requests
-            + " requests for version "
-            + version
-            + " within 20 s; last: "
-            + last);
+    return Eventually.next(
+        server.heartbeats,
+        Duration.ofSeconds(20),
+        "heartbeat with " + requests + " requests for version " + version,
+        beat -> counters(beat, version).map(c -> c.getRequests() == requests).orElse(false));
   }
 }

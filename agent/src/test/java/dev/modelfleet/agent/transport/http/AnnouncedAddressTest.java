@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.download;
+package dev.modelfleet.agent.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;

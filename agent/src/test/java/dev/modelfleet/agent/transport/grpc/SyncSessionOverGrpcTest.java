@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.transport.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,9 +8,13 @@ import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
+import dev.modelfleet.agent.session.Backoff;
+import dev.modelfleet.agent.session.DeviceReports;
+import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.testing.Eventually;
 import dev.modelfleet.agent.testing.FakeControlPlane;
+import dev.modelfleet.agent.testing.FakeModelLoader;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
@@ -20,6 +24,7 @@ import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import io.grpc.ManagedChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -32,17 +37,21 @@ import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SyncClientTest {
+/**
+ * The device's session over the Sync stream, against a fake control plane in this process: what the
+ * stream's statuses mean for the session (retry, or stop for good) and what travels on it.
+ */
+class SyncSessionOverGrpcTest {
 
   @TempDir Path dir;
   StateStore store;
 
-  SyncClient client(ManagedChannel channel, String credential, FleetFixture fleet)
+  SyncSession session(ManagedChannel channel, String credential, FleetFixture fleet)
       throws Exception {
-    return client(channel, credential, fleet, HardwareProfile::getDefaultInstance);
+    return session(channel, credential, fleet, HardwareProfile::getDefaultInstance);
   }
 
-  SyncClient client(
+  SyncSession session(
       ManagedChannel channel,
       String credential,
       FleetFixture fleet,
@@ -56,27 +65,26 @@ class SyncClientTest {
                 fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
             new ArtifactDownloader(
                 new InMemoryArtifactSource(), store::artifact, store::partial, 1, 1),
-            new OrtModelLoader(1),
+            new FakeModelLoader(),
             registry,
             store,
             p -> {},
             () -> new DeviceFacts("", Set.of(), 0));
-    return new SyncClient(
-        AgentServiceGrpc.newStub(channel)
-            .withInterceptors(new BearerCredentialInterceptor(credential)),
-        hardware,
-        deployer,
-        registry,
-        store,
+    return new SyncSession(
+        new GrpcControlPlane(
+            AgentServiceGrpc.newStub(channel)
+                .withInterceptors(new BearerCredentialInterceptor(credential))),
+        new DeviceReports(hardware, store, registry, () -> 1),
+        deployer::apply,
         new Backoff(10, 100));
   }
 
   @Test
   void sendsHelloThenHeartbeatsAtTheServersInterval() throws Exception {
     FleetFixture fleet = new FleetFixture();
-    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
-      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+    try (FakeControlPlane server = FakeControlPlane.inProcess(fleet)) {
+      ManagedChannel channel = server.channel();
+      try (SyncSession sync = session(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
         assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
         assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS), "heartbeat every 1 s");
       } finally {
@@ -88,12 +96,12 @@ class SyncClientTest {
   @Test
   void aRefusedCredentialStopsTheSessionInsteadOfRetrying() throws Exception {
     FleetFixture fleet = new FleetFixture();
-    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
+    try (FakeControlPlane server = FakeControlPlane.inProcess(fleet)) {
+      ManagedChannel channel = server.channel();
       ExecutorService waiter = Executors.newSingleThreadExecutor();
-      try (SyncClient sync = client(channel, "revoked", fleet).start()) {
-        Future<SyncClient.Stop> stop = waiter.submit(sync::awaitStop);
-        assertEquals(SyncClient.Stop.UNAUTHENTICATED, stop.get(10, TimeUnit.SECONDS));
+      try (SyncSession sync = session(channel, "revoked", fleet).start()) {
+        Future<SyncSession.Stop> stop = waiter.submit(sync::awaitStop);
+        assertEquals(SyncSession.Stop.UNAUTHENTICATED, stop.get(10, TimeUnit.SECONDS));
         assertEquals(1, server.authorizations.size(), "no retry with the same credential");
       } finally {
         waiter.shutdownNow();
@@ -105,14 +113,13 @@ class SyncClientTest {
   @Test
   void aDroppedStreamIsRetriedWithBackoff() throws Exception {
     FleetFixture fleet = new FleetFixture();
-    FakeControlPlane first = new FakeControlPlane(fleet);
-    String address = first.address();
-    ManagedChannel channel = AgentChannels.plaintext(address);
-    try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+    FakeControlPlane first = FakeControlPlane.inProcess(fleet);
+    String name = first.address();
+    ManagedChannel channel = first.channel();
+    try (SyncSession sync = session(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
       assertNotNull(first.hellos.poll(10, TimeUnit.SECONDS));
       first.close();
-      int port = Integer.parseInt(address.substring(address.indexOf(':') + 1));
-      try (FakeControlPlane second = new FakeControlPlane(fleet, port)) {
+      try (FakeControlPlane second = FakeControlPlane.inProcess(fleet, name)) {
         assertNotNull(second.hellos.poll(15, TimeUnit.SECONDS), "reconnected after the restart");
       }
     } finally {
@@ -132,9 +139,9 @@ class SyncClientTest {
           }
           return HardwareProfile.getDefaultInstance();
         };
-    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
-      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet, flaky).start()) {
+    try (FakeControlPlane server = FakeControlPlane.inProcess(fleet)) {
+      ManagedChannel channel = server.channel();
+      try (SyncSession sync = session(channel, FakeControlPlane.CREDENTIAL, fleet, flaky).start()) {
         assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS), "the session was opened again");
       } finally {
         channel.shutdownNow();
@@ -146,11 +153,11 @@ class SyncClientTest {
   void aDeviceAwaitingApprovalKeepsSyncingAndProceedsOnceApproved() throws Exception {
     FleetFixture fleet = new FleetFixture();
     List<String> logged = capture();
-    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+    try (FakeControlPlane server = FakeControlPlane.inProcess(fleet)) {
       server.awaitingApproval = true;
       server.desiredState = fleet.signDesired(fleet.desiredState());
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
-      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+      ManagedChannel channel = server.channel();
+      try (SyncSession sync = session(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
         assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
         assertNotNull(server.heartbeats.poll(5, TimeUnit.SECONDS), "the stream stays open");
         // the server repeats its config (as on every reconnect): the wait is logged once
@@ -176,12 +183,13 @@ class SyncClientTest {
                         .setAwaitingApproval(false))
                 .build());
         server.push(ServerMessage.newBuilder().setDesiredState(server.desiredState).build());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (store.current().acceptedGeneration() == 0 && System.nanoTime() < deadline) {
-          Thread.sleep(20);
-        }
-        assertEquals(
-            1, store.current().acceptedGeneration(), "the approved device applies its state");
+        Eventually.within(
+            Duration.ofSeconds(10),
+            () ->
+                assertEquals(
+                    1,
+                    store.current().acceptedGeneration(),
+                    "the approved device applies its state"));
         assertTrue(
             logged.stream().anyMatch(l -> l.contains("approved this device")), logged.toString());
       } finally {
@@ -194,13 +202,13 @@ class SyncClientTest {
   void aRejectedDeviceStopsSyncingWithAClearReason() throws Exception {
     FleetFixture fleet = new FleetFixture();
     List<String> logged = capture();
-    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+    try (FakeControlPlane server = FakeControlPlane.inProcess(fleet)) {
       server.rejected = true;
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      ManagedChannel channel = server.channel();
       ExecutorService waiter = Executors.newSingleThreadExecutor();
-      try (SyncClient sync = client(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
-        Future<SyncClient.Stop> stop = waiter.submit(sync::awaitStop);
-        assertEquals(SyncClient.Stop.REJECTED, stop.get(10, TimeUnit.SECONDS));
+      try (SyncSession sync = session(channel, FakeControlPlane.CREDENTIAL, fleet).start()) {
+        Future<SyncSession.Stop> stop = waiter.submit(sync::awaitStop);
+        assertEquals(SyncSession.Stop.REJECTED, stop.get(10, TimeUnit.SECONDS));
         assertEquals(1, server.authorizations.size(), "no retry once rejected");
         assertTrue(
             logged.stream().anyMatch(l -> l.contains("rejected") && l.contains("enroll again")),

@@ -1,4 +1,4 @@
-package dev.modelfleet.agent.sync;
+package dev.modelfleet.agent.transport.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,7 +19,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** FetchArtifact through grpc-java on a real socket: bearer credential, resume from offset. */
+/** FetchArtifact through grpc-java (in process): bearer credential, resume from offset. */
 class GrpcArtifactSourceTest {
 
   @TempDir Path dir;
@@ -41,9 +41,9 @@ class GrpcArtifactSourceTest {
     new Random(1).nextBytes(artifact);
     String sha = Dsse.sha256Hex(artifact);
     Files.write(dir.resolve(sha + ".part"), Arrays.copyOf(artifact, 1_234_567));
-    try (FakeControlPlane server = new FakeControlPlane(new FleetFixture())) {
+    try (FakeControlPlane server = FakeControlPlane.inProcess(new FleetFixture())) {
       server.artifacts.put(sha, artifact);
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
+      ManagedChannel channel = server.channel();
       try {
         Path file =
             downloader(channel, FakeControlPlane.CREDENTIAL)
@@ -59,8 +59,8 @@ class GrpcArtifactSourceTest {
 
   @Test
   void unknownArtifactAndRefusedCredentialAreNotRetried() throws Exception {
-    try (FakeControlPlane server = new FakeControlPlane(new FleetFixture())) {
-      ManagedChannel channel = AgentChannels.plaintext(server.address());
+    try (FakeControlPlane server = FakeControlPlane.inProcess(new FleetFixture())) {
+      ManagedChannel channel = server.channel();
       try {
         String sha = "a".repeat(64);
         VerificationException missing =
