@@ -22,7 +22,28 @@ final class TensorData {
     InferRequestParser.expect(
         p.currentToken() == JsonToken.START_ARRAY,
         "input '" + name + "': \"data\" must be an array");
-    Column column = Column.of(datatype, expected, max, name);
+    // Each call names its column's exact class: the JIT, inlining fill here, calls that class's
+    // add directly. Behind one call site taking any Column, every element would pay a virtual
+    // call once the agent has seen several datatypes (measured: 5-15 % of the parse).
+    return switch (datatype) {
+      case "FP32" -> fill(p, new Floats(expected, max, name));
+      case "FP64" -> fill(p, new Doubles(expected, max, name));
+      case "INT64", "INT32", "INT16", "INT8", "UINT8" ->
+          fill(p, new Integers(datatype, expected, max, name));
+      case "BOOL" -> fill(p, new Booleans(expected, max, name));
+      default ->
+          throw new BadRequestException(
+              "input '"
+                  + name
+                  + "' has datatype "
+                  + datatype
+                  + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
+                  + " UINT8, BOOL)");
+    };
+  }
+
+  /** The one loop: walks the nesting and hands every value to the column. */
+  private static Object fill(JsonParser p, Column column) throws IOException, BadRequestException {
     int depth = 1;
     while (depth > 0) {
       JsonToken t = p.nextToken();
@@ -51,25 +72,6 @@ final class TensorData {
       this.datatype = datatype;
       this.max = max;
       this.name = name;
-    }
-
-    static Column of(String datatype, int expected, int max, String name)
-        throws BadRequestException {
-      return switch (datatype) {
-        case "FP32" -> new Floats(expected, max, name);
-        case "FP64" -> new Doubles(expected, max, name);
-        case "INT64", "INT32", "INT16", "INT8", "UINT8" ->
-            new Integers(datatype, expected, max, name);
-        case "BOOL" -> new Booleans(expected, max, name);
-        default ->
-            throw new BadRequestException(
-                "input '"
-                    + name
-                    + "' has datatype "
-                    + datatype
-                    + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
-                    + " UINT8, BOOL)");
-      };
     }
 
     /** Checks the value at {@code t}, makes room and stores it. */
