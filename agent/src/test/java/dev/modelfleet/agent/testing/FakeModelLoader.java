@@ -38,7 +38,13 @@ public final class FakeModelLoader implements ModelLoader {
 
   /** A model file whose model answers its input times {@code weight}: versions differ by it. */
   public static byte[] model(float weight) {
-    return (HEADER + "weight " + weight + "\n").getBytes(StandardCharsets.UTF_8);
+    return model(weight, 0);
+  }
+
+  /** The same, padded to at least {@code size} bytes (for downloads that must take a while). */
+  public static byte[] model(float weight, int size) {
+    String text = HEADER + "weight " + weight + "\n";
+    return (text + "#".repeat(Math.max(0, size - text.length()))).getBytes(StandardCharsets.UTF_8);
   }
 
   /** A model file that loads but fails every run, as a model whose kernels cannot run here. */
@@ -58,11 +64,11 @@ public final class FakeModelLoader implements ModelLoader {
       throw new ModelLoadException(
           "model-malformed", verifiedArtifact.getFileName() + " is not a model", null);
     }
-    String body = text.substring(HEADER.length());
+    String first = text.substring(HEADER.length()).lines().findFirst().orElse("");
     open.incrementAndGet();
-    return body.equals(FAILS)
+    return first.equals(FAILS.strip())
         ? new Model(Float.NaN, true)
-        : new Model(Float.parseFloat(body.strip().substring("weight ".length())), false);
+        : new Model(Float.parseFloat(first.substring("weight ".length())), false);
   }
 
   private final class Model implements LoadedModel {
