@@ -1,6 +1,5 @@
 package dev.modelfleet.agent.download;
 
-import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.VerificationException;
 import java.io.IOException;
@@ -32,7 +31,6 @@ public final class ArtifactDownloader {
   }
 
   private static final int HASH_BUFFER = 1 << 20;
-  private static final long PROGRESS_INTERVAL_NANOS = 250_000_000L;
 
   private final ArtifactSource source;
   private final Function<String, Path> finalPath;
@@ -197,9 +195,9 @@ public final class ArtifactDownloader {
         ChunkWriter writer = new ChunkWriter(channel, digest, have, size, sha256, progress, watch);
         try {
           source.fetch(sha256, have, writer);
-        } catch (OversizeException e) {
+        } catch (ChunkWriter.OversizeException e) {
           channel.truncate(0);
-          throw new VerificationException(e.reasonCode, e.getMessage());
+          throw new VerificationException(e.reasonCode(), e.getMessage());
         } catch (ArtifactFetchException | IOException e) {
           if (watch.tripped() || (floor.enabled() && stalled(e))) {
             throw tooSlow(sha256, writer, watch);
@@ -208,7 +206,7 @@ public final class ArtifactDownloader {
         } finally {
           channel.force(false);
         }
-        if (watch.tripped() && writer.position < size) {
+        if (watch.tripped() && writer.position() < size) {
           throw tooSlow(sha256, writer, watch);
         }
         checkComplete(sha256, size, writer);
@@ -235,143 +233,21 @@ public final class ArtifactDownloader {
             + " brought "
             + watch.describe()
             + "; abandoned at byte "
-            + writer.position
+            + writer.position()
             + ", resumed from there after a back-off");
   }
 
   private static void checkComplete(String sha256, long size, ChunkWriter writer)
       throws TruncatedException {
-    if (writer.position < size) {
+    if (writer.position() < size) {
       throw new TruncatedException(
           "the server ended the download of "
               + sha256
               + " at "
-              + writer.position
+              + writer.position()
               + " of "
               + size
               + " bytes; it resumes from there on the next attempt");
-    }
-  }
-
-  /** Writes chunks straight from the protobuf buffers: no copies beyond what gRPC made. */
-  private static final class ChunkWriter implements ArtifactSource.ChunkConsumer {
-    private final FileChannel channel;
-    private final MessageDigest digest;
-    private final long size;
-    private final String sha256;
-    private final Progress progress;
-    private final SlowRetrievalWatch watch;
-
-    /** Set once the source counts bytes itself as they come off the wire. */
-    private volatile boolean sourceCounts;
-
-    long position;
-    private long lastReportNanos = System.nanoTime();
-    private long lastReportBytes;
-
-    ChunkWriter(
-        FileChannel channel,
-        MessageDigest digest,
-        long position,
-        long size,
-        String sha256,
-        Progress progress,
-        SlowRetrievalWatch watch) {
-      this.watch = watch;
-      this.channel = channel;
-      this.digest = digest;
-      this.position = position;
-      this.size = size;
-      this.sha256 = sha256;
-      this.progress = progress;
-      this.lastReportBytes = position;
-    }
-
-    @Override
-    public void received(long bytes) throws IOException {
-      sourceCounts = true;
-      watch.count(bytes);
-      if (watch.tripped()) {
-        throw new IOException("abandoned: " + watch.describe());
-      }
-    }
-
-    @Override
-    public long endOffset() {
-      return size;
-    }
-
-    @Override
-    public long stallTimeoutMillis() {
-      return watch.stallTimeoutMillis();
-    }
-
-    @Override
-    public void abortWith(Runnable abort) {
-      watch.abortWith(abort);
-    }
-
-    @Override
-    public void accept(long offset, ByteString data, long totalSize) throws IOException {
-      if (!sourceCounts) {
-        watch.count(data.size());
-      }
-      // A negative total is a source that does not know the length (HTTP without
-      // Content-Length): the bytes themselves are then held to the signed size below.
-      if (totalSize >= 0 && totalSize != size) {
-        throw new OversizeException(
-            totalSize > size ? "size-exceeded" : "size-mismatch",
-            "the server says artifact "
-                + sha256
-                + " has "
-                + totalSize
-                + " bytes but its signed"
-                + " manifest says "
-                + size
-                + "; refused");
-      }
-      if (offset != position) {
-        throw new OversizeException(
-            "download-failed",
-            "the server sent a chunk of "
-                + sha256
-                + " at offset "
-                + offset
-                + " while the agent expected "
-                + position
-                + "; restarting"
-                + " the download from 0 next time");
-      }
-      if (position + data.size() > size) {
-        throw new OversizeException(
-            "size-exceeded",
-            "artifact "
-                + sha256
-                + " is longer than the "
-                + size
-                + " bytes its signed manifest"
-                + " declares; download stopped and refused");
-      }
-      for (ByteBuffer buffer : data.asReadOnlyByteBufferList()) {
-        digest.update(buffer.duplicate());
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-      }
-      position += data.size();
-      if (watch.tripped()) {
-        // Kept (the next attempt resumes after it), but no more: for sources that cannot be
-        // aborted from outside.
-        throw new IOException("abandoned: " + watch.describe());
-      }
-      long now = System.nanoTime();
-      if (now - lastReportNanos >= PROGRESS_INTERVAL_NANOS
-          || position - lastReportBytes >= size / 10
-          || position == size) {
-        lastReportNanos = now;
-        lastReportBytes = position;
-        progress.update(position, size);
-      }
     }
   }
 
@@ -449,16 +325,6 @@ public final class ArtifactDownloader {
       Files.deleteIfExists(file);
     } catch (IOException e) {
       // The next attempt truncates it anyway.
-    }
-  }
-
-  /** The server's bytes disagree with the signed size: stop reading at once. */
-  private static final class OversizeException extends IOException {
-    final String reasonCode;
-
-    OversizeException(String reasonCode, String message) {
-      super(message);
-      this.reasonCode = reasonCode;
     }
   }
 

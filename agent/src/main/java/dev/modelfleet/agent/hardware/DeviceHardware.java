@@ -1,6 +1,6 @@
 package dev.modelfleet.agent.hardware;
 
-import dev.modelfleet.agent.runtime.ExecutionProviders;
+import dev.modelfleet.agent.runtime.ort.ExecutionProviders;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.nio.file.Path;
 import java.util.Optional;

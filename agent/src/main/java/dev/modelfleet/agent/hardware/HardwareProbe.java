@@ -1,7 +1,7 @@
 package dev.modelfleet.agent.hardware;
 
-import dev.modelfleet.agent.runtime.ExecutionProviders;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
+import dev.modelfleet.agent.runtime.ort.ExecutionProviders;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -22,189 +22,235 @@ final class TensorData {
     InferRequestParser.expect(
         p.currentToken() == JsonToken.START_ARRAY,
         "input '" + name + "': \"data\" must be an array");
-    switch (datatype) {
-      case "FP32":
-        {
-          float[] out = new float[expected];
-          int n = 0;
-          int depth = 1;
-          while (depth > 0) {
-            JsonToken t = p.nextToken();
-            if (t == JsonToken.START_ARRAY) {
-              depth++;
-            } else if (t == JsonToken.END_ARRAY) {
-              depth--;
-            } else {
-              number(t, name, datatype);
-              if (n == out.length) {
-                out = Arrays.copyOf(out, grow(n, max, name));
-              }
-              out[n++] = p.getFloatValue();
-            }
-          }
-          return n == out.length ? out : Arrays.copyOf(out, n);
-        }
-      case "FP64":
-        {
-          double[] out = new double[expected];
-          int n = 0;
-          int depth = 1;
-          while (depth > 0) {
-            JsonToken t = p.nextToken();
-            if (t == JsonToken.START_ARRAY) {
-              depth++;
-            } else if (t == JsonToken.END_ARRAY) {
-              depth--;
-            } else {
-              number(t, name, datatype);
-              if (n == out.length) {
-                out = Arrays.copyOf(out, grow(n, max, name));
-              }
-              out[n++] = p.getDoubleValue();
-            }
-          }
-          return n == out.length ? out : Arrays.copyOf(out, n);
-        }
-      case "INT64", "INT32", "INT16", "INT8", "UINT8":
-        {
-          long[] out = new long[expected];
-          int n = 0;
-          int depth = 1;
-          while (depth > 0) {
-            JsonToken t = p.nextToken();
-            if (t == JsonToken.START_ARRAY) {
-              depth++;
-            } else if (t == JsonToken.END_ARRAY) {
-              depth--;
-            } else {
-              if (t != JsonToken.VALUE_NUMBER_INT) {
-                throw new BadRequestException(
-                    "input '"
-                        + name
-                        + "' is "
-                        + datatype
-                        + " but its data holds "
-                        + p.getText()
-                        + "; send integers");
-              }
-              if (n == out.length) {
-                out = Arrays.copyOf(out, grow(n, max, name));
-              }
-              out[n++] = p.getLongValue();
-            }
-          }
-          long[] values = n == out.length ? out : Arrays.copyOf(out, n);
-          return narrow(values, datatype, name);
-        }
-      case "BOOL":
-        {
-          boolean[] out = new boolean[expected];
-          int n = 0;
-          int depth = 1;
-          while (depth > 0) {
-            JsonToken t = p.nextToken();
-            if (t == JsonToken.START_ARRAY) {
-              depth++;
-            } else if (t == JsonToken.END_ARRAY) {
-              depth--;
-            } else {
-              if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
-                throw new BadRequestException("input '" + name + "' is BOOL; send true/false");
-              }
-              if (n == out.length) {
-                out = Arrays.copyOf(out, grow(n, max, name));
-              }
-              out[n++] = t == JsonToken.VALUE_TRUE;
-            }
-          }
-          return n == out.length ? out : Arrays.copyOf(out, n);
-        }
-      default:
+    // Each call names its column's exact class: the JIT, inlining fill here, calls that class's
+    // add directly. Behind one call site taking any Column, every element would pay a virtual
+    // call once the agent has seen several datatypes (measured: 5-15 % of the parse).
+    return switch (datatype) {
+      case "FP32" -> fill(p, new Floats(expected, max, name));
+      case "FP64" -> fill(p, new Doubles(expected, max, name));
+      case "INT64", "INT32", "INT16", "INT8", "UINT8" ->
+          fill(p, new Integers(datatype, expected, max, name));
+      case "BOOL" -> fill(p, new Booleans(expected, max, name));
+      default ->
+          throw new BadRequestException(
+              "input '"
+                  + name
+                  + "' has datatype "
+                  + datatype
+                  + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
+                  + " UINT8, BOOL)");
+    };
+  }
+
+  /** The one loop: walks the nesting and hands every value to the column. */
+  private static Object fill(JsonParser p, Column column) throws IOException, BadRequestException {
+    int depth = 1;
+    while (depth > 0) {
+      JsonToken t = p.nextToken();
+      if (t == JsonToken.START_ARRAY) {
+        depth++;
+      } else if (t == JsonToken.END_ARRAY) {
+        depth--;
+      } else {
+        column.add(p, t);
+      }
+    }
+    return column.values();
+  }
+
+  /**
+   * The values of one datatype as they are read, in the primitive array they end up in: nothing is
+   * boxed or allocated per element, only when the array grows.
+   */
+  private abstract static class Column {
+    final String datatype;
+    final int max;
+    final String name;
+    int size;
+
+    Column(String datatype, int max, String name) {
+      this.datatype = datatype;
+      this.max = max;
+      this.name = name;
+    }
+
+    /** Checks the value at {@code t}, makes room and stores it. */
+    abstract void add(JsonParser p, JsonToken t) throws IOException, BadRequestException;
+
+    /** The values read, in an array of exactly their number. */
+    abstract Object values() throws BadRequestException;
+
+    /**
+     * The next array size after {@link #size} elements, or a refusal once {@code max} is reached.
+     */
+    final int grown() throws BadRequestException {
+      if (size >= max) {
         throw new BadRequestException(
             "input '"
                 + name
-                + "' has datatype "
-                + datatype
-                + ", which this agent does not accept (FP32, FP64, INT64, INT32, INT16, INT8,"
-                + " UINT8, BOOL)");
+                + "' has more data than this agent takes"
+                + " in one request (at most "
+                + max
+                + " elements): too large");
+      }
+      return (int) Math.min((long) size * 2 + 1, max);
     }
-  }
 
-  /** The next array size after {@code n} elements, or a refusal once {@code max} is reached. */
-  private static int grow(int n, int max, String name) throws BadRequestException {
-    if (n >= max) {
-      throw new BadRequestException(
-          "input '"
-              + name
-              + "' has more data than this agent takes"
-              + " in one request (at most "
-              + max
-              + " elements): too large");
-    }
-    return (int) Math.min((long) n * 2 + 1, max);
-  }
-
-  private static void number(JsonToken t, String name, String datatype) throws BadRequestException {
-    if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) {
-      throw new BadRequestException(
-          "input '" + name + "' is " + datatype + " but its data holds a non-number; send numbers");
-    }
-  }
-
-  private static Object narrow(long[] values, String datatype, String name)
-      throws BadRequestException {
-    long min;
-    long max;
-    switch (datatype) {
-      case "INT64":
-        return values;
-      case "INT32":
-        min = Integer.MIN_VALUE;
-        max = Integer.MAX_VALUE;
-        break;
-      case "INT16":
-        min = Short.MIN_VALUE;
-        max = Short.MAX_VALUE;
-        break;
-      case "INT8":
-        min = Byte.MIN_VALUE;
-        max = Byte.MAX_VALUE;
-        break;
-      default:
-        min = 0;
-        max = 255;
-    }
-    for (long v : values) {
-      if (v < min || v > max) {
+    final void number(JsonToken t) throws BadRequestException {
+      if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) {
         throw new BadRequestException(
-            "input '" + name + "' value " + v + " is out of range for " + datatype);
+            "input '"
+                + name
+                + "' is "
+                + datatype
+                + " but its data holds a non-number; send numbers");
       }
     }
-    switch (datatype) {
-      case "INT32":
-        {
-          int[] out = new int[values.length];
-          for (int i = 0; i < out.length; i++) {
-            out[i] = (int) values[i];
-          }
-          return out;
+  }
+
+  private static final class Floats extends Column {
+    private float[] values;
+
+    Floats(int expected, int max, String name) {
+      super("FP32", max, name);
+      values = new float[expected];
+    }
+
+    @Override
+    void add(JsonParser p, JsonToken t) throws IOException, BadRequestException {
+      number(t);
+      if (size == values.length) {
+        values = Arrays.copyOf(values, grown());
+      }
+      values[size++] = p.getFloatValue();
+    }
+
+    @Override
+    Object values() {
+      return size == values.length ? values : Arrays.copyOf(values, size);
+    }
+  }
+
+  private static final class Doubles extends Column {
+    private double[] values;
+
+    Doubles(int expected, int max, String name) {
+      super("FP64", max, name);
+      values = new double[expected];
+    }
+
+    @Override
+    void add(JsonParser p, JsonToken t) throws IOException, BadRequestException {
+      number(t);
+      if (size == values.length) {
+        values = Arrays.copyOf(values, grown());
+      }
+      values[size++] = p.getDoubleValue();
+    }
+
+    @Override
+    Object values() {
+      return size == values.length ? values : Arrays.copyOf(values, size);
+    }
+  }
+
+  /** Read as longs, then checked against the datatype's range and narrowed. */
+  private static final class Integers extends Column {
+    private long[] values;
+
+    Integers(String datatype, int expected, int max, String name) {
+      super(datatype, max, name);
+      values = new long[expected];
+    }
+
+    @Override
+    void add(JsonParser p, JsonToken t) throws IOException, BadRequestException {
+      if (t != JsonToken.VALUE_NUMBER_INT) {
+        throw new BadRequestException(
+            "input '"
+                + name
+                + "' is "
+                + datatype
+                + " but its data holds "
+                + p.getText()
+                + "; send integers");
+      }
+      if (size == values.length) {
+        values = Arrays.copyOf(values, grown());
+      }
+      values[size++] = p.getLongValue();
+    }
+
+    @Override
+    Object values() throws BadRequestException {
+      if (datatype.equals("INT64")) {
+        return size == values.length ? values : Arrays.copyOf(values, size);
+      }
+      long min =
+          switch (datatype) {
+            case "INT32" -> Integer.MIN_VALUE;
+            case "INT16" -> Short.MIN_VALUE;
+            case "INT8" -> Byte.MIN_VALUE;
+            default -> 0;
+          };
+      long max =
+          switch (datatype) {
+            case "INT32" -> Integer.MAX_VALUE;
+            case "INT16" -> Short.MAX_VALUE;
+            case "INT8" -> Byte.MAX_VALUE;
+            default -> 255;
+          };
+      for (int i = 0; i < size; i++) {
+        if (values[i] < min || values[i] > max) {
+          throw new BadRequestException(
+              "input '" + name + "' value " + values[i] + " is out of range for " + datatype);
         }
-      case "INT16":
-        {
-          short[] out = new short[values.length];
-          for (int i = 0; i < out.length; i++) {
-            out[i] = (short) values[i];
+      }
+      switch (datatype) {
+        case "INT32":
+          int[] ints = new int[size];
+          for (int i = 0; i < size; i++) {
+            ints[i] = (int) values[i];
           }
-          return out;
-        }
-      default:
-        {
-          byte[] out = new byte[values.length];
-          for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) values[i];
+          return ints;
+        case "INT16":
+          short[] shorts = new short[size];
+          for (int i = 0; i < size; i++) {
+            shorts[i] = (short) values[i];
           }
-          return out;
-        }
+          return shorts;
+        default:
+          byte[] bytes = new byte[size];
+          for (int i = 0; i < size; i++) {
+            bytes[i] = (byte) values[i];
+          }
+          return bytes;
+      }
+    }
+  }
+
+  private static final class Booleans extends Column {
+    private boolean[] values;
+
+    Booleans(int expected, int max, String name) {
+      super("BOOL", max, name);
+      values = new boolean[expected];
+    }
+
+    @Override
+    void add(JsonParser p, JsonToken t) throws BadRequestException {
+      if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+        throw new BadRequestException("input '" + name + "' is BOOL; send true/false");
+      }
+      if (size == values.length) {
+        values = Arrays.copyOf(values, grown());
+      }
+      values[size++] = t == JsonToken.VALUE_TRUE;
+    }
+
+    @Override
+    Object values() {
+      return size == values.length ? values : Arrays.copyOf(values, size);
     }
   }
 

@@ -12,7 +12,7 @@ public interface LoadedModel extends AutoCloseable {
 
   /** The execution provider this model really runs on, e.g. "cpu" after a fallback. */
   default String executionProvider() {
-    return ExecutionProviders.CPU;
+    return ModelLoader.CPU;
   }
 
   /**

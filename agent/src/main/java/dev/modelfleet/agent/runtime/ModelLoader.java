@@ -5,6 +5,10 @@ import java.nio.file.Path;
 /** Turns a verified artifact file into a {@link LoadedModel}. */
 @FunctionalInterface
 public interface ModelLoader {
+
+  /** The execution provider every loader can run a model on, and the one an empty name means. */
+  String CPU = "cpu";
+
   LoadedModel load(Path verifiedArtifact) throws ModelLoadException;
 
   /**

@@ -1,11 +1,5 @@
 package dev.modelfleet.agent.tls;
 
-import com.google.protobuf.ByteString;
-import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
-import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
-import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -33,7 +27,7 @@ public final class CertificateRenewer implements AutoCloseable {
 
   private final String deviceId;
   private final TlsIdentityStore store;
-  private final AgentServiceGrpc.AgentServiceBlockingStub stub;
+  private final CertificateAuthority authority;
   private final Consumer<TlsIdentity> renewed;
   private final int percent;
   private final ScheduledExecutorService timer =
@@ -46,18 +40,18 @@ public final class CertificateRenewer implements AutoCloseable {
   private volatile TlsIdentity current;
 
   /**
-   * @param stub authenticated as this device (its channel presents the current certificate)
+   * @param authority asked as this device (its connection presents the current certificate)
    * @param renewed called with the stored new identity, to reconnect with it
    */
   public CertificateRenewer(
       String deviceId,
       TlsIdentityStore store,
-      AgentServiceGrpc.AgentServiceBlockingStub stub,
+      CertificateAuthority authority,
       Consumer<TlsIdentity> renewed,
       int percent) {
     this.deviceId = deviceId;
     this.store = store;
-    this.stub = stub;
+    this.authority = authority;
     this.renewed = renewed;
     this.percent = percent;
   }
@@ -82,15 +76,8 @@ public final class CertificateRenewer implements AutoCloseable {
   private void renew() {
     try {
       KeyPair key = CertificateRequest.newKeyPair();
-      RenewCertificateResponse response =
-          stub.withDeadlineAfter(30, TimeUnit.SECONDS)
-              .renewCertificate(
-                  RenewCertificateRequest.newBuilder()
-                      .setCertificateRequest(
-                          ByteString.copyFrom(CertificateRequest.create(key, deviceId)))
-                      .build());
       X509Certificate certificate =
-          TlsIdentityStore.certificate(response.getDeviceCertificate().toByteArray());
+          TlsIdentityStore.certificate(authority.renew(CertificateRequest.create(key, deviceId)));
       if (!certificate.getPublicKey().equals(key.getPublic())) {
         throw new GeneralSecurityException("the server certified another key than ours");
       }
@@ -106,15 +93,13 @@ public final class CertificateRenewer implements AutoCloseable {
           now.plus(Duration.between(now, next.notAfter()).multipliedBy(percent).dividedBy(100));
       Instant at = next.renewAt(percent);
       schedule(Duration.between(now, at.isAfter(fromNow) ? at : fromNow));
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.UNAUTHENTICATED) {
-        LOG.severe(
-            "certificate renewal refused ("
-                + e.getStatus().getDescription()
-                + "); the device must be enrolled again");
-        return;
-      }
-      retry(e.getStatus().toString());
+    } catch (CertificateAuthority.Refused e) {
+      LOG.severe(
+          "certificate renewal refused ("
+              + e.getMessage()
+              + "); the device must be enrolled again");
+    } catch (CertificateAuthority.Unavailable e) {
+      retry(e.getMessage());
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       LOG.log(Level.WARNING, "certificate renewal failed", e);
       retry(e.toString());

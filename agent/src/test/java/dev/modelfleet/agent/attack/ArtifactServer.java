@@ -3,12 +3,11 @@ package dev.modelfleet.agent.attack;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.modelfleet.agent.download.ArtifactSource;
-import dev.modelfleet.agent.download.HttpArtifactSource;
-import dev.modelfleet.agent.sync.AgentChannels;
-import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
-import dev.modelfleet.agent.sync.GrpcArtifactSource;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;
+import dev.modelfleet.agent.transport.grpc.BearerCredentialInterceptor;
+import dev.modelfleet.agent.transport.grpc.GrpcArtifactSource;
+import dev.modelfleet.agent.transport.http.HttpArtifactSource;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -43,7 +42,7 @@ final class ArtifactServer implements AutoCloseable {
   ArtifactServer() throws IOException {
     grpc = new FakeControlPlane(new FleetFixture());
     grpc.chunkSize = 1024;
-    channel = AgentChannels.plaintext(grpc.address());
+    channel = grpc.channel();
     http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     http.createContext("/artifacts/", this::serve);
     http.setExecutor(Executors.newCachedThreadPool());

@@ -7,8 +7,8 @@ import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.download.ArtifactSource;
 import dev.modelfleet.agent.download.ThroughputFloor;
 import dev.modelfleet.agent.hardware.DeviceFacts;
+import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.Tensor;
 import dev.modelfleet.agent.state.StateStore;
@@ -28,9 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The agent's real deployment pipeline (verifier, downloader, ONNX Runtime loader with its smoke
- * test, registry, state store) wired as {@code cli.Agent} wires it, minus the network session: the
- * test hands it documents, as a Sync stream would.
+ * The agent's real deployment pipeline (verifier, downloader, loader with its smoke test, registry,
+ * state store) wired as {@code lifecycle.Agent} wires it, minus the network session: the test hands
+ * it documents, as a Sync stream would. SampleModels' classifier and FakeModelLoader's models both
+ * take {@code input}, FP32 [1, 4].
  */
 final class DeviceUnderAttack implements AutoCloseable {
 
@@ -52,7 +53,12 @@ final class DeviceUnderAttack implements AutoCloseable {
   /** How far this device's clock runs ahead of the real one (time passing, without a wait). */
   final AtomicLong clockAheadMs = new AtomicLong();
 
-  DeviceUnderAttack(Path stateDir, RepositorySimulator repository, ArtifactSource source)
+  /**
+   * @param loader the test kit's fake where ONNX Runtime adds nothing to the rule under attack;
+   *     ONNX Runtime's loader where loading is part of it (hostile models)
+   */
+  DeviceUnderAttack(
+      Path stateDir, RepositorySimulator repository, ArtifactSource source, ModelLoader loader)
       throws java.io.IOException {
     store = new StateStore(stateDir);
     roots = repository.enrolledChain(stateDir.resolve(RootChain.CHAIN_FILE));
@@ -63,14 +69,7 @@ final class DeviceUnderAttack implements AutoCloseable {
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(root, RepositorySimulator.DEVICE, this::now);
     deployer =
-        new Deployer(
-            verifier,
-            downloader,
-            new OrtModelLoader(1),
-            registry,
-            store,
-            progress::add,
-            () -> FACTS);
+        new Deployer(verifier, downloader, loader, registry, store, progress::add, () -> FACTS);
   }
 
   /** A RootUpdate as the Sync stream hands it over; refusals land in {@link #progress}. */

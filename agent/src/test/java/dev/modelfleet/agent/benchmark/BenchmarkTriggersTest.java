@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.cli.Agent;
+import dev.modelfleet.agent.lifecycle.Agent;
 import dev.modelfleet.agent.testing.AgentUnderTest;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;

@@ -7,12 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.testing.FakeModelLoader;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
-import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import java.nio.file.Files;
@@ -31,8 +30,8 @@ class DeployerStateTest {
   final FleetFixture fleet = new FleetFixture();
   final InMemoryArtifactSource source = new InMemoryArtifactSource();
   final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
-  final byte[] classifier = SampleModels.classifier(1);
-  final byte[] other = SampleModels.classifier(2);
+  final byte[] classifier = FakeModelLoader.model(1);
+  final byte[] other = FakeModelLoader.model(2);
   ModelRegistry registry = new ModelRegistry();
 
   Deployer deployer(StateStore store, ModelRegistry registry) {
@@ -40,7 +39,7 @@ class DeployerStateTest {
         new DesiredStateVerifier(
             fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 1),
-        new OrtModelLoader(1),
+        new FakeModelLoader(),
         registry,
         store,
         progress::add,
@@ -72,7 +71,7 @@ class DeployerStateTest {
     assertEquals(
         1,
         ActiveModelRestorer.restore(
-                restarted, new SmokeTestedLoader(new OrtModelLoader(1)), registry)
+                restarted, new SmokeTestedLoader(new FakeModelLoader()), registry)
             .size());
 
     // The server no longer wants "classifier": the agent must not keep promising it.

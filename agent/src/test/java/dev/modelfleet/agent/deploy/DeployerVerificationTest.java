@@ -11,15 +11,14 @@ import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.Tensor;
 import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.testing.FakeModelLoader;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.Ed25519;
-import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
@@ -39,7 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every verification rule, each against a device that already serves model "classifier" version 1:
- * the refusal is reported with its reason code and version 1 keeps answering.
+ * the refusal is reported with its reason code and version 1 keeps answering. The models are the
+ * test kit's fakes: these rules hold whatever runtime loads the model (ONNX Runtime's own part is
+ * in OrtModelLoaderTest and the attack suite).
  */
 class DeployerVerificationTest {
 
@@ -51,8 +52,8 @@ class DeployerVerificationTest {
   final InMemoryArtifactSource source = new InMemoryArtifactSource();
   final ModelRegistry registry = new ModelRegistry();
   final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
-  final byte[] v1 = SampleModels.classifier(1);
-  final byte[] v2 = SampleModels.classifier(2);
+  final byte[] v1 = FakeModelLoader.model(1);
+  final byte[] v2 = FakeModelLoader.model(2);
   long clock = System.currentTimeMillis();
   DeviceFacts device = new DeviceFacts("x86_64", Set.of("avx2", "fma"), 8L << 30);
   StateStore store;
@@ -78,7 +79,7 @@ class DeployerVerificationTest {
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID, () -> clock);
     return new Deployer(
-        verifier, downloader, new OrtModelLoader(1), registry, store, progress::add, () -> device);
+        verifier, downloader, new FakeModelLoader(), registry, store, progress::add, () -> device);
   }
 
   @AfterEach
@@ -95,7 +96,7 @@ class DeployerVerificationTest {
               .model()
               .infer(
                   List.of(
-                      new Tensor(SampleModels.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
+                      new Tensor(FakeModelLoader.INPUT, "FP32", new long[] {1, 4}, SAMPLE.clone())),
                   Set.of());
       return (float[]) out.get(0).data();
     } finally {
@@ -145,7 +146,7 @@ class DeployerVerificationTest {
   }
 
   @Test
-  void theActiveProgressSaysWhichExecutionProviderTheSessionRunsOn() throws Exception {
+  void theActiveProgressSaysWhichExecutionProviderTheModelRunsOn() throws Exception {
     VariantManifest cuda =
         fleet.manifest(MODEL, "2", v2).toBuilder()
             .setVariantId("classifier-2-cuda-fp32")
@@ -156,7 +157,7 @@ class DeployerVerificationTest {
     assertEquals(
         "cpu",
         last().getExecutionProviderUsed(),
-        "this machine has no CUDA: the variant runs on the CPU and says so");
+        "the loader ran the variant on the CPU: the progress says so");
     assertEquals(
         "cuda",
         store.current().active(MODEL).executionProvider(),
@@ -349,7 +350,7 @@ class DeployerVerificationTest {
     byte[] garbage = "not an onnx model at all".getBytes();
     source.put(garbage);
     deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "2", garbage))));
-    // the safety check reads it before ONNX Runtime and says what is wrong with it
+    // the loader's reason is reported (ONNX Runtime's safety check: OrtModelLoaderTest)
     assertRefusedAndV1StillServing("model-malformed");
   }
 

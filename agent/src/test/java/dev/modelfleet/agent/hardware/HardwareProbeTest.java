@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
-import dev.modelfleet.agent.runtime.ExecutionProviders;
+import dev.modelfleet.agent.runtime.ort.ExecutionProviders;
 import dev.modelfleet.protocol.agent.v1.Accelerator;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.nio.file.Files;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.agent.benchmark.BenchmarkService;
-import dev.modelfleet.agent.cli.Agent;
 import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.lifecycle.Agent;
 import dev.modelfleet.agent.testing.AgentUnderTest;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.inference.InferenceServer;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import dev.modelfleet.agent.testing.SharedModels;
 import java.net.URI;
 import java.net.http.HttpClient;

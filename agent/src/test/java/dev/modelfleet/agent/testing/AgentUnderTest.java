@@ -1,16 +1,16 @@
 package dev.modelfleet.agent.testing;
 
-import dev.modelfleet.agent.cli.Agent;
 import dev.modelfleet.agent.config.AgentConfig;
+import dev.modelfleet.agent.lifecycle.Agent;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /** Starts whole agents against a {@link FakeControlPlane}, with extra configuration keys. */
 public final class AgentUnderTest {
@@ -43,16 +43,13 @@ public final class AgentUnderTest {
 
   /** The first ACTIVE or FAILED progress within 20 s. */
   public static DeploymentProgress settled(FakeControlPlane server) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      DeploymentProgress p = server.progress.poll(100, TimeUnit.MILLISECONDS);
-      if (p != null
-          && (p.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
-              || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED)) {
-        return p;
-      }
-    }
-    throw new AssertionError("no ACTIVE or FAILED progress within 20 s");
+    return Eventually.next(
+        server.progress,
+        Duration.ofSeconds(20),
+        "ACTIVE or FAILED progress",
+        p ->
+            p.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
+                || p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED);
   }
 
   /** A file of src/test/resources. */

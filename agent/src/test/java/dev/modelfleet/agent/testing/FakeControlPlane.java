@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.testing;
 
 import com.google.protobuf.ByteString;
+import dev.modelfleet.agent.transport.grpc.AgentChannels;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
@@ -13,11 +14,15 @@ import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import io.grpc.Contexts;
+import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -30,8 +35,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * A grpc-java server on a real socket playing the control plane's agent service, as the proto
- * comments describe it; enough to drive the agent's gRPC client path in tests.
+ * A grpc-java server playing the control plane's agent service, as the proto comments describe it;
+ * enough to drive the agent's gRPC client path in tests. On a real socket for whole agents (they
+ * dial their configured server address) and where the network is the point (flow control, a
+ * trickle, an endless stream); {@link #inProcess} where a socket adds nothing.
  */
 public final class FakeControlPlane implements AutoCloseable {
 
@@ -74,13 +81,33 @@ public final class FakeControlPlane implements AutoCloseable {
 
   private final Server server;
 
+  /** Null on a socket. */
+  private final String inProcessName;
+
+  /** On a real socket, on a free port of 127.0.0.1. */
   public FakeControlPlane(FleetFixture fleet) throws IOException {
     this(fleet, 0);
   }
 
   /** On a chosen port, to play a server that restarts where the agent expects it. */
   public FakeControlPlane(FleetFixture fleet, int port) throws IOException {
+    this(fleet, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)), null);
+  }
+
+  /** In this process, without a socket; {@link #channel()} reaches it. */
+  public static FakeControlPlane inProcess(FleetFixture fleet) throws IOException {
+    return inProcess(fleet, InProcessServerBuilder.generateName());
+  }
+
+  /** In this process under a chosen name, to play a server that restarts under the same one. */
+  public static FakeControlPlane inProcess(FleetFixture fleet, String name) throws IOException {
+    return new FakeControlPlane(fleet, InProcessServerBuilder.forName(name), name);
+  }
+
+  private FakeControlPlane(FleetFixture fleet, ServerBuilder<?> builder, String inProcessName)
+      throws IOException {
     this.fleet = fleet;
+    this.inProcessName = inProcessName;
     ServerInterceptor captureAuth =
         new ServerInterceptor() {
           @Override
@@ -98,14 +125,22 @@ public final class FakeControlPlane implements AutoCloseable {
           }
         };
     server =
-        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        builder
             .addService(ServerInterceptors.intercept(new Service(), captureAuth))
             .build()
             .start();
   }
 
+  /** host:port on a socket, as an agent's {@code server} setting; the name in process. */
   public String address() {
-    return "127.0.0.1:" + server.getPort();
+    return inProcessName != null ? inProcessName : "127.0.0.1:" + server.getPort();
+  }
+
+  /** A new channel to this server, plaintext; the caller shuts it down. */
+  public ManagedChannel channel() {
+    return inProcessName != null
+        ? InProcessChannelBuilder.forName(inProcessName).build()
+        : AgentChannels.plaintext(address());
   }
 
   /** Sends a message down the newest Sync stream (RunBenchmark, TrialRequest, ...). */

@@ -9,7 +9,7 @@ import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.LoadedModel;
 import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
-import dev.modelfleet.agent.runtime.OrtModelLoader;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;

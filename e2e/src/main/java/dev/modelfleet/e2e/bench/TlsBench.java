@@ -1,11 +1,11 @@
 package dev.modelfleet.e2e.bench;
 
 import com.google.protobuf.ByteString;
-import dev.modelfleet.agent.sync.AgentChannels;
-import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
 import dev.modelfleet.agent.tls.CertificateRequest;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
+import dev.modelfleet.agent.transport.grpc.AgentChannels;
+import dev.modelfleet.agent.transport.grpc.BearerCredentialInterceptor;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;

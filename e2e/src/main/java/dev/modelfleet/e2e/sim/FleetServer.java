@@ -1,6 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.sync.AgentChannels;
+import dev.modelfleet.agent.transport.grpc.AgentChannels;
 import io.grpc.ManagedChannel;
 import java.util.concurrent.TimeUnit;
 

@@ -1,6 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
-import dev.modelfleet.agent.sync.BearerCredentialInterceptor;
+import dev.modelfleet.agent.transport.grpc.BearerCredentialInterceptor;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;

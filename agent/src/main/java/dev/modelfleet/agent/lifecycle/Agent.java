@@ -1,0 +1,353 @@
+package dev.modelfleet.agent.lifecycle;
+
+import dev.modelfleet.agent.config.AgentConfig;
+import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.config.ExposedToken;
+import dev.modelfleet.agent.deploy.ActiveModelRestorer;
+import dev.modelfleet.agent.deploy.Deployer;
+import dev.modelfleet.agent.deploy.SmokeTestedLoader;
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.DeviceHardware;
+import dev.modelfleet.agent.hardware.HardwareProbe;
+import dev.modelfleet.agent.hardware.SimulatedProfile;
+import dev.modelfleet.agent.identity.DeviceIdentity;
+import dev.modelfleet.agent.identity.IdentityStore;
+import dev.modelfleet.agent.inference.InferenceServer;
+import dev.modelfleet.agent.runtime.ModelLoader;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
+import dev.modelfleet.agent.session.Backoff;
+import dev.modelfleet.agent.session.DeviceReports;
+import dev.modelfleet.agent.session.SyncSession;
+import dev.modelfleet.agent.state.SecureFiles;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.tls.CertificateRenewer;
+import dev.modelfleet.agent.tls.TlsIdentity;
+import dev.modelfleet.agent.tls.TlsIdentityStore;
+import dev.modelfleet.agent.transport.grpc.GrpcTransport;
+import dev.modelfleet.agent.transport.http.PreferHttpArtifactSource;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.RootPin;
+import dev.modelfleet.agent.trust.VerificationException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * One running agent: restores its models from disk, serves the local inference API, then enrolls if
+ * needed and keeps its Sync session. The order matters: a device serves what it had before it talks
+ * to any server, so it works offline.
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.agent");
+  public static final String VERSION = version();
+
+  private final AgentConfig config;
+  private final DeviceHardware hardware;
+  private final ModelLoader modelLoader;
+  private final ModelRegistry registry = new ModelRegistry();
+  private StateStore store;
+  private InferenceServer http;
+  private GrpcTransport transport;
+  private SyncSession sync;
+  private CertificateRenewer renewer;
+  private DeviceMeasurements measurements;
+  private boolean exposedTokenWarned;
+
+  public Agent(AgentConfig config) throws ConfigException {
+    this.config = config;
+    this.hardware =
+        new DeviceHardware(
+            new HardwareProbe(),
+            config.stateDir(),
+            VERSION,
+            config.simulateProfile() == null
+                ? null
+                : SimulatedProfile.read(config.simulateProfile()),
+            config.simulateProviderFallback());
+    this.modelLoader = new OrtModelLoader(config.ortThreads(), hardware.providers());
+  }
+
+  /** Restores models and opens the inference API; returns its port. Needs no network. */
+  public int startLocal() throws IOException {
+    SecureFiles.ownerOnlyDirectory(config.stateDir());
+    store = new StateStore(config.stateDir());
+    ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
+    http =
+        new InferenceServer(
+                registry,
+                this::ready,
+                name -> store.current().active(name) != null,
+                config.httpPort(),
+                config.inferenceThreads(),
+                VERSION)
+            .start();
+    int port = http.port();
+    SecureFiles.writeAtomically(
+        config.stateDir().resolve("inference.port"),
+        (port + "\n").getBytes(StandardCharsets.US_ASCII));
+    System.out.println("modelfleet-agent: inference API listening on http://127.0.0.1:" + port);
+    System.out.flush();
+    return port;
+  }
+
+  /**
+   * Ready when every model the agent has activated (and so promised to serve) is in service. With
+   * none activated yet the agent is ready: nothing is expected of it.
+   */
+  public boolean ready() {
+    return store.current().activeModels().stream()
+        .allMatch(
+            m -> {
+              ServedModel served = registry.peek(m.model());
+              return served != null && served.sha256().equals(m.sha256());
+            });
+  }
+
+  /** Fails early, before anything starts, when the settings cannot lead to a Sync session. */
+  public void checkConfigForSync() throws ConfigException, IOException {
+    if (config.server() == null) {
+      throw new ConfigException(
+          "no server: pass --server host:port (the control plane's gRPC"
+              + " port) or set server= in the config file");
+    }
+    IdentityStore identities = new IdentityStore(config.stateDir());
+    checkTokenFile(identities);
+    rootPin(identities);
+    if (!identities.enrolled() && config.token() == null) {
+      throw new ConfigException(
+          "this device is not enrolled yet: pass --token with an"
+              + " enrollment token from an operator");
+    }
+  }
+
+  /**
+   * A token other users can read is refused before it is used: the agent does not enroll with it.
+   * An enrolled device no longer uses it, and is not stopped (it serves its models): it warns at
+   * every start instead.
+   */
+  private void checkTokenFile(IdentityStore identities) throws ConfigException {
+    ExposedToken exposed = config.exposedToken();
+    if (exposed == null) {
+      return;
+    }
+    if (!identities.enrolled()) {
+      throw new ConfigException(
+          exposed.problem()
+              + ", then start the agent again; it does not"
+              + " enroll with a token other users can read");
+    }
+    if (!exposedTokenWarned) {
+      exposedTokenWarned = true;
+      LOG.warning(
+          exposed.problem()
+              + ", or remove the token: this device is enrolled and no"
+              + " longer uses it");
+    }
+  }
+
+  /** Enrolls if needed and starts the Sync session. */
+  public SyncSession connect() throws ConfigException, IOException, InterruptedException {
+    checkConfigForSync();
+    IdentityStore identities = new IdentityStore(config.stateDir());
+    RootPin pin = rootPin(identities);
+    List<X509Certificate> fleetCa = fleetCa();
+    TlsIdentityStore tlsStore = new TlsIdentityStore(config.stateDir());
+    boolean enrolling = !identities.enrolled();
+    if (fleetCa != null && !enrolling && !tlsStore.exists()) {
+      throw new ConfigException(
+          "this device enrolled without TLS (no "
+              + config.stateDir()
+              + "/tls.pem), but server-ca is set: enroll it again with a fresh state directory, or"
+              + " drop server-ca if the server runs without mutual TLS");
+    }
+    // Enroll goes over TLS without a client certificate (the device has none yet); the
+    // connection is replaced by one presenting the certificate as soon as there is one.
+    transport = new GrpcTransport(config.server(), fleetCa);
+    DeviceIdentity identity;
+    try {
+      identity =
+          enrolling
+              ? transport.enroll(
+                  identities,
+                  pin,
+                  fleetCa == null ? null : tlsStore,
+                  config.token(),
+                  config.name() != null ? config.name() : hardware.profile().getHostname(),
+                  hardware::profile)
+              : identities.load(pin);
+    } catch (VerificationException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    TlsIdentity tls = fleetCa == null ? null : tlsStore.load();
+    if (tls != null) {
+      transport.present(tls);
+    }
+    warnIfRootExpired(identity);
+    LOG.info(
+        "device "
+            + identity.deviceId()
+            + " (root metadata version "
+            + identity.trustedRoot().version()
+            + ", "
+            + identity.trustedRoot().targetsKeys().size()
+            + " targets key(s)) syncing with "
+            + config.server());
+    PreferHttpArtifactSource artifacts =
+        new PreferHttpArtifactSource(transport.artifacts(identity), identity::credential);
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(
+            artifacts, store::artifact, store::partial, 5, 500, config.downloadFloor());
+    SyncSession[] self = new SyncSession[1];
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(
+            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+    Deployer deployer =
+        new Deployer(
+            verifier,
+            downloader,
+            modelLoader,
+            registry,
+            store,
+            p -> self[0].sendProgress(p),
+            hardware::facts);
+    measurements =
+        new DeviceMeasurements(
+            hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
+    sync =
+        new SyncSession(
+            transport.controlPlane(identity),
+            new DeviceReports(
+                measurements::helloProfile,
+                store,
+                registry,
+                () -> identity.trustedRoot().version()),
+            deployer::apply,
+            new Backoff(500, 30_000));
+    self[0] = sync;
+    sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
+    sync.onRootUpdate(
+        update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
+    measurements.start(enrolling);
+    String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
+    // With TLS, model bytes never travel in plaintext: only an https address is taken, and the
+    // server's plain HTTP port is ignored (FetchArtifact over the mutual-TLS channel instead).
+    sync.onConfig(
+        announced ->
+            artifacts.announce(
+                tls == null || announced.getArtifactBaseUrl().startsWith("https://")
+                    ? announced.getArtifactBaseUrl()
+                    : "",
+                tls == null ? announced.getHttpPort() : 0,
+                serverHost));
+    if (tls != null) {
+      renewer =
+          new CertificateRenewer(
+                  identity.deviceId(),
+                  tlsStore,
+                  transport.certificateAuthority(identity),
+                  this::reconnectWith,
+                  config.certificateRenewalPercent())
+              .start(tls);
+    }
+    return sync.start();
+  }
+
+  private void reconnectWith(TlsIdentity renewed) {
+    try {
+      transport.present(renewed);
+      sync.reconnect();
+    } catch (IOException e) {
+      LOG.warning(
+          "cannot set up TLS with the renewed certificate ("
+              + e.getMessage()
+              + "); it is stored and used at the next start");
+    }
+  }
+
+  private List<X509Certificate> fleetCa() throws ConfigException {
+    if (config.serverCa() == null) {
+      return null;
+    }
+    try {
+      return TlsIdentityStore.readCertificates(config.serverCa());
+    } catch (IOException e) {
+      throw new ConfigException(
+          "server-ca: "
+              + e.getMessage()
+              + "; pass --server-ca with the PEM"
+              + " from GET /api/v1/trust/fleet-ca.pem");
+    }
+  }
+
+  private RootPin rootPin(IdentityStore identities) throws ConfigException, IOException {
+    Path file = config.rootKey();
+    if (file == null && Files.exists(identities.pinnedRootKeyFile())) {
+      file = identities.pinnedRootKeyFile();
+    }
+    if (file == null) {
+      throw new ConfigException(
+          "no fleet root key: pass --root-key FILE with the PEM from"
+              + " GET /api/v1/trust/root.pem (or set root-key= in the config file)");
+    }
+    if (!Files.isReadable(file)) {
+      throw new ConfigException(
+          "root key file "
+              + file
+              + " is not readable; pass --root-key"
+              + " with the PEM from GET /api/v1/trust/root.pem");
+    }
+    return RootPin.read(file);
+  }
+
+  /** A restart keeps an expired root (to receive a renewed one) but says what it means. */
+  private static void warnIfRootExpired(DeviceIdentity identity) {
+    try {
+      identity.trustedRoot().checkNotExpired(System.currentTimeMillis());
+    } catch (VerificationException e) {
+      LOG.warning(
+          e.getMessage()
+              + "; desired states are refused until then, the models in"
+              + " service keep serving");
+    }
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  public StateStore store() {
+    return store;
+  }
+
+  @Override
+  public void close() {
+    if (renewer != null) {
+      renewer.close();
+    }
+    if (sync != null) {
+      sync.close();
+    }
+    if (measurements != null) {
+      measurements.close();
+    }
+    if (transport != null) {
+      transport.close();
+    }
+    if (http != null) {
+      http.close();
+    }
+    registry.closeAll();
+  }
+
+  private static String version() {
+    String v = Agent.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

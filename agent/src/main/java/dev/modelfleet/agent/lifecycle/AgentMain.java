@@ -1,0 +1,178 @@
+package dev.modelfleet.agent.lifecycle;
+
+import dev.modelfleet.agent.config.AgentConfig;
+import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.session.SyncSession;
+import dev.modelfleet.onnx.samples.SampleModels;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** The command line: {@code run} the agent, or write a {@code sample-model}. */
+public final class AgentMain {
+
+  static final String USAGE =
+      """
+      Usage: java -jar modelfleet-agent.jar COMMAND [OPTIONS]
+
+      Commands:
+        run                 run the agent (enroll once, sync, serve local inference)
+        sample-model OUT    write a small sample ONNX classifier to OUT
+        version             print the agent version
+        help                show this text
+
+      Options of run (each overrides the same key in --config):
+        --config FILE       Java properties file; keys as the options below without "--"
+                            (chmod 600 when it holds the token: the agent checks)
+        --server HOST:PORT  control plane gRPC address
+        --token TOKEN       enrollment token (needed only for the first start)
+        --root-key FILE     fleet root public key(s), PEM, from GET /api/v1/trust/root.pem
+        --server-ca FILE    fleet CA certificate, PEM, from GET /api/v1/trust/fleet-ca.pem:
+                            mutual TLS with a device certificate (without it: plaintext)
+        --certificate-renewal-percent N   renew the device certificate after N% of its
+                            lifetime (default 67)
+                            (needed for the first start; pinned in the state dir after)
+        --state-dir DIR     where identity, state and models live (default /var/lib/modelfleet-agent)
+        --http-port N       local inference API port on 127.0.0.1 (default 8700, 0 = any free)
+        --name NAME         device name to ask for (default: the hostname)
+        --inference-threads N   HTTP worker threads (default max(4, cores))
+        --ort-threads N     ONNX Runtime intra-op threads per call (default 0 = ONNX Runtime's choice)
+        --simulate-profile FILE   play the device described in FILE (JSON; see docs/agent.md)
+        --simulate-provider-fallback true|false   report simulated providers as used (false)
+                            or as the CPU fallback they really run on (true, default)
+        --download-min-bytes-per-second N   abandon (and retry later) a download slower than
+                            this over the window (default 16384; 0 = never)
+        --download-rate-window-seconds N    that window (default 30)
+        --verbose           log download progress and other detail
+
+      Options of sample-model:
+        --seed N            weights seed (default 1); two seeds give two versions of one model
+      """;
+
+  private static final Set<String> RUN_OPTIONS =
+      Set.of(
+          "--config",
+          "--server",
+          "--token",
+          "--root-key",
+          "--state-dir",
+          "--http-port",
+          "--name",
+          "--inference-threads",
+          "--ort-threads",
+          "--simulate-profile",
+          "--simulate-provider-fallback",
+          "--download-min-bytes-per-second",
+          "--download-rate-window-seconds",
+          "--server-ca",
+          "--certificate-renewal-percent");
+
+  private AgentMain() {}
+
+  public static void main(String[] args) {
+    int code = run(args, System.out, System.err);
+    if (code >= 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Returns an exit code, or -1 when the agent keeps running in its own threads. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || Set.of("help", "--help", "-h").contains(args[0])) {
+      out.print(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    try {
+      return switch (args[0]) {
+        case "run" -> runAgent(args);
+        case "sample-model" -> sampleModel(args, out);
+        case "version", "--version" -> {
+          out.println("modelfleet-agent " + Agent.VERSION);
+          yield 0;
+        }
+        default -> throw new ConfigException("unknown command '" + args[0] + "'; try --help");
+      };
+    } catch (ConfigException e) {
+      err.println("modelfleet-agent: " + e.getMessage());
+      return 2;
+    } catch (IOException e) {
+      err.println("modelfleet-agent: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static int sampleModel(String[] args, PrintStream out)
+      throws ConfigException, IOException {
+    Path target = null;
+    long seed = 1;
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--seed")) {
+        seed = parseLong(value(args, i++), "--seed");
+      } else if (args[i].startsWith("--")) {
+        throw new ConfigException("unknown option " + args[i] + " for sample-model");
+      } else {
+        target = Path.of(args[i]);
+      }
+    }
+    if (target == null) {
+      throw new ConfigException("sample-model needs an output file: sample-model OUT.onnx");
+    }
+    SampleModels.writeClassifier(target, seed);
+    out.println("wrote " + target + " (sample classifier, seed " + seed + ")");
+    return 0;
+  }
+
+  private static int runAgent(String[] args) throws ConfigException, IOException {
+    Map<String, String> flags = new HashMap<>();
+    Path configFile = null;
+    boolean verbose = false;
+    for (int i = 1; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--verbose")) {
+        verbose = true;
+      } else if (arg.equals("--config")) {
+        configFile = Path.of(value(args, i++));
+      } else if (RUN_OPTIONS.contains(arg)) {
+        flags.put(arg.substring(2), value(args, i++));
+      } else {
+        throw new ConfigException("unknown option " + arg + " for run; try --help");
+      }
+    }
+    OneLineLogFormat.install(verbose);
+    AgentConfig config = AgentConfig.load(configFile, flags);
+    NativeLibraryCache.use(config.stateDir().resolve("native"));
+    Agent agent = new Agent(config);
+    agent.checkConfigForSync();
+    Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
+    agent.startLocal();
+    try {
+      SyncSession sync = agent.connect();
+      SyncSession.Stop stop = sync.awaitStop();
+      // Sync stopped for good (credential refused, replaced): keep serving local inference.
+      if (stop != SyncSession.Stop.CLOSED) {
+        Thread.currentThread().join();
+      }
+      return 0;
+    } catch (InterruptedException e) {
+      return 0;
+    }
+  }
+
+  private static String value(String[] args, int i) throws ConfigException {
+    if (i + 1 >= args.length) {
+      throw new ConfigException(args[i] + " needs a value");
+    }
+    return args[i + 1];
+  }
+
+  private static long parseLong(String value, String option) throws ConfigException {
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(option + " must be a number, got '" + value + "'");
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.modelfleet.agent.session;
+
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.VersionStats;
+import dev.modelfleet.agent.state.ActiveModel;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.InstalledModel;
+import dev.modelfleet.protocol.agent.v1.ModelCounters;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What the device tells the control plane about itself: the Hello that opens every session
+ * (hardware, installed models, accepted generation, root version) and each heartbeat (installed
+ * models and the serving figures of every version).
+ */
+public final class DeviceReports {
+
+  private final Supplier<HardwareProfile> hardware;
+  private final StateStore store;
+  private final ModelRegistry registry;
+  private final LongSupplier rootVersion;
+
+  /**
+   * @param rootVersion the root metadata version trusted now; the server sends the versions after
+   *     it
+   */
+  public DeviceReports(
+      Supplier<HardwareProfile> hardware,
+      StateStore store,
+      ModelRegistry registry,
+      LongSupplier rootVersion) {
+    this.hardware = hardware;
+    this.store = store;
+    this.registry = registry;
+    this.rootVersion = rootVersion;
+  }
+
+  public Hello hello() {
+    return Hello.newBuilder()
+        .setHardware(hardware.get())
+        .addAllInstalled(installed())
+        .setAcceptedGeneration(store.current().acceptedGeneration())
+        .setRootVersion(rootVersion.getAsLong())
+        .build();
+  }
+
+  public Heartbeat heartbeat() {
+    Heartbeat.Builder beat =
+        Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis()).addAllInstalled(installed());
+    registry.figures().forEach(figures -> beat.addCounters(counters(figures)));
+    return beat.build();
+  }
+
+  private static ModelCounters counters(VersionStats.Snapshot figures) {
+    return ModelCounters.newBuilder()
+        .setModel(figures.model())
+        .setVersion(figures.version())
+        .setVariantId(figures.variantId())
+        .setRequests(figures.requests())
+        .setErrors(figures.errors())
+        .setP50Ms(figures.p50Ms())
+        .setP95Ms(figures.p95Ms())
+        .setExecutionProviderUsed(figures.executionProvider())
+        .build();
+  }
+
+  /** The models the device has activated; active means serving that very artifact now. */
+  private List<InstalledModel> installed() {
+    List<InstalledModel> installed = new ArrayList<>();
+    for (ActiveModel model : store.current().activeModels()) {
+      ServedModel served = registry.peek(model.model());
+      installed.add(
+          InstalledModel.newBuilder()
+              .setModel(model.model())
+              .setVersion(model.version())
+              .setVariantId(model.variantId())
+              .setSha256(model.sha256())
+              .setActive(served != null && served.sha256().equals(model.sha256()))
+              .build());
+    }
+    return installed;
+  }
+}

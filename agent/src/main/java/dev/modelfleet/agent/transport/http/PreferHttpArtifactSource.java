@@ -1,0 +1,104 @@
+package dev.modelfleet.agent.transport.http;
+
+import dev.modelfleet.agent.download.ArtifactFetchException;
+import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
+import dev.modelfleet.agent.download.ArtifactSource;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Uses the HTTP artifact path once the server has announced one, FetchArtifact otherwise. When HTTP
+ * cannot be reached (a proxy that only passes gRPC, say) it falls back to gRPC until the server
+ * announces an address again, so a device is never stuck on a path that fails.
+ */
+public final class PreferHttpArtifactSource implements ArtifactSource {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.download");
+
+  private final ArtifactSource grpc;
+  private final Supplier<String> credential;
+  private volatile HttpArtifactSource announced;
+
+  public PreferHttpArtifactSource(ArtifactSource grpc, Supplier<String> credential) {
+    this.grpc = grpc;
+    this.credential = credential;
+  }
+
+  /**
+   * Takes the server's announcement: its base URL, or else its HTTP port on {@code serverHost} (the
+   * host the agent reaches the server by); neither means gRPC only. Only an address on {@code
+   * serverHost} gets the device credential (see {@link HttpArtifactSource}).
+   */
+  public void announce(String baseUrl, int httpPort, String serverHost) {
+    String address =
+        !baseUrl.isEmpty()
+            ? baseUrl
+            : httpPort > 0
+                ? "http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/"
+                : null;
+    URI base = null;
+    if (address != null) {
+      // Unsigned, so anything but a usable http(s) address just means gRPC; never an
+      // exception, which would end the Sync stream that carried it.
+      try {
+        URI uri = new URI(address);
+        if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+            && uri.getHost() != null) {
+          base = uri;
+        }
+      } catch (URISyntaxException e) {
+        // refused below
+      }
+      if (base == null) {
+        LOG.warning(
+            "the server announced an unusable artifact address '"
+                + address
+                + "'; using FetchArtifact over gRPC");
+      }
+    }
+    HttpArtifactSource previous = announced;
+    announced = base == null ? null : new HttpArtifactSource(base, credential.get(), serverHost);
+    if (base != null
+        && !announced.sendsCredential()
+        && (previous == null || !previous.base().equals(announced.base()))) {
+      LOG.warning(
+          "the server announced the artifact address "
+              + base
+              + ", not on the host the"
+              + " agent reaches the server by ("
+              + serverHost
+              + "): downloads from it go without the"
+              + " device credential, and if it refuses them, over gRPC (FetchArtifact)");
+    }
+  }
+
+  @Override
+  public void fetch(String sha256, long offset, ChunkConsumer consumer)
+      throws ArtifactFetchException, IOException {
+    HttpArtifactSource source = announced;
+    if (source == null) {
+      grpc.fetch(sha256, offset, consumer);
+      return;
+    }
+    try {
+      source.fetch(sha256, offset, consumer);
+    } catch (ArtifactFetchException e) {
+      if (e.kind() == Kind.RETRYABLE || e.kind() == Kind.FATAL) {
+        LOG.warning(
+            "HTTP artifact download from "
+                + source.base()
+                + " failed ("
+                + e.getMessage()
+                + "); using FetchArtifact over gRPC until the server announces HTTP again");
+        announced = null;
+        // Retryable whatever HTTP said: the downloader's next attempt asks gRPC, whose answer
+        // is the one that counts.
+        throw new ArtifactFetchException(Kind.RETRYABLE, e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+}
