@@ -341,7 +341,7 @@ public final class TrustCommand extends Group {
     return RootDraft.previousFromJson(
         Documents.readObject(
             file.toString(),
-            System.in,
+            java.io.InputStream.nullInputStream(),
             "previous root",
             "pass a draft JSON kept from the last signing, or modelfleet trust show -o json"),
         file.toString());

@@ -38,7 +38,7 @@ public final class EventStream implements AutoCloseable {
    */
   public record Event(String id, String type, String data) {}
 
-  /** Nothing at all (not even a keep-alive comment) arrived within the allowed silence. */
+  /** No event arrived within the time waited (see {@link #idle} for keep-alive comments). */
   public static final class Silent extends RuntimeException {
     Silent(Duration silence) {
       super("no event or keep-alive within " + silence.toSeconds() + " s");
@@ -49,6 +49,7 @@ public final class EventStream implements AutoCloseable {
   private final Parser parser = new Parser();
   private volatile Flow.Subscription subscription;
   private volatile boolean closed;
+  private volatile long lastLineAt = System.nanoTime();
 
   private EventStream() {}
 
@@ -167,6 +168,11 @@ public final class EventStream implements AutoCloseable {
     }
   }
 
+  /** How long since the server sent anything (an event line or a keep-alive comment). */
+  public Duration idle() {
+    return Duration.ofNanos(System.nanoTime() - lastLineAt);
+  }
+
   /** The reconnection delay the server asked for ({@code retry:}), or -1. */
   public long retryMillis() {
     return parser.retryMillis;
@@ -195,6 +201,7 @@ public final class EventStream implements AutoCloseable {
 
     @Override
     public void onNext(String line) {
+      lastLineAt = System.nanoTime();
       lines.add(line);
     }
 

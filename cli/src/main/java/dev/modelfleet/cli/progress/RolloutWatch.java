@@ -35,6 +35,10 @@ public final class RolloutWatch {
   static final Duration SILENCE = Duration.ofSeconds(45);
 
   static final Duration POLL_EVERY = Duration.ofSeconds(2);
+
+  /** How often a live view is redrawn without news, so that its elapsed time moves on. */
+  static final Duration REDRAW_EVERY = Duration.ofSeconds(1);
+
   static final Duration GIVE_UP_AFTER = Duration.ofMinutes(5);
   static final Set<String> FINAL = Set.of("completed", "aborted", "rolled_back");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,6 +53,7 @@ public final class RolloutWatch {
   private final RolloutScreen screen;
   private final Clock clock;
   private final LiveArea live;
+  private Duration silence = SILENCE;
   private JsonNode last;
   private String lastEventId;
   private boolean ended;
@@ -73,6 +78,12 @@ public final class RolloutWatch {
     this.screen = new RolloutScreen(terminal, events, clock.getZone());
     this.clock = clock;
     this.live = terminal.live() && !format.structured() ? new LiveArea(out) : null;
+  }
+
+  /** How long without a line a connection is taken for dead (shorter in tests). */
+  RolloutWatch silence(Duration silence) {
+    this.silence = silence;
+    return this;
   }
 
   /** Watches until the rollout ends (or pauses); returns the exit status. */
@@ -110,8 +121,10 @@ public final class RolloutWatch {
         if (status != null) {
           return status;
         }
+        // closed without an end: connect again, after the delay the server asked for, if any
+        sleep(events.retryMillis() > 0 ? events.retryMillis() : 1000);
       } catch (EventStream.Silent e) {
-        notice("no keep-alive from the server for " + SILENCE.toSeconds() + " s; reconnecting");
+        notice("no keep-alive from the server for " + silence.toSeconds() + " s; reconnecting");
       } catch (CliException e) {
         if (e.exitCode() != ExitCode.UNREACHABLE) {
           throw e;
@@ -124,7 +137,18 @@ public final class RolloutWatch {
   /** Reads events until the rollout ends (its status) or the stream does (null). */
   private Integer follow(EventStream events) {
     while (true) {
-      EventStream.Event event = events.next(SILENCE);
+      EventStream.Event event;
+      try {
+        event = events.next(REDRAW_EVERY);
+      } catch (EventStream.Silent e) {
+        if (events.idle().compareTo(silence) > 0) {
+          throw e;
+        }
+        if (live != null && last != null) {
+          live.draw(screen.screen(last, clock.instant()));
+        }
+        continue;
+      }
       if (event == null) {
         return ended && last != null ? finish(last) : null;
       }
