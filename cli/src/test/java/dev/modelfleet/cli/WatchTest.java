@@ -99,7 +99,7 @@ class WatchTest {
         lines.get(0));
     assertTrue(
         lines.contains(
-            "10:00:00 wave 1 running: active 3/10 · downloading 7; gate: 3 judged · errors 0.10 % (0.10 % before) · p95 4.2 ms (4.0 ms before) · fallbacks 0 · unhealthy 0"),
+            "10:00:00 wave 1 running: active 3/10 · downloading 7; gate: 3 judged · errors 0.10 % (was 0.10 %) · p95 4.2 ms (was 4.0 ms) · fallbacks 0 · unhealthy 0"),
         result.out());
     assertTrue(lines.contains("10:00:00 wave 2 waiting: active 0/10 · waiting 10"), result.out());
     assertTrue(

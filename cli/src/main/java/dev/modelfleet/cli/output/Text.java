@@ -143,6 +143,52 @@ public final class Text {
     return text.length() <= width ? text : text.substring(0, Math.max(0, width - 1)) + "…";
   }
 
+  /**
+   * {@code text} cut to {@code width} visible characters, its ANSI colour sequences kept whole and
+   * not counted (a sequence cut in half would swallow what follows it on the terminal).
+   */
+  public static String fitVisible(String text, int width) {
+    StringBuilder out = new StringBuilder();
+    int visible = 0;
+    boolean coloured = false;
+    int length = text.length();
+    boolean cut = false;
+    for (int i = 0; i < length; i++) {
+      char c = text.charAt(i);
+      if (c == '\033' && i + 1 < length && text.charAt(i + 1) == '[') {
+        int end = i + 2;
+        while (end < length && !Character.isLetter(text.charAt(end))) {
+          end++;
+        }
+        out.append(text, i, Math.min(length, end + 1));
+        coloured = true;
+        i = end;
+        continue;
+      }
+      if (visible == width - 1 && hasVisibleAfter(text, i + 1)) {
+        out.append('…');
+        cut = true;
+        break;
+      }
+      out.append(c);
+      visible++;
+    }
+    return cut && coloured ? out + "\033[0m" : out.toString();
+  }
+
+  private static boolean hasVisibleAfter(String text, int from) {
+    for (int i = from; i < text.length(); i++) {
+      if (text.charAt(i) == '\033' && i + 1 < text.length() && text.charAt(i + 1) == '[') {
+        while (i < text.length() && !Character.isLetter(text.charAt(i))) {
+          i++;
+        }
+        continue;
+      }
+      return true;
+    }
+    return false;
+  }
+
   /** The first 8 characters of an id, enough to tell ids apart on one screen. */
   public static String shortId(String id) {
     return id == null ? "" : id.length() > 8 ? id.substring(0, 8) : id;

@@ -92,7 +92,7 @@ public final class RolloutScreen {
     int width = Math.max(40, terminal.width() - 1);
     List<String> lines = new ArrayList<>();
     lines.add(Text.fit(title(rollout), width));
-    lines.add(Text.fit(status(rollout, now), width));
+    lines.add(Text.fitVisible(status(rollout, now), width));
     String reason = Text.cell(rollout.path("stateReason"));
     if (!reason.isEmpty()) {
       lines.add(Text.fit("reason: " + reason, width));
@@ -105,7 +105,7 @@ public final class RolloutScreen {
         lines.add(Text.fit("          gate: " + gate, width));
       }
     }
-    lines.add(Text.fit(legend(), width));
+    lines.add(Text.fitVisible(legend(), width));
     String next = nextStep(rollout);
     if (!next.isEmpty()) {
       lines.add(terminal.color(Color.YELLOW, Text.fit(next, width)));
@@ -195,9 +195,12 @@ public final class RolloutScreen {
   }
 
   private String title(JsonNode r) {
+    String name = Text.cell(r.path("name"));
+    boolean defaultName =
+        name.equals(Text.cell(r.path("model")) + " " + Text.cell(r.path("version")));
     return "rollout "
-        + Text.cell(r.path("name"))
-        + " ("
+        + (defaultName || name.isEmpty() ? "" : name + " ")
+        + "("
         + Text.cell(r.path("id"))
         + "): "
         + Text.cell(r.path("model"))
@@ -414,7 +417,7 @@ public final class RolloutScreen {
       out.append(
           String.format(
               Locale.ROOT,
-              " · errors %.2f %% (%s before)",
+              " · errors %.2f %% (was %s)",
               gate.path("errorRateNow").asDouble(),
               gate.path("errorRateBefore").isNumber()
                   ? String.format(Locale.ROOT, "%.2f %%", gate.path("errorRateBefore").asDouble())
@@ -424,7 +427,7 @@ public final class RolloutScreen {
       out.append(
           String.format(
               Locale.ROOT,
-              " · p95 %.1f ms (%s before)",
+              " · p95 %.1f ms (was %s)",
               gate.path("p95NowMs").asDouble(),
               gate.path("p95BeforeMs").isNumber()
                   ? String.format(Locale.ROOT, "%.1f ms", gate.path("p95BeforeMs").asDouble())

@@ -49,14 +49,28 @@ class RolloutScreenTest {
                 l -> l.startsWith(" wave 2  running") && l.contains("\033[32m████████████████")),
         text);
     assertTrue(
-        text.contains(
-            "gate: 4 judged · errors 0.10 % (0.10 % before) · p95 4.2 ms (4.0 ms before)"),
+        text.contains("gate: 4 judged · errors 0.10 % (was 0.10 %) · p95 4.2 ms (was 4.0 ms)"),
         text);
     assertTrue(text.contains("active 4/10 · downloading 4 · failed 2"), text);
     assertTrue(text.contains("09:58:01 engine b (wave 1): b detail"), text);
     assertTrue(!text.contains("a detail"), "only the latest 2 events");
     for (String line : lines) {
       assertTrue(line.replaceAll("\033\\[[0-9;]*m", "").length() <= 119, line);
+    }
+  }
+
+  @Test
+  void onANarrowTerminalLinesAreCutWithoutCuttingAColourSequence() {
+    RolloutScreen screen =
+        new RolloutScreen(new Terminal(true, true, 60, 40, true), 5, ZoneOffset.UTC);
+    for (String line : screen.screen(Rollouts.rollout("r1", "running", 3, 1, 4, 2, "a"), NOW)) {
+      String visible = line.replaceAll("\033\\[[0-9;]*m", "");
+      assertTrue(visible.length() <= 59, line);
+      assertTrue(!visible.contains("\033"), "every escape sequence whole: " + line);
+      int lastEscape = line.lastIndexOf('\033');
+      assertTrue(
+          lastEscape < 0 || line.startsWith("\033[0m", lastEscape),
+          "a colour opened is closed: " + line);
     }
   }
 
@@ -69,7 +83,7 @@ class RolloutScreenTest {
     assertEquals(
         List.of(
             "10:00:00 wave 2 running: active 6/10 · downloading 4; gate: 6 judged · errors 0.10 %"
-                + " (0.10 % before) · p95 4.2 ms (4.0 ms before) · fallbacks 0 · unhealthy 0",
+                + " (was 0.10 %) · p95 4.2 ms (was 4.0 ms) · fallbacks 0 · unhealthy 0",
             "09:58:01 engine b (wave 1): b detail"),
         lines);
   }
