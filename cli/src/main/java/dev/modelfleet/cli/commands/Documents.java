@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * JSON or YAML documents the user gives (a rollout plan, validation samples), read with a bound on
@@ -86,6 +87,6 @@ final class Documents {
     if (node.isTextual()) {
       return "string";
     }
-    return node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    return node.getNodeType().name().toLowerCase(Locale.ROOT);
   }
 }

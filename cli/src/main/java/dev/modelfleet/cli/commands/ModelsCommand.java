@@ -7,6 +7,7 @@ import dev.modelfleet.cli.output.Column;
 import dev.modelfleet.cli.output.Describe;
 import dev.modelfleet.cli.output.Formats;
 import dev.modelfleet.cli.output.Text;
+import java.io.PrintStream;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,7 +145,7 @@ public final class ModelsCommand extends Group {
     }
   }
 
-  static void describePolicy(java.io.PrintStream out, JsonNode policy) {
+  static void describePolicy(PrintStream out, JsonNode policy) {
     new Describe(out)
         .field("Model", policy, "model")
         .field("Kinds", policy, "kinds")

@@ -1,6 +1,8 @@
 package dev.modelfleet.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelfleet.cli.http.ApiPath;
 import dev.modelfleet.cli.output.Column;
 import dev.modelfleet.cli.output.Describe;
@@ -137,17 +139,17 @@ public final class TrialsCommand extends Group {
             .field("Runs", trial, "runs")
             .field("Requested", trial, "requestedAt");
     // one row per device and variant
-    var rows = Formats.JSON.createArrayNode();
+    ArrayNode rows = Formats.JSON.createArrayNode();
     for (JsonNode device : trial.path("devices")) {
       if (device.path("results").isEmpty()) {
-        var row = Formats.JSON.createObjectNode();
+        ObjectNode row = Formats.JSON.createObjectNode();
         row.set("deviceId", device.path("deviceId"));
         row.set("deviceState", device.path("state"));
         row.set("error", device.path("reason"));
         rows.add(row);
       }
       for (JsonNode result : device.path("results")) {
-        var row = ((com.fasterxml.jackson.databind.node.ObjectNode) result.deepCopy());
+        ObjectNode row = ((ObjectNode) result).deepCopy();
         row.set("deviceId", device.path("deviceId"));
         row.set("deviceState", device.path("state"));
         rows.add(row);

@@ -1,25 +1,19 @@
 package dev.modelfleet.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelfleet.cli.CliException;
-import dev.modelfleet.cli.ExitCode;
 import dev.modelfleet.cli.http.ApiPath;
-import dev.modelfleet.cli.output.Column;
 import dev.modelfleet.cli.output.Describe;
 import dev.modelfleet.cli.output.Formats;
+import dev.modelfleet.cli.output.OutputFormat;
 import dev.modelfleet.cli.output.Text;
-import dev.modelfleet.cli.progress.DerivationProgress;
 import dev.modelfleet.cli.progress.ProgressLine;
 import dev.modelfleet.cli.progress.TransferProgress;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -36,8 +30,8 @@ import picocli.CommandLine.Parameters;
       VariantsCommand.Push.class,
       VariantsCommand.ListVariants.class,
       VariantsCommand.Manifest.class,
-      VariantsCommand.Derive.class,
-      VariantsCommand.Jobs.class
+      DeriveCommand.class,
+      DerivationJobsCommand.class
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -239,250 +233,8 @@ public final class VariantsCommand extends Group {
                   ApiPath.api(
                       "models", model, "versions", version, "variants", variant, "manifest"));
       Formats.write(
-          format() == dev.modelfleet.cli.output.OutputFormat.YAML
-              ? dev.modelfleet.cli.output.OutputFormat.YAML
-              : dev.modelfleet.cli.output.OutputFormat.JSON,
-          manifest,
-          out());
+          format() == OutputFormat.YAML ? OutputFormat.YAML : OutputFormat.JSON, manifest, out());
       return 0;
-    }
-  }
-
-  @Command(
-      name = "derive",
-      description = {
-        "Derive quantized variants (int8, fp16) from the version's fp32 variant on the server;",
-        "each is compared with the reference and published only above the accuracy floor.",
-        "With --wait, shows the job's step and percent until it ends (polled at most twice a",
-        "second), then the outcome per kind; exits 4 unless every kind was accepted."
-      },
-      footerHeading = "%nExamples:%n",
-      footer = {
-        "  modelfleet variants derive detector 1.1.0 --kinds int8-dynamic,fp16 --wait",
-        "  modelfleet variants derive ocr-cls 2.0 --kinds int8-dynamic --accuracy-floor 0.98 \\",
-        "      --validation shapes.yaml --wait"
-      })
-  static final class Derive extends SessionCommand {
-    @Parameters(index = "0", paramLabel = "MODEL")
-    String model;
-
-    @Parameters(index = "1", paramLabel = "VERSION")
-    String version;
-
-    @Option(
-        names = "--kinds",
-        split = ",",
-        required = true,
-        paramLabel = "KIND",
-        description = "int8-dynamic, int8-static, fp16 (not both int8 kinds).")
-    List<String> kinds;
-
-    @Option(
-        names = "--accuracy-floor",
-        description = "Least accuracy kept, in (0, 1]; default 0.99.")
-    Double accuracyFloor;
-
-    @Option(names = "--source-variant", description = "The fp32 reference (default: the oldest).")
-    String sourceVariant;
-
-    @Option(
-        names = "--validation",
-        paramLabel = "FILE",
-        description = "JSON or YAML: samples, or shapes and count.")
-    String validation;
-
-    @Option(
-        names = "--calibration",
-        paramLabel = "FILE",
-        description = "JSON or YAML: samples (and method), for int8-static.")
-    String calibration;
-
-    @Option(names = "--wait", description = "Show progress until the job ends.")
-    boolean await;
-
-    @Override
-    protected int run() {
-      ObjectNode body = Formats.JSON.createObjectNode();
-      body.set("kinds", Formats.JSON.valueToTree(kinds));
-      if (accuracyFloor != null) {
-        body.put("accuracyFloor", accuracyFloor);
-      }
-      if (sourceVariant != null) {
-        body.put("sourceVariantId", sourceVariant);
-      }
-      if (validation != null) {
-        body.set(
-            "validation",
-            Documents.readObject(validation, session().in(), "validation file", VALIDATION_HINT));
-      }
-      if (calibration != null) {
-        body.set(
-            "calibration",
-            Documents.readObject(
-                calibration,
-                session().in(),
-                "calibration file",
-                "a JSON or YAML mapping: {\"samples\": [...], \"method\": \"minmax\"}"));
-      }
-      JsonNode job =
-          api().post(ApiPath.api("models", model, "versions", version, "derivations"), body);
-      if (!await) {
-        printDone(
-            job,
-            "derivation "
-                + Text.cell(job.path("id"))
-                + " "
-                + Text.cell(job.path("state"))
-                + "; follow it: modelfleet variants jobs "
-                + Text.printable(model)
-                + " "
-                + Text.printable(version)
-                + " "
-                + Text.cell(job.path("id"))
-                + " --wait");
-        return 0;
-      }
-      return Jobs.awaitAndPrint(this, model, version, job);
-    }
-  }
-
-  @Command(
-      name = "jobs",
-      aliases = "derivations",
-      description = "The derivation jobs of a version, or one job (with --wait: until it ends).",
-      footerHeading = "%nExamples:%n",
-      footer = {
-        "  modelfleet variants jobs detector 1.1.0",
-        "  modelfleet variants jobs detector 1.1.0 6f1c0a2e-... --wait"
-      })
-  static final class Jobs extends SessionCommand {
-    private static final Set<String> ENDED = Set.of("succeeded", "failed");
-
-    @Parameters(index = "0", paramLabel = "MODEL")
-    String model;
-
-    @Parameters(index = "1", paramLabel = "VERSION")
-    String version;
-
-    @Parameters(index = "2", paramLabel = "JOB_ID", arity = "0..1")
-    String jobId;
-
-    @Option(names = "--wait", description = "Show progress until the job ends.")
-    boolean await;
-
-    @Override
-    protected int run() {
-      ApiPath jobs = ApiPath.api("models", model, "versions", version, "derivations");
-      if (jobId == null) {
-        printList(
-            jobs,
-            0,
-            List.of(
-                Column.of("ID", "id"),
-                Column.of("KINDS", "kinds"),
-                Column.of("STATE", "state"),
-                Column.of("STEP", "step"),
-                Column.of("PERCENT", "percent"),
-                Column.of("OUTCOMES", j -> outcomes(j.path("variants"))),
-                Column.wide("CREATED", "createdAt"),
-                Column.wide("FINISHED", "finishedAt"),
-                Column.of("ERROR", "error")),
-            "No derivation jobs for this version.");
-        return 0;
-      }
-      JsonNode job =
-          api().get(ApiPath.api("models", model, "versions", version, "derivations", jobId));
-      if (await) {
-        return awaitAndPrint(this, model, version, job);
-      }
-      print(job, out -> describe(out, job));
-      return 0;
-    }
-
-    static int awaitAndPrint(SessionCommand command, String model, String version, JsonNode job) {
-      ApiPath path =
-          ApiPath.api("models", model, "versions", version, "derivations", job.path("id").asText());
-      DerivationProgress progress =
-          new DerivationProgress(new ProgressLine(command.err(), command.session().terminal()));
-      long started = System.nanoTime();
-      while (!ENDED.contains(job.path("state").asText())) {
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-        progress.show(job, elapsed);
-        sleep(pollInterval(elapsed));
-        job = command.api().get(path);
-      }
-      progress.done();
-      JsonNode done = job;
-      command.print(done, out -> describe(out, done));
-      return succeeded(done) ? ExitCode.OK : ExitCode.REFUSED;
-    }
-
-    /** At most twice a second at first, then less often: a long job needs no quick poll. */
-    static Duration pollInterval(Duration elapsed) {
-      if (elapsed.toSeconds() < 10) {
-        return Duration.ofMillis(500);
-      }
-      return elapsed.toSeconds() < 60 ? Duration.ofSeconds(1) : Duration.ofSeconds(2);
-    }
-
-    private static boolean succeeded(JsonNode job) {
-      if (!"succeeded".equals(job.path("state").asText())) {
-        return false;
-      }
-      for (JsonNode v : job.path("variants")) {
-        if (!"accepted".equals(v.path("outcome").asText())) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private static void sleep(Duration duration) {
-      try {
-        Thread.sleep(duration.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new CliException(ExitCode.INTERNAL, "interrupted", null, e);
-      }
-    }
-
-    private static String outcomes(JsonNode variants) {
-      StringBuilder out = new StringBuilder();
-      for (JsonNode v : variants) {
-        if (out.length() > 0) {
-          out.append(',');
-        }
-        out.append(Text.cell(v.path("kind"))).append('=').append(Text.cell(v.path("outcome")));
-      }
-      return out.toString();
-    }
-
-    static void describe(PrintStream out, JsonNode job) {
-      Describe d =
-          new Describe(out)
-              .field("Derivation", job, "id")
-              .field("Model", Text.cell(job.path("model")) + " " + Text.cell(job.path("version")))
-              .field("State", job, "state")
-              .field(
-                  "Step",
-                  Text.cell(job.path("step")) + " (" + Text.cell(job.path("percent")) + " %)")
-              .field("Kinds", job, "kinds")
-              .field("Accuracy floor", job, "accuracyFloor")
-              .field("Source variant", job, "sourceVariantId")
-              .field("Error", job, "error")
-              .field("Created", job, "createdAt")
-              .field("Finished", job, "finishedAt");
-      d.section("Outcomes")
-          .table(
-              job.path("variants"),
-              List.of(
-                  Column.of("KIND", "kind"),
-                  Column.of("OUTCOME", "outcome"),
-                  Column.of("ACCURACY", v -> Text.decimal(v.path("accuracy"), 4)),
-                  Column.of("SIZE RATIO", v -> Text.decimal(v.path("sizeRatio"), 2)),
-                  Column.of("LATENCY RATIO", v -> Text.decimal(v.path("latencyRatio"), 2)),
-                  Column.of("VARIANT", "variantId"),
-                  Column.of("REASON", "reason")));
     }
   }
 }

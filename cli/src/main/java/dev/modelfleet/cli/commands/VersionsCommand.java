@@ -5,6 +5,7 @@ import dev.modelfleet.cli.http.ApiPath;
 import dev.modelfleet.cli.output.Column;
 import dev.modelfleet.cli.output.Describe;
 import dev.modelfleet.cli.output.Formats;
+import dev.modelfleet.cli.output.OutputFormat;
 import dev.modelfleet.cli.output.Text;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -137,7 +138,7 @@ public final class VersionsCommand extends Group {
     @Override
     protected int run() {
       JsonNode v = api().get(ApiPath.api("models", model, "versions", version));
-      print(v, out -> describe(out, v, format() == dev.modelfleet.cli.output.OutputFormat.WIDE));
+      print(v, out -> describe(out, v, format() == OutputFormat.WIDE));
       return 0;
     }
   }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -391,7 +392,7 @@ public final class ApiClient {
           e);
     }
     if (cause(e, UnresolvedAddressException.class) != null
-        || cause(e, java.net.UnknownHostException.class) != null) {
+        || cause(e, UnknownHostException.class) != null) {
       return new CliException(
           ExitCode.UNREACHABLE,
           "cannot reach " + server + ": unknown host " + connection.server().getHost(),

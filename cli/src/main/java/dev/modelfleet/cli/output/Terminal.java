@@ -1,5 +1,6 @@
 package dev.modelfleet.cli.output;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -67,7 +68,7 @@ public record Terminal(boolean interactive, boolean live, int width, int height,
     try {
       Process stty =
           new ProcessBuilder("stty", "size")
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/tty")))
               .redirectErrorStream(true)
               .start();
       if (!stty.waitFor(2, TimeUnit.SECONDS)) {

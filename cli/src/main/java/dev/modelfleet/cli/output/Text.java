@@ -1,6 +1,8 @@
 package dev.modelfleet.cli.output;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -129,8 +131,8 @@ public final class Text {
     if (number == null || !number.isNumber()) {
       return cell(number);
     }
-    return new java.math.BigDecimal(number.asText())
-        .setScale(places, java.math.RoundingMode.HALF_UP)
+    return new BigDecimal(number.asText())
+        .setScale(places, RoundingMode.HALF_UP)
         .stripTrailingZeros()
         .toPlainString();
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelfleet.cli.CliException;
 import dev.modelfleet.cli.ExitCode;
+import dev.modelfleet.protocol.agent.v1.RootMetadata;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -121,8 +122,7 @@ public final class RootSigner {
    * A key that is a root key of neither version would sign in vain; with the previous version at
    * hand that is certain, so it is refused rather than left for the server to refuse.
    */
-  public static void requireRootKey(
-      RootDraft draft, dev.modelfleet.protocol.agent.v1.RootMetadata previous, String keyId) {
+  public static void requireRootKey(RootDraft draft, RootMetadata previous, String keyId) {
     if (previous == null) {
       return;
     }
