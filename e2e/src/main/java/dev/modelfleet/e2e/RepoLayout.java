@@ -39,6 +39,11 @@ public final class RepoLayout {
     return built(root.resolve("agent/target/modelfleet-agent.jar"));
   }
 
+  /** The command line's runnable jar (cli/), which its end-to-end tests run as a person would. */
+  public Path cliJar() {
+    return built(root.resolve("cli/target/modelfleet-cli.jar"));
+  }
+
   /** The third-party models beside the repository, when this machine has them. */
   public Optional<Path> sharedModel(String fileName) {
     Path model = root.resolveSibling("shared").resolve("models").resolve(fileName);

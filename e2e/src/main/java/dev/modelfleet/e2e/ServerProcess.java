@@ -195,6 +195,11 @@ public final class ServerProcess extends ManagedProcess {
     return startToReady;
   }
 
+  /** The bootstrap admin token, for tools that log in with it (the command line's tests). */
+  public String adminToken() {
+    return adminToken;
+  }
+
   public AdminClient admin() {
     return new AdminClient(baseUri(), adminToken);
   }

@@ -1,0 +1,109 @@
+package dev.modelfleet.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelfleet.cli.http.ApiPath;
+import dev.modelfleet.cli.output.Formats;
+import dev.modelfleet.cli.output.Text;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code variants derive}: int8 and fp16 variants derived on the server. */
+@Command(
+    name = "derive",
+    description = {
+      "Derive quantized variants (int8, fp16) from the version's fp32 variant on the server;",
+      "each is compared with the reference and published only above the accuracy floor.",
+      "With --wait, shows the job's step and percent until it ends (polled at most twice a",
+      "second), then the outcome per kind; exits 4 unless every kind was accepted."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  modelfleet variants derive detector 1.1.0 --kinds int8-dynamic,fp16 --wait",
+      "  modelfleet variants derive ocr-cls 2.0 --kinds int8-dynamic --accuracy-floor 0.98 \\",
+      "      --validation shapes.yaml --wait"
+    })
+final class DeriveCommand extends SessionCommand {
+  @Parameters(index = "0", paramLabel = "MODEL")
+  String model;
+
+  @Parameters(index = "1", paramLabel = "VERSION")
+  String version;
+
+  @Option(
+      names = "--kinds",
+      split = ",",
+      required = true,
+      paramLabel = "KIND",
+      description = "int8-dynamic, int8-static, fp16 (not both int8 kinds).")
+  List<String> kinds;
+
+  @Option(names = "--accuracy-floor", description = "Least accuracy kept, in (0, 1]; default 0.99.")
+  Double accuracyFloor;
+
+  @Option(names = "--source-variant", description = "The fp32 reference (default: the oldest).")
+  String sourceVariant;
+
+  @Option(
+      names = "--validation",
+      paramLabel = "FILE",
+      description = "JSON or YAML: samples, or shapes and count.")
+  String validation;
+
+  @Option(
+      names = "--calibration",
+      paramLabel = "FILE",
+      description = "JSON or YAML: samples (and method), for int8-static.")
+  String calibration;
+
+  @Option(names = "--wait", description = "Show progress until the job ends.")
+  boolean await;
+
+  @Override
+  protected int run() {
+    ObjectNode body = Formats.JSON.createObjectNode();
+    body.set("kinds", Formats.JSON.valueToTree(kinds));
+    if (accuracyFloor != null) {
+      body.put("accuracyFloor", accuracyFloor);
+    }
+    if (sourceVariant != null) {
+      body.put("sourceVariantId", sourceVariant);
+    }
+    if (validation != null) {
+      body.set(
+          "validation",
+          Documents.readObject(
+              validation, session().in(), "validation file", VariantsCommand.VALIDATION_HINT));
+    }
+    if (calibration != null) {
+      body.set(
+          "calibration",
+          Documents.readObject(
+              calibration,
+              session().in(),
+              "calibration file",
+              "a JSON or YAML mapping: {\"samples\": [...], \"method\": \"minmax\"}"));
+    }
+    JsonNode job =
+        api().post(ApiPath.api("models", model, "versions", version, "derivations"), body);
+    if (!await) {
+      printDone(
+          job,
+          "derivation "
+              + Text.cell(job.path("id"))
+              + " "
+              + Text.cell(job.path("state"))
+              + "; follow it: modelfleet variants jobs "
+              + Text.printable(model)
+              + " "
+              + Text.printable(version)
+              + " "
+              + Text.cell(job.path("id"))
+              + " --wait");
+      return 0;
+    }
+    return DerivationJobsCommand.awaitAndPrint(this, model, version, job);
+  }
+}
