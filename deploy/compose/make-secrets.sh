@@ -9,16 +9,13 @@ set -euo pipefail
 cd "${1:-$(dirname "$0")}"
 umask 077
 random() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+# write FILE CONTENT: only when FILE is missing or empty
 write() {
   if [ -s "$1" ]; then echo "make-secrets: keeping $1"; return; fi
-  cat >"$1"
+  printf '%s\n' "$2" >"$1"
   echo "make-secrets: wrote $1"
 }
-write admin.env <<END
-MODELFLEET_ADMIN_TOKEN=$(random 32)
-END
-write database.env <<END
-QUARKUS_DATASOURCE_PASSWORD=$(random 24)
-QUARKUS_FLYWAY_PASSWORD=$(random 24)
-END
-random 16 | write grafana-admin-password
+write admin.env "MODELFLEET_ADMIN_TOKEN=$(random 32)"
+write database.env "QUARKUS_DATASOURCE_PASSWORD=$(random 24)
+QUARKUS_FLYWAY_PASSWORD=$(random 24)"
+write grafana-admin-password "$(random 16)"

@@ -49,7 +49,8 @@ version=$(sed -n 's:^  <version>\(.*\)</version>.*:\1:p' pom.xml | head -n 1)
 [ -n "$version" ] || die "could not read the project version from pom.xml"
 tag=$(echo "$version" | tr '[:upper:]' '[:lower:]')
 revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# the commit's time, not now: a rebuild of the same commit gives the same labels (and cache hits)
+created=$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
 host_suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 suite=${MODELFLEET_DEBIAN_SUITE:-${host_suite:-bookworm}}
 cache=${MODELFLEET_IMAGE_CACHE:-/var/cache/modelfleet/images}
@@ -113,16 +114,20 @@ build_base() {
     say "localhost/modelfleet/debian:$suite is up to date"
     return
   fi
+  local previous
+  previous=$(podman image inspect --format '{{.Id}}' "localhost/modelfleet/debian:$suite" 2>/dev/null || true)
   podman import --change "LABEL dev.modelfleet.rootfs=$sum" --change 'CMD ["/bin/bash"]' \
     "$base_tar" "localhost/modelfleet/debian:$suite" >/dev/null
+  if [ -n "$previous" ]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
   say "imported localhost/modelfleet/debian:$suite"
 }
 
 # podman build with the image's labels. Docker format keeps HEALTHCHECK, which OCI images have
 # no field for. Host networking: the builds fetch Debian packages, nothing else.
 build() {
-  local name=$1 context=$2
+  local name=$1 context=$2 previous
   shift 2
+  previous=$(podman image inspect --format '{{.Id}}' "localhost/modelfleet/$name:$tag" 2>/dev/null || true)
   podman build --quiet --format docker --network host \
     --build-arg "SUITE=$suite" --build-arg "VERSION=$version" \
     --label "org.opencontainers.image.version=$version" \
@@ -133,6 +138,11 @@ build() {
     -f "deploy/images/$name.Containerfile" -t "localhost/modelfleet/$name:$tag" "$@" "$context" \
     >/dev/null
   say "built localhost/modelfleet/$name:$tag"
+  # the image the tag named before is left without a name: remove it unless a container uses it
+  if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' \
+      "localhost/modelfleet/$name:$tag")" ]; then
+    podman rmi "$previous" >/dev/null 2>&1 || true
+  fi
 }
 
 # A build context of its own for each image, in $dir: only what the image needs.
