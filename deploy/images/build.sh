@@ -181,7 +181,7 @@ for image in "${images[@]}"; do
     mkdir -p "$save_dir"
     archive="$save_dir/modelfleet-$image-$tag.oci.tar"
     rm -f "$archive"
-    podman save --format oci-archive -o "$archive" "localhost/modelfleet/$image:$tag"
+    podman save --quiet --format oci-archive -o "$archive" "localhost/modelfleet/$image:$tag"
     say "saved $archive"
   fi
 done
