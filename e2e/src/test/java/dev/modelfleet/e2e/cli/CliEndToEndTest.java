@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.modelfleet.agent.onnx.SampleModels;
 import dev.modelfleet.e2e.Ports;
 import dev.modelfleet.e2e.RunningFleet;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
 import dev.modelfleet.e2e.sim.SimulatorOptions;
+import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
