@@ -103,13 +103,14 @@ class DocumentedSettingsTest {
   @Test
   void everySettingTheDocsNameExistsInTheCode() throws IOException {
     List<String> unknown = new ArrayList<>();
+    Set<String> others = otherProgramsVariables();
     Set<String> keys = new TreeSet<>(propertyValues().keySet());
     code.values().forEach(s -> keys.add(s.key()));
     for (Mention mention : mentions(documents())) {
       boolean known =
           mention.name().contains(".")
               ? keys.contains(mention.name()) || PROTOCOL_NAME.matcher(mention.name()).matches()
-              : code.containsKey(mention.name());
+              : code.containsKey(mention.name()) || others.contains(mention.name());
       if (!known) {
         unknown.add(mention.where() + ": " + mention.name());
       }
@@ -280,6 +281,38 @@ class DocumentedSettingsTest {
       }
     }
     return values;
+  }
+
+  /**
+   * Variables the repository's other programs read — the CLI (its sources and launcher) and the
+   * agent (string literals in their sources), the tests, and the scripts, compose file and
+   * container files under deploy/ (where a variable is used as {@code $NAME} / {@code ${NAME}}) —
+   * so that docs naming them are not taken for server settings.
+   */
+  private static Set<String> otherProgramsVariables() throws IOException {
+    Set<String> names = new TreeSet<>();
+    Pattern literal = Pattern.compile("\"((?:MODELFLEET|QUARKUS)_[A-Z0-9_]+)\"");
+    Pattern shellUse = Pattern.compile("\\$\\{?((?:MODELFLEET|QUARKUS)_[A-Z0-9_]+)");
+    for (String folder : List.of("cli", "agent/src/main/java", "e2e/src", "deploy", ".ci")) {
+      Path root = ROOT.resolve(folder);
+      if (!Files.isDirectory(root)) {
+        continue;
+      }
+      try (Stream<Path> walk = Files.walk(root)) {
+        for (Path file :
+            walk.filter(Files::isRegularFile)
+                .filter(f -> !f.toString().contains("/target/"))
+                .toList()) {
+          String text = Files.readString(file, StandardCharsets.UTF_8);
+          Pattern pattern = file.toString().endsWith(".java") ? literal : shellUse;
+          Matcher m = pattern.matcher(text);
+          while (m.find()) {
+            names.add(m.group(1));
+          }
+        }
+      }
+    }
+    return names;
   }
 
   private static List<Path> documents() throws IOException {
