@@ -26,6 +26,7 @@ import dev.modelfleet.agent.tls.CertificateRenewer;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.transport.grpc.GrpcTransport;
+import dev.modelfleet.agent.transport.http.DirectUrlArtifactSource;
 import dev.modelfleet.agent.transport.http.PreferHttpArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
@@ -201,10 +202,13 @@ public final class Agent implements AutoCloseable {
             + config.server());
     PreferHttpArtifactSource artifacts =
         new PreferHttpArtifactSource(transport.artifacts(identity), identity::credential);
+    SyncSession[] self = new SyncSession[1];
+    DirectUrlArtifactSource direct =
+        new DirectUrlArtifactSource(
+            artifacts, shas -> self[0].requestArtifactUrls(shas), System::currentTimeMillis);
     ArtifactDownloader downloader =
         new ArtifactDownloader(
-            artifacts, store::artifact, store::partial, 5, 500, config.downloadFloor());
-    SyncSession[] self = new SyncSession[1];
+            direct, store::artifact, store::partial, 5, 500, config.downloadFloor());
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
@@ -232,6 +236,7 @@ public final class Agent implements AutoCloseable {
             new Backoff(500, 30_000));
     self[0] = sync;
     sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
+    sync.onArtifactUrls(direct::accept);
     sync.onRootUpdate(
         update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
     measurements.start(enrolling);

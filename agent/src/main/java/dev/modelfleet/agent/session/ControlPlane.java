@@ -1,5 +1,7 @@
 package dev.modelfleet.agent.session;
 
+import dev.modelfleet.protocol.agent.v1.ArtifactUrlRequest;
+import dev.modelfleet.protocol.agent.v1.ArtifactUrls;
 import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
@@ -39,6 +41,9 @@ public interface ControlPlane {
 
     void trial(TrialReport report);
 
+    /** Asks for fresh direct download addresses (the ones held expired or were refused). */
+    default void artifactUrlRequest(ArtifactUrlRequest request) {}
+
     /** Ends the session from the device's side; {@link Inbound#ended} follows. */
     void cancel(String reason);
   }
@@ -57,6 +62,9 @@ public interface ControlPlane {
      * state signed by new keys that follows it is checked against the updated root.
      */
     void rootUpdate(RootUpdate update);
+
+    /** Direct download addresses (presigned URLs) for artifacts; sent before the document. */
+    default void artifactUrls(ArtifactUrls urls) {}
 
     /** The control plane asks for a micro-benchmark run. */
     void benchmarkRequested();

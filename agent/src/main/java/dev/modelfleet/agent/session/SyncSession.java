@@ -1,5 +1,7 @@
 package dev.modelfleet.agent.session;
 
+import dev.modelfleet.protocol.agent.v1.ArtifactUrlRequest;
+import dev.modelfleet.protocol.agent.v1.ArtifactUrls;
 import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
@@ -56,6 +58,7 @@ public final class SyncSession implements AutoCloseable {
   private volatile Consumer<RootUpdate> rootUpdates = update -> {};
   private volatile Runnable benchmarkRequests = () -> {};
   private volatile Consumer<TrialRequest> trialRequests = request -> {};
+  private volatile Consumer<ArtifactUrls> artifactUrls = urls -> {};
 
   /**
    * @param desiredStates applies a desired state (the deployer); runs on a thread of its own
@@ -87,6 +90,17 @@ public final class SyncSession implements AutoCloseable {
    * Checks a RootUpdate. It runs before the next message is delivered, so a desired state signed by
    * new keys that follows an update is verified with the updated root.
    */
+  /** Direct download addresses the server sends (object storage), on the session's thread. */
+  public SyncSession onArtifactUrls(Consumer<ArtifactUrls> handler) {
+    this.artifactUrls = handler;
+    return this;
+  }
+
+  /** Asks the server for fresh direct download addresses; dropped while no session is open. */
+  public void requestArtifactUrls(java.util.List<String> sha256s) {
+    send(c -> c.artifactUrlRequest(ArtifactUrlRequest.newBuilder().addAllSha256(sha256s).build()));
+  }
+
   public SyncSession onRootUpdate(Consumer<RootUpdate> handler) {
     this.rootUpdates = handler;
     return this;
@@ -256,6 +270,11 @@ public final class SyncSession implements AutoCloseable {
     public void rootUpdate(RootUpdate update) {
       backoff.reset();
       rootUpdates.accept(update);
+    }
+
+    @Override
+    public void artifactUrls(ArtifactUrls urls) {
+      artifactUrls.accept(urls);
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
+import dev.modelfleet.e2e.sim.FleetSnapshot;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
 import dev.modelfleet.e2e.sim.SimulatorOptions;
 import java.nio.file.Files;
@@ -71,10 +72,24 @@ final class IngestBench {
                     "--name-prefix", "bench-ingest-" + step),
                 null);
         fleets.add(fleet);
+        // A device the simulator gave up on would never connect: say so at once, with why,
+        // instead of waiting out the timeout (every failed attempt is counted by reason).
         Waits.until(
             devicesPerStep + " devices connected",
             Duration.ofMinutes(5),
-            () -> fleet.snapshot().connected() == devicesPerStep);
+            () -> {
+              FleetSnapshot now = fleet.snapshot();
+              if (now.enrollFailed() > 0) {
+                throw new Waits.GaveUp(
+                    now.enrollFailed()
+                        + " simulated devices could not enroll: "
+                        + now.enrollFailures());
+              }
+              return now.connected() == devicesPerStep;
+            });
+        if (!fleet.snapshot().enrollFailures().isEmpty()) {
+          Benchmarks.progress("ingest: " + fleet.snapshot().enrollFailures());
+        }
         Waits.sleep(Duration.ofSeconds(3));
         admin.post("/api/v1/system/ingest/reset", Map.of());
         double cpuBefore = server.cpuSeconds();

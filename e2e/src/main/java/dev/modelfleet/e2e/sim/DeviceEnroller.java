@@ -29,8 +29,18 @@ import java.util.function.Consumer;
  */
 final class DeviceEnroller {
 
-  /** UNAVAILABLE at enrollment means "server starting or busy": worth a few more tries. */
-  private static final int MAX_ATTEMPTS = 5;
+  /**
+   * Attempts per device before it is given up on (and counted as refused). With the backoff below
+   * that is over ten minutes of trying: the server's enrollment rate limit (RESOURCE_EXHAUSTED), a
+   * server starting or busy (UNAVAILABLE, DEADLINE_EXCEEDED) all pass long before.
+   */
+  static final int MAX_ATTEMPTS = 30;
+
+  static final long FIRST_DELAY_MS = 250;
+  static final long MAX_DELAY_MS = 30_000;
+
+  /** Why a device was given up on: a stable reason (a gRPC status code) and the whole story. */
+  record Refusal(String reason, String detail) {}
 
   private final List<AgentServiceGrpc.AgentServiceStub> stubs;
   private final ScheduledExecutorService scheduler;
@@ -59,7 +69,8 @@ final class DeviceEnroller {
       HardwareProfile hardware,
       int server,
       Consumer<EnrolledDevice> enrolled,
-      Consumer<String> refused) {
+      Consumer<Refusal> refused,
+      Consumer<String> attemptFailed) {
     EnrollRequest request =
         EnrollRequest.newBuilder()
             .setEnrollmentToken(token)
@@ -67,7 +78,27 @@ final class DeviceEnroller {
             .setRequestedName(name)
             .setHardware(hardware)
             .build();
-    attempt(request, server % stubs.size(), 1, enrolled, refused);
+    attempt(request, server % stubs.size(), 1, enrolled, refused, attemptFailed);
+  }
+
+  /**
+   * Whether an Enroll that failed with {@code code} is worth another attempt: the server refused
+   * nothing about the request itself (rate limit, unavailable, slow, or failed inside).
+   */
+  static boolean retryable(Status.Code code) {
+    return switch (code) {
+      case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, ABORTED, INTERNAL, UNKNOWN -> true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Exponential backoff with "equal jitter": half the step fixed, half random, so that devices
+   * refused together (a rate limit refuses a whole burst) do not come back together.
+   */
+  static long delayMs(int attempt, java.util.random.RandomGenerator random) {
+    long step = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS << Math.min(attempt, 20));
+    return step / 2 + random.nextLong(step / 2 + 1);
   }
 
   private void attempt(
@@ -75,7 +106,8 @@ final class DeviceEnroller {
       int server,
       int attempt,
       Consumer<EnrolledDevice> enrolled,
-      Consumer<String> refused) {
+      Consumer<Refusal> refused,
+      Consumer<String> attemptFailed) {
     AgentServiceGrpc.AgentServiceStub stub = stubs.get(server);
     stub.withDeadlineAfter(30, TimeUnit.SECONDS)
         .enroll(
@@ -94,28 +126,30 @@ final class DeviceEnroller {
                           request.getHardware(),
                           server));
                 } catch (VerificationException e) {
+                  String reason = "root-" + e.reasonCode();
+                  attemptFailed.accept(reason);
                   refused.accept(
-                      request.getRequestedName()
-                          + ": root metadata refused ("
-                          + e.reasonCode()
-                          + "): "
-                          + e.getMessage());
+                      new Refusal(
+                          reason,
+                          request.getRequestedName()
+                              + ": root metadata refused ("
+                              + e.reasonCode()
+                              + "): "
+                              + e.getMessage()));
                 }
               }
 
               @Override
               public void onError(Throwable error) {
                 Status status = Status.fromThrowable(error);
-                boolean retryable =
-                    status.getCode() == Status.Code.UNAVAILABLE
-                        || status.getCode()
-                            == Status.Code.RESOURCE_EXHAUSTED; // the server's enrollment rate limit
-                if (retryable && attempt < MAX_ATTEMPTS) {
-                  long delayMs = (250L << attempt) + (long) (Math.random() * 250);
+                String reason = status.getCode().name();
+                attemptFailed.accept(reason);
+                if (retryable(status.getCode()) && attempt < MAX_ATTEMPTS) {
+                  long delayMs = delayMs(attempt, java.util.concurrent.ThreadLocalRandom.current());
                   try {
                     int next = (server + 1) % stubs.size();
                     scheduler.schedule(
-                        () -> attempt(request, next, attempt + 1, enrolled, refused),
+                        () -> attempt(request, next, attempt + 1, enrolled, refused, attemptFailed),
                         delayMs,
                         TimeUnit.MILLISECONDS);
                     return;
@@ -124,10 +158,16 @@ final class DeviceEnroller {
                   }
                 }
                 refused.accept(
-                    request.getRequestedName()
-                        + ": Enroll failed: "
-                        + status.getCode()
-                        + (status.getDescription() == null ? "" : " " + status.getDescription()));
+                    new Refusal(
+                        reason,
+                        request.getRequestedName()
+                            + ": Enroll failed after "
+                            + attempt
+                            + " attempt(s): "
+                            + status.getCode()
+                            + (status.getDescription() == null
+                                ? ""
+                                : " " + status.getDescription())));
               }
 
               @Override

@@ -1,5 +1,8 @@
 package dev.modelfleet.e2e.sim;
 
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -12,6 +15,16 @@ final class FleetCounters {
   final LongAdder enrolled = new LongAdder();
   final LongAdder enrollFailed = new LongAdder();
   final LongAdder heartbeats = new LongAdder();
+
+  /**
+   * Every failed Enroll attempt by reason (the gRPC status code, or what refused the root
+   * metadata): the retried ones and the final refusals alike, so no enrollment failure goes
+   * uncounted.
+   */
+  final Map<String, LongAdder> enrollAttemptsFailed = new ConcurrentHashMap<>();
+
+  /** Devices given up on, by the reason of their last attempt. */
+  final Map<String, LongAdder> enrollRefused = new ConcurrentHashMap<>();
 
   /** Downloads started, and those that transferred in full over each path. */
   final LongAdder downloads = new LongAdder();
@@ -27,4 +40,14 @@ final class FleetCounters {
 
   /** Reconnects that moved to another server address. */
   final LongAdder failovers = new LongAdder();
+
+  static void count(Map<String, LongAdder> byReason, String reason) {
+    byReason.computeIfAbsent(reason, r -> new LongAdder()).increment();
+  }
+
+  static Map<String, Long> sums(Map<String, LongAdder> byReason) {
+    Map<String, Long> sums = new TreeMap<>();
+    byReason.forEach((reason, count) -> sums.put(reason, count.sum()));
+    return sums;
+  }
 }

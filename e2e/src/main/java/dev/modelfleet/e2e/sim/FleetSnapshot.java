@@ -31,10 +31,36 @@ public record FleetSnapshot(
     long bytesDownloaded,
     long reconnects,
     long failovers,
-    Map<String, Integer> activeVersions) {
+    Map<String, Integer> activeVersions,
+    Map<String, Long> enrollAttemptsFailed,
+    Map<String, Long> enrollRefusedBy) {
 
   public FleetSnapshot {
     activeVersions = Map.copyOf(activeVersions);
+    enrollAttemptsFailed = Map.copyOf(enrollAttemptsFailed);
+    enrollRefusedBy = Map.copyOf(enrollRefusedBy);
+  }
+
+  /**
+   * Failed Enroll attempts and devices given up on, by reason: {@code "enroll attempts failed
+   * RESOURCE_EXHAUSTED 12 (devices refused: none)"}; empty when none failed.
+   */
+  public String enrollFailures() {
+    if (enrollAttemptsFailed.isEmpty()) {
+      return "";
+    }
+    return "enroll attempts failed "
+        + reasons(enrollAttemptsFailed)
+        + " (devices refused: "
+        + (enrollRefusedBy.isEmpty() ? "none" : reasons(enrollRefusedBy))
+        + ")";
+  }
+
+  private static String reasons(Map<String, Long> byReason) {
+    return byReason.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .map(e -> e.getKey() + " " + e.getValue())
+        .collect(Collectors.joining(", "));
   }
 
   /** Devices serving {@code version} of {@code model}. */
@@ -48,7 +74,7 @@ public record FleetSnapshot(
         Locale.ROOT,
         "[sim %4ds] enrolled %d/%d (refused %d)  connected %d  active %d  failed %d  silent %d"
             + "  heartbeats/s %.1f  downloads %d (http %d, grpc %d)  %.1f MB at %.1f MB/s"
-            + "  reconnects %d (failovers %d)%s",
+            + "  reconnects %d (failovers %d)%s%s",
         elapsedSeconds,
         enrolled,
         requested,
@@ -65,7 +91,8 @@ public record FleetSnapshot(
         megabytesPerSecond,
         reconnects,
         failovers,
-        versions("  |"));
+        versions("  |"),
+        enrollFailures().isEmpty() ? "" : "  | " + enrollFailures());
   }
 
   /** The closing lines: totals and averages over the whole run. */
@@ -76,7 +103,7 @@ public record FleetSnapshot(
         "[sim] summary after %.1f s: enrolled %d of %d (refused %d), connected %d, active %d,"
             + " failed %d, silent %d%n"
             + "[sim]   heartbeats %d (%.1f/s), downloads %d (http %d, grpc %d, http fell back"
-            + " %d), %.1f MB (%.1f MB/s), reconnects %d (failovers %d)%s",
+            + " %d), %.1f MB (%.1f MB/s), reconnects %d (failovers %d)%s%s",
         elapsedSeconds,
         enrolled,
         requested,
@@ -95,7 +122,8 @@ public record FleetSnapshot(
         megabytes(bytesDownloaded) / seconds,
         reconnects,
         failovers,
-        versions("\n[sim]   serving"));
+        versions("\n[sim]   serving"),
+        enrollFailures().isEmpty() ? "" : "\n[sim]   " + enrollFailures());
   }
 
   static double megabytes(long bytes) {

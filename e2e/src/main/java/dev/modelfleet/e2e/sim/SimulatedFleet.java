@@ -126,7 +126,8 @@ public final class SimulatedFleet implements AutoCloseable {
           HardwareProfiles.forDevice(i, options.profiles(), name),
           i % servers.size(),
           this::enrolled,
-          this::refused);
+          this::refused,
+          reason -> FleetCounters.count(counters.enrollAttemptsFailed, reason));
     }
   }
 
@@ -142,9 +143,11 @@ public final class SimulatedFleet implements AutoCloseable {
     }
   }
 
-  private void refused(String reason) {
+  private void refused(DeviceEnroller.Refusal refusal) {
     enrollSlots.release();
     counters.enrollFailed.increment();
+    FleetCounters.count(counters.enrollRefused, refusal.reason());
+    String reason = refusal.detail();
     if (refusalsShown.incrementAndGet() <= REFUSALS_SHOWN) {
       print("[sim] " + reason);
     }
@@ -195,7 +198,9 @@ public final class SimulatedFleet implements AutoCloseable {
         counters.bytesDownloaded.sum(),
         counters.reconnects.sum(),
         counters.failovers.sum(),
-        versions);
+        versions,
+        FleetCounters.sums(counters.enrollAttemptsFailed),
+        FleetCounters.sums(counters.enrollRefused));
   }
 
   /** The ids the server gave the devices enrolled so far. */

@@ -38,6 +38,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   private final AgentTlsConfig tls;
   private final CertifiedEnrollment certifiedEnrollment;
   private final DeviceCertificates certificates;
+  private final EnrollmentRefusals refusals;
 
   AgentGrpcService(
       EnrollmentService enrollment,
@@ -46,7 +47,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
       ArtifactStreamer artifacts,
       AgentTlsConfig tls,
       CertifiedEnrollment certifiedEnrollment,
-      DeviceCertificates certificates) {
+      DeviceCertificates certificates,
+      EnrollmentRefusals refusals) {
+    this.refusals = refusals;
     this.enrollment = enrollment;
     this.roots = roots;
     this.sync = sync;
@@ -102,7 +105,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {
-      out.onError(GrpcErrors.toStatus(e));
+      var status = GrpcErrors.toStatus(e);
+      refusals.refused(status.getStatus());
+      out.onError(status);
     }
   }
 

@@ -13,8 +13,10 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.util.UUID;
 import org.jboss.resteasy.reactive.PathPart;
 
@@ -67,7 +69,10 @@ public class ArtifactHttpResource {
     if (!access.mayFetch(deviceId, sha256)) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is not assigned to this device");
     }
-    java.nio.file.Path file = store.path(sha256);
+    java.nio.file.Path file = store.localFile(sha256).orElse(null);
+    if (file == null) {
+      return fromStore(sha256, range);
+    }
     if (!Files.isRegularFile(file)) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
@@ -81,6 +86,42 @@ public class ArtifactHttpResource {
         .header("Accept-Ranges", "bytes")
         .header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size)
         .build();
+  }
+
+  /**
+   * Streams from a store without local files (object storage), for agents that do not take the
+   * presigned address or when direct downloads are off: the bytes pass through this server.
+   */
+  private Response fromStore(String sha256, String range) throws IOException {
+    long offset = range == null ? 0 : ByteRange.offsetOf(range);
+    ArtifactStore.Stored stored;
+    try {
+      stored = store.open(sha256, offset);
+    } catch (NoSuchFileException e) {
+      throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
+    }
+    long size = stored.size();
+    if (range != null) {
+      try {
+        ByteRange.startOf(range, size);
+      } catch (RuntimeException e) {
+        stored.close();
+        throw e;
+      }
+    }
+    StreamingOutput body =
+        out -> {
+          try (stored) {
+            stored.body().transferTo(out);
+          }
+        };
+    Response.ResponseBuilder response =
+        range == null ? Response.ok(body) : Response.status(206).entity(body);
+    response.header("Accept-Ranges", "bytes").header("Content-Length", size - offset);
+    if (range != null) {
+      response.header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size);
+    }
+    return response.build();
   }
 
   private UUID authenticate(String authorization) {
@@ -100,6 +141,11 @@ public class ArtifactHttpResource {
   /** The one Range form agents send: {@code bytes=<offset>-}, to resume from an offset. */
   static final class ByteRange {
     private ByteRange() {}
+
+    /** The offset asked for, before the size is known; {@link #startOf} checks it against it. */
+    static long offsetOf(String header) {
+      return startOf(header, Long.MAX_VALUE);
+    }
 
     static long startOf(String header, long size) {
       String value = header.trim();

@@ -9,10 +9,7 @@ import dev.modelfleet.server.common.ApiError;
 import io.grpc.stub.ServerCallStreamObserver;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.UUID;
 
 /** FetchArtifact: checks the request, then hands the file to a flow-controlled pump. */
@@ -37,20 +34,26 @@ class ArtifactStreamer {
     if (!access.mayFetch(deviceId, sha256)) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is not assigned to this device");
     }
-    Path path = store.path(sha256);
-    FileChannel file;
+    long offset = request.getOffset();
+    if (offset < 0) {
+      throw ApiError.OFFSET_OUT_OF_RANGE.exception(
+          "offset " + offset + " is negative; restart from 0");
+    }
+    ArtifactStore.Stored stored;
     try {
-      file = FileChannel.open(path, StandardOpenOption.READ);
+      stored = store.open(sha256, offset);
     } catch (NoSuchFileException e) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
-    long size = file.size();
-    long offset = request.getOffset();
-    if (offset < 0 || offset > size) {
-      file.close();
+    if (offset > stored.size()) {
+      stored.close();
       throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-          "offset " + offset + " is outside the artifact (0.." + size + "); restart from 0");
+          "offset "
+              + offset
+              + " is outside the artifact (0.."
+              + stored.size()
+              + "); restart from 0");
     }
-    new ChunkPump(file, offset, size, out).start();
+    new ChunkPump(stored, out).start();
   }
 }

@@ -2,31 +2,31 @@ package dev.modelfleet.server.agentapi;
 
 import com.google.protobuf.UnsafeByteOperations;
 import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
+import dev.modelfleet.server.artifact.ArtifactStore;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.io.InputStream;
 
 /**
- * Sends a file from an offset in chunks, only while the transport can take them: each chunk waits
- * for the client's flow-control window, so a slow device holds at most a chunk or two of server
- * memory instead of the whole file.
+ * Sends a stored artifact from an offset in chunks, only while the transport can take them: each
+ * chunk waits for the client's flow-control window, so a slow device holds at most a chunk or two
+ * of server memory instead of the whole file.
  */
 final class ChunkPump implements Runnable {
 
   static final int CHUNK_SIZE = 1024 * 1024;
 
-  private final FileChannel file;
+  private final InputStream file;
   private final long size;
   private final ServerCallStreamObserver<ArtifactChunk> out;
   private long position;
   private boolean done;
 
-  ChunkPump(FileChannel file, long offset, long size, ServerCallStreamObserver<ArtifactChunk> out) {
-    this.file = file;
-    this.position = offset;
-    this.size = size;
+  ChunkPump(ArtifactStore.Stored stored, ServerCallStreamObserver<ArtifactChunk> out) {
+    this.file = stored.body();
+    this.position = stored.offset();
+    this.size = stored.size();
     this.out = out;
   }
 
@@ -60,19 +60,17 @@ final class ChunkPump implements Runnable {
   }
 
   private ArtifactChunk readChunk() throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(CHUNK_SIZE, size - position));
-    while (buffer.hasRemaining()) {
-      if (file.read(buffer, position + buffer.position()) < 0) {
-        throw new IOException("artifact shorter than recorded");
-      }
+    byte[] buffer = new byte[(int) Math.min(CHUNK_SIZE, size - position)];
+    if (file.readNBytes(buffer, 0, buffer.length) < buffer.length) {
+      throw new IOException("artifact shorter than recorded");
     }
     ArtifactChunk chunk =
         ArtifactChunk.newBuilder()
             .setOffset(position)
-            .setData(UnsafeByteOperations.unsafeWrap(buffer.array()))
+            .setData(UnsafeByteOperations.unsafeWrap(buffer))
             .setTotalSize(size)
             .build();
-    position += buffer.capacity();
+    position += buffer.length;
     return chunk;
   }
 
@@ -85,7 +83,7 @@ final class ChunkPump implements Runnable {
     try {
       file.close();
     } catch (IOException ignored) {
-      // read-only channel: nothing to lose on a failed close
+      // read-only: nothing to lose on a failed close
     }
   }
 }

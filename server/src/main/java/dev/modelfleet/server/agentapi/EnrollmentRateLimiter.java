@@ -28,9 +28,11 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
   private static final String ENROLL = AgentServiceGrpc.getEnrollMethod().getFullMethodName();
 
   private final AttemptBudget budget;
+  private final EnrollmentRefusals refusals;
 
-  EnrollmentRateLimiter(EnrollmentLimits limits) {
+  EnrollmentRateLimiter(EnrollmentLimits limits, EnrollmentRefusals refusals) {
     this.budget = new AttemptBudget(limits.ratePerSecond(), limits.burst(), System::nanoTime);
+    this.refusals = refusals;
   }
 
   @Override
@@ -43,6 +45,14 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     long waitNanos = budget.take(address);
     if (waitNanos > 0) {
       long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
+      refusals.refused(
+          EnrollmentRefusals.RATE_LIMITED,
+          "too many enrollment attempts from "
+              + address
+              + " (modelfleet.enrollment.rate-per-second, modelfleet.enrollment.burst); told to"
+              + " retry in "
+              + waitMs
+              + " ms");
       call.close(
           Status.RESOURCE_EXHAUSTED.withDescription(
               "too many enrollment attempts from "

@@ -46,6 +46,7 @@ class SyncService {
   private final ArtifactLocation artifactLocation;
   private final TrialReports trialReports;
   private final RootMetadataChain roots;
+  private final ArtifactUrlIssuer artifactUrls;
   private final Clock clock;
 
   SyncService(
@@ -58,6 +59,7 @@ class SyncService {
       ArtifactLocation artifactLocation,
       TrialReports trialReports,
       RootMetadataChain roots,
+      ArtifactUrlIssuer artifactUrls,
       Clock clock) {
     this.roots = roots;
     this.activity = activity;
@@ -68,6 +70,7 @@ class SyncService {
     this.config = config;
     this.artifactLocation = artifactLocation;
     this.trialReports = trialReports;
+    this.artifactUrls = artifactUrls;
     this.clock = clock;
   }
 
@@ -156,8 +159,18 @@ class SyncService {
       case BENCHMARK ->
           activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
       case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());
+      case ARTIFACT_URL_REQUEST ->
+          artifactUrls
+              .forRequest(session.deviceId(), message.getArtifactUrlRequest())
+              .ifPresent(session::send);
       default -> {} // a second Hello changes nothing; unknown kinds come from newer agents
     }
+  }
+
+  /** Presigned download addresses for what a desired state names (object storage only). */
+  java.util.Optional<dev.modelfleet.protocol.agent.v1.ServerMessage> artifactUrls(
+      dev.modelfleet.protocol.agent.v1.DesiredState state) {
+    return artifactUrls.forDesiredState(state);
   }
 
   List<SignedEnvelope> rootChain() {

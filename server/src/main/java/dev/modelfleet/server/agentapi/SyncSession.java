@@ -168,6 +168,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
       return;
     }
     sendRootUpdateLocked(chain);
+    // the addresses first, so the agent has them when the document starts its downloads
+    service.artifactUrls(state).ifPresent(out::onNext);
     sentGeneration = state.getGeneration();
     sentRefreshAfterMs =
         state.getIssuedAtMs() + (state.getExpiresAtMs() - state.getIssuedAtMs()) / 2;

@@ -1,95 +1,67 @@
 package dev.modelfleet.server.artifact;
 
-import dev.modelfleet.server.common.ModelFleetConfig;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.Optional;
 
 /**
- * Content-addressed files: {@code <artifact-dir>/sha256/<first two hex>/<sha256>}. Uploads are
- * streamed to a temporary file in the same directory tree (so the final move is a rename) and
- * hashed on the way, never held in memory.
+ * Where artifacts live, by content: {@code sha256/<first two hex>/<sha256>} on the server's disk
+ * ({@link FilesystemArtifactStore}, the default) or in an S3-compatible bucket ({@link
+ * S3ArtifactStore}). An upload is staged on local disk while it is hashed (the model checks need a
+ * file), then committed under its address in one step that is either whole or invisible. A store
+ * that cannot be reached answers {@code storage-unavailable} (503) and keeps nothing.
  */
-@ApplicationScoped
-public class ArtifactStore {
+public interface ArtifactStore {
 
-  private final Path root;
-
-  ArtifactStore(ModelFleetConfig config) {
-    this.root = config.artifactDir().toAbsolutePath();
-  }
-
-  public StagedArtifact stage(InputStream body) throws IOException {
-    Path staging = Files.createDirectories(root.resolve("staging"));
-    Path temp = Files.createTempFile(staging, "upload-", ".part");
-    try {
-      MessageDigest sha256 = newSha256();
-      long size;
-      try (OutputStream out = new DigestOutputStream(Files.newOutputStream(temp), sha256)) {
-        size = body.transferTo(out);
-      }
-      return new StagedArtifact(temp, HexFormat.of().formatHex(sha256.digest()), size);
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(temp);
-      throw e;
-    }
-  }
+  /** Streams {@code body} to a temporary local file while hashing it; nothing is stored yet. */
+  StagedArtifact stage(InputStream body) throws IOException;
 
   /**
-   * Moves a staged upload to its content address. Returns false when those bytes were already
-   * stored (the staged copy is then dropped).
+   * Stores a staged upload under its content address. Returns false when those bytes were already
+   * stored. A failure leaves nothing visible under the address.
    */
-  public boolean commit(StagedArtifact staged) throws IOException {
-    Path target = path(staged.sha256());
-    Files.createDirectories(target.getParent());
-    try {
-      if (Files.exists(target)) {
-        return false;
-      }
-      Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE);
-      return true;
-    } catch (FileAlreadyExistsException concurrentSameBytes) {
-      return false;
-    } finally {
-      Files.deleteIfExists(staged.file());
+  boolean commit(StagedArtifact staged) throws IOException;
+
+  /** Drops the staged file (after commit, or instead of it). */
+  void discard(StagedArtifact staged);
+
+  /** Removes a stored artifact whose database row could not be written. */
+  void delete(String sha256);
+
+  boolean contains(String sha256);
+
+  /**
+   * The stored bytes from {@code offset} to the end; {@link java.nio.file.NoSuchFileException} when
+   * the store does not hold them.
+   */
+  Stored open(String sha256, long offset) throws IOException;
+
+  /** The whole artifact in memory, for the derivation jobs (which parse it whole anyway). */
+  default byte[] readAll(String sha256) throws IOException {
+    try (Stored stored = open(sha256, 0)) {
+      return stored.body().readAllBytes();
     }
   }
 
-  public void discard(StagedArtifact staged) {
-    deleteQuietly(staged.file());
-  }
+  /** The local file, when the store is a directory: the server then answers with sendfile. */
+  Optional<Path> localFile(String sha256);
 
-  /** Removes a stored file whose database row could not be written. */
-  public void delete(String sha256) {
-    deleteQuietly(path(sha256));
-  }
+  /**
+   * A short-lived address a device downloads these bytes from without any credential of its own (an
+   * S3 presigned GET), or empty when devices download through the server.
+   */
+  Optional<DirectUrl> directUrl(String sha256);
 
-  public Path path(String sha256) {
-    return root.resolve("sha256").resolve(sha256.substring(0, 2)).resolve(sha256);
-  }
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
+  /** An open artifact: its whole size and the bytes from the offset asked for. */
+  record Stored(long size, long offset, InputStream body) implements AutoCloseable {
+    @Override
+    public void close() throws IOException {
+      body.close();
     }
   }
 
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException ignored) {
-      // a leftover temp file wastes disk but harms nothing stored
-    }
-  }
+  /** A download address and the instant (epoch ms) after which the storage refuses it. */
+  record DirectUrl(URI url, long expiresAtMs) {}
 }

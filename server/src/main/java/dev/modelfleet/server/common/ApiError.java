@@ -44,7 +44,8 @@ public enum ApiError {
   MODEL_LIMIT_EXCEEDED(422, "Model exceeds reader limits", Status.Code.INVALID_ARGUMENT),
   /** The model is valid but a requested derivation (int8, fp16) cannot apply to it. */
   NOT_DERIVABLE(422, "Model cannot be derived", Status.Code.FAILED_PRECONDITION),
-  INTERNAL_ERROR(500, "Internal error", Status.Code.INTERNAL);
+  INTERNAL_ERROR(500, "Internal error", Status.Code.INTERNAL),
+  STORAGE_UNAVAILABLE(503, "Artifact storage unavailable", Status.Code.UNAVAILABLE);
 
   private final int httpStatus;
   private final String title;

@@ -7,7 +7,6 @@ import dev.modelfleet.server.model.ModelViews.VariantView;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.UUID;
@@ -47,7 +46,7 @@ class VariantRegistrar {
     ModelVersion modelVersion = ModelService.version(model, version);
     requireFree(modelVersion, precision, provider, needs);
     lockArtifact(sha256);
-    if (!Files.isRegularFile(store.path(sha256))) {
+    if (!store.contains(sha256)) {
       // a concurrent upload of the same bytes failed and removed the file before we got here
       throw ApiError.CONFLICT.exception(
           "A concurrent upload of the same file failed; nothing was stored. Upload again.");

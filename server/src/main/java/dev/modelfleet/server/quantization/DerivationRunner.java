@@ -228,7 +228,7 @@ public class DerivationRunner {
     current = jobId;
     try {
       Plan plan = QuarkusTransaction.requiringNew().call(() -> plan(jobId));
-      byte[] reference = DerivationService.read(store.path(plan.sha256()));
+      byte[] reference = DerivationService.read(store, plan.sha256());
       ModelProto parsed = OnnxGraphs.parse(reference);
       ValidationSet set = Derivations.validationSet(reference, plan.validation());
       int total = plan.kinds().size() * 3;

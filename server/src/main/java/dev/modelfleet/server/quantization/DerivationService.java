@@ -19,8 +19,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -266,7 +264,7 @@ public class DerivationService {
                 + " variant.");
       }
     }
-    byte[] bytes = read(store.path(source.sha256));
+    byte[] bytes = read(store, source.sha256);
     try {
       ModelProto parsed = OnnxGraphs.parse(bytes);
       for (DerivationKind kind : kinds) {
@@ -368,13 +366,14 @@ public class DerivationService {
                         + "' has no fp32 variant to derive from; upload one first."));
   }
 
-  static byte[] read(Path file) {
-    try {
-      if (Files.size(file) > OnnxGraphs.MAX_MODEL_BYTES) {
+  /** The whole artifact, which ONNX protobuf parses whole (and cannot above 2 GiB). */
+  static byte[] read(ArtifactStore store, String sha256) {
+    try (ArtifactStore.Stored stored = store.open(sha256, 0)) {
+      if (stored.size() > OnnxGraphs.MAX_MODEL_BYTES) {
         throw new DerivationException(
             "the model is larger than 2 GiB, which ONNX protobuf cannot hold");
       }
-      return Files.readAllBytes(file);
+      return stored.body().readAllBytes();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

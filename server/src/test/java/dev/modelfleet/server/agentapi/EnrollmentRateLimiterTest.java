@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 class EnrollmentRateLimiterTest {
 
+  private final EnrollmentRefusals refusals = new EnrollmentRefusals();
+
   /** One attempt per address group, refilled only after 1,000 s: a second attempt is refused. */
   private final EnrollmentRateLimiter limiter =
       new EnrollmentRateLimiter(
@@ -43,7 +45,8 @@ class EnrollmentRateLimiterTest {
             public boolean requireApproval() {
               return false;
             }
-          });
+          },
+          refusals);
 
   @Test
   void ipv6AddressesOfOneSlash64ShareOneBudget() throws Exception {
@@ -68,6 +71,10 @@ class EnrollmentRateLimiterTest {
     assertNull(enrollFrom("192.0.2.1"));
     assertNull(enrollFrom("192.0.2.2"), "the next IPv4 address is another machine");
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, enrollFrom("192.0.2.1").getCode());
+    assertEquals(
+        java.util.Map.of("rate-limited", 1L),
+        refusals.totals(),
+        "every refusal is counted by its reason");
   }
 
   @Test

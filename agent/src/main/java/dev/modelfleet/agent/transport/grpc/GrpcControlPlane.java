@@ -4,6 +4,7 @@ import dev.modelfleet.agent.session.ControlPlane;
 import dev.modelfleet.agent.session.SessionEnd;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.ArtifactUrlRequest;
 import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
@@ -82,6 +83,11 @@ public final class GrpcControlPlane implements ControlPlane {
     }
 
     @Override
+    public void artifactUrlRequest(ArtifactUrlRequest request) {
+      out.onNext(AgentMessage.newBuilder().setArtifactUrlRequest(request).build());
+    }
+
+    @Override
     public void cancel(String reason) {
       out.onError(Status.CANCELLED.withDescription(reason).asRuntimeException());
     }
@@ -98,6 +104,7 @@ public final class GrpcControlPlane implements ControlPlane {
         case ROOT_UPDATE -> inbound.rootUpdate(message.getRootUpdate());
         case RUN_BENCHMARK -> inbound.benchmarkRequested();
         case TRIAL -> inbound.trialRequested(message.getTrial());
+        case ARTIFACT_URLS -> inbound.artifactUrls(message.getArtifactUrls());
         default -> LOG.fine("ignoring unknown server message " + message.getKindCase());
       }
     }

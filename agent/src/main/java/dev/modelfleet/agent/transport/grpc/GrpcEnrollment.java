@@ -89,11 +89,14 @@ final class GrpcEnrollment {
                       + "); check --token");
           default -> {
             long delay = backoff.nextDelayMs();
+            // every failure is logged with its reason: a rate limit (RESOURCE_EXHAUSTED), a
+            // server starting or busy (UNAVAILABLE, DEADLINE_EXCEEDED) or failing (INTERNAL)
             LOG.info(
                 "enrollment: server "
                     + server
-                    + " not reachable ("
+                    + " did not enroll this device ("
                     + status.getCode()
+                    + (status.getDescription() == null ? "" : ": " + status.getDescription())
                     + "); retrying in "
                     + delay
                     + " ms");

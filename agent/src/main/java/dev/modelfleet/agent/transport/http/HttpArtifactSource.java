@@ -79,7 +79,15 @@ public final class HttpArtifactSource implements ArtifactSource {
   @Override
   public void fetch(String sha256, long offset, ChunkConsumer consumer)
       throws ArtifactFetchException, IOException {
-    URI uri = base.resolve(sha256);
+    fetchFrom(base.resolve(sha256), offset, consumer);
+  }
+
+  /**
+   * As {@link #fetch}, from exactly {@code uri} (a presigned address, whose query is its
+   * signature), with the credential only if this source has one for its host.
+   */
+  void fetchFrom(URI uri, long offset, ChunkConsumer consumer)
+      throws ArtifactFetchException, IOException {
     HttpURLConnection connection =
         open(uri, offset, (int) Math.min(READ_TIMEOUT_MS, consumer.stallTimeoutMillis()));
     try {
