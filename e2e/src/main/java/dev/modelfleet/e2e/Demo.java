@@ -19,12 +19,17 @@ public final class Demo {
 
   private Demo() {}
 
+  /** Leaves everything running at the end, for the command line (README's quick start). */
+  static final String KEEP_RUNNING = "--keep-running";
+
   public static void main(String[] args) throws Exception {
     RepoLayout repo = RepoLayout.find();
     Path workDir = repo.root().resolve("demo-work");
     deleteRecursively(workDir);
     Files.createDirectories(workDir);
-    Path modelFile = args.length > 0 ? Path.of(args[0]).toAbsolutePath() : null;
+    List<String> arguments = new java.util.ArrayList<>(List.of(args));
+    boolean keepRunning = arguments.remove(KEEP_RUNNING);
+    Path modelFile = arguments.isEmpty() ? null : Path.of(arguments.get(0)).toAbsolutePath();
     if (modelFile != null && !Files.isRegularFile(modelFile)) {
       throw new IllegalArgumentException(
           modelFile + " is not a file: pass the path of an .onnx model");
@@ -106,7 +111,39 @@ public final class Demo {
               abbreviate(output.path("data").toString()));
         }
       }
+      if (keepRunning) {
+        keepRunning(server, model);
+      }
       step("done: stopping the agents and the server");
+    }
+  }
+
+  /**
+   * Leaves the server and the agents running for the README's quick start with the command line,
+   * until Enter (or the end of standard input).
+   */
+  private static void keepRunning(ServerProcess server, String model) throws java.io.IOException {
+    step("the server and both agents keep running: drive them with the command line");
+    say("in another terminal, from the repository's root:");
+    say("");
+    say("cli/modelfleet login --server %s --token %s", server.baseUri(), server.adminToken());
+    say("cli/modelfleet devices list");
+    say("cli/modelfleet rollouts list");
+    say("cli/modelfleet variants push %s 2 model.onnx --precision fp32 --ep cpu --create", model);
+    say(
+        "cli/modelfleet rollouts create --model %s --version 2 --selector 'ring in (canary,stable)'"
+            + " --waves 50,100 --start --watch",
+        model);
+    say("");
+    say("(model.onnx: any ONNX model; java -jar agent/target/modelfleet-agent.jar sample-model");
+    say(" model.onnx --seed 2 writes a second version of the project's sample classifier)");
+    System.out.println();
+    System.out.println("Press Enter to stop the agents and the server.");
+    while (true) {
+      int read = System.in.read();
+      if (read == -1 || read == '\n') {
+        return;
+      }
     }
   }
 

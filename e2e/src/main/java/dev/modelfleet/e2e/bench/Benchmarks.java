@@ -42,6 +42,8 @@ public final class Benchmarks {
   private static final int TLS_DEVICES = Integer.getInteger("modelfleet.bench.tlsDevices", 1000);
   private static final int ROLLOUT_DEVICES =
       Integer.getInteger("modelfleet.bench.rolloutDevices", 1000);
+  private static final int PUSH_ROUNDS = Integer.getInteger("modelfleet.bench.pushRounds", 5);
+  private static final int WATCHERS = Integer.getInteger("modelfleet.bench.watchers", 10);
 
   private final RepoLayout repo = RepoLayout.find();
   private final Path work;
@@ -61,13 +63,22 @@ public final class Benchmarks {
     Set<String> sections =
         args.length > 1
             ? Set.of(Arrays.copyOfRange(args, 1, args.length))
-            : Set.of("server", "agent", "download", "hardware", "rollout", "ingest", "tls");
+            : Set.of(
+                "server",
+                "agent",
+                "download",
+                "hardware",
+                "rollout",
+                "ingest",
+                "tls",
+                "cli-push",
+                "cli-watch");
     new Benchmarks(work).run(database, sections);
   }
 
   /**
-   * {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls (all by
-   * default).
+   * {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls, cli-push,
+   * cli-watch (all by default).
    */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
@@ -129,6 +140,20 @@ public final class Benchmarks {
               repo, work.resolve("ingest"), database, ServerProcess.PLAINTEXT_AGENTS)) {
         IngestBench.run(
             server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
+      }
+    }
+    if (sections.contains("cli-push") || sections.contains("cli-watch")) {
+      progress("cli: a fresh server for the command line's figures");
+      Files.createDirectories(work.resolve("cli"));
+      try (ServerProcess server =
+          ServerProcess.start(
+              repo, work.resolve("cli"), database, ServerProcess.PLAINTEXT_AGENTS)) {
+        if (sections.contains("cli-push")) {
+          CliBench.push(repo, server, work.resolve("cli"), PUSH_ROUNDS, this::row);
+        }
+        if (sections.contains("cli-watch")) {
+          WatchBench.run(repo, server, work.resolve("cli"), ROLLOUT_DEVICES, WATCHERS, this::row);
+        }
       }
     }
     if (sections.contains("tls")) {

@@ -218,6 +218,11 @@ class CliEndToEndTest {
       assertTrue(
           screens.stream().anyMatch(s -> s.contains(" wave 2 ") && s.contains("legend:")),
           "a bar per wave: " + String.join("\n=====\n", screens));
+      // the CLI says so when it must fall back to asking every two seconds: it followed the
+      // server's change stream instead
+      assertTrue(
+          screens.stream().noneMatch(s -> s.contains("no rollout change stream")),
+          "watched through the change stream: " + String.join("\n=====\n", screens));
 
       JsonNode rollout = json(cli.run("rollouts", "list", "--model", model, "-o", "json")).path(0);
       String id = rollout.path("id").asText();
@@ -240,6 +245,7 @@ class CliEndToEndTest {
       assertEquals(0, watch.exit(), watch.toString());
       assertTrue(watch.out().contains("rollout completed: 6 of 6 device(s) active"), watch.out());
       assertFalse(watch.out().contains("\033"), "no cursor movement or colour in a pipe");
+      assertFalse(watch.err().contains("no rollout change stream"), watch.toString());
     }
   }
 

@@ -1,9 +1,11 @@
 package dev.modelfleet.e2e.rollout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;
 import dev.modelfleet.e2e.ServerProcess;
@@ -32,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * load balancer do, with simulated devices (the real gRPC protocol) spread over both.
  */
 class ReplicatedRolloutTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final int DEVICES = 24;
   private static final String MODEL_PREFIX = "replicated-";
@@ -181,6 +185,35 @@ class ReplicatedRolloutTest {
         "every device on version 2",
         Duration.ofSeconds(30),
         () -> devices.snapshot().serving(model, "2") == DEVICES);
+  }
+
+  /**
+   * A change stream held by replica B shows what an operator does through replica A: B hears of it
+   * only through LISTEN/NOTIFY. A rollout that was created but not started is never stepped by an
+   * engine, so the abort made on A is the only change there is to show.
+   */
+  @Test
+  @Timeout(120)
+  void aChangeStreamOnOneReplicaShowsWhatIsDoneThroughTheOther() throws Exception {
+    Map<String, Object> body = rollout(0);
+    body.put("start", false);
+    String id = a.admin().post("/api/v1/rollouts", body).path("id").asText();
+    try (RolloutEventStream stream =
+        new RolloutEventStream(
+            b.baseUri().resolve("/api/v1/rollouts/" + id + "/stream"), b.adminToken())) {
+      RolloutEventStream.Event first = stream.next(Duration.ofSeconds(30));
+      assertEquals("rollout", first.type());
+      assertEquals("created", JSON.readTree(first.data()).path("state").asText());
+
+      a.admin().post("/api/v1/rollouts/" + id + "/abort", Map.of("reason", "changed my mind"));
+      RolloutEventStream.Event aborted = stream.next(Duration.ofSeconds(30));
+      assertEquals("rollout", aborted.type());
+      JsonNode rollout = JSON.readTree(aborted.data());
+      assertEquals("aborted", rollout.path("state").asText(), aborted.data());
+      assertEquals("changed my mind", rollout.path("stateReason").asText());
+      assertEquals("end", stream.next(Duration.ofSeconds(30)).type());
+      assertNull(stream.next(Duration.ofSeconds(30)), "B closes the stream after the end");
+    }
   }
 
   private Map<String, Object> rollout(int soakSeconds) {
