@@ -11,6 +11,7 @@ import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
 import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.device.BenchmarkInfo;
+import dev.modelfleet.server.enrollment.EnrollmentMetrics;
 import dev.modelfleet.server.enrollment.EnrollmentService;
 import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.pki.AgentTlsConfig;
@@ -38,6 +39,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   private final AgentTlsConfig tls;
   private final CertifiedEnrollment certifiedEnrollment;
   private final DeviceCertificates certificates;
+  private final EnrollmentMetrics enrollmentMetrics;
 
   AgentGrpcService(
       EnrollmentService enrollment,
@@ -46,7 +48,9 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
       ArtifactStreamer artifacts,
       AgentTlsConfig tls,
       CertifiedEnrollment certifiedEnrollment,
-      DeviceCertificates certificates) {
+      DeviceCertificates certificates,
+      EnrollmentMetrics enrollmentMetrics) {
+    this.enrollmentMetrics = enrollmentMetrics;
     this.enrollment = enrollment;
     this.roots = roots;
     this.sync = sync;
@@ -75,6 +79,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
       EnrollmentService.Enrolled enrolled;
       if (tls.mutual()) {
         if (request.getCertificateRequest().isEmpty()) {
+          enrollmentMetrics.refused("missing-certificate-request");
           throw Status.INVALID_ARGUMENT
               .withDescription(
                   "certificate_request is required: this"

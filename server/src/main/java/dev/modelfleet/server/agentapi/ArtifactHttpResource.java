@@ -6,11 +6,13 @@ import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.pki.AgentTlsConfig;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
@@ -35,12 +37,15 @@ public class ArtifactHttpResource {
   private final ArtifactAccess access;
   private final ArtifactStore store;
   private final AgentTlsConfig tls;
+  private final DownloadMetrics metrics;
 
   ArtifactHttpResource(
       DeviceAuthenticator authenticator,
       ArtifactAccess access,
       ArtifactStore store,
-      AgentTlsConfig tls) {
+      AgentTlsConfig tls,
+      DownloadMetrics metrics) {
+    this.metrics = metrics;
     this.authenticator = authenticator;
     this.access = access;
     this.store = store;
@@ -53,7 +58,8 @@ public class ArtifactHttpResource {
   public Response get(
       @PathParam("sha256") String sha256,
       @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-      @HeaderParam("Range") String range)
+      @HeaderParam("Range") String range,
+      @Context RoutingContext routing)
       throws IOException {
     if (tls.mutual()) {
       throw ApiError.FORBIDDEN.exception(
@@ -72,6 +78,7 @@ public class ArtifactHttpResource {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
     long size = Files.size(file);
+    track(routing);
     if (range == null) {
       return Response.ok(file).header("Accept-Ranges", "bytes").build();
     }
@@ -81,6 +88,16 @@ public class ArtifactHttpResource {
         .header("Accept-Ranges", "bytes")
         .header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size)
         .build();
+  }
+
+  /** Counts the download, and once the response ended or broke off, its bytes and its end. */
+  private void track(RoutingContext routing) {
+    metrics.started(DownloadMetrics.HTTP);
+    routing.addEndHandler(
+        ended -> {
+          metrics.bytesServed(DownloadMetrics.HTTP, routing.response().bytesWritten());
+          metrics.ended(DownloadMetrics.HTTP, ended.succeeded());
+        });
   }
 
   private UUID authenticate(String authorization) {

@@ -22,9 +22,12 @@ class ArtifactStreamer {
   private final ArtifactAccess access;
   private final ArtifactStore store;
 
-  ArtifactStreamer(ArtifactAccess access, ArtifactStore store) {
+  private final DownloadMetrics metrics;
+
+  ArtifactStreamer(ArtifactAccess access, ArtifactStore store, DownloadMetrics metrics) {
     this.access = access;
     this.store = store;
+    this.metrics = metrics;
   }
 
   void stream(
@@ -51,6 +54,6 @@ class ArtifactStreamer {
       throw ApiError.OFFSET_OUT_OF_RANGE.exception(
           "offset " + offset + " is outside the artifact (0.." + size + "); restart from 0");
     }
-    new ChunkPump(file, offset, size, out).start();
+    new ChunkPump(file, offset, size, out, metrics).start();
   }
 }

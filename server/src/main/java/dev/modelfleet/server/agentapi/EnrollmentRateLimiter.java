@@ -4,6 +4,7 @@ import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.server.enrollment.AddressGroup;
 import dev.modelfleet.server.enrollment.AttemptBudget;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;
+import dev.modelfleet.server.enrollment.EnrollmentMetrics;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -28,8 +29,10 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
   private static final String ENROLL = AgentServiceGrpc.getEnrollMethod().getFullMethodName();
 
   private final AttemptBudget budget;
+  private final EnrollmentMetrics metrics;
 
-  EnrollmentRateLimiter(EnrollmentLimits limits) {
+  EnrollmentRateLimiter(EnrollmentLimits limits, EnrollmentMetrics metrics) {
+    this.metrics = metrics;
     this.budget = new AttemptBudget(limits.ratePerSecond(), limits.burst(), System::nanoTime);
   }
 
@@ -42,6 +45,7 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     String address = budgetKey(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
     long waitNanos = budget.take(address);
     if (waitNanos > 0) {
+      metrics.refused("rate-limited");
       long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
       call.close(
           Status.RESOURCE_EXHAUSTED.withDescription(
