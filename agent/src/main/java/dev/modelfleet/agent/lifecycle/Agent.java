@@ -201,6 +201,7 @@ public final class Agent implements AutoCloseable {
     if (tls != null) {
       transport.present(tls);
     }
+    JsonLineLogFormat.deviceId(identity.deviceId());
     warnIfRootExpired(identity);
     LOG.info(
         "device "
