@@ -128,6 +128,7 @@ public final class AgentMetrics {
 
   public void inferenceRan(String model, String version, long nanos) {
     inferences.inc(model, version);
+    inferenceFailures.touch(model, version); // at 0 until one fails, so ratios exist
     inferenceLatency.observe(nanos / 1e9, model, version);
   }
 

@@ -96,9 +96,41 @@ class ObservabilityTest {
         agentScrape.get("modelfleet_agent_certificate_expiry_timestamp_seconds")
             > System.currentTimeMillis() / 1000.0);
 
+    // a rollout that keeps running (it soaks for an hour), so that its devices are exported
+    fleet.createVersion(model, "2");
+    fleet.uploadVariant(model, "2", SampleModels.classifier(12));
+    fleet
+        .admin()
+        .post(
+            "/api/v1/rollouts",
+            Map.of(
+                "model",
+                model,
+                "version",
+                "2",
+                "selector",
+                "obs-run=" + run,
+                "waves",
+                List.of(Map.of("percent", 100, "soakSeconds", 3600)),
+                "start",
+                true));
+    URI serverMetrics = running.server().baseUri().resolve("/q/metrics");
+    Map<String, Double> serverScrape =
+        Waits.until(
+            "the running rollout's devices in /q/metrics (fleet gauges refresh every 5 s)",
+            Duration.ofSeconds(60),
+            () -> {
+              try {
+                Map<String, Double> samples = scrape(serverMetrics);
+                return names(samples).contains("modelfleet_rollout_devices") ? samples : null;
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+
     Set<String> exported = new TreeSet<>();
     exported.addAll(names(agentScrape));
-    exported.addAll(names(scrape(running.server().baseUri().resolve("/q/metrics"))));
+    exported.addAll(names(serverScrape));
 
     Map<String, Set<String>> referenced = referencedMetrics(RepoLayout.find().root());
     assertFalse(referenced.isEmpty(), "no dashboard or rule found in deploy/observability");
@@ -202,9 +234,11 @@ class ObservabilityTest {
             if (response.statusCode() != 200) {
               return null;
             }
+            // the text format (the agent) or OpenMetrics (the server): Prometheus reads both
+            String type = response.headers().firstValue("Content-Type").orElse("");
             assertTrue(
-                response.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"),
-                uri + " answers " + response.headers().firstValue("Content-Type"));
+                type.startsWith("text/plain") || type.startsWith("application/openmetrics-text"),
+                uri + " answers " + type);
             return parse(response.body());
           } catch (IOException e) {
             return null;
@@ -215,14 +249,17 @@ class ObservabilityTest {
         });
   }
 
-  /** The Prometheus text format: {@code name{labels} value}, comments skipped. */
+  /**
+   * The Prometheus text format and OpenMetrics alike: {@code name{labels} value}, comments (and
+   * OpenMetrics' {@code # EOF}) skipped.
+   */
   static Map<String, Double> parse(String text) {
     Map<String, Double> samples = new TreeMap<>();
     for (String line : text.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
-      int end = line.indexOf('{') < 0 ? line.indexOf(' ') : line.lastIndexOf('}') + 1;
+      int end = line.indexOf('{') < 0 ? line.indexOf(' ') : line.indexOf("} ") + 1;
       String value = line.substring(end).trim().split("\\s+")[0];
       samples.put(line.substring(0, end), Double.parseDouble(value));
     }
