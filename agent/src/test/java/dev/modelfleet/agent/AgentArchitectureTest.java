@@ -28,6 +28,7 @@ class AgentArchitectureTest {
     "dev.modelfleet.agent.download..",
     "dev.modelfleet.agent.identity..",
     "dev.modelfleet.agent.inference..",
+    "dev.modelfleet.agent.metrics..",
     "dev.modelfleet.agent.runtime",
     "dev.modelfleet.agent.session..",
     "dev.modelfleet.agent.state..",

@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.download;
 
+import dev.modelfleet.agent.metrics.AgentMetrics;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.VerificationException;
 import java.io.IOException;
@@ -45,6 +46,8 @@ public final class ArtifactDownloader {
   /** Artifacts a trial is using beyond its download (sha256 → users); never cleaned up. */
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
+  private volatile AgentMetrics metrics = new AgentMetrics();
+
   public ArtifactDownloader(
       ArtifactSource source,
       Function<String, Path> finalPath,
@@ -73,6 +76,12 @@ public final class ArtifactDownloader {
     this.retryDelayMs = retryDelayMs;
   }
 
+  /** Counts the bytes downloaded and the downloads given up into {@code metrics}. */
+  public ArtifactDownloader countInto(AgentMetrics metrics) {
+    this.metrics = metrics;
+    return this;
+  }
+
   /**
    * Returns the path of the verified artifact, downloading what is missing. A deployment and a
    * trial may want the same artifact at once; they take turns, so one never writes into the other's
@@ -84,6 +93,9 @@ public final class ArtifactDownloader {
     lock.lockInterruptibly();
     try {
       return downloadAlone(sha256, size, progress);
+    } catch (VerificationException e) {
+      metrics.downloadFailed(e.reasonCode());
+      throw e;
     } finally {
       lock.unlock();
     }
@@ -204,6 +216,7 @@ public final class ArtifactDownloader {
           }
           throw e;
         } finally {
+          metrics.downloaded(writer.position() - have);
           channel.force(false);
         }
         if (watch.tripped() && writer.position() < size) {

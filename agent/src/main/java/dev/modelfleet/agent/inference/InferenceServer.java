@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.modelfleet.agent.inference.InferRequestParser.InferRequest;
+import dev.modelfleet.agent.metrics.AgentMetrics;
+import dev.modelfleet.agent.metrics.Metrics;
 import dev.modelfleet.agent.runtime.InferenceException;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
@@ -68,6 +70,7 @@ public final class InferenceServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
   private final LocalRequestGuard guard;
+  private volatile AgentMetrics metrics;
 
   public InferenceServer(
       ModelRegistry registry, BooleanSupplier ready, int port, int threads, String agentVersion)
@@ -110,6 +113,12 @@ public final class InferenceServer implements AutoCloseable {
             });
     server.setExecutor(executor);
     server.createContext("/", this::handle);
+  }
+
+  /** Counts inference into {@code metrics} and serves them at {@code GET /metrics}. */
+  public InferenceServer withMetrics(AgentMetrics metrics) {
+    this.metrics = metrics;
+    return this;
   }
 
   public InferenceServer start() {
@@ -159,6 +168,13 @@ public final class InferenceServer implements AutoCloseable {
     } else if (path.equals("/v2/health/ready")) {
       boolean isReady = ready.getAsBoolean();
       status(exchange, isReady ? 200 : 503, "ready", isReady);
+    } else if (path.equals("/metrics") && metrics != null) {
+      byte[] body = metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", Metrics.CONTENT_TYPE);
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
     } else if (path.equals("/v2") || path.equals("/v2/")) {
       serverMetadata(exchange);
     } else if (path.startsWith("/v2/models/")) {
@@ -233,10 +249,22 @@ public final class InferenceServer implements AutoCloseable {
     try (InputStream body = exchange.getRequestBody()) {
       request = parser.parse(body);
       // Counted and timed by the served model: only the model run, not parsing or HTTP.
+      long start = System.nanoTime();
       outputs = model.infer(request.inputs(), request.outputs());
+      if (metrics != null) {
+        metrics.inferenceRan(model.name(), model.version(), System.nanoTime() - start);
+      }
     } catch (InferenceException e) {
+      if (metrics != null && !e.clientError()) {
+        metrics.inferenceFailed(model.name(), model.version());
+      }
       error(exchange, e.clientError() ? 400 : 500, e.getMessage());
       return;
+    } catch (RuntimeException e) {
+      if (metrics != null) {
+        metrics.inferenceFailed(model.name(), model.version());
+      }
+      throw e;
     } finally {
       model.release();
     }

@@ -13,6 +13,7 @@ import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.identity.DeviceIdentity;
 import dev.modelfleet.agent.identity.IdentityStore;
 import dev.modelfleet.agent.inference.InferenceServer;
+import dev.modelfleet.agent.metrics.AgentMetrics;
 import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
@@ -31,6 +32,7 @@ import dev.modelfleet.agent.transport.http.PreferHttpArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +54,8 @@ public final class Agent implements AutoCloseable {
   private final AgentConfig config;
   private final DeviceHardware hardware;
   private final ModelLoader modelLoader;
-  private final ModelRegistry registry = new ModelRegistry();
+  private final AgentMetrics metrics = new AgentMetrics();
+  private final ModelRegistry registry = new ModelRegistry(metrics);
   private StateStore store;
   private InferenceServer http;
   private GrpcTransport transport;
@@ -88,7 +91,16 @@ public final class Agent implements AutoCloseable {
                 config.httpPort(),
                 config.inferenceThreads(),
                 VERSION)
+            .withMetrics(metrics)
             .start();
+    metrics.servedModels(
+        () ->
+            registry.all().stream()
+                .map(
+                    m ->
+                        new AgentMetrics.ServedModelInfo(
+                            m.name(), m.version(), m.model().executionProvider()))
+                .toList());
     int port = http.port();
     SecureFiles.writeAtomically(
         config.stateDir().resolve("inference.port"),
@@ -190,6 +202,7 @@ public final class Agent implements AutoCloseable {
     if (tls != null) {
       transport.present(tls);
     }
+    JsonLineLogFormat.deviceId(identity.deviceId());
     warnIfRootExpired(identity);
     LOG.info(
         "device "
@@ -208,7 +221,8 @@ public final class Agent implements AutoCloseable {
             artifacts, shas -> self[0].requestArtifactUrls(shas), System::currentTimeMillis);
     ArtifactDownloader downloader =
         new ArtifactDownloader(
-            direct, store::artifact, store::partial, 5, 500, config.downloadFloor());
+                direct, store::artifact, store::partial, 5, 500, config.downloadFloor())
+            .countInto(metrics);
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
@@ -219,7 +233,12 @@ public final class Agent implements AutoCloseable {
             modelLoader,
             registry,
             store,
-            p -> self[0].sendProgress(p),
+            p -> {
+              if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
+                metrics.refused(p.getReasonCode());
+              }
+              self[0].sendProgress(p);
+            },
             hardware::facts);
     measurements =
         new DeviceMeasurements(
@@ -232,7 +251,10 @@ public final class Agent implements AutoCloseable {
                 store,
                 registry,
                 () -> identity.trustedRoot().version()),
-            deployer::apply,
+            desiredState -> {
+              metrics.synced(System.currentTimeMillis());
+              deployer.apply(desiredState);
+            },
             new Backoff(500, 30_000));
     self[0] = sync;
     sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
@@ -243,15 +265,19 @@ public final class Agent implements AutoCloseable {
     String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
     // With TLS, model bytes never travel in plaintext: only an https address is taken, and the
     // server's plain HTTP port is ignored (FetchArtifact over the mutual-TLS channel instead).
+    metrics.rootExpiry(() -> identity.trustedRoot().expiresAtMs());
     sync.onConfig(
-        announced ->
-            artifacts.announce(
-                tls == null || announced.getArtifactBaseUrl().startsWith("https://")
-                    ? announced.getArtifactBaseUrl()
-                    : "",
-                tls == null ? announced.getHttpPort() : 0,
-                serverHost));
+        announced -> {
+          metrics.synced(System.currentTimeMillis());
+          artifacts.announce(
+              tls == null || announced.getArtifactBaseUrl().startsWith("https://")
+                  ? announced.getArtifactBaseUrl()
+                  : "",
+              tls == null ? announced.getHttpPort() : 0,
+              serverHost);
+        });
     if (tls != null) {
+      metrics.certificateExpires(tls.notAfter().toEpochMilli());
       renewer =
           new CertificateRenewer(
                   identity.deviceId(),
@@ -267,6 +293,7 @@ public final class Agent implements AutoCloseable {
   private void reconnectWith(TlsIdentity renewed) {
     try {
       transport.present(renewed);
+      metrics.certificateExpires(renewed.notAfter().toEpochMilli());
       sync.reconnect();
     } catch (IOException e) {
       LOG.warning(

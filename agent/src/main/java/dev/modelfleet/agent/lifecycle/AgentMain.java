@@ -47,6 +47,8 @@ public final class AgentMain {
                             this over the window (default 16384; 0 = never)
         --download-rate-window-seconds N    that window (default 30)
         --verbose           log download progress and other detail
+        --log-format text|json   one line of text per event (default), or one JSON object
+                            (also MODELFLEET_AGENT_LOG_FORMAT)
 
       Options of sample-model:
         --seed N            weights seed (default 1); two seeds give two versions of one model
@@ -125,14 +127,27 @@ public final class AgentMain {
     return 0;
   }
 
+  private static java.util.logging.Formatter logFormat(String name) throws ConfigException {
+    return switch (name) {
+      case "text" -> new OneLineLogFormat();
+      case "json" -> new JsonLineLogFormat();
+      default ->
+          throw new ConfigException(
+              "--log-format (or MODELFLEET_AGENT_LOG_FORMAT) is text or json, not '" + name + "'");
+    };
+  }
+
   private static int runAgent(String[] args) throws ConfigException, IOException {
     Map<String, String> flags = new HashMap<>();
     Path configFile = null;
     boolean verbose = false;
+    String logFormat = System.getenv().getOrDefault("MODELFLEET_AGENT_LOG_FORMAT", "text");
     for (int i = 1; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--verbose")) {
         verbose = true;
+      } else if (arg.equals("--log-format")) {
+        logFormat = value(args, i++);
       } else if (arg.equals("--config")) {
         configFile = Path.of(value(args, i++));
       } else if (RUN_OPTIONS.contains(arg)) {
@@ -141,7 +156,7 @@ public final class AgentMain {
         throw new ConfigException("unknown option " + arg + " for run; try --help");
       }
     }
-    OneLineLogFormat.install(verbose);
+    OneLineLogFormat.install(verbose, logFormat(logFormat));
     AgentConfig config = AgentConfig.load(configFile, flags);
     NativeLibraryCache.use(config.stateDir().resolve("native"));
     Agent agent = new Agent(config);

@@ -33,12 +33,17 @@ final class OneLineLogFormat extends Formatter {
   }
 
   static void install(boolean verbose) {
+    install(verbose, new OneLineLogFormat());
+  }
+
+  /** {@code format}: this class, or {@link JsonLineLogFormat} for one JSON object a line. */
+  static void install(boolean verbose, Formatter format) {
     Logger root = Logger.getLogger("");
     for (var handler : root.getHandlers()) {
       root.removeHandler(handler);
     }
     ConsoleHandler handler = new ConsoleHandler();
-    handler.setFormatter(new OneLineLogFormat());
+    handler.setFormatter(format);
     Level level = verbose ? Level.FINE : Level.INFO;
     handler.setLevel(level);
     root.addHandler(handler);

@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.runtime;
 
+import dev.modelfleet.agent.metrics.AgentMetrics;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -25,6 +26,16 @@ public final class ModelRegistry {
   // Per model name, oldest version first. Touched by swaps and heartbeats, never by inference
   // (each ServedModel holds its own figures), so a plain lock costs requests nothing.
   private final Map<String, Deque<VersionStats>> figures = new HashMap<>();
+  private final AgentMetrics metrics;
+
+  public ModelRegistry() {
+    this(new AgentMetrics());
+  }
+
+  /** Counts every model put in service, and every swap, into {@code metrics}. */
+  public ModelRegistry(AgentMetrics metrics) {
+    this.metrics = metrics;
+  }
 
   /** Puts {@code model} in service and retires the one it replaces, if any. */
   public void swap(ServedModel model) {
@@ -34,6 +45,7 @@ public final class ModelRegistry {
     if (previous != null && previous != model) {
       previous.retire();
     }
+    metrics.modelLoaded(model.name(), previous != null && previous != model);
   }
 
   /**

@@ -188,6 +188,11 @@ public final class TrustedRoot {
     return next;
   }
 
+  /** When this root metadata expires (epoch ms); 0 when it names no expiry. */
+  public long expiresAtMs() {
+    return metadata.getExpiresAtMs();
+  }
+
   /**
    * An expired root vouches for no key: the keys it lists may have been revoked by a newer version
    * this device never received (a freeze). {@code nowMs <= 0} skips the check (the stored root at

@@ -11,6 +11,7 @@ import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
 import dev.modelfleet.protocol.agent.v1.RenewCertificateResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.server.device.BenchmarkInfo;
+import dev.modelfleet.server.enrollment.EnrollmentMetrics;
 import dev.modelfleet.server.enrollment.EnrollmentService;
 import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.pki.AgentTlsConfig;
@@ -39,6 +40,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   private final CertifiedEnrollment certifiedEnrollment;
   private final DeviceCertificates certificates;
   private final EnrollmentRefusals refusals;
+  private final EnrollmentMetrics enrollmentMetrics;
 
   AgentGrpcService(
       EnrollmentService enrollment,
@@ -48,8 +50,10 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
       AgentTlsConfig tls,
       CertifiedEnrollment certifiedEnrollment,
       DeviceCertificates certificates,
-      EnrollmentRefusals refusals) {
+      EnrollmentRefusals refusals,
+      EnrollmentMetrics enrollmentMetrics) {
     this.refusals = refusals;
+    this.enrollmentMetrics = enrollmentMetrics;
     this.enrollment = enrollment;
     this.roots = roots;
     this.sync = sync;
@@ -78,6 +82,7 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
       EnrollmentService.Enrolled enrolled;
       if (tls.mutual()) {
         if (request.getCertificateRequest().isEmpty()) {
+          enrollmentMetrics.refused("missing-certificate-request");
           throw Status.INVALID_ARGUMENT
               .withDescription(
                   "certificate_request is required: this"

@@ -6,11 +6,13 @@ import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.pki.AgentTlsConfig;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -37,12 +39,15 @@ public class ArtifactHttpResource {
   private final ArtifactAccess access;
   private final ArtifactStore store;
   private final AgentTlsConfig tls;
+  private final DownloadMetrics metrics;
 
   ArtifactHttpResource(
       DeviceAuthenticator authenticator,
       ArtifactAccess access,
       ArtifactStore store,
-      AgentTlsConfig tls) {
+      AgentTlsConfig tls,
+      DownloadMetrics metrics) {
+    this.metrics = metrics;
     this.authenticator = authenticator;
     this.access = access;
     this.store = store;
@@ -55,7 +60,8 @@ public class ArtifactHttpResource {
   public Response get(
       @PathParam("sha256") String sha256,
       @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-      @HeaderParam("Range") String range)
+      @HeaderParam("Range") String range,
+      @Context RoutingContext routing)
       throws IOException {
     if (tls.mutual()) {
       throw ApiError.FORBIDDEN.exception(
@@ -71,12 +77,14 @@ public class ArtifactHttpResource {
     }
     java.nio.file.Path file = store.localFile(sha256).orElse(null);
     if (file == null) {
+      track(routing);
       return fromStore(sha256, range);
     }
     if (!Files.isRegularFile(file)) {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
     long size = Files.size(file);
+    track(routing);
     if (range == null) {
       return Response.ok(file).header("Accept-Ranges", "bytes").build();
     }
@@ -122,6 +130,16 @@ public class ArtifactHttpResource {
       response.header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size);
     }
     return response.build();
+  }
+
+  /** Counts the download, and once the response ended or broke off, its bytes and its end. */
+  private void track(RoutingContext routing) {
+    metrics.started(DownloadMetrics.HTTP);
+    routing.addEndHandler(
+        ended -> {
+          metrics.bytesServed(DownloadMetrics.HTTP, routing.response().bytesWritten());
+          metrics.ended(DownloadMetrics.HTTP, ended.succeeded());
+        });
   }
 
   private UUID authenticate(String authorization) {

@@ -19,9 +19,12 @@ class ArtifactStreamer {
   private final ArtifactAccess access;
   private final ArtifactStore store;
 
-  ArtifactStreamer(ArtifactAccess access, ArtifactStore store) {
+  private final DownloadMetrics metrics;
+
+  ArtifactStreamer(ArtifactAccess access, ArtifactStore store, DownloadMetrics metrics) {
     this.access = access;
     this.store = store;
+    this.metrics = metrics;
   }
 
   void stream(
@@ -54,6 +57,6 @@ class ArtifactStreamer {
               + stored.size()
               + "); restart from 0");
     }
-    new ChunkPump(stored, out).start();
+    new ChunkPump(stored, out, metrics).start();
   }
 }

@@ -20,18 +20,24 @@ final class ChunkPump implements Runnable {
   private final InputStream file;
   private final long size;
   private final ServerCallStreamObserver<ArtifactChunk> out;
+  private final DownloadMetrics metrics;
   private long position;
   private boolean done;
 
-  ChunkPump(ArtifactStore.Stored stored, ServerCallStreamObserver<ArtifactChunk> out) {
+  ChunkPump(
+      ArtifactStore.Stored stored,
+      ServerCallStreamObserver<ArtifactChunk> out,
+      DownloadMetrics metrics) {
     this.file = stored.body();
     this.position = stored.offset();
     this.size = stored.size();
     this.out = out;
+    this.metrics = metrics;
   }
 
   /** Must run inside the service method: gRPC takes these handlers only before it returns. */
   void start() {
+    metrics.started(DownloadMetrics.GRPC);
     out.setOnCancelHandler(this::cancel);
     out.setOnReadyHandler(this);
     run(); // the first onReady may have fired before our handler was in place
@@ -44,14 +50,18 @@ final class ChunkPump implements Runnable {
     }
     try {
       while (position < size && out.isReady()) {
-        out.onNext(readChunk());
+        ArtifactChunk chunk = readChunk();
+        out.onNext(chunk);
+        metrics.bytesServed(DownloadMetrics.GRPC, chunk.getData().size());
       }
       if (position >= size) {
         finish();
         out.onCompleted();
+        metrics.ended(DownloadMetrics.GRPC, true);
       }
     } catch (IOException e) {
       finish();
+      metrics.ended(DownloadMetrics.GRPC, false);
       out.onError(
           Status.UNAVAILABLE
               .withDescription("reading the artifact failed; resume later")
@@ -75,6 +85,9 @@ final class ChunkPump implements Runnable {
   }
 
   private synchronized void cancel() {
+    if (!done) {
+      metrics.ended(DownloadMetrics.GRPC, false);
+    }
     finish();
   }
 

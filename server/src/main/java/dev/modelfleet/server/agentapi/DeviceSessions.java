@@ -6,6 +6,8 @@ import dev.modelfleet.server.device.DeviceDecommissioned;
 import dev.modelfleet.server.device.DeviceLinks;
 import dev.modelfleet.server.device.DeviceRejected;
 import io.grpc.Status;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
@@ -25,6 +27,12 @@ import java.util.concurrent.ConcurrentMap;
 public class DeviceSessions implements DeviceLinks {
 
   private final ConcurrentMap<UUID, SyncSession> sessions = new ConcurrentHashMap<>();
+
+  DeviceSessions(MeterRegistry registry) {
+    Gauge.builder("modelfleet.sync.streams.open", sessions, ConcurrentMap::size)
+        .description("Sync streams of devices open on this replica")
+        .register(registry);
+  }
 
   void register(SyncSession session) {
     SyncSession older = sessions.put(session.deviceId(), session);

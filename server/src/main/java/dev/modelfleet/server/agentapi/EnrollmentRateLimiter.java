@@ -4,6 +4,7 @@ import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.server.enrollment.AddressGroup;
 import dev.modelfleet.server.enrollment.AttemptBudget;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;
+import dev.modelfleet.server.enrollment.EnrollmentMetrics;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -29,8 +30,11 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
 
   private final AttemptBudget budget;
   private final EnrollmentRefusals refusals;
+  private final EnrollmentMetrics metrics;
 
-  EnrollmentRateLimiter(EnrollmentLimits limits, EnrollmentRefusals refusals) {
+  EnrollmentRateLimiter(
+      EnrollmentLimits limits, EnrollmentRefusals refusals, EnrollmentMetrics metrics) {
+    this.metrics = metrics;
     this.budget = new AttemptBudget(limits.ratePerSecond(), limits.burst(), System::nanoTime);
     this.refusals = refusals;
   }
@@ -44,6 +48,7 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     String address = budgetKey(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
     long waitNanos = budget.take(address);
     if (waitNanos > 0) {
+      metrics.refused("rate-limited");
       long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNanos));
       refusals.refused(
           EnrollmentRefusals.RATE_LIMITED,

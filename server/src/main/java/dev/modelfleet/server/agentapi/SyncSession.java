@@ -8,11 +8,13 @@ import dev.modelfleet.protocol.agent.v1.RootUpdate;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
+import dev.modelfleet.server.common.LogFields;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.UUID;
+import org.jboss.logging.MDC;
 
 /**
  * One device's Sync stream. Writes come from the stream's own messages and from pushes after an
@@ -49,6 +51,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
 
   @Override
   public void onNext(AgentMessage message) {
+    // what the server logs while handling this device's message names it (JSON logs: device_id)
+    MDC.put(LogFields.DEVICE_ID, deviceId().toString());
     try {
       if (!helloSeen) {
         if (message.getKindCase() != AgentMessage.KindCase.HELLO) {
@@ -64,6 +68,8 @@ final class SyncSession implements StreamObserver<AgentMessage> {
     } catch (RuntimeException e) {
       var status = GrpcErrors.toStatus(e);
       close(status.getStatus());
+    } finally {
+      MDC.remove(LogFields.DEVICE_ID);
     }
   }
 

@@ -1,5 +1,8 @@
 package dev.modelfleet.server.cluster;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -42,15 +45,24 @@ public class ClusterListener {
   private volatile boolean listening;
   private volatile int backendPid;
   private Thread thread;
+  private final Counter reconnects;
 
   ClusterListener(
       ClusterNoticeHandler handler,
       Event<RolloutChangeHeard> rolloutChanges,
       @ConfigProperty(name = "quarkus.datasource.jdbc.url") String url,
       @ConfigProperty(name = "quarkus.datasource.username") Optional<String> user,
-      @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password) {
+      @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password,
+      MeterRegistry registry) {
     this.handler = handler;
     this.rolloutChanges = rolloutChanges;
+    this.reconnects =
+        Counter.builder("modelfleet.cluster.listener.reconnects")
+            .description("Times the LISTEN connection was lost and opened again")
+            .register(registry);
+    Gauge.builder("modelfleet.cluster.listener.connected", this, l -> l.listening ? 1 : 0)
+        .description("1 while this replica's LISTEN connection receives notices")
+        .register(registry);
     this.url = url;
     this.user = user;
     this.password = password;
@@ -93,6 +105,7 @@ public class ClusterListener {
         int streams = handler.catchUp();
         rolloutChanges.fire(RolloutChangeHeard.ANY);
         if (lostAtNanos != 0) {
+          reconnects.increment();
           LOG.infof(
               "cluster listener reconnected after %d ms; re-sent the current desired state"
                   + " where behind to the %d streams on this replica",

@@ -26,11 +26,17 @@ public class EnrollmentService {
   private final Clock clock;
   private final DeviceActivityService activity;
   private final EnrollmentLimits settings;
+  private final EnrollmentMetrics metrics;
 
-  EnrollmentService(Clock clock, DeviceActivityService activity, EnrollmentLimits settings) {
+  EnrollmentService(
+      Clock clock,
+      DeviceActivityService activity,
+      EnrollmentLimits settings,
+      EnrollmentMetrics metrics) {
     this.clock = clock;
     this.activity = activity;
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   public record Enrolled(
@@ -44,11 +50,13 @@ public class EnrollmentService {
       HardwareInfo hardware,
       BenchmarkInfo benchmark) {
     if (tokenSecret == null || tokenSecret.isBlank()) {
+      metrics.refused("missing-token");
       throw ApiError.INVALID_REQUEST.exception("enrollment_token is required");
     }
     try {
       Ed25519Keys.parsePublicKey(publicKey);
     } catch (IllegalArgumentException e) {
+      metrics.refused("invalid-public-key");
       throw ApiError.INVALID_PUBLIC_KEY.exception(
           "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: "
               + e.getMessage());
@@ -58,10 +66,15 @@ public class EnrollmentService {
         EnrollmentToken.<EnrollmentToken>find("secretHash", Secrets.hash(tokenSecret))
             .withLock(LockModeType.PESSIMISTIC_WRITE)
             .firstResultOptional()
-            .orElseThrow(() -> ApiError.ENROLLMENT_DENIED.exception("unknown enrollment token"));
+            .orElseThrow(
+                () -> {
+                  metrics.refused("unknown-token");
+                  return ApiError.ENROLLMENT_DENIED.exception("unknown enrollment token");
+                });
     Instant now = clock.instant();
     String refusal = token.refusal(now);
     if (refusal != null) {
+      metrics.refused(token.state(now));
       throw ApiError.ENROLLMENT_DENIED.exception(refusal);
     }
     token.uses++;
@@ -83,6 +96,7 @@ public class EnrollmentService {
     device.enrolledAt = now;
     device.lastSeenAt = now;
     device.persist();
+    metrics.enrolled(device.status == DeviceStatus.PENDING);
     return new Enrolled(
         device.id,
         DeviceAuthenticator.credential(device.id, secret),

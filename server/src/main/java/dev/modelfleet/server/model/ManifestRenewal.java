@@ -1,6 +1,8 @@
 package dev.modelfleet.server.model;
 
 import dev.modelfleet.server.common.ModelFleetConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -15,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,12 +39,24 @@ public class ManifestRenewal {
   private final Event<ManifestsRenewed> renewedEvent;
   private final ModelFleetConfig config;
   private ScheduledExecutorService scheduler;
+  // the soonest a stored manifest expires (epoch ms), as of the last pass; 0 before the first
+  private final AtomicLong earliestExpiryMs = new AtomicLong();
 
   ManifestRenewal(
-      ManifestSigning signing, Event<ManifestsRenewed> renewedEvent, ModelFleetConfig config) {
+      ManifestSigning signing,
+      Event<ManifestsRenewed> renewedEvent,
+      ModelFleetConfig config,
+      MeterRegistry registry) {
     this.signing = signing;
     this.renewedEvent = renewedEvent;
     this.config = config;
+    Gauge.builder(
+            "modelfleet.manifest.earliest.expiry.timestamp.seconds",
+            earliestExpiryMs,
+            ms -> ms.get() == 0 ? Double.NaN : ms.get() / 1000.0)
+        .description(
+            "When the first variant manifest expires (Unix time), as of the last renewal pass")
+        .register(registry);
   }
 
   void start(@Observes StartupEvent started) {
@@ -56,6 +71,8 @@ public class ManifestRenewal {
     // not at once: manifests signed before expiries existed are renewed within the first interval,
     // without adding to the work of a starting replica
     scheduler.scheduleWithFixedDelay(this::renewQuietly, periodMs, periodMs, TimeUnit.MILLISECONDS);
+    // reading (not renewing) once at start gives the expiry gauge its figure
+    scheduler.execute(this::measureQuietly);
   }
 
   void stop(@Observes ShutdownEvent stopping) {
@@ -83,6 +100,14 @@ public class ManifestRenewal {
     }
   }
 
+  private void measureQuietly() {
+    try {
+      dueVariants();
+    } catch (RuntimeException e) {
+      LOG.debugf(e, "reading manifest expiries failed; the renewal pass reads them again");
+    }
+  }
+
   /** Renews every due manifest this replica can lock; returns how many it renewed. */
   @Transactional
   public int renewDue() {
@@ -96,11 +121,17 @@ public class ManifestRenewal {
   @Transactional
   List<UUID> dueVariants() {
     List<UUID> due = new ArrayList<>();
+    long earliest = Long.MAX_VALUE;
     for (Object[] row : rows("select id, manifest from variants", null)) {
       if (signing.renewalDue((byte[]) row[1])) {
         due.add((UUID) row[0]);
       }
+      long expires = ManifestSigning.payload((byte[]) row[1]).getExpiresAtMs();
+      if (expires > 0) {
+        earliest = Math.min(earliest, expires);
+      }
     }
+    earliestExpiryMs.set(earliest == Long.MAX_VALUE ? 0 : earliest);
     return due;
   }
 

@@ -58,6 +58,7 @@ public class DerivationRunner {
   private final String owner = "server-" + UUID.randomUUID();
   private final Object signal = new Object();
   private volatile boolean running;
+  private final DerivationMetrics metrics;
   private volatile UUID current;
   private Thread worker;
   private ScheduledExecutorService heartbeat;
@@ -67,7 +68,9 @@ public class DerivationRunner {
       VariantUploadService uploads,
       jakarta.enterprise.inject.Instance<DerivationService> service,
       Clock clock,
-      DerivationConfig config) {
+      DerivationConfig config,
+      DerivationMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.uploads = uploads;
     this.service = service;
@@ -226,6 +229,8 @@ public class DerivationRunner {
   /** Runs a claimed job to its end; every failure ends in a recorded state, never a stuck one. */
   void run(UUID jobId) {
     current = jobId;
+    long startNanos = System.nanoTime();
+    boolean success = false;
     try {
       Plan plan = QuarkusTransaction.requiringNew().call(() -> plan(jobId));
       byte[] reference = DerivationService.read(store, plan.sha256());
@@ -273,6 +278,7 @@ public class DerivationRunner {
         record(jobId, result);
       }
       finish(jobId, DerivationJob.SUCCEEDED, null);
+      success = true;
     } catch (RuntimeException e) {
       LOG.warnf(e, "derivation job %s failed", jobId);
       finish(
@@ -283,6 +289,7 @@ public class DerivationRunner {
               : "internal error: " + e);
     } finally {
       current = null;
+      metrics.finished(success, System.nanoTime() - startNanos);
     }
   }
 

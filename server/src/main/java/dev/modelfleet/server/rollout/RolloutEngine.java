@@ -1,5 +1,6 @@
 package dev.modelfleet.server.rollout;
 
+import dev.modelfleet.server.common.LogFields;
 import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 /**
  * Steps the rollouts that are due, on every replica. A replica claims one rollout at a time with
@@ -103,7 +105,12 @@ public class RolloutEngine {
                   return false;
                 }
                 claimed[0] = due.get(0);
-                stepper.step(Rollout.findById(claimed[0]));
+                MDC.put(LogFields.ROLLOUT_ID, claimed[0].toString());
+                try {
+                  stepper.step(Rollout.findById(claimed[0]));
+                } finally {
+                  MDC.remove(LogFields.ROLLOUT_ID);
+                }
                 return true;
               });
     } catch (RuntimeException e) {

@@ -46,6 +46,7 @@ class RolloutStepper {
   private final RolloutConfig config;
   private final ModelFleetConfig fleetConfig;
   private final Clock clock;
+  private final RolloutMetrics metrics;
 
   RolloutStepper(
       AssignmentService assignments,
@@ -53,13 +54,15 @@ class RolloutStepper {
       RolloutRollback rollback,
       RolloutConfig config,
       ModelFleetConfig fleetConfig,
-      Clock clock) {
+      Clock clock,
+      RolloutMetrics metrics) {
     this.assignments = assignments;
     this.selection = selection;
     this.rollback = rollback;
     this.config = config;
     this.fleetConfig = fleetConfig;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   /** Devices not heard from since this instant count as offline. */
@@ -200,7 +203,8 @@ class RolloutStepper {
                 rollout,
                 RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
                 offlineSince,
-                now),
+                now,
+                metrics::gateBreached),
             offlineSince);
 
     Optional<RolloutWave> breached = WaveJudge.breachedWave(rollout, waves, progress);
@@ -356,6 +360,7 @@ class RolloutStepper {
   private void breach(Rollout rollout, RolloutWave wave, String reason) {
     RolloutEvent.record(
         rollout.id, clock.instant(), RolloutEvent.ENGINE, "breach", wave.waveIndex, reason);
+    metrics.waveBreached(rollout.plan.onBreach());
     if (RolloutPlan.ROLLBACK.equals(rollout.plan.onBreach())) {
       wave.state = RolloutWave.FAILED;
       wave.finishedAt = clock.instant();

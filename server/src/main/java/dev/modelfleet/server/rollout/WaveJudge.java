@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Judges a running rollout against its plan: each device still deciding (a failed health gate or a
@@ -23,7 +24,11 @@ final class WaveJudge {
    * skipped as the plan says. Verdicts stick, so a gate's evidence cannot flap a wave.
    */
   static List<DeviceProgress> judgeDevices(
-      Rollout rollout, List<DeviceProgress> devices, Instant offlineSince, Instant now) {
+      Rollout rollout,
+      List<DeviceProgress> devices,
+      Instant offlineSince,
+      Instant now,
+      Consumer<String> gateBreached) {
     List<DeviceProgress> judged = new ArrayList<>(devices.size());
     String version = rollout.version.version;
     for (DeviceProgress d : devices) {
@@ -40,6 +45,7 @@ final class WaveJudge {
         if (breach.isPresent()) {
           outcome = RolloutDevice.FAILED;
           reason = breach.get();
+          gateBreached.accept(reason);
         }
       } else if (!DeviceProgress.FAILED.equals(state)
           && now.isAfter(d.assignedAt().plusSeconds(plan.timeoutSeconds()))) {

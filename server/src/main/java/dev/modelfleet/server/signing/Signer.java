@@ -6,6 +6,9 @@ import dev.modelfleet.protocol.agent.v1.RoleKeys;
 import dev.modelfleet.protocol.agent.v1.RootMetadata;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,17 +19,33 @@ import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
  * states with the director keys, each with as many of the role's keys as the current root metadata
  * requires ({@link RootMetadataChain}) and this server holds ({@link SigningKeys}).
  */
+// created at start, so its counters are scraped (at 0) before anything was signed
+@Startup
 @ApplicationScoped
 public class Signer {
 
   private final RootMetadataChain roots;
   private final SigningKeys keys;
   private final ModelFleetConfig config;
+  private final MeterRegistry registry;
 
-  Signer(RootMetadataChain roots, SigningKeys keys, ModelFleetConfig config) {
+  Signer(
+      RootMetadataChain roots, SigningKeys keys, ModelFleetConfig config, MeterRegistry registry) {
     this.roots = roots;
     this.keys = keys;
     this.config = config;
+    this.registry = registry;
+    for (String role : new String[] {Dsse.ROLE_TARGETS, Dsse.ROLE_DIRECTOR}) {
+      signatures(role);
+    }
+  }
+
+  /** {@code modelfleet_signing_operations_total{role}}: documents signed, by the role signing. */
+  private Counter signatures(String role) {
+    return Counter.builder("modelfleet.signing.operations")
+        .description("Documents signed (manifests by targets, desired states by director)")
+        .tag("role", role)
+        .register(registry);
   }
 
   public SignedEnvelope signWithTargets(String payloadType, Message payload) {
@@ -68,7 +87,9 @@ public class Signer {
               + current.getVersion()
               + " requires");
     }
-    return Envelopes.sign(payloadType, payload, first(held, needed));
+    SignedEnvelope signed = Envelopes.sign(payloadType, payload, first(held, needed));
+    signatures(roleName).increment();
+    return signed;
   }
 
   private static Map<String, Ed25519PrivateKeyParameters> first(

@@ -9,12 +9,14 @@ import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.protocol.agent.v1.EnrollRequest;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;
+import dev.modelfleet.server.enrollment.EnrollmentMetrics;
 import io.grpc.Attributes;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.Status;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
@@ -46,7 +48,8 @@ class EnrollmentRateLimiterTest {
               return false;
             }
           },
-          refusals);
+          refusals,
+          new EnrollmentMetrics(new SimpleMeterRegistry()));
 
   @Test
   void ipv6AddressesOfOneSlash64ShareOneBudget() throws Exception {

@@ -166,7 +166,8 @@ class RootMetadataTest {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    return new Signer(chain, keys, config());
+    return new Signer(
+        chain, keys, config(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 
   private ModelFleetConfig config() {

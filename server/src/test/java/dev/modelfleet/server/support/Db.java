@@ -66,6 +66,19 @@ public final class Db {
     return state;
   }
 
+  /** The single number a query such as {@code select count(*) ...} returns. */
+  public static long number(String sql) {
+    AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   public static void execute(String sql, Object... params) {
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
     try (Connection c = dataSource.getConnection();

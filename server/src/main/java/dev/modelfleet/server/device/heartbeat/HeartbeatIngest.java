@@ -1,6 +1,7 @@
 package dev.modelfleet.server.device.heartbeat;
 
 import dev.modelfleet.server.device.InstalledModelInfo;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,15 +34,18 @@ public class HeartbeatIngest {
   private final Duration interval;
   private final HeartbeatBuffer buffer;
   private final IngestStats stats = new IngestStats();
+  private final IngestMetrics metrics;
   private final Object flushLock = new Object();
   private ScheduledExecutorService scheduler;
   private int failuresInARow;
 
-  HeartbeatIngest(HeartbeatWriter writer, Clock clock, HeartbeatIngestConfig config) {
+  HeartbeatIngest(
+      HeartbeatWriter writer, Clock clock, HeartbeatIngestConfig config, MeterRegistry registry) {
     this.writer = writer;
     this.clock = clock;
     this.interval = config.heartbeatFlushInterval();
     this.buffer = new HeartbeatBuffer(config.heartbeatMaxPending());
+    this.metrics = new IngestMetrics(registry, buffer::size);
   }
 
   void start(@Observes StartupEvent started) {
@@ -80,7 +84,9 @@ public class HeartbeatIngest {
   }
 
   void accept(PendingHeartbeat heartbeat) {
-    stats.received(buffer.offer(heartbeat));
+    HeartbeatBuffer.Outcome outcome = buffer.offer(heartbeat);
+    stats.received(outcome);
+    metrics.received(outcome);
   }
 
   public IngestSnapshot stats() {
@@ -112,10 +118,12 @@ public class HeartbeatIngest {
         } catch (SQLException | RuntimeException e) {
           stats.replaced(buffer.restore(batch));
           stats.failedFlush();
+          metrics.failedFlush();
           throw e;
         }
         long committed = System.nanoTime();
         stats.flushed(result.written(), clock.millis(), committed, (committed - start) / 1_000);
+        metrics.written(result.written(), committed);
         stats.replaced(buffer.restore(result.deferred()));
       }
     }
