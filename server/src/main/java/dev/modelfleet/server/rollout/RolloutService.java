@@ -140,6 +140,13 @@ public class RolloutService {
     return view(find(id, false));
   }
 
+  /** The rollout as GET shows it, or empty for an unknown id. */
+  @Transactional
+  public Optional<RolloutView> find(UUID id) {
+    Rollout rollout = Rollout.findById(id);
+    return rollout == null ? Optional.empty() : Optional.of(view(rollout));
+  }
+
   /** Every device of the rollout with its state; {@code state} filters (e.g. "failed"). */
   @Transactional
   public List<DeviceView> devices(UUID id, String state) {
