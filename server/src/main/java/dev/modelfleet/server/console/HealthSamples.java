@@ -109,7 +109,10 @@ public class HealthSamples {
       s.p95Ms().add(((Number) r[6]).doubleValue());
       s.errorPercent().add(requests == 0 ? 0.0 : 100.0 * errors / requests);
     }
-    return new ArrayList<>(byVersion.values());
+    // a version that served no request has nothing to plot
+    return byVersion.values().stream()
+        .filter(s -> s.p95Ms().stream().anyMatch(v -> v > 0))
+        .toList();
   }
 
   private static Instant instant(Object value) {

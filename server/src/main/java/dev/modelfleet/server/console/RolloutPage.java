@@ -113,7 +113,8 @@ public class RolloutPage {
         .data("r", rollout)
         .data("bars", new WaveBars())
         .data("fmt", new Formats(clock))
-        .data("final", isFinal(rollout));
+        .data("final", isFinal(rollout))
+        .data("awaiting", awaitingApproval(rollout));
   }
 
   /** The part of the rollout page that changes while it runs. */
@@ -126,7 +127,13 @@ public class RolloutPage {
         .data("r", rollout)
         .data("bars", new WaveBars())
         .data("fmt", new Formats(clock))
-        .data("final", isFinal(rollout));
+        .data("final", isFinal(rollout))
+        .data("awaiting", awaitingApproval(rollout));
+  }
+
+  /** Whether a wave waits for an operator's approval (the Approve button shows only then). */
+  static boolean awaitingApproval(RolloutView r) {
+    return r.waves().stream().anyMatch(w -> "awaiting_approval".equals(w.state()));
   }
 
   static boolean isFinal(RolloutView r) {
