@@ -174,7 +174,10 @@ class ConsoleBrowserTest {
 
       browser.go("/console");
       browser.await("the overview", () -> browser.present("#device-count"));
-      assertTrue(browser.text("#device-count").startsWith(String.valueOf(SIMULATED + 1)));
+      // the database is shared with the other end-to-end tests: this class's devices are some
+      assertTrue(
+          Integer.parseInt(browser.text("#device-count").split(" ")[0]) >= SIMULATED + 1,
+          browser.text("#device-count"));
       browser.screenshot(DOCS, "overview");
       browser.go("/console/devices?selector=" + SELECTOR);
       assertEquals(
