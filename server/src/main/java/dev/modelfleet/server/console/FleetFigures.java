@@ -22,8 +22,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class FleetFigures {
 
-  /** How many devices run which version on which hardware class. */
-  public record VersionSpread(String model, String version, String hardwareClass, long devices) {}
+  /** How many devices run a model version, in all and per hardware class. */
+  public record VersionSpread(
+      String model, String version, long devices, Map<String, Long> byHardwareClass) {}
 
   public record Figures(
       long devices,
@@ -35,9 +36,10 @@ public class FleetFigures {
       long fallbacks,
       long failedDerivations) {
 
-    /** Width in percent (0-100) of a part of the fleet, for bars. */
-    public double share(long part) {
-      return devices == 0 ? 0 : Math.round(1000.0 * part / devices) / 10.0;
+    /** Width in percent (0-100) of a part of the active devices, for bars. */
+    public double activeShare(long part) {
+      long active = byStatus.getOrDefault("active", 0L);
+      return active == 0 ? 0 : Math.min(100, Math.round(1000.0 * part / active) / 10.0);
     }
   }
 
@@ -81,7 +83,7 @@ public class FleetFigures {
             .getResultList()) {
       byClass.merge((String) row[0], (Long) row[1], Long::sum);
     }
-    List<VersionSpread> versions = new ArrayList<>();
+    Map<List<String>, VersionSpread> spread = new LinkedHashMap<>();
     for (Object row :
         em.createNativeQuery(
                 "select i->>'model', i->>'version', coalesce(d.hardware_class_id, 'unprofiled'),"
@@ -90,10 +92,17 @@ public class FleetFigures {
                     + " 3")
             .getResultList()) {
       Object[] r = (Object[]) row;
-      versions.add(
-          new VersionSpread(
-              (String) r[0], (String) r[1], (String) r[2], ((Number) r[3]).longValue()));
+      long n = ((Number) r[3]).longValue();
+      VersionSpread v =
+          spread.computeIfAbsent(
+              List.of(String.valueOf(r[0]), String.valueOf(r[1])),
+              k -> new VersionSpread(k.get(0), k.get(1), 0, new TreeMap<>()));
+      v.byHardwareClass().put((String) r[2], n);
+      spread.put(
+          List.of(v.model(), v.version()),
+          new VersionSpread(v.model(), v.version(), v.devices() + n, v.byHardwareClass()));
     }
+    List<VersionSpread> versions = new ArrayList<>(spread.values());
     long fallbacks =
         ((Number)
                 em.createNativeQuery("select count(distinct device_id) from provider_mismatches")
