@@ -137,11 +137,14 @@ class ConsoleBrowserTest {
       browser.find("#waves").sendKeys("25, 100");
       browser.find("#soak").clear();
       browser.find("#soak").sendKeys("2");
+      // the preview follows the typing: wait for the one of the fields as they are now
       browser.await(
-          "the plan preview",
-          () -> browser.text("#preview-summary").startsWith((SIMULATED + 1) + " active devices"));
-      assertEquals(
-          2, browser.driver().findElements(By.cssSelector("#preview-waves tbody tr")).size());
+          "the plan preview of the two waves typed",
+          () ->
+              browser.text("#preview-summary").startsWith((SIMULATED + 1) + " active devices")
+                  && browser.text("#preview-summary").contains("in 2 waves")
+                  && browser.driver().findElements(By.cssSelector("#preview-waves tbody tr")).size()
+                      == 2);
       browser.screenshot(DOCS, "rollout-new");
 
       browser.find("#create").click();
