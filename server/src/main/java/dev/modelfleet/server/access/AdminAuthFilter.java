@@ -7,10 +7,12 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.Cookie;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
 
@@ -31,10 +33,15 @@ public class AdminAuthFilter {
 
   private final ApiTokenService tokens;
   private final OidcVerifier oidc;
+  private final ConsoleSessions sessions;
   private final Caller caller;
 
   public AdminAuthFilter(
-      AdminTokenConfig config, ApiTokenService tokens, OidcVerifier oidc, Caller caller) {
+      AdminTokenConfig config,
+      ApiTokenService tokens,
+      OidcVerifier oidc,
+      ConsoleSessions sessions,
+      Caller caller) {
     this.adminToken =
         config
             .adminToken()
@@ -43,6 +50,7 @@ public class AdminAuthFilter {
             .orElse(null);
     this.tokens = tokens;
     this.oidc = oidc;
+    this.sessions = sessions;
     this.caller = caller;
   }
 
@@ -53,6 +61,13 @@ public class AdminAuthFilter {
       return Uni.createFrom().nullItem();
     }
     String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
+    Cookie session = request.getCookies().get(ConsoleSessions.COOKIE);
+    if (header == null && session != null) {
+      return Uni.createFrom()
+          .item(() -> sessions.find(session.getValue()))
+          .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+          .map(found -> consoleResponse(request, path, found));
+    }
     if (header == null || !header.startsWith(BEARER)) {
       return Uni.createFrom().item(Problem.response(ApiError.UNAUTHENTICATED, NO_TOKEN));
     }
@@ -140,6 +155,29 @@ public class AdminAuthFilter {
               + " for a group that modelfleet.oidc.role-mappings maps to admin, operator or viewer.");
     }
     return authorize(request, path, person.identity());
+  }
+
+  /**
+   * The console's own script calls the API with the session cookie. SameSite=Strict keeps the
+   * cookie off other sites' requests; a change must also echo the session's CSRF token in a header,
+   * which no cross-site form can set.
+   */
+  private static Response consoleResponse(
+      ContainerRequestContext request, String path, Optional<ConsoleSessions.Session> session) {
+    if (session.isEmpty()) {
+      return Problem.response(
+          ApiError.UNAUTHENTICATED, "The console session ended; sign in again at /console/login.");
+    }
+    if (!AccessPolicy.isRead(request.getMethod())
+        && !session.get().csrfMatches(request.getHeaderString(ConsoleSessions.CSRF_HEADER))) {
+      return Problem.response(
+          ApiError.FORBIDDEN,
+          "A change made with the console's session cookie must carry the session's CSRF token in"
+              + " the "
+              + ConsoleSessions.CSRF_HEADER
+              + " header; reload the console page.");
+    }
+    return authorize(request, path, session.get().identity());
   }
 
   private static Response authorize(ContainerRequestContext request, String path, Identity caller) {

@@ -68,7 +68,8 @@ public record DeviceDetails(
       String source,
       Instant observedAt) {}
 
-  static DeviceDetails of(Device d, DeviceDeployments deployments, DeviceMismatches mismatches) {
+  public static DeviceDetails of(
+      Device d, DeviceDeployments deployments, DeviceMismatches mismatches) {
     return new DeviceDetails(
         d.id,
         d.name,

@@ -24,7 +24,7 @@ record WaveStats(
    * Sums over active devices with enough requests on both versions (error rates, as percent) and
    * medians of their p95 latencies; null where no device had enough requests yet.
    */
-  record GateFigures(
+  public record GateFigures(
       Integer judgedDevices,
       Double errorRateNow,
       Double errorRateBefore,

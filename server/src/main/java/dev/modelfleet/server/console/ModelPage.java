@@ -1,0 +1,57 @@
+package dev.modelfleet.server.console;
+
+import dev.modelfleet.server.model.ModelService;
+import dev.modelfleet.server.model.ModelViews.ModelView;
+import dev.modelfleet.server.model.ModelViews.VersionView;
+import dev.modelfleet.server.quantization.DerivationService;
+import dev.modelfleet.server.quantization.DerivationViews.JobView;
+import io.quarkus.qute.Location;
+import io.quarkus.qute.Template;
+import io.quarkus.qute.TemplateInstance;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Models with their versions, variants and derivation jobs. */
+@Path("/console/models")
+@Produces(MediaType.TEXT_HTML)
+public class ModelPage {
+
+  @Inject
+  @Location("console/models.html")
+  Template page;
+
+  @Inject ConsoleUser user;
+  @Inject ModelService models;
+  @Inject DerivationService derivations;
+  @Inject Clock clock;
+
+  /** A model's versions, newest first, each with its derivation jobs. */
+  public record Entry(ModelView model, List<VersionEntry> versions) {}
+
+  public record VersionEntry(VersionView version, List<JobView> jobs) {}
+
+  @GET
+  public TemplateInstance get() {
+    List<Entry> entries = new ArrayList<>();
+    for (ModelView m : models.list()) {
+      List<VersionEntry> versions = new ArrayList<>();
+      List<String> newestFirst = new ArrayList<>(m.versions());
+      java.util.Collections.reverse(newestFirst);
+      for (String v : newestFirst) {
+        versions.add(
+            new VersionEntry(models.getVersion(m.name(), v), derivations.list(m.name(), v)));
+      }
+      entries.add(new Entry(m, versions));
+    }
+    return page.data("user", user)
+        .data("nav", "models")
+        .data("models", entries)
+        .data("fmt", new Formats(clock));
+  }
+}

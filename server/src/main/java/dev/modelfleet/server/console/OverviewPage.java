@@ -1,0 +1,74 @@
+package dev.modelfleet.server.console;
+
+import dev.modelfleet.server.rollout.RolloutService;
+import dev.modelfleet.server.rollout.RolloutState;
+import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
+import io.quarkus.qute.Location;
+import io.quarkus.qute.Template;
+import io.quarkus.qute.TemplateInstance;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The fleet at a glance: devices, hardware classes, versions in the field, rollouts, warnings. */
+@Path("/console")
+@Produces(MediaType.TEXT_HTML)
+public class OverviewPage {
+
+  /** Rollouts shown with their bars; the rollouts page lists all. */
+  private static final int ROLLOUTS_SHOWN = 5;
+
+  @Inject
+  @Location("console/overview.html")
+  Template overview;
+
+  @Inject ConsoleUser user;
+  @Inject FleetFigures fleet;
+  @Inject RolloutService rollouts;
+
+  @GET
+  public TemplateInstance get() {
+    FleetFigures.Figures figures = fleet.figures();
+    List<RolloutView> live = new ArrayList<>();
+    long paused = 0;
+    for (var summary : rollouts.list(null, null)) {
+      if (summary.state() == RolloutState.PAUSED) {
+        paused++;
+      }
+      if ((summary.state() == RolloutState.RUNNING || summary.state() == RolloutState.PAUSED)
+          && live.size() < ROLLOUTS_SHOWN) {
+        live.add(rollouts.get(summary.id()));
+      }
+    }
+    List<String> warnings = new ArrayList<>();
+    long pending = figures.byStatus().getOrDefault("pending", 0L);
+    if (pending > 0) {
+      warnings.add(pending + " device(s) wait for approval: see Devices, status pending.");
+    }
+    if (paused > 0) {
+      warnings.add(paused + " rollout(s) paused: open them to see why, then resume or roll back.");
+    }
+    if (figures.fallbacks() > 0) {
+      warnings.add(
+          figures.fallbacks()
+              + " device(s) ran a variant on another execution provider than it was matched for.");
+    }
+    if (figures.failedDerivations() > 0) {
+      warnings.add(figures.failedDerivations() + " derivation job(s) failed: see Models.");
+    }
+    if (figures.silent() > 0) {
+      warnings.add(figures.silent() + " active device(s) missed three heartbeats or more.");
+    }
+    return overview
+        .data("user", user)
+        .data("nav", "overview")
+        .data("fleet", figures)
+        .data("rollouts", live)
+        .data("warnings", warnings)
+        .data("bars", new WaveBars());
+  }
+}
