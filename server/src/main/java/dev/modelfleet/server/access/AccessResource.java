@@ -3,7 +3,9 @@ package dev.modelfleet.server.access;
 import dev.modelfleet.server.access.AccessViews.ApiTokenView;
 import dev.modelfleet.server.access.AccessViews.CreateApiToken;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -14,7 +16,9 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** API clients and their roles; admin only (see {@link AccessPolicy}). */
 @AdminOnly
@@ -38,8 +42,8 @@ public class AccessResource {
   }
 
   @GET
-  public List<ApiTokenView> list() {
-    return tokens.list();
+  public RestResponse<List<ApiTokenView>> list(@BeanParam PageParams page, @Context UriInfo uri) {
+    return PageParams.response(tokens.list(page.request()), uri);
   }
 
   @POST

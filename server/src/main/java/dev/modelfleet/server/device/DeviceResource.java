@@ -3,8 +3,10 @@ package dev.modelfleet.server.device;
 import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -13,11 +15,14 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.jboss.resteasy.reactive.RestResponse;
 
 @Path("/api/v1/devices")
 @Produces(MediaType.APPLICATION_JSON)
@@ -43,9 +48,13 @@ public class DeviceResource {
   public record BenchmarkRequested(UUID deviceId, String status) {}
 
   @GET
-  public List<DeviceSummary> list(
-      @QueryParam("selector") String selector, @QueryParam("status") String status) {
-    return devices.find(selector, status).stream().map(DeviceSummary::of).toList();
+  public RestResponse<List<DeviceSummary>> list(
+      @QueryParam("selector") String selector,
+      @QueryParam("status") String status,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(
+        devices.page(selector, status, page.request()).map(DeviceSummary::of), uri);
   }
 
   @GET

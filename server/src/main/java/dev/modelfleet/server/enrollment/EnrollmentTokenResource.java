@@ -1,10 +1,12 @@
 package dev.modelfleet.server.enrollment;
 
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.enrollment.EnrollmentTokenViews.CreateToken;
 import dev.modelfleet.server.enrollment.EnrollmentTokenViews.CreatedToken;
 import dev.modelfleet.server.enrollment.EnrollmentTokenViews.TokenView;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -12,9 +14,12 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.jboss.resteasy.reactive.RestResponse;
 
 @Path("/api/v1/enrollment-tokens")
 @Produces(MediaType.APPLICATION_JSON)
@@ -34,8 +39,8 @@ public class EnrollmentTokenResource {
   }
 
   @GET
-  public List<TokenView> list() {
-    return tokens.list();
+  public RestResponse<List<TokenView>> list(@BeanParam PageParams page, @Context UriInfo uri) {
+    return PageParams.response(tokens.list(page.request()), uri);
   }
 
   @POST

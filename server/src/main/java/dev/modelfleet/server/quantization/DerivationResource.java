@@ -1,19 +1,24 @@
 package dev.modelfleet.server.quantization;
 
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.quantization.DerivationViews.CreateDerivation;
 import dev.modelfleet.server.quantization.DerivationViews.JobView;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Derived (int8, fp16) variants of a version: start a job, follow its progress and figures. */
 @Path("/api/v1/models/{name}/versions/{version}/derivations")
@@ -41,8 +46,12 @@ public class DerivationResource {
   }
 
   @GET
-  public List<JobView> list(@PathParam("name") String name, @PathParam("version") String version) {
-    return derivations.list(name, version);
+  public RestResponse<List<JobView>> list(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(derivations.list(name, version, page.request()), uri);
   }
 
   @GET

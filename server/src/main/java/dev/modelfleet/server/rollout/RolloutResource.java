@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.rollout.RolloutRequests.ActionRequest;
 import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
@@ -12,6 +13,7 @@ import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -19,11 +21,14 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import java.util.UUID;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Staged rollouts: create, watch, and steer them (see docs/rollouts.md). */
 @Path("/api/v1/rollouts")
@@ -51,9 +56,12 @@ public class RolloutResource {
   }
 
   @GET
-  public List<RolloutSummary> list(
-      @QueryParam("state") String state, @QueryParam("model") String model) {
-    return rollouts.list(state, model);
+  public RestResponse<List<RolloutSummary>> list(
+      @QueryParam("state") String state,
+      @QueryParam("model") String model,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(rollouts.list(state, model, page.request()), uri);
   }
 
   @GET
@@ -64,8 +72,12 @@ public class RolloutResource {
 
   @GET
   @Path("/{id}/devices")
-  public List<DeviceView> devices(@PathParam("id") String id, @QueryParam("state") String state) {
-    return rollouts.devices(id(id), state);
+  public RestResponse<List<DeviceView>> devices(
+      @PathParam("id") String id,
+      @QueryParam("state") String state,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(rollouts.devices(id(id), state, page.request()), uri);
   }
 
   @POST

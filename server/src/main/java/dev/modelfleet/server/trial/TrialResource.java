@@ -2,6 +2,8 @@ package dev.modelfleet.server.trial;
 
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceService;
@@ -9,16 +11,20 @@ import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.trial.TrialViews.StartTrial;
 import dev.modelfleet.server.trial.TrialViews.TrialView;
 import jakarta.transaction.Transactional;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Trials of one model version. Single trials by id: {@link TrialByIdResource}. */
 @Path("/api/v1/models/{name}/versions/{version}/trials")
@@ -59,8 +65,13 @@ public class TrialResource {
 
   @GET
   @Transactional
-  public List<TrialView> ofVersion(
-      @PathParam("name") String name, @PathParam("version") String version) {
-    return reports.ofVersion(ModelService.version(name, version));
+  public RestResponse<List<TrialView>> ofVersion(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    PageRequest request = page.request();
+    return PageParams.response(
+        reports.ofVersion(ModelService.version(name, version), request), uri);
   }
 }
