@@ -137,7 +137,9 @@ class ComposeStackTest {
    * Every scrape target is configured and Prometheus reaches it. Whether the target is "up" depends
    * on the metrics endpoint existing: where it answers 200, the target must be up; where it does
    * not exist yet (404), Prometheus must have got that 404 from it, which shows it is configured
-   * right and reaches the process.
+   * right and reaches the process. Prometheus may have scraped a target before its process listened
+   * (a refused connection), so the wait lasts until a later scrape shows the expected result, and a
+   * timeout reports what Prometheus saw last.
    */
   private static void assertPrometheusScrapesEveryTarget(Stack stack) {
     Map<String, Integer> expected = new HashMap<>();
@@ -149,30 +151,36 @@ class ComposeStackTest {
     }
     HttpClient http = HttpClient.newHttpClient();
     URI targets = URI.create("http://127.0.0.1:" + stack.prometheusPort + "/api/v1/targets");
-    Map<String, JsonNode> scraped =
-        Waits.until(
-            "Prometheus to scrape every target once",
-            Duration.ofMinutes(2),
-            () -> {
-              Map<String, JsonNode> byUrl = new HashMap<>();
-              for (JsonNode target : get(http, targets).path("data").path("activeTargets")) {
-                if (!target.path("lastScrape").asText().startsWith("0001-")) {
-                  byUrl.put(target.path("scrapeUrl").asText(), target);
-                }
-              }
-              return byUrl.keySet().containsAll(expected.keySet()) ? byUrl : null;
-            });
-    expected.forEach(
-        (url, status) -> {
-          JsonNode target = scraped.get(url);
-          if (status == 200) {
-            assertEquals("up", target.path("health").asText(), url + ": " + target);
-          } else {
-            assertTrue(
-                target.path("lastError").asText().contains(String.valueOf(status)),
-                url + " answers " + status + " but Prometheus saw: " + target);
+    Waits.until(
+        "Prometheus to scrape every target with the expected result",
+        Duration.ofMinutes(2),
+        () -> {
+          Map<String, JsonNode> byUrl = new HashMap<>();
+          for (JsonNode target : get(http, targets).path("data").path("activeTargets")) {
+            byUrl.put(target.path("scrapeUrl").asText(), target);
           }
+          for (Map.Entry<String, Integer> want : expected.entrySet()) {
+            JsonNode target = byUrl.get(want.getKey());
+            if (target == null) {
+              throw new IllegalStateException(
+                  want.getKey() + " is not a target: " + byUrl.keySet());
+            }
+            if (!scrapeAsExpected(target, want.getValue())) {
+              throw new IllegalStateException(
+                  want.getKey() + " answers " + want.getValue() + " but Prometheus saw: " + target);
+            }
+          }
+          return true;
         });
+  }
+
+  private static boolean scrapeAsExpected(JsonNode target, int status) {
+    if (target.path("lastScrape").asText().startsWith("0001-")) {
+      return false; // not scraped yet
+    }
+    return status == 200
+        ? "up".equals(target.path("health").asText())
+        : target.path("lastError").asText().contains(String.valueOf(status));
   }
 
   private static Map<String, String> awaitEnrolled(AdminClient admin) {

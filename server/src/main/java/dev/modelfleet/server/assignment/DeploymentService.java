@@ -14,6 +14,7 @@ import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.util.List;
@@ -28,10 +29,13 @@ public class DeploymentService implements DeviceDeployments {
 
   private final Clock clock;
   private final ProviderMismatchService mismatches;
+  private final Event<DeploymentProgressed> progressed;
 
-  DeploymentService(Clock clock, ProviderMismatchService mismatches) {
+  DeploymentService(
+      Clock clock, ProviderMismatchService mismatches, Event<DeploymentProgressed> progressed) {
     this.clock = clock;
     this.mismatches = mismatches;
+    this.progressed = progressed;
   }
 
   @Transactional
@@ -66,6 +70,10 @@ public class DeploymentService implements DeviceDeployments {
         !Objects.equals(stateBefore, status.state)
             || !Objects.equals(versionBefore, status.version)
             || generationBefore != status.generation;
+    if (changed) {
+      progressed.fire(
+          new DeploymentProgressed(deviceId, status.model, status.version, status.state));
+    }
     if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
       DeploymentHistory.record(
           deviceId,

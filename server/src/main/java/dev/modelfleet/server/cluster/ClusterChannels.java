@@ -27,6 +27,13 @@ public final class ClusterChannels {
   /** Payload {@code <deviceId>}: an operator rejected the pending device. */
   public static final String REJECTED = "modelfleet_device_rejected";
 
+  /**
+   * Payload {@code <rolloutId>}: the rollout or the state of one of its devices changed. Sent at
+   * most once per rollout and transaction (PostgreSQL also folds identical notices of one
+   * transaction into one).
+   */
+  public static final String ROLLOUT_CHANGED = "modelfleet_rollout_changed";
+
   private ClusterChannels() {}
 
   public record DesiredStateNotice(UUID deviceId, long generation) {}

@@ -3,6 +3,7 @@ package dev.modelfleet.server.cluster;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,6 +34,7 @@ public class ClusterListener {
   private static final long LONGEST_RETRY_MS = 30_000;
 
   private final ClusterNoticeHandler handler;
+  private final Event<RolloutChangeHeard> rolloutChanges;
   private final String url;
   private final Optional<String> user;
   private final Optional<String> password;
@@ -43,10 +45,12 @@ public class ClusterListener {
 
   ClusterListener(
       ClusterNoticeHandler handler,
+      Event<RolloutChangeHeard> rolloutChanges,
       @ConfigProperty(name = "quarkus.datasource.jdbc.url") String url,
       @ConfigProperty(name = "quarkus.datasource.username") Optional<String> user,
       @ConfigProperty(name = "quarkus.datasource.password") Optional<String> password) {
     this.handler = handler;
+    this.rolloutChanges = rolloutChanges;
     this.url = url;
     this.user = user;
     this.password = password;
@@ -87,6 +91,7 @@ public class ClusterListener {
         // listening before catching up: a change committed from here on is either in what
         // catchUp reads or arrives as a notice (or both, which costs a skipped generation)
         int streams = handler.catchUp();
+        rolloutChanges.fire(RolloutChangeHeard.ANY);
         if (lostAtNanos != 0) {
           LOG.infof(
               "cluster listener reconnected after %d ms; re-sent the current desired state"
@@ -134,6 +139,7 @@ public class ClusterListener {
       statement.execute("listen " + ClusterChannels.ROOT_METADATA);
       statement.execute("listen " + ClusterChannels.APPROVED);
       statement.execute("listen " + ClusterChannels.REJECTED);
+      statement.execute("listen " + ClusterChannels.ROLLOUT_CHANGED);
       try (var rows = statement.executeQuery("select pg_backend_pid()")) {
         rows.next();
         backendPid = rows.getInt(1);
@@ -177,6 +183,9 @@ public class ClusterListener {
             ClusterChannels.parseDevice(notice.getParameter()).ifPresent(handler::approved);
         case ClusterChannels.REJECTED ->
             ClusterChannels.parseDevice(notice.getParameter()).ifPresent(handler::rejected);
+        case ClusterChannels.ROLLOUT_CHANGED ->
+            ClusterChannels.parseDevice(notice.getParameter())
+                .ifPresent(id -> rolloutChanges.fire(new RolloutChangeHeard(id)));
         default -> {}
       }
     } catch (RuntimeException e) {

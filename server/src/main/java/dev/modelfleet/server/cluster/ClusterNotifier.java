@@ -10,7 +10,11 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
+import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.sql.PreparedStatement;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.UUID;
 import org.hibernate.Session;
 
 /**
@@ -21,6 +25,14 @@ import org.hibernate.Session;
  */
 @ApplicationScoped
 class ClusterNotifier {
+
+  private static final Object ROLLOUTS_TOLD = new Object();
+
+  private final TransactionSynchronizationRegistry transactions;
+
+  ClusterNotifier(TransactionSynchronizationRegistry transactions) {
+    this.transactions = transactions;
+  }
 
   void desiredStateChanged(
       @Observes(during = TransactionPhase.IN_PROGRESS) DesiredStateChanged change) {
@@ -39,6 +51,23 @@ class ClusterNotifier {
 
   void rejected(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceRejected event) {
     notifyInTransaction(ClusterChannels.REJECTED, event.deviceId().toString());
+  }
+
+  /**
+   * Once per rollout and transaction: a wave of 50 devices changes the rollout 50 times, and one
+   * notice says all of it (identical notices of one transaction would be folded into one anyway,
+   * but each would still cost a statement).
+   */
+  void rolloutChanged(@Observes(during = TransactionPhase.IN_PROGRESS) RolloutChangeNotice event) {
+    @SuppressWarnings("unchecked")
+    Set<UUID> told = (Set<UUID>) transactions.getResource(ROLLOUTS_TOLD);
+    if (told == null) {
+      told = new HashSet<>();
+      transactions.putResource(ROLLOUTS_TOLD, told);
+    }
+    if (told.add(event.rolloutId())) {
+      notifyInTransaction(ClusterChannels.ROLLOUT_CHANGED, event.rolloutId().toString());
+    }
   }
 
   /** After the manifests and desired states the root version makes necessary were re-signed. */

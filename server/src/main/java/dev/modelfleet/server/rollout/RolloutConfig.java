@@ -17,6 +17,10 @@ public interface RolloutConfig {
   @WithDefault("true")
   boolean engineEnabled();
 
+  /** How often a rollout change stream (server-sent events) sends a keep-alive comment. */
+  @WithDefault("15s")
+  Duration streamKeepAlive();
+
   /** A device not heard from for this long counts as offline; default 3 heartbeat intervals. */
   Optional<Duration> offlineAfter();
 }

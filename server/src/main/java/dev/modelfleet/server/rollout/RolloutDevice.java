@@ -69,5 +69,6 @@ public class RolloutDevice extends PanacheEntityBase {
   void decide(String outcome, String reason) {
     this.outcome = outcome;
     this.outcomeReason = reason;
+    RolloutChanges.touched(rolloutId);
   }
 }

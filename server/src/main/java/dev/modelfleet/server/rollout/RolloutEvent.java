@@ -44,5 +44,6 @@ public class RolloutEvent extends PanacheEntityBase {
     event.waveIndex = wave;
     event.detail = detail;
     event.persist();
+    RolloutChanges.touched(rolloutId);
   }
 }

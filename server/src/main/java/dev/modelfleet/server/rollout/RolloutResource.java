@@ -16,6 +16,7 @@ import jakarta.inject.Inject;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -26,6 +27,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
 import java.util.List;
 import java.util.UUID;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -39,10 +42,12 @@ public class RolloutResource {
   @Inject Caller caller;
 
   private final RolloutService rollouts;
+  private final RolloutStreams streams;
   private final ObjectMapper json;
 
-  RolloutResource(RolloutService rollouts, ObjectMapper json) {
+  RolloutResource(RolloutService rollouts, RolloutStreams streams, ObjectMapper json) {
     this.rollouts = rollouts;
+    this.streams = streams;
     this.json = json;
   }
 
@@ -68,6 +73,29 @@ public class RolloutResource {
   @Path("/{id}")
   public RolloutView get(@PathParam("id") String id) {
     return rollouts.get(id(id));
+  }
+
+  /** Every rollout that changes, as server-sent events (see docs/api.md). */
+  @GET
+  @Path("/stream")
+  @Produces(MediaType.SERVER_SENT_EVENTS)
+  public void streamAll(
+      @HeaderParam("Last-Event-ID") String lastEventId,
+      @Context SseEventSink sink,
+      @Context Sse sse) {
+    streams.openFleet(lastEventId, sink, sse);
+  }
+
+  /** The rollout now and on every change, as server-sent events, until it ends. */
+  @GET
+  @Path("/{id}/stream")
+  @Produces(MediaType.SERVER_SENT_EVENTS)
+  public void stream(
+      @PathParam("id") String id,
+      @HeaderParam("Last-Event-ID") String lastEventId,
+      @Context SseEventSink sink,
+      @Context Sse sse) {
+    streams.open(id(id), lastEventId, sink, sse);
   }
 
   @GET

@@ -158,6 +158,13 @@ public class RolloutService {
     return view(find(id, false));
   }
 
+  /** The rollout as GET shows it, or empty for an unknown id. */
+  @Transactional
+  public Optional<RolloutView> find(UUID id) {
+    Rollout rollout = Rollout.findById(id);
+    return rollout == null ? Optional.empty() : Optional.of(view(rollout));
+  }
+
   /**
    * A page of the rollout's devices with their state, by wave then device id; {@code state} filters
    * (e.g. "failed"). The state is worked out from what each device reported, so the filter applies

@@ -311,6 +311,7 @@ class RolloutStepper {
     byDevice.values().stream()
         .filter(m -> !m.isAssigned() && m.outcome == null)
         .forEach(m -> m.decide(RolloutDevice.SKIPPED, "the device no longer exists"));
+    RolloutChanges.touched(rollout.id); // its devices went from waiting to pending
     boolean more = members.size() == ASSIGN_BATCH;
     if (more) {
       rollout.nextEvalAt = now; // straight on with the next batch
