@@ -19,6 +19,12 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestResponse;
 
 @Path("/api/v1/enrollment-tokens")
@@ -31,6 +37,14 @@ public class EnrollmentTokenResource {
     this.tokens = tokens;
   }
 
+  @Operation(summary = "Create an enrollment token (its secret is shown once)")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = CreatedToken.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateToken body) {
@@ -38,17 +52,33 @@ public class EnrollmentTokenResource {
     return Response.status(Response.Status.CREATED).entity(created).build();
   }
 
+  @Operation(summary = "Enrollment tokens, oldest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = TokenView.class)))
   @GET
   public RestResponse<List<TokenView>> list(@BeanParam PageParams page, @Context UriInfo uri) {
     return PageParams.response(tokens.list(page.request()), uri);
   }
 
+  @Operation(summary = "Revoke an enrollment token")
   @POST
   @Path("/{id}/revoke")
   public TokenView revoke(@PathParam("id") String id) {
     return tokens.revoke(Ids.parse("enrollment token", id));
   }
 
+  @Operation(summary = "Revoke an enrollment token (as POST .../revoke)")
   @DELETE
   @Path("/{id}")
   public TokenView delete(@PathParam("id") String id) {

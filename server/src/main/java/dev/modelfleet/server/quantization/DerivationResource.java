@@ -18,6 +18,12 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /** Derived (int8, fp16) variants of a version: start a job, follow its progress and figures. */
@@ -32,6 +38,14 @@ public class DerivationResource {
   }
 
   /** 202 with the queued job; the work runs in the background. */
+  @Operation(summary = "Derive int8 or fp16 variants from the fp32 one")
+  @APIResponse(
+      responseCode = "202",
+      description = "Accepted",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = JobView.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response start(
@@ -45,6 +59,20 @@ public class DerivationResource {
         .build();
   }
 
+  @Operation(summary = "A version's derivation jobs, oldest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = JobView.class)))
   @GET
   public RestResponse<List<JobView>> list(
       @PathParam("name") String name,
@@ -54,6 +82,7 @@ public class DerivationResource {
     return PageParams.response(derivations.list(name, version, page.request()), uri);
   }
 
+  @Operation(summary = "One derivation job")
   @GET
   @Path("/{jobId}")
   public JobView get(

@@ -31,6 +31,12 @@ import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /** Staged rollouts: create, watch, and steer them (see docs/rollouts.md). */
@@ -51,6 +57,14 @@ public class RolloutResource {
     this.json = json;
   }
 
+  @Operation(summary = "Create a rollout from a plan")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = RolloutView.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateRollout body) {
@@ -60,6 +74,20 @@ public class RolloutResource {
         .build();
   }
 
+  @Operation(summary = "Rollouts, newest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = RolloutSummary.class)))
   @GET
   public RestResponse<List<RolloutSummary>> list(
       @QueryParam("state") String state,
@@ -69,6 +97,7 @@ public class RolloutResource {
     return PageParams.response(rollouts.list(state, model, page.request()), uri);
   }
 
+  @Operation(summary = "One rollout with its progress")
   @GET
   @Path("/{id}")
   public RolloutView get(@PathParam("id") String id) {
@@ -76,6 +105,9 @@ public class RolloutResource {
   }
 
   /** Every rollout that changes, as server-sent events (see docs/api.md). */
+  // out of the OpenAPI document: generators make nothing useful of an event stream, and docs/api.md
+  // describes its events
+  @Operation(summary = "Every rollout change, as server-sent events", hidden = true)
   @GET
   @Path("/stream")
   @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -87,6 +119,9 @@ public class RolloutResource {
   }
 
   /** The rollout now and on every change, as server-sent events, until it ends. */
+  // out of the OpenAPI document: generators make nothing useful of an event stream, and docs/api.md
+  // describes its events
+  @Operation(summary = "One rollout now and on every change, as server-sent events", hidden = true)
   @GET
   @Path("/{id}/stream")
   @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -98,6 +133,20 @@ public class RolloutResource {
     streams.open(id(id), lastEventId, sink, sse);
   }
 
+  @Operation(summary = "A rollout's devices with their state, by wave (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = DeviceView.class)))
   @GET
   @Path("/{id}/devices")
   public RestResponse<List<DeviceView>> devices(
@@ -108,12 +157,14 @@ public class RolloutResource {
     return PageParams.response(rollouts.devices(id(id), state, page.request()), uri);
   }
 
+  @Operation(summary = "Start a created or scheduled rollout")
   @POST
   @Path("/{id}/start")
   public RolloutView start(@PathParam("id") String id) {
     return rollouts.start(id(id), caller.name());
   }
 
+  @Operation(summary = "Pause a running rollout")
   @POST
   @Path("/{id}/pause")
   @Consumes(MediaType.WILDCARD)
@@ -121,12 +172,14 @@ public class RolloutResource {
     return rollouts.pause(id(id), caller.name(), reason(body));
   }
 
+  @Operation(summary = "Resume a paused rollout")
   @POST
   @Path("/{id}/resume")
   public RolloutView resume(@PathParam("id") String id) {
     return rollouts.resume(id(id), caller.name());
   }
 
+  @Operation(summary = "Abort a rollout where it stands")
   @POST
   @Path("/{id}/abort")
   @Consumes(MediaType.WILDCARD)
@@ -134,6 +187,7 @@ public class RolloutResource {
     return rollouts.abort(id(id), caller.name(), reason(body));
   }
 
+  @Operation(summary = "Roll a rollout back to the previous versions")
   @POST
   @Path("/{id}/rollback")
   @Consumes(MediaType.WILDCARD)
@@ -141,6 +195,7 @@ public class RolloutResource {
     return rollouts.rollBack(id(id), caller.name(), reason(body));
   }
 
+  @Operation(summary = "Approve the next wave of a rollout waiting for approval")
   @POST
   @Path("/{id}/approve")
   public RolloutView approve(@PathParam("id") String id) {

@@ -24,6 +24,12 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /** Trials of one model version. Single trials by id: {@link TrialByIdResource}. */
@@ -42,6 +48,14 @@ public class TrialResource {
   }
 
   /** One transaction: a refused request records no trial. */
+  @Operation(summary = "Start a trial of a version's variants on devices")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = TrialView.class)))
   @POST
   @Transactional
   @Consumes(MediaType.APPLICATION_JSON)
@@ -63,6 +77,20 @@ public class TrialResource {
         .build();
   }
 
+  @Operation(summary = "A version's trials, oldest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = TrialView.class)))
   @GET
   @Transactional
   public RestResponse<List<TrialView>> ofVersion(
