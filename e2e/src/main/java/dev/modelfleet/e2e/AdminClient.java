@@ -2,6 +2,7 @@ package dev.modelfleet.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -11,11 +12,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The admin REST API as an operator's script would use it, over a real socket. */
 public final class AdminClient {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern NEXT = Pattern.compile("<([^>]*)>\\s*;\\s*rel=\"next\"");
   private final HttpClient http = HttpClient.newHttpClient();
   private final URI base;
   private final String token;
@@ -27,6 +31,31 @@ public final class AdminClient {
 
   public JsonNode get(String path) {
     return send(request(path).GET());
+  }
+
+  /**
+   * Every item of a paged list (docs/api.md#pagination): the pages of {@code path}, 1,000 items
+   * each, following {@code Link: <...>; rel="next"} until an answer has none.
+   */
+  public ArrayNode getAll(String path) {
+    ArrayNode all = JSON.createArrayNode();
+    String next = path + (path.contains("?") ? "&" : "?") + "limit=1000";
+    while (next != null) {
+      HttpResponse<String> page = sendRaw(request(next).GET());
+      try {
+        JSON.readTree(page.body()).forEach(all::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON: " + page.body(), e);
+      }
+      next =
+          page.headers().allValues("Link").stream()
+              .map(NEXT::matcher)
+              .filter(Matcher::find)
+              .map(m -> m.group(1))
+              .findFirst()
+              .orElse(null);
+    }
+    return all;
   }
 
   public String getText(String path) {

@@ -99,7 +99,7 @@ public final class Fleet implements AutoCloseable {
         Duration.ofSeconds(60),
         () -> {
           agent.requireAliveFor("enrolling");
-          for (JsonNode device : items(admin.get("/api/v1/devices"))) {
+          for (JsonNode device : admin.getAll("/api/v1/devices")) {
             if (agent.name().equals(device.path("name").asText())) {
               return device.path("id").asText();
             }
@@ -192,10 +192,6 @@ public final class Fleet implements AutoCloseable {
   private static String text(JsonNode node, String field, String prefix) {
     JsonNode value = node.path(field);
     return value.isMissingNode() || value.isNull() ? "" : prefix + value.asText();
-  }
-
-  static Iterable<JsonNode> items(JsonNode listing) {
-    return listing.has("items") ? listing.get("items") : listing;
   }
 
   private static String variantsPath(String model, String version) {

@@ -175,7 +175,7 @@ class AgentDebianPackageTest {
         Duration.ofMinutes(1),
         () -> {
           agent.requireAliveFor("enrolling");
-          for (JsonNode device : admin.get("/api/v1/devices")) {
+          for (JsonNode device : admin.getAll("/api/v1/devices")) {
             if (("deb-" + run).equals(device.path("name").asText())) {
               return device.path("id").asText();
             }

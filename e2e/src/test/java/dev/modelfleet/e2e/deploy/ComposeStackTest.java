@@ -189,7 +189,7 @@ class ComposeStackTest {
         Duration.ofMinutes(2),
         () -> {
           Map<String, String> ids = new HashMap<>();
-          for (JsonNode device : admin.get("/api/v1/devices")) {
+          for (JsonNode device : admin.getAll("/api/v1/devices")) {
             String name = device.path("name").asText();
             if (name.startsWith("compose-agent-")
                 && "active".equals(device.path("status").asText())) {

@@ -2,8 +2,11 @@ package dev.modelfleet.server.access;
 
 import dev.modelfleet.server.access.AccessViews.ApiTokenView;
 import dev.modelfleet.server.access.AccessViews.CreateApiToken;
+import dev.modelfleet.server.access.AccessViews.CreatedApiToken;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -14,7 +17,15 @@ import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** API clients and their roles; admin only (see {@link AccessPolicy}). */
 @AdminOnly
@@ -28,6 +39,14 @@ public class AccessResource {
     this.tokens = tokens;
   }
 
+  @Operation(summary = "Create an API token (its secret is shown once)")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = CreatedApiToken.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateApiToken body, @Context ContainerRequestContext request) {
@@ -37,11 +56,26 @@ public class AccessResource {
         .build();
   }
 
+  @Operation(summary = "API tokens, oldest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = ApiTokenView.class)))
   @GET
-  public List<ApiTokenView> list() {
-    return tokens.list();
+  public RestResponse<List<ApiTokenView>> list(@BeanParam PageParams page, @Context UriInfo uri) {
+    return PageParams.response(tokens.list(page.request()), uri);
   }
 
+  @Operation(summary = "Revoke an API token")
   @POST
   @Path("/{id}/revoke")
   public ApiTokenView revoke(@PathParam("id") String id) {

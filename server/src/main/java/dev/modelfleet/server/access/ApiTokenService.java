@@ -5,6 +5,8 @@ import dev.modelfleet.server.access.AccessViews.CreateApiToken;
 import dev.modelfleet.server.access.AccessViews.CreatedApiToken;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Names;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.common.Secrets;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
@@ -61,11 +63,20 @@ public class ApiTokenService {
   }
 
   @Transactional
-  public List<ApiTokenView> list() {
+  public Page<ApiTokenView> list(PageRequest page) {
     Instant now = clock.instant();
-    return ApiToken.<ApiToken>list("order by createdAt").stream()
-        .map(t -> ApiTokenView.of(t, now))
-        .toList();
+    return page.fill(
+            new Class<?>[] {Instant.class, UUID.class},
+            (after, count) ->
+                (after == null
+                        ? ApiToken.<ApiToken>find("order by createdAt, id")
+                        : ApiToken.<ApiToken>find(
+                            "(createdAt, id) > (?1, ?2) order by createdAt, id", after.toArray()))
+                    .range(0, count - 1)
+                    .list(),
+            t -> List.of(t.createdAt, t.id),
+            null)
+        .map(t -> ApiTokenView.of(t, now));
   }
 
   /** Idempotent; takes effect on the token's next request, on every replica. */

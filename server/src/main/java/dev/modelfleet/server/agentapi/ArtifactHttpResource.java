@@ -20,6 +20,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.PathPart;
 
 /**
@@ -54,6 +59,14 @@ public class ArtifactHttpResource {
     this.tls = tls;
   }
 
+  @Operation(summary = "Download an artifact as a device (plaintext agent port only)")
+  @APIResponse(
+      responseCode = "200",
+      description = "The artifact bytes, or the range asked for with 206",
+      content =
+          @Content(
+              mediaType = "application/octet-stream",
+              schema = @Schema(type = SchemaType.STRING, format = "binary")))
   @GET
   @Path("/{sha256}")
   @Produces("application/octet-stream")

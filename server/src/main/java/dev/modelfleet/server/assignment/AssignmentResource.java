@@ -17,6 +17,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 @Path("/api/v1/models/{name}/versions/{version}/assignments")
 public class AssignmentResource {
@@ -30,6 +31,7 @@ public class AssignmentResource {
   }
 
   /** One transaction: the devices chosen are the devices assigned. */
+  @Operation(summary = "Assign a version to devices now")
   @POST
   @Transactional
   @Consumes(MediaType.APPLICATION_JSON)

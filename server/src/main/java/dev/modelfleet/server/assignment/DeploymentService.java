@@ -3,6 +3,8 @@ package dev.modelfleet.server.assignment;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.common.StoredText;
 import dev.modelfleet.server.device.DeviceDeployments;
 import dev.modelfleet.server.device.DeviceDetails.DeploymentView;
@@ -140,13 +142,21 @@ public class DeploymentService implements DeviceDeployments {
         .toList();
   }
 
-  /** The device's history, newest first; {@code limit} lines at most. */
+  /** A page of the device's history, newest first (by id: the key descends). */
   @Transactional
-  public List<HistoryView> history(UUID deviceId, int limit) {
-    return DeploymentHistory.<DeploymentHistory>find("deviceId = ?1 order by id desc", deviceId)
-        .page(0, limit)
-        .list()
-        .stream()
+  public Page<HistoryView> history(UUID deviceId, PageRequest page) {
+    return page.fill(
+            new Class<?>[] {Long.class},
+            (after, count) ->
+                (after == null
+                        ? DeploymentHistory.<DeploymentHistory>find(
+                            "deviceId = ?1 order by id desc", deviceId)
+                        : DeploymentHistory.<DeploymentHistory>find(
+                            "deviceId = ?1 and id < ?2 order by id desc", deviceId, after.get(0)))
+                    .range(0, count - 1)
+                    .list(),
+            h -> List.of(h.id),
+            null)
         .map(
             h ->
                 new HistoryView(
@@ -157,8 +167,7 @@ public class DeploymentService implements DeviceDeployments {
                     h.variantId,
                     h.generation,
                     h.cause,
-                    h.rolloutId))
-        .toList();
+                    h.rolloutId));
   }
 
   private static String name(String reported) {

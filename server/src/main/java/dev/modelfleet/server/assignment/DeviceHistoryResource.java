@@ -1,17 +1,27 @@
 package dev.modelfleet.server.assignment;
 
 import dev.modelfleet.server.assignment.DeploymentViews.HistoryView;
-import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.device.DeviceService;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /**
  * A device's deployment history, which assignment keeps. Listed in the OpenAPI document with the
@@ -34,12 +44,25 @@ public class DeviceHistoryResource {
    * What the device was told to run and what it reported, newest first: why each version came and
    * went (an assignment, a rollout, a rollback) and when it went active or failed.
    */
+  @Operation(summary = "A device's deployment history, newest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = HistoryView.class)))
   @GET
-  public List<HistoryView> history(@PathParam("id") String id, @QueryParam("limit") Integer limit) {
-    int lines = limit == null ? 200 : limit;
-    if (lines < 1 || lines > 10_000) {
-      throw ApiError.INVALID_REQUEST.exception("'limit' must be between 1 and 10000.");
-    }
-    return deployments.history(devices.get(Ids.parse("device", id)).id, lines);
+  public RestResponse<List<HistoryView>> history(
+      @PathParam("id") String id, @BeanParam PageParams page, @Context UriInfo uri) {
+    PageRequest request = page.request();
+    return PageParams.response(
+        deployments.history(devices.get(Ids.parse("device", id)).id, request), uri);
   }
 }

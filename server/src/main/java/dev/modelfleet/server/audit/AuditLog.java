@@ -3,6 +3,8 @@ package dev.modelfleet.server.audit;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import io.agroal.api.AgroalDataSource;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.Connection;
@@ -86,8 +88,16 @@ public class AuditLog {
     return text == null ? null : json.readTree(text);
   }
 
-  /** Newest first. */
-  public List<AuditEntry> find(String actor, Instant since, int limit) {
+  /** A page of the entries, newest first (by time, then id: the key descends). */
+  public Page<AuditEntry> find(String actor, Instant since, PageRequest page) {
+    return page.fill(
+        new Class<?>[] {Instant.class, Long.class},
+        (after, count) -> read(actor, since, after, count),
+        e -> List.of(e.at(), e.id()),
+        null);
+  }
+
+  private List<AuditEntry> read(String actor, Instant since, List<?> after, int limit) {
     StringBuilder sql =
         new StringBuilder(
             "select id, at, actor, role, remote_address, method, path, status, target, resource_id,"
@@ -99,6 +109,9 @@ public class AuditLog {
     if (since != null) {
       sql.append(" and at >= ?");
     }
+    if (after != null) {
+      sql.append(" and (at, id) < (?, ?)");
+    }
     sql.append(" order by at desc, id desc limit ?");
     try (Connection c = dataSource.getConnection();
         PreparedStatement s = c.prepareStatement(sql.toString())) {
@@ -108,6 +121,10 @@ public class AuditLog {
       }
       if (since != null) {
         s.setTimestamp(i++, Timestamp.from(since));
+      }
+      if (after != null) {
+        s.setTimestamp(i++, Timestamp.from((Instant) after.get(0)));
+        s.setLong(i++, (Long) after.get(1));
       }
       s.setInt(i, limit);
       List<AuditEntry> entries = new ArrayList<>();

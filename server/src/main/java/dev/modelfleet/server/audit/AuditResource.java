@@ -2,14 +2,25 @@ package dev.modelfleet.server.audit;
 
 import dev.modelfleet.server.access.AdminOnly;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.PageParams;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Reads the audit log; admin only (see AccessPolicy). */
 @AdminOnly
@@ -17,21 +28,33 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class AuditResource {
 
-  static final int DEFAULT_LIMIT = 100;
-  static final int MAX_LIMIT = 1000;
-
   private final AuditLog log;
 
   AuditResource(AuditLog log) {
     this.log = log;
   }
 
+  @Operation(summary = "The audit log, newest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = AuditEntry.class)))
   @GET
-  public List<AuditEntry> find(
+  public RestResponse<List<AuditEntry>> find(
       @QueryParam("actor") String actor,
       @QueryParam("since") String since,
-      @QueryParam("limit") String limit) {
-    return log.find(blankToNull(actor), since(since), limit(limit));
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(log.find(blankToNull(actor), since(since), page.request()), uri);
   }
 
   private static Instant since(String text) {
@@ -44,21 +67,6 @@ public class AuditResource {
       throw ApiError.INVALID_REQUEST.exception(
           "'since' must be an ISO-8601 instant such as 2026-11-26T09:20:42Z.");
     }
-  }
-
-  private static int limit(String text) {
-    if (text == null || text.isBlank()) {
-      return DEFAULT_LIMIT;
-    }
-    try {
-      int value = Integer.parseInt(text);
-      if (value >= 1 && value <= MAX_LIMIT) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // answered below
-    }
-    throw ApiError.INVALID_REQUEST.exception("'limit' must be between 1 and " + MAX_LIMIT + ".");
   }
 
   private static String blankToNull(String text) {

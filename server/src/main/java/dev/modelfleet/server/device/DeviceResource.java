@@ -3,8 +3,10 @@ package dev.modelfleet.server.device;
 import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -13,11 +15,20 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.jboss.resteasy.reactive.RestResponse;
 
 @Path("/api/v1/devices")
 @Produces(MediaType.APPLICATION_JSON)
@@ -42,18 +53,38 @@ public class DeviceResource {
   /** The answer to a benchmark request: the report follows on the device's stream. */
   public record BenchmarkRequested(UUID deviceId, String status) {}
 
+  @Operation(summary = "Devices by label selector and status, in enrollment order (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = DeviceSummary.class)))
   @GET
-  public List<DeviceSummary> list(
-      @QueryParam("selector") String selector, @QueryParam("status") String status) {
-    return devices.find(selector, status).stream().map(DeviceSummary::of).toList();
+  public RestResponse<List<DeviceSummary>> list(
+      @QueryParam("selector") String selector,
+      @QueryParam("status") String status,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(
+        devices.page(selector, status, page.request()).map(DeviceSummary::of), uri);
   }
 
+  @Operation(summary = "One device with its hardware, deployments and mismatches")
   @GET
   @Path("/{id}")
   public DeviceDetails get(@PathParam("id") String id) {
     return details(devices.get(Ids.parse("device", id)));
   }
 
+  @Operation(summary = "Replace a device's labels")
   @PUT
   @Path("/{id}/labels")
   @Consumes(MediaType.APPLICATION_JSON)
@@ -66,6 +97,7 @@ public class DeviceResource {
     return details(devices.replaceLabels(Ids.parse("device", id), body.labels()));
   }
 
+  @Operation(summary = "Decommission a device")
   @POST
   @Path("/{id}/decommission")
   public DeviceDetails decommission(@PathParam("id") String id) {
@@ -73,6 +105,7 @@ public class DeviceResource {
   }
 
   /** Lets a pending device in (see DeviceService#approve). */
+  @Operation(summary = "Let a pending device in")
   @POST
   @Path("/{id}/approve")
   public DeviceDetails approve(@PathParam("id") String id) {
@@ -80,12 +113,21 @@ public class DeviceResource {
   }
 
   /** Turns a pending device away for good (see DeviceService#reject). */
+  @Operation(summary = "Turn a pending device away")
   @POST
   @Path("/{id}/reject")
   public DeviceDetails reject(@PathParam("id") String id) {
     return details(devices.reject(Ids.parse("device", id), caller.name()));
   }
 
+  @Operation(summary = "Ask a connected device to run its benchmark now")
+  @APIResponse(
+      responseCode = "202",
+      description = "Accepted",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = BenchmarkRequested.class)))
   @POST
   @Path("/{id}/benchmark")
   public Response requestBenchmark(@PathParam("id") String id) {

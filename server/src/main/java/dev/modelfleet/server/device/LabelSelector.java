@@ -3,6 +3,8 @@ package dev.modelfleet.server.device;
 import dev.modelfleet.server.common.ApiError;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,19 +25,37 @@ public final class LabelSelector implements Predicate<Map<String, String>> {
   private static final Pattern EQUALITY = Pattern.compile("([^=!\\s]+)\\s*(==|=|!=)\\s*(\\S*)");
 
   private final List<Predicate<Map<String, String>>> requirements;
+  private final Map<String, String> equalities;
 
-  private LabelSelector(List<Predicate<Map<String, String>>> requirements) {
+  private LabelSelector(
+      List<Predicate<Map<String, String>>> requirements, Map<String, String> equalities) {
     this.requirements = requirements;
+    this.equalities = equalities;
   }
 
   public static LabelSelector parse(String selector) {
     List<Predicate<Map<String, String>>> requirements = new ArrayList<>();
+    Map<String, String> equalities = new LinkedHashMap<>();
     if (selector != null && !selector.isBlank()) {
       for (String part : splitTopLevel(selector)) {
-        requirements.add(requirement(part.trim(), selector));
+        requirements.add(requirement(part.trim(), selector, equalities));
       }
     }
-    return new LabelSelector(requirements);
+    return new LabelSelector(requirements, Collections.unmodifiableMap(equalities));
+  }
+
+  /**
+   * The labels its {@code k=v} requirements ask for: every device it matches has all of them (the
+   * converse need not hold), so a query may narrow by them first (the GIN index answers {@code
+   * labels @> ...}) and leave the exact test to {@link #test}.
+   */
+  public Map<String, String> equalities() {
+    return equalities;
+  }
+
+  /** Whether {@link #equalities} says it all: then {@code labels @> ...} is the exact test. */
+  public boolean onlyEqualities() {
+    return equalities.size() == requirements.size();
   }
 
   @Override
@@ -43,7 +63,8 @@ public final class LabelSelector implements Predicate<Map<String, String>> {
     return requirements.stream().allMatch(r -> r.test(labels));
   }
 
-  private static Predicate<Map<String, String>> requirement(String part, String selector) {
+  private static Predicate<Map<String, String>> requirement(
+      String part, String selector, Map<String, String> equalities) {
     if (part.isEmpty()) {
       throw invalid(
           selector, "it has an empty requirement (two commas in a row, or a trailing comma)");
@@ -59,9 +80,12 @@ public final class LabelSelector implements Predicate<Map<String, String>> {
     if (equality.matches()) {
       String key = key(equality.group(1), selector);
       String value = value(equality.group(3), part, selector);
-      return equality.group(2).equals("!=")
-          ? labels -> !value.equals(labels.get(key))
-          : labels -> value.equals(labels.get(key));
+      if (equality.group(2).equals("!=")) {
+        return labels -> !value.equals(labels.get(key));
+      }
+      // "k=a,k=b" matches nothing; narrowing by either value still keeps every match
+      equalities.putIfAbsent(key, value);
+      return labels -> value.equals(labels.get(key));
     }
     if (part.startsWith("!")) {
       String key = key(part.substring(1).trim(), selector);

@@ -1,6 +1,8 @@
 package dev.modelfleet.server.enrollment;
 
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.common.Secrets;
 import dev.modelfleet.server.device.Labels;
 import dev.modelfleet.server.enrollment.EnrollmentTokenViews.CreateToken;
@@ -52,11 +54,20 @@ public class EnrollmentTokenService {
   }
 
   @Transactional
-  public List<TokenView> list() {
+  public Page<TokenView> list(PageRequest page) {
     Instant now = clock.instant();
-    return EnrollmentToken.<EnrollmentToken>list("order by createdAt").stream()
-        .map(t -> TokenView.of(t, now))
-        .toList();
+    return page.fill(
+            new Class<?>[] {Instant.class, UUID.class},
+            (after, count) ->
+                (after == null
+                        ? EnrollmentToken.<EnrollmentToken>find("order by createdAt, id")
+                        : EnrollmentToken.<EnrollmentToken>find(
+                            "(createdAt, id) > (?1, ?2) order by createdAt, id", after.toArray()))
+                    .range(0, count - 1)
+                    .list(),
+            t -> List.of(t.createdAt, t.id),
+            null)
+        .map(t -> TokenView.of(t, now));
   }
 
   /** Idempotent; devices already enrolled with the token stay enrolled. */

@@ -7,6 +7,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 @Path("/api/v1/hardware-classes")
 @Produces(MediaType.APPLICATION_JSON)
@@ -18,11 +19,13 @@ public class HardwareClassResource {
     this.classes = classes;
   }
 
+  @Operation(summary = "All hardware classes")
   @GET
   public List<HardwareClassView> list() {
     return classes.list();
   }
 
+  @Operation(summary = "One hardware class with its members and figures")
   @GET
   @Path("/{id}")
   public HardwareClassView get(@PathParam("id") String id) {

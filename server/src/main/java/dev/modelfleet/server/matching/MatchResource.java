@@ -9,6 +9,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** Explains which variant of a version a device would get, and why each other one was not. */
 @Path("/api/v1/devices/{id}/match")
@@ -21,6 +22,7 @@ public class MatchResource {
     this.matching = matching;
   }
 
+  @Operation(summary = "Which variant of a version a device would get, and why")
   @GET
   public MatchDecision explain(
       @PathParam("id") String id,

@@ -16,6 +16,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 @Path("/api/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
@@ -27,6 +31,14 @@ public class ModelResource {
     this.models = models;
   }
 
+  @Operation(summary = "Create a model")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = ModelView.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateModel body) {
@@ -37,17 +49,27 @@ public class ModelResource {
         .build();
   }
 
+  @Operation(summary = "All models")
   @GET
   public List<ModelView> list() {
     return models.list();
   }
 
+  @Operation(summary = "One model with its versions")
   @GET
   @Path("/{name}")
   public ModelView get(@PathParam("name") String name) {
     return models.get(name);
   }
 
+  @Operation(summary = "Create a version of a model")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = VersionView.class)))
   @POST
   @Path("/{name}/versions")
   @Consumes(MediaType.APPLICATION_JSON)
@@ -61,6 +83,7 @@ public class ModelResource {
         .build();
   }
 
+  @Operation(summary = "One version with its variants")
   @GET
   @Path("/{name}/versions/{version}")
   public VersionView getVersion(
@@ -68,6 +91,7 @@ public class ModelResource {
     return models.getVersion(name, version);
   }
 
+  @Operation(summary = "Revoke a version: no new assignments or rollouts of it")
   @POST
   @Path("/{name}/versions/{version}/revoke")
   @Consumes(MediaType.APPLICATION_JSON)

@@ -15,6 +15,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 @Path("/api/v1/models/{name}/versions/{version}/variants")
 @Produces(MediaType.APPLICATION_JSON)
@@ -29,6 +33,14 @@ public class VariantResource {
   }
 
   /** Takes the .onnx file as the raw body; an InputStream so it is never held in memory. */
+  @Operation(summary = "Upload a variant (the ONNX file as the body)")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = VariantView.class)))
   @POST
   @Consumes(MediaType.APPLICATION_OCTET_STREAM)
   public Response upload(
@@ -49,6 +61,7 @@ public class VariantResource {
     return Response.status(Response.Status.CREATED).entity(created).build();
   }
 
+  @Operation(summary = "A variant's signed manifest")
   @GET
   @Path("/{variantId}/manifest")
   public ManifestView manifest(

@@ -3,6 +3,7 @@ package dev.modelfleet.server.pki;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
  * The fleet CA certificate, for operators configuring agents ({@code server-ca}): it is what an
@@ -17,6 +18,7 @@ public class FleetCaResource {
     this.ca = ca;
   }
 
+  @Operation(summary = "The fleet CA certificate as PEM")
   @GET
   @Produces("application/x-pem-file")
   public String fleetCaPem() {

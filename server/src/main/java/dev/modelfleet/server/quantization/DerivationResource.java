@@ -1,19 +1,30 @@
 package dev.modelfleet.server.quantization;
 
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.quantization.DerivationViews.CreateDerivation;
 import dev.modelfleet.server.quantization.DerivationViews.JobView;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Derived (int8, fp16) variants of a version: start a job, follow its progress and figures. */
 @Path("/api/v1/models/{name}/versions/{version}/derivations")
@@ -27,6 +38,14 @@ public class DerivationResource {
   }
 
   /** 202 with the queued job; the work runs in the background. */
+  @Operation(summary = "Derive int8 or fp16 variants from the fp32 one")
+  @APIResponse(
+      responseCode = "202",
+      description = "Accepted",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = JobView.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response start(
@@ -40,11 +59,30 @@ public class DerivationResource {
         .build();
   }
 
+  @Operation(summary = "A version's derivation jobs, oldest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = JobView.class)))
   @GET
-  public List<JobView> list(@PathParam("name") String name, @PathParam("version") String version) {
-    return derivations.list(name, version);
+  public RestResponse<List<JobView>> list(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(derivations.list(name, version, page.request()), uri);
   }
 
+  @Operation(summary = "One derivation job")
   @GET
   @Path("/{jobId}")
   public JobView get(

@@ -3,6 +3,8 @@ package dev.modelfleet.server.quantization;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.model.Model;
 import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.model.ModelVersion;
@@ -20,6 +22,7 @@ import jakarta.transaction.Transactional;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -333,11 +336,24 @@ public class DerivationService {
   }
 
   @Transactional
-  public List<JobView> list(String model, String version) {
+  public Page<JobView> list(String model, String version, PageRequest page) {
     ModelVersion v = ModelService.version(model, version);
-    return DerivationJob.<DerivationJob>list("version = ?1 order by createdAt", v).stream()
-        .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id)))
-        .toList();
+    return page.fill(
+            new Class<?>[] {Instant.class, UUID.class},
+            (after, count) ->
+                (after == null
+                        ? DerivationJob.<DerivationJob>find(
+                            "version = ?1 order by createdAt, id", v)
+                        : DerivationJob.<DerivationJob>find(
+                            "version = ?1 and (createdAt, id) > (?2, ?3) order by createdAt, id",
+                            v,
+                            after.get(0),
+                            after.get(1)))
+                    .range(0, count - 1)
+                    .list(),
+            j -> List.of(j.createdAt, j.id),
+            null)
+        .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id)));
   }
 
   private static Variant source(ModelVersion v, UUID requested) {

@@ -2,6 +2,7 @@ package dev.modelfleet.server.rollout;
 
 import dev.modelfleet.server.rollout.DeviceProgress.Health;
 import io.quarkus.hibernate.orm.panache.Panache;
+import jakarta.persistence.Query;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -35,20 +36,48 @@ final class RolloutProgressQuery {
         left join device_model_health hb
                on hb.device_id = rd.device_id and hb.model = ?2 and hb.version = pmv.version
        where rd.rollout_id = ?1
-       order by rd.wave_index, rd.device_id
       """;
 
   private RolloutProgressQuery() {}
 
   static List<DeviceProgress> load(UUID rolloutId, String model, String version) {
-    @SuppressWarnings("unchecked")
-    List<Object[]> rows =
+    return read(
         Panache.getEntityManager()
-            .createNativeQuery(SQL)
+            .createNativeQuery(SQL + " order by rd.wave_index, rd.device_id")
             .setParameter(1, rolloutId)
             .setParameter(2, model)
-            .setParameter(3, version)
-            .getResultList();
+            .setParameter(3, version));
+  }
+
+  /**
+   * At most {@code count} devices after {@code after} (wave index, device id; null: from the
+   * first), in the same order as {@link #load}.
+   */
+  static List<DeviceProgress> page(
+      UUID rolloutId, String model, String version, List<?> after, int count) {
+    // ordinal parameters must run without a gap
+    String limit = after == null ? "?4" : "?6";
+    Query query =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                SQL
+                    + (after == null ? "" : " and (rd.wave_index, rd.device_id) > (?4, ?5)")
+                    + " order by rd.wave_index, rd.device_id limit "
+                    + limit)
+            .setParameter(1, rolloutId)
+            .setParameter(2, model)
+            .setParameter(3, version);
+    if (after == null) {
+      query.setParameter(4, count);
+    } else {
+      query.setParameter(4, after.get(0)).setParameter(5, after.get(1)).setParameter(6, count);
+    }
+    return read(query);
+  }
+
+  private static List<DeviceProgress> read(Query query) {
+    @SuppressWarnings("unchecked")
+    List<Object[]> rows = query.getResultList();
     List<DeviceProgress> devices = new ArrayList<>(rows.size());
     for (Object[] r : rows) {
       devices.add(

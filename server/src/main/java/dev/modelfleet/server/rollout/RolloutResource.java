@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.server.access.Caller;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.rollout.RolloutRequests.ActionRequest;
 import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
@@ -12,6 +13,7 @@ import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -24,10 +26,18 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
+import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.jboss.resteasy.reactive.RestResponse;
 
 /** Staged rollouts: create, watch, and steer them (see docs/rollouts.md). */
 @Path("/api/v1/rollouts")
@@ -47,6 +57,14 @@ public class RolloutResource {
     this.json = json;
   }
 
+  @Operation(summary = "Create a rollout from a plan")
+  @APIResponse(
+      responseCode = "201",
+      description = "Created",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(implementation = RolloutView.class)))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   public Response create(CreateRollout body) {
@@ -56,12 +74,30 @@ public class RolloutResource {
         .build();
   }
 
+  @Operation(summary = "Rollouts, newest first (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = RolloutSummary.class)))
   @GET
-  public List<RolloutSummary> list(
-      @QueryParam("state") String state, @QueryParam("model") String model) {
-    return rollouts.list(state, model);
+  public RestResponse<List<RolloutSummary>> list(
+      @QueryParam("state") String state,
+      @QueryParam("model") String model,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(rollouts.list(state, model, page.request()), uri);
   }
 
+  @Operation(summary = "One rollout with its progress")
   @GET
   @Path("/{id}")
   public RolloutView get(@PathParam("id") String id) {
@@ -69,6 +105,14 @@ public class RolloutResource {
   }
 
   /** Every rollout that changes, as server-sent events (see docs/api.md). */
+  @Operation(summary = "Every rollout change, as server-sent events")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "An event stream: `event: rollout` with the rollout's JSON (as GET answers it) for each"
+              + " rollout that changes, `: keep-alive` comments every 15 s (see docs/api.md)",
+      content =
+          @Content(mediaType = "text/event-stream", schema = @Schema(type = SchemaType.STRING)))
   @GET
   @Path("/stream")
   @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -80,6 +124,14 @@ public class RolloutResource {
   }
 
   /** The rollout now and on every change, as server-sent events, until it ends. */
+  @Operation(summary = "One rollout now and on every change, as server-sent events")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "An event stream: `event: rollout` with the rollout's JSON (as GET answers it) at once"
+              + " and on every change, `event: end` after a final state (see docs/api.md)",
+      content =
+          @Content(mediaType = "text/event-stream", schema = @Schema(type = SchemaType.STRING)))
   @GET
   @Path("/{id}/stream")
   @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -91,18 +143,38 @@ public class RolloutResource {
     streams.open(id(id), lastEventId, sink, sse);
   }
 
+  @Operation(summary = "A rollout's devices with their state, by wave (paged)")
+  @APIResponse(
+      responseCode = "200",
+      description =
+          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
+      headers =
+          @Header(
+              name = "Link",
+              description = "<path?...&after=CURSOR>; rel=\"next\"",
+              schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_JSON,
+              schema = @Schema(type = SchemaType.ARRAY, implementation = DeviceView.class)))
   @GET
   @Path("/{id}/devices")
-  public List<DeviceView> devices(@PathParam("id") String id, @QueryParam("state") String state) {
-    return rollouts.devices(id(id), state);
+  public RestResponse<List<DeviceView>> devices(
+      @PathParam("id") String id,
+      @QueryParam("state") String state,
+      @BeanParam PageParams page,
+      @Context UriInfo uri) {
+    return PageParams.response(rollouts.devices(id(id), state, page.request()), uri);
   }
 
+  @Operation(summary = "Start a created or scheduled rollout")
   @POST
   @Path("/{id}/start")
   public RolloutView start(@PathParam("id") String id) {
     return rollouts.start(id(id), caller.name());
   }
 
+  @Operation(summary = "Pause a running rollout")
   @POST
   @Path("/{id}/pause")
   @Consumes(MediaType.WILDCARD)
@@ -110,12 +182,14 @@ public class RolloutResource {
     return rollouts.pause(id(id), caller.name(), reason(body));
   }
 
+  @Operation(summary = "Resume a paused rollout")
   @POST
   @Path("/{id}/resume")
   public RolloutView resume(@PathParam("id") String id) {
     return rollouts.resume(id(id), caller.name());
   }
 
+  @Operation(summary = "Abort a rollout where it stands")
   @POST
   @Path("/{id}/abort")
   @Consumes(MediaType.WILDCARD)
@@ -123,6 +197,7 @@ public class RolloutResource {
     return rollouts.abort(id(id), caller.name(), reason(body));
   }
 
+  @Operation(summary = "Roll a rollout back to the previous versions")
   @POST
   @Path("/{id}/rollback")
   @Consumes(MediaType.WILDCARD)
@@ -130,6 +205,7 @@ public class RolloutResource {
     return rollouts.rollBack(id(id), caller.name(), reason(body));
   }
 
+  @Operation(summary = "Approve the next wave of a rollout waiting for approval")
   @POST
   @Path("/{id}/approve")
   public RolloutView approve(@PathParam("id") String id) {

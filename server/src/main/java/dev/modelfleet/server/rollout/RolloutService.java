@@ -1,6 +1,8 @@
 package dev.modelfleet.server.rollout;
 
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.LabelSelector;
 import dev.modelfleet.server.model.Model;
@@ -104,7 +106,7 @@ public class RolloutService {
   }
 
   @Transactional
-  public List<RolloutSummary> list(String state, String model) {
+  public Page<RolloutSummary> list(String state, String model, PageRequest page) {
     StringBuilder query = new StringBuilder("1 = 1");
     List<Object> params = new ArrayList<>();
     if (state != null && !state.isBlank()) {
@@ -130,9 +132,25 @@ public class RolloutService {
       params.add(m);
       query.append(" and model = ?").append(params.size());
     }
-    return Rollout.<Rollout>list(query + " order by createdAt desc", params.toArray()).stream()
-        .map(RolloutSummary::of)
-        .toList();
+    // newest first: the key descends
+    return page.fill(
+            new Class<?>[] {Instant.class, UUID.class},
+            (after, count) -> {
+              List<Object> bound = new ArrayList<>(params);
+              String where = query.toString();
+              if (after != null) {
+                bound.addAll(after);
+                where +=
+                    " and (createdAt, id) < (?" + (bound.size() - 1) + ", ?" + bound.size() + ")";
+              }
+              return Rollout.<Rollout>find(
+                      where + " order by createdAt desc, id desc", bound.toArray())
+                  .range(0, count - 1)
+                  .list();
+            },
+            r -> List.of(r.createdAt, r.id),
+            null)
+        .map(RolloutSummary::of);
   }
 
   @Transactional
@@ -147,16 +165,26 @@ public class RolloutService {
     return rollout == null ? Optional.empty() : Optional.of(view(rollout));
   }
 
-  /** Every device of the rollout with its state; {@code state} filters (e.g. "failed"). */
+  /**
+   * A page of the rollout's devices with their state, by wave then device id; {@code state} filters
+   * (e.g. "failed"). The state is worked out from what each device reported, so the filter applies
+   * to the rows read, which are read a chunk at a time.
+   */
   @Transactional
-  public List<DeviceView> devices(UUID id, String state) {
+  public Page<DeviceView> devices(UUID id, String state, PageRequest page) {
     Rollout rollout = find(id, false);
     Instant offlineSince = stepper.offlineSince();
-    return RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version)
-        .stream()
-        .map(d -> DeviceView.of(d, rollout.version.version, offlineSince))
-        .filter(d -> state == null || state.isBlank() || d.state().equals(state))
-        .toList();
+    String version = rollout.version.version;
+    boolean filtered = state != null && !state.isBlank();
+    return page.fill(
+        new Class<?>[] {Integer.class, UUID.class},
+        (after, count) ->
+            RolloutProgressQuery.page(rollout.id, rollout.model.name, version, after, count)
+                .stream()
+                .map(d -> DeviceView.of(d, version, offlineSince))
+                .toList(),
+        d -> List.of(d.wave(), d.deviceId()),
+        filtered ? d -> d.state().equals(state) : null);
   }
 
   @Transactional

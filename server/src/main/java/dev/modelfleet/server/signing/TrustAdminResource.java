@@ -11,6 +11,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /**
  * Changing the fleet's root of trust: admins only (writes under /api/v1/trust by path before
@@ -43,6 +45,7 @@ public class TrustAdminResource {
   public record SignatureUpload(Long version, String keyId, String signature) {}
 
   /** Rotates with the root key this server holds and publishes the new version at once. */
+  @Operation(summary = "Rotate the root with the online root key")
   @POST
   @Path("/root/rotate")
   public DraftView rotate(RotationRequest request) {
@@ -50,6 +53,7 @@ public class TrustAdminResource {
   }
 
   /** Makes (or replaces) the draft of the next root version, to be signed offline. */
+  @Operation(summary = "Start a root draft for offline signing")
   @POST
   @Path("/root/drafts")
   public DraftView draft(RotationRequest request) {
@@ -57,6 +61,7 @@ public class TrustAdminResource {
   }
 
   /** Adds a signature; the draft is published once the old and new root thresholds are met. */
+  @Operation(summary = "Add an offline signature to the root draft")
   @POST
   @Path("/root/draft/signatures")
   public DraftView sign(SignatureUpload upload) {
@@ -67,6 +72,8 @@ public class TrustAdminResource {
         rotation.addSignature(upload.version(), upload.keyId(), upload.signature()));
   }
 
+  @Operation(summary = "Discard the root draft")
+  @APIResponse(responseCode = "204", description = "Discarded, or there was none")
   @DELETE
   @Path("/root/draft")
   public void discard() {

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The fleet's trust anchor and its history, for operators configuring agents. Reads only. */
 @Path("/api/v1/trust")
@@ -76,6 +77,7 @@ public class TrustResource {
   }
 
   /** The current root metadata and every earlier version (oldest first). */
+  @Operation(summary = "The root metadata of the fleet, as agents pin it")
   @GET
   @Path("/root")
   @Produces(MediaType.APPLICATION_JSON)
@@ -124,6 +126,7 @@ public class TrustResource {
    * What an agent is configured with as its pin: every root key (SubjectPublicKeyInfo PEM), and
    * with several the root threshold ({@link RootMetadataChain#rootPinPem}).
    */
+  @Operation(summary = "The root public keys as PEM")
   @GET
   @Path("/root.pem")
   @Produces("application/x-pem-file")
@@ -132,6 +135,7 @@ public class TrustResource {
   }
 
   /** The draft of the next root version: what to sign, and which signatures it still needs. */
+  @Operation(summary = "The root draft waiting for signatures")
   @GET
   @Path("/root/draft")
   @Produces(MediaType.APPLICATION_JSON)

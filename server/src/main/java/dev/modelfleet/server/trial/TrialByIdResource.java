@@ -7,6 +7,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 @Path("/api/v1/trials")
 @Produces(MediaType.APPLICATION_JSON)
@@ -18,6 +19,7 @@ public class TrialByIdResource {
     this.reports = reports;
   }
 
+  @Operation(summary = "One trial with its results")
   @GET
   @Path("/{id}")
   public TrialView get(@PathParam("id") String id) {

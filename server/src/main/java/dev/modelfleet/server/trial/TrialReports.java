@@ -2,6 +2,8 @@ package dev.modelfleet.server.trial;
 
 import dev.modelfleet.protocol.agent.v1.TrialReport;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.Page;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.common.StoredText;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.ModelVersion;
@@ -103,10 +105,23 @@ public class TrialReports {
   }
 
   @Transactional
-  public List<TrialView> ofVersion(ModelVersion version) {
-    return Trial.<Trial>list("version = ?1 order by requestedAt", version).stream()
-        .map(this::view)
-        .toList();
+  public Page<TrialView> ofVersion(ModelVersion version, PageRequest page) {
+    return page.fill(
+            new Class<?>[] {Instant.class, UUID.class},
+            (after, count) ->
+                (after == null
+                        ? Trial.<Trial>find("version = ?1 order by requestedAt, id", version)
+                        : Trial.<Trial>find(
+                            "version = ?1 and (requestedAt, id) > (?2, ?3)"
+                                + " order by requestedAt, id",
+                            version,
+                            after.get(0),
+                            after.get(1)))
+                    .range(0, count - 1)
+                    .list(),
+            t -> List.of(t.requestedAt, t.id),
+            null)
+        .map(this::view);
   }
 
   TrialView view(Trial trial) {

@@ -120,7 +120,7 @@ class DeviceReportLimitsTest {
                 + (reports - DeploymentHistory.KEPT_PER_DEVICE - 1)
                 + "'"));
     admin()
-        .get("/api/v1/devices/" + deviceId + "/history?limit=10000")
+        .get("/api/v1/devices/" + deviceId + "/history?limit=1000")
         .then()
         .statusCode(200)
         .body("size()", equalTo(DeploymentHistory.KEPT_PER_DEVICE))

@@ -145,9 +145,9 @@ class HardwareClassTest {
                 + "' }.benchmark.find { it.precision == 'fp32' }.medianGmacs",
             equalTo(25.0f));
     admin()
-        .get("/api/v1/devices")
+        .get("/api/v1/devices/" + device.getDeviceId())
         .then()
-        .body("find { it.id == '" + device.getDeviceId() + "' }.hardwareClassId", equalTo(classId));
+        .body("hardwareClassId", equalTo(classId));
     stream.cancel();
   }
 

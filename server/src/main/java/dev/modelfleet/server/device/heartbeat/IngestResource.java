@@ -8,6 +8,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
  * How this replica keeps up with its devices: heartbeat ingest figures and the streams it holds.
@@ -29,12 +30,14 @@ public class IngestResource {
     this.devices = devices;
   }
 
+  @Operation(summary = "This replica's heartbeat ingest figures")
   @GET
   public IngestView get() {
     return new IngestView(ingest.stats(), devices.connectedCount());
   }
 
   /** Starts the counters and latency figures afresh, e.g. before a load test. */
+  @Operation(summary = "Reset this replica's heartbeat ingest figures")
   @POST
   @Path("/reset")
   public IngestView reset() {
