@@ -2,6 +2,7 @@ package dev.modelfleet.server.console;
 
 import dev.modelfleet.server.access.ApiTokenService;
 import dev.modelfleet.server.audit.AuditLog;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.signing.TrustResource;
 import io.quarkus.qute.Location;
 import io.quarkus.qute.Template;
@@ -62,7 +63,7 @@ public class AdminPage {
             access
                 .data("user", user)
                 .data("nav", "access")
-                .data("tokens", tokens.list())
+                .data("tokens", tokens.list(PageRequest.first(PageRequest.MAX_LIMIT)).items())
                 .data("fmt", new Formats(clock)))
         .build();
   }
@@ -77,7 +78,7 @@ public class AdminPage {
             audit
                 .data("user", user)
                 .data("nav", "audit")
-                .data("entries", log.find(null, null, AUDIT_SHOWN))
+                .data("entries", log.find(null, null, PageRequest.first(AUDIT_SHOWN)).items())
                 .data("fmt", new Formats(clock)))
         .build();
   }

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.console;
 
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.model.ModelViews.ModelView;
 import dev.modelfleet.server.model.ModelViews.VersionView;
@@ -45,7 +46,9 @@ public class ModelPage {
       java.util.Collections.reverse(newestFirst);
       for (String v : newestFirst) {
         versions.add(
-            new VersionEntry(models.getVersion(m.name(), v), derivations.list(m.name(), v)));
+            new VersionEntry(
+                models.getVersion(m.name(), v),
+                derivations.list(m.name(), v, PageRequest.first(PageRequest.MAX_LIMIT)).items()));
       }
       entries.add(new Entry(m, versions));
     }

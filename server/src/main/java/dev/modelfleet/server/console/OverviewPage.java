@@ -1,5 +1,6 @@
 package dev.modelfleet.server.console;
 
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.rollout.RolloutService;
 import dev.modelfleet.server.rollout.RolloutState;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutView;
@@ -35,7 +36,8 @@ public class OverviewPage {
     FleetFigures.Figures figures = fleet.figures();
     List<RolloutView> live = new ArrayList<>();
     long paused = 0;
-    for (var summary : rollouts.list(null, null)) {
+    for (var summary :
+        rollouts.list(null, null, PageRequest.first(PageRequest.MAX_LIMIT)).items()) {
       if (summary.state() == RolloutState.PAUSED) {
         paused++;
       }

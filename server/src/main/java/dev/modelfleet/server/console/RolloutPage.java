@@ -2,6 +2,7 @@ package dev.modelfleet.server.console;
 
 import dev.modelfleet.server.common.ApiException;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.rollout.RolloutPreview;
 import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
@@ -64,7 +65,9 @@ public class RolloutPage {
     return list.data("user", user)
         .data("nav", "rollouts")
         .data("state", state == null ? "" : state)
-        .data("rollouts", rollouts.list(state, null))
+        .data(
+            "rollouts",
+            rollouts.list(state, null, PageRequest.first(PageRequest.MAX_LIMIT)).items())
         .data("fmt", new Formats(clock));
   }
 
