@@ -8,11 +8,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** --log-format json: one JSON object per line that a log collector parses as it is. */
 class JsonLineLogFormatTest {
 
+  /** The device id is process-wide: agents started by earlier test classes in this JVM set it. */
+  @BeforeEach
   @AfterEach
   void forgetDevice() {
     JsonLineLogFormat.deviceId(null);
