@@ -94,8 +94,16 @@ final class ConsoleBrowser implements AutoCloseable {
     return !driver.findElements(By.cssSelector(css)).isEmpty();
   }
 
+  /**
+   * The element's visible text, read in one script call: live updates replace fragments at any
+   * moment, so an element found in one call may be gone (stale) by the next.
+   */
   String text(String css) {
-    return present(css) ? find(css).getText() : "";
+    Object text =
+        script(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';",
+            css);
+    return text == null ? "" : text.toString();
   }
 
   Object script(String js, Object... args) {
