@@ -143,6 +143,9 @@ public final class ServerProcess extends ManagedProcess {
     Map<String, String> env = new HashMap<>();
     env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
     env.put("QUARKUS_GRPC_SERVER_PORT", Integer.toString(grpcPort));
+    // the HTTPS artifact port (mutual TLS) on a free port of the server's own choosing: agents
+    // learn it from the Sync stream
+    env.put("MODELFLEET_AGENT_TLS_ARTIFACT_PORT", "0");
     env.put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:5432/" + setup.database());
     // the roles deploy/dev/ensure-postgres.sh makes: the server runs as modelfleet_app, which
     // may only read and write rows; migrations run as postgres, which owns the schema

@@ -24,6 +24,7 @@ import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.tls.CertificateRenewer;
+import dev.modelfleet.agent.tls.DeviceTlsContext;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.transport.grpc.GrpcTransport;
@@ -40,6 +41,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One running agent: restores its models from disk, serves the local inference API, then enrolls if
@@ -61,6 +63,11 @@ public final class Agent implements AutoCloseable {
   private GrpcTransport transport;
   private SyncSession sync;
   private CertificateRenewer renewer;
+  private List<X509Certificate> fleetCa;
+
+  /** TLS with the current device certificate for the server's HTTPS artifact port. */
+  private volatile SSLSocketFactory deviceTls;
+
   private DeviceMeasurements measurements;
   private boolean exposedTokenWarned;
 
@@ -201,6 +208,8 @@ public final class Agent implements AutoCloseable {
     TlsIdentity tls = fleetCa == null ? null : tlsStore.load();
     if (tls != null) {
       transport.present(tls);
+      this.fleetCa = fleetCa;
+      deviceTls = DeviceTlsContext.socketFactory(fleetCa, tls);
     }
     JsonLineLogFormat.deviceId(identity.deviceId());
     warnIfRootExpired(identity);
@@ -214,7 +223,10 @@ public final class Agent implements AutoCloseable {
             + " targets key(s)) syncing with "
             + config.server());
     PreferHttpArtifactSource artifacts =
-        new PreferHttpArtifactSource(transport.artifacts(identity), identity::credential);
+        new PreferHttpArtifactSource(
+            transport.artifacts(identity),
+            identity::credential,
+            tls == null ? null : () -> deviceTls);
     SyncSession[] self = new SyncSession[1];
     DirectUrlArtifactSource direct =
         new DirectUrlArtifactSource(
@@ -263,8 +275,9 @@ public final class Agent implements AutoCloseable {
         update -> identity.roots().accept(update, System::currentTimeMillis, sync::sendProgress));
     measurements.start(enrolling);
     String serverHost = config.server().substring(0, config.server().lastIndexOf(':'));
-    // With TLS, model bytes never travel in plaintext: only an https address is taken, and the
-    // server's plain HTTP port is ignored (FetchArtifact over the mutual-TLS channel instead).
+    // With TLS, model bytes never travel in plaintext: only an https address or the server's
+    // HTTPS artifact port is taken, and the server's plain HTTP port is ignored (FetchArtifact
+    // over the mutual-TLS channel when the server offers no HTTPS).
     metrics.rootExpiry(() -> identity.trustedRoot().expiresAtMs());
     sync.onConfig(
         announced -> {
@@ -274,6 +287,7 @@ public final class Agent implements AutoCloseable {
                   ? announced.getArtifactBaseUrl()
                   : "",
               tls == null ? announced.getHttpPort() : 0,
+              tls == null ? 0 : announced.getHttpsPort(),
               serverHost);
         });
     if (tls != null) {
@@ -293,6 +307,7 @@ public final class Agent implements AutoCloseable {
   private void reconnectWith(TlsIdentity renewed) {
     try {
       transport.present(renewed);
+      deviceTls = DeviceTlsContext.socketFactory(fleetCa, renewed);
       metrics.certificateExpires(renewed.notAfter().toEpochMilli());
       sync.reconnect();
     } catch (IOException e) {

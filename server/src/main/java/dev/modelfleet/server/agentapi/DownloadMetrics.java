@@ -6,9 +6,10 @@ import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * Artifact downloads served to agents, by path ({@code http}: the sendfile endpoint, {@code grpc}:
- * FetchArtifact): {@code modelfleet_artifact_bytes_served_total}, and downloads started, finished
- * (the last byte went out) and failed (cancelled by the agent, or the transfer broke).
+ * Artifact downloads served to agents, by path ({@code http}: the sendfile endpoint, {@code https}:
+ * the mutual-TLS port, {@code grpc}: FetchArtifact): {@code
+ * modelfleet_artifact_bytes_served_total}, and downloads started, finished (the last byte went out)
+ * and failed (cancelled by the agent, or the transfer broke).
  */
 // created at start, so its series are scraped (at 0) before anything happened
 @Startup
@@ -17,12 +18,13 @@ class DownloadMetrics {
 
   static final String HTTP = "http";
   static final String GRPC = "grpc";
+  static final String HTTPS = "https";
 
   private final MeterRegistry registry;
 
   DownloadMetrics(MeterRegistry registry) {
     this.registry = registry;
-    for (String path : new String[] {HTTP, GRPC}) {
+    for (String path : new String[] {HTTP, HTTPS, GRPC}) {
       bytes(path);
       downloads("started", path);
       downloads("finished", path);

@@ -34,6 +34,13 @@ public interface AgentTlsConfig {
   @WithDefault("365d")
   Duration serverCertificateLifetime();
 
+  /**
+   * Port of the HTTPS artifact path for devices (mutual TLS only): the fast download path, which
+   * agents take instead of FetchArtifact. 0 picks a free port (tests); -1 turns it off.
+   */
+  @WithDefault("9443")
+  int artifactPort();
+
   default boolean mutual() {
     return mode() == Mode.MUTUAL;
   }

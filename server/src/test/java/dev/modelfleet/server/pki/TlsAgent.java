@@ -98,7 +98,7 @@ final class TlsAgent implements AutoCloseable {
    * Always presents its one certificate, whatever issuers the server names, so that a certificate
    * from another CA really reaches the server (the JDK's own key manager would silently send none).
    */
-  private static final class Presenting extends X509ExtendedKeyManager {
+  static final class Presenting extends X509ExtendedKeyManager {
     private final PrivateKey key;
     private final X509Certificate certificate;
 

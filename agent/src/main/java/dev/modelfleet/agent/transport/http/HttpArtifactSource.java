@@ -12,6 +12,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Artifacts over plain HTTP ({@code GET <base>/<sha256>}, {@code Range: bytes=<offset>-} to
@@ -47,14 +50,30 @@ public final class HttpArtifactSource implements ArtifactSource {
 
   private final String serverHost;
 
+  /** The device's TLS for the server's own HTTPS port; null for any other address. */
+  private final Supplier<SSLSocketFactory> deviceTls;
+
   /**
    * @param serverHost the host of the server address the agent was configured with: the only one
    *     that gets {@code credential}
    */
   public HttpArtifactSource(URI base, String credential, String serverHost) {
+    this(base, credential, serverHost, null);
+  }
+
+  /**
+   * @param deviceTls for the server's HTTPS artifact port: presents the device certificate and
+   *     trusts only the fleet CA; taken only for an https address on {@code serverHost}
+   */
+  public HttpArtifactSource(
+      URI base, String credential, String serverHost, Supplier<SSLSocketFactory> deviceTls) {
     this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
     this.serverHost = serverHost;
     this.credential = isServerHost(this.base, serverHost) ? credential : null;
+    this.deviceTls =
+        isServerHost(this.base, serverHost) && "https".equals(this.base.getScheme())
+            ? deviceTls
+            : null;
   }
 
   /** Whether {@code uri} is on the server's host (a name compares case-insensitively). */
@@ -106,6 +125,9 @@ public final class HttpArtifactSource implements ArtifactSource {
     try {
       HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
       connection.setInstanceFollowRedirects(false);
+      if (deviceTls != null && connection instanceof HttpsURLConnection https) {
+        https.setSSLSocketFactory(deviceTls.get());
+      }
       connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
       connection.setReadTimeout(readTimeoutMs);
       if (credential != null) {

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Uses the HTTP artifact path once the server has announced one, FetchArtifact otherwise. When HTTP
@@ -22,23 +23,41 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
   private final Supplier<String> credential;
   private volatile HttpArtifactSource announced;
 
+  /** TLS with the device certificate, for the server's HTTPS port; null without mutual TLS. */
+  private final Supplier<SSLSocketFactory> deviceTls;
+
   public PreferHttpArtifactSource(ArtifactSource grpc, Supplier<String> credential) {
+    this(grpc, credential, null);
+  }
+
+  public PreferHttpArtifactSource(
+      ArtifactSource grpc, Supplier<String> credential, Supplier<SSLSocketFactory> deviceTls) {
     this.grpc = grpc;
     this.credential = credential;
+    this.deviceTls = deviceTls;
+  }
+
+  public void announce(String baseUrl, int httpPort, String serverHost) {
+    announce(baseUrl, httpPort, 0, serverHost);
   }
 
   /**
-   * Takes the server's announcement: its base URL, or else its HTTP port on {@code serverHost} (the
-   * host the agent reaches the server by); neither means gRPC only. Only an address on {@code
-   * serverHost} gets the device credential (see {@link HttpArtifactSource}).
+   * Takes the server's announcement: its base URL, or else its HTTPS artifact port (mutual TLS,
+   * taken only with the device's TLS) or its HTTP port on {@code serverHost} (the host the agent
+   * reaches the server by); none means gRPC only. Only an address on {@code serverHost} gets the
+   * device credential, and only the HTTPS port the device certificate (see {@link
+   * HttpArtifactSource}).
    */
-  public void announce(String baseUrl, int httpPort, String serverHost) {
+  public void announce(String baseUrl, int httpPort, int httpsPort, String serverHost) {
+    boolean ownHttps = baseUrl.isEmpty() && httpsPort > 0 && deviceTls != null;
     String address =
         !baseUrl.isEmpty()
             ? baseUrl
-            : httpPort > 0
-                ? "http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/"
-                : null;
+            : ownHttps
+                ? "https://" + serverHost + ":" + httpsPort + "/agent/v1/artifacts/"
+                : httpPort > 0
+                    ? "http://" + serverHost + ":" + httpPort + "/agent/v1/artifacts/"
+                    : null;
     URI base = null;
     if (address != null) {
       // Unsigned, so anything but a usable http(s) address just means gRPC; never an
@@ -60,7 +79,11 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
       }
     }
     HttpArtifactSource previous = announced;
-    announced = base == null ? null : new HttpArtifactSource(base, credential.get(), serverHost);
+    announced =
+        base == null
+            ? null
+            : new HttpArtifactSource(
+                base, credential.get(), serverHost, ownHttps ? deviceTls : null);
     if (base != null
         && !announced.sendsCredential()
         && (previous == null || !previous.base().equals(announced.base()))) {
