@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of docs/benchmarks.md: builds, makes sure PostgreSQL runs (database
 # modelfleet_bench, recreated), then drives the packaged server and agent.
-# Usage: e2e/bench.sh [sections...]   (server agent download hardware rollout ingest tls
+# Usage: e2e/bench.sh [sections...]   (server agent download download-mtls hardware rollout ingest tls
 # cli-push cli-watch; all by default. The report goes to standard output, progress to standard
 # error.)
 set -euo pipefail

@@ -67,6 +67,7 @@ public final class Benchmarks {
                 "server",
                 "agent",
                 "download",
+                "download-mtls",
                 "hardware",
                 "rollout",
                 "ingest",
@@ -77,8 +78,8 @@ public final class Benchmarks {
   }
 
   /**
-   * {@code sections}: any of server, agent, download, hardware, rollout, ingest, tls, cli-push,
-   * cli-watch (all by default).
+   * {@code sections}: any of server, agent, download, download-mtls, hardware, rollout, ingest,
+   * tls, cli-push, cli-watch (all by default).
    */
   private void run(String database, Set<String> sections) throws Exception {
     OptionalDouble curl = OptionalDouble.empty();
@@ -155,6 +156,10 @@ public final class Benchmarks {
           WatchBench.run(repo, server, work.resolve("cli"), ROLLOUT_DEVICES, WATCHERS, this::row);
         }
       }
+    }
+    if (sections.contains("download-mtls")) {
+      Files.createDirectories(work.resolve("download-mtls"));
+      MutualTlsDownloadBench.run(repo, work.resolve("download-mtls"), database, this::row);
     }
     if (sections.contains("tls")) {
       Files.createDirectories(work.resolve("tls"));

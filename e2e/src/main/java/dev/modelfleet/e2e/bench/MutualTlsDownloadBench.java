@@ -1,0 +1,153 @@
+package dev.modelfleet.e2e.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.ArtifactSource;
+import dev.modelfleet.agent.tls.DeviceTlsContext;
+import dev.modelfleet.agent.tls.TlsIdentityStore;
+import dev.modelfleet.agent.transport.http.HttpArtifactSource;
+import dev.modelfleet.e2e.AgentProcess;
+import dev.modelfleet.e2e.Fleet;
+import dev.modelfleet.e2e.Ports;
+import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.ServerProcess;
+import dev.modelfleet.e2e.Waits;
+import dev.modelfleet.onnx.samples.SampleModels;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * The agent's download of 100 MB over the server's HTTPS artifact port under mutual TLS, over the
+ * plain HTTP path, and the loopback baseline (nginx → curl, single stream), in interleaved rounds
+ * of one run each, so the machine's load (shared with others) hits all three alike. One server with
+ * mutual TLS and a plaintext replica of it (same database, keys and artifact directory) serve the
+ * same artifact to the same enrolled device, with the agent's own downloader and sources.
+ */
+final class MutualTlsDownloadBench {
+
+  private static final int ROUNDS = Integer.getInteger("modelfleet.bench.mtlsRounds", 3);
+
+  private MutualTlsDownloadBench() {}
+
+  static void run(RepoLayout repo, Path work, String database, ReportRows report) throws Exception {
+    Benchmarks.progress("download-mtls: a server with mutual TLS and a plaintext replica");
+    int httpsPort = Ports.free();
+    try (ServerProcess tls =
+            ServerProcess.start(
+                repo,
+                work,
+                database,
+                Map.of("MODELFLEET_AGENT_TLS_ARTIFACT_PORT", Integer.toString(httpsPort)));
+        ServerProcess plain = tls.replica("plain", Map.of("MODELFLEET_AGENT_TLS_MODE", "off"));
+        Fleet fleet = new Fleet(repo, tls, work)) {
+      AgentProcess device = fleet.startAgent("bench-mtls", Map.of("bench", "mtls"));
+      TlsIdentityStore tlsStore = new TlsIdentityStore(device.stateDir());
+      Waits.until(
+          "the agent to store its identity and certificate",
+          Duration.ofSeconds(30),
+          () -> Files.exists(device.stateDir().resolve("identity.json")) && tlsStore.exists());
+      // stopped: the benchmark downloads with its identity, without the agent competing for CPU
+      device.close();
+      byte[] big = SampleModels.classifier(42, 1024, 25_600, 2);
+      fleet.createModel("bench-mtls");
+      fleet.createVersion("bench-mtls", "1");
+      JsonNode variant = fleet.uploadVariant("bench-mtls", "1", big);
+      fleet.assign("bench-mtls", "1", "bench=mtls");
+      String credential =
+          new ObjectMapper()
+              .readTree(device.stateDir().resolve("identity.json").toFile())
+              .path("credential")
+              .asText();
+      SSLSocketFactory deviceTls =
+          DeviceTlsContext.socketFactory(
+              TlsIdentityStore.readCertificates(work.resolve("fleet-ca.pem")), tlsStore.load());
+      ArtifactSource https =
+          new HttpArtifactSource(
+              URI.create("https://localhost:" + httpsPort + "/agent/v1/artifacts/"),
+              credential,
+              "localhost",
+              () -> deviceTls);
+      ArtifactSource http =
+          new HttpArtifactSource(
+              plain.baseUri().resolve("/agent/v1/artifacts/"),
+              credential,
+              plain.baseUri().getHost());
+      String sha256 = variant.path("sha256").asText();
+      long size = variant.path("size").asLong();
+      List<Double> overHttps = new ArrayList<>();
+      List<Double> overHttp = new ArrayList<>();
+      List<Double> baseline = new ArrayList<>();
+      for (int round = 1; round <= ROUNDS; round++) {
+        Benchmarks.progress("download-mtls: round " + round + "/" + ROUNDS);
+        OptionalDouble curl = LoopbackBaseline.medianMbPerSecond(repo, 100, 1);
+        curl.ifPresent(baseline::add);
+        overHttps.add(once(https, sha256, size, work.resolve("https-" + round)));
+        overHttp.add(once(http, sha256, size, work.resolve("http-" + round)));
+      }
+      String load = loadAverage();
+      report.row(
+          "Download over HTTPS, mutual TLS (agent, " + Benchmarks.mb(size) + ", written + sha256)",
+          String.format("median %.0f MB/s of %s", median(overHttps), format(overHttps)),
+          "");
+      report.row(
+          "Download over plain HTTP, same run",
+          String.format("median %.0f MB/s of %s", median(overHttp), format(overHttp)),
+          "");
+      if (!baseline.isEmpty()) {
+        report.row(
+            "Download: baseline curl from nginx on loopback, 100 MB, same rounds",
+            String.format("median %.0f MB/s of %s", median(baseline), format(baseline)),
+            "");
+        report.row(
+            "Download: ratio agent / curl, HTTPS mutual TLS",
+            String.format("%.2f", median(overHttps) / median(baseline)),
+            "≥ 0.8");
+        report.row(
+            "Download: ratio agent / curl, plain HTTP",
+            String.format("%.2f", median(overHttp) / median(baseline)),
+            "≥ 0.8");
+      }
+      report.row("Download (mTLS section): load average after the rounds", load, "");
+    }
+  }
+
+  /** MB/s (2^20 bytes) of one download into an empty directory, verified by size and sha256. */
+  private static double once(ArtifactSource source, String sha256, long size, Path dir)
+      throws Exception {
+    Files.createDirectories(dir);
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(
+            source, sha -> dir.resolve(sha + ".onnx"), sha -> dir.resolve(sha + ".part"), 1, 0);
+    long start = System.nanoTime();
+    Path file = downloader.download(sha256, size, (done, total) -> {});
+    double seconds = (System.nanoTime() - start) / 1e9;
+    if (Files.size(file) != size) {
+      throw new IllegalStateException("downloaded " + Files.size(file) + " of " + size);
+    }
+    DownloadBench.deleteRecursively(dir);
+    return size / 1048576.0 / seconds;
+  }
+
+  private static String loadAverage() throws java.io.IOException {
+    return Files.readString(Path.of("/proc/loadavg")).trim();
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static String format(List<Double> rates) {
+    return rates.stream().map(r -> String.format("%.0f", r)).toList().toString();
+  }
+}
