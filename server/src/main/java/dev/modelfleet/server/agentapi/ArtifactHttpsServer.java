@@ -217,7 +217,8 @@ class ArtifactHttpsServer {
               opened.setReadBufferSize(BUFFER).setReadPos(offset).setReadLength(size - offset);
               head(response, range != null, offset, size);
               track(response);
-              opened.pipeTo(response);
+              // the file is closed however the transfer ends (a broken-off download too)
+              opened.pipeTo(response).onComplete(done -> opened.close());
             });
   }
 

@@ -2,6 +2,8 @@ package dev.modelfleet.agent.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import java.io.ByteArrayOutputStream;
@@ -41,5 +43,35 @@ class AnnouncedAddressTest {
     PreferHttpArtifactSource source = new PreferHttpArtifactSource(grpc, () -> "secret");
     assertDoesNotThrow(() -> source.announce("", 8080, "bad host"));
     assertArrayEquals(artifact, fetch(source));
+  }
+
+  @Test
+  void theHttpsPortIsTakenOnlyWithTheDevicesTls() throws Exception {
+    // without mutual TLS there is no device certificate to present: gRPC serves, nothing is asked
+    PreferHttpArtifactSource plain = new PreferHttpArtifactSource(grpc, () -> "secret", null);
+    plain.announce("", 0, 9443, "127.0.0.1");
+    assertArrayEquals(artifact, fetch(plain));
+    assertEquals(1, grpc.requestedOffsets.size());
+
+    // with it, the announced port on the server's host is asked with the device's TLS
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    PreferHttpArtifactSource withTls =
+        new PreferHttpArtifactSource(
+            grpc,
+            () -> "secret",
+            () -> {
+              asked.incrementAndGet();
+              return (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault();
+            });
+    int closed;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    withTls.announce("", 0, closed, "127.0.0.1");
+    assertThrows(dev.modelfleet.agent.download.ArtifactFetchException.class, () -> fetch(withTls));
+    assertEquals(1, asked.get(), "the HTTPS attempt used the device's TLS");
+    assertArrayEquals(artifact, fetch(withTls), "then gRPC serves");
+    assertEquals(2, grpc.requestedOffsets.size());
   }
 }
