@@ -6,6 +6,9 @@ import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.download.ArtifactSource;
 import dev.modelfleet.agent.tls.DeviceTlsContext;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
+import dev.modelfleet.agent.transport.grpc.AgentChannels;
+import dev.modelfleet.agent.transport.grpc.BearerCredentialInterceptor;
+import dev.modelfleet.agent.transport.grpc.GrpcArtifactSource;
 import dev.modelfleet.agent.transport.http.HttpArtifactSource;
 import dev.modelfleet.e2e.AgentProcess;
 import dev.modelfleet.e2e.Fleet;
@@ -14,6 +17,8 @@ import dev.modelfleet.e2e.RepoLayout;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.onnx.samples.SampleModels;
+import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import io.grpc.ManagedChannel;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,15 +72,25 @@ final class MutualTlsDownloadBench {
               .readTree(device.stateDir().resolve("identity.json").toFile())
               .path("credential")
               .asText();
+      var tlsIdentity = tlsStore.load();
       SSLSocketFactory deviceTls =
           DeviceTlsContext.socketFactory(
-              TlsIdentityStore.readCertificates(work.resolve("fleet-ca.pem")), tlsStore.load());
+              TlsIdentityStore.readCertificates(work.resolve("fleet-ca.pem")), tlsIdentity);
       ArtifactSource https =
           new HttpArtifactSource(
               URI.create("https://localhost:" + httpsPort + "/agent/v1/artifacts/"),
               credential,
               "localhost",
               () -> deviceTls);
+      ManagedChannel channel =
+          AgentChannels.mutualTls(
+              tls.grpcTarget(),
+              TlsIdentityStore.readCertificates(work.resolve("fleet-ca.pem")),
+              tlsIdentity);
+      ArtifactSource grpc =
+          new GrpcArtifactSource(
+              AgentServiceGrpc.newBlockingStub(channel)
+                  .withInterceptors(new BearerCredentialInterceptor(credential)));
       ArtifactSource http =
           new HttpArtifactSource(
               plain.baseUri().resolve("/agent/v1/artifacts/"),
@@ -85,18 +100,31 @@ final class MutualTlsDownloadBench {
       long size = variant.path("size").asLong();
       List<Double> overHttps = new ArrayList<>();
       List<Double> overHttp = new ArrayList<>();
+      List<Double> overGrpc = new ArrayList<>();
       List<Double> baseline = new ArrayList<>();
+      // one unmeasured download per path first: the TLS code of both JVMs is interpreted at first
+      // (a cold first HTTPS download ran at a tenth of a warm one), and an agent runs for months
+      Benchmarks.progress("download-mtls: one warm-up download per path");
+      once(https, sha256, size, work.resolve("warm-https"));
+      once(http, sha256, size, work.resolve("warm-http"));
+      once(grpc, sha256, size, work.resolve("warm-grpc"));
       for (int round = 1; round <= ROUNDS; round++) {
         Benchmarks.progress("download-mtls: round " + round + "/" + ROUNDS);
         OptionalDouble curl = LoopbackBaseline.medianMbPerSecond(repo, 100, 1);
         curl.ifPresent(baseline::add);
         overHttps.add(once(https, sha256, size, work.resolve("https-" + round)));
         overHttp.add(once(http, sha256, size, work.resolve("http-" + round)));
+        overGrpc.add(once(grpc, sha256, size, work.resolve("grpc-" + round)));
       }
+      channel.shutdownNow();
       String load = loadAverage();
       report.row(
           "Download over HTTPS, mutual TLS (agent, " + Benchmarks.mb(size) + ", written + sha256)",
           String.format("median %.0f MB/s of %s", median(overHttps), format(overHttps)),
+          "");
+      report.row(
+          "Download over gRPC FetchArtifact, mutual TLS (the fallback), same run",
+          String.format("median %.0f MB/s of %s", median(overGrpc), format(overGrpc)),
           "");
       report.row(
           "Download over plain HTTP, same run",
