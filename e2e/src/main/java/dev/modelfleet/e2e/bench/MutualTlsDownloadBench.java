@@ -101,6 +101,7 @@ final class MutualTlsDownloadBench {
       List<Double> overHttps = new ArrayList<>();
       List<Double> overHttp = new ArrayList<>();
       List<Double> overGrpc = new ArrayList<>();
+      List<Double> curlHttps = new ArrayList<>();
       List<Double> baseline = new ArrayList<>();
       // one unmeasured download per path first: the TLS code of both JVMs is interpreted at first
       // (a cold first HTTPS download ran at a tenth of a warm one), and an agent runs for months
@@ -115,6 +116,8 @@ final class MutualTlsDownloadBench {
         overHttps.add(once(https, sha256, size, work.resolve("https-" + round)));
         overHttp.add(once(http, sha256, size, work.resolve("http-" + round)));
         overGrpc.add(once(grpc, sha256, size, work.resolve("grpc-" + round)));
+        curlOverHttps(device.stateDir().resolve("tls.pem"), work, httpsPort, sha256, credential)
+            .ifPresent(curlHttps::add);
       }
       channel.shutdownNow();
       String load = loadAverage();
@@ -126,6 +129,12 @@ final class MutualTlsDownloadBench {
           "Download over gRPC FetchArtifact, mutual TLS (the fallback), same run",
           String.format("median %.0f MB/s of %s", median(overGrpc), format(overGrpc)),
           "");
+      if (!curlHttps.isEmpty()) {
+        report.row(
+            "Download: curl from the HTTPS port with the device certificate (server cost alone)",
+            String.format("median %.0f MB/s of %s", median(curlHttps), format(curlHttps)),
+            "");
+      }
       report.row(
           "Download over plain HTTP, same run",
           String.format("median %.0f MB/s of %s", median(overHttp), format(overHttp)),
@@ -163,6 +172,45 @@ final class MutualTlsDownloadBench {
     }
     DownloadBench.deleteRecursively(dir);
     return size / 1048576.0 / seconds;
+  }
+
+  /**
+   * curl (OpenSSL) as the client of the HTTPS port, writing to disk like the baseline: what the
+   * server's side of TLS costs without the agent's JDK client. Empty where curl is missing.
+   */
+  private static OptionalDouble curlOverHttps(
+      Path tlsPem, Path work, int port, String sha256, String credential) throws Exception {
+    Path out = work.resolve("curl-https");
+    Process curl;
+    try {
+      curl =
+          new ProcessBuilder(
+                  "curl",
+                  "-s",
+                  "-f",
+                  "--cert",
+                  tlsPem.toString(),
+                  "--cacert",
+                  work.resolve("fleet-ca.pem").toString(),
+                  "-H",
+                  "Authorization: Bearer " + credential,
+                  "-o",
+                  out.toString(),
+                  "-w",
+                  "%{speed_download}",
+                  "https://localhost:" + port + "/agent/v1/artifacts/" + sha256)
+              .start();
+    } catch (java.io.IOException e) {
+      return OptionalDouble.empty();
+    }
+    String speed = new String(curl.getInputStream().readAllBytes()).trim();
+    int exit = curl.waitFor();
+    Files.deleteIfExists(out);
+    if (exit != 0 || speed.isEmpty()) {
+      Benchmarks.progress("download-mtls: curl over HTTPS failed (exit " + exit + ")");
+      return OptionalDouble.empty();
+    }
+    return OptionalDouble.of(Double.parseDouble(speed) / 1048576.0);
   }
 
   private static String loadAverage() throws java.io.IOException {

@@ -24,6 +24,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.TrustOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -108,6 +109,10 @@ class ArtifactHttpsServer {
             // asked for, not required: a request without one gets a 401 that says why
             .setClientAuth(ClientAuth.REQUEST)
             .setTcpNoDelay(true);
+    if (OpenSSLEngineOptions.isAvailable()) {
+      // BoringSSL encrypts several times faster than the JDK's SSLEngine here
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+    }
     server =
         vertx
             .createHttpServer(options)
@@ -116,7 +121,9 @@ class ArtifactHttpsServer {
             .toCompletionStage()
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
-    LOG.infof("HTTPS artifact path for devices (mutual TLS) on port %d", server.actualPort());
+    LOG.infof(
+        "HTTPS artifact path for devices (mutual TLS) on port %d (TLS by %s)",
+        server.actualPort(), OpenSSLEngineOptions.isAvailable() ? "OpenSSL" : "the JDK");
   }
 
   void stop(@Observes ShutdownEvent stopping) throws Exception {
