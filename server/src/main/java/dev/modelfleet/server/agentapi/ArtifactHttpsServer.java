@@ -210,7 +210,7 @@ class ArtifactHttpsServer {
         throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
       }
       size = Files.size(file);
-      offset = range == null ? 0 : ArtifactHttpResource.ByteRange.startOf(range, size);
+      offset = range == null ? 0 : ByteRange.startOf(range, size);
     } catch (IOException | RuntimeException e) {
       problem(response, e);
       return;
@@ -233,7 +233,7 @@ class ArtifactHttpsServer {
   private Void pumpFromStore(HttpServerRequest request, String sha256, String range)
       throws Exception {
     HttpServerResponse response = request.response();
-    long offset = range == null ? 0 : ArtifactHttpResource.ByteRange.offsetOf(range);
+    long offset = range == null ? 0 : ByteRange.offsetOf(range);
     ArtifactStore.Stored stored;
     try {
       stored = store.open(sha256, offset);
@@ -242,7 +242,7 @@ class ArtifactHttpsServer {
     }
     try (stored) {
       if (range != null) {
-        ArtifactHttpResource.ByteRange.startOf(range, stored.size());
+        ByteRange.startOf(range, stored.size());
       }
       head(response, range != null, offset, stored.size());
       track(response);
