@@ -122,6 +122,82 @@ final class TestModels {
     return model(g.build(), 17);
   }
 
+  /**
+   * image [1,3,16,16] → Conv 3→8 (3x3, weights of std 600) → BatchNormalization whose running
+   * variances are {@code variance} (times 1..5) → Relu → y: a trained network's layer whose
+   * activations are in the thousands, so its variances are far beyond float16's ±65504.
+   */
+  static ModelProto convBatchNorm(long seed, float variance) {
+    Random r = new Random(seed);
+    int c = 8;
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("conv_bn")
+            .addInput(floatValue(INPUT, 1, 3, 16, 16))
+            .addOutput(floatValue("y", 1, c, 16, 16))
+            .addInitializer(floatTensor("w", new long[] {c, 3, 3, 3}, random(r, c * 27, 600f)))
+            .addInitializer(floatTensor("b", new long[] {c}, random(r, c, 100f)))
+            .addAllInitializer(batchNormParams(r, c, variance))
+            .addNode(
+                node(
+                    "Conv",
+                    "conv",
+                    List.of(INPUT, "w", "b"),
+                    List.of("c"),
+                    intsAttribute("pads", 1, 1, 1, 1)))
+            .addNode(
+                node(
+                    "BatchNormalization",
+                    "bn",
+                    List.of("c", "gamma", "beta", "mean", "var"),
+                    List.of("n")))
+            .addNode(node("Relu", "relu", List.of("n"), List.of("y")))
+            .build();
+    return model(g, 17);
+  }
+
+  /**
+   * x [1,8,4,4] → BatchNormalization (variances {@code variance} times 1..5, no Conv before it to
+   * fold into) → y.
+   */
+  static ModelProto batchNormAlone(long seed, float variance) {
+    Random r = new Random(seed);
+    int c = 8;
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("bn_alone")
+            .addInput(floatValue("x", 1, c, 4, 4))
+            .addOutput(floatValue("y", 1, c, 4, 4))
+            .addAllInitializer(batchNormParams(r, c, variance))
+            .addNode(
+                node(
+                    "BatchNormalization",
+                    "bn",
+                    List.of("x", "gamma", "beta", "mean", "var"),
+                    List.of("y")))
+            .build();
+    return model(g, 17);
+  }
+
+  private static List<TensorProto> batchNormParams(Random r, int c, float variance) {
+    float[] var = new float[c];
+    float[] mean = new float[c];
+    float[] gamma = new float[c];
+    float[] beta = new float[c];
+    for (int i = 0; i < c; i++) {
+      var[i] = variance * (1 + r.nextInt(5));
+      mean[i] = (float) r.nextGaussian() * 100f;
+      gamma[i] = 0.5f + r.nextFloat();
+      beta[i] = (float) r.nextGaussian() * 0.1f;
+    }
+    long[] dims = {c};
+    return List.of(
+        floatTensor("gamma", dims, gamma),
+        floatTensor("beta", dims, beta),
+        floatTensor("mean", dims, mean),
+        floatTensor("var", dims, var));
+  }
+
   /** x [N,16] → MatMul [16,1] → y [N,1]: one regression output, no classes. */
   static ModelProto regressor(long seed) {
     Random r = new Random(seed);
