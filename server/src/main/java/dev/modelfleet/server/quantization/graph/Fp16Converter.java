@@ -70,6 +70,15 @@ public final class Fp16Converter {
   private long elements;
 
   public static Int8DynamicQuantizer.Result convert(ModelProto model) {
+    return convert(model, Map.of());
+  }
+
+  /**
+   * With {@code keepNodes} (node name → why): those nodes run in float32 between Casts as well, for
+   * an operator ONNX Runtime cannot load or optimise in float16.
+   */
+  public static Int8DynamicQuantizer.Result convert(
+      ModelProto model, Map<String, String> keepNodes) {
     Fp16Converter c = new Fp16Converter();
     // first, so running variances (often far beyond ±65504) become weights of ordinary size
     model = BatchNormFolding.foldEverywhere(model, c.converted);
@@ -87,6 +96,16 @@ public final class Fp16Converter {
     Namer namer = new Namer(OnnxGraphs.allNames(main));
     c.namer = namer;
     c.keepOutOfRange(main);
+    if (!keepNodes.isEmpty()) {
+      OnnxGraphs.forEachNode(
+          main,
+          n -> {
+            String why = keepNodes.get(n.getName());
+            if (why != null) {
+              c.keptNodes.merge(n, why, (a, b) -> a + "; " + b);
+            }
+          });
+    }
     Set<String> initializers = new HashSet<>();
     main.getInitializerList().forEach(t -> initializers.add(t.getName()));
 
@@ -247,6 +266,11 @@ public final class Fp16Converter {
             why + "; the operator runs in float32 between Casts"));
   }
 
+  /** Whether the converter can run {@code n} in float32 between Casts. */
+  public static boolean canKeepInFloat32(NodeProto n) {
+    return n.getDomain().isEmpty() && SAME_TYPE_OPS.contains(n.getOpType()) && outputIndex(n) >= 0;
+  }
+
   /** The index of the node's only non-empty output, or -1. */
   private static int outputIndex(NodeProto n) {
     int found = -1;
@@ -286,14 +310,7 @@ public final class Fp16Converter {
         });
     for (Map.Entry<String, String> p : problems.entrySet()) {
       List<NodeProto> r = readers.getOrDefault(p.getKey(), List.of());
-      boolean keepable =
-          !r.isEmpty()
-              && r.stream()
-                  .allMatch(
-                      n ->
-                          n.getDomain().isEmpty()
-                              && SAME_TYPE_OPS.contains(n.getOpType())
-                              && outputIndex(n) >= 0);
+      boolean keepable = !r.isEmpty() && r.stream().allMatch(Fp16Converter::canKeepInFloat32);
       if (keepable) {
         keepFloat.add(p.getKey());
         r.forEach(n -> keptNodes.merge(n, p.getValue(), (a, b2) -> a + "; " + b2));
