@@ -224,7 +224,24 @@ public class DerivationRunner {
       double floor,
       DerivationViews.Validation validation,
       DerivationViews.Calibration calibration,
-      Set<String> done) {}
+      Set<String> done) {
+
+    Plan withoutSamples() {
+      return new Plan(
+          model,
+          version,
+          precisionSource,
+          provider,
+          needs,
+          sha256,
+          size,
+          kinds,
+          floor,
+          null,
+          null,
+          done);
+    }
+  }
 
   /** Runs a claimed job to its end; every failure ends in a recorded state, never a stuck one. */
   void run(UUID jobId) {
@@ -235,7 +252,21 @@ public class DerivationRunner {
       Plan plan = QuarkusTransaction.requiringNew().call(() -> plan(jobId));
       byte[] reference = DerivationService.read(store, plan.sha256());
       ModelProto parsed = OnnxGraphs.parse(reference);
+      // every sample made a tensor now, and the job's JSON of them (boxed numbers, several times
+      // the tensors' size for a large body) dropped, before anything is timed
       ValidationSet set = Derivations.validationSet(reference, plan.validation());
+      Set<String> done = plan.done();
+      boolean calibrates =
+          plan.kinds().stream()
+              .anyMatch(k -> k == DerivationKind.INT8_STATIC && !done.contains(k.wire()));
+      ValidationSet calibrationSet =
+          calibrates ? Derivations.calibrationSet(reference, plan.calibration()) : null;
+      DerivationViews.Calibration settings =
+          plan.calibration() == null
+              ? null
+              : new DerivationViews.Calibration(
+                  null, plan.calibration().method(), plan.calibration().percentile());
+      plan = plan.withoutSamples();
       int total = plan.kinds().size() * 3;
       int step = 0;
       for (DerivationKind kind : plan.kinds()) {
@@ -247,8 +278,7 @@ public class DerivationRunner {
         result.kind = kind.wire();
         try {
           progress(jobId, "deriving " + kind.wire(), step++, total);
-          Derivations.Derived derived =
-              Derivations.derive(parsed, kind, plan.calibration(), reference);
+          Derivations.Derived derived = Derivations.derive(parsed, kind, calibrationSet, settings);
           result.report = derived.report();
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();

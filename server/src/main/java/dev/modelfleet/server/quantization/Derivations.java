@@ -123,14 +123,32 @@ public final class Derivations {
       DerivationKind kind,
       DerivationViews.Calibration calibration,
       byte[] reference) {
+    return derive(
+        model,
+        kind,
+        kind == DerivationKind.INT8_STATIC ? calibrationSet(reference, calibration) : null,
+        calibration);
+  }
+
+  /**
+   * The same with the calibration samples already made tensors ({@code calibrationSet}; {@code
+   * settings}: method and percentile, its samples unused), so a job can drop the samples' JSON
+   * before it measures anything.
+   */
+  static Derived derive(
+      ModelProto model,
+      DerivationKind kind,
+      ValidationSet calibrationSet,
+      DerivationViews.Calibration settings) {
     check(model, kind);
+    DerivationViews.Calibration calibration = settings;
     Int8DynamicQuantizer.Result r =
         switch (kind) {
           case INT8_DYNAMIC -> Int8DynamicQuantizer.quantize(model);
           case INT8_STATIC ->
               Int8StaticQuantizer.quantize(
                   model,
-                  new CalibrationRuns(calibrationSet(reference, calibration)),
+                  new CalibrationRuns(calibrationSet),
                   method(calibration),
                   percentile(calibration));
           case FP16 -> loadableFp16(model);

@@ -31,7 +31,12 @@ public final class VariantCheck {
   private static final int WARMUP_RUNS = 3;
   private static final int MIN_ROUNDS = 3;
   private static final int MAX_ROUNDS = 9;
-  private static final int RUNS_PER_ROUND = 3;
+
+  /** Runs per side and round: at least 3, more for a fast model, so a round lasts ~20 ms. */
+  private static final int MIN_RUNS_PER_ROUND = 3;
+
+  private static final int MAX_RUNS_PER_ROUND = 200;
+  private static final double ROUND_SIDE_MS = 20;
   private static final long TIMING_BUDGET_NANOS = 6_000_000_000L;
 
   /**
@@ -303,8 +308,9 @@ public final class VariantCheck {
   }
 
   /**
-   * Warm-up, then rounds of {@link #RUNS_PER_ROUND} runs of each, the first side alternating per
-   * round; at least {@link #MIN_ROUNDS}, more while the time budget lasts.
+   * Warm-up, then rounds of runs of each (as many as fill ~20 ms, so a sub-millisecond model is not
+   * judged by single scheduler slices), the first side alternating per round; at least {@link
+   * #MIN_ROUNDS}, more while the time budget lasts.
    */
   static Latency interleaved(
       OrtSession ref, OrtSession cand, Map<String, ValidationSet.Sample> sample)
@@ -312,10 +318,19 @@ public final class VariantCheck {
     Map<String, OnnxTensor> refIn = tensors(ref, sample);
     Map<String, OnnxTensor> candIn = tensors(cand, sample);
     try {
+      long slowest = 0;
       for (int i = 0; i < WARMUP_RUNS; i++) {
+        long t0 = System.nanoTime();
         ref.run(refIn).close();
+        long t1 = System.nanoTime();
         cand.run(candIn).close();
+        slowest = Math.max(slowest, Math.max(t1 - t0, System.nanoTime() - t1));
       }
+      int runs =
+          (int)
+              Math.max(
+                  MIN_RUNS_PER_ROUND,
+                  Math.min(MAX_RUNS_PER_ROUND, Math.ceil(ROUND_SIDE_MS * 1e6 / slowest)));
       List<Double> refMs = new ArrayList<>();
       List<Double> candMs = new ArrayList<>();
       List<Double> ratios = new ArrayList<>();
@@ -323,10 +338,10 @@ public final class VariantCheck {
       while (ratios.size() < MAX_ROUNDS
           && (ratios.size() < MIN_ROUNDS || System.nanoTime() - start < TIMING_BUDGET_NANOS)) {
         boolean refFirst = ratios.size() % 2 == 0;
-        double a = refFirst ? roundMs(ref, refIn) : 0;
-        double b = roundMs(cand, candIn);
+        double a = refFirst ? roundMs(ref, refIn, runs) : 0;
+        double b = roundMs(cand, candIn, runs);
         if (!refFirst) {
-          a = roundMs(ref, refIn);
+          a = roundMs(ref, refIn, runs);
         }
         refMs.add(a);
         candMs.add(b);
@@ -346,10 +361,10 @@ public final class VariantCheck {
   }
 
   /** The median of one side's runs in a round, in milliseconds. */
-  private static double roundMs(OrtSession session, Map<String, OnnxTensor> in)
+  private static double roundMs(OrtSession session, Map<String, OnnxTensor> in, int runs)
       throws OrtException {
     List<Double> times = new ArrayList<>();
-    for (int i = 0; i < RUNS_PER_ROUND; i++) {
+    for (int i = 0; i < runs; i++) {
       long t0 = System.nanoTime();
       session.run(in).close();
       times.add((System.nanoTime() - t0) / 1e6);
