@@ -13,7 +13,7 @@
 # bucket's own versioning or replication). PG_BIN: the folder of pg_dump when the one on the PATH
 # is older than the PostgreSQL server (pg_dump refuses a newer server).
 #
-# Writes DESTINATION (which must not exist) owner-only: modelfleet.dump (pg_dump's custom
+# Writes DESTINATION (which must not exist) owner-only: database.dump (pg_dump's custom
 # format), artifacts.tar, keys.tar and SHA256SUMS. keys.tar holds the signing keys and the fleet
 # CA's key: whoever reads it can sign models for your fleet. Store it encrypted.
 # deploy/server/restore.sh restores such a folder.
@@ -44,7 +44,7 @@ mkdir -p "$destination"
 # The dump first: an artifact or key newer than the dump does no harm, a dump newer than the
 # copies could name an artifact they lack (artifacts are written once, under their sha256).
 PGUSER=$QUARKUS_FLYWAY_USERNAME PGPASSWORD=$QUARKUS_FLYWAY_PASSWORD \
-  "${pg_bin}pg_dump" --format=custom --file="$destination/modelfleet.dump" "$database_uri"
+  "${pg_bin}pg_dump" --format=custom --file="$destination/database.dump" "$database_uri"
 if [ "$store_type" = filesystem ]; then
   tar -C "$MODELFLEET_ARTIFACT_DIR" -cf "$destination/artifacts.tar" .
 else

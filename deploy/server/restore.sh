@@ -45,7 +45,7 @@ tables=$("${pg_bin}psql" -X -qtA -d "$database_uri" \
 [ "$tables" = 0 ] || fail "the database holds $tables tables already; restore into an empty one"
 
 "${pg_bin}pg_restore" --no-owner --no-privileges --exit-on-error --single-transaction \
-  --dbname="$database_uri" "$backup/modelfleet.dump"
+  --dbname="$database_uri" "$backup/database.dump"
 umask 077
 mkdir -p "$MODELFLEET_KEY_DIR"
 tar -C "$MODELFLEET_KEY_DIR" -xf "$backup/keys.tar"

@@ -129,7 +129,7 @@ class BackupRestoreTest {
                 List.of(script("backup.sh"), backup.toString()))
             .ok();
     assertEquals(
-        List.of("SHA256SUMS", "artifacts.tar", "keys.tar", "modelfleet.dump"),
+        List.of("SHA256SUMS", "artifacts.tar", "database.dump", "keys.tar"),
         fileNames(backup),
         backedUp.output());
     assertEquals("rwx------", permissions(backup), "the backup holds the signing keys");
