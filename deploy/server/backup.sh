@@ -16,7 +16,8 @@
 # Writes DESTINATION (which must not exist) owner-only: database.dump (pg_dump's custom
 # format), artifacts.tar, keys.tar and SHA256SUMS. keys.tar holds the signing keys and the fleet
 # CA's key: whoever reads it can sign models for your fleet. Store it encrypted.
-# deploy/server/restore.sh restores such a folder.
+# deploy/server/restore.sh restores such a folder. SHA256SUMS comes last: a folder without it is
+# a backup that failed half-way, and restore.sh refuses it.
 set -euo pipefail
 
 fail() { echo "backup: $*" >&2; exit 1; }
