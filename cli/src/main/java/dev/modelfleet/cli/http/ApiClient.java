@@ -302,7 +302,13 @@ public final class ApiClient {
       request.timeout(timeout);
     }
     try {
-      return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      if (response.statusCode() / 100 == 3) {
+        response.body().close();
+        throw redirected(response);
+      }
+      return response;
     } catch (IOException e) {
       throw unreachable(e);
     } catch (InterruptedException e) {
@@ -356,6 +362,34 @@ public final class ApiClient {
             + " with "
             + response.headers().firstValue("Content-Type").orElse("no content type")
             + ", not the JSON of a ModelFleet server",
+        "check the server URL: modelfleet config get-contexts (or MODELFLEET_SERVER)");
+  }
+
+  /**
+   * The API never redirects; a server whose plain HTTP port sends clients to HTTPS
+   * (QUARKUS_HTTP_INSECURE_REQUESTS=redirect) does. Not followed: the token stays where it was
+   * meant to go.
+   */
+  private CliException redirected(HttpResponse<?> response) {
+    String location = response.headers().firstValue("Location").orElse("");
+    URI target = location.isEmpty() ? null : response.uri().resolve(location);
+    if (target != null && "https".equals(target.getScheme())) {
+      String origin = target.getScheme() + "://" + target.getRawAuthority();
+      return new CliException(
+          ExitCode.UNREACHABLE,
+          connection.server() + " sends its clients to HTTPS (" + origin + ")",
+          "log in with --server "
+              + origin
+              + " (and --ca CERT.pem when a private CA issued its certificate)");
+    }
+    return new CliException(
+        ExitCode.UNREACHABLE,
+        connection.server()
+            + " answered "
+            + response.uri().getRawPath()
+            + " with a redirect"
+            + (target == null ? "" : " to " + target)
+            + ", which a ModelFleet server's API never does",
         "check the server URL: modelfleet config get-contexts (or MODELFLEET_SERVER)");
   }
 

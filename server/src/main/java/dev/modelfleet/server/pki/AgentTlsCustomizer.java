@@ -9,19 +9,7 @@ import io.quarkus.grpc.api.ServerBuilderCustomizer;
 import io.quarkus.grpc.runtime.config.GrpcServerConfiguration;
 import io.vertx.grpc.VertxServerBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.security.KeyPair;
-import java.security.cert.X509Certificate;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.jboss.logging.Logger;
 
 /**
@@ -41,10 +29,12 @@ public class AgentTlsCustomizer implements ServerBuilderCustomizer<VertxServerBu
 
   private final AgentTlsConfig config;
   private final FleetCa ca;
+  private final ServerCertificates certificates;
 
-  AgentTlsCustomizer(AgentTlsConfig config, FleetCa ca) {
+  AgentTlsCustomizer(AgentTlsConfig config, FleetCa ca, ServerCertificates certificates) {
     this.config = config;
     this.ca = ca;
+    this.certificates = certificates;
   }
 
   @Override
@@ -59,66 +49,21 @@ public class AgentTlsCustomizer implements ServerBuilderCustomizer<VertxServerBu
   }
 
   private SslContext sslContext() {
-    List<String> names = serverNames();
-    KeyPair key = FleetCa.newP256KeyPair();
-    Instant now = ca.now();
-    X509Certificate certificate =
-        ca.issue(
-            names.get(0),
-            key.getPublic(),
-            now.minus(FleetCa.BACKDATE),
-            now.plus(config.serverCertificateLifetime()),
-            new FleetCa.Profile(KeyPurposeId.id_kp_serverAuth, subjectAltNames(names)));
+    ServerCertificates.Issued issued = certificates.issue();
     try {
       SslContext context =
           GrpcSslContexts.configure(
-                  SslContextBuilder.forServer(key.getPrivate(), certificate, ca.certificate()))
+                  SslContextBuilder.forServer(
+                      issued.key().getPrivate(), issued.certificate(), ca.certificate()))
               .trustManager(new FleetClientTrust(ca.certificate()))
               .clientAuth(ClientAuth.OPTIONAL)
               .build();
       LOG.infof(
           "agent gRPC port uses mutual TLS; server certificate for %s until %s",
-          names, certificate.getNotAfter().toInstant());
+          issued.names(), issued.certificate().getNotAfter().toInstant());
       return context;
     } catch (SSLException e) {
       throw new IllegalStateException("cannot set up TLS for the agent port: " + e.getMessage(), e);
     }
-  }
-
-  List<String> serverNames() {
-    Set<String> names = new LinkedHashSet<>();
-    config
-        .serverNames()
-        .ifPresentOrElse(
-            names::addAll,
-            () -> {
-              names.add("localhost");
-              names.add("127.0.0.1");
-              try {
-                names.add(InetAddress.getLocalHost().getHostName());
-              } catch (UnknownHostException e) {
-                // no resolvable host name: agents use a configured name or localhost
-              }
-            });
-    names.removeIf(String::isBlank);
-    if (names.isEmpty()) {
-      throw new IllegalStateException("modelfleet.agent-tls.server-names is empty");
-    }
-    return new ArrayList<>(names);
-  }
-
-  private static GeneralNames subjectAltNames(List<String> names) {
-    return new GeneralNames(
-        names.stream()
-            .map(String::trim)
-            .map(
-                n ->
-                    new GeneralName(
-                        isIpLiteral(n) ? GeneralName.iPAddress : GeneralName.dNSName, n))
-            .toArray(GeneralName[]::new));
-  }
-
-  private static boolean isIpLiteral(String name) {
-    return name.matches("\\d{1,3}(\\.\\d{1,3}){3}") || name.contains(":");
   }
 }
