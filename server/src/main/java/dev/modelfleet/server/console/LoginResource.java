@@ -202,8 +202,8 @@ public class LoginResource {
   }
 
   private String redirectUri() {
-    return oidc.redirectUri(
-        http.isSSL() ? "https" : http.scheme(), http.authority().toString(), OIDC_CALLBACK);
+    String authority = http.authority() == null ? "localhost" : http.authority().toString();
+    return oidc.redirectUri(http.isSSL() ? "https" : http.scheme(), authority, OIDC_CALLBACK);
   }
 
   private static boolean equal(String a, String b) {
