@@ -78,13 +78,13 @@ public final class TestIdentityProvider implements AutoCloseable {
   private volatile Duration deviceCodeLifetime = Duration.ofMinutes(5);
   private final int intervalSeconds = 1;
 
-  private TestIdentityProvider(Set<String> clients) throws Exception {
+  private TestIdentityProvider(String host, Set<String> clients) throws Exception {
     this.clients = clients;
     KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
     generator.initialize(2048);
     this.key = generator.generateKeyPair();
     this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    this.issuer = "http://127.0.0.1:" + server.getAddress().getPort() + REALM;
+    this.issuer = "http://" + host + ":" + server.getAddress().getPort() + REALM;
     route("/.well-known/openid-configuration", this::discovery);
     route("/protocol/openid-connect/certs", exchange -> json(exchange, 200, jwks()));
     route("/protocol/openid-connect/auth/device", this::deviceAuthorization);
@@ -95,8 +95,16 @@ public final class TestIdentityProvider implements AutoCloseable {
 
   /** A provider that issues tokens to these clients. */
   public static TestIdentityProvider start(String... clients) {
+    return startAs("127.0.0.1", clients);
+  }
+
+  /**
+   * A provider whose issuer names {@code host} (still listening on 127.0.0.1): "localhost" makes it
+   * another site than a server at 127.0.0.1, as a real provider is for a browser.
+   */
+  public static TestIdentityProvider startAs(String host, String... clients) {
     try {
-      return new TestIdentityProvider(Set.of(clients));
+      return new TestIdentityProvider(host, Set.of(clients));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
