@@ -44,10 +44,15 @@ class ConsoleOidcBrowserTest {
   @Timeout(180)
   void aPersonSignsInWithTheProvidersButtonAndLandsOnTheOverview() throws Exception {
     provider.user(new TestIdentityProvider.User("dana", List.of("fleet-ops")));
+    provider.approvalPage(true);
     try (ConsoleBrowser browser = ConsoleBrowser.open(running.server().baseUri())) {
       browser.go("/console/login");
       assertEquals("Sign in with localhost", browser.text("#sign-in-oidc"));
       browser.driver().findElement(By.id("sign-in-oidc")).click();
+      browser.await(
+          "the provider's page",
+          () -> browser.driver().getCurrentUrl().startsWith(provider.issuer()));
+      browser.driver().findElement(By.id("approve")).click();
       browser.await("the overview after signing in", () -> browser.path().equals("/console"));
       browser.await("the signed-in person", () -> browser.text("#who").startsWith("oidc:dana"));
       assertTrue(browser.text("#who").contains("operator"), browser.text("#who"));

@@ -74,6 +74,7 @@ public final class TestIdentityProvider implements AutoCloseable {
   private volatile boolean slowDownFirstPoll;
   private volatile User user = new User("alice", List.of("fleet-ops"));
   private volatile boolean denyAtAuthorize;
+  private volatile boolean approvalPage;
   private volatile Duration accessTokenLifetime = Duration.ofMinutes(10);
   private volatile Duration deviceCodeLifetime = Duration.ofMinutes(5);
   private final int intervalSeconds = 1;
@@ -121,6 +122,15 @@ public final class TestIdentityProvider implements AutoCloseable {
   /** The person at the provider's page refuses the next authorization-code sign-ins. */
   public void denyAtAuthorize(boolean deny) {
     this.denyAtAuthorize = deny;
+  }
+
+  /**
+   * {@code /authorize} shows a page with a Continue link (id {@code approve}) instead of
+   * redirecting at once: for a browser, which then leaves the provider's site from the provider's
+   * own page, as after a real sign-in.
+   */
+  public void approvalPage(boolean show) {
+    this.approvalPage = show;
   }
 
   public void accessTokenLifetime(Duration lifetime) {
@@ -238,6 +248,22 @@ public final class TestIdentityProvider implements AutoCloseable {
               query.get("nonce"),
               user));
       back = redirect + "?code=" + code + "&state=" + encode(state);
+    }
+    if (approvalPage) {
+      // the provider's own page: the person clicks, so the way back starts on the provider's site
+      byte[] page =
+          ("<!DOCTYPE html><html><body><p>Sign in to ModelFleet as "
+                  + user.name()
+                  + "?</p><a id=\"approve\" href=\""
+                  + back.replace("&", "&amp;").replace("\"", "&quot;")
+                  + "\">Continue</a></body></html>")
+              .getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+      exchange.sendResponseHeaders(200, page.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(page);
+      }
+      return;
     }
     exchange.getResponseHeaders().set("Location", back);
     exchange.sendResponseHeaders(302, -1);
