@@ -240,10 +240,14 @@ public final class ApiClient {
   public record Response(int status, JsonNode body, String link) {}
 
   private HttpRequest.Builder request(ApiPath path) {
-    return HttpRequest.newBuilder(uri(path.toString()))
-        .header("Authorization", "Bearer " + connection.token())
-        .header("Accept", "application/json")
-        .header("User-Agent", userAgent);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path.toString()))
+            .header("Accept", "application/json")
+            .header("User-Agent", userAgent);
+    // no token yet: reading how to sign in (login --oidc)
+    return connection.token() == null
+        ? request
+        : request.header("Authorization", "Bearer " + connection.token());
   }
 
   private URI uri(String pathAndQuery) {
