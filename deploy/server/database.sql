@@ -9,6 +9,10 @@
 -- (defaults modelfleet, modelfleet_owner, modelfleet_app; then set QUARKUS_FLYWAY_USERNAME and
 -- QUARKUS_DATASOURCE_USERNAME to match).
 --
+-- Another database for roles that exist already (a restore beside the original, on the same
+-- PostgreSQL: docs/operations.md, "Restore"): -v existing_roles=true -v database=NAME, without
+-- the passwords.
+--
 -- owner: owns the database and its schema. The server connects as it only to migrate
 --        (QUARKUS_FLYWAY_USERNAME); after every migration it grants the app role row access
 --        (server/src/main/resources/db/migration/afterMigrate.sql).
@@ -29,17 +33,23 @@
 \else
   \set app modelfleet_app
 \endif
-\if :{?owner_password}
+\if :{?existing_roles}
 \else
-  do $$ begin raise exception 'pass -v owner_password=... (see the top of deploy/server/database.sql)'; end $$;
+  \set existing_roles false
 \endif
-\if :{?app_password}
+\if :existing_roles
 \else
-  do $$ begin raise exception 'pass -v app_password=... (see the top of deploy/server/database.sql)'; end $$;
+  \if :{?owner_password}
+  \else
+    do $$ begin raise exception 'pass -v owner_password=... (see the top of deploy/server/database.sql)'; end $$;
+  \endif
+  \if :{?app_password}
+  \else
+    do $$ begin raise exception 'pass -v app_password=... (see the top of deploy/server/database.sql)'; end $$;
+  \endif
+  create role :"owner" login password :'owner_password';
+  create role :"app" login password :'app_password';
 \endif
-
-create role :"owner" login password :'owner_password';
-create role :"app" login password :'app_password';
 create database :"database" owner :"owner";
 -- only these two roles may connect
 revoke all on database :"database" from public;

@@ -3,6 +3,7 @@ package dev.modelfleet.cli;
 import dev.modelfleet.cli.config.ConfigFile;
 import dev.modelfleet.cli.config.ConnectionResolver;
 import dev.modelfleet.cli.http.ApiClient;
+import dev.modelfleet.cli.oidc.TokenRefresh;
 import dev.modelfleet.cli.output.OutputFormat;
 import dev.modelfleet.cli.output.Terminal;
 import java.io.IOException;
@@ -91,6 +92,7 @@ public final class Session {
   /** The API client of the chosen context (and environment overrides). */
   public ApiClient api() {
     if (api == null) {
+      TokenRefresh.freshen(env, configFile(), contextName, clock);
       api = new ApiClient(ConnectionResolver.resolve(env, configFile(), contextName), version());
     }
     return api;

@@ -215,12 +215,35 @@ public final class ServerProcess extends ManagedProcess {
         .equalsIgnoreCase(setup.extraEnv().getOrDefault("MODELFLEET_AGENT_TLS_MODE", "mutual"));
   }
 
+  /**
+   * Whether plain HTTP answers only with a redirect or not at all (QUARKUS_HTTP_INSECURE_REQUESTS
+   * redirect or disabled): then the admin API is on HTTPS alone, at {@link #httpsUri()}.
+   */
+  public boolean httpsOnly() {
+    String insecure = setup.extraEnv().getOrDefault("QUARKUS_HTTP_INSECURE_REQUESTS", "enabled");
+    return !"enabled".equalsIgnoreCase(insecure);
+  }
+
+  /** The HTTPS admin port a test configured with QUARKUS_HTTP_SSL_PORT. */
+  public URI httpsUri() {
+    String port = setup.extraEnv().get("QUARKUS_HTTP_SSL_PORT");
+    if (port == null) {
+      throw new IllegalStateException("this server was started without QUARKUS_HTTP_SSL_PORT");
+    }
+    return URI.create("https://localhost:" + port);
+  }
+
   private void waitUntilReady() {
-    HttpClient http = HttpClient.newHttpClient();
-    HttpRequest ready = HttpRequest.newBuilder(baseUri().resolve("/q/health/ready")).build();
+    // Readiness only: whether the certificate is right is what the HTTPS tests check themselves.
+    HttpClient http =
+        httpsOnly()
+            ? HttpClient.newBuilder().sslContext(TrustingAnyCertificate.sslContext()).build()
+            : HttpClient.newHttpClient();
+    URI base = httpsOnly() ? httpsUri() : baseUri();
+    HttpRequest ready = HttpRequest.newBuilder(base.resolve("/q/health/ready")).build();
     try {
       Waits.until(
-          "the server to report ready on " + baseUri() + " (log: " + log() + ")",
+          "the server to report ready on " + base + " (log: " + log() + ")",
           Duration.ofSeconds(60),
           () -> {
             requireAliveFor("starting");

@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
       "  modelfleet variants jobs detector 1.1.0 6f1c0a2e-... --wait"
     })
 final class DerivationJobsCommand extends SessionCommand {
-  private static final Set<String> ENDED = Set.of("succeeded", "failed");
+  private static final Set<String> ENDED = Set.of("succeeded", "partially_succeeded", "failed");
 
   @Parameters(index = "0", paramLabel = "MODEL")
   String model;

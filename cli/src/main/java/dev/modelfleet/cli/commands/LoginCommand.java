@@ -1,14 +1,19 @@
 package dev.modelfleet.cli.commands;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.cli.CliException;
+import dev.modelfleet.cli.ExitCode;
 import dev.modelfleet.cli.Session;
 import dev.modelfleet.cli.config.Config;
 import dev.modelfleet.cli.config.ConfigFile;
 import dev.modelfleet.cli.config.ConnectionResolver;
 import dev.modelfleet.cli.config.Context;
+import dev.modelfleet.cli.config.OidcTokens;
 import dev.modelfleet.cli.http.ApiClient;
 import dev.modelfleet.cli.http.ApiPath;
 import dev.modelfleet.cli.http.Connection;
+import dev.modelfleet.cli.oidc.DeviceLogin;
+import dev.modelfleet.cli.oidc.Provider;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,18 +27,22 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "login",
-    header = "Save a context (server, token, CA) after checking the token.",
+    header = "Save a context (server, token, CA) after checking the token, or sign in as a person.",
     description = {
       "Save a context: a server, a token and (for a private CA) the CA to trust. The token is",
       "checked against the server first; nothing is saved if it is refused. The context becomes",
       "the current one. Contexts live in $XDG_CONFIG_HOME/modelfleet/config.yaml (default",
       "~/.config/modelfleet/config.yaml, or MODELFLEET_CONFIG), readable by you alone (0600).",
-      "Without --token, the token is read from MODELFLEET_TOKEN, or asked for (not echoed)."
+      "Without --token, the token is read from MODELFLEET_TOKEN, or asked for (not echoed).",
+      "With --oidc, you sign in as yourself through the server's OpenID Connect provider: open",
+      "the URL shown, enter the code and approve; the context keeps the provider's tokens and",
+      "renews the access token with the refresh token when it expires."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  modelfleet login --server https://fleet.example.com --token mft_...",
       "  modelfleet login --server https://fleet.internal:8443 --ca fleet-ca.pem --name prod",
+      "  modelfleet login --server https://fleet.example.com --oidc",
       "  echo \"$TOKEN\" | modelfleet login --server http://localhost:8080 --token -"
     })
 public final class LoginCommand extends SessionCommand {
@@ -52,6 +61,12 @@ public final class LoginCommand extends SessionCommand {
   String token;
 
   @Option(
+      names = "--oidc",
+      description =
+          "Sign in as a person through the server's OpenID Connect provider (device code).")
+  boolean oidc;
+
+  @Option(
       names = "--ca",
       paramLabel = "PEM_FILE",
       description = "Trust this CA instead of the system's.")
@@ -63,10 +78,23 @@ public final class LoginCommand extends SessionCommand {
   @Override
   protected int run() throws IOException {
     URI uri = ConnectionResolver.serverUri(server, "--server");
-    String secret = token();
+    if (oidc && token != null) {
+      throw CliException.usage(
+          "--oidc and --token are alternatives",
+          "sign in as yourself with --oidc, or give an API token with --token");
+    }
     String caPem = ca == null ? null : ConnectionResolver.readCa(ca, "--ca");
     String contextName =
         name != null ? name : uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+    OidcTokens renewal = null;
+    String secret;
+    if (oidc) {
+      DeviceLogin.SignedIn person = signInPerson(uri, caPem, contextName);
+      secret = person.accessToken();
+      renewal = person.tokens();
+    } else {
+      secret = token();
+    }
     if ("http".equalsIgnoreCase(uri.getScheme()) && !loopback(uri.getHost())) {
       err()
           .println(
@@ -81,7 +109,9 @@ public final class LoginCommand extends SessionCommand {
     ConfigFile file = session().configFile();
     Config config = file.load();
     file.save(
-        config.with(new Context(contextName, uri.toString(), secret, caPem)).using(contextName));
+        config
+            .with(new Context(contextName, uri.toString(), secret, caPem, renewal))
+            .using(contextName));
     out()
         .println(
             "logged in to "
@@ -92,6 +122,35 @@ public final class LoginCommand extends SessionCommand {
                 + file.path()
                 + ")");
     return 0;
+  }
+
+  /** The device authorization grant against the provider the server names. */
+  private DeviceLogin.SignedIn signInPerson(URI uri, String caPem, String contextName) {
+    JsonNode settings =
+        new ApiClient(new Connection(uri, null, caPem, contextName), Session.version())
+            .get(ApiPath.open("/auth/v1/config"))
+            .path("oidc");
+    if (!settings.isObject()) {
+      throw new CliException(
+          ExitCode.REFUSED,
+          uri + " does not sign people in through OpenID Connect",
+          "log in with an API token (--token), or ask an admin to set MODELFLEET_OIDC_* on the"
+              + " server");
+    }
+    String scope = settings.path("scopes").asText("openid");
+    if (!(" " + scope + " ").contains(" offline_access ")) {
+      scope = scope + " offline_access"; // a refresh token, so the context outlives one token
+    }
+    DeviceLogin login =
+        new DeviceLogin(
+            new Provider(settings.path("issuer").asText()),
+            session().clock(),
+            duration -> Thread.sleep(duration.toMillis()));
+    return login.signIn(
+        settings.path("clientId").asText(),
+        scope,
+        "modelfleet login --server " + uri + " --oidc",
+        err());
   }
 
   private String token() throws IOException {

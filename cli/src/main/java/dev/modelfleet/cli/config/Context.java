@@ -9,9 +9,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  * @param server the server's base URL
  * @param token the bearer token (an API token, or the admin token)
  * @param ca PEM certificates to trust instead of the system's, or null
+ * @param oidc for a person signed in through OpenID Connect: how to renew the token, else null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record Context(String name, String server, String token, String ca) {
+public record Context(String name, String server, String token, String ca, OidcTokens oidc) {
+
+  /** A context with an API token (or the admin token), which is never renewed. */
+  public Context(String name, String server, String token, String ca) {
+    this(name, server, token, ca, null);
+  }
 
   @Override
   public String toString() {

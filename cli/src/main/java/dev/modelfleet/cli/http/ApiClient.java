@@ -240,10 +240,14 @@ public final class ApiClient {
   public record Response(int status, JsonNode body, String link) {}
 
   private HttpRequest.Builder request(ApiPath path) {
-    return HttpRequest.newBuilder(uri(path.toString()))
-        .header("Authorization", "Bearer " + connection.token())
-        .header("Accept", "application/json")
-        .header("User-Agent", userAgent);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(uri(path.toString()))
+            .header("Accept", "application/json")
+            .header("User-Agent", userAgent);
+    // no token yet: reading how to sign in (login --oidc)
+    return connection.token() == null
+        ? request
+        : request.header("Authorization", "Bearer " + connection.token());
   }
 
   private URI uri(String pathAndQuery) {
@@ -302,7 +306,13 @@ public final class ApiClient {
       request.timeout(timeout);
     }
     try {
-      return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<InputStream> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+      if (response.statusCode() / 100 == 3) {
+        response.body().close();
+        throw redirected(response);
+      }
+      return response;
     } catch (IOException e) {
       throw unreachable(e);
     } catch (InterruptedException e) {
@@ -356,6 +366,34 @@ public final class ApiClient {
             + " with "
             + response.headers().firstValue("Content-Type").orElse("no content type")
             + ", not the JSON of a ModelFleet server",
+        "check the server URL: modelfleet config get-contexts (or MODELFLEET_SERVER)");
+  }
+
+  /**
+   * The API never redirects; a server whose plain HTTP port sends clients to HTTPS
+   * (QUARKUS_HTTP_INSECURE_REQUESTS=redirect) does. Not followed: the token stays where it was
+   * meant to go.
+   */
+  private CliException redirected(HttpResponse<?> response) {
+    String location = response.headers().firstValue("Location").orElse("");
+    URI target = location.isEmpty() ? null : response.uri().resolve(location);
+    if (target != null && "https".equals(target.getScheme())) {
+      String origin = target.getScheme() + "://" + target.getRawAuthority();
+      return new CliException(
+          ExitCode.UNREACHABLE,
+          connection.server() + " sends its clients to HTTPS (" + origin + ")",
+          "log in with --server "
+              + origin
+              + " (and --ca CERT.pem when a private CA issued its certificate)");
+    }
+    return new CliException(
+        ExitCode.UNREACHABLE,
+        connection.server()
+            + " answered "
+            + response.uri().getRawPath()
+            + " with a redirect"
+            + (target == null ? "" : " to " + target)
+            + ", which a ModelFleet server's API never does",
         "check the server URL: modelfleet config get-contexts (or MODELFLEET_SERVER)");
   }
 

@@ -22,10 +22,10 @@ import java.util.concurrent.TimeUnit;
  * of its own with its own configuration file, standard input, output and error as pipes (so it sees
  * no terminal, as in a script).
  */
-final class CliProcess {
+public final class CliProcess {
 
   /** How a run ended. */
-  record Result(int exit, String out, String err) {
+  public record Result(int exit, String out, String err) {
     @Override
     public String toString() {
       return "exit " + exit + "\n--- out\n" + out + "--- err\n" + err;
@@ -36,17 +36,17 @@ final class CliProcess {
   private final Map<String, String> env = new HashMap<>();
 
   /** A command line whose contexts live in {@code config}. */
-  CliProcess(Path config) {
+  public CliProcess(Path config) {
     this.config = config;
   }
 
   /** Adds an environment variable for every later run. */
-  CliProcess env(String name, String value) {
+  public CliProcess env(String name, String value) {
     env.put(name, value);
     return this;
   }
 
-  Path config() {
+  public Path config() {
     return config;
   }
 
@@ -62,11 +62,11 @@ final class CliProcess {
     return command;
   }
 
-  Result run(String... args) {
+  public Result run(String... args) {
     return runWithInput("", args);
   }
 
-  Result runWithInput(String stdin, String... args) {
+  public Result runWithInput(String stdin, String... args) {
     ProcessBuilder builder = new ProcessBuilder(command(args));
     // what the developer's shell may have set must not leak into the test
     builder
@@ -93,6 +93,74 @@ final class CliProcess {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Starts a run that waits for something outside it (a person approving a sign-in): its standard
+   * error can be read while it runs.
+   */
+  public Running start(String... args) {
+    ProcessBuilder builder = new ProcessBuilder(command(args));
+    builder
+        .environment()
+        .keySet()
+        .removeIf(k -> k.startsWith("MODELFLEET_") || k.equals("NO_COLOR"));
+    builder.environment().put("MODELFLEET_CONFIG", config.toString());
+    builder.environment().putAll(env);
+    try {
+      Process process = builder.start();
+      process.getOutputStream().close();
+      return new Running(process, read(process.getInputStream()), process.getErrorStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A run in progress. */
+  public static final class Running {
+    private final Process process;
+    private final CompletableFuture<String> out;
+    private final StringBuffer err = new StringBuffer();
+    private final CompletableFuture<Void> errDone;
+
+    private Running(Process process, CompletableFuture<String> out, InputStream errStream) {
+      this.process = process;
+      this.out = out;
+      this.errDone =
+          CompletableFuture.runAsync(
+              () -> {
+                try (errStream) {
+                  byte[] buffer = new byte[4096];
+                  int n;
+                  while ((n = errStream.read(buffer)) >= 0) {
+                    err.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                  }
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    }
+
+    /** What it wrote to standard error so far. */
+    public String errSoFar() {
+      return err.toString();
+    }
+
+    /** Waits for it to end (killing it after the timeout). */
+    public Result finish(Duration timeout) {
+      try {
+        boolean ended = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (!ended) {
+          process.destroyForcibly();
+        }
+        assertTrue(ended, "the command did not end within " + timeout + "; so far: " + err);
+        errDone.join();
+        return new Result(process.exitValue(), out.join(), err.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
     }
   }
 

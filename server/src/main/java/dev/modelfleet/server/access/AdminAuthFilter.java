@@ -102,10 +102,10 @@ public class AdminAuthFilter {
    * class's {@code @Path} is under /api) runs only for a caller the check above authenticated:
    * whatever route a request took past that check (a spelling of the path it does not recognise, a
    * pre-matching filter that rewrote the URI after it), it reaches no admin resource without a
-   * token. No resource under /api is public: health and the OpenAPI document are under /q,
-   * enrollment is on the gRPC port, and agents fetch artifacts under /agent with their device
-   * credential. The admin-only areas are checked here by class too: "/api/v1/./access" still routes
-   * to the same class.
+   * token. No resource under /api is public: health and the OpenAPI document are under /q, how to
+   * sign in is under /auth, enrollment is on the gRPC port, and agents fetch artifacts under /agent
+   * with their device credential. The admin-only areas are checked here by class too:
+   * "/api/v1/./access" still routes to the same class.
    */
   @ServerRequestFilter
   public Response authorizeMatched(ContainerRequestContext request, SimpleResourceInfo resource) {

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Console sign-in: an API token (or the configured admin token) is exchanged once for a session
@@ -83,13 +84,36 @@ public class ConsoleSessions {
     } else {
       return new SignIn(null, null, ApiTokenService.Authentication.UNKNOWN);
     }
+    return open(identity, apiToken == null ? null : apiToken.id);
+  }
+
+  /**
+   * A session for a person the OpenID Connect provider signed in ({@link OidcCodeFlow}): the same
+   * row and cookie as a token's session, ended by its lifetime or by signing out (no API token to
+   * revoke). Null role: no session; the caller says why.
+   */
+  @Transactional
+  public SignIn signInPerson(Identity person) {
+    if (person.role() == null) {
+      return new SignIn(
+          null,
+          null,
+          "Signed in as "
+              + person.name()
+              + ", but none of your groups is mapped to a role of this server; ask an admin for a"
+              + " group that modelfleet.oidc.role-mappings maps to admin, operator or viewer.");
+    }
+    return open(person, null);
+  }
+
+  private SignIn open(Identity identity, UUID apiTokenId) {
     Instant now = clock.instant();
     String secret = Secrets.newSecret();
     ConsoleSession row = new ConsoleSession();
     row.idHash = Secrets.hash(secret);
     row.name = identity.name();
     row.role = identity.role().wire();
-    row.apiTokenId = apiToken == null ? null : apiToken.id;
+    row.apiTokenId = apiTokenId;
     row.csrfToken = Secrets.newSecret();
     row.createdAt = now;
     row.expiresAt = now.plus(lifetime);

@@ -77,6 +77,32 @@ public interface OidcConfig {
   @WithDefault("preferred_username")
   String nameClaim();
 
+  /**
+   * The client the command line signs people in as (device authorization grant, a public client):
+   * published to it by {@code GET /auth/v1/config}. Unset: the audience. Must be an accepted
+   * client.
+   */
+  Optional<String> cliClientId();
+
+  /**
+   * The client the console signs people in as (authorization code with PKCE). Unset: the audience.
+   * Must be an accepted client.
+   */
+  Optional<String> consoleClientId();
+
+  /** The console client's secret, for a provider that makes it a confidential client. */
+  Optional<String> consoleClientSecret();
+
+  /**
+   * Where the provider sends the browser back to: {@code <console URL>/console/login/oidc/callback}
+   * as registered with the provider. Unset: built from the request's scheme and host.
+   */
+  Optional<String> consoleRedirectUri();
+
+  /** The scopes asked for at sign-in; the command line adds offline_access for a refresh token. */
+  @WithDefault("openid profile")
+  String scopes();
+
   /** How far the provider's clock and ours may disagree on expiry and not-before. */
   @WithDefault("60s")
   Duration clockSkew();

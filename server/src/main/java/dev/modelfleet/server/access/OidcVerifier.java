@@ -3,7 +3,9 @@ package dev.modelfleet.server.access;
 import dev.modelfleet.server.access.ApiTokenService.Authentication;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
+import java.security.MessageDigest;
 import java.security.PublicKey;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
@@ -22,6 +24,7 @@ import org.jose4j.jwt.MalformedClaimException;
 import org.jose4j.jwt.consumer.InvalidJwtException;
 import org.jose4j.jwt.consumer.JwtConsumer;
 import org.jose4j.jwt.consumer.JwtConsumerBuilder;
+import org.jose4j.keys.resolvers.VerificationKeyResolver;
 
 /**
  * Turns a person's OpenID Connect access token into an {@link Identity}. The signature must be the
@@ -44,6 +47,7 @@ public class OidcVerifier {
 
   private final OidcConfig config;
   private final JwtConsumer consumer;
+  private final JwtConsumer idTokens;
   private final Map<String, Role> mappings = new HashMap<>();
   private final Set<String> clients;
 
@@ -51,6 +55,7 @@ public class OidcVerifier {
     this.config = config;
     if (!config.enabled()) {
       this.consumer = null;
+      this.idTokens = null;
       this.clients = Set.of();
       return;
     }
@@ -72,7 +77,76 @@ public class OidcVerifier {
     roleMappings.forEach(this::addMapping);
     this.clients =
         Set.copyOf(config.clientIds().filter(list -> !list.isEmpty()).orElse(List.of(audience)));
-    this.consumer = consumer(config, audience);
+    requireAccepted(config.cliClientId(), "modelfleet.oidc.cli-client-id");
+    requireAccepted(config.consoleClientId(), "modelfleet.oidc.console-client-id");
+    Object keys = keys(config);
+    this.consumer = consumer(config, audience, keys);
+    this.idTokens = consumer(config, consoleClientId(), keys);
+  }
+
+  /** The client the console signs people in as. */
+  public String consoleClientId() {
+    return config.consoleClientId().filter(id -> !id.isBlank()).orElse(config.audience().get());
+  }
+
+  /** The client the command line signs people in as. */
+  public String cliClientId() {
+    return config.cliClientId().filter(id -> !id.isBlank()).orElse(config.audience().get());
+  }
+
+  /**
+   * A sign-in client whose access tokens this server would then refuse (their azp) is a
+   * misconfiguration to report at start, not at the first person's sign-in.
+   */
+  private void requireAccepted(Optional<String> client, String key) {
+    client
+        .filter(id -> !id.isBlank() && !clients.contains(id))
+        .ifPresent(
+            id -> {
+              throw new IllegalArgumentException(
+                  key
+                      + " '"
+                      + id
+                      + "' is not an accepted client: add it to modelfleet.oidc.client-ids, or"
+                      + " the access tokens it gets would be refused");
+            });
+  }
+
+  /**
+   * Checks the ID token the console received with a code: signed by the provider, issued to the
+   * console's client, and carrying the nonce the console sent (so a token from another sign-in
+   * cannot be replayed into this one). Returns its subject, or null when it does not hold.
+   */
+  public String verifyIdToken(String idToken, String nonce) {
+    try {
+      JwtClaims claims = idTokens.processToClaims(idToken);
+      Object party = claims.getClaimValue("azp");
+      if (party != null && !consoleClientId().equals(party)) {
+        return null;
+      }
+      Object sent = claims.getClaimValue("nonce");
+      if (!(sent instanceof String text)
+          || !MessageDigest.isEqual(
+              text.getBytes(StandardCharsets.UTF_8), nonce.getBytes(StandardCharsets.UTF_8))) {
+        return null;
+      }
+      return claims.getSubject();
+    } catch (InvalidJwtException | MalformedClaimException e) {
+      LOG.debugf("OIDC ID token refused: %s", e.getMessage());
+      return null;
+    }
+  }
+
+  /** The subject of a token {@link #verify} accepted. */
+  public static String subject(String jwt) {
+    try {
+      return JwtClaims.parse(
+              new String(
+                  Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8))
+          .getSubject();
+    } catch (Exception e) {
+      return null;
+    }
   }
 
   public boolean enabled() {
@@ -168,12 +242,30 @@ public class OidcVerifier {
                     key + " is required when modelfleet.oidc.enabled=true: " + why));
   }
 
-  private static JwtConsumer consumer(OidcConfig config, String audience) {
+  /** The one configured key, or the JWKS resolver: shared by access and ID tokens. */
+  private static Object keys(OidcConfig config) {
     String issuer =
         required(
             config.issuer(),
             "modelfleet.oidc.issuer",
             "the provider's issuer URL (the tokens' 'iss')");
+    if (config.publicKey().isPresent()) {
+      if (config.jwksUrl().isPresent()) {
+        throw new IllegalArgumentException(
+            "modelfleet.oidc.public-key and modelfleet.oidc.jwks-url"
+                + " are alternatives: set one");
+      }
+      return rsaKey(config.publicKey().get());
+    }
+    return new JwksKeys(
+        issuer,
+        config.jwksUrl().orElse(null),
+        config.jwksRefreshInterval(),
+        config.jwksMinRefetchInterval());
+  }
+
+  private static JwtConsumer consumer(OidcConfig config, String audience, Object keys) {
+    String issuer = config.issuer().get();
     JwtConsumerBuilder builder =
         new JwtConsumerBuilder()
             .setRequireExpirationTime()
@@ -193,20 +285,10 @@ public class OidcVerifier {
                     AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256,
                     AlgorithmIdentifiers.ECDSA_USING_P384_CURVE_AND_SHA384,
                     AlgorithmIdentifiers.ECDSA_USING_P521_CURVE_AND_SHA512));
-    if (config.publicKey().isPresent()) {
-      if (config.jwksUrl().isPresent()) {
-        throw new IllegalArgumentException(
-            "modelfleet.oidc.public-key and modelfleet.oidc.jwks-url"
-                + " are alternatives: set one");
-      }
-      builder.setVerificationKey(rsaKey(config.publicKey().get()));
+    if (keys instanceof PublicKey key) {
+      builder.setVerificationKey(key);
     } else {
-      builder.setVerificationKeyResolver(
-          new JwksKeys(
-              issuer,
-              config.jwksUrl().orElse(null),
-              config.jwksRefreshInterval(),
-              config.jwksMinRefetchInterval()));
+      builder.setVerificationKeyResolver((VerificationKeyResolver) keys);
     }
     return builder.build();
   }

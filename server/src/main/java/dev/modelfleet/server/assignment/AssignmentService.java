@@ -140,7 +140,7 @@ public class AssignmentService {
     touched.add(record(deviceId, variant));
     DeviceDesiredState state = desiredStates.publish(deviceId);
     touched.add(state);
-    touched.add(recordPending(deviceId, variant, state.generation));
+    touched.add(recordDeployment(deviceId, variant, state.generation));
     touched.add(
         DeploymentHistory.record(
             deviceId,
@@ -180,8 +180,16 @@ public class AssignmentService {
     return entry;
   }
 
-  private DeploymentStatus recordPending(UUID deviceId, Variant variant, long generation) {
+  private DeploymentStatus recordDeployment(UUID deviceId, Variant variant, long generation) {
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, variant.version.model.name);
+    if ("active".equals(status.state) && variant.id.equals(status.variantId)) {
+      // The device serves this very variant: it accepts the new generation and, since nothing
+      // changes for it, reports nothing; waiting for a report would leave it pending forever.
+      status.generation = generation;
+      status.updatedAt = Instant.now(clock);
+      status.persist();
+      return status;
+    }
     status.version = variant.version.version;
     status.variantId = variant.id;
     status.generation = generation;

@@ -29,6 +29,9 @@ public class OpenApiDocument implements OASFilter {
 
   static final String PROBLEM = "Problem";
 
+  /** What a client reads before it has a token (how to sign in): no security requirement. */
+  public static final String PUBLIC = "/auth/";
+
   @Override
   public void filterOpenAPI(OpenAPI openApi) {
     if (openApi.getComponents() == null) {
@@ -64,6 +67,10 @@ public class OpenApiDocument implements OASFilter {
   }
 
   private static void complete(String path, PathItem.HttpMethod method, Operation operation) {
+    if (path.startsWith(PUBLIC)) {
+      operation.setSecurity(List.of()); // stated: no token at all
+      return;
+    }
     String scheme = path.startsWith("/api/") ? ADMIN : path.startsWith("/agent/") ? DEVICE : null;
     if (scheme == null) {
       return;

@@ -50,7 +50,9 @@ public class ConsoleAuthFilter {
         return Uni.createFrom().item(ConsolePages.refused(Response.Status.FORBIDDEN, crossSite));
       }
     }
-    if (path.equals(LoginResource.LOGIN)) {
+    if (path.equals(LoginResource.LOGIN)
+        || path.equals(LoginResource.OIDC_START)
+        || path.equals(LoginResource.OIDC_CALLBACK)) {
       return Uni.createFrom().nullItem();
     }
     Cookie cookie = request.getCookies().get(ConsoleSessions.COOKIE);

@@ -3,72 +3,47 @@ package dev.modelfleet.server.pki;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContextBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.jboss.logging.Logger;
 
 /**
- * The server's TLS identity towards agents: one key and one certificate from the fleet CA, issued
- * afresh at every start, shared by the agent gRPC port and the HTTPS artifact port so that both
- * prove the same name, and the trust that asks agents for their device certificate.
+ * The server's TLS identity towards agents: one key and one certificate from the fleet CA ({@link
+ * ServerCertificates}), issued afresh at every start, shared by the agent gRPC port and the HTTPS
+ * artifact port so that both prove the same name, and the trust that asks agents for their device
+ * certificate.
  */
 @ApplicationScoped
 public class AgentServerIdentity {
 
   private static final Logger LOG = Logger.getLogger(AgentServerIdentity.class);
 
-  private final AgentTlsConfig config;
+  private final ServerCertificates certificates;
   private final FleetCa ca;
-  private volatile Issued issued;
+  private volatile ServerCertificates.Issued issued;
 
-  AgentServerIdentity(AgentTlsConfig config, FleetCa ca) {
-    this.config = config;
-    this.ca = ca;
+  AgentServerIdentity(ServerCertificates certificates) {
+    this.certificates = certificates;
+    this.ca = certificates.ca();
   }
 
-  private record Issued(KeyPair key, X509Certificate certificate) {}
-
-  private Issued issued() {
-    Issued current = issued;
+  private ServerCertificates.Issued issued() {
+    ServerCertificates.Issued current = issued;
     if (current == null) {
       synchronized (this) {
         if (issued == null) {
-          issued = issue();
+          issued = certificates.issue();
+          LOG.infof(
+              "agent TLS certificate for %s until %s",
+              issued.names(), issued.certificate().getNotAfter().toInstant());
         }
         current = issued;
       }
     }
     return current;
-  }
-
-  private Issued issue() {
-    List<String> names = serverNames();
-    KeyPair key = FleetCa.newP256KeyPair();
-    Instant now = ca.now();
-    X509Certificate certificate =
-        ca.issue(
-            names.get(0),
-            key.getPublic(),
-            now.minus(FleetCa.BACKDATE),
-            now.plus(config.serverCertificateLifetime()),
-            new FleetCa.Profile(KeyPurposeId.id_kp_serverAuth, subjectAltNames(names)));
-    LOG.infof(
-        "agent TLS certificate for %s until %s", names, certificate.getNotAfter().toInstant());
-    return new Issued(key, certificate);
   }
 
   /**
@@ -77,7 +52,7 @@ public class AgentServerIdentity {
    * FleetClientTrust}).
    */
   public SslContextBuilder nettyServer() {
-    Issued id = issued();
+    ServerCertificates.Issued id = issued();
     return SslContextBuilder.forServer(id.key().getPrivate(), id.certificate(), ca.certificate())
         .trustManager(clientTrust())
         .clientAuth(ClientAuth.OPTIONAL);
@@ -85,7 +60,7 @@ public class AgentServerIdentity {
 
   /** This identity as a key manager factory (for Vert.x servers). */
   public KeyManagerFactory keyManagers() {
-    Issued id = issued();
+    ServerCertificates.Issued id = issued();
     try {
       char[] password = new char[0];
       KeyStore store = KeyStore.getInstance("PKCS12");
@@ -109,42 +84,5 @@ public class AgentServerIdentity {
    */
   public X509ExtendedTrustManager clientTrust() {
     return new FleetClientTrust(ca.certificate());
-  }
-
-  List<String> serverNames() {
-    Set<String> names = new LinkedHashSet<>();
-    config
-        .serverNames()
-        .ifPresentOrElse(
-            names::addAll,
-            () -> {
-              names.add("localhost");
-              names.add("127.0.0.1");
-              try {
-                names.add(InetAddress.getLocalHost().getHostName());
-              } catch (UnknownHostException e) {
-                // no resolvable host name: agents use a configured name or localhost
-              }
-            });
-    names.removeIf(String::isBlank);
-    if (names.isEmpty()) {
-      throw new IllegalStateException("modelfleet.agent-tls.server-names is empty");
-    }
-    return new ArrayList<>(names);
-  }
-
-  private static GeneralNames subjectAltNames(List<String> names) {
-    return new GeneralNames(
-        names.stream()
-            .map(String::trim)
-            .map(
-                n ->
-                    new GeneralName(
-                        isIpLiteral(n) ? GeneralName.iPAddress : GeneralName.dNSName, n))
-            .toArray(GeneralName[]::new));
-  }
-
-  private static boolean isIpLiteral(String name) {
-    return name.matches("\\d{1,3}(\\.\\d{1,3}){3}") || name.contains(":");
   }
 }

@@ -42,7 +42,7 @@ final class CalibrationRuns implements Int8StaticQuantizer.ActivationRuns {
       }
     } catch (OrtException e) {
       throw new DerivationException(
-          "the reference failed on the calibration inputs: " + VariantCheck.firstLine(e));
+          "the reference failed on the calibration inputs: " + VariantCheck.reason(e));
     }
   }
 }

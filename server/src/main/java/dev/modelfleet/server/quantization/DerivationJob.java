@@ -25,6 +25,11 @@ public class DerivationJob extends PanacheEntityBase {
   public static final String QUEUED = "queued";
   public static final String RUNNING = "running";
   public static final String SUCCEEDED = "succeeded";
+
+  /** Every kind has an outcome, and at least one of them (not all) is {@code failed}. */
+  public static final String PARTIALLY_SUCCEEDED = "partially_succeeded";
+
+  /** The job could not run, or every kind failed. */
   public static final String FAILED = "failed";
 
   @Id public UUID id;

@@ -25,10 +25,12 @@ class DerivationMetrics implements FleetGauges {
           DerivationJob.QUEUED,
           DerivationJob.RUNNING,
           DerivationJob.SUCCEEDED,
+          DerivationJob.PARTIALLY_SUCCEEDED,
           DerivationJob.FAILED);
 
   private final LabeledGauges byState;
   private final Timer succeeded;
+  private final Timer partially;
   private final Timer failed;
 
   DerivationMetrics(MeterRegistry registry) {
@@ -36,6 +38,7 @@ class DerivationMetrics implements FleetGauges {
         new LabeledGauges(
             registry, "modelfleet.derivation.jobs", "Derivation jobs by state", "state", STATES);
     succeeded = timer(registry, DerivationJob.SUCCEEDED);
+    partially = timer(registry, DerivationJob.PARTIALLY_SUCCEEDED);
     failed = timer(registry, DerivationJob.FAILED);
   }
 
@@ -60,7 +63,13 @@ class DerivationMetrics implements FleetGauges {
         LabeledGauges.counts(connection, "select state, count(*) from derivation_jobs group by 1"));
   }
 
-  void finished(boolean success, long nanos) {
-    (success ? succeeded : failed).record(Duration.ofNanos(nanos));
+  void finished(String state, long nanos) {
+    Timer timer =
+        switch (state) {
+          case DerivationJob.SUCCEEDED -> succeeded;
+          case DerivationJob.PARTIALLY_SUCCEEDED -> partially;
+          default -> failed;
+        };
+    timer.record(Duration.ofNanos(nanos));
   }
 }

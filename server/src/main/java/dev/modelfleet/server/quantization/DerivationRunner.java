@@ -224,18 +224,49 @@ public class DerivationRunner {
       double floor,
       DerivationViews.Validation validation,
       DerivationViews.Calibration calibration,
-      Set<String> done) {}
+      Set<String> done) {
+
+    Plan withoutSamples() {
+      return new Plan(
+          model,
+          version,
+          precisionSource,
+          provider,
+          needs,
+          sha256,
+          size,
+          kinds,
+          floor,
+          null,
+          null,
+          done);
+    }
+  }
 
   /** Runs a claimed job to its end; every failure ends in a recorded state, never a stuck one. */
   void run(UUID jobId) {
     current = jobId;
     long startNanos = System.nanoTime();
-    boolean success = false;
+    String ended = DerivationJob.FAILED;
     try {
       Plan plan = QuarkusTransaction.requiringNew().call(() -> plan(jobId));
       byte[] reference = DerivationService.read(store, plan.sha256());
       ModelProto parsed = OnnxGraphs.parse(reference);
+      // every sample made a tensor now, and the job's JSON of them (boxed numbers, several times
+      // the tensors' size for a large body) dropped, before anything is timed
       ValidationSet set = Derivations.validationSet(reference, plan.validation());
+      Set<String> done = plan.done();
+      boolean calibrates =
+          plan.kinds().stream()
+              .anyMatch(k -> k == DerivationKind.INT8_STATIC && !done.contains(k.wire()));
+      ValidationSet calibrationSet =
+          calibrates ? Derivations.calibrationSet(reference, plan.calibration()) : null;
+      DerivationViews.Calibration settings =
+          plan.calibration() == null
+              ? null
+              : new DerivationViews.Calibration(
+                  null, plan.calibration().method(), plan.calibration().percentile());
+      plan = plan.withoutSamples();
       int total = plan.kinds().size() * 3;
       int step = 0;
       for (DerivationKind kind : plan.kinds()) {
@@ -247,8 +278,7 @@ public class DerivationRunner {
         result.kind = kind.wire();
         try {
           progress(jobId, "deriving " + kind.wire(), step++, total);
-          Derivations.Derived derived =
-              Derivations.derive(parsed, kind, plan.calibration(), reference);
+          Derivations.Derived derived = Derivations.derive(parsed, kind, calibrationSet, settings);
           result.report = derived.report();
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();
@@ -258,8 +288,25 @@ public class DerivationRunner {
           result.accuracy = figures.accuracy();
           result.latencyMs = figures.latencyMs();
           result.referenceLatencyMs = figures.referenceLatencyMs();
+          result.latencyRatio = figures.latency().ratio();
+          result.latencyRatioMin = figures.latency().min();
+          result.latencyRatioMax = figures.latency().max();
+          result.latencyRounds = figures.latency().rounds();
+          result.optimizationLevel = figures.loading().level();
           progress(jobId, "publishing " + kind.wire(), step++, total);
-          if (figures.accuracy() >= plan.floor()) {
+          if (!figures.loading().asDevicesDo()) {
+            // devices open variants with every optimisation on; this one would not load there
+            result.outcome = DerivedVariant.REJECTED;
+            result.reason =
+                "ONNX Runtime loads it only with graph optimisations "
+                    + figures.loading().level()
+                    + " (with all of them: "
+                    + figures.loading().failure()
+                    + "); devices load variants with all optimisations, so it is not published";
+            result.report =
+                result.report.withNote(
+                    "measured with graph optimisations " + figures.loading().level());
+          } else if (figures.accuracy() >= plan.floor()) {
             result.variantId = publish(plan, kind, derived.model(), figures.accuracy());
             result.outcome = DerivedVariant.ACCEPTED;
           } else {
@@ -273,24 +320,55 @@ public class DerivationRunner {
           }
         } catch (DerivationException | ApiException | IllegalArgumentException e) {
           result.outcome = DerivedVariant.FAILED;
-          result.reason = e.getMessage();
+          result.reason = Reasons.of(e);
         }
         record(jobId, result);
       }
-      finish(jobId, DerivationJob.SUCCEEDED, null);
-      success = true;
+      ended = endState(jobId);
     } catch (RuntimeException e) {
       LOG.warnf(e, "derivation job %s failed", jobId);
       finish(
           jobId,
           DerivationJob.FAILED,
           e instanceof DerivationException || e instanceof ApiException
-              ? e.getMessage()
+              ? Reasons.of(e)
               : "internal error: " + e);
     } finally {
       current = null;
-      metrics.finished(success, System.nanoTime() - startNanos);
+      metrics.finished(ended, System.nanoTime() - startNanos);
     }
+  }
+
+  /**
+   * Ends the job by its kinds' outcomes: {@code succeeded} when none failed (rejected is an answer,
+   * not a failure), {@code failed} when all did, else {@code partially_succeeded}; the failures'
+   * reasons in {@code error}.
+   */
+  private String endState(UUID jobId) {
+    List<DerivedVariant> outcomes =
+        QuarkusTransaction.requiringNew().call(() -> DerivedVariant.ofJob(jobId));
+    List<DerivedVariant> failed =
+        outcomes.stream().filter(d -> DerivedVariant.FAILED.equals(d.outcome)).toList();
+    String state =
+        failed.isEmpty()
+            ? DerivationJob.SUCCEEDED
+            : failed.size() == outcomes.size()
+                ? DerivationJob.FAILED
+                : DerivationJob.PARTIALLY_SUCCEEDED;
+    String error =
+        failed.isEmpty()
+            ? null
+            : Reasons.bounded(
+                failed.size()
+                    + " of "
+                    + outcomes.size()
+                    + " kinds failed: "
+                    + failed.stream()
+                        .map(d -> d.kind + ": " + d.reason)
+                        .collect(Collectors.joining(" | ")),
+                Reasons.LIMIT);
+    finish(jobId, state, error);
+    return state;
   }
 
   private Plan plan(UUID jobId) {
@@ -383,8 +461,9 @@ public class DerivationRunner {
               job.state = state;
               job.error = error;
               job.finishedAt = clock.instant();
-              job.step = state.equals(DerivationJob.SUCCEEDED) ? "done" : "failed";
-              job.percent = state.equals(DerivationJob.SUCCEEDED) ? 100 : job.percent;
+              boolean complete = !state.equals(DerivationJob.FAILED);
+              job.step = complete ? "done" : "failed";
+              job.percent = complete ? 100 : job.percent;
             });
   }
 

@@ -63,14 +63,21 @@ public final class DerivationViews {
       Double referenceLatencyMs,
       Double latencyRatio,
       List<VariantCheck.OutputFigures> outputs,
-      QuantizationReport report) {
+      QuantizationReport report,
+      Double latencyRatioMin,
+      Double latencyRatioMax,
+      Integer latencyRounds,
+      String optimizationLevel) {
 
     static DerivedView of(DerivedVariant d) {
       String precision = DerivationKind.parse(d.kind).map(DerivationKind::precision).orElse(null);
+      // jobs from before interleaved timing have only the two medians
       Double ratio =
-          d.latencyMs == null || d.referenceLatencyMs == null || d.referenceLatencyMs == 0
-              ? null
-              : d.latencyMs / d.referenceLatencyMs;
+          d.latencyRatio != null
+              ? d.latencyRatio
+              : d.latencyMs == null || d.referenceLatencyMs == null || d.referenceLatencyMs == 0
+                  ? null
+                  : d.latencyMs / d.referenceLatencyMs;
       return new DerivedView(
           d.kind,
           precision,
@@ -84,7 +91,11 @@ public final class DerivationViews {
           d.referenceLatencyMs,
           ratio,
           d.figures,
-          d.report);
+          d.report,
+          d.latencyRatioMin,
+          d.latencyRatioMax,
+          d.latencyRounds,
+          d.optimizationLevel);
     }
   }
 

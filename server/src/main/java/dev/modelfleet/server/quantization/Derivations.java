@@ -1,6 +1,7 @@
 package dev.modelfleet.server.quantization;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.NodeInfo;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Fp16Converter;
@@ -122,19 +123,103 @@ public final class Derivations {
       DerivationKind kind,
       DerivationViews.Calibration calibration,
       byte[] reference) {
+    return derive(
+        model,
+        kind,
+        kind == DerivationKind.INT8_STATIC ? calibrationSet(reference, calibration) : null,
+        calibration);
+  }
+
+  /**
+   * The same with the calibration samples already made tensors ({@code calibrationSet}; {@code
+   * settings}: method and percentile, its samples unused), so a job can drop the samples' JSON
+   * before it measures anything.
+   */
+  static Derived derive(
+      ModelProto model,
+      DerivationKind kind,
+      ValidationSet calibrationSet,
+      DerivationViews.Calibration settings) {
     check(model, kind);
+    DerivationViews.Calibration calibration = settings;
     Int8DynamicQuantizer.Result r =
         switch (kind) {
           case INT8_DYNAMIC -> Int8DynamicQuantizer.quantize(model);
           case INT8_STATIC ->
               Int8StaticQuantizer.quantize(
                   model,
-                  new CalibrationRuns(calibrationSet(reference, calibration)),
+                  new CalibrationRuns(calibrationSet),
                   method(calibration),
                   percentile(calibration));
-          case FP16 -> Fp16Converter.convert(model);
+          case FP16 -> loadableFp16(model);
         };
     return new Derived(r.model().toByteArray(), r.report());
+  }
+
+  /** How many operators fp16 keeps in float32 for ONNX Runtime's sake before giving up. */
+  private static final int MAX_KEPT_FOR_LOADING = 3;
+
+  /**
+   * fp16, made loadable where ONNX Runtime (with all optimisations, as devices open it) fails on an
+   * operator it names: e.g. its layer-norm fusion on a float16 graph fails with a type error in the
+   * node it fuses into. That operator is then kept in float32 between Casts, which also keeps the
+   * fusion from matching; at most {@link #MAX_KEPT_FOR_LOADING} times, each in the report.
+   */
+  static Int8DynamicQuantizer.Result loadableFp16(ModelProto model) {
+    Map<String, String> keep = new java.util.LinkedHashMap<>();
+    java.util.List<String> notes = new java.util.ArrayList<>();
+    Int8DynamicQuantizer.Result r = Fp16Converter.convert(model);
+    for (int i = 0; i < MAX_KEPT_FOR_LOADING; i++) {
+      String failure = VariantCheck.loadFailure(r.model().toByteArray());
+      if (failure == null) {
+        break;
+      }
+      NodeProto named = namedNode(model, failure);
+      if (named == null || keep.containsKey(named.getName())) {
+        break; // VariantCheck retries at lower optimisation levels and reports
+      }
+      keep.put(named.getName(), "ONNX Runtime cannot load the float16 graph with it in float16");
+      notes.add(
+          "ONNX Runtime could not load the float16 graph ("
+              + failure
+              + "); '"
+              + named.getName()
+              + "' kept in float32");
+      r = Fp16Converter.convert(model, keep);
+    }
+    QuantizationReport report = r.report();
+    for (String note : notes) {
+      report = report.withNote(note);
+    }
+    return new Int8DynamicQuantizer.Result(r.model(), report);
+  }
+
+  /**
+   * The node ONNX Runtime's message names ("in node (mul/LayerNormFusion/)" names "mul", the node a
+   * fusion started from), if the converter can keep it in float32.
+   */
+  private static NodeProto namedNode(ModelProto model, String message) {
+    java.util.List<String> named = new java.util.ArrayList<>();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("[Nn]ode \\(([^)]*)\\)").matcher(message);
+    while (m.find()) {
+      named.add(m.group(1));
+    }
+    NodeProto[] best = {null};
+    OnnxGraphs.forEachNode(
+        model.getGraph(),
+        n -> {
+          String name = n.getName();
+          if (name.isEmpty() || !Fp16Converter.canKeepInFloat32(n)) {
+            return;
+          }
+          boolean matches =
+              named.stream().anyMatch(x -> x.equals(name) || x.startsWith(name + "/"));
+          if (matches && (best[0] == null || name.length() > best[0].getName().length())) {
+            best[0] = n;
+          }
+        });
+    return best[0];
   }
 
   /** The operator's calibration samples, checked against the signature like validation samples. */

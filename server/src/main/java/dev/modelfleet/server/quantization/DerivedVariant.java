@@ -49,6 +49,23 @@ public class DerivedVariant extends PanacheEntityBase {
   @Column(name = "reference_latency_ms")
   public Double referenceLatencyMs;
 
+  /** Median of the per-round ratios variant / reference, timed interleaved; and their spread. */
+  @Column(name = "latency_ratio")
+  public Double latencyRatio;
+
+  @Column(name = "latency_ratio_min")
+  public Double latencyRatioMin;
+
+  @Column(name = "latency_ratio_max")
+  public Double latencyRatioMax;
+
+  @Column(name = "latency_rounds")
+  public Integer latencyRounds;
+
+  /** The graph optimisation level ONNX Runtime needed to load it: all, basic or disabled. */
+  @Column(name = "optimization_level")
+  public String optimizationLevel;
+
   @JdbcTypeCode(SqlTypes.JSON)
   public List<VariantCheck.OutputFigures> figures;
 

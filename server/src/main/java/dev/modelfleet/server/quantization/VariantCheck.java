@@ -29,8 +29,26 @@ import java.util.Map;
 public final class VariantCheck {
 
   private static final int WARMUP_RUNS = 3;
-  private static final int TIMED_RUNS = 20;
-  private static final long TIMING_BUDGET_NANOS = 3_000_000_000L;
+  private static final int MIN_ROUNDS = 3;
+  private static final int MAX_ROUNDS = 9;
+
+  /** Runs per side and round: at least 3, more for a fast model, so a round lasts ~20 ms. */
+  private static final int MIN_RUNS_PER_ROUND = 3;
+
+  private static final int MAX_RUNS_PER_ROUND = 200;
+  private static final double ROUND_SIDE_MS = 20;
+  private static final long TIMING_BUDGET_NANOS = 6_000_000_000L;
+
+  /**
+   * The levels a variant is opened at, in order: the one devices use first; lower ones only when a
+   * graph optimisation breaks on the variant, so it can still be measured and the report can say
+   * which optimisation it needs off.
+   */
+  private static final List<OrtSession.SessionOptions.OptLevel> LEVELS =
+      List.of(
+          OrtSession.SessionOptions.OptLevel.ALL_OPT,
+          OrtSession.SessionOptions.OptLevel.BASIC_OPT,
+          OrtSession.SessionOptions.OptLevel.NO_OPT);
 
   /** An output is treated as class scores when its last axis has between 2 and 1000 entries. */
   private static final int MAX_CLASSES = 1000;
@@ -52,28 +70,84 @@ public final class VariantCheck {
       List<OutputFigures> outputs,
       double accuracy,
       double referenceLatencyMs,
-      double latencyMs) {}
+      double latencyMs,
+      Latency latency,
+      Loading loading) {}
+
+  /**
+   * Variant and reference timed in the same rounds, alternating which goes first: {@code ratio} is
+   * the median of the per-round ratios (variant / reference), {@code min}/{@code max} their spread.
+   * Load from anything else on the machine hits both sides of a round alike, so the ratio holds
+   * where the milliseconds do not.
+   */
+  public record Latency(
+      double referenceMs, double variantMs, double ratio, double min, double max, int rounds) {}
+
+  /**
+   * How ONNX Runtime opened the variant: {@code level} "all" (as devices do), "basic" or
+   * "disabled"; {@code failure}: why a higher level failed, whole; null when "all" worked.
+   */
+  public record Loading(String level, String failure) {
+    public boolean asDevicesDo() {
+      return failure == null;
+    }
+  }
 
   public static Map<String, NodeInfo> inputs(byte[] model) {
     try (OrtSession.SessionOptions o = options();
         OrtSession s = open(model, o)) {
       return s.getInputInfo();
     } catch (OrtException e) {
-      throw new DerivationException("ONNX Runtime cannot load the model: " + firstLine(e));
+      throw new DerivationException("ONNX Runtime cannot load the model: " + reason(e));
     }
+  }
+
+  /** Null when ONNX Runtime loads {@code model} as devices do (all optimisations), else why not. */
+  public static String loadFailure(byte[] model) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession s = open(model, o)) {
+      return null;
+    } catch (OrtException e) {
+      return reason(e);
+    }
+  }
+
+  private record Opened(OrtSession session, OrtSession.SessionOptions options, Loading loading) {}
+
+  private static Opened openVariant(byte[] candidate) throws OrtException {
+    String failure = null;
+    for (OrtSession.SessionOptions.OptLevel level : LEVELS) {
+      OrtSession.SessionOptions o = options();
+      o.setOptimizationLevel(level);
+      try {
+        return new Opened(open(candidate, o), o, new Loading(levelName(level), failure));
+      } catch (OrtException e) {
+        o.close();
+        if (failure == null) {
+          failure = reason(e);
+        }
+      }
+    }
+    throw new DerivationException(
+        "ONNX Runtime cannot load the derived variant, with graph optimisations or without: "
+            + failure);
+  }
+
+  private static String levelName(OrtSession.SessionOptions.OptLevel level) {
+    return switch (level) {
+      case ALL_OPT -> "all";
+      case BASIC_OPT -> "basic";
+      case NO_OPT -> "disabled";
+      default -> level.name().toLowerCase(java.util.Locale.ROOT);
+    };
   }
 
   public static Figures compare(byte[] reference, byte[] candidate, ValidationSet set) {
     try (OrtSession.SessionOptions o = options();
         OrtSession ref = open(reference, o)) {
-      OrtSession cand;
-      try {
-        cand = open(candidate, o);
-      } catch (OrtException e) {
-        throw new DerivationException(
-            "ONNX Runtime cannot load the derived variant: " + firstLine(e));
-      }
-      try (cand) {
+      Opened opened = openVariant(candidate);
+      try (OrtSession.SessionOptions co = opened.options();
+          OrtSession cand = opened.session()) {
         List<String> outputs = new ArrayList<>();
         ref.getOutputInfo()
             .forEach(
@@ -101,17 +175,19 @@ public final class VariantCheck {
                     f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
                 .min()
                 .orElse(0);
-        Map<String, ValidationSet.Sample> first = set.samples().get(0);
+        Latency latency = interleaved(ref, cand, set.samples().get(0));
         return new Figures(
             set.samples().size(),
             set.synthesized(),
             figures,
             accuracy,
-            medianMs(ref, first),
-            medianMs(cand, first));
+            latency.referenceMs(),
+            latency.variantMs(),
+            latency,
+            opened.loading());
       }
     } catch (OrtException e) {
-      throw new DerivationException("ONNX Runtime failed: " + firstLine(e));
+      throw new DerivationException("ONNX Runtime failed: " + reason(e));
     }
   }
 
@@ -201,7 +277,7 @@ public final class VariantCheck {
       throw new DerivationException(
           which
               + " failed on the validation inputs ("
-              + firstLine(e)
+              + reason(e)
               + "); supply validation samples that fit the model");
     } finally {
       in.values().forEach(OnnxTensor::close);
@@ -231,26 +307,76 @@ public final class VariantCheck {
     return in;
   }
 
-  private static double medianMs(OrtSession session, Map<String, ValidationSet.Sample> sample)
+  /**
+   * Warm-up, then rounds of runs of each (as many as fill ~20 ms, so a sub-millisecond model is not
+   * judged by single scheduler slices), the first side alternating per round; at least {@link
+   * #MIN_ROUNDS}, more while the time budget lasts.
+   */
+  static Latency interleaved(
+      OrtSession ref, OrtSession cand, Map<String, ValidationSet.Sample> sample)
       throws OrtException {
-    Map<String, OnnxTensor> in = tensors(session, sample);
+    Map<String, OnnxTensor> refIn = tensors(ref, sample);
+    Map<String, OnnxTensor> candIn = tensors(cand, sample);
     try {
+      long slowest = 0;
       for (int i = 0; i < WARMUP_RUNS; i++) {
-        session.run(in).close();
-      }
-      List<Long> times = new ArrayList<>();
-      long start = System.nanoTime();
-      while (times.size() < TIMED_RUNS
-          && (times.size() < 3 || System.nanoTime() - start < TIMING_BUDGET_NANOS)) {
         long t0 = System.nanoTime();
-        session.run(in).close();
-        times.add(System.nanoTime() - t0);
+        ref.run(refIn).close();
+        long t1 = System.nanoTime();
+        cand.run(candIn).close();
+        slowest = Math.max(slowest, Math.max(t1 - t0, System.nanoTime() - t1));
       }
-      times.sort(null);
-      return times.get(times.size() / 2) / 1e6;
+      int runs =
+          (int)
+              Math.max(
+                  MIN_RUNS_PER_ROUND,
+                  Math.min(MAX_RUNS_PER_ROUND, Math.ceil(ROUND_SIDE_MS * 1e6 / slowest)));
+      List<Double> refMs = new ArrayList<>();
+      List<Double> candMs = new ArrayList<>();
+      List<Double> ratios = new ArrayList<>();
+      long start = System.nanoTime();
+      while (ratios.size() < MAX_ROUNDS
+          && (ratios.size() < MIN_ROUNDS || System.nanoTime() - start < TIMING_BUDGET_NANOS)) {
+        boolean refFirst = ratios.size() % 2 == 0;
+        double a = refFirst ? roundMs(ref, refIn, runs) : 0;
+        double b = roundMs(cand, candIn, runs);
+        if (!refFirst) {
+          a = roundMs(ref, refIn, runs);
+        }
+        refMs.add(a);
+        candMs.add(b);
+        ratios.add(a == 0 ? 1 : b / a);
+      }
+      return new Latency(
+          median(refMs),
+          median(candMs),
+          median(ratios),
+          ratios.stream().mapToDouble(Double::doubleValue).min().orElse(1),
+          ratios.stream().mapToDouble(Double::doubleValue).max().orElse(1),
+          ratios.size());
     } finally {
-      in.values().forEach(OnnxTensor::close);
+      refIn.values().forEach(OnnxTensor::close);
+      candIn.values().forEach(OnnxTensor::close);
     }
+  }
+
+  /** The median of one side's runs in a round, in milliseconds. */
+  private static double roundMs(OrtSession session, Map<String, OnnxTensor> in, int runs)
+      throws OrtException {
+    List<Double> times = new ArrayList<>();
+    for (int i = 0; i < runs; i++) {
+      long t0 = System.nanoTime();
+      session.run(in).close();
+      times.add((System.nanoTime() - t0) / 1e6);
+    }
+    return median(times);
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   static OrtSession.SessionOptions options() throws OrtException {
@@ -277,9 +403,11 @@ public final class VariantCheck {
     }
   }
 
-  static String firstLine(Exception e) {
-    String m = String.valueOf(e.getMessage());
-    String line = m.lines().findFirst().orElse(m);
-    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+  /**
+   * ONNX Runtime's message, whole (the node it names usually comes last), bounded at a word; the
+   * name is older than that.
+   */
+  static String reason(Exception e) {
+    return Reasons.of(e);
   }
 }

@@ -45,6 +45,32 @@ class OidcSettingsTest {
       Duration clockSkew)
       implements OidcConfig {
 
+    // the sign-in clients: the audience, as by default
+    @Override
+    public Optional<String> cliClientId() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<String> consoleClientId() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<String> consoleClientSecret() {
+      return Optional.empty();
+    }
+
+    @Override
+    public Optional<String> consoleRedirectUri() {
+      return Optional.empty();
+    }
+
+    @Override
+    public String scopes() {
+      return "openid profile";
+    }
+
     static Settings complete() {
       return new Settings(
           true,

@@ -40,6 +40,23 @@ class OidcTest {
   }
 
   @Test
+  void howToSignInIsPublicAndNamesTheProviderAndClient() {
+    given()
+        .get("/auth/v1/config")
+        .then()
+        .statusCode(200)
+        .body("oidc.issuer", equalTo(OidcProvider.issuer()))
+        .body("oidc.clientId", equalTo(OidcProvider.AUDIENCE))
+        .body("oidc.audience", equalTo(OidcProvider.AUDIENCE))
+        .body("oidc.scopes", equalTo("openid profile"));
+    given()
+        .get("/console/login")
+        .then()
+        .statusCode(200)
+        .body(org.hamcrest.Matchers.containsString("href=\"/console/login/oidc\""));
+  }
+
+  @Test
   void aPersonWithAMappedGroupActsWithItsRoleAndIsNamedInTheAuditLog() {
     String alice = Api.unique("alice");
     String token = sign(claims(alice, List.of("staff", "fleet-ops")));

@@ -14,6 +14,8 @@ import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;
+import dev.modelfleet.server.support.Eventually;
+import dev.modelfleet.server.support.FakeDevice;
 import dev.modelfleet.server.support.Fixtures;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.Map;
@@ -142,6 +144,44 @@ class AssignmentTest {
             AgentClient.newDevicePublicKey(),
             HardwareProfile.newBuilder().addExecutionProviders(provider).build())
         .getDeviceId();
+  }
+
+  /**
+   * An agent already serving the variant accepts the new generation and reports nothing (nothing
+   * changed for it): the server must not wait on a report that never comes.
+   */
+  @Test
+  void reassigningTheVariantADeviceServesKeepsItActive() throws Exception {
+    var published = Fixtures.publishedClassifier(12);
+    try (FakeDevice device =
+        new FakeDevice(
+            agent,
+            Fixtures.enrollmentToken(Map.of("site", Api.unique("site")), 1),
+            AgentClient.cpuHardware(),
+            version -> FakeDevice.Reaction.ACTIVATE)) {
+      assign(published, Map.of("deviceId", device.id)).then().statusCode(200);
+      Eventually.until(
+          "the device reports the variant active",
+          () -> "active".equals(deploymentState(device.id)));
+
+      assign(published, Map.of("deviceId", device.id))
+          .then()
+          .statusCode(200)
+          .body("assigned[0].generation", equalTo(2));
+
+      admin()
+          .get("/api/v1/devices/" + device.id)
+          .then()
+          .statusCode(200)
+          .body("desired.generation", equalTo(2))
+          .body("deployments[0].state", equalTo("active"))
+          .body("deployments[0].generation", equalTo(2))
+          .body("deployments[0].variantId", equalTo(published.variantId()));
+    }
+  }
+
+  private static String deploymentState(String deviceId) {
+    return admin().get("/api/v1/devices/" + deviceId).path("deployments[0].state");
   }
 
   static io.restassured.response.Response assign(Fixtures.Published p, Map<String, String> body) {

@@ -44,6 +44,12 @@ class OpenApiDocumentTest {
         if (!declaresSuccess(operation.path("responses"))) {
           faults.add(name + ": no 2xx response with a schema (nor a 204)");
         }
+        if (path.getKey().startsWith(OpenApiDocument.PUBLIC)) {
+          if (!operation.path("security").isArray() || !operation.path("security").isEmpty()) {
+            faults.add(name + ": public, but does not say so (security: [])");
+          }
+          continue;
+        }
         String scheme =
             path.getKey().startsWith("/agent/") ? OpenApiDocument.DEVICE : OpenApiDocument.ADMIN;
         if (!operation.path("security").toString().contains("\"" + scheme + "\"")) {

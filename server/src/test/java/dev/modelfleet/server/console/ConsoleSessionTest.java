@@ -226,4 +226,25 @@ class ConsoleSessionTest {
     assertEquals(303, after.statusCode());
     assertNotNull(after.getHeader("Location"));
   }
+
+  @Test
+  void withoutAProviderTheSignInPageOffersTokensOnly() {
+    given()
+        .get("/console/login")
+        .then()
+        .statusCode(200)
+        .body(not(containsString("/console/login/oidc")));
+    given()
+        .get("/auth/v1/config")
+        .then()
+        .statusCode(200)
+        .body("oidc", org.hamcrest.Matchers.nullValue());
+    given()
+        .redirects()
+        .follow(false)
+        .get("/console/login/oidc")
+        .then()
+        .statusCode(404)
+        .body(containsString("not configured"));
+  }
 }

@@ -202,6 +202,37 @@ class DerivationApiTest {
   }
 
   @Test
+  void aJobWithAFailedKindIsNotSucceededAndKeepsTheWholeReason() {
+    String model = Fixtures.modelWithVersion("1.0.0");
+    // ONNX types NonMaxSuppression's inputs float32 only: the fp16 variant cannot load anywhere
+    Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.matMulBesideNms(3).toByteArray());
+
+    JsonPath both = finished(start(model, Map.of("kinds", List.of("int8-dynamic", "fp16"))));
+
+    assertEquals("partially_succeeded", both.getString("state"), both.prettify());
+    assertEquals("accepted", derived(both, "int8-dynamic").get("outcome"));
+    Map<String, Object> fp16 = derived(both, "fp16");
+    assertEquals("failed", fp16.get("outcome"));
+    String reason = String.valueOf(fp16.get("reason"));
+    // the node ONNX Runtime names comes after the first 300 characters
+    assertTrue(reason.contains("NonMaxSuppression") && reason.contains("(nms)"), reason);
+    assertTrue(both.getString("error").contains("fp16: "), both.prettify());
+    assertTrue(both.getString("error").contains("(nms)"), both.prettify());
+    Map<String, Object> int8 = derived(both, "int8-dynamic");
+    double ratio = ((Number) int8.get("latencyRatio")).doubleValue();
+    assertTrue(((Number) int8.get("latencyRatioMin")).doubleValue() <= ratio, int8.toString());
+    assertTrue(((Number) int8.get("latencyRatioMax")).doubleValue() >= ratio, int8.toString());
+    assertTrue(((Number) int8.get("latencyRounds")).intValue() >= 3, int8.toString());
+    assertEquals("all", int8.get("optimizationLevel"));
+
+    String another = Fixtures.modelWithVersion("1.0.0");
+    Fixtures.upload(another, "1.0.0", "fp32", "cpu", TestModels.matMulBesideNms(3).toByteArray());
+    JsonPath only = finished(start(another, Map.of("kinds", List.of("fp16"))));
+    assertEquals("failed", only.getString("state"), only.prettify());
+    assertTrue(only.getString("error").contains("1 of 1 kinds failed"), only.prettify());
+  }
+
+  @Test
   void belowTheFloorIsKeptAsRejectedWithFiguresAndNeverPublished() {
     String model = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.regressor(5).toByteArray());
@@ -680,7 +711,9 @@ class DerivationApiTest {
               .extract()
               .jsonPath();
       String state = view.getString("state");
-      if (state.equals("succeeded") || state.equals("failed")) {
+      if (state.equals("succeeded")
+          || state.equals("partially_succeeded")
+          || state.equals("failed")) {
         return view;
       }
       assertNotEquals(

@@ -39,7 +39,9 @@ class DerivedVariantMatchingTest {
     JsonPath job = null;
     for (int i = 0; i < 600; i++) {
       job = admin().get(path + "/" + jobId).then().statusCode(200).extract().jsonPath();
-      if (job.getString("state").equals("succeeded") || job.getString("state").equals("failed")) {
+      if (job.getString("state").equals("succeeded")
+          || job.getString("state").equals("partially_succeeded")
+          || job.getString("state").equals("failed")) {
         break;
       }
       Thread.sleep(100);

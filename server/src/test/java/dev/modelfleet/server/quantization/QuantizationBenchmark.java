@@ -71,8 +71,9 @@ class QuantizationBenchmark {
 
     StringBuilder out = new StringBuilder();
     out.append(
-        "| model | variant | size (bytes) | size ratio | fp32 ms | variant ms | latency ratio |"
-            + " accuracy | worst max abs error |\n|---|---|---|---|---|---|---|---|---|\n");
+        "| model | variant | size (bytes) | size ratio | fp32 ms | variant ms | latency ratio"
+            + " (min–max, rounds) | accuracy | worst max abs error |\n"
+            + "|---|---|---|---|---|---|---|---|---|\n");
     for (Case c : cases) {
       ModelProto parsed = ModelProto.parseFrom(c.reference());
       ValidationSet set = Derivations.validationSet(c.reference(), c.validation());
@@ -81,17 +82,9 @@ class QuantizationBenchmark {
           continue;
         }
         Derivations.Derived d = Derivations.derive(parsed, kind, c.calibration(), c.reference());
-        // three measurements, the median of their medians: one noisy neighbour does not decide
-        List<VariantCheck.Figures> runs = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-          runs.add(VariantCheck.compare(c.reference(), d.model(), set));
-        }
-        runs.sort(
-            (a, b) ->
-                Double.compare(
-                    a.latencyMs() / a.referenceLatencyMs(),
-                    b.latencyMs() / b.referenceLatencyMs()));
-        VariantCheck.Figures f = runs.get(1);
+        // reference and variant timed in the same rounds: the ratio is the median of the rounds'
+        VariantCheck.Figures f = VariantCheck.compare(c.reference(), d.model(), set);
+        VariantCheck.Latency l = f.latency();
         double maxErr =
             f.outputs().stream()
                 .mapToDouble(VariantCheck.OutputFigures::maxAbsError)
@@ -100,14 +93,17 @@ class QuantizationBenchmark {
         out.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %s | %,d | %.2f | %.3f | %.3f | %.2f | %.4f | %.4g |%n",
+                "| %s | %s | %,d | %.2f | %.3f | %.3f | %.2f (%.2f–%.2f, %d) | %.4f | %.4g |%n",
                 c.name(),
                 kind.wire(),
                 d.model().length,
                 d.model().length / (double) c.reference().length,
                 f.referenceLatencyMs(),
                 f.latencyMs(),
-                f.latencyMs() / f.referenceLatencyMs(),
+                l.ratio(),
+                l.min(),
+                l.max(),
+                l.rounds(),
                 f.accuracy(),
                 maxErr));
       }

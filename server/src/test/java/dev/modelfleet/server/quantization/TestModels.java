@@ -122,6 +122,145 @@ final class TestModels {
     return model(g.build(), 17);
   }
 
+  /**
+   * image [1,3,16,16] → Conv 3→8 (3x3, weights of std 600) → BatchNormalization whose running
+   * variances are {@code variance} (times 1..5) → Relu → y: a trained network's layer whose
+   * activations are in the thousands, so its variances are far beyond float16's ±65504.
+   */
+  static ModelProto convBatchNorm(long seed, float variance) {
+    Random r = new Random(seed);
+    int c = 8;
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("conv_bn")
+            .addInput(floatValue(INPUT, 1, 3, 16, 16))
+            .addOutput(floatValue("y", 1, c, 16, 16))
+            .addInitializer(floatTensor("w", new long[] {c, 3, 3, 3}, random(r, c * 27, 600f)))
+            .addInitializer(floatTensor("b", new long[] {c}, random(r, c, 100f)))
+            .addAllInitializer(batchNormParams(r, c, variance))
+            .addNode(
+                node(
+                    "Conv",
+                    "conv",
+                    List.of(INPUT, "w", "b"),
+                    List.of("c"),
+                    intsAttribute("pads", 1, 1, 1, 1)))
+            .addNode(
+                node(
+                    "BatchNormalization",
+                    "bn",
+                    List.of("c", "gamma", "beta", "mean", "var"),
+                    List.of("n")))
+            .addNode(node("Relu", "relu", List.of("n"), List.of("y")))
+            .build();
+    return model(g, 17);
+  }
+
+  /**
+   * x [1,8,4,4] → BatchNormalization (variances {@code variance} times 1..5, no Conv before it to
+   * fold into) → y.
+   */
+  static ModelProto batchNormAlone(long seed, float variance) {
+    Random r = new Random(seed);
+    int c = 8;
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("bn_alone")
+            .addInput(floatValue("x", 1, c, 4, 4))
+            .addOutput(floatValue("y", 1, c, 4, 4))
+            .addAllInitializer(batchNormParams(r, c, variance))
+            .addNode(
+                node(
+                    "BatchNormalization",
+                    "bn",
+                    List.of("x", "gamma", "beta", "mean", "var"),
+                    List.of("y")))
+            .build();
+    return model(g, 17);
+  }
+
+  private static List<TensorProto> batchNormParams(Random r, int c, float variance) {
+    float[] var = new float[c];
+    float[] mean = new float[c];
+    float[] gamma = new float[c];
+    float[] beta = new float[c];
+    for (int i = 0; i < c; i++) {
+      var[i] = variance * (1 + r.nextInt(5));
+      mean[i] = (float) r.nextGaussian() * 100f;
+      gamma[i] = 0.5f + r.nextFloat();
+      beta[i] = (float) r.nextGaussian() * 0.1f;
+    }
+    long[] dims = {c};
+    return List.of(
+        floatTensor("gamma", dims, gamma),
+        floatTensor("beta", dims, beta),
+        floatTensor("mean", dims, mean),
+        floatTensor("var", dims, var));
+  }
+
+  /**
+   * x [1,4,16] → layer normalisation written out (ReduceMean, Sub, Pow, ReduceMean, Add ε, Sqrt,
+   * Div, Mul γ, Add β) → y, opset 17: the pattern ONNX Runtime fuses into LayerNormalization, as an
+   * exported audio model has it.
+   */
+  static ModelProto layerNorm(long seed) {
+    Random r = new Random(seed);
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("layer_norm")
+            .addInput(floatValue("x", 1, 4, 16))
+            .addOutput(floatValue("y", 1, 4, 16))
+            .addInitializer(floatTensor("two", new long[] {}, new float[] {2f}))
+            .addInitializer(floatTensor("eps", new long[] {}, new float[] {1e-5f}))
+            .addInitializer(floatTensor("gamma", new long[] {16}, random(r, 16, 1f)))
+            .addInitializer(floatTensor("beta", new long[] {16}, random(r, 16, 0.1f)))
+            .addNode(
+                node("ReduceMean", "mean", List.of("x"), List.of("mu"), intsAttribute("axes", -1)))
+            .addNode(node("Sub", "centre", List.of("x", "mu"), List.of("d")))
+            .addNode(node("Pow", "square", List.of("d", "two"), List.of("d2")))
+            .addNode(
+                node(
+                    "ReduceMean",
+                    "variance",
+                    List.of("d2"),
+                    List.of("v"),
+                    intsAttribute("axes", -1)))
+            .addNode(node("Add", "add_eps", List.of("v", "eps"), List.of("ve")))
+            .addNode(node("Sqrt", "std", List.of("ve"), List.of("sd")))
+            .addNode(node("Div", "normalise", List.of("d", "sd"), List.of("n")))
+            .addNode(node("Mul", "scale", List.of("n", "gamma"), List.of("s")))
+            .addNode(node("Add", "shift", List.of("s", "beta"), List.of("y")))
+            .build();
+    return model(g, 17);
+  }
+
+  /**
+   * x [1,16] → MatMul [16,4] → y, beside boxes [1,8,4], scores [1,1,8] → NonMaxSuppression →
+   * selected (int64). ONNX types NonMaxSuppression's inputs float32 only, so an fp16 of this model
+   * cannot be loaded at all, while its int8 variant can.
+   */
+  static ModelProto matMulBesideNms(long seed) {
+    Random r = new Random(seed);
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("matmul_nms")
+            .addInput(floatValue("x", 1, 16))
+            .addInput(floatValue("boxes", 1, 8, 4))
+            .addInput(floatValue("scores", 1, 1, 8))
+            .addOutput(floatValue("y", 1, 4))
+            .addOutput(
+                tensorValue(
+                    "selected",
+                    GraphParts.INT64,
+                    new TensorShapeProto.Dimension[] {dim("K"), dim(3)}))
+            .addInitializer(floatTensor("w", new long[] {16, 4}, random(r, 64, 1f)))
+            .addNode(node("MatMul", "matmul", List.of("x", "w"), List.of("y")))
+            .addNode(
+                node("NonMaxSuppression", "nms", List.of("boxes", "scores"), List.of("selected")))
+            .build();
+    return model(g, 17);
+  }
+
   /** x [N,16] → MatMul [16,1] → y [N,1]: one regression output, no classes. */
   static ModelProto regressor(long seed) {
     Random r = new Random(seed);

@@ -1,5 +1,7 @@
 package dev.modelfleet.server.quantization.graph;
 
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
@@ -16,6 +18,10 @@ import java.util.Map;
  * cannot do so once the Conv is a ConvInteger, so without this step the int8 variant would keep
  * every BatchNormalization as a separate operator and its parameters in float. Shares the
  * quantizer's names, use counts and report.
+ *
+ * <p>{@link Fp16Converter} runs it alone, through {@link #foldEverywhere}, before converting: a
+ * running variance of 1e7 has no float16 form, while the folded weights (w·γ/√σ²) are of ordinary
+ * size.
  */
 final class BatchNormFolding {
 
@@ -27,6 +33,41 @@ final class BatchNormFolding {
     this.namer = namer;
     this.uses = uses;
     this.converted = converted;
+  }
+
+  /**
+   * The model with every foldable BatchNormalization folded, in every graph, and the parameters
+   * nothing reads any more dropped; one {@code converted} entry per fold.
+   */
+  static ModelProto foldEverywhere(ModelProto model, List<Op> converted) {
+    Map<String, Integer> uses = new HashMap<>();
+    Int8DynamicQuantizer.countUses(model.getGraph(), uses);
+    BatchNormFolding folding =
+        new BatchNormFolding(new Namer(OnnxGraphs.allNames(model.getGraph())), uses, converted);
+    int before = converted.size();
+    GraphProto graph = folding.foldIn(model.getGraph(), Map.of(), "main");
+    if (converted.size() == before) {
+      return model;
+    }
+    graph = OnnxGraphs.pruneUnusedConstants(graph, OnnxGraphs.usedNames(graph));
+    return model.toBuilder().setGraph(graph).build();
+  }
+
+  private GraphProto foldIn(GraphProto graph, Map<String, TensorProto> outer, String path) {
+    Map<String, TensorProto> scope = new HashMap<>(outer);
+    graph.getInitializerList().forEach(t -> scope.put(t.getName(), t));
+    for (NodeProto n : graph.getNodeList()) {
+      if (OnnxGraphs.isConstantNode(n)) {
+        scope.put(n.getOutput(0), n.getAttribute(0).getT());
+      }
+    }
+    GraphProto.Builder out = graph.toBuilder().clearNode();
+    for (NodeProto n : apply(graph.getNodeList(), scope, path)) {
+      out.addNode(
+          OnnxGraphs.mapSubgraphs(
+              n, g -> foldIn(g, scope, path + "/" + OnnxGraphs.nodeLabel(n) + "." + g.getName())));
+    }
+    return out.build();
   }
 
   /** The graph's nodes with every foldable BatchNormalization folded into its Conv. */

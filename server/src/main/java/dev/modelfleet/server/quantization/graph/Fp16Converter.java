@@ -30,15 +30,58 @@ public final class Fp16Converter {
   /** op type → input index that ONNX types as tensor(float) only. */
   private static final Map<String, Integer> FLOAT_ONLY_INPUT = Map.of("Resize", 2, "Upsample", 1);
 
+  /** The largest finite float16. */
+  static final float HALF_MAX = 65504f;
+
+  /**
+   * Operators whose inputs and output are all of one float type, so one can run in float32 between
+   * Casts inside a float16 graph when it reads a constant float16 cannot hold.
+   */
+  private static final Set<String> SAME_TYPE_OPS =
+      Set.of(
+          "Conv",
+          "ConvTranspose",
+          "Gemm",
+          "MatMul",
+          "BatchNormalization",
+          "InstanceNormalization",
+          "LayerNormalization",
+          "Add",
+          "Sub",
+          "Mul",
+          "Div",
+          "Max",
+          "Min",
+          "Sum",
+          "Mean",
+          "PRelu",
+          "Clip");
+
   private final List<Op> converted = new ArrayList<>();
   private final List<Op> keptFloat = new ArrayList<>();
   private final Set<String> keepFloat = new HashSet<>();
   private final Map<String, String> renamed = new HashMap<>();
+
+  /** Nodes run in float32 between Casts, with the reason. */
+  private final Map<NodeProto, String> keptNodes = new HashMap<>();
+
+  private Namer namer;
   private int tensors;
   private long elements;
 
   public static Int8DynamicQuantizer.Result convert(ModelProto model) {
+    return convert(model, Map.of());
+  }
+
+  /**
+   * With {@code keepNodes} (node name → why): those nodes run in float32 between Casts as well, for
+   * an operator ONNX Runtime cannot load or optimise in float16.
+   */
+  public static Int8DynamicQuantizer.Result convert(
+      ModelProto model, Map<String, String> keepNodes) {
     Fp16Converter c = new Fp16Converter();
+    // first, so running variances (often far beyond ±65504) become weights of ordinary size
+    model = BatchNormFolding.foldEverywhere(model, c.converted);
     GraphProto main = model.getGraph();
     OnnxGraphs.forEachNode(
         main,
@@ -51,6 +94,18 @@ public final class Fp16Converter {
           }
         });
     Namer namer = new Namer(OnnxGraphs.allNames(main));
+    c.namer = namer;
+    c.keepOutOfRange(main);
+    if (!keepNodes.isEmpty()) {
+      OnnxGraphs.forEachNode(
+          main,
+          n -> {
+            String why = keepNodes.get(n.getName());
+            if (why != null) {
+              c.keptNodes.merge(n, why, (a, b) -> a + "; " + b);
+            }
+          });
+    }
     Set<String> initializers = new HashSet<>();
     main.getInitializerList().forEach(t -> initializers.add(t.getName()));
 
@@ -86,7 +141,7 @@ public final class Fp16Converter {
     // a main output is produced under its fp16 name and read under it everywhere inside
     c.renamed.putAll(producedAs);
 
-    GraphProto body = c.graph(main, true);
+    GraphProto body = c.graph(main, true, "main");
     GraphProto.Builder b = body.toBuilder().clearNode();
     b.addAllNode(head);
     for (NodeProto n : body.getNodeList()) {
@@ -118,7 +173,7 @@ public final class Fp16Converter {
   }
 
   /** Converts a graph; {@code main}: its inputs and outputs stay float32 (Casts handle them). */
-  private GraphProto graph(GraphProto graph, boolean main) {
+  private GraphProto graph(GraphProto graph, boolean main, String path) {
     GraphProto.Builder b = graph.toBuilder().clearInitializer().clearNode().clearValueInfo();
     for (TensorProto t : graph.getInitializerList()) {
       b.addInitializer(tensor(t));
@@ -137,6 +192,11 @@ public final class Fp16Converter {
           nb.setInput(i, to);
         }
       }
+      String why = keptNodes.get(n);
+      if (why != null) {
+        keepInFloat32(n, nb, b, path, why);
+        continue;
+      }
       for (AttributeProto a : n.getAttributeList()) {
         AttributeProto.Builder ab = a.toBuilder();
         if (a.hasT()) {
@@ -144,11 +204,11 @@ public final class Fp16Converter {
           ab.setT(stays ? a.getT() : tensor(a.getT()));
         }
         if (a.hasG()) {
-          ab.setG(graph(a.getG(), false));
+          ab.setG(graph(a.getG(), false, subPath(path, n, a.getG())));
         }
         if (a.getGraphsCount() > 0) {
           ab.clearGraphs();
-          a.getGraphsList().forEach(g -> ab.addGraphs(graph(g, false)));
+          a.getGraphsList().forEach(g -> ab.addGraphs(graph(g, false, subPath(path, n, g))));
         }
         if (n.getOpType().equals("Cast") && a.getName().equals("to") && a.getI() == Tensors.FLOAT) {
           ab.setI(Tensors.FLOAT16);
@@ -158,6 +218,170 @@ public final class Fp16Converter {
       b.addNode(nb);
     }
     return b.build();
+  }
+
+  private static String subPath(String path, NodeProto n, GraphProto g) {
+    return path + "/" + OnnxGraphs.nodeLabel(n) + "." + g.getName();
+  }
+
+  /**
+   * Emits {@code n} as it is in the reference: float32 inputs (float16 values cast up, the
+   * out-of-range constants as stored) and its output cast back to float16 under its own name.
+   */
+  private void keepInFloat32(
+      NodeProto n, NodeProto.Builder nb, GraphProto.Builder b, String path, String why) {
+    for (int i = 0; i < nb.getInputCount(); i++) {
+      String in = nb.getInput(i);
+      if (in.isEmpty() || keepFloat.contains(n.getInput(i))) {
+        continue;
+      }
+      String up = namer.fresh(in + "_fp32");
+      b.addNode(
+          OnnxGraphs.node(
+              "Cast",
+              namer.fresh(in + "_to_fp32"),
+              List.of(in),
+              List.of(up),
+              OnnxGraphs.intAttr("to", Tensors.FLOAT)));
+      nb.setInput(i, up);
+    }
+    n.getAttributeList().forEach(nb::addAttribute);
+    int out = outputIndex(n);
+    String result = n.getOutput(out);
+    String wide = namer.fresh(result + "_fp32");
+    nb.setOutput(out, wide);
+    b.addNode(nb);
+    b.addNode(
+        OnnxGraphs.node(
+            "Cast",
+            namer.fresh(result + "_to_fp16"),
+            List.of(wide),
+            List.of(result),
+            OnnxGraphs.intAttr("to", Tensors.FLOAT16)));
+    keptFloat.add(
+        new Op(
+            path,
+            OnnxGraphs.nodeLabel(n),
+            n.getOpType(),
+            why + "; the operator runs in float32 between Casts"));
+  }
+
+  /** Whether the converter can run {@code n} in float32 between Casts. */
+  public static boolean canKeepInFloat32(NodeProto n) {
+    return n.getDomain().isEmpty() && SAME_TYPE_OPS.contains(n.getOpType()) && outputIndex(n) >= 0;
+  }
+
+  /** The index of the node's only non-empty output, or -1. */
+  private static int outputIndex(NodeProto n) {
+    int found = -1;
+    for (int i = 0; i < n.getOutputCount(); i++) {
+      if (!n.getOutput(i).isEmpty()) {
+        if (found >= 0) {
+          return -1;
+        }
+        found = i;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Finds the float constants float16 cannot hold (finite values beyond ±65504, or nonzero values
+   * that would mostly round to 0) and keeps them, and the operators reading them, in float32. Where
+   * a reader cannot run in float32 on its own (its inputs or outputs are of several types), the
+   * constant is clamped to ±65504 as before, which keeps large "minus infinity" masks masks, and
+   * the report says so.
+   */
+  private void keepOutOfRange(GraphProto main) {
+    Map<String, String> problems = new HashMap<>();
+    collectOutOfRange(main, problems);
+    if (problems.isEmpty()) {
+      return;
+    }
+    Map<String, List<NodeProto>> readers = new HashMap<>();
+    OnnxGraphs.forEachNode(
+        main,
+        n -> {
+          for (String in : n.getInputList()) {
+            if (problems.containsKey(in)) {
+              readers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+            }
+          }
+        });
+    for (Map.Entry<String, String> p : problems.entrySet()) {
+      List<NodeProto> r = readers.getOrDefault(p.getKey(), List.of());
+      boolean keepable = !r.isEmpty() && r.stream().allMatch(Fp16Converter::canKeepInFloat32);
+      if (keepable) {
+        keepFloat.add(p.getKey());
+        r.forEach(n -> keptNodes.merge(n, p.getValue(), (a, b2) -> a + "; " + b2));
+      } else {
+        converted.add(
+            new Op(
+                "",
+                p.getKey(),
+                "tensor",
+                p.getValue()
+                    + "; converted anyway (clamped to ±65504, tiny values to 0): a reader of it"
+                    + " cannot run in float32 on its own"));
+      }
+    }
+  }
+
+  private static void collectOutOfRange(GraphProto graph, Map<String, String> problems) {
+    for (TensorProto t : graph.getInitializerList()) {
+      outOfRange(t, t.getName(), problems);
+    }
+    for (NodeProto n : graph.getNodeList()) {
+      if (OnnxGraphs.isConstantNode(n)) {
+        outOfRange(n.getAttribute(0).getT(), n.getOutput(0), problems);
+      }
+      for (AttributeProto a : n.getAttributeList()) {
+        if (a.hasG()) {
+          collectOutOfRange(a.getG(), problems);
+        }
+        a.getGraphsList().forEach(g -> collectOutOfRange(g, problems));
+      }
+    }
+  }
+
+  private static void outOfRange(TensorProto t, String name, Map<String, String> problems) {
+    if (t.getDataType() != Tensors.FLOAT || name.isEmpty()) {
+      return;
+    }
+    float[] values = Tensors.floats(t);
+    float largest = 0;
+    int nonzero = 0;
+    int vanishing = 0;
+    for (float v : values) {
+      if (Float.isFinite(v)) {
+        largest = Math.max(largest, Math.abs(v));
+      }
+      if (v != 0) {
+        nonzero++;
+        if ((Tensors.toHalf(v) & 0x7fff) == 0) {
+          vanishing++;
+        }
+      }
+    }
+    if (largest > HALF_MAX) {
+      problems.put(
+          name,
+          String.format(
+              java.util.Locale.ROOT,
+              "'%s' holds values up to %.3g, beyond float16's ±65504",
+              name,
+              largest));
+    } else if (vanishing > 0 && vanishing * 100L > nonzero) {
+      // a few vanishing weights among thousands change nothing; a tensor of them changes the layer
+      problems.put(
+          name,
+          String.format(
+              java.util.Locale.ROOT,
+              "'%s' has %d of %d nonzero values too small for float16 (they would become 0)",
+              name,
+              vanishing,
+              nonzero));
+    }
   }
 
   private TensorProto tensor(TensorProto t) {

@@ -386,7 +386,7 @@ public final class Int8DynamicQuantizer {
     return nodes;
   }
 
-  private static void countUses(GraphProto graph, Map<String, Integer> uses) {
+  static void countUses(GraphProto graph, Map<String, Integer> uses) {
     graph.getOutputList().forEach(v -> uses.merge(v.getName(), 1, Integer::sum));
     for (NodeProto n : graph.getNodeList()) {
       n.getInputList().forEach(i -> uses.merge(i, 1, Integer::sum));
