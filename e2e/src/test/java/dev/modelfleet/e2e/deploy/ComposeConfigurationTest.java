@@ -54,7 +54,11 @@ class ComposeConfigurationTest {
     List<String> ports = new ArrayList<>();
     server.path("ports").forEach(p -> ports.add(p.asText().replaceAll(".*:", "")));
     assertEquals(
-        List.of(String.valueOf(SERVER.httpPort()), String.valueOf(SERVER.grpcPort())), ports);
+        List.of(
+            String.valueOf(SERVER.httpPort()),
+            String.valueOf(SERVER.grpcPort()),
+            String.valueOf(SERVER.artifactPort())),
+        ports);
     assertTrue(server.path("read_only").asBoolean());
   }
 

@@ -269,6 +269,7 @@ class ComposeStackTest {
     final String project = "mfstack" + UUID.randomUUID().toString().substring(0, 8);
     final int httpPort = Ports.free();
     final int grpcPort = Ports.free();
+    final int artifactPort = Ports.free();
     final int prometheusPort = Ports.free();
     private final Path dir;
     private final Map<String, String> env = new HashMap<>();
@@ -282,6 +283,7 @@ class ComposeStackTest {
       env.put("COMPOSE_HTTP_TIMEOUT", "600");
       env.put("MODELFLEET_HTTP_PORT", String.valueOf(httpPort));
       env.put("MODELFLEET_GRPC_PORT", String.valueOf(grpcPort));
+      env.put("MODELFLEET_ARTIFACT_PORT", String.valueOf(artifactPort));
       env.put("MODELFLEET_PROMETHEUS_PORT", String.valueOf(prometheusPort));
     }
 

@@ -67,6 +67,7 @@ class KubernetesManifestsTest {
     assertFalse(SERVER.accepts("MODELFLEET_KEYDIR"));
     assertEquals(8080, SERVER.httpPort());
     assertEquals(9090, SERVER.grpcPort());
+    assertEquals(9443, SERVER.artifactPort());
   }
 
   @ParameterizedTest
@@ -82,7 +83,12 @@ class KubernetesManifestsTest {
     server
         .path("ports")
         .forEach(p -> ports.put(p.path("name").asText(), p.path("containerPort").asInt()));
-    assertEquals(Map.of("http", SERVER.httpPort(), "grpc", SERVER.grpcPort()), ports);
+    assertEquals(
+        Map.of(
+            "http", SERVER.httpPort(),
+            "grpc", SERVER.grpcPort(),
+            "artifacts", SERVER.artifactPort()),
+        ports);
 
     assertProbe(server, "startupProbe", "/q/health/live");
     assertProbe(server, "livenessProbe", "/q/health/live");
@@ -105,6 +111,8 @@ class KubernetesManifestsTest {
     }
     assertEquals(String.valueOf(SERVER.httpPort()), env.get("QUARKUS_HTTP_PORT"));
     assertEquals(String.valueOf(SERVER.grpcPort()), env.get("QUARKUS_GRPC_SERVER_PORT"));
+    assertEquals(
+        String.valueOf(SERVER.artifactPort()), env.get("MODELFLEET_AGENT_TLS_ARTIFACT_PORT"));
     // what a production server refuses to start without
     for (String required :
         List.of(
@@ -180,8 +188,11 @@ class KubernetesManifestsTest {
     assertSelects(http.path("spec").path("selector"), podLabels);
     assertSelects(grpc.path("spec").path("selector"), podLabels);
     assertEquals("http", http.path("spec").path("ports").get(0).path("targetPort").asText());
-    assertEquals("grpc", grpc.path("spec").path("ports").get(0).path("targetPort").asText());
-    assertEquals(1, grpc.path("spec").path("ports").size(), "gRPC has a Service of its own");
+    // an agent downloads from the host it syncs with: the artifact port is on the agents' Service
+    List<String> agentTargets = new ArrayList<>();
+    grpc.path("spec").path("ports").forEach(p -> agentTargets.add(p.path("targetPort").asText()));
+    assertEquals(
+        List.of("grpc", "artifacts"), agentTargets, "the agents' Service, apart from HTTP");
 
     JsonNode budget = rendered.one("PodDisruptionBudget", "modelfleet-server");
     assertSelects(budget.path("spec").path("selector").path("matchLabels"), podLabels);

@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 /**
  * The server's real settings, read from its sources rather than restated here: the keys of
  * application.properties and of every {@code @ConfigMapping} interface, as the environment variable
- * names Quarkus maps them from, and the HTTP and gRPC ports.
+ * names Quarkus maps them from, and the HTTP, gRPC and HTTPS artifact ports.
  */
 final class ServerSettings {
 
@@ -28,11 +28,14 @@ final class ServerSettings {
   private final Set<String> environmentNames;
   private final int httpPort;
   private final int grpcPort;
+  private final int artifactPort;
 
-  private ServerSettings(Set<String> environmentNames, int httpPort, int grpcPort) {
+  private ServerSettings(
+      Set<String> environmentNames, int httpPort, int grpcPort, int artifactPort) {
     this.environmentNames = environmentNames;
     this.httpPort = httpPort;
     this.grpcPort = grpcPort;
+    this.artifactPort = artifactPort;
   }
 
   static ServerSettings read(RepoLayout repo) {
@@ -56,7 +59,8 @@ final class ServerSettings {
       return new ServerSettings(
           Set.copyOf(names),
           Integer.parseInt(properties.getProperty("quarkus.http.port")),
-          Integer.parseInt(properties.getProperty("quarkus.grpc.server.port")));
+          Integer.parseInt(properties.getProperty("quarkus.grpc.server.port")),
+          Integer.parseInt(properties.getProperty("modelfleet.agent-tls.artifact-port")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -73,6 +77,11 @@ final class ServerSettings {
 
   int grpcPort() {
     return grpcPort;
+  }
+
+  /** The agents' HTTPS artifact port (mutual TLS). */
+  int artifactPort() {
+    return artifactPort;
   }
 
   /** quarkus.http.port -> QUARKUS_HTTP_PORT, modelfleet.key-dir -> MODELFLEET_KEY_DIR. */
