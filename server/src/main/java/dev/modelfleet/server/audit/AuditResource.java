@@ -16,7 +16,6 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -37,13 +36,7 @@ public class AuditResource {
   @Operation(summary = "The audit log, newest first (paged)")
   @APIResponse(
       responseCode = "200",
-      description =
-          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
-      headers =
-          @Header(
-              name = "Link",
-              description = "<path?...&after=CURSOR>; rel=\"next\"",
-              schema = @Schema(type = SchemaType.STRING)),
+      description = PageParams.ONE_PAGE,
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,

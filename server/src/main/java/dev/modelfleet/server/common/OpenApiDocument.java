@@ -10,6 +10,7 @@ import org.eclipse.microprofile.openapi.models.OpenAPI;
 import org.eclipse.microprofile.openapi.models.Operation;
 import org.eclipse.microprofile.openapi.models.PathItem;
 import org.eclipse.microprofile.openapi.models.media.Schema;
+import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 import org.eclipse.microprofile.openapi.models.security.SecurityScheme;
 
@@ -81,6 +82,9 @@ public class OpenApiDocument implements OASFilter {
       responses = OASFactory.createAPIResponses();
       operation.setResponses(responses);
     }
+    if (takesQuery(operation, "after")) {
+      declareNextLink(responses);
+    }
     boolean takesInput =
         method != PathItem.HttpMethod.GET
             || (operation.getParameters() != null
@@ -102,6 +106,29 @@ public class OpenApiDocument implements OASFilter {
       addError(responses, 415, codesOf(415));
     }
     addError(responses, 500, codesOf(500));
+  }
+
+  private static boolean takesQuery(Operation operation, String name) {
+    return operation.getParameters() != null
+        && operation.getParameters().stream()
+            .anyMatch(
+                p ->
+                    name.equals(p.getName())
+                        && p.getIn() != null
+                        && p.getIn().toString().equals("query"));
+  }
+
+  /** A paged list answers with a Link to its next page (see {@link PageParams}). */
+  private static void declareNextLink(APIResponses responses) {
+    APIResponse ok = responses.getAPIResponse("200");
+    if (ok == null || (ok.getHeaders() != null && ok.getHeaders().containsKey("Link"))) {
+      return;
+    }
+    ok.addHeader(
+        "Link",
+        OASFactory.createHeader()
+            .description("<path?...&after=CURSOR>; rel=\"next\"")
+            .schema(OASFactory.createSchema().type(List.of(Schema.SchemaType.STRING))));
   }
 
   private static void addError(APIResponses responses, int status, String codes) {

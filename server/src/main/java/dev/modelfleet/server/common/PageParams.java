@@ -16,6 +16,13 @@ import org.jboss.resteasy.reactive.RestResponse;
  */
 public class PageParams {
 
+  /**
+   * The description of a paged list's answer; {@link OpenApiDocument} adds the {@code Link} header
+   * to every operation that takes {@code after}.
+   */
+  public static final String ONE_PAGE =
+      "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)";
+
   @QueryParam("limit")
   @Parameter(
       description = "How many items at most (1 to 1000, default 100).",

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -56,13 +55,7 @@ public class DeviceResource {
   @Operation(summary = "Devices by label selector and status, in enrollment order (paged)")
   @APIResponse(
       responseCode = "200",
-      description =
-          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
-      headers =
-          @Header(
-              name = "Link",
-              description = "<path?...&after=CURSOR>; rel=\"next\"",
-              schema = @Schema(type = SchemaType.STRING)),
+      description = PageParams.ONE_PAGE,
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,

@@ -21,7 +21,6 @@ import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -55,13 +54,7 @@ public class EnrollmentTokenResource {
   @Operation(summary = "Enrollment tokens, oldest first (paged)")
   @APIResponse(
       responseCode = "200",
-      description =
-          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
-      headers =
-          @Header(
-              name = "Link",
-              description = "<path?...&after=CURSOR>; rel=\"next\"",
-              schema = @Schema(type = SchemaType.STRING)),
+      description = PageParams.ONE_PAGE,
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,

@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
-import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -77,13 +76,7 @@ public class RolloutResource {
   @Operation(summary = "Rollouts, newest first (paged)")
   @APIResponse(
       responseCode = "200",
-      description =
-          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
-      headers =
-          @Header(
-              name = "Link",
-              description = "<path?...&after=CURSOR>; rel=\"next\"",
-              schema = @Schema(type = SchemaType.STRING)),
+      description = PageParams.ONE_PAGE,
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,
@@ -146,13 +139,7 @@ public class RolloutResource {
   @Operation(summary = "A rollout's devices with their state, by wave (paged)")
   @APIResponse(
       responseCode = "200",
-      description =
-          "One page; a Link header with rel=\"next\" when more may follow (see docs/api.md#pagination)",
-      headers =
-          @Header(
-              name = "Link",
-              description = "<path?...&after=CURSOR>; rel=\"next\"",
-              schema = @Schema(type = SchemaType.STRING)),
+      description = PageParams.ONE_PAGE,
       content =
           @Content(
               mediaType = MediaType.APPLICATION_JSON,
