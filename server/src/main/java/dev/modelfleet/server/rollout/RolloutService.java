@@ -374,6 +374,6 @@ public class RolloutService {
   }
 
   private RolloutView view(Rollout r) {
-    return RolloutViews.of(r, RolloutProgress.load(r, stepper.offlineSince()));
+    return RolloutViews.of(r, stepper.offlineSince());
   }
 }
