@@ -30,6 +30,7 @@ public class OverviewPage {
   @Inject ConsoleUser user;
   @Inject FleetFigures fleet;
   @Inject RolloutService rollouts;
+  @Inject HardwareNames hardware;
 
   @GET
   public TemplateInstance get() {
@@ -71,6 +72,7 @@ public class OverviewPage {
         .data("fleet", figures)
         .data("rollouts", live)
         .data("warnings", warnings)
+        .data("hw", hardware.read())
         .data("bars", new WaveBars());
   }
 }
