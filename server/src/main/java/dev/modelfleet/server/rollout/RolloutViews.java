@@ -147,6 +147,11 @@ public final class RolloutViews {
    * events.
    */
   static RolloutView of(Rollout r, Instant offlineSince) {
+    return of(r, offlineSince, true);
+  }
+
+  /** {@code details}: with the devices with problems and the events; without, both are empty. */
+  static RolloutView of(Rollout r, Instant offlineSince, boolean details) {
     String version = r.version.version;
     Map<Integer, WaveStats> stats = RolloutTally.waves(r, offlineSince);
     WaveStats none = WaveStats.of(List.of(), version, offlineSince, 0);
@@ -171,18 +176,20 @@ public final class RolloutViews {
     }
     Counts totals = Counts.of(WaveStats.sum(stats.values()), accepted);
     List<DeviceView> problems =
-        RolloutTally.hasProblems(stats.values())
+        details && RolloutTally.hasProblems(stats.values())
             ? RolloutTally.problems(r, offlineSince, MAX_PROBLEMS_SHOWN)
             : List.of();
-    List<EventView> events =
-        new ArrayList<>(
-            RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
-                .page(0, MAX_EVENTS_SHOWN)
-                .list()
-                .stream()
-                .map(EventView::of)
-                .toList());
-    java.util.Collections.reverse(events); // the latest ones, oldest first
+    List<EventView> events = new ArrayList<>();
+    if (details) {
+      events.addAll(
+          RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
+              .page(0, MAX_EVENTS_SHOWN)
+              .list()
+              .stream()
+              .map(EventView::of)
+              .toList());
+      java.util.Collections.reverse(events); // the latest ones, oldest first
+    }
     return new RolloutView(
         r.id,
         r.name,
