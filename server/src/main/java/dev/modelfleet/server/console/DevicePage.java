@@ -106,7 +106,7 @@ public class DevicePage {
         .data("figures", figures)
         .data("best", best)
         .data("versions", health.versions(deviceId))
-        .data("choices", versionChoices())
+        .data("choices", versionChoices(details))
         .data("hw", hardware.read())
         .data("fmt", new Formats(clock));
   }
@@ -145,15 +145,21 @@ public class DevicePage {
         .data("fmt", new Formats(clock));
   }
 
-  /** Every version of every model, newest first per model, as "model@version". */
-  private List<String> versionChoices() {
-    List<String> choices = new ArrayList<>();
+  /**
+   * Every version of every model as "model@version": first what the device is told to run (the
+   * select opens on it), then every model's versions, newest first.
+   */
+  private List<String> versionChoices(DeviceDetails details) {
+    java.util.LinkedHashSet<String> choices = new java.util.LinkedHashSet<>();
+    if (details.desired() != null) {
+      details.desired().models().forEach(m -> choices.add(m.model() + "@" + m.version()));
+    }
     for (ModelView m : models.list()) {
       List<String> versions = new ArrayList<>(m.versions());
       java.util.Collections.reverse(versions);
       versions.forEach(v -> choices.add(m.name() + "@" + v));
     }
-    return choices;
+    return List.copyOf(choices);
   }
 
   /** The latency and error figures over time, as uPlot reads them (see console.js). */

@@ -33,18 +33,33 @@ public class HardwareNames {
   public static final class Names {
 
     private final Map<String, HardwareClass> classes;
+    private final Map<String, String> names = new HashMap<>();
 
     Names(Map<String, HardwareClass> classes) {
       this.classes = classes;
+      Map<String, Integer> uses = new HashMap<>();
+      classes.values().forEach(c -> uses.merge(shortName(c.profile), 1, Integer::sum));
+      // classes that differ only in what the short name leaves out (cores, ONNX Runtime version)
+      // keep apart by the start of their id
+      classes
+          .values()
+          .forEach(
+              c -> {
+                String name = shortName(c.profile);
+                names.put(c.id, uses.get(name) > 1 ? name + " #" + c.id.substring(0, 4) : name);
+              });
     }
 
-    /** A short name: architecture and CPU, then accelerators or the providers beyond the CPU's. */
+    /**
+     * A short name: architecture and CPU, then accelerators or the providers beyond the CPU's;
+     * where two classes would share one, the first characters of the id follow it.
+     */
     public String name(String id) {
       HardwareClass c = find(id);
       if (c == null) {
         return id == null || UNPROFILED.equals(id) ? UNPROFILED : id;
       }
-      return shortName(c.profile);
+      return names.get(c.id);
     }
 
     /** For a title attribute: the id and every part the class was fingerprinted from. */
