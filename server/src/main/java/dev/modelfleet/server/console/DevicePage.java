@@ -1,11 +1,17 @@
 package dev.modelfleet.server.console;
 
+import dev.modelfleet.server.assignment.DeploymentService;
+import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
+import dev.modelfleet.server.common.PageRequest;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceDeployments;
 import dev.modelfleet.server.device.DeviceDetails;
 import dev.modelfleet.server.device.DeviceMismatches;
 import dev.modelfleet.server.device.DeviceService;
+import dev.modelfleet.server.matching.MatchingService;
+import dev.modelfleet.server.model.ModelService;
+import dev.modelfleet.server.model.ModelViews.ModelView;
 import io.quarkus.qute.Location;
 import io.quarkus.qute.Template;
 import io.quarkus.qute.TemplateInstance;
@@ -17,11 +23,16 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 
-/** The device list (label selector, status, pages) and one device's page. */
+/**
+ * The device list (label selector, status, pages) and one device's page, with two fragments it
+ * loads: the matcher's explanation for a chosen version and the deployment history, a page at a
+ * time.
+ */
 @Path("/console/devices")
 @Produces(MediaType.TEXT_HTML)
 public class DevicePage {
@@ -34,12 +45,27 @@ public class DevicePage {
   @Location("console/device.html")
   Template device;
 
+  @Inject
+  @Location("console/device-match.html")
+  Template match;
+
+  @Inject
+  @Location("console/device-history.html")
+  Template history;
+
+  /** History entries per fragment; "Older" fetches the next ones. */
+  static final int HISTORY_PAGE = 20;
+
   @Inject ConsoleUser user;
   @Inject DevicePages pages;
   @Inject DeviceService devices;
   @Inject DeviceDeployments deployments;
   @Inject DeviceMismatches mismatches;
   @Inject HealthSamples health;
+  @Inject HardwareNames hardware;
+  @Inject MatchingService matching;
+  @Inject DeploymentService deploymentHistory;
+  @Inject ModelService models;
   @Inject Clock clock;
 
   @GET
@@ -54,6 +80,7 @@ public class DevicePage {
         .data("statuses", List.of("pending", "active", "rejected", "decommissioned"))
         .data("page", pages.page(selector, status, after))
         .data("now", clock.instant())
+        .data("hw", hardware.read())
         .data("fmt", new Formats(clock));
   }
 
@@ -79,7 +106,60 @@ public class DevicePage {
         .data("figures", figures)
         .data("best", best)
         .data("versions", health.versions(deviceId))
+        .data("choices", versionChoices(details))
+        .data("hw", hardware.read())
         .data("fmt", new Formats(clock));
+  }
+
+  /**
+   * Which variant of {@code version} ("model@version") the matcher picks for the device, and why.
+   */
+  @GET
+  @Path("/{id}/match")
+  public TemplateInstance match(@PathParam("id") String id, @QueryParam("version") String version) {
+    UUID deviceId = Ids.parse("device", id);
+    int at = version == null ? -1 : version.indexOf('@');
+    if (at <= 0 || at == version.length() - 1) {
+      throw ApiError.INVALID_REQUEST.exception(
+          "Choose a model version as model@version (got '" + version + "').");
+    }
+    return match
+        .data(
+            "m",
+            matching.explain(deviceId, version.substring(0, at), version.substring(at + 1), null))
+        .data("hw", hardware.read())
+        .data("fmt", new Formats(clock));
+  }
+
+  /** A page of the device's deployment history, newest first. */
+  @GET
+  @Path("/{id}/history")
+  public TemplateInstance history(@PathParam("id") String id, @QueryParam("after") String after) {
+    UUID deviceId = devices.get(Ids.parse("device", id)).id;
+    return history
+        .data("deviceId", deviceId)
+        .data(
+            "page",
+            deploymentHistory.history(
+                deviceId, PageRequest.of(String.valueOf(HISTORY_PAGE), after)))
+        .data("fmt", new Formats(clock));
+  }
+
+  /**
+   * Every version of every model as "model@version": first what the device is told to run (the
+   * select opens on it), then every model's versions, newest first.
+   */
+  private List<String> versionChoices(DeviceDetails details) {
+    java.util.LinkedHashSet<String> choices = new java.util.LinkedHashSet<>();
+    if (details.desired() != null) {
+      details.desired().models().forEach(m -> choices.add(m.model() + "@" + m.version()));
+    }
+    for (ModelView m : models.list()) {
+      List<String> versions = new ArrayList<>(m.versions());
+      java.util.Collections.reverse(versions);
+      versions.forEach(v -> choices.add(m.name() + "@" + v));
+    }
+    return List.copyOf(choices);
   }
 
   /** The latency and error figures over time, as uPlot reads them (see console.js). */

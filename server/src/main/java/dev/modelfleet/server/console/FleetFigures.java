@@ -1,13 +1,11 @@
 package dev.modelfleet.server.console;
 
-import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceStatus;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,27 +60,28 @@ public class FleetFigures {
     for (DeviceStatus s : DeviceStatus.values()) {
       byStatus.put(s.name().toLowerCase(java.util.Locale.ROOT), 0L);
     }
-    long total = 0;
-    for (Object[] row :
-        em.createQuery("select d.status, count(d) from Device d group by d.status", Object[].class)
-            .getResultList()) {
-      long n = (Long) row[1];
-      byStatus.put(((DeviceStatus) row[0]).name().toLowerCase(java.util.Locale.ROOT), n);
-      total += n;
-    }
-    Instant since = clock.instant().minus(connectedWithin);
-    long connected = Device.count("status = ?1 and lastSeenAt >= ?2", DeviceStatus.ACTIVE, since);
-    long active = byStatus.getOrDefault("active", 0L);
     Map<String, Long> byClass = new TreeMap<>();
+    long total = 0;
+    long connected = 0;
+    // one pass over the devices for the counts by status, connection and hardware class
     for (Object[] row :
         em.createQuery(
-                "select coalesce(d.hardwareClassId, 'unprofiled'), count(d) from Device d"
-                    + " where d.status = ?1 group by d.hardwareClassId",
+                "select d.status, coalesce(d.hardwareClassId, 'unprofiled'), count(d),"
+                    + " sum(case when d.lastSeenAt >= ?1 then 1 else 0 end) from Device d"
+                    + " group by d.status, d.hardwareClassId",
                 Object[].class)
-            .setParameter(1, DeviceStatus.ACTIVE)
+            .setParameter(1, clock.instant().minus(connectedWithin))
             .getResultList()) {
-      byClass.merge((String) row[0], (Long) row[1], Long::sum);
+      DeviceStatus status = (DeviceStatus) row[0];
+      long n = ((Number) row[2]).longValue();
+      byStatus.merge(status.name().toLowerCase(java.util.Locale.ROOT), n, Long::sum);
+      total += n;
+      if (status == DeviceStatus.ACTIVE) {
+        byClass.merge((String) row[1], n, Long::sum);
+        connected += ((Number) row[3]).longValue();
+      }
     }
+    long active = byStatus.getOrDefault("active", 0L);
     Map<List<String>, VersionSpread> spread = new LinkedHashMap<>();
     for (Object row :
         em.createNativeQuery(

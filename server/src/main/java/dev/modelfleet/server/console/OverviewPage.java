@@ -30,20 +30,23 @@ public class OverviewPage {
   @Inject ConsoleUser user;
   @Inject FleetFigures fleet;
   @Inject RolloutService rollouts;
+  @Inject HardwareNames hardware;
 
   @GET
   public TemplateInstance get() {
     FleetFigures.Figures figures = fleet.figures();
+    // only the rollouts in progress: a long history of finished ones costs the overview nothing
     List<RolloutView> live = new ArrayList<>();
     long paused = 0;
-    for (var summary :
-        rollouts.list(null, null, PageRequest.first(PageRequest.MAX_LIMIT)).items()) {
-      if (summary.state() == RolloutState.PAUSED) {
-        paused++;
-      }
-      if ((summary.state() == RolloutState.RUNNING || summary.state() == RolloutState.PAUSED)
-          && live.size() < ROLLOUTS_SHOWN) {
-        live.add(rollouts.get(summary.id()));
+    for (String state : List.of("running", "paused")) {
+      for (var summary :
+          rollouts.list(state, null, PageRequest.first(PageRequest.MAX_LIMIT)).items()) {
+        if (summary.state() == RolloutState.PAUSED) {
+          paused++;
+        }
+        if (live.size() < ROLLOUTS_SHOWN) {
+          live.add(rollouts.counts(summary.id()));
+        }
       }
     }
     List<String> warnings = new ArrayList<>();
@@ -71,6 +74,7 @@ public class OverviewPage {
         .data("fleet", figures)
         .data("rollouts", live)
         .data("warnings", warnings)
+        .data("hw", hardware.read())
         .data("bars", new WaveBars());
   }
 }

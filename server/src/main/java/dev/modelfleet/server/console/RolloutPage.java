@@ -58,6 +58,7 @@ public class RolloutPage {
   @Inject RolloutService rollouts;
   @Inject RolloutPreview previews;
   @Inject ModelService models;
+  @Inject HardwareNames hardware;
   @Inject Clock clock;
 
   @GET
@@ -101,9 +102,12 @@ public class RolloutPage {
               null,
               null,
               null);
-      return preview.data("plan", previews.preview(request)).data("error", null);
+      return preview
+          .data("plan", previews.preview(request))
+          .data("error", null)
+          .data("hw", hardware.read());
     } catch (ApiException e) {
-      return preview.data("plan", null).data("error", e.getMessage());
+      return preview.data("plan", null).data("error", e.getMessage()).data("hw", null);
     }
   }
 

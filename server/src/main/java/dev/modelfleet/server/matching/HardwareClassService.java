@@ -52,6 +52,15 @@ public class HardwareClassService {
         .toList();
   }
 
+  /**
+   * What trials measured, per hardware class id, for every variant tried on it; read without the
+   * classes' devices, for pages that show trials by variant.
+   */
+  @Transactional
+  public Map<String, List<TrialFigure>> trials() {
+    return trialFigures(null);
+  }
+
   @Transactional
   public HardwareClassView get(String id) {
     HardwareClass hardwareClass = HardwareClass.findById(id);

@@ -119,7 +119,7 @@ final class RolloutProgressQuery {
     return value == null ? null : ((Number) value).longValue();
   }
 
-  private static Instant instant(Object value) {
+  static Instant instant(Object value) {
     if (value == null) {
       return null;
     }

@@ -142,46 +142,54 @@ public final class RolloutViews {
   }
 
   /**
-   * The view of {@code r} with {@code progress}: the first {@value #MAX_PROBLEMS_SHOWN} devices
-   * with a problem and the latest {@value #MAX_EVENTS_SHOWN} events.
+   * The view of {@code r}, its figures counted by the database ({@link RolloutTally}): the first
+   * {@value #MAX_PROBLEMS_SHOWN} devices with a problem and the latest {@value #MAX_EVENTS_SHOWN}
+   * events.
    */
-  static RolloutView of(Rollout r, RolloutProgress progress) {
+  static RolloutView of(Rollout r, Instant offlineSince) {
+    return of(r, offlineSince, true);
+  }
+
+  /** {@code details}: with the devices with problems and the events; without, both are empty. */
+  static RolloutView of(Rollout r, Instant offlineSince, boolean details) {
     String version = r.version.version;
+    Map<Integer, WaveStats> stats = RolloutTally.waves(r, offlineSince);
+    WaveStats none = WaveStats.of(List.of(), version, offlineSince, 0);
     List<WaveView> waves = new ArrayList<>();
     int accepted = 0;
     for (RolloutWave w : RolloutWave.of(r.id)) {
-      WaveStats stats = progress.wave(w.waveIndex);
+      WaveStats wave = stats.getOrDefault(w.waveIndex, none);
       accepted += w.acceptedFailures;
       waves.add(
           new WaveView(
               w.waveIndex,
               w.state,
               w.planned,
-              Counts.of(stats, w.acceptedFailures),
+              Counts.of(wave, w.acceptedFailures),
               w.acceptedFailures,
               w.startedAt,
               w.finishedAt,
               w.approvedAt,
               w.approvedBy,
               r.plan.wave(w.waveIndex),
-              stats.gate()));
+              wave.gate()));
     }
-    Counts totals = Counts.of(progress.total(), accepted);
+    Counts totals = Counts.of(WaveStats.sum(stats.values()), accepted);
     List<DeviceView> problems =
-        progress.devices().stream()
-            .map(d -> DeviceView.of(d, version, progress.offlineSince()))
-            .filter(d -> d.reason() != null)
-            .limit(MAX_PROBLEMS_SHOWN)
-            .toList();
-    List<EventView> events =
-        new ArrayList<>(
-            RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
-                .page(0, MAX_EVENTS_SHOWN)
-                .list()
-                .stream()
-                .map(EventView::of)
-                .toList());
-    java.util.Collections.reverse(events); // the latest ones, oldest first
+        details && RolloutTally.hasProblems(stats.values())
+            ? RolloutTally.problems(r, offlineSince, MAX_PROBLEMS_SHOWN)
+            : List.of();
+    List<EventView> events = new ArrayList<>();
+    if (details) {
+      events.addAll(
+          RolloutEvent.<RolloutEvent>find("rolloutId = ?1 order by id desc", r.id)
+              .page(0, MAX_EVENTS_SHOWN)
+              .list()
+              .stream()
+              .map(EventView::of)
+              .toList());
+      java.util.Collections.reverse(events); // the latest ones, oldest first
+    }
     return new RolloutView(
         r.id,
         r.name,

@@ -91,6 +91,28 @@ record WaveStats(
   }
 
   /**
+   * The counts of several waves together (the rollout's totals); no gate figures, which are per
+   * wave.
+   */
+  static WaveStats sum(Collection<WaveStats> waves) {
+    Map<String, Integer> byState = new TreeMap<>();
+    int devices = 0;
+    int eligible = 0;
+    int active = 0;
+    int failed = 0;
+    int skipped = 0;
+    for (WaveStats w : waves) {
+      w.byState().forEach((state, n) -> byState.merge(state, n, Integer::sum));
+      devices += w.devices();
+      eligible += w.eligible();
+      active += w.active();
+      failed += w.failed();
+      skipped += w.skipped();
+    }
+    return new WaveStats(devices, byState, eligible, active, failed, skipped, null);
+  }
+
+  /**
    * Percent of eligible devices active, leaving out failures an operator accepted (written off,
    * they no longer count against the wave); 100 when none is left to wait for.
    */
@@ -104,7 +126,7 @@ record WaveStats(
     return eligible == 0 ? 0 : 100.0 * Math.max(0, failed - acceptedFailures) / eligible;
   }
 
-  private static Double median(List<Double> values) {
+  static Double median(List<Double> values) {
     if (values.isEmpty()) {
       return null;
     }

@@ -97,6 +97,7 @@ class RolloutTest {
           paused.getString("stateReason").contains("load-failed"), paused.getString("stateReason"));
       assertEquals(1, paused.getInt("totals.byState.failed"));
       assertEquals("waiting", paused.getString("waves[1].state"), "no further wave while paused");
+      TallyAgreement.assertAgrees(id);
 
       admin()
           .post("/api/v1/rollouts/" + id + "/resume")
@@ -106,6 +107,7 @@ class RolloutTest {
           .body("waves[0].acceptedFailures", equalTo(1));
       JsonPath done = awaitState(id, "completed");
       assertEquals(3, done.getInt("totals.byState.active"));
+      TallyAgreement.assertAgrees(id);
       assertTrue(
           done.getList("events.type")
               .containsAll(List.of("breach", "paused", "resumed", "completed")));
@@ -204,6 +206,7 @@ class RolloutTest {
       assertEquals(5.0, paused.getDouble("waves[0].gate.errorRateNow"), 0.01, "40 of 800 requests");
       assertEquals(
           0.1, paused.getDouble("waves[0].gate.errorRateBefore"), 0.01, "1 of 1000 requests");
+      TallyAgreement.assertAgrees(id);
     }
   }
 
@@ -221,6 +224,7 @@ class RolloutTest {
           paused.getString("problems[0].reason").startsWith("provider-fallback"),
           paused.getString("problems[0].reason"));
       assertEquals(1, paused.getInt("waves[0].gate.providerFallbacks"));
+      TallyAgreement.assertAgrees(id);
     }
   }
 
