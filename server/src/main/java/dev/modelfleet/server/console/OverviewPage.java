@@ -27,7 +27,12 @@ public class OverviewPage {
   @Location("console/overview.html")
   Template overview;
 
+  @Inject
+  @Location("console/overview-rollouts.html")
+  Template rolloutsPart;
+
   @Inject ConsoleUser user;
+  @Inject ExpiryWarnings expiries;
   @Inject FleetFigures fleet;
   @Inject RolloutService rollouts;
   @Inject HardwareNames hardware;
@@ -35,27 +40,16 @@ public class OverviewPage {
   @GET
   public TemplateInstance get() {
     FleetFigures.Figures figures = fleet.figures();
-    // only the rollouts in progress: a long history of finished ones costs the overview nothing
-    List<RolloutView> live = new ArrayList<>();
-    long paused = 0;
-    for (String state : List.of("running", "paused")) {
-      for (var summary :
-          rollouts.list(state, null, PageRequest.first(PageRequest.MAX_LIMIT)).items()) {
-        if (summary.state() == RolloutState.PAUSED) {
-          paused++;
-        }
-        if (live.size() < ROLLOUTS_SHOWN) {
-          live.add(rollouts.counts(summary.id()));
-        }
-      }
-    }
+    Rollouts inProgress = rolloutsInProgress();
     List<String> warnings = new ArrayList<>();
     long pending = figures.byStatus().getOrDefault("pending", 0L);
     if (pending > 0) {
       warnings.add(pending + " device(s) wait for approval: see Devices, status pending.");
     }
-    if (paused > 0) {
-      warnings.add(paused + " rollout(s) paused: open them to see why, then resume or roll back.");
+    if (inProgress.paused() > 0) {
+      warnings.add(
+          inProgress.paused()
+              + " rollout(s) paused: open them to see why, then resume or roll back.");
     }
     if (figures.fallbacks() > 0) {
       warnings.add(
@@ -68,13 +62,44 @@ public class OverviewPage {
     if (figures.silent() > 0) {
       warnings.add(figures.silent() + " active device(s) missed three heartbeats or more.");
     }
+    warnings.addAll(expiries.warnings());
     return overview
         .data("user", user)
         .data("nav", "overview")
         .data("fleet", figures)
-        .data("rollouts", live)
+        .data("rollouts", inProgress.shown())
         .data("warnings", warnings)
         .data("hw", hardware.read())
         .data("bars", new WaveBars());
+  }
+
+  /** The rollouts part alone, which the page reloads when the fleet's rollout stream says so. */
+  @GET
+  @Path("/overview/rollouts")
+  public TemplateInstance rollouts() {
+    return rolloutsPart
+        .data("user", user)
+        .data("rollouts", rolloutsInProgress().shown())
+        .data("bars", new WaveBars());
+  }
+
+  private record Rollouts(List<RolloutView> shown, long paused) {}
+
+  /** Only the rollouts in progress: a long history of finished ones costs the overview nothing. */
+  private Rollouts rolloutsInProgress() {
+    List<RolloutView> shown = new ArrayList<>();
+    long paused = 0;
+    for (String state : List.of("running", "paused")) {
+      for (var summary :
+          rollouts.list(state, null, PageRequest.first(PageRequest.MAX_LIMIT)).items()) {
+        if (summary.state() == RolloutState.PAUSED) {
+          paused++;
+        }
+        if (shown.size() < ROLLOUTS_SHOWN) {
+          shown.add(rollouts.counts(summary.id()));
+        }
+      }
+    }
+    return new Rollouts(shown, paused);
   }
 }

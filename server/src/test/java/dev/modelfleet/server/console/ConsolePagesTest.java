@@ -173,6 +173,50 @@ class ConsolePagesTest {
     }
   }
 
+  @Test
+  void theOverviewFollowsTheRolloutStreamAndItsRolloutsPartShowsRunningRollouts() throws Exception {
+    String model = Fixtures.modelWithVersion("1");
+    Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(304));
+    String site = Api.unique("site");
+    try (AgentClient agent = new AgentClient();
+        FakeDevice device =
+            new FakeDevice(
+                agent,
+                Fixtures.enrollmentToken(Map.of("site", site), 1),
+                Profiles.profile(CPU, "x86_64", List.of("avx2"), List.of("cpu"), 8 * Profiles.GIB)
+                    .build(),
+                v -> Reaction.IGNORE)) {
+      Browser browser = signIn(Api.ADMIN_TOKEN);
+      page(browser, "/console")
+          .then()
+          .statusCode(200)
+          .body(containsString("sse-connect=\"/api/v1/rollouts/stream\""))
+          .body(containsString("hx-get=\"/console/overview/rollouts\""));
+
+      // the device never answers, so the rollout stays running
+      String id =
+          adminJson()
+              .body(
+                  Map.of("model", model, "version", "1", "selector", "site=" + site, "start", true))
+              .post("/api/v1/rollouts")
+              .then()
+              .statusCode(201)
+              .extract()
+              .path("id");
+      page(browser, "/console/overview/rollouts")
+          .then()
+          .statusCode(200)
+          .body(containsString("/console/rollouts/" + id))
+          .body(not(containsString("<html")));
+
+      adminJson().post("/api/v1/rollouts/" + id + "/abort").then().statusCode(200);
+      page(browser, "/console/overview/rollouts")
+          .then()
+          .statusCode(200)
+          .body(not(containsString("/console/rollouts/" + id)));
+    }
+  }
+
   private static FakeDevice device(AgentClient agent, String site) throws Exception {
     return new FakeDevice(
         agent,
