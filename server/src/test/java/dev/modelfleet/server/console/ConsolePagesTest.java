@@ -6,6 +6,7 @@ import static dev.modelfleet.server.support.Api.adminJson;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.server.access.ApiClients;
@@ -215,6 +216,49 @@ class ConsolePagesTest {
           .statusCode(200)
           .body(not(containsString("/console/rollouts/" + id)));
     }
+  }
+
+  @Test
+  void theModelsPageShowsADerivationsVariantsBesideTheFp32Reference() {
+    String model = Fixtures.modelWithVersion("1");
+    Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(305));
+    String job =
+        adminJson()
+            .body(Map.of("kinds", List.of("fp16")))
+            .post("/api/v1/models/" + model + "/versions/1/derivations")
+            .then()
+            .statusCode(202)
+            .extract()
+            .path("id");
+    Eventually.within(
+        Duration.ofMinutes(3),
+        () -> {
+          String state =
+              admin()
+                  .get("/api/v1/models/" + model + "/versions/1/derivations/" + job)
+                  .path("state");
+          if (!List.of("succeeded", "partially_succeeded", "failed").contains(state)) {
+            throw new AssertionError("the job is still " + state);
+          }
+        });
+    String outcome =
+        admin()
+            .get("/api/v1/models/" + model + "/versions/1/derivations/" + job)
+            .path("variants[0].outcome");
+
+    String page =
+        page(signIn(Api.ADMIN_TOKEN), "/console/models")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
+    String card = page.substring(page.indexOf("id=\"m-"), page.length());
+    card = card.substring(card.indexOf(">" + model + "<"));
+    assertTrue(card.contains("fp32 reference"), "the reference row");
+    assertTrue(
+        card.contains("<td>fp16</td><td><span class=\"state st-" + outcome + "\">" + outcome),
+        "the fp16 variant with its outcome: " + card.substring(0, Math.min(card.length(), 3000)));
+    assertTrue(card.contains("×"), "sizes and latencies relative to fp32");
   }
 
   private static FakeDevice device(AgentClient agent, String site) throws Exception {
