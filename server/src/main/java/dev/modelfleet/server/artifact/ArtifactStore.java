@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -29,6 +31,24 @@ public interface ArtifactStore {
 
   /** Removes a stored artifact whose database row could not be written. */
   void delete(String sha256);
+
+  /**
+   * Every artifact stored, with its size and when it was written: what the garbage collector
+   * ({@link ArtifactCollector}) weighs against the database. Anything under the store's folder or
+   * prefix that is not named by a sha256 is not listed, and so never collected.
+   */
+  List<Listed> list() throws IOException;
+
+  /**
+   * Removes a stored artifact for the garbage collector; unlike {@link #delete}, says so if not.
+   */
+  void remove(String sha256) throws IOException;
+
+  /**
+   * Removes uploads begun before {@code cutoff} and never committed: staged files a crashed or
+   * killed upload left behind, and the store's own unfinished uploads (S3 multipart uploads).
+   */
+  Purged purgeUnfinished(Instant cutoff) throws IOException;
 
   boolean contains(String sha256);
 
@@ -59,6 +79,27 @@ public interface ArtifactStore {
     @Override
     public void close() throws IOException {
       body.close();
+    }
+  }
+
+  /** A stored artifact: its address, size and when it was written. */
+  record Listed(String sha256, long size, Instant lastModified) {
+
+    private static final java.util.regex.Pattern SHA256 =
+        java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
+    /** Whether a file or key name is a content address (and not, say, a stray upload). */
+    static boolean isAddress(String name) {
+      return SHA256.matcher(name).matches();
+    }
+  }
+
+  /** Unfinished uploads removed, and the bytes they held where the store knows them. */
+  record Purged(int uploads, long bytes) {
+    static final Purged NONE = new Purged(0, 0);
+
+    Purged plus(Purged other) {
+      return new Purged(uploads + other.uploads, bytes + other.bytes);
     }
   }
 

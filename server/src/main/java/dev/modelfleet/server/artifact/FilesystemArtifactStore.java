@@ -4,11 +4,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -37,6 +44,9 @@ public class FilesystemArtifactStore implements ArtifactStore {
     Files.createDirectories(target.getParent());
     try {
       if (Files.exists(target)) {
+        // the same bytes again: younger again, so that the garbage collector's grace period covers
+        // this upload too while its row is written
+        touch(target);
         return false;
       }
       Files.move(staged.file(), target, StandardCopyOption.ATOMIC_MOVE);
@@ -56,6 +66,59 @@ public class FilesystemArtifactStore implements ArtifactStore {
   @Override
   public void delete(String sha256) {
     UploadStaging.deleteQuietly(path(sha256));
+  }
+
+  private static void touch(Path file) {
+    try {
+      Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
+    } catch (IOException ignored) {
+      // only shortens the grace; registering checks under the artifact's lock anyway
+    }
+  }
+
+  @Override
+  public List<Listed> list() throws IOException {
+    Path addresses = root.resolve("sha256");
+    if (!Files.isDirectory(addresses)) {
+      return List.of();
+    }
+    List<Listed> listed = new ArrayList<>();
+    try (DirectoryStream<Path> shards = Files.newDirectoryStream(addresses)) {
+      for (Path shard : shards) {
+        if (!Files.isDirectory(shard)) {
+          continue;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(shard)) {
+          for (Path file : files) {
+            String name = file.getFileName().toString();
+            if (!Listed.isAddress(name) || !name.startsWith(shard.getFileName().toString())) {
+              continue;
+            }
+            try {
+              BasicFileAttributes attributes =
+                  Files.readAttributes(file, BasicFileAttributes.class);
+              if (attributes.isRegularFile()) {
+                listed.add(
+                    new Listed(name, attributes.size(), attributes.lastModifiedTime().toInstant()));
+              }
+            } catch (NoSuchFileException goneMeanwhile) {
+              // removed since the folder was read
+            }
+          }
+        }
+      }
+    }
+    return listed;
+  }
+
+  @Override
+  public void remove(String sha256) throws IOException {
+    Files.deleteIfExists(path(sha256));
+  }
+
+  @Override
+  public Purged purgeUnfinished(Instant cutoff) throws IOException {
+    return staging.purgeOlderThan(cutoff);
   }
 
   @Override

@@ -3,11 +3,15 @@ package dev.modelfleet.server.artifact;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
 
 /**
@@ -37,6 +41,35 @@ final class UploadStaging {
       Files.deleteIfExists(temp);
       throw e;
     }
+  }
+
+  /**
+   * Removes staged files last written before {@code cutoff}: uploads a crash or a killed replica
+   * left behind. A live upload writes its file until it is hashed and then keeps it only while the
+   * model checks and the commit run, so any grace of hours spares it.
+   */
+  ArtifactStore.Purged purgeOlderThan(Instant cutoff) throws IOException {
+    if (!Files.isDirectory(directory)) {
+      return ArtifactStore.Purged.NONE;
+    }
+    int files = 0;
+    long bytes = 0;
+    try (DirectoryStream<Path> staged = Files.newDirectoryStream(directory, "upload-*.part")) {
+      for (Path file : staged) {
+        try {
+          BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+          if (attributes.isRegularFile()
+              && attributes.lastModifiedTime().toInstant().isBefore(cutoff)
+              && Files.deleteIfExists(file)) {
+            files++;
+            bytes += attributes.size();
+          }
+        } catch (NoSuchFileException finishedMeanwhile) {
+          // committed or discarded since the listing: not ours to count
+        }
+      }
+    }
+    return new ArtifactStore.Purged(files, bytes);
   }
 
   static void deleteQuietly(Path file) {

@@ -71,6 +71,7 @@ class RoleCoverageTest {
         "GET /api/v1/audit",
         "GET /api/v1/system/ingest",
         "POST /api/v1/system/ingest/reset",
+        "POST /api/v1/system/artifacts/gc",
         "POST /api/v1/trust/root/rotate",
         "POST /api/v1/trust/root/drafts",
         "POST /api/v1/trust/root/draft/signatures",

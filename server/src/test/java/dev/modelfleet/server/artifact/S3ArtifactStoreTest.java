@@ -125,6 +125,25 @@ class S3ArtifactStoreTest {
   }
 
   @Test
+  void theGarbageCollectorSeesOnlyItsOwnPrefixesAddresses() throws IOException {
+    try (S3ArtifactStore fleetB = store("fleet-b/", Duration.ofMinutes(5));
+        S3ArtifactStore fleetC = store("fleet-c/", Duration.ofMinutes(5))) {
+      byte[] bytes = randomBytes(6, 1_000);
+      StagedArtifact staged = fleetB.stage(new ByteArrayInputStream(bytes));
+      fleetB.commit(staged);
+      client.putObject(
+          b -> b.bucket(BUCKET).key("fleet-b/sha256/notes.txt"),
+          software.amazon.awssdk.core.sync.RequestBody.fromString("not an artifact"));
+
+      var listed = fleetB.list();
+      assertEquals(1, listed.size(), listed.toString());
+      assertEquals(staged.sha256(), listed.get(0).sha256());
+      assertEquals(bytes.length, listed.get(0).size());
+      assertTrue(fleetC.list().isEmpty(), "another fleet's objects in the same bucket are not its");
+    }
+  }
+
+  @Test
   void aPresignedUrlServesTheBytesWithRangesWithoutCredentialsUntilItExpires() throws Exception {
     try (S3ArtifactStore store = store("", Duration.ofSeconds(2))) {
       byte[] bytes = randomBytes(4, 100_000);
