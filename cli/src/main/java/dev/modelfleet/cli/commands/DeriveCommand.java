@@ -2,9 +2,14 @@ package dev.modelfleet.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelfleet.cli.CliException;
 import dev.modelfleet.cli.http.ApiPath;
 import dev.modelfleet.cli.output.Formats;
 import dev.modelfleet.cli.output.Text;
+import dev.modelfleet.cli.progress.ProgressLine;
+import dev.modelfleet.cli.progress.TransferProgress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,13 +22,18 @@ import picocli.CommandLine.Parameters;
       "Derive quantized variants (int8, fp16) from the version's fp32 variant on the server;",
       "each is compared with the reference and published only above the accuracy floor.",
       "With --wait, shows the job's step and percent until it ends (polled at most twice a",
-      "second), then the outcome per kind; exits 4 unless every kind was accepted."
+      "second), then the outcome per kind; exits 4 unless every kind was accepted.",
+      "Large samples go as NumPy files: --samples and --calibration-samples upload an .npy",
+      "(one-input models) or an .npz (one <input>.npy per input), each array [samples, ...input",
+      "shape], with progress, before the job starts."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  modelfleet variants derive detector 1.1.0 --kinds int8-dynamic,fp16 --wait",
       "  modelfleet variants derive ocr-cls 2.0 --kinds int8-dynamic --accuracy-floor 0.98 \\",
-      "      --validation shapes.yaml --wait"
+      "      --validation shapes.yaml --wait",
+      "  modelfleet variants derive detector 1.2.0 --kinds int8-static --samples val.npy \\",
+      "      --calibration-samples calib.npy --wait"
     })
 final class DeriveCommand extends SessionCommand {
   @Parameters(index = "0", paramLabel = "MODEL")
@@ -58,6 +68,18 @@ final class DeriveCommand extends SessionCommand {
       description = "JSON or YAML: samples (and method), for int8-static.")
   String calibration;
 
+  @Option(
+      names = "--samples",
+      paramLabel = "FILE",
+      description = "Validation samples as .npy or .npz (float32, float16, int64, int32, uint8).")
+  Path samples;
+
+  @Option(
+      names = "--calibration-samples",
+      paramLabel = "FILE",
+      description = "Calibration samples for int8-static as .npy or .npz.")
+  Path calibrationSamples;
+
   @Option(names = "--wait", description = "Show progress until the job ends.")
   boolean await;
 
@@ -86,6 +108,12 @@ final class DeriveCommand extends SessionCommand {
               "calibration file",
               "a JSON or YAML mapping: {\"samples\": [...], \"method\": \"minmax\"}"));
     }
+    if (samples != null) {
+      sampleFile(body, "validation", samples);
+    }
+    if (calibrationSamples != null) {
+      sampleFile(body, "calibration", calibrationSamples);
+    }
     JsonNode job =
         api().post(ApiPath.api("models", model, "versions", version, "derivations"), body);
     if (!await) {
@@ -105,5 +133,34 @@ final class DeriveCommand extends SessionCommand {
       return 0;
     }
     return DerivationJobsCommand.awaitAndPrint(this, model, version, job);
+  }
+
+  /** Uploads {@code file} (streamed, with progress) and names it in {@code body.<part>}. */
+  private void sampleFile(ObjectNode body, String part, Path file) {
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw CliException.usage(
+          "cannot read " + file, "give the path of an .npy or .npz file (numpy.save, numpy.savez)");
+    }
+    JsonNode existing = body.get(part);
+    ObjectNode node = existing instanceof ObjectNode o ? o : Formats.JSON.createObjectNode();
+    if (node.has("samples")) {
+      throw CliException.usage(
+          "the " + part + " file already holds samples, and " + file + " is given too",
+          "give the samples one way: in the file, or as .npy/.npz");
+    }
+    ApiPath path =
+        ApiPath.api("models", model, "versions", version, "derivation-samples")
+            .query("sourceVariantId", sourceVariant);
+    JsonNode uploaded;
+    try (TransferProgress progress =
+        new TransferProgress(
+            new ProgressLine(err(), session().terminal()),
+            file.getFileName().toString(),
+            System::nanoTime,
+            "the samples")) {
+      uploaded = api().upload(path, file, progress);
+    }
+    node.put("samplesFile", uploaded.path("id").asText());
+    body.set(part, node);
   }
 }

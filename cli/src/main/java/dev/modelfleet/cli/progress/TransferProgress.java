@@ -27,11 +27,18 @@ public final class TransferProgress implements TransferListener, AutoCloseable {
   private volatile long startedAt;
   private volatile long bodySentAt;
   private long lastPlainAt;
+  private final String checked;
 
   public TransferProgress(ProgressLine line, String name, LongSupplier nanoTime) {
+    this(line, name, nanoTime, "the model");
+  }
+
+  /** {@code checked}: what the server checks once the body is out ("the model", "the samples"). */
+  public TransferProgress(ProgressLine line, String name, LongSupplier nanoTime, String checked) {
     this.line = line;
     this.name = name;
     this.nanoTime = nanoTime;
+    this.checked = checked;
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -63,7 +70,7 @@ public final class TransferProgress implements TransferListener, AutoCloseable {
     synchronized (this) {
       line.line(summary(bodySentAt));
       if (!line.live()) {
-        line.line("server checking the model...");
+        line.line("server checking " + checked + "...");
       }
     }
     tick();
@@ -76,7 +83,10 @@ public final class TransferProgress implements TransferListener, AutoCloseable {
     long now = nanoTime.getAsLong();
     if (bodySentAt != 0) {
       line.redraw(
-          "server checking the model... " + Text.duration(Duration.ofNanos(now - bodySentAt)));
+          "server checking "
+              + checked
+              + "... "
+              + Text.duration(Duration.ofNanos(now - bodySentAt)));
       return;
     }
     if (line.live()) {
@@ -139,7 +149,7 @@ public final class TransferProgress implements TransferListener, AutoCloseable {
         line.line(
             String.format(
                 Locale.ROOT,
-                "server checked the model in %.1f s",
+                "server checked " + checked + " in %.1f s",
                 (nanoTime.getAsLong() - bodySentAt) / 1e9));
       } else {
         line.clear();

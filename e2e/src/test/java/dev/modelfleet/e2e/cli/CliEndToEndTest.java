@@ -12,6 +12,7 @@ import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
 import dev.modelfleet.e2e.sim.SimulatorOptions;
 import dev.modelfleet.onnx.samples.SampleModels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -42,6 +43,32 @@ class CliEndToEndTest {
 
   @TempDir Path work;
   private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+  /** A float32 .npy of this shape with seeded Gaussian values, header padded as NumPy pads it. */
+  private static byte[] npy(int... shape) {
+    StringBuilder dims = new StringBuilder();
+    int n = 1;
+    for (int d : shape) {
+      dims.append(d).append(", ");
+      n *= d;
+    }
+    String dict =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': ("
+            + dims.substring(0, dims.length() - 2)
+            + "), }";
+    int pad = (64 - (10 + dict.length() + 1) % 64) % 64;
+    byte[] header = (dict + " ".repeat(pad) + "\n").getBytes(StandardCharsets.US_ASCII);
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(10 + header.length + 4 * n)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+    b.putShort((short) header.length).put(header);
+    java.util.Random random = new java.util.Random(3);
+    for (int i = 0; i < n; i++) {
+      b.putFloat((float) random.nextGaussian());
+    }
+    return b.array();
+  }
 
   private CliProcess loggedIn() {
     CliProcess cli = new CliProcess(work.resolve("home").resolve("config.yaml"));
@@ -115,7 +142,10 @@ class CliEndToEndTest {
             "-o",
             "json"));
 
-    // derive int8 and fp16 from version 2's fp32 variant, waiting for the job
+    // derive int8 and fp16 from version 2's fp32 variant on 8 validation samples sent as a
+    // NumPy .npy ([8, 1, 4] float32, as numpy.save writes it), waiting for the job
+    Path samples = work.resolve("validation.npy");
+    Files.write(samples, npy(8, 1, 4));
     CliProcess.Result derive =
         cli.run(
             "variants",
@@ -124,12 +154,17 @@ class CliEndToEndTest {
             "2",
             "--kinds",
             "int8-dynamic,fp16",
+            "--samples",
+            samples.toString(),
             "--wait",
             "-o",
             "json");
     JsonNode job = json(derive);
     assertEquals("succeeded", job.path("state").asText(), derive.toString());
     assertTrue(derive.err().contains("derivation "), "progress on standard error: " + derive.err());
+    assertTrue(
+        derive.err().contains("server checked the samples in "),
+        "upload progress: " + derive.err());
     Set<String> precisions = new TreeSet<>();
     json(cli.run("versions", "get", model, "2", "-o", "json"))
         .path("variants")

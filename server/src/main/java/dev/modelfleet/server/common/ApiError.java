@@ -44,6 +44,13 @@ public enum ApiError {
   MODEL_LIMIT_EXCEEDED(422, "Model exceeds reader limits", Status.Code.INVALID_ARGUMENT),
   /** The model is valid but a requested derivation (int8, fp16) cannot apply to it. */
   NOT_DERIVABLE(422, "Model cannot be derived", Status.Code.FAILED_PRECONDITION),
+  /**
+   * A sample file (.npy, .npz) that is malformed, of a type the server does not read (pickled
+   * objects, Fortran order, big-endian), or whose arrays do not fit the model's inputs.
+   */
+  INVALID_SAMPLES(422, "Invalid samples", Status.Code.INVALID_ARGUMENT),
+  /** A sample file, or the arrays it declares, above the server's limits. */
+  SAMPLES_TOO_LARGE(413, "Samples too large", Status.Code.RESOURCE_EXHAUSTED),
   INTERNAL_ERROR(500, "Internal error", Status.Code.INTERNAL),
   STORAGE_UNAVAILABLE(503, "Artifact storage unavailable", Status.Code.UNAVAILABLE);
 

@@ -1,10 +1,14 @@
 package dev.modelfleet.server.quantization;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 
-/** {@code modelfleet.derivation.*} (MODELFLEET_DERIVATION_ENABLED, ..._STALE_AFTER). */
+/**
+ * {@code modelfleet.derivation.*} (MODELFLEET_DERIVATION_ENABLED, ..._STALE_AFTER,
+ * ..._MAX_SAMPLE_FILE_SIZE).
+ */
 @ConfigMapping(prefix = "modelfleet.derivation")
 public interface DerivationConfig {
 
@@ -15,4 +19,11 @@ public interface DerivationConfig {
   /** A running job whose heartbeat is older than this is taken over by another replica. */
   @WithDefault("60s")
   Duration staleAfter();
+
+  /**
+   * The largest sample file (.npy, .npz) an upload may send; the body streams to disk and is
+   * refused with samples-too-large past this.
+   */
+  @WithDefault("512M")
+  MemorySize maxSampleFileSize();
 }

@@ -59,6 +59,7 @@ public class DerivationRunner {
   private final Object signal = new Object();
   private volatile boolean running;
   private final DerivationMetrics metrics;
+  private final SampleFiles samples;
   private volatile UUID current;
   private Thread worker;
   private ScheduledExecutorService heartbeat;
@@ -69,8 +70,10 @@ public class DerivationRunner {
       jakarta.enterprise.inject.Instance<DerivationService> service,
       Clock clock,
       DerivationConfig config,
-      DerivationMetrics metrics) {
+      DerivationMetrics metrics,
+      SampleFiles samples) {
     this.metrics = metrics;
+    this.samples = samples;
     this.store = store;
     this.uploads = uploads;
     this.service = service;
@@ -254,18 +257,18 @@ public class DerivationRunner {
       ModelProto parsed = OnnxGraphs.parse(reference);
       // every sample made a tensor now, and the job's JSON of them (boxed numbers, several times
       // the tensors' size for a large body) dropped, before anything is timed
-      ValidationSet set = Derivations.validationSet(reference, plan.validation());
+      ValidationSet set = samples.validationSet(reference, plan.validation());
       Set<String> done = plan.done();
       boolean calibrates =
           plan.kinds().stream()
               .anyMatch(k -> k == DerivationKind.INT8_STATIC && !done.contains(k.wire()));
       ValidationSet calibrationSet =
-          calibrates ? Derivations.calibrationSet(reference, plan.calibration()) : null;
+          calibrates ? samples.calibrationSet(reference, plan.calibration()) : null;
       DerivationViews.Calibration settings =
           plan.calibration() == null
               ? null
               : new DerivationViews.Calibration(
-                  null, plan.calibration().method(), plan.calibration().percentile());
+                  null, plan.calibration().method(), plan.calibration().percentile(), null);
       plan = plan.withoutSamples();
       int total = plan.kinds().size() * 3;
       int step = 0;

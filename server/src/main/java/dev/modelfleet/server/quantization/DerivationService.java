@@ -43,11 +43,14 @@ public class DerivationService {
   private final ArtifactStore store;
   private final DerivationRunner runner;
   private final Clock clock;
+  private final SampleFiles samples;
 
-  DerivationService(ArtifactStore store, DerivationRunner runner, Clock clock) {
+  DerivationService(
+      ArtifactStore store, DerivationRunner runner, Clock clock, SampleFiles samples) {
     this.store = store;
     this.runner = runner;
     this.clock = clock;
+    this.samples = samples;
   }
 
   public JobView start(String model, String version, CreateDerivation request) {
@@ -279,9 +282,9 @@ public class DerivationService {
         }
       }
       var inputs = VariantCheck.inputs(bytes);
-      Derivations.validationSet(inputs, request.validation());
+      samples.checkValidation(inputs, request.validation());
       if (kinds.contains(DerivationKind.INT8_STATIC)) {
-        Derivations.calibrationSet(inputs, request.calibration());
+        samples.checkCalibration(inputs, request.calibration());
       }
     } catch (DerivationException e) {
       throw ApiError.NOT_DERIVABLE.exception(
@@ -356,7 +359,7 @@ public class DerivationService {
         .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id)));
   }
 
-  private static Variant source(ModelVersion v, UUID requested) {
+  static Variant source(ModelVersion v, UUID requested) {
     if (requested != null) {
       Variant s = Variant.findById(requested);
       if (s == null || !s.version.id.equals(v.id)) {

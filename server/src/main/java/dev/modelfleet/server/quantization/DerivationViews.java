@@ -24,21 +24,35 @@ public final class DerivationViews {
       Calibration calibration) {}
 
   /**
-   * For int8-static: the operator's calibration inputs (same form as validation samples), {@code
-   * method} "minmax" (default) or "percentile", {@code percentile} in (50, 100], default 99.99.
+   * For int8-static: the operator's calibration inputs (same form as validation samples, or {@code
+   * samplesFile}, the id of an uploaded .npy/.npz), {@code method} "minmax" (default) or
+   * "percentile", {@code percentile} in (50, 100], default 99.99.
    */
   public record Calibration(
-      List<Map<String, ValidationSet.SuppliedTensor>> samples, String method, Double percentile) {}
+      List<Map<String, ValidationSet.SuppliedTensor>> samples,
+      String method,
+      Double percentile,
+      String samplesFile) {}
 
   /**
    * {@code samples}: the operator's inputs, name → {shape, data}; {@code shapes}: when inputs are
    * synthesized, the shape to use per input instead of the declared one (symbolic axes: 1); {@code
-   * count}: how many inputs to synthesize (default 8, at most 64).
+   * count}: how many inputs to synthesize (default 8, at most 64); {@code samplesFile}: instead of
+   * {@code samples}, the id of a .npy/.npz uploaded to the version's derivation-samples.
    */
   public record Validation(
       List<Map<String, ValidationSet.SuppliedTensor>> samples,
       Map<String, List<Long>> shapes,
-      Integer count) {}
+      Integer count,
+      String samplesFile) {}
+
+  /**
+   * An uploaded sample file: {@code id} (its sha256) is what a job's {@code samplesFile} names;
+   * {@code format} "npy" or "npz"; {@code samples}: how many; {@code shapes}: per input, the shape
+   * of one sample.
+   */
+  public record SampleFileView(
+      String id, String format, long size, int samples, Map<String, List<Long>> shapes) {}
 
   /** {@code kinds}: int8-dynamic and/or fp16 (int8-static needs calibration per version). */
   public record PolicyRequest(List<String> kinds, Double accuracyFloor, Validation validation) {}

@@ -233,7 +233,8 @@ public final class Derivations {
       Map<String, NodeInfo> inputs, DerivationViews.Calibration calibration) {
     if (calibration == null || calibration.samples() == null || calibration.samples().isEmpty()) {
       throw new IllegalArgumentException(
-          "int8-static needs calibration samples in 'calibration.samples'");
+          "int8-static needs calibration samples in 'calibration.samples' (JSON) or"
+              + " 'calibration.samplesFile' (an uploaded .npy or .npz)");
     }
     method(calibration);
     percentile(calibration);

@@ -43,7 +43,8 @@ class QuantizationBenchmark {
           new Case(
               "PaddleOCR cls [1,3,48,192]",
               Files.readAllBytes(paddle.get()),
-              new DerivationViews.Validation(null, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16),
+              new DerivationViews.Validation(
+                  null, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16, null),
               noiseCalibration("x", List.of(1L, 3L, 48L, 192L))));
     }
     Optional<Path> vad = TestModels.shared("silero_vad_v5.onnx");
@@ -52,7 +53,7 @@ class QuantizationBenchmark {
           new Case(
               "silero VAD v5 [1,512] 16 kHz",
               Files.readAllBytes(vad.get()),
-              new DerivationViews.Validation(vadSamples(), null, null)));
+              new DerivationViews.Validation(vadSamples(), null, null, null)));
     }
     cases.add(
         new Case(
@@ -66,7 +67,8 @@ class QuantizationBenchmark {
         new Case(
             "generated MLP 512-2048-10, batch 64",
             mlp,
-            new DerivationViews.Validation(null, Map.of(SampleModels.INPUT, List.of(64L, 512L)), 8),
+            new DerivationViews.Validation(
+                null, Map.of(SampleModels.INPUT, List.of(64L, 512L)), 8, null),
             noiseCalibration(SampleModels.INPUT, List.of(64L, 512L))));
 
     StringBuilder out = new StringBuilder();
@@ -123,7 +125,7 @@ class QuantizationBenchmark {
       }
       samples.add(Map.of(input, new ValidationSet.SuppliedTensor(shape, data)));
     }
-    return new DerivationViews.Calibration(samples, "minmax", null);
+    return new DerivationViews.Calibration(samples, "minmax", null, null);
   }
 
   private static List<Map<String, ValidationSet.SuppliedTensor>> vadSamples() {
