@@ -10,6 +10,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -26,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -53,6 +55,10 @@ public class ArtifactCollector {
   private final ArtifactStore store;
   private final ArtifactGcConfig config;
   private final AgroalDataSource dataSource;
+
+  /** Every artifact some feature names ({@link ArtifactReferences}), as one query. */
+  private final String namedQuery;
+
   private final Clock clock;
   private final Counter collected;
   private final Counter freedBytes;
@@ -65,8 +71,13 @@ public class ArtifactCollector {
       ArtifactGcConfig config,
       AgroalDataSource dataSource,
       Clock clock,
-      MeterRegistry registry) {
+      MeterRegistry registry,
+      Instance<ArtifactReferences> references) {
     this.store = store;
+    this.namedQuery =
+        references.stream()
+            .map(r -> "(" + r.namedArtifactsQuery() + ")")
+            .collect(Collectors.joining(" union all "));
     this.config = config;
     this.dataSource = dataSource;
     this.clock = clock;
@@ -196,7 +207,7 @@ public class ArtifactCollector {
         dryRun ? ArtifactStore.Purged.NONE : store.purgeUnfinished(cutoff);
     uploadsPurged.increment(unfinished.uploads());
     List<ArtifactStore.Listed> stored = store.list();
-    Set<String> named = namedByVariants(connection);
+    Set<String> named = named(connection);
     int referenced = 0;
     int young = 0;
     int failed = 0;
@@ -242,7 +253,7 @@ public class ArtifactCollector {
 
   /**
    * Under the artifact's lock (see {@code VariantRegistrar}): removes the bytes and their {@code
-   * artifacts} row unless a committed variant names them.
+   * artifacts} row unless a committed row of some feature names them.
    */
   private boolean removeIfUnnamed(String sha256, boolean dryRun) {
     return QuarkusTransaction.requiringNew()
@@ -254,7 +265,9 @@ public class ArtifactCollector {
                   .getSingleResult();
               Object named =
                   em.createNativeQuery(
-                          "select exists (select 1 from variants where artifact_sha256 = ?1)")
+                          "select exists (select 1 from ("
+                              + namedQuery
+                              + ") named (sha256) where trim(named.sha256) = ?1)")
                       .setParameter(1, sha256)
                       .getSingleResult();
               if (Boolean.TRUE.equals(named)) {
@@ -274,12 +287,15 @@ public class ArtifactCollector {
             });
   }
 
-  private static Set<String> namedByVariants(Connection connection) throws SQLException {
+  private Set<String> named(Connection connection) throws SQLException {
     Set<String> named = new HashSet<>();
     try (Statement statement = connection.createStatement();
-        ResultSet rows = statement.executeQuery("select distinct artifact_sha256 from variants")) {
+        ResultSet rows = statement.executeQuery(namedQuery)) {
       while (rows.next()) {
-        named.add(rows.getString(1).strip());
+        String sha256 = rows.getString(1);
+        if (sha256 != null) {
+          named.add(sha256.strip());
+        }
       }
     }
     return named;

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.server.artifact.ArtifactCollector;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;
@@ -28,7 +29,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +55,53 @@ class SampleFileApiTest {
 
   @Inject DerivationRunner runner;
   @Inject ArtifactStore store;
+  @Inject ArtifactCollector collector;
+
+  /**
+   * The artifact collector keeps a sample file while a derivation job names it (the job may be
+   * resumed or read again) and removes one no job names once it is older than the grace period.
+   */
+  @Test
+  void aSampleFileAJobNamesOutlivesTheGraceAndAnUnusedOneGoes() throws IOException {
+    Random random = new Random(7);
+    float[] flat = new float[SAMPLES * 16];
+    for (int i = 0; i < flat.length; i++) {
+      flat[i] = (float) random.nextGaussian();
+    }
+    String model = regressorModel();
+    String used = upload(model, NpyFiles.floats(flat, SAMPLES, 1, 16)).getString("id");
+    flat[0] += 1; // other bytes, another artifact
+    String unused = upload(model, NpyFiles.floats(flat, SAMPLES, 1, 16)).getString("id");
+    finished(
+        start(
+            model,
+            Map.of(
+                "kinds",
+                List.of("int8-dynamic"),
+                "accuracyFloor",
+                0.5,
+                "validation",
+                Map.of("samplesFile", used))));
+    for (String id : List.of(used, unused)) {
+      Files.setLastModifiedTime(
+          storedFile(id), FileTime.from(Instant.now().minus(Duration.ofHours(49))));
+    }
+
+    ArtifactCollector.Run run = collector.collect(false);
+
+    assertTrue(run.ran());
+    assertTrue(Files.exists(storedFile(used)), "named by a job: kept");
+    assertFalse(run.collected().contains(used));
+    assertTrue(run.collected().contains(unused), "named by nothing: collected");
+    assertFalse(Files.exists(storedFile(unused)));
+  }
+
+  private static Path storedFile(String sha256) {
+    return Path.of(ConfigProvider.getConfig().getValue("modelfleet.artifact-dir", String.class))
+        .resolve("sha256")
+        .resolve(sha256.substring(0, 2))
+        .resolve(sha256);
+  }
 
   @Test
   void npySamplesGiveTheSameFiguresAsTheSameSamplesSentAsJson() {
