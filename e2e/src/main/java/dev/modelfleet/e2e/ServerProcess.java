@@ -83,6 +83,26 @@ public final class ServerProcess extends ManagedProcess {
         new Setup(setup.repo(), setup.workDir(), setup.database(), adminToken, env), name);
   }
 
+  /**
+   * This server started again once its process has ended (killed, crashed, stopped): the same
+   * settings, database, key and artifact directories, admin token and ports, so agents and clients
+   * find it where it was, as after a restart by systemd. Its output goes to {@code logName}.log.
+   */
+  public ServerProcess startAgain(String logName) {
+    if (isAlive()) {
+      throw new IllegalStateException(name() + " is still running: stop or kill it first");
+    }
+    return new ServerProcess(
+        command(setup),
+        environment(setup, httpPort, grpcPort),
+        setup.workDir().resolve(logName + ".log"),
+        app(setup),
+        httpPort,
+        grpcPort,
+        setup,
+        logName);
+  }
+
   private record Setup(
       RepoLayout repo,
       Path workDir,

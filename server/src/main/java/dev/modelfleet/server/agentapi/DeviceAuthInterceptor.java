@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.UUID;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.jboss.logging.Logger;
 
 /**
  * Authenticates every AgentService call but Enroll by its device credential and, with mutual TLS,
@@ -36,6 +37,8 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final String BEARER = "Bearer ";
   private static final String ENROLL = AgentServiceGrpc.getEnrollMethod().getFullMethodName();
+
+  private static final Logger LOG = Logger.getLogger(DeviceAuthInterceptor.class);
 
   private final DeviceAuthenticator authenticator;
   private final AgentTlsConfig tls;
@@ -71,16 +74,28 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
       certified = verdict.deviceId();
     }
     String header = headers.get(AUTHORIZATION);
-    Optional<UUID> device =
+    String credential =
         header != null && header.startsWith(BEARER)
-            ? authenticator.authenticate(header.substring(BEARER.length()).trim())
-            : Optional.empty();
-    // a rejected device is told so (PERMISSION_DENIED), so its agent stops rather than retries
-    if (device.isEmpty()
-        && header != null
-        && header.startsWith(BEARER)
-        && authenticator.isRejected(header.substring(BEARER.length()).trim())) {
-      call.close(Status.PERMISSION_DENIED.withDescription(SyncService.REJECTED), new Metadata());
+            ? header.substring(BEARER.length()).trim()
+            : null;
+    Optional<UUID> device;
+    try {
+      device = credential != null ? authenticator.authenticate(credential) : Optional.empty();
+      // a rejected device is told so (PERMISSION_DENIED), so its agent stops rather than retries
+      if (device.isEmpty() && credential != null && authenticator.isRejected(credential)) {
+        call.close(Status.PERMISSION_DENIED.withDescription(SyncService.REJECTED), new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+    } catch (RuntimeException e) {
+      // The lookup failed (PostgreSQL restarting, a failover): no verdict on the credential. Left
+      // to propagate, the call was never closed and the device waited on it for good; UNAVAILABLE
+      // is what agents retry with back-off.
+      LOG.warnf("device credential not checked, the database is unavailable: %s", e.getMessage());
+      call.close(
+          Status.UNAVAILABLE.withDescription(
+              "the server cannot check device credentials right now (its database is"
+                  + " unavailable); retry with backoff"),
+          new Metadata());
       return new ServerCall.Listener<>() {};
     }
     if (device.isEmpty()) {

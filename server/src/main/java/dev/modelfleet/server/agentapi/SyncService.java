@@ -88,6 +88,13 @@ class SyncService {
                 ? BenchmarkInfo.from(hello.getHardware().getBenchmark())
                 : null,
             InstalledModelInfo.from(hello.getInstalledList()));
+    if (status == DeviceStatus.ACTIVE) {
+      // what it serves stands for an ACTIVE report the database may have missed
+      deployments.reconcileInstalled(
+          deviceId,
+          hello.getAcceptedGeneration(),
+          InstalledModelInfo.from(hello.getInstalledList()));
+    }
     session.sendConfig(syncConfig(status == DeviceStatus.PENDING));
     // root versions before any desired state: a document may be signed by keys only they list
     session.helloRootVersion(hello.getRootVersion());

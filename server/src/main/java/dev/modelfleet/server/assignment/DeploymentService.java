@@ -11,6 +11,7 @@ import dev.modelfleet.server.device.DeviceDetails.DeploymentView;
 import dev.modelfleet.server.device.DeviceDetails.DesiredModelView;
 import dev.modelfleet.server.device.DeviceDetails.DesiredView;
 import dev.modelfleet.server.device.DeviceLocks;
+import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.matching.ProviderMismatchService;
 import dev.modelfleet.server.model.Variant;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -40,6 +41,14 @@ public class DeploymentService implements DeviceDeployments {
 
   @Transactional
   public void recordProgress(UUID deviceId, DeploymentProgress progress) {
+    record(deviceId, progress, true);
+  }
+
+  /**
+   * @param reported whether the device sent it (then its execution provider is compared with the
+   *     variant's); false for what the server infers from the device's Hello, which names none
+   */
+  private void record(UUID deviceId, DeploymentProgress progress, boolean reported) {
     if (progress.getModel().isEmpty()) {
       return; // nothing to attach it to; the agent's bug, not worth closing its stream
     }
@@ -87,13 +96,65 @@ public class DeploymentService implements DeviceDeployments {
           status.updatedAt);
       DeploymentHistory.keepNewest(deviceId, DeploymentHistory.KEPT_PER_DEVICE);
     }
-    if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
+    if (reported
+        && progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
         && status.variantId != null) {
       mismatches.recordIfDifferent(
           deviceId,
           Variant.findById(status.variantId),
           progress.getExecutionProviderUsed(),
           "deployment");
+    }
+  }
+
+  /**
+   * Makes up for ACTIVE reports that never got stored (the database was away when the device sent
+   * one, and the stream was closed over it): a device reports ACTIVE once per version, and after
+   * reconnecting only lists what it serves in its Hello. Where that list shows a model active on
+   * the very variant the device's current desired state names, and the device accepted that
+   * document, the device's status is recorded as if it had reported ACTIVE again.
+   */
+  @Transactional
+  public void reconcileInstalled(
+      UUID deviceId, long acceptedGeneration, List<InstalledModelInfo> installed) {
+    DeviceDesiredState desired = DeviceDesiredState.findById(deviceId);
+    if (desired == null || acceptedGeneration < desired.generation) {
+      return; // the device has not taken the current document yet: its reports will follow
+    }
+    for (DesiredModel wanted : DesiredModel.ofDevice(deviceId)) {
+      String model = wanted.model.name;
+      boolean serving =
+          installed.stream()
+              .anyMatch(
+                  m ->
+                      m.active()
+                          && m.model().equals(model)
+                          && m.sha256().equals(wanted.variant.sha256));
+      if (!serving) {
+        continue;
+      }
+      DeploymentStatus status =
+          DeploymentStatus.find("deviceId = ?1 and model = ?2", deviceId, model).firstResult();
+      String version = wanted.variant.version.version;
+      boolean recorded =
+          status != null
+              && "active".equals(status.state)
+              && version.equals(status.version)
+              && status.generation >= desired.generation;
+      if (!recorded) {
+        record(
+            deviceId,
+            DeploymentProgress.newBuilder()
+                .setModel(model)
+                .setVersion(version)
+                .setVariantId(wanted.variant.id.toString())
+                .setGeneration(desired.generation)
+                .setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE)
+                .setBytesDone(wanted.variant.size)
+                .setBytesTotal(wanted.variant.size)
+                .build(),
+            false);
+      }
     }
   }
 

@@ -205,6 +205,52 @@ class SyncTest {
     stream.cancel();
   }
 
+  /**
+   * An ACTIVE report the server never stored (the database was away; the stream closed over it) is
+   * not sent again: the device's next Hello lists the variant it serves, and stands for it.
+   */
+  @Test
+  void aHelloServingTheDesiredVariantStandsForALostActiveReport() throws Exception {
+    EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
+    var published = Fixtures.publishedClassifier(81);
+    AssignmentTestSupport.assign(published, device.getDeviceId());
+    String path = "/api/v1/devices/" + device.getDeviceId();
+
+    // serving something else: still pending, as the assignment left it
+    SyncStream other = agent.sync(device.getDeviceCredential());
+    other.send(helloServing(published, "0".repeat(64)));
+    other.next();
+    other.cancel();
+    admin().get(path).then().body("deployments[0].state", org.hamcrest.Matchers.equalTo("pending"));
+
+    SyncStream stream = agent.sync(device.getDeviceCredential());
+    stream.send(helloServing(published, published.sha256()));
+    stream.next();
+    admin()
+        .get(path)
+        .then()
+        .body("deployments[0].state", org.hamcrest.Matchers.equalTo("active"))
+        .body("deployments[0].version", org.hamcrest.Matchers.equalTo(published.version()))
+        .body("deployments[0].generation", org.hamcrest.Matchers.equalTo(1));
+    stream.cancel();
+  }
+
+  private static AgentMessage helloServing(Fixtures.Published published, String sha256) {
+    return AgentMessage.newBuilder()
+        .setHello(
+            dev.modelfleet.protocol.agent.v1.Hello.newBuilder()
+                .setHardware(AgentClient.cpuHardware())
+                .setAcceptedGeneration(1)
+                .addInstalled(
+                    InstalledModel.newBuilder()
+                        .setModel(published.model())
+                        .setVersion(published.version())
+                        .setVariantId(published.variantId())
+                        .setSha256(sha256)
+                        .setActive(true)))
+        .build();
+  }
+
   @Test
   void decommissionClosesStreamAndRefusesCredential() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
