@@ -129,6 +129,7 @@ class RoleCoverageTest {
         "POST /api/v1/rollouts/{id}/rollback",
         "POST /api/v1/rollouts/{id}/approve",
         "POST /api/v1/models/{name}/versions/{version}/derivations",
+        "POST /api/v1/models/{name}/versions/{version}/derivation-samples",
         "PUT /api/v1/models/{name}/derivation-policy",
         "DELETE /api/v1/models/{name}/derivation-policy");
   }
@@ -290,6 +291,9 @@ class RoleCoverageTest {
             .body(new byte[] {1, 2, 3})
             .queryParam("precision", "fp32")
             .queryParam("executionProvider", "cpu");
+      } else if (template.endsWith("/derivation-samples")) {
+        // not a NumPy file: an allowed caller is refused after the role check (422)
+        request.contentType("application/octet-stream").body(new byte[] {1, 2, 3});
       } else {
         request.contentType(ContentType.JSON).body(body(template));
       }
