@@ -68,8 +68,22 @@ public final class ServerProcess extends ManagedProcess {
 
   public static ServerProcess start(
       RepoLayout repo, Path workDir, String database, Map<String, String> extraEnv) {
+    return start(repo, workDir, database, extraEnv, JVM_FLAGS);
+  }
+
+  /**
+   * A server run with other JVM flags than the deployed ones, e.g. the larger heap an operator
+   * gives a replica that holds tens of thousands of agents.
+   */
+  public static ServerProcess start(
+      RepoLayout repo,
+      Path workDir,
+      String database,
+      Map<String, String> extraEnv,
+      List<String> jvmFlags) {
     return launch(
-        new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), extraEnv), "server");
+        new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), extraEnv, jvmFlags),
+        "server");
   }
 
   /**
@@ -80,7 +94,9 @@ public final class ServerProcess extends ManagedProcess {
     Map<String, String> env = new HashMap<>(setup.extraEnv());
     env.putAll(extraEnv);
     return launch(
-        new Setup(setup.repo(), setup.workDir(), setup.database(), adminToken, env), name);
+        new Setup(
+            setup.repo(), setup.workDir(), setup.database(), adminToken, env, setup.jvmFlags()),
+        name);
   }
 
   /**
@@ -108,7 +124,8 @@ public final class ServerProcess extends ManagedProcess {
       Path workDir,
       String database,
       String adminToken,
-      Map<String, String> extraEnv) {}
+      Map<String, String> extraEnv,
+      List<String> jvmFlags) {}
 
   /** How a start the server refused ended: its exit status and what it printed. */
   public record Refusal(int exitCode, String output) {}
@@ -120,7 +137,8 @@ public final class ServerProcess extends ManagedProcess {
    */
   public static Refusal startExpectingRefusal(
       RepoLayout repo, Path workDir, String database, Map<String, String> envChanges) {
-    Setup setup = new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), envChanges);
+    Setup setup =
+        new Setup(repo, workDir, database, "e2e-" + UUID.randomUUID(), envChanges, JVM_FLAGS);
     Path log = workDir.resolve("refused-" + UUID.randomUUID() + ".log");
     ManagedProcess server =
         new ManagedProcess(
@@ -190,7 +208,7 @@ public final class ServerProcess extends ManagedProcess {
 
   private static List<String> command(Setup setup) {
     List<String> command = new java.util.ArrayList<>(List.of(javaBin()));
-    command.addAll(JVM_FLAGS);
+    command.addAll(setup.jvmFlags());
     if (Files.exists(app(setup).resolve("app-cds.jsa"))) {
       command.add("-XX:SharedArchiveFile=app-cds.jsa");
     }

@@ -44,6 +44,22 @@ public final class Benchmarks {
       Integer.getInteger("modelfleet.bench.rolloutDevices", 1000);
   private static final int PUSH_ROUNDS = Integer.getInteger("modelfleet.bench.pushRounds", 5);
   private static final int WATCHERS = Integer.getInteger("modelfleet.bench.watchers", 10);
+  private static final int SCALE_DEVICES =
+      Integer.getInteger("modelfleet.bench.scaleDevices", 50_000);
+  private static final int SCALE_STEPS = Integer.getInteger("modelfleet.bench.scaleSteps", 10);
+  private static final int SCALE_HOLD_MINUTES =
+      Integer.getInteger("modelfleet.bench.scaleHoldMinutes", 10);
+
+  /**
+   * The large fleet's server: the deployed flags with a heap for 50,000 agents (docs/operations.md
+   * sizes it), and an enrollment rate limit fit for one simulator address enrolling them all.
+   */
+  private static final List<String> SCALE_SERVER_FLAGS =
+      List.of(
+          System.getProperty(
+                  "modelfleet.bench.scaleServerFlags",
+                  "-XX:+UseSerialGC -Xms256m -Xmx1g -XX:-UsePerfData")
+              .split(" "));
 
   private final RepoLayout repo = RepoLayout.find();
   private final Path work;
@@ -141,6 +157,23 @@ public final class Benchmarks {
               repo, work.resolve("ingest"), database, ServerProcess.PLAINTEXT_AGENTS)) {
         IngestBench.run(
             server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
+      }
+    }
+    if (sections.contains("scale")) {
+      progress("scale: a fresh server for " + SCALE_DEVICES + " devices");
+      Files.createDirectories(work.resolve("scale"));
+      Map<String, String> env = new java.util.HashMap<>(ServerProcess.PLAINTEXT_AGENTS);
+      env.put("MODELFLEET_ENROLLMENT_RATE_PER_SECOND", "5000");
+      env.put("MODELFLEET_ENROLLMENT_BURST", "5000");
+      try (ServerProcess server =
+          ServerProcess.start(repo, work.resolve("scale"), database, env, SCALE_SERVER_FLAGS)) {
+        ScaleBench.run(
+            server,
+            work.resolve("scale"),
+            SCALE_DEVICES,
+            SCALE_STEPS,
+            Duration.ofMinutes(SCALE_HOLD_MINUTES),
+            this::row);
       }
     }
     if (sections.contains("cli-push") || sections.contains("cli-watch")) {

@@ -10,7 +10,6 @@ import dev.modelfleet.server.device.DeviceStatus;
 import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.signing.Ed25519Keys;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
@@ -61,10 +60,8 @@ public class EnrollmentService {
           "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: "
               + e.getMessage());
     }
-    // the row lock serializes concurrent enrollments with one token, so uses never overshoot
     EnrollmentToken token =
         EnrollmentToken.<EnrollmentToken>find("secretHash", Secrets.hash(tokenSecret))
-            .withLock(LockModeType.PESSIMISTIC_WRITE)
             .firstResultOptional()
             .orElseThrow(
                 () -> {
@@ -72,12 +69,7 @@ public class EnrollmentService {
                   return ApiError.ENROLLMENT_DENIED.exception("unknown enrollment token");
                 });
     Instant now = clock.instant();
-    String refusal = token.refusal(now);
-    if (refusal != null) {
-      metrics.refused(token.state(now));
-      throw ApiError.ENROLLMENT_DENIED.exception(refusal);
-    }
-    token.uses++;
+    refuseUnlessUsable(token, now);
 
     String secret = Secrets.newSecret();
     Device device = new Device();
@@ -96,12 +88,45 @@ public class EnrollmentService {
     device.enrolledAt = now;
     device.lastSeenAt = now;
     device.persist();
+    claimUse(token, now);
     metrics.enrolled(device.status == DeviceStatus.PENDING);
     return new Enrolled(
         device.id,
         DeviceAuthenticator.credential(device.id, secret),
         device.labels,
         device.status == DeviceStatus.PENDING);
+  }
+
+  private void refuseUnlessUsable(EnrollmentToken token, Instant now) {
+    String refusal = token.refusal(now);
+    if (refusal != null) {
+      metrics.refused(token.state(now));
+      throw ApiError.ENROLLMENT_DENIED.exception(refusal);
+    }
+  }
+
+  /**
+   * Counts this enrollment against the token, last thing before commit. The conditional update
+   * keeps uses from overshooting maxUses; taken last, its row lock is held only until the commit,
+   * not through the device's insert, so a factory enrolling thousands of devices with one token is
+   * not serialized on that row (it was: 27 enrollments/s). Refused when another enrollment took the
+   * last use (or the token was revoked) since it was read: the device row is rolled back.
+   */
+  private void claimUse(EnrollmentToken token, Instant now) {
+    EnrollmentToken.getEntityManager().flush();
+    int claimed =
+        EnrollmentToken.update(
+            "uses = uses + 1 where id = ?1 and uses < maxUses and revokedAt is null"
+                + " and expiresAt > ?2",
+            token.id,
+            now);
+    if (claimed == 0) {
+      EnrollmentToken.getEntityManager().refresh(token);
+      refuseUnlessUsable(token, now);
+      // usable again by the figures read now (an operator raised its uses meanwhile): refuse
+      // rather than enroll uncounted; the device retries
+      throw ApiError.ENROLLMENT_DENIED.exception("the enrollment token cannot enroll more devices");
+    }
   }
 
   private static String name(String requested, HardwareInfo hardware, UUID id) {

@@ -67,6 +67,61 @@ class EnrollTest {
     assertStatus(Status.Code.PERMISSION_DENIED, "used up", () -> agent.enroll(token));
   }
 
+  /**
+   * Enrollments with one token no longer queue on its row lock for their whole transaction, so the
+   * count must still hold when they race: exactly maxUses devices get in, the rest are told why.
+   */
+  @Test
+  void racingEnrollmentsNeverOvershootTheTokensUses() throws Exception {
+    var created = Fixtures.enrollmentTokenCreated(Map.of(), 5);
+    String token = created.getString("token");
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(12);
+    try {
+      var attempts = new java.util.ArrayList<java.util.concurrent.Future<String>>();
+      for (int i = 0; i < 24; i++) {
+        attempts.add(
+            pool.submit(
+                () -> {
+                  try {
+                    return "enrolled " + agent.enroll(token).getDeviceId();
+                  } catch (StatusRuntimeException e) {
+                    return e.getStatus().getCode() + " " + e.getStatus().getDescription();
+                  }
+                }));
+      }
+      java.util.List<String> outcomes = new java.util.ArrayList<>();
+      for (var attempt : attempts) {
+        outcomes.add(attempt.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      assertEquals(
+          5, outcomes.stream().filter(o -> o.startsWith("enrolled ")).count(), outcomes.toString());
+      assertTrue(
+          outcomes.stream()
+              .filter(o -> !o.startsWith("enrolled "))
+              .allMatch(o -> o.startsWith("PERMISSION_DENIED") && o.contains("used up")),
+          outcomes.toString());
+    } finally {
+      pool.shutdownNow();
+    }
+    String id = created.getString("enrollmentToken.id");
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement devices =
+            connection.prepareStatement(
+                "select count(*) from devices where enrollment_token_id = ?::uuid");
+        PreparedStatement uses =
+            connection.prepareStatement("select uses from enrollment_tokens where id = ?::uuid")) {
+      devices.setString(1, id);
+      uses.setString(1, id);
+      try (var rows = devices.executeQuery();
+          var used = uses.executeQuery()) {
+        rows.next();
+        used.next();
+        assertEquals(5, rows.getInt(1), "devices enrolled with the token");
+        assertEquals(5, used.getInt(1), "uses counted on the token");
+      }
+    }
+  }
+
   @Test
   void revokedTokenIsDenied() throws Exception {
     var created = Fixtures.enrollmentTokenCreated(Map.of(), 5);
