@@ -10,28 +10,23 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
-import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.sql.PreparedStatement;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.UUID;
 import org.hibernate.Session;
 
 /**
- * Tells every replica about a change, inside the transaction that makes it: PostgreSQL delivers a
- * NOTIFY only when that transaction commits (never when it rolls back), and in commit order, which
- * is exactly when a device may be told. Sending after commit instead would lose the notice whenever
- * this process died between the commit and the send.
+ * Tells every replica about a change, inside the transaction that makes it (rollout changes
+ * excepted, see {@link RolloutNoticeSender}): PostgreSQL delivers a NOTIFY only when that
+ * transaction commits (never when it rolls back), and in commit order, which is exactly when a
+ * device may be told. Sending after commit instead would lose the notice whenever this process died
+ * between the commit and the send.
  */
 @ApplicationScoped
 class ClusterNotifier {
 
-  private static final Object ROLLOUTS_TOLD = new Object();
+  private final RolloutNoticeSender rolloutNotices;
 
-  private final TransactionSynchronizationRegistry transactions;
-
-  ClusterNotifier(TransactionSynchronizationRegistry transactions) {
-    this.transactions = transactions;
+  ClusterNotifier(RolloutNoticeSender rolloutNotices) {
+    this.rolloutNotices = rolloutNotices;
   }
 
   void desiredStateChanged(
@@ -54,20 +49,12 @@ class ClusterNotifier {
   }
 
   /**
-   * Once per rollout and transaction: a wave of 50 devices changes the rollout 50 times, and one
-   * notice says all of it (identical notices of one transaction would be folded into one anyway,
-   * but each would still cost a statement).
+   * Once the change committed, and batched: see {@link RolloutNoticeSender} for why rollout notices
+   * do not go inside the transaction as the others do.
    */
-  void rolloutChanged(@Observes(during = TransactionPhase.IN_PROGRESS) RolloutChangeNotice event) {
-    @SuppressWarnings("unchecked")
-    Set<UUID> told = (Set<UUID>) transactions.getResource(ROLLOUTS_TOLD);
-    if (told == null) {
-      told = new HashSet<>();
-      transactions.putResource(ROLLOUTS_TOLD, told);
-    }
-    if (told.add(event.rolloutId())) {
-      notifyInTransaction(ClusterChannels.ROLLOUT_CHANGED, event.rolloutId().toString());
-    }
+  void rolloutChanged(
+      @Observes(during = TransactionPhase.AFTER_SUCCESS) RolloutChangeNotice event) {
+    rolloutNotices.changed(event.rolloutId());
   }
 
   /** After the manifests and desired states the root version makes necessary were re-signed. */
