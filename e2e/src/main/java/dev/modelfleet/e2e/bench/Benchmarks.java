@@ -58,7 +58,7 @@ public final class Benchmarks {
       List.of(
           System.getProperty(
                   "modelfleet.bench.scaleServerFlags",
-                  "-XX:+UseSerialGC -Xms256m -Xmx1g -XX:-UsePerfData")
+                  "-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Xms1g -Xmx1536m -XX:-UsePerfData")
               .split(" "));
 
   private final RepoLayout repo = RepoLayout.find();
@@ -158,6 +158,18 @@ public final class Benchmarks {
         IngestBench.run(
             server, work.resolve("ingest"), INGEST_STEPS, INGEST_DEVICES_PER_STEP, 1000, this::row);
       }
+    }
+    if (sections.contains("rollout-fleet")) {
+      progress(
+          "fleet rollout: two servers (filesystem store, S3Proxy), interleaved with baselines");
+      Files.createDirectories(work.resolve("fleet"));
+      FleetRolloutBench.run(
+          repo,
+          work.resolve("fleet"),
+          database + "_fleet",
+          ROLLOUT_DEVICES,
+          Integer.getInteger("modelfleet.bench.fleetRounds", 3),
+          this::row);
     }
     if (sections.contains("scale")) {
       progress("scale: a fresh server for " + SCALE_DEVICES + " devices");

@@ -37,4 +37,38 @@ final class LoopbackBaseline {
     }
     return OptionalDouble.empty();
   }
+
+  /**
+   * Median seconds of the fleet baseline: {@code files} downloads of one {@code sizeMb} file,
+   * {@code parallel} at a time, each to {@code sink} (disk, null or sha256); empty where the script
+   * is absent.
+   */
+  static OptionalDouble fleetSeconds(
+      RepoLayout repo, int files, int sizeMb, int parallel, String sink, int runs)
+      throws IOException, InterruptedException {
+    Path script = repo.root().resolveSibling("shared").resolve("bench/loopback-baseline.sh");
+    if (!Files.isRegularFile(script)) {
+      return OptionalDouble.empty();
+    }
+    Process process =
+        new ProcessBuilder(
+                "bash",
+                script.toString(),
+                "--fleet",
+                Integer.toString(files),
+                Integer.toString(sizeMb),
+                Integer.toString(parallel),
+                sink,
+                Integer.toString(runs))
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    process.waitFor();
+    for (String line : output.split("\n")) {
+      if (line.startsWith("median seconds:")) {
+        return OptionalDouble.of(Double.parseDouble(line.substring(15).trim()));
+      }
+    }
+    return OptionalDouble.empty();
+  }
 }

@@ -293,7 +293,7 @@ final class ScaleBench {
                 devices));
         lastPrint = System.nanoTime();
       }
-      Thread.sleep(500);
+      Thread.sleep(2000);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpu = server.cpuSeconds() - cpuBefore;

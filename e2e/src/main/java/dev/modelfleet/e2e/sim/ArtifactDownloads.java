@@ -21,12 +21,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ArtifactDownloads implements AutoCloseable {
 
-  /** What one device offers a download: its credential and its current server's two paths. */
+  /**
+   * What one device offers a download: its credential, its current server's two paths, and the
+   * object-storage address the server gave for this artifact (null: none, download through the
+   * server), which takes no credential.
+   */
   record Source(
       String deviceId,
       String credential,
       AgentServiceGrpc.AgentServiceBlockingStub grpc,
-      URI httpBase) {}
+      URI httpBase,
+      String directUrl) {}
 
   private final DownloadPath path;
   private final Path directory;
@@ -86,8 +91,9 @@ final class ArtifactDownloads implements AutoCloseable {
   }
 
   private void run(Source source, VariantManifest manifest, DownloadOutcome outcome) {
-    boolean http = source.httpBase() != null && path != DownloadPath.GRPC;
-    if (path == DownloadPath.HTTP && source.httpBase() == null) {
+    boolean http =
+        (source.httpBase() != null || source.directUrl() != null) && path != DownloadPath.GRPC;
+    if (path == DownloadPath.HTTP && !http) {
       outcome.finished(
           "download-failed",
           "--download-path http, but the server announced no"
@@ -120,7 +126,9 @@ final class ArtifactDownloads implements AutoCloseable {
             : directory.resolve(source.deviceId() + "-" + manifest.getSha256() + ".part");
     ArtifactBytes received;
     try (ArtifactBytes bytes = new ArtifactBytes(manifest, file, counters.bytesDownloaded)) {
-      if (http) {
+      if (http && source.directUrl() != null) {
+        HttpArtifactFetch.fetchDirect(URI.create(source.directUrl()), bytes);
+      } else if (http) {
         HttpArtifactFetch.fetch(
             source.httpBase(), source.credential(), manifest.getSha256(), bytes);
       } else {

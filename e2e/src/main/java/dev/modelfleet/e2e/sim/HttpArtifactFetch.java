@@ -33,15 +33,37 @@ final class HttpArtifactFetch {
   static void fetch(URI base, String credential, String sha256, ArtifactBytes into)
       throws IOException {
     URI uri = URI.create(base.toString().endsWith("/") ? base + sha256 : base + "/" + sha256);
+    get(uri, credential, into);
+  }
+
+  /**
+   * One artifact from the address in object storage the server gave (a presigned URL): no
+   * credential goes there, the URL is the permission.
+   */
+  static void fetchDirect(URI url, ArtifactBytes into) throws IOException {
+    get(url, null, into);
+  }
+
+  private static void get(URI uri, String credential, ArtifactBytes into) throws IOException {
     HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
     connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
     connection.setReadTimeout(READ_TIMEOUT_MS);
-    connection.setRequestProperty("Authorization", "Bearer " + credential);
+    if (credential != null) {
+      connection.setRequestProperty("Authorization", "Bearer " + credential);
+    }
     connection.setRequestProperty("Accept-Encoding", "identity");
     try {
       int status = connection.getResponseCode();
       if (status != 200) {
-        throw new IOException("GET " + uri + " answered " + status);
+        // the query of a presigned URL is its signature: not for logs
+        throw new IOException(
+            "GET "
+                + uri.getScheme()
+                + "://"
+                + uri.getAuthority()
+                + uri.getPath()
+                + " answered "
+                + status);
       }
       byte[] buffer = BUFFERS.get();
       try (InputStream body = connection.getInputStream()) {

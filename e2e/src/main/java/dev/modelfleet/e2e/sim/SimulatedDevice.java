@@ -50,6 +50,11 @@ final class SimulatedDevice {
   private volatile FleetServer server;
 
   private volatile URI artifactBase;
+
+  /** Addresses in object storage the server gave for artifacts (sha256 → presigned URL). */
+  private final java.util.Map<String, String> directUrls =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private volatile boolean connected;
 
   /** When the latest desired-state document arrived on the stream; null before the first. */
@@ -140,6 +145,12 @@ final class SimulatedDevice {
     public void onNext(ServerMessage message) {
       switch (message.getKindCase()) {
         case CONFIG -> configured(message.getConfig(), server);
+        // sent just before the desired state that names the artifacts
+        case ARTIFACT_URLS ->
+            message
+                .getArtifactUrls()
+                .getUrlsList()
+                .forEach(url -> directUrls.put(url.getSha256(), url.getUrl()));
         case DESIRED_STATE -> {
           lastDesiredStateAt = java.time.Instant.now();
           applier.apply(message.getDesiredState());
@@ -218,7 +229,8 @@ final class SimulatedDevice {
                 identity.deviceId(),
                 identity.credential(),
                 AgentServiceGrpc.newBlockingStub(from.channel()).withInterceptors(credential),
-                artifactBase),
+                artifactBase,
+                directUrls.get(manifest.getSha256())),
             manifest,
             outcome);
   }

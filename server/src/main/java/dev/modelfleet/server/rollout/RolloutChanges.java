@@ -14,7 +14,8 @@ import java.util.UUID;
  * Announces, inside the transaction that makes it, every change a rollout's watchers would see: the
  * rollout's own state and events, a device told or judged, and a device's report for the rollout's
  * model. The cluster feature turns the announcements of a tenth of a second, once committed, into
- * one NOTIFY that every replica hears ({@link RolloutFeed} then reads the rollout once per replica).
+ * one NOTIFY that every replica hears ({@link RolloutFeed} then reads the rollout once per
+ * replica).
  */
 @ApplicationScoped
 class RolloutChanges {

@@ -37,9 +37,14 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** Starts S3Proxy in {@code dir} with {@code bucket} (an empty directory) and waits for it. */
   public static S3ProxyServer start(Path dir, String bucket) throws IOException {
+    // copied there by the build (e2e/pom.xml); tests run in e2e/, benchmarks at the root
     Path jar = Path.of("target/s3proxy/s3proxy.jar").toAbsolutePath();
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException(jar + " is missing: run the tests through Maven");
+      jar = Path.of("e2e/target/s3proxy/s3proxy.jar").toAbsolutePath();
+    }
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "target/s3proxy/s3proxy.jar is missing: build the e2e module with Maven first");
     }
     Path data = Files.createDirectories(dir.resolve("s3-data"));
     Files.createDirectories(data.resolve(bucket));
