@@ -70,7 +70,10 @@ public final class AgentMain {
           "--download-min-bytes-per-second",
           "--download-rate-window-seconds",
           "--server-ca",
-          "--certificate-renewal-percent");
+          "--certificate-renewal-percent",
+          "--bind-address",
+          "--grpc-port",
+          "--api-token");
 
   private AgentMain() {}
 
@@ -157,7 +160,7 @@ public final class AgentMain {
       }
     }
     OneLineLogFormat.install(verbose, logFormat(logFormat));
-    AgentConfig config = AgentConfig.load(configFile, flags);
+    AgentConfig config = AgentConfig.load(configFile, System.getenv(), flags);
     NativeLibraryCache.use(config.stateDir().resolve("native"));
     Agent agent = new Agent(config);
     agent.checkConfigForSync();
