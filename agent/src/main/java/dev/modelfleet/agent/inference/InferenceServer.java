@@ -76,6 +76,7 @@ public final class InferenceServer implements AutoCloseable {
   private final ExecutorService executor;
   private final LocalRequestGuard guard;
   private volatile AgentMetrics metrics;
+  private volatile java.util.function.Supplier<byte[]> status;
 
   public InferenceServer(
       ModelRegistry registry, BooleanSupplier ready, int port, int threads, String agentVersion)
@@ -147,6 +148,15 @@ public final class InferenceServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Serves {@code status} (a JSON document) at {@code GET /agent/status}, for {@code
+   * modelfleet-agent status}.
+   */
+  public InferenceServer withStatus(java.util.function.Supplier<byte[]> status) {
+    this.status = status;
+    return this;
+  }
+
   public InferenceServer start() {
     server.start();
     return this;
@@ -206,6 +216,13 @@ public final class InferenceServer implements AutoCloseable {
     } else if (path.equals("/metrics") && metrics != null) {
       byte[] body = metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", Metrics.CONTENT_TYPE);
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    } else if (path.equals("/agent/status") && status != null) {
+      byte[] body = status.get();
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
       exchange.sendResponseHeaders(200, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);

@@ -65,7 +65,8 @@ public final class Agent implements AutoCloseable {
   private InferenceServer http;
   private OipServer grpc;
   private GrpcTransport transport;
-  private SyncSession sync;
+  private volatile SyncSession sync;
+  private volatile Deployer deployer;
   private CertificateRenewer renewer;
   private List<X509Certificate> fleetCa;
 
@@ -113,6 +114,7 @@ public final class Agent implements AutoCloseable {
                 config.inferenceThreads(),
                 VERSION)
             .withMetrics(metrics)
+            .withStatus(() -> AgentStatus.json(config, VERSION, live()))
             .start();
     if (config.grpcPort() != AgentConfig.GRPC_OFF) {
       grpc =
@@ -275,7 +277,7 @@ public final class Agent implements AutoCloseable {
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
-    Deployer deployer =
+    deployer =
         new Deployer(
             verifier,
             downloader,
@@ -400,6 +402,11 @@ public final class Agent implements AutoCloseable {
               + "; desired states are refused until then, the models in"
               + " service keep serving");
     }
+  }
+
+  private AgentStatus.Live live() {
+    return new AgentStatus.Live(
+        registry, metrics, sync, deployer, http.port(), grpc == null ? -1 : grpc.port());
   }
 
   public ModelRegistry registry() {
