@@ -126,6 +126,7 @@ final class ProtocolBench {
     return new Inputs(Map.of(name, new long[] {1, 3, 48, 192}), Map.of(name, image));
   }
 
+  /** Against the agent's servers started in this JVM over {@code file}. */
   static void run(
       String modelName, Path file, Inputs inputs, int rounds, int calls, Consumer<String> rows)
       throws Exception {
@@ -137,12 +138,32 @@ final class ProtocolBench {
     InetAddress loopback = InetAddress.getLoopbackAddress();
     try (InferenceServer http =
             new InferenceServer(inference, loopback, ApiToken.NONE, 0, 4, "bench").start();
-        OipServer grpc = new OipServer(inference, loopback, 0, 4, ApiToken.NONE, "bench").start();
-        OrtSession session =
-            OrtEnvironment.getEnvironment()
-                .createSession(file.toString(), new OrtSession.SessionOptions())) {
+        OipServer grpc = new OipServer(inference, loopback, 0, 4, ApiToken.NONE, "bench").start()) {
+      measure(modelName, file, inputs, http.port(), grpc.port(), rounds, calls, rows);
+    } finally {
+      registry.closeAll();
+    }
+  }
+
+  /**
+   * Against an agent serving {@code modelName} (the model in {@code file}) on 127.0.0.1: its REST
+   * port and its gRPC port; the OrtSession.run baseline runs in this JVM.
+   */
+  static void measure(
+      String modelName,
+      Path file,
+      Inputs inputs,
+      int httpPort,
+      int grpcPort,
+      int rounds,
+      int calls,
+      Consumer<String> rows)
+      throws Exception {
+    try (OrtSession session =
+        OrtEnvironment.getEnvironment()
+            .createSession(file.toString(), new OrtSession.SessionOptions())) {
       ManagedChannel channel =
-          NettyChannelBuilder.forAddress("127.0.0.1", grpc.port()).usePlaintext().build();
+          NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
       try {
         Map<Way, Call> ways = new LinkedHashMap<>();
         byte[] jsonBody = json(inputs);
@@ -158,7 +179,7 @@ final class ProtocolBench {
           for (Way way : order) {
             Samples samples = new Samples(calls);
             Socket socket =
-                way == Way.JSON || way == Way.BINARY ? new Socket("127.0.0.1", http.port()) : null;
+                way == Way.JSON || way == Way.BINARY ? new Socket("127.0.0.1", httpPort) : null;
             Call call =
                 way == Way.JSON
                     ? http(socket, modelName, jsonBody, null)
@@ -202,8 +223,6 @@ final class ProtocolBench {
       } finally {
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       }
-    } finally {
-      registry.closeAll();
     }
   }
 
