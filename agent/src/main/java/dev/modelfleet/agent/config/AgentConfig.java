@@ -3,6 +3,7 @@ package dev.modelfleet.agent.config;
 import dev.modelfleet.agent.download.ThroughputFloor;
 import java.io.IOException;
 import java.io.Reader;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,7 +12,9 @@ import java.util.Set;
 
 /**
  * The agent's settings: a Java properties file ({@code --config}) whose keys are the flag names
- * without dashes, overridden by flags. See docs/agent.md for every key.
+ * without dashes, overridden by environment variables ({@code MODELFLEET_AGENT_} and the key in
+ * upper case with underscores: {@code grpc-port} is {@code MODELFLEET_AGENT_GRPC_PORT}), overridden
+ * by flags. See docs/agent.md for every key.
  *
  * @param exposedToken set when the config file holds a token other users can read; the agent then
  *     refuses to enroll (see Agent#checkConfigForSync)
@@ -30,7 +33,16 @@ public record AgentConfig(
     ThroughputFloor downloadFloor,
     Path serverCa,
     int certificateRenewalPercent,
-    ExposedToken exposedToken) {
+    ExposedToken exposedToken,
+    InetAddress bindAddress,
+    int grpcPort,
+    String apiToken) {
+
+  /** {@code grpc-port} when the Open Inference Protocol gRPC endpoint is off (the default). */
+  public static final int GRPC_OFF = -1;
+
+  /** The prefix of the environment variables that set keys. */
+  public static final String ENV_PREFIX = "MODELFLEET_AGENT_";
 
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/modelfleet-agent");
   public static final int DEFAULT_HTTP_PORT = 8700;
@@ -50,10 +62,29 @@ public record AgentConfig(
           "download-min-bytes-per-second",
           "download-rate-window-seconds",
           "server-ca",
-          "certificate-renewal-percent");
+          "certificate-renewal-percent",
+          "bind-address",
+          "grpc-port",
+          "api-token");
 
-  /** Merges a properties file (may be null) with flag values (key → value; flags win). */
+  /** The environment variable for {@code key}: MODELFLEET_AGENT_ and the key upper-cased. */
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+  }
+
+  /** Merges a properties file (may be null) with flag values, the environment ignored. */
   public static AgentConfig load(Path configFile, Map<String, String> flags)
+      throws ConfigException {
+    return load(configFile, Map.of(), flags);
+  }
+
+  /**
+   * Merges a properties file (may be null), the environment ({@link #envName}; other variables
+   * ignored) and flag values (key → value): flags win over the environment, which wins over the
+   * file.
+   */
+  public static AgentConfig load(
+      Path configFile, Map<String, String> environment, Map<String, String> flags)
       throws ConfigException {
     Properties properties = new Properties();
     ExposedToken exposedToken = null;
@@ -70,6 +101,12 @@ public record AgentConfig(
         }
       }
       exposedToken = ExposedToken.of(configFile, properties);
+    }
+    for (String key : KEYS) {
+      String value = environment.get(envName(key));
+      if (value != null) {
+        properties.setProperty(key, value);
+      }
     }
     flags.forEach(properties::setProperty);
     String stateDir = value(properties, "state-dir");
@@ -113,7 +150,34 @@ public record AgentConfig(
                     3600)),
         serverCa == null ? null : Path.of(serverCa),
         integer(properties, "certificate-renewal-percent", 67, 1, 99),
-        exposedToken);
+        exposedToken,
+        bindAddress(value(properties, "bind-address")),
+        integer(properties, "grpc-port", GRPC_OFF, GRPC_OFF, 65535),
+        value(properties, "api-token"));
+  }
+
+  /** A literal address only: a name would need DNS at start, and could change under the agent. */
+  private static InetAddress bindAddress(String value) throws ConfigException {
+    if (value == null) {
+      return InetAddress.getLoopbackAddress();
+    }
+    if (!value.matches("[0-9.]+|\\[?[0-9a-fA-F:]+]?")) {
+      throw new ConfigException(
+          "bind-address '"
+              + value
+              + "' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1); the local API listens"
+              + " on one address");
+    }
+    try {
+      return InetAddress.getByName(value);
+    } catch (java.net.UnknownHostException e) {
+      throw new ConfigException("bind-address '" + value + "' is not an IP address");
+    }
+  }
+
+  /** Whether the local API can be reached from beyond this machine's loopback. */
+  public boolean apiBeyondLoopback() {
+    return !bindAddress.isLoopbackAddress();
   }
 
   private static boolean bool(Properties properties, String key, boolean fallback)

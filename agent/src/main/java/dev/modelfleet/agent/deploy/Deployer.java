@@ -43,6 +43,8 @@ import java.util.logging.Logger;
  */
 public final class Deployer {
 
+  private volatile DesiredState desired;
+
   private static final Logger LOG = Logger.getLogger("modelfleet.deploy");
 
   private final DesiredStateVerifier verifier;
@@ -75,6 +77,11 @@ public final class Deployer {
         };
   }
 
+  /** The last desired state accepted since start, or null: what the device should serve. */
+  public DesiredState desired() {
+    return desired;
+  }
+
   /** Returns true when the document was accepted (models may still have failed). */
   public synchronized boolean apply(SignedEnvelope envelope) throws InterruptedException {
     AgentState before = store.current();
@@ -90,6 +97,7 @@ public final class Deployer {
       return false;
     }
     DesiredState desired = accepted.state();
+    this.desired = desired;
     long generation = desired.getGeneration();
     store.save(
         before.withAccepted(

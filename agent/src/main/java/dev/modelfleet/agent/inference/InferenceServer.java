@@ -13,12 +13,14 @@ import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.Tensor;
 import dev.modelfleet.agent.runtime.TensorSpec;
+import dev.modelfleet.agent.runtime.VersionStats;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -61,9 +63,12 @@ public final class InferenceServer implements AutoCloseable {
     }
   }
 
+  /** The header that marks a body as a JSON header followed by binary tensors, and its length. */
+  static final String BINARY_HEADER = "Inference-Header-Content-Length";
+
   private final ModelRegistry registry;
-  private final BooleanSupplier ready;
-  private final Predicate<String> expected;
+  private final LocalInference inference;
+  private final ApiToken token;
   private final String agentVersion;
   private final JsonFactory json = InferRequestParser.newFactory();
   private final InferRequestParser parser = new InferRequestParser(json);
@@ -71,6 +76,7 @@ public final class InferenceServer implements AutoCloseable {
   private final ExecutorService executor;
   private final LocalRequestGuard guard;
   private volatile AgentMetrics metrics;
+  private volatile java.util.function.Supplier<byte[]> status;
 
   public InferenceServer(
       ModelRegistry registry, BooleanSupplier ready, int port, int threads, String agentVersion)
@@ -91,13 +97,33 @@ public final class InferenceServer implements AutoCloseable {
       int threads,
       String agentVersion)
       throws IOException {
-    this.registry = registry;
-    this.ready = ready;
-    this.expected = expected;
+    this(
+        new LocalInference(registry, ready, expected),
+        InetAddress.getLoopbackAddress(),
+        ApiToken.NONE,
+        port,
+        threads,
+        agentVersion);
+  }
+
+  /**
+   * @param bind the address to listen on: loopback unless containers beside the agent need it
+   * @param token asked of every request but the health checks when set (see {@link ApiToken})
+   */
+  public InferenceServer(
+      LocalInference inference,
+      InetAddress bind,
+      ApiToken token,
+      int port,
+      int threads,
+      String agentVersion)
+      throws IOException {
+    this.inference = inference;
+    this.registry = inference.registry();
+    this.token = token;
     this.agentVersion = agentVersion;
-    InetAddress loopback = InetAddress.getLoopbackAddress();
-    this.guard = new LocalRequestGuard(loopback);
-    this.server = HttpServer.create(new InetSocketAddress(loopback, port), 128);
+    this.guard = new LocalRequestGuard(bind, token.required());
+    this.server = HttpServer.create(new InetSocketAddress(bind, port), 128);
     AtomicInteger count = new AtomicInteger();
     this.executor =
         new ThreadPoolExecutor(
@@ -118,6 +144,16 @@ public final class InferenceServer implements AutoCloseable {
   /** Counts inference into {@code metrics} and serves them at {@code GET /metrics}. */
   public InferenceServer withMetrics(AgentMetrics metrics) {
     this.metrics = metrics;
+    inference.countInto(metrics);
+    return this;
+  }
+
+  /**
+   * Serves {@code status} (a JSON document) at {@code GET /agent/status}, for {@code
+   * modelfleet-agent status}.
+   */
+  public InferenceServer withStatus(java.util.function.Supplier<byte[]> status) {
+    this.status = status;
     return this;
   }
 
@@ -151,6 +187,15 @@ public final class InferenceServer implements AutoCloseable {
           error(exchange, refusal.status(), refusal.message());
           return;
         }
+        String unauthorized =
+            path.startsWith("/v2/health/")
+                ? null
+                : token.refusal(exchange.getRequestHeaders().getFirst("Authorization"));
+        if (unauthorized != null) {
+          exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+          error(exchange, 401, unauthorized);
+          return;
+        }
         route(exchange, method, path);
       } catch (BadRequestException e) {
         error(exchange, 400, e.getMessage());
@@ -166,7 +211,7 @@ public final class InferenceServer implements AutoCloseable {
     if (path.equals("/v2/health/live")) {
       status(exchange, 200, "live", true);
     } else if (path.equals("/v2/health/ready")) {
-      boolean isReady = ready.getAsBoolean();
+      boolean isReady = inference.ready();
       status(exchange, isReady ? 200 : 503, "ready", isReady);
     } else if (path.equals("/metrics") && metrics != null) {
       byte[] body = metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -175,8 +220,17 @@ public final class InferenceServer implements AutoCloseable {
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
       }
+    } else if (path.equals("/agent/status") && status != null) {
+      byte[] body = status.get();
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
     } else if (path.equals("/v2") || path.equals("/v2/")) {
       serverMetadata(exchange);
+    } else if (path.equals("/v2/models/stats")) {
+      ModelStatistics.send(exchange, json, registry.totals(null));
     } else if (path.startsWith("/v2/models/")) {
       String[] parts = path.substring("/v2/models/".length()).split("/");
       String name;
@@ -199,11 +253,18 @@ public final class InferenceServer implements AutoCloseable {
         } else {
           infer(exchange, name);
         }
+      } else if (action.equals("stats")) {
+        List<VersionStats.Totals> totals = registry.totals(name);
+        if (totals.isEmpty()) {
+          error(exchange, 404, "unknown model '" + name + "': it has no statistics here");
+        } else {
+          ModelStatistics.send(exchange, json, totals);
+        }
       } else if (action.equals("ready")) {
         ServedModel model = registry.peek(name);
         status(
             exchange,
-            model != null ? 200 : expected.test(name) ? 503 : 404,
+            model != null ? 200 : inference.expected(name) ? 503 : 404,
             "ready",
             model != null);
       } else if (action.isEmpty()) {
@@ -218,57 +279,37 @@ public final class InferenceServer implements AutoCloseable {
           "no such endpoint: "
               + path
               + " (this is an Open Inference Protocol v2"
-              + " server: /v2/health/ready, /v2/models/{name}, /v2/models/{name}/infer)");
+              + " server: /v2/health/ready, /v2/models/{name}, /v2/models/{name}/infer,"
+              + " /v2/models/{name}/stats)");
     }
   }
 
   private void infer(HttpExchange exchange, String name) throws IOException, BadRequestException {
-    ServedModel model = registry.acquire(name);
-    if (model == null && expected.test(name)) {
-      error(
-          exchange,
-          503,
-          "model '"
-              + name
-              + "' is not loaded at the moment (it failed to"
-              + " restore or is being replaced); see the agent log, retry later");
-      return;
-    }
-    if (model == null) {
-      error(
-          exchange,
-          404,
-          "unknown model '"
-              + name
-              + "'; models served here: "
-              + registry.all().stream().map(ServedModel::name).sorted().toList());
+    long start = System.nanoTime();
+    ServedModel model;
+    try {
+      model = inference.acquire(name);
+    } catch (LocalInference.ModelNotServedException e) {
+      error(exchange, e.later() ? 503 : 404, e.getMessage());
       return;
     }
     List<Tensor> outputs;
     InferRequest request;
+    long decoded;
+    long ran;
     try (InputStream body = exchange.getRequestBody()) {
-      request = parser.parse(body);
-      // Counted and timed by the served model: only the model run, not parsing or HTTP.
-      long start = System.nanoTime();
-      outputs = model.infer(request.inputs(), request.outputs());
-      if (metrics != null) {
-        metrics.inferenceRan(model.name(), model.version(), System.nanoTime() - start);
-      }
+      request = read(exchange, body);
+      decoded = System.nanoTime();
+      outputs = inference.run(model, request.inputs(), request.outputs());
+      ran = System.nanoTime();
     } catch (InferenceException e) {
-      if (metrics != null && !e.clientError()) {
-        metrics.inferenceFailed(model.name(), model.version());
-      }
       error(exchange, e.clientError() ? 400 : 500, e.getMessage());
       return;
-    } catch (RuntimeException e) {
-      if (metrics != null) {
-        metrics.inferenceFailed(model.name(), model.version());
-      }
-      throw e;
     } finally {
       model.release();
     }
     ByteArrayOutputStream buffer = new ByteArrayOutputStream(256);
+    int binaryBytes = 0;
     try (JsonGenerator g = json.createGenerator(buffer, JsonEncoding.UTF8)) {
       g.writeStartObject();
       g.writeStringField("model_name", model.name());
@@ -283,14 +324,86 @@ public final class InferenceServer implements AutoCloseable {
         g.writeStringField("datatype", t.datatype());
         g.writeFieldName("shape");
         g.writeArray(t.shape(), 0, t.shape().length);
-        g.writeFieldName("data");
-        TensorData.write(g, t.data(), t.datatype());
+        if (request.binary(t.name())) {
+          int size = RawTensors.byteSize(t);
+          binaryBytes += size;
+          g.writeObjectFieldStart("parameters");
+          g.writeNumberField("binary_data_size", size);
+          g.writeEndObject();
+        } else {
+          g.writeFieldName("data");
+          TensorData.write(g, t.data(), t.datatype());
+        }
         g.writeEndObject();
       }
       g.writeEndArray();
       g.writeEndObject();
     }
-    send(exchange, 200, buffer);
+    if (binaryBytes == 0) {
+      send(exchange, 200, buffer);
+    } else {
+      sendBinary(exchange, buffer, outputs, request, binaryBytes);
+    }
+    long end = System.nanoTime();
+    model.countServed(decoded - start, end - ran, end - start);
+  }
+
+  /**
+   * The request: all JSON, or with {@value #BINARY_HEADER} a JSON header of that many bytes and the
+   * binary tensors after it (Triton's binary tensor data extension).
+   */
+  private InferRequest read(HttpExchange exchange, InputStream body)
+      throws IOException, BadRequestException {
+    String declared = exchange.getRequestHeaders().getFirst(BINARY_HEADER);
+    if (declared == null) {
+      return parser.parse(body);
+    }
+    long headerLength;
+    try {
+      headerLength = Long.parseLong(declared.trim());
+    } catch (NumberFormatException e) {
+      throw new BadRequestException(
+          BINARY_HEADER + " must be the JSON header's length in bytes, got '" + declared + "'");
+    }
+    int limit = LocalInference.maxBinaryBytes();
+    byte[] all = body.readNBytes(limit + 1);
+    if (all.length > limit) {
+      throw new BadRequestException(
+          "the request body is larger than this agent takes (" + limit + " bytes)");
+    }
+    if (headerLength < 0 || headerLength > all.length) {
+      throw new BadRequestException(
+          BINARY_HEADER
+              + " is "
+              + headerLength
+              + " but the body has only "
+              + all.length
+              + " bytes: it must be the length of the JSON header at the start of the body");
+    }
+    int split = (int) headerLength;
+    return parser.parse(
+        new java.io.ByteArrayInputStream(all, 0, split),
+        ByteBuffer.wrap(all, split, all.length - split).slice());
+  }
+
+  private static void sendBinary(
+      HttpExchange exchange,
+      ByteArrayOutputStream header,
+      List<Tensor> outputs,
+      InferRequest request,
+      int binaryBytes)
+      throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+    exchange.getResponseHeaders().set(BINARY_HEADER, String.valueOf(header.size()));
+    exchange.sendResponseHeaders(200, header.size() + (long) binaryBytes);
+    try (OutputStream out = exchange.getResponseBody()) {
+      header.writeTo(out);
+      for (Tensor t : outputs) {
+        if (request.binary(t.name())) {
+          out.write(RawTensors.encode(t));
+        }
+      }
+    }
   }
 
   private void modelMetadata(HttpExchange exchange, String name) throws IOException {
@@ -336,6 +449,8 @@ public final class InferenceServer implements AutoCloseable {
       g.writeStringField("name", "modelfleet-agent");
       g.writeStringField("version", agentVersion);
       g.writeArrayFieldStart("extensions");
+      g.writeString("binary_tensor_data");
+      g.writeString("statistics");
       g.writeEndArray();
       g.writeEndObject();
     }

@@ -31,6 +31,9 @@ final class LocalRequestGuard {
   record Refusal(int status, String message) {}
 
   private final Set<String> names = new HashSet<>(LOOPBACK_NAMES);
+  // With a bearer token a rebinding page is harmless (it has no token), and clients in other
+  // containers name the device as they please: any Host goes. Origin and type still apply.
+  private final boolean anyHost;
   private final AtomicLong refused = new AtomicLong();
   private boolean logged;
   private long lastLogNanos;
@@ -40,6 +43,14 @@ final class LocalRequestGuard {
    * @param bound the address the API listens on: its literal is a valid Host too
    */
   LocalRequestGuard(InetAddress bound) {
+    this(bound, false);
+  }
+
+  /**
+   * @param anyHost take any Host (the API asks for a bearer token)
+   */
+  LocalRequestGuard(InetAddress bound, boolean anyHost) {
+    this.anyHost = anyHost;
     String literal = bound.getHostAddress();
     names.add(bound instanceof Inet6Address ? "[" + literal + "]" : literal);
   }
@@ -61,7 +72,7 @@ final class LocalRequestGuard {
   private Refusal evaluate(String method, Headers headers) {
     List<String> hosts = headers.get("Host");
     String host = hosts == null || hosts.size() != 1 ? null : hosts.get(0).trim();
-    if (host == null || !isLoopback(host)) {
+    if (host == null || !(anyHost || isLoopback(host))) {
       return new Refusal(
           421,
           (host == null ? "no single Host header" : "Host " + quoted(host))
@@ -84,13 +95,13 @@ final class LocalRequestGuard {
       // without one only from a script (fetch, XMLHttpRequest), and scripts' POSTs always carry
       // an Origin, refused above.
       List<String> types = headers.get("Content-Type");
-      if (types != null && (types.size() != 1 || !isJson(types.get(0)))) {
+      if (types != null && (types.size() != 1 || !isAccepted(types.get(0)))) {
         return new Refusal(
             415,
             "Content-Type "
                 + quoted(types)
-                + " refused: send the request"
-                + " body as Content-Type: application/json");
+                + " refused: send the request body as Content-Type: application/json (or"
+                + " application/octet-stream with the binary tensor extension)");
       }
     }
     return null;
@@ -119,10 +130,15 @@ final class LocalRequestGuard {
     return "'" + (value.length() > 100 ? value.substring(0, 100) + "..." : value) + "'";
   }
 
-  private static boolean isJson(String contentType) {
+  /**
+   * JSON, or octet-stream for the binary tensor extension: a page can send neither without a CORS
+   * preflight, which this API never answers.
+   */
+  private static boolean isAccepted(String contentType) {
     int semicolon = contentType.indexOf(';');
     String essence = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
-    return essence.trim().equalsIgnoreCase("application/json");
+    return essence.trim().equalsIgnoreCase("application/json")
+        || essence.trim().equalsIgnoreCase("application/octet-stream");
   }
 
   /** The first refusal at once, then at most one line a minute with the count in between. */

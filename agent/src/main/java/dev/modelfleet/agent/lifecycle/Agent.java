@@ -12,7 +12,9 @@ import dev.modelfleet.agent.hardware.HardwareProbe;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
 import dev.modelfleet.agent.identity.DeviceIdentity;
 import dev.modelfleet.agent.identity.IdentityStore;
+import dev.modelfleet.agent.inference.ApiToken;
 import dev.modelfleet.agent.inference.InferenceServer;
+import dev.modelfleet.agent.inference.LocalInference;
 import dev.modelfleet.agent.metrics.AgentMetrics;
 import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
@@ -30,6 +32,7 @@ import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.transport.grpc.GrpcTransport;
 import dev.modelfleet.agent.transport.http.DirectUrlArtifactSource;
 import dev.modelfleet.agent.transport.http.PreferHttpArtifactSource;
+import dev.modelfleet.agent.transport.oip.OipServer;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
@@ -60,8 +63,10 @@ public final class Agent implements AutoCloseable {
   private final ModelRegistry registry = new ModelRegistry(metrics);
   private StateStore store;
   private InferenceServer http;
+  private OipServer grpc;
   private GrpcTransport transport;
-  private SyncSession sync;
+  private volatile SyncSession sync;
+  private volatile Deployer deployer;
   private CertificateRenewer renewer;
   private List<X509Certificate> fleetCa;
 
@@ -90,16 +95,46 @@ public final class Agent implements AutoCloseable {
     SecureFiles.ownerOnlyDirectory(config.stateDir());
     store = new StateStore(config.stateDir());
     ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
+    if (config.apiBeyondLoopback() && config.apiToken() == null) {
+      LOG.warning(
+          "the local inference API listens on "
+              + config.bindAddress().getHostAddress()
+              + " without an api-token: anything that reaches that address can run the models;"
+              + " set api-token");
+    }
+    ApiToken token = ApiToken.of(config.apiToken());
+    LocalInference inference =
+        new LocalInference(registry, this::ready, name -> store.current().active(name) != null);
     http =
         new InferenceServer(
-                registry,
-                this::ready,
-                name -> store.current().active(name) != null,
+                inference,
+                config.bindAddress(),
+                token,
                 config.httpPort(),
                 config.inferenceThreads(),
                 VERSION)
             .withMetrics(metrics)
+            .withStatus(() -> AgentStatus.json(config, VERSION, live()))
             .start();
+    if (config.grpcPort() != AgentConfig.GRPC_OFF) {
+      grpc =
+          new OipServer(
+                  inference,
+                  config.bindAddress(),
+                  config.grpcPort(),
+                  config.inferenceThreads(),
+                  token,
+                  VERSION)
+              .start();
+      SecureFiles.writeAtomically(
+          config.stateDir().resolve("inference-grpc.port"),
+          (grpc.port() + "\n").getBytes(StandardCharsets.US_ASCII));
+      System.out.println(
+          "modelfleet-agent: Open Inference Protocol gRPC listening on "
+              + config.bindAddress().getHostAddress()
+              + ":"
+              + grpc.port());
+    }
     metrics.servedModels(
         () ->
             registry.all().stream()
@@ -112,7 +147,11 @@ public final class Agent implements AutoCloseable {
     SecureFiles.writeAtomically(
         config.stateDir().resolve("inference.port"),
         (port + "\n").getBytes(StandardCharsets.US_ASCII));
-    System.out.println("modelfleet-agent: inference API listening on http://127.0.0.1:" + port);
+    System.out.println(
+        "modelfleet-agent: inference API listening on http://"
+            + hostLiteral(config.bindAddress())
+            + ":"
+            + port);
     System.out.flush();
     return port;
   }
@@ -238,7 +277,7 @@ public final class Agent implements AutoCloseable {
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
-    Deployer deployer =
+    deployer =
         new Deployer(
             verifier,
             downloader,
@@ -365,6 +404,11 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  private AgentStatus.Live live() {
+    return new AgentStatus.Live(
+        registry, metrics, sync, deployer, http.port(), grpc == null ? -1 : grpc.port());
+  }
+
   public ModelRegistry registry() {
     return registry;
   }
@@ -387,10 +431,18 @@ public final class Agent implements AutoCloseable {
     if (transport != null) {
       transport.close();
     }
+    if (grpc != null) {
+      grpc.close();
+    }
     if (http != null) {
       http.close();
     }
     registry.closeAll();
+  }
+
+  private static String hostLiteral(java.net.InetAddress address) {
+    String literal = address.getHostAddress();
+    return address instanceof java.net.Inet6Address ? "[" + literal + "]" : literal;
   }
 
   private static String version() {

@@ -20,6 +20,10 @@ public final class AgentMain {
 
       Commands:
         run                 run the agent (enroll once, sync, serve local inference)
+        status              what the agent on this device is doing (identity, server,
+                            connection, models desired/installed/serving, last sync,
+                            certificate expiry, pending downloads); options: --config FILE,
+                            --state-dir DIR, --json. Run it as the agent's user
         sample-model OUT    write a small sample ONNX classifier to OUT
         version             print the agent version
         help                show this text
@@ -36,7 +40,10 @@ public final class AgentMain {
                             lifetime (default 67)
                             (needed for the first start; pinned in the state dir after)
         --state-dir DIR     where identity, state and models live (default /var/lib/modelfleet-agent)
-        --http-port N       local inference API port on 127.0.0.1 (default 8700, 0 = any free)
+        --http-port N       local inference API port (default 8700, 0 = any free)
+        --grpc-port N       Open Inference Protocol gRPC port (default -1 = off, 0 = any free)
+        --bind-address IP   where the local APIs listen (default 127.0.0.1)
+        --api-token TOKEN   bearer token the local APIs then ask for (beyond loopback)
         --name NAME         device name to ask for (default: the hostname)
         --inference-threads N   HTTP worker threads (default max(4, cores))
         --ort-threads N     ONNX Runtime intra-op threads per call (default 0 = ONNX Runtime's choice)
@@ -49,6 +56,8 @@ public final class AgentMain {
         --verbose           log download progress and other detail
         --log-format text|json   one line of text per event (default), or one JSON object
                             (also MODELFLEET_AGENT_LOG_FORMAT)
+        Every key can also be set as MODELFLEET_AGENT_<KEY> (upper case, "_" for "-"):
+        a flag wins over the variable, the variable over the file.
 
       Options of sample-model:
         --seed N            weights seed (default 1); two seeds give two versions of one model
@@ -70,7 +79,10 @@ public final class AgentMain {
           "--download-min-bytes-per-second",
           "--download-rate-window-seconds",
           "--server-ca",
-          "--certificate-renewal-percent");
+          "--certificate-renewal-percent",
+          "--bind-address",
+          "--grpc-port",
+          "--api-token");
 
   private AgentMain() {}
 
@@ -91,6 +103,7 @@ public final class AgentMain {
       return switch (args[0]) {
         case "run" -> runAgent(args);
         case "sample-model" -> sampleModel(args, out);
+        case "status" -> status(args, out);
         case "version", "--version" -> {
           out.println("modelfleet-agent " + Agent.VERSION);
           yield 0;
@@ -104,6 +117,43 @@ public final class AgentMain {
       err.println("modelfleet-agent: " + e.getMessage());
       return 1;
     }
+  }
+
+  /**
+   * Asks the running agent ({@code GET /agent/status} on the port in {@code inference.port}); with
+   * none answering, reads the state directory. 0 when the agent runs, 3 when it does not.
+   */
+  private static int status(String[] args, PrintStream out) throws ConfigException, IOException {
+    Map<String, String> flags = new HashMap<>();
+    Path configFile = null;
+    boolean json = false;
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config" -> configFile = Path.of(value(args, i++));
+        case "--state-dir" -> flags.put("state-dir", value(args, i++));
+        case "--json" -> json = true;
+        default -> throw new ConfigException("unknown option " + args[i] + " for status");
+      }
+    }
+    AgentConfig config = AgentConfig.load(configFile, System.getenv(), flags);
+    Path stateDir = config.stateDir();
+    if (!java.nio.file.Files.isReadable(stateDir) || !java.nio.file.Files.isExecutable(stateDir)) {
+      throw new ConfigException(
+          "cannot read the state directory "
+              + stateDir
+              + ": run status as the agent's user (e.g. sudo -u modelfleet modelfleet-agent"
+              + " status), or give --state-dir / --config");
+    }
+    byte[] document = StatusClient.ask(config);
+    boolean running = document != null;
+    if (!running) {
+      document = AgentStatus.json(config, Agent.VERSION, null);
+    }
+    out.print(
+        json
+            ? new String(document, java.nio.charset.StandardCharsets.UTF_8) + "\n"
+            : AgentStatus.text(document));
+    return running ? 0 : 3;
   }
 
   private static int sampleModel(String[] args, PrintStream out)
@@ -157,7 +207,7 @@ public final class AgentMain {
       }
     }
     OneLineLogFormat.install(verbose, logFormat(logFormat));
-    AgentConfig config = AgentConfig.load(configFile, flags);
+    AgentConfig config = AgentConfig.load(configFile, System.getenv(), flags);
     NativeLibraryCache.use(config.stateDir().resolve("native"));
     Agent agent = new Agent(config);
     agent.checkConfigForSync();

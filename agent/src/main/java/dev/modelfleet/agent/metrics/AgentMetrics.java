@@ -158,6 +158,11 @@ public final class AgentMetrics {
     refusals.inc(reason);
   }
 
+  /** When the last desired state came from the control plane (ms since the epoch), or 0. */
+  public long lastSyncMillis() {
+    return lastSyncMs.get();
+  }
+
   public void synced(long nowMs) {
     lastSyncMs.set(nowMs);
   }

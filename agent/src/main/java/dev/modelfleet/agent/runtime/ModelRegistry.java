@@ -126,6 +126,22 @@ public final class ModelRegistry {
     return kept.stream().map(VersionStats::snapshot).toList();
   }
 
+  /**
+   * Cumulative figures of every version kept for {@code name} (all models when null), oldest
+   * version first; empty for a model never served.
+   */
+  public List<VersionStats.Totals> totals(String name) {
+    List<VersionStats> kept = new ArrayList<>();
+    synchronized (figures) {
+      if (name == null) {
+        figures.keySet().stream().sorted().forEach(n -> kept.addAll(figures.get(n)));
+      } else if (figures.containsKey(name)) {
+        kept.addAll(figures.get(name));
+      }
+    }
+    return kept.stream().map(VersionStats::totals).toList();
+  }
+
   public void closeAll() {
     for (String name : List.copyOf(models.keySet())) {
       remove(name);

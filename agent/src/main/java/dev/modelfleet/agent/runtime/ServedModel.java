@@ -38,19 +38,28 @@ public final class ServedModel {
    */
   public List<Tensor> infer(List<Tensor> inputs, Set<String> outputs) throws InferenceException {
     VersionStats figures = stats;
+    long start = System.nanoTime();
     try {
       List<Tensor> result = model.infer(inputs, outputs, figures);
       figures.countSucceeded();
       return result;
     } catch (InferenceException e) {
       if (!e.clientError()) {
-        figures.countFailed();
+        figures.countFailed(System.nanoTime() - start);
       }
       throw e;
     } catch (RuntimeException e) {
-      figures.countFailed();
+      figures.countFailed(System.nanoTime() - start);
       throw e;
     }
+  }
+
+  /**
+   * Counts a request answered by a front end (REST, gRPC) with the time it spent decoding the
+   * inputs, encoding the outputs and in all, for the statistics endpoint.
+   */
+  public void countServed(long inputNanos, long outputNanos, long totalNanos) {
+    stats.countServed(inputNanos, outputNanos, totalNanos);
   }
 
   VersionStats stats() {

@@ -156,6 +156,16 @@ public final class SyncSession implements AutoCloseable {
   }
 
   /** Blocks until the session loop stops for good; returns why. */
+  /** Whether a session with the control plane is open now. */
+  public boolean connected() {
+    return connection != null;
+  }
+
+  /** Why syncing stopped for good, or null while it goes on (connected or retrying). */
+  public Stop stopped() {
+    return stop;
+  }
+
   public Stop awaitStop() throws InterruptedException {
     stopped.await();
     return stop;

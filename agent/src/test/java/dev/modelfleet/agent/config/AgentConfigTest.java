@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -116,5 +117,60 @@ class AgentConfigTest {
                 () -> AgentConfig.load(null, Map.of("certificate-renewal-percent", "100")))
             .getMessage()
             .contains("certificate-renewal-percent must be a number from 1 to 99"));
+  }
+
+  @Test
+  void environmentVariablesSetEveryKeyBetweenTheFileAndTheFlags() throws Exception {
+    Path file = dir.resolve("env.properties");
+    Files.writeString(file, "http-port=8700\ngrpc-port=8001\nname=from-file\n");
+    Map<String, String> env =
+        Map.of(
+            "MODELFLEET_AGENT_GRPC_PORT", "9001",
+            "MODELFLEET_AGENT_NAME", "from-env",
+            "MODELFLEET_AGENT_STATE_DIR", "/tmp/env-state",
+            "MODELFLEET_AGENT_TLS_MODE", "off", // the server's setting: not ours, ignored
+            "MODELFLEET_AGENT_API_TOKEN", "t0k");
+    AgentConfig config = AgentConfig.load(file, env, Map.of("name", "from-flag"));
+    assertEquals(8700, config.httpPort(), "the file where nothing overrides it");
+    assertEquals(9001, config.grpcPort(), "the environment over the file");
+    assertEquals("from-flag", config.name(), "a flag over the environment");
+    assertEquals(Path.of("/tmp/env-state"), config.stateDir());
+    assertEquals("t0k", config.apiToken());
+    for (String key : AgentConfig.KEYS) {
+      assertTrue(AgentConfig.envName(key).matches("MODELFLEET_AGENT_[A-Z0-9_]+"), key);
+    }
+    assertEquals(
+        "MODELFLEET_AGENT_DOWNLOAD_MIN_BYTES_PER_SECOND",
+        AgentConfig.envName("download-min-bytes-per-second"));
+    assertTrue(
+        assertThrows(
+                ConfigException.class,
+                () -> AgentConfig.load(null, Map.of("MODELFLEET_AGENT_GRPC_PORT", "x"), Map.of()))
+            .getMessage()
+            .contains("grpc-port must be a number from -1 to 65535"));
+  }
+
+  @Test
+  void theLocalApiListensOnLoopbackWithoutGrpcOrTokenUnlessConfigured() throws Exception {
+    AgentConfig defaults = AgentConfig.load(null, Map.of());
+    assertTrue(defaults.bindAddress().isLoopbackAddress());
+    assertFalse(defaults.apiBeyondLoopback());
+    assertEquals(AgentConfig.GRPC_OFF, defaults.grpcPort());
+    assertEquals(null, defaults.apiToken());
+    AgentConfig open = AgentConfig.load(null, Map.of("bind-address", "0.0.0.0", "grpc-port", "0"));
+    assertTrue(open.apiBeyondLoopback());
+    assertEquals(0, open.grpcPort());
+    assertEquals(
+        "::1",
+        AgentConfig.load(null, Map.of("bind-address", "::1"))
+            .bindAddress()
+            .getHostAddress()
+            .replace("0:0:0:0:0:0:0:1", "::1"));
+    assertTrue(
+        assertThrows(
+                ConfigException.class,
+                () -> AgentConfig.load(null, Map.of("bind-address", "device.local")))
+            .getMessage()
+            .contains("bind-address 'device.local' is not an IP address"));
   }
 }

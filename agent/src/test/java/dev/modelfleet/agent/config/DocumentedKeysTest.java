@@ -40,7 +40,9 @@ class DocumentedKeysTest {
           "certificate-renewal-percent", AgentConfig::certificateRenewalPercent,
           "simulate-provider-fallback", AgentConfig::simulateProviderFallback,
           "download-min-bytes-per-second", c -> c.downloadFloor().minBytesPerSecond(),
-          "download-rate-window-seconds", c -> c.downloadFloor().windowMillis() / 1000);
+          "download-rate-window-seconds", c -> c.downloadFloor().windowMillis() / 1000,
+          "grpc-port", AgentConfig::grpcPort,
+          "bind-address", c -> c.bindAddress().getHostAddress());
 
   @Test
   void theDocsListExactlyTheKeysTheAgentAccepts() throws IOException {

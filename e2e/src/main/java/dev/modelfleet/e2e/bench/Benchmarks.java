@@ -269,6 +269,61 @@ public final class Benchmarks {
         "Agent: process start to ready, Silero VAD on disk, server unreachable",
         "median " + median(starts) + " ms of " + starts,
         "≤ 1000 ms");
+    protocolFigures(fleet, silero);
+  }
+
+  /**
+   * JSON REST, binary REST and Open Inference Protocol gRPC against OrtSession.run, interleaved
+   * (ProtocolBench), on an agent of its own with its gRPC port on, so that the figures above stay
+   * those of the default configuration.
+   */
+  private void protocolFigures(Fleet fleet, Path silero) throws Exception {
+    progress("protocols: an agent with its gRPC port on, Silero VAD and the PaddleOCR classifier");
+    AgentProcess agent =
+        fleet.startAgent(
+            "bench-protocols", Map.of("bench", "infer", "protocols", "on"), "--grpc-port", "0");
+    try {
+      Path cls = silero.resolveSibling("ch_ppocr_mobile_v2.0_cls_infer.onnx");
+      boolean withCls = Files.isRegularFile(cls);
+      if (withCls) {
+        fleet.createModel("ppocr-cls");
+        fleet.createVersion("ppocr-cls", "1");
+        fleet.uploadVariant("ppocr-cls", "1", cls);
+        fleet.assign("ppocr-cls", "1", "protocols=on");
+        fleet.awaitActive("ppocr-cls", "1", List.of(agent), Duration.ofMinutes(2), line -> {});
+      }
+      // Its own assignment: whether one made earlier reaches a device enrolled since is not
+      // this benchmark's question.
+      fleet.assign("silero-vad", "5", "protocols=on");
+      fleet.awaitActive("silero-vad", "5", List.of(agent), Duration.ofMinutes(2), line -> {});
+      Path grpcPortFile = agent.stateDir().resolve("inference-grpc.port");
+      Waits.until(
+          "the agent's gRPC port file", Duration.ofSeconds(30), () -> Files.exists(grpcPortFile));
+      int grpcPort = Integer.parseInt(Files.readString(grpcPortFile).trim());
+      int httpPort = agent.inferenceUri().getPort();
+      java.util.function.Consumer<String> table =
+          line -> {
+            String[] cells = line.split("\\|");
+            row(
+                "Infer, " + cells[1].trim() + ": " + cells[2].trim(),
+                cells[3].trim() + " p50; overhead " + cells[4].trim(),
+                "");
+          };
+      ProtocolBench.measure(
+          "silero-vad", silero, ProtocolBench.vadInputs(), httpPort, grpcPort, 7, 400, table);
+      if (withCls) {
+        ProtocolBench.measure(
+            "ppocr-cls", cls, ProtocolBench.clsInputs(cls), httpPort, grpcPort, 7, 60, table);
+      }
+      row(
+          "Agent: RSS with its gRPC port on, Silero VAD"
+              + (withCls ? " and PaddleOCR cls" : "")
+              + " loaded, after the protocol runs",
+          mb(agent.rssBytes()),
+          "");
+    } finally {
+      agent.close();
+    }
   }
 
   private void download(Fleet fleet, ServerProcess server, OptionalDouble curl) throws Exception {
