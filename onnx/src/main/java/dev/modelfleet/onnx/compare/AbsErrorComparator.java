@@ -18,14 +18,20 @@ final class AbsErrorComparator extends OutputComparator {
 
   @Override
   void accumulate(float[] reference, float[] candidate, long[] shape) {
+    double top = largest;
+    double total = 0;
     for (int i = 0; i < reference.length; i++) {
       double d = Math.abs((double) reference[i] - candidate[i]);
-      if (Double.isNaN(d)) {
+      if (d != d) { // NaN
         d = Double.POSITIVE_INFINITY;
       }
-      largest = Math.max(largest, d);
-      sum += d;
+      if (d > top) {
+        top = d;
+      }
+      total += d;
     }
+    largest = top;
+    sum += total;
     count += reference.length;
   }
 

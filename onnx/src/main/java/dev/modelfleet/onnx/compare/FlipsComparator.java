@@ -18,11 +18,12 @@ final class FlipsComparator extends OutputComparator {
 
   @Override
   void accumulate(float[] reference, float[] candidate, long[] shape) {
+    double t = threshold;
+    long n = 0;
     for (int i = 0; i < reference.length; i++) {
-      if ((reference[i] > threshold) != (candidate[i] > threshold)) {
-        flipped++;
-      }
+      n += (reference[i] > t) != (candidate[i] > t) ? 1 : 0;
     }
+    flipped += n;
     count += reference.length;
   }
 
