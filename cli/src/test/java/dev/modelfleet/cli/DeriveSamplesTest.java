@@ -104,6 +104,57 @@ class DeriveSamplesTest {
   }
 
   @Test
+  void comparatorsAndFloorsGoIntoTheJobPerOutputAndKind() throws Exception {
+    Cli.Result result =
+        new Cli(dir.resolve("c.yaml"))
+            .against(server, "t")
+            .run(
+                "variants",
+                "derive",
+                "detector",
+                "1.2.0",
+                "--kinds",
+                "int8-dynamic,fp16",
+                "--compare",
+                "maps=iou@0.3>=0.95",
+                "--compare",
+                "maps=cosine>=0.97",
+                "--compare",
+                "scores=top1>=0.99",
+                "--floor",
+                "fp16=0.999");
+
+    assertEquals(0, result.exit(), result.toString());
+    JsonNode job = JSON.readTree(server.requests("POST", JOBS).get(0).body());
+    assertEquals(
+        JSON.readTree(
+            "{\"maps\":[\"iou@0.3>=0.95\",\"cosine>=0.97\"],\"scores\":[\"top1>=0.99\"]}"),
+        job.path("comparators"));
+    assertEquals(0.999, job.path("floors").path("fp16").asDouble());
+  }
+
+  @Test
+  void aComparatorWithoutItsOutputIsAUsageErrorBeforeAnyRequest() {
+    Cli.Result result =
+        new Cli(dir.resolve("c.yaml"))
+            .against(server, "t")
+            .run(
+                "variants",
+                "derive",
+                "detector",
+                "1.2.0",
+                "--kinds",
+                "fp16",
+                "--compare",
+                "iou@0.3>=0.95");
+
+    assertEquals(2, result.exit(), result.toString());
+    assertTrue(result.err().contains("is not NAME=VALUE"), result.err());
+    assertTrue(result.err().contains("--compare maps=iou@0.3>=0.95"), result.err());
+    assertTrue(server.requests("POST", JOBS).isEmpty());
+  }
+
+  @Test
   void aMissingFileIsAUsageErrorBeforeAnyUpload() {
     Cli.Result result =
         new Cli(dir.resolve("c.yaml"))

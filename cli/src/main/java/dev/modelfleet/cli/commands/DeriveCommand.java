@@ -25,7 +25,10 @@ import picocli.CommandLine.Parameters;
       "second), then the outcome per kind; exits 4 unless every kind was accepted.",
       "Large samples go as NumPy files: --samples and --calibration-samples upload an .npy",
       "(one-input models) or an .npz (one <input>.npy per input), each array [samples, ...input",
-      "shape], with progress, before the job starts."
+      "shape], with progress, before the job starts.",
+      "--compare judges an output by the comparators you name instead of its default (top-1",
+      "for class scores, cosine otherwise): cosine>=F, maxabs<=E, meanabs<=E, topK>=F,",
+      "flips@T<=F, iou@T>=F (see docs/quantization.md); --floor sets one kind's floor."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -33,7 +36,9 @@ import picocli.CommandLine.Parameters;
       "  modelfleet variants derive ocr-cls 2.0 --kinds int8-dynamic --accuracy-floor 0.98 \\",
       "      --validation shapes.yaml --wait",
       "  modelfleet variants derive detector 1.2.0 --kinds int8-static --samples val.npy \\",
-      "      --calibration-samples calib.npy --wait"
+      "      --calibration-samples calib.npy --wait",
+      "  modelfleet variants derive detector 1.3.0 --kinds int8-dynamic,fp16 \\",
+      "      --compare 'maps=iou@0.3>=0.95' --floor fp16=0.999 --wait"
     })
 final class DeriveCommand extends SessionCommand {
   @Parameters(index = "0", paramLabel = "MODEL")
@@ -80,6 +85,18 @@ final class DeriveCommand extends SessionCommand {
       description = "Calibration samples for int8-static as .npy or .npz.")
   Path calibrationSamples;
 
+  @Option(
+      names = "--compare",
+      paramLabel = "OUTPUT=COMPARATOR",
+      description = "Judge OUTPUT by COMPARATOR, e.g. maps=iou@0.3>=0.95; repeatable.")
+  List<String> comparators;
+
+  @Option(
+      names = "--floor",
+      paramLabel = "KIND=FLOOR",
+      description = "This kind's own floor for the default comparators, e.g. fp16=0.999.")
+  List<String> floors;
+
   @Option(names = "--wait", description = "Show progress until the job ends.")
   boolean await;
 
@@ -92,6 +109,29 @@ final class DeriveCommand extends SessionCommand {
     }
     if (sourceVariant != null) {
       body.put("sourceVariantId", sourceVariant);
+    }
+    if (comparators != null) {
+      ObjectNode byOutput = body.putObject("comparators");
+      for (String c : comparators) {
+        String[] pair = pair(c, "--compare", "maps=iou@0.3>=0.95");
+        if (!byOutput.has(pair[0])) {
+          byOutput.putArray(pair[0]);
+        }
+        ((com.fasterxml.jackson.databind.node.ArrayNode) byOutput.get(pair[0])).add(pair[1]);
+      }
+    }
+    if (floors != null) {
+      ObjectNode byKind = body.putObject("floors");
+      for (String f : floors) {
+        String[] pair = pair(f, "--floor", "fp16=0.999");
+        try {
+          byKind.put(pair[0], Double.parseDouble(pair[1]));
+        } catch (NumberFormatException e) {
+          throw CliException.usage(
+              "--floor " + f + ": '" + pair[1] + "' is not a number",
+              "give a kind and a floor in (0, 1], e.g. --floor fp16=0.999");
+        }
+      }
     }
     if (validation != null) {
       body.set(
@@ -133,6 +173,22 @@ final class DeriveCommand extends SessionCommand {
       return 0;
     }
     return DerivationJobsCommand.awaitAndPrint(this, model, version, job);
+  }
+
+  /**
+   * NAME=VALUE split at the first '=' that is not part of a comparator's {@code >=} or {@code <=},
+   * or a usage error that shows {@code example}.
+   */
+  private static String[] pair(String text, String option, String example) {
+    int eq = text.indexOf('=');
+    while (eq > 0 && (text.charAt(eq - 1) == '>' || text.charAt(eq - 1) == '<')) {
+      eq = text.indexOf('=', eq + 1);
+    }
+    if (eq <= 0 || eq == text.length() - 1) {
+      throw CliException.usage(
+          option + " " + text + " is not NAME=VALUE", "write it like " + option + " " + example);
+    }
+    return new String[] {text.substring(0, eq).strip(), text.substring(eq + 1).strip()};
   }
 
   /** Uploads {@code file} (streamed, with progress) and names it in {@code body.<part>}. */

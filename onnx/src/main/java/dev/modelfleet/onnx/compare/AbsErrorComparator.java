@@ -1,0 +1,45 @@
+package dev.modelfleet.onnx.compare;
+
+/**
+ * The largest or the mean absolute difference over all values of all samples; a NaN on either side
+ * counts as an infinite error, so it can never pass.
+ */
+final class AbsErrorComparator extends OutputComparator {
+
+  private final boolean max;
+  private double largest;
+  private double sum;
+  private long count;
+
+  AbsErrorComparator(ComparisonSpec spec, boolean max) {
+    super(spec);
+    this.max = max;
+  }
+
+  @Override
+  void accumulate(float[] reference, float[] candidate, long[] shape) {
+    double top = largest;
+    double total = 0;
+    for (int i = 0; i < reference.length; i++) {
+      double d = Math.abs((double) reference[i] - candidate[i]);
+      if (d != d) { // NaN
+        d = Double.POSITIVE_INFINITY;
+      }
+      if (d > top) {
+        top = d;
+      }
+      total += d;
+    }
+    largest = top;
+    sum += total;
+    count += reference.length;
+  }
+
+  @Override
+  double current() {
+    if (max) {
+      return largest;
+    }
+    return count == 0 ? 0 : sum / count;
+  }
+}

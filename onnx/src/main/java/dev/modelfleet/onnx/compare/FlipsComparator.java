@@ -1,0 +1,34 @@
+package dev.modelfleet.onnx.compare;
+
+/**
+ * Decision flips: the share of values that are above the threshold in one output and not in the
+ * other ({@code value > threshold} is the positive decision), over all values of all samples. A NaN
+ * is never above the threshold.
+ */
+final class FlipsComparator extends OutputComparator {
+
+  private final double threshold;
+  private long flipped;
+  private long count;
+
+  FlipsComparator(ComparisonSpec spec) {
+    super(spec);
+    this.threshold = spec.threshold();
+  }
+
+  @Override
+  void accumulate(float[] reference, float[] candidate, long[] shape) {
+    double t = threshold;
+    long n = 0;
+    for (int i = 0; i < reference.length; i++) {
+      n += (reference[i] > t) != (candidate[i] > t) ? 1 : 0;
+    }
+    flipped += n;
+    count += reference.length;
+  }
+
+  @Override
+  double current() {
+    return count == 0 ? 0 : (double) flipped / count;
+  }
+}
