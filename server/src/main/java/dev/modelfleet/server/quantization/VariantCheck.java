@@ -148,33 +148,8 @@ public final class VariantCheck {
       Opened opened = openVariant(candidate);
       try (OrtSession.SessionOptions co = opened.options();
           OrtSession cand = opened.session()) {
-        List<String> outputs = new ArrayList<>();
-        ref.getOutputInfo()
-            .forEach(
-                (name, info) -> {
-                  if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
-                    outputs.add(name);
-                  }
-                });
-        if (outputs.isEmpty()) {
-          throw new DerivationException("the model has no float32 output to compare");
-        }
-        Map<String, Acc> acc = new HashMap<>();
-        outputs.forEach(n -> acc.put(n, new Acc()));
-        for (Map<String, ValidationSet.Sample> sample : set.samples()) {
-          Map<String, float[]> a = run(ref, sample, outputs, "the reference");
-          Map<String, float[]> b = run(cand, sample, outputs, "the derived variant");
-          for (String n : outputs) {
-            acc.get(n).add(a.get(n), b.get(n), lastDim(ref, n));
-          }
-        }
-        List<OutputFigures> figures = outputs.stream().map(n -> acc.get(n).figures(n)).toList();
-        double accuracy =
-            figures.stream()
-                .mapToDouble(
-                    f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
-                .min()
-                .orElse(0);
+        List<OutputFigures> figures = outputFigures(ref, cand, set);
+        double accuracy = accuracy(figures);
         Latency latency = interleaved(ref, cand, set.samples().get(0));
         return new Figures(
             set.samples().size(),
@@ -189,6 +164,52 @@ public final class VariantCheck {
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime failed: " + reason(e));
     }
+  }
+
+  /**
+   * The accuracy alone, no timing, with ONNX Runtime's optimisations as devices use them: what a
+   * search over many candidate variants (int8-qdq's mixed precision) compares.
+   */
+  static double accuracy(byte[] reference, byte[] candidate, ValidationSet set) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession ref = open(reference, o);
+        OrtSession cand = open(candidate, o)) {
+      return accuracy(outputFigures(ref, cand, set));
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime failed: " + reason(e));
+    }
+  }
+
+  private static double accuracy(List<OutputFigures> figures) {
+    return figures.stream()
+        .mapToDouble(f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
+        .min()
+        .orElse(0);
+  }
+
+  private static List<OutputFigures> outputFigures(
+      OrtSession ref, OrtSession cand, ValidationSet set) throws OrtException {
+    List<String> outputs = new ArrayList<>();
+    ref.getOutputInfo()
+        .forEach(
+            (name, info) -> {
+              if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
+                outputs.add(name);
+              }
+            });
+    if (outputs.isEmpty()) {
+      throw new DerivationException("the model has no float32 output to compare");
+    }
+    Map<String, Acc> acc = new HashMap<>();
+    outputs.forEach(n -> acc.put(n, new Acc()));
+    for (Map<String, ValidationSet.Sample> sample : set.samples()) {
+      Map<String, float[]> a = run(ref, sample, outputs, "the reference");
+      Map<String, float[]> b = run(cand, sample, outputs, "the derived variant");
+      for (String n : outputs) {
+        acc.get(n).add(a.get(n), b.get(n), lastDim(ref, n));
+      }
+    }
+    return outputs.stream().map(n -> acc.get(n).figures(n)).toList();
   }
 
   private static final class Acc {
