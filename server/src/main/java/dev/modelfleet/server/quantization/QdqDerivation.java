@@ -78,7 +78,8 @@ final class QdqDerivation {
       if (accuracy < floor) {
         result = mixedPrecision(pre, reference, ranges, validation, floor, accuracy, keep, notes);
       }
-      result = floatDepthwiseIfFaster(pre, ranges, keep, result, validation, notes);
+      result =
+          floatDepthwiseIfFaster(pre, reference, ranges, keep, result, validation, floor, notes);
     }
     List<QuantizationReport.Op> converted = new ArrayList<>(folded);
     converted.addAll(result.report().converted());
@@ -193,10 +194,12 @@ final class QdqDerivation {
 
   private static Int8DynamicQuantizer.Result floatDepthwiseIfFaster(
       ModelProto pre,
+      byte[] reference,
       Map<String, float[]> ranges,
       Map<String, String> keep,
       Int8DynamicQuantizer.Result current,
       ValidationSet validation,
+      double floor,
       List<String> notes) {
     List<String> depthwise =
         Int8QdqQuantizer.depthwiseConvs(pre).stream().filter(n -> !keep.containsKey(n)).toList();
@@ -211,6 +214,17 @@ final class QdqDerivation {
             current.model().toByteArray(),
             alternative.model().toByteArray(),
             validation.samples().get(0));
+    double before = VariantCheck.accuracy(reference, current.model().toByteArray(), validation);
+    double after = VariantCheck.accuracy(reference, alternative.model().toByteArray(), validation);
+    if (after < Math.min(before, floor)) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "%d depthwise convolutions stay int8: with them in float accuracy fell to %.4f",
+              depthwise.size(),
+              after));
+      return current;
+    }
     if (latency.ratio() >= DEPTHWISE_FASTER) {
       notes.add(
           String.format(

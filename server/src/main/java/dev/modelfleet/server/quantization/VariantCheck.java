@@ -171,16 +171,20 @@ public final class VariantCheck {
    * search over many candidate variants (int8-qdq's mixed precision) compares.
    */
   static double accuracy(byte[] reference, byte[] candidate, ValidationSet set) {
+    return accuracy(outputFigures(reference, candidate, set));
+  }
+
+  static List<OutputFigures> outputFigures(byte[] reference, byte[] candidate, ValidationSet set) {
     try (OrtSession.SessionOptions o = options();
         OrtSession ref = open(reference, o);
         OrtSession cand = open(candidate, o)) {
-      return accuracy(outputFigures(ref, cand, set));
+      return outputFigures(ref, cand, set);
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime failed: " + reason(e));
     }
   }
 
-  private static double accuracy(List<OutputFigures> figures) {
+  static double accuracy(List<OutputFigures> figures) {
     return figures.stream()
         .mapToDouble(f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
         .min()

@@ -104,7 +104,7 @@ public final class ActivationRanges {
     public static final int BINS = 8192;
 
     /** Thresholds tried by the entropy search: every this many bins, which bounds its cost. */
-    private static final int EDGE_STEP = 8;
+    private static final int EDGE_STEP = 32;
 
     private final long[] counts = new long[BINS];
     private final double width;
@@ -178,6 +178,11 @@ public final class ActivationRanges {
         }
       }
       return (float) (bestEdge * width);
+    }
+
+    /** Every {@link #EDGE_STEP} bins, the last bin always included. */
+    private static int nextEdge(int edge) {
+      return edge == BINS ? BINS + 1 : Math.min(BINS, edge + EDGE_STEP);
     }
 
     /**
