@@ -30,7 +30,8 @@ import java.util.Set;
  *   <li>Pre-processing: BatchNormalization folded into Conv (reported), then ONNX Runtime's basic
  *       graph optimisations (constant folding, redundant node removal), written out as a standard
  *       ONNX model: every shape computation that can be folded is, so the QDQ rewrite sees plain
- *       operators with stored weights.
+ *       operators with stored weights; then Div by a constant and HardSigmoid are rewritten into
+ *       operators with integer kernels.
  *   <li>Calibration: the ranges of every activation the rewrite may quantize, once, by the chosen
  *       method ({@link ActivationRanges}).
  *   <li>Mixed precision, when the all-int8 variant misses the floor: each Conv/MatMul/Gemm (or
@@ -43,7 +44,7 @@ import java.util.Set;
  */
 final class QdqDerivation {
 
-  static final ActivationRanges.Method DEFAULT_METHOD = ActivationRanges.Method.PERCENTILE;
+  static final ActivationRanges.Method DEFAULT_METHOD = ActivationRanges.Method.MINMAX;
 
   private static final int MAX_PROBES = 16;
   private static final double MAX_KEPT_SHARE = 0.5;
@@ -108,13 +109,14 @@ final class QdqDerivation {
         o.setOptimizedModelFilePath(out.toString());
         VariantCheck.open(bnFree.toByteArray(), o).close();
       }
-      return OnnxGraphs.parse(Files.readAllBytes(out));
+      return Int8QdqQuantizer.withIntegerFriendlyOperators(
+          OnnxGraphs.parse(Files.readAllBytes(out)));
     } catch (OrtException | RuntimeException e) {
       notes.add(
           "ONNX Runtime's basic graph optimisations could not pre-process the model ("
               + Reasons.of(e)
               + "); quantized without them");
-      return bnFree;
+      return Int8QdqQuantizer.withIntegerFriendlyOperators(bnFree);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

@@ -99,6 +99,27 @@ class Int8QdqTest {
   }
 
   @Test
+  void hardSwishAndHardSigmoidBecomeOperatorsWithIntegerKernels() throws Exception {
+    ModelProto net = QdqTestModels.hardSwishNet(4); // opset 9: raised to 13 on the way
+    byte[] reference = net.toByteArray();
+    Int8DynamicQuantizer.Result result =
+        QdqDerivation.derive(
+            net, reference, samples(reference, 8, 7), ActivationRanges.Method.MINMAX, 100, null, 0);
+    Map<String, Integer> fused = opCounts(optimized(result.model().toByteArray()));
+    assertEquals(0, fused.getOrDefault("Div", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("HardSigmoid", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("Mul", 0), fused.toString());
+    assertEquals(2, fused.getOrDefault("QLinearConv", 0), fused.toString()); // the last: output
+    assertTrue(fused.getOrDefault("QLinearMul", 0) >= 3, fused.toString());
+    double cosine =
+        VariantCheck.outputFigures(
+                reference, result.model().toByteArray(), samples(reference, 8, 42))
+            .get(0)
+            .cosineSimilarity();
+    assertTrue(cosine > 0.99, "cosine " + cosine);
+  }
+
+  @Test
   void mixedPrecisionKeepsTheSensitiveConvInFloatUntilTheFloorHolds() {
     ModelProto net = QdqTestModels.sensitive(3);
     byte[] reference = net.toByteArray();

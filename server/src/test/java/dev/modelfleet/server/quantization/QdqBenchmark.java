@@ -69,7 +69,11 @@ class QdqBenchmark {
         "| model | variant | size ratio | latency 1 thread (p25–p75) | latency 2 threads (p25–p75)"
             + " | accuracy | worst cosine | note |\n"
             + "|---|---|---|---|---|---|---|---|\n");
+    String only = System.getProperty("bench.only", ""); // e.g. -Dbench.only=PaddleOCR
     for (Case c : cases) {
+      if (!c.name().contains(only)) {
+        continue;
+      }
       if (c.validation() == null) {
         String why;
         try {

@@ -190,6 +190,52 @@ final class QdqTestModels {
     return TestModels.model(g, 17);
   }
 
+  /**
+   * image [1,3,16,16] → Conv 3→8 → hard-swish written out (x · Clip(x + 3, 0, 6) / 6) → Conv 8→8 →
+   * gate by HardSigmoid (x · HardSigmoid(x)) → Conv 8→4 → scores: MobileNetV3's activations, in
+   * opset 9 like the PaddleOCR classifier.
+   */
+  static ModelProto hardSwishNet(long seed) {
+    Random r = new Random(seed);
+    List<TensorProto> init = new ArrayList<>();
+    List<NodeProto> nodes = new ArrayList<>();
+    conv(init, nodes, r, "c1", INPUT, "y", 3, 8, 3, 1, 1);
+    init.add(floatTensor("three", new long[0], new float[] {3f}));
+    init.add(floatTensor("six", new long[0], new float[] {6f}));
+    nodes.add(node("Add", "plus3", List.of("y", "three"), List.of("y3")));
+    nodes.add(
+        node(
+            "Clip",
+            "relu6",
+            List.of("y3"),
+            List.of("y6"),
+            floatAttribute("min", 0f),
+            floatAttribute("max", 6f)));
+    nodes.add(node("Div", "by6", List.of("y6", "six"), List.of("gate")));
+    nodes.add(node("Mul", "hswish", List.of("y", "gate"), List.of("hs")));
+    conv(init, nodes, r, "c2", "hs", "z", 8, 8, 3, 1, 1);
+    nodes.add(node("HardSigmoid", "hsig", List.of("z"), List.of("g")));
+    nodes.add(node("Mul", "gated", List.of("z", "g"), List.of("zg")));
+    conv(init, nodes, r, "c3", "zg", OUTPUT, 8, 4, 1, 1, 0);
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("hardswish")
+            .addInput(tensorValue(INPUT, FLOAT, dim(1), dim(3), dim(16), dim(16)))
+            .addOutput(tensorValue(OUTPUT, FLOAT, dim(1), dim(4), dim(16), dim(16)))
+            .addAllInitializer(init)
+            .addAllNode(nodes)
+            .build();
+    return TestModels.model(g, 9);
+  }
+
+  private static ai.onnx.proto.OnnxMl.AttributeProto floatAttribute(String name, float value) {
+    return ai.onnx.proto.OnnxMl.AttributeProto.newBuilder()
+        .setName(name)
+        .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.FLOAT)
+        .setF(value)
+        .build();
+  }
+
   private static void conv(
       List<TensorProto> init,
       List<NodeProto> nodes,
