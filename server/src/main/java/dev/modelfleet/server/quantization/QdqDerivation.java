@@ -7,6 +7,7 @@ import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
+import dev.modelfleet.server.quantization.graph.IntegerKernelRewrite;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import dev.modelfleet.server.quantization.graph.QuantizationReport;
 import java.io.IOException;
@@ -109,14 +110,13 @@ final class QdqDerivation {
         o.setOptimizedModelFilePath(out.toString());
         VariantCheck.open(bnFree.toByteArray(), o).close();
       }
-      return Int8QdqQuantizer.withIntegerFriendlyOperators(
-          OnnxGraphs.parse(Files.readAllBytes(out)));
+      return IntegerKernelRewrite.rewrite(OnnxGraphs.parse(Files.readAllBytes(out)));
     } catch (OrtException | RuntimeException e) {
       notes.add(
           "ONNX Runtime's basic graph optimisations could not pre-process the model ("
               + Reasons.of(e)
               + "); quantized without them");
-      return Int8QdqQuantizer.withIntegerFriendlyOperators(bnFree);
+      return IntegerKernelRewrite.rewrite(bnFree);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
