@@ -3,9 +3,21 @@
 # modelfleet_bench, recreated), then drives the packaged server and agent.
 # Usage: e2e/bench.sh [sections...]   (server agent download download-mtls hardware rollout ingest tls
 # cli-push cli-watch; all by default. The report goes to standard output, progress to standard
-# error.)
+# error.) Section quantization (named explicitly, not part of "all": ~15 minutes on 2 cores) runs
+# QdqBenchmark in the server's tests: int8-qdq per calibration method, mixed precision,
+# int8-dynamic, int8-static and fp16 against fp32 at 1 and 2 threads; it needs no database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ " $* " == *" quantization "* ]]; then
+  ./mvnw -B -q -ntp -pl server -am test -Dtest=QdqBenchmark -Dbench=true \
+    -Dsurefire.failIfNoSpecifiedTests=false
+  rest=()
+  for section in "$@"; do
+    [[ "$section" == quantization ]] || rest+=("$section")
+  done
+  [[ ${#rest[@]} -eq 0 ]] && exit 0
+  set -- "${rest[@]}"
+fi
 bash deploy/dev/ensure-postgres.sh --recreate modelfleet_bench
 ./mvnw -B -q -ntp -DskipTests package
 exec java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \

@@ -52,7 +52,7 @@ final class DeriveCommand extends SessionCommand {
       split = ",",
       required = true,
       paramLabel = "KIND",
-      description = "int8-dynamic, int8-static, fp16 (not both int8 kinds).")
+      description = "int8-dynamic, int8-static, int8-qdq, fp16 (one int8 kind).")
   List<String> kinds;
 
   @Option(names = "--accuracy-floor", description = "Least accuracy kept, in (0, 1]; default 0.99.")
@@ -70,7 +70,7 @@ final class DeriveCommand extends SessionCommand {
   @Option(
       names = "--calibration",
       paramLabel = "FILE",
-      description = "JSON or YAML: samples (and method), for int8-static.")
+      description = "JSON or YAML: samples (and method), for int8-static and int8-qdq.")
   String calibration;
 
   @Option(
@@ -82,7 +82,7 @@ final class DeriveCommand extends SessionCommand {
   @Option(
       names = "--calibration-samples",
       paramLabel = "FILE",
-      description = "Calibration samples for int8-static as .npy or .npz.")
+      description = "Calibration samples for int8-static and int8-qdq as .npy or .npz.")
   Path calibrationSamples;
 
   @Option(

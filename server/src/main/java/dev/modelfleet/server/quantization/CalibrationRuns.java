@@ -1,5 +1,6 @@
 package dev.modelfleet.server.quantization;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -11,8 +12,9 @@ import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
- * The float reference's runs on the calibration samples, in ONNX Runtime, for int8 static: what
- * {@link Int8StaticQuantizer} measures its activation ranges on.
+ * The float reference's runs on the calibration samples, in ONNX Runtime, for int8 static and int8
+ * QDQ: what {@link Int8StaticQuantizer} and {@code ActivationRanges} measure activation ranges on.
+ * Values that are not float (a shape computation exposed untyped) are skipped.
  */
 final class CalibrationRuns implements Int8StaticQuantizer.ActivationRuns {
 
@@ -31,7 +33,11 @@ final class CalibrationRuns implements Int8StaticQuantizer.ActivationRuns {
         Map<String, OnnxTensor> in = VariantCheck.tensors(session, sample);
         try (OrtSession.Result result = session.run(in, activations)) {
           for (String name : activations) {
-            FloatBuffer fb = ((OnnxTensor) result.get(name).orElseThrow()).getFloatBuffer();
+            OnnxTensor t = (OnnxTensor) result.get(name).orElseThrow();
+            if (t.getInfo().type != OnnxJavaType.FLOAT) {
+              continue; // int8-qdq exposes untyped values; a shape computation has no range
+            }
+            FloatBuffer fb = t.getFloatBuffer();
             float[] v = new float[fb.remaining()];
             fb.get(v);
             values.accept(name, v);

@@ -7,6 +7,8 @@ import java.util.Optional;
 public enum DerivationKind {
   INT8_DYNAMIC("int8-dynamic", "int8"),
   INT8_STATIC("int8-static", "int8"),
+  /** QuantizeLinear/DequantizeLinear pairs that ONNX Runtime fuses into its integer kernels. */
+  INT8_QDQ("int8-qdq", "int8"),
   FP16("fp16", "fp16");
 
   private final String wire;
@@ -23,6 +25,11 @@ public enum DerivationKind {
 
   public String precision() {
     return precision;
+  }
+
+  /** Whether the kind measures activation ranges on the operator's calibration samples. */
+  public boolean calibrates() {
+    return this == INT8_STATIC || this == INT8_QDQ;
   }
 
   public static Optional<DerivationKind> parse(String value) {

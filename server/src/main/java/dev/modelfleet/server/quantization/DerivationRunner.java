@@ -271,8 +271,7 @@ public class DerivationRunner {
       ValidationSet set = samples.validationSet(reference, plan.validation());
       Set<String> done = plan.done();
       boolean calibrates =
-          plan.kinds().stream()
-              .anyMatch(k -> k == DerivationKind.INT8_STATIC && !done.contains(k.wire()));
+          plan.kinds().stream().anyMatch(k -> k.calibrates() && !done.contains(k.wire()));
       ValidationSet calibrationSet =
           calibrates ? samples.calibrationSet(reference, plan.calibration()) : null;
       DerivationViews.Calibration settings =
@@ -292,7 +291,9 @@ public class DerivationRunner {
         result.kind = kind.wire();
         try {
           progress(jobId, "deriving " + kind.wire(), step++, total);
-          Derivations.Derived derived = Derivations.derive(parsed, kind, calibrationSet, settings);
+          Derivations.Derived derived =
+              Derivations.derive(
+                  parsed, kind, calibrationSet, settings, reference, set, plan.floor());
           result.report = derived.report();
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();

@@ -66,10 +66,13 @@ public class DerivationService {
   @Transactional
   public PolicyView setPolicy(String model, PolicyRequest request) {
     List<DerivationKind> kinds = kinds(request.kinds());
-    if (kinds.contains(DerivationKind.INT8_STATIC)) {
-      throw ApiError.INVALID_REQUEST.exception(
-          "A policy cannot derive int8-static: its calibration"
-              + " samples belong to a version; request it per version.");
+    for (DerivationKind kind : kinds) {
+      if (kind.calibrates()) {
+        throw ApiError.INVALID_REQUEST.exception(
+            "A policy cannot derive "
+                + kind.wire()
+                + ": its calibration samples belong to a version; request it per version.");
+      }
     }
     double floor = floor(request.accuracyFloor());
     Model m = ModelService.model(model);
@@ -215,15 +218,18 @@ public class DerivationService {
                       ApiError.INVALID_REQUEST.exception(
                           "Unknown kind '"
                               + k
-                              + "'; the server derives int8-dynamic, int8-static and fp16."));
+                              + "'; the server derives int8-dynamic, int8-static, int8-qdq and fp16."));
       if (!kinds.add(kind)) {
         throw ApiError.INVALID_REQUEST.exception("Kind '" + k + "' is named twice.");
       }
     }
-    if (kinds.contains(DerivationKind.INT8_DYNAMIC) && kinds.contains(DerivationKind.INT8_STATIC)) {
+    List<String> int8 =
+        kinds.stream().filter(k -> k.precision().equals("int8")).map(DerivationKind::wire).toList();
+    if (int8.size() > 1) {
       throw ApiError.INVALID_REQUEST.exception(
-          "int8-dynamic and int8-static both publish precision"
-              + " int8, one per version and provider; ask for one of them.");
+          String.join(" and ", int8)
+              + (int8.size() == 2 ? " both" : " all")
+              + " publish precision int8, one per version and provider; ask for one of them.");
     }
     return new ArrayList<>(kinds);
   }
@@ -291,8 +297,11 @@ public class DerivationService {
       comparators = JobComparators.check(VariantCheck.outputs(bytes), request.comparators());
       var inputs = VariantCheck.inputs(bytes);
       samples.checkValidation(inputs, request.validation());
-      if (kinds.contains(DerivationKind.INT8_STATIC)) {
+      if (kinds.stream().anyMatch(DerivationKind::calibrates)) {
         samples.checkCalibration(inputs, request.calibration());
+      }
+      if (kinds.contains(DerivationKind.INT8_STATIC)) {
+        Derivations.method(request.calibration()); // entropy is int8-qdq's only
       }
     } catch (DerivationException e) {
       throw ApiError.NOT_DERIVABLE.exception(

@@ -3,9 +3,11 @@ package dev.modelfleet.server.quantization;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.NodeInfo;
+import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Fp16Converter;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
+import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
 import dev.modelfleet.server.quantization.graph.Int8StaticQuantizer;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import dev.modelfleet.server.quantization.graph.OpsetUpgrade;
@@ -93,7 +95,15 @@ public final class Derivations {
               + floats[1]
               + " float16 weight tensors; derive from the fp32 reference");
     }
-    if (kind == DerivationKind.INT8_DYNAMIC || kind == DerivationKind.INT8_STATIC) {
+    if (kind == DerivationKind.INT8_QDQ) {
+      String refusal = OpsetUpgrade.refusal(model, Int8QdqQuantizer.MIN_OPSET);
+      if (refusal != null) {
+        throw new DerivationException(refusal);
+      }
+      if (Int8QdqQuantizer.weightedNodes(model).isEmpty()) {
+        throw new DerivationException(Int8QdqQuantizer.NO_MAIN_GRAPH_OPERATOR);
+      }
+    } else if (kind == DerivationKind.INT8_DYNAMIC || kind == DerivationKind.INT8_STATIC) {
       String refusal = OpsetUpgrade.refusal(model, Int8DynamicQuantizer.MIN_OPSET);
       if (refusal != null) {
         throw new DerivationException(refusal);
@@ -126,8 +136,32 @@ public final class Derivations {
     return derive(
         model,
         kind,
-        kind == DerivationKind.INT8_STATIC ? calibrationSet(reference, calibration) : null,
-        calibration);
+        kind.calibrates() ? calibrationSet(reference, calibration) : null,
+        calibration,
+        reference,
+        null,
+        0);
+  }
+
+  /**
+   * int8-qdq with its mixed-precision search against {@code validation} and {@code floor}; the
+   * other kinds ignore both.
+   */
+  public static Derived derive(
+      ModelProto model,
+      DerivationKind kind,
+      DerivationViews.Calibration calibration,
+      byte[] reference,
+      ValidationSet validation,
+      double floor) {
+    return derive(
+        model,
+        kind,
+        kind.calibrates() ? calibrationSet(reference, calibration) : null,
+        calibration,
+        reference,
+        validation,
+        floor);
   }
 
   /**
@@ -139,7 +173,10 @@ public final class Derivations {
       ModelProto model,
       DerivationKind kind,
       ValidationSet calibrationSet,
-      DerivationViews.Calibration settings) {
+      DerivationViews.Calibration settings,
+      byte[] reference,
+      ValidationSet validation,
+      double floor) {
     check(model, kind);
     DerivationViews.Calibration calibration = settings;
     Int8DynamicQuantizer.Result r =
@@ -151,6 +188,15 @@ public final class Derivations {
                   new CalibrationRuns(calibrationSet),
                   method(calibration),
                   percentile(calibration));
+          case INT8_QDQ ->
+              QdqDerivation.derive(
+                  model,
+                  reference,
+                  calibrationSet,
+                  qdqMethod(calibration),
+                  percentile(calibration),
+                  validation,
+                  floor);
           case FP16 -> loadableFp16(model);
         };
     return new Derived(r.model().toByteArray(), r.report());
@@ -233,10 +279,10 @@ public final class Derivations {
       Map<String, NodeInfo> inputs, DerivationViews.Calibration calibration) {
     if (calibration == null || calibration.samples() == null || calibration.samples().isEmpty()) {
       throw new IllegalArgumentException(
-          "int8-static needs calibration samples in 'calibration.samples' (JSON) or"
+          "int8-static needs calibration samples (int8-qdq too) in 'calibration.samples' (JSON) or"
               + " 'calibration.samplesFile' (an uploaded .npy or .npz)");
     }
-    method(calibration);
+    qdqMethod(calibration);
     percentile(calibration);
     return ValidationSet.supplied(calibration.samples(), inputs, "calibration");
   }
@@ -246,9 +292,30 @@ public final class Derivations {
     return switch (m) {
       case "minmax" -> Int8StaticQuantizer.Method.MINMAX;
       case "percentile" -> Int8StaticQuantizer.Method.PERCENTILE;
+      case "entropy" ->
+          throw new IllegalArgumentException(
+              "calibration method 'entropy' is for int8-qdq; int8-static takes minmax or"
+                  + " percentile");
       default ->
           throw new IllegalArgumentException(
-              "calibration method '" + m + "' is unknown; use minmax or percentile");
+              "calibration method '" + m + "' is unknown; use minmax, percentile or entropy");
+    };
+  }
+
+  /** int8-qdq's method: minmax, percentile or entropy; when not named, the best measured. */
+  static ActivationRanges.Method qdqMethod(DerivationViews.Calibration c) {
+    if (c == null || c.method() == null) {
+      return QdqDerivation.DEFAULT_METHOD;
+    }
+    return switch (c.method()) {
+      case "minmax" -> ActivationRanges.Method.MINMAX;
+      case "percentile" -> ActivationRanges.Method.PERCENTILE;
+      case "entropy" -> ActivationRanges.Method.ENTROPY;
+      default ->
+          throw new IllegalArgumentException(
+              "calibration method '"
+                  + c.method()
+                  + "' is unknown; use minmax, percentile or entropy");
     };
   }
 

@@ -85,7 +85,7 @@ public class SampleFiles {
       return;
     }
     requireOneSource(c.samples() != null && !c.samples().isEmpty(), "calibration");
-    Derivations.method(c);
+    Derivations.qdqMethod(c);
     Derivations.percentile(c);
     check(c.samplesFile(), inputs);
   }

@@ -301,6 +301,58 @@ public final class VariantCheck {
     }
   }
 
+  /**
+   * The accuracy alone, no timing, with ONNX Runtime's optimisations as devices use them: what a
+   * search over many candidate variants (int8-qdq's mixed precision) compares.
+   */
+  static double accuracy(byte[] reference, byte[] candidate, ValidationSet set) {
+    return accuracy(outputFigures(reference, candidate, set));
+  }
+
+  static List<OutputFigures> outputFigures(byte[] reference, byte[] candidate, ValidationSet set) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession ref = open(reference, o);
+        OrtSession cand = open(candidate, o)) {
+      return outputFigures(ref, cand, set);
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime failed: " + reason(e));
+    }
+  }
+
+  static double accuracy(List<OutputFigures> figures) {
+    return figures.stream()
+        .mapToDouble(f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
+        .min()
+        .orElse(0);
+  }
+
+  private static List<OutputFigures> outputFigures(
+      OrtSession ref, OrtSession cand, ValidationSet set) throws OrtException {
+    List<String> outputs = new ArrayList<>();
+    ref.getOutputInfo()
+        .forEach(
+            (name, info) -> {
+              if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
+                outputs.add(name);
+              }
+            });
+    if (outputs.isEmpty()) {
+      throw new DerivationException("the model has no float32 output to compare");
+    }
+    Map<String, Acc> acc = new HashMap<>();
+    for (String n : outputs) {
+      acc.put(n, new Acc(Comparators.looksLikeClassScores(declaredShape(ref, n))));
+    }
+    for (Map<String, ValidationSet.Sample> sample : set.samples()) {
+      Map<String, Out> a = run(ref, sample, outputs, "the reference");
+      Map<String, Out> b = run(cand, sample, outputs, "the derived variant");
+      for (String n : outputs) {
+        acc.get(n).add(a.get(n).values(), b.get(n).values(), lastDim(ref, n));
+      }
+    }
+    return outputs.stream().map(n -> acc.get(n).figures(n)).toList();
+  }
+
   private static final class Acc {
     double dot;
     double na;

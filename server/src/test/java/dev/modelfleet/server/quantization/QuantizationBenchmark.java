@@ -80,7 +80,7 @@ class QuantizationBenchmark {
       ModelProto parsed = ModelProto.parseFrom(c.reference());
       ValidationSet set = Derivations.validationSet(c.reference(), c.validation());
       for (DerivationKind kind : DerivationKind.values()) {
-        if (kind == DerivationKind.INT8_STATIC && c.calibration() == null) {
+        if (kind.calibrates() && c.calibration() == null) {
           continue;
         }
         Derivations.Derived d = Derivations.derive(parsed, kind, c.calibration(), c.reference());

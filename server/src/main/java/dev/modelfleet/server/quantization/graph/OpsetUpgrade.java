@@ -6,8 +6,10 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -32,7 +34,11 @@ public final class OpsetUpgrade {
           Map.entry("Mod", 10),
           Map.entry("Dropout", 10),
           Map.entry("QuantizeLinear", 10),
-          Map.entry("DequantizeLinear", 10));
+          Map.entry("DequantizeLinear", 10),
+          // opset 13 (int8 QDQ's per-channel DequantizeLinear needs it): axes and splits became
+          // inputs; Squeeze, Unsqueeze and the softmax family are rewritten below, these are not
+          Map.entry("Split", 13),
+          Map.entry("ReduceSum", 13));
 
   private OpsetUpgrade() {}
 
@@ -66,7 +72,7 @@ public final class OpsetUpgrade {
             + blocking
             + ", whose meaning changed before opset "
             + target
-            + " (which int8 dynamic needs); re-export the model with opset "
+            + " (which the derived operators need); re-export the model with opset "
             + target
             + " or newer";
   }
@@ -86,7 +92,7 @@ public final class OpsetUpgrade {
       return;
     }
     Namer namer = new Namer(OnnxGraphs.allNames(model.getGraph()));
-    model.setGraph(upgrade(model.getGraph(), current, namer));
+    model.setGraph(upgrade(model.getGraph(), current, target, namer));
     for (int i = 0; i < model.getOpsetImportCount(); i++) {
       OperatorSetIdProto id = model.getOpsetImport(i);
       if ((id.getDomain().isEmpty() || id.getDomain().equals("ai.onnx"))
@@ -96,11 +102,14 @@ public final class OpsetUpgrade {
     }
   }
 
-  /** Clip-6, Slice-1 and Pad-2 in their opset 11 form: the former attributes become inputs. */
-  private static GraphProto upgrade(GraphProto graph, long current, Namer namer) {
+  /**
+   * Clip-6, Slice-1 and Pad-2 in their opset 11 form, Squeeze, Unsqueeze and the softmax family in
+   * their opset 13 form when raising that far: the former attributes become inputs.
+   */
+  private static GraphProto upgrade(GraphProto graph, long current, long target, Namer namer) {
     GraphProto.Builder b = graph.toBuilder().clearNode();
     for (NodeProto original : graph.getNodeList()) {
-      NodeProto n = OnnxGraphs.mapSubgraphs(original, g -> upgrade(g, current, namer));
+      NodeProto n = OnnxGraphs.mapSubgraphs(original, g -> upgrade(g, current, target, namer));
       boolean std = n.getDomain().isEmpty();
       if (std && n.getOpType().equals("Clip") && current < 11 && n.getInputCount() == 1) {
         String min = namer.fresh(n.getOutput(0) + "_min");
@@ -147,11 +156,57 @@ public final class OpsetUpgrade {
             .filter(a -> a.getName().equals("mode"))
             .forEach(nb::addAttribute);
         b.addNode(nb);
+      } else if (std
+          && Set.of("Squeeze", "Unsqueeze").contains(n.getOpType())
+          && current < 13
+          && target >= 13
+          && intsAttr(n, "axes").isPresent()) {
+        long[] axes = intsAttr(n, "axes").get();
+        String name = namer.fresh(n.getOutput(0) + "_axes");
+        b.addNode(
+            OnnxGraphs.constant(name, Tensors.int64Tensor(name, new long[] {axes.length}, axes)));
+        b.addNode(n.toBuilder().clearAttribute().addInput(name));
+      } else if (std && SOFTMAX_FAMILY.contains(n.getOpType()) && current < 13 && target >= 13) {
+        b.addAllNode(flattenedSoftmax(n, namer));
       } else {
         b.addNode(n);
       }
     }
     return b.build();
+  }
+
+  private static final Set<String> SOFTMAX_FAMILY = Set.of("Softmax", "LogSoftmax", "Hardmax");
+
+  /**
+   * Before opset 13 the softmax family flattened its input to 2-D at {@code axis} (default 1) and
+   * normalised over the second part; from 13 it normalises along one axis. Flatten, the operator on
+   * the last axis, then Reshape back to the input's shape means exactly the old thing at any rank.
+   */
+  private static List<NodeProto> flattenedSoftmax(NodeProto n, Namer namer) {
+    long axis = OnnxGraphs.readInt(n, "axis", 1);
+    String x = n.getInput(0);
+    String base = n.getOutput(0);
+    String flat = namer.fresh(base + "_2d");
+    String soft = namer.fresh(base + "_2d_out");
+    String shape = namer.fresh(base + "_shape");
+    return List.of(
+        OnnxGraphs.node(
+            "Flatten",
+            namer.fresh(base + "_flatten"),
+            List.of(x),
+            List.of(flat),
+            OnnxGraphs.intAttr("axis", axis)),
+        n.toBuilder()
+            .clearAttribute()
+            .clearInput()
+            .addInput(flat)
+            .clearOutput()
+            .addOutput(soft)
+            .addAttribute(OnnxGraphs.intAttr("axis", -1))
+            .build(),
+        OnnxGraphs.node("Shape", namer.fresh(base + "_shape_of"), List.of(x), List.of(shape)),
+        OnnxGraphs.node(
+            "Reshape", namer.fresh(base + "_reshape"), List.of(soft, shape), List.of(base)));
   }
 
   private static Optional<Float> floatAttr(NodeProto n, String name) {

@@ -1,0 +1,264 @@
+package dev.modelfleet.server.quantization;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.modelfleet.server.quantization.graph.ActivationRanges;
+import dev.modelfleet.server.quantization.graph.DerivationException;
+import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
+import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
+import dev.modelfleet.server.quantization.graph.IntegerKernelRewrite;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs;
+import dev.modelfleet.server.quantization.graph.QuantizationReport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * int8-qdq from end to end: pre-processing, calibration, the QDQ rewrite ({@link Int8QdqQuantizer})
+ * and the mixed-precision search, which runs ONNX Runtime and so lives here rather than in {@code
+ * graph}.
+ *
+ * <ol>
+ *   <li>Pre-processing: BatchNormalization folded into Conv (reported), then ONNX Runtime's basic
+ *       graph optimisations (constant folding, redundant node removal), written out as a standard
+ *       ONNX model: every shape computation that can be folded is, so the QDQ rewrite sees plain
+ *       operators with stored weights; then Div by a constant and HardSigmoid are rewritten into
+ *       operators with integer kernels.
+ *   <li>Calibration: the ranges of every activation the rewrite may quantize, once, by the chosen
+ *       method ({@link ActivationRanges}).
+ *   <li>Mixed precision, when the all-int8 variant misses the floor: each Conv/MatMul/Gemm (or
+ *       block of consecutive ones, at most {@link #MAX_PROBES}) is kept in float alone and the
+ *       accuracy gained measured; the most costly are then kept in float, most costly first, until
+ *       the variant meets the floor or {@link #MAX_KEPT_SHARE} of them are float.
+ *   <li>Depthwise convolutions, small in arithmetic and often no faster in int8, are tried in float
+ *       together; kept so when that variant measures faster in interleaved rounds.
+ * </ol>
+ */
+final class QdqDerivation {
+
+  static final ActivationRanges.Method DEFAULT_METHOD = ActivationRanges.Method.MINMAX;
+
+  private static final int MAX_PROBES = 16;
+  private static final double MAX_KEPT_SHARE = 0.5;
+
+  /** Float depthwise convolutions must run at most this share of the all-int8 time to stay. */
+  private static final double DEPTHWISE_FASTER = 0.97;
+
+  private QdqDerivation() {}
+
+  /**
+   * {@code validation} and {@code floor}: for the mixed-precision search; null validation skips it
+   * (and the depthwise timing).
+   */
+  static Int8DynamicQuantizer.Result derive(
+      ModelProto model,
+      byte[] reference,
+      ValidationSet calibration,
+      ActivationRanges.Method method,
+      double percentile,
+      ValidationSet validation,
+      double floor) {
+    List<QuantizationReport.Op> folded = new ArrayList<>();
+    List<String> notes = new ArrayList<>();
+    ModelProto pre = preprocess(model, folded, notes);
+    Set<String> names = Int8QdqQuantizer.activations(pre);
+    Map<String, float[]> ranges =
+        ActivationRanges.measure(pre, names, new CalibrationRuns(calibration), method, percentile);
+    Map<String, String> keep = new LinkedHashMap<>();
+    Int8DynamicQuantizer.Result result = Int8QdqQuantizer.quantize(pre, ranges, keep);
+    if (validation != null) {
+      double accuracy = VariantCheck.accuracy(reference, result.model().toByteArray(), validation);
+      if (accuracy < floor) {
+        result = mixedPrecision(pre, reference, ranges, validation, floor, accuracy, keep, notes);
+      }
+      result =
+          floatDepthwiseIfFaster(pre, reference, ranges, keep, result, validation, floor, notes);
+    }
+    List<QuantizationReport.Op> converted = new ArrayList<>(folded);
+    converted.addAll(result.report().converted());
+    QuantizationReport report =
+        new QuantizationReport(converted, result.report().keptFloat(), notes);
+    report =
+        report.withNote(
+            "activations calibrated by "
+                + method.wire()
+                + (method == ActivationRanges.Method.PERCENTILE ? " " + percentile : "")
+                + " on "
+                + calibration.samples().size()
+                + " samples");
+    return new Int8DynamicQuantizer.Result(result.model(), report);
+  }
+
+  /** BN folding, then ONNX Runtime's basic optimisations saved as a model; the input on failure. */
+  static ModelProto preprocess(
+      ModelProto model, List<QuantizationReport.Op> folded, List<String> notes) {
+    ModelProto bnFree = Int8QdqQuantizer.foldBatchNorms(model, folded);
+    Path out = null;
+    try {
+      out = Files.createTempFile("modelfleet-qdq-", ".onnx");
+      try (OrtSession.SessionOptions o = VariantCheck.options()) {
+        o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
+        o.setOptimizedModelFilePath(out.toString());
+        VariantCheck.open(bnFree.toByteArray(), o).close();
+      }
+      return IntegerKernelRewrite.rewrite(OnnxGraphs.parse(Files.readAllBytes(out)));
+    } catch (OrtException | RuntimeException e) {
+      notes.add(
+          "ONNX Runtime's basic graph optimisations could not pre-process the model ("
+              + Reasons.of(e)
+              + "); quantized without them");
+      return IntegerKernelRewrite.rewrite(bnFree);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (out != null) {
+        try {
+          Files.deleteIfExists(out);
+        } catch (IOException ignored) {
+          // a temporary file left behind is not worth failing the derivation for
+        }
+      }
+    }
+  }
+
+  private static Int8DynamicQuantizer.Result mixedPrecision(
+      ModelProto pre,
+      byte[] reference,
+      Map<String, float[]> ranges,
+      ValidationSet validation,
+      double floor,
+      double allInt8,
+      Map<String, String> keep,
+      List<String> notes) {
+    List<List<String>> blocks = blocks(Int8QdqQuantizer.weightedNodes(pre));
+    record Probe(List<String> block, double accuracy) {}
+    List<Probe> probes = new ArrayList<>();
+    for (List<String> block : blocks) {
+      Map<String, String> alone = new LinkedHashMap<>();
+      block.forEach(n -> alone.put(n, "probe"));
+      byte[] variant = Int8QdqQuantizer.quantize(pre, ranges, alone).model().toByteArray();
+      probes.add(new Probe(block, VariantCheck.accuracy(reference, variant, validation)));
+    }
+    probes.sort(Comparator.comparingDouble(Probe::accuracy).reversed());
+    int total = blocks.stream().mapToInt(List::size).sum();
+    Int8DynamicQuantizer.Result result = Int8QdqQuantizer.quantize(pre, ranges, keep);
+    double accuracy = allInt8;
+    for (Probe p : probes) {
+      if (accuracy >= floor || keep.size() + p.block().size() > total * MAX_KEPT_SHARE) {
+        break;
+      }
+      if (p.accuracy() <= allInt8) {
+        break; // keeping it float gains nothing measurable; nor will the rest
+      }
+      String why =
+          String.format(
+              Locale.ROOT,
+              "mixed precision: with %s in float the variant's accuracy is %.4f, all int8 %.4f",
+              p.block().size() == 1 ? "it" : "its block of " + p.block().size(),
+              p.accuracy(),
+              allInt8);
+      p.block().forEach(n -> keep.put(n, why));
+      result = Int8QdqQuantizer.quantize(pre, ranges, keep);
+      accuracy = VariantCheck.accuracy(reference, result.model().toByteArray(), validation);
+    }
+    notes.add(
+        String.format(
+            Locale.ROOT,
+            "mixed precision: all int8 scored %.4f against the floor %.4f; %d of %d operators kept"
+                + " in float (%d probes) scores %.4f",
+            allInt8,
+            floor,
+            keep.size(),
+            total,
+            probes.size(),
+            accuracy));
+    return result;
+  }
+
+  /** The weighted operators in at most {@link #MAX_PROBES} runs of consecutive ones. */
+  static List<List<String>> blocks(List<String> nodes) {
+    int size = Math.max(1, (nodes.size() + MAX_PROBES - 1) / MAX_PROBES);
+    List<List<String>> out = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i += size) {
+      out.add(nodes.subList(i, Math.min(nodes.size(), i + size)));
+    }
+    return out;
+  }
+
+  private static Int8DynamicQuantizer.Result floatDepthwiseIfFaster(
+      ModelProto pre,
+      byte[] reference,
+      Map<String, float[]> ranges,
+      Map<String, String> keep,
+      Int8DynamicQuantizer.Result current,
+      ValidationSet validation,
+      double floor,
+      List<String> notes) {
+    List<String> depthwise =
+        Int8QdqQuantizer.depthwiseConvs(pre).stream().filter(n -> !keep.containsKey(n)).toList();
+    if (depthwise.isEmpty()) {
+      return current;
+    }
+    Map<String, String> withFloat = new LinkedHashMap<>(keep);
+    depthwise.forEach(n -> withFloat.put(n, "depthwise"));
+    Int8DynamicQuantizer.Result alternative = Int8QdqQuantizer.quantize(pre, ranges, withFloat);
+    VariantCheck.Latency latency =
+        timed(
+            current.model().toByteArray(),
+            alternative.model().toByteArray(),
+            validation.samples().get(0));
+    double before = VariantCheck.accuracy(reference, current.model().toByteArray(), validation);
+    double after = VariantCheck.accuracy(reference, alternative.model().toByteArray(), validation);
+    if (after < Math.min(before, floor)) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "%d depthwise convolutions stay int8: with them in float accuracy fell to %.4f",
+              depthwise.size(),
+              after));
+      return current;
+    }
+    if (latency.ratio() >= DEPTHWISE_FASTER) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "%d depthwise convolutions stay int8: with them in float the variant ran at %.2fx",
+              depthwise.size(),
+              latency.ratio()));
+      return current;
+    }
+    String why =
+        String.format(
+            Locale.ROOT,
+            "slower in int8: with the %d depthwise convolutions in float the variant ran at %.2fx"
+                + " (%.2f-%.2f, %d interleaved rounds)",
+            depthwise.size(),
+            latency.ratio(),
+            latency.min(),
+            latency.max(),
+            latency.rounds());
+    depthwise.forEach(n -> keep.put(n, why));
+    return Int8QdqQuantizer.quantize(pre, ranges, keep);
+  }
+
+  /** Interleaved latency of {@code candidate} against {@code base} on one validation sample. */
+  private static VariantCheck.Latency timed(
+      byte[] base, byte[] candidate, Map<String, ValidationSet.Sample> sample) {
+    try (OrtSession.SessionOptions o = VariantCheck.options();
+        OrtSession a = VariantCheck.open(base, o);
+        OrtSession b = VariantCheck.open(candidate, o)) {
+      return VariantCheck.interleaved(a, b, sample);
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime failed: " + VariantCheck.reason(e));
+    }
+  }
+}

@@ -1,0 +1,614 @@
+package dev.modelfleet.server.quantization.graph;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
+import dev.modelfleet.server.quantization.graph.QuantizationReport.Op;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * int8 in the QDQ form: the float graph stays as it is, and each quantized tensor passes through a
+ * QuantizeLinear / DequantizeLinear pair. ONNX Runtime's CPU provider recognises the groups
+ * "DequantizeLinear on every input → operator → QuantizeLinear on its output" and replaces them by
+ * its integer kernels (QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearMul, QLinearConcat,
+ * QLinearGlobalAveragePool, ...), and drops the pairs around MaxPool, Reshape, Transpose and the
+ * like, which move uint8 values unchanged. NPU providers read the same form.
+ *
+ * <p>The layout follows what those selectors require (ONNX Runtime's qdq_selectors): every input of
+ * a fused operator comes from its own DequantizeLinear; its output feeds QuantizeLinear nodes only
+ * and is no graph output; a Relu, or a Clip, between the operator and the QuantizeLinear is dropped
+ * when the quantized range already ends where it clips (zero point 0 for Relu), so the range is
+ * measured on the Relu's output; a Conv's or Gemm's bias is int32 with scale input scale × weight
+ * scale; a pass-through operator's QuantizeLinear has exactly its input's scale and zero point.
+ *
+ * <p>Weights: int8, symmetric (zero point 0) per output channel (Conv axis 0, MatMul's last axis,
+ * Gemm's output axis). Activations: uint8, asymmetric per tensor, from calibrated ranges ({@link
+ * ActivationRanges}). Only the main graph is rewritten: activations inside If/Loop bodies cannot be
+ * calibrated as graph outputs. Graph outputs stay float (the last operator reads quantized inputs
+ * and writes float), which keeps a classifier's scores exact to within its inputs' rounding.
+ */
+public final class Int8QdqQuantizer {
+
+  /** DequantizeLinear with a per-channel axis arrived in opset 13. */
+  public static final long MIN_OPSET = 13;
+
+  private static final Set<String> WEIGHTED = Set.of("Conv", "MatMul", "Gemm");
+
+  /** Operators with their own integer kernel, given quantized inputs and output. */
+  private static final Set<String> ELEMENTWISE =
+      Set.of("Add", "Mul", "Concat", "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu");
+
+  /** Operators that move values without computing: their pair is dropped when scales agree. */
+  private static final Set<String> PASS_THROUGH =
+      Set.of("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze");
+
+  public static final String NO_MAIN_GRAPH_OPERATOR =
+      "int8-qdq quantizes operators of the main graph only, and this model has no Conv, MatMul or"
+          + " Gemm with a stored float32 weight there (its weights are inside If/Loop branches);"
+          + " use int8-dynamic";
+
+  private final GraphProto graph;
+  private final Map<String, TensorProto> constants = new HashMap<>();
+  private final Map<String, float[]> ranges;
+  private final Map<String, String> keepFloat;
+  private final Map<String, Integer> uses = new HashMap<>();
+  private final Map<String, List<NodeProto>> readers = new HashMap<>();
+  private final Set<String> graphOutputs = new HashSet<>();
+  private final Namer namer;
+
+  /** Tensor → its scale and uint8 zero point. */
+  private final Map<String, float[]> quantized = new LinkedHashMap<>();
+
+  private final Set<NodeProto> selected = new LinkedHashSet<>();
+  private final List<Op> converted = new ArrayList<>();
+  private final List<Op> keptFloat = new ArrayList<>();
+  private final List<TensorProto> newInitializers = new ArrayList<>();
+
+  private Int8QdqQuantizer(
+      ModelProto model, Map<String, float[]> ranges, Map<String, String> keepFloat) {
+    this.graph = model.getGraph();
+    this.ranges = ranges;
+    this.keepFloat = keepFloat;
+    this.namer = new Namer(OnnxGraphs.allNames(graph));
+    graph.getInitializerList().forEach(t -> constants.put(t.getName(), t));
+    for (NodeProto n : graph.getNodeList()) {
+      if (OnnxGraphs.isConstantNode(n)) {
+        constants.put(n.getOutput(0), n.getAttribute(0).getT());
+      }
+      for (String in : n.getInputList()) {
+        readers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+      }
+    }
+    graph.getOutputList().forEach(v -> graphOutputs.add(v.getName()));
+    Int8DynamicQuantizer.countUses(graph, uses);
+  }
+
+  /**
+   * The main graph's float activations a quantization may need a range for: every input and output
+   * of the operators it can convert, constants excepted. Calibrate these once; any choice of
+   * operators kept in float then needs no new runs.
+   */
+  public static Set<String> activations(ModelProto model) {
+    Int8QdqQuantizer q = new Int8QdqQuantizer(model, Map.of(), Map.of());
+    Set<String> names = new LinkedHashSet<>();
+    for (NodeProto n : q.graph.getNodeList()) {
+      if (!n.getDomain().isEmpty()) {
+        continue;
+      }
+      String op = n.getOpType();
+      if (WEIGHTED.contains(op) || ELEMENTWISE.contains(op) || op.equals("Relu")) {
+        for (String in : n.getInputList()) {
+          if (!in.isEmpty() && !q.constants.containsKey(in)) {
+            names.add(in);
+          }
+        }
+        names.add(n.getOutput(0));
+      } else if (op.equals("Clip") || PASS_THROUGH.contains(op)) {
+        names.add(n.getInput(0));
+        names.add(n.getOutput(0));
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The Conv, MatMul and Gemm nodes (by {@link OnnxGraphs#nodeLabel}) this quantizer converts, in
+   * graph order: what a mixed-precision search may keep in float.
+   */
+  public static List<String> weightedNodes(ModelProto model) {
+    Int8QdqQuantizer q = new Int8QdqQuantizer(model, Map.of(), Map.of());
+    List<String> out = new ArrayList<>();
+    for (NodeProto n : q.graph.getNodeList()) {
+      if (n.getDomain().isEmpty()
+          && WEIGHTED.contains(n.getOpType())
+          && q.weightRefusal(n) == null) {
+        out.add(OnnxGraphs.nodeLabel(n));
+      }
+    }
+    return out;
+  }
+
+  /** The labels of Conv nodes that convolve each channel alone (group = input channels > 1). */
+  public static List<String> depthwiseConvs(ModelProto model) {
+    Int8QdqQuantizer q = new Int8QdqQuantizer(model, Map.of(), Map.of());
+    List<String> out = new ArrayList<>();
+    for (NodeProto n : q.graph.getNodeList()) {
+      if (n.getDomain().isEmpty() && n.getOpType().equals("Conv") && q.weightRefusal(n) == null) {
+        TensorProto w = q.constants.get(n.getInput(1));
+        long group = OnnxGraphs.readInt(n, "group", 1);
+        if (group > 1 && w.getDims(1) == 1) {
+          out.add(OnnxGraphs.nodeLabel(n));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The QDQ model. {@code ranges}: activation → [lo, hi] (from {@link ActivationRanges}); an
+   * operator missing a range for an input or output stays float. {@code keepFloat}: node label →
+   * why the caller keeps it in float (a mixed-precision search), reported as such.
+   */
+  public static Int8DynamicQuantizer.Result quantize(
+      ModelProto model, Map<String, float[]> ranges, Map<String, String> keepFloat) {
+    String refusal = OpsetUpgrade.refusal(model, MIN_OPSET);
+    if (refusal != null) {
+      throw new DerivationException(refusal);
+    }
+    Int8QdqQuantizer q = new Int8QdqQuantizer(model, ranges, keepFloat);
+    if (weightedNodes(model).isEmpty()) {
+      throw new DerivationException(NO_MAIN_GRAPH_OPERATOR);
+    }
+    q.select();
+    GraphProto rewritten = q.rewrite();
+    rewritten = OnnxGraphs.pruneUnusedConstants(rewritten, OnnxGraphs.usedNames(rewritten));
+    ModelProto.Builder out = model.toBuilder().setGraph(rewritten);
+    OpsetUpgrade.raise(out, MIN_OPSET);
+    return new Int8DynamicQuantizer.Result(
+        out.build(), new QuantizationReport(List.copyOf(q.converted), List.copyOf(q.keptFloat)));
+  }
+
+  /**
+   * Folds every BatchNormalization that follows a Conv into it, as the first step of int8-qdq's
+   * pre-processing, adding one entry per fold to {@code folded}.
+   */
+  public static ModelProto foldBatchNorms(ModelProto model, List<Op> folded) {
+    return BatchNormFolding.foldEverywhere(model, folded);
+  }
+
+  // --- which operators and tensors -------------------------------------------------------------
+
+  private void select() {
+    // computing operators first: their activation inputs must be quantized
+    for (NodeProto n : graph.getNodeList()) {
+      if (!n.getDomain().isEmpty()) {
+        continue;
+      }
+      String op = n.getOpType();
+      if (!WEIGHTED.contains(op) && !ELEMENTWISE.contains(op)) {
+        continue;
+      }
+      String label = OnnxGraphs.nodeLabel(n);
+      String why = keepFloat.get(label);
+      if (why == null) {
+        why = WEIGHTED.contains(op) ? weightRefusal(n) : elementwiseRefusal(n);
+      }
+      if (why == null && WEIGHTED.contains(op) && !ranges.containsKey(n.getInput(0))) {
+        why = "its input has no float calibration range (not a float tensor, or not reached)";
+      }
+      if (why != null) {
+        if (WEIGHTED.contains(op) || keepFloat.containsKey(label)) {
+          keptFloat.add(new Op("main", label, op, why));
+        }
+        continue;
+      }
+      selected.add(n);
+      for (String in : activationInputs(n)) {
+        quantized.put(in, params(ranges.get(in)));
+      }
+    }
+    // then, in graph order, their outputs, and pass-through operators behind quantized tensors
+    for (NodeProto n : graph.getNodeList()) {
+      if (selected.contains(n)) {
+        String out = quantizedOutput(n);
+        // only where a quantized operator reads it: a reader kept in float (mixed precision)
+        // gets the exact float tensor, at the price of this operator not fusing
+        if (ranges.containsKey(out) && !graphOutputs.contains(out) && readByQuantized(out)) {
+          float[] range = ranges.get(out);
+          if (!out.equals(n.getOutput(0))) {
+            range = new float[] {0f, range[1]}; // behind a Relu/Clip: zero point 0 drops it
+          }
+          quantized.put(out, params(range));
+        }
+        converted.add(new Op("main", OnnxGraphs.nodeLabel(n), n.getOpType(), description(n)));
+      } else if (n.getDomain().isEmpty()
+          && PASS_THROUGH.contains(n.getOpType())
+          && n.getOutputCount() == 1
+          && quantized.containsKey(n.getInput(0))
+          && !graphOutputs.contains(n.getOutput(0))
+          && readByQuantized(n.getOutput(0))) {
+        quantized.put(n.getOutput(0), quantized.get(n.getInput(0)));
+        selected.add(n);
+      }
+    }
+  }
+
+  /** Whether a selected operator, or a pass-through one that may pass it on, reads it. */
+  private boolean readByQuantized(String tensor) {
+    for (NodeProto r : readers.getOrDefault(tensor, List.of())) {
+      if (selected.contains(r)
+          || (r.getDomain().isEmpty() && PASS_THROUGH.contains(r.getOpType()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The tensor whose QuantizeLinear ends the group: the output, or the Relu/Clip right after. */
+  private String quantizedOutput(NodeProto n) {
+    String out = n.getOutput(0);
+    List<NodeProto> next = readers.getOrDefault(out, List.of());
+    if (uses.getOrDefault(out, 0) == 1 && next.size() == 1 && !graphOutputs.contains(out)) {
+      NodeProto c = next.get(0);
+      boolean relu = c.getOpType().equals("Relu");
+      boolean clip =
+          c.getOpType().equals("Clip")
+              && c.getInputList().stream()
+                  .skip(1)
+                  .allMatch(i -> i.isEmpty() || constants.containsKey(i));
+      if (c.getDomain().isEmpty() && (relu || (clip && clipsAtZero(c)))) {
+        return c.getOutput(0);
+      }
+    }
+    return out;
+  }
+
+  /** A Clip whose lower bound is 0 (ReLU6 and the like): zero point 0 makes it redundant. */
+  private boolean clipsAtZero(NodeProto clip) {
+    float min;
+    if (clip.getInputCount() > 1 && !clip.getInput(1).isEmpty()) {
+      float[] v = Tensors.floats(constants.get(clip.getInput(1)));
+      min = v.length == 1 ? v[0] : Float.NaN;
+    } else {
+      min = OnnxGraphs.readFloat(clip, "min", -Float.MAX_VALUE);
+    }
+    return min == 0f;
+  }
+
+  /** The inputs that are activations (not stored constants) and need a range. */
+  private List<String> activationInputs(NodeProto n) {
+    List<String> out = new ArrayList<>();
+    int count = WEIGHTED.contains(n.getOpType()) ? 1 : n.getInputCount();
+    for (int i = 0; i < count; i++) {
+      String in = n.getInput(i);
+      if (!in.isEmpty() && !constants.containsKey(in)) {
+        out.add(in);
+      }
+    }
+    return out;
+  }
+
+  /** Null when the Conv, MatMul or Gemm can be converted; else why not. */
+  private String weightRefusal(NodeProto n) {
+    if (n.getInputCount() < 2) {
+      return "malformed";
+    }
+    TensorProto w = constants.get(n.getInput(1));
+    String op = n.getOpType();
+    String refusal = Int8DynamicQuantizer.weightRefusal(w, op.equals("Conv") ? -1 : 2);
+    if (refusal != null) {
+      return refusal;
+    }
+    if (op.equals("Gemm")
+        && (OnnxGraphs.readInt(n, "transA", 0) != 0
+            || OnnxGraphs.readFloat(n, "alpha", 1f) != 1f
+            || OnnxGraphs.readFloat(n, "beta", 1f) != 1f)) {
+      return "Gemm with transA, alpha or beta is not converted";
+    }
+    if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
+      if (op.equals("MatMul")) {
+        return "malformed";
+      }
+      TensorProto b = constants.get(n.getInput(2));
+      if (b == null || b.getDataType() != Tensors.FLOAT || b.getDimsCount() != 1) {
+        return "the bias is not a stored 1-D float32 constant";
+      }
+      if (b.getDims(0) != outputChannels(n, w)) {
+        return "the bias does not have one value per output channel";
+      }
+    }
+    if (constants.containsKey(n.getInput(0))) {
+      return "its input is a constant";
+    }
+    return null;
+  }
+
+  private String elementwiseRefusal(NodeProto n) {
+    if (n.getOutputCount() != 1 || !ranges.containsKey(n.getOutput(0))) {
+      return "no range";
+    }
+    for (String in : n.getInputList()) {
+      if (in.isEmpty()) {
+        return "optional input";
+      }
+      TensorProto c = constants.get(in);
+      if (c == null ? !ranges.containsKey(in) : c.getDataType() != Tensors.FLOAT) {
+        return "no range";
+      }
+      if (c != null && !fitsOneScale(Tensors.floats(c))) {
+        return "a constant operand spans too wide a range for one uint8 scale";
+      }
+    }
+    return n.getOpType().equals("Concat") && n.getInputCount() < 2 ? "one input" : null;
+  }
+
+  /**
+   * Whether every non-zero value of a constant operand survives one uint8 scale over its range
+   * within a quarter of itself: a per-channel gain of 1 beside one of 1000 would round to 0.
+   */
+  private static boolean fitsOneScale(float[] values) {
+    float lo = 0;
+    float hi = 0;
+    for (float v : values) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    float step = (hi - lo) / 255f;
+    for (float v : values) {
+      if (v != 0 && Math.abs(v) < 2 * step) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long outputChannels(NodeProto n, TensorProto w) {
+    return switch (n.getOpType()) {
+      case "Conv" -> w.getDims(0);
+      case "Gemm" -> OnnxGraphs.readInt(n, "transB", 0) != 0 ? w.getDims(0) : w.getDims(1);
+      default -> w.getDims(1);
+    };
+  }
+
+  /** [scale, zero point] of uint8 over [lo, hi] widened to hold 0. */
+  static float[] params(float[] range) {
+    float lo = Math.min(0f, range[0]);
+    float hi = Math.max(0f, range[1]);
+    float scale = (hi - lo) / 255f;
+    if (!(scale > 1e-12f) || !Float.isFinite(scale)) {
+      return new float[] {1f, 0f};
+    }
+    float zeroPoint = Math.max(0, Math.min(255, Math.round(-lo / scale)));
+    return new float[] {scale, zeroPoint};
+  }
+
+  // --- the rewrite -----------------------------------------------------------------------------
+
+  private GraphProto rewrite() {
+    GraphProto.Builder out = graph.toBuilder().clearNode();
+    Map<String, String> quantizedName = new HashMap<>();
+    for (ValueInfoProto in : graph.getInputList()) {
+      if (quantized.containsKey(in.getName())) {
+        out.addNode(quantize(in.getName(), quantizedName));
+      }
+    }
+    for (NodeProto n : graph.getNodeList()) {
+      NodeProto.Builder b = n.toBuilder();
+      if (selected.contains(n) && WEIGHTED.contains(n.getOpType())) {
+        out.addAllNode(weightAndBias(n, b));
+      } else if (selected.contains(n)) {
+        for (int i = 0; i < n.getInputCount(); i++) {
+          TensorProto c = constants.get(n.getInput(i));
+          if (c != null && !PASS_THROUGH.contains(n.getOpType())) {
+            out.addNode(constantInput(n, i, c, b));
+          }
+        }
+      }
+      for (int i = 0; i < n.getInputCount(); i++) {
+        String in = n.getInput(i);
+        String q = quantizedName.get(in);
+        if (q != null) { // every reader gets its own DequantizeLinear, as the selectors require
+          String dq = namer.fresh(in + "_dq");
+          float[] p = quantized.get(in);
+          out.addNode(
+              OnnxGraphs.node(
+                  "DequantizeLinear",
+                  namer.fresh(in + "_dequantize"),
+                  List.of(q, scaleName(in, p), zeroPointName(in, p)),
+                  List.of(dq)));
+          b.setInput(i, dq);
+        }
+      }
+      out.addNode(b.build());
+      for (String o : n.getOutputList()) {
+        if (quantized.containsKey(o)) {
+          out.addNode(quantize(o, quantizedName));
+        }
+      }
+    }
+    out.addAllInitializer(newInitializers);
+    return out.build();
+  }
+
+  private final Map<String, String> scaleNames = new HashMap<>();
+  private final Map<String, String> zeroPointNames = new HashMap<>();
+
+  private String scaleName(String tensor, float[] p) {
+    return scaleNames.computeIfAbsent(
+        tensor,
+        t -> {
+          String name = namer.fresh(t + "_scale");
+          newInitializers.add(Tensors.floatTensor(name, new long[0], new float[] {p[0]}));
+          return name;
+        });
+  }
+
+  private String zeroPointName(String tensor, float[] p) {
+    return zeroPointNames.computeIfAbsent(
+        tensor,
+        t -> {
+          String name = namer.fresh(t + "_zero_point");
+          newInitializers.add(
+              Tensors.uint8Tensor(name, new long[0], new byte[] {(byte) (int) p[1]}));
+          return name;
+        });
+  }
+
+  private NodeProto quantize(String tensor, Map<String, String> quantizedName) {
+    float[] p = quantized.get(tensor);
+    String q = namer.fresh(tensor + "_q");
+    quantizedName.put(tensor, q);
+    return OnnxGraphs.node(
+        "QuantizeLinear",
+        namer.fresh(tensor + "_quantize"),
+        List.of(tensor, scaleName(tensor, p), zeroPointName(tensor, p)),
+        List.of(q));
+  }
+
+  /** A constant input of Add/Mul/Concat: uint8 over its own range, read through a DQ. */
+  private NodeProto constantInput(NodeProto n, int index, TensorProto c, NodeProto.Builder b) {
+    float[] v = Tensors.floats(c);
+    float lo = 0;
+    float hi = 0;
+    for (float x : v) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    float[] p = params(new float[] {lo, hi});
+    byte[] q = new byte[v.length];
+    for (int i = 0; i < v.length; i++) {
+      q[i] = (byte) Math.max(0, Math.min(255, Math.round(v[i] / p[0] + p[1])));
+    }
+    String base = namer.fresh(n.getInput(index) + "_u8");
+    long[] dims = c.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    newInitializers.add(Tensors.uint8Tensor(base, dims, q));
+    String dq = namer.fresh(base + "_dq");
+    b.setInput(index, dq);
+    return OnnxGraphs.node(
+        "DequantizeLinear",
+        namer.fresh(base + "_dequantize"),
+        List.of(base, scaleName(base, p), zeroPointName(base, p)),
+        List.of(dq));
+  }
+
+  /**
+   * The weight (int8 per channel) and bias (int32) of a Conv, MatMul or Gemm, each through a DQ.
+   */
+  private List<NodeProto> weightAndBias(NodeProto n, NodeProto.Builder b) {
+    TensorProto w = constants.get(n.getInput(1));
+    long[] dims = w.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    float[] values = Tensors.floats(w);
+    String op = n.getOpType();
+    int axis =
+        op.equals("Conv") || (op.equals("Gemm") && OnnxGraphs.readInt(n, "transB", 0) != 0) ? 0 : 1;
+    int channels = (int) dims[axis];
+    int inner = axis == 0 ? values.length / channels : 1;
+    float[] scales = new float[channels];
+    for (int i = 0; i < values.length; i++) {
+      int c = axis == 0 ? i / inner : i % channels;
+      scales[c] = Math.max(scales[c], Math.abs(values[i]));
+    }
+    for (int c = 0; c < channels; c++) {
+      scales[c] = scales[c] == 0 || !Float.isFinite(scales[c]) ? 1f : scales[c] / 127f;
+    }
+    byte[] q = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      int c = axis == 0 ? i / inner : i % channels;
+      q[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scales[c])));
+    }
+    String base = namer.fresh(OnnxGraphs.nodeLabel(n).replaceAll("[^A-Za-z0-9_./-]", "_") + "_w");
+    String wq = namer.fresh(base + "_int8");
+    String ws = namer.fresh(base + "_scale");
+    String wzp = namer.fresh(base + "_zero_point");
+    String wdq = namer.fresh(base + "_dq");
+    newInitializers.add(tensor(wq, TensorProto.DataType.INT8_VALUE, dims, q));
+    newInitializers.add(Tensors.floatTensor(ws, new long[] {channels}, scales));
+    newInitializers.add(
+        tensor(wzp, TensorProto.DataType.INT8_VALUE, new long[] {channels}, new byte[channels]));
+    List<NodeProto> nodes = new ArrayList<>();
+    nodes.add(dequantize(wq, ws, wzp, wdq, axis, base));
+    b.setInput(1, wdq);
+    float inputScale = quantized.get(n.getInput(0))[0];
+    if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
+      float[] bias = Tensors.floats(constants.get(n.getInput(2)));
+      float[] bs = new float[channels];
+      ByteBuffer raw = ByteBuffer.allocate(channels * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (int c = 0; c < channels; c++) {
+        bs[c] = inputScale * scales[c];
+        long v = Math.round(bias[c] / bs[c]);
+        raw.putInt((int) Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE, v)));
+      }
+      String bq = namer.fresh(base + "_bias_int32");
+      String bsName = namer.fresh(base + "_bias_scale");
+      String bzp = namer.fresh(base + "_bias_zero_point");
+      String bdq = namer.fresh(base + "_bias_dq");
+      newInitializers.add(
+          tensor(bq, TensorProto.DataType.INT32_VALUE, new long[] {channels}, raw.array()));
+      newInitializers.add(Tensors.floatTensor(bsName, new long[] {channels}, bs));
+      newInitializers.add(
+          tensor(
+              bzp,
+              TensorProto.DataType.INT32_VALUE,
+              new long[] {channels},
+              new byte[channels * 4]));
+      nodes.add(dequantize(bq, bsName, bzp, bdq, 0, base + "_bias"));
+      b.setInput(2, bdq);
+    }
+    return nodes;
+  }
+
+  private NodeProto dequantize(
+      String q, String scale, String zp, String out, int axis, String base) {
+    return OnnxGraphs.node(
+        "DequantizeLinear",
+        namer.fresh(base + "_dequantize"),
+        List.of(q, scale, zp),
+        List.of(out),
+        OnnxGraphs.intAttr("axis", axis));
+  }
+
+  private static TensorProto tensor(String name, int type, long[] dims, byte[] raw) {
+    TensorProto.Builder t =
+        TensorProto.newBuilder()
+            .setName(name)
+            .setDataType(type)
+            .setRawData(ByteString.copyFrom(raw));
+    for (long d : dims) {
+      t.addDims(d);
+    }
+    return t.build();
+  }
+
+  private String description(NodeProto n) {
+    String op = n.getOpType();
+    String out = quantizedOutput(n);
+    String tail =
+        !quantized.containsKey(out)
+            ? ", float output (a graph output, or read by float operators only)"
+            : out.equals(n.getOutput(0))
+                ? ""
+                : ", its "
+                    + readers.get(n.getOutput(0)).get(0).getOpType()
+                    + " folded into the output's range";
+    if (WEIGHTED.contains(op)) {
+      return "int8 weights per output channel, uint8 activations (scale "
+          + quantized.get(n.getInput(0))[0]
+          + ")"
+          + tail;
+    }
+    return "uint8 inputs and output" + tail;
+  }
+}

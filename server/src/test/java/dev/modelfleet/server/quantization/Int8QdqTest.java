@@ -1,0 +1,171 @@
+package dev.modelfleet.server.quantization;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnxruntime.OrtSession;
+import dev.modelfleet.server.quantization.graph.ActivationRanges;
+import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
+import dev.modelfleet.server.quantization.graph.QuantizationReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * int8-qdq against ONNX Runtime: the layout its CPU provider fuses into integer kernels, checked on
+ * the graph ONNX Runtime itself makes of the variant, and the accuracy that layout keeps.
+ */
+class Int8QdqTest {
+
+  @Test
+  void aConvNetBecomesQdqThatOnnxRuntimeFusesIntoIntegerKernelsAndStaysClose() throws Exception {
+    ModelProto net = QdqTestModels.convNet(1, 32, 16);
+    byte[] reference = net.toByteArray();
+    Int8DynamicQuantizer.Result result =
+        QdqDerivation.derive(
+            net,
+            reference,
+            samples(reference, 8, 7),
+            ActivationRanges.Method.PERCENTILE,
+            99.99,
+            null,
+            0);
+    ModelProto q = result.model();
+
+    // every Conv and the Gemm read input, weight and bias through their own DequantizeLinear,
+    // the weight int8 per output channel and the bias int32, as ONNX Runtime's selectors want
+    Map<String, NodeProto> producers = new HashMap<>();
+    q.getGraph().getNodeList().forEach(n -> n.getOutputList().forEach(o -> producers.put(o, n)));
+    Map<String, TensorProto> initializers = new HashMap<>();
+    q.getGraph().getInitializerList().forEach(t -> initializers.put(t.getName(), t));
+    int weighted = 0;
+    for (NodeProto n : q.getGraph().getNodeList()) {
+      if (!List.of("Conv", "Gemm").contains(n.getOpType())) {
+        continue;
+      }
+      weighted++;
+      for (int i = 0; i < n.getInputCount(); i++) {
+        NodeProto p = producers.get(n.getInput(i));
+        assertEquals("DequantizeLinear", p == null ? null : p.getOpType(), n.getName() + " " + i);
+      }
+      TensorProto w = initializers.get(producers.get(n.getInput(1)).getInput(0));
+      assertEquals(TensorProto.DataType.INT8_VALUE, w.getDataType(), n.getName());
+      TensorProto b = initializers.get(producers.get(n.getInput(2)).getInput(0));
+      assertEquals(TensorProto.DataType.INT32_VALUE, b.getDataType(), n.getName());
+    }
+    assertEquals(7, weighted);
+
+    Map<String, Integer> fused = opCounts(optimized(q.toByteArray()));
+    assertEquals(6, fused.getOrDefault("QLinearConv", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("Conv", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("BatchNormalization", 0), fused.toString());
+    assertTrue(fused.containsKey("QLinearAdd"), fused.toString());
+    assertTrue(fused.containsKey("QLinearConcat"), fused.toString());
+    assertTrue(fused.containsKey("QLinearGlobalAveragePool"), fused.toString());
+
+    VariantCheck.Figures figures =
+        VariantCheck.compare(reference, q.toByteArray(), samples(reference, 8, 42));
+    assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.99, figures.toString());
+    assertTrue(figures.accuracy() >= 0.99, figures.toString());
+  }
+
+  @Test
+  void matMulsWithStoredWeightsBecomeIntegerMatMuls() throws Exception {
+    ModelProto net = QdqTestModels.matMulNet(2, 16, 64, 2);
+    byte[] reference = net.toByteArray();
+    Int8DynamicQuantizer.Result result =
+        QdqDerivation.derive(
+            net, reference, samples(reference, 8, 7), ActivationRanges.Method.MINMAX, 100, null, 0);
+    Map<String, Integer> fused = opCounts(optimized(result.model().toByteArray()));
+    // ONNX Runtime's pre-processing turns MatMul + Add into Gemm; either way an integer kernel
+    int integer =
+        fused.getOrDefault("QLinearMatMul", 0)
+            + fused.getOrDefault("MatMulIntegerToFloat", 0)
+            + fused.getOrDefault("QGemm", 0);
+    assertEquals(5, integer, fused.toString());
+    assertEquals(0, fused.getOrDefault("MatMul", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("Gemm", 0), fused.toString());
+    VariantCheck.Figures figures =
+        VariantCheck.compare(reference, result.model().toByteArray(), samples(reference, 8, 42));
+    assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.99, figures.toString());
+    assertTrue(figures.accuracy() >= 0.95, figures.toString()); // top-1 of 128 rows
+  }
+
+  @Test
+  void hardSwishAndHardSigmoidBecomeOperatorsWithIntegerKernels() throws Exception {
+    ModelProto net = QdqTestModels.hardSwishNet(4); // opset 9: raised to 13 on the way
+    byte[] reference = net.toByteArray();
+    Int8DynamicQuantizer.Result result =
+        QdqDerivation.derive(
+            net, reference, samples(reference, 8, 7), ActivationRanges.Method.MINMAX, 100, null, 0);
+    Map<String, Integer> fused = opCounts(optimized(result.model().toByteArray()));
+    assertEquals(0, fused.getOrDefault("Div", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("HardSigmoid", 0), fused.toString());
+    assertEquals(0, fused.getOrDefault("Mul", 0), fused.toString());
+    assertEquals(2, fused.getOrDefault("QLinearConv", 0), fused.toString()); // the last: output
+    assertTrue(fused.getOrDefault("QLinearMul", 0) >= 3, fused.toString());
+    double cosine =
+        VariantCheck.outputFigures(
+                reference, result.model().toByteArray(), samples(reference, 8, 42))
+            .get(0)
+            .cosineSimilarity();
+    assertTrue(cosine > 0.99, "cosine " + cosine);
+  }
+
+  @Test
+  void mixedPrecisionKeepsTheSensitiveConvInFloatUntilTheFloorHolds() {
+    ModelProto net = QdqTestModels.sensitive(3);
+    byte[] reference = net.toByteArray();
+    ValidationSet calibration = samples(reference, 8, 7);
+    ValidationSet validation = samples(reference, 8, 42);
+
+    Int8DynamicQuantizer.Result allInt8 =
+        QdqDerivation.derive(
+            net, reference, calibration, ActivationRanges.Method.MINMAX, 100, null, 0);
+    double before = VariantCheck.accuracy(reference, allInt8.model().toByteArray(), validation);
+    assertTrue(before < 0.99, "all int8 should miss the floor: " + before);
+
+    Int8DynamicQuantizer.Result mixed =
+        QdqDerivation.derive(
+            net, reference, calibration, ActivationRanges.Method.MINMAX, 100, validation, 0.99);
+    double after = VariantCheck.accuracy(reference, mixed.model().toByteArray(), validation);
+    assertTrue(after >= 0.99, "mixed precision: " + after + " " + mixed.report());
+    List<QuantizationReport.Op> kept = mixed.report().keptFloat();
+    assertEquals(1, kept.size(), kept.toString());
+    assertEquals("sensitive", kept.get(0).node());
+    assertTrue(kept.get(0).reason().startsWith("mixed precision"), kept.toString());
+    assertTrue(
+        mixed.report().converted().stream().anyMatch(o -> o.node().equals("a")),
+        mixed.report().toString());
+  }
+
+  static ValidationSet samples(byte[] model, int count, long seed) {
+    return ValidationSet.synthesize(VariantCheck.inputs(model), Map.of(), count, seed);
+  }
+
+  /** The graph ONNX Runtime runs: the model after its extended optimisations (QDQ fusions). */
+  static ModelProto optimized(byte[] model) throws Exception {
+    Path out = Files.createTempFile("qdq-optimized", ".onnx");
+    try (OrtSession.SessionOptions o = VariantCheck.options()) {
+      o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
+      o.setOptimizedModelFilePath(out.toString());
+      VariantCheck.open(model, o).close();
+      return ModelProto.parseFrom(Files.readAllBytes(out));
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  static Map<String, Integer> opCounts(ModelProto model) {
+    Map<String, Integer> counts = new TreeMap<>();
+    model.getGraph().getNodeList().forEach(n -> counts.merge(n.getOpType(), 1, Integer::sum));
+    return counts;
+  }
+}
