@@ -52,6 +52,7 @@ public final class Deployer {
   private final StateStore store;
   private final ProgressListener listener;
   private final Supplier<DeviceFacts> device;
+  private final ShadowDeployer shadows;
 
   public Deployer(
       DesiredStateVerifier verifier,
@@ -67,6 +68,7 @@ public final class Deployer {
     this.loader = new SmokeTestedLoader(loader);
     this.registry = registry;
     this.store = store;
+    this.shadows = new ShadowDeployer(verifier, downloader, this.loader, registry, device);
     ProgressListener log = new DeploymentLog();
     this.listener =
         p -> {
@@ -100,6 +102,7 @@ public final class Deployer {
     for (DesiredModel model : desired.getModelsList()) {
       wanted.add(model.getModel());
       deploy(model, generation);
+      shadows.apply(model);
     }
     for (ServedModel served : registry.all()) {
       if (!wanted.contains(served.name())) {
@@ -148,9 +151,13 @@ public final class Deployer {
     Set<String> keep = new HashSet<>();
     store.current().activeModels().forEach(m -> keep.add(m.sha256()));
     registry.all().forEach(m -> keep.add(m.sha256()));
+    registry.shadows().forEach(m -> keep.add(m.sha256()));
     for (DesiredModel model : desired.getModelsList()) {
       try {
         keep.add(verifier.verifyManifest(model).getSha256());
+        if (model.hasShadow()) {
+          keep.add(verifier.verifyManifest(model.getShadow().getManifest(), "shadow").getSha256());
+        }
       } catch (VerificationException e) {
         // Not trusted, so nothing of it is worth keeping.
       }

@@ -11,6 +11,7 @@ import dev.modelfleet.agent.metrics.Metrics;
 import dev.modelfleet.agent.runtime.InferenceException;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.ShadowModel;
 import dev.modelfleet.agent.runtime.Tensor;
 import dev.modelfleet.agent.runtime.TensorSpec;
 import java.io.ByteArrayOutputStream;
@@ -251,8 +252,14 @@ public final class InferenceServer implements AutoCloseable {
       // Counted and timed by the served model: only the model run, not parsing or HTTP.
       long start = System.nanoTime();
       outputs = model.infer(request.inputs(), request.outputs());
+      long nanos = System.nanoTime() - start;
       if (metrics != null) {
-        metrics.inferenceRan(model.name(), model.version(), System.nanoTime() - start);
+        metrics.inferenceRan(model.name(), model.version(), nanos);
+      }
+      ShadowModel shadow = registry.shadowOf(name);
+      if (shadow != null) {
+        // Off the request path: a draw, and for a sample a non-blocking offer to its queue.
+        shadow.offer(model.version(), request.inputs(), request.outputs(), outputs, nanos);
       }
     } catch (InferenceException e) {
       if (metrics != null && !e.clientError()) {
