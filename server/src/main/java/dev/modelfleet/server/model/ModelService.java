@@ -68,8 +68,39 @@ public class ModelService {
     return VersionView.of(row, Variant.ofVersion(row));
   }
 
+  /** The variant's file as the store holds it: its sha256 and what to call it when saved. */
+  public record VariantFile(String sha256, String filename) {}
+
+  @Transactional
+  public VariantFile variantFile(String modelName, String version, UUID variantId) {
+    Variant variant = variantOf(modelName, version, variantId);
+    return new VariantFile(
+        variant.sha256,
+        modelName
+            + "-"
+            + version
+            + "-"
+            + variant.precision
+            + "-"
+            + variant.executionProvider
+            + ".onnx");
+  }
+
   @Transactional
   public ModelViews.ManifestView manifest(String modelName, String version, UUID variantId) {
+    Variant variant = variantOf(modelName, version, variantId);
+    try {
+      var envelope = dev.modelfleet.protocol.agent.v1.SignedEnvelope.parseFrom(variant.manifest);
+      return new ModelViews.ManifestView(
+          envelope.getPayloadType(),
+          java.util.Base64.getEncoder().encodeToString(variant.manifest),
+          envelope.getSignaturesList().stream().map(s -> s.getKeyId()).toList());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("stored manifest of variant " + variantId + " is corrupt", e);
+    }
+  }
+
+  private static Variant variantOf(String modelName, String version, UUID variantId) {
     ModelVersion row = version(modelName, version);
     Variant variant = Variant.findById(variantId);
     if (variant == null || !variant.version.id.equals(row.id)) {
@@ -82,15 +113,7 @@ public class ModelService {
               + variantId
               + ".");
     }
-    try {
-      var envelope = dev.modelfleet.protocol.agent.v1.SignedEnvelope.parseFrom(variant.manifest);
-      return new ModelViews.ManifestView(
-          envelope.getPayloadType(),
-          java.util.Base64.getEncoder().encodeToString(variant.manifest),
-          envelope.getSignaturesList().stream().map(s -> s.getKeyId()).toList());
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalStateException("stored manifest of variant " + variantId + " is corrupt", e);
-    }
+    return variant;
   }
 
   /**

@@ -1,11 +1,13 @@
 package dev.modelfleet.server.model;
 
+import dev.modelfleet.server.artifact.ArtifactDownloads;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
 import dev.modelfleet.server.model.ModelViews.ManifestView;
 import dev.modelfleet.server.model.ModelViews.VariantView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -16,6 +18,7 @@ import jakarta.ws.rs.core.Response;
 import java.io.IOException;
 import java.io.InputStream;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -26,10 +29,12 @@ public class VariantResource {
 
   private final VariantUploadService uploads;
   private final ModelService models;
+  private final ArtifactDownloads downloads;
 
-  VariantResource(VariantUploadService uploads, ModelService models) {
+  VariantResource(VariantUploadService uploads, ModelService models, ArtifactDownloads downloads) {
     this.uploads = uploads;
     this.models = models;
+    this.downloads = downloads;
   }
 
   /** Takes the .onnx file as the raw body; an InputStream so it is never held in memory. */
@@ -69,5 +74,31 @@ public class VariantResource {
       @PathParam("version") String version,
       @PathParam("variantId") String variantId) {
     return models.manifest(name, version, Ids.parse("variant", variantId));
+  }
+
+  /**
+   * The variant's .onnx file, streamed: Content-Length, its sha256 in {@value
+   * ArtifactDownloads#SHA256_HEADER}, and byte ranges to resume.
+   */
+  @Operation(summary = "Download a variant's file")
+  @APIResponse(
+      responseCode = "200",
+      description = "The file, or the range asked for with 206",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_OCTET_STREAM,
+              schema = @Schema(type = SchemaType.STRING, format = "binary")))
+  @GET
+  @Path("/{variantId}/file")
+  @Produces({MediaType.APPLICATION_OCTET_STREAM, MediaType.APPLICATION_JSON})
+  public Response file(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @PathParam("variantId") String variantId,
+      @HeaderParam("Range") String range)
+      throws IOException {
+    ModelService.VariantFile file =
+        models.variantFile(name, version, Ids.parse("variant", variantId));
+    return downloads.send(file.sha256(), file.filename(), range);
   }
 }

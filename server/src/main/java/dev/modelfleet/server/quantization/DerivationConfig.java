@@ -7,7 +7,7 @@ import java.time.Duration;
 
 /**
  * {@code modelfleet.derivation.*} (MODELFLEET_DERIVATION_ENABLED, ..._STALE_AFTER,
- * ..._MAX_SAMPLE_FILE_SIZE).
+ * ..._MAX_SAMPLE_FILE_SIZE, ..._REJECTED_RETENTION).
  */
 @ConfigMapping(prefix = "modelfleet.derivation")
 public interface DerivationConfig {
@@ -26,4 +26,11 @@ public interface DerivationConfig {
    */
   @WithDefault("512M")
   MemorySize maxSampleFileSize();
+
+  /**
+   * How long a rejected variant's file stays downloadable from its job, for an operator to inspect;
+   * then the artifact garbage collection removes it. 0: rejected files are not kept.
+   */
+  @WithDefault("7d")
+  Duration rejectedRetention();
 }

@@ -47,6 +47,14 @@ public class DerivationJob extends PanacheEntityBase {
   @Column(name = "accuracy_floor")
   public double accuracyFloor;
 
+  /** Output name → the comparators the operator chose for it (text); null: defaults for all. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public java.util.Map<String, List<String>> comparators;
+
+  /** Kind → its own floor for the default comparators, instead of {@link #accuracyFloor}. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public java.util.Map<String, Double> floors;
+
   @JdbcTypeCode(SqlTypes.JSON)
   public DerivationViews.Validation validation;
 

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.quantization;
 
+import dev.modelfleet.server.artifact.ArtifactDownloads;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.PageParams;
 import dev.modelfleet.server.common.Requests;
@@ -8,6 +9,7 @@ import dev.modelfleet.server.quantization.DerivationViews.JobView;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -17,6 +19,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 import jakarta.ws.rs.core.UriInfo;
+import java.io.IOException;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
@@ -31,9 +34,11 @@ import org.jboss.resteasy.reactive.RestResponse;
 public class DerivationResource {
 
   private final DerivationService derivations;
+  private final ArtifactDownloads downloads;
 
-  DerivationResource(DerivationService derivations) {
+  DerivationResource(DerivationService derivations, ArtifactDownloads downloads) {
     this.derivations = derivations;
+    this.downloads = downloads;
   }
 
   /** 202 with the queued job; the work runs in the background. */
@@ -83,5 +88,33 @@ public class DerivationResource {
       @PathParam("version") String version,
       @PathParam("jobId") String jobId) {
     return derivations.get(name, version, Ids.parse("derivation job", jobId));
+  }
+
+  /**
+   * A rejected variant's file while it is kept (modelfleet.derivation.rejected-retention), for an
+   * operator to inspect; streamed like a variant's file. An accepted one is a variant of the
+   * version: download it there.
+   */
+  @Operation(summary = "Download a rejected variant's kept file")
+  @APIResponse(
+      responseCode = "200",
+      description = "The file, or the range asked for with 206",
+      content =
+          @Content(
+              mediaType = MediaType.APPLICATION_OCTET_STREAM,
+              schema = @Schema(type = SchemaType.STRING, format = "binary")))
+  @GET
+  @Path("/{jobId}/variants/{kind}/file")
+  @Produces({MediaType.APPLICATION_OCTET_STREAM, MediaType.APPLICATION_JSON})
+  public Response rejectedFile(
+      @PathParam("name") String name,
+      @PathParam("version") String version,
+      @PathParam("jobId") String jobId,
+      @PathParam("kind") String kind,
+      @HeaderParam("Range") String range)
+      throws IOException {
+    String sha256 =
+        derivations.rejectedFile(name, version, Ids.parse("derivation job", jobId), kind);
+    return downloads.send(sha256, name + "-" + version + "-" + kind + "-rejected.onnx", range);
   }
 }

@@ -60,6 +60,7 @@ public class DerivationRunner {
   private volatile boolean running;
   private final DerivationMetrics metrics;
   private final SampleFiles samples;
+  private final RejectedVariants rejected;
   private volatile UUID current;
   private Thread worker;
   private ScheduledExecutorService heartbeat;
@@ -71,7 +72,9 @@ public class DerivationRunner {
       Clock clock,
       DerivationConfig config,
       DerivationMetrics metrics,
-      SampleFiles samples) {
+      SampleFiles samples,
+      RejectedVariants rejected) {
+    this.rejected = rejected;
     this.metrics = metrics;
     this.samples = samples;
     this.store = store;
@@ -225,9 +228,15 @@ public class DerivationRunner {
       long size,
       List<DerivationKind> kinds,
       double floor,
+      java.util.Map<String, Double> floors,
+      java.util.Map<String, List<String>> comparators,
       DerivationViews.Validation validation,
       DerivationViews.Calibration calibration,
       Set<String> done) {
+
+    double floorOf(DerivationKind kind) {
+      return floors != null && floors.get(kind.wire()) != null ? floors.get(kind.wire()) : floor;
+    }
 
     Plan withoutSamples() {
       return new Plan(
@@ -240,6 +249,8 @@ public class DerivationRunner {
           size,
           kinds,
           floor,
+          floors,
+          comparators,
           null,
           null,
           done);
@@ -286,8 +297,12 @@ public class DerivationRunner {
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();
           progress(jobId, "validating " + kind.wire(), step++, total);
-          VariantCheck.Figures figures = VariantCheck.compare(reference, derived.model(), set);
+          double floor = plan.floorOf(kind);
+          VariantCheck.Figures figures =
+              VariantCheck.compare(
+                  reference, derived.model(), set, JobComparators.specs(plan.comparators()), floor);
           result.figures = figures.outputs();
+          result.comparisons = figures.comparisons();
           result.accuracy = figures.accuracy();
           result.latencyMs = figures.latencyMs();
           result.referenceLatencyMs = figures.referenceLatencyMs();
@@ -309,17 +324,15 @@ public class DerivationRunner {
             result.report =
                 result.report.withNote(
                     "measured with graph optimisations " + figures.loading().level());
-          } else if (figures.accuracy() >= plan.floor()) {
+          } else if (figures.passes()) {
             result.variantId = publish(plan, kind, derived.model(), figures.accuracy());
             result.outcome = DerivedVariant.ACCEPTED;
           } else {
             result.outcome = DerivedVariant.REJECTED;
-            result.reason =
-                "accuracy "
-                    + round(figures.accuracy())
-                    + " is below the floor "
-                    + plan.floor()
-                    + "; not published";
+            result.reason = figures.shortfall() + "; not published";
+          }
+          if (DerivedVariant.REJECTED.equals(result.outcome)) {
+            rejected.keep(result, derived.model());
           }
         } catch (DerivationException | ApiException | IllegalArgumentException e) {
           result.outcome = DerivedVariant.FAILED;
@@ -389,6 +402,8 @@ public class DerivationRunner {
         source.size,
         job.kinds.stream().map(k -> DerivationKind.parse(k).orElseThrow()).toList(),
         job.accuracyFloor,
+        job.floors,
+        job.comparators,
         job.validation,
         job.calibration,
         done);
@@ -468,10 +483,6 @@ public class DerivationRunner {
               job.step = complete ? "done" : "failed";
               job.percent = complete ? 100 : job.percent;
             });
-  }
-
-  private static double round(double v) {
-    return Math.round(v * 10000) / 10000.0;
   }
 
   private static void sleepQuietly() {

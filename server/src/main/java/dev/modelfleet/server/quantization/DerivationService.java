@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -243,6 +244,8 @@ public class DerivationService {
       UUID sourceId,
       List<DerivationKind> kinds,
       double floor,
+      Map<String, Double> floors,
+      Map<String, List<String>> comparators,
       DerivationViews.Validation validation,
       DerivationViews.Calibration calibration) {}
 
@@ -271,6 +274,10 @@ public class DerivationService {
       }
     }
     byte[] bytes = read(store, source.sha256);
+    Map<String, Double> floors =
+        JobComparators.checkFloors(
+            kinds.stream().map(DerivationKind::wire).toList(), request.floors());
+    Map<String, List<String>> comparators;
     try {
       ModelProto parsed = OnnxGraphs.parse(bytes);
       for (DerivationKind kind : kinds) {
@@ -281,6 +288,7 @@ public class DerivationService {
               "Cannot derive " + kind.wire() + ": " + e.getMessage() + ".");
         }
       }
+      comparators = JobComparators.check(VariantCheck.outputs(bytes), request.comparators());
       var inputs = VariantCheck.inputs(bytes);
       samples.checkValidation(inputs, request.validation());
       if (kinds.contains(DerivationKind.INT8_STATIC)) {
@@ -298,6 +306,8 @@ public class DerivationService {
         source.id,
         new ArrayList<>(kinds),
         floor,
+        floors,
+        comparators,
         request.validation(),
         request.calibration());
   }
@@ -310,6 +320,8 @@ public class DerivationService {
     job.sourceVariantId = p.sourceId();
     job.kinds = p.kinds().stream().map(DerivationKind::wire).toList();
     job.accuracyFloor = p.floor();
+    job.floors = p.floors();
+    job.comparators = p.comparators();
     job.validation = p.validation();
     job.calibration = p.calibration();
     job.state = DerivationJob.QUEUED;
@@ -318,11 +330,60 @@ public class DerivationService {
     job.policyJob = policy;
     job.persist();
     Panache.getEntityManager().flush(); // a second policy job for the version fails here, not later
-    return JobView.of(job, List.of());
+    return JobView.of(job, List.of(), clock.instant());
   }
 
   @Transactional
   public JobView get(String model, String version, UUID jobId) {
+    DerivationJob job = job(model, version, jobId);
+    return JobView.of(job, DerivedVariant.ofJob(job.id), clock.instant());
+  }
+
+  /**
+   * The sha256 of a rejected variant's kept file; 404 when the job has no such variant, it was not
+   * rejected, or its file is no longer kept.
+   */
+  @Transactional
+  public String rejectedFile(String model, String version, UUID jobId, String kind) {
+    DerivationJob job = job(model, version, jobId);
+    DerivedVariant d =
+        DerivedVariant.<DerivedVariant>find("jobId = ?1 and kind = ?2", job.id, kind)
+            .firstResultOptional()
+            .orElseThrow(
+                () ->
+                    ApiError.NOT_FOUND.exception(
+                        "Derivation job " + jobId + " has no " + bounded(kind) + " variant."));
+    if (!DerivedVariant.REJECTED.equals(d.outcome)) {
+      throw ApiError.NOT_FOUND.exception(
+          "The "
+              + kind
+              + " variant of job "
+              + jobId
+              + " was "
+              + d.outcome
+              + (d.variantId != null
+                  ? "; download it as variant " + d.variantId + " of the version."
+                  : "; it has no file."));
+    }
+    if (!RejectedVariants.isKept(d, clock.instant())) {
+      throw ApiError.NOT_FOUND.exception(
+          "The rejected "
+              + kind
+              + " variant of job "
+              + jobId
+              + (d.retainedUntil == null
+                  ? " was not kept (modelfleet.derivation.rejected-retention was 0)."
+                  : " was kept until " + d.retainedUntil + " and is gone.")
+              + " Run the job again to look at it.");
+    }
+    return d.artifactSha256;
+  }
+
+  private static String bounded(String text) {
+    return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+  }
+
+  private static DerivationJob job(String model, String version, UUID jobId) {
     ModelVersion v = ModelService.version(model, version);
     DerivationJob job = DerivationJob.findById(jobId);
     if (job == null || !job.version.id.equals(v.id)) {
@@ -335,7 +396,7 @@ public class DerivationService {
               + jobId
               + ".");
     }
-    return JobView.of(job, DerivedVariant.ofJob(job.id));
+    return job;
   }
 
   @Transactional
@@ -356,7 +417,7 @@ public class DerivationService {
                     .list(),
             j -> List.of(j.createdAt, j.id),
             null)
-        .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id)));
+        .map(j -> JobView.of(j, DerivedVariant.ofJob(j.id), clock.instant()));
   }
 
   static Variant source(ModelVersion v, UUID requested) {

@@ -13,15 +13,31 @@ public final class DerivationViews {
 
   /**
    * {@code kinds}: "int8-dynamic", "fp16". {@code accuracyFloor}: the least accuracy relative to
-   * the reference a variant needs to be published (default 0.99). {@code sourceVariantId}: the fp32
-   * reference; default the version's fp32 variant.
+   * the reference a variant needs to be published (default 0.99), judged by each output's default
+   * comparator (top-1 agreement for class scores, cosine similarity otherwise). {@code floors}:
+   * kind → its own floor instead, e.g. {"int8-dynamic": 0.98, "fp16": 0.999}. {@code comparators}:
+   * output name → the comparators that judge it instead of its default, each with its own bound,
+   * e.g. {"maps": ["iou@0.3>=0.95", "cosine>=0.97"]} (see docs/quantization.md). {@code
+   * sourceVariantId}: the fp32 reference; default the version's fp32 variant.
    */
   public record CreateDerivation(
       List<String> kinds,
       Double accuracyFloor,
       UUID sourceVariantId,
       Validation validation,
-      Calibration calibration) {}
+      Calibration calibration,
+      Map<String, List<String>> comparators,
+      Map<String, Double> floors) {
+
+    public CreateDerivation(
+        List<String> kinds,
+        Double accuracyFloor,
+        UUID sourceVariantId,
+        Validation validation,
+        Calibration calibration) {
+      this(kinds, accuracyFloor, sourceVariantId, validation, calibration, null, null);
+    }
+  }
 
   /**
    * For int8-static: the operator's calibration inputs (same form as validation samples, or {@code
@@ -64,6 +80,16 @@ public final class DerivationViews {
       Validation validation,
       Instant createdAt) {}
 
+  /**
+   * A rejected variant's file, kept for inspection until {@code retainedUntil}: {@code href} is
+   * where an operator downloads it (GET, any role that reads models).
+   */
+  public record RetainedFile(String sha256, Long size, Instant retainedUntil, String href) {}
+
+  /**
+   * {@code comparisons}: every comparator that judged the variant, with its value and verdict;
+   * {@code rejectedFile}: a rejected variant's file while it is kept, else null.
+   */
   public record DerivedView(
       String kind,
       String precision,
@@ -81,9 +107,11 @@ public final class DerivationViews {
       Double latencyRatioMin,
       Double latencyRatioMax,
       Integer latencyRounds,
-      String optimizationLevel) {
+      String optimizationLevel,
+      List<VariantCheck.Comparison> comparisons,
+      RetainedFile rejectedFile) {
 
-    static DerivedView of(DerivedVariant d) {
+    static DerivedView of(DerivedVariant d, DerivationJob job, Instant now) {
       String precision = DerivationKind.parse(d.kind).map(DerivationKind::precision).orElse(null);
       // jobs from before interleaved timing have only the two medians
       Double ratio =
@@ -109,7 +137,23 @@ public final class DerivationViews {
           d.latencyRatioMin,
           d.latencyRatioMax,
           d.latencyRounds,
-          d.optimizationLevel);
+          d.optimizationLevel,
+          d.comparisons,
+          RejectedVariants.isKept(d, now)
+              ? new RetainedFile(
+                  d.artifactSha256,
+                  d.size,
+                  d.retainedUntil,
+                  "/api/v1/models/"
+                      + job.version.model.name
+                      + "/versions/"
+                      + job.version.version
+                      + "/derivations/"
+                      + job.id
+                      + "/variants/"
+                      + d.kind
+                      + "/file")
+              : null);
     }
   }
 
@@ -120,6 +164,8 @@ public final class DerivationViews {
       UUID sourceVariantId,
       List<String> kinds,
       double accuracyFloor,
+      Map<String, Double> floors,
+      Map<String, List<String>> comparators,
       String state,
       String step,
       int percent,
@@ -129,7 +175,7 @@ public final class DerivationViews {
       Instant finishedAt,
       List<DerivedView> variants) {
 
-    static JobView of(DerivationJob job, List<DerivedVariant> derived) {
+    static JobView of(DerivationJob job, List<DerivedVariant> derived, Instant now) {
       return new JobView(
           job.id,
           job.version.model.name,
@@ -137,6 +183,8 @@ public final class DerivationViews {
           job.sourceVariantId,
           job.kinds,
           job.accuracyFloor,
+          job.floors,
+          job.comparators,
           job.state,
           job.step,
           job.percent,
@@ -144,7 +192,7 @@ public final class DerivationViews {
           job.attempts,
           job.createdAt,
           job.finishedAt,
-          derived.stream().map(DerivedView::of).toList());
+          derived.stream().map(d -> DerivedView.of(d, job, now)).toList());
     }
   }
 }

@@ -14,7 +14,9 @@ import org.hibernate.type.SqlTypes;
 
 /**
  * The outcome of one kind in one job, with its figures. A rejected variant lives only here: it
- * never becomes a row in {@code variants}, so nothing can sign, match, assign or ship it.
+ * never becomes a row in {@code variants}, so nothing can sign, match, assign or ship it; its file
+ * is kept for a while ({@code modelfleet.derivation.rejected-retention}) only for operators to
+ * download.
  */
 @Entity
 @Table(name = "derived_variants")
@@ -71,6 +73,17 @@ public class DerivedVariant extends PanacheEntityBase {
 
   @JdbcTypeCode(SqlTypes.JSON)
   public QuantizationReport report;
+
+  /** Every comparator that judged it, with its value and verdict. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public List<VariantCheck.Comparison> comparisons;
+
+  /** A rejected variant's file, kept in the artifact store until {@link #retainedUntil}. */
+  @Column(name = "artifact_sha256")
+  public String artifactSha256;
+
+  @Column(name = "retained_until")
+  public Instant retainedUntil;
 
   @Column(name = "created_at")
   public Instant createdAt;

@@ -10,6 +10,9 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.modelfleet.onnx.SafeSessions;
 import dev.modelfleet.onnx.UnsafeModelException;
+import dev.modelfleet.onnx.compare.Comparators;
+import dev.modelfleet.onnx.compare.ComparisonSpec;
+import dev.modelfleet.onnx.compare.OutputComparator;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import java.nio.FloatBuffer;
@@ -50,9 +53,6 @@ public final class VariantCheck {
           OrtSession.SessionOptions.OptLevel.BASIC_OPT,
           OrtSession.SessionOptions.OptLevel.NO_OPT);
 
-  /** An output is treated as class scores when its last axis has between 2 and 1000 entries. */
-  private static final int MAX_CLASSES = 1000;
-
   private VariantCheck() {}
 
   /** {@code top1Agreement}: share of rows whose arg-max agrees; null for non-classifier outputs. */
@@ -62,7 +62,8 @@ public final class VariantCheck {
   /**
    * {@code accuracy}: the worst output's figure, top-1 agreement for class scores, cosine
    * similarity otherwise; relative to the reference (1.0), the same scale as a variant's declared
-   * accuracy and a rollout's accuracy floor.
+   * accuracy and a rollout's accuracy floor. {@code comparisons}: every comparator's verdict, the
+   * ones the operator chose and the defaults of the other outputs.
    */
   public record Figures(
       int samples,
@@ -72,7 +73,61 @@ public final class VariantCheck {
       double referenceLatencyMs,
       double latencyMs,
       Latency latency,
-      Loading loading) {}
+      Loading loading,
+      List<Comparison> comparisons) {
+
+    /** Whether every comparator's bound is met. */
+    public boolean passes() {
+      return comparisons.stream().allMatch(Comparison::passed);
+    }
+
+    /** The comparators that failed, in words; null when none did. */
+    public String shortfall() {
+      List<String> failed =
+          comparisons.stream()
+              .filter(c -> !c.passed())
+              .map(
+                  c ->
+                      "output '"
+                          + c.output()
+                          + "' "
+                          + c.measure()
+                          + " "
+                          + rounded(c.value())
+                          + " does not meet "
+                          + c.comparator())
+              .toList();
+      return failed.isEmpty() ? null : String.join("; ", failed);
+    }
+  }
+
+  /**
+   * One comparator's verdict on one output over all validation samples: {@code comparator} its text
+   * ({@code iou@0.3>=0.95}), {@code measure} what it measures ({@code iou@0.3}), {@code chosen}
+   * false when it is the output's default (top-1 for class scores, cosine otherwise, at the job's
+   * floor for the kind).
+   */
+  public record Comparison(
+      String output,
+      String comparator,
+      String measure,
+      double value,
+      boolean passed,
+      boolean chosen) {}
+
+  private static String rounded(double v) {
+    return Double.isFinite(v) ? String.valueOf(Math.round(v * 10000) / 10000.0) : String.valueOf(v);
+  }
+
+  /** The model's outputs, for checking the comparators a job names before it is queued. */
+  public static Map<String, NodeInfo> outputs(byte[] model) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession s = open(model, o)) {
+      return s.getOutputInfo();
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime cannot load the model: " + reason(e));
+    }
+  }
 
   /**
    * Variant and reference timed in the same rounds, alternating which goes first: {@code ratio} is
@@ -142,7 +197,21 @@ public final class VariantCheck {
     };
   }
 
+  /** Compares with the default comparators at the default floor. */
   public static Figures compare(byte[] reference, byte[] candidate, ValidationSet set) {
+    return compare(reference, candidate, set, Map.of(), DerivationService.DEFAULT_ACCURACY_FLOOR);
+  }
+
+  /**
+   * Runs both on every validation sample and judges each float32 output with the comparators {@code
+   * chosen} names for it, or with its default at {@code floor}.
+   */
+  public static Figures compare(
+      byte[] reference,
+      byte[] candidate,
+      ValidationSet set,
+      Map<String, List<ComparisonSpec>> chosen,
+      double floor) {
     try (OrtSession.SessionOptions o = options();
         OrtSession ref = open(reference, o)) {
       Opened opened = openVariant(candidate);
@@ -159,13 +228,53 @@ public final class VariantCheck {
         if (outputs.isEmpty()) {
           throw new DerivationException("the model has no float32 output to compare");
         }
+        for (String n : chosen.keySet()) {
+          if (!outputs.contains(n)) {
+            throw new DerivationException("the model has no float32 output '" + n + "' to compare");
+          }
+        }
         Map<String, Acc> acc = new HashMap<>();
-        outputs.forEach(n -> acc.put(n, new Acc()));
+        Map<String, List<OutputComparator>> judges = new HashMap<>();
+        for (String n : outputs) {
+          long[] declared = declaredShape(ref, n);
+          acc.put(n, new Acc(Comparators.looksLikeClassScores(declared)));
+          judges.put(
+              n,
+              chosen.getOrDefault(n, Comparators.defaultsFor(declared, floor)).stream()
+                  .map(OutputComparator::of)
+                  .toList());
+        }
         for (Map<String, ValidationSet.Sample> sample : set.samples()) {
-          Map<String, float[]> a = run(ref, sample, outputs, "the reference");
-          Map<String, float[]> b = run(cand, sample, outputs, "the derived variant");
+          Map<String, Out> a = run(ref, sample, outputs, "the reference");
+          Map<String, Out> b = run(cand, sample, outputs, "the derived variant");
           for (String n : outputs) {
-            acc.get(n).add(a.get(n), b.get(n), lastDim(ref, n));
+            acc.get(n).add(a.get(n).values(), b.get(n).values(), lastDim(ref, n));
+            for (OutputComparator judge : judges.get(n)) {
+              try {
+                judge.add(a.get(n).values(), b.get(n).values(), a.get(n).shape());
+              } catch (IllegalArgumentException e) {
+                throw new DerivationException(
+                    "output '"
+                        + n
+                        + "' cannot be judged by "
+                        + judge.spec()
+                        + ": "
+                        + e.getMessage());
+              }
+            }
+          }
+        }
+        List<Comparison> comparisons = new ArrayList<>();
+        for (String n : outputs) {
+          for (OutputComparator judge : judges.get(n)) {
+            comparisons.add(
+                new Comparison(
+                    n,
+                    judge.spec().toString(),
+                    judge.spec().measure(),
+                    judge.value(),
+                    judge.passes(),
+                    chosen.containsKey(n)));
           }
         }
         List<OutputFigures> figures = outputs.stream().map(n -> acc.get(n).figures(n)).toList();
@@ -184,7 +293,8 @@ public final class VariantCheck {
             latency.referenceMs(),
             latency.variantMs(),
             latency,
-            opened.loading());
+            opened.loading(),
+            List.copyOf(comparisons));
       }
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime failed: " + reason(e));
@@ -198,7 +308,11 @@ public final class VariantCheck {
     double maxAbs;
     long rows;
     long agree;
-    boolean classifier = true;
+    boolean classifier;
+
+    Acc(boolean classScores) {
+      this.classifier = classScores;
+    }
 
     void add(float[] a, float[] b, long lastDim) {
       if (a.length != b.length) {
@@ -217,7 +331,7 @@ public final class VariantCheck {
         double d = Math.abs(x - y);
         maxAbs = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(maxAbs, d);
       }
-      if (lastDim < 2 || lastDim > MAX_CLASSES || a.length % lastDim != 0) {
+      if (!classifier || lastDim < 2 || a.length % lastDim != 0) {
         classifier = false;
         return;
       }
@@ -250,13 +364,20 @@ public final class VariantCheck {
     return best - from;
   }
 
-  /** The actual last axis length, read from a run, since declared shapes are often symbolic. */
+  /** The last axis length as declared (-1 when symbolic or the output has fewer than 2 axes). */
   private static long lastDim(OrtSession session, String output) throws OrtException {
-    long[] shape = ((TensorInfo) session.getOutputInfo().get(output).getInfo()).getShape();
+    long[] shape = declaredShape(session, output);
     return shape.length < 2 ? -1 : shape[shape.length - 1];
   }
 
-  private static Map<String, float[]> run(
+  private static long[] declaredShape(OrtSession session, String output) throws OrtException {
+    return ((TensorInfo) session.getOutputInfo().get(output).getInfo()).getShape();
+  }
+
+  /** One output of one run: its values and its actual shape. */
+  private record Out(float[] values, long[] shape) {}
+
+  private static Map<String, Out> run(
       OrtSession session,
       Map<String, ValidationSet.Sample> sample,
       List<String> outputs,
@@ -264,13 +385,13 @@ public final class VariantCheck {
       throws OrtException {
     Map<String, OnnxTensor> in = tensors(session, sample);
     try (OrtSession.Result result = session.run(in)) {
-      Map<String, float[]> out = new HashMap<>();
+      Map<String, Out> out = new HashMap<>();
       for (String n : outputs) {
         OnnxValue v = result.get(n).orElseThrow();
         FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
         float[] values = new float[fb.remaining()];
         fb.get(values);
-        out.put(n, values);
+        out.put(n, new Out(values, ((OnnxTensor) v).getInfo().getShape()));
       }
       return out;
     } catch (OrtException e) {

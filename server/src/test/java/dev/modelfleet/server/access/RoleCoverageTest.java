@@ -87,6 +87,7 @@ class RoleCoverageTest {
         "GET /api/v1/models/{name}",
         "GET /api/v1/models/{name}/versions/{version}",
         "GET /api/v1/models/{name}/versions/{version}/variants/{variantId}/manifest",
+        "GET /api/v1/models/{name}/versions/{version}/variants/{variantId}/file",
         "GET /api/v1/models/{name}/versions/{version}/trials",
         "GET /api/v1/trials/{id}",
         "GET /api/v1/devices",
@@ -103,7 +104,8 @@ class RoleCoverageTest {
         "GET /api/v1/rollouts/{id}/stream",
         "GET /api/v1/models/{name}/derivation-policy",
         "GET /api/v1/models/{name}/versions/{version}/derivations",
-        "GET /api/v1/models/{name}/versions/{version}/derivations/{jobId}");
+        "GET /api/v1/models/{name}/versions/{version}/derivations/{jobId}",
+        "GET /api/v1/models/{name}/versions/{version}/derivations/{jobId}/variants/{kind}/file");
     // changes to the fleet
     expect(
         Access.OPERATE,

@@ -261,6 +261,35 @@ final class TestModels {
     return model(g, 17);
   }
 
+  /**
+   * image [1,3,16,16] → Conv 3→8 (3x3) → Relu → Conv 8→1 (1x1) → Sigmoid → maps [1,1,16,16]: a
+   * detector's probability map, fixed shape, whose last axis (16) is a width, not classes.
+   */
+  static ModelProto probabilityMap(long seed) {
+    Random r = new Random(seed);
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("map")
+            .addInput(floatValue(INPUT, 1, 3, 16, 16))
+            .addOutput(floatValue("maps", 1, 1, 16, 16))
+            .addInitializer(floatTensor("w1", new long[] {8, 3, 3, 3}, random(r, 8 * 27, 0.5f)))
+            .addInitializer(floatTensor("b1", new long[] {8}, random(r, 8, 0.1f)))
+            .addInitializer(floatTensor("w2", new long[] {1, 8, 1, 1}, random(r, 8, 1f)))
+            .addInitializer(floatTensor("b2", new long[] {1}, new float[] {-0.5f}))
+            .addNode(
+                node(
+                    "Conv",
+                    "conv1",
+                    List.of(INPUT, "w1", "b1"),
+                    List.of("c1"),
+                    intsAttribute("pads", 1, 1, 1, 1)))
+            .addNode(node("Relu", "relu1", List.of("c1"), List.of("r1")))
+            .addNode(node("Conv", "conv2", List.of("r1", "w2", "b2"), List.of("logits")))
+            .addNode(node("Sigmoid", "sigmoid", List.of("logits"), List.of("maps")))
+            .build();
+    return model(g, 17);
+  }
+
   /** x [N,16] → MatMul [16,1] → y [N,1]: one regression output, no classes. */
   static ModelProto regressor(long seed) {
     Random r = new Random(seed);
