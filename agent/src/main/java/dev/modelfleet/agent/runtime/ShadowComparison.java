@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.runtime;
 
+import dev.modelfleet.onnx.compare.Comparators;
 import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.onnx.compare.OutputComparator;
 import java.util.LinkedHashMap;
@@ -56,7 +57,7 @@ final class ShadowComparison {
       }
       OutputComparator comparator = perOutput.get(reference.name());
       if (comparator == null) {
-        String why = OutputComparator.whyNotApplicable(spec, reference.shape());
+        String why = Comparators.whyNotApplicable(spec, reference.shape());
         if (why != null) {
           notApplicable = "output '" + reference.name() + "': " + why;
           continue;

@@ -1,7 +1,7 @@
 package dev.modelfleet.server.rollout;
 
+import dev.modelfleet.onnx.compare.Comparators;
 import dev.modelfleet.onnx.compare.ComparisonSpec;
-import dev.modelfleet.onnx.compare.OutputComparator;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.model.ModelVersion;
 import dev.modelfleet.server.model.TensorSpecInfo;
@@ -27,7 +27,7 @@ final class ShadowApplicability {
     for (Variant variant : Variant.ofVersion(version)) {
       for (TensorSpecInfo output : variant.outputs) {
         long[] shape = output.shape().stream().mapToLong(Long::longValue).toArray();
-        String why = OutputComparator.whyNotApplicable(spec, shape);
+        String why = Comparators.whyNotApplicable(spec, shape, output.type());
         if (why == null) {
           return; // one comparable output is enough evidence
         }

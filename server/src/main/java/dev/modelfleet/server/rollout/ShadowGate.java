@@ -1,5 +1,6 @@
 package dev.modelfleet.server.rollout;
 
+import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.rollout.RolloutPlan.ShadowPhase;
 import io.quarkus.hibernate.orm.panache.Panache;
 import java.time.Duration;
@@ -129,7 +130,7 @@ final class ShadowGate {
 
   /** The device whose comparison figure is worst, among those that compared anything. */
   private static DeviceFigures worst(ShadowPhase phase, List<DeviceFigures> devices) {
-    boolean higherIsBetter = phase.comparison().contains(">");
+    boolean higherIsBetter = ComparisonSpec.parse(phase.comparison()).metric().higherIsBetter();
     DeviceFigures worst = null;
     for (DeviceFigures d : devices) {
       if (d.compared() == 0) {
