@@ -54,6 +54,7 @@ public final class Deployer {
   private final StateStore store;
   private final ProgressListener listener;
   private final Supplier<DeviceFacts> device;
+  private final ShadowDeployer shadows;
 
   public Deployer(
       DesiredStateVerifier verifier,
@@ -69,6 +70,7 @@ public final class Deployer {
     this.loader = new SmokeTestedLoader(loader);
     this.registry = registry;
     this.store = store;
+    this.shadows = new ShadowDeployer(verifier, downloader, this.loader, registry, device);
     ProgressListener log = new DeploymentLog();
     this.listener =
         p -> {
@@ -108,6 +110,7 @@ public final class Deployer {
     for (DesiredModel model : desired.getModelsList()) {
       wanted.add(model.getModel());
       deploy(model, generation);
+      shadows.apply(model);
     }
     for (ServedModel served : registry.all()) {
       if (!wanted.contains(served.name())) {
@@ -156,9 +159,13 @@ public final class Deployer {
     Set<String> keep = new HashSet<>();
     store.current().activeModels().forEach(m -> keep.add(m.sha256()));
     registry.all().forEach(m -> keep.add(m.sha256()));
+    registry.shadows().forEach(m -> keep.add(m.sha256()));
     for (DesiredModel model : desired.getModelsList()) {
       try {
         keep.add(verifier.verifyManifest(model).getSha256());
+        if (model.hasShadow()) {
+          keep.add(verifier.verifyManifest(model.getShadow().getManifest(), "shadow").getSha256());
+        }
       } catch (VerificationException e) {
         // Not trusted, so nothing of it is worth keeping.
       }

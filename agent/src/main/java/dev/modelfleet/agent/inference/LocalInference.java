@@ -4,6 +4,7 @@ import dev.modelfleet.agent.metrics.AgentMetrics;
 import dev.modelfleet.agent.runtime.InferenceException;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.ShadowModel;
 import dev.modelfleet.agent.runtime.Tensor;
 import java.util.List;
 import java.util.Set;
@@ -91,8 +92,14 @@ public final class LocalInference {
     long start = System.nanoTime();
     try {
       List<Tensor> result = model.infer(inputs, outputs);
+      long nanos = System.nanoTime() - start;
       if (counted != null) {
-        counted.inferenceRan(model.name(), model.version(), System.nanoTime() - start);
+        counted.inferenceRan(model.name(), model.version(), nanos);
+      }
+      ShadowModel shadow = registry.shadowOf(model.name());
+      if (shadow != null) {
+        // off the request path: a draw, and for a sample a non-blocking offer to its queue
+        shadow.offer(model.version(), inputs, outputs, result, nanos);
       }
       return result;
     } catch (InferenceException e) {

@@ -23,6 +23,8 @@ public final class ModelRegistry {
   static final int VERSIONS_KEPT = 4;
 
   private final Map<String, ServedModel> models = new ConcurrentHashMap<>();
+  // Candidates run beside a served model, never in its place (ShadowModel).
+  private final Map<String, ShadowModel> shadows = new ConcurrentHashMap<>();
   // Per model name, oldest version first. Touched by swaps and heartbeats, never by inference
   // (each ServedModel holds its own figures), so a plain lock costs requests nothing.
   private final Map<String, Deque<VersionStats>> figures = new HashMap<>();
@@ -82,6 +84,7 @@ public final class ModelRegistry {
    * too: no rollout compares versions of a model the device no longer serves.
    */
   public boolean remove(String name) {
+    removeShadow(name);
     ServedModel previous = models.remove(name);
     synchronized (figures) {
       figures.remove(name);
@@ -140,6 +143,31 @@ public final class ModelRegistry {
       }
     }
     return kept.stream().map(VersionStats::totals).toList();
+  }
+
+  /** Runs {@code shadow} beside its model's serving version, in place of an earlier candidate. */
+  public void shadow(ShadowModel shadow) {
+    ShadowModel previous = shadows.put(shadow.name(), shadow);
+    if (previous != null && previous != shadow) {
+      previous.close();
+    }
+  }
+
+  /** Stops and unloads the candidate of model {@code name}, if there is one. */
+  public void removeShadow(String name) {
+    ShadowModel previous = shadows.remove(name);
+    if (previous != null) {
+      previous.close();
+    }
+  }
+
+  /** The candidate running beside model {@code name}, or null (the request path asks this). */
+  public ShadowModel shadowOf(String name) {
+    return shadows.get(name);
+  }
+
+  public List<ShadowModel> shadows() {
+    return List.copyOf(shadows.values());
   }
 
   public void closeAll() {

@@ -2,6 +2,7 @@ package dev.modelfleet.agent.session;
 
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
+import dev.modelfleet.agent.runtime.ShadowModel;
 import dev.modelfleet.agent.runtime.VersionStats;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.StateStore;
@@ -10,6 +11,7 @@ import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.Hello;
 import dev.modelfleet.protocol.agent.v1.InstalledModel;
 import dev.modelfleet.protocol.agent.v1.ModelCounters;
+import dev.modelfleet.protocol.agent.v1.ShadowFigures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -55,7 +57,28 @@ public final class DeviceReports {
     Heartbeat.Builder beat =
         Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis()).addAllInstalled(installed());
     registry.figures().forEach(figures -> beat.addCounters(counters(figures)));
+    registry.shadows().forEach(shadow -> beat.addShadows(shadowFigures(shadow.figures())));
     return beat.build();
+  }
+
+  /** Aggregates only: no input or output of a sampled request ever leaves the device. */
+  private static ShadowFigures shadowFigures(ShadowModel.Figures f) {
+    return ShadowFigures.newBuilder()
+        .setModel(f.model())
+        .setServingVersion(f.servingVersion())
+        .setCandidateVersion(f.candidateVersion())
+        .setComparison(f.comparison())
+        .setCompared(f.compared())
+        .setCandidateFailures(f.candidateFailures())
+        .setDropped(f.dropped())
+        .setValue(f.value())
+        .setPasses(f.passes())
+        .setCandidateP50Ms(f.candidateP50Ms())
+        .setCandidateP95Ms(f.candidateP95Ms())
+        .setServingP50Ms(f.servingP50Ms())
+        .setServingP95Ms(f.servingP95Ms())
+        .setNotApplicable(f.notApplicable())
+        .build();
   }
 
   private static ModelCounters counters(VersionStats.Snapshot figures) {

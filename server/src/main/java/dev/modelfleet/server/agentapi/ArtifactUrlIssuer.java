@@ -45,6 +45,10 @@ class ArtifactUrlIssuer {
     for (DesiredModel model : state.getModelsList()) {
       try {
         shas.add(VariantManifest.parseFrom(model.getManifest().getPayload()).getSha256());
+        if (model.hasShadow()) {
+          shas.add(
+              VariantManifest.parseFrom(model.getShadow().getManifest().getPayload()).getSha256());
+        }
       } catch (InvalidProtocolBufferException e) {
         // a manifest signed here always parses; without its address the agent uses the server
       }

@@ -15,6 +15,7 @@ import dev.modelfleet.server.device.DeviceStatus;
 import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.device.heartbeat.HeartbeatIngest;
 import dev.modelfleet.server.device.heartbeat.ModelHealthInfo;
+import dev.modelfleet.server.device.heartbeat.ShadowFiguresStore;
 import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.signing.RootMetadataChain;
 import dev.modelfleet.server.trial.TrialReports;
@@ -47,6 +48,7 @@ class SyncService {
   private final TrialReports trialReports;
   private final RootMetadataChain roots;
   private final ArtifactUrlIssuer artifactUrls;
+  private final ShadowFiguresStore shadowFigures;
   private final Clock clock;
 
   SyncService(
@@ -60,7 +62,9 @@ class SyncService {
       TrialReports trialReports,
       RootMetadataChain roots,
       ArtifactUrlIssuer artifactUrls,
+      ShadowFiguresStore shadowFigures,
       Clock clock) {
+    this.shadowFigures = shadowFigures;
     this.roots = roots;
     this.activity = activity;
     this.heartbeats = heartbeats;
@@ -156,6 +160,9 @@ class SyncService {
             heartbeat.getSentAtMs(),
             InstalledModelInfo.from(heartbeat.getInstalledList()),
             ModelHealthInfo.from(heartbeat.getCountersList()));
+        if (heartbeat.getShadowsCount() > 0) {
+          shadowFigures.record(session.deviceId(), heartbeat.getShadowsList());
+        }
         // a device that stays connected never says Hello again: re-sign its document here
         // before it expires (currentFor re-signs past half its lifetime)
         if (session.desiredStateAging(clock.millis())) {

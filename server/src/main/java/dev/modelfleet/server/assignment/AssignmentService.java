@@ -80,6 +80,90 @@ public class AssignmentService {
     return new AssignmentResult(assigned, skipped);
   }
 
+  /** How a device samples and compares its shadow candidate. */
+  public record ShadowSampling(String comparison, double sampleRate, int maxPerSecond) {}
+
+  /**
+   * Gives each device {@code version} as a shadow of the variant it serves: the matcher picks the
+   * variant as for a real assignment, and the device runs it beside the serving one, never in its
+   * place. A device that serves no version of the model has nothing to compare with and is skipped
+   * (it gets the version at cut-over).
+   */
+  @Transactional(Transactional.TxType.MANDATORY)
+  public AssignmentResult shadow(
+      Collection<Device> devices,
+      ModelVersion version,
+      Double accuracyFloor,
+      ShadowSampling sampling) {
+    VersionMatcher matcher = matching.forVersion(version, accuracyFloor);
+    List<Assigned> assigned = new ArrayList<>();
+    List<Skipped> skipped = new ArrayList<>();
+    List<Object> touched = new ArrayList<>();
+    for (Device candidate : devices) {
+      Device device = DeviceLocks.lock(candidate.id);
+      DesiredModel entry =
+          DesiredModel.<DesiredModel>find("deviceId = ?1 and model = ?2", device.id, version.model)
+              .firstResultOptional()
+              .orElse(null);
+      if (!device.isActive() || entry == null) {
+        skipped.add(
+            new Skipped(
+                device.id,
+                !device.isActive()
+                    ? "device is " + device.status.value()
+                    : "serves no version of the model: nothing to compare a shadow with"));
+        continue;
+      }
+      if (entry.variant.version.id.equals(version.id)) {
+        skipped.add(new Skipped(device.id, "already serves the version"));
+        continue;
+      }
+      MatchDecision decision = matcher.decide(device);
+      Variant variant = matcher.chosenVariant(decision);
+      if (variant == null) {
+        skipped.add(new Skipped(device.id, decision.reason()));
+        continue;
+      }
+      entry.shadowVariant = variant;
+      entry.shadowComparison = sampling.comparison();
+      entry.shadowSampleRate = sampling.sampleRate();
+      entry.shadowMaxPerSecond = sampling.maxPerSecond();
+      entry.updatedAt = clock.instant();
+      entry.persist();
+      touched.add(entry);
+      DeviceDesiredState state = desiredStates.publish(device.id);
+      touched.add(state);
+      assigned.add(
+          new Assigned(
+              device.id, variant.id, state.generation, decision.reason(), entry.variant.id));
+      forget(device, touched);
+    }
+    return new AssignmentResult(assigned, skipped);
+  }
+
+  /** Stops the shadow of {@code model} on each device that still runs one. */
+  @Transactional(Transactional.TxType.MANDATORY)
+  public void stopShadows(Collection<UUID> deviceIds, Model model) {
+    List<Object> touched = new ArrayList<>();
+    for (UUID deviceId : deviceIds) {
+      Device device = DeviceLocks.lock(deviceId);
+      DesiredModel entry =
+          DesiredModel.<DesiredModel>find("deviceId = ?1 and model = ?2", deviceId, model)
+              .firstResultOptional()
+              .orElse(null);
+      if (entry == null || entry.shadowVariant == null) {
+        continue;
+      }
+      entry.clearShadow();
+      entry.updatedAt = clock.instant();
+      touched.add(entry);
+      if (device.isActive()) {
+        touched.add(desiredStates.publish(deviceId));
+      }
+      forget(device, touched);
+    }
+  }
+
   /**
    * Puts a device back on {@code previous} (null: takes the model off it), unless its desired state
    * for the model has moved on from {@code expectedCurrent} meanwhile (another rollout or an
@@ -175,6 +259,8 @@ public class AssignmentService {
                   return created;
                 });
     entry.variant = variant;
+    // Serving a version ends any shadow of the model: the candidate either is it now, or lost.
+    entry.clearShadow();
     entry.updatedAt = clock.instant();
     entry.persist();
     return entry;

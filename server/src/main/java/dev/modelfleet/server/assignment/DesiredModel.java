@@ -35,6 +35,27 @@ public class DesiredModel extends PanacheEntityBase {
   @Column(name = "updated_at")
   public Instant updatedAt;
 
+  /** A candidate the device runs beside {@link #variant}, never in its place; null for none. */
+  @ManyToOne(fetch = FetchType.LAZY)
+  @JoinColumn(name = "shadow_variant_id")
+  public Variant shadowVariant;
+
+  @Column(name = "shadow_comparison")
+  public String shadowComparison;
+
+  @Column(name = "shadow_sample_rate")
+  public Double shadowSampleRate;
+
+  @Column(name = "shadow_max_per_second")
+  public Integer shadowMaxPerSecond;
+
+  void clearShadow() {
+    shadowVariant = null;
+    shadowComparison = null;
+    shadowSampleRate = null;
+    shadowMaxPerSecond = null;
+  }
+
   public static List<DesiredModel> ofDevice(UUID deviceId) {
     return list("deviceId = ?1 order by model.name", deviceId);
   }

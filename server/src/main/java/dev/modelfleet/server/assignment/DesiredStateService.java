@@ -3,6 +3,7 @@ package dev.modelfleet.server.assignment;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.ShadowCandidate;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.DeviceLocks;
@@ -54,11 +55,21 @@ public class DesiredStateService {
             .setIssuedAtMs(now.toEpochMilli())
             .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
     for (DesiredModel entry : DesiredModel.ofDevice(deviceId)) {
-      state.addModels(
+      dev.modelfleet.protocol.agent.v1.DesiredModel.Builder model =
           dev.modelfleet.protocol.agent.v1.DesiredModel.newBuilder()
               .setModel(entry.model.name)
               .setVersion(entry.variant.version.version)
-              .setManifest(parse(entry.variant.manifest)));
+              .setManifest(parse(entry.variant.manifest));
+      if (entry.shadowVariant != null) {
+        model.setShadow(
+            ShadowCandidate.newBuilder()
+                .setVersion(entry.shadowVariant.version.version)
+                .setManifest(parse(entry.shadowVariant.manifest))
+                .setComparison(entry.shadowComparison)
+                .setSampleRate(entry.shadowSampleRate)
+                .setMaxPerSecond(entry.shadowMaxPerSecond));
+      }
+      state.addModels(model);
     }
     SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
     row.generation = state.getGeneration();

@@ -101,6 +101,7 @@ public class RolloutPage {
               null,
               null,
               null,
+              null,
               null);
       return preview
           .data("plan", previews.preview(request))

@@ -48,6 +48,10 @@ public class RolloutDevice extends PanacheEntityBase {
 
   public Long generation;
 
+  /** When the device was told to run the version as a shadow (the wave's shadow phase). */
+  @Column(name = "shadow_at")
+  public Instant shadowAt;
+
   @Column(name = "variant_id")
   public UUID variantId;
 

@@ -9,6 +9,8 @@ import java.util.List;
  * @param onBreach "pause" or "rollback"
  * @param onConflict "refuse" or "queue": what creation does when another rollout of the model still
  *     holds some of the selected devices
+ * @param shadow null, or the shadow phase every wave goes through before its devices serve the
+ *     version
  */
 public record RolloutPlan(
     List<WavePlan> waves,
@@ -16,7 +18,8 @@ public record RolloutPlan(
     HealthGates gates,
     boolean joinLate,
     Double accuracyFloor,
-    String onConflict) {
+    String onConflict,
+    ShadowPhase shadow) {
 
   public static final String PAUSE = "pause";
   public static final String ROLLBACK = "rollback";
@@ -60,6 +63,33 @@ public record RolloutPlan(
       double latencyTolerance,
       long minRequests,
       boolean providerFallback) {}
+
+  /**
+   * Each wave's devices first run the version as a shadow of the one they serve, on a sample of
+   * their live requests; the wave cuts over only when the evidence holds.
+   *
+   * @param comparison how outputs are compared, with its threshold: "cosine>=0.99", "top1>=0.99"
+   * @param sampleRate share of live requests replayed on the candidate, 0..1
+   * @param maxPerSecond ceiling of samples per second per device (0: none)
+   * @param minSamples samples compared over the wave's devices before it is judged
+   * @param minSeconds seconds the phase lasts at least
+   * @param maxSeconds seconds after which a phase still short of samples fails
+   * @param maxLatencyRatio the candidate's p95 over the serving model's, per device, at most
+   * @param maxFailurePercent candidate runs that failed, percent of the sampled runs, at most
+   */
+  public record ShadowPhase(
+      String comparison,
+      double sampleRate,
+      int maxPerSecond,
+      long minSamples,
+      long minSeconds,
+      long maxSeconds,
+      double maxLatencyRatio,
+      double maxFailurePercent) {}
+
+  public boolean hasShadowPhase() {
+    return shadow != null;
+  }
 
   public WavePlan wave(int index) {
     return waves.get(index);

@@ -1,11 +1,14 @@
 package dev.modelfleet.server.rollout;
 
+import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.matching.MatchingService;
 import dev.modelfleet.server.rollout.RolloutPlan.HealthGates;
+import dev.modelfleet.server.rollout.RolloutPlan.ShadowPhase;
 import dev.modelfleet.server.rollout.RolloutPlan.WavePlan;
 import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
 import dev.modelfleet.server.rollout.RolloutRequests.GatesRequest;
+import dev.modelfleet.server.rollout.RolloutRequests.ShadowRequest;
 import dev.modelfleet.server.rollout.RolloutRequests.WaveRequest;
 import dev.modelfleet.server.rollout.RolloutRequests.WaveSettings;
 import java.time.Duration;
@@ -107,7 +110,60 @@ final class RolloutPlanParser {
         gates(request.gates()),
         Boolean.TRUE.equals(request.joinLate()),
         MatchingService.checkAccuracyFloor(request.accuracyFloor()),
-        oneOf("onConflict", request.onConflict(), RolloutPlan.REFUSE, RolloutPlan.QUEUE));
+        oneOf("onConflict", request.onConflict(), RolloutPlan.REFUSE, RolloutPlan.QUEUE),
+        shadow(request.shadow()));
+  }
+
+  private static ShadowPhase shadow(ShadowRequest shadow) {
+    if (shadow == null) {
+      return null;
+    }
+    if (shadow.comparison() == null || shadow.comparison().isBlank()) {
+      throw invalid(
+          "shadow: 'comparison' is required, e.g. \"top1>=0.99\", \"cosine>=0.99\" or"
+              + " \"maxabs<=0.05\".");
+    }
+    try {
+      ComparisonSpec.parse(shadow.comparison());
+    } catch (IllegalArgumentException e) {
+      throw invalid(
+          "shadow: 'comparison' \"" + shadow.comparison() + "\" is not valid: " + e.getMessage());
+    }
+    double rate = first(shadow.sampleRate(), 0.1);
+    if (!(rate > 0 && rate <= 1)) {
+      throw invalid("shadow: 'sampleRate' is a share of requests, more than 0 and at most 1.");
+    }
+    int perSecond = first(shadow.maxPerSecond(), 20);
+    long minSamples = first(shadow.minSamples(), 200L);
+    long minSeconds = first(shadow.minSeconds(), 60L);
+    long maxSeconds = first(shadow.maxSeconds(), 3600L);
+    double latency = first(shadow.maxLatencyRatio(), 1.5);
+    double failures = first(shadow.maxFailurePercent(), 1.0);
+    if (perSecond < 0) {
+      throw invalid("shadow: 'maxPerSecond' must be 0 (no ceiling) or more.");
+    }
+    if (minSamples < 1) {
+      throw invalid("shadow: 'minSamples' must be at least 1.");
+    }
+    if (minSeconds < 0 || maxSeconds <= minSeconds || maxSeconds > MAX_TIMEOUT_SECONDS) {
+      throw invalid(
+          "shadow: 'minSeconds' must be 0 or more and below 'maxSeconds', which is at most "
+              + MAX_TIMEOUT_SECONDS
+              + ".");
+    }
+    if (!(latency > 0)) {
+      throw invalid("shadow: 'maxLatencyRatio' (candidate p95 / serving p95) must be above 0.");
+    }
+    percent("shadow", "maxFailurePercent", failures);
+    return new ShadowPhase(
+        shadow.comparison().strip(),
+        rate,
+        perSecond,
+        minSamples,
+        minSeconds,
+        maxSeconds,
+        latency,
+        failures);
   }
 
   private static WaveSettings merge(WaveSettings given, WaveSettings fallback, String where) {

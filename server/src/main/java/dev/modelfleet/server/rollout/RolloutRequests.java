@@ -25,7 +25,19 @@ public final class RolloutRequests {
       Double accuracyFloor,
       Instant startAt,
       Boolean start,
-      String onConflict) {}
+      String onConflict,
+      ShadowRequest shadow) {}
+
+  /** A shadow phase for every wave; fields left out take the defaults of the API docs. */
+  public record ShadowRequest(
+      String comparison,
+      Double sampleRate,
+      Integer maxPerSecond,
+      Long minSamples,
+      Long minSeconds,
+      Long maxSeconds,
+      Double maxLatencyRatio,
+      Double maxFailurePercent) {}
 
   /** One wave; settings left out come from the rollout's {@code defaults}. */
   public record WaveRequest(

@@ -52,6 +52,7 @@ public class RolloutService {
     LabelSelector.parse(request.selector());
     RolloutPlan plan = RolloutPlanParser.parse(request);
     ModelVersion version = ModelService.usableVersion(request.model(), request.version());
+    ShadowApplicability.check(plan.shadow(), version);
     List<Device> selected = selection.select(request.selector());
     if (selected.isEmpty()) {
       throw ApiError.EMPTY_SELECTION.exception(
@@ -278,6 +279,7 @@ public class RolloutService {
     rollout.stateReason = reason == null || reason.isBlank() ? "aborted by an operator" : reason;
     rollout.finishedAt = now;
     selection.release(rollout);
+    stepper.stopShadows(rollout);
     RolloutEvent.record(
         rollout.id, now, actor, "aborted", rollout.currentWave, rollout.stateReason);
     return view(rollout);
@@ -302,6 +304,7 @@ public class RolloutService {
               + " never started, so it changed no"
               + " device and there is nothing to roll back.");
     }
+    stepper.stopShadows(rollout);
     rollback.rollBack(
         rollout, actor, reason == null || reason.isBlank() ? "rolled back by an operator" : reason);
     return view(rollout);

@@ -2,12 +2,14 @@ package dev.modelfleet.server.rollout;
 
 import dev.modelfleet.server.assignment.AssignmentService;
 import dev.modelfleet.server.assignment.AssignmentService.Cause;
+import dev.modelfleet.server.assignment.AssignmentService.ShadowSampling;
 import dev.modelfleet.server.assignment.AssignmentViews.Assigned;
 import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
 import dev.modelfleet.server.assignment.AssignmentViews.Skipped;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.Device;
+import dev.modelfleet.server.rollout.RolloutPlan.ShadowPhase;
 import dev.modelfleet.server.rollout.RolloutPlan.WavePlan;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
@@ -253,6 +255,10 @@ class RolloutStepper {
         startWave(rollout, current, now);
         return;
       }
+      if (RolloutWave.SHADOWING.equals(current.state)) {
+        shadowPhase(rollout, current, now);
+        return;
+      }
       if (!RolloutWave.RUNNING.equals(current.state) || tellPending(rollout, current, now)) {
         return;
       }
@@ -274,6 +280,12 @@ class RolloutStepper {
   }
 
   private void startWave(Rollout rollout, RolloutWave wave, Instant now) {
+    if (rollout.plan.hasShadowPhase()) {
+      wave.state = RolloutWave.SHADOWING;
+      wave.startedAt = now;
+      startShadowPhase(rollout, wave, now);
+      return;
+    }
     wave.state = RolloutWave.RUNNING;
     wave.startedAt = now;
     long members =
@@ -292,6 +304,116 @@ class RolloutStepper {
             members,
             rollout.version.version));
     tellPending(rollout, wave, now);
+  }
+
+  private void startShadowPhase(Rollout rollout, RolloutWave wave, Instant now) {
+    ShadowPhase phase = rollout.plan.shadow();
+    wave.shadowStartedAt = now;
+    wave.shadowVerdict = null;
+    long members =
+        RolloutDevice.count(
+            "rolloutId = ?1 and waveIndex = ?2 and outcome is null", rollout.id, wave.waveIndex);
+    RolloutEvent.record(
+        rollout.id,
+        now,
+        RolloutEvent.ENGINE,
+        "shadow-started",
+        wave.waveIndex,
+        String.format(
+            Locale.ROOT,
+            "wave %d: %d devices run %s as a shadow of what they serve, on %.0f %% of requests"
+                + " (at most %d/s), compared by %s",
+            wave.waveIndex + 1,
+            members,
+            rollout.version.version,
+            phase.sampleRate() * 100,
+            phase.maxPerSecond(),
+            phase.comparison()));
+    tellShadows(rollout, wave, now);
+  }
+
+  /**
+   * A wave in its shadow phase: tells the rest of its devices to shadow, then cuts over when the
+   * evidence holds, or breaches with the figure that failed. A phase that failed and was resumed by
+   * an operator starts over with fresh evidence.
+   */
+  private void shadowPhase(Rollout rollout, RolloutWave wave, Instant now) {
+    if (wave.shadowVerdict != null) {
+      RolloutDevice.update(
+          "shadowAt = null where rolloutId = ?1 and waveIndex = ?2", rollout.id, wave.waveIndex);
+      startShadowPhase(rollout, wave, now);
+      return;
+    }
+    if (tellShadows(rollout, wave, now)) {
+      return;
+    }
+    ShadowGate.Verdict verdict =
+        ShadowGate.judge(rollout, wave, ShadowGate.shadowing(rollout, wave), now);
+    if (!verdict.decided()) {
+      return;
+    }
+    if (!verdict.passed()) {
+      wave.shadowVerdict = "failed: " + verdict.reason();
+      stopShadows(rollout);
+      breach(rollout, wave, verdict.reason());
+      return;
+    }
+    wave.shadowVerdict = "passed: " + verdict.reason();
+    wave.state = RolloutWave.RUNNING;
+    wave.startedAt = now; // the soak counts from the cut-over
+    RolloutEvent.record(
+        rollout.id, now, RolloutEvent.ENGINE, "shadow-passed", wave.waveIndex, verdict.reason());
+    tellPending(rollout, wave, now);
+  }
+
+  /**
+   * Stops the shadows this rollout started and never cut over (abort, roll back): a device keeps
+   * serving what it served and no longer runs the candidate.
+   */
+  void stopShadows(Rollout rollout) {
+    List<UUID> devices =
+        RolloutDevice.<RolloutDevice>list(
+                "rolloutId = ?1 and shadowAt is not null and assignedAt is null", rollout.id)
+            .stream()
+            .map(m -> m.deviceId)
+            .toList();
+    if (!devices.isEmpty()) {
+      assignments.stopShadows(devices, rollout.model);
+    }
+  }
+
+  /**
+   * Tells the next batch of a shadowing wave's members to run the version as a shadow; true while
+   * more remain. A device that cannot shadow (it serves no version of the model yet) is only marked
+   * told: it gets the version at cut-over like the others.
+   */
+  private boolean tellShadows(Rollout rollout, RolloutWave wave, Instant now) {
+    List<RolloutDevice> members =
+        RolloutDevice.<RolloutDevice>find(
+                "rolloutId = ?1 and waveIndex = ?2 and shadowAt is null and assignedAt is null"
+                    + " and outcome is null order by deviceId",
+                rollout.id,
+                wave.waveIndex)
+            .page(0, ASSIGN_BATCH)
+            .list();
+    if (members.isEmpty()) {
+      return false;
+    }
+    Map<UUID, RolloutDevice> byDevice = new HashMap<>();
+    members.forEach(m -> byDevice.put(m.deviceId, m));
+    ShadowPhase phase = rollout.plan.shadow();
+    assignments.shadow(
+        Device.list("id in ?1", byDevice.keySet()),
+        rollout.version,
+        rollout.plan.accuracyFloor(),
+        new ShadowSampling(phase.comparison(), phase.sampleRate(), phase.maxPerSecond()));
+    members.forEach(m -> m.shadowAt = now);
+    RolloutChanges.touched(rollout.id);
+    boolean more = members.size() == ASSIGN_BATCH;
+    if (more) {
+      rollout.nextEvalAt = now;
+    }
+    return more;
   }
 
   /**

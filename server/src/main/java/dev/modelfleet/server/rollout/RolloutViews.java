@@ -96,7 +96,30 @@ public final class RolloutViews {
       Instant approvedAt,
       String approvedBy,
       WavePlan plan,
-      GateFigures gate) {}
+      GateFigures gate,
+      ShadowView shadow) {}
+
+  /**
+   * A wave's shadow figures as the API shows them.
+   *
+   * @param devices devices reporting figures for the candidate
+   * @param value the comparison's figure of the worst device (lowest for "&gt;=" comparisons,
+   *     highest for "&lt;="); null before any sample
+   * @param latencyRatio the highest candidate p95 / serving p95 over the devices
+   */
+  public record ShadowView(
+      String comparison,
+      Instant startedAt,
+      String verdict,
+      int devices,
+      long compared,
+      long candidateFailures,
+      long dropped,
+      Double value,
+      UUID worstDevice,
+      double candidateP95Ms,
+      double servingP95Ms,
+      double latencyRatio) {}
 
   public record DeviceView(
       UUID deviceId,
@@ -172,7 +195,10 @@ public final class RolloutViews {
               w.approvedAt,
               w.approvedBy,
               r.plan.wave(w.waveIndex),
-              wave.gate()));
+              wave.gate(),
+              r.plan.hasShadowPhase() && w.shadowStartedAt != null
+                  ? ShadowGate.figures(r, w)
+                  : null));
     }
     Counts totals = Counts.of(WaveStats.sum(stats.values()), accepted);
     List<DeviceView> problems =

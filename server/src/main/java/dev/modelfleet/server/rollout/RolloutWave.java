@@ -18,6 +18,10 @@ public class RolloutWave extends PanacheEntityBase {
 
   public static final String WAITING = "waiting";
   public static final String AWAITING_APPROVAL = "awaiting_approval";
+
+  /** Its devices run the version as a shadow; none serves it yet (the plan's shadow phase). */
+  public static final String SHADOWING = "shadowing";
+
   public static final String RUNNING = "running";
   public static final String SUCCEEDED = "succeeded";
   public static final String FAILED = "failed";
@@ -53,6 +57,14 @@ public class RolloutWave extends PanacheEntityBase {
 
   @Column(name = "finished_at")
   public Instant finishedAt;
+
+  /** When its shadow phase (re)started; null without one. */
+  @Column(name = "shadow_started_at")
+  public Instant shadowStartedAt;
+
+  /** "passed: ..." or "failed: ..." with the figures, once the shadow phase decided. */
+  @Column(name = "shadow_verdict")
+  public String shadowVerdict;
 
   public boolean isStarted() {
     return startedAt != null;

@@ -52,9 +52,9 @@ class StreamKeepAliveTest {
                   .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)));
       stream.hello();
       stream.next(); // its configuration; from here the server has nothing more to say
-      // five pings: the server's old default struck out on the third
+      // four pings: the server's old default struck out on the third
       try {
-        Throwable ended = stream.ended.get(5 * PING_SECONDS + 5, TimeUnit.SECONDS);
+        Throwable ended = stream.ended.get(4 * PING_SECONDS + 5, TimeUnit.SECONDS);
         assertFalse(true, "the quiet stream was ended by the server: " + ended);
       } catch (TimeoutException stillOpen) {
         // as it should be

@@ -10,6 +10,7 @@ import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.protocol.agent.v1.ShadowFigures;
 import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +42,12 @@ public final class FakeDevice implements AutoCloseable {
   private final Thread reader;
   private volatile String providerUsedOverride;
   private final Map<String, ModelCounters> figures = new java.util.LinkedHashMap<>();
+
+  /** The shadow candidate version of each model in the latest desired state ("" for none). */
+  private final Map<String, String> shadows = new ConcurrentHashMap<>();
+
+  /** Every version any desired state told the device to serve, per model. */
+  private final Map<String, java.util.Set<String>> toldToServe = new ConcurrentHashMap<>();
 
   public FakeDevice(
       AgentClient agent,
@@ -96,6 +103,29 @@ public final class FakeDevice implements AutoCloseable {
             .build());
   }
 
+  /** The candidate version the device is told to run as a shadow of {@code model}, or null. */
+  public String shadowOf(String model) {
+    String version = shadows.get(model);
+    return version == null || version.isEmpty() ? null : version;
+  }
+
+  /** Whether any desired state ever told the device to serve {@code version} of {@code model}. */
+  public boolean everToldToServe(String model, String version) {
+    return toldToServe.getOrDefault(model, java.util.Set.of()).contains(version);
+  }
+
+  /** Sends a heartbeat with the aggregates of a shadow candidate, as an agent does. */
+  public synchronized void shadowHeartbeat(ShadowFigures shadow) {
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSentAtMs(System.currentTimeMillis())
+                    .addAllCounters(figures.values())
+                    .addShadows(shadow))
+            .build());
+  }
+
   private void react() {
     try {
       while (!Thread.currentThread().isInterrupted()) {
@@ -113,6 +143,10 @@ public final class FakeDevice implements AutoCloseable {
 
   private void apply(DesiredState state) throws InvalidProtocolBufferException {
     for (DesiredModel model : state.getModelsList()) {
+      shadows.put(model.getModel(), model.hasShadow() ? model.getShadow().getVersion() : "");
+      toldToServe
+          .computeIfAbsent(model.getModel(), k -> ConcurrentHashMap.newKeySet())
+          .add(model.getVersion());
       VariantManifest manifest = VariantManifest.parseFrom(model.getManifest().getPayload());
       String[] now = running.get(model.getModel());
       if (now != null && now[1].equals(manifest.getVariantId())) {

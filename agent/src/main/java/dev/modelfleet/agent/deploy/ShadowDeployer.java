@@ -1,0 +1,115 @@
+package dev.modelfleet.agent.deploy;
+
+import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.hardware.DeviceFacts;
+import dev.modelfleet.agent.runtime.LoadedModel;
+import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.ShadowModel;
+import dev.modelfleet.agent.runtime.ShadowSettings;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.agent.v1.DesiredModel;
+import dev.modelfleet.protocol.agent.v1.ShadowCandidate;
+import dev.modelfleet.protocol.agent.v1.VariantManifest;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Brings a model's shadow candidate in line with the desired state: verified, downloaded, checked
+ * and loaded exactly as a version to serve, then handed to the registry as a {@link ShadowModel},
+ * never swapped in. A candidate that cannot be loaded is logged and left out: the serving model is
+ * untouched, and the server sees no shadow figures arrive (its shadow phase times out).
+ */
+final class ShadowDeployer {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.deploy");
+
+  private final DesiredStateVerifier verifier;
+  private final ArtifactDownloader downloader;
+  private final SmokeTestedLoader loader;
+  private final ModelRegistry registry;
+  private final Supplier<DeviceFacts> device;
+
+  ShadowDeployer(
+      DesiredStateVerifier verifier,
+      ArtifactDownloader downloader,
+      SmokeTestedLoader loader,
+      ModelRegistry registry,
+      Supplier<DeviceFacts> device) {
+    this.verifier = verifier;
+    this.downloader = downloader;
+    this.loader = loader;
+    this.registry = registry;
+    this.device = device;
+  }
+
+  void apply(DesiredModel model) throws InterruptedException {
+    String name = model.getModel();
+    if (!model.hasShadow()) {
+      if (registry.shadowOf(name) != null) {
+        registry.removeShadow(name);
+        LOG.info("model " + name + ": shadow candidate stopped (no longer in the desired state)");
+      }
+      return;
+    }
+    ShadowCandidate wanted = model.getShadow();
+    try {
+      VariantManifest manifest =
+          verifier.verifyManifest(
+              wanted.getManifest(), "shadow manifest of model " + name + " " + wanted.getVersion());
+      if (!manifest.getModel().isEmpty() && !manifest.getModel().equals(name)) {
+        throw new VerificationException(
+            "manifest-mismatch",
+            "the signed shadow manifest is for model '" + manifest.getModel() + "'");
+      }
+      ShadowSettings settings =
+          new ShadowSettings(
+              wanted.getComparison(), wanted.getSampleRate(), wanted.getMaxPerSecond());
+      ShadowModel running = registry.shadowOf(name);
+      if (running != null
+          && running.sha256().equals(manifest.getSha256())
+          && running.version().equals(wanted.getVersion())
+          && Objects.equals(running.settings(), settings)) {
+        return; // re-sent document: keep sampling, keep the figures
+      }
+      if (registry.peek(name) != null
+          && registry.peek(name).sha256().equals(manifest.getSha256())) {
+        registry.removeShadow(name); // already serving these bytes: nothing to compare
+        return;
+      }
+      String misfit = device.get().mismatch(manifest).orElse(null);
+      if (misfit != null) {
+        throw new VerificationException("hardware-mismatch", misfit);
+      }
+      Path file =
+          downloader.download(manifest.getSha256(), manifest.getSize(), (done, total) -> {});
+      LoadedModel loaded = loader.load(file, name, manifest.getExecutionProvider());
+      try {
+        registry.shadow(
+            new ShadowModel(name, wanted.getVersion(), manifest.getSha256(), settings, loaded));
+      } catch (IllegalArgumentException e) {
+        loaded.close();
+        throw new VerificationException(
+            "shadow-comparison-invalid",
+            "comparison '" + wanted.getComparison() + "' is not valid: " + e.getMessage());
+      }
+      LOG.info(
+          "model "
+              + name
+              + ": shadowing "
+              + wanted.getVersion()
+              + " on "
+              + settings.sampleRate() * 100
+              + " % of requests (at most "
+              + settings.maxPerSecond()
+              + "/s), compared by "
+              + settings.comparison());
+    } catch (VerificationException | IllegalArgumentException e) {
+      LOG.warning("model " + name + ": shadow candidate " + wanted.getVersion() + " not run: " + e);
+    } catch (RuntimeException e) {
+      LOG.warning("model " + name + ": shadow candidate " + wanted.getVersion() + " failed: " + e);
+    }
+  }
+}

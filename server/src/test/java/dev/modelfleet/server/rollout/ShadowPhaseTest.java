@@ -1,0 +1,189 @@
+package dev.modelfleet.server.rollout;
+
+import static dev.modelfleet.server.rollout.RolloutFixture.awaitState;
+import static dev.modelfleet.server.rollout.RolloutFixture.get;
+import static dev.modelfleet.server.support.Api.adminJson;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelfleet.protocol.agent.v1.ShadowFigures;
+import dev.modelfleet.server.support.Eventually;
+import dev.modelfleet.server.support.FakeDevice;
+import dev.modelfleet.server.support.FakeDevice.Reaction;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rollouts whose waves first run the version as a shadow: devices speak the real Sync protocol and
+ * report the shadow aggregates a real agent would, and the gate decides from them.
+ */
+@QuarkusTest
+class ShadowPhaseTest {
+
+  private static final Map<String, Object> FAST =
+      Map.of(
+          "successThreshold", 100, "failureThreshold", 0, "soakSeconds", 0, "timeoutSeconds", 30);
+
+  private static Map<String, Object> plan(Map<String, Object> shadow) {
+    Map<String, Object> phase =
+        new HashMap<>(
+            Map.of(
+                "comparison",
+                "top1>=0.99",
+                "sampleRate",
+                0.5,
+                "maxPerSecond",
+                50,
+                "minSamples",
+                100,
+                "minSeconds",
+                0,
+                "maxSeconds",
+                120));
+    phase.putAll(shadow);
+    return Map.of("defaults", FAST, "waves", List.of(Map.of("percent", 100)), "shadow", phase);
+  }
+
+  private static ShadowFigures figures(
+      String model, long compared, double top1, double candidateP95, double servingP95) {
+    return ShadowFigures.newBuilder()
+        .setModel(model)
+        .setServingVersion("1")
+        .setCandidateVersion("2")
+        .setComparison("top1>=0.99")
+        .setCompared(compared)
+        .setValue(top1)
+        .setPasses(top1 >= 0.99)
+        .setCandidateP50Ms(candidateP95 / 2)
+        .setCandidateP95Ms(candidateP95)
+        .setServingP50Ms(servingP95 / 2)
+        .setServingP95Ms(servingP95)
+        .build();
+  }
+
+  /** Waits until every device is told to shadow version 2 while it still serves version 1. */
+  private static void awaitShadowing(RolloutFixture f) {
+    Eventually.within(
+        Duration.ofSeconds(20),
+        () ->
+            f.devices.forEach(
+                d -> {
+                  assertEquals("2", d.shadowOf(f.model), d.id + " shadows version 2");
+                  assertEquals("1", d.runs(f.model), d.id + " still serves version 1");
+                }));
+  }
+
+  @Test
+  void anAgreeingCandidateCutsOverOnlyOnceEnoughSamplesWereCompared() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(201)) {
+      f.add(2, "cpu-sh-ok-" + f.site, v -> Reaction.ACTIVATE);
+      f.allOnVersion1();
+      String id = f.start(plan(Map.of("minSamples", 150))).getString("id");
+      awaitShadowing(f);
+      assertEquals("shadowing", get(id).getString("waves[0].state"));
+
+      // 60 samples of the 150 needed (110 once the first of the next two arrived): it waits
+      f.devices.forEach(d -> d.shadowHeartbeat(figures(f.model, 30, 1.0, 1.0, 1.0)));
+      Eventually.within(
+          Duration.ofSeconds(10),
+          () -> assertEquals(60, get(id).getLong("waves[0].shadow.compared")));
+      f.devices.forEach(d -> d.shadowHeartbeat(figures(f.model, 80, 1.0, 1.1, 1.0)));
+
+      JsonPath done = awaitState(id, "completed");
+      String passed =
+          done.getList("events", Map.class).stream()
+              .filter(e -> "shadow-passed".equals(e.get("type")))
+              .map(e -> (String) e.get("detail"))
+              .findFirst()
+              .orElseThrow();
+      assertTrue(passed.contains("160 samples on 2 devices"), passed);
+      assertTrue(done.getString("waves[0].shadow.verdict").startsWith("passed"));
+      assertEquals(1.0, done.getDouble("waves[0].shadow.value"), 1e-9);
+      f.devices.forEach(d -> assertEquals("2", d.runs(f.model)));
+      Eventually.within(
+          Duration.ofSeconds(10), () -> f.devices.forEach(d -> assertNull(d.shadowOf(f.model))));
+    }
+  }
+
+  @Test
+  void aDisagreeingCandidatePausesTheRolloutWithTheAgreementFigureAndNeverServes()
+      throws Exception {
+    try (RolloutFixture f = new RolloutFixture(211)) {
+      f.add(2, "cpu-sh-bad-" + f.site, v -> Reaction.ACTIVATE);
+      f.allOnVersion1();
+      String id = f.start(plan(Map.of())).getString("id");
+      awaitShadowing(f);
+      f.devices.get(0).shadowHeartbeat(figures(f.model, 80, 1.0, 1.0, 1.0));
+      f.devices.get(1).shadowHeartbeat(figures(f.model, 80, 0.52, 1.0, 1.0));
+
+      JsonPath paused = awaitState(id, "paused");
+      String reason = paused.getString("stateReason");
+      assertTrue(reason.contains("agreement 0.5200"), reason);
+      assertTrue(reason.contains(f.devices.get(1).id), reason);
+      assertTrue(reason.contains("top1>=0.99"), reason);
+      assertEquals(0.52, paused.getDouble("waves[0].shadow.value"), 1e-9);
+      assertEquals(160, paused.getLong("waves[0].shadow.compared"));
+      Eventually.within(
+          Duration.ofSeconds(10), () -> f.devices.forEach(d -> assertNull(d.shadowOf(f.model))));
+      for (FakeDevice d : f.devices) {
+        assertEquals("1", d.runs(f.model));
+        assertFalse(d.everToldToServe(f.model, "2"), d.id + " was never told to serve 2");
+      }
+    }
+  }
+
+  @Test
+  void aSlowCandidateIsStoppedByTheLatencyRatio() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(221)) {
+      f.add(1, "cpu-sh-slow-" + f.site, v -> Reaction.ACTIVATE);
+      f.allOnVersion1();
+      String id = f.start(plan(Map.of("maxLatencyRatio", 1.5))).getString("id");
+      awaitShadowing(f);
+      f.devices.get(0).shadowHeartbeat(figures(f.model, 150, 1.0, 4.0, 1.0));
+
+      JsonPath paused = awaitState(id, "paused");
+      assertTrue(
+          paused.getString("stateReason").contains("x4.00"), paused.getString("stateReason"));
+      assertEquals("1", f.devices.get(0).runs(f.model));
+      assertFalse(f.devices.get(0).everToldToServe(f.model, "2"));
+    }
+  }
+
+  @Test
+  void aShadowPhaseWhoseComparisonIsNotOneIsRefusedAtCreation() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(231)) {
+      f.add(1, "cpu-sh-400-" + f.site, v -> Reaction.ACTIVATE);
+      for (String comparison : List.of("closeness>=0.99", "iou@0.3>=0.95")) {
+        Map<String, Object> body =
+            new HashMap<>(Map.of("model", f.model, "version", "2", "selector", "site=" + f.site));
+        body.putAll(plan(Map.of("comparison", comparison)));
+        adminJson()
+            .body(body)
+            .post("/api/v1/rollouts")
+            .then()
+            .statusCode(400)
+            .contentType("application/problem+json")
+            .body("detail", containsString("shadow"))
+            .body("detail", containsString(comparison));
+      }
+      Map<String, Object> noComparison =
+          new HashMap<>(Map.of("model", f.model, "version", "2", "selector", "site=" + f.site));
+      noComparison.putAll(
+          Map.of("waves", List.of(Map.of("percent", 100)), "shadow", Map.of("sampleRate", 0.1)));
+      adminJson()
+          .body(noComparison)
+          .post("/api/v1/rollouts")
+          .then()
+          .statusCode(400)
+          .body("detail", containsString("'comparison' is required"));
+    }
+  }
+}
