@@ -5,7 +5,10 @@ import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.delta.DeltaOffers;
+import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLocks;
+import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.signing.Signer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,7 +17,9 @@ import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -26,13 +31,19 @@ public class DesiredStateService {
   private final ModelFleetConfig config;
   private final Clock clock;
   private final Event<DesiredStateChanged> changed;
+  private final DeltaOffers deltas;
 
   DesiredStateService(
-      Signer signing, ModelFleetConfig config, Clock clock, Event<DesiredStateChanged> changed) {
+      Signer signing,
+      ModelFleetConfig config,
+      Clock clock,
+      Event<DesiredStateChanged> changed,
+      DeltaOffers deltas) {
     this.signing = signing;
     this.config = config;
     this.clock = clock;
     this.changed = changed;
+    this.deltas = deltas;
   }
 
   /**
@@ -53,12 +64,15 @@ public class DesiredStateService {
             .setGeneration(row.generation + 1)
             .setIssuedAtMs(now.toEpochMilli())
             .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
+    Map<String, String> installed = installedArtifacts(deviceId);
     for (DesiredModel entry : DesiredModel.ofDevice(deviceId)) {
-      state.addModels(
+      var model =
           dev.modelfleet.protocol.agent.v1.DesiredModel.newBuilder()
               .setModel(entry.model.name)
               .setVersion(entry.variant.version.version)
-              .setManifest(parse(entry.variant.manifest)));
+              .setManifest(parse(entry.variant.manifest));
+      deltas.offer(entry.variant.id, installed.get(entry.model.name)).ifPresent(model::setDelta);
+      state.addModels(model);
     }
     SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
     row.generation = state.getGeneration();
@@ -68,6 +82,23 @@ public class DesiredStateService {
     row.persist();
     changed.fire(new DesiredStateChanged(deviceId, row.generation, document));
     return row;
+  }
+
+  /**
+   * The artifact each model's active variant has on the device, as it last reported: the base a
+   * delta must start from.
+   */
+  private static Map<String, String> installedArtifacts(UUID deviceId) {
+    Map<String, String> installed = new HashMap<>();
+    Device device = Device.findById(deviceId);
+    if (device != null && device.installed != null) {
+      for (InstalledModelInfo m : device.installed) {
+        if (m.active() && m.sha256() != null) {
+          installed.put(m.model(), m.sha256());
+        }
+      }
+    }
+    return installed;
   }
 
   /**
