@@ -39,7 +39,7 @@ class ArtifactUrlIssuer {
     this.access = access;
   }
 
-  /** Addresses for the artifacts a desired state names, to send just before it. */
+  /** Addresses for the artifacts (and deltas) a desired state names, to send just before it. */
   Optional<ServerMessage> forDesiredState(DesiredState state) {
     Set<String> shas = new LinkedHashSet<>();
     for (DesiredModel model : state.getModelsList()) {
@@ -47,6 +47,9 @@ class ArtifactUrlIssuer {
         shas.add(VariantManifest.parseFrom(model.getManifest().getPayload()).getSha256());
       } catch (InvalidProtocolBufferException e) {
         // a manifest signed here always parses; without its address the agent uses the server
+      }
+      if (model.hasDelta()) {
+        shas.add(model.getDelta().getSha256());
       }
     }
     return message(shas);
