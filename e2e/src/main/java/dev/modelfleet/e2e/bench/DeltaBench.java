@@ -21,9 +21,10 @@ import java.util.Map;
 /**
  * Model deltas on realistic pairs (docs/benchmarks.md, "Model deltas"): the delta's size against
  * the target's, the time to make it (as the server does, in this JVM), and the time and peak RSS to
- * apply it in a fresh JVM with the agent's flags, against a baseline measured in the same rounds:
- * that JVM streaming the whole target file to disk while hashing it (what a whole download costs
- * the device apart from the network). Rounds are interleaved: every pair once per round.
+ * apply it in a fresh JVM with the agent's JVM flags and environment (AgentProcess), against a
+ * baseline measured in the same rounds: that JVM streaming the whole target file to disk while
+ * hashing it (what a whole download costs the device apart from the network). Rounds are
+ * interleaved: every pair once per round.
  *
  * <p>Usage: {@code DeltaBench WORK_DIR MODELS_DIR ROUNDS [name=BASE,TARGET ...]} (extra pairs from
  * files, e.g. an fp32 model and its int8 variant).
@@ -60,19 +61,20 @@ public final class DeltaBench {
       }
     }
     System.out.println(
-        "| pair | target | delta (ratio) | make | apply / whole-file copy | apply peak RSS / copy"
-            + " peak RSS |");
-    System.out.println("|---|---|---|---|---|---|");
+        "| pair | target | delta (ratio) | target zstd -3 alone | make | apply / whole-file copy |"
+            + " apply peak RSS / copy peak RSS |");
+    System.out.println("|---|---|---|---|---|---|---|");
     for (Pair pair : pairs) {
       List<Sample> s = samples.get(pair.name());
       long size = Files.size(pair.target());
       long delta = s.get(0).deltaBytes();
       System.out.printf(
-          "| %s | %s | %s (%.4f) | %s ms | %s ms / %s ms | %s MB / %s MB |%n",
+          "| %s | %s | %s (%.4f) | %.3f | %s ms | %s ms / %s ms | %s MB / %s MB |%n",
           pair.name(),
           mb(size),
           mb(delta),
           (double) delta / size,
+          wholeFileRatio(pair.target()),
           spread(s, Sample::makeMs),
           spread(s, Sample::applyMs),
           spread(s, Sample::copyMs),
@@ -117,6 +119,12 @@ public final class DeltaBench {
     return pairs;
   }
 
+  /** What plain compression of the whole target would save on the wire (no base). */
+  private static double wholeFileRatio(Path target) throws IOException {
+    byte[] bytes = Files.readAllBytes(target);
+    return (double) com.github.luben.zstd.Zstd.compress(bytes, 3).length / bytes.length;
+  }
+
   private static Path write(Path work, String name, byte[] bytes) throws IOException {
     return Files.write(work.resolve(name), bytes);
   }
@@ -138,17 +146,18 @@ public final class DeltaBench {
     return new Sample(size, makeMs, apply[0], apply[1], copy[0], copy[1]);
   }
 
-  /** Runs a child JVM with the agent's heap flags; returns {ms, peak RSS kB}. */
+  /** Runs a child JVM as the agent runs (its JVM flags); returns {ms, peak RSS kB}. */
   private static long[] run(String... args) throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-XX:+UseSerialGC");
+    command.addAll(dev.modelfleet.e2e.AgentProcess.JVM_FLAGS);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(DeltaBench.class.getName());
     Collections.addAll(command, args);
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(dev.modelfleet.e2e.AgentProcess.ENVIRONMENT);
+    Process process = builder.start();
     String output = new String(process.getInputStream().readAllBytes()).strip();
     if (process.waitFor() != 0) {
       throw new IllegalStateException("child failed: " + output);
