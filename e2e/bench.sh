@@ -3,7 +3,9 @@
 # modelfleet_bench, recreated), then drives the packaged server and agent.
 # Usage: e2e/bench.sh [sections...]   (server agent download download-mtls hardware rollout ingest tls
 # cli-push cli-watch; all by default. The report goes to standard output, progress to standard
-# error.) Section quantization (named explicitly, not part of "all": ~15 minutes on 2 cores) runs
+# error.) Long ones, run only when named: rollout-fleet (1,000 x 10 MB rollouts, filesystem and
+# S3Proxy stores, interleaved with the --fleet baselines: ~15 min), scale (50,000 devices joined,
+# held 10 minutes, then a 1 MB rollout to all: ~40 min), quantization (~15 min on 2 cores): runs
 # QdqBenchmark in the server's tests: int8-qdq per calibration method, mixed precision,
 # int8-dynamic, int8-static and fp16 against fp32 at 1 and 2 threads; it needs no database.
 set -euo pipefail

@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.deploy;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.DeltaDelivery;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.LoadedModel;
 import dev.modelfleet.agent.runtime.ModelLoader;
@@ -49,6 +50,7 @@ public final class Deployer {
 
   private final DesiredStateVerifier verifier;
   private final ArtifactDownloader downloader;
+  private final DeltaDelivery deltas;
   private final SmokeTestedLoader loader;
   private final ModelRegistry registry;
   private final StateStore store;
@@ -67,6 +69,7 @@ public final class Deployer {
     this.verifier = verifier;
     this.device = device;
     this.downloader = downloader;
+    this.deltas = new DeltaDelivery(downloader);
     this.loader = new SmokeTestedLoader(loader);
     this.registry = registry;
     this.store = store;
@@ -221,6 +224,9 @@ public final class Deployer {
         return;
       }
       report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
+      if (model.hasDelta()) {
+        rebuildFromDelta(model, manifest, progress);
+      }
       Path file =
           downloader.download(
               manifest.getSha256(),
@@ -254,6 +260,37 @@ public final class Deployer {
           failed(
               progress,
               new VerificationException("internal-error", "unexpected agent error: " + e, e)));
+    }
+  }
+
+  /**
+   * Tries the delta the desired state offers; on any failure reports why and leaves the artifact to
+   * the whole download that follows (which re-checks whatever this rebuilt, too).
+   */
+  private void rebuildFromDelta(
+      DesiredModel model, VariantManifest manifest, DeploymentProgress.Builder progress)
+      throws InterruptedException {
+    try {
+      boolean rebuilt =
+          deltas.rebuild(
+              model.getDelta(),
+              manifest.getSha256(),
+              manifest.getSize(),
+              (done, total) ->
+                  report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
+      progress.setDeliveredByDelta(rebuilt);
+    } catch (VerificationException e) {
+      String reason = e.reasonCode() + ": " + e.getMessage();
+      LOG.warning(
+          "model "
+              + model.getModel()
+              + " "
+              + model.getVersion()
+              + ": delta not used ("
+              + reason
+              + "); downloading the whole artifact");
+      progress.setDeltaFallbackReason(reason);
+      report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
     }
   }
 

@@ -76,6 +76,11 @@ public final class ArtifactDownloader {
     this.retryDelayMs = retryDelayMs;
   }
 
+  /** Where the verified artifact {@code sha256} lives once downloaded. */
+  public Path finalPath(String sha256) {
+    return finalPath.apply(sha256);
+  }
+
   /** Counts the bytes downloaded and the downloads given up into {@code metrics}. */
   public ArtifactDownloader countInto(AgentMetrics metrics) {
     this.metrics = metrics;

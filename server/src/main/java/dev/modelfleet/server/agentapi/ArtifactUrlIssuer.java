@@ -39,7 +39,7 @@ class ArtifactUrlIssuer {
     this.access = access;
   }
 
-  /** Addresses for the artifacts a desired state names, to send just before it. */
+  /** Addresses for the artifacts (and deltas) a desired state names, to send just before it. */
   Optional<ServerMessage> forDesiredState(DesiredState state) {
     Set<String> shas = new LinkedHashSet<>();
     for (DesiredModel model : state.getModelsList()) {
@@ -51,6 +51,9 @@ class ArtifactUrlIssuer {
         }
       } catch (InvalidProtocolBufferException e) {
         // a manifest signed here always parses; without its address the agent uses the server
+      }
+      if (model.hasDelta()) {
+        shas.add(model.getDelta().getSha256());
       }
     }
     return message(shas);

@@ -7,10 +7,10 @@ import java.util.UUID;
 
 /**
  * The one rule for which artifacts a device may download, whichever way it asks (gRPC FetchArtifact
- * or HTTP): those of its current desired state (serving and shadow candidates), and those of a
- * trial it was sent and has not reported yet, and only while it is active (a device waiting for
- * approval gets nothing). Anything else is answered as not found, so a device cannot probe what the
- * store holds.
+ * or HTTP): those of its current desired state (serving and shadow candidates), the deltas kept for
+ * them (from any base: which one the device holds is its business), and those of a trial it was
+ * sent and has not reported yet, and only while it is active (a device waiting for approval gets
+ * nothing). Anything else is answered as not found, so a device cannot probe what the store holds.
  */
 @ApplicationScoped
 public class ArtifactAccess {
@@ -25,7 +25,10 @@ public class ArtifactAccess {
                     + "   on v.id = d.variant_id or v.id = d.shadow_variant_id"
                     + "   where d.device_id = ?1 and v.artifact_sha256 = ?2)"
                     + " or exists (select 1 from trial_results r join variants v on v.id = r.variant_id"
-                    + "   where r.device_id = ?1 and r.state = 'pending' and v.artifact_sha256 = ?2))")
+                    + "   where r.device_id = ?1 and r.state = 'pending' and v.artifact_sha256 = ?2)"
+                    + " or exists (select 1 from desired_models d join variant_deltas x"
+                    + "   on x.target_variant_id = d.variant_id"
+                    + "   where d.device_id = ?1 and x.kept and x.delta_sha256 = ?2))")
             .setParameter(1, deviceId)
             .setParameter(2, sha256)
             .getSingleResult();

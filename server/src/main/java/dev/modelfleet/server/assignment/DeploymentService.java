@@ -69,6 +69,10 @@ public class DeploymentService implements DeviceDeployments {
     status.bytesDone = progress.getBytesDone();
     status.bytesTotal = progress.getBytesTotal();
     status.executionProviderUsed = emptyToNull(name(progress.getExecutionProviderUsed()));
+    status.deliveredByDelta = progress.getDeliveredByDelta();
+    status.deltaFallbackReason =
+        emptyToNull(
+            StoredText.bounded(progress.getDeltaFallbackReason(), StoredText.REASON_LENGTH));
     status.updatedAt = clock.instant();
     status.persist();
     if (newModel) {
@@ -199,6 +203,8 @@ public class DeploymentService implements DeviceDeployments {
                     s.bytesDone,
                     s.bytesTotal,
                     s.executionProviderUsed,
+                    s.deliveredByDelta,
+                    s.deltaFallbackReason,
                     s.updatedAt))
         .toList();
   }

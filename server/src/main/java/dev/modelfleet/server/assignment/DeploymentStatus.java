@@ -46,6 +46,14 @@ public class DeploymentStatus extends PanacheEntityBase {
   @Column(name = "execution_provider_used")
   public String executionProviderUsed;
 
+  /** Whether the artifact of the last deployment was rebuilt from a delta. */
+  @Column(name = "delivered_by_delta")
+  public boolean deliveredByDelta;
+
+  /** Why the agent downloaded the whole artifact although a delta was offered. */
+  @Column(name = "delta_fallback_reason")
+  public String deltaFallbackReason;
+
   @Column(name = "updated_at")
   public Instant updatedAt;
 

@@ -6,7 +6,10 @@ import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.ShadowCandidate;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.delta.DeltaOffers;
+import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLocks;
+import dev.modelfleet.server.device.InstalledModelInfo;
 import dev.modelfleet.server.signing.Signer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,7 +18,9 @@ import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -27,13 +32,19 @@ public class DesiredStateService {
   private final ModelFleetConfig config;
   private final Clock clock;
   private final Event<DesiredStateChanged> changed;
+  private final DeltaOffers deltas;
 
   DesiredStateService(
-      Signer signing, ModelFleetConfig config, Clock clock, Event<DesiredStateChanged> changed) {
+      Signer signing,
+      ModelFleetConfig config,
+      Clock clock,
+      Event<DesiredStateChanged> changed,
+      DeltaOffers deltas) {
     this.signing = signing;
     this.config = config;
     this.clock = clock;
     this.changed = changed;
+    this.deltas = deltas;
   }
 
   /**
@@ -54,6 +65,7 @@ public class DesiredStateService {
             .setGeneration(row.generation + 1)
             .setIssuedAtMs(now.toEpochMilli())
             .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
+    Map<String, String> installed = installedArtifacts(deviceId);
     for (DesiredModel entry : DesiredModel.ofDevice(deviceId)) {
       dev.modelfleet.protocol.agent.v1.DesiredModel.Builder model =
           dev.modelfleet.protocol.agent.v1.DesiredModel.newBuilder()
@@ -69,6 +81,7 @@ public class DesiredStateService {
                 .setSampleRate(entry.shadowSampleRate)
                 .setMaxPerSecond(entry.shadowMaxPerSecond));
       }
+      deltas.offer(entry.variant.id, installed.get(entry.model.name)).ifPresent(model::setDelta);
       state.addModels(model);
     }
     SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
@@ -79,6 +92,23 @@ public class DesiredStateService {
     row.persist();
     changed.fire(new DesiredStateChanged(deviceId, row.generation, document));
     return row;
+  }
+
+  /**
+   * The artifact each model's active variant has on the device, as it last reported: the base a
+   * delta must start from.
+   */
+  private static Map<String, String> installedArtifacts(UUID deviceId) {
+    Map<String, String> installed = new HashMap<>();
+    Device device = Device.findById(deviceId);
+    if (device != null && device.installed != null) {
+      for (InstalledModelInfo m : device.installed) {
+        if (m.active() && m.sha256() != null) {
+          installed.put(m.model(), m.sha256());
+        }
+      }
+    }
+    return installed;
   }
 
   /**

@@ -56,6 +56,8 @@ public record DeviceDetails(
       long bytesDone,
       long bytesTotal,
       String executionProviderUsed,
+      boolean deliveredByDelta,
+      String deltaFallbackReason,
       Instant updatedAt) {}
 
   /** A variant that ONNX Runtime ran on another execution provider than it was matched for. */

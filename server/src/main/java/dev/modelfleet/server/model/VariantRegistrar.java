@@ -6,6 +6,7 @@ import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.model.ModelViews.VariantView;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
@@ -18,11 +19,17 @@ class VariantRegistrar {
   private final ManifestSigning signing;
   private final ArtifactStore store;
   private final Clock clock;
+  private final Event<VariantPublished> published;
 
-  VariantRegistrar(ManifestSigning signing, ArtifactStore store, Clock clock) {
+  VariantRegistrar(
+      ManifestSigning signing,
+      ArtifactStore store,
+      Clock clock,
+      Event<VariantPublished> published) {
     this.signing = signing;
     this.store = store;
     this.clock = clock;
+    this.published = published;
   }
 
   /** Fails before any byte is read when the upload could not be kept anyway. */
@@ -79,6 +86,7 @@ class VariantRegistrar {
     variant.createdAt = now;
     variant.manifest = signing.signFirst(manifest(variant));
     variant.persist();
+    published.fire(new VariantPublished(variant.id));
     return VariantView.of(variant);
   }
 

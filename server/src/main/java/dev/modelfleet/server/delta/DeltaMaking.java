@@ -1,0 +1,246 @@
+package dev.modelfleet.server.delta;
+
+import dev.modelfleet.onnx.delta.DeltaMaker;
+import dev.modelfleet.server.artifact.ArtifactStore;
+import dev.modelfleet.server.artifact.StagedArtifact;
+import dev.modelfleet.server.model.Variant;
+import dev.modelfleet.server.model.VariantPublished;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.hibernate.orm.panache.Panache;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jboss.logging.Logger;
+
+/**
+ * Makes deltas for a newly published variant from the variants of the same model's earlier versions
+ * that devices may run now: same precision, execution provider, architecture and CPU flags, the
+ * {@link DeltaConfig#bases()} most recent. It works on one background thread after the publishing
+ * transaction committed, so an upload never waits for it; a replica that stops meanwhile leaves
+ * that variant without deltas (devices then download it whole).
+ */
+@ApplicationScoped
+public class DeltaMaking {
+
+  private static final Logger LOG = Logger.getLogger(DeltaMaking.class);
+
+  private final ArtifactStore store;
+  private final DeltaConfig config;
+  private final Clock clock;
+  private final Counter kept;
+  private final Counter dropped;
+  private final Counter failures;
+  private final ExecutorService worker =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread thread = new Thread(r, "delta-maker");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  DeltaMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
+    this.store = store;
+    this.config = config;
+    this.clock = clock;
+    this.kept =
+        Counter.builder("modelfleet.deltas.kept")
+            .description("Model deltas made and kept (they saved enough)")
+            .register(registry);
+    this.dropped =
+        Counter.builder("modelfleet.deltas.dropped")
+            .description("Model deltas made and thrown away (they saved too little)")
+            .register(registry);
+    this.failures =
+        Counter.builder("modelfleet.deltas.failures")
+            .description("Model deltas that could not be made (the variant is served whole)")
+            .register(registry);
+  }
+
+  void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
+    if (config.enabled()) {
+      worker.execute(() -> makeQuietly(event.variantId()));
+    }
+  }
+
+  void stop(@Observes ShutdownEvent stopping) {
+    worker.shutdownNow();
+  }
+
+  private void makeQuietly(UUID variantId) {
+    try {
+      makeFor(variantId);
+    } catch (IOException | RuntimeException e) {
+      failures.increment();
+      LOG.warnf("could not make deltas for variant %s (%s); it is served whole", variantId, e);
+    }
+  }
+
+  /** Weighs a delta from each base not weighed before; returns the rows recorded now. */
+  List<VariantDelta> makeFor(UUID variantId) throws IOException {
+    Plan plan = QuarkusTransaction.requiringNew().call(() -> plan(variantId));
+    List<VariantDelta> made = new ArrayList<>();
+    if (plan == null) {
+      return made;
+    }
+    for (Base base : plan.bases()) {
+      made.add(make(plan, base));
+    }
+    return made;
+  }
+
+  private record Base(UUID variantId, String sha256, long size) {}
+
+  private record Plan(UUID variantId, String sha256, long size, List<Base> bases) {}
+
+  private Plan plan(UUID variantId) {
+    Variant target = Variant.findById(variantId);
+    if (target == null) {
+      return null;
+    }
+    List<Variant> candidates =
+        Variant.list(
+            "version.model = ?1 and version <> ?2 and precision = ?3 and executionProvider = ?4"
+                + " and arch = ?5 and createdAt <= ?6 order by createdAt desc",
+            target.version.model,
+            target.version,
+            target.precision,
+            target.executionProvider,
+            target.arch,
+            target.createdAt);
+    List<Base> bases = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (Variant candidate : candidates) {
+      if (bases.size() >= config.bases()) {
+        break;
+      }
+      String sha256 = candidate.sha256.strip();
+      if (!candidate.requiredCpuFlags.equals(target.requiredCpuFlags)
+          || sha256.equals(target.sha256.strip())
+          || !seen.add(sha256)) {
+        continue;
+      }
+      if (!VariantDelta.exists(target.id, candidate.id)) {
+        bases.add(new Base(candidate.id, sha256, candidate.size));
+      }
+    }
+    return new Plan(target.id, target.sha256.strip(), target.size, bases);
+  }
+
+  private VariantDelta make(Plan plan, Base base) throws IOException {
+    List<Path> temporary = new ArrayList<>();
+    try {
+      Path baseFile = local(base.sha256(), temporary);
+      Path targetFile = local(plan.sha256(), temporary);
+      Path deltaFile = Files.createTempFile("modelfleet-delta-", ".mfd");
+      temporary.add(deltaFile);
+      long started = System.nanoTime();
+      long size;
+      try (OutputStream out = Files.newOutputStream(deltaFile)) {
+        size = DeltaMaker.make(baseFile, targetFile, out);
+      }
+      long makeMs = (System.nanoTime() - started) / 1_000_000;
+      boolean keep = size <= (1.0 - config.minSaving()) * plan.size();
+      String deltaSha256 = keep ? storeDelta(deltaFile) : null;
+      VariantDelta row =
+          QuarkusTransaction.requiringNew()
+              .call(() -> record(plan, base, deltaSha256, size, makeMs));
+      (keep ? kept : dropped).increment();
+      LOG.infof(
+          "delta for variant %s from %s: %d of %d bytes (%.1f %%) in %d ms, %s",
+          plan.variantId(),
+          base.sha256(),
+          size,
+          plan.size(),
+          100.0 * size / Math.max(1, plan.size()),
+          makeMs,
+          keep ? "kept" : "saves too little, dropped");
+      return row;
+    } finally {
+      for (Path file : temporary) {
+        Files.deleteIfExists(file);
+      }
+    }
+  }
+
+  /** The artifact as a local file: the store's own when it is a directory, else a copy. */
+  private Path local(String sha256, List<Path> temporary) throws IOException {
+    var file = store.localFile(sha256);
+    if (file.isPresent()) {
+      return file.get();
+    }
+    Path copy = Files.createTempFile("modelfleet-delta-src-", ".onnx");
+    temporary.add(copy);
+    try (ArtifactStore.Stored stored = store.open(sha256, 0);
+        OutputStream out = Files.newOutputStream(copy)) {
+      stored.body().transferTo(out);
+    }
+    return copy;
+  }
+
+  private String storeDelta(Path deltaFile) throws IOException {
+    StagedArtifact staged;
+    try (InputStream in = Files.newInputStream(deltaFile)) {
+      staged = store.stage(in);
+    }
+    try {
+      store.commit(staged);
+      return staged.sha256();
+    } finally {
+      store.discard(staged);
+    }
+  }
+
+  /**
+   * Records the delta; a kept one also gets its {@code artifacts} row, under the artifact's lock
+   * (the garbage collector takes it too). Bytes stored but never recorded (the replica stopped
+   * here) are unreferenced and collected after the grace period.
+   */
+  private VariantDelta record(Plan plan, Base base, String deltaSha256, long size, long makeMs) {
+    var em = Panache.getEntityManager();
+    if (deltaSha256 != null) {
+      em.createNativeQuery("select pg_advisory_xact_lock(hashtext(?1))")
+          .setParameter(1, "artifact:" + deltaSha256)
+          .getSingleResult();
+      if (!store.contains(deltaSha256)) {
+        throw new IllegalStateException("the delta's bytes vanished before they were recorded");
+      }
+      em.createNativeQuery(
+              "insert into artifacts (sha256, size, created_at) values (?1, ?2, ?3)"
+                  + " on conflict (sha256) do nothing")
+          .setParameter(1, deltaSha256)
+          .setParameter(2, size)
+          .setParameter(3, clock.instant())
+          .executeUpdate();
+    }
+    VariantDelta row = new VariantDelta();
+    row.id = UUID.randomUUID();
+    row.targetVariantId = plan.variantId();
+    row.baseVariantId = base.variantId();
+    row.baseSha256 = base.sha256();
+    row.baseSize = base.size();
+    row.deltaSha256 = deltaSha256;
+    row.deltaSize = size;
+    row.targetSize = plan.size();
+    row.kept = deltaSha256 != null;
+    row.makeMs = makeMs;
+    row.createdAt = clock.instant();
+    row.persist();
+    return row;
+  }
+}
