@@ -312,6 +312,31 @@ class DocumentedSettingsTest {
         }
       }
     }
+    names.addAll(agentEnvironmentVariables());
+    return names;
+  }
+
+  /**
+   * The agent reads every configuration key also as MODELFLEET_AGENT_ and the key upper-cased; it
+   * makes those names rather than spelling them, so they come from its list of keys (the quoted
+   * dashed words of AgentConfig.KEYS).
+   */
+  private static Set<String> agentEnvironmentVariables() throws IOException {
+    String config =
+        Files.readString(
+            ROOT.resolve("agent/src/main/java/dev/modelfleet/agent/config/AgentConfig.java"),
+            StandardCharsets.UTF_8);
+    int keys = config.indexOf("Set<String> KEYS");
+    Set<String> names = new TreeSet<>();
+    if (keys < 0) {
+      return names;
+    }
+    Matcher key =
+        Pattern.compile("\"([a-z][a-z0-9-]*)\"")
+            .matcher(config.substring(keys, config.indexOf(");", keys)));
+    while (key.find()) {
+      names.add("MODELFLEET_AGENT_" + key.group(1).toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
     return names;
   }
 
