@@ -196,7 +196,9 @@ class RolloutStreamTest {
           notify.execute();
         }
         other.commit();
-        Event event = stream.until(e -> true, WAIT);
+        // the notice of the rollout's creation goes out up to 100 ms after its commit and may
+        // arrive first (a reading from before the rename); the rename's must follow
+        Event event = stream.until(e -> e.data().contains(renamed), WAIT);
         assertEquals(renamed, JSON.readTree(event.data()).path("name").asText());
       }
     }
