@@ -286,6 +286,50 @@ class CliEndToEndTest {
 
   @Test
   @Timeout(300)
+  void anAdminRunsTheArtifactCollectorFromTheCommandLine() throws Exception {
+    CliProcess cli = loggedIn();
+    Path onnx = work.resolve("gc.onnx");
+    SampleModels.writeClassifier(onnx, 4);
+    json(
+        cli.run(
+            "variants",
+            "push",
+            "gc-" + run,
+            "1",
+            onnx.toString(),
+            "--precision",
+            "fp32",
+            "--ep",
+            "cpu",
+            "--create",
+            "-o",
+            "json"));
+
+    JsonNode dry = json(cli.run("artifacts", "gc", "--dry-run", "-o", "json"));
+    assertTrue(dry.path("ran").asBoolean(), dry.toString());
+    assertTrue(dry.path("dryRun").asBoolean(), dry.toString());
+    assertTrue(dry.path("referenced").asInt() >= 1, "the pushed variant's file is referenced");
+    assertFalse(
+        dry.path("collected").toString().contains(sha256(onnx)),
+        "a referenced artifact is never collected: " + dry);
+    CliProcess.Result human = cli.run("artifacts", "gc", "--dry-run");
+    assertEquals(0, human.exit(), human.toString());
+    assertTrue(human.out().contains("dry run (nothing removed)"), human.out());
+
+    JsonNode viewer =
+        json(
+            cli.run(
+                "access-tokens", "create", "gc-viewer-" + run, "--role", "viewer", "-o", "json"));
+    CliProcess.Result forbidden =
+        new CliProcess(work.resolve("gc-viewer.yaml"))
+            .env("MODELFLEET_SERVER", running.server().baseUri().toString())
+            .env("MODELFLEET_TOKEN", viewer.path("token").asText())
+            .run("artifacts", "gc");
+    assertEquals(5, forbidden.exit(), forbidden.toString());
+  }
+
+  @Test
+  @Timeout(300)
   void eachFailureHasItsExitStatusAndSaysWhatToDo() throws Exception {
     CliProcess cli = loggedIn();
     String model = "errors-" + run;
