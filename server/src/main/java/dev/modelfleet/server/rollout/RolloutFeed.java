@@ -39,6 +39,14 @@ public class RolloutFeed {
   /** At most about four readings a second per rollout. */
   static final long MIN_GAP_MS = 250;
 
+  /**
+   * A reading costs its rollout's size: at 50,000 devices one takes seconds of PostgreSQL time, so
+   * back-to-back readings under a stream of notices would keep a core busy for the watchers alone.
+   * The gap after a reading is at least this many times what it took: watchers then cost at most
+   * about a fifth of a core per watched rollout however busy it is.
+   */
+  static final int COST_SPACING = 4;
+
   /** A way to stop watching. */
   public interface Subscription extends AutoCloseable {
     @Override
@@ -49,6 +57,7 @@ public class RolloutFeed {
   private static final class Slot {
     boolean scheduled;
     long lastReadNanos;
+    long lastCostMs;
     String lastJson;
   }
 
@@ -126,7 +135,7 @@ public class RolloutFeed {
       }
       slot.scheduled = true;
       long sinceLast = (System.nanoTime() - slot.lastReadNanos) / 1_000_000;
-      long delay = slot.lastReadNanos == 0 ? 0 : Math.max(0, MIN_GAP_MS - sinceLast);
+      long delay = slot.lastReadNanos == 0 ? 0 : Math.max(0, gapAfter(slot.lastCostMs) - sinceLast);
       try {
         reader.schedule(() -> read(rolloutId, slot), delay, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -147,7 +156,11 @@ public class RolloutFeed {
       if (forRollout.isEmpty() && fleetWatchers.isEmpty()) {
         return;
       }
+      long started = System.nanoTime();
       Optional<RolloutUpdate> update = current(rolloutId);
+      synchronized (slot) {
+        slot.lastCostMs = (System.nanoTime() - started) / 1_000_000;
+      }
       if (update.isEmpty()) {
         return;
       }
@@ -166,6 +179,11 @@ public class RolloutFeed {
     } finally {
       forgetIdle(rolloutId, slot);
     }
+  }
+
+  /** The least time from one reading's start to the next, after a reading that took this long. */
+  static long gapAfter(long costMs) {
+    return Math.max(MIN_GAP_MS, costMs + COST_SPACING * costMs);
   }
 
   /** A slot without watchers and without a pending reading goes, so slots stay few. */
