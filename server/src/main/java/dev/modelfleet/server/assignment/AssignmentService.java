@@ -19,7 +19,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -53,15 +56,26 @@ public class AssignmentService {
     return assign(devices, version, accuracyFloor, Cause.DIRECT);
   }
 
+  /**
+   * Locks the devices in id order, lets the matcher pick each one's variant and publishes newly
+   * signed desired states, reading and writing the batch's rows a statement per table rather than
+   * per device: a rollout tells its devices 50 at a time, and at 50,000 devices per-device queries
+   * made the engine's one thread spend about 20 ms on each.
+   */
   @Transactional
   public AssignmentResult assign(
       Collection<Device> devices, ModelVersion version, Double accuracyFloor, Cause cause) {
     VersionMatcher matcher = matching.forVersion(version, accuracyFloor);
+    Model model = version.model;
+    List<Device> locked = DeviceLocks.lockAll(devices.stream().map(d -> d.id).toList());
+    List<UUID> ids = locked.stream().map(d -> d.id).toList();
+    Map<UUID, DesiredModel> slots = DesiredModel.ofDevices(ids, model);
     List<Assigned> assigned = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
-    List<Object> touched = new ArrayList<>();
-    for (Device candidate : devices) {
-      Device device = DeviceLocks.lock(candidate.id);
+    Map<UUID, Variant> chosen = new LinkedHashMap<>();
+    Map<UUID, MatchDecision> decisions = new HashMap<>();
+    Map<UUID, UUID> previous = new HashMap<>();
+    for (Device device : locked) {
       if (!device.isActive()) {
         skipped.add(new Skipped(device.id, "device is " + device.status.value()));
         continue;
@@ -72,12 +86,67 @@ public class AssignmentService {
         skipped.add(new Skipped(device.id, decision.reason()));
         continue;
       }
-      UUID previous = desiredVariant(device.id, version.model).map(v -> v.id).orElse(null);
-      long generation = pointAt(device.id, version.model, variant, cause, touched);
-      assigned.add(new Assigned(device.id, variant.id, generation, decision.reason(), previous));
-      forget(device, touched);
+      DesiredModel slot = slots.get(device.id);
+      previous.put(device.id, slot == null ? null : slot.variant.id);
+      slots.put(device.id, point(slot, device.id, variant));
+      chosen.put(device.id, variant);
+      decisions.put(device.id, decision);
     }
+    List<UUID> told = new ArrayList<>(chosen.keySet());
+    Map<UUID, DeviceDesiredState> states = desiredStates.publishAll(told);
+    Map<UUID, DeploymentStatus> statuses = DeploymentStatus.forUpdate(told, model.name);
+    List<DeploymentHistory> history = new ArrayList<>();
+    Instant now = clock.instant();
+    for (UUID deviceId : told) {
+      Variant variant = chosen.get(deviceId);
+      long generation = states.get(deviceId).generation;
+      recordDeployment(statuses.get(deviceId), variant, generation);
+      history.add(
+          DeploymentHistory.line(
+              deviceId,
+              model.name,
+              variant.version.version,
+              variant.id,
+              generation,
+              "desired",
+              cause.name(),
+              cause.rolloutId(),
+              now));
+      assigned.add(
+          new Assigned(
+              deviceId,
+              variant.id,
+              generation,
+              decisions.get(deviceId).reason(),
+              previous.get(deviceId)));
+    }
+    DeploymentHistory.recordAll(history);
+    EntityManager em = Panache.getEntityManager();
+    em.flush();
+    // the batch's rows leave the persistence context, so the next batch's flushes do not
+    // dirty-check them again (kept, n batches would cost n² checks)
+    locked.forEach(em::detach);
+    slots.values().forEach(em::detach);
+    states.values().forEach(em::detach);
+    statuses.values().forEach(em::detach);
     return new AssignmentResult(assigned, skipped);
+  }
+
+  /** {@code slot} (null: a new one) of the device, pointed at {@code variant}. */
+  private DesiredModel point(DesiredModel slot, UUID deviceId, Variant variant) {
+    DesiredModel entry = slot;
+    if (entry == null) {
+      entry = new DesiredModel();
+      entry.id = UUID.randomUUID();
+      entry.deviceId = deviceId;
+      entry.model = variant.version.model;
+    }
+    entry.variant = variant;
+    // Serving a version ends any shadow of the model: the candidate either is it now, or lost.
+    entry.clearShadow();
+    entry.updatedAt = clock.instant();
+    entry.persist();
+    return entry;
   }
 
   /** How a device samples and compares its shadow candidate. */
@@ -267,7 +336,12 @@ public class AssignmentService {
   }
 
   private DeploymentStatus recordDeployment(UUID deviceId, Variant variant, long generation) {
-    DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, variant.version.model.name);
+    return recordDeployment(
+        DeploymentStatus.forUpdate(deviceId, variant.version.model.name), variant, generation);
+  }
+
+  private DeploymentStatus recordDeployment(
+      DeploymentStatus status, Variant variant, long generation) {
     if ("active".equals(status.state) && variant.id.equals(status.variantId)) {
       // The device serves this very variant: it accepts the new generation and, since nothing
       // changes for it, reports nothing; waiting for a report would leave it pending forever.

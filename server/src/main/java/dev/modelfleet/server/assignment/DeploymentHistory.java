@@ -1,5 +1,6 @@
 package dev.modelfleet.server.assignment;
 
+import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -9,6 +10,7 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -74,6 +76,57 @@ public class DeploymentHistory extends PanacheEntityBase {
       String cause,
       UUID rolloutId,
       Instant at) {
+    DeploymentHistory line =
+        line(deviceId, model, version, variantId, generation, kind, cause, rolloutId, at);
+    line.persist();
+    return line;
+  }
+
+  /**
+   * Writes many lines in one JDBC batch. Its identity key makes Hibernate insert each entity on its
+   * own round trip; a rollout step records one line per device of a 50-device batch.
+   */
+  static void recordAll(List<DeploymentHistory> lines) {
+    if (lines.isEmpty()) {
+      return;
+    }
+    Panache.getEntityManager()
+        .unwrap(org.hibernate.Session.class)
+        .doWork(
+            connection -> {
+              try (java.sql.PreparedStatement insert =
+                  connection.prepareStatement(
+                      "insert into deployment_history (device_id, model, version, variant_id,"
+                          + " generation, kind, cause, rollout_id, at)"
+                          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                for (DeploymentHistory line : lines) {
+                  insert.setObject(1, line.deviceId);
+                  insert.setString(2, line.model);
+                  insert.setString(3, line.version);
+                  insert.setObject(4, line.variantId, java.sql.Types.OTHER);
+                  insert.setLong(5, line.generation);
+                  insert.setString(6, line.kind);
+                  insert.setString(7, line.cause);
+                  insert.setObject(8, line.rolloutId, java.sql.Types.OTHER);
+                  insert.setObject(9, line.at.atOffset(java.time.ZoneOffset.UTC));
+                  insert.addBatch();
+                }
+                insert.executeBatch();
+              }
+            });
+  }
+
+  /** A line as {@link #record} makes it, not yet written: for {@link #recordAll}. */
+  static DeploymentHistory line(
+      UUID deviceId,
+      String model,
+      String version,
+      UUID variantId,
+      long generation,
+      String kind,
+      String cause,
+      UUID rolloutId,
+      Instant at) {
     DeploymentHistory line = new DeploymentHistory();
     line.deviceId = deviceId;
     line.model = model;
@@ -84,7 +137,6 @@ public class DeploymentHistory extends PanacheEntityBase {
     line.cause = cause;
     line.rolloutId = rolloutId;
     line.at = at;
-    line.persist();
     return line;
   }
 }

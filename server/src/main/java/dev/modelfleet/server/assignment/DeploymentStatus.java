@@ -94,4 +94,24 @@ public class DeploymentStatus extends PanacheEntityBase {
           return row;
         });
   }
+
+  /** Each device's row for {@code model}, new ones for devices without one, by device id. */
+  static java.util.Map<UUID, DeploymentStatus> forUpdate(
+      java.util.Collection<UUID> deviceIds, String model) {
+    java.util.Map<UUID, DeploymentStatus> rows = new java.util.HashMap<>();
+    DeploymentStatus.<DeploymentStatus>list("deviceId in ?1 and model = ?2", deviceIds, model)
+        .forEach(r -> rows.put(r.deviceId, r));
+    for (UUID deviceId : deviceIds) {
+      rows.computeIfAbsent(
+          deviceId,
+          id -> {
+            DeploymentStatus row = new DeploymentStatus();
+            row.id = UUID.randomUUID();
+            row.deviceId = id;
+            row.model = model;
+            return row;
+          });
+    }
+    return rows;
+  }
 }

@@ -59,4 +59,13 @@ public class DesiredModel extends PanacheEntityBase {
   public static List<DesiredModel> ofDevice(UUID deviceId) {
     return list("deviceId = ?1 order by model.name", deviceId);
   }
+
+  /** The slots of {@code model} on any of {@code deviceIds}, by device id (one query). */
+  static java.util.Map<UUID, DesiredModel> ofDevices(
+      java.util.Collection<UUID> deviceIds, Model model) {
+    java.util.Map<UUID, DesiredModel> slots = new java.util.HashMap<>();
+    DesiredModel.<DesiredModel>list("deviceId in ?1 and model = ?2", deviceIds, model)
+        .forEach(d -> slots.put(d.deviceId, d));
+    return slots;
+  }
 }

@@ -1,6 +1,6 @@
 package dev.modelfleet.server.cluster;
 
-import dev.modelfleet.server.assignment.DesiredStateChanged;
+import dev.modelfleet.server.assignment.DesiredStatesPublished;
 import dev.modelfleet.server.device.DeviceApproved;
 import dev.modelfleet.server.device.DeviceDecommissioned;
 import dev.modelfleet.server.device.DeviceRejected;
@@ -29,11 +29,28 @@ class ClusterNotifier {
     this.rolloutNotices = rolloutNotices;
   }
 
-  void desiredStateChanged(
-      @Observes(during = TransactionPhase.IN_PROGRESS) DesiredStateChanged change) {
-    notifyInTransaction(
-        ClusterChannels.DESIRED_STATE,
-        ClusterChannels.desiredStatePayload(change.deviceId(), change.generation()));
+  /** One statement for a batch: a rollout step publishes 50 devices' states at once. */
+  void desiredStatesPublished(
+      @Observes(during = TransactionPhase.IN_PROGRESS) DesiredStatesPublished batch) {
+    if (batch.changes().isEmpty()) {
+      return;
+    }
+    String[] payloads =
+        batch.changes().stream()
+            .map(c -> ClusterChannels.desiredStatePayload(c.deviceId(), c.generation()))
+            .toArray(String[]::new);
+    Panache.getEntityManager()
+        .unwrap(Session.class)
+        .doWork(
+            connection -> {
+              try (PreparedStatement notify =
+                  connection.prepareStatement(
+                      "select count(pg_notify(?, payload)) from unnest(?::text[]) as payload")) {
+                notify.setString(1, ClusterChannels.DESIRED_STATE);
+                notify.setArray(2, connection.createArrayOf("text", payloads));
+                notify.execute();
+              }
+            });
   }
 
   void decommissioned(@Observes(during = TransactionPhase.IN_PROGRESS) DeviceDecommissioned event) {

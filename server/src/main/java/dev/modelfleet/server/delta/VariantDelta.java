@@ -59,4 +59,9 @@ public class VariantDelta extends PanacheEntityBase {
             baseSha256)
         .firstResultOptional();
   }
+
+  /** The kept deltas to any of {@code targetVariantIds}, smallest first. */
+  static java.util.List<VariantDelta> keptTo(java.util.Collection<UUID> targetVariantIds) {
+    return list("targetVariantId in ?1 and kept = true order by deltaSize, id", targetVariantIds);
+  }
 }

@@ -2,7 +2,10 @@ package dev.modelfleet.server.device;
 
 import dev.modelfleet.server.common.ApiError;
 import io.quarkus.hibernate.orm.panache.Panache;
+import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
+import java.util.Collection;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -43,5 +46,30 @@ public final class DeviceLocks {
     // through the lock; read what the lock protects, e.g. a decommissioning committed meanwhile
     Panache.getEntityManager().refresh(device);
     return device;
+  }
+
+  /**
+   * Locks many devices' rows in one statement, in the one stable order (by id), and returns those
+   * that exist as they are under the lock, in that order. One round trip instead of two per device:
+   * a rollout tells its devices 50 at a time, and at 50,000 devices the per-device locking was a
+   * good part of the engine's time.
+   */
+  public static List<Device> lockAll(Collection<UUID> deviceIds) {
+    if (deviceIds.isEmpty()) {
+      return List.of();
+    }
+    EntityManager em = Panache.getEntityManager();
+    // a device loaded earlier in this transaction would come back as it was then, not as the lock
+    // sees it (the query does not overwrite a managed instance): let go of any such copy first
+    for (UUID id : deviceIds) {
+      Device loaded = em.getReference(Device.class, id);
+      if (em.contains(loaded)) {
+        em.detach(loaded);
+      }
+    }
+    return em.createQuery("select d from Device d where d.id in ?1 order by d.id", Device.class)
+        .setParameter(1, deviceIds)
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+        .getResultList();
   }
 }
