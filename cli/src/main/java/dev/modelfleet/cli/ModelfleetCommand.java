@@ -1,8 +1,8 @@
 package dev.modelfleet.cli;
 
 import dev.modelfleet.cli.commands.AccessTokensCommand;
-import dev.modelfleet.cli.commands.AssignCommand;
 import dev.modelfleet.cli.commands.ArtifactsCommand;
+import dev.modelfleet.cli.commands.AssignCommand;
 import dev.modelfleet.cli.commands.AuditCommand;
 import dev.modelfleet.cli.commands.CompletionCommand;
 import dev.modelfleet.cli.commands.ConfigCommand;
