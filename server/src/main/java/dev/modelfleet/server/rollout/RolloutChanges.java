@@ -2,11 +2,13 @@ package dev.modelfleet.server.rollout;
 
 import dev.modelfleet.server.assignment.DeploymentProgressed;
 import dev.modelfleet.server.cluster.RolloutChangeNotice;
+import io.quarkus.arc.Arc;
+import io.quarkus.arc.ArcContainer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
-import jakarta.enterprise.inject.spi.CDI;
 import java.util.List;
 import java.util.UUID;
 
@@ -27,9 +29,26 @@ class RolloutChanges {
        where rd.device_id = ?1 and m.name = ?2 and not rd.released
       """;
 
+  /**
+   * The event handle, kept: one made per call resolves the observers again at every fire, which was
+   * a tenth of the server's CPU in a 5,000-device rollout (a fire per device report). Bound to the
+   * container it came from, as a test run may start another.
+   */
+  private static volatile Notices notices;
+
+  private record Notices(ArcContainer container, Event<RolloutChangeNotice> event) {}
+
   /** The rollout changed in the current transaction. */
   static void touched(UUID rolloutId) {
-    CDI.current().getBeanManager().getEvent().fire(new RolloutChangeNotice(rolloutId));
+    ArcContainer container = Arc.container();
+    Notices current = notices;
+    if (current == null || current.container() != container) {
+      current =
+          new Notices(
+              container, container.beanManager().getEvent().select(RolloutChangeNotice.class));
+      notices = current;
+    }
+    current.event().fire(new RolloutChangeNotice(rolloutId));
   }
 
   void deviceReported(

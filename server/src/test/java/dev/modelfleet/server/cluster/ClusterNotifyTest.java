@@ -145,23 +145,27 @@ class ClusterNotifyTest {
   void aReconnectedListenerResendsWhatItMayHaveMissed() throws Exception {
     EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
     UUID deviceId = UUID.fromString(device.getDeviceId());
-    SyncStream stream = openStream(device);
     int pidBefore = listener.backendPid();
 
     try (Connection replica = rawConnection()) {
+      // a document before the stream opens, which its Hello sends: once it has arrived, the
+      // Hello's own read of the desired state is over (it comes after the stream is registered,
+      // and on a loaded machine could otherwise read the document committed below)
+      commitDesiredState(replica, deviceId, 2, false);
+      SyncStream stream = openStream(device);
+      assertEquals(2, desiredState(stream.next()).getGeneration());
       commitDesiredState(replica, deviceId, 3, false); // its notice went nowhere
       assertEquals(null, stream.received.poll(500, TimeUnit.MILLISECONDS), "nothing to push yet");
       try (PreparedStatement kill = replica.prepareStatement("select pg_terminate_backend(?)")) {
         kill.setInt(1, pidBefore);
         kill.execute();
       }
+      assertEquals(3, desiredState(stream.next()).getGeneration());
+      Eventually.until(
+          "the listener is back", () -> listener.listening() && listener.backendPid() != 0);
+      assertNotEquals(pidBefore, listener.backendPid());
+      stream.cancel();
     }
-
-    assertEquals(3, desiredState(stream.next()).getGeneration());
-    Eventually.until(
-        "the listener is back", () -> listener.listening() && listener.backendPid() != 0);
-    assertNotEquals(pidBefore, listener.backendPid());
-    stream.cancel();
   }
 
   private SyncStream openStream(EnrollResponse device) throws InterruptedException {
