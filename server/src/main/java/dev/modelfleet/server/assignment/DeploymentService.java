@@ -54,7 +54,7 @@ public class DeploymentService implements DeviceDeployments {
     }
     // an assignment writes the same row under the device lock; without it, the first report for
     // a model and an assignment of it both insert the row and one of them fails on commit
-    DeviceLocks.lock(deviceId);
+    DeviceLocks.lockRow(deviceId);
     DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
     boolean newModel = status.state == null;
     String stateBefore = status.state;
