@@ -76,6 +76,8 @@ public record RolloutPlan(
    * @param maxSeconds seconds after which a phase still short of samples fails
    * @param maxLatencyRatio the candidate's p95 over the serving model's, per device, at most
    * @param maxFailurePercent candidate runs that failed, percent of the sampled runs, at most
+   * @param waves the indexes (from 0) of the waves that go through the phase, in order; null for
+   *     every wave (plans stored before waves could be chosen read so too)
    */
   public record ShadowPhase(
       String comparison,
@@ -85,10 +87,12 @@ public record RolloutPlan(
       long minSeconds,
       long maxSeconds,
       double maxLatencyRatio,
-      double maxFailurePercent) {}
+      double maxFailurePercent,
+      List<Integer> waves) {}
 
-  public boolean hasShadowPhase() {
-    return shadow != null;
+  /** Whether wave {@code index} first runs the version as a shadow. */
+  public boolean hasShadowPhase(int index) {
+    return shadow != null && (shadow.waves() == null || shadow.waves().contains(index));
   }
 
   public WavePlan wave(int index) {
