@@ -27,9 +27,10 @@ class ConsoleSessionTest {
       Pattern.compile("name=\"csrf-token\" content=\"([^\"]+)\"");
 
   /** A signed-in browser: its session cookie and the CSRF token its pages carry. */
-  record Browser(String session, String csrf) {}
+  public record Browser(String session, String csrf) {}
 
-  static Browser signIn(String token) {
+  /** Signs in on the console's form, as a person would (other features' tests use it too). */
+  public static Browser signIn(String token) {
     Response form = given().redirects().follow(false).get("/console/login");
     form.then()
         .statusCode(200)

@@ -3,6 +3,7 @@ package dev.modelfleet.server.rollout;
 import static dev.modelfleet.server.rollout.RolloutFixture.awaitState;
 import static dev.modelfleet.server.rollout.RolloutFixture.get;
 import static dev.modelfleet.server.support.Api.adminJson;
+import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.protocol.agent.v1.ShadowFigures;
+import dev.modelfleet.server.console.ConsoleSessionTest;
+import dev.modelfleet.server.console.ConsoleSessionTest.Browser;
+import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.FakeDevice;
 import dev.modelfleet.server.support.FakeDevice.Reaction;
@@ -166,6 +170,16 @@ class ShadowPhaseTest {
       assertTrue(reason.contains(f.devices.get(1).id), reason);
       assertEquals(1, paused.getInt("waves[0].shadow.loadFailures"));
       assertTrue(paused.getString("waves[0].shadow.verdict").startsWith("failed"));
+      // the console's rollout page shows the same evidence
+      Browser browser = ConsoleSessionTest.signIn(Api.ADMIN_TOKEN);
+      given()
+          .cookie("mf_session", browser.session())
+          .get("/console/rollouts/" + id + "/live")
+          .then()
+          .statusCode(200)
+          .body(containsString("Shadow phase (top1&gt;=0.99): 40 samples compared on 2 devices"))
+          .body(containsString("1 devices could not load it"))
+          .body(containsString("could not run the candidate: sha256-mismatch"));
       for (FakeDevice d : f.devices) {
         assertEquals("1", d.runs(f.model));
         assertFalse(d.everToldToServe(f.model, "2"), d.id + " was never told to serve 2");
