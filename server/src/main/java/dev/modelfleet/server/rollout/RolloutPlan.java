@@ -58,11 +58,18 @@ public record RolloutPlan(
    * @param minRequests requests each version must have served on a device before it is judged
    * @param providerFallback whether running on another execution provider than matched fails
    */
+  /**
+   * The health gates. {@code maxErrorPercent} and {@code maxP95Ms} are absolute ceilings (null:
+   * none): every judged device must stay under them on the new version, which makes them the only
+   * latency and error gates for a device that ran no version of the model before.
+   */
   public record HealthGates(
       double errorRateTolerance,
       double latencyTolerance,
       long minRequests,
-      boolean providerFallback) {}
+      boolean providerFallback,
+      Double maxErrorPercent,
+      Double maxP95Ms) {}
 
   /**
    * Each wave's devices first run the version as a shadow of the one they serve, on a sample of

@@ -229,7 +229,7 @@ final class RolloutPlanParser {
   }
 
   private static HealthGates gates(GatesRequest gates) {
-    GatesRequest g = gates == null ? new GatesRequest(null, null, null, null) : gates;
+    GatesRequest g = gates == null ? new GatesRequest(null, null, null, null, null, null) : gates;
     double errors = first(g.errorRateTolerance(), 1.0);
     double latency = first(g.latencyTolerance(), 25.0);
     long minRequests = first(g.minRequests(), 50L);
@@ -242,7 +242,23 @@ final class RolloutPlanParser {
     if (minRequests < 1) {
       throw invalid("gates: 'minRequests' must be at least 1.");
     }
-    return new HealthGates(errors, latency, minRequests, first(g.providerFallback(), true));
+    if (g.maxErrorPercent() != null) {
+      percent("gates", "maxErrorPercent", g.maxErrorPercent());
+    }
+    if (g.maxP95Ms() != null && !(g.maxP95Ms() > 0 && g.maxP95Ms() <= 3_600_000)) {
+      throw invalid(
+          "gates: 'maxP95Ms' is a ceiling on each device's p95 model-run latency in"
+              + " milliseconds, more than 0 (and at most an hour), not "
+              + g.maxP95Ms()
+              + ".");
+    }
+    return new HealthGates(
+        errors,
+        latency,
+        minRequests,
+        first(g.providerFallback(), true),
+        g.maxErrorPercent(),
+        g.maxP95Ms());
   }
 
   private static double percent(String where, String field, double value) {

@@ -66,7 +66,9 @@ public final class RolloutRequests {
       Double errorRateTolerance,
       Double latencyTolerance,
       Long minRequests,
-      Boolean providerFallback) {}
+      Boolean providerFallback,
+      Double maxErrorPercent,
+      Double maxP95Ms) {}
 
   /** Body of the action endpoints; optional. */
   public record ActionRequest(String reason) {}

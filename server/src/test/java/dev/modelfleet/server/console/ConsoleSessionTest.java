@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * (the browser itself drives the console in the e2e module's ConsoleBrowserTest).
  */
 @QuarkusTest
-class ConsoleSessionTest {
+public class ConsoleSessionTest {
 
   private static final Pattern CSRF_META =
       Pattern.compile("name=\"csrf-token\" content=\"([^\"]+)\"");
