@@ -190,6 +190,16 @@ public final class Benchmarks {
             this::row);
       }
     }
+    if (sections.contains("shadow")) {
+      progress("shadow: a fresh server (heartbeats every second) for the shadowing figures");
+      Files.createDirectories(work.resolve("shadow"));
+      Map<String, String> env = new java.util.HashMap<>(ServerProcess.PLAINTEXT_AGENTS);
+      env.put("MODELFLEET_HEARTBEAT_INTERVAL", "1s");
+      try (ServerProcess server = ServerProcess.start(repo, work.resolve("shadow"), database, env);
+          Fleet fleet = new Fleet(repo, server, work.resolve("shadow"))) {
+        ShadowBench.run(fleet, this::row);
+      }
+    }
     if (sections.contains("cli-push") || sections.contains("cli-watch")) {
       progress("cli: a fresh server for the command line's figures");
       Files.createDirectories(work.resolve("cli"));
