@@ -77,7 +77,8 @@ class RolloutScreenTest {
 
   @Test
   void aWaveInItsShadowPhaseShowsItsSamplesAgreementAndLatencyOnScreenAndAsAChange() {
-    RolloutScreen screen = new RolloutScreen(plain, 5, ZoneOffset.UTC);
+    RolloutScreen screen =
+        new RolloutScreen(new Terminal(false, false, 200, 40, false), 5, ZoneOffset.UTC);
     var before = Rollouts.rollout("r1", "running", 2, 0, 0, 0);
     var r = before.deepCopy();
     ObjectNode shadow = ((ObjectNode) r.path("waves").path(0)).putObject("shadow");
