@@ -8,6 +8,8 @@
 # held 10 minutes, then a 1 MB rollout to all: ~40 min), quantization (~15 min on 2 cores): runs
 # QdqBenchmark in the server's tests: int8-qdq per calibration method, mixed precision,
 # int8-dynamic, int8-static and fp16 against fp32 at 1 and 2 threads; it needs no database.
+# shadow (~3 min, only when named): live latency with shadowing at 0/10/100 % sampling in
+# interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization "* ]]; then

@@ -282,7 +282,8 @@ public final class ServerProcess extends ManagedProcess {
     try {
       Waits.until(
           "the server to report ready on " + base + " (log: " + log() + ")",
-          Duration.ofSeconds(60),
+          // generous: on the shared 2-core machine at load 30+ a start alone took over a minute
+          Duration.ofSeconds(180),
           () -> {
             requireAliveFor("starting");
             try {

@@ -19,8 +19,9 @@ import java.util.logging.Logger;
 /**
  * Brings a model's shadow candidate in line with the desired state: verified, downloaded, checked
  * and loaded exactly as a version to serve, then handed to the registry as a {@link ShadowModel},
- * never swapped in. A candidate that cannot be loaded is logged and left out: the serving model is
- * untouched, and the server sees no shadow figures arrive (its shadow phase times out).
+ * never swapped in. A candidate that cannot be downloaded, verified or loaded is left out and its
+ * reason kept in the registry: the serving model is untouched, and heartbeats tell the server why,
+ * so that its shadow phase fails on the reason instead of waiting for figures that never come.
  */
 final class ShadowDeployer {
 
@@ -48,8 +49,9 @@ final class ShadowDeployer {
   void apply(DesiredModel model) throws InterruptedException {
     String name = model.getModel();
     if (!model.hasShadow()) {
-      if (registry.shadowOf(name) != null) {
-        registry.removeShadow(name);
+      boolean running = registry.shadowOf(name) != null;
+      registry.removeShadow(name); // and forgets a candidate that failed: nothing to report
+      if (running) {
         LOG.info("model " + name + ": shadow candidate stopped (no longer in the desired state)");
       }
       return;
@@ -106,10 +108,19 @@ final class ShadowDeployer {
               + settings.maxPerSecond()
               + "/s), compared by "
               + settings.comparison());
-    } catch (VerificationException | IllegalArgumentException e) {
-      LOG.warning("model " + name + ": shadow candidate " + wanted.getVersion() + " not run: " + e);
+    } catch (VerificationException e) {
+      failed(wanted, name, e.reasonCode() + ": " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      failed(wanted, name, "shadow-settings-invalid: " + e.getMessage());
     } catch (RuntimeException e) {
-      LOG.warning("model " + name + ": shadow candidate " + wanted.getVersion() + " failed: " + e);
+      failed(wanted, name, "shadow-load-failed: " + e);
     }
+  }
+
+  private void failed(ShadowCandidate wanted, String name, String reason) {
+    LOG.warning(
+        "model " + name + ": shadow candidate " + wanted.getVersion() + " not run: " + reason);
+    registry.shadowFailed(
+        new ModelRegistry.ShadowFailure(name, wanted.getVersion(), wanted.getComparison(), reason));
   }
 }

@@ -25,6 +25,8 @@ public final class ModelRegistry {
   private final Map<String, ServedModel> models = new ConcurrentHashMap<>();
   // Candidates run beside a served model, never in its place (ShadowModel).
   private final Map<String, ShadowModel> shadows = new ConcurrentHashMap<>();
+  // Candidates the device was told to run and could not (download, verification or load failed).
+  private final Map<String, ShadowFailure> shadowFailures = new ConcurrentHashMap<>();
   // Per model name, oldest version first. Touched by swaps and heartbeats, never by inference
   // (each ServedModel holds its own figures), so a plain lock costs requests nothing.
   private final Map<String, Deque<VersionStats>> figures = new HashMap<>();
@@ -147,14 +149,32 @@ public final class ModelRegistry {
 
   /** Runs {@code shadow} beside its model's serving version, in place of an earlier candidate. */
   public void shadow(ShadowModel shadow) {
+    shadowFailures.remove(shadow.name());
     ShadowModel previous = shadows.put(shadow.name(), shadow);
     if (previous != null && previous != shadow) {
       previous.close();
     }
   }
 
+  /**
+   * Records that the candidate of model {@code name} could not be run, in place of any candidate
+   * running before, so that heartbeats tell the server why instead of staying silent.
+   */
+  public void shadowFailed(ShadowFailure failure) {
+    removeShadow(failure.model());
+    shadowFailures.put(failure.model(), failure);
+  }
+
+  public List<ShadowFailure> shadowFailures() {
+    return List.copyOf(shadowFailures.values());
+  }
+
+  /** A candidate the device could not run: which, compared how, and why ("code: detail"). */
+  public record ShadowFailure(String model, String version, String comparison, String reason) {}
+
   /** Stops and unloads the candidate of model {@code name}, if there is one. */
   public void removeShadow(String name) {
+    shadowFailures.remove(name);
     ShadowModel previous = shadows.remove(name);
     if (previous != null) {
       previous.close();

@@ -58,7 +58,20 @@ public final class DeviceReports {
         Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis()).addAllInstalled(installed());
     registry.figures().forEach(figures -> beat.addCounters(counters(figures)));
     registry.shadows().forEach(shadow -> beat.addShadows(shadowFigures(shadow.figures())));
+    registry.shadowFailures().forEach(failure -> beat.addShadows(shadowFailure(failure)));
     return beat.build();
+  }
+
+  /** A candidate that never ran: no counts, only why, so the server's gate need not wait. */
+  private ShadowFigures shadowFailure(ModelRegistry.ShadowFailure failure) {
+    ServedModel serving = registry.peek(failure.model());
+    return ShadowFigures.newBuilder()
+        .setModel(failure.model())
+        .setServingVersion(serving == null ? "" : serving.version())
+        .setCandidateVersion(failure.version())
+        .setComparison(failure.comparison())
+        .setLoadFailure(failure.reason())
+        .build();
   }
 
   /** Aggregates only: no input or output of a sampled request ever leaves the device. */

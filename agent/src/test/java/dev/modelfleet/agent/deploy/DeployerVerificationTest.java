@@ -13,6 +13,7 @@ import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.session.DeviceReports;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.testing.FakeModelLoader;
 import dev.modelfleet.agent.testing.FleetFixture;
@@ -23,6 +24,10 @@ import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
+import dev.modelfleet.protocol.agent.v1.HardwareProfile;
+import dev.modelfleet.protocol.agent.v1.Heartbeat;
+import dev.modelfleet.protocol.agent.v1.ShadowCandidate;
+import dev.modelfleet.protocol.agent.v1.ShadowFigures;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.VariantManifest;
 import java.nio.file.Files;
@@ -120,6 +125,54 @@ class DeployerVerificationTest {
 
   SignedEnvelope v2Document() {
     return fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "2", v2)));
+  }
+
+  @Test
+  void aShadowCandidateWhoseBytesAreNotTheSignedOnesIsReportedInHeartbeatsAndNeverRuns()
+      throws Exception {
+    byte[] tampered = v2.clone();
+    tampered[tampered.length - 1] ^= 1;
+    source.putAs(Dsse.sha256Hex(v2), tampered);
+    DesiredModel withShadow =
+        fleet.desiredModel(MODEL, "1", v1).toBuilder()
+            .setShadow(
+                ShadowCandidate.newBuilder()
+                    .setVersion("2")
+                    .setManifest(
+                        FleetFixture.sign(
+                            fleet.manifest(MODEL, "2", v2),
+                            Dsse.VARIANT_MANIFEST_TYPE,
+                            fleet.targets))
+                    .setComparison("top1>=0.99")
+                    .setSampleRate(1.0))
+            .build();
+
+    assertTrue(deployer.apply(fleet.signDesired(fleet.desiredState(withShadow))));
+
+    assertNull(registry.shadowOf(MODEL), "no candidate runs");
+    Heartbeat beat =
+        new DeviceReports(HardwareProfile::getDefaultInstance, store, registry, () -> 1)
+            .heartbeat();
+    assertEquals(1, beat.getShadowsCount(), beat.toString());
+    ShadowFigures reported = beat.getShadows(0);
+    assertEquals(MODEL, reported.getModel());
+    assertEquals("1", reported.getServingVersion());
+    assertEquals("2", reported.getCandidateVersion());
+    assertEquals("top1>=0.99", reported.getComparison());
+    assertEquals(0, reported.getCompared());
+    assertTrue(
+        reported.getLoadFailure().startsWith("sha256-mismatch: "), reported.getLoadFailure());
+    assertEquals("1", registry.peek(MODEL).version());
+    assertArrayEquals(v1Output, infer());
+
+    // The candidate is taken out of the desired state: nothing more to report.
+    assertTrue(
+        deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "1", v1)))));
+    assertEquals(
+        0,
+        new DeviceReports(HardwareProfile::getDefaultInstance, store, registry, () -> 1)
+            .heartbeat()
+            .getShadowsCount());
   }
 
   @Test

@@ -104,6 +104,10 @@ public final class RolloutScreen {
       if (!gate.isEmpty()) {
         lines.add(Text.fit("          gate: " + gate, width));
       }
+      String shadow = shadow(wave.path("shadow"));
+      if (!shadow.isEmpty()) {
+        lines.add(Text.fit("          shadow: " + shadow, width));
+      }
     }
     lines.add(Text.fitVisible(legend(), width));
     String next = nextStep(rollout);
@@ -145,9 +149,11 @@ public final class RolloutScreen {
           was == null
               || !was.path("state").equals(wave.path("state"))
               || !was.path("counts").equals(wave.path("counts"))
-              || !was.path("gate").equals(wave.path("gate"));
+              || !was.path("gate").equals(wave.path("gate"))
+              || !was.path("shadow").equals(wave.path("shadow"));
       if (changed) {
         String gate = gate(wave.path("gate"));
+        String shadow = shadow(wave.path("shadow"));
         lines.add(
             at
                 + " wave "
@@ -156,7 +162,8 @@ public final class RolloutScreen {
                 + Text.cell(wave.path("state"))
                 + ": "
                 + counts(wave)
-                + (gate.isEmpty() ? "" : "; gate: " + gate));
+                + (gate.isEmpty() ? "" : "; gate: " + gate)
+                + (shadow.isEmpty() ? "" : "; shadow: " + shadow));
       }
     }
     Set<String> seen = new HashSet<>();
@@ -404,6 +411,41 @@ public final class RolloutScreen {
       out.put(Text.printable(e.getKey()), e.getValue().asInt());
     }
     return out;
+  }
+
+  /**
+   * A wave's shadow phase: samples compared, the worst device's comparison figure, the slowest
+   * device's candidate p95 against what it serves, failures, and the verdict once there is one.
+   */
+  static String shadow(JsonNode shadow) {
+    if (!shadow.isObject()) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder();
+    out.append(shadow.path("compared").asLong())
+        .append(" compared on ")
+        .append(shadow.path("devices").asInt())
+        .append(shadow.path("devices").asInt() == 1 ? " device" : " devices");
+    out.append(" · ").append(Text.cell(shadow.path("comparison")));
+    if (shadow.path("value").isNumber()) {
+      out.append(String.format(Locale.ROOT, " worst %.4f", shadow.path("value").asDouble()));
+    }
+    if (shadow.path("candidateP95Ms").asDouble() > 0) {
+      out.append(
+          String.format(
+              Locale.ROOT,
+              " · p95 %.1f ms (serving %.1f ms, x%.2f)",
+              shadow.path("candidateP95Ms").asDouble(),
+              shadow.path("servingP95Ms").asDouble(),
+              shadow.path("latencyRatio").asDouble()));
+    }
+    out.append(" · failures ").append(shadow.path("candidateFailures").asLong());
+    if (shadow.path("loadFailures").asInt() > 0) {
+      out.append(" · ").append(shadow.path("loadFailures").asInt()).append(" could not load it");
+    }
+    String verdict = Text.cell(shadow.path("verdict"));
+    out.append(" · ").append(verdict.isEmpty() ? "deciding" : verdict);
+    return out.toString();
   }
 
   /** The gate figures, when devices were judged. */

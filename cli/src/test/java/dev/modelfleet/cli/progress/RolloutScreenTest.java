@@ -3,6 +3,7 @@ package dev.modelfleet.cli.progress;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelfleet.cli.output.Terminal;
 import dev.modelfleet.cli.support.Rollouts;
 import java.time.Instant;
@@ -72,6 +73,34 @@ class RolloutScreenTest {
           lastEscape < 0 || line.startsWith("\033[0m", lastEscape),
           "a colour opened is closed: " + line);
     }
+  }
+
+  @Test
+  void aWaveInItsShadowPhaseShowsItsSamplesAgreementAndLatencyOnScreenAndAsAChange() {
+    RolloutScreen screen =
+        new RolloutScreen(new Terminal(false, false, 200, 40, false), 5, ZoneOffset.UTC);
+    var before = Rollouts.rollout("r1", "running", 2, 0, 0, 0);
+    var r = before.deepCopy();
+    ObjectNode shadow = ((ObjectNode) r.path("waves").path(0)).putObject("shadow");
+    shadow.put("comparison", "top1>=0.99").put("devices", 2).put("compared", 240);
+    shadow.put("value", 0.9958).put("candidateP95Ms", 12.04).put("servingP95Ms", 1.5);
+    shadow.put("latencyRatio", 8.03).put("candidateFailures", 1).put("loadFailures", 0);
+    shadow.putNull("verdict");
+    String expected =
+        "240 compared on 2 devices · top1>=0.99 worst 0.9958 · p95 12.0 ms (serving 1.5 ms,"
+            + " x8.03) · failures 1 · deciding";
+
+    String text = String.join("\n", screen.screen(r, NOW));
+    assertTrue(text.contains("shadow: " + expected), text);
+    List<String> changes = screen.changes(before, r, NOW);
+    assertTrue(
+        changes.stream().anyMatch(l -> l.endsWith("; shadow: " + expected)), changes.toString());
+
+    shadow.put("verdict", "failed: wave 1 shadow phase: candidate p95 ...").put("loadFailures", 1);
+    assertTrue(
+        String.join("\n", screen.screen(r, NOW))
+            .contains("failures 1 · 1 could not load it · failed: wave 1 shadow phase"),
+        "verdict shown");
   }
 
   @Test

@@ -113,34 +113,39 @@ public final class Benchmarks {
         serverStarts.add(server.startToReady().toMillis());
       }
     }
-    progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
-    // plaintext agent port throughout: the download and fleet benchmarks use the agent protocol
-    // directly (one connection for many devices), and the figures stay comparable with earlier ones
-    try (ServerProcess server =
-            ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS);
-        Fleet fleet = new Fleet(repo, server, work)) {
-      if (sections.contains("server")) {
-        serverStarts.add(server.startToReady().toMillis());
-        Waits.sleep(Duration.ofSeconds(5));
-        row(
-            "Server: start to ready (JVM start until /q/health/ready is 200)",
-            "median " + median(serverStarts) + " ms of " + serverStarts,
-            "≤ 3000 ms");
-        row("Server: idle RSS after start", mb(server.rssBytes()), "≤ 250 MB");
+    // the sections that share one server; the others (shadow alone, say) need not wait for it
+    if (!java.util.Collections.disjoint(
+        sections, Set.of("server", "agent", "download", "hardware"))) {
+      progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
+      // plaintext agent port throughout: the download and fleet benchmarks use the agent protocol
+      // directly (one connection for many devices), and the figures stay comparable with earlier
+      // ones
+      try (ServerProcess server =
+              ServerProcess.start(repo, work, database, ServerProcess.PLAINTEXT_AGENTS);
+          Fleet fleet = new Fleet(repo, server, work)) {
+        if (sections.contains("server")) {
+          serverStarts.add(server.startToReady().toMillis());
+          Waits.sleep(Duration.ofSeconds(5));
+          row(
+              "Server: start to ready (JVM start until /q/health/ready is 200)",
+              "median " + median(serverStarts) + " ms of " + serverStarts,
+              "≤ 3000 ms");
+          row("Server: idle RSS after start", mb(server.rssBytes()), "≤ 250 MB");
+        }
+        Path silero = repo.sharedModel("silero_vad_v5.onnx").orElse(null);
+        if (silero == null) {
+          progress("../shared/models is absent: skipping the Silero VAD figures");
+        } else if (sections.contains("agent")) {
+          agentFigures(fleet, silero);
+        }
+        if (sections.contains("download")) {
+          download(fleet, server, curl);
+        }
+        if (sections.contains("hardware")) {
+          hardware(fleet);
+        }
+        row("Server: RSS after the runs above", mb(server.rssBytes()), "");
       }
-      Path silero = repo.sharedModel("silero_vad_v5.onnx").orElse(null);
-      if (silero == null) {
-        progress("../shared/models is absent: skipping the Silero VAD figures");
-      } else if (sections.contains("agent")) {
-        agentFigures(fleet, silero);
-      }
-      if (sections.contains("download")) {
-        download(fleet, server, curl);
-      }
-      if (sections.contains("hardware")) {
-        hardware(fleet);
-      }
-      row("Server: RSS after the runs above", mb(server.rssBytes()), "");
     }
     if (sections.contains("rollout")) {
       progress("rollout: a fresh server for the rollout benchmark");
@@ -188,6 +193,16 @@ public final class Benchmarks {
             SCALE_STEPS,
             Duration.ofMinutes(SCALE_HOLD_MINUTES),
             this::row);
+      }
+    }
+    if (sections.contains("shadow")) {
+      progress("shadow: a fresh server (heartbeats every second) for the shadowing figures");
+      Files.createDirectories(work.resolve("shadow"));
+      Map<String, String> env = new java.util.HashMap<>(ServerProcess.PLAINTEXT_AGENTS);
+      env.put("MODELFLEET_HEARTBEAT_INTERVAL", "1s");
+      try (ServerProcess server = ServerProcess.start(repo, work.resolve("shadow"), database, env);
+          Fleet fleet = new Fleet(repo, server, work.resolve("shadow"))) {
+        ShadowBench.run(fleet, this::row);
       }
     }
     if (sections.contains("cli-push") || sections.contains("cli-watch")) {

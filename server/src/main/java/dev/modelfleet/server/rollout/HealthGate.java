@@ -8,8 +8,9 @@ import java.util.Optional;
 
 /**
  * Judges a device that runs the new version against itself on the version before: the same hardware
- * and traffic, so a difference is the version's doing. A version the device never ran before, or
- * too few requests on either side, is not judged (no evidence either way).
+ * and traffic, so a difference is the version's doing. A device with no version before, or too few
+ * requests on either side, is not judged relatively (no evidence either way); the plan's absolute
+ * ceilings, when it has them, judge every device past {@code minRequests}.
  */
 final class HealthGate {
 
@@ -32,6 +33,12 @@ final class HealthGate {
     }
     Health now = device.now();
     Health before = device.before();
+    if (now != null && now.requests() >= gates.minRequests()) {
+      Optional<String> over = ceiling(now, gates);
+      if (over.isPresent()) {
+        return over;
+      }
+    }
     if (now == null
         || before == null
         || now.requests() < gates.minRequests()
@@ -58,6 +65,29 @@ final class HealthGate {
               before.p95Ms(),
               100 * (now.p95Ms() / before.p95Ms() - 1),
               gates.latencyTolerance()));
+    }
+    return Optional.empty();
+  }
+
+  /** The absolute ceilings: the same for every device, with or without a version before. */
+  private static Optional<String> ceiling(Health now, HealthGates gates) {
+    if (gates.maxErrorPercent() != null && now.errorPercent() > gates.maxErrorPercent()) {
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "error-rate-ceiling: %.1f %% of %d requests failed (at most %.1f %%)",
+              now.errorPercent(),
+              now.requests(),
+              gates.maxErrorPercent()));
+    }
+    if (gates.maxP95Ms() != null && now.p95Ms() > gates.maxP95Ms()) {
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "latency-ceiling: p95 %.2f ms over %d requests (at most %.2f ms)",
+              now.p95Ms(),
+              now.requests(),
+              gates.maxP95Ms()));
     }
     return Optional.empty();
   }

@@ -58,11 +58,18 @@ public record RolloutPlan(
    * @param minRequests requests each version must have served on a device before it is judged
    * @param providerFallback whether running on another execution provider than matched fails
    */
+  /**
+   * The health gates. {@code maxErrorPercent} and {@code maxP95Ms} are absolute ceilings (null:
+   * none): every judged device must stay under them on the new version, which makes them the only
+   * latency and error gates for a device that ran no version of the model before.
+   */
   public record HealthGates(
       double errorRateTolerance,
       double latencyTolerance,
       long minRequests,
-      boolean providerFallback) {}
+      boolean providerFallback,
+      Double maxErrorPercent,
+      Double maxP95Ms) {}
 
   /**
    * Each wave's devices first run the version as a shadow of the one they serve, on a sample of
@@ -76,6 +83,8 @@ public record RolloutPlan(
    * @param maxSeconds seconds after which a phase still short of samples fails
    * @param maxLatencyRatio the candidate's p95 over the serving model's, per device, at most
    * @param maxFailurePercent candidate runs that failed, percent of the sampled runs, at most
+   * @param waves the indexes (from 0) of the waves that go through the phase, in order; null for
+   *     every wave (plans stored before waves could be chosen read so too)
    */
   public record ShadowPhase(
       String comparison,
@@ -85,10 +94,12 @@ public record RolloutPlan(
       long minSeconds,
       long maxSeconds,
       double maxLatencyRatio,
-      double maxFailurePercent) {}
+      double maxFailurePercent,
+      List<Integer> waves) {}
 
-  public boolean hasShadowPhase() {
-    return shadow != null;
+  /** Whether wave {@code index} first runs the version as a shadow. */
+  public boolean hasShadowPhase(int index) {
+    return shadow != null && (shadow.waves() == null || shadow.waves().contains(index));
   }
 
   public WavePlan wave(int index) {

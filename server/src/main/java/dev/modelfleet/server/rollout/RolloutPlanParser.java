@@ -111,10 +111,10 @@ final class RolloutPlanParser {
         Boolean.TRUE.equals(request.joinLate()),
         MatchingService.checkAccuracyFloor(request.accuracyFloor()),
         oneOf("onConflict", request.onConflict(), RolloutPlan.REFUSE, RolloutPlan.QUEUE),
-        shadow(request.shadow()));
+        shadow(request.shadow(), plans.size()));
   }
 
-  private static ShadowPhase shadow(ShadowRequest shadow) {
+  private static ShadowPhase shadow(ShadowRequest shadow, int waveCount) {
     if (shadow == null) {
       return null;
     }
@@ -155,6 +155,7 @@ final class RolloutPlanParser {
       throw invalid("shadow: 'maxLatencyRatio' (candidate p95 / serving p95) must be above 0.");
     }
     percent("shadow", "maxFailurePercent", failures);
+    List<Integer> waves = shadowWaves(shadow.waves(), waveCount);
     return new ShadowPhase(
         shadow.comparison().strip(),
         rate,
@@ -163,7 +164,37 @@ final class RolloutPlanParser {
         minSeconds,
         maxSeconds,
         latency,
-        failures);
+        failures,
+        waves);
+  }
+
+  /** The chosen waves, sorted; null (every wave) when none are named. */
+  private static List<Integer> shadowWaves(List<Integer> named, int waveCount) {
+    if (named == null) {
+      return null;
+    }
+    if (named.isEmpty()) {
+      throw invalid(
+          "shadow: 'waves' lists the indexes of the waves with a shadow phase (0 is the first);"
+              + " leave it out for every wave, or leave 'shadow' out for none.");
+    }
+    java.util.TreeSet<Integer> waves = new java.util.TreeSet<>();
+    for (Integer index : named) {
+      if (index == null || index < 0 || index >= waveCount) {
+        throw invalid(
+            "shadow: 'waves' holds wave indexes from 0 to "
+                + (waveCount - 1)
+                + " (this plan has "
+                + waveCount
+                + " waves), not "
+                + index
+                + ".");
+      }
+      if (!waves.add(index)) {
+        throw invalid("shadow: 'waves' names wave " + index + " twice.");
+      }
+    }
+    return List.copyOf(waves);
   }
 
   private static WaveSettings merge(WaveSettings given, WaveSettings fallback, String where) {
@@ -198,7 +229,7 @@ final class RolloutPlanParser {
   }
 
   private static HealthGates gates(GatesRequest gates) {
-    GatesRequest g = gates == null ? new GatesRequest(null, null, null, null) : gates;
+    GatesRequest g = gates == null ? new GatesRequest(null, null, null, null, null, null) : gates;
     double errors = first(g.errorRateTolerance(), 1.0);
     double latency = first(g.latencyTolerance(), 25.0);
     long minRequests = first(g.minRequests(), 50L);
@@ -211,7 +242,23 @@ final class RolloutPlanParser {
     if (minRequests < 1) {
       throw invalid("gates: 'minRequests' must be at least 1.");
     }
-    return new HealthGates(errors, latency, minRequests, first(g.providerFallback(), true));
+    if (g.maxErrorPercent() != null) {
+      percent("gates", "maxErrorPercent", g.maxErrorPercent());
+    }
+    if (g.maxP95Ms() != null && !(g.maxP95Ms() > 0 && g.maxP95Ms() <= 3_600_000)) {
+      throw invalid(
+          "gates: 'maxP95Ms' is a ceiling on each device's p95 model-run latency in"
+              + " milliseconds, more than 0 (and at most an hour), not "
+              + g.maxP95Ms()
+              + ".");
+    }
+    return new HealthGates(
+        errors,
+        latency,
+        minRequests,
+        first(g.providerFallback(), true),
+        g.maxErrorPercent(),
+        g.maxP95Ms());
   }
 
   private static double percent(String where, String field, double value) {

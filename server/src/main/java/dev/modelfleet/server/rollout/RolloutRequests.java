@@ -28,7 +28,10 @@ public final class RolloutRequests {
       String onConflict,
       ShadowRequest shadow) {}
 
-  /** A shadow phase for every wave; fields left out take the defaults of the API docs. */
+  /**
+   * A shadow phase for every wave, or for the waves listed in {@code waves} (indexes from 0);
+   * fields left out take the defaults of the API docs.
+   */
   public record ShadowRequest(
       String comparison,
       Double sampleRate,
@@ -37,7 +40,8 @@ public final class RolloutRequests {
       Long minSeconds,
       Long maxSeconds,
       Double maxLatencyRatio,
-      Double maxFailurePercent) {}
+      Double maxFailurePercent,
+      List<Integer> waves) {}
 
   /** One wave; settings left out come from the rollout's {@code defaults}. */
   public record WaveRequest(
@@ -62,7 +66,9 @@ public final class RolloutRequests {
       Double errorRateTolerance,
       Double latencyTolerance,
       Long minRequests,
-      Boolean providerFallback) {}
+      Boolean providerFallback,
+      Double maxErrorPercent,
+      Double maxP95Ms) {}
 
   /** Body of the action endpoints; optional. */
   public record ActionRequest(String reason) {}

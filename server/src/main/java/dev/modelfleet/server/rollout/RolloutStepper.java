@@ -280,7 +280,7 @@ class RolloutStepper {
   }
 
   private void startWave(Rollout rollout, RolloutWave wave, Instant now) {
-    if (rollout.plan.hasShadowPhase()) {
+    if (rollout.plan.hasShadowPhase(wave.waveIndex)) {
       wave.state = RolloutWave.SHADOWING;
       wave.startedAt = now;
       startShadowPhase(rollout, wave, now);

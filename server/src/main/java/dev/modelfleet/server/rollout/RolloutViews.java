@@ -106,6 +106,7 @@ public final class RolloutViews {
    * @param value the comparison's figure of the worst device (lowest for "&gt;=" comparisons,
    *     highest for "&lt;="); null before any sample
    * @param latencyRatio the highest candidate p95 / serving p95 over the devices
+   * @param loadFailures devices that could not run the candidate (download, verification or load)
    */
   public record ShadowView(
       String comparison,
@@ -119,7 +120,8 @@ public final class RolloutViews {
       UUID worstDevice,
       double candidateP95Ms,
       double servingP95Ms,
-      double latencyRatio) {}
+      double latencyRatio,
+      int loadFailures) {}
 
   public record DeviceView(
       UUID deviceId,
@@ -196,7 +198,7 @@ public final class RolloutViews {
               w.approvedBy,
               r.plan.wave(w.waveIndex),
               wave.gate(),
-              r.plan.hasShadowPhase() && w.shadowStartedAt != null
+              r.plan.hasShadowPhase(w.waveIndex) && w.shadowStartedAt != null
                   ? ShadowGate.figures(r, w)
                   : null));
     }

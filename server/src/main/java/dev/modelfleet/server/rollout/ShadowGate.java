@@ -21,7 +21,7 @@ final class ShadowGate {
       """
       select f.device_id, f.compared, f.candidate_failures, f.dropped, f.value, f.passes,
              f.candidate_p50_ms, f.candidate_p95_ms, f.serving_p50_ms, f.serving_p95_ms,
-             f.not_applicable
+             f.not_applicable, f.load_failure
         from rollout_devices rd
         join shadow_figures f on f.device_id = rd.device_id and f.model = ?3
                              and f.candidate_version = ?4 and f.updated_at >= rd.shadow_at
@@ -43,7 +43,8 @@ final class ShadowGate {
       double candidateP95Ms,
       double servingP50Ms,
       double servingP95Ms,
-      String notApplicable) {
+      String notApplicable,
+      String loadFailure) {
 
     double latencyRatio() {
       return servingP95Ms > 0 && candidateP95Ms > 0 ? candidateP95Ms / servingP95Ms : 0;
@@ -101,7 +102,8 @@ final class ShadowGate {
                     ((Number) r[7]).doubleValue(),
                     ((Number) r[8]).doubleValue(),
                     ((Number) r[9]).doubleValue(),
-                    (String) r[10]))
+                    (String) r[10],
+                    (String) r[11]))
         .toList();
   }
 
@@ -125,7 +127,8 @@ final class ShadowGate {
         worst == null ? null : worst.deviceId(),
         slowest == null ? 0 : slowest.candidateP95Ms(),
         slowest == null ? 0 : slowest.servingP95Ms(),
-        slowest == null ? 0 : RolloutViews.round(slowest.latencyRatio() * 100) / 100);
+        slowest == null ? 0 : RolloutViews.round(slowest.latencyRatio() * 100) / 100,
+        (int) devices.stream().filter(d -> !d.loadFailure().isEmpty()).count());
   }
 
   /** The device whose comparison figure is worst, among those that compared anything. */
@@ -164,6 +167,15 @@ final class ShadowGate {
     long failures = devices.stream().mapToLong(DeviceFigures::failures).sum();
     Duration elapsed = Duration.between(wave.shadowStartedAt, now);
     for (DeviceFigures d : devices) {
+      // A device that cannot even run the candidate will never send figures: fail now, on why.
+      if (!d.loadFailure().isEmpty()) {
+        return Verdict.failed(
+            where
+                + ": device "
+                + d.deviceId()
+                + " could not run the candidate: "
+                + d.loadFailure());
+      }
       if (d.compared() == 0 && !d.notApplicable().isEmpty()) {
         return Verdict.failed(
             where + ": device " + d.deviceId() + " cannot compare: " + d.notApplicable());

@@ -21,15 +21,16 @@ import org.junit.jupiter.api.Test;
  * (the browser itself drives the console in the e2e module's ConsoleBrowserTest).
  */
 @QuarkusTest
-class ConsoleSessionTest {
+public class ConsoleSessionTest {
 
   private static final Pattern CSRF_META =
       Pattern.compile("name=\"csrf-token\" content=\"([^\"]+)\"");
 
   /** A signed-in browser: its session cookie and the CSRF token its pages carry. */
-  record Browser(String session, String csrf) {}
+  public record Browser(String session, String csrf) {}
 
-  static Browser signIn(String token) {
+  /** Signs in on the console's form, as a person would (other features' tests use it too). */
+  public static Browser signIn(String token) {
     Response form = given().redirects().follow(false).get("/console/login");
     form.then()
         .statusCode(200)

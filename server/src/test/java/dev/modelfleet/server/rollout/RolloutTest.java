@@ -211,6 +211,73 @@ class RolloutTest {
   }
 
   @Test
+  void absoluteCeilingsJudgeDevicesThatRanNoVersionBefore() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(133)) {
+      List<FakeDevice> devices = f.add(3, "cpu-ceil-" + f.site, v -> Reaction.ACTIVATE);
+      FakeDevice slow = devices.get(0);
+      FakeDevice erring = devices.get(1);
+      FakeDevice fine = devices.get(2);
+      // 34 %: two unhealthy devices of three are a breach, so all three get judged first
+      String id =
+          f.start(
+                  Map.of(
+                      "defaults",
+                      Map.of(
+                          "successThreshold",
+                          100,
+                          "failureThreshold",
+                          34,
+                          "soakSeconds",
+                          3600,
+                          "timeoutSeconds",
+                          30),
+                      "gates",
+                      Map.of("maxErrorPercent", 2.0, "maxP95Ms", 5.0, "minRequests", 100),
+                      "waves",
+                      List.of(Map.of("percent", 100))))
+              .getString("id");
+      Eventually.within(
+          Duration.ofSeconds(10), () -> assertEquals(3, get(id).getInt("totals.byState.active")));
+
+      fine.heartbeat(f.model, "2", 300, 3, 4.5);
+      slow.heartbeat(f.model, "2", 300, 0, 9.0);
+      erring.heartbeat(f.model, "2", 300, 15, 2.0);
+      JsonPath paused = awaitState(id, "paused");
+      List<String> reasons = paused.getList("problems.reason");
+      assertTrue(
+          reasons.contains("latency-ceiling: p95 9.00 ms over 300 requests (at most 5.00 ms)"),
+          reasons.toString());
+      assertTrue(
+          reasons.contains("error-rate-ceiling: 5.0 % of 300 requests failed (at most 2.0 %)"),
+          reasons.toString());
+      assertEquals(2, reasons.size(), "the device under both ceilings passes: " + reasons);
+      assertEquals(2.0, paused.getDouble("plan.gates.maxErrorPercent"), 1e-9);
+      TallyAgreement.assertAgrees(id);
+    }
+  }
+
+  @Test
+  void ceilingsThatAreNotOnesAreRefused() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(135)) {
+      f.add(1, "cpu-ceil400-" + f.site, v -> Reaction.ACTIVATE);
+      for (Map<String, Object> gates :
+          List.<Map<String, Object>>of(Map.of("maxErrorPercent", 150), Map.of("maxP95Ms", 0))) {
+        Map<String, Object> body =
+            new java.util.HashMap<>(
+                Map.of("model", f.model, "version", "2", "selector", "site=" + f.site));
+        body.put("gates", gates);
+        adminJson()
+            .body(body)
+            .post("/api/v1/rollouts")
+            .then()
+            .statusCode(400)
+            .contentType("application/problem+json")
+            .body("detail", containsString("gates: '" + gates.keySet().iterator().next() + "'"));
+      }
+    }
+  }
+
+  @Test
   void silentProviderFallbackFailsTheGate() throws Exception {
     try (RolloutFixture f = new RolloutFixture(141)) {
       f.add(1, "cpu-fb-" + f.site, v -> Reaction.ACTIVATE)

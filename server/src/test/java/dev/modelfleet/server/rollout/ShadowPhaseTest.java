@@ -3,6 +3,7 @@ package dev.modelfleet.server.rollout;
 import static dev.modelfleet.server.rollout.RolloutFixture.awaitState;
 import static dev.modelfleet.server.rollout.RolloutFixture.get;
 import static dev.modelfleet.server.support.Api.adminJson;
+import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.protocol.agent.v1.ShadowFigures;
+import dev.modelfleet.server.console.ConsoleSessionTest;
+import dev.modelfleet.server.console.ConsoleSessionTest.Browser;
+import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Eventually;
 import dev.modelfleet.server.support.FakeDevice;
 import dev.modelfleet.server.support.FakeDevice.Reaction;
@@ -141,6 +145,49 @@ class ShadowPhaseTest {
   }
 
   @Test
+  void aCandidateADeviceCannotLoadFailsThePhaseAtOnceWithTheDevicesReason() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(251)) {
+      f.add(2, "cpu-sh-load-" + f.site, v -> Reaction.ACTIVATE);
+      f.allOnVersion1();
+      // Long enough that only the reported reason, not the phase's timeout, can end it in time.
+      String id = f.start(plan(Map.of("maxSeconds", 3600))).getString("id");
+      awaitShadowing(f);
+      f.devices.get(0).shadowHeartbeat(figures(f.model, 40, 1.0, 1.0, 1.0));
+      f.devices
+          .get(1)
+          .shadowHeartbeat(
+              ShadowFigures.newBuilder()
+                  .setModel(f.model)
+                  .setServingVersion("1")
+                  .setCandidateVersion("2")
+                  .setComparison("top1>=0.99")
+                  .setLoadFailure("sha256-mismatch: the artifact's sha256 is not the signed one")
+                  .build());
+
+      JsonPath paused = awaitState(id, "paused");
+      String reason = paused.getString("stateReason");
+      assertTrue(reason.contains("could not run the candidate: sha256-mismatch"), reason);
+      assertTrue(reason.contains(f.devices.get(1).id), reason);
+      assertEquals(1, paused.getInt("waves[0].shadow.loadFailures"));
+      assertTrue(paused.getString("waves[0].shadow.verdict").startsWith("failed"));
+      // the console's rollout page shows the same evidence
+      Browser browser = ConsoleSessionTest.signIn(Api.ADMIN_TOKEN);
+      given()
+          .cookie("mf_session", browser.session())
+          .get("/console/rollouts/" + id + "/live")
+          .then()
+          .statusCode(200)
+          .body(containsString("Shadow phase (top1&gt;=0.99): 40 samples compared on 2 devices"))
+          .body(containsString("1 devices could not load it"))
+          .body(containsString("could not run the candidate: sha256-mismatch"));
+      for (FakeDevice d : f.devices) {
+        assertEquals("1", d.runs(f.model));
+        assertFalse(d.everToldToServe(f.model, "2"), d.id + " was never told to serve 2");
+      }
+    }
+  }
+
+  @Test
   void aSlowCandidateIsStoppedByTheLatencyRatio() throws Exception {
     try (RolloutFixture f = new RolloutFixture(221)) {
       f.add(1, "cpu-sh-slow-" + f.site, v -> Reaction.ACTIVATE);
@@ -185,6 +232,67 @@ class ShadowPhaseTest {
           .then()
           .statusCode(400)
           .body("detail", containsString("'comparison' is required"));
+    }
+  }
+
+  @Test
+  void onlyTheWavesTheShadowPhaseNamesGoThroughIt() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(241)) {
+      f.add(2, "cpu-sh-waves-" + f.site, v -> Reaction.ACTIVATE);
+      f.allOnVersion1();
+      Map<String, Object> body = new HashMap<>(plan(Map.of("waves", List.of(1), "minSamples", 50)));
+      body.put("waves", List.of(Map.of("count", 1), Map.of("percent", 100)));
+      String id = f.start(body).getString("id");
+
+      Eventually.within(
+          Duration.ofSeconds(30),
+          () -> assertEquals("shadowing", get(id).getString("waves[1].state")));
+      JsonPath now = get(id);
+      assertEquals("succeeded", now.getString("waves[0].state"));
+      assertNull(now.get("waves[0].shadow"), "wave 0 had no shadow phase");
+      assertEquals(List.of(1), now.getList("plan.shadow.waves"));
+      FakeDevice cutOver =
+          f.devices.stream().filter(d -> "2".equals(d.runs(f.model))).findFirst().orElseThrow();
+      FakeDevice shadowing = f.devices.stream().filter(d -> d != cutOver).findFirst().orElseThrow();
+      Eventually.within(
+          Duration.ofSeconds(20), () -> assertEquals("2", shadowing.shadowOf(f.model)));
+      assertEquals("1", shadowing.runs(f.model));
+      shadowing.shadowHeartbeat(figures(f.model, 80, 1.0, 1.0, 1.0));
+
+      awaitState(id, "completed");
+      f.devices.forEach(d -> assertEquals("2", d.runs(f.model)));
+    }
+  }
+
+  @Test
+  void shadowWavesThatAreNotWavesOfThePlanAreRefusedAtCreation() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(261)) {
+      f.add(1, "cpu-sh-w400-" + f.site, v -> Reaction.ACTIVATE);
+      Map<List<?>, String> cases =
+          Map.of(
+              List.of(2), "from 0 to 1 (this plan has 2 waves), not 2",
+              List.of(-1), "not -1",
+              List.of(0, 0), "names wave 0 twice",
+              List.of(), "leave it out for every wave");
+      for (Map.Entry<List<?>, String> c : cases.entrySet()) {
+        Map<String, Object> body =
+            new HashMap<>(Map.of("model", f.model, "version", "2", "selector", "site=" + f.site));
+        body.putAll(plan(Map.of("waves", c.getKey())));
+        body.put("waves", List.of(Map.of("count", 1), Map.of("percent", 100)));
+        adminJson()
+            .body(body)
+            .post("/api/v1/rollouts")
+            .then()
+            .statusCode(400)
+            .contentType("application/problem+json")
+            .body("detail", containsString("shadow: 'waves'"))
+            .body("detail", containsString(c.getValue()));
+      }
+      adminJson()
+          .get("/api/v1/rollouts?model=" + f.model)
+          .then()
+          .statusCode(200)
+          .body("$", org.hamcrest.Matchers.empty());
     }
   }
 }
