@@ -109,31 +109,33 @@ public final class AgentProcess extends ManagedProcess {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    // the launcher takes the agent's own command line, as the systemd unit's ExecStart has it
     List<String> command =
         new ArrayList<>(
             List.of(
                 "bash",
                 repo.root().resolve("deploy/agent/modelfleet-agent-launcher").toString(),
-                "--jar",
-                repo.agentJar().toString(),
-                "--",
-                "run",
-                "--server",
-                serverTarget,
-                "--root-key",
-                rootKey.toString(),
-                "--state-dir",
-                stateDir.toString(),
-                "--http-port",
-                Integer.toString(httpPort),
-                "--name",
-                name,
-                "--token",
-                enrollmentToken));
+                ServerProcess.javaBin()));
+    command.addAll(JVM_FLAGS);
+    command.addAll(
+        List.of(
+            "-jar",
+            repo.agentJar().toString(),
+            "run",
+            "--server",
+            serverTarget,
+            "--root-key",
+            rootKey.toString(),
+            "--state-dir",
+            stateDir.toString(),
+            "--http-port",
+            Integer.toString(httpPort),
+            "--name",
+            name,
+            "--token",
+            enrollmentToken));
     command.addAll(List.of(extraArgs));
     Map<String, String> env = new java.util.HashMap<>(ENVIRONMENT);
-    env.put("MODELFLEET_LAUNCHER_JAVA", ServerProcess.javaBin());
-    env.put("MODELFLEET_LAUNCHER_JAVA_OPTS", String.join(" ", JVM_FLAGS));
     env.put("MODELFLEET_LAUNCHER_HEALTH_DEADLINE", Long.toString(healthDeadline.toSeconds()));
     return new AgentProcess(name, command, env, stateDir);
   }
