@@ -109,7 +109,10 @@ class SelfUpdateEndToEndTest {
       assertTrue(
           probe.longestGap().compareTo(Duration.ofSeconds(60)) < 0,
           agent.name() + " stopped serving for too long: " + probe);
-      assertEquals(newer, read(agent, "active"), "the launcher made the new release active");
+      Waits.until(
+          "the launcher to make " + newer + " active on " + agent.name(),
+          LIMIT,
+          () -> newer.equals(read(agent, "active")));
       System.out.printf(
           "selfupdate: %s download+verify %d ms, serving gap %d ms (%s)%n",
           agent.name(), downloadAndVerifyMs(agent, newer), probe.longestGap().toMillis(), probe);
@@ -257,9 +260,11 @@ class SelfUpdateEndToEndTest {
     return agent.stateDir().resolve("agent-releases/slots").resolve(version);
   }
 
+  /** A launcher file's content, or null while it does not exist. */
   private static String read(AgentProcess agent, String file) {
+    Path path = agent.stateDir().resolve("agent-releases").resolve(file);
     try {
-      return Files.readString(agent.stateDir().resolve("agent-releases").resolve(file)).trim();
+      return Files.exists(path) ? Files.readString(path).trim() : null;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
