@@ -25,6 +25,7 @@ install -d -m 0755 "$root/DEBIAN" "$root/opt/modelfleet" "$root/lib/systemd/syst
   "$root/usr/share/doc/modelfleet-agent"
 install -d -m 0755 "$root/etc/modelfleet"
 install -m 0644 "$jar" "$root/opt/modelfleet/modelfleet-agent.jar"
+install -m 0755 "$deploy/agent/modelfleet-agent-launcher" "$root/opt/modelfleet/modelfleet-agent-launcher"
 install -m 0644 "$deploy/agent/modelfleet-agent.service" "$root/lib/systemd/system/"
 # the enrollment token goes in here: owner-only from the start (postinst gives it to modelfleet)
 install -m 0600 "$deploy/agent/agent.properties" "$root/etc/modelfleet/agent.properties"

@@ -33,7 +33,11 @@ public final class AgentProcess extends ManagedProcess {
   private final Duration startToListening;
 
   private AgentProcess(String name, List<String> command, Path stateDir) {
-    super(name, command, ENVIRONMENT, stateDir.resolveSibling(name + ".log"));
+    this(name, command, ENVIRONMENT, stateDir);
+  }
+
+  private AgentProcess(String name, List<String> command, Map<String, String> env, Path stateDir) {
+    super(name, command, env, stateDir.resolveSibling(name + ".log"));
     this.stateDir = stateDir;
     long started = System.nanoTime();
     this.httpPort = waitForInferencePort();
@@ -81,6 +85,59 @@ public final class AgentProcess extends ManagedProcess {
     }
     command.addAll(List.of(extraArgs));
     return new AgentProcess(name, command, stateDir);
+  }
+
+  /**
+   * Starts an agent the way deploy/agent/modelfleet-agent.service does: under
+   * deploy/agent/modelfleet-agent-launcher, which restarts it into a new release and goes back when
+   * that release is not healthy within {@code healthDeadline}. The inference API listens on {@code
+   * httpPort} so that clients find it again after a restart.
+   */
+  public static AgentProcess startSupervised(
+      RepoLayout repo,
+      String name,
+      String serverTarget,
+      String enrollmentToken,
+      Path rootKey,
+      Path stateDir,
+      int httpPort,
+      Duration healthDeadline,
+      String... extraArgs) {
+    try {
+      Files.createDirectories(stateDir);
+      Files.deleteIfExists(stateDir.resolve("inference.port"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    // the launcher takes the agent's own command line, as the systemd unit's ExecStart has it
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "bash",
+                repo.root().resolve("deploy/agent/modelfleet-agent-launcher").toString(),
+                ServerProcess.javaBin()));
+    command.addAll(JVM_FLAGS);
+    command.addAll(
+        List.of(
+            "-jar",
+            repo.agentJar().toString(),
+            "run",
+            "--server",
+            serverTarget,
+            "--root-key",
+            rootKey.toString(),
+            "--state-dir",
+            stateDir.toString(),
+            "--http-port",
+            Integer.toString(httpPort),
+            "--name",
+            name,
+            "--token",
+            enrollmentToken));
+    command.addAll(List.of(extraArgs));
+    Map<String, String> env = new java.util.HashMap<>(ENVIRONMENT);
+    env.put("MODELFLEET_LAUNCHER_HEALTH_DEADLINE", Long.toString(healthDeadline.toSeconds()));
+    return new AgentProcess(name, command, env, stateDir);
   }
 
   public URI inferenceUri() {

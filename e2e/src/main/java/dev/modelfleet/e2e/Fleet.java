@@ -69,6 +69,28 @@ public final class Fleet implements AutoCloseable {
     return agent;
   }
 
+  /**
+   * Like {@link #startAgent}, but under the agent's launcher, as systemd runs it: it can update
+   * itself (see {@link AgentProcess#startSupervised}).
+   */
+  public AgentProcess startSupervisedAgent(
+      String name, Map<String, String> labels, int httpPort, Duration healthDeadline) {
+    AgentProcess agent =
+        AgentProcess.startSupervised(
+            repo,
+            name,
+            server.grpcTarget(),
+            mintToken(name, labels),
+            rootKey,
+            workDir.resolve(name),
+            httpPort,
+            healthDeadline,
+            withTls());
+    agents.add(agent);
+    deviceIdOf(agent);
+    return agent;
+  }
+
   /** The agent options for this server's transport: {@code --server-ca} with mutual TLS. */
   public String[] withTls(String... args) {
     if (serverCa == null) {

@@ -27,6 +27,11 @@ public final class InferenceClient {
     this.base = base;
   }
 
+  /** The server's metadata (GET /v2): its name and version. */
+  public JsonNode serverMetadata() {
+    return parse(send(HttpRequest.newBuilder(uri("/v2")).GET()));
+  }
+
   public JsonNode metadata(String model) {
     return parse(send(HttpRequest.newBuilder(uri("/v2/models/" + model)).GET()));
   }

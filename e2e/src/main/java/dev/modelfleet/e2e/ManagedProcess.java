@@ -145,12 +145,16 @@ public class ManagedProcess implements AutoCloseable {
 
   @Override
   public void close() {
+    // A launcher's children (the agent it supervises) go too, even when it could not pass on
+    // the signal.
+    List<ProcessHandle> children = process.descendants().toList();
     if (process.isAlive()) {
       process.destroy();
       if (!waitFor(Duration.ofSeconds(10))) {
         kill();
       }
     }
+    children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
   }
 
   private boolean waitFor(Duration timeout) {

@@ -57,6 +57,7 @@ public final class Deployer {
   private final ProgressListener listener;
   private final Supplier<DeviceFacts> device;
   private final ShadowDeployer shadows;
+  private volatile ReleaseHandler releases;
 
   public Deployer(
       DesiredStateVerifier verifier,
@@ -80,6 +81,12 @@ public final class Deployer {
           log.onProgress(p);
           listener.onProgress(p);
         };
+  }
+
+  /** Hands the agent's own releases to {@code handler} instead of loading them as models. */
+  public Deployer withReleases(ReleaseHandler handler) {
+    this.releases = handler;
+    return this;
   }
 
   /** The last desired state accepted since start, or null: what the device should serve. */
@@ -110,8 +117,13 @@ public final class Deployer {
             Dsse.sha256Hex(envelope.getPayload().toByteArray()),
             accepted.directorKeysId()));
     Set<String> wanted = new HashSet<>();
+    List<DesiredModel> ownReleases = new ArrayList<>();
     for (DesiredModel model : desired.getModelsList()) {
       wanted.add(model.getModel());
+      if (releases != null && releases.handles(model)) {
+        ownReleases.add(model);
+        continue;
+      }
       deploy(model, generation);
       shadows.apply(model);
     }
@@ -145,6 +157,9 @@ public final class Deployer {
       }
     }
     removeUnusedArtifacts(desired);
+    for (DesiredModel release : ownReleases) {
+      releases.apply(release, generation);
+    }
     return true;
   }
 

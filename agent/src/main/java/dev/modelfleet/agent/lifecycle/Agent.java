@@ -5,6 +5,7 @@ import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.config.ExposedToken;
 import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
+import dev.modelfleet.agent.deploy.ProgressListener;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.hardware.DeviceHardware;
@@ -20,6 +21,8 @@ import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
+import dev.modelfleet.agent.selfupdate.ReleaseSlots;
+import dev.modelfleet.agent.selfupdate.SelfUpdater;
 import dev.modelfleet.agent.session.Backoff;
 import dev.modelfleet.agent.session.DeviceReports;
 import dev.modelfleet.agent.session.SyncSession;
@@ -55,6 +58,9 @@ public final class Agent implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.agent");
   public static final String VERSION = version();
+
+  /** Set by modelfleet-agent-launcher for the agent it starts: someone to hand an update to. */
+  public static final String LAUNCHER_ENV = "MODELFLEET_LAUNCHER";
 
   private final AgentConfig config;
   private final DeviceHardware hardware;
@@ -277,20 +283,26 @@ public final class Agent implements AutoCloseable {
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+    ProgressListener progress =
+        p -> {
+          if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
+            metrics.refused(p.getReasonCode());
+          }
+          self[0].sendProgress(p);
+        };
     deployer =
-        new Deployer(
-            verifier,
-            downloader,
-            modelLoader,
-            registry,
-            store,
-            p -> {
-              if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
-                metrics.refused(p.getReasonCode());
-              }
-              self[0].sendProgress(p);
-            },
-            hardware::facts);
+        new Deployer(verifier, downloader, modelLoader, registry, store, progress, hardware::facts)
+            .withReleases(
+                new SelfUpdater(
+                    VERSION,
+                    System.getenv(LAUNCHER_ENV) != null,
+                    new ReleaseSlots(config.stateDir()),
+                    verifier,
+                    downloader,
+                    hardware::facts,
+                    this::ready,
+                    progress,
+                    Agent::restartIntoNewRelease));
     measurements =
         new DeviceMeasurements(
             hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
@@ -341,6 +353,16 @@ public final class Agent implements AutoCloseable {
               .start(tls);
     }
     return sync.start();
+  }
+
+  /**
+   * Exits with the status that makes the launcher start the release just installed. From its own
+   * thread: the shutdown hook closes the Sync session, whose thread is the one asking.
+   */
+  private static void restartIntoNewRelease() {
+    Thread exit =
+        new Thread(() -> System.exit(ReleaseSlots.RESTART_EXIT_CODE), "self-update-restart");
+    exit.start();
   }
 
   private void reconnectWith(TlsIdentity renewed) {

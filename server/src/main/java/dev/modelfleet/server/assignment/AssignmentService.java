@@ -37,7 +37,16 @@ public class AssignmentService {
   /** Why a device's desired state changed, for its history. */
   public record Cause(String name, UUID rolloutId) {
     public static final Cause DIRECT = new Cause("assignment", null);
+
+    /**
+     * A rollout's rollback of its devices: the one change that may point them at an older version.
+     */
+    public static Cause rollback(UUID rolloutId) {
+      return new Cause(ROLLBACK, rolloutId);
+    }
   }
+
+  private static final String ROLLBACK = "rollback";
 
   private final MatchingService matching;
   private final DesiredStateService desiredStates;
@@ -88,7 +97,7 @@ public class AssignmentService {
       }
       DesiredModel slot = slots.get(device.id);
       previous.put(device.id, slot == null ? null : slot.variant.id);
-      slots.put(device.id, point(slot, device.id, variant));
+      slots.put(device.id, point(slot, device.id, variant, ROLLBACK.equals(cause.name())));
       chosen.put(device.id, variant);
       decisions.put(device.id, decision);
     }
@@ -133,7 +142,8 @@ public class AssignmentService {
   }
 
   /** {@code slot} (null: a new one) of the device, pointed at {@code variant}. */
-  private DesiredModel point(DesiredModel slot, UUID deviceId, Variant variant) {
+  private DesiredModel point(
+      DesiredModel slot, UUID deviceId, Variant variant, boolean allowDowngrade) {
     DesiredModel entry = slot;
     if (entry == null) {
       entry = new DesiredModel();
@@ -142,6 +152,7 @@ public class AssignmentService {
       entry.model = variant.version.model;
     }
     entry.variant = variant;
+    entry.allowDowngrade = allowDowngrade;
     // Serving a version ends any shadow of the model: the candidate either is it now, or lost.
     entry.clearShadow();
     entry.updatedAt = clock.instant();
@@ -290,7 +301,7 @@ public class AssignmentService {
   /** The caller holds the device lock ({@link DeviceLocks}). */
   private long pointAt(
       UUID deviceId, Model model, Variant variant, Cause cause, List<Object> touched) {
-    touched.add(record(deviceId, variant));
+    touched.add(record(deviceId, variant, ROLLBACK.equals(cause.name())));
     DeviceDesiredState state = desiredStates.publish(deviceId);
     touched.add(state);
     touched.add(recordDeployment(deviceId, variant, state.generation));
@@ -314,7 +325,7 @@ public class AssignmentService {
         .map(d -> d.variant);
   }
 
-  private DesiredModel record(UUID deviceId, Variant variant) {
+  private DesiredModel record(UUID deviceId, Variant variant, boolean allowDowngrade) {
     DesiredModel entry =
         DesiredModel.<DesiredModel>find(
                 "deviceId = ?1 and model = ?2", deviceId, variant.version.model)
@@ -328,6 +339,7 @@ public class AssignmentService {
                   return created;
                 });
     entry.variant = variant;
+    entry.allowDowngrade = allowDowngrade;
     // Serving a version ends any shadow of the model: the candidate either is it now, or lost.
     entry.clearShadow();
     entry.updatedAt = clock.instant();

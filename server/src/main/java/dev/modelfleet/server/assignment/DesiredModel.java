@@ -49,6 +49,13 @@ public class DesiredModel extends PanacheEntityBase {
   @Column(name = "shadow_max_per_second")
   public Integer shadowMaxPerSecond;
 
+  /**
+   * Set when a rollback pointed the device at the variant: the signed desired state then allows the
+   * device to go back to an older version (agents refuse an older release of themselves otherwise).
+   */
+  @Column(name = "allow_downgrade")
+  public boolean allowDowngrade;
+
   void clearShadow() {
     shadowVariant = null;
     shadowComparison = null;

@@ -123,7 +123,8 @@ public class DesiredStateService {
         dev.modelfleet.protocol.agent.v1.DesiredModel.newBuilder()
             .setModel(entry.model.name)
             .setVersion(entry.variant.version.version)
-            .setManifest(parse(entry.variant.manifest));
+            .setManifest(parse(entry.variant.manifest))
+            .setAllowDowngrade(entry.allowDowngrade);
     if (entry.shadowVariant != null) {
       model.setShadow(
           ShadowCandidate.newBuilder()

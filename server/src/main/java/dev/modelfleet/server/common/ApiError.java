@@ -36,6 +36,8 @@ public enum ApiError {
   UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type", Status.Code.INVALID_ARGUMENT),
   OFFSET_OUT_OF_RANGE(416, "Offset out of range", Status.Code.OUT_OF_RANGE),
   INVALID_ONNX(422, "Invalid ONNX model", Status.Code.INVALID_ARGUMENT),
+  /** An upload to the reserved model {@code modelfleet-agent} that is not that agent's jar. */
+  INVALID_AGENT_RELEASE(422, "Invalid agent release", Status.Code.INVALID_ARGUMENT),
   /** A tensor keeps its bytes in a file outside the model, which ONNX Runtime would read. */
   MODEL_EXTERNAL_DATA(422, "Model reads external data", Status.Code.INVALID_ARGUMENT),
   /** A tensor's declared shape and type disagree with the data it holds. */

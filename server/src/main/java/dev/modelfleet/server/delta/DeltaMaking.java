@@ -3,6 +3,7 @@ package dev.modelfleet.server.delta;
 import dev.modelfleet.onnx.delta.DeltaMaker;
 import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.artifact.StagedArtifact;
+import dev.modelfleet.server.model.AgentRelease;
 import dev.modelfleet.server.model.Variant;
 import dev.modelfleet.server.model.VariantPublished;
 import io.micrometer.core.instrument.Counter;
@@ -110,7 +111,9 @@ public class DeltaMaking {
 
   private Plan plan(UUID variantId) {
     Variant target = Variant.findById(variantId);
-    if (target == null) {
+    // Agent releases: a device reports no installed artifact for them (its jar is not in its
+    // model store), so no delta could ever be offered; weighing 30 MB jars would only cost CPU.
+    if (target == null || AgentRelease.is(target.version.model.name)) {
       return null;
     }
     List<Variant> candidates =

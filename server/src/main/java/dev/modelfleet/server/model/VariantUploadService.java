@@ -11,11 +11,13 @@ import dev.modelfleet.server.model.ModelViews.VariantView;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 
 /**
  * Publishes a variant: stream to disk while hashing, pass the model-safety check (nothing in it may
  * make ONNX Runtime read another file), prove ONNX Runtime loads it, store it by content, record
- * and sign it. Any refusal leaves neither file nor row behind.
+ * and sign it. An agent release ({@link AgentRelease}) is checked as a jar instead. Any refusal
+ * leaves neither file nor row behind.
  */
 @ApplicationScoped
 public class VariantUploadService {
@@ -54,9 +56,17 @@ public class VariantUploadService {
         throw ApiError.EMPTY_UPLOAD.exception(
             "The request body is empty; send the .onnx file as application/octet-stream.");
       }
-      CheckedModel checked = check(staged.file());
-      OnnxInspector.Signature signature = inspector.inspect(checked, staged.file());
-      CostEstimator.Cost cost = costs.estimate(checked.graph());
+      OnnxInspector.Signature signature;
+      CostEstimator.Cost cost;
+      if (AgentRelease.is(model)) {
+        AgentRelease.check(staged.file(), version);
+        signature = new OnnxInspector.Signature(List.of(), List.of());
+        cost = CostEstimator.Cost.UNKNOWN;
+      } else {
+        CheckedModel checked = check(staged.file());
+        signature = inspector.inspect(checked, staged.file());
+        cost = costs.estimate(checked.graph());
+      }
       boolean newFile = store.commit(staged);
       try {
         return registrar.register(

@@ -46,7 +46,7 @@ class RolloutRollback {
             RolloutDevice.ROLLED_BACK);
     int restored = 0;
     int leftAlone = 0;
-    Cause cause = new Cause("rollback", rollout.id);
+    Cause cause = Cause.rollback(rollout.id);
     for (RolloutDevice member : changed) {
       Optional<Long> generation =
           assignments.revert(

@@ -7,6 +7,7 @@ import static dev.modelfleet.server.support.Api.adminJson;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.server.support.Eventually;
@@ -145,14 +146,21 @@ class RolloutTest {
         assertTrue(
             generation(d.id) >= generationBefore + 2,
             "a rollback is a new generation, not a replay");
+        assertTrue(
+            d.downgradeAllowed(f.model),
+            "the rollback's signed desired state allows the older version");
       }
       admin()
           .get("/api/v1/devices/" + f.devices.get(0).id + "/history")
           .then()
           .body("find { it.kind == 'desired' }.cause", equalTo("rollback"))
           .body("find { it.kind == 'desired' }.version", equalTo("1"));
-      // the devices are free again: a new rollout of the model may take them
+      // the devices are free again: a new rollout of the model may take them, and its desired
+      // states allow no downgrade
       f.start(Map.of("defaults", FAST, "waves", List.of(Map.of("percent", 100))));
+      Eventually.within(
+          Duration.ofSeconds(10),
+          () -> f.devices.forEach(d -> assertFalse(d.downgradeAllowed(f.model))));
     }
   }
 

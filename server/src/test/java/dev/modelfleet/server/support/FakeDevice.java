@@ -46,6 +46,8 @@ public final class FakeDevice implements AutoCloseable {
   /** The shadow candidate version of each model in the latest desired state ("" for none). */
   private final Map<String, String> shadows = new ConcurrentHashMap<>();
 
+  private final Map<String, Boolean> downgradeAllowed = new ConcurrentHashMap<>();
+
   /** Every version any desired state told the device to serve, per model. */
   private final Map<String, java.util.Set<String>> toldToServe = new ConcurrentHashMap<>();
 
@@ -104,6 +106,11 @@ public final class FakeDevice implements AutoCloseable {
   }
 
   /** The candidate version the device is told to run as a shadow of {@code model}, or null. */
+  /** Whether the last signed desired state allowed this model to go back to an older version. */
+  public boolean downgradeAllowed(String model) {
+    return downgradeAllowed.getOrDefault(model, false);
+  }
+
   public String shadowOf(String model) {
     String version = shadows.get(model);
     return version == null || version.isEmpty() ? null : version;
@@ -143,6 +150,7 @@ public final class FakeDevice implements AutoCloseable {
 
   private void apply(DesiredState state) throws InvalidProtocolBufferException {
     for (DesiredModel model : state.getModelsList()) {
+      downgradeAllowed.put(model.getModel(), model.getAllowDowngrade());
       shadows.put(model.getModel(), model.hasShadow() ? model.getShadow().getVersion() : "");
       toldToServe
           .computeIfAbsent(model.getModel(), k -> ConcurrentHashMap.newKeySet())
