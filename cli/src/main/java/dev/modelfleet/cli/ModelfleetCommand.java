@@ -3,6 +3,7 @@ package dev.modelfleet.cli;
 import dev.modelfleet.cli.commands.AccessTokensCommand;
 import dev.modelfleet.cli.commands.AssignCommand;
 import dev.modelfleet.cli.commands.AuditCommand;
+import dev.modelfleet.cli.commands.BundlesCommand;
 import dev.modelfleet.cli.commands.CompletionCommand;
 import dev.modelfleet.cli.commands.ConfigCommand;
 import dev.modelfleet.cli.commands.DevicesCommand;
@@ -50,6 +51,7 @@ import picocli.CommandLine.Spec;
       TrustCommand.class,
       AccessTokensCommand.class,
       AuditCommand.class,
+      BundlesCommand.class,
       CompletionCommand.class
     },
     footerHeading = "%nExit status:%n",

@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -88,16 +89,25 @@ public class DeploymentService implements DeviceDeployments {
           new DeploymentProgressed(deviceId, status.model, status.version, status.state));
     }
     if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
-      DeploymentHistory.record(
-          deviceId,
-          status.model,
-          status.version,
-          status.variantId,
-          status.generation,
-          status.state,
-          "failed".equals(status.state) ? failureCause(status) : null,
-          null,
-          status.updatedAt);
+      UUID bundle = parseOrNull(progress.getBundleId());
+      String cause = "failed".equals(status.state) ? failureCause(status) : null;
+      DeploymentHistory line =
+          DeploymentHistory.record(
+              deviceId,
+              status.model,
+              status.version,
+              status.variantId,
+              status.generation,
+              status.state,
+              bundle == null
+                  ? cause
+                  : "from bundle " + bundle + (cause == null ? "" : ": " + cause),
+              null,
+              // a report queued while offline says when it happened, not when it arrived
+              progress.getMadeAtMs() > 0
+                  ? Instant.ofEpochMilli(progress.getMadeAtMs())
+                  : status.updatedAt);
+      line.bundleId = bundle;
       DeploymentHistory.keepNewest(deviceId, DeploymentHistory.KEPT_PER_DEVICE);
     }
     if (reported
@@ -234,7 +244,8 @@ public class DeploymentService implements DeviceDeployments {
                     h.variantId,
                     h.generation,
                     h.cause,
-                    h.rolloutId));
+                    h.rolloutId,
+                    h.bundleId));
   }
 
   private static String name(String reported) {

@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -53,6 +54,22 @@ public class DesiredStateService {
    * concurrent writers.
    */
   DeviceDesiredState publish(UUID deviceId) {
+    return publish(deviceId, config.desiredStateTtl(), true);
+  }
+
+  /**
+   * Signs the device's next document for an offline bundle: valid for {@code ttl} (the site's time
+   * without a link), and without delta offers (the bundle carries whole artifacts). It becomes the
+   * device's current document, so that the device, back online, is sent the very document it
+   * imported. Locks the device row first.
+   */
+  @Transactional(Transactional.TxType.MANDATORY)
+  public SignedEnvelope publishForBundle(UUID deviceId, Duration ttl) {
+    DeviceLocks.lock(deviceId);
+    return parse(publish(deviceId, ttl, false).document);
+  }
+
+  private DeviceDesiredState publish(UUID deviceId, Duration ttl, boolean offerDeltas) {
     DeviceDesiredState row = DeviceDesiredState.findById(deviceId);
     if (row == null) {
       row = new DeviceDesiredState();
@@ -64,7 +81,7 @@ public class DesiredStateService {
             .setDeviceId(deviceId.toString())
             .setGeneration(row.generation + 1)
             .setIssuedAtMs(now.toEpochMilli())
-            .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
+            .setExpiresAtMs(now.plus(ttl).toEpochMilli());
     Map<String, String> installed = installedArtifacts(deviceId);
     for (DesiredModel entry : DesiredModel.ofDevice(deviceId)) {
       dev.modelfleet.protocol.agent.v1.DesiredModel.Builder model =
@@ -81,14 +98,16 @@ public class DesiredStateService {
                 .setSampleRate(entry.shadowSampleRate)
                 .setMaxPerSecond(entry.shadowMaxPerSecond));
       }
-      deltas.offer(entry.variant.id, installed.get(entry.model.name)).ifPresent(model::setDelta);
+      if (offerDeltas) {
+        deltas.offer(entry.variant.id, installed.get(entry.model.name)).ifPresent(model::setDelta);
+      }
       state.addModels(model);
     }
     SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
     row.generation = state.getGeneration();
     row.document = document.toByteArray();
     row.issuedAt = now;
-    row.expiresAt = now.plus(config.desiredStateTtl());
+    row.expiresAt = now.plus(ttl);
     row.persist();
     changed.fire(new DesiredStateChanged(deviceId, row.generation, document));
     return row;
