@@ -28,11 +28,15 @@ final class TarReader {
     this.in = in;
   }
 
-  /** The next entry, or null at the end-of-archive marker (a zero block). */
+  /** The next entry, or null at the end-of-archive marker (two zero blocks). */
   Entry next() throws IOException, VerificationException {
     skipRestOfBody();
     byte[] h = readFully(new byte[BLOCK], "an entry header");
     if (allZero(h)) {
+      // the end-of-archive marker is two zero blocks: one alone is a file cut short there
+      if (!allZero(readFully(new byte[BLOCK], "its end-of-archive marker"))) {
+        throw new VerificationException(MALFORMED, "the bundle has data after a zero block");
+      }
       return null;
     }
     long stored = octal(h, 148, 8);

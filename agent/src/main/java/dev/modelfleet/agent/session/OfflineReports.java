@@ -2,6 +2,7 @@ package dev.modelfleet.agent.session;
 
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,15 @@ public final class OfflineReports {
     }
   }
 
+  /**
+   * Keeps an outcome (active or failed); a step on the way (downloading, loading) is stale by the
+   * time the device reconnects, and would only push outcomes out of the bounded queue.
+   */
   public synchronized void add(DeploymentProgress progress) {
+    if (progress.getState() != DeploymentState.DEPLOYMENT_STATE_ACTIVE
+        && progress.getState() != DeploymentState.DEPLOYMENT_STATE_FAILED) {
+      return;
+    }
     add(progress, true);
   }
 

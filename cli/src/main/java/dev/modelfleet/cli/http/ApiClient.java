@@ -232,7 +232,9 @@ public final class ApiClient {
    */
   public java.net.http.HttpHeaders download(
       ApiPath path, Object body, Path target, TransferListener listener) {
-    HttpRequest.Builder request = withBody(request(path), "POST", body);
+    HttpRequest.Builder request =
+        withBody(
+            request(path).setHeader("Accept", "application/x-tar, application/json"), "POST", body);
     HttpResponse<InputStream> response = send(request, null);
     Path partial = target.resolveSibling(target.getFileName() + ".partial");
     try (InputStream in = response.body()) {

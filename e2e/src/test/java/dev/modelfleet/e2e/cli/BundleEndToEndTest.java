@@ -53,14 +53,14 @@ class BundleEndToEndTest {
     String deviceId = fleet.deviceIdOf(online);
     fleet.createModel(model);
     fleet.createVersion(model, "1");
-    fleet.uploadVariant(model, "1", SampleModels.classifier(1));
+    fleet.uploadVariant(model, "1", SampleModels.classifier(1, 64, 512, 10));
     fleet.assign(model, "1", selector);
     fleet.awaitActive(model, "1", List.of(online), LIMIT, line -> {});
     online.close();
 
     // the device is off the network now; version 2 is meant for it
     fleet.createVersion(model, "2");
-    fleet.uploadVariant(model, "2", SampleModels.classifier(2));
+    fleet.uploadVariant(model, "2", SampleModels.classifier(2, 64, 512, 10));
     fleet.assign(model, "2", selector);
 
     CliProcess cli = loggedIn();
@@ -120,7 +120,8 @@ class BundleEndToEndTest {
     byte[] bytes = Files.readAllBytes(good);
     Path tampered = work.resolve("tampered.tar");
     byte[] flipped = bytes.clone();
-    flipped[flipped.length - 2048] ^= 0x20; // inside the last artifact
+    // inside the last artifact (~130 kB): the tar ends with its padding and two zero blocks
+    flipped[flipped.length - 4096] ^= 0x20;
     Files.write(tampered, flipped);
     Path truncated = work.resolve("truncated.tar");
     Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3));

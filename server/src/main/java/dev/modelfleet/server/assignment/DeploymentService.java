@@ -88,7 +88,12 @@ public class DeploymentService implements DeviceDeployments {
       progressed.fire(
           new DeploymentProgressed(deviceId, status.model, status.version, status.state));
     }
-    if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
+    // A report from a bundle install is history even when the Hello that opened the session
+    // already showed the model active (the queued report follows the Hello): it says where the
+    // version came from, and when.
+    boolean fromBundle = !progress.getBundleId().isEmpty();
+    if ((changed || fromBundle)
+        && ("active".equals(status.state) || "failed".equals(status.state))) {
       UUID bundle = parseOrNull(progress.getBundleId());
       String cause = "failed".equals(status.state) ? failureCause(status) : null;
       DeploymentHistory line =

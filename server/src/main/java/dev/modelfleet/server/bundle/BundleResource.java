@@ -23,6 +23,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /**
  * Offline bundles: one tar file that brings signed desired states and their artifacts to devices
@@ -57,6 +61,13 @@ public class BundleResource {
       String indexSha256) {}
 
   @Operation(summary = "Make an offline bundle (a signed tar) for devices by id or label selector")
+  @APIResponse(
+      responseCode = "200",
+      description = "The bundle, streamed (Content-Length, X-Bundle-Id, X-Bundle-Expires-At)",
+      content =
+          @Content(
+              mediaType = MEDIA_TYPE,
+              schema = @Schema(type = SchemaType.STRING, format = "binary")))
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @Produces({MEDIA_TYPE, MediaType.APPLICATION_JSON})
