@@ -58,7 +58,7 @@ class BundleCreateTest {
         });
     Path file = dir.resolve("site.tar");
     Cli.Result result =
-        run("bundle", "create", "--devices", "d1, d2", "--expires", "30d", "-o", file.toString());
+        run("bundle", "create", "--devices", "d1, d2", "--expires", "30d", "-f", file.toString());
     assertEquals(0, result.exit(), result.toString());
     assertArrayEquals(tar, Files.readAllBytes(file));
     assertTrue(result.out().contains("wrote bundle b-1"), result.toString());
@@ -80,7 +80,7 @@ class BundleCreateTest {
                     + " (modelfleet.bundle.max-expiry); got '999d'."));
     Path file = dir.resolve("site.tar");
     Cli.Result result =
-        run("bundle", "create", "--selector", "site=a", "--expires", "999d", "-o", file.toString());
+        run("bundle", "create", "--selector", "site=a", "--expires", "999d", "-f", file.toString());
     assertTrue(result.exit() != 0, result.toString());
     assertTrue(result.err().contains("max-expiry"), result.toString());
     assertFalse(Files.exists(file));
@@ -91,7 +91,7 @@ class BundleCreateTest {
   void anExistingFileIsKeptUnlessForced() throws Exception {
     Path file = dir.resolve("site.tar");
     Files.writeString(file, "keep me");
-    Cli.Result result = run("bundle", "create", "--selector", "site=a", "-o", file.toString());
+    Cli.Result result = run("bundle", "create", "--selector", "site=a", "-f", file.toString());
     assertEquals(ExitCode.USAGE, result.exit(), result.toString());
     assertTrue(result.err().contains("--force"), result.toString());
     assertEquals("keep me", Files.readString(file));

@@ -38,8 +38,8 @@ public final class BundlesCommand extends Group {
       },
       footerHeading = "%nExamples:%n",
       footer = {
-        "  modelfleet bundle create --selector site=harbour --expires 30d -o harbour.tar",
-        "  modelfleet bundle create --devices 5d1e8f0c-...,0c9a... -o usb/update.tar"
+        "  modelfleet bundle create --selector site=harbour --expires 30d -f harbour.tar",
+        "  modelfleet bundle create --devices 5d1e8f0c-...,0c9a... -f usb/update.tar"
       })
   public static final class Create extends SessionCommand {
 
@@ -68,10 +68,12 @@ public final class BundlesCommand extends Group {
     String expires;
 
     @Option(
-        names = {"-o", "--output"},
+        names = {"-f", "--file"},
         paramLabel = "FILE",
         required = true,
-        description = "Where to write the bundle (a tar file).")
+        description =
+            "Where to write the bundle (a tar file). (-o is the output format, as in every"
+                + " command.)")
     Path output;
 
     @Option(names = "--force", description = "Overwrite FILE if it exists.")
@@ -81,7 +83,7 @@ public final class BundlesCommand extends Group {
     protected int run() {
       if (Files.exists(output) && !force) {
         throw CliException.usage(
-            output + " exists", "give another -o FILE, or --force to overwrite it");
+            output + " exists", "give another -f FILE, or --force to overwrite it");
       }
       Path parent = output.toAbsolutePath().getParent();
       if (parent != null && !Files.isDirectory(parent)) {

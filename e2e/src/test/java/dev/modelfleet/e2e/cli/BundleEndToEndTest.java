@@ -75,7 +75,7 @@ class BundleEndToEndTest {
             deviceId,
             "--expires",
             "1s",
-            "-o",
+            "-f",
             expiring.toString());
     assertEquals(0, made.exit(), made.toString());
     made =
@@ -86,12 +86,12 @@ class BundleEndToEndTest {
             deviceId,
             "--expires",
             "30d",
-            "-o",
+            "-f",
             superseded.toString());
     assertEquals(0, made.exit(), made.toString());
     made =
         cli.run(
-            "bundle", "create", "--selector", selector, "--expires", "30d", "-o", good.toString());
+            "bundle", "create", "--selector", selector, "--expires", "30d", "-f", good.toString());
     assertEquals(0, made.exit(), made.toString());
     assertTrue(made.out().contains("wrote bundle "), made.toString());
     String bundleId = made.out().split("wrote bundle ")[1].split(" ")[0];
@@ -105,7 +105,7 @@ class BundleEndToEndTest {
             deviceId,
             "--expires",
             "9999d",
-            "-o",
+            "-f",
             work.resolve("x.tar").toString());
     assertTrue(tooLong.exit() != 0 && tooLong.err().contains("max-expiry"), tooLong.toString());
     assertTrue(!Files.exists(work.resolve("x.tar")));
