@@ -10,6 +10,8 @@
 # int8-dynamic, int8-static and fp16 against fp32 at 1 and 2 threads; it needs no database.
 # shadow (~3 min, only when named): live latency with shadowing at 0/10/100 % sampling in
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
+# bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
+# import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization "* ]]; then
@@ -23,6 +25,18 @@ if [[ " $* " == *" quantization "* ]]; then
   set -- "${rest[@]}"
 fi
 bash deploy/dev/ensure-postgres.sh --recreate modelfleet_bench
+if [[ " $* " == *" bundle "* ]]; then
+  ./mvnw -B -q -ntp -DskipTests package
+  java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
+    dev.modelfleet.e2e.bench.BundleBench modelfleet_bench "${MODELFLEET_BENCH_BUNDLE_ROUNDS:-3}"
+  rest=()
+  for section in "$@"; do
+    [[ "$section" == bundle ]] || rest+=("$section")
+  done
+  [[ ${#rest[@]} -eq 0 ]] && exit 0
+  set -- "${rest[@]}"
+  bash deploy/dev/ensure-postgres.sh --recreate modelfleet_bench
+fi
 ./mvnw -B -q -ntp -DskipTests package
 exec java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
   dev.modelfleet.e2e.bench.Benchmarks modelfleet_bench "$@"

@@ -23,6 +23,7 @@ class AgentArchitectureTest {
    * machine and its runtime (that is their job); {@code onnx} builds sample models.
    */
   static final String[] CORE = {
+    "dev.modelfleet.agent.bundle..",
     "dev.modelfleet.agent.config..",
     "dev.modelfleet.agent.deploy..",
     "dev.modelfleet.agent.download..",

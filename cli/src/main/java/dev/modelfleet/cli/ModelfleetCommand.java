@@ -4,6 +4,7 @@ import dev.modelfleet.cli.commands.AccessTokensCommand;
 import dev.modelfleet.cli.commands.ArtifactsCommand;
 import dev.modelfleet.cli.commands.AssignCommand;
 import dev.modelfleet.cli.commands.AuditCommand;
+import dev.modelfleet.cli.commands.BundlesCommand;
 import dev.modelfleet.cli.commands.CompletionCommand;
 import dev.modelfleet.cli.commands.ConfigCommand;
 import dev.modelfleet.cli.commands.DevicesCommand;
@@ -52,6 +53,7 @@ import picocli.CommandLine.Spec;
       AccessTokensCommand.class,
       AuditCommand.class,
       ArtifactsCommand.class,
+      BundlesCommand.class,
       CompletionCommand.class
     },
     footerHeading = "%nExit status:%n",

@@ -140,6 +140,30 @@ public final class AgentProcess extends ManagedProcess {
     return new AgentProcess(name, command, env, stateDir);
   }
 
+  /**
+   * Starts an agent with no server address on a state directory where it enrolled before: it serves
+   * its models and imports bundles (its pinned root key is in the state directory).
+   */
+  public static AgentProcess startOffline(RepoLayout repo, String name, Path stateDir) {
+    try {
+      Files.deleteIfExists(stateDir.resolve("inference.port"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin()));
+    command.addAll(JVM_FLAGS);
+    command.addAll(
+        List.of(
+            "-jar",
+            repo.agentJar().toString(),
+            "run",
+            "--state-dir",
+            stateDir.toString(),
+            "--http-port",
+            "0"));
+    return new AgentProcess(name + "-offline", command, stateDir);
+  }
+
   public URI inferenceUri() {
     return URI.create("http://127.0.0.1:" + httpPort);
   }

@@ -91,6 +91,31 @@ public final class Fleet implements AutoCloseable {
     return agent;
   }
 
+  /** Starts again an agent that enrolled before (its identity in its state directory). */
+  public AgentProcess restartAgent(String name, String... extraArgs) {
+    AgentProcess agent =
+        AgentProcess.start(
+            repo,
+            name,
+            server.grpcTarget(),
+            null,
+            rootKey,
+            workDir.resolve(name),
+            withTls(extraArgs));
+    agents.add(agent);
+    return agent;
+  }
+
+  /**
+   * Starts an agent that enrolled before with no server address: it serves its models and takes
+   * offline bundles only.
+   */
+  public AgentProcess startOfflineAgent(String name) {
+    AgentProcess agent = AgentProcess.startOffline(repo, name, workDir.resolve(name));
+    agents.add(agent);
+    return agent;
+  }
+
   /** The agent options for this server's transport: {@code --server-ca} with mutual TLS. */
   public String[] withTls(String... args) {
     if (serverCa == null) {

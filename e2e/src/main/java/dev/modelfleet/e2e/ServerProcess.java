@@ -216,7 +216,7 @@ public final class ServerProcess extends ManagedProcess {
     return command;
   }
 
-  static String javaBin() {
+  public static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 

@@ -19,6 +19,10 @@ public final class Dsse {
   public static final String DESIRED_STATE_TYPE =
       "application/vnd.modelfleet.desired-state.v1+protobuf";
 
+  /** The signed index of an offline bundle (bundle.proto), signed by the director role. */
+  public static final String BUNDLE_INDEX_TYPE =
+      "application/vnd.modelfleet.bundle-index.v1+protobuf";
+
   public static final String ROLE_ROOT = "root";
   public static final String ROLE_TARGETS = "targets";
   public static final String ROLE_DIRECTOR = "director";

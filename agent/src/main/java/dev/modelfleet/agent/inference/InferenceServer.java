@@ -71,6 +71,7 @@ public final class InferenceServer implements AutoCloseable {
   private final ApiToken token;
   private final String agentVersion;
   private final JsonFactory json = InferRequestParser.newFactory();
+  private volatile BundleImports bundleImports;
   private final InferRequestParser parser = new InferRequestParser(json);
   private final HttpServer server;
   private final ExecutorService executor;
@@ -157,6 +158,22 @@ public final class InferenceServer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Imports an offline bundle at {@code POST /agent/import-bundle} (body: the file's path, UTF-8),
+   * for {@code modelfleet-agent import-bundle}: the answer is {@code imports}' JSON document. On
+   * the local API only, behind its guard and api-token, as the status document.
+   */
+  public InferenceServer withBundleImport(BundleImports imports) {
+    this.bundleImports = imports;
+    return this;
+  }
+
+  /** Imports the bundle at a path; returns the outcome as JSON. */
+  @FunctionalInterface
+  public interface BundleImports {
+    byte[] importFrom(String path) throws InterruptedException;
+  }
+
   public InferenceServer start() {
     server.start();
     return this;
@@ -216,6 +233,29 @@ public final class InferenceServer implements AutoCloseable {
     } else if (path.equals("/metrics") && metrics != null) {
       byte[] body = metrics.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", Metrics.CONTENT_TYPE);
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    } else if (path.equals("/agent/import-bundle") && bundleImports != null) {
+      if (!method.equals("POST")) {
+        error(exchange, 405, "use POST for " + path);
+        return;
+      }
+      String file =
+          new String(
+                  exchange.getRequestBody().readNBytes(4096),
+                  java.nio.charset.StandardCharsets.UTF_8)
+              .strip();
+      byte[] body;
+      try {
+        body = bundleImports.importFrom(file);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        error(exchange, 503, "the agent is shutting down");
+        return;
+      }
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
       exchange.sendResponseHeaders(200, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);

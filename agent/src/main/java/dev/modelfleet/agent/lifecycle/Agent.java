@@ -1,5 +1,8 @@
 package dev.modelfleet.agent.lifecycle;
 
+import dev.modelfleet.agent.bundle.BundleArtifactSource;
+import dev.modelfleet.agent.bundle.BundleImporter;
+import dev.modelfleet.agent.bundle.ImportOutcome;
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.config.ExposedToken;
@@ -25,6 +28,7 @@ import dev.modelfleet.agent.selfupdate.ReleaseSlots;
 import dev.modelfleet.agent.selfupdate.SelfUpdater;
 import dev.modelfleet.agent.session.Backoff;
 import dev.modelfleet.agent.session.DeviceReports;
+import dev.modelfleet.agent.session.OfflineReports;
 import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.state.StateStore;
@@ -39,6 +43,7 @@ import dev.modelfleet.agent.transport.oip.OipServer;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +78,8 @@ public final class Agent implements AutoCloseable {
   private GrpcTransport transport;
   private volatile SyncSession sync;
   private volatile Deployer deployer;
+  private volatile BundleImporter bundles;
+  private OfflineReports offlineReports;
   private CertificateRenewer renewer;
   private List<X509Certificate> fleetCa;
 
@@ -96,11 +103,23 @@ public final class Agent implements AutoCloseable {
     this.modelLoader = new OrtModelLoader(config.ortThreads(), hardware.providers());
   }
 
-  /** Restores models and opens the inference API; returns its port. Needs no network. */
-  public int startLocal() throws IOException {
+  /**
+   * Opens the state directory and restores the models in it, serving nothing yet: what {@code
+   * import-bundle} needs when no agent runs.
+   */
+  public void openStore() throws IOException {
     SecureFiles.ownerOnlyDirectory(config.stateDir());
     store = new StateStore(config.stateDir());
+    offlineReports = new OfflineReports(config.stateDir(), OFFLINE_REPORTS);
     ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
+  }
+
+  /** Reports kept while offline; beyond this the oldest are dropped. */
+  static final int OFFLINE_REPORTS = 500;
+
+  /** Restores models and opens the inference API; returns its port. Needs no network. */
+  public int startLocal() throws IOException {
+    openStore();
     if (config.apiBeyondLoopback() && config.apiToken() == null) {
       LOG.warning(
           "the local inference API listens on "
@@ -121,6 +140,7 @@ public final class Agent implements AutoCloseable {
                 VERSION)
             .withMetrics(metrics)
             .withStatus(() -> AgentStatus.json(config, VERSION, live()))
+            .withBundleImport(this::importFromApi)
             .start();
     if (config.grpcPort() != AgentConfig.GRPC_OFF) {
       grpc =
@@ -276,22 +296,17 @@ public final class Agent implements AutoCloseable {
     DirectUrlArtifactSource direct =
         new DirectUrlArtifactSource(
             artifacts, shas -> self[0].requestArtifactUrls(shas), System::currentTimeMillis);
+    BundleArtifactSource fromBundles = new BundleArtifactSource(direct);
     ArtifactDownloader downloader =
         new ArtifactDownloader(
-                direct, store::artifact, store::partial, 5, 500, config.downloadFloor())
+                fromBundles, store::artifact, store::partial, 5, 500, config.downloadFloor())
             .countInto(metrics);
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
-    ProgressListener progress =
-        p -> {
-          if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
-            metrics.refused(p.getReasonCode());
-          }
-          self[0].sendProgress(p);
-        };
+    ProgressListener progress = reporting(p -> self[0].sendProgress(p));
     deployer =
-        new Deployer(verifier, downloader, modelLoader, registry, store, progress, hardware::facts)
+        deployer(verifier, downloader, progress)
             .withReleases(
                 new SelfUpdater(
                     VERSION,
@@ -303,6 +318,8 @@ public final class Agent implements AutoCloseable {
                     this::ready,
                     progress,
                     Agent::restartIntoNewRelease));
+    bundles =
+        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
     measurements =
         new DeviceMeasurements(
             hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
@@ -319,6 +336,7 @@ public final class Agent implements AutoCloseable {
               deployer.apply(desiredState);
             },
             new Backoff(500, 30_000));
+    sync.queueWhileOffline(offlineReports);
     self[0] = sync;
     sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
     sync.onArtifactUrls(direct::accept);
@@ -363,6 +381,90 @@ public final class Agent implements AutoCloseable {
     Thread exit =
         new Thread(() -> System.exit(ReleaseSlots.RESTART_EXIT_CODE), "self-update-restart");
     exit.start();
+  }
+
+  /**
+   * The deployer both paths share: the Sync session's documents and imported bundles are applied by
+   * the same code. Every report is stamped with when it was made and, during an import, with the
+   * bundle's id; {@code send} sends it or queues it while offline.
+   */
+  private Deployer deployer(
+      DesiredStateVerifier verifier, ArtifactDownloader downloader, ProgressListener progress) {
+    return new Deployer(
+        verifier, downloader, modelLoader, registry, store, progress, hardware::facts);
+  }
+
+  /**
+   * What the deployer and the self-updater report through: refusals counted, each report stamped
+   * with when it was made and, during an import, with the bundle's id; {@code send} sends it or
+   * queues it while offline.
+   */
+  private ProgressListener reporting(java.util.function.Consumer<DeploymentProgress> send) {
+    return p -> {
+      if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
+        metrics.refused(p.getReasonCode());
+      }
+      DeploymentProgress stamped = p.toBuilder().setMadeAtMs(System.currentTimeMillis()).build();
+      BundleImporter importer = bundles;
+      send.accept(importer == null ? stamped : importer.observe(stamped));
+    };
+  }
+
+  /**
+   * Without a server address: an enrolled device serves its models and takes offline bundles only
+   * (import-bundle); its reports wait in the state directory for the next connection.
+   */
+  public void startOffline() throws ConfigException, IOException {
+    IdentityStore identities = new IdentityStore(config.stateDir());
+    if (!identities.enrolled()) {
+      throw new ConfigException(
+          "this device is not enrolled: with no server address it can only import bundles once"
+              + " it has enrolled (run it with --server and --token first)");
+    }
+    RootPin pin = rootPin(identities);
+    DeviceIdentity identity;
+    try {
+      identity = identities.load(pin);
+    } catch (VerificationException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    JsonLineLogFormat.deviceId(identity.deviceId());
+    BundleArtifactSource fromBundles = new BundleArtifactSource(BundleArtifactSource.offline());
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(fromBundles, store::artifact, store::partial, 1, 0)
+            .countInto(metrics);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(
+            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+    deployer = deployer(verifier, downloader, reporting(offlineReports::add));
+    bundles =
+        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
+    LOG.info(
+        "device "
+            + identity.deviceId()
+            + " runs without a server: it serves its models and imports bundles"
+            + " (modelfleet-agent import-bundle FILE)");
+  }
+
+  private byte[] importFromApi(String path) throws InterruptedException {
+    Path file;
+    try {
+      file = Path.of(path);
+    } catch (java.nio.file.InvalidPathException e) {
+      return ImportOutcome.json(
+          BundleImporter.Result.refused("", "bundle-unreadable", "not a path: " + path));
+    }
+    return ImportOutcome.json(importBundle(file));
+  }
+
+  /** Imports a bundle through the running deployer; refused when none is set up (no identity). */
+  public BundleImporter.Result importBundle(Path file) throws InterruptedException {
+    BundleImporter importer = bundles;
+    if (importer == null) {
+      return BundleImporter.Result.refused(
+          "", "agent-not-ready", "the agent has no device identity loaded yet");
+    }
+    return importer.importBundle(file);
   }
 
   private void reconnectWith(TlsIdentity renewed) {

@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.lifecycle;
 
+import dev.modelfleet.agent.bundle.ImportOutcome;
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.session.SyncSession;
@@ -24,6 +25,11 @@ public final class AgentMain {
                             connection, models desired/installed/serving, last sync,
                             certificate expiry, pending downloads); options: --config FILE,
                             --state-dir DIR, --json. Run it as the agent's user
+        import-bundle FILE  install an offline bundle (modelfleet bundle create): checked as
+                            online (root chain from the pinned keys, signatures, expiry,
+                            generation, device id, hardware, sha256), then swapped in by the
+                            running agent; with none running, installed into the state dir
+                            for its next start. Options: --config FILE, --state-dir DIR
         sample-model OUT    write a small sample ONNX classifier to OUT
         version             print the agent version
         help                show this text
@@ -31,7 +37,8 @@ public final class AgentMain {
       Options of run (each overrides the same key in --config):
         --config FILE       Java properties file; keys as the options below without "--"
                             (chmod 600 when it holds the token: the agent checks)
-        --server HOST:PORT  control plane gRPC address
+        --server HOST:PORT  control plane gRPC address (without one, an enrolled device
+                            serves its models and takes offline bundles only)
         --token TOKEN       enrollment token (needed only for the first start)
         --root-key FILE     fleet root public key(s), PEM, from GET /api/v1/trust/root.pem
         --server-ca FILE    fleet CA certificate, PEM, from GET /api/v1/trust/fleet-ca.pem:
@@ -104,6 +111,7 @@ public final class AgentMain {
         case "run" -> runAgent(args);
         case "sample-model" -> sampleModel(args, out);
         case "status" -> status(args, out);
+        case "import-bundle" -> importBundle(args, out, err);
         case "version", "--version" -> {
           out.println("modelfleet-agent " + Agent.VERSION);
           yield 0;
@@ -154,6 +162,50 @@ public final class AgentMain {
             ? new String(document, java.nio.charset.StandardCharsets.UTF_8) + "\n"
             : AgentStatus.text(document));
     return running ? 0 : 3;
+  }
+
+  /**
+   * Hands the bundle to the agent running on this device (its hot swap path); with none answering,
+   * imports it here into the state directory, for the agent's next start.
+   */
+  private static int importBundle(String[] args, PrintStream out, PrintStream err)
+      throws ConfigException, IOException {
+    Map<String, String> flags = new HashMap<>();
+    Path configFile = null;
+    Path file = null;
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config" -> configFile = Path.of(value(args, i++));
+        case "--state-dir" -> flags.put("state-dir", value(args, i++));
+        default -> {
+          if (args[i].startsWith("--")) {
+            throw new ConfigException("unknown option " + args[i] + " for import-bundle");
+          }
+          file = Path.of(args[i]).toAbsolutePath();
+        }
+      }
+    }
+    if (file == null) {
+      throw new ConfigException("import-bundle needs the bundle file: import-bundle FILE");
+    }
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw new ConfigException("no bundle file at " + file);
+    }
+    AgentConfig config = AgentConfig.load(configFile, System.getenv(), flags);
+    byte[] answer = StatusClient.importBundle(config, file);
+    if (answer != null) {
+      return ImportOutcome.print(ImportOutcome.parse(answer), out, err);
+    }
+    out.println("no agent answers on this device; importing into " + config.stateDir());
+    NativeLibraryCache.use(config.stateDir().resolve("native"));
+    try (Agent agent = new Agent(config)) {
+      agent.openStore();
+      agent.startOffline();
+      return ImportOutcome.print(agent.importBundle(file), out, err);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
   }
 
   private static int sampleModel(String[] args, PrintStream out)
@@ -210,6 +262,17 @@ public final class AgentMain {
     AgentConfig config = AgentConfig.load(configFile, System.getenv(), flags);
     NativeLibraryCache.use(config.stateDir().resolve("native"));
     Agent agent = new Agent(config);
+    if (config.server() == null) {
+      Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
+      agent.startLocal();
+      agent.startOffline();
+      try {
+        Thread.currentThread().join();
+      } catch (InterruptedException e) {
+        return 0;
+      }
+      return 0;
+    }
     agent.checkConfigForSync();
     Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "shutdown"));
     agent.startLocal();

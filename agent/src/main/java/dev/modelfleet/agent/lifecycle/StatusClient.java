@@ -20,6 +20,15 @@ final class StatusClient {
 
   /** The running agent's status document, or null when none answers on its recorded port. */
   static byte[] ask(AgentConfig config) throws ConfigException {
+    return call(config, "/agent/status", null);
+  }
+
+  /** Asks the running agent to import a bundle; its answer, or null when none runs. */
+  static byte[] importBundle(AgentConfig config, Path bundle) throws ConfigException {
+    return call(config, "/agent/import-bundle", bundle.toString());
+  }
+
+  private static byte[] call(AgentConfig config, String path, String post) throws ConfigException {
     Path portFile = config.stateDir().resolve("inference.port");
     try {
       int port = Integer.parseInt(Files.readString(portFile, StandardCharsets.US_ASCII).trim());
@@ -32,8 +41,12 @@ final class StatusClient {
                   ? "[" + bound.getHostAddress() + "]"
                   : bound.getHostAddress();
       HttpRequest.Builder request =
-          HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/agent/status"))
-              .timeout(Duration.ofSeconds(5));
+          HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + path))
+              // an import copies, checks and loads a model: minutes for a big one on a slow disk
+              .timeout(Duration.ofSeconds(post == null ? 5 : 3600));
+      if (post != null) {
+        request.POST(HttpRequest.BodyPublishers.ofString(post, StandardCharsets.UTF_8));
+      }
       if (config.apiToken() != null) {
         request.header("Authorization", "Bearer " + config.apiToken());
       }

@@ -59,6 +59,7 @@ public final class SyncSession implements AutoCloseable {
   private volatile Runnable benchmarkRequests = () -> {};
   private volatile Consumer<TrialRequest> trialRequests = request -> {};
   private volatile Consumer<ArtifactUrls> artifactUrls = urls -> {};
+  private volatile OfflineReports offline;
 
   /**
    * @param desiredStates applies a desired state (the deployer); runs on a thread of its own
@@ -131,7 +132,23 @@ public final class SyncSession implements AutoCloseable {
    * heartbeats carry the installed models, so nothing is lost for good).
    */
   public void sendProgress(DeploymentProgress progress) {
+    synchronized (sendLock) {
+      OfflineReports queue = offline;
+      if (connection == null && queue != null) {
+        queue.add(progress);
+        return;
+      }
+    }
     send(c -> c.progress(progress));
+  }
+
+  /**
+   * Keeps progress made while no session is open in {@code queue}, and sends what it holds right
+   * after the next Hello.
+   */
+  public SyncSession queueWhileOffline(OfflineReports queue) {
+    this.offline = queue;
+    return this;
   }
 
   public SyncSession start() {
@@ -242,6 +259,15 @@ public final class SyncSession implements AutoCloseable {
       // left open behind it.
       Hello hello = reports.hello();
       connection = controlPlane.open(hello, inbound);
+      OfflineReports queue = offline;
+      if (queue != null) {
+        ControlPlane.Connection opened = connection;
+        try {
+          queue.drain(opened::progress);
+        } catch (RuntimeException e) {
+          // The session is failing already; the transport reports why and the loop reconnects.
+        }
+      }
     }
     try {
       inbound.done.await();

@@ -225,6 +225,54 @@ public final class ApiClient {
   }
 
   /**
+   * POSTs {@code body} as JSON and streams the answer (a file the server makes, such as an offline
+   * bundle) into {@code target}, through a temporary file beside it that is moved into place only
+   * once whole: an interrupted download leaves no half file under the name. Returns the response
+   * headers.
+   */
+  public java.net.http.HttpHeaders download(
+      ApiPath path, Object body, Path target, TransferListener listener) {
+    HttpRequest.Builder request =
+        withBody(
+            request(path).setHeader("Accept", "application/x-tar, application/json"), "POST", body);
+    HttpResponse<InputStream> response = send(request, null);
+    Path partial = target.resolveSibling(target.getFileName() + ".partial");
+    try (InputStream in = response.body()) {
+      if (response.statusCode() >= 400) {
+        throw problem(response.statusCode(), in);
+      }
+      long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+      listener.started(total);
+      long done = 0;
+      try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(partial)) {
+        byte[] buffer = new byte[256 * 1024];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          out.write(buffer, 0, n);
+          done += n;
+          listener.sent(done);
+        }
+      }
+      if (total >= 0 && done != total) {
+        throw new IOException("the server sent " + done + " of " + total + " bytes");
+      }
+      java.nio.file.Files.move(
+          partial,
+          target,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return response.headers();
+    } catch (IOException e) {
+      try {
+        java.nio.file.Files.deleteIfExists(partial);
+      } catch (IOException ignored) {
+        // best effort: the next run replaces it
+      }
+      throw lost(e);
+    }
+  }
+
+  /**
    * Opens a server-sent event stream. The caller reads its events and closes it; see {@link
    * EventStream}.
    */

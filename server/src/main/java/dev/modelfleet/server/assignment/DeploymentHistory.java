@@ -49,6 +49,10 @@ public class DeploymentHistory extends PanacheEntityBase {
 
   public Instant at;
 
+  /** The offline bundle the device installed this from; null when it came over Sync. */
+  @Column(name = "bundle_id")
+  public UUID bundleId;
+
   /** Lines kept per device, newest first: a device can report without end. */
   public static final int KEPT_PER_DEVICE = 1_000;
 

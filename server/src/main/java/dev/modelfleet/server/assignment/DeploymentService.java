@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -87,17 +88,31 @@ public class DeploymentService implements DeviceDeployments {
       progressed.fire(
           new DeploymentProgressed(deviceId, status.model, status.version, status.state));
     }
-    if (changed && ("active".equals(status.state) || "failed".equals(status.state))) {
-      DeploymentHistory.record(
-          deviceId,
-          status.model,
-          status.version,
-          status.variantId,
-          status.generation,
-          status.state,
-          "failed".equals(status.state) ? failureCause(status) : null,
-          null,
-          status.updatedAt);
+    // A report from a bundle install is history even when the Hello that opened the session
+    // already showed the model active (the queued report follows the Hello): it says where the
+    // version came from, and when.
+    boolean fromBundle = !progress.getBundleId().isEmpty();
+    if ((changed || fromBundle)
+        && ("active".equals(status.state) || "failed".equals(status.state))) {
+      UUID bundle = parseOrNull(progress.getBundleId());
+      String cause = "failed".equals(status.state) ? failureCause(status) : null;
+      DeploymentHistory line =
+          DeploymentHistory.record(
+              deviceId,
+              status.model,
+              status.version,
+              status.variantId,
+              status.generation,
+              status.state,
+              bundle == null
+                  ? cause
+                  : "from bundle " + bundle + (cause == null ? "" : ": " + cause),
+              null,
+              // a report queued while offline says when it happened, not when it arrived
+              progress.getMadeAtMs() > 0
+                  ? Instant.ofEpochMilli(progress.getMadeAtMs())
+                  : status.updatedAt);
+      line.bundleId = bundle;
       DeploymentHistory.keepNewest(deviceId, DeploymentHistory.KEPT_PER_DEVICE);
     }
     if (reported
@@ -234,7 +249,8 @@ public class DeploymentService implements DeviceDeployments {
                     h.variantId,
                     h.generation,
                     h.cause,
-                    h.rolloutId));
+                    h.rolloutId,
+                    h.bundleId));
   }
 
   private static String name(String reported) {

@@ -20,5 +20,6 @@ public final class DeploymentViews {
       UUID variantId,
       long generation,
       String cause,
-      UUID rolloutId) {}
+      UUID rolloutId,
+      UUID bundleId) {}
 }

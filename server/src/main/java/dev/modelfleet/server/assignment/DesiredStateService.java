@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -64,13 +65,30 @@ public class DesiredStateService {
   }
 
   /**
+   * Signs the device's next document for an offline bundle: valid for {@code ttl} (the site's time
+   * without a link), and without delta offers (the bundle carries whole artifacts). It becomes the
+   * device's current document, so that the device, back online, is sent the very document it
+   * imported. Locks the device row first.
+   */
+  @Transactional(Transactional.TxType.MANDATORY)
+  public SignedEnvelope publishForBundle(UUID deviceId, Duration ttl) {
+    DeviceLocks.lock(deviceId);
+    return parse(publishAll(List.of(deviceId), ttl, false).get(deviceId).document);
+  }
+
+  Map<UUID, DeviceDesiredState> publishAll(List<UUID> deviceIds) {
+    return publishAll(deviceIds, config.desiredStateTtl(), true);
+  }
+
+  /**
    * {@link #publish} for a batch of devices whose locks the caller holds: their rows, desired
    * models and delta offers are read in one query each, not one per device (a rollout tells 50
    * devices a step, and at 50,000 devices those queries were most of the engine's time).
    *
    * @return each device's new row, by device id
    */
-  Map<UUID, DeviceDesiredState> publishAll(List<UUID> deviceIds) {
+  private Map<UUID, DeviceDesiredState> publishAll(
+      List<UUID> deviceIds, Duration ttl, boolean offerDeltas) {
     Map<UUID, DeviceDesiredState> rows = new HashMap<>();
     DeviceDesiredState.<DeviceDesiredState>list("deviceId in ?1", deviceIds)
         .forEach(r -> rows.put(r.deviceId, r));
@@ -78,8 +96,10 @@ public class DesiredStateService {
     DesiredModel.<DesiredModel>list("deviceId in ?1 order by model.name", deviceIds)
         .forEach(m -> models.computeIfAbsent(m.deviceId, d -> new ArrayList<>()).add(m));
     DeltaOffers.Lookup offers =
-        deltas.offers(
-            models.values().stream().flatMap(List::stream).map(m -> m.variant.id).toList());
+        offerDeltas
+            ? deltas.offers(
+                models.values().stream().flatMap(List::stream).map(m -> m.variant.id).toList())
+            : (target, installed) -> Optional.empty();
     Instant now = clock.instant();
     Map<UUID, DeviceDesiredState> published = new HashMap<>();
     List<DesiredStateChanged> changes = new ArrayList<>();
@@ -97,7 +117,7 @@ public class DesiredStateService {
               .setDeviceId(deviceId.toString())
               .setGeneration(row.generation + 1)
               .setIssuedAtMs(now.toEpochMilli())
-              .setExpiresAtMs(now.plus(config.desiredStateTtl()).toEpochMilli());
+              .setExpiresAtMs(now.plus(ttl).toEpochMilli());
       Map<String, String> installed = installedArtifacts(deviceId);
       for (DesiredModel entry : models.getOrDefault(deviceId, List.of())) {
         state.addModels(entryOf(entry, offers, installed.get(entry.model.name)));
@@ -106,7 +126,7 @@ public class DesiredStateService {
       row.generation = state.getGeneration();
       row.document = document.toByteArray();
       row.issuedAt = now;
-      row.expiresAt = now.plus(config.desiredStateTtl());
+      row.expiresAt = now.plus(ttl);
       row.persist();
       DesiredStateChanged change = new DesiredStateChanged(deviceId, row.generation, document);
       changed.fire(change);

@@ -72,6 +72,10 @@ public class AuditedResources {
           + " join models m on m.id = d.model_id join variants x on x.id = d.variant_id"
           + " join model_versions v on v.id = x.version_id where m.name = ?";
 
+  private static final String BUNDLE =
+      "select jsonb_build_object('id', id, 'createdBy', created_by, 'expiresAt', expires_at,"
+          + " 'deviceIds', device_ids, 'artifactCount', artifact_count, 'sizeBytes', size_bytes,"
+          + " 'indexSha256', index_sha256) from bundles where id = ?";
   private static final String TRIAL =
       "select jsonb_build_object('id', t.id, 'model', m.name, 'version', v.version,"
           + " 'runs', t.runs, 'devices', (select count(*) from trial_devices d"
@@ -141,6 +145,7 @@ public class AuditedResources {
         (p, created) -> query(DESIRED_OF_MODEL, p.get("name")));
     readers.put(
         "/api/v1/models/{name}/versions/{version}/trials", (p, created) -> byId(TRIAL, created));
+    readers.put("/api/v1/bundles", (p, created) -> byId(BUNDLE, created));
     Reader rollout = (p, created) -> byId(ROLLOUT, first(p.get("id"), created));
     readers.put("/api/v1/rollouts", rollout);
     for (String action :

@@ -1,0 +1,157 @@
+package dev.modelfleet.agent.bundle;
+
+import dev.modelfleet.agent.deploy.Deployer;
+import dev.modelfleet.agent.identity.DeviceIdentity;
+import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.agent.trust.DesiredStateVerifier;
+import dev.modelfleet.agent.trust.RootPin;
+import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * Imports an offline bundle: reads and checks it whole ({@link BundleReader}), checks this device's
+ * desired state as the Sync path would (signature threshold, device id, generation, expiry) before
+ * anything changes, then takes newer root versions and hands the document to the same {@link
+ * Deployer} the Sync session uses, its artifacts served from the staged bundle. A refusal changes
+ * nothing: the staged files are removed and the models in service stay.
+ */
+public final class BundleImporter {
+
+  private static final Logger LOG = Logger.getLogger("modelfleet.bundle");
+
+  /** What happened: the bundle's id (when its index verified), and why it failed, if it did. */
+  public record Result(
+      String bundleId, boolean installed, String reasonCode, String reason, List<String> models) {
+
+    public static Result refused(String bundleId, String code, String reason) {
+      return new Result(bundleId, false, code, reason, List.of());
+    }
+  }
+
+  private final DeviceIdentity identity;
+  private final RootPin pin;
+  private final StateStore store;
+  private final Deployer deployer;
+  private final BundleArtifactSource artifacts;
+  private final LongSupplier clock;
+  private volatile String importing;
+  private final List<DeploymentProgress> failures = new ArrayList<>();
+  private final List<String> activated = new ArrayList<>();
+
+  public BundleImporter(
+      DeviceIdentity identity,
+      RootPin pin,
+      StateStore store,
+      Deployer deployer,
+      BundleArtifactSource artifacts,
+      LongSupplier clock) {
+    this.identity = identity;
+    this.pin = pin;
+    this.store = store;
+    this.deployer = deployer;
+    this.artifacts = artifacts;
+    this.clock = clock;
+  }
+
+  /**
+   * Marks a deployer report made while a bundle is applied with the bundle's id, and notes its
+   * outcome for the result; the agent's progress listener passes every report through here.
+   */
+  public DeploymentProgress observe(DeploymentProgress progress) {
+    String id = importing;
+    if (id == null) {
+      return progress;
+    }
+    synchronized (failures) {
+      if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
+        failures.add(progress);
+      } else if (progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE) {
+        activated.add(progress.getModel() + " " + progress.getVersion());
+      }
+    }
+    return progress.toBuilder().setBundleId(id).build();
+  }
+
+  public synchronized Result importBundle(Path file) throws InterruptedException {
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      return Result.refused("", "bundle-unreadable", "cannot read " + file + " (a regular file?)");
+    }
+    Path staging;
+    try {
+      staging = Files.createTempDirectory(store.dir(), "bundle-");
+    } catch (IOException e) {
+      return Result.refused("", "bundle-io", "cannot stage the bundle: " + e.getMessage());
+    }
+    try {
+      VerifiedBundle bundle;
+      try {
+        bundle =
+            new BundleReader(pin, identity.trustedRoot(), identity.deviceId(), clock.getAsLong())
+                .read(file, staging);
+        // Checked before anything changes: the deployer would refuse it the same way, but only
+        // after the root versions below were taken.
+        new DesiredStateVerifier(bundle::root, identity.deviceId(), clock)
+            .verify(bundle.desiredState(), store.current());
+      } catch (VerificationException e) {
+        LOG.warning("bundle " + file + " refused (" + e.reasonCode() + "): " + e.getMessage());
+        return Result.refused("", e.reasonCode(), e.getMessage());
+      }
+      if (!bundle.newerRoots().isEmpty()) {
+        try {
+          identity.roots().update(bundle.newerRoots(), clock.getAsLong());
+        } catch (VerificationException e) {
+          return Result.refused(bundle.id(), e.reasonCode(), e.getMessage());
+        }
+      }
+      synchronized (failures) {
+        failures.clear();
+        activated.clear();
+      }
+      artifacts.offer(bundle.artifacts());
+      importing = bundle.id();
+      boolean accepted;
+      try {
+        accepted = deployer.apply(bundle.desiredState());
+      } finally {
+        importing = null;
+        artifacts.clear();
+      }
+      synchronized (failures) {
+        if (!failures.isEmpty()) {
+          DeploymentProgress first = failures.get(0);
+          return new Result(
+              bundle.id(),
+              false,
+              first.getReasonCode(),
+              (accepted ? "model " + first.getModel() + " " + first.getVersion() + ": " : "")
+                  + first.getReason(),
+              List.copyOf(activated));
+        }
+        LOG.info("bundle " + bundle.id() + " installed: " + activated);
+        return new Result(bundle.id(), true, "", "", List.copyOf(activated));
+      }
+    } catch (IOException e) {
+      return Result.refused("", "bundle-io", "cannot read the bundle: " + e.getMessage());
+    } finally {
+      deleteTree(staging);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warning("could not remove " + dir + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.modelfleet.agent.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
+import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reports made offline survive a restart, stay bounded (newest kept) and go out once. */
+class OfflineReportsTest {
+
+  @TempDir Path dir;
+
+  private static DeploymentProgress report(String version, DeploymentState state) {
+    return DeploymentProgress.newBuilder()
+        .setModel("m")
+        .setVersion(version)
+        .setState(state)
+        .setBundleId("b")
+        .build();
+  }
+
+  @Test
+  void outcomesSurviveARestartAndAreSentOnceOldestFirst() {
+    OfflineReports queue = new OfflineReports(dir, 10);
+    queue.add(report("1", DeploymentState.DEPLOYMENT_STATE_DOWNLOADING));
+    queue.add(report("1", DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    queue.add(report("2", DeploymentState.DEPLOYMENT_STATE_FAILED));
+
+    OfflineReports afterRestart = new OfflineReports(dir, 10);
+    List<DeploymentProgress> sent = new ArrayList<>();
+    afterRestart.drain(sent::add);
+    assertEquals(List.of("1", "2"), sent.stream().map(DeploymentProgress::getVersion).toList());
+    assertEquals(0, new OfflineReports(dir, 10).size(), "sent reports are forgotten");
+  }
+
+  @Test
+  void beyondItsCapacityTheOldestGo() {
+    OfflineReports queue = new OfflineReports(dir, 3);
+    for (int i = 1; i <= 5; i++) {
+      queue.add(report(String.valueOf(i), DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    }
+    List<DeploymentProgress> sent = new ArrayList<>();
+    new OfflineReports(dir, 3).drain(sent::add);
+    assertEquals(
+        List.of("3", "4", "5"), sent.stream().map(DeploymentProgress::getVersion).toList());
+  }
+}

@@ -1,0 +1,243 @@
+package dev.modelfleet.e2e.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelfleet.e2e.AgentProcess;
+import dev.modelfleet.e2e.Fleet;
+import dev.modelfleet.e2e.InferenceClient;
+import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.RunningFleet;
+import dev.modelfleet.e2e.ServerProcess;
+import dev.modelfleet.e2e.Waits;
+import dev.modelfleet.onnx.samples.SampleModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An offline site, with real processes: an operator makes bundles with the CLI for a device that is
+ * off the network; the device's agent runs with no server address and imports them with {@code
+ * modelfleet-agent import-bundle}. A tampered, truncated, expired or superseded bundle is refused
+ * with its reason and the model in service stays; the good one is swapped in and serves. Back
+ * online, the reports the agent queued reach the server, which shows the bundle in the device's
+ * history.
+ */
+class BundleEndToEndTest {
+
+  @RegisterExtension static final RunningFleet running = new RunningFleet();
+
+  private static final Duration LIMIT = Duration.ofSeconds(180);
+
+  @TempDir Path work;
+  private final String run = UUID.randomUUID().toString().substring(0, 8);
+
+  @Test
+  @Timeout(900)
+  void anAgentWithoutAServerInstallsASignedBundleAndRefusesDamagedOnes() throws Exception {
+    Fleet fleet = running.fleet();
+    String name = "e2e-bundle-" + run;
+    String model = "bundle-" + run;
+    String selector = "bundle-run=" + run;
+    AgentProcess online = fleet.startAgent(name, Map.of("bundle-run", run));
+    String deviceId = fleet.deviceIdOf(online);
+    fleet.createModel(model);
+    fleet.createVersion(model, "1");
+    fleet.uploadVariant(model, "1", SampleModels.classifier(1, 64, 512, 10));
+    fleet.assign(model, "1", selector);
+    fleet.awaitActive(model, "1", List.of(online), LIMIT, line -> {});
+    online.close();
+
+    // the device is off the network now; version 2 is meant for it
+    fleet.createVersion(model, "2");
+    fleet.uploadVariant(model, "2", SampleModels.classifier(2, 64, 512, 10));
+    fleet.assign(model, "2", selector);
+
+    CliProcess cli = loggedIn();
+    Path expiring = work.resolve("expiring.tar");
+    Path superseded = work.resolve("superseded.tar");
+    Path good = work.resolve("good.tar");
+    CliProcess.Result made =
+        cli.run(
+            "bundle",
+            "create",
+            "--devices",
+            deviceId,
+            "--expires",
+            "1s",
+            "-f",
+            expiring.toString());
+    assertEquals(0, made.exit(), made.toString());
+    made =
+        cli.run(
+            "bundle",
+            "create",
+            "--devices",
+            deviceId,
+            "--expires",
+            "30d",
+            "-f",
+            superseded.toString());
+    assertEquals(0, made.exit(), made.toString());
+    made =
+        cli.run(
+            "bundle", "create", "--selector", selector, "--expires", "30d", "-f", good.toString());
+    assertEquals(0, made.exit(), made.toString());
+    assertTrue(made.out().contains("wrote bundle "), made.toString());
+    String bundleId = made.out().split("wrote bundle ")[1].split(" ")[0];
+
+    // a bad request is a clear error, no file
+    CliProcess.Result tooLong =
+        cli.run(
+            "bundle",
+            "create",
+            "--devices",
+            deviceId,
+            "--expires",
+            "9999d",
+            "-f",
+            work.resolve("x.tar").toString());
+    assertTrue(tooLong.exit() != 0 && tooLong.err().contains("max-expiry"), tooLong.toString());
+    assertTrue(!Files.exists(work.resolve("x.tar")));
+
+    AgentProcess offline = fleet.startOfflineAgent(name);
+    InferenceClient client = new InferenceClient(offline.inferenceUri());
+    Waits.until(
+        "the offline agent serves version 1",
+        LIMIT,
+        () -> "1".equals(versionServed(client, model)) ? true : null);
+
+    byte[] bytes = Files.readAllBytes(good);
+    Path tampered = work.resolve("tampered.tar");
+    byte[] flipped = bytes.clone();
+    // inside the last artifact (~130 kB): the tar ends with its padding and two zero blocks
+    flipped[flipped.length - 4096] ^= 0x20;
+    Files.write(tampered, flipped);
+    Path truncated = work.resolve("truncated.tar");
+    Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3));
+
+    assertRefused(offline, tampered, "bundle-entry-modified", client, model);
+    assertRefused(offline, truncated, "bundle-truncated", client, model);
+    assertRefused(offline, expiring, "bundle-expired", client, model);
+
+    Result imported = importBundle(offline, good);
+    assertEquals(0, imported.exit(), imported.toString());
+    assertTrue(imported.out().contains("installed"), imported.toString());
+    assertEquals(
+        "2", versionServed(client, model), "the bundle's version is swapped in and serves");
+
+    // an older bundle, valid and signed, is a rollback once a newer one was installed
+    assertRefused(offline, superseded, "generation-rollback", client, model, "2");
+    offline.close();
+
+    // back online: the queued reports reach the server, which names the bundle
+    AgentProcess again = fleet.restartAgent(name);
+    JsonNode line =
+        Waits.until(
+            "the device's history shows version 2 from bundle " + bundleId,
+            LIMIT,
+            () -> {
+              for (JsonNode h : fleet.admin().getAll("/api/v1/devices/" + deviceId + "/history")) {
+                if ("active".equals(h.path("kind").asText())
+                    && "2".equals(h.path("version").asText())
+                    && bundleId.equals(h.path("bundleId").asText())) {
+                  return h;
+                }
+              }
+              return null;
+            });
+    assertTrue(line.path("cause").asText().contains("from bundle " + bundleId), line.toString());
+    assertEquals(
+        "2",
+        new InferenceClient(again.inferenceUri())
+            .inferWithSyntheticInputs(model)
+            .path("model_version")
+            .asText());
+    JsonNode bundle = fleet.admin().get("/api/v1/bundles/" + bundleId);
+    assertEquals(deviceId, bundle.path("deviceIds").get(0).asText(), bundle.toString());
+    assertTrue(
+        fleet.admin().getText("/api/v1/audit").contains("/api/v1/bundles"),
+        "the bundle's creation is audited");
+  }
+
+  private static String versionServed(InferenceClient client, String model) {
+    try {
+      return client.inferWithSyntheticInputs(model).path("model_version").asText();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  private void assertRefused(
+      AgentProcess agent, Path bundle, String reason, InferenceClient client, String model)
+      throws Exception {
+    assertRefused(agent, bundle, reason, client, model, "1");
+  }
+
+  private void assertRefused(
+      AgentProcess agent,
+      Path bundle,
+      String reason,
+      InferenceClient client,
+      String model,
+      String serving)
+      throws Exception {
+    Result result = importBundle(agent, bundle);
+    assertEquals(1, result.exit(), result.toString());
+    assertTrue(result.err().contains(reason), "refused for " + reason + ": " + result);
+    assertEquals(serving, versionServed(client, model), "the model in service stays: " + result);
+  }
+
+  record Result(int exit, String out, String err) {}
+
+  private Result importBundle(AgentProcess agent, Path bundle) throws Exception {
+    List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin()));
+    command.addAll(AgentProcess.JVM_FLAGS);
+    command.addAll(
+        List.of(
+            "-jar",
+            RepoLayout.find().agentJar().toString(),
+            "import-bundle",
+            bundle.toString(),
+            "--state-dir",
+            agent.stateDir().toString()));
+    Path out = Files.createTempFile(work, "import", ".out");
+    Path err = Files.createTempFile(work, "import", ".err");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    if (!process.waitFor(300, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("import-bundle did not finish in 300 s");
+    }
+    return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  private CliProcess loggedIn() {
+    CliProcess cli = new CliProcess(work.resolve("home").resolve("config.yaml"));
+    CliProcess.Result login =
+        cli.runWithInput(
+            running.server().adminToken() + "\n",
+            "login",
+            "--server",
+            running.server().baseUri().toString(),
+            "--token",
+            "-",
+            "--name",
+            "e2e");
+    assertEquals(0, login.exit(), login.toString());
+    return cli;
+  }
+}
