@@ -7,6 +7,7 @@ import dev.modelfleet.agent.deploy.ActiveModelRestorer;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.DownloadGate;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.HardwareProbe;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
@@ -80,13 +81,14 @@ public final class Agent implements AutoCloseable {
     this.config = config;
     this.hardware =
         new DeviceHardware(
-            new HardwareProbe(),
-            config.stateDir(),
-            VERSION,
-            config.simulateProfile() == null
-                ? null
-                : SimulatedProfile.read(config.simulateProfile()),
-            config.simulateProviderFallback());
+                new HardwareProbe(),
+                config.stateDir(),
+                VERSION,
+                config.simulateProfile() == null
+                    ? null
+                    : SimulatedProfile.read(config.simulateProfile()),
+                config.simulateProviderFallback())
+            .withLink(config.metered(), config.timeZone());
     this.modelLoader = new OrtModelLoader(config.ortThreads(), hardware.providers());
   }
 
@@ -273,24 +275,31 @@ public final class Agent implements AutoCloseable {
     ArtifactDownloader downloader =
         new ArtifactDownloader(
                 direct, store::artifact, store::partial, 5, 500, config.downloadFloor())
-            .countInto(metrics);
+            .countInto(metrics)
+            .governedBy(
+                new DownloadGate(
+                    config.policyClock(),
+                    config.metered(),
+                    config.timeZone(),
+                    config.stateDir().resolve("download-budget")));
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
     deployer =
         new Deployer(
-            verifier,
-            downloader,
-            modelLoader,
-            registry,
-            store,
-            p -> {
-              if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
-                metrics.refused(p.getReasonCode());
-              }
-              self[0].sendProgress(p);
-            },
-            hardware::facts);
+                verifier,
+                downloader,
+                modelLoader,
+                registry,
+                store,
+                p -> {
+                  if (p.getState() == DeploymentState.DEPLOYMENT_STATE_FAILED) {
+                    metrics.refused(p.getReasonCode());
+                  }
+                  self[0].sendProgress(p);
+                },
+                hardware::facts)
+            .keepingOldVersions(config.keepOldVersions());
     measurements =
         new DeviceMeasurements(
             hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
