@@ -395,7 +395,7 @@ public final class Deployer {
                 .setBytesDone(done)
                 .setReasonCode(wait.reasonCode())
                 .setReason(wait.reason())
-                .setWaitingUntilMs(wait.until().toEpochMilli())
+                .setWaitingUntilMs(wait.untilSystemMs())
                 .build());
       }
     };

@@ -31,8 +31,16 @@ public final class DownloadGate {
 
   private static final Logger LOG = Logger.getLogger(DownloadGate.class.getName());
 
-  /** Why a download may not go on now, and when it may. */
-  public record Wait(String reasonCode, String reason, Instant until) {}
+  /**
+   * Why a download may not go on now, and when it may: {@code until} on the policy's clock, {@code
+   * untilSystemMs} the same instant on the system clock (what the server is told; they differ only
+   * under the test-only clock offset).
+   */
+  public record Wait(String reasonCode, String reason, Instant until, long untilSystemMs) {
+    Wait(String reasonCode, String reason, Instant until) {
+      this(reasonCode, reason, until, until.toEpochMilli());
+    }
+  }
 
   /** A running download must stop here (window closed, budget spent); it resumes later. */
   static final class PausedException extends IOException {
@@ -96,6 +104,7 @@ public final class DownloadGate {
       return Optional.empty();
     }
     Instant now = clock.instant();
+    long skewMs = now.toEpochMilli() - System.currentTimeMillis();
     ZoneId zone = zone(p);
     DownloadWindows windows = new DownloadWindows(p.getWindowsList(), zone);
     if (!windows.open(now)) {
@@ -109,7 +118,8 @@ public final class DownloadGate {
                   + zone
                   + "); the next opens at "
                   + opens.atZone(zone).toLocalDateTime(),
-              opens));
+              opens,
+              opens.toEpochMilli() - skewMs));
     }
     long daily = p.getDailyBudgetBytes();
     LocalDate today = now.atZone(zone).toLocalDate();
@@ -127,7 +137,8 @@ public final class DownloadGate {
                   + today
                   + "; downloads go on at "
                   + resume.atZone(zone).toLocalDateTime(),
-              resume));
+              resume,
+              resume.toEpochMilli() - skewMs));
     }
     return Optional.empty();
   }

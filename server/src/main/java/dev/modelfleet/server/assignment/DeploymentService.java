@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -73,6 +74,11 @@ public class DeploymentService implements DeviceDeployments {
     status.deltaFallbackReason =
         emptyToNull(
             StoredText.bounded(progress.getDeltaFallbackReason(), StoredText.REASON_LENGTH));
+    if (progress.getWaitingUntilMs() > 0) {
+      status.waitingUntil = Instant.ofEpochMilli(progress.getWaitingUntilMs());
+    } else if (progress.getGeneration() != generationBefore) {
+      status.waitingUntil = null;
+    }
     status.updatedAt = clock.instant();
     status.persist();
     if (newModel) {

@@ -10,6 +10,7 @@ import dev.modelfleet.server.delta.DeltaOffers;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.device.InstalledModelInfo;
+import dev.modelfleet.server.downloadpolicy.DownloadPolicyService;
 import dev.modelfleet.server.signing.Signer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,13 +34,16 @@ public class DesiredStateService {
   private final Clock clock;
   private final Event<DesiredStateChanged> changed;
   private final DeltaOffers deltas;
+  private final DownloadPolicyService downloadPolicies;
 
   DesiredStateService(
       Signer signing,
       ModelFleetConfig config,
       Clock clock,
       Event<DesiredStateChanged> changed,
-      DeltaOffers deltas) {
+      DeltaOffers deltas,
+      DownloadPolicyService downloadPolicies) {
+    this.downloadPolicies = downloadPolicies;
     this.signing = signing;
     this.config = config;
     this.clock = clock;
@@ -84,6 +88,10 @@ public class DesiredStateService {
       deltas.offer(entry.variant.id, installed.get(entry.model.name)).ifPresent(model::setDelta);
       state.addModels(model);
     }
+    Device device = Device.findById(deviceId);
+    downloadPolicies
+        .forDevice(deviceId, device == null ? null : device.labels)
+        .ifPresent(state::setDownloadPolicy);
     SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
     row.generation = state.getGeneration();
     row.document = document.toByteArray();
@@ -145,6 +153,26 @@ public class DesiredStateService {
                     + " where d.status = 'active' and m.variant_id in (?1) order by m.device_id",
                 UUID.class)
             .setParameter(1, variantIds)
+            .getResultList();
+    return reissue(devices);
+  }
+
+  /**
+   * Re-signs one generation up, in the caller's transaction, the document of each of {@code
+   * deviceIds} that is active and has one: the download policy that binds them changed.
+   */
+  int reissueForDevices(Collection<UUID> deviceIds) {
+    if (deviceIds.isEmpty()) {
+      return 0;
+    }
+    @SuppressWarnings("unchecked")
+    List<UUID> devices =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
+                    + " where d.status = 'active' and s.device_id in (?1) order by s.device_id",
+                UUID.class)
+            .setParameter(1, deviceIds)
             .getResultList();
     return reissue(devices);
   }
