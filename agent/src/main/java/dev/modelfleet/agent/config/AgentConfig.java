@@ -36,7 +36,11 @@ public record AgentConfig(
     ExposedToken exposedToken,
     InetAddress bindAddress,
     int grpcPort,
-    String apiToken) {
+    String apiToken,
+    boolean metered,
+    java.time.ZoneId timeZone,
+    int keepOldVersions,
+    long clockOffsetSeconds) {
 
   /** {@code grpc-port} when the Open Inference Protocol gRPC endpoint is off (the default). */
   public static final int GRPC_OFF = -1;
@@ -65,7 +69,11 @@ public record AgentConfig(
           "certificate-renewal-percent",
           "bind-address",
           "grpc-port",
-          "api-token");
+          "api-token",
+          "metered",
+          "time-zone",
+          "keep-old-versions",
+          "clock-offset-seconds");
 
   /** The environment variable for {@code key}: MODELFLEET_AGENT_ and the key upper-cased. */
   public static String envName(String key) {
@@ -153,7 +161,32 @@ public record AgentConfig(
         exposedToken,
         bindAddress(value(properties, "bind-address")),
         integer(properties, "grpc-port", GRPC_OFF, GRPC_OFF, 65535),
-        value(properties, "api-token"));
+        value(properties, "api-token"),
+        bool(properties, "metered", false),
+        zone(value(properties, "time-zone")),
+        integer(properties, "keep-old-versions", 1, 0, 16),
+        // Test-only: shifts the clock the download policy reads (windows, budget days), so that
+        // tests cross midnight or a window's opening without waiting hours.
+        integer(properties, "clock-offset-seconds", 0, -366 * 86_400, 366 * 86_400));
+  }
+
+  /** An IANA zone id, or the system's zone when unset. */
+  private static java.time.ZoneId zone(String value) throws ConfigException {
+    if (value == null) {
+      return java.time.ZoneId.systemDefault();
+    }
+    try {
+      return java.time.ZoneId.of(value);
+    } catch (java.time.DateTimeException e) {
+      throw new ConfigException(
+          "time-zone '" + value + "' is not a time zone id (e.g. Europe/Berlin, UTC)");
+    }
+  }
+
+  /** The download policy's clock, shifted by {@code clock-offset-seconds} (0 outside tests). */
+  public java.time.Clock policyClock() {
+    return java.time.Clock.offset(
+        java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(clockOffsetSeconds));
   }
 
   /** A literal address only: a name would need DNS at start, and could change under the agent. */

@@ -2,6 +2,7 @@ package dev.modelfleet.agent.deploy;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.download.DeltaDelivery;
+import dev.modelfleet.agent.download.DownloadGate;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.LoadedModel;
 import dev.modelfleet.agent.runtime.ModelLoader;
@@ -89,6 +90,17 @@ public final class Deployer {
     return this;
   }
 
+  private volatile int keepOldVersions = 1;
+
+  /**
+   * Keeps the artifacts of at most {@code count} versions per model that served before the active
+   * one (rollback copies, delta bases); older ones are deleted once a new version is active.
+   */
+  public Deployer keepingOldVersions(int count) {
+    this.keepOldVersions = count;
+    return this;
+  }
+
   /** The last desired state accepted since start, or null: what the device should serve. */
   public DesiredState desired() {
     return desired;
@@ -110,6 +122,7 @@ public final class Deployer {
     }
     DesiredState desired = accepted.state();
     this.desired = desired;
+    downloader.gate().apply(desired.getDownloadPolicy());
     long generation = desired.getGeneration();
     store.save(
         before.withAccepted(
@@ -170,12 +183,18 @@ public final class Deployer {
   }
 
   /**
-   * Edge disks are small: keep only the artifacts of active models and the partial downloads of
-   * models still wanted (so that they resume).
+   * Edge disks are small: keep only the artifacts of active models, of the newest {@link
+   * #keepingOldVersions} versions each served before (for a rollback, or as a delta's base), and
+   * the partial downloads of models still wanted (so that they resume). Never the serving one.
    */
   private void removeUnusedArtifacts(DesiredState desired) {
+    AgentState trimmed = store.current().keepingPrevious(keepOldVersions);
+    if (!trimmed.previousModels().equals(store.current().previousModels())) {
+      store.save(trimmed);
+    }
     Set<String> keep = new HashSet<>();
     store.current().activeModels().forEach(m -> keep.add(m.sha256()));
+    store.current().previousModels().forEach(m -> keep.add(m.sha256()));
     registry.all().forEach(m -> keep.add(m.sha256()));
     registry.shadows().forEach(m -> keep.add(m.sha256()));
     for (DesiredModel model : desired.getModelsList()) {
@@ -243,11 +262,7 @@ public final class Deployer {
         rebuildFromDelta(model, manifest, progress);
       }
       Path file =
-          downloader.download(
-              manifest.getSha256(),
-              manifest.getSize(),
-              (done, total) ->
-                  report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
+          downloader.download(manifest.getSha256(), manifest.getSize(), reporting(progress));
       report(progress, DeploymentState.DEPLOYMENT_STATE_VERIFYING, manifest.getSize());
       report(progress, DeploymentState.DEPLOYMENT_STATE_LOADING, manifest.getSize());
       LoadedModel loaded = loader.load(file, model.getModel(), manifest.getExecutionProvider());
@@ -288,11 +303,7 @@ public final class Deployer {
     try {
       boolean rebuilt =
           deltas.rebuild(
-              model.getDelta(),
-              manifest.getSha256(),
-              manifest.getSize(),
-              (done, total) ->
-                  report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done));
+              model.getDelta(), manifest.getSha256(), manifest.getSize(), reporting(progress));
       progress.setDeliveredByDelta(rebuilt);
     } catch (VerificationException e) {
       String reason = e.reasonCode() + ": " + e.getMessage();
@@ -367,7 +378,42 @@ public final class Deployer {
   }
 
   private void report(DeploymentProgress.Builder progress, DeploymentState state, long done) {
-    listener.onProgress(progress.setState(state).setBytesDone(done).build());
+    listener.onProgress(
+        progress
+            .setState(state)
+            .setBytesDone(done)
+            .clearReasonCode()
+            .clearReason()
+            .clearWaitingUntilMs()
+            .build());
+  }
+
+  /**
+   * Reports a download's bytes as DOWNLOADING, and each wait for the download policy as DOWNLOADING
+   * with its reason code (waiting_window, waiting_budget) and when it ends: a wait is no failure,
+   * and the server counts the wave's timeout from its end.
+   */
+  private ArtifactDownloader.Progress reporting(DeploymentProgress.Builder progress) {
+    return new ArtifactDownloader.Progress() {
+      @Override
+      public void update(long done, long total) {
+        report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, done);
+      }
+
+      @Override
+      public void waiting(DownloadGate.Wait wait, long done, long total) {
+        LOG.info(
+            "model " + progress.getModel() + " " + progress.getVersion() + ": " + wait.reason());
+        listener.onProgress(
+            progress
+                .setState(DeploymentState.DEPLOYMENT_STATE_DOWNLOADING)
+                .setBytesDone(done)
+                .setReasonCode(wait.reasonCode())
+                .setReason(wait.reason())
+                .setWaitingUntilMs(wait.untilSystemMs())
+                .build());
+      }
+    };
   }
 
   private static DeploymentProgress failed(
@@ -376,6 +422,7 @@ public final class Deployer {
         .setState(DeploymentState.DEPLOYMENT_STATE_FAILED)
         .setReason(e.getMessage())
         .setReasonCode(e.reasonCode())
+        .clearWaitingUntilMs()
         .build();
   }
 }

@@ -29,6 +29,12 @@ public final class ArtifactDownloader {
   @FunctionalInterface
   public interface Progress {
     void update(long bytesDone, long bytesTotal);
+
+    /**
+     * The download waits for the download policy (window closed, budget spent) with {@code
+     * bytesDone} bytes fetched; called once per distinct wait, before it.
+     */
+    default void waiting(DownloadGate.Wait wait, long bytesDone, long bytesTotal) {}
   }
 
   private static final int HASH_BUFFER = 1 << 20;
@@ -47,6 +53,8 @@ public final class ArtifactDownloader {
   private final Map<String, Integer> pins = new ConcurrentHashMap<>();
 
   private volatile AgentMetrics metrics = new AgentMetrics();
+
+  private volatile DownloadGate gate = DownloadGate.open();
 
   public ArtifactDownloader(
       ArtifactSource source,
@@ -79,6 +87,17 @@ public final class ArtifactDownloader {
   /** Where the verified artifact {@code sha256} lives once downloaded. */
   public Path finalPath(String sha256) {
     return finalPath.apply(sha256);
+  }
+
+  /** Holds every download to the signed download policy {@code gate} enforces. */
+  public ArtifactDownloader governedBy(DownloadGate gate) {
+    this.gate = gate;
+    return this;
+  }
+
+  /** The gate downloads pass through. */
+  public DownloadGate gate() {
+    return gate;
   }
 
   /** Counts the bytes downloaded and the downloads given up into {@code metrics}. */
@@ -146,9 +165,14 @@ public final class ArtifactDownloader {
     String digest = null;
     for (int attempt = 1; attempt <= attempts; attempt++) {
       try {
+        awaitTurn(part, size, progress);
         digest = fetchInto(part, sha256, size, progress);
         last = null;
         break;
+      } catch (DownloadGate.PausedException e) {
+        // The policy stopped it, not the link: no attempt spent; wait, then resume.
+        attempt--;
+        continue;
       } catch (ArtifactFetchException e) {
         switch (e.kind()) {
           case OUT_OF_RANGE -> deleteQuietly(part);
@@ -186,6 +210,20 @@ public final class ArtifactDownloader {
     return verifyAndPublish(part, target, sha256, size, digest);
   }
 
+  /** Waits while the download policy forbids downloading, reporting the wait. */
+  private void awaitTurn(Path part, long size, Progress progress) throws InterruptedException {
+    gate.awaitTurn(
+        wait -> {
+          long have = 0;
+          try {
+            have = Files.exists(part) ? Files.size(part) : 0;
+          } catch (IOException e) {
+            // Reported as 0 bytes: only a figure for the operator.
+          }
+          progress.waiting(wait, Math.min(have, size), size);
+        });
+  }
+
   /** Returns the hex sha256 of the whole partial file, hashed while it was written. */
   private String fetchInto(Path part, String sha256, long size, Progress progress)
       throws ArtifactFetchException,
@@ -208,10 +246,13 @@ public final class ArtifactDownloader {
       if (have == size) {
         return HexFormat.of().formatHex(digest.digest());
       }
-      try (SlowRetrievalWatch watch = new SlowRetrievalWatch(floor)) {
-        ChunkWriter writer = new ChunkWriter(channel, digest, have, size, sha256, progress, watch);
+      try (SlowRetrievalWatch watch = new SlowRetrievalWatch(gate.floorUnder(floor))) {
+        ChunkWriter writer =
+            new ChunkWriter(channel, digest, have, size, sha256, progress, watch, gate);
         try {
           source.fetch(sha256, have, writer);
+        } catch (DownloadGate.PausedException e) {
+          throw e;
         } catch (ChunkWriter.OversizeException e) {
           channel.truncate(0);
           throw new VerificationException(e.reasonCode(), e.getMessage());
@@ -223,6 +264,7 @@ public final class ArtifactDownloader {
         } finally {
           metrics.downloaded(writer.position() - have);
           channel.force(false);
+          gate.flush();
         }
         if (watch.tripped() && writer.position() < size) {
           throw tooSlow(sha256, writer, watch);

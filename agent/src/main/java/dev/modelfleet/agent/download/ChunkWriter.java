@@ -21,6 +21,7 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
   private final String sha256;
   private final ArtifactDownloader.Progress progress;
   private final SlowRetrievalWatch watch;
+  private final DownloadGate gate;
 
   /** Set once the source counts bytes itself as they come off the wire. */
   private volatile boolean sourceCounts;
@@ -40,8 +41,10 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
       long size,
       String sha256,
       ArtifactDownloader.Progress progress,
-      SlowRetrievalWatch watch) {
+      SlowRetrievalWatch watch,
+      DownloadGate gate) {
     this.watch = watch;
+    this.gate = gate;
     this.channel = channel;
     this.digest = digest;
     this.position = position;
@@ -121,13 +124,27 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
               + " bytes its signed manifest"
               + " declares; download stopped and refused");
     }
-    for (ByteBuffer buffer : data.asReadOnlyByteBufferList()) {
+    // The policy's rate cap sleeps here; a closed window or a spent budget stops the attempt
+    // after what it still allows, and the download resumes from there when the policy lets it.
+    long granted = gate.grant(data.size());
+    ByteString allowed = granted < data.size() ? data.substring(0, (int) granted) : data;
+    for (ByteBuffer buffer : allowed.asReadOnlyByteBufferList()) {
       digest.update(buffer.duplicate());
       while (buffer.hasRemaining()) {
         channel.write(buffer);
       }
     }
-    position += data.size();
+    position += allowed.size();
+    if (granted < data.size()) {
+      progress.update(position, size);
+      throw new DownloadGate.PausedException(
+          gate.waitNow()
+              .orElse(
+                  new DownloadGate.Wait(
+                      DownloadGate.WAITING_BUDGET,
+                      "the daily download budget is spent",
+                      java.time.Instant.now())));
+    }
     if (watch.tripped()) {
       // Kept (the next attempt resumes after it), but no more: for sources that cannot be
       // aborted from outside.

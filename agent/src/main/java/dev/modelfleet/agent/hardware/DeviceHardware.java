@@ -39,9 +39,20 @@ public final class DeviceHardware {
                 simulation.executionProviders(), simulatedProvidersFallBackToCpu);
   }
 
+  private volatile boolean metered;
+  private volatile String timeZone = "";
+
+  /** What the device's operator said of its link (settings metered, time-zone), reported too. */
+  public DeviceHardware withLink(boolean metered, java.time.ZoneId timeZone) {
+    this.metered = metered;
+    this.timeZone = timeZone.getId();
+    return this;
+  }
+
   public HardwareProfile profile() {
     HardwareProfile detected = probe.probe(stateDir, agentVersion);
-    return simulation == null ? detected : simulation.applyTo(detected);
+    HardwareProfile profile = simulation == null ? detected : simulation.applyTo(detected);
+    return profile.toBuilder().setMetered(metered).setTimeZone(timeZone).build();
   }
 
   public DeviceFacts facts() {

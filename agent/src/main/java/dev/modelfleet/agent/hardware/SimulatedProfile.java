@@ -26,7 +26,8 @@ public record SimulatedProfile(
     Long memoryTotalBytes,
     List<String> executionProviders,
     List<SimulatedAccelerator> accelerators,
-    List<SimulatedResult> benchmark) {
+    List<SimulatedResult> benchmark,
+    Long diskFreeBytes) {
 
   public record SimulatedAccelerator(String kind, String vendor, String name) {}
 
@@ -70,6 +71,9 @@ public record SimulatedProfile(
     }
     if (cores != null) {
       profile.setCpuCores(cores);
+    }
+    if (diskFreeBytes != null) {
+      profile.setDiskFreeBytes(diskFreeBytes);
     }
     if (memoryTotalBytes != null) {
       profile.setMemoryTotalBytes(memoryTotalBytes);

@@ -11,6 +11,7 @@ import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.deploy.ProgressListener;
 import dev.modelfleet.agent.deploy.SmokeTestedLoader;
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.DownloadGate;
 import dev.modelfleet.agent.hardware.DeviceHardware;
 import dev.modelfleet.agent.hardware.HardwareProbe;
 import dev.modelfleet.agent.hardware.SimulatedProfile;
@@ -93,13 +94,14 @@ public final class Agent implements AutoCloseable {
     this.config = config;
     this.hardware =
         new DeviceHardware(
-            new HardwareProbe(),
-            config.stateDir(),
-            VERSION,
-            config.simulateProfile() == null
-                ? null
-                : SimulatedProfile.read(config.simulateProfile()),
-            config.simulateProviderFallback());
+                new HardwareProbe(),
+                config.stateDir(),
+                VERSION,
+                config.simulateProfile() == null
+                    ? null
+                    : SimulatedProfile.read(config.simulateProfile()),
+                config.simulateProviderFallback())
+            .withLink(config.metered(), config.timeZone());
     this.modelLoader = new OrtModelLoader(config.ortThreads(), hardware.providers());
   }
 
@@ -300,7 +302,13 @@ public final class Agent implements AutoCloseable {
     ArtifactDownloader downloader =
         new ArtifactDownloader(
                 fromBundles, store::artifact, store::partial, 5, 500, config.downloadFloor())
-            .countInto(metrics);
+            .countInto(metrics)
+            .governedBy(
+                new DownloadGate(
+                    config.policyClock(),
+                    config.metered(),
+                    config.timeZone(),
+                    config.stateDir().resolve("download-budget")));
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
@@ -391,7 +399,8 @@ public final class Agent implements AutoCloseable {
   private Deployer deployer(
       DesiredStateVerifier verifier, ArtifactDownloader downloader, ProgressListener progress) {
     return new Deployer(
-        verifier, downloader, modelLoader, registry, store, progress, hardware::facts);
+            verifier, downloader, modelLoader, registry, store, progress, hardware::facts)
+        .keepingOldVersions(config.keepOldVersions());
   }
 
   /**

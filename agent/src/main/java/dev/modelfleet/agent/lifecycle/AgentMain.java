@@ -60,6 +60,11 @@ public final class AgentMain {
         --download-min-bytes-per-second N   abandon (and retry later) a download slower than
                             this over the window (default 16384; 0 = never)
         --download-rate-window-seconds N    that window (default 30)
+        --metered true|false   the link is billed by the byte: policies for metered links bind
+                            this device (default false)
+        --time-zone ZONE    zone for download windows a policy names none for (default: system)
+        --keep-old-versions N   versions kept per model besides the active one (default 1)
+        --clock-offset-seconds N   TEST ONLY: shift the download policy's clock (default 0)
         --verbose           log download progress and other detail
         --log-format text|json   one line of text per event (default), or one JSON object
                             (also MODELFLEET_AGENT_LOG_FORMAT)
@@ -89,7 +94,11 @@ public final class AgentMain {
           "--certificate-renewal-percent",
           "--bind-address",
           "--grpc-port",
-          "--api-token");
+          "--api-token",
+          "--metered",
+          "--time-zone",
+          "--keep-old-versions",
+          "--clock-offset-seconds");
 
   private AgentMain() {}
 

@@ -15,35 +15,69 @@ public record AgentState(
     long acceptedGeneration,
     String acceptedPayloadSha256,
     List<ActiveModel> activeModels,
-    String acceptedUnderKeys) {
+    String acceptedUnderKeys,
+    List<ActiveModel> previousModels) {
 
-  public static final AgentState EMPTY = new AgentState(0, "", List.of(), "");
+  public static final AgentState EMPTY = new AgentState(0, "", List.of(), "", List.of());
 
+  /**
+   * @param previousModels versions that served before the active ones, newest first per model: the
+   *     rollback copies whose artifacts the agent keeps (setting keep-old-versions); absent in a
+   *     state written before they were recorded
+   */
   public AgentState {
     activeModels = List.copyOf(activeModels == null ? List.of() : activeModels);
+    previousModels = List.copyOf(previousModels == null ? List.of() : previousModels);
     acceptedPayloadSha256 = acceptedPayloadSha256 == null ? "" : acceptedPayloadSha256;
     acceptedUnderKeys = acceptedUnderKeys == null ? "" : acceptedUnderKeys;
   }
 
   public AgentState withAccepted(long generation, String payloadSha256) {
-    return new AgentState(generation, payloadSha256, activeModels, acceptedUnderKeys);
+    return new AgentState(
+        generation, payloadSha256, activeModels, acceptedUnderKeys, previousModels);
   }
 
   public AgentState withAccepted(long generation, String payloadSha256, String underKeys) {
-    return new AgentState(generation, payloadSha256, activeModels, underKeys);
+    return new AgentState(generation, payloadSha256, activeModels, underKeys, previousModels);
   }
 
+  /** Makes {@code model} active; the one it replaces (other bytes) becomes the newest previous. */
   public AgentState withActive(ActiveModel model) {
     List<ActiveModel> models = new ArrayList<>(activeModels);
+    List<ActiveModel> previous = new ArrayList<>(previousModels);
+    ActiveModel replaced = active(model.model());
     models.removeIf(m -> m.model().equals(model.model()));
     models.add(model);
-    return new AgentState(acceptedGeneration, acceptedPayloadSha256, models, acceptedUnderKeys);
+    previous.removeIf(m -> m.model().equals(model.model()) && m.sha256().equals(model.sha256()));
+    if (replaced != null && !replaced.sha256().equals(model.sha256())) {
+      previous.removeIf(
+          m -> m.model().equals(replaced.model()) && m.sha256().equals(replaced.sha256()));
+      previous.add(0, replaced);
+    }
+    return new AgentState(
+        acceptedGeneration, acceptedPayloadSha256, models, acceptedUnderKeys, previous);
   }
 
   public AgentState without(String model) {
     List<ActiveModel> models = new ArrayList<>(activeModels);
     models.removeIf(m -> m.model().equals(model));
-    return new AgentState(acceptedGeneration, acceptedPayloadSha256, models, acceptedUnderKeys);
+    List<ActiveModel> previous = new ArrayList<>(previousModels);
+    previous.removeIf(m -> m.model().equals(model));
+    return new AgentState(
+        acceptedGeneration, acceptedPayloadSha256, models, acceptedUnderKeys, previous);
+  }
+
+  /** Keeps at most {@code keep} previous versions per model, the newest; returns the state. */
+  public AgentState keepingPrevious(int keep) {
+    List<ActiveModel> kept = new ArrayList<>();
+    java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+    for (ActiveModel m : previousModels) {
+      if (counts.merge(m.model(), 1, Integer::sum) <= keep) {
+        kept.add(m);
+      }
+    }
+    return new AgentState(
+        acceptedGeneration, acceptedPayloadSha256, activeModels, acceptedUnderKeys, kept);
   }
 
   public ActiveModel active(String model) {

@@ -33,16 +33,19 @@ class DocumentedKeysTest {
 
   /** A default the table states (a code span first in its cell), read from a config of nothing. */
   private static final Map<String, Function<AgentConfig, Object>> DEFAULTS =
-      Map.of(
-          "http-port", AgentConfig::httpPort,
-          "state-dir", AgentConfig::stateDir,
-          "ort-threads", AgentConfig::ortThreads,
-          "certificate-renewal-percent", AgentConfig::certificateRenewalPercent,
-          "simulate-provider-fallback", AgentConfig::simulateProviderFallback,
-          "download-min-bytes-per-second", c -> c.downloadFloor().minBytesPerSecond(),
-          "download-rate-window-seconds", c -> c.downloadFloor().windowMillis() / 1000,
-          "grpc-port", AgentConfig::grpcPort,
-          "bind-address", c -> c.bindAddress().getHostAddress());
+      Map.ofEntries(
+          Map.entry("metered", AgentConfig::metered),
+          Map.entry("keep-old-versions", AgentConfig::keepOldVersions),
+          Map.entry("clock-offset-seconds", AgentConfig::clockOffsetSeconds),
+          Map.entry("http-port", AgentConfig::httpPort),
+          Map.entry("state-dir", AgentConfig::stateDir),
+          Map.entry("ort-threads", AgentConfig::ortThreads),
+          Map.entry("certificate-renewal-percent", AgentConfig::certificateRenewalPercent),
+          Map.entry("simulate-provider-fallback", AgentConfig::simulateProviderFallback),
+          Map.entry("download-min-bytes-per-second", c -> c.downloadFloor().minBytesPerSecond()),
+          Map.entry("download-rate-window-seconds", c -> c.downloadFloor().windowMillis() / 1000),
+          Map.entry("grpc-port", AgentConfig::grpcPort),
+          Map.entry("bind-address", c -> c.bindAddress().getHostAddress()));
 
   @Test
   void theDocsListExactlyTheKeysTheAgentAccepts() throws IOException {

@@ -192,10 +192,36 @@ class DeployerVerificationTest {
     assertEquals(2, store.current().acceptedGeneration());
     assertEquals(Dsse.sha256Hex(v2), store.current().active(MODEL).sha256());
     assertEquals(v2.length, last().getBytesDone());
-    assertFalse(
+    assertTrue(
         Files.exists(store.artifact(Dsse.sha256Hex(v1))),
-        "the replaced model's artifact is removed from disk");
+        "the replaced model's artifact stays as the rollback copy (keep-old-versions=1)");
     assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v2))));
+  }
+
+  @Test
+  void versionsOlderThanTheKeptOnesArePrunedNeverTheServingOrTheRollbackOne() throws Exception {
+    byte[] v3 = FakeModelLoader.model(3);
+    source.put(v3);
+    assertTrue(deployer.apply(v2Document()));
+    assertTrue(
+        deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "3", v3)))));
+
+    assertEquals("3", registry.peek(MODEL).version());
+    assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v3))), "the serving one");
+    assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v2))), "the rollback copy");
+    assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v1))), "older than the kept one");
+    assertEquals(
+        List.of(Dsse.sha256Hex(v2)),
+        store.current().previousModels().stream().map(m -> m.sha256()).toList());
+
+    deployer.keepingOldVersions(0);
+    byte[] v4 = FakeModelLoader.model(4);
+    source.put(v4);
+    assertTrue(
+        deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "4", v4)))));
+    assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v2))));
+    assertFalse(Files.exists(store.artifact(Dsse.sha256Hex(v3))), "none kept with 0");
+    assertTrue(Files.exists(store.artifact(Dsse.sha256Hex(v4))));
   }
 
   @Test

@@ -74,6 +74,11 @@ public class DeploymentService implements DeviceDeployments {
     status.deltaFallbackReason =
         emptyToNull(
             StoredText.bounded(progress.getDeltaFallbackReason(), StoredText.REASON_LENGTH));
+    if (progress.getWaitingUntilMs() > 0) {
+      status.waitingUntil = Instant.ofEpochMilli(progress.getWaitingUntilMs());
+    } else if (progress.getGeneration() != generationBefore) {
+      status.waitingUntil = null;
+    }
     status.updatedAt = clock.instant();
     status.persist();
     if (newModel) {

@@ -54,6 +54,13 @@ public class DeploymentStatus extends PanacheEntityBase {
   @Column(name = "delta_fallback_reason")
   public String deltaFallbackReason;
 
+  /**
+   * Until when the device said its download waits for its download policy (window, budget); kept
+   * through its later reports of the same generation: the wave's timeout counts from there.
+   */
+  @Column(name = "waiting_until")
+  public Instant waitingUntil;
+
   @Column(name = "updated_at")
   public Instant updatedAt;
 

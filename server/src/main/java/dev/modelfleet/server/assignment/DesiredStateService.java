@@ -10,6 +10,7 @@ import dev.modelfleet.server.delta.DeltaOffers;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.device.InstalledModelInfo;
+import dev.modelfleet.server.downloadpolicy.DownloadPolicyService;
 import dev.modelfleet.server.signing.Signer;
 import io.quarkus.hibernate.orm.panache.Panache;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -39,6 +40,7 @@ public class DesiredStateService {
   private final Event<DesiredStateChanged> changed;
   private final Event<DesiredStatesPublished> batchPublished;
   private final DeltaOffers deltas;
+  private final DownloadPolicyService downloadPolicies;
 
   DesiredStateService(
       Signer signing,
@@ -46,7 +48,9 @@ public class DesiredStateService {
       Clock clock,
       Event<DesiredStateChanged> changed,
       Event<DesiredStatesPublished> batchPublished,
-      DeltaOffers deltas) {
+      DeltaOffers deltas,
+      DownloadPolicyService downloadPolicies) {
+    this.downloadPolicies = downloadPolicies;
     this.signing = signing;
     this.config = config;
     this.clock = clock;
@@ -100,6 +104,13 @@ public class DesiredStateService {
             ? deltas.offers(
                 models.values().stream().flatMap(List::stream).map(m -> m.variant.id).toList())
             : (target, installed) -> Optional.empty();
+    Map<UUID, Map<String, String>> labels = new HashMap<>();
+    for (UUID deviceId : deviceIds) {
+      Device device = Device.findById(deviceId); // in the persistence context: its lock loaded it
+      labels.put(deviceId, device == null ? null : device.labels);
+    }
+    Map<UUID, dev.modelfleet.protocol.agent.v1.DownloadPolicy> policies =
+        downloadPolicies.forDevices(labels);
     Instant now = clock.instant();
     Map<UUID, DeviceDesiredState> published = new HashMap<>();
     List<DesiredStateChanged> changes = new ArrayList<>();
@@ -122,6 +133,7 @@ public class DesiredStateService {
       for (DesiredModel entry : models.getOrDefault(deviceId, List.of())) {
         state.addModels(entryOf(entry, offers, installed.get(entry.model.name)));
       }
+      java.util.Optional.ofNullable(policies.get(deviceId)).ifPresent(state::setDownloadPolicy);
       SignedEnvelope document = signing.signWithDirector(Dsse.DESIRED_STATE_TYPE, state.build());
       row.generation = state.getGeneration();
       row.document = document.toByteArray();
@@ -209,6 +221,26 @@ public class DesiredStateService {
                     + " where d.status = 'active' and m.variant_id in (?1) order by m.device_id",
                 UUID.class)
             .setParameter(1, variantIds)
+            .getResultList();
+    return reissue(devices);
+  }
+
+  /**
+   * Re-signs one generation up, in the caller's transaction, the document of each of {@code
+   * deviceIds} that is active and has one: the download policy that binds them changed.
+   */
+  int reissueForDevices(Collection<UUID> deviceIds) {
+    if (deviceIds.isEmpty()) {
+      return 0;
+    }
+    @SuppressWarnings("unchecked")
+    List<UUID> devices =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select s.device_id from device_desired_states s join devices d on d.id = s.device_id"
+                    + " where d.status = 'active' and s.device_id in (?1) order by s.device_id",
+                UUID.class)
+            .setParameter(1, deviceIds)
             .getResultList();
     return reissue(devices);
   }

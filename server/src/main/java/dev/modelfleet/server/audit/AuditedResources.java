@@ -48,6 +48,12 @@ public class AuditedResources {
       "select jsonb_build_object('id', id, 'name', name, 'labels', labels, 'expiresAt', expires_at,"
           + " 'maxUses', max_uses, 'uses', uses, 'revokedAt', revoked_at,"
           + " 'requireApproval', require_approval) from enrollment_tokens where id = ?";
+  private static final String DOWNLOAD_POLICY =
+      "select jsonb_build_object('id', id, 'name', name, 'deviceId', device_id,"
+          + " 'selector', selector, 'priority', priority, 'windows', windows,"
+          + " 'timeZone', time_zone, 'rateBytesPerSecond', rate_bytes_per_second,"
+          + " 'dailyBudgetBytes', daily_budget_bytes, 'meteredOnly', metered_only)"
+          + " from download_policies where id = ?";
   private static final String API_TOKEN =
       "select jsonb_build_object('id', id, 'name', name, 'role', role, 'createdBy', created_by,"
           + " 'expiresAt', expires_at, 'revokedAt', revoked_at) from api_tokens where id = ?";
@@ -121,6 +127,9 @@ public class AuditedResources {
     }
     Reader enrollmentToken = (p, created) -> byId(ENROLLMENT_TOKEN, first(p.get("id"), created));
     readers.put("/api/v1/enrollment-tokens", enrollmentToken);
+    Reader downloadPolicy = (p, created) -> byId(DOWNLOAD_POLICY, first(p.get("id"), created));
+    readers.put("/api/v1/download-policies", downloadPolicy);
+    readers.put("/api/v1/download-policies/{id}", downloadPolicy);
     readers.put("/api/v1/enrollment-tokens/{id}/revoke", enrollmentToken);
     readers.put("/api/v1/enrollment-tokens/{id}", enrollmentToken);
     Reader apiToken = (p, created) -> byId(API_TOKEN, first(p.get("id"), created));

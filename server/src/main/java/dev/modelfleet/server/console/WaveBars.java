@@ -19,6 +19,8 @@ public class WaveBars {
           "loading",
           "verifying",
           "downloading",
+          "waiting_window",
+          "waiting_budget",
           "pending",
           "waiting",
           "offline",

@@ -25,10 +25,57 @@ public record DeviceProfile(
     Set<String> cpuFlags,
     Set<String> executionProviders,
     long memoryBytes,
-    Map<String, Double> gmacsByFigure) {
+    Map<String, Double> gmacsByFigure,
+    long diskFreeBytes,
+    Set<String> heldArtifacts) {
+
+  /**
+   * @param diskFreeBytes what the device reported free where it keeps models (0: not reported)
+   * @param heldArtifacts sha256 of the artifacts it reported holding: those need no room
+   */
+  public DeviceProfile {
+    heldArtifacts = heldArtifacts == null ? Set.of() : Set.copyOf(heldArtifacts);
+  }
+
+  public DeviceProfile(
+      UUID deviceId,
+      String hardwareClassId,
+      boolean reported,
+      String arch,
+      Set<String> cpuFlags,
+      Set<String> executionProviders,
+      long memoryBytes,
+      Map<String, Double> gmacsByFigure) {
+    this(
+        deviceId,
+        hardwareClassId,
+        reported,
+        arch,
+        cpuFlags,
+        executionProviders,
+        memoryBytes,
+        gmacsByFigure,
+        0,
+        Set.of());
+  }
 
   public static DeviceProfile of(Device device) {
-    return of(device.id, device.hardwareClassId, device.hardware, device.benchmark);
+    DeviceProfile p = of(device.id, device.hardwareClassId, device.hardware, device.benchmark);
+    Set<String> held = new TreeSet<>();
+    if (device.installed != null) {
+      device.installed.stream().filter(m -> m.sha256() != null).forEach(m -> held.add(m.sha256()));
+    }
+    return new DeviceProfile(
+        p.deviceId,
+        p.hardwareClassId,
+        p.reported,
+        p.arch,
+        p.cpuFlags,
+        p.executionProviders,
+        p.memoryBytes,
+        p.gmacsByFigure,
+        p.diskFreeBytes,
+        held);
   }
 
   public static DeviceProfile of(
@@ -48,7 +95,9 @@ public record DeviceProfile(
         CpuFlags.normalizeAll(hardware.cpuFlags()),
         providers,
         hardware.memoryTotalBytes(),
-        figures(benchmark));
+        figures(benchmark),
+        hardware.diskFreeBytes(),
+        Set.of());
   }
 
   /** GMAC/s of the device's own benchmark for provider, precision and kernel; null if none. */

@@ -107,6 +107,33 @@ public final class VariantMatcher {
                   ? "did not report its memory"
                   : "has " + gib(device.memoryBytes())));
     }
+    if (device.diskFreeBytes() > 0
+        && v.size() > 0
+        && !device.heldArtifacts().contains(v.sha256())
+        && device.diskFreeBytes() < v.diskNeed()) {
+      append(
+          why,
+          "does not fit on the device's disk: needs "
+              + mib(v.diskNeed())
+              + " free (the "
+              + mib(v.size())
+              + " artifact and as much again to download or rebuild it, beside the version kept"
+              + " for rollback), the device has "
+              + mib(device.diskFreeBytes())
+              + " free");
+    }
+    if (v.minMemoryBytes() == 0
+        && v.size() > 0
+        && device.memoryBytes() > 0
+        && device.memoryBytes() < v.size()) {
+      append(
+          why,
+          "the "
+              + mib(v.size())
+              + " model is larger than the device's memory ("
+              + gib(device.memoryBytes())
+              + ")");
+    }
     if (accuracyFloor != null && v.accuracy() != null && v.accuracy() < accuracyFloor) {
       append(why, "accuracy " + v.accuracy() + " is below the floor " + accuracyFloor);
     }
@@ -275,6 +302,10 @@ public final class VariantMatcher {
 
   private static String macs(long macs) {
     return macs >= 1_000_000 ? threeDigits(macs / 1e6) + " MMAC" : macs + " MAC";
+  }
+
+  private static String mib(long bytes) {
+    return threeDigits(bytes / (1024.0 * 1024)) + " MiB";
   }
 
   private static String gib(long bytes) {

@@ -19,7 +19,45 @@ public record VariantSpec(
     long matmulMacs,
     long convMacs,
     long size,
-    Instant createdAt) {
+    Instant createdAt,
+    String sha256) {
+
+  public VariantSpec(
+      UUID id,
+      String precision,
+      String executionProvider,
+      String arch,
+      List<String> requiredCpuFlags,
+      long minMemoryBytes,
+      Double accuracy,
+      long matmulMacs,
+      long convMacs,
+      long size,
+      Instant createdAt) {
+    this(
+        id,
+        precision,
+        executionProvider,
+        arch,
+        requiredCpuFlags,
+        minMemoryBytes,
+        accuracy,
+        matmulMacs,
+        convMacs,
+        size,
+        createdAt,
+        null);
+  }
+
+  /**
+   * The disk a device needs free to install the variant: the artifact, and as much again for the
+   * work of getting it (a delta and the file rebuilt from it, or a partial download beside the
+   * previous version). The version it replaces stays as the rollback copy; it is on the device
+   * already, so its room is taken, not needed.
+   */
+  long diskNeed() {
+    return 2 * size;
+  }
 
   public static VariantSpec of(Variant v) {
     return new VariantSpec(
@@ -33,7 +71,8 @@ public record VariantSpec(
         v.matmulMacs,
         v.convMacs,
         v.size,
-        v.createdAt);
+        v.createdAt,
+        v.sha256);
   }
 
   /** The memory the variant takes: its declared minimum, else the artifact's size. */

@@ -25,7 +25,9 @@ record DeviceProgress(
     String expectedProvider,
     Instant lastSeenAt,
     Health now,
-    Health before) {
+    Health before,
+    String reportedReasonCode,
+    Instant waitingUntil) {
 
   /** Figures a device's heartbeats reported for one version; null where it reported none. */
   record Health(long requests, long errors, double p95Ms, String providerUsed) {
@@ -40,13 +42,19 @@ record DeviceProgress(
   static final String FAILED = "failed";
   static final String OFFLINE = "offline";
 
+  /** A download held back by the device's download policy (see docs/rollouts.md). */
+  static final String WAITING_WINDOW = "waiting_window";
+
+  static final String WAITING_BUDGET = "waiting_budget";
+
   boolean isAssigned() {
     return assignedAt != null;
   }
 
   /**
    * "waiting" (its wave has not started), what the device reported for this rollout's generation
-   * ("pending", "downloading", "verifying", "loading", "active", "failed"), the engine's verdict
+   * ("pending", "downloading", "verifying", "loading", "active", "failed"; "waiting_window" or
+   * "waiting_budget" while its download policy holds the download back), the engine's verdict
    * ("skipped", "failed", "rolled_back"), or "offline" for a device not heard from within {@code
    * offlineSince} that has not finished.
    */
@@ -62,12 +70,25 @@ record DeviceProgress(
               && reportedGeneration >= generation
               && reportedState != null;
       state = reportedOurs && !"unknown".equals(reportedState) ? reportedState : PENDING;
+      if (reportedOurs
+          && (WAITING_WINDOW.equals(reportedReasonCode)
+              || WAITING_BUDGET.equals(reportedReasonCode))) {
+        state = reportedReasonCode;
+      }
     }
     boolean finished = ACTIVE.equals(state) || FAILED.equals(state);
     if (!finished && (lastSeenAt == null || lastSeenAt.isBefore(offlineSince))) {
       return OFFLINE;
     }
     return state;
+  }
+
+  /**
+   * When the wave's timeout starts for this device: when it was told, or later when its download
+   * policy held the download back until a window opened or a new day's budget (as it reported).
+   */
+  Instant timeoutStartsAt() {
+    return waitingUntil != null && waitingUntil.isAfter(assignedAt) ? waitingUntil : assignedAt;
   }
 
   /** Why it failed, as the engine or the device said. */

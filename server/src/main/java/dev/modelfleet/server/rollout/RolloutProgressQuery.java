@@ -24,7 +24,8 @@ final class RolloutProgressQuery {
              ds.reason, ds.reason_code), ds.execution_provider_used,
              v.execution_provider, d.last_seen_at,
              hn.requests, hn.errors, hn.p95_ms, hn.execution_provider_used,
-             hb.requests, hb.errors, hb.p95_ms, hb.execution_provider_used
+             hb.requests, hb.errors, hb.p95_ms, hb.execution_provider_used,
+             ds.reason_code, ds.waiting_until
         from rollout_devices rd
         join devices d on d.id = rd.device_id
         left join deployment_statuses ds on ds.device_id = rd.device_id and ds.model = ?2
@@ -99,7 +100,9 @@ final class RolloutProgressQuery {
               (String) r[14],
               instant(r[15]),
               health(r, 16),
-              health(r, 20)));
+              health(r, 20),
+              (String) r[24],
+              instant(r[25])));
     }
     return devices;
   }

@@ -57,6 +57,11 @@ final class RolloutTally {
                      when rd.assigned_at is null then 'waiting'
                      when ds.version = ?3 and rd.generation is not null
                           and coalesce(ds.generation, 0) >= rd.generation
+                          and ds.state is not null
+                          and ds.reason_code in ('waiting_window', 'waiting_budget')
+                          then ds.reason_code
+                     when ds.version = ?3 and rd.generation is not null
+                          and coalesce(ds.generation, 0) >= rd.generation
                           and ds.state is not null and ds.state <> 'unknown' then ds.state
                      else 'pending'
                    end as state) r

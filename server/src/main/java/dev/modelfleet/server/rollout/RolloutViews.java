@@ -140,6 +140,8 @@ public final class RolloutViews {
           DeviceProgress.FAILED.equals(state)
                   || RolloutDevice.SKIPPED.equals(state)
                   || RolloutDevice.ROLLED_BACK.equals(state)
+                  || DeviceProgress.WAITING_WINDOW.equals(state)
+                  || DeviceProgress.WAITING_BUDGET.equals(state)
               ? d.failureReason()
               : null;
       return new DeviceView(

@@ -48,7 +48,7 @@ final class WaveJudge {
           gateBreached.accept(reason);
         }
       } else if (!DeviceProgress.FAILED.equals(state)
-          && now.isAfter(d.assignedAt().plusSeconds(plan.timeoutSeconds()))) {
+          && now.isAfter(d.timeoutStartsAt().plusSeconds(plan.timeoutSeconds()))) {
         outcome =
             WavePlan.SKIPPED.equals(plan.onTimeout())
                 ? RolloutDevice.SKIPPED
@@ -56,7 +56,11 @@ final class WaveJudge {
         reason =
             "timed out: not active within "
                 + plan.timeoutSeconds()
-                + " s of being told (last state: "
+                + " s of being told"
+                + (d.timeoutStartsAt().equals(d.assignedAt())
+                    ? ""
+                    : " and of its download window or budget opening at " + d.timeoutStartsAt())
+                + " (last state: "
                 + state
                 + ")";
       }
@@ -98,7 +102,9 @@ final class WaveJudge {
         d.expectedProvider(),
         d.lastSeenAt(),
         d.now(),
-        d.before());
+        d.before(),
+        d.reportedReasonCode(),
+        d.waitingUntil());
   }
 
   /** The first started wave whose failures passed its plan's threshold, if any. */

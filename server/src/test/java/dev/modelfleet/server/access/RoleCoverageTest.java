@@ -96,6 +96,8 @@ class RoleCoverageTest {
         "GET /api/v1/devices/{id}/history",
         "GET /api/v1/devices/{id}/match",
         "GET /api/v1/enrollment-tokens",
+        "GET /api/v1/download-policies",
+        "GET /api/v1/download-policies/{id}",
         "GET /api/v1/hardware-classes",
         "GET /api/v1/hardware-classes/{id}",
         "GET /api/v1/rollouts",
@@ -125,6 +127,9 @@ class RoleCoverageTest {
         "POST /api/v1/enrollment-tokens",
         "POST /api/v1/enrollment-tokens/{id}/revoke",
         "DELETE /api/v1/enrollment-tokens/{id}",
+        "POST /api/v1/download-policies",
+        "PUT /api/v1/download-policies/{id}",
+        "DELETE /api/v1/download-policies/{id}",
         "POST /api/v1/rollouts",
         "POST /api/v1/bundles",
         "POST /api/v1/rollouts/{id}/start",
@@ -313,6 +318,8 @@ class RoleCoverageTest {
       case "/api/v1/models" -> Map.of("name", Api.unique("leak"));
       case "/api/v1/models/{name}/versions" -> Map.of("version", "9.9.9");
       case "/api/v1/enrollment-tokens" -> Map.of("name", Api.unique("leak"));
+      case "/api/v1/download-policies" ->
+          Map.of("name", Api.unique("leak"), "selector", "leaked=yes", "rateBytesPerSecond", 1);
       case "/api/v1/devices/{id}/labels" -> Map.of("labels", Map.of("leaked", "yes"));
       case "/api/v1/trust/root/rotate" -> Map.of("rotate", List.of("director"));
       case "/api/v1/models/{name}/versions/{version}/derivations",

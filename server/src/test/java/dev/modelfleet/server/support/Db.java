@@ -42,7 +42,8 @@ public final class Db {
     "deployment_history",
     "derivation_jobs",
     "derived_variants",
-    "derivation_policies"
+    "derivation_policies",
+    "download_policies"
   };
 
   private Db() {}

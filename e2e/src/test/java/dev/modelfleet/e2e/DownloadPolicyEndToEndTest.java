@@ -1,0 +1,140 @@
+package dev.modelfleet.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelfleet.onnx.samples.SampleModels;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A real agent on a metered link under a real download policy: with its window closed it fetches
+ * nothing, says it waits for the window, and downloads once the window opens; then under a rate cap
+ * the next version takes at least as long as the cap allows.
+ */
+class DownloadPolicyEndToEndTest {
+
+  @RegisterExtension
+  static final RunningFleet running =
+      RunningFleet.withServerEnv(Map.of("MODELFLEET_HEARTBEAT_INTERVAL", "2s"));
+
+  private static final Duration LIMIT = Duration.ofSeconds(180);
+  private static final DateTimeFormatter HHMM = DateTimeFormatter.ofPattern("HH:mm");
+  private static final long RATE = 200_000;
+
+  @Test
+  @Timeout(600)
+  void nothingIsDownloadedBeforeTheWindowOpensAndTheRateCapHoldsTheDownloadDown() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String model = "policy-" + run;
+    String selector = "policy-run=" + run;
+    Fleet fleet = running.fleet();
+    AgentProcess agent =
+        fleet.startAgent(
+            "e2e-policy-" + run,
+            Map.of("policy-run", run),
+            "--metered",
+            "true",
+            "--time-zone",
+            "UTC");
+    String deviceId = fleet.deviceIdOf(agent);
+    fleet.createModel(model);
+    byte[] v1 = SampleModels.classifier(191, 256, 2048, 10);
+    fleet.createVersion(model, "1");
+    fleet.uploadVariant(model, "1", v1);
+
+    // A window opening three to four minutes from now (whole minutes: the policy's resolution).
+    ZonedDateTime opens =
+        ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).plusMinutes(4);
+    LocalTime start = opens.toLocalTime();
+    String policyId =
+        fleet
+            .admin()
+            .post(
+                "/api/v1/download-policies",
+                Map.of(
+                    "name",
+                    "e2e-" + run,
+                    "selector",
+                    selector,
+                    "windows",
+                    List.of(HHMM.format(start) + "-" + HHMM.format(start.plusHours(1))),
+                    "timeZone",
+                    "UTC",
+                    "meteredOnly",
+                    true))
+            .path("id")
+            .asText();
+    long servedBefore = served();
+    fleet.assign(model, "1", selector);
+
+    Waits.until(
+        "the device says it waits for its download window",
+        LIMIT,
+        () ->
+            "waiting_window"
+                .equals(fleet.deploymentOf(deviceId, model).path("reasonCode").asText()));
+    JsonNode waiting = fleet.deploymentOf(deviceId, model);
+    assertEquals(0, waiting.path("bytesDone").asLong(), waiting.toString());
+    assertTrue(waiting.path("reason").asText().contains(HHMM.format(start)), waiting.toString());
+    assertEquals(0, served() - servedBefore, "no artifact byte left the server before the window");
+
+    fleet.awaitActive(
+        model,
+        "1",
+        List.of(agent),
+        Duration.between(ZonedDateTime.now(ZoneOffset.UTC), opens).plus(LIMIT),
+        line -> {});
+    assertTrue(
+        !ZonedDateTime.now(ZoneOffset.UTC).isBefore(opens),
+        "active before the window opened at " + opens);
+
+    // Now any time, at 200 kB/s: an unrelated 2 MB version (no delta) takes about 10 s.
+    fleet
+        .admin()
+        .put(
+            "/api/v1/download-policies/" + policyId,
+            Map.of("windows", List.of(), "rateBytesPerSecond", RATE));
+    byte[] v2 = SampleModels.classifier(192, 256, 2048, 10);
+    fleet.createVersion(model, "2");
+    fleet.uploadVariant(model, "2", v2);
+    long started = System.nanoTime();
+    fleet.assign(model, "2", selector);
+    fleet.awaitActive(model, "2", List.of(agent), LIMIT, line -> {});
+    double seconds = (System.nanoTime() - started) / 1e9;
+
+    // The agent's bucket holds one second at most: a load can only make it slower than this.
+    double floor = (v2.length - RATE) / (double) RATE;
+    assertTrue(
+        seconds >= floor * 0.95,
+        v2.length + " bytes at a " + RATE + " B/s cap arrived in " + seconds + " s");
+    System.out.printf(
+        "download policy e2e: %d bytes under a %d B/s cap in %.1f s (%.0f B/s)%n",
+        v2.length, RATE, seconds, v2.length / seconds);
+  }
+
+  private static long served() {
+    String metrics = running.fleet().admin().getText("/q/metrics");
+    Matcher m =
+        Pattern.compile("(?m)^modelfleet_artifact_served_bytes_total\\{[^}]*\\} ([0-9.eE+]+)$")
+            .matcher(metrics);
+    long total = 0;
+    while (m.find()) {
+      total += (long) Double.parseDouble(m.group(1));
+    }
+    return total;
+  }
+}
