@@ -27,7 +27,12 @@ import picocli.CommandLine.Parameters;
       "device and the artifacts they name, under an index signed by the server's director key.",
       "Carry it to the site and run 'modelfleet-agent import-bundle FILE' on each device."
     },
-    subcommands = {BundlesCommand.Create.class, BundlesCommand.Get.class})
+    subcommands = {BundlesCommand.Create.class, BundlesCommand.Get.class},
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  modelfleet bundle create --selector site=harbour --expires 30d -f harbour.tar",
+      "  modelfleet bundle get 3f0c2a9e-... -o json"
+    })
 public final class BundlesCommand extends Group {
 
   @Command(
@@ -140,7 +145,12 @@ public final class BundlesCommand extends Group {
 
   @Command(
       name = "get",
-      description = "Show a bundle made earlier: who, for which devices, until when.")
+      description = "Show a bundle made earlier: who, for which devices, until when.",
+      footerHeading = "%nExamples:%n",
+      footer = {
+        "  modelfleet bundle get 3f0c2a9e-...",
+        "  modelfleet bundle get 3f0c2a9e-... -o json"
+      })
   public static final class Get extends SessionCommand {
 
     @Parameters(index = "0", paramLabel = "BUNDLE_ID")
