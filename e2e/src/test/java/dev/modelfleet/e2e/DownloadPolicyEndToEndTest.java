@@ -42,6 +42,13 @@ class DownloadPolicyEndToEndTest {
     String model = "policy-" + run;
     String selector = "policy-run=" + run;
     Fleet fleet = running.fleet();
+    // A window opening at a whole minute (the policy's resolution) some minutes from now on the
+    // agent's clock, which runs ahead (its test-only clock-offset-seconds) so that the window
+    // opens about 90 s from now in real time: the test needs no wait for the next free minutes.
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    ZonedDateTime opens = now.truncatedTo(ChronoUnit.MINUTES).plusMinutes(4);
+    long aheadSeconds = Duration.between(now, opens).minusSeconds(90).toSeconds();
+    ZonedDateTime opensHere = opens.minusSeconds(aheadSeconds);
     AgentProcess agent =
         fleet.startAgent(
             "e2e-policy-" + run,
@@ -49,16 +56,14 @@ class DownloadPolicyEndToEndTest {
             "--metered",
             "true",
             "--time-zone",
-            "UTC");
+            "UTC",
+            "--clock-offset-seconds",
+            Long.toString(aheadSeconds));
     String deviceId = fleet.deviceIdOf(agent);
     fleet.createModel(model);
     byte[] v1 = SampleModels.classifier(191, 256, 2048, 10);
     fleet.createVersion(model, "1");
     fleet.uploadVariant(model, "1", v1);
-
-    // A window opening three to four minutes from now (whole minutes: the policy's resolution).
-    ZonedDateTime opens =
-        ZonedDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).plusMinutes(4);
     LocalTime start = opens.toLocalTime();
     String policyId =
         fleet
@@ -96,11 +101,11 @@ class DownloadPolicyEndToEndTest {
         model,
         "1",
         List.of(agent),
-        Duration.between(ZonedDateTime.now(ZoneOffset.UTC), opens).plus(LIMIT),
+        Duration.between(ZonedDateTime.now(ZoneOffset.UTC), opensHere).plus(LIMIT),
         line -> {});
     assertTrue(
-        !ZonedDateTime.now(ZoneOffset.UTC).isBefore(opens),
-        "active before the window opened at " + opens);
+        !ZonedDateTime.now(ZoneOffset.UTC).isBefore(opensHere),
+        "active before the window opened at " + opens + " on the agent's clock");
 
     // Now any time, at 200 kB/s: an unrelated 2 MB version (no delta) takes about 10 s.
     fleet
