@@ -1,7 +1,6 @@
 package dev.modelfleet.e2e;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,10 +47,7 @@ public final class S3ProxyServer implements AutoCloseable {
     }
     Path data = Files.createDirectories(dir.resolve("s3-data"));
     Files.createDirectories(data.resolve(bucket));
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
-    }
+    int port = Ports.free();
     URI endpoint = URI.create("http://127.0.0.1:" + port);
     Properties properties = new Properties();
     properties.setProperty("s3proxy.endpoint", endpoint.toString());

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * One packaged server for a test class, on free ports and the database {@code modelfleet_e2e}, with
+ * One packaged server for a test class, on free ports and the fork's database (TestDatabase), with
  * a fresh work directory, and every agent the class started stopped after it. Register with
  * {@code @RegisterExtension static final RunningFleet running = new RunningFleet();}.
  */
