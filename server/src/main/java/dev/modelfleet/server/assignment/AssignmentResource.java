@@ -5,7 +5,6 @@ import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.Ids;
 import dev.modelfleet.server.common.Requests;
-import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceService;
 import dev.modelfleet.server.matching.MatchingService;
 import dev.modelfleet.server.model.ModelService;
@@ -17,6 +16,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 @Path("/api/v1/models/{name}/versions/{version}/assignments")
@@ -45,10 +45,10 @@ public class AssignmentResource {
     }
     Double accuracyFloor = MatchingService.checkAccuracyFloor(body.accuracyFloor());
     var modelVersion = ModelService.usableVersion(name, version);
-    List<Device> targets =
+    List<UUID> targets =
         body.deviceId() != null
-            ? List.of(devices.get(Ids.parse("device", body.deviceId())))
-            : devices.find(body.selector(), "active");
+            ? List.of(devices.get(Ids.parse("device", body.deviceId())).id)
+            : devices.find(body.selector(), "active").stream().map(d -> d.id).toList();
     return assignments.assign(targets, modelVersion, accuracyFloor);
   }
 }

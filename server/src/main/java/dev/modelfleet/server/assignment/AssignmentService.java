@@ -61,22 +61,23 @@ public class AssignmentService {
   /** {@code accuracyFloor}: drop variants less accurate than this; null for no floor. */
   @Transactional
   public AssignmentResult assign(
-      Collection<Device> devices, ModelVersion version, Double accuracyFloor) {
-    return assign(devices, version, accuracyFloor, Cause.DIRECT);
+      Collection<UUID> deviceIds, ModelVersion version, Double accuracyFloor) {
+    return assign(deviceIds, version, accuracyFloor, Cause.DIRECT);
   }
 
   /**
    * Locks the devices in id order, lets the matcher pick each one's variant and publishes newly
    * signed desired states, reading and writing the batch's rows a statement per table rather than
    * per device: a rollout tells its devices 50 at a time, and at 50,000 devices per-device queries
-   * made the engine's one thread spend about 20 ms on each.
+   * made the engine's one thread spend about 20 ms on each. Takes ids, not devices: the devices are
+   * loaded once, by the locking query (a device deleted meanwhile is simply not there).
    */
   @Transactional
   public AssignmentResult assign(
-      Collection<Device> devices, ModelVersion version, Double accuracyFloor, Cause cause) {
+      Collection<UUID> deviceIds, ModelVersion version, Double accuracyFloor, Cause cause) {
     VersionMatcher matcher = matching.forVersion(version, accuracyFloor);
     Model model = version.model;
-    List<Device> locked = DeviceLocks.lockAll(devices.stream().map(d -> d.id).toList());
+    List<Device> locked = DeviceLocks.lockAll(deviceIds);
     List<UUID> ids = locked.stream().map(d -> d.id).toList();
     Map<UUID, DesiredModel> slots = DesiredModel.ofDevices(ids, model);
     List<Assigned> assigned = new ArrayList<>();

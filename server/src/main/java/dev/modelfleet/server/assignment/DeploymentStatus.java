@@ -7,7 +7,6 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.UUID;
 
 /** Where the deployment of one model on one device stands, as last assigned or reported. */
@@ -90,16 +89,7 @@ public class DeploymentStatus extends PanacheEntityBase {
   }
 
   static DeploymentStatus forUpdate(UUID deviceId, String model) {
-    Optional<DeploymentStatus> existing =
-        find("deviceId = ?1 and model = ?2", deviceId, model).firstResultOptional();
-    return existing.orElseGet(
-        () -> {
-          DeploymentStatus row = new DeploymentStatus();
-          row.id = UUID.randomUUID();
-          row.deviceId = deviceId;
-          row.model = model;
-          return row;
-        });
+    return forUpdate(java.util.List.of(deviceId), model).get(deviceId);
   }
 
   /** Each device's row for {@code model}, new ones for devices without one, by device id. */

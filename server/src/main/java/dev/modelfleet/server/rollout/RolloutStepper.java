@@ -435,10 +435,9 @@ class RolloutStepper {
     }
     Map<UUID, RolloutDevice> byDevice = new HashMap<>();
     members.forEach(m -> byDevice.put(m.deviceId, m));
-    List<Device> devices = Device.list("id in ?1", byDevice.keySet());
     AssignmentResult result =
         assignments.assign(
-            devices,
+            byDevice.keySet(),
             rollout.version,
             rollout.plan.accuracyFloor(),
             new Cause("rollout", rollout.id));
