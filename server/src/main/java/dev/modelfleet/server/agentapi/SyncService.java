@@ -7,6 +7,7 @@ import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DesiredStateService;
+import dev.modelfleet.server.assignment.ProgressIngest;
 import dev.modelfleet.server.common.ModelFleetConfig;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceActivityService;
@@ -41,6 +42,7 @@ class SyncService {
   private final DeviceActivityService activity;
   private final HeartbeatIngest heartbeats;
   private final DeploymentService deployments;
+  private final ProgressIngest progressIngest;
   private final DesiredStateService desiredStates;
   private final DeviceSessions sessions;
   private final ModelFleetConfig config;
@@ -55,6 +57,7 @@ class SyncService {
       DeviceActivityService activity,
       HeartbeatIngest heartbeats,
       DeploymentService deployments,
+      ProgressIngest progressIngest,
       DesiredStateService desiredStates,
       DeviceSessions sessions,
       ModelFleetConfig config,
@@ -69,6 +72,7 @@ class SyncService {
     this.activity = activity;
     this.heartbeats = heartbeats;
     this.deployments = deployments;
+    this.progressIngest = progressIngest;
     this.desiredStates = desiredStates;
     this.sessions = sessions;
     this.config = config;
@@ -169,7 +173,11 @@ class SyncService {
           desiredStates.currentFor(session.deviceId()).ifPresent(session::sendDesiredState);
         }
       }
-      case PROGRESS -> deployments.recordProgress(session.deviceId(), message.getProgress());
+      case PROGRESS ->
+          progressIngest.submit(
+              session.deviceId(),
+              message.getProgress(),
+              failure -> session.close(GrpcErrors.toStatus(failure).getStatus()));
       case BENCHMARK ->
           activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
       case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());

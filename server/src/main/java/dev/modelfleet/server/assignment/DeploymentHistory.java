@@ -101,8 +101,8 @@ public class DeploymentHistory extends PanacheEntityBase {
               try (java.sql.PreparedStatement insert =
                   connection.prepareStatement(
                       "insert into deployment_history (device_id, model, version, variant_id,"
-                          + " generation, kind, cause, rollout_id, at)"
-                          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                          + " generation, kind, cause, rollout_id, at, bundle_id)"
+                          + " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (DeploymentHistory line : lines) {
                   insert.setObject(1, line.deviceId);
                   insert.setString(2, line.model);
@@ -113,6 +113,7 @@ public class DeploymentHistory extends PanacheEntityBase {
                   insert.setString(7, line.cause);
                   insert.setObject(8, line.rolloutId, java.sql.Types.OTHER);
                   insert.setObject(9, line.at.atOffset(java.time.ZoneOffset.UTC));
+                  insert.setObject(10, line.bundleId, java.sql.Types.OTHER);
                   insert.addBatch();
                 }
                 insert.executeBatch();

@@ -19,10 +19,15 @@ import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /** Deployment progress as devices report it, and what a device should run, for operators. */
@@ -31,10 +36,10 @@ public class DeploymentService implements DeviceDeployments {
 
   private final Clock clock;
   private final ProviderMismatchService mismatches;
-  private final Event<DeploymentProgressed> progressed;
+  private final Event<DeploymentsProgressed> progressed;
 
   DeploymentService(
-      Clock clock, ProviderMismatchService mismatches, Event<DeploymentProgressed> progressed) {
+      Clock clock, ProviderMismatchService mismatches, Event<DeploymentsProgressed> progressed) {
     this.clock = clock;
     this.mismatches = mismatches;
     this.progressed = progressed;
@@ -42,22 +47,80 @@ public class DeploymentService implements DeviceDeployments {
 
   @Transactional
   public void recordProgress(UUID deviceId, DeploymentProgress progress) {
-    record(deviceId, progress, true);
+    record(List.of(new ProgressReport(deviceId, progress)), true);
   }
 
   /**
-   * @param reported whether the device sent it (then its execution provider is compared with the
-   *     variant's); false for what the server infers from the device's Hello, which names none
+   * Many devices' reports in one transaction, each applied in the order given (a device's reports
+   * keep the order it sent them in). A statement per table for the batch instead of a transaction
+   * with eight round trips per report: during a fleet rollout every device reports four or five
+   * times, and those reports were the largest part of the server's work. See {@link
+   * ProgressIngest}.
    */
-  private void record(UUID deviceId, DeploymentProgress progress, boolean reported) {
-    if (progress.getModel().isEmpty()) {
-      return; // nothing to attach it to; the agent's bug, not worth closing its stream
+  @Transactional
+  public void recordProgress(List<ProgressReport> reports) {
+    record(reports, true);
+  }
+
+  /**
+   * @param reported whether the devices sent them (then a device's execution provider is compared
+   *     with the variant's); false for what the server infers from a device's Hello, which names
+   *     none
+   */
+  private void record(List<ProgressReport> reports, boolean reported) {
+    // a report without a model has nothing to attach to: the agent's bug, not worth closing over
+    List<ProgressReport> usable =
+        reports.stream().filter(r -> !r.progress().getModel().isEmpty()).toList();
+    if (usable.isEmpty()) {
+      return;
     }
-    // an assignment writes the same row under the device lock; without it, the first report for
+    // an assignment writes the same rows under the device lock; without it, the first report for
     // a model and an assignment of it both insert the row and one of them fails on commit
-    DeviceLocks.lockRow(deviceId);
-    DeploymentStatus status = DeploymentStatus.forUpdate(deviceId, name(progress.getModel()));
-    boolean newModel = status.state == null;
+    Set<UUID> devices =
+        DeviceLocks.lockRows(usable.stream().map(ProgressReport::deviceId).distinct().toList());
+    Map<StatusKey, DeploymentStatus> statuses = new HashMap<>();
+    DeploymentStatus.<DeploymentStatus>list("deviceId in ?1", devices)
+        .forEach(row -> statuses.put(new StatusKey(row.deviceId, row.model), row));
+    Set<UUID> withNewModel = new LinkedHashSet<>();
+    List<DeploymentHistory> history = new ArrayList<>();
+    List<DeploymentProgressed> changes = new ArrayList<>();
+    for (ProgressReport report : usable) {
+      if (!devices.contains(report.deviceId())) {
+        continue; // deleted meanwhile: its stream is being closed
+      }
+      DeploymentStatus status =
+          statuses.computeIfAbsent(
+              new StatusKey(report.deviceId(), name(report.progress().getModel())),
+              key -> DeploymentStatus.newRow(key.deviceId(), key.model()));
+      if (status.state == null) {
+        withNewModel.add(report.deviceId());
+      }
+      apply(report, status, reported, history, changes);
+    }
+    statuses.values().forEach(row -> row.persist());
+    // a device, even one still pending approval, can name any number of models
+    withNewModel.forEach(d -> DeploymentStatus.keepNewest(d, DeploymentStatus.KEPT_PER_DEVICE));
+    DeploymentHistory.recordAll(history);
+    history.stream()
+        .map(line -> line.deviceId)
+        .distinct()
+        .forEach(d -> DeploymentHistory.keepNewest(d, DeploymentHistory.KEPT_PER_DEVICE));
+    if (!changes.isEmpty()) {
+      progressed.fire(new DeploymentsProgressed(changes));
+    }
+  }
+
+  private record StatusKey(UUID deviceId, String model) {}
+
+  /** One report onto its device's status row; the history line and change it makes, if any. */
+  private void apply(
+      ProgressReport report,
+      DeploymentStatus status,
+      boolean reported,
+      List<DeploymentHistory> history,
+      List<DeploymentProgressed> changes) {
+    UUID deviceId = report.deviceId();
+    DeploymentProgress progress = report.progress();
     String stateBefore = status.state;
     String versionBefore = status.version;
     long generationBefore = status.generation;
@@ -80,18 +143,12 @@ public class DeploymentService implements DeviceDeployments {
       status.waitingUntil = null;
     }
     status.updatedAt = clock.instant();
-    status.persist();
-    if (newModel) {
-      // a device, even one still pending approval, can name any number of models
-      DeploymentStatus.keepNewest(deviceId, DeploymentStatus.KEPT_PER_DEVICE);
-    }
     boolean changed =
         !Objects.equals(stateBefore, status.state)
             || !Objects.equals(versionBefore, status.version)
             || generationBefore != status.generation;
     if (changed) {
-      progressed.fire(
-          new DeploymentProgressed(deviceId, status.model, status.version, status.state));
+      changes.add(new DeploymentProgressed(deviceId, status.model, status.version, status.state));
     }
     // A report from a bundle install is history even when the Hello that opened the session
     // already showed the model active (the queued report follows the Hello): it says where the
@@ -102,7 +159,7 @@ public class DeploymentService implements DeviceDeployments {
       UUID bundle = parseOrNull(progress.getBundleId());
       String cause = "failed".equals(status.state) ? failureCause(status) : null;
       DeploymentHistory line =
-          DeploymentHistory.record(
+          DeploymentHistory.line(
               deviceId,
               status.model,
               status.version,
@@ -118,7 +175,7 @@ public class DeploymentService implements DeviceDeployments {
                   ? Instant.ofEpochMilli(progress.getMadeAtMs())
                   : status.updatedAt);
       line.bundleId = bundle;
-      DeploymentHistory.keepNewest(deviceId, DeploymentHistory.KEPT_PER_DEVICE);
+      history.add(line);
     }
     if (reported
         && progress.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE
@@ -167,16 +224,18 @@ public class DeploymentService implements DeviceDeployments {
               && status.generation >= desired.generation;
       if (!recorded) {
         record(
-            deviceId,
-            DeploymentProgress.newBuilder()
-                .setModel(model)
-                .setVersion(version)
-                .setVariantId(wanted.variant.id.toString())
-                .setGeneration(desired.generation)
-                .setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE)
-                .setBytesDone(wanted.variant.size)
-                .setBytesTotal(wanted.variant.size)
-                .build(),
+            List.of(
+                new ProgressReport(
+                    deviceId,
+                    DeploymentProgress.newBuilder()
+                        .setModel(model)
+                        .setVersion(version)
+                        .setVariantId(wanted.variant.id.toString())
+                        .setGeneration(desired.generation)
+                        .setState(DeploymentState.DEPLOYMENT_STATE_ACTIVE)
+                        .setBytesDone(wanted.variant.size)
+                        .setBytesTotal(wanted.variant.size)
+                        .build())),
             false);
       }
     }

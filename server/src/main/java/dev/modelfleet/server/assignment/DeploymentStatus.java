@@ -88,6 +88,15 @@ public class DeploymentStatus extends PanacheEntityBase {
         .executeUpdate();
   }
 
+  /** A device's row for a model it has no row for yet, not yet written. */
+  static DeploymentStatus newRow(UUID deviceId, String model) {
+    DeploymentStatus row = new DeploymentStatus();
+    row.id = UUID.randomUUID();
+    row.deviceId = deviceId;
+    row.model = model;
+    return row;
+  }
+
   static DeploymentStatus forUpdate(UUID deviceId, String model) {
     return forUpdate(java.util.List.of(deviceId), model).get(deviceId);
   }
@@ -99,15 +108,7 @@ public class DeploymentStatus extends PanacheEntityBase {
     DeploymentStatus.<DeploymentStatus>list("deviceId in ?1 and model = ?2", deviceIds, model)
         .forEach(r -> rows.put(r.deviceId, r));
     for (UUID deviceId : deviceIds) {
-      rows.computeIfAbsent(
-          deviceId,
-          id -> {
-            DeploymentStatus row = new DeploymentStatus();
-            row.id = UUID.randomUUID();
-            row.deviceId = id;
-            row.model = model;
-            return row;
-          });
+      rows.computeIfAbsent(deviceId, id -> newRow(id, model));
     }
     return rows;
   }

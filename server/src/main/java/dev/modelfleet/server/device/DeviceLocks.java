@@ -81,6 +81,25 @@ public final class DeviceLocks {
    *
    * @throws dev.modelfleet.server.common.ApiException not-found when there is no such device
    */
+  /**
+   * Locks many devices' rows without loading them, in id order, in one statement; returns the ids
+   * of those that exist. For a batch of progress reports, which change rows that hang off devices
+   * but not the devices themselves.
+   */
+  @SuppressWarnings("unchecked")
+  public static java.util.Set<UUID> lockRows(Collection<UUID> deviceIds) {
+    if (deviceIds.isEmpty()) {
+      return java.util.Set.of();
+    }
+    List<UUID> locked =
+        Panache.getEntityManager()
+            .createNativeQuery(
+                "select id from devices where id in ?1 order by id for update", UUID.class)
+            .setParameter(1, deviceIds)
+            .getResultList();
+    return new java.util.HashSet<>(locked);
+  }
+
   public static void lockRow(UUID deviceId) {
     List<?> locked =
         Panache.getEntityManager()

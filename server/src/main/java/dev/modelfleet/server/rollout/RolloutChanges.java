@@ -1,6 +1,7 @@
 package dev.modelfleet.server.rollout;
 
 import dev.modelfleet.server.assignment.DeploymentProgressed;
+import dev.modelfleet.server.assignment.DeploymentsProgressed;
 import dev.modelfleet.server.cluster.RolloutChangeNotice;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.ArcContainer;
@@ -9,8 +10,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.hibernate.Session;
 
 /**
  * Announces, inside the transaction that makes it, every change a rollout's watchers would see: the
@@ -22,11 +27,16 @@ import java.util.UUID;
 @ApplicationScoped
 class RolloutChanges {
 
-  /** Rollouts the device belongs to for this model (at most one unreleased one per model). */
-  private static final String ROLLOUTS_OF_DEVICE =
+  /**
+   * Rollouts the devices belong to for these models (at most one unreleased one per device and
+   * model), for a batch of reports given as two arrays of the same length.
+   */
+  private static final String ROLLOUTS_OF_DEVICES =
       """
-      select rd.rollout_id from rollout_devices rd join models m on m.id = rd.model_id
-       where rd.device_id = ?1 and m.name = ?2 and not rd.released
+      select distinct rd.rollout_id
+        from unnest(?::uuid[], ?::text[]) as r(device_id, model)
+        join rollout_devices rd on rd.device_id = r.device_id and not rd.released
+        join models m on m.id = rd.model_id and m.name = r.model
       """;
 
   /**
@@ -51,15 +61,27 @@ class RolloutChanges {
     current.event().fire(new RolloutChangeNotice(rolloutId));
   }
 
-  void deviceReported(
-      @Observes(during = TransactionPhase.IN_PROGRESS) DeploymentProgressed report) {
-    @SuppressWarnings("unchecked")
-    List<UUID> rollouts =
-        Panache.getEntityManager()
-            .createNativeQuery(ROLLOUTS_OF_DEVICE)
-            .setParameter(1, report.deviceId())
-            .setParameter(2, report.model())
-            .getResultList();
+  void devicesReported(
+      @Observes(during = TransactionPhase.IN_PROGRESS) DeploymentsProgressed reports) {
+    List<DeploymentProgressed> changes = reports.changes();
+    Object[] devices = changes.stream().map(DeploymentProgressed::deviceId).toArray();
+    Object[] models = changes.stream().map(DeploymentProgressed::model).toArray();
+    List<UUID> rollouts = new ArrayList<>();
+    // plain JDBC: the arrays bind as SQL arrays, one statement for the whole batch
+    Panache.getEntityManager()
+        .unwrap(Session.class)
+        .doWork(
+            connection -> {
+              try (PreparedStatement query = connection.prepareStatement(ROLLOUTS_OF_DEVICES)) {
+                query.setArray(1, connection.createArrayOf("uuid", devices));
+                query.setArray(2, connection.createArrayOf("text", models));
+                try (ResultSet rows = query.executeQuery()) {
+                  while (rows.next()) {
+                    rollouts.add(rows.getObject(1, UUID.class));
+                  }
+                }
+              }
+            });
     rollouts.forEach(RolloutChanges::touched);
   }
 }
