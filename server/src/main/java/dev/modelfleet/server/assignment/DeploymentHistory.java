@@ -70,6 +70,36 @@ public class DeploymentHistory extends PanacheEntityBase {
         .executeUpdate();
   }
 
+  /**
+   * {@link #keepNewest(UUID, int)} for many devices in one statement: a batch of reports can bring
+   * dozens of devices a new line each.
+   */
+  static void keepNewest(java.util.Collection<UUID> deviceIds, int kept) {
+    if (deviceIds.isEmpty()) {
+      return;
+    }
+    Object[] ids = deviceIds.toArray();
+    Panache.getEntityManager()
+        .unwrap(org.hibernate.Session.class)
+        .doWork(
+            connection -> {
+              try (java.sql.PreparedStatement delete =
+                  connection.prepareStatement(
+                      """
+                      delete from deployment_history h
+                       using (select d.id as device_id,
+                                     (select x.id from deployment_history x
+                                       where x.device_id = d.id
+                                       order by x.id desc offset ? limit 1) as cutoff
+                                from unnest(?::uuid[]) as d(id)) c
+                       where h.device_id = c.device_id and h.id <= c.cutoff""")) {
+                delete.setInt(1, kept);
+                delete.setArray(2, connection.createArrayOf("uuid", ids));
+                delete.executeUpdate();
+              }
+            });
+  }
+
   static DeploymentHistory record(
       UUID deviceId,
       String model,

@@ -29,6 +29,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /** Deployment progress as devices report it, and what a device should run, for operators. */
 @ApplicationScoped
@@ -101,10 +102,9 @@ public class DeploymentService implements DeviceDeployments {
     // a device, even one still pending approval, can name any number of models
     withNewModel.forEach(d -> DeploymentStatus.keepNewest(d, DeploymentStatus.KEPT_PER_DEVICE));
     DeploymentHistory.recordAll(history);
-    history.stream()
-        .map(line -> line.deviceId)
-        .distinct()
-        .forEach(d -> DeploymentHistory.keepNewest(d, DeploymentHistory.KEPT_PER_DEVICE));
+    DeploymentHistory.keepNewest(
+        history.stream().map(line -> line.deviceId).collect(Collectors.toSet()),
+        DeploymentHistory.KEPT_PER_DEVICE);
     if (!changes.isEmpty()) {
       progressed.fire(new DeploymentsProgressed(changes));
     }
