@@ -216,6 +216,13 @@ class ShadowPhaseTest {
       JsonPath done = awaitState(id, "completed");
       assertEquals(120, done.getLong("waves[0].shadow.compared"));
       assertEquals(120, done.getLong("waves[0].shadow.fromValidationSet"));
+      Browser browser = ConsoleSessionTest.signIn(Api.ADMIN_TOKEN);
+      given()
+          .cookie("mf_session", browser.session())
+          .get("/console/rollouts/" + id + "/live")
+          .then()
+          .statusCode(200)
+          .body(containsString("120 samples compared on 2 devices (120 from the validation set)"));
     }
   }
 
