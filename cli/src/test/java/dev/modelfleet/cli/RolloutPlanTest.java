@@ -119,6 +119,85 @@ class RolloutPlanTest {
   }
 
   @Test
+  void shadowOptionsMergeIntoThePlansShadowPhaseWithWavesCountedFromOne() throws Exception {
+    Path plan = dir.resolve("plan.yaml");
+    Files.writeString(
+        plan,
+        """
+        model: vad
+        version: "2.1"
+        selector: site=berlin
+        waves: [{percent: 10}, {percent: 50}, {percent: 100}]
+        shadow: {comparison: "cosine>=0.99", minSamples: 100}
+        """);
+    Cli.Result result =
+        run(
+            "rollouts",
+            "create",
+            "-f",
+            plan.toString(),
+            "--shadow",
+            "comparison=top1>=0.99",
+            "--shadow",
+            "minSamples=500",
+            "--shadow",
+            "idleSeconds=30",
+            "--shadow-waves",
+            "1,2");
+    assertEquals(0, result.exit(), result.toString());
+    assertEquals(
+        JSON.readTree(
+            """
+            {"model": "vad", "version": "2.1", "selector": "site=berlin",
+             "waves": [{"percent": 10}, {"percent": 50}, {"percent": 100}],
+             "shadow": {"comparison": "top1>=0.99", "minSamples": 500, "idleSeconds": 30,
+                        "waves": [0, 1]}}
+            """),
+        JSON.readTree(sent()));
+  }
+
+  @Test
+  void shadowWavesWithoutAShadowPhaseOrPastTheLastWaveAreUsageErrors() {
+    Cli.Result noPhase =
+        run(
+            "rollouts",
+            "create",
+            "--model",
+            "vad",
+            "--version",
+            "2",
+            "--selector",
+            "",
+            "--waves",
+            "10,100",
+            "--shadow-waves",
+            "1");
+    assertEquals(ExitCode.USAGE, noPhase.exit(), noPhase.toString());
+    assertTrue(
+        noPhase.err().startsWith("error: --shadow-waves: the plan has no shadow phase"),
+        noPhase.err());
+    Cli.Result pastLast =
+        run(
+            "rollouts",
+            "create",
+            "--model",
+            "vad",
+            "--version",
+            "2",
+            "--selector",
+            "",
+            "--waves",
+            "10,100",
+            "--shadow",
+            "comparison=top1>=0.99",
+            "--shadow-waves",
+            "3");
+    assertEquals(ExitCode.USAGE, pastLast.exit(), pastLast.toString());
+    assertTrue(pastLast.err().contains("the plan has 2 explicit wave(s)"), pastLast.err());
+    assertEquals(0, server.requests().size());
+  }
+
+  @Test
   void aPlanThatDoesNotParseIsAUsageErrorNamingTheLineAndNothingIsSent() throws Exception {
     Path plan = dir.resolve("plan.yaml");
     Files.writeString(plan, "model: vad\nwaves: [{percent: 10}\nselector: x\n");

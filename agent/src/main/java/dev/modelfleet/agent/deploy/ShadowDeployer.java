@@ -4,15 +4,22 @@ import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.LoadedModel;
 import dev.modelfleet.agent.runtime.ModelRegistry;
+import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.ShadowModel;
 import dev.modelfleet.agent.runtime.ShadowSettings;
+import dev.modelfleet.agent.runtime.Tensor;
+import dev.modelfleet.agent.runtime.ValidationInputs;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
 import dev.modelfleet.protocol.agent.v1.ShadowCandidate;
 import dev.modelfleet.protocol.agent.v1.VariantManifest;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -68,7 +75,13 @@ final class ShadowDeployer {
       }
       ShadowSettings settings =
           new ShadowSettings(
-              wanted.getComparison(), wanted.getSampleRate(), wanted.getMaxPerSecond());
+              wanted.getComparison(),
+              wanted.getSampleRate(),
+              wanted.getMaxPerSecond(),
+              wanted.getValidationSha256(),
+              wanted.getIdleSeconds() > 0
+                  ? wanted.getIdleSeconds()
+                  : ShadowSettings.DEFAULT_IDLE_SECONDS);
       ShadowModel running = registry.shadowOf(name);
       if (running != null
           && running.sha256().equals(manifest.getSha256())
@@ -88,9 +101,17 @@ final class ShadowDeployer {
       Path file =
           downloader.download(manifest.getSha256(), manifest.getSize(), (done, total) -> {});
       LoadedModel loaded = loader.load(file, name, manifest.getExecutionProvider());
+      ShadowModel.Validation validation;
+      try {
+        validation = validation(name, wanted, settings, loaded);
+      } catch (VerificationException | RuntimeException e) {
+        loaded.close();
+        throw e;
+      }
       try {
         registry.shadow(
-            new ShadowModel(name, wanted.getVersion(), manifest.getSha256(), settings, loaded));
+            new ShadowModel(
+                name, wanted.getVersion(), manifest.getSha256(), settings, loaded, validation));
       } catch (IllegalArgumentException e) {
         loaded.close();
         throw new VerificationException(
@@ -115,6 +136,61 @@ final class ShadowDeployer {
     } catch (RuntimeException e) {
       failed(wanted, name, "shadow-load-failed: " + e);
     }
+  }
+
+  /**
+   * The version's validation set, when the desired state names one: downloaded like an artifact
+   * (its sha256 and size checked), read against the candidate's inputs, and replayed on the serving
+   * model through a reference that is not counted as a request.
+   */
+  private ShadowModel.Validation validation(
+      String name, ShadowCandidate wanted, ShadowSettings settings, LoadedModel candidate)
+      throws VerificationException, InterruptedException {
+    if (wanted.getValidationSha256().isEmpty()) {
+      return null;
+    }
+    if (wanted.getValidationSize() > ValidationInputs.MAX_BYTES) {
+      throw new VerificationException(
+          "validation-set-invalid",
+          "the validation set is "
+              + wanted.getValidationSize()
+              + " bytes, above "
+              + ValidationInputs.MAX_BYTES);
+    }
+    List<List<Tensor>> samples;
+    try {
+      Path file =
+          downloader.download(
+              wanted.getValidationSha256(), wanted.getValidationSize(), (done, total) -> {});
+      samples = ValidationInputs.read(file, candidate.inputs());
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException("validation-set-invalid", e.getMessage());
+    } catch (IOException e) {
+      throw new VerificationException("validation-set-unreadable", e.toString());
+    }
+    int perSecond =
+        settings.maxPerSecond() > 0
+            ? settings.maxPerSecond()
+            : ShadowSettings.DEFAULT_VALIDATION_PER_SECOND;
+    return new ShadowModel.Validation(
+        samples,
+        Duration.ofSeconds(settings.idleSeconds()),
+        perSecond,
+        inputs -> {
+          ServedModel serving = registry.acquire(name);
+          if (serving == null) {
+            return null;
+          }
+          try {
+            long start = System.nanoTime();
+            // the loaded model itself, not ServedModel.infer: no live request is counted
+            List<Tensor> outputs = serving.model().infer(inputs, Set.of());
+            return new ShadowModel.ServingRun(
+                serving.version(), outputs, System.nanoTime() - start);
+          } finally {
+            serving.release();
+          }
+        });
   }
 
   private void failed(ShadowCandidate wanted, String name, String reason) {

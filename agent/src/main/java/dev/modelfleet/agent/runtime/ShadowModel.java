@@ -37,6 +37,12 @@ public final class ShadowModel implements AutoCloseable {
   private final LongAdder compared = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final LongAdder queueFull = new LongAdder();
+  private final LongAdder fromValidation = new LongAdder();
+  private final Validation validation;
+  // When the model last had a live request (System.nanoTime); the validation set is replayed
+  // only after the model was quiet for the desired state's idle time.
+  private volatile long lastLiveNanos = System.nanoTime();
+  private int nextValidationSample;
   private final LatencyWindow candidateLatency = new LatencyWindow();
   private final LatencyWindow servingLatency = new LatencyWindow();
   private volatile String servingVersion = "";
@@ -47,7 +53,28 @@ public final class ShadowModel implements AutoCloseable {
    */
   public ShadowModel(
       String name, String version, String sha256, ShadowSettings settings, LoadedModel candidate) {
-    this(name, version, sha256, settings, candidate, new ShadowSampler(settings), QUEUE_CAPACITY);
+    this(name, version, sha256, settings, candidate, null);
+  }
+
+  /**
+   * @param validation null, or the operator's inputs to replay while the model has no live traffic
+   */
+  public ShadowModel(
+      String name,
+      String version,
+      String sha256,
+      ShadowSettings settings,
+      LoadedModel candidate,
+      Validation validation) {
+    this(
+        name,
+        version,
+        sha256,
+        settings,
+        candidate,
+        new ShadowSampler(settings),
+        QUEUE_CAPACITY,
+        validation);
   }
 
   ShadowModel(
@@ -58,6 +85,19 @@ public final class ShadowModel implements AutoCloseable {
       LoadedModel candidate,
       ShadowSampler sampler,
       int capacity) {
+    this(name, version, sha256, settings, candidate, sampler, capacity, null);
+  }
+
+  ShadowModel(
+      String name,
+      String version,
+      String sha256,
+      ShadowSettings settings,
+      LoadedModel candidate,
+      ShadowSampler sampler,
+      int capacity,
+      Validation validation) {
+    this.validation = validation == null || validation.samples().isEmpty() ? null : validation;
     this.comparison = new ShadowComparison(settings.comparison());
     this.name = name;
     this.version = version;
@@ -83,6 +123,9 @@ public final class ShadowModel implements AutoCloseable {
       Set<String> outputs,
       List<Tensor> served,
       long servingNanos) {
+    if (validation != null) {
+      lastLiveNanos = System.nanoTime();
+    }
     if (closed || !sampler.take()) {
       return;
     }
@@ -95,9 +138,12 @@ public final class ShadowModel implements AutoCloseable {
   private void work() {
     try {
       while (!closed) {
-        Sample sample = queue.poll(1, TimeUnit.SECONDS);
+        Sample sample =
+            queue.poll(validation == null ? 1000 : validation.pauseMillis(), TimeUnit.MILLISECONDS);
         if (sample != null) {
           replay(sample);
+        } else if (validation != null && quiet()) {
+          replayValidation();
         }
       }
     } catch (InterruptedException e) {
@@ -108,7 +154,36 @@ public final class ShadowModel implements AutoCloseable {
     }
   }
 
-  private void replay(Sample sample) {
+  private boolean quiet() {
+    return System.nanoTime() - lastLiveNanos >= validation.idle().toNanos();
+  }
+
+  /**
+   * One validation sample on both models, paced by the poll above and at the worker's priority: the
+   * device has no live traffic, and the comparison is the same as for a live sample.
+   */
+  private void replayValidation() {
+    List<Tensor> inputs =
+        validation.samples().get(nextValidationSample++ % validation.samples().size());
+    ServingRun served;
+    try {
+      served = validation.serving().run(inputs);
+    } catch (InferenceException | RuntimeException e) {
+      // the serving model's failure says nothing of the candidate: no sample
+      LOG.log(Level.FINE, "serving model " + name + " failed on a validation sample", e);
+      return;
+    }
+    if (served == null) {
+      return; // nothing serves the model right now: nothing to compare with
+    }
+    servingVersion = served.version();
+    if (replay(new Sample(inputs, Set.of(), served.outputs(), served.nanos()))) {
+      fromValidation.increment();
+    }
+  }
+
+  /** True when the sample was compared. */
+  private boolean replay(Sample sample) {
     List<Tensor> answered;
     long start = System.nanoTime();
     try {
@@ -116,18 +191,19 @@ public final class ShadowModel implements AutoCloseable {
     } catch (InferenceException | RuntimeException e) {
       failures.increment();
       LOG.log(Level.FINE, "shadow candidate " + name + " " + version + " failed", e);
-      return;
+      return false;
     }
     long nanos = System.nanoTime() - start;
     String mismatch = comparison.add(sample.served(), answered);
     if (mismatch != null) {
       failures.increment();
       LOG.fine("shadow candidate " + name + " " + version + ": " + mismatch);
-      return;
+      return false;
     }
     candidateLatency.record(nanos);
     servingLatency.record(sample.servingNanos());
     compared.increment();
+    return true;
   }
 
   /** Stops the worker; the candidate's session closes when its current run ends. */
@@ -156,6 +232,7 @@ public final class ShadowModel implements AutoCloseable {
   /** The aggregates a heartbeat carries: counts, the comparison's figure, latencies. */
   public Figures figures() {
     // Counts first, so that figures computed after them never describe more than they count.
+    long validated = fromValidation.sum();
     long failed = failures.sum();
     long done = compared.sum();
     long dropped = queueFull.sum() + sampler.overCeiling();
@@ -176,7 +253,8 @@ public final class ShadowModel implements AutoCloseable {
         mine.p95Ms(),
         theirs.p50Ms(),
         theirs.p95Ms(),
-        verdict.notApplicable());
+        verdict.notApplicable(),
+        Math.min(validated, done));
   }
 
   public record Figures(
@@ -193,7 +271,28 @@ public final class ShadowModel implements AutoCloseable {
       double candidateP95Ms,
       double servingP50Ms,
       double servingP95Ms,
-      String notApplicable) {}
+      String notApplicable,
+      long validationCompared) {}
+
+  /**
+   * The operator's validation inputs, replayed once the model had no live request for {@code idle},
+   * at most {@code perSecond} a second, on the serving model through {@code serving}.
+   */
+  public record Validation(
+      List<List<Tensor>> samples, java.time.Duration idle, int perSecond, ServingRunner serving) {
+    long pauseMillis() {
+      return Math.max(1, 1000 / Math.max(1, perSecond));
+    }
+  }
+
+  /** Runs the model's serving version off any request path; null when none serves now. */
+  @FunctionalInterface
+  public interface ServingRunner {
+    ServingRun run(List<Tensor> inputs) throws InferenceException;
+  }
+
+  /** What the serving version answered, and how long its run took. */
+  public record ServingRun(String version, List<Tensor> outputs, long nanos) {}
 
   private record Sample(
       List<Tensor> inputs, Set<String> outputs, List<Tensor> served, long servingNanos) {}

@@ -91,6 +91,7 @@ public final class DeviceReports {
         .setServingP50Ms(f.servingP50Ms())
         .setServingP95Ms(f.servingP95Ms())
         .setNotApplicable(f.notApplicable())
+        .setValidationCompared(f.validationCompared())
         .build();
   }
 

@@ -41,6 +41,8 @@ import picocli.CommandLine.Option;
       "  modelfleet rollouts create --model vad --version 2.1 --selector site=berlin \\",
       "      --waves 1,10,50,100 --require-approval 3 --success-threshold 98 --soak 10m \\",
       "      --gate errorRateTolerance=0.5 --on-breach rollback --start",
+      "  modelfleet rollouts create -f plan.yaml --shadow comparison=top1>=0.99 \\",
+      "      --shadow minSamples=500 --shadow-waves 1,2 --start",
       "  modelfleet rollouts create -f plan.yaml --version 2.2 --start-at 2026-12-01T02:00:00Z \\",
       "      --on-conflict queue"
     })
@@ -110,6 +112,24 @@ final class RolloutCreateCommand extends SessionCommand {
       description =
           "A health gate: errorRateTolerance, latencyTolerance, minRequests, providerFallback.")
   Map<String, String> gates = new LinkedHashMap<>();
+
+  @Option(
+      names = "--shadow",
+      paramLabel = "NAME=VALUE",
+      description =
+          "A shadow phase setting, merged into the plan's shadow: comparison, sampleRate,"
+              + " maxPerSecond, minSamples, minSeconds, maxSeconds, maxLatencyRatio,"
+              + " maxFailurePercent, validationSet, idleSeconds.")
+  Map<String, String> shadow = new LinkedHashMap<>();
+
+  @Option(
+      names = "--shadow-waves",
+      split = ",",
+      paramLabel = "WAVE",
+      description =
+          "Waves (numbered from 1) that go through the shadow phase; the others cut over at once"
+              + " (default: every wave).")
+  List<Integer> shadowWaves;
 
   @Option(names = "--on-breach", description = "pause (default) or rollback.")
   String onBreach;
@@ -241,6 +261,7 @@ final class RolloutCreateCommand extends SessionCommand {
           plan.path("gates").isObject() ? (ObjectNode) plan.get("gates") : plan.putObject("gates");
       gates.forEach((k, v) -> gateNode.set(k, scalar(v)));
     }
+    shadowPhase(plan);
     for (String required : List.of("model", "version", "selector")) {
       if (!plan.path(required).isTextual()) {
         throw CliException.usage(
@@ -249,6 +270,42 @@ final class RolloutCreateCommand extends SessionCommand {
       }
     }
     return plan;
+  }
+
+  /** --shadow settings merged into the plan's shadow phase; --shadow-waves as its waves. */
+  private void shadowPhase(ObjectNode plan) {
+    if (!shadow.isEmpty()) {
+      ObjectNode phase =
+          plan.path("shadow").isObject()
+              ? (ObjectNode) plan.get("shadow")
+              : plan.putObject("shadow");
+      // the comparison stays text: "top1>=0.99" is not a number, and neither is a sha256 id
+      shadow.forEach(
+          (k, v) ->
+              phase.set(
+                  k,
+                  k.equals("comparison") || k.equals("validationSet")
+                      ? Formats.JSON.getNodeFactory().textNode(v)
+                      : scalar(v)));
+    }
+    if (shadowWaves != null) {
+      if (!plan.path("shadow").isObject()) {
+        throw CliException.usage(
+            "--shadow-waves: the plan has no shadow phase",
+            "give one in the plan file (shadow: {comparison: ...}) or with --shadow"
+                + " comparison=top1>=0.99");
+      }
+      int count = plan.path("waves").isArray() ? plan.get("waves").size() : 0;
+      ArrayNode indexes = ((ObjectNode) plan.get("shadow")).putArray("waves");
+      for (int wave : shadowWaves) {
+        if (wave < 1 || (count > 0 && wave > count)) {
+          throw CliException.usage(
+              "--shadow-waves " + wave + ": the plan has " + count + " explicit wave(s)",
+              "number the waves from 1 (--waves 1,10,50,100 has waves 1 to 4)");
+        }
+        indexes.add(wave - 1); // the plan counts waves from 0
+      }
+    }
   }
 
   private static void put(ObjectNode node, String field, String value) {

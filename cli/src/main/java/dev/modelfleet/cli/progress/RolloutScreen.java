@@ -426,6 +426,11 @@ public final class RolloutScreen {
         .append(" compared on ")
         .append(shadow.path("devices").asInt())
         .append(shadow.path("devices").asInt() == 1 ? " device" : " devices");
+    if (shadow.path("fromValidationSet").asLong() > 0) {
+      out.append(" (")
+          .append(shadow.path("fromValidationSet").asLong())
+          .append(" from the validation set)");
+    }
     out.append(" · ").append(Text.cell(shadow.path("comparison")));
     if (shadow.path("value").isNumber()) {
       out.append(String.format(Locale.ROOT, " worst %.4f", shadow.path("value").asDouble()));

@@ -101,6 +101,13 @@ class RolloutScreenTest {
         String.join("\n", screen.screen(r, NOW))
             .contains("failures 1 · 1 could not load it · failed: wave 1 shadow phase"),
         "verdict shown");
+
+    // quiet devices: the samples replayed from the validation set are said so
+    shadow.put("fromValidationSet", 200);
+    assertTrue(
+        String.join("\n", screen.screen(r, NOW))
+            .contains("240 compared on 2 devices (200 from the validation set) · top1>=0.99"),
+        "validation share shown");
   }
 
   @Test

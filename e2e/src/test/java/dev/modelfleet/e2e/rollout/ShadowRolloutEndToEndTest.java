@@ -155,23 +155,159 @@ class ShadowRolloutEndToEndTest {
     }
   }
 
+  /**
+   * Two quiet devices (no request at all): each shadows on the validation set the operator uploaded
+   * with version 2. The agreeing candidate passes on those samples alone and is swapped in; the
+   * disagreeing one is stopped, the rollout pauses, and it never answered a request. Both rollouts
+   * run at once on the shared server, so the case costs one phase, not two.
+   */
+  @Test
+  @Timeout(300)
+  void quietDevicesShadowOnTheSignedValidationSet() throws Exception {
+    byte[] serving = SampleModels.classifier(71);
+    byte[] reexported =
+        ModelProto.parseFrom(serving).toBuilder()
+            .setDocString("the same classifier, re-exported as version 2")
+            .build()
+            .toByteArray();
+    Served agreeing = serveVersion1("quiet-agree", serving, reexported);
+    Served disagreeing =
+        serveVersion1("quiet-disagree", SampleModels.classifier(81), SampleModels.classifier(82));
+    String agreeId = startQuietShadowRollout(agreeing);
+    String disagreeId = startQuietShadowRollout(disagreeing);
+
+    JsonNode done = awaitState(agreeId, "completed", Duration.ofSeconds(180));
+    JsonNode shadow = done.path("waves").path(0).path("shadow");
+    assertTrue(shadow.path("verdict").asText().startsWith("passed"), shadow.toString());
+    assertTrue(shadow.path("compared").asLong() >= 100, shadow.toString());
+    assertEquals(
+        shadow.path("compared").asLong(),
+        shadow.path("fromValidationSet").asLong(),
+        "every sample came from the validation set: " + shadow);
+    assertEquals(1.0, shadow.path("value").asDouble(), 1e-9, shadow.toString());
+    Waits.until(
+        "version 2 active on the quiet agreeing device",
+        DEPLOY_TIMEOUT,
+        () ->
+            "2"
+                    .equals(
+                        running
+                            .fleet()
+                            .deploymentOf(agreeing.deviceId(), agreeing.model())
+                            .path("version")
+                            .asText())
+                ? true
+                : null);
+
+    JsonNode paused = awaitState(disagreeId, "paused", Duration.ofSeconds(180));
+    String reason = paused.path("stateReason").asText();
+    assertTrue(reason.contains("agreement"), reason);
+    JsonNode stopped = paused.path("waves").path(0).path("shadow");
+    assertTrue(stopped.path("value").asDouble() < 0.99, stopped.toString());
+    assertTrue(stopped.path("fromValidationSet").asLong() > 0, stopped.toString());
+    String metrics = scrape(disagreeing.agent());
+    assertEquals(
+        0, requests(metrics, disagreeing.model(), "2"), "version 2 answered no live request");
+    assertEquals(
+        0, requests(metrics, disagreeing.model(), "1"), "validation runs are no live requests");
+    assertEquals(
+        "1",
+        running
+            .fleet()
+            .deploymentOf(disagreeing.deviceId(), disagreeing.model())
+            .path("version")
+            .asText());
+  }
+
+  /** A shadow rollout whose devices, quiet for a second, replay version 2's validation set. */
+  private String startQuietShadowRollout(Served served) {
+    String set =
+        running
+            .fleet()
+            .admin()
+            .upload(
+                "/api/v1/models/" + served.model() + "/versions/2/derivation-samples",
+                validationSet(20))
+            .path("id")
+            .asText();
+    Map<String, Object> body =
+        Map.of(
+            "model",
+            served.model(),
+            "version",
+            "2",
+            "selector",
+            "e2e-run=" + run + ",e2e-case=" + served.name(),
+            "start",
+            true,
+            "defaults",
+            Map.of(
+                "successThreshold",
+                100,
+                "failureThreshold",
+                0,
+                "soakSeconds",
+                0,
+                "timeoutSeconds",
+                120),
+            "waves",
+            List.of(Map.of("percent", 100)),
+            "shadow",
+            Map.of(
+                "comparison",
+                "top1>=0.99",
+                "maxPerSecond",
+                50,
+                "minSamples",
+                100,
+                "minSeconds",
+                3,
+                "maxSeconds",
+                150,
+                "maxLatencyRatio",
+                20.0,
+                "validationSet",
+                set,
+                "idleSeconds",
+                1));
+    return running.fleet().admin().post("/api/v1/rollouts", body).path("id").asText();
+  }
+
+  /** {@code samples} varied inputs as numpy.save writes a float32 [samples, 1, 4] array. */
+  private static byte[] validationSet(int samples) {
+    String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + samples + ", 1, 4), }";
+    header = header + " ".repeat((64 - (11 + header.length()) % 64) % 64) + "\n";
+    java.nio.ByteBuffer out =
+        java.nio.ByteBuffer.allocate(10 + header.length() + samples * 16)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    out.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.put((byte) 1).put((byte) 0).putShort((short) header.length());
+    out.put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    Random random = new Random(11);
+    for (int i = 0; i < samples * 4; i++) {
+      out.putFloat((float) (random.nextGaussian() * 3));
+    }
+    return out.array();
+  }
+
   private record Served(
-      String model, AgentProcess agent, String deviceId, InferenceClient client) {}
+      String model, AgentProcess agent, String deviceId, InferenceClient client, String name) {}
 
   /** An agent serving version 1 of a new model, with version 2 published but not assigned. */
   private Served serveVersion1(String name, byte[] version1, byte[] version2) {
     Fleet fleet = running.fleet();
     String model = "shadow-" + name + "-" + run;
-    AgentProcess agent = fleet.startAgent("e2e-" + name + "-" + run, Map.of("e2e-run", run));
+    AgentProcess agent =
+        fleet.startAgent("e2e-" + name + "-" + run, Map.of("e2e-run", run, "e2e-case", name));
     fleet.createModel(model);
     fleet.createVersion(model, "1");
     fleet.uploadVariant(model, "1", version1);
     fleet.createVersion(model, "2");
     fleet.uploadVariant(model, "2", version2);
-    fleet.assign(model, "1", "e2e-run=" + run);
+    fleet.assign(model, "1", "e2e-run=" + run + ",e2e-case=" + name);
     fleet.awaitActive(model, "1", List.of(agent), DEPLOY_TIMEOUT, line -> {});
     return new Served(
-        model, agent, fleet.deviceIdOf(agent), new InferenceClient(agent.inferenceUri()));
+        model, agent, fleet.deviceIdOf(agent), new InferenceClient(agent.inferenceUri()), name);
   }
 
   private String startShadowRollout(String model) {

@@ -24,6 +24,8 @@ public class ArtifactAccess {
                     + " exists (select 1 from desired_models d join variants v"
                     + "   on v.id = d.variant_id or v.id = d.shadow_variant_id"
                     + "   where d.device_id = ?1 and v.artifact_sha256 = ?2)"
+                    + " or exists (select 1 from desired_models d"
+                    + "   where d.device_id = ?1 and d.shadow_validation_sha256 = ?2)"
                     + " or exists (select 1 from trial_results r join variants v on v.id = r.variant_id"
                     + "   where r.device_id = ?1 and r.state = 'pending' and v.artifact_sha256 = ?2)"
                     + " or exists (select 1 from desired_models d join variant_deltas x"

@@ -162,7 +162,22 @@ public class AssignmentService {
   }
 
   /** How a device samples and compares its shadow candidate. */
-  public record ShadowSampling(String comparison, double sampleRate, int maxPerSecond) {}
+  /**
+   * How the candidate is sampled and compared; {@code validationSha256} (null for none) names the
+   * validation set a device with no live request for {@code idleSeconds} replays instead.
+   */
+  public record ShadowSampling(
+      String comparison,
+      double sampleRate,
+      int maxPerSecond,
+      String validationSha256,
+      Long validationSize,
+      Integer idleSeconds) {
+
+    public ShadowSampling(String comparison, double sampleRate, int maxPerSecond) {
+      this(comparison, sampleRate, maxPerSecond, null, null, null);
+    }
+  }
 
   /**
    * Gives each device {@code version} as a shadow of the variant it serves: the matcher picks the
@@ -209,6 +224,10 @@ public class AssignmentService {
       entry.shadowComparison = sampling.comparison();
       entry.shadowSampleRate = sampling.sampleRate();
       entry.shadowMaxPerSecond = sampling.maxPerSecond();
+      entry.shadowValidationSha256 = sampling.validationSha256();
+      entry.shadowValidationSize =
+          sampling.validationSha256() == null ? null : sampling.validationSize();
+      entry.shadowIdleSeconds = sampling.idleSeconds();
       entry.updatedAt = clock.instant();
       entry.persist();
       touched.add(entry);

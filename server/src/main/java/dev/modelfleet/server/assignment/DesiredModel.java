@@ -49,6 +49,17 @@ public class DesiredModel extends PanacheEntityBase {
   @Column(name = "shadow_max_per_second")
   public Integer shadowMaxPerSecond;
 
+  /** The version's validation set a quiet device shadows on (sha256, size); null for none. */
+  @Column(name = "shadow_validation_sha256")
+  public String shadowValidationSha256;
+
+  @Column(name = "shadow_validation_size")
+  public Long shadowValidationSize;
+
+  /** Seconds without a live request before the device replays the validation set. */
+  @Column(name = "shadow_idle_seconds")
+  public Integer shadowIdleSeconds;
+
   /**
    * Set when a rollback pointed the device at the variant: the signed desired state then allows the
    * device to go back to an older version (agents refuse an older release of themselves otherwise).
@@ -61,6 +72,9 @@ public class DesiredModel extends PanacheEntityBase {
     shadowComparison = null;
     shadowSampleRate = null;
     shadowMaxPerSecond = null;
+    shadowValidationSha256 = null;
+    shadowValidationSize = null;
+    shadowIdleSeconds = null;
   }
 
   public static List<DesiredModel> ofDevice(UUID deviceId) {

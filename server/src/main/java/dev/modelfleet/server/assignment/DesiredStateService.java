@@ -158,13 +158,23 @@ public class DesiredStateService {
             .setManifest(parse(entry.variant.manifest))
             .setAllowDowngrade(entry.allowDowngrade);
     if (entry.shadowVariant != null) {
-      model.setShadow(
+      ShadowCandidate.Builder shadow =
           ShadowCandidate.newBuilder()
               .setVersion(entry.shadowVariant.version.version)
               .setManifest(parse(entry.shadowVariant.manifest))
               .setComparison(entry.shadowComparison)
               .setSampleRate(entry.shadowSampleRate)
-              .setMaxPerSecond(entry.shadowMaxPerSecond));
+              .setMaxPerSecond(entry.shadowMaxPerSecond);
+      if (entry.shadowValidationSha256 != null) {
+        // signed with the document: the device replays only the operator's inputs
+        shadow
+            .setValidationSha256(entry.shadowValidationSha256)
+            .setValidationSize(entry.shadowValidationSize);
+      }
+      if (entry.shadowIdleSeconds != null) {
+        shadow.setIdleSeconds(entry.shadowIdleSeconds);
+      }
+      model.setShadow(shadow);
     }
     offers.offer(entry.variant.id, installedSha256).ifPresent(model::setDelta);
     return model;

@@ -69,6 +69,22 @@ public class SampleFiles {
     }
   }
 
+  /**
+   * A rollout's shadow validation set: sample file {@code id} exists and fits the inputs of the
+   * model in artifact {@code modelSha256} (else a 4xx that says why); returns its size in bytes.
+   */
+  public long requireFits(String id, String modelSha256) {
+    Map<String, SampleFileReader.Input> inputs = inputs(modelSha256);
+    try (ArtifactStore.Stored stored = open(id)) {
+      SampleFileReader.check(stored.body(), inputs);
+      return stored.size();
+    } catch (SampleFileException e) {
+      throw e.problem();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** At job creation: a sample file the job names exists and fits; else as JSON samples are. */
   void checkValidation(Map<String, NodeInfo> inputs, DerivationViews.Validation v) {
     if (v == null || v.samplesFile() == null) {

@@ -85,6 +85,10 @@ public record RolloutPlan(
    * @param maxFailurePercent candidate runs that failed, percent of the sampled runs, at most
    * @param waves the indexes (from 0) of the waves that go through the phase, in order; null for
    *     every wave (plans stored before waves could be chosen read so too)
+   * @param validationSet null, or the id (sha256) of the version's validation set, uploaded as
+   *     derivation samples: devices without live traffic shadow on it
+   * @param validationSize its size in bytes, looked up at creation (null without a set)
+   * @param idleSeconds seconds without a live request before a device replays the set
    */
   public record ShadowPhase(
       String comparison,
@@ -95,7 +99,31 @@ public record RolloutPlan(
       long maxSeconds,
       double maxLatencyRatio,
       double maxFailurePercent,
-      List<Integer> waves) {}
+      List<Integer> waves,
+      String validationSet,
+      Long validationSize,
+      Integer idleSeconds) {
+
+    ShadowPhase withValidationSize(long size) {
+      return new ShadowPhase(
+          comparison,
+          sampleRate,
+          maxPerSecond,
+          minSamples,
+          minSeconds,
+          maxSeconds,
+          maxLatencyRatio,
+          maxFailurePercent,
+          waves,
+          validationSet,
+          size,
+          idleSeconds);
+    }
+  }
+
+  RolloutPlan withShadow(ShadowPhase phase) {
+    return new RolloutPlan(waves, onBreach, gates, joinLate, accuracyFloor, onConflict, phase);
+  }
 
   /** Whether wave {@code index} first runs the version as a shadow. */
   public boolean hasShadowPhase(int index) {

@@ -156,6 +156,16 @@ final class RolloutPlanParser {
     }
     percent("shadow", "maxFailurePercent", failures);
     List<Integer> waves = shadowWaves(shadow.waves(), waveCount);
+    String validationSet = shadow.validationSet() == null ? null : shadow.validationSet().strip();
+    if (validationSet != null && !validationSet.matches("[0-9a-f]{64}")) {
+      throw invalid(
+          "shadow: 'validationSet' is the id (a lowercase sha256) that the upload to"
+              + " .../versions/{version}/derivation-samples returned.");
+    }
+    int idle = first(shadow.idleSeconds(), 60);
+    if (idle < 0 || idle > 86_400) {
+      throw invalid("shadow: 'idleSeconds' must be between 0 and 86400.");
+    }
     return new ShadowPhase(
         shadow.comparison().strip(),
         rate,
@@ -165,7 +175,10 @@ final class RolloutPlanParser {
         maxSeconds,
         latency,
         failures,
-        waves);
+        waves,
+        validationSet,
+        null,
+        idle);
   }
 
   /** The chosen waves, sorted; null (every wave) when none are named. */

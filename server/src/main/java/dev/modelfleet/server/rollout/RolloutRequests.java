@@ -41,7 +41,9 @@ public final class RolloutRequests {
       Long maxSeconds,
       Double maxLatencyRatio,
       Double maxFailurePercent,
-      List<Integer> waves) {}
+      List<Integer> waves,
+      String validationSet,
+      Integer idleSeconds) {}
 
   /** One wave; settings left out come from the rollout's {@code defaults}. */
   public record WaveRequest(

@@ -8,6 +8,8 @@ import dev.modelfleet.server.device.LabelSelector;
 import dev.modelfleet.server.model.Model;
 import dev.modelfleet.server.model.ModelService;
 import dev.modelfleet.server.model.ModelVersion;
+import dev.modelfleet.server.model.Variant;
+import dev.modelfleet.server.quantization.SampleFiles;
 import dev.modelfleet.server.rollout.RolloutRequests.CreateRollout;
 import dev.modelfleet.server.rollout.RolloutViews.DeviceView;
 import dev.modelfleet.server.rollout.RolloutViews.RolloutSummary;
@@ -31,9 +33,43 @@ public class RolloutService {
   private final RolloutRollback rollback;
   private final RolloutSelection selection;
   private final Clock clock;
+  private final SampleFiles sampleFiles;
+
+  /** Largest validation set a device is sent: it holds the whole set in memory while shadowing. */
+  static final long MAX_VALIDATION_SET_BYTES = 64L << 20;
+
+  /**
+   * The plan with its shadow validation set checked against the version's inputs (a 4xx when it
+   * does not exist or does not fit) and its size recorded for the devices' desired states.
+   */
+  private RolloutPlan withValidationSet(RolloutPlan plan, ModelVersion version) {
+    RolloutPlan.ShadowPhase phase = plan.shadow();
+    if (phase == null || phase.validationSet() == null) {
+      return plan;
+    }
+    List<Variant> variants = Variant.ofVersion(version);
+    if (variants.isEmpty()) {
+      return plan; // nothing a device could run: the version's own checks say so
+    }
+    long size = sampleFiles.requireFits(phase.validationSet(), variants.get(0).sha256);
+    if (size > MAX_VALIDATION_SET_BYTES) {
+      throw ApiError.INVALID_ROLLOUT_PLAN.exception(
+          "shadow: the validation set is "
+              + size
+              + " bytes; devices are sent at most "
+              + MAX_VALIDATION_SET_BYTES
+              + ". Send a smaller set (a few hundred samples are enough evidence).");
+    }
+    return plan.withShadow(phase.withValidationSize(size));
+  }
 
   RolloutService(
-      RolloutStepper stepper, RolloutRollback rollback, RolloutSelection selection, Clock clock) {
+      RolloutStepper stepper,
+      RolloutRollback rollback,
+      RolloutSelection selection,
+      SampleFiles sampleFiles,
+      Clock clock) {
+    this.sampleFiles = sampleFiles;
     this.stepper = stepper;
     this.rollback = rollback;
     this.selection = selection;
@@ -53,6 +89,7 @@ public class RolloutService {
     RolloutPlan plan = RolloutPlanParser.parse(request);
     ModelVersion version = ModelService.usableVersion(request.model(), request.version());
     ShadowApplicability.check(plan.shadow(), version);
+    plan = withValidationSet(plan, version);
     List<Device> selected = selection.select(request.selector());
     if (selected.isEmpty()) {
       throw ApiError.EMPTY_SELECTION.exception(

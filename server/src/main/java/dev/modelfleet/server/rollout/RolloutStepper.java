@@ -406,7 +406,13 @@ class RolloutStepper {
         Device.list("id in ?1", byDevice.keySet()),
         rollout.version,
         rollout.plan.accuracyFloor(),
-        new ShadowSampling(phase.comparison(), phase.sampleRate(), phase.maxPerSecond()));
+        new ShadowSampling(
+            phase.comparison(),
+            phase.sampleRate(),
+            phase.maxPerSecond(),
+            phase.validationSet(),
+            phase.validationSize(),
+            phase.idleSeconds()));
     members.forEach(m -> m.shadowAt = now);
     RolloutChanges.touched(rollout.id);
     boolean more = members.size() == ASSIGN_BATCH;

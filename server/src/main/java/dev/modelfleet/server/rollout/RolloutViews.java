@@ -107,6 +107,8 @@ public final class RolloutViews {
    *     highest for "&lt;="); null before any sample
    * @param latencyRatio the highest candidate p95 / serving p95 over the devices
    * @param loadFailures devices that could not run the candidate (download, verification or load)
+   * @param fromValidationSet of the compared samples, those replayed from the version's validation
+   *     set on devices without live traffic
    */
   public record ShadowView(
       String comparison,
@@ -121,7 +123,8 @@ public final class RolloutViews {
       double candidateP95Ms,
       double servingP95Ms,
       double latencyRatio,
-      int loadFailures) {}
+      int loadFailures,
+      long fromValidationSet) {}
 
   public record DeviceView(
       UUID deviceId,

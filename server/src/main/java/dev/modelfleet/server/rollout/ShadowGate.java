@@ -5,6 +5,7 @@ import dev.modelfleet.server.rollout.RolloutPlan.ShadowPhase;
 import io.quarkus.hibernate.orm.panache.Panache;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -21,7 +22,7 @@ final class ShadowGate {
       """
       select f.device_id, f.compared, f.candidate_failures, f.dropped, f.value, f.passes,
              f.candidate_p50_ms, f.candidate_p95_ms, f.serving_p50_ms, f.serving_p95_ms,
-             f.not_applicable, f.load_failure
+             f.not_applicable, f.load_failure, f.validation_compared
         from rollout_devices rd
         join shadow_figures f on f.device_id = rd.device_id and f.model = ?3
                              and f.candidate_version = ?4 and f.updated_at >= rd.shadow_at
@@ -44,7 +45,8 @@ final class ShadowGate {
       double servingP50Ms,
       double servingP95Ms,
       String notApplicable,
-      String loadFailure) {
+      String loadFailure,
+      long validationCompared) {
 
     double latencyRatio() {
       return servingP95Ms > 0 && candidateP95Ms > 0 ? candidateP95Ms / servingP95Ms : 0;
@@ -103,7 +105,8 @@ final class ShadowGate {
                     ((Number) r[8]).doubleValue(),
                     ((Number) r[9]).doubleValue(),
                     (String) r[10],
-                    (String) r[11]))
+                    (String) r[11],
+                    ((Number) r[12]).longValue()))
         .toList();
   }
 
@@ -128,7 +131,8 @@ final class ShadowGate {
         slowest == null ? 0 : slowest.candidateP95Ms(),
         slowest == null ? 0 : slowest.servingP95Ms(),
         slowest == null ? 0 : RolloutViews.round(slowest.latencyRatio() * 100) / 100,
-        (int) devices.stream().filter(d -> !d.loadFailure().isEmpty()).count());
+        (int) devices.stream().filter(d -> !d.loadFailure().isEmpty()).count(),
+        devices.stream().mapToLong(DeviceFigures::validationCompared).sum());
   }
 
   /** The device whose comparison figure is worst, among those that compared anything. */
@@ -196,13 +200,15 @@ final class ShadowGate {
       }
       return Verdict.PENDING;
     }
+    // Every threshold breached goes into the reason: a candidate both wrong and slow is reported
+    // as both, so the operator does not fix one only to be stopped on the other next time.
+    List<String> breaches = new ArrayList<>();
     double failurePercent = 100.0 * failures / Math.max(1, compared + failures);
     if (failurePercent > phase.maxFailurePercent()) {
-      return Verdict.failed(
+      breaches.add(
           String.format(
               Locale.ROOT,
-              "%s: candidate failed on %d of %d sampled requests (%.1f %%, %.1f %% allowed)",
-              where,
+              "candidate failed on %d of %d sampled requests (%.1f %%, %.1f %% allowed)",
               failures,
               compared + failures,
               failurePercent,
@@ -210,12 +216,10 @@ final class ShadowGate {
     }
     DeviceFigures worst = worst(phase, devices);
     if (worst != null && !worst.passes()) {
-      return Verdict.failed(
+      breaches.add(
           String.format(
               Locale.ROOT,
-              "%s: agreement %.4f on device %s over %d samples, needs %s (%d samples on %d"
-                  + " devices)",
-              where,
+              "agreement %.4f on device %s over %d samples, needs %s (%d samples on %d devices)",
               worst.value(),
               worst.deviceId(),
               worst.compared(),
@@ -223,20 +227,24 @@ final class ShadowGate {
               compared,
               devices.size()));
     }
-    for (DeviceFigures d : devices) {
-      if (d.latencyRatio() > phase.maxLatencyRatio()) {
-        return Verdict.failed(
-            String.format(
-                Locale.ROOT,
-                "%s: candidate p95 %.2f ms vs serving %.2f ms on device %s (x%.2f, x%.2f"
-                    + " allowed)",
-                where,
-                d.candidateP95Ms(),
-                d.servingP95Ms(),
-                d.deviceId(),
-                d.latencyRatio(),
-                phase.maxLatencyRatio()));
-      }
+    DeviceFigures slowest =
+        devices.stream()
+            .filter(d -> d.latencyRatio() > phase.maxLatencyRatio())
+            .max(java.util.Comparator.comparingDouble(DeviceFigures::latencyRatio))
+            .orElse(null);
+    if (slowest != null) {
+      breaches.add(
+          String.format(
+              Locale.ROOT,
+              "candidate p95 %.2f ms vs serving %.2f ms on device %s (x%.2f, x%.2f allowed)",
+              slowest.candidateP95Ms(),
+              slowest.servingP95Ms(),
+              slowest.deviceId(),
+              slowest.latencyRatio(),
+              phase.maxLatencyRatio()));
+    }
+    if (!breaches.isEmpty()) {
+      return Verdict.failed(where + ": " + String.join("; ", breaches));
     }
     return new Verdict(
         true,

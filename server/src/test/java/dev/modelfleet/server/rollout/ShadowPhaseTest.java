@@ -117,6 +117,125 @@ class ShadowPhaseTest {
     }
   }
 
+  /** A float32 .npy of {@code shape} as numpy.save writes it (version 1.0, padded header). */
+  private static byte[] npy(long... shape) {
+    StringBuilder dims = new StringBuilder();
+    long elements = 1;
+    for (long d : shape) {
+      dims.append(d).append(", ");
+      elements *= d;
+    }
+    String header =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': ("
+            + dims.toString().strip().replaceAll(",$", "")
+            + "), }";
+    header = header + " ".repeat((64 - (11 + header.length()) % 64) % 64) + "\n";
+    java.nio.ByteBuffer out =
+        java.nio.ByteBuffer.allocate(10 + header.length() + (int) elements * 4)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    out.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.put((byte) 1).put((byte) 0).putShort((short) header.length());
+    out.put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    for (long i = 0; i < elements; i++) {
+      out.putFloat(i % 7 - 3);
+    }
+    return out.array();
+  }
+
+  private static JsonPath uploadValidationSet(String model, byte[] npy) {
+    return Api.admin()
+        .contentType("application/octet-stream")
+        .body(npy)
+        .post("/api/v1/models/" + model + "/versions/2/derivation-samples")
+        .then()
+        .statusCode(201)
+        .extract()
+        .jsonPath();
+  }
+
+  @Test
+  void aValidationSetRidesSignedToTheDevicesAndTheWaveCountsTheSamplesFromIt() throws Exception {
+    try (RolloutFixture f = new RolloutFixture(271)) {
+      f.add(2, "cpu-sh-val-" + f.site, v -> Reaction.ACTIVATE);
+      f.allOnVersion1();
+      byte[] set = npy(8, 1, 4);
+      String setId = uploadValidationSet(f.model, set).getString("id");
+
+      // an id that is no upload's, or a set that does not fit the version's inputs: a 4xx at
+      // creation, and nothing starts
+      adminJson()
+          .body(
+              Map.of(
+                  "model",
+                  f.model,
+                  "version",
+                  "2",
+                  "selector",
+                  "site=" + f.site,
+                  "shadow",
+                  Map.of("comparison", "top1>=0.99", "validationSet", "ab12")))
+          .post("/api/v1/rollouts")
+          .then()
+          .statusCode(400)
+          .body("detail", containsString("'validationSet' is the id"));
+      String wrongShape = uploadSetUnchecked(f.model, npy(8, 1, 5));
+      adminJson()
+          .body(
+              Map.of(
+                  "model",
+                  f.model,
+                  "version",
+                  "2",
+                  "selector",
+                  "site=" + f.site,
+                  "shadow",
+                  Map.of("comparison", "top1>=0.99", "validationSet", wrongShape)))
+          .post("/api/v1/rollouts")
+          .then()
+          .statusCode(
+              org.hamcrest.Matchers.both(org.hamcrest.Matchers.greaterThanOrEqualTo(400))
+                  .and(org.hamcrest.Matchers.lessThan(500)));
+
+      String id =
+          f.start(plan(Map.of("validationSet", setId, "idleSeconds", 5, "minSamples", 100)))
+              .getString("id");
+      awaitShadowing(f);
+      for (FakeDevice d : f.devices) {
+        var candidate = d.shadowCandidate(f.model);
+        assertEquals(setId, candidate.getValidationSha256());
+        assertEquals(set.length, candidate.getValidationSize());
+        assertEquals(5, candidate.getIdleSeconds());
+      }
+      // quiet devices: every compared sample came from the validation set
+      f.devices.forEach(
+          d ->
+              d.shadowHeartbeat(
+                  figures(f.model, 60, 1.0, 1.0, 1.0).toBuilder()
+                      .setValidationCompared(60)
+                      .build()));
+      JsonPath done = awaitState(id, "completed");
+      assertEquals(120, done.getLong("waves[0].shadow.compared"));
+      assertEquals(120, done.getLong("waves[0].shadow.fromValidationSet"));
+      Browser browser = ConsoleSessionTest.signIn(Api.ADMIN_TOKEN);
+      given()
+          .cookie("mf_session", browser.session())
+          .get("/console/rollouts/" + id + "/live")
+          .then()
+          .statusCode(200)
+          .body(containsString("120 samples compared on 2 devices (120 from the validation set)"));
+    }
+  }
+
+  /** An upload the server may refuse for this model; its id when stored, else a made-up one. */
+  private static String uploadSetUnchecked(String model, byte[] npy) {
+    var response =
+        Api.admin()
+            .contentType("application/octet-stream")
+            .body(npy)
+            .post("/api/v1/models/" + model + "/versions/2/derivation-samples");
+    return response.statusCode() == 201 ? response.jsonPath().getString("id") : "0".repeat(64);
+  }
+
   @Test
   void aDisagreeingCandidatePausesTheRolloutWithTheAgreementFigureAndNeverServes()
       throws Exception {
@@ -126,11 +245,13 @@ class ShadowPhaseTest {
       String id = f.start(plan(Map.of())).getString("id");
       awaitShadowing(f);
       f.devices.get(0).shadowHeartbeat(figures(f.model, 80, 1.0, 1.0, 1.0));
-      f.devices.get(1).shadowHeartbeat(figures(f.model, 80, 0.52, 1.0, 1.0));
+      // wrong and slow: the reason names both breaches, not only the first one checked
+      f.devices.get(1).shadowHeartbeat(figures(f.model, 80, 0.52, 9.0, 1.0));
 
       JsonPath paused = awaitState(id, "paused");
       String reason = paused.getString("stateReason");
       assertTrue(reason.contains("agreement 0.5200"), reason);
+      assertTrue(reason.contains("candidate p95 9.00 ms vs serving 1.00 ms"), reason);
       assertTrue(reason.contains(f.devices.get(1).id), reason);
       assertTrue(reason.contains("top1>=0.99"), reason);
       assertEquals(0.52, paused.getDouble("waves[0].shadow.value"), 1e-9);

@@ -46,6 +46,9 @@ public final class FakeDevice implements AutoCloseable {
   /** The shadow candidate version of each model in the latest desired state ("" for none). */
   private final Map<String, String> shadows = new ConcurrentHashMap<>();
 
+  private final Map<String, dev.modelfleet.protocol.agent.v1.ShadowCandidate> shadowCandidates =
+      new ConcurrentHashMap<>();
+
   private final Map<String, Boolean> downgradeAllowed = new ConcurrentHashMap<>();
 
   /** Every version any desired state told the device to serve, per model. */
@@ -111,6 +114,14 @@ public final class FakeDevice implements AutoCloseable {
     return downgradeAllowed.getOrDefault(model, false);
   }
 
+  /**
+   * The shadow candidate of {@code model} in the latest desired state, as signed (default: none).
+   */
+  public dev.modelfleet.protocol.agent.v1.ShadowCandidate shadowCandidate(String model) {
+    return shadowCandidates.getOrDefault(
+        model, dev.modelfleet.protocol.agent.v1.ShadowCandidate.getDefaultInstance());
+  }
+
   public String shadowOf(String model) {
     String version = shadows.get(model);
     return version == null || version.isEmpty() ? null : version;
@@ -152,6 +163,7 @@ public final class FakeDevice implements AutoCloseable {
     for (DesiredModel model : state.getModelsList()) {
       downgradeAllowed.put(model.getModel(), model.getAllowDowngrade());
       shadows.put(model.getModel(), model.hasShadow() ? model.getShadow().getVersion() : "");
+      shadowCandidates.put(model.getModel(), model.getShadow());
       toldToServe
           .computeIfAbsent(model.getModel(), k -> ConcurrentHashMap.newKeySet())
           .add(model.getVersion());

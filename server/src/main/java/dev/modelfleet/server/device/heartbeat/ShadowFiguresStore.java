@@ -38,9 +38,9 @@ public class ShadowFiguresStore {
               "insert into shadow_figures (device_id, model, candidate_version, serving_version,"
                   + " comparison, compared, candidate_failures, dropped, value, passes,"
                   + " candidate_p50_ms, candidate_p95_ms, serving_p50_ms, serving_p95_ms,"
-                  + " not_applicable, updated_at, load_failure)"
+                  + " not_applicable, updated_at, load_failure, validation_compared)"
                   + " select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                  + " ?17"
+                  + " ?17, ?18"
                   + " where exists (select 1 from devices where id = ?1)"
                   + " on conflict (device_id, model, candidate_version) do update set"
                   + " serving_version = excluded.serving_version, comparison = excluded.comparison,"
@@ -52,7 +52,8 @@ public class ShadowFiguresStore {
                   + " serving_p50_ms = excluded.serving_p50_ms,"
                   + " serving_p95_ms = excluded.serving_p95_ms,"
                   + " not_applicable = excluded.not_applicable, updated_at = excluded.updated_at,"
-                  + " load_failure = excluded.load_failure")
+                  + " load_failure = excluded.load_failure,"
+                  + " validation_compared = excluded.validation_compared")
           .setParameter(1, deviceId)
           .setParameter(2, clip(f.getModel()))
           .setParameter(3, clip(f.getCandidateVersion()))
@@ -70,6 +71,9 @@ public class ShadowFiguresStore {
           .setParameter(15, clip(f.getNotApplicable()))
           .setParameter(16, now)
           .setParameter(17, clip(f.getLoadFailure()))
+          // never more than it compared, whatever a device claims
+          .setParameter(
+              18, Math.min(Math.max(0, f.getValidationCompared()), Math.max(0, f.getCompared())))
           .executeUpdate();
     }
   }
