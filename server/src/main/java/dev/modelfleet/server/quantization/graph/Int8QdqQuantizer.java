@@ -73,6 +73,10 @@ public final class Int8QdqQuantizer {
   private final Map<String, float[]> quantized = new LinkedHashMap<>();
 
   private final Set<NodeProto> selected = new LinkedHashSet<>();
+
+  /** Mul nodes by a positive scalar constant folded into their output's scale: see select(). */
+  private final Set<NodeProto> rescales = new HashSet<>();
+
   private final List<Op> converted = new ArrayList<>();
   private final List<Op> keptFloat = new ArrayList<>();
   private final List<TensorProto> newInitializers = new ArrayList<>();
@@ -158,6 +162,21 @@ public final class Int8QdqQuantizer {
   }
 
   /**
+   * The labels of MaxPool nodes: on uint8 ONNX Runtime runs a plain pooling loop, on float (in its
+   * blocked NCHWc layout) a vectorised one, so on small networks a float MaxPool between a
+   * DequantizeLinear and a QuantizeLinear can be the faster; a search measures it.
+   */
+  public static List<String> maxPools(ModelProto model) {
+    List<String> out = new ArrayList<>();
+    for (NodeProto n : model.getGraph().getNodeList()) {
+      if (n.getDomain().isEmpty() && n.getOpType().equals("MaxPool")) {
+        out.add(OnnxGraphs.nodeLabel(n));
+      }
+    }
+    return out;
+  }
+
+  /**
    * The QDQ model. {@code ranges}: activation → [lo, hi] (from {@link ActivationRanges}); an
    * operator missing a range for an input or output stays float. {@code keepFloat}: node label →
    * why the caller keeps it in float (a mixed-precision search), reported as such.
@@ -226,6 +245,23 @@ public final class Int8QdqQuantizer {
         String out = quantizedOutput(n);
         // only where a quantized operator reads it: a reader kept in float (mixed precision)
         // gets the exact float tensor, at the price of this operator not fusing
+        float gain = rescaleGain(n);
+        if (gain > 0) {
+          // y = c·x on uint8 values is x's own values read with scale c·s: no kernel runs at all
+          // (a QLinearMul would dequantize, multiply and requantize every element)
+          float[] in = quantized.get(activationInputs(n).get(0));
+          quantized.put(out, new float[] {in[0] * gain, in[1]});
+          rescales.add(n);
+          converted.add(
+              new Op(
+                  "main",
+                  OnnxGraphs.nodeLabel(n),
+                  n.getOpType(),
+                  "a multiplication by the constant "
+                      + gain
+                      + ", folded into the scale its readers dequantize with (no operator left)"));
+          continue;
+        }
         if (ranges.containsKey(out) && !graphOutputs.contains(out) && readByQuantized(out)) {
           float[] range = ranges.get(out);
           if (!out.equals(n.getOutput(0))) {
@@ -236,6 +272,7 @@ public final class Int8QdqQuantizer {
         converted.add(new Op("main", OnnxGraphs.nodeLabel(n), n.getOpType(), description(n)));
       } else if (n.getDomain().isEmpty()
           && PASS_THROUGH.contains(n.getOpType())
+          && !keepFloat.containsKey(OnnxGraphs.nodeLabel(n))
           && n.getOutputCount() == 1
           && quantized.containsKey(n.getInput(0))
           && !graphOutputs.contains(n.getOutput(0))
@@ -246,11 +283,49 @@ public final class Int8QdqQuantizer {
     }
   }
 
+  /**
+   * The constant c when {@code n} is a selected Mul of one quantized activation by a stored
+   * positive scalar c whose output every reader takes quantized (MobileNetV3's hard-swish "/ 6",
+   * hard-sigmoid's slope); else 0.
+   */
+  private float rescaleGain(NodeProto n) {
+    if (!n.getOpType().equals("Mul") || n.getInputCount() != 2) {
+      return 0;
+    }
+    String out = n.getOutput(0);
+    List<String> activations = activationInputs(n);
+    if (activations.size() != 1
+        || !quantized.containsKey(activations.get(0))
+        || graphOutputs.contains(out)
+        || !quantizedOutput(n).equals(out)) {
+      return 0;
+    }
+    String other = n.getInput(0).equals(activations.get(0)) ? n.getInput(1) : n.getInput(0);
+    TensorProto c = constants.get(other);
+    if (c == null || c.getDataType() != Tensors.FLOAT || Tensors.isExternal(c)) {
+      return 0;
+    }
+    float[] v = Tensors.floats(c);
+    if (v.length != 1
+        || !(v[0] > 0)
+        || !Float.isFinite(v[0])
+        || c.getDimsCount() > 0 && c.getDimsList().stream().anyMatch(d -> d != 1)) {
+      return 0;
+    }
+    List<NodeProto> next = readers.getOrDefault(out, List.of());
+    if (next.isEmpty() || !next.stream().allMatch(selected::contains)) {
+      return 0; // a float reader needs the float tensor
+    }
+    return v[0];
+  }
+
   /** Whether a selected operator, or a pass-through one that may pass it on, reads it. */
   private boolean readByQuantized(String tensor) {
     for (NodeProto r : readers.getOrDefault(tensor, List.of())) {
       if (selected.contains(r)
-          || (r.getDomain().isEmpty() && PASS_THROUGH.contains(r.getOpType()))) {
+          || (r.getDomain().isEmpty()
+              && PASS_THROUGH.contains(r.getOpType())
+              && !keepFloat.containsKey(OnnxGraphs.nodeLabel(r)))) {
         return true;
       }
     }
@@ -406,6 +481,10 @@ public final class Int8QdqQuantizer {
       }
     }
     for (NodeProto n : graph.getNodeList()) {
+      if (rescales.contains(n)) {
+        quantizedName.put(n.getOutput(0), quantizedName.get(activationInputs(n).get(0)));
+        continue;
+      }
       NodeProto.Builder b = n.toBuilder();
       if (selected.contains(n) && WEIGHTED.contains(n.getOpType())) {
         out.addAllNode(weightAndBias(n, b));
