@@ -175,6 +175,7 @@ class QdqProfile {
       throws Exception {
     Path optimised = dir.resolve(name + "-optimised.onnx");
     Map<String, double[]> perType = new TreeMap<>();
+    Map<String, String> typeOf = new java.util.HashMap<>();
     try (OrtSession.SessionOptions o = VariantCheck.options()) {
       o.setIntraOpNumThreads(threads);
       o.setOptimizedModelFilePath(optimised.toString());
@@ -186,19 +187,39 @@ class QdqProfile {
         }
         in.values().forEach(OnnxTensor::close);
         String file = s.endProfiling();
+        // the graph ONNX Runtime ran is written when the session opens: name → type, a Conv's
+        // type split by kind (depthwise: one input channel per group)
+        for (NodeProto n :
+            OnnxGraphs.parse(Files.readAllBytes(optimised)).getGraph().getNodeList()) {
+          typeOf.put(n.getName(), typeName(n));
+        }
         JsonNode events = new ObjectMapper().readTree(Path.of(file).toFile());
         for (JsonNode e : events) {
           if ("Node".equals(e.path("cat").asText())
               && e.path("name").asText().endsWith("_kernel_time")) {
-            String op = e.path("args").path("op_name").asText();
+            String node = e.path("name").asText().replaceAll("_kernel_time$", "");
+            String op = typeOf.getOrDefault(node, e.path("args").path("op_name").asText());
             perType.computeIfAbsent(op, k -> new double[2])[0] += e.path("dur").asDouble() / RUNS;
           }
         }
       }
     }
     for (NodeProto n : OnnxGraphs.parse(Files.readAllBytes(optimised)).getGraph().getNodeList()) {
-      perType.computeIfAbsent(n.getOpType(), k -> new double[2])[1]++;
+      perType.computeIfAbsent(typeName(n), k -> new double[2])[1]++;
     }
     return perType;
+  }
+
+  private static String typeName(NodeProto n) {
+    if (!n.getOpType().endsWith("Conv")) {
+      return n.getOpType();
+    }
+    long group =
+        n.getAttributeList().stream()
+            .filter(a -> a.getName().equals("group"))
+            .mapToLong(a -> a.getI())
+            .findFirst()
+            .orElse(1);
+    return n.getOpType() + (group > 1 ? " (grouped/depthwise)" : " (dense)");
   }
 }
