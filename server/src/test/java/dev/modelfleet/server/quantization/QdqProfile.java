@@ -166,6 +166,33 @@ class QdqProfile {
         System.err.println(out);
       }
     }
+    // as a job derives it: the search on (default comparators at 0.99), its decisions reported
+    var job =
+        QdqDerivation.derive(
+            OnnxGraphs.parse(fp32),
+            fp32,
+            calibration,
+            ActivationRanges.Method.MINMAX,
+            99.99,
+            validation,
+            0.99);
+    byte[] v = job.model().toByteArray();
+    QdqBenchmark.Timing one = QdqBenchmark.timing(fp32, v, 1, sample);
+    QdqBenchmark.Timing two = QdqBenchmark.timing(fp32, v, 2, sample);
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "| as a job derives it (search on, floor 0.99) | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) |"
+                + " %.4f |%n%nkept in float: %s%nnotes: %s%n",
+            one.median(),
+            one.p25(),
+            one.p75(),
+            two.median(),
+            two.p25(),
+            two.p75(),
+            VariantCheck.accuracy(fp32, v, validation),
+            job.report().keptFloat().stream().map(o -> o.node() + ": " + o.reason()).toList(),
+            job.report().notes()));
     System.out.println(out);
   }
 
