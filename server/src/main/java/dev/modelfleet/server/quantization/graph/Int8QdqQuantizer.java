@@ -5,11 +5,8 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
 import dev.modelfleet.server.quantization.graph.QuantizationReport.Op;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -236,7 +233,7 @@ public final class Int8QdqQuantizer {
       }
       selected.add(n);
       for (String in : activationInputs(n)) {
-        quantized.put(in, params(ranges.get(in)));
+        quantized.put(in, QdqValues.params(ranges.get(in)));
       }
     }
     // then, in graph order, their outputs, and pass-through operators behind quantized tensors
@@ -267,7 +264,7 @@ public final class Int8QdqQuantizer {
           if (!out.equals(n.getOutput(0))) {
             range = new float[] {0f, range[1]}; // behind a Relu/Clip: zero point 0 drops it
           }
-          quantized.put(out, params(range));
+          quantized.put(out, QdqValues.params(range));
         }
         converted.add(new Op("main", OnnxGraphs.nodeLabel(n), n.getOpType(), description(n)));
       } else if (n.getDomain().isEmpty()
@@ -423,31 +420,11 @@ public final class Int8QdqQuantizer {
       if (c == null ? !ranges.containsKey(in) : c.getDataType() != Tensors.FLOAT) {
         return "no range";
       }
-      if (c != null && !fitsOneScale(Tensors.floats(c))) {
+      if (c != null && !QdqValues.fitsOneScale(Tensors.floats(c))) {
         return "a constant operand spans too wide a range for one uint8 scale";
       }
     }
     return n.getOpType().equals("Concat") && n.getInputCount() < 2 ? "one input" : null;
-  }
-
-  /**
-   * Whether every non-zero value of a constant operand survives one uint8 scale over its range
-   * within a quarter of itself: a per-channel gain of 1 beside one of 1000 would round to 0.
-   */
-  private static boolean fitsOneScale(float[] values) {
-    float lo = 0;
-    float hi = 0;
-    for (float v : values) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-    float step = (hi - lo) / 255f;
-    for (float v : values) {
-      if (v != 0 && Math.abs(v) < 2 * step) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static long outputChannels(NodeProto n, TensorProto w) {
@@ -456,18 +433,6 @@ public final class Int8QdqQuantizer {
       case "Gemm" -> OnnxGraphs.readInt(n, "transB", 0) != 0 ? w.getDims(0) : w.getDims(1);
       default -> w.getDims(1);
     };
-  }
-
-  /** [scale, zero point] of uint8 over [lo, hi] widened to hold 0. */
-  static float[] params(float[] range) {
-    float lo = Math.min(0f, range[0]);
-    float hi = Math.max(0f, range[1]);
-    float scale = (hi - lo) / 255f;
-    if (!(scale > 1e-12f) || !Float.isFinite(scale)) {
-      return new float[] {1f, 0f};
-    }
-    float zeroPoint = Math.max(0, Math.min(255, Math.round(-lo / scale)));
-    return new float[] {scale, zeroPoint};
   }
 
   // --- the rewrite -----------------------------------------------------------------------------
@@ -559,18 +524,9 @@ public final class Int8QdqQuantizer {
 
   /** A constant input of Add/Mul/Concat: uint8 over its own range, read through a DQ. */
   private NodeProto constantInput(NodeProto n, int index, TensorProto c, NodeProto.Builder b) {
-    float[] v = Tensors.floats(c);
-    float lo = 0;
-    float hi = 0;
-    for (float x : v) {
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
-    }
-    float[] p = params(new float[] {lo, hi});
-    byte[] q = new byte[v.length];
-    for (int i = 0; i < v.length; i++) {
-      q[i] = (byte) Math.max(0, Math.min(255, Math.round(v[i] / p[0] + p[1])));
-    }
+    QdqValues.Uint8 u8 = QdqValues.uint8(Tensors.floats(c));
+    byte[] q = u8.values();
+    float[] p = u8.params();
     String base = namer.fresh(n.getInput(index) + "_u8");
     long[] dims = c.getDimsList().stream().mapToLong(Long::longValue).toArray();
     newInitializers.add(Tensors.uint8Tensor(base, dims, q));
@@ -593,52 +549,38 @@ public final class Int8QdqQuantizer {
     String op = n.getOpType();
     int axis =
         op.equals("Conv") || (op.equals("Gemm") && OnnxGraphs.readInt(n, "transB", 0) != 0) ? 0 : 1;
-    int channels = (int) dims[axis];
-    int inner = axis == 0 ? values.length / channels : 1;
-    float[] scales = new float[channels];
-    for (int i = 0; i < values.length; i++) {
-      int c = axis == 0 ? i / inner : i % channels;
-      scales[c] = Math.max(scales[c], Math.abs(values[i]));
-    }
-    for (int c = 0; c < channels; c++) {
-      scales[c] = scales[c] == 0 || !Float.isFinite(scales[c]) ? 1f : scales[c] / 127f;
-    }
-    byte[] q = new byte[values.length];
-    for (int i = 0; i < values.length; i++) {
-      int c = axis == 0 ? i / inner : i % channels;
-      q[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scales[c])));
-    }
+    QdqValues.PerChannel weight = QdqValues.perChannel(values, dims, axis);
+    int channels = weight.channels();
+    float[] scales = weight.scales();
+    byte[] q = weight.values();
     String base = namer.fresh(OnnxGraphs.nodeLabel(n).replaceAll("[^A-Za-z0-9_./-]", "_") + "_w");
     String wq = namer.fresh(base + "_int8");
     String ws = namer.fresh(base + "_scale");
     String wzp = namer.fresh(base + "_zero_point");
     String wdq = namer.fresh(base + "_dq");
-    newInitializers.add(tensor(wq, TensorProto.DataType.INT8_VALUE, dims, q));
+    newInitializers.add(QdqValues.tensor(wq, TensorProto.DataType.INT8_VALUE, dims, q));
     newInitializers.add(Tensors.floatTensor(ws, new long[] {channels}, scales));
     newInitializers.add(
-        tensor(wzp, TensorProto.DataType.INT8_VALUE, new long[] {channels}, new byte[channels]));
+        QdqValues.tensor(
+            wzp, TensorProto.DataType.INT8_VALUE, new long[] {channels}, new byte[channels]));
     List<NodeProto> nodes = new ArrayList<>();
     nodes.add(dequantize(wq, ws, wzp, wdq, axis, base));
     b.setInput(1, wdq);
     float inputScale = quantized.get(n.getInput(0))[0];
     if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-      float[] bias = Tensors.floats(constants.get(n.getInput(2)));
-      float[] bs = new float[channels];
-      ByteBuffer raw = ByteBuffer.allocate(channels * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (int c = 0; c < channels; c++) {
-        bs[c] = inputScale * scales[c];
-        long v = Math.round(bias[c] / bs[c]);
-        raw.putInt((int) Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE, v)));
-      }
+      QdqValues.Bias bias =
+          QdqValues.bias(Tensors.floats(constants.get(n.getInput(2))), inputScale, scales);
+      float[] bs = bias.scales();
       String bq = namer.fresh(base + "_bias_int32");
       String bsName = namer.fresh(base + "_bias_scale");
       String bzp = namer.fresh(base + "_bias_zero_point");
       String bdq = namer.fresh(base + "_bias_dq");
       newInitializers.add(
-          tensor(bq, TensorProto.DataType.INT32_VALUE, new long[] {channels}, raw.array()));
+          QdqValues.tensor(
+              bq, TensorProto.DataType.INT32_VALUE, new long[] {channels}, bias.raw()));
       newInitializers.add(Tensors.floatTensor(bsName, new long[] {channels}, bs));
       newInitializers.add(
-          tensor(
+          QdqValues.tensor(
               bzp,
               TensorProto.DataType.INT32_VALUE,
               new long[] {channels},
@@ -657,18 +599,6 @@ public final class Int8QdqQuantizer {
         List.of(q, scale, zp),
         List.of(out),
         OnnxGraphs.intAttr("axis", axis));
-  }
-
-  private static TensorProto tensor(String name, int type, long[] dims, byte[] raw) {
-    TensorProto.Builder t =
-        TensorProto.newBuilder()
-            .setName(name)
-            .setDataType(type)
-            .setRawData(ByteString.copyFrom(raw));
-    for (long d : dims) {
-      t.addDims(d);
-    }
-    return t.build();
   }
 
   private String description(NodeProto n) {
