@@ -8,12 +8,29 @@
 # held 10 minutes, then a 1 MB rollout to all: ~40 min), quantization (~15 min on 2 cores): runs
 # QdqBenchmark in the server's tests: int8-qdq per calibration method, mixed precision,
 # int8-dynamic, int8-static and fp16 against fp32 at 1 and 2 threads; it needs no database.
+# quantization-profile (~6 min, only when named): QdqProfile, int8-qdq of the PaddleOCR classifier
+# per operator type (ONNX Runtime's profiler) and with operator types kept in float; and
+# CalibrationMemory, the peak memory of calibrating 16 samples of 3x640x640.
 # shadow (~3 min, only when named): live latency with shadowing at 0/10/100 % sampling in
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 # bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
 # import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ " $* " == *" quantization-profile "* ]]; then
+  # where int8-qdq of the PaddleOCR classifier spends its time (QdqProfile): ONNX Runtime's
+  # profiler per operator type, fp32 beside int8-qdq, then int8-qdq variants keeping operator types
+  # in float, each against fp32 in interleaved rounds; then calibration's peak memory on 16 samples
+  # of 3x640x640 (~6 min on 2 cores; no database)
+  ./mvnw -B -q -ntp -pl server -am test -Dtest=QdqProfile,CalibrationMemory -Dbench=true \
+    -Dsurefire.failIfNoSpecifiedTests=false
+  rest=()
+  for section in "$@"; do
+    [[ "$section" == quantization-profile ]] || rest+=("$section")
+  done
+  [[ ${#rest[@]} -eq 0 ]] && exit 0
+  set -- "${rest[@]}"
+fi
 if [[ " $* " == *" quantization "* ]]; then
   ./mvnw -B -q -ntp -pl server -am test -Dtest=QdqBenchmark -Dbench=true \
     -Dsurefire.failIfNoSpecifiedTests=false

@@ -134,6 +134,38 @@ class DeriveSamplesTest {
   }
 
   @Test
+  void aPolicyTakesComparatorsAndFloorsAsDeriveDoes() throws Exception {
+    String policy = "/api/v1/models/detector/derivation-policy";
+    server.json(
+        "PUT",
+        policy,
+        200,
+        "{\"model\":\"detector\",\"kinds\":[\"fp16\"],\"accuracyFloor\":0.99,"
+            + "\"comparators\":{\"maps\":[\"iou@0.3>=0.95\"]},\"floors\":{\"fp16\":0.999},"
+            + "\"createdAt\":\"2026-12-07T05:00:00Z\"}");
+    Cli.Result result =
+        new Cli(dir.resolve("c.yaml"))
+            .against(server, "t")
+            .run(
+                "models",
+                "policy",
+                "set",
+                "detector",
+                "--kinds",
+                "fp16",
+                "--compare",
+                "maps=iou@0.3>=0.95",
+                "--floor",
+                "fp16=0.999");
+
+    assertEquals(0, result.exit(), result.toString());
+    JsonNode body = JSON.readTree(server.requests("PUT", policy).get(0).body());
+    assertEquals(JSON.readTree("{\"maps\":[\"iou@0.3>=0.95\"]}"), body.path("comparators"));
+    assertEquals(0.999, body.path("floors").path("fp16").asDouble());
+    assertTrue(result.out().contains("iou@0.3>=0.95"), result.out());
+  }
+
+  @Test
   void aComparatorWithoutItsOutputIsAUsageErrorBeforeAnyRequest() {
     Cli.Result result =
         new Cli(dir.resolve("c.yaml"))

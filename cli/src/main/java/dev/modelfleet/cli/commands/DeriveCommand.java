@@ -110,29 +110,7 @@ final class DeriveCommand extends SessionCommand {
     if (sourceVariant != null) {
       body.put("sourceVariantId", sourceVariant);
     }
-    if (comparators != null) {
-      ObjectNode byOutput = body.putObject("comparators");
-      for (String c : comparators) {
-        String[] pair = pair(c, "--compare", "maps=iou@0.3>=0.95");
-        if (!byOutput.has(pair[0])) {
-          byOutput.putArray(pair[0]);
-        }
-        ((com.fasterxml.jackson.databind.node.ArrayNode) byOutput.get(pair[0])).add(pair[1]);
-      }
-    }
-    if (floors != null) {
-      ObjectNode byKind = body.putObject("floors");
-      for (String f : floors) {
-        String[] pair = pair(f, "--floor", "fp16=0.999");
-        try {
-          byKind.put(pair[0], Double.parseDouble(pair[1]));
-        } catch (NumberFormatException e) {
-          throw CliException.usage(
-              "--floor " + f + ": '" + pair[1] + "' is not a number",
-              "give a kind and a floor in (0, 1], e.g. --floor fp16=0.999");
-        }
-      }
-    }
+    comparatorsAndFloors(body, comparators, floors);
     if (validation != null) {
       body.set(
           "validation",
@@ -173,6 +151,36 @@ final class DeriveCommand extends SessionCommand {
       return 0;
     }
     return DerivationJobsCommand.awaitAndPrint(this, model, version, job);
+  }
+
+  /**
+   * {@code --compare OUTPUT=COMPARATOR} and {@code --floor KIND=FLOOR} into a job's or a policy's
+   * body ({@code comparators}, {@code floors}).
+   */
+  static void comparatorsAndFloors(ObjectNode body, List<String> comparators, List<String> floors) {
+    if (comparators != null) {
+      ObjectNode byOutput = body.putObject("comparators");
+      for (String c : comparators) {
+        String[] pair = pair(c, "--compare", "maps=iou@0.3>=0.95");
+        if (!byOutput.has(pair[0])) {
+          byOutput.putArray(pair[0]);
+        }
+        ((com.fasterxml.jackson.databind.node.ArrayNode) byOutput.get(pair[0])).add(pair[1]);
+      }
+    }
+    if (floors != null) {
+      ObjectNode byKind = body.putObject("floors");
+      for (String f : floors) {
+        String[] pair = pair(f, "--floor", "fp16=0.999");
+        try {
+          byKind.put(pair[0], Double.parseDouble(pair[1]));
+        } catch (NumberFormatException e) {
+          throw CliException.usage(
+              "--floor " + f + ": '" + pair[1] + "' is not a number",
+              "give a kind and a floor in (0, 1], e.g. --floor fp16=0.999");
+        }
+      }
+    }
   }
 
   /**

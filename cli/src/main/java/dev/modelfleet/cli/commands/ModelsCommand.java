@@ -150,6 +150,14 @@ public final class ModelsCommand extends Group {
         .field("Model", policy, "model")
         .field("Kinds", policy, "kinds")
         .field("Accuracy floor", policy, "accuracyFloor")
+        .field(
+            "Comparators",
+            policy.path("comparators").isObject()
+                ? Formats.oneLine(policy.path("comparators"))
+                : "")
+        .field(
+            "Floors",
+            policy.path("floors").isObject() ? Formats.oneLine(policy.path("floors")) : "")
         .field("Created", policy, "createdAt")
         .field(
             "Validation",
@@ -162,7 +170,9 @@ public final class ModelsCommand extends Group {
       footerHeading = "%nExamples:%n",
       footer = {
         "  modelfleet models policy set detector --kinds int8-dynamic,fp16 --accuracy-floor 0.99",
-        "  modelfleet models policy set ocr --kinds fp16 --validation shapes.yaml"
+        "  modelfleet models policy set ocr --kinds fp16 --validation shapes.yaml",
+        "  modelfleet models policy set detector --kinds int8-dynamic,fp16 \\",
+        "      --compare 'maps=iou@0.3>=0.95' --floor fp16=0.999"
       })
   static final class PolicySet extends SessionCommand {
     @Parameters(paramLabel = "MODEL")
@@ -186,6 +196,19 @@ public final class ModelsCommand extends Group {
         description = "JSON or YAML: samples, or shapes and count (as for derive).")
     String validation;
 
+    @Option(
+        names = "--compare",
+        paramLabel = "OUTPUT=COMPARATOR",
+        description =
+            "Judge OUTPUT by COMPARATOR in every policy job, e.g. maps=iou@0.3>=0.95; repeatable.")
+    List<String> comparators;
+
+    @Option(
+        names = "--floor",
+        paramLabel = "KIND=FLOOR",
+        description = "This kind's own floor for the default comparators, e.g. fp16=0.999.")
+    List<String> floors;
+
     @Override
     protected int run() {
       ObjectNode body = Formats.JSON.createObjectNode();
@@ -193,6 +216,7 @@ public final class ModelsCommand extends Group {
       if (accuracyFloor != null) {
         body.put("accuracyFloor", accuracyFloor);
       }
+      DeriveCommand.comparatorsAndFloors(body, comparators, floors);
       if (validation != null) {
         body.set(
             "validation",

@@ -8,6 +8,7 @@ import ai.onnxruntime.TensorInfo;
 import dev.modelfleet.onnx.CheckedModel;
 import dev.modelfleet.onnx.SafeSessions;
 import dev.modelfleet.server.common.ApiError;
+import dev.modelfleet.server.common.FailureReasons;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ public class OnnxInspector {
     } catch (OrtException e) {
       throw ApiError.INVALID_ONNX.exception(
           "ONNX Runtime cannot load the upload as a model: "
-              + firstLine(String.valueOf(e.getMessage()).replace(file.toString(), "<upload>")));
+              + whole(String.valueOf(e.getMessage()).replace(file.toString(), "<upload>")));
     }
   }
 
@@ -61,11 +62,14 @@ public class OnnxInspector {
         List.of());
   }
 
-  private static String firstLine(String message) {
+  /**
+   * The runtime's message whole (the operator and the node it names usually come last), bounded
+   * only against a pathological one, and then cut at a sentence or word.
+   */
+  static String whole(String message) {
     if (message == null || message.isBlank()) {
       return "no reason given";
     }
-    String line = message.lines().findFirst().orElse(message);
-    return line.length() > 300 ? line.substring(0, 300) + "..." : line;
+    return FailureReasons.bounded(message.strip(), FailureReasons.LIMIT);
   }
 }

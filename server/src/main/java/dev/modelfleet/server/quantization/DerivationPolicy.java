@@ -7,6 +7,7 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
@@ -28,6 +29,14 @@ public class DerivationPolicy extends PanacheEntityBase {
 
   @JdbcTypeCode(SqlTypes.JSON)
   public DerivationViews.Validation validation;
+
+  /** Output → comparator texts (canonical), as a job's; null: each output's default. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public Map<String, List<String>> comparators;
+
+  /** Kind → floor, as a job's; null: the single floor for every kind. */
+  @JdbcTypeCode(SqlTypes.JSON)
+  public Map<String, Double> floors;
 
   @Column(name = "created_at")
   public Instant createdAt;

@@ -293,7 +293,14 @@ public class DerivationRunner {
           progress(jobId, "deriving " + kind.wire(), step++, total);
           Derivations.Derived derived =
               Derivations.derive(
-                  parsed, kind, calibrationSet, settings, reference, set, plan.floor());
+                  parsed,
+                  kind,
+                  calibrationSet,
+                  settings,
+                  reference,
+                  set,
+                  plan.floorOf(kind),
+                  JobComparators.specs(plan.comparators()));
           result.report = derived.report();
           result.size = (long) derived.model().length;
           result.sizeRatio = derived.model().length / (double) plan.size();

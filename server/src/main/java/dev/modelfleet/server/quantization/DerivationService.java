@@ -75,6 +75,11 @@ public class DerivationService {
       }
     }
     double floor = floor(request.accuracyFloor());
+    List<String> wire = kinds.stream().map(DerivationKind::wire).toList();
+    Map<String, Double> floors = JobComparators.checkFloors(wire, request.floors());
+    // the outputs are checked per version, when its policy job is created (a version whose
+    // outputs the comparators do not fit gets a failed job saying so)
+    Map<String, List<String>> comparators = JobComparators.checkTexts(request.comparators());
     Model m = ModelService.model(model);
     DerivationPolicy policy = DerivationPolicy.findById(m.id);
     boolean created = policy == null;
@@ -83,13 +88,26 @@ public class DerivationService {
       policy.modelId = m.id;
       policy.createdAt = clock.instant();
     }
-    policy.kinds = kinds.stream().map(DerivationKind::wire).toList();
+    policy.kinds = wire;
     policy.accuracyFloor = floor;
     policy.validation = request.validation();
+    policy.comparators = comparators;
+    policy.floors = floors;
     if (created) {
       policy.persist();
     }
-    return new PolicyView(model, policy.kinds, floor, policy.validation, policy.createdAt);
+    return view(model, policy);
+  }
+
+  private static PolicyView view(String model, DerivationPolicy policy) {
+    return new PolicyView(
+        model,
+        policy.kinds,
+        policy.accuracyFloor,
+        policy.validation,
+        policy.comparators,
+        policy.floors,
+        policy.createdAt);
   }
 
   @Transactional
@@ -101,8 +119,7 @@ public class DerivationService {
     if (policy == null) {
       throw ApiError.NOT_FOUND.exception("Model '" + model + "' has no derivation policy.");
     }
-    return new PolicyView(
-        model, policy.kinds, policy.accuracyFloor, policy.validation, policy.createdAt);
+    return view(model, policy);
   }
 
   @Transactional
@@ -153,7 +170,14 @@ public class DerivationService {
         continue;
       }
       CreateDerivation request =
-          new CreateDerivation(policy.kinds, policy.accuracyFloor, null, policy.validation, null);
+          new CreateDerivation(
+              policy.kinds,
+              policy.accuracyFloor,
+              null,
+              policy.validation,
+              null,
+              policy.comparators,
+              policy.floors);
       try {
         enqueue(prepare(model, version, request), true);
         queued++;

@@ -71,13 +71,29 @@ public final class DerivationViews {
       String id, String format, long size, int samples, Map<String, List<Long>> shapes) {}
 
   /** {@code kinds}: int8-dynamic and/or fp16 (int8-static needs calibration per version). */
-  public record PolicyRequest(List<String> kinds, Double accuracyFloor, Validation validation) {}
+  /**
+   * {@code comparators} and {@code floors}: as a job's ({@link CreateDerivation}); each policy job
+   * is created with them.
+   */
+  public record PolicyRequest(
+      List<String> kinds,
+      Double accuracyFloor,
+      Validation validation,
+      Map<String, List<String>> comparators,
+      Map<String, Double> floors) {
+
+    public PolicyRequest(List<String> kinds, Double accuracyFloor, Validation validation) {
+      this(kinds, accuracyFloor, validation, null, null);
+    }
+  }
 
   public record PolicyView(
       String model,
       List<String> kinds,
       double accuracyFloor,
       Validation validation,
+      Map<String, List<String>> comparators,
+      Map<String, Double> floors,
       Instant createdAt) {}
 
   /**

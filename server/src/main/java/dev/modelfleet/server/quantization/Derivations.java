@@ -3,6 +3,7 @@ package dev.modelfleet.server.quantization;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnxruntime.NodeInfo;
+import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Fp16Converter;
@@ -13,6 +14,7 @@ import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import dev.modelfleet.server.quantization.graph.OpsetUpgrade;
 import dev.modelfleet.server.quantization.graph.QuantizationReport;
 import dev.modelfleet.server.quantization.graph.Tensors;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -140,7 +142,8 @@ public final class Derivations {
         calibration,
         reference,
         null,
-        0);
+        0,
+        Map.of());
   }
 
   /**
@@ -161,13 +164,15 @@ public final class Derivations {
         calibration,
         reference,
         validation,
-        floor);
+        floor,
+        Map.of());
   }
 
   /**
    * The same with the calibration samples already made tensors ({@code calibrationSet}; {@code
    * settings}: method and percentile, its samples unused), so a job can drop the samples' JSON
-   * before it measures anything.
+   * before it measures anything. {@code comparators}: the job's (output → its comparators), which
+   * int8-qdq's mixed-precision search judges candidates by, as the job then judges the variant.
    */
   static Derived derive(
       ModelProto model,
@@ -176,7 +181,8 @@ public final class Derivations {
       DerivationViews.Calibration settings,
       byte[] reference,
       ValidationSet validation,
-      double floor) {
+      double floor,
+      Map<String, List<ComparisonSpec>> comparators) {
     check(model, kind);
     DerivationViews.Calibration calibration = settings;
     Int8DynamicQuantizer.Result r =
@@ -196,7 +202,8 @@ public final class Derivations {
                   qdqMethod(calibration),
                   percentile(calibration),
                   validation,
-                  floor);
+                  floor,
+                  comparators);
           case FP16 -> loadableFp16(model);
         };
     return new Derived(r.model().toByteArray(), r.report());

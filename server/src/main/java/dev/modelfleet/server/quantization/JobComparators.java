@@ -95,6 +95,58 @@ final class JobComparators {
   }
 
   /**
+   * Comparators checked without a model (a derivation policy's, before any version exists): each
+   * text parses, at most {@link #MAX_PER_OUTPUT} per output, none twice. Canonical texts, or null
+   * when none are named.
+   */
+  static Map<String, List<String>> checkTexts(Map<String, List<String>> requested) {
+    if (requested == null || requested.isEmpty()) {
+      return null;
+    }
+    Map<String, List<String>> checked = new LinkedHashMap<>();
+    for (Map.Entry<String, List<String>> e : requested.entrySet()) {
+      String output = e.getKey();
+      List<String> texts = e.getValue();
+      if (output == null || output.isBlank()) {
+        throw ApiError.INVALID_REQUEST.exception("'comparators' names an output with no name.");
+      }
+      if (texts == null || texts.isEmpty()) {
+        throw ApiError.INVALID_REQUEST.exception(
+            "'comparators' gives output '"
+                + bounded(output)
+                + "' no comparator; name one (e.g. \"cosine>=0.99\") or leave the output out for"
+                + " its default.");
+      }
+      if (texts.size() > MAX_PER_OUTPUT) {
+        throw ApiError.INVALID_REQUEST.exception(
+            "'comparators' gives output '"
+                + bounded(output)
+                + "' "
+                + texts.size()
+                + " comparators; at most "
+                + MAX_PER_OUTPUT
+                + ".");
+      }
+      Set<String> canonical = new LinkedHashSet<>();
+      for (String text : texts) {
+        ComparisonSpec spec;
+        try {
+          spec = ComparisonSpec.parse(text);
+        } catch (IllegalArgumentException ex) {
+          throw ApiError.INVALID_REQUEST.exception(
+              "Output '" + bounded(output) + "': " + ex.getMessage() + ".");
+        }
+        if (!canonical.add(spec.toString())) {
+          throw ApiError.INVALID_REQUEST.exception(
+              "Output '" + bounded(output) + "': " + spec + " is named twice.");
+        }
+      }
+      checked.put(output, List.copyOf(canonical));
+    }
+    return checked;
+  }
+
+  /**
    * Floors per kind, each a kind the job derives and in (0, 1]; null when none.
    *
    * @param kinds the job's kinds, as the wire names them

@@ -3,6 +3,7 @@ package dev.modelfleet.server.quantization;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
@@ -40,7 +41,8 @@ import java.util.Set;
  *       accuracy gained measured; the most costly are then kept in float, most costly first, until
  *       the variant meets the floor or {@link #MAX_KEPT_SHARE} of them are float.
  *   <li>Depthwise convolutions, small in arithmetic and often no faster in int8, are tried in float
- *       together; kept so when that variant measures faster in interleaved rounds.
+ *       together, then MaxPool operators (a plain loop on uint8, vectorised on float); each group
+ *       is kept so when that variant measures faster in interleaved rounds.
  * </ol>
  */
 final class QdqDerivation {
@@ -50,8 +52,8 @@ final class QdqDerivation {
   private static final int MAX_PROBES = 16;
   private static final double MAX_KEPT_SHARE = 0.5;
 
-  /** Float depthwise convolutions must run at most this share of the all-int8 time to stay. */
-  private static final double DEPTHWISE_FASTER = 0.97;
+  /** Operators tried in float must run at most this share of the all-int8 time to stay. */
+  private static final double FLOAT_FASTER = 0.97;
 
   private QdqDerivation() {}
 
@@ -67,6 +69,23 @@ final class QdqDerivation {
       double percentile,
       ValidationSet validation,
       double floor) {
+    return derive(model, reference, calibration, method, percentile, validation, floor, Map.of());
+  }
+
+  /**
+   * The same, the search judging candidates as the job will judge the variant: by {@code
+   * comparators} (output → the job's comparators), each other output by its default at {@code
+   * floor}.
+   */
+  static Int8DynamicQuantizer.Result derive(
+      ModelProto model,
+      byte[] reference,
+      ValidationSet calibration,
+      ActivationRanges.Method method,
+      double percentile,
+      ValidationSet validation,
+      double floor,
+      Map<String, List<ComparisonSpec>> comparators) {
     List<QuantizationReport.Op> folded = new ArrayList<>();
     List<String> notes = new ArrayList<>();
     ModelProto pre = preprocess(model, folded, notes);
@@ -76,12 +95,34 @@ final class QdqDerivation {
     Map<String, String> keep = new LinkedHashMap<>();
     Int8DynamicQuantizer.Result result = Int8QdqQuantizer.quantize(pre, ranges, keep);
     if (validation != null) {
-      double accuracy = VariantCheck.accuracy(reference, result.model().toByteArray(), validation);
-      if (accuracy < floor) {
-        result = mixedPrecision(pre, reference, ranges, validation, floor, accuracy, keep, notes);
+      Judge judge =
+          candidate -> VariantCheck.judge(reference, candidate, validation, comparators, floor);
+      VariantCheck.Judgement allInt8 = judge.of(result.model().toByteArray());
+      if (!allInt8.passes()) {
+        result = mixedPrecision(pre, ranges, judge, allInt8, keep, notes);
       }
       result =
-          floatDepthwiseIfFaster(pre, reference, ranges, keep, result, validation, floor, notes);
+          floatIfFaster(
+              "depthwise convolutions",
+              Int8QdqQuantizer.depthwiseConvs(pre),
+              pre,
+              ranges,
+              keep,
+              result,
+              judge,
+              validation,
+              notes);
+      result =
+          floatIfFaster(
+              "MaxPool operators",
+              Int8QdqQuantizer.maxPools(pre),
+              pre,
+              ranges,
+              keep,
+              result,
+              judge,
+              validation,
+              notes);
     }
     List<QuantizationReport.Op> converted = new ArrayList<>(folded);
     converted.addAll(result.report().converted());
@@ -130,57 +171,62 @@ final class QdqDerivation {
     }
   }
 
+  /** How the job will judge a candidate variant (its comparators and floors). */
+  @FunctionalInterface
+  interface Judge {
+    VariantCheck.Judgement of(byte[] candidate);
+  }
+
   private static Int8DynamicQuantizer.Result mixedPrecision(
       ModelProto pre,
-      byte[] reference,
       Map<String, float[]> ranges,
-      ValidationSet validation,
-      double floor,
-      double allInt8,
+      Judge judge,
+      VariantCheck.Judgement allInt8,
       Map<String, String> keep,
       List<String> notes) {
     List<List<String>> blocks = blocks(Int8QdqQuantizer.weightedNodes(pre));
-    record Probe(List<String> block, double accuracy) {}
+    record Probe(List<String> block, VariantCheck.Judgement judgement) {}
     List<Probe> probes = new ArrayList<>();
     for (List<String> block : blocks) {
       Map<String, String> alone = new LinkedHashMap<>();
       block.forEach(n -> alone.put(n, "probe"));
       byte[] variant = Int8QdqQuantizer.quantize(pre, ranges, alone).model().toByteArray();
-      probes.add(new Probe(block, VariantCheck.accuracy(reference, variant, validation)));
+      probes.add(new Probe(block, judge.of(variant)));
     }
-    probes.sort(Comparator.comparingDouble(Probe::accuracy).reversed());
+    probes.sort(Comparator.comparingDouble((Probe p) -> p.judgement().margin()).reversed());
     int total = blocks.stream().mapToInt(List::size).sum();
     Int8DynamicQuantizer.Result result = Int8QdqQuantizer.quantize(pre, ranges, keep);
-    double accuracy = allInt8;
+    VariantCheck.Judgement current = allInt8;
     for (Probe p : probes) {
-      if (accuracy >= floor || keep.size() + p.block().size() > total * MAX_KEPT_SHARE) {
+      if (current.passes() || keep.size() + p.block().size() > total * MAX_KEPT_SHARE) {
         break;
       }
-      if (p.accuracy() <= allInt8) {
+      if (p.judgement().margin() <= allInt8.margin()) {
         break; // keeping it float gains nothing measurable; nor will the rest
       }
       String why =
           String.format(
               Locale.ROOT,
-              "mixed precision: with %s in float the variant's accuracy is %.4f, all int8 %.4f",
+              "mixed precision: with %s in float the worst comparator's margin is %.4f, all int8"
+                  + " %.4f (%s)",
               p.block().size() == 1 ? "it" : "its block of " + p.block().size(),
-              p.accuracy(),
-              allInt8);
+              p.judgement().margin(),
+              allInt8.margin(),
+              allInt8.shortfall());
       p.block().forEach(n -> keep.put(n, why));
       result = Int8QdqQuantizer.quantize(pre, ranges, keep);
-      accuracy = VariantCheck.accuracy(reference, result.model().toByteArray(), validation);
+      current = judge.of(result.model().toByteArray());
     }
     notes.add(
         String.format(
             Locale.ROOT,
-            "mixed precision: all int8 scored %.4f against the floor %.4f; %d of %d operators kept"
-                + " in float (%d probes) scores %.4f",
-            allInt8,
-            floor,
+            "mixed precision: all int8 missed the job's comparators (%s); %d of %d operators kept"
+                + " in float (%d probes) %s",
+            allInt8.shortfall(),
             keep.size(),
             total,
             probes.size(),
-            accuracy));
+            current.passes() ? "meets them" : "still misses them (" + current.shortfall() + ")"));
     return result;
   }
 
@@ -194,59 +240,66 @@ final class QdqDerivation {
     return out;
   }
 
-  private static Int8DynamicQuantizer.Result floatDepthwiseIfFaster(
+  /**
+   * Keeps {@code candidates} (operators that may run slower in int8 than in float) in float when
+   * the variant measures faster so in interleaved rounds and keeps its accuracy.
+   */
+  private static Int8DynamicQuantizer.Result floatIfFaster(
+      String what,
+      List<String> candidates,
       ModelProto pre,
-      byte[] reference,
       Map<String, float[]> ranges,
       Map<String, String> keep,
       Int8DynamicQuantizer.Result current,
+      Judge judge,
       ValidationSet validation,
-      double floor,
       List<String> notes) {
-    List<String> depthwise =
-        Int8QdqQuantizer.depthwiseConvs(pre).stream().filter(n -> !keep.containsKey(n)).toList();
-    if (depthwise.isEmpty()) {
+    List<String> chosen = candidates.stream().filter(n -> !keep.containsKey(n)).toList();
+    if (chosen.isEmpty()) {
       return current;
     }
     Map<String, String> withFloat = new LinkedHashMap<>(keep);
-    depthwise.forEach(n -> withFloat.put(n, "depthwise"));
+    chosen.forEach(n -> withFloat.put(n, "probe"));
     Int8DynamicQuantizer.Result alternative = Int8QdqQuantizer.quantize(pre, ranges, withFloat);
+    VariantCheck.Judgement before = judge.of(current.model().toByteArray());
+    VariantCheck.Judgement after = judge.of(alternative.model().toByteArray());
+    if (!after.passes() && after.margin() < before.margin()) {
+      notes.add(
+          String.format(
+              Locale.ROOT,
+              "%d %s stay int8: with them in float the job's comparators are missed (%s)",
+              chosen.size(),
+              what,
+              after.shortfall()));
+      return current;
+    }
     VariantCheck.Latency latency =
         timed(
             current.model().toByteArray(),
             alternative.model().toByteArray(),
             validation.samples().get(0));
-    double before = VariantCheck.accuracy(reference, current.model().toByteArray(), validation);
-    double after = VariantCheck.accuracy(reference, alternative.model().toByteArray(), validation);
-    if (after < Math.min(before, floor)) {
+    if (latency.ratio() >= FLOAT_FASTER) {
       notes.add(
           String.format(
               Locale.ROOT,
-              "%d depthwise convolutions stay int8: with them in float accuracy fell to %.4f",
-              depthwise.size(),
-              after));
-      return current;
-    }
-    if (latency.ratio() >= DEPTHWISE_FASTER) {
-      notes.add(
-          String.format(
-              Locale.ROOT,
-              "%d depthwise convolutions stay int8: with them in float the variant ran at %.2fx",
-              depthwise.size(),
+              "%d %s stay int8: with them in float the variant ran at %.2fx",
+              chosen.size(),
+              what,
               latency.ratio()));
       return current;
     }
     String why =
         String.format(
             Locale.ROOT,
-            "slower in int8: with the %d depthwise convolutions in float the variant ran at %.2fx"
+            "slower in int8: with the %d %s in float the variant ran at %.2fx"
                 + " (%.2f-%.2f, %d interleaved rounds)",
-            depthwise.size(),
+            chosen.size(),
+            what,
             latency.ratio(),
             latency.min(),
             latency.max(),
             latency.rounds());
-    depthwise.forEach(n -> keep.put(n, why));
+    chosen.forEach(n -> keep.put(n, why));
     return Int8QdqQuantizer.quantize(pre, ranges, keep);
   }
 

@@ -217,73 +217,10 @@ public final class VariantCheck {
       Opened opened = openVariant(candidate);
       try (OrtSession.SessionOptions co = opened.options();
           OrtSession cand = opened.session()) {
-        List<String> outputs = new ArrayList<>();
-        ref.getOutputInfo()
-            .forEach(
-                (name, info) -> {
-                  if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
-                    outputs.add(name);
-                  }
-                });
-        if (outputs.isEmpty()) {
-          throw new DerivationException("the model has no float32 output to compare");
-        }
-        for (String n : chosen.keySet()) {
-          if (!outputs.contains(n)) {
-            throw new DerivationException("the model has no float32 output '" + n + "' to compare");
-          }
-        }
-        Map<String, Acc> acc = new HashMap<>();
-        Map<String, List<OutputComparator>> judges = new HashMap<>();
-        for (String n : outputs) {
-          long[] declared = declaredShape(ref, n);
-          acc.put(n, new Acc(Comparators.looksLikeClassScores(declared)));
-          judges.put(
-              n,
-              chosen.getOrDefault(n, Comparators.defaultsFor(declared, floor)).stream()
-                  .map(OutputComparator::of)
-                  .toList());
-        }
-        for (Map<String, ValidationSet.Sample> sample : set.samples()) {
-          Map<String, Out> a = run(ref, sample, outputs, "the reference");
-          Map<String, Out> b = run(cand, sample, outputs, "the derived variant");
-          for (String n : outputs) {
-            acc.get(n).add(a.get(n).values(), b.get(n).values(), lastDim(ref, n));
-            for (OutputComparator judge : judges.get(n)) {
-              try {
-                judge.add(a.get(n).values(), b.get(n).values(), a.get(n).shape());
-              } catch (IllegalArgumentException e) {
-                throw new DerivationException(
-                    "output '"
-                        + n
-                        + "' cannot be judged by "
-                        + judge.spec()
-                        + ": "
-                        + e.getMessage());
-              }
-            }
-          }
-        }
-        List<Comparison> comparisons = new ArrayList<>();
-        for (String n : outputs) {
-          for (OutputComparator judge : judges.get(n)) {
-            comparisons.add(
-                new Comparison(
-                    n,
-                    judge.spec().toString(),
-                    judge.spec().measure(),
-                    judge.value(),
-                    judge.passes(),
-                    chosen.containsKey(n)));
-          }
-        }
-        List<OutputFigures> figures = outputs.stream().map(n -> acc.get(n).figures(n)).toList();
-        double accuracy =
-            figures.stream()
-                .mapToDouble(
-                    f -> f.top1Agreement() != null ? f.top1Agreement() : f.cosineSimilarity())
-                .min()
-                .orElse(0);
+        Judged judged = judged(ref, cand, set, chosen, floor);
+        List<OutputFigures> figures = judged.figures();
+        List<Comparison> comparisons = judged.comparisons();
+        double accuracy = accuracy(figures);
         Latency latency = interleaved(ref, cand, set.samples().get(0));
         return new Figures(
             set.samples().size(),
@@ -299,6 +236,112 @@ public final class VariantCheck {
     } catch (OrtException e) {
       throw new DerivationException("ONNX Runtime failed: " + reason(e));
     }
+  }
+
+  /**
+   * What the job's comparators say of a candidate, without timing it: every verdict, and {@code
+   * margin}, the worst comparator's distance from its bound (negative when it fails; a fraction of
+   * the bound for lower-is-better measures), which orders candidates in a search.
+   */
+  record Judgement(boolean passes, double margin, String shortfall) {}
+
+  private record Judged(List<OutputFigures> figures, List<Comparison> comparisons) {}
+
+  /** The candidate judged by {@code chosen}, or each output's default at {@code floor}. */
+  static Judgement judge(
+      byte[] reference,
+      byte[] candidate,
+      ValidationSet set,
+      Map<String, List<ComparisonSpec>> chosen,
+      double floor) {
+    try (OrtSession.SessionOptions o = options();
+        OrtSession ref = open(reference, o);
+        OrtSession cand = open(candidate, o)) {
+      List<Comparison> comparisons = judged(ref, cand, set, chosen, floor).comparisons();
+      double margin = Double.POSITIVE_INFINITY;
+      List<String> failed = new ArrayList<>();
+      for (Comparison c : comparisons) {
+        ComparisonSpec spec = ComparisonSpec.parse(c.comparator());
+        double m =
+            spec.metric().higherIsBetter()
+                ? c.value() - spec.bound()
+                : (spec.bound() - c.value()) / Math.max(Math.abs(spec.bound()), 1e-6);
+        margin = Math.min(margin, Double.isNaN(m) ? Double.NEGATIVE_INFINITY : m);
+        if (!c.passed()) {
+          failed.add("output '" + c.output() + "' " + c.measure() + " " + rounded(c.value()));
+        }
+      }
+      return new Judgement(
+          failed.isEmpty(), margin, failed.isEmpty() ? "" : String.join(", ", failed));
+    } catch (OrtException e) {
+      throw new DerivationException("ONNX Runtime failed: " + reason(e));
+    }
+  }
+
+  private static Judged judged(
+      OrtSession ref,
+      OrtSession cand,
+      ValidationSet set,
+      Map<String, List<ComparisonSpec>> chosen,
+      double floor)
+      throws OrtException {
+    List<String> outputs = new ArrayList<>();
+    ref.getOutputInfo()
+        .forEach(
+            (name, info) -> {
+              if (info.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
+                outputs.add(name);
+              }
+            });
+    if (outputs.isEmpty()) {
+      throw new DerivationException("the model has no float32 output to compare");
+    }
+    for (String n : chosen.keySet()) {
+      if (!outputs.contains(n)) {
+        throw new DerivationException("the model has no float32 output '" + n + "' to compare");
+      }
+    }
+    Map<String, Acc> acc = new HashMap<>();
+    Map<String, List<OutputComparator>> judges = new HashMap<>();
+    for (String n : outputs) {
+      long[] declared = declaredShape(ref, n);
+      acc.put(n, new Acc(Comparators.looksLikeClassScores(declared)));
+      judges.put(
+          n,
+          chosen.getOrDefault(n, Comparators.defaultsFor(declared, floor)).stream()
+              .map(OutputComparator::of)
+              .toList());
+    }
+    for (Map<String, ValidationSet.Sample> sample : set.samples()) {
+      Map<String, Out> a = run(ref, sample, outputs, "the reference");
+      Map<String, Out> b = run(cand, sample, outputs, "the derived variant");
+      for (String n : outputs) {
+        acc.get(n).add(a.get(n).values(), b.get(n).values(), lastDim(ref, n));
+        for (OutputComparator judge : judges.get(n)) {
+          try {
+            judge.add(a.get(n).values(), b.get(n).values(), a.get(n).shape());
+          } catch (IllegalArgumentException e) {
+            throw new DerivationException(
+                "output '" + n + "' cannot be judged by " + judge.spec() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+    List<Comparison> comparisons = new ArrayList<>();
+    for (String n : outputs) {
+      for (OutputComparator judge : judges.get(n)) {
+        comparisons.add(
+            new Comparison(
+                n,
+                judge.spec().toString(),
+                judge.spec().measure(),
+                judge.value(),
+                judge.passes(),
+                chosen.containsKey(n)));
+      }
+    }
+    List<OutputFigures> figures = outputs.stream().map(n -> acc.get(n).figures(n)).toList();
+    return new Judged(figures, List.copyOf(comparisons));
   }
 
   /**

@@ -167,6 +167,70 @@ class DerivationApiTest {
     admin().get("/api/v1/models/" + model + "/derivation-policy").then().statusCode(404);
   }
 
+  @Test
+  void aPolicyCarriesItsComparatorsAndFloorsIntoEveryPolicyJob() {
+    String model = Fixtures.modelWithVersion("1.0.0");
+    String path = "/api/v1/models/" + model + "/derivation-policy";
+    // checked when set: a comparator that does not parse, a floor for a kind not derived
+    adminJson()
+        .body(
+            Map.of(
+                "kinds",
+                List.of("fp16"),
+                "comparators",
+                Map.of(TestModels.OUTPUT, List.of("closeness>=0.9"))))
+        .put(path)
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("detail", containsString("Output '" + TestModels.OUTPUT + "'"));
+    adminJson()
+        .body(Map.of("kinds", List.of("fp16"), "floors", Map.of("int8-dynamic", 0.9)))
+        .put(path)
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("detail", containsString("'floors' names kind 'int8-dynamic'"));
+    admin().get(path).then().statusCode(404);
+
+    adminJson()
+        .body(
+            Map.of(
+                "kinds",
+                List.of("fp16", "int8-dynamic"),
+                "comparators",
+                Map.of(TestModels.OUTPUT, List.of("top1>=0.5", "cosine>=0.9")),
+                "floors",
+                Map.of("fp16", 0.999)))
+        .put(path)
+        .then()
+        .statusCode(200)
+        .body("comparators." + TestModels.OUTPUT, equalTo(List.of("top1>=0.5", "cosine>=0.9")))
+        .body("floors.fp16", equalTo(0.999f));
+    admin()
+        .get(path)
+        .then()
+        .statusCode(200)
+        .body("comparators." + TestModels.OUTPUT, equalTo(List.of("top1>=0.5", "cosine>=0.9")))
+        .body("floors.fp16", equalTo(0.999f));
+
+    Fixtures.upload(model, "1.0.0", "fp32", "cpu", TestModels.cnn(17, false, false).toByteArray());
+    JsonPath job = finished(policyJob(model, "1.0.0"));
+    assertEquals(
+        Map.of(TestModels.OUTPUT, List.of("top1>=0.5", "cosine>=0.9")),
+        job.getMap("comparators"),
+        job.prettify());
+    assertEquals(0.999f, ((Number) job.getMap("floors").get("fp16")).floatValue(), job.prettify());
+    Map<String, Object> int8 = derived(job, "int8-dynamic");
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> comparisons = (List<Map<String, Object>>) int8.get("comparisons");
+    assertEquals(
+        List.of("top1>=0.5", "cosine>=0.9"),
+        comparisons.stream().map(c -> c.get("comparator")).toList(),
+        int8.toString());
+    assertTrue(comparisons.stream().allMatch(c -> Boolean.TRUE.equals(c.get("chosen"))));
+  }
+
   private static JsonPath policyJob(String model, String version) {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {

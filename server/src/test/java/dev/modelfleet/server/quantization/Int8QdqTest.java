@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OrtSession;
+import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.quantization.graph.QuantizationReport;
@@ -110,7 +111,13 @@ class Int8QdqTest {
     assertEquals(0, fused.getOrDefault("HardSigmoid", 0), fused.toString());
     assertEquals(0, fused.getOrDefault("Mul", 0), fused.toString());
     assertEquals(2, fused.getOrDefault("QLinearConv", 0), fused.toString()); // the last: output
-    assertTrue(fused.getOrDefault("QLinearMul", 0) >= 3, fused.toString());
+    // x · gate and z · g stay multiplications of two tensors; "/ 6" and hard-sigmoid's slope
+    // (multiplications by a positive constant) fold into the scale their readers dequantize with
+    assertEquals(2, fused.getOrDefault("QLinearMul", 0), fused.toString());
+    assertTrue(
+        result.report().converted().stream()
+            .anyMatch(o -> o.reason().startsWith("a multiplication by the constant")),
+        result.report().toString());
     double cosine =
         VariantCheck.outputFigures(
                 reference, result.model().toByteArray(), samples(reference, 8, 42))
@@ -144,6 +151,46 @@ class Int8QdqTest {
     assertTrue(
         mixed.report().converted().stream().anyMatch(o -> o.node().equals("a")),
         mixed.report().toString());
+  }
+
+  @Test
+  void mixedPrecisionJudgesCandidatesByTheJobsComparators() {
+    ModelProto net = QdqTestModels.sensitive(3);
+    byte[] reference = net.toByteArray();
+    ValidationSet calibration = samples(reference, 8, 7);
+    ValidationSet validation = samples(reference, 8, 42);
+    String scores = net.getGraph().getOutput(0).getName();
+
+    // by the default comparator (cosine) at a lax floor, all int8 passes: nothing kept float
+    Int8DynamicQuantizer.Result lax =
+        QdqDerivation.derive(
+            net, reference, calibration, ActivationRanges.Method.MINMAX, 100, validation, 0.5);
+    assertTrue(
+        lax.report().keptFloat().stream().noneMatch(o -> o.reason().startsWith("mixed")),
+        lax.report().toString());
+
+    // the job names a stricter comparator for the scores: the search must meet that one
+    Map<String, List<ComparisonSpec>> strict =
+        Map.of(scores, List.of(ComparisonSpec.parse("cosine>=0.99")));
+    assertTrue(
+        !VariantCheck.judge(reference, lax.model().toByteArray(), validation, strict, 0.5).passes(),
+        "all int8 should miss cosine>=0.99");
+    Int8DynamicQuantizer.Result mixed =
+        QdqDerivation.derive(
+            net,
+            reference,
+            calibration,
+            ActivationRanges.Method.MINMAX,
+            100,
+            validation,
+            0.5,
+            strict);
+    List<QuantizationReport.Op> kept = mixed.report().keptFloat();
+    assertEquals(List.of("sensitive"), kept.stream().map(QuantizationReport.Op::node).toList());
+    assertTrue(kept.get(0).reason().contains("cosine"), kept.toString());
+    VariantCheck.Judgement judged =
+        VariantCheck.judge(reference, mixed.model().toByteArray(), validation, strict, 0.5);
+    assertTrue(judged.passes(), judged + " " + mixed.report());
   }
 
   static ValidationSet samples(byte[] model, int count, long seed) {

@@ -177,7 +177,7 @@ class QdqBenchmark {
   }
 
   /** Median of per-round ratios and its interquartile range, over {@link #ROUNDS} rounds. */
-  private record Timing(double median, double p25, double p75) {}
+  record Timing(double median, double p25, double p75) {}
 
   private static final int ROUNDS = 31;
 
@@ -186,7 +186,7 @@ class QdqBenchmark {
    * the two sessions run alternately (~40 ms a side) and each side's fastest run counts, the least
    * disturbed by other processes; the ratio of the two is the round's.
    */
-  private static Timing timing(
+  static Timing timing(
       byte[] reference, byte[] candidate, int threads, Map<String, ValidationSet.Sample> sample)
       throws Exception {
     try (OrtSession.SessionOptions o = VariantCheck.options()) {

@@ -5,11 +5,8 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs.Namer;
 import dev.modelfleet.server.quantization.graph.QuantizationReport.Op;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -73,6 +70,10 @@ public final class Int8QdqQuantizer {
   private final Map<String, float[]> quantized = new LinkedHashMap<>();
 
   private final Set<NodeProto> selected = new LinkedHashSet<>();
+
+  /** Mul nodes by a positive scalar constant folded into their output's scale: see select(). */
+  private final Set<NodeProto> rescales = new HashSet<>();
+
   private final List<Op> converted = new ArrayList<>();
   private final List<Op> keptFloat = new ArrayList<>();
   private final List<TensorProto> newInitializers = new ArrayList<>();
@@ -158,6 +159,21 @@ public final class Int8QdqQuantizer {
   }
 
   /**
+   * The labels of MaxPool nodes: on uint8 ONNX Runtime runs a plain pooling loop, on float (in its
+   * blocked NCHWc layout) a vectorised one, so on small networks a float MaxPool between a
+   * DequantizeLinear and a QuantizeLinear can be the faster; a search measures it.
+   */
+  public static List<String> maxPools(ModelProto model) {
+    List<String> out = new ArrayList<>();
+    for (NodeProto n : model.getGraph().getNodeList()) {
+      if (n.getDomain().isEmpty() && n.getOpType().equals("MaxPool")) {
+        out.add(OnnxGraphs.nodeLabel(n));
+      }
+    }
+    return out;
+  }
+
+  /**
    * The QDQ model. {@code ranges}: activation → [lo, hi] (from {@link ActivationRanges}); an
    * operator missing a range for an input or output stays float. {@code keepFloat}: node label →
    * why the caller keeps it in float (a mixed-precision search), reported as such.
@@ -217,7 +233,7 @@ public final class Int8QdqQuantizer {
       }
       selected.add(n);
       for (String in : activationInputs(n)) {
-        quantized.put(in, params(ranges.get(in)));
+        quantized.put(in, QdqValues.params(ranges.get(in)));
       }
     }
     // then, in graph order, their outputs, and pass-through operators behind quantized tensors
@@ -226,16 +242,34 @@ public final class Int8QdqQuantizer {
         String out = quantizedOutput(n);
         // only where a quantized operator reads it: a reader kept in float (mixed precision)
         // gets the exact float tensor, at the price of this operator not fusing
+        float gain = rescaleGain(n);
+        if (gain > 0) {
+          // y = c·x on uint8 values is x's own values read with scale c·s: no kernel runs at all
+          // (a QLinearMul would dequantize, multiply and requantize every element)
+          float[] in = quantized.get(activationInputs(n).get(0));
+          quantized.put(out, new float[] {in[0] * gain, in[1]});
+          rescales.add(n);
+          converted.add(
+              new Op(
+                  "main",
+                  OnnxGraphs.nodeLabel(n),
+                  n.getOpType(),
+                  "a multiplication by the constant "
+                      + gain
+                      + ", folded into the scale its readers dequantize with (no operator left)"));
+          continue;
+        }
         if (ranges.containsKey(out) && !graphOutputs.contains(out) && readByQuantized(out)) {
           float[] range = ranges.get(out);
           if (!out.equals(n.getOutput(0))) {
             range = new float[] {0f, range[1]}; // behind a Relu/Clip: zero point 0 drops it
           }
-          quantized.put(out, params(range));
+          quantized.put(out, QdqValues.params(range));
         }
         converted.add(new Op("main", OnnxGraphs.nodeLabel(n), n.getOpType(), description(n)));
       } else if (n.getDomain().isEmpty()
           && PASS_THROUGH.contains(n.getOpType())
+          && !keepFloat.containsKey(OnnxGraphs.nodeLabel(n))
           && n.getOutputCount() == 1
           && quantized.containsKey(n.getInput(0))
           && !graphOutputs.contains(n.getOutput(0))
@@ -246,11 +280,49 @@ public final class Int8QdqQuantizer {
     }
   }
 
+  /**
+   * The constant c when {@code n} is a selected Mul of one quantized activation by a stored
+   * positive scalar c whose output every reader takes quantized (MobileNetV3's hard-swish "/ 6",
+   * hard-sigmoid's slope); else 0.
+   */
+  private float rescaleGain(NodeProto n) {
+    if (!n.getOpType().equals("Mul") || n.getInputCount() != 2) {
+      return 0;
+    }
+    String out = n.getOutput(0);
+    List<String> activations = activationInputs(n);
+    if (activations.size() != 1
+        || !quantized.containsKey(activations.get(0))
+        || graphOutputs.contains(out)
+        || !quantizedOutput(n).equals(out)) {
+      return 0;
+    }
+    String other = n.getInput(0).equals(activations.get(0)) ? n.getInput(1) : n.getInput(0);
+    TensorProto c = constants.get(other);
+    if (c == null || c.getDataType() != Tensors.FLOAT || Tensors.isExternal(c)) {
+      return 0;
+    }
+    float[] v = Tensors.floats(c);
+    if (v.length != 1
+        || !(v[0] > 0)
+        || !Float.isFinite(v[0])
+        || c.getDimsCount() > 0 && c.getDimsList().stream().anyMatch(d -> d != 1)) {
+      return 0;
+    }
+    List<NodeProto> next = readers.getOrDefault(out, List.of());
+    if (next.isEmpty() || !next.stream().allMatch(selected::contains)) {
+      return 0; // a float reader needs the float tensor
+    }
+    return v[0];
+  }
+
   /** Whether a selected operator, or a pass-through one that may pass it on, reads it. */
   private boolean readByQuantized(String tensor) {
     for (NodeProto r : readers.getOrDefault(tensor, List.of())) {
       if (selected.contains(r)
-          || (r.getDomain().isEmpty() && PASS_THROUGH.contains(r.getOpType()))) {
+          || (r.getDomain().isEmpty()
+              && PASS_THROUGH.contains(r.getOpType())
+              && !keepFloat.containsKey(OnnxGraphs.nodeLabel(r)))) {
         return true;
       }
     }
@@ -348,31 +420,11 @@ public final class Int8QdqQuantizer {
       if (c == null ? !ranges.containsKey(in) : c.getDataType() != Tensors.FLOAT) {
         return "no range";
       }
-      if (c != null && !fitsOneScale(Tensors.floats(c))) {
+      if (c != null && !QdqValues.fitsOneScale(Tensors.floats(c))) {
         return "a constant operand spans too wide a range for one uint8 scale";
       }
     }
     return n.getOpType().equals("Concat") && n.getInputCount() < 2 ? "one input" : null;
-  }
-
-  /**
-   * Whether every non-zero value of a constant operand survives one uint8 scale over its range
-   * within a quarter of itself: a per-channel gain of 1 beside one of 1000 would round to 0.
-   */
-  private static boolean fitsOneScale(float[] values) {
-    float lo = 0;
-    float hi = 0;
-    for (float v : values) {
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
-    float step = (hi - lo) / 255f;
-    for (float v : values) {
-      if (v != 0 && Math.abs(v) < 2 * step) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static long outputChannels(NodeProto n, TensorProto w) {
@@ -381,18 +433,6 @@ public final class Int8QdqQuantizer {
       case "Gemm" -> OnnxGraphs.readInt(n, "transB", 0) != 0 ? w.getDims(0) : w.getDims(1);
       default -> w.getDims(1);
     };
-  }
-
-  /** [scale, zero point] of uint8 over [lo, hi] widened to hold 0. */
-  static float[] params(float[] range) {
-    float lo = Math.min(0f, range[0]);
-    float hi = Math.max(0f, range[1]);
-    float scale = (hi - lo) / 255f;
-    if (!(scale > 1e-12f) || !Float.isFinite(scale)) {
-      return new float[] {1f, 0f};
-    }
-    float zeroPoint = Math.max(0, Math.min(255, Math.round(-lo / scale)));
-    return new float[] {scale, zeroPoint};
   }
 
   // --- the rewrite -----------------------------------------------------------------------------
@@ -406,6 +446,10 @@ public final class Int8QdqQuantizer {
       }
     }
     for (NodeProto n : graph.getNodeList()) {
+      if (rescales.contains(n)) {
+        quantizedName.put(n.getOutput(0), quantizedName.get(activationInputs(n).get(0)));
+        continue;
+      }
       NodeProto.Builder b = n.toBuilder();
       if (selected.contains(n) && WEIGHTED.contains(n.getOpType())) {
         out.addAllNode(weightAndBias(n, b));
@@ -480,18 +524,9 @@ public final class Int8QdqQuantizer {
 
   /** A constant input of Add/Mul/Concat: uint8 over its own range, read through a DQ. */
   private NodeProto constantInput(NodeProto n, int index, TensorProto c, NodeProto.Builder b) {
-    float[] v = Tensors.floats(c);
-    float lo = 0;
-    float hi = 0;
-    for (float x : v) {
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
-    }
-    float[] p = params(new float[] {lo, hi});
-    byte[] q = new byte[v.length];
-    for (int i = 0; i < v.length; i++) {
-      q[i] = (byte) Math.max(0, Math.min(255, Math.round(v[i] / p[0] + p[1])));
-    }
+    QdqValues.Uint8 u8 = QdqValues.uint8(Tensors.floats(c));
+    byte[] q = u8.values();
+    float[] p = u8.params();
     String base = namer.fresh(n.getInput(index) + "_u8");
     long[] dims = c.getDimsList().stream().mapToLong(Long::longValue).toArray();
     newInitializers.add(Tensors.uint8Tensor(base, dims, q));
@@ -514,52 +549,38 @@ public final class Int8QdqQuantizer {
     String op = n.getOpType();
     int axis =
         op.equals("Conv") || (op.equals("Gemm") && OnnxGraphs.readInt(n, "transB", 0) != 0) ? 0 : 1;
-    int channels = (int) dims[axis];
-    int inner = axis == 0 ? values.length / channels : 1;
-    float[] scales = new float[channels];
-    for (int i = 0; i < values.length; i++) {
-      int c = axis == 0 ? i / inner : i % channels;
-      scales[c] = Math.max(scales[c], Math.abs(values[i]));
-    }
-    for (int c = 0; c < channels; c++) {
-      scales[c] = scales[c] == 0 || !Float.isFinite(scales[c]) ? 1f : scales[c] / 127f;
-    }
-    byte[] q = new byte[values.length];
-    for (int i = 0; i < values.length; i++) {
-      int c = axis == 0 ? i / inner : i % channels;
-      q[i] = (byte) Math.max(-127, Math.min(127, Math.round(values[i] / scales[c])));
-    }
+    QdqValues.PerChannel weight = QdqValues.perChannel(values, dims, axis);
+    int channels = weight.channels();
+    float[] scales = weight.scales();
+    byte[] q = weight.values();
     String base = namer.fresh(OnnxGraphs.nodeLabel(n).replaceAll("[^A-Za-z0-9_./-]", "_") + "_w");
     String wq = namer.fresh(base + "_int8");
     String ws = namer.fresh(base + "_scale");
     String wzp = namer.fresh(base + "_zero_point");
     String wdq = namer.fresh(base + "_dq");
-    newInitializers.add(tensor(wq, TensorProto.DataType.INT8_VALUE, dims, q));
+    newInitializers.add(QdqValues.tensor(wq, TensorProto.DataType.INT8_VALUE, dims, q));
     newInitializers.add(Tensors.floatTensor(ws, new long[] {channels}, scales));
     newInitializers.add(
-        tensor(wzp, TensorProto.DataType.INT8_VALUE, new long[] {channels}, new byte[channels]));
+        QdqValues.tensor(
+            wzp, TensorProto.DataType.INT8_VALUE, new long[] {channels}, new byte[channels]));
     List<NodeProto> nodes = new ArrayList<>();
     nodes.add(dequantize(wq, ws, wzp, wdq, axis, base));
     b.setInput(1, wdq);
     float inputScale = quantized.get(n.getInput(0))[0];
     if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-      float[] bias = Tensors.floats(constants.get(n.getInput(2)));
-      float[] bs = new float[channels];
-      ByteBuffer raw = ByteBuffer.allocate(channels * 4).order(ByteOrder.LITTLE_ENDIAN);
-      for (int c = 0; c < channels; c++) {
-        bs[c] = inputScale * scales[c];
-        long v = Math.round(bias[c] / bs[c]);
-        raw.putInt((int) Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE, v)));
-      }
+      QdqValues.Bias bias =
+          QdqValues.bias(Tensors.floats(constants.get(n.getInput(2))), inputScale, scales);
+      float[] bs = bias.scales();
       String bq = namer.fresh(base + "_bias_int32");
       String bsName = namer.fresh(base + "_bias_scale");
       String bzp = namer.fresh(base + "_bias_zero_point");
       String bdq = namer.fresh(base + "_bias_dq");
       newInitializers.add(
-          tensor(bq, TensorProto.DataType.INT32_VALUE, new long[] {channels}, raw.array()));
+          QdqValues.tensor(
+              bq, TensorProto.DataType.INT32_VALUE, new long[] {channels}, bias.raw()));
       newInitializers.add(Tensors.floatTensor(bsName, new long[] {channels}, bs));
       newInitializers.add(
-          tensor(
+          QdqValues.tensor(
               bzp,
               TensorProto.DataType.INT32_VALUE,
               new long[] {channels},
@@ -578,18 +599,6 @@ public final class Int8QdqQuantizer {
         List.of(q, scale, zp),
         List.of(out),
         OnnxGraphs.intAttr("axis", axis));
-  }
-
-  private static TensorProto tensor(String name, int type, long[] dims, byte[] raw) {
-    TensorProto.Builder t =
-        TensorProto.newBuilder()
-            .setName(name)
-            .setDataType(type)
-            .setRawData(ByteString.copyFrom(raw));
-    for (long d : dims) {
-      t.addDims(d);
-    }
-    return t.build();
   }
 
   private String description(NodeProto n) {
