@@ -22,7 +22,8 @@ public final class AgentProcess extends ManagedProcess {
           System.getProperty(
                   "modelfleet.agent.jvmFlags",
                   "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k"
-                      + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData")
+                      + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData"
+                      + " -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=5000")
               .split(" "));
 
   /**
