@@ -15,6 +15,13 @@
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 # bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
 # import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench).
+# footprint (~8 min on 2 cores, only when named): the agent against a baseline build in
+# interleaved rounds (FootprintBench): jar sizes, idle RSS connected with Silero VAD loaded, start
+# to serving with the server unreachable, and the JSON / binary REST / gRPC overheads over
+# OrtSession.run for Silero VAD and the PaddleOCR classifier. The baseline is the agent jar in
+# MODELFLEET_BENCH_BASELINE_JAR (its per-architecture jars beside it), or one built from the git
+# ref MODELFLEET_BENCH_BASELINE_REF (default main) in a temporary worktree; it runs with the JVM
+# flags the agent shipped with before (-Dmodelfleet.bench.baselineJvmFlags to change them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization-profile "* ]]; then
@@ -31,6 +38,23 @@ if [[ " $* " == *" quantization-profile "* ]]; then
   [[ ${#rest[@]} -eq 0 ]] && exit 0
   set -- "${rest[@]}"
 fi
+java_opts=()
+if [[ " $* " == *" footprint "* ]]; then
+  baseline="${MODELFLEET_BENCH_BASELINE_JAR:-}"
+  if [[ -z "$baseline" ]]; then
+    ref="${MODELFLEET_BENCH_BASELINE_REF:-main}"
+    src="$PWD/e2e/target/baseline-src"
+    rm -rf "$src" e2e/target/baseline && git worktree prune
+    git worktree add --detach "$src" "$ref" >&2
+    (cd "$src" && ./mvnw -B -q -ntp -pl proto,onnx,agent -DskipTests package) >&2
+    mkdir -p e2e/target/baseline
+    cp "$src"/agent/target/modelfleet-agent.jar "$src"/agent/target/modelfleet-agent-linux-*.jar \
+      e2e/target/baseline/
+    git worktree remove --force "$src"
+    baseline=e2e/target/baseline/modelfleet-agent.jar
+  fi
+  java_opts+=("-Dmodelfleet.bench.baselineJar=$baseline")
+fi
 if [[ " $* " == *" quantization "* ]]; then
   ./mvnw -B -q -ntp -pl server -am test -Dtest=QdqBenchmark -Dbench=true \
     -Dsurefire.failIfNoSpecifiedTests=false
@@ -44,7 +68,7 @@ fi
 bash deploy/dev/ensure-postgres.sh --recreate modelfleet_bench
 if [[ " $* " == *" bundle "* ]]; then
   ./mvnw -B -q -ntp -DskipTests package
-  java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
+  java -cp "e2e/target/modelfleet-e2e.jar:e2e/target/lib/*:agent/target/modelfleet-agent.jar" \
     dev.modelfleet.e2e.bench.BundleBench modelfleet_bench "${MODELFLEET_BENCH_BUNDLE_ROUNDS:-3}"
   rest=()
   for section in "$@"; do
@@ -55,5 +79,6 @@ if [[ " $* " == *" bundle "* ]]; then
   bash deploy/dev/ensure-postgres.sh --recreate modelfleet_bench
 fi
 ./mvnw -B -q -ntp -DskipTests package
-exec java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
+exec java "${java_opts[@]}" \
+  -cp "e2e/target/modelfleet-e2e.jar:e2e/target/lib/*:agent/target/modelfleet-agent.jar" \
   dev.modelfleet.e2e.bench.Benchmarks modelfleet_bench "$@"

@@ -16,5 +16,5 @@ echo "==> making sure PostgreSQL runs (database modelfleet_demo, recreated)"
 bash deploy/dev/ensure-postgres.sh --recreate modelfleet_demo
 echo "==> building (./mvnw package, tests skipped; the first build downloads dependencies)"
 ./mvnw -B -q -ntp -DskipTests package
-exec java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
+exec java -cp "e2e/target/modelfleet-e2e.jar:e2e/target/lib/*:agent/target/modelfleet-agent.jar" \
   dev.modelfleet.e2e.Demo "${args[@]}"

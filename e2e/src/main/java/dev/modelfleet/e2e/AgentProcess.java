@@ -22,8 +22,21 @@ public final class AgentProcess extends ManagedProcess {
           System.getProperty(
                   "modelfleet.agent.jvmFlags",
                   "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k"
-                      + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData")
+                      + " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData"
+                      + " -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=5000")
               .split(" "));
+
+  /**
+   * Which agent to run: a jar and the JVM flags to run it with. Benchmarks compare two (the
+   * footprint section: a baseline build against this one); everything else runs {@link #of}.
+   */
+  public record Build(String name, Path jar, List<String> jvmFlags) {
+
+    /** This checkout's agent/target/modelfleet-agent.jar with {@link #JVM_FLAGS}. */
+    public static Build of(RepoLayout repo) {
+      return new Build("current", repo.agentJar(), JVM_FLAGS);
+    }
+  }
 
   /** glibc's per-thread malloc arenas cost resident memory that ONNX Runtime does not need. */
   public static final Map<String, String> ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
@@ -56,6 +69,21 @@ public final class AgentProcess extends ManagedProcess {
       Path rootKey,
       Path stateDir,
       String... extraArgs) {
+    return start(Build.of(repo), name, serverTarget, enrollmentToken, rootKey, stateDir, extraArgs);
+  }
+
+  /**
+   * Like {@link #start(RepoLayout, String, String, String, Path, Path, String...)}, of {@code
+   * build}.
+   */
+  public static AgentProcess start(
+      Build build,
+      String name,
+      String serverTarget,
+      String enrollmentToken,
+      Path rootKey,
+      Path stateDir,
+      String... extraArgs) {
     try {
       Files.createDirectories(stateDir);
       Files.deleteIfExists(stateDir.resolve("inference.port"));
@@ -63,11 +91,11 @@ public final class AgentProcess extends ManagedProcess {
       throw new UncheckedIOException(e);
     }
     List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin()));
-    command.addAll(JVM_FLAGS);
+    command.addAll(build.jvmFlags());
     command.addAll(
         List.of(
             "-jar",
-            repo.agentJar().toString(),
+            build.jar().toString(),
             "run",
             "--server",
             serverTarget,

@@ -91,6 +91,43 @@ public final class Fleet implements AutoCloseable {
     return agent;
   }
 
+  /** Like {@link #startAgent}, of {@code build} (a benchmark's baseline, say). */
+  public AgentProcess startAgent(
+      AgentProcess.Build build, String name, Map<String, String> labels, String... extraArgs) {
+    AgentProcess agent =
+        AgentProcess.start(
+            build,
+            name,
+            server.grpcTarget(),
+            mintToken(name, labels),
+            rootKey,
+            workDir.resolve(name),
+            withTls(extraArgs));
+    agents.add(agent);
+    deviceIdOf(agent);
+    return agent;
+  }
+
+  /** Starts again an agent of {@code build} that enrolled before, connected to this server. */
+  public AgentProcess restartAgent(AgentProcess.Build build, String name, String... extraArgs) {
+    AgentProcess agent =
+        AgentProcess.start(
+            build,
+            name,
+            server.grpcTarget(),
+            null,
+            rootKey,
+            workDir.resolve(name),
+            withTls(extraArgs));
+    agents.add(agent);
+    return agent;
+  }
+
+  /** The pinned root key file the agents were started with. */
+  public Path rootKey() {
+    return rootKey;
+  }
+
   /** Starts again an agent that enrolled before (its identity in its state directory). */
   public AgentProcess restartAgent(String name, String... extraArgs) {
     AgentProcess agent =

@@ -1,27 +1,43 @@
 package dev.modelfleet.agent.bundle;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.agent.state.JsonObject;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.List;
 
 /** An import's result as the local API answers it, and as {@code import-bundle} prints it. */
 public final class ImportOutcome {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private ImportOutcome() {}
 
   public static byte[] json(BundleImporter.Result result) {
     try {
-      return JSON.writeValueAsBytes(result);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+      return JsonObject.write(
+          false,
+          g -> {
+            g.writeStartObject();
+            g.writeStringField("bundleId", result.bundleId());
+            g.writeBooleanField("installed", result.installed());
+            g.writeStringField("reasonCode", result.reasonCode());
+            g.writeStringField("reason", result.reason());
+            JsonObject.writeStrings(g, "models", result.models());
+            g.writeEndObject();
+          });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
   public static BundleImporter.Result parse(byte[] json) throws IOException {
-    return JSON.readValue(json, BundleImporter.Result.class);
+    JsonObject o = JsonObject.parse(json);
+    List<String> models = o.strings("models");
+    return new BundleImporter.Result(
+        o.string("bundleId"),
+        Boolean.TRUE.equals(o.bool("installed")),
+        o.string("reasonCode"),
+        o.string("reason"),
+        models == null ? List.of() : models);
   }
 
   /** Prints what happened; returns the exit code (0 installed, 1 refused or failed). */

@@ -1,13 +1,13 @@
 package dev.modelfleet.agent.hardware;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.agent.config.ConfigException;
+import dev.modelfleet.agent.state.JsonObject;
 import dev.modelfleet.protocol.agent.v1.Accelerator;
 import dev.modelfleet.protocol.agent.v1.BenchmarkResult;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -42,12 +42,9 @@ public record SimulatedProfile(
       Double gmacs,
       String error) {}
 
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
   public static SimulatedProfile read(Path file) throws ConfigException {
     try {
-      return JSON.readValue(file.toFile(), SimulatedProfile.class);
+      return fromJson(JsonObject.read(file));
     } catch (IOException e) {
       throw new ConfigException(
           "simulate-profile "
@@ -55,6 +52,67 @@ public record SimulatedProfile(
               + " is not a valid profile: "
               + e.getMessage().lines().findFirst().orElse(""));
     }
+  }
+
+  // Every field is optional; one this record does not have is refused (a misspelt field must
+  // not leave the probed value in place unnoticed).
+  private static SimulatedProfile fromJson(JsonObject json) throws IOException {
+    json.onlyFields(
+        List.of(
+            "arch",
+            "cpuModel",
+            "cpuFlags",
+            "cores",
+            "memoryTotalBytes",
+            "executionProviders",
+            "accelerators",
+            "benchmark",
+            "diskFreeBytes"));
+    List<SimulatedAccelerator> accelerators = null;
+    if (json.objects("accelerators") != null) {
+      accelerators = new ArrayList<>();
+      for (JsonObject a : json.objects("accelerators")) {
+        a.onlyFields(List.of("kind", "vendor", "name"));
+        accelerators.add(
+            new SimulatedAccelerator(a.string("kind"), a.string("vendor"), a.string("name")));
+      }
+    }
+    List<SimulatedResult> benchmark = null;
+    if (json.objects("benchmark") != null) {
+      benchmark = new ArrayList<>();
+      for (JsonObject r : json.objects("benchmark")) {
+        r.onlyFields(
+            List.of(
+                "executionProvider",
+                "precision",
+                "kernel",
+                "runs",
+                "p50Ms",
+                "p95Ms",
+                "gmacs",
+                "error"));
+        benchmark.add(
+            new SimulatedResult(
+                r.string("executionProvider"),
+                r.string("precision"),
+                r.string("kernel"),
+                r.intValue("runs"),
+                r.doubleValue("p50Ms"),
+                r.doubleValue("p95Ms"),
+                r.doubleValue("gmacs"),
+                r.string("error")));
+      }
+    }
+    return new SimulatedProfile(
+        json.string("arch"),
+        json.string("cpuModel"),
+        json.strings("cpuFlags"),
+        json.intValue("cores"),
+        json.longValue("memoryTotalBytes"),
+        json.strings("executionProviders"),
+        accelerators,
+        benchmark,
+        json.longValue("diskFreeBytes"));
   }
 
   /** The detected profile with this file's values put over it, marked simulated. */

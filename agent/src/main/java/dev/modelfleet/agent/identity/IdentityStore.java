@@ -1,6 +1,6 @@
 package dev.modelfleet.agent.identity;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelfleet.agent.state.JsonObject;
 import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
@@ -24,8 +24,6 @@ import java.util.Map;
  * root.pem} (the pinned root keys it was checked against, see {@link RootPin}).
  */
 public final class IdentityStore {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   record IdentityFile(
       String deviceId, String credential, String name, Map<String, String> labels) {}
@@ -87,7 +85,25 @@ public final class IdentityStore {
     // Written last: its presence means "enrolled", so a crash before it means "enroll again".
     SecureFiles.writeAtomically(
         dir.resolve("identity.json"),
-        JSON.writeValueAsBytes(new IdentityFile(deviceId, credential, name, labels)));
+        JsonObject.write(
+            false,
+            g -> {
+              // the names of the record Jackson's data binding wrote before
+              g.writeStartObject();
+              g.writeStringField("deviceId", deviceId);
+              g.writeStringField("credential", credential);
+              g.writeStringField("name", name);
+              if (labels == null) {
+                g.writeNullField("labels");
+              } else {
+                g.writeObjectFieldStart("labels");
+                for (Map.Entry<String, String> label : labels.entrySet()) {
+                  g.writeStringField(label.getKey(), label.getValue());
+                }
+                g.writeEndObject();
+              }
+              g.writeEndObject();
+            }));
   }
 
   /** The root keys pinned at enrollment, for restarts without --root-key. */
@@ -101,7 +117,13 @@ public final class IdentityStore {
    * renewed one (desired states are refused meanwhile, see DesiredStateVerifier).
    */
   public DeviceIdentity load(RootPin pin) throws IOException, VerificationException {
-    IdentityFile file = JSON.readValue(dir.resolve("identity.json").toFile(), IdentityFile.class);
+    JsonObject json = JsonObject.read(dir.resolve("identity.json"));
+    IdentityFile file =
+        new IdentityFile(
+            json.string("deviceId"),
+            json.string("credential"),
+            json.string("name"),
+            json.stringMap("labels"));
     KeyPair pair = keyPair();
     SignedEnvelope root =
         SignedEnvelope.parseFrom(Files.readAllBytes(dir.resolve("root-metadata.pb")));

@@ -3,8 +3,6 @@ package dev.modelfleet.agent.lifecycle;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.agent.config.AgentConfig;
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.metrics.AgentMetrics;
@@ -12,6 +10,7 @@ import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.state.ActiveModel;
+import dev.modelfleet.agent.state.JsonObject;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
@@ -44,8 +43,6 @@ final class AgentStatus {
       Deployer deployer,
       int httpPort,
       int grpcPort) {}
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private AgentStatus() {}
 
@@ -102,10 +99,10 @@ final class AgentStatus {
       g.writeNullField("device_name");
       return;
     }
-    JsonNode identity = JSON.readTree(file.toFile());
+    JsonObject identity = JsonObject.read(file);
     // The credential in that file is a secret: only the id and the name are shown.
-    g.writeStringField("device_id", identity.path("deviceId").asText(null));
-    g.writeStringField("device_name", identity.path("name").asText(null));
+    g.writeStringField("device_id", identity.string("deviceId"));
+    g.writeStringField("device_name", identity.string("name"));
   }
 
   private static String certificateExpiry(Path stateDir) {
@@ -173,66 +170,66 @@ final class AgentStatus {
 
   /** The document as the lines {@code modelfleet-agent status} prints. */
   static String text(byte[] json) throws IOException {
-    JsonNode s = JSON.readTree(json);
+    JsonObject s = JsonObject.parse(json);
     StringBuilder b = new StringBuilder();
     String device =
-        s.path("device_id").isTextual()
-            ? s.get("device_id").asText() + " (" + s.path("device_name").asText("?") + ")"
+        s.string("device_id") != null
+            ? s.string("device_id") + " (" + s.string("device_name", "?") + ")"
             : "not enrolled";
     line(
         b,
         "agent",
-        s.path("version").asText()
-            + (s.path("running").asBoolean() ? ", running" : ", not running"));
+        s.string("version", "")
+            + (Boolean.TRUE.equals(s.bool("running")) ? ", running" : ", not running"));
     line(b, "device", device);
-    line(b, "server", s.path("server").asText("(none configured)"));
-    line(b, "connection", s.path("connection").asText());
-    line(b, "last sync", s.path("last_sync").asText("never (since the agent started)"));
+    line(b, "server", s.string("server", "(none configured)"));
+    line(b, "connection", s.string("connection", ""));
+    line(b, "last sync", s.string("last_sync", "never (since the agent started)"));
     line(
         b,
         "certificate",
-        s.path("certificate_expires").isTextual()
-            ? "expires " + s.get("certificate_expires").asText()
+        s.string("certificate_expires") != null
+            ? "expires " + s.string("certificate_expires")
             : "none (plaintext to the server)");
     if (s.has("inference_http")) {
       line(
           b,
           "inference",
           "http "
-              + s.get("inference_http").asText()
-              + (s.path("inference_grpc").isTextual()
-                  ? ", grpc " + s.get("inference_grpc").asText()
+              + s.string("inference_http")
+              + (s.string("inference_grpc") != null
+                  ? ", grpc " + s.string("inference_grpc")
                   : ", grpc off"));
     }
-    JsonNode models = s.path("models");
-    if (models.isEmpty()) {
+    List<JsonObject> models = s.objects("models");
+    if (models == null || models.isEmpty()) {
       line(b, "models", "none");
     } else {
       line(
           b,
           "models",
           String.format("%-24s %-12s %-12s %s", "NAME", "DESIRED", "INSTALLED", "SERVING"));
-      for (JsonNode m : models) {
+      for (JsonObject m : models) {
         line(
             b,
             "",
             String.format(
                 "%-24s %-12s %-12s %s",
-                m.path("name").asText(),
-                m.path("desired").asText("-"),
-                m.path("installed").asText("-"),
-                m.path("serving").asText("-")));
+                m.string("name", ""),
+                m.string("desired", "-"),
+                m.string("installed", "-"),
+                m.string("serving", "-")));
       }
     }
-    JsonNode pending = s.path("pending_downloads");
-    if (pending.isEmpty()) {
+    List<JsonObject> pending = s.objects("pending_downloads");
+    if (pending == null || pending.isEmpty()) {
       line(b, "downloads", "none pending");
     } else {
-      for (JsonNode p : pending) {
+      for (JsonObject p : pending) {
         line(
             b,
             "downloads",
-            p.path("sha256").asText() + " (" + p.path("bytes").asLong() + " bytes so far)");
+            p.string("sha256", "") + " (" + p.longValue("bytes", 0) + " bytes so far)");
       }
     }
     return b.toString();

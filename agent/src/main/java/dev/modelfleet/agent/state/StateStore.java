@@ -1,23 +1,18 @@
 package dev.modelfleet.agent.state;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The persisted {@link AgentState} ({@code state.json}) and the artifact directory, inside the
  * owner-only state directory.
  */
 public final class StateStore {
-
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .enable(SerializationFeature.INDENT_OUTPUT)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private final Path dir;
   private final Path stateFile;
@@ -33,11 +28,71 @@ public final class StateStore {
 
   private AgentState read() throws IOException {
     try {
-      return JSON.readValue(stateFile.toFile(), AgentState.class);
+      return fromJson(JsonObject.read(stateFile));
     } catch (IOException e) {
       throw new IOException(
           stateFile + " is unreadable (" + e.getMessage() + "); move it away to start afresh", e);
     }
+  }
+
+  // state.json keeps the record components' names (the format Jackson's data binding wrote);
+  // fields it does not know are ignored, so an older agent reads a newer file.
+  static AgentState fromJson(JsonObject json) throws IOException {
+    return new AgentState(
+        json.longValue("acceptedGeneration", 0),
+        json.string("acceptedPayloadSha256"),
+        models(json.objects("activeModels")),
+        json.string("acceptedUnderKeys"),
+        models(json.objects("previousModels")));
+  }
+
+  private static List<ActiveModel> models(List<JsonObject> objects) throws IOException {
+    List<ActiveModel> models = new ArrayList<>();
+    for (JsonObject m : objects == null ? List.<JsonObject>of() : objects) {
+      models.add(
+          new ActiveModel(
+              m.string("model"),
+              m.string("version"),
+              m.string("variantId"),
+              m.string("sha256"),
+              m.longValue("size", 0),
+              m.longValue("generation", 0),
+              m.string("executionProvider"),
+              m.longValue("targetsVersion", 0)));
+    }
+    return models;
+  }
+
+  static byte[] toJson(AgentState state) throws IOException {
+    return JsonObject.write(
+        true,
+        g -> {
+          g.writeStartObject();
+          g.writeNumberField("acceptedGeneration", state.acceptedGeneration());
+          g.writeStringField("acceptedPayloadSha256", state.acceptedPayloadSha256());
+          writeModels(g, "activeModels", state.activeModels());
+          g.writeStringField("acceptedUnderKeys", state.acceptedUnderKeys());
+          writeModels(g, "previousModels", state.previousModels());
+          g.writeEndObject();
+        });
+  }
+
+  private static void writeModels(JsonGenerator g, String field, List<ActiveModel> models)
+      throws IOException {
+    g.writeArrayFieldStart(field);
+    for (ActiveModel m : models) {
+      g.writeStartObject();
+      g.writeStringField("model", m.model());
+      g.writeStringField("version", m.version());
+      g.writeStringField("variantId", m.variantId());
+      g.writeStringField("sha256", m.sha256());
+      g.writeNumberField("size", m.size());
+      g.writeNumberField("generation", m.generation());
+      g.writeStringField("executionProvider", m.executionProvider());
+      g.writeNumberField("targetsVersion", m.targetsVersion());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
   }
 
   public AgentState current() {
@@ -46,7 +101,7 @@ public final class StateStore {
 
   public synchronized void save(AgentState state) {
     try {
-      SecureFiles.writeAtomically(stateFile, JSON.writeValueAsBytes(state));
+      SecureFiles.writeAtomically(stateFile, toJson(state));
       current = state;
     } catch (IOException e) {
       throw new UncheckedIOException("could not persist agent state to " + stateFile, e);

@@ -115,7 +115,7 @@ public final class Benchmarks {
     }
     // the sections that share one server; the others (shadow alone, say) need not wait for it
     if (!java.util.Collections.disjoint(
-        sections, Set.of("server", "agent", "download", "hardware"))) {
+        sections, Set.of("server", "agent", "download", "hardware", "footprint"))) {
       progress("server start " + SERVER_STARTS + "/" + SERVER_STARTS);
       // plaintext agent port throughout: the download and fleet benchmarks use the agent protocol
       // directly (one connection for many devices), and the figures stay comparable with earlier
@@ -137,6 +137,9 @@ public final class Benchmarks {
           progress("../shared/models is absent: skipping the Silero VAD figures");
         } else if (sections.contains("agent")) {
           agentFigures(fleet, silero);
+        }
+        if (silero != null && sections.contains("footprint")) {
+          footprint(fleet, silero);
         }
         if (sections.contains("download")) {
           download(fleet, server, curl);
@@ -287,6 +290,45 @@ public final class Benchmarks {
         "median " + median(starts) + " ms of " + starts,
         "≤ 1000 ms");
     protocolFigures(fleet, silero);
+  }
+
+  /**
+   * The agent's footprint against a baseline build, interleaved (FootprintBench): the baseline's
+   * jar from -Dmodelfleet.bench.baselineJar (e2e/bench.sh footprint builds it from a git ref), run
+   * with -Dmodelfleet.bench.baselineJvmFlags (default: the flags the agent shipped with before the
+   * footprint work); without a baseline, this build alone. -Dmodelfleet.bench.footprintVariants
+   * adds this jar with other JVM flags.
+   */
+  private void footprint(Fleet fleet, Path silero) throws Exception {
+    List<AgentProcess.Build> builds = new ArrayList<>();
+    String baselineJar = System.getProperty("modelfleet.bench.baselineJar", "");
+    if (!baselineJar.isBlank()) {
+      builds.add(
+          new AgentProcess.Build(
+              "baseline",
+              Path.of(baselineJar).toAbsolutePath(),
+              List.of(
+                  System.getProperty(
+                          "modelfleet.bench.baselineJvmFlags",
+                          "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k -XX:TieredStopAtLevel=1"
+                              + " -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData")
+                      .split(" "))));
+    }
+    builds.add(AgentProcess.Build.of(repo));
+    // More JVM flag sets for this jar, to measure each change alone: "name=flags;name=flags"
+    for (String variant : System.getProperty("modelfleet.bench.footprintVariants", "").split(";")) {
+      if (variant.contains("=")) {
+        String name = variant.substring(0, variant.indexOf('='));
+        String flags = variant.substring(variant.indexOf('=') + 1).trim();
+        builds.add(new AgentProcess.Build(name, repo.agentJar(), List.of(flags.split(" +"))));
+      }
+    }
+    FootprintBench.run(
+        fleet,
+        silero,
+        builds,
+        Integer.getInteger("modelfleet.bench.footprintRounds", 3),
+        (what, measured) -> row(what, measured, ""));
   }
 
   /**

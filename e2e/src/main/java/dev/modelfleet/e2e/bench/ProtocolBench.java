@@ -159,33 +159,75 @@ final class ProtocolBench {
       int calls,
       Consumer<String> rows)
       throws Exception {
+    measure(
+        modelName, file, inputs, List.of(new Target("", httpPort, grpcPort)), rounds, calls, rows);
+  }
+
+  /** One agent to call: its name in the report (empty for one agent alone) and its ports. */
+  record Target(String name, int httpPort, int grpcPort) {}
+
+  /** A way of calling one target; the baseline has no target. */
+  private record Lane(Way way, Target target) {
+    String label() {
+      return ProtocolBench.label(way)
+          + (target == null || target.name().isEmpty() ? "" : ", " + target.name());
+    }
+  }
+
+  /**
+   * Like the one-agent form, against several agents serving the same model (a baseline build and
+   * this one, say): each round runs OrtSession.run and the three ways of every agent, the order
+   * rotating every round, so that all of them see the same machine.
+   */
+  static void measure(
+      String modelName,
+      Path file,
+      Inputs inputs,
+      List<Target> targets,
+      int rounds,
+      int calls,
+      Consumer<String> rows)
+      throws Exception {
     try (OrtSession session =
         OrtEnvironment.getEnvironment()
             .createSession(file.toString(), new OrtSession.SessionOptions())) {
-      ManagedChannel channel =
-          NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+      Map<Target, ManagedChannel> channels = new LinkedHashMap<>();
+      for (Target target : targets) {
+        channels.put(
+            target,
+            NettyChannelBuilder.forAddress("127.0.0.1", target.grpcPort()).usePlaintext().build());
+      }
       try {
-        Map<Way, Call> ways = new LinkedHashMap<>();
         byte[] jsonBody = json(inputs);
         byte[][] binary = binary(inputs);
-        ways.put(Way.ORT, direct(session, inputs));
-        // A fresh keep-alive connection per round: the JDK server drops one idle for a while.
-        ways.put(Way.JSON, () -> {});
-        ways.put(Way.BINARY, () -> {});
-        ways.put(Way.GRPC, grpc(channel, modelName, inputs));
-        Map<Way, List<Double>> p50s = new LinkedHashMap<>();
-        List<Way> order = new ArrayList<>(ways.keySet());
+        Call direct = direct(session, inputs);
+        Map<Target, Call> grpcCalls = new LinkedHashMap<>();
+        List<Lane> order = new ArrayList<>();
+        order.add(new Lane(Way.ORT, null));
+        for (Target target : targets) {
+          grpcCalls.put(target, grpc(channels.get(target), modelName, inputs));
+          for (Way way : List.of(Way.JSON, Way.BINARY, Way.GRPC)) {
+            order.add(new Lane(way, target));
+          }
+        }
+        List<Lane> lanes = List.copyOf(order);
+        Map<Lane, List<Double>> p50s = new LinkedHashMap<>();
         for (int round = -1; round < rounds; round++) { // round -1 warms everything up
-          for (Way way : order) {
+          for (Lane lane : order) {
+            Way way = lane.way();
             Samples samples = new Samples(calls);
+            // A fresh keep-alive connection per round: the JDK server drops one idle for a while.
             Socket socket =
-                way == Way.JSON || way == Way.BINARY ? new Socket("127.0.0.1", httpPort) : null;
+                way == Way.JSON || way == Way.BINARY
+                    ? new Socket("127.0.0.1", lane.target().httpPort())
+                    : null;
             Call call =
-                way == Way.JSON
-                    ? http(socket, modelName, jsonBody, null)
-                    : way == Way.BINARY
-                        ? http(socket, modelName, binary[1], binary[0])
-                        : ways.get(way);
+                switch (way) {
+                  case ORT -> direct;
+                  case JSON -> http(socket, modelName, jsonBody, null);
+                  case BINARY -> http(socket, modelName, binary[1], binary[0]);
+                  case GRPC -> grpcCalls.get(lane.target());
+                };
             call.run(); // the connection's first request is not a sample
             for (int i = 0; i < calls; i++) {
               long start = System.nanoTime();
@@ -196,23 +238,24 @@ final class ProtocolBench {
               socket.close();
             }
             if (round >= 0) {
-              p50s.computeIfAbsent(way, w -> new ArrayList<>()).add(samples.medianMillis());
+              p50s.computeIfAbsent(lane, l -> new ArrayList<>()).add(samples.medianMillis());
             }
           }
           order.add(order.remove(0));
         }
-        for (Way way : ways.keySet()) {
+        List<Double> baseline = p50s.get(lanes.get(0));
+        for (Lane lane : lanes) {
           List<Double> overheads = new ArrayList<>();
           for (int r = 0; r < rounds; r++) {
-            overheads.add(p50s.get(way).get(r) - p50s.get(Way.ORT).get(r));
+            overheads.add(p50s.get(lane).get(r) - baseline.get(r));
           }
           rows.accept(
               String.format(
                   "| %s | %s | %.3f ms | %s |",
                   modelName,
-                  label(way),
-                  median(p50s.get(way)),
-                  way == Way.ORT
+                  lane.label(),
+                  median(p50s.get(lane)),
+                  lane.way() == Way.ORT
                       ? "(baseline)"
                       : String.format(
                           "%.3f ms [%.3f..%.3f]",
@@ -221,7 +264,9 @@ final class ProtocolBench {
                           overheads.stream().mapToDouble(d -> d).max().orElseThrow())));
         }
       } finally {
-        channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        for (ManagedChannel channel : channels.values()) {
+          channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        }
       }
     }
   }

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>From code: {@link #start(SimulatorOptions, PrintStream)}, then {@link #snapshot()}, {@link
  * #deviceIds()}, {@link #behave(VersionBehaviour)} and {@link #close()}. From the command line:
- * {@code java -cp e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar
+ * {@code java -cp
+ * "e2e/target/modelfleet-e2e.jar:e2e/target/lib/*:agent/target/modelfleet-agent.jar"
  * dev.modelfleet.e2e.sim.SimulatedFleet --server host:9000 --token T --devices 1000}
  */
 public final class SimulatedFleet implements AutoCloseable {
