@@ -166,7 +166,7 @@ public class DesiredStateService {
               .setSampleRate(entry.shadowSampleRate)
               .setMaxPerSecond(entry.shadowMaxPerSecond));
     }
-    offers.offer(entry.variant.id, installedSha256).ifPresent(model::setDelta);
+    offers.offerOn(model, entry.variant.id, installedSha256);
     return model;
   }
 
