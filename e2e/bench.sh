@@ -12,6 +12,8 @@
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 # bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
 # import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench).
+# history (~1 min, only when named): bytes on the wire for a 4-version fine-tune history of a
+# 25 MB model, whole vs compressed vs deltas (HistoryBench; no database).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization "* ]]; then
@@ -20,6 +22,17 @@ if [[ " $* " == *" quantization "* ]]; then
   rest=()
   for section in "$@"; do
     [[ "$section" == quantization ]] || rest+=("$section")
+  done
+  [[ ${#rest[@]} -eq 0 ]] && exit 0
+  set -- "${rest[@]}"
+fi
+if [[ " $* " == *" history "* ]]; then
+  ./mvnw -B -q -ntp -DskipTests package
+  java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
+    dev.modelfleet.e2e.bench.HistoryBench e2e/target/bench-work/history 3
+  rest=()
+  for section in "$@"; do
+    [[ "$section" == history ]] || rest+=("$section")
   done
   [[ ${#rest[@]} -eq 0 ]] && exit 0
   set -- "${rest[@]}"
