@@ -11,8 +11,8 @@ import java.nio.file.Path;
 
 /**
  * An artifact compressed whole for the wire: one standard zstd frame (what {@code zstd -d} reads),
- * a delta with no base. fp32 weights often shrink by a tenth or more; quantized ones hardly at all,
- * which is why the server measures each artifact and keeps the copy only when it pays.
+ * a delta with no base. fp32 weights shrank by 7-20 % in what was measured; random-looking int8 not
+ * at all, which is why the server measures each artifact and keeps the copy only when it pays.
  *
  * <p>The window is capped at {@link #WINDOW_LOG} on both sides, so a device decompresses with a few
  * MB whatever the artifact's size, and a frame asking for more is refused rather than obeyed.

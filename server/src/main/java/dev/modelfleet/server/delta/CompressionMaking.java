@@ -26,11 +26,11 @@ import org.jboss.logging.Logger;
 
 /**
  * Weighs a newly published variant compressed whole ({@link WholeCompression}): a delta with no
- * base, for devices that hold no earlier version or whose delta was not kept. fp32 weights often
- * shrink by a tenth, quantized ones hardly, so each artifact is measured and its copy kept only
- * when it saves {@link DeltaConfig#compressionMinSaving()}. Like {@link DeltaMaking}, on its own
- * background thread after the publishing transaction committed; a replica that stops meanwhile
- * leaves the variant served whole.
+ * base, for devices that hold no earlier version or whose delta was not kept. fp32 weights shrink
+ * by 7-20 % in what was measured, int8 anywhere from 0 to 30 %, so each artifact is measured and
+ * its copy kept only when it saves {@link DeltaConfig#compressionMinSaving()}. Like {@link
+ * DeltaMaking}, on its own background thread after the publishing transaction committed; a replica
+ * that stops meanwhile leaves the variant served whole.
  */
 @ApplicationScoped
 public class CompressionMaking {
