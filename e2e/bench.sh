@@ -22,6 +22,8 @@
 # MODELFLEET_BENCH_BASELINE_JAR (its per-architecture jars beside it), or one built from the git
 # ref MODELFLEET_BENCH_BASELINE_REF (default main) in a temporary worktree; it runs with the JVM
 # flags the agent shipped with before (-Dmodelfleet.bench.baselineJvmFlags to change them).
+# history (~1 min, only when named): bytes on the wire for a 4-version fine-tune history of a
+# 25 MB model, whole vs compressed vs deltas (HistoryBench; no database).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization-profile "* ]]; then
@@ -61,6 +63,17 @@ if [[ " $* " == *" quantization "* ]]; then
   rest=()
   for section in "$@"; do
     [[ "$section" == quantization ]] || rest+=("$section")
+  done
+  [[ ${#rest[@]} -eq 0 ]] && exit 0
+  set -- "${rest[@]}"
+fi
+if [[ " $* " == *" history "* ]]; then
+  ./mvnw -B -q -ntp -DskipTests package
+  java -cp "e2e/target/modelfleet-e2e.jar:agent/target/modelfleet-agent.jar" \
+    dev.modelfleet.e2e.bench.HistoryBench e2e/target/bench-work/history 3
+  rest=()
+  for section in "$@"; do
+    [[ "$section" == history ]] || rest+=("$section")
   done
   [[ ${#rest[@]} -eq 0 ]] && exit 0
   set -- "${rest[@]}"

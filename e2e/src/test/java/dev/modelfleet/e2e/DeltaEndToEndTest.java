@@ -21,9 +21,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A real agent running version 1 gets a fine-tuned version 2 as a delta: far fewer bytes leave the
- * server, the rebuilt file is byte for byte version 2 and serves. A delta tampered with in the
- * store is refused by its sha256, the agent downloads the whole artifact and the server shows why.
+ * A real agent gets version 1 as its compressed copy (nothing to make a delta from), then a
+ * fine-tuned version 2 as a delta: far fewer bytes leave the server, the rebuilt file is byte for
+ * byte version 2 and serves. A delta tampered with in the store is refused by its sha256, the agent
+ * takes the compressed copy instead and the server shows why.
  */
 class DeltaEndToEndTest {
 
@@ -52,15 +53,31 @@ class DeltaEndToEndTest {
     byte[] v3 = FineTunes.fineTuned(v2, 2, 0.1, 183);
     fleet.createVersion(model, "1");
     String sha1 = fleet.uploadVariant(model, "1", v1).path("sha256").asText();
+    // nothing to make a delta from: version 1 goes compressed whole (fp32 weights shrink a little)
+    JsonNode compressed1 = compressionWeighed(fleet, model, "1");
+    assertTrue(compressed1.path("kept").asBoolean(), compressed1.toString());
+    long servedBefore = served();
     fleet.assign(model, "1", selector);
     fleet.awaitActive(model, "1", List.of(agent), LIMIT, line -> {});
+    assertEquals(
+        compressed1.path("size").asLong(),
+        served() - servedBefore,
+        "only the compressed copy's bytes went out");
+    assertTrue(
+        fleet.deploymentOf(deviceId, model).path("deliveredCompressed").asBoolean(),
+        fleet.deploymentOf(deviceId, model).toString());
+    assertArrayEquals(
+        v1,
+        Files.readAllBytes(agent.stateDir().resolve("artifacts").resolve(sha1 + ".onnx")),
+        "the decompressed file is version 1, byte for byte");
     awaitInstalled(fleet, deviceId, model, sha1);
 
     fleet.createVersion(model, "2");
     String sha2 = fleet.uploadVariant(model, "2", v2).path("sha256").asText();
     JsonNode delta2 = deltasWhenWeighed(fleet, model, "2", 1).get(0);
     assertTrue(delta2.path("kept").asBoolean(), delta2.toString());
-    long servedBefore = served();
+    compressionWeighed(fleet, model, "2");
+    servedBefore = served();
     fleet.assign(model, "2", selector);
     fleet.awaitActive(model, "2", List.of(agent), LIMIT, line -> {});
 
@@ -81,6 +98,8 @@ class DeltaEndToEndTest {
     // version 3's delta from version 2 is damaged in the store
     fleet.createVersion(model, "3");
     fleet.uploadVariant(model, "3", v3);
+    JsonNode compressed3 = compressionWeighed(fleet, model, "3");
+    assertTrue(compressed3.path("kept").asBoolean(), compressed3.toString());
     JsonNode fromTwo = null;
     for (JsonNode d : deltasWhenWeighed(fleet, model, "3", 2)) {
       if ("2".equals(d.path("baseVersion").asText())) {
@@ -101,7 +120,13 @@ class DeltaEndToEndTest {
     assertTrue(
         status.path("deltaFallbackReason").asText().startsWith("delta-download-failed"),
         "the server shows why the delta was not used: " + status);
-    assertTrue(served() - servedBefore >= v3.length, "the whole artifact went out after the delta");
+    assertTrue(
+        status.path("deliveredCompressed").asBoolean(),
+        "after the delta, the compressed copy: " + status);
+    long afterDelta = served() - servedBefore;
+    assertTrue(
+        afterDelta >= compressed3.path("size").asLong() && afterDelta < v3.length,
+        afterDelta + " bytes went out for the failed delta and the compressed copy");
     assertEquals(
         "3", client.inferWithSyntheticInputs(model).path("model_version").asText(), "and serves");
   }
@@ -130,6 +155,19 @@ class DeltaEndToEndTest {
           JsonNode deltas =
               fleet.admin().get("/api/v1/models/" + model + "/versions/" + version + "/deltas");
           return deltas.size() >= count ? deltas : null;
+        });
+  }
+
+  private static JsonNode compressionWeighed(Fleet fleet, String model, String version) {
+    return Waits.until(
+        model + " " + version + " weighed compressed whole",
+        LIMIT,
+        () -> {
+          JsonNode weighed =
+              fleet
+                  .admin()
+                  .get("/api/v1/models/" + model + "/versions/" + version + "/compressions");
+          return weighed.size() >= 1 ? weighed.get(0) : null;
         });
   }
 

@@ -2,6 +2,7 @@ package dev.modelfleet.agent.bundle;
 
 import dev.modelfleet.agent.deploy.Deployer;
 import dev.modelfleet.agent.identity.DeviceIdentity;
+import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
@@ -11,9 +12,14 @@ import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -22,8 +28,9 @@ import java.util.stream.Stream;
  * Imports an offline bundle: reads and checks it whole ({@link BundleReader}), checks this device's
  * desired state as the Sync path would (signature threshold, device id, generation, expiry) before
  * anything changes, then takes newer root versions and hands the document to the same {@link
- * Deployer} the Sync session uses, its artifacts served from the staged bundle. A refusal changes
- * nothing: the staged files are removed and the models in service stay.
+ * Deployer} the Sync session uses, its artifacts moved from the staged bundle into the store (each
+ * written once). A refusal changes nothing: the staged files are removed and the models in service
+ * stay; a deployment that then fails removes the artifacts it placed unless a model uses them.
  */
 public final class BundleImporter {
 
@@ -117,6 +124,7 @@ public final class BundleImporter {
         failures.clear();
         activated.clear();
       }
+      Map<String, Path> placed = place(bundle.artifacts());
       artifacts.offer(bundle.artifacts());
       importing = bundle.id();
       boolean accepted;
@@ -128,6 +136,7 @@ public final class BundleImporter {
       }
       synchronized (failures) {
         if (!failures.isEmpty()) {
+          removeUnused(placed);
           DeploymentProgress first = failures.get(0);
           return new Result(
               bundle.id(),
@@ -145,6 +154,46 @@ public final class BundleImporter {
     } finally {
       deleteTree(staging);
     }
+  }
+
+  /**
+   * Moves the staged artifacts (verified against the signed index while they were written) to their
+   * place in the store, where the deployer's download finds them and only re-reads them to check:
+   * each artifact is written once, not staged and then copied. A rename, since the staging folder
+   * is inside the state dir. Returns those it placed (not already there).
+   */
+  private Map<String, Path> place(Map<String, Path> staged) throws IOException {
+    Map<String, Path> placed = new HashMap<>();
+    for (Map.Entry<String, Path> artifact : staged.entrySet()) {
+      Path target = store.artifact(artifact.getKey());
+      if (Files.exists(target)) {
+        continue;
+      }
+      Files.createDirectories(target.getParent());
+      Files.move(artifact.getValue(), target, StandardCopyOption.ATOMIC_MOVE);
+      placed.put(artifact.getKey(), target);
+    }
+    if (!placed.isEmpty()) {
+      SecureFiles.syncDirectory(store.artifactsDir());
+    }
+    return placed;
+  }
+
+  /** After a failed import: removes the artifacts it placed that no model serves or keeps. */
+  private void removeUnused(Map<String, Path> placed) {
+    Set<String> kept = new HashSet<>();
+    store.current().activeModels().forEach(m -> kept.add(m.sha256()));
+    store.current().previousModels().forEach(m -> kept.add(m.sha256()));
+    placed.forEach(
+        (sha256, file) -> {
+          if (!kept.contains(sha256)) {
+            try {
+              Files.deleteIfExists(file);
+            } catch (IOException e) {
+              LOG.warning("could not remove " + file + ": " + e.getMessage());
+            }
+          }
+        });
   }
 
   private static void deleteTree(Path dir) {

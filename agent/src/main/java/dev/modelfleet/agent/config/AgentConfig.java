@@ -51,7 +51,8 @@ public record AgentConfig(
   public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/modelfleet-agent");
   public static final int DEFAULT_HTTP_PORT = 8700;
 
-  static final Set<String> KEYS =
+  /** Every key a config file, an environment variable or a flag of {@code run} may set. */
+  public static final Set<String> KEYS =
       Set.of(
           "server",
           "token",

@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.deploy;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.CompressedDelivery;
 import dev.modelfleet.agent.download.DeltaDelivery;
 import dev.modelfleet.agent.download.DownloadGate;
 import dev.modelfleet.agent.hardware.DeviceFacts;
@@ -52,6 +53,7 @@ public final class Deployer {
   private final DesiredStateVerifier verifier;
   private final ArtifactDownloader downloader;
   private final DeltaDelivery deltas;
+  private final CompressedDelivery compressed;
   private final SmokeTestedLoader loader;
   private final ModelRegistry registry;
   private final StateStore store;
@@ -72,6 +74,7 @@ public final class Deployer {
     this.device = device;
     this.downloader = downloader;
     this.deltas = new DeltaDelivery(downloader);
+    this.compressed = new CompressedDelivery(downloader);
     this.loader = new SmokeTestedLoader(loader);
     this.registry = registry;
     this.store = store;
@@ -258,8 +261,9 @@ public final class Deployer {
         return;
       }
       report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
-      if (model.hasDelta()) {
-        rebuildFromDelta(model, manifest, progress);
+      boolean rebuilt = model.hasDelta() && rebuildFromDelta(model, manifest, progress);
+      if (!rebuilt && model.hasCompressed()) {
+        fetchCompressed(model, manifest, progress);
       }
       Path file =
           downloader.download(manifest.getSha256(), manifest.getSize(), reporting(progress));
@@ -297,7 +301,7 @@ public final class Deployer {
    * Tries the delta the desired state offers; on any failure reports why and leaves the artifact to
    * the whole download that follows (which re-checks whatever this rebuilt, too).
    */
-  private void rebuildFromDelta(
+  private boolean rebuildFromDelta(
       DesiredModel model, VariantManifest manifest, DeploymentProgress.Builder progress)
       throws InterruptedException {
     try {
@@ -305,6 +309,7 @@ public final class Deployer {
           deltas.rebuild(
               model.getDelta(), manifest.getSha256(), manifest.getSize(), reporting(progress));
       progress.setDeliveredByDelta(rebuilt);
+      return rebuilt;
     } catch (VerificationException e) {
       String reason = e.reasonCode() + ": " + e.getMessage();
       LOG.warning(
@@ -316,6 +321,36 @@ public final class Deployer {
               + reason
               + "); downloading the whole artifact");
       progress.setDeltaFallbackReason(reason);
+      report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
+      return false;
+    }
+  }
+
+  /**
+   * Tries the compressed copy the desired state offers; on any failure reports why and leaves the
+   * artifact to the whole download that follows (which re-checks whatever this wrote, too).
+   */
+  private void fetchCompressed(
+      DesiredModel model, VariantManifest manifest, DeploymentProgress.Builder progress)
+      throws InterruptedException {
+    try {
+      progress.setDeliveredCompressed(
+          compressed.fetch(
+              model.getCompressed(),
+              manifest.getSha256(),
+              manifest.getSize(),
+              reporting(progress)));
+    } catch (VerificationException e) {
+      String reason = e.reasonCode() + ": " + e.getMessage();
+      LOG.warning(
+          "model "
+              + model.getModel()
+              + " "
+              + model.getVersion()
+              + ": compressed copy not used ("
+              + reason
+              + "); downloading the whole artifact");
+      progress.setCompressedFallbackReason(reason);
       report(progress, DeploymentState.DEPLOYMENT_STATE_DOWNLOADING, 0);
     }
   }

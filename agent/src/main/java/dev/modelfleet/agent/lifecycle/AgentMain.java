@@ -75,7 +75,8 @@ public final class AgentMain {
         --seed N            weights seed (default 1); two seeds give two versions of one model
       """;
 
-  private static final Set<String> RUN_OPTIONS =
+  /** Every key of {@code AgentConfig.KEYS} as a flag, and --config (RunOptionsTest). */
+  static final Set<String> RUN_OPTIONS =
       Set.of(
           "--config",
           "--server",

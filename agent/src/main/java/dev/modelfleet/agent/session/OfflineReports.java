@@ -9,9 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -73,18 +71,24 @@ public final class OfflineReports {
   }
 
   /**
-   * Hands every queued report to {@code send}, oldest first, and forgets them: sent on an open
-   * session, they are as delivered as a live report.
+   * Hands every queued report to {@code send}, oldest first, and forgets each once {@code send}
+   * returned: sent on an open session, it is as delivered as a live report. When {@code send}
+   * throws (the session failed under it), that report and the ones after it stay queued for the
+   * next session, and the exception goes on to the caller.
    */
   public synchronized void drain(Consumer<DeploymentProgress> send) {
     if (queued.isEmpty()) {
       return;
     }
-    List<DeploymentProgress> all = new ArrayList<>(queued);
-    queued.clear();
-    persist();
-    LOG.info("sending " + all.size() + " report(s) queued while offline");
-    all.forEach(send);
+    LOG.info("sending " + queued.size() + " report(s) queued while offline");
+    try {
+      while (!queued.isEmpty()) {
+        send.accept(queued.peekFirst());
+        queued.removeFirst();
+      }
+    } finally {
+      persist();
+    }
   }
 
   private void persist() {

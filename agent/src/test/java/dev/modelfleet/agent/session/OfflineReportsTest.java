@@ -1,6 +1,7 @@
 package dev.modelfleet.agent.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
@@ -48,5 +49,34 @@ class OfflineReportsTest {
     new OfflineReports(dir, 3).drain(sent::add);
     assertEquals(
         List.of("3", "4", "5"), sent.stream().map(DeploymentProgress::getVersion).toList());
+  }
+
+  @Test
+  void reportsASessionFailedToSendStayQueuedForTheNextOne() {
+    OfflineReports queue = new OfflineReports(dir, 10);
+    for (int i = 1; i <= 3; i++) {
+      queue.add(report(String.valueOf(i), DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    }
+    List<DeploymentProgress> sent = new ArrayList<>();
+    RuntimeException broken =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                queue.drain(
+                    p -> {
+                      if (p.getVersion().equals("2")) {
+                        throw new IllegalStateException("stream closed");
+                      }
+                      sent.add(p);
+                    }));
+    assertEquals("stream closed", broken.getMessage());
+    assertEquals(List.of("1"), sent.stream().map(DeploymentProgress::getVersion).toList());
+
+    List<DeploymentProgress> later = new ArrayList<>();
+    new OfflineReports(dir, 10).drain(later::add);
+    assertEquals(
+        List.of("2", "3"),
+        later.stream().map(DeploymentProgress::getVersion).toList(),
+        "kept across a restart too");
   }
 }

@@ -41,7 +41,13 @@ public final class BundleBench {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int hidden = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
     RepoLayout repo = RepoLayout.find();
-    Path work = Files.createDirectories(repo.root().resolve("e2e/target/bench-work/bundle"));
+    // fresh each run: bench.sh recreates the database, so an agent state left by the last run
+    // would belong to a device the new server does not know
+    Path work = repo.root().resolve("e2e/target/bench-work/bundle");
+    if (Files.exists(work)) {
+      DownloadBench.deleteRecursively(work);
+    }
+    Files.createDirectories(work);
     try (ServerProcess server = ServerProcess.start(repo, work.resolve("server"), database);
         Fleet fleet = new Fleet(repo, server, work)) {
       String name = "bench-bundle";

@@ -39,7 +39,10 @@ class ArtifactUrlIssuer {
     this.access = access;
   }
 
-  /** Addresses for the artifacts (and deltas) a desired state names, to send just before it. */
+  /**
+   * Addresses for the artifacts (deltas, compressed copies) a desired state names, to send just
+   * before it.
+   */
   Optional<ServerMessage> forDesiredState(DesiredState state) {
     Set<String> shas = new LinkedHashSet<>();
     for (DesiredModel model : state.getModelsList()) {
@@ -54,6 +57,9 @@ class ArtifactUrlIssuer {
       }
       if (model.hasDelta()) {
         shas.add(model.getDelta().getSha256());
+      }
+      if (model.hasCompressed()) {
+        shas.add(model.getCompressed().getSha256());
       }
     }
     return message(shas);

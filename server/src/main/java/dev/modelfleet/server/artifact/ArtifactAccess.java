@@ -8,9 +8,10 @@ import java.util.UUID;
 /**
  * The one rule for which artifacts a device may download, whichever way it asks (gRPC FetchArtifact
  * or HTTP): those of its current desired state (serving and shadow candidates), the deltas kept for
- * them (from any base: which one the device holds is its business), and those of a trial it was
- * sent and has not reported yet, and only while it is active (a device waiting for approval gets
- * nothing). Anything else is answered as not found, so a device cannot probe what the store holds.
+ * them (from any base: which one the device holds is its business) and their compressed copies, and
+ * those of a trial it was sent and has not reported yet, and only while it is active (a device
+ * waiting for approval gets nothing). Anything else is answered as not found, so a device cannot
+ * probe what the store holds.
  */
 @ApplicationScoped
 public class ArtifactAccess {
@@ -30,7 +31,10 @@ public class ArtifactAccess {
                     + "   where r.device_id = ?1 and r.state = 'pending' and v.artifact_sha256 = ?2)"
                     + " or exists (select 1 from desired_models d join variant_deltas x"
                     + "   on x.target_variant_id = d.variant_id"
-                    + "   where d.device_id = ?1 and x.kept and x.delta_sha256 = ?2))")
+                    + "   where d.device_id = ?1 and x.kept and x.delta_sha256 = ?2)"
+                    + " or exists (select 1 from desired_models d join variant_compressions c"
+                    + "   on c.variant_id = d.variant_id"
+                    + "   where d.device_id = ?1 and c.kept and c.compressed_sha256 = ?2))")
             .setParameter(1, deviceId)
             .setParameter(2, sha256)
             .getSingleResult();

@@ -137,6 +137,10 @@ public class DeploymentService implements DeviceDeployments {
     status.deltaFallbackReason =
         emptyToNull(
             StoredText.bounded(progress.getDeltaFallbackReason(), StoredText.REASON_LENGTH));
+    status.deliveredCompressed = progress.getDeliveredCompressed();
+    status.compressedFallbackReason =
+        emptyToNull(
+            StoredText.bounded(progress.getCompressedFallbackReason(), StoredText.REASON_LENGTH));
     if (progress.getWaitingUntilMs() > 0) {
       status.waitingUntil = Instant.ofEpochMilli(progress.getWaitingUntilMs());
     } else if (progress.getGeneration() != generationBefore) {
@@ -284,6 +288,8 @@ public class DeploymentService implements DeviceDeployments {
                     s.executionProviderUsed,
                     s.deliveredByDelta,
                     s.deltaFallbackReason,
+                    s.deliveredCompressed,
+                    s.compressedFallbackReason,
                     s.updatedAt))
         .toList();
   }

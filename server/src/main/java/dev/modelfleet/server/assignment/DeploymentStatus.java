@@ -53,6 +53,14 @@ public class DeploymentStatus extends PanacheEntityBase {
   @Column(name = "delta_fallback_reason")
   public String deltaFallbackReason;
 
+  /** Whether the artifact of the last deployment was decompressed from its compressed copy. */
+  @Column(name = "delivered_compressed")
+  public boolean deliveredCompressed;
+
+  /** Why the agent downloaded the whole artifact although a compressed copy was offered. */
+  @Column(name = "compressed_fallback_reason")
+  public String compressedFallbackReason;
+
   /**
    * Until when the device said its download waits for its download policy (window, budget); kept
    * through its later reports of the same generation: the wave's timeout counts from there.

@@ -176,7 +176,7 @@ public class DesiredStateService {
       }
       model.setShadow(shadow);
     }
-    offers.offer(entry.variant.id, installedSha256).ifPresent(model::setDelta);
+    offers.offerOn(model, entry.variant.id, installedSha256);
     return model;
   }
 

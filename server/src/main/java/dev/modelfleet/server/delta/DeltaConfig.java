@@ -21,4 +21,15 @@ public interface DeltaConfig {
   /** How many earlier versions' variants (the most recent first) a new variant gets deltas from. */
   @WithDefault("3")
   int bases();
+
+  /** Whether this replica also weighs each published variant compressed whole (zstd). */
+  @WithDefault("true")
+  boolean compression();
+
+  /**
+   * The least share of the variant's size its compressed copy must save to be kept and offered
+   * (0.05: at most 95 %). Below it the device's CPU time to decompress buys too little.
+   */
+  @WithDefault("0.05")
+  double compressionMinSaving();
 }

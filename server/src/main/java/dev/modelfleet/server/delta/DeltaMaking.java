@@ -2,20 +2,17 @@ package dev.modelfleet.server.delta;
 
 import dev.modelfleet.onnx.delta.DeltaMaker;
 import dev.modelfleet.server.artifact.ArtifactStore;
-import dev.modelfleet.server.artifact.StagedArtifact;
 import dev.modelfleet.server.model.AgentRelease;
 import dev.modelfleet.server.model.Variant;
 import dev.modelfleet.server.model.VariantPublished;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,8 +145,8 @@ public class DeltaMaking {
   private VariantDelta make(Plan plan, Base base) throws IOException {
     List<Path> temporary = new ArrayList<>();
     try {
-      Path baseFile = local(base.sha256(), temporary);
-      Path targetFile = local(plan.sha256(), temporary);
+      Path baseFile = MadeArtifacts.local(store, base.sha256(), temporary);
+      Path targetFile = MadeArtifacts.local(store, plan.sha256(), temporary);
       Path deltaFile = Files.createTempFile("modelfleet-delta-", ".mfd");
       temporary.add(deltaFile);
       long started = System.nanoTime();
@@ -159,7 +156,7 @@ public class DeltaMaking {
       }
       long makeMs = (System.nanoTime() - started) / 1_000_000;
       boolean keep = size <= (1.0 - config.minSaving()) * plan.size();
-      String deltaSha256 = keep ? storeDelta(deltaFile) : null;
+      String deltaSha256 = keep ? MadeArtifacts.store(store, deltaFile) : null;
       VariantDelta row =
           QuarkusTransaction.requiringNew()
               .call(() -> record(plan, base, deltaSha256, size, makeMs));
@@ -181,55 +178,10 @@ public class DeltaMaking {
     }
   }
 
-  /** The artifact as a local file: the store's own when it is a directory, else a copy. */
-  private Path local(String sha256, List<Path> temporary) throws IOException {
-    var file = store.localFile(sha256);
-    if (file.isPresent()) {
-      return file.get();
-    }
-    Path copy = Files.createTempFile("modelfleet-delta-src-", ".onnx");
-    temporary.add(copy);
-    try (ArtifactStore.Stored stored = store.open(sha256, 0);
-        OutputStream out = Files.newOutputStream(copy)) {
-      stored.body().transferTo(out);
-    }
-    return copy;
-  }
-
-  private String storeDelta(Path deltaFile) throws IOException {
-    StagedArtifact staged;
-    try (InputStream in = Files.newInputStream(deltaFile)) {
-      staged = store.stage(in);
-    }
-    try {
-      store.commit(staged);
-      return staged.sha256();
-    } finally {
-      store.discard(staged);
-    }
-  }
-
-  /**
-   * Records the delta; a kept one also gets its {@code artifacts} row, under the artifact's lock
-   * (the garbage collector takes it too). Bytes stored but never recorded (the replica stopped
-   * here) are unreferenced and collected after the grace period.
-   */
+  /** Records the delta; a kept one also gets its {@code artifacts} row. */
   private VariantDelta record(Plan plan, Base base, String deltaSha256, long size, long makeMs) {
-    var em = Panache.getEntityManager();
     if (deltaSha256 != null) {
-      em.createNativeQuery("select pg_advisory_xact_lock(hashtext(?1))")
-          .setParameter(1, "artifact:" + deltaSha256)
-          .getSingleResult();
-      if (!store.contains(deltaSha256)) {
-        throw new IllegalStateException("the delta's bytes vanished before they were recorded");
-      }
-      em.createNativeQuery(
-              "insert into artifacts (sha256, size, created_at) values (?1, ?2, ?3)"
-                  + " on conflict (sha256) do nothing")
-          .setParameter(1, deltaSha256)
-          .setParameter(2, size)
-          .setParameter(3, clock.instant())
-          .executeUpdate();
+      MadeArtifacts.record(store, deltaSha256, size, clock.instant());
     }
     VariantDelta row = new VariantDelta();
     row.id = UUID.randomUUID();

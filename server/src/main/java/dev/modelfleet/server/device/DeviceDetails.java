@@ -58,6 +58,8 @@ public record DeviceDetails(
       String executionProviderUsed,
       boolean deliveredByDelta,
       String deltaFallbackReason,
+      boolean deliveredCompressed,
+      String compressedFallbackReason,
       Instant updatedAt) {}
 
   /** A variant that ONNX Runtime ran on another execution provider than it was matched for. */

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.rollout;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -85,10 +86,16 @@ record DeviceProgress(
 
   /**
    * When the wave's timeout starts for this device: when it was told, or later when its download
-   * policy held the download back until a window opened or a new day's budget (as it reported).
+   * policy held the download back until a window opened or a new day's budget (as it reported), but
+   * never later than {@code maxWait} after it was told: a device (a wrong clock, a policy that
+   * never opens, or a lie) cannot hold a wave forever.
    */
-  Instant timeoutStartsAt() {
-    return waitingUntil != null && waitingUntil.isAfter(assignedAt) ? waitingUntil : assignedAt;
+  Instant timeoutStartsAt(Duration maxWait) {
+    if (waitingUntil == null || !waitingUntil.isAfter(assignedAt)) {
+      return assignedAt;
+    }
+    Instant latest = assignedAt.plus(maxWait);
+    return waitingUntil.isAfter(latest) ? latest : waitingUntil;
   }
 
   /** Why it failed, as the engine or the device said. */

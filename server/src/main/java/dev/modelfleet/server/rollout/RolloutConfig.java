@@ -21,6 +21,14 @@ public interface RolloutConfig {
   @WithDefault("15s")
   Duration streamKeepAlive();
 
+  /**
+   * The latest a device's download policy may start its wave's timeout, counted from when it was
+   * told: a device reporting that it waits for a window or a budget further out than this times out
+   * as if its wait ended here. Daily windows and budgets open within a day; the rest is slack.
+   */
+  @WithDefault("36h")
+  Duration maxDownloadWait();
+
   /** A device not heard from for this long counts as offline; default 3 heartbeat intervals. */
   Optional<Duration> offlineAfter();
 }

@@ -225,6 +225,7 @@ class RolloutStepper {
                 RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
                 offlineSince,
                 now,
+                config.maxDownloadWait(),
                 metrics::gateBreached),
             offlineSince);
 

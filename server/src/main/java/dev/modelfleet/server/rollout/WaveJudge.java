@@ -1,6 +1,7 @@
 package dev.modelfleet.server.rollout;
 
 import dev.modelfleet.server.rollout.RolloutPlan.WavePlan;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,7 @@ final class WaveJudge {
       List<DeviceProgress> devices,
       Instant offlineSince,
       Instant now,
+      Duration maxDownloadWait,
       Consumer<String> gateBreached) {
     List<DeviceProgress> judged = new ArrayList<>(devices.size());
     String version = rollout.version.version;
@@ -48,7 +50,8 @@ final class WaveJudge {
           gateBreached.accept(reason);
         }
       } else if (!DeviceProgress.FAILED.equals(state)
-          && now.isAfter(d.timeoutStartsAt().plusSeconds(plan.timeoutSeconds()))) {
+          && now.isAfter(d.timeoutStartsAt(maxDownloadWait).plusSeconds(plan.timeoutSeconds()))) {
+        Instant startedAt = d.timeoutStartsAt(maxDownloadWait);
         outcome =
             WavePlan.SKIPPED.equals(plan.onTimeout())
                 ? RolloutDevice.SKIPPED
@@ -57,9 +60,13 @@ final class WaveJudge {
             "timed out: not active within "
                 + plan.timeoutSeconds()
                 + " s of being told"
-                + (d.timeoutStartsAt().equals(d.assignedAt())
+                + (startedAt.equals(d.assignedAt())
                     ? ""
-                    : " and of its download window or budget opening at " + d.timeoutStartsAt())
+                    : " and of its download window or budget opening at "
+                        + startedAt
+                        + (startedAt.equals(d.waitingUntil())
+                            ? ""
+                            : " (capped: it reported " + d.waitingUntil() + ")"))
                 + " (last state: "
                 + state
                 + ")";

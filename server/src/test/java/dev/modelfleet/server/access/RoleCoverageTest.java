@@ -90,6 +90,7 @@ class RoleCoverageTest {
         "GET /api/v1/models/{name}/versions/{version}/variants/{variantId}/file",
         "GET /api/v1/models/{name}/versions/{version}/trials",
         "GET /api/v1/models/{name}/versions/{version}/deltas",
+        "GET /api/v1/models/{name}/versions/{version}/compressions",
         "GET /api/v1/trials/{id}",
         "GET /api/v1/devices",
         "GET /api/v1/devices/{id}",
