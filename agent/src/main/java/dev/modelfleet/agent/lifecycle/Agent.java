@@ -25,6 +25,7 @@ import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
+import dev.modelfleet.agent.selfupdate.Compatibility;
 import dev.modelfleet.agent.selfupdate.ReleaseSlots;
 import dev.modelfleet.agent.selfupdate.SelfUpdater;
 import dev.modelfleet.agent.session.Backoff;
@@ -90,7 +91,18 @@ public final class Agent implements AutoCloseable {
   private DeviceMeasurements measurements;
   private boolean exposedTokenWarned;
 
+  /**
+   * @throws ConfigException also when the config file holds an api-token other users can read: as
+   *     ssh with a private key others can read, the agent does not start behind a token that guards
+   *     nothing any more
+   */
   public Agent(AgentConfig config) throws ConfigException {
+    if (config.exposedApiToken() != null) {
+      throw new ConfigException(
+          config.exposedApiToken().problem()
+              + ", then start the agent again; it does not open its local API behind a token"
+              + " other users can read");
+    }
     this.config = config;
     this.hardware =
         new DeviceHardware(
@@ -320,6 +332,7 @@ public final class Agent implements AutoCloseable {
                     VERSION,
                     System.getenv(LAUNCHER_ENV) != null,
                     new ReleaseSlots(config.stateDir()),
+                    new Compatibility(transport::serverProtocol, config.configVersion()),
                     verifier,
                     downloader,
                     hardware::facts,
@@ -335,10 +348,11 @@ public final class Agent implements AutoCloseable {
         new SyncSession(
             transport.controlPlane(identity),
             new DeviceReports(
-                measurements::helloProfile,
-                store,
-                registry,
-                () -> identity.trustedRoot().version()),
+                    measurements::helloProfile,
+                    store,
+                    registry,
+                    () -> identity.trustedRoot().version())
+                .reportingAgent(VERSION, config.configVersion()),
             desiredState -> {
               metrics.synced(System.currentTimeMillis());
               deployer.apply(desiredState);
