@@ -51,6 +51,7 @@ class SelfUpdateEndToEndTest {
     String broken = "9." + stamp + ".1";
     String tampered = "9." + stamp + ".2";
     String older = "0.0." + stamp;
+    String needsNewerServer = "9." + stamp + ".3";
     Path work = running.workDir();
     createReleasesModel(fleet);
     publish(
@@ -66,6 +67,11 @@ class SelfUpdateEndToEndTest {
             AgentReleaseJars.withVersion(repo.agentJar(), work.resolve("t.jar"), tampered));
     publish(
         fleet, older, AgentReleaseJars.withVersion(repo.agentJar(), work.resolve("o.jar"), older));
+    publish(
+        fleet,
+        needsNewerServer,
+        AgentReleaseJars.needingProtocol(
+            repo.agentJar(), work.resolve("p.jar"), needsNewerServer, 99));
 
     // two devices under their launcher, each serving a small model
     List<AgentProcess> agents = new ArrayList<>();
@@ -114,8 +120,16 @@ class SelfUpdateEndToEndTest {
           LIMIT,
           () -> newer.equals(read(agent, "active")));
       System.out.printf(
-          "selfupdate: %s download+verify %d ms, serving gap %d ms (%s)%n",
-          agent.name(), downloadAndVerifyMs(agent, newer), probe.longestGap().toMillis(), probe);
+          "selfupdate: %s download+verify %d ms, serving gap %d ms (%s); %s%n",
+          agent.name(),
+          downloadAndVerifyMs(agent, newer),
+          probe.longestGap().toMillis(),
+          probe,
+          gapParts(agent, newer));
+    }
+    for (AgentProcess agent : agents) {
+      JsonNode device = fleet.admin().get("/api/v1/devices/" + fleet.deviceIdOf(agent));
+      assertEquals(newer, device.path("agent").path("version").asText(), device.toString());
     }
     InferenceClient client = new InferenceClient(agents.get(0).inferenceUri());
     assertEquals("1", client.inferWithSyntheticInputs(model).path("model_version").asText());
@@ -173,6 +187,21 @@ class SelfUpdateEndToEndTest {
     assertFalse(Files.exists(slot(a, older)));
     assertEquals(newer, runningVersion(a));
     assertEquals("1", client.inferWithSyntheticInputs(model).path("model_version").asText());
+
+    // (5) a release that needs a newer server than this one is not chosen, and the match says why
+    JsonNode match =
+        fleet
+            .admin()
+            .get(
+                "/api/v1/devices/"
+                    + fleet.deviceIdOf(a)
+                    + "/match?model="
+                    + RELEASES
+                    + "&version="
+                    + needsNewerServer);
+    assertTrue(match.path("chosen").isNull() || match.path("chosen").isMissingNode(), "" + match);
+    assertTrue(
+        match.toString().contains("needs protocol revision 99, this server speaks 1"), "" + match);
   }
 
   private static void createReleasesModel(Fleet fleet) {
@@ -283,6 +312,39 @@ class SelfUpdateEndToEndTest {
         Pattern.compile("agent " + Pattern.quote(version) + " downloaded and verified in (\\d+) ms")
             .matcher(Files.readString(agent.log()));
     return m.find() ? Long.parseLong(m.group(1)) : -1;
+  }
+
+  /**
+   * Where the serving gap went, from the logs: the old agent's decision to restart until the
+   * launcher started the new release (the old process's shutdown), then the new process's start
+   * until it served from disk.
+   */
+  private static String gapParts(AgentProcess agent, String version) throws IOException {
+    String log = Files.readString(agent.log());
+    Matcher decided =
+        Pattern.compile(
+                "(\\S+Z) INFO \\S+: agent "
+                    + Pattern.quote(version)
+                    + " installed beside \\S+; restarting into it")
+            .matcher(log);
+    Matcher trying =
+        Pattern.compile(
+                "(\\d+\\.\\d+) modelfleet-agent-launcher: trying agent " + Pattern.quote(version))
+            .matcher(log);
+    if (!decided.find() || !trying.find()) {
+      return "gap parts not found in the log";
+    }
+    Matcher serving =
+        Pattern.compile("serving \\d+ model\\(s\\) from disk (\\d+) ms after the process started")
+            .matcher(log);
+    String start = serving.find(trying.end()) ? serving.group(1) + " ms" : "?";
+    long shutdownMs =
+        Math.round(Double.parseDouble(trying.group(1)) * 1000)
+            - java.time.Instant.parse(decided.group(1)).toEpochMilli();
+    return "old agent restart decision to new process start "
+        + shutdownMs
+        + " ms, new process start to serving from disk "
+        + start;
   }
 
   /** From the launcher starting the release to its giving up on it, by its own log's clock. */

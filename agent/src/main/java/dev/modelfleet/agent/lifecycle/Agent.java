@@ -193,6 +193,18 @@ public final class Agent implements AutoCloseable {
             + ":"
             + port);
     System.out.flush();
+    // what a restart into a new release costs local inference, from the process's side
+    ProcessHandle.current()
+        .info()
+        .startInstant()
+        .ifPresent(
+            started ->
+                LOG.info(
+                    "serving "
+                        + registry.all().size()
+                        + " model(s) from disk "
+                        + java.time.Duration.between(started, java.time.Instant.now()).toMillis()
+                        + " ms after the process started"));
     return port;
   }
 
