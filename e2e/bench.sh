@@ -12,6 +12,9 @@
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 # bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
 # import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench).
+# selfupdate (~5 min, only when named): one agent under its launcher updates itself to the build's
+# jar as a newer release, MODELFLEET_BENCH_SELFUPDATE_ROUNDS times (3) while a client calls a
+# ~5 MB model: download+verify, serving gap and its parts, then a broken release's revert.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization "* ]]; then

@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -122,10 +120,10 @@ class SelfUpdateEndToEndTest {
       System.out.printf(
           "selfupdate: %s download+verify %d ms, serving gap %d ms (%s); %s%n",
           agent.name(),
-          downloadAndVerifyMs(agent, newer),
+          SelfUpdateLog.downloadAndVerifyMs(agent, newer),
           probe.longestGap().toMillis(),
           probe,
-          gapParts(agent, newer));
+          SelfUpdateLog.gapParts(agent, newer));
     }
     for (AgentProcess agent : agents) {
       JsonNode device = fleet.admin().get("/api/v1/devices/" + fleet.deviceIdOf(agent));
@@ -162,7 +160,7 @@ class SelfUpdateEndToEndTest {
     assertEquals(newer, read(failed, "active"), "the previous release stays active");
     System.out.printf(
         "selfupdate: %s reverted a release that exits at start in %d ms (paused: %s)%n",
-        failed.name(), revertMs(failed, broken), paused.path("stateReason").asText());
+        failed.name(), SelfUpdateLog.revertMs(failed, broken), paused.path("stateReason").asText());
     fleet.admin().post("/api/v1/rollouts/" + brokenRollout + "/abort", Map.of("reason", "e2e"));
 
     // (3) a release whose stored bytes were changed is refused by its sha256
@@ -304,139 +302,6 @@ class SelfUpdateEndToEndTest {
       return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static long downloadAndVerifyMs(AgentProcess agent, String version) throws IOException {
-    Matcher m =
-        Pattern.compile("agent " + Pattern.quote(version) + " downloaded and verified in (\\d+) ms")
-            .matcher(Files.readString(agent.log()));
-    return m.find() ? Long.parseLong(m.group(1)) : -1;
-  }
-
-  /**
-   * Where the serving gap went, from the logs: the old agent's decision to restart until the
-   * launcher started the new release (the old process's shutdown), then the new process's start
-   * until it served from disk.
-   */
-  private static String gapParts(AgentProcess agent, String version) throws IOException {
-    String log = Files.readString(agent.log());
-    Matcher decided =
-        Pattern.compile(
-                "(\\S+Z) INFO \\S+: agent "
-                    + Pattern.quote(version)
-                    + " installed beside \\S+; restarting into it")
-            .matcher(log);
-    Matcher trying =
-        Pattern.compile(
-                "(\\d+\\.\\d+) modelfleet-agent-launcher: trying agent " + Pattern.quote(version))
-            .matcher(log);
-    if (!decided.find() || !trying.find()) {
-      return "gap parts not found in the log";
-    }
-    Matcher serving =
-        Pattern.compile("serving \\d+ model\\(s\\) from disk (\\d+) ms after the process started")
-            .matcher(log);
-    String start = serving.find(trying.end()) ? serving.group(1) + " ms" : "?";
-    long shutdownMs =
-        Math.round(Double.parseDouble(trying.group(1)) * 1000)
-            - java.time.Instant.parse(decided.group(1)).toEpochMilli();
-    return "old agent restart decision to new process start "
-        + shutdownMs
-        + " ms, new process start to serving from disk "
-        + start;
-  }
-
-  /** From the launcher starting the release to its giving up on it, by its own log's clock. */
-  private static long revertMs(AgentProcess agent, String version) throws IOException {
-    String log = Files.readString(agent.log());
-    Matcher trying =
-        Pattern.compile(
-                "(\\d+\\.\\d+) modelfleet-agent-launcher: trying agent " + Pattern.quote(version))
-            .matcher(log);
-    Matcher reverted =
-        Pattern.compile(
-                "(\\d+\\.\\d+) modelfleet-agent-launcher: agent "
-                    + Pattern.quote(version)
-                    + " reverted")
-            .matcher(log);
-    if (!trying.find() || !reverted.find()) {
-      return -1;
-    }
-    return Math.round(
-        (Double.parseDouble(reverted.group(1)) - Double.parseDouble(trying.group(1))) * 1000);
-  }
-
-  /** Calls a model in a loop and keeps the longest time between two answers. */
-  private static final class ServingProbe implements Runnable {
-    private final InferenceClient client;
-    private final String model;
-    private volatile boolean stopped;
-    private long successes;
-    private long failures;
-    private long lastOk;
-    private long longestGapNanos;
-    private Thread thread;
-
-    private ServingProbe(InferenceClient client, String model) {
-      this.client = client;
-      this.model = model;
-    }
-
-    static ServingProbe start(InferenceClient client, String model) {
-      ServingProbe probe = new ServingProbe(client, model);
-      probe.thread = new Thread(probe, "serving-probe");
-      probe.thread.start();
-      return probe;
-    }
-
-    @Override
-    public void run() {
-      while (!stopped) {
-        try {
-          client.inferWithSyntheticInputs(model);
-          long now = System.nanoTime();
-          synchronized (this) {
-            if (lastOk != 0) {
-              longestGapNanos = Math.max(longestGapNanos, now - lastOk);
-            }
-            lastOk = now;
-            successes++;
-          }
-        } catch (RuntimeException e) {
-          synchronized (this) {
-            failures++;
-          }
-          Waits.sleep(Duration.ofMillis(10));
-        }
-      }
-    }
-
-    void stop() throws InterruptedException {
-      stopped = true;
-      thread.join();
-    }
-
-    synchronized long successes() {
-      return successes;
-    }
-
-    synchronized long failures() {
-      return failures;
-    }
-
-    synchronized Duration longestGap() {
-      return Duration.ofNanos(longestGapNanos);
-    }
-
-    @Override
-    public synchronized String toString() {
-      return successes
-          + " answers, "
-          + failures
-          + " failed calls, longest gap "
-          + longestGap().toMillis()
-          + " ms";
     }
   }
 }
