@@ -2,6 +2,7 @@ package dev.modelfleet.e2e;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Instant;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -18,18 +19,21 @@ public final class SelfUpdateLog {
   }
 
   /**
-   * Where the serving gap went, from the logs: the old agent's decision to restart until the
-   * launcher started the new release (the old process's shutdown), then the new process's start
-   * until it served from disk; -1 for a part not found.
+   * Where the serving gap went, from the log's timestamps (the agent's, ms; the launcher's, ms):
+   * the old agent answers until it closes its inference API ({@code apiOpenMs} after it decided to
+   * restart), then its process ends and the launcher starts the new one ({@code exitMs}), which
+   * serves from disk {@code startToServingMs} later. -1 for a part not found.
    */
-  public record GapParts(long shutdownMs, long startToServingMs) {
+  public record GapParts(long apiOpenMs, long exitMs, long startToServingMs) {
     @Override
     public String toString() {
-      return "old agent restart decision to new process start "
-          + shutdownMs
-          + " ms, new process start to serving from disk "
+      return "old agent answered "
+          + apiOpenMs
+          + " ms after its restart decision, exited "
+          + exitMs
+          + " ms after closing its API; new process serving "
           + startToServingMs
-          + " ms";
+          + " ms after the launcher started it";
     }
   }
 
@@ -46,16 +50,20 @@ public final class SelfUpdateLog {
                 "(\\d+\\.\\d+) modelfleet-agent-launcher: trying agent " + Pattern.quote(version))
             .matcher(log);
     if (!decided.find() || !trying.find()) {
-      return new GapParts(-1, -1);
+      return new GapParts(-1, -1, -1);
     }
+    long decidedAt = Instant.parse(decided.group(1)).toEpochMilli();
+    long startedAt = Math.round(Double.parseDouble(trying.group(1)) * 1000);
+    Matcher closed = Pattern.compile("(\\S+Z) INFO \\S+: local inference API closed").matcher(log);
+    long closedAt = closed.find(decided.end()) ? Instant.parse(closed.group(1)).toEpochMilli() : -1;
     Matcher serving =
-        Pattern.compile("serving \\d+ model\\(s\\) from disk (\\d+) ms after the process started")
-            .matcher(log);
-    long start = serving.find(trying.end()) ? Long.parseLong(serving.group(1)) : -1;
-    long shutdownMs =
-        Math.round(Double.parseDouble(trying.group(1)) * 1000)
-            - java.time.Instant.parse(decided.group(1)).toEpochMilli();
-    return new GapParts(shutdownMs, start);
+        Pattern.compile("(\\S+Z) INFO \\S+: serving \\d+ model\\(s\\) from disk").matcher(log);
+    long servingAt =
+        serving.find(trying.end()) ? Instant.parse(serving.group(1)).toEpochMilli() : -1;
+    return new GapParts(
+        closedAt < 0 ? -1 : closedAt - decidedAt,
+        closedAt < 0 ? -1 : startedAt - closedAt,
+        servingAt < 0 ? -1 : servingAt - startedAt);
   }
 
   /** From the launcher starting the release to its giving up on it, by its own log's clock. */

@@ -193,18 +193,9 @@ public final class Agent implements AutoCloseable {
             + ":"
             + port);
     System.out.flush();
-    // what a restart into a new release costs local inference, from the process's side
-    ProcessHandle.current()
-        .info()
-        .startInstant()
-        .ifPresent(
-            started ->
-                LOG.info(
-                    "serving "
-                        + registry.all().size()
-                        + " model(s) from disk "
-                        + java.time.Duration.between(started, java.time.Instant.now()).toMillis()
-                        + " ms after the process started"));
+    // with "local inference API closed" below: where a restart's serving gap goes (the log's
+    // timestamps against the launcher's; the process's own start time is only second-exact)
+    LOG.info("serving " + registry.all().size() + " model(s) from disk");
     return port;
   }
 
@@ -595,6 +586,10 @@ public final class Agent implements AutoCloseable {
     }
     if (http != null) {
       http.close();
+      // straight to stderr in the log's format: this runs in a shutdown hook, and JUL's own hook
+      // may have closed its handlers already
+      System.err.println(
+          java.time.Instant.now() + " INFO modelfleet.agent: local inference API closed");
     }
     registry.closeAll();
   }
