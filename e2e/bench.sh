@@ -24,6 +24,9 @@
 # flags the agent shipped with before (-Dmodelfleet.bench.baselineJvmFlags to change them).
 # history (~1 min, only when named): bytes on the wire for a 4-version fine-tune history of a
 # 25 MB model, whole vs compressed vs deltas (HistoryBench; no database).
+# selfupdate (~5 min, only when named): one agent under its launcher updates itself to the build's
+# jar as a newer release, MODELFLEET_BENCH_SELFUPDATE_ROUNDS times (3) while a client calls a
+# ~5 MB model: download+verify, serving gap and its parts, then a broken release's revert.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ " $* " == *" quantization-profile "* ]]; then

@@ -168,6 +168,7 @@ for image in "${images[@]}"; do
       [ -f "$jar" ] || die "$jar is missing: ./mvnw -DskipTests package first"
       new_context
       cp "$jar" "$dir/modelfleet-agent.jar"
+      cp deploy/agent/modelfleet-agent-launcher "$dir/modelfleet-agent-launcher"
       build agent "$dir" --build-arg "JRE=localhost/modelfleet/jre:$tag"
       ;;
     postgres)

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -41,7 +42,17 @@ public final class AgentReleaseJars {
     return rewrite(jar, target, version, "dev.modelfleet.agent.lifecycle.NoSuchMain");
   }
 
+  /** A copy that is agent {@code version} and needs a server of protocol revision {@code min}. */
+  public static Path needingProtocol(Path jar, Path target, String version, int min) {
+    return rewrite(jar, target, version, null, Map.of("ModelFleet-Min-Protocol", "" + min));
+  }
+
   private static Path rewrite(Path jar, Path target, String version, String mainClass) {
+    return rewrite(jar, target, version, mainClass, Map.of());
+  }
+
+  private static Path rewrite(
+      Path jar, Path target, String version, String mainClass, Map<String, String> attributes) {
     try (InputStream in = Files.newInputStream(jar);
         ZipInputStream zin = new ZipInputStream(in);
         OutputStream out = Files.newOutputStream(target);
@@ -55,6 +66,7 @@ public final class AgentReleaseJars {
           if (mainClass != null) {
             main.put(Attributes.Name.MAIN_CLASS, mainClass);
           }
+          attributes.forEach(main::putValue);
           manifest.write(zout);
         } else {
           zin.transferTo(zout);

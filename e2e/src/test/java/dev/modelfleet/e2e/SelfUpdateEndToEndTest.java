@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,6 +49,7 @@ class SelfUpdateEndToEndTest {
     String broken = "9." + stamp + ".1";
     String tampered = "9." + stamp + ".2";
     String older = "0.0." + stamp;
+    String needsNewerServer = "9." + stamp + ".3";
     Path work = running.workDir();
     createReleasesModel(fleet);
     publish(
@@ -66,6 +65,11 @@ class SelfUpdateEndToEndTest {
             AgentReleaseJars.withVersion(repo.agentJar(), work.resolve("t.jar"), tampered));
     publish(
         fleet, older, AgentReleaseJars.withVersion(repo.agentJar(), work.resolve("o.jar"), older));
+    publish(
+        fleet,
+        needsNewerServer,
+        AgentReleaseJars.needingProtocol(
+            repo.agentJar(), work.resolve("p.jar"), needsNewerServer, 99));
 
     // two devices under their launcher, each serving a small model
     List<AgentProcess> agents = new ArrayList<>();
@@ -114,8 +118,16 @@ class SelfUpdateEndToEndTest {
           LIMIT,
           () -> newer.equals(read(agent, "active")));
       System.out.printf(
-          "selfupdate: %s download+verify %d ms, serving gap %d ms (%s)%n",
-          agent.name(), downloadAndVerifyMs(agent, newer), probe.longestGap().toMillis(), probe);
+          "selfupdate: %s download+verify %d ms, serving gap %d ms (%s); %s%n",
+          agent.name(),
+          SelfUpdateLog.downloadAndVerifyMs(agent, newer),
+          probe.longestGap().toMillis(),
+          probe,
+          SelfUpdateLog.gapParts(agent, newer));
+    }
+    for (AgentProcess agent : agents) {
+      JsonNode device = fleet.admin().get("/api/v1/devices/" + fleet.deviceIdOf(agent));
+      assertEquals(newer, device.path("agent").path("version").asText(), device.toString());
     }
     InferenceClient client = new InferenceClient(agents.get(0).inferenceUri());
     assertEquals("1", client.inferWithSyntheticInputs(model).path("model_version").asText());
@@ -148,7 +160,7 @@ class SelfUpdateEndToEndTest {
     assertEquals(newer, read(failed, "active"), "the previous release stays active");
     System.out.printf(
         "selfupdate: %s reverted a release that exits at start in %d ms (paused: %s)%n",
-        failed.name(), revertMs(failed, broken), paused.path("stateReason").asText());
+        failed.name(), SelfUpdateLog.revertMs(failed, broken), paused.path("stateReason").asText());
     fleet.admin().post("/api/v1/rollouts/" + brokenRollout + "/abort", Map.of("reason", "e2e"));
 
     // (3) a release whose stored bytes were changed is refused by its sha256
@@ -173,6 +185,21 @@ class SelfUpdateEndToEndTest {
     assertFalse(Files.exists(slot(a, older)));
     assertEquals(newer, runningVersion(a));
     assertEquals("1", client.inferWithSyntheticInputs(model).path("model_version").asText());
+
+    // (5) a release that needs a newer server than this one is not chosen, and the match says why
+    JsonNode match =
+        fleet
+            .admin()
+            .get(
+                "/api/v1/devices/"
+                    + fleet.deviceIdOf(a)
+                    + "/match?model="
+                    + RELEASES
+                    + "&version="
+                    + needsNewerServer);
+    assertTrue(match.path("chosen").isNull() || match.path("chosen").isMissingNode(), "" + match);
+    assertTrue(
+        match.toString().contains("needs protocol revision 99, this server speaks 1"), "" + match);
   }
 
   private static void createReleasesModel(Fleet fleet) {
@@ -275,106 +302,6 @@ class SelfUpdateEndToEndTest {
       return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static long downloadAndVerifyMs(AgentProcess agent, String version) throws IOException {
-    Matcher m =
-        Pattern.compile("agent " + Pattern.quote(version) + " downloaded and verified in (\\d+) ms")
-            .matcher(Files.readString(agent.log()));
-    return m.find() ? Long.parseLong(m.group(1)) : -1;
-  }
-
-  /** From the launcher starting the release to its giving up on it, by its own log's clock. */
-  private static long revertMs(AgentProcess agent, String version) throws IOException {
-    String log = Files.readString(agent.log());
-    Matcher trying =
-        Pattern.compile(
-                "(\\d+\\.\\d+) modelfleet-agent-launcher: trying agent " + Pattern.quote(version))
-            .matcher(log);
-    Matcher reverted =
-        Pattern.compile(
-                "(\\d+\\.\\d+) modelfleet-agent-launcher: agent "
-                    + Pattern.quote(version)
-                    + " reverted")
-            .matcher(log);
-    if (!trying.find() || !reverted.find()) {
-      return -1;
-    }
-    return Math.round(
-        (Double.parseDouble(reverted.group(1)) - Double.parseDouble(trying.group(1))) * 1000);
-  }
-
-  /** Calls a model in a loop and keeps the longest time between two answers. */
-  private static final class ServingProbe implements Runnable {
-    private final InferenceClient client;
-    private final String model;
-    private volatile boolean stopped;
-    private long successes;
-    private long failures;
-    private long lastOk;
-    private long longestGapNanos;
-    private Thread thread;
-
-    private ServingProbe(InferenceClient client, String model) {
-      this.client = client;
-      this.model = model;
-    }
-
-    static ServingProbe start(InferenceClient client, String model) {
-      ServingProbe probe = new ServingProbe(client, model);
-      probe.thread = new Thread(probe, "serving-probe");
-      probe.thread.start();
-      return probe;
-    }
-
-    @Override
-    public void run() {
-      while (!stopped) {
-        try {
-          client.inferWithSyntheticInputs(model);
-          long now = System.nanoTime();
-          synchronized (this) {
-            if (lastOk != 0) {
-              longestGapNanos = Math.max(longestGapNanos, now - lastOk);
-            }
-            lastOk = now;
-            successes++;
-          }
-        } catch (RuntimeException e) {
-          synchronized (this) {
-            failures++;
-          }
-          Waits.sleep(Duration.ofMillis(10));
-        }
-      }
-    }
-
-    void stop() throws InterruptedException {
-      stopped = true;
-      thread.join();
-    }
-
-    synchronized long successes() {
-      return successes;
-    }
-
-    synchronized long failures() {
-      return failures;
-    }
-
-    synchronized Duration longestGap() {
-      return Duration.ofNanos(longestGapNanos);
-    }
-
-    @Override
-    public synchronized String toString() {
-      return successes
-          + " answers, "
-          + failures
-          + " failed calls, longest gap "
-          + longestGap().toMillis()
-          + " ms";
     }
   }
 }

@@ -18,6 +18,10 @@ import java.util.Set;
  *
  * @param exposedToken set when the config file holds a token other users can read; the agent then
  *     refuses to enroll (see Agent#checkConfigForSync)
+ * @param configVersion the format of this configuration ({@code config-version}, default 1): an
+ *     agent release that needs a higher one is not installed (its manifest's min_config_version)
+ * @param exposedApiToken set when the config file holds an {@code api-token} other users can read;
+ *     the agent then refuses to open its local API (see Agent#startLocal)
  */
 public record AgentConfig(
     String server,
@@ -40,7 +44,9 @@ public record AgentConfig(
     boolean metered,
     java.time.ZoneId timeZone,
     int keepOldVersions,
-    long clockOffsetSeconds) {
+    long clockOffsetSeconds,
+    int configVersion,
+    ExposedToken exposedApiToken) {
 
   /** {@code grpc-port} when the Open Inference Protocol gRPC endpoint is off (the default). */
   public static final int GRPC_OFF = -1;
@@ -74,7 +80,8 @@ public record AgentConfig(
           "metered",
           "time-zone",
           "keep-old-versions",
-          "clock-offset-seconds");
+          "clock-offset-seconds",
+          "config-version");
 
   /** The environment variable for {@code key}: MODELFLEET_AGENT_ and the key upper-cased. */
   public static String envName(String key) {
@@ -97,6 +104,7 @@ public record AgentConfig(
       throws ConfigException {
     Properties properties = new Properties();
     ExposedToken exposedToken = null;
+    ExposedToken exposedApiToken = null;
     if (configFile != null) {
       try (Reader reader = Files.newBufferedReader(configFile)) {
         properties.load(reader);
@@ -109,7 +117,8 @@ public record AgentConfig(
               "unknown key '" + key + "' in " + configFile + "; known keys: " + KEYS);
         }
       }
-      exposedToken = ExposedToken.of(configFile, properties);
+      exposedToken = ExposedToken.of(configFile, properties, "token");
+      exposedApiToken = ExposedToken.of(configFile, properties, "api-token");
     }
     for (String key : KEYS) {
       String value = environment.get(envName(key));
@@ -168,7 +177,11 @@ public record AgentConfig(
         integer(properties, "keep-old-versions", 1, 0, 16),
         // Test-only: shifts the clock the download policy reads (windows, budget days), so that
         // tests cross midnight or a window's opening without waiting hours.
-        integer(properties, "clock-offset-seconds", 0, -366 * 86_400, 366 * 86_400));
+        integer(properties, "clock-offset-seconds", 0, -366 * 86_400, 366 * 86_400),
+        // no upper bound: a release reverted to must still start with a configuration made for
+        // the newer one it went back from
+        integer(properties, "config-version", 1, 1, 1_000),
+        exposedApiToken);
   }
 
   /** An IANA zone id, or the system's zone when unset. */

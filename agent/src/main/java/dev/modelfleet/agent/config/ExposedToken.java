@@ -9,20 +9,27 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * A config file that holds an enrollment token which users other than the file's owner can read.
- * Whoever reads the token can enroll devices into the fleet, with the token's labels, until it
- * expires or is used up; so the file must be the agent user's alone (0600).
+ * A config file that holds a secret which users other than the file's owner can read; as ssh
+ * refuses a private key others can read, the agent refuses to use it. Whoever reads the enrollment
+ * token ({@code token}) can enroll devices into the fleet, with the token's labels, until it
+ * expires or is used up; whoever reads the {@code api-token} can run the device's models through
+ * its local API. So the file must be the agent user's alone (0600).
  *
  * @param permissions as {@code ls -l} shows them, e.g. {@code rw-r--r--}
+ * @param key the key that holds the secret: {@code token} or {@code api-token}
  */
-public record ExposedToken(Path file, String permissions) {
+public record ExposedToken(Path file, String permissions, String key) {
+
+  public ExposedToken(Path file, String permissions) {
+    this(file, permissions, "token");
+  }
 
   /**
-   * The exposure of {@code file}, or null when it holds no token, only its owner can read it, or
-   * the file system has no POSIX permissions (Windows ACLs are not checked).
+   * The exposure of {@code key} in {@code file}, or null when it holds none, only its owner can
+   * read it, or the file system has no POSIX permissions (Windows ACLs are not checked).
    */
-  static ExposedToken of(Path file, Properties properties) throws ConfigException {
-    String token = properties.getProperty("token");
+  static ExposedToken of(Path file, Properties properties, String key) throws ConfigException {
+    String token = properties.getProperty(key);
     if (token == null || token.isBlank()) {
       return null;
     }
@@ -37,7 +44,7 @@ public record ExposedToken(Path file, String permissions) {
     }
     if (permissions.contains(PosixFilePermission.GROUP_READ)
         || permissions.contains(PosixFilePermission.OTHERS_READ)) {
-      return new ExposedToken(file, PosixFilePermissions.toString(permissions));
+      return new ExposedToken(file, PosixFilePermissions.toString(permissions), key);
     }
     return null;
   }
@@ -46,7 +53,8 @@ public record ExposedToken(Path file, String permissions) {
   public String problem() {
     return "config file "
         + file
-        + " holds an enrollment token but other users can read it ("
+        + (key.equals("token") ? " holds an enrollment token" : " holds the " + key)
+        + " but other users can read it ("
         + permissions
         + "): run chmod 600 "
         + file

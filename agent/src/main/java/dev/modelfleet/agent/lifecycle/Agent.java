@@ -25,6 +25,7 @@ import dev.modelfleet.agent.runtime.ModelLoader;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ServedModel;
 import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
+import dev.modelfleet.agent.selfupdate.Compatibility;
 import dev.modelfleet.agent.selfupdate.ReleaseSlots;
 import dev.modelfleet.agent.selfupdate.SelfUpdater;
 import dev.modelfleet.agent.session.Backoff;
@@ -90,7 +91,18 @@ public final class Agent implements AutoCloseable {
   private DeviceMeasurements measurements;
   private boolean exposedTokenWarned;
 
+  /**
+   * @throws ConfigException also when the config file holds an api-token other users can read: as
+   *     ssh with a private key others can read, the agent does not start behind a token that guards
+   *     nothing any more
+   */
   public Agent(AgentConfig config) throws ConfigException {
+    if (config.exposedApiToken() != null) {
+      throw new ConfigException(
+          config.exposedApiToken().problem()
+              + ", then start the agent again; it does not open its local API behind a token"
+              + " other users can read");
+    }
     this.config = config;
     this.hardware =
         new DeviceHardware(
@@ -181,6 +193,9 @@ public final class Agent implements AutoCloseable {
             + ":"
             + port);
     System.out.flush();
+    // with "local inference API closed" below: where a restart's serving gap goes (the log's
+    // timestamps against the launcher's; the process's own start time is only second-exact)
+    LOG.info("serving " + registry.all().size() + " model(s) from disk");
     return port;
   }
 
@@ -320,6 +335,7 @@ public final class Agent implements AutoCloseable {
                     VERSION,
                     System.getenv(LAUNCHER_ENV) != null,
                     new ReleaseSlots(config.stateDir()),
+                    new Compatibility(transport::serverProtocol, config.configVersion()),
                     verifier,
                     downloader,
                     hardware::facts,
@@ -335,10 +351,11 @@ public final class Agent implements AutoCloseable {
         new SyncSession(
             transport.controlPlane(identity),
             new DeviceReports(
-                measurements::helloProfile,
-                store,
-                registry,
-                () -> identity.trustedRoot().version()),
+                    measurements::helloProfile,
+                    store,
+                    registry,
+                    () -> identity.trustedRoot().version())
+                .reportingAgent(VERSION, config.configVersion()),
             desiredState -> {
               metrics.synced(System.currentTimeMillis());
               deployer.apply(desiredState);
@@ -569,6 +586,10 @@ public final class Agent implements AutoCloseable {
     }
     if (http != null) {
       http.close();
+      // straight to stderr in the log's format: this runs in a shutdown hook, and JUL's own hook
+      // may have closed its handlers already
+      System.err.println(
+          java.time.Instant.now() + " INFO modelfleet.agent: local inference API closed");
     }
     registry.closeAll();
   }

@@ -43,6 +43,7 @@ public final class SelfUpdater implements ReleaseHandler {
   private final String running;
   private final boolean supervised;
   private final ReleaseSlots slots;
+  private final Compatibility compatibility;
   private final DesiredStateVerifier verifier;
   private final ArtifactDownloader downloader;
   private final Supplier<DeviceFacts> device;
@@ -60,6 +61,7 @@ public final class SelfUpdater implements ReleaseHandler {
       String running,
       boolean supervised,
       ReleaseSlots slots,
+      Compatibility compatibility,
       DesiredStateVerifier verifier,
       ArtifactDownloader downloader,
       Supplier<DeviceFacts> device,
@@ -69,6 +71,7 @@ public final class SelfUpdater implements ReleaseHandler {
     this.running = running;
     this.supervised = supervised;
     this.slots = slots;
+    this.compatibility = compatibility;
     this.verifier = verifier;
     this.downloader = downloader;
     this.device = device;
@@ -119,6 +122,7 @@ public final class SelfUpdater implements ReleaseHandler {
                 + " and the signed desired state does not allow a downgrade (only a rollout's"
                 + " rollback does); refused");
       }
+      compatibility.require(manifest);
       if (!supervised) {
         throw new VerificationException(
             UNSUPERVISED,

@@ -6,6 +6,7 @@ import dev.modelfleet.agent.runtime.ShadowModel;
 import dev.modelfleet.agent.runtime.VersionStats;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.StateStore;
+import dev.modelfleet.protocol.ProtocolRevision;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.Hello;
@@ -28,6 +29,8 @@ public final class DeviceReports {
   private final StateStore store;
   private final ModelRegistry registry;
   private final LongSupplier rootVersion;
+  private String agentVersion = "";
+  private int configVersion;
 
   /**
    * @param rootVersion the root metadata version trusted now; the server sends the versions after
@@ -44,18 +47,34 @@ public final class DeviceReports {
     this.rootVersion = rootVersion;
   }
 
+  /**
+   * Names the agent release running and its configuration's config-version in every Hello and
+   * heartbeat, with the protocol revision this build speaks.
+   */
+  public DeviceReports reportingAgent(String version, int configVersion) {
+    this.agentVersion = version;
+    this.configVersion = configVersion;
+    return this;
+  }
+
   public Hello hello() {
     return Hello.newBuilder()
         .setHardware(hardware.get())
         .addAllInstalled(installed())
         .setAcceptedGeneration(store.current().acceptedGeneration())
         .setRootVersion(rootVersion.getAsLong())
+        .setAgentVersion(agentVersion)
+        .setProtocol(ProtocolRevision.CURRENT)
+        .setConfigVersion(configVersion)
         .build();
   }
 
   public Heartbeat heartbeat() {
     Heartbeat.Builder beat =
-        Heartbeat.newBuilder().setSentAtMs(System.currentTimeMillis()).addAllInstalled(installed());
+        Heartbeat.newBuilder()
+            .setSentAtMs(System.currentTimeMillis())
+            .addAllInstalled(installed())
+            .setAgentVersion(agentVersion);
     registry.figures().forEach(figures -> beat.addCounters(counters(figures)));
     registry.shadows().forEach(shadow -> beat.addShadows(shadowFigures(shadow.figures())));
     registry.shadowFailures().forEach(failure -> beat.addShadows(shadowFailure(failure)));

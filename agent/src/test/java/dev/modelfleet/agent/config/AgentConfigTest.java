@@ -62,6 +62,32 @@ class AgentConfigTest {
   }
 
   @Test
+  void aConfigFileHoldingAnApiTokenThatOthersCanReadIsFlaggedAndTheAgentDoesNotStart()
+      throws Exception {
+    assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+    Path file = dir.resolve("agent.properties");
+    Files.writeString(file, "server=fleet:9000\napi-token=local-secret\nstate-dir=" + dir + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+    AgentConfig config = AgentConfig.load(file, Map.of());
+    assertEquals(new ExposedToken(file, "rw-r-----", "api-token"), config.exposedApiToken());
+    assertNull(config.exposedToken(), "no enrollment token in the file");
+    String refusal =
+        assertThrows(ConfigException.class, () -> new dev.modelfleet.agent.lifecycle.Agent(config))
+            .getMessage();
+    assertTrue(refusal.contains("holds the api-token but other users can read it"), refusal);
+    assertTrue(refusal.contains("run chmod 600 " + file), refusal);
+
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    assertNull(AgentConfig.load(file, Map.of()).exposedApiToken());
+  }
+
+  @Test
+  void configVersionDefaultsToOne() throws Exception {
+    assertEquals(1, AgentConfig.load(null, Map.of()).configVersion());
+    assertEquals(3, AgentConfig.load(null, Map.of("config-version", "3")).configVersion());
+  }
+
+  @Test
   void simulationKeysDefaultToARealDeviceWithHonestFallback() throws Exception {
     AgentConfig real = AgentConfig.load(null, Map.of());
     assertEquals(null, real.simulateProfile());

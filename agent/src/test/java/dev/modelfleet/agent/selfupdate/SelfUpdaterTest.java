@@ -41,6 +41,8 @@ class SelfUpdaterTest {
   final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
   final AtomicInteger restarts = new AtomicInteger();
   boolean serving = true;
+  int serverProtocol = 1;
+  int configVersion = 1;
   ReleaseSlots slots;
 
   @BeforeEach
@@ -54,6 +56,7 @@ class SelfUpdaterTest {
         RUNNING,
         supervised,
         slots,
+        new Compatibility(() -> serverProtocol, configVersion),
         new DesiredStateVerifier(
             fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 1),
@@ -71,6 +74,15 @@ class SelfUpdaterTest {
 
   DesiredModel entry(String version, byte[] jar) {
     return fleet.desiredModel(SelfUpdater.RELEASES, version, jar);
+  }
+
+  /** A release whose signed manifest says what it needs around it. */
+  DesiredModel needing(String version, byte[] jar, int minProtocol, int minConfigVersion) {
+    return fleet.desiredModel(
+        fleet.manifest(SelfUpdater.RELEASES, version, jar).toBuilder()
+            .setMinProtocol(minProtocol)
+            .setMinConfigVersion(minConfigVersion)
+            .build());
   }
 
   DeploymentProgress last() {
@@ -150,5 +162,36 @@ class SelfUpdaterTest {
     assertEquals(RUNNING, Files.readString(slots.root().resolve("healthy")).trim());
     assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState());
     assertEquals(0, restarts.get());
+  }
+
+  @Test
+  void aReleaseThatNeedsANewerProtocolThanTheServerSpeaksIsRefusedBeforeItsDownload()
+      throws Exception {
+    byte[] jar = release("2.1.0");
+    updater(true).apply(needing("2.1.0", jar, 2, 0), 7);
+    assertEquals(DeploymentState.DEPLOYMENT_STATE_FAILED, last().getState());
+    assertEquals(Compatibility.PROTOCOL, last().getReasonCode(), last().getReason());
+    assertTrue(last().getReason().contains("needs protocol revision 2"), last().getReason());
+    assertFalse(Files.exists(slots.jar("2.1.0")));
+    assertTrue(source.requestedOffsets.isEmpty(), "refused before any byte is fetched");
+    assertEquals(0, restarts.get());
+
+    serverProtocol = 2;
+    updater(true).apply(needing("2.1.0", jar, 2, 0), 8);
+    assertTrue(Files.exists(slots.jar("2.1.0")), "installed once the server speaks it");
+  }
+
+  @Test
+  void aReleaseThatNeedsANewerConfigVersionIsRefusedUntilTheConfigurationHasIt() throws Exception {
+    byte[] jar = release("2.1.0");
+    updater(true).apply(needing("2.1.0", jar, 1, 2), 7);
+    assertEquals(Compatibility.CONFIG, last().getReasonCode(), last().getReason());
+    assertTrue(last().getReason().contains("needs config-version 2"), last().getReason());
+    assertFalse(Files.exists(slots.jar("2.1.0")));
+
+    configVersion = 2;
+    updater(true).apply(needing("2.1.0", jar, 1, 2), 8);
+    assertTrue(Files.exists(slots.jar("2.1.0")));
+    assertEquals(1, restarts.get());
   }
 }

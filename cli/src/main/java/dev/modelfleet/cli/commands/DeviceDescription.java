@@ -28,7 +28,8 @@ final class DeviceDescription {
                 : Text.cell(device.path("approvalDecidedAt"))
                     + " by "
                     + Text.cell(device.path("approvalDecidedBy")))
-        .field("Hardware class", device, "hardwareClassId");
+        .field("Hardware class", device, "hardwareClassId")
+        .field("Agent release", agent(device.path("agent")));
     JsonNode hw = device.path("hardware");
     if (hw.isObject()) {
       d.section("Hardware")
@@ -134,5 +135,18 @@ final class DeviceDescription {
                   Column.of("SOURCE", "source"),
                   Column.of("SEEN", x -> Text.age(x.path("observedAt"), now))));
     }
+  }
+
+  /** "0.3.1 (protocol 1, config-version 2)"; empty for an agent that did not say. */
+  private static String agent(JsonNode agent) {
+    if (!agent.path("version").isTextual()) {
+      return "";
+    }
+    return agent.path("version").asText()
+        + " (protocol "
+        + Math.max(1, agent.path("protocol").asInt())
+        + ", config-version "
+        + Math.max(1, agent.path("configVersion").asInt())
+        + ")";
   }
 }

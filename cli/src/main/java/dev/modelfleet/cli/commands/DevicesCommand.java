@@ -45,6 +45,7 @@ public final class DevicesCommand extends Group {
         Column.of("NAME", "name"),
         Column.of("STATUS", "status"),
         Column.of("LAST SEEN", d -> Text.age(d.path("lastSeenAt"), now)),
+        Column.of("AGENT", "agentVersion"),
         Column.wide("HARDWARE CLASS", "hardwareClassId"),
         Column.wide("ENROLLED", d -> Text.age(d.path("enrolledAt"), now)),
         Column.of("LABELS", d -> Text.labels(d.path("labels"))));

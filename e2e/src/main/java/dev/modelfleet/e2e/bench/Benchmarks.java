@@ -208,6 +208,23 @@ public final class Benchmarks {
         ShadowBench.run(fleet, this::row);
       }
     }
+    if (sections.contains("selfupdate")) {
+      progress("selfupdate: a fresh server (heartbeats every 2 s) for the agent's self-update");
+      Files.createDirectories(work.resolve("selfupdate"));
+      Map<String, String> env = new java.util.HashMap<>();
+      env.put("MODELFLEET_HEARTBEAT_INTERVAL", "2s");
+      try (ServerProcess server =
+              ServerProcess.start(repo, work.resolve("selfupdate"), database, env);
+          Fleet fleet = new Fleet(repo, server, work.resolve("selfupdate"))) {
+        SelfUpdateBench.run(
+            fleet,
+            repo,
+            work.resolve("selfupdate"),
+            Integer.parseInt(
+                System.getenv().getOrDefault("MODELFLEET_BENCH_SELFUPDATE_ROUNDS", "3")),
+            this::row);
+      }
+    }
     if (sections.contains("cli-push") || sections.contains("cli-watch")) {
       progress("cli: a fresh server for the command line's figures");
       Files.createDirectories(work.resolve("cli"));

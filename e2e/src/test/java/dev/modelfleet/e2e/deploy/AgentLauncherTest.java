@@ -36,6 +36,9 @@ class AgentLauncherTest {
           touch "$state/asked"; echo "${release#update:}" > "$releases/trial"; exit 75 ;;
         healthy) cat "$releases/trying" > "$releases/healthy"; exit 0 ;;
         crash) exit 1 ;;
+        healthy-then-crash)
+          [ -s "$releases/trying" ] && cat "$releases/trying" > "$releases/healthy"
+          sleep 0.5; exit 3 ;;
         hang) exec sleep 120 ;;
       esac
       """;
@@ -46,6 +49,11 @@ class AgentLauncherTest {
   Path releases;
 
   Command launch(String bundled, Map<String, String> slots, String deadlineSeconds)
+      throws IOException {
+    return launch(bundled, slots, Map.of("MODELFLEET_LAUNCHER_HEALTH_DEADLINE", deadlineSeconds));
+  }
+
+  Command launch(String bundled, Map<String, String> slots, Map<String, String> environment)
       throws IOException {
     state = dir.resolve("state");
     releases = state.resolve("agent-releases");
@@ -59,7 +67,7 @@ class AgentLauncherTest {
     Path jar = Files.writeString(dir.resolve("bundled.jar"), bundled);
     return Command.run(
         Duration.ofSeconds(90),
-        Map.of("MODELFLEET_LAUNCHER_HEALTH_DEADLINE", deadlineSeconds),
+        environment,
         null,
         List.of(
             "bash",
@@ -116,5 +124,39 @@ class AgentLauncherTest {
     assertEquals(0, run.exitCode(), run.output());
     assertTrue(run.output().contains("not trying agent 5 again"), run.output());
     assertEquals(null, file("active"));
+  }
+
+  @Test
+  void aPromotedReleaseThatKeepsCrashingSoonAfterIsRevertedToThePreviousOne() throws IOException {
+    Command run =
+        launch(
+            "update:6",
+            Map.of("6", "healthy-then-crash"),
+            Map.of(
+                "MODELFLEET_LAUNCHER_HEALTH_DEADLINE", "30",
+                "MODELFLEET_LAUNCHER_CRASH_LIMIT", "3",
+                "MODELFLEET_LAUNCHER_CRASH_WINDOW", "60"));
+
+    assertEquals(0, run.exitCode(), "the previous release ran and ended: " + run.output());
+    assertTrue(run.output().contains("agent 6 is the active release"), run.output());
+    assertEquals(3, run.output().split("started healthy-then-crash", -1).length - 1, run.output());
+    assertEquals(null, file("active"), "back to the installed release: " + run.output());
+    assertTrue(file("failed/6").contains("crashed 3 times within 60s"), file("failed/6"));
+    assertTrue(file("failed/6").contains("last exit status 3"), file("failed/6"));
+  }
+
+  @Test
+  void aPromotedReleaseThatCrashesAfterTheWindowIsLeftToSystemd() throws IOException {
+    Command run =
+        launch(
+            "update:7",
+            Map.of("7", "healthy-then-crash"),
+            Map.of(
+                "MODELFLEET_LAUNCHER_HEALTH_DEADLINE", "30",
+                "MODELFLEET_LAUNCHER_CRASH_WINDOW", "0"));
+
+    assertEquals(3, run.exitCode(), run.output());
+    assertEquals("7", file("active"), run.output());
+    assertFalse(Files.exists(releases.resolve("failed/7")), run.output());
   }
 }

@@ -9,6 +9,7 @@ import dev.modelfleet.server.assignment.DeploymentService;
 import dev.modelfleet.server.assignment.DesiredStateService;
 import dev.modelfleet.server.assignment.ProgressIngest;
 import dev.modelfleet.server.common.ModelFleetConfig;
+import dev.modelfleet.server.device.AgentInfo;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.device.DeviceActivityService;
 import dev.modelfleet.server.device.DeviceApproved;
@@ -95,7 +96,13 @@ class SyncService {
             hello.getHardware().hasBenchmark()
                 ? BenchmarkInfo.from(hello.getHardware().getBenchmark())
                 : null,
-            InstalledModelInfo.from(hello.getInstalledList()));
+            InstalledModelInfo.from(hello.getInstalledList()),
+            new AgentInfo(
+                hello.getAgentVersion().isEmpty()
+                    ? hello.getHardware().getAgentVersion()
+                    : hello.getAgentVersion(),
+                hello.getProtocol(),
+                hello.getConfigVersion()));
     if (status == DeviceStatus.ACTIVE) {
       // what it serves stands for an ACTIVE report the database may have missed
       deployments.reconcileInstalled(

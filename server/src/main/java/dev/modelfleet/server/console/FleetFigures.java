@@ -32,7 +32,8 @@ public class FleetFigures {
       Map<String, Long> byHardwareClass,
       List<VersionSpread> versions,
       long fallbacks,
-      long failedDerivations) {
+      long failedDerivations,
+      Map<String, Long> byAgentVersion) {
 
     /** Width in percent (0-100) of a part of the active devices, for bars. */
     public double activeShare(long part) {
@@ -112,6 +113,17 @@ public class FleetFigures {
                 em.createNativeQuery("select count(*) from derivation_jobs where state = 'failed'")
                     .getSingleResult())
             .longValue();
+    // which agent releases the fleet runs, newest first as versions go (a rollout of a release
+    // moves devices between these rows)
+    Map<String, Long> byAgent = new TreeMap<>(java.util.Comparator.reverseOrder());
+    for (Object row :
+        em.createNativeQuery(
+                "select coalesce(agent_version, 'not reported'), count(*) from devices"
+                    + " where status = 'active' group by 1")
+            .getResultList()) {
+      Object[] r = (Object[]) row;
+      byAgent.put((String) r[0], ((Number) r[1]).longValue());
+    }
     return new Figures(
         total,
         byStatus,
@@ -120,6 +132,7 @@ public class FleetFigures {
         byClass,
         versions,
         fallbacks,
-        failedDerivations);
+        failedDerivations,
+        byAgent);
   }
 }

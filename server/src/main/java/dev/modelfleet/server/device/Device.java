@@ -67,6 +67,19 @@ public class Device extends PanacheEntityBase {
   @Column(name = "approval_decided_by")
   public String approvalDecidedBy;
 
+  /**
+   * The agent release the device runs, as its last Hello said (null: an agent from before it did);
+   * its protocol revision and the config-version of its configuration (0: not reported).
+   */
+  @Column(name = "agent_version")
+  public String agentVersion;
+
+  @Column(name = "agent_protocol")
+  public int agentProtocol;
+
+  @Column(name = "agent_config_version")
+  public int agentConfigVersion;
+
   public boolean isActive() {
     return status == DeviceStatus.ACTIVE;
   }

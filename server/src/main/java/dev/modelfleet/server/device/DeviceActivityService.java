@@ -34,12 +34,16 @@ public class DeviceActivityService {
       UUID deviceId,
       HardwareInfo hardware,
       BenchmarkInfo benchmark,
-      List<InstalledModelInfo> installed) {
+      List<InstalledModelInfo> installed,
+      AgentInfo agent) {
     Device device = Device.findById(deviceId);
     // a pending device reports too, so that operators see what they are asked to approve
     if (device != null && device.mayConnect()) {
       recordHardware(device, hardware, benchmark);
       device.installed = installed;
+      device.agentVersion = agent.version();
+      device.agentProtocol = agent.protocol();
+      device.agentConfigVersion = agent.configVersion();
       device.lastSeenAt = clock.instant();
     }
     return device == null ? null : device.status;

@@ -29,7 +29,8 @@ public record DeviceDetails(
     List<DeploymentView> deployments,
     List<MismatchView> providerMismatches,
     Instant approvalDecidedAt,
-    String approvalDecidedBy) {
+    String approvalDecidedBy,
+    AgentInfo agent) {
 
   /** The device's current desired state: its generation, lifetime and models. */
   public record DesiredView(
@@ -90,6 +91,7 @@ public record DeviceDetails(
         deployments.deployments(d.id),
         mismatches.ofDevice(d.id),
         d.approvalDecidedAt,
-        d.approvalDecidedBy);
+        d.approvalDecidedBy,
+        new AgentInfo(d.agentVersion, d.agentProtocol, d.agentConfigVersion));
   }
 }

@@ -11,10 +11,18 @@ public record DeviceSummary(
     DeviceStatus status,
     Instant enrolledAt,
     Instant lastSeenAt,
-    String hardwareClassId) {
+    String hardwareClassId,
+    String agentVersion) {
 
   public static DeviceSummary of(Device d) {
     return new DeviceSummary(
-        d.id, d.name, d.labels, d.status, d.enrolledAt, d.lastSeenAt, d.hardwareClassId);
+        d.id,
+        d.name,
+        d.labels,
+        d.status,
+        d.enrolledAt,
+        d.lastSeenAt,
+        d.hardwareClassId,
+        d.agentVersion);
   }
 }

@@ -27,14 +27,41 @@ public record DeviceProfile(
     long memoryBytes,
     Map<String, Double> gmacsByFigure,
     long diskFreeBytes,
-    Set<String> heldArtifacts) {
+    Set<String> heldArtifacts,
+    int agentConfigVersion) {
 
   /**
    * @param diskFreeBytes what the device reported free where it keeps models (0: not reported)
    * @param heldArtifacts sha256 of the artifacts it reported holding: those need no room
+   * @param agentConfigVersion the config-version of its agent's configuration (0: not reported)
    */
   public DeviceProfile {
     heldArtifacts = heldArtifacts == null ? Set.of() : Set.copyOf(heldArtifacts);
+  }
+
+  public DeviceProfile(
+      UUID deviceId,
+      String hardwareClassId,
+      boolean reported,
+      String arch,
+      Set<String> cpuFlags,
+      Set<String> executionProviders,
+      long memoryBytes,
+      Map<String, Double> gmacsByFigure,
+      long diskFreeBytes,
+      Set<String> heldArtifacts) {
+    this(
+        deviceId,
+        hardwareClassId,
+        reported,
+        arch,
+        cpuFlags,
+        executionProviders,
+        memoryBytes,
+        gmacsByFigure,
+        diskFreeBytes,
+        heldArtifacts,
+        0);
   }
 
   public DeviceProfile(
@@ -75,7 +102,8 @@ public record DeviceProfile(
         p.memoryBytes,
         p.gmacsByFigure,
         p.diskFreeBytes,
-        held);
+        held,
+        device.agentConfigVersion);
   }
 
   public static DeviceProfile of(

@@ -1,5 +1,6 @@
 package dev.modelfleet.server.matching;
 
+import dev.modelfleet.protocol.ProtocolRevision;
 import dev.modelfleet.server.matching.MatchViews.Candidate;
 import dev.modelfleet.server.matching.MatchViews.MatchDecision;
 import java.math.BigDecimal;
@@ -134,6 +135,7 @@ public final class VariantMatcher {
               + gib(device.memoryBytes())
               + ")");
     }
+    agentReleaseNeeds(device, v, why);
     if (accuracyFloor != null && v.accuracy() != null && v.accuracy() < accuracyFloor) {
       append(why, "accuracy " + v.accuracy() + " is below the floor " + accuracyFloor);
     }
@@ -147,6 +149,32 @@ public final class VariantMatcher {
               + trial.lastError());
     }
     return why.isEmpty() ? null : why.toString();
+  }
+
+  /**
+   * An agent release the device would refuse: one that needs a protocol revision this server does
+   * not speak, or a config-version above its configuration's (an agent that does not say has 1).
+   */
+  private static void agentReleaseNeeds(DeviceProfile device, VariantSpec v, StringBuilder why) {
+    if (v.minProtocol() > ProtocolRevision.CURRENT) {
+      append(
+          why,
+          "the agent release needs protocol revision "
+              + v.minProtocol()
+              + ", this server speaks "
+              + ProtocolRevision.CURRENT
+              + " (upgrade the server first)");
+    }
+    int config = Math.max(1, device.agentConfigVersion());
+    if (v.minConfigVersion() > config) {
+      append(
+          why,
+          "the agent release needs config-version "
+              + v.minConfigVersion()
+              + " in agent.properties, the device's is "
+              + config
+              + " (update its configuration first)");
+    }
   }
 
   private static Ranked rank(DeviceProfile device, VariantSpec v, ClassTrials trials) {

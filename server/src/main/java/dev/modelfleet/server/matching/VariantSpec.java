@@ -20,7 +20,40 @@ public record VariantSpec(
     long convMacs,
     long size,
     Instant createdAt,
-    String sha256) {
+    String sha256,
+    int minProtocol,
+    int minConfigVersion) {
+
+  /** A variant that needs no protocol revision or config-version (every model's). */
+  public VariantSpec(
+      UUID id,
+      String precision,
+      String executionProvider,
+      String arch,
+      List<String> requiredCpuFlags,
+      long minMemoryBytes,
+      Double accuracy,
+      long matmulMacs,
+      long convMacs,
+      long size,
+      Instant createdAt,
+      String sha256) {
+    this(
+        id,
+        precision,
+        executionProvider,
+        arch,
+        requiredCpuFlags,
+        minMemoryBytes,
+        accuracy,
+        matmulMacs,
+        convMacs,
+        size,
+        createdAt,
+        sha256,
+        0,
+        0);
+  }
 
   public VariantSpec(
       UUID id,
@@ -72,7 +105,9 @@ public record VariantSpec(
         v.convMacs,
         v.size,
         v.createdAt,
-        v.sha256);
+        v.sha256,
+        v.minProtocol,
+        v.minConfigVersion);
   }
 
   /** The memory the variant takes: its declared minimum, else the artifact's size. */

@@ -12,11 +12,28 @@ import java.util.jar.Manifest;
  * variant's {@code arch}). What ONNX Runtime checks for a model, this checks for a jar: it opens as
  * a jar, names a main class, and says it is the version it is uploaded as, so that a release cannot
  * claim a version it is not (the devices' downgrade protection compares these versions).
+ *
+ * <p>The jar also says what it needs around it, in attributes the agent's build writes: {@value
+ * #MIN_PROTOCOL} (the lowest protocol revision of a server it can talk to) and {@value
+ * #MIN_CONFIG_VERSION} (the lowest {@code config-version} of an agent.properties it reads). They go
+ * into the signed manifest; a device refuses a release whose needs it cannot meet, and the matcher
+ * does not assign it there. Absent: no need (a jar from before these attributes).
  */
 public final class AgentRelease {
 
   /** The model name under which agent releases are published. */
   public static final String NAME = "modelfleet-agent";
+
+  /** The jar manifest attribute naming the lowest server protocol revision it needs. */
+  public static final String MIN_PROTOCOL = "ModelFleet-Min-Protocol";
+
+  /** The jar manifest attribute naming the lowest config-version it reads. */
+  public static final String MIN_CONFIG_VERSION = "ModelFleet-Min-Config-Version";
+
+  /** What a release needs around it; 0: nothing. */
+  public record Needs(int minProtocol, int minConfigVersion) {
+    public static final Needs NONE = new Needs(0, 0);
+  }
 
   private AgentRelease() {}
 
@@ -24,8 +41,10 @@ public final class AgentRelease {
     return NAME.equals(model);
   }
 
-  /** Refuses what a device could not start as the agent of {@code version}. */
-  static void check(Path file, String version) {
+  /**
+   * Refuses what a device could not start as the agent of {@code version}; returns what it needs.
+   */
+  static Needs check(Path file, String version) {
     Manifest manifest;
     try (JarFile jar = new JarFile(file.toFile(), false)) {
       manifest = jar.getManifest();
@@ -46,5 +65,31 @@ public final class AgentRelease {
               + version
               + "'; upload it under its own version.");
     }
+    return new Needs(
+        level(manifest, MIN_PROTOCOL, 1_000), level(manifest, MIN_CONFIG_VERSION, 1_000));
+  }
+
+  /** A small positive number, or 0 when the attribute is absent. */
+  private static int level(Manifest manifest, String attribute, int max) {
+    String value = manifest.getMainAttributes().getValue(attribute);
+    if (value == null || value.isBlank()) {
+      return 0;
+    }
+    try {
+      int level = Integer.parseInt(value.trim());
+      if (level >= 0 && level <= max) {
+        return level;
+      }
+    } catch (NumberFormatException e) {
+      // refused below
+    }
+    throw ApiError.INVALID_AGENT_RELEASE.exception(
+        "The jar's "
+            + attribute
+            + " is '"
+            + value
+            + "'; it must be a whole number from 0 to "
+            + max
+            + " (META-INF/MANIFEST.MF).");
   }
 }

@@ -61,6 +61,16 @@ public class Variant extends PanacheEntityBase {
   @Column(name = "conv_macs")
   public long convMacs;
 
+  /**
+   * Agent releases only: the lowest protocol revision and config-version the release needs (its
+   * jar's ModelFleet-Min-Protocol and ModelFleet-Min-Config-Version; 0: none).
+   */
+  @Column(name = "min_protocol")
+  public int minProtocol;
+
+  @Column(name = "min_config_version")
+  public int minConfigVersion;
+
   /** The serialized SignedEnvelope of the VariantManifest. */
   public byte[] manifest;
 

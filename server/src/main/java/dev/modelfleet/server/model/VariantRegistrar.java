@@ -46,6 +46,7 @@ class VariantRegistrar {
       String precision,
       String provider,
       VariantNeeds needs,
+      AgentRelease.Needs release,
       CostEstimator.Cost cost,
       String sha256,
       long size,
@@ -81,6 +82,8 @@ class VariantRegistrar {
     variant.requiredCpuFlags = needs.requiredCpuFlags();
     variant.minMemoryBytes = needs.minMemoryBytes();
     variant.accuracy = needs.accuracy();
+    variant.minProtocol = release.minProtocol();
+    variant.minConfigVersion = release.minConfigVersion();
     variant.matmulMacs = cost.matmulMacs();
     variant.convMacs = cost.convMacs();
     variant.createdAt = now;
@@ -130,6 +133,8 @@ class VariantRegistrar {
         .setArch(v.arch)
         .addAllRequiredCpuFlags(v.requiredCpuFlags)
         .setMinMemoryBytes(v.minMemoryBytes)
+        .setMinProtocol(v.minProtocol)
+        .setMinConfigVersion(v.minConfigVersion)
         .build();
   }
 

@@ -58,8 +58,9 @@ public class VariantUploadService {
       }
       OnnxInspector.Signature signature;
       CostEstimator.Cost cost;
+      AgentRelease.Needs release = AgentRelease.Needs.NONE;
       if (AgentRelease.is(model)) {
-        AgentRelease.check(staged.file(), version);
+        release = AgentRelease.check(staged.file(), version);
         signature = new OnnxInspector.Signature(List.of(), List.of());
         cost = CostEstimator.Cost.UNKNOWN;
       } else {
@@ -75,6 +76,7 @@ public class VariantUploadService {
             precision,
             provider,
             needs,
+            release,
             cost,
             staged.sha256(),
             staged.size(),

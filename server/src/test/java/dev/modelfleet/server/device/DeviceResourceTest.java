@@ -11,13 +11,20 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.modelfleet.protocol.ProtocolRevision;
+import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.EnrollResponse;
+import dev.modelfleet.protocol.agent.v1.Hello;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.Api;
 import dev.modelfleet.server.support.Db;
 import dev.modelfleet.server.support.Fixtures;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +98,51 @@ class DeviceResourceTest {
         .body("hardware.executionProviders", hasItem("cpu"))
         .body("enrolledAt", notNullValue())
         .body("deployments", org.hamcrest.Matchers.empty());
+  }
+
+  @Test
+  void theAgentReleaseTheDeviceRunsIsShownAsItsHelloSaysAndTheServerNamesItsProtocol()
+      throws Exception {
+    String site = Api.unique("site");
+    EnrollResponse enrolled = agent.enroll(Fixtures.enrollmentToken(Map.of("site", site), 1));
+    String id = enrolled.getDeviceId();
+    AtomicReference<Metadata> headers = new AtomicReference<>();
+    AgentClient.SyncStream stream =
+        AgentClient.SyncStream.open(
+            agent
+                .asDevice(enrolled.getDeviceCredential())
+                .withInterceptors(
+                    MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>())));
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHello(
+                Hello.newBuilder()
+                    .setHardware(AgentClient.cpuHardware())
+                    .setAgentVersion("0.3.1")
+                    .setProtocol(1)
+                    .setConfigVersion(2))
+            .build());
+    stream.next(); // the SyncConfig: the Hello is recorded
+    assertEquals(
+        String.valueOf(ProtocolRevision.CURRENT),
+        headers
+            .get()
+            .get(Metadata.Key.of("modelfleet-protocol", Metadata.ASCII_STRING_MARSHALLER)));
+    stream.cancel();
+
+    admin()
+        .get("/api/v1/devices/" + id)
+        .then()
+        .statusCode(200)
+        .body("agent.version", equalTo("0.3.1"))
+        .body("agent.protocol", equalTo(1))
+        .body("agent.configVersion", equalTo(2));
+    admin()
+        .queryParam("selector", "site=" + site)
+        .get("/api/v1/devices")
+        .then()
+        .statusCode(200)
+        .body("agentVersion", contains("0.3.1"));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelfleet.protocol.ProtocolRevision;
 import dev.modelfleet.server.device.BenchmarkInfo;
 import dev.modelfleet.server.hardware.HardwareInfo;
 import dev.modelfleet.server.matching.MatchViews.Candidate;
@@ -141,6 +142,76 @@ class VariantMatcherTest {
     assertEquals(1.6667, decision.chosen().estimatedMs(), 1e-3);
     assertEquals(6.6667, candidate(decision, FP32_CPU).estimatedMs(), 1e-3);
     assertEquals(2, candidate(decision, FP32_CPU).rank());
+  }
+
+  @Test
+  void anAgentReleaseTheDeviceWouldRefuseIsNotAssignedAndTheMatchSaysWhy() {
+    VariantSpec plain = variant("jar", "cpu", "x86_64", List.of(), 0, null, 1);
+    VariantSpec needs = plain;
+    VariantSpec newProtocol =
+        new VariantSpec(
+            UUID.randomUUID(),
+            "jar",
+            "cpu",
+            "x86_64",
+            List.of(),
+            0,
+            null,
+            0,
+            0,
+            1000,
+            Instant.EPOCH,
+            null,
+            ProtocolRevision.CURRENT + 1,
+            0);
+    VariantSpec newConfig =
+        new VariantSpec(
+            UUID.randomUUID(),
+            "jar",
+            "cpu",
+            "x86_64",
+            List.of(),
+            0,
+            null,
+            0,
+            0,
+            1000,
+            Instant.EPOCH,
+            null,
+            0,
+            2);
+    DeviceProfile device = profile("x86_64", List.of(), List.of("cpu"), GIB);
+    MatchDecision decision =
+        VariantMatcher.match(
+            device, List.of(needs, newProtocol, newConfig), ClassTrials.NONE, null);
+    assertEquals(plain.id(), decision.chosen().variantId());
+    String protocolWhy = candidate(decision, newProtocol).reason();
+    assertTrue(
+        protocolWhy.contains("needs protocol revision " + (ProtocolRevision.CURRENT + 1)),
+        protocolWhy);
+    String configWhy = candidate(decision, newConfig).reason();
+    assertTrue(
+        configWhy.contains("needs config-version 2 in agent.properties, the device's is 1"),
+        configWhy);
+
+    DeviceProfile updated =
+        new DeviceProfile(
+            device.deviceId(),
+            device.hardwareClassId(),
+            true,
+            device.arch(),
+            device.cpuFlags(),
+            device.executionProviders(),
+            device.memoryBytes(),
+            device.gmacsByFigure(),
+            0,
+            java.util.Set.of(),
+            2);
+    assertTrue(
+        candidate(
+                VariantMatcher.match(updated, List.of(newConfig), ClassTrials.NONE, null),
+                newConfig)
+            .kept());
   }
 
   @Test

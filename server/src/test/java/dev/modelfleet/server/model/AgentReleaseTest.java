@@ -41,6 +41,35 @@ class AgentReleaseTest {
     return file;
   }
 
+  Path jarNeeding(String protocol, String config) throws Exception {
+    Manifest manifest = new Manifest();
+    Attributes main = manifest.getMainAttributes();
+    main.put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    main.put(Attributes.Name.IMPLEMENTATION_VERSION, "0.3.0");
+    main.put(Attributes.Name.MAIN_CLASS, "dev.modelfleet.agent.lifecycle.AgentMain");
+    main.putValue(AgentRelease.MIN_PROTOCOL, protocol);
+    main.putValue(AgentRelease.MIN_CONFIG_VERSION, config);
+    Path file = dir.resolve("agent-needing-" + protocol + "-" + config + ".jar");
+    try (OutputStream out = Files.newOutputStream(file);
+        JarOutputStream jar = new JarOutputStream(out, manifest)) {
+      jar.putNextEntry(new ZipEntry("a"));
+      jar.closeEntry();
+    }
+    return file;
+  }
+
+  @Test
+  void whatAReleaseNeedsIsReadFromItsManifestAndNothingWhenItSaysNothing() throws Exception {
+    assertEquals(new AgentRelease.Needs(2, 3), AgentRelease.check(jarNeeding("2", "3"), "0.3.0"));
+    assertEquals(
+        AgentRelease.Needs.NONE,
+        AgentRelease.check(jar("0.2.0", "dev.modelfleet.agent.lifecycle.AgentMain"), "0.2.0"));
+    ApiException e =
+        assertThrows(ApiException.class, () -> AgentRelease.check(jarNeeding("two", "1"), "0.3.0"));
+    assertEquals(ApiError.INVALID_AGENT_RELEASE, e.error());
+    assertTrue(e.detail().contains("ModelFleet-Min-Protocol is 'two'"), e.detail());
+  }
+
   @Test
   void theReservedNameIsTheAgentsOwn() {
     assertTrue(AgentRelease.is("modelfleet-agent"));

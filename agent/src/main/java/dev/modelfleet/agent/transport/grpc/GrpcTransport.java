@@ -29,6 +29,7 @@ public final class GrpcTransport implements AutoCloseable {
   private final String server;
   private final List<X509Certificate> fleetCa;
   private final SwitchableChannel channel;
+  private final ServerRevision revision = new ServerRevision();
 
   /**
    * @param server host:port of the control plane's gRPC port
@@ -70,7 +71,15 @@ public final class GrpcTransport implements AutoCloseable {
   /** The Sync session, authenticated as {@code identity}. */
   public ControlPlane controlPlane(DeviceIdentity identity) {
     return new GrpcControlPlane(
-        AgentServiceGrpc.newStub(channel).withInterceptors(credential(identity)));
+        AgentServiceGrpc.newStub(channel).withInterceptors(credential(identity), revision));
+  }
+
+  /**
+   * The protocol revision the server named when the latest Sync stream opened (1 before any, or
+   * from a server that names none).
+   */
+  public int serverProtocol() {
+    return revision.revision();
   }
 
   /** FetchArtifact, authenticated as {@code identity}. */

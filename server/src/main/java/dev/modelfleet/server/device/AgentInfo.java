@@ -1,0 +1,21 @@
+package dev.modelfleet.server.device;
+
+/**
+ * The agent a device runs, as its Hello says: its release (null: an agent from before it said), the
+ * protocol revision it speaks and the config-version of its configuration (0: not said).
+ */
+public record AgentInfo(String version, int protocol, int configVersion) {
+
+  /** Longer than any real version: a device cannot fill the column with what it likes. */
+  static final int MAX_VERSION_LENGTH = 64;
+
+  public AgentInfo {
+    if (version != null && version.isBlank()) {
+      version = null;
+    } else if (version != null && version.length() > MAX_VERSION_LENGTH) {
+      version = version.substring(0, MAX_VERSION_LENGTH);
+    }
+    protocol = Math.max(0, protocol);
+    configVersion = Math.max(0, configVersion);
+  }
+}
