@@ -65,6 +65,8 @@ public final class AgentMain {
         --time-zone ZONE    zone for download windows a policy names none for (default: system)
         --keep-old-versions N   versions kept per model besides the active one (default 1)
         --clock-offset-seconds N   TEST ONLY: shift the download policy's clock (default 0)
+        --config-version N  the configuration's format version, which agent releases may
+                            require a minimum of (default 1)
         --verbose           log download progress and other detail
         --log-format text|json   one line of text per event (default), or one JSON object
                             (also MODELFLEET_AGENT_LOG_FORMAT)
@@ -99,7 +101,8 @@ public final class AgentMain {
           "--metered",
           "--time-zone",
           "--keep-old-versions",
-          "--clock-offset-seconds");
+          "--clock-offset-seconds",
+          "--config-version");
 
   private AgentMain() {}
 

@@ -20,8 +20,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
@@ -43,14 +41,7 @@ public class CompressionMaking {
   private final Counter kept;
   private final Counter dropped;
   private final Counter failures;
-  private final ExecutorService worker =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread thread = new Thread(r, "compression-maker");
-            thread.setDaemon(true);
-            thread.setPriority(Thread.MIN_PRIORITY);
-            return thread;
-          });
+  private final MakerThread worker = new MakerThread("compression-maker", Thread.MIN_PRIORITY);
 
   CompressionMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
     this.store = store;
@@ -72,12 +63,17 @@ public class CompressionMaking {
 
   void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
     if (config.compression()) {
-      worker.execute(() -> makeQuietly(event.variantId()));
+      worker.submit(() -> makeQuietly(event.variantId()));
     }
   }
 
   void stop(@Observes ShutdownEvent stopping) {
-    worker.shutdownNow();
+    worker.stop();
+  }
+
+  /** Whether everything published so far has been weighed (made, kept or dropped). */
+  public boolean idle() {
+    return worker.idle();
   }
 
   private void makeQuietly(UUID variantId) {

@@ -22,8 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
@@ -44,13 +42,7 @@ public class DeltaMaking {
   private final Counter kept;
   private final Counter dropped;
   private final Counter failures;
-  private final ExecutorService worker =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread thread = new Thread(r, "delta-maker");
-            thread.setDaemon(true);
-            return thread;
-          });
+  private final MakerThread worker = new MakerThread("delta-maker", Thread.NORM_PRIORITY);
 
   DeltaMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
     this.store = store;
@@ -72,12 +64,17 @@ public class DeltaMaking {
 
   void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
     if (config.enabled()) {
-      worker.execute(() -> makeQuietly(event.variantId()));
+      worker.submit(() -> makeQuietly(event.variantId()));
     }
   }
 
   void stop(@Observes ShutdownEvent stopping) {
-    worker.shutdownNow();
+    worker.stop();
+  }
+
+  /** Whether everything published so far has been weighed (made, kept or dropped). */
+  public boolean idle() {
+    return worker.idle();
   }
 
   private void makeQuietly(UUID variantId) {

@@ -1,5 +1,7 @@
 package dev.modelfleet.server.support;
 
+import dev.modelfleet.server.delta.CompressionMaking;
+import dev.modelfleet.server.delta.DeltaMaking;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.arc.Arc;
 import java.io.IOException;
@@ -48,8 +50,19 @@ public final class Db {
 
   private Db() {}
 
-  /** Row counts of every table plus the artifact files on disk. */
+  /**
+   * Row counts of every table plus the artifact files on disk, once the background makers have
+   * weighed everything published so far: a compressed copy or delta of a variant an earlier step
+   * published lands in the store on its own thread, and would otherwise show up between two
+   * snapshots as if the request in between had stored it.
+   */
   public static Map<String, Object> snapshot() {
+    var deltas = Arc.container().instance(DeltaMaking.class).get();
+    var compressions = Arc.container().instance(CompressionMaking.class).get();
+    Eventually.until(
+        "the delta and compression makers are idle",
+        java.time.Duration.ofSeconds(60),
+        () -> deltas.idle() && compressions.idle());
     Map<String, Object> state = new LinkedHashMap<>();
     AgroalDataSource dataSource = Arc.container().instance(AgroalDataSource.class).get();
     try (Connection c = dataSource.getConnection();
