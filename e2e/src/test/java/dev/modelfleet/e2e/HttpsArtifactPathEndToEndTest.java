@@ -25,7 +25,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class HttpsArtifactPathEndToEndTest {
 
-  @RegisterExtension static final RunningFleet running = new RunningFleet();
+  /**
+   * No compressed copies: this test is about the whole artifact's path and its bytes on disk (a
+   * copy made in the background would carry the untampered bytes, and arrive or not by timing).
+   */
+  @RegisterExtension
+  static final RunningFleet running =
+      RunningFleet.withServerEnv(Map.of("MODELFLEET_DELTA_COMPRESSION", "false"));
 
   @Test
   @Timeout(240)

@@ -42,6 +42,9 @@ class S3ArtifactsEndToEndTest {
     Map<String, String> env = new HashMap<>(s3.serverEnv(BUCKET));
     env.putAll(ServerProcess.PLAINTEXT_AGENTS);
     env.put("MODELFLEET_ARTIFACT_DIR", work.resolve("replica-a-scratch").toString());
+    // whole artifacts only: the tamper check edits the variant's object in the bucket, and a
+    // compressed copy made in the background would carry the untouched bytes
+    env.put("MODELFLEET_DELTA_COMPRESSION", "false");
     RepoLayout repo = RepoLayout.find();
     uploads = ServerProcess.start(repo, work, TestDatabase.NAME, env);
     // The other replica shares the database, the signing keys and the bucket; its local
