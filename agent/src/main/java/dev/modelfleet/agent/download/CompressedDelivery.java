@@ -1,24 +1,10 @@
 package dev.modelfleet.agent.download;
 
-import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.onnx.delta.WholeCompression;
 import dev.modelfleet.protocol.agent.v1.CompressedArtifact;
-import java.io.BufferedOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.logging.Logger;
 
 /**
  * Gets a signed artifact by downloading its compressed copy (smaller on the wire) and decompressing
@@ -32,7 +18,9 @@ import java.util.logging.Logger;
  */
 public final class CompressedDelivery {
 
-  private static final Logger LOG = Logger.getLogger(CompressedDelivery.class.getName());
+  private static final SignedRebuild.Way WAY =
+      new SignedRebuild.Way(
+          "compressed", "compressed-corrupt", "the compressed copy", "decompressed");
 
   private final ArtifactDownloader downloader;
 
@@ -58,85 +46,15 @@ public final class CompressedDelivery {
               + compressed.getEncoding()
               + "', which this agent cannot read");
     }
-    Path copy;
-    try {
-      copy = downloader.download(compressed.getSha256(), compressed.getSize(), progress);
-    } catch (VerificationException e) {
-      throw new VerificationException(
-          "compressed-download-failed", e.reasonCode() + ": " + e.getMessage(), e);
-    }
-    Path unpacked = target.resolveSibling(sha256 + ".from-zstd");
-    try {
-      long started = System.nanoTime();
-      String digest = decompress(copy, unpacked, size);
-      long actual = Files.size(unpacked);
-      if (actual != size || !digest.equals(sha256)) {
-        throw new VerificationException(
-            "compressed-result-mismatch",
-            "the compressed copy gave "
-                + actual
-                + " bytes hashing to "
-                + digest
-                + ", not the signed "
-                + size
-                + " bytes of "
-                + sha256);
-      }
-      Files.move(unpacked, target, StandardCopyOption.ATOMIC_MOVE);
-      SecureFiles.syncDirectory(target.toAbsolutePath().getParent());
-      LOG.info(
-          "decompressed "
-              + sha256
-              + " ("
-              + size
-              + " bytes) from a copy of "
-              + compressed.getSize()
-              + " bytes in "
-              + (System.nanoTime() - started) / 1_000_000
-              + " ms");
-      return true;
-    } catch (IOException e) {
-      throw new VerificationException(
-          "compressed-corrupt", "the compressed copy could not be read: " + e.getMessage(), e);
-    } finally {
-      deleteQuietly(unpacked);
-      deleteQuietly(copy);
-    }
-  }
-
-  /** Writes the artifact, durably; returns its sha256 (hashed while written). */
-  private static String decompress(Path copy, Path unpacked, long signedSize) throws IOException {
-    MessageDigest digest = sha256();
-    try (InputStream in = Files.newInputStream(copy);
-        FileChannel channel =
-            FileChannel.open(
-                unpacked,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-      OutputStream out =
-          new DigestOutputStream(
-              new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16), digest);
-      WholeCompression.decompress(in, out, signedSize);
-      out.flush();
-      channel.force(false);
-    }
-    return HexFormat.of().formatHex(digest.digest());
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      // a leftover is removed with the unused artifacts
-    }
+    SignedRebuild.rebuild(
+        downloader,
+        WAY,
+        compressed.getSha256(),
+        compressed.getSize(),
+        sha256,
+        size,
+        progress,
+        (in, out) -> WholeCompression.decompress(in, out, size));
+    return true;
   }
 }
