@@ -5,7 +5,6 @@ import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.model.AgentRelease;
 import dev.modelfleet.server.model.Variant;
 import dev.modelfleet.server.model.VariantPublished;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
@@ -38,27 +37,19 @@ public class CompressionMaking {
   private final ArtifactStore store;
   private final DeltaConfig config;
   private final Clock clock;
-  private final Counter kept;
-  private final Counter dropped;
-  private final Counter failures;
+  private final MadeCounters counters;
   private final MakerThread worker = new MakerThread("compression-maker", Thread.MIN_PRIORITY);
 
   CompressionMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
     this.store = store;
     this.config = config;
     this.clock = clock;
-    this.kept =
-        Counter.builder("modelfleet.compressions.kept")
-            .description("Artifacts compressed whole and kept (they saved enough)")
-            .register(registry);
-    this.dropped =
-        Counter.builder("modelfleet.compressions.dropped")
-            .description("Artifacts compressed whole and thrown away (they saved too little)")
-            .register(registry);
-    this.failures =
-        Counter.builder("modelfleet.compressions.failures")
-            .description("Artifacts that could not be compressed (the variant is served whole)")
-            .register(registry);
+    this.counters =
+        MadeCounters.register(
+            registry,
+            "compressions",
+            "Artifacts compressed whole",
+            "Artifacts that could not be compressed");
   }
 
   void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
@@ -80,7 +71,7 @@ public class CompressionMaking {
     try {
       makeFor(variantId);
     } catch (IOException | RuntimeException e) {
-      failures.increment();
+      counters.failures().increment();
       LOG.warnf("could not compress variant %s (%s); it is served whole", variantId, e);
     }
   }
@@ -108,7 +99,7 @@ public class CompressionMaking {
       String sha256 = keep ? MadeArtifacts.store(store, compressed) : null;
       VariantCompression row =
           QuarkusTransaction.requiringNew().call(() -> record(target, sha256, size, makeMs));
-      (keep ? kept : dropped).increment();
+      counters.outcome(keep);
       LOG.infof(
           "variant %s compressed whole: %d of %d bytes (%.1f %%) in %d ms, %s",
           target.variantId(),

@@ -5,7 +5,6 @@ import dev.modelfleet.server.artifact.ArtifactStore;
 import dev.modelfleet.server.model.AgentRelease;
 import dev.modelfleet.server.model.Variant;
 import dev.modelfleet.server.model.VariantPublished;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
@@ -39,27 +38,16 @@ public class DeltaMaking {
   private final ArtifactStore store;
   private final DeltaConfig config;
   private final Clock clock;
-  private final Counter kept;
-  private final Counter dropped;
-  private final Counter failures;
+  private final MadeCounters counters;
   private final MakerThread worker = new MakerThread("delta-maker", Thread.NORM_PRIORITY);
 
   DeltaMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
     this.store = store;
     this.config = config;
     this.clock = clock;
-    this.kept =
-        Counter.builder("modelfleet.deltas.kept")
-            .description("Model deltas made and kept (they saved enough)")
-            .register(registry);
-    this.dropped =
-        Counter.builder("modelfleet.deltas.dropped")
-            .description("Model deltas made and thrown away (they saved too little)")
-            .register(registry);
-    this.failures =
-        Counter.builder("modelfleet.deltas.failures")
-            .description("Model deltas that could not be made (the variant is served whole)")
-            .register(registry);
+    this.counters =
+        MadeCounters.register(
+            registry, "deltas", "Model deltas made", "Model deltas that could not be made");
   }
 
   void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
@@ -81,7 +69,7 @@ public class DeltaMaking {
     try {
       makeFor(variantId);
     } catch (IOException | RuntimeException e) {
-      failures.increment();
+      counters.failures().increment();
       LOG.warnf("could not make deltas for variant %s (%s); it is served whole", variantId, e);
     }
   }
@@ -157,7 +145,7 @@ public class DeltaMaking {
       VariantDelta row =
           QuarkusTransaction.requiringNew()
               .call(() -> record(plan, base, deltaSha256, size, makeMs));
-      (keep ? kept : dropped).increment();
+      counters.outcome(keep);
       LOG.infof(
           "delta for variant %s from %s: %d of %d bytes (%.1f %%) in %d ms, %s",
           plan.variantId(),
