@@ -17,7 +17,8 @@ public final class Eventually {
       try {
         assertion.run();
         return;
-      } catch (AssertionError e) {
+      } catch (AssertionError | NullPointerException e) {
+        // a NullPointerException is a value not there yet, the same "not yet" as a failed assertion
         if (System.nanoTime() > deadline) {
           throw e;
         }

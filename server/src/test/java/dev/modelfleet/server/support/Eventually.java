@@ -44,15 +44,18 @@ public final class Eventually {
   }
 
   /**
-   * Calls {@code attempt} until it returns without failing an assertion, and returns what it
-   * returned; after {@code limit}, its last failure is thrown (so say in it what was seen).
+   * Calls {@code attempt} until it returns without failing an assertion (or reading a field that is
+   * not there yet), and returns what it returned; after {@code limit}, its last failure is thrown
+   * (so say in it what was seen).
    */
   public static <T> T get(Duration limit, Supplier<T> attempt) {
     long deadline = System.nanoTime() + limit.toNanos();
     while (true) {
       try {
         return attempt.get();
-      } catch (AssertionError e) {
+      } catch (AssertionError | NullPointerException e) {
+        // a NullPointerException here is a field not in the response yet (rest-assured's getInt
+        // of a count that is still absent): the same "not yet" as a failed assertion
         if (System.nanoTime() > deadline) {
           throw e;
         }
