@@ -4,21 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.download.ArtifactDownloader;
-import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.runtime.ort.OrtModelLoader;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
-import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.onnx.delta.WholeCompression;
 import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.ArtifactDelta;
 import dev.modelfleet.protocol.agent.v1.CompressedArtifact;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
-import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,8 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,36 +35,30 @@ class DeployerCompressionTest {
 
   @TempDir Path stateDir;
   @TempDir Path work;
-  final FleetFixture fleet = new FleetFixture();
-  final InMemoryArtifactSource source = new InMemoryArtifactSource();
-  final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
 
   /** About 300 kB of fp32 weights: zstd saves several percent. */
   final byte[] model = SampleModels.classifier(71, 64, 1024, 10);
 
-  final ModelRegistry registry = new ModelRegistry();
+  DeployerOnFixture device;
+  FleetFixture fleet;
+  InMemoryArtifactSource source;
+  ModelRegistry registry;
   StateStore store;
-  Deployer deployer;
+  List<DeploymentProgress> progress;
 
   @BeforeEach
   void start() throws Exception {
-    source.chunkSize = 64 << 10;
-    store = new StateStore(stateDir);
-    deployer =
-        new Deployer(
-            new DesiredStateVerifier(
-                fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
-            new ArtifactDownloader(source, store::artifact, store::partial, 2, 1),
-            new OrtModelLoader(1),
-            registry,
-            store,
-            progress::add,
-            () -> new DeviceFacts("x86_64", Set.of(), 8L << 30));
+    device = new DeployerOnFixture(stateDir, new OrtModelLoader(1));
+    fleet = device.fleet;
+    source = device.source;
+    registry = device.registry;
+    store = device.store;
+    progress = device.progress;
   }
 
   @AfterEach
   void close() {
-    registry.closeAll();
+    device.close();
   }
 
   private byte[] compressed(byte[] artifact) throws IOException {
@@ -89,7 +77,7 @@ class DeployerCompressionTest {
   }
 
   private void deploy(DesiredModel.Builder desired) throws InterruptedException {
-    deployer.apply(fleet.signDesired(fleet.desiredState(desired.build())));
+    device.deploy(desired.build());
   }
 
   private void deploy(CompressedArtifact offer) throws InterruptedException {
@@ -97,10 +85,7 @@ class DeployerCompressionTest {
   }
 
   private DeploymentProgress active() {
-    return progress.stream()
-        .filter(p -> p.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE)
-        .reduce((a, b) -> b)
-        .orElseThrow(() -> new AssertionError("never active: " + progress));
+    return device.active();
   }
 
   @Test

@@ -4,28 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.modelfleet.agent.download.ArtifactDownloader;
-import dev.modelfleet.agent.hardware.DeviceFacts;
 import dev.modelfleet.agent.runtime.ModelRegistry;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.testing.FakeModelLoader;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
-import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.onnx.delta.DeltaMaker;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.ArtifactDelta;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
-import dev.modelfleet.protocol.agent.v1.DeploymentState;
-import dev.modelfleet.protocol.agent.v1.DesiredModel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,38 +29,32 @@ class DeployerDeltaTest {
 
   @TempDir Path stateDir;
   @TempDir Path work;
-  final FleetFixture fleet = new FleetFixture();
-  final InMemoryArtifactSource source = new InMemoryArtifactSource();
-  final List<DeploymentProgress> progress = new CopyOnWriteArrayList<>();
   final byte[] v1 = FakeModelLoader.model(1, 300_000);
   final byte[] v2 = FakeModelLoader.model(2, 300_000);
-  final ModelRegistry registry = new ModelRegistry();
+  DeployerOnFixture device;
+  FleetFixture fleet;
+  InMemoryArtifactSource source;
+  ModelRegistry registry;
   StateStore store;
-  Deployer deployer;
+  List<DeploymentProgress> progress;
 
   @BeforeEach
   void runVersionOne() throws Exception {
-    source.chunkSize = 64 << 10;
-    store = new StateStore(stateDir);
-    deployer =
-        new Deployer(
-            new DesiredStateVerifier(
-                fleet::trustedRoot, FleetFixture.DEVICE_ID, System::currentTimeMillis),
-            new ArtifactDownloader(source, store::artifact, store::partial, 2, 1),
-            new FakeModelLoader(),
-            registry,
-            store,
-            progress::add,
-            () -> new DeviceFacts("x86_64", Set.of(), 8L << 30));
+    device = new DeployerOnFixture(stateDir, new FakeModelLoader());
+    fleet = device.fleet;
+    source = device.source;
+    registry = device.registry;
+    store = device.store;
+    progress = device.progress;
     source.put(v1);
-    deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel("m", "1", v1))));
+    device.deploy(fleet.desiredModel("m", "1", v1));
     assertEquals(Dsse.sha256Hex(v1), registry.peek("m").sha256());
     progress.clear();
   }
 
   @AfterEach
   void close() {
-    registry.closeAll();
+    device.close();
   }
 
   private byte[] delta(byte[] base, byte[] target) throws IOException {
@@ -88,15 +75,11 @@ class DeployerDeltaTest {
   }
 
   private void deployTwo(ArtifactDelta offer) throws InterruptedException {
-    DesiredModel two = fleet.desiredModel("m", "2", v2).toBuilder().setDelta(offer).build();
-    deployer.apply(fleet.signDesired(fleet.desiredState(two)));
+    device.deploy(fleet.desiredModel("m", "2", v2).toBuilder().setDelta(offer).build());
   }
 
   private DeploymentProgress active() {
-    return progress.stream()
-        .filter(p -> p.getState() == DeploymentState.DEPLOYMENT_STATE_ACTIVE)
-        .reduce((a, b) -> b)
-        .orElseThrow(() -> new AssertionError("never active: " + progress));
+    return device.active();
   }
 
   @Test

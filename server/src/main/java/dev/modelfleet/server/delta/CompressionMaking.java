@@ -38,7 +38,7 @@ public class CompressionMaking {
   private final DeltaConfig config;
   private final Clock clock;
   private final MadeCounters counters;
-  private final MakerThread worker = new MakerThread("compression-maker", Thread.MIN_PRIORITY);
+  private final MakerThread worker;
 
   CompressionMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
     this.store = store;
@@ -50,11 +50,12 @@ public class CompressionMaking {
             "compressions",
             "Artifacts compressed whole",
             "Artifacts that could not be compressed");
+    this.worker = new MakerThread("compression-maker", Thread.MIN_PRIORITY, "compress", counters);
   }
 
   void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
     if (config.compression()) {
-      worker.submit(() -> makeQuietly(event.variantId()));
+      worker.submit(event.variantId(), this::makeFor);
     }
   }
 
@@ -65,15 +66,6 @@ public class CompressionMaking {
   /** Whether everything published so far has been weighed (made, kept or dropped). */
   public boolean idle() {
     return worker.idle();
-  }
-
-  private void makeQuietly(UUID variantId) {
-    try {
-      makeFor(variantId);
-    } catch (IOException | RuntimeException e) {
-      counters.failures().increment();
-      LOG.warnf("could not compress variant %s (%s); it is served whole", variantId, e);
-    }
   }
 
   private record Target(UUID variantId, String sha256, long size) {}

@@ -39,7 +39,7 @@ public class DeltaMaking {
   private final DeltaConfig config;
   private final Clock clock;
   private final MadeCounters counters;
-  private final MakerThread worker = new MakerThread("delta-maker", Thread.NORM_PRIORITY);
+  private final MakerThread worker;
 
   DeltaMaking(ArtifactStore store, DeltaConfig config, Clock clock, MeterRegistry registry) {
     this.store = store;
@@ -48,11 +48,12 @@ public class DeltaMaking {
     this.counters =
         MadeCounters.register(
             registry, "deltas", "Model deltas made", "Model deltas that could not be made");
+    this.worker = new MakerThread("delta-maker", Thread.NORM_PRIORITY, "make deltas for", counters);
   }
 
   void published(@Observes(during = TransactionPhase.AFTER_SUCCESS) VariantPublished event) {
     if (config.enabled()) {
-      worker.submit(() -> makeQuietly(event.variantId()));
+      worker.submit(event.variantId(), this::makeFor);
     }
   }
 
@@ -63,15 +64,6 @@ public class DeltaMaking {
   /** Whether everything published so far has been weighed (made, kept or dropped). */
   public boolean idle() {
     return worker.idle();
-  }
-
-  private void makeQuietly(UUID variantId) {
-    try {
-      makeFor(variantId);
-    } catch (IOException | RuntimeException e) {
-      counters.failures().increment();
-      LOG.warnf("could not make deltas for variant %s (%s); it is served whole", variantId, e);
-    }
   }
 
   /** Weighs a delta from each base not weighed before; returns the rows recorded now. */
