@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.onnx.samples.SampleModels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneOffset;
@@ -23,7 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A real agent on a metered link under a real download policy: with its window closed it fetches
  * nothing, says it waits for the window, and downloads once the window opens; then under a rate cap
- * the next version takes at least as long as the cap allows.
+ * the next version takes at least as long as the cap allows. A daily byte budget stops a download
+ * part way and the next day's budget finishes it from where it stopped.
  */
 class DownloadPolicyEndToEndTest {
 
@@ -131,6 +135,97 @@ class DownloadPolicyEndToEndTest {
     System.out.printf(
         "download policy e2e: %d bytes under a %d B/s cap in %.1f s (%.0f B/s)%n",
         v2.length, RATE, seconds, v2.length / seconds);
+  }
+
+  @Test
+  @Timeout(600)
+  void aSpentBudgetStopsTheDownloadAndTheNextDayFinishesItWhereItStopped() throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String model = "budget-" + run;
+    String selector = "budget-run=" + run;
+    Fleet fleet = running.fleet();
+    // The agent's clock runs ahead so that its midnight (UTC, the policy's zone) comes about 90 s
+    // from now in real time: the next day's budget without waiting for the next day.
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    ZonedDateTime midnight = now.toLocalDate().plusDays(1).atStartOfDay(ZoneOffset.UTC);
+    long aheadSeconds = Duration.between(now, midnight).minusSeconds(90).toSeconds();
+    ZonedDateTime midnightHere = midnight.minusSeconds(aheadSeconds);
+    AgentProcess agent =
+        fleet.startAgent(
+            "e2e-budget-" + run,
+            Map.of("budget-run", run),
+            "--metered",
+            "true",
+            "--clock-offset-seconds",
+            Long.toString(aheadSeconds));
+    String deviceId = fleet.deviceIdOf(agent);
+    fleet.createModel(model);
+    byte[] v1 = SampleModels.classifier(193, 256, 2048, 10);
+    long budget = v1.length / 2;
+    fleet.createVersion(model, "1");
+    fleet.uploadVariant(model, "1", v1);
+    fleet
+        .admin()
+        .post(
+            "/api/v1/download-policies",
+            Map.of(
+                "name",
+                "e2e-" + run,
+                "selector",
+                selector,
+                "timeZone",
+                "UTC",
+                "dailyBudgetBytes",
+                budget,
+                "meteredOnly",
+                true));
+    long servedBefore = served();
+    fleet.assign(model, "1", selector);
+
+    Waits.until(
+        "the device says its day's budget is spent",
+        LIMIT,
+        () ->
+            "waiting_budget"
+                .equals(fleet.deploymentOf(deviceId, model).path("reasonCode").asText()));
+    JsonNode waiting = fleet.deploymentOf(deviceId, model);
+    long done = waiting.path("bytesDone").asLong();
+    assertTrue(done > 0 && done <= budget, "stopped at the budget: " + waiting);
+    assertTrue(
+        waiting.path("reason").asText().contains(midnight.toLocalDate().toString()),
+        "says the download goes on the next day: " + waiting);
+    // The agent asked for a closed range ending at the budget: the server sent no more than that
+    // (an open-ended request stopped by the agent let the whole rest of the file through here).
+    Waits.until(
+        "the server counted the bytes it sent", LIMIT, () -> served() - servedBefore == done);
+
+    fleet.awaitActive(
+        model,
+        "1",
+        List.of(agent),
+        Duration.between(ZonedDateTime.now(ZoneOffset.UTC), midnightHere).plus(LIMIT),
+        line -> {});
+    assertTrue(
+        !ZonedDateTime.now(ZoneOffset.UTC).isBefore(midnightHere),
+        "active before the agent's next day began at " + midnightHere);
+    // The agent's count of the new day's bytes: the rest of the file, so it resumed where it
+    // stopped instead of starting over.
+    Path counted = agent.stateDir().resolve("download-budget");
+    Waits.until(
+        "the agent counted the new day's bytes",
+        LIMIT,
+        () -> {
+          try {
+            return Files.readString(counted).strip().startsWith(midnight.toLocalDate() + " ");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+    assertEquals(
+        midnight.toLocalDate() + " " + (v1.length - done),
+        Files.readString(counted).strip(),
+        "the second day fetched only what the first left");
+    assertEquals(v1.length, served() - servedBefore, "bytes sent over both days");
   }
 
   private static long served() {

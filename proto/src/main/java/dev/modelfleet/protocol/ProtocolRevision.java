@@ -10,8 +10,14 @@ package dev.modelfleet.protocol;
  */
 public final class ProtocolRevision {
 
-  /** The revision of this build. */
-  public static final int CURRENT = 1;
+  /**
+   * The revision of this build. 2: the server's HTTP and HTTPS artifact paths answer closed ranges
+   * ({@code Range: bytes=<from>-<to>}), which an agent under a download budget asks for.
+   */
+  public static final int CURRENT = 2;
+
+  /** From this revision on the server's artifact paths answer closed ranges. */
+  public static final int CLOSED_RANGES = 2;
 
   /** What a peer that does not say speaks: the revision before revisions were named. */
   public static final int UNNAMED = 1;

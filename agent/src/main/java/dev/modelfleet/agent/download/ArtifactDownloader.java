@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -268,6 +269,13 @@ public final class ArtifactDownloader {
         }
         if (watch.tripped() && writer.position() < size) {
           throw tooSlow(sha256, writer, watch);
+        }
+        if (writer.position() < size) {
+          // a closed range that ended at the day's budget: the policy's pause, not a short read
+          Optional<DownloadGate.Wait> wait = gate.waitNow();
+          if (wait.isPresent()) {
+            throw new DownloadGate.PausedException(wait.get());
+          }
         }
         checkComplete(sha256, size, writer);
       }

@@ -37,6 +37,16 @@ public interface ArtifactSource {
     }
 
     /**
+     * Where this request may end before the artifact does: the download policy allows no more bytes
+     * today. A source that can ask for a closed range asks for bytes up to here, so that the server
+     * sends no more than a metered link's budget; any other is stopped by the consumer refusing the
+     * rest, after what was already in flight. {@link Long#MAX_VALUE}: no such end.
+     */
+    default long stopOffset() {
+      return Long.MAX_VALUE;
+    }
+
+    /**
      * How long a read may wait for its first byte before the download counts as stalled (a whole
      * window without a byte is below any rate floor); a source that can time out a read uses it
      * instead of its own, longer limit.

@@ -74,6 +74,12 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
   }
 
   @Override
+  public long stopOffset() {
+    long allowed = gate.allowance();
+    return allowed >= size - position ? Long.MAX_VALUE : position + allowed;
+  }
+
+  @Override
   public long stallTimeoutMillis() {
     return watch.stallTimeoutMillis();
   }

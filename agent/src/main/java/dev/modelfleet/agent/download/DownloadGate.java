@@ -186,6 +186,19 @@ public final class DownloadGate {
     return granted;
   }
 
+  /**
+   * The bytes the day's budget still allows ({@link Long#MAX_VALUE} without a budget): what a
+   * download may ask the server for before it stops.
+   */
+  long allowance() {
+    DownloadPolicy p = policy;
+    if (!binds(p) || p.getDailyBudgetBytes() <= 0) {
+      return Long.MAX_VALUE;
+    }
+    LocalDate today = clock.instant().atZone(zone(p)).toLocalDate();
+    return Math.max(0, p.getDailyBudgetBytes() - budget.used(today));
+  }
+
   /** Records the day's bytes now: a download paused or ended. */
   void flush() {
     budget.persist();

@@ -308,7 +308,8 @@ public final class Agent implements AutoCloseable {
         new PreferHttpArtifactSource(
             transport.artifacts(identity),
             identity::credential,
-            tls == null ? null : () -> deviceTls);
+            tls == null ? null : () -> deviceTls,
+            transport::serverProtocol);
     SyncSession[] self = new SyncSession[1];
     DirectUrlArtifactSource direct =
         new DirectUrlArtifactSource(

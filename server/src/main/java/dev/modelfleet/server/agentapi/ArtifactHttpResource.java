@@ -101,11 +101,11 @@ public class ArtifactHttpResource {
     if (range == null) {
       return Response.ok(file).header("Accept-Ranges", "bytes").build();
     }
-    long offset = ByteRange.startOf(range, size);
+    ByteRange span = ByteRange.of(range, size);
     return Response.status(206)
-        .entity(new PathPart(file, offset, size - offset))
+        .entity(new PathPart(file, span.from(), span.length()))
         .header("Accept-Ranges", "bytes")
-        .header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size)
+        .header("Content-Range", span.contentRange(size))
         .build();
   }
 
@@ -122,27 +122,38 @@ public class ArtifactHttpResource {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
     long size = stored.size();
-    if (range != null) {
-      try {
-        ByteRange.startOf(range, size);
-      } catch (RuntimeException e) {
-        stored.close();
-        throw e;
-      }
+    ByteRange span;
+    try {
+      span = ByteRange.of(range, size);
+    } catch (RuntimeException e) {
+      stored.close();
+      throw e;
     }
     StreamingOutput body =
         out -> {
           try (stored) {
-            stored.body().transferTo(out);
+            copy(stored.body(), out, span.length());
           }
         };
     Response.ResponseBuilder response =
         range == null ? Response.ok(body) : Response.status(206).entity(body);
-    response.header("Accept-Ranges", "bytes").header("Content-Length", size - offset);
+    response.header("Accept-Ranges", "bytes").header("Content-Length", span.length());
     if (range != null) {
-      response.header("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size);
+      response.header("Content-Range", span.contentRange(size));
     }
     return response.build();
+  }
+
+  /** Copies {@code length} bytes at most: a closed range stops before the stored object does. */
+  private static void copy(java.io.InputStream in, java.io.OutputStream out, long length)
+      throws IOException {
+    byte[] buffer = new byte[1 << 16];
+    long left = length;
+    int read;
+    while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+      out.write(buffer, 0, read);
+      left -= read;
+    }
   }
 
   /** Counts the download, and once the response ended or broke off, its bytes and its end. */

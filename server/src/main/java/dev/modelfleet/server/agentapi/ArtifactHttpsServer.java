@@ -204,13 +204,13 @@ class ArtifactHttpsServer {
   private void serveFile(HttpServerRequest request, String sha256, Path file, String range) {
     HttpServerResponse response = request.response();
     long size;
-    long offset;
+    ByteRange span;
     try {
       if (!Files.isRegularFile(file)) {
         throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
       }
       size = Files.size(file);
-      offset = range == null ? 0 : ByteRange.startOf(range, size);
+      span = ByteRange.of(range, size);
     } catch (IOException | RuntimeException e) {
       problem(response, e);
       return;
@@ -221,8 +221,8 @@ class ArtifactHttpsServer {
         .onFailure(e -> problem(response, e))
         .onSuccess(
             opened -> {
-              opened.setReadBufferSize(BUFFER).setReadPos(offset).setReadLength(size - offset);
-              head(response, range != null, offset, size);
+              opened.setReadBufferSize(BUFFER).setReadPos(span.from()).setReadLength(span.length());
+              head(response, range != null, span, size);
               track(response);
               // the file is closed however the transfer ends (a broken-off download too)
               opened.pipeTo(response).onComplete(done -> opened.close());
@@ -241,15 +241,15 @@ class ArtifactHttpsServer {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
     try (stored) {
-      if (range != null) {
-        ByteRange.startOf(range, stored.size());
-      }
-      head(response, range != null, offset, stored.size());
+      ByteRange span = ByteRange.of(range, stored.size());
+      head(response, range != null, span, stored.size());
       track(response);
       InputStream body = stored.body();
       byte[] buffer = new byte[BUFFER];
+      long left = span.length();
       int read;
-      while ((read = body.readNBytes(buffer, 0, BUFFER)) > 0) {
+      while (left > 0 && (read = body.readNBytes(buffer, 0, (int) Math.min(BUFFER, left))) > 0) {
+        left -= read;
         if (response.closed()) {
           return null;
         }
@@ -268,14 +268,15 @@ class ArtifactHttpsServer {
     return null;
   }
 
-  private static void head(HttpServerResponse response, boolean partial, long offset, long size) {
+  private static void head(
+      HttpServerResponse response, boolean partial, ByteRange span, long size) {
     response
         .setStatusCode(partial ? 206 : 200)
         .putHeader("Content-Type", "application/octet-stream")
         .putHeader("Accept-Ranges", "bytes")
-        .putHeader("Content-Length", Long.toString(size - offset));
+        .putHeader("Content-Length", Long.toString(span.length()));
     if (partial) {
-      response.putHeader("Content-Range", "bytes " + offset + "-" + (size - 1) + "/" + size);
+      response.putHeader("Content-Range", span.contentRange(size));
     }
   }
 

@@ -2,31 +2,62 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.server.common.ApiError;
 
-/** The one Range form agents send: {@code bytes=<offset>-}, to resume from an offset. */
-final class ByteRange {
-  private ByteRange() {}
+/**
+ * The Range forms agents send: {@code bytes=<from>-} to resume from an offset, and {@code
+ * bytes=<from>-<last>} (protocol revision 2) to stop where a download budget ends. {@code end} is
+ * exclusive; a last byte past the file is cut to the file, as RFC 9110 asks.
+ */
+record ByteRange(long from, long end) {
 
-  /** The offset asked for, before the size is known; {@link #startOf} checks it against it. */
-  static long offsetOf(String header) {
-    return startOf(header, Long.MAX_VALUE);
+  long length() {
+    return end - from;
   }
 
-  static long startOf(String header, long size) {
+  /** "bytes from-last/size", for Content-Range. */
+  String contentRange(long size) {
+    return "bytes " + from + "-" + (end - 1) + "/" + size;
+  }
+
+  /** The offset asked for, before the size is known; {@link #of} checks it against it. */
+  static long offsetOf(String header) {
+    return of(header, Long.MAX_VALUE).from();
+  }
+
+  /** The range of a file of {@code size} bytes; {@code header} null: the whole file. */
+  static ByteRange of(String header, long size) {
+    if (header == null) {
+      return new ByteRange(0, size);
+    }
     String value = header.trim();
-    if (!value.startsWith("bytes=") || !value.endsWith("-")) {
+    int dash = value.indexOf('-');
+    if (!value.startsWith("bytes=") || dash < 0 || value.indexOf(',') >= 0) {
       throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-          "only 'Range: bytes=<offset>-' is supported, got '" + header + "'");
+          "only 'Range: bytes=<offset>-' or 'bytes=<offset>-<last>' is supported, got '"
+              + bounded(header)
+              + "'");
     }
-    long offset;
+    long from;
+    long last;
     try {
-      offset = Long.parseLong(value.substring(6, value.length() - 1));
+      from = Long.parseLong(value.substring(6, dash));
+      String end = value.substring(dash + 1);
+      last = end.isEmpty() ? Long.MAX_VALUE - 1 : Long.parseLong(end);
     } catch (NumberFormatException e) {
-      throw ApiError.OFFSET_OUT_OF_RANGE.exception("Range offset is not a number: " + header);
-    }
-    if (offset < 0 || offset >= size) {
       throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-          "offset " + offset + " is outside the artifact (0.." + (size - 1) + "); restart from 0");
+          "Range offsets are not numbers: " + bounded(header));
     }
-    return offset;
+    if (from < 0 || from >= size) {
+      throw ApiError.OFFSET_OUT_OF_RANGE.exception(
+          "offset " + from + " is outside the artifact (0.." + (size - 1) + "); restart from 0");
+    }
+    if (last < from) {
+      throw ApiError.OFFSET_OUT_OF_RANGE.exception(
+          "the range " + bounded(value) + " ends before it starts; ask for bytes=<from>-<last>");
+    }
+    return new ByteRange(from, Math.min(size, last + 1));
+  }
+
+  private static String bounded(String text) {
+    return text.length() <= 60 ? text : text.substring(0, 60) + "...";
   }
 }

@@ -117,6 +117,17 @@ class S3StoreApiTest {
               .asByteArray();
       assertArrayEquals(
           Arrays.copyOfRange(published.bytes(), offset, published.bytes().length), tail);
+      byte[] some =
+          given()
+              .header("Authorization", "Bearer " + device.getDeviceCredential())
+              .header("Range", "bytes=" + offset + "-" + (offset + 99))
+              .get("/agent/v1/artifacts/" + published.sha256())
+              .then()
+              .statusCode(206)
+              .header("Content-Length", "100")
+              .extract()
+              .asByteArray();
+      assertArrayEquals(Arrays.copyOfRange(published.bytes(), offset, offset + 100), some);
       stream.cancel();
     }
   }

@@ -57,7 +57,7 @@ class HttpsArtifactPathTest {
   }
 
   @Test
-  void aDeviceDownloadsItsArtifactFromTheAnnouncedPortAndResumesWithRange() throws Exception {
+  void aDeviceDownloadsItsArtifactFromTheAnnouncedPortAndResumesWithRanges() throws Exception {
     Device device = enroll();
     Fixtures.Published published = Fixtures.publishedClassifier(101);
     assign(published, device.id());
@@ -78,6 +78,20 @@ class HttpsArtifactPathTest {
         rest.headers().firstValue("Content-Range").orElse(""));
     assertArrayEquals(
         Arrays.copyOfRange(published.bytes(), offset, published.bytes().length), rest.body());
+
+    // a closed range (an agent under a download budget) gets those bytes and no more
+    HttpResponse<byte[]> some =
+        get(
+            client,
+            port,
+            published.sha256(),
+            device.credential(),
+            "bytes=" + offset + "-" + (offset + 99));
+    assertEquals(206, some.statusCode());
+    assertEquals(
+        "bytes " + offset + "-" + (offset + 99) + "/" + published.bytes().length,
+        some.headers().firstValue("Content-Range").orElse(""));
+    assertArrayEquals(Arrays.copyOfRange(published.bytes(), offset, offset + 100), some.body());
 
     HttpResponse<byte[]> beyond =
         get(

@@ -32,8 +32,11 @@ public final class DirectUrlArtifactSource implements ArtifactSource {
   private final ArtifactSource throughServer;
   private final Consumer<List<String>> requestFresh;
   private final LongSupplier clock;
+
+  /** Object storage and CDNs answer closed ranges, so a download budget is asked for exactly. */
   private final HttpArtifactSource anonymous =
-      new HttpArtifactSource(URI.create("http://storage.invalid/"), null, "");
+      new HttpArtifactSource(URI.create("http://storage.invalid/"), null, "", null, true);
+
   private final Map<String, ArtifactUrl> urls = new ConcurrentHashMap<>();
 
   /**

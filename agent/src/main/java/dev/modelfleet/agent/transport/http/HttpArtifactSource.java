@@ -17,9 +17,10 @@ import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
- * Artifacts over plain HTTP ({@code GET <base>/<sha256>}, {@code Range: bytes=<offset>-} to
- * resume), the fast path: the server answers with sendfile, and a CDN can answer instead of it
- * later. The bytes prove themselves by size and sha256, so the address needs no signature.
+ * Artifacts over plain HTTP ({@code GET <base>/<sha256>}, {@code Range: bytes=<offset>-} to resume,
+ * {@code bytes=<offset>-<last>} to stop at a download budget where the server takes closed ranges),
+ * the fast path: the server answers with sendfile, and a CDN can answer instead of it later. The
+ * bytes prove themselves by size and sha256, so the address needs no signature.
  *
  * <p>The device credential goes only to the host the agent was configured to reach its server by:
  * the address is announced unsigned and may name a CDN, which must not learn the credential (it
@@ -54,19 +55,32 @@ public final class HttpArtifactSource implements ArtifactSource {
   private final Supplier<SSLSocketFactory> deviceTls;
 
   /**
+   * Whether the server answers {@code Range: bytes=<from>-<to>}: object storage and CDNs do, this
+   * project's server from protocol revision {@link
+   * dev.modelfleet.protocol.ProtocolRevision#CLOSED_RANGES}; older ones refuse it.
+   */
+  private final boolean closedRanges;
+
+  /**
    * @param serverHost the host of the server address the agent was configured with: the only one
    *     that gets {@code credential}
    */
   public HttpArtifactSource(URI base, String credential, String serverHost) {
-    this(base, credential, serverHost, null);
+    this(base, credential, serverHost, null, false);
   }
 
   /**
    * @param deviceTls for the server's HTTPS artifact port: presents the device certificate and
    *     trusts only the fleet CA; taken only for an https address on {@code serverHost}
+   * @param closedRanges whether the address answers closed ranges (see {@link #closedRanges})
    */
   public HttpArtifactSource(
-      URI base, String credential, String serverHost, Supplier<SSLSocketFactory> deviceTls) {
+      URI base,
+      String credential,
+      String serverHost,
+      Supplier<SSLSocketFactory> deviceTls,
+      boolean closedRanges) {
+    this.closedRanges = closedRanges;
     this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
     this.serverHost = serverHost;
     this.credential = isServerHost(this.base, serverHost) ? credential : null;
@@ -108,7 +122,11 @@ public final class HttpArtifactSource implements ArtifactSource {
   void fetchFrom(URI uri, long offset, ChunkConsumer consumer)
       throws ArtifactFetchException, IOException {
     HttpURLConnection connection =
-        open(uri, offset, (int) Math.min(READ_TIMEOUT_MS, consumer.stallTimeoutMillis()));
+        open(
+            uri,
+            offset,
+            closedRanges ? consumer.stopOffset() : Long.MAX_VALUE,
+            (int) Math.min(READ_TIMEOUT_MS, consumer.stallTimeoutMillis()));
     try {
       long total = totalSize(connection, offset, uri);
       try (InputStream body = connection.getInputStream()) {
@@ -120,7 +138,8 @@ public final class HttpArtifactSource implements ArtifactSource {
     }
   }
 
-  private HttpURLConnection open(URI uri, long offset, int readTimeoutMs)
+  /** {@code stop}: where the bytes asked for end ({@link Long#MAX_VALUE}: the artifact's end). */
+  private HttpURLConnection open(URI uri, long offset, long stop, int readTimeoutMs)
       throws ArtifactFetchException {
     try {
       HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
@@ -134,7 +153,9 @@ public final class HttpArtifactSource implements ArtifactSource {
         connection.setRequestProperty("Authorization", "Bearer " + credential);
       }
       connection.setRequestProperty("Accept-Encoding", "identity");
-      if (offset > 0) {
+      if (stop != Long.MAX_VALUE && stop > offset) {
+        connection.setRequestProperty("Range", "bytes=" + offset + "-" + (stop - 1));
+      } else if (offset > 0) {
         connection.setRequestProperty("Range", "bytes=" + offset + "-");
       }
       connection.getResponseCode();

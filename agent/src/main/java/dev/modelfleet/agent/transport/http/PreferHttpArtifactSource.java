@@ -3,9 +3,11 @@ package dev.modelfleet.agent.transport.http;
 import dev.modelfleet.agent.download.ArtifactFetchException;
 import dev.modelfleet.agent.download.ArtifactFetchException.Kind;
 import dev.modelfleet.agent.download.ArtifactSource;
+import dev.modelfleet.protocol.ProtocolRevision;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLSocketFactory;
@@ -26,15 +28,31 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
   /** TLS with the device certificate, for the server's HTTPS port; null without mutual TLS. */
   private final Supplier<SSLSocketFactory> deviceTls;
 
+  /** The protocol revision the server named on the latest Sync stream. */
+  private final IntSupplier serverProtocol;
+
   public PreferHttpArtifactSource(ArtifactSource grpc, Supplier<String> credential) {
     this(grpc, credential, null);
   }
 
   public PreferHttpArtifactSource(
       ArtifactSource grpc, Supplier<String> credential, Supplier<SSLSocketFactory> deviceTls) {
+    this(grpc, credential, deviceTls, () -> ProtocolRevision.UNNAMED);
+  }
+
+  /**
+   * @param serverProtocol the revision the server named when the Sync stream opened: from {@link
+   *     ProtocolRevision#CLOSED_RANGES} on, a download under a budget asks for no more than it
+   */
+  public PreferHttpArtifactSource(
+      ArtifactSource grpc,
+      Supplier<String> credential,
+      Supplier<SSLSocketFactory> deviceTls,
+      IntSupplier serverProtocol) {
     this.grpc = grpc;
     this.credential = credential;
     this.deviceTls = deviceTls;
+    this.serverProtocol = serverProtocol;
   }
 
   public void announce(String baseUrl, int httpPort, String serverHost) {
@@ -83,7 +101,11 @@ public final class PreferHttpArtifactSource implements ArtifactSource {
         base == null
             ? null
             : new HttpArtifactSource(
-                base, credential.get(), serverHost, ownHttps ? deviceTls : null);
+                base,
+                credential.get(),
+                serverHost,
+                ownHttps ? deviceTls : null,
+                serverProtocol.getAsInt() >= ProtocolRevision.CLOSED_RANGES);
     if (base != null
         && !announced.sendsCredential()
         && (previous == null || !previous.base().equals(announced.base()))) {
