@@ -13,17 +13,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Level;
-import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
  * Heartbeats made while no session is open, one per offline interval (the caller's clock), kept in
  * the state directory and sent once after the next session opened, oldest first, each with its
  * original time, so the server's health history shows how the models did while the site was cut
- * off. A heartbeat holds the figures since the agent started, so the newest ones say the most:
- * past {@code maxCount} heartbeats or {@code maxBytes} serialized bytes the oldest go first.
+ * off. A heartbeat holds the figures since the agent started, so the newest ones say the most: past
+ * {@code maxCount} heartbeats or {@code maxBytes} serialized bytes the oldest go first.
  *
  * <p>Delivered at most once: a heartbeat is telemetry, and the live heartbeats that follow say the
  * same again for the present. One lost with a stream that broke is not resent.

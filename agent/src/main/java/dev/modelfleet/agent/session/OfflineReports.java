@@ -20,11 +20,11 @@ import java.util.logging.Logger;
 
 /**
  * The device's outcome reports (active, failed) that the server has not acknowledged yet, kept in
- * the state directory: made while no session was open (an offline site importing a bundle, a
- * server down), or sent on a stream that broke before the server's ReportAck came. Each is
- * numbered in this queue (report_seq, with the queue's id in report_queue), so the server can tell
- * a resend from a new report. Bounded: past {@code capacity} the oldest go first, since the newest
- * say what the device runs now (and every Hello carries the installed models anyway).
+ * the state directory: made while no session was open (an offline site importing a bundle, a server
+ * down), or sent on a stream that broke before the server's ReportAck came. Each is numbered in
+ * this queue (report_seq, with the queue's id in report_queue), so the server can tell a resend
+ * from a new report. Bounded: past {@code capacity} the oldest go first, since the newest say what
+ * the device runs now (and every Hello carries the installed models anyway).
  *
  * <p>File: the queue's id and the last number given (so numbers keep growing after every entry was
  * acknowledged, across restarts), then the numbered reports, length-delimited. A file from before
@@ -164,9 +164,10 @@ public final class OfflineReports {
 
   /**
    * For a server that does not acknowledge (one from before ReportAck): hands every queued report
-   * to {@code send}, oldest first, and forgets each once {@code send} returned, as agents did before
-   * acknowledgements. When {@code send} throws (the session failed under it), that report and the
-   * ones after it stay queued for the next session, and the exception goes on to the caller.
+   * to {@code send}, oldest first, and forgets each once {@code send} returned, as agents did
+   * before acknowledgements. When {@code send} throws (the session failed under it), that report
+   * and the ones after it stay queued for the next session, and the exception goes on to the
+   * caller.
    */
   public synchronized void drain(Consumer<DeploymentProgress> send) {
     if (queued.isEmpty()) {

@@ -2,10 +2,10 @@ package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
-import dev.modelfleet.protocol.agent.v1.ReportAck;
-import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ReportAck;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;

@@ -16,8 +16,8 @@ import java.util.UUID;
 /**
  * The highest numbered report stored for a device (DeploymentProgress.report_seq in the agent's
  * report_queue): a report numbered no higher in the same queue is a resend of one already stored,
- * sent again because the stream broke before its ReportAck. Read and written under the device's
- * row lock, with the reports it counts.
+ * sent again because the stream broke before its ReportAck. Read and written under the device's row
+ * lock, with the reports it counts.
  */
 @Entity
 @Table(name = "device_report_sequences")

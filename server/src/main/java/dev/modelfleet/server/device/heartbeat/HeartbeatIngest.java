@@ -9,8 +9,8 @@ import jakarta.enterprise.event.Observes;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Deque;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
@@ -38,8 +38,8 @@ public class HeartbeatIngest {
   private final HeartbeatBuffer buffer;
 
   /**
-   * Heartbeats a device made while offline and sent late, in the order received (a device sends
-   * its own oldest first). Not coalesced: each is a point of the device's health history. At most
+   * Heartbeats a device made while offline and sent late, in the order received (a device sends its
+   * own oldest first). Not coalesced: each is a point of the device's health history. At most
    * heartbeatMaxPending wait; beyond that they are dropped and counted.
    */
   private final Deque<PendingHeartbeat> backdated = new ConcurrentLinkedDeque<>();
