@@ -370,7 +370,7 @@ public final class Agent implements AutoCloseable {
             },
             new Backoff(500, 30_000));
     sync.queueWhileOffline(offlineReports).heartbeatsWhileOffline(offlineHeartbeats);
-    recordOfflineHeartbeats(sync::heartbeatNow, () -> !sync.connected());
+    recordOfflineHeartbeats(sync::keepHeartbeatIfOffline);
     self[0] = sync;
     sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
     sync.onArtifactUrls(direct::accept);
@@ -483,7 +483,7 @@ public final class Agent implements AutoCloseable {
                 registry,
                 () -> device.trustedRoot().version())
             .reportingAgent(VERSION, config.configVersion());
-    recordOfflineHeartbeats(reports::heartbeat, () -> true);
+    recordOfflineHeartbeats(() -> offlineHeartbeats.add(reports.heartbeat()));
     bundles =
         new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
     LOG.info(
@@ -589,15 +589,13 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Keeps a heartbeat every offline-heartbeat-interval while {@code offline}; the next session
-   * sends them with their original times.
+   * Runs {@code tick} (which keeps a heartbeat when no session is open) every
+   * offline-heartbeat-interval; the next session sends them with their original times.
    */
-  private void recordOfflineHeartbeats(
-      java.util.function.Supplier<dev.modelfleet.protocol.agent.v1.Heartbeat> make,
-      java.util.function.BooleanSupplier offline) {
+  private void recordOfflineHeartbeats(Runnable tick) {
     long intervalMs = config.offlineHeartbeatIntervalSeconds() * 1000L;
     if (intervalMs > 0 && offlineHeartbeatTicks == null) {
-      offlineHeartbeatTicks = offlineHeartbeats.record(make, offline, intervalMs);
+      offlineHeartbeatTicks = OfflineHeartbeats.record(tick, intervalMs);
     }
   }
 

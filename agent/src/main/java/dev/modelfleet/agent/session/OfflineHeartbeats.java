@@ -12,9 +12,7 @@ import java.util.Deque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -62,18 +60,17 @@ public final class OfflineHeartbeats {
   }
 
   /**
-   * Every {@code intervalMs} while {@code offline} says no session is open, keeps the heartbeat
-   * {@code make} gives. Close the result to stop.
+   * Runs {@code tick} every {@code intervalMs}: it keeps a heartbeat here when no session is open
+   * ({@link SyncSession#keepHeartbeatIfOffline}, or {@link #add} on a device with no server). Close
+   * the result to stop.
    */
-  public AutoCloseable record(Supplier<Heartbeat> make, BooleanSupplier offline, long intervalMs) {
+  public static AutoCloseable record(Runnable tick, long intervalMs) {
     ScheduledExecutorService ticks =
         Executors.newSingleThreadScheduledExecutor(SyncSession.daemon("offline-heartbeat"));
     ticks.scheduleAtFixedRate(
         () -> {
           try {
-            if (offline.getAsBoolean()) {
-              add(make.get());
-            }
+            tick.run();
           } catch (RuntimeException e) {
             // a failing probe must not end offline heartbeats for good
             LOG.log(Level.WARNING, "could not make an offline heartbeat", e);

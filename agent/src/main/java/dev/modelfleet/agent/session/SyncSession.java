@@ -175,9 +175,21 @@ public final class SyncSession implements AutoCloseable {
     return this;
   }
 
-  /** The heartbeat the device would send now, for {@link OfflineHeartbeats#record}. */
-  public Heartbeat heartbeatNow() {
-    return reports.heartbeat();
+  /**
+   * Keeps the heartbeat the device would send now in the offline queue, unless a session is open
+   * and answered. Under sendLock, so that it is either kept before a new session sends the queue,
+   * or not kept at all.
+   */
+  public void keepHeartbeatIfOffline() {
+    OfflineHeartbeats queue = offlineHeartbeats;
+    if (queue == null) {
+      return;
+    }
+    synchronized (sendLock) {
+      if (!answered()) {
+        queue.add(reports.heartbeat());
+      }
+    }
   }
 
   /** Sends one newly queued outcome on a configured session. Holds sendLock. */
@@ -219,6 +231,15 @@ public final class SyncSession implements AutoCloseable {
   /** Whether a session with the control plane is open now. */
   public boolean connected() {
     return connection != null;
+  }
+
+  /**
+   * Whether a session is open and the server answered it (its SyncConfig came): a stream still
+   * trying to reach an unreachable server is not.
+   */
+  public boolean answered() {
+    Inbound session = current;
+    return session != null && session.configured;
   }
 
   /** Why syncing stopped for good, or null while it goes on (connected or retrying). */
@@ -327,9 +348,9 @@ public final class SyncSession implements AutoCloseable {
     volatile SessionEnd end;
 
     /** Set with the session's first SyncConfig, under sendLock. */
-    boolean configured;
+    volatile boolean configured;
 
-    boolean acking;
+    volatile boolean acking;
 
     @Override
     public void config(SyncConfig config) {

@@ -81,7 +81,7 @@ class OfflineDeliveryOverGrpcTest {
       ManagedChannel channel = server.channel();
       try (SyncSession sync = session(channel).start()) {
         assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
-        Eventually.within(Duration.ofSeconds(10), () -> assertTrue(sync.connected()));
+        Eventually.within(Duration.ofSeconds(10), () -> assertTrue(sync.answered()));
 
         sync.sendProgress(active("2"));
         DeploymentProgress first = server.progress.poll(10, TimeUnit.SECONDS);
@@ -127,7 +127,7 @@ class OfflineDeliveryOverGrpcTest {
       ManagedChannel channel = server.channel();
       try (SyncSession sync = session(channel).start()) {
         assertNotNull(server.hellos.poll(10, TimeUnit.SECONDS));
-        Eventually.within(Duration.ofSeconds(10), () -> assertTrue(sync.connected()));
+        Eventually.within(Duration.ofSeconds(10), () -> assertTrue(sync.answered()));
         for (int i = 1; i <= 3; i++) {
           sync.sendProgress(active(String.valueOf(i)));
           assertNotNull(server.progress.poll(10, TimeUnit.SECONDS));
@@ -149,12 +149,11 @@ class OfflineDeliveryOverGrpcTest {
     ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
     // no server under that name yet: the device is offline from its start
     try (SyncSession sync = session(channel).start();
-        AutoCloseable ticks = heartbeats.record(sync::heartbeatNow, () -> !sync.connected(), 50)) {
+        AutoCloseable ticks = OfflineHeartbeats.record(sync::keepHeartbeatIfOffline, 50)) {
       sync.sendProgress(active("7"));
       Eventually.within(Duration.ofSeconds(20), () -> assertTrue(heartbeats.size() >= 3));
       try (FakeControlPlane server = FakeControlPlane.inProcess(new FleetFixture(), name)) {
         assertNotNull(server.hellos.poll(15, TimeUnit.SECONDS), "connected when the link came");
-        long helloSeen = System.currentTimeMillis();
         DeploymentProgress queued = server.progress.poll(10, TimeUnit.SECONDS);
         assertEquals("7", queued.getVersion(), "the report made offline follows");
 
@@ -168,7 +167,8 @@ class OfflineDeliveryOverGrpcTest {
         assertTrue(late.size() >= 3, late.size() + " heartbeats made offline");
         for (int i = 0; i < late.size(); i++) {
           Heartbeat h = late.get(i);
-          assertTrue(h.getSentAtMs() <= helloSeen, "made while offline: " + h);
+          assertTrue(
+              h.getSentAtMs() <= beat.getSentAtMs(), "made before the session's first: " + h);
           if (i > 0) {
             assertTrue(h.getSentAtMs() >= late.get(i - 1).getSentAtMs(), "oldest first");
             assertTrue(h.getQueuedForMs() <= late.get(i - 1).getQueuedForMs());
