@@ -172,7 +172,8 @@ public final class AgentProcess extends ManagedProcess {
    * Starts an agent with no server address on a state directory where it enrolled before: it serves
    * its models and imports bundles (its pinned root key is in the state directory).
    */
-  public static AgentProcess startOffline(RepoLayout repo, String name, Path stateDir) {
+  public static AgentProcess startOffline(
+      RepoLayout repo, String name, Path stateDir, String... extraArgs) {
     try {
       Files.deleteIfExists(stateDir.resolve("inference.port"));
     } catch (IOException e) {
@@ -189,6 +190,7 @@ public final class AgentProcess extends ManagedProcess {
             stateDir.toString(),
             "--http-port",
             "0"));
+    command.addAll(List.of(extraArgs));
     return new AgentProcess(name + "-offline", command, stateDir);
   }
 

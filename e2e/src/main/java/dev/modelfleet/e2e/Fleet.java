@@ -147,8 +147,8 @@ public final class Fleet implements AutoCloseable {
    * Starts an agent that enrolled before with no server address: it serves its models and takes
    * offline bundles only.
    */
-  public AgentProcess startOfflineAgent(String name) {
-    AgentProcess agent = AgentProcess.startOffline(repo, name, workDir.resolve(name));
+  public AgentProcess startOfflineAgent(String name, String... extraArgs) {
+    AgentProcess agent = AgentProcess.startOffline(repo, name, workDir.resolve(name), extraArgs);
     agents.add(agent);
     return agent;
   }

@@ -46,7 +46,8 @@ public record AgentConfig(
     int keepOldVersions,
     long clockOffsetSeconds,
     int configVersion,
-    ExposedToken exposedApiToken) {
+    ExposedToken exposedApiToken,
+    int offlineHeartbeatIntervalSeconds) {
 
   /** {@code grpc-port} when the Open Inference Protocol gRPC endpoint is off (the default). */
   public static final int GRPC_OFF = -1;
@@ -81,7 +82,8 @@ public record AgentConfig(
           "time-zone",
           "keep-old-versions",
           "clock-offset-seconds",
-          "config-version");
+          "config-version",
+          "offline-heartbeat-interval");
 
   /** The environment variable for {@code key}: MODELFLEET_AGENT_ and the key upper-cased. */
   public static String envName(String key) {
@@ -181,7 +183,9 @@ public record AgentConfig(
         // no upper bound: a release reverted to must still start with a configuration made for
         // the newer one it went back from
         integer(properties, "config-version", 1, 1, 1_000),
-        exposedApiToken);
+        exposedApiToken,
+        // one heartbeat kept per this many seconds without a session (0: none kept)
+        integer(properties, "offline-heartbeat-interval", 300, 0, 86_400));
   }
 
   /** An IANA zone id, or the system's zone when unset. */

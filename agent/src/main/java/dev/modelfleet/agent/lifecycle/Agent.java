@@ -30,6 +30,7 @@ import dev.modelfleet.agent.selfupdate.ReleaseSlots;
 import dev.modelfleet.agent.selfupdate.SelfUpdater;
 import dev.modelfleet.agent.session.Backoff;
 import dev.modelfleet.agent.session.DeviceReports;
+import dev.modelfleet.agent.session.OfflineHeartbeats;
 import dev.modelfleet.agent.session.OfflineReports;
 import dev.modelfleet.agent.session.SyncSession;
 import dev.modelfleet.agent.state.SecureFiles;
@@ -82,6 +83,8 @@ public final class Agent implements AutoCloseable {
   private volatile Deployer deployer;
   private volatile BundleImporter bundles;
   private OfflineReports offlineReports;
+  private OfflineHeartbeats offlineHeartbeats;
+  private AutoCloseable offlineHeartbeatTicks;
   private CertificateRenewer renewer;
   private List<X509Certificate> fleetCa;
 
@@ -125,6 +128,11 @@ public final class Agent implements AutoCloseable {
     SecureFiles.ownerOnlyDirectory(config.stateDir());
     store = new StateStore(config.stateDir());
     offlineReports = new OfflineReports(config.stateDir(), OFFLINE_REPORTS);
+    offlineHeartbeats =
+        new OfflineHeartbeats(
+            config.stateDir(),
+            OfflineHeartbeats.DEFAULT_MAX_COUNT,
+            OfflineHeartbeats.DEFAULT_MAX_BYTES);
     ActiveModelRestorer.restore(store, new SmokeTestedLoader(modelLoader), registry);
   }
 
@@ -362,7 +370,8 @@ public final class Agent implements AutoCloseable {
               deployer.apply(desiredState);
             },
             new Backoff(500, 30_000));
-    sync.queueWhileOffline(offlineReports);
+    sync.queueWhileOffline(offlineReports).heartbeatsWhileOffline(offlineHeartbeats);
+    recordOfflineHeartbeats(sync::keepHeartbeatIfOffline);
     self[0] = sync;
     sync.onRequests(measurements::benchmarkRequested, measurements::trialRequested);
     sync.onArtifactUrls(direct::accept);
@@ -464,6 +473,18 @@ public final class Agent implements AutoCloseable {
         new DesiredStateVerifier(
             identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
     deployer = deployer(verifier, downloader, reporting(offlineReports::add));
+    DeviceIdentity device = identity;
+    DeviceReports reports =
+        new DeviceReports(
+                // a heartbeat names no hardware; only a Hello would, and none is sent offline
+                () -> {
+                  throw new IllegalStateException("no Hello without a server");
+                },
+                store,
+                registry,
+                () -> device.trustedRoot().version())
+            .reportingAgent(VERSION, config.configVersion());
+    recordOfflineHeartbeats(() -> offlineHeartbeats.add(reports.heartbeat()));
     bundles =
         new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
     LOG.info(
@@ -568,8 +589,26 @@ public final class Agent implements AutoCloseable {
     return store;
   }
 
+  /**
+   * Runs {@code tick} (which keeps a heartbeat when no session is open) every
+   * offline-heartbeat-interval; the next session sends them with their original times.
+   */
+  private void recordOfflineHeartbeats(Runnable tick) {
+    long intervalMs = config.offlineHeartbeatIntervalSeconds() * 1000L;
+    if (intervalMs > 0 && offlineHeartbeatTicks == null) {
+      offlineHeartbeatTicks = OfflineHeartbeats.record(tick, intervalMs);
+    }
+  }
+
   @Override
   public void close() {
+    if (offlineHeartbeatTicks != null) {
+      try {
+        offlineHeartbeatTicks.close();
+      } catch (Exception e) {
+        // stopping a scheduler does not fail
+      }
+    }
     if (renewer != null) {
       renewer.close();
     }

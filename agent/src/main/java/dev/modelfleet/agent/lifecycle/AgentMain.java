@@ -67,6 +67,8 @@ public final class AgentMain {
         --clock-offset-seconds N   TEST ONLY: shift the download policy's clock (default 0)
         --config-version N  the configuration's format version, which agent releases may
                             require a minimum of (default 1)
+        --offline-heartbeat-interval N   seconds between the heartbeats kept while no session
+                            is open, sent with their times on reconnect (default 300, 0 = none)
         --verbose           log download progress and other detail
         --log-format text|json   one line of text per event (default), or one JSON object
                             (also MODELFLEET_AGENT_LOG_FORMAT)
@@ -102,7 +104,8 @@ public final class AgentMain {
           "--time-zone",
           "--keep-old-versions",
           "--clock-offset-seconds",
-          "--config-version");
+          "--config-version",
+          "--offline-heartbeat-interval");
 
   private AgentMain() {}
 

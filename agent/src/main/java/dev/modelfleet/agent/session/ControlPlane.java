@@ -6,6 +6,7 @@ import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ReportAck;
 import dev.modelfleet.protocol.agent.v1.RootUpdate;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
@@ -65,6 +66,9 @@ public interface ControlPlane {
 
     /** Direct download addresses (presigned URLs) for artifacts; sent before the document. */
     default void artifactUrls(ArtifactUrls urls) {}
+
+    /** The control plane stored the numbered reports up to this one (see OfflineReports). */
+    default void reportAck(ReportAck ack) {}
 
     /** The control plane asks for a micro-benchmark run. */
     void benchmarkRequested();

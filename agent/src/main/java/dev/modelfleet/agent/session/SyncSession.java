@@ -6,6 +6,7 @@ import dev.modelfleet.protocol.agent.v1.BenchmarkReport;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ReportAck;
 import dev.modelfleet.protocol.agent.v1.RootUpdate;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
@@ -60,6 +61,10 @@ public final class SyncSession implements AutoCloseable {
   private volatile Consumer<TrialRequest> trialRequests = request -> {};
   private volatile Consumer<ArtifactUrls> artifactUrls = urls -> {};
   private volatile OfflineReports offline;
+  private volatile OfflineHeartbeats offlineHeartbeats;
+
+  /** The open session's messages; null while none is open. Guarded by sendLock for writes. */
+  private volatile Inbound current;
 
   /**
    * @param desiredStates applies a desired state (the deployer); runs on a thread of its own
@@ -128,27 +133,77 @@ public final class SyncSession implements AutoCloseable {
   }
 
   /**
-   * Hook for the deployer's progress: sent when a session is up, dropped otherwise (Hello and
-   * heartbeats carry the installed models, so nothing is lost for good).
+   * Hook for the deployer's progress. An outcome (active, failed) goes into the report queue first
+   * and leaves it only when the server acknowledged it (or, with a server that does not
+   * acknowledge, once sent); it is sent at once when a session is up and its SyncConfig came, else
+   * after the next one. A step on the way is sent when a session is up and dropped otherwise (Hello
+   * and heartbeats carry the installed models, so nothing is lost for good).
    */
   public void sendProgress(DeploymentProgress progress) {
     synchronized (sendLock) {
       OfflineReports queue = offline;
-      if (connection == null && queue != null) {
-        queue.add(progress);
-        return;
+      if (queue != null) {
+        DeploymentProgress numbered = queue.add(progress);
+        if (numbered != null) {
+          Inbound session = current;
+          if (connection != null && session != null && session.configured) {
+            deliverQueued(session, numbered);
+          }
+          return;
+        }
       }
     }
     send(c -> c.progress(progress));
   }
 
   /**
-   * Keeps progress made while no session is open in {@code queue}, and sends what it holds right
-   * after the next Hello.
+   * Keeps outcome reports in {@code queue} until the server acknowledges them (made while no
+   * session is open, or sent on a stream that broke before the ack), and sends what it holds once
+   * each new session's SyncConfig says whether the server acknowledges.
    */
   public SyncSession queueWhileOffline(OfflineReports queue) {
     this.offline = queue;
     return this;
+  }
+
+  /**
+   * Sends the heartbeats {@code queue} kept while no session was open (see {@link
+   * OfflineHeartbeats#record}) after the next session's SyncConfig, before any live heartbeat.
+   */
+  public SyncSession heartbeatsWhileOffline(OfflineHeartbeats queue) {
+    this.offlineHeartbeats = queue;
+    return this;
+  }
+
+  /**
+   * Keeps the heartbeat the device would send now in the offline queue, unless a session is open
+   * and answered. Under sendLock, so that it is either kept before a new session sends the queue,
+   * or not kept at all.
+   */
+  public void keepHeartbeatIfOffline() {
+    OfflineHeartbeats queue = offlineHeartbeats;
+    if (queue == null) {
+      return;
+    }
+    synchronized (sendLock) {
+      if (!answered()) {
+        queue.add(reports.heartbeat());
+      }
+    }
+  }
+
+  /** Sends one newly queued outcome on a configured session. Holds sendLock. */
+  private void deliverQueued(Inbound session, DeploymentProgress numbered) {
+    ControlPlane.Connection open = connection;
+    try {
+      if (session.acking) {
+        open.progress(numbered);
+      } else {
+        offline.drain(open::progress);
+      }
+    } catch (RuntimeException e) {
+      // The session is failing; the report stays queued and goes out on the next one.
+    }
   }
 
   public SyncSession start() {
@@ -176,6 +231,15 @@ public final class SyncSession implements AutoCloseable {
   /** Whether a session with the control plane is open now. */
   public boolean connected() {
     return connection != null;
+  }
+
+  /**
+   * Whether a session is open and the server answered it (its SyncConfig came): a stream still
+   * trying to reach an unreachable server is not.
+   */
+  public boolean answered() {
+    Inbound session = current;
+    return session != null && session.configured;
   }
 
   /** Why syncing stopped for good, or null while it goes on (connected or retrying). */
@@ -259,21 +323,16 @@ public final class SyncSession implements AutoCloseable {
       // left open behind it.
       Hello hello = reports.hello();
       connection = controlPlane.open(hello, inbound);
-      OfflineReports queue = offline;
-      if (queue != null) {
-        ControlPlane.Connection opened = connection;
-        try {
-          queue.drain(opened::progress);
-        } catch (RuntimeException e) {
-          // The session is failing already; the transport reports why and the loop reconnects.
-        }
-      }
+      current = inbound;
+      // queued reports and heartbeats follow the session's SyncConfig, which says whether the
+      // server acknowledges reports
     }
     try {
       inbound.done.await();
     } finally {
       synchronized (sendLock) {
         connection = null;
+        current = null;
       }
       ScheduledFuture<?> task = heartbeatTask;
       if (task != null) {
@@ -288,9 +347,21 @@ public final class SyncSession implements AutoCloseable {
     final CountDownLatch done = new CountDownLatch(1);
     volatile SessionEnd end;
 
+    /** Set with the session's first SyncConfig, under sendLock. */
+    volatile boolean configured;
+
+    volatile boolean acking;
+
     @Override
     public void config(SyncConfig config) {
       backoff.reset();
+      synchronized (sendLock) {
+        if (!configured && current == this) {
+          configured = true;
+          acking = config.getAcksReports();
+          deliverOnOpen(this);
+        }
+      }
       scheduleHeartbeats(config.getHeartbeatIntervalSeconds());
       approval.note(config.getAwaitingApproval());
       configListener.accept(config);
@@ -314,6 +385,14 @@ public final class SyncSession implements AutoCloseable {
     }
 
     @Override
+    public void reportAck(ReportAck ack) {
+      OfflineReports queue = offline;
+      if (queue != null) {
+        queue.acknowledge(ack.getReportQueue(), ack.getReportSeq());
+      }
+    }
+
+    @Override
     public void benchmarkRequested() {
       backoff.reset();
       benchmarkRequests.run();
@@ -329,6 +408,33 @@ public final class SyncSession implements AutoCloseable {
     public void ended(SessionEnd how) {
       end = how;
       done.countDown();
+    }
+  }
+
+  /**
+   * At the start of a session, once its SyncConfig came: the heartbeats made offline (oldest
+   * first), then the reports not yet acknowledged. Holds sendLock, so nothing live comes between.
+   */
+  private void deliverOnOpen(Inbound session) {
+    ControlPlane.Connection open = connection;
+    if (open == null) {
+      return;
+    }
+    try {
+      OfflineHeartbeats beats = offlineHeartbeats;
+      if (beats != null) {
+        beats.drain(System.currentTimeMillis(), open::heartbeat);
+      }
+      OfflineReports queue = offline;
+      if (queue != null) {
+        if (session.acking) {
+          queue.resend(open::progress);
+        } else {
+          queue.drain(open::progress);
+        }
+      }
+    } catch (RuntimeException e) {
+      // The session is failing already; the transport reports why and the loop reconnects.
     }
   }
 

@@ -79,4 +79,47 @@ class OfflineReportsTest {
         later.stream().map(DeploymentProgress::getVersion).toList(),
         "kept across a restart too");
   }
+
+  @Test
+  void reportsAreNumberedAndForgottenOnlyUpToTheAcknowledgedOneAcrossRestarts() {
+    OfflineReports queue = new OfflineReports(dir, 10);
+    DeploymentProgress one = queue.add(report("1", DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    DeploymentProgress two = queue.add(report("2", DeploymentState.DEPLOYMENT_STATE_FAILED));
+    DeploymentProgress three = queue.add(report("3", DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    assertEquals(
+        List.of(1L, 2L, 3L), List.of(one, two, three).stream().map(p -> p.getReportSeq()).toList());
+    assertEquals(one.getReportQueue(), three.getReportQueue());
+
+    List<DeploymentProgress> resent = new ArrayList<>();
+    queue.resend(resent::add);
+    assertEquals(List.of(one, two, three), resent);
+    assertEquals(3, queue.size(), "a resend keeps them");
+
+    queue.acknowledge("another-queue", 3);
+    assertEquals(3, queue.size(), "an ack of another queue changes nothing");
+    queue.acknowledge(one.getReportQueue(), 2);
+    OfflineReports afterRestart = new OfflineReports(dir, 10);
+    assertEquals(List.of(three), afterRestart.pending());
+
+    afterRestart.acknowledge(one.getReportQueue(), 3);
+    DeploymentProgress four =
+        new OfflineReports(dir, 10).add(report("4", DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    assertEquals(4, four.getReportSeq(), "numbers go on after every report was acknowledged");
+    assertEquals(one.getReportQueue(), four.getReportQueue(), "one queue per state directory");
+  }
+
+  @Test
+  void aQueueFromBeforeNumberingIsNumberedAndMovedOver() throws Exception {
+    java.io.ByteArrayOutputStream legacy = new java.io.ByteArrayOutputStream();
+    report("1", DeploymentState.DEPLOYMENT_STATE_ACTIVE).writeDelimitedTo(legacy);
+    report("2", DeploymentState.DEPLOYMENT_STATE_FAILED).writeDelimitedTo(legacy);
+    java.nio.file.Files.write(dir.resolve(OfflineReports.LEGACY_FILE), legacy.toByteArray());
+
+    OfflineReports queue = new OfflineReports(dir, 10);
+    assertEquals(List.of(1L, 2L), queue.pending().stream().map(p -> p.getReportSeq()).toList());
+    assertEquals(
+        List.of("1", "2"), queue.pending().stream().map(DeploymentProgress::getVersion).toList());
+    assertEquals(false, java.nio.file.Files.exists(dir.resolve(OfflineReports.LEGACY_FILE)));
+    assertEquals(queue.pending(), new OfflineReports(dir, 10).pending());
+  }
 }

@@ -67,6 +67,12 @@ public final class FakeControlPlane implements AutoCloseable {
   /** Plays a rejected device: Sync ends PERMISSION_DENIED, as the real server answers. */
   public volatile boolean rejected;
 
+  /** Plays a server that acknowledges numbered reports (SyncConfig.acks_reports). */
+  public volatile boolean acksReports;
+
+  /** With {@link #acksReports}: receives numbered reports but sends no ReportAck for them. */
+  public volatile boolean withholdAcks;
+
   public volatile int chunkSize = 64 * 1024;
 
   /** Pauses between chunks so that FetchArtifact runs at about this rate; 0 = full speed. */
@@ -154,6 +160,17 @@ public final class FakeControlPlane implements AutoCloseable {
     }
   }
 
+  /** Breaks the newest Sync stream as a lost link would (UNAVAILABLE); the agent reconnects. */
+  public void cut() {
+    StreamObserver<ServerMessage> stream = latestStream;
+    if (stream == null) {
+      throw new IllegalStateException("no agent is connected");
+    }
+    synchronized (stream) {
+      stream.onError(Status.UNAVAILABLE.withDescription("link lost").asRuntimeException());
+    }
+  }
+
   private static boolean authorized() {
     return ("Bearer " + CREDENTIAL).equals(AUTH.get());
   }
@@ -203,7 +220,8 @@ public final class FakeControlPlane implements AutoCloseable {
                         .setConfig(
                             SyncConfig.newBuilder()
                                 .setHeartbeatIntervalSeconds(1)
-                                .setAwaitingApproval(awaitingApproval))
+                                .setAwaitingApproval(awaitingApproval)
+                                .setAcksReports(acksReports))
                         .build());
                 if (desiredState != null && !awaitingApproval) {
                   response.onNext(ServerMessage.newBuilder().setDesiredState(desiredState).build());
@@ -214,7 +232,21 @@ public final class FakeControlPlane implements AutoCloseable {
             }
             case BENCHMARK -> benchmarks.add(message.getBenchmark());
             case TRIAL -> trials.add(message.getTrial());
-            case PROGRESS -> progress.add(message.getProgress());
+            case PROGRESS -> {
+              DeploymentProgress report = message.getProgress();
+              progress.add(report);
+              if (acksReports && !withholdAcks && report.getReportSeq() > 0) {
+                synchronized (response) {
+                  response.onNext(
+                      ServerMessage.newBuilder()
+                          .setReportAck(
+                              dev.modelfleet.protocol.agent.v1.ReportAck.newBuilder()
+                                  .setReportQueue(report.getReportQueue())
+                                  .setReportSeq(report.getReportSeq()))
+                          .build());
+                }
+              }
+            }
             case HEARTBEAT -> heartbeats.add(message.getHeartbeat());
             default -> {}
           }

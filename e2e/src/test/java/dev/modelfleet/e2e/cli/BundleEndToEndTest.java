@@ -57,6 +57,7 @@ class BundleEndToEndTest {
     fleet.assign(model, "1", selector);
     fleet.awaitActive(model, "1", List.of(online), LIMIT, line -> {});
     online.close();
+    java.time.Instant wentOffline = java.time.Instant.now();
 
     // the device is off the network now; version 2 is meant for it
     fleet.createVersion(model, "2");
@@ -110,7 +111,8 @@ class BundleEndToEndTest {
     assertTrue(tooLong.exit() != 0 && tooLong.err().contains("max-expiry"), tooLong.toString());
     assertTrue(!Files.exists(work.resolve("x.tar")));
 
-    AgentProcess offline = fleet.startOfflineAgent(name);
+    // a heartbeat kept every second while offline, to see them reach the server later
+    AgentProcess offline = fleet.startOfflineAgent(name, "--offline-heartbeat-interval", "1");
     InferenceClient client = new InferenceClient(offline.inferenceUri());
     Waits.until(
         "the offline agent serves version 1",
@@ -138,7 +140,12 @@ class BundleEndToEndTest {
 
     // an older bundle, valid and signed, is a rollback once a newer one was installed
     assertRefused(offline, superseded, "generation-rollback", client, model, "2");
+    Waits.until(
+        "the offline agent kept heartbeats",
+        LIMIT,
+        () -> Files.exists(offline.stateDir().resolve("offline-heartbeats.pb")) ? true : null);
     offline.close();
+    java.time.Instant wentOnline = java.time.Instant.now();
 
     // back online: the queued reports reach the server, which names the bundle
     AgentProcess again = fleet.restartAgent(name);
@@ -163,11 +170,38 @@ class BundleEndToEndTest {
             .inferWithSyntheticInputs(model)
             .path("model_version")
             .asText());
+    // the heartbeats made offline arrive with their own times: the device's health history has
+    // figures from before it came back
+    Waits.until(
+        "a health sample from while the device was offline",
+        LIMIT,
+        () -> healthSampleBetween(deviceId, wentOffline, wentOnline) ? true : null);
     JsonNode bundle = fleet.admin().get("/api/v1/bundles/" + bundleId);
     assertEquals(deviceId, bundle.path("deviceIds").get(0).asText(), bundle.toString());
     assertTrue(
         fleet.admin().getText("/api/v1/audit").contains("/api/v1/bundles"),
         "the bundle's creation is audited");
+  }
+
+  private static boolean healthSampleBetween(
+      String deviceId, java.time.Instant from, java.time.Instant until) {
+    try (java.sql.Connection c =
+            java.sql.DriverManager.getConnection(
+                dev.modelfleet.e2e.TestDatabase.jdbcUrl(), "postgres", "postgres");
+        java.sql.PreparedStatement s =
+            c.prepareStatement(
+                "select count(*) from device_health_samples where device_id = ?::uuid"
+                    + " and at > ? and at < ?")) {
+      s.setString(1, deviceId);
+      s.setTimestamp(2, java.sql.Timestamp.from(from));
+      s.setTimestamp(3, java.sql.Timestamp.from(until));
+      try (java.sql.ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1) > 0;
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static String versionServed(InferenceClient client, String model) {

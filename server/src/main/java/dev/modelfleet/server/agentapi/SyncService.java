@@ -1,8 +1,11 @@
 package dev.modelfleet.server.agentapi;
 
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
+import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.Heartbeat;
 import dev.modelfleet.protocol.agent.v1.Hello;
+import dev.modelfleet.protocol.agent.v1.ReportAck;
+import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import dev.modelfleet.server.assignment.DeploymentService;
@@ -158,7 +161,9 @@ class SyncService {
         .describe(
             SyncConfig.newBuilder()
                 .setHeartbeatIntervalSeconds((int) config.heartbeatInterval().toSeconds())
-                .setAwaitingApproval(awaitingApproval))
+                .setAwaitingApproval(awaitingApproval)
+                // numbered reports are acknowledged once stored (ProgressIngest's onStored)
+                .setAcksReports(true))
         .build();
   }
 
@@ -166,6 +171,14 @@ class SyncService {
     switch (message.getKindCase()) {
       case HEARTBEAT -> {
         Heartbeat heartbeat = message.getHeartbeat();
+        if (heartbeat.getQueuedForMs() > 0) {
+          // made while the device was offline: its figures at their time, nothing about now
+          heartbeats.backdated(
+              session.deviceId(),
+              heartbeat.getQueuedForMs(),
+              ModelHealthInfo.from(heartbeat.getCountersList()));
+          return;
+        }
         heartbeats.heartbeat(
             session.deviceId(),
             heartbeat.getSentAtMs(),
@@ -180,11 +193,14 @@ class SyncService {
           desiredStates.currentFor(session.deviceId()).ifPresent(session::sendDesiredState);
         }
       }
-      case PROGRESS ->
-          progressIngest.submit(
-              session.deviceId(),
-              message.getProgress(),
-              failure -> session.close(GrpcErrors.toStatus(failure).getStatus()));
+      case PROGRESS -> {
+        DeploymentProgress progress = message.getProgress();
+        progressIngest.submit(
+            session.deviceId(),
+            progress,
+            failure -> session.close(GrpcErrors.toStatus(failure).getStatus()),
+            progress.getReportSeq() > 0 ? () -> session.send(ack(progress)) : () -> {});
+      }
       case BENCHMARK ->
           activity.benchmark(session.deviceId(), BenchmarkInfo.from(message.getBenchmark()));
       case TRIAL -> trialReports.record(session.deviceId(), message.getTrial());
@@ -194,6 +210,16 @@ class SyncService {
               .ifPresent(session::send);
       default -> {} // a second Hello changes nothing; unknown kinds come from newer agents
     }
+  }
+
+  /** Tells the agent a numbered report is stored, and every one it sent before. */
+  private static ServerMessage ack(DeploymentProgress progress) {
+    return ServerMessage.newBuilder()
+        .setReportAck(
+            ReportAck.newBuilder()
+                .setReportQueue(progress.getReportQueue())
+                .setReportSeq(progress.getReportSeq()))
+        .build();
   }
 
   /** Presigned download addresses for what a desired state names (object storage only). */

@@ -85,9 +85,26 @@ public class DeploymentService implements DeviceDeployments {
     Set<UUID> withNewModel = new LinkedHashSet<>();
     List<DeploymentHistory> history = new ArrayList<>();
     List<DeploymentProgressed> changes = new ArrayList<>();
+    // numbered reports (agents that keep them until acknowledged) may come twice: once before a
+    // stream broke, once resent on the next; the second changes nothing
+    Map<UUID, ReportSequence> sequences =
+        usable.stream().anyMatch(r -> r.progress().getReportSeq() > 0)
+            ? ReportSequence.of(devices)
+            : Map.of();
+    Set<ReportSequence> counted = new LinkedHashSet<>();
     for (ProgressReport report : usable) {
       if (!devices.contains(report.deviceId())) {
         continue; // deleted meanwhile: its stream is being closed
+      }
+      DeploymentProgress progress = report.progress();
+      if (progress.getReportSeq() > 0) {
+        ReportSequence row = sequences.get(report.deviceId());
+        if (ReportSequence.alreadyStored(row, progress)) {
+          continue;
+        }
+        row = ReportSequence.stored(row, report.deviceId(), progress, clock.instant());
+        sequences.put(report.deviceId(), row);
+        counted.add(row);
       }
       DeploymentStatus status =
           statuses.computeIfAbsent(
@@ -99,6 +116,7 @@ public class DeploymentService implements DeviceDeployments {
       apply(report, status, reported, history, changes);
     }
     statuses.values().forEach(row -> row.persist());
+    counted.forEach(row -> row.persist());
     // a device, even one still pending approval, can name any number of models
     withNewModel.forEach(d -> DeploymentStatus.keepNewest(d, DeploymentStatus.KEPT_PER_DEVICE));
     DeploymentHistory.recordAll(history);

@@ -33,7 +33,8 @@ public class ProgressIngest {
   private static final int CAPACITY = 20_000;
   private static final int BATCH = 200;
 
-  private record Pending(ProgressReport report, Consumer<RuntimeException> onFailure) {}
+  private record Pending(
+      ProgressReport report, Consumer<RuntimeException> onFailure, Runnable onStored) {}
 
   private final DeploymentService deployments;
   private final BlockingQueue<Pending> queue = new ArrayBlockingQueue<>(CAPACITY);
@@ -66,7 +67,20 @@ public class ProgressIngest {
    */
   public void submit(
       UUID deviceId, DeploymentProgress progress, Consumer<RuntimeException> onFailure) {
-    Pending pending = new Pending(new ProgressReport(deviceId, progress), onFailure);
+    submit(deviceId, progress, onFailure, () -> {});
+  }
+
+  /**
+   * As {@link #submit(UUID, DeploymentProgress, Consumer)}; {@code onStored} runs once the
+   * transaction that recorded the report (or found it a resend of one recorded) committed: what a
+   * ReportAck may promise. A device's {@code onStored} calls come in the order of its reports.
+   */
+  public void submit(
+      UUID deviceId,
+      DeploymentProgress progress,
+      Consumer<RuntimeException> onFailure,
+      Runnable onStored) {
+    Pending pending = new Pending(new ProgressReport(deviceId, progress), onFailure, onStored);
     if (writer == null || stopping || !queue.offer(pending)) {
       write(List.of(pending));
     }
@@ -116,8 +130,21 @@ public class ProgressIngest {
           deployments.recordProgress(List.of(pending.report()));
         } catch (RuntimeException e) {
           fail(pending, e);
+          continue;
         }
+        stored(pending);
       }
+      return;
+    }
+    // committed: recordProgress is @Transactional and returned
+    batch.forEach(ProgressIngest::stored);
+  }
+
+  private static void stored(Pending pending) {
+    try {
+      pending.onStored().run();
+    } catch (RuntimeException e) {
+      LOG.debug("acknowledging a stored report failed", e);
     }
   }
 

@@ -105,6 +105,7 @@ public final class GrpcControlPlane implements ControlPlane {
         case RUN_BENCHMARK -> inbound.benchmarkRequested();
         case TRIAL -> inbound.trialRequested(message.getTrial());
         case ARTIFACT_URLS -> inbound.artifactUrls(message.getArtifactUrls());
+        case REPORT_ACK -> inbound.reportAck(message.getReportAck());
         default -> LOG.fine("ignoring unknown server message " + message.getKindCase());
       }
     }

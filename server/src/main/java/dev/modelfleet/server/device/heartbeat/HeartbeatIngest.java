@@ -9,11 +9,14 @@ import jakarta.enterprise.event.Observes;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,6 +36,16 @@ public class HeartbeatIngest {
   private final Clock clock;
   private final Duration interval;
   private final HeartbeatBuffer buffer;
+
+  /**
+   * Heartbeats a device made while offline and sent late, in the order received (a device sends its
+   * own oldest first). Not coalesced: each is a point of the device's health history. At most
+   * heartbeatMaxPending wait; beyond that they are dropped and counted.
+   */
+  private final Deque<PendingHeartbeat> backdated = new ConcurrentLinkedDeque<>();
+
+  private final AtomicInteger backdatedWaiting = new AtomicInteger();
+  private final int maxPending;
   private final IngestStats stats = new IngestStats();
   private final IngestMetrics metrics;
   private final Object flushLock = new Object();
@@ -45,6 +58,7 @@ public class HeartbeatIngest {
     this.clock = clock;
     this.interval = config.heartbeatFlushInterval();
     this.buffer = new HeartbeatBuffer(config.heartbeatMaxPending());
+    this.maxPending = config.heartbeatMaxPending();
     this.metrics = new IngestMetrics(registry, buffer::size);
   }
 
@@ -83,6 +97,29 @@ public class HeartbeatIngest {
             deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
   }
 
+  /**
+   * Queues a heartbeat the device made {@code queuedForMs} before sending it (Heartbeat
+   * queued_for_ms): its figures are dated that long before now, by this server's clock, so the
+   * device's clock offset does not matter, and never later than now. It touches neither last seen
+   * nor the installed models (the Hello of the stream it came on said those), and its figures
+   * replace a model version's stored ones only when they are newer (reported_at), as a live
+   * heartbeat's do; the console's health history gets a sample at its time.
+   */
+  public void backdated(UUID deviceId, long queuedForMs, List<ModelHealthInfo> health) {
+    if (health.isEmpty()) {
+      return;
+    }
+    if (backdatedWaiting.incrementAndGet() > maxPending) {
+      backdatedWaiting.decrementAndGet();
+      stats.received(HeartbeatBuffer.Outcome.DROPPED_FULL);
+      metrics.received(HeartbeatBuffer.Outcome.DROPPED_FULL);
+      return;
+    }
+    java.time.Instant made = clock.instant().minusMillis(Math.max(0, queuedForMs));
+    backdated.addLast(
+        new PendingHeartbeat(deviceId, made, System.nanoTime(), 0, List.of(), health));
+  }
+
   void accept(PendingHeartbeat heartbeat) {
     HeartbeatBuffer.Outcome outcome = buffer.offer(heartbeat);
     stats.received(outcome);
@@ -103,6 +140,8 @@ public class HeartbeatIngest {
    */
   public void flush() throws SQLException {
     synchronized (flushLock) {
+      // late heartbeats first: a live one of the same device is newer
+      flushBackdated();
       // deferred heartbeats go back into the buffer; counting rounds up front keeps a flush
       // from picking them up again and again while their devices stay locked
       int rounds = (buffer.size() + BATCH - 1) / BATCH;
@@ -127,6 +166,42 @@ public class HeartbeatIngest {
         stats.replaced(buffer.restore(result.deferred()));
       }
     }
+  }
+
+  /**
+   * Writes the late heartbeats waiting now, each device's in the order they came. Those of devices
+   * another transaction holds go back to wait, in order, ahead of any that came since.
+   */
+  private void flushBackdated() throws SQLException {
+    int waiting = backdatedWaiting.get();
+    if (waiting == 0) {
+      return;
+    }
+    List<PendingHeartbeat> batch = new java.util.ArrayList<>(Math.min(waiting, BATCH));
+    while (batch.size() < BATCH) {
+      PendingHeartbeat next = backdated.pollFirst();
+      if (next == null) {
+        break;
+      }
+      batch.add(next);
+    }
+    backdatedWaiting.addAndGet(-batch.size());
+    List<PendingHeartbeat> deferred;
+    try {
+      deferred = writer.writeBackdated(batch);
+    } catch (SQLException | RuntimeException e) {
+      deferred = batch;
+      putBack(deferred);
+      throw e;
+    }
+    putBack(deferred);
+  }
+
+  private void putBack(List<PendingHeartbeat> unwritten) {
+    for (int i = unwritten.size() - 1; i >= 0; i--) {
+      backdated.addFirst(unwritten.get(i));
+    }
+    backdatedWaiting.addAndGet(unwritten.size());
   }
 
   private void flushQuietly() {

@@ -115,6 +115,35 @@ class HeartbeatWriter {
     }
   }
 
+  /**
+   * Writes heartbeats a device made while offline, each dated by its receivedAt (set to when it was
+   * made): health figures only, one statement per heartbeat in the order given, since one statement
+   * cannot update a row twice and each is a point of the device's history. Returns those of devices
+   * another transaction holds, to be written later.
+   */
+  List<PendingHeartbeat> writeBackdated(List<PendingHeartbeat> batch) throws SQLException {
+    try (Connection connection = dataSource.getConnection()) {
+      connection.setAutoCommit(false);
+      try {
+        relaxDurability(connection);
+        Set<UUID> locked = lock(connection, batch);
+        List<PendingHeartbeat> deferred = new ArrayList<>();
+        for (PendingHeartbeat heartbeat : batch) {
+          if (locked.contains(heartbeat.deviceId())) {
+            upsertHealth(connection, List.of(heartbeat));
+          } else {
+            deferred.add(heartbeat);
+          }
+        }
+        connection.commit();
+        return deferred;
+      } catch (SQLException | RuntimeException e) {
+        rollBack(connection, e);
+        throw e;
+      }
+    }
+  }
+
   /** The connection may be what failed; the original error is the one worth reporting. */
   private static void rollBack(Connection connection, Exception cause) {
     try {
