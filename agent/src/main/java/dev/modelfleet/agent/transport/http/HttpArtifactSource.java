@@ -69,6 +69,12 @@ public final class HttpArtifactSource implements ArtifactSource {
     this(base, credential, serverHost, null, false);
   }
 
+  /** An address that may not answer closed ranges (see {@link #closedRanges}). */
+  public HttpArtifactSource(
+      URI base, String credential, String serverHost, Supplier<SSLSocketFactory> deviceTls) {
+    this(base, credential, serverHost, deviceTls, false);
+  }
+
   /**
    * @param deviceTls for the server's HTTPS artifact port: presents the device certificate and
    *     trusts only the fleet CA; taken only for an https address on {@code serverHost}
