@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
@@ -37,11 +39,21 @@ public final class OfflineReports {
 
   private static final Logger LOG = Logger.getLogger("modelfleet.sync");
 
+  /**
+   * Streams a report may be sent on without an acknowledgement before it is given up: a report the
+   * server can never store closes each stream it is sent on, and acknowledgements are cumulative,
+   * so without a limit it would hold back every report behind it for good.
+   */
+  static final int MAX_SENDS = 5;
+
   private final Path file;
   private final int capacity;
   private final Deque<DeploymentProgress> queued = new ArrayDeque<>();
   private String queueId;
   private long lastSeq;
+
+  /** Per report number, the streams it went out on unacknowledged (since this agent started). */
+  private final Map<Long, Integer> sends = new HashMap<>();
 
   public OfflineReports(Path stateDir, int capacity) {
     this.file = stateDir.resolve(FILE);
@@ -140,11 +152,42 @@ public final class OfflineReports {
    * throws (the session failed under it), the exception goes on to the caller.
    */
   public synchronized void resend(Consumer<DeploymentProgress> send) {
+    giveUpOnUnstorable();
     if (!queued.isEmpty()) {
       LOG.info("sending " + queued.size() + " report(s) not yet acknowledged by the server");
     }
     for (DeploymentProgress p : queued) {
+      sends.merge(p.getReportSeq(), 1, Integer::sum);
       send.accept(p);
+    }
+  }
+
+  /** Drops the reports already sent {@link #MAX_SENDS} times without an acknowledgement. */
+  private void giveUpOnUnstorable() {
+    boolean dropped =
+        queued.removeIf(
+            p -> {
+              if (sends.getOrDefault(p.getReportSeq(), 0) < MAX_SENDS) {
+                return false;
+              }
+              LOG.warning(
+                  "report #"
+                      + p.getReportSeq()
+                      + " ("
+                      + p.getModel()
+                      + " "
+                      + p.getVersion()
+                      + " "
+                      + p.getState()
+                      + ") was sent "
+                      + MAX_SENDS
+                      + " times and never acknowledged: given up (the next Hello says what the"
+                      + " device runs)");
+              sends.remove(p.getReportSeq());
+              return true;
+            });
+    if (dropped) {
+      persist();
     }
   }
 
@@ -157,7 +200,7 @@ public final class OfflineReports {
       return;
     }
     while (!queued.isEmpty() && queued.peekFirst().getReportSeq() <= seq) {
-      queued.removeFirst();
+      sends.remove(queued.removeFirst().getReportSeq());
     }
     persist();
   }

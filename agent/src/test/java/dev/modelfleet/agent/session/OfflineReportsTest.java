@@ -109,6 +109,25 @@ class OfflineReportsTest {
   }
 
   @Test
+  void aReportNeverAcknowledgedIsGivenUpAfterItsLastSendSoItHoldsNothingBack() {
+    OfflineReports queue = new OfflineReports(dir, 10);
+    DeploymentProgress poison = queue.add(report("1", DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+    List<DeploymentProgress> sent = new ArrayList<>();
+    for (int stream = 1; stream <= OfflineReports.MAX_SENDS; stream++) {
+      queue.resend(sent::add); // each stream is closed before any ack comes
+    }
+    assertEquals(OfflineReports.MAX_SENDS, sent.size());
+    DeploymentProgress next = queue.add(report("2", DeploymentState.DEPLOYMENT_STATE_ACTIVE));
+
+    sent.clear();
+    queue.resend(sent::add);
+
+    assertEquals(List.of(next), sent, "the unstorable report is dropped, the next one goes");
+    assertEquals(List.of(next), new OfflineReports(dir, 10).pending(), "and stays dropped");
+    assertEquals(1, poison.getReportSeq());
+  }
+
+  @Test
   void aQueueFromBeforeNumberingIsNumberedAndMovedOver() throws Exception {
     java.io.ByteArrayOutputStream legacy = new java.io.ByteArrayOutputStream();
     report("1", DeploymentState.DEPLOYMENT_STATE_ACTIVE).writeDelimitedTo(legacy);
