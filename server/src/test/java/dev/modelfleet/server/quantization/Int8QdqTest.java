@@ -154,6 +154,34 @@ class Int8QdqTest {
   }
 
   @Test
+  void mixedPrecisionKeepsTheElementwiseOperatorsFeedingTheSensitiveConvInFloatToo() {
+    // the large channel reaches the sensitive Conv through an Add: keeping the Conv alone float
+    // leaves the Add reading it quantized (the search probed Conv/MatMul/Gemm only, and missed
+    // the floor on PaddleOCR's PP-OCRv4 detector for that reason)
+    ModelProto net = QdqTestModels.sensitive(3, true);
+    byte[] reference = net.toByteArray();
+    ValidationSet calibration = samples(reference, 8, 7);
+    ValidationSet validation = samples(reference, 8, 42);
+    Int8DynamicQuantizer.Result allInt8 =
+        QdqDerivation.derive(
+            net, reference, calibration, ActivationRanges.Method.MINMAX, 100, null, 0);
+    double before = VariantCheck.accuracy(reference, allInt8.model().toByteArray(), validation);
+    assertTrue(before < 0.99, "all int8 should miss the floor: " + before);
+
+    Int8DynamicQuantizer.Result mixed =
+        QdqDerivation.derive(
+            net, reference, calibration, ActivationRanges.Method.MINMAX, 100, validation, 0.99);
+    double after = VariantCheck.accuracy(reference, mixed.model().toByteArray(), validation);
+    assertTrue(after >= 0.99, "mixed precision: " + after + " " + mixed.report());
+    List<String> kept =
+        mixed.report().keptFloat().stream().map(QuantizationReport.Op::node).toList();
+    assertEquals(List.of("shift", "sensitive"), kept, mixed.report().toString());
+    assertTrue(
+        mixed.report().converted().stream().anyMatch(o -> o.node().equals("a")),
+        mixed.report().toString());
+  }
+
+  @Test
   void mixedPrecisionJudgesCandidatesByTheJobsComparators() {
     ModelProto net = QdqTestModels.sensitive(3);
     byte[] reference = net.toByteArray();

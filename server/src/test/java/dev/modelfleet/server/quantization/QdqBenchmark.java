@@ -176,7 +176,7 @@ class QdqBenchmark {
         v.note());
   }
 
-  /** Median of per-round ratios and its interquartile range, over {@link #ROUNDS} rounds. */
+  /** Median of per-round ratios and its interquartile range. */
   record Timing(double median, double p25, double p75) {}
 
   private static final int ROUNDS = 31;
@@ -189,6 +189,17 @@ class QdqBenchmark {
   static Timing timing(
       byte[] reference, byte[] candidate, int threads, Map<String, ValidationSet.Sample> sample)
       throws Exception {
+    return timing(reference, candidate, threads, sample, ROUNDS);
+  }
+
+  /** The same over {@code rounds} rounds. */
+  static Timing timing(
+      byte[] reference,
+      byte[] candidate,
+      int threads,
+      Map<String, ValidationSet.Sample> sample,
+      int rounds)
+      throws Exception {
     try (OrtSession.SessionOptions o = VariantCheck.options()) {
       o.setIntraOpNumThreads(threads);
       try (OrtSession a = VariantCheck.open(reference, o);
@@ -200,8 +211,8 @@ class QdqBenchmark {
           slowest = Math.max(slowest, Math.max(run(a, inA), run(b, inB)));
         }
         int runs = (int) Math.max(3, Math.min(200, 40_000_000L / Math.max(1, slowest)));
-        double[] ratios = new double[ROUNDS];
-        for (int r = 0; r < ROUNDS; r++) {
+        double[] ratios = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
           long bestA = Long.MAX_VALUE;
           long bestB = Long.MAX_VALUE;
           for (int i = 0; i < runs; i++) {
@@ -218,7 +229,7 @@ class QdqBenchmark {
         inA.values().forEach(ai.onnxruntime.OnnxTensor::close);
         inB.values().forEach(ai.onnxruntime.OnnxTensor::close);
         java.util.Arrays.sort(ratios);
-        return new Timing(ratios[ROUNDS / 2], ratios[ROUNDS / 4], ratios[3 * ROUNDS / 4]);
+        return new Timing(ratios[rounds / 2], ratios[rounds / 4], ratios[3 * rounds / 4]);
       }
     }
   }

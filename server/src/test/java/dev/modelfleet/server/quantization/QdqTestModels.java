@@ -149,6 +149,15 @@ final class QdqTestModels {
    * stay float (and with it no QuantizeLinear on its input), the other two need not.
    */
   static ModelProto sensitive(long seed) {
+    return sensitive(seed, false);
+  }
+
+  /**
+   * {@link #sensitive(long)}, with {@code behindAdd} an Add "shift" of a constant 0.25 between the
+   * first Conv's Relu and the sensitive Conv: the large channel then reaches the sensitive Conv
+   * through an elementwise operator, which reads it quantized even when the Conv is kept float.
+   */
+  static ModelProto sensitive(long seed, boolean behindAdd) {
     Random r = new Random(seed);
     List<TensorProto> init = new ArrayList<>();
     List<NodeProto> nodes = new ArrayList<>();
@@ -175,7 +184,13 @@ final class QdqTestModels {
       }
     }
     init.add(floatTensor("sensitive_w", new long[] {8, 8, 1, 1}, w));
-    nodes.add(node("Conv", "sensitive", List.of("ar", "sensitive_w"), List.of("so")));
+    String sensitiveIn = "ar";
+    if (behindAdd) {
+      init.add(floatTensor("quarter", new long[0], new float[] {0.25f}));
+      nodes.add(node("Add", "shift", List.of("ar", "quarter"), List.of("as")));
+      sensitiveIn = "as";
+    }
+    nodes.add(node("Conv", "sensitive", List.of(sensitiveIn, "sensitive_w"), List.of("so")));
     nodes.add(node("Relu", "relu_s", List.of("so"), List.of("sr")));
     conv(init, nodes, r, "c", "sr", "co", 8, 4, 1, 1, 0);
     nodes.add(node("GlobalAveragePool", "gap", List.of("co"), List.of(OUTPUT)));

@@ -142,6 +142,46 @@ public final class Int8QdqQuantizer {
     return out;
   }
 
+  /**
+   * Each block of weighted operators ({@code blocks}: consecutive runs of {@link #weightedNodes})
+   * with the operators with integer kernels that feed it: the Add, Mul, Concat and pooling nodes
+   * after the previous block's last weighted operator and up to its own (activations written out,
+   * affine scales, squeeze-excite gates, residual sums); those after the last block go with the
+   * last one. Keeping a stretch float keeps its whole part of the network float: keeping only its
+   * Conv float leaves the elementwise operators before it reading the same coarsely quantized
+   * tensor, which on a network whose activations have outlier channels (PaddleOCR's PP-OCRv4
+   * detector) gains nothing.
+   */
+  public static List<List<String>> stretches(ModelProto model, List<List<String>> blocks) {
+    Map<String, Integer> blockOf = new HashMap<>();
+    for (int i = 0; i < blocks.size(); i++) {
+      for (String label : blocks.get(i)) {
+        blockOf.put(label, i);
+      }
+    }
+    List<List<String>> out = new ArrayList<>();
+    blocks.forEach(b -> out.add(new ArrayList<>()));
+    List<String> pending = new ArrayList<>();
+    for (NodeProto n : model.getGraph().getNodeList()) {
+      if (!n.getDomain().isEmpty()) {
+        continue;
+      }
+      String label = OnnxGraphs.nodeLabel(n);
+      Integer block = blockOf.get(label);
+      if (block != null) {
+        out.get(block).addAll(pending);
+        out.get(block).add(label);
+        pending.clear();
+      } else if (ELEMENTWISE.contains(n.getOpType())) {
+        pending.add(label);
+      }
+    }
+    if (!out.isEmpty()) {
+      out.get(out.size() - 1).addAll(pending);
+    }
+    return out;
+  }
+
   /** The labels of Conv nodes that convolve each channel alone (group = input channels > 1). */
   public static List<String> depthwiseConvs(ModelProto model) {
     Int8QdqQuantizer q = new Int8QdqQuantizer(model, Map.of(), Map.of());
