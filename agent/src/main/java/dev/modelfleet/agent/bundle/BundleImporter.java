@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -51,6 +52,7 @@ public final class BundleImporter {
   private final Deployer deployer;
   private final BundleArtifactSource artifacts;
   private final LongSupplier clock;
+  private volatile Supplier<String> hardwareClass = () -> "";
   private volatile String importing;
   private final List<DeploymentProgress> failures = new ArrayList<>();
   private final List<String> activated = new ArrayList<>();
@@ -68,6 +70,15 @@ public final class BundleImporter {
     this.deployer = deployer;
     this.artifacts = artifacts;
     this.clock = clock;
+  }
+
+  /**
+   * Names this device's hardware class (HardwareClassId of the profile it reports), so that a
+   * bundle made for the class installs here; without it only bundles that name this device do.
+   */
+  public BundleImporter withHardwareClass(Supplier<String> hardwareClass) {
+    this.hardwareClass = hardwareClass;
+    return this;
   }
 
   /**
@@ -103,12 +114,23 @@ public final class BundleImporter {
       VerifiedBundle bundle;
       try {
         bundle =
-            new BundleReader(pin, identity.trustedRoot(), identity.deviceId(), clock.getAsLong())
+            new BundleReader(
+                    pin,
+                    identity.trustedRoot(),
+                    identity.deviceId(),
+                    hardwareClass.get(),
+                    clock.getAsLong())
                 .read(file, staging);
         // Checked before anything changes: the deployer would refuse it the same way, but only
         // after the root versions below were taken.
-        new DesiredStateVerifier(bundle::root, identity.deviceId(), clock)
-            .verify(bundle.desiredState(), store.current());
+        DesiredStateVerifier verifier =
+            new DesiredStateVerifier(bundle::root, identity.deviceId(), clock)
+                .withHardwareClass(hardwareClass);
+        if (bundle.forClass()) {
+          verifier.verifyClass(bundle.desiredState(), store.current());
+        } else {
+          verifier.verify(bundle.desiredState(), store.current());
+        }
       } catch (VerificationException e) {
         LOG.warning("bundle " + file + " refused (" + e.reasonCode() + "): " + e.getMessage());
         return Result.refused("", e.reasonCode(), e.getMessage());
@@ -129,7 +151,10 @@ public final class BundleImporter {
       importing = bundle.id();
       boolean accepted;
       try {
-        accepted = deployer.apply(bundle.desiredState());
+        accepted =
+            bundle.forClass()
+                ? deployer.applyClassState(bundle.desiredState())
+                : deployer.apply(bundle.desiredState());
       } finally {
         importing = null;
         artifacts.clear();

@@ -45,6 +45,7 @@ import dev.modelfleet.agent.transport.oip.OipServer;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.HardwareClassId;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.io.IOException;
@@ -326,7 +327,8 @@ public final class Agent implements AutoCloseable {
                     config.stateDir().resolve("download-budget")));
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
-            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+                identity::trustedRoot, identity.deviceId(), System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     ProgressListener progress = reporting(p -> self[0].sendProgress(p));
     deployer =
         deployer(verifier, downloader, progress)
@@ -343,7 +345,8 @@ public final class Agent implements AutoCloseable {
                     progress,
                     Agent::restartIntoNewRelease));
     bundles =
-        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
+        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     measurements =
         new DeviceMeasurements(
             hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
@@ -461,15 +464,25 @@ public final class Agent implements AutoCloseable {
             .countInto(metrics);
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
-            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+                identity::trustedRoot, identity.deviceId(), System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     deployer = deployer(verifier, downloader, reporting(offlineReports::add));
     bundles =
-        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
+        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     LOG.info(
         "device "
             + identity.deviceId()
             + " runs without a server: it serves its models and imports bundles"
             + " (modelfleet-agent import-bundle FILE)");
+  }
+
+  /**
+   * This device's hardware class as the server names it, computed from the profile it reports
+   * (simulated or probed): what a class bundle must name for this device to take it.
+   */
+  private String hardwareClass() {
+    return HardwareClassId.of(hardware.profile());
   }
 
   private byte[] importFromApi(String path) throws InterruptedException {
