@@ -23,11 +23,11 @@ import java.util.Map;
  * HistoryBench's fine-tuned pair: version 1 a classifier (1024 features, 6144 hidden, ~25 MB fp32),
  * version 2 the same with its head fine-tuned (the last Gemm's weights and bias, a tenth of the
  * values nudged by about 1 %). The device runs version 1 and is offline. "Whole": a bundle for its
- * hardware class with version 2 (class bundles carry whole files). "Delta": a bundle for the device,
- * whose document offers the delta from version 1 (the bundle carries only the delta). Each round
- * makes and imports both, in alternating order, and puts version 1 back (a class bundle, not timed)
- * after each, so every import really swaps version 2 in (version 2's file, kept as a rollback copy,
- * is removed before each timed import so that both really stage or rebuild it).
+ * hardware class with version 2 (class bundles carry whole files). "Delta": a bundle for the
+ * device, whose document offers the delta from version 1 (the bundle carries only the delta). Each
+ * round makes and imports both, in alternating order, and puts version 1 back (a class bundle, not
+ * timed) after each, so every import really swaps version 2 in (version 2's file, kept as a
+ * rollback copy, is removed before each timed import so that both really stage or rebuild it).
  *
  * <p>Usage: {@code BundleDeltaBench DATABASE [ROUNDS]}.
  */
@@ -51,7 +51,8 @@ public final class BundleDeltaBench {
       String name = "bench-bundle-delta";
       AgentProcess online = fleet.startAgent(name, Map.of("bench", "bundle-delta"));
       String deviceId = fleet.deviceIdOf(online);
-      String classId = fleet.admin().get("/api/v1/devices/" + deviceId).path("hardwareClassId").asText();
+      String classId =
+          fleet.admin().get("/api/v1/devices/" + deviceId).path("hardwareClassId").asText();
       String model = "bench-bundle-delta";
       fleet.createModel(model);
       fleet.createVersion(model, "1");
@@ -73,7 +74,10 @@ public final class BundleDeltaBench {
       waitFor(
           () ->
               fleet.admin().get("/api/v1/models/" + model + "/versions/2/deltas").size() >= 1
-                  && fleet.admin().get("/api/v1/models/" + model + "/versions/2/compressions").size()
+                  && fleet
+                          .admin()
+                          .get("/api/v1/models/" + model + "/versions/2/compressions")
+                          .size()
                       >= 1);
       JsonNode delta = fleet.admin().get("/api/v1/models/" + model + "/versions/2/deltas").get(0);
       BundleBench.require(delta.path("kept").asBoolean(), "the delta was not kept: " + delta);

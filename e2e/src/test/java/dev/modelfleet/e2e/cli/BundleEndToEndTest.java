@@ -265,8 +265,7 @@ class BundleEndToEndTest {
             "the delta from version 1 is weighed",
             LIMIT,
             () -> {
-              JsonNode deltas =
-                  fleet.admin().get("/api/v1/models/" + model + "/versions/2/deltas");
+              JsonNode deltas = fleet.admin().get("/api/v1/models/" + model + "/versions/2/deltas");
               return deltas.size() >= 1 ? deltas.get(0) : null;
             });
     assertTrue(delta.path("kept").asBoolean(), delta.toString());
@@ -283,7 +282,11 @@ class BundleEndToEndTest {
     long bundleBytes = Files.size(file);
     assertTrue(
         bundleBytes < v2.length / 4,
-        "the bundle (" + bundleBytes + " bytes) is far smaller than the artifact (" + v2.length + ")");
+        "the bundle ("
+            + bundleBytes
+            + " bytes) is far smaller than the artifact ("
+            + v2.length
+            + ")");
 
     AgentProcess offline = fleet.startOfflineAgent(name);
     InferenceClient client = new InferenceClient(offline.inferenceUri());
