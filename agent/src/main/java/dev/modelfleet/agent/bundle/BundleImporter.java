@@ -6,9 +6,11 @@ import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
+import dev.modelfleet.agent.trust.TrustedRoot;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -46,7 +49,15 @@ public final class BundleImporter {
     }
   }
 
-  private final DeviceIdentity identity;
+  /** Takes root versions newer than the trusted one (the identity's rotation rules). */
+  interface RootUpdates {
+    void update(List<SignedEnvelope> newer, long nowMs) throws VerificationException, IOException;
+  }
+
+  private final Supplier<TrustedRoot> trusted;
+  private final String deviceId;
+  private final RootUpdates roots;
+  private final Consumer<TrustedRoot> rootInUse;
   private final RootPin pin;
   private final StateStore store;
   private final Deployer deployer;
@@ -64,12 +75,54 @@ public final class BundleImporter {
       Deployer deployer,
       BundleArtifactSource artifacts,
       LongSupplier clock) {
-    this.identity = identity;
+    this(
+        identity::trustedRoot,
+        identity.deviceId(),
+        (newer, now) -> identity.roots().update(newer, now),
+        root -> {},
+        pin,
+        store,
+        deployer,
+        artifacts,
+        clock);
+  }
+
+  private BundleImporter(
+      Supplier<TrustedRoot> trusted,
+      String deviceId,
+      RootUpdates roots,
+      Consumer<TrustedRoot> rootInUse,
+      RootPin pin,
+      StateStore store,
+      Deployer deployer,
+      BundleArtifactSource artifacts,
+      LongSupplier clock) {
+    this.trusted = trusted;
+    this.deviceId = deviceId;
+    this.roots = roots;
+    this.rootInUse = rootInUse;
     this.pin = pin;
     this.store = store;
     this.deployer = deployer;
     this.artifacts = artifacts;
     this.clock = clock;
+  }
+
+  /**
+   * For a device not enrolled yet: it has no id and trusts only its pinned root keys, so it takes
+   * only its hardware class's state, verified under the root chain the bundle brings (walked from
+   * those keys); {@code rootInUse} hands that root to the deployer's verifier before it applies the
+   * state. No root version is kept: enrollment brings the chain.
+   */
+  public static BundleImporter unenrolled(
+      RootPin pin,
+      StateStore store,
+      Deployer deployer,
+      BundleArtifactSource artifacts,
+      LongSupplier clock,
+      Consumer<TrustedRoot> rootInUse) {
+    return new BundleImporter(
+        () -> null, "", (newer, now) -> {}, rootInUse, pin, store, deployer, artifacts, clock);
   }
 
   /**
@@ -114,17 +167,12 @@ public final class BundleImporter {
       VerifiedBundle bundle;
       try {
         bundle =
-            new BundleReader(
-                    pin,
-                    identity.trustedRoot(),
-                    identity.deviceId(),
-                    hardwareClass.get(),
-                    clock.getAsLong())
+            new BundleReader(pin, trusted.get(), deviceId, hardwareClass.get(), clock.getAsLong())
                 .read(file, staging);
         // Checked before anything changes: the deployer would refuse it the same way, but only
         // after the root versions below were taken.
         DesiredStateVerifier verifier =
-            new DesiredStateVerifier(bundle::root, identity.deviceId(), clock)
+            new DesiredStateVerifier(bundle::root, deviceId, clock)
                 .withHardwareClass(hardwareClass);
         if (bundle.forClass()) {
           verifier.verifyClass(bundle.desiredState(), store.current());
@@ -137,11 +185,12 @@ public final class BundleImporter {
       }
       if (!bundle.newerRoots().isEmpty()) {
         try {
-          identity.roots().update(bundle.newerRoots(), clock.getAsLong());
+          roots.update(bundle.newerRoots(), clock.getAsLong());
         } catch (VerificationException e) {
           return Result.refused(bundle.id(), e.reasonCode(), e.getMessage());
         }
       }
+      rootInUse.accept(bundle.root());
       synchronized (failures) {
         failures.clear();
         activated.clear();

@@ -60,6 +60,7 @@ public final class BundleReader {
   private final long nowMs;
 
   /**
+   * @param trusted the root this device trusts now; null for a device not enrolled yet
    * @param hardwareClass this device's hardware class id, for a class state when the bundle holds
    *     none for the device itself
    */
@@ -98,10 +99,12 @@ public final class BundleReader {
               + "); it was made by another fleet's server, or altered. Refused, nothing changed",
           e);
     }
-    TrustedRoot root = bundleRoot.version() >= trusted.version() ? bundleRoot : trusted;
+    // a device not enrolled yet trusts nothing but its pinned keys: the chain walked from them
+    TrustedRoot root =
+        trusted == null || bundleRoot.version() >= trusted.version() ? bundleRoot : trusted;
     List<SignedEnvelope> newer = new ArrayList<>();
     for (SignedEnvelope version : chain) {
-      if (rootVersion(version) > trusted.version()) {
+      if (trusted == null || rootVersion(version) > trusted.version()) {
         newer.add(version);
       }
     }

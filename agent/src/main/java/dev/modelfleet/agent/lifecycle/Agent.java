@@ -446,9 +446,8 @@ public final class Agent implements AutoCloseable {
   public void startOffline() throws ConfigException, IOException {
     IdentityStore identities = new IdentityStore(config.stateDir());
     if (!identities.enrolled()) {
-      throw new ConfigException(
-          "this device is not enrolled: with no server address it can only import bundles once"
-              + " it has enrolled (run it with --server and --token first)");
+      startUnenrolled(identities);
+      return;
     }
     RootPin pin = rootPin(identities);
     DeviceIdentity identity;
@@ -483,6 +482,42 @@ public final class Agent implements AutoCloseable {
    */
   private String hardwareClass() {
     return HardwareClassId.of(hardware.profile());
+  }
+
+  /**
+   * Not enrolled and no server: with the fleet's root key pinned (--root-key), it takes bundles
+   * made for its hardware class only, each verified under the root chain it brings (walked from the
+   * pinned keys). It enrolls as usual once it has a server address.
+   */
+  private void startUnenrolled(IdentityStore identities) throws ConfigException, IOException {
+    RootPin pin;
+    try {
+      pin = rootPin(identities);
+    } catch (ConfigException e) {
+      throw new ConfigException(
+          "this device is not enrolled: with no server address it imports bundles for its"
+              + " hardware class only, and needs the fleet's root key for that ("
+              + e.getMessage()
+              + ")");
+    }
+    java.util.concurrent.atomic.AtomicReference<dev.modelfleet.agent.trust.TrustedRoot> root =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    BundleArtifactSource fromBundles = new BundleArtifactSource(BundleArtifactSource.offline());
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(fromBundles, store::artifact, store::partial, 1, 0)
+            .countInto(metrics);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(root::get, "", System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
+    deployer = deployer(verifier, downloader, reporting(offlineReports::add));
+    bundles =
+        BundleImporter.unenrolled(
+                pin, store, deployer, fromBundles, System::currentTimeMillis, root::set)
+            .withHardwareClass(this::hardwareClass);
+    LOG.info(
+        "not enrolled and no server: imports bundles for hardware class "
+            + hardwareClass()
+            + " only (modelfleet-agent import-bundle FILE)");
   }
 
   private byte[] importFromApi(String path) throws InterruptedException {

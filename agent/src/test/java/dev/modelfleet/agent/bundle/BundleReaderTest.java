@@ -170,6 +170,27 @@ class BundleReaderTest {
     assertEquals(1, bundle.artifacts().size());
   }
 
+  @Test
+  void aDeviceNotEnrolledTrustsTheBundlesChainFromItsPinnedKeysOnly() throws Exception {
+    byte[] tar = new Builder(fleet).hardwareClass(CLASS, model).build();
+    VerifiedBundle bundle = readUnenrolled(tar, RootPin.of(fleet.rootKeySpki()));
+    assertTrue(bundle.forClass());
+    assertEquals(1, bundle.root().version());
+    VerificationException foreign =
+        assertThrows(
+            VerificationException.class,
+            () -> readUnenrolled(tar, RootPin.of(new FleetFixture().rootKeySpki())));
+    assertEquals(BundleReader.FOREIGN_FLEET, foreign.reasonCode(), foreign.getMessage());
+  }
+
+  private VerifiedBundle readUnenrolled(byte[] tar, RootPin pin)
+      throws IOException, VerificationException {
+    Path file = Files.createTempFile(dir, "bundle", ".tar");
+    Files.write(file, tar);
+    Path staging = Files.createTempDirectory(dir, "staging");
+    return new BundleReader(pin, null, "", CLASS, System.currentTimeMillis()).read(file, staging);
+  }
+
   private static final String CLASS = "0123456789abcdef";
 
   private Builder builder() {

@@ -192,7 +192,12 @@ class BundleEndToEndTest {
     fleet.createModel(model);
     fleet.createVersion(model, "1");
     fleet.uploadVariant(model, "1", SampleModels.classifier(3, 64, 512, 10));
-    // nothing is assigned to this device: only its class's bundle will bring the model
+    // nothing is assigned to this device: only its class's bundle will bring the model. The
+    // server lists the device as soon as Enroll answered; the agent stores its identity after.
+    Waits.until(
+        "the agent stored its enrollment",
+        LIMIT,
+        () -> Files.exists(online.stateDir().resolve("identity.json")) ? true : null);
     online.close();
 
     CliProcess cli = loggedIn();
@@ -221,6 +226,23 @@ class BundleEndToEndTest {
     // the same class state again is an old one now: refused, the model stays
     assertRefused(offline, file, "class-state-rollback", client, model, "1");
     offline.close();
+
+    // a device that never enrolled, only the fleet's root key pinned, takes the class's state too
+    Path fresh = work.resolve("never-enrolled");
+    Files.createDirectories(
+        fresh,
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Files.writeString(fresh.resolve("root.pem"), fleet.admin().getText("/api/v1/trust/root.pem"));
+    try (AgentProcess newcomer =
+        AgentProcess.startOffline(RepoLayout.find(), "e2e-newcomer-" + run, fresh)) {
+      Result taken = importBundle(newcomer, file);
+      assertEquals(0, taken.exit(), taken.toString());
+      assertEquals(
+          "1",
+          versionServed(new InferenceClient(newcomer.inferenceUri()), model),
+          "a device the server never met serves its class's model");
+    }
 
     JsonNode bundle = fleet.admin().get("/api/v1/bundles/" + bundleId);
     assertEquals(classId, bundle.path("hardwareClasses").get(0).asText(), bundle.toString());
