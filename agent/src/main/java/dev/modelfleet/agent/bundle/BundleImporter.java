@@ -217,7 +217,8 @@ public final class BundleImporter {
               false,
               first.getReasonCode(),
               (accepted ? "model " + first.getModel() + " " + first.getVersion() + ": " : "")
-                  + first.getReason(),
+                  + first.getReason()
+                  + smallerCopyNotUsed(first),
               List.copyOf(activated));
         }
         LOG.info("bundle " + bundle.id() + " installed: " + activated);
@@ -228,6 +229,25 @@ public final class BundleImporter {
     } finally {
       deleteTree(staging);
     }
+  }
+
+  /**
+   * Why the bundle's delta or compressed copy did not give the artifact, when one was tried:
+   * offline the whole file is not there to fall back to, so that is the reason worth reading.
+   */
+  private static String smallerCopyNotUsed(DeploymentProgress failed) {
+    StringBuilder why = new StringBuilder();
+    if (!failed.getDeltaFallbackReason().isEmpty()) {
+      why.append(" (the bundle's delta was not used: ")
+          .append(failed.getDeltaFallbackReason())
+          .append(')');
+    }
+    if (!failed.getCompressedFallbackReason().isEmpty()) {
+      why.append(" (the bundle's compressed copy was not used: ")
+          .append(failed.getCompressedFallbackReason())
+          .append(')');
+    }
+    return why.toString();
   }
 
   /**
