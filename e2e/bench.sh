@@ -19,7 +19,8 @@
 # shadow (~3 min, only when named): live latency with shadowing at 0/10/100 % sampling in
 # interleaved rounds, the agent's extra RSS with a shadow loaded, time to a shadow verdict.
 # bundle (~5 min): offline bundles of a ~100 MB model, create vs downloading the same artifact,
-# import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench).
+# import-bundle vs cp of the bundle, interleaved rounds (BundleBench; database modelfleet_bench);
+# then whole vs delta bundles of HistoryBench's fine-tuned pair (BundleDeltaBench, ~3 min).
 # footprint (~8 min on 2 cores, only when named): the agent against a baseline build in
 # interleaved rounds (FootprintBench): jar sizes, idle RSS connected with Silero VAD loaded, start
 # to serving with the server unreachable, and the JSON / binary REST / gRPC overheads over
@@ -102,6 +103,9 @@ if [[ " $* " == *" bundle "* ]]; then
   ./mvnw -B -q -ntp -DskipTests package
   java -cp "e2e/target/modelfleet-e2e.jar:e2e/target/lib/*:agent/target/modelfleet-agent.jar" \
     dev.modelfleet.e2e.bench.BundleBench modelfleet_bench "${MODELFLEET_BENCH_BUNDLE_ROUNDS:-3}"
+  bash deploy/dev/ensure-postgres.sh --recreate modelfleet_bench
+  java -cp "e2e/target/modelfleet-e2e.jar:e2e/target/lib/*:agent/target/modelfleet-agent.jar" \
+    dev.modelfleet.e2e.bench.BundleDeltaBench modelfleet_bench "${MODELFLEET_BENCH_BUNDLE_ROUNDS:-3}"
   rest=()
   for section in "$@"; do
     [[ "$section" == bundle ]] || rest+=("$section")

@@ -96,4 +96,53 @@ class BundleCreateTest {
     assertTrue(result.err().contains("--force"), result.toString());
     assertEquals("keep me", Files.readString(file));
   }
+
+  @Test
+  void aClassBundleNamesTheClassesAndTheModelVersionsTheyRun() throws Exception {
+    server.on(
+        "POST",
+        "/api/v1/bundles",
+        (exchange, request) -> {
+          exchange.getResponseHeaders().set("Content-Type", "application/x-tar");
+          exchange.getResponseHeaders().set("X-Bundle-Id", "b-2");
+          exchange.sendResponseHeaders(200, 3);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(new byte[] {1, 2, 3});
+          }
+        });
+    Path file = dir.resolve("rig.tar");
+    Cli.Result result =
+        run(
+            "bundle",
+            "create",
+            "--classes",
+            "3fa9c2d41b7e0a55,0011223344556677",
+            "--model",
+            "detector=2.1",
+            "--model",
+            "ocr=1.0",
+            "-f",
+            file.toString());
+    assertEquals(0, result.exit(), result.toString());
+    assertEquals(
+        "{\"hardwareClasses\":[\"3fa9c2d41b7e0a55\",\"0011223344556677\"],"
+            + "\"models\":[\"detector=2.1\",\"ocr=1.0\"]}",
+        server.requests("POST", "/api/v1/bundles").get(0).bodyText());
+  }
+
+  @Test
+  void classesWithoutAModelOrAModelWithoutClassesIsAUsageErrorBeforeAnyRequest() {
+    Path file = dir.resolve("rig.tar");
+    Cli.Result noModel = run("bundle", "create", "--classes", "3fa9c2d41b7e0a55", "-f", "" + file);
+    assertEquals(ExitCode.USAGE, noModel.exit(), noModel.toString());
+    assertTrue(noModel.err().contains("--model NAME=VERSION"), noModel.toString());
+    Cli.Result noClass =
+        run("bundle", "create", "--selector", "site=a", "--model", "d=1", "-f", "" + file);
+    assertEquals(ExitCode.USAGE, noClass.exit(), noClass.toString());
+    Cli.Result nothing = run("bundle", "create", "-f", "" + file);
+    assertEquals(ExitCode.USAGE, nothing.exit(), nothing.toString());
+    assertTrue(nothing.err().contains("--classes"), nothing.toString());
+    assertTrue(server.requests("POST", "/api/v1/bundles").isEmpty());
+    assertFalse(Files.exists(file));
+  }
 }

@@ -23,6 +23,14 @@ public final class Dsse {
   public static final String BUNDLE_INDEX_TYPE =
       "application/vnd.modelfleet.bundle-index.v1+protobuf";
 
+  /**
+   * A desired state for every device of one hardware class, carried only in offline bundles
+   * (bundle.proto, ClassDesiredState), signed by the director role. Its own type, so that it can
+   * never verify as a device's desired state on the Sync path, nor a device's document as it.
+   */
+  public static final String CLASS_DESIRED_STATE_TYPE =
+      "application/vnd.modelfleet.class-desired-state.v1+protobuf";
+
   public static final String ROLE_ROOT = "root";
   public static final String ROLE_TARGETS = "targets";
   public static final String ROLE_DIRECTOR = "director";

@@ -6,9 +6,11 @@ import dev.modelfleet.agent.state.SecureFiles;
 import dev.modelfleet.agent.state.StateStore;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
+import dev.modelfleet.agent.trust.TrustedRoot;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +22,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -45,12 +49,21 @@ public final class BundleImporter {
     }
   }
 
-  private final DeviceIdentity identity;
+  /** Takes root versions newer than the trusted one (the identity's rotation rules). */
+  interface RootUpdates {
+    void update(List<SignedEnvelope> newer, long nowMs) throws VerificationException, IOException;
+  }
+
+  private final Supplier<TrustedRoot> trusted;
+  private final String deviceId;
+  private final RootUpdates roots;
+  private final Consumer<TrustedRoot> rootInUse;
   private final RootPin pin;
   private final StateStore store;
   private final Deployer deployer;
   private final BundleArtifactSource artifacts;
   private final LongSupplier clock;
+  private volatile Supplier<String> hardwareClass = () -> "";
   private volatile String importing;
   private final List<DeploymentProgress> failures = new ArrayList<>();
   private final List<String> activated = new ArrayList<>();
@@ -62,12 +75,63 @@ public final class BundleImporter {
       Deployer deployer,
       BundleArtifactSource artifacts,
       LongSupplier clock) {
-    this.identity = identity;
+    this(
+        identity::trustedRoot,
+        identity.deviceId(),
+        (newer, now) -> identity.roots().update(newer, now),
+        root -> {},
+        pin,
+        store,
+        deployer,
+        artifacts,
+        clock);
+  }
+
+  private BundleImporter(
+      Supplier<TrustedRoot> trusted,
+      String deviceId,
+      RootUpdates roots,
+      Consumer<TrustedRoot> rootInUse,
+      RootPin pin,
+      StateStore store,
+      Deployer deployer,
+      BundleArtifactSource artifacts,
+      LongSupplier clock) {
+    this.trusted = trusted;
+    this.deviceId = deviceId;
+    this.roots = roots;
+    this.rootInUse = rootInUse;
     this.pin = pin;
     this.store = store;
     this.deployer = deployer;
     this.artifacts = artifacts;
     this.clock = clock;
+  }
+
+  /**
+   * For a device not enrolled yet: it has no id and trusts only its pinned root keys, so it takes
+   * only its hardware class's state, verified under the root chain the bundle brings (walked from
+   * those keys); {@code rootInUse} hands that root to the deployer's verifier before it applies the
+   * state. No root version is kept: enrollment brings the chain.
+   */
+  public static BundleImporter unenrolled(
+      RootPin pin,
+      StateStore store,
+      Deployer deployer,
+      BundleArtifactSource artifacts,
+      LongSupplier clock,
+      Consumer<TrustedRoot> rootInUse) {
+    return new BundleImporter(
+        () -> null, "", (newer, now) -> {}, rootInUse, pin, store, deployer, artifacts, clock);
+  }
+
+  /**
+   * Names this device's hardware class (HardwareClassId of the profile it reports), so that a
+   * bundle made for the class installs here; without it only bundles that name this device do.
+   */
+  public BundleImporter withHardwareClass(Supplier<String> hardwareClass) {
+    this.hardwareClass = hardwareClass;
+    return this;
   }
 
   /**
@@ -103,23 +167,30 @@ public final class BundleImporter {
       VerifiedBundle bundle;
       try {
         bundle =
-            new BundleReader(pin, identity.trustedRoot(), identity.deviceId(), clock.getAsLong())
+            new BundleReader(pin, trusted.get(), deviceId, hardwareClass.get(), clock.getAsLong())
                 .read(file, staging);
         // Checked before anything changes: the deployer would refuse it the same way, but only
         // after the root versions below were taken.
-        new DesiredStateVerifier(bundle::root, identity.deviceId(), clock)
-            .verify(bundle.desiredState(), store.current());
+        DesiredStateVerifier verifier =
+            new DesiredStateVerifier(bundle::root, deviceId, clock)
+                .withHardwareClass(hardwareClass);
+        if (bundle.forClass()) {
+          verifier.verifyClass(bundle.desiredState(), store.current());
+        } else {
+          verifier.verify(bundle.desiredState(), store.current());
+        }
       } catch (VerificationException e) {
         LOG.warning("bundle " + file + " refused (" + e.reasonCode() + "): " + e.getMessage());
         return Result.refused("", e.reasonCode(), e.getMessage());
       }
       if (!bundle.newerRoots().isEmpty()) {
         try {
-          identity.roots().update(bundle.newerRoots(), clock.getAsLong());
+          roots.update(bundle.newerRoots(), clock.getAsLong());
         } catch (VerificationException e) {
           return Result.refused(bundle.id(), e.reasonCode(), e.getMessage());
         }
       }
+      rootInUse.accept(bundle.root());
       synchronized (failures) {
         failures.clear();
         activated.clear();
@@ -129,7 +200,10 @@ public final class BundleImporter {
       importing = bundle.id();
       boolean accepted;
       try {
-        accepted = deployer.apply(bundle.desiredState());
+        accepted =
+            bundle.forClass()
+                ? deployer.applyClassState(bundle.desiredState())
+                : deployer.apply(bundle.desiredState());
       } finally {
         importing = null;
         artifacts.clear();
@@ -143,7 +217,8 @@ public final class BundleImporter {
               false,
               first.getReasonCode(),
               (accepted ? "model " + first.getModel() + " " + first.getVersion() + ": " : "")
-                  + first.getReason(),
+                  + first.getReason()
+                  + smallerCopyNotUsed(first),
               List.copyOf(activated));
         }
         LOG.info("bundle " + bundle.id() + " installed: " + activated);
@@ -154,6 +229,25 @@ public final class BundleImporter {
     } finally {
       deleteTree(staging);
     }
+  }
+
+  /**
+   * Why the bundle's delta or compressed copy did not give the artifact, when one was tried:
+   * offline the whole file is not there to fall back to, so that is the reason worth reading.
+   */
+  private static String smallerCopyNotUsed(DeploymentProgress failed) {
+    StringBuilder why = new StringBuilder();
+    if (!failed.getDeltaFallbackReason().isEmpty()) {
+      why.append(" (the bundle's delta was not used: ")
+          .append(failed.getDeltaFallbackReason())
+          .append(')');
+    }
+    if (!failed.getCompressedFallbackReason().isEmpty()) {
+      why.append(" (the bundle's compressed copy was not used: ")
+          .append(failed.getCompressedFallbackReason())
+          .append(')');
+    }
+    return why.toString();
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.BundleEntry;
 import dev.modelfleet.protocol.agent.v1.BundleIndex;
+import dev.modelfleet.protocol.agent.v1.ClassDesiredState;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.RootMetadata;
@@ -37,8 +38,9 @@ import java.util.Set;
  * the root chain must start at this device's pinned root keys (else it is another fleet's), the
  * index must carry the director threshold of that root, and every entry must be the very one the
  * index names, in order, with its sha256 and size; nothing more, nothing less. Only this device's
- * desired state and the artifacts it names are kept (staged in {@code staging}); other devices'
- * entries are hashed and dropped. Nothing outside {@code staging} is touched.
+ * desired state (its own, else its hardware class's) and the artifacts it names (whole, or a delta
+ * or compressed copy it offers) are kept, staged in {@code staging}; other entries are hashed and
+ * dropped. Nothing outside {@code staging} is touched.
  */
 public final class BundleReader {
 
@@ -54,12 +56,20 @@ public final class BundleReader {
   private final RootPin pin;
   private final TrustedRoot trusted;
   private final String deviceId;
+  private final String hardwareClass;
   private final long nowMs;
 
-  public BundleReader(RootPin pin, TrustedRoot trusted, String deviceId, long nowMs) {
+  /**
+   * @param trusted the root this device trusts now; null for a device not enrolled yet
+   * @param hardwareClass this device's hardware class id, for a class state when the bundle holds
+   *     none for the device itself
+   */
+  public BundleReader(
+      RootPin pin, TrustedRoot trusted, String deviceId, String hardwareClass, long nowMs) {
     this.pin = pin;
     this.trusted = trusted;
     this.deviceId = deviceId;
+    this.hardwareClass = hardwareClass == null ? "" : hardwareClass;
     this.nowMs = nowMs;
   }
 
@@ -89,10 +99,12 @@ public final class BundleReader {
               + "); it was made by another fleet's server, or altered. Refused, nothing changed",
           e);
     }
-    TrustedRoot root = bundleRoot.version() >= trusted.version() ? bundleRoot : trusted;
+    // a device not enrolled yet trusts nothing but its pinned keys: the chain walked from them
+    TrustedRoot root =
+        trusted == null || bundleRoot.version() >= trusted.version() ? bundleRoot : trusted;
     List<SignedEnvelope> newer = new ArrayList<>();
     for (SignedEnvelope version : chain) {
-      if (rootVersion(version) > trusted.version()) {
+      if (trusted == null || rootVersion(version) > trusted.version()) {
         newer.add(version);
       }
     }
@@ -121,7 +133,9 @@ public final class BundleReader {
     check(listed.get(0), first.name(), chainBytes.length, Dsse.sha256Hex(chainBytes));
 
     String mine = "devices/" + deviceId + ".dsse";
+    String myClass = "classes/" + hardwareClass + ".dsse";
     SignedEnvelope desired = null;
+    boolean forClass = false;
     Set<String> wanted = new HashSet<>();
     Map<String, Path> artifacts = new HashMap<>();
     for (BundleEntry expected : listed.subList(1, listed.size())) {
@@ -146,7 +160,14 @@ public final class BundleReader {
         byte[] bytes = document(tar, entry, entry.name());
         check(expected, entry.name(), bytes.length, Dsse.sha256Hex(bytes));
         desired = SignedEnvelope.parseFrom(bytes);
-        wanted.addAll(artifactsOf(desired));
+        wanted.addAll(artifactsOf(desired, false));
+      } else if (desired == null && !hardwareClass.isEmpty() && entry.name().equals(myClass)) {
+        // a device's own state, listed before any class's, wins over its class's
+        byte[] bytes = document(tar, entry, entry.name());
+        check(expected, entry.name(), bytes.length, Dsse.sha256Hex(bytes));
+        desired = SignedEnvelope.parseFrom(bytes);
+        forClass = true;
+        wanted.addAll(artifactsOf(desired, true));
       } else if (entry.name().startsWith("artifacts/") && wanted.contains(expected.getSha256())) {
         Path staged = staging.resolve(expected.getSha256());
         String sha;
@@ -176,9 +197,11 @@ public final class BundleReader {
               + index.getBundleId()
               + " holds no desired state for this device ("
               + deviceId
-              + "); ask for one that names it");
+              + ") nor for its hardware class ("
+              + (hardwareClass.isEmpty() ? "unknown" : hardwareClass)
+              + "); ask for one that names either");
     }
-    return new VerifiedBundle(index, desired, newer, root, artifacts);
+    return new VerifiedBundle(index, desired, forClass, newer, root, artifacts);
   }
 
   private BundleIndex index(byte[] bytes, TrustedRoot root) throws VerificationException {
@@ -197,13 +220,26 @@ public final class BundleReader {
     }
   }
 
-  /** The artifacts the desired state names (its manifests' sha256), read before it is verified. */
-  private static Set<String> artifactsOf(SignedEnvelope envelope) {
+  /**
+   * The artifacts the desired state names (its manifests' sha256, and the delta and compressed copy
+   * it offers), read before it is verified: only what is staged can be used, and the deployer
+   * checks whatever it rebuilds from them against the signed manifest.
+   */
+  private static Set<String> artifactsOf(SignedEnvelope envelope, boolean forClass) {
     Set<String> shas = new HashSet<>();
     try {
-      DesiredState state = DesiredState.parseFrom(envelope.getPayload());
+      DesiredState state =
+          forClass
+              ? ClassDesiredState.parseFrom(envelope.getPayload()).getState()
+              : DesiredState.parseFrom(envelope.getPayload());
       for (DesiredModel model : state.getModelsList()) {
         shas.add(VariantManifest.parseFrom(model.getManifest().getPayload()).getSha256());
+        if (model.hasDelta()) {
+          shas.add(model.getDelta().getSha256());
+        }
+        if (model.hasCompressed()) {
+          shas.add(model.getCompressed().getSha256());
+        }
         if (model.hasShadow()) {
           shas.add(
               VariantManifest.parseFrom(model.getShadow().getManifest().getPayload()).getSha256());

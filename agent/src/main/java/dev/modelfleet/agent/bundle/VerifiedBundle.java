@@ -13,10 +13,13 @@ import java.util.Map;
  * trusted one, and this device's artifacts staged on disk by sha256.
  *
  * @param root the root the index verified under (the bundle's newest, or the device's own)
+ * @param forClass true when {@code desiredState} is the ClassDesiredState of this device's hardware
+ *     class (the bundle holds none for the device itself)
  */
 public record VerifiedBundle(
     BundleIndex index,
     SignedEnvelope desiredState,
+    boolean forClass,
     List<SignedEnvelope> newerRoots,
     TrustedRoot root,
     Map<String, Path> artifacts) {

@@ -111,10 +111,26 @@ public final class Deployer {
 
   /** Returns true when the document was accepted (models may still have failed). */
   public synchronized boolean apply(SignedEnvelope envelope) throws InterruptedException {
+    return apply(envelope, false);
+  }
+
+  /**
+   * Applies a hardware class's state from an offline bundle ({@link
+   * DesiredStateVerifier#verifyClass}); only the import path calls this, never the Sync session.
+   */
+  public synchronized boolean applyClassState(SignedEnvelope envelope) throws InterruptedException {
+    return apply(envelope, true);
+  }
+
+  private boolean apply(SignedEnvelope envelope, boolean forClass) throws InterruptedException {
     AgentState before = store.current();
     DesiredStateVerifier.Accepted accepted;
     try {
-      accepted = verifier.verify(envelope, before);
+      accepted =
+          forClass
+              ? new DesiredStateVerifier.Accepted(
+                  verifier.verifyClass(envelope, before), before.acceptedUnderKeys())
+              : verifier.verify(envelope, before);
     } catch (VerificationException e) {
       if (DesiredStateVerifier.EXPIRED.equals(e.reasonCode())
           || RootChain.EXPIRED.equals(e.reasonCode())) {
@@ -128,10 +144,13 @@ public final class Deployer {
     downloader.gate().apply(desired.getDownloadPolicy());
     long generation = desired.getGeneration();
     store.save(
-        before.withAccepted(
-            generation,
-            Dsse.sha256Hex(envelope.getPayload().toByteArray()),
-            accepted.directorKeysId()));
+        forClass
+            ? before.withClassAccepted(desired.getIssuedAtMs())
+            : before.withAccepted(
+                generation,
+                Dsse.sha256Hex(envelope.getPayload().toByteArray()),
+                accepted.directorKeysId(),
+                desired.getIssuedAtMs()));
     Set<String> wanted = new HashSet<>();
     List<DesiredModel> ownReleases = new ArrayList<>();
     for (DesiredModel model : desired.getModelsList()) {

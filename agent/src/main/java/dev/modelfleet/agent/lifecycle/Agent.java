@@ -46,6 +46,7 @@ import dev.modelfleet.agent.transport.oip.OipServer;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.HardwareClassId;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import java.io.IOException;
@@ -335,7 +336,8 @@ public final class Agent implements AutoCloseable {
                     config.stateDir().resolve("download-budget")));
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
-            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+                identity::trustedRoot, identity.deviceId(), System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     ProgressListener progress = reporting(p -> self[0].sendProgress(p));
     deployer =
         deployer(verifier, downloader, progress)
@@ -352,7 +354,8 @@ public final class Agent implements AutoCloseable {
                     progress,
                     Agent::restartIntoNewRelease));
     bundles =
-        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
+        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     measurements =
         new DeviceMeasurements(
             hardware, config.stateDir(), verifier, downloader, modelLoader, () -> self[0]);
@@ -453,9 +456,8 @@ public final class Agent implements AutoCloseable {
   public void startOffline() throws ConfigException, IOException {
     IdentityStore identities = new IdentityStore(config.stateDir());
     if (!identities.enrolled()) {
-      throw new ConfigException(
-          "this device is not enrolled: with no server address it can only import bundles once"
-              + " it has enrolled (run it with --server and --token first)");
+      startUnenrolled(identities);
+      return;
     }
     RootPin pin = rootPin(identities);
     DeviceIdentity identity;
@@ -471,7 +473,8 @@ public final class Agent implements AutoCloseable {
             .countInto(metrics);
     DesiredStateVerifier verifier =
         new DesiredStateVerifier(
-            identity::trustedRoot, identity.deviceId(), System::currentTimeMillis);
+                identity::trustedRoot, identity.deviceId(), System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     deployer = deployer(verifier, downloader, reporting(offlineReports::add));
     DeviceIdentity device = identity;
     DeviceReports reports =
@@ -486,12 +489,57 @@ public final class Agent implements AutoCloseable {
             .reportingAgent(VERSION, config.configVersion());
     recordOfflineHeartbeats(() -> offlineHeartbeats.add(reports.heartbeat()));
     bundles =
-        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis);
+        new BundleImporter(identity, pin, store, deployer, fromBundles, System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
     LOG.info(
         "device "
             + identity.deviceId()
             + " runs without a server: it serves its models and imports bundles"
             + " (modelfleet-agent import-bundle FILE)");
+  }
+
+  /**
+   * This device's hardware class as the server names it, computed from the profile it reports
+   * (simulated or probed): what a class bundle must name for this device to take it.
+   */
+  private String hardwareClass() {
+    return HardwareClassId.of(hardware.profile());
+  }
+
+  /**
+   * Not enrolled and no server: with the fleet's root key pinned (--root-key), it takes bundles
+   * made for its hardware class only, each verified under the root chain it brings (walked from the
+   * pinned keys). It enrolls as usual once it has a server address.
+   */
+  private void startUnenrolled(IdentityStore identities) throws ConfigException, IOException {
+    RootPin pin;
+    try {
+      pin = rootPin(identities);
+    } catch (ConfigException e) {
+      throw new ConfigException(
+          "this device is not enrolled: with no server address it imports bundles for its"
+              + " hardware class only, and needs the fleet's root key for that ("
+              + e.getMessage()
+              + ")");
+    }
+    java.util.concurrent.atomic.AtomicReference<dev.modelfleet.agent.trust.TrustedRoot> root =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    BundleArtifactSource fromBundles = new BundleArtifactSource(BundleArtifactSource.offline());
+    ArtifactDownloader downloader =
+        new ArtifactDownloader(fromBundles, store::artifact, store::partial, 1, 0)
+            .countInto(metrics);
+    DesiredStateVerifier verifier =
+        new DesiredStateVerifier(root::get, "", System::currentTimeMillis)
+            .withHardwareClass(this::hardwareClass);
+    deployer = deployer(verifier, downloader, reporting(offlineReports::add));
+    bundles =
+        BundleImporter.unenrolled(
+                pin, store, deployer, fromBundles, System::currentTimeMillis, root::set)
+            .withHardwareClass(this::hardwareClass);
+    LOG.info(
+        "not enrolled and no server: imports bundles for hardware class "
+            + hardwareClass()
+            + " only (modelfleet-agent import-bundle FILE)");
   }
 
   private byte[] importFromApi(String path) throws InterruptedException {

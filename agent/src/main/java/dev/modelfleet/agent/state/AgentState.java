@@ -16,14 +16,18 @@ public record AgentState(
     String acceptedPayloadSha256,
     List<ActiveModel> activeModels,
     String acceptedUnderKeys,
-    List<ActiveModel> previousModels) {
+    List<ActiveModel> previousModels,
+    long acceptedIssuedAtMs) {
 
-  public static final AgentState EMPTY = new AgentState(0, "", List.of(), "", List.of());
+  public static final AgentState EMPTY = new AgentState(0, "", List.of(), "", List.of(), 0);
 
   /**
    * @param previousModels versions that served before the active ones, newest first per model: the
    *     rollback copies whose artifacts the agent keeps (setting keep-old-versions); absent in a
    *     state written before they were recorded
+   * @param acceptedIssuedAtMs the newest issued_at_ms (server time) of any document accepted, a
+   *     device's or a hardware class's from a bundle: a class state must be issued after it, so an
+   *     old class bundle cannot undo a newer update (0 in a state written before it was recorded)
    */
   public AgentState {
     activeModels = List.copyOf(activeModels == null ? List.of() : activeModels);
@@ -34,11 +38,38 @@ public record AgentState(
 
   public AgentState withAccepted(long generation, String payloadSha256) {
     return new AgentState(
-        generation, payloadSha256, activeModels, acceptedUnderKeys, previousModels);
+        generation,
+        payloadSha256,
+        activeModels,
+        acceptedUnderKeys,
+        previousModels,
+        acceptedIssuedAtMs);
   }
 
-  public AgentState withAccepted(long generation, String payloadSha256, String underKeys) {
-    return new AgentState(generation, payloadSha256, activeModels, underKeys, previousModels);
+  /** A device document accepted: its generation, payload hash, keys and issue time. */
+  public AgentState withAccepted(
+      long generation, String payloadSha256, String underKeys, long issuedAtMs) {
+    return new AgentState(
+        generation,
+        payloadSha256,
+        activeModels,
+        underKeys,
+        previousModels,
+        Math.max(acceptedIssuedAtMs, issuedAtMs));
+  }
+
+  /**
+   * A hardware class's state accepted from a bundle: only its issue time moves; the device's own
+   * generation sequence is left as it was, so the server's next document for it still applies.
+   */
+  public AgentState withClassAccepted(long issuedAtMs) {
+    return new AgentState(
+        acceptedGeneration,
+        acceptedPayloadSha256,
+        activeModels,
+        acceptedUnderKeys,
+        previousModels,
+        Math.max(acceptedIssuedAtMs, issuedAtMs));
   }
 
   /** Makes {@code model} active; the one it replaces (other bytes) becomes the newest previous. */
@@ -55,7 +86,12 @@ public record AgentState(
       previous.add(0, replaced);
     }
     return new AgentState(
-        acceptedGeneration, acceptedPayloadSha256, models, acceptedUnderKeys, previous);
+        acceptedGeneration,
+        acceptedPayloadSha256,
+        models,
+        acceptedUnderKeys,
+        previous,
+        acceptedIssuedAtMs);
   }
 
   public AgentState without(String model) {
@@ -64,7 +100,12 @@ public record AgentState(
     List<ActiveModel> previous = new ArrayList<>(previousModels);
     previous.removeIf(m -> m.model().equals(model));
     return new AgentState(
-        acceptedGeneration, acceptedPayloadSha256, models, acceptedUnderKeys, previous);
+        acceptedGeneration,
+        acceptedPayloadSha256,
+        models,
+        acceptedUnderKeys,
+        previous,
+        acceptedIssuedAtMs);
   }
 
   /** Keeps at most {@code keep} previous versions per model, the newest; returns the state. */
@@ -77,7 +118,12 @@ public record AgentState(
       }
     }
     return new AgentState(
-        acceptedGeneration, acceptedPayloadSha256, activeModels, acceptedUnderKeys, kept);
+        acceptedGeneration,
+        acceptedPayloadSha256,
+        activeModels,
+        acceptedUnderKeys,
+        kept,
+        acceptedIssuedAtMs);
   }
 
   public ActiveModel active(String model) {

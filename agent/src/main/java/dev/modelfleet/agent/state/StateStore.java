@@ -43,7 +43,8 @@ public final class StateStore {
         json.string("acceptedPayloadSha256"),
         models(json.objects("activeModels")),
         json.string("acceptedUnderKeys"),
-        models(json.objects("previousModels")));
+        models(json.objects("previousModels")),
+        json.longValue("acceptedIssuedAtMs", 0));
   }
 
   private static List<ActiveModel> models(List<JsonObject> objects) throws IOException {
@@ -73,6 +74,7 @@ public final class StateStore {
           writeModels(g, "activeModels", state.activeModels());
           g.writeStringField("acceptedUnderKeys", state.acceptedUnderKeys());
           writeModels(g, "previousModels", state.previousModels());
+          g.writeNumberField("acceptedIssuedAtMs", state.acceptedIssuedAtMs());
           g.writeEndObject();
         });
   }

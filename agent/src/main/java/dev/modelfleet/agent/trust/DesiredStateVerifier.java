@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.modelfleet.agent.state.ActiveModel;
 import dev.modelfleet.agent.state.AgentState;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.ClassDesiredState;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
@@ -31,14 +32,88 @@ public final class DesiredStateVerifier {
   /** An older signed manifest of the variant in service: a rollback of targets metadata. */
   public static final String MANIFEST_ROLLBACK = "manifest-rollback";
 
+  /** A class state for another hardware class than this device's. */
+  public static final String WRONG_CLASS = "wrong-hardware-class";
+
+  /** A class state not issued after the newest document this device accepted. */
+  public static final String CLASS_ROLLBACK = "class-state-rollback";
+
   private final Supplier<TrustedRoot> root;
   private final String deviceId;
   private final LongSupplier clock;
+  private volatile Supplier<String> hardwareClass = () -> "";
 
   public DesiredStateVerifier(Supplier<TrustedRoot> root, String deviceId, LongSupplier clock) {
     this.root = root;
     this.deviceId = deviceId;
     this.clock = clock;
+  }
+
+  /**
+   * Names this device's hardware class (dev.modelfleet.protocol.HardwareClassId of the profile it
+   * reports), for class states from bundles; without it every class state is refused.
+   */
+  public DesiredStateVerifier withHardwareClass(Supplier<String> hardwareClass) {
+    this.hardwareClass = hardwareClass;
+    return this;
+  }
+
+  /**
+   * Verifies a hardware class's state from an offline bundle (docs/security.md, "Class bundles"):
+   * signed by the director threshold under its own payload type, for the class this device computes
+   * from its own profile, issued after every document this device accepted (so an old class bundle
+   * cannot undo a newer update, whichever way it came), not expired, under an unexpired root.
+   * Returns the state to apply; the device's own generation sequence is not part of it.
+   */
+  public DesiredState verifyClass(SignedEnvelope envelope, AgentState accepted)
+      throws VerificationException {
+    TrustedRoot trusted = root.get();
+    requireRootNotExpired(trusted, "hardware class state");
+    byte[] payload =
+        EnvelopeVerifier.verify(
+            envelope,
+            Dsse.CLASS_DESIRED_STATE_TYPE,
+            trusted.director().keys(),
+            trusted.director().threshold(),
+            "hardware class state");
+    ClassDesiredState document;
+    try {
+      document = ClassDesiredState.parseFrom(payload);
+    } catch (InvalidProtocolBufferException e) {
+      throw new VerificationException("malformed", "hardware class state does not parse", e);
+    }
+    String own = hardwareClass.get();
+    if (own == null || own.isEmpty() || !own.equals(document.getHardwareClass())) {
+      throw new VerificationException(
+          WRONG_CLASS,
+          "the state is for hardware class '"
+              + document.getHardwareClass()
+              + "', this device is of class '"
+              + own
+              + "'; refused (GET /api/v1/hardware-classes names each class)");
+    }
+    DesiredState state = document.getState();
+    if (!state.getDeviceId().isEmpty()) {
+      throw new VerificationException(
+          "malformed", "a hardware class state names device '" + state.getDeviceId() + "'");
+    }
+    if (state.getIssuedAtMs() <= accepted.acceptedIssuedAtMs()) {
+      throw new VerificationException(
+          CLASS_ROLLBACK,
+          "the hardware class state was issued at "
+              + state.getIssuedAtMs()
+              + " ms, not after the newest document this device accepted ("
+              + accepted.acceptedIssuedAtMs()
+              + " ms); an older bundle was imported again (rollback refused)");
+    }
+    if (state.getExpiresAtMs() <= clock.getAsLong()) {
+      throw new VerificationException(
+          EXPIRED,
+          "the hardware class state expired at "
+              + state.getExpiresAtMs()
+              + " ms; refused, the models in service stay (check the device clock too)");
+    }
+    return state;
   }
 
   /**

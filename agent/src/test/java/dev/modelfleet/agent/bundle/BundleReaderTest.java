@@ -9,8 +9,11 @@ import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.ArtifactDelta;
 import dev.modelfleet.protocol.agent.v1.BundleEntry;
 import dev.modelfleet.protocol.agent.v1.BundleIndex;
+import dev.modelfleet.protocol.agent.v1.ClassDesiredState;
+import dev.modelfleet.protocol.agent.v1.DesiredModel;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
 import dev.modelfleet.protocol.agent.v1.RootUpdate;
 import dev.modelfleet.protocol.agent.v1.SignedEnvelope;
@@ -109,6 +112,87 @@ class BundleReaderTest {
     assertRefused(tar, BundleReader.NOT_FOR_DEVICE);
   }
 
+  @Test
+  void aDeviceTheBundleDoesNotNameTakesTheStateOfItsHardwareClass() throws Exception {
+    byte[] tar =
+        new Builder(fleet)
+            .device("dev-other", otherModel)
+            .hardwareClass("00aa11bb22cc33dd", otherModel)
+            .hardwareClass(CLASS, model)
+            .build();
+    VerifiedBundle bundle = read(tar, CLASS);
+    assertTrue(bundle.forClass());
+    assertEquals(
+        CLASS, ClassDesiredState.parseFrom(bundle.desiredState().getPayload()).getHardwareClass());
+    assertEquals(1, bundle.artifacts().size(), "only its class's artifact is kept");
+    assertArrayEquals(model, Files.readAllBytes(bundle.artifacts().get(Dsse.sha256Hex(model))));
+  }
+
+  @Test
+  void aDevicesOwnStateWinsOverItsClasss() throws Exception {
+    byte[] tar =
+        new Builder(fleet)
+            .device(FleetFixture.DEVICE_ID, model)
+            .hardwareClass(CLASS, otherModel)
+            .build();
+    VerifiedBundle bundle = read(tar, CLASS);
+    assertTrue(!bundle.forClass());
+    assertEquals(java.util.Set.of(Dsse.sha256Hex(model)), bundle.artifacts().keySet());
+  }
+
+  @Test
+  void aBundleForAnotherClassOnlyIsRefused() throws Exception {
+    byte[] tar = new Builder(fleet).hardwareClass("00aa11bb22cc33dd", model).build();
+    VerificationException e = assertThrows(VerificationException.class, () -> read(tar, CLASS));
+    assertEquals(BundleReader.NOT_FOR_DEVICE, e.reasonCode(), e.getMessage());
+    assertTrue(e.getMessage().contains(CLASS), e.getMessage());
+  }
+
+  @Test
+  void theDeltaADevicesStateOffersIsStagedInsteadOfTheWholeArtifact() throws Exception {
+    byte[] delta = "a delta's bytes".repeat(10).getBytes(StandardCharsets.UTF_8);
+    DesiredModel offered =
+        fleet.desiredModel("m", "2", model).toBuilder()
+            .setDelta(
+                ArtifactDelta.newBuilder()
+                    .setBaseSha256(Dsse.sha256Hex(otherModel))
+                    .setBaseSize(otherModel.length)
+                    .setSha256(Dsse.sha256Hex(delta))
+                    .setSize(delta.length))
+            .build();
+    Builder b = new Builder(fleet);
+    b.documents.put(
+        "devices/" + FleetFixture.DEVICE_ID + ".dsse",
+        fleet.signDesired(fleet.desiredState(offered)).toByteArray());
+    b.artifacts.put("artifacts/" + Dsse.sha256Hex(delta), delta);
+    VerifiedBundle bundle = read(b.build());
+    assertArrayEquals(delta, Files.readAllBytes(bundle.artifacts().get(Dsse.sha256Hex(delta))));
+    assertEquals(1, bundle.artifacts().size());
+  }
+
+  @Test
+  void aDeviceNotEnrolledTrustsTheBundlesChainFromItsPinnedKeysOnly() throws Exception {
+    byte[] tar = new Builder(fleet).hardwareClass(CLASS, model).build();
+    VerifiedBundle bundle = readUnenrolled(tar, RootPin.of(fleet.rootKeySpki()));
+    assertTrue(bundle.forClass());
+    assertEquals(1, bundle.root().version());
+    VerificationException foreign =
+        assertThrows(
+            VerificationException.class,
+            () -> readUnenrolled(tar, RootPin.of(new FleetFixture().rootKeySpki())));
+    assertEquals(BundleReader.FOREIGN_FLEET, foreign.reasonCode(), foreign.getMessage());
+  }
+
+  private VerifiedBundle readUnenrolled(byte[] tar, RootPin pin)
+      throws IOException, VerificationException {
+    Path file = Files.createTempFile(dir, "bundle", ".tar");
+    Files.write(file, tar);
+    Path staging = Files.createTempDirectory(dir, "staging");
+    return new BundleReader(pin, null, "", CLASS, System.currentTimeMillis()).read(file, staging);
+  }
+
+  private static final String CLASS = "0123456789abcdef";
+
   private Builder builder() {
     return new Builder(fleet).device(FleetFixture.DEVICE_ID, model).device("dev-other", otherModel);
   }
@@ -119,6 +203,11 @@ class BundleReaderTest {
   }
 
   private VerifiedBundle read(byte[] tar) throws IOException, VerificationException {
+    return read(tar, "");
+  }
+
+  private VerifiedBundle read(byte[] tar, String hardwareClass)
+      throws IOException, VerificationException {
     Path file = Files.createTempFile(dir, "bundle", ".tar");
     Files.write(file, tar);
     Path staging = Files.createTempDirectory(dir, "staging");
@@ -126,6 +215,7 @@ class BundleReaderTest {
             RootPin.of(fleet.rootKeySpki()),
             fleet.trustedRoot(),
             FleetFixture.DEVICE_ID,
+            hardwareClass,
             System.currentTimeMillis())
         .read(file, staging);
   }
@@ -146,8 +236,8 @@ class BundleReaderTest {
   /** Builds a bundle as the server does: root chain, signed index, documents, artifacts. */
   static final class Builder {
     private final FleetFixture fleet;
-    private final Map<String, byte[]> documents = new LinkedHashMap<>();
-    private final Map<String, byte[]> artifacts = new LinkedHashMap<>();
+    final Map<String, byte[]> documents = new LinkedHashMap<>();
+    final Map<String, byte[]> artifacts = new LinkedHashMap<>();
     KeyPair indexKey;
     long expiresAtMs = System.currentTimeMillis() + 3_600_000;
     boolean extra;
@@ -163,6 +253,23 @@ class BundleReaderTest {
               fleet.desiredState(fleet.desiredModel("m", "1", artifact)).setDeviceId(id));
       documents.put("devices/" + id + ".dsse", doc.toByteArray());
       artifacts.put("artifacts/" + Dsse.sha256Hex(artifact), artifact);
+      return this;
+    }
+
+    /** A class state, as the server signs it: no device id, its own payload type. */
+    Builder hardwareClass(String classId, byte[] artifact) {
+      DesiredState.Builder state =
+          fleet
+              .desiredState(fleet.desiredModel("m", "1", artifact))
+              .setDeviceId("")
+              .setGeneration(0);
+      SignedEnvelope doc =
+          FleetFixture.sign(
+              ClassDesiredState.newBuilder().setHardwareClass(classId).setState(state).build(),
+              Dsse.CLASS_DESIRED_STATE_TYPE,
+              fleet.targets);
+      documents.put("classes/" + classId + ".dsse", doc.toByteArray());
+      artifacts.putIfAbsent("artifacts/" + Dsse.sha256Hex(artifact), artifact);
       return this;
     }
 

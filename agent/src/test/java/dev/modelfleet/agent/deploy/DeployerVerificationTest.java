@@ -21,6 +21,7 @@ import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.agent.v1.ClassDesiredState;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
 import dev.modelfleet.protocol.agent.v1.DesiredModel;
@@ -82,9 +83,72 @@ class DeployerVerificationTest {
     ArtifactDownloader downloader =
         new ArtifactDownloader(source, store::artifact, store::partial, 2, 1);
     DesiredStateVerifier verifier =
-        new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID, () -> clock);
+        new DesiredStateVerifier(fleet::trustedRoot, FleetFixture.DEVICE_ID, () -> clock)
+            .withHardwareClass(() -> CLASS);
     return new Deployer(
         verifier, downloader, new FakeModelLoader(), registry, store, progress::add, () -> device);
+  }
+
+  static final String CLASS = "0123456789abcdef";
+
+  /** A hardware class's state from a bundle, signed as the server signs it. */
+  SignedEnvelope classState(String classId, long issuedAtMs, byte[] artifact, String version) {
+    return FleetFixture.sign(
+        ClassDesiredState.newBuilder()
+            .setHardwareClass(classId)
+            .setState(
+                fleet
+                    .desiredState(fleet.desiredModel(MODEL, version, artifact))
+                    .setDeviceId("")
+                    .setGeneration(0)
+                    .setIssuedAtMs(issuedAtMs))
+            .build(),
+        Dsse.CLASS_DESIRED_STATE_TYPE,
+        fleet.targets);
+  }
+
+  @Test
+  void aClassStateSwapsInWithoutMovingTheDevicesGenerationAndCannotBeReplayed() throws Exception {
+    long generation = store.current().acceptedGeneration();
+    long issued = store.current().acceptedIssuedAtMs() + 1000;
+    SignedEnvelope state = classState(CLASS, issued, v2, "2");
+    assertTrue(deployer.applyClassState(state));
+    assertEquals(DeploymentState.DEPLOYMENT_STATE_ACTIVE, last().getState(), progress.toString());
+    assertEquals("2", store.current().active(MODEL).version());
+    assertEquals(generation, store.current().acceptedGeneration(), "the device's floor stays");
+    assertEquals(issued, store.current().acceptedIssuedAtMs());
+
+    assertFalse(deployer.applyClassState(state), "the same class state again");
+    assertEquals(DesiredStateVerifier.CLASS_ROLLBACK, last().getReasonCode());
+    assertEquals("2", store.current().active(MODEL).version());
+
+    // back online, the server's next document for the device still applies
+    assertTrue(
+        deployer.apply(fleet.signDesired(fleet.desiredState(fleet.desiredModel(MODEL, "1", v1)))));
+    assertEquals("1", store.current().active(MODEL).version());
+  }
+
+  @Test
+  void aClassStateForAnotherClassIsRefused() throws Exception {
+    long issued = store.current().acceptedIssuedAtMs() + 1000;
+    assertFalse(deployer.applyClassState(classState("fedcba9876543210", issued, v2, "2")));
+    assertRefusedAndV1StillServing(DesiredStateVerifier.WRONG_CLASS);
+  }
+
+  @Test
+  void aClassStateIssuedBeforeTheAcceptedDocumentIsARollback() throws Exception {
+    long issued = store.current().acceptedIssuedAtMs() - 1;
+    assertFalse(deployer.applyClassState(classState(CLASS, issued, v2, "2")));
+    assertRefusedAndV1StillServing(DesiredStateVerifier.CLASS_ROLLBACK);
+  }
+
+  @Test
+  void aClassStateIsNoDevicesDocumentOnTheSyncPath() throws Exception {
+    long issued = store.current().acceptedIssuedAtMs() + 1000;
+    assertFalse(deployer.apply(classState(CLASS, issued, v2, "2")));
+    assertEquals(DeploymentState.DEPLOYMENT_STATE_FAILED, last().getState());
+    assertArrayEquals(v1Output, infer(), "version 1 keeps answering");
+    assertEquals("1", store.current().active(MODEL).version());
   }
 
   @AfterEach

@@ -24,7 +24,9 @@ import picocli.CommandLine.Parameters;
     aliases = "bundles",
     description = {
       "A bundle is one tar file holding the fleet's root metadata, a signed desired state per",
-      "device and the artifacts they name, under an index signed by the server's director key.",
+      "device or per hardware class and the artifacts they name (a device's as a delta from",
+      "what it reported running, or compressed, when smaller), under an index signed by the",
+      "server's director key.",
       "Carry it to the site and run 'modelfleet-agent import-bundle FILE' on each device."
     },
     subcommands = {BundlesCommand.Create.class, BundlesCommand.Get.class},
@@ -38,18 +40,36 @@ public final class BundlesCommand extends Group {
   @Command(
       name = "create",
       description = {
-        "Make a bundle for devices by id or label selector and write it to a file. Each device's",
-        "desired state is re-signed one generation up, valid until --expires from now."
+        "Make a bundle for devices by id or label selector, and/or for hardware classes, and",
+        "write it to a file. Each device's desired state is re-signed one generation up, valid",
+        "until --expires from now. A class gets one state naming the class: the variant of each",
+        "--model the server picks for it; any device of that class can import it, enrolled",
+        "devices outside the selector included."
       },
       footerHeading = "%nExamples:%n",
       footer = {
         "  modelfleet bundle create --selector site=harbour --expires 30d -f harbour.tar",
-        "  modelfleet bundle create --devices 5d1e8f0c-...,0c9a... -f usb/update.tar"
+        "  modelfleet bundle create --devices 5d1e8f0c-...,0c9a... -f usb/update.tar",
+        "  modelfleet bundle create --classes 3fa9c2d41b7e0a55 --model detector=2.1 -f rig.tar"
       })
   public static final class Create extends SessionCommand {
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Target target;
+
+    @Option(
+        names = "--classes",
+        paramLabel = "CLASS,...",
+        description =
+            "Hardware class ids, comma-separated (modelfleet hardware-classes list): one state per"
+                + " class, for any device of it.")
+    String classes;
+
+    @Option(
+        names = "--model",
+        paramLabel = "NAME=VERSION",
+        description = "With --classes: a model version the classes run (repeat for more).")
+    List<String> models;
 
     static final class Target {
       @Option(
@@ -95,17 +115,32 @@ public final class BundlesCommand extends Group {
         throw CliException.usage("no directory " + parent, "create it first");
       }
       Map<String, Object> body = new LinkedHashMap<>();
-      if (target.devices != null) {
-        List<String> ids =
-            Arrays.stream(target.devices.split(","))
-                .map(String::strip)
-                .filter(s -> !s.isEmpty())
-                .toList();
+      List<String> classIds = classes == null ? List.of() : split(classes);
+      if (target == null && classIds.isEmpty()) {
+        throw CliException.usage(
+            "name what the bundle is for",
+            "give --selector, --devices or --classes (with --model NAME=VERSION)");
+      }
+      if (!classIds.isEmpty() && (models == null || models.isEmpty())) {
+        throw CliException.usage(
+            "--classes needs what the classes run", "add --model NAME=VERSION (repeatable)");
+      }
+      if (classIds.isEmpty() && models != null && !models.isEmpty()) {
+        throw CliException.usage(
+            "--model applies to --classes only",
+            "devices get what is assigned to them; add --classes or drop --model");
+      }
+      if (!classIds.isEmpty()) {
+        body.put("hardwareClasses", classIds);
+        body.put("models", models);
+      }
+      if (target != null && target.devices != null) {
+        List<String> ids = split(target.devices);
         if (ids.isEmpty()) {
           throw CliException.usage("--devices names no device", "give device ids, comma-separated");
         }
         body.put("deviceIds", ids);
-      } else {
+      } else if (target != null) {
         body.put("selector", target.selector);
       }
       if (expires != null) {
@@ -141,6 +176,13 @@ public final class BundlesCommand extends Group {
       out().println("on each device: modelfleet-agent import-bundle " + output.getFileName());
       return 0;
     }
+
+    private static List<String> split(String commaSeparated) {
+      return Arrays.stream(commaSeparated.split(","))
+          .map(String::strip)
+          .filter(s -> !s.isEmpty())
+          .toList();
+    }
   }
 
   @Command(
@@ -168,7 +210,15 @@ public final class BundlesCommand extends Group {
             d.field("created at", bundle.path("createdAt").asText());
             d.field("expires at", bundle.path("expiresAt").asText());
             d.field("devices", String.valueOf(bundle.path("deviceIds").size()));
-            d.field("artifacts", bundle.path("artifactCount").asText());
+            List<String> classIds = new java.util.ArrayList<>();
+            bundle.path("hardwareClasses").forEach(c -> classIds.add(c.asText()));
+            d.field("hardware classes", classIds.isEmpty() ? "-" : String.join(", ", classIds));
+            d.field(
+                "artifacts",
+                bundle.path("artifactCount").asText()
+                    + " ("
+                    + bundle.path("deltaCount").asInt()
+                    + " as deltas or compressed)");
             d.field("size", bundle.path("sizeBytes").asText() + " bytes");
           });
       return 0;

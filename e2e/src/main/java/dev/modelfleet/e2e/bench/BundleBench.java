@@ -156,7 +156,7 @@ public final class BundleBench {
     }
   }
 
-  private static int importBundle(RepoLayout repo, AgentProcess agent, Path bundle, Path log)
+  static int importBundle(RepoLayout repo, AgentProcess agent, Path bundle, Path log)
       throws Exception {
     List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin()));
     command.addAll(AgentProcess.JVM_FLAGS);
@@ -177,28 +177,28 @@ public final class BundleBench {
     return p.exitValue();
   }
 
-  private static HttpRequest.Builder request(ServerProcess server, String path) {
+  static HttpRequest.Builder request(ServerProcess server, String path) {
     return HttpRequest.newBuilder(URI.create(server.baseUri() + path))
         .header("Authorization", "Bearer " + server.adminToken());
   }
 
-  private static void require(boolean ok, String message) {
+  static void require(boolean ok, String message) {
     if (!ok) {
       throw new IllegalStateException(message);
     }
   }
 
-  private static long ms(long t0) {
+  static long ms(long t0) {
     return (System.nanoTime() - t0) / 1_000_000;
   }
 
-  private static long median(List<Long> values) {
+  static long median(List<Long> values) {
     List<Long> sorted = new ArrayList<>(values);
     Collections.sort(sorted);
     return sorted.get(sorted.size() / 2);
   }
 
-  private static String spread(List<Long> values) {
+  static String spread(List<Long> values) {
     return median(values) + " ms (" + Collections.min(values) + "-" + Collections.max(values) + ")";
   }
 }

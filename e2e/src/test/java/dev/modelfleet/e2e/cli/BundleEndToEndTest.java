@@ -1,5 +1,6 @@
 package dev.modelfleet.e2e.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import dev.modelfleet.e2e.RepoLayout;
 import dev.modelfleet.e2e.RunningFleet;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
+import dev.modelfleet.onnx.samples.FineTunes;
 import dev.modelfleet.onnx.samples.SampleModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,6 +204,182 @@ class BundleEndToEndTest {
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  @Test
+  @Timeout(600)
+  void anAgentOutsideEverySelectorInstallsTheBundleOfItsHardwareClass() throws Exception {
+    Fleet fleet = running.fleet();
+    String name = "e2e-class-" + run;
+    String model = "class-" + run;
+    AgentProcess online = fleet.startAgent(name, Map.of("class-run", run));
+    String deviceId = fleet.deviceIdOf(online);
+    String classId =
+        Waits.until(
+            "the device's hardware class is known",
+            LIMIT,
+            () -> {
+              String id =
+                  fleet.admin().get("/api/v1/devices/" + deviceId).path("hardwareClassId").asText();
+              return id.isEmpty() ? null : id;
+            });
+    fleet.createModel(model);
+    fleet.createVersion(model, "1");
+    fleet.uploadVariant(model, "1", SampleModels.classifier(3, 64, 512, 10));
+    // nothing is assigned to this device: only its class's bundle will bring the model. The
+    // server lists the device as soon as Enroll answered; the agent stores its identity after.
+    Waits.until(
+        "the agent stored its enrollment",
+        LIMIT,
+        () -> Files.exists(online.stateDir().resolve("identity.json")) ? true : null);
+    online.close();
+
+    CliProcess cli = loggedIn();
+    Path file = work.resolve("class.tar");
+    CliProcess.Result made =
+        cli.run(
+            "bundle",
+            "create",
+            "--classes",
+            classId,
+            "--model",
+            model + "=1",
+            "--expires",
+            "7d",
+            "-f",
+            file.toString());
+    assertEquals(0, made.exit(), made.toString());
+    String bundleId = made.out().split("wrote bundle ")[1].split(" ")[0];
+
+    AgentProcess offline = fleet.startOfflineAgent(name);
+    InferenceClient client = new InferenceClient(offline.inferenceUri());
+    Result imported = importBundle(offline, file);
+    assertEquals(0, imported.exit(), imported.toString());
+    assertTrue(imported.out().contains("installed"), imported.toString());
+    assertEquals("1", versionServed(client, model), "the class's model serves");
+    // the same class state again is an old one now: refused, the model stays
+    assertRefused(offline, file, "class-state-rollback", client, model, "1");
+    offline.close();
+
+    // a device that never enrolled, only the fleet's root key pinned, takes the class's state too
+    Path fresh = work.resolve("never-enrolled");
+    Files.createDirectories(
+        fresh,
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Files.writeString(fresh.resolve("root.pem"), fleet.admin().getText("/api/v1/trust/root.pem"));
+    try (AgentProcess newcomer =
+        AgentProcess.startOffline(RepoLayout.find(), "e2e-newcomer-" + run, fresh)) {
+      Result taken = importBundle(newcomer, file);
+      assertEquals(0, taken.exit(), taken.toString());
+      assertEquals(
+          "1",
+          versionServed(new InferenceClient(newcomer.inferenceUri()), model),
+          "a device the server never met serves its class's model");
+    }
+
+    JsonNode bundle = fleet.admin().get("/api/v1/bundles/" + bundleId);
+    assertEquals(classId, bundle.path("hardwareClasses").get(0).asText(), bundle.toString());
+    assertEquals(0, bundle.path("deviceIds").size(), bundle.toString());
+  }
+
+  @Test
+  @Timeout(600)
+  void aFineTunedVersionTravelsAsADeltaInTheBundleAndIsRebuiltExactly() throws Exception {
+    Fleet fleet = running.fleet();
+    String name = "e2e-bundle-delta-" + run;
+    String model = "bundle-delta-" + run;
+    String selector = "bundle-delta-run=" + run;
+    AgentProcess online = fleet.startAgent(name, Map.of("bundle-delta-run", run));
+    String deviceId = fleet.deviceIdOf(online);
+    // a 2 MB classifier and the same with its head fine-tuned (a tenth of the last Gemm's
+    // values nudged by about 1 %), as in DeltaEndToEndTest
+    byte[] v1 = SampleModels.classifier(191, 256, 2048, 10);
+    byte[] v2 = FineTunes.fineTuned(v1, 2, 0.1, 192);
+    fleet.createModel(model);
+    fleet.createVersion(model, "1");
+    String sha1 = fleet.uploadVariant(model, "1", v1).path("sha256").asText();
+    fleet.assign(model, "1", selector);
+    fleet.awaitActive(model, "1", List.of(online), LIMIT, line -> {});
+    Waits.until(
+        "the device reports version 1 installed",
+        LIMIT,
+        () -> {
+          for (JsonNode m : fleet.admin().get("/api/v1/devices/" + deviceId).path("installed")) {
+            if (sha1.equals(m.path("sha256").asText()) && m.path("active").asBoolean()) {
+              return true;
+            }
+          }
+          return null;
+        });
+    online.close();
+
+    fleet.createVersion(model, "2");
+    String sha2 = fleet.uploadVariant(model, "2", v2).path("sha256").asText();
+    JsonNode delta =
+        Waits.until(
+            "the delta from version 1 is weighed",
+            LIMIT,
+            () -> {
+              JsonNode deltas = fleet.admin().get("/api/v1/models/" + model + "/versions/2/deltas");
+              return deltas.size() >= 1 ? deltas.get(0) : null;
+            });
+    assertTrue(delta.path("kept").asBoolean(), delta.toString());
+    fleet.assign(model, "2", selector);
+
+    CliProcess cli = loggedIn();
+    Path file = work.resolve("delta.tar");
+    CliProcess.Result made =
+        cli.run("bundle", "create", "--devices", deviceId, "-f", file.toString());
+    assertEquals(0, made.exit(), made.toString());
+    List<String> entries = tarEntries(file);
+    assertTrue(entries.contains("artifacts/" + delta.path("sha256").asText()), entries.toString());
+    assertTrue(!entries.contains("artifacts/" + sha2), "not the whole file: " + entries);
+    long bundleBytes = Files.size(file);
+    assertTrue(
+        bundleBytes < v2.length / 4,
+        "the bundle ("
+            + bundleBytes
+            + " bytes) is far smaller than the artifact ("
+            + v2.length
+            + ")");
+
+    AgentProcess offline = fleet.startOfflineAgent(name);
+    InferenceClient client = new InferenceClient(offline.inferenceUri());
+    Waits.until(
+        "the offline agent serves version 1",
+        LIMIT,
+        () -> "1".equals(versionServed(client, model)) ? true : null);
+    Result imported = importBundle(offline, file);
+    assertEquals(0, imported.exit(), imported.toString());
+    assertArrayEquals(
+        v2,
+        Files.readAllBytes(offline.stateDir().resolve("artifacts").resolve(sha2 + ".onnx")),
+        "the file rebuilt from the bundle's delta is version 2, byte for byte");
+    assertEquals("2", versionServed(client, model), "and serves");
+    offline.close();
+  }
+
+  /** The names of a tar's entries (ustar: a 512-byte header, then the content padded to 512). */
+  private static List<String> tarEntries(Path file) throws Exception {
+    List<String> names = new ArrayList<>();
+    try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+      byte[] header = new byte[512];
+      while (in.readNBytes(header, 0, 512) == 512 && header[0] != 0) {
+        String entry = new String(header, 0, 100, java.nio.charset.StandardCharsets.US_ASCII);
+        String prefix = new String(header, 345, 155, java.nio.charset.StandardCharsets.US_ASCII);
+        entry = entry.substring(0, entry.indexOf('\0') < 0 ? 100 : entry.indexOf('\0'));
+        prefix = prefix.substring(0, prefix.indexOf('\0') < 0 ? 155 : prefix.indexOf('\0'));
+        names.add(prefix.isEmpty() ? entry : prefix + "/" + entry);
+        String octal =
+            new String(header, 124, 12, java.nio.charset.StandardCharsets.US_ASCII)
+                .replace("\0", "")
+                .trim();
+        long size = Long.parseLong(octal, 8);
+        in.skipNBytes((size + 511) / 512 * 512);
+      }
+    }
+    return names;
   }
 
   private static String versionServed(InferenceClient client, String model) {

@@ -70,18 +70,19 @@ public class DesiredStateService {
 
   /**
    * Signs the device's next document for an offline bundle: valid for {@code ttl} (the site's time
-   * without a link), and without delta offers (the bundle carries whole artifacts). It becomes the
-   * device's current document, so that the device, back online, is sent the very document it
-   * imported. Locks the device row first.
+   * without a link), with the delta and compressed offers an online document would carry (the
+   * bundle carries the smallest of them instead of the whole artifact). It becomes the device's
+   * current document, so that the device, back online, is sent the very document it imported. Locks
+   * the device row first.
    */
   @Transactional(Transactional.TxType.MANDATORY)
   public SignedEnvelope publishForBundle(UUID deviceId, Duration ttl) {
     DeviceLocks.lock(deviceId);
-    return parse(publishAll(List.of(deviceId), ttl, false).get(deviceId).document);
+    return parse(publishAll(List.of(deviceId), ttl).get(deviceId).document);
   }
 
   Map<UUID, DeviceDesiredState> publishAll(List<UUID> deviceIds) {
-    return publishAll(deviceIds, config.desiredStateTtl(), true);
+    return publishAll(deviceIds, config.desiredStateTtl());
   }
 
   /**
@@ -91,8 +92,7 @@ public class DesiredStateService {
    *
    * @return each device's new row, by device id
    */
-  private Map<UUID, DeviceDesiredState> publishAll(
-      List<UUID> deviceIds, Duration ttl, boolean offerDeltas) {
+  private Map<UUID, DeviceDesiredState> publishAll(List<UUID> deviceIds, Duration ttl) {
     Map<UUID, DeviceDesiredState> rows = new HashMap<>();
     DeviceDesiredState.<DeviceDesiredState>list("deviceId in ?1", deviceIds)
         .forEach(r -> rows.put(r.deviceId, r));
@@ -100,10 +100,8 @@ public class DesiredStateService {
     DesiredModel.<DesiredModel>list("deviceId in ?1 order by model.name", deviceIds)
         .forEach(m -> models.computeIfAbsent(m.deviceId, d -> new ArrayList<>()).add(m));
     DeltaOffers.Lookup offers =
-        offerDeltas
-            ? deltas.offers(
-                models.values().stream().flatMap(List::stream).map(m -> m.variant.id).toList())
-            : (target, installed) -> Optional.empty();
+        deltas.offers(
+            models.values().stream().flatMap(List::stream).map(m -> m.variant.id).toList());
     Map<UUID, Map<String, String>> labels = new HashMap<>();
     for (UUID deviceId : deviceIds) {
       Device device = Device.findById(deviceId); // in the persistence context: its lock loaded it

@@ -80,7 +80,8 @@ public class AuditedResources {
 
   private static final String BUNDLE =
       "select jsonb_build_object('id', id, 'createdBy', created_by, 'expiresAt', expires_at,"
-          + " 'deviceIds', device_ids, 'artifactCount', artifact_count, 'sizeBytes', size_bytes,"
+          + " 'deviceIds', device_ids, 'hardwareClasses', hardware_classes, 'artifactCount',"
+          + " artifact_count, 'deltaCount', delta_count, 'sizeBytes', size_bytes,"
           + " 'indexSha256', index_sha256) from bundles where id = ?";
   private static final String TRIAL =
       "select jsonb_build_object('id', t.id, 'model', m.name, 'version', v.version,"

@@ -28,6 +28,14 @@ public class Bundle extends PanacheEntityBase {
   @Column(name = "device_ids")
   public String deviceIds;
 
+  /** The hardware classes it carries a state for, comma-separated; empty: devices only. */
+  @Column(name = "hardware_classes")
+  public String hardwareClasses = "";
+
+  /** How many of its artifacts are deltas or compressed copies rather than whole files. */
+  @Column(name = "delta_count")
+  public int deltaCount;
+
   @Column(name = "artifact_count")
   public int artifactCount;
 

@@ -56,11 +56,16 @@ public class BundleResource {
       Instant createdAt,
       Instant expiresAt,
       List<String> deviceIds,
+      List<String> hardwareClasses,
       int artifactCount,
+      int deltaCount,
       long sizeBytes,
       String indexSha256) {}
 
-  @Operation(summary = "Make an offline bundle (a signed tar) for devices by id or label selector")
+  @Operation(
+      summary =
+          "Make an offline bundle (a signed tar) for devices by id or label selector, and/or for"
+              + " hardware classes")
   @APIResponse(
       responseCode = "200",
       description = "The bundle, streamed (Content-Length, X-Bundle-Id, X-Bundle-Expires-At)",
@@ -110,7 +115,11 @@ public class BundleResource {
         b.createdAt,
         b.expiresAt,
         b.deviceIds.isEmpty() ? List.of() : Arrays.asList(b.deviceIds.split(",")),
+        b.hardwareClasses == null || b.hardwareClasses.isEmpty()
+            ? List.of()
+            : Arrays.asList(b.hardwareClasses.split(",")),
         b.artifactCount,
+        b.deltaCount,
         b.sizeBytes,
         b.indexSha256);
   }

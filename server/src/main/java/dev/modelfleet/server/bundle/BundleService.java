@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,8 +43,16 @@ public class BundleService {
   public static final String ROOT_CHAIN = "root-chain.pb";
   public static final String INDEX = "index.dsse";
 
-  /** What the request asks for; exactly one of deviceIds and selector. */
-  public record BundleRequest(List<String> deviceIds, String selector, String expiresIn) {}
+  /**
+   * What the request asks for: devices by deviceIds or selector (not both), hardware classes, or
+   * both; a class state holds the models named in {@code models} ("name=version").
+   */
+  public record BundleRequest(
+      List<String> deviceIds,
+      String selector,
+      List<String> hardwareClasses,
+      List<String> models,
+      String expiresIn) {}
 
   /** The bundle's small entries, in tar order, and the artifacts that follow them. */
   public record Plan(
@@ -60,6 +69,7 @@ public class BundleService {
   private final ArtifactStore store;
   private final BundleConfig config;
   private final Clock clock;
+  private final ClassStates classStates;
 
   BundleService(
       DeviceService devices,
@@ -68,7 +78,9 @@ public class BundleService {
       Signer signer,
       ArtifactStore store,
       BundleConfig config,
-      Clock clock) {
+      Clock clock,
+      ClassStates classStates) {
+    this.classStates = classStates;
     this.devices = devices;
     this.desiredStates = desiredStates;
     this.roots = roots;
@@ -80,15 +92,22 @@ public class BundleService {
 
   @Transactional
   public Plan prepare(BundleRequest request, String actor) {
-    if (request == null
-        || (request.selector() == null)
-            == (request.deviceIds() == null || request.deviceIds().isEmpty())) {
+    boolean byIds =
+        request != null && request.deviceIds() != null && !request.deviceIds().isEmpty();
+    boolean bySelector = request != null && request.selector() != null;
+    List<String> classIds =
+        request == null || request.hardwareClasses() == null
+            ? List.of()
+            : List.copyOf(new LinkedHashSet<>(request.hardwareClasses()));
+    if (request == null || (byIds && bySelector) || (!byIds && !bySelector && classIds.isEmpty())) {
       throw ApiError.INVALID_REQUEST.exception(
-          "Give exactly one of 'deviceIds' (a list of device ids) or 'selector' (a label"
-              + " selector such as site=harbour).");
+          "Give 'deviceIds' (a list of device ids) or 'selector' (a label selector such as"
+              + " site=harbour), not both, and/or 'hardwareClasses' (hardware class ids, see GET"
+              + " /api/v1/hardware-classes) with 'models' (name=version each).");
     }
     Duration ttl = expiry(request.expiresIn());
-    List<Device> targets = targets(request);
+    List<ClassStates.ModelRef> models = ClassStates.models(request.models(), !classIds.isEmpty());
+    List<Device> targets = byIds || bySelector ? targets(request) : List.of();
     Instant now = clock.instant();
     UUID id = UUID.randomUUID();
 
@@ -96,15 +115,24 @@ public class BundleService {
     byte[] rootChain =
         RootUpdate.newBuilder().addAllRootMetadata(roots.rootChain()).build().toByteArray();
     Map<String, BundleEntry> artifacts = new LinkedHashMap<>();
-    Map<String, byte[]> deviceDocs = new LinkedHashMap<>();
+    Map<String, byte[]> stateDocs = new LinkedHashMap<>();
+    int smaller = 0;
     for (Device device : targets) {
       SignedEnvelope document = desiredStates.publishForBundle(device.id, ttl);
-      deviceDocs.put("devices/" + device.id + ".dsse", document.toByteArray());
+      stateDocs.put("devices/" + device.id + ".dsse", document.toByteArray());
       for (DesiredModel model : parseState(document).getModelsList()) {
-        addArtifact(artifacts, model.getManifest());
+        smaller += addSmallest(artifacts, model) ? 1 : 0;
         if (model.hasShadow()) {
           addArtifact(artifacts, model.getShadow().getManifest());
         }
+      }
+    }
+    for (String classId : classIds) {
+      SignedEnvelope document = classStates.sign(classId, models, now, ttl);
+      stateDocs.put("classes/" + classId + ".dsse", document.toByteArray());
+      // whole files: the server cannot know which base a device it never met holds
+      for (DesiredModel model : ClassStates.parse(document).getState().getModelsList()) {
+        addArtifact(artifacts, model.getManifest());
       }
     }
     BundleIndex.Builder index =
@@ -113,16 +141,17 @@ public class BundleService {
             .setCreatedAtMs(now.toEpochMilli())
             .setExpiresAtMs(now.plus(ttl).toEpochMilli())
             .setCreatedBy(actor == null ? "" : actor)
-            .setRootVersion(rootVersion());
+            .setRootVersion(rootVersion())
+            .addAllHardwareClasses(classIds);
     index.addEntries(entry(ROOT_CHAIN, rootChain));
-    deviceDocs.forEach((name, bytes) -> index.addEntries(entry(name, bytes)));
+    stateDocs.forEach((name, bytes) -> index.addEntries(entry(name, bytes)));
     index.addAllEntries(artifacts.values());
     byte[] signedIndex =
         signer.signWithDirector(Dsse.BUNDLE_INDEX_TYPE, index.build()).toByteArray();
 
     documents.put(ROOT_CHAIN, rootChain);
     documents.put(INDEX, signedIndex);
-    documents.putAll(deviceDocs);
+    documents.putAll(stateDocs);
     List<Long> sizes = new ArrayList<>();
     documents.values().forEach(d -> sizes.add((long) d.length));
     artifacts.values().forEach(a -> sizes.add(a.getSize()));
@@ -134,11 +163,40 @@ public class BundleService {
     bundle.createdAt = now;
     bundle.expiresAt = now.plus(ttl);
     bundle.deviceIds = targets.stream().map(d -> d.id.toString()).collect(Collectors.joining(","));
+    bundle.hardwareClasses = String.join(",", classIds);
     bundle.artifactCount = artifacts.size();
+    bundle.deltaCount = smaller;
     bundle.sizeBytes = size;
     bundle.indexSha256 = Dsse.sha256Hex(signedIndex);
     bundle.persist();
     return new Plan(id, documents, List.copyOf(artifacts.values()), size, bundle.expiresAt);
+  }
+
+  /**
+   * Adds the fewest bytes that let the device install the model: the delta from what it reported
+   * running when the server holds one (the desired state offers it, signed), else the compressed
+   * copy, else the whole artifact. The agent tries them in that order and checks what it rebuilds
+   * against the manifest's sha256 and size; offline, the whole file is not there to fall back to,
+   * so a device that lost its base reports why and keeps serving. Returns true for a delta or a
+   * compressed copy.
+   */
+  private boolean addSmallest(Map<String, BundleEntry> artifacts, DesiredModel model) {
+    if (model.hasDelta() && store.contains(model.getDelta().getSha256())) {
+      add(artifacts, model.getDelta().getSha256(), model.getDelta().getSize());
+      return true;
+    }
+    if (model.hasCompressed() && store.contains(model.getCompressed().getSha256())) {
+      add(artifacts, model.getCompressed().getSha256(), model.getCompressed().getSize());
+      return true;
+    }
+    addArtifact(artifacts, model.getManifest());
+    return false;
+  }
+
+  private static void add(Map<String, BundleEntry> artifacts, String sha256, long size) {
+    String name = "artifacts/" + sha256;
+    artifacts.putIfAbsent(
+        name, BundleEntry.newBuilder().setName(name).setSha256(sha256).setSize(size).build());
   }
 
   private List<Device> targets(BundleRequest request) {
@@ -151,7 +209,7 @@ public class BundleService {
       }
     } else {
       targets = new ArrayList<>();
-      for (String raw : new java.util.LinkedHashSet<>(request.deviceIds())) {
+      for (String raw : new LinkedHashSet<>(request.deviceIds())) {
         Device device = devices.get(Ids.parse("device", raw));
         if (!device.isActive()) {
           throw ApiError.ILLEGAL_STATE.exception(

@@ -1,13 +1,9 @@
 package dev.modelfleet.server.hardware;
 
-import dev.modelfleet.protocol.Dsse;
-import java.nio.charset.StandardCharsets;
+import dev.modelfleet.protocol.HardwareClassId;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * What makes two devices run a model alike: arch, CPU model, cores, the inference-relevant CPU
@@ -18,21 +14,19 @@ public record HardwareFingerprint(
     String classId, String description, Map<String, Object> parts, boolean simulated) {
 
   public static HardwareFingerprint of(HardwareInfo hardware) {
-    Map<String, Object> parts = new LinkedHashMap<>();
-    parts.put("arch", Arch.normalize(hardware.arch()));
-    parts.put("cpuModel", nullToEmpty(hardware.cpuModel()).trim());
-    parts.put("cpuCores", hardware.cpuCores());
-    parts.put("cpuFlags", List.copyOf(CpuFlags.inferenceRelevant(hardware.cpuFlags())));
-    parts.put("executionProviders", sortedLower(hardware.executionProviders()));
-    parts.put("accelerators", accelerators(hardware));
-    parts.put("onnxruntimeVersion", nullToEmpty(hardware.onnxruntimeVersion()));
-    parts.put("simulated", hardware.simulated());
-    // a fixed order and separators that names cannot contain keep the hash input unambiguous
-    StringBuilder canonical = new StringBuilder();
-    parts.forEach((key, value) -> canonical.append(key).append('=').append(value).append('\n'));
-    String hash = Dsse.sha256Hex(canonical.toString().getBytes(StandardCharsets.UTF_8));
+    // the parts and their hash are shared with agents, which name their own class for bundles
+    Map<String, Object> parts =
+        HardwareClassId.parts(
+            hardware.arch(),
+            hardware.cpuModel(),
+            hardware.cpuCores(),
+            hardware.cpuFlags(),
+            hardware.executionProviders(),
+            accelerators(hardware),
+            hardware.onnxruntimeVersion(),
+            hardware.simulated());
     return new HardwareFingerprint(
-        hash.substring(0, 16), describe(parts), parts, hardware.simulated());
+        HardwareClassId.id(parts), describe(parts), parts, hardware.simulated());
   }
 
   @SuppressWarnings("unchecked")
@@ -56,28 +50,13 @@ public record HardwareFingerprint(
   }
 
   private static List<String> accelerators(HardwareInfo hardware) {
-    TreeSet<String> names = new TreeSet<>();
+    List<String> names = new ArrayList<>();
     if (hardware.accelerators() != null) {
       for (HardwareInfo.Accelerator a : hardware.accelerators()) {
-        names.add(
-            String.join(" ", nullToEmpty(a.kind()), nullToEmpty(a.vendor()), nullToEmpty(a.name()))
-                .trim()
-                .replaceAll("\\s+", " "));
+        names.add(HardwareClassId.accelerator(a.kind(), a.vendor(), a.name()));
       }
     }
-    return List.copyOf(names);
-  }
-
-  private static List<String> sortedLower(List<String> values) {
-    TreeSet<String> sorted = new TreeSet<>();
-    if (values != null) {
-      values.forEach(v -> sorted.add(v.trim().toLowerCase(Locale.ROOT)));
-    }
-    return List.copyOf(sorted);
-  }
-
-  private static String nullToEmpty(String s) {
-    return s == null ? "" : s;
+    return names;
   }
 
   private static String orUnknown(String s, String unknown) {
