@@ -1,16 +1,17 @@
 package dev.modelfleet.agent.lifecycle;
 
 import com.github.luben.zstd.Zstd;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 
 /**
  * Build step, not shipped (agent/pom.xml runs it on each per-architecture jar and leaves it out of
@@ -38,20 +39,56 @@ public final class NativeLibraryPacker {
     Path jar = Path.of(args[0]);
     Path cacheDir = Path.of(args[1]);
     Files.createDirectories(cacheDir);
-    // new entries stored: zstd's output does not deflate, and a stored entry streams unchanged
-    try (FileSystem zip =
-        FileSystems.newFileSystem(
-            URI.create("jar:" + jar.toUri()), Map.of("noCompression", "true"))) {
-      for (String platform : PLATFORMS) {
-        Path library = zip.getPath("/ai/onnxruntime/native/" + platform + "/" + LIBRARY);
-        if (!Files.exists(library)) {
-          continue;
+    Path packedJar = jar.resolveSibling(jar.getFileName() + ".packing");
+    // Rewritten entry by entry, in order: the packed library goes in stored with its size and CRC
+    // up front, since readers such as ZipInputStream (release checks, the e2e's release maker)
+    // refuse a stored entry whose sizes follow its data.
+    try (ZipFile in = new ZipFile(jar.toFile());
+        ZipOutputStream out =
+            new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(packedJar)))) {
+      for (ZipEntry entry : java.util.Collections.list(in.entries())) {
+        if (isLibrary(entry.getName())) {
+          byte[] packed;
+          try (InputStream plain = in.getInputStream(entry)) {
+            packed = packed(plain.readAllBytes(), cacheDir);
+          }
+          ZipEntry stored = new ZipEntry(entry.getName() + PACKED_SUFFIX);
+          stored.setMethod(ZipEntry.STORED);
+          stored.setSize(packed.length);
+          stored.setCompressedSize(packed.length);
+          CRC32 crc = new CRC32();
+          crc.update(packed);
+          stored.setCrc(crc.getValue());
+          stored.setTime(entry.getTime());
+          out.putNextEntry(stored);
+          out.write(packed);
+        } else {
+          ZipEntry copy = new ZipEntry(entry.getName());
+          copy.setTime(entry.getTime());
+          if (entry.getMethod() == ZipEntry.STORED) {
+            copy.setMethod(ZipEntry.STORED);
+            copy.setSize(entry.getSize());
+            copy.setCompressedSize(entry.getSize());
+            copy.setCrc(entry.getCrc());
+          }
+          out.putNextEntry(copy);
+          try (InputStream data = in.getInputStream(entry)) {
+            data.transferTo(out);
+          }
         }
-        byte[] plain = Files.readAllBytes(library);
-        Files.write(library.resolveSibling(LIBRARY + PACKED_SUFFIX), packed(plain, cacheDir));
-        Files.delete(library);
+        out.closeEntry();
       }
     }
+    Files.move(packedJar, jar, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static boolean isLibrary(String name) {
+    for (String platform : PLATFORMS) {
+      if (name.equals("ai/onnxruntime/native/" + platform + "/" + LIBRARY)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static byte[] packed(byte[] plain, Path cacheDir) throws IOException {

@@ -19,6 +19,7 @@ import java.util.jar.JarFile;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +51,31 @@ class NativeLibraryPackerTest {
           new byte[] {1, 2, 3}, packed.getInputStream(packed.getEntry(JNI)).readAllBytes());
       // java -jar finds its main class: the manifest is still read as one
       assertEquals("x.Main", packed.getManifest().getMainAttributes().getValue("Main-Class"));
+    }
+    // streamed, as the e2e's release maker and other ZipInputStream readers take a jar
+    List<String> streamed = new ArrayList<>();
+    try (ZipInputStream in = new ZipInputStream(Files.newInputStream(jar))) {
+      for (ZipEntry entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+        streamed.add(entry.getName() + " " + in.readAllBytes().length);
+      }
+    }
+    assertEquals(
+        List.of(
+            JarFile.MANIFEST_NAME + " " + manifestSize(jar),
+            LIBRARY + NativeLibraryCache.PACKED_SUFFIX + " " + zstSize(jar),
+            JNI + " 3"),
+        streamed);
+  }
+
+  private static long manifestSize(Path jar) throws IOException {
+    try (JarFile file = new JarFile(jar.toFile())) {
+      return file.getEntry(JarFile.MANIFEST_NAME).getSize();
+    }
+  }
+
+  private static long zstSize(Path jar) throws IOException {
+    try (JarFile file = new JarFile(jar.toFile())) {
+      return file.getEntry(LIBRARY + NativeLibraryCache.PACKED_SUFFIX).getSize();
     }
   }
 
