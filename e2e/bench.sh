@@ -27,7 +27,8 @@
 # OrtSession.run for Silero VAD and the PaddleOCR classifier. The baseline is the agent jar in
 # MODELFLEET_BENCH_BASELINE_JAR (its per-architecture jars beside it), or one built from the git
 # ref MODELFLEET_BENCH_BASELINE_REF (default main) in a temporary worktree; it runs with the JVM
-# flags the agent shipped with before (-Dmodelfleet.bench.baselineJvmFlags to change them).
+# flags main shipped on 2026-12-07 (-Dmodelfleet.bench.baselineJvmFlags to change them); the report
+# gives each figure per build and the ratio to the baseline.
 # history (~1 min, only when named): bytes on the wire for a 4-version fine-tune history of a
 # 25 MB model, whole vs compressed vs deltas (HistoryBench; no database).
 # selfupdate (~5 min, only when named): one agent under its launcher updates itself to the build's

@@ -312,9 +312,9 @@ public final class Benchmarks {
   /**
    * The agent's footprint against a baseline build, interleaved (FootprintBench): the baseline's
    * jar from -Dmodelfleet.bench.baselineJar (e2e/bench.sh footprint builds it from a git ref), run
-   * with -Dmodelfleet.bench.baselineJvmFlags (default: the flags the agent shipped with before the
-   * footprint work); without a baseline, this build alone. -Dmodelfleet.bench.footprintVariants
-   * adds this jar with other JVM flags.
+   * with -Dmodelfleet.bench.baselineJvmFlags (default: the flags main shipped with on 2026-12-07,
+   * after the first footprint work); without a baseline, this build alone.
+   * -Dmodelfleet.bench.footprintVariants adds this jar with other JVM flags.
    */
   private void footprint(Fleet fleet, Path silero) throws Exception {
     List<AgentProcess.Build> builds = new ArrayList<>();
@@ -328,7 +328,8 @@ public final class Benchmarks {
                   System.getProperty(
                           "modelfleet.bench.baselineJvmFlags",
                           "-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss512k -XX:TieredStopAtLevel=1"
-                              + " -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData")
+                              + " -XX:ReservedCodeCacheSize=24m -XX:-UsePerfData"
+                              + " -XX:+IgnoreUnrecognizedVMOptions -XX:TrimNativeHeapInterval=5000")
                       .split(" "))));
     }
     builds.add(AgentProcess.Build.of(repo));

@@ -183,7 +183,8 @@ class SyncService {
             session.deviceId(),
             heartbeat.getSentAtMs(),
             InstalledModelInfo.from(heartbeat.getInstalledList()),
-            ModelHealthInfo.from(heartbeat.getCountersList()));
+            ModelHealthInfo.from(heartbeat.getCountersList()),
+            AgentInfo.version(heartbeat.getAgentVersion()));
         if (heartbeat.getShadowsCount() > 0) {
           shadowFigures.record(session.deviceId(), heartbeat.getShadowsList());
         }

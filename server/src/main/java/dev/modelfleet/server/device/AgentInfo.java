@@ -10,12 +10,21 @@ public record AgentInfo(String version, int protocol, int configVersion) {
   static final int MAX_VERSION_LENGTH = 64;
 
   public AgentInfo {
-    if (version != null && version.isBlank()) {
-      version = null;
-    } else if (version != null && version.length() > MAX_VERSION_LENGTH) {
-      version = version.substring(0, MAX_VERSION_LENGTH);
-    }
+    version = version(version);
     protocol = Math.max(0, protocol);
     configVersion = Math.max(0, configVersion);
+  }
+
+  /**
+   * A release as the device reported it, as stored: null when blank, cut to {@link
+   * #MAX_VERSION_LENGTH} (Hello and heartbeats alike).
+   */
+  public static String version(String reported) {
+    if (reported == null || reported.isBlank()) {
+      return null;
+    }
+    return reported.length() > MAX_VERSION_LENGTH
+        ? reported.substring(0, MAX_VERSION_LENGTH)
+        : reported;
   }
 }

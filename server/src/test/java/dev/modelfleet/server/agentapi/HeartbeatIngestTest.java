@@ -138,6 +138,48 @@ class HeartbeatIngestTest {
   }
 
   @Test
+  void theAgentReleaseAHeartbeatNamesIsStoredOnTheDeviceAndOneNamingNoneKeepsIt() throws Exception {
+    EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
+    UUID deviceId = UUID.fromString(device.getDeviceId());
+    SyncStream stream = agent.sync(device.getDeviceCredential());
+    stream.hello(); // an agent whose Hello names no release
+    stream.next();
+    assertEquals(null, agentVersion(deviceId));
+
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSentAtMs(System.currentTimeMillis())
+                    .setAgentVersion("0.4.2"))
+            .build());
+    Eventually.until(
+        "the heartbeat's release is stored", () -> "0.4.2".equals(agentVersion(deviceId)));
+    admin()
+        .get("/api/v1/devices/" + deviceId)
+        .then()
+        .statusCode(200)
+        .body("agent.version", org.hamcrest.Matchers.equalTo("0.4.2"));
+
+    // one naming none (an agent from before heartbeats named it) is written, and keeps the release
+    OffsetDateTime before = lastSeen(deviceId);
+    stream.send(heartbeat(System.currentTimeMillis()));
+    Eventually.until("the next heartbeat is written", () -> lastSeen(deviceId).isAfter(before));
+    assertEquals("0.4.2", agentVersion(deviceId));
+
+    // a device cannot fill the column with what it likes: cut as Hello's
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSentAtMs(System.currentTimeMillis())
+                    .setAgentVersion("9".repeat(10_000)))
+            .build());
+    Eventually.until("a long release is cut", () -> "9".repeat(64).equals(agentVersion(deviceId)));
+    stream.cancel();
+  }
+
+  @Test
   void ingestFiguresAreForAdminsOnly() {
     given().get("/api/v1/system/ingest").then().statusCode(401);
     given().post("/api/v1/system/ingest/reset").then().statusCode(401);
@@ -221,6 +263,20 @@ class HeartbeatIngestTest {
       throw new IllegalStateException(e);
     }
     return rows;
+  }
+
+  private String agentVersion(UUID deviceId) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement s =
+            c.prepareStatement("select agent_version from devices where id = ?")) {
+      s.setObject(1, deviceId);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getString(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private OffsetDateTime lastSeen(UUID deviceId) {

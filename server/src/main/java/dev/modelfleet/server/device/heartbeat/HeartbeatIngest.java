@@ -85,16 +85,24 @@ public class HeartbeatIngest {
 
   /**
    * Queues a heartbeat; it reaches the database within the flush interval (20 ms after the previous
-   * flush by default). {@code sentAtMs} is the device's clock at sending, 0 when unknown.
+   * flush by default). {@code sentAtMs} is the device's clock at sending, 0 when unknown; {@code
+   * agentVersion} the release the agent names, null or empty when it names none.
    */
   public void heartbeat(
       UUID deviceId,
       long sentAtMs,
       List<InstalledModelInfo> installed,
-      List<ModelHealthInfo> health) {
+      List<ModelHealthInfo> health,
+      String agentVersion) {
     accept(
         new PendingHeartbeat(
-            deviceId, clock.instant(), System.nanoTime(), sentAtMs, installed, health));
+            deviceId,
+            clock.instant(),
+            System.nanoTime(),
+            sentAtMs,
+            installed,
+            health,
+            agentVersion == null || agentVersion.isEmpty() ? null : agentVersion));
   }
 
   /**

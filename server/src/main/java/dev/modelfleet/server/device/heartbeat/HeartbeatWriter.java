@@ -47,12 +47,15 @@ class HeartbeatWriter {
   private static final String AT = "timestamptz 'epoch' + v.micros * interval '1 microsecond'";
 
   // Hello and benchmark reports write the same columns synchronously; a heartbeat received
-  // before them must not bring back what it said.
+  // before them must not bring back what it said. A heartbeat that names no agent release (an
+  // older agent) leaves the one Hello stored.
   private static final String UPDATE_DEVICES =
       "update devices d set last_seen_at = "
           + AT
           + ", installed = v.installed::jsonb"
-          + " from unnest(?::uuid[], ?::bigint[], ?::text[]) as v(id, micros, installed)"
+          + ", agent_version = coalesce(v.agent_version, d.agent_version)"
+          + " from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[])"
+          + " as v(id, micros, installed, agent_version)"
           + " where d.id = v.id and (d.last_seen_at is null or d.last_seen_at <= "
           + AT
           + ")";
@@ -189,16 +192,19 @@ class HeartbeatWriter {
     UUID[] ids = new UUID[n];
     Long[] micros = new Long[n];
     String[] installed = new String[n];
+    String[] agentVersions = new String[n];
     for (int i = 0; i < n; i++) {
       PendingHeartbeat heartbeat = written.get(i);
       ids[i] = heartbeat.deviceId();
       micros[i] = micros(heartbeat.receivedAt());
       installed[i] = installedJson(heartbeat.installed());
+      agentVersions[i] = heartbeat.agentVersion();
     }
     try (PreparedStatement statement = connection.prepareStatement(UPDATE_DEVICES)) {
       statement.setArray(1, connection.createArrayOf("uuid", ids));
       statement.setArray(2, connection.createArrayOf("int8", micros));
       statement.setArray(3, connection.createArrayOf("text", installed));
+      statement.setArray(4, connection.createArrayOf("text", agentVersions));
       statement.executeUpdate();
     }
   }

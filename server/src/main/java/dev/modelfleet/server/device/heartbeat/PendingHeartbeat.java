@@ -7,7 +7,9 @@ import java.util.UUID;
 
 /**
  * A heartbeat waiting to be written. {@code sentAtMs} is the device's clock (0 when the agent did
- * not say); {@code receivedNanos} is this JVM's monotonic clock, for receipt-to-commit.
+ * not say); {@code receivedNanos} is this JVM's monotonic clock, for receipt-to-commit; {@code
+ * agentVersion} is the agent release the heartbeat names, null when it names none (an agent from
+ * before releases were reported, which leaves what Hello stored alone).
  */
 public record PendingHeartbeat(
     UUID deviceId,
@@ -15,4 +17,5 @@ public record PendingHeartbeat(
     long receivedNanos,
     long sentAtMs,
     List<InstalledModelInfo> installed,
-    List<ModelHealthInfo> health) {}
+    List<ModelHealthInfo> health,
+    String agentVersion) {}

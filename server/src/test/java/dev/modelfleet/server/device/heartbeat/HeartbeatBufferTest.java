@@ -68,6 +68,6 @@ class HeartbeatBufferTest {
 
   private static PendingHeartbeat beat(UUID device, long sentAtMs) {
     return new PendingHeartbeat(
-        device, Instant.now(), System.nanoTime(), sentAtMs, List.of(), List.of());
+        device, Instant.now(), System.nanoTime(), sentAtMs, List.of(), List.of(), null);
   }
 }

@@ -46,7 +46,7 @@ class HeartbeatIngestBenchmark {
         long due = (System.nanoTime() - start) * RATE / 1_000_000_000L;
         for (; sent < Math.min(due, total); sent++) {
           UUID device = devices.get((int) (sent % devices.size()));
-          ingest.heartbeat(device, System.currentTimeMillis(), installed(), health(sent));
+          ingest.heartbeat(device, System.currentTimeMillis(), installed(), health(sent), "bench");
         }
         Thread.sleep(1);
       }
