@@ -125,7 +125,7 @@ public class HeartbeatIngest {
     }
     java.time.Instant made = clock.instant().minusMillis(Math.max(0, queuedForMs));
     backdated.addLast(
-        new PendingHeartbeat(deviceId, made, System.nanoTime(), 0, List.of(), health));
+        new PendingHeartbeat(deviceId, made, System.nanoTime(), 0, List.of(), health, null));
   }
 
   void accept(PendingHeartbeat heartbeat) {
