@@ -96,12 +96,31 @@ $$;
 
 create trigger rollout_tally_members_inserted after insert on rollout_devices
     referencing new table as changed for each statement execute function rollout_tally_members();
+-- Only members whose figures can have changed: releasing a finished rollout's 50,000 members
+-- (released = true) must not work them all out again.
+create function rollout_tally_members_changed() returns trigger language plpgsql as $$
+begin
+    perform rollout_tally_refresh(array_agg(n.rollout_id order by n.rollout_id, n.device_id),
+                                  array_agg(n.device_id order by n.rollout_id, n.device_id))
+       from changed n
+       join earlier o on o.rollout_id = n.rollout_id and o.device_id = n.device_id
+      where (n.wave_index, n.assigned_at, n.generation, n.previous_variant_id, n.outcome,
+             n.outcome_reason)
+            is distinct from
+            (o.wave_index, o.assigned_at, o.generation, o.previous_variant_id, o.outcome,
+             o.outcome_reason);
+    return null;
+end
+$$;
+
 create trigger rollout_tally_members_updated after update on rollout_devices
-    referencing new table as changed for each statement execute function rollout_tally_members();
+    referencing old table as earlier new table as changed
+    for each statement execute function rollout_tally_members_changed();
 
 -- Deployment statuses and health rows: the memberships, in rollouts of the row's model, of the
--- devices whose row changed. A report of bytes downloaded changes no member's figures; the
--- refresh writes only the members whose figures differ.
+-- devices whose row changed; the refresh writes only the members whose figures differ. Every
+-- writer of these rows holds the device's row first (DeviceLocks; the heartbeat flush with SKIP
+-- LOCKED), so tally rows are taken after it, in one order, as the rule asks.
 create function rollout_tally_statuses() returns trigger language plpgsql as $$
 begin
     perform rollout_tally_refresh(array_agg(rd.rollout_id order by rd.rollout_id, rd.device_id),
@@ -114,16 +133,55 @@ begin
 end
 $$;
 
+-- An update counts only where what the view shows can have changed: a report of bytes downloaded
+-- (the most frequent write during a rollout) or a heartbeat with the same figures works out nothing.
+create function rollout_tally_statuses_changed() returns trigger language plpgsql as $$
+begin
+    perform rollout_tally_refresh(array_agg(rd.rollout_id order by rd.rollout_id, rd.device_id),
+                                  array_agg(rd.device_id order by rd.rollout_id, rd.device_id))
+       from (select distinct n.device_id, n.model
+               from changed n join earlier o on o.id = n.id
+              where (n.device_id, n.model, n.version, n.generation, n.state, n.reason,
+                     n.reason_code)
+                    is distinct from
+                    (o.device_id, o.model, o.version, o.generation, o.state, o.reason,
+                     o.reason_code)) c
+       join rollout_devices rd on rd.device_id = c.device_id
+       join rollouts r on r.id = rd.rollout_id
+       join models m on m.id = r.model_id and m.name = c.model;
+    return null;
+end
+$$;
+
+create function rollout_tally_health_changed() returns trigger language plpgsql as $$
+begin
+    perform rollout_tally_refresh(array_agg(rd.rollout_id order by rd.rollout_id, rd.device_id),
+                                  array_agg(rd.device_id order by rd.rollout_id, rd.device_id))
+       from (select distinct n.device_id, n.model
+               from changed n
+               join earlier o on o.device_id = n.device_id and o.model = n.model
+                             and o.version = n.version
+              where (n.requests, n.errors, n.p95_ms) is distinct from
+                    (o.requests, o.errors, o.p95_ms)) c
+       join rollout_devices rd on rd.device_id = c.device_id
+       join rollouts r on r.id = rd.rollout_id
+       join models m on m.id = r.model_id and m.name = c.model;
+    return null;
+end
+$$;
+
 create trigger rollout_tally_statuses_inserted after insert on deployment_statuses
     referencing new table as changed for each statement execute function rollout_tally_statuses();
 create trigger rollout_tally_statuses_updated after update on deployment_statuses
-    referencing new table as changed for each statement execute function rollout_tally_statuses();
+    referencing old table as earlier new table as changed
+    for each statement execute function rollout_tally_statuses_changed();
 create trigger rollout_tally_statuses_deleted after delete on deployment_statuses
     referencing old table as changed for each statement execute function rollout_tally_statuses();
 create trigger rollout_tally_health_inserted after insert on device_model_health
     referencing new table as changed for each statement execute function rollout_tally_statuses();
 create trigger rollout_tally_health_updated after update on device_model_health
-    referencing new table as changed for each statement execute function rollout_tally_statuses();
+    referencing old table as earlier new table as changed
+    for each statement execute function rollout_tally_health_changed();
 create trigger rollout_tally_health_deleted after delete on device_model_health
     referencing old table as changed for each statement execute function rollout_tally_statuses();
 
