@@ -56,10 +56,23 @@ final class RolloutTally {
       select t.wave_index, t.state, count(*)
         from devices d
         join rollout_member_tally t on t.rollout_id = ?1 and t.device_id = d.id
-       where (d.last_seen_at < ?2 or d.last_seen_at is null)
+       where (d.last_seen_at < ?3 or d.last_seen_at is null)
          and t.outcome is null and t.state not in ('active', 'failed')
        group by t.wave_index, t.state
       """;
+
+  /**
+   * Both in one statement, so in one snapshot: counted members and those of them now offline (a
+   * member that joins a running wave between two statements would otherwise be moved to offline
+   * from a count that does not hold it). The counts come first.
+   */
+  private static final String WAVES =
+      "with c as ("
+          + COUNTS
+          + "), o as ("
+          + OFFLINE
+          + ") select false as moved, c.* from c union all select true, o.wave_index, o.state,"
+          + " o.count, null, null, null, null, null, null, null, null, null from o order by 1";
 
   private static final java.util.Set<String> PROBLEM_STATES =
       java.util.Set.of(RolloutDevice.FAILED, RolloutDevice.SKIPPED, RolloutDevice.ROLLED_BACK);
@@ -87,13 +100,17 @@ final class RolloutTally {
     Map<Integer, Partial> partials = new TreeMap<>();
     UUID id = rollout.id;
     for (Object row :
-        query(COUNTS, id).setParameter(2, rollout.plan.gates().minRequests()).getResultList()) {
+        query(WAVES, id)
+            .setParameter(2, rollout.plan.gates().minRequests())
+            .setParameter(3, offlineSince)
+            .getResultList()) {
       Object[] r = (Object[]) row;
-      partials.computeIfAbsent(((Number) r[0]).intValue(), w -> new Partial()).add(r);
-    }
-    for (Object row : query(OFFLINE, id).setParameter(2, offlineSince).getResultList()) {
-      Object[] r = (Object[]) row;
-      partials.get(((Number) r[0]).intValue()).offline((String) r[1], ((Number) r[2]).intValue());
+      Partial wave = partials.computeIfAbsent(((Number) r[1]).intValue(), w -> new Partial());
+      if ((Boolean) r[0]) {
+        wave.offline((String) r[2], ((Number) r[3]).intValue());
+      } else {
+        wave.add(java.util.Arrays.copyOfRange(r, 1, r.length));
+      }
     }
     Map<Integer, WaveStats> waves = new HashMap<>();
     partials.forEach((wave, partial) -> waves.put(wave, partial.stats()));
