@@ -46,9 +46,6 @@ if [[ " $* " == *" quantization-profile "* ]]; then
   set -- "${rest[@]}"
 fi
 java_opts=()
-if [[ -n "${MODELFLEET_BENCH_FLEET_STANDS:-}" ]]; then
-  java_opts+=("-Dmodelfleet.bench.fleetStands=$MODELFLEET_BENCH_FLEET_STANDS")
-fi
 if [[ " $* " == *" footprint "* ]]; then
   baseline="${MODELFLEET_BENCH_BASELINE_JAR:-}"
   if [[ -z "$baseline" ]]; then

@@ -34,7 +34,8 @@ import java.util.OptionalDouble;
  * server's own disk; each device enrolled with a certificate request, on its own TLS connection,
  * downloading over the HTTPS artifact port with its device certificate). Rounds are interleaved:
  * baseline, rollouts, baseline, rollouts..., each rollout a fresh version to the same devices.
- * {@code -Dmodelfleet.bench.fleetStands=filesystem,s3,mtls} (the default) picks the servers.
+ * {@code -Dmodelfleet.bench.fleetStands=filesystem,s3,mtls} (the default; or the environment's
+ * MODELFLEET_BENCH_FLEET_STANDS) picks the servers.
  */
 final class FleetRolloutBench {
 
@@ -58,7 +59,11 @@ final class FleetRolloutBench {
     Map<String, Long> servedThroughServer = new HashMap<>();
     List<String> wanted =
         List.of(
-            System.getProperty("modelfleet.bench.fleetStands", "filesystem,s3,mtls").split(","));
+            System.getProperty(
+                    "modelfleet.bench.fleetStands",
+                    System.getenv()
+                        .getOrDefault("MODELFLEET_BENCH_FLEET_STANDS", "filesystem,s3,mtls"))
+                .split(","));
     Map<String, Stand> stands = new LinkedHashMap<>();
     S3ProxyServer s3 = null;
     try {
