@@ -4,7 +4,9 @@
 # Usage: e2e/bench.sh [sections...]   (server agent download download-mtls hardware rollout ingest tls
 # cli-push cli-watch; all by default. The report goes to standard output, progress to standard
 # error.) Long ones, run only when named: rollout-fleet (1,000 x 10 MB rollouts, filesystem and
-# S3Proxy stores, interleaved with the --fleet baselines: ~15 min), scale (50,000 devices joined,
+# S3Proxy stores and the filesystem store under mutual TLS with devices on the HTTPS artifact port,
+# interleaved with the --fleet baselines: ~20 min; MODELFLEET_BENCH_FLEET_STANDS=filesystem,s3,mtls
+# picks the servers), scale (50,000 devices joined,
 # held 10 minutes, then a 1 MB rollout to all: ~40 min), quantization (~15 min on 2 cores): runs
 # QdqBenchmark in the server's tests: int8-qdq per calibration method, mixed precision,
 # int8-dynamic, int8-static and fp16 against fp32 at 1 and 2 threads; it needs no database.

@@ -153,6 +153,11 @@ public final class Fleet implements AutoCloseable {
     return agent;
   }
 
+  /** The fleet CA's certificate (PEM) under mutual TLS; null with a plaintext agent port. */
+  public Path serverCa() {
+    return serverCa;
+  }
+
   /** The agent options for this server's transport: {@code --server-ca} with mutual TLS. */
   public String[] withTls(String... args) {
     if (serverCa == null) {

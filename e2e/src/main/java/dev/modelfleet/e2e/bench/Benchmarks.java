@@ -171,7 +171,8 @@ public final class Benchmarks {
     }
     if (sections.contains("rollout-fleet")) {
       progress(
-          "fleet rollout: two servers (filesystem store, S3Proxy), interleaved with baselines");
+          "fleet rollout: a server per store (filesystem, S3Proxy, mutual TLS), interleaved with"
+              + " baselines");
       Files.createDirectories(work.resolve("fleet"));
       FleetRolloutBench.run(
           repo,

@@ -25,13 +25,17 @@ final class ArtifactDownloads implements AutoCloseable {
    * What one device offers a download: its credential, its current server's two paths, and the
    * object-storage address the server gave for this artifact (null: none, download through the
    * server), which takes no credential.
+   *
+   * @param httpsTls under mutual TLS, the device certificate for the server's HTTPS artifact port
+   *     (never sent to an object-storage address); null: plaintext
    */
   record Source(
       String deviceId,
       String credential,
       AgentServiceGrpc.AgentServiceBlockingStub grpc,
       URI httpBase,
-      String directUrl) {}
+      String directUrl,
+      javax.net.ssl.SSLSocketFactory httpsTls) {}
 
   private final DownloadPath path;
   private final Path directory;
@@ -60,15 +64,27 @@ final class ArtifactDownloads implements AutoCloseable {
   /**
    * Where the server says to GET artifacts: its artifact_base_url, else its HTTP port on the host
    * the device reaches it by; null when it announces neither (or something unusable, which must not
-   * end the stream that carried it: the bytes can still come over gRPC).
+   * end the stream that carried it: the bytes can still come over gRPC). Under mutual TLS, as the
+   * agent: only an https artifact_base_url or the server's HTTPS artifact port, never plaintext.
    */
-  static URI announcedBase(SyncConfig config, String serverHost) {
-    String address =
-        !config.getArtifactBaseUrl().isEmpty()
-            ? config.getArtifactBaseUrl()
-            : config.getHttpPort() > 0
-                ? "http://" + serverHost + ":" + config.getHttpPort() + "/agent/v1/artifacts"
-                : null;
+  static URI announcedBase(SyncConfig config, String serverHost, boolean mutualTls) {
+    String base = config.getArtifactBaseUrl();
+    String address;
+    if (mutualTls) {
+      address =
+          base.startsWith("https://")
+              ? base
+              : config.getHttpsPort() > 0
+                  ? "https://" + serverHost + ":" + config.getHttpsPort() + "/agent/v1/artifacts"
+                  : null;
+    } else {
+      address =
+          !base.isEmpty()
+              ? base
+              : config.getHttpPort() > 0
+                  ? "http://" + serverHost + ":" + config.getHttpPort() + "/agent/v1/artifacts"
+                  : null;
+    }
     if (address == null) {
       return null;
     }
@@ -93,11 +109,15 @@ final class ArtifactDownloads implements AutoCloseable {
   private void run(Source source, VariantManifest manifest, DownloadOutcome outcome) {
     boolean http =
         (source.httpBase() != null || source.directUrl() != null) && path != DownloadPath.GRPC;
-    if (path == DownloadPath.HTTP && !http) {
+    boolean only = path == DownloadPath.HTTP || path == DownloadPath.HTTPS;
+    if (only && !http) {
       outcome.finished(
           "download-failed",
-          "--download-path http, but the server announced no"
-              + " HTTP artifact address (neither artifact_base_url nor http_port)");
+          path == DownloadPath.HTTPS
+              ? "--download-path https, but the server announced no HTTPS artifact address"
+                  + " (neither an https artifact_base_url nor https_port)"
+              : "--download-path http, but the server announced no"
+                  + " HTTP artifact address (neither artifact_base_url nor http_port)");
       return;
     }
     if (http) {
@@ -105,7 +125,7 @@ final class ArtifactDownloads implements AutoCloseable {
       if (failure == null) {
         return;
       }
-      if (path == DownloadPath.HTTP) {
+      if (only) {
         outcome.finished("download-failed", failure);
         return;
       }
@@ -130,7 +150,7 @@ final class ArtifactDownloads implements AutoCloseable {
         HttpArtifactFetch.fetchDirect(URI.create(source.directUrl()), bytes);
       } else if (http) {
         HttpArtifactFetch.fetch(
-            source.httpBase(), source.credential(), manifest.getSha256(), bytes);
+            source.httpBase(), source.credential(), manifest.getSha256(), bytes, source.httpsTls());
       } else {
         GrpcArtifactFetch.fetch(source.grpc(), manifest.getSha256(), bytes);
       }

@@ -8,6 +8,12 @@ public enum DownloadPath {
   GRPC,
   /** GET over HTTP only; a server that announces no HTTP address fails the download. */
   HTTP,
+  /**
+   * GET over the server's HTTPS artifact port with the device certificate only (mutual TLS, {@code
+   * --server-ca}), as the agent does under mutual TLS; a server that announces no HTTPS port fails
+   * the download.
+   */
+  HTTPS,
   /** As the real agent does: HTTP when the server announces it, gRPC otherwise or on failure. */
   AUTO;
 
@@ -16,7 +22,7 @@ public enum DownloadPath {
       return valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "--download-path takes grpc, http or auto, not '" + value + "'");
+          "--download-path takes grpc, http, https or auto, not '" + value + "'");
     }
   }
 }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One artifact over the server's HTTP path ({@code GET <base>/<sha256>} with the device credential
@@ -30,10 +32,11 @@ final class HttpArtifactFetch {
   /**
    * @throws IOException when the server refused, the transfer broke or writing failed
    */
-  static void fetch(URI base, String credential, String sha256, ArtifactBytes into)
+  static void fetch(
+      URI base, String credential, String sha256, ArtifactBytes into, SSLSocketFactory deviceTls)
       throws IOException {
     URI uri = URI.create(base.toString().endsWith("/") ? base + sha256 : base + "/" + sha256);
-    get(uri, credential, into);
+    get(uri, credential, into, deviceTls);
   }
 
   /**
@@ -41,11 +44,20 @@ final class HttpArtifactFetch {
    * credential goes there, the URL is the permission.
    */
   static void fetchDirect(URI url, ArtifactBytes into) throws IOException {
-    get(url, null, into);
+    get(url, null, into, null);
   }
 
-  private static void get(URI uri, String credential, ArtifactBytes into) throws IOException {
+  /**
+   * @param deviceTls for the server's own HTTPS artifact port: presents the device certificate and
+   *     trusts only the fleet CA (null: the JDK's defaults)
+   */
+  private static void get(
+      URI uri, String credential, ArtifactBytes into, SSLSocketFactory deviceTls)
+      throws IOException {
     HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();
+    if (deviceTls != null && connection instanceof HttpsURLConnection https) {
+      https.setSSLSocketFactory(deviceTls);
+    }
     connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
     connection.setReadTimeout(READ_TIMEOUT_MS);
     if (credential != null) {

@@ -1,5 +1,6 @@
 package dev.modelfleet.e2e.sim;
 
+import dev.modelfleet.agent.tls.DeviceTlsContext;
 import dev.modelfleet.agent.transport.grpc.BearerCredentialInterceptor;
 import dev.modelfleet.agent.trust.DesiredStateVerifier;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
@@ -12,15 +13,21 @@ import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
 import dev.modelfleet.protocol.agent.v1.VariantManifest;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One simulated device's Sync session on its server's shared channel. It owns no thread: gRPC
@@ -50,6 +57,15 @@ final class SimulatedDevice {
   private volatile FleetServer server;
 
   private volatile URI artifactBase;
+
+  /**
+   * Under mutual TLS: this device's own channel to each server it talked to, with its certificate
+   * (the shared channel has none). Plaintext devices share their server's channel.
+   */
+  private final Map<String, ManagedChannel> ownChannels = new ConcurrentHashMap<>();
+
+  /** Under mutual TLS: the device certificate towards the server's HTTPS artifact port. */
+  private volatile SSLSocketFactory httpsTls;
 
   /** Addresses in object storage the server gave for artifacts (sha256 → presigned URL). */
   private final java.util.Map<String, String> directUrls =
@@ -126,7 +142,7 @@ final class SimulatedDevice {
       server = target;
       outbound =
           (ClientCallStreamObserver<AgentMessage>)
-              AgentServiceGrpc.newStub(target.channel())
+              AgentServiceGrpc.newStub(channelTo(target))
                   .withInterceptors(credential)
                   .sync(new Inbound(target));
       outbound.onNext(hello);
@@ -178,7 +194,7 @@ final class SimulatedDevice {
     }
     connected = true;
     failedConnects = 0;
-    artifactBase = ArtifactDownloads.announcedBase(config, from.host());
+    artifactBase = ArtifactDownloads.announcedBase(config, from.host(), from.mutualTls());
     long periodMs =
         fleet.heartbeatOverrideMillis() > 0
             ? fleet.heartbeatOverrideMillis()
@@ -228,11 +244,33 @@ final class SimulatedDevice {
             new ArtifactDownloads.Source(
                 identity.deviceId(),
                 identity.credential(),
-                AgentServiceGrpc.newBlockingStub(from.channel()).withInterceptors(credential),
+                AgentServiceGrpc.newBlockingStub(channelTo(from)).withInterceptors(credential),
                 artifactBase,
-                directUrls.get(manifest.getSha256())),
+                directUrls.get(manifest.getSha256()),
+                from.mutualTls() ? httpsTls(from) : null),
             manifest,
             outcome);
+  }
+
+  private ManagedChannel channelTo(FleetServer target) {
+    if (!target.mutualTls()) {
+      return target.channel();
+    }
+    return ownChannels.computeIfAbsent(target.target(), t -> target.deviceChannel(identity.tls()));
+  }
+
+  private SSLSocketFactory httpsTls(FleetServer from) {
+    SSLSocketFactory tls = httpsTls;
+    if (tls == null) {
+      try {
+        // one per device, kept: connections with its certificate are reused between downloads
+        tls = DeviceTlsContext.socketFactory(from.fleetCa(), identity.tls());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      httpsTls = tls;
+    }
+    return tls;
   }
 
   private void sendProgress(DeploymentProgress progress) {
@@ -294,5 +332,6 @@ final class SimulatedDevice {
       outbound.cancel("simulator stopped", null);
       outbound = null;
     }
+    ownChannels.values().forEach(ManagedChannel::shutdownNow);
   }
 }

@@ -1,9 +1,11 @@
 package dev.modelfleet.e2e.sim;
 
+import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,7 +62,9 @@ public final class SimulatedFleet implements AutoCloseable {
     this.downloads =
         new ArtifactDownloads(
             options.downloadPath(), options.downloadDir(), options.downloadConcurrency(), counters);
-    options.servers().forEach(target -> servers.add(FleetServer.connect(target)));
+    List<X509Certificate> fleetCa =
+        options.serverCa() == null ? null : TlsIdentityStore.readCertificates(options.serverCa());
+    options.servers().forEach(target -> servers.add(FleetServer.connect(target, fleetCa)));
     this.scheduler =
         Executors.newScheduledThreadPool(
             Math.max(2, Runtime.getRuntime().availableProcessors() / 2),
@@ -84,7 +88,8 @@ public final class SimulatedFleet implements AutoCloseable {
             servers.stream().map(s -> AgentServiceGrpc.newStub(s.channel())).toList(),
             scheduler,
             options.token(),
-            rootKey);
+            rootKey,
+            options.mutualTls());
     this.enrollLoop = new Thread(() -> enrollAll(enroller), "sim-enroll");
     this.enrollLoop.setDaemon(true);
   }

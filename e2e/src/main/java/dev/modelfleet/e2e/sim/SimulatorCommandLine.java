@@ -15,13 +15,16 @@ final class SimulatorCommandLine {
                [--heartbeat-seconds S | --heartbeat-millis MS] [--profiles cpu,cuda,npu]
                [--duration-seconds D] [--root-key root.pub.pem] [--name-prefix sim]
                [--behaviour [model@]version:key=value,...]...
-               [--requests-per-heartbeat R] [--download-path grpc|http|auto]
-               [--download-dir DIR] [--download-concurrency C]
+               [--requests-per-heartbeat R] [--download-path grpc|http|https|auto]
+               [--download-dir DIR] [--download-concurrency C] [--server-ca fleet-ca.pem]
       Enrolls N simulated devices with one enrollment token (it needs N uses left) and keeps
       them syncing over the real agent protocol, without ONNX Runtime. Several --server
       addresses spread the devices over replicas; a device whose stream is lost moves on to
       the next one. Behaviour keys: error-rate, p50-ms, p95-ms, provider, fail-share,
-      fail-code, silent-share (e.g. --behaviour 2.0:error-rate=0.2,p95-ms=40,provider=cpu).""";
+      fail-code, silent-share (e.g. --behaviour 2.0:error-rate=0.2,p95-ms=40,provider=cpu).
+      --server-ca: the server's agent port runs mutual TLS; each device enrolls with a
+      certificate request and connects with its own certificate (one connection per device);
+      --download-path https (or auto) then downloads over the server's HTTPS artifact port.""";
 
   private SimulatorCommandLine() {}
 
@@ -59,6 +62,7 @@ final class SimulatorCommandLine {
         case "--download-path" -> options.downloadPath(DownloadPath.parse(value));
         case "--download-dir" -> options.downloadDir(Path.of(value));
         case "--download-concurrency" -> options.downloadConcurrency(whole(flag, value));
+        case "--server-ca" -> options.serverCa(Path.of(value));
         default -> throw new IllegalArgumentException("unknown option " + flag);
       }
     }

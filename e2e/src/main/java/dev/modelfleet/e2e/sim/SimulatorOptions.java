@@ -20,6 +20,10 @@ import java.util.List;
  * @param downloadDir where to write downloaded bytes (one file per download, deleted once
  *     verified); null: hash them as they arrive and keep nothing
  * @param downloadConcurrency downloads running at once in the whole fleet
+ * @param serverCa the fleet CA's certificate (PEM) the server's agent port presents under mutual
+ *     TLS; then each device enrolls with a certificate request, as the agent does, and talks to the
+ *     server on a channel of its own with its device certificate (one TLS connection per device,
+ *     where plaintext devices share one). null: plaintext agent port
  */
 public record SimulatorOptions(
     List<String> servers,
@@ -34,7 +38,8 @@ public record SimulatorOptions(
     long requestsPerHeartbeat,
     DownloadPath downloadPath,
     Path downloadDir,
-    int downloadConcurrency) {
+    int downloadConcurrency,
+    Path serverCa) {
 
   static final List<String> KNOWN_PROFILES = List.of("cpu", "cuda", "npu");
   static final long DEFAULT_REQUESTS_PER_HEARTBEAT = 100;
@@ -69,11 +74,24 @@ public record SimulatorOptions(
       throw new IllegalArgumentException("--requests-per-heartbeat cannot be negative");
     }
     if (downloadPath == null) {
-      throw new IllegalArgumentException("--download-path takes grpc, http or auto");
+      throw new IllegalArgumentException("--download-path takes grpc, http, https or auto");
+    }
+    if (downloadPath == DownloadPath.HTTPS && serverCa == null) {
+      throw new IllegalArgumentException(
+          "--download-path https needs --server-ca (the HTTPS artifact port is for mutual TLS)");
+    }
+    if (downloadPath == DownloadPath.HTTP && serverCa != null) {
+      throw new IllegalArgumentException(
+          "--download-path http is plaintext; under mutual TLS (--server-ca) use https, grpc or"
+              + " auto");
     }
     if (downloadConcurrency < 1) {
       throw new IllegalArgumentException("--download-concurrency must be at least 1");
     }
+  }
+
+  public boolean mutualTls() {
+    return serverCa != null;
   }
 
   /** The one address a single-server fleet uses. */
@@ -121,6 +139,7 @@ public record SimulatorOptions(
     private DownloadPath downloadPath = DownloadPath.AUTO;
     private Path downloadDir;
     private int downloadConcurrency = DEFAULT_DOWNLOAD_CONCURRENCY;
+    private Path serverCa;
 
     /** Comma-separated {@code host:port} addresses. */
     public Builder servers(String commaSeparated) {
@@ -188,6 +207,11 @@ public record SimulatorOptions(
       return this;
     }
 
+    public Builder serverCa(Path value) {
+      serverCa = value;
+      return this;
+    }
+
     public SimulatorOptions build() {
       return new SimulatorOptions(
           servers,
@@ -202,7 +226,8 @@ public record SimulatorOptions(
           requestsPerHeartbeat,
           downloadPath,
           downloadDir,
-          downloadConcurrency);
+          downloadConcurrency,
+          serverCa);
     }
   }
 }

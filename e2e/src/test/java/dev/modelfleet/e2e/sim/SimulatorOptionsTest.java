@@ -104,7 +104,8 @@ class SimulatorOptionsTest {
         "give the heartbeat interval once, with --heartbeat-seconds or --heartbeat-millis",
         refusal("--heartbeat-seconds", "1", "--heartbeat-millis", "5"));
     assertEquals(
-        "--download-path takes grpc, http or auto, not 'ftp'", refusal("--download-path", "ftp"));
+        "--download-path takes grpc, http, https or auto, not 'ftp'",
+        refusal("--download-path", "ftp"));
     assertEquals(
         "--download-concurrency must be at least 1", refusal("--download-concurrency", "0"));
     assertEquals(
@@ -112,6 +113,22 @@ class SimulatorOptionsTest {
     assertEquals("unknown option --colour", refusal("--colour", "red"));
     assertEquals("--token needs a value", refusal("--token"));
     assertEquals("unexpected 'stray' (options start with --)", refusal("stray"));
+  }
+
+  @Test
+  void mutualTlsTakesTheFleetCaAndKeepsModelBytesOffPlaintext() {
+    SimulatorOptions options =
+        parse("--server-ca", "/tmp/fleet-ca.pem", "--download-path", "https");
+    assertEquals(Path.of("/tmp/fleet-ca.pem"), options.serverCa());
+    assertTrue(options.mutualTls());
+    assertEquals(DownloadPath.HTTPS, options.downloadPath());
+    assertEquals(DownloadPath.AUTO, parse("--server-ca", "/tmp/fleet-ca.pem").downloadPath());
+    assertEquals(
+        "--download-path https needs --server-ca (the HTTPS artifact port is for mutual TLS)",
+        refusal("--download-path", "https"));
+    assertEquals(
+        "--download-path http is plaintext; under mutual TLS (--server-ca) use https, grpc or auto",
+        refusal("--server-ca", "/tmp/fleet-ca.pem", "--download-path", "http"));
   }
 
   @Test

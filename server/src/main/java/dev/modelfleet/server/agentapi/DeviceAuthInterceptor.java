@@ -62,7 +62,16 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
     }
     UUID certified = null;
     if (tls.mutual()) {
-      Verdict verdict = clientCertificate(call).map(certificates::check).orElse(null);
+      Verdict verdict;
+      try {
+        verdict = clientCertificate(call).map(certificates::check).orElse(null);
+      } catch (RuntimeException e) {
+        // The certificate's row could not be read (no database connection within the pool's
+        // timeout during an enrollment burst, a failover): as for the credential below, the call
+        // must be closed with a status the agent retries, or the device waits on it for good (a
+        // simulated device under mutual TLS did, never to be seen again).
+        return unavailable(call, e);
+      }
       if (verdict == null || !verdict.accepted()) {
         return refuse(
             call,
@@ -90,13 +99,7 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
       // The lookup failed (PostgreSQL restarting, a failover): no verdict on the credential. Left
       // to propagate, the call was never closed and the device waited on it for good; UNAVAILABLE
       // is what agents retry with back-off.
-      LOG.warnf("device credential not checked, the database is unavailable: %s", e.getMessage());
-      call.close(
-          Status.UNAVAILABLE.withDescription(
-              "the server cannot check device credentials right now (its database is"
-                  + " unavailable); retry with backoff"),
-          new Metadata());
-      return new ServerCall.Listener<>() {};
+      return unavailable(call, e);
     }
     if (device.isEmpty()) {
       return refuse(
@@ -107,6 +110,16 @@ public class DeviceAuthInterceptor implements ServerInterceptor {
     }
     return Contexts.interceptCall(
         Context.current().withValue(DEVICE_ID, device.get()), call, headers, next);
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> unavailable(ServerCall<Q, R> call, Exception e) {
+    LOG.warnf("device credential not checked, the database is unavailable: %s", e.getMessage());
+    call.close(
+        Status.UNAVAILABLE.withDescription(
+            "the server cannot check device credentials right now (its database is"
+                + " unavailable); retry with backoff"),
+        new Metadata());
+    return new ServerCall.Listener<>() {};
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {

@@ -15,7 +15,9 @@ import java.util.UUID;
 /**
  * The view's figures, counted by the database ({@link RolloutTally}), against the engine's reading
  * of the same rows ({@link RolloutProgress}, device by device in Java): both must say the same of
- * every wave, or the page would show one thing while the engine acts on another.
+ * every wave, or the page would show one thing while the engine acts on another. The view reads
+ * rollout_member_tally, which triggers keep as members, deployment statuses and health rows change
+ * (V30); the engine reads those rows themselves, so this also checks that no write escaped them.
  */
 final class TallyAgreement {
 
