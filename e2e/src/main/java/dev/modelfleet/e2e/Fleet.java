@@ -188,6 +188,11 @@ public final class Fleet implements AutoCloseable {
         Duration.ofSeconds(60),
         () -> {
           agent.requireAliveFor("enrolling");
+          // The server lists a device once Enroll answered, a moment before the agent has saved
+          // its identity: a test that stops the agent in between would leave it unenrolled.
+          if (!java.nio.file.Files.exists(agent.stateDir().resolve("identity.json"))) {
+            return null;
+          }
           for (JsonNode device : admin.getAll("/api/v1/devices")) {
             if (agent.name().equals(device.path("name").asText())) {
               return device.path("id").asText();
