@@ -199,7 +199,12 @@ class SelfUpdateEndToEndTest {
                     + needsNewerServer);
     assertTrue(match.path("chosen").isNull() || match.path("chosen").isMissingNode(), "" + match);
     assertTrue(
-        match.toString().contains("needs protocol revision 99, this server speaks 1"), "" + match);
+        match
+            .toString()
+            .contains(
+                "needs protocol revision 99, this server speaks "
+                    + dev.modelfleet.protocol.ProtocolRevision.CURRENT),
+        "" + match);
   }
 
   private static void createReleasesModel(Fleet fleet) {
