@@ -55,21 +55,9 @@ class DownloadPolicyEndToEndTest {
     ZonedDateTime opens = now.truncatedTo(ChronoUnit.MINUTES).plusMinutes(4);
     long aheadSeconds = Duration.between(now, opens).minusSeconds(90).toSeconds();
     ZonedDateTime opensHere = opens.minusSeconds(aheadSeconds);
-    AgentProcess agent =
-        fleet.startAgent(
-            "e2e-policy-" + run,
-            Map.of("policy-run", run),
-            "--metered",
-            "true",
-            "--time-zone",
-            "UTC",
-            "--clock-offset-seconds",
-            Long.toString(aheadSeconds));
+    AgentProcess agent = meteredAgent("e2e-policy-" + run, Map.of("policy-run", run), aheadSeconds);
     String deviceId = fleet.deviceIdOf(agent);
-    fleet.createModel(model);
-    byte[] v1 = SampleModels.classifier(191, 256, 2048, 10);
-    fleet.createVersion(model, "1");
-    fleet.uploadVariant(model, "1", v1);
+    modelWithVersionOne(model, 191);
     LocalTime start = opens.toLocalTime();
     String policyId =
         fleet
@@ -150,20 +138,10 @@ class DownloadPolicyEndToEndTest {
     ZonedDateTime midnight = now.toLocalDate().plusDays(1).atStartOfDay(ZoneOffset.UTC);
     long aheadSeconds = Duration.between(now, midnight).minusSeconds(90).toSeconds();
     ZonedDateTime midnightHere = midnight.minusSeconds(aheadSeconds);
-    AgentProcess agent =
-        fleet.startAgent(
-            "e2e-budget-" + run,
-            Map.of("budget-run", run),
-            "--metered",
-            "true",
-            "--clock-offset-seconds",
-            Long.toString(aheadSeconds));
+    AgentProcess agent = meteredAgent("e2e-budget-" + run, Map.of("budget-run", run), aheadSeconds);
     String deviceId = fleet.deviceIdOf(agent);
-    fleet.createModel(model);
-    byte[] v1 = SampleModels.classifier(193, 256, 2048, 10);
+    byte[] v1 = modelWithVersionOne(model, 193);
     long budget = v1.length / 2;
-    fleet.createVersion(model, "1");
-    fleet.uploadVariant(model, "1", v1);
     fleet
         .admin()
         .post(
@@ -226,6 +204,35 @@ class DownloadPolicyEndToEndTest {
         Files.readString(counted).strip(),
         "the second day fetched only what the first left");
     assertEquals(v1.length, served() - servedBefore, "bytes sent over both days");
+  }
+
+  /**
+   * An agent on a metered link in UTC whose download policy reads a clock {@code aheadSeconds}
+   * ahead of real time (its test-only clock offset).
+   */
+  private static AgentProcess meteredAgent(
+      String name, Map<String, String> labels, long aheadSeconds) {
+    return running
+        .fleet()
+        .startAgent(
+            name,
+            labels,
+            "--metered",
+            "true",
+            "--time-zone",
+            "UTC",
+            "--clock-offset-seconds",
+            Long.toString(aheadSeconds));
+  }
+
+  /** Creates {@code model} with a version 1 of about 2 MB (no delta to anything); its bytes. */
+  private static byte[] modelWithVersionOne(String model, int seed) {
+    Fleet fleet = running.fleet();
+    byte[] v1 = SampleModels.classifier(seed, 256, 2048, 10);
+    fleet.createModel(model);
+    fleet.createVersion(model, "1");
+    fleet.uploadVariant(model, "1", v1);
+    return v1;
   }
 
   private static long served() {
