@@ -99,6 +99,10 @@ public final class BenchmarkService implements AutoCloseable {
                     + report.getResultsCount()
                     + " results"
                     + (report.getSimulated() ? " (simulated)" : ""));
+            // No longer "in progress" before the report goes out: a request that arrives once the
+            // server has it (an operator asking again at once) must start a run, not be told that
+            // this one answers it.
+            running.set(false);
             onReport.accept(report);
           } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "benchmark (" + trigger + ") failed", e);
