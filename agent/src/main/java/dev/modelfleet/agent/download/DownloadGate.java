@@ -176,13 +176,9 @@ public final class DownloadGate {
       budget.persist();
       throw new PausedException(wait.get());
     }
-    LocalDate today = clock.instant().atZone(zone(p)).toLocalDate();
-    long granted = wanted;
-    if (p.getDailyBudgetBytes() > 0) {
-      granted = Math.min(wanted, p.getDailyBudgetBytes() - budget.used(today));
-    }
+    long granted = Math.min(wanted, allowance(p));
     throttle(granted, p.getRateBytesPerSecond());
-    budget.add(today, granted);
+    budget.add(today(p), granted);
     return granted;
   }
 
@@ -192,11 +188,18 @@ public final class DownloadGate {
    */
   long allowance() {
     DownloadPolicy p = policy;
-    if (!binds(p) || p.getDailyBudgetBytes() <= 0) {
+    return binds(p) ? allowance(p) : Long.MAX_VALUE;
+  }
+
+  private long allowance(DownloadPolicy p) {
+    if (p.getDailyBudgetBytes() <= 0) {
       return Long.MAX_VALUE;
     }
-    LocalDate today = clock.instant().atZone(zone(p)).toLocalDate();
-    return Math.max(0, p.getDailyBudgetBytes() - budget.used(today));
+    return Math.max(0, p.getDailyBudgetBytes() - budget.used(today(p)));
+  }
+
+  private LocalDate today(DownloadPolicy p) {
+    return clock.instant().atZone(zone(p)).toLocalDate();
   }
 
   /** Records the day's bytes now: a download paused or ended. */
