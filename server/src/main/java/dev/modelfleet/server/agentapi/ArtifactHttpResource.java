@@ -3,6 +3,7 @@ package dev.modelfleet.server.agentapi;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.server.artifact.ArtifactAccess;
 import dev.modelfleet.server.artifact.ArtifactStore;
+import dev.modelfleet.server.artifact.ByteSpan;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.pki.AgentTlsConfig;
@@ -101,7 +102,7 @@ public class ArtifactHttpResource {
     if (range == null) {
       return Response.ok(file).header("Accept-Ranges", "bytes").build();
     }
-    ByteRange span = ByteRange.of(range, size);
+    ByteSpan span = ByteSpan.of(range, size);
     return Response.status(206)
         .entity(new PathPart(file, span.from(), span.length()))
         .header("Accept-Ranges", "bytes")
@@ -114,7 +115,7 @@ public class ArtifactHttpResource {
    * presigned address or when direct downloads are off: the bytes pass through this server.
    */
   private Response fromStore(String sha256, String range) throws IOException {
-    long offset = range == null ? 0 : ByteRange.offsetOf(range);
+    long offset = range == null ? 0 : ByteSpan.offsetOf(range);
     ArtifactStore.Stored stored;
     try {
       stored = store.open(sha256, offset);
@@ -122,9 +123,9 @@ public class ArtifactHttpResource {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
     long size = stored.size();
-    ByteRange span;
+    ByteSpan span;
     try {
-      span = ByteRange.of(range, size);
+      span = ByteSpan.of(range, size);
     } catch (RuntimeException e) {
       stored.close();
       throw e;

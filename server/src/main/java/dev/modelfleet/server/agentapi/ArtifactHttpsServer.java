@@ -3,6 +3,7 @@ package dev.modelfleet.server.agentapi;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.server.artifact.ArtifactAccess;
 import dev.modelfleet.server.artifact.ArtifactStore;
+import dev.modelfleet.server.artifact.ByteSpan;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ApiException;
 import dev.modelfleet.server.common.Problem;
@@ -204,13 +205,13 @@ class ArtifactHttpsServer {
   private void serveFile(HttpServerRequest request, String sha256, Path file, String range) {
     HttpServerResponse response = request.response();
     long size;
-    ByteRange span;
+    ByteSpan span;
     try {
       if (!Files.isRegularFile(file)) {
         throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
       }
       size = Files.size(file);
-      span = ByteRange.of(range, size);
+      span = ByteSpan.of(range, size);
     } catch (IOException | RuntimeException e) {
       problem(response, e);
       return;
@@ -233,7 +234,7 @@ class ArtifactHttpsServer {
   private Void pumpFromStore(HttpServerRequest request, String sha256, String range)
       throws Exception {
     HttpServerResponse response = request.response();
-    long offset = range == null ? 0 : ByteRange.offsetOf(range);
+    long offset = range == null ? 0 : ByteSpan.offsetOf(range);
     ArtifactStore.Stored stored;
     try {
       stored = store.open(sha256, offset);
@@ -241,7 +242,7 @@ class ArtifactHttpsServer {
       throw ApiError.NOT_FOUND.exception("artifact " + sha256 + " is missing from the store");
     }
     try (stored) {
-      ByteRange span = ByteRange.of(range, stored.size());
+      ByteSpan span = ByteSpan.of(range, stored.size());
       head(response, range != null, span, stored.size());
       track(response);
       InputStream body = stored.body();
@@ -268,8 +269,7 @@ class ArtifactHttpsServer {
     return null;
   }
 
-  private static void head(
-      HttpServerResponse response, boolean partial, ByteRange span, long size) {
+  private static void head(HttpServerResponse response, boolean partial, ByteSpan span, long size) {
     response
         .setStatusCode(partial ? 206 : 200)
         .putHeader("Content-Type", "application/octet-stream")

@@ -43,7 +43,7 @@ public class ArtifactDownloads {
         throw gone(sha256);
       }
       long size = Files.size(file);
-      Span span = Span.of(range, size);
+      ByteSpan span = ByteSpan.of(range, size);
       Object body = span.whole(size) ? file : new PathPart(file, span.from(), span.length());
       // the server sets Content-Length for a file (sendfile)
       return headers(Response.status(span.whole(size) ? 200 : 206).entity(body), sha256, filename)
@@ -57,9 +57,9 @@ public class ArtifactDownloads {
       throw gone(sha256);
     }
     long size = stored.size();
-    Span span;
+    ByteSpan span;
     try {
-      span = Span.of(range, size);
+      span = ByteSpan.of(range, size);
     } catch (RuntimeException e) {
       stored.close();
       throw e;
@@ -99,54 +99,5 @@ public class ArtifactDownloads {
 
   private static RuntimeException gone(String sha256) {
     return ApiError.NOT_FOUND.exception("artifact " + sha256 + " is no longer in the store");
-  }
-
-  /** The bytes to send: from {@code from}, {@code length} of them. */
-  record Span(long from, long length) {
-
-    boolean whole(long size) {
-      return from == 0 && length == size;
-    }
-
-    String contentRange(long size) {
-      return "bytes " + from + "-" + (from + length - 1) + "/" + size;
-    }
-
-    static Span of(String header, long size) {
-      if (header == null || header.isBlank()) {
-        return new Span(0, size);
-      }
-      String value = header.strip();
-      int dash = value.indexOf('-');
-      if (!value.startsWith("bytes=") || dash < 0 || value.indexOf(',') >= 0) {
-        throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-            "only 'Range: bytes=<from>-' or 'bytes=<from>-<to>' is supported, got '"
-                + bounded(header)
-                + "'");
-      }
-      long from;
-      long to;
-      try {
-        from = Long.parseLong(value.substring(6, dash));
-        String end = value.substring(dash + 1);
-        to = end.isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(end));
-      } catch (NumberFormatException e) {
-        throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-            "the range is not two byte offsets: '" + bounded(header) + "'");
-      }
-      if (from < 0 || from >= size || to < from) {
-        throw ApiError.OFFSET_OUT_OF_RANGE.exception(
-            "range "
-                + bounded(value)
-                + " is outside the file (bytes 0.."
-                + (size - 1)
-                + "); ask again from 0");
-      }
-      return new Span(from, to - from + 1);
-    }
-
-    private static String bounded(String text) {
-      return text.length() <= 60 ? text : text.substring(0, 60) + "...";
-    }
   }
 }
