@@ -80,13 +80,7 @@ class DownloadPolicyEndToEndTest {
     long servedBefore = served();
     fleet.assign(model, "1", selector);
 
-    Waits.until(
-        "the device says it waits for its download window",
-        LIMIT,
-        () ->
-            "waiting_window"
-                .equals(fleet.deploymentOf(deviceId, model).path("reasonCode").asText()));
-    JsonNode waiting = fleet.deploymentOf(deviceId, model);
+    JsonNode waiting = awaitWaiting(deviceId, model, "waiting_window");
     assertEquals(0, waiting.path("bytesDone").asLong(), waiting.toString());
     assertTrue(waiting.path("reason").asText().contains(HHMM.format(start)), waiting.toString());
     assertEquals(0, served() - servedBefore, "no artifact byte left the server before the window");
@@ -160,13 +154,7 @@ class DownloadPolicyEndToEndTest {
     long servedBefore = served();
     fleet.assign(model, "1", selector);
 
-    Waits.until(
-        "the device says its day's budget is spent",
-        LIMIT,
-        () ->
-            "waiting_budget"
-                .equals(fleet.deploymentOf(deviceId, model).path("reasonCode").asText()));
-    JsonNode waiting = fleet.deploymentOf(deviceId, model);
+    JsonNode waiting = awaitWaiting(deviceId, model, "waiting_budget");
     long done = waiting.path("bytesDone").asLong();
     assertTrue(done > 0 && done <= budget, "stopped at the budget: " + waiting);
     assertTrue(
@@ -204,6 +192,17 @@ class DownloadPolicyEndToEndTest {
         Files.readString(counted).strip(),
         "the second day fetched only what the first left");
     assertEquals(v1.length, served() - servedBefore, "bytes sent over both days");
+  }
+
+  /** The device's deployment once it says it waits for the policy, with {@code reasonCode}. */
+  private static JsonNode awaitWaiting(String deviceId, String model, String reasonCode) {
+    return Waits.until(
+        deviceId + " to report " + reasonCode + " for " + model,
+        LIMIT,
+        () -> {
+          JsonNode deployment = running.fleet().deploymentOf(deviceId, model);
+          return reasonCode.equals(deployment.path("reasonCode").asText()) ? deployment : null;
+        });
   }
 
   /**
