@@ -7,10 +7,26 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
-/** A child JVM whose output goes to a log file, stopped politely and then firmly. */
+/**
+ * A child JVM whose output goes to a log file, stopped politely and then firmly. Those still
+ * running when this JVM exits (a benchmark stopped with Ctrl-C, a test that never reached its
+ * close) are stopped too, so no server or agent outlives the run and holds its ports.
+ */
 public class ManagedProcess implements AutoCloseable {
+
+  private static final Set<ManagedProcess> RUNNING = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(ManagedProcess::stopAllStillRunning, "managed-process-reaper"));
+  }
 
   private final String name;
   private final Process process;
@@ -44,6 +60,7 @@ public class ManagedProcess implements AutoCloseable {
             }
           });
       this.process = builder.start();
+      RUNNING.add(this);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + name + ": " + command, e);
     }
@@ -145,6 +162,7 @@ public class ManagedProcess implements AutoCloseable {
 
   @Override
   public void close() {
+    RUNNING.remove(this);
     // A launcher's children (the agent it supervises) go too, even when it could not pass on
     // the signal.
     List<ProcessHandle> children = process.descendants().toList();
@@ -155,6 +173,24 @@ public class ManagedProcess implements AutoCloseable {
       }
     }
     children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /** The shutdown hook: SIGTERM to all at once, then SIGKILL to what is left after 5 s. */
+  private static void stopAllStillRunning() {
+    List<ProcessHandle> all =
+        RUNNING.stream()
+            .flatMap(p -> Stream.concat(Stream.of(p.process.toHandle()), p.process.descendants()))
+            .toList();
+    all.forEach(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    for (ProcessHandle handle : all) {
+      long left = deadline - System.nanoTime();
+      try {
+        handle.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException | ExecutionException | TimeoutException e) {
+        handle.destroyForcibly();
+      }
+    }
   }
 
   private boolean waitFor(Duration timeout) {
