@@ -13,7 +13,7 @@ import java.util.UUID;
 
 /**
  * A rollout's figures for its view, counted by the database: devices per wave and state, the gates'
- * sums and the p95 latencies whose medians they show, and the first devices with a problem. The
+ * sums and the medians of the devices' p95 latencies, and the first devices with a problem. The
  * view is read on every page, API call and stream change, so it must not cost one Java object per
  * device as {@link RolloutProgress} (the engine's reading) does, nor a join of every member with
  * its device, deployment status and health rows: with 50,000 members that join took 0.5-15 s of
@@ -37,13 +37,33 @@ final class RolloutTally {
              coalesce(sum(requests_now) filter (where judged), 0),
              coalesce(sum(errors_now) filter (where judged), 0),
              coalesce(sum(requests_before) filter (where judged), 0),
-             coalesce(sum(errors_before) filter (where judged), 0),
-             string_agg(p95_now::text, ',') filter (where judged),
-             string_agg(p95_before::text, ',') filter (where judged)
-        from (select t.*, t.requests_now >= ?2 and t.requests_before >= ?2 as judged
-                from rollout_member_tally t
-               where t.rollout_id = ?1) t
+             coalesce(sum(errors_before) filter (where judged), 0)
+        from judged
        group by wave_index, state
+      """;
+
+  /**
+   * Per wave, how many judged devices have a p95 and the medians of their p95s on both versions, as
+   * {@link WaveStats#median} takes them (the mean of the middle two of an even count), so the view
+   * never carries one number per device out of the database.
+   */
+  private static final String MEDIANS =
+      """
+      select wave_index, count(p95_now) filter (where judged) as with_p95,
+             percentile_cont(0.5) within group (order by p95_now) filter (where judged)
+               as median_now,
+             percentile_cont(0.5) within group (order by p95_before) filter (where judged)
+               as median_before
+        from judged
+       group by wave_index
+      """;
+
+  /** The members of rollout ?1, each marked whether its health figures count for the gates. */
+  private static final String JUDGED =
+      """
+      select t.*, t.requests_now >= ?2 and t.requests_before >= ?2 as judged
+        from rollout_member_tally t
+       where t.rollout_id = ?1
       """;
 
   /**
@@ -62,17 +82,25 @@ final class RolloutTally {
       """;
 
   /**
-   * Both in one statement, so in one snapshot: counted members and those of them now offline (a
-   * member that joins a running wave between two statements would otherwise be moved to offline
-   * from a count that does not hold it). The counts come first.
+   * All in one statement, so in one snapshot: counted members, those of them now offline (a member
+   * that joins a running wave between two statements would otherwise be moved to offline from a
+   * count that does not hold it) and the medians. Each row says which it is; counts come first.
    */
   private static final String WAVES =
-      "with c as ("
+      "with judged as ("
+          + JUDGED
+          + "), c as ("
           + COUNTS
           + "), o as ("
           + OFFLINE
-          + ") select false as moved, c.* from c union all select true, o.wave_index, o.state,"
-          + " o.count, null, null, null, null, null, null, null, null, null from o order by 1";
+          + "), m as ("
+          + MEDIANS
+          + ") select 0 as kind, c.*, null::float8, null::float8 from c"
+          + " union all select 1, o.wave_index, o.state, o.count,"
+          + " null, null, null, null, null, null, null, null, null from o"
+          + " union all select 2, m.wave_index, null, m.with_p95,"
+          + " null, null, null, null, null, null, null, m.median_now, m.median_before"
+          + " from m order by 1";
 
   private static final java.util.Set<String> PROBLEM_STATES =
       java.util.Set.of(RolloutDevice.FAILED, RolloutDevice.SKIPPED, RolloutDevice.ROLLED_BACK);
@@ -106,10 +134,10 @@ final class RolloutTally {
             .getResultList()) {
       Object[] r = (Object[]) row;
       Partial wave = partials.computeIfAbsent(((Number) r[1]).intValue(), w -> new Partial());
-      if ((Boolean) r[0]) {
-        wave.offline((String) r[2], ((Number) r[3]).intValue());
-      } else {
-        wave.add(java.util.Arrays.copyOfRange(r, 1, r.length));
+      switch (((Number) r[0]).intValue()) {
+        case 0 -> wave.add(r);
+        case 1 -> wave.offline((String) r[2], ((Number) r[3]).intValue());
+        default -> wave.medians(((Number) r[3]).intValue(), (Double) r[11], (Double) r[12]);
       }
     }
     Map<Integer, WaveStats> waves = new HashMap<>();
@@ -163,21 +191,27 @@ final class RolloutTally {
     private long errorsNow;
     private long requestsBefore;
     private long errorsBefore;
-    private final List<Double> p95Now = new ArrayList<>();
-    private final List<Double> p95Before = new ArrayList<>();
+    private int withP95;
+    private Double medianP95Now;
+    private Double medianP95Before;
 
+    /** A row of {@link #COUNTS}, after the row's kind. */
     void add(Object[] r) {
-      int n = ((Number) r[2]).intValue();
-      byState.put((String) r[1], n);
+      int n = ((Number) r[3]).intValue();
+      byState.put((String) r[2], n);
       devices += n;
-      fallbacks += ((Number) r[3]).intValue();
-      unhealthy += ((Number) r[4]).intValue();
-      requestsNow += ((Number) r[6]).longValue();
-      errorsNow += ((Number) r[7]).longValue();
-      requestsBefore += ((Number) r[8]).longValue();
-      errorsBefore += ((Number) r[9]).longValue();
-      numbers((String) r[10], p95Now);
-      numbers((String) r[11], p95Before);
+      fallbacks += ((Number) r[4]).intValue();
+      unhealthy += ((Number) r[5]).intValue();
+      requestsNow += ((Number) r[7]).longValue();
+      errorsNow += ((Number) r[8]).longValue();
+      requestsBefore += ((Number) r[9]).longValue();
+      errorsBefore += ((Number) r[10]).longValue();
+    }
+
+    void medians(int withP95, Double now, Double before) {
+      this.withP95 = withP95;
+      this.medianP95Now = now;
+      this.medianP95Before = before;
     }
 
     /** Moves {@code n} devices counted in {@code state} to offline. */
@@ -195,24 +229,14 @@ final class RolloutTally {
       int skipped = byState.getOrDefault(RolloutDevice.SKIPPED, 0);
       GateFigures gate =
           new GateFigures(
-              p95Now.isEmpty() ? null : p95Now.size(),
+              withP95 == 0 ? null : withP95,
               requestsNow == 0 ? null : 100.0 * errorsNow / requestsNow,
               requestsBefore == 0 ? null : 100.0 * errorsBefore / requestsBefore,
-              WaveStats.median(p95Now),
-              WaveStats.median(p95Before),
+              medianP95Now,
+              medianP95Before,
               fallbacks,
               unhealthy);
       return new WaveStats(devices, byState, devices - skipped, active, failed, skipped, gate);
-    }
-
-    /** The p95 figures as PostgreSQL wrote them: its shortest text that reads back exactly. */
-    private static void numbers(String joined, List<Double> into) {
-      if (joined == null) {
-        return;
-      }
-      for (String value : joined.split(",")) {
-        into.add(Double.parseDouble(value));
-      }
     }
   }
 }

@@ -133,6 +133,12 @@ record WaveStats(
     List<Double> sorted = new ArrayList<>(values);
     sorted.sort(null);
     int mid = sorted.size() / 2;
-    return sorted.size() % 2 == 1 ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
+    if (sorted.size() % 2 == 1) {
+      return sorted.get(mid);
+    }
+    // PostgreSQL's percentile_cont(0.5) interpolates so, and the rollout view takes its medians
+    // from there: the same figure to the last bit whichever side computes it.
+    double low = sorted.get(mid - 1);
+    return low + 0.5 * (sorted.get(mid) - low);
   }
 }

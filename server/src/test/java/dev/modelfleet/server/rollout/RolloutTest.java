@@ -214,6 +214,9 @@ class RolloutTest {
       assertEquals(5.0, paused.getDouble("waves[0].gate.errorRateNow"), 0.01, "40 of 800 requests");
       assertEquals(
           0.1, paused.getDouble("waves[0].gate.errorRateBefore"), 0.01, "1 of 1000 requests");
+      assertEquals(2, paused.getInt("waves[0].gate.judgedDevices"));
+      assertEquals(5.5, paused.getDouble("waves[0].gate.p95NowMs"), 1e-9, "median of 9.0 and 2.0");
+      assertEquals(2.0, paused.getDouble("waves[0].gate.p95BeforeMs"), 1e-9);
       TallyAgreement.assertAgrees(id);
     }
   }
