@@ -48,6 +48,10 @@ public final class FakeControlPlane implements AutoCloseable {
   public final FleetFixture fleet;
   public final Map<String, byte[]> artifacts = new ConcurrentHashMap<>();
   public final List<Long> fetchOffsets = new CopyOnWriteArrayList<>();
+
+  /** Each FetchArtifact's end_offset (0: to the end), which this server honours as ours does. */
+  public final List<Long> fetchEnds = new CopyOnWriteArrayList<>();
+
   public final List<String> authorizations = new CopyOnWriteArrayList<>();
   public final BlockingQueue<Hello> hellos = new LinkedBlockingQueue<>();
   public final BlockingQueue<DeploymentProgress> progress = new LinkedBlockingQueue<>();
@@ -271,6 +275,7 @@ public final class FakeControlPlane implements AutoCloseable {
         return;
       }
       fetchOffsets.add(request.getOffset());
+      fetchEnds.add(request.getEndOffset());
       byte[] bytes = artifacts.get(request.getSha256());
       if (bytes == null) {
         response.onError(Status.NOT_FOUND.asRuntimeException());
@@ -282,8 +287,12 @@ public final class FakeControlPlane implements AutoCloseable {
       }
       var call = (io.grpc.stub.ServerCallStreamObserver<ArtifactChunk>) response;
       long at = request.getOffset();
-      while ((at < bytes.length || endless) && !call.isCancelled()) {
-        int length = at < bytes.length ? (int) Math.min(chunkSize, bytes.length - at) : chunkSize;
+      long stop =
+          request.getEndOffset() == 0
+              ? bytes.length
+              : Math.min(request.getEndOffset(), bytes.length);
+      while ((at < stop || endless) && !call.isCancelled()) {
+        int length = at < stop ? (int) Math.min(chunkSize, stop - at) : chunkSize;
         ByteString data =
             at < bytes.length
                 ? ByteString.copyFrom(bytes, (int) at, length)

@@ -42,6 +42,11 @@ class ArtifactStreamer {
       throw ApiError.OFFSET_OUT_OF_RANGE.exception(
           "offset " + offset + " is negative; restart from 0");
     }
+    long end = request.getEndOffset();
+    if (end < 0 || (end != 0 && end < offset)) {
+      throw ApiError.OFFSET_OUT_OF_RANGE.exception(
+          "end_offset " + end + " is before offset " + offset + "; leave it 0 for the whole rest");
+    }
     ArtifactStore.Stored stored;
     try {
       stored = store.open(sha256, offset);
@@ -57,6 +62,7 @@ class ArtifactStreamer {
               + stored.size()
               + "); restart from 0");
     }
-    new ChunkPump(stored, out, metrics).start();
+    long stop = end == 0 ? stored.size() : Math.min(end, stored.size());
+    new ChunkPump(stored, stop, out, metrics).start();
   }
 }

@@ -9,9 +9,10 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Sends a stored artifact from an offset in chunks, only while the transport can take them: each
- * chunk waits for the client's flow-control window, so a slow device holds at most a chunk or two
- * of server memory instead of the whole file.
+ * Sends a stored artifact from an offset up to a stop (its end, or where the device asked the
+ * stream to end) in chunks, only while the transport can take them: each chunk waits for the
+ * client's flow-control window, so a slow device holds at most a chunk or two of server memory
+ * instead of the whole file.
  */
 final class ChunkPump implements Runnable {
 
@@ -19,6 +20,7 @@ final class ChunkPump implements Runnable {
 
   private final InputStream file;
   private final long size;
+  private final long stop;
   private final ServerCallStreamObserver<ArtifactChunk> out;
   private final DownloadMetrics metrics;
   private long position;
@@ -26,11 +28,13 @@ final class ChunkPump implements Runnable {
 
   ChunkPump(
       ArtifactStore.Stored stored,
+      long stop,
       ServerCallStreamObserver<ArtifactChunk> out,
       DownloadMetrics metrics) {
     this.file = stored.body();
     this.position = stored.offset();
     this.size = stored.size();
+    this.stop = stop;
     this.out = out;
     this.metrics = metrics;
   }
@@ -49,12 +53,12 @@ final class ChunkPump implements Runnable {
       return;
     }
     try {
-      while (position < size && out.isReady()) {
+      while (position < stop && out.isReady()) {
         ArtifactChunk chunk = readChunk();
         out.onNext(chunk);
         metrics.bytesServed(DownloadMetrics.GRPC, chunk.getData().size());
       }
-      if (position >= size) {
+      if (position >= stop) {
         finish();
         out.onCompleted();
         metrics.ended(DownloadMetrics.GRPC, true);
@@ -70,7 +74,7 @@ final class ChunkPump implements Runnable {
   }
 
   private ArtifactChunk readChunk() throws IOException {
-    byte[] buffer = new byte[(int) Math.min(CHUNK_SIZE, size - position)];
+    byte[] buffer = new byte[(int) Math.min(CHUNK_SIZE, stop - position)];
     if (file.readNBytes(buffer, 0, buffer.length) < buffer.length) {
       throw new IOException("artifact shorter than recorded");
     }

@@ -122,6 +122,40 @@ class FetchArtifactTest {
   }
 
   @Test
+  void aStreamEndsWhereTheDeviceAskedItToEnd() {
+    int offset = MIB - 5;
+    long end = 2L * MIB + 3; // across two chunk borders, as a day's allowance falls anywhere
+    List<Long> offsets = new ArrayList<>();
+    byte[] received =
+        AgentClient.concat(
+            agent.fetch(device.getDeviceCredential(), published.sha256(), offset, end), offsets);
+    assertArrayEquals(Arrays.copyOfRange(published.bytes(), offset, (int) end), received);
+    assertEquals(List.of((long) offset, (long) offset + MIB), offsets);
+
+    byte[] rest =
+        AgentClient.concat(
+            agent.fetch(
+                device.getDeviceCredential(),
+                published.sha256(),
+                end,
+                published.bytes().length + 100L),
+            new ArrayList<>());
+    assertArrayEquals(
+        Arrays.copyOfRange(published.bytes(), (int) end, published.bytes().length),
+        rest,
+        "an end beyond the artifact is its end");
+    StatusRuntimeException backwards =
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                agent
+                    .fetch(device.getDeviceCredential(), published.sha256(), end, end - 1)
+                    .hasNext());
+    assertEquals(
+        Status.Code.OUT_OF_RANGE, backwards.getStatus().getCode(), "an end before the offset");
+  }
+
+  @Test
   void offsetAtTheEndSendsNothing() {
     byte[] received =
         AgentClient.concat(

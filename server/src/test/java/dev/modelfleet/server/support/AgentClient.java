@@ -88,6 +88,11 @@ public final class AgentClient implements AutoCloseable {
   }
 
   public Iterator<ArtifactChunk> fetch(String credential, String sha256, long offset) {
+    return fetch(credential, sha256, offset, 0);
+  }
+
+  /** {@code end}: the first byte not to send, 0 for the artifact's end. */
+  public Iterator<ArtifactChunk> fetch(String credential, String sha256, long offset, long end) {
     Metadata headers = new Metadata();
     headers.put(
         Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
@@ -95,7 +100,11 @@ public final class AgentClient implements AutoCloseable {
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
         .withDeadlineAfter(30, TimeUnit.SECONDS)
         .fetchArtifact(
-            FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
+            FetchArtifactRequest.newBuilder()
+                .setSha256(sha256)
+                .setOffset(offset)
+                .setEndOffset(end)
+                .build());
   }
 
   public static byte[] concat(Iterator<ArtifactChunk> chunks, List<Long> offsets) {

@@ -35,9 +35,14 @@ public final class GrpcArtifactSource implements ArtifactSource {
     // Cancelling from the downloader's rate watch ends a stalled call in hasNext().
     consumer.abortWith(() -> context.cancel(null));
     try {
-      Iterator<ArtifactChunk> chunks =
-          stub.fetchArtifact(
-              FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset).build());
+      FetchArtifactRequest.Builder request =
+          FetchArtifactRequest.newBuilder().setSha256(sha256).setOffset(offset);
+      long stop = consumer.stopOffset();
+      if (stop != Long.MAX_VALUE && stop > offset) {
+        // today's allowance ends before the artifact: the server sends no more than that
+        request.setEndOffset(stop);
+      }
+      Iterator<ArtifactChunk> chunks = stub.fetchArtifact(request.build());
       while (chunks.hasNext()) {
         ArtifactChunk chunk = chunks.next();
         consumer.received(chunk.getData().size());

@@ -5,17 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
+import dev.modelfleet.agent.download.DownloadGate;
+import dev.modelfleet.agent.testing.Eventually;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;
+import dev.modelfleet.agent.testing.MovableClock;
 import dev.modelfleet.agent.trust.VerificationException;
 import dev.modelfleet.protocol.Dsse;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
+import dev.modelfleet.protocol.agent.v1.DownloadPolicy;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +61,61 @@ class GrpcArtifactSourceTest {
         assertArrayEquals(artifact, Files.readAllBytes(file));
         assertEquals(List.of(1_234_567L), server.fetchOffsets);
         assertEquals(List.of("Bearer " + FakeControlPlane.CREDENTIAL), server.authorizations);
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aDailyBudgetAsksTheServerForNoMoreThanTheDayAllows() throws Exception {
+    byte[] artifact = new byte[2_500_000];
+    new Random(2).nextBytes(artifact);
+    String sha = Dsse.sha256Hex(artifact);
+    MovableClock clock = new MovableClock(Instant.parse("2026-12-07T10:00:00Z"));
+    DownloadGate gate = new DownloadGate(clock, false, ZoneOffset.UTC, dir.resolve("budget"));
+    gate.apply(
+        DownloadPolicy.newBuilder()
+            .setId("metered")
+            .setTimeZone("UTC")
+            .setDailyBudgetBytes(1_000_000)
+            .build());
+    List<Long> waitedAt = new CopyOnWriteArrayList<>();
+    try (FakeControlPlane server = FakeControlPlane.inProcess(new FleetFixture())) {
+      server.artifacts.put(sha, artifact);
+      ManagedChannel channel = server.channel();
+      try {
+        ArtifactDownloader downloader = downloader(channel, FakeControlPlane.CREDENTIAL);
+        downloader.governedBy(gate);
+        CompletableFuture<Path> done =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return downloader.download(
+                        sha,
+                        artifact.length,
+                        new ArtifactDownloader.Progress() {
+                          @Override
+                          public void update(long bytes, long total) {}
+
+                          @Override
+                          public void waiting(DownloadGate.Wait wait, long bytes, long total) {
+                            waitedAt.add(bytes);
+                          }
+                        });
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+        Eventually.within(Duration.ofSeconds(30), () -> assertEquals(1, waitedAt.size()));
+        assertEquals(1_000_000L, server.bytesSent.get(), "the server sent only today's budget");
+        clock.set(Instant.parse("2026-12-08T00:00:01Z"));
+        Eventually.within(Duration.ofSeconds(30), () -> assertEquals(2, waitedAt.size()));
+        clock.set(Instant.parse("2026-12-09T00:00:01Z"));
+        assertArrayEquals(artifact, Files.readAllBytes(done.get(30, TimeUnit.SECONDS)));
+        assertEquals(List.of(0L, 1_000_000L, 2_000_000L), server.fetchOffsets);
+        assertEquals(List.of(1_000_000L, 2_000_000L, 0L), server.fetchEnds, "the last day: all");
+        assertEquals(artifact.length, server.bytesSent.get(), "not a byte sent twice");
       } finally {
         channel.shutdownNow();
       }
