@@ -4,20 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelfleet.agent.testing.BackgroundDownload;
 import dev.modelfleet.agent.testing.InMemoryArtifactSource;
 import dev.modelfleet.agent.testing.MovableClock;
 import dev.modelfleet.protocol.agent.v1.DownloadPolicy;
 import dev.modelfleet.protocol.agent.v1.DownloadWindow;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,14 +29,12 @@ class DownloadPolicyEnforcementTest {
   private static final Instant HALF_PAST_MIDNIGHT = Instant.parse("2026-12-07T00:30:00Z");
   private static final DownloadWindow ONE_TO_FIVE =
       DownloadWindow.newBuilder().setStartMinute(60).setEndMinute(300).build();
-  private static final long AWAIT_SECONDS = 60;
+  private static final Duration AWAIT = Duration.ofSeconds(60);
 
   @TempDir Path dir;
 
   private final InMemoryArtifactSource source = new InMemoryArtifactSource();
   private final MovableClock clock = new MovableClock(HALF_PAST_MIDNIGHT);
-  private final List<DownloadGate.Wait> waits = new CopyOnWriteArrayList<>();
-  private final List<Long> waitedWithBytes = new CopyOnWriteArrayList<>();
 
   @Test
   void aClosedWindowFetchesNothingUntilItOpens() throws Exception {
@@ -45,14 +42,14 @@ class DownloadPolicyEnforcementTest {
     String sha = source.put(artifact);
     ArtifactDownloader downloader = downloader(gate(false, policy().addWindows(ONE_TO_FIVE)));
 
-    CompletableFuture<Path> done = downloadInBackground(downloader, sha, artifact.length);
-    awaitWaits(1);
+    BackgroundDownload download = BackgroundDownload.start(downloader, sha, artifact.length);
+    download.awaitWaits(1, AWAIT);
 
-    assertEquals(DownloadGate.WAITING_WINDOW, waits.get(0).reasonCode());
-    assertEquals(Instant.parse("2026-12-07T01:00:00Z"), waits.get(0).until());
+    assertEquals(DownloadGate.WAITING_WINDOW, download.waits.get(0).reasonCode());
+    assertEquals(Instant.parse("2026-12-07T01:00:00Z"), download.waits.get(0).until());
     assertTrue(source.requestedOffsets.isEmpty(), "fetched while the window was closed");
     clock.set(Instant.parse("2026-12-07T01:00:00Z"));
-    assertArrayEquals(artifact, Files.readAllBytes(done.get(AWAIT_SECONDS, TimeUnit.SECONDS)));
+    assertArrayEquals(artifact, Files.readAllBytes(download.file(AWAIT)));
     assertEquals(List.of(0L), source.requestedOffsets);
   }
 
@@ -81,13 +78,14 @@ class DownloadPolicyEnforcementTest {
                 closing, s -> dir.resolve(s + ".onnx"), s -> dir.resolve(s + ".part"), 3, 10)
             .governedBy(gate);
 
-    CompletableFuture<Path> done = downloadInBackground(downloader, sha, artifact.length);
-    awaitWaits(1);
+    BackgroundDownload download = BackgroundDownload.start(downloader, sha, artifact.length);
+    download.awaitWaits(1, AWAIT);
 
-    assertEquals(DownloadGate.WAITING_WINDOW, waits.get(0).reasonCode());
-    assertEquals(3_200L, waitedWithBytes.get(0), "kept what came before the window closed");
+    assertEquals(DownloadGate.WAITING_WINDOW, download.waits.get(0).reasonCode());
+    assertEquals(
+        3_200L, download.waitedWithBytes.get(0), "kept what came before the window closed");
     clock.set(Instant.parse("2026-12-08T01:00:00Z"));
-    assertArrayEquals(artifact, Files.readAllBytes(done.get(AWAIT_SECONDS, TimeUnit.SECONDS)));
+    assertArrayEquals(artifact, Files.readAllBytes(download.file(AWAIT)));
     assertEquals(List.of(0L, 3_200L), source.requestedOffsets);
   }
 
@@ -98,12 +96,12 @@ class DownloadPolicyEnforcementTest {
     DownloadPolicy.Builder policy = policy().setDailyBudgetBytes(1_000);
     ArtifactDownloader downloader = downloader(gate(false, policy));
 
-    CompletableFuture<Path> done = downloadInBackground(downloader, sha, artifact.length);
-    awaitWaits(1);
+    BackgroundDownload download = BackgroundDownload.start(downloader, sha, artifact.length);
+    download.awaitWaits(1, AWAIT);
 
-    assertEquals(DownloadGate.WAITING_BUDGET, waits.get(0).reasonCode());
-    assertEquals(Instant.parse("2026-12-08T00:00:00Z"), waits.get(0).until());
-    assertEquals(1_000L, waitedWithBytes.get(0));
+    assertEquals(DownloadGate.WAITING_BUDGET, download.waits.get(0).reasonCode());
+    assertEquals(Instant.parse("2026-12-08T00:00:00Z"), download.waits.get(0).until());
+    assertEquals(1_000L, download.waitedWithBytes.get(0));
     // A restarted agent (a new gate on the same state directory) has no fresh budget today.
     assertEquals(
         DownloadGate.WAITING_BUDGET,
@@ -111,10 +109,10 @@ class DownloadPolicyEnforcementTest {
         "the day's bytes must survive a restart");
 
     clock.set(Instant.parse("2026-12-08T00:00:01Z"));
-    awaitWaits(2);
-    assertEquals(2_000L, waitedWithBytes.get(1));
+    download.awaitWaits(2, AWAIT);
+    assertEquals(2_000L, download.waitedWithBytes.get(1));
     clock.set(Instant.parse("2026-12-09T00:00:01Z"));
-    assertArrayEquals(artifact, Files.readAllBytes(done.get(AWAIT_SECONDS, TimeUnit.SECONDS)));
+    assertArrayEquals(artifact, Files.readAllBytes(download.file(AWAIT)));
     assertEquals(List.of(0L, 1_000L, 2_000L), source.requestedOffsets);
   }
 
@@ -174,38 +172,6 @@ class DownloadPolicyEnforcementTest {
     return new ArtifactDownloader(
             source, s -> dir.resolve(s + ".onnx"), s -> dir.resolve(s + ".part"), 3, 10)
         .governedBy(gate);
-  }
-
-  private CompletableFuture<Path> downloadInBackground(
-      ArtifactDownloader downloader, String sha, long size) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return downloader.download(
-                sha,
-                size,
-                new ArtifactDownloader.Progress() {
-                  @Override
-                  public void update(long done, long total) {}
-
-                  @Override
-                  public void waiting(DownloadGate.Wait wait, long done, long total) {
-                    waitedWithBytes.add(done);
-                    waits.add(wait);
-                  }
-                });
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
-  }
-
-  private void awaitWaits(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(AWAIT_SECONDS);
-    while (waits.size() < count) {
-      assertTrue(System.nanoTime() < deadline, "no wait #" + count + " reported; got " + waits);
-      Thread.sleep(10);
-    }
   }
 
   private static byte[] bytes(int size) {

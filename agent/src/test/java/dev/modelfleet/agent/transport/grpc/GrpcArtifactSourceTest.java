@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.download.DownloadGate;
-import dev.modelfleet.agent.testing.Eventually;
+import dev.modelfleet.agent.testing.BackgroundDownload;
 import dev.modelfleet.agent.testing.FakeControlPlane;
 import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.testing.MovableClock;
@@ -23,9 +23,6 @@ import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,39 +77,19 @@ class GrpcArtifactSourceTest {
             .setTimeZone("UTC")
             .setDailyBudgetBytes(1_000_000)
             .build());
-    List<Long> waitedAt = new CopyOnWriteArrayList<>();
     try (FakeControlPlane server = FakeControlPlane.inProcess(new FleetFixture())) {
       server.artifacts.put(sha, artifact);
       ManagedChannel channel = server.channel();
       try {
         ArtifactDownloader downloader = downloader(channel, FakeControlPlane.CREDENTIAL);
         downloader.governedBy(gate);
-        CompletableFuture<Path> done =
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return downloader.download(
-                        sha,
-                        artifact.length,
-                        new ArtifactDownloader.Progress() {
-                          @Override
-                          public void update(long bytes, long total) {}
-
-                          @Override
-                          public void waiting(DownloadGate.Wait wait, long bytes, long total) {
-                            waitedAt.add(bytes);
-                          }
-                        });
-                  } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
-        Eventually.within(Duration.ofSeconds(30), () -> assertEquals(1, waitedAt.size()));
+        BackgroundDownload download = BackgroundDownload.start(downloader, sha, artifact.length);
+        download.awaitWaits(1, Duration.ofSeconds(30));
         assertEquals(1_000_000L, server.bytesSent.get(), "the server sent only today's budget");
         clock.set(Instant.parse("2026-12-08T00:00:01Z"));
-        Eventually.within(Duration.ofSeconds(30), () -> assertEquals(2, waitedAt.size()));
+        download.awaitWaits(2, Duration.ofSeconds(30));
         clock.set(Instant.parse("2026-12-09T00:00:01Z"));
-        assertArrayEquals(artifact, Files.readAllBytes(done.get(30, TimeUnit.SECONDS)));
+        assertArrayEquals(artifact, Files.readAllBytes(download.file(Duration.ofSeconds(30))));
         assertEquals(List.of(0L, 1_000_000L, 2_000_000L), server.fetchOffsets);
         assertEquals(List.of(1_000_000L, 2_000_000L, 0L), server.fetchEnds, "the last day: all");
         assertEquals(artifact.length, server.bytesSent.get(), "not a byte sent twice");
