@@ -5,22 +5,37 @@ import dev.modelfleet.agent.inference.LocalInference;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.ServerChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The local Open Inference Protocol gRPC endpoint (KServe's {@code inference.GRPCInferenceService}
  * on {@code grpc-port}), on the same bind address, token and models as the REST API.
+ *
+ * <p>Calls run on the event loop that read them ({@code directExecutor}), on event loops of this
+ * server's own: handing each call to an executor thread and its answer back to the event loop cost
+ * two thread switches per request, most of gRPC's overhead over {@code OrtSession.run} for a small
+ * model (docs/benchmarks.md). The loops are this server's alone, so that a long inference never
+ * holds up the agent's control stream, which runs on gRPC's shared loops. A connection is served by
+ * one loop: calls on one connection run one after another, calls on different connections in
+ * parallel, up to {@code threads} at a time (a client that wants parallel calls opens several
+ * channels, as with Triton's HTTP/1.1 connections).
  */
 public final class OipServer implements AutoCloseable {
 
   private final Server server;
-  private final ExecutorService executor;
+  private final EventLoopGroup loops;
 
   public OipServer(
       LocalInference inference,
@@ -30,19 +45,25 @@ public final class OipServer implements AutoCloseable {
       ApiToken token,
       String agentVersion) {
     AtomicInteger count = new AtomicInteger();
-    // Inference blocks: it runs on its own threads, never on Netty's event loop.
-    this.executor =
-        Executors.newFixedThreadPool(
-            threads,
-            r -> {
-              Thread t = new Thread(r, "inference-grpc-" + count.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
+    ThreadFactory named =
+        r -> {
+          Thread t = new Thread(r, "inference-grpc-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        };
+    // Epoll where gRPC's own transport uses it (Linux x86_64 and aarch64), NIO elsewhere.
+    boolean epoll = Epoll.isAvailable();
+    this.loops =
+        epoll ? new EpollEventLoopGroup(threads, named) : new NioEventLoopGroup(threads, named);
+    Class<? extends ServerChannel> channel =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     OipService service = new OipService(inference, agentVersion);
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
-            .executor(executor)
+            .channelType(channel)
+            .bossEventLoopGroup(loops)
+            .workerEventLoopGroup(loops)
+            .directExecutor()
             .maxInboundMessageSize(LocalInference.maxBinaryBytes())
             .addService(
                 token.required()
@@ -68,6 +89,6 @@ public final class OipServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    executor.shutdownNow();
+    loops.shutdownGracefully(0, 5, TimeUnit.SECONDS);
   }
 }
