@@ -12,12 +12,12 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The local Open Inference Protocol gRPC endpoint (KServe's {@code inference.GRPCInferenceService}
@@ -28,13 +28,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * two thread switches per request, most of gRPC's overhead over {@code OrtSession.run} for a small
  * model (docs/benchmarks.md). The loops are this server's alone, so that a long inference never
  * holds up the agent's control stream, which runs on gRPC's shared loops. A connection is served by
- * one loop: calls on one connection run one after another, calls on different connections in
- * parallel, up to {@code threads} at a time (a client that wants parallel calls opens several
- * channels, as with Triton's HTTP/1.1 connections).
+ * one loop (connections take the {@code threads} loops in turn): calls on one connection run one
+ * after another, calls on different connections in parallel, up to {@code threads} at a time; a
+ * client that wants parallel calls opens several channels.
  */
 public final class OipServer implements AutoCloseable {
 
   private final Server server;
+  private final EventLoopGroup acceptor;
   private final EventLoopGroup loops;
 
   public OipServer(
@@ -44,15 +45,13 @@ public final class OipServer implements AutoCloseable {
       int threads,
       ApiToken token,
       String agentVersion) {
-    AtomicInteger count = new AtomicInteger();
-    ThreadFactory named =
-        r -> {
-          Thread t = new Thread(r, "inference-grpc-" + count.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        };
+    // Netty's own thread class: its thread-locals (buffer recyclers) take the fast path there.
+    ThreadFactory named = new DefaultThreadFactory("inference-grpc", true);
     // Epoll where gRPC's own transport uses it (Linux x86_64 and aarch64), NIO elsewhere.
     boolean epoll = Epoll.isAvailable();
+    // Connections are accepted on a loop of their own: one that also ran inference would take no
+    // new connection while a model runs.
+    this.acceptor = epoll ? new EpollEventLoopGroup(1, named) : new NioEventLoopGroup(1, named);
     this.loops =
         epoll ? new EpollEventLoopGroup(threads, named) : new NioEventLoopGroup(threads, named);
     Class<? extends ServerChannel> channel =
@@ -61,7 +60,7 @@ public final class OipServer implements AutoCloseable {
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress(bind, port))
             .channelType(channel)
-            .bossEventLoopGroup(loops)
+            .bossEventLoopGroup(acceptor)
             .workerEventLoopGroup(loops)
             .directExecutor()
             .maxInboundMessageSize(LocalInference.maxBinaryBytes())
@@ -89,6 +88,7 @@ public final class OipServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    acceptor.shutdownGracefully(0, 5, TimeUnit.SECONDS);
     loops.shutdownGracefully(0, 5, TimeUnit.SECONDS);
   }
 }
