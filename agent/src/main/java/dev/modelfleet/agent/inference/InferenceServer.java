@@ -435,14 +435,19 @@ public final class InferenceServer implements AutoCloseable {
       throws IOException {
     exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
     exchange.getResponseHeaders().set(BINARY_HEADER, String.valueOf(header.size()));
-    exchange.sendResponseHeaders(200, header.size() + (long) binaryBytes);
-    try (OutputStream out = exchange.getResponseBody()) {
-      header.writeTo(out);
-      for (Tensor t : outputs) {
-        if (request.binary(t.name())) {
-          out.write(RawTensors.encode(t));
-        }
+    // One write for the whole body: the JDK server sends each write as its own TCP segment
+    // (no Nagle here), and a client reading header, then each tensor, wakes once per segment.
+    ByteBuffer body =
+        ByteBuffer.allocate(header.size() + binaryBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    body.put(header.toByteArray());
+    for (Tensor t : outputs) {
+      if (request.binary(t.name())) {
+        RawTensors.encode(t, body);
       }
+    }
+    exchange.sendResponseHeaders(200, body.capacity());
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body.array());
     }
   }
 
