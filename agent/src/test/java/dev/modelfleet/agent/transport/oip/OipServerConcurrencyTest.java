@@ -25,10 +25,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Calls run on the event loop that read them (no executor hop), on loops of the OIP server's own:
- * an inference that takes long holds up its own connection only, never another client's.
+ * gRPC clients multiplex calls on one channel (Triton's and KServe's clients keep one per server):
+ * an inference that takes long must hold up neither another call on the same connection nor another
+ * client. Running calls on Netty's event loop (no executor hop) measured 0.05–0.19 ms less overhead
+ * per call, but ran a connection's calls one after another; this keeps that out.
  */
-class OipServerLoopsTest {
+class OipServerConcurrencyTest {
 
   /** A model whose run waits until the test lets it finish. */
   static final class HeldModel implements LoadedModel {
@@ -61,7 +63,7 @@ class OipServerLoopsTest {
   }
 
   @Test
-  void aLongInferenceOnOneConnectionDoesNotHoldUpAnother() throws Exception {
+  void aLongInferenceHoldsUpNoOtherCallOnItsConnectionOrAnother() throws Exception {
     HeldModel held = new HeldModel();
     ModelRegistry registry = new ModelRegistry();
     registry.swap(new ServedModel("held", "1", "h-1", "abc", held));
@@ -88,12 +90,14 @@ class OipServerLoopsTest {
                         .build());
         assertTrue(held.running.await(30, TimeUnit.SECONDS), "the inference never started");
 
-        // the other connection is served while the first one's inference still runs
-        assertTrue(
-            GRPCInferenceServiceGrpc.newBlockingStub(second)
-                .withDeadlineAfter(10, TimeUnit.SECONDS)
-                .serverLive(ServerLiveRequest.getDefaultInstance())
-                .getLive());
+        // the same connection and another one are served while the inference still runs
+        for (ManagedChannel channel : List.of(first, second)) {
+          assertTrue(
+              GRPCInferenceServiceGrpc.newBlockingStub(channel)
+                  .withDeadlineAfter(10, TimeUnit.SECONDS)
+                  .serverLive(ServerLiveRequest.getDefaultInstance())
+                  .getLive());
+        }
         assertFalse(pending.isDone());
 
         held.release.countDown();
