@@ -1,0 +1,56 @@
+-- One device per public key (decommissioned devices aside, so that a machine decommissioned can
+-- enroll again with its key). An Enroll retried after its reply was lost is answered with the
+-- device the first attempt made (EnrollmentService, RetriedEnrollments); this index is what
+-- guarantees that no race makes a second one.
+
+-- Before, such a retry made a second device with the same key. The first one's credential went
+-- out in the reply that was lost, so it was never heard from (last_seen_at still its enrolled_at):
+-- decommission those, as an operator would, where the key's device that is in use (or the newest)
+-- remains.
+with orphans as (
+    select d.id
+      from devices d
+     where d.status <> 'decommissioned'
+       and (d.last_seen_at is null or d.last_seen_at = d.enrolled_at)
+       and exists (
+           select 1
+             from devices s
+            where s.public_key = d.public_key
+              and s.id <> d.id
+              and s.status <> 'decommissioned'
+              and ((s.last_seen_at is not null and s.last_seen_at <> s.enrolled_at)
+                   or (s.enrolled_at, s.id) > (d.enrolled_at, d.id)))
+), retired as (
+    update devices
+       set status = 'decommissioned', decommissioned_at = now()
+     where id in (select id from orphans)
+    returning id
+)
+update device_certificates
+   set revoked_at = now()
+ where device_id in (select id from retired)
+   and revoked_at is null;
+
+-- Devices that were all heard from and share a key are not guessed about: say which, and stop.
+do $$
+declare
+    shared text;
+begin
+    select string_agg(ids, '; ')
+      into shared
+      from (select string_agg(id::text, ', ' order by enrolled_at) as ids
+              from devices
+             where status <> 'decommissioned'
+             group by public_key
+            having count(*) > 1) groups;
+    if shared is not null then
+        raise exception using message =
+            'devices in use share a public key (' || shared || '): decommission all but one of'
+            || ' each group (POST /api/v1/devices/{id}/decommission on the release before, or'
+            || ' update devices set status = ''decommissioned'', decommissioned_at = now()'
+            || ' where id in (...)), then start the server again';
+    end if;
+end
+$$;
+
+create unique index devices_public_key on devices (public_key) where status <> 'decommissioned';
