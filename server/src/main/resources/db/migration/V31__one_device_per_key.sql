@@ -54,3 +54,14 @@ end
 $$;
 
 create unique index devices_public_key on devices (public_key) where status <> 'decommissioned';
+
+-- The device, not decommissioned, that holds a public key, once no other enrollment of that key
+-- is in flight: it waits on the key's advisory lock (held until that enrollment's transaction
+-- ends), then looks. VOLATILE, so the lookup takes a snapshot of its own after the wait and sees
+-- the device the enrollment it waited for committed. One round trip for both, on every Enroll.
+create function device_key_holder(p_key bytea) returns uuid language plpgsql volatile as $$
+begin
+    perform pg_advisory_xact_lock(hashtext('device-key:' || encode(sha256(p_key), 'hex')));
+    return (select id from devices where public_key = p_key and status <> 'decommissioned');
+end
+$$;

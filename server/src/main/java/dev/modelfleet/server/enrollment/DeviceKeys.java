@@ -5,8 +5,6 @@ import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLocks;
 import dev.modelfleet.server.signing.Ed25519Keys;
 import io.quarkus.hibernate.orm.panache.Panache;
-import java.util.Base64;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -18,32 +16,20 @@ final class DeviceKeys {
   private DeviceKeys() {}
 
   /**
-   * Serializes enrollments of one key until the transaction ends. The unique index on the keys of
-   * devices not decommissioned (V31) would refuse the second of two concurrent attempts anyway;
-   * waiting here instead lets it see the first one's device and be answered as its retry.
-   */
-  static void lock(byte[] publicKey) {
-    Panache.getEntityManager()
-        .createNativeQuery("select pg_advisory_xact_lock(hashtext(?1))")
-        .setParameter(1, "device-key:" + Base64.getEncoder().encodeToString(publicKey))
-        .getSingleResult();
-  }
-
-  /**
    * The device, not decommissioned, that holds this key, locked (docs/architecture.md, "Locking");
-   * null when there is none.
+   * null when there is none. Waits first for any other enrollment of the key to end, until this
+   * transaction ends (an advisory lock, in {@code device_key_holder}, V31): the unique index on the
+   * keys of devices not decommissioned would refuse the second of two concurrent attempts anyway,
+   * but waiting lets it find the first one's device and be answered as its retry.
    */
   static Device holder(byte[] publicKey) {
-    // native, with the literal: the partial unique index serves exactly this predicate
-    @SuppressWarnings("unchecked")
-    List<UUID> ids =
-        Panache.getEntityManager()
-            .createNativeQuery(
-                "select id from devices where public_key = ?1 and status <> 'decommissioned'",
-                UUID.class)
-            .setParameter(1, publicKey)
-            .getResultList();
-    return ids.isEmpty() ? null : DeviceLocks.lock(ids.get(0));
+    UUID id =
+        (UUID)
+            Panache.getEntityManager()
+                .createNativeQuery("select device_key_holder(?1)", UUID.class)
+                .setParameter(1, publicKey)
+                .getSingleResult();
+    return id == null ? null : DeviceLocks.lock(id);
   }
 
   /** Whether the application's device_key_proof is its key's signature over the proof bytes. */

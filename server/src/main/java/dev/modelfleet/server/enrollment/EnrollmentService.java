@@ -92,7 +92,6 @@ public class EnrollmentService {
     Instant now = clock.instant();
     // One device per key: a second attempt with this key waits here until the first commits or
     // rolls back, then finds its device and is answered as a retry (or refused).
-    DeviceKeys.lock(publicKey);
     Device enrolled = DeviceKeys.holder(publicKey);
     if (enrolled != null) {
       return retries.answer(enrolled, application, token, now);
