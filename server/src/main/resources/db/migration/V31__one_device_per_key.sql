@@ -31,7 +31,22 @@ update device_certificates
  where device_id in (select id from retired)
    and revoked_at is null;
 
--- Devices that were all heard from and share a key are not guessed about: say which, and stop.
+-- Devices that were all heard from and share a key (a disk image cloned with its agent's state)
+-- are not guessed about, and the upgrade does not stop on them: they keep working, marked
+-- shared_key and left out of the index, so no new device can join them. Operators find them with
+-- "select id, name from devices where shared_key and status <> 'decommissioned'" and decommission
+-- all but one of each group (docs/operations.md, "Devices that share a key").
+alter table devices add column shared_key boolean not null default false;
+
+update devices
+   set shared_key = true
+ where status <> 'decommissioned'
+   and public_key in (select public_key
+                        from devices
+                       where status <> 'decommissioned'
+                       group by public_key
+                      having count(*) > 1);
+
 do $$
 declare
     shared text;
@@ -40,20 +55,19 @@ begin
       into shared
       from (select string_agg(id::text, ', ' order by enrolled_at) as ids
               from devices
-             where status <> 'decommissioned'
-             group by public_key
-            having count(*) > 1) groups;
+             where shared_key and status <> 'decommissioned'
+             group by public_key) groups;
     if shared is not null then
-        raise exception using message =
-            'devices in use share a public key (' || shared || '): decommission all but one of'
-            || ' each group (POST /api/v1/devices/{id}/decommission on the release before, or'
-            || ' update devices set status = ''decommissioned'', decommissioned_at = now()'
-            || ' where id in (...)), then start the server again';
+        raise warning using message =
+            'devices in use share a public key (' || shared || '): they keep working, but'
+            || ' decommission all but one of each group (docs/operations.md, "Devices that share'
+            || ' a key")';
     end if;
 end
 $$;
 
-create unique index devices_public_key on devices (public_key) where status <> 'decommissioned';
+create unique index devices_public_key on devices (public_key)
+    where status <> 'decommissioned' and not shared_key;
 
 -- The device, not decommissioned, that holds a public key, once no other enrollment of that key
 -- is in flight: it waits on the key's advisory lock (held until that enrollment's transaction
@@ -62,6 +76,8 @@ create unique index devices_public_key on devices (public_key) where status <> '
 create function device_key_holder(p_key bytea) returns uuid language plpgsql volatile as $$
 begin
     perform pg_advisory_xact_lock(hashtext('device-key:' || encode(sha256(p_key), 'hex')));
-    return (select id from devices where public_key = p_key and status <> 'decommissioned');
+    -- the newest, where devices from before this migration share the key (shared_key)
+    return (select id from devices where public_key = p_key and status <> 'decommissioned'
+             order by enrolled_at desc, id desc limit 1);
 end
 $$;
