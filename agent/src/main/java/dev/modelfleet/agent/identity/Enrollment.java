@@ -1,9 +1,11 @@
 package dev.modelfleet.agent.identity;
 
 import com.google.protobuf.ByteString;
+import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.agent.trust.RootChain;
 import dev.modelfleet.agent.trust.RootPin;
 import dev.modelfleet.agent.trust.VerificationException;
+import dev.modelfleet.protocol.EnrollmentProof;
 import dev.modelfleet.protocol.agent.v1.EnrollRequest;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.protocol.agent.v1.HardwareProfile;
@@ -25,24 +27,24 @@ public final class Enrollment {
 
   private Enrollment() {}
 
+  /**
+   * @param certificateRequest PKCS#10 DER for mutual TLS, empty without
+   */
   public static DeviceIdentity enroll(
       IdentityStore store,
       Function<EnrollRequest, EnrollResponse> enrollCall,
       String token,
       String requestedName,
       HardwareProfile hardware,
+      byte[] certificateRequest,
       RootPin pin,
       long nowMs)
       throws IOException, VerificationException {
+    // the stored key pair, made on the first attempt: a retry after a lost reply sends the same
+    // key, and the server answers it with the device that attempt enrolled
     KeyPair pair = store.keyPair();
     EnrollResponse response =
-        enrollCall.apply(
-            EnrollRequest.newBuilder()
-                .setEnrollmentToken(token)
-                .setDevicePublicKey(ByteString.copyFrom(pair.getPublic().getEncoded()))
-                .setRequestedName(requestedName == null ? "" : requestedName)
-                .setHardware(hardware)
-                .build());
+        enrollCall.apply(request(pair, token, requestedName, hardware, certificateRequest));
     // The pinned keys may be older than the server's current root: walk the chain from the
     // first version they verify up to the current one.
     List<SignedEnvelope> versions = new ArrayList<>(response.getRootHistoryList());
@@ -85,5 +87,26 @@ public final class Enrollment {
         pair.getPublic().getEncoded(),
         response.getRootMetadata(),
         root);
+  }
+
+  /** The request, with device_key_proof signed by the device key (EnrollmentProof). */
+  static EnrollRequest request(
+      KeyPair pair,
+      String token,
+      String requestedName,
+      HardwareProfile hardware,
+      byte[] certificateRequest) {
+    byte[] publicKey = pair.getPublic().getEncoded();
+    byte[] proof =
+        Ed25519.sign(
+            pair.getPrivate(), EnrollmentProof.signedBytes(token, certificateRequest, publicKey));
+    return EnrollRequest.newBuilder()
+        .setEnrollmentToken(token)
+        .setDevicePublicKey(ByteString.copyFrom(publicKey))
+        .setRequestedName(requestedName == null ? "" : requestedName)
+        .setHardware(hardware)
+        .setCertificateRequest(ByteString.copyFrom(certificateRequest))
+        .setDeviceKeyProof(ByteString.copyFrom(proof))
+        .build();
   }
 }

@@ -91,6 +91,7 @@ class EnrollmentRootChainTest {
         "token",
         "dev",
         HardwareProfile.getDefaultInstance(),
+        new byte[0],
         pin,
         System.currentTimeMillis());
   }

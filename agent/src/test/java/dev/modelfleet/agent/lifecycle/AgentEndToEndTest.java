@@ -1,5 +1,6 @@
 package dev.modelfleet.agent.lifecycle;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,9 +15,12 @@ import dev.modelfleet.agent.testing.FleetFixture;
 import dev.modelfleet.agent.trust.Ed25519;
 import dev.modelfleet.onnx.samples.SampleModels;
 import dev.modelfleet.protocol.Dsse;
+import dev.modelfleet.protocol.EnrollmentProof;
 import dev.modelfleet.protocol.agent.v1.DeploymentProgress;
 import dev.modelfleet.protocol.agent.v1.DeploymentState;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
 import dev.modelfleet.protocol.agent.v1.Hello;
+import io.grpc.Status;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -170,6 +174,45 @@ class AgentEndToEndTest {
             ConfigException.class,
             () -> new Agent(AgentConfig.load(null, flags)).checkConfigForSync());
     assertTrue(missing.getMessage().contains("GET /api/v1/trust/root.pem"), missing.getMessage());
+  }
+
+  @Test
+  void anEnrollmentWhoseRepliesWereLostIsRetriedWithTheSameKeyAndItsProof() throws Exception {
+    try (FakeControlPlane server = new FakeControlPlane(fleet)) {
+      server.enrollFailures.add(Status.DEADLINE_EXCEEDED.withDescription("reply lost"));
+      server.enrollFailures.add(Status.UNAVAILABLE.withDescription("reply lost"));
+      try (Agent agent = new Agent(config(server.address(), "good-token"))) {
+        agent.startLocal();
+        agent.connect();
+        assertNotNull(server.hellos.poll(20, TimeUnit.SECONDS), "enrolled on the third attempt");
+      }
+      assertEquals(3, server.enrollRequests.size());
+      byte[] deviceKey = Files.readAllBytes(dir.resolve("state/device.pub.der"));
+      for (EnrollRequest request : server.enrollRequests) {
+        assertArrayEquals(deviceKey, request.getDevicePublicKey().toByteArray(), "the same key");
+        assertTrue(
+            Ed25519.verify(
+                Ed25519.publicKey(deviceKey),
+                EnrollmentProof.signedBytes(
+                    "good-token", request.getCertificateRequest().toByteArray(), deviceKey),
+                request.getDeviceKeyProof().toByteArray()),
+            "device_key_proof verifies with the device key");
+      }
+    }
+  }
+
+  @Test
+  void aKeyEnrolledAlreadyStopsEnrollmentWithTheServersReason() throws Exception {
+    try (FakeControlPlane server = new FakeControlPlane(fleet);
+        Agent agent = new Agent(config(server.address(), "good-token"))) {
+      server.enrollFailures.add(
+          Status.ALREADY_EXISTS.withDescription("it has connected since: decommission it"));
+      agent.startLocal();
+      ConfigException refused = assertThrows(ConfigException.class, agent::connect);
+      assertTrue(refused.getMessage().contains("enrolled already"), refused.getMessage());
+      assertTrue(refused.getMessage().contains("decommission it"), refused.getMessage());
+      assertEquals(1, server.enrollRequests.size(), "not retried");
+    }
   }
 
   @Test

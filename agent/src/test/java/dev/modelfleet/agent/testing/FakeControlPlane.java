@@ -58,6 +58,15 @@ public final class FakeControlPlane implements AutoCloseable {
   public final BlockingQueue<dev.modelfleet.protocol.agent.v1.Heartbeat> heartbeats =
       new LinkedBlockingQueue<>();
   public final List<String> enrollTokens = new CopyOnWriteArrayList<>();
+  public final List<EnrollRequest> enrollRequests = new CopyOnWriteArrayList<>();
+
+  /**
+   * How the next Enroll calls fail, one each, after the request was recorded: UNAVAILABLE or
+   * DEADLINE_EXCEEDED play a reply lost after the server enrolled the device.
+   */
+  public final java.util.Queue<Status> enrollFailures =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   public final BlockingQueue<dev.modelfleet.protocol.agent.v1.BenchmarkReport> benchmarks =
       new LinkedBlockingQueue<>();
   public final BlockingQueue<dev.modelfleet.protocol.agent.v1.TrialReport> trials =
@@ -183,6 +192,12 @@ public final class FakeControlPlane implements AutoCloseable {
     @Override
     public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> response) {
       enrollTokens.add(request.getEnrollmentToken());
+      enrollRequests.add(request);
+      Status failure = enrollFailures.poll();
+      if (failure != null) {
+        response.onError(failure.asRuntimeException());
+        return;
+      }
       if (!request.getEnrollmentToken().equals("good-token")) {
         response.onError(
             Status.PERMISSION_DENIED.withDescription("unknown token").asRuntimeException());

@@ -161,7 +161,10 @@ class ConsoleBenchmarkTest {
         insert.setObject(1, UUID.randomUUID());
         insert.setString(2, "bench-" + i);
         insert.setString(3, "{\"bench\": \"console\", \"site\": \"site-" + (i % 20) + "\"}");
-        insert.setBytes(4, new byte[44]);
+        // one device per key (V31): a key of its own each
+        byte[] key = new byte[44];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(key);
+        insert.setBytes(4, key);
         insert.setString(5, "0".repeat(64));
         insert.setString(
             6,

@@ -67,16 +67,18 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
   @Blocking
   public void enroll(EnrollRequest request, StreamObserver<EnrollResponse> out) {
     try {
-      Supplier<EnrollmentService.Enrolled> enroll =
-          () ->
-              enrollment.enroll(
-                  request.getEnrollmentToken(),
-                  request.getDevicePublicKey().toByteArray(),
-                  request.getRequestedName(),
-                  request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null,
-                  request.getHardware().hasBenchmark()
-                      ? BenchmarkInfo.from(request.getHardware().getBenchmark())
-                      : null);
+      var application =
+          new EnrollmentService.Application(
+              request.getEnrollmentToken(),
+              request.getDevicePublicKey().toByteArray(),
+              request.getDeviceKeyProof().toByteArray(),
+              request.getCertificateRequest().toByteArray(),
+              request.getRequestedName(),
+              request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null,
+              request.getHardware().hasBenchmark()
+                  ? BenchmarkInfo.from(request.getHardware().getBenchmark())
+                  : null);
+      Supplier<EnrollmentService.Enrolled> enroll = () -> enrollment.enroll(application);
       var chain = roots.rootChain();
       EnrollResponse.Builder response = EnrollResponse.newBuilder();
       EnrollmentService.Enrolled enrolled;

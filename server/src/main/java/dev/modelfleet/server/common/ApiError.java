@@ -27,6 +27,8 @@ public enum ApiError {
   NOT_ACCEPTABLE(406, "Not acceptable", Status.Code.INVALID_ARGUMENT),
   DUPLICATE_NAME(409, "Duplicate name", Status.Code.ALREADY_EXISTS),
   DUPLICATE_VARIANT(409, "Duplicate variant", Status.Code.ALREADY_EXISTS),
+  /** (agent protocol) Enroll with a key another device holds, and not a retry of its enrollment. */
+  DEVICE_KEY_ENROLLED(409, "Device key already enrolled", Status.Code.ALREADY_EXISTS),
   CONFLICT(409, "Conflict", Status.Code.ABORTED),
   VERSION_REVOKED(409, "Version revoked", Status.Code.FAILED_PRECONDITION),
   ROLLOUT_CONFLICT(409, "Rollout conflict", Status.Code.ABORTED),

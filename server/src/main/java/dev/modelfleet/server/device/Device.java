@@ -80,6 +80,15 @@ public class Device extends PanacheEntityBase {
   @Column(name = "agent_config_version")
   public int agentConfigVersion;
 
+  /**
+   * Whether the device has been heard from since it enrolled (a Hello, a heartbeat, a benchmark
+   * report): enrollment sets last_seen_at to enrolled_at, and each of those moves it. Until then
+   * nobody has used the credential its enrollment returned.
+   */
+  public boolean contactedSinceEnrollment() {
+    return lastSeenAt != null && !lastSeenAt.equals(enrolledAt);
+  }
+
   public boolean isActive() {
     return status == DeviceStatus.ACTIVE;
   }

@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * {@code modelfleet_enrollments_total{result,reason}}: enrollments that succeeded ({@code
- * result="enrolled"}, reason {@code active} or {@code awaiting-approval}) and those refused, by
- * why.
+ * result="enrolled"}, reason {@code active} or {@code awaiting-approval}), retries answered with
+ * the device an earlier attempt enrolled ({@code result="retried"}, same reasons), and those
+ * refused, by why.
  */
 // created at start, so its series are scraped (at 0) before anything happened
 @Startup
@@ -25,6 +26,8 @@ public class EnrollmentMetrics {
           "expired",
           "used-up",
           "invalid-public-key",
+          "invalid-key-proof",
+          "key-enrolled",
           "missing-certificate-request",
           "rate-limited");
 
@@ -34,7 +37,13 @@ public class EnrollmentMetrics {
     this.registry = registry;
     enrollments("enrolled", "active");
     enrollments("enrolled", "awaiting-approval");
+    enrollments("retried", "active");
+    enrollments("retried", "awaiting-approval");
     REFUSALS.forEach(reason -> enrollments("refused", reason));
+  }
+
+  void retried(boolean awaitingApproval) {
+    enrollments("retried", awaitingApproval ? "awaiting-approval" : "active").increment();
   }
 
   void enrolled(boolean awaitingApproval) {

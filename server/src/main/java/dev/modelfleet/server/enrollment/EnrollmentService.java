@@ -26,32 +26,53 @@ public class EnrollmentService {
   private final DeviceActivityService activity;
   private final EnrollmentLimits settings;
   private final EnrollmentMetrics metrics;
+  private final RetriedEnrollments retries;
 
   EnrollmentService(
       Clock clock,
       DeviceActivityService activity,
       EnrollmentLimits settings,
-      EnrollmentMetrics metrics) {
+      EnrollmentMetrics metrics,
+      RetriedEnrollments retries) {
     this.clock = clock;
     this.activity = activity;
     this.settings = settings;
     this.metrics = metrics;
+    this.retries = retries;
   }
 
-  public record Enrolled(
-      UUID deviceId, String credential, Map<String, String> labels, boolean awaitingApproval) {}
-
-  @Transactional
-  public Enrolled enroll(
+  /**
+   * What a device sends to enroll. {@code keyProof} and {@code certificateRequest} are empty when
+   * not sent (an agent from before the proof; a server without mutual TLS).
+   */
+  public record Application(
       String tokenSecret,
       byte[] publicKey,
+      byte[] keyProof,
+      byte[] certificateRequest,
       String requestedName,
       HardwareInfo hardware,
-      BenchmarkInfo benchmark) {
+      BenchmarkInfo benchmark) {}
+
+  /**
+   * @param retried whether this answered a retry of an enrollment already committed (the same
+   *     device, a new credential) rather than enrolling a new device
+   */
+  public record Enrolled(
+      UUID deviceId,
+      String credential,
+      Map<String, String> labels,
+      boolean awaitingApproval,
+      boolean retried) {}
+
+  @Transactional
+  public Enrolled enroll(Application application) {
+    String tokenSecret = application.tokenSecret();
     if (tokenSecret == null || tokenSecret.isBlank()) {
       metrics.refused("missing-token");
       throw ApiError.INVALID_REQUEST.exception("enrollment_token is required");
     }
+    byte[] publicKey = application.publicKey();
     try {
       Ed25519Keys.parsePublicKey(publicKey);
     } catch (IllegalArgumentException e) {
@@ -69,12 +90,24 @@ public class EnrollmentService {
                   return ApiError.ENROLLMENT_DENIED.exception("unknown enrollment token");
                 });
     Instant now = clock.instant();
+    // One device per key: a second attempt with this key waits here until the first commits or
+    // rolls back, then finds its device and is answered as a retry (or refused).
+    Device enrolled = DeviceKeys.holder(publicKey);
+    if (enrolled != null) {
+      return retries.answer(enrolled, application, token, now);
+    }
+    if (application.keyProof().length > 0 && !DeviceKeys.proves(application)) {
+      metrics.refused("invalid-key-proof");
+      throw ApiError.INVALID_SIGNATURE.exception(
+          "device_key_proof does not verify with device_public_key over the enrollment proof"
+              + " bytes (dev.modelfleet.protocol.EnrollmentProof); a bug in the agent");
+    }
     refuseUnlessUsable(token, now);
 
     String secret = Secrets.newSecret();
     Device device = new Device();
     device.id = UUID.randomUUID();
-    device.name = name(requestedName, hardware, device.id);
+    device.name = name(application.requestedName(), application.hardware(), device.id);
     device.labels = new TreeMap<>(token.labels);
     device.status =
         token.requireApproval || settings.requireApproval()
@@ -82,10 +115,12 @@ public class EnrollmentService {
             : DeviceStatus.ACTIVE;
     device.publicKey = publicKey.clone();
     device.credentialHash = Secrets.hash(secret);
-    activity.recordHardware(device, hardware, benchmark);
+    activity.recordHardware(device, application.hardware(), application.benchmark());
     device.installed = List.of();
     device.enrollmentTokenId = token.id;
     device.enrolledAt = now;
+    // equal to enrolledAt until the device first makes contact (see
+    // Device#contactedSinceEnrollment)
     device.lastSeenAt = now;
     device.persist();
     claimUse(token, now);
@@ -94,7 +129,8 @@ public class EnrollmentService {
         device.id,
         DeviceAuthenticator.credential(device.id, secret),
         device.labels,
-        device.status == DeviceStatus.PENDING);
+        device.status == DeviceStatus.PENDING,
+        false);
   }
 
   private void refuseUnlessUsable(EnrollmentToken token, Instant now) {

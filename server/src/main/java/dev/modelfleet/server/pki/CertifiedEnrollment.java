@@ -9,7 +9,8 @@ import java.util.function.Supplier;
 /**
  * Enrollment with a device certificate, in one transaction: a request that fails its checks is
  * refused before the token is touched, and a device never exists without the certificate it asked
- * for.
+ * for. A retried enrollment gets a certificate for its own request, and the one issued before is
+ * revoked.
  */
 @ApplicationScoped
 public class CertifiedEnrollment {
@@ -28,6 +29,11 @@ public class CertifiedEnrollment {
   public Certified enroll(byte[] certificateRequest, Supplier<Enrolled> enrollment) {
     CertificateRequests.Checked request = CertificateRequests.check(certificateRequest);
     Enrolled enrolled = enrollment.get();
+    if (enrolled.retried()) {
+      // the certificate issued for the lost reply never reached the device: only the new one is
+      // valid, as only the new credential is
+      certificates.revokeAll(enrolled.deviceId());
+    }
     try {
       return new Certified(
           enrolled,

@@ -146,8 +146,14 @@ public class DeviceCertificates {
 
   /** Runs inside the decommissioning transaction: the device and its certificates go together. */
   void revoke(@Observes DeviceDecommissioned event) {
+    revokeAll(event.deviceId());
+  }
+
+  /** Revokes every certificate the device holds, inside the caller's transaction. */
+  @Transactional(Transactional.TxType.MANDATORY)
+  void revokeAll(UUID deviceId) {
     DeviceCertificate.update(
-        "revokedAt = ?1 where deviceId = ?2 and revokedAt is null", ca.now(), event.deviceId());
+        "revokedAt = ?1 where deviceId = ?2 and revokedAt is null", ca.now(), deviceId);
   }
 
   static String fingerprint(X509Certificate certificate) {

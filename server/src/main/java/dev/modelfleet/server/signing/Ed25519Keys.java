@@ -34,6 +34,14 @@ public final class Ed25519Keys {
     return signer.generateSignature();
   }
 
+  /** Whether {@code signature} is {@code key}'s over {@code message}; false when malformed. */
+  public static boolean verify(Ed25519PublicKeyParameters key, byte[] message, byte[] signature) {
+    Ed25519Signer verifier = new Ed25519Signer();
+    verifier.init(false, key);
+    verifier.update(message, 0, message.length);
+    return verifier.verifySignature(signature);
+  }
+
   public static byte[] spki(Ed25519PublicKeyParameters key) {
     try {
       return SubjectPublicKeyInfoFactory.createSubjectPublicKeyInfo(key).getEncoded();

@@ -11,8 +11,6 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
-import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
-import org.bouncycastle.crypto.signers.Ed25519Signer;
 
 /** DSSE envelopes: signed over the pre-authentication encoding, and checked the same way. */
 final class Envelopes {
@@ -55,12 +53,8 @@ final class Envelopes {
 
   static boolean verifies(PublicKey key, byte[] message, byte[] signature) {
     try {
-      Ed25519PublicKeyParameters publicKey =
-          Ed25519Keys.parsePublicKey(key.getPublicKey().toByteArray());
-      Ed25519Signer verifier = new Ed25519Signer();
-      verifier.init(false, publicKey);
-      verifier.update(message, 0, message.length);
-      return verifier.verifySignature(signature);
+      return Ed25519Keys.verify(
+          Ed25519Keys.parsePublicKey(key.getPublicKey().toByteArray()), message, signature);
     } catch (IllegalArgumentException e) {
       return false;
     }

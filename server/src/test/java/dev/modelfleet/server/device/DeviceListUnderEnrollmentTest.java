@@ -91,7 +91,15 @@ class DeviceListUnderEnrollmentTest {
               () -> {
                 // real enrollments (the service Enroll calls), for as long as the walk lasts
                 while (walking.get() && enrolled.get() < ENROLLING) {
-                  enrollment.enroll(token, AgentClient.newDevicePublicKey(), "paging", null, null);
+                  enrollment.enroll(
+                      new EnrollmentService.Application(
+                          token,
+                          AgentClient.newDevicePublicKey(),
+                          new byte[0],
+                          new byte[0],
+                          "paging",
+                          null,
+                          null));
                   enrolled.incrementAndGet();
                 }
                 return null;

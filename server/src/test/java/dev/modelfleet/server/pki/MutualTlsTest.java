@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.modelfleet.protocol.agent.v1.DesiredState;
+import dev.modelfleet.protocol.agent.v1.EnrollRequest;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.protocol.agent.v1.FetchArtifactRequest;
 import dev.modelfleet.protocol.agent.v1.RenewCertificateRequest;
@@ -139,6 +140,46 @@ class MutualTlsTest {
           agent.enroll(token, TlsAgent.csr(claimed, claimed.getPrivate(), "device"));
       assertNotNull(FleetCa.parseCertificate(ok.getDeviceCertificate().toByteArray()));
     }
+  }
+
+  @Test
+  void aRetriedEnrollmentGetsACertificateForItsRequestAndTheLostOneIsRevoked() throws Exception {
+    String token = Fixtures.enrollmentToken(Map.of(), 1);
+    KeyPair deviceKey = AgentClient.newDeviceKeyPair();
+    KeyPair tlsKey = FleetCa.newP256KeyPair();
+    EnrollResponse lost;
+    EnrollResponse retried;
+    try (TlsAgent agent = TlsAgent.anonymous(ca)) {
+      // as the agent does: each attempt a new request (ECDSA signs afresh) for the one TLS key
+      lost = agent.enroll(retryable(token, deviceKey, tlsKey));
+      retried = agent.enroll(retryable(token, deviceKey, tlsKey));
+    }
+    assertEquals(lost.getDeviceId(), retried.getDeviceId());
+    X509Certificate unseen = FleetCa.parseCertificate(lost.getDeviceCertificate().toByteArray());
+    X509Certificate issued = FleetCa.parseCertificate(retried.getDeviceCertificate().toByteArray());
+    assertNotEquals(unseen.getSerialNumber(), issued.getSerialNumber());
+    assertEquals(tlsKey.getPublic(), issued.getPublicKey());
+
+    Device device =
+        new Device(retried.getDeviceId(), retried.getDeviceCredential(), tlsKey, issued);
+    try (TlsAgent agent = TlsAgent.presenting(ca, tlsKey.getPrivate(), unseen)) {
+      var e = assertThrows(StatusRuntimeException.class, () -> fetch(agent, device, sha256Of("x")));
+      assertUnauthenticated(e, "revoked");
+    }
+    try (TlsAgent agent = TlsAgent.presenting(ca, tlsKey.getPrivate(), issued)) {
+      SyncStream sync = openSync(agent, device.credential());
+      assertEquals(ServerMessage.KindCase.CONFIG, sync.next().getKindCase());
+      sync.cancel();
+    }
+  }
+
+  private static EnrollRequest retryable(String token, KeyPair deviceKey, KeyPair tlsKey)
+      throws Exception {
+    return AgentClient.signedRequest(
+        token,
+        deviceKey.getPublic().getEncoded(),
+        deviceKey.getPrivate(),
+        TlsAgent.csr(tlsKey, tlsKey.getPrivate(), "device"));
   }
 
   @Test

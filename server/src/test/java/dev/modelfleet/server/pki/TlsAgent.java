@@ -71,6 +71,12 @@ final class TlsAgent implements AutoCloseable {
         .enroll(request.build());
   }
 
+  EnrollResponse enroll(EnrollRequest request) {
+    return AgentServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .enroll(request);
+  }
+
   AgentServiceGrpc.AgentServiceBlockingStub blocking(String credential) {
     return AgentServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(10, TimeUnit.SECONDS)

@@ -284,7 +284,8 @@ class RolloutViewBenchmark {
       """
       insert into devices (id, name, status, public_key, credential_hash, enrolled_at,
                            last_seen_at)
-      select md5(:tag || i)::uuid, :tag || '-' || i, 'active', '\\x00', repeat('0', 64), now(),
+      select md5(:tag || i)::uuid, :tag || '-' || i, 'active', decode(md5(:tag || i), 'hex'),
+             repeat('0', 64), now(),
              case when i % 50 = 0 then now() - interval '1 hour' else now() end
         from generate_series(1, :n) i
       """,

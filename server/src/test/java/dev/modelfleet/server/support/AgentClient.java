@@ -1,6 +1,7 @@
 package dev.modelfleet.server.support;
 
 import com.google.protobuf.ByteString;
+import dev.modelfleet.protocol.EnrollmentProof;
 import dev.modelfleet.protocol.agent.v1.AgentMessage;
 import dev.modelfleet.protocol.agent.v1.AgentServiceGrpc;
 import dev.modelfleet.protocol.agent.v1.ArtifactChunk;
@@ -19,7 +20,10 @@ import io.quarkus.arc.Arc;
 import io.quarkus.grpc.runtime.GrpcServer;
 import io.quarkus.value.registry.ValueRegistry;
 import java.io.ByteArrayOutputStream;
+import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -43,7 +47,43 @@ public final class AgentClient implements AutoCloseable {
   }
 
   public static byte[] newDevicePublicKey() throws Exception {
-    return KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
+    return newDeviceKeyPair().getPublic().getEncoded();
+  }
+
+  public static KeyPair newDeviceKeyPair() throws Exception {
+    return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+  }
+
+  /**
+   * Enroll as the agent sends it: {@code devicePublicKey}'s key with device_key_proof signed by
+   * {@code signer} (the device key itself, unless a test forges one); {@code certificateRequest}
+   * empty for none.
+   */
+  public static EnrollRequest signedRequest(
+      String token, byte[] devicePublicKey, PrivateKey signer, byte[] certificateRequest)
+      throws Exception {
+    Signature signature = Signature.getInstance("Ed25519");
+    signature.initSign(signer);
+    signature.update(EnrollmentProof.signedBytes(token, certificateRequest, devicePublicKey));
+    return EnrollRequest.newBuilder()
+        .setEnrollmentToken(token)
+        .setDevicePublicKey(ByteString.copyFrom(devicePublicKey))
+        .setRequestedName("test-device")
+        .setHardware(cpuHardware())
+        .setCertificateRequest(ByteString.copyFrom(certificateRequest))
+        .setDeviceKeyProof(ByteString.copyFrom(signature.sign()))
+        .build();
+  }
+
+  public static EnrollRequest signedRequest(String token, KeyPair deviceKey) throws Exception {
+    return signedRequest(
+        token, deviceKey.getPublic().getEncoded(), deviceKey.getPrivate(), new byte[0]);
+  }
+
+  public EnrollResponse enroll(EnrollRequest request) {
+    return AgentServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .enroll(request);
   }
 
   public static HardwareProfile cpuHardware() {

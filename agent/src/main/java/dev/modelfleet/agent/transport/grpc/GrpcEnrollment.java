@@ -1,6 +1,5 @@
 package dev.modelfleet.agent.transport.grpc;
 
-import com.google.protobuf.ByteString;
 import dev.modelfleet.agent.config.ConfigException;
 import dev.modelfleet.agent.identity.DeviceIdentity;
 import dev.modelfleet.agent.identity.Enrollment;
@@ -26,9 +25,10 @@ import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
- * Enroll over gRPC, tried again with backoff until the server answers; a refused token or a
- * malformed request ends it with what to do. With mutual TLS the request also asks for a device
- * certificate, for a key made on the device.
+ * Enroll over gRPC, tried again with backoff until the server answers; a refused token, a malformed
+ * request or a key enrolled already ends it with what to do. Every attempt sends the same device
+ * key with its proof, so an attempt whose reply was lost is answered again, not doubled. With
+ * mutual TLS the request also asks for a device certificate, for a key made on the device.
  */
 final class GrpcEnrollment {
 
@@ -56,6 +56,8 @@ final class GrpcEnrollment {
       Supplier<HardwareProfile> hardware)
       throws ConfigException, IOException, VerificationException, InterruptedException {
     Backoff backoff = new Backoff(500, 30_000);
+    // one TLS key for every attempt, as the device key (IdentityStore) is one: a retry after a
+    // lost reply is the same enrollment to the server, and is answered with the same device
     KeyPair tlsKey = tlsStore == null ? null : CertificateRequest.newKeyPair();
     while (true) {
       try {
@@ -69,6 +71,7 @@ final class GrpcEnrollment {
                 token,
                 name,
                 hardware.get(),
+                tlsKey == null ? new byte[0] : CertificateRequest.create(tlsKey, ""),
                 pin,
                 System.currentTimeMillis());
         LOG.info("enrolled as device " + identity.deviceId());
@@ -87,6 +90,11 @@ final class GrpcEnrollment {
                   "enrollment refused as malformed ("
                       + status.getDescription()
                       + "); check --token");
+          case ALREADY_EXISTS ->
+              throw new ConfigException(
+                  "enrollment refused: this device's key is enrolled already ("
+                      + status.getDescription()
+                      + ")");
           default -> {
             long delay = backoff.nextDelayMs();
             // every failure is logged with its reason: a rate limit (RESOURCE_EXHAUSTED), a
@@ -110,13 +118,7 @@ final class GrpcEnrollment {
   /** The key and certificate are stored before Enrollment stores the identity that needs them. */
   private EnrollResponse enrollWithCertificate(
       EnrollRequest request, KeyPair tlsKey, TlsIdentityStore tlsStore) {
-    EnrollResponse response =
-        stub.withDeadlineAfter(30, TimeUnit.SECONDS)
-            .enroll(
-                request.toBuilder()
-                    .setCertificateRequest(
-                        ByteString.copyFrom(CertificateRequest.create(tlsKey, "")))
-                    .build());
+    EnrollResponse response = stub.withDeadlineAfter(30, TimeUnit.SECONDS).enroll(request);
     try {
       X509Certificate certificate =
           TlsIdentityStore.certificate(response.getDeviceCertificate().toByteArray());
