@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
+import dev.modelfleet.server.quantization.graph.AffineFolding;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
@@ -33,7 +34,8 @@ import java.util.Set;
  *       graph optimisations (constant folding, redundant node removal), written out as a standard
  *       ONNX model: every shape computation that can be folded is, so the QDQ rewrite sees plain
  *       operators with stored weights; then Div by a constant and HardSigmoid are rewritten into
- *       operators with integer kernels.
+ *       operators with integer kernels, and constant Mul/Add next to a Conv folded into it ({@link
+ *       AffineFolding}).
  *   <li>Calibration: the ranges of every activation the rewrite may quantize, once, by the chosen
  *       method ({@link ActivationRanges}).
  *   <li>Mixed precision, when the all-int8 variant misses the floor: each Conv/MatMul/Gemm (or
@@ -151,13 +153,14 @@ final class QdqDerivation {
         o.setOptimizedModelFilePath(out.toString());
         VariantCheck.open(bnFree.toByteArray(), o).close();
       }
-      return IntegerKernelRewrite.rewrite(OnnxGraphs.parse(Files.readAllBytes(out)));
+      return AffineFolding.fold(
+          IntegerKernelRewrite.rewrite(OnnxGraphs.parse(Files.readAllBytes(out))), folded);
     } catch (OrtException | RuntimeException e) {
       notes.add(
           "ONNX Runtime's basic graph optimisations could not pre-process the model ("
               + Reasons.of(e)
               + "); quantized without them");
-      return IntegerKernelRewrite.rewrite(bnFree);
+      return AffineFolding.fold(IntegerKernelRewrite.rewrite(bnFree), folded);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
