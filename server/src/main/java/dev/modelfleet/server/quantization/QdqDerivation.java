@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtSession;
 import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.AffineFolding;
+import dev.modelfleet.server.quantization.graph.ChannelSplit;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
@@ -90,7 +91,7 @@ final class QdqDerivation {
       Map<String, List<ComparisonSpec>> comparators) {
     List<QuantizationReport.Op> folded = new ArrayList<>();
     List<String> notes = new ArrayList<>();
-    ModelProto pre = preprocess(model, folded, notes);
+    ModelProto pre = splitChannels(preprocess(model, folded, notes), calibration, folded);
     Set<String> names = Int8QdqQuantizer.activations(pre);
     Map<String, float[]> ranges =
         ActivationRanges.measure(pre, names, new CalibrationRuns(calibration), method, percentile);
@@ -172,6 +173,23 @@ final class QdqDerivation {
         }
       }
     }
+  }
+
+  /**
+   * {@link ChannelSplit}: the regions whose head Conv's output channels differ in range by an order
+   * of magnitude on the calibration samples, split so each part gets its own scales.
+   */
+  static ModelProto splitChannels(
+      ModelProto pre, ValidationSet calibration, List<QuantizationReport.Op> converted) {
+    List<ChannelSplit.Region> regions = ChannelSplit.regions(pre);
+    if (regions.isEmpty()) {
+      return pre;
+    }
+    Map<String, Integer> channels = new LinkedHashMap<>();
+    regions.forEach(r -> channels.put(r.headOutput(), r.channels()));
+    Map<String, float[]> max =
+        ActivationRanges.channelMaxima(pre, channels, new CalibrationRuns(calibration));
+    return ChannelSplit.split(pre, max, converted);
   }
 
   /** How the job will judge a candidate variant (its comparators and floors). */

@@ -91,6 +91,31 @@ public final class ActivationRanges {
     return ranges;
   }
 
+  /**
+   * The largest |x| of each channel of each activation in {@code channels} (name → channel count,
+   * layout [N, C, ...] with the batch of 1 that calibration samples have): what {@link
+   * ChannelSplit} decides on.
+   */
+  public static Map<String, float[]> channelMaxima(
+      ModelProto model, Map<String, Integer> channels, Int8StaticQuantizer.ActivationRuns runs) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    runs.run(
+        exposing(model, channels.keySet()),
+        channels.keySet(),
+        (name, v) -> {
+          int c = channels.get(name);
+          float[] max = out.computeIfAbsent(name, k -> new float[c]);
+          int per = Math.max(1, v.length / c);
+          for (int i = 0; i < v.length; i++) {
+            if (Float.isFinite(v[i])) {
+              int ch = (i / per) % c;
+              max[ch] = Math.max(max[ch], Math.abs(v[i]));
+            }
+          }
+        });
+    return out;
+  }
+
   /** The model with each of {@code names} also a graph output, its type left to ONNX Runtime. */
   static byte[] exposing(ModelProto model, Set<String> names) {
     Set<String> declared = new HashSet<>();
