@@ -31,10 +31,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * actually runs for each int8-qdq variant, so unfused QDQ pairs show.
  *
  * <p>The model's path: {@code -Dbench.detector=PATH} or {@code MODELFLEET_BENCH_DETECTOR}; skipped
- * without it. {@code -Dbench.sizes=320,640}, {@code -Dbench.samples=16}, {@code -Dbench.rounds=15},
- * {@code -Dbench.variants=} (names to run, comma separated, a trailing * for a prefix; all by
- * default), {@code -Dbench.percentile=99.99}, {@code -Dbench.stem=1,3} (variants with the first 1,
- * 3 Conv float). Run it with {@code e2e/bench.sh quantization-detector}.
+ * without it. {@code -Dbench.sizes=320,640}, {@code -Dbench.samples=16}, {@code -Dbench.rounds=15}
+ * (0: accuracy only), {@code -Dbench.variants=} (names to run, comma separated, a trailing * for a
+ * prefix; all by default), {@code -Dbench.percentile=99.99}, {@code -Dbench.stem=1,3} (variants
+ * with the first 1, 3 Conv float). Run it with {@code e2e/bench.sh quantization-detector}.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class DetectorBenchmark {
@@ -226,7 +226,7 @@ class DetectorBenchmark {
       byte[] fp32, ValidationSet calibration, ValidationSet validation, List<String> only) {
     ModelProto parsed = OnnxGraphs.parse(fp32);
     List<Variant> variants = new ArrayList<>();
-    if (wanted(only, "fp32")) {
+    if (wanted(only, "fp32 (itself)")) {
       variants.add(new Variant("fp32 (itself)", fp32, ""));
     }
     if (wanted(only, "int8-dynamic")) {
