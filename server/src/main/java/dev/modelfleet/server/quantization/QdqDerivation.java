@@ -37,6 +37,9 @@ import java.util.Set;
  *       operators with stored weights; then Div by a constant and HardSigmoid are rewritten into
  *       operators with integer kernels, and constant Mul/Add next to a Conv folded into it ({@link
  *       AffineFolding}).
+ *   <li>Channel splitting: a Conv → channel-wise operators → depthwise Conv region whose channels
+ *       differ widely in range on the calibration samples is split in two parts with their own
+ *       scales ({@link ChannelSplit}).
  *   <li>Calibration: the ranges of every activation the rewrite may quantize, once, by the chosen
  *       method ({@link ActivationRanges}).
  *   <li>Mixed precision, when the all-int8 variant misses the floor: each Conv/MatMul/Gemm (or
