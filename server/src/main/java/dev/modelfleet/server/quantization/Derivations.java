@@ -299,17 +299,18 @@ public final class Derivations {
     return switch (m) {
       case "minmax" -> Int8StaticQuantizer.Method.MINMAX;
       case "percentile" -> Int8StaticQuantizer.Method.PERCENTILE;
-      case "entropy" ->
+      case "entropy", "mse" ->
           throw new IllegalArgumentException(
-              "calibration method 'entropy' is for int8-qdq; int8-static takes minmax or"
-                  + " percentile");
+              "calibration method '"
+                  + m
+                  + "' is for int8-qdq; int8-static takes minmax or percentile");
       default ->
           throw new IllegalArgumentException(
               "calibration method '" + m + "' is unknown; use minmax, percentile or entropy");
     };
   }
 
-  /** int8-qdq's method: minmax, percentile or entropy; when not named, the best measured. */
+  /** int8-qdq's method: minmax, percentile, entropy or mse; when not named, the best measured. */
   static ActivationRanges.Method qdqMethod(DerivationViews.Calibration c) {
     if (c == null || c.method() == null) {
       return QdqDerivation.DEFAULT_METHOD;
@@ -318,11 +319,12 @@ public final class Derivations {
       case "minmax" -> ActivationRanges.Method.MINMAX;
       case "percentile" -> ActivationRanges.Method.PERCENTILE;
       case "entropy" -> ActivationRanges.Method.ENTROPY;
+      case "mse" -> ActivationRanges.Method.MSE;
       default ->
           throw new IllegalArgumentException(
               "calibration method '"
                   + c.method()
-                  + "' is unknown; use minmax, percentile or entropy");
+                  + "' is unknown; use minmax, percentile, entropy or mse");
     };
   }
 

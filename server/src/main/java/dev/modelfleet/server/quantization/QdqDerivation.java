@@ -5,6 +5,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
+import dev.modelfleet.server.quantization.graph.AffineFolding;
+import dev.modelfleet.server.quantization.graph.ChannelSplit;
 import dev.modelfleet.server.quantization.graph.DerivationException;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
 import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
@@ -33,7 +35,11 @@ import java.util.Set;
  *       graph optimisations (constant folding, redundant node removal), written out as a standard
  *       ONNX model: every shape computation that can be folded is, so the QDQ rewrite sees plain
  *       operators with stored weights; then Div by a constant and HardSigmoid are rewritten into
- *       operators with integer kernels.
+ *       operators with integer kernels, and constant Mul/Add next to a Conv folded into it ({@link
+ *       AffineFolding}).
+ *   <li>Channel splitting: a Conv → channel-wise operators → depthwise Conv region whose channels
+ *       differ widely in range on the calibration samples is split in two parts with their own
+ *       scales ({@link ChannelSplit}).
  *   <li>Calibration: the ranges of every activation the rewrite may quantize, once, by the chosen
  *       method ({@link ActivationRanges}).
  *   <li>Mixed precision, when the all-int8 variant misses the floor: each Conv/MatMul/Gemm (or
@@ -88,7 +94,7 @@ final class QdqDerivation {
       Map<String, List<ComparisonSpec>> comparators) {
     List<QuantizationReport.Op> folded = new ArrayList<>();
     List<String> notes = new ArrayList<>();
-    ModelProto pre = preprocess(model, folded, notes);
+    ModelProto pre = splitChannels(preprocess(model, folded, notes), calibration, folded);
     Set<String> names = Int8QdqQuantizer.activations(pre);
     Map<String, float[]> ranges =
         ActivationRanges.measure(pre, names, new CalibrationRuns(calibration), method, percentile);
@@ -151,13 +157,14 @@ final class QdqDerivation {
         o.setOptimizedModelFilePath(out.toString());
         VariantCheck.open(bnFree.toByteArray(), o).close();
       }
-      return IntegerKernelRewrite.rewrite(OnnxGraphs.parse(Files.readAllBytes(out)));
+      return AffineFolding.fold(
+          IntegerKernelRewrite.rewrite(OnnxGraphs.parse(Files.readAllBytes(out))), folded);
     } catch (OrtException | RuntimeException e) {
       notes.add(
           "ONNX Runtime's basic graph optimisations could not pre-process the model ("
               + Reasons.of(e)
               + "); quantized without them");
-      return IntegerKernelRewrite.rewrite(bnFree);
+      return AffineFolding.fold(IntegerKernelRewrite.rewrite(bnFree), folded);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
@@ -169,6 +176,23 @@ final class QdqDerivation {
         }
       }
     }
+  }
+
+  /**
+   * {@link ChannelSplit}: the regions whose head Conv's output channels differ in range by an order
+   * of magnitude on the calibration samples, split so each part gets its own scales.
+   */
+  static ModelProto splitChannels(
+      ModelProto pre, ValidationSet calibration, List<QuantizationReport.Op> converted) {
+    List<ChannelSplit.Region> regions = ChannelSplit.regions(pre);
+    if (regions.isEmpty()) {
+      return pre;
+    }
+    Map<String, Integer> channels = new LinkedHashMap<>();
+    regions.forEach(r -> channels.put(r.headOutput(), r.channels()));
+    Map<String, float[]> max =
+        ActivationRanges.channelMaxima(pre, channels, new CalibrationRuns(calibration));
+    return ChannelSplit.split(pre, max, converted);
   }
 
   /** How the job will judge a candidate variant (its comparators and floors). */

@@ -8,6 +8,7 @@ import dev.modelfleet.onnx.compare.ComparisonSpec;
 import dev.modelfleet.onnx.compare.OutputComparator;
 import dev.modelfleet.server.quantization.graph.ActivationRanges;
 import dev.modelfleet.server.quantization.graph.Int8DynamicQuantizer;
+import dev.modelfleet.server.quantization.graph.Int8QdqQuantizer;
 import dev.modelfleet.server.quantization.graph.OnnxGraphs;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,14 +31,18 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * actually runs for each int8-qdq variant, so unfused QDQ pairs show.
  *
  * <p>The model's path: {@code -Dbench.detector=PATH} or {@code MODELFLEET_BENCH_DETECTOR}; skipped
- * without it. {@code -Dbench.sizes=320,640}, {@code -Dbench.samples=16}, {@code -Dbench.rounds=15},
- * {@code -Dbench.variants=} (names to run, comma separated; all by default). Run it with {@code
- * e2e/bench.sh quantization-detector}.
+ * without it. {@code -Dbench.sizes=320,640}, {@code -Dbench.samples=16}, {@code -Dbench.rounds=15}
+ * (0: accuracy only), {@code -Dbench.variants=} (names to run, comma separated, a trailing * for a
+ * prefix; all by default), {@code -Dbench.percentile=99.99}, {@code -Dbench.stem=1,3} (variants
+ * with the first 1, 3 Conv float). Run it with {@code e2e/bench.sh quantization-detector}.
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class DetectorBenchmark {
 
   private static final double THRESHOLD = 0.3;
+
+  private static final double PERCENTILE =
+      Double.parseDouble(System.getProperty("bench.percentile", "99.99"));
 
   private record Variant(String name, byte[] model, String note) {}
 
@@ -79,8 +84,12 @@ class DetectorBenchmark {
         Files.write(dir.resolve(v.name().replaceAll("[^A-Za-z0-9.-]+", "_") + ".onnx"), v.model());
         Map<String, Double> acc = accuracy(fp32, v.model(), validation);
         Map<String, ValidationSet.Sample> sample = validation.samples().get(0);
-        QdqBenchmark.Timing one = QdqBenchmark.timing(fp32, v.model(), 1, sample, rounds);
-        QdqBenchmark.Timing two = QdqBenchmark.timing(fp32, v.model(), 2, sample, rounds);
+        // bench.rounds=0: accuracy only
+        QdqBenchmark.Timing none = new QdqBenchmark.Timing(Double.NaN, Double.NaN, Double.NaN);
+        QdqBenchmark.Timing one =
+            rounds == 0 ? none : QdqBenchmark.timing(fp32, v.model(), 1, sample, rounds);
+        QdqBenchmark.Timing two =
+            rounds == 0 ? none : QdqBenchmark.timing(fp32, v.model(), 2, sample, rounds);
         out.append(
             String.format(
                 Locale.ROOT,
@@ -217,7 +226,7 @@ class DetectorBenchmark {
       byte[] fp32, ValidationSet calibration, ValidationSet validation, List<String> only) {
     ModelProto parsed = OnnxGraphs.parse(fp32);
     List<Variant> variants = new ArrayList<>();
-    if (wanted(only, "fp32")) {
+    if (wanted(only, "fp32 (itself)")) {
       variants.add(new Variant("fp32 (itself)", fp32, ""));
     }
     if (wanted(only, "int8-dynamic")) {
@@ -227,12 +236,14 @@ class DetectorBenchmark {
     }
     for (ActivationRanges.Method m : ActivationRanges.Method.values()) {
       String name =
-          "int8-qdq " + m.wire() + (m == ActivationRanges.Method.PERCENTILE ? " 99.99" : "");
+          "int8-qdq "
+              + m.wire()
+              + (m == ActivationRanges.Method.PERCENTILE ? " " + PERCENTILE : "");
       if (!wanted(only, name)) {
         continue;
       }
       long t0 = System.nanoTime();
-      var r = QdqDerivation.derive(parsed, fp32, calibration, m, 99.99, null, 0);
+      var r = QdqDerivation.derive(parsed, fp32, calibration, m, PERCENTILE, null, 0);
       byte[] bytes = r.model().toByteArray();
       variants.add(
           new Variant(
@@ -244,12 +255,49 @@ class DetectorBenchmark {
                   (System.nanoTime() - t0) / 1e9,
                   optimisedOps(bytes))));
     }
+    // the first bench.stem Conv kept float, the rest int8 (-Dbench.stem=1,3: one variant each)
+    for (String k : System.getProperty("bench.stem", "").split(",")) {
+      if (k.isBlank()) {
+        continue;
+      }
+      // "N": Conv 0..N-1; "A-B": Conv A..B-1 (each with the operators feeding it)
+      String[] bounds = k.trim().split("-");
+      int from = bounds.length == 2 ? Integer.parseInt(bounds[0]) : 0;
+      int first = Integer.parseInt(bounds[bounds.length - 1]);
+      for (ActivationRanges.Method m : ActivationRanges.Method.values()) {
+        String name =
+            "int8-qdq "
+                + m.wire()
+                + (m == ActivationRanges.Method.PERCENTILE ? " " + PERCENTILE : "")
+                + (from == 0 ? " with first " + first : " with " + from + "-" + (first - 1))
+                + " Conv float";
+        if (!wanted(only, name)) {
+          continue;
+        }
+        ModelProto pre = QdqDerivation.preprocess(parsed, new ArrayList<>(), new ArrayList<>());
+        Map<String, float[]> ranges =
+            ActivationRanges.measure(
+                pre,
+                Int8QdqQuantizer.activations(pre),
+                new CalibrationRuns(calibration),
+                m,
+                PERCENTILE);
+        Map<String, String> keep = new java.util.LinkedHashMap<>();
+        List<String> weighted = Int8QdqQuantizer.weightedNodes(pre);
+        List<List<String>> stretches =
+            Int8QdqQuantizer.stretches(pre, weighted.stream().map(List::of).toList());
+        stretches.subList(from, first).forEach(st -> st.forEach(n -> keep.put(n, "bench")));
+        byte[] bytes = Int8QdqQuantizer.quantize(pre, ranges, keep).model().toByteArray();
+        variants.add(
+            new Variant(name, bytes, "kept float: " + keep.keySet() + "; " + optimisedOps(bytes)));
+      }
+    }
     for (ActivationRanges.Method m :
         List.of(ActivationRanges.Method.MINMAX, ActivationRanges.Method.PERCENTILE)) {
       String search =
           "int8-qdq "
               + m.wire()
-              + (m == ActivationRanges.Method.PERCENTILE ? " 99.99" : "")
+              + (m == ActivationRanges.Method.PERCENTILE ? " " + PERCENTILE : "")
               + " + search (iou@0.3>=0.95)";
       if (!wanted(only, search)) {
         continue;
@@ -262,7 +310,7 @@ class DetectorBenchmark {
               fp32,
               calibration,
               m,
-              99.99,
+              PERCENTILE,
               validation,
               0.99,
               Map.of(output, List.of(ComparisonSpec.parse("iou@0.3>=0.95"))));
@@ -289,7 +337,13 @@ class DetectorBenchmark {
   }
 
   private static boolean wanted(List<String> only, String name) {
-    return only.isEmpty() || only.stream().anyMatch(name::startsWith);
+    return only.isEmpty()
+        || only.stream()
+            .anyMatch(
+                w ->
+                    w.endsWith("*")
+                        ? name.startsWith(w.substring(0, w.length() - 1))
+                        : name.equals(w));
   }
 
   /** iou@0.3, flips@0.3 and cosine of the first output over all samples. */

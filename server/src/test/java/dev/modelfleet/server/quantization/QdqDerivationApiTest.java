@@ -87,7 +87,7 @@ class QdqDerivationApiTest {
             Map.of("samples", samples(2), "method", "kl")),
         400,
         "invalid-request",
-        "use minmax, percentile or entropy");
+        "use minmax, percentile, entropy or mse");
     refused(
         model,
         Map.of(

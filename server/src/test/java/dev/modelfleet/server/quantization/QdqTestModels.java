@@ -153,9 +153,10 @@ final class QdqTestModels {
   }
 
   /**
-   * {@link #sensitive(long)}, with {@code behindAdd} an Add "shift" of a constant 0.25 between the
-   * first Conv's Relu and the sensitive Conv: the large channel then reaches the sensitive Conv
-   * through an elementwise operator, which reads it quantized even when the Conv is kept float.
+   * {@link #sensitive(long)}, with {@code behindAdd} an Add "shift" of the first Conv's Relu output
+   * to itself between it and the sensitive Conv: the large channel then reaches the sensitive Conv
+   * through an elementwise operator, which reads it quantized even when the Conv is kept float. (Of
+   * itself, not of a constant: a constant Add before an unpadded Conv is folded into it.)
    */
   static ModelProto sensitive(long seed, boolean behindAdd) {
     Random r = new Random(seed);
@@ -186,8 +187,7 @@ final class QdqTestModels {
     init.add(floatTensor("sensitive_w", new long[] {8, 8, 1, 1}, w));
     String sensitiveIn = "ar";
     if (behindAdd) {
-      init.add(floatTensor("quarter", new long[0], new float[] {0.25f}));
-      nodes.add(node("Add", "shift", List.of("ar", "quarter"), List.of("as")));
+      nodes.add(node("Add", "shift", List.of("ar", "ar"), List.of("as")));
       sensitiveIn = "as";
     }
     nodes.add(node("Conv", "sensitive", List.of(sensitiveIn, "sensitive_w"), List.of("so")));
