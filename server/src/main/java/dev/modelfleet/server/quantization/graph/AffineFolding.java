@@ -139,32 +139,10 @@ public final class AffineFolding {
     }
     for (NodeProto n : nodes) {
       if (n.getOutputCount() == 1 && n.getOutput(0).equals(tensor)) {
-        return isFoldableConv(n) ? n : null;
+        return RewritableConv.is(constants, n) ? n : null;
       }
     }
     return null;
-  }
-
-  private boolean isFoldableConv(NodeProto n) {
-    if (!n.getDomain().isEmpty()
-        || !n.getOpType().equals("Conv")
-        || n.getOutputCount() != 1
-        || n.getInputCount() < 2) {
-      return false;
-    }
-    TensorProto w = constants.get(n.getInput(1));
-    if (Int8DynamicQuantizer.weightRefusal(w, -1) != null || w.getDimsCount() < 3) {
-      return false;
-    }
-    if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-      TensorProto b = constants.get(n.getInput(2));
-      return b != null
-          && b.getDataType() == Tensors.FLOAT
-          && !Tensors.isExternal(b)
-          && b.getDimsCount() == 1
-          && b.getDims(0) == w.getDims(0);
-    }
-    return true;
   }
 
   /** Conv → Mul/Add by a per-output-channel (or scalar) constant, as one Conv; else null. */
@@ -206,7 +184,9 @@ public final class AffineFolding {
 
   /** Mul/Add by one constant → Conv without padding, as one Conv; else null. */
   private NodeProto intoNext(NodeProto affine, NodeProto conv) {
-    if (!isFoldableConv(conv) || !conv.getInput(0).equals(affine.getOutput(0)) || padded(conv)) {
+    if (!RewritableConv.is(constants, conv)
+        || !conv.getInput(0).equals(affine.getOutput(0))
+        || padded(conv)) {
       return null;
     }
     float[] k = constant(affine);

@@ -187,7 +187,7 @@ public final class ChannelSplit {
   }
 
   private Region regionFrom(NodeProto head) {
-    if (!isConv(head)
+    if (!RewritableConv.is(constants, head)
         || OnnxGraphs.readInt(head, "group", 1) != 1
         || graphOutputs.contains(head.getOutput(0))) {
       return null;
@@ -202,14 +202,16 @@ public final class ChannelSplit {
       if (n.getInputList().stream().noneMatch(tensors::contains)) {
         continue;
       }
-      if (isConv(n) && tensors.contains(n.getInput(0)) && isDepthwise(n, channels)) {
+      if (RewritableConv.is(constants, n)
+          && tensors.contains(n.getInput(0))
+          && isDepthwise(n, channels)) {
         body.add(n);
         tensors.add(n.getOutput(0));
         depthwiseOutputs.add(n.getOutput(0));
       } else if (channelWise(n, tensors)) {
         body.add(n);
         tensors.add(n.getOutput(0));
-      } else if (isConv(n)
+      } else if (RewritableConv.is(constants, n)
           && OnnxGraphs.readInt(n, "group", 1) == 1
           && depthwiseOutputs.contains(n.getInput(0))
           && constants.get(n.getInput(1)).getDims(1) == channels) {
@@ -227,26 +229,8 @@ public final class ChannelSplit {
     return new Region(head, body, ends, (int) channels);
   }
 
-  private boolean isConv(NodeProto n) {
-    if (!n.getDomain().isEmpty()
-        || !n.getOpType().equals("Conv")
-        || n.getOutputCount() != 1
-        || n.getInputCount() < 2) {
-      return false;
-    }
-    TensorProto w = constants.get(n.getInput(1));
-    if (Int8DynamicQuantizer.weightRefusal(w, -1) != null || w.getDimsCount() < 3) {
-      return false;
-    }
-    if (n.getInputCount() > 2 && !n.getInput(2).isEmpty()) {
-      TensorProto b = constants.get(n.getInput(2));
-      return b != null && b.getDataType() == Tensors.FLOAT && !Tensors.isExternal(b);
-    }
-    return true;
-  }
-
   private boolean isDepthwise(NodeProto n, long channels) {
-    return isConv(n)
+    return RewritableConv.is(constants, n)
         && OnnxGraphs.readInt(n, "group", 1) == channels
         && constants.get(n.getInput(1)).getDims(0) == channels
         && constants.get(n.getInput(1)).getDims(1) == 1;
