@@ -247,9 +247,10 @@ public final class ArtifactDownloader {
       if (have == size) {
         return HexFormat.of().formatHex(digest.digest());
       }
-      try (SlowRetrievalWatch watch = new SlowRetrievalWatch(gate.floorUnder(floor))) {
+      try (SlowRetrievalWatch watch = new SlowRetrievalWatch(gate.floorUnder(floor));
+          EarlyWriteback writeback = new EarlyWriteback(channel, have)) {
         ChunkWriter writer =
-            new ChunkWriter(channel, digest, have, size, sha256, progress, watch, gate);
+            new ChunkWriter(channel, digest, have, size, sha256, progress, watch, gate, writeback);
         try {
           source.fetch(sha256, have, writer);
         } catch (DownloadGate.PausedException e) {
@@ -264,6 +265,7 @@ public final class ArtifactDownloader {
           throw e;
         } finally {
           metrics.downloaded(writer.position() - have);
+          writeback.close();
           channel.force(false);
           gate.flush();
         }

@@ -9,7 +9,8 @@ import java.security.MessageDigest;
 /**
  * Takes one download attempt's chunks into the partial file: holds each to the signed size and to
  * the expected offset, hashes and writes it straight from the source's buffers (no copies beyond
- * what the source made), feeds the rate watch and reports progress at most every ~250 ms or 10 %.
+ * what the source made), feeds the rate watch, lets the disk write behind it ({@link
+ * EarlyWriteback}) and reports progress at most every ~250 ms or 10 %.
  */
 final class ChunkWriter implements ArtifactSource.ChunkConsumer {
 
@@ -22,6 +23,7 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
   private final ArtifactDownloader.Progress progress;
   private final SlowRetrievalWatch watch;
   private final DownloadGate gate;
+  private final EarlyWriteback writeback;
 
   /** Set once the source counts bytes itself as they come off the wire. */
   private volatile boolean sourceCounts;
@@ -42,7 +44,9 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
       String sha256,
       ArtifactDownloader.Progress progress,
       SlowRetrievalWatch watch,
-      DownloadGate gate) {
+      DownloadGate gate,
+      EarlyWriteback writeback) {
+    this.writeback = writeback;
     this.watch = watch;
     this.gate = gate;
     this.channel = channel;
@@ -141,6 +145,7 @@ final class ChunkWriter implements ArtifactSource.ChunkConsumer {
       }
     }
     position += allowed.size();
+    writeback.written(position);
     if (granted < data.size()) {
       progress.update(position, size);
       throw new DownloadGate.PausedException(
