@@ -32,10 +32,11 @@ import javax.net.ssl.SSLSocketFactory;
 
 /**
  * The agent's download of 100 MB over the server's HTTPS artifact port under mutual TLS, over the
- * plain HTTP path, and the loopback baseline (nginx → curl, single stream), in interleaved rounds
- * of one run each, so the machine's load (shared with others) hits all three alike. One server with
- * mutual TLS and a plaintext replica of it (same database, keys and artifact directory) serve the
- * same artifact to the same enrolled device, with the agent's own downloader and sources.
+ * plain HTTP path, the loopback baseline (nginx → curl, single stream) and the same over TLS with
+ * the device certificate ({@link NginxMutualTlsBaseline}), in interleaved rounds of one run each,
+ * so the machine's load (shared with others) hits all three alike. One server with mutual TLS and a
+ * plaintext replica of it (same database, keys and artifact directory) serve the same artifact to
+ * the same enrolled device, with the agent's own downloader and sources.
  */
 final class MutualTlsDownloadBench {
 
@@ -103,6 +104,11 @@ final class MutualTlsDownloadBench {
       List<Double> overGrpc = new ArrayList<>();
       List<Double> curlHttps = new ArrayList<>();
       List<Double> baseline = new ArrayList<>();
+      List<Double> tlsBaseline = new ArrayList<>();
+      Path tlsPem = device.stateDir().resolve("tls.pem");
+      java.util.Optional<NginxMutualTlsBaseline> nginxTls =
+          NginxMutualTlsBaseline.start(
+              work.resolve("nginx-tls"), big, work.resolve("fleet-ca.pem"));
       // one unmeasured download per path first: the TLS code of both JVMs is interpreted at first
       // (a cold first HTTPS download ran at a tenth of a warm one), and an agent runs for months
       Benchmarks.progress("download-mtls: one warm-up download per path");
@@ -116,10 +122,15 @@ final class MutualTlsDownloadBench {
         overHttps.add(once(https, sha256, size, work.resolve("https-" + round)));
         overHttp.add(once(http, sha256, size, work.resolve("http-" + round)));
         overGrpc.add(once(grpc, sha256, size, work.resolve("grpc-" + round)));
-        curlOverHttps(device.stateDir().resolve("tls.pem"), work, httpsPort, sha256, credential)
-            .ifPresent(curlHttps::add);
+        curlOverHttps(tlsPem, work, httpsPort, sha256, credential).ifPresent(curlHttps::add);
+        if (nginxTls.isPresent()) {
+          nginxTls.get().once(tlsPem).ifPresent(tlsBaseline::add);
+        }
       }
       channel.shutdownNow();
+      if (nginxTls.isPresent()) {
+        nginxTls.get().close();
+      }
       String load = loadAverage();
       report.row(
           "Download over HTTPS, mutual TLS (agent, " + Benchmarks.mb(size) + ", written + sha256)",
@@ -152,6 +163,24 @@ final class MutualTlsDownloadBench {
             "Download: ratio agent / curl, plain HTTP",
             String.format("%.2f", median(overHttp) / median(baseline)),
             "≥ 0.8");
+      }
+      if (!tlsBaseline.isEmpty()) {
+        report.row(
+            "Download: baseline curl from nginx over TLS with the device certificate (same"
+                + " work as the HTTPS path), same rounds",
+            String.format("median %.0f MB/s of %s", median(tlsBaseline), format(tlsBaseline)),
+            "");
+        report.row(
+            "Download: ratio agent / curl from nginx, both under mutual TLS",
+            String.format("%.2f", median(overHttps) / median(tlsBaseline)),
+            "");
+        if (!curlHttps.isEmpty()) {
+          report.row(
+              "Download: ratio curl from the HTTPS port / curl from nginx, both under mutual TLS"
+                  + " (the server's side alone)",
+              String.format("%.2f", median(curlHttps) / median(tlsBaseline)),
+              "");
+        }
       }
       report.row("Download (mTLS section): load average after the rounds", load, "");
     }
