@@ -89,33 +89,22 @@ final class DownloadBench {
       throws Exception {
     JsonNode identity =
         new ObjectMapper().readTree(enrolledAgent.stateDir().resolve("identity.json").toFile());
-    Path out = scratch.resolve("curl-download");
     List<Double> rates = new ArrayList<>();
     for (int i = 0; i < runs; i++) {
-      Process curl;
-      try {
-        curl =
-            new ProcessBuilder(
-                    "curl",
-                    "-s",
-                    "-o",
-                    out.toString(),
-                    "-w",
-                    "%{speed_download}",
-                    "-H",
-                    "Authorization: Bearer " + identity.path("credential").asText(),
-                    server
-                        .baseUri()
-                        .resolve("/agent/v1/artifacts/" + variant.path("sha256").asText())
-                        .toString())
-                .start();
-      } catch (java.io.IOException e) {
+      var rate =
+          CurlDownload.mbPerSecond(
+              "download: from the server's HTTP endpoint",
+              scratch.resolve("curl-download"),
+              server
+                  .baseUri()
+                  .resolve("/agent/v1/artifacts/" + variant.path("sha256").asText())
+                  .toString(),
+              "-H",
+              "Authorization: Bearer " + identity.path("credential").asText());
+      if (rate.isEmpty()) {
         return List.of();
       }
-      String speed = new String(curl.getInputStream().readAllBytes()).trim();
-      curl.waitFor();
-      Files.deleteIfExists(out);
-      rates.add(Double.parseDouble(speed) / 1048576.0);
+      rates.add(rate.getAsDouble());
     }
     return rates;
   }

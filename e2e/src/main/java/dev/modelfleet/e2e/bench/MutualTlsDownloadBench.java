@@ -209,37 +209,16 @@ final class MutualTlsDownloadBench {
    */
   private static OptionalDouble curlOverHttps(
       Path tlsPem, Path work, int port, String sha256, String credential) throws Exception {
-    Path out = work.resolve("curl-https");
-    Process curl;
-    try {
-      curl =
-          new ProcessBuilder(
-                  "curl",
-                  "-s",
-                  "-f",
-                  "--cert",
-                  tlsPem.toString(),
-                  "--cacert",
-                  work.resolve("fleet-ca.pem").toString(),
-                  "-H",
-                  "Authorization: Bearer " + credential,
-                  "-o",
-                  out.toString(),
-                  "-w",
-                  "%{speed_download}",
-                  "https://localhost:" + port + "/agent/v1/artifacts/" + sha256)
-              .start();
-    } catch (java.io.IOException e) {
-      return OptionalDouble.empty();
-    }
-    String speed = new String(curl.getInputStream().readAllBytes()).trim();
-    int exit = curl.waitFor();
-    Files.deleteIfExists(out);
-    if (exit != 0 || speed.isEmpty()) {
-      Benchmarks.progress("download-mtls: curl over HTTPS failed (exit " + exit + ")");
-      return OptionalDouble.empty();
-    }
-    return OptionalDouble.of(Double.parseDouble(speed) / 1048576.0);
+    return CurlDownload.mbPerSecond(
+        "download-mtls: from the HTTPS port",
+        work.resolve("curl-https"),
+        "https://localhost:" + port + "/agent/v1/artifacts/" + sha256,
+        "--cert",
+        tlsPem.toString(),
+        "--cacert",
+        work.resolve("fleet-ca.pem").toString(),
+        "-H",
+        "Authorization: Bearer " + credential);
   }
 
   private static String loadAverage() throws java.io.IOException {

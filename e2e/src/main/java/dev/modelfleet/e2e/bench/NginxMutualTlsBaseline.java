@@ -119,30 +119,14 @@ final class NginxMutualTlsBaseline implements AutoCloseable {
 
   /** MB/s (2^20 bytes) of one curl download of the file to disk with {@code clientPem}. */
   OptionalDouble once(Path clientPem) throws IOException, InterruptedException {
-    Path out = dir.resolve("curl-out");
-    Process curl =
-        new ProcessBuilder(
-                "curl",
-                "-s",
-                "-f",
-                "--cert",
-                clientPem.toString(),
-                "--cacert",
-                dir.resolve("server.pem").toString(),
-                "-o",
-                out.toString(),
-                "-w",
-                "%{speed_download}",
-                "https://localhost:" + port + "/blob")
-            .start();
-    String speed = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    int exit = curl.waitFor();
-    Files.deleteIfExists(out);
-    if (exit != 0 || speed.isEmpty()) {
-      Benchmarks.progress("download-mtls: curl from nginx over TLS failed (exit " + exit + ")");
-      return OptionalDouble.empty();
-    }
-    return OptionalDouble.of(Double.parseDouble(speed) / 1048576.0);
+    return CurlDownload.mbPerSecond(
+        "download-mtls: from nginx over TLS",
+        dir.resolve("curl-out"),
+        "https://localhost:" + port + "/blob",
+        "--cert",
+        clientPem.toString(),
+        "--cacert",
+        dir.resolve("server.pem").toString());
   }
 
   private static boolean run(List<String> command) throws IOException, InterruptedException {
