@@ -13,7 +13,8 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * The device's TLS for the server's HTTPS artifact port: it presents the device certificate and
  * trusts only the fleet CA, like the gRPC channel. Never used towards any other address (a CDN must
- * not see the device certificate, and is not certified by the fleet CA).
+ * not see the device certificate, and is not certified by the fleet CA). Offers ChaCha20 first
+ * ({@link CipherPreference}).
  */
 public final class DeviceTlsContext {
 
@@ -40,7 +41,7 @@ public final class DeviceTlsContext {
       trust.init(trusted);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keyManagers.getKeyManagers(), trust.getTrustManagers(), null);
-      return context.getSocketFactory();
+      return CipherPreference.preferring(context.getSocketFactory());
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot set up TLS with the device certificate: " + e.getMessage(), e);
     }

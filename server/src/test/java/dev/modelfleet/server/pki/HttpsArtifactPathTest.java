@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelfleet.agent.tls.DeviceTlsContext;
+import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
 import dev.modelfleet.protocol.agent.v1.SyncConfig;
@@ -23,9 +25,15 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -101,6 +109,85 @@ class HttpsArtifactPathTest {
             device.credential(),
             "bytes=" + published.bytes().length + "-");
     assertProblem(beyond, 416, "offset-out-of-range", "outside the artifact");
+  }
+
+  @Test
+  void theAgentsTlsClientGetsChaCha20FromTheServerAndStillAesFromAServerWithoutIt()
+      throws Exception {
+    Device device = enroll();
+    int port = announcedHttpsPort(device);
+    TlsIdentity identity = new TlsIdentity(device.key().getPrivate(), device.certificate());
+    // the agent runs on the JVM's quick compiler only, where ChaCha20 decrypts about twice as
+    // fast as AES-GCM: the server (BoringSSL here) must follow the agent's order
+    assertEquals(
+        "TLS_CHACHA20_POLY1305_SHA256",
+        handshake(DeviceTlsContext.socketFactory(List.of(ca), identity), port));
+    // a server that allows AES-GCM only still gets a connection
+    try (SSLServerSocket aesOnly =
+        (SSLServerSocket) serverContext().getServerSocketFactory().createServerSocket(0)) {
+      aesOnly.setEnabledCipherSuites(new String[] {"TLS_AES_128_GCM_SHA256"});
+      Thread accept =
+          new Thread(
+              () -> {
+                try (SSLSocket accepted = (SSLSocket) aesOnly.accept()) {
+                  accepted.startHandshake();
+                } catch (java.io.IOException ignored) {
+                  // the client's assertion says what went wrong
+                }
+              });
+      accept.start();
+      assertEquals(
+          "TLS_AES_128_GCM_SHA256",
+          handshake(
+              DeviceTlsContext.socketFactory(List.of(serverCertificate), identity),
+              aesOnly.getLocalPort()));
+      accept.join(10_000);
+    }
+  }
+
+  private X509Certificate serverCertificate;
+
+  /** A server identity of its own, self-signed, for the AES-only server above. */
+  private SSLContext serverContext() throws Exception {
+    KeyPair key = FleetCa.newP256KeyPair();
+    Instant now = Instant.now();
+    serverCertificate =
+        new JcaX509CertificateConverter()
+            .getCertificate(
+                new JcaX509v3CertificateBuilder(
+                        new X500Name("CN=localhost"),
+                        java.math.BigInteger.ONE,
+                        Date.from(now.minusSeconds(60)),
+                        Date.from(now.plusSeconds(3600)),
+                        new X500Name("CN=localhost"),
+                        key.getPublic())
+                    .addExtension(
+                        org.bouncycastle.asn1.x509.Extension.subjectAlternativeName,
+                        false,
+                        new org.bouncycastle.asn1.x509.GeneralNames(
+                            new org.bouncycastle.asn1.x509.GeneralName(
+                                org.bouncycastle.asn1.x509.GeneralName.dNSName, "localhost")))
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    keys.load(null, null);
+    keys.setKeyEntry(
+        "server", key.getPrivate(), new char[0], new X509Certificate[] {serverCertificate});
+    KeyManagerFactory keyManagers =
+        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keyManagers.init(keys, new char[0]);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keyManagers.getKeyManagers(), null, null);
+    return context;
+  }
+
+  private static String handshake(SSLSocketFactory factory, int port) throws Exception {
+    try (SSLSocket socket = (SSLSocket) factory.createSocket("localhost", port)) {
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      socket.setSSLParameters(parameters);
+      socket.startHandshake();
+      return socket.getSession().getCipherSuite();
+    }
   }
 
   @Test

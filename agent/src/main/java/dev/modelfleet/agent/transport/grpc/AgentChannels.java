@@ -1,10 +1,12 @@
 package dev.modelfleet.agent.transport.grpc;
 
+import dev.modelfleet.agent.tls.CipherPreference;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +35,10 @@ public final class AgentChannels {
   public static ManagedChannel mutualTls(
       String hostPort, List<X509Certificate> fleetCa, TlsIdentity identity) throws SSLException {
     SslContextBuilder ssl =
-        GrpcSslContexts.forClient().trustManager(fleetCa.toArray(X509Certificate[]::new));
+        GrpcSslContexts.forClient()
+            .trustManager(fleetCa.toArray(X509Certificate[]::new))
+            // ChaCha20 first, as on the HTTPS path: what the agent's compiler decrypts fastest
+            .ciphers(CipherPreference.SUITES, SupportedCipherSuiteFilter.INSTANCE);
     if (identity != null) {
       ssl.keyManager(identity.key(), identity.certificate());
     }
