@@ -107,7 +107,6 @@ final class MutualTlsDownloadBench {
       List<Double> tlsBaseline = new ArrayList<>();
       List<Double> shippedHttps = new ArrayList<>();
       List<Double> shippedHttp = new ArrayList<>();
-      List<Double> shippedChaCha = new ArrayList<>();
       Path tlsPem = device.stateDir().resolve("tls.pem");
       java.util.Optional<NginxMutualTlsBaseline> nginxTls =
           NginxMutualTlsBaseline.start(
@@ -138,16 +137,6 @@ final class MutualTlsDownloadBench {
                 work.resolve("shipped-https-" + round),
                 1,
                 new Path[] {device.stateDir(), work.resolve("fleet-ca.pem")}));
-        shippedChaCha.addAll(
-            ShippedFlagsDownload.run(
-                URI.create("https://localhost:" + httpsPort + "/agent/v1/artifacts/"),
-                credential,
-                sha256,
-                size,
-                work.resolve("shipped-chacha-" + round),
-                1,
-                new Path[] {device.stateDir(), work.resolve("fleet-ca.pem")},
-                "-Djdk.tls.client.cipherSuites=TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256"));
         shippedHttp.addAll(
             ShippedFlagsDownload.run(
                 plain.baseUri().resolve("/agent/v1/artifacts/"),
@@ -199,11 +188,6 @@ final class MutualTlsDownloadBench {
           "Download over HTTPS, mutual TLS, the downloader in a JVM with the agent's flags (C1"
               + " only), same rounds",
           String.format("median %.0f MB/s of %s", median(shippedHttps), format(shippedHttps)),
-          "");
-      report.row(
-          "Download over HTTPS, mutual TLS, agent's flags, the client preferring ChaCha20-Poly1305"
-              + " first (AES-GCM after it), same rounds",
-          String.format("median %.0f MB/s of %s", median(shippedChaCha), format(shippedChaCha)),
           "");
       report.row(
           "Download over plain HTTP, the downloader in a JVM with the agent's flags, same rounds",
