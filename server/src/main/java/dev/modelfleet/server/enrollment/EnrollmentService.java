@@ -43,7 +43,8 @@ public class EnrollmentService {
 
   /**
    * What a device sends to enroll. {@code keyProof} and {@code certificateRequest} are empty when
-   * not sent (an agent from before the proof; a server without mutual TLS).
+   * not sent (an agent from before the proof; a server without mutual TLS). {@code remoteAddress}:
+   * where it came from, for the audit log; null when unknown.
    */
   public record Application(
       String tokenSecret,
@@ -52,7 +53,8 @@ public class EnrollmentService {
       byte[] certificateRequest,
       String requestedName,
       HardwareInfo hardware,
-      BenchmarkInfo benchmark) {}
+      BenchmarkInfo benchmark,
+      String remoteAddress) {}
 
   /**
    * @param retried whether this answered a retry of an enrollment already committed (the same

@@ -1,10 +1,14 @@
 package dev.modelfleet.server.agentapi;
 
+import static dev.modelfleet.server.support.Api.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import dev.modelfleet.protocol.agent.v1.EnrollRequest;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
@@ -37,10 +41,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Enroll retried after its reply was lost (the agent's deadline passed after the server committed):
- * the same device again, never a second one, and no second use of the token.
+ * the same device again, never a second one, no second use of the token, and an audit entry for the
+ * credential it replaced.
  */
 @QuarkusTest
 class EnrollRetryTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Inject AgroalDataSource dataSource;
   AgentClient agent;
@@ -75,6 +82,25 @@ class EnrollRetryTest {
     Stored stored = stored(key, token.getString("enrollmentToken.id"));
     assertEquals(List.of(lost.getDeviceId()), stored.deviceIds());
     assertEquals(1, stored.tokenUses(), "the retry used none of the token");
+
+    // the audit log shows the credential that replaced the first, as an admin reads it
+    JsonNode audit = auditOf(lost.getDeviceId());
+    assertEquals(1, audit.size(), "one entry, for the retry: " + audit);
+    JsonNode entry = audit.get(0);
+    assertEquals("device", entry.get("role").asText());
+    assertEquals("/modelfleet.agent.v1.AgentService/Enroll", entry.get("path").asText());
+    assertEquals("success", entry.get("outcome").asText());
+    assertEquals(lost.getDeviceId(), entry.get("resourceId").asText());
+    assertEquals(
+        "enrollmentTokenId=" + token.getString("enrollmentToken.id"), entry.get("target").asText());
+    assertTrue(entry.at("/requestBody/retry").asBoolean(), entry.toString());
+    assertEquals(lost.getDeviceId(), entry.at("/after/id").asText());
+    assertTrue(entry.at("/before/credential").asText().startsWith("unused"), entry.toString());
+    assertTrue(entry.at("/after/credential").asText().contains("replaces"), entry.toString());
+    assertFalse(entry.get("remoteAddress").isNull(), entry.toString());
+    String written = entry.toString();
+    assertFalse(written.contains(secretOf(retried)), "the new credential's secret is written");
+    assertFalse(written.contains(secretOf(lost)), "the old credential's secret is written");
 
     SyncStream first = agent.sync(lost.getDeviceCredential());
     first.hello();
@@ -199,6 +225,23 @@ class EnrollRetryTest {
     sync.hello();
     assertEquals(ServerMessage.KindCase.CONFIG, sync.next().getKindCase());
     sync.cancel();
+  }
+
+  private static String secretOf(EnrollResponse enrolled) {
+    String credential = enrolled.getDeviceCredential();
+    return credential.substring(credential.indexOf('.') + 1);
+  }
+
+  /** The audit log's entries whose actor is the device, as an admin reads them. */
+  private static JsonNode auditOf(String deviceId) throws Exception {
+    return JSON.readTree(
+        admin()
+            .queryParam("actor", "device:" + deviceId)
+            .get("/api/v1/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString());
   }
 
   private void assertAlreadyExists(String reasonPart, EnrollRequest request) {

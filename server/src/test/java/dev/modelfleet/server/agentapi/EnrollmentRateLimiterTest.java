@@ -87,6 +87,21 @@ class EnrollmentRateLimiterTest {
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, enrollFrom("192.0.2.7").getCode());
   }
 
+  @Test
+  void aCallLetThroughCarriesItsWholeRemoteAddressForTheAuditLog() throws Exception {
+    String[] seen = new String[1];
+    RecordingCall call =
+        new RecordingCall(new InetSocketAddress(InetAddress.getByName("2001:db8:1:2::7"), 40_000));
+    limiter.interceptCall(
+        call,
+        new Metadata(),
+        (c, headers) -> {
+          seen[0] = EnrollmentRateLimiter.REMOTE_ADDRESS.get();
+          return new ServerCall.Listener<>() {};
+        });
+    assertEquals("2001:db8:1:2:0:0:0:7", seen[0], "the address, not its /64");
+  }
+
   /** The status the limiter closed the call with, or null when it let the call through. */
   private Status enrollFrom(String address) throws Exception {
     RecordingCall call =
