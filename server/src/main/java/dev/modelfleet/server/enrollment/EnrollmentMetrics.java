@@ -26,6 +26,7 @@ public class EnrollmentMetrics {
           "expired",
           "used-up",
           "invalid-public-key",
+          "missing-key-proof",
           "invalid-key-proof",
           "key-enrolled",
           "missing-certificate-request",

@@ -83,6 +83,15 @@ public class EnrollmentService {
           "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: "
               + e.getMessage());
     }
+    if (application.keyProof().length == 0 && settings.requireKeyProof()) {
+      metrics.refused("missing-key-proof");
+      throw ApiError.INVALID_REQUEST.exception(
+          "device_key_proof is required: this server enrolls only agents that prove they hold"
+              + " their device key (modelfleet.enrollment.require-key-proof). Upgrade the agent to"
+              + " a release that sends device_key_proof (EnrollRequest field 9) and start it again:"
+              + " its key pair and the enrollment token stay valid, this refusal used none of the"
+              + " token");
+    }
     EnrollmentToken token =
         EnrollmentToken.<EnrollmentToken>find("secretHash", Secrets.hash(tokenSecret))
             .firstResultOptional()

@@ -113,6 +113,25 @@ class EnrollRetryTest {
   }
 
   @Test
+  void withProofsNotRequiredAKeyNeverSeenEnrollsWithoutOne() throws Exception {
+    // modelfleet.enrollment.require-key-proof is off by default, so agents from before the proof
+    // still enroll (on: KeyProofRequiredTest)
+    var token = Fixtures.enrollmentTokenCreated(Map.of(), 1);
+    KeyPair key = AgentClient.newDeviceKeyPair();
+    EnrollRequest unproven =
+        AgentClient.signedRequest(token.getString("token"), key).toBuilder()
+            .clearDeviceKeyProof()
+            .build();
+
+    EnrollResponse enrolled = agent.enroll(unproven);
+
+    Stored stored = stored(key, token.getString("enrollmentToken.id"));
+    assertEquals(List.of(enrolled.getDeviceId()), stored.deviceIds());
+    assertEquals(1, stored.tokenUses());
+    assertEquals(0, auditOf(enrolled.getDeviceId()).size(), "a first enrollment is the device row");
+  }
+
+  @Test
   void aRetryAfterTheDeviceConnectedIsAlreadyExistsAndChangesNothing() throws Exception {
     var token = Fixtures.enrollmentTokenCreated(Map.of(), 2);
     KeyPair key = AgentClient.newDeviceKeyPair();

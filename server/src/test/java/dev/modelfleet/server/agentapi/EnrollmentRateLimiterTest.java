@@ -47,6 +47,11 @@ class EnrollmentRateLimiterTest {
             public boolean requireApproval() {
               return false;
             }
+
+            @Override
+            public boolean requireKeyProof() {
+              return false;
+            }
           },
           refusals,
           new EnrollmentMetrics(new SimpleMeterRegistry()));
