@@ -135,7 +135,7 @@ public class EnrollmentService {
     device.lastSeenAt = now;
     device.persist();
     claimUse(token, now);
-    metrics.enrolled(device.status == DeviceStatus.PENDING);
+    metrics.enrolled(device.status == DeviceStatus.PENDING, application.keyProof().length > 0);
     return new Enrolled(
         device.id,
         DeviceAuthenticator.credential(device.id, secret),

@@ -17,6 +17,7 @@ import dev.modelfleet.server.common.Secrets;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Fixtures;
+import dev.modelfleet.server.support.Scrape;
 import io.agroal.api.AgroalDataSource;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -48,6 +49,7 @@ import org.junit.jupiter.api.Test;
 class EnrollRetryTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String WITHOUT_PROOF = "modelfleet_enrollments_without_key_proof_total";
 
   @Inject AgroalDataSource dataSource;
   AgentClient agent;
@@ -122,12 +124,22 @@ class EnrollRetryTest {
         AgentClient.signedRequest(token.getString("token"), key).toBuilder()
             .clearDeviceKeyProof()
             .build();
+    Scrape before = Scrape.server();
 
     EnrollResponse enrolled = agent.enroll(unproven);
 
     Stored stored = stored(key, token.getString("enrollmentToken.id"));
     assertEquals(List.of(enrolled.getDeviceId()), stored.deviceIds());
     assertEquals(1, stored.tokenUses());
+    assertEquals(
+        1,
+        Scrape.server().sum(WITHOUT_PROOF) - before.sum(WITHOUT_PROOF),
+        "counted, so operators see who the setting would refuse");
+    before = Scrape.server();
+    agent.enroll(
+        AgentClient.signedRequest(
+            Fixtures.enrollmentToken(Map.of(), 1), AgentClient.newDeviceKeyPair()));
+    assertEquals(0, Scrape.server().sum(WITHOUT_PROOF) - before.sum(WITHOUT_PROOF));
     assertEquals(0, auditOf(enrolled.getDeviceId()).size(), "a first enrollment is the device row");
   }
 
