@@ -77,7 +77,8 @@ public class AgentGrpcService extends AgentServiceGrpc.AgentServiceImplBase {
               request.hasHardware() ? HardwareInfo.from(request.getHardware()) : null,
               request.getHardware().hasBenchmark()
                   ? BenchmarkInfo.from(request.getHardware().getBenchmark())
-                  : null);
+                  : null,
+              EnrollmentRateLimiter.REMOTE_ADDRESS.get());
       Supplier<EnrollmentService.Enrolled> enroll = () -> enrollment.enroll(application);
       var chain = roots.rootChain();
       EnrollResponse.Builder response = EnrollResponse.newBuilder();

@@ -5,6 +5,8 @@ import dev.modelfleet.server.enrollment.AddressGroup;
 import dev.modelfleet.server.enrollment.AttemptBudget;
 import dev.modelfleet.server.enrollment.EnrollmentLimits;
 import dev.modelfleet.server.enrollment.EnrollmentMetrics;
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -20,13 +22,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * Refuses Enroll calls beyond an address's budget with RESOURCE_EXHAUSTED before they reach the
  * database, so a flood of enrollment attempts (good tokens or guesses) costs almost nothing. IPv4
- * addresses have a budget each, IPv6 addresses one per /64 ({@link AddressGroup}).
+ * addresses have a budget each, IPv6 addresses one per /64 ({@link AddressGroup}). A call let
+ * through carries its remote address in {@link #REMOTE_ADDRESS}, for the audit log.
  */
 @GlobalInterceptor
 @ApplicationScoped
 public class EnrollmentRateLimiter implements ServerInterceptor {
 
   private static final String ENROLL = AgentServiceGrpc.getEnrollMethod().getFullMethodName();
+
+  /** The Enroll call's remote address (the host only); absent when unknown. */
+  static final Context.Key<String> REMOTE_ADDRESS = Context.key("modelfleet-enroll-remote");
 
   private final AttemptBudget budget;
   private final EnrollmentRefusals refusals;
@@ -45,7 +51,8 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
     if (!call.getMethodDescriptor().getFullMethodName().equals(ENROLL)) {
       return next.startCall(call, headers);
     }
-    String address = budgetKey(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    String address = budgetKey(remote);
     long waitNanos = budget.take(address);
     if (waitNanos > 0) {
       metrics.refused("rate-limited");
@@ -68,7 +75,15 @@ public class EnrollmentRateLimiter implements ServerInterceptor {
           new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    return next.startCall(call, headers);
+    return Contexts.interceptCall(
+        Context.current().withValue(REMOTE_ADDRESS, host(remote)), call, headers, next);
+  }
+
+  private static String host(SocketAddress remote) {
+    if (remote instanceof InetSocketAddress inet) {
+      return inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+    }
+    return remote == null ? null : remote.toString();
   }
 
   /** The host part only (every connection from one machine shares its budget), IPv6 by /64. */

@@ -5,7 +5,8 @@ import io.smallrye.config.WithDefault;
 
 /**
  * How many enrollment attempts one network address may make (MODELFLEET_ENROLLMENT_RATE_PER_SECOND,
- * MODELFLEET_ENROLLMENT_BURST). Every attempt counts, good token or bad.
+ * MODELFLEET_ENROLLMENT_BURST; every attempt counts, good token or bad), and what every enrollment
+ * must bring.
  */
 @ConfigMapping(prefix = "modelfleet.enrollment")
 public interface EnrollmentLimits {
@@ -25,4 +26,12 @@ public interface EnrollmentLimits {
    */
   @WithDefault("false")
   boolean requireApproval();
+
+  /**
+   * Whether every Enroll must carry a device_key_proof (MODELFLEET_ENROLLMENT_REQUIRE_KEY_PROOF).
+   * Off, a key never seen enrolls without one, so agents from before the proof keep enrolling; on,
+   * such a request is refused, and every enrollment, and so every retry, is recognized by its key.
+   */
+  @WithDefault("false")
+  boolean requireKeyProof();
 }

@@ -43,7 +43,8 @@ public class EnrollmentService {
 
   /**
    * What a device sends to enroll. {@code keyProof} and {@code certificateRequest} are empty when
-   * not sent (an agent from before the proof; a server without mutual TLS).
+   * not sent (an agent from before the proof; a server without mutual TLS). {@code remoteAddress}:
+   * where it came from, for the audit log; null when unknown.
    */
   public record Application(
       String tokenSecret,
@@ -52,7 +53,8 @@ public class EnrollmentService {
       byte[] certificateRequest,
       String requestedName,
       HardwareInfo hardware,
-      BenchmarkInfo benchmark) {}
+      BenchmarkInfo benchmark,
+      String remoteAddress) {}
 
   /**
    * @param retried whether this answered a retry of an enrollment already committed (the same
@@ -80,6 +82,15 @@ public class EnrollmentService {
       throw ApiError.INVALID_PUBLIC_KEY.exception(
           "device_public_key must be an Ed25519 key in SubjectPublicKeyInfo DER: "
               + e.getMessage());
+    }
+    if (application.keyProof().length == 0 && settings.requireKeyProof()) {
+      metrics.refused("missing-key-proof");
+      throw ApiError.INVALID_REQUEST.exception(
+          "device_key_proof is required: this server enrolls only agents that prove they hold"
+              + " their device key (modelfleet.enrollment.require-key-proof). Upgrade the agent to"
+              + " a release that sends device_key_proof (EnrollRequest field 9) and start it again:"
+              + " its key pair and the enrollment token stay valid, this refusal used none of the"
+              + " token");
     }
     EnrollmentToken token =
         EnrollmentToken.<EnrollmentToken>find("secretHash", Secrets.hash(tokenSecret))
@@ -124,7 +135,7 @@ public class EnrollmentService {
     device.lastSeenAt = now;
     device.persist();
     claimUse(token, now);
-    metrics.enrolled(device.status == DeviceStatus.PENDING);
+    metrics.enrolled(device.status == DeviceStatus.PENDING, application.keyProof().length > 0);
     return new Enrolled(
         device.id,
         DeviceAuthenticator.credential(device.id, secret),

@@ -6,6 +6,7 @@ import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceAuthenticator;
 import dev.modelfleet.server.device.DeviceStatus;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
 import org.jboss.logging.Logger;
@@ -24,9 +25,11 @@ class RetriedEnrollments {
   private static final Logger LOG = Logger.getLogger(RetriedEnrollments.class);
 
   private final EnrollmentMetrics metrics;
+  private final Event<EnrollmentRetried> retried;
 
-  RetriedEnrollments(EnrollmentMetrics metrics) {
+  RetriedEnrollments(EnrollmentMetrics metrics, Event<EnrollmentRetried> retried) {
     this.metrics = metrics;
+    this.retried = retried;
   }
 
   /**
@@ -61,6 +64,10 @@ class RetriedEnrollments {
             + " again with the same key and a verified device_key_proof; answered with the same"
             + " device and a new credential, which replaces the unused one; no token use counted",
         device.id, device.enrolledAt, token.id);
+    // the audit log shows every credential that replaced another (docs/security.md)
+    retried.fire(
+        new EnrollmentRetried(
+            device.id, device.name, token.id, application.remoteAddress(), device.enrolledAt, now));
     return new EnrollmentService.Enrolled(
         device.id, DeviceAuthenticator.credential(device.id, secret), device.labels, pending, true);
   }

@@ -13,6 +13,9 @@ public final class RolloutViews {
   private static final int MAX_PROBLEMS_SHOWN = 100;
   private static final int MAX_EVENTS_SHOWN = 500;
 
+  /** What a wave under way reads while its rollout is paused (never stored). */
+  static final String PAUSED_WAVE = "paused";
+
   private RolloutViews() {}
 
   public record RolloutSummary(
@@ -180,6 +183,19 @@ public final class RolloutViews {
     return of(r, offlineSince, true);
   }
 
+  /**
+   * A wave's state as the API and the console show it: the stored one, except that a wave under way
+   * ({@code running}, or {@code shadowing}) of a paused rollout reads {@code paused}, since the
+   * engine no longer steps it; its stored state is what it takes up again on resume.
+   */
+  static String shownState(Rollout r, RolloutWave w) {
+    if (r.state == RolloutState.PAUSED
+        && (RolloutWave.RUNNING.equals(w.state) || RolloutWave.SHADOWING.equals(w.state))) {
+      return PAUSED_WAVE;
+    }
+    return w.state;
+  }
+
   /** {@code details}: with the devices with problems and the events; without, both are empty. */
   static RolloutView of(Rollout r, Instant offlineSince, boolean details) {
     String version = r.version.version;
@@ -193,7 +209,7 @@ public final class RolloutViews {
       waves.add(
           new WaveView(
               w.waveIndex,
-              w.state,
+              shownState(r, w),
               w.planned,
               Counts.of(wave, w.acceptedFailures),
               w.acceptedFailures,

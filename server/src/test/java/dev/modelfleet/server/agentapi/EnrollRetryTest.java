@@ -1,10 +1,14 @@
 package dev.modelfleet.server.agentapi;
 
+import static dev.modelfleet.server.support.Api.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import dev.modelfleet.protocol.agent.v1.EnrollRequest;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
@@ -13,6 +17,7 @@ import dev.modelfleet.server.common.Secrets;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Fixtures;
+import dev.modelfleet.server.support.Scrape;
 import io.agroal.api.AgroalDataSource;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -37,10 +42,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Enroll retried after its reply was lost (the agent's deadline passed after the server committed):
- * the same device again, never a second one, and no second use of the token.
+ * the same device again, never a second one, no second use of the token, and an audit entry for the
+ * credential it replaced.
  */
 @QuarkusTest
 class EnrollRetryTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String WITHOUT_PROOF = "modelfleet_enrollments_without_key_proof_total";
 
   @Inject AgroalDataSource dataSource;
   AgentClient agent;
@@ -76,6 +85,25 @@ class EnrollRetryTest {
     assertEquals(List.of(lost.getDeviceId()), stored.deviceIds());
     assertEquals(1, stored.tokenUses(), "the retry used none of the token");
 
+    // the audit log shows the credential that replaced the first, as an admin reads it
+    JsonNode audit = auditOf(lost.getDeviceId());
+    assertEquals(1, audit.size(), "one entry, for the retry: " + audit);
+    JsonNode entry = audit.get(0);
+    assertEquals("device", entry.get("role").asText());
+    assertEquals("/modelfleet.agent.v1.AgentService/Enroll", entry.get("path").asText());
+    assertEquals("success", entry.get("outcome").asText());
+    assertEquals(lost.getDeviceId(), entry.get("resourceId").asText());
+    assertEquals(
+        "enrollmentTokenId=" + token.getString("enrollmentToken.id"), entry.get("target").asText());
+    assertTrue(entry.at("/requestBody/retry").asBoolean(), entry.toString());
+    assertEquals(lost.getDeviceId(), entry.at("/after/id").asText());
+    assertTrue(entry.at("/before/credential").asText().startsWith("unused"), entry.toString());
+    assertTrue(entry.at("/after/credential").asText().contains("replaces"), entry.toString());
+    assertFalse(entry.get("remoteAddress").isNull(), entry.toString());
+    String written = entry.toString();
+    assertFalse(written.contains(secretOf(retried)), "the new credential's secret is written");
+    assertFalse(written.contains(secretOf(lost)), "the old credential's secret is written");
+
     SyncStream first = agent.sync(lost.getDeviceCredential());
     first.hello();
     Throwable ended = first.awaitEnd();
@@ -84,6 +112,35 @@ class EnrollRetryTest {
     second.hello();
     assertEquals(ServerMessage.KindCase.CONFIG, second.next().getKindCase());
     second.cancel();
+  }
+
+  @Test
+  void withProofsNotRequiredAKeyNeverSeenEnrollsWithoutOne() throws Exception {
+    // modelfleet.enrollment.require-key-proof is off by default, so agents from before the proof
+    // still enroll (on: KeyProofRequiredTest)
+    var token = Fixtures.enrollmentTokenCreated(Map.of(), 1);
+    KeyPair key = AgentClient.newDeviceKeyPair();
+    EnrollRequest unproven =
+        AgentClient.signedRequest(token.getString("token"), key).toBuilder()
+            .clearDeviceKeyProof()
+            .build();
+    Scrape before = Scrape.server();
+
+    EnrollResponse enrolled = agent.enroll(unproven);
+
+    Stored stored = stored(key, token.getString("enrollmentToken.id"));
+    assertEquals(List.of(enrolled.getDeviceId()), stored.deviceIds());
+    assertEquals(1, stored.tokenUses());
+    assertEquals(
+        1,
+        Scrape.server().sum(WITHOUT_PROOF) - before.sum(WITHOUT_PROOF),
+        "counted, so operators see who the setting would refuse");
+    before = Scrape.server();
+    agent.enroll(
+        AgentClient.signedRequest(
+            Fixtures.enrollmentToken(Map.of(), 1), AgentClient.newDeviceKeyPair()));
+    assertEquals(0, Scrape.server().sum(WITHOUT_PROOF) - before.sum(WITHOUT_PROOF));
+    assertEquals(0, auditOf(enrolled.getDeviceId()).size(), "a first enrollment is the device row");
   }
 
   @Test
@@ -199,6 +256,23 @@ class EnrollRetryTest {
     sync.hello();
     assertEquals(ServerMessage.KindCase.CONFIG, sync.next().getKindCase());
     sync.cancel();
+  }
+
+  private static String secretOf(EnrollResponse enrolled) {
+    String credential = enrolled.getDeviceCredential();
+    return credential.substring(credential.indexOf('.') + 1);
+  }
+
+  /** The audit log's entries whose actor is the device, as an admin reads them. */
+  private static JsonNode auditOf(String deviceId) throws Exception {
+    return JSON.readTree(
+        admin()
+            .queryParam("actor", "device:" + deviceId)
+            .get("/api/v1/audit")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString());
   }
 
   private void assertAlreadyExists(String reasonPart, EnrollRequest request) {

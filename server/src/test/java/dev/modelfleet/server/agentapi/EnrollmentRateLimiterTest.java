@@ -47,6 +47,11 @@ class EnrollmentRateLimiterTest {
             public boolean requireApproval() {
               return false;
             }
+
+            @Override
+            public boolean requireKeyProof() {
+              return false;
+            }
           },
           refusals,
           new EnrollmentMetrics(new SimpleMeterRegistry()));
@@ -85,6 +90,21 @@ class EnrollmentRateLimiterTest {
     assertNull(enrollFrom("::ffff:192.0.2.7"));
     assertNull(enrollFrom("::ffff:192.0.2.8"), "IPv4-mapped addresses are not grouped by /64");
     assertEquals(Status.Code.RESOURCE_EXHAUSTED, enrollFrom("192.0.2.7").getCode());
+  }
+
+  @Test
+  void aCallLetThroughCarriesItsWholeRemoteAddressForTheAuditLog() throws Exception {
+    String[] seen = new String[1];
+    RecordingCall call =
+        new RecordingCall(new InetSocketAddress(InetAddress.getByName("2001:db8:1:2::7"), 40_000));
+    limiter.interceptCall(
+        call,
+        new Metadata(),
+        (c, headers) -> {
+          seen[0] = EnrollmentRateLimiter.REMOTE_ADDRESS.get();
+          return new ServerCall.Listener<>() {};
+        });
+    assertEquals("2001:db8:1:2:0:0:0:7", seen[0], "the address, not its /64");
   }
 
   /** The status the limiter closed the call with, or null when it let the call through. */

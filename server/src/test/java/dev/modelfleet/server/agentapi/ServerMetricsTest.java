@@ -49,6 +49,7 @@ class ServerMetricsTest {
           "modelfleet_derivation_jobs",
           "modelfleet_derivation_job_duration_seconds_bucket",
           "modelfleet_enrollments_total",
+          "modelfleet_enrollments_without_key_proof_total",
           "modelfleet_signing_operations_total",
           "modelfleet_cluster_listener_reconnects_total",
           "modelfleet_cluster_listener_connected",

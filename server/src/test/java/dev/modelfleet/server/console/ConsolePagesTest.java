@@ -6,6 +6,7 @@ import static dev.modelfleet.server.support.Api.adminJson;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.modelfleet.onnx.samples.SampleModels;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the console's pages show of a device, a model and a rollout, over HTTP with a session
- * cookie: hardware classes by name, the matcher's reasons, the history, trials and revoke, and
- * waves without devices.
+ * cookie: hardware classes by name, the matcher's reasons, the history, trials and revoke, waves
+ * without devices, and the wave a rollout paused in.
  */
 @QuarkusTest
 class ConsolePagesTest {
@@ -175,7 +176,7 @@ class ConsolePagesTest {
   }
 
   @Test
-  void theOverviewFollowsTheRolloutStreamAndItsRolloutsPartShowsRunningRollouts() throws Exception {
+  void theOverviewShowsRunningRolloutsAndAPausedRolloutsWaveReadsPaused() throws Exception {
     String model = Fixtures.modelWithVersion("1");
     Fixtures.upload(model, "1", "fp32", "cpu", SampleModels.classifier(304));
     String site = Api.unique("site");
@@ -209,6 +210,30 @@ class ConsolePagesTest {
           .statusCode(200)
           .body(containsString("/console/rollouts/" + id))
           .body(not(containsString("<html")));
+
+      // paused in its first wave: that wave reads "paused" on the page, as in the API
+      Eventually.within(
+          Duration.ofSeconds(20),
+          () -> {
+            String wave = admin().get("/api/v1/rollouts/" + id).jsonPath().get("waves[0].state");
+            if (!"running".equals(wave)) {
+              throw new AssertionError("the first wave is " + wave + ", not running yet");
+            }
+          });
+      adminJson()
+          .body(Map.of("reason", "looking into it"))
+          .post("/api/v1/rollouts/" + id + "/pause")
+          .then()
+          .statusCode(200);
+      assertEquals(
+          "paused", admin().get("/api/v1/rollouts/" + id).jsonPath().get("waves[0].state"));
+      page(browser, "/console/rollouts/" + id)
+          .then()
+          .statusCode(200)
+          .body(containsString("id=\"rollout-state\" class=\"state st-paused\">paused"))
+          .body(containsString("data-wave=\"0\" data-state=\"paused\""))
+          .body(containsString("Wave 1 <span class=\"state st-paused\">paused</span>"))
+          .body(not(containsString("st-running")));
 
       adminJson().post("/api/v1/rollouts/" + id + "/abort").then().statusCode(200);
       page(browser, "/console/overview/rollouts")

@@ -99,6 +99,7 @@ class DeviceListUnderEnrollmentTest {
                           new byte[0],
                           "paging",
                           null,
+                          null,
                           null));
                   enrolled.incrementAndGet();
                 }

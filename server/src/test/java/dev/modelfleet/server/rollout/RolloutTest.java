@@ -97,6 +97,7 @@ class RolloutTest {
       assertTrue(
           paused.getString("stateReason").contains("load-failed"), paused.getString("stateReason"));
       assertEquals(1, paused.getInt("totals.byState.failed"));
+      assertEquals("paused", paused.getString("waves[0].state"), "the wave it paused in");
       assertEquals("waiting", paused.getString("waves[1].state"), "no further wave while paused");
       TallyAgreement.assertAgrees(id);
 
@@ -105,6 +106,7 @@ class RolloutTest {
           .then()
           .statusCode(200)
           .body("state", equalTo("running"))
+          .body("waves[0].state", equalTo("running"))
           .body("waves[0].acceptedFailures", equalTo(1));
       JsonPath done = awaitState(id, "completed");
       assertEquals(3, done.getInt("totals.byState.active"));
