@@ -221,6 +221,31 @@ class Int8QdqTest {
     assertTrue(judged.passes(), judged + " " + mixed.report());
   }
 
+  @Test
+  void anUnknownCalibrationMethodIsRefusedListingEveryMethodWhicheverKindAsks() {
+    DerivationViews.Calibration median =
+        new DerivationViews.Calibration(null, "median", null, null);
+    for (Runnable check :
+        List.<Runnable>of(() -> Derivations.qdqMethod(median), () -> Derivations.method(median))) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, check::run);
+      assertTrue(
+          e.getMessage().startsWith("calibration method 'median' is unknown; use "),
+          e.getMessage());
+      for (ActivationRanges.Method m : ActivationRanges.Method.values()) {
+        assertTrue(e.getMessage().contains(m.wire()), e.getMessage());
+      }
+    }
+    DerivationViews.Calibration mse = new DerivationViews.Calibration(null, "mse", null, null);
+    assertEquals(ActivationRanges.Method.MSE, Derivations.qdqMethod(mse));
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> Derivations.method(mse));
+    assertEquals(
+        "calibration method 'mse' is for int8-qdq; int8-static takes minmax or percentile",
+        e.getMessage());
+  }
+
   static ValidationSet samples(byte[] model, int count, long seed) {
     return ValidationSet.synthesize(VariantCheck.inputs(model), Map.of(), count, seed);
   }
