@@ -359,13 +359,13 @@ public final class Int8QdqQuantizer {
   }
 
   /**
-   * A Conv whose readers all stay float by their nature (no integer form: ConvTranspose, Resize, a
-   * BatchNormalization after it), none kept float by the caller: its output is quantized anyway and
-   * the readers dequantize it. Without a QuantizeLinear after it ONNX Runtime cannot fuse the Conv
-   * and runs it in float on dequantized weights, not even in its NCHWc layout (PP-OCRv4's head
-   * Conv: 6.8 ms of a 31 ms int8 run at 320×320, twice its fp32 time). A requantized output costs a
-   * QuantizeLinear and a DequantizeLinear, elementwise; a Conv's arithmetic is k²·C_in per output
-   * value. A reader kept float by a mixed-precision search still gets the exact float tensor.
+   * A Conv whose readers all stay float by their nature (no integer form here: ConvTranspose,
+   * Resize), none kept float by the caller: its output is quantized anyway and the readers
+   * dequantize it. Without a QuantizeLinear after it ONNX Runtime cannot fuse the Conv and runs it
+   * in float on dequantized weights, not even in its NCHWc layout (PP-OCRv4's head Conv: 6.8 ms of
+   * a 31 ms int8 run at 320×320, 2.2× its fp32 time). A requantized output costs a QuantizeLinear
+   * and a DequantizeLinear, elementwise; a Conv's arithmetic is k²·C_in per output value. A reader
+   * kept float by a mixed-precision search still gets the exact float tensor.
    */
   private boolean convBeforeFloatOperators(NodeProto n, String out) {
     List<NodeProto> next = readers.getOrDefault(out, List.of());
