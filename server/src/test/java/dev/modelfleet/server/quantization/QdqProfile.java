@@ -171,6 +171,74 @@ class QdqProfile {
     System.out.println(out);
   }
 
+  /**
+   * The generated conv net's int8-qdq variants calibrated by minmax and by mse, profiled per
+   * operator type at 1 thread: the same kernels, so a difference in time is in the kernels' work on
+   * the values (QdqBenchmark measured mse ~5 % slower on this model).
+   */
+  @Test
+  void convNetMseAgainstMinmax() throws Exception {
+    byte[] fp32 = QdqTestModels.convNet(1, 128, 32).toByteArray();
+    ValidationSet calibration =
+        ValidationSet.synthesize(VariantCheck.inputs(fp32), Map.of(), 16, 7);
+    Path dir = Path.of(System.getProperty("bench.dir", "target/qdq-profile-convnet"));
+    Files.createDirectories(dir);
+    Map<String, ValidationSet.Sample> sample =
+        ValidationSet.synthesize(VariantCheck.inputs(fp32), Map.of(), 1, 42).samples().get(0);
+    Map<String, Map<String, double[]>> byMethod = new java.util.LinkedHashMap<>();
+    for (ActivationRanges.Method m :
+        List.of(ActivationRanges.Method.MINMAX, ActivationRanges.Method.MSE)) {
+      byte[] q =
+          QdqDerivation.derive(OnnxGraphs.parse(fp32), fp32, calibration, m, 99.99, null, 0)
+              .model()
+              .toByteArray();
+      Files.write(dir.resolve(m.wire() + ".onnx"), q);
+      byMethod.put(m.wire(), profile(q, m.wire(), 1, sample, dir));
+    }
+    // and minmax once more, after mse, so drift over the run shows
+    byMethod.put(
+        "minmax again",
+        profile(Files.readAllBytes(dir.resolve("minmax.onnx")), "minmax2", 1, sample, dir));
+    java.util.Set<String> types = new java.util.TreeSet<>();
+    byMethod.values().forEach(m -> types.addAll(m.keySet()));
+    StringBuilder out =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%nconv net, 1 thread, %d runs each, µs per run (nodes)%n%n| op type | minmax |"
+                    + " mse | minmax again | mse / minmax |%n|---|---|---|---|---|%n",
+                RUNS));
+    double[] total = new double[3];
+    for (String t : types) {
+      double a = us(byMethod.get("minmax"), t);
+      double b = us(byMethod.get("mse"), t);
+      double c = us(byMethod.get("minmax again"), t);
+      total[0] += a;
+      total[1] += b;
+      total[2] += c;
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.1f (%s) | %.1f (%s) | %.1f | %s |%n",
+              t,
+              a,
+              nodes(byMethod.get("minmax"), t),
+              b,
+              nodes(byMethod.get("mse"), t),
+              c,
+              ratio(b, (a + c) / 2)));
+    }
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "| **all nodes** | %.1f | %.1f | %.1f | %s |%n",
+            total[0],
+            total[1],
+            total[2],
+            ratio(total[1], (total[0] + total[2]) / 2)));
+    System.out.println(out);
+  }
+
   private static double us(Map<String, double[]> profile, String type) {
     double[] v = profile.get(type);
     return v == null ? 0 : v[0];
