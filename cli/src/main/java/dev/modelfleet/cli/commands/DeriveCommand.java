@@ -70,7 +70,9 @@ final class DeriveCommand extends SessionCommand {
   @Option(
       names = "--calibration",
       paramLabel = "FILE",
-      description = "JSON or YAML: samples (and method), for int8-static and int8-qdq.")
+      description =
+          "JSON or YAML: samples (and method), for int8-static and int8-qdq. Methods: minmax"
+              + " (int8-static's default), percentile; int8-qdq also entropy, mse (its default).")
   String calibration;
 
   @Option(
@@ -124,7 +126,7 @@ final class DeriveCommand extends SessionCommand {
               calibration,
               session().in(),
               "calibration file",
-              "a JSON or YAML mapping: {\"samples\": [...], \"method\": \"minmax\"}"));
+              "a JSON or YAML mapping: {\"samples\": [...], \"method\": \"mse\"}"));
     }
     if (samples != null) {
       sampleFile(body, "validation", samples);

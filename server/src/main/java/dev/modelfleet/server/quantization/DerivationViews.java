@@ -40,9 +40,10 @@ public final class DerivationViews {
   }
 
   /**
-   * For int8-static: the operator's calibration inputs (same form as validation samples, or {@code
-   * samplesFile}, the id of an uploaded .npy/.npz), {@code method} "minmax" (default) or
-   * "percentile", {@code percentile} in (50, 100], default 99.99.
+   * For int8-static and int8-qdq: the operator's calibration inputs (same form as validation
+   * samples, or {@code samplesFile}, the id of an uploaded .npy/.npz), {@code method} "minmax"
+   * (int8-static's default) or "percentile", for int8-qdq also "entropy" or "mse" (its default),
+   * {@code percentile} in (50, 100], default 99.99.
    */
   public record Calibration(
       List<Map<String, ValidationSet.SuppliedTensor>> samples,

@@ -294,38 +294,37 @@ public final class Derivations {
     return ValidationSet.supplied(calibration.samples(), inputs, "calibration");
   }
 
+  /**
+   * int8-static's method: minmax or percentile (the others are int8-qdq's); when not named, minmax.
+   * Names are read through {@link ActivationRanges.Method#fromWire}, so an unknown one gets the
+   * same message, listing every method, whichever kind the job asks for.
+   */
   static Int8StaticQuantizer.Method method(DerivationViews.Calibration c) {
-    String m = c == null || c.method() == null ? "minmax" : c.method();
-    return switch (m) {
-      case "minmax" -> Int8StaticQuantizer.Method.MINMAX;
-      case "percentile" -> Int8StaticQuantizer.Method.PERCENTILE;
-      case "entropy", "mse" ->
-          throw new IllegalArgumentException(
-              "calibration method '"
-                  + m
-                  + "' is for int8-qdq; int8-static takes minmax or percentile");
-      default ->
-          throw new IllegalArgumentException(
-              "calibration method '" + m + "' is unknown; use minmax, percentile or entropy");
-    };
+    if (c == null || c.method() == null) {
+      return Int8StaticQuantizer.Method.MINMAX;
+    }
+    ActivationRanges.Method m = ActivationRanges.Method.fromWire(c.method());
+    for (Int8StaticQuantizer.Method s : Int8StaticQuantizer.Method.values()) {
+      if (s.name().equals(m.name())) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(
+        "calibration method '"
+            + m.wire()
+            + "' is for int8-qdq; int8-static takes "
+            + ActivationRanges.Method.listed(
+                java.util.Arrays.stream(Int8StaticQuantizer.Method.values())
+                    .map(s -> ActivationRanges.Method.valueOf(s.name()))
+                    .toArray(ActivationRanges.Method[]::new)));
   }
 
-  /** int8-qdq's method: minmax, percentile, entropy or mse; when not named, the best measured. */
+  /** int8-qdq's method: one of {@link ActivationRanges.Method}; when not named, the default. */
   static ActivationRanges.Method qdqMethod(DerivationViews.Calibration c) {
     if (c == null || c.method() == null) {
       return QdqDerivation.DEFAULT_METHOD;
     }
-    return switch (c.method()) {
-      case "minmax" -> ActivationRanges.Method.MINMAX;
-      case "percentile" -> ActivationRanges.Method.PERCENTILE;
-      case "entropy" -> ActivationRanges.Method.ENTROPY;
-      case "mse" -> ActivationRanges.Method.MSE;
-      default ->
-          throw new IllegalArgumentException(
-              "calibration method '"
-                  + c.method()
-                  + "' is unknown; use minmax, percentile, entropy or mse");
-    };
+    return ActivationRanges.Method.fromWire(c.method());
   }
 
   static double percentile(DerivationViews.Calibration c) {

@@ -113,6 +113,76 @@ class DetectorBenchmark {
   }
 
   /**
+   * Variant files written by earlier runs (e.g. before and after a quantizer change), {@code
+   * -Dbench.files=A,B}: each timed against fp32, and B against A directly, in interleaved rounds
+   * ({@code -Dbench.rounds}), at 1 and 2 threads; with IoU@0.3 and the kernels ONNX Runtime runs.
+   */
+  @Test
+  void variantFilesTimed() throws Exception {
+    String where = System.getProperty("bench.detector", System.getenv("MODELFLEET_BENCH_DETECTOR"));
+    String files = System.getProperty("bench.files", "");
+    Assumptions.assumeTrue(
+        where != null && !where.isBlank() && !files.isBlank(),
+        "set -Dbench.detector=PATH and -Dbench.files=A,B");
+    byte[] fp32 = Files.readAllBytes(Path.of(where));
+    String input = VariantCheck.inputs(fp32).keySet().iterator().next();
+    int size = Integer.parseInt(System.getProperty("bench.sizes", "320").split(",")[0].trim());
+    int rounds = Integer.getInteger("bench.rounds", 15);
+    ValidationSet validation = TextImages.set(input, size, 16, 42);
+    Map<String, ValidationSet.Sample> sample = validation.samples().get(0);
+    List<Path> paths = List.of(files.split(",")).stream().map(String::trim).map(Path::of).toList();
+    StringBuilder out =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%n%dx%d, %d rounds%n%n| variant | against | 1 thread (p25–p75) | 2 threads (p25–p75)"
+                    + " | IoU@0.3 | kernels |%n|---|---|---|---|---|---|%n",
+                size,
+                size,
+                rounds));
+    java.util.function.Consumer<Object[]> row =
+        cells -> {
+          try {
+            byte[] ref = (byte[]) cells[2];
+            byte[] v = (byte[]) cells[3];
+            QdqBenchmark.Timing one = QdqBenchmark.timing(ref, v, 1, sample, rounds);
+            QdqBenchmark.Timing two = QdqBenchmark.timing(ref, v, 2, sample, rounds);
+            out.append(
+                String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.4f | %s |%n",
+                    cells[0],
+                    cells[1],
+                    one.median(),
+                    one.p25(),
+                    one.p75(),
+                    two.median(),
+                    two.p25(),
+                    two.p75(),
+                    accuracy(fp32, v, validation).get("iou"),
+                    optimisedOps(v)));
+            System.err.println(out);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        };
+    row.accept(new Object[] {"fp32", "fp32", fp32, fp32});
+    for (Path p : paths) {
+      row.accept(new Object[] {p.getFileName(), "fp32", fp32, Files.readAllBytes(p)});
+    }
+    for (int i = 1; i < paths.size(); i++) {
+      row.accept(
+          new Object[] {
+            paths.get(i).getFileName(),
+            paths.get(0).getFileName(),
+            Files.readAllBytes(paths.get(0)),
+            Files.readAllBytes(paths.get(i))
+          });
+    }
+    System.out.println(out);
+  }
+
+  /**
    * Where int8-qdq loses the detector's accuracy: IoU@0.3 with one operator type, or one stretch of
    * the graph (in graph order), kept in float, and with ranges calibrated on the validation images
    * themselves (no range can then be exceeded: what is left is rounding).

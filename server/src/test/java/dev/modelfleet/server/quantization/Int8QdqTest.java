@@ -221,6 +221,51 @@ class Int8QdqTest {
     assertTrue(judged.passes(), judged + " " + mixed.report());
   }
 
+  @Test
+  void aConvWhoseOnlyReaderHasNoIntegerFormStillRunsAsAnIntegerKernel() throws Exception {
+    ModelProto net = QdqTestModels.headNet(5);
+    byte[] reference = net.toByteArray();
+    Int8DynamicQuantizer.Result result =
+        QdqDerivation.derive(
+            net, reference, samples(reference, 8, 7), ActivationRanges.Method.MSE, 99.99, null, 0);
+
+    // the head Conv's output is quantized for the ConvTranspose to dequantize: both Conv fuse,
+    // none runs in float on dequantized weights
+    Map<String, Integer> fused = opCounts(optimized(result.model().toByteArray()));
+    assertEquals(2, fused.getOrDefault("QLinearConv", 0), fused.toString());
+    assertEquals(
+        0, fused.getOrDefault("Conv", 0) + fused.getOrDefault("FusedConv", 0), fused.toString());
+    assertEquals(1, fused.getOrDefault("ConvTranspose", 0), fused.toString());
+    VariantCheck.Figures figures =
+        VariantCheck.compare(reference, result.model().toByteArray(), samples(reference, 8, 42));
+    assertTrue(figures.outputs().get(0).cosineSimilarity() > 0.999, figures.toString());
+  }
+
+  @Test
+  void anUnknownCalibrationMethodIsRefusedListingEveryMethodWhicheverKindAsks() {
+    DerivationViews.Calibration median =
+        new DerivationViews.Calibration(null, "median", null, null);
+    for (Runnable check :
+        List.<Runnable>of(() -> Derivations.qdqMethod(median), () -> Derivations.method(median))) {
+      IllegalArgumentException e =
+          org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, check::run);
+      assertTrue(
+          e.getMessage().startsWith("calibration method 'median' is unknown; use "),
+          e.getMessage());
+      for (ActivationRanges.Method m : ActivationRanges.Method.values()) {
+        assertTrue(e.getMessage().contains(m.wire()), e.getMessage());
+      }
+    }
+    DerivationViews.Calibration mse = new DerivationViews.Calibration(null, "mse", null, null);
+    assertEquals(ActivationRanges.Method.MSE, Derivations.qdqMethod(mse));
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> Derivations.method(mse));
+    assertEquals(
+        "calibration method 'mse' is for int8-qdq; int8-static takes minmax or percentile",
+        e.getMessage());
+  }
+
   static ValidationSet samples(byte[] model, int count, long seed) {
     return ValidationSet.synthesize(VariantCheck.inputs(model), Map.of(), count, seed);
   }

@@ -19,9 +19,15 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * int8-qdq beside the other kinds: size, latency relative to fp32 at 1 and 2 intra-op threads
  * (variant and reference in the same interleaved rounds; median of the per-round ratios and their
- * interquartile range), and accuracy (the job's figure, and the worst output's cosine), for each
- * calibration method, the mixed-precision search, int8-dynamic, int8-static and fp16. Prints a
- * Markdown table. Run it with {@code e2e/bench.sh quantization}.
+ * interquartile range), and accuracy (the job's figure, the worst output's cosine and max abs
+ * error), for each calibration method, the mixed-precision search, int8-dynamic, int8-static and
+ * fp16. Prints a Markdown table. Run it with {@code e2e/bench.sh quantization}.
+ *
+ * <p>{@code -Dbench.only=PaddleOCR} (models whose name contains it), {@code -Dbench.variants=}
+ * (variant names, comma separated, a trailing * for a prefix; all by default), {@code
+ * -Dbench.samples=16} (validation samples; calibration stays 16), {@code -Dbench.rounds=31} (0:
+ * accuracy only). When both {@code int8-qdq minmax} and {@code int8-qdq mse} run, mse is also timed
+ * against minmax directly (same graph, other scales: the ratio should be 1).
  */
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class QdqBenchmark {
@@ -34,6 +40,7 @@ class QdqBenchmark {
   @Test
   void int8QdqAgainstTheOtherKinds() throws Exception {
     List<Case> cases = new ArrayList<>();
+    int count = Integer.getInteger("bench.samples", 16);
     Optional<Path> paddle = TestModels.shared("ch_ppocr_mobile_v2.0_cls_infer.onnx");
     if (paddle.isPresent()) {
       byte[] m = Files.readAllBytes(paddle.get());
@@ -41,7 +48,7 @@ class QdqBenchmark {
           new Case(
               "PaddleOCR cls [1,3,48,192]",
               m,
-              set(m, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16, 42),
+              set(m, Map.of("x", List.of(1L, 3L, 48L, 192L)), count, 42),
               set(m, Map.of("x", List.of(1L, 3L, 48L, 192L)), 16, 7)));
     }
     Optional<Path> vad = TestModels.shared("silero_vad_v5.onnx");
@@ -54,21 +61,21 @@ class QdqBenchmark {
         new Case(
             "generated conv net [1,3,128,128], width 32",
             conv,
-            set(conv, Map.of(), 16, 42),
+            set(conv, Map.of(), count, 42),
             set(conv, Map.of(), 16, 7)));
     byte[] mlp = QdqTestModels.matMulNet(2, 64, 256, 4).toByteArray();
     cases.add(
         new Case(
             "generated MatMul net [1,64,256], 4 blocks",
             mlp,
-            set(mlp, Map.of(), 16, 42),
+            set(mlp, Map.of(), count, 42),
             set(mlp, Map.of(), 16, 7)));
 
     StringBuilder out = new StringBuilder();
     out.append(
         "| model | variant | size ratio | latency 1 thread (p25–p75) | latency 2 threads (p25–p75)"
-            + " | accuracy | worst cosine | note |\n"
-            + "|---|---|---|---|---|---|---|---|\n");
+            + " | accuracy | worst cosine | worst max abs error | note |\n"
+            + "|---|---|---|---|---|---|---|---|---|\n");
     String only = System.getProperty("bench.only", ""); // e.g. -Dbench.only=PaddleOCR
     for (Case c : cases) {
       if (!c.name().contains(only)) {
@@ -83,57 +90,115 @@ class QdqBenchmark {
           why = e.getMessage();
         }
         out.append(
-            "| " + c.name() + " | int8-qdq | – | – | – | – | – | not derived: " + why + " |\n");
+            "| " + c.name() + " | int8-qdq | – | – | – | – | – | – | not derived: " + why + " |\n");
         continue;
       }
+      Map<String, byte[]> done = new java.util.HashMap<>();
       for (Variant v : variants(c)) {
         out.append(row(c, v));
+        done.put(v.name(), v.model());
+        System.err.println(out);
+      }
+      byte[] minmax = done.get("int8-qdq minmax");
+      byte[] mse = done.get("int8-qdq mse");
+      if (minmax != null && mse != null && ROUNDS > 0) {
+        Map<String, ValidationSet.Sample> sample = c.validation().samples().get(0);
+        Timing one = timing(minmax, mse, 1, sample);
+        Timing two = timing(minmax, mse, 2, sample);
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | int8-qdq mse / int8-qdq minmax | – | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f)"
+                    + " | – | – | – | timed against minmax, not fp32; %s |%n",
+                c.name(),
+                one.median(),
+                one.p25(),
+                one.p75(),
+                two.median(),
+                two.p25(),
+                two.p75(),
+                DetectorBenchmark.optimisedOps(minmax).equals(DetectorBenchmark.optimisedOps(mse))
+                    ? "ONNX Runtime runs the same operators in both"
+                    : "operators differ: minmax "
+                        + DetectorBenchmark.optimisedOps(minmax)
+                        + ", mse "
+                        + DetectorBenchmark.optimisedOps(mse)));
         System.err.println(out);
       }
     }
     System.out.println("\n" + out);
   }
 
+  private static final List<String> ONLY =
+      List.of(System.getProperty("bench.variants", "").split(",")).stream()
+          .filter(w -> !w.isBlank())
+          .toList();
+
+  private static boolean wanted(String name) {
+    return ONLY.isEmpty()
+        || ONLY.stream()
+            .anyMatch(
+                w ->
+                    w.endsWith("*")
+                        ? name.startsWith(w.substring(0, w.length() - 1))
+                        : name.equals(w));
+  }
+
   private static List<Variant> variants(Case c) {
     ModelProto parsed = OnnxGraphs.parse(c.reference());
     List<Variant> variants = new ArrayList<>();
-    variants.add(new Variant("fp32 (itself)", c.reference(), ""));
-    variants.add(
-        new Variant(
-            "int8-dynamic", Int8DynamicQuantizer.quantize(parsed).model().toByteArray(), ""));
-    try {
+    if (wanted("fp32 (itself)")) {
+      variants.add(new Variant("fp32 (itself)", c.reference(), ""));
+    }
+    if (wanted("int8-dynamic")) {
       variants.add(
           new Variant(
-              "int8-static minmax",
-              dev.modelfleet.server.quantization.graph.Int8StaticQuantizer.quantize(
-                      parsed,
-                      new CalibrationRuns(c.calibration()),
-                      dev.modelfleet.server.quantization.graph.Int8StaticQuantizer.Method.MINMAX,
-                      100)
-                  .model()
-                  .toByteArray(),
-              ""));
+              "int8-dynamic", Int8DynamicQuantizer.quantize(parsed).model().toByteArray(), ""));
+    }
+    try {
+      if (wanted("int8-static minmax")) {
+        variants.add(
+            new Variant(
+                "int8-static minmax",
+                dev.modelfleet.server.quantization.graph.Int8StaticQuantizer.quantize(
+                        parsed,
+                        new CalibrationRuns(c.calibration()),
+                        dev.modelfleet.server.quantization.graph.Int8StaticQuantizer.Method.MINMAX,
+                        100)
+                    .model()
+                    .toByteArray(),
+                ""));
+      }
     } catch (DerivationException e) {
       System.err.println("int8-static: " + e.getMessage());
     }
     for (ActivationRanges.Method m : ActivationRanges.Method.values()) {
+      String name =
+          "int8-qdq " + m.wire() + (m == ActivationRanges.Method.PERCENTILE ? " 99.99" : "");
+      if (!wanted(name)) {
+        continue;
+      }
       long t0 = System.nanoTime();
       var r = QdqDerivation.derive(parsed, c.reference(), c.calibration(), m, 99.99, null, 0);
       variants.add(
           new Variant(
-              "int8-qdq " + m.wire() + (m == ActivationRanges.Method.PERCENTILE ? " 99.99" : ""),
+              name,
               r.model().toByteArray(),
               String.format(Locale.ROOT, "derived in %.1f s", (System.nanoTime() - t0) / 1e9)));
     }
     for (ActivationRanges.Method m :
         List.of(ActivationRanges.Method.PERCENTILE, ActivationRanges.Method.ENTROPY)) {
+      String name = "int8-qdq " + m.wire() + ", mixed precision (floor 0.99)";
+      if (!wanted(name)) {
+        continue;
+      }
       long t0 = System.nanoTime();
       var r =
           QdqDerivation.derive(
               parsed, c.reference(), c.calibration(), m, 99.99, c.validation(), 0.99);
       variants.add(
           new Variant(
-              "int8-qdq " + m.wire() + ", mixed precision (floor 0.99)",
+              name,
               r.model().toByteArray(),
               String.format(
                   Locale.ROOT,
@@ -147,7 +212,9 @@ class QdqBenchmark {
                               .map(o -> o.node() + " (" + o.reason().split(":")[0] + ")")
                               .toList())));
     }
-    variants.add(new Variant("fp16", Derivations.loadableFp16(parsed).model().toByteArray(), ""));
+    if (wanted("fp16")) {
+      variants.add(new Variant("fp16", Derivations.loadableFp16(parsed).model().toByteArray(), ""));
+    }
     return variants;
   }
 
@@ -155,13 +222,16 @@ class QdqBenchmark {
     List<VariantCheck.OutputFigures> outputs =
         VariantCheck.outputFigures(c.reference(), v.model(), c.validation());
     Map<String, ValidationSet.Sample> sample = c.validation().samples().get(0);
-    Timing one = timing(c.reference(), v.model(), 1, sample);
-    Timing two = timing(c.reference(), v.model(), 2, sample);
+    Timing none = new Timing(Double.NaN, Double.NaN, Double.NaN);
+    Timing one = ROUNDS == 0 ? none : timing(c.reference(), v.model(), 1, sample);
+    Timing two = ROUNDS == 0 ? none : timing(c.reference(), v.model(), 2, sample);
     double worstCosine =
         outputs.stream().mapToDouble(VariantCheck.OutputFigures::cosineSimilarity).min().orElse(0);
+    double worstMaxAbs =
+        outputs.stream().mapToDouble(VariantCheck.OutputFigures::maxAbsError).max().orElse(0);
     return String.format(
         Locale.ROOT,
-        "| %s | %s | %.2f | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.4f | %.4f | %s |%n",
+        "| %s | %s | %.2f | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.4f | %.6f | %.4g | %s |%n",
         c.name(),
         v.name(),
         v.model().length / (double) c.reference().length,
@@ -173,13 +243,14 @@ class QdqBenchmark {
         two.p75(),
         VariantCheck.accuracy(outputs),
         worstCosine,
+        worstMaxAbs,
         v.note());
   }
 
   /** Median of per-round ratios and its interquartile range. */
   record Timing(double median, double p25, double p75) {}
 
-  private static final int ROUNDS = 31;
+  private static final int ROUNDS = Integer.getInteger("bench.rounds", 31);
 
   /**
    * Interleaved rounds, as jobs time variants, made sturdier for a loaded machine: in each round

@@ -65,6 +65,28 @@ class QdqDerivationApiTest {
   }
 
   @Test
+  void aJobThatNamesNoCalibrationMethodCalibratesByMse() {
+    String model = Fixtures.modelWithVersion("1.0.0");
+    Fixtures.upload(model, "1.0.0", "fp32", "cpu", QdqTestModels.convNet(23, 32, 8).toByteArray());
+
+    JsonPath job =
+        finished(
+            start(
+                model,
+                Map.of(
+                    "kinds",
+                    List.of("int8-qdq"),
+                    "accuracyFloor",
+                    0.98,
+                    "calibration",
+                    Map.of("samples", samples(8)))));
+
+    assertEquals("succeeded", job.getString("state"), job.prettify());
+    String report = String.valueOf(derived(job).get("report"));
+    assertTrue(report.contains("activations calibrated by mse on 8 samples"), report);
+  }
+
+  @Test
   void badInt8QdqRequestsAreProblemsAndQueueNothing() {
     String model = Fixtures.modelWithVersion("1.0.0");
     Fixtures.upload(model, "1.0.0", "fp32", "cpu", QdqTestModels.convNet(22, 32, 8).toByteArray());
@@ -102,6 +124,16 @@ class QdqDerivationApiTest {
         model,
         Map.of(
             "kinds",
+            List.of("int8-static"),
+            "calibration",
+            Map.of("samples", samples(2), "method", "median")),
+        400,
+        "invalid-request",
+        "calibration method 'median' is unknown; use minmax, percentile, entropy or mse");
+    refused(
+        model,
+        Map.of(
+            "kinds",
             List.of("int8-qdq", "int8-dynamic"),
             "calibration",
             Map.of("samples", samples(2))),
@@ -120,6 +152,16 @@ class QdqDerivationApiTest {
         .then()
         .statusCode(400)
         .contentType(PROBLEM_JSON)
+        .body("detail", containsString("A policy cannot derive int8-qdq"));
+    // a policy names no calibration (its samples belong to a version): a method in the body,
+    // known or not, gets the same problem, not a method error
+    adminJson()
+        .body(Map.of("kinds", List.of("int8-qdq"), "calibration", Map.of("method", "median")))
+        .put("/api/v1/models/" + model + "/derivation-policy")
+        .then()
+        .statusCode(400)
+        .contentType(PROBLEM_JSON)
+        .body("code", equalTo("invalid-request"))
         .body("detail", containsString("A policy cannot derive int8-qdq"));
 
     assertEquals(before, Db.snapshot());

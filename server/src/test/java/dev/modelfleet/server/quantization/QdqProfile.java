@@ -89,6 +89,171 @@ class QdqProfile {
   }
 
   /**
+   * The same per-operator-type profile for a real text detector ({@code -Dbench.detector=PATH} or
+   * {@code MODELFLEET_BENCH_DETECTOR}; skipped without it) at {@code -Dbench.sizes=320} (the first
+   * size), its int8-qdq variant calibrated by {@code -Dbench.method=MSE} on 16 rendered text
+   * images: where the time goes at 1 and at 2 threads, and how each type scales from 1 to 2.
+   */
+  @Test
+  void detectorPerOperatorType() throws Exception {
+    String where = System.getProperty("bench.detector", System.getenv("MODELFLEET_BENCH_DETECTOR"));
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        where != null && !where.isBlank() && Files.isRegularFile(Path.of(where)),
+        "no detector: set -Dbench.detector=PATH or MODELFLEET_BENCH_DETECTOR");
+    byte[] fp32 = Files.readAllBytes(Path.of(where));
+    String input = VariantCheck.inputs(fp32).keySet().iterator().next();
+    int size = Integer.parseInt(System.getProperty("bench.sizes", "320").split(",")[0].trim());
+    ValidationSet calibration = TextImages.set(input, size, 16, 7);
+    ActivationRanges.Method method =
+        ActivationRanges.Method.valueOf(System.getProperty("bench.method", "MSE"));
+    byte[] qdq =
+        QdqDerivation.derive(OnnxGraphs.parse(fp32), fp32, calibration, method, 99.99, null, 0)
+            .model()
+            .toByteArray();
+    Path dir = Path.of(System.getProperty("bench.dir", "target/qdq-profile-detector"));
+    Files.createDirectories(dir);
+    Files.write(dir.resolve("int8-qdq.onnx"), qdq);
+    Map<String, ValidationSet.Sample> sample = TextImages.set(input, size, 1, 42).samples().get(0);
+    Map<Integer, Map<String, double[]>> fp = new TreeMap<>();
+    Map<Integer, Map<String, double[]>> q = new TreeMap<>();
+    for (int threads : new int[] {1, 2}) {
+      fp.put(threads, profile(fp32, "fp32", threads, sample, dir));
+      q.put(threads, profile(qdq, "int8-qdq", threads, sample, dir));
+    }
+    StringBuilder out =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%n%s at %dx%d, int8-qdq %s; %d runs each, µs per run summed over the type's"
+                    + " nodes (nodes)%n%n| op type | fp32 1 thr | fp32 2 thr | fp32 2/1 |"
+                    + " int8-qdq 1 thr | int8-qdq 2 thr | int8-qdq 2/1 |%n"
+                    + "|---|---|---|---|---|---|---|%n",
+                Path.of(where).getFileName(),
+                size,
+                size,
+                method.wire(),
+                RUNS));
+    java.util.Set<String> types = new java.util.TreeSet<>();
+    fp.values().forEach(m -> types.addAll(m.keySet()));
+    q.values().forEach(m -> types.addAll(m.keySet()));
+    double[] total = new double[4];
+    for (String t : types) {
+      double[] cells = {
+        us(fp.get(1), t), us(fp.get(2), t), us(q.get(1), t), us(q.get(2), t),
+      };
+      for (int i = 0; i < 4; i++) {
+        total[i] += cells[i];
+      }
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.0f (%s) | %.0f | %s | %.0f (%s) | %.0f | %s |%n",
+              t,
+              cells[0],
+              nodes(fp.get(1), t),
+              cells[1],
+              ratio(cells[1], cells[0]),
+              cells[2],
+              nodes(q.get(1), t),
+              cells[3],
+              ratio(cells[3], cells[2])));
+    }
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "| **all nodes** | %.0f | %.0f | %s | %.0f | %.0f | %s |%n",
+            total[0],
+            total[1],
+            ratio(total[1], total[0]),
+            total[2],
+            total[3],
+            ratio(total[3], total[2])));
+    System.out.println(out);
+  }
+
+  /**
+   * The generated conv net's int8-qdq variants calibrated by minmax and by mse, profiled per
+   * operator type at 1 thread: the same kernels, so a difference in time is in the kernels' work on
+   * the values (QdqBenchmark measured mse ~5 % slower on this model).
+   */
+  @Test
+  void convNetMseAgainstMinmax() throws Exception {
+    byte[] fp32 = QdqTestModels.convNet(1, 128, 32).toByteArray();
+    ValidationSet calibration =
+        ValidationSet.synthesize(VariantCheck.inputs(fp32), Map.of(), 16, 7);
+    Path dir = Path.of(System.getProperty("bench.dir", "target/qdq-profile-convnet"));
+    Files.createDirectories(dir);
+    Map<String, ValidationSet.Sample> sample =
+        ValidationSet.synthesize(VariantCheck.inputs(fp32), Map.of(), 1, 42).samples().get(0);
+    Map<String, Map<String, double[]>> byMethod = new java.util.LinkedHashMap<>();
+    for (ActivationRanges.Method m :
+        List.of(ActivationRanges.Method.MINMAX, ActivationRanges.Method.MSE)) {
+      byte[] q =
+          QdqDerivation.derive(OnnxGraphs.parse(fp32), fp32, calibration, m, 99.99, null, 0)
+              .model()
+              .toByteArray();
+      Files.write(dir.resolve(m.wire() + ".onnx"), q);
+      byMethod.put(m.wire(), profile(q, m.wire(), 1, sample, dir));
+    }
+    // and minmax once more, after mse, so drift over the run shows
+    byMethod.put(
+        "minmax again",
+        profile(Files.readAllBytes(dir.resolve("minmax.onnx")), "minmax2", 1, sample, dir));
+    java.util.Set<String> types = new java.util.TreeSet<>();
+    byMethod.values().forEach(m -> types.addAll(m.keySet()));
+    StringBuilder out =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%nconv net, 1 thread, %d runs each, µs per run (nodes)%n%n| op type | minmax |"
+                    + " mse | minmax again | mse / minmax |%n|---|---|---|---|---|%n",
+                RUNS));
+    double[] total = new double[3];
+    for (String t : types) {
+      double a = us(byMethod.get("minmax"), t);
+      double b = us(byMethod.get("mse"), t);
+      double c = us(byMethod.get("minmax again"), t);
+      total[0] += a;
+      total[1] += b;
+      total[2] += c;
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.1f (%s) | %.1f (%s) | %.1f | %s |%n",
+              t,
+              a,
+              nodes(byMethod.get("minmax"), t),
+              b,
+              nodes(byMethod.get("mse"), t),
+              c,
+              ratio(b, (a + c) / 2)));
+    }
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "| **all nodes** | %.1f | %.1f | %.1f | %s |%n",
+            total[0],
+            total[1],
+            total[2],
+            ratio(total[1], (total[0] + total[2]) / 2)));
+    System.out.println(out);
+  }
+
+  private static double us(Map<String, double[]> profile, String type) {
+    double[] v = profile.get(type);
+    return v == null ? 0 : v[0];
+  }
+
+  private static String nodes(Map<String, double[]> profile, String type) {
+    double[] v = profile.get(type);
+    return v == null ? "0" : String.format(Locale.ROOT, "%.0f", v[1]);
+  }
+
+  private static String ratio(double a, double b) {
+    return b == 0 ? "–" : String.format(Locale.ROOT, "%.2f", a / b);
+  }
+
+  /**
    * Wall-clock latency of int8-qdq variants that keep chosen operator types in float, each against
    * fp32 in its own interleaved rounds (QdqBenchmark's timing), at 1 and 2 threads.
    */

@@ -243,6 +243,40 @@ final class QdqTestModels {
     return TestModels.model(g, 9);
   }
 
+  /**
+   * image [1,8,16,16] → Conv 8→8 (3x3) + Relu → Conv 8→8 (3x3) + Relu → ConvTranspose 8→4 (2x2,
+   * stride 2) → Sigmoid → maps [1,4,32,32]: a DB text detector's head in small, where the last
+   * Conv's only reader has no integer form.
+   */
+  static ModelProto headNet(long seed) {
+    Random r = new Random(seed);
+    List<TensorProto> init = new ArrayList<>();
+    List<NodeProto> nodes = new ArrayList<>();
+    conv(init, nodes, r, "body", INPUT, "b", 8, 8, 3, 1, 1);
+    nodes.add(node("Relu", "body_relu", List.of("b"), List.of("br")));
+    conv(init, nodes, r, "head", "br", "h", 8, 8, 3, 1, 1);
+    nodes.add(node("Relu", "head_relu", List.of("h"), List.of("hr")));
+    init.add(floatTensor("up_w", new long[] {8, 4, 2, 2}, gaussian(r, 8 * 4 * 4, 0.3f)));
+    nodes.add(
+        node(
+            "ConvTranspose",
+            "up",
+            List.of("hr", "up_w"),
+            List.of("u"),
+            intsAttribute("kernel_shape", 2, 2),
+            intsAttribute("strides", 2, 2)));
+    nodes.add(node("Sigmoid", "sigmoid", List.of("u"), List.of(OUTPUT)));
+    GraphProto g =
+        GraphProto.newBuilder()
+            .setName("head")
+            .addInput(tensorValue(INPUT, FLOAT, dim(1), dim(8), dim(16), dim(16)))
+            .addOutput(tensorValue(OUTPUT, FLOAT, dim(1), dim(4), dim(32), dim(32)))
+            .addAllInitializer(init)
+            .addAllNode(nodes)
+            .build();
+    return TestModels.model(g, 17);
+  }
+
   private static ai.onnx.proto.OnnxMl.AttributeProto floatAttribute(String name, float value) {
     return ai.onnx.proto.OnnxMl.AttributeProto.newBuilder()
         .setName(name)

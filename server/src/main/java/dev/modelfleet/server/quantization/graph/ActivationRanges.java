@@ -41,6 +41,32 @@ public final class ActivationRanges {
     public String wire() {
       return name().toLowerCase(Locale.ROOT);
     }
+
+    /**
+     * The method named {@code wire}; an unknown name is refused with every method listed, read from
+     * this enum so the message cannot drift from what is accepted.
+     */
+    public static Method fromWire(String wire) {
+      for (Method m : values()) {
+        if (m.wire().equals(wire)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException(
+          "calibration method '" + wire + "' is unknown; use " + listed(values()));
+    }
+
+    /** "a, b or c": the wire names of {@code methods}, as an error message lists them. */
+    public static String listed(Method... methods) {
+      StringBuilder s = new StringBuilder();
+      for (int i = 0; i < methods.length; i++) {
+        if (i > 0) {
+          s.append(i == methods.length - 1 ? " or " : ", ");
+        }
+        s.append(methods[i].wire());
+      }
+      return s.toString();
+    }
   }
 
   private ActivationRanges() {}
