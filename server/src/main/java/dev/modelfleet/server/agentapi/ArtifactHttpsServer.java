@@ -65,14 +65,6 @@ class ArtifactHttpsServer {
   /** Bytes read from the file per write; large, so TLS records and syscalls stay few. */
   private static final int BUFFER = 1 << 20;
 
-  /**
-   * Bytes a download may hold queued for the socket before the file waits. Netty's default (64 KiB)
-   * is below one buffer, so each 1 MiB read waited until the one before had nearly left, and the
-   * socket idled while the next was read: room for a second buffer lets the file read ahead while
-   * TLS encrypts and the socket sends, at one more buffer per download in flight.
-   */
-  private static final int WRITE_QUEUE = 2 * BUFFER + (BUFFER >> 1);
-
   private static final String BEARER = "Bearer ";
   private static final Logger LOG = Logger.getLogger(ArtifactHttpsServer.class);
 
@@ -233,7 +225,6 @@ class ArtifactHttpsServer {
               opened.setReadBufferSize(BUFFER).setReadPos(span.from()).setReadLength(span.length());
               head(response, range != null, span, size);
               track(response);
-              response.setWriteQueueMaxSize(WRITE_QUEUE);
               // the file is closed however the transfer ends (a broken-off download too)
               opened.pipeTo(response).onComplete(done -> opened.close());
             });
@@ -254,7 +245,6 @@ class ArtifactHttpsServer {
       ByteSpan span = ByteSpan.of(range, stored.size());
       head(response, range != null, span, stored.size());
       track(response);
-      response.setWriteQueueMaxSize(WRITE_QUEUE);
       InputStream body = stored.body();
       byte[] buffer = new byte[BUFFER];
       long left = span.length();
