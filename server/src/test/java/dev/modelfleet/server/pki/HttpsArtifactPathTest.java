@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.modelfleet.agent.tls.CipherPreference;
 import dev.modelfleet.agent.tls.DeviceTlsContext;
 import dev.modelfleet.agent.tls.TlsIdentity;
 import dev.modelfleet.protocol.agent.v1.EnrollResponse;
@@ -112,16 +113,20 @@ class HttpsArtifactPathTest {
   }
 
   @Test
-  void theAgentsTlsClientGetsChaCha20FromTheServerAndStillAesFromAServerWithoutIt()
-      throws Exception {
+  void theServerFollowsTheAgentsCipherOrderAndAnAesOnlyServerStillConnects() throws Exception {
     Device device = enroll();
     int port = announcedHttpsPort(device);
     TlsIdentity identity = new TlsIdentity(device.key().getPrivate(), device.certificate());
     // the agent runs on the JVM's quick compiler only, where ChaCha20 decrypts about twice as
-    // fast as AES-GCM: the server (BoringSSL here) must follow the agent's order
+    // fast as AES-GCM, and offers it first there: the server (BoringSSL here) must follow the
+    // agent's order, whichever it is
+    SSLSocketFactory agentTls = DeviceTlsContext.socketFactory(List.of(ca), identity);
     assertEquals(
         "TLS_CHACHA20_POLY1305_SHA256",
-        handshake(DeviceTlsContext.socketFactory(List.of(ca), identity), port));
+        handshake(CipherPreference.preferring(agentTls, CipherPreference.order(true)), port));
+    assertEquals(
+        "TLS_AES_128_GCM_SHA256",
+        handshake(CipherPreference.preferring(agentTls, CipherPreference.order(false)), port));
     // a server that allows AES-GCM only still gets a connection
     try (SSLServerSocket aesOnly =
         (SSLServerSocket) serverContext().getServerSocketFactory().createServerSocket(0)) {
