@@ -119,13 +119,15 @@ class ShadowRolloutEndToEndTest {
   @Test
   @Timeout(300)
   void aSlowCandidateIsStoppedByTheLatencyRatioAndAnswersNoLiveRequest() throws Exception {
-    // The same answers to the last bit, and about 130 million more multiply-adds a run: only the
-    // latency gate can tell it from version 1.
+    // The same answers to the last bit, and about 400 million more multiply-adds a run: only the
+    // latency gate can tell it from version 1. Slow by a wide margin, since on a busy machine the
+    // serving model's p95 is mostly waiting for a core: with 130 million (8 rounds) and a ceiling
+    // of 5x, a loaded CI run measured 8.1 ms against 2.5 ms (3.2x) and passed the candidate.
     Served served =
-        serveVersion1("slow", SampleModels.classifier(61), SampleModels.slowClassifier(61, 8));
+        serveVersion1("slow", SampleModels.classifier(61), SampleModels.slowClassifier(61, 24));
     try (InferLoop loop = InferLoop.start(served.client(), served.model())) {
       Waits.until("calls on version 1", Duration.ofSeconds(20), () -> loop.calls.get() > 20);
-      String id = startShadowRollout(served.model(), 5.0);
+      String id = startShadowRollout(served.model(), 3.0);
       JsonNode paused = awaitState(id, "paused", Duration.ofSeconds(180));
       int callsAtPause = loop.calls.get();
       Waits.until(
@@ -136,10 +138,10 @@ class ShadowRolloutEndToEndTest {
 
       String reason = paused.path("stateReason").asText();
       assertTrue(reason.contains("candidate p95"), reason);
-      assertTrue(reason.contains("x5.00 allowed"), reason);
+      assertTrue(reason.contains("x3.00 allowed"), reason);
       JsonNode shadow = paused.path("waves").path(0).path("shadow");
       assertEquals(1.0, shadow.path("value").asDouble(), 1e-9, "it agrees: " + shadow);
-      assertTrue(shadow.path("latencyRatio").asDouble() > 5.0, shadow.toString());
+      assertTrue(shadow.path("latencyRatio").asDouble() > 3.0, shadow.toString());
       assertTrue(
           shadow.path("candidateP95Ms").asDouble() > shadow.path("servingP95Ms").asDouble(),
           shadow.toString());
