@@ -216,8 +216,7 @@ final class MutualTlsDownloadBench {
   }
 
   /** MB/s (2^20 bytes) of one download into an empty directory, verified by size and sha256. */
-  private static double once(ArtifactSource source, String sha256, long size, Path dir)
-      throws Exception {
+  static double once(ArtifactSource source, String sha256, long size, Path dir) throws Exception {
     Files.createDirectories(dir);
     ArtifactDownloader downloader =
         new ArtifactDownloader(

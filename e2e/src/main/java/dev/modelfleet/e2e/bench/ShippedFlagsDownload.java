@@ -1,6 +1,5 @@
 package dev.modelfleet.e2e.bench;
 
-import dev.modelfleet.agent.download.ArtifactDownloader;
 import dev.modelfleet.agent.tls.DeviceTlsContext;
 import dev.modelfleet.agent.tls.TlsIdentityStore;
 import dev.modelfleet.agent.transport.http.HttpArtifactSource;
@@ -8,7 +7,6 @@ import dev.modelfleet.e2e.AgentProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,19 +90,9 @@ final class ShippedFlagsDownload {
       source = new HttpArtifactSource(base, args[1], base.getHost());
     }
     for (int i = 0; i <= runs; i++) {
-      Path into = Files.createDirectories(dir.resolve("shipped-" + i));
-      ArtifactDownloader downloader =
-          new ArtifactDownloader(
-              source, sha -> into.resolve(sha + ".onnx"), sha -> into.resolve(sha + ".part"), 1, 0);
-      long start = System.nanoTime();
-      Path file = downloader.download(sha256, size, (done, total) -> {});
-      double seconds = (System.nanoTime() - start) / 1e9;
-      if (Files.size(file) != size) {
-        throw new IllegalStateException("downloaded " + Files.size(file) + " of " + size);
-      }
-      DownloadBench.deleteRecursively(into);
+      double rate = MutualTlsDownloadBench.once(source, sha256, size, dir.resolve("shipped-" + i));
       if (i > 0) { // the first warms the code up, as a long-running agent's is
-        System.out.println(String.format(Locale.ROOT, "MB/s %.1f", size / 1048576.0 / seconds));
+        System.out.println(String.format(Locale.ROOT, "MB/s %.1f", rate));
       }
     }
   }
