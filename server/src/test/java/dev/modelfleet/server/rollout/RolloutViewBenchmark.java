@@ -8,7 +8,6 @@ import io.quarkus.hibernate.orm.panache.Panache;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.junit.QuarkusTest;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.time.Duration;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -115,7 +113,7 @@ class RolloutViewBenchmark {
   @Test
   void viewFigures() throws Exception {
     try (RolloutFixture f = new RolloutFixture(4242);
-        Connection db = owner()) {
+        Connection db = SyntheticMembers.owner()) {
       f.add(1, "cpu-bench-" + f.site, v -> Reaction.ACTIVATE);
       f.allOnVersion1();
       String id =
@@ -135,7 +133,7 @@ class RolloutViewBenchmark {
       awaitState(id, "completed");
       String tag = "bench-" + UUID.randomUUID().toString().substring(0, 8);
       long seeding = System.nanoTime();
-      seed(db, UUID.fromString(id), f.model, tag);
+      SyntheticMembers.seed(db, UUID.fromString(id), f.model, tag, MEMBERS, true);
       System.out.printf(
           Locale.ROOT,
           "rollout view bench: %,d synthetic members seeded in %.1f s (load %s)%n",
@@ -146,7 +144,7 @@ class RolloutViewBenchmark {
         measureReads(UUID.fromString(id));
         measureWrites(db, f.model, tag);
       } finally {
-        unseed(db, UUID.fromString(id), f.model, tag);
+        SyntheticMembers.unseed(db, tag);
       }
     }
   }
@@ -216,14 +214,18 @@ class RolloutViewBenchmark {
   }
 
   /**
-   * A batch of {@link #BATCH} members' deployment statuses moving on (state and reason), as the
-   * progress ingest writes them, with the tally's triggers and without (session_replication_role
-   * replica skips ordinary triggers), interleaved; and a batch that changes only bytes_done.
+   * A batch of {@link #BATCH} members' deployment statuses moving on (state and reason) in one
+   * statement, with the tally's triggers and without (session_replication_role replica skips
+   * ordinary triggers), interleaved; a batch that changes only bytes_done; and the same batch a
+   * statement per row in one JDBC batch, as Hibernate writes the progress ingest's and the engine's
+   * rows (the triggers then run once per row).
    */
   private static void measureWrites(Connection db, String model, String tag) throws Exception {
     long[] with = new long[ROUNDS];
     long[] without = new long[ROUNDS];
     long[] bytesOnly = new long[ROUNDS];
+    long[] rowByRow = new long[ROUNDS];
+    long[] rowByRowWithout = new long[ROUNDS];
     String change =
         "update deployment_statuses s set state = case when s.state = 'active' then 'verifying'"
             + " else 'active' end, updated_at = now() from (select id from devices"
@@ -232,9 +234,14 @@ class RolloutViewBenchmark {
         "update deployment_statuses s set bytes_done = bytes_done + 1 from (select id from"
             + " devices where name like ? order by id limit ?) d where s.device_id = d.id"
             + " and s.model = ?";
+    List<UUID> rows = statusIds(db, model, tag);
     db.setAutoCommit(false);
     try (PreparedStatement changing = db.prepareStatement(change);
         PreparedStatement counting = db.prepareStatement(bytes);
+        PreparedStatement oneRow =
+            db.prepareStatement(
+                "update deployment_statuses set state = case when state = 'active' then"
+                    + " 'verifying' else 'active' end, updated_at = now() where id = ?");
         Statement plain = db.createStatement()) {
       for (PreparedStatement s : List.of(changing, counting)) {
         s.setString(1, tag + "-%");
@@ -248,10 +255,17 @@ class RolloutViewBenchmark {
         plain.execute("set session_replication_role = origin");
         db.commit();
         long b = timedCommit(db, counting);
+        long r = timedRows(db, oneRow, rows);
+        plain.execute("set session_replication_role = replica");
+        long rwo = timedRows(db, oneRow, rows);
+        plain.execute("set session_replication_role = origin");
+        db.commit();
         if (round >= 0) {
           with[round] = w;
           without[round] = wo;
           bytesOnly[round] = b;
+          rowByRow[round] = r;
+          rowByRowWithout[round] = rwo;
         }
       }
     } finally {
@@ -262,12 +276,46 @@ class RolloutViewBenchmark {
         "rollout view bench: writes, %,d deployment statuses per statement, load %s%n"
             + "  state changes, tally triggers on:  %s%n"
             + "  state changes, triggers off:       %s%n"
-            + "  bytes_done only, triggers on:      %s%n",
+            + "  bytes_done only, triggers on:      %s%n"
+            + "  state changes a statement per row, triggers on:  %s%n"
+            + "  state changes a statement per row, triggers off: %s%n",
         BATCH,
         load(),
         figures(with),
         figures(without),
-        figures(bytesOnly));
+        figures(bytesOnly),
+        figures(rowByRow),
+        figures(rowByRowWithout));
+  }
+
+  private static List<UUID> statusIds(Connection db, String model, String tag) throws Exception {
+    List<UUID> ids = new java.util.ArrayList<>();
+    try (PreparedStatement s =
+        db.prepareStatement(
+            "select s.id from deployment_statuses s join devices d on d.id = s.device_id"
+                + " where d.name like ? and s.model = ? order by d.id limit ?")) {
+      s.setString(1, tag + "-%");
+      s.setString(2, model);
+      s.setInt(3, BATCH);
+      try (java.sql.ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          ids.add(r.getObject(1, UUID.class));
+        }
+      }
+    }
+    return ids;
+  }
+
+  private static long timedRows(Connection db, PreparedStatement statement, List<UUID> ids)
+      throws Exception {
+    long start = System.nanoTime();
+    for (UUID id : ids) {
+      statement.setObject(1, id);
+      statement.addBatch();
+    }
+    statement.executeBatch();
+    db.commit();
+    return System.nanoTime() - start;
   }
 
   private static long timedCommit(Connection db, PreparedStatement statement) throws Exception {
@@ -275,100 +323,6 @@ class RolloutViewBenchmark {
     statement.executeUpdate();
     db.commit();
     return System.nanoTime() - start;
-  }
-
-  /** 50,000 members of rollout {@code id}, in four waves, in the states a big rollout shows. */
-  private static void seed(Connection db, UUID id, String model, String tag) throws Exception {
-    // our own generated values (a UUID, a model name and tag of letters, digits and dashes)
-    String[] statements = {
-      """
-      insert into devices (id, name, status, public_key, credential_hash, enrolled_at,
-                           last_seen_at)
-      select md5(:tag || i)::uuid, :tag || '-' || i, 'active', decode(md5(:tag || i), 'hex'),
-             repeat('0', 64), now(),
-             case when i % 50 = 0 then now() - interval '1 hour' else now() end
-        from generate_series(1, :n) i
-      """,
-      """
-      insert into deployment_statuses (id, device_id, model, version, generation, state, reason,
-                                       reason_code, updated_at)
-      select md5('s' || :tag || i)::uuid, md5(:tag || i)::uuid, :model,
-             case when i <= :n * 2 / 3 then '2' else '1' end, 5,
-             case when i % 13 = 0 then 'downloading' when i % 29 = 0 then 'failed'
-                  else 'active' end,
-             case when i % 29 = 0 then 'boom' end, case when i % 29 = 0 then 'load_failed' end,
-             now()
-        from generate_series(1, :n) i
-      """,
-      """
-      insert into device_model_health (device_id, model, version, requests, errors, p50_ms,
-                                       p95_ms, reported_at)
-      select md5(:tag || i)::uuid, :model, v, 50 + i % 100, i % 3, 1.5, 2.0 + (i % 17) / 4.0, now()
-        from generate_series(1, :n) i, (values ('1'), ('2')) vs(v)
-       where i <= :n * 2 / 3 or v = '1'
-      """,
-      """
-      insert into rollout_devices (rollout_id, device_id, model_id, wave_index, assigned_at,
-                                   generation, variant_id, previous_variant_id, outcome,
-                                   outcome_reason)
-      select r.id, md5(:tag || i)::uuid, r.model_id,
-             case when i <= :n / 100 then 0 when i <= :n / 10 then 1
-                  when i <= :n / 2 then 2 else 3 end,
-             case when i <= :n * 3 / 4 then now() end, case when i <= :n * 3 / 4 then 5 end,
-             v2.id, v1.id,
-             case when i % 97 = 0 then 'failed' when i % 211 = 0 then 'skipped' end,
-             case when i % 97 = 0 then 'error-rate-regression: 3 %'
-                  when i % 211 = 0 then 'no matching variant' end
-        from rollouts r
-        join variants v2 on v2.version_id = r.version_id
-        join model_versions mv1 on mv1.model_id = r.model_id and mv1.version = '1'
-        join variants v1 on v1.version_id = mv1.id,
-             generate_series(1, :n) i
-       where r.id = :id
-      """,
-      "analyze devices, deployment_statuses, device_model_health, rollout_devices,"
-          + " rollout_member_tally"
-    };
-    try (Statement s = db.createStatement()) {
-      for (String sql : statements) {
-        s.execute(
-            sql.replace(":tag", "'" + tag + "'")
-                .replace(":model", "'" + model + "'")
-                .replace(":n", Integer.toString(MEMBERS))
-                .replace(":id", "'" + id + "'::uuid"));
-      }
-    }
-  }
-
-  private static void unseed(Connection db, UUID id, String model, String tag) throws Exception {
-    try (PreparedStatement s =
-        db.prepareStatement(
-            """
-            with gone as (select id from devices where name like ?),
-            m as (delete from rollout_devices where device_id in (select id from gone)
-                  returning 1),
-            st as (delete from deployment_statuses where device_id in (select id from gone)
-                   returning 1),
-            h as (delete from device_model_health where device_id in (select id from gone)
-                  returning 1),
-            hs as (delete from device_health_samples where device_id in (select id from gone)
-                   returning 1)
-            select (select count(*) from m), (select count(*) from st), (select count(*) from h),
-                   (select count(*) from hs)
-            """)) {
-      s.setString(1, tag + "-%");
-      s.executeQuery().close();
-    }
-    try (PreparedStatement s = db.prepareStatement("delete from devices where name like ?")) {
-      s.setString(1, tag + "-%");
-      s.executeUpdate();
-    }
-  }
-
-  /** The table owner (the test database's superuser), which may switch triggers off. */
-  private static Connection owner() throws Exception {
-    String url = ConfigProvider.getConfig().getValue("quarkus.datasource.jdbc.url", String.class);
-    return DriverManager.getConnection(url, "postgres", "postgres");
   }
 
   private static long timed(Runnable work) {
