@@ -14,7 +14,7 @@
 --    statistics say.
 --
 -- Same statements otherwise, same results (RolloutTest holds the view and the engine to the same
--- figures through TallyAgreement; TallyTriggerCostTest checks the lookup by device).
+-- figures through TallyAgreement; LookupByDeviceTest checks the lookup by device).
 create or replace function rollout_tally_refresh(p_rollouts uuid[], p_devices uuid[]) returns void
 language plpgsql as $$
 begin
