@@ -323,6 +323,12 @@ public class DerivationService {
       samples.checkValidation(inputs, request.validation());
       if (kinds.stream().anyMatch(DerivationKind::calibrates)) {
         samples.checkCalibration(inputs, request.calibration());
+      } else if (request.calibration() != null) {
+        // samples the job would not use: the operator meant another kind, or expects them to be
+        throw ApiError.INVALID_REQUEST.exception(
+            "Calibration samples were given, but none of the kinds asked for ("
+                + String.join(", ", kinds.stream().map(DerivationKind::wire).toList())
+                + ") uses them: add int8-static or int8-qdq to kinds, or leave calibration out.");
       }
       if (kinds.contains(DerivationKind.INT8_STATIC)) {
         Derivations.method(request.calibration()); // entropy is int8-qdq's only

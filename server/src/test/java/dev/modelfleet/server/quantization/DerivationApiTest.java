@@ -420,6 +420,26 @@ class DerivationApiTest {
         400,
         "invalid-request",
         "calibration method 'median' is unknown");
+    // samples no kind asked for would use: said, not silently dropped
+    refused(
+        model,
+        Map.of(
+            "kinds",
+            List.of("int8-dynamic", "fp16"),
+            "calibration",
+            Map.of(
+                "samples",
+                List.of(
+                    Map.of(
+                        "x",
+                        Map.of(
+                            "shape",
+                            List.of(1, 16),
+                            "data",
+                            java.util.Collections.nCopies(16, 1)))))),
+        400,
+        "invalid-request",
+        "none of the kinds asked for (int8-dynamic, fp16) uses them");
     refused(
         model,
         Map.of("kinds", List.of("int8-static", "int8-dynamic")),
