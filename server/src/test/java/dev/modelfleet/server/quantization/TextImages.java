@@ -21,7 +21,7 @@ import java.util.Random;
  */
 final class TextImages {
 
-  private static final String[] WORDS = {
+  static final String[] WORDS = {
     "ModelFleet",
     "invoice",
     "TOTAL",
@@ -56,7 +56,7 @@ final class TextImages {
     "Lot A-17"
   };
 
-  private static final String[] FONTS = {
+  static final String[] FONTS = {
     "DejaVu Sans",
     "DejaVu Serif",
     "DejaVu Sans Mono",
