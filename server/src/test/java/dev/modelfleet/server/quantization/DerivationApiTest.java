@@ -405,18 +405,7 @@ class DerivationApiTest {
             "kinds",
             List.of("int8-static"),
             "calibration",
-            Map.of(
-                "method",
-                "median",
-                "samples",
-                List.of(
-                    Map.of(
-                        "x",
-                        Map.of(
-                            "shape",
-                            List.of(1, 16),
-                            "data",
-                            java.util.Collections.nCopies(16, 1)))))),
+            Map.of("method", "median", "samples", List.of(oneSampleOfX16()))),
         400,
         "invalid-request",
         "calibration method 'median' is unknown");
@@ -427,16 +416,7 @@ class DerivationApiTest {
             "kinds",
             List.of("int8-dynamic", "fp16"),
             "calibration",
-            Map.of(
-                "samples",
-                List.of(
-                    Map.of(
-                        "x",
-                        Map.of(
-                            "shape",
-                            List.of(1, 16),
-                            "data",
-                            java.util.Collections.nCopies(16, 1)))))),
+            Map.of("samples", List.of(oneSampleOfX16()))),
         400,
         "invalid-request",
         "none of the kinds asked for (int8-dynamic, fp16) uses them");
@@ -760,6 +740,12 @@ class DerivationApiTest {
         .body("state", equalTo("queued"))
         .extract()
         .jsonPath();
+  }
+
+  /** A sample fitting the generated classifier's input x [-1, 16]. */
+  private static Map<String, Object> oneSampleOfX16() {
+    return Map.of(
+        "x", Map.of("shape", List.of(1, 16), "data", java.util.Collections.nCopies(16, 1)));
   }
 
   private static void refused(

@@ -136,10 +136,16 @@ final class TextImages {
       g.setTransform(saved);
     }
     g.dispose();
-    for (int y = 0; y < size; y++) {
-      for (int x = 0; x < size; x++) {
+    addNoise(img, r, 4);
+    return img;
+  }
+
+  /** Mild grey per-pixel noise, as a camera or scanner adds: Gaussian, {@code sigma} levels. */
+  static void addNoise(BufferedImage img, Random r, double sigma) {
+    for (int y = 0; y < img.getHeight(); y++) {
+      for (int x = 0; x < img.getWidth(); x++) {
         int rgb = img.getRGB(x, y);
-        int n = (int) Math.round(r.nextGaussian() * 4);
+        int n = (int) Math.round(r.nextGaussian() * sigma);
         img.setRGB(
             x,
             y,
@@ -148,7 +154,6 @@ final class TextImages {
                 | clamp((rgb & 255) + n));
       }
     }
-    return img;
   }
 
   /** CHW floats, B,G,R planes, (v/255 − mean)/std as PaddleOCR's NormalizeImage does. */

@@ -83,18 +83,7 @@ final class TextLines {
         RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
     s.drawImage(crop, 0, 0, w, HEIGHT, null);
     s.dispose();
-    for (int y = 0; y < HEIGHT; y++) {
-      for (int x = 0; x < w; x++) {
-        int rgb = out.getRGB(x, y);
-        int n = (int) Math.round(r.nextGaussian() * 3);
-        out.setRGB(
-            x,
-            y,
-            clamp(((rgb >> 16) & 255) + n) << 16
-                | clamp(((rgb >> 8) & 255) + n) << 8
-                | clamp((rgb & 255) + n));
-      }
-    }
+    TextImages.addNoise(out, r, 3);
     return out;
   }
 
@@ -111,9 +100,5 @@ final class TextLines {
       }
     }
     return out;
-  }
-
-  private static int clamp(int v) {
-    return Math.max(0, Math.min(255, v));
   }
 }

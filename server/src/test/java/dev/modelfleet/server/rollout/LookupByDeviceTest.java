@@ -14,7 +14,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -68,21 +67,7 @@ class LookupByDeviceTest {
     db = SyntheticMembers.owner();
     fixture.add(1, "cpu-lookup-" + fixture.site, v -> Reaction.ACTIVATE);
     fixture.allOnVersion1();
-    rolloutId =
-        fixture
-            .start(
-                Map.of(
-                    "defaults",
-                    Map.of(
-                        "successThreshold",
-                        100,
-                        "failureThreshold",
-                        0,
-                        "soakSeconds",
-                        0,
-                        "timeoutSeconds",
-                        30)))
-            .getString("id");
+    rolloutId = fixture.start(RolloutFixture.allActiveWithin(30)).getString("id");
     awaitState(rolloutId, "completed");
     tag = "lookup-" + UUID.randomUUID().toString().substring(0, 8);
     SyntheticMembers.seed(db, UUID.fromString(rolloutId), fixture.model, tag, MEMBERS, false);
@@ -125,30 +110,17 @@ class LookupByDeviceTest {
     UUID device = deviceId(db, tag + "-7");
     db.setAutoCommit(false);
     try {
-      long before = rowsRead(db);
-      update(
-          db,
+      assertReadsFew(
           "update deployment_statuses set state = 'verifying' where device_id = ? and model = ?",
           device,
-          fixture.model);
-      long statusRead = rowsRead(db) - before;
-      assertEquals("verifying", tallied(db, rolloutId, device, "state"), "the tally follows");
-      assertTrue(
-          statusRead <= FEW,
-          "one status update read " + statusRead + " rollout members (of " + MEMBERS + ")");
-
-      before = rowsRead(db);
-      update(
-          db,
+          "state",
+          "verifying");
+      assertReadsFew(
           "update device_model_health set requests = 100000 where device_id = ? and model = ?"
               + " and version = '2'",
           device,
-          fixture.model);
-      long healthRead = rowsRead(db) - before;
-      assertEquals("100000", tallied(db, rolloutId, device, "requests_now"), "the tally follows");
-      assertTrue(
-          healthRead <= FEW,
-          "one health update read " + healthRead + " rollout members (of " + MEMBERS + ")");
+          "requests_now",
+          "100000");
     } finally {
       db.rollback();
       db.setAutoCommit(true);
@@ -179,6 +151,16 @@ class LookupByDeviceTest {
         QuarkusTransaction.requiringNew()
             .call(() -> RolloutProgressQuery.load(UUID.fromString(rolloutId), fixture.model, "2"));
     assertEquals(MEMBERS + 1, members.size(), "every member read");
+  }
+
+  /** Runs {@code sql} for the device and checks its tally row follows, having read few members. */
+  private void assertReadsFew(String sql, UUID device, String column, String expected)
+      throws Exception {
+    long before = rowsRead(db);
+    update(db, sql, device, fixture.model);
+    long read = rowsRead(db) - before;
+    assertEquals(expected, tallied(db, rolloutId, device, column), "the tally follows: " + sql);
+    assertTrue(read <= FEW, sql + " read " + read + " rollout members (of " + MEMBERS + ")");
   }
 
   private static long rowsRead(Connection db) throws Exception {

@@ -86,6 +86,21 @@ final class RolloutFixture implements AutoCloseable {
         .jsonPath();
   }
 
+  /** Plan defaults for a rollout whose every device must go active within {@code seconds}. */
+  static Map<String, Object> allActiveWithin(int seconds) {
+    return Map.of(
+        "defaults",
+        Map.of(
+            "successThreshold",
+            100,
+            "failureThreshold",
+            0,
+            "soakSeconds",
+            0,
+            "timeoutSeconds",
+            seconds));
+  }
+
   static JsonPath get(String rolloutId) {
     return admin().get("/api/v1/rollouts/" + rolloutId).then().statusCode(200).extract().jsonPath();
   }

@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -116,20 +115,7 @@ class RolloutViewBenchmark {
         Connection db = SyntheticMembers.owner()) {
       f.add(1, "cpu-bench-" + f.site, v -> Reaction.ACTIVATE);
       f.allOnVersion1();
-      String id =
-          f.start(
-                  Map.of(
-                      "defaults",
-                      Map.of(
-                          "successThreshold",
-                          100,
-                          "failureThreshold",
-                          0,
-                          "soakSeconds",
-                          0,
-                          "timeoutSeconds",
-                          30)))
-              .getString("id");
+      String id = f.start(RolloutFixture.allActiveWithin(30)).getString("id");
       awaitState(id, "completed");
       String tag = "bench-" + UUID.randomUUID().toString().substring(0, 8);
       long seeding = System.nanoTime();
