@@ -93,8 +93,11 @@ final class FleetRolloutBench {
                 Map.of("MODELFLEET_AGENT_TLS_ARTIFACT_PORT", Integer.toString(Ports.free())),
                 devices));
       }
+      // -Dmodelfleet.bench.fleetSinks=sha256 narrows a profiling run to one device mode
+      List<String> sinks =
+          List.of(System.getProperty("modelfleet.bench.fleetSinks", "disk,sha256").split(","));
       for (int round = 1; round <= rounds; round++) {
-        for (String sink : List.of("disk", "sha256")) {
+        for (String sink : sinks) {
           Benchmarks.progress(
               "fleet rollout: round "
                   + round
