@@ -2,6 +2,7 @@ package dev.modelfleet.server.enrollment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -78,6 +79,45 @@ class OneDevicePerKeyMigrationTest {
       assertEquals("23505", second.getSQLState(), "unique violation: " + second.getMessage());
       UUID fresh = device(c, key(3), t0, null);
       assertEquals(fresh, holder(c, key(3)));
+    }
+  }
+
+  /**
+   * Every Enroll asks who holds its key: an index probe, not a read of the fleet. V31's lookup
+   * found no index to use and read every device, which made enrolling 50,000 devices quadratic.
+   */
+  @Test
+  void theKeyHolderLookupReadsTheKeyNotTheFleet() throws SQLException {
+    migrate(null);
+    try (Connection c = connect();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "insert into devices (id, name, status, public_key, credential_hash, enrolled_at)"
+              + " select gen_random_uuid(), 'fleet-' || i, 'active',"
+              + " sha256(int4send(i)) || sha256(int4send(-i)), repeat('0', 64), now()"
+              + " from generate_series(1, 3000) i");
+      s.execute("analyze devices");
+      UUID held = device(c, key(7), Instant.parse("2026-12-01T00:00:00Z"), null);
+      c.setAutoCommit(false);
+      long before = devicesRead(c);
+      assertEquals(held, holder(c, key(7)));
+      assertEquals(null, holder(c, key(8)), "a new key: nobody holds it");
+      long read = devicesRead(c) - before;
+      c.rollback();
+      assertTrue(read <= 4, "two lookups read " + read + " devices of 3,001");
+    }
+  }
+
+  /** Rows the transaction read from devices, by scans of the table and of its indexes. */
+  private static long devicesRead(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "select pg_stat_get_xact_tuples_returned('devices'::regclass)"
+                    + " + coalesce((select sum(pg_stat_get_xact_tuples_returned(i.indexrelid))"
+                    + " from pg_index i where i.indrelid = 'devices'::regclass), 0)")) {
+      r.next();
+      return r.getLong(1);
     }
   }
 
