@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.modelfleet.agent.inference.InferRequestParser.InferRequest;
 import dev.modelfleet.agent.metrics.AgentMetrics;
 import dev.modelfleet.agent.metrics.Metrics;
@@ -19,14 +18,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.logging.Level;
@@ -42,26 +35,15 @@ public final class InferenceServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger("modelfleet.inference");
   private static final String PLATFORM = "onnxruntime_onnx";
 
-  /** A request or response that takes longer than this loses its connection. */
+  /**
+   * A request and its answer that take longer than this from the request's first byte lose their
+   * connection (a client that sends half a body, or never reads its answer); seconds, generous for
+   * a device, since the time includes the inference.
+   */
   static final int STALLED_CLIENT_SECONDS = 300;
 
-  static {
-    // Headers and body go out in two writes; with Nagle on, the body waits for the client's
-    // delayed ACK (~40 ms per request). Read once by the JDK server, so set before first use.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-    // Without these the JDK server waits forever: a client that sends half a body (or never
-    // reads its answer) holds a worker thread for good, and a few of them stop inference and
-    // health checks alike. The request time runs until the answer starts, so it also bounds
-    // one inference; seconds, generous for a device.
-    for (String limit :
-        new String[] {"sun.net.httpserver.maxReqTime", "sun.net.httpserver.maxRspTime"}) {
-      if (System.getProperty(limit) == null) {
-        System.setProperty(limit, String.valueOf(STALLED_CLIENT_SECONDS));
-      }
-    }
-  }
+  /** Open connections at most; local clients keep a few open, more are answered 503. */
+  static final int MAX_CONNECTIONS = 64;
 
   /** The header that marks a body as a JSON header followed by binary tensors, and its length. */
   static final String BINARY_HEADER = "Inference-Header-Content-Length";
@@ -73,8 +55,7 @@ public final class InferenceServer implements AutoCloseable {
   private final JsonFactory json = InferRequestParser.newFactory();
   private volatile BundleImports bundleImports;
   private final InferRequestParser parser = new InferRequestParser(json);
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final LocalHttpServer server;
   private final LocalRequestGuard guard;
   private volatile AgentMetrics metrics;
   private volatile java.util.function.Supplier<byte[]> status;
@@ -124,22 +105,9 @@ public final class InferenceServer implements AutoCloseable {
     this.token = token;
     this.agentVersion = agentVersion;
     this.guard = new LocalRequestGuard(bind, token.required());
-    this.server = HttpServer.create(new InetSocketAddress(bind, port), 128);
-    AtomicInteger count = new AtomicInteger();
-    this.executor =
-        new ThreadPoolExecutor(
-            threads,
-            threads,
-            60,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
-            r -> {
-              Thread t = new Thread(r, "inference-http-" + count.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            });
-    server.setExecutor(executor);
-    server.createContext("/", this::handle);
+    this.server =
+        new LocalHttpServer(
+            bind, port, threads, MAX_CONNECTIONS, STALLED_CLIENT_SECONDS, this::handle);
   }
 
   /** Counts inference into {@code metrics} and serves them at {@code GET /metrics}. */
@@ -180,7 +148,7 @@ public final class InferenceServer implements AutoCloseable {
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
   /** Requests refused since start as coming from a web page (wrong Host, Origin or type). */
@@ -190,8 +158,7 @@ public final class InferenceServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stop(0);
-    executor.shutdownNow();
+    server.close();
   }
 
   private void handle(HttpExchange exchange) throws IOException {
@@ -435,8 +402,8 @@ public final class InferenceServer implements AutoCloseable {
       throws IOException {
     exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
     exchange.getResponseHeaders().set(BINARY_HEADER, String.valueOf(header.size()));
-    // One write for the whole body: the JDK server sends each write as its own TCP segment
-    // (no Nagle here), and a client reading header, then each tensor, wakes once per segment.
+    // One write for the whole body: without Nagle each flush is a TCP segment, and a client
+    // reading the header, then each tensor, would wake once per segment.
     ByteBuffer body =
         ByteBuffer.allocate(header.size() + binaryBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     body.put(header.toByteArray());

@@ -52,7 +52,7 @@ public final class AgentMain {
         --bind-address IP   where the local APIs listen (default 127.0.0.1)
         --api-token TOKEN   bearer token the local APIs then ask for (beyond loopback)
         --name NAME         device name to ask for (default: the hostname)
-        --inference-threads N   HTTP and gRPC inference worker threads (default max(4, cores))
+        --inference-threads N   inference requests served at once, HTTP and gRPC (default max(4, cores))
         --ort-threads N     ONNX Runtime intra-op threads per call (default 0 = ONNX Runtime's choice)
         --simulate-profile FILE   play the device described in FILE (JSON; see docs/agent.md)
         --simulate-provider-fallback true|false   report simulated providers as used (false)

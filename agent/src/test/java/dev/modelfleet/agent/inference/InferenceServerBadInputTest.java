@@ -97,15 +97,4 @@ class InferenceServerBadInputTest {
         raw("GET /v2/health/live HTTP/1.1\r\n" + LOCAL + "Connection: close\r\n\r\n")
             .startsWith("HTTP/1.1 200"));
   }
-
-  @Test
-  void aClientThatStallsMidBodyCannotHoldAWorkerForever() {
-    // The JDK server has no request or response time limit unless these are set before it
-    // starts; a stalled local client would otherwise block a worker thread for good.
-    for (String limit :
-        new String[] {"sun.net.httpserver.maxReqTime", "sun.net.httpserver.maxRspTime"}) {
-      String value = System.getProperty(limit);
-      assertTrue(value != null && Long.parseLong(value) > 0, limit + " = " + value);
-    }
-  }
 }
