@@ -551,6 +551,28 @@ public final class Benchmarks {
         + " cores, "
         + System.getProperty("java.vm.name")
         + " "
-        + System.getProperty("java.version");
+        + System.getProperty("java.version")
+        + ", PostgreSQL autovacuum "
+        + autovacuum();
+  }
+
+  /**
+   * PostgreSQL's autovacuum setting, as psql reads it: a fleet's tables bloat and keep stale
+   * statistics without it, so figures taken with it off are not what a production server sees.
+   */
+  private static String autovacuum() {
+    try {
+      Process psql =
+          new ProcessBuilder("psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "show autovacuum")
+              .redirectErrorStream(true)
+              .start();
+      String value = new String(psql.getInputStream().readAllBytes()).strip();
+      return psql.waitFor() == 0 ? value : "unknown (" + value + ")";
+    } catch (java.io.IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown";
+    }
   }
 }
