@@ -300,14 +300,27 @@ final class LocalHttpExchange extends HttpExchange {
 
   /** The handler threw: answers 500 if nothing was sent yet; the connection closes either way. */
   void failed() {
+    failed(500, "internal error");
+  }
+
+  /**
+   * The request's body broke its framing (a bad chunk) while the handler read it: answers with the
+   * status that says so if nothing was sent yet; the connection closes either way.
+   */
+  void failed(Malformed e) {
+    failed(e.status, e.getMessage());
+  }
+
+  private void failed(int status, String message) {
     keepAlive = false;
     if (responseCode < 0) {
       try {
-        byte[] text = "{\"error\":\"internal error\"}".getBytes(StandardCharsets.UTF_8);
+        byte[] text =
+            ("{\"error\":\"" + message.replace("\"", "'") + "\"}").getBytes(StandardCharsets.UTF_8);
         responseHeaders.set("Content-Type", "application/json");
-        sendResponseHeaders(500, text.length);
+        sendResponseHeaders(status, text.length);
         responseStream.write(text);
-      } catch (IOException e) {
+      } catch (IOException ignored) {
         // the connection closes anyway
       }
     }

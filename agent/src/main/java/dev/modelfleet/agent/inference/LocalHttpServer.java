@@ -252,6 +252,8 @@ final class LocalHttpServer implements AutoCloseable {
       }
       try {
         handler.handle(exchange);
+      } catch (LocalHttpExchange.Malformed e) {
+        exchange.failed(e); // the client's framing, not the handler: a 4xx that says what
       } catch (RuntimeException e) {
         LOG.log(Level.WARNING, "the local API's handler failed", e);
         exchange.failed();

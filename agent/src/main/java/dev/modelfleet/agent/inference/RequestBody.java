@@ -159,8 +159,8 @@ abstract class RequestBody extends InputStream {
       }
       chunkLeft -= n;
       if (chunkLeft == 0) {
-        String end = LocalHttpExchange.line(in, 2, budget);
-        if (end == null || !end.isEmpty()) {
+        int cr = in.read();
+        if ((cr == '\r' ? in.read() : cr) != '\n') {
           throw new Malformed(400, "a chunk does not end with CRLF");
         }
       }
