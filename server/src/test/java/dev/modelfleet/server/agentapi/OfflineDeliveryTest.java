@@ -14,6 +14,7 @@ import dev.modelfleet.protocol.agent.v1.InstalledModel;
 import dev.modelfleet.protocol.agent.v1.ModelCounters;
 import dev.modelfleet.protocol.agent.v1.ReportAck;
 import dev.modelfleet.protocol.agent.v1.ServerMessage;
+import dev.modelfleet.server.device.heartbeat.HeartbeatIngest;
 import dev.modelfleet.server.support.AgentClient;
 import dev.modelfleet.server.support.AgentClient.SyncStream;
 import dev.modelfleet.server.support.Eventually;
@@ -201,6 +202,43 @@ class OfflineDeliveryTest {
         List.of("classifier"),
         admin().get("/api/v1/devices/" + id).jsonPath().getList("installed.model"),
         "installed as the live heartbeat said, not the late ones");
+    stream.cancel();
+  }
+
+  @Test
+  void aHeartbeatMadeOfflineThatArrivesAfterANewerOneStillGetsItsSample() throws Exception {
+    // a device whose live heartbeat reached the server before its queue did (a reconnect, or
+    // the device's row held by another transaction when the late ones were due): the live
+    // figures are newer and stay, but the late heartbeat is still a point of its history
+    EnrollResponse device = agent.enroll(Fixtures.enrollmentToken(Map.of(), 1));
+    UUID id = UUID.fromString(device.getDeviceId());
+    SyncStream stream = open(device);
+    stream.send(
+        AgentMessage.newBuilder()
+            .setHeartbeat(
+                Heartbeat.newBuilder()
+                    .setSentAtMs(System.currentTimeMillis())
+                    .addCounters(counters(30)))
+            .build());
+    Eventually.until(
+        "the live heartbeat stored", Duration.ofSeconds(20), () -> samples(id).size() == 1);
+
+    stream.send(late(Duration.ofMinutes(10), 20, "old-model"));
+    stream.send(late(Duration.ofSeconds(30), 25, "old-model"));
+    // a stream's messages are handled in order: once this report is acknowledged, both late
+    // heartbeats wait in the server's queue, and a flush writes them
+    stream.send(report(1, "1"));
+    assertEquals(1, nextAck(stream).getReportSeq());
+    Arc.container().instance(HeartbeatIngest.class).get().flush();
+
+    List<Instant> at = samples(id);
+    assertEquals(2, at.size(), "the late heartbeat 10 minutes back has its sample: " + at);
+    assertNear(Instant.now().minus(Duration.ofMinutes(10)), at.get(0));
+    assertEquals(
+        30,
+        dev.modelfleet.server.support.Db.number(
+            "select requests from device_model_health where device_id = '" + id + "'"),
+        "the newest figures stay");
     stream.cancel();
   }
 

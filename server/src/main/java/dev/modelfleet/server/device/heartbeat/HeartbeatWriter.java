@@ -87,6 +87,32 @@ class HeartbeatWriter {
           + " where h.device_id = r.device_id and h.model = r.model and h.version = r.version"
           + " and r.newest > ?";
 
+  // A late heartbeat's figures are usually older than the stored ones, and then the upsert
+  // changes no row and the sample trigger (V11) never fires: its point of history would be lost
+  // whenever a newer heartbeat was written first (a reconnect, or its device held by another
+  // transaction when it was due). So it gets its sample here, one per minute as the trigger
+  // keeps them, looking both ways since newer samples may exist; the trigger then finds it and
+  // adds none. Samples past the 7 days the trigger keeps are not made.
+  private static final String INSERT_LATE_SAMPLE =
+      "insert into device_health_samples (device_id, model, version, at, requests, errors,"
+          + " p50_ms, p95_ms)"
+          + " select v.device_id, v.model, v.version, "
+          + AT
+          + ", v.requests, v.errors, v.p50, v.p95"
+          + " from unnest(?::uuid[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::float8[],"
+          + " ?::float8[], ?::bigint[])"
+          + " as v(device_id, model, version, requests, errors, p50, p95, micros)"
+          + " where "
+          + AT
+          + " > now() - interval '7 days' and not exists (select 1 from device_health_samples s"
+          + " where s.device_id = v.device_id and s.model = v.model and s.version = v.version"
+          + " and s.at > "
+          + AT
+          + " - interval '1 minute' and s.at < "
+          + AT
+          + " + interval '1 minute')"
+          + " on conflict do nothing";
+
   // Hibernate maps the installed column with a default Jackson mapper; the same field names here
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -120,9 +146,9 @@ class HeartbeatWriter {
 
   /**
    * Writes heartbeats a device made while offline, each dated by its receivedAt (set to when it was
-   * made): health figures only, one statement per heartbeat in the order given, since one statement
-   * cannot update a row twice and each is a point of the device's history. Returns those of devices
-   * another transaction holds, to be written later.
+   * made): health figures and their sample only, statements per heartbeat in the order given, since
+   * one statement cannot update a row twice and each is a point of the device's history. Returns
+   * those of devices another transaction holds, to be written later.
    */
   List<PendingHeartbeat> writeBackdated(List<PendingHeartbeat> batch) throws SQLException {
     try (Connection connection = dataSource.getConnection()) {
@@ -133,6 +159,7 @@ class HeartbeatWriter {
         List<PendingHeartbeat> deferred = new ArrayList<>();
         for (PendingHeartbeat heartbeat : batch) {
           if (locked.contains(heartbeat.deviceId())) {
+            insertLateSamples(connection, heartbeat);
             upsertHealth(connection, List.of(heartbeat));
           } else {
             deferred.add(heartbeat);
@@ -245,6 +272,28 @@ class HeartbeatWriter {
         }
       }
       keepNewestHealth(connection, added);
+    }
+  }
+
+  private static void insertLateSamples(Connection connection, PendingHeartbeat heartbeat)
+      throws SQLException {
+    List<ModelHealthInfo> rows = heartbeat.health();
+    if (rows.isEmpty()) {
+      return;
+    }
+    Long at = micros(heartbeat.receivedAt());
+    try (PreparedStatement statement = connection.prepareStatement(INSERT_LATE_SAMPLE)) {
+      statement.setArray(
+          1,
+          connection.createArrayOf("uuid", rows.stream().map(r -> heartbeat.deviceId()).toArray()));
+      statement.setArray(2, column(connection, "text", rows, ModelHealthInfo::model));
+      statement.setArray(3, column(connection, "text", rows, ModelHealthInfo::version));
+      statement.setArray(4, column(connection, "int8", rows, ModelHealthInfo::requests));
+      statement.setArray(5, column(connection, "int8", rows, ModelHealthInfo::errors));
+      statement.setArray(6, column(connection, "float8", rows, ModelHealthInfo::p50Ms));
+      statement.setArray(7, column(connection, "float8", rows, ModelHealthInfo::p95Ms));
+      statement.setArray(8, column(connection, "int8", rows, r -> at));
+      statement.executeUpdate();
     }
   }
 
