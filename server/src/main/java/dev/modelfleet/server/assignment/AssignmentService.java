@@ -2,6 +2,7 @@ package dev.modelfleet.server.assignment;
 
 import dev.modelfleet.server.assignment.AssignmentViews.Assigned;
 import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
+import dev.modelfleet.server.assignment.AssignmentViews.BatchAssignment;
 import dev.modelfleet.server.assignment.AssignmentViews.Skipped;
 import dev.modelfleet.server.device.Device;
 import dev.modelfleet.server.device.DeviceLocks;
@@ -75,9 +76,27 @@ public class AssignmentService {
   @Transactional
   public AssignmentResult assign(
       Collection<UUID> deviceIds, ModelVersion version, Double accuracyFloor, Cause cause) {
+    return assignLocked(DeviceLocks.lockAll(deviceIds), version, accuracyFloor, cause);
+  }
+
+  /**
+   * As {@link #assign(Collection, ModelVersion, Double, Cause)}, except that a device whose row
+   * another transaction holds at this moment (a heartbeat flush, a progress report, an operator's
+   * change) is left for the caller to try again instead of waited for: a rollout's engine, which
+   * comes back to its untold devices anyway, should not stand still behind one busy row.
+   */
+  @Transactional
+  public BatchAssignment assignUnlessBusy(
+      Collection<UUID> deviceIds, ModelVersion version, Double accuracyFloor, Cause cause) {
+    DeviceLocks.Taken taken = DeviceLocks.lockAllFree(deviceIds);
+    return new BatchAssignment(
+        assignLocked(taken.locked(), version, accuracyFloor, cause), taken.busy());
+  }
+
+  private AssignmentResult assignLocked(
+      List<Device> locked, ModelVersion version, Double accuracyFloor, Cause cause) {
     VersionMatcher matcher = matching.forVersion(version, accuracyFloor);
     Model model = version.model;
-    List<Device> locked = DeviceLocks.lockAll(deviceIds);
     List<UUID> ids = locked.stream().map(d -> d.id).toList();
     Map<UUID, DesiredModel> slots = DesiredModel.ofDevices(ids, model);
     List<Assigned> assigned = new ArrayList<>();

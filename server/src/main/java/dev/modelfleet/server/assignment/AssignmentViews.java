@@ -1,6 +1,7 @@
 package dev.modelfleet.server.assignment;
 
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 public final class AssignmentViews {
@@ -20,4 +21,7 @@ public final class AssignmentViews {
   public record Skipped(UUID deviceId, String reason) {}
 
   public record AssignmentResult(List<Assigned> assigned, List<Skipped> skipped) {}
+
+  /** An assignment that left {@code busy} devices, held by another transaction, for later. */
+  public record BatchAssignment(AssignmentResult result, Set<UUID> busy) {}
 }

@@ -24,7 +24,8 @@ import java.util.UUID;
  *
  * <p>Not under this rule: the heartbeat flush (one statement per table for thousands of devices)
  * takes device rows with {@code SKIP LOCKED} and leaves a locked device for its next round, so it
- * never waits; rows that are only appended for a device (trial results, provider mismatches,
+ * never waits, and a rollout telling a batch of members skips a busy one for its next batch ({@link
+ * #lockAllFree}); rows that are only appended for a device (trial results, provider mismatches,
  * certificates) need no lock. See docs/architecture.md, "Locking".
  */
 public final class DeviceLocks {
@@ -71,6 +72,47 @@ public final class DeviceLocks {
         .setParameter(1, deviceIds)
         .setLockMode(LockModeType.PESSIMISTIC_WRITE)
         .getResultList();
+  }
+
+  /**
+   * The devices {@link #lockAllFree} locked, and those it left because another transaction held
+   * them at that moment.
+   */
+  public record Taken(List<Device> locked, java.util.Set<UUID> busy) {}
+
+  /**
+   * As {@link #lockAll}, but a device whose row another transaction holds now is left out and named
+   * in {@code busy} instead of waited for. For a writer that can come back for it later: a rollout
+   * telling its devices a batch at a time waited hundreds of milliseconds per batch at 50,000
+   * devices behind heartbeat flushes, each of which holds thousands of device rows until it
+   * commits. A device that does not exist is in neither list.
+   */
+  public static Taken lockAllFree(Collection<UUID> deviceIds) {
+    if (deviceIds.isEmpty()) {
+      return new Taken(List.of(), java.util.Set.of());
+    }
+    EntityManager em = Panache.getEntityManager();
+    @SuppressWarnings("unchecked")
+    List<UUID> free =
+        em.createNativeQuery(
+                "select id from devices where id in ?1 order by id for no key update skip locked",
+                UUID.class)
+            .setParameter(1, deviceIds)
+            .getResultList();
+    java.util.Set<UUID> busy = new java.util.HashSet<>(deviceIds);
+    free.forEach(busy::remove);
+    if (!busy.isEmpty()) {
+      // not locked: held by another transaction, or gone
+      @SuppressWarnings("unchecked")
+      List<UUID> existing =
+          em.createNativeQuery("select id from devices where id in ?1", UUID.class)
+              .setParameter(1, busy)
+              .getResultList();
+      busy.retainAll(existing);
+    }
+    // the rows are this transaction's now, so reading them under no further lock sees them as
+    // the lock does
+    return new Taken(lockAll(free), busy);
   }
 
   /**

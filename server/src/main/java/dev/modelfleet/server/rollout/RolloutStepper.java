@@ -5,6 +5,7 @@ import dev.modelfleet.server.assignment.AssignmentService.Cause;
 import dev.modelfleet.server.assignment.AssignmentService.ShadowSampling;
 import dev.modelfleet.server.assignment.AssignmentViews.Assigned;
 import dev.modelfleet.server.assignment.AssignmentViews.AssignmentResult;
+import dev.modelfleet.server.assignment.AssignmentViews.BatchAssignment;
 import dev.modelfleet.server.assignment.AssignmentViews.Skipped;
 import dev.modelfleet.server.common.ApiError;
 import dev.modelfleet.server.common.ModelFleetConfig;
@@ -424,10 +425,11 @@ class RolloutStepper {
   }
 
   /**
-   * Points the next batch of a started wave's members at the version; true while more remain.
-   * Batches keep each step's transaction short (a 5,000-device wave is told over many short steps,
-   * not in one long transaction holding 5,000 device locks), and the first devices of a wave start
-   * downloading while the next batch is being signed.
+   * Points the next batch of a started wave's members at the version; true while more remain, busy
+   * ones (their device rows held by another transaction) included. Batches keep each step's
+   * transaction short (a 5,000-device wave is told over many short steps, not in one long
+   * transaction holding 5,000 device locks), and the first devices of a wave start downloading
+   * while the next batch is being signed.
    */
   private boolean tellPending(Rollout rollout, RolloutWave wave, Instant now) {
     List<RolloutDevice> members =
@@ -442,12 +444,15 @@ class RolloutStepper {
     }
     Map<UUID, RolloutDevice> byDevice = new HashMap<>();
     members.forEach(m -> byDevice.put(m.deviceId, m));
-    AssignmentResult result =
-        assignments.assign(
+    // a member whose device row is held right now (thousands at a time by a heartbeat flush) is
+    // not waited for: it stays untold, first in line for the next batch
+    BatchAssignment batch =
+        assignments.assignUnlessBusy(
             byDevice.keySet(),
             rollout.version,
             rollout.plan.accuracyFloor(),
             new Cause("rollout", rollout.id));
+    AssignmentResult result = batch.result();
     for (Assigned a : result.assigned()) {
       RolloutDevice member = byDevice.get(a.deviceId());
       member.assignedAt = now;
@@ -460,14 +465,16 @@ class RolloutStepper {
     }
     // a device deleted meanwhile has no row to assign: nothing will ever report for it
     byDevice.values().stream()
-        .filter(m -> !m.isAssigned() && m.outcome == null)
+        .filter(m -> !m.isAssigned() && m.outcome == null && !batch.busy().contains(m.deviceId))
         .forEach(m -> m.decide(RolloutDevice.SKIPPED, "the device no longer exists"));
     RolloutChanges.touched(rollout.id); // its devices went from waiting to pending
     boolean more = members.size() == ASSIGN_BATCH;
-    if (more) {
+    // a batch of nothing but busy devices goes on at the usual pace rather than spinning on them
+    if (more && batch.busy().size() < members.size()) {
       rollout.nextEvalAt = now; // straight on with the next batch
     }
-    return more;
+    // a wave is judged a success only once every member was told
+    return more || !batch.busy().isEmpty();
   }
 
   private boolean joinCheckDue(UUID rolloutId, Instant now) {
