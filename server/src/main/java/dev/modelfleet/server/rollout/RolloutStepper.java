@@ -223,7 +223,9 @@ class RolloutStepper {
             rollout,
             WaveJudge.judgeDevices(
                 rollout,
-                RolloutProgressQuery.load(rollout.id, rollout.model.name, rollout.version.version),
+                // waves are started in order: those after the current one have nothing to judge
+                RolloutProgressQuery.loadThrough(
+                    rollout.id, rollout.model.name, rollout.version.version, rollout.currentWave),
                 offlineSince,
                 now,
                 config.maxDownloadWait(),
