@@ -85,15 +85,7 @@ public final class Demo {
                       "waves",
                       List.of(Map.of("percent", 50), Map.of("percent", 100)),
                       "defaults",
-                      Map.of(
-                          "successThreshold",
-                          100,
-                          "failureThreshold",
-                          0,
-                          "soakSeconds",
-                          3,
-                          "timeoutSeconds",
-                          300)));
+                      RolloutDefaults.everyDeviceActive(3, 300)));
       followRollout(fleet, rollout.path("id").asText(), Duration.ofMinutes(3));
       fleet.awaitActive(model, "1", List.of(lab, shop), Duration.ofMinutes(2), Demo::say);
 

@@ -237,15 +237,7 @@ class SelfUpdateEndToEndTest {
             "start",
             true,
             "defaults",
-            Map.of(
-                "successThreshold",
-                100,
-                "failureThreshold",
-                0,
-                "soakSeconds",
-                0,
-                "timeoutSeconds",
-                LIMIT.toSeconds()),
+            RolloutDefaults.everyDeviceActive(0, LIMIT.toSeconds()),
             "waves",
             List.of(Map.of("percent", 50), Map.of("percent", 100)));
     return fleet.admin().post("/api/v1/rollouts", body).path("id").asText();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.Ports;
 import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.S3ProxyServer;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
@@ -296,11 +297,7 @@ final class FleetRolloutBench {
                           Map.of("percent", 50),
                           Map.of("percent", 100)),
                       "defaults",
-                      Map.of(
-                          "successThreshold", 100,
-                          "failureThreshold", 0,
-                          "soakSeconds", 0,
-                          "timeoutSeconds", 600)))
+                      RolloutDefaults.everyDeviceActive(0, 600)))
               .path("id")
               .asText();
       while (true) {

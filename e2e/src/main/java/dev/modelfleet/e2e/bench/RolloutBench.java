@@ -2,6 +2,7 @@ package dev.modelfleet.e2e.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.e2e.AdminClient;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.FleetSnapshot;
@@ -99,15 +100,7 @@ final class RolloutBench {
                           Map.of("percent", 50),
                           Map.of("percent", 100)),
                       "defaults",
-                      Map.of(
-                          "successThreshold",
-                          100,
-                          "failureThreshold",
-                          0,
-                          "soakSeconds",
-                          0,
-                          "timeoutSeconds",
-                          600)))
+                      RolloutDefaults.everyDeviceActive(0, 600)))
               .path("id")
               .asText();
       long lastPrint = 0;

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.e2e.AgentProcess;
 import dev.modelfleet.e2e.Fleet;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.onnx.samples.SampleModels;
 import java.net.URI;
@@ -186,15 +187,7 @@ final class ShadowBench {
             "start",
             true,
             "defaults",
-            Map.of(
-                "successThreshold",
-                100,
-                "failureThreshold",
-                0,
-                "soakSeconds",
-                0,
-                "timeoutSeconds",
-                600),
+            RolloutDefaults.everyDeviceActive(0, 600),
             "waves",
             List.of(Map.of("percent", 100)),
             "shadow",

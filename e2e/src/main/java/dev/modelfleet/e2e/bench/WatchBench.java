@@ -3,6 +3,7 @@ package dev.modelfleet.e2e.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
@@ -179,17 +180,7 @@ final class WatchBench {
             Map.of("percent", 10),
             Map.of("percent", 50),
             Map.of("percent", 100)));
-    body.put(
-        "defaults",
-        Map.of(
-            "successThreshold",
-            100,
-            "failureThreshold",
-            0,
-            "soakSeconds",
-            0,
-            "timeoutSeconds",
-            600));
+    body.put("defaults", RolloutDefaults.everyDeviceActive(0, 600));
     String id = admin.post("/api/v1/rollouts", body).path("id").asText();
     List<Process> processes = new ArrayList<>();
     List<List<Seen>> lines = new ArrayList<>();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.e2e.sim.SimulatedFleet;
@@ -237,17 +238,7 @@ class PostgresRestartMidRolloutTest {
             Map.of("percent", 25),
             Map.of("percent", 50),
             Map.of("percent", 100)));
-    body.put(
-        "defaults",
-        Map.of(
-            "successThreshold",
-            100,
-            "failureThreshold",
-            0,
-            "soakSeconds",
-            2,
-            "timeoutSeconds",
-            90));
+    body.put("defaults", RolloutDefaults.everyDeviceActive(2, 90));
     return body;
   }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelfleet.e2e.AdminClient;
 import dev.modelfleet.e2e.RepoLayout;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.ServerProcess;
 import dev.modelfleet.e2e.TestDatabase;
 import dev.modelfleet.e2e.Waits;
@@ -229,17 +230,7 @@ class ReplicatedRolloutTest {
             Map.of("percent", 25),
             Map.of("percent", 50),
             Map.of("percent", 100)));
-    body.put(
-        "defaults",
-        Map.of(
-            "successThreshold",
-            100,
-            "failureThreshold",
-            0,
-            "soakSeconds",
-            soakSeconds,
-            "timeoutSeconds",
-            120));
+    body.put("defaults", RolloutDefaults.everyDeviceActive(soakSeconds, 120));
     return body;
   }
 

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelfleet.e2e.AgentProcess;
 import dev.modelfleet.e2e.Fleet;
 import dev.modelfleet.e2e.InferenceClient;
+import dev.modelfleet.e2e.RolloutDefaults;
 import dev.modelfleet.e2e.RunningFleet;
 import dev.modelfleet.e2e.Waits;
 import dev.modelfleet.onnx.samples.SampleModels;
@@ -243,15 +244,7 @@ class ShadowRolloutEndToEndTest {
             "start",
             true,
             "defaults",
-            Map.of(
-                "successThreshold",
-                100,
-                "failureThreshold",
-                0,
-                "soakSeconds",
-                0,
-                "timeoutSeconds",
-                120),
+            RolloutDefaults.everyDeviceActive(0, 120),
             "waves",
             List.of(Map.of("percent", 100)),
             "shadow",
@@ -329,15 +322,7 @@ class ShadowRolloutEndToEndTest {
             "start",
             true,
             "defaults",
-            Map.of(
-                "successThreshold",
-                100,
-                "failureThreshold",
-                0,
-                "soakSeconds",
-                0,
-                "timeoutSeconds",
-                120),
+            RolloutDefaults.everyDeviceActive(0, 120),
             "waves",
             List.of(Map.of("percent", 100)),
             "shadow",
