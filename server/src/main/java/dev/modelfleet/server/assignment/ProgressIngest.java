@@ -21,17 +21,23 @@ import org.jboss.logging.Logger;
  * activating) writes dozens per transaction instead of one. A device's reports keep their order:
  * one thread takes them off one queue.
  *
- * <p>Nothing is dropped: when the queue is full the stream's own thread records its report, as it
- * did before there was a queue. A batch that fails is retried a report at a time, and a report that
- * still fails closes its device's stream (the caller's {@code onFailure}), as a failed report
- * always did: the device reconnects and its Hello tells the server what it runs.
+ * <p>Nothing is dropped, and order is kept when the queue is full: the stream's thread waits for
+ * room, which slows that device's stream down (back-pressure) instead of writing its report past
+ * the ones still queued. It did write it at once until a 50,000-device rollout filled the queue: a
+ * device's "active" was written past its queued "verifying", which then overwrote it, and the
+ * rollout waited for 1,317 devices that were serving. Only when no room comes within {@link
+ * #FULL_WAIT} (the writer stuck, PostgreSQL away) is the report written on the stream's thread. A
+ * batch that fails is retried a report at a time, and a report that still fails closes its device's
+ * stream (the caller's {@code onFailure}), as a failed report always did: the device reconnects and
+ * its Hello tells the server what it runs.
  */
 @ApplicationScoped
 public class ProgressIngest {
 
   private static final Logger LOG = Logger.getLogger(ProgressIngest.class);
-  private static final int CAPACITY = 20_000;
+  static final int CAPACITY = 20_000;
   private static final int BATCH = 200;
+  static final java.time.Duration FULL_WAIT = java.time.Duration.ofSeconds(30);
 
   private record Pending(
       ProgressReport report, Consumer<RuntimeException> onFailure, Runnable onStored) {}
@@ -81,9 +87,27 @@ public class ProgressIngest {
       Consumer<RuntimeException> onFailure,
       Runnable onStored) {
     Pending pending = new Pending(new ProgressReport(deviceId, progress), onFailure, onStored);
-    if (writer == null || stopping || !queue.offer(pending)) {
+    if (writer == null || stopping || !enqueue(pending)) {
       write(List.of(pending));
     }
+  }
+
+  private boolean enqueue(Pending pending) {
+    if (queue.offer(pending)) {
+      return true;
+    }
+    try {
+      if (queue.offer(pending, FULL_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    LOG.warnf(
+        "the deployment report queue stayed full for %d s (%d reports): writing a report of device"
+            + " %s on its stream's thread; check that PostgreSQL is reachable and keeping up",
+        FULL_WAIT.toSeconds(), CAPACITY, pending.report().deviceId());
+    return false;
   }
 
   private void run() {
