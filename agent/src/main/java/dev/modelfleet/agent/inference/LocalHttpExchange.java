@@ -315,8 +315,7 @@ final class LocalHttpExchange extends HttpExchange {
     keepAlive = false;
     if (responseCode < 0) {
       try {
-        byte[] text =
-            ("{\"error\":\"" + message.replace("\"", "'") + "\"}").getBytes(StandardCharsets.UTF_8);
+        byte[] text = errorBody(message);
         responseHeaders.set("Content-Type", "application/json");
         sendResponseHeaders(status, text.length);
         responseStream.write(text);
@@ -383,9 +382,13 @@ final class LocalHttpExchange extends HttpExchange {
     }
   }
 
+  /** {"error": message}; the messages are this class's own text, so quotes are all to avoid. */
+  private static byte[] errorBody(String message) {
+    return ("{\"error\":\"" + message.replace("\"", "'") + "\"}").getBytes(StandardCharsets.UTF_8);
+  }
+
   private static void refuse(OutputStream out, int status, String message) throws IOException {
-    byte[] text =
-        ("{\"error\":\"" + message.replace("\"", "'") + "\"}").getBytes(StandardCharsets.UTF_8);
+    byte[] text = errorBody(message);
     out.write(
         ("HTTP/1.1 "
                 + status
