@@ -55,12 +55,7 @@ final class RolloutProgressQuery {
   private RolloutProgressQuery() {}
 
   static List<DeviceProgress> load(UUID rolloutId, String model, String version) {
-    return read(
-        Panache.getEntityManager()
-            .createNativeQuery(SQL + " order by rd.wave_index, rd.device_id")
-            .setParameter(1, rolloutId)
-            .setParameter(2, model)
-            .setParameter(3, version));
+    return loadThrough(rolloutId, model, version, Integer.MAX_VALUE);
   }
 
   /**
