@@ -126,7 +126,11 @@ public final class DeviceLocks {
   /**
    * Locks many devices' rows without loading them, in id order, in one statement; returns the ids
    * of those that exist. For a batch of progress reports, which change rows that hang off devices
-   * but not the devices themselves.
+   * but not the devices themselves. NO KEY UPDATE, as {@link #lock} takes through Hibernate:
+   * writers of a device still queue on each other, but a row inserted meanwhile that refers to the
+   * device (a rollout's member, a history line) does not wait for the batch; with FOR UPDATE it
+   * did, and a batch waiting for one busy device held up a rollout's start on all the others it had
+   * locked.
    */
   @SuppressWarnings("unchecked")
   public static java.util.Set<UUID> lockRows(Collection<UUID> deviceIds) {
@@ -136,7 +140,7 @@ public final class DeviceLocks {
     List<UUID> locked =
         Panache.getEntityManager()
             .createNativeQuery(
-                "select id from devices where id in ?1 order by id for update", UUID.class)
+                "select id from devices where id in ?1 order by id for no key update", UUID.class)
             .setParameter(1, deviceIds)
             .getResultList();
     return new java.util.HashSet<>(locked);
@@ -145,7 +149,7 @@ public final class DeviceLocks {
   public static void lockRow(UUID deviceId) {
     List<?> locked =
         Panache.getEntityManager()
-            .createNativeQuery("select 1 from devices where id = ?1 for update")
+            .createNativeQuery("select 1 from devices where id = ?1 for no key update")
             .setParameter(1, deviceId)
             .getResultList();
     if (locked.isEmpty()) {
