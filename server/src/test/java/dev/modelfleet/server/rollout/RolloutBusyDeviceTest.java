@@ -1,6 +1,7 @@
 package dev.modelfleet.server.rollout;
 
 import static dev.modelfleet.server.rollout.RolloutFixture.awaitState;
+import static dev.modelfleet.server.support.Api.admin;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.modelfleet.server.support.Eventually;
@@ -32,6 +33,15 @@ class RolloutBusyDeviceTest {
     try (RolloutFixture f = new RolloutFixture(931)) {
       List<FakeDevice> devices = f.add(3, "cpu-busy-" + f.site, v -> Reaction.ACTIVATE);
       f.allOnVersion1();
+      // their "active" reports stored too: none of them may still be on its way to the server when
+      // the row is taken, or the report batch would wait for the row instead of the rollout
+      for (FakeDevice d : devices) {
+        Eventually.until(
+            d.id + "'s report of version 1 stored",
+            () ->
+                "active"
+                    .equals(admin().get("/api/v1/devices/" + d.id).path("deployments[0].state")));
+      }
       FakeDevice busy = devices.get(1);
       AgroalDataSource db = Arc.container().instance(AgroalDataSource.class).get();
       String id;
